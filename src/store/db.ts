@@ -1,0 +1,17 @@
+import type { Sql } from './sql';
+
+export interface QueryResult<T> {
+  rows: T[];
+  rowCount: number;
+}
+
+/**
+ * The one database interface the store uses; implemented over a `pg` pool and over PGlite.
+ * Inside `transaction`, the callback's `tx` runs every statement on one connection.
+ */
+export interface Db {
+  readonly kind: 'pg' | 'pglite';
+  query<T = Record<string, unknown>>(statement: Sql | string, values?: unknown[]): Promise<QueryResult<T>>;
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,68 @@
+/**
+ * A tiny SQL expression builder: fragments carry their values separately, and placeholders are
+ * numbered only when the final statement is built, so every value is a bound parameter and
+ * fragments compose freely (access predicate AND search predicate AND …).
+ */
+export class Sql {
+  constructor(
+    readonly strings: readonly string[],
+    readonly values: readonly unknown[],
+  ) {}
+
+  /** The statement text with $1..$n placeholders and its values. */
+  toQuery(): { text: string; values: unknown[] } {
+    let text = this.strings[0];
+    for (let i = 0; i < this.values.length; i++) text += `$${i + 1}` + this.strings[i + 1];
+    return { text, values: [...this.values] };
+  }
+}
+
+/** Tagged template: `sql\`a = ${value}\``. A nested Sql fragment is inlined, anything else is bound. */
+export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
+  const outStrings: string[] = [strings[0]];
+  const outValues: unknown[] = [];
+  values.forEach((value, i) => {
+    if (value instanceof Sql) {
+      outStrings[outStrings.length - 1] += value.strings[0];
+      for (let j = 0; j < value.values.length; j++) {
+        outValues.push(value.values[j]);
+        outStrings.push(value.strings[j + 1]);
+      }
+      outStrings[outStrings.length - 1] += strings[i + 1];
+    } else {
+      outValues.push(value);
+      outStrings.push(strings[i + 1]);
+    }
+  });
+  return new Sql(outStrings, outValues);
+}
+
+/** Trusted SQL text (identifiers and keywords we write ourselves, never user input). */
+export function raw(text: string): Sql {
+  return new Sql([text], []);
+}
+
+/** Joins fragments with a separator such as ' AND ' or ', '. */
+export function join(parts: readonly Sql[], separator: string): Sql {
+  if (parts.length === 0) return raw('');
+  let out = parts[0];
+  for (const part of parts.slice(1)) out = sql`${out}${raw(separator)}${part}`;
+  return out;
+}
+
+/** AND of predicates; TRUE when there are none. */
+export function and(parts: readonly Sql[]): Sql {
+  if (parts.length === 0) return raw('TRUE');
+  if (parts.length === 1) return parts[0];
+  return sql`(${join(parts, ') AND (')})`;
+}
+
+/** OR of predicates; FALSE when there are none (fails closed). */
+export function or(parts: readonly Sql[]): Sql {
+  if (parts.length === 0) return raw('FALSE');
+  if (parts.length === 1) return parts[0];
+  return sql`(${join(parts, ') OR (')})`;
+}
+
+export const TRUE = raw('TRUE');
+export const FALSE = raw('FALSE');
