@@ -1,0 +1,88 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { Db } from '../store/db';
+import type { Sql } from '../store/sql';
+
+/** Who is calling, as established by authentication. The access module refines `kind` and `claims`. */
+export interface Actor {
+  kind: string;
+  id: string;
+  display?: string;
+  claims?: Record<string, unknown>;
+}
+
+/** FHIR interactions as named by the CapabilityStatement (plus our operations). */
+export type Interaction =
+  | 'read'
+  | 'vread'
+  | 'search-type'
+  | 'search-system'
+  | 'history-instance'
+  | 'history-type'
+  | 'history-system'
+  | 'create'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'batch'
+  | 'transaction'
+  | 'operation';
+
+/** Per-request state, built once, then handed to every handler and hook. */
+export interface RequestContext {
+  requestId: string;
+  actor?: Actor;
+  /** SQL predicate over `resource r` that every read adds (access decisions compiled into the query). */
+  access: Sql;
+  /** Purpose of use stated by the caller (e.g. TREAT, BTG) and its justification. */
+  purposeOfUse?: string;
+  purposeReason?: string;
+  /** Network address and user agent, for audit. */
+  remoteAddress?: string;
+  userAgent?: string;
+  /** Free slot for modules (access plan, token id …) keyed by module name. */
+  attributes: Record<string, unknown>;
+}
+
+/** A write about to be (or just) committed, as the store sees it. */
+export interface WriteEvent {
+  interaction: 'create' | 'update' | 'delete' | 'patch';
+  resourceType: string;
+  id: string;
+  versionId: number;
+  /** The new version (absent for delete). */
+  resource?: Resource;
+  /** The version it replaces (absent for create). */
+  previous?: Resource;
+  /** Patient compartment of the row. */
+  compartment?: string | null;
+}
+
+/** A read that is about to be answered: what was shown, for audit. */
+export interface ReadEvent {
+  interaction: Interaction;
+  resourceType?: string;
+  /** Each resource returned (including _include'd), by type/id/version and compartment. */
+  resources: { resourceType: string; id: string; versionId?: string; compartment?: string | null }[];
+  /** The raw query string of a search, if any. */
+  query?: string;
+  operation?: string;
+}
+
+/**
+ * Named interception points of the request flow (HAPI-style interceptors). Several providers may be
+ * registered; they run in order. Throwing a FhirError stops the request.
+ */
+export interface Hooks {
+  /** Establish the actor and the access predicate from the HTTP request (headers already lower-cased). */
+  authenticate?(request: { headers: Record<string, string | string[] | undefined>; method: string; path: string }, ctx: RequestContext): Promise<void>;
+  /** Decide whether the interaction is allowed at all (403), before any data is touched. */
+  authorize?(ctx: RequestContext, op: { interaction: Interaction; resourceType?: string; id?: string; resource?: Resource; operation?: string }): Promise<void>;
+  /** Inside the write transaction, before the row is written: may reject (4xx) the change. */
+  beforeWrite?(tx: Db, ctx: RequestContext, event: WriteEvent): Promise<void>;
+  /** Inside the write transaction, after the row is written: audit rows, outbox rows, derived tables. */
+  afterWrite?(tx: Db, ctx: RequestContext, event: WriteEvent): Promise<void>;
+  /** After a read is computed and before it is sent: the response waits for this promise. */
+  afterRead?(ctx: RequestContext, event: ReadEvent): Promise<void>;
+  /** When a request is refused (4xx from authenticate/authorize), for audit of denied attempts. */
+  onDenied?(ctx: RequestContext, info: { interaction?: Interaction; resourceType?: string; id?: string; status: number; reason: string }): Promise<void>;
+}
