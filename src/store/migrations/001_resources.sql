@@ -105,3 +105,13 @@ CREATE TABLE idx_quantity (
 );
 CREATE INDEX idx_quantity_value ON idx_quantity (type, param, value);
 CREATE INDEX idx_quantity_rid ON idx_quantity (rid);
+
+-- Binary payloads live beside the resource row (whose JSON carries no `data`), one row per version, so that
+-- a 20 MB document is never held inside a JSON value and raw reads stream the bytes as received.
+CREATE TABLE binary_data (
+  id           text    NOT NULL,
+  version_id   integer NOT NULL,
+  content_type text    NOT NULL,
+  data         bytea   NOT NULL,
+  PRIMARY KEY (id, version_id)
+);

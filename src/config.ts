@@ -1,0 +1,70 @@
+import path from 'node:path';
+
+/** One configuration key: where it comes from, what it means, its default, how to parse it. */
+interface KeySpec<T> {
+  env: string;
+  doc: string;
+  default: T;
+  parse: (raw: string) => T;
+}
+
+const int = (min: number, max: number) => (raw: string): number => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}`);
+  return n;
+};
+const str = (raw: string): string => raw;
+const optionalStr = (raw: string): string | undefined => raw || undefined;
+const oneOf = <T extends string>(...values: T[]) => (raw: string): T => {
+  if (!values.includes(raw as T)) throw new Error(`expected one of ${values.join(', ')}`);
+  return raw as T;
+};
+const byteSize = (raw: string): number => {
+  const m = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(raw.trim());
+  if (!m) throw new Error('expected a size such as 1048576, 512kb or 30mb');
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+  return Number(m[1]) * unit;
+};
+const basePath = (raw: string): string => {
+  if (!/^\/[A-Za-z0-9_\-/]*$/.test(raw)) throw new Error('expected a path starting with /');
+  return raw.replace(/\/+$/, '') || '';
+};
+
+/** The configuration schema: every key with its environment variable, documentation and default. */
+export const configSchema = {
+  port: { env: 'PORT', doc: 'HTTP port to listen on (0 = any free port)', default: 8080, parse: int(0, 65535) },
+  host: { env: 'HOST', doc: 'Interface to listen on', default: '0.0.0.0', parse: str },
+  baseUrl: { env: 'BASE_URL', doc: 'Public base URL used in links (default: derived from each request)', default: undefined as string | undefined, parse: optionalStr },
+  fhirBasePath: { env: 'FHIR_BASE_PATH', doc: 'Path under which the FHIR API is served', default: '/fhir', parse: basePath },
+  databaseUrl: { env: 'DATABASE_URL', doc: 'PostgreSQL URL; unset = embedded PGlite in DATA_DIR', default: undefined as string | undefined, parse: optionalStr },
+  dataDir: { env: 'DATA_DIR', doc: 'Directory of the embedded PGlite database and local keys', default: './data', parse: str },
+  logLevel: { env: 'LOG_LEVEL', doc: 'error, warn, info, http, debug', default: 'info', parse: oneOf('error', 'warn', 'info', 'http', 'debug', 'silent') },
+  maxBodySize: { env: 'MAX_BODY_SIZE', doc: 'Largest accepted request body (FHIR JSON, Binary, CDA)', default: 30 * 1024 ** 2, parse: byteSize },
+  maxCdaSize: { env: 'MAX_CDA_SIZE', doc: 'Largest accepted CDA document', default: 20 * 1024 ** 2, parse: byteSize },
+  dbPoolSize: { env: 'DB_POOL_SIZE', doc: 'PostgreSQL connection pool size', default: 10, parse: int(1, 200) },
+} satisfies Record<string, KeySpec<unknown>>;
+
+type Schema = typeof configSchema;
+export type Config = { [K in keyof Schema]: Schema[K]['default'] };
+
+/** Reads and validates the configuration from an environment; throws one error listing every bad key. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, spec] of Object.entries(configSchema) as [string, KeySpec<unknown>][]) {
+    const raw = env[spec.env];
+    if (raw === undefined || raw === '') {
+      out[key] = spec.default;
+      continue;
+    }
+    try {
+      out[key] = spec.parse(raw);
+    } catch (err) {
+      problems.push(`${spec.env}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  const config = { ...(out as Config), ...overrides };
+  config.dataDir = path.resolve(config.dataDir);
+  return config;
+}

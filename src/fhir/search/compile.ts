@@ -1,0 +1,128 @@
+import { parseReference } from '../../store/indexer';
+import { and, or, raw, sql, type Sql } from '../../store/sql';
+import { isResourceType } from '../search-registry';
+import { normaliseString } from './normalise';
+import type { ParamFilter, Prefix } from './types';
+import { dateRange, parseQuantity, splitPrefix } from './values';
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Date comparison between a stored [low, high] range and a searched [lo, hi] range (FHIR R4 §3.1.1.4.3). */
+function dateCompare(low: Sql, high: Sql, prefix: Prefix, lo: string, hi: string): Sql {
+  switch (prefix) {
+    case 'eq': return sql`${low} >= ${lo}::timestamptz AND ${high} <= ${hi}::timestamptz`;
+    case 'ne': return sql`NOT (${low} >= ${lo}::timestamptz AND ${high} <= ${hi}::timestamptz)`;
+    case 'gt': return sql`${high} > ${hi}::timestamptz`;
+    case 'lt': return sql`${low} < ${lo}::timestamptz`;
+    case 'ge': return sql`(${high} > ${hi}::timestamptz OR (${low} >= ${lo}::timestamptz AND ${high} <= ${hi}::timestamptz))`;
+    case 'le': return sql`(${low} < ${lo}::timestamptz OR (${low} >= ${lo}::timestamptz AND ${high} <= ${hi}::timestamptz))`;
+    case 'sa': return sql`${low} > ${hi}::timestamptz`;
+    case 'eb': return sql`${high} < ${lo}::timestamptz`;
+    case 'ap': return sql`${low} <= ${hi}::timestamptz AND ${high} >= ${lo}::timestamptz`;
+  }
+}
+
+/** Number comparison honouring the precision of the searched value (`eq 100` = [99.5, 100.5)). */
+function numberCompare(column: Sql, prefix: Prefix, number: number, digits: string): Sql {
+  const decimals = digits.includes('.') && !/e/i.test(digits) ? digits.split('.')[1].length : 0;
+  const half = 0.5 * 10 ** -decimals;
+  const lo = number - half;
+  const hi = number + half;
+  switch (prefix) {
+    case 'eq': return sql`${column} >= ${lo} AND ${column} < ${hi}`;
+    case 'ne': return sql`NOT (${column} >= ${lo} AND ${column} < ${hi})`;
+    case 'gt': case 'sa': return sql`${column} > ${number}`;
+    case 'lt': case 'eb': return sql`${column} < ${number}`;
+    case 'ge': return sql`${column} >= ${number}`;
+    case 'le': return sql`${column} <= ${number}`;
+    case 'ap': return sql`${column} BETWEEN ${number * 0.9} AND ${number * 1.1}`;
+  }
+}
+
+function tokenMatch(t: Sql, value: string): Sql {
+  const bar = value.indexOf('|');
+  if (bar < 0) return sql`${t}.code = ${value}`;
+  const system = value.slice(0, bar);
+  const code = value.slice(bar + 1);
+  if (system === '') return sql`${t}.code = ${code} AND ${t}.system IS NULL`;
+  if (code === '') return sql`${t}.system = ${system}`;
+  return sql`${t}.code = ${code} AND ${t}.system = ${system}`;
+}
+
+function referenceMatch(x: Sql, filter: ParamFilter, value: string): Sql {
+  const typeModifier = filter.modifier && isResourceType(filter.modifier) ? filter.modifier : undefined;
+  const parsed = parseReference(value);
+  if (parsed.targetType) return sql`${x}.target_type = ${parsed.targetType} AND ${x}.target_id = ${parsed.targetId}`;
+  const targets = 'targets' in filter.def ? filter.def.targets : [];
+  const targetType = typeModifier ?? (targets.length === 1 ? targets[0] : undefined);
+  if (targetType) return sql`${x}.target_type = ${targetType} AND ${x}.target_id = ${value}`;
+  return sql`${x}.target_id = ${value} AND ${x}.target_type <> ''`;
+}
+
+const TABLES: Record<string, string> = {
+  token: 'idx_token', uri: 'idx_token', string: 'idx_string', date: 'idx_date',
+  reference: 'idx_reference', quantity: 'idx_quantity', number: 'idx_quantity',
+};
+
+/** The predicate of one value on the index row alias `x`. */
+function valueMatch(x: Sql, filter: ParamFilter, value: string): Sql {
+  const type = filter.def.type as string;
+  switch (type) {
+    case 'token': return tokenMatch(x, value);
+    case 'uri':
+      return filter.modifier === 'below' ? sql`${x}.code LIKE ${escapeLike(value) + '%'}` : sql`${x}.code = ${value}`;
+    case 'string':
+      if (filter.modifier === 'exact') return sql`${x}.value = ${value}`;
+      if (filter.modifier === 'contains') return sql`${x}.norm LIKE ${'%' + escapeLike(normaliseString(value)) + '%'}`;
+      return sql`${x}.norm LIKE ${escapeLike(normaliseString(value)) + '%'}`;
+    case 'date': {
+      const { prefix, rest } = splitPrefix(value);
+      const range = dateRange(rest) as { low: string; high: string };
+      return dateCompare(sql`${x}.low`, sql`${x}.high`, prefix, range.low, range.high);
+    }
+    case 'reference': return referenceMatch(x, filter, value);
+    default: {
+      const q = parseQuantity(value);
+      if (!q) return raw('FALSE');
+      const parts = [numberCompare(sql`${x}.value`, q.prefix, q.number, q.digits)];
+      if (q.system) parts.push(sql`${x}.system = ${q.system}`);
+      if (q.code) parts.push(sql`${x}.code = ${q.code}`);
+      return and(parts);
+    }
+  }
+}
+
+/** Compiles one filter to a predicate on the resource alias (e.g. `r`). */
+export function compileFilter(filter: ParamFilter, resourceType: string, alias: string, depth = 0): Sql {
+  const r = raw(alias);
+  const code = filter.def.code;
+  if (code === '_id') {
+    const ids = filter.values;
+    return filter.modifier === 'not' ? sql`NOT (${r}.id = ANY(${ids}::text[]))` : sql`${r}.id = ANY(${ids}::text[])`;
+  }
+  if (code === '_lastUpdated') {
+    return or(filter.values.map((v) => {
+      const { prefix, rest } = splitPrefix(v);
+      const range = dateRange(rest) as { low: string; high: string };
+      return dateCompare(sql`${r}.last_updated`, sql`${r}.last_updated`, prefix, range.low, range.high);
+    }));
+  }
+  const x = raw(`x${depth}`);
+  const table = raw(TABLES[filter.def.type as string]);
+  const scope = sql`${x}.rid = ${r}.rid AND ${x}.type = ${resourceType} AND ${x}.param = ${code}`;
+  if (filter.chain) {
+    const t = `t${depth}`;
+    const inner = compileFilter(filter.chain.filter, filter.chain.targetType, t, depth + 1);
+    return sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scope} AND ${x}.target_type = ${filter.chain.targetType}
+      AND ${x}.target_id IN (SELECT ${raw(t)}.id FROM resource ${raw(t)} WHERE ${raw(t)}.type = ${filter.chain.targetType} AND NOT ${raw(t)}.deleted AND ${inner}))`;
+  }
+  if (filter.modifier === 'missing') {
+    const exists = sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scope})`;
+    return filter.values[0] === 'true' ? sql`NOT ${exists}` : exists;
+  }
+  const match = or(filter.values.map((v) => valueMatch(x, filter, v)));
+  if (filter.modifier === 'not') return sql`NOT EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scope} AND ${match})`;
+  return sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scope} AND ${match})`;
+}

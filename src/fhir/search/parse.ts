@@ -1,0 +1,143 @@
+import { badRequest } from '../errors';
+import { isResourceType, searchParam } from '../search-registry';
+import { assertValueSyntax } from './values';
+import { DEFAULT_COUNT, MAX_COUNT, type IncludeSpec, type ParamFilter, type SearchRequest, type SortRule } from './types';
+
+const RESULT_PARAMS = new Set(['_count', '_sort', '_total', '_summary', '_include', '_revinclude', '_cursor', '_format', '_pretty', '_elements']);
+const TOKEN_MODIFIERS = new Set(['not', 'missing', 'text', 'exact', 'below', 'above']);
+const MODIFIERS: Record<string, Set<string>> = {
+  token: new Set(['not', 'missing']),
+  uri: new Set(['missing', 'below', 'above']),
+  string: new Set(['exact', 'contains', 'missing']),
+  date: new Set(['missing']),
+  reference: new Set(['missing']),
+  quantity: new Set(['missing']),
+  number: new Set(['missing']),
+};
+
+/** Parses one `name[:modifier][.chain]=value` into a filter on resourceType. */
+function parseFilter(resourceType: string, name: string, value: string): ParamFilter | string {
+  const dot = name.indexOf('.');
+  const head = dot >= 0 ? name.slice(0, dot) : name;
+  const [code, modifier] = head.split(':', 2);
+  if (code === '_id') return { kind: 'param', name, def: { code: '_id', type: 'token' }, modifier, values: value.split(',') };
+  if (code === '_lastUpdated') return { kind: 'param', name, def: { code: '_lastUpdated', type: 'date' }, modifier, values: [value] };
+  const def = searchParam(resourceType, code);
+  if (!def) return `Unknown search parameter "${code}" for ${resourceType}`;
+  if (dot >= 0) {
+    if (def.type !== 'reference') throw badRequest(`Parameter "${code}" is not a reference: it cannot be chained ("${name}")`);
+    const targetType = modifier ?? (def.targets.length === 1 ? def.targets[0] : undefined);
+    if (!targetType) throw badRequest(`Chained parameter "${name}" is ambiguous: name the target type, e.g. ${code}:Patient.${name.slice(dot + 1)}`);
+    if (!isResourceType(targetType) || (def.targets.length && !def.targets.includes(targetType))) {
+      throw badRequest(`"${targetType}" is not a target of ${resourceType}.${code}`);
+    }
+    const inner = parseFilter(targetType, name.slice(dot + 1), value);
+    if (typeof inner === 'string') throw badRequest(`${inner} (in chain "${name}")`);
+    return { kind: 'param', name, def, values: [], chain: { targetType, filter: inner } };
+  }
+  if (modifier !== undefined) {
+    const allowed = MODIFIERS[def.type as string];
+    const isTypeModifier = def.type === 'reference' && isResourceType(modifier);
+    if (!isTypeModifier && !allowed?.has(modifier)) {
+      throw badRequest(`Modifier ":${modifier}" is not supported on ${def.type} parameter "${code}"${TOKEN_MODIFIERS.has(modifier) ? ' by this server' : ''}`);
+    }
+  }
+  const values = modifier === 'missing' ? [value] : splitOnComma(value);
+  for (const v of values) assertValueSyntax(def.type as string, name, v, modifier);
+  return { kind: 'param', name, def, modifier, values };
+}
+
+/** Splits on commas not escaped with a backslash, and unescapes `\,` `\|` `\$` `\\`. */
+export function splitOnComma(value: string): string[] {
+  return value.split(/(?<!\\),/).map((v) => v.replace(/\\([,$|\\])/g, '$1'));
+}
+
+function parseCount(raw: string): number {
+  if (!/^\d+$/.test(raw)) throw badRequest(`_count must be a non-negative integer, not "${raw}"`);
+  return Math.min(Number(raw), MAX_COUNT);
+}
+
+function parseSort(resourceType: string, raw: string): SortRule[] {
+  return raw.split(',').map((item) => {
+    const descending = item.startsWith('-');
+    const code = descending ? item.slice(1) : item;
+    if (code === '_lastUpdated' || code === '_id') return { code, descending };
+    const def = searchParam(resourceType, code);
+    if (!def || !['date', 'string', 'token', 'number', 'quantity', 'uri'].includes(def.type as string)) {
+      throw badRequest(`Cannot sort ${resourceType} by "${code}"`);
+    }
+    return { code, def, descending };
+  });
+}
+
+function parseInclude(raw: string, reverse: boolean, resourceType: string): IncludeSpec {
+  const [sourceType, param, targetType] = raw.split(':');
+  const iterate = false;
+  if (!sourceType || !param) throw badRequest(`_${reverse ? 'rev' : ''}include must be "Type:param[:TargetType]", not "${raw}"`);
+  if (!reverse && sourceType !== resourceType) throw badRequest(`_include "${raw}" must start with ${resourceType}`);
+  if (!isResourceType(sourceType)) throw badRequest(`Unknown resource type "${sourceType}" in "${raw}"`);
+  if (param !== '*') {
+    const def = searchParam(sourceType, param);
+    if (!def || def.type !== 'reference') throw badRequest(`"${param}" is not a reference parameter of ${sourceType}`);
+  }
+  if (targetType && !isResourceType(targetType)) throw badRequest(`Unknown resource type "${targetType}" in "${raw}"`);
+  return { sourceType, param, targetType, iterate };
+}
+
+/**
+ * Parses search parameters (as repeated name/value pairs) for resourceType. Bad values → 400. Unknown
+ * parameters → 400 when strict, otherwise ignored and reported in `warnings`.
+ */
+export function parseSearch(resourceType: string, params: [string, string][], strict: boolean): SearchRequest {
+  const request: SearchRequest = {
+    resourceType, filters: [], sort: [], count: DEFAULT_COUNT, total: 'accurate', summaryCount: false,
+    include: [], revinclude: [], warnings: [], canonical: [],
+  };
+  for (const [rawName, value] of params) {
+    const name = rawName.trim();
+    if (name === '' ) continue;
+    const [base, modifier] = name.split(':', 2);
+    if (RESULT_PARAMS.has(base)) {
+      switch (base) {
+        case '_count': request.count = parseCount(value); break;
+        case '_sort': request.sort = parseSort(resourceType, value); break;
+        case '_total':
+          if (!['none', 'estimate', 'accurate'].includes(value)) throw badRequest(`_total must be none, estimate or accurate, not "${value}"`);
+          request.total = value as SearchRequest['total'];
+          break;
+        case '_summary':
+          if (value === 'count') request.summaryCount = true;
+          else if (value !== 'false') {
+            const message = `_summary=${value} is not supported (only count and false)`;
+            if (strict) throw badRequest(message);
+            request.warnings.push(message);
+            continue;
+          }
+          break;
+        case '_include': request.include.push({ ...parseInclude(value, false, resourceType), iterate: modifier === 'iterate' }); break;
+        case '_revinclude': request.revinclude.push({ ...parseInclude(value, true, resourceType), iterate: modifier === 'iterate' }); break;
+        case '_cursor': request.cursor = value; continue;
+        case '_elements': {
+          const message = '_elements is not supported: full resources are returned';
+          if (strict) throw badRequest(message);
+          request.warnings.push(message);
+          continue;
+        }
+        default: continue; // _format, _pretty: handled by the HTTP layer
+      }
+      request.canonical.push([name, value]);
+      continue;
+    }
+    const filter = parseFilter(resourceType, name, value);
+    if (typeof filter === 'string') {
+      if (strict) throw badRequest(filter);
+      request.warnings.push(`${filter}: ignored`);
+      continue;
+    }
+    request.filters.push(filter);
+    request.canonical.push([name, value]);
+  }
+  return request;
+}
+
+export type { SortRule };

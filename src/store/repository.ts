@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Hooks, RequestContext, WriteEvent } from '../fhir/context';
+import { badRequest, gone, notFound, preconditionFailed } from '../fhir/errors';
+import type { Db } from './db';
+import { deriveColumns, type DerivedColumns } from './derived-columns';
+import { computeIndexRows } from './indexer';
+import { sql, type Sql } from './sql';
+import { buildWriteStatement } from './write-sql';
+
+/** A row as the store returns it: the served JSON text plus version metadata. */
+export interface StoredResource {
+  rid: number;
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: Date;
+  compartment: string | null;
+  deleted: boolean;
+  /** Served JSON (without Binary data); null for a tombstone. */
+  text: string | null;
+}
+
+export interface WriteResult {
+  stored: StoredResource;
+  resource: Resource;
+  created: boolean;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** Throws 400 unless the id is a valid FHIR id. */
+export function assertValidId(id: string): void {
+  if (!ID_PATTERN.test(id)) throw badRequest(`Invalid resource id "${id.slice(0, 80)}": 1-64 characters of A-Z, a-z, 0-9, '-' and '.'`);
+}
+
+interface Row {
+  rid: number;
+  type: string;
+  id: string;
+  version_id: number;
+  last_updated: Date;
+  compartment: string | null;
+  deleted: boolean;
+  text: string | null;
+}
+
+/** Maps a database row to a StoredResource. */
+export function toStored(row: Row): StoredResource {
+  return {
+    rid: row.rid,
+    resourceType: row.type,
+    id: row.id,
+    versionId: row.version_id,
+    lastUpdated: new Date(row.last_updated),
+    compartment: row.compartment,
+    deleted: row.deleted,
+    text: row.text,
+  };
+}
+
+/** Serialises a resource with resourceType, id and meta first, keeping the client's key order otherwise. */
+export function serialise(resource: Resource): string {
+  const { resourceType, id, meta, ...rest } = resource as Resource & Record<string, unknown>;
+  return JSON.stringify({ resourceType, id, meta, ...rest });
+}
+
+/** Splits out a Binary's payload so that JSON rows never hold the bytes. */
+function takeBinaryData(resource: Resource, binaryData?: Buffer): { resource: Resource; data?: Buffer } {
+  if (resource.resourceType !== 'Binary') return { resource };
+  const { data, ...rest } = resource;
+  if (binaryData) return { resource: rest as Resource, data: binaryData };
+  return { resource: rest as Resource, data: data !== undefined ? Buffer.from(data, 'base64') : undefined };
+}
+
+/**
+ * The resource repository: CRUD and versions on the current/history tables, every read filtered by the
+ * caller's access predicate (`ctx.access`, over `resource r`). Writes run the hook points in one transaction.
+ */
+export class Repository {
+  constructor(
+    readonly db: Db,
+    private readonly hooks: Hooks[] = [],
+  ) {}
+
+  /** The same repository bound to a transaction connection. */
+  withDb(db: Db): Repository {
+    return new Repository(db, this.hooks);
+  }
+
+  /** Runs fn in one transaction (joining the current one if already inside). */
+  transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(this.withDb(tx)));
+  }
+
+  /** Reads the current row including tombstones, or undefined when missing or hidden by the access predicate. */
+  async readRow(ctx: RequestContext, type: string, id: string): Promise<StoredResource | undefined> {
+    const { rows } = await this.db.query<Row>(
+      sql`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource r
+          WHERE r.type = ${type} AND r.id = ${id} AND (${ctx.access})`,
+    );
+    return rows[0] ? toStored(rows[0]) : undefined;
+  }
+
+  /** FHIR read: 404 when missing or hidden, 410 when deleted. */
+  async read(ctx: RequestContext, type: string, id: string): Promise<StoredResource> {
+    const row = await this.readRow(ctx, type, id);
+    if (!row) throw notFound(`${type}/${id} not found`);
+    if (row.deleted) throw gone(`${type}/${id} was deleted (version ${row.versionId})`);
+    return row;
+  }
+
+  /** FHIR vread. */
+  async vread(ctx: RequestContext, type: string, id: string, versionId: number): Promise<StoredResource> {
+    const { rows } = await this.db.query<Row>(
+      sql`SELECT h.rid, h.type, h.id, h.version_id, h.last_updated, h.compartment, h.deleted, h.text
+          FROM resource_history h JOIN resource r ON r.rid = h.rid
+          WHERE h.type = ${type} AND h.id = ${id} AND h.version_id = ${versionId} AND (${ctx.access})`,
+    );
+    if (!rows[0]) throw notFound(`${type}/${id}/_history/${versionId} not found`);
+    if (rows[0].deleted) throw gone(`${type}/${id} version ${versionId} is a deletion`);
+    return toStored(rows[0]);
+  }
+
+  /** The payload of a Binary version. */
+  async readBinaryData(id: string, versionId: number): Promise<{ contentType: string; data: Buffer } | undefined> {
+    const { rows } = await this.db.query<{ content_type: string; data: Buffer | Uint8Array }>(
+      sql`SELECT content_type, data FROM binary_data WHERE id = ${id} AND version_id = ${versionId}`,
+    );
+    if (!rows[0]) return undefined;
+    const data = rows[0].data;
+    return { contentType: rows[0].content_type, data: Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
+  }
+
+  /** FHIR create with a server-assigned id. */
+  async create(ctx: RequestContext, resource: Resource, options: { binaryData?: Buffer; id?: string } = {}): Promise<WriteResult> {
+    const id = options.id ?? randomUUID();
+    return this.transaction((repo) => repo.write(ctx, { ...resource, id }, undefined, 'create', options.binaryData));
+  }
+
+  /** FHIR update (or update-as-create); `ifMatch` is the expected current version. */
+  async update(ctx: RequestContext, resource: Resource, options: { ifMatch?: number; binaryData?: Buffer } = {}): Promise<WriteResult> {
+    const id = resource.id as string;
+    assertValidId(id);
+    return this.transaction(async (repo) => {
+      const current = await repo.lockRow(ctx, resource.resourceType, id);
+      if (options.ifMatch !== undefined && (!current || current.deleted || current.versionId !== options.ifMatch)) {
+        throw preconditionFailed(
+          current && !current.deleted
+            ? `Version conflict: ${resource.resourceType}/${id} is at version ${current.versionId}, not ${options.ifMatch}`
+            : `${resource.resourceType}/${id} does not exist, so If-Match: W/"${options.ifMatch}" cannot hold`,
+        );
+      }
+      return repo.write(ctx, resource, current, current && !current.deleted ? 'update' : 'create', options.binaryData);
+    });
+  }
+
+  /** FHIR delete: writes a tombstone version. Deleting a missing or deleted resource is a no-op. */
+  async delete(ctx: RequestContext, type: string, id: string): Promise<StoredResource | undefined> {
+    return this.transaction(async (repo) => {
+      const current = await repo.lockRow(ctx, type, id);
+      if (!current || current.deleted) return undefined;
+      const previous = JSON.parse(current.text as string) as Resource;
+      const event: WriteEvent = { interaction: 'delete', resourceType: type, id, versionId: current.versionId + 1, previous, compartment: current.compartment };
+      for (const hook of this.hooks) await hook.beforeWrite?.(repo.db, ctx, event);
+      const columns = deriveColumns(previous, computeIndexRows(previous));
+      const lastUpdated = new Date();
+      await repo.db.query(buildWriteStatement({ type, id, versionId: current.versionId + 1, lastUpdated, columns, replacing: true }));
+      for (const hook of this.hooks) await hook.afterWrite?.(repo.db, ctx, event);
+      return { ...current, versionId: current.versionId + 1, lastUpdated, deleted: true, text: null };
+    });
+  }
+
+  /** Locks the current row (visible to the caller) for a read-modify-write. */
+  async lockRow(ctx: RequestContext, type: string, id: string): Promise<StoredResource | undefined> {
+    const { rows } = await this.db.query<Row>(
+      sql`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource r
+          WHERE r.type = ${type} AND r.id = ${id} FOR UPDATE`,
+    );
+    if (!rows[0]) return undefined;
+    // A row the caller may not see behaves as missing; writing over it is refused rather than clobbered.
+    const visible = await this.db.query(sql`SELECT 1 FROM resource r WHERE r.rid = ${rows[0].rid} AND (${ctx.access})`);
+    if (!visible.rows.length) throw notFound(`${type}/${id} not found`);
+    return toStored(rows[0]);
+  }
+
+  private async write(
+    ctx: RequestContext,
+    input: Resource,
+    current: StoredResource | undefined,
+    interaction: 'create' | 'update',
+    binaryData?: Buffer,
+  ): Promise<WriteResult> {
+    const versionId = (current?.versionId ?? 0) + 1;
+    const lastUpdated = new Date();
+    const { resource: withoutData, data } = takeBinaryData(input, binaryData);
+    const meta = { ...withoutData.meta, versionId: String(versionId), lastUpdated: lastUpdated.toISOString() };
+    const resource = { ...withoutData, meta } as Resource;
+    const previous = current?.text ? (JSON.parse(current.text) as Resource) : undefined;
+    const index = computeIndexRows(resource);
+    const columns = await this.resolveColumns(resource, deriveColumns(resource, index));
+    const event: WriteEvent = { interaction, resourceType: resource.resourceType, id: resource.id as string, versionId, resource, previous, compartment: columns.compartment };
+    for (const hook of this.hooks) await hook.beforeWrite?.(this.db, ctx, event);
+    const text = serialise(resource);
+    const { rows } = await this.db.query<{ rid: number }>(
+      buildWriteStatement({ type: resource.resourceType, id: resource.id as string, versionId, lastUpdated, columns, text, index, replacing: !!current }),
+    );
+    if (resource.resourceType === 'Binary' && data) {
+      await this.db.query(sql`INSERT INTO binary_data (id, version_id, content_type, data) VALUES (${resource.id}, ${versionId}, ${resource.contentType}, ${data})`);
+    }
+    if (resource.resourceType === 'DocumentReference') await this.adoptBinaries(resource, columns);
+    for (const hook of this.hooks) await hook.afterWrite?.(this.db, ctx, event);
+    const stored: StoredResource = { rid: rows[0].rid, resourceType: resource.resourceType, id: resource.id as string, versionId, lastUpdated, compartment: columns.compartment, deleted: false, text };
+    return { stored, resource, created: interaction === 'create' };
+  }
+
+  /** A Binary governed by a DocumentReference takes that document's compartment. */
+  private async resolveColumns(resource: Resource, columns: DerivedColumns): Promise<DerivedColumns> {
+    if (resource.resourceType !== 'Binary' || !columns.docId) return columns;
+    const { rows } = await this.db.query<{ compartment: string | null }>(
+      sql`SELECT compartment FROM resource WHERE type = 'DocumentReference' AND id = ${columns.docId}`,
+    );
+    return { ...columns, compartment: rows[0]?.compartment ?? columns.compartment };
+  }
+
+  /** Binaries a DocumentReference points at (`Binary/<id>` urls) are governed by it: same compartment. */
+  private async adoptBinaries(doc: Resource & { resourceType: 'DocumentReference' }, columns: DerivedColumns): Promise<void> {
+    const ids = (doc.content ?? [])
+      .map((c) => /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(c.attachment?.url ?? '')?.[1])
+      .filter((x): x is string => !!x);
+    if (!ids.length) return;
+    await this.db.query(
+      sql`UPDATE resource SET doc_id = ${doc.id}, compartment = ${columns.compartment}
+          WHERE type = 'Binary' AND id = ANY(${ids}::text[]) AND (doc_id IS NULL OR doc_id = ${doc.id})`,
+    );
+  }
+
+  /** Runs a statement on this repository's connection (for search and history executors). */
+  query<T>(statement: Sql): Promise<{ rows: T[] }> {
+    return this.db.query<T>(statement);
+  }
+}
