@@ -1,0 +1,73 @@
+import type { Identifier } from '@medplum/fhirtypes';
+import type { RequestContext } from '../fhir/context';
+import { SYSTEM } from './audit-codes';
+
+/** What the audit trail records about the caller: who, in words and identifiers, from which app and token. */
+export interface AuditAgentInfo {
+  /** Actor kind as set by authentication (patient, practitioner, samu, system …). */
+  kind: string;
+  /** FHIR reference of the user (e.g. `Practitioner/123`, `Patient/456`), when known. */
+  reference?: string;
+  /** The user's name in words (e.g. "Dr Marie Curie"). */
+  display?: string;
+  /** RPPS / IdNat_PS, INS … */
+  identifiers: Identifier[];
+  organization?: { reference?: string; identifier?: Identifier; display?: string };
+  /** OAuth client / software the user acted through. */
+  client?: { id: string; display?: string };
+  /** Token id (`jti`), recorded in agent.policy as BALP asks. */
+  tokenId?: string;
+  /** SAMU regulation mode (emergency access without prior authorisation). */
+  regulation?: boolean;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** Normalises an RPPS number to the IdNat_PS form (8 + RPPS); other IdNat_PS values pass unchanged. */
+export function toIdNatPs(value: string): string {
+  return /^\d{11}$/.test(value) ? `8${value}` : value;
+}
+
+/**
+ * Default mapping from the authenticated actor to audit agent data. Reads the claims commonly put there by
+ * SMART / Pro Santé Connect tokens (fhirUser, rpps or preferred_username, ins, organization, client_id,
+ * jti, Acces_Regulation_Medicale); the access module may pass its own mapping instead.
+ */
+export function describeActor(ctx: RequestContext): AuditAgentInfo | undefined {
+  const actor = ctx.actor;
+  if (!actor) return undefined;
+  const claims = actor.claims ?? {};
+  const identifiers: Identifier[] = [];
+  const rpps = str(claims.rpps) ?? str(claims.idNatPs) ?? (actor.kind === 'patient' ? undefined : str(claims.preferred_username));
+  if (rpps) identifiers.push({ system: SYSTEM.idNatPs, value: toIdNatPs(rpps) });
+  const ins = str(claims.ins);
+  if (ins) identifiers.push({ system: SYSTEM.insNir, value: ins });
+
+  const org = record(claims.organization);
+  const orgId = str(org?.identifier) ?? str(org?.id) ?? str(claims.SubjectOrganizationID) ?? str(claims.organizationId);
+  const orgName = str(org?.display) ?? str(org?.name) ?? str(claims.SubjectOrganization) ?? str(claims.organizationName);
+  const clientId = str(claims.client_id) ?? str(claims.azp);
+
+  return {
+    kind: actor.kind,
+    reference: str(claims.fhirUser) ?? (actor.kind === 'patient' ? `Patient/${actor.id}` : undefined),
+    display: actor.display ?? str(claims.name),
+    identifiers,
+    organization: orgId || orgName ? { reference: str(org?.reference), identifier: orgId ? { system: SYSTEM.idNatStruct, value: orgId } : undefined, display: orgName } : undefined,
+    client: clientId ? { id: clientId, display: str(claims.client_name) } : undefined,
+    tokenId: str(claims.jti) ?? str(ctx.attributes.tokenId),
+    regulation: actor.kind === 'samu' || claims.Acces_Regulation_Medicale === 'VRAI',
+  };
+}
+
+/** Stable key of a professional for "first access" notices: the IdNat_PS if any, else the FHIR reference. */
+export function professionalKey(agent: AuditAgentInfo): string | undefined {
+  const ps = agent.identifiers.find((i) => i.system === SYSTEM.idNatPs)?.value;
+  return ps ? `${SYSTEM.idNatPs}|${ps}` : agent.reference?.startsWith('Practitioner') ? agent.reference : undefined;
+}

@@ -1,0 +1,59 @@
+import type { Coding } from '@medplum/fhirtypes';
+
+/** Code systems and fixed codings of the IHE BALP AuditEvent shapes (FHIR R4 AuditEvent). */
+export const SYSTEM = {
+  eventType: 'http://terminology.hl7.org/CodeSystem/audit-event-type',
+  dicom: 'http://dicom.nema.org/resources/ontology/DCM',
+  restfulInteraction: 'http://hl7.org/fhir/restful-interaction',
+  action: 'http://hl7.org/fhir/audit-event-action',
+  outcome: 'http://terminology.hl7.org/CodeSystem/audit-event-outcome',
+  actReason: 'http://terminology.hl7.org/CodeSystem/v3-ActReason',
+  securityRoleType: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type',
+  roleClass: 'http://terminology.hl7.org/CodeSystem/v3-RoleClass',
+  sourceType: 'http://terminology.hl7.org/CodeSystem/security-source-type',
+  entityType: 'http://terminology.hl7.org/CodeSystem/audit-entity-type',
+  objectRole: 'http://terminology.hl7.org/CodeSystem/object-role',
+  networkType: 'http://hl7.org/fhir/network-type',
+  /** IdNat_PS: RPPS-based national identifier of a health professional (value prefixed with 8). */
+  idNatPs: 'urn:oid:1.2.250.1.71.4.2.1',
+  /** IdNat_Struct: national identifier of a healthcare organisation. */
+  idNatStruct: 'urn:oid:1.2.250.1.71.4.2.2',
+  /** INS-NIR, the patient's national health identifier. */
+  insNir: 'urn:oid:1.2.250.1.213.1.4.8',
+} as const;
+
+/** Our extension carrying the hash chain link (previous hash and position) of each AuditEvent. */
+export const CHAIN_EXTENSION_URL = 'https://dmp-fhir-adapter.org/fhir/StructureDefinition/audit-hash-chain';
+
+/** Hash of the (virtual) event before the first one of a chain. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export const TYPE_REST: Coding = { system: SYSTEM.eventType, code: 'rest', display: 'Restful Operation' };
+export const TYPE_LOGIN: Coding = { system: SYSTEM.dicom, code: '110114', display: 'User Authentication' };
+export const SUBTYPE_LOGIN: Coding = { system: SYSTEM.dicom, code: '110122', display: 'Login' };
+
+export const AGENT_USER: Coding = { system: SYSTEM.securityRoleType, code: 'humanuser', display: 'human user' };
+export const AGENT_CLIENT: Coding = { system: SYSTEM.dicom, code: '110153', display: 'Source Role ID' };
+export const AGENT_SERVER: Coding = { system: SYSTEM.dicom, code: '110152', display: 'Destination Role ID' };
+export const AGENT_ORGANIZATION: Coding = { system: SYSTEM.roleClass, code: 'PROV', display: 'healthcare provider' };
+
+export const SOURCE_APP_SERVER: Coding = { system: SYSTEM.sourceType, code: '4', display: 'Application Server' };
+
+export const ENTITY_PERSON: Coding = { system: SYSTEM.entityType, code: '1', display: 'Person' };
+export const ENTITY_SYSTEM_OBJECT: Coding = { system: SYSTEM.entityType, code: '2', display: 'System Object' };
+export const ROLE_PATIENT: Coding = { system: SYSTEM.objectRole, code: '1', display: 'Patient' };
+export const ROLE_DOMAIN_RESOURCE: Coding = { system: SYSTEM.objectRole, code: '4', display: 'Domain Resource' };
+export const ROLE_QUERY: Coding = { system: SYSTEM.objectRole, code: '24', display: 'Query' };
+
+/** Purposes of use we name (HL7 v3 ActReason). */
+export const PURPOSE_DISPLAY: Record<string, string> = {
+  TREAT: 'treatment',
+  ETREAT: 'emergency treatment',
+  BTG: 'break the glass',
+  PATRQT: 'patient requested',
+  HOPERAT: 'healthcare operations',
+};
+
+/** Outcome codes of R4 AuditEvent.outcome. */
+export const OUTCOME = { success: '0', minorFailure: '4', seriousFailure: '8' } as const;
+export type OutcomeCode = (typeof OUTCOME)[keyof typeof OUTCOME];

@@ -1,0 +1,125 @@
+import type { AuditEvent } from '@medplum/fhirtypes';
+import { type AuditEventInput } from '../../../src/audit/audit-event-builder';
+import { AuditWriter } from '../../../src/audit/audit-writer';
+import { readChainLink } from '../../../src/audit/hash-chain';
+import { verifyChain } from '../../../src/audit/verify-chain';
+import type { PgliteDb } from '../../../src/store/pglite-db';
+import { openTestDb } from './test-db';
+
+const source = { id: 'dmp-fhir-test', display: 'DMP FHIR test server' };
+
+function readInput(patientId: string | null, n: number): AuditEventInput {
+  return {
+    recorded: new Date(Date.UTC(2026, 0, 1, 10, 0, n)),
+    category: 'rest',
+    interaction: 'read',
+    action: 'R',
+    outcome: '0',
+    source,
+    patientId,
+    resources: [`DocumentReference/doc-${n}/_history/1`],
+    agent: { kind: 'practitioner', reference: 'Practitioner/p1', display: 'Dr Marie Curie', identifiers: [{ system: 'urn:oid:1.2.250.1.71.4.2.1', value: '810000000001' }] },
+    purpose: { code: 'TREAT' },
+  };
+}
+
+describe('audit writer and chain verification', () => {
+  let db: PgliteDb;
+  const writer = new AuditWriter();
+
+  beforeEach(async () => {
+    db = await openTestDb();
+  });
+  afterEach(async () => {
+    await db.close();
+  });
+
+  async function writeSome(): Promise<void> {
+    await db.transaction((tx) => writer.appendInTx(tx, [readInput('pat-a', 1), readInput('pat-b', 2), readInput('pat-a', 3)]));
+    await db.transaction((tx) => writer.appendInTx(tx, [readInput('pat-a', 4), readInput(null, 5)]));
+  }
+
+  it('links each event of a patient to the hash of the one before it', async () => {
+    await writeSome();
+    const rows = await db.query<{ text: string }>(`SELECT r.text FROM audit_chain c JOIN resource r ON r.type = 'AuditEvent' AND r.id = c.event_id WHERE c.chain = 'pat-a' ORDER BY c.seq`);
+    const chainRows = await db.query<{ hash: string; seq: number }>(`SELECT hash, seq FROM audit_chain WHERE chain = 'pat-a' ORDER BY seq`);
+    const links = rows.rows.map((r) => readChainLink(JSON.parse(r.text) as AuditEvent));
+    expect(links.map((l) => l?.sequence)).toEqual([1, 2, 3]);
+    expect(links[1]?.previous).toBe(chainRows.rows[0].hash);
+    expect(links[2]?.previous).toBe(chainRows.rows[1].hash);
+  });
+
+  it('stores AuditEvents as resources in the patient compartment, searchable through the index tables', async () => {
+    await writeSome();
+    const byPatient = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource r WHERE r.type = 'AuditEvent' AND r.compartment = 'pat-a'`);
+    expect(byPatient.rows[0].n).toBe(3);
+    const indexed = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM idx_reference i WHERE i.type = 'AuditEvent' AND i.param = 'patient' AND i.target_id = 'pat-a'`,
+    );
+    expect(indexed.rows[0].n).toBe(3);
+    const byName = await db.query<{ n: number }>(`SELECT count(DISTINCT rid)::int AS n FROM idx_string WHERE type = 'AuditEvent' AND param = 'agent-name' AND norm LIKE 'dr marie%'`);
+    expect(byName.rows[0].n).toBe(5);
+  });
+
+  it('reports an intact chain when nothing was touched', async () => {
+    await writeSome();
+    const result = await verifyChain(db);
+    expect(result).toEqual({ intact: true, events: 5, chains: 3, broken: undefined });
+  });
+
+  it('refuses a direct UPDATE or DELETE of an audit row', async () => {
+    await writeSome();
+    await expect(db.query(`UPDATE resource SET text = '{}' WHERE type = 'AuditEvent'`)).rejects.toThrow(/append-only/);
+    await expect(db.query(`DELETE FROM resource WHERE type = 'AuditEvent'`)).rejects.toThrow(/append-only/);
+    await expect(db.query(`UPDATE audit_chain SET hash = 'x'`)).rejects.toThrow(/append-only/);
+    await expect(db.query(`DELETE FROM audit_chain`)).rejects.toThrow(/append-only/);
+    await expect(db.query(`DELETE FROM resource_history WHERE type = 'AuditEvent'`)).rejects.toThrow(/append-only/);
+    await expect(db.query(`TRUNCATE audit_chain`)).rejects.toThrow(/append-only/);
+    expect((await verifyChain(db)).intact).toBe(true);
+  });
+
+  it('detects an event edited in SQL after the trigger was disabled', async () => {
+    await writeSome();
+    const second = await db.query<{ event_id: string }>(`SELECT event_id FROM audit_chain WHERE chain = 'pat-a' AND seq = 2`);
+    const id = second.rows[0].event_id;
+    await db.query(`ALTER TABLE resource DISABLE TRIGGER resource_audit_append_only`);
+    await db.query(`UPDATE resource SET text = replace(text, 'Dr Marie Curie', 'Dr Nobody') WHERE type = 'AuditEvent' AND id = $1`, [id]);
+    const result = await verifyChain(db);
+    expect(result.intact).toBe(false);
+    expect(result.broken).toMatchObject({ chain: 'pat-a', seq: 2, eventId: id, reason: 'hash-mismatch' });
+  });
+
+  it('detects an edit of the indexed JSON that leaves the hashed text alone', async () => {
+    await writeSome();
+    await db.query(`ALTER TABLE resource DISABLE TRIGGER resource_audit_append_only`);
+    await db.query(`UPDATE resource SET content = jsonb_set(content, '{outcome}', '"8"') WHERE type = 'AuditEvent' AND compartment = 'pat-b'`);
+    expect((await verifyChain(db)).broken).toMatchObject({ chain: 'pat-b', seq: 1, reason: 'content-mismatch' });
+  });
+
+  it('detects a deleted event in the middle and a cut tail', async () => {
+    await writeSome();
+    await db.query(`ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_append_only`);
+    await db.query(`DELETE FROM audit_chain WHERE chain = 'pat-a' AND seq = 3`);
+    expect((await verifyChain(db)).broken).toMatchObject({ chain: 'pat-a', reason: 'head-mismatch' });
+    await db.query(`DELETE FROM audit_chain WHERE chain = 'pat-a' AND seq = 1`);
+    expect((await verifyChain(db)).broken).toMatchObject({ chain: 'pat-a', seq: 2, reason: 'sequence-gap' });
+  });
+
+  it('detects an AuditEvent slipped in outside the chain', async () => {
+    await writeSome();
+    await db.query(`INSERT INTO resource (type, id, version_id, last_updated, compartment, content, text) VALUES ('AuditEvent', 'forged', 1, now(), 'pat-a', '{}', '{}')`);
+    expect((await verifyChain(db)).broken).toMatchObject({ eventId: 'forged', reason: 'unchained-event' });
+  });
+
+  it('verifies one patient chain on its own', async () => {
+    await writeSome();
+    expect(await verifyChain(db, { chain: 'pat-b' })).toMatchObject({ intact: true, events: 1, chains: 1 });
+  });
+
+  it('uses an HMAC when given a secret, so a verifier without the key sees every hash as broken', async () => {
+    const keyed = new AuditWriter({ secret: 'k1' });
+    await db.transaction((tx) => keyed.appendInTx(tx, [readInput('pat-a', 1)]));
+    expect((await verifyChain(db, { secret: 'k1' })).intact).toBe(true);
+    expect((await verifyChain(db)).broken?.reason).toBe('hash-mismatch');
+  });
+});
