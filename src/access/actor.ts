@@ -1,0 +1,56 @@
+import type { Actor } from '../fhir/context';
+
+/** Organisation categories the law keeps out of the DMP whatever the consents say. */
+export const EXCLUDED_CATEGORIES = ['insurer', 'employer', 'bank', 'occupational-health'] as const;
+export type ExcludedCategory = (typeof EXCLUDED_CATEGORIES)[number];
+export type OrganisationCategory = ExcludedCategory | 'assurance-maladie' | 'feeder' | 'care';
+
+export type DmpActorKind = 'patient' | 'guardian' | 'practitioner' | 'system';
+
+/** IdNat_PS (national identifier of health professionals), `8` + RPPS. */
+export const IDNAT_PS_SYSTEM = 'urn:oid:1.2.250.1.71.4.2.1';
+export const RPPS_SYSTEM = 'https://rpps.esante.gouv.fr';
+/** INS identifier systems: NIR, NIA, test NIR, demo NIR. */
+export const INS_SYSTEMS = ['urn:oid:1.2.250.1.213.1.4.8', 'urn:oid:1.2.250.1.213.1.4.9', 'urn:oid:1.2.250.1.213.1.4.10', 'urn:oid:1.2.250.1.213.1.4.11'];
+
+/**
+ * The caller as the access module sees it. `keys` are every way consents, `generalPractitioner` and
+ * document authors may name this actor (`Practitioner/<id>`, `<system>|<value>`); `patientIds` are the
+ * Patient compartments a patient or guardian acts for (resolved from the Patient id, the INS, or the
+ * RelatedPerson guardian links).
+ */
+export interface DmpActor extends Actor {
+  kind: DmpActorKind;
+  id: string;
+  category?: OrganisationCategory;
+  role?: 'samu-regulator';
+  scopes: string[];
+  purposeOfUse?: string;
+  purposeReason?: string;
+  /** INS carried by a patient token (instead of, or beside, a Patient id). */
+  ins?: string;
+  keys: string[];
+  patientIds: string[];
+}
+
+/** True for the categories that may never touch a record (insurer, employer, bank, occupational health). */
+export function isExcluded(actor: DmpActor): boolean {
+  return (EXCLUDED_CATEGORIES as readonly string[]).includes(actor.category ?? '');
+}
+
+/** True for the Assurance Maladie feeder, which may write care history and never read. */
+export function isAssuranceMaladie(actor: DmpActor): boolean {
+  return actor.kind === 'system' && actor.category === 'assurance-maladie';
+}
+
+/** Identifier keys of a practitioner known by RPPS (or by a full IdNat_PS). */
+export function practitionerIdentifierKeys(rppsOrIdNat: string): string[] {
+  const idNat = /^8\d{11}$/.test(rppsOrIdNat) ? rppsOrIdNat : `8${rppsOrIdNat}`;
+  const rpps = idNat.slice(1);
+  return [`${IDNAT_PS_SYSTEM}|${idNat}`, `${IDNAT_PS_SYSTEM}|${rppsOrIdNat}`, `${RPPS_SYSTEM}|${rpps}`].filter((k, i, all) => all.indexOf(k) === i);
+}
+
+/** Whether a patient token's subject looks like an INS (13 digits, or 15 with the control key). */
+export function looksLikeIns(value: string): boolean {
+  return /^[0-9]{13}([0-9]{2})?$/.test(value) || /^[12][0-9AB]{12}[0-9]{2}$/.test(value);
+}

@@ -1,0 +1,108 @@
+import { and as andParts, FALSE, or as orParts, raw, sql, type Sql } from '../store/sql';
+import { MASKED_FROM_PROFESSIONALS, PATIENT_ONLY_TYPES, type AccessPlan, type AllowPlan } from './access-plan';
+
+// The builder's and/or parenthesise each operand but not the whole (`(a) OR (b)`): wrap them so the result
+// composes safely after AND / NOT.
+const and = (parts: Sql[]): Sql => (parts.length > 1 ? sql`(${andParts(parts)})` : andParts(parts));
+const or = (parts: Sql[]): Sql => (parts.length > 1 ? sql`(${orParts(parts)})` : orParts(parts));
+
+// Building blocks over the derived tables of migration 020. `c` is the compartment (Patient id) expression:
+// `r.compartment` for row filters, a bound value for write checks.
+
+const openRecord = (c: Sql): Sql => sql`EXISTS (SELECT 1 FROM access_consent ao WHERE ao.patient_id = ${c} AND ao.kind = 'open')`;
+const notClosed = (c: Sql): Sql => sql`NOT EXISTS (SELECT 1 FROM access_record ac WHERE ac.patient_id = ${c} AND ac.closed)`;
+const isTreating = (c: Sql, keys: string[]): Sql =>
+  sql`EXISTS (SELECT 1 FROM access_record atp WHERE atp.patient_id = ${c} AND atp.treating && ${keys}::text[])`;
+
+function actorRule(kind: 'permit' | 'deny', c: Sql, keys: string[], at: string): Sql {
+  return sql`EXISTS (SELECT 1 FROM access_consent ak WHERE ak.patient_id = ${c} AND ak.kind = ${kind} AND ak.actor_key = ANY(${keys}::text[])
+    AND (ak.period_start IS NULL OR ak.period_start <= ${at}::timestamptz) AND (ak.period_end IS NULL OR ak.period_end >= ${at}::timestamptz))`;
+}
+const refused = (c: Sql, purpose: string): Sql =>
+  sql`EXISTS (SELECT 1 FROM access_consent ar WHERE ar.patient_id = ${c} AND ar.kind = 'refuse' AND ar.purpose = ${purpose})`;
+
+/** The row, or the DocumentReference governing it, carries one of `codes` (codes may change on the DR only). */
+function carriesCode(codes: string[]): Sql {
+  return sql`(r.security && ${codes}::text[] OR (r.doc_id IS NOT NULL AND EXISTS (SELECT 1 FROM resource d
+    WHERE d.type = 'DocumentReference' AND d.id = r.doc_id AND d.security && ${codes}::text[])))`;
+}
+const maskedByConsent = sql`(r.doc_id IS NOT NULL AND EXISTS (SELECT 1 FROM access_consent am
+  WHERE am.patient_id = r.compartment AND am.kind = 'mask' AND am.doc_id = r.doc_id))`;
+const compartment = raw('r.compartment');
+
+function professionalRows(plan: AllowPlan): Sql {
+  const { keys, mode } = plan.professional!;
+  const grant =
+    mode === 'treat'
+      ? actorRule('permit', compartment, keys, plan.at)
+      : or([actorRule('permit', compartment, keys, plan.at), sql`NOT ${refused(compartment, mode === 'btg' ? 'BTG' : 'ETREAT')}`]);
+  const masked = or([maskedByConsent, carriesCode([MASKED_FROM_PROFESSIONALS])]);
+  return and([
+    sql`r.compartment IS NOT NULL`,
+    sql`r.type <> ALL(${PATIENT_ONLY_TYPES}::text[])`,
+    openRecord(compartment),
+    notClosed(compartment),
+    or([
+      isTreating(compartment, keys),
+      and([sql`NOT ${actorRule('deny', compartment, keys, plan.at)}`, or([sql`r.authors && ${keys}::text[]`, and([grant, sql`NOT ${masked}`])])]),
+    ]),
+  ]);
+}
+
+/**
+ * Compiles an access plan into the SQL predicate over `resource r` that the store ANDs into every SELECT
+ * (read, search and its total, include/revinclude, history joined to its current row, Binary). Fails closed:
+ * a deny plan, or a plan with no grant, compiles to FALSE.
+ */
+export function compileAccess(plan: AccessPlan): Sql {
+  if (plan.effect !== 'allow') return FALSE;
+  const grants: Sql[] = [];
+  if (plan.directory) grants.push(sql`(r.compartment IS NULL AND r.type <> ALL(${PATIENT_ONLY_TYPES}::text[]))`);
+  if (plan.own && plan.own.patientIds.length) {
+    const own = sql`r.compartment = ANY(${plan.own.patientIds}::text[])`;
+    grants.push(plan.own.hiddenCodes.length ? and([own, sql`NOT ${carriesCode(plan.own.hiddenCodes)}`]) : own);
+  }
+  if (plan.professional && plan.professional.keys.length) grants.push(professionalRows(plan));
+  if (plan.identity) grants.push(identityRows());
+  return or(grants);
+}
+
+function identityRows(): Sql {
+  return and([sql`r.type = 'Patient'`, openRecord(raw('r.id')), notClosed(raw('r.id'))]);
+}
+
+/**
+ * Predicate for resolving a patient while writing (conditional references such as `Patient?identifier=…` in an
+ * ITI-65 bundle): the read predicate, widened for feeders (Assurance Maladie included) to Patient rows of
+ * records that are not closed. It exposes identity only, never clinical rows.
+ */
+export function compilePatientLookup(plan: AccessPlan): Sql {
+  if (plan.effect !== 'allow') return FALSE;
+  if (!plan.feed) return compileAccess(plan);
+  const patients = plan.feed.requireOpen ? identityRows() : and([sql`r.type = 'Patient'`, notClosed(raw('r.id'))]);
+  return or([compileAccess(plan), patients]);
+}
+
+/**
+ * Boolean SQL expression: may this plan write into the record of Patient `patientId`? Patient or guardian:
+ * their own record; professional: an open, not closed record where he is the treating physician or authorised
+ * and not blocked; feeder: a record that is not closed (and open, except for the Assurance Maladie).
+ */
+export function compileCompartmentWrite(plan: AccessPlan, patientId: string): Sql {
+  if (plan.effect !== 'allow') return FALSE;
+  const c = sql`${patientId}::text`;
+  const grants: Sql[] = [];
+  if (plan.own) grants.push(sql`${c} = ANY(${plan.own.patientIds}::text[])`);
+  if (plan.professional && plan.professional.keys.length) {
+    const { keys } = plan.professional;
+    grants.push(
+      and([
+        openRecord(c),
+        notClosed(c),
+        or([isTreating(c, keys), and([actorRule('permit', c, keys, plan.at), sql`NOT ${actorRule('deny', c, keys, plan.at)}`])]),
+      ]),
+    );
+  }
+  if (plan.feed) grants.push(plan.feed.requireOpen ? and([openRecord(c), notClosed(c)]) : notClosed(c));
+  return or(grants);
+}

@@ -1,0 +1,98 @@
+import type { Consent, ConsentProvision, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { IDNAT_PS_SYSTEM, RPPS_SYSTEM } from './actor';
+
+/** v3-ActReason purposes a patient may refuse in advance: break-glass and SAMU regulation. */
+export const REFUSABLE_PURPOSES = ['BTG', 'ETREAT'] as const;
+export type RefusablePurpose = (typeof REFUSABLE_PURPOSES)[number];
+
+/**
+ * One rule a Consent states, in the shape of the `access_consent` table:
+ * - `open`: the patient agreed to open the record;
+ * - `permit` / `deny`: a professional is authorised / blocked (optionally within a period);
+ * - `mask`: a document is masked from professionals;
+ * - `refuse`: emergency access with this purpose is refused in advance.
+ */
+export type ConsentRule =
+  | { kind: 'open' }
+  | { kind: 'permit' | 'deny'; actorKey: string; periodStart?: string; periodEnd?: string }
+  | { kind: 'mask'; docId: string }
+  | { kind: 'refuse'; purpose: RefusablePurpose };
+
+const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
+
+/** The Patient id a Consent is about (`Consent.patient` = `Patient/<id>`), if it names one. */
+export function consentPatientId(consent: Consent): string | undefined {
+  const m = /^Patient\/([^/]+)$/.exec(consent.patient?.reference ?? '');
+  return m?.[1];
+}
+
+/** Key of one `provision.actor[].reference`: `Practitioner/<id>` or `<system>|<value>`. */
+export function actorReferenceKeys(ref: { reference?: string; identifier?: { system?: string; value?: string } } | undefined): string[] {
+  if (!ref) return [];
+  if (ref.reference) return [ref.reference.replace(/\/_history\/.*$/, '')];
+  const { system, value } = ref.identifier ?? {};
+  if (!system || !value) return [];
+  const keys = [`${system}|${value}`];
+  // An IdNat_PS of a professional with an RPPS (`8` + RPPS) is the same person as the bare RPPS.
+  if (system === IDNAT_PS_SYSTEM && /^8\d{11}$/.test(value)) keys.push(`${RPPS_SYSTEM}|${value.slice(1)}`);
+  if (system === RPPS_SYSTEM) keys.push(`${IDNAT_PS_SYSTEM}|8${value}`);
+  return keys;
+}
+
+function provisionRules(p: ConsentProvision, path: string, problems: OperationOutcomeIssue[]): ConsentRule[] {
+  const type = p.type;
+  const actors = p.actor ?? [];
+  const data = p.data ?? [];
+  const purposes = (p.purpose ?? []).filter((c) => !c.system || c.system === ACT_REASON).map((c) => c.code ?? '');
+  const problem = (text: string): ConsentRule[] => {
+    problems.push({ severity: 'error', code: 'business-rule', diagnostics: text, expression: [path] });
+    return [];
+  };
+  if (type !== 'permit' && type !== 'deny') return problem('provision.type must be permit or deny');
+  const rules: ConsentRule[] = [];
+  if (actors.length === 0 && data.length === 0 && purposes.length === 0) {
+    if (type === 'deny') return problem('a deny provision needs an actor, a data reference or a purpose');
+    rules.push({ kind: 'open' });
+  }
+  if (actors.length && data.length) return problem('a provision names either professionals or documents, not both');
+  for (const [i, actor] of actors.entries()) {
+    const keys = actorReferenceKeys(actor.reference);
+    if (keys.length === 0) return problem(`provision.actor[${i}].reference needs Practitioner/{id} or an IdNat_PS identifier`);
+    for (const actorKey of keys) rules.push({ kind: type, actorKey, periodStart: p.period?.start, periodEnd: p.period?.end });
+  }
+  for (const [i, d] of data.entries()) {
+    const m = /^DocumentReference\/([^/]+)/.exec(d.reference?.reference ?? '');
+    if (type !== 'deny' || !m) return problem(`provision.data[${i}] must be a deny on DocumentReference/{id}`);
+    rules.push({ kind: 'mask', docId: m[1] });
+  }
+  for (const code of purposes) {
+    if (type !== 'deny' || !(REFUSABLE_PURPOSES as readonly string[]).includes(code)) {
+      if (actors.length === 0 && data.length === 0) return problem(`provision.purpose ${code}: only a deny of BTG or ETREAT is understood`);
+      continue;
+    }
+    rules.push({ kind: 'refuse', purpose: code as RefusablePurpose });
+  }
+  for (const [i, nested] of (p.provision ?? []).entries()) rules.push(...provisionRules(nested, `${path}.provision[${i}]`, problems));
+  return rules;
+}
+
+/**
+ * Reads the rules a Consent states (IHE PCF coding fixed by issue 4). An inactive (withdrawn), draft or
+ * rejected Consent states none. `problems` lists what we cannot understand (422 at write time).
+ */
+export function parseConsent(consent: Consent): { rules: ConsentRule[]; problems: OperationOutcomeIssue[] } {
+  const problems: OperationOutcomeIssue[] = [];
+  if (!consentPatientId(consent)) problems.push({ severity: 'error', code: 'required', diagnostics: 'Consent.patient must reference Patient/{id}', expression: ['Consent.patient'] });
+  if (!consent.provision) {
+    problems.push({ severity: 'error', code: 'required', diagnostics: 'Consent.provision is required', expression: ['Consent.provision'] });
+    return { rules: [], problems };
+  }
+  const rules = provisionRules(consent.provision, 'Consent.provision', problems);
+  return { rules: consent.status === 'active' ? rules : [], problems };
+}
+
+/** True when the Consent's top-level provision is a bare permit: the opening consent. */
+export function isOpeningConsent(consent: Consent): boolean {
+  const p = consent.provision;
+  return !!p && p.type === 'permit' && !p.actor?.length && !p.data?.length && !p.purpose?.length && !p.provision?.length;
+}

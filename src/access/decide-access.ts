@@ -1,0 +1,73 @@
+import type { Interaction } from '../fhir/context';
+import { isAssuranceMaladie, isExcluded, type DmpActor } from './actor';
+import { INVISIBLE_TO_GUARDIANS, INVISIBLE_TO_PATIENT, type AccessPlan, type AllowPlan, type ProfessionalMode } from './access-plan';
+import { permissionFor, scopesAllow } from './scopes';
+
+const READS: Interaction[] = ['read', 'vread', 'search-type', 'search-system', 'history-instance', 'history-type', 'history-system'];
+const WRITES: Interaction[] = ['create', 'update', 'patch', 'delete'];
+/** Types that only the server itself writes (audit trail). */
+const SERVER_WRITTEN_TYPES = ['AuditEvent'];
+/** Types the Assurance Maladie feed may never create, even as part of a document. */
+const NOT_FED_TYPES = ['Patient', 'Consent', 'RelatedPerson', 'AuditEvent'];
+
+const deny = (status: 400 | 403, reason: string): AccessPlan => ({ effect: 'deny', status, reason });
+
+/** Break-glass when the purpose of use says so; SAMU regulation for the regulator role; ordinary care otherwise. */
+export function professionalMode(actor: DmpActor): ProfessionalMode {
+  if (actor.purposeOfUse === 'BTG') return 'btg';
+  if (actor.role === 'samu-regulator') return 'samu';
+  return 'treat';
+}
+
+function decideForSystem(actor: DmpActor, interaction: Interaction, resourceType: string | undefined, base: AllowPlan): AccessPlan {
+  const isRead = READS.includes(interaction);
+  if (isAssuranceMaladie(actor)) {
+    if (isRead) return deny(403, 'The Assurance Maladie feeds the care history and can never read a record');
+    if (interaction !== 'create' && WRITES.includes(interaction)) return deny(403, 'The Assurance Maladie may only create care-history documents');
+    if (resourceType && NOT_FED_TYPES.includes(resourceType)) return deny(403, `The Assurance Maladie may not write ${resourceType}`);
+    return { ...base, feed: { requireOpen: false } };
+  }
+  if (resourceType && ['Consent', 'RelatedPerson', ...SERVER_WRITTEN_TYPES].includes(resourceType) && !isRead) {
+    return deny(403, `A feeding system may not write ${resourceType}`);
+  }
+  if (interaction === 'delete') return deny(403, 'A feeding system may not delete');
+  return { ...base, directory: true, identity: true, feed: { requireOpen: true } };
+}
+
+/**
+ * The access decision (pure, no I/O): what `actor` may do for `interaction` on `resourceType`. Consent state is
+ * not an input: the plan names the grants, and the SQL compiler evaluates them against the consent tables
+ * inside the same query, so totals and paging never see a hidden row.
+ */
+export function decideAccess(actor: DmpActor, interaction: Interaction, resourceType: string | undefined, options: { now: Date }): AccessPlan {
+  if (isExcluded(actor)) return deny(403, `Organisations of category ${actor.category} may never access the DMP`);
+  const permission = permissionFor(interaction);
+  if (permission && !scopesAllow(actor.scopes, permission, resourceType)) {
+    return deny(403, `The token's scopes do not grant ${interaction} on ${resourceType ?? 'this server'}`);
+  }
+  if (actor.purposeOfUse === 'BTG' && actor.kind === 'practitioner' && !actor.purposeReason?.trim()) {
+    return deny(400, 'Break-glass access (purpose of use BTG) requires a reason');
+  }
+  const isWrite = WRITES.includes(interaction);
+  if (isWrite && resourceType && SERVER_WRITTEN_TYPES.includes(resourceType)) return deny(403, `${resourceType} is written by the server only`);
+  const base: AllowPlan = { effect: 'allow', interaction, resourceType, at: options.now.toISOString(), directory: false };
+  switch (actor.kind) {
+    case 'patient':
+    case 'guardian': {
+      const hiddenCodes = actor.kind === 'guardian' ? [INVISIBLE_TO_PATIENT, INVISIBLE_TO_GUARDIANS] : [INVISIBLE_TO_PATIENT];
+      if (isWrite && interaction === 'delete' && resourceType === 'Patient') return deny(403, 'A record is closed (Patient.active = false), never deleted');
+      return { ...base, directory: true, own: { patientIds: actor.patientIds, hiddenCodes } };
+    }
+    case 'practitioner': {
+      if (isWrite && resourceType === 'Consent' && interaction !== 'create') return deny(403, 'Only the patient or a legal guardian may change consents');
+      if (isWrite && resourceType === 'Patient' && interaction === 'delete') return deny(403, 'A record is closed (Patient.active = false), never deleted');
+      // Emergency access is a read; writes always need an ordinary authorisation.
+      const mode = isWrite ? 'treat' : professionalMode(actor);
+      return { ...base, directory: true, professional: { keys: actor.keys, mode } };
+    }
+    case 'system':
+      return decideForSystem(actor, interaction, resourceType, base);
+    default:
+      return deny(403, 'Unknown kind of actor');
+  }
+}

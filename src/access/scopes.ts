@@ -1,0 +1,62 @@
+import type { Interaction } from '../fhir/context';
+
+/** SMART v2 permission letter an interaction needs (`c r u d s`); undefined = checked per entry/operation. */
+export function permissionFor(interaction: Interaction): 'c' | 'r' | 'u' | 'd' | 's' | undefined {
+  switch (interaction) {
+    case 'read':
+    case 'vread':
+    case 'history-instance':
+      return 'r';
+    case 'search-type':
+    case 'search-system':
+    case 'history-type':
+    case 'history-system':
+      return 's';
+    case 'create':
+      return 'c';
+    case 'update':
+    case 'patch':
+      return 'u';
+    case 'delete':
+      return 'd';
+    default:
+      return undefined;
+  }
+}
+
+interface ParsedScope {
+  context: 'patient' | 'user' | 'system';
+  resourceType: string;
+  permissions: string;
+}
+
+/** Parses one SMART scope (`patient/*.rs`, `user/DocumentReference.cruds`, v1 `system/*.read`); undefined if not a resource scope. */
+export function parseScope(scope: string): ParsedScope | undefined {
+  const m = /^(patient|user|system)\/([A-Za-z]+|\*)\.([a-z*]+)(\?.*)?$/.exec(scope);
+  if (!m) return undefined;
+  const raw = m[3];
+  let permissions: string;
+  if (raw === 'read') permissions = 'rs';
+  else if (raw === 'write') permissions = 'cud';
+  else if (raw === '*') permissions = 'cruds';
+  else if (/^c?r?u?d?s?$/.test(raw)) permissions = raw;
+  else return undefined;
+  return { context: m[1] as ParsedScope['context'], resourceType: m[2], permissions };
+}
+
+/** True when some scope grants `permission` on `resourceType` (any type when undefined, e.g. system search). */
+export function scopesAllow(scopes: readonly string[], permission: string, resourceType: string | undefined): boolean {
+  return scopes.some((s) => {
+    const p = parseScope(s);
+    if (!p || !p.permissions.includes(permission)) return false;
+    return p.resourceType === '*' || resourceType === undefined || p.resourceType === resourceType;
+  });
+}
+
+/** The widest scopes each kind of actor may hold (what development tokens carry by default). */
+export function widestScopes(kind: 'patient' | 'guardian' | 'practitioner' | 'system', category?: string): string[] {
+  if (kind === 'patient' || kind === 'guardian') return ['openid', 'fhirUser', 'patient/*.cruds'];
+  if (kind === 'practitioner') return ['openid', 'fhirUser', 'user/*.cruds'];
+  if (category === 'assurance-maladie') return ['system/*.c'];
+  return ['system/*.cruds'];
+}
