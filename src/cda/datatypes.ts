@@ -1,0 +1,151 @@
+import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identifier, Period, Quantity, Range } from '@medplum/fhirtypes';
+import { all, at, attr, childrenNamed, isNull, textOf } from './cda-node';
+import { isUuid, systemOf } from './code-systems';
+import type { XmlNode } from './xml-tree';
+
+/** CDA II → FHIR Identifier: root+extension → system urn:oid:root, value extension; root only → RFC 3986 URI. */
+export function toIdentifier(id: XmlNode | undefined): Identifier | undefined {
+  const root = attr(id, 'root');
+  if (!root || attr(id, 'nullFlavor')) return undefined;
+  const extension = attr(id, 'extension');
+  if (extension) return { system: systemOf(root), value: extension };
+  return { system: 'urn:ietf:rfc:3986', value: isUuid(root) ? `urn:uuid:${root.toLowerCase()}` : `urn:oid:${root}` };
+}
+
+/** A `system|value` key of an identifier (search token form). */
+export function identifierKey(identifier: Identifier): string {
+  return `${identifier.system}|${identifier.value}`;
+}
+
+/** CDA CD/CE/CV → Coding of its own code (not of its translations). */
+export function toCoding(code: XmlNode | undefined): Coding | undefined {
+  const value = attr(code, 'code');
+  const system = attr(code, 'codeSystem');
+  if (!value || isNull(code)) return undefined;
+  const coding: Coding = {};
+  if (system) coding.system = systemOf(system);
+  coding.code = value;
+  const display = attr(code, 'displayName');
+  if (display) coding.display = display;
+  return coding;
+}
+
+/** CDA CD → CodeableConcept with the code, its translations, and originalText when it is plain text. */
+export function toCodeableConcept(code: XmlNode | undefined): CodeableConcept | undefined {
+  if (!code) return undefined;
+  const codings = [toCoding(code), ...childrenNamed(code, 'translation').map(toCoding)].filter((c): c is Coding => !!c);
+  const original = at(code, 'originalText');
+  const text = original && original.children.every((c) => c.name !== 'reference') ? textOf(original) : undefined;
+  if (!codings.length && !text) return undefined;
+  const concept: CodeableConcept = {};
+  if (codings.length) concept.coding = codings;
+  if (text) concept.text = text;
+  return concept;
+}
+
+/** CDA TS → FHIR date or dateTime (precision kept; a time without offset is reduced to a date). */
+export function toDateTime(value: string | undefined): string | undefined {
+  const m = /^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.\d+)?([+-]\d{4}|Z)?$/.exec(value?.trim() ?? '');
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, tz] = m;
+  if (!mo) return y;
+  if (!d) return `${y}-${mo}`;
+  if (!h || !tz) return `${y}-${mo}-${d}`;
+  const zone = tz === 'Z' ? 'Z' : `${tz.slice(0, 3)}:${tz.slice(3)}`;
+  return `${y}-${mo}-${d}T${h}:${mi ?? '00'}:${s ?? '00'}${zone}`;
+}
+
+/** The dateTime of a TS element (its `value` attribute). */
+export function toDateTimeOf(node: XmlNode | undefined): string | undefined {
+  return toDateTime(attr(node, 'value'));
+}
+
+/** CDA IVL_TS (or TS) → Period; a bare value becomes start only. */
+export function toPeriod(time: XmlNode | undefined): Period | undefined {
+  if (!time) return undefined;
+  const period: Period = {};
+  const start = toDateTimeOf(at(time, 'low')) ?? toDateTimeOf(time);
+  const end = toDateTimeOf(at(time, 'high'));
+  if (start) period.start = start;
+  if (end) period.end = end;
+  return start || end ? period : undefined;
+}
+
+/** The single point in time a CDA effectiveTime stands for (value, else low, else center). */
+export function toInstantOf(time: XmlNode | undefined): string | undefined {
+  return toDateTimeOf(time) ?? toDateTimeOf(at(time, 'low')) ?? toDateTimeOf(at(time, 'center'));
+}
+
+/** CDA PQ → Quantity with UCUM (the CDA `unit` is UCUM by definition). */
+export function toQuantity(pq: XmlNode | undefined): Quantity | undefined {
+  const value = Number(attr(pq, 'value'));
+  if (!pq || isNull(pq) || attr(pq, 'value') === undefined || Number.isNaN(value)) return undefined;
+  const unit = attr(pq, 'unit');
+  const q: Quantity = { value };
+  if (unit && unit !== '1') Object.assign(q, { unit, system: 'http://unitsofmeasure.org', code: unit });
+  return q;
+}
+
+/** CDA IVL_PQ → Range. */
+export function toRange(ivl: XmlNode | undefined): Range | undefined {
+  const low = toQuantity(at(ivl, 'low'));
+  const high = toQuantity(at(ivl, 'high'));
+  if (!low && !high) return undefined;
+  const range: Range = {};
+  if (low) range.low = low;
+  if (high) range.high = high;
+  return range;
+}
+
+/** CDA PN → HumanName; French qualifiers BR (birth) → official, CL (used) → usual. */
+export function toHumanName(pn: XmlNode): HumanName | undefined {
+  if (isNull(pn)) return undefined;
+  const name: HumanName = {};
+  const family = childrenNamed(pn, 'family');
+  const birth = family.find((f) => attr(f, 'qualifier') === 'BR' || attr(f, 'qualifier') === 'SP');
+  const used = family.find((f) => attr(f, 'qualifier') === 'CL');
+  const qualifiers = family.map((f) => attr(f, 'qualifier'));
+  const familyText = family.map((f) => textOf(f)).filter(Boolean).join(' ');
+  if (familyText) name.family = familyText;
+  const given = childrenNamed(pn, 'given').map((g) => textOf(g)).filter((g): g is string => !!g);
+  if (given.length) name.given = given;
+  const prefix = childrenNamed(pn, 'prefix').map((g) => textOf(g)).filter((g): g is string => !!g);
+  if (prefix.length) name.prefix = prefix;
+  const suffix = childrenNamed(pn, 'suffix').map((g) => textOf(g)).filter((g): g is string => !!g);
+  if (suffix.length) name.suffix = suffix;
+  if (birth && !used) name.use = 'official';
+  else if (used && !birth) name.use = 'usual';
+  else if (!qualifiers.some(Boolean) && attr(pn, 'use') === 'L') name.use = 'official';
+  if (!name.family && !name.given) {
+    const text = textOf(pn);
+    if (!text) return undefined;
+    name.text = text;
+  }
+  return name;
+}
+
+/** CDA AD → Address. */
+export function toAddress(ad: XmlNode): Address | undefined {
+  if (isNull(ad)) return undefined;
+  const address: Address = {};
+  const lines = [...all(ad, 'streetAddressLine'), ...all(ad, 'houseNumber'), ...all(ad, 'streetName')]
+    .map((l) => textOf(l))
+    .filter((l): l is string => !!l);
+  if (lines.length) address.line = lines;
+  const parts: [keyof Address, string][] = [['city', 'city'], ['postalCode', 'postalCode'], ['country', 'country'], ['state', 'state'], ['district', 'county']];
+  for (const [field, element] of parts) {
+    const value = textOf(at(ad, element));
+    if (value) (address as Record<string, unknown>)[field] = value;
+  }
+  return Object.keys(address).length ? address : undefined;
+}
+
+/** CDA TEL → ContactPoint (tel:, mailto:, fax:, http: URLs). */
+export function toContactPoint(tel: XmlNode): ContactPoint | undefined {
+  const value = attr(tel, 'value');
+  if (!value || isNull(tel)) return undefined;
+  const m = /^(tel|mailto|fax|https?):(.*)$/i.exec(value);
+  const scheme = m?.[1].toLowerCase();
+  const system: ContactPoint['system'] = scheme === 'mailto' ? 'email' : scheme === 'fax' ? 'fax' : scheme?.startsWith('http') ? 'url' : 'phone';
+  return { system, value: scheme?.startsWith('http') ? value : (m?.[2] ?? value).trim() };
+}

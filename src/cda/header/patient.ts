@@ -1,0 +1,80 @@
+import type { Identifier, Patient } from '@medplum/fhirtypes';
+import { unprocessable } from '../../fhir/errors';
+import { queryValue } from '../bundle-builder';
+import { at, attr, childrenNamed, textOf } from '../cda-node';
+import { INS_OIDS } from '../code-systems';
+import { toAddress, toContactPoint, toDateTimeOf, toHumanName } from '../datatypes';
+import type { XmlNode } from '../xml-tree';
+
+/** NIR used as a social-security number: not an INS, never a patient key (DMP-CONTRACT §2). */
+const NIR_SOCIAL_SECURITY_OID = '1.2.250.1.213.1.4.13';
+const FR_CORE_IDENTIFIER_TYPE = 'https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203';
+
+/** The patient of the document as the import needs it. */
+export interface DocumentPatient {
+  /** Lookup identifiers, INS first (`urn:oid:<root>` | extension). */
+  identifiers: { system: string; value: string }[];
+  /** The conditional reference every resource uses as subject/patient. */
+  reference: string;
+  /** The identity traits as sent (for DocumentReference.context.sourcePatientInfo). */
+  traits: Patient;
+}
+
+/** recordTarget/patientRole → lookup identifiers, conditional reference and traits; 422 if unidentifiable. */
+export function readPatient(doc: XmlNode): DocumentPatient {
+  const role = at(doc, 'recordTarget/patientRole');
+  const ids = childrenNamed(role, 'id')
+    .map((id) => ({ root: attr(id, 'root'), extension: attr(id, 'extension') }))
+    .filter((id): id is { root: string; extension: string } => !!id.root && !!id.extension);
+  const rank = (root: string): number => (INS_OIDS.includes(root) ? INS_OIDS.indexOf(root) : INS_OIDS.length);
+  const lookup = ids
+    .filter((id) => id.root !== NIR_SOCIAL_SECURITY_OID)
+    .sort((a, b) => rank(a.root) - rank(b.root))
+    .map((id) => ({ system: `urn:oid:${id.root}`, value: id.extension }));
+  if (!lookup.length) {
+    throw unprocessable('The CDA recordTarget has no usable patient identifier (INS or other id with root and extension)');
+  }
+  const first = lookup[0];
+  return {
+    identifiers: lookup,
+    reference: `Patient?identifier=${queryValue(first.system)}|${queryValue(first.value)}`,
+    traits: buildTraits(role, ids),
+  };
+}
+
+function buildTraits(role: XmlNode | undefined, ids: { root: string; extension: string }[]): Patient {
+  const person = at(role, 'patient');
+  const patient: Patient = { resourceType: 'Patient', id: 'patient' };
+  patient.identifier = ids.map((id) => toPatientIdentifier(id.root, id.extension));
+  const names = childrenNamed(person, 'name').map(toHumanName).filter((n) => !!n);
+  if (names.length) patient.name = names as Patient['name'];
+  const gender = attr(at(person, 'administrativeGenderCode'), 'code');
+  if (gender) patient.gender = gender === 'M' ? 'male' : gender === 'F' ? 'female' : gender === 'UN' ? 'other' : 'unknown';
+  const birthDate = toDateTimeOf(at(person, 'birthTime'))?.slice(0, 10);
+  if (birthDate) patient.birthDate = birthDate;
+  const address = childrenNamed(role, 'addr').map(toAddress).filter((a) => !!a);
+  if (address.length) patient.address = address as Patient['address'];
+  const telecom = childrenNamed(role, 'telecom').map(toContactPoint).filter((t) => !!t);
+  if (telecom.length) patient.telecom = telecom as Patient['telecom'];
+  const birthPlace = at(person, 'birthplace/place/addr');
+  const county = textOf(at(birthPlace, 'county'));
+  const city = textOf(at(birthPlace, 'city'));
+  if (county || city) {
+    const valueAddress: Record<string, string> = {};
+    if (county) valueAddress.district = county;
+    if (city) valueAddress.city = city;
+    patient.extension = [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace', valueAddress }];
+  }
+  return patient;
+}
+
+function toPatientIdentifier(root: string, extension: string): Identifier {
+  const identifier: Identifier = { system: `urn:oid:${root}`, value: extension };
+  const insIndex = INS_OIDS.indexOf(root);
+  if (insIndex >= 0) {
+    const code = insIndex === 1 ? 'INS-NIA' : 'INS-NIR';
+    identifier.use = insIndex === 1 ? 'temp' : 'official';
+    identifier.type = { coding: [{ system: FR_CORE_IDENTIFIER_TYPE, code }] };
+  }
+  return identifier;
+}

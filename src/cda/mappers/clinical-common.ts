@@ -1,0 +1,42 @@
+import type { CodeableConcept, Practitioner, Reference } from '@medplum/fhirtypes';
+import { all, at, attr, childrenNamed } from '../cda-node';
+import { toCodeableConcept } from '../datatypes';
+import type { MappingContext } from '../mapping-context';
+import type { XmlNode } from '../xml-tree';
+
+/** consumable/manufacturedProduct/manufacturedMaterial → the product's CodeableConcept (CIS, ATC, CVX, RxNorm…). */
+export function productCode(statement: XmlNode): CodeableConcept | undefined {
+  const material = at(statement, 'consumable/manufacturedProduct/manufacturedMaterial');
+  const concept = toCodeableConcept(at(material, 'code'));
+  const name = all(material, 'name')[0];
+  const nameText = name ? name.content.filter((c) => typeof c === 'string').join('').replace(/\s+/g, ' ').trim() : '';
+  if (!concept && !nameText) return undefined;
+  const result: CodeableConcept = concept ?? {};
+  if (!result.text && nameText) result.text = nameText;
+  return result;
+}
+
+/** The `value` elements of a statement's entryRelationships whose observation code matches one of `codes`. */
+export function relatedObservations(statement: XmlNode, typeCode?: string): XmlNode[] {
+  return childrenNamed(statement, 'entryRelationship')
+    .filter((r) => !typeCode || attr(r, 'typeCode') === typeCode)
+    .map((r) => at(r, 'observation'))
+    .filter((o): o is XmlNode => !!o);
+}
+
+/** The first performer/author of a statement as a Practitioner reference, when identifiable. */
+export function performerOf(statement: XmlNode, ctx: MappingContext): Reference<Practitioner> | undefined {
+  for (const assigned of [...all(statement, 'performer/assignedEntity'), ...all(statement, 'author/assignedAuthor')]) {
+    const ref = ctx.practitionerOf(assigned);
+    if (ref) return ref;
+  }
+  return undefined;
+}
+
+/** The first effectiveTime that is a plain TS or IVL_TS (not a PIVL/EIVL frequency). */
+export function mainEffectiveTime(statement: XmlNode): XmlNode | undefined {
+  return childrenNamed(statement, 'effectiveTime').find((t) => {
+    const type = attr(t, 'xsi:type');
+    return !type || type === 'IVL_TS' || type === 'TS';
+  });
+}

@@ -1,0 +1,17 @@
+import type { MappingContext, EntryLocation } from '../mapping-context';
+import type { XmlNode } from '../xml-tree';
+
+/** One kind of CDA entry (clinical statement) and how it becomes FHIR resources. */
+export interface EntryMapper {
+  /** Short name, used in warnings and tests. */
+  name: string;
+  /** Decides on ANY of the statement's templateIds (CCD, IHE PCC, C-CDA and French ids coexist). */
+  matches(templateIds: string[], statement: XmlNode): boolean;
+  /** Adds the statement's resources to the bundle. */
+  map(statement: XmlNode, location: EntryLocation, ctx: MappingContext): void;
+}
+
+/** True when one of the statement's templateIds is in the list. */
+export function hasAnyTemplate(templateIds: string[], wanted: readonly string[]): boolean {
+  return templateIds.some((t) => wanted.includes(t));
+}

@@ -1,0 +1,173 @@
+import type { Observation, ObservationReferenceRange, Reference, Specimen } from '@medplum/fhirtypes';
+
+type SpecimenRef = Reference<Specimen>;
+import { all, at, attr, childrenNamed, textOf } from '../cda-node';
+import { toCodeableConcept, toDateTimeOf, toInstantOf, toPeriod, toQuantity, toRange } from '../datatypes';
+import { extractedBase, type EntryLocation, type MappingContext } from '../mapping-context';
+import type { XmlNode } from '../xml-tree';
+import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+
+const RESULT_TEMPLATES = [
+  '1.3.6.1.4.1.19376.1.3.1.6', // IHE XD-LAB Laboratory Observation (+ CI-SIS 1.2.250.1.213.1.1.3.80)
+  '1.2.250.1.213.1.1.3.80',
+  '2.16.840.1.113883.10.20.22.4.2', // C-CDA Result Observation
+  '2.16.840.1.113883.10.20.1.31', // CCD Result observation
+];
+const BATTERY_TEMPLATES = [
+  '1.3.6.1.4.1.19376.1.3.1.4', // XD-LAB Laboratory Battery Organizer
+  '1.3.6.1.4.1.19376.1.3.1.5', // XD-LAB Laboratory Isolate Organizer
+  '1.2.250.1.213.1.1.3.78',
+  '1.2.250.1.213.1.1.3.79',
+  '2.16.840.1.113883.10.20.22.4.1', // C-CDA Result Organizer
+  '2.16.840.1.113883.10.20.1.32', // CCD Result organizer
+];
+/** Vital signs share the CCD result templates; they are not lab results. */
+const VITAL_SIGN_TEMPLATES = [
+  '1.3.6.1.4.1.19376.1.5.3.1.4.13.2', '1.3.6.1.4.1.19376.1.5.3.1.4.13.1', '2.16.840.1.113883.10.20.1.35',
+  '2.16.840.1.113883.10.20.22.4.26', '2.16.840.1.113883.10.20.22.4.27',
+];
+const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
+
+/** Lab result observation → Observation; collected for the section's DiagnosticReport. */
+export const labResultMapper: EntryMapper = {
+  name: 'lab-result',
+  matches: (ids, node) => node.name === 'observation' && hasAnyTemplate(ids, RESULT_TEMPLATES) && !hasAnyTemplate(ids, VITAL_SIGN_TEMPLATES),
+  map(statement, location, ctx) {
+    const specimen = specimenOf(statement, location, ctx);
+    const fullUrl = mapResult(statement, location, ctx, location.path, specimen);
+    ctx.results.push({ section: location.topSection, fullUrl, specimen });
+  },
+};
+
+/** Lab battery / isolate organizer → Observation with hasMember (members mapped recursively). */
+export const labBatteryMapper: EntryMapper = {
+  name: 'lab-battery',
+  matches: (ids, node) => node.name === 'organizer' && hasAnyTemplate(ids, BATTERY_TEMPLATES) && !hasAnyTemplate(ids, VITAL_SIGN_TEMPLATES),
+  map(statement, location, ctx) {
+    const specimen = specimenOf(statement, location, ctx);
+    const fullUrl = mapBattery(statement, location, ctx, location.path, specimen);
+    ctx.results.push({ section: location.topSection, fullUrl, specimen });
+  },
+};
+
+function mapBattery(organizer: XmlNode, location: EntryLocation, ctx: MappingContext, path: string, inherited?: SpecimenRef): string {
+  const specimen = specimenOf(organizer, { ...location, path }, ctx) ?? inherited;
+  const battery = baseObservation(organizer, ctx, path, specimen);
+  const members: Reference<Observation>[] = [];
+  childrenNamed(organizer, 'component').forEach((component, i) => {
+    const observation = at(component, 'observation');
+    const nested = at(component, 'organizer');
+    if (observation) members.push({ reference: mapResult(observation, location, ctx, `${path}.c${i + 1}`, specimen) });
+    else if (nested) members.push({ reference: mapBattery(nested, location, ctx, `${path}.c${i + 1}`, specimen) });
+  });
+  if (members.length) battery.hasMember = members;
+  return ctx.builder.add(battery, ctx.builder.urnFor(`observation:${path}`));
+}
+
+function mapResult(node: XmlNode, location: EntryLocation, ctx: MappingContext, path: string, specimen?: SpecimenRef): string {
+  const observation = baseObservation(node, ctx, path, specimen ?? specimenOf(node, { ...location, path }, ctx));
+  setValue(observation, at(node, 'value'));
+  const interpretation = childrenNamed(node, 'interpretationCode').map(toCodeableConcept).filter((c) => !!c);
+  if (interpretation.length) observation.interpretation = interpretation as Observation['interpretation'];
+  const ranges = all(node, 'referenceRange/observationRange').map(toReferenceRange).filter((r) => !!r);
+  if (ranges.length) observation.referenceRange = ranges as ObservationReferenceRange[];
+  const method = toCodeableConcept(at(node, 'methodCode'));
+  if (method) observation.method = method;
+  const notes = childrenNamed(node, 'entryRelationship')
+    .map((r) => at(r, 'act'))
+    .filter((a): a is XmlNode => !!a)
+    .map((a) => textOf(at(a, 'text')))
+    .filter((t): t is string => !!t);
+  if (notes.length) observation.note = notes.map((text) => ({ text }));
+  return ctx.builder.add(observation, ctx.builder.urnFor(`observation:${path}`));
+}
+
+function baseObservation(node: XmlNode, ctx: MappingContext, path: string, specimen?: SpecimenRef): Observation {
+  const observation: Observation = {
+    resourceType: 'Observation',
+    ...extractedBase(ctx, node, path),
+    status: statusOf(attr(at(node, 'statusCode'), 'code')),
+    category: [{ coding: [{ system: OBSERVATION_CATEGORY, code: 'laboratory' }] }],
+    code: toCodeableConcept(at(node, 'code')) ?? { text: 'unknown' },
+    subject: ctx.patient,
+  };
+  const time = at(node, 'effectiveTime');
+  const instant = toDateTimeOf(time);
+  const period = instant ? undefined : toPeriod(time);
+  if (instant) observation.effectiveDateTime = instant;
+  else if (period?.start && period.end) observation.effectivePeriod = period;
+  else if (period?.start) observation.effectiveDateTime = period.start;
+  if (specimen) observation.specimen = specimen;
+  return observation;
+}
+
+function statusOf(code: string | undefined): Observation['status'] {
+  if (code === 'active') return 'preliminary';
+  if (code === 'aborted' || code === 'cancelled') return 'cancelled';
+  if (code === 'nullified') return 'entered-in-error';
+  return 'final';
+}
+
+/** Sets value[x] from a CDA ANY value according to its xsi:type. */
+export function setValue(observation: Observation, value: XmlNode | undefined): void {
+  if (!value || attr(value, 'nullFlavor')) return;
+  const type = attr(value, 'xsi:type') ?? '';
+  if (type === 'PQ') {
+    const quantity = toQuantity(value);
+    if (quantity) observation.valueQuantity = quantity;
+  } else if (type === 'IVL_PQ') {
+    const range = toRange(value);
+    if (range) observation.valueRange = range;
+  } else if (['CD', 'CE', 'CV', 'CO', 'CS'].includes(type)) {
+    const concept = toCodeableConcept(value);
+    if (concept) observation.valueCodeableConcept = concept;
+  } else if (type === 'INT') {
+    const n = Number(attr(value, 'value'));
+    if (Number.isInteger(n)) observation.valueInteger = n;
+  } else if (type === 'BL') {
+    observation.valueBoolean = attr(value, 'value') === 'true';
+  } else if (type === 'TS' || type === 'IVL_TS') {
+    const when = toInstantOf(value);
+    if (when) observation.valueDateTime = when;
+  } else if (type === 'RTO' || type === 'RTO_PQ_PQ') {
+    const numerator = toQuantity(at(value, 'numerator'));
+    const denominator = toQuantity(at(value, 'denominator'));
+    if (numerator && denominator) observation.valueRatio = { numerator, denominator };
+  } else {
+    const text = textOf(value);
+    if (text) observation.valueString = text;
+  }
+}
+
+function toReferenceRange(range: XmlNode): ObservationReferenceRange | undefined {
+  const result: ObservationReferenceRange = {};
+  const value = toRange(at(range, 'value'));
+  if (value?.low) result.low = value.low;
+  if (value?.high) result.high = value.high;
+  const text = textOf(at(range, 'text'));
+  if (text && !at(range, 'text/reference')) result.text = text;
+  const meaning = toCodeableConcept(at(range, 'interpretationCode'));
+  if (meaning && attr(at(range, 'interpretationCode'), 'code') !== 'N') result.type = meaning;
+  return Object.keys(result).length ? result : undefined;
+}
+
+/** The `specimen` participation of an observation/organizer → Specimen entry (type, collection time). */
+function specimenOf(node: XmlNode, location: EntryLocation, ctx: MappingContext): SpecimenRef | undefined {
+  const role = at(node, 'specimen/specimenRole');
+  const type = toCodeableConcept(at(role, 'specimenPlayingEntity/code'));
+  if (!role || !type) return undefined;
+  const specimen: Specimen = {
+    resourceType: 'Specimen',
+    ...extractedBase(ctx, role, `${location.path}.specimen`),
+    type,
+    subject: ctx.patient,
+  };
+  const collection = all(node, 'entryRelationship/procedure').find((p) => templateIdsInclude(p, '1.3.6.1.4.1.19376.1.3.1.2'));
+  const collected = toInstantOf(at(collection, 'effectiveTime'));
+  if (collected) specimen.collection = { collectedDateTime: collected };
+  return { reference: ctx.builder.add(specimen, ctx.builder.urnFor(`specimen:${location.path}`)) };
+}
+
+function templateIdsInclude(node: XmlNode, id: string): boolean {
+  return childrenNamed(node, 'templateId').some((t) => attr(t, 'root') === id);
+}

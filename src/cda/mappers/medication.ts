@@ -1,0 +1,67 @@
+import type { Dosage, MedicationStatement } from '@medplum/fhirtypes';
+import { at, attr, childrenNamed, textOf } from '../cda-node';
+import { toCodeableConcept, toPeriod, toQuantity, toRange } from '../datatypes';
+import { extractedBase, isNegated } from '../mapping-context';
+import type { XmlNode } from '../xml-tree';
+import { mainEffectiveTime, productCode } from './clinical-common';
+import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+
+const MEDICATION_TEMPLATES = [
+  '1.3.6.1.4.1.19376.1.5.3.1.4.7', // IHE PCC Medications
+  '2.16.840.1.113883.10.20.22.4.16', // C-CDA Medication Activity
+  '2.16.840.1.113883.10.20.1.24', // CCD Medication activity
+  '1.2.250.1.213.1.1.3.42', // CI-SIS FR-Traitement
+  '1.2.250.1.213.1.1.3.83', // CI-SIS FR-Traitement-prescrit
+];
+
+const UCUM_TIME: Record<string, 'h' | 'd' | 'wk' | 'mo' | 'min' | 's' | 'a'> = { h: 'h', d: 'd', wk: 'wk', mo: 'mo', min: 'min', s: 's', a: 'a' };
+
+/** Medication substanceAdministration → MedicationStatement (CIS code with its ATC translation, period, dose). */
+export const medicationMapper: EntryMapper = {
+  name: 'medication',
+  matches: (templateIds) => hasAnyTemplate(templateIds, MEDICATION_TEMPLATES),
+  map(statement, location, ctx) {
+    const statement_: MedicationStatement = {
+      resourceType: 'MedicationStatement',
+      ...extractedBase(ctx, statement, location.path),
+      status: statusOf(statement),
+      medicationCodeableConcept: productCode(statement) ?? { text: 'unknown' },
+      subject: ctx.patient,
+    };
+    const period = toPeriod(mainEffectiveTime(statement));
+    if (period) statement_.effectivePeriod = period;
+    const dosage = dosageOf(statement);
+    if (dosage) statement_.dosage = [dosage];
+    ctx.builder.add(statement_, ctx.builder.urnFor(`medication:${location.path}`));
+  },
+};
+
+function statusOf(statement: XmlNode): MedicationStatement['status'] {
+  if (isNegated(statement)) return 'not-taken';
+  const mood = attr(statement, 'moodCode');
+  if (mood === 'INT' || mood === 'RQO' || mood === 'PRP') return 'intended';
+  const status = attr(at(statement, 'statusCode'), 'code');
+  if (status === 'completed') return 'completed';
+  if (status === 'active') return 'active';
+  if (status === 'aborted' || status === 'cancelled') return 'stopped';
+  if (status === 'suspended') return 'on-hold';
+  return 'unknown';
+}
+
+function dosageOf(statement: XmlNode): Dosage | undefined {
+  const dosage: Dosage = {};
+  const text = textOf(at(statement, 'text'));
+  if (text && !at(statement, 'text/reference')) dosage.text = text;
+  const route = toCodeableConcept(at(statement, 'routeCode'));
+  if (route) dosage.route = route;
+  const dose = at(statement, 'doseQuantity');
+  const doseQuantity = toQuantity(dose);
+  const doseRange = toRange(dose);
+  if (doseQuantity) dosage.doseAndRate = [{ doseQuantity }];
+  else if (doseRange) dosage.doseAndRate = [{ doseRange }];
+  const frequency = childrenNamed(statement, 'effectiveTime').find((t) => attr(t, 'xsi:type') === 'PIVL_TS');
+  const period = toQuantity(at(frequency, 'period'));
+  const unit = period?.unit && UCUM_TIME[period.unit];
+  if (period?.value && unit) dosage.timing = { repeat: { frequency: 1, period: period.value, periodUnit: unit } };
+  return Object.keys(dosage).length ? dosage : undefined;
+}

@@ -1,0 +1,40 @@
+import type { Condition } from '@medplum/fhirtypes';
+import { at } from '../cda-node';
+import { toCodeableConcept, toDateTimeOf } from '../datatypes';
+import { extractedBase, isNegated } from '../mapping-context';
+import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+
+const PROBLEM_TEMPLATES = [
+  '1.3.6.1.4.1.19376.1.5.3.1.4.5', // IHE PCC Problem Entry
+  '2.16.840.1.113883.10.20.22.4.4', // C-CDA Problem Observation
+  '2.16.840.1.113883.10.20.1.28', // CCD Problem observation
+  '1.2.250.1.213.1.1.3.37', // CI-SIS FR-Probleme
+];
+const CLINICAL = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
+const VERIFICATION = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
+const CATEGORY = 'http://terminology.hl7.org/CodeSystem/condition-category';
+
+/** Problem observation (usually inside a problem concern act) → Condition; the value is the diagnosis. */
+export const problemMapper: EntryMapper = {
+  name: 'problem',
+  matches: (templateIds) => hasAnyTemplate(templateIds, PROBLEM_TEMPLATES),
+  map(statement, location, ctx) {
+    const refuted = isNegated(statement);
+    const resolved = !!toDateTimeOf(at(statement, 'effectiveTime/high'));
+    const condition: Condition = {
+      resourceType: 'Condition',
+      ...extractedBase(ctx, statement, location.path),
+      verificationStatus: { coding: [{ system: VERIFICATION, code: refuted ? 'refuted' : 'confirmed' }] },
+      category: [{ coding: [{ system: CATEGORY, code: 'problem-list-item' }] }],
+      subject: ctx.patient,
+    };
+    if (!refuted) condition.clinicalStatus = { coding: [{ system: CLINICAL, code: resolved ? 'resolved' : 'active' }] };
+    const code = toCodeableConcept(at(statement, 'value')) ?? toCodeableConcept(at(statement, 'code'));
+    if (code) condition.code = code;
+    const onset = toDateTimeOf(at(statement, 'effectiveTime/low')) ?? toDateTimeOf(at(statement, 'effectiveTime'));
+    if (onset) condition.onsetDateTime = onset;
+    const abatement = toDateTimeOf(at(statement, 'effectiveTime/high'));
+    if (abatement) condition.abatementDateTime = abatement;
+    ctx.builder.add(condition, ctx.builder.urnFor(`problem:${location.path}`));
+  },
+};
