@@ -35,34 +35,41 @@ export function toIdNatPs(value: string): string {
 }
 
 /**
- * Default mapping from the authenticated actor to audit agent data. Reads the claims commonly put there by
- * SMART / Pro Santé Connect tokens (fhirUser, rpps or preferred_username, ins, organization, client_id,
- * jti, Acces_Regulation_Medicale); the access module may pass its own mapping instead.
+ * Default mapping from the authenticated actor to audit agent data. Reads the access module's actor fields
+ * (`keys` with the IdNat_PS, `ins`, `role: 'samu-regulator'`) and the claims SMART / Pro Santé Connect
+ * tokens carry (fhirUser, rpps or preferred_username, organization, client_id, jti,
+ * Acces_Regulation_Medicale). The access module may pass its own mapping instead.
  */
 export function describeActor(ctx: RequestContext): AuditAgentInfo | undefined {
   const actor = ctx.actor;
   if (!actor) return undefined;
+  const fields = actor as unknown as Record<string, unknown>;
   const claims = actor.claims ?? {};
+  const keys = Array.isArray(fields.keys) ? fields.keys.filter((k): k is string => typeof k === 'string') : [];
   const identifiers: Identifier[] = [];
-  const rpps = str(claims.rpps) ?? str(claims.idNatPs) ?? (actor.kind === 'patient' ? undefined : str(claims.preferred_username));
+  const keyedPs = keys.find((k) => k.startsWith(`${SYSTEM.idNatPs}|`))?.slice(SYSTEM.idNatPs.length + 1);
+  const rpps = keyedPs ?? str(claims.rpps) ?? str(claims.idNatPs) ?? (actor.kind === 'practitioner' ? str(claims.preferred_username) : undefined);
   if (rpps) identifiers.push({ system: SYSTEM.idNatPs, value: toIdNatPs(rpps) });
-  const ins = str(claims.ins);
+  const ins = str(fields.ins) ?? str(claims.ins);
   if (ins) identifiers.push({ system: SYSTEM.insNir, value: ins });
 
   const org = record(claims.organization);
   const orgId = str(org?.identifier) ?? str(org?.id) ?? str(claims.SubjectOrganizationID) ?? str(claims.organizationId);
   const orgName = str(org?.display) ?? str(org?.name) ?? str(claims.SubjectOrganization) ?? str(claims.organizationName);
   const clientId = str(claims.client_id) ?? str(claims.azp);
+  const reference =
+    str(claims.fhirUser) ??
+    (actor.kind === 'patient' ? `Patient/${actor.id}` : actor.kind === 'guardian' ? `RelatedPerson/${actor.id}` : keys.find((k) => k.startsWith('Practitioner/')));
 
   return {
     kind: actor.kind,
-    reference: str(claims.fhirUser) ?? (actor.kind === 'patient' ? `Patient/${actor.id}` : undefined),
+    reference,
     display: actor.display ?? str(claims.name),
     identifiers,
     organization: orgId || orgName ? { reference: str(org?.reference), identifier: orgId ? { system: SYSTEM.idNatStruct, value: orgId } : undefined, display: orgName } : undefined,
     client: clientId ? { id: clientId, display: str(claims.client_name) } : undefined,
     tokenId: str(claims.jti) ?? str(ctx.attributes.tokenId),
-    regulation: actor.kind === 'samu' || claims.Acces_Regulation_Medicale === 'VRAI',
+    regulation: fields.role === 'samu-regulator' || claims.Acces_Regulation_Medicale === 'VRAI',
   };
 }
 

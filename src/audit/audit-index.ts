@@ -1,4 +1,5 @@
 import type { AuditEvent, Coding, Reference } from '@medplum/fhirtypes';
+import { normaliseString } from '../fhir/search/normalise';
 
 /** Search index rows of one resource, in the shapes of the core's idx_* tables. */
 export interface IndexRows {
@@ -8,10 +9,6 @@ export interface IndexRows {
   references: { param: string; targetType: string; targetId: string }[];
 }
 
-/** Lower-cased, accent-free form used for string search (same rule as the core's string index). */
-export function normaliseString(value: string): string {
-  return value.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-}
 
 function splitReference(reference: string): { targetType: string; targetId: string } {
   const m = /^([A-Z][A-Za-z]+)\/([^/]+)(?:\/_history\/.*)?$/.exec(reference);

@@ -1,0 +1,205 @@
+import type { Hooks, Interaction, ReadEvent, RequestContext, WriteEvent } from '../fhir/context';
+import { forbidden, methodNotAllowed } from '../fhir/errors';
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+import { type AuditAgentInfo, describeActor } from './audit-actor';
+import { OUTCOME } from './audit-codes';
+import { type AuditEventInput, type AuditSource, toAction } from './audit-event-builder';
+import { AuditWriter, type AuditWriterOptions, type StoredAuditEvent } from './audit-writer';
+import { GroupCommit } from './group-commit';
+import { patientsFromQuery } from './query-patients';
+
+export interface AuditHooksOptions {
+  db: Db;
+  /** This server, as named in every event. */
+  source: AuditSource;
+  /** Chain secret, custom indexer, and the in-transaction consumer of stored events (notifications). */
+  writer?: AuditWriterOptions;
+  /** Maps the request's actor to agent data (default: `describeActor`). */
+  describe?: (ctx: RequestContext) => AuditAgentInfo | undefined;
+  clock?: () => Date;
+  /** Largest number of events committed together by the read group commit. */
+  maxBatch?: number;
+  /** Actor kinds allowed to read AuditEvents (their own, through the access predicate). */
+  trailReaders?: string[];
+}
+
+/** The audit module's hook provider, plus entry points for events that are not FHIR interactions. */
+export interface AuditHooks extends Hooks {
+  afterWrite(tx: Db, ctx: RequestContext, event: WriteEvent): Promise<void>;
+  afterRead(ctx: RequestContext, event: ReadEvent): Promise<void>;
+  onDenied(ctx: RequestContext, info: DeniedInfo): Promise<void>;
+  authorize(ctx: RequestContext, op: { interaction: Interaction; resourceType?: string; operation?: string }): Promise<void>;
+  /** Audits a login attempt (patients' identifier + password + one-time code); resolves once durable. */
+  recordLogin(ctx: RequestContext, info: { patientId?: string; success: boolean; reason?: string }): Promise<void>;
+  /** Audits an interaction inside the caller's transaction (CDA import, consent change done outside the repository). */
+  auditInTx(tx: Db, ctx: RequestContext, info: { interaction: string; resourceType: string; id?: string; versionId?: number; compartment?: string | null; operation?: string }): Promise<StoredAuditEvent[]>;
+  /** Resolves when every event submitted so far is committed. */
+  flush(): Promise<void>;
+  readonly groupCommit: GroupCommit<AuditEventInput>;
+  readonly writer: AuditWriter;
+}
+
+type DeniedInfo = { interaction?: Interaction; resourceType?: string; id?: string; status: number; reason: string };
+
+const WRITES = new Set(['create', 'update', 'patch', 'delete']);
+const READS = new Set(['read', 'vread', 'search-type', 'search-system', 'history-instance', 'history-type', 'history-system']);
+
+function defaultPurpose(agent: AuditAgentInfo | undefined): string | undefined {
+  if (!agent) return undefined;
+  if (agent.regulation) return 'ETREAT';
+  if (agent.kind === 'practitioner') return 'TREAT';
+  if (agent.kind === 'patient' || agent.kind === 'guardian') return 'PATRQT';
+  return undefined;
+}
+
+/**
+ * Creates the audit hooks: writes are audited inside their transaction (`afterWrite` gets `tx`); reads,
+ * denials and logins go through a group commit whose promise resolves once the event is committed, so
+ * the response waits for a durable event while many concurrent requests share one INSERT and one COMMIT.
+ * One AuditEvent is written per patient compartment touched.
+ */
+export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
+  const writer = new AuditWriter(options.writer);
+  const clock = options.clock ?? (() => new Date());
+  const describe = options.describe ?? describeActor;
+  const trailReaders = new Set(options.trailReaders ?? ['patient', 'guardian']);
+  const groupCommit = new GroupCommit<AuditEventInput>((inputs) => options.db.transaction((tx) => writer.appendInTx(tx, inputs).then(() => undefined)), options.maxBatch);
+
+  const base = (ctx: RequestContext): Pick<AuditEventInput, 'recorded' | 'source' | 'agent' | 'purpose' | 'network' | 'requestId'> => {
+    const agent = describe(ctx);
+    const actorFields = (ctx.actor ?? {}) as { purposeOfUse?: unknown; purposeReason?: unknown };
+    const code = ctx.purposeOfUse ?? (typeof actorFields.purposeOfUse === 'string' ? actorFields.purposeOfUse : undefined) ?? defaultPurpose(agent);
+    const reason = ctx.purposeReason ?? (typeof actorFields.purposeReason === 'string' ? actorFields.purposeReason : undefined);
+    return {
+      recorded: clock(),
+      source: options.source,
+      agent,
+      purpose: code ? { code, reason } : undefined,
+      network: { address: ctx.remoteAddress, userAgent: ctx.userAgent },
+      requestId: ctx.requestId,
+    };
+  };
+
+  const readInputs = (ctx: RequestContext, event: ReadEvent): AuditEventInput[] => {
+    const isSearch = event.query !== undefined || event.interaction.startsWith('search');
+    const groups = new Map<string | null, string[]>();
+    for (const r of event.resources) {
+      const key = r.compartment ?? null;
+      const list = groups.get(key) ?? [];
+      // Listing the AuditEvents a patient reads in yet another AuditEvent would only repeat the trail.
+      if (!(isSearch && r.resourceType === 'AuditEvent')) list.push(r.versionId ? `${r.resourceType}/${r.id}/_history/${r.versionId}` : `${r.resourceType}/${r.id}`);
+      groups.set(key, list);
+    }
+    // Resources outside any patient compartment (directory entries) need their own event only when alone.
+    if (groups.size > 1) groups.delete(null);
+    if (groups.size === 0) {
+      const patients = patientsFromQuery(event.resourceType, event.query);
+      for (const p of patients.length ? patients : [null]) groups.set(p, []);
+    }
+    const common = base(ctx);
+    return [...groups.entries()].map(([patientId, resources]) => ({
+      ...common,
+      category: 'rest',
+      interaction: event.interaction,
+      operation: event.operation,
+      action: toAction(event.interaction),
+      outcome: OUTCOME.success,
+      patientId,
+      resources,
+      query: event.query,
+      resourceType: event.resourceType,
+    }));
+  };
+
+  const compartmentOf = async (type?: string, id?: string): Promise<string | null> => {
+    if (!type || !id) return null;
+    if (type === 'Patient') return id;
+    const { rows } = await options.db.query<{ compartment: string | null }>(sql`SELECT compartment FROM resource WHERE type = ${type} AND id = ${id}`);
+    return rows[0]?.compartment ?? null;
+  };
+
+  return {
+    writer,
+    groupCommit,
+
+    async authorize(ctx, op) {
+      if (op.resourceType !== 'AuditEvent') return;
+      if (WRITES.has(op.interaction)) throw methodNotAllowed('AuditEvent is append-only: it cannot be created, changed or deleted through the API');
+      if (READS.has(op.interaction) && !trailReaders.has(ctx.actor?.kind ?? '')) throw forbidden('Only the patient or a legal guardian may read the access trail');
+    },
+
+    async afterWrite(tx, ctx, event) {
+      const input: AuditEventInput = {
+        ...base(ctx),
+        category: 'rest',
+        interaction: event.interaction,
+        action: toAction(event.interaction),
+        outcome: OUTCOME.success,
+        patientId: event.compartment ?? null,
+        resources: [`${event.resourceType}/${event.id}/_history/${event.versionId}`],
+        resourceType: event.resourceType,
+      };
+      await writer.appendInTx(tx, [input]);
+    },
+
+    async afterRead(ctx, event) {
+      await groupCommit.submit(readInputs(ctx, event));
+    },
+
+    async onDenied(ctx, info) {
+      const query = typeof ctx.attributes.query === 'string' ? ctx.attributes.query : undefined;
+      const fromQuery = patientsFromQuery(info.resourceType, query);
+      const patients = fromQuery.length ? fromQuery : [await compartmentOf(info.resourceType, info.id)];
+      const interaction = info.interaction ?? 'operation';
+      const common = base(ctx);
+      await groupCommit.submit(
+        patients.map((patientId) => ({
+          ...common,
+          category: 'rest',
+          interaction,
+          action: toAction(interaction),
+          outcome: info.status >= 500 ? OUTCOME.seriousFailure : OUTCOME.minorFailure,
+          outcomeDesc: `${info.reason} (HTTP ${info.status})`,
+          patientId,
+          resources: info.resourceType && info.id ? [`${info.resourceType}/${info.id}`] : [],
+          query,
+          resourceType: info.resourceType,
+        })),
+      );
+    },
+
+    async recordLogin(ctx, info) {
+      await groupCommit.submit([
+        {
+          ...base(ctx),
+          purpose: undefined,
+          category: 'login',
+          action: 'E',
+          outcome: info.success ? OUTCOME.success : OUTCOME.minorFailure,
+          outcomeDesc: info.reason,
+          patientId: info.patientId ?? null,
+        },
+      ]);
+    },
+
+    async auditInTx(tx, ctx, info) {
+      const resource = info.id ? [`${info.resourceType}/${info.id}${info.versionId ? `/_history/${info.versionId}` : ''}`] : [];
+      return writer.appendInTx(tx, [
+        {
+          ...base(ctx),
+          category: 'rest',
+          interaction: info.interaction,
+          operation: info.operation,
+          action: toAction(info.interaction),
+          outcome: OUTCOME.success,
+          patientId: info.compartment ?? null,
+          resources: resource,
+          resourceType: info.resourceType,
+        },
+      ]);
+    },
+
+    flush: () => groupCommit.idle(),
+  };
+}
