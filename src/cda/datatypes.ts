@@ -97,31 +97,52 @@ export function toRange(ivl: XmlNode | undefined): Range | undefined {
   return range;
 }
 
-/** CDA PN → HumanName; French qualifiers BR (birth) → official, CL (used) → usual. */
-export function toHumanName(pn: XmlNode): HumanName | undefined {
-  if (isNull(pn)) return undefined;
-  const name: HumanName = {};
-  const family = childrenNamed(pn, 'family');
-  const birth = family.find((f) => attr(f, 'qualifier') === 'BR' || attr(f, 'qualifier') === 'SP');
-  const used = family.find((f) => attr(f, 'qualifier') === 'CL');
-  const qualifiers = family.map((f) => attr(f, 'qualifier'));
-  const familyText = family.map((f) => textOf(f)).filter(Boolean).join(' ');
-  if (familyText) name.family = familyText;
-  const given = childrenNamed(pn, 'given').map((g) => textOf(g)).filter((g): g is string => !!g);
-  if (given.length) name.given = given;
-  const prefix = childrenNamed(pn, 'prefix').map((g) => textOf(g)).filter((g): g is string => !!g);
-  if (prefix.length) name.prefix = prefix;
-  const suffix = childrenNamed(pn, 'suffix').map((g) => textOf(g)).filter((g): g is string => !!g);
-  if (suffix.length) name.suffix = suffix;
-  if (birth && !used) name.use = 'official';
-  else if (used && !birth) name.use = 'usual';
-  else if (!qualifiers.some(Boolean) && attr(pn, 'use') === 'L') name.use = 'official';
+/**
+ * CDA PN → HumanName(s). French names (ANS) carry qualifiers: family BR = birth name, unqualified given = all
+ * birth given names (given BR = the first one), family/given CL = used name. They become an `official` and a
+ * `usual` HumanName, as FR Core expects. Other names map to one HumanName (`use="L"` → official).
+ */
+export function toHumanNames(pn: XmlNode): HumanName[] {
+  if (isNull(pn)) return [];
+  const texts = (name: string, qualifier?: string): string[] =>
+    childrenNamed(pn, name)
+      .filter((n) => (qualifier === undefined ? true : (attr(n, 'qualifier') ?? '') === qualifier))
+      .map((n) => textOf(n))
+      .filter((t): t is string => !!t);
+  const extras = (name: HumanName): HumanName => {
+    const prefix = texts('prefix');
+    const suffix = texts('suffix');
+    if (prefix.length) name.prefix = prefix;
+    if (suffix.length) name.suffix = suffix;
+    return name;
+  };
+  const qualifiers = [...childrenNamed(pn, 'family'), ...childrenNamed(pn, 'given')].map((n) => attr(n, 'qualifier'));
+  if (qualifiers.includes('BR') || qualifiers.includes('CL')) {
+    const names: HumanName[] = [];
+    const birthFamily = texts('family', 'BR')[0] ?? texts('family', '')[0];
+    const birthGiven = texts('given', '').length ? texts('given', '') : texts('given', 'BR');
+    if (birthFamily || birthGiven.length) names.push(extras(compact({ use: 'official', family: birthFamily, given: birthGiven })));
+    const usedFamily = texts('family', 'CL')[0];
+    const usedGiven = texts('given', 'CL');
+    if (usedFamily || usedGiven.length) names.push(compact({ use: 'usual', family: usedFamily ?? birthFamily, given: usedGiven.length ? usedGiven : birthGiven.slice(0, 1) }));
+    return names;
+  }
+  const family = texts('family').join(' ');
+  const given = texts('given');
+  const name = extras(compact({ use: attr(pn, 'use') === 'L' ? 'official' : undefined, family, given }));
   if (!name.family && !name.given) {
     const text = textOf(pn);
-    if (!text) return undefined;
-    name.text = text;
+    return text ? [{ text }] : [];
   }
-  return name;
+  return [name];
+}
+
+function compact(name: { use?: HumanName['use']; family?: string; given?: string[] }): HumanName {
+  const result: HumanName = {};
+  if (name.use) result.use = name.use;
+  if (name.family) result.family = name.family;
+  if (name.given?.length) result.given = name.given;
+  return result;
 }
 
 /** CDA AD → Address. */

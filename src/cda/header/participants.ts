@@ -2,7 +2,7 @@ import type { Identifier, Organization, Practitioner, PractitionerRole, Referenc
 import { queryValue, type BundleBuilder } from '../bundle-builder';
 import { all, at, childrenNamed } from '../cda-node';
 import { IDNAT_PS_OID, IDNAT_STRUCT_OID } from '../code-systems';
-import { toAddress, toCodeableConcept, toContactPoint, toHumanName, toIdentifier } from '../datatypes';
+import { toAddress, toCodeableConcept, toContactPoint, toHumanNames, toIdentifier } from '../datatypes';
 import type { XmlNode } from '../xml-tree';
 
 /** Identifiers of an entity, national ids (IdNat_PS / IdNat_Struct) first; root-only ids are ignored. */
@@ -28,7 +28,7 @@ export function addPractitioner(builder: BundleBuilder, assigned: XmlNode | unde
   const identifiers = identifiersOf(assigned, IDNAT_PS_OID);
   if (!person || !identifiers.length) return undefined;
   const practitioner: Practitioner = { resourceType: 'Practitioner', identifier: identifiers };
-  const names = childrenNamed(person, 'name').map(toHumanName).filter((n) => !!n);
+  const names = childrenNamed(person, 'name').flatMap(toHumanNames);
   if (names.length) practitioner.name = names as Practitioner['name'];
   const telecom = childrenNamed(assigned, 'telecom').map(toContactPoint).filter((t) => !!t);
   if (telecom.length) practitioner.telecom = telecom as Practitioner['telecom'];

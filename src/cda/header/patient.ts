@@ -3,7 +3,7 @@ import { unprocessable } from '../../fhir/errors';
 import { queryValue } from '../bundle-builder';
 import { at, attr, childrenNamed, textOf } from '../cda-node';
 import { INS_OIDS } from '../code-systems';
-import { toAddress, toContactPoint, toDateTimeOf, toHumanName } from '../datatypes';
+import { toAddress, toContactPoint, toDateTimeOf, toHumanNames } from '../datatypes';
 import type { XmlNode } from '../xml-tree';
 
 /** NIR used as a social-security number: not an INS, never a patient key (DMP-CONTRACT §2). */
@@ -46,7 +46,7 @@ function buildTraits(role: XmlNode | undefined, ids: { root: string; extension: 
   const person = at(role, 'patient');
   const patient: Patient = { resourceType: 'Patient', id: 'patient' };
   patient.identifier = ids.map((id) => toPatientIdentifier(id.root, id.extension));
-  const names = childrenNamed(person, 'name').map(toHumanName).filter((n) => !!n);
+  const names = childrenNamed(person, 'name').flatMap(toHumanNames);
   if (names.length) patient.name = names as Patient['name'];
   const gender = attr(at(person, 'administrativeGenderCode'), 'code');
   if (gender) patient.gender = gender === 'M' ? 'male' : gender === 'F' ? 'female' : gender === 'UN' ? 'other' : 'unknown';

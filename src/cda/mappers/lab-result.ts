@@ -12,6 +12,7 @@ const RESULT_TEMPLATES = [
   '1.2.250.1.213.1.1.3.80',
   '2.16.840.1.113883.10.20.22.4.2', // C-CDA Result Observation
   '2.16.840.1.113883.10.20.1.31', // CCD Result observation
+  '1.2.250.1.213.1.1.3.209', // CI-SIS lab result in summaries (IPS-FR)
 ];
 const BATTERY_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.3.1.4', // XD-LAB Laboratory Battery Organizer
@@ -20,9 +21,11 @@ const BATTERY_TEMPLATES = [
   '1.2.250.1.213.1.1.3.79',
   '2.16.840.1.113883.10.20.22.4.1', // C-CDA Result Organizer
   '2.16.840.1.113883.10.20.1.32', // CCD Result organizer
+  '1.2.250.1.213.1.1.3.208', // CI-SIS lab battery in summaries (IPS-FR)
 ];
-/** Vital signs share the CCD result templates; they are not lab results. */
+/** Vital signs and survey panels share the CCD result templates; they are not lab results. */
 const VITAL_SIGN_TEMPLATES = [
+  '1.3.6.1.4.1.19376.1.5.3.1.1.12.3.6', '1.3.6.1.4.1.19376.1.5.3.1.1.12.3.7',
   '1.3.6.1.4.1.19376.1.5.3.1.4.13.2', '1.3.6.1.4.1.19376.1.5.3.1.4.13.1', '2.16.840.1.113883.10.20.1.35',
   '2.16.840.1.113883.10.20.22.4.26', '2.16.840.1.113883.10.20.22.4.27',
 ];

@@ -1,0 +1,66 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Bundle, DocumentReference, Resource } from '@medplum/fhirtypes';
+import { planCdaImport } from '../../../src/cda';
+import { SOURCE_DOCUMENT_EXTENSION } from '../../../src/cda/code-systems';
+import { resourcesOf, summarizePlan } from './summarize-plan';
+
+/** The public examples live beside the repository (../shared/cda), never copied into it. */
+const SHARED = join(__dirname, '../../../../shared/cda');
+const EXPECTED = join(__dirname, '../../../fixtures/cda/expected');
+const UPDATE = process.env.UPDATE_CDA_EXPECTED === '1';
+
+const examples = ['fr', 'us'].flatMap((dir) =>
+  existsSync(join(SHARED, dir)) ? readdirSync(join(SHARED, dir)).filter((f) => f.endsWith('.xml')).map((f) => ({ dir, file: f })) : [],
+);
+
+describe('CDA examples from ../shared/cda', () => {
+  it('finds the shared examples', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(13);
+  });
+
+  describe.each(examples)('$dir/$file', ({ dir, file }) => {
+    const bytes = readFileSync(join(SHARED, dir, file));
+    const plan = planCdaImport(bytes);
+    const expectedPath = join(EXPECTED, `${file.replace(/\.xml$/, '')}.json`);
+
+    it('maps to the reviewed summary in fixtures/cda/expected', () => {
+      const summary = summarizePlan(plan);
+      if (UPDATE) writeFileSync(expectedPath, `${JSON.stringify(summary, null, 2)}\n`);
+      expect(summary).toEqual(JSON.parse(readFileSync(expectedPath, 'utf8')));
+    });
+
+    it('stores the received bytes unchanged in the document Binary, hash and size matching', () => {
+      const dr = resourcesOf<DocumentReference>(plan.bundle, 'DocumentReference')[0];
+      const binaryEntry = plan.bundle.entry?.find((e) => e.fullUrl === dr.content[0].attachment.url);
+      const data = (binaryEntry?.resource as { data?: string }).data ?? '';
+      expect(Buffer.from(data, 'base64').equals(bytes)).toBe(true);
+      expect(dr.content[0].attachment.size).toBe(bytes.length);
+      expect(dr.content[0].attachment.hash).toBe(plan.sha1);
+    });
+
+    it('links every extracted resource to its source document and to the patient', () => {
+      const dr = plan.bundle.entry?.find((e) => e.resource?.resourceType === 'DocumentReference');
+      const extracted = extractedResources(plan.bundle);
+      for (const r of extracted) {
+        const ext = (r as { extension?: { url: string; valueReference?: { reference?: string } }[] }).extension;
+        expect(ext?.find((e) => e.url === SOURCE_DOCUMENT_EXTENSION)?.valueReference?.reference).toBe(dr?.fullUrl);
+        const subject = (r as { subject?: { reference?: string }; patient?: { reference?: string } }).subject ?? (r as { patient?: { reference?: string } }).patient;
+        expect(subject?.reference).toBe(`Patient?identifier=${plan.patientIdentifiers[0].system}|${plan.patientIdentifiers[0].value}`);
+      }
+    });
+
+    it('resolves every urn:uuid reference to an entry of the bundle and never duplicates a conditional create', () => {
+      const fullUrls = new Set(plan.bundle.entry?.map((e) => e.fullUrl));
+      const refs = JSON.stringify(plan.bundle).match(/"reference":"urn:uuid:[0-9a-f-]+"/g) ?? [];
+      for (const ref of refs) expect(fullUrls.has(ref.slice(13, -1))).toBe(true);
+      const searches = plan.bundle.entry?.map((e) => e.request?.ifNoneExist && `${e.request.url}?${e.request.ifNoneExist}`).filter(Boolean);
+      expect(new Set(searches).size).toBe(searches?.length);
+    });
+  });
+});
+
+function extractedResources(bundle: Bundle): Resource[] {
+  const shared = ['DocumentReference', 'Binary', 'Practitioner', 'Organization', 'ImagingStudy'];
+  return (bundle.entry ?? []).map((e) => e.resource as Resource).filter((r) => !shared.includes(r.resourceType));
+}
