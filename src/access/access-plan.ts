@@ -24,6 +24,8 @@ export type AccessPlan =
       resourceType?: string;
       /** Instant against which consent periods are evaluated (ISO 8601). */
       at: string;
+      /** Types the token's scopes let the actor read (undefined = all): bounds `_include`d rows too. */
+      readableTypes?: string[];
       /** Rows without a compartment (Practitioner, Organization directory entries). */
       directory: boolean;
       /** Compartments the actor owns (patient, or guardian acting as the patient) minus rows with hidden codes. */

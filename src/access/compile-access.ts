@@ -64,6 +64,7 @@ export function compileAccess(plan: AccessPlan): Sql {
   }
   if (plan.professional && plan.professional.keys.length) grants.push(professionalRows(plan));
   if (plan.identity) grants.push(identityRows());
+  if (plan.readableTypes) return and([sql`r.type = ANY(${plan.readableTypes}::text[])`, or(grants)]);
   return or(grants);
 }
 

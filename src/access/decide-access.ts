@@ -1,7 +1,7 @@
 import type { Interaction } from '../fhir/context';
 import { isAssuranceMaladie, isExcluded, type DmpActor } from './actor';
 import { INVISIBLE_TO_GUARDIANS, INVISIBLE_TO_PATIENT, type AccessPlan, type AllowPlan, type ProfessionalMode } from './access-plan';
-import { permissionFor, scopesAllow } from './scopes';
+import { permissionFor, readableTypes, scopesAllow } from './scopes';
 
 const READS: Interaction[] = ['read', 'vread', 'search-type', 'search-system', 'history-instance', 'history-type', 'history-system'];
 const WRITES: Interaction[] = ['create', 'update', 'patch', 'delete'];
@@ -50,7 +50,14 @@ export function decideAccess(actor: DmpActor, interaction: Interaction, resource
   }
   const isWrite = WRITES.includes(interaction);
   if (isWrite && resourceType && SERVER_WRITTEN_TYPES.includes(resourceType)) return deny(403, `${resourceType} is written by the server only`);
-  const base: AllowPlan = { effect: 'allow', interaction, resourceType, at: options.now.toISOString(), directory: false };
+  const base: AllowPlan = {
+    effect: 'allow',
+    interaction,
+    resourceType,
+    at: options.now.toISOString(),
+    readableTypes: readableTypes(actor.scopes),
+    directory: false,
+  };
   switch (actor.kind) {
     case 'patient':
     case 'guardian': {

@@ -60,3 +60,15 @@ export function widestScopes(kind: 'patient' | 'guardian' | 'practitioner' | 'sy
   if (category === 'assurance-maladie') return ['system/*.c'];
   return ['system/*.cruds'];
 }
+
+/** Resource types the scopes let the actor read or search; undefined when a wildcard scope grants every type. */
+export function readableTypes(scopes: readonly string[]): string[] | undefined {
+  const types = new Set<string>();
+  for (const s of scopes) {
+    const p = parseScope(s);
+    if (!p || !/[rs]/.test(p.permissions)) continue;
+    if (p.resourceType === '*') return undefined;
+    types.add(p.resourceType);
+  }
+  return [...types];
+}

@@ -1,0 +1,91 @@
+import type { Hooks, RequestContext } from '../fhir/context';
+import { badRequest, forbidden } from '../fhir/errors';
+import type { Db } from '../store/db';
+import { FALSE } from '../store/sql';
+import type { TokenVerifier } from '../auth/token-verifier';
+import type { DmpActor } from './actor';
+import type { AccessPlan } from './access-plan';
+import { applyAccessWrite } from './access-tables';
+import { compileAccess } from './compile-access';
+import { decideAccess } from './decide-access';
+import { resolveActor } from './resolve-actor';
+import { assertWriteAllowed } from './write-rules';
+
+export interface AccessHooksOptions {
+  db: Db;
+  verifyToken: TokenVerifier;
+  clock?: () => Date;
+}
+
+/** Key of the resolved actor in `ctx.attributes`. */
+export const ACTOR_ATTRIBUTE = 'access.actor';
+/** Key of the plan of the current interaction in `ctx.attributes`. */
+export const PLAN_ATTRIBUTE = 'access.plan';
+
+const header = (headers: Record<string, string | string[] | undefined>, name: string): string | undefined => {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+/** Key marking a server-internal context (systemStore: imports, background workers) that skips write checks. */
+export const SYSTEM_ATTRIBUTE = 'access.system';
+
+/** Marks a context as the server's own (imports, background workers): writes are not checked against an actor. */
+export function markSystemContext(ctx: RequestContext): void {
+  ctx.attributes[SYSTEM_ATTRIBUTE] = true;
+}
+
+/** The DMP actor established by `authenticate`; 401-equivalent error when the request was never authenticated. */
+export function actorOf(ctx: RequestContext): DmpActor {
+  const actor = ctx.attributes[ACTOR_ATTRIBUTE] as DmpActor | undefined;
+  if (!actor) throw forbidden('No authenticated actor');
+  return actor;
+}
+
+function deny(plan: AccessPlan): never {
+  if (plan.effect === 'allow') throw new Error('unreachable');
+  throw plan.status === 400 ? badRequest(plan.reason) : forbidden(plan.reason);
+}
+
+/**
+ * The access module's hooks: `authenticate` (bearer token → actor, purpose of use from headers, the read
+ * predicate in `ctx.access`), `authorize` (403/400 before any data is touched), `beforeWrite` (consent and
+ * legal write rules, 403/422) and `afterWrite` (keeps the consent tables in the same transaction).
+ */
+export function createAccessHooks(options: AccessHooksOptions): Hooks {
+  const now = options.clock ?? (() => new Date());
+  return {
+    async authenticate(request, ctx) {
+      ctx.access = FALSE;
+      let actor = await options.verifyToken(header(request.headers, 'authorization'));
+      const purpose = header(request.headers, 'x-purpose-of-use');
+      const reason = header(request.headers, 'x-purpose-reason');
+      if (purpose) actor = { ...actor, purposeOfUse: purpose.trim(), purposeReason: reason ? decodeURIComponent(reason) : actor.purposeReason };
+      actor = await resolveActor(options.db, actor);
+      ctx.actor = actor;
+      ctx.purposeOfUse = actor.purposeOfUse;
+      ctx.purposeReason = actor.purposeReason;
+      ctx.attributes[ACTOR_ATTRIBUTE] = actor;
+      const plan = decideAccess(actor, 'search-system', undefined, { now: now() });
+      ctx.access = compileAccess(plan);
+    },
+
+    async authorize(ctx, op) {
+      const plan = decideAccess(actorOf(ctx), op.interaction, op.resourceType, { now: now() });
+      ctx.attributes[PLAN_ATTRIBUTE] = plan;
+      if (plan.effect !== 'allow') deny(plan);
+      if (!['create', 'update', 'patch', 'delete'].includes(op.interaction)) ctx.access = compileAccess(plan);
+    },
+
+    async beforeWrite(tx, ctx, event) {
+      if (ctx.attributes[SYSTEM_ATTRIBUTE] === true) return;
+      const actor = actorOf(ctx);
+      const plan = decideAccess(actor, event.interaction, event.resourceType, { now: now() });
+      await assertWriteAllowed(tx, actor, plan, event);
+    },
+
+    async afterWrite(tx, _ctx, event) {
+      await applyAccessWrite(tx, event);
+    },
+  };
+}

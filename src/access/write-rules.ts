@@ -1,0 +1,110 @@
+import type { Consent, DocumentReference, Patient } from '@medplum/fhirtypes';
+import type { WriteEvent } from '../fhir/context';
+import { forbidden, unprocessable } from '../fhir/errors';
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+import { isAssuranceMaladie, type DmpActor } from './actor';
+import type { AccessPlan } from './access-plan';
+import { insKeys } from './access-tables';
+import { compileCompartmentWrite } from './compile-access';
+import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rules';
+import { assertTreatingPhysicianKept } from './treating-physician';
+
+/** Care-history documents: type REMB (TRE_A05) or class 60 "Données de remboursement" (TRE_A03). */
+export function isCareHistoryDocument(doc: DocumentReference | undefined): boolean {
+  const codes = [...(doc?.type?.coding ?? []), ...(doc?.category ?? []).flatMap((c) => c.coding ?? [])].map((c) => c.code);
+  return codes.includes('REMB') || codes.includes('60');
+}
+
+interface RecordState {
+  exists: boolean;
+  open: boolean;
+  closed: boolean;
+}
+
+async function loadRecordState(tx: Db, patientId: string): Promise<RecordState> {
+  const { rows } = await tx.query<RecordState>(sql`SELECT
+      EXISTS (SELECT 1 FROM access_record WHERE patient_id = ${patientId}) AS exists,
+      EXISTS (SELECT 1 FROM access_consent WHERE patient_id = ${patientId} AND kind = 'open') AS open,
+      EXISTS (SELECT 1 FROM access_record WHERE patient_id = ${patientId} AND closed) AS closed`);
+  return rows[0];
+}
+
+async function mayWriteCompartment(tx: Db, plan: AccessPlan, patientId: string): Promise<boolean> {
+  const { rows } = await tx.query<{ ok: boolean }>(sql`SELECT ${compileCompartmentWrite(plan, patientId)} AS ok`);
+  return rows[0]?.ok === true;
+}
+
+const ownsRecord = (actor: DmpActor, patientId: string): boolean =>
+  (actor.kind === 'patient' || actor.kind === 'guardian') && actor.patientIds.includes(patientId);
+
+async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent): Promise<void> {
+  const consent = event.resource as Consent | undefined;
+  const previous = event.previous as Consent | undefined;
+  if (consent) {
+    const { problems } = parseConsent(consent);
+    if (problems.length) throw unprocessable(problems);
+  }
+  const patientId = (consent && consentPatientId(consent)) ?? (previous && consentPatientId(previous)) ?? event.compartment ?? '';
+  if (previous && consentPatientId(previous) !== patientId) throw unprocessable('A Consent cannot move to another patient');
+  const mayRecordOpening = actor.kind === 'practitioner' && event.interaction === 'create' && !!consent && isOpeningConsent(consent);
+  if (!ownsRecord(actor, patientId) && !mayRecordOpening) {
+    throw forbidden('Only the patient or a legal guardian may create or change consents (a professional may only record the opening consent)');
+  }
+  await assertTreatingPhysicianKept(tx, patientId, event.interaction === 'delete' ? undefined : consent, previous);
+}
+
+async function assertPatientWrite(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent): Promise<void> {
+  const next = event.resource as Patient | undefined;
+  const previous = event.previous as Patient | undefined;
+  if (event.interaction === 'create') {
+    const ownIns = !!actor.ins && insKeys(next).includes(actor.ins);
+    if (actor.kind === 'patient' && (actor.patientIds.includes(event.id) || ownIns)) return;
+    if (actor.kind === 'practitioner') return; // opening a record on the patient's behalf
+    throw forbidden('Only the patient (matching his INS) or a professional recording the opening may create a Patient');
+  }
+  if (ownsRecord(actor, event.id)) return;
+  const statusChanged =
+    next?.active !== previous?.active || JSON.stringify(next?.generalPractitioner ?? []) !== JSON.stringify(previous?.generalPractitioner ?? []);
+  if (statusChanged) throw forbidden('Only the patient or a legal guardian may close/reopen the record or change the treating physician');
+  if (!(await mayWriteCompartment(tx, plan, event.id))) throw forbidden('You are not authorised to write in this record');
+}
+
+async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent, patientId: string): Promise<void> {
+  const state = await loadRecordState(tx, patientId);
+  if (state.closed && event.interaction === 'create') throw unprocessable(`The record of Patient/${patientId} is closed: no new entries until it is reactivated`);
+  if (ownsRecord(actor, patientId)) return;
+  if (actor.kind === 'system' && !isAssuranceMaladie(actor) && !state.open) {
+    throw unprocessable(`Patient/${patientId} has no open DMP: the patient must agree to open the record first`);
+  }
+  if (actor.kind === 'practitioner' && event.resourceType === 'RelatedPerson' && !state.open) return; // recording a minor's guardian at opening
+  if (!(await mayWriteCompartment(tx, plan, patientId))) {
+    if (!state.open && actor.kind === 'practitioner') throw unprocessable(`Patient/${patientId} has no open DMP: the patient must agree to open the record first`);
+    throw forbidden('You are not authorised to write in this record');
+  }
+  if (event.interaction === 'delete' && actor.kind === 'practitioner') {
+    const { rows } = await tx.query(sql`SELECT 1 FROM resource r WHERE r.type = ${event.resourceType} AND r.id = ${event.id} AND r.authors && ${actor.keys}::text[]`);
+    if (rows.length === 0) throw forbidden('Only the author of a document may delete it');
+  }
+}
+
+/**
+ * Write authorisation, inside the write transaction and before the row is written (issue 4 rules 4, 8–11):
+ * consent ownership and the treating-physician rule, record closure, Assurance Maladie limits, authorised
+ * professionals and feeders writing into open records. Throws 403 or 422.
+ */
+export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent): Promise<void> {
+  if (plan.effect !== 'allow') throw forbidden(plan.reason);
+  if (isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && !isCareHistoryDocument(event.resource as DocumentReference)) {
+    throw forbidden('The Assurance Maladie may only create care-history documents (type REMB / class 60)');
+  }
+  if (event.resourceType === 'Consent') return assertConsentWrite(tx, actor, event);
+  if (event.resourceType === 'Patient') return assertPatientWrite(tx, actor, plan, event);
+  const patientId = event.compartment ?? undefined;
+  if (!patientId) {
+    // Directory entries (Practitioner, Organization …): professionals and feeders maintain them.
+    if (actor.kind === 'practitioner' || actor.kind === 'system') return;
+    throw forbidden(`A ${actor.kind} may not write ${event.resourceType} directory entries`);
+  }
+  return assertRecordWritable(tx, actor, plan, event, patientId);
+}
