@@ -1,0 +1,74 @@
+import express, { type Express } from 'express';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Config } from './config';
+import type { Hooks } from './fhir/context';
+import { notFound } from './fhir/errors';
+import type { FhirService, OperationDefinitionEntry } from './fhir/service';
+import { loadDefinitions, isResourceType } from './fhir/search-registry';
+import { badRequest } from './fhir/errors';
+import { createLogger, type Logger } from './logger';
+import type { Db } from './store/db';
+import { Repository } from './store/repository';
+import { errorHandler } from './http/errors';
+import { fhirEndpoint, newContext } from './http/fhir-endpoint';
+import { requestLog } from './http/request-log';
+
+export interface AppOptions {
+  config: Config;
+  db: Db;
+  logger?: Logger;
+  /** Interceptors (access control, audit, notifications), run in order. */
+  hooks?: Hooks[];
+  /** Full validation (schema + profiles); throws a 422 FhirError. Defaults to a resource-type check. */
+  validate?: (resource: Resource) => void;
+  operations?: OperationDefinitionEntry[];
+  profiles?: Record<string, string[]>;
+  /** Extra Express routes mounted before the FHIR API (auth endpoints, well-known documents …). */
+  routes?: (app: Express, service: FhirService) => void;
+}
+
+function basicValidate(resource: Resource): void {
+  if (!isResourceType(resource.resourceType)) throw badRequest(`Unknown resource type "${String(resource.resourceType)}"`, ['resourceType']);
+}
+
+/** The composition root: wires store, hooks, validation and HTTP once; tests build the same app. */
+export function createApp(options: AppOptions): { app: Express; service: FhirService; logger: Logger } {
+  loadDefinitions();
+  const { config, db } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const hooks = options.hooks ?? [];
+  const service: FhirService = {
+    repo: new Repository(db, hooks),
+    hooks,
+    validate: options.validate ?? basicValidate,
+    operations: options.operations ?? [],
+    profiles: options.profiles ?? {},
+  };
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple');
+  app.use(requestLog(logger));
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await db.query('SELECT 1');
+      res.json({ status: 'ready', database: db.kind });
+    } catch {
+      res.status(503).json({ status: 'unavailable', database: db.kind });
+    }
+  });
+  options.routes?.(app, service);
+  app.use(config.fhirBasePath || '/', express.raw({ type: () => true, limit: config.maxBodySize }), (req, res, next) => {
+    res.locals.ctx = newContext(req, res.locals.requestId as string);
+    next();
+  });
+  app.use(config.fhirBasePath || '/', fhirEndpoint(service, { baseUrl: config.baseUrl, basePath: config.fhirBasePath }));
+  app.use((req) => {
+    throw notFound(`Nothing at ${req.path}: the FHIR API is under ${config.fhirBasePath || '/'}`);
+  });
+  app.use(errorHandler(logger));
+  return { app, service, logger };
+}

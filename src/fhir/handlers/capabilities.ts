@@ -1,0 +1,72 @@
+import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import type { FhirRequest, FhirResponse } from '../request';
+import { resourceTypes, searchParams } from '../search-registry';
+import type { FhirService } from '../service';
+
+// Keyed by the service's operation list (one per app) and then by base URL.
+const cache = new WeakMap<object, Map<string, string>>();
+
+const INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
+
+function resourceEntry(svc: FhirService, type: string): CapabilityStatementRestResource {
+  const params = [...searchParams(type).values()];
+  return {
+    type: type as CapabilityStatementRestResource['type'],
+    profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    supportedProfile: svc.profiles[type],
+    interaction: INTERACTIONS.map((code) => ({ code })),
+    versioning: 'versioned-update',
+    readHistory: true,
+    updateCreate: true,
+    conditionalCreate: true,
+    conditionalUpdate: true,
+    conditionalDelete: 'single',
+    conditionalRead: 'modified-since',
+    referencePolicy: ['literal', 'logical'],
+    searchInclude: ['*', ...params.filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`)],
+    searchRevInclude: [],
+    searchParam: [
+      { name: '_id', type: 'token', documentation: 'Logical id' },
+      { name: '_lastUpdated', type: 'date', documentation: 'When the resource version was stored' },
+      ...params.map((p) => ({ name: p.code, definition: p.definition.url, type: p.type, documentation: p.definition.description?.split('\n')[0] })),
+    ],
+    operation: svc.operations.filter((o) => o.resourceType === type).map((o) => ({ name: o.name, definition: `${o.resourceType}-${o.name}`, documentation: o.documentation })),
+  };
+}
+
+/** Builds the CapabilityStatement from what is registered: resource types, search parameters, profiles, operations. */
+export function buildCapabilityStatement(svc: FhirService, baseUrl: string): CapabilityStatement {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: new Date().toISOString().slice(0, 10),
+    publisher: 'DMP FHIR adapter',
+    kind: 'instance',
+    software: { name: 'dmp-fhir-adapter', version: '0.1.0' },
+    implementation: { description: 'FHIR R4 server for the French Dossier Médical Partagé', url: baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    patchFormat: ['application/json-patch+json', 'application/fhir+json'],
+    rest: [
+      {
+        mode: 'server',
+        security: { cors: true, description: 'Bearer tokens (SMART on FHIR); see /.well-known/smart-configuration' },
+        resource: resourceTypes().map((type) => resourceEntry(svc, type)),
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        operation: svc.operations.filter((o) => o.level === 'system').map((o) => ({ name: o.name, definition: o.name, documentation: o.documentation })),
+      },
+    ],
+  };
+}
+
+/** GET /metadata — generated once per base URL, then served from memory. */
+export async function capabilitiesHandler(svc: FhirService, req: FhirRequest): Promise<FhirResponse> {
+  let byBase = cache.get(svc.operations);
+  if (!byBase) cache.set(svc.operations, (byBase = new Map()));
+  let json = byBase.get(req.baseUrl);
+  if (!json) {
+    json = JSON.stringify(buildCapabilityStatement(svc, req.baseUrl));
+    byBase.set(req.baseUrl, json);
+  }
+  return { status: 200, json };
+}

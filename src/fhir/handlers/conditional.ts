@@ -1,0 +1,34 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { StoredResource } from '../../store/repository';
+import { executeSearch } from '../../store/search-executor';
+import { advisoryLock } from '../../store/locks';
+import type { RequestContext } from '../context';
+import { badRequest } from '../errors';
+import { parseSearch } from '../search/parse';
+import type { FhirService } from '../service';
+
+/** Parses a query string (`identifier=a|b&status=current`) into name/value pairs. */
+export function parseQueryString(query: string): [string, string][] {
+  return [...new URLSearchParams(query.replace(/^\?/, '')).entries()];
+}
+
+/**
+ * Resources matching the criteria of a conditional interaction (If-None-Exist, conditional update,
+ * delete, patch or reference), through the caller's access predicate. Unknown parameters are errors here:
+ * ignoring one would widen the match. Takes a transaction-scoped lock on the criteria so that two
+ * concurrent conditional creates cannot both create.
+ */
+export async function findMatches(svc: FhirService, ctx: RequestContext, resourceType: string, query: [string, string][] | string): Promise<StoredResource[]> {
+  const params = typeof query === 'string' ? parseQueryString(query) : query;
+  if (!params.length) throw badRequest(`Conditional criteria for ${resourceType} are empty`);
+  const request = parseSearch(resourceType, params, true);
+  request.count = 2;
+  request.total = 'none';
+  await advisoryLock(svc.repo.db, `${resourceType}?${new URLSearchParams(params).toString()}`);
+  return (await executeSearch(svc.repo.db, ctx, request)).matches;
+}
+
+/** Parses stored text back to a resource. */
+export function parseStored(stored: StoredResource): Resource {
+  return JSON.parse(stored.text as string) as Resource;
+}

@@ -1,0 +1,27 @@
+import type { RequestContext } from '../context';
+import { preconditionFailed } from '../errors';
+import type { FhirRequest, FhirResponse } from '../request';
+import { prefersMinimal } from '../request';
+import { storedResponse, type FhirService } from '../service';
+import { resourceUrl } from '../bundle-json';
+import { authorizeWrite, bodyResource } from './body';
+import { findMatches } from './conditional';
+
+/** POST [type] — create with a server-assigned id; conditional with If-None-Exist. */
+export async function createHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
+  const [type] = req.segments;
+  const { resource, binaryData } = bodyResource(req, type);
+  await authorizeWrite(svc, ctx, 'create', resource);
+  svc.validate(resource);
+  return svc.repo.transaction(async (repo) => {
+    if (req.headers.ifNoneExist) {
+      const matches = await findMatches({ ...svc, repo }, ctx, type, req.headers.ifNoneExist);
+      if (matches.length > 1) throw preconditionFailed(`If-None-Exist "${req.headers.ifNoneExist}" matches more than one ${type}`);
+      if (matches.length === 1) return storedResponse(200, req.baseUrl, matches[0], { Location: `${resourceUrl(req.baseUrl, matches[0])}/_history/${matches[0].versionId}` });
+    }
+    const { stored } = await repo.create(ctx, { ...resource, id: undefined }, { binaryData, id: req.assignedId });
+    const response = storedResponse(201, req.baseUrl, stored, { Location: `${resourceUrl(req.baseUrl, stored)}/_history/${stored.versionId}` });
+    if (prefersMinimal(req)) delete response.json;
+    return response;
+  });
+}

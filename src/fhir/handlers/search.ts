@@ -1,0 +1,56 @@
+import type { BundleLink } from '@medplum/fhirtypes';
+import { executeSearch } from '../../store/search-executor';
+import type { StoredResource } from '../../store/repository';
+import type { RequestContext } from '../context';
+import { buildOutcome } from '../errors';
+import type { FhirRequest, FhirResponse } from '../request';
+import { prefersStrict } from '../request';
+import { parseSearch } from '../search/parse';
+import type { SearchRequest } from '../search/types';
+import type { FhirService } from '../service';
+import { bundleJson, resourceUrl, type EntryParts } from '../bundle-json';
+import { withBinaryData } from './read';
+
+function pageUrl(req: FhirRequest, request: SearchRequest, cursor?: string): string {
+  const params = new URLSearchParams(request.canonical);
+  if (!request.canonical.some(([k]) => k === '_count')) params.set('_count', String(request.count));
+  if (cursor) params.set('_cursor', cursor);
+  return `${req.baseUrl}/${request.resourceType}?${params.toString()}`;
+}
+
+async function entryOf(svc: FhirService, req: FhirRequest, stored: StoredResource, mode: 'match' | 'include'): Promise<EntryParts> {
+  let text = stored.text;
+  if (stored.resourceType === 'Binary' && text) text = withBinaryData(text, (await svc.repo.readBinaryData(stored.id, stored.versionId))?.data);
+  return { fullUrl: resourceUrl(req.baseUrl, stored), resourceText: text, search: { mode } };
+}
+
+/** Runs a parsed search and answers a searchset Bundle with total, paging links and includes. */
+export async function searchBundle(svc: FhirService, ctx: RequestContext, req: FhirRequest, request: SearchRequest): Promise<FhirResponse> {
+  const result = await executeSearch(svc.repo.db, ctx, request);
+  const link: BundleLink[] = [{ relation: 'self', url: pageUrl(req, request, request.cursor) }];
+  if (result.next) link.push({ relation: 'next', url: pageUrl(req, request, result.next) });
+  if (result.previous) link.push({ relation: 'previous', url: pageUrl(req, request, result.previous) });
+  const entries: EntryParts[] = [];
+  for (const s of result.matches) entries.push(await entryOf(svc, req, s, 'match'));
+  for (const s of result.included) entries.push(await entryOf(svc, req, s, 'include'));
+  if (request.warnings.length) {
+    const outcome = buildOutcome(request.warnings.map((w) => ({ severity: 'warning', code: 'not-supported', diagnostics: w })));
+    entries.push({ resourceText: JSON.stringify(outcome), search: { mode: 'outcome' } });
+  }
+  for (const hook of svc.hooks) {
+    await hook.afterRead?.(ctx, {
+      interaction: 'search-type',
+      resourceType: request.resourceType,
+      resources: [...result.matches, ...result.included].map((s) => ({ resourceType: s.resourceType, id: s.id, versionId: String(s.versionId), compartment: s.compartment })),
+      query: new URLSearchParams(request.canonical).toString(),
+    });
+  }
+  return { status: 200, json: bundleJson({ type: 'searchset', total: result.total, link, timestamp: new Date().toISOString() }, entries) };
+}
+
+/** GET [type]?params and POST [type]/_search. */
+export async function searchHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
+  const [type] = req.segments;
+  const request = parseSearch(type, req.query, prefersStrict(req));
+  return searchBundle(svc, ctx, req, request);
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { RequestContext } from '../context';
+import { badRequest, FhirError, unprocessable } from '../errors';
+import type { FhirRequest, FhirResponse } from '../request';
+import { withRepository, type FhirService } from '../service';
+import { bundleJson, type EntryParts } from '../bundle-json';
+import { isResourceType } from '../search-registry';
+import { conditionalReferences, rewriteReferences } from './bundle-references';
+import { findMatches } from './conditional';
+
+/** Routes one entry through the same handlers as a top-level request. */
+export type EntryDispatcher = (svc: FhirService, ctx: RequestContext, req: FhirRequest) => Promise<FhirResponse>;
+
+const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
+const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified' };
+
+function entryRequest(base: FhirRequest, entry: BundleEntry, index: number): FhirRequest {
+  const r = entry.request;
+  if (!r?.method || !r.url) throw badRequest(`Bundle.entry[${index}].request needs a method and a url`, [`Bundle.entry[${index}].request`]);
+  const url = r.url.startsWith(base.baseUrl) ? r.url.slice(base.baseUrl.length) : r.url;
+  const [path, query = ''] = url.replace(/^\//, '').split('?', 2);
+  let body: FhirRequest['body'] = entry.resource;
+  if (r.method === 'PATCH' && entry.resource?.resourceType === 'Binary' && entry.resource.data) {
+    body = JSON.parse(Buffer.from(entry.resource.data, 'base64').toString('utf8')) as unknown[]; // JSON Patch in a Binary (FHIR R4 §3.1.0.11.3)
+  }
+  return {
+    method: r.method as FhirRequest['method'],
+    baseUrl: base.baseUrl,
+    segments: path.split('/').filter(Boolean).map(decodeURIComponent),
+    query: [...new URLSearchParams(query).entries()],
+    headers: { ifMatch: r.ifMatch, ifNoneMatch: r.ifNoneMatch, ifNoneExist: r.ifNoneExist, ifModifiedSince: r.ifModifiedSince, accept: 'application/fhir+json', prefer: base.headers.prefer },
+    body,
+  };
+}
+
+function responseEntry(res: FhirResponse): EntryParts {
+  const status = `${res.status} ${STATUS_TEXT[res.status] ?? ''}`.trim();
+  return {
+    resourceText: res.json,
+    response: { status, location: res.headers?.Location, etag: res.headers?.ETag, lastModified: res.headers?.['Last-Modified'] && new Date(res.headers['Last-Modified']).toISOString() },
+  };
+}
+
+function errorEntry(err: unknown): EntryParts {
+  const fhirError = err instanceof FhirError ? err : new FhirError(500, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'Internal error' }] });
+  return { response: { status: String(fhirError.status), outcome: fhirError.outcome } };
+}
+
+/** Gives each POST entry its server id and maps every fullUrl to its `Type/id`. */
+async function assignIds(svc: FhirService, ctx: RequestContext, entries: BundleEntry[], requests: FhirRequest[]): Promise<Map<string, string>> {
+  const map = new Map<string, string>();
+  for (let i = 0; i < entries.length; i++) {
+    const req = requests[i];
+    const resource = entries[i].resource;
+    const fullUrl = entries[i].fullUrl;
+    if (req.method === 'POST' && resource && req.segments.length === 1) {
+      let id: string = randomUUID();
+      if (req.headers.ifNoneExist) {
+        const matches = await findMatches(svc, ctx, req.segments[0], req.headers.ifNoneExist);
+        if (matches.length === 1) id = matches[0].id;
+      }
+      req.assignedId = id;
+      if (fullUrl) map.set(fullUrl, `${req.segments[0]}/${id}`);
+    } else if (req.method === 'PUT' && req.segments.length === 2 && fullUrl) {
+      map.set(fullUrl, `${req.segments[0]}/${req.segments[1]}`);
+    }
+  }
+  return map;
+}
+
+/** Resolves `Type?criteria` references inside the transaction: exactly one visible match, else 422. */
+async function resolveConditionalReferences(svc: FhirService, ctx: RequestContext, resources: Resource[], map: Map<string, string>): Promise<void> {
+  for (const resource of resources) {
+    for (const ref of conditionalReferences(resource)) {
+      if (map.has(ref)) continue;
+      const [type, query] = ref.split('?', 2);
+      if (!isResourceType(type)) throw unprocessable(`Conditional reference "${ref}" names an unknown resource type`);
+      const matches = await findMatches(svc, ctx, type, query);
+      if (matches.length !== 1) {
+        throw unprocessable(`Conditional reference "${ref}" matches ${matches.length === 0 ? 'no' : 'more than one'} ${type}: it must match exactly one`);
+      }
+      map.set(ref, `${type}/${matches[0].id}`);
+    }
+  }
+}
+
+async function runTransaction(svc: FhirService, ctx: RequestContext, req: FhirRequest, bundle: Bundle, dispatch: EntryDispatcher): Promise<FhirResponse> {
+  const entries = bundle.entry ?? [];
+  const requests = entries.map((e, i) => entryRequest(req, e, i));
+  const result = await svc.repo.transaction(async (repo) => {
+    const tx = withRepository(svc, repo);
+    const map = await assignIds(tx, ctx, entries, requests);
+    const bodies = requests.map((r) => r.body).filter((b): b is Resource => !!b && !Buffer.isBuffer(b) && !Array.isArray(b));
+    await resolveConditionalReferences(tx, ctx, bodies, map);
+    for (const r of requests) {
+      if (r.body && !Buffer.isBuffer(r.body) && !Array.isArray(r.body)) r.body = rewriteReferences(r.body as Resource, map);
+    }
+    const order = requests.map((_, i) => i).sort((a, b) => ORDER[requests[a].method] - ORDER[requests[b].method] || a - b);
+    const responses: EntryParts[] = new Array(entries.length);
+    for (const i of order) {
+      try {
+        responses[i] = responseEntry(await dispatch(tx, ctx, requests[i]));
+      } catch (err) {
+        if (err instanceof FhirError) {
+          const issues = err.outcome.issue.map((issue) => ({ ...issue, expression: [`Bundle.entry[${i}]`, ...(issue.expression ?? []).map((e) => `Bundle.entry[${i}].resource.${e}`)] }));
+          throw new FhirError(err.status, { resourceType: 'OperationOutcome', issue: issues }, err.headers);
+        }
+        throw err;
+      }
+    }
+    return responses;
+  });
+  return { status: 200, json: bundleJson({ type: 'transaction-response', timestamp: new Date().toISOString() }, result) };
+}
+
+async function runBatch(svc: FhirService, ctx: RequestContext, req: FhirRequest, bundle: Bundle, dispatch: EntryDispatcher): Promise<FhirResponse> {
+  const responses: EntryParts[] = [];
+  for (const [i, entry] of (bundle.entry ?? []).entries()) {
+    try {
+      responses.push(responseEntry(await dispatch(svc, ctx, entryRequest(req, entry, i))));
+    } catch (err) {
+      responses.push(errorEntry(err));
+    }
+  }
+  return { status: 200, json: bundleJson({ type: 'batch-response', timestamp: new Date().toISOString() }, responses) };
+}
+
+/** POST [base] with a batch or transaction Bundle. A transaction lands whole or not at all. */
+export async function bundleHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest, dispatch: EntryDispatcher): Promise<FhirResponse> {
+  const bundle = req.body as Bundle;
+  if (!bundle || Buffer.isBuffer(bundle) || Array.isArray(bundle) || bundle.resourceType !== 'Bundle') throw badRequest('POST to the base URL takes a Bundle of type batch or transaction');
+  if (bundle.type !== 'batch' && bundle.type !== 'transaction') throw badRequest(`Bundle.type must be batch or transaction, not "${String(bundle.type)}"`, ['Bundle.type']);
+  for (const hook of svc.hooks) await hook.authorize?.(ctx, { interaction: bundle.type });
+  return bundle.type === 'transaction' ? runTransaction(svc, ctx, req, bundle, dispatch) : runBatch(svc, ctx, req, bundle, dispatch);
+}

@@ -1,0 +1,54 @@
+import type { Resource } from '@medplum/fhirtypes';
+
+/** A FHIR interaction request, independent of HTTP (the same shape serves each Bundle entry). */
+export interface FhirRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Absolute base URL of the FHIR API, without trailing slash (for fullUrl, Location and paging links). */
+  baseUrl: string;
+  /** Path segments after the base (e.g. ['Patient', '123', '_history', '2']). */
+  segments: string[];
+  /** Query parameters in order, repeated names kept. */
+  query: [string, string][];
+  headers: {
+    ifMatch?: string;
+    ifNoneMatch?: string;
+    ifNoneExist?: string;
+    ifModifiedSince?: string;
+    prefer?: string;
+    contentType?: string;
+    accept?: string;
+  };
+  /** Parsed JSON body (a resource, or Parameters/JSON Patch for PATCH), or raw bytes for Binary. */
+  body?: Resource | unknown[] | Buffer;
+  /** Server id reserved for a create inside a transaction (so `urn:uuid` references can point at it). */
+  assignedId?: string;
+}
+
+/** What a handler answers; `json` is already-serialised FHIR JSON (stored text is sent as-is). */
+export interface FhirResponse {
+  status: number;
+  headers?: Record<string, string>;
+  json?: string;
+  binary?: { contentType: string; data: Buffer };
+}
+
+/** True when the Prefer header asks for `return=minimal`. */
+export function prefersMinimal(req: FhirRequest): boolean {
+  return /return=minimal/.test(req.headers.prefer ?? '');
+}
+
+/** True when the Prefer header asks for strict handling of unknown search parameters. */
+export function prefersStrict(req: FhirRequest): boolean {
+  return /handling=strict/.test(req.headers.prefer ?? '');
+}
+
+/** Weak ETag of a version. */
+export function etag(versionId: number | string): string {
+  return `W/"${versionId}"`;
+}
+
+/** Reads a version number out of an If-Match / ETag value (`W/"3"`, `"3"` or `3`). */
+export function parseEtag(value: string): number | undefined {
+  const m = /^(?:W\/)?"?(\d+)"?$/.exec(value.trim());
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,0 +1,120 @@
+import type { RequestContext, Interaction } from './context';
+import { badRequest, methodNotAllowed, notFound } from './errors';
+import type { FhirRequest, FhirResponse } from './request';
+import type { FhirService, OperationDefinitionEntry } from './service';
+import { isResourceType } from './search-registry';
+import { readHandler, vreadHandler } from './handlers/read';
+import { createHandler } from './handlers/create';
+import { conditionalUpdateHandler, updateHandler } from './handlers/update';
+import { conditionalDeleteHandler, deleteHandler } from './handlers/delete';
+import { conditionalPatchHandler, patchHandler } from './handlers/patch';
+import { searchHandler } from './handlers/search';
+import { historyHandler } from './handlers/history';
+import { bundleHandler } from './handlers/transaction';
+import { capabilitiesHandler } from './handlers/capabilities';
+
+type Route = { interaction: Interaction; run: () => Promise<FhirResponse>; authorizeHere: boolean; operation?: string };
+
+function notAllowed(req: FhirRequest, allowed: string): never {
+  throw methodNotAllowed(`${req.method} is not allowed on /${req.segments.join('/')} (allowed: ${allowed})`);
+}
+
+function findOperation(svc: FhirService, name: string, level: OperationDefinitionEntry['level'], resourceType?: string): OperationDefinitionEntry {
+  const op = svc.operations.find((o) => o.name === name && o.level === level && (level === 'system' || o.resourceType === resourceType));
+  if (!op) throw notFound(`Operation ${name} is not supported ${resourceType ? `on ${resourceType}` : 'at the system level'}`);
+  return op;
+}
+
+function operationRoute(svc: FhirService, ctx: RequestContext, req: FhirRequest, name: string, level: OperationDefinitionEntry['level'], resourceType?: string, id?: string): Route {
+  const op = findOperation(svc, name, level, resourceType);
+  if (!op.methods.includes(req.method as 'GET' | 'POST')) notAllowed(req, op.methods.join(', '));
+  return { interaction: 'operation', authorizeHere: true, operation: name, run: () => op.handler(svc, ctx, req, { resourceType, id }) };
+}
+
+function route(svc: FhirService, ctx: RequestContext, req: FhirRequest): Route {
+  const s = req.segments;
+  const m = req.method === 'HEAD' ? 'GET' : req.method;
+  if (s.length === 0) {
+    if (m !== 'POST') notAllowed(req, 'POST (batch/transaction)');
+    return { interaction: 'transaction', authorizeHere: false, run: () => bundleHandler(svc, ctx, req, dispatch) };
+  }
+  if (s[0] === 'metadata' && s.length === 1) {
+    if (m !== 'GET') notAllowed(req, 'GET');
+    return { interaction: 'operation', authorizeHere: false, run: () => capabilitiesHandler(svc, req) };
+  }
+  if (s[0] === '_history' && s.length === 1) {
+    if (m !== 'GET') notAllowed(req, 'GET');
+    return { interaction: 'history-system', authorizeHere: true, run: () => historyHandler(svc, ctx, req) };
+  }
+  if (s[0].startsWith('$') && s.length === 1) return operationRoute(svc, ctx, req, s[0], 'system');
+  const type = s[0];
+  if (!isResourceType(type)) throw notFound(`Unknown resource type "${type}"`);
+  const conditional = () => {
+    if (!req.query.length) throw badRequest(`${req.method} on /${type} needs search criteria (conditional ${req.method.toLowerCase()})`);
+  };
+  if (s.length === 1) {
+    switch (m) {
+      case 'GET': return { interaction: 'search-type', authorizeHere: true, run: () => searchHandler(svc, ctx, req) };
+      case 'POST': return { interaction: 'create', authorizeHere: false, run: () => createHandler(svc, ctx, req) };
+      case 'PUT': conditional(); return { interaction: 'update', authorizeHere: false, run: () => conditionalUpdateHandler(svc, ctx, req) };
+      case 'DELETE': conditional(); return { interaction: 'delete', authorizeHere: false, run: () => conditionalDeleteHandler(svc, ctx, req) };
+      case 'PATCH': conditional(); return { interaction: 'patch', authorizeHere: false, run: () => conditionalPatchHandler(svc, ctx, req) };
+    }
+  }
+  if (s.length === 2) {
+    if (s[1] === '_search') {
+      if (m !== 'POST') notAllowed(req, 'POST');
+      return { interaction: 'search-type', authorizeHere: true, run: () => searchHandler(svc, ctx, { ...req, segments: [type] }) };
+    }
+    if (s[1] === '_history') {
+      if (m !== 'GET') notAllowed(req, 'GET');
+      return { interaction: 'history-type', authorizeHere: true, run: () => historyHandler(svc, ctx, req) };
+    }
+    if (s[1].startsWith('$')) return operationRoute(svc, ctx, req, s[1], 'type', type);
+    switch (m) {
+      case 'GET': return { interaction: 'read', authorizeHere: true, run: () => readHandler(svc, ctx, req) };
+      case 'PUT': return { interaction: 'update', authorizeHere: false, run: () => updateHandler(svc, ctx, req) };
+      case 'DELETE': return { interaction: 'delete', authorizeHere: false, run: () => deleteHandler(svc, ctx, req) };
+      case 'PATCH': return { interaction: 'patch', authorizeHere: false, run: () => patchHandler(svc, ctx, req) };
+      default: notAllowed(req, 'GET, PUT, PATCH, DELETE');
+    }
+  }
+  if (s.length === 3 && s[2] === '_history') {
+    if (m !== 'GET') notAllowed(req, 'GET');
+    return { interaction: 'history-instance', authorizeHere: true, run: () => historyHandler(svc, ctx, req) };
+  }
+  if (s.length === 3 && s[2].startsWith('$')) return operationRoute(svc, ctx, req, s[2], 'instance', type, s[1]);
+  if (s.length === 4 && s[2] === '_history') {
+    if (m !== 'GET') notAllowed(req, 'GET');
+    return { interaction: 'vread', authorizeHere: true, run: () => vreadHandler(svc, ctx, req) };
+  }
+  throw notFound(`No FHIR interaction at /${s.join('/')}`);
+}
+
+/**
+ * Dispatches a FHIR request to its interaction handler. Reads are authorised here, before any data is
+ * touched; writes are authorised by their handlers, which know the resource.
+ */
+export async function dispatch(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
+  const r = route(svc, ctx, req);
+  if (r.authorizeHere) {
+    const [resourceType, id] = req.segments;
+    const op = {
+      interaction: r.interaction,
+      resourceType: resourceType?.startsWith('_') || resourceType?.startsWith('$') ? undefined : resourceType,
+      id: req.segments.length >= 2 && !/^[_$]/.test(req.segments[1]) ? id : undefined,
+      operation: r.operation,
+    };
+    for (const hook of svc.hooks) await hook.authorize?.(ctx, op);
+  }
+  return r.run();
+}
+
+/** The interaction a request maps to, without running it (for logs and denied-access audit). */
+export function interactionOf(svc: FhirService, ctx: RequestContext, req: FhirRequest): Interaction | undefined {
+  try {
+    return route(svc, ctx, req).interaction;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,65 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { Repository, StoredResource } from '../store/repository';
+import type { Hooks, RequestContext } from './context';
+import type { FhirRequest, FhirResponse } from './request';
+import { etag } from './request';
+import { resourceUrl } from './bundle-json';
+
+/** A FHIR operation (`$name`) handler, registered at a level. */
+export interface OperationDefinitionEntry {
+  name: string;
+  /** Where it can be invoked: system (`/$x`), type (`/Type/$x`), instance (`/Type/id/$x`). */
+  level: 'system' | 'type' | 'instance';
+  resourceType?: string;
+  methods: ('GET' | 'POST')[];
+  handler: (svc: FhirService, ctx: RequestContext, req: FhirRequest, target: { resourceType?: string; id?: string }) => Promise<FhirResponse>;
+  /** Documentation for the CapabilityStatement. */
+  documentation?: string;
+}
+
+/** Everything a handler needs; handlers know nothing of Express. */
+export interface FhirService {
+  repo: Repository;
+  hooks: Hooks[];
+  /** Throws a 422 FhirError listing every problem. */
+  validate(resource: Resource): void;
+  operations: OperationDefinitionEntry[];
+  /** Profiles advertised in the CapabilityStatement (StructureDefinition canonical URLs by resource type). */
+  profiles: Record<string, string[]>;
+}
+
+/** The same service with its repository bound to a transaction. */
+export function withRepository(svc: FhirService, repo: Repository): FhirService {
+  return { ...svc, repo };
+}
+
+/** Version headers of a stored resource. */
+export function versionHeaders(baseUrl: string, stored: StoredResource): Record<string, string> {
+  return {
+    ETag: etag(stored.versionId),
+    'Last-Modified': stored.lastUpdated.toUTCString(),
+    'Content-Location': `${resourceUrl(baseUrl, stored)}/_history/${stored.versionId}`,
+  };
+}
+
+/** A response carrying a stored resource as-is. */
+export function storedResponse(status: number, baseUrl: string, stored: StoredResource, extra: Record<string, string> = {}): FhirResponse {
+  return { status, json: stored.text ?? undefined, headers: { ...versionHeaders(baseUrl, stored), ...extra } };
+}
+
+/** Tells the afterRead hooks (audit) what a read is about to show; the response waits for them. */
+export async function notifyRead(
+  svc: FhirService,
+  ctx: RequestContext,
+  interaction: 'read' | 'vread' | 'history-instance' | 'history-type' | 'history-system' | 'operation',
+  shown: StoredResource[],
+  extra: { resourceType?: string; query?: string; operation?: string } = {},
+): Promise<void> {
+  for (const hook of svc.hooks) {
+    await hook.afterRead?.(ctx, {
+      interaction,
+      ...extra,
+      resources: shown.map((s) => ({ resourceType: s.resourceType, id: s.id, versionId: String(s.versionId), compartment: s.compartment })),
+    });
+  }
+}

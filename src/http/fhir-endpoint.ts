@@ -1,0 +1,99 @@
+import type { Request, Response } from 'express';
+import type { Hooks, RequestContext } from '../fhir/context';
+import { FhirError } from '../fhir/errors';
+import type { FhirRequest, FhirResponse } from '../fhir/request';
+import { dispatch, interactionOf } from '../fhir/router';
+import type { FhirService } from '../fhir/service';
+import { TRUE } from '../store/sql';
+import { decodeBody, responseType } from './negotiation';
+
+function header(req: Request, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** The absolute base URL of the FHIR API for this request. */
+export function requestBaseUrl(req: Request, configured: string | undefined, basePath: string): string {
+  if (configured) return `${configured.replace(/\/+$/, '')}${basePath}`;
+  return `${req.protocol}://${req.get('host')}${basePath}`;
+}
+
+/** Turns an Express request into a FhirRequest (the core knows nothing of Express). */
+export function toFhirRequest(req: Request, baseUrl: string): FhirRequest {
+  const segments = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+  const queryString = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+  const query: [string, string][] = [...new URLSearchParams(queryString).entries()];
+  const body = decodeBody(req, segments);
+  if (req.method === 'POST' && segments[segments.length - 1] === '_search' && Buffer.isBuffer(req.body)) {
+    query.push(...new URLSearchParams(req.body.toString('utf8')).entries());
+  }
+  return {
+    method: req.method as FhirRequest['method'],
+    baseUrl,
+    segments,
+    query,
+    headers: {
+      ifMatch: header(req, 'if-match'),
+      ifNoneMatch: header(req, 'if-none-match'),
+      ifNoneExist: header(req, 'if-none-exist'),
+      ifModifiedSince: header(req, 'if-modified-since'),
+      prefer: header(req, 'prefer'),
+      contentType: header(req, 'content-type'),
+      accept: header(req, 'accept'),
+    },
+    body: body as FhirRequest['body'],
+  };
+}
+
+/** Writes a FhirResponse: stored JSON as-is, Binary bytes raw, headers as given. */
+export function sendFhirResponse(req: Request, res: Response, response: FhirResponse, mediaType: string): void {
+  res.status(response.status);
+  for (const [k, v] of Object.entries(response.headers ?? {})) if (v !== undefined) res.setHeader(k, v);
+  if (response.binary) {
+    res.setHeader('Content-Type', response.binary.contentType);
+    res.end(req.method === 'HEAD' ? undefined : response.binary.data);
+    return;
+  }
+  if (response.json === undefined || response.status === 304) {
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Type', `${mediaType}; charset=utf-8`);
+  res.end(req.method === 'HEAD' ? undefined : response.json);
+}
+
+/** A fresh per-request context; authentication hooks fill in the actor and the access predicate. */
+export function newContext(req: Request, requestId: string): RequestContext {
+  return { requestId, access: TRUE, attributes: {}, remoteAddress: req.ip, userAgent: req.get('user-agent') };
+}
+
+/** Runs the authenticate hooks (401 on failure). */
+export async function authenticate(hooks: Hooks[], req: Request, ctx: RequestContext): Promise<void> {
+  for (const hook of hooks) {
+    await hook.authenticate?.({ headers: req.headers as Record<string, string | string[] | undefined>, method: req.method, path: req.path }, ctx);
+  }
+}
+
+/** The Express handler serving the FHIR API under the base path. */
+export function fhirEndpoint(svc: FhirService, options: { baseUrl?: string; basePath: string }) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const ctx = res.locals.ctx as RequestContext;
+    const isBinaryRead = /^\/Binary\/[^/]+(\/_history\/[^/]+)?$/.test(req.path) && (req.method === 'GET' || req.method === 'HEAD');
+    const mediaType = responseType(req, isBinaryRead);
+    const fhirRequest = toFhirRequest(req, requestBaseUrl(req, options.baseUrl, options.basePath));
+    try {
+      await authenticate(svc.hooks, req, ctx);
+      res.locals.actor = ctx.actor?.id;
+      const response = await dispatch(svc, ctx, fhirRequest);
+      sendFhirResponse(req, res, response, mediaType);
+    } catch (err) {
+      if (err instanceof FhirError && (err.status === 401 || err.status === 403)) {
+        const interaction = interactionOf(svc, ctx, fhirRequest);
+        for (const hook of svc.hooks) {
+          await hook.onDenied?.(ctx, { interaction, resourceType: fhirRequest.segments[0], id: fhirRequest.segments[1], status: err.status, reason: err.message });
+        }
+      }
+      throw err;
+    }
+  };
+}

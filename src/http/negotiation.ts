@@ -1,0 +1,46 @@
+import type { Request } from 'express';
+import { badRequest, notAcceptable, unsupportedMediaType } from '../fhir/errors';
+
+const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir'];
+const FORMAT_ALIASES: Record<string, string> = { json: 'application/fhir+json', 'application/json': 'application/json', 'application/fhir+json': 'application/fhir+json' };
+
+/** The JSON media type to answer with (`_format` wins over Accept); 406 for anything we cannot produce. */
+export function responseType(req: Request, rawBinaryAllowed: boolean): string {
+  const format = typeof req.query._format === 'string' ? req.query._format : undefined;
+  if (format) {
+    const type = FORMAT_ALIASES[format.split(';')[0].trim()];
+    if (!type) throw notAcceptable(`_format=${format} is not supported: this server speaks JSON (json, application/fhir+json)`);
+    return type;
+  }
+  const accept = req.headers.accept;
+  if (!accept || rawBinaryAllowed) return 'application/fhir+json';
+  const ranges = accept.split(',').map((r) => r.split(';')[0].trim().toLowerCase());
+  if (ranges.some((r) => r === 'application/fhir+json' || r === 'application/json+fhir' || r === '*/*' || r === 'application/*')) return 'application/fhir+json';
+  if (ranges.includes('application/json')) return 'application/json';
+  throw notAcceptable(`Cannot produce ${accept}: this server answers application/fhir+json or application/json`);
+}
+
+/** Media type of the request body without parameters, lower-cased. */
+export function bodyType(req: Request): string {
+  return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/** Decodes a body: FHIR JSON, JSON Patch, form-encoded search, or raw bytes for Binary; 415 otherwise. */
+export function decodeBody(req: Request, segments: string[]): unknown {
+  const raw = req.body as Buffer | undefined;
+  if (!raw || !Buffer.isBuffer(raw) || raw.length === 0) return undefined;
+  const type = bodyType(req);
+  if (JSON_TYPES.includes(type) || type === 'application/json-patch+json') {
+    try {
+      return JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw badRequest(`The body is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  if (type === 'application/x-www-form-urlencoded' && segments[segments.length - 1] === '_search') return undefined;
+  if (segments[0] === 'Binary' && type) return raw;
+  // Operations (e.g. CDA import) take their own media types and check them themselves.
+  if (segments.some((s) => s.startsWith('$'))) return raw;
+  if (!type) throw unsupportedMediaType('The request has a body but no Content-Type: send application/fhir+json');
+  throw unsupportedMediaType(`Content-Type ${type} is not supported here: send application/fhir+json`);
+}

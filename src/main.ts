@@ -1,0 +1,31 @@
+import { loadConfig } from './config';
+import { createLogger } from './logger';
+import { startServer } from './server';
+
+/** Entry point: configuration from the environment, then serve until SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger(config.logLevel);
+  if (!config.databaseUrl) {
+    logger.warn('embedded PGlite store: for evaluation and development only (no fsync; use DATABASE_URL for durability)', { dataDir: config.dataDir });
+  }
+  const running = await startServer(config, { logger });
+  const stop = async (signal: string) => {
+    logger.info('shutting down', { signal });
+    await running.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
