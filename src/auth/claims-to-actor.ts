@@ -1,0 +1,74 @@
+import { EXCLUDED_CATEGORIES, looksLikeIns, practitionerIdentifierKeys, type DmpActor, type DmpActorKind, type OrganisationCategory } from '../access/actor';
+import { unauthorized } from '../fhir/errors';
+
+/**
+ * Claims we read (our development tokens carry them all; other issuers may carry a subset):
+ * `dmp_kind` patient|guardian|practitioner|system; `patient` (Patient id); `ins`; `fhirUser`
+ * (`Patient/…`, `RelatedPerson/…`, `Practitioner/…`); `rpps` or `idnat_ps` (also Pro Santé Connect's
+ * `preferred_username`); `role` (`samu-regulator`, or PSC `Acces_Regulation_Medicale: VRAI`); `client_id`;
+ * `category`; `scope` (space separated); `purpose_of_use` and `purpose_reason` (or PSC `Mode_Acces_Raison`).
+ */
+export type DmpClaims = Record<string, unknown>;
+
+const CATEGORIES: OrganisationCategory[] = [...EXCLUDED_CATEGORIES, 'assurance-maladie', 'feeder', 'care'];
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+
+function inferKind(claims: DmpClaims): DmpActorKind | undefined {
+  const declared = str(claims.dmp_kind);
+  if (declared) return (['patient', 'guardian', 'practitioner', 'system'] as const).find((k) => k === declared);
+  const fhirUser = str(claims.fhirUser) ?? '';
+  if (fhirUser.startsWith('RelatedPerson/')) return 'guardian';
+  if (fhirUser.startsWith('Practitioner/') || str(claims.rpps) || str(claims.idnat_ps)) return 'practitioner';
+  if (fhirUser.startsWith('Patient/') || str(claims.patient) || str(claims.ins)) return 'patient';
+  if (str(claims.client_id)) return 'system';
+  return undefined;
+}
+
+/** Turns verified token claims into the actor the access module decides on. Throws 401 when no actor can be named. */
+export function claimsToActor(claims: DmpClaims, defaultScopes: string[] = []): DmpActor {
+  const kind = inferKind(claims);
+  const fhirUser = str(claims.fhirUser);
+  const fhirUserId = fhirUser?.split('/')[1];
+  const scope = str(claims.scope);
+  const scopes = scope ? scope.split(/\s+/) : defaultScopes;
+  const rawCategory = str(claims.category);
+  if (rawCategory && !CATEGORIES.includes(rawCategory as OrganisationCategory)) throw unauthorized(`Unknown organisation category ${rawCategory}`);
+  const category = rawCategory as OrganisationCategory | undefined;
+  const samu = str(claims.role) === 'samu-regulator' || str(claims.Acces_Regulation_Medicale) === 'VRAI';
+  const common = {
+    category,
+    scopes,
+    role: samu ? ('samu-regulator' as const) : undefined,
+    purposeOfUse: str(claims.purpose_of_use),
+    purposeReason: str(claims.purpose_reason) ?? str(claims.Mode_Acces_Raison),
+    claims,
+  };
+  switch (kind) {
+    case 'patient': {
+      const subject = str(claims.patient) ?? (fhirUser?.startsWith('Patient/') ? fhirUserId : undefined) ?? str(claims.ins) ?? str(claims.sub);
+      if (!subject) throw unauthorized('The token names no patient');
+      const ins = str(claims.ins) ?? (looksLikeIns(subject) && !str(claims.patient) ? subject : undefined);
+      const patientIds = subject === ins ? [] : [subject];
+      return { ...common, kind, id: subject, ins, keys: patientIds.map((id) => `Patient/${id}`), patientIds };
+    }
+    case 'guardian': {
+      const id = (fhirUser?.startsWith('RelatedPerson/') ? fhirUserId : undefined) ?? str(claims.sub);
+      if (!id) throw unauthorized('The token names no RelatedPerson');
+      return { ...common, kind, id, keys: [`RelatedPerson/${id}`], patientIds: [] };
+    }
+    case 'practitioner': {
+      const rpps = str(claims.rpps) ?? str(claims.idnat_ps) ?? str(claims.preferred_username) ?? str(claims.sub);
+      if (!rpps) throw unauthorized('The token names no professional (RPPS / IdNat_PS)');
+      const keys = practitionerIdentifierKeys(rpps);
+      if (fhirUser?.startsWith('Practitioner/')) keys.push(fhirUser);
+      return { ...common, kind, id: rpps, keys, patientIds: [] };
+    }
+    case 'system': {
+      const id = str(claims.client_id) ?? str(claims.sub);
+      if (!id) throw unauthorized('The token names no client');
+      return { ...common, kind, id, category: category ?? 'feeder', keys: [`system|${id}`], patientIds: [] };
+    }
+    default:
+      throw unauthorized('The token does not say who is calling (patient, guardian, practitioner or system)');
+  }
+}

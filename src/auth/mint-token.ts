@@ -1,0 +1,52 @@
+import type { DmpActorKind, OrganisationCategory } from '../access/actor';
+import { widestScopes } from '../access/scopes';
+import type { AuthConfig } from './auth-config';
+import type { DevKey } from './dev-key';
+import { SignJWT } from './jose';
+
+/** What a development token says about its bearer. */
+export interface MintOptions {
+  kind: DmpActorKind;
+  id: string;
+  role?: 'samu-regulator';
+  purpose?: string;
+  reason?: string;
+  category?: OrganisationCategory;
+  scope?: string;
+  /** Seconds of validity (default: config.devTokenTtl). */
+  ttl?: number;
+}
+
+function subjectClaims(o: MintOptions): Record<string, unknown> {
+  switch (o.kind) {
+    case 'patient':
+      return /^\d{13}(\d{2})?$/.test(o.id) ? { ins: o.id } : { patient: o.id, fhirUser: `Patient/${o.id}` };
+    case 'guardian':
+      return { fhirUser: `RelatedPerson/${o.id}` };
+    case 'practitioner':
+      return { rpps: o.id };
+    case 'system':
+      return { client_id: o.id };
+  }
+}
+
+/** Signs a development token with the local key (trusted only when no production issuer is configured). */
+export async function mintDevToken(config: AuthConfig, key: DevKey, o: MintOptions): Promise<string> {
+  const claims: Record<string, unknown> = {
+    dmp_kind: o.kind,
+    ...subjectClaims(o),
+    scope: o.scope ?? widestScopes(o.kind, o.category).join(' '),
+  };
+  if (o.role) claims.role = o.role;
+  if (o.category) claims.category = o.category;
+  if (o.purpose) claims.purpose_of_use = o.purpose;
+  if (o.reason) claims.purpose_reason = o.reason;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
+    .setIssuer(config.devIssuer)
+    .setAudience(config.audience)
+    .setSubject(`${o.kind}:${o.id}`)
+    .setIssuedAt()
+    .setExpirationTime(`${o.ttl ?? config.devTokenTtl}s`)
+    .sign(key.privateKey);
+}

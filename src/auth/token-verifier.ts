@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import type { DmpActor } from '../access/actor';
+import { unauthorized, type FhirError } from '../fhir/errors';
+import type { AuthConfig, IssuerConfig } from './auth-config';
+import { trustsDevIssuer } from './auth-config';
+import { claimsToActor } from './claims-to-actor';
+import type { DevKey } from './dev-key';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from './jose';
+
+/** Verifies an `Authorization` header value and returns the actor it names. Throws 401 FhirError. */
+export type TokenVerifier = (authorization: string | undefined) => Promise<DmpActor>;
+
+const REALM = 'dmp-fhir';
+const invalid = (description: string): FhirError =>
+  unauthorized(description, `Bearer realm="${REALM}", error="invalid_token", error_description="${description.replace(/"/g, "'")}"`);
+
+function keySetOf(issuer: IssuerConfig): JWTVerifyGetKey {
+  if (/^https?:\/\//.test(issuer.jwks)) return createRemoteJWKSet(new URL(issuer.jwks));
+  return createLocalJWKSet(JSON.parse(readFileSync(issuer.jwks, 'utf8')));
+}
+
+function describe(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'The token has expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return 'The token is not valid yet';
+    if (err.claim === 'aud') return 'The token was issued for another audience';
+    if (err.claim === 'iss') return 'The token comes from an untrusted issuer';
+    return `The token's ${err.claim} claim is invalid`;
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'The token is signed with an algorithm this server does not accept';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'The token signature is invalid';
+  if (err instanceof errors.JWKSNoMatchingKey) return 'No trusted key matches the token';
+  return 'The token is malformed or unsigned';
+}
+
+/**
+ * Builds the bearer-token verifier: each configured issuer with its JWKS, audience and algorithms; the
+ * development issuer (ES256, local key) only when no production issuer is configured.
+ */
+export function createTokenVerifier(config: AuthConfig, devKey?: DevKey): TokenVerifier {
+  const trusted = new Map<string, { issuer: IssuerConfig; keys: JWTVerifyGetKey }>();
+  for (const issuer of config.issuers) trusted.set(issuer.issuer, { issuer, keys: keySetOf(issuer) });
+  if (trustsDevIssuer(config) && devKey) {
+    const issuer: IssuerConfig = { issuer: config.devIssuer, jwks: '(local)', audience: config.audience, algorithms: ['ES256'] };
+    trusted.set(config.devIssuer, { issuer, keys: createLocalJWKSet({ keys: [devKey.publicJwk] }) });
+  }
+  return async (authorization) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!m) throw unauthorized(authorization ? 'The Authorization header must be "Bearer <token>"' : 'A bearer token is required', `Bearer realm="${REALM}"`);
+    const token = m[1];
+    let iss: string | undefined;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {
+      throw invalid('The token is malformed');
+    }
+    const entry = iss ? trusted.get(iss) : undefined;
+    if (!entry) throw invalid('The token comes from an untrusted issuer');
+    try {
+      const { payload } = await jwtVerify(token, entry.keys, {
+        issuer: entry.issuer.issuer,
+        audience: entry.issuer.audience,
+        algorithms: entry.issuer.algorithms.filter((a) => a.toLowerCase() !== 'none'),
+        requiredClaims: ['exp'],
+      });
+      return claimsToActor(payload as Record<string, unknown>, entry.issuer.defaultScopes);
+    } catch (err) {
+      // Claims that name nobody come back as 401 too: give them the same challenge.
+      if ((err as FhirError).status === 401) throw invalid((err as FhirError).message);
+      throw invalid(describe(err));
+    }
+  };
+}

@@ -1,0 +1,45 @@
+import { claimsToActor } from '../../../src/auth/claims-to-actor';
+import { loadAuthConfig } from '../../../src/auth/auth-config';
+import { smartConfiguration } from '../../../src/auth/smart-configuration';
+import { parseTokenArgs } from '../../../src/cli/token';
+
+describe('claims to actor', () => {
+  test('reads a patient token carrying an INS as the patient to resolve by INS', () => {
+    expect(claimsToActor({ dmp_kind: 'patient', ins: '279035121518989', scope: 'patient/*.rs' })).toMatchObject({ kind: 'patient', ins: '279035121518989', patientIds: [], scopes: ['patient/*.rs'] });
+  });
+  test('reads a guardian from fhirUser RelatedPerson', () => {
+    expect(claimsToActor({ fhirUser: 'RelatedPerson/rp1' })).toMatchObject({ kind: 'guardian', id: 'rp1', keys: ['RelatedPerson/rp1'] });
+  });
+  test('reads a Pro Santé Connect regulator with a break-glass reason', () => {
+    const actor = claimsToActor({ preferred_username: '810000000001', rpps: undefined, idnat_ps: '810000000001', Acces_Regulation_Medicale: 'VRAI', Mode_Acces_Raison: 'coma' });
+    expect(actor).toMatchObject({ kind: 'practitioner', role: 'samu-regulator', purposeReason: 'coma' });
+    expect(actor.keys).toEqual(['urn:oid:1.2.250.1.71.4.2.1|810000000001', 'https://rpps.esante.gouv.fr|10000000001']);
+  });
+  test('reads a system client as a feeder unless its category says otherwise', () => {
+    expect(claimsToActor({ client_id: 'lab' }).category).toBe('feeder');
+    expect(claimsToActor({ client_id: 'cnam', category: 'assurance-maladie' }).category).toBe('assurance-maladie');
+  });
+  test('rejects an unknown organisation category with 401', () => {
+    expect(() => claimsToActor({ client_id: 'x', category: 'casino' })).toThrow(/category/);
+  });
+});
+
+describe('token CLI arguments', () => {
+  test('reads kind, id and every option', () => {
+    expect(parseTokenArgs(['practitioner', '10000000001', '--purpose', 'BTG', '--reason', 'chest pain', '--role', 'samu-regulator', '--scope', 'user/*.rs'])).toEqual({
+      kind: 'practitioner', id: '10000000001', purpose: 'BTG', reason: 'chest pain', role: 'samu-regulator', scope: 'user/*.rs',
+    });
+    expect(parseTokenArgs(['system', 'cnam', '--category', 'assurance-maladie'])).toEqual({ kind: 'system', id: 'cnam', category: 'assurance-maladie' });
+  });
+  test.each([[[]], [['robot', 'x']], [['patient']], [['patient', 'p1', '--role', 'admin']], [['patient', 'p1', '--category']]])('refuses %j with the usage', (argv) => {
+    expect(() => parseTokenArgs(argv as string[])).toThrow(/usage/);
+  });
+});
+
+describe('smart configuration', () => {
+  test('describes the endpoints and permission-v2 scopes', () => {
+    const doc = smartConfiguration(loadAuthConfig({}, '/tmp'), 'https://dmp.example/');
+    expect(doc).toMatchObject({ issuer: 'urn:dmp-fhir:dev-issuer', token_endpoint: 'https://dmp.example/auth/otp' });
+    expect(doc.capabilities).toContain('permission-v2');
+  });
+});

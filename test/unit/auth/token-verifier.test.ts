@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadAuthConfig, type AuthConfig } from '../../../src/auth/auth-config';
+import { loadDevKey, type DevKey } from '../../../src/auth/dev-key';
+import { exportJWK, generateKeyPair, SignJWT } from '../../../src/auth/jose';
+import { mintDevToken } from '../../../src/auth/mint-token';
+import { createTokenVerifier, type TokenVerifier } from '../../../src/auth/token-verifier';
+import { FhirError } from '../../../src/fhir/errors';
+
+let config: AuthConfig;
+let key: DevKey;
+let verify: TokenVerifier;
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+beforeAll(async () => {
+  config = loadAuthConfig({}, mkdtempSync(path.join(tmpdir(), 'auth-')));
+  key = await loadDevKey(config);
+  verify = createTokenVerifier(config, key);
+});
+
+async function signed(claims: Record<string, unknown>, opts: { iss?: string; aud?: string; exp?: number; nbf?: number } = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = new SignJWT({ dmp_kind: 'practitioner', rpps: '10000000001', scope: 'user/*.cruds', ...claims })
+    .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+    .setIssuer(opts.iss ?? config.devIssuer)
+    .setAudience(opts.aud ?? config.audience)
+    .setExpirationTime(opts.exp ?? now + 600);
+  if (opts.nbf) jwt.setNotBefore(opts.nbf);
+  return jwt.sign(key.privateKey);
+}
+
+async function failure(authorization: string | undefined): Promise<FhirError> {
+  const err = await verify(authorization).then(() => undefined, (e: unknown) => e);
+  if (!(err instanceof FhirError)) throw new Error(`expected a FhirError, got ${String(err)}`);
+  return err;
+}
+
+describe('bearer token verification', () => {
+  test('accepts a development token and names the practitioner', async () => {
+    const actor = await verify(`Bearer ${await mintDevToken(config, key, { kind: 'practitioner', id: '10000000001', role: 'samu-regulator' })}`);
+    expect(actor).toMatchObject({ kind: 'practitioner', id: '10000000001', role: 'samu-regulator' });
+    expect(actor.keys).toContain('urn:oid:1.2.250.1.71.4.2.1|810000000001');
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const cases: [string, () => Promise<string | undefined>, RegExp][] = [
+    ['a missing token', async () => undefined, /required/],
+    ['a non-bearer header', async () => 'Basic dXNlcjpwYXNz', /Bearer/],
+    ['an expired token', async () => `Bearer ${await signed({}, { exp: now() - 120 })}`, /expired/],
+    ['a token not valid yet', async () => `Bearer ${await signed({}, { nbf: now() + 3600 })}`, /not valid yet/],
+    ['a token from another issuer', async () => `Bearer ${await signed({}, { iss: 'https://evil.example' })}`, /untrusted issuer/],
+    ['a token for another audience', async () => `Bearer ${await signed({}, { aud: 'another-api' })}`, /audience/],
+    ['an unsigned token (alg none)', async () => `Bearer ${b64({ alg: 'none' })}.${b64({ iss: config.devIssuer, aud: config.audience, exp: now() + 600, dmp_kind: 'patient', patient: 'p1' })}.`, /algorithm|unsigned|malformed/],
+    ['a tampered token', async () => {
+      const [h, , s] = (await signed({})).split('.');
+      return `Bearer ${h}.${b64({ iss: config.devIssuer, aud: config.audience, exp: now() + 600, dmp_kind: 'patient', patient: 'p1' })}.${s}`;
+    }, /signature/],
+    ['a token signed by an unknown key', async () => {
+      const other = await generateKeyPair('ES256');
+      const t = await new SignJWT({ dmp_kind: 'patient', patient: 'p1' }).setProtectedHeader({ alg: 'ES256', kid: key.kid }).setIssuer(config.devIssuer).setAudience(config.audience).setExpirationTime('5m').sign(other.privateKey);
+      return `Bearer ${t}`;
+    }, /signature/],
+    ['garbage', async () => 'Bearer not-a-jwt', /malformed/],
+    ['a token naming nobody', async () => `Bearer ${await signed({ dmp_kind: undefined, rpps: undefined })}`, /who is calling/],
+  ];
+  test.each(cases)('answers 401 with WWW-Authenticate for %s', async (_name, token, message) => {
+    const err = await failure(await token());
+    expect(err.status).toBe(401);
+    expect(err.headers['WWW-Authenticate']).toMatch(/^Bearer realm="dmp-fhir"/);
+    expect(err.outcome.issue[0].code).toBe('login');
+    expect(err.message).toMatch(message);
+  });
+
+  test('names invalid_token in the challenge of a rejected token but not of a missing one', async () => {
+    expect((await failure(undefined)).headers['WWW-Authenticate']).not.toMatch(/invalid_token/);
+    expect((await failure(`Bearer ${await signed({}, { exp: now() - 120 })}`)).headers['WWW-Authenticate']).toMatch(/error="invalid_token"/);
+  });
+
+  test('does not trust the development issuer once a production issuer is configured', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'auth-prod-'));
+    const prod = await generateKeyPair('RS256');
+    const jwksFile = path.join(dir, 'jwks.json');
+    writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(prod.publicKey)), kid: 'prod1', alg: 'RS256' }] }));
+    const prodConfig = loadAuthConfig({ AUTH_ISSUERS: JSON.stringify([{ issuer: 'https://idp.example', jwks: jwksFile, audience: 'dmp-fhir', algorithms: ['RS256'] }]) }, dir);
+    const prodVerify = createTokenVerifier(prodConfig, key);
+    const devToken = await mintDevToken(config, key, { kind: 'patient', id: 'p1' });
+    await expect(prodVerify(`Bearer ${devToken}`)).rejects.toMatchObject({ status: 401 });
+    const prodToken = await new SignJWT({ fhirUser: 'Patient/p1', scope: 'patient/*.rs' }).setProtectedHeader({ alg: 'RS256', kid: 'prod1' }).setIssuer('https://idp.example').setAudience('dmp-fhir').setExpirationTime('5m').sign(prod.privateKey);
+    expect(await prodVerify(`Bearer ${prodToken}`)).toMatchObject({ kind: 'patient', id: 'p1', patientIds: ['p1'], scopes: ['patient/*.rs'] });
+    const es = await new SignJWT({ fhirUser: 'Patient/p1' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://idp.example').setAudience('dmp-fhir').setExpirationTime('5m').sign(new Uint8Array(32));
+    await expect(prodVerify(`Bearer ${es}`)).rejects.toMatchObject({ status: 401 });
+  });
+
+  test('keeps the same development key across restarts', async () => {
+    expect((await loadDevKey(config)).publicJwk).toEqual(key.publicJwk);
+  });
+});
