@@ -35,7 +35,7 @@ export function toCodeableConcept(code: XmlNode | undefined): CodeableConcept | 
   if (!code) return undefined;
   const codings = [toCoding(code), ...childrenNamed(code, 'translation').map(toCoding)].filter((c): c is Coding => !!c);
   const original = at(code, 'originalText');
-  const text = original && original.children.every((c) => c.name !== 'reference') ? textOf(original) : undefined;
+  const text = textOf(original);
   if (!codings.length && !text) return undefined;
   const concept: CodeableConcept = {};
   if (codings.length) concept.coding = codings;

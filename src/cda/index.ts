@@ -8,6 +8,7 @@ import { documentKindOf, formatCoding } from './document-kinds';
 import { buildDocumentReference, CDA_CONTENT_TYPE } from './header/document-reference';
 import { addPractitioner } from './header/participants';
 import { readPatient } from './header/patient';
+import { inlineNarrativeReferences } from './narrative-references';
 import type { MappingContext } from './mapping-context';
 import { addImagingReport, addImagingStudies } from './mappers/imaging-report';
 import { addLabReports } from './mappers/lab-report';
@@ -46,6 +47,7 @@ export function planFromDocument(cda: CdaDocument): CdaImportPlan {
   const masterIdentifier = toIdentifier(at(doc, 'id'));
   if (!masterIdentifier?.system || !masterIdentifier.value) throw unprocessable('The CDA document has no usable id (ClinicalDocument/id)');
   const patient = readPatient(doc);
+  inlineNarrativeReferences(doc);
   const builder = new BundleBuilder(cda.sha1);
   const documentUrl = builder.urnFor('document-reference');
   const binaryUrl = builder.urnFor('binary:document');

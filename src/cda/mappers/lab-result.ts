@@ -47,13 +47,14 @@ export const labBatteryMapper: EntryMapper = {
   name: 'lab-battery',
   matches: (ids, node) => node.name === 'organizer' && hasAnyTemplate(ids, BATTERY_TEMPLATES) && !hasAnyTemplate(ids, VITAL_SIGN_TEMPLATES),
   map(statement, location, ctx) {
-    const specimen = specimenOf(statement, location, ctx);
-    const fullUrl = mapBattery(statement, location, ctx, location.path, specimen);
+    const { fullUrl, specimen } = mapBattery(statement, location, ctx, location.path);
     ctx.results.push({ section: location.topSection, fullUrl, specimen });
   },
 };
 
-function mapBattery(organizer: XmlNode, location: EntryLocation, ctx: MappingContext, path: string, inherited?: SpecimenRef): string {
+function mapBattery(
+  organizer: XmlNode, location: EntryLocation, ctx: MappingContext, path: string, inherited?: SpecimenRef,
+): { fullUrl: string; specimen?: SpecimenRef } {
   const specimen = specimenOf(organizer, { ...location, path }, ctx) ?? inherited;
   const battery = baseObservation(organizer, ctx, path, specimen);
   const members: Reference<Observation>[] = [];
@@ -61,10 +62,10 @@ function mapBattery(organizer: XmlNode, location: EntryLocation, ctx: MappingCon
     const observation = at(component, 'observation');
     const nested = at(component, 'organizer');
     if (observation) members.push({ reference: mapResult(observation, location, ctx, `${path}.c${i + 1}`, specimen) });
-    else if (nested) members.push({ reference: mapBattery(nested, location, ctx, `${path}.c${i + 1}`, specimen) });
+    else if (nested) members.push({ reference: mapBattery(nested, location, ctx, `${path}.c${i + 1}`, specimen).fullUrl });
   });
   if (members.length) battery.hasMember = members;
-  return ctx.builder.add(battery, ctx.builder.urnFor(`observation:${path}`));
+  return { fullUrl: ctx.builder.add(battery, ctx.builder.urnFor(`observation:${path}`)), specimen };
 }
 
 function mapResult(node: XmlNode, location: EntryLocation, ctx: MappingContext, path: string, specimen?: SpecimenRef): string {
@@ -148,7 +149,7 @@ function toReferenceRange(range: XmlNode): ObservationReferenceRange | undefined
   if (value?.low) result.low = value.low;
   if (value?.high) result.high = value.high;
   const text = textOf(at(range, 'text'));
-  if (text && !at(range, 'text/reference')) result.text = text;
+  if (text) result.text = text;
   const meaning = toCodeableConcept(at(range, 'interpretationCode'));
   if (meaning && attr(at(range, 'interpretationCode'), 'code') !== 'N') result.type = meaning;
   return Object.keys(result).length ? result : undefined;

@@ -51,7 +51,7 @@ function statusOf(statement: XmlNode): MedicationStatement['status'] {
 function dosageOf(statement: XmlNode): Dosage | undefined {
   const dosage: Dosage = {};
   const text = textOf(at(statement, 'text'));
-  if (text && !at(statement, 'text/reference')) dosage.text = text;
+  if (text) dosage.text = text;
   const route = toCodeableConcept(at(statement, 'routeCode'));
   if (route) dosage.route = route;
   const dose = at(statement, 'doseQuantity');

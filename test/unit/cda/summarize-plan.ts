@@ -21,7 +21,7 @@ export function summarizePlan(plan: CdaImportPlan): Record<string, unknown> {
     observations: resources.filter((r) => r.resourceType === 'Observation').map(summarizeObservation),
     diagnosticReports: resources.filter((r) => r.resourceType === 'DiagnosticReport').map((r) => {
       const d = r as Resource & { code?: CodeableConcept; result?: unknown[]; conclusion?: string; imagingStudy?: unknown[]; category?: CodeableConcept[] };
-      return compact([codes(d.category), codes(d.code), `results=${d.result?.length ?? 0}`, d.imagingStudy ? `studies=${d.imagingStudy.length}` : '', d.conclusion ? `conclusion=${d.conclusion}` : '']);
+      return compact([d.category?.map(codes).join(" "), codes(d.code), `results=${d.result?.length ?? 0}`, d.imagingStudy ? `studies=${d.imagingStudy.length}` : '', d.conclusion ? `conclusion=${d.conclusion}` : '']);
     }),
     conditions: resources.filter((r) => r.resourceType === 'Condition').map((r) => codes((r as { code?: CodeableConcept }).code)),
     allergies: resources.filter((r) => r.resourceType === 'AllergyIntolerance').map((r) => codes((r as { code?: CodeableConcept }).code)),
