@@ -28,10 +28,13 @@ export const allergyMapper: EntryMapper = {
       patient: ctx.patient,
     };
     if (!allergy.clinicalStatus) delete allergy.clinicalStatus;
+    // Substance first; a value that is only narrative text keeps the allergy-type code beside that text.
+    const value = toCodeableConcept(at(statement, 'value'));
+    const type = toCodeableConcept(at(statement, 'code'));
     const substance =
       toCodeableConcept(at(statement, 'participant/participantRole/playingEntity/code')) ??
-      toCodeableConcept(at(statement, 'value')) ??
-      toCodeableConcept(at(statement, 'code'));
+      (value?.coding ? value : undefined) ??
+      (type || value ? { ...type, ...(value?.text ? { text: value.text } : {}) } : undefined);
     if (substance) allergy.code = substance;
     const onset = toDateTimeOf(at(statement, 'effectiveTime/low')) ?? toDateTimeOf(at(statement, 'effectiveTime'));
     if (onset) allergy.onsetDateTime = onset;
