@@ -1,0 +1,85 @@
+import { type AuditAgentInfo, professionalKey } from '../audit/audit-actor';
+import { SYSTEM } from '../audit/audit-codes';
+import type { StoredAuditEvent } from '../audit/audit-writer';
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+import { buildNotice } from './messages';
+import { type Notice, queueNotices } from './outbox';
+
+/** The professional in words for a notice: name, RPPS, organisation. */
+export function describeProfessional(agent: AuditAgentInfo): string {
+  const idNat = agent.identifiers.find((i) => i.system === SYSTEM.idNatPs)?.value;
+  const rpps = idNat && /^8\d{11}$/.test(idNat) ? `RPPS ${idNat.slice(1)}` : idNat ? `id ${idNat}` : undefined;
+  const name = agent.display ?? 'A health professional';
+  const org = agent.organization?.display;
+  return `${name}${rpps ? ` (${rpps})` : ''}${org ? `, ${org}` : ''}`;
+}
+
+interface Access {
+  patientId: string;
+  professional: string;
+  event: StoredAuditEvent;
+  agent: AuditAgentInfo;
+}
+
+/** Emergency notices are per professional per session (token) — or per day without a token id — not per read. */
+function emergencyKey(kind: string, a: Access): string {
+  const session = a.agent.tokenId ?? a.event.input.recorded.toISOString().slice(0, 10);
+  return `${kind}:${a.patientId}:${a.professional}:${session}`;
+}
+
+/**
+ * Derives notices from audit events, inside the transaction that stores them (the audit writer's
+ * `onAppend`): a DocumentReference created by someone other than the patient; the first successful read of
+ * a record by a given professional; every emergency session (SAMU regulation, or break-glass with its
+ * reason). The common case — a professional reading a record he already read — costs one INSERT … ON
+ * CONFLICT per batch.
+ */
+export function createAuditNotifier(options: { recordUrl: string }): (tx: Db, events: StoredAuditEvent[]) => Promise<void> {
+  return async (tx, events) => {
+    const notices: Notice[] = [];
+    const accesses: Access[] = [];
+    for (const event of events) {
+      const { input } = event;
+      if (input.outcome !== '0' || !input.patientId || input.category !== 'rest') continue;
+      const agent = input.agent;
+      if (input.action === 'C' && input.resourceType === 'DocumentReference' && agent?.kind !== 'patient' && agent?.kind !== 'guardian') {
+        const docId = /^DocumentReference\/([^/]+)/.exec(input.resources?.[0] ?? '')?.[1] ?? event.id;
+        notices.push({ key: `document-added:${docId}`, kind: 'document-added', patientId: input.patientId, text: buildNotice('document-added', { at: input.recorded }, options.recordUrl), createdAt: input.recorded });
+      }
+      const professional = agent ? professionalKey(agent) : undefined;
+      if (agent && professional && (input.action === 'R' || input.action === 'E')) accesses.push({ patientId: input.patientId, professional, event, agent });
+    }
+
+    const emergencies = new Set<string>();
+    for (const a of accesses) {
+      const purpose = a.event.input.purpose;
+      const kind = purpose?.code === 'BTG' ? 'break-glass' : a.agent.regulation || purpose?.code === 'ETREAT' ? 'samu-access' : undefined;
+      if (!kind) continue;
+      emergencies.add(`${a.patientId}|${a.professional}`);
+      const facts = { at: a.event.input.recorded, who: describeProfessional(a.agent), reason: purpose?.reason };
+      notices.push({ key: emergencyKey(kind, a), kind, patientId: a.patientId, text: buildNotice(kind, facts, options.recordUrl), createdAt: a.event.input.recorded });
+    }
+
+    const pairs = new Map<string, Access>();
+    for (const a of accesses) if (!pairs.has(`${a.patientId}|${a.professional}`)) pairs.set(`${a.patientId}|${a.professional}`, a);
+    if (pairs.size > 0) {
+      const list = [...pairs.values()];
+      const { rows } = await tx.query<{ patient_id: string; professional: string }>(sql`
+        INSERT INTO notify_first_access (patient_id, professional, first_at)
+        SELECT u.p, u.k, u.t::timestamptz FROM unnest(${list.map((a) => a.patientId)}::text[], ${list.map((a) => a.professional)}::text[],
+          ${list.map((a) => a.event.input.recorded.toISOString())}::text[]) AS u(p, k, t)
+        ON CONFLICT DO NOTHING
+        RETURNING patient_id, professional`);
+      for (const row of rows) {
+        const pair = `${row.patient_id}|${row.professional}`;
+        const a = pairs.get(pair) as Access;
+        // An emergency access already says who came in; one message is enough.
+        if (emergencies.has(pair)) continue;
+        const facts = { at: a.event.input.recorded, who: describeProfessional(a.agent) };
+        notices.push({ key: `first-access:${pair}`, kind: 'first-access', patientId: a.patientId, text: buildNotice('first-access', facts, options.recordUrl), createdAt: a.event.input.recorded });
+      }
+    }
+    await queueNotices(tx, notices);
+  };
+}

@@ -1,0 +1,54 @@
+import type { Communication } from '@medplum/fhirtypes';
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+import { isSecretNotice } from './messages';
+import type { OutboxRow } from './outbox-store';
+
+/** Code system of our notice kinds (Communication.category). */
+export const NOTICE_KIND_SYSTEM = 'https://dmp-fhir-adapter.org/fhir/CodeSystem/notice-kind';
+
+const STATUS: Record<string, Communication['status']> = {
+  pending: 'in-progress',
+  sending: 'in-progress',
+  delivered: 'completed',
+  failed: 'not-done',
+  'undeliverable-config': 'not-done',
+  'no-recipient': 'not-done',
+  expired: 'not-done',
+};
+
+function iso(value: Date | string | null): string | undefined {
+  return value === null ? undefined : new Date(value).toISOString();
+}
+
+/**
+ * An outbox row seen as a FHIR Communication. The outbox stays the single source of truth: a read-only
+ * view cannot drift from the delivery state, and retries do not pile up resource versions. A login code's
+ * text is never shown back.
+ */
+export function toCommunication(row: OutboxRow): Communication {
+  const secret = isSecretNotice(row.kind);
+  const status = STATUS[row.status] ?? 'unknown';
+  return {
+    resourceType: 'Communication',
+    id: `notice-${row.id}`,
+    meta: { lastUpdated: iso(row.delivered_at) ?? iso(row.created_at) },
+    identifier: [{ system: 'urn:dmp-fhir-adapter:outbox', value: row.idempotency_key }],
+    status,
+    statusReason: status === 'not-done' || row.last_error ? { coding: [{ system: 'urn:dmp-fhir-adapter:outbox-status', code: row.status }], text: row.last_error ?? undefined } : undefined,
+    category: [{ coding: [{ system: NOTICE_KIND_SYSTEM, code: row.kind }] }],
+    medium: row.channel === 'none' ? undefined : [{ coding: [{ system: 'http://hl7.org/fhir/contact-point-system', code: row.channel }] }],
+    subject: row.patient_id ? { reference: `Patient/${row.patient_id}` } : undefined,
+    recipient: row.patient_id ? [{ reference: `Patient/${row.patient_id}` }] : undefined,
+    sent: iso(row.delivered_at),
+    payload: [{ contentString: secret ? `${row.subject} (content withheld)` : row.body }],
+  };
+}
+
+/** A patient's notices, newest first, as Communications (what the core serves for `Communication?patient=`). */
+export async function loadCommunications(db: Db, patientId: string, page: { count: number; offset: number } = { count: 50, offset: 0 }): Promise<{ total: number; resources: Communication[] }> {
+  const { rows } = await db.query<OutboxRow & { total: number }>(sql`
+    SELECT o.*, count(*) OVER () AS total FROM notify_outbox o WHERE o.patient_id = ${patientId}
+    ORDER BY o.created_at DESC, o.id DESC LIMIT ${page.count} OFFSET ${page.offset}`);
+  return { total: rows[0] ? Number(rows[0].total) : 0, resources: rows.map(toCommunication) };
+}

@@ -1,0 +1,53 @@
+/** One notification setting: its environment variable, meaning and default. */
+interface NotifyKey<T> {
+  env: string;
+  doc: string;
+  default: T;
+  parse: (raw: string) => T;
+}
+
+const text = (raw: string): string => raw;
+const url = (raw: string): string => {
+  new URL(raw); // throws on a malformed URL
+  return raw;
+};
+const positive = (raw: string): number => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error('expected a positive integer');
+  return n;
+};
+
+/** Notification settings, in the same schema shape as `src/config.ts` so the core can merge them. */
+export const notifyConfigSchema = {
+  smtpUrl: { env: 'SMTP_URL', doc: 'SMTP server for e-mail notices (e.g. smtp://127.0.0.1:2525); unset = e-mails are logged and kept as undeliverable', default: undefined as string | undefined, parse: url },
+  mailFrom: { env: 'MAIL_FROM', doc: 'Sender address of e-mail notices', default: 'DMP <no-reply@dmp.invalid>', parse: text },
+  smsWebhookUrl: { env: 'SMS_WEBHOOK_URL', doc: 'HTTP endpoint of the SMS provider (JSON POST {to, text}); unset = SMS are logged and kept as undeliverable', default: undefined as string | undefined, parse: url },
+  smsWebhookToken: { env: 'SMS_WEBHOOK_TOKEN', doc: 'Credential sent to the SMS provider as "Authorization: Bearer <token>"', default: undefined as string | undefined, parse: text },
+  recordUrl: { env: 'NOTIFY_RECORD_URL', doc: 'Link to the patient record put in every notice', default: 'https://www.monespacesante.fr', parse: url },
+  maxAttempts: { env: 'NOTIFY_MAX_ATTEMPTS', doc: 'Delivery attempts before a notice is marked failed', default: 10, parse: positive },
+  baseDelayMs: { env: 'NOTIFY_RETRY_BASE_MS', doc: 'First retry delay; doubles at each attempt', default: 2000, parse: positive },
+  maxDelayMs: { env: 'NOTIFY_RETRY_MAX_MS', doc: 'Longest delay between two attempts', default: 3_600_000, parse: positive },
+} satisfies Record<string, NotifyKey<unknown>>;
+
+type Schema = typeof notifyConfigSchema;
+export type NotifyConfig = { [K in keyof Schema]: Schema[K]['default'] };
+
+/** Reads the notification settings from an environment; throws one error naming every bad key. */
+export function loadNotifyConfig(env: NodeJS.ProcessEnv = process.env): NotifyConfig {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, spec] of Object.entries(notifyConfigSchema) as [string, NotifyKey<unknown>][]) {
+    const raw = env[spec.env];
+    if (raw === undefined || raw === '') {
+      out[key] = spec.default;
+      continue;
+    }
+    try {
+      out[key] = spec.parse(raw);
+    } catch (err) {
+      problems.push(`${spec.env}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length) throw new Error(`Invalid notification configuration:\n  ${problems.join('\n  ')}`);
+  return out as NotifyConfig;
+}

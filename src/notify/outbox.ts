@@ -1,0 +1,74 @@
+import type { Patient } from '@medplum/fhirtypes';
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+import type { NoticeKind, NoticeText } from './messages';
+import { resolveRecipients } from './recipients';
+
+/** A notice to a patient, before its recipients are resolved. */
+export interface Notice {
+  /** Idempotency key of the cause (e.g. `document-added:<id>`); one channel suffix is added per recipient. */
+  key: string;
+  kind: NoticeKind;
+  patientId: string;
+  text: NoticeText;
+  createdAt: Date;
+  expiresAt?: Date;
+}
+
+/** One outbox row to insert. */
+export interface OutboxEntry {
+  key: string;
+  kind: NoticeKind;
+  patientId: string | null;
+  channel: 'email' | 'sms' | 'none';
+  recipient: string | null;
+  text: NoticeText;
+  createdAt: Date;
+  expiresAt?: Date;
+  /** 'pending' to deliver; 'no-recipient' is kept for the record (never silently dropped). */
+  status: 'pending' | 'no-recipient';
+  note?: string;
+}
+
+/** Inserts outbox rows in the caller's transaction; a key already queued is left alone. Returns rows added. */
+export async function insertOutbox(tx: Db, entries: OutboxEntry[]): Promise<number> {
+  if (entries.length === 0) return 0;
+  const col = <T>(f: (e: OutboxEntry) => T): T[] => entries.map(f);
+  const result = await tx.query(sql`
+    INSERT INTO notify_outbox (idempotency_key, kind, patient_id, channel, recipient, subject, body, status, created_at, next_attempt_at, expires_at, last_error)
+    SELECT u.k, u.kind, u.p, u.ch, u.rc, u.s, u.b, u.st, u.c::timestamptz, u.c::timestamptz, u.x::timestamptz, u.note
+    FROM unnest(${col((e) => e.key)}::text[], ${col((e) => e.kind)}::text[], ${col((e) => e.patientId)}::text[], ${col((e) => e.channel)}::text[],
+      ${col((e) => e.recipient)}::text[], ${col((e) => e.text.subject)}::text[], ${col((e) => e.text.body)}::text[], ${col((e) => e.status)}::text[],
+      ${col((e) => e.createdAt.toISOString())}::text[], ${col((e) => e.expiresAt?.toISOString() ?? null)}::text[], ${col((e) => e.note ?? null)}::text[])
+      AS u(k, kind, p, ch, rc, s, b, st, c, x, note)
+    ON CONFLICT (idempotency_key) DO NOTHING`);
+  return result.rowCount;
+}
+
+/** Loads the current Patient resources of the given ids (ignoring access: this is the server acting). */
+export async function loadPatients(tx: Db, ids: string[]): Promise<Map<string, Patient>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await tx.query<{ id: string; text: string }>(
+    sql`SELECT r.id, r.text FROM resource r WHERE r.type = 'Patient' AND r.id = ANY(${ids}::text[]) AND NOT r.deleted`,
+  );
+  return new Map(rows.map((row) => [row.id, JSON.parse(row.text) as Patient]));
+}
+
+/**
+ * Queues notices to patients in the caller's transaction: recipients come from each Patient's telecom and
+ * preference at this moment; a patient with no usable contact gets a 'no-recipient' row, kept for the record.
+ */
+export async function queueNotices(tx: Db, notices: Notice[]): Promise<number> {
+  if (notices.length === 0) return 0;
+  const patients = await loadPatients(tx, [...new Set(notices.map((n) => n.patientId))]);
+  const entries: OutboxEntry[] = [];
+  for (const notice of notices) {
+    const recipients = resolveRecipients(patients.get(notice.patientId), { now: notice.createdAt });
+    const common = { kind: notice.kind, patientId: notice.patientId, text: notice.text, createdAt: notice.createdAt, expiresAt: notice.expiresAt };
+    if (recipients.length === 0) {
+      entries.push({ ...common, key: `${notice.key}:none`, channel: 'none', recipient: null, status: 'no-recipient', note: 'no usable e-mail or mobile number, or notices turned off' });
+    }
+    for (const r of recipients) entries.push({ ...common, key: `${notice.key}:${r.channel}`, channel: r.channel, recipient: r.address, status: 'pending' });
+  }
+  return insertOutbox(tx, entries);
+}

@@ -1,0 +1,43 @@
+import type { ContactPoint, Patient } from '@medplum/fhirtypes';
+
+export type Channel = 'email' | 'sms';
+
+/** Patient extension stating where notices go: email, sms, all, or none. Absent = the best-ranked contact. */
+export const NOTIFY_PREFERENCE_URL = 'https://dmp-fhir-adapter.org/fhir/StructureDefinition/notification-channel';
+
+export interface Recipient {
+  channel: Channel;
+  address: string;
+}
+
+function channelOf(telecom: ContactPoint): Channel | undefined {
+  if (telecom.system === 'email') return 'email';
+  if (telecom.system === 'sms' || (telecom.system === 'phone' && telecom.use === 'mobile')) return 'sms';
+  return undefined;
+}
+
+function isCurrent(telecom: ContactPoint, now: Date): boolean {
+  const end = telecom.period?.end;
+  return !end || new Date(end) >= now;
+}
+
+/**
+ * Where a patient's notices go, from `Patient.telecom` (email; sms, or a mobile phone) and the preference
+ * extension. Without a preference: the single best-ranked usable contact (lowest `rank`, e-mail first on a
+ * tie). Login codes ignore a "none" preference: signing in needs them.
+ */
+export function resolveRecipients(patient: Patient | undefined, options: { now: Date; loginCode?: boolean }): Recipient[] {
+  const usable = (patient?.telecom ?? [])
+    .filter((t) => t.value && isCurrent(t, options.now) && channelOf(t))
+    .map((t) => ({ channel: channelOf(t) as Channel, address: (t.value as string).trim(), rank: t.rank ?? Number.MAX_SAFE_INTEGER }))
+    .sort((a, b) => a.rank - b.rank || (a.channel === b.channel ? 0 : a.channel === 'email' ? -1 : 1));
+  const preference = patient?.extension?.find((e) => e.url === NOTIFY_PREFERENCE_URL)?.valueCode;
+  const first = (channel?: Channel): Recipient[] => {
+    const hit = usable.find((u) => !channel || u.channel === channel);
+    return hit ? [{ channel: hit.channel, address: hit.address }] : [];
+  };
+  if (preference === 'none' && !options.loginCode) return [];
+  if (preference === 'email' || preference === 'sms') return first(preference).length ? first(preference) : first();
+  if (preference === 'all' && !options.loginCode) return [...first('email'), ...first('sms')];
+  return first();
+}

@@ -1,0 +1,34 @@
+import type { Patient } from '@medplum/fhirtypes';
+import { NOTIFY_PREFERENCE_URL, resolveRecipients } from '../../../src/notify/recipients';
+
+const now = new Date('2026-03-01T00:00:00Z');
+
+function patient(extra: Partial<Patient>): Patient {
+  return { resourceType: 'Patient', id: 'p', ...extra };
+}
+
+describe('notice recipients', () => {
+  it('picks the best-ranked usable contact when the patient states no preference', () => {
+    const p = patient({ telecom: [{ system: 'email', value: 'a@example.org', rank: 2 }, { system: 'phone', use: 'mobile', value: '+33600000001', rank: 1 }, { system: 'phone', use: 'home', value: '+33100000000', rank: 0 }] });
+    expect(resolveRecipients(p, { now })).toEqual([{ channel: 'sms', address: '+33600000001' }]);
+  });
+
+  it('prefers e-mail on a rank tie and ignores contacts whose period ended', () => {
+    const p = patient({ telecom: [{ system: 'sms', value: '+33600000001' }, { system: 'email', value: 'old@example.org', period: { end: '2025-01-01' } }, { system: 'email', value: 'new@example.org' }] });
+    expect(resolveRecipients(p, { now })).toEqual([{ channel: 'email', address: 'new@example.org' }]);
+  });
+
+  it('sends on every channel when asked, and nowhere when notices are turned off except login codes', () => {
+    const telecom = [{ system: 'email' as const, value: 'a@example.org' }, { system: 'sms' as const, value: '+33600000001' }];
+    const all = patient({ telecom, extension: [{ url: NOTIFY_PREFERENCE_URL, valueCode: 'all' }] });
+    expect(resolveRecipients(all, { now }).map((r) => r.channel)).toEqual(['email', 'sms']);
+    const none = patient({ telecom, extension: [{ url: NOTIFY_PREFERENCE_URL, valueCode: 'none' }] });
+    expect(resolveRecipients(none, { now })).toEqual([]);
+    expect(resolveRecipients(none, { now, loginCode: true })).toEqual([{ channel: 'email', address: 'a@example.org' }]);
+  });
+
+  it('has no recipient for a patient without e-mail or mobile', () => {
+    expect(resolveRecipients(patient({ telecom: [{ system: 'phone', use: 'home', value: '+33100000000' }] }), { now })).toEqual([]);
+    expect(resolveRecipients(undefined, { now })).toEqual([]);
+  });
+});
