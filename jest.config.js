@@ -1,9 +1,16 @@
-/** Jest: TypeScript through ts-jest in transpile-only mode; `npm run typecheck` does the type checking once. */
+/**
+ * Jest: TypeScript through ts-jest in transpile-only mode; `npm run typecheck` does the type checking once.
+ * `jose` 6 ships ESM only, which Jest's CommonJS runtime cannot require: it is transformed like our sources.
+ */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test', '<rootDir>/src'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+    '^.+/node_modules/jose/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -54,14 +54,14 @@ export function join(parts: readonly Sql[], separator: string): Sql {
 export function and(parts: readonly Sql[]): Sql {
   if (parts.length === 0) return raw('TRUE');
   if (parts.length === 1) return parts[0];
-  return sql`(${join(parts, ') AND (')})`;
+  return sql`((${join(parts, ') AND (')}))`;
 }
 
 /** OR of predicates; FALSE when there are none (fails closed). */
 export function or(parts: readonly Sql[]): Sql {
   if (parts.length === 0) return raw('FALSE');
   if (parts.length === 1) return parts[0];
-  return sql`(${join(parts, ') OR (')})`;
+  return sql`((${join(parts, ') OR (')}))`;
 }
 
 export const TRUE = raw('TRUE');
