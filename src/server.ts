@@ -1,8 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppOptions } from './app';
+import { composeApp } from './compose';
 import type { Config } from './config';
-import { createLogger } from './logger';
+import type { FhirService } from './fhir/service';
+import { createLogger, type Logger } from './logger';
 import type { Db } from './store/db';
 import { migrate } from './store/migrate';
 import { openDb } from './store/open-db';
@@ -12,15 +14,26 @@ export interface RunningServer {
   fhirUrl: string;
   db: Db;
   server: Server;
+  service: FhirService;
   close(): Promise<void>;
 }
 
-/** Opens the database (PostgreSQL or PGlite), migrates it, builds the app and listens. */
-export async function startServer(config: Config, options: Partial<Omit<AppOptions, 'config'>> = {}): Promise<RunningServer> {
+export interface StartOptions {
+  db?: Db;
+  logger?: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Options replacing the production composition (tests of the bare FHIR core). */
+  app?: Partial<Omit<AppOptions, 'config' | 'db'>>;
+}
+
+/** Opens the database (PostgreSQL or PGlite), migrates it, composes the app and listens. */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = options.db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize }));
   await migrate(db);
-  const { app } = createApp({ ...options, config, db, logger });
+  const composed = options.app ? undefined : await composeApp({ config, db, logger, env: options.env ?? process.env });
+  const { app, service } = createApp({ ...(composed ?? options.app), config, db, logger });
+  composed?.start(service);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -35,9 +48,13 @@ export async function startServer(config: Config, options: Partial<Omit<AppOptio
     fhirUrl: `${url}${config.fhirBasePath}`,
     db,
     server,
+    service,
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await composed?.close();
       if (!options.db) await db.close();
     },
   };

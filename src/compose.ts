@@ -1,0 +1,26 @@
+import type { Express } from 'express';
+import type { AppOptions } from './app';
+import type { FhirService } from './fhir/service';
+import { accessWiring } from './access/wiring';
+import { auditWiring } from './audit/wiring';
+import { documentsWiring } from './documents/wiring';
+import type { Wiring, WiringDeps } from './wiring';
+
+/**
+ * The production composition: access control first (it establishes the actor and the access predicate),
+ * then audit and notifications (they record what access allowed or refused), then document intake.
+ */
+export async function composeApp(deps: WiringDeps): Promise<Omit<AppOptions, 'config' | 'db'> & { start(service: FhirService): void; close(): Promise<void> }> {
+  const parts: Wiring[] = [await accessWiring(deps), await auditWiring(deps), await documentsWiring(deps)];
+  return {
+    logger: deps.logger,
+    hooks: parts.flatMap((p) => p.hooks ?? []),
+    operations: parts.flatMap((p) => p.operations ?? []),
+    profiles: Object.assign({}, ...parts.map((p) => p.profiles ?? {})),
+    routes: (app: Express, service: FhirService) => parts.forEach((p) => p.routes?.(app, service)),
+    start: (service: FhirService) => parts.forEach((p) => p.start?.(service)),
+    close: async () => {
+      for (const p of parts.reverse()) await p.close?.();
+    },
+  };
+}
