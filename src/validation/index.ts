@@ -1,0 +1,109 @@
+import type { Binary, DocumentReference, OperationOutcomeIssue, Patient, Resource } from '@medplum/fhirtypes';
+import { unprocessable } from '../fhir/errors';
+import { isBase64 } from './base64';
+import { loadFhirSchema, type CompiledFhirSchema } from './fhir-schema';
+import { isImpliedProfile } from './implied-profiles';
+import { checkInsIdentifiers } from './ins';
+import { checkProfile } from './profile-check';
+import { loadProfiles, type LoadedProfile } from './profile-loader';
+import { toSchemaIssues } from './schema-issues';
+
+export { DMP_DOCUMENT_REFERENCE_PROFILE, DMP_PATIENT_PROFILE } from './implied-profiles';
+export { explainInsProblem, INS_SYSTEMS, isInsIdentifier } from './ins';
+
+/** Validates resources before they are written; `[]` means valid. */
+export interface Validator {
+  validate(resource: Resource): OperationOutcomeIssue[];
+  /** The profiles loaded from `profiles/`, for the CapabilityStatement (`supportedProfile`). */
+  readonly profiles: readonly { url: string; type: string }[];
+}
+
+/**
+ * Builds a validator: the FHIR R4 JSON schema (compiled once per process) plus our profiles (loaded
+ * once per directory). Create it at start-up; a second call reuses both caches.
+ */
+export function createValidator(options: { profilesDir?: string } = {}): Validator {
+  const schema = loadFhirSchema();
+  const profiles = loadProfiles(options.profilesDir);
+  return {
+    profiles: profiles.map(({ url, type }) => ({ url, type })),
+    validate: (resource) => validateResource(schema, profiles, resource),
+  };
+}
+
+let defaultValidator: Validator | undefined;
+
+/** Throws a 422 FhirError listing every problem when the resource is invalid (default profiles unless a validator is given). */
+export function assertValid(resource: Resource, validator?: Validator): void {
+  const issues = (validator ?? (defaultValidator ??= createValidator())).validate(resource);
+  if (issues.length > 0) throw unprocessable(issues);
+}
+
+function validateResource(schema: CompiledFhirSchema, profiles: LoadedProfile[], resource: Resource): OperationOutcomeIssue[] {
+  const structural = [...checkStructure(schema, resource), ...checkInlineBase64(resource)];
+  if (!isKnownResource(schema, resource)) return structural;
+  const rules = resource.resourceType === 'Patient' ? checkInsIdentifiers(resource as Patient) : [];
+  let profileIssues: OperationOutcomeIssue[] = [];
+  try {
+    profileIssues = checkProfiles(profiles, resource);
+  } catch (err) {
+    // A structurally broken resource can trip the profile validator; the schema issues already say why.
+    if (structural.length === 0) throw err;
+  }
+  return [...structural, ...rules, ...withoutRepeats(profileIssues, structural)];
+}
+
+/** Structural check; Binary `data` (up to tens of MB) is taken out of the schema pass and checked as base64. */
+function checkStructure(schema: CompiledFhirSchema, resource: Resource): OperationOutcomeIssue[] {
+  if (resource?.resourceType !== 'Binary' || !('data' in resource)) return toSchemaIssues(resource, schema.validate(resource));
+  const { data, ...rest } = resource as Binary;
+  const issues = toSchemaIssues(resource, schema.validate(rest));
+  if (typeof data !== 'string') {
+    issues.push({ severity: 'error', code: 'structure', diagnostics: 'Expected string (base64)', expression: ['Binary.data'] });
+  } else if (!isBase64(data)) {
+    issues.push({ severity: 'error', code: 'value', diagnostics: 'Binary.data is not valid base64', expression: ['Binary.data'] });
+  }
+  return issues;
+}
+
+/** Inline document content (ITI-105 `attachment.data`) must be base64 too; the schema does not check it. */
+function checkInlineBase64(resource: Resource): OperationOutcomeIssue[] {
+  if (resource?.resourceType !== 'DocumentReference') return [];
+  const issues: OperationOutcomeIssue[] = [];
+  (resource as DocumentReference).content?.forEach((content, i) => {
+    const data = content?.attachment?.data;
+    if (typeof data === 'string' && !isBase64(data)) {
+      const expression = `DocumentReference.content[${i}].attachment.data`;
+      issues.push({ severity: 'error', code: 'value', diagnostics: 'Attachment data is not valid base64', expression: [expression] });
+    }
+  });
+  return issues;
+}
+
+function isKnownResource(schema: CompiledFhirSchema, resource: Resource): boolean {
+  return typeof resource === 'object' && resource !== null && schema.resourceTypes.has(resource.resourceType);
+}
+
+/** Claimed profiles we know (unknown ones are ignored, as FHIR allows) plus the profiles implied by content. */
+function checkProfiles(profiles: LoadedProfile[], resource: Resource): OperationOutcomeIssue[] {
+  const claimed = Array.isArray(resource.meta?.profile) ? resource.meta.profile : [];
+  const issues: OperationOutcomeIssue[] = [];
+  for (const profile of profiles) {
+    const index = claimed.indexOf(profile.url);
+    if (index >= 0 && profile.type !== resource.resourceType) {
+      const diagnostics = `Profile ${profile.name} applies to ${profile.type}, not ${resource.resourceType}`;
+      issues.push({ severity: 'error', code: 'invalid', diagnostics, expression: [`${resource.resourceType}.meta.profile[${index}]`] });
+    } else if (index >= 0 || isImpliedProfile(profile.url, resource)) {
+      issues.push(...checkProfile(resource, profile));
+    }
+  }
+  return issues;
+}
+
+/** Drops profile issues about an element the schema already reported (or one inside it). */
+function withoutRepeats(profileIssues: OperationOutcomeIssue[], structural: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
+  const reported = structural.flatMap((i) => i.expression ?? []);
+  return profileIssues.filter(
+    (issue) => !(issue.expression ?? []).some((e) => reported.some((r) => e === r || e.startsWith(`${r}.`) || e.startsWith(`${r}[`))),
+  );
+}
