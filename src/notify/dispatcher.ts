@@ -1,13 +1,19 @@
-import type { Logger } from '../logger';
 import type { Db } from '../store/db';
 import { isSecretNotice } from './messages';
 import { claimDue, expireOverdue, markDelivered, markFinal, markRetry, type OutboxRow } from './outbox-store';
 import { PermanentDeliveryError, type Transport } from './transports/transport';
 
+/** The logging the dispatcher needs (a winston logger fits). */
+export interface NotifyLogger {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
 export interface DispatcherOptions {
   db: Db;
   transports: Partial<Record<'email' | 'sms', Transport>>;
-  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  logger: NotifyLogger;
   clock?: () => Date;
   maxAttempts?: number;
   /** First retry delay; doubled at each further attempt, up to maxDelayMs. */
