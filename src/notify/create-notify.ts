@@ -1,0 +1,41 @@
+import type { StoredAuditEvent } from '../audit/audit-writer';
+import type { Db } from '../store/db';
+import { createAuditNotifier } from './audit-notifier';
+import { Dispatcher, type NotifyLogger } from './dispatcher';
+import type { NotifyConfig } from './notify-config';
+import { createTransports } from './transports/create-transports';
+
+/** The notification module wired from its configuration. */
+export interface Notify {
+  /** Give to `createAuditHooks({ writer: { onAppend } })`: queues notices in the audit event's transaction. */
+  onAppend: (tx: Db, events: StoredAuditEvent[]) => Promise<void>;
+  /** Background delivery; `start()` after the server listens, `close()` on shutdown. */
+  dispatcher: Dispatcher;
+  close(): Promise<void>;
+}
+
+/** Builds the notifier and the dispatcher with the transports the configuration enables. */
+export function createNotify(options: { db: Db; config: NotifyConfig; logger: NotifyLogger; clock?: () => Date }): Notify {
+  const { config } = options;
+  const transports = createTransports(config);
+  for (const channel of ['email', 'sms'] as const) {
+    if (!transports[channel]) options.logger.warn(`notifications: no ${channel} transport configured; such notices will be logged and kept as undeliverable`, {});
+  }
+  const dispatcher = new Dispatcher({
+    db: options.db,
+    transports,
+    logger: options.logger,
+    clock: options.clock,
+    maxAttempts: config.maxAttempts,
+    baseDelayMs: config.baseDelayMs,
+    maxDelayMs: config.maxDelayMs,
+  });
+  return {
+    onAppend: createAuditNotifier({ recordUrl: config.recordUrl }),
+    dispatcher,
+    async close() {
+      await dispatcher.stop();
+      await Promise.all(Object.values(transports).map((t) => t?.close?.()));
+    },
+  };
+}
