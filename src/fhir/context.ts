@@ -33,6 +33,11 @@ export interface RequestContext {
   actor?: Actor;
   /** SQL predicate over `resource r` that every read adds (access decisions compiled into the query). */
   access: Sql;
+  /**
+   * Predicate used instead of `access` to resolve conditional matches/references inside writes, when set (a
+   * feeder that cannot read still resolves `Patient?identifier=…`). Filled by the access module's authorize hook.
+   */
+  lookupAccess?: Sql;
   /** Purpose of use stated by the caller (e.g. TREAT, BTG) and its justification. */
   purposeOfUse?: string;
   purposeReason?: string;

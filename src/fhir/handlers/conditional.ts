@@ -14,7 +14,7 @@ export function parseQueryString(query: string): [string, string][] {
 
 /**
  * Resources matching the criteria of a conditional interaction (If-None-Exist, conditional update,
- * delete, patch or reference), through the caller's access predicate. Unknown parameters are errors here:
+ * delete, patch or reference), through the caller's lookup predicate (`ctx.lookupAccess`) or else access predicate. Unknown parameters are errors here:
  * ignoring one would widen the match. Takes a transaction-scoped lock on the criteria so that two
  * concurrent conditional creates cannot both create.
  */
@@ -25,7 +25,8 @@ export async function findMatches(svc: FhirService, ctx: RequestContext, resourc
   request.count = 2;
   request.total = 'none';
   await advisoryLock(svc.repo.db, `${resourceType}?${new URLSearchParams(params).toString()}`);
-  return (await executeSearch(svc.repo.db, ctx, request)).matches;
+  const lookupCtx = ctx.lookupAccess ? { ...ctx, access: ctx.lookupAccess } : ctx;
+  return (await executeSearch(svc.repo.db, lookupCtx, request)).matches;
 }
 
 /** Parses stored text back to a resource. */
