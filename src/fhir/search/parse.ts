@@ -125,7 +125,7 @@ export function parseSearch(resourceType: string, params: [string, string][], st
         }
         default: continue; // _format, _pretty: handled by the HTTP layer
       }
-      request.canonical.push([name, value]);
+      request.canonical.push([name, base === '_count' ? String(request.count) : value]);
       continue;
     }
     const filter = parseFilter(resourceType, name, value);
