@@ -1,4 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
+import type { FhirRequest, FhirResponse } from './request';
+import type { FhirService } from './service';
 import type { Db } from '../store/db';
 import type { Sql } from '../store/sql';
 
@@ -88,6 +90,12 @@ export interface Hooks {
   afterWrite?(tx: Db, ctx: RequestContext, event: WriteEvent): Promise<void>;
   /** After a read is computed and before it is sent: the response waits for this promise. */
   afterRead?(ctx: RequestContext, event: ReadEvent): Promise<void>;
+  /**
+   * Around the dispatch of every FHIR request (and of each Bundle entry): may rewrite the request, or answer it by
+   * calling `next` with another one (document intake turns an ITI-105 publish into a transaction). Calls `next` once
+   * at most; not calling it answers without running the interaction.
+   */
+  interceptRequest?(svc: FhirService, ctx: RequestContext, req: FhirRequest, next: (req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse>;
   /** When a request is refused (4xx from authenticate/authorize), for audit of denied attempts. */
   onDenied?(ctx: RequestContext, info: { interaction?: Interaction; resourceType?: string; id?: string; status: number; reason: string }): Promise<void>;
 }

@@ -96,6 +96,13 @@ function route(svc: FhirService, ctx: RequestContext, req: FhirRequest): Route {
  * touched; writes are authorised by their handlers, which know the resource.
  */
 export async function dispatch(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
+  const interceptors = svc.hooks.filter((h) => h.interceptRequest);
+  const run = (i: number, request: FhirRequest): Promise<FhirResponse> =>
+    i < interceptors.length ? interceptors[i].interceptRequest!(svc, ctx, request, (next) => run(i + 1, next)) : dispatchRoute(svc, ctx, request);
+  return run(0, req);
+}
+
+async function dispatchRoute(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
   const r = route(svc, ctx, req);
   if (r.authorizeHere) {
     const [resourceType, id] = req.segments;
