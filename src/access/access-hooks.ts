@@ -6,7 +6,7 @@ import type { TokenVerifier } from '../auth/token-verifier';
 import type { DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
 import { applyAccessWrite } from './access-tables';
-import { compileAccess } from './compile-access';
+import { compileAccess, compilePatientLookup } from './compile-access';
 import { decideAccess } from './decide-access';
 import { resolveActor } from './resolve-actor';
 import { assertWriteAllowed } from './write-rules';
@@ -15,7 +15,12 @@ export interface AccessHooksOptions {
   db: Db;
   verifyToken: TokenVerifier;
   clock?: () => Date;
+  /** Paths (relative to the FHIR base) served without a token: the CapabilityStatement by default. */
+  publicPaths?: string[];
 }
+
+/** Operations that only read the record, decided like a search of their resource type. */
+const READ_OPERATIONS = ['$everything'];
 
 /** Key of the resolved actor in `ctx.attributes`. */
 export const ACTOR_ATTRIBUTE = 'access.actor';
@@ -54,9 +59,11 @@ function deny(plan: AccessPlan): never {
  */
 export function createAccessHooks(options: AccessHooksOptions): Hooks {
   const now = options.clock ?? (() => new Date());
+  const publicPaths = options.publicPaths ?? ['/metadata'];
   return {
     async authenticate(request, ctx) {
       ctx.access = FALSE;
+      if (publicPaths.includes(request.path.replace(/\/+$/, '')) && ['GET', 'HEAD'].includes(request.method)) return;
       let actor = await options.verifyToken(header(request.headers, 'authorization'));
       const purpose = header(request.headers, 'x-purpose-of-use');
       const reason = header(request.headers, 'x-purpose-reason');
@@ -71,10 +78,13 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
     },
 
     async authorize(ctx, op) {
-      const plan = decideAccess(actorOf(ctx), op.interaction, op.resourceType, { now: now() });
+      const interaction = op.interaction === 'operation' && READ_OPERATIONS.includes(op.operation ?? '') ? 'search-type' : op.interaction;
+      const plan = decideAccess(actorOf(ctx), interaction, op.resourceType, { now: now() });
       ctx.attributes[PLAN_ATTRIBUTE] = plan;
       if (plan.effect !== 'allow') deny(plan);
       if (!['create', 'update', 'patch', 'delete'].includes(op.interaction)) ctx.access = compileAccess(plan);
+      // Conditional matches inside writes: feeders resolve patients by identity without being able to read.
+      ctx.lookupAccess = compilePatientLookup(plan);
     },
 
     async beforeWrite(tx, ctx, event) {

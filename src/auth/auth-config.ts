@@ -22,12 +22,42 @@ export interface AuthConfig {
   devKeyJwk?: string;
   /** Lifetime of development tokens in seconds. */
   devTokenTtl: number;
+  /** Patient sign-in (POST /auth/login then /auth/otp): this server's own issuer, trusted for patient tokens only. */
+  login: LoginConfig;
+}
+
+/** Settings of the patient sign-in issuer. */
+export interface LoginConfig {
+  issuer: string;
+  /** Where its signing key is kept (created on first use), or LOGIN_ISSUER_KEY as a JWK JSON string. */
+  keyFile: string;
+  keyJwk?: string;
+  /** Lifetime of the access tokens it issues, in seconds (short: the patient signs in again). */
+  tokenTtl: number;
+  /** Lifetime of a one-time code, in seconds. */
+  codeTtl: number;
+  /** Consecutive failures (password or code) that lock the account, and for how long (seconds). */
+  maxFailures: number;
+  lockSeconds: number;
+  /** Wrong guesses one code survives before it is burnt. */
+  maxCodeAttempts: number;
 }
 
 export const DEV_ISSUER = 'urn:dmp-fhir:dev-issuer';
 export const DEFAULT_AUDIENCE = 'dmp-fhir';
+export const LOGIN_ISSUER = 'urn:dmp-fhir:patient-login';
 
-/** Reads AUTH_ISSUERS (JSON array of IssuerConfig), AUTH_AUDIENCE, DEV_ISSUER_KEY and DEV_TOKEN_TTL. */
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const n = Number(env[name] || fallback);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
+  return n;
+}
+
+/**
+ * Reads AUTH_ISSUERS (JSON array of IssuerConfig), AUTH_AUDIENCE, DEV_ISSUER_KEY, DEV_TOKEN_TTL and the patient
+ * sign-in settings LOGIN_ISSUER_KEY, LOGIN_TOKEN_TTL, LOGIN_CODE_TTL, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS,
+ * LOGIN_MAX_CODE_ATTEMPTS.
+ */
 export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthConfig {
   const audience = env.AUTH_AUDIENCE || DEFAULT_AUDIENCE;
   let issuers: IssuerConfig[] = [];
@@ -48,6 +78,16 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthCon
     devKeyFile: path.join(dataDir, 'dev-issuer-key.json'),
     devKeyJwk: env.DEV_ISSUER_KEY || undefined,
     devTokenTtl: ttl,
+    login: {
+      issuer: LOGIN_ISSUER,
+      keyFile: path.join(dataDir, 'login-issuer-key.json'),
+      keyJwk: env.LOGIN_ISSUER_KEY || undefined,
+      tokenTtl: positiveInt(env, 'LOGIN_TOKEN_TTL', 900),
+      codeTtl: positiveInt(env, 'LOGIN_CODE_TTL', 300),
+      maxFailures: positiveInt(env, 'LOGIN_MAX_FAILURES', 5),
+      lockSeconds: positiveInt(env, 'LOGIN_LOCK_SECONDS', 900),
+      maxCodeAttempts: positiveInt(env, 'LOGIN_MAX_CODE_ATTEMPTS', 3),
+    },
   };
 }
 

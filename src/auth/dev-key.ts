@@ -21,20 +21,25 @@ async function fromJwk(jwk: JWK): Promise<DevKey> {
 
 /** Loads the development key from DEV_ISSUER_KEY or the data dir, generating it there once (mode 0600). */
 export async function loadDevKey(config: AuthConfig): Promise<DevKey> {
-  if (config.devKeyJwk) return fromJwk(JSON.parse(config.devKeyJwk) as JWK);
+  return loadSigningKey(config.devKeyFile, config.devKeyJwk, 'dev');
+}
+
+/** Loads an ES256 signing key from a JWK string, or from `file`, generating it there once (mode 0600). */
+export async function loadSigningKey(file: string, jwkText: string | undefined, kidPrefix: string): Promise<DevKey> {
+  if (jwkText) return fromJwk(JSON.parse(jwkText) as JWK);
   try {
-    return await fromJwk(JSON.parse(readFileSync(config.devKeyFile, 'utf8')) as JWK);
+    return await fromJwk(JSON.parse(readFileSync(file, 'utf8')) as JWK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const jwk = { ...(await exportJWK(privateKey)), kid: `dev-${Date.now().toString(36)}`, alg: 'ES256' };
-  mkdirSync(path.dirname(config.devKeyFile), { recursive: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: `${kidPrefix}-${Date.now().toString(36)}`, alg: 'ES256' };
+  mkdirSync(path.dirname(file), { recursive: true });
   try {
-    writeFileSync(config.devKeyFile, JSON.stringify(jwk), { mode: 0o600, flag: 'wx' });
+    writeFileSync(file, JSON.stringify(jwk), { mode: 0o600, flag: 'wx' });
   } catch (err) {
     // Another process created it first: use theirs so both trust the same key.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return fromJwk(JSON.parse(readFileSync(config.devKeyFile, 'utf8')) as JWK);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return fromJwk(JSON.parse(readFileSync(file, 'utf8')) as JWK);
     throw err;
   }
   return fromJwk(jwk);

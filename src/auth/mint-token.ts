@@ -50,3 +50,15 @@ export async function mintDevToken(config: AuthConfig, key: DevKey, o: MintOptio
     .setExpirationTime(`${o.ttl ?? config.devTokenTtl}s`)
     .sign(key.privateKey);
 }
+
+/** Signs the short-lived access token the patient sign-in issues after a verified one-time code. */
+export async function mintLoginToken(config: AuthConfig, key: DevKey, patientId: string): Promise<string> {
+  return new SignJWT({ dmp_kind: 'patient', patient: patientId, fhirUser: `Patient/${patientId}`, scope: widestScopes('patient').join(' '), amr: ['pwd', 'otp'] })
+    .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
+    .setIssuer(config.login.issuer)
+    .setAudience(config.audience)
+    .setSubject(`patient:${patientId}`)
+    .setIssuedAt()
+    .setExpirationTime(`${config.login.tokenTtl}s`)
+    .sign(key.privateKey);
+}

@@ -37,12 +37,17 @@ function describe(err: unknown): string {
  * Builds the bearer-token verifier: each configured issuer with its JWKS, audience and algorithms; the
  * development issuer (ES256, local key) only when no production issuer is configured.
  */
-export function createTokenVerifier(config: AuthConfig, devKey?: DevKey): TokenVerifier {
-  const trusted = new Map<string, { issuer: IssuerConfig; keys: JWTVerifyGetKey }>();
+export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKey?: DevKey): TokenVerifier {
+  const trusted = new Map<string, { issuer: IssuerConfig; keys: JWTVerifyGetKey; patientsOnly?: boolean }>();
   for (const issuer of config.issuers) trusted.set(issuer.issuer, { issuer, keys: keySetOf(issuer) });
   if (trustsDevIssuer(config) && devKey) {
     const issuer: IssuerConfig = { issuer: config.devIssuer, jwks: '(local)', audience: config.audience, algorithms: ['ES256'] };
     trusted.set(config.devIssuer, { issuer, keys: createLocalJWKSet({ keys: [devKey.publicJwk] }) });
+  }
+  if (loginKey) {
+    // Our own patient sign-in issuer: trusted in production too, but only for patient tokens.
+    const issuer: IssuerConfig = { issuer: config.login.issuer, jwks: '(local)', audience: config.audience, algorithms: ['ES256'] };
+    trusted.set(config.login.issuer, { issuer, keys: createLocalJWKSet({ keys: [loginKey.publicJwk] }), patientsOnly: true });
   }
   return async (authorization) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
@@ -63,7 +68,9 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey): TokenV
         algorithms: entry.issuer.algorithms.filter((a) => a.toLowerCase() !== 'none'),
         requiredClaims: ['exp'],
       });
-      return claimsToActor(payload as Record<string, unknown>, entry.issuer.defaultScopes);
+      const actor = claimsToActor(payload as Record<string, unknown>, entry.issuer.defaultScopes);
+      if (entry.patientsOnly && actor.kind !== 'patient') throw invalid('The patient sign-in issuer only issues patient tokens');
+      return actor;
     } catch (err) {
       // Claims that name nobody come back as 401 too: give them the same challenge.
       if ((err as FhirError).status === 401) throw invalid((err as FhirError).message);

@@ -1,0 +1,62 @@
+import express, { type Express, type Request } from 'express';
+import { badRequest, forbidden } from '../fhir/errors';
+import type { DevKey } from './dev-key';
+import type { AuthConfig } from './auth-config';
+import { setPatientCredential, type PatientLogin } from './patient-login';
+import { smartConfiguration } from './smart-configuration';
+import type { TokenVerifier } from './token-verifier';
+import type { Db } from '../store/db';
+import { resolveActor } from '../access/resolve-actor';
+
+export interface AuthRoutesOptions {
+  auth: AuthConfig;
+  db: Db;
+  login: PatientLogin;
+  verifyToken: TokenVerifier;
+  /** Public keys this server signs with (development issuer when trusted, patient sign-in issuer). */
+  publicKeys: DevKey[];
+  fhirBasePath: string;
+  /** Configured public base URL; default: derived from each request. */
+  baseUrl?: string;
+}
+
+function field(req: Request, name: string): string {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  if (typeof value !== 'string' || !value) throw badRequest(`"${name}" is required (JSON or form body)`);
+  return value;
+}
+
+const baseOf = (req: Request, configured?: string): string => (configured ?? `${req.protocol}://${req.get('host')}`).replace(/\/+$/, '');
+
+/**
+ * Routes outside the FHIR API that need no token: SMART discovery (at the root and under the FHIR base), the
+ * JWKS of the keys this server signs with, and the patient sign-in (`/auth/login`, `/auth/otp`). Setting a
+ * password (`PUT /auth/password`) needs the patient's own bearer token.
+ */
+export function mountAuthRoutes(app: Express, o: AuthRoutesOptions): void {
+  const discovery = (req: Request, res: express.Response) => {
+    res.json(smartConfiguration(o.auth, baseOf(req, o.baseUrl)));
+  };
+  app.get('/.well-known/smart-configuration', discovery);
+  if (o.fhirBasePath) app.get(`${o.fhirBasePath}/.well-known/smart-configuration`, discovery);
+  app.get('/auth/jwks', (_req, res) => {
+    res.json({ keys: o.publicKeys.map((k) => ({ ...k.publicJwk, kid: k.kid })) });
+  });
+  const body = [express.json({ limit: '16kb' }), express.urlencoded({ extended: false, limit: '16kb' })];
+  app.post('/auth/login', ...body, async (req, res) => {
+    const started = await o.login.start(field(req, 'identifier'), field(req, 'password'));
+    res.status(200).json({ challenge: started.challenge, expires_at: started.expiresAt, message: 'A sign-in code was sent to your e-mail address or mobile phone' });
+  });
+  app.post('/auth/otp', ...body, async (req, res) => {
+    const token = await o.login.exchange(field(req, 'challenge'), field(req, 'code'));
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ access_token: token.accessToken, token_type: 'Bearer', expires_in: token.expiresIn, patient: token.patient, scope: 'openid fhirUser patient/*.cruds' });
+  });
+  app.put('/auth/password', ...body, async (req, res) => {
+    const actor = await resolveActor(o.db, await o.verifyToken(req.headers.authorization));
+    const patientId = (req.body as { patient?: string })?.patient ?? actor.patientIds[0];
+    if (actor.kind !== 'patient' || !patientId || !actor.patientIds.includes(patientId)) throw forbidden('Only the patient may set the password of his own record');
+    await setPatientCredential(o.db, { login: field(req, 'identifier'), patientId, password: field(req, 'password') });
+    res.status(204).end();
+  });
+}

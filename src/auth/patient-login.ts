@@ -1,0 +1,154 @@
+import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { conflict, FhirError, locked, tooManyRequests, unauthorized, unprocessable } from '../fhir/errors';
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+import type { LoginConfig } from './auth-config';
+import { hashPassword, verifyPassword } from './password-hash';
+
+/** A one-time code to deliver to the patient (e-mail or SMS of the record's telecom). */
+export interface LoginCodeMessage {
+  attemptId: string;
+  patientId: string;
+  code: string;
+  now: Date;
+  validMinutes: number;
+}
+
+/**
+ * Queues the code in the caller's transaction; false when the patient has nowhere to receive it. The
+ * production sender is the notification outbox (`queueLoginCode` of src/notify).
+ */
+export type LoginCodeSender = (tx: Db, message: LoginCodeMessage) => Promise<boolean>;
+
+/** Signs the short-lived patient access token once the code is verified. */
+export type PatientTokenIssuer = (patientId: string) => Promise<string>;
+
+export interface PatientLoginOptions {
+  db: Db;
+  config: LoginConfig;
+  sendCode: LoginCodeSender;
+  issueToken: PatientTokenIssuer;
+  clock?: () => Date;
+}
+
+interface CredentialRow {
+  login: string;
+  patient_id: string;
+  password_hash: string;
+  failed_count: number;
+  locked_until: Date | string | null;
+}
+
+interface ChallengeRow {
+  id: string;
+  login: string;
+  patient_id: string;
+  code_digest: string;
+  expires_at: Date | string;
+  used_at: Date | string | null;
+  attempts: number;
+}
+
+// One answer for an unknown identifier and a wrong password: the response must not tell which.
+const BAD_CREDENTIALS = 'The identifier or the password is incorrect';
+const BAD_CODE = 'The sign-in code is incorrect, expired or already used';
+
+const digest = (challengeId: string, code: string): string => createHash('sha256').update(`${challengeId}:${code}`).digest('hex');
+
+function lockedError(until: Date, at: Date): FhirError {
+  const seconds = Math.max(1, Math.ceil((until.getTime() - at.getTime()) / 1000));
+  const err = locked(`This account is locked after repeated failed sign-in attempts. Try again after ${until.toISOString()}.`);
+  return new FhirError(err.status, err.outcome, { 'Retry-After': String(seconds) });
+}
+
+/** Records a failed attempt; locks the account once the limit is reached. Returns the lock, if any. */
+async function recordFailure(tx: Db, config: LoginConfig, login: string, now: Date): Promise<Date | undefined> {
+  const lockUntil = new Date(now.getTime() + config.lockSeconds * 1000);
+  const { rows } = await tx.query<{ locked_until: Date | string | null }>(sql`UPDATE patient_credential
+    SET failed_count = failed_count + 1,
+        locked_until = CASE WHEN failed_count + 1 >= ${config.maxFailures} THEN ${lockUntil.toISOString()}::timestamptz ELSE locked_until END
+    WHERE login = ${login} RETURNING locked_until`);
+  const until = rows[0]?.locked_until;
+  return until && new Date(until) > now ? new Date(until) : undefined;
+}
+
+/** Sets (or replaces) the password of a login identifier for a patient; clears any lock. */
+export async function setPatientCredential(db: Db, input: { login: string; patientId: string; password: string; now?: Date; scrypt?: { N: number; r: number; p: number } }): Promise<void> {
+  if (input.password.length < 12) throw unprocessable('The password must have at least 12 characters');
+  const hash = await hashPassword(input.password, input.scrypt);
+  const now = (input.now ?? new Date()).toISOString();
+  const result = await db.query(sql`INSERT INTO patient_credential (login, patient_id, password_hash, failed_count, locked_until, updated_at)
+    VALUES (${input.login}, ${input.patientId}, ${hash}, 0, NULL, ${now}::timestamptz)
+    ON CONFLICT (login) DO UPDATE SET password_hash = EXCLUDED.password_hash, failed_count = 0, locked_until = NULL, updated_at = EXCLUDED.updated_at
+    WHERE patient_credential.patient_id = EXCLUDED.patient_id`);
+  if (result.rowCount === 0) throw conflict('This identifier is already used by another record: choose another one');
+}
+
+/**
+ * The patient sign-in flow (DESIGN §1: identifier, password, then a one-time code by SMS or e-mail):
+ * `start` checks the password and sends a code; `exchange` turns a valid code into an access token. Codes
+ * expire, are single use and burn after a few wrong guesses; consecutive failures lock the account (423).
+ */
+export function createPatientLogin(options: PatientLoginOptions) {
+  const { db, config } = options;
+  const now = options.clock ?? (() => new Date());
+  let dummyHash: Promise<string> | undefined;
+
+  async function start(login: string, password: string): Promise<{ challenge: string; expiresAt: string }> {
+    const at = now();
+    const { rows } = await db.query<CredentialRow>(sql`SELECT * FROM patient_credential WHERE login = ${login}`);
+    const credential = rows[0];
+    if (!credential) {
+      dummyHash ??= hashPassword('not a password');
+      await verifyPassword(password, await dummyHash); // the same work as a wrong password
+      throw unauthorized(BAD_CREDENTIALS, 'Basic realm="dmp-patient"');
+    }
+    if (credential.locked_until && new Date(credential.locked_until) > at) throw lockedError(new Date(credential.locked_until), at);
+    if (!(await verifyPassword(password, credential.password_hash))) {
+      const lockedUntil = await recordFailure(db, config, login, at);
+      if (lockedUntil) throw lockedError(lockedUntil, at);
+      throw unauthorized(BAD_CREDENTIALS, 'Basic realm="dmp-patient"');
+    }
+    const id = randomUUID();
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const expiresAt = new Date(at.getTime() + config.codeTtl * 1000);
+    const sent = await db.transaction(async (tx) => {
+      await tx.query(sql`INSERT INTO login_challenge (id, login, patient_id, code_digest, created_at, expires_at)
+        VALUES (${id}, ${login}, ${credential.patient_id}, ${digest(id, code)}, ${at.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz)`);
+      return options.sendCode(tx, { attemptId: id, patientId: credential.patient_id, code, now: at, validMinutes: Math.ceil(config.codeTtl / 60) });
+    });
+    if (!sent) throw unprocessable('No e-mail address or mobile number is recorded for this patient: the sign-in code cannot be sent');
+    return { challenge: id, expiresAt: expiresAt.toISOString() };
+  }
+
+  async function exchange(challengeId: string, code: string): Promise<{ accessToken: string; expiresIn: number; patient: string }> {
+    const at = now();
+    // A wrong code must still count: the transaction commits the counters and returns the error to raise.
+    const outcome = await db.transaction(async (tx): Promise<{ patientId: string } | { failure: FhirError }> => {
+      const { rows } = await tx.query<ChallengeRow>(sql`SELECT * FROM login_challenge WHERE id = ${challengeId} FOR UPDATE`);
+      const challenge = rows[0];
+      if (!challenge) return { failure: unauthorized(BAD_CODE, 'Basic realm="dmp-patient"') };
+      const cred = await tx.query<CredentialRow>(sql`SELECT * FROM patient_credential WHERE login = ${challenge.login} FOR UPDATE`);
+      const lockedUntil = cred.rows[0]?.locked_until;
+      if (lockedUntil && new Date(lockedUntil) > at) return { failure: lockedError(new Date(lockedUntil), at) };
+      if (challenge.attempts >= config.maxCodeAttempts) {
+        return { failure: tooManyRequests('Too many wrong codes for this sign-in: start again with POST /auth/login to receive a new code') };
+      }
+      const valid = !challenge.used_at && new Date(challenge.expires_at) > at && digest(challenge.id, code) === challenge.code_digest;
+      if (!valid) {
+        await tx.query(sql`UPDATE login_challenge SET attempts = attempts + 1 WHERE id = ${challenge.id}`);
+        const lock = await recordFailure(tx, config, challenge.login, at);
+        return { failure: lock ? lockedError(lock, at) : unauthorized(BAD_CODE, 'Basic realm="dmp-patient"') };
+      }
+      await tx.query(sql`UPDATE login_challenge SET used_at = ${at.toISOString()}::timestamptz WHERE id = ${challenge.id}`);
+      await tx.query(sql`UPDATE patient_credential SET failed_count = 0, locked_until = NULL WHERE login = ${challenge.login}`);
+      return { patientId: challenge.patient_id };
+    });
+    if ('failure' in outcome) throw outcome.failure;
+    return { accessToken: await options.issueToken(outcome.patientId), expiresIn: config.tokenTtl, patient: outcome.patientId };
+  }
+
+  return { start, exchange };
+}
+
+export type PatientLogin = ReturnType<typeof createPatientLogin>;

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import { createApp } from '../../../src/app';
+import { accessWiring } from '../../../src/access/wiring';
+import { loadAuthConfig, type AuthConfig } from '../../../src/auth/auth-config';
+import { loadDevKey, type DevKey } from '../../../src/auth/dev-key';
+import { exportJWK, generateKeyPair } from '../../../src/auth/jose';
+import { mintDevToken, type MintOptions } from '../../../src/auth/mint-token';
+import type { LoginCodeSender } from '../../../src/auth/patient-login';
+import { loadConfig } from '../../../src/config';
+import type { FhirService } from '../../../src/fhir/service';
+import { createLogger } from '../../../src/logger';
+import { createTestDb, type TestDb } from '../../support/test-db';
+
+export interface AccessApp {
+  app: Express;
+  service: FhirService;
+  testDb: TestDb;
+  auth: AuthConfig;
+  devKey: DevKey;
+  env: NodeJS.ProcessEnv;
+  /** Mints a development token the app trusts. */
+  token(options: MintOptions): Promise<string>;
+  close(): Promise<void>;
+}
+
+async function jwkText(kid: string): Promise<string> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  return JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'ES256' });
+}
+
+/**
+ * The real app with the access wiring (and only it) on a fresh database, signing keys given through the
+ * environment as in production, and a clock and code sender the test may control.
+ */
+export async function createAccessApp(options: { clock?: () => Date; sendLoginCode?: LoginCodeSender; env?: NodeJS.ProcessEnv } = {}): Promise<AccessApp> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-access-'));
+  const env: NodeJS.ProcessEnv = { DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), ...options.env };
+  const testDb = await createTestDb();
+  const config = loadConfig({}, { logLevel: 'silent', dataDir });
+  const logger = createLogger('silent');
+  const wiring = await accessWiring({ config, db: testDb.db, logger, env }, { clock: options.clock, sendLoginCode: options.sendLoginCode });
+  const { app, service } = createApp({ config, db: testDb.db, logger, hooks: wiring.hooks, operations: wiring.operations, routes: (a, s) => wiring.routes?.(a, s) });
+  const auth = loadAuthConfig(env, dataDir);
+  const devKey = await loadDevKey(auth);
+  return {
+    app,
+    service,
+    testDb,
+    auth,
+    devKey,
+    env,
+    token: (o) => mintDevToken(auth, devKey, o),
+    close: async () => {
+      await wiring.close?.();
+      await testDb.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
