@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Db } from '../store/db';
-import { sql } from '../store/sql';
+import { join, type Sql, sql } from '../store/sql';
 import { GENESIS_HASH } from './audit-codes';
 import { type AuditEventInput, buildAuditEvent } from './audit-event-builder';
 import { buildAuditIndexRows } from './audit-index';
@@ -24,7 +24,7 @@ export type IndexAuditRows = (tx: Db, rows: { rid: number; resource: AuditEvent;
 export interface AuditWriterOptions {
   /** HMAC key for the chain hashes (recommended in production); plain SHA-256 without it. */
   secret?: string;
-  /** Replaces the built-in index writer (e.g. with the core's generic indexer). */
+  /** Replaces the built-in index rows (e.g. with the core's generic indexer); runs after the events are stored. */
   index?: IndexAuditRows;
   /** Runs in the same transaction after the events are stored (notifications derive from them here). */
   onAppend?: (tx: Db, events: StoredAuditEvent[]) => Promise<void>;
@@ -35,42 +35,43 @@ export function chainOf(input: AuditEventInput): string {
   return input.patientId ?? '';
 }
 
-/** Writes the default index rows of AuditEvents (four statements for the whole batch). */
-export const indexAuditRows: IndexAuditRows = async (tx, rows) => {
+/**
+ * CTE parts inserting the default index rows of the events being stored, joined to the `ins` CTE by event
+ * id (so index rows go in the same statement as the events). Empty parts are left out of the statement.
+ */
+function indexParts(events: { id: string; resource: AuditEvent; compartment: string | null }[]): Sql[] {
   const t: unknown[][] = [[], [], [], [], []];
-  const s: unknown[][] = [[], [], [], []];
   const d: unknown[][] = [[], [], [], []];
   const r: unknown[][] = [[], [], [], []];
-  for (const row of rows) {
-    const idx = buildAuditIndexRows(row.resource, row.compartment);
-    for (const x of idx.tokens) [row.rid, x.param, x.system, x.code, x.text].forEach((v, i) => t[i].push(v));
-    for (const x of idx.strings) [row.rid, x.param, x.value, x.norm].forEach((v, i) => s[i].push(v));
-    for (const x of idx.dates) [row.rid, x.param, x.low, x.high].forEach((v, i) => d[i].push(v));
-    for (const x of idx.references) [row.rid, x.param, x.targetType, x.targetId].forEach((v, i) => r[i].push(v));
+  for (const e of events) {
+    const idx = buildAuditIndexRows(e.resource, e.compartment);
+    for (const x of idx.tokens) [e.id, x.param, x.system, x.code, x.text].forEach((v, i) => t[i].push(v));
+    for (const x of idx.dates) [e.id, x.param, x.low, x.high].forEach((v, i) => d[i].push(v));
+    for (const x of idx.references) [e.id, x.param, x.targetType, x.targetId].forEach((v, i) => r[i].push(v));
   }
-  await tx.query(sql`
-    WITH t AS (
-      INSERT INTO idx_token (rid, type, param, system, code, text)
-      SELECT u.rid, 'AuditEvent', u.param, u.system, u.code, u.text
-      FROM unnest(${t[0]}::bigint[], ${t[1]}::text[], ${t[2]}::text[], ${t[3]}::text[], ${t[4]}::text[]) AS u(rid, param, system, code, text)
-    ), s AS (
-      INSERT INTO idx_string (rid, type, param, value, norm)
-      SELECT u.rid, 'AuditEvent', u.param, u.value, u.norm
-      FROM unnest(${s[0]}::bigint[], ${s[1]}::text[], ${s[2]}::text[], ${s[3]}::text[]) AS u(rid, param, value, norm)
-    ), d AS (
-      INSERT INTO idx_date (rid, type, param, low, high)
-      SELECT u.rid, 'AuditEvent', u.param, u.low::timestamptz, u.high::timestamptz
-      FROM unnest(${d[0]}::bigint[], ${d[1]}::text[], ${d[2]}::text[], ${d[3]}::text[]) AS u(rid, param, low, high)
-    )
-    INSERT INTO idx_reference (rid, type, param, target_type, target_id)
-    SELECT u.rid, 'AuditEvent', u.param, u.target_type, u.target_id
-    FROM unnest(${r[0]}::bigint[], ${r[1]}::text[], ${r[2]}::text[], ${r[3]}::text[]) AS u(rid, param, target_type, target_id)`);
-};
+  const parts: Sql[] = [];
+  if (t[0].length) {
+    parts.push(sql`, i_token AS (INSERT INTO idx_token (rid, type, param, system, code, text)
+      SELECT ins.rid, 'AuditEvent', u.param, u.system, u.code, u.text
+      FROM unnest(${t[0]}::text[], ${t[1]}::text[], ${t[2]}::text[], ${t[3]}::text[], ${t[4]}::text[]) AS u(eid, param, system, code, text) JOIN ins ON ins.id = u.eid)`);
+  }
+  if (d[0].length) {
+    parts.push(sql`, i_date AS (INSERT INTO idx_date (rid, type, param, low, high)
+      SELECT ins.rid, 'AuditEvent', u.param, u.low::timestamptz, u.high::timestamptz
+      FROM unnest(${d[0]}::text[], ${d[1]}::text[], ${d[2]}::text[], ${d[3]}::text[]) AS u(eid, param, low, high) JOIN ins ON ins.id = u.eid)`);
+  }
+  if (r[0].length) {
+    parts.push(sql`, i_ref AS (INSERT INTO idx_reference (rid, type, param, target_type, target_id)
+      SELECT ins.rid, 'AuditEvent', u.param, u.target_type, u.target_id
+      FROM unnest(${r[0]}::text[], ${r[1]}::text[], ${r[2]}::text[], ${r[3]}::text[]) AS u(eid, param, target_type, target_id) JOIN ins ON ins.id = u.eid)`);
+  }
+  return parts;
+}
 
 /**
  * Appends AuditEvents inside the caller's transaction: locks the head of each chain touched (in sorted
  * order, so two writers never deadlock on each other's heads), links and hashes the events, then stores
- * resource rows, history rows, chain rows and head updates in one statement and index rows in another.
+ * resource rows, history rows, index rows, chain rows and head updates in one statement.
  * The head row locks are held until the caller commits, which keeps each chain's order equal to its
  * commit order.
  */
@@ -123,11 +124,12 @@ export class AuditWriter {
           ${finalHeads.map(([, h]) => h.hash)}::text[]) AS x(chain, seq, hash)
         WHERE h.chain = x.chain
       )
+      ${join(this.options.index ? [] : indexParts(linked.map((e) => ({ id: e.id, resource: e.resource, compartment: e.input.patientId ?? null }))), '\n')}
       SELECT rid, id FROM ins`);
     const ridOf = new Map(inserted.rows.map((row) => [row.id, Number(row.rid)]));
 
     const stored: StoredAuditEvent[] = linked.map((e) => ({ input: e.input, id: e.id, rid: ridOf.get(e.id) as number, chain: e.chain, seq: e.seq, hash: e.hash, resource: e.resource }));
-    await (this.options.index ?? indexAuditRows)(tx, stored.map((e) => ({ rid: e.rid, resource: e.resource, compartment: e.input.patientId ?? null })));
+    if (this.options.index) await this.options.index(tx, stored.map((e) => ({ rid: e.rid, resource: e.resource, compartment: e.input.patientId ?? null })));
     if (this.options.onAppend) await this.options.onAppend(tx, stored);
     return stored;
   }

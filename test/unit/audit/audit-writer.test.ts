@@ -57,8 +57,12 @@ describe('audit writer and chain verification', () => {
       `SELECT count(*)::int AS n FROM idx_reference i WHERE i.type = 'AuditEvent' AND i.param = 'patient' AND i.target_id = 'pat-a'`,
     );
     expect(indexed.rows[0].n).toBe(3);
-    const byName = await db.query<{ n: number }>(`SELECT count(DISTINCT rid)::int AS n FROM idx_string WHERE type = 'AuditEvent' AND param = 'agent-name' AND norm LIKE 'dr marie%'`);
-    expect(byName.rows[0].n).toBe(5);
+    const byAgent = await db.query<{ n: number }>(`SELECT count(DISTINCT rid)::int AS n FROM idx_reference WHERE type = 'AuditEvent' AND param = 'agent' AND target_type = 'Practitioner' AND target_id = 'p1'`);
+    expect(byAgent.rows[0].n).toBe(5);
+    const byPurpose = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM idx_token WHERE type = 'AuditEvent' AND param = 'purpose' AND code = 'TREAT'`);
+    expect(byPurpose.rows[0].n).toBe(5);
+    const byDate = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM idx_date WHERE type = 'AuditEvent' AND param = 'date' AND low >= '2026-01-01T10:00:03Z'`);
+    expect(byDate.rows[0].n).toBe(3);
   });
 
   it('reports an intact chain when nothing was touched', async () => {
