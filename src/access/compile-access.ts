@@ -30,6 +30,12 @@ const maskedByConsent = sql`(r.doc_id IS NOT NULL AND EXISTS (SELECT 1 FROM acce
   WHERE am.patient_id = r.compartment AND am.kind = 'mask' AND am.doc_id = r.doc_id))`;
 const compartment = raw('r.compartment');
 
+/** The actor wrote the row, or the DocumentReference governing it (its Binary, resources extracted from it). */
+function authoredBy(keys: string[]): Sql {
+  return sql`(r.authors && ${keys}::text[] OR (r.doc_id IS NOT NULL AND EXISTS (SELECT 1 FROM resource da
+    WHERE da.type = 'DocumentReference' AND da.id = r.doc_id AND da.authors && ${keys}::text[])))`;
+}
+
 function professionalRows(plan: AllowPlan): Sql {
   const { keys, mode } = plan.professional!;
   const grant =
@@ -44,7 +50,7 @@ function professionalRows(plan: AllowPlan): Sql {
     notClosed(compartment),
     or([
       isTreating(compartment, keys),
-      and([sql`NOT ${actorRule('deny', compartment, keys, plan.at)}`, or([sql`r.authors && ${keys}::text[]`, and([grant, sql`NOT ${masked}`])])]),
+      and([sql`NOT ${actorRule('deny', compartment, keys, plan.at)}`, or([authoredBy(keys), and([grant, sql`NOT ${masked}`])])]),
     ]),
   ]);
 }

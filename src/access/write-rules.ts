@@ -2,6 +2,7 @@ import type { Consent, DocumentReference, Patient } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { forbidden, unprocessable } from '../fhir/errors';
 import type { Db } from '../store/db';
+import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
 import { sql } from '../store/sql';
 import { isAssuranceMaladie, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
@@ -14,6 +15,16 @@ import { assertTreatingPhysicianKept } from './treating-physician';
 export function isCareHistoryDocument(doc: DocumentReference | undefined): boolean {
   const codes = [...(doc?.type?.coding ?? []), ...(doc?.category ?? []).flatMap((c) => c.coding ?? [])].map((c) => c.code);
   return codes.includes('REMB') || codes.includes('60');
+}
+
+/** Types that make up a submitted document (ITI-65: the DocumentReference, its Binary, the SubmissionSet List). */
+const DOCUMENT_PARTS = ['DocumentReference', 'Binary', 'List'];
+
+/** True when a written resource belongs to a document: one of its parts, or extracted from it (source-document). */
+function isPartOfFedDocument(event: WriteEvent): boolean {
+  if (DOCUMENT_PARTS.includes(event.resourceType)) return true;
+  const extensions = (event.resource as { extension?: { url?: string }[] } | undefined)?.extension ?? [];
+  return extensions.some((e) => e.url === SOURCE_DOCUMENT_URL);
 }
 
 interface RecordState {
@@ -97,6 +108,9 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   if (plan.effect !== 'allow') throw forbidden(plan.reason);
   if (isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && !isCareHistoryDocument(event.resource as DocumentReference)) {
     throw forbidden('The Assurance Maladie may only create care-history documents (type REMB / class 60)');
+  }
+  if (isAssuranceMaladie(actor) && event.compartment && !isPartOfFedDocument(event)) {
+    throw forbidden(`The Assurance Maladie may only create care-history documents, not a free-standing ${event.resourceType}`);
   }
   if (event.resourceType === 'Consent') return assertConsentWrite(tx, actor, event);
   if (event.resourceType === 'Patient') return assertPatientWrite(tx, actor, plan, event);
