@@ -1,7 +1,9 @@
 import type { Wiring, WiringDeps } from '../wiring';
+import { importOperations } from './import-operation';
 
-/** Plugs the documents module into the app (filled in when the module is integrated). */
+/** Plugs document intake into the app: the CDA import operations. */
 export async function documentsWiring(deps: WiringDeps): Promise<Wiring> {
-  void deps;
-  return {};
+  return {
+    operations: importOperations({ maxCdaSize: deps.config.maxCdaSize }),
+  };
 }

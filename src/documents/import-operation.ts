@@ -1,0 +1,68 @@
+import type { RequestContext } from '../fhir/context';
+import { conflict } from '../fhir/errors';
+import { bundleHandler } from '../fhir/handlers/transaction';
+import type { FhirRequest, FhirResponse } from '../fhir/request';
+import { dispatch } from '../fhir/router';
+import { withRepository, type FhirService, type OperationDefinitionEntry } from '../fhir/service';
+import { bundleJson, type EntryParts } from '../fhir/bundle-json';
+import { planCdaImport, type CdaImportPlan } from '../cda';
+import { cdaBody } from './cda-body';
+import { claimDocument, recordImport, type ResourceRef } from './intake-ledger';
+import { locationsOf, preparePlanBundle } from './plan-bundle';
+
+const DOCUMENTATION =
+  'Imports a CDA R2 document (body: application/hl7-cda+xml, application/xml or text/xml) in one transaction: ' +
+  'DocumentReference, Binary with the original bytes, extracted resources. 201 with a transaction-response Bundle; ' +
+  're-sending the same document answers 200 with the existing resources; the same id with other bytes answers 409.';
+
+/** `POST [base]/DocumentReference/$import` and `POST [base]/$import-cda`: raw CDA intake. */
+export function importOperations(options: { maxCdaSize: number }): OperationDefinitionEntry[] {
+  const handler = (svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> => {
+    const plan = planCdaImport(cdaBody(req, options.maxCdaSize), { maxBytes: options.maxCdaSize });
+    return importPlan(svc, ctx, req, plan);
+  };
+  return [
+    { name: '$import', level: 'type', resourceType: 'DocumentReference', methods: ['POST'], handler, documentation: DOCUMENTATION },
+    { name: '$import-cda', level: 'system', methods: ['POST'], handler, documentation: DOCUMENTATION },
+  ];
+}
+
+/** Runs a CDA import plan in one transaction, idempotent on the document id. */
+export async function importPlan(svc: FhirService, ctx: RequestContext, req: FhirRequest, plan: CdaImportPlan): Promise<FhirResponse> {
+  return svc.repo.transaction(async (repo) => {
+    const tx = withRepository(svc, repo);
+    const claim = await claimDocument(repo.db, plan.documentId, plan.sha1, plan.size);
+    if (!claim.claimed) {
+      if (claim.sha1 !== plan.sha1) {
+        throw conflict(`Document ${plan.documentId.system}|${plan.documentId.value} was already imported with other content (SHA-1 ${claim.sha1}, not ${plan.sha1})`);
+      }
+      return replay(tx, ctx, req, claim.resources);
+    }
+    const bundle = await preparePlanBundle(tx, ctx, plan);
+    const response = await bundleHandler(tx, ctx, { ...req, segments: [], query: [], body: bundle, headers: { ...req.headers, contentType: 'application/fhir+json' } }, dispatch);
+    const created = locationsOf(response.json);
+    const documentReference = created.find((ref) => ref.startsWith('DocumentReference/'));
+    await recordImport(repo.db, plan.documentId, documentReference?.slice('DocumentReference/'.length), created);
+    return { ...response, status: 201, headers: { ...response.headers, ...warningHeader(plan.warnings) } };
+  });
+}
+
+/** The answer to a re-sent document: 200 and the resources the first import wrote (those the caller may see). */
+async function replay(svc: FhirService, ctx: RequestContext, req: FhirRequest, resources: ResourceRef[]): Promise<FhirResponse> {
+  const entries: EntryParts[] = [];
+  for (const ref of resources) {
+    const [type, id] = ref.split('/');
+    const stored = await svc.repo.readRow(ctx, type, id);
+    if (!stored || stored.deleted) continue;
+    entries.push({
+      resourceText: stored.text ?? undefined,
+      response: { status: '200 OK', location: `${req.baseUrl}/${type}/${id}/_history/${stored.versionId}`, etag: `W/"${stored.versionId}"`, lastModified: stored.lastUpdated.toISOString() },
+    });
+  }
+  return { status: 200, json: bundleJson({ type: 'transaction-response', timestamp: new Date().toISOString() }, entries) };
+}
+
+/** Mapping warnings (unknown sections …) as an HTTP Warning header, without health data. */
+function warningHeader(warnings: string[]): Record<string, string> {
+  return warnings.length ? { 'X-Import-Warnings': String(warnings.length) } : {};
+}

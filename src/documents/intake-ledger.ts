@@ -1,0 +1,38 @@
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+
+/** The idempotency key of a document: its masterIdentifier. */
+export interface DocumentKey {
+  system: string;
+  value: string;
+}
+
+/** A resource an import created or matched, as `Type/id`. */
+export type ResourceRef = string;
+
+export type Claim = { claimed: true } | { claimed: false; sha1: string; resources: ResourceRef[] };
+
+/**
+ * Claims a document id for this transaction. A concurrent import of the same id waits on the primary key
+ * until the first commits, then sees its row (so two identical imports never both write).
+ */
+export async function claimDocument(tx: Db, key: DocumentKey, sha1: string, size: number): Promise<Claim> {
+  const inserted = await tx.query(
+    sql`INSERT INTO document_intake (master_system, master_value, sha1, size) VALUES (${key.system}, ${key.value}, ${sha1}, ${size})
+        ON CONFLICT DO NOTHING RETURNING 1`,
+  );
+  if (inserted.rows.length) return { claimed: true };
+  const { rows } = await tx.query<{ sha1: string; resources: ResourceRef[] | string }>(
+    sql`SELECT sha1, resources FROM document_intake WHERE master_system = ${key.system} AND master_value = ${key.value}`,
+  );
+  const resources = typeof rows[0].resources === 'string' ? (JSON.parse(rows[0].resources) as ResourceRef[]) : rows[0].resources;
+  return { claimed: false, sha1: rows[0].sha1, resources };
+}
+
+/** Records what an import wrote, for the idempotent replay. */
+export async function recordImport(tx: Db, key: DocumentKey, documentReferenceId: string | undefined, resources: ResourceRef[]): Promise<void> {
+  await tx.query(
+    sql`UPDATE document_intake SET document_reference_id = ${documentReferenceId ?? null}, resources = ${JSON.stringify(resources)}::jsonb
+        WHERE master_system = ${key.system} AND master_value = ${key.value}`,
+  );
+}

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, DocumentReference, Resource } from '@medplum/fhirtypes';
+import type { CdaImportPlan } from '../cda';
+import { queryValue } from '../cda/bundle-builder';
+import type { RequestContext } from '../fhir/context';
+import { rewriteReferences } from '../fhir/handlers/bundle-references';
+import { findMatches } from '../fhir/handlers/conditional';
+import type { FhirService } from '../fhir/service';
+import { resolvePatientTarget } from './patient-match';
+
+/** The conditional patient reference a plan's resources carry (`Patient?identifier=<first id>`). */
+export function planPatientReference(plan: CdaImportPlan): string {
+  const first = plan.patientIdentifiers[0];
+  return `Patient?identifier=${queryValue(first.system)}|${queryValue(first.value)}`;
+}
+
+/** Replaces reference strings in every entry of a bundle. */
+export function rewriteBundle(bundle: Bundle, map: Map<string, string>): Bundle {
+  if (!map.size) return bundle;
+  return { ...bundle, entry: (bundle.entry ?? []).map((e) => (e.resource ? { ...e, resource: rewriteReferences(e.resource, map) } : e)) };
+}
+
+/**
+ * Makes a plan's transaction runnable here: its patient references point at the matched Patient (or at a new
+ * Patient entry), and `relatesTo` targets that are not in this server keep only their identifier (the replaced
+ * document may have been shared elsewhere; that is not an error).
+ */
+export async function preparePlanBundle(svc: FhirService, ctx: RequestContext, plan: CdaImportPlan): Promise<Bundle> {
+  const target = await resolvePatientTarget(svc, ctx, plan);
+  const map = new Map<string, string>();
+  const entries: BundleEntry[] = [...(plan.bundle.entry ?? [])];
+  if (target.create) {
+    const fullUrl = `urn:uuid:${randomUUID()}`;
+    const ins = plan.patientIdentifiers[0];
+    entries.unshift({ fullUrl, resource: target.create, request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${queryValue(ins.system)}|${queryValue(ins.value)}` } });
+    map.set(planPatientReference(plan), fullUrl);
+  } else {
+    map.set(planPatientReference(plan), target.reference as string);
+  }
+  const bundle = rewriteBundle({ ...plan.bundle, entry: entries }, map);
+  for (const entry of bundle.entry ?? []) {
+    if (entry.resource?.resourceType === 'DocumentReference') await resolveRelatesTo(svc, ctx, entry.resource);
+  }
+  return bundle;
+}
+
+async function resolveRelatesTo(svc: FhirService, ctx: RequestContext, doc: DocumentReference): Promise<void> {
+  for (const relation of doc.relatesTo ?? []) {
+    const ref = relation.target.reference;
+    if (!ref?.startsWith('DocumentReference?')) continue;
+    const matches = await findMatches(svc, ctx, 'DocumentReference', ref.slice('DocumentReference?'.length));
+    if (matches.length === 1) relation.target.reference = `DocumentReference/${matches[0].id}`;
+    else delete relation.target.reference;
+  }
+}
+
+/** `Type/id` of every entry of a transaction-response Bundle (from `response.location`). */
+export function locationsOf(responseJson: string | undefined): string[] {
+  if (!responseJson) return [];
+  const bundle = JSON.parse(responseJson) as Bundle;
+  return (bundle.entry ?? [])
+    .map((e) => e.response?.location?.split('/_history/')[0])
+    .filter((l): l is string => !!l)
+    .map((l) => l.split('/').slice(-2).join('/'));
+}
+
+/** The resources of a bundle by type. */
+export function entriesOfType<T extends Resource>(bundle: Bundle, type: T['resourceType']): (BundleEntry & { resource: T })[] {
+  return (bundle.entry ?? []).filter((e): e is BundleEntry & { resource: T } => e.resource?.resourceType === type);
+}
