@@ -1,0 +1,59 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+/** A variant's server running in a child process. */
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  /** CPU time used so far by the server process (µs). */
+  cpuMicros(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string } & T): void => {
+      if (m.type !== type) return;
+      cleanup();
+      resolve(m);
+    };
+    const onExit = (code: number | null): void => {
+      cleanup();
+      reject(new Error(`bench server exited (code ${code}) before sending "${type}"`));
+    };
+    const cleanup = (): void => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+/** Starts the named variant's server in its own Node process (so it never shares the load generator's loop). */
+export async function startServerProcess(variant: string, databaseUrl: string): Promise<ServerProcess> {
+  const child = fork(path.join(__dirname, 'server-child.ts'), [variant], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, NODE_ENV: 'production' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const { port } = await nextMessage<{ port: number }>(child, 'ready');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid as number,
+    async cpuMicros() {
+      const reply = nextMessage<{ usage: NodeJS.CpuUsage }>(child, 'cpu');
+      child.send({ type: 'cpu' });
+      const { usage } = await reply;
+      return usage.user + usage.system;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.send({ type: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import type { RequestListener } from 'node:http';
+import type { Dataset } from '../dataset';
+
+/** A server under test, built inside its own child process. */
+export interface BenchServer {
+  handler: RequestListener;
+  close(): Promise<void>;
+}
+
+/**
+ * One way of serving the two measured requests (`GET /fhir/Patient/{id}` and
+ * `GET /fhir/DocumentReference?patient={id}&_count=20`). Add a variant (access control on, audit on …) by
+ * writing a module beside this one and listing it in `variants/index.ts`.
+ */
+export interface BenchVariant {
+  name: string;
+  description: string;
+  /** Builds the server (runs in the child process; the load generator stays in the parent). */
+  build(databaseUrl: string): Promise<BenchServer>;
+  /** Runs once in the parent after seeding, before any server starts (e.g. writes consents, practitioners). */
+  prepare?(databaseUrl: string, dataset: Dataset): Promise<void>;
+  /** Runs in the parent before the load: returns the headers of a request for a patient (e.g. a bearer token). */
+  requestHeaders?(databaseUrl: string, dataset: Dataset): Promise<(patientId: string) => Record<string, string>>;
+}
