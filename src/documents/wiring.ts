@@ -1,9 +1,21 @@
+import type { FhirService } from '../fhir/service';
 import type { Wiring, WiringDeps } from '../wiring';
 import { importOperations } from './import-operation';
+import { documentsInterceptor } from './intercept';
+import { replacementHooks } from './replacement';
 
-/** Plugs document intake into the app: the CDA import operations. */
+/**
+ * Plugs document intake into the app: the CDA import operations, the request interceptor (ITI-65 CDA
+ * extraction, ITI-105, TD3.3 metadata PATCH) and the replacement hook (TD2.1).
+ */
 export async function documentsWiring(deps: WiringDeps): Promise<Wiring> {
+  let service: FhirService | undefined;
+  const options = { maxCdaSize: deps.config.maxCdaSize };
   return {
-    operations: importOperations({ maxCdaSize: deps.config.maxCdaSize }),
+    operations: importOperations(options),
+    hooks: [documentsInterceptor(options), replacementHooks(() => service)],
+    start: (svc) => {
+      service = svc;
+    },
   };
 }

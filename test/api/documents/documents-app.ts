@@ -32,7 +32,7 @@ export function fixture(path: string): Buffer {
 
 /** A Patient carrying the identifiers of the shared examples' test patient, created over HTTP. */
 export async function createPatient(app: TestApp, identifiers: { system: string; value: string }[]): Promise<string> {
-  const res = await request(app.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', identifier: identifiers });
+  const res = await request(app.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', identifier: identifiers, name: [{ use: 'official', family: 'TESTDOC', given: ['ALEX'] }], gender: 'female', birthDate: '1980-05-01' });
   if (res.status !== 201) throw new Error(`Patient create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id as string;
 }

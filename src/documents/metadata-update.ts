@@ -1,0 +1,97 @@
+import type { DocumentReference, Parameters } from '@medplum/fhirtypes';
+import type { Operation } from 'fast-json-patch';
+import type { Actor, RequestContext } from '../fhir/context';
+import { forbidden, methodNotAllowed, notFound, preconditionFailed } from '../fhir/errors';
+import { findMatches, parseStored } from '../fhir/handlers/conditional';
+import { etag, type FhirRequest } from '../fhir/request';
+import type { FhirService } from '../fhir/service';
+import type { StoredResource } from '../store/repository';
+import { sql } from '../store/sql';
+import { applyLabelOperations } from './security-labels';
+
+/** True for a PATCH of a DocumentReference (by id or conditional). */
+export function isDocumentPatch(req: FhirRequest): boolean {
+  return req.method === 'PATCH' && req.segments[0] === 'DocumentReference' && (req.segments.length === 2 || (req.segments.length === 1 && req.query.length > 0));
+}
+
+const STATUS_PATHS = new Set(['/status', 'DocumentReference.status']);
+const isLabelPath = (path: string): boolean => path === '/securityLabel' || path.startsWith('/securityLabel/');
+
+/** The status a patch sets, if it sets one. */
+function statusSet(body: unknown): string | undefined {
+  if (Array.isArray(body)) return (body as Operation[]).filter((op) => op.path === '/status' && (op.op === 'replace' || op.op === 'add')).map((op) => (op as { value: string }).value).pop();
+  const params = body as Parameters;
+  for (const operation of params.parameter ?? []) {
+    const path = operation.part?.find((p) => p.name === 'path')?.valueString;
+    const value = operation.part?.find((p) => p.name === 'value');
+    if (STATUS_PATHS.has(path ?? '')) return value?.valueCode ?? value?.valueString;
+  }
+  return undefined;
+}
+
+/** Refuses (405) any patch operation outside `status` and `securityLabel` (DMP TD3.3). */
+function assertMetadataOnly(body: unknown): void {
+  if (Array.isArray(body)) {
+    for (const op of body as Operation[]) {
+      if (op.op === 'test') continue;
+      if (op.op === 'move' || op.op === 'copy' || !(STATUS_PATHS.has(op.path) || isLabelPath(op.path))) {
+        throw methodNotAllowed(`A DocumentReference's metadata update may only change status and securityLabel (not ${op.op} ${op.path})`);
+      }
+    }
+    return;
+  }
+  if ((body as Parameters | undefined)?.resourceType === 'Parameters') {
+    for (const operation of (body as Parameters).parameter ?? []) {
+      const path = operation.part?.find((p) => p.name === 'path')?.valueString ?? '';
+      if (!STATUS_PATHS.has(path) && !path.startsWith('DocumentReference.securityLabel')) {
+        throw methodNotAllowed(`A DocumentReference's metadata update may only change status and securityLabel (not ${path})`);
+      }
+    }
+  }
+}
+
+async function target(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<StoredResource> {
+  if (req.segments.length === 2) return svc.repo.read(ctx, 'DocumentReference', req.segments[1]);
+  const matches = await findMatches(svc, ctx, 'DocumentReference', req.query);
+  if (matches.length > 1) throw preconditionFailed('Conditional patch criteria match more than one DocumentReference');
+  if (!matches.length) throw notFound('No DocumentReference matches the conditional patch criteria');
+  return matches[0];
+}
+
+/** Every key naming the actor as a document author: access-module keys, plus `Practitioner/<id>`. */
+function actorKeys(actor: Actor): string[] {
+  const keys = [...((actor as Actor & { keys?: string[] }).keys ?? [])];
+  if (actor.kind === 'practitioner') keys.push(`Practitioner/${actor.id}`);
+  return keys;
+}
+
+/**
+ * Only an author may logically delete a document (status entered-in-error; DMP TD3.3c → 403 otherwise). The
+ * authors are the row's `authors` column (Practitioner references and identifier keys); the actor's keys come
+ * from the access module (`DmpActor.keys`). With no authenticated actor, the delete is refused (fail closed).
+ */
+export async function assertAuthor(svc: FhirService, ctx: RequestContext, documentId: string): Promise<void> {
+  if (!ctx.actor) throw forbidden('Only an author of the document may delete it, and the request has no authenticated actor');
+  const { rows } = await svc.repo.query<{ authors: string[] | null }>(sql`SELECT authors FROM resource WHERE type = 'DocumentReference' AND id = ${documentId}`);
+  const authors = new Set(rows[0]?.authors ?? []);
+  if (!actorKeys(ctx.actor).some((k) => authors.has(k))) throw forbidden('Only an author of the document may delete it (status entered-in-error)');
+}
+
+/**
+ * DMP TD3.3 metadata update: a PATCH of a DocumentReference may change only `status` and `securityLabel`
+ * (405 otherwise); labels are patched as a set; a logical delete needs an author. Answers the request to run:
+ * a PATCH by id pinned to the version read here (If-Match), so a concurrent change gives 412, not a lost update.
+ */
+export async function guardMetadataPatch(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirRequest> {
+  assertMetadataOnly(req.body);
+  const stored = await target(svc, ctx, req);
+  let body = req.body;
+  if (Array.isArray(body) && (body as Operation[]).some((op) => isLabelPath(op.path))) {
+    const current = (parseStored(stored) as DocumentReference).securityLabel ?? [];
+    const labelOps = (body as Operation[]).filter((op) => isLabelPath(op.path));
+    const labels = applyLabelOperations(current, labelOps);
+    body = [...(body as Operation[]).filter((op) => !isLabelPath(op.path)), { op: current.length ? 'replace' : 'add', path: '/securityLabel', value: labels }];
+  }
+  if (statusSet(body) === 'entered-in-error') await assertAuthor(svc, ctx, stored.id);
+  return { ...req, segments: ['DocumentReference', stored.id], query: [], body: body as FhirRequest['body'], headers: { ...req.headers, ifMatch: req.headers.ifMatch ?? etag(stored.versionId) } };
+}

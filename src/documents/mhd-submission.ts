@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import type { Binary, Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
+import { planCdaImport } from '../cda';
+import { FhirError, unprocessable } from '../fhir/errors';
+import { isCdaMediaType, looksLikeCda } from './cda-body';
+import { planPatientReference, rewriteBundle } from './plan-bundle';
+
+/** What expanding a submission added: the entries beyond the client's, and mapping warnings. */
+export interface ExpandedSubmission {
+  bundle: Bundle;
+  /** Number of entries the client sent (the response keeps one entry per request entry, in order — MHD). */
+  requestEntries: number;
+  warnings: string[];
+}
+
+/** Base64 SHA-1 of bytes (the XDS/MHD `hash`). */
+export function sha1Base64(bytes: Buffer): string {
+  return createHash('sha1').update(bytes).digest('base64');
+}
+
+/**
+ * IHE MHD ITI-65 on a transaction Bundle: checks `hash`/`size` of each attachment whose Binary is in the
+ * request (422 on a mismatch; fills them when absent), and when a Binary is a CDA document, maps it as the
+ * CDA import does and appends the extracted resources to the same transaction, linked to the client's
+ * DocumentReference. A CDA that is safe but not mappable (e.g. no document id) is kept as content only.
+ */
+export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }): ExpandedSubmission {
+  const entries = [...(bundle.entry ?? [])];
+  const requestEntries = entries.length;
+  const warnings: string[] = [];
+  const conditionals = new Map<string, string>();
+  for (const [index, entry] of (bundle.entry ?? []).entries()) {
+    const binary = entry.resource?.resourceType === 'Binary' ? (entry.resource as Binary) : undefined;
+    if (!binary?.data || !entry.fullUrl || entry.request?.method !== 'POST') continue;
+    const bytes = Buffer.from(binary.data, 'base64');
+    const docs = documentsPointingAt(entries, entry.fullUrl);
+    for (const { doc, position } of docs) checkAttachment(doc, position, bytes, index);
+    const owner = docs.find((d) => d.position === 0);
+    if (!owner || !isCdaMediaType(binary.contentType) || !looksLikeCda(bytes)) continue;
+    const extracted = extractCda(bytes, owner, entry.fullUrl, options, warnings);
+    for (const e of extracted) {
+      const key = e.request?.ifNoneExist ? `${e.request.url}?${e.request.ifNoneExist}` : undefined;
+      if (key && conditionals.has(key)) continue; // one author is one entry across documents of the bundle
+      if (key && e.fullUrl) conditionals.set(key, e.fullUrl);
+      entries.push(e);
+    }
+  }
+  return { bundle: { ...bundle, entry: entries }, requestEntries, warnings };
+}
+
+function documentsPointingAt(entries: BundleEntry[], url: string): { doc: DocumentReference; position: number; fullUrl?: string }[] {
+  const found: { doc: DocumentReference; position: number; fullUrl?: string }[] = [];
+  for (const e of entries) {
+    if (e.resource?.resourceType !== 'DocumentReference') continue;
+    e.resource.content?.forEach((c, position) => {
+      if (c.attachment?.url === url) found.push({ doc: e.resource as DocumentReference, position, fullUrl: e.fullUrl });
+    });
+  }
+  return found;
+}
+
+/** Hash and size must describe the bytes sent with them; absent ones are filled in. */
+function checkAttachment(doc: DocumentReference, position: number, bytes: Buffer, binaryIndex: number): void {
+  const attachment = doc.content[position].attachment;
+  const hash = sha1Base64(bytes);
+  const where = [`Bundle.entry[${binaryIndex}]`, `DocumentReference.content[${position}].attachment`];
+  if (attachment.hash !== undefined && attachment.hash !== hash) {
+    throw unprocessable([{ severity: 'error', code: 'value', diagnostics: `attachment.hash ${attachment.hash} is not the SHA-1 of the Binary sent (${hash})`, expression: where }]);
+  }
+  if (attachment.size !== undefined && attachment.size !== bytes.length) {
+    throw unprocessable([{ severity: 'error', code: 'value', diagnostics: `attachment.size ${attachment.size} is not the size of the Binary sent (${bytes.length})`, expression: where }]);
+  }
+  attachment.hash = hash;
+  attachment.size = bytes.length;
+}
+
+/** The plan's extracted resources, re-pointed at the client's DocumentReference, Binary and patient. */
+function extractCda(
+  bytes: Buffer,
+  owner: { doc: DocumentReference; fullUrl?: string },
+  binaryUrl: string,
+  options: { maxCdaSize: number },
+  warnings: string[],
+): BundleEntry[] {
+  let plan;
+  try {
+    plan = planCdaImport(bytes, { maxBytes: options.maxCdaSize });
+  } catch (err) {
+    // Hostile or broken XML is refused; a well-formed CDA we cannot map stays a document without extraction.
+    if (err instanceof FhirError && err.status === 422) {
+      warnings.push(`CDA content kept without extraction: ${err.message}`);
+      return [];
+    }
+    throw err;
+  }
+  warnings.push(...plan.warnings);
+  const planDoc = plan.bundle.entry?.find((e) => e.resource?.resourceType === 'DocumentReference');
+  const planDr = planDoc?.resource as DocumentReference;
+  const planBinaryUrl = planDr.content[0].attachment.url as string;
+  const subject = owner.doc.subject?.reference;
+  if (!owner.fullUrl || !subject) {
+    warnings.push('CDA content kept without extraction: its DocumentReference has no fullUrl or no subject');
+    return [];
+  }
+  const map = new Map<string, string>([
+    [planDoc?.fullUrl as string, owner.fullUrl],
+    [planBinaryUrl, binaryUrl],
+    [planPatientReference(plan), subject],
+  ]);
+  // Embedded PDFs become extra content of the client's DocumentReference, each with its Binary.
+  for (const extra of planDr.content.slice(1)) owner.doc.content.push(extra);
+  const kept = (plan.bundle.entry ?? []).filter((e) => e !== planDoc && e.fullUrl !== planBinaryUrl);
+  return rewriteBundle({ resourceType: 'Bundle', type: 'transaction', entry: kept }, map).entry ?? [];
+}

@@ -1,0 +1,54 @@
+import type { DocumentReference, Resource } from '@medplum/fhirtypes';
+import type { Hooks, RequestContext, WriteEvent } from '../fhir/context';
+import { unprocessable } from '../fhir/errors';
+import type { FhirService } from '../fhir/service';
+import type { Db } from '../store/db';
+import { Repository } from '../store/repository';
+import { sql, TRUE } from '../store/sql';
+import { retireExtracted } from './retire-extracted';
+
+/** Ids of the documents a DocumentReference replaces (`relatesTo replaces` → `DocumentReference/<id>`). */
+export function replacedIds(doc: DocumentReference | undefined): string[] {
+  return (doc?.relatesTo ?? [])
+    .filter((r) => r.code === 'replaces')
+    .map((r) => /^(?:.*\/)?DocumentReference\/([A-Za-z0-9\-.]{1,64})$/.exec(r.target?.reference ?? '')?.[1])
+    .filter((id): id is string => !!id && id !== doc?.id);
+}
+
+/**
+ * TD2.1 replacement, at write time in the same transaction: when a DocumentReference newly `replaces` another,
+ * the old one becomes `superseded`, and every resource extracted from it (rows whose source-document
+ * extension — the `doc_id` column — names it) is retired (see retireExtracted). The replaced document must
+ * exist and belong to the same patient (422 otherwise). Works whatever the entry point: CDA RPLC, MHD
+ * `relatesTo`, ITI-105; the IG's FHIRPath PATCH of the old status then finds it already superseded.
+ */
+export function replacementHooks(service: () => FhirService | undefined): Hooks {
+  return {
+    async afterWrite(tx: Db, ctx: RequestContext, event: WriteEvent): Promise<void> {
+      if (event.resourceType !== 'DocumentReference' || !event.resource) return;
+      const before = new Set(replacedIds(event.previous as DocumentReference | undefined));
+      const replaced = replacedIds(event.resource as DocumentReference).filter((id) => !before.has(id));
+      if (!replaced.length) return;
+      const svc = service();
+      const repo = svc ? svc.repo.withDb(tx) : new Repository(tx);
+      // The writer's right to write this document was checked; the replaced rows are reached by the system.
+      const system: RequestContext = { ...ctx, access: TRUE };
+      for (const id of replaced) await supersede(repo, system, id, event.compartment ?? null);
+    },
+  };
+}
+
+async function supersede(repo: Repository, ctx: RequestContext, id: string, compartment: string | null): Promise<void> {
+  const old = await repo.readRow(ctx, 'DocumentReference', id);
+  if (!old || old.deleted) throw unprocessable(`relatesTo replaces DocumentReference/${id}, which does not exist`);
+  if (old.compartment !== compartment) throw unprocessable(`DocumentReference/${id} belongs to another patient: a document can only replace one of the same record`);
+  const doc = JSON.parse(old.text as string) as DocumentReference;
+  if (doc.status !== 'superseded') await repo.update(ctx, { ...doc, status: 'superseded' });
+  const { rows } = await repo.query<{ text: string }>(
+    sql`SELECT r.text FROM resource r WHERE r.doc_id = ${id} AND r.type NOT IN ('DocumentReference', 'Binary') AND NOT r.deleted`,
+  );
+  for (const row of rows) {
+    const retired = retireExtracted(JSON.parse(row.text) as Resource);
+    if (retired) await repo.update(ctx, retired);
+  }
+}
