@@ -11,7 +11,10 @@ export const A07 = 'https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocum
 /** RPPS numbers of the fixture's professionals. */
 export const RPPS = { gp: '10000000001', spec: '10000000002', author: '10000000004', blocked: '10000000005', other: '10000000009' };
 export const P1_INS = '279035121518989';
-export const P2_INS = '180012A00100144';
+export const P2_INS = '180012100100107';
+export const P3_INS = '190012100100102';
+/** What the DMP Patient profile requires besides the INS. */
+const person = (family: string) => ({ name: [{ family, given: ['Test'] }], gender: 'female' as const, birthDate: '1980-01-01' });
 
 /** The server itself writing (as an import would): no actor checks, but every hook still keeps the access tables. */
 function systemContext(): RequestContext {
@@ -87,7 +90,7 @@ export const FIXTURE: Resource[] = [
   practitioner('author', RPPS.author),
   practitioner('blocked', RPPS.blocked),
   { resourceType: 'Organization', id: 'org1', name: 'Laboratoire du Parc' },
-  { resourceType: 'Patient', id: 'p1', identifier: [{ system: INS_NIR, value: P1_INS }], birthDate: '2015-04-02', generalPractitioner: [{ reference: 'Practitioner/gp' }], telecom },
+  { resourceType: 'Patient', id: 'p1', identifier: [{ system: INS_NIR, value: P1_INS }], ...person('Martin'), birthDate: '2015-04-02', generalPractitioner: [{ reference: 'Practitioner/gp' }], telecom },
   {
     resourceType: 'RelatedPerson', id: 'rp1', patient: { reference: 'Patient/p1' },
     relationship: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'MTH' }] }],
@@ -103,15 +106,15 @@ export const FIXTURE: Resource[] = [
   ...documentParts('p1', 'd3', { author: RPPS.author, flags: ['MASQUE_PS'] }),
   ...documentParts('p1', 'd4', { flags: ['INVISIBLE_PATIENT'] }),
   ...documentParts('p1', 'd5', { flags: ['INVISIBLE_REPRESENTANTS_LEGAUX'] }),
-  { resourceType: 'Patient', id: 'p2', identifier: [{ system: INS_NIR, value: P2_INS }] },
+  { resourceType: 'Patient', id: 'p2', identifier: [{ system: INS_NIR, value: P2_INS }], ...person('Durand') },
   consent('c2-open', 'p2', { type: 'permit' }),
   consent('c2-spec', 'p2', { type: 'permit', actor: [byRpps(RPPS.spec)], period: { start: '2020-01-01', end: '2021-01-01' } }),
   consent('c2-no-btg', 'p2', { type: 'deny', purpose: purpose('BTG') }),
   consent('c2-no-samu', 'p2', { type: 'deny', purpose: purpose('ETREAT') }),
   ...documentParts('p2', 'e1'),
-  { resourceType: 'Patient', id: 'p3', identifier: [{ system: INS_NIR, value: '190012A00100155' }] },
+  { resourceType: 'Patient', id: 'p3', identifier: [{ system: INS_NIR, value: P3_INS }], ...person('Petit') },
   ...documentParts('p3', 'f1'),
-  { resourceType: 'Patient', id: 'p4', active: false, generalPractitioner: [{ reference: 'Practitioner/gp' }] },
+  { resourceType: 'Patient', id: 'p4', active: false, ...person('Moreau'), generalPractitioner: [{ reference: 'Practitioner/gp' }] },
   consent('c4-open', 'p4', { type: 'permit' }),
   consent('c4-spec', 'p4', { type: 'permit', actor: [byRpps(RPPS.spec)] }),
   ...documentParts('p4', 'g1'),
