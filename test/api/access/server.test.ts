@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadAuthConfig } from '../../../src/auth/auth-config';
+import { loadDevKey } from '../../../src/auth/dev-key';
+import { mintDevToken } from '../../../src/auth/mint-token';
+import { loadConfig } from '../../../src/config';
+import { startServer, type RunningServer } from '../../../src/server';
+import { createTestDb, type TestDb } from '../../support/test-db';
+import { loadFixture, RPPS } from './fixture';
+
+// The production composition (access, audit, documents) behind startServer: tokens are required, the
+// development key kept in DATA_DIR is the one the token CLI uses, and discovery is public.
+
+let server: RunningServer;
+let testDb: TestDb;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-server-'));
+  testDb = await createTestDb();
+  server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir }), { db: testDb.db, env: {} });
+  await loadFixture(server.service);
+}, 120_000);
+afterAll(async () => {
+  await server.close();
+  await testDb.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const token = async (o: Parameters<typeof mintDevToken>[2]) => {
+  const auth = loadAuthConfig({}, dataDir);
+  return mintDevToken(auth, await loadDevKey(auth), o);
+};
+
+test('the CapabilityStatement and SMART discovery need no token; the API does', async () => {
+  expect((await fetch(`${server.fhirUrl}/metadata`)).status).toBe(200);
+  expect((await fetch(`${server.url}/.well-known/smart-configuration`)).status).toBe(200);
+  const denied = await fetch(`${server.fhirUrl}/Patient`);
+  expect(denied.status).toBe(401);
+  expect(denied.headers.get('www-authenticate')).toMatch(/^Bearer/);
+});
+
+test('a token minted with the key in DATA_DIR reads what the consents allow', async () => {
+  const auth = { Authorization: `Bearer ${await token({ kind: 'practitioner', id: RPPS.spec })}` };
+  expect((await fetch(`${server.fhirUrl}/DocumentReference/d1`, { headers: auth })).status).toBe(200);
+  expect((await fetch(`${server.fhirUrl}/DocumentReference/d2`, { headers: auth })).status).toBe(404);
+  const everything = await fetch(`${server.fhirUrl}/Patient/p1/$everything`, { headers: auth });
+  expect(everything.status).toBe(200);
+  expect(((await everything.json()) as { total: number }).total).toBe(12);
+});
+
+test('an insurer is refused everything with 403', async () => {
+  const auth = { Authorization: `Bearer ${await token({ kind: 'system', id: 'axa', category: 'insurer' })}` };
+  expect((await fetch(`${server.fhirUrl}/Patient/p1`, { headers: auth })).status).toBe(403);
+});
