@@ -7,11 +7,12 @@ import { documentsWiring } from './documents/wiring';
 import type { Wiring, WiringDeps } from './wiring';
 
 /**
- * The production composition: access control first (it establishes the actor and the access predicate),
- * then audit and notifications (they record what access allowed or refused), then document intake.
+ * The production composition: audit and notifications first (their authorize answers 405 to AuditEvent writes
+ * before access control would answer 403; they record what access allowed or refused), then access control
+ * (it establishes the actor and the access predicate), then document intake.
  */
 export async function composeApp(deps: WiringDeps): Promise<Omit<AppOptions, 'config' | 'db'> & { start(service: FhirService): void; close(): Promise<void> }> {
-  const parts: Wiring[] = [await accessWiring(deps), await auditWiring(deps), await documentsWiring(deps)];
+  const parts: Wiring[] = [await auditWiring(deps), await accessWiring(deps), await documentsWiring(deps)];
   return {
     logger: deps.logger,
     hooks: parts.flatMap((p) => p.hooks ?? []),

@@ -2,6 +2,9 @@ import type { Identifier } from '@medplum/fhirtypes';
 import type { RequestContext } from '../fhir/context';
 import { SYSTEM } from './audit-codes';
 
+/** Identifier system of OAuth client ids (system actors). */
+export const CLIENT_ID_SYSTEM = 'urn:dmp-fhir-adapter:client-id';
+
 /** What the audit trail records about the caller: who, in words and identifiers, from which app and token. */
 export interface AuditAgentInfo {
   /** Actor kind as set by authentication (patient, practitioner, samu, system …). */
@@ -52,11 +55,14 @@ export function describeActor(ctx: RequestContext): AuditAgentInfo | undefined {
   if (rpps) identifiers.push({ system: SYSTEM.idNatPs, value: toIdNatPs(rpps) });
   const ins = str(fields.ins) ?? str(claims.ins);
   if (ins) identifiers.push({ system: SYSTEM.insNir, value: ins });
+  // A system (feeder, insurer …) is known by its client id: name it, or a refused insurer leaves no name.
+  if (actor.kind === 'system' && identifiers.length === 0) identifiers.push({ system: CLIENT_ID_SYSTEM, value: actor.id });
 
   const org = record(claims.organization);
   const orgId = str(org?.identifier) ?? str(org?.id) ?? str(claims.SubjectOrganizationID) ?? str(claims.organizationId);
   const orgName = str(org?.display) ?? str(org?.name) ?? str(claims.SubjectOrganization) ?? str(claims.organizationName);
-  const clientId = str(claims.client_id) ?? str(claims.azp);
+  const clientId = str(claims.client_id) ?? str(claims.azp) ?? (actor.kind === 'system' ? actor.id : undefined);
+  const category = str(fields.category);
   const reference =
     str(claims.fhirUser) ??
     (actor.kind === 'patient' ? `Patient/${actor.id}` : actor.kind === 'guardian' ? `RelatedPerson/${actor.id}` : keys.find((k) => k.startsWith('Practitioner/')));
@@ -64,7 +70,7 @@ export function describeActor(ctx: RequestContext): AuditAgentInfo | undefined {
   return {
     kind: actor.kind,
     reference,
-    display: actor.display ?? str(claims.name),
+    display: actor.display ?? str(claims.name) ?? (actor.kind === 'system' ? `${str(claims.client_name) ?? actor.id}${category ? ` (${category})` : ''}` : undefined),
     identifiers,
     organization: orgId || orgName ? { reference: str(org?.reference), identifier: orgId ? { system: SYSTEM.idNatStruct, value: orgId } : undefined, display: orgName } : undefined,
     client: clientId ? { id: clientId, display: str(claims.client_name) } : undefined,

@@ -8,6 +8,7 @@ import { type AuditEventInput, type AuditSource, toAction } from './audit-event-
 import { AuditWriter, type AuditWriterOptions, type StoredAuditEvent } from './audit-writer';
 import { GroupCommit } from './group-commit';
 import { patientsFromQuery } from './query-patients';
+import { openTransaction } from './transaction-scope';
 
 export interface AuditHooksOptions {
   db: Db;
@@ -144,7 +145,10 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
     },
 
     async afterRead(ctx, event) {
-      await groupCommit.submit(readInputs(ctx, event));
+      // Inside a transaction Bundle the event rides on that transaction (durable when it commits, before the response).
+      const tx = openTransaction(ctx);
+      if (tx) await writer.appendInTx(tx, readInputs(ctx, event));
+      else await groupCommit.submit(readInputs(ctx, event));
     },
 
     async onDenied(ctx, info) {

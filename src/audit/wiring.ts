@@ -1,7 +1,43 @@
+import os from 'node:os';
+import { communicationSearchHook } from '../notify/communication-search';
+import { createNotify } from '../notify/create-notify';
+import { loadNotifyConfig } from '../notify/notify-config';
 import type { Wiring, WiringDeps } from '../wiring';
+import { type AuditHooks, createAuditHooks } from './audit-hooks';
+import { transactionScopeHook } from './transaction-scope';
+import { verifyOperation } from './verify-operation';
 
-/** Plugs the audit module into the app (filled in when the module is integrated). */
-export async function auditWiring(deps: WiringDeps): Promise<Wiring> {
-  void deps;
-  return {};
+/** Test seams of the audit wiring. */
+export interface AuditWiringOptions {
+  clock?: () => Date;
+  /** Receives the audit hooks once built (tests and tools that record logins or flush). */
+  onHooks?: (hooks: AuditHooks) => void;
+}
+
+/**
+ * Plugs the audit trail and the notifications into the app: the audit hooks (writes audited in their own
+ * transaction, reads through a group commit, denials, 405 on AuditEvent writes), the transaction scope that
+ * lets reads inside a transaction Bundle be audited through it, `AuditEvent/$verify`, the patient's notice
+ * view (`Communication?patient=`), and the outbox dispatcher (started with the app, drained on close).
+ */
+export async function auditWiring(deps: WiringDeps, options: AuditWiringOptions = {}): Promise<Wiring> {
+  const secret = deps.env.AUDIT_CHAIN_SECRET || undefined;
+  if (!secret) deps.logger.warn('AUDIT_CHAIN_SECRET is not set: the audit chain uses plain SHA-256, which anyone with database access can recompute', {});
+  const notify = createNotify({ db: deps.db, config: loadNotifyConfig(deps.env), logger: deps.logger, clock: options.clock });
+  const audit = createAuditHooks({
+    db: deps.db,
+    source: { id: 'dmp-fhir-adapter', display: 'DMP FHIR server', address: os.hostname() },
+    writer: { onAppend: notify.onAppend, secret },
+    clock: options.clock,
+  });
+  options.onHooks?.(audit);
+  return {
+    hooks: [audit, transactionScopeHook(deps.db), communicationSearchHook()],
+    operations: [verifyOperation({ secret })],
+    start: () => notify.dispatcher.start(),
+    close: async () => {
+      await audit.flush();
+      await notify.close();
+    },
+  };
 }
