@@ -12,7 +12,9 @@ afterAll(() => a.close());
 
 const claims = { dmp_kind: 'practitioner', rpps: RPPS.gp, scope: 'user/*.cruds' };
 
-async function signed(o: { iss?: string; aud?: string; exp?: number; nbf?: number; key?: CryptoKey | Uint8Array } = {}): Promise<string> {
+type SigningKey = Parameters<SignJWT['sign']>[0];
+
+async function signed(o: { iss?: string; aud?: string; exp?: number; nbf?: number; key?: SigningKey } = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'ES256', kid: a.devKey.kid })
@@ -21,7 +23,7 @@ async function signed(o: { iss?: string; aud?: string; exp?: number; nbf?: numbe
     .setIssuedAt(now - 10)
     .setExpirationTime(o.exp ?? now + 300);
   if (o.nbf) jwt.setNotBefore(o.nbf);
-  return jwt.sign((o.key ?? a.devKey.privateKey) as CryptoKey);
+  return jwt.sign(o.key ?? a.devKey.privateKey);
 }
 
 const b64url = (s: string) => Buffer.from(s).toString('base64url');
