@@ -1,0 +1,93 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../src/app';
+import { planCdaImport } from '../src/cda';
+import { loadConfig } from '../src/config';
+import { documentsWiring } from '../src/documents/wiring';
+import { createLogger } from '../src/logger';
+import { migrate } from '../src/store/migrate';
+import { PgDb } from '../src/store/pg-db';
+import { createBenchDatabase, existingDatabase, type BenchDatabase } from './bench-database';
+import { generateLabReports } from './import-corpus';
+
+/**
+ * `npm run bench:import`: generates ~50 KB CR-BIO lab reports, measures in the same run (1) parse + map only
+ * (`planCdaImport`, one core) and (2) import over HTTP (`POST /fhir/DocumentReference/$import`) into PostgreSQL
+ * — DATABASE_URL, or a fresh database created on BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/test)
+ * and dropped afterwards — with the core app and the documents wiring. Prints documents/s, MB/s and the ratio.
+ * BENCH_IMPORT_DOCS (default 400), BENCH_IMPORT_CONCURRENCY (default 8). Targets: ≥ 100 documents/s, ratio ≥ 0.25.
+ */
+const log = (line: string): void => console.log(line);
+
+async function post(url: string, body: Buffer): Promise<number> {
+  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/hl7-cda+xml', Prefer: 'return=minimal' }, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+async function importAll(url: string, docs: Buffer[], concurrency: number): Promise<{ seconds: number; statuses: Record<number, number> }> {
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  const started = process.hrtime.bigint();
+  const worker = async (): Promise<void> => {
+    while (next < docs.length) {
+      const status = await post(url, docs[next++]);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, statuses };
+}
+
+function parseOnly(docs: Buffer[]): number {
+  const started = process.hrtime.bigint();
+  for (const doc of docs) planCdaImport(doc);
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function main(): Promise<void> {
+  const count = Number(process.env.BENCH_IMPORT_DOCS ?? 400);
+  const concurrency = Number(process.env.BENCH_IMPORT_CONCURRENCY ?? 8);
+  const run = String(Date.now() % 1e9);
+  const docs = generateLabReports(count, { run });
+  const warmup = generateLabReports(20, { run: `${run}0` });
+  const megabytes = docs.reduce((n, d) => n + d.length, 0) / 1024 / 1024;
+  log(`corpus: ${count} lab reports, ${(megabytes * 1024 / count).toFixed(1)} KB average, ${megabytes.toFixed(1)} MB`);
+
+  parseOnly(warmup);
+  const parseSeconds = parseOnly(docs);
+  const parseRate = count / parseSeconds;
+  log(`parse + map only: ${parseRate.toFixed(1)} documents/s, ${(megabytes / parseSeconds).toFixed(2)} MB/s`);
+
+  const database: BenchDatabase = process.env.DATABASE_URL
+    ? existingDatabase(process.env.DATABASE_URL)
+    : await createBenchDatabase(process.env.BENCH_ADMIN_URL || `postgres://postgres@127.0.0.1:5432/test`);
+  const db = new PgDb(database.url, Math.max(10, concurrency + 2));
+  let server: Server | undefined;
+  try {
+    await migrate(db);
+    const config = loadConfig({}, { logLevel: 'silent' });
+    const logger = createLogger('silent');
+    const wiring = await documentsWiring({ config, db, logger, env: {} });
+    const { app, service } = createApp({ config, db, logger, hooks: wiring.hooks, operations: wiring.operations });
+    wiring.start?.(service);
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server?.once('listening', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir/DocumentReference/$import`;
+    await importAll(url, warmup, 2); // creates the patients, practitioner and organisation, warms the JIT
+    const { seconds, statuses } = await importAll(url, docs, concurrency);
+    const rate = count / seconds;
+    log(`import over HTTP (PostgreSQL, ${concurrency} in flight): ${rate.toFixed(1)} documents/s, ${(megabytes / seconds).toFixed(2)} MB/s, statuses ${JSON.stringify(statuses)}`);
+    log(`ratio import / parse-only: ${(rate / parseRate).toFixed(2)}`);
+    log(`targets: documents/s ≥ 100: ${rate >= 100 ? 'met' : 'NOT met'}; ratio ≥ 0.25: ${rate / parseRate >= 0.25 ? 'met' : 'NOT met'}`);
+  } finally {
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await db.close();
+    await database.drop();
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(err);
+  process.exitCode = 1;
+});
