@@ -1,0 +1,80 @@
+import type { AuditEvent, Bundle, Resource } from '@medplum/fhirtypes';
+import { type AuditServer, startAuditServer } from './server-harness';
+
+const consent = (id: string): Resource => ({
+  resourceType: 'Consent',
+  id,
+  status: 'active',
+  scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+  category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+  patient: { reference: 'Patient/p1' },
+  policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+  provision: { type: 'permit' },
+});
+
+async function trail(s: AuditServer, token: string): Promise<AuditEvent[]> {
+  const res = await s.fhir(token, 'GET', '/AuditEvent?patient=p1&_count=100');
+  return ((res.body as Bundle).entry ?? []).map((e) => e.resource as AuditEvent);
+}
+
+const touches = (e: AuditEvent, reference: string) => (e.entity ?? []).some((x) => x.what?.reference?.startsWith(reference));
+
+describe('reads inside transaction and batch Bundles', () => {
+  let s: AuditServer;
+  let patient: string;
+
+  beforeAll(async () => {
+    s = await startAuditServer();
+    await s.server.service.repo.update(s.systemContext(), { resourceType: 'Patient', id: 'p1', name: [{ family: 'DUPONT' }] } as Resource);
+    patient = await s.token({ kind: 'patient', id: 'p1' });
+  }, 60_000);
+  afterAll(() => s?.close());
+
+  it('answers a transaction mixing a write and reads, auditing the reads through the same transaction', async () => {
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { fullUrl: 'urn:uuid:0b0c1d8e-0000-4000-8000-000000000001', resource: consent('t-consent'), request: { method: 'PUT', url: 'Consent/t-consent' } },
+        { request: { method: 'GET', url: 'Patient/p1' } },
+        { request: { method: 'GET', url: 'Consent?patient=p1' } },
+      ],
+    };
+    const res = await s.fhir(patient, 'POST', '/', bundle);
+    expect(res.status).toBe(200);
+    expect(res.body.entry.map((e: any) => e.response.status)).toEqual(['201 Created', '200 OK', '200 OK']);
+    const events = await trail(s, patient);
+    expect(events.filter((e) => e.action === 'C' && touches(e, 'Consent/t-consent'))).toHaveLength(1);
+    expect(events.filter((e) => e.action === 'R' && touches(e, 'Patient/p1/'))).toHaveLength(1);
+    expect(events.filter((e) => e.subtype?.[0].code === 'search-type' && touches(e, 'Consent/t-consent'))).toHaveLength(1);
+  }, 30_000);
+
+  it('audits nothing of a transaction that fails, and keeps the chain intact', async () => {
+    const before = (await trail(s, patient)).length;
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { request: { method: 'GET', url: 'Patient/p1' } },
+        { resource: { resourceType: 'Consent' } as Resource, request: { method: 'POST', url: 'Consent' } },
+      ],
+    };
+    const res = await s.fhir(patient, 'POST', '/', bundle);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    // Only the trail search just made was added: the rolled-back read left nothing.
+    const after = await trail(s, patient);
+    expect(after.filter((e) => e.subtype?.[0].code === 'read' && e.entity?.some((x) => x.what?.reference?.startsWith('Patient/p1/')))).toHaveLength(1);
+    expect(after.length).toBe(before + 1);
+    const verify = await s.fhir(patient, 'GET', '/AuditEvent/$verify');
+    expect(verify.body.parameter[0]).toEqual({ name: 'intact', valueBoolean: true });
+  }, 30_000);
+
+  it('audits each read of a batch through the group commit', async () => {
+    const bundle: Bundle = { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient/p1' } }, { request: { method: 'GET', url: 'Patient/p1' } }] };
+    const before = (await trail(s, patient)).filter((e) => e.subtype?.[0].code === 'read').length;
+    const res = await s.fhir(patient, 'POST', '/', bundle);
+    expect(res.status).toBe(200);
+    const reads = (await trail(s, patient)).filter((e) => e.subtype?.[0].code === 'read').length;
+    expect(reads).toBe(before + 2);
+  }, 30_000);
+});
