@@ -13,6 +13,8 @@ export interface BenchConfig {
   connections: number;
   seconds: number;
   warmupSeconds: number;
+  /** Alternating rounds per scenario; the best is kept. */
+  rounds: number;
   seedBatch: number;
   seedConcurrency: number;
 }
@@ -47,6 +49,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv, compareP99?: number): Be
     connections: positiveInt(env, 'BENCH_CONNECTIONS', 20),
     seconds: positiveInt(env, 'BENCH_DURATION', 10),
     warmupSeconds: positiveInt(env, 'BENCH_WARMUP', 3),
+    rounds: positiveInt(env, 'BENCH_ROUNDS', 2),
     seedBatch: positiveInt(env, 'SEED_BATCH', 2000),
     seedConcurrency: positiveInt(env, 'SEED_CONCURRENCY', 2),
   };

@@ -73,10 +73,10 @@ async function runPhase(config: BenchConfig, name: 'reference' | 'main', size: D
     const withDocuments = patientId(patientOfDocument(size.documents - 1, size.patients));
     const db = new PgDb(database.url, 1);
     const explain = await explainSearch(db, withDocuments, BASELINE_SEARCH_SQL).finally(() => db.close());
-    log(`measuring (${config.warmupSeconds} s warm-up, ${config.seconds} s at ${config.connections} connections each) …`);
+    log(`measuring (${config.rounds} alternating rounds of ${config.warmupSeconds} s warm-up + ${config.seconds} s at ${config.connections} connections) …`);
     const { measurements, mismatches } = await measureVariants({
       databaseUrl: database.url, dataset, variants: selectedVariants(config),
-      connections: config.connections, seconds: config.seconds, warmupSeconds: config.warmupSeconds, log,
+      connections: config.connections, seconds: config.seconds, warmupSeconds: config.warmupSeconds, rounds: config.rounds, log,
     });
     const result: PhaseResult = { name, size, databaseReused: reused, seed: phase.seed, measurements, mismatches, explain };
     log(formatPhase(result));
