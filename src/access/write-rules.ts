@@ -9,6 +9,7 @@ import type { AccessPlan } from './access-plan';
 import { insKeys } from './access-tables';
 import { compileCompartmentWrite } from './compile-access';
 import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rules';
+import { assertFeederAuthorAuthorised } from './feeder-author';
 import { assertTreatingPhysicianKept } from './treating-physician';
 
 /** Care-history documents: type REMB (TRE_A05) or class 60 "Données de remboursement" (TRE_A03). */
@@ -120,5 +121,8 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
     if (actor.kind === 'practitioner' || actor.kind === 'system') return;
     throw forbidden(`A ${actor.kind} may not write ${event.resourceType} directory entries`);
   }
-  return assertRecordWritable(tx, actor, plan, event, patientId);
+  await assertRecordWritable(tx, actor, plan, event, patientId);
+  if (actor.kind === 'system' && !isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && event.interaction !== 'delete') {
+    await assertFeederAuthorAuthorised(tx, plan, event);
+  }
 }

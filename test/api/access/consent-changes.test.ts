@@ -72,7 +72,7 @@ test('refusing break-glass in advance stops it on the next request', async () =>
   expect((await get('btg', '/fhir/Patient/p1/$everything')).status).toBe(404);
 });
 
-const careHistoryBundle = (ins: string, type: string) => ({
+const careHistoryBundle = (ins: string, type: string, authorRpps = RPPS.gp) => ({
   resourceType: 'Bundle',
   type: 'transaction',
   entry: [
@@ -88,6 +88,7 @@ const careHistoryBundle = (ins: string, type: string) => ({
         status: 'current',
         type: { coding: [{ system: 'urn:oid:1.2.250.1.213.1.1.4.12', code: type }] },
         subject: { reference: `Patient?identifier=${INS_NIR}|${ins}` },
+        author: [{ identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: `8${authorRpps}` } }],
         content: [{ attachment: { contentType: 'text/plain', url: 'urn:uuid:6a1c1f4e-0000-4000-8000-000000000001' } }],
       },
       request: { method: 'POST', url: 'DocumentReference' },
@@ -101,6 +102,13 @@ test('a feeder finds the patient by INS inside a transaction although it cannot 
   const docId = /DocumentReference\/([^/]+)/.exec(res.body.entry[1].response.location)![1];
   expect((await get('feeder', `/fhir/DocumentReference/${docId}`)).status).toBe(404);
   expect((await get('patient', `/fhir/DocumentReference/${docId}`)).body.subject.reference).toBe('Patient/p1');
+});
+
+test('a feeder submits only on behalf of an authorised author (or the treating physician)', async () => {
+  const res = await send('feeder', 'post', '/fhir', careHistoryBundle(P1_INS, '11488-4', '10000000077'));
+  expect(res.status).toBe(403);
+  expect(res.body.issue[0].diagnostics).toMatch(/on behalf of their author/);
+  expect((await send('feeder', 'post', '/fhir', careHistoryBundle(P1_INS, '11488-4', RPPS.author))).status).toBe(403);
 });
 
 test('a feeder cannot submit for a patient without an open record: 422 naming the identifier', async () => {

@@ -43,6 +43,8 @@ const careHistory: DocumentReference = {
   type: { coding: [{ system: 'urn:oid:1.2.250.1.213.1.1.4.12', code: 'REMB' }] },
 };
 const dischargeLetter: DocumentReference = { resourceType: 'DocumentReference', status: 'current', content: [], type: { coding: [{ system: 'http://loinc.org', code: '11490-0' }] } };
+/** The same letter written by the treating physician, which a feeder may submit on his behalf. */
+const letterByGp: DocumentReference = { ...dischargeLetter, author: [{ reference: 'Practitioner/gp' }] };
 const c1Open = buildConsent('c1-open', 'p1', { type: 'permit' });
 
 const WRITE_CASES: [string, string, Partial<WriteEvent> & { resourceType: string; id: string }, number][] = [
@@ -59,7 +61,8 @@ const WRITE_CASES: [string, string, Partial<WriteEvent> & { resourceType: string
   ['break-glass practitioner', 'cannot write through break-glass', obs('p1'), 403],
   ['authorised specialist', 'cannot add to a record that was never opened', obs('p3'), 422],
   ['treating physician', 'cannot write into a closed record', obs('p4'), 422],
-  ['feeder', 'submits a document to an open record', { resourceType: 'DocumentReference', id: 'x', compartment: 'p1', resource: dischargeLetter }, 201],
+  ['feeder', 'submits a document of an authorised author to an open record', { resourceType: 'DocumentReference', id: 'x', compartment: 'p1', resource: letterByGp }, 201],
+  ['feeder', 'cannot submit a document whose author is not authorised', { resourceType: 'DocumentReference', id: 'x', compartment: 'p1', resource: dischargeLetter }, 403],
   ['feeder', 'is refused with 422 for a record that was never opened', { resourceType: 'DocumentReference', id: 'x', compartment: 'p3', resource: dischargeLetter }, 422],
   ['feeder', 'is refused for a closed record', { resourceType: 'DocumentReference', id: 'x', compartment: 'p4', resource: dischargeLetter }, 422],
   ['Assurance Maladie', 'feeds care history even before opening', { resourceType: 'DocumentReference', id: 'x', compartment: 'p3', resource: careHistory }, 201],
