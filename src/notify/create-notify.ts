@@ -29,6 +29,8 @@ export function createNotify(options: { db: Db; config: NotifyConfig; logger: No
     maxAttempts: config.maxAttempts,
     baseDelayMs: config.baseDelayMs,
     maxDelayMs: config.maxDelayMs,
+    leaseMs: config.leaseMs,
+    pollMs: config.pollMs,
   });
   return {
     onAppend: createAuditNotifier({ recordUrl: config.recordUrl }),

@@ -27,6 +27,8 @@ export const notifyConfigSchema = {
   maxAttempts: { env: 'NOTIFY_MAX_ATTEMPTS', doc: 'Delivery attempts before a notice is marked failed', default: 10, parse: positive },
   baseDelayMs: { env: 'NOTIFY_RETRY_BASE_MS', doc: 'First retry delay; doubles at each attempt', default: 2000, parse: positive },
   maxDelayMs: { env: 'NOTIFY_RETRY_MAX_MS', doc: 'Longest delay between two attempts', default: 3_600_000, parse: positive },
+  leaseMs: { env: 'NOTIFY_LEASE_MS', doc: 'How long a notice being sent stays reserved; one left by a killed process is retried after it', default: 60_000, parse: positive },
+  pollMs: { env: 'NOTIFY_POLL_MS', doc: 'Pause between two outbox polls when there is nothing to send', default: 1000, parse: positive },
 } satisfies Record<string, NotifyKey<unknown>>;
 
 type Schema = typeof notifyConfigSchema;
