@@ -10,28 +10,27 @@ export function machineBusyMicros(): number {
 
 const TICK_MICROS = 10_000; // USER_HZ is 100 on Linux.
 
-/**
- * CPU time of every `postgres` process so far (µs), read from /proc: the database's share of a request.
- * It counts all databases of the server, so other work on the machine shows up here too. 0 off Linux.
- */
-export function postgresMicros(): number {
-  let total = 0;
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return 0;
-  }
-  for (const pid of entries) {
+/** CPU time so far (µs) of each process in `pids` that still exists, read from /proc (empty off Linux). */
+export function processMicros(pids: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
-      const fields = stat.slice(close + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * TICK_MICROS; // utime, stime
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) * TICK_MICROS); // utime, stime
     } catch {
-      // The process ended while we read.
+      // Not there (ended, or not Linux).
     }
+  }
+  return out;
+}
+
+/** CPU used between two samples by the processes present in both (µs). */
+export function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, micros] of after) {
+    const start = before.get(pid);
+    if (start !== undefined) total += micros - start;
   }
   return total;
 }

@@ -1,4 +1,4 @@
-import { machineBusyMicros, postgresMicros } from './cpu';
+import { cpuBetween, machineBusyMicros, processMicros } from './cpu';
 import type { Dataset } from './dataset';
 import { patientId, patientOfDocument } from './ids';
 import { runLoad, type LoadResult } from './load';
@@ -20,7 +20,7 @@ export interface Measurement {
   load: LoadResult;
   /** CPU of the server process per request (µs). */
   serverCpuMicros: number;
-  /** CPU of all postgres processes per request (µs). */
+  /** CPU per request (µs) of the PostgreSQL backends serving the bench database (the servers' pools). */
   postgresCpuMicros: number;
   /** Busy CPU of the whole machine per request (µs): server, database, load generator, anything else. */
   machineCpuMicros: number;
@@ -36,6 +36,8 @@ export interface MeasureOptions {
   seconds: number;
   warmupSeconds: number;
   rounds: number;
+  /** Process ids of the PostgreSQL backends connected to the bench database. */
+  backendPids: () => Promise<number[]>;
   log: (line: string) => void;
 }
 
@@ -59,14 +61,15 @@ async function signature(server: ServerProcess, patients: string[], headersOf?: 
 async function measureOnce(server: ServerProcess, next: () => { path: string; headers?: Record<string, string> }, options: MeasureOptions): Promise<Omit<Measurement, 'variant' | 'scenario' | 'rounds'>> {
   const load = { url: server.url, connections: options.connections, next };
   await runLoad({ ...load, seconds: options.warmupSeconds });
-  const before = { server: await server.cpuMicros(), pg: postgresMicros(), machine: machineBusyMicros() };
+  const pids = await options.backendPids();
+  const before = { server: await server.cpuMicros(), pg: processMicros(pids), machine: machineBusyMicros() };
   const result = await runLoad({ ...load, seconds: options.seconds });
-  const after = { server: await server.cpuMicros(), pg: postgresMicros(), machine: machineBusyMicros() };
+  const after = { server: await server.cpuMicros(), pg: processMicros(pids), machine: machineBusyMicros() };
   const per = (a: number, b: number): number => (result.requests ? (b - a) / result.requests : 0);
   return {
     load: result,
     serverCpuMicros: per(before.server, after.server),
-    postgresCpuMicros: per(before.pg, after.pg),
+    postgresCpuMicros: per(0, cpuBetween(before.pg, after.pg)),
     machineCpuMicros: per(before.machine, after.machine),
   };
 }

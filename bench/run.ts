@@ -74,10 +74,13 @@ async function runPhase(config: BenchConfig, name: 'reference' | 'main', size: D
     const db = new PgDb(database.url, 1);
     const explain = await explainSearch(db, withDocuments, BASELINE_SEARCH_SQL).finally(() => db.close());
     log(`measuring (${config.rounds} alternating rounds of ${config.warmupSeconds} s warm-up + ${config.seconds} s at ${config.connections} connections) …`);
+    const monitor = new PgDb(database.url, 1);
+    const backendPids = async (): Promise<number[]> =>
+      (await monitor.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => r.pid);
     const { measurements, mismatches } = await measureVariants({
       databaseUrl: database.url, dataset, variants: selectedVariants(config),
-      connections: config.connections, seconds: config.seconds, warmupSeconds: config.warmupSeconds, rounds: config.rounds, log,
-    });
+      connections: config.connections, seconds: config.seconds, warmupSeconds: config.warmupSeconds, rounds: config.rounds, backendPids, log,
+    }).finally(() => monitor.close());
     const result: PhaseResult = { name, size, databaseReused: reused, seed: phase.seed, measurements, mismatches, explain };
     log(formatPhase(result));
     return result;

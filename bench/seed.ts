@@ -97,7 +97,7 @@ export async function seedDataset(db: Db, dataset: Dataset, options: SeedOptions
         await tx.query(statement);
       });
       done += batch.length;
-      if (Date.now() - lastLog > 5000) {
+      if (Date.now() - lastLog > 15_000) {
         lastLog = Date.now();
         log(`  ${kind}: ${done.toLocaleString('en-US')}/${count.toLocaleString('en-US')} (${Math.round(done / seconds(phaseStart)).toLocaleString('en-US')}/s)`);
       }
