@@ -1,7 +1,8 @@
 import type { RequestContext } from '../fhir/context';
 import { conflict } from '../fhir/errors';
 import { bundleHandler } from '../fhir/handlers/transaction';
-import type { FhirRequest, FhirResponse } from '../fhir/request';
+import type { Bundle } from '@medplum/fhirtypes';
+import { prefersMinimal, type FhirRequest, type FhirResponse } from '../fhir/request';
 import { dispatch } from '../fhir/router';
 import { withRepository, type FhirService, type OperationDefinitionEntry } from '../fhir/service';
 import { bundleJson, type EntryParts } from '../fhir/bundle-json';
@@ -38,8 +39,9 @@ export async function importPlan(svc: FhirService, ctx: RequestContext, req: Fhi
       }
       return replay(tx, ctx, req, claim.resources);
     }
-    const bundle = await preparePlanBundle(tx, ctx, plan);
-    const response = await bundleHandler(tx, ctx, { ...req, segments: [], query: [], body: bundle, headers: { ...req.headers, contentType: 'application/fhir+json' } }, dispatch);
+    const { bundle, existing } = await preparePlanBundle(tx, ctx, plan);
+    const written = await bundleHandler(tx, ctx, { ...req, segments: [], query: [], body: bundle, headers: { ...req.headers, contentType: 'application/fhir+json' } }, dispatch);
+    const response = existing.length ? await withExisting(tx, ctx, req, written, existing) : written;
     const created = locationsOf(response.json);
     const documentReference = created.find((ref) => ref.startsWith('DocumentReference/'));
     await recordImport(repo.db, plan.documentId, documentReference?.slice('DocumentReference/'.length), created);
@@ -47,15 +49,23 @@ export async function importPlan(svc: FhirService, ctx: RequestContext, req: Fhi
   });
 }
 
+/** Puts the already-known resources the document names (authors, organisations …) first in the response, as 200 entries. */
+async function withExisting(svc: FhirService, ctx: RequestContext, req: FhirRequest, written: FhirResponse, existing: ResourceRef[]): Promise<FhirResponse> {
+  const known = JSON.parse((await replay(svc, ctx, req, existing, prefersMinimal(req))).json as string) as Bundle;
+  const bundle = JSON.parse(written.json as string) as Bundle;
+  bundle.entry = [...(known.entry ?? []), ...(bundle.entry ?? [])];
+  return { ...written, json: JSON.stringify(bundle) };
+}
+
 /** The answer to a re-sent document: 200 and the resources the first import wrote (those the caller may see). */
-async function replay(svc: FhirService, ctx: RequestContext, req: FhirRequest, resources: ResourceRef[]): Promise<FhirResponse> {
+async function replay(svc: FhirService, ctx: RequestContext, req: FhirRequest, resources: ResourceRef[], minimal = false): Promise<FhirResponse> {
   const entries: EntryParts[] = [];
   for (const ref of resources) {
     const [type, id] = ref.split('/');
     const stored = await svc.repo.readRow(ctx, type, id);
     if (!stored || stored.deleted) continue;
     entries.push({
-      resourceText: stored.text ?? undefined,
+      resourceText: minimal ? undefined : (stored.text ?? undefined),
       response: { status: '200 OK', location: `${req.baseUrl}/${type}/${id}/_history/${stored.versionId}`, etag: `W/"${stored.versionId}"`, lastModified: stored.lastUpdated.toISOString() },
     });
   }

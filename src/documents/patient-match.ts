@@ -4,6 +4,7 @@ import { INS_OIDS } from '../cda/code-systems';
 import type { RequestContext } from '../fhir/context';
 import { unprocessable } from '../fhir/errors';
 import { findMatches } from '../fhir/handlers/conditional';
+import { lookupExisting } from './existing-lookup';
 import type { FhirService } from '../fhir/service';
 
 const INS_SYSTEMS = INS_OIDS.map((oid) => `urn:oid:${oid}`);
@@ -21,7 +22,10 @@ export interface PatientTarget {
  */
 export async function matchPatient(svc: FhirService, ctx: RequestContext, identifiers: CdaImportPlan['patientIdentifiers']): Promise<string | undefined> {
   for (const id of identifiers) {
-    const matches = await findMatches(svc, ctx, 'Patient', [['identifier', `${id.system}|${id.value}`]]);
+    const criteria: [string, string][] = [['identifier', `${id.system}|${id.value}`]];
+    // Unlocked first (the usual case: a known patient); locked only to decide that the patient is new.
+    let matches = await lookupExisting(svc, ctx, 'Patient', criteria);
+    if (!matches.length) matches = await findMatches(svc, ctx, 'Patient', criteria);
     if (matches.length > 1) throw unprocessable(`The patient identifier ${id.system}|${id.value} matches more than one Patient`);
     if (matches.length === 1) return `Patient/${matches[0].id}`;
   }

@@ -6,6 +6,7 @@ import type { RequestContext } from '../fhir/context';
 import { rewriteReferences } from '../fhir/handlers/bundle-references';
 import { findMatches } from '../fhir/handlers/conditional';
 import type { FhirService } from '../fhir/service';
+import { skipExistingConditionals } from './existing-lookup';
 import { resolvePatientTarget } from './patient-match';
 
 /** The conditional patient reference a plan's resources carry (`Patient?identifier=<first id>`). */
@@ -22,10 +23,11 @@ export function rewriteBundle(bundle: Bundle, map: Map<string, string>): Bundle 
 
 /**
  * Makes a plan's transaction runnable here: its patient references point at the matched Patient (or at a new
- * Patient entry), and `relatesTo` targets that are not in this server keep only their identifier (the replaced
+ * Patient entry), conditional creates of resources that already exist are replaced by references to them
+ * (`existing`, as `Type/id`), and `relatesTo` targets that are not in this server keep only their identifier (the replaced
  * document may have been shared elsewhere; that is not an error).
  */
-export async function preparePlanBundle(svc: FhirService, ctx: RequestContext, plan: CdaImportPlan): Promise<Bundle> {
+export async function preparePlanBundle(svc: FhirService, ctx: RequestContext, plan: CdaImportPlan): Promise<{ bundle: Bundle; existing: string[] }> {
   const target = await resolvePatientTarget(svc, ctx, plan);
   const map = new Map<string, string>();
   const entries: BundleEntry[] = [...(plan.bundle.entry ?? [])];
@@ -37,11 +39,13 @@ export async function preparePlanBundle(svc: FhirService, ctx: RequestContext, p
   } else {
     map.set(planPatientReference(plan), target.reference as string);
   }
-  const bundle = rewriteBundle({ ...plan.bundle, entry: entries }, map);
+  const skipped = await skipExistingConditionals(svc, ctx, { ...plan.bundle, entry: entries });
+  for (const [from, to] of skipped.map) map.set(from, to);
+  const bundle = rewriteBundle(skipped.bundle, map);
   for (const entry of bundle.entry ?? []) {
     if (entry.resource?.resourceType === 'DocumentReference') await resolveRelatesTo(svc, ctx, entry.resource);
   }
-  return bundle;
+  return { bundle, existing: [...skipped.map.values()] };
 }
 
 async function resolveRelatesTo(svc: FhirService, ctx: RequestContext, doc: DocumentReference): Promise<void> {
