@@ -105,6 +105,20 @@ describe('IHE MHD intake (PDSm): ITI-65, ITI-105, replacement', () => {
     expect(lists.body.entry[0].resource.code.coding[0].code).toBe('submissionset');
   });
 
+  it('maps a CDA published inline through ITI-105 like the CDA import', async () => {
+    const cda = fixture('cda/lab-report-two-results-v2.xml');
+    const published = json('pdsm/iti105-publish.json') as DocumentReference;
+    published.masterIdentifier = { system: 'urn:ietf:rfc:3986', value: 'urn:oid:1.2.250.1.999.7.3.2' };
+    published.content[0].attachment = { contentType: 'text/xml', data: cda.toString('base64'), title: 'Compte rendu de biologie' };
+    const res = await post(app, '/fhir/DocumentReference', published);
+    expect(res.status).toBe(201);
+    const reports = await request(app.app).get('/fhir/DiagnosticReport').query({ patient: patientId });
+    const fromDoc = (reports.body.entry ?? []).filter((e: { resource: { extension?: { url: string; valueReference?: { reference?: string } }[] } }) =>
+      e.resource.extension?.some((x) => x.url === SOURCE_DOCUMENT_URL && x.valueReference?.reference === `DocumentReference/${res.body.id}`),
+    );
+    expect(fromDoc).toHaveLength(1);
+  });
+
   it('applies the PDSm replacement: the old document superseded, the new one linked, the FHIRPath Patch entry run', async () => {
     const target = await post(app, '/fhir', json('pdsm/replacement-target.json'));
     expect(target.status).toBe(200);
