@@ -1,9 +1,10 @@
+import { auditVariant } from './audit';
 import { baselineVariant } from './baseline';
 import { coreVariant } from './core';
 import type { BenchVariant } from './variant';
 
 /** Every variant, baseline first (ratios are against it). Add `access` and `audit` variants here. */
-export const VARIANTS: BenchVariant[] = [baselineVariant, coreVariant];
+export const VARIANTS: BenchVariant[] = [baselineVariant, coreVariant, auditVariant];
 
 /** The variant of that name; throws on an unknown one. */
 export function findVariant(name: string): BenchVariant {

@@ -21,6 +21,8 @@ export interface AuditHooksOptions {
   clock?: () => Date;
   /** Largest number of events committed together by the read group commit. */
   maxBatch?: number;
+  /** Read group-commit transactions in flight at once (default 4 on PostgreSQL, 1 on PGlite's single connection). */
+  flushConcurrency?: number;
   /** Actor kinds allowed to read AuditEvents (their own, through the access predicate). */
   trailReaders?: string[];
 }
@@ -65,7 +67,11 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
   const clock = options.clock ?? (() => new Date());
   const describe = options.describe ?? describeActor;
   const trailReaders = new Set(options.trailReaders ?? ['patient', 'guardian']);
-  const groupCommit = new GroupCommit<AuditEventInput>((inputs) => options.db.transaction((tx) => writer.appendInTx(tx, inputs).then(() => undefined)), options.maxBatch);
+  const groupCommit = new GroupCommit<AuditEventInput>(
+    (inputs) => options.db.transaction((tx) => writer.appendInTx(tx, inputs).then(() => undefined)),
+    options.maxBatch,
+    options.flushConcurrency ?? (options.db.kind === 'pg' ? 4 : 1),
+  );
 
   const base = (ctx: RequestContext): Pick<AuditEventInput, 'recorded' | 'source' | 'agent' | 'purpose' | 'network' | 'requestId'> => {
     const agent = describe(ctx);

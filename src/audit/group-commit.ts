@@ -15,13 +15,22 @@ interface Waiter<T> {
  */
 export class GroupCommit<T> {
   private queue: Waiter<T>[] = [];
-  private running: Promise<void> | undefined;
+  private readonly running = new Set<Promise<void>>();
+  /** Drains in progress, counted synchronously: one that just saw an empty queue is no longer counted. */
+  private active = 0;
   /** Number of flushes done and items written, for tests and metrics. */
   readonly stats = { flushes: 0, items: 0, largestBatch: 0 };
 
+  /**
+   * `concurrency` flushes may be in flight at once (each on its own connection): when a COMMIT's latency, not
+   * its work, bounds throughput, the next batch need not wait for the previous one. Writers that lock rows
+   * must lock them in a stable order (the audit writer sorts chain heads) so that concurrent flushes never
+   * deadlock.
+   */
   constructor(
     private readonly flush: FlushBatch<T>,
     private readonly maxBatch = 500,
+    private readonly concurrency = 1,
   ) {}
 
   /** Queues items; the promise settles when they are committed. */
@@ -29,13 +38,18 @@ export class GroupCommit<T> {
     if (items.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
-      if (!this.running) this.running = this.drain();
+      if (this.active < this.concurrency) {
+        this.active++;
+        const drain = this.drain();
+        this.running.add(drain);
+        void drain.finally(() => this.running.delete(drain));
+      }
     });
   }
 
   /** Waits until everything submitted so far is committed (or failed). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
   private takeBatch(): Waiter<T>[] {
@@ -51,14 +65,15 @@ export class GroupCommit<T> {
 
   private async drain(): Promise<void> {
     // Let the requests already in flight in this turn of the event loop join the first batch.
-    await new Promise<void>((resolve) => setImmediate(resolve));
     try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.queue.length > 0) {
         const batch = this.takeBatch();
         await this.flushBatch(batch);
       }
     } finally {
-      this.running = undefined;
+      // No await between the last look at the queue and this: a submit arriving now starts a new drain.
+      this.active--;
     }
   }
 

@@ -64,7 +64,8 @@ export function createAuditNotifier(options: { recordUrl: string }): (tx: Db, ev
     const pairs = new Map<string, Access>();
     for (const a of accesses) if (!pairs.has(`${a.patientId}|${a.professional}`)) pairs.set(`${a.patientId}|${a.professional}`, a);
     if (pairs.size > 0) {
-      const list = [...pairs.values()];
+      // Sorted: concurrent audit transactions then take these row locks in one order and never deadlock.
+      const list = [...pairs.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, access]) => access);
       const { rows } = await tx.query<{ patient_id: string; professional: string }>(sql`
         INSERT INTO notify_first_access (patient_id, professional, first_at)
         SELECT u.p, u.k, u.t::timestamptz FROM unnest(${list.map((a) => a.patientId)}::text[], ${list.map((a) => a.professional)}::text[],

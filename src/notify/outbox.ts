@@ -33,7 +33,9 @@ export interface OutboxEntry {
 /** Inserts outbox rows in the caller's transaction; a key already queued is left alone. Returns rows added. */
 export async function insertOutbox(tx: Db, entries: OutboxEntry[]): Promise<number> {
   if (entries.length === 0) return 0;
-  const col = <T>(f: (e: OutboxEntry) => T): T[] => entries.map(f);
+  // Sorted by key: concurrent transactions inserting the same keys wait on each other in one order (no deadlock).
+  const sorted = [...entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const col = <T>(f: (e: OutboxEntry) => T): T[] => sorted.map(f);
   const result = await tx.query(sql`
     INSERT INTO notify_outbox (idempotency_key, kind, patient_id, channel, recipient, subject, body, status, created_at, next_attempt_at, expires_at, last_error)
     SELECT u.k, u.kind, u.p, u.ch, u.rc, u.s, u.b, u.st, u.c::timestamptz, u.c::timestamptz, u.x::timestamptz, u.note

@@ -41,3 +41,36 @@ describe('group commit', () => {
     expect(sizes).toEqual([2, 2, 4]);
   });
 });
+
+describe('group commit with several flushes in flight', () => {
+  it('starts a second flush while the first one waits, and idle() waits for both', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const releases: (() => void)[] = [];
+    const gc = new GroupCommit<number>(
+      async () => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise<void>((r) => releases.push(r));
+        inFlight--;
+      },
+      500,
+      2,
+    );
+    const first = gc.submit([1]);
+    await new Promise((r) => setImmediate(r));
+    const second = gc.submit([2]);
+    const third = gc.submit([3]);
+    while (releases.length < 2) await new Promise((r) => setImmediate(r));
+    expect(most).toBe(2);
+    let idle = false;
+    const waiting = gc.idle().then(() => (idle = true));
+    while (releases.length) {
+      releases.shift()?.();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all([first, second, third, waiting]);
+    expect(idle).toBe(true);
+    expect(gc.stats.items).toBe(3);
+  });
+});
