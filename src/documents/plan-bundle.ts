@@ -4,9 +4,9 @@ import type { CdaImportPlan } from '../cda';
 import { queryValue } from '../cda/bundle-builder';
 import type { RequestContext } from '../fhir/context';
 import { rewriteReferences } from '../fhir/handlers/bundle-references';
-import { findMatches } from '../fhir/handlers/conditional';
 import type { FhirService } from '../fhir/service';
-import { skipExistingConditionals } from './existing-lookup';
+import { lookupExisting, skipExistingConditionals } from './existing-lookup';
+import { previousVersionInSet } from './set-id-fallback';
 import { resolvePatientTarget } from './patient-match';
 
 /** The conditional patient reference a plan's resources carry (`Patient?identifier=<first id>`). */
@@ -43,17 +43,20 @@ export async function preparePlanBundle(svc: FhirService, ctx: RequestContext, p
   for (const [from, to] of skipped.map) map.set(from, to);
   const bundle = rewriteBundle(skipped.bundle, map);
   for (const entry of bundle.entry ?? []) {
-    if (entry.resource?.resourceType === 'DocumentReference') await resolveRelatesTo(svc, ctx, entry.resource);
+    if (entry.resource?.resourceType === 'DocumentReference') await resolveRelatesTo(svc, ctx, entry.resource, target.reference);
   }
   return { bundle, existing: [...skipped.map.values()] };
 }
 
-async function resolveRelatesTo(svc: FhirService, ctx: RequestContext, doc: DocumentReference): Promise<void> {
+/** RPLC targets: by the parent's id, else by the CDA set id and version (see previousVersionInSet), else identifier only. */
+async function resolveRelatesTo(svc: FhirService, ctx: RequestContext, doc: DocumentReference, patientReference: string | undefined): Promise<void> {
   for (const relation of doc.relatesTo ?? []) {
     const ref = relation.target.reference;
     if (!ref?.startsWith('DocumentReference?')) continue;
-    const matches = await findMatches(svc, ctx, 'DocumentReference', ref.slice('DocumentReference?'.length));
+    const matches = await lookupExisting(svc, ctx, 'DocumentReference', ref.slice('DocumentReference?'.length));
+    const fallback = matches.length === 1 ? undefined : await previousVersionInSet(svc, ctx, doc, patientReference);
     if (matches.length === 1) relation.target.reference = `DocumentReference/${matches[0].id}`;
+    else if (fallback) relation.target.reference = `DocumentReference/${fallback}`;
     else delete relation.target.reference;
   }
 }
