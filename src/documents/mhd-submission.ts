@@ -22,7 +22,9 @@ export function sha1Base64(bytes: Buffer): string {
  * IHE MHD ITI-65 on a transaction Bundle: checks `hash`/`size` of each attachment whose Binary is in the
  * request (422 on a mismatch; fills them when absent), and when a Binary is a CDA document, maps it as the
  * CDA import does and appends the extracted resources to the same transaction, linked to the client's
- * DocumentReference. A CDA that is safe but not mappable (e.g. no document id) is kept as content only.
+ * DocumentReference. A CDA that is safe but not mappable (e.g. no document id) is kept as content only. Each
+ * Binary without a securityContext gets its DocumentReference as one, so it shares the document's compartment and
+ * visibility even when it comes after the DocumentReference in the bundle.
  */
 export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }): ExpandedSubmission {
   const entries = [...(bundle.entry ?? [])];
@@ -35,8 +37,11 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
     const bytes = Buffer.from(binary.data, 'base64');
     const docs = documentsPointingAt(entries, entry.fullUrl);
     for (const { doc, position } of docs) checkAttachment(doc, position, bytes, index);
-    const owner = docs.find((d) => d.position === 0);
-    if (!owner || !isCdaMediaType(binary.contentType) || !looksLikeCda(bytes)) continue;
+    const owner = docs.find((d) => d.position === 0) ?? docs[0];
+    // The Binary is governed by its document (compartment, visibility), whatever the entry order.
+    if (owner?.fullUrl && !binary.securityContext) binary.securityContext = { reference: owner.fullUrl };
+    if (owner?.position !== 0) continue;
+    if (!isCdaMediaType(binary.contentType) || !looksLikeCda(bytes)) continue;
     const extracted = extractCda(bytes, owner, entry.fullUrl, options, warnings);
     for (const e of extracted) {
       const key = e.request?.ifNoneExist ? `${e.request.url}?${e.request.ifNoneExist}` : undefined;

@@ -46,6 +46,8 @@ describe('IHE MHD intake (PDSm): ITI-65, ITI-105, replacement', () => {
     const { bytes } = await binaryBytes(app, binaryRef);
     expect(createHash('sha1').update(bytes).digest('base64')).toBe(doc.content[0].attachment.hash);
     expect(bytes.length).toBe(doc.content[0].attachment.size);
+    const binary = await request(app.app).get(`/fhir/${binaryRef}`).set('Accept', FHIR_JSON);
+    expect(binary.body.securityContext?.reference).toBe(docRef);
   });
 
   it('finds the submission set by code and patient (ITI-66)', async () => {
