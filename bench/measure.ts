@@ -13,8 +13,9 @@ export const SCENARIOS = [
 
 export type ScenarioName = (typeof SCENARIOS)[number]['name'];
 
-/** One variant × scenario measurement. */
+/** One target × scenario measurement. */
 export interface Measurement {
+  /** The target's label: the variant name, or `variant@size` when comparing databases. */
   variant: string;
   scenario: ScenarioName;
   load: LoadResult;
@@ -28,20 +29,31 @@ export interface Measurement {
   rounds: number[];
 }
 
-export interface MeasureOptions {
+/** A server to measure: a variant on a seeded database. */
+export interface MeasureTarget {
+  label: string;
+  variant: BenchVariant;
   databaseUrl: string;
   dataset: Dataset;
-  variants: BenchVariant[];
+  /** Process ids of the PostgreSQL backends connected to that database. */
+  backendPids: () => Promise<number[]>;
+}
+
+export interface MeasureOptions {
+  targets: MeasureTarget[];
+  scenarios: ScenarioName[];
+  /** Check that every target answers like the first (same database only). */
+  compareAnswers: boolean;
   connections: number;
   seconds: number;
   warmupSeconds: number;
   rounds: number;
-  /** Process ids of the PostgreSQL backends connected to the bench database. */
-  backendPids: () => Promise<number[]>;
   log: (line: string) => void;
 }
 
 interface Signature { read: string; search: string }
+type Next = () => { path: string; headers?: Record<string, string> };
+type Sample = Omit<Measurement, 'variant' | 'scenario' | 'rounds'>;
 
 /** What a server answers for a few patients: statuses, ids, entry ids in order (to check variants agree). */
 async function signature(server: ServerProcess, patients: string[], headersOf?: (patient: string) => Record<string, string>): Promise<Signature> {
@@ -58,10 +70,10 @@ async function signature(server: ServerProcess, patients: string[], headersOf?: 
   return { read: read.join(' '), search: search.join(' ') };
 }
 
-async function measureOnce(server: ServerProcess, next: () => { path: string; headers?: Record<string, string> }, options: MeasureOptions): Promise<Omit<Measurement, 'variant' | 'scenario' | 'rounds'>> {
+async function measureOnce(server: ServerProcess, target: MeasureTarget, next: Next, options: MeasureOptions): Promise<Sample> {
   const load = { url: server.url, connections: options.connections, next };
   await runLoad({ ...load, seconds: options.warmupSeconds });
-  const pids = await options.backendPids();
+  const pids = await target.backendPids();
   const before = { server: await server.cpuMicros(), pg: processMicros(pids), machine: machineBusyMicros() };
   const result = await runLoad({ ...load, seconds: options.seconds });
   const after = { server: await server.cpuMicros(), pg: processMicros(pids), machine: machineBusyMicros() };
@@ -74,50 +86,57 @@ async function measureOnce(server: ServerProcess, next: () => { path: string; he
   };
 }
 
-/**
- * Measures every variant on one seeded database. All servers run at once (idle ones cost nothing) and the
- * variants alternate within each scenario, round after round, so that a burst of other work on the shared
- * machine hits them alike; the round with the most req/s is kept (interference only ever slows a run down).
- * Warns when a variant answers differently from the first.
- */
-export async function measureVariants(options: MeasureOptions): Promise<{ measurements: Measurement[]; mismatches: string[] }> {
-  const { dataset, log } = options;
-  const patients = dataset.size.patients;
-  const samples = [0, 1, Math.floor(patients / 2), patients - 1].map(patientId);
-  const withDocuments = patientId(patientOfDocument(Math.max(0, dataset.size.documents - 1), patients));
-  const measurements: Measurement[] = [];
+interface Running { target: MeasureTarget; server: ServerProcess; headersOf?: (patient: string) => Record<string, string> }
+
+async function compareAnswers(servers: Running[]): Promise<string[]> {
   const mismatches: string[] = [];
-  const servers: { variant: BenchVariant; server: ServerProcess; headersOf?: (patient: string) => Record<string, string> }[] = [];
+  let expected: Signature | undefined;
+  for (const { target, server, headersOf } of servers) {
+    const { patients, documents } = target.dataset.size;
+    const samples = [0, 1, Math.floor(patients / 2), patients - 1, patientOfDocument(Math.max(0, documents - 1), patients)].map(patientId);
+    const got = await signature(server, samples, headersOf);
+    if (!expected) expected = got;
+    else if (got.read !== expected.read || got.search !== expected.search) {
+      mismatches.push(`${target.label} answers differently from ${servers[0].target.label}: ${JSON.stringify(got)} vs ${JSON.stringify(expected)}`);
+    }
+  }
+  return mismatches;
+}
+
+/**
+ * Measures targets (variants, or one variant on two databases). All servers run at once (idle ones cost
+ * nothing) and the targets alternate within each scenario, round after round, so that a burst of other work on
+ * the shared machine hits them alike; the round with the most req/s is kept (interference only slows a run).
+ */
+export async function measureTargets(options: MeasureOptions): Promise<{ measurements: Measurement[]; mismatches: string[] }> {
+  const { log } = options;
+  const measurements: Measurement[] = [];
+  const servers: Running[] = [];
+  let mismatches: string[] = [];
   try {
-    for (const variant of options.variants) {
-      const headersOf = await variant.requestHeaders?.(options.databaseUrl, dataset);
-      servers.push({ variant, server: await startServerProcess(variant.name, options.databaseUrl), headersOf });
+    for (const target of options.targets) {
+      const headersOf = await target.variant.requestHeaders?.(target.databaseUrl, target.dataset);
+      servers.push({ target, server: await startServerProcess(target.variant.name, target.databaseUrl), headersOf });
     }
-    let expected: Signature | undefined;
-    for (const { variant, server, headersOf } of servers) {
-      const got = await signature(server, [...samples, withDocuments], headersOf);
-      if (!expected) expected = got;
-      else if (got.read !== expected.read || got.search !== expected.search) {
-        mismatches.push(`${variant.name} answers differently from ${options.variants[0].name}: ${JSON.stringify(got)} vs ${JSON.stringify(expected)}`);
-      }
-    }
-    for (const scenario of SCENARIOS) {
-      const rounds = new Map<string, Omit<Measurement, 'variant' | 'scenario' | 'rounds'>[]>();
+    if (options.compareAnswers) mismatches = await compareAnswers(servers);
+    for (const scenario of SCENARIOS.filter((s) => options.scenarios.includes(s.name))) {
+      const rounds = new Map<string, Sample[]>();
       for (let round = 0; round < options.rounds; round++) {
-        for (const { variant, server, headersOf } of servers) {
-          const next = (): { path: string; headers?: Record<string, string> } => {
+        for (const { target, server, headersOf } of servers) {
+          const patients = target.dataset.size.patients;
+          const next: Next = () => {
             const patient = patientId(Math.floor(Math.random() * patients));
             return { path: scenario.path(patient), headers: headersOf?.(patient) };
           };
-          const m = await measureOnce(server, next, options);
-          rounds.set(variant.name, [...(rounds.get(variant.name) ?? []), m]);
+          const m = await measureOnce(server, target, next, options);
+          rounds.set(target.label, [...(rounds.get(target.label) ?? []), m]);
           const l = m.load;
-          log(`  ${variant.name.padEnd(10)} ${scenario.name.padEnd(6)} round ${round + 1}: ${Math.round(l.rps).toString().padStart(6)} req/s  p50 ${l.p50} ms  p99 ${l.p99} ms  server ${Math.round(m.serverCpuMicros)} µs/req${l.non2xx || l.errors ? `  (${l.non2xx} non-2xx, ${l.errors} errors)` : ''}`);
+          log(`  ${target.label.padEnd(10)} ${scenario.name.padEnd(6)} round ${round + 1}: ${Math.round(l.rps).toString().padStart(6)} req/s  p50 ${l.p50} ms  p99 ${l.p99} ms  server ${Math.round(m.serverCpuMicros)} µs/req${l.non2xx || l.errors ? `  (${l.non2xx} non-2xx, ${l.errors} errors)` : ''}`);
         }
       }
-      for (const [variant, all] of rounds) {
+      for (const [label, all] of rounds) {
         const best = all.reduce((a, b) => (b.load.rps > a.load.rps ? b : a));
-        measurements.push({ variant, scenario: scenario.name, ...best, rounds: all.map((r) => r.load.rps) });
+        measurements.push({ variant: label, scenario: scenario.name, ...best, rounds: all.map((r) => r.load.rps) });
       }
     }
   } finally {

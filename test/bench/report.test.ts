@@ -30,14 +30,14 @@ describe('bench report', () => {
   });
 
   it('passes the read target, fails the search target and judges p99 growth against the reference', () => {
-    const targets = computeTargets(main, 20, computeRatios(main, 'baseline'));
+    const targets = computeTargets(main, { main: 50, reference: 20 }, computeRatios(main, 'baseline'));
     expect(targets.map((t) => t.pass)).toEqual([true, false, false]);
     expect(targets[2].value).toBe(2.5);
     expect(formatVerdict(computeRatios(main, 'baseline'), targets)).toMatch(/PASS {2}read[\s\S]*FAIL {2}search req\/s[\s\S]*FAIL {2}search p99/);
   });
 
   it('leaves the p99 growth unjudged without a reference run', () => {
-    const targets = computeTargets(main, undefined, computeRatios(main, 'baseline'));
+    const targets = computeTargets(main, { main: 50 }, computeRatios(main, 'baseline'));
     expect(targets[2].pass).toBeUndefined();
     expect(formatVerdict([], targets)).toContain('N/A');
   });
