@@ -13,7 +13,7 @@ function diagnostics(res: request.Response): string {
 describe('CDA import errors and hostile input, through HTTP', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await createDocumentsApp([], { maxCdaSize: 512 * 1024 });
+    app = await createDocumentsApp([], { maxCdaSize: 512 * 1024, maxBodySize: 1024 * 1024 });
   });
   afterAll(() => app.close());
 
@@ -49,6 +49,12 @@ describe('CDA import errors and hostile input, through HTTP', () => {
     LAB_V1.copy(big);
     const res = await importCda(app, big);
     expect(res.status).toBe(413);
+  });
+
+  it('rejects a body above the server-wide limit with 413 before reading it', async () => {
+    const res = await importCda(app, Buffer.alloc(1024 * 1024 + 1, 0x20));
+    expect(res.status).toBe(413);
+    expect(res.body.resourceType).toBe('OperationOutcome');
   });
 
   it('rejects 10,000 levels of nesting with 400', async () => {

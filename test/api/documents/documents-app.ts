@@ -11,7 +11,7 @@ export const SHARED_CDA = join(__dirname, '../../../../shared/cda');
 export const FIXTURES = join(__dirname, '../../../fixtures');
 
 /** The core app with the documents wiring (operations and hooks), on a fresh database. */
-export async function createDocumentsApp(extraHooks: Hooks[] = [], config: { maxCdaSize?: number } = {}): Promise<TestApp> {
+export async function createDocumentsApp(extraHooks: Hooks[] = [], config: { maxCdaSize?: number; maxBodySize?: number } = {}): Promise<TestApp> {
   const base = await createTestApp({ config }); // only for its config; replaced below
   await base.close();
   const wiring = await documentsWiring({ config: base.config, db: undefined as never, logger: createLogger('silent'), env: {} });
