@@ -27,6 +27,14 @@ describe('CDA import errors and hostile input, through HTTP', () => {
     expect(docs.body.entry).toHaveLength(1);
   });
 
+  it('lets exactly one of two concurrent imports of the same document write it; the other answers 200', async () => {
+    const doc = Buffer.from(LAB_V1.toString('utf8').replace('<id root="1.2.250.1.999.1.1.7.1"/>', '<id root="1.2.250.1.999.1.1.7.55"/>'));
+    const statuses = (await Promise.all([importCda(app, doc), importCda(app, doc), importCda(app, doc)])).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 201]);
+    const docs = await request(app.app).get('/fhir/DocumentReference').query({ identifier: 'urn:ietf:rfc:3986|urn:oid:1.2.250.1.999.1.1.7.55' });
+    expect(docs.body.entry).toHaveLength(1);
+  });
+
   it('refuses a media type that is not a CDA one with 415', async () => {
     const res = await request(app.app).post('/fhir/DocumentReference/$import').set('Content-Type', 'application/pdf').send(LAB_V1);
     expect(res.status).toBe(415);
