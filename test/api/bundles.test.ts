@@ -41,10 +41,10 @@ describe('transaction', () => {
   });
 
   it('resolves a conditional patient reference, and fails whole with 422 when it matches nothing', async () => {
-    await request(t.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.250.1.213.1.4.8', value: '123456789012345' }] });
+    await request(t.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.250.1.213.1.4.8', value: '123456789012311' }], name: [{ family: 'Ins' }], gender: 'male', birthDate: '1970-01-01' });
     const ok = await post({
       resourceType: 'Bundle', type: 'transaction',
-      entry: [{ resource: { resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|123456789012345' }, content: [{ attachment: { url: 'http://x/y' } }] }, request: { method: 'POST', url: 'DocumentReference' } }],
+      entry: [{ resource: { resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|123456789012311' }, content: [{ attachment: { url: 'http://x/y', contentType: 'application/pdf' } }] }, request: { method: 'POST', url: 'DocumentReference' } }],
     });
     expect(ok.status).toBe(200);
     const before = await total('DocumentReference?_summary=count');
@@ -52,7 +52,7 @@ describe('transaction', () => {
       resourceType: 'Bundle', type: 'transaction',
       entry: [
         { resource: { resourceType: 'Patient', name: [{ family: 'Never stored' }] }, request: { method: 'POST', url: 'Patient' } },
-        { resource: { resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|000' }, content: [{ attachment: { url: 'http://x/y' } }] }, request: { method: 'POST', url: 'DocumentReference' } },
+        { resource: { resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|000' }, content: [{ attachment: { url: 'http://x/y', contentType: 'application/pdf' } }] }, request: { method: 'POST', url: 'DocumentReference' } },
       ],
     });
     expect(bad.status).toBe(422);
@@ -92,7 +92,7 @@ describe('transaction', () => {
   });
 
   it('applies the IHE MHD FHIRPath Patch entry that supersedes a document', async () => {
-    const doc = await request(t.app).post('/fhir/DocumentReference').set('Content-Type', FHIR_JSON).send({ resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { url: 'http://x/1' } }] });
+    const doc = await request(t.app).post('/fhir/DocumentReference').set('Content-Type', FHIR_JSON).send({ resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient/p1' }, content: [{ attachment: { url: 'http://x/1', contentType: 'application/pdf' } }] });
     const res = await post({
       resourceType: 'Bundle', type: 'transaction',
       entry: [{

@@ -25,7 +25,7 @@ const INS = 'urn:oid:1.2.250.1.213.1.4.10';
 beforeAll(async () => {
   t = await createTestApp();
   ids.elodie = await create({ resourceType: 'Patient', identifier: [{ system: INS, value: '279035121518989' }], name: [{ family: 'Dupré', given: ['Élodie', 'Marie'] }], gender: 'female', birthDate: '1979-03-21' });
-  ids.jean = await create({ resourceType: 'Patient', identifier: [{ system: INS, value: '180012B01234567' }], name: [{ family: 'Durand', given: ['Jean'] }], gender: 'male', birthDate: '1980-01' });
+  ids.jean = await create({ resourceType: 'Patient', identifier: [{ system: INS, value: '180012B01234593' }], name: [{ family: 'Durand', given: ['Jean'] }], gender: 'male', birthDate: '1980-01' });
   ids.nobirth = await create({ resourceType: 'Patient', name: [{ family: 'Sans Date' }], gender: 'unknown' });
   ids.author = await create({ resourceType: 'Practitioner', identifier: [{ system: 'urn:oid:1.2.250.1.71.4.2.1', value: '801234534765' }], name: [{ family: 'Martin' }] });
   const doc = (patient: string, type: string, date: string, extra: Record<string, unknown> = {}) => ({
@@ -100,7 +100,7 @@ describe('search parameter types', () => {
 
   it('follows chains to the patient by INS, as IHE ITI-67 clients do', async () => {
     expect(idsOf((await search(`DocumentReference?patient.identifier=${INS}|279035121518989`)).body)).toEqual([ids.lab, ids.letter].sort());
-    expect(idsOf((await search(`DocumentReference?subject:Patient.identifier=${INS}|180012B01234567`)).body)).toEqual([ids.img]);
+    expect(idsOf((await search(`DocumentReference?subject:Patient.identifier=${INS}|180012B01234593`)).body)).toEqual([ids.img]);
     expect(idsOf((await search(`DocumentReference?identifier=urn:ietf:rfc:3986|urn:oid:1.2.250.1.213.1.1.1.55.2024.9.1`)).body)).toEqual([ids.lab]);
   });
 
