@@ -1,4 +1,3 @@
-import type { Bundle, DocumentReference, Patient } from '@medplum/fhirtypes';
 import type { CdaImportPlan } from '../cda';
 import { INS_OIDS } from '../cda/code-systems';
 import type { RequestContext } from '../fhir/context';
@@ -8,13 +7,6 @@ import { lookupExisting } from './existing-lookup';
 import type { FhirService } from '../fhir/service';
 
 const INS_SYSTEMS = INS_OIDS.map((oid) => `urn:oid:${oid}`);
-
-/** Where an import's patient references must point: an existing Patient, or a Patient entry to create. */
-export interface PatientTarget {
-  reference?: string;
-  /** A Patient to create in the same transaction (a new record). */
-  create?: Patient;
-}
 
 /**
  * Finds the document's patient: by INS first, then by any other recordTarget identifier a known Patient
@@ -33,32 +25,15 @@ export async function matchPatient(svc: FhirService, ctx: RequestContext, identi
 }
 
 /**
- * Policy for a document whose patient has no record yet. For now a record is opened from the INS traits of the
- * document (no INS → 422 naming the identifier). Issue 4 (no record without consent) switches this single
- * function to always answer 422.
+ * A document whose patient has no record is refused: no record is ever opened without the patient's agreement
+ * (issue 4, rule 11). The 422 names the identifier so the sender can ask the patient to open the record.
  */
-export function admitUnknownPatient(plan: CdaImportPlan): Patient {
-  const ins = plan.patientIdentifiers.find((id) => INS_SYSTEMS.includes(id.system));
-  if (!ins) {
-    const first = plan.patientIdentifiers[0];
-    throw unprocessable(`No Patient carries the identifier ${first.system}|${first.value}, and the document gives no INS to open a record with`);
-  }
-  const traits = sourcePatientOf(plan.bundle);
-  const { id: _contained, ...rest } = traits ?? { resourceType: 'Patient' as const };
-  void _contained;
-  return { ...rest, resourceType: 'Patient', identifier: traits?.identifier ?? [ins] };
+export function refuseUnknownPatient(plan: CdaImportPlan): never {
+  const ins = plan.patientIdentifiers.find((id) => INS_SYSTEMS.includes(id.system)) ?? plan.patientIdentifiers[0];
+  throw unprocessable(`No open DMP record for the patient ${ins.system}|${ins.value}: the patient must open the record (opening consent) before documents can be added`);
 }
 
-/** Resolves the patient of a plan: an existing Patient reference, or the Patient to create. */
-export async function resolvePatientTarget(svc: FhirService, ctx: RequestContext, plan: CdaImportPlan): Promise<PatientTarget> {
-  const found = await matchPatient(svc, ctx, plan.patientIdentifiers);
-  if (found) return { reference: found };
-  return { create: admitUnknownPatient(plan) };
-}
-
-/** The contained `#patient` (INS traits) of the plan's DocumentReference. */
-function sourcePatientOf(bundle: Bundle): Patient | undefined {
-  const dr = bundle.entry?.find((e) => e.resource?.resourceType === 'DocumentReference')?.resource as DocumentReference | undefined;
-  const ref = dr?.context?.sourcePatientInfo?.reference;
-  return dr?.contained?.find((c) => c.resourceType === 'Patient' && `#${c.id}` === ref) as Patient | undefined;
+/** The reference of the plan's patient (an existing record), or 422 naming the identifier. */
+export async function resolvePatientReference(svc: FhirService, ctx: RequestContext, plan: CdaImportPlan): Promise<string> {
+  return (await matchPatient(svc, ctx, plan.patientIdentifiers)) ?? refuseUnknownPatient(plan);
 }

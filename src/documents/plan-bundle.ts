@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, DocumentReference, Resource } from '@medplum/fhirtypes';
 import type { CdaImportPlan } from '../cda';
 import { queryValue } from '../cda/bundle-builder';
@@ -7,7 +6,7 @@ import { rewriteReferences } from '../fhir/handlers/bundle-references';
 import type { FhirService } from '../fhir/service';
 import { lookupExisting, skipExistingConditionals } from './existing-lookup';
 import { previousVersionInSet } from './set-id-fallback';
-import { resolvePatientTarget } from './patient-match';
+import { resolvePatientReference } from './patient-match';
 
 /** The conditional patient reference a plan's resources carry (`Patient?identifier=<first id>`). */
 export function planPatientReference(plan: CdaImportPlan): string {
@@ -22,28 +21,18 @@ export function rewriteBundle(bundle: Bundle, map: Map<string, string>): Bundle 
 }
 
 /**
- * Makes a plan's transaction runnable here: its patient references point at the matched Patient (or at a new
- * Patient entry), conditional creates of resources that already exist are replaced by references to them
+ * Makes a plan's transaction runnable here: its patient references point at the matched Patient, conditional creates of resources that already exist are replaced by references to them
  * (`existing`, as `Type/id`), and `relatesTo` targets that are not in this server keep only their identifier (the replaced
  * document may have been shared elsewhere; that is not an error).
  */
 export async function preparePlanBundle(svc: FhirService, ctx: RequestContext, plan: CdaImportPlan): Promise<{ bundle: Bundle; existing: string[] }> {
-  const target = await resolvePatientTarget(svc, ctx, plan);
-  const map = new Map<string, string>();
-  const entries: BundleEntry[] = [...(plan.bundle.entry ?? [])];
-  if (target.create) {
-    const fullUrl = `urn:uuid:${randomUUID()}`;
-    const ins = plan.patientIdentifiers[0];
-    entries.unshift({ fullUrl, resource: target.create, request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${queryValue(ins.system)}|${queryValue(ins.value)}` } });
-    map.set(planPatientReference(plan), fullUrl);
-  } else {
-    map.set(planPatientReference(plan), target.reference as string);
-  }
-  const skipped = await skipExistingConditionals(svc, ctx, { ...plan.bundle, entry: entries });
+  const patient = await resolvePatientReference(svc, ctx, plan);
+  const map = new Map<string, string>([[planPatientReference(plan), patient]]);
+  const skipped = await skipExistingConditionals(svc, ctx, plan.bundle);
   for (const [from, to] of skipped.map) map.set(from, to);
   const bundle = rewriteBundle(skipped.bundle, map);
   for (const entry of bundle.entry ?? []) {
-    if (entry.resource?.resourceType === 'DocumentReference') await resolveRelatesTo(svc, ctx, entry.resource, target.reference);
+    if (entry.resource?.resourceType === 'DocumentReference') await resolveRelatesTo(svc, ctx, entry.resource, patient);
   }
   return { bundle, existing: [...skipped.map.values()] };
 }

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { TestApp } from '../../support/test-app';
-import { createDocumentsApp, fixture, importCda } from './documents-app';
+import { createDocumentsApp, fixture, importCda, createFrenchTestPatient } from './documents-app';
 
 const CDA_OPEN = '<ClinicalDocument xmlns="urn:hl7-org:v3">';
 const LAB_V1 = fixture('cda/lab-report-two-results.xml');
@@ -14,6 +14,7 @@ describe('CDA import errors and hostile input, through HTTP', () => {
   let app: TestApp;
   beforeAll(async () => {
     app = await createDocumentsApp([], { maxCdaSize: 512 * 1024, maxBodySize: 1024 * 1024 });
+    await createFrenchTestPatient(app);
   });
   afterAll(() => app.close());
 
@@ -97,5 +98,20 @@ describe('CDA import errors and hostile input, through HTTP', () => {
     const res = await importCda(app, noIns);
     expect(res.status).toBe(422);
     expect(diagnostics(res)).toContain('urn:oid:1.2.250.1.999.2|IPP-UNKNOWN');
+  });
+
+  it('refuses with 422 naming the INS a document whose patient has no open record, and writes nothing', async () => {
+    const otherPatient = Buffer.from(
+      fixture('cda/lab-report-two-results.xml')
+        .toString('utf8')
+        .replace('extension="279035121518989"', 'extension="180012B01234593"')
+        .replace('extension="IPP-0042"', 'extension="IPP-NEW"')
+        .replace('<id root="1.2.250.1.999.1.1.7.1"/>', '<id root="1.2.250.1.999.1.1.7.98"/>'),
+    );
+    const res = await importCda(app, otherPatient);
+    expect(res.status).toBe(422);
+    expect(diagnostics(res)).toContain('urn:oid:1.2.250.1.213.1.4.10|180012B01234593');
+    const patients = await request(app.app).get('/fhir/Patient?identifier=180012B01234593');
+    expect(patients.body.total).toBe(0);
   });
 });

@@ -6,7 +6,7 @@ import type { Bundle, DocumentReference, Resource } from '@medplum/fhirtypes';
 import type { CdaImportPlan } from '../../../src/cda';
 import { summarizePlan } from '../../unit/cda/summarize-plan';
 import type { TestApp } from '../../support/test-app';
-import { binaryBytes, bundleResources, createDocumentsApp, createPatient, FIXTURES, importCda, SHARED_CDA } from './documents-app';
+import { binaryBytes, bundleResources, createDocumentsApp, createPatient, FIXTURES, importCda, SHARED_CDA, createFrenchTestPatient } from './documents-app';
 
 const examples = ['fr', 'us'].flatMap((dir) =>
   existsSync(join(SHARED_CDA, dir)) ? readdirSync(join(SHARED_CDA, dir)).filter((f) => f.endsWith('.xml')).map((file) => ({ dir, file })) : [],
@@ -35,6 +35,7 @@ describe('CDA import through POST /fhir/DocumentReference/$import', () => {
   let app: TestApp;
   beforeAll(async () => {
     app = await createDocumentsApp();
+    await createFrenchTestPatient(app);
     // US C-CDA documents find their patient by a recordTarget identifier an existing Patient carries.
     for (const { dir, file } of examples) if (dir === 'us') await createPatient(app, expectedSummary(file).patientIdentifiers.slice(0, 1));
   });

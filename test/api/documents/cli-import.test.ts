@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { formatSummary, parseImportArgs, progressBar } from '../../../src/cli/import';
 import { collectFiles, importFiles } from '../../../src/documents/batch-import';
 import type { TestApp } from '../../support/test-app';
-import { createDocumentsApp, SHARED_CDA } from './documents-app';
+import { createDocumentsApp, SHARED_CDA, createFrenchTestPatient } from './documents-app';
 
 describe('CDA import CLI', () => {
   let app: TestApp;
@@ -18,6 +18,7 @@ describe('CDA import CLI', () => {
 
   beforeAll(async () => {
     app = await createDocumentsApp();
+    await createFrenchTestPatient(app);
     server = app.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     fhirUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`;

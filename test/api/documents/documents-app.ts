@@ -37,6 +37,14 @@ export async function createPatient(app: TestApp, identifiers: { system: string;
   return res.body.id as string;
 }
 
+/** The test INS every public French example (and our own fixtures) carries. */
+export const FR_TEST_INS = { system: 'urn:oid:1.2.250.1.213.1.4.10', value: '279035121518989' };
+
+/** Opens the record of the French examples' test patient: documents are refused for a patient without one. */
+export function createFrenchTestPatient(app: TestApp): Promise<string> {
+  return createPatient(app, [FR_TEST_INS]);
+}
+
 /** GETs a Binary's raw bytes (ITI-68). */
 export async function binaryBytes(app: TestApp, reference: string): Promise<{ status: number; contentType: string; bytes: Buffer }> {
   const res = await request(app.app)

@@ -4,7 +4,7 @@ import type { Hooks } from '../../../src/fhir/context';
 import { SUPERSEDED_TAG } from '../../../src/documents/retire-extracted';
 import { VISIBILITY_SYSTEM } from '../../../src/documents/security-labels';
 import type { TestApp } from '../../support/test-app';
-import { bundleResources, createDocumentsApp, fixture, importCda } from './documents-app';
+import { bundleResources, createDocumentsApp, fixture, importCda, createFrenchTestPatient } from './documents-app';
 
 /** Test authentication: `X-Test-Practitioner: <Practitioner id>` makes the caller that practitioner. */
 const testActor: Hooks = {
@@ -34,6 +34,7 @@ describe('document lifecycle: replacement (TD2.1) and metadata updates (TD3.3)',
 
   beforeAll(async () => {
     app = await createDocumentsApp([testActor]);
+    await createFrenchTestPatient(app);
     const first = await importCda(app, fixture('cda/lab-report-two-results.xml'));
     expect(first.status).toBe(201);
     v1 = bundleResources(first.body).find((r) => r.resourceType === 'DocumentReference') as unknown as DocumentReference;

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { DocumentReference } from '@medplum/fhirtypes';
 import type { TestApp } from '../../support/test-app';
-import { bundleResources, createDocumentsApp, fixture, importCda } from './documents-app';
+import { bundleResources, createDocumentsApp, fixture, importCda, createFrenchTestPatient } from './documents-app';
 
 const docOf = (body: never) => bundleResources(body).find((r) => r.resourceType === 'DocumentReference') as unknown as DocumentReference;
 
@@ -9,6 +9,7 @@ describe('replacement found through the CDA set id when the RPLC parent id is un
   let app: TestApp;
   beforeAll(async () => {
     app = await createDocumentsApp();
+    await createFrenchTestPatient(app);
   });
   afterAll(() => app.close());
 
