@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import type { AppOptions } from './app';
 import type { FhirService } from './fhir/service';
 import { accessWiring } from './access/wiring';
+import type { AuditHooks } from './audit/audit-hooks';
 import { auditWiring } from './audit/wiring';
 import { documentsWiring } from './documents/wiring';
 import type { Wiring, WiringDeps } from './wiring';
@@ -12,7 +13,12 @@ import type { Wiring, WiringDeps } from './wiring';
  * (it establishes the actor and the access predicate), then document intake.
  */
 export async function composeApp(deps: WiringDeps): Promise<Omit<AppOptions, 'config' | 'db'> & { start(service: FhirService): void; close(): Promise<void> }> {
-  const parts: Wiring[] = [await auditWiring(deps), await accessWiring(deps), await documentsWiring(deps)];
+  let audit: AuditHooks | undefined;
+  const parts: Wiring[] = [
+    await auditWiring(deps, { onHooks: (hooks) => (audit = hooks) }),
+    await accessWiring(deps, { onLogin: (ctx, info) => audit?.recordLogin(ctx, info) ?? Promise.resolve() }),
+    await documentsWiring(deps),
+  ];
   return {
     logger: deps.logger,
     hooks: parts.flatMap((p) => p.hooks ?? []),

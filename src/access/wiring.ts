@@ -1,5 +1,5 @@
 import { loadAuthConfig } from '../auth/auth-config';
-import { mountAuthRoutes } from '../auth/auth-routes';
+import { mountAuthRoutes, type AuthRoutesOptions } from '../auth/auth-routes';
 import { loadDevKey, loadSigningKey } from '../auth/dev-key';
 import { mintLoginToken } from '../auth/mint-token';
 import { createPatientLogin, type LoginCodeSender } from '../auth/patient-login';
@@ -13,6 +13,8 @@ import { everythingOperation } from './everything-operation';
 export interface AccessWiringOptions {
   clock?: () => Date;
   sendLoginCode?: LoginCodeSender;
+  /** Told of every patient sign-in outcome (the audit trail records logins). */
+  onLogin?: AuthRoutesOptions['onLogin'];
 }
 
 /**
@@ -46,6 +48,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
         publicKeys: devKey ? [devKey, loginKey] : [loginKey],
         fhirBasePath: deps.config.fhirBasePath,
         baseUrl: deps.config.baseUrl,
+        onLogin: options.onLogin,
       }),
   };
 }

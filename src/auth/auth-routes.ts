@@ -1,5 +1,7 @@
 import express, { type Express, type Request } from 'express';
-import { badRequest, forbidden } from '../fhir/errors';
+import { badRequest, FhirError, forbidden } from '../fhir/errors';
+import type { RequestContext } from '../fhir/context';
+import { newContext } from '../http/fhir-endpoint';
 import type { DevKey } from './dev-key';
 import type { AuthConfig } from './auth-config';
 import { setPatientCredential, type PatientLogin } from './patient-login';
@@ -18,6 +20,21 @@ export interface AuthRoutesOptions {
   fhirBasePath: string;
   /** Configured public base URL; default: derived from each request. */
   baseUrl?: string;
+  /** Told of every sign-in outcome (the audit trail records logins). */
+  onLogin?: (ctx: RequestContext, info: { patientId?: string; success: boolean; reason?: string }) => Promise<void>;
+}
+
+/** Runs a sign-in step and reports its outcome (success with the patient, or the refusal's reason). */
+async function reported<T extends object>(o: AuthRoutesOptions, req: Request, res: express.Response, step: () => Promise<T>, final: boolean): Promise<T> {
+  const ctx = newContext(req, String(res.locals.requestId));
+  try {
+    const result = await step();
+    if (final) await o.onLogin?.(ctx, { patientId: (result as { patient?: string }).patient, success: true });
+    return result;
+  } catch (err) {
+    await o.onLogin?.(ctx, { success: false, reason: err instanceof FhirError ? err.message : 'sign-in failed' });
+    throw err;
+  }
 }
 
 function field(req: Request, name: string): string {
@@ -44,11 +61,11 @@ export function mountAuthRoutes(app: Express, o: AuthRoutesOptions): void {
   });
   const body = [express.json({ limit: '16kb' }), express.urlencoded({ extended: false, limit: '16kb' })];
   app.post('/auth/login', ...body, async (req, res) => {
-    const started = await o.login.start(field(req, 'identifier'), field(req, 'password'));
+    const started = await reported(o, req, res, () => o.login.start(field(req, 'identifier'), field(req, 'password')), false);
     res.status(200).json({ challenge: started.challenge, expires_at: started.expiresAt, message: 'A sign-in code was sent to your e-mail address or mobile phone' });
   });
   app.post('/auth/otp', ...body, async (req, res) => {
-    const token = await o.login.exchange(field(req, 'challenge'), field(req, 'code'));
+    const token = await reported(o, req, res, () => o.login.exchange(field(req, 'challenge'), field(req, 'code')), true);
     res.setHeader('Cache-Control', 'no-store');
     res.json({ access_token: token.accessToken, token_type: 'Bearer', expires_in: token.expiresIn, patient: token.patient, scope: 'openid fhirUser patient/*.cruds' });
   });

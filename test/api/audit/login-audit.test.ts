@@ -1,0 +1,58 @@
+import request from 'supertest';
+import { markSystemContext } from '../../../src/access/access-hooks';
+import { setPatientCredential } from '../../../src/auth/patient-login';
+import { loadConfig } from '../../../src/config';
+import type { RequestContext } from '../../../src/fhir/context';
+import { createLogger } from '../../../src/logger';
+import { startServer, type RunningServer } from '../../../src/server';
+import { sql, TRUE } from '../../../src/store/sql';
+import { createTestDb, type TestDb } from '../../support/test-db';
+
+// Patient sign-ins on the production composition leave AuditEvents: a success in the patient's trail,
+// a refusal in the trail of events that name no patient.
+
+let testDb: TestDb;
+let server: RunningServer;
+let patientId: string;
+
+beforeAll(async () => {
+  testDb = await createTestDb();
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir: `/tmp/dmp-login-audit-${process.pid}` });
+  server = await startServer(config, { db: testDb.db, logger: createLogger('silent'), env: { LOGIN_CODE_TTL: '300' } });
+  const ctx: RequestContext = { requestId: 'setup', access: TRUE, attributes: {} };
+  markSystemContext(ctx);
+  const created = await server.service.repo.create(ctx, { resourceType: 'Patient', name: [{ family: 'Connexion' }], telecom: [{ system: 'email', value: 'patient@example.org' }] });
+  patientId = created.resource.id as string;
+  await setPatientCredential(testDb.db, { login: 'camille', patientId, password: 'a long pass phrase', scrypt: { N: 1024, r: 8, p: 1 } });
+}, 120_000);
+afterAll(async () => {
+  await server.close();
+  await testDb.drop();
+});
+
+async function loginEvents(where: 'patient' | 'none'): Promise<{ outcome: string }[]> {
+  const { rows } = await testDb.db.query<{ content: { outcome: string; type: { code: string } } }>(
+    where === 'patient'
+      ? sql`SELECT content FROM resource WHERE type = 'AuditEvent' AND compartment = ${patientId}`
+      : sql`SELECT content FROM resource WHERE type = 'AuditEvent' AND compartment IS NULL`,
+  );
+  return rows.map((r) => r.content).filter((c) => c.type.code !== 'rest');
+}
+
+test('a successful sign-in is audited in the patient trail, a refused one too', async () => {
+  const app = server.server;
+  const wrong = await request(app).post('/auth/login').send({ identifier: 'camille', password: 'wrong' });
+  expect(wrong.status).toBe(401);
+  const started = await request(app).post('/auth/login').send({ identifier: 'camille', password: 'a long pass phrase' });
+  expect(started.status).toBe(200);
+  const { rows } = await testDb.db.query<{ body: string }>(sql`SELECT body FROM notify_outbox WHERE idempotency_key LIKE ${`login-code:${started.body.challenge}:%`}`);
+  const code = /\b(\d{6})\b/.exec(rows[0].body)![1];
+  const token = await request(app).post('/auth/otp').send({ challenge: started.body.challenge, code });
+  expect(token.status).toBe(200);
+  const mine = await loginEvents('patient');
+  expect(mine).toHaveLength(1);
+  expect(mine[0].outcome).toBe('0');
+  const refused = await loginEvents('none');
+  expect(refused.length).toBeGreaterThanOrEqual(1);
+  expect(refused.every((e) => e.outcome !== '0')).toBe(true);
+});
