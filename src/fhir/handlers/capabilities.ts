@@ -1,12 +1,20 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import type { FhirRequest, FhirResponse } from '../request';
 import { resourceTypes, searchParams } from '../search-registry';
-import type { FhirService } from '../service';
+import type { FhirService, OperationDefinitionEntry } from '../service';
 
 // Keyed by the service's operation list (one per app) and then by base URL.
 const cache = new WeakMap<object, Map<string, string>>();
 
 const INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
+
+/** A CapabilityStatement operation: invoked as `$name`, defined by the standard canonical or ours. */
+function operationEntry(o: OperationDefinitionEntry): { name: string; definition: string; documentation?: string } {
+  const name = o.name.replace(/^\$/, '');
+  const standard = ['everything', 'validate', 'meta'].includes(name);
+  const base = standard ? 'http://hl7.org/fhir/OperationDefinition' : 'https://dmp-fhir-adapter.org/fhir/OperationDefinition';
+  return { name, definition: `${base}/${o.resourceType ? `${o.resourceType}-` : ''}${name}`, documentation: o.documentation };
+}
 
 function resourceEntry(svc: FhirService, type: string): CapabilityStatementRestResource {
   const params = [...searchParams(type).values()];
@@ -30,7 +38,7 @@ function resourceEntry(svc: FhirService, type: string): CapabilityStatementRestR
       { name: '_lastUpdated', type: 'date', documentation: 'When the resource version was stored' },
       ...params.map((p) => ({ name: p.code, definition: p.definition.url, type: p.type, documentation: p.definition.description?.split('\n')[0] })),
     ],
-    operation: svc.operations.filter((o) => o.resourceType === type).map((o) => ({ name: o.name, definition: `${o.resourceType}-${o.name}`, documentation: o.documentation })),
+    operation: svc.operations.filter((o) => o.resourceType === type).map((o) => operationEntry(o)),
   };
 }
 
@@ -53,7 +61,7 @@ export function buildCapabilityStatement(svc: FhirService, baseUrl: string): Cap
         security: { cors: true, description: 'Bearer tokens (SMART on FHIR); see /.well-known/smart-configuration' },
         resource: resourceTypes().map((type) => resourceEntry(svc, type)),
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
-        operation: svc.operations.filter((o) => o.level === 'system').map((o) => ({ name: o.name, definition: o.name, documentation: o.documentation })),
+        operation: svc.operations.filter((o) => o.level === 'system').map((o) => operationEntry(o)),
       },
     ],
   };

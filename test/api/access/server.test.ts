@@ -34,7 +34,13 @@ const token = async (o: Parameters<typeof mintDevToken>[2]) => {
 };
 
 test('the CapabilityStatement and SMART discovery need no token; the API does', async () => {
-  expect((await fetch(`${server.fhirUrl}/metadata`)).status).toBe(200);
+  const metadata = await fetch(`${server.fhirUrl}/metadata`);
+  expect(metadata.status).toBe(200);
+  const cs = (await metadata.json()) as { rest: { resource: { type: string; operation?: { name: string; definition: string }[] }[] }[] };
+  const operationsOf = (type: string) => cs.rest[0].resource.find((r) => r.type === type)?.operation ?? [];
+  expect(operationsOf('Patient')).toContainEqual(expect.objectContaining({ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }));
+  expect(operationsOf('DocumentReference').map((o) => o.name)).toContain('import');
+  expect(operationsOf('AuditEvent').map((o) => o.name)).toContain('verify');
   expect((await fetch(`${server.url}/.well-known/smart-configuration`)).status).toBe(200);
   const denied = await fetch(`${server.fhirUrl}/Patient`);
   expect(denied.status).toBe(401);
