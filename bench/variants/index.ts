@@ -1,10 +1,11 @@
+import { accessVariant } from './access';
 import { auditVariant } from './audit';
 import { baselineVariant } from './baseline';
 import { coreVariant } from './core';
 import type { BenchVariant } from './variant';
 
 /** Every variant, baseline first (ratios are against it). Add `access` and `audit` variants here. */
-export const VARIANTS: BenchVariant[] = [baselineVariant, coreVariant, auditVariant];
+export const VARIANTS: BenchVariant[] = [baselineVariant, coreVariant, accessVariant, auditVariant];
 
 /** The variant of that name; throws on an unknown one. */
 export function findVariant(name: string): BenchVariant {
