@@ -8,6 +8,7 @@ import { type AuditEventInput, type AuditSource, toAction } from './audit-event-
 import { AuditWriter, type AuditWriterOptions, type StoredAuditEvent } from './audit-writer';
 import { GroupCommit } from './group-commit';
 import { patientsFromQuery } from './query-patients';
+import { checkTrailSearch } from './trail-search-guard';
 import { openTransaction } from './transaction-scope';
 
 export interface AuditHooksOptions {
@@ -129,6 +130,12 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
   return {
     writer,
     groupCommit,
+
+    async interceptRequest(_svc, ctx, req, next) {
+      // Only for the trail's readers: anyone else is refused by authorize (403), and audited as such.
+      if (trailReaders.has(ctx.actor?.kind ?? '')) checkTrailSearch(req);
+      return next(req);
+    },
 
     async authorize(ctx, op) {
       if (op.resourceType !== 'AuditEvent') return;

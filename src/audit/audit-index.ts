@@ -1,5 +1,8 @@
 import type { AuditEvent, Coding, Reference } from '@medplum/fhirtypes';
 
+/** The AuditEvent search parameters that have index rows (the others are refused with 400). */
+export const AUDIT_SEARCH_PARAMS: ReadonlySet<string> = new Set(['patient', 'date', 'agent', 'action', 'purpose']);
+
 /** Search index rows of one resource, in the shapes of the core's idx_* tables. */
 export interface IndexRows {
   tokens: { param: string; system: string | null; code: string | null; text: string | null }[];
@@ -13,11 +16,12 @@ function splitReference(reference: string): { targetType: string; targetId: stri
 }
 
 /**
- * Index rows for the AuditEvent search parameters a patient's trail needs (patient, date, agent, action,
- * purpose, entity, type, subtype, outcome). The audit writer stores them in the statement that stores the
- * event, so AuditEvents are searchable without passing through the core's write path. Kept deliberately
- * small: every read writes an AuditEvent, and each index row costs on that path (string parameters such
- * as agent-name would also update a trigram GIN index).
+ * Index rows for the AuditEvent search parameters of a patient's trail (patient, date, agent, action,
+ * purpose: `AUDIT_SEARCH_PARAMS`). The audit writer stores them in the statement that stores the event, so
+ * AuditEvents are searchable without passing through the core's write path. Kept deliberately small: every
+ * read writes an AuditEvent, and each index row costs a heap row plus two or three b-tree entries on that
+ * path (an `entity` row per resource shown would multiply them by the page size of a search); searches on
+ * the other AuditEvent parameters are refused rather than answered from missing rows (`audit-hooks.ts`).
  */
 export function buildAuditIndexRows(event: AuditEvent, compartment: string | null): IndexRows {
   const rows: IndexRows = { tokens: [], dates: [], references: [] };
@@ -29,9 +33,6 @@ export function buildAuditIndexRows(event: AuditEvent, compartment: string | nul
   };
 
   token('action', event.action ? { system: 'http://hl7.org/fhir/audit-event-action', code: event.action } : undefined);
-  token('outcome', event.outcome ? { system: 'http://terminology.hl7.org/CodeSystem/audit-event-outcome', code: event.outcome } : undefined);
-  token('type', event.type);
-  for (const c of event.subtype ?? []) token('subtype', c);
   for (const p of event.purposeOfEvent ?? []) for (const c of p.coding ?? []) token('purpose', c);
   if (event.recorded) rows.dates.push({ param: 'date', low: event.recorded, high: event.recorded });
   if (compartment) rows.references.push({ param: 'patient', targetType: 'Patient', targetId: compartment });
@@ -40,7 +41,6 @@ export function buildAuditIndexRows(event: AuditEvent, compartment: string | nul
     ref('agent', agent.who);
     if (agent.requestor) for (const p of agent.purposeOfUse ?? []) for (const c of p.coding ?? []) token('purpose', c);
   }
-  for (const entity of event.entity ?? []) ref('entity', entity.what);
   // The purpose is stated both on the event and on the user agent: index it once.
   const seen = new Set<string>();
   rows.tokens = rows.tokens.filter((t) => {
