@@ -33,6 +33,8 @@ function describe(err: unknown): string {
   return 'The token is malformed or unsigned';
 }
 
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /**
  * Builds the bearer-token verifier: each configured issuer with its JWKS, audience and algorithms; the
  * development issuer (ES256, local key) only when no production issuer is configured.
@@ -49,10 +51,22 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
     const issuer: IssuerConfig = { issuer: config.login.issuer, jwks: '(local)', audience: config.audience, algorithms: ['ES256'] };
     trusted.set(config.login.issuer, { issuer, keys: createLocalJWKSet({ keys: [loginKey.publicJwk] }), patientsOnly: true });
   }
+  // Signature checks cost ~200 µs of CPU; a token verified once stays valid until it expires, so its actor
+  // is kept (bounded, oldest first out). Only successes are kept: a bad token is checked again every time.
+  const verified = new Map<string, { actor: Awaited<ReturnType<TokenVerifier>>; exp: number }>();
+  const remember = (token: string, actor: Awaited<ReturnType<TokenVerifier>>, exp: number) => {
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
+    verified.set(token, { actor, exp });
+  };
   return async (authorization) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!m) throw unauthorized(authorization ? 'The Authorization header must be "Bearer <token>"' : 'A bearer token is required', `Bearer realm="${REALM}"`);
     const token = m[1];
+    const hit = verified.get(token);
+    if (hit) {
+      if (Date.now() < hit.exp * 1000) return structuredClone(hit.actor);
+      verified.delete(token);
+    }
     let iss: string | undefined;
     try {
       iss = decodeJwt(token).iss;
@@ -70,6 +84,7 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
       });
       const actor = claimsToActor(payload as Record<string, unknown>, entry.issuer.defaultScopes);
       if (entry.patientsOnly && actor.kind !== 'patient') throw invalid('The patient sign-in issuer only issues patient tokens');
+      remember(token, structuredClone(actor), payload.exp as number);
       return actor;
     } catch (err) {
       // Claims that name nobody come back as 401 too: give them the same challenge.

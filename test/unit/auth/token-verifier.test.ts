@@ -96,3 +96,15 @@ describe('bearer token verification', () => {
     expect((await loadDevKey(config)).publicJwk).toEqual(key.publicJwk);
   });
 });
+
+describe('verified-token cache', () => {
+  it('answers a verified token again with an equal, independent actor, and stops when it expires', async () => {
+    const token = await signed({}, { exp: Math.floor(Date.now() / 1000) + 2 });
+    const first = await verify(`Bearer ${token}`);
+    const second = await verify(`Bearer ${token}`);
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await expect(verify(`Bearer ${token}`)).rejects.toMatchObject({ status: 401 });
+  });
+});
