@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 /** One configuration key: where it comes from, what it means, its default, how to parse it. */
-interface KeySpec<T> {
+export interface KeySpec<T> {
   env: string;
   doc: string;
   default: T;
@@ -47,11 +47,11 @@ export const configSchema = {
 type Schema = typeof configSchema;
 export type Config = { [K in keyof Schema]: Schema[K]['default'] };
 
-/** Reads and validates the configuration from an environment; throws one error listing every bad key. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+/** Reads a configuration schema from an environment; throws one error naming every bad key (values of secrets are not echoed). */
+export function readConfigSchema<S extends Record<string, KeySpec<unknown>>>(schema: S, env: NodeJS.ProcessEnv, label: string): { [K in keyof S]: S[K]['default'] } {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const [key, spec] of Object.entries(configSchema) as [string, KeySpec<unknown>][]) {
+  for (const [key, spec] of Object.entries(schema)) {
     const raw = env[spec.env];
     if (raw === undefined || raw === '') {
       out[key] = spec.default;
@@ -60,11 +60,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     try {
       out[key] = spec.parse(raw);
     } catch (err) {
-      problems.push(`${spec.env}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+      problems.push(`${spec.env}: ${(err as Error).message}`);
     }
   }
-  if (problems.length) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-  const config = { ...(out as Config), ...overrides };
+  if (problems.length) throw new Error(`Invalid ${label}:\n  ${problems.join('\n  ')}`);
+  return out as { [K in keyof S]: S[K]['default'] };
+}
+
+/** Reads and validates the configuration from an environment; throws one error listing every bad key. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const config = { ...readConfigSchema(configSchema, env, 'configuration'), ...overrides };
   config.dataDir = path.resolve(config.dataDir);
   return config;
 }

@@ -1,10 +1,4 @@
-/** One notification setting: its environment variable, meaning and default. */
-interface NotifyKey<T> {
-  env: string;
-  doc: string;
-  default: T;
-  parse: (raw: string) => T;
-}
+import { readConfigSchema, type KeySpec } from '../config';
 
 const text = (raw: string): string => raw;
 const url = (raw: string): string => {
@@ -29,27 +23,12 @@ export const notifyConfigSchema = {
   maxDelayMs: { env: 'NOTIFY_RETRY_MAX_MS', doc: 'Longest delay between two attempts', default: 3_600_000, parse: positive },
   leaseMs: { env: 'NOTIFY_LEASE_MS', doc: 'How long a notice being sent stays reserved; one left by a killed process is retried after it', default: 60_000, parse: positive },
   pollMs: { env: 'NOTIFY_POLL_MS', doc: 'Pause between two outbox polls when there is nothing to send', default: 1000, parse: positive },
-} satisfies Record<string, NotifyKey<unknown>>;
+} satisfies Record<string, KeySpec<unknown>>;
 
 type Schema = typeof notifyConfigSchema;
 export type NotifyConfig = { [K in keyof Schema]: Schema[K]['default'] };
 
 /** Reads the notification settings from an environment; throws one error naming every bad key. */
 export function loadNotifyConfig(env: NodeJS.ProcessEnv = process.env): NotifyConfig {
-  const out: Record<string, unknown> = {};
-  const problems: string[] = [];
-  for (const [key, spec] of Object.entries(notifyConfigSchema) as [string, NotifyKey<unknown>][]) {
-    const raw = env[spec.env];
-    if (raw === undefined || raw === '') {
-      out[key] = spec.default;
-      continue;
-    }
-    try {
-      out[key] = spec.parse(raw);
-    } catch (err) {
-      problems.push(`${spec.env}: ${(err as Error).message}`);
-    }
-  }
-  if (problems.length) throw new Error(`Invalid notification configuration:\n  ${problems.join('\n  ')}`);
-  return out as NotifyConfig;
+  return readConfigSchema(notifyConfigSchema, env, 'notification configuration');
 }
