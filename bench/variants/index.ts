@@ -4,7 +4,7 @@ import { baselineVariant } from './baseline';
 import { coreVariant } from './core';
 import type { BenchVariant } from './variant';
 
-/** Every variant, baseline first (ratios are against it). Add `access` and `audit` variants here. */
+/** Every variant, baseline first (ratios are against it). */
 export const VARIANTS: BenchVariant[] = [baselineVariant, coreVariant, accessVariant, auditVariant];
 
 /** The variant of that name; throws on an unknown one. */
