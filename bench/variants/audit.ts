@@ -29,6 +29,8 @@ export const auditVariant: BenchVariant = {
       db,
       source: { id: 'dmp-fhir-adapter', display: 'DMP FHIR server (bench)' },
       writer: { onAppend: createAuditNotifier({ recordUrl: 'https://www.monespacesante.fr' }), secret: 'bench-chain-secret' },
+      // Tuning runs only: the production default applies when unset.
+      flushConcurrency: process.env.AUDIT_FLUSH_CONCURRENCY ? Number(process.env.AUDIT_FLUSH_CONCURRENCY) : undefined,
     });
     const { app } = createApp({ config, db, hooks: [benchPractitioner, audit, transactionScopeHook(db)] });
     return {
