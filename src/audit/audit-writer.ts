@@ -28,6 +28,12 @@ export interface AuditWriterOptions {
   index?: IndexAuditRows;
   /** Runs in the same transaction after the events are stored (notifications derive from them here). */
   onAppend?: (tx: Db, events: StoredAuditEvent[]) => Promise<void>;
+  /**
+   * Also write the `resource_history` row (default true). An AuditEvent is immutable at version 1, so the row
+   * repeats `resource` (about a fifth of the per-event database work): turn it off once the core's vread and
+   * history of AuditEvent read `resource` (see README).
+   */
+  history?: boolean;
 }
 
 /** Chain key of an event: its patient compartment, or '' for events that touch no patient. */
@@ -112,10 +118,14 @@ export class AuditWriter {
         INSERT INTO resource (type, id, version_id, last_updated, compartment, content, text)
         SELECT 'AuditEvent', v.id, 1, v.recorded::timestamptz, v.compartment, v.text::jsonb, v.text FROM v
         RETURNING rid, id, last_updated, compartment, content, text
-      ), hist AS (
+      )${
+        this.options.history === false
+          ? sql``
+          : sql`, hist AS (
         INSERT INTO resource_history (rid, type, id, version_id, last_updated, compartment, content, text)
         SELECT rid, 'AuditEvent', id, 1, last_updated, compartment, content, text FROM ins
-      ), links AS (
+      )`
+      }, links AS (
         INSERT INTO audit_chain (chain, seq, event_id, recorded, prev_hash, hash)
         SELECT coalesce(v.compartment, ''), v.seq, v.id, v.recorded::timestamptz, v.prev_hash, v.hash FROM v
       ), heads AS (

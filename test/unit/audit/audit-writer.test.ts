@@ -49,6 +49,19 @@ describe('audit writer and chain verification', () => {
     expect(links[2]?.previous).toBe(chainRows.rows[1].hash);
   });
 
+  it('writes a history row per event by default, and none when history is turned off, the chain verifying either way', async () => {
+    await writeSome();
+    const withHistory = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource_history WHERE type = 'AuditEvent'`);
+    expect(withHistory.rows[0].n).toBe(5);
+    const lean = new AuditWriter({ history: false });
+    await db.transaction((tx) => lean.appendInTx(tx, [readInput('pat-a', 6), readInput('pat-c', 7)]));
+    const after = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource_history WHERE type = 'AuditEvent'`);
+    expect(after.rows[0].n).toBe(5);
+    const stored = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource WHERE type = 'AuditEvent'`);
+    expect(stored.rows[0].n).toBe(7);
+    expect(await verifyChain(db)).toMatchObject({ intact: true, events: 7 });
+  });
+
   it('stores AuditEvents as resources in the patient compartment, searchable through the index tables', async () => {
     await writeSome();
     const byPatient = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource r WHERE r.type = 'AuditEvent' AND r.compartment = 'pat-a'`);
