@@ -1,9 +1,10 @@
-import type { Consent, ConsentProvision, DocumentReference, Resource } from '@medplum/fhirtypes';
+import type { DocumentReference, Resource } from '@medplum/fhirtypes';
 import { markSystemContext } from '../../../src/access/access-hooks';
 import type { RequestContext } from '../../../src/fhir/context';
 import type { FhirService } from '../../../src/fhir/service';
 import { SOURCE_DOCUMENT_URL } from '../../../src/store/derived-columns';
 import { TRUE } from '../../../src/store/sql';
+import { buildConsent, maskDoc, purpose } from '../../unit/access/fixture';
 
 export const IDNAT = 'urn:oid:1.2.250.1.71.4.2.1';
 export const INS_NIR = 'urn:oid:1.2.250.1.213.1.4.8';
@@ -26,22 +27,10 @@ function systemContext(): RequestContext {
 const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
 export const byRpps = (rpps: string) => ({ role: IRCP, reference: { identifier: { system: IDNAT, value: `8${rpps}` } } });
 export const byRef = (id: string) => ({ role: IRCP, reference: { reference: `Practitioner/${id}` } });
-export const purpose = (code: string) => [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code }];
-export const maskDoc = (docId: string) => [{ meaning: 'instance' as const, reference: { reference: `DocumentReference/${docId}` } }];
+export { maskDoc, purpose };
 
-/** A Consent in the fixed issue-4 coding. */
-export function consent(id: string, patientId: string, provision: ConsentProvision, status: Consent['status'] = 'active'): Consent {
-  return {
-    resourceType: 'Consent',
-    id,
-    status,
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patientId}` },
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision,
-  };
-}
+/** A Consent in the fixed issue-4 coding (the same builder as the unit fixture's). */
+export const consent = buildConsent;
 
 /** A DocumentReference with its Binary and one extracted Observation, all governed by the document. */
 function documentParts(patientId: string, docId: string, opts: { flags?: string[]; author?: string } = {}): Resource[] {
