@@ -1,4 +1,5 @@
 import type { Consent, DocumentReference, Patient, Practitioner } from '@medplum/fhirtypes';
+import { buildConsent } from '../support/consent';
 
 const IDNAT = 'urn:oid:1.2.250.1.71.4.2.1';
 /** RPPS of the professional who writes and reads in the crash loop. */
@@ -6,18 +7,7 @@ export const AUTHOR_RPPS = '10000000004';
 /** Patients of the crash fixture, each with an e-mail address. */
 export const PATIENTS = ['c1', 'c2', 'c3', 'c4'];
 
-function consent(id: string, patientId: string, provision: Consent['provision']): Consent {
-  return {
-    resourceType: 'Consent',
-    id,
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patientId}` },
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision,
-  };
-}
+const consent = buildConsent;
 
 /** The author, the patients (opened records, author authorised) of the crash test. */
 export function crashFixture(): (Practitioner | Patient | Consent)[] {

@@ -1,4 +1,5 @@
-import type { AuditEvent, Bundle, Consent, DocumentReference, Parameters, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, Consent, ConsentProvision, DocumentReference, Parameters, Resource } from '@medplum/fhirtypes';
+import { buildConsent } from '../../support/consent';
 import { CHAIN_EXTENSION_URL } from '../../../src/audit/audit-codes';
 import { SmtpReceiver } from '../../unit/notify/receivers';
 import { type AuditServer, startAuditServer, waitFor } from './server-harness';
@@ -15,18 +16,7 @@ const practitioner = (id: string, rpps: string, family: string): Resource => ({
   name: [{ family, given: ['Jean'], prefix: ['Dr'] }],
 });
 
-function consent(id: string, provision: Consent['provision']): Consent {
-  return {
-    resourceType: 'Consent',
-    id,
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: 'Patient/p1' },
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision,
-  };
-}
+const consent = (id: string, provision: ConsentProvision): Consent => buildConsent(id, 'p1', provision);
 
 const byRpps = (rpps: string) => ({
   role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },

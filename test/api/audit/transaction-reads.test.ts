@@ -1,16 +1,8 @@
 import type { AuditEvent, Bundle, Resource } from '@medplum/fhirtypes';
+import { buildConsent } from '../../support/consent';
 import { type AuditServer, startAuditServer } from './server-harness';
 
-const consent = (id: string): Resource => ({
-  resourceType: 'Consent',
-  id,
-  status: 'active',
-  scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-  category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-  patient: { reference: 'Patient/p1' },
-  policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-  provision: { type: 'permit' },
-});
+const consent = (id: string): Resource => buildConsent(id, 'p1', { type: 'permit' });
 
 async function trail(s: AuditServer, token: string): Promise<AuditEvent[]> {
   const res = await s.fhir(token, 'GET', '/AuditEvent?patient=p1&_count=100');

@@ -1,7 +1,8 @@
-import type { Consent, ConsentProvision, Patient, RelatedPerson, Resource } from '@medplum/fhirtypes';
+import type { Consent, Patient, RelatedPerson, Resource } from '@medplum/fhirtypes';
 import { applyAccessWrite } from '../../../src/access/access-tables';
 import type { Db } from '../../../src/store/db';
 import { sql } from '../../../src/store/sql';
+import { buildConsent } from '../../support/consent';
 
 export const IDNAT = 'urn:oid:1.2.250.1.71.4.2.1';
 export const INS_NIR = 'urn:oid:1.2.250.1.213.1.4.8';
@@ -35,19 +36,7 @@ export async function writeResource(db: Db, row: Row): Promise<void> {
   });
 }
 
-/** A Consent in the fixed issue-4 coding. */
-export function buildConsent(id: string, patientId: string, provision: ConsentProvision, status: Consent['status'] = 'active'): Consent {
-  return {
-    resourceType: 'Consent',
-    id,
-    status,
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patientId}` },
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision,
-  };
-}
+export { buildConsent };
 
 const IRCP = [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }][0];
 export const professionalByRpps = (rpps: string) => ({ role: IRCP, reference: { identifier: { system: IDNAT, value: `8${rpps}` } } });
