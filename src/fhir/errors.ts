@@ -47,7 +47,6 @@ export const payloadTooLarge = (text: string): FhirError => error(413, 'too-cost
 export const unsupportedMediaType = (text: string): FhirError => error(415, 'not-supported', text);
 export const tooManyRequests = (text: string): FhirError => error(429, 'throttled', text);
 export const locked = (text: string): FhirError => error(423, 'lock-error', text);
-export const notSupported = (text: string): FhirError => error(400, 'not-supported', text);
 
 /** 422 with every validation problem, each carrying its FHIRPath expression. */
 export function unprocessable(issues: OperationOutcomeIssue[] | string): FhirError {
