@@ -33,7 +33,8 @@ function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
 /** Starts the named variant's server in its own Node process (so it never shares the load generator's loop). */
 export async function startServerProcess(variant: string, databaseUrl: string): Promise<ServerProcess> {
   const child = fork(path.join(__dirname, 'server-child.ts'), [variant], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server process there (for `node --cpu-prof` readers).
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [])],
     env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, NODE_ENV: 'production' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -1,14 +1,14 @@
 import type { Hooks, RequestContext } from '../fhir/context';
 import { badRequest, forbidden } from '../fhir/errors';
 import type { Db } from '../store/db';
-import { FALSE } from '../store/sql';
+import { FALSE, type Sql } from '../store/sql';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
 import { applyAccessWrite } from './access-tables';
 import { compileAccess, compilePatientLookup } from './compile-access';
 import { decideAccess } from './decide-access';
-import { resolveActor } from './resolve-actor';
+import { ActorResolver, IDENTITY_TYPES } from './actor-resolver';
 import { assertWriteAllowed } from './write-rules';
 
 export interface AccessHooksOptions {
@@ -17,6 +17,8 @@ export interface AccessHooksOptions {
   clock?: () => Date;
   /** Paths (relative to the FHIR base) served without a token: the CapabilityStatement by default. */
   publicPaths?: string[];
+  /** Reuse of actor resolutions (ms; 0 disables): see `ActorResolver`. */
+  actorCacheMs?: number;
 }
 
 /** Operations that only read the record, decided like a search of their resource type. */
@@ -47,6 +49,23 @@ export function actorOf(ctx: RequestContext): DmpActor {
   return actor;
 }
 
+const WRITE_INTERACTIONS: string[] = ['create', 'update', 'patch', 'delete'];
+const COMPILED_ATTRIBUTE = 'access.compiled';
+const NOW_ATTRIBUTE = 'access.now';
+
+/**
+ * `compileAccess`, reusing the predicate already compiled for this request when the plan only differs by its
+ * interaction and type (which the predicate does not depend on): a read compiles once, not once per hook.
+ */
+function compileOnce(ctx: RequestContext, plan: AccessPlan): Sql {
+  const signature = JSON.stringify({ ...plan, interaction: undefined, resourceType: undefined });
+  const previous = ctx.attributes[COMPILED_ATTRIBUTE] as { signature: string; predicate: Sql } | undefined;
+  if (previous?.signature === signature) return previous.predicate;
+  const predicate = compileAccess(plan);
+  ctx.attributes[COMPILED_ATTRIBUTE] = { signature, predicate };
+  return predicate;
+}
+
 function deny(plan: AccessPlan): never {
   if (plan.effect === 'allow') throw new Error('unreachable');
   throw plan.status === 400 ? badRequest(plan.reason) : forbidden(plan.reason);
@@ -60,6 +79,9 @@ function deny(plan: AccessPlan): never {
 export function createAccessHooks(options: AccessHooksOptions): Hooks {
   const now = options.clock ?? (() => new Date());
   const publicPaths = options.publicPaths ?? ['/metadata'];
+  const resolver = new ActorResolver({ ttlMs: options.actorCacheMs });
+  // One instant per request for its read decisions (consent periods), so that its hooks compile one predicate.
+  const requestNow = (ctx: RequestContext): Date => (ctx.attributes[NOW_ATTRIBUTE] ??= now()) as Date;
   return {
     async authenticate(request, ctx) {
       ctx.access = FALSE;
@@ -68,23 +90,23 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       const purpose = header(request.headers, 'x-purpose-of-use');
       const reason = header(request.headers, 'x-purpose-reason');
       if (purpose) actor = { ...actor, purposeOfUse: purpose.trim(), purposeReason: reason ? decodeURIComponent(reason) : actor.purposeReason };
-      actor = await resolveActor(options.db, actor);
+      actor = await resolver.resolve(options.db, actor);
       ctx.actor = actor;
       ctx.purposeOfUse = actor.purposeOfUse;
       ctx.purposeReason = actor.purposeReason;
       ctx.attributes[ACTOR_ATTRIBUTE] = actor;
-      const plan = decideAccess(actor, 'search-system', undefined, { now: now() });
-      ctx.access = compileAccess(plan);
+      ctx.access = compileOnce(ctx, decideAccess(actor, 'search-system', undefined, { now: requestNow(ctx) }));
     },
 
     async authorize(ctx, op) {
       const interaction = op.interaction === 'operation' && READ_OPERATIONS.includes(op.operation ?? '') ? 'search-type' : op.interaction;
-      const plan = decideAccess(actorOf(ctx), interaction, op.resourceType, { now: now() });
+      const plan = decideAccess(actorOf(ctx), interaction, op.resourceType, { now: requestNow(ctx) });
       ctx.attributes[PLAN_ATTRIBUTE] = plan;
       if (plan.effect !== 'allow') deny(plan);
-      if (!['create', 'update', 'patch', 'delete'].includes(op.interaction)) ctx.access = compileAccess(plan);
+      const isWrite = WRITE_INTERACTIONS.includes(op.interaction);
+      if (!isWrite) ctx.access = compileOnce(ctx, plan);
       // Conditional matches inside writes: feeders resolve patients by identity without being able to read.
-      ctx.lookupAccess = compilePatientLookup(plan);
+      ctx.lookupAccess = isWrite || plan.feed ? compilePatientLookup(plan) : ctx.access;
     },
 
     async beforeWrite(tx, ctx, event) {
@@ -95,6 +117,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
     },
 
     async afterWrite(tx, _ctx, event) {
+      if (IDENTITY_TYPES.has(event.resourceType)) resolver.identityWritten(tx);
       await applyAccessWrite(tx, event);
     },
   };

@@ -21,9 +21,15 @@ function actorRule(kind: 'permit' | 'deny', c: Sql, keys: string[], at: string):
 const refused = (c: Sql, purpose: string): Sql =>
   sql`EXISTS (SELECT 1 FROM access_consent ar WHERE ar.patient_id = ${c} AND ar.kind = 'refuse' AND ar.purpose = ${purpose})`;
 
+/**
+ * The row is governed by a DocumentReference other than itself (its Binary, an extracted resource): a
+ * DocumentReference governs itself, and looking itself up again would cost a probe per row of a search.
+ */
+const governedByOtherRow = raw(`r.doc_id IS NOT NULL AND NOT (r.type = 'DocumentReference' AND r.doc_id = r.id)`);
+
 /** The row, or the DocumentReference governing it, carries one of `codes` (codes may change on the DR only). */
 function carriesCode(codes: string[]): Sql {
-  return sql`(r.security && ${codes}::text[] OR (r.doc_id IS NOT NULL AND EXISTS (SELECT 1 FROM resource d
+  return sql`(r.security && ${codes}::text[] OR (${governedByOtherRow} AND EXISTS (SELECT 1 FROM resource d
     WHERE d.type = 'DocumentReference' AND d.id = r.doc_id AND d.security && ${codes}::text[])))`;
 }
 const maskedByConsent = sql`(r.doc_id IS NOT NULL AND EXISTS (SELECT 1 FROM access_consent am
@@ -32,7 +38,7 @@ const compartment = raw('r.compartment');
 
 /** The actor wrote the row, or the DocumentReference governing it (its Binary, resources extracted from it). */
 function authoredBy(keys: string[]): Sql {
-  return sql`(r.authors && ${keys}::text[] OR (r.doc_id IS NOT NULL AND EXISTS (SELECT 1 FROM resource da
+  return sql`(r.authors && ${keys}::text[] OR (${governedByOtherRow} AND EXISTS (SELECT 1 FROM resource da
     WHERE da.type = 'DocumentReference' AND da.id = r.doc_id AND da.authors && ${keys}::text[])))`;
 }
 

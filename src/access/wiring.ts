@@ -37,7 +37,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
   });
   if (devKey) deps.logger.warn('development token issuer is trusted (no AUTH_ISSUERS configured): never run like this in production', {});
   return {
-    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock })],
+    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs })],
     operations: [everythingOperation],
     routes: (app) =>
       mountAuthRoutes(app, {

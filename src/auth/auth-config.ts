@@ -24,6 +24,8 @@ export interface AuthConfig {
   devTokenTtl: number;
   /** Patient sign-in (POST /auth/login then /auth/otp): this server's own issuer, trusted for patient tokens only. */
   login: LoginConfig;
+  /** How long (ms) a token subject's directory resolution is reused by this process (`ActorResolver`; 0 = never). */
+  actorCacheMs: number;
 }
 
 /** Settings of the patient sign-in issuer. */
@@ -56,7 +58,7 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 /**
  * Reads AUTH_ISSUERS (JSON array of IssuerConfig), AUTH_AUDIENCE, DEV_ISSUER_KEY, DEV_TOKEN_TTL and the patient
  * sign-in settings LOGIN_ISSUER_KEY, LOGIN_TOKEN_TTL, LOGIN_CODE_TTL, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS,
- * LOGIN_MAX_CODE_ATTEMPTS.
+ * LOGIN_MAX_CODE_ATTEMPTS, and ACTOR_CACHE_MS.
  */
 export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthConfig {
   const audience = env.AUTH_AUDIENCE || DEFAULT_AUDIENCE;
@@ -71,6 +73,8 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthCon
   }
   const ttl = Number(env.DEV_TOKEN_TTL || 3600);
   if (!Number.isInteger(ttl) || ttl <= 0) throw new Error('DEV_TOKEN_TTL must be a positive number of seconds');
+  const actorCacheMs = Number(env.ACTOR_CACHE_MS ?? 5000);
+  if (!Number.isInteger(actorCacheMs) || actorCacheMs < 0) throw new Error('ACTOR_CACHE_MS must be a whole number of milliseconds (0 disables the cache)');
   return {
     issuers,
     audience,
@@ -88,6 +92,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthCon
       lockSeconds: positiveInt(env, 'LOGIN_LOCK_SECONDS', 900),
       maxCodeAttempts: positiveInt(env, 'LOGIN_MAX_CODE_ATTEMPTS', 3),
     },
+    actorCacheMs,
   };
 }
 

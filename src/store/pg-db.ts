@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Db, QueryResult } from './db';
+import { beginSettling, settle } from './settle';
 import { Sql } from './sql';
 
 // int8 (bigint) as JS number: our counters (rid, counts) stay far below 2^53.
@@ -61,16 +62,21 @@ export class PgDb implements Db {
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    const tx = new PgClientDb(client);
+    beginSettling(tx);
+    let committed = false;
     try {
       await client.query('BEGIN');
-      const result = await fn(new PgClientDb(client));
+      const result = await fn(tx);
       await client.query('COMMIT');
+      committed = true;
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release();
+      settle(tx, committed);
     }
   }
 

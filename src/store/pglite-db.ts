@@ -1,5 +1,6 @@
 import { PGlite, type Extension, type Transaction } from '@electric-sql/pglite';
 import type { Db, QueryResult } from './db';
+import { beginSettling, settle } from './settle';
 import { Sql } from './sql';
 
 // The contrib subpath ships ESM typings only, which `moduleResolution: node` cannot see; its CJS build loads fine.
@@ -41,7 +42,19 @@ class PgliteQueryDb implements Db {
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return (this.target as PGlite).transaction((tx) => fn(new PgliteQueryDb(tx, true)));
+    let txDb: Db | undefined;
+    let committed = false;
+    try {
+      const result = await (this.target as PGlite).transaction((tx) => {
+        txDb = new PgliteQueryDb(tx, true);
+        beginSettling(txDb);
+        return fn(txDb);
+      });
+      committed = true;
+      return result;
+    } finally {
+      if (txDb) settle(txDb, committed);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,78 @@
+import type { Db } from '../store/db';
+import { onSettled } from '../store/settle';
+import type { DmpActor } from './actor';
+import { resolveActor } from './resolve-actor';
+
+/** Resource types whose writes change what `resolveActor` finds (directory entries, INS, guardian links). */
+export const IDENTITY_TYPES: ReadonlySet<string> = new Set(['Patient', 'Practitioner', 'RelatedPerson']);
+
+export interface ActorResolverOptions {
+  /**
+   * How long a resolution is reused. Writes through this process invalidate at once; the bound is for writes
+   * made by another server process on the same database (default 5 s, 0 disables the cache).
+   */
+  ttlMs?: number;
+  maxEntries?: number;
+  clock?: () => number;
+}
+
+interface Entry {
+  keys: string[];
+  patientIds: string[];
+  generation: number;
+  at: number;
+}
+
+/** What a resolution depends on: the same token subject resolves the same way until an identity write. */
+function cacheKey(actor: DmpActor): string | undefined {
+  if (actor.kind === 'practitioner') return `practitioner\n${actor.keys.join('\n')}`;
+  if (actor.kind === 'patient' && actor.ins) return `patient\n${actor.ins}\n${actor.patientIds.join('\n')}`;
+  if (actor.kind === 'guardian') return `guardian\n${actor.id}`;
+  return undefined;
+}
+
+/**
+ * `resolveActor` with a per-process cache: every authenticated request needs the actor's directory keys or
+ * compartments, and that query was one of the two round trips of an access-controlled read. An identity write
+ * invalidates every entry when it begins and again when its transaction ends: until it commits, other
+ * connections still read the old rows, and a lookup made meanwhile must not outlive the write.
+ */
+export class ActorResolver {
+  private readonly entries = new Map<string, Entry>();
+  private generation = 0;
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  private readonly clock: () => number;
+
+  constructor(options: ActorResolverOptions = {}) {
+    this.ttlMs = options.ttlMs ?? 5000;
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  async resolve(db: Db, actor: DmpActor): Promise<DmpActor> {
+    const key = this.ttlMs > 0 ? cacheKey(actor) : undefined;
+    if (key === undefined) return resolveActor(db, actor);
+    const hit = this.entries.get(key);
+    const now = this.clock();
+    if (hit && hit.generation === this.generation && now - hit.at < this.ttlMs) {
+      return { ...actor, keys: hit.keys, patientIds: hit.patientIds };
+    }
+    const generation = this.generation;
+    const resolved = await resolveActor(db, actor);
+    if (generation === this.generation) this.store(key, { keys: resolved.keys, patientIds: resolved.patientIds, generation, at: now });
+    return resolved;
+  }
+
+  /** Call inside the transaction writing a resource of `IDENTITY_TYPES`. */
+  identityWritten(tx: Db): void {
+    this.generation++;
+    onSettled(tx, () => this.generation++);
+  }
+
+  private store(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, entry);
+  }
+}

@@ -1,0 +1,84 @@
+import { practitionerIdentifierKeys, type DmpActor } from '../../../src/access/actor';
+import { ActorResolver } from '../../../src/access/actor-resolver';
+import type { Db } from '../../../src/store/db';
+import type { PgliteDb } from '../../../src/store/pglite-db';
+import { sql } from '../../../src/store/sql';
+import { openTestDb } from './test-db';
+
+// One RPPS per test: the tests share a database.
+let RPPS = '10000000040';
+const actor = (): DmpActor => ({ kind: 'practitioner', id: RPPS, scopes: [], keys: practitionerIdentifierKeys(RPPS), patientIds: [] });
+const practitionerKeys = (a: DmpActor): string[] => a.keys.filter((k) => k.startsWith('Practitioner/')).sort();
+
+/** Stores a Practitioner entry carrying the RPPS (raw rows: resolveActor reads `resource.content`). */
+async function addPractitioner(tx: Db, id: string): Promise<void> {
+  const content = { resourceType: 'Practitioner', id, identifier: [{ system: 'urn:oid:1.2.250.1.71.4.2.1', value: `8${RPPS}` }] };
+  await tx.query(sql`INSERT INTO resource (type, id, version_id, last_updated, content, text)
+    VALUES ('Practitioner', ${id}, 1, now(), ${JSON.stringify(content)}::jsonb, ${JSON.stringify(content)})`);
+}
+
+describe('ActorResolver (cached actor resolution)', () => {
+  let db: PgliteDb;
+  let clock = 0;
+  beforeAll(async () => {
+    db = await openTestDb();
+  });
+  beforeEach(() => {
+    clock = 0;
+    RPPS = String(Number(RPPS) + 1);
+  });
+  afterAll(() => db.close());
+  const resolver = (): ActorResolver => new ActorResolver({ ttlMs: 1000, clock: () => clock });
+
+  it('finds a directory entry written through an identity write on the very next request', async () => {
+    const r = resolver();
+    expect(practitionerKeys(await r.resolve(db, actor()))).toEqual([]);
+    await db.transaction(async (tx) => {
+      r.identityWritten(tx);
+      await addPractitioner(tx, 'pr-1');
+    });
+    expect(practitionerKeys(await r.resolve(db, actor()))).toEqual(['Practitioner/pr-1']);
+  });
+
+  it('reuses a resolution until its time is up when nothing was written through this process', async () => {
+    const r = resolver();
+    expect(practitionerKeys(await r.resolve(db, actor()))).toEqual([]);
+    await addPractitioner(db, 'pr-2'); // another process's write: no invalidation here
+    expect(practitionerKeys(await r.resolve(db, actor()))).toEqual([]);
+    clock = 1000;
+    expect(practitionerKeys(await r.resolve(db, actor()))).toEqual(['Practitioner/pr-2']);
+  });
+
+  it('does not keep what it read while an identity write was in flight, once the write has ended', async () => {
+    const r = resolver();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let written!: () => void;
+    const writing = new Promise<void>((resolve) => (written = resolve));
+    // PGlite runs one transaction at a time, so the concurrent lookup runs on a second database handle
+    // standing for another connection (it cannot see the uncommitted row either way).
+    const other = await openTestDb();
+    try {
+      const tx = db.transaction(async (t) => {
+        r.identityWritten(t);
+        await addPractitioner(t, 'pr-3');
+        written();
+        await gate;
+      });
+      await writing;
+      expect(practitionerKeys(await r.resolve(other, actor()))).toEqual([]);
+      release();
+      await tx;
+      expect(practitionerKeys(await r.resolve(db, actor()))).toEqual(['Practitioner/pr-3']);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('with a time of 0, always asks the database', async () => {
+    const r = new ActorResolver({ ttlMs: 0 });
+    await r.resolve(db, actor());
+    await addPractitioner(db, 'pr-4');
+    expect(practitionerKeys(await r.resolve(db, actor()))).toEqual(['Practitioner/pr-4']);
+  });
+});
