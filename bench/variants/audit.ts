@@ -28,7 +28,7 @@ export const auditVariant: BenchVariant = {
     const audit = createAuditHooks({
       db,
       source: { id: 'dmp-fhir-adapter', display: 'DMP FHIR server (bench)' },
-      writer: { onAppend: createAuditNotifier({ recordUrl: 'https://www.monespacesante.fr' }), secret: 'bench-chain-secret', history: process.env.AUDIT_HISTORY !== '0' },
+      writer: { onAppend: createAuditNotifier({ recordUrl: 'https://www.monespacesante.fr' }), secret: 'bench-chain-secret' },
       // Tuning runs only: the production default applies when unset.
       flushConcurrency: process.env.AUDIT_FLUSH_CONCURRENCY ? Number(process.env.AUDIT_FLUSH_CONCURRENCY) : undefined,
     });

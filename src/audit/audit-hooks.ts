@@ -69,7 +69,7 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
   const describe = options.describe ?? describeActor;
   const trailReaders = new Set(options.trailReaders ?? ['patient', 'guardian']);
   const groupCommit = new GroupCommit<AuditEventInput>(
-    (inputs) => options.db.transaction((tx) => writer.appendInTx(tx, inputs).then(() => undefined)),
+    (inputs) => writer.append(options.db, inputs).then(() => undefined),
     options.maxBatch,
     options.flushConcurrency ?? (options.db.kind === 'pg' ? 4 : 1),
   );

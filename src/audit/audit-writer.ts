@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Db } from '../store/db';
+import { onSettled } from '../store/settle';
 import { join, type Sql, sql } from '../store/sql';
 import { GENESIS_HASH } from './audit-codes';
 import { type AuditEventInput, buildAuditEvent } from './audit-event-builder';
 import { buildAuditIndexRows } from './audit-index';
+import { type ChainHead, ChainHeads } from './chain-heads';
 import { hashText, withChainLink } from './hash-chain';
 
 /** An AuditEvent as stored: the input it was built from, its id and its place in the chain. */
@@ -21,19 +23,37 @@ export interface StoredAuditEvent {
 /** Indexes stored rows for search; the default writes the AuditEvent parameters into the idx_* tables. */
 export type IndexAuditRows = (tx: Db, rows: { rid: number; resource: AuditEvent; compartment: string | null }[]) => Promise<void>;
 
+/** Consumer of stored events, run in the transaction that stores them (notifications derive from them). */
+export type AppendListener = ((tx: Db, events: StoredAuditEvent[]) => Promise<void>) & {
+  /**
+   * True when the listener would do nothing for these events: the writer may then store them in one
+   * statement of their own, without a transaction around it.
+   */
+  idleFor?: (inputs: AuditEventInput[]) => boolean;
+};
+
 export interface AuditWriterOptions {
   /** HMAC key for the chain hashes (recommended in production); plain SHA-256 without it. */
   secret?: string;
   /** Replaces the built-in index rows (e.g. with the core's generic indexer); runs after the events are stored. */
   index?: IndexAuditRows;
   /** Runs in the same transaction after the events are stored (notifications derive from them here). */
-  onAppend?: (tx: Db, events: StoredAuditEvent[]) => Promise<void>;
-  /**
-   * Also write the `resource_history` row (default true). An AuditEvent is immutable at version 1, so the row
-   * repeats `resource` (about a fifth of the per-event database work): turn it off once the core's vread and
-   * history of AuditEvent read `resource` (see README).
-   */
-  history?: boolean;
+  onAppend?: AppendListener;
+}
+
+/** SQLSTATEs of a batch whose cached chain heads were stale: it is built again from the stored heads. */
+const STALE_HEAD_ERRORS = new Set(['DA001', '23505']);
+const APPEND_ATTEMPTS = 3;
+
+interface LinkedEvent {
+  input: AuditEventInput;
+  id: string;
+  chain: string;
+  seq: number;
+  prevHash: string;
+  hash: string;
+  resource: AuditEvent;
+  text: string;
 }
 
 /** Chain key of an event: its patient compartment, or '' for events that touch no patient. */
@@ -75,41 +95,87 @@ function indexParts(events: { id: string; resource: AuditEvent; compartment: str
 }
 
 /**
- * Appends AuditEvents inside the caller's transaction: locks the head of each chain touched (in sorted
- * order, so two writers never deadlock on each other's heads), links and hashes the events, then stores
- * resource rows, history rows, index rows, chain rows and head updates in one statement.
- * The head row locks are held until the caller commits, which keeps each chain's order equal to its
- * commit order.
+ * Appends hash-chained AuditEvents: each event stores its resource row, its index rows and its chain row,
+ * and advances its chain's head, all in one statement (no `resource_history` row: an AuditEvent never
+ * changes, vread and history read the current row). The statement advances a head only from the position
+ * the events were chained from (`audit_expect_heads`), so a chain never forks whoever writes to it.
  */
 export class AuditWriter {
+  private readonly heads = new ChainHeads();
+
   constructor(private readonly options: AuditWriterOptions = {}) {}
 
-  /** Stores the events in `tx`; returns them with ids and chain positions, in input order. */
+  /**
+   * Stores the events in the caller's transaction (writes are audited in theirs): locks the head of each chain
+   * touched (in sorted order, so two writers never deadlock on each other's heads) until the caller commits,
+   * which keeps each chain's order equal to its commit order. Returns the events in input order.
+   */
   async appendInTx(tx: Db, inputs: AuditEventInput[]): Promise<StoredAuditEvent[]> {
     if (inputs.length === 0) return [];
-    const chains = [...new Set(inputs.map(chainOf))].sort();
-    const heads = await tx.query<{ chain: string; seq: number; hash: string }>(sql`
+    const chains = chainsOf(inputs);
+    const locked = await tx.query<{ chain: string; seq: number; hash: string }>(sql`
       INSERT INTO audit_chain_head (chain, seq, hash)
       SELECT c, 0, ${GENESIS_HASH} FROM unnest(${chains}::text[]) WITH ORDINALITY AS u(c, n) ORDER BY n
       ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_head.seq
       RETURNING chain, seq, hash`);
-    const head = new Map(heads.rows.map((h) => [h.chain, { seq: Number(h.seq), hash: h.hash }]));
+    const start = new Map(locked.rows.map((h) => [h.chain, { seq: Number(h.seq), hash: h.hash }]));
+    const { linked, ends } = this.link(inputs, start);
+    const stored = await this.store(tx, linked, start, ends);
+    onSettled(tx, (committed) => (committed ? ends.forEach((head, chain) => this.heads.set(chain, head)) : this.heads.forget(chains)));
+    if (this.options.index) await this.options.index(tx, stored.map((e) => ({ rid: e.rid, resource: e.resource, compartment: e.input.patientId ?? null })));
+    if (this.options.onAppend) await this.options.onAppend(tx, stored);
+    return stored;
+  }
 
+  /**
+   * Stores the events durably on their own (the read group commit's flush). When nothing else must run in
+   * their transaction, that is one statement chained from the heads this writer remembers — the batches in
+   * flight chain on each other before they commit, and a batch built on a stale head fails as a whole and is
+   * built again; otherwise, or after repeated conflicts, a transaction around `appendInTx`.
+   */
+  async append(db: Db, inputs: AuditEventInput[]): Promise<StoredAuditEvent[]> {
+    if (inputs.length === 0) return [];
+    const { onAppend, index } = this.options;
+    if (!index && (!onAppend || onAppend.idleFor?.(inputs))) {
+      const chains = chainsOf(inputs);
+      for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
+        await this.heads.load(db, chains);
+        const start = new Map(chains.map((chain) => [chain, this.heads.get(chain) as ChainHead]));
+        const { linked, ends } = this.link(inputs, start);
+        ends.forEach((head, chain) => this.heads.set(chain, head));
+        try {
+          return await this.store(db, linked, start, ends);
+        } catch (err) {
+          this.heads.forget(chains);
+          if (!STALE_HEAD_ERRORS.has((err as { code?: string }).code ?? '')) throw err;
+        }
+      }
+    }
+    return db.transaction((tx) => this.appendInTx(tx, inputs));
+  }
+
+  /** Builds, links and hashes the events from the given chain heads; returns them and the new heads. */
+  private link(inputs: AuditEventInput[], start: Map<string, ChainHead>): { linked: LinkedEvent[]; ends: Map<string, ChainHead> } {
+    const ends = new Map(start);
     const linked = inputs.map((input) => {
       const chain = chainOf(input);
-      const prev = head.get(chain) ?? { seq: 0, hash: GENESIS_HASH };
+      const prev = ends.get(chain) ?? { seq: 0, hash: GENESIS_HASH };
       const id = randomUUID();
       const seq = prev.seq + 1;
       const resource = withChainLink({ ...buildAuditEvent(input), id, meta: { versionId: '1', lastUpdated: input.recorded.toISOString() } }, { previous: prev.hash, sequence: seq });
       const text = JSON.stringify(resource);
       const hash = hashText(text, this.options.secret);
-      head.set(chain, { seq, hash });
+      ends.set(chain, { seq, hash });
       return { input, id, chain, seq, prevHash: prev.hash, hash, resource, text };
     });
+    return { linked, ends };
+  }
 
-    const col = <K extends keyof (typeof linked)[number]>(key: K) => linked.map((e) => e[key]);
-    const finalHeads = [...head.entries()].filter(([chain]) => chains.includes(chain));
-    const inserted = await tx.query<{ rid: number; id: string }>(sql`
+  /** One statement: resource rows, index rows, chain rows, and the heads advanced from `start` to `ends`. */
+  private async store(db: Db, linked: LinkedEvent[], start: Map<string, ChainHead>, ends: Map<string, ChainHead>): Promise<StoredAuditEvent[]> {
+    const col = <K extends keyof LinkedEvent>(key: K) => linked.map((e) => e[key]);
+    const chains = [...ends.keys()].sort();
+    const inserted = await db.query<{ rid: number; id: string }>(sql`
       WITH v AS (
         SELECT * FROM unnest(${col('id')}::text[], ${linked.map((e) => e.input.recorded.toISOString())}::text[],
           ${linked.map((e) => e.input.patientId ?? null)}::text[], ${col('text')}::text[], ${col('seq')}::bigint[],
@@ -117,30 +183,28 @@ export class AuditWriter {
       ), ins AS (
         INSERT INTO resource (type, id, version_id, last_updated, compartment, content, text)
         SELECT 'AuditEvent', v.id, 1, v.recorded::timestamptz, v.compartment, v.text::jsonb, v.text FROM v
-        RETURNING rid, id, last_updated, compartment, content, text
-      )${
-        this.options.history === false
-          ? sql``
-          : sql`, hist AS (
-        INSERT INTO resource_history (rid, type, id, version_id, last_updated, compartment, content, text)
-        SELECT rid, 'AuditEvent', id, 1, last_updated, compartment, content, text FROM ins
-      )`
-      }, links AS (
+        RETURNING rid, id
+      ), links AS (
         INSERT INTO audit_chain (chain, seq, event_id, recorded, prev_hash, hash)
         SELECT coalesce(v.compartment, ''), v.seq, v.id, v.recorded::timestamptz, v.prev_hash, v.hash FROM v
+      ), moves AS (
+        SELECT * FROM unnest(${chains}::text[], ${chains.map((c) => start.get(c)?.seq ?? 0)}::bigint[],
+          ${chains.map((c) => (ends.get(c) as ChainHead).seq)}::bigint[], ${chains.map((c) => (ends.get(c) as ChainHead).hash)}::text[])
+          AS m(chain, from_seq, seq, hash)
       ), heads AS (
-        UPDATE audit_chain_head h SET seq = x.seq, hash = x.hash
-        FROM unnest(${finalHeads.map(([c]) => c)}::text[], ${finalHeads.map(([, h]) => h.seq)}::bigint[],
-          ${finalHeads.map(([, h]) => h.hash)}::text[]) AS x(chain, seq, hash)
-        WHERE h.chain = x.chain
+        INSERT INTO audit_chain_head AS h (chain, seq, hash)
+        SELECT m.chain, m.seq, m.hash FROM moves m ORDER BY m.chain
+        ON CONFLICT (chain) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash
+          WHERE h.seq = (SELECT m.from_seq FROM moves m WHERE m.chain = EXCLUDED.chain)
+        RETURNING h.chain
       )
       ${join(this.options.index ? [] : indexParts(linked.map((e) => ({ id: e.id, resource: e.resource, compartment: e.input.patientId ?? null }))), '\n')}
-      SELECT rid, id FROM ins`);
+      SELECT ins.rid, ins.id FROM ins WHERE audit_expect_heads((SELECT count(*) FROM heads), ${chains.length})`);
     const ridOf = new Map(inserted.rows.map((row) => [row.id, Number(row.rid)]));
-
-    const stored: StoredAuditEvent[] = linked.map((e) => ({ input: e.input, id: e.id, rid: ridOf.get(e.id) as number, chain: e.chain, seq: e.seq, hash: e.hash, resource: e.resource }));
-    if (this.options.index) await this.options.index(tx, stored.map((e) => ({ rid: e.rid, resource: e.resource, compartment: e.input.patientId ?? null })));
-    if (this.options.onAppend) await this.options.onAppend(tx, stored);
-    return stored;
+    return linked.map((e) => ({ input: e.input, id: e.id, rid: ridOf.get(e.id) as number, chain: e.chain, seq: e.seq, hash: e.hash, resource: e.resource }));
   }
+}
+
+function chainsOf(inputs: AuditEventInput[]): string[] {
+  return [...new Set(inputs.map(chainOf))].sort();
 }

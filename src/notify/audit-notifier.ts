@@ -1,7 +1,9 @@
 import { type AuditAgentInfo, professionalKey } from '../audit/audit-actor';
 import { SYSTEM } from '../audit/audit-codes';
-import type { StoredAuditEvent } from '../audit/audit-writer';
+import type { AuditEventInput } from '../audit/audit-event-builder';
+import type { AppendListener, StoredAuditEvent } from '../audit/audit-writer';
 import type { Db } from '../store/db';
+import { onSettled } from '../store/settle';
 import { sql } from '../store/sql';
 import { buildNotice } from './messages';
 import { type Notice, queueNotices } from './outbox';
@@ -35,8 +37,11 @@ function emergencyKey(kind: string, a: Access): string {
  * reason). The common case — a professional reading a record he already read — costs one INSERT … ON
  * CONFLICT per batch.
  */
-export function createAuditNotifier(options: { recordUrl: string }): (tx: Db, events: StoredAuditEvent[]) => Promise<void> {
-  return async (tx, events) => {
+export function createAuditNotifier(options: { recordUrl: string }): AppendListener {
+  // (patient, professional) pairs whose first access is recorded in a committed transaction: their reads need
+  // no bookkeeping any more, so a batch made only of them is stored without a transaction (see `idleFor`).
+  const known = new KnownPairs();
+  const notify = async (tx: Db, events: StoredAuditEvent[]): Promise<void> => {
     const notices: Notice[] = [];
     const accesses: Access[] = [];
     for (const event of events) {
@@ -54,7 +59,7 @@ export function createAuditNotifier(options: { recordUrl: string }): (tx: Db, ev
     const emergencies = new Set<string>();
     for (const a of accesses) {
       const purpose = a.event.input.purpose;
-      const kind = purpose?.code === 'BTG' ? 'break-glass' : a.agent.regulation || purpose?.code === 'ETREAT' ? 'samu-access' : undefined;
+      const kind = emergencyKind(a.event.input);
       if (!kind) continue;
       emergencies.add(`${a.patientId}|${a.professional}`);
       const facts = { at: a.event.input.recorded, who: describeProfessional(a.agent), reason: purpose?.reason };
@@ -72,6 +77,9 @@ export function createAuditNotifier(options: { recordUrl: string }): (tx: Db, ev
           ${list.map((a) => a.event.input.recorded.toISOString())}::text[]) AS u(p, k, t)
         ON CONFLICT DO NOTHING
         RETURNING patient_id, professional`);
+      onSettled(tx, (committed) => {
+        if (committed) for (const pair of pairs.keys()) known.add(pair);
+      });
       for (const row of rows) {
         const pair = `${row.patient_id}|${row.professional}`;
         const a = pairs.get(pair) as Access;
@@ -83,4 +91,40 @@ export function createAuditNotifier(options: { recordUrl: string }): (tx: Db, ev
     }
     await queueNotices(tx, notices);
   };
+  return Object.assign(notify, {
+    idleFor: (inputs: AuditEventInput[]) => inputs.every((input) => !hasWork(input) && known.has(accessPair(input))),
+  });
+}
+
+/** The (patient, professional) pair of a successful professional read of a record, if the input is one. */
+function accessPair(input: AuditEventInput): string | undefined {
+  if (input.outcome !== '0' || !input.patientId || input.category !== 'rest' || !input.agent) return undefined;
+  if (input.action !== 'R' && input.action !== 'E') return undefined;
+  const professional = professionalKey(input.agent);
+  return professional ? `${input.patientId}|${professional}` : undefined;
+}
+
+/** Work for the notifier whatever it has seen: a document added, an emergency access. */
+function hasWork(input: AuditEventInput): boolean {
+  if (input.outcome !== '0' || !input.patientId || input.category !== 'rest') return false;
+  if (input.action === 'C' && input.resourceType === 'DocumentReference') return true;
+  return accessPair(input) !== undefined && emergencyKind(input) !== undefined;
+}
+
+function emergencyKind(input: AuditEventInput): 'break-glass' | 'samu-access' | undefined {
+  const purpose = input.purpose;
+  return purpose?.code === 'BTG' ? 'break-glass' : input.agent?.regulation || purpose?.code === 'ETREAT' ? 'samu-access' : undefined;
+}
+
+/** A bounded set of pairs; forgetting one only costs its bookkeeping statement again. */
+class KnownPairs {
+  private readonly pairs = new Set<string>();
+  constructor(private readonly max = 200_000) {}
+  has(pair: string | undefined): boolean {
+    return pair === undefined ? true : this.pairs.has(pair);
+  }
+  add(pair: string): void {
+    if (this.pairs.size >= this.max) this.pairs.delete(this.pairs.values().next().value as string);
+    this.pairs.add(pair);
+  }
 }

@@ -1,4 +1,4 @@
-import type { StoredAuditEvent } from '../audit/audit-writer';
+import type { AppendListener } from '../audit/audit-writer';
 import type { Db } from '../store/db';
 import { createAuditNotifier } from './audit-notifier';
 import { Dispatcher, type NotifyLogger } from './dispatcher';
@@ -8,7 +8,7 @@ import { createTransports } from './transports/create-transports';
 /** The notification module wired from its configuration. */
 export interface Notify {
   /** Give to `createAuditHooks({ writer: { onAppend } })`: queues notices in the audit event's transaction. */
-  onAppend: (tx: Db, events: StoredAuditEvent[]) => Promise<void>;
+  onAppend: AppendListener;
   /** Background delivery; `start()` after the server listens, `close()` on shutdown. */
   dispatcher: Dispatcher;
   close(): Promise<void>;

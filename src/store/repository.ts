@@ -7,6 +7,7 @@ import { deriveColumns, type DerivedColumns } from './derived-columns';
 import { computeIndexRows } from './indexer';
 import { sql, type Sql } from './sql';
 import { buildWriteStatement } from './write-sql';
+import { HISTORY_SOURCE } from './history-source';
 
 /** A row as the store returns it: the served JSON text plus version metadata. */
 export interface StoredResource {
@@ -114,7 +115,7 @@ export class Repository {
   async vread(ctx: RequestContext, type: string, id: string, versionId: number): Promise<StoredResource> {
     const { rows } = await this.db.query<Row>(
       sql`SELECT h.rid, h.type, h.id, h.version_id, h.last_updated, h.compartment, h.deleted, h.text
-          FROM resource_history h JOIN resource r ON r.rid = h.rid
+          FROM ${HISTORY_SOURCE} h JOIN resource r ON r.rid = h.rid
           WHERE h.type = ${type} AND h.id = ${id} AND h.version_id = ${versionId} AND (${ctx.access})`,
     );
     if (!rows[0]) throw notFound(`${type}/${id}/_history/${versionId} not found`);

@@ -9,6 +9,7 @@ import { notifyRead, type FhirService } from '../service';
 import { bundleJson, type EntryParts } from '../bundle-json';
 import { DEFAULT_COUNT, MAX_COUNT } from '../search/types';
 import { dateRange } from '../search/values';
+import { HISTORY_SOURCE } from '../../store/history-source';
 
 interface HistoryCursor { t: string; ty: string; id: string; v: number }
 
@@ -61,7 +62,7 @@ export async function historyHandler(svc: FhirService, ctx: RequestContext, req:
   const { rows } = await svc.repo.query<Parameters<typeof toStored>[0] & { first: boolean; t: string }>(
     sql`SELECT h.rid, h.type, h.id, h.version_id, h.last_updated, h.compartment, h.deleted, h.text,
                h.version_id = 1 AS first, h.last_updated::text AS t
-        FROM resource_history h JOIN resource r ON r.rid = h.rid
+        FROM ${HISTORY_SOURCE} h JOIN resource r ON r.rid = h.rid
         WHERE ${and(filters)} ORDER BY h.last_updated DESC, h.type DESC, h.id DESC, h.version_id DESC LIMIT ${count + 1}`,
   );
   const page = rows.slice(0, count);

@@ -140,6 +140,23 @@ describe('the access trail and notices of a scripted scenario, through HTTP on t
     for (const read of rest.slice(0, 5)) expect(JSON.stringify(read.entity)).toContain(`DocumentReference/${docId}`);
   });
 
+  it('serves an AuditEvent to its patient by read, vread and instance history (its only version)', async () => {
+    const patient = await s.token({ kind: 'patient', id: 'p1' });
+    const search = await s.fhir(patient, 'GET', '/AuditEvent?patient=p1&_count=1');
+    const event = ((search.body as Bundle).entry ?? [])[0]?.resource as AuditEvent;
+    expect(event?.id).toBeDefined();
+    const read = await s.fhir(patient, 'GET', `/AuditEvent/${event.id}`);
+    const vread = await s.fhir(patient, 'GET', `/AuditEvent/${event.id}/_history/1`);
+    expect(read.status).toBe(200);
+    expect(vread.status).toBe(200);
+    expect(vread.body).toEqual(read.body);
+    expect((await s.fhir(patient, 'GET', `/AuditEvent/${event.id}/_history/2`)).status).toBe(404);
+    const history = await s.fhir(patient, 'GET', `/AuditEvent/${event.id}/_history`);
+    expect(((history.body as Bundle).entry ?? []).map((e) => e.resource?.id)).toEqual([event.id]);
+    const gp = await s.token({ kind: 'practitioner', id: RPPS.gp });
+    expect((await s.fhir(gp, 'GET', `/AuditEvent/${event.id}/_history/1`)).status).toBe(403);
+  });
+
   it('refuses the trail to a professional, and answers 405 to writing an AuditEvent', async () => {
     const gp = await s.token({ kind: 'practitioner', id: RPPS.gp });
     expect((await s.fhir(gp, 'GET', '/AuditEvent?patient=p1')).status).toBe(403);

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { type AuditEventInput } from '../../../src/audit/audit-event-builder';
-import { AuditWriter } from '../../../src/audit/audit-writer';
+import { type AppendListener, AuditWriter, type StoredAuditEvent } from '../../../src/audit/audit-writer';
+import type { Db } from '../../../src/store/db';
 import { readChainLink } from '../../../src/audit/hash-chain';
 import { verifyChain } from '../../../src/audit/verify-chain';
 import type { PgliteDb } from '../../../src/store/pglite-db';
@@ -49,17 +50,47 @@ describe('audit writer and chain verification', () => {
     expect(links[2]?.previous).toBe(chainRows.rows[1].hash);
   });
 
-  it('writes a history row per event by default, and none when history is turned off, the chain verifying either way', async () => {
+  it('writes no history row (an AuditEvent never changes), the chain verifying', async () => {
     await writeSome();
-    const withHistory = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource_history WHERE type = 'AuditEvent'`);
-    expect(withHistory.rows[0].n).toBe(5);
-    const lean = new AuditWriter({ history: false });
-    await db.transaction((tx) => lean.appendInTx(tx, [readInput('pat-a', 6), readInput('pat-c', 7)]));
-    const after = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource_history WHERE type = 'AuditEvent'`);
-    expect(after.rows[0].n).toBe(5);
+    const history = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource_history WHERE type = 'AuditEvent'`);
+    expect(history.rows[0].n).toBe(0);
     const stored = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource WHERE type = 'AuditEvent'`);
-    expect(stored.rows[0].n).toBe(7);
-    expect(await verifyChain(db)).toMatchObject({ intact: true, events: 7 });
+    expect(stored.rows[0].n).toBe(5);
+    expect(await verifyChain(db)).toMatchObject({ intact: true, events: 5 });
+  });
+
+  it('appends on its own from the heads it remembers, and rebuilds a batch whose head another writer moved', async () => {
+    const mine = new AuditWriter();
+    const other = new AuditWriter();
+    await mine.append(db, [readInput('pat-a', 1), readInput('pat-b', 2)]);
+    await other.append(db, [readInput('pat-a', 3)]); // moves pat-a's head behind `mine`'s back
+    await mine.append(db, [readInput('pat-a', 4), readInput('pat-b', 5)]); // its pat-a head is stale: rebuilt
+    const seqs = await db.query<{ chain: string; seq: number }>(`SELECT chain, seq::int AS seq FROM audit_chain ORDER BY chain, seq`);
+    expect(seqs.rows).toEqual([
+      { chain: 'pat-a', seq: 1 },
+      { chain: 'pat-a', seq: 2 },
+      { chain: 'pat-a', seq: 3 },
+      { chain: 'pat-b', seq: 1 },
+      { chain: 'pat-b', seq: 2 },
+    ]);
+    expect(await verifyChain(db)).toMatchObject({ intact: true, events: 5 });
+  });
+
+  it('stores a batch in a transaction with its listener when the listener has work for it', async () => {
+    const seen: string[][] = [];
+    const listener: AppendListener = Object.assign(
+      async (tx: Db, events: StoredAuditEvent[]) => {
+        seen.push(events.map((e) => e.id));
+        await tx.query(`SELECT 1`);
+      },
+      { idleFor: (inputs: AuditEventInput[]) => inputs.every((i) => i.patientId !== 'pat-notify') },
+    );
+    const w = new AuditWriter({ onAppend: listener });
+    await w.append(db, [readInput('pat-a', 1)]);
+    expect(seen).toHaveLength(0);
+    await w.append(db, [readInput('pat-notify', 2)]);
+    expect(seen).toHaveLength(1);
+    expect(await verifyChain(db)).toMatchObject({ intact: true, events: 2 });
   });
 
   it('stores AuditEvents as resources in the patient compartment, searchable through the index tables', async () => {
@@ -90,7 +121,6 @@ describe('audit writer and chain verification', () => {
     await expect(db.query(`DELETE FROM resource WHERE type = 'AuditEvent'`)).rejects.toThrow(/append-only/);
     await expect(db.query(`UPDATE audit_chain SET hash = 'x'`)).rejects.toThrow(/append-only/);
     await expect(db.query(`DELETE FROM audit_chain`)).rejects.toThrow(/append-only/);
-    await expect(db.query(`DELETE FROM resource_history WHERE type = 'AuditEvent'`)).rejects.toThrow(/append-only/);
     await expect(db.query(`TRUNCATE audit_chain`)).rejects.toThrow(/append-only/);
     expect((await verifyChain(db)).intact).toBe(true);
   });
