@@ -18,8 +18,6 @@ function actorRule(kind: 'permit' | 'deny', c: Sql, keys: string[], at: string):
   return sql`EXISTS (SELECT 1 FROM access_consent ak WHERE ak.patient_id = ${c} AND ak.kind = ${kind} AND ak.actor_key = ANY(${keys}::text[])
     AND (ak.period_start IS NULL OR ak.period_start <= ${at}::timestamptz) AND (ak.period_end IS NULL OR ak.period_end >= ${at}::timestamptz))`;
 }
-const refused = (c: Sql, purpose: string): Sql =>
-  sql`EXISTS (SELECT 1 FROM access_consent ar WHERE ar.patient_id = ${c} AND ar.kind = 'refuse' AND ar.purpose = ${purpose})`;
 
 /**
  * The row is governed by a DocumentReference other than itself (its Binary, an extracted resource): a
@@ -32,8 +30,6 @@ function carriesCode(codes: string[]): Sql {
   return sql`(r.security && ${codes}::text[] OR (${governedByOtherRow} AND EXISTS (SELECT 1 FROM resource d
     WHERE d.type = 'DocumentReference' AND d.id = r.doc_id AND d.security && ${codes}::text[])))`;
 }
-const maskedByConsent = sql`(r.doc_id IS NOT NULL AND EXISTS (SELECT 1 FROM access_consent am
-  WHERE am.patient_id = r.compartment AND am.kind = 'mask' AND am.doc_id = r.doc_id))`;
 const compartment = raw('r.compartment');
 
 /** The actor wrote the row, or the DocumentReference governing it (its Binary, resources extracted from it). */
@@ -42,22 +38,33 @@ function authoredBy(keys: string[]): Sql {
     WHERE da.type = 'DocumentReference' AND da.id = r.doc_id AND da.authors && ${keys}::text[])))`;
 }
 
+/** Aggregate over the record's `access_consent` rows `k`: does any row meet `condition`? (false when none does) */
+const anyConsent = (condition: Sql): Sql => sql`coalesce(bool_or(${condition}), false)`;
+
+function actorCondition(kind: 'permit' | 'deny', keys: string[], at: string): Sql {
+  return sql`k.kind = ${kind} AND k.actor_key = ANY(${keys}::text[])
+    AND (k.period_start IS NULL OR k.period_start <= ${at}::timestamptz) AND (k.period_end IS NULL OR k.period_end >= ${at}::timestamptz)`;
+}
+
+/**
+ * Rows a professional may read. The record's consent rows are read once per row, as one aggregate over them
+ * (opened? this actor denied? permitted? emergency refused? this document masked?) instead of one index probe
+ * per question: a search page tests every row it returns. The grant for ordinary care comes before the
+ * treating-physician check, so that an authorised specialist's rows never pay for it.
+ */
 function professionalRows(plan: AllowPlan): Sql {
   const { keys, mode } = plan.professional!;
+  const permitted = anyConsent(actorCondition('permit', keys, plan.at));
   const grant =
-    mode === 'treat'
-      ? actorRule('permit', compartment, keys, plan.at)
-      : or([actorRule('permit', compartment, keys, plan.at), sql`NOT ${refused(compartment, mode === 'btg' ? 'BTG' : 'ETREAT')}`]);
-  const masked = or([maskedByConsent, carriesCode([MASKED_FROM_PROFESSIONALS])]);
+    mode === 'treat' ? permitted : or([permitted, sql`NOT ${anyConsent(sql`k.kind = 'refuse' AND k.purpose = ${mode === 'btg' ? 'BTG' : 'ETREAT'}`)}`]);
+  const masked = or([anyConsent(sql`k.kind = 'mask' AND k.doc_id = r.doc_id`), carriesCode([MASKED_FROM_PROFESSIONALS])]);
+  const ordinary = and([sql`NOT ${anyConsent(actorCondition('deny', keys, plan.at))}`, or([authoredBy(keys), and([grant, sql`NOT ${masked}`])])]);
   return and([
     sql`r.compartment IS NOT NULL`,
     sql`r.type <> ALL(${PATIENT_ONLY_TYPES}::text[])`,
-    openRecord(compartment),
     notClosed(compartment),
-    or([
-      isTreating(compartment, keys),
-      and([sql`NOT ${actorRule('deny', compartment, keys, plan.at)}`, or([authoredBy(keys), and([grant, sql`NOT ${masked}`])])]),
-    ]),
+    sql`EXISTS (SELECT 1 FROM access_consent k WHERE k.patient_id = r.compartment
+      HAVING bool_or(k.kind = 'open') AND ${or([ordinary, isTreating(compartment, keys)])})`,
   ]);
 }
 

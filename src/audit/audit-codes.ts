@@ -28,22 +28,23 @@ export const CHAIN_EXTENSION_URL = 'https://dmp-fhir-adapter.org/fhir/StructureD
 /** Hash of the (virtual) event before the first one of a chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-export const TYPE_REST: Coding = { system: SYSTEM.eventType, code: 'rest', display: 'Restful Operation' };
-export const TYPE_LOGIN: Coding = { system: SYSTEM.dicom, code: '110114', display: 'User Authentication' };
-export const SUBTYPE_LOGIN: Coding = { system: SYSTEM.dicom, code: '110122', display: 'Login' };
+// Frozen: events are built around these shared codings without copying them (see audit-event-builder.ts).
+export const TYPE_REST: Coding = Object.freeze({ system: SYSTEM.eventType, code: 'rest', display: 'Restful Operation' });
+export const TYPE_LOGIN: Coding = Object.freeze({ system: SYSTEM.dicom, code: '110114', display: 'User Authentication' });
+export const SUBTYPE_LOGIN: Coding = Object.freeze({ system: SYSTEM.dicom, code: '110122', display: 'Login' });
 
-export const AGENT_USER: Coding = { system: SYSTEM.securityRoleType, code: 'humanuser', display: 'human user' };
-export const AGENT_CLIENT: Coding = { system: SYSTEM.dicom, code: '110153', display: 'Source Role ID' };
-export const AGENT_SERVER: Coding = { system: SYSTEM.dicom, code: '110152', display: 'Destination Role ID' };
-export const AGENT_ORGANIZATION: Coding = { system: SYSTEM.roleClass, code: 'PROV', display: 'healthcare provider' };
+export const AGENT_USER: Coding = Object.freeze({ system: SYSTEM.securityRoleType, code: 'humanuser', display: 'human user' });
+export const AGENT_CLIENT: Coding = Object.freeze({ system: SYSTEM.dicom, code: '110153', display: 'Source Role ID' });
+export const AGENT_SERVER: Coding = Object.freeze({ system: SYSTEM.dicom, code: '110152', display: 'Destination Role ID' });
+export const AGENT_ORGANIZATION: Coding = Object.freeze({ system: SYSTEM.roleClass, code: 'PROV', display: 'healthcare provider' });
 
-export const SOURCE_APP_SERVER: Coding = { system: SYSTEM.sourceType, code: '4', display: 'Application Server' };
+export const SOURCE_APP_SERVER: Coding = Object.freeze({ system: SYSTEM.sourceType, code: '4', display: 'Application Server' });
 
-export const ENTITY_PERSON: Coding = { system: SYSTEM.entityType, code: '1', display: 'Person' };
-export const ENTITY_SYSTEM_OBJECT: Coding = { system: SYSTEM.entityType, code: '2', display: 'System Object' };
-export const ROLE_PATIENT: Coding = { system: SYSTEM.objectRole, code: '1', display: 'Patient' };
-export const ROLE_DOMAIN_RESOURCE: Coding = { system: SYSTEM.objectRole, code: '4', display: 'Domain Resource' };
-export const ROLE_QUERY: Coding = { system: SYSTEM.objectRole, code: '24', display: 'Query' };
+export const ENTITY_PERSON: Coding = Object.freeze({ system: SYSTEM.entityType, code: '1', display: 'Person' });
+export const ENTITY_SYSTEM_OBJECT: Coding = Object.freeze({ system: SYSTEM.entityType, code: '2', display: 'System Object' });
+export const ROLE_PATIENT: Coding = Object.freeze({ system: SYSTEM.objectRole, code: '1', display: 'Patient' });
+export const ROLE_DOMAIN_RESOURCE: Coding = Object.freeze({ system: SYSTEM.objectRole, code: '4', display: 'Domain Resource' });
+export const ROLE_QUERY: Coding = Object.freeze({ system: SYSTEM.objectRole, code: '24', display: 'Query' });
 
 /** Purposes of use we name (HL7 v3 ActReason). */
 export const PURPOSE_DISPLAY: Record<string, string> = {

@@ -144,24 +144,15 @@ function subtypes(input: AuditEventInput): Coding[] {
 }
 
 /**
- * Deep copy without undefined members (nor empty objects' undefined fields), keeping key order, so the stored
- * JSON stays minimal and stable and no shared code constant ends up inside an event. A walk instead of a
- * JSON round trip: this runs for every audited read, and the round trip was its largest CPU cost.
+ * Builds a BALP-shaped FHIR R4 AuditEvent (no id, meta or chain link yet: the writer adds them). Absent members
+ * are left `undefined` (the stored JSON drops them) and the fixed codings are shared, frozen constants: this runs
+ * for every audited read, and copying the event (a JSON round trip, then a deep walk) was its largest CPU cost.
  */
-function prune<T>(value: T): T {
-  if (Array.isArray(value)) return value.filter((v) => v !== undefined).map((v) => prune(v)) as T;
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) if (v !== undefined) out[key] = prune(v);
-  return out as T;
-}
-
-/** Builds a BALP-shaped FHIR R4 AuditEvent (no id, meta or chain link yet: the writer adds them). */
 export function buildAuditEvent(input: AuditEventInput): AuditEvent {
   const purpose = input.purpose ? purposeConcept(input.purpose) : undefined;
   const client = clientAgent(input);
   const agents = [...(input.agent ? userAgents(input.agent, purpose) : []), ...(client ? [client] : []), serverAgent(input.source)];
-  return prune<AuditEvent>({
+  return {
     resourceType: 'AuditEvent',
     type: input.category === 'login' ? TYPE_LOGIN : TYPE_REST,
     subtype: subtypes(input),
@@ -173,5 +164,5 @@ export function buildAuditEvent(input: AuditEventInput): AuditEvent {
     agent: agents,
     source: { observer: { identifier: { value: input.source.id }, display: input.source.display }, type: [SOURCE_APP_SERVER] },
     entity: entities(input),
-  });
+  };
 }

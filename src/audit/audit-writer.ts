@@ -30,6 +30,8 @@ export type AppendListener = ((tx: Db, events: StoredAuditEvent[]) => Promise<vo
    * statement of their own, without a transaction around it.
    */
   idleFor?: (inputs: AuditEventInput[]) => boolean;
+  /** Looks up, outside any transaction, what `idleFor` needs to know about these events. */
+  recall?: (db: Db, inputs: AuditEventInput[]) => Promise<void>;
 };
 
 export interface AuditWriterOptions {
@@ -136,6 +138,7 @@ export class AuditWriter {
   async append(db: Db, inputs: AuditEventInput[]): Promise<StoredAuditEvent[]> {
     if (inputs.length === 0) return [];
     const { onAppend, index } = this.options;
+    if (onAppend?.idleFor && onAppend.recall && !onAppend.idleFor(inputs)) await onAppend.recall(db, inputs);
     if (!index && (!onAppend || onAppend.idleFor?.(inputs))) {
       const chains = chainsOf(inputs);
       for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
@@ -181,8 +184,8 @@ export class AuditWriter {
           ${linked.map((e) => e.input.patientId ?? null)}::text[], ${col('text')}::text[], ${col('seq')}::bigint[],
           ${col('prevHash')}::text[], ${col('hash')}::text[]) AS v(id, recorded, compartment, text, seq, prev_hash, hash)
       ), ins AS (
-        INSERT INTO resource (type, id, version_id, last_updated, compartment, content, text)
-        SELECT 'AuditEvent', v.id, 1, v.recorded::timestamptz, v.compartment, v.text::jsonb, v.text FROM v
+        INSERT INTO resource (type, id, version_id, last_updated, compartment, text)
+        SELECT 'AuditEvent', v.id, 1, v.recorded::timestamptz, v.compartment, v.text FROM v
         RETURNING rid, id
       ), links AS (
         INSERT INTO audit_chain (chain, seq, event_id, recorded, prev_hash, hash)

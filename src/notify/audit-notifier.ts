@@ -93,6 +93,16 @@ export function createAuditNotifier(options: { recordUrl: string }): AppendListe
   };
   return Object.assign(notify, {
     idleFor: (inputs: AuditEventInput[]) => inputs.every((input) => !hasWork(input) && known.has(accessPair(input))),
+    // A restarted server knows no pair yet: one lookup of the batch's unknown pairs spares their transactions.
+    async recall(db: Db, inputs: AuditEventInput[]) {
+      const unknown = [...new Set(inputs.map(accessPair).filter((p): p is string => p !== undefined && !known.has(p)))];
+      if (unknown.length === 0) return;
+      const split = unknown.map((pair) => [pair.slice(0, pair.indexOf('|')), pair.slice(pair.indexOf('|') + 1)]);
+      const { rows } = await db.query<{ pair: string }>(sql`
+        SELECT f.patient_id || '|' || f.professional AS pair FROM notify_first_access f
+        JOIN unnest(${split.map(([p]) => p)}::text[], ${split.map(([, k]) => k)}::text[]) AS u(p, k) ON f.patient_id = u.p AND f.professional = u.k`);
+      for (const row of rows) known.add(row.pair);
+    },
   });
 }
 

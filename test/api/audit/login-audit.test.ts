@@ -33,8 +33,8 @@ afterAll(async () => {
 async function loginEvents(where: 'patient' | 'none'): Promise<{ outcome: string }[]> {
   const { rows } = await testDb.db.query<{ content: { outcome: string; type: { code: string } } }>(
     where === 'patient'
-      ? sql`SELECT content FROM resource WHERE type = 'AuditEvent' AND compartment = ${patientId}`
-      : sql`SELECT content FROM resource WHERE type = 'AuditEvent' AND compartment IS NULL`,
+      ? sql`SELECT text::jsonb AS content FROM resource WHERE type = 'AuditEvent' AND compartment = ${patientId}`
+      : sql`SELECT text::jsonb AS content FROM resource WHERE type = 'AuditEvent' AND compartment IS NULL`,
   );
   return rows.map((r) => r.content).filter((c) => c.type.code !== 'rest');
 }

@@ -136,10 +136,10 @@ describe('audit writer and chain verification', () => {
     expect(result.broken).toMatchObject({ chain: 'pat-a', seq: 2, eventId: id, reason: 'hash-mismatch' });
   });
 
-  it('detects an edit of the indexed JSON that leaves the hashed text alone', async () => {
+  it('detects a JSONB copy that differs from the hashed text', async () => {
     await writeSome();
     await db.query(`ALTER TABLE resource DISABLE TRIGGER resource_audit_append_only`);
-    await db.query(`UPDATE resource SET content = jsonb_set(content, '{outcome}', '"8"') WHERE type = 'AuditEvent' AND compartment = 'pat-b'`);
+    await db.query(`UPDATE resource SET content = jsonb_set(text::jsonb, '{outcome}', '"8"') WHERE type = 'AuditEvent' AND compartment = 'pat-b'`);
     expect((await verifyChain(db)).broken).toMatchObject({ chain: 'pat-b', seq: 1, reason: 'content-mismatch' });
   });
 

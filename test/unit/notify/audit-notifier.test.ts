@@ -1,4 +1,5 @@
 import type { Patient } from '@medplum/fhirtypes';
+import type { AuditEventInput } from '../../../src/audit/audit-event-builder';
 import { createAuditHooks } from '../../../src/audit/audit-hooks';
 import type { RequestContext } from '../../../src/fhir/context';
 import { createAuditNotifier } from '../../../src/notify/audit-notifier';
@@ -63,6 +64,24 @@ describe('notices derived from audit events', () => {
     const rows = await outbox(db);
     expect(rows.map((r) => r.kind)).toEqual(['first-access', 'first-access']);
     expect(rows[0].body).toMatch(/^Dr p1 \(RPPS 10000000001\), Cabinet du Parc accessed your health record \(DMP\) for the first time on 20\d\d-/);
+  });
+
+  it('after a restart, tells of first accesses once, and recalls the readers already told of', async () => {
+    await hooksFor().afterRead(dr('p1', '10000000001'), read('pat-a', 'o1'));
+    const restarted = createAuditNotifier({ recordUrl: 'https://record.example/' });
+    const hooks = createAuditHooks({ db, source, writer: { onAppend: restarted } });
+    await hooks.afterRead(dr('p1', '10000000001'), read('pat-a', 'o2'));
+    await hooks.afterRead(dr('p2', '10000000002'), read('pat-a', 'o3'));
+    expect((await outbox(db)).map((r) => r.kind)).toEqual(['first-access', 'first-access']);
+    const pairOf = (rpps: string): AuditEventInput[] => [{
+      recorded: new Date(), category: 'rest', interaction: 'read', action: 'R', outcome: '0', source, patientId: 'pat-a', resources: ['Observation/x'],
+      agent: { kind: 'practitioner', display: 'Dr', identifiers: [{ system: 'urn:oid:1.2.250.1.71.4.2.1', value: `8${rpps}` }] },
+    }];
+    const fresh = createAuditNotifier({ recordUrl: 'https://record.example/' });
+    expect(fresh.idleFor?.(pairOf('10000000001'))).toBe(false);
+    await fresh.recall?.(db, [...pairOf('10000000001'), ...pairOf('10000000009')]);
+    expect(fresh.idleFor?.(pairOf('10000000001'))).toBe(true);
+    expect(fresh.idleFor?.(pairOf('10000000009'))).toBe(false);
   });
 
   it('tells the patient about a break-glass access with its reason, once per session', async () => {
