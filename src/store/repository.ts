@@ -7,6 +7,7 @@ import { deriveColumns, type DerivedColumns } from './derived-columns';
 import { computeIndexRows } from './indexer';
 import { sql, type Sql } from './sql';
 import { buildWriteStatement } from './write-sql';
+import { WriteBehindDb } from './write-behind-db';
 
 /** A row as the store returns it: the served JSON text plus version metadata. */
 export interface StoredResource {
@@ -88,9 +89,18 @@ export class Repository {
     return new Repository(db, this.hooks);
   }
 
-  /** Runs fn in one transaction (joining the current one if already inside). */
+  /**
+   * Runs fn in one transaction (joining the current one if already inside). Creates inside it are written behind
+   * (see WriteBehindDb), all before the transaction commits.
+   */
   transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(this.withDb(tx)));
+    if (this.db instanceof WriteBehindDb) return fn(this);
+    return this.db.transaction(async (tx) => {
+      const writeBehind = new WriteBehindDb(tx);
+      const result = await fn(this.withDb(writeBehind));
+      await writeBehind.flush();
+      return result;
+    });
   }
 
   /** Reads the current row including tombstones, or undefined when missing or hidden by the access predicate. */
@@ -202,15 +212,20 @@ export class Repository {
     const event: WriteEvent = { interaction, resourceType: resource.resourceType, id: resource.id as string, versionId, resource, previous, compartment: columns.compartment };
     for (const hook of this.hooks) await hook.beforeWrite?.(this.db, ctx, event);
     const text = serialise(resource);
-    const { rows } = await this.db.query<{ rid: number }>(
-      buildWriteStatement({ type: resource.resourceType, id: resource.id as string, versionId, lastUpdated, columns, text, index, replacing: !!current }),
-    );
-    if (resource.resourceType === 'Binary' && data) {
-      await this.db.query(sql`INSERT INTO binary_data (id, version_id, content_type, data) VALUES (${resource.id}, ${versionId}, ${resource.contentType}, ${data})`);
+    const stored: StoredResource = { rid: 0, resourceType: resource.resourceType, id: resource.id as string, versionId, lastUpdated, compartment: columns.compartment, deleted: false, text };
+    const row = { type: resource.resourceType, id: resource.id as string, versionId, lastUpdated, columns, text, index, replacing: !!current };
+    if (!current && this.db instanceof WriteBehindDb) {
+      const binary = resource.resourceType === 'Binary' && data ? { contentType: resource.contentType, data } : undefined;
+      await this.db.queue({ ...row, binary }, stored);
+    } else {
+      const { rows } = await this.db.query<{ rid: number }>(buildWriteStatement(row));
+      stored.rid = rows[0].rid;
+      if (resource.resourceType === 'Binary' && data) {
+        await this.db.query(sql`INSERT INTO binary_data (id, version_id, content_type, data) VALUES (${resource.id}, ${versionId}, ${resource.contentType}, ${data})`);
+      }
     }
     if (resource.resourceType === 'DocumentReference') await this.adoptBinaries(resource, columns);
     for (const hook of this.hooks) await hook.afterWrite?.(this.db, ctx, event);
-    const stored: StoredResource = { rid: rows[0].rid, resourceType: resource.resourceType, id: resource.id as string, versionId, lastUpdated, compartment: columns.compartment, deleted: false, text };
     return { stored, resource, created: interaction === 'create' };
   }
 

@@ -1,0 +1,59 @@
+import type { Db, QueryResult } from './db';
+import { buildBatchWriteStatement, type BatchRow } from './batch-write-sql';
+import type { Sql } from './sql';
+
+/** A queued row and the caller's view of it, whose `rid` is known once the row is written. */
+interface Pending {
+  row: BatchRow;
+  stored: { rid: number };
+}
+
+/**
+ * A transaction's connection that holds back created rows and writes them together in one statement (measured on
+ * the lab-report import: 16 creates in one statement cost PostgreSQL about half the CPU of 16 statements, and save
+ * the round trips). It is transparent to every other statement: any query first writes what is queued, so each
+ * statement — a hook's, a conditional lookup's, an update's — sees exactly the rows it would have seen had each
+ * create been written at once. The owner flushes before commit.
+ */
+export class WriteBehindDb implements Db {
+  private pending: Pending[] = [];
+  private readonly keys = new Set<string>();
+
+  constructor(private readonly tx: Db) {}
+
+  get kind(): Db['kind'] {
+    return this.tx.kind;
+  }
+
+  /** Queues a created row; `stored.rid` is set when the row is written. */
+  async queue(row: BatchRow, stored: { rid: number }): Promise<void> {
+    const key = `${row.type}/${row.id}`;
+    // One statement may not write the same row twice: an earlier queued version goes first.
+    if (this.keys.has(key)) await this.flush();
+    this.keys.add(key);
+    this.pending.push({ row, stored });
+  }
+
+  /** Writes every queued row (one statement). */
+  async flush(): Promise<void> {
+    if (!this.pending.length) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.keys.clear();
+    const { rows } = await this.tx.query<{ rid: number; type: string; id: string }>(buildBatchWriteStatement(batch.map((p) => p.row)));
+    const ridOf = new Map(rows.map((r) => [`${r.type}/${r.id}`, Number(r.rid)]));
+    for (const p of batch) p.stored.rid = ridOf.get(`${p.row.type}/${p.row.id}`) ?? 0;
+  }
+
+  async query<T>(statement: Sql | string, values?: unknown[]): Promise<QueryResult<T>> {
+    await this.flush();
+    return this.tx.query<T>(statement, values);
+  }
+
+  /** Already inside a transaction: nested calls join it. */
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+
+  async close(): Promise<void> {}
+}
