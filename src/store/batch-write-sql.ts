@@ -59,15 +59,32 @@ function binaryInsert(rows: BatchRow[]): Sql | undefined {
 , bin AS (INSERT INTO binary_data (id, version_id, content_type, data) VALUES ${join(values, ', ')})`;
 }
 
+/** A DocumentReference taking the Binaries it points at under its governance (same document id and compartment). */
+export interface BinaryAdoption {
+  docId: string;
+  compartment: string | null;
+  binaryIds: string[];
+}
+
+/** Binaries a DocumentReference points at take its document id and compartment, unless another document governs them. */
+export function adoptBinariesSql(a: BinaryAdoption): Sql {
+  return sql`UPDATE resource SET doc_id = ${a.docId}, compartment = ${a.compartment}
+          WHERE type = 'Binary' AND id = ANY(${a.binaryIds}::text[]) AND (doc_id IS NULL OR doc_id = ${a.docId})`;
+}
+
 /**
  * One statement that writes several created rows: their current rows, history rows, index rows and Binary payloads —
  * the same rows as one buildWriteStatement per resource followed by the binary_data insert, in one round trip and one
  * executor start instead of one per resource. The rows must not replace earlier versions and must have distinct
  * (type, id): a statement may not touch the same row twice. Each JSON text is sent once and cast for `content`.
+ * An adoption runs in the same statement; like every part of it, it sees the rows as they were before the statement
+ * (so it must not target a Binary of the batch).
  */
-export function buildBatchWriteStatement(rows: BatchRow[]): Sql {
+export function buildBatchWriteStatement(rows: BatchRow[], adoption?: BinaryAdoption): Sql {
   const col = <T>(pick: (r: BatchRow) => T): T[] => rows.map(pick);
-  const parts = [...INDEX_TABLES.map((t) => indexInsert(t, rows)), binaryInsert(rows)].filter((p): p is Sql => !!p);
+  const adopt = adoption ? sql`
+, adopt AS (${adoptBinariesSql(adoption)})` : undefined;
+  const parts = [...INDEX_TABLES.map((t) => indexInsert(t, rows)), binaryInsert(rows), adopt].filter((p): p is Sql => !!p);
   let tail = raw('');
   for (const part of parts) tail = sql`${tail}${part}`;
   return sql`

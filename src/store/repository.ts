@@ -8,6 +8,7 @@ import { computeIndexRows } from './indexer';
 import { sql, type Sql } from './sql';
 import { buildWriteStatement } from './write-sql';
 import { WriteBehindDb } from './write-behind-db';
+import { adoptBinariesSql } from './batch-write-sql';
 
 /** A row as the store returns it: the served JSON text plus version metadata. */
 export interface StoredResource {
@@ -229,9 +230,11 @@ export class Repository {
     return { stored, resource, created: interaction === 'create' };
   }
 
-  /** A Binary governed by a DocumentReference takes that document's compartment. */
+  /** A Binary governed by a DocumentReference takes that document's compartment (the queued row's, when not yet written). */
   private async resolveColumns(resource: Resource, columns: DerivedColumns): Promise<DerivedColumns> {
     if (resource.resourceType !== 'Binary' || !columns.docId) return columns;
+    const queued = this.db instanceof WriteBehindDb ? this.db.queued('DocumentReference', columns.docId) : undefined;
+    if (queued) return { ...columns, compartment: queued.columns.compartment ?? columns.compartment };
     const { rows } = await this.db.query<{ compartment: string | null }>(
       sql`SELECT compartment FROM resource WHERE type = 'DocumentReference' AND id = ${columns.docId}`,
     );
@@ -240,14 +243,13 @@ export class Repository {
 
   /** Binaries a DocumentReference points at (`Binary/<id>` urls) are governed by it: same compartment. */
   private async adoptBinaries(doc: Resource & { resourceType: 'DocumentReference' }, columns: DerivedColumns): Promise<void> {
-    const ids = (doc.content ?? [])
+    const binaryIds = (doc.content ?? [])
       .map((c) => /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(c.attachment?.url ?? '')?.[1])
       .filter((x): x is string => !!x);
-    if (!ids.length) return;
-    await this.db.query(
-      sql`UPDATE resource SET doc_id = ${doc.id}, compartment = ${columns.compartment}
-          WHERE type = 'Binary' AND id = ANY(${ids}::text[]) AND (doc_id IS NULL OR doc_id = ${doc.id})`,
-    );
+    if (!binaryIds.length) return;
+    const adoption = { docId: doc.id as string, compartment: columns.compartment, binaryIds };
+    if (this.db instanceof WriteBehindDb) await this.db.queueAdoption(adoption);
+    else await this.db.query(adoptBinariesSql(adoption));
   }
 
   /** Runs a statement on this repository's connection (for search and history executors). */

@@ -1,5 +1,5 @@
 import type { Db, QueryResult } from './db';
-import { buildBatchWriteStatement, type BatchRow } from './batch-write-sql';
+import { adoptBinariesSql, buildBatchWriteStatement, type BatchRow, type BinaryAdoption } from './batch-write-sql';
 import type { Sql } from './sql';
 
 /** A queued row and the caller's view of it, whose `rid` is known once the row is written. */
@@ -17,7 +17,8 @@ interface Pending {
  */
 export class WriteBehindDb implements Db {
   private pending: Pending[] = [];
-  private readonly keys = new Set<string>();
+  private readonly keys = new Map<string, BatchRow>();
+  private adoption: BinaryAdoption | undefined;
 
   constructor(private readonly tx: Db) {}
 
@@ -30,17 +31,36 @@ export class WriteBehindDb implements Db {
     const key = `${row.type}/${row.id}`;
     // One statement may not write the same row twice: an earlier queued version goes first.
     if (this.keys.has(key)) await this.flush();
-    this.keys.add(key);
+    this.keys.set(key, row);
     this.pending.push({ row, stored });
+  }
+
+  /** The queued (not yet written) row of a resource, if any. */
+  queued(type: string, id: string): BatchRow | undefined {
+    return this.keys.get(`${type}/${id}`);
+  }
+
+  /**
+   * Queues a DocumentReference's adoption of its Binaries, to run in the batch statement. That statement's UPDATE sees
+   * the rows as they were before it: when one of the Binaries is itself queued (or another adoption is), what is queued
+   * is written first, so the adoption acts on exactly the rows it would have acted on at once.
+   */
+  async queueAdoption(adoption: BinaryAdoption): Promise<void> {
+    if (this.adoption || adoption.binaryIds.some((id) => this.keys.has(`Binary/${id}`))) await this.flush();
+    this.adoption = adoption;
   }
 
   /** Writes every queued row (one statement). */
   async flush(): Promise<void> {
-    if (!this.pending.length) return;
-    const batch = this.pending;
+    const { pending: batch, adoption } = this;
     this.pending = [];
     this.keys.clear();
-    const { rows } = await this.tx.query<{ rid: number; type: string; id: string }>(buildBatchWriteStatement(batch.map((p) => p.row)));
+    this.adoption = undefined;
+    if (!batch.length) {
+      if (adoption) await this.tx.query(adoptBinariesSql(adoption));
+      return;
+    }
+    const { rows } = await this.tx.query<{ rid: number; type: string; id: string }>(buildBatchWriteStatement(batch.map((p) => p.row), adoption));
     const ridOf = new Map(rows.map((r) => [`${r.type}/${r.id}`, Number(r.rid)]));
     for (const p of batch) p.stored.rid = ridOf.get(`${p.row.type}/${p.row.id}`) ?? 0;
   }
