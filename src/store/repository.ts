@@ -113,6 +113,16 @@ export class Repository {
     return rows[0] ? toStored(rows[0]) : undefined;
   }
 
+  /** Current rows (tombstones included) of several resources in one statement, keyed `Type/id`; hidden ones are absent. */
+  async readRows(ctx: RequestContext, refs: { type: string; id: string }[]): Promise<Map<string, StoredResource>> {
+    if (!refs.length) return new Map();
+    const { rows } = await this.db.query<Row>(
+      sql`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource r
+          WHERE (r.type, r.id) IN (SELECT * FROM unnest(${refs.map((r) => r.type)}::text[], ${refs.map((r) => r.id)}::text[])) AND (${ctx.access})`,
+    );
+    return new Map(rows.map((row) => [`${row.type}/${row.id}`, toStored(row)]));
+  }
+
   /** FHIR read: 404 when missing or hidden, 410 when deleted. */
   async read(ctx: RequestContext, type: string, id: string): Promise<StoredResource> {
     const row = await this.readRow(ctx, type, id);
