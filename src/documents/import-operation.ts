@@ -60,9 +60,10 @@ async function withExisting(svc: FhirService, ctx: RequestContext, req: FhirRequ
 /** The answer to a re-sent document: 200 and the resources the first import wrote (those the caller may see). */
 async function replay(svc: FhirService, ctx: RequestContext, req: FhirRequest, resources: ResourceRef[], minimal = false): Promise<FhirResponse> {
   const entries: EntryParts[] = [];
+  const found = await svc.repo.readRows(ctx, resources.map((ref) => ({ type: ref.split('/')[0], id: ref.split('/')[1] })));
   for (const ref of resources) {
     const [type, id] = ref.split('/');
-    const stored = await svc.repo.readRow(ctx, type, id);
+    const stored = found.get(ref);
     if (!stored || stored.deleted) continue;
     entries.push({
       resourceText: minimal ? undefined : (stored.text ?? undefined),

@@ -8,6 +8,8 @@ import { computeIndexRows } from './indexer';
 import { sql, type Sql } from './sql';
 import { buildWriteStatement } from './write-sql';
 import { HISTORY_SOURCE } from './history-source';
+import { WriteBehindDb } from './write-behind-db';
+import { adoptBinariesSql } from './batch-write-sql';
 
 /** A row as the store returns it: the served JSON text plus version metadata. */
 export interface StoredResource {
@@ -89,9 +91,18 @@ export class Repository {
     return new Repository(db, this.hooks);
   }
 
-  /** Runs fn in one transaction (joining the current one if already inside). */
+  /**
+   * Runs fn in one transaction (joining the current one if already inside). Creates inside it are written behind
+   * (see WriteBehindDb), all before the transaction commits.
+   */
   transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(this.withDb(tx)));
+    if (this.db instanceof WriteBehindDb) return fn(this);
+    return this.db.transaction(async (tx) => {
+      const writeBehind = new WriteBehindDb(tx);
+      const result = await fn(this.withDb(writeBehind));
+      await writeBehind.flush();
+      return result;
+    });
   }
 
   /** Reads the current row including tombstones, or undefined when missing or hidden by the access predicate. */
@@ -101,6 +112,16 @@ export class Repository {
           WHERE r.type = ${type} AND r.id = ${id} AND (${ctx.access})`,
     );
     return rows[0] ? toStored(rows[0]) : undefined;
+  }
+
+  /** Current rows (tombstones included) of several resources in one statement, keyed `Type/id`; hidden ones are absent. */
+  async readRows(ctx: RequestContext, refs: { type: string; id: string }[]): Promise<Map<string, StoredResource>> {
+    if (!refs.length) return new Map();
+    const { rows } = await this.db.query<Row>(
+      sql`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource r
+          WHERE (r.type, r.id) IN (SELECT * FROM unnest(${refs.map((r) => r.type)}::text[], ${refs.map((r) => r.id)}::text[])) AND (${ctx.access})`,
+    );
+    return new Map(rows.map((row) => [`${row.type}/${row.id}`, toStored(row)]));
   }
 
   /** FHIR read: 404 when missing or hidden, 410 when deleted. */
@@ -203,21 +224,28 @@ export class Repository {
     const event: WriteEvent = { interaction, resourceType: resource.resourceType, id: resource.id as string, versionId, resource, previous, compartment: columns.compartment };
     for (const hook of this.hooks) await hook.beforeWrite?.(this.db, ctx, event);
     const text = serialise(resource);
-    const { rows } = await this.db.query<{ rid: number }>(
-      buildWriteStatement({ type: resource.resourceType, id: resource.id as string, versionId, lastUpdated, columns, text, index, replacing: !!current }),
-    );
-    if (resource.resourceType === 'Binary' && data) {
-      await this.db.query(sql`INSERT INTO binary_data (id, version_id, content_type, data) VALUES (${resource.id}, ${versionId}, ${resource.contentType}, ${data})`);
+    const stored: StoredResource = { rid: 0, resourceType: resource.resourceType, id: resource.id as string, versionId, lastUpdated, compartment: columns.compartment, deleted: false, text };
+    const row = { type: resource.resourceType, id: resource.id as string, versionId, lastUpdated, columns, text, index, replacing: !!current };
+    if (!current && this.db instanceof WriteBehindDb) {
+      const binary = resource.resourceType === 'Binary' && data ? { contentType: resource.contentType, data } : undefined;
+      await this.db.queue({ ...row, binary }, stored);
+    } else {
+      const { rows } = await this.db.query<{ rid: number }>(buildWriteStatement(row));
+      stored.rid = rows[0].rid;
+      if (resource.resourceType === 'Binary' && data) {
+        await this.db.query(sql`INSERT INTO binary_data (id, version_id, content_type, data) VALUES (${resource.id}, ${versionId}, ${resource.contentType}, ${data})`);
+      }
     }
     if (resource.resourceType === 'DocumentReference') await this.adoptBinaries(resource, columns);
     for (const hook of this.hooks) await hook.afterWrite?.(this.db, ctx, event);
-    const stored: StoredResource = { rid: rows[0].rid, resourceType: resource.resourceType, id: resource.id as string, versionId, lastUpdated, compartment: columns.compartment, deleted: false, text };
     return { stored, resource, created: interaction === 'create' };
   }
 
-  /** A Binary governed by a DocumentReference takes that document's compartment. */
+  /** A Binary governed by a DocumentReference takes that document's compartment (the queued row's, when not yet written). */
   private async resolveColumns(resource: Resource, columns: DerivedColumns): Promise<DerivedColumns> {
     if (resource.resourceType !== 'Binary' || !columns.docId) return columns;
+    const queued = this.db instanceof WriteBehindDb ? this.db.queued('DocumentReference', columns.docId) : undefined;
+    if (queued) return { ...columns, compartment: queued.columns.compartment ?? columns.compartment };
     const { rows } = await this.db.query<{ compartment: string | null }>(
       sql`SELECT compartment FROM resource WHERE type = 'DocumentReference' AND id = ${columns.docId}`,
     );
@@ -226,14 +254,13 @@ export class Repository {
 
   /** Binaries a DocumentReference points at (`Binary/<id>` urls) are governed by it: same compartment. */
   private async adoptBinaries(doc: Resource & { resourceType: 'DocumentReference' }, columns: DerivedColumns): Promise<void> {
-    const ids = (doc.content ?? [])
+    const binaryIds = (doc.content ?? [])
       .map((c) => /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(c.attachment?.url ?? '')?.[1])
       .filter((x): x is string => !!x);
-    if (!ids.length) return;
-    await this.db.query(
-      sql`UPDATE resource SET doc_id = ${doc.id}, compartment = ${columns.compartment}
-          WHERE type = 'Binary' AND id = ANY(${ids}::text[]) AND (doc_id IS NULL OR doc_id = ${doc.id})`,
-    );
+    if (!binaryIds.length) return;
+    const adoption = { docId: doc.id as string, compartment: columns.compartment, binaryIds };
+    if (this.db instanceof WriteBehindDb) await this.db.queueAdoption(adoption);
+    else await this.db.query(adoptBinariesSql(adoption));
   }
 
   /** Runs a statement on this repository's connection (for search and history executors). */

@@ -29,3 +29,9 @@ export function settle(tx: Db, committed: boolean): void {
   callbacks.delete(tx);
   for (const cb of list) cb(committed);
 }
+
+/** `wrapper` runs its statements on `tx` (e.g. a write-behind connection): callbacks given for it wait for `tx`. */
+export function settleWith(wrapper: Db, tx: Db): void {
+  const list = callbacks.get(tx);
+  if (list) callbacks.set(wrapper, list);
+}
