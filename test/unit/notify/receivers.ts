@@ -7,6 +7,7 @@ export class SmtpReceiver {
   readonly received: { to: string[]; data: string }[] = [];
   private server: SMTPServer | undefined;
   port = 0;
+  readonly connectionErrors: string[] = [];
 
   async start(): Promise<void> {
     this.server = new SMTPServer({
@@ -23,6 +24,9 @@ export class SmtpReceiver {
       },
     });
     const server = this.server;
+    // A sender killed mid-session (the crash test's SIGKILL) resets its connection: that is the sender's failure,
+    // seen as an 'error' event, and must not bring the receiver (or the test process) down.
+    server.on('error', (err: Error) => this.connectionErrors.push(err.message));
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', () => resolve()));
     this.port = (server.server.address() as AddressInfo).port;
   }
