@@ -9,11 +9,25 @@ export class Sql {
     readonly values: readonly unknown[],
   ) {}
 
-  /** The statement text with $1..$n placeholders and its values. */
+  /**
+   * The statement text with $1..$n placeholders and its values. An array bound several times (the same object:
+   * the access predicate names the actor's keys in five places) is sent once, as one placeholder; scalars are
+   * not merged, since PostgreSQL would then have to give one parameter the types of all its uses.
+   */
   toQuery(): { text: string; values: unknown[] } {
     let text = this.strings[0];
-    for (let i = 0; i < this.values.length; i++) text += `$${i + 1}` + this.strings[i + 1];
-    return { text, values: [...this.values] };
+    const values: unknown[] = [];
+    const arrays = new Map<unknown, number>();
+    for (let i = 0; i < this.values.length; i++) {
+      const value = this.values[i];
+      let n = Array.isArray(value) ? arrays.get(value) : undefined;
+      if (n === undefined) {
+        n = values.push(value);
+        if (Array.isArray(value)) arrays.set(value, n);
+      }
+      text += `$${n}` + this.strings[i + 1];
+    }
+    return { text, values };
   }
 }
 
