@@ -1,12 +1,13 @@
 import type { Hooks, RequestContext } from '../fhir/context';
 import { badRequest, forbidden } from '../fhir/errors';
 import type { Db } from '../store/db';
-import { FALSE, type Sql } from '../store/sql';
+import { FALSE } from '../store/sql';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
 import { applyAccessWrite } from './access-tables';
-import { compileAccess, compilePatientLookup } from './compile-access';
+import { AccessPredicateCache } from './access-predicate-cache';
+import { compilePatientLookup } from './compile-access';
 import { decideAccess } from './decide-access';
 import { ActorResolver, IDENTITY_TYPES } from './actor-resolver';
 import { assertWriteAllowed } from './write-rules';
@@ -50,21 +51,7 @@ export function actorOf(ctx: RequestContext): DmpActor {
 }
 
 const WRITE_INTERACTIONS: string[] = ['create', 'update', 'patch', 'delete'];
-const COMPILED_ATTRIBUTE = 'access.compiled';
 const NOW_ATTRIBUTE = 'access.now';
-
-/**
- * `compileAccess`, reusing the predicate already compiled for this request when the plan only differs by its
- * interaction and type (which the predicate does not depend on): a read compiles once, not once per hook.
- */
-function compileOnce(ctx: RequestContext, plan: AccessPlan): Sql {
-  const signature = JSON.stringify({ ...plan, interaction: undefined, resourceType: undefined });
-  const previous = ctx.attributes[COMPILED_ATTRIBUTE] as { signature: string; predicate: Sql } | undefined;
-  if (previous?.signature === signature) return previous.predicate;
-  const predicate = compileAccess(plan);
-  ctx.attributes[COMPILED_ATTRIBUTE] = { signature, predicate };
-  return predicate;
-}
 
 function deny(plan: AccessPlan): never {
   if (plan.effect === 'allow') throw new Error('unreachable');
@@ -80,6 +67,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
   const now = options.clock ?? (() => new Date());
   const publicPaths = options.publicPaths ?? ['/metadata'];
   const resolver = new ActorResolver({ ttlMs: options.actorCacheMs });
+  const predicates = new AccessPredicateCache();
   // One instant per request for its read decisions (consent periods), so that its hooks compile one predicate.
   const requestNow = (ctx: RequestContext): Date => (ctx.attributes[NOW_ATTRIBUTE] ??= now()) as Date;
   return {
@@ -95,7 +83,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       ctx.purposeOfUse = actor.purposeOfUse;
       ctx.purposeReason = actor.purposeReason;
       ctx.attributes[ACTOR_ATTRIBUTE] = actor;
-      ctx.access = compileOnce(ctx, decideAccess(actor, 'search-system', undefined, { now: requestNow(ctx) }));
+      ctx.access = predicates.compile(decideAccess(actor, 'search-system', undefined, { now: requestNow(ctx) }));
     },
 
     async authorize(ctx, op) {
@@ -104,7 +92,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       ctx.attributes[PLAN_ATTRIBUTE] = plan;
       if (plan.effect !== 'allow') deny(plan);
       const isWrite = WRITE_INTERACTIONS.includes(op.interaction);
-      if (!isWrite) ctx.access = compileOnce(ctx, plan);
+      if (!isWrite) ctx.access = predicates.compile(plan);
       // Conditional matches inside writes: feeders resolve patients by identity without being able to read.
       ctx.lookupAccess = isWrite || plan.feed ? compilePatientLookup(plan) : ctx.access;
     },

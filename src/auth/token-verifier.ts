@@ -54,19 +54,20 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
   // Signature checks cost ~200 µs of CPU; a token verified once stays valid until it expires, so its actor
   // is kept (bounded, oldest first out). Only successes are kept: a bad token is checked again every time.
   const verified = new Map<string, { actor: Awaited<ReturnType<TokenVerifier>>; exp: number }>();
-  const remember = (token: string, actor: Awaited<ReturnType<TokenVerifier>>, exp: number) => {
+  const remember = (authorization: string, actor: Awaited<ReturnType<TokenVerifier>>, exp: number) => {
     if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
-    verified.set(token, { actor, exp });
+    verified.set(authorization, { actor, exp });
   };
   return async (authorization) => {
+    // Keyed by the header as received: a client repeats it byte for byte, and a hit needs no parsing.
+    const hit = authorization ? verified.get(authorization) : undefined;
+    if (hit) {
+      if (Date.now() < hit.exp * 1000) return structuredClone(hit.actor);
+      verified.delete(authorization as string);
+    }
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!m) throw unauthorized(authorization ? 'The Authorization header must be "Bearer <token>"' : 'A bearer token is required', `Bearer realm="${REALM}"`);
     const token = m[1];
-    const hit = verified.get(token);
-    if (hit) {
-      if (Date.now() < hit.exp * 1000) return structuredClone(hit.actor);
-      verified.delete(token);
-    }
     let iss: string | undefined;
     try {
       iss = decodeJwt(token).iss;
@@ -84,7 +85,7 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
       });
       const actor = claimsToActor(payload as Record<string, unknown>, entry.issuer.defaultScopes);
       if (entry.patientsOnly && actor.kind !== 'patient') throw invalid('The patient sign-in issuer only issues patient tokens');
-      remember(token, structuredClone(actor), payload.exp as number);
+      remember(authorization as string, structuredClone(actor), payload.exp as number);
       return actor;
     } catch (err) {
       // Claims that name nobody come back as 401 too: give them the same challenge.
