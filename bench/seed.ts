@@ -56,7 +56,7 @@ const seconds = (start: bigint): number => Number(process.hrtime.bigint() - star
 /**
  * Seeds an EMPTY migrated database with a data set: Practitioners, Patients, then DocumentReferences, in
  * batches of one statement each (current + history + index rows), with secondary indexes rebuilt once at the
- * end and foreign-key triggers skipped (rows are consistent by construction), then ANALYZE.
+ * end, then ANALYZE.
  */
 export async function seedDataset(db: Db, dataset: Dataset, options: SeedOptions = {}): Promise<SeedReport> {
   const batchSize = options.batchSize ?? 2000;
@@ -65,8 +65,6 @@ export async function seedDataset(db: Db, dataset: Dataset, options: SeedOptions
   const existing = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM resource');
   if (existing.rows[0].n > 0) throw new Error('The bench seeds an empty database only');
   const started = process.hrtime.bigint();
-  // Skipping foreign-key triggers needs a superuser (PGlite is one); anyone else simply pays for the checks.
-  const superuser = (await db.query<{ on: string }>(`SELECT current_setting('is_superuser') AS on`)).rows[0].on === 'on';
   const indexes = await secondaryIndexes(db);
   for (const index of indexes) await db.query(`DROP INDEX ${index.name}`);
   const phases: SeedPhase[] = [];
@@ -93,8 +91,6 @@ export async function seedDataset(db: Db, dataset: Dataset, options: SeedOptions
       indexRows += indexRowCount(batch);
       const statement = buildBatchInsert(kind, batch);
       await db.transaction(async (tx) => {
-        // Skips the per-row foreign-key triggers of the index tables during the bulk load.
-        if (superuser) await tx.query('SET LOCAL session_replication_role = replica');
         await tx.query('SET LOCAL synchronous_commit = off');
         await tx.query(statement);
       });
