@@ -1,6 +1,6 @@
 import type { IndexRows } from './indexer';
 import { join, sql, raw, type Sql } from './sql';
-import type { RowWrite } from './write-sql';
+import { INSERT_CURRENT, type RowWrite, UPSERT_CURRENT_THEN_HISTORY } from './write-sql';
 
 /** A created row as the batch writes it: always a live version with its text, index rows and optional Binary payload. */
 export interface BatchRow extends RowWrite {
@@ -95,15 +95,9 @@ WITH input AS (
     WITH ORDINALITY AS u(type, id, version_id, last_updated, compartment, doc_id, security, authors, text, pos)
 )
 , cur AS (
-  INSERT INTO resource AS r (type, id, version_id, last_updated, compartment, doc_id, security, authors, deleted, content, text)
+  ${INSERT_CURRENT}
   SELECT type, id, version_id, last_updated, compartment, doc_id, security::text[], authors::text[], false, text::jsonb, text FROM input ORDER BY pos
-  ON CONFLICT (type, id) DO UPDATE SET version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated,
-    compartment = EXCLUDED.compartment, doc_id = EXCLUDED.doc_id, security = EXCLUDED.security, authors = EXCLUDED.authors,
-    deleted = EXCLUDED.deleted, content = EXCLUDED.content, text = EXCLUDED.text
-  RETURNING rid, type, id, version_id, last_updated, compartment, deleted, content, text
-)
-, hist AS (INSERT INTO resource_history (rid, type, id, version_id, last_updated, compartment, deleted, content, text)
-  SELECT rid, type, id, version_id, last_updated, compartment, deleted, content, text FROM cur)
+${UPSERT_CURRENT_THEN_HISTORY}
 ${tail}
 SELECT rid, type, id FROM cur`;
 }
