@@ -68,7 +68,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
   const publicPaths = options.publicPaths ?? ['/metadata'];
   const resolver = new ActorResolver({ ttlMs: options.actorCacheMs });
   const predicates = new AccessPredicateCache();
-  // One instant per request for its read decisions (consent periods), so that its hooks compile one predicate.
+  // One instant per request for its decisions on consent periods: every statement of the request sees the same.
   const requestNow = (ctx: RequestContext): Date => (ctx.attributes[NOW_ATTRIBUTE] ??= now()) as Date;
   return {
     async authenticate(request, ctx) {
