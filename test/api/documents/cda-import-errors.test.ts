@@ -10,6 +10,17 @@ function diagnostics(res: request.Response): string {
   return (res.body.issue ?? []).map((i: { diagnostics?: string }) => i.diagnostics).join('; ');
 }
 
+/** The two-result lab report with its patient identifiers edited and a document id of its own (`…7.<docSuffix>`). */
+function labReportWith(ins: [string, string], ipp: [string, string], docSuffix: string): Buffer {
+  return Buffer.from(
+    fixture('cda/lab-report-two-results.xml')
+      .toString('utf8')
+      .replace(ins[0], ins[1])
+      .replace(ipp[0], ipp[1])
+      .replace('<id root="1.2.250.1.999.1.1.7.1"/>', `<id root="1.2.250.1.999.1.1.7.${docSuffix}"/>`),
+  );
+}
+
 describe('CDA import errors and hostile input, through HTTP', () => {
   let app: TestApp;
   beforeAll(async () => {
@@ -88,26 +99,14 @@ describe('CDA import errors and hostile input, through HTTP', () => {
   });
 
   it('answers 422 naming the identifier when the patient is unknown and the document carries no INS', async () => {
-    const noIns = Buffer.from(
-      fixture('cda/lab-report-two-results.xml')
-        .toString('utf8')
-        .replace('<id root="1.2.250.1.213.1.4.10" extension="279035121518989"/>', '')
-        .replace('extension="IPP-0042"', 'extension="IPP-UNKNOWN"')
-        .replace('<id root="1.2.250.1.999.1.1.7.1"/>', '<id root="1.2.250.1.999.1.1.7.99"/>'),
-    );
+    const noIns = labReportWith(['<id root="1.2.250.1.213.1.4.10" extension="279035121518989"/>', ''], ['extension="IPP-0042"', 'extension="IPP-UNKNOWN"'], '99');
     const res = await importCda(app, noIns);
     expect(res.status).toBe(422);
     expect(diagnostics(res)).toContain('urn:oid:1.2.250.1.999.2|IPP-UNKNOWN');
   });
 
   it('refuses with 422 naming the INS a document whose patient has no open record, and writes nothing', async () => {
-    const otherPatient = Buffer.from(
-      fixture('cda/lab-report-two-results.xml')
-        .toString('utf8')
-        .replace('extension="279035121518989"', 'extension="180012B01234593"')
-        .replace('extension="IPP-0042"', 'extension="IPP-NEW"')
-        .replace('<id root="1.2.250.1.999.1.1.7.1"/>', '<id root="1.2.250.1.999.1.1.7.98"/>'),
-    );
+    const otherPatient = labReportWith(['extension="279035121518989"', 'extension="180012B01234593"'], ['extension="IPP-0042"', 'extension="IPP-NEW"'], '98');
     const res = await importCda(app, otherPatient);
     expect(res.status).toBe(422);
     expect(diagnostics(res)).toContain('urn:oid:1.2.250.1.213.1.4.10|180012B01234593');
