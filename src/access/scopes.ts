@@ -30,8 +30,21 @@ interface ParsedScope {
   permissions: string;
 }
 
-/** Parses one SMART scope (`patient/*.rs`, `user/DocumentReference.cruds`, v1 `system/*.read`); undefined if not a resource scope. */
+const MAX_PARSED_SCOPES = 1000;
+const parsedScopes = new Map<string, ParsedScope | undefined>();
+
+/**
+ * Parses one SMART scope (`patient/*.rs`, `user/DocumentReference.cruds`, v1 `system/*.read`); undefined if not
+ * a resource scope. Every request decides twice over the same few scopes: each is parsed once.
+ */
 export function parseScope(scope: string): ParsedScope | undefined {
+  if (parsedScopes.has(scope)) return parsedScopes.get(scope);
+  const parsed = parseScopeText(scope);
+  if (parsedScopes.size < MAX_PARSED_SCOPES) parsedScopes.set(scope, parsed && Object.freeze(parsed));
+  return parsed;
+}
+
+function parseScopeText(scope: string): ParsedScope | undefined {
   const m = /^(patient|user|system)\/([A-Za-z]+|\*)\.([a-z*]+)(\?.*)?$/.exec(scope);
   if (!m) return undefined;
   const raw = m[3];

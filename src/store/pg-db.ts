@@ -8,7 +8,18 @@ import { Sql } from './sql';
 pg.types.setTypeParser(20, (v) => Number(v));
 
 const MAX_NAMED_STATEMENTS = 2000;
-const named = new Set<string>();
+/** Statement text → its name; a text seen again is named without hashing it again (the access predicate makes texts of a few KB). */
+const named = new Map<string, string>();
+
+function statementName(text: string): string | undefined {
+  let name = named.get(text);
+  if (name === undefined) {
+    if (named.size >= MAX_NAMED_STATEMENTS) return undefined;
+    name = `s${createHash('sha1').update(text).digest('base64url')}`;
+    named.set(text, name);
+  }
+  return name;
+}
 
 /**
  * Parameterised statements are sent as named prepared statements (name = hash of the text), so each connection
@@ -19,12 +30,8 @@ const named = new Set<string>();
 function toArgs(statement: Sql | string, values?: unknown[]): { text: string; values: unknown[]; name?: string } {
   const query = statement instanceof Sql ? statement.toQuery() : { text: statement, values: values ?? [] };
   if (query.values.length === 0) return query;
-  const name = `s${createHash('sha1').update(query.text).digest('base64url')}`;
-  if (!named.has(name)) {
-    if (named.size >= MAX_NAMED_STATEMENTS) return query;
-    named.add(name);
-  }
-  return { ...query, name };
+  const name = statementName(query.text);
+  return name === undefined ? query : { ...query, name };
 }
 
 class PgClientDb implements Db {

@@ -98,12 +98,14 @@ describe('bearer token verification', () => {
 });
 
 describe('verified-token cache', () => {
-  it('answers a verified token again with an equal, independent actor, and stops when it expires', async () => {
+  it('answers a verified token again with the same frozen actor, and stops when it expires', async () => {
     const token = await signed({}, { exp: Math.floor(Date.now() / 1000) + 2 });
     const first = await verify(`Bearer ${token}`);
     const second = await verify(`Bearer ${token}`);
     expect(second).toEqual(first);
-    expect(second).not.toBe(first);
+    // Shared between requests, so nobody may change it in place.
+    expect(Object.isFrozen(second) && Object.isFrozen(second.keys) && Object.isFrozen(second.claims)).toBe(true);
+    expect(() => second.keys.push('Practitioner/intruder')).toThrow(TypeError);
     await new Promise((resolve) => setTimeout(resolve, 2100));
     await expect(verify(`Bearer ${token}`)).rejects.toMatchObject({ status: 401 });
   });
