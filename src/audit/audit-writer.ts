@@ -4,10 +4,11 @@ import type { Db } from '../store/db';
 import { onSettled } from '../store/settle';
 import { join, type Sql, sql } from '../store/sql';
 import { GENESIS_HASH } from './audit-codes';
-import { type AuditEventInput, buildAuditEvent } from './audit-event-builder';
+import type { AuditEventInput } from './audit-event-builder';
 import { buildAuditIndexRows } from './audit-index';
 import { type ChainHead, ChainHeads } from './chain-heads';
-import { hashText, withChainLink } from './hash-chain';
+import { hashText } from './hash-chain';
+import { compactEventText, registerAuditEventRendering, renderAuditEvent } from './stored-event';
 
 /** An AuditEvent as stored: the input it was built from, its id and its place in the chain. */
 export interface StoredAuditEvent {
@@ -105,7 +106,10 @@ function indexParts(events: { id: string; resource: AuditEvent; compartment: str
 export class AuditWriter {
   private readonly heads = new ChainHeads();
 
-  constructor(private readonly options: AuditWriterOptions = {}) {}
+  constructor(private readonly options: AuditWriterOptions = {}) {
+    // What it stores must be readable wherever the store is.
+    registerAuditEventRendering();
+  }
 
   /**
    * Stores the events in the caller's transaction (writes are audited in theirs): locks the head of each chain
@@ -165,8 +169,9 @@ export class AuditWriter {
       const prev = ends.get(chain) ?? { seq: 0, hash: GENESIS_HASH };
       const id = randomUUID();
       const seq = prev.seq + 1;
-      const resource = withChainLink({ ...buildAuditEvent(input), id, meta: { versionId: '1', lastUpdated: input.recorded.toISOString() } }, { previous: prev.hash, sequence: seq });
-      const text = JSON.stringify(resource);
+      const link = { previous: prev.hash, sequence: seq };
+      const resource = renderAuditEvent(id, input, link);
+      const text = compactEventText(input, link);
       const hash = hashText(text, this.options.secret);
       ends.set(chain, { seq, hash });
       return { input, id, chain, seq, prevHash: prev.hash, hash, resource, text };

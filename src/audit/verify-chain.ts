@@ -2,7 +2,8 @@ import type { AuditEvent, Parameters, ParametersParameter } from '@medplum/fhirt
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import { GENESIS_HASH } from './audit-codes';
-import { hashText, readChainLink } from './hash-chain';
+import { hashText } from './hash-chain';
+import { readStoredEvent } from './stored-event';
 
 export type BrokenReason =
   | 'sequence-gap'
@@ -65,12 +66,12 @@ function checkRow(row: Row, expected: { seq: number; hash: string }, secret?: st
   if (row.text === null) return { reason: 'missing-event', detail: `AuditEvent/${row.event_id} is missing` };
   if (hashText(row.text, secret) !== row.hash) return { reason: 'hash-mismatch', detail: `AuditEvent/${row.event_id} does not match its recorded hash` };
   let parsed: AuditEvent;
+  let link: ReturnType<typeof readStoredEvent>['link'];
   try {
-    parsed = JSON.parse(row.text) as AuditEvent;
+    ({ event: parsed, link } = readStoredEvent(row.event_id, row.text));
   } catch {
     return { reason: 'hash-mismatch', detail: `AuditEvent/${row.event_id} is not valid JSON` };
   }
-  const link = readChainLink(parsed);
   if (!link || link.previous !== row.prev_hash || link.sequence !== row.seq) {
     return { reason: 'link-mismatch', detail: `AuditEvent/${row.event_id} carries a chain link that differs from the chain table` };
   }

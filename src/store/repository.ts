@@ -10,6 +10,7 @@ import { buildWriteStatement } from './write-sql';
 import { HISTORY_SOURCE } from './history-source';
 import { WriteBehindDb } from './write-behind-db';
 import { adoptBinariesSql } from './batch-write-sql';
+import { renderStoredText } from './stored-text';
 
 /** A row as the store returns it: the served JSON text plus version metadata. */
 export interface StoredResource {
@@ -58,7 +59,7 @@ export function toStored(row: Row): StoredResource {
     lastUpdated: new Date(row.last_updated),
     compartment: row.compartment,
     deleted: row.deleted,
-    text: row.text,
+    text: renderStoredText(row.type, row.id, row.text),
   };
 }
 

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { markSystemContext } from '../../../src/access/access-hooks';
+import { readStoredEvent } from '../../../src/audit/stored-event';
 import { setPatientCredential } from '../../../src/auth/patient-login';
 import { loadConfig } from '../../../src/config';
 import type { RequestContext } from '../../../src/fhir/context';
@@ -31,12 +32,12 @@ afterAll(async () => {
 });
 
 async function loginEvents(where: 'patient' | 'none'): Promise<{ outcome: string }[]> {
-  const { rows } = await testDb.db.query<{ content: { outcome: string; type: { code: string } } }>(
+  const { rows } = await testDb.db.query<{ id: string; text: string }>(
     where === 'patient'
-      ? sql`SELECT text::jsonb AS content FROM resource WHERE type = 'AuditEvent' AND compartment = ${patientId}`
-      : sql`SELECT text::jsonb AS content FROM resource WHERE type = 'AuditEvent' AND compartment IS NULL`,
+      ? sql`SELECT id, text FROM resource WHERE type = 'AuditEvent' AND compartment = ${patientId}`
+      : sql`SELECT id, text FROM resource WHERE type = 'AuditEvent' AND compartment IS NULL`,
   );
-  return rows.map((r) => r.content).filter((c) => c.type.code !== 'rest');
+  return rows.map((r) => readStoredEvent(r.id, r.text).event as { outcome: string; type: { code: string } }).filter((c) => c.type.code !== 'rest');
 }
 
 test('a successful sign-in is audited in the patient trail, a refused one too', async () => {

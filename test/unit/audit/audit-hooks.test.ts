@@ -1,5 +1,6 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { createAuditHooks } from '../../../src/audit/audit-hooks';
+import { readStoredEvent } from '../../../src/audit/stored-event';
 import { verifyChain } from '../../../src/audit/verify-chain';
 import type { RequestContext } from '../../../src/fhir/context';
 import { FhirError } from '../../../src/fhir/errors';
@@ -27,11 +28,11 @@ function practitionerCtx(extra: Partial<RequestContext> = {}): RequestContext {
 }
 
 async function events(db: PgliteDb, patient: string): Promise<AuditEvent[]> {
-  const { rows } = await db.query<{ text: string }>(
-    `SELECT r.text FROM audit_chain c JOIN resource r ON r.type = 'AuditEvent' AND r.id = c.event_id WHERE c.chain = $1 ORDER BY c.seq`,
+  const { rows } = await db.query<{ id: string; text: string }>(
+    `SELECT r.id, r.text FROM audit_chain c JOIN resource r ON r.type = 'AuditEvent' AND r.id = c.event_id WHERE c.chain = $1 ORDER BY c.seq`,
     [patient],
   );
-  return rows.map((r) => JSON.parse(r.text) as AuditEvent);
+  return rows.map((r) => readStoredEvent(r.id, r.text).event);
 }
 
 describe('audit hooks', () => {

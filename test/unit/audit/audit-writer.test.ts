@@ -1,8 +1,10 @@
-import type { AuditEvent } from '@medplum/fhirtypes';
 import { type AuditEventInput } from '../../../src/audit/audit-event-builder';
 import { type AppendListener, AuditWriter, type StoredAuditEvent } from '../../../src/audit/audit-writer';
 import type { Db } from '../../../src/store/db';
-import { readChainLink } from '../../../src/audit/hash-chain';
+import { GENESIS_HASH } from '../../../src/audit/audit-codes';
+import { hashText } from '../../../src/audit/hash-chain';
+import { readStoredEvent, renderAuditEvent } from '../../../src/audit/stored-event';
+import { toStored } from '../../../src/store/repository';
 import { verifyChain } from '../../../src/audit/verify-chain';
 import type { PgliteDb } from '../../../src/store/pglite-db';
 import { openTestDb } from './test-db';
@@ -42,9 +44,9 @@ describe('audit writer and chain verification', () => {
 
   it('links each event of a patient to the hash of the one before it', async () => {
     await writeSome();
-    const rows = await db.query<{ text: string }>(`SELECT r.text FROM audit_chain c JOIN resource r ON r.type = 'AuditEvent' AND r.id = c.event_id WHERE c.chain = 'pat-a' ORDER BY c.seq`);
+    const rows = await db.query<{ id: string; text: string }>(`SELECT r.id, r.text FROM audit_chain c JOIN resource r ON r.type = 'AuditEvent' AND r.id = c.event_id WHERE c.chain = 'pat-a' ORDER BY c.seq`);
     const chainRows = await db.query<{ hash: string; seq: number }>(`SELECT hash, seq FROM audit_chain WHERE chain = 'pat-a' ORDER BY seq`);
-    const links = rows.rows.map((r) => readChainLink(JSON.parse(r.text) as AuditEvent));
+    const links = rows.rows.map((r) => readStoredEvent(r.id, r.text).link);
     expect(links.map((l) => l?.sequence)).toEqual([1, 2, 3]);
     expect(links[1]?.previous).toBe(chainRows.rows[0].hash);
     expect(links[2]?.previous).toBe(chainRows.rows[1].hash);
@@ -57,6 +59,26 @@ describe('audit writer and chain verification', () => {
     const stored = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource WHERE type = 'AuditEvent'`);
     expect(stored.rows[0].n).toBe(5);
     expect(await verifyChain(db)).toMatchObject({ intact: true, events: 5 });
+  });
+
+  it('stores what an event records, and serves it as the BALP AuditEvent', async () => {
+    const [event] = await new AuditWriter().append(db, [readInput('pat-a', 1)]);
+    const { rows } = await db.query<Parameters<typeof toStored>[0]>(`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource WHERE id = $1`, [event.id]);
+    const served = toStored(rows[0]).text as string;
+    expect(JSON.parse(served)).toEqual(JSON.parse(JSON.stringify(renderAuditEvent(event.id, readInput('pat-a', 1), { previous: GENESIS_HASH, sequence: 1 }))));
+    expect(JSON.parse(served)).toMatchObject({ resourceType: 'AuditEvent', id: event.id, action: 'R', agent: expect.arrayContaining([expect.objectContaining({ name: 'Dr Marie Curie' })]) });
+    expect(rows[0].text?.length).toBeLessThan(served.length / 2);
+  });
+
+  it('verifies and serves an event stored as full JSON (before the compact form) as it is', async () => {
+    const text = JSON.stringify(renderAuditEvent('legacy-1', readInput('pat-l', 1), { previous: GENESIS_HASH, sequence: 1 }));
+    const hash = hashText(text);
+    await db.query(`INSERT INTO resource (type, id, version_id, last_updated, compartment, text) VALUES ('AuditEvent', 'legacy-1', 1, now(), 'pat-l', $1)`, [text]);
+    await db.query(`INSERT INTO audit_chain (chain, seq, event_id, recorded, prev_hash, hash) VALUES ('pat-l', 1, 'legacy-1', now(), $1, $2)`, [GENESIS_HASH, hash]);
+    await db.query(`INSERT INTO audit_chain_head (chain, seq, hash) VALUES ('pat-l', 1, $1)`, [hash]);
+    expect(await verifyChain(db, { chain: 'pat-l' })).toMatchObject({ intact: true, events: 1 });
+    const { rows } = await db.query<Parameters<typeof toStored>[0]>(`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource WHERE id = 'legacy-1'`);
+    expect(toStored(rows[0]).text).toBe(text);
   });
 
   it('appends on its own from the heads it remembers, and rebuilds a batch whose head another writer moved', async () => {
