@@ -12,7 +12,7 @@ import { Repository } from './store/repository';
 import { errorHandler } from './http/errors';
 import { fhirEndpoint, newContext } from './http/fhir-endpoint';
 import { requestLog } from './http/request-log';
-import { registerAuditEventRendering } from './audit/stored-event';
+import { registerAuditEventStorage } from './audit/stored-event';
 
 export interface AppOptions {
   config: Config;
@@ -38,7 +38,7 @@ function defaultValidator(): Validator {
 /** The composition root: wires store, hooks, validation and HTTP once; tests build the same app. */
 export function createApp(options: AppOptions): { app: Express; service: FhirService; logger: Logger } {
   loadDefinitions();
-  registerAuditEventRendering();
+  registerAuditEventStorage();
   const { config, db } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
   const hooks = options.hooks ?? [];

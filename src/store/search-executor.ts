@@ -6,6 +6,7 @@ import type { RequestContext } from '../fhir/context';
 import type { Db } from './db';
 import { and, join, or, raw, sql, type Sql } from './sql';
 import { toStored, type StoredResource } from './repository';
+import { columnParam } from '../fhir/search/column-params';
 
 export interface SearchResult {
   matches: StoredResource[];
@@ -23,7 +24,9 @@ const MAX_INCLUDED = 1000;
 const ROW_COLUMNS = raw('r.rid, r.type, r.id, r.version_id, r.last_updated, r.compartment, r.deleted, r.text');
 
 function sortKey(type: string, rule: SortRule): SortKey {
-  if (rule.code === '_lastUpdated') return { expr: raw('r.last_updated'), descending: rule.descending, cast: 'timestamptz' };
+  const column = rule.code === '_lastUpdated' ? 'last_updated' : columnParam(type, rule.code);
+  if (column === 'last_updated') return { expr: raw('r.last_updated'), descending: rule.descending, cast: 'timestamptz' };
+  if (column === 'compartment') return { expr: raw("coalesce(r.compartment, '')"), descending: rule.descending, cast: 'text' };
   if (rule.code === '_id') return { expr: raw('r.id'), descending: rule.descending, cast: 'text' };
   const def = rule.def ?? searchParam(type, rule.code);
   const p = rule.code;
@@ -88,6 +91,10 @@ async function count(db: Db, where: Sql): Promise<number> {
   return rows[0].n;
 }
 
+/** An include whose reference is the source's compartment column (no index rows: `registerColumnParam`). */
+const viaCompartment = (s: IncludeSpec): boolean =>
+  (!s.targetType || s.targetType === 'Patient') && (s.param === '*' ? false : columnParam(s.sourceType, s.param) === 'compartment');
+
 async function loadIncludes(db: Db, ctx: RequestContext, request: SearchRequest, matches: StoredResource[]): Promise<StoredResource[]> {
   if (!matches.length || (!request.include.length && !request.revinclude.length)) return [];
   const rids = matches.map((m) => m.rid);
@@ -99,10 +106,12 @@ async function loadIncludes(db: Db, ctx: RequestContext, request: SearchRequest,
   ]);
   for (const s of request.include) {
     queries.push(sql`(r.type, r.id) IN (SELECT x.target_type, x.target_id FROM idx_reference x WHERE x.rid = ANY(${rids}::bigint[]) AND ${spec(s)})`);
+    if (viaCompartment(s)) queries.push(sql`r.type = 'Patient' AND r.id IN (SELECT m.compartment FROM resource m WHERE m.rid = ANY(${rids}::bigint[]))`);
   }
   for (const s of request.revinclude) {
     queries.push(sql`r.type = ${s.sourceType} AND EXISTS (SELECT 1 FROM idx_reference x WHERE x.rid = r.rid AND x.type = ${s.sourceType}
       AND ${spec(s)} AND x.target_type = ${request.resourceType} AND x.target_id = ANY(${ids}::text[]))`);
+    if (viaCompartment(s) && request.resourceType === 'Patient') queries.push(sql`r.type = ${s.sourceType} AND r.compartment = ANY(${ids}::text[])`);
   }
   const { rows } = await db.query<Parameters<typeof toStored>[0]>(
     sql`SELECT ${ROW_COLUMNS} FROM resource r WHERE NOT r.deleted AND (${ctx.access}) AND (${or(queries)})

@@ -1,4 +1,5 @@
 import { parseReference } from '../../store/indexer';
+import { columnParam } from './column-params';
 import { and, or, raw, sql, type Sql } from '../../store/sql';
 import { isResourceType } from '../search-registry';
 import { normaliseString } from './normalise';
@@ -94,6 +95,24 @@ function valueMatch(x: Sql, filter: ParamFilter, value: string): Sql {
   }
 }
 
+/** A Patient reference parameter answered by the row's compartment (see `registerColumnParam`). */
+function compartmentFilter(filter: ParamFilter, r: Sql, depth: number): Sql {
+  const c = sql`${r}.compartment`;
+  if (filter.modifier === 'missing') return filter.values[0] === 'true' ? sql`${c} IS NULL` : sql`${c} IS NOT NULL`;
+  if (filter.chain) {
+    if (filter.chain.targetType !== 'Patient') return raw('FALSE');
+    const t = raw(`t${depth}`);
+    const inner = compileFilter(filter.chain.filter, 'Patient', `t${depth}`, depth + 1);
+    return sql`${c} IN (SELECT ${t}.id FROM resource ${t} WHERE ${t}.type = 'Patient' AND NOT ${t}.deleted AND ${inner})`;
+  }
+  const ids = filter.values.flatMap((v) => {
+    const parsed = parseReference(v);
+    if (parsed.targetType) return parsed.targetType === 'Patient' ? [parsed.targetId] : [];
+    return filter.modifier && filter.modifier !== 'Patient' ? [] : [v];
+  });
+  return sql`${c} = ANY(${ids}::text[])`;
+}
+
 /** Compiles one filter to a predicate on the resource alias (e.g. `r`). */
 export function compileFilter(filter: ParamFilter, resourceType: string, alias: string, depth = 0): Sql {
   const r = raw(alias);
@@ -102,13 +121,16 @@ export function compileFilter(filter: ParamFilter, resourceType: string, alias: 
     const ids = filter.values;
     return filter.modifier === 'not' ? sql`NOT (${r}.id = ANY(${ids}::text[]))` : sql`${r}.id = ANY(${ids}::text[])`;
   }
-  if (code === '_lastUpdated') {
+  const column = code === '_lastUpdated' ? 'last_updated' : columnParam(resourceType, code);
+  if (column === 'last_updated') {
+    if (filter.modifier === 'missing') return raw(filter.values[0] === 'true' ? 'FALSE' : 'TRUE');
     return or(filter.values.map((v) => {
       const { prefix, rest } = splitPrefix(v);
       const range = dateRange(rest) as { low: string; high: string };
       return dateCompare(sql`${r}.last_updated`, sql`${r}.last_updated`, prefix, range.low, range.high);
     }));
   }
+  if (column === 'compartment') return compartmentFilter(filter, r, depth);
   const x = raw(`x${depth}`);
   const table = raw(TABLES[filter.def.type as string]);
   const scope = sql`${x}.rid = ${r}.rid AND ${x}.type = ${resourceType} AND ${x}.param = ${code}`;

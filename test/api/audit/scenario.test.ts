@@ -140,6 +140,21 @@ describe('the access trail and notices of a scripted scenario, through HTTP on t
     for (const read of rest.slice(0, 5)) expect(JSON.stringify(read.entity)).toContain(`DocumentReference/${docId}`);
   });
 
+  it('answers the trail searches by purpose, action and agent, and includes the patient', async () => {
+    const patient = await s.token({ kind: 'patient', id: 'p1' });
+    const ids = async (query: string) => {
+      const res = await s.fhir(patient, 'GET', `/AuditEvent?${query}&date=ge${encodeURIComponent(since)}&_count=50`);
+      expect(res.status).toBe(200);
+      return ((res.body as Bundle).entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => summarize(e.resource as AuditEvent));
+    };
+    expect(await ids('purpose=BTG')).toEqual([{ action: 'R', outcome: '0', subtype: 'read', who: `8${RPPS.urg}`, purpose: 'BTG' }]);
+    expect(await ids('purpose=http://terminology.hl7.org/CodeSystem/v3-ActReason|PATRQT&action=C')).toHaveLength(1);
+    expect((await ids('action=R')).map((e) => e.who)).toEqual([`8${RPPS.gp}`, `8${RPPS.spec}`, `8${RPPS.author}`, `8${RPPS.urg}`, 'mutuelle']);
+    const withPatient = await s.fhir(patient, 'GET', '/AuditEvent?patient=Patient/p1&purpose=BTG&_include=AuditEvent:patient');
+    const entries = (withPatient.body as Bundle).entry ?? [];
+    expect(entries.map((e) => `${e.search?.mode}:${e.resource?.resourceType}`)).toEqual(['match:AuditEvent', 'include:Patient']);
+  });
+
   it('serves an AuditEvent to its patient by read, vread and instance history (its only version)', async () => {
     const patient = await s.token({ kind: 'patient', id: 'p1' });
     const search = await s.fhir(patient, 'GET', '/AuditEvent?patient=p1&_count=1');

@@ -5,6 +5,12 @@ import { GENESIS_HASH } from '../../../src/audit/audit-codes';
 import { hashText } from '../../../src/audit/hash-chain';
 import { readStoredEvent, renderAuditEvent } from '../../../src/audit/stored-event';
 import { toStored } from '../../../src/store/repository';
+import { executeSearch } from '../../../src/store/search-executor';
+import { TRUE } from '../../../src/store/sql';
+import { parseSearch } from '../../../src/fhir/search/parse';
+import { loadDefinitions } from '../../../src/fhir/search-registry';
+import type { RequestContext } from '../../../src/fhir/context';
+import type { AuditEvent } from '@medplum/fhirtypes';
 import { verifyChain } from '../../../src/audit/verify-chain';
 import type { PgliteDb } from '../../../src/store/pglite-db';
 import { openTestDb } from './test-db';
@@ -115,20 +121,26 @@ describe('audit writer and chain verification', () => {
     expect(await verifyChain(db)).toMatchObject({ intact: true, events: 2 });
   });
 
-  it('stores AuditEvents as resources in the patient compartment, searchable through the index tables', async () => {
+  it('stores AuditEvents as resources in the patient compartment, searchable by patient, date, agent and purpose', async () => {
     await writeSome();
-    const byPatient = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource r WHERE r.type = 'AuditEvent' AND r.compartment = 'pat-a'`);
-    expect(byPatient.rows[0].n).toBe(3);
-    const indexed = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM idx_reference i WHERE i.type = 'AuditEvent' AND i.param = 'patient' AND i.target_id = 'pat-a'`,
-    );
-    expect(indexed.rows[0].n).toBe(3);
-    const byAgent = await db.query<{ n: number }>(`SELECT count(DISTINCT rid)::int AS n FROM idx_reference WHERE type = 'AuditEvent' AND param = 'agent' AND target_type = 'Practitioner' AND target_id = 'p1'`);
-    expect(byAgent.rows[0].n).toBe(5);
-    const byPurpose = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM idx_token WHERE type = 'AuditEvent' AND param = 'purpose' AND code = 'TREAT'`);
-    expect(byPurpose.rows[0].n).toBe(5);
-    const byDate = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM idx_date WHERE type = 'AuditEvent' AND param = 'date' AND low >= '2026-01-01T10:00:03Z'`);
-    expect(byDate.rows[0].n).toBe(3);
+    loadDefinitions();
+    const search = async (params: [string, string][]) => {
+      const ctx: RequestContext = { requestId: 'test', access: TRUE, attributes: {} };
+      const result = await executeSearch(db, ctx, parseSearch('AuditEvent', params, true));
+      return result.matches.map((m) => (JSON.parse(m.text as string) as AuditEvent).recorded);
+    };
+    const at = (n: number) => new Date(Date.UTC(2026, 0, 1, 10, 0, n)).toISOString();
+    expect(await search([['patient', 'pat-a']])).toEqual([at(1), at(3), at(4)]);
+    expect(await search([['patient', 'Patient/pat-b']])).toEqual([at(2)]);
+    expect(await search([['patient', 'Practitioner/pat-a']])).toEqual([]);
+    expect(await search([['patient:missing', 'true']])).toEqual([at(5)]);
+    expect(await search([['patient:Patient', 'pat-a'], ['_sort', '-date']])).toEqual([at(4), at(3), at(1)]);
+    expect(await search([['date', 'ge2026-01-01T10:00:03Z'], ['_sort', '-date']])).toEqual([at(5), at(4), at(3)]);
+    expect(await search([['agent', 'Practitioner/p1'], ['purpose', 'TREAT'], ['date', 'lt2026-01-01T10:00:03Z']])).toEqual([at(1), at(2)]);
+    // patient and date come from the row's columns: no index rows are written for them.
+    const rows = await db.query<{ n: number }>(`SELECT (SELECT count(*) FROM idx_reference WHERE type = 'AuditEvent' AND param = 'patient')
+      + (SELECT count(*) FROM idx_date WHERE type = 'AuditEvent') AS n`);
+    expect(Number(rows.rows[0].n)).toBe(0);
   });
 
   it('reports an intact chain when nothing was touched', async () => {
