@@ -42,6 +42,12 @@ export const configSchema = {
   maxBodySize: { env: 'MAX_BODY_SIZE', doc: 'Largest accepted request body (FHIR JSON, Binary, CDA)', default: 30 * 1024 ** 2, parse: byteSize },
   maxCdaSize: { env: 'MAX_CDA_SIZE', doc: 'Largest accepted CDA document', default: 20 * 1024 ** 2, parse: byteSize },
   dbPoolSize: { env: 'DB_POOL_SIZE', doc: 'PostgreSQL connection pool size', default: 10, parse: int(1, 200) },
+  cdaPlanWorkers: {
+    env: 'CDA_PLAN_WORKERS',
+    doc: 'Worker threads parsing CDA imports (0 = on the request thread; default: one per spare core, at most 4)',
+    default: undefined as number | undefined,
+    parse: int(0, 64),
+  },
 } satisfies Record<string, KeySpec<unknown>>;
 
 type Schema = typeof configSchema;

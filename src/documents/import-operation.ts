@@ -6,7 +6,8 @@ import { prefersMinimal, type FhirRequest, type FhirResponse } from '../fhir/req
 import { dispatch } from '../fhir/router';
 import { withRepository, type FhirService, type OperationDefinitionEntry } from '../fhir/service';
 import { bundleJson, type EntryParts } from '../fhir/bundle-json';
-import { planCdaImport, type CdaImportPlan } from '../cda';
+import type { CdaImportPlan } from '../cda';
+import { inlinePlanner, type CdaPlanner } from '../cda/plan-workers';
 import { cdaBody } from './cda-body';
 import { claimDocument, recordImport, type ResourceRef } from './intake-ledger';
 import { locationsOf, preparePlanBundle } from './plan-bundle';
@@ -17,9 +18,10 @@ const DOCUMENTATION =
   're-sending the same document answers 200 with the existing resources; the same id with other bytes answers 409.';
 
 /** `POST [base]/DocumentReference/$import` and `POST [base]/$import-cda`: raw CDA intake. */
-export function importOperations(options: { maxCdaSize: number }): OperationDefinitionEntry[] {
-  const handler = (svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> => {
-    const plan = planCdaImport(cdaBody(req, options.maxCdaSize), { maxBytes: options.maxCdaSize });
+export function importOperations(options: { maxCdaSize: number; planner?: CdaPlanner }): OperationDefinitionEntry[] {
+  const planner = options.planner ?? inlinePlanner;
+  const handler = async (svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> => {
+    const plan = await planner(cdaBody(req, options.maxCdaSize), { maxBytes: options.maxCdaSize });
     return importPlan(svc, ctx, req, plan);
   };
   return [

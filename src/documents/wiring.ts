@@ -1,3 +1,4 @@
+import { CdaPlanWorkers } from '../cda/plan-workers';
 import type { FhirService } from '../fhir/service';
 import type { Wiring, WiringDeps } from '../wiring';
 import { importOperations } from './import-operation';
@@ -11,11 +12,15 @@ import { replacementHooks } from './replacement';
 export async function documentsWiring(deps: WiringDeps): Promise<Wiring> {
   let service: FhirService | undefined;
   const options = { maxCdaSize: deps.config.maxCdaSize };
+  const workers = CdaPlanWorkers.create(deps.config.cdaPlanWorkers);
   return {
-    operations: importOperations(options),
+    operations: importOperations({ ...options, planner: workers?.plan }),
     hooks: [documentsInterceptor(options), replacementHooks(() => service)],
     start: (svc) => {
       service = svc;
+    },
+    close: async () => {
+      await workers?.close();
     },
   };
 }

@@ -19,6 +19,42 @@ export interface ParamDef {
   details: SearchParameterDetails;
   /** Target types of a reference parameter. */
   targets: string[];
+  /**
+   * The elements of the resource every path of the expression starts from (`value` for `Observation.value as
+   * Quantity`), or undefined when some path starts elsewhere. A resource holding none of them has no value
+   * for the parameter, and the indexer skips evaluating it.
+   */
+  roots?: string[];
+}
+
+/**
+ * Roots of a parameter's expression for `type` (see `ParamDef.roots`), or undefined unless the expression is
+ * made only of paths from `type.<element>`, grouping parentheses, unions and `as`/`is` casts. The arguments of
+ * function calls (`where(system = 'email')`, `resolve()`) are relative to their focus and are skipped, unless
+ * they name `%resource` or the like; any other operator makes the roots unknown.
+ */
+export function expressionRoots(type: string, expression: string): string[] | undefined {
+  if (/%(resource|rootResource|context|ucum)/.test(expression)) return undefined;
+  let top = '';
+  let depth = 0;
+  for (const ch of expression) {
+    if (depth > 0) {
+      if (ch === '(') depth++;
+      else if (ch === ')' && --depth === 0) top += ')';
+    } else if (ch === '(' && /[A-Za-z0-9_]$/.test(top)) {
+      depth = 1;
+      top += '(';
+    } else {
+      top += ch;
+    }
+  }
+  if (!/^[\sA-Za-z0-9_.()|]*$/.test(top) || /\b(and|or|xor|implies|div|mod|in|contains)\b/.test(top)) return undefined;
+  const roots = new Set<string>();
+  for (const m of top.matchAll(/(?:^|[(|])\s*([A-Za-z_][A-Za-z0-9_]*)(\.[A-Za-z][A-Za-z0-9]*)?/g)) {
+    if (m[1] !== type || !m[2]) return undefined;
+    roots.add(m[2].slice(1));
+  }
+  return roots.size ? [...roots] : undefined;
 }
 
 /** Parameters answered from columns of the resource table rather than index tables. */
@@ -95,13 +131,15 @@ export function searchParams(type: string): Map<string, ParamDef> {
       // Meta-derived parameters other than _tag/_security are not indexed.
       if (code !== '_profile') continue;
     }
+    const details = getSearchParameterDetails(type, definition);
     params.set(code, {
       code,
       type: definition.type,
       expression: definition.expression,
       definition,
-      details: getSearchParameterDetails(type, definition),
+      details,
       targets: definition.target ?? [],
+      roots: expressionRoots(type, String(details.parsedExpression)),
     });
   }
   paramCache.set(type, params);

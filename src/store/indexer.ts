@@ -92,12 +92,31 @@ function indexParam(def: ParamDef, values: TypedValue[], rows: IndexRows): void 
   }
 }
 
-/** Computes the index rows of a resource for every search parameter of its type. */
-export function computeIndexRows(resource: Resource): IndexRows {
+/** Does the resource hold element `root` (`value` is held by `valueQuantity`; `_status` holds `status`'s extensions)? */
+function holds(keys: string[], root: string): boolean {
+  for (const key of keys) {
+    const name = key.charCodeAt(0) === 95 ? key.slice(1) : key; // '_'
+    if (name === root) return true;
+    if (name.length > root.length && name.startsWith(root)) {
+      const next = name.charCodeAt(root.length);
+      if (next >= 65 && next <= 90) return true; // choice type: value[x]
+    }
+  }
+  return false;
+}
+
+/**
+ * Computes the index rows of a resource for every search parameter of its type. A parameter whose expression
+ * starts only from elements the resource does not hold is not evaluated: an Observation has some forty
+ * parameters and uses a handful, and evaluating each FHIRPath was the largest cost of indexing a document.
+ */
+export function computeIndexRows(resource: Resource, options: { evaluateAll?: boolean } = {}): IndexRows {
   const rows: IndexRows = { tokens: [], strings: [], dates: [], references: [], quantities: [] };
   const input = [toTypedValue(resource)];
+  const keys = Object.keys(resource);
   for (const def of searchParams(resource.resourceType).values()) {
     if (def.code === '_id' || def.code === '_lastUpdated') continue;
+    if (def.roots && !options.evaluateAll && !def.roots.some((root) => holds(keys, root))) continue;
     let values: TypedValue[];
     try {
       values = evalFhirPathTyped(def.details.parsedExpression, input);

@@ -1,0 +1,31 @@
+import { createApp } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { documentsWiring } from '../../src/documents/wiring';
+import { createLogger } from '../../src/logger';
+import { PgDb } from '../../src/store/pg-db';
+import type { BenchVariant } from './variant';
+
+/**
+ * The core plus document intake as production wires it (CDA `$import` with its parsing worker threads, ITI-65):
+ * the server of `npm run bench:import`, in its own process like every variant, so that the load generator
+ * posting the documents never shares its thread.
+ */
+export const documentsVariant: BenchVariant = {
+  name: 'documents',
+  description: 'core + document intake (CDA $import parsed on worker threads), PgDb',
+  async build(databaseUrl) {
+    const config = loadConfig({}, { databaseUrl, logLevel: 'silent' });
+    const db = new PgDb(databaseUrl, config.dbPoolSize);
+    const logger = createLogger('silent');
+    const wiring = await documentsWiring({ config, db, logger, env: {} });
+    const { app, service } = createApp({ config, db, logger, hooks: wiring.hooks, operations: wiring.operations });
+    wiring.start?.(service);
+    return {
+      handler: app,
+      close: async () => {
+        await wiring.close?.();
+        await db.close();
+      },
+    };
+  },
+};
