@@ -35,6 +35,14 @@ function indexInserts(index: IndexRows): Sql {
 
 const INDEX_TABLES = ['idx_token', 'idx_string', 'idx_date', 'idx_reference', 'idx_quantity'];
 
+/**
+ * Types whose rows keep a JSONB `content` beside their JSON text: those the server queries inside (`content @>`:
+ * practitioners and patients by identifier, documents by setId). Every other row has only its text, which is
+ * the record: parsing and storing a second, binary copy of every Observation of every lab report (and of its
+ * history row) was a fifth of the database's work for an import.
+ */
+export const CONTENT_TYPES: readonly string[] = ['Patient', 'Practitioner', 'DocumentReference'];
+
 /** Head of the `cur` CTE: the current row of a resource (one-row and batch write statements). */
 export const INSERT_CURRENT = raw('INSERT INTO resource AS r (type, id, version_id, last_updated, compartment, doc_id, security, authors, deleted, content, text)');
 
@@ -63,7 +71,7 @@ export function buildWriteStatement(w: RowWrite): Sql {
 WITH cur AS (
   ${INSERT_CURRENT}
   VALUES (${w.type}, ${w.id}, ${w.versionId}, ${w.lastUpdated}, ${c.compartment}, ${c.docId}, ${c.security}::text[], ${c.authors}::text[],
-          ${deleted}, ${w.text ?? null}::jsonb, ${w.text ?? null})
+          ${deleted}, ${CONTENT_TYPES.includes(w.type) ? (w.text ?? null) : null}::jsonb, ${w.text ?? null})
 ${UPSERT_CURRENT_THEN_HISTORY}
 ${deletes}
 ${inserts}

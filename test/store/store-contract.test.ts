@@ -40,6 +40,25 @@ describe.each(availableDbKinds())('store contract on %s', (kind) => {
     expect(rows[0].n).toBe(2);
   });
 
+  it('keeps a JSONB copy only for the types queried by content, in one-row and batch writes', async () => {
+    const practitioner = await repo.create(ctx, { resourceType: 'Practitioner', identifier: [{ system: 'urn:oid:1.2.250.1.71.4.2.1', value: '810000000042' }] });
+    const observation = await repo.create(ctx, { resourceType: 'Observation', status: 'final', code: { text: 'TSH' } });
+    const batch = await repo.transaction(async (tx) => [
+      await tx.create(ctx, { resourceType: 'Observation', status: 'final', code: { text: 'T4' } }),
+      await tx.create(ctx, { resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { url: 'Binary/x' } }] }),
+    ]);
+    const ids = [practitioner, observation, ...batch].map((w) => w.stored.id);
+    const { rows } = await t.db.query<{ type: string; has_content: boolean; has_text: boolean }>(
+      sql`SELECT type, content IS NOT NULL AS has_content, text IS NOT NULL AS has_text FROM resource WHERE id = ANY(${ids}::text[]) ORDER BY type, last_updated`,
+    );
+    expect(rows).toEqual([
+      { type: 'DocumentReference', has_content: true, has_text: true },
+      { type: 'Observation', has_content: false, has_text: true },
+      { type: 'Observation', has_content: false, has_text: true },
+      { type: 'Practitioner', has_content: true, has_text: true },
+    ]);
+  });
+
   it('refuses a stale If-Match with 412 and leaves the row unchanged', async () => {
     const { resource } = await repo.create(ctx, { resourceType: 'Patient', gender: 'male' });
     await expect(repo.update(ctx, { ...resource, gender: 'female' } as Resource, { ifMatch: 5 })).rejects.toMatchObject({ status: 412 });
