@@ -25,6 +25,38 @@ export function processMicros(pids: readonly number[]): Map<number, number> {
   return out;
 }
 
+/** CPU time so far (µs) of every thread of process `pid`, by thread id, with the thread's name (empty off Linux). */
+export function threadMicros(pid: number): Map<number, { name: string; micros: number }> {
+  const out = new Map<number, { name: string; micros: number }>();
+  let tids: string[] = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(Number(tid), { name, micros: (Number(fields[11]) + Number(fields[12])) * TICK_MICROS });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** CPU used by each thread of `pid` between two `threadMicros` samples (µs), busiest first; `main` is the pid's own. */
+export function threadsBetween(pid: number, before: ReturnType<typeof threadMicros>, after: ReturnType<typeof threadMicros>): [string, number][] {
+  const used: [string, number][] = [];
+  for (const [tid, t] of after) {
+    const micros = t.micros - (before.get(tid)?.micros ?? 0);
+    if (micros > 0) used.push([tid === pid ? 'main' : `${t.name}#${tid}`, micros]);
+  }
+  return used.sort((a, b) => b[1] - a[1]);
+}
+
 /** CPU used between two samples by the processes present in both (µs). */
 export function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
   let total = 0;

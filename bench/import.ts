@@ -2,7 +2,7 @@ import { planCdaImport } from '../src/cda';
 import { migrate } from '../src/store/migrate';
 import { PgDb } from '../src/store/pg-db';
 import { createBenchDatabase, existingDatabase, type BenchDatabase } from './bench-database';
-import { cpuBetween, machineBusyMicros, processMicros } from './cpu';
+import { cpuBetween, machineBusyMicros, processMicros, threadMicros, threadsBetween } from './cpu';
 import { startServerProcess, type ServerProcess } from './server-process';
 import { testIns, generateLabReports } from './import-corpus';
 
@@ -69,18 +69,22 @@ async function main(): Promise<void> {
     await openRecords(url.replace('/DocumentReference/$import', '/Patient'), PATIENTS);
     await importAll(url, warmup, concurrency); // creates the practitioner and organisation, opens the pool, warms the JIT
     const backends = (await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => r.pid);
-    const before = { server: await server.cpuMicros(), pg: processMicros(backends), machine: machineBusyMicros() };
+    const walBefore = (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
+    const before = { server: await server.cpuMicros(), threads: threadMicros(server.pid), pg: processMicros(backends), machine: machineBusyMicros() };
     const { seconds, statuses } = await importAll(url, docs, concurrency);
     const perDoc = (micros: number): string => `${(micros / count / 1000).toFixed(1)} ms`;
     const cpu = {
       server: perDoc((await server.cpuMicros()) - before.server),
+      threads: threadsBetween(server.pid, before.threads, threadMicros(server.pid)).slice(0, 4).map(([name, micros]) => `${name} ${perDoc(micros)}`).join(', '),
       pg: perDoc(cpuBetween(before.pg, processMicros(backends))),
       machine: perDoc(machineBusyMicros() - before.machine),
     };
+    const wal = (await db.query<{ bytes: string }>(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '${walBefore}')::bigint::text AS bytes`)).rows[0].bytes;
     if (Object.keys(statuses).some((status) => status !== '201')) log(`WARNING: not every document was imported (statuses ${JSON.stringify(statuses)}): the rate below is not an import rate`);
     const rate = count / seconds;
     log(`import over HTTP (PostgreSQL, ${concurrency} in flight): ${rate.toFixed(1)} documents/s, ${(megabytes / seconds).toFixed(2)} MB/s, statuses ${JSON.stringify(statuses)}`);
-    log(`CPU per document: server process (all its threads) ${cpu.server}, PostgreSQL backends ${cpu.pg}, whole machine ${cpu.machine}`);
+    log(`CPU per document: server process ${cpu.server} (busiest threads: ${cpu.threads}), PostgreSQL backends ${cpu.pg}, whole machine ${cpu.machine}`);
+    log(`WAL per document: ${(Number(wal) / count / 1024).toFixed(0)} KB`);
     log(`ratio import / parse-only: ${(rate / parseRate).toFixed(2)}`);
     log(`targets: documents/s ≥ 100: ${rate >= 100 ? 'met' : 'NOT met'}; ratio ≥ 0.25: ${rate / parseRate >= 0.25 ? 'met' : 'NOT met'}`);
   } finally {

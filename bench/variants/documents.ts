@@ -14,7 +14,7 @@ export const documentsVariant: BenchVariant = {
   name: 'documents',
   description: 'core + document intake (CDA $import parsed on worker threads), PgDb',
   async build(databaseUrl) {
-    const config = loadConfig({}, { databaseUrl, logLevel: 'silent' });
+    const config = loadConfig({ CDA_PLAN_WORKERS: process.env.CDA_PLAN_WORKERS }, { databaseUrl, logLevel: 'silent' });
     const db = new PgDb(databaseUrl, config.dbPoolSize);
     const logger = createLogger('silent');
     const wiring = await documentsWiring({ config, db, logger, env: {} });
