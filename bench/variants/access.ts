@@ -4,7 +4,6 @@ import type { Consent, Patient } from '@medplum/fhirtypes';
 import { insKeys, treatingPhysicianKeys } from '../../src/access/access-tables';
 import { consentPatientId, parseConsent } from '../../src/access/consent-rules';
 import { accessWiring } from '../../src/access/wiring';
-import { createApp } from '../../src/app';
 import { loadAuthConfig } from '../../src/auth/auth-config';
 import { loadDevKey } from '../../src/auth/dev-key';
 import { mintDevToken } from '../../src/auth/mint-token';
@@ -16,6 +15,7 @@ import { sql } from '../../src/store/sql';
 import type { Dataset } from '../dataset';
 import { digits, patientId, practitionerId } from '../ids';
 import type { BenchServer, BenchVariant } from './variant';
+import { wiredServer } from './wired-server';
 
 /** Parent (tokens) and child (verifier) must share the development key: a fixed directory outside the repo. */
 export const ACCESS_BENCH_DATA_DIR = path.join(os.tmpdir(), 'dmp-fhir-bench-access');
@@ -115,16 +115,7 @@ export async function prepareAccess(db: Db, dataset: Dataset): Promise<void> {
 /** The app as production wires access control (token verification, access hooks, $everything, auth routes). */
 export async function buildAccessServer(db: Db, config: Config): Promise<BenchServer> {
   const logger = createLogger('error');
-  const wiring = await accessWiring({ config, db, logger, env: AUTH_ENV });
-  const { app, service } = createApp({ config, db, logger, hooks: wiring.hooks, operations: wiring.operations, routes: wiring.routes });
-  wiring.start?.(service);
-  return {
-    handler: app,
-    close: async () => {
-      await wiring.close?.();
-      await db.close();
-    },
-  };
+  return wiredServer(db, config, logger, await accessWiring({ config, db, logger, env: AUTH_ENV }));
 }
 
 /** Development tokens of every practitioner (the parent signs with the key the child's verifier trusts). */

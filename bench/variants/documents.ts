@@ -1,9 +1,9 @@
-import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { documentsWiring } from '../../src/documents/wiring';
 import { createLogger } from '../../src/logger';
 import { PgDb } from '../../src/store/pg-db';
 import type { BenchVariant } from './variant';
+import { wiredServer } from './wired-server';
 
 /**
  * The core plus document intake as production wires it (CDA `$import` with its parsing worker threads, ITI-65):
@@ -17,15 +17,6 @@ export const documentsVariant: BenchVariant = {
     const config = loadConfig({ CDA_PLAN_WORKERS: process.env.CDA_PLAN_WORKERS }, { databaseUrl, logLevel: 'silent' });
     const db = new PgDb(databaseUrl, config.dbPoolSize);
     const logger = createLogger('silent');
-    const wiring = await documentsWiring({ config, db, logger, env: {} });
-    const { app, service } = createApp({ config, db, logger, hooks: wiring.hooks, operations: wiring.operations });
-    wiring.start?.(service);
-    return {
-      handler: app,
-      close: async () => {
-        await wiring.close?.();
-        await db.close();
-      },
-    };
+    return wiredServer(db, config, logger, await documentsWiring({ config, db, logger, env: {} }));
   },
 };

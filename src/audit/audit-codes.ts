@@ -29,22 +29,24 @@ export const CHAIN_EXTENSION_URL = 'https://dmp-fhir-adapter.org/fhir/StructureD
 export const GENESIS_HASH = '0'.repeat(64);
 
 // Frozen: events are built around these shared codings without copying them (see audit-event-builder.ts).
-export const TYPE_REST: Coding = Object.freeze({ system: SYSTEM.eventType, code: 'rest', display: 'Restful Operation' });
-export const TYPE_LOGIN: Coding = Object.freeze({ system: SYSTEM.dicom, code: '110114', display: 'User Authentication' });
-export const SUBTYPE_LOGIN: Coding = Object.freeze({ system: SYSTEM.dicom, code: '110122', display: 'Login' });
+const coding = (system: string, code: string, display: string): Coding => Object.freeze({ system, code, display });
 
-export const AGENT_USER: Coding = Object.freeze({ system: SYSTEM.securityRoleType, code: 'humanuser', display: 'human user' });
-export const AGENT_CLIENT: Coding = Object.freeze({ system: SYSTEM.dicom, code: '110153', display: 'Source Role ID' });
-export const AGENT_SERVER: Coding = Object.freeze({ system: SYSTEM.dicom, code: '110152', display: 'Destination Role ID' });
-export const AGENT_ORGANIZATION: Coding = Object.freeze({ system: SYSTEM.roleClass, code: 'PROV', display: 'healthcare provider' });
+export const TYPE_REST: Coding = coding(SYSTEM.eventType, 'rest', 'Restful Operation');
+export const TYPE_LOGIN: Coding = coding(SYSTEM.dicom, '110114', 'User Authentication');
+export const SUBTYPE_LOGIN: Coding = coding(SYSTEM.dicom, '110122', 'Login');
 
-export const SOURCE_APP_SERVER: Coding = Object.freeze({ system: SYSTEM.sourceType, code: '4', display: 'Application Server' });
+export const AGENT_USER: Coding = coding(SYSTEM.securityRoleType, 'humanuser', 'human user');
+export const AGENT_CLIENT: Coding = coding(SYSTEM.dicom, '110153', 'Source Role ID');
+export const AGENT_SERVER: Coding = coding(SYSTEM.dicom, '110152', 'Destination Role ID');
+export const AGENT_ORGANIZATION: Coding = coding(SYSTEM.roleClass, 'PROV', 'healthcare provider');
 
-export const ENTITY_PERSON: Coding = Object.freeze({ system: SYSTEM.entityType, code: '1', display: 'Person' });
-export const ENTITY_SYSTEM_OBJECT: Coding = Object.freeze({ system: SYSTEM.entityType, code: '2', display: 'System Object' });
-export const ROLE_PATIENT: Coding = Object.freeze({ system: SYSTEM.objectRole, code: '1', display: 'Patient' });
-export const ROLE_DOMAIN_RESOURCE: Coding = Object.freeze({ system: SYSTEM.objectRole, code: '4', display: 'Domain Resource' });
-export const ROLE_QUERY: Coding = Object.freeze({ system: SYSTEM.objectRole, code: '24', display: 'Query' });
+export const SOURCE_APP_SERVER: Coding = coding(SYSTEM.sourceType, '4', 'Application Server');
+
+export const ENTITY_PERSON: Coding = coding(SYSTEM.entityType, '1', 'Person');
+export const ENTITY_SYSTEM_OBJECT: Coding = coding(SYSTEM.entityType, '2', 'System Object');
+export const ROLE_PATIENT: Coding = coding(SYSTEM.objectRole, '1', 'Patient');
+export const ROLE_DOMAIN_RESOURCE: Coding = coding(SYSTEM.objectRole, '4', 'Domain Resource');
+export const ROLE_QUERY: Coding = coding(SYSTEM.objectRole, '24', 'Query');
 
 /** Purposes of use we name (HL7 v3 ActReason). */
 export const PURPOSE_DISPLAY: Record<string, string> = {
