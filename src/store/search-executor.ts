@@ -93,7 +93,7 @@ async function count(db: Db, where: Sql): Promise<number> {
 
 /** An include whose reference is the source's compartment column (no index rows: `registerColumnParam`). */
 const viaCompartment = (s: IncludeSpec): boolean =>
-  (!s.targetType || s.targetType === 'Patient') && (s.param === '*' ? false : columnParam(s.sourceType, s.param) === 'compartment');
+  (!s.targetType || s.targetType === 'Patient') && s.param !== '*' && columnParam(s.sourceType, s.param) === 'compartment';
 
 async function loadIncludes(db: Db, ctx: RequestContext, request: SearchRequest, matches: StoredResource[]): Promise<StoredResource[]> {
   if (!matches.length || (!request.include.length && !request.revinclude.length)) return [];

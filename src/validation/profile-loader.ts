@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { indexStructureDefinitionBundle, isProfileLoaded } from '@medplum/core';
 import type { StructureDefinition } from '@medplum/fhirtypes';
+import { listJsonFiles, PROFILES_DIR } from '../conformance-files';
 import { readBaseBundles } from './base-definitions';
 import { registerProfile } from './profile-check';
 import { buildSnapshot } from './snapshot';
@@ -15,8 +16,8 @@ export interface LoadedProfile {
   definition: StructureDefinition;
 }
 
-/** `profiles/` at the repository root, from both `src/validation` and `dist/validation`. */
-export const DEFAULT_PROFILES_DIR = resolve(__dirname, '..', '..', 'profiles');
+/** `profiles/` at the repository root. */
+export const DEFAULT_PROFILES_DIR = PROFILES_DIR;
 
 const cache = new Map<string, LoadedProfile[]>();
 let baseIndexed = false;
@@ -53,17 +54,6 @@ function readProfiles(dir: string): LoadedProfile[] {
     profiles.push(profile);
   }
   return profiles;
-}
-
-function listJsonFiles(dir: string): string[] {
-  try {
-    return readdirSync(dir)
-      .filter((f) => f.endsWith('.json'))
-      .sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
 }
 
 /**
