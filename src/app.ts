@@ -5,7 +5,7 @@ import type { Hooks } from './fhir/context';
 import { notFound } from './fhir/errors';
 import type { FhirService, OperationDefinitionEntry } from './fhir/service';
 import { loadDefinitions } from './fhir/search-registry';
-import { assertValid, createValidator, profilesByType, type Validator } from './validation';
+import { assertValid, createValidator, profilesByType, type ValidateOptions, type Validator } from './validation';
 import { createLogger, type Logger } from './logger';
 import type { Db } from './store/db';
 import { Repository } from './store/repository';
@@ -21,7 +21,7 @@ export interface AppOptions {
   /** Interceptors (access control, audit, notifications), run in order. */
   hooks?: Hooks[];
   /** Validation of every write; throws a 422 FhirError. Defaults to the FHIR schema + our profiles. */
-  validate?: (resource: Resource) => void;
+  validate?: (resource: Resource, options?: ValidateOptions) => void;
   operations?: OperationDefinitionEntry[];
   profiles?: Record<string, string[]>;
   /** Extra Express routes mounted before the FHIR API (auth endpoints, well-known documents …). */
@@ -45,7 +45,7 @@ export function createApp(options: AppOptions): { app: Express; service: FhirSer
   const service: FhirService = {
     repo: new Repository(db, hooks),
     hooks,
-    validate: options.validate ?? ((resource: Resource) => assertValid(resource, defaultValidator())),
+    validate: options.validate ?? ((resource: Resource, validateOptions?: ValidateOptions) => assertValid(resource, defaultValidator(), validateOptions)),
     operations: options.operations ?? [],
     profiles: options.profiles ?? profilesByType(defaultValidator()),
   };

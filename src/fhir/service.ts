@@ -1,4 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
+import type { ValidateOptions } from '../validation';
 import type { Repository, StoredResource } from '../store/repository';
 import type { Hooks, RequestContext } from './context';
 import type { FhirRequest, FhirResponse } from './request';
@@ -22,7 +23,7 @@ export interface FhirService {
   repo: Repository;
   hooks: Hooks[];
   /** Throws a 422 FhirError listing every problem. */
-  validate(resource: Resource): void;
+  validate(resource: Resource, options?: ValidateOptions): void;
   operations: OperationDefinitionEntry[];
   /** Profiles advertised in the CapabilityStatement (StructureDefinition canonical URLs by resource type). */
   profiles: Record<string, string[]>;

@@ -12,9 +12,18 @@ import { toSchemaIssues } from './schema-issues';
 export { DMP_DOCUMENT_REFERENCE_PROFILE, DMP_PATIENT_PROFILE } from './implied-profiles';
 export { explainInsProblem, INS_SYSTEMS, isInsIdentifier } from './ins';
 
+/**
+ * What a check covers. `profiles: false` leaves out our StructureDefinitions (claimed or implied) and keeps the
+ * FHIR schema, base64 and INS rules: for resources the server builds itself (the CDA mapping), whose profile
+ * conformance is a property of the mapper, tested on every example, while their values come from the sender.
+ */
+export interface ValidateOptions {
+  profiles?: boolean;
+}
+
 /** Validates resources before they are written; `[]` means valid. */
 export interface Validator {
-  validate(resource: Resource): OperationOutcomeIssue[];
+  validate(resource: Resource, options?: ValidateOptions): OperationOutcomeIssue[];
   /** The profiles loaded from `profiles/`, for the CapabilityStatement (`supportedProfile`). */
   readonly profiles: readonly { url: string; type: string }[];
 }
@@ -34,7 +43,7 @@ export function createValidator(options: { profilesDir?: string } = {}): Validat
   }
   return {
     profiles: profiles.map(({ url, type }) => ({ url, type })),
-    validate: (resource) => validateResource(schema, profiles, resource),
+    validate: (resource, options) => validateResource(schema, options?.profiles === false ? [] : profiles, resource),
   };
 }
 
@@ -48,8 +57,8 @@ export function profilesByType(validator: Validator): Record<string, string[]> {
 }
 
 /** Throws a 422 FhirError listing every problem when the resource is invalid (default profiles unless a validator is given). */
-export function assertValid(resource: Resource, validator?: Validator): void {
-  const issues = (validator ?? (defaultValidator ??= createValidator())).validate(resource);
+export function assertValid(resource: Resource, validator?: Validator, options?: ValidateOptions): void {
+  const issues = (validator ?? (defaultValidator ??= createValidator())).validate(resource, options);
   if (issues.length > 0) throw unprocessable(issues);
 }
 
