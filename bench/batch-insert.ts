@@ -56,8 +56,6 @@ WITH cur AS (
   JOIN json_array_elements(${`[${r.text.join(',')}]`}::json) WITH ORDINALITY AS j(elem, ord) ON j.ord = u.ord
   RETURNING rid, type, id, version_id, last_updated, compartment, deleted, content, text
 )
-, hist AS (INSERT INTO resource_history (rid, type, id, version_id, last_updated, compartment, deleted, content, text)
-  SELECT rid, type, id, version_id, last_updated, compartment, deleted, content, text FROM cur)
 , i_token AS (INSERT INTO idx_token (rid, type, param, system, code)
   SELECT u.rid, ${type}, u.p, u.s, u.c FROM unnest(${arrayLiteral(tok.rid)}::bigint[], ${arrayLiteral(tok.p)}::text[], ${arrayLiteral(tok.s)}::text[], ${arrayLiteral(tok.c)}::text[]) AS u(rid, p, s, c))
 , i_string AS (INSERT INTO idx_string (rid, type, param, value, norm)

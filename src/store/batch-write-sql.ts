@@ -1,6 +1,6 @@
 import type { IndexRows } from './indexer';
 import { join, sql, raw, type Sql } from './sql';
-import { CONTENT_TYPES, INSERT_CURRENT, type RowWrite, UPSERT_CURRENT_THEN_HISTORY } from './write-sql';
+import { CONTENT_TYPES, INSERT_CURRENT, type RowWrite, UPSERT_CURRENT } from './write-sql';
 
 /** A created row as the batch writes it: always a live version with its text, index rows and optional Binary payload. */
 export interface BatchRow extends RowWrite {
@@ -73,7 +73,7 @@ export function adoptBinariesSql(a: BinaryAdoption): Sql {
 }
 
 /**
- * One statement that writes several created rows: their current rows, history rows, index rows and Binary payloads —
+ * One statement that writes several created rows: their current rows, index rows and Binary payloads —
  * the same rows as one buildWriteStatement per resource followed by the binary_data insert, in one round trip and one
  * executor start instead of one per resource. The rows must not replace earlier versions and must have distinct
  * (type, id): a statement may not touch the same row twice. Each JSON text is sent once and cast for `content`
@@ -98,7 +98,7 @@ WITH input AS (
 , cur AS (
   ${INSERT_CURRENT}
   SELECT type, id, version_id, last_updated, compartment, doc_id, security::text[], authors::text[], false, CASE WHEN type = ANY(${CONTENT_TYPES}::text[]) THEN text::jsonb END, text FROM input ORDER BY pos
-${UPSERT_CURRENT_THEN_HISTORY}
+${UPSERT_CURRENT}
 ${tail}
 SELECT rid, type, id FROM cur`;
 }

@@ -1,16 +1,15 @@
 import { raw } from './sql';
 
-/** Types whose rows are never changed after version 1, stored without a `resource_history` row. */
-export const CURRENT_ONLY_TYPES = ['AuditEvent'];
-
 /**
- * Every stored version, as `h` with the columns of `resource_history`: the history table, plus the current
- * rows of `CURRENT_ONLY_TYPES` (their single version). Filters on `h` reach both branches.
+ * Every stored version, as `h` with the columns of `resource_history`: the history table holds the versions that
+ * were replaced, and `resource` the current one of each resource (most resources never change, and their single
+ * version is stored once). Filters on `h` reach every branch. Current rows come in two branches, live and deleted,
+ * so that a type's history newest first merges three index scans (`resource_type_updated` covers live rows only).
  */
 export const HISTORY_SOURCE = raw(`(
   SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource_history
-    WHERE type <> ALL('{${CURRENT_ONLY_TYPES.join(',')}}'::text[])
   UNION ALL
-  SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource
-    WHERE type = ANY('{${CURRENT_ONLY_TYPES.join(',')}}'::text[])
+  SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource WHERE NOT deleted
+  UNION ALL
+  SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource WHERE deleted
 )`);

@@ -69,8 +69,8 @@ describe.each(availableDbKinds())('bench seeding on %s', (kind) => {
   it.each(Object.keys(TABLE_DUMPS))('fills %s exactly as the server write statement does', async (table) => {
     const a = await seeded.db.query(TABLE_DUMPS[table]);
     const b = await reference.db.query(TABLE_DUMPS[table]);
-    // The data set has no quantity parameters: that table must stay empty on both sides.
-    if (table !== 'idx_quantity') expect(a.rows.length).toBeGreaterThan(0);
+    // The data set has no quantity parameters, and creates replace no version: those tables stay empty on both sides.
+    if (table !== 'idx_quantity' && table !== 'resource_history') expect(a.rows.length).toBeGreaterThan(0);
     expect(a.rows).toEqual(b.rows);
   });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readStoredEvent } from '../../src/audit/stored-event';
 import { verifyChain } from '../../src/audit/verify-chain';
+import { HISTORY_SOURCE } from '../../src/store/history-source';
 import { loadAuthConfig } from '../../src/auth/auth-config';
 import { loadDevKey } from '../../src/auth/dev-key';
 import { exportJWK, generateKeyPair } from '../../src/auth/jose';
@@ -147,7 +148,7 @@ describe('a server killed with SIGKILL while importing and reading', () => {
 
       // Every committed change (acknowledged or not) has its AuditEvent, naming the exact version.
       const { rows: unaudited } = await db.query<{ ref: string }>(`
-        SELECT h.type || '/' || h.id || '/_history/' || h.version_id AS ref FROM resource_history h
+        SELECT h.type || '/' || h.id || '/_history/' || h.version_id AS ref FROM ${HISTORY_SOURCE.toQuery().text} h
         WHERE h.type <> 'AuditEvent' AND NOT EXISTS (
           SELECT 1 FROM resource a WHERE a.type = 'AuditEvent' AND a.compartment IS NOT DISTINCT FROM h.compartment
             AND a.text LIKE '%"' || h.type || '/' || h.id || '/_history/' || h.version_id || '"%')`);
