@@ -34,7 +34,7 @@ function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
 export async function startServerProcess(variant: string, databaseUrl: string): Promise<ServerProcess> {
   const child = fork(path.join(__dirname, 'server-child.ts'), [variant], {
     // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server process there (for `node --cpu-prof` readers).
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [])],
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [])],
     env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, NODE_ENV: 'production' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

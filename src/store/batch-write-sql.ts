@@ -1,4 +1,5 @@
 import type { IndexRows } from './indexer';
+import { indexInserts } from './index-rows-sql';
 import { join, sql, raw, type Sql } from './sql';
 import { CONTENT_TYPES, INSERT_CURRENT, type RowWrite, UPSERT_CURRENT } from './write-sql';
 
@@ -13,42 +14,6 @@ export interface BatchRow extends RowWrite {
 /** A text[] value as a PostgreSQL array literal, so that one text[] column of a batch can carry one array per row. */
 export function toArrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
-}
-
-type IndexTable = { name: string; columns: string; kinds: string[]; take: (index: IndexRows) => unknown[][] };
-
-/** Each index table, the columns it receives and how one resource's rows become their values (same rows as write-sql). */
-const INDEX_TABLES: IndexTable[] = [
-  { name: 'idx_token', columns: 'param, system, code', kinds: ['text', 'text', 'text'], take: (i) => i.tokens.map((t) => [t.param, t.system, t.code]) },
-  { name: 'idx_string', columns: 'param, value, norm', kinds: ['text', 'text', 'text'], take: (i) => i.strings.map((s) => [s.param, s.value, s.norm]) },
-  { name: 'idx_date', columns: 'param, low, high', kinds: ['text', 'timestamptz', 'timestamptz'], take: (i) => i.dates.map((d) => [d.param, d.low, d.high]) },
-  { name: 'idx_reference', columns: 'param, target_type, target_id', kinds: ['text', 'text', 'text'], take: (i) => i.references.map((r) => [r.param, r.targetType, r.targetId]) },
-  {
-    name: 'idx_quantity',
-    columns: 'param, value, system, code',
-    kinds: ['text', 'numeric', 'text', 'text'],
-    take: (i) => i.quantities.map((q) => [q.param, q.value, q.system, q.code]),
-  },
-];
-
-/** Column-wise arrays of one index table for every row of the batch, each index row tagged with its resource's position. */
-function indexInsert(table: IndexTable, rows: BatchRow[]): Sql | undefined {
-  const owners: number[] = [];
-  const columns: unknown[][] = table.kinds.map(() => []);
-  rows.forEach((row, position) => {
-    for (const values of table.take(row.index)) {
-      owners.push(position + 1);
-      values.forEach((v, c) => columns[c].push(v));
-    }
-  });
-  if (!owners.length) return undefined;
-  const names = table.kinds.map((_, c) => `c${c}`);
-  let unnest = sql`${owners}::int[]`;
-  columns.forEach((values, c) => (unnest = sql`${unnest}, ${values}::${raw(table.kinds[c])}[]`));
-  return sql`
-, ${raw(`i_${table.name}`)} AS (INSERT INTO ${raw(table.name)} (rid, type, ${raw(table.columns)})
-    SELECT cur.rid, cur.type, ${raw(names.map((n) => `u.${n}`).join(', '))}
-    FROM unnest(${unnest}) AS u(pos, ${raw(names.join(', '))}) JOIN input ON input.pos = u.pos JOIN cur ON cur.type = input.type AND cur.id = input.id)`;
 }
 
 /** The binary_data rows of the batch's Binaries; each payload stays its own (binary) parameter rather than hex in an array. */
@@ -85,15 +50,18 @@ export function buildBatchWriteStatement(rows: BatchRow[], adoption?: BinaryAdop
   const col = <T>(pick: (r: BatchRow) => T): T[] => rows.map(pick);
   const adopt = adoption ? sql`
 , adopt AS (${adoptBinariesSql(adoption)})` : undefined;
-  const parts = [...INDEX_TABLES.map((t) => indexInsert(t, rows)), binaryInsert(rows), adopt].filter((p): p is Sql => !!p);
+  const parts = [indexInserts(col((r) => r.index), raw('JOIN input ON input.pos = u.pos JOIN cur ON cur.type = input.type AND cur.id = input.id')), binaryInsert(rows), adopt].filter((p): p is Sql => !!p);
   let tail = raw('');
   for (const part of parts) tail = sql`${tail}${part}`;
   return sql`
 WITH input AS (
-  SELECT * FROM unnest(${col((r) => r.type)}::text[], ${col((r) => r.id)}::text[], ${col((r) => r.versionId)}::int[],
+  SELECT u.*, j.text::text AS text FROM unnest(${col((r) => r.type)}::text[], ${col((r) => r.id)}::text[], ${col((r) => r.versionId)}::int[],
     ${col((r) => r.lastUpdated)}::timestamptz[], ${col((r) => r.columns.compartment)}::text[], ${col((r) => r.columns.docId)}::text[],
-    ${col((r) => toArrayLiteral(r.columns.security))}::text[], ${col((r) => toArrayLiteral(r.columns.authors))}::text[], ${col((r) => r.text)}::text[])
-    WITH ORDINALITY AS u(type, id, version_id, last_updated, compartment, doc_id, security, authors, text, pos)
+    ${col((r) => toArrayLiteral(r.columns.security))}::text[], ${col((r) => toArrayLiteral(r.columns.authors))}::text[])
+    WITH ORDINALITY AS u(type, id, version_id, last_updated, compartment, doc_id, security, authors, pos)
+  -- The JSON texts travel as one JSON array, which they form as they are: a json value keeps each element's text
+  -- verbatim, so nothing is escaped (a text[] literal escapes every quote of every resource).
+  JOIN json_array_elements(${`[${col((r) => r.text).join(',')}]`}::json) WITH ORDINALITY AS j(text, pos) ON j.pos = u.pos
 )
 , cur AS (
   ${INSERT_CURRENT}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Hooks, RequestContext, WriteEvent } from '../fhir/context';
-import { badRequest, gone, notFound, preconditionFailed } from '../fhir/errors';
+import { badRequest, gone, notFound, preconditionFailed, unprocessable } from '../fhir/errors';
 import type { Db } from './db';
 import { deriveColumns, type DerivedColumns } from './derived-columns';
 import { computeIndexRows } from './indexer';
@@ -66,8 +66,18 @@ export function toStored(row: Row): StoredResource {
 /** Serialises a resource with resourceType, id and meta first, keeping the client's key order otherwise. */
 export function serialise(resource: Resource): string {
   const { resourceType, id, meta, ...rest } = resource as Resource & Record<string, unknown>;
-  return JSON.stringify({ resourceType, id, meta, ...rest });
+  const text = JSON.stringify({ resourceType, id, meta, ...rest });
+  if (text.includes('\\ud') && UNPAIRED_SURROGATE.test(text)) {
+    throw unprocessable(`${resourceType} holds a string with an unpaired UTF-16 surrogate (a \\uD800-\\uDFFF escape on its own): it is not Unicode text`);
+  }
+  return text;
 }
+
+/**
+ * An unpaired surrogate as JSON.stringify writes it, `\ud8xx`-`\udfxx` after an even run of backslashes: well-formed
+ * pairs are written as they are, and a lone surrogate is not text, nor accepted by PostgreSQL's json types.
+ */
+const UNPAIRED_SURROGATE = /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
 
 /** Splits out a Binary's payload so that JSON rows never hold the bytes. */
 function takeBinaryData(resource: Resource, binaryData?: Buffer): { resource: Resource; data?: Buffer } {

@@ -1,5 +1,6 @@
 import type { DerivedColumns } from './derived-columns';
 import type { IndexRows } from './indexer';
+import { INDEX_TABLE_NAMES, indexInserts } from './index-rows-sql';
 import { sql, raw, type Sql } from './sql';
 
 /** What one write puts in the resource row. */
@@ -15,25 +16,6 @@ export interface RowWrite {
   /** True when an earlier version exists (its index rows are replaced). */
   replacing: boolean;
 }
-
-const col = <T, K extends keyof T>(rows: T[], key: K): T[K][] => rows.map((r) => r[key]);
-
-function indexInserts(index: IndexRows): Sql {
-  const { tokens, strings, dates, references, quantities } = index;
-  return sql`
-  , i_token AS (INSERT INTO idx_token (rid, type, param, system, code)
-      SELECT cur.rid, cur.type, u.p, u.s, u.c FROM cur, unnest(${col(tokens, 'param')}::text[], ${col(tokens, 'system')}::text[], ${col(tokens, 'code')}::text[]) AS u(p, s, c))
-  , i_string AS (INSERT INTO idx_string (rid, type, param, value, norm)
-      SELECT cur.rid, cur.type, u.p, u.v, u.n FROM cur, unnest(${col(strings, 'param')}::text[], ${col(strings, 'value')}::text[], ${col(strings, 'norm')}::text[]) AS u(p, v, n))
-  , i_date AS (INSERT INTO idx_date (rid, type, param, low, high)
-      SELECT cur.rid, cur.type, u.p, u.l, u.h FROM cur, unnest(${col(dates, 'param')}::text[], ${col(dates, 'low')}::timestamptz[], ${col(dates, 'high')}::timestamptz[]) AS u(p, l, h))
-  , i_ref AS (INSERT INTO idx_reference (rid, type, param, target_type, target_id)
-      SELECT cur.rid, cur.type, u.p, u.t, u.i FROM cur, unnest(${col(references, 'param')}::text[], ${col(references, 'targetType')}::text[], ${col(references, 'targetId')}::text[]) AS u(p, t, i))
-  , i_qty AS (INSERT INTO idx_quantity (rid, type, param, value, system, code)
-      SELECT cur.rid, cur.type, u.p, u.v, u.s, u.c FROM cur, unnest(${col(quantities, 'param')}::text[], ${col(quantities, 'value')}::numeric[], ${col(quantities, 'system')}::text[], ${col(quantities, 'code')}::text[]) AS u(p, v, s, c))`;
-}
-
-const INDEX_TABLES = ['idx_token', 'idx_string', 'idx_date', 'idx_reference', 'idx_quantity'];
 
 /**
  * Types whose rows keep a JSONB `content` beside their JSON text: those the server queries inside (`content @>`:
@@ -73,9 +55,9 @@ export function buildWriteStatement(w: RowWrite): Sql {
   const deleted = w.text === undefined;
   const c = w.columns;
   const deletes = w.replacing
-    ? raw(INDEX_TABLES.map((t) => `, d_${t} AS (DELETE FROM ${t} WHERE rid IN (SELECT rid FROM cur))`).join('\n'))
+    ? raw(INDEX_TABLE_NAMES.map((t) => `, d_${t} AS (DELETE FROM ${t} WHERE rid IN (SELECT rid FROM cur))`).join('\n'))
     : raw('');
-  const inserts = deleted || !w.index ? raw('') : indexInserts(w.index);
+  const inserts = deleted || !w.index ? raw('') : indexInserts([w.index], raw('CROSS JOIN cur'));
   return sql`
 WITH cur AS (
   ${INSERT_CURRENT}

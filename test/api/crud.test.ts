@@ -147,6 +147,7 @@ describe('bad input never writes and never answers 5xx', () => {
     ['an unsupported content type', () => request(t.app).post('/fhir/Patient').set('Content-Type', 'text/plain').send('hello'), 415],
     ['an XML body', () => request(t.app).post('/fhir/Patient').set('Content-Type', 'application/fhir+xml').send('<Patient/>'), 415],
     ['a bad If-Match', () => request(t.app).put('/fhir/Patient/abc').set('Content-Type', FHIR_JSON).set('If-Match', 'nope').send({ resourceType: 'Patient', id: 'abc' }), 400],
+    ['an unpaired surrogate in a string', () => request(t.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send('{"resourceType":"Patient","name":[{"family":"A\\ud800"}]}'), 422],
   ])('rejects %s with a 4xx OperationOutcome', async (_name, send, status) => {
     const before = await patientCount();
     const res = await send();
@@ -154,6 +155,13 @@ describe('bad input never writes and never answers 5xx', () => {
     expect(res.body.resourceType).toBe('OperationOutcome');
     expect(res.body.issue[0].diagnostics).toEqual(expect.any(String));
     expect(await patientCount()).toBe(before);
+  });
+
+  it('keeps astral characters and escaped backslashes that merely look like a surrogate escape', async () => {
+    const family = 'Smile 😀 \\ud800';
+    const created = await request(t.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', name: [{ family }] });
+    expect(created.status).toBe(201);
+    expect((await request(t.app).get(`/fhir/Patient/${created.body.id}`)).body.name[0].family).toBe(family);
   });
 
   it('answers 406 when the client only accepts XML', async () => {

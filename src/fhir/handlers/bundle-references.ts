@@ -1,18 +1,31 @@
 import type { Resource } from '@medplum/fhirtypes';
 
-/** Replaces, everywhere in a resource, `reference` (and attachment `url`) values found in the map. */
+/**
+ * Replaces, everywhere in a resource, `reference` (and attachment `url`) values found in the map. Parts holding no
+ * such value are shared with the input rather than copied (a lab report's resources are walked twice per import).
+ */
 export function rewriteReferences(resource: Resource, map: Map<string, string>): Resource {
-  const visit = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(visit);
-    if (!node || typeof node !== 'object') return node;
-    const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(node)) {
-      if ((key === 'reference' || key === 'url') && typeof value === 'string' && map.has(value)) out[key] = map.get(value);
-      else out[key] = visit(value);
+  return rewrite(resource, map) as Resource;
+}
+
+function rewrite(node: unknown, map: Map<string, string>): unknown {
+  if (Array.isArray(node)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < node.length; i++) {
+      const next = rewrite(node[i], map);
+      if (next !== node[i]) (out ??= node.slice())[i] = next;
     }
-    return out;
-  };
-  return visit(resource) as Resource;
+    return out ?? node;
+  }
+  if (!node || typeof node !== 'object') return node;
+  const object = node as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const key in object) {
+    const value = object[key];
+    const next = (key === 'reference' || key === 'url') && typeof value === 'string' ? (map.get(value) ?? value) : typeof value === 'object' ? rewrite(value, map) : value;
+    if (next !== value) (out ??= { ...object })[key] = next;
+  }
+  return out ?? node;
 }
 
 /** Every conditional reference (`Type?criteria`) in a resource's `reference` fields. */
@@ -21,9 +34,11 @@ export function conditionalReferences(resource: Resource): string[] {
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) node.forEach(visit);
     else if (node && typeof node === 'object') {
-      for (const [key, value] of Object.entries(node)) {
+      const object = node as Record<string, unknown>;
+      for (const key in object) {
+        const value = object[key];
         if (key === 'reference' && typeof value === 'string' && /^[A-Z][A-Za-z]+\?/.test(value)) found.add(value);
-        else visit(value);
+        else if (typeof value === 'object') visit(value);
       }
     }
   };

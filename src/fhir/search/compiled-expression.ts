@@ -105,7 +105,7 @@ function resolvesTo(value: TypedValue, type: string): boolean {
 
 /** How to read one property of one type: the JSON keys it may have (one per choice type) and the type of each. */
 interface Property {
-  keys: { key: string; type: string }[];
+  keys: { key: string; extensionKey: string; type: string }[];
 }
 
 const properties = new Map<string, Property | null>();
@@ -120,10 +120,10 @@ function property(type: string, name: string): Property | null {
     const last = element.path.substring(element.path.lastIndexOf('.') + 1);
     const nested = element.type[0].code;
     found = {
-      keys: element.type.map((t) => ({
-        key: last.replace('[x]', t.code.charAt(0).toUpperCase() + t.code.slice(1)),
-        type: t.code === 'Element' || t.code === 'BackboneElement' ? nested : t.code,
-      })),
+      keys: element.type.map((t) => {
+        const key = last.replace('[x]', t.code.charAt(0).toUpperCase() + t.code.slice(1));
+        return { key, extensionKey: `_${key}`, type: t.code === 'Element' || t.code === 'BackboneElement' ? nested : t.code };
+      }),
     };
   }
   properties.set(cacheKey, found);
@@ -150,9 +150,9 @@ function symbol(name: string): Evaluate {
         push(out, getTypedPropertyValue(item, name));
         continue;
       }
-      for (const { key, type } of prop.keys) {
+      for (const { key, extensionKey, type } of prop.keys) {
         const own = value[key];
-        if (value[`_${key}`] !== undefined) {
+        if (value[extensionKey] !== undefined) {
           push(out, getTypedPropertyValue(item, name));
           break;
         }
