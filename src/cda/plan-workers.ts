@@ -89,7 +89,7 @@ export class CdaPlanWorkers {
       const job = slot.pending.get(answer.id);
       if (!job) return;
       slot.pending.delete(answer.id);
-      if ('plan' in answer) job.resolve(answer.plan);
+      if ('planJson' in answer) job.resolve(JSON.parse(answer.planJson) as CdaImportPlan);
       else if ('fhirError' in answer) job.reject(new FhirError(answer.fhirError.status, answer.fhirError.outcome));
       else job.reject(new Error(answer.error));
     });

@@ -108,26 +108,17 @@ interface Property {
   keys: { key: string; extensionKey: string; type: string }[];
 }
 
-const properties = new Map<string, Property | null>();
-
 function property(type: string, name: string): Property | null {
-  const cacheKey = `${type}\u0000${name}`;
-  let found = properties.get(cacheKey);
-  if (found !== undefined) return found;
   const element = getElementDefinition(type, name);
-  found = null;
-  if (element?.type?.length) {
-    const last = element.path.substring(element.path.lastIndexOf('.') + 1);
-    const nested = element.type[0].code;
-    found = {
-      keys: element.type.map((t) => {
-        const key = last.replace('[x]', t.code.charAt(0).toUpperCase() + t.code.slice(1));
-        return { key, extensionKey: `_${key}`, type: t.code === 'Element' || t.code === 'BackboneElement' ? nested : t.code };
-      }),
-    };
-  }
-  properties.set(cacheKey, found);
-  return found;
+  if (!element?.type?.length) return null;
+  const last = element.path.substring(element.path.lastIndexOf('.') + 1);
+  const nested = element.type[0].code;
+  return {
+    keys: element.type.map((t) => {
+      const key = last.replace('[x]', t.code.charAt(0).toUpperCase() + t.code.slice(1));
+      return { key, extensionKey: `_${key}`, type: t.code === 'Element' || t.code === 'BackboneElement' ? nested : t.code };
+    }),
+  };
 }
 
 /**
@@ -136,6 +127,7 @@ function property(type: string, name: string): Property | null {
  * own property reader, which merges them.
  */
 function symbol(name: string): Evaluate {
+  const byType = new Map<string, Property | null>(); // this step's property of each input type met so far
   return (input) => {
     const out: TypedValue[] = [];
     for (const item of input) {
@@ -145,7 +137,8 @@ function symbol(name: string): Evaluate {
         out.push(item);
         continue;
       }
-      const prop = property(item.type, name);
+      let prop = byType.get(item.type);
+      if (prop === undefined) byType.set(item.type, (prop = property(item.type, name)));
       if (!prop) {
         push(out, getTypedPropertyValue(item, name));
         continue;
