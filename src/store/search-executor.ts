@@ -1,4 +1,4 @@
-import { compileFilter } from '../fhir/search/compile';
+import { compileFilter, paramRows } from '../fhir/search/compile';
 import type { IncludeSpec, SearchRequest, SortRule } from '../fhir/search/types';
 import { badRequest } from '../fhir/errors';
 import { searchParam } from '../fhir/search-registry';
@@ -29,18 +29,18 @@ function sortKey(type: string, rule: SortRule): SortKey {
   if (column === 'compartment') return { expr: raw("coalesce(r.compartment, '')"), descending: rule.descending, cast: 'text' };
   if (rule.code === '_id') return { expr: raw('r.id'), descending: rule.descending, cast: 'text' };
   const def = rule.def ?? searchParam(type, rule.code);
-  const p = rule.code;
+  const own = paramRows(raw('s'), type, rule.code);
   switch (def?.type) {
     case 'date': {
       const agg = rule.descending ? raw('max(s.high)') : raw('min(s.low)');
-      return { expr: sql`COALESCE((SELECT ${agg} FROM idx_date s WHERE s.rid = r.rid AND s.param = ${p}), ${rule.descending ? '-infinity' : 'infinity'}::timestamptz)`, descending: rule.descending, cast: 'timestamptz' };
+      return { expr: sql`COALESCE((SELECT ${agg} FROM idx_date s WHERE s.rid = r.rid AND ${own}), ${rule.descending ? '-infinity' : 'infinity'}::timestamptz)`, descending: rule.descending, cast: 'timestamptz' };
     }
     case 'string':
-      return { expr: sql`COALESCE((SELECT min(s.norm) FROM idx_string s WHERE s.rid = r.rid AND s.param = ${p}), '')`, descending: rule.descending, cast: 'text' };
+      return { expr: sql`COALESCE((SELECT min(s.norm) FROM idx_string s WHERE s.rid = r.rid AND ${own}), '')`, descending: rule.descending, cast: 'text' };
     case 'number': case 'quantity':
-      return { expr: sql`COALESCE((SELECT min(s.value) FROM idx_quantity s WHERE s.rid = r.rid AND s.param = ${p}), 0)`, descending: rule.descending, cast: 'numeric' };
+      return { expr: sql`COALESCE((SELECT min(s.value) FROM idx_quantity s WHERE s.rid = r.rid AND ${own}), 0)`, descending: rule.descending, cast: 'numeric' };
     default:
-      return { expr: sql`COALESCE((SELECT min(s.code) FROM idx_token s WHERE s.rid = r.rid AND s.param = ${p}), '')`, descending: rule.descending, cast: 'text' };
+      return { expr: sql`COALESCE((SELECT min(s.code) FROM idx_token s WHERE s.rid = r.rid AND ${own}), '')`, descending: rule.descending, cast: 'text' };
   }
 }
 
@@ -101,7 +101,7 @@ async function loadIncludes(db: Db, ctx: RequestContext, request: SearchRequest,
   const ids = matches.map((m) => m.id);
   const queries: Sql[] = [];
   const spec = (s: IncludeSpec) => and([
-    s.param === '*' ? raw('TRUE') : sql`x.param = ${s.param}`,
+    s.param === '*' ? raw('TRUE') : paramRows(raw('x'), s.sourceType, s.param),
     s.targetType ? sql`x.target_type = ${s.targetType}` : raw('TRUE'),
   ]);
   for (const s of request.include) {

@@ -113,6 +113,35 @@ describe('search parameter types', () => {
   });
 });
 
+describe('parameters answered by the rows of others (combo-*, patient)', () => {
+  beforeAll(async () => {
+    const bp = (code: string, value: number) => ({ code: { coding: [{ system: 'http://loinc.org', code }] }, valueQuantity: { value, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } });
+    ids.panel = await create({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] }, subject: { reference: `Patient/${ids.jean}` }, component: [bp('8480-6', 142), bp('8462-4', 91)] });
+    // A group whose id is a patient's: a `patient` search must not take it for that patient.
+    ids.groupObs = await create({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '3016-3' }] }, subject: { reference: `Group/${ids.jean}` } });
+  });
+
+  it('finds combo-code and combo-value-quantity values on the observation and on its components', async () => {
+    expect(idsOf((await search('Observation?combo-code=http://loinc.org|85354-9')).body)).toEqual([ids.panel]);
+    expect(idsOf((await search('Observation?combo-code=http://loinc.org|8480-6')).body)).toEqual([ids.panel]);
+    expect(idsOf((await search('Observation?combo-code=3016-3')).body)).toEqual([ids.obs, ids.groupObs].sort());
+    expect(idsOf((await search('Observation?combo-value-quantity=142')).body)).toEqual([ids.panel]);
+    expect(idsOf((await search('Observation?combo-value-quantity=2.5')).body)).toEqual([ids.obs]);
+    expect(idsOf((await search('Observation?combo-code:missing=true')).body)).toEqual([]);
+  });
+
+  it('matches patient on subjects that are Patients only, in filters, chains, :missing and includes', async () => {
+    expect(idsOf((await search(`Observation?patient=${ids.jean}`)).body)).toEqual([ids.panel]);
+    expect(idsOf((await search(`Observation?subject=Group/${ids.jean}`)).body)).toEqual([ids.groupObs]);
+    expect(idsOf((await search('Observation?patient:missing=true')).body)).toEqual([ids.groupObs]);
+    expect(idsOf((await search('Observation?patient.family=durand')).body)).toEqual([ids.panel]);
+    const included = await search(`Observation?_id=${ids.panel},${ids.groupObs}&_include=Observation:patient`);
+    expect(idsOf(included.body, 'include')).toEqual([ids.jean]);
+    const reverse = await search(`Patient?_id=${ids.jean}&_revinclude=Observation:patient`);
+    expect(idsOf(reverse.body, 'include')).toEqual([ids.panel]);
+  });
+});
+
 describe('result parameters', () => {
   it('includes the subject and author, and reverse-includes documents of a patient', async () => {
     const res = await search(`DocumentReference?patient=${ids.elodie}&_include=DocumentReference:subject&_include=DocumentReference:author`);

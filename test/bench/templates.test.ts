@@ -33,7 +33,7 @@ describe('bench row templates', () => {
     expect(filled.columns.compartment).toBe(JSON.parse(filled.text).subject.reference.slice('Patient/'.length));
     expect(filled.columns.authors).toHaveLength(2);
     expect(filled.columns.security.length).toBeGreaterThan(0);
-    expect(filled.index.references.filter((r) => r.param === 'patient')).toHaveLength(1);
+    expect(filled.index.references.filter((r) => r.param === 'subject' && r.targetType === 'Patient')).toHaveLength(1);
   });
 
   it('spreads documents over many templates and increasing dates', () => {

@@ -1,7 +1,7 @@
 import { parseReference } from '../../store/indexer';
 import { columnParam } from './column-params';
 import { and, or, raw, sql, type Sql } from '../../store/sql';
-import { isResourceType } from '../search-registry';
+import { isResourceType, searchParam } from '../search-registry';
 import { normaliseString } from './normalise';
 import type { ParamFilter, Prefix } from './types';
 import { dateRange, parseQuantity, splitPrefix } from './values';
@@ -60,6 +60,18 @@ function referenceMatch(x: Sql, filter: ParamFilter, value: string): Sql {
   const targetType = typeModifier ?? (targets.length === 1 ? targets[0] : undefined);
   if (targetType) return sql`${x}.target_type = ${targetType} AND ${x}.target_id = ${value}`;
   return sql`${x}.target_id = ${value} AND ${x}.target_type <> ''`;
+}
+
+/**
+ * The index rows of parameter `code` of `resourceType`, on the index row alias `x`: its own, or those of the
+ * parameters that answer it (`ParamDef.sources`: `combo-code` reads `code` and `component-code` rows, `patient`
+ * the `subject` rows of Patient targets).
+ */
+export function paramRows(x: Sql, resourceType: string, code: string): Sql {
+  const sources = searchParam(resourceType, code)?.sources;
+  if (!sources) return sql`${x}.param = ${code}`;
+  const params = sources.codes.length === 1 ? sql`${x}.param = ${sources.codes[0]}` : sql`${x}.param = ANY(${sources.codes}::text[])`;
+  return sources.targetType ? sql`${params} AND ${x}.target_type = ${sources.targetType}` : params;
 }
 
 const TABLES: Record<string, string> = {
@@ -133,7 +145,7 @@ export function compileFilter(filter: ParamFilter, resourceType: string, alias: 
   if (column === 'compartment') return compartmentFilter(filter, r, depth);
   const x = raw(`x${depth}`);
   const table = raw(TABLES[filter.def.type as string]);
-  const scope = sql`${x}.rid = ${r}.rid AND ${x}.type = ${resourceType} AND ${x}.param = ${code}`;
+  const scope = sql`${x}.rid = ${r}.rid AND ${x}.type = ${resourceType} AND ${paramRows(x, resourceType, code)}`;
   if (filter.chain) {
     const t = `t${depth}`;
     const inner = compileFilter(filter.chain.filter, filter.chain.targetType, t, depth + 1);

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import { planCdaImport } from '../../../src/cda';
-import { expressionRoots } from '../../../src/fhir/search-registry';
-import { computeIndexRows } from '../../../src/store/indexer';
+import { expressionRoots, searchParam, searchParams } from '../../../src/fhir/search-registry';
+import { computeIndexRows, type IndexRows } from '../../../src/store/indexer';
 
 // The indexer takes two shortcuts: it skips a parameter when the resource holds none of the elements its expression
 // starts from, and it runs path expressions compiled rather than through the FHIRPath interpreter. These tests pin
@@ -44,12 +44,51 @@ test('the corpus is large enough to mean something', () => {
   expect(new Set(mapped.map((r) => r.resourceType)).size).toBeGreaterThanOrEqual(5);
 });
 
-test.each([...fixtures, ...mapped, ...edges].map((resource, n) => ({ name: `${n} ${resource.resourceType}`, resource })))(
-  'the index rows of $name are those the interpreter gives',
-  ({ resource }) => {
-    expect(computeIndexRows(resource)).toEqual(computeIndexRows(resource, { reference: true }));
-  },
-);
+type Row = { param: string; targetType?: string } & Record<string, unknown>;
+
+/** Every index row of a resource, of every table, as comparable text without its parameter, by parameter. */
+function rowsByParam(rows: IndexRows): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const row of Object.values(rows).flat() as Row[]) {
+    const { param, ...value } = row;
+    if (!out.has(param)) out.set(param, new Set());
+    out.get(param)?.add(JSON.stringify(value));
+  }
+  return out;
+}
+
+const corpus = [...fixtures, ...mapped, ...edges].map((resource, n) => ({ name: `${n} ${resource.resourceType}`, resource }));
+
+test.each(corpus)('the index rows of $name are those the interpreter gives, but for parameters answered by others', ({ resource }) => {
+  const params = searchParams(resource.resourceType);
+  const reference = computeIndexRows(resource, { reference: true });
+  const own = (rows: Row[]): Row[] => rows.filter((row) => !params.get(row.param)?.sources);
+  const expected = Object.fromEntries(Object.entries(reference).map(([table, rows]) => [table, own(rows as Row[])]));
+  expect(computeIndexRows(resource)).toEqual(expected);
+});
+
+test.each(corpus)('the parameters of $name answered by others find exactly their values there', ({ resource }) => {
+  const stored = rowsByParam(computeIndexRows(resource));
+  const reference = rowsByParam(computeIndexRows(resource, { reference: true }));
+  for (const def of searchParams(resource.resourceType).values()) {
+    if (!def.sources) continue;
+    const { codes, targetType } = def.sources;
+    const found = codes.flatMap((code) => [...(stored.get(code) ?? [])]).filter((v) => !targetType || (JSON.parse(v) as Row).targetType === targetType);
+    // A reference the server cannot type (a conditional one, left unresolved outside a transaction) matches no
+    // search by target either way: the interpreter's row for it is of no target type.
+    const expected = [...(reference.get(def.code) ?? [])].filter((v) => !targetType || (JSON.parse(v) as Row).targetType !== '');
+    expect({ param: def.code, values: new Set(found) }).toEqual({ param: def.code, values: new Set(expected) });
+  }
+});
+
+test('parameters answered by others: unions of parameters and references restricted to a type', () => {
+  expect(searchParam('Observation', 'combo-code')?.sources).toEqual({ codes: ['code', 'component-code'] });
+  expect(searchParam('Observation', 'combo-value-quantity')?.sources?.codes.sort()).toEqual(['component-value-quantity', 'value-quantity']);
+  expect(searchParam('Observation', 'patient')?.sources).toEqual({ codes: ['subject'], targetType: 'Patient' });
+  expect(searchParam('Observation', 'code')?.sources).toBeUndefined();
+  // masterIdentifier has no parameter of its own: `identifier` keeps its rows.
+  expect(searchParam('DocumentReference', 'identifier')?.sources).toBeUndefined();
+});
 
 describe('expression roots', () => {
   test.each([
