@@ -4,7 +4,7 @@ import { badRequest } from '../fhir/errors';
 import { searchParam } from '../fhir/search-registry';
 import type { RequestContext } from '../fhir/context';
 import type { Db } from './db';
-import { and, join, or, raw, sql, type Sql } from './sql';
+import { and, join, name, or, raw, sql, type Sql } from './sql';
 import { toStored, type StoredResource } from './repository';
 import { columnParam } from '../fhir/search/column-params';
 
@@ -79,7 +79,7 @@ function orderBy(keys: SortKey[], reverse: boolean): Sql {
 /** The WHERE clause shared by the page, the count and history: type, not deleted, access, filters. */
 export function searchWhere(ctx: RequestContext, request: SearchRequest): Sql {
   return and([
-    sql`r.type = ${request.resourceType}`,
+    sql`r.type = ${name(request.resourceType)}`,
     raw('NOT r.deleted'),
     ctx.access,
     ...request.filters.map((f) => compileFilter(f, request.resourceType, 'r')),
@@ -102,15 +102,15 @@ async function loadIncludes(db: Db, ctx: RequestContext, request: SearchRequest,
   const queries: Sql[] = [];
   const spec = (s: IncludeSpec) => and([
     s.param === '*' ? raw('TRUE') : paramRows(raw('x'), s.sourceType, s.param),
-    s.targetType ? sql`x.target_type = ${s.targetType}` : raw('TRUE'),
+    s.targetType ? sql`x.target_type = ${name(s.targetType)}` : raw('TRUE'),
   ]);
   for (const s of request.include) {
     queries.push(sql`(r.type, r.id) IN (SELECT x.target_type, x.target_id FROM idx_reference x WHERE x.rid = ANY(${rids}::bigint[]) AND ${spec(s)})`);
     if (viaCompartment(s)) queries.push(sql`r.type = 'Patient' AND r.id IN (SELECT m.compartment FROM resource m WHERE m.rid = ANY(${rids}::bigint[]))`);
   }
   for (const s of request.revinclude) {
-    queries.push(sql`r.type = ${s.sourceType} AND EXISTS (SELECT 1 FROM idx_reference x WHERE x.rid = r.rid AND x.type = ${s.sourceType}
-      AND ${spec(s)} AND x.target_type = ${request.resourceType} AND x.target_id = ANY(${ids}::text[]))`);
+    queries.push(sql`r.type = ${name(s.sourceType)} AND EXISTS (SELECT 1 FROM idx_reference x WHERE x.rid = r.rid AND x.type = ${name(s.sourceType)}
+      AND ${spec(s)} AND x.target_type = ${name(request.resourceType)} AND x.target_id = ANY(${ids}::text[]))`);
     if (viaCompartment(s) && request.resourceType === 'Patient') queries.push(sql`r.type = ${s.sourceType} AND r.compartment = ANY(${ids}::text[])`);
   }
   const { rows } = await db.query<Parameters<typeof toStored>[0]>(

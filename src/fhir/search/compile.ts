@@ -1,6 +1,6 @@
 import { parseReference } from '../../store/indexer';
 import { columnParam } from './column-params';
-import { and, or, raw, sql, type Sql } from '../../store/sql';
+import { and, join, name, or, raw, sql, type Sql } from '../../store/sql';
 import { isResourceType, searchParam } from '../search-registry';
 import { normaliseString } from './normalise';
 import type { ParamFilter, Prefix } from './types';
@@ -52,13 +52,20 @@ function tokenMatch(t: Sql, value: string): Sql {
   return sql`${t}.code = ${code} AND ${t}.system = ${system}`;
 }
 
+/**
+ * A reference value on the index row alias `x`. When the parameter's rows are already restricted to one target type
+ * (`patient` reads `subject` rows of Patient targets: `paramRows`), the type is not tested twice: the planner would
+ * count that selectivity twice, and an estimate ten times too low made it plan access-filtered searches worse.
+ */
 function referenceMatch(x: Sql, filter: ParamFilter, value: string): Sql {
   const typeModifier = filter.modifier && isResourceType(filter.modifier) ? filter.modifier : undefined;
   const parsed = parseReference(value);
-  if (parsed.targetType) return sql`${x}.target_type = ${parsed.targetType} AND ${x}.target_id = ${parsed.targetId}`;
   const targets = 'targets' in filter.def ? filter.def.targets : [];
-  const targetType = typeModifier ?? (targets.length === 1 ? targets[0] : undefined);
-  if (targetType) return sql`${x}.target_type = ${targetType} AND ${x}.target_id = ${value}`;
+  const targetType = parsed.targetType || typeModifier || (targets.length === 1 ? targets[0] : undefined);
+  const id = parsed.targetType ? parsed.targetId : value;
+  const restricted = 'sources' in filter.def ? filter.def.sources?.targetType : undefined;
+  if (restricted) return targetType && targetType !== restricted ? raw('FALSE') : sql`${x}.target_id = ${id}`;
+  if (targetType) return sql`${x}.target_type = ${name(targetType)} AND ${x}.target_id = ${id}`;
   return sql`${x}.target_id = ${value} AND ${x}.target_type <> ''`;
 }
 
@@ -69,9 +76,9 @@ function referenceMatch(x: Sql, filter: ParamFilter, value: string): Sql {
  */
 export function paramRows(x: Sql, resourceType: string, code: string): Sql {
   const sources = searchParam(resourceType, code)?.sources;
-  if (!sources) return sql`${x}.param = ${code}`;
-  const params = sources.codes.length === 1 ? sql`${x}.param = ${sources.codes[0]}` : sql`${x}.param = ANY(${sources.codes}::text[])`;
-  return sources.targetType ? sql`${params} AND ${x}.target_type = ${sources.targetType}` : params;
+  if (!sources) return sql`${x}.param = ${name(code)}`;
+  const params = sources.codes.length === 1 ? sql`${x}.param = ${name(sources.codes[0])}` : sql`${x}.param IN (${join(sources.codes.map(name), ', ')})`;
+  return sources.targetType ? sql`${params} AND ${x}.target_type = ${name(sources.targetType)}` : params;
 }
 
 const TABLES: Record<string, string> = {
@@ -145,12 +152,12 @@ export function compileFilter(filter: ParamFilter, resourceType: string, alias: 
   if (column === 'compartment') return compartmentFilter(filter, r, depth);
   const x = raw(`x${depth}`);
   const table = raw(TABLES[filter.def.type as string]);
-  const scope = sql`${x}.rid = ${r}.rid AND ${x}.type = ${resourceType} AND ${paramRows(x, resourceType, code)}`;
+  const scope = sql`${x}.rid = ${r}.rid AND ${x}.type = ${name(resourceType)} AND ${paramRows(x, resourceType, code)}`;
   if (filter.chain) {
     const t = `t${depth}`;
     const inner = compileFilter(filter.chain.filter, filter.chain.targetType, t, depth + 1);
-    return sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scope} AND ${x}.target_type = ${filter.chain.targetType}
-      AND ${x}.target_id IN (SELECT ${raw(t)}.id FROM resource ${raw(t)} WHERE ${raw(t)}.type = ${filter.chain.targetType} AND NOT ${raw(t)}.deleted AND ${inner}))`;
+    return sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scope} AND ${x}.target_type = ${name(filter.chain.targetType)}
+      AND ${x}.target_id IN (SELECT ${raw(t)}.id FROM resource ${raw(t)} WHERE ${raw(t)}.type = ${name(filter.chain.targetType)} AND NOT ${raw(t)}.deleted AND ${inner}))`;
   }
   if (filter.modifier === 'missing') {
     const exists = sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scope})`;
