@@ -145,6 +145,7 @@ export class RowTemplate {
       },
       columns: {
         compartment: fillOrNull(this.compartment, slots),
+        namedPatients: [],
         docId: fillOrNull(this.docId, slots),
         security: this.security.map((p) => fill(p, slots)),
         authors: this.authors.map((p) => fill(p, slots)),

@@ -13,6 +13,12 @@ import { errorHandler } from './http/errors';
 import { fhirEndpoint, newContext } from './http/fhir-endpoint';
 import { requestLog } from './http/request-log';
 import { registerAuditEventStorage } from './audit/stored-event';
+import { OFFERED_TYPES, supportedInteractions } from './access/resource-classes';
+
+/** The classified resource types (see `access/resource-classes.ts`) and the interactions each supports. */
+function offeredResourceTypes(): ReadonlyMap<string, readonly string[]> {
+  return new Map(OFFERED_TYPES.map((type) => [type, supportedInteractions(type)]));
+}
 
 export interface AppOptions {
   config: Config;
@@ -24,6 +30,8 @@ export interface AppOptions {
   validate?: (resource: Resource, options?: ValidateOptions) => void;
   operations?: OperationDefinitionEntry[];
   profiles?: Record<string, string[]>;
+  /** Offered resource types and their interactions; defaults to the access classification (`access/resource-classes`). */
+  resourceTypes?: ReadonlyMap<string, readonly string[]>;
   /** Extra Express routes mounted before the FHIR API (auth endpoints, well-known documents …). */
   routes?: (app: Express, service: FhirService) => void;
 }
@@ -48,6 +56,7 @@ export function createApp(options: AppOptions): { app: Express; service: FhirSer
     validate: options.validate ?? ((resource: Resource, validateOptions?: ValidateOptions) => assertValid(resource, defaultValidator(), validateOptions)),
     operations: options.operations ?? [],
     profiles: options.profiles ?? profilesByType(defaultValidator()),
+    resourceTypes: options.resourceTypes ?? offeredResourceTypes(),
   };
   const app = express();
   app.disable('x-powered-by');

@@ -11,6 +11,7 @@ import { compilePatientLookup } from './compile-access';
 import { decideAccess } from './decide-access';
 import { ActorResolver, IDENTITY_TYPES } from './actor-resolver';
 import { assertWriteAllowed } from './write-rules';
+import { assertCompartmentTie } from './compartment-tie';
 
 export interface AccessHooksOptions {
   db: Db;
@@ -98,6 +99,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
     },
 
     async beforeWrite(tx, ctx, event) {
+      await assertCompartmentTie(tx, event);
       if (ctx.attributes[SYSTEM_ATTRIBUTE] === true) return;
       const actor = actorOf(ctx);
       const plan = decideAccess(actor, event.interaction, event.resourceType, { now: now() });

@@ -1,5 +1,6 @@
 import { and as andParts, FALSE, or as orParts, raw, sql, type Sql } from '../store/sql';
 import { MASKED_FROM_PROFESSIONALS, PATIENT_ONLY_TYPES, type AccessPlan, type AllowPlan } from './access-plan';
+import { DIRECTORY_TYPES } from './resource-classes';
 
 // The builder's and/or parenthesise each operand but not the whole (`(a) OR (b)`): wrap them so the result
 // composes safely after AND / NOT.
@@ -67,7 +68,9 @@ function professionalRows(plan: AllowPlan): Sql {
 export function compileAccess(plan: AccessPlan): Sql {
   if (plan.effect !== 'allow') return FALSE;
   const grants: Sql[] = [];
-  if (plan.directory) grants.push(sql`(r.compartment IS NULL AND r.type <> ALL(${PATIENT_ONLY_TYPES}::text[]))`);
+  // Directory rows by type, never by the absence of a compartment: a clinical row that lost its compartment is
+  // nobody's, not everybody's.
+  if (plan.directory) grants.push(sql`(r.type = ANY(${DIRECTORY_TYPES}::text[]) AND r.compartment IS NULL)`);
   if (plan.own && plan.own.patientIds.length) {
     const own = sql`r.compartment = ANY(${plan.own.patientIds}::text[])`;
     grants.push(plan.own.hiddenCodes.length ? and([own, sql`NOT ${carriesCode(plan.own.hiddenCodes)}`]) : own);

@@ -1,6 +1,7 @@
 import type { Interaction } from '../fhir/context';
 import { isAssuranceMaladie, isExcluded, type DmpActor } from './actor';
 import { INVISIBLE_TO_GUARDIANS, INVISIBLE_TO_PATIENT, type AccessPlan, type AllowPlan, type ProfessionalMode } from './access-plan';
+import { classOf } from './resource-classes';
 import { permissionFor, readableTypes, scopesAllow } from './scopes';
 
 const READS: Interaction[] = ['read', 'vread', 'search-type', 'search-system', 'history-instance', 'history-type', 'history-system'];
@@ -41,6 +42,7 @@ function decideForSystem(actor: DmpActor, interaction: Interaction, resourceType
  */
 export function decideAccess(actor: DmpActor, interaction: Interaction, resourceType: string | undefined, options: { now: Date }): AccessPlan {
   if (isExcluded(actor)) return deny(403, `Organisations of category ${actor.category} may never access the DMP`);
+  if (resourceType && !classOf(resourceType)) return deny(403, `${resourceType} is not offered by this server`);
   const permission = permissionFor(interaction);
   if (permission && !scopesAllow(actor.scopes, permission, resourceType)) {
     return deny(403, `The token's scopes do not grant ${interaction} on ${resourceType ?? 'this server'}`);

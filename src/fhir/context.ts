@@ -62,6 +62,8 @@ export interface WriteEvent {
   previous?: Resource;
   /** Patient compartment of the row. */
   compartment?: string | null;
+  /** Every Patient the new version names through its compartment paths (more than one is refused by access rules). */
+  namedPatients?: string[];
 }
 
 /** A read that is about to be answered: what was shown, for audit. */

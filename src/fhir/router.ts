@@ -48,7 +48,7 @@ function route(svc: FhirService, ctx: RequestContext, req: FhirRequest): Route {
   }
   if (s[0].startsWith('$') && s.length === 1) return operationRoute(svc, ctx, req, s[0], 'system');
   const type = s[0];
-  if (!isResourceType(type)) throw notFound(`Unknown resource type "${type}"`);
+  if (!svc.resourceTypes.has(type)) throw notFound(isResourceType(type) ? `Resource type "${type}" is not offered by this server` : `Unknown resource type "${type}"`);
   const conditional = () => {
     if (!req.query.length) throw badRequest(`${req.method} on /${type} needs search criteria (conditional ${req.method.toLowerCase()})`);
   };

@@ -27,6 +27,11 @@ export interface FhirService {
   operations: OperationDefinitionEntry[];
   /** Profiles advertised in the CapabilityStatement (StructureDefinition canonical URLs by resource type). */
   profiles: Record<string, string[]>;
+  /**
+   * The resource types this server offers, with the interactions each supports. Any other type answers 404 and is
+   * absent from the CapabilityStatement (closed by default: the composition root passes the access classification).
+   */
+  resourceTypes: ReadonlyMap<string, readonly string[]>;
 }
 
 /** The same service with its repository bound to a transaction. */

@@ -33,8 +33,11 @@ export interface BinaryAdoption {
 
 /** Binaries a DocumentReference points at take its document id and compartment, unless another document governs them. */
 export function adoptBinariesSql(a: BinaryAdoption): Sql {
+  // Only a Binary that belongs to no document and no other record may be adopted: a DocumentReference pointing at
+  // someone else's Binary must not pull it into its own record.
   return sql`UPDATE resource SET doc_id = ${a.docId}, compartment = ${a.compartment}
-          WHERE type = 'Binary' AND id = ANY(${a.binaryIds}::text[]) AND (doc_id IS NULL OR doc_id = ${a.docId})`;
+          WHERE type = 'Binary' AND id = ANY(${a.binaryIds}::text[])
+            AND (doc_id = ${a.docId} OR (doc_id IS NULL AND (compartment IS NULL OR compartment IS NOT DISTINCT FROM ${a.compartment}::text)))`;
 }
 
 /**

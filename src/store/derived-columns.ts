@@ -1,5 +1,5 @@
 import type { DocumentReference, Reference, Resource } from '@medplum/fhirtypes';
-import { patientCompartmentParams } from '../fhir/search-registry';
+import { patientCompartmentParams, searchParam } from '../fhir/search-registry';
 import type { IndexRows } from './indexer';
 import { parseReference } from './indexer';
 
@@ -9,6 +9,11 @@ export const SOURCE_DOCUMENT_URL = 'https://dmp-fhir-adapter.org/fhir/StructureD
 /** Row columns derived from the resource: what access control filters on without reading the JSON. */
 export interface DerivedColumns {
   compartment: string | null;
+  /**
+   * Every distinct Patient the resource names through its compartment paths (not stored): more than one means the
+   * resource would belong to several records, which the access rules refuse.
+   */
+  namedPatients: string[];
   docId: string | null;
   security: string[];
   authors: string[];
@@ -20,15 +25,31 @@ function idOf(reference: string | undefined, type: string): string | null {
   return ref.targetType === type ? ref.targetId : null;
 }
 
+/**
+ * The Patients a resource names through the official Patient CompartmentDefinition paths, in the order of its
+ * parameters. A parameter answered by other parameters' rows (`patient` = the `subject` rows of Patient targets,
+ * `ParamDef.sources`) has no rows of its own: its sources are read instead, or the compartment would silently be
+ * empty. A Binary names the Patient of its `securityContext` (its DocumentReference's is resolved by the store).
+ */
+export function compartmentPatients(resource: Resource, rows: IndexRows): string[] {
+  if (resource.resourceType === 'Patient') return resource.id ? [resource.id] : [];
+  if (resource.resourceType === 'Binary') {
+    const id = idOf(resource.securityContext?.reference, 'Patient');
+    return id ? [id] : [];
+  }
+  const found: string[] = [];
+  for (const param of patientCompartmentParams(resource.resourceType)) {
+    const codes = searchParam(resource.resourceType, param)?.sources?.codes ?? [param];
+    for (const ref of rows.references) {
+      if (ref.targetType === 'Patient' && codes.includes(ref.param) && !found.includes(ref.targetId)) found.push(ref.targetId);
+    }
+  }
+  return found;
+}
+
 /** The Patient compartment of a resource: the first Patient reached through its compartment parameters. */
 export function compartmentOf(resource: Resource, rows: IndexRows): string | null {
-  if (resource.resourceType === 'Patient') return resource.id ?? null;
-  const params = patientCompartmentParams(resource.resourceType);
-  for (const param of params) {
-    const ref = rows.references.find((r) => r.param === param && r.targetType === 'Patient');
-    if (ref) return ref.targetId;
-  }
-  return null;
+  return compartmentPatients(resource, rows)[0] ?? null;
 }
 
 function authorKeys(doc: DocumentReference): string[] {
@@ -66,5 +87,6 @@ export function deriveColumns(resource: Resource, rows: IndexRows): DerivedColum
     const source = (resource as { extension?: { url: string; valueReference?: Reference }[] }).extension?.find((e) => e.url === SOURCE_DOCUMENT_URL);
     docId = idOf(source?.valueReference?.reference, 'DocumentReference');
   }
-  return { compartment: compartmentOf(resource, rows), docId, security: [...new Set(security)], authors };
+  const namedPatients = compartmentPatients(resource, rows);
+  return { compartment: namedPatients[0] ?? null, namedPatients, docId, security: [...new Set(security)], authors };
 }

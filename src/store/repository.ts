@@ -232,7 +232,10 @@ export class Repository {
     const previous = current?.text ? (JSON.parse(current.text) as Resource) : undefined;
     const index = computeIndexRows(resource);
     const columns = await this.resolveColumns(resource, deriveColumns(resource, index));
-    const event: WriteEvent = { interaction, resourceType: resource.resourceType, id: resource.id as string, versionId, resource, previous, compartment: columns.compartment };
+    const event: WriteEvent = {
+      interaction, resourceType: resource.resourceType, id: resource.id as string, versionId, resource, previous,
+      compartment: columns.compartment, namedPatients: columns.namedPatients,
+    };
     for (const hook of this.hooks) await hook.beforeWrite?.(this.db, ctx, event);
     const text = serialise(resource);
     const stored: StoredResource = { rid: 0, resourceType: resource.resourceType, id: resource.id as string, versionId, lastUpdated, compartment: columns.compartment, deleted: false, text };

@@ -1,12 +1,11 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import type { FhirRequest, FhirResponse } from '../request';
-import { resourceTypes, searchParams } from '../search-registry';
+import { searchParams } from '../search-registry';
 import type { FhirService, OperationDefinitionEntry } from '../service';
 
 // Keyed by the service's operation list (one per app) and then by base URL.
 const cache = new WeakMap<object, Map<string, string>>();
 
-const INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
 
 /** A CapabilityStatement operation: invoked as `$name`, defined by the standard canonical or ours. */
 function operationEntry(o: OperationDefinitionEntry): { name: string; definition: string; documentation?: string } {
@@ -22,7 +21,7 @@ function resourceEntry(svc: FhirService, type: string): CapabilityStatementRestR
     type: type as CapabilityStatementRestResource['type'],
     profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
     supportedProfile: svc.profiles[type],
-    interaction: INTERACTIONS.map((code) => ({ code })),
+    interaction: (svc.resourceTypes.get(type) ?? []).map((code) => ({ code: code as 'read' })),
     versioning: 'versioned-update',
     readHistory: true,
     updateCreate: true,
@@ -59,7 +58,7 @@ export function buildCapabilityStatement(svc: FhirService, baseUrl: string): Cap
       {
         mode: 'server',
         security: { cors: true, description: 'Bearer tokens (SMART on FHIR); see /.well-known/smart-configuration' },
-        resource: resourceTypes().map((type) => resourceEntry(svc, type)),
+        resource: [...svc.resourceTypes.keys()].sort().map((type) => resourceEntry(svc, type)),
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
         operation: svc.operations.filter((o) => o.level === 'system').map((o) => operationEntry(o)),
       },

@@ -75,7 +75,7 @@ async function resolveConditionalReferences(svc: FhirService, ctx: RequestContex
     for (const ref of conditionalReferences(resource)) {
       if (map.has(ref)) continue;
       const [type, query] = ref.split('?', 2);
-      if (!isResourceType(type)) throw unprocessable(`Conditional reference "${ref}" names an unknown resource type`);
+      if (!isResourceType(type) || !svc.resourceTypes.has(type)) throw unprocessable(`Conditional reference "${ref}" names a resource type this server does not offer`);
       const matches = await findMatches(svc, ctx, type, query);
       if (matches.length !== 1) {
         throw unprocessable(`Conditional reference "${ref}" matches ${matches.length === 0 ? 'no' : 'more than one'} ${type}: it must match exactly one`);

@@ -78,7 +78,11 @@ const careHistoryBundle = (ins: string, type: string, authorRpps = RPPS.gp) => (
   entry: [
     {
       fullUrl: 'urn:uuid:6a1c1f4e-0000-4000-8000-000000000001',
-      resource: { resourceType: 'Binary', contentType: 'text/plain', data: Buffer.from('remboursements').toString('base64') },
+      // Governed by its DocumentReference (a Binary that names neither a document nor a patient is refused).
+      resource: {
+        resourceType: 'Binary', contentType: 'text/plain', data: Buffer.from('remboursements').toString('base64'),
+        securityContext: { reference: 'urn:uuid:6a1c1f4e-0000-4000-8000-000000000002' },
+      },
       request: { method: 'POST', url: 'Binary' },
     },
     {

@@ -1,0 +1,36 @@
+import type { WriteEvent } from '../fhir/context';
+import { unprocessable } from '../fhir/errors';
+import { patientCompartmentParams } from '../fhir/search-registry';
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+import { classOf, COMPARTMENT_TYPES } from './resource-classes';
+
+function pathsOf(type: string): string {
+  if (type === 'Binary') return 'securityContext (its DocumentReference, or the Patient)';
+  return patientCompartmentParams(type).join(' / ') || 'patient';
+}
+
+/**
+ * Every clinical or record resource written is tied to exactly one local Patient (DESIGN §5 "Classification"):
+ * the compartment paths must name one Patient, and that Patient must exist here. Runs for every writer, the
+ * server's own imports included: a row without a compartment would belong to nobody's record (and was once
+ * read as a public directory row). Throws 422.
+ */
+export async function assertCompartmentTie(tx: Db, event: WriteEvent): Promise<void> {
+  if (event.interaction === 'delete') return;
+  const type = event.resourceType;
+  if (!classOf(type)) throw unprocessable(`${type} is not offered by this server`);
+  if (!COMPARTMENT_TYPES.includes(type) || type === 'Patient') return;
+  const named = event.namedPatients ?? [];
+  if (named.length > 1) {
+    throw unprocessable(`A ${type} belongs to exactly one patient's record, but this one names ${named.map((id) => `Patient/${id}`).join(' and ')} (${pathsOf(type)})`);
+  }
+  const patientId = event.compartment ?? named[0];
+  if (!patientId) {
+    // A Binary whose DocumentReference is written later in the same transaction takes its compartment then.
+    if (type === 'Binary' && /(^|\/)DocumentReference\/[^/]+$/.test((event.resource as { securityContext?: { reference?: string } })?.securityContext?.reference ?? '')) return;
+    throw unprocessable(`A ${type} must belong to one patient's record: its ${pathsOf(type)} must reference a Patient of this server (Patient/<id>)`);
+  }
+  const { rows } = await tx.query(sql`SELECT 1 FROM access_record WHERE patient_id = ${patientId}`);
+  if (!rows.length) throw unprocessable(`A ${type} must belong to one patient's record: Patient/${patientId} does not exist on this server`);
+}
