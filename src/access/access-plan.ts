@@ -32,8 +32,6 @@ export type AccessPlan =
       own?: { patientIds: string[]; hiddenCodes: string[] };
       /** Consent-governed access of a professional named by these keys. */
       professional?: { keys: string[]; mode: ProfessionalMode };
-      /** Patient rows of open, not closed, records (feeders matching a patient before submitting). */
-      identity?: boolean;
       /** A feeding system: writes into records that are not closed (and open, unless Assurance Maladie). */
       feed?: { requireOpen: boolean };
     };

@@ -12,7 +12,6 @@ const AT = Object.freeze({ placeholder: 'access-plan-at' });
 function signature(plan: AllowPlan): string {
   return [
     plan.directory ? 'd' : '',
-    plan.identity ? 'i' : '',
     plan.own ? `${plan.own.patientIds.join('\u0002')}\u0003${plan.own.hiddenCodes.join('\u0002')}` : '-',
     plan.professional ? `${plan.professional.mode}\u0003${plan.professional.keys.join('\u0002')}` : '-',
     plan.readableTypes ? plan.readableTypes.join('\u0002') : '*',

@@ -76,7 +76,6 @@ export function compileAccess(plan: AccessPlan): Sql {
     grants.push(plan.own.hiddenCodes.length ? and([own, sql`NOT ${carriesCode(plan.own.hiddenCodes)}`]) : own);
   }
   if (plan.professional && plan.professional.keys.length) grants.push(professionalRows(plan));
-  if (plan.identity) grants.push(identityRows());
   if (plan.readableTypes) return and([sql`r.type = ANY(${plan.readableTypes}::text[])`, or(grants)]);
   return or(grants);
 }

@@ -32,7 +32,9 @@ function decideForSystem(actor: DmpActor, interaction: Interaction, resourceType
     return deny(403, `A feeding system may not write ${resourceType}`);
   }
   if (interaction === 'delete') return deny(403, 'A feeding system may not delete');
-  return { ...base, directory: true, identity: true, feed: { requireOpen: true } };
+  // Feeders cannot read: no Patient rows (identities, contacts) in what they search or read. They find the patient of
+  // a submission inside the write only (`compilePatientLookup`).
+  return { ...base, directory: true, feed: { requireOpen: true } };
 }
 
 /**

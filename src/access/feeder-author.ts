@@ -25,7 +25,7 @@ export async function assertFeederAuthorAuthorised(tx: Db, plan: AllowPlan, even
   if (!patientId || !event.resource) return;
   const keys = [...(await expandPractitionerKeys(tx, documentAuthorKeys(event.resource)))];
   if (keys.length) {
-    const asAuthor: AllowPlan = { ...plan, directory: false, identity: false, feed: undefined, own: undefined, professional: { keys, mode: 'treat' } };
+    const asAuthor: AllowPlan = { ...plan, directory: false, feed: undefined, own: undefined, professional: { keys, mode: 'treat' } };
     const { rows } = await tx.query<{ ok: boolean }>(sql`SELECT ${compileCompartmentWrite(asAuthor, patientId)} AS ok`);
     if (rows[0]?.ok === true) return;
   }

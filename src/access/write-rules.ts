@@ -4,6 +4,7 @@ import { forbidden, unprocessable } from '../fhir/errors';
 import type { Db } from '../store/db';
 import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
 import { sql } from '../store/sql';
+import { HISTORY_SOURCE } from '../store/history-source';
 import { isAssuranceMaladie, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
 import { insKeys } from './access-tables';
@@ -50,6 +51,17 @@ async function mayWriteCompartment(tx: Db, plan: AccessPlan, patientId: string):
 const ownsRecord = (actor: DmpActor, patientId: string): boolean =>
   (actor.kind === 'patient' || actor.kind === 'guardian') && actor.patientIds.includes(patientId);
 
+/**
+ * True when the record has had an opening consent, now or in any earlier version (withdrawn by `inactive` or by
+ * deletion). A professional records the patient's first agreement on his behalf; after the patient withdrew it,
+ * re-opening is the patient's decision alone.
+ */
+async function wasEverOpened(tx: Db, patientId: string): Promise<boolean> {
+  const { rows } = await tx.query<{ text: string | null }>(sql`SELECT h.text FROM ${HISTORY_SOURCE} h
+    WHERE h.type = 'Consent' AND h.compartment = ${patientId} AND h.text IS NOT NULL`);
+  return rows.some((row) => isOpeningConsent(JSON.parse(row.text as string) as Consent));
+}
+
 async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent): Promise<void> {
   const consent = event.resource as Consent | undefined;
   const previous = event.previous as Consent | undefined;
@@ -62,6 +74,9 @@ async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent): P
   const mayRecordOpening = actor.kind === 'practitioner' && event.interaction === 'create' && !!consent && isOpeningConsent(consent);
   if (!ownsRecord(actor, patientId) && !mayRecordOpening) {
     throw forbidden('Only the patient or a legal guardian may create or change consents (a professional may only record the opening consent)');
+  }
+  if (!ownsRecord(actor, patientId) && (await wasEverOpened(tx, patientId))) {
+    throw forbidden(`Only the patient or a legal guardian may re-open the record of Patient/${patientId}: it was opened before, and a withdrawn agreement is the patient's to give again`);
   }
   await assertTreatingPhysicianKept(tx, patientId, event.interaction === 'delete' ? undefined : consent, previous);
 }

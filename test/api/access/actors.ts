@@ -60,7 +60,8 @@ export const ACTORS: Record<string, TableActor> = {
   bank: { mint: { kind: 'system', id: 'bank', category: 'bank' }, refused: 403, visible: [] },
   'occupational health': { mint: { kind: 'practitioner', id: '10000000033', category: 'occupational-health' }, refused: 403, visible: [] },
   'Assurance Maladie': { mint: { kind: 'system', id: 'cnam', category: 'assurance-maladie' }, refused: 403, visible: [] },
-  feeder: { mint: { kind: 'system', id: 'lab-feeder' }, visible: [...DIRECTORY, 'p1', 'p2'] },
+  // Feeders cannot read (DESIGN §4): not even the identities and contacts of the Patients they submit for.
+  feeder: { mint: { kind: 'system', id: 'lab-feeder' }, visible: DIRECTORY },
 };
 
 /** Type of a fixture row by id. */

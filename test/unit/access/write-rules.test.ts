@@ -105,7 +105,7 @@ describe('write rules', () => {
     const ctx: RequestContext = { requestId: 't', access: TRUE, attributes: {} };
     await hooks.authenticate!({ headers: {}, method: 'PUT', path: '/' }, ctx);
     const err = await db
-      .transaction((tx) => hooks.beforeWrite!(tx, ctx, { interaction: 'update', resourceType: 'Consent', id: 'gp-permit', versionId: 2, resource: { ...permitGp, status: 'inactive' } as Consent, previous: permitGp }))
+      .transaction((tx) => hooks.beforeWrite!(tx, ctx, { interaction: 'update', resourceType: 'Consent', id: 'gp-permit', versionId: 2, resource: { ...permitGp, status: 'inactive' } as Consent, previous: permitGp, compartment: 'p1', namedPatients: ['p1'] }))
       .catch((e: FhirError) => e);
     expect((err as FhirError).status).toBe(422);
     expect((err as FhirError).message).toMatch(/Change the treating physician/);

@@ -1,0 +1,52 @@
+import request from 'supertest';
+import { consent, loadFixture, P1_INS, RPPS } from './fixture';
+import { createAccessApp, type AccessApp } from './harness';
+
+// Issue 11, attacks 6 and 7: a feeder listed every open record's identity and contacts; after the patient withdrew
+// his agreement, any practitioner could record a new one and re-open the record.
+
+let a: AccessApp;
+const tokens: Record<string, string> = {};
+const J = 'application/fhir+json';
+
+beforeAll(async () => {
+  a = await createAccessApp();
+  await loadFixture(a.service);
+  tokens.feeder = await a.token({ kind: 'system', id: 'lab-feeder' });
+  tokens.patient = await a.token({ kind: 'patient', id: 'p2' });
+  tokens.gp = await a.token({ kind: 'practitioner', id: RPPS.gp });
+  tokens.spec = await a.token({ kind: 'practitioner', id: RPPS.spec });
+  tokens.stranger = await a.token({ kind: 'practitioner', id: '10000000077' });
+}, 120_000);
+afterAll(() => a.close());
+
+const get = (who: string, path: string) => request(a.app).get(path).set('Authorization', `Bearer ${tokens[who]}`);
+const send = (who: string, method: 'post' | 'put', path: string, body: object) =>
+  request(a.app)[method](path).set('Authorization', `Bearer ${tokens[who]}`).set('Content-Type', J).send(body);
+
+test('a feeder cannot list patients, nor find one by INS, nor read one by id', async () => {
+  const list = await get('feeder', '/fhir/Patient');
+  expect(list.status).toBe(200);
+  expect(list.body.total).toBe(0);
+  expect(JSON.stringify(list.body)).not.toMatch(/patient@example\.org|Martin|Durand/);
+  expect((await get('feeder', `/fhir/Patient?identifier=${P1_INS}`)).body.total).toBe(0);
+  expect((await get('feeder', '/fhir/Patient/p1')).status).toBe(404);
+  expect((await get('feeder', '/fhir/Patient/p1/_history')).status).toBe(404);
+});
+
+test('a practitioner cannot re-open a record whose opening the patient withdrew; the patient can', async () => {
+  const withdrawn = await send('patient', 'put', '/fhir/Consent/c2-open', { ...consent('c2-open', 'p2', { type: 'permit' }), status: 'inactive' });
+  expect(withdrawn.status).toBe(200);
+  for (const who of ['gp', 'spec', 'stranger']) {
+    const reopened = await send(who, 'post', '/fhir/Consent', consent('again', 'p2', { type: 'permit' }));
+    expect(reopened.status).toBe(403);
+    expect(reopened.body.issue[0].diagnostics).toMatch(/Only the patient or a legal guardian may re-open/);
+  }
+  expect((await send('patient', 'post', '/fhir/Consent', { ...consent('again', 'p2', { type: 'permit' }), id: undefined })).status).toBe(201);
+});
+
+test('a practitioner still records the first opening of a record on the patient\'s behalf', async () => {
+  // p3 never had an opening consent.
+  const res = await send('gp', 'post', '/fhir/Consent', { ...consent('first', 'p3', { type: 'permit' }), id: undefined });
+  expect(res.status).toBe(201);
+});
