@@ -45,7 +45,7 @@ const EXPECTED: Record<string, Expected> = {
   bank: none,
   'occupational health': none,
   'Assurance Maladie': none,
-  feeder: { ...onlyDirectory, p1: ['p1'], p2: ['p2'] },
+  feeder: onlyDirectory, // feeders cannot read, not even Patient identities (issue 11, attack 6)
 };
 
 const COMPARTMENTS: Record<keyof Expected, ReturnType<typeof sql>> = {
