@@ -19,8 +19,8 @@ import { wiredServer } from './wired-server';
 
 /** Parent (tokens) and child (verifier) must share the development key: a fixed directory outside the repo. */
 export const ACCESS_BENCH_DATA_DIR = path.join(os.tmpdir(), 'dmp-fhir-bench-access');
-/** No AUTH_ISSUERS: the development issuer is trusted, as in a development deployment. */
-const AUTH_ENV: NodeJS.ProcessEnv = {};
+/** No AUTH_ISSUERS: the development issuer is trusted (DEV_AUTH=1), as in a development deployment. */
+const AUTH_ENV: NodeJS.ProcessEnv = { DEV_AUTH: '1' };
 const TOKEN_TTL_SECONDS = 24 * 3600;
 const PREPARE_BATCH = 5000;
 
@@ -136,6 +136,7 @@ export async function practitionerTokens(config: Config, practitioners: number):
 export const accessVariant: BenchVariant = {
   name: 'access',
   description: 'core + access control (dev bearer token of an authorised specialist, consent predicate in SQL), PgDb',
+  answers: { subset: 'masked documents (MASQUE_PS) are hidden from the authorised specialist' },
   async build(databaseUrl) {
     const config = configOf(databaseUrl);
     return buildAccessServer(new PgDb(databaseUrl, config.dbPoolSize), config);

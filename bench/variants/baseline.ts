@@ -4,9 +4,10 @@ import type { BenchVariant } from './variant';
 
 const READ = `SELECT text FROM resource WHERE type = 'Patient' AND id = $1 AND NOT deleted`;
 // The same documents the core returns: a patient's DocumentReferences through the reference index, in the
-// core's default order (_lastUpdated, then id).
+// core's default order (_lastUpdated, then id). `patient` has no index rows of its own: it is answered by the `subject`
+// rows of Patient targets (fhir/search/param-sources.ts), so the baseline reads those.
 export const BASELINE_SEARCH_SQL = `SELECT r.id, r.text FROM idx_reference x JOIN resource r ON r.rid = x.rid
-  WHERE x.type = 'DocumentReference' AND x.param = 'patient' AND x.target_type = 'Patient' AND x.target_id = $1 AND NOT r.deleted
+  WHERE x.type = 'DocumentReference' AND x.param = 'subject' AND x.target_type = 'Patient' AND x.target_id = $1 AND NOT r.deleted
   ORDER BY r.last_updated, r.id LIMIT $2`;
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';

@@ -3,10 +3,11 @@ import { auditVariant } from './audit';
 import { baselineVariant } from './baseline';
 import { coreVariant } from './core';
 import { documentsVariant } from './documents';
+import { productionVariant } from './production';
 import type { BenchVariant } from './variant';
 
 /** Every variant, baseline first (ratios are against it). */
-export const VARIANTS: BenchVariant[] = [baselineVariant, coreVariant, accessVariant, auditVariant];
+export const VARIANTS: BenchVariant[] = [baselineVariant, coreVariant, accessVariant, auditVariant, productionVariant];
 
 /** Servers of the other benchmarks (`bench:import`), started by name but not part of the read/search runs. */
 const OTHER_SERVERS: BenchVariant[] = [documentsVariant];

@@ -19,6 +19,11 @@ export interface BenchVariant {
   build(databaseUrl: string): Promise<BenchServer>;
   /** Runs once in the parent after seeding, before any server starts (e.g. writes consents, practitioners). */
   prepare?(databaseUrl: string, dataset: Dataset): Promise<void>;
+  /**
+   * How this variant's answers relate to the baseline's: the same (default), or a subset in the same order for a
+   * caller who may not see everything (the reason is printed). Any other difference fails the bench.
+   */
+  answers?: { subset: string };
   /** Runs in the parent before the load: returns the headers of a request for a patient (e.g. a bearer token). */
   requestHeaders?(databaseUrl: string, dataset: Dataset): Promise<(patientId: string) => Record<string, string>>;
 }

@@ -1,0 +1,44 @@
+import { createApp } from '../../src/app';
+import { composeApp } from '../../src/compose';
+import { createLogger } from '../../src/logger';
+import { PgDb } from '../../src/store/pg-db';
+import { patientId } from '../ids';
+import { ACCESS_BENCH_DATA_DIR, accessVariant, practitionerTokens } from './access';
+import { loadConfig } from '../../src/config';
+import type { BenchVariant } from './variant';
+
+/**
+ * What `npm start` serves, composed by the same `composeApp` (audit with notices, access control with token
+ * verification, document intake), with the settings production requires (a chain secret); the development issuer
+ * stands in for the production one (the same ES256 verification). The caller is the patient's treating physician,
+ * the professional who reads a record most, and who sees every document: the answers equal the baseline's.
+ */
+export const productionVariant: BenchVariant = {
+  name: 'production',
+  description: 'npm start\'s composition (composeApp: tokens, access, audit + notices, documents), treating physician, PgDb',
+  async build(databaseUrl) {
+    const config = loadConfig({}, { databaseUrl, dataDir: ACCESS_BENCH_DATA_DIR, logLevel: 'error' });
+    const db = new PgDb(databaseUrl, config.dbPoolSize);
+    const logger = createLogger('error');
+    const env: NodeJS.ProcessEnv = { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'bench-chain-secret', NOTIFY_POLL_MS: '60000' };
+    const composed = await composeApp({ config, db, logger, env });
+    const { app, service } = createApp({ ...composed, config, db, logger });
+    composed.start(service);
+    return {
+      handler: app,
+      close: async () => {
+        await composed.close();
+        await db.close();
+      },
+    };
+  },
+  prepare: accessVariant.prepare,
+  async requestHeaders(databaseUrl, dataset) {
+    const config = loadConfig({}, { databaseUrl, dataDir: ACCESS_BENCH_DATA_DIR });
+    const tokens = await practitionerTokens(config, dataset.practitioners);
+    // Dataset: patient n's treating physician is practitioner n mod practitioners (`specialistOf` is the next one).
+    const byPatient = new Map<string, string>();
+    for (let n = 0; n < dataset.size.patients; n++) byPatient.set(patientId(n), `Bearer ${tokens[n % dataset.practitioners]}`);
+    return (patient) => ({ authorization: byPatient.get(patient) ?? '' });
+  },
+};
