@@ -145,7 +145,8 @@ export class RowTemplate {
       },
       columns: {
         compartment: fillOrNull(this.compartment, slots),
-        namedPatients: [],
+        // The seeded resources name one Patient each: their compartment.
+        namedPatients: this.compartment === null ? [] : [fill(this.compartment, slots)],
         docId: fillOrNull(this.docId, slots),
         security: this.security.map((p) => fill(p, slots)),
         authors: this.authors.map((p) => fill(p, slots)),
