@@ -5,6 +5,7 @@ import { sql } from '../store/sql';
 import type { LoginConfig } from './auth-config';
 import { clearAttempts, isRefusal, releaseAttempt, reserveAttempt } from './login-attempts';
 import { hashPassword, verifyPassword } from './password-hash';
+import { assertPasswordPolicy } from './password-policy';
 
 /** A one-time code to deliver to the patient (e-mail or SMS of the record's telecom). */
 export interface LoginCodeMessage {
@@ -63,11 +64,11 @@ function lockedError(until: Date, at: Date): FhirError {
 }
 
 /**
- * Sets (or replaces) the password of a login identifier for a patient (at least 12 characters, else 422); clears the
- * identifier's failures. 409 when another record holds the identifier.
+ * Sets (or replaces) the password of a login identifier for a patient after checking it against the password
+ * policy (422); clears the identifier's failures. 409 when another record holds the identifier.
  */
 export async function setPatientCredential(db: Db, input: { login: string; patientId: string; password: string; now?: Date; scrypt?: { N: number; r: number; p: number } }): Promise<void> {
-  if (input.password.length < 12) throw unprocessable('The password must have at least 12 characters');
+  assertPasswordPolicy(input.password, input.login);
   const hash = await hashPassword(input.password, input.scrypt);
   const now = (input.now ?? new Date()).toISOString();
   const stored = await db.transaction(async (tx) => {
