@@ -50,16 +50,16 @@ interface ChallengeRow {
   attempts: number;
 }
 
-// One answer for an unknown identifier and a wrong password: the response must not tell which. Locks are counted
-// per identifier, known or not (login-attempts.ts), so the 423 does not tell either.
-const BAD_CREDENTIALS = 'The identifier or the password is incorrect';
-const BAD_CODE = 'The sign-in code is incorrect, expired or already used';
+// Patients read these, in French. One answer for an unknown identifier and a wrong password: the response must
+// not tell which. Locks are counted per identifier, known or not (login-attempts.ts), so the 423 does not tell either.
+const BAD_CREDENTIALS = 'L’identifiant ou le mot de passe est incorrect.';
+const BAD_CODE = 'Le code de connexion est incorrect, expiré ou déjà utilisé.';
 
 const digest = (challengeId: string, code: string): string => createHash('sha256').update(`${challengeId}:${code}`).digest('hex');
 
 function lockedError(until: Date, at: Date): FhirError {
   const seconds = Math.max(1, Math.ceil((until.getTime() - at.getTime()) / 1000));
-  const err = locked(`This account is locked after repeated failed sign-in attempts. Try again after ${until.toISOString()}.`);
+  const err = locked(`Cet identifiant est bloqué après plusieurs tentatives de connexion échouées. Réessayez après ${until.toISOString()}.`);
   return new FhirError(err.status, err.outcome, { 'Retry-After': String(seconds) });
 }
 
@@ -80,7 +80,7 @@ export async function setPatientCredential(db: Db, input: { login: string; patie
     if (result.rowCount > 0) await clearAttempts(tx, input.login);
     return result.rowCount > 0;
   });
-  if (!stored) throw conflict('This identifier is already used by another record: choose another one');
+  if (!stored) throw conflict('Cet identifiant est déjà utilisé par un autre dossier : choisissez-en un autre.');
 }
 
 /**
@@ -117,7 +117,7 @@ export function createPatientLogin(options: PatientLoginOptions) {
         VALUES (${id}, ${login}, ${credential.patient_id}, ${digest(id, code)}, ${at.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz)`);
       return options.sendCode(tx, { attemptId: id, patientId: credential.patient_id, code, now: at, validMinutes: Math.ceil(config.codeTtl / 60) });
     });
-    if (!sent) throw unprocessable('No e-mail address or mobile number is recorded for this patient: the sign-in code cannot be sent');
+    if (!sent) throw unprocessable('Aucune adresse e-mail ni aucun numéro de mobile n’est enregistré dans votre dossier : le code de connexion ne peut pas être envoyé.');
     return { challenge: id, expiresAt: expiresAt.toISOString() };
   }
 
@@ -133,7 +133,7 @@ export function createPatientLogin(options: PatientLoginOptions) {
       if (isRefusal(reservation)) return { failure: lockedError(reservation.locked, at) };
       if (challenge.attempts >= config.maxCodeAttempts) {
         await releaseAttempt(tx, reservation); // nothing was compared: a burnt code is not a guess
-        return { failure: tooManyRequests('Too many wrong codes for this sign-in: start again with POST /auth/login to receive a new code') };
+        return { failure: tooManyRequests('Trop de codes erronés pour cette connexion : recommencez la connexion (POST /auth/login) pour recevoir un nouveau code.') };
       }
       const valid = !challenge.used_at && new Date(challenge.expires_at) > at && digest(challenge.id, code) === challenge.code_digest;
       if (!valid) {
