@@ -2,17 +2,21 @@ import { loadAuthConfig } from '../auth/auth-config';
 import { mountAuthRoutes, type AuthRoutesOptions } from '../auth/auth-routes';
 import { loadDevKey, loadSigningKey } from '../auth/dev-key';
 import { mintLoginToken } from '../auth/mint-token';
-import { createPatientLogin, type LoginCodeSender } from '../auth/patient-login';
+import { createPatientLogin, type LoginCodeSender, type PatientLoginOptions } from '../auth/patient-login';
 import { createTokenVerifier } from '../auth/token-verifier';
 import { queueLoginCode } from '../notify/login-code';
 import type { Wiring, WiringDeps } from '../wiring';
 import { createAccessHooks } from './access-hooks';
 import { everythingOperation } from './everything-operation';
 
-/** Test seams of the access wiring: a clock, and the sender of sign-in codes (default: the notification outbox). */
+/**
+ * Test seams of the access wiring: a clock, the sender of sign-in codes (default: the notification outbox), and the
+ * password check of the sign-in (default: scrypt).
+ */
 export interface AccessWiringOptions {
   clock?: () => Date;
   sendLoginCode?: LoginCodeSender;
+  verifyLoginPassword?: PatientLoginOptions['verifyPassword'];
   /** Told of every patient sign-in outcome (the audit trail records logins). */
   onLogin?: AuthRoutesOptions['onLogin'];
 }
@@ -34,6 +38,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
     sendCode: options.sendLoginCode ?? queueLoginCode,
     issueToken: (patientId) => mintLoginToken(auth, loginKey, patientId),
     clock,
+    verifyPassword: options.verifyLoginPassword,
   });
   if (devKey) deps.logger.warn('development token issuer is trusted (no AUTH_ISSUERS configured): never run like this in production', {});
   return {

@@ -62,7 +62,7 @@ export function mountAuthRoutes(app: Express, o: AuthRoutesOptions): void {
   const body = [express.json({ limit: '16kb' }), express.urlencoded({ extended: false, limit: '16kb' })];
   app.post('/auth/login', ...body, async (req, res) => {
     const started = await reported(o, req, res, () => o.login.start(field(req, 'identifier'), field(req, 'password')), false);
-    res.status(200).json({ challenge: started.challenge, expires_at: started.expiresAt, message: 'A sign-in code was sent to your e-mail address or mobile phone' });
+    res.status(200).json({ challenge: started.challenge, expires_at: started.expiresAt, message: 'Un code de connexion a été envoyé à votre adresse e-mail ou à votre téléphone mobile.' });
   });
   app.post('/auth/otp', ...body, async (req, res) => {
     const token = await reported(o, req, res, () => o.login.exchange(field(req, 'challenge'), field(req, 'code')), true);

@@ -3,7 +3,9 @@ import { conflict, FhirError, locked, tooManyRequests, unauthorized, unprocessab
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import type { LoginConfig } from './auth-config';
+import { clearAttempts, isRefusal, releaseAttempt, reserveAttempt } from './login-attempts';
 import { hashPassword, verifyPassword } from './password-hash';
+import { assertPasswordPolicy } from './password-policy';
 
 /** A one-time code to deliver to the patient (e-mail or SMS of the record's telecom). */
 export interface LoginCodeMessage {
@@ -29,14 +31,13 @@ export interface PatientLoginOptions {
   sendCode: LoginCodeSender;
   issueToken: PatientTokenIssuer;
   clock?: () => Date;
+  /** Checks a password against a stored hash (default: scrypt); a test seam to count the passwords checked. */
+  verifyPassword?: (password: string, hash: string) => Promise<boolean>;
 }
 
 interface CredentialRow {
-  login: string;
   patient_id: string;
   password_hash: string;
-  failed_count: number;
-  locked_until: Date | string | null;
 }
 
 interface ChallengeRow {
@@ -49,39 +50,37 @@ interface ChallengeRow {
   attempts: number;
 }
 
-// One answer for an unknown identifier and a wrong password: the response must not tell which.
-const BAD_CREDENTIALS = 'The identifier or the password is incorrect';
-const BAD_CODE = 'The sign-in code is incorrect, expired or already used';
+// Patients read these, in French. One answer for an unknown identifier and a wrong password: the response must
+// not tell which. Locks are counted per identifier, known or not (login-attempts.ts), so the 423 does not tell either.
+const BAD_CREDENTIALS = 'L’identifiant ou le mot de passe est incorrect.';
+const BAD_CODE = 'Le code de connexion est incorrect, expiré ou déjà utilisé.';
 
 const digest = (challengeId: string, code: string): string => createHash('sha256').update(`${challengeId}:${code}`).digest('hex');
 
 function lockedError(until: Date, at: Date): FhirError {
   const seconds = Math.max(1, Math.ceil((until.getTime() - at.getTime()) / 1000));
-  const err = locked(`This account is locked after repeated failed sign-in attempts. Try again after ${until.toISOString()}.`);
+  const err = locked(`Cet identifiant est bloqué après plusieurs tentatives de connexion échouées. Réessayez après ${until.toISOString()}.`);
   return new FhirError(err.status, err.outcome, { 'Retry-After': String(seconds) });
 }
 
-/** Records a failed attempt; locks the account once the limit is reached. Returns the lock, if any. */
-async function recordFailure(tx: Db, config: LoginConfig, login: string, now: Date): Promise<Date | undefined> {
-  const lockUntil = new Date(now.getTime() + config.lockSeconds * 1000);
-  const { rows } = await tx.query<{ locked_until: Date | string | null }>(sql`UPDATE patient_credential
-    SET failed_count = failed_count + 1,
-        locked_until = CASE WHEN failed_count + 1 >= ${config.maxFailures} THEN ${lockUntil.toISOString()}::timestamptz ELSE locked_until END
-    WHERE login = ${login} RETURNING locked_until`);
-  const until = rows[0]?.locked_until;
-  return until && new Date(until) > now ? new Date(until) : undefined;
-}
-
-/** Sets (or replaces) the password of a login identifier for a patient; clears any lock. */
+/**
+ * Sets (or replaces) the password of a login identifier for a patient after checking it against the password
+ * policy (422); clears the identifier's failures. 409 when another record holds the identifier.
+ */
 export async function setPatientCredential(db: Db, input: { login: string; patientId: string; password: string; now?: Date; scrypt?: { N: number; r: number; p: number } }): Promise<void> {
-  if (input.password.length < 12) throw unprocessable('The password must have at least 12 characters');
+  assertPasswordPolicy(input.password, input.login);
   const hash = await hashPassword(input.password, input.scrypt);
   const now = (input.now ?? new Date()).toISOString();
-  const result = await db.query(sql`INSERT INTO patient_credential (login, patient_id, password_hash, failed_count, locked_until, updated_at)
-    VALUES (${input.login}, ${input.patientId}, ${hash}, 0, NULL, ${now}::timestamptz)
-    ON CONFLICT (login) DO UPDATE SET password_hash = EXCLUDED.password_hash, failed_count = 0, locked_until = NULL, updated_at = EXCLUDED.updated_at
-    WHERE patient_credential.patient_id = EXCLUDED.patient_id`);
-  if (result.rowCount === 0) throw conflict('This identifier is already used by another record: choose another one');
+  const stored = await db.transaction(async (tx) => {
+    const result = await tx.query(sql`INSERT INTO patient_credential (login, patient_id, password_hash, updated_at)
+      VALUES (${input.login}, ${input.patientId}, ${hash}, ${now}::timestamptz)
+      ON CONFLICT (login) DO UPDATE SET password_hash = EXCLUDED.password_hash, updated_at = EXCLUDED.updated_at
+      WHERE patient_credential.patient_id = EXCLUDED.patient_id`);
+    // Only the identifier's owner clears its lock: a 409 must not unlock someone else's identifier.
+    if (result.rowCount > 0) await clearAttempts(tx, input.login);
+    return result.rowCount > 0;
+  });
+  if (!stored) throw conflict('Cet identifiant est déjà utilisé par un autre dossier : choisissez-en un autre.');
 }
 
 /**
@@ -92,23 +91,24 @@ export async function setPatientCredential(db: Db, input: { login: string; patie
 export function createPatientLogin(options: PatientLoginOptions) {
   const { db, config } = options;
   const now = options.clock ?? (() => new Date());
+  const verify = options.verifyPassword ?? verifyPassword;
   let dummyHash: Promise<string> | undefined;
 
   async function start(login: string, password: string): Promise<{ challenge: string; expiresAt: string }> {
     const at = now();
-    const { rows } = await db.query<CredentialRow>(sql`SELECT * FROM patient_credential WHERE login = ${login}`);
+    // The attempt is counted before the (slow) password check and committed at once: parallel guesses see it.
+    const reservation = await reserveAttempt(db, config, login, at);
+    if (isRefusal(reservation)) throw lockedError(reservation.locked, at);
+    const { rows } = await db.query<CredentialRow>(sql`SELECT patient_id, password_hash FROM patient_credential WHERE login = ${login}`);
     const credential = rows[0];
-    if (!credential) {
-      dummyHash ??= hashPassword('not a password');
-      await verifyPassword(password, await dummyHash); // the same work as a wrong password
+    // An unknown identifier costs the same work as a wrong password (a dummy hash), and is a failure whatever it says.
+    const hash = credential?.password_hash ?? (await (dummyHash ??= hashPassword('not a password')));
+    const verified = await verify(password, hash);
+    if (!credential || !verified) {
+      if (reservation.lockedUntil) throw lockedError(reservation.lockedUntil, at);
       throw unauthorized(BAD_CREDENTIALS, 'Basic realm="dmp-patient"');
     }
-    if (credential.locked_until && new Date(credential.locked_until) > at) throw lockedError(new Date(credential.locked_until), at);
-    if (!(await verifyPassword(password, credential.password_hash))) {
-      const lockedUntil = await recordFailure(db, config, login, at);
-      if (lockedUntil) throw lockedError(lockedUntil, at);
-      throw unauthorized(BAD_CREDENTIALS, 'Basic realm="dmp-patient"');
-    }
+    await releaseAttempt(db, reservation);
     const id = randomUUID();
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const expiresAt = new Date(at.getTime() + config.codeTtl * 1000);
@@ -117,7 +117,7 @@ export function createPatientLogin(options: PatientLoginOptions) {
         VALUES (${id}, ${login}, ${credential.patient_id}, ${digest(id, code)}, ${at.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz)`);
       return options.sendCode(tx, { attemptId: id, patientId: credential.patient_id, code, now: at, validMinutes: Math.ceil(config.codeTtl / 60) });
     });
-    if (!sent) throw unprocessable('No e-mail address or mobile number is recorded for this patient: the sign-in code cannot be sent');
+    if (!sent) throw unprocessable('Aucune adresse e-mail ni aucun numéro de mobile n’est enregistré dans votre dossier : le code de connexion ne peut pas être envoyé.');
     return { challenge: id, expiresAt: expiresAt.toISOString() };
   }
 
@@ -128,20 +128,20 @@ export function createPatientLogin(options: PatientLoginOptions) {
       const { rows } = await tx.query<ChallengeRow>(sql`SELECT * FROM login_challenge WHERE id = ${challengeId} FOR UPDATE`);
       const challenge = rows[0];
       if (!challenge) return { failure: unauthorized(BAD_CODE, 'Basic realm="dmp-patient"') };
-      const cred = await tx.query<CredentialRow>(sql`SELECT * FROM patient_credential WHERE login = ${challenge.login} FOR UPDATE`);
-      const lockedUntil = cred.rows[0]?.locked_until;
-      if (lockedUntil && new Date(lockedUntil) > at) return { failure: lockedError(new Date(lockedUntil), at) };
+      // Reserved before the code is compared, like a password: parallel wrong codes cannot pass the limit.
+      const reservation = await reserveAttempt(tx, config, challenge.login, at);
+      if (isRefusal(reservation)) return { failure: lockedError(reservation.locked, at) };
       if (challenge.attempts >= config.maxCodeAttempts) {
-        return { failure: tooManyRequests('Too many wrong codes for this sign-in: start again with POST /auth/login to receive a new code') };
+        await releaseAttempt(tx, reservation); // nothing was compared: a burnt code is not a guess
+        return { failure: tooManyRequests('Trop de codes erronés pour cette connexion : recommencez la connexion (POST /auth/login) pour recevoir un nouveau code.') };
       }
       const valid = !challenge.used_at && new Date(challenge.expires_at) > at && digest(challenge.id, code) === challenge.code_digest;
       if (!valid) {
         await tx.query(sql`UPDATE login_challenge SET attempts = attempts + 1 WHERE id = ${challenge.id}`);
-        const lock = await recordFailure(tx, config, challenge.login, at);
-        return { failure: lock ? lockedError(lock, at) : unauthorized(BAD_CODE, 'Basic realm="dmp-patient"') };
+        return { failure: reservation.lockedUntil ? lockedError(reservation.lockedUntil, at) : unauthorized(BAD_CODE, 'Basic realm="dmp-patient"') };
       }
       await tx.query(sql`UPDATE login_challenge SET used_at = ${at.toISOString()}::timestamptz WHERE id = ${challenge.id}`);
-      await tx.query(sql`UPDATE patient_credential SET failed_count = 0, locked_until = NULL WHERE login = ${challenge.login}`);
+      await clearAttempts(tx, challenge.login);
       return { patientId: challenge.patient_id };
     });
     if ('failure' in outcome) throw outcome.failure;

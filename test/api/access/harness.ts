@@ -8,7 +8,7 @@ import { loadAuthConfig, type AuthConfig } from '../../../src/auth/auth-config';
 import { loadDevKey, type DevKey } from '../../../src/auth/dev-key';
 import { exportJWK, generateKeyPair } from '../../../src/auth/jose';
 import { mintDevToken, type MintOptions } from '../../../src/auth/mint-token';
-import type { LoginCodeSender } from '../../../src/auth/patient-login';
+import type { LoginCodeSender, PatientLoginOptions } from '../../../src/auth/patient-login';
 import { loadConfig } from '../../../src/config';
 import type { FhirService } from '../../../src/fhir/service';
 import { createLogger } from '../../../src/logger';
@@ -33,15 +33,21 @@ async function jwkText(kid: string): Promise<string> {
 
 /**
  * The real app with the access wiring (and only it) on a fresh database, signing keys given through the
- * environment as in production, and a clock and code sender the test may control.
+ * environment as in production, and a clock, code sender and password check the test may control.
  */
-export async function createAccessApp(options: { clock?: () => Date; sendLoginCode?: LoginCodeSender; env?: NodeJS.ProcessEnv } = {}): Promise<AccessApp> {
+export async function createAccessApp(
+  options: { clock?: () => Date; sendLoginCode?: LoginCodeSender; verifyLoginPassword?: PatientLoginOptions['verifyPassword']; env?: NodeJS.ProcessEnv } = {},
+): Promise<AccessApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-access-'));
   const env: NodeJS.ProcessEnv = { DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), ...options.env };
   const testDb = await createTestDb();
   const config = loadConfig({}, { logLevel: 'silent', dataDir });
   const logger = createLogger('silent');
-  const wiring = await accessWiring({ config, db: testDb.db, logger, env }, { clock: options.clock, sendLoginCode: options.sendLoginCode });
+  const wiring = await accessWiring({ config, db: testDb.db, logger, env }, {
+    clock: options.clock,
+    sendLoginCode: options.sendLoginCode,
+    verifyLoginPassword: options.verifyLoginPassword,
+  });
   const { app, service } = createApp({ config, db: testDb.db, logger, hooks: wiring.hooks, operations: wiring.operations, routes: (a, s) => wiring.routes?.(a, s) });
   const auth = loadAuthConfig(env, dataDir);
   const devKey = await loadDevKey(auth);

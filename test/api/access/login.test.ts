@@ -65,7 +65,7 @@ test('a code is single use', async () => {
   expect((await otp(res.body.challenge, code)).status).toBe(200);
   const again = await otp(res.body.challenge, code);
   expect(again.status).toBe(401);
-  expect(again.body.issue[0].diagnostics).toMatch(/incorrect, expired or already used/);
+  expect(again.body.issue[0].diagnostics).toMatch(/incorrect, expiré ou déjà utilisé/);
 });
 
 test('a code expires', async () => {
@@ -83,14 +83,14 @@ test('a code burns after repeated wrong guesses (429), even the right one afterw
   expect((await otp(res.body.challenge, wrong)).status).toBe(401);
   const burnt = await otp(res.body.challenge, code);
   expect(burnt.status).toBe(429);
-  expect(burnt.body.issue[0].diagnostics).toMatch(/start again with POST \/auth\/login/);
+  expect(burnt.body.issue[0].diagnostics).toMatch(/recommencez la connexion \(POST \/auth\/login\)/);
 });
 
 test('repeated wrong passwords lock the account (423 with Retry-After) until the lock expires', async () => {
   for (let i = 0; i < 3; i++) expect((await login('jeanne', 'wrong password!')).status).toBe(401);
   const locked = await login('jeanne', 'wrong password!');
   expect(locked.status).toBe(423);
-  expect(locked.body.issue[0].diagnostics).toMatch(/locked after repeated failed sign-in attempts/);
+  expect(locked.body.issue[0].diagnostics).toMatch(/bloqué après plusieurs tentatives de connexion échouées/);
   expect(Number(locked.headers['retry-after'])).toBe(600);
   const evenRight = await login('jeanne', PASSWORD);
   expect(evenRight.status).toBe(423);
