@@ -1,11 +1,14 @@
 /**
  * Jest: TypeScript through ts-jest in transpile-only mode; `npm run typecheck` does the type checking once.
  * `jose` 6 ships ESM only, which Jest's CommonJS runtime cannot require: it is transformed like our sources.
+ * test/examples reads the public CDA examples beside the repository: `npm run test:examples` runs it
+ * (jest.examples.config.js), `npm test` never does, so a fresh clone's suite needs nothing outside the repository.
  */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test', '<rootDir>/src'],
   testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/examples/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
     '^.+/node_modules/jose/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true } }],

@@ -1,24 +1,26 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatSummary, parseImportArgs, progressBar } from '../../../src/cli/import';
 import { collectFiles, importFiles } from '../../../src/documents/batch-import';
 import type { TestApp } from '../../support/test-app';
-import { createDocumentsApp, SHARED_CDA, createFrenchTestPatient } from './documents-app';
+import { createDocumentsApp, createMarchalPatient, FIXTURES, MARCHAL_DOCUMENTS } from './documents-app';
 
 describe('CDA import CLI', () => {
   let app: TestApp;
   let server: Server;
   let fhirUrl: string;
+  // A folder as a sender would have it: our own CDA fixtures of one patient, a broken file and a file that is not XML.
   const dir = mkdtempSync(join(tmpdir(), 'cda-cli-'));
+  for (const file of MARCHAL_DOCUMENTS) copyFileSync(join(FIXTURES, 'cda', file), join(dir, file));
   writeFileSync(join(dir, 'broken.xml'), '<ClinicalDocument xmlns="urn:hl7-org:v3"><id root="1.2.3"');
   writeFileSync(join(dir, 'notes.txt'), 'not a CDA, not an .xml file: skipped');
 
   beforeAll(async () => {
     app = await createDocumentsApp();
-    await createFrenchTestPatient(app);
+    await createMarchalPatient(app);
     server = app.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     fhirUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`;
@@ -39,7 +41,8 @@ describe('CDA import CLI', () => {
   });
 
   it('imports a folder, then reports the same files as duplicates and a broken file as rejected with its reason', async () => {
-    const files = collectFiles([join(SHARED_CDA, 'fr'), dir]);
+    const files = collectFiles([dir]);
+    expect(files).toHaveLength(MARCHAL_DOCUMENTS.length + 1);
     expect(files.some((f) => f.endsWith('notes.txt'))).toBe(false);
     const seen: number[] = [];
     const first = await importFiles(files, { fhirUrl, concurrency: 2, onOutcome: (_o, done) => seen.push(done) });

@@ -6,8 +6,7 @@ import type { Hooks } from '../../../src/fhir/context';
 import { createLogger } from '../../../src/logger';
 import { createTestApp, FHIR_JSON, type TestApp } from '../../support/test-app';
 
-/** The public CDA examples beside the repository. */
-export const SHARED_CDA = join(__dirname, '../../../../shared/cda');
+/** The repository's own fixtures: everything `npm test` reads lives in the repository (test/unit/self-contained.test.ts). */
 export const FIXTURES = join(__dirname, '../../../fixtures');
 
 /** The core app with the documents wiring (operations and hooks), on a fresh database. */
@@ -30,19 +29,33 @@ export function fixture(path: string): Buffer {
   return readFileSync(join(FIXTURES, path));
 }
 
-/** A Patient carrying the identifiers of the shared examples' test patient, created over HTTP. */
+/** A Patient carrying the given identifiers, created over HTTP. */
 export async function createPatient(app: TestApp, identifiers: { system: string; value: string }[]): Promise<string> {
   const res = await request(app.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', identifier: identifiers, name: [{ use: 'official', family: 'TESTDOC', given: ['ALEX'] }], gender: 'female', birthDate: '1980-05-01' });
   if (res.status !== 201) throw new Error(`Patient create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id as string;
 }
 
-/** The test INS every public French example (and our own fixtures) carries. */
+/** The test INS of fixtures/cda/lab-report-two-results*.xml (and of every public French example). */
 export const FR_TEST_INS = { system: 'urn:oid:1.2.250.1.213.1.4.10', value: '279035121518989' };
 
-/** Opens the record of the French examples' test patient: documents are refused for a patient without one. */
+/** Opens the record of that test patient: documents are refused for a patient without one. */
 export function createFrenchTestPatient(app: TestApp): Promise<string> {
   return createPatient(app, [FR_TEST_INS]);
+}
+
+/**
+ * The test INS of Hélène MARCHAL, the fictitious patient of our hand-written fixtures cr-bio-thyroid-panel,
+ * cr-img-thorax, vsm-synthese-medicale and cr-bio-pdf-level1 (key 56 = 97 − 2860633063123 mod 97).
+ */
+export const MARCHAL_INS = { system: 'urn:oid:1.2.250.1.213.1.4.10', value: '286063306312356' };
+
+/** The four fixtures of Hélène MARCHAL's record, in fixtures/cda. */
+export const MARCHAL_DOCUMENTS = ['cr-bio-thyroid-panel.xml', 'cr-img-thorax.xml', 'vsm-synthese-medicale.xml', 'cr-bio-pdf-level1.xml'];
+
+/** Opens Hélène MARCHAL's record. */
+export function createMarchalPatient(app: TestApp): Promise<string> {
+  return createPatient(app, [MARCHAL_INS]);
 }
 
 /** GETs a Binary's raw bytes (ITI-68). */

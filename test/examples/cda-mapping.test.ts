@@ -1,30 +1,27 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle, DocumentReference, Resource } from '@medplum/fhirtypes';
-import { planCdaImport } from '../../../src/cda';
-import { SOURCE_DOCUMENT_EXTENSION } from '../../../src/cda/code-systems';
-import { resourcesOf, summarizePlan } from './summarize-plan';
+import { planCdaImport } from '../../src/cda';
+import { SOURCE_DOCUMENT_EXTENSION } from '../../src/cda/code-systems';
+import { resourcesOf, summarizePlan } from '../unit/cda/summarize-plan';
+import { EXPECTED, listPublicExamples, publicExamplesPresent } from './public-examples';
 
-/** The public examples live beside the repository (../shared/cda), never copied into it. */
-const SHARED = join(__dirname, '../../../../shared/cda');
-const EXPECTED = join(__dirname, '../../../fixtures/cda/expected');
 const UPDATE = process.env.UPDATE_CDA_EXPECTED === '1';
-
-const examples = ['fr', 'us'].flatMap((dir) =>
-  existsSync(join(SHARED, dir)) ? readdirSync(join(SHARED, dir)).filter((f) => f.endsWith('.xml')).map((f) => ({ dir, file: f })) : [],
-);
+const examples = listPublicExamples();
 
 describe('CDA examples from ../shared/cda', () => {
+  if (!publicExamplesPresent('the mapping of the public examples')) return;
+
   it('finds the shared examples', () => {
     expect(examples.length).toBeGreaterThanOrEqual(13);
   });
 
-  describe.each(examples)('$dir/$file', ({ dir, file }) => {
-    const bytes = readFileSync(join(SHARED, dir, file));
+  describe.each(examples)('$dir/$file', ({ file, path }) => {
+    const bytes = readFileSync(path);
     const plan = planCdaImport(bytes);
     const expectedPath = join(EXPECTED, `${file.replace(/\.xml$/, '')}.json`);
 
-    it('maps to the reviewed summary in fixtures/cda/expected', () => {
+    it('maps to the reviewed summary in test/examples/expected', () => {
       const summary = summarizePlan(plan);
       if (UPDATE) writeFileSync(expectedPath, `${JSON.stringify(summary, null, 2)}\n`);
       expect(summary).toEqual(JSON.parse(readFileSync(expectedPath, 'utf8')));
