@@ -68,6 +68,24 @@ export const KNOWN_GAPS: readonly KnownGap[] = [
     fix: 'provenance: the treating physician and authorised professionals change rows they did not write (the import\'s), the Patient included',
   },
   { actors: ['feeder'], interactions: ['update', 'patch'], types: ['Patient'], fix: 'provenance: a feeder changes Patient p1, which it neither wrote nor may read' },
+  {
+    actors: ['gp', 'spec'],
+    interactions: ['update-patients-entry'],
+    types: [...CLINICAL, 'RelatedPerson', 'Communication'],
+    fix: "provenance: the treating physician and authorised professionals change the patient's own entries (the patient's and his guardian's only)",
+  },
+  {
+    actors: ['gp'],
+    interactions: ['delete-own'],
+    types: [...CLINICAL.filter((t) => t !== 'DocumentReference'), 'RelatedPerson', 'Communication'],
+    fix: 'provenance: a professional may not delete what he wrote himself (today only the author named in a DocumentReference may delete)',
+  },
+  {
+    actors: ['spec'],
+    interactions: ['delete-own'],
+    types: [...CLINICAL, 'RelatedPerson', 'Communication'],
+    fix: 'provenance: a professional may not delete what he wrote himself, a document naming another author included',
+  },
   // Not covered by an issue-11 item in progress.
   {
     actors: REFUSED,

@@ -235,6 +235,29 @@ export function changeStatus(actor: MatrixActor, interaction: 'update' | 'patch'
 }
 
 /**
+ * Expected status of a change of an entry the patient p1 wrote himself (through the API): his own entries are the
+ * patient's, changed by him or his guardian only.
+ */
+export function changePatientsEntryStatus(actor: MatrixActor, entry: RowFacts): ExpectedStatus {
+  const refused = refusedStatus(actor);
+  if (refused) return refused;
+  if (actor.who.kind === 'assurance-maladie') return 403;
+  if (owns(actor, 'p1')) return 200;
+  return sees(actor, entry) ? 403 : [403, 404];
+}
+
+/**
+ * Expected status of a writer changing or deleting the entry he created himself (DESIGN §5: changing or deleting
+ * a resource is for its writer), or undefined when the matrix does not ask: types he may not create, new records
+ * (Patient: identity changes follow traced procedures), and feeders (whose documents are replaced, not edited: the
+ * rules do not say more).
+ */
+export function ownChangeStatus(actor: MatrixActor, interaction: 'update' | 'patch' | 'delete', type: string): ExpectedStatus | undefined {
+  if (type === 'Patient' || actor.who.kind === 'feeder' || createStatus(actor, type) !== 201) return undefined;
+  return interaction === 'delete' ? [200, 204] : 200;
+}
+
+/**
  * Key of the write targets an actor's update, patch and delete use: his own, except for actors refused every
  * write before any row is read (the exclusions, break-glass without a reason, the Assurance Maladie), who share.
  */

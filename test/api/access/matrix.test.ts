@@ -10,7 +10,7 @@ import {
 } from './matrix-fixture';
 import { gapsOf, KNOWN_GAPS, type KnownGap } from './matrix-gaps';
 import {
-  buildCatalog, changeStatus, createStatus, MATRIX_ACTORS, NOT_OFFERED_TYPES, readStatus, searchStatus, sees,
+  buildCatalog, changePatientsEntryStatus, changeStatus, createStatus, ownChangeStatus, RECORDS, MATRIX_ACTORS, NOT_OFFERED_TYPES, readStatus, searchStatus, sees,
   targetKey, type ExpectedStatus, type MatrixActor, type RowFacts,
 } from './matrix-rules';
 
@@ -306,12 +306,20 @@ function createBody(actor: MatrixActor, type: string): Resource {
   return clinicalInstance(type, 'p1', { author: RPPS.gp });
 }
 
+/** Ids of the instances created in the create step, by `<actor key> <type>`. */
+const created = new Map<string, string>();
+
 describe('create in p1\'s record (Patient: a new record; directory: a new entry)', () => {
   const createCases = (actor: MatrixActor): Case[] => [
     ...OFFERED_TYPES.map((type) => ({
       type,
       interaction: 'create',
-      check: async () => statusProblem(await call(actor, 'post', `/fhir/${type}`, createBody(actor, type)), createStatus(actor, type)),
+      check: async () => {
+        const res = await call(actor, 'post', `/fhir/${type}`, createBody(actor, type));
+        const id = res.status === 201 ? new RegExp(`${type}/([^/]+)`).exec(res.headers.location ?? '')?.[1] : undefined;
+        if (id) created.set(`${actor.key} ${type}`, id);
+        return statusProblem(res, createStatus(actor, type));
+      },
     })),
     // The Assurance Maladie's own feed: a care-history document, then a Binary that is its part.
     ...(actor.who.kind === 'assurance-maladie'
@@ -361,6 +369,55 @@ for (const interaction of ['update', 'patch', 'delete'] as const) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Provenance seen from the other side: the patient's own entries (created above) are changed by the patient and his
+// guardian only; every writer changes and deletes what he wrote himself.
+
+/** Facts of an instance created in the create step (in p1's record; a document on behalf of the treating physician). */
+const createdFacts = (type: string, id: string): RowFacts => ({
+  type, id, compartment: 'p1', flags: [], masked: false, authors: type === 'DocumentReference' ? [RPPS.gp] : [], matrix: true,
+});
+
+function changeCreated(interaction: 'update' | 'patch' | 'delete', actor: MatrixActor, type: string, id: string): Promise<request.Response> {
+  const url = `/fhir/${type}/${id}`;
+  if (interaction === 'update') return call(actor, 'put', url, { ...createBody(actor, type), id, language: CHANGED_LANGUAGE });
+  if (interaction === 'patch') return call(actor, 'patch', url, [{ op: 'add', path: '/language', value: CHANGED_LANGUAGE }], 'application/json-patch+json');
+  return call(actor, 'delete', url);
+}
+
+describe("update of the patient's own entry, by every actor", () => {
+  const patient = MATRIX_ACTORS.find((x) => x.key === 'patient') as MatrixActor;
+  const cases = (actor: MatrixActor): Case[] =>
+    OFFERED_TYPES.filter((type) => type !== 'Patient' && createStatus(patient, type) === 201).map((type) => ({
+      type,
+      interaction: 'update-patients-entry',
+      check: async () => {
+        const id = created.get(`patient ${type}`);
+        if (!id) return 'the patient could not create it';
+        const url = `/fhir/${type}/${id}`;
+        const res = await call(actor, 'put', url, { ...createBody(patient, type), id, language: CHANGED_LANGUAGE });
+        return statusProblem(res, changePatientsEntryStatus(actor, createdFacts(type, id)));
+      },
+    }));
+  test.each(MATRIX_ACTORS.map((x) => [x.label, x] as const))('%s', (_label, actor) => runCases(actor, cases(actor)), 60_000);
+});
+
+for (const interaction of ['update', 'patch', 'delete'] as const) {
+  describe(`${interaction} of one's own entry (created above), for every type one may create`, () => {
+    const cases = (actor: MatrixActor): Case[] =>
+      OFFERED_TYPES.filter((type) => ownChangeStatus(actor, interaction, type) !== undefined).map((type) => ({
+        type,
+        interaction: `${interaction}-own`,
+        check: async () => {
+          const id = created.get(`${actor.key} ${type}`);
+          if (!id) return 'its creation failed';
+          return statusProblem(await changeCreated(interaction, actor, type, id), ownChangeStatus(actor, interaction, type) as ExpectedStatus);
+        },
+      }));
+    test.each(MATRIX_ACTORS.filter((x) => cases(x).length).map((x) => [x.label, x] as const))('%s', (_label, actor) => runCases(actor, cases(actor)), 60_000);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Types the server does not offer: 404 for every actor, whatever the interaction.
 
 describe('types the server does not offer', () => {
@@ -384,6 +441,16 @@ describe('the matrix', () => {
       const interactions = new Set(outcomes.filter((o) => o.type === type).map((o) => o.interaction));
       for (const i of ['read', 'vread', 'search-id', 'everything', 'create', 'update', 'patch', 'delete']) expect([type, interactions.has(i)]).toEqual([type, true]);
     }
+  });
+
+  test("restates the fixture's consent state (RECORDS): nothing refused in advance in p1's record, both refused in p2's", () => {
+    const refusals = (patientId: string): string[] =>
+      FIXTURE.filter((r) => r.resourceType === 'Consent' && r.status === 'active' && r.patient?.reference === `Patient/${patientId}` && r.provision?.type === 'deny')
+        .flatMap((r) => (r.resourceType === 'Consent' ? r.provision?.purpose ?? [] : []).map((c) => c.code as string))
+        .sort();
+    for (const [patientId, record] of Object.entries(RECORDS)) expect([patientId, refusals(patientId)]).toEqual([patientId, [...record.refused].sort()]);
+    const opened = (patientId: string): boolean => FIXTURE.some((r) => r.resourceType === 'Consent' && r.status === 'active' && r.patient?.reference === `Patient/${patientId}` && !r.provision?.actor && !r.provision?.data && !r.provision?.purpose && r.provision?.type === 'permit');
+    for (const [patientId, record] of Object.entries(RECORDS)) expect([patientId, opened(patientId)]).toEqual([patientId, record.opened]);
   });
 
   test('every instance it writes, and every body it creates, passes the server validation (FHIR schema and profiles)', () => {
