@@ -115,9 +115,21 @@ async function runCases(actor: MatrixActor, cases: Case[]): Promise<void> {
   expect(unexpected).toEqual([]);
 }
 
-/** Builds the cases of one interaction for every offered type it applies to. */
+/** Every case the file declares, run or not (a `-t` filter runs some): what the coverage test reads. */
+const planned: Omit<Outcome, 'problem'>[] = [];
+
+/** Declares a group of cases: one test per actor, its cases registered in `planned` as they are declared. */
+function section(title: string, casesOf: (actor: MatrixActor) => Case[]): void {
+  const actors = MATRIX_ACTORS.filter((actor) => casesOf(actor).length > 0);
+  for (const actor of actors) for (const c of casesOf(actor)) planned.push({ actor: actor.key, type: c.type, interaction: c.interaction });
+  describe(title, () => {
+    test.each(actors.map((x) => [x.label, x] as const))('%s', (_label, actor) => runCases(actor, casesOf(actor)), 60_000);
+  });
+}
+
+/** Builds the cases of one interaction for one type. */
 type CaseBuilder = (actor: MatrixActor, type: string) => Case[];
-const forTypes = (builder: CaseBuilder) => (actor: MatrixActor) => runCases(actor, OFFERED_TYPES.flatMap((type) => builder(actor, type)));
+const forTypes = (builder: CaseBuilder) => (actor: MatrixActor): Case[] => OFFERED_TYPES.flatMap((type) => builder(actor, type));
 const supports = (type: string, interaction: string): boolean => supportedInteractions(type).includes(interaction);
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -221,11 +233,7 @@ const READS: Record<string, CaseBuilder> = {
   },
 };
 
-for (const [interaction, builder] of Object.entries(READS)) {
-  describe(`${interaction} of every offered type`, () => {
-    test.each(MATRIX_ACTORS.map((x) => [x.label, x] as const))('%s', (_label, actor) => forTypes(builder)(actor), 60_000);
-  });
-}
+for (const [interaction, builder] of Object.entries(READS)) section(`${interaction} of every offered type`, forTypes(builder));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Patient/p1/$everything: fetched once per actor (every page), each type's rows checked, and the total.
@@ -262,35 +270,32 @@ function everythingStatus(actor: MatrixActor): ExpectedStatus {
   return status !== 200 ? status : seesP1(actor) ? 200 : 404;
 }
 
-describe('Patient/p1/$everything holds exactly the visible rows of every type', () => {
-  const everythingCases = (actor: MatrixActor): Case[] => [
-    ...OFFERED_TYPES.map((type) => ({
-      type,
-      interaction: 'everything',
-      check: async () => {
-        const expected = everythingStatus(actor);
-        const got = await everythingOf(actor);
-        if (!statusOk(got.status, expected)) return `status ${got.status}, expected ${describeStatus(expected)}`;
-        if (expected !== 200) return undefined;
-        if (got.problem) return got.problem;
-        const ids = sorted(got.ids.get(type) ?? []);
-        const want = sorted(visibleIn(actor, type, 'p1'));
-        return JSON.stringify(ids) === JSON.stringify(want) ? undefined : `[${ids}], expected [${want}]`;
-      },
-    })),
-    {
-      type: '(all)',
-      interaction: 'everything-total',
-      check: async () => {
-        const got = await everythingOf(actor);
-        if (got.status !== 200 || everythingStatus(actor) !== 200) return undefined; // the per-type cases say it
-        const want = CATALOG.filter((r) => r.compartment === 'p1' && sees(actor, r)).length;
-        return got.totals.every((t) => t === want) ? undefined : `totals [${got.totals}], expected ${want}`;
-      },
+section('Patient/p1/$everything holds exactly the visible rows of every type', (actor) => [
+  ...OFFERED_TYPES.map((type) => ({
+    type,
+    interaction: 'everything',
+    check: async () => {
+      const expected = everythingStatus(actor);
+      const got = await everythingOf(actor);
+      if (!statusOk(got.status, expected)) return `status ${got.status}, expected ${describeStatus(expected)}`;
+      if (expected !== 200) return undefined;
+      if (got.problem) return got.problem;
+      const ids = sorted(got.ids.get(type) ?? []);
+      const want = sorted(visibleIn(actor, type, 'p1'));
+      return JSON.stringify(ids) === JSON.stringify(want) ? undefined : `[${ids}], expected [${want}]`;
     },
-  ];
-  test.each(MATRIX_ACTORS.map((x) => [x.label, x] as const))('%s', (_label, actor) => runCases(actor, everythingCases(actor)), 60_000);
-});
+  })),
+  {
+    type: '(all)',
+    interaction: 'everything-total',
+    check: async () => {
+      const got = await everythingOf(actor);
+      if (got.status !== 200 || everythingStatus(actor) !== 200) return undefined; // the per-type cases say it
+      const want = CATALOG.filter((r) => r.compartment === 'p1' && sees(actor, r)).length;
+      return got.totals.every((t) => t === want) ? undefined : `totals [${got.totals}], expected ${want}`;
+    },
+  },
+]);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Writes (after every read: they change the records). Creates put new rows in p1's record; update, patch and
@@ -309,37 +314,34 @@ function createBody(actor: MatrixActor, type: string): Resource {
 /** Ids of the instances created in the create step, by `<actor key> <type>`. */
 const created = new Map<string, string>();
 
-describe('create in p1\'s record (Patient: a new record; directory: a new entry)', () => {
-  const createCases = (actor: MatrixActor): Case[] => [
-    ...OFFERED_TYPES.map((type) => ({
-      type,
-      interaction: 'create',
-      check: async () => {
-        const res = await call(actor, 'post', `/fhir/${type}`, createBody(actor, type));
-        const id = res.status === 201 ? new RegExp(`${type}/([^/]+)`).exec(res.headers.location ?? '')?.[1] : undefined;
-        if (id) created.set(`${actor.key} ${type}`, id);
-        return statusProblem(res, createStatus(actor, type));
-      },
-    })),
-    // The Assurance Maladie's own feed: a care-history document, then a Binary that is its part.
-    ...(actor.who.kind === 'assurance-maladie'
-      ? [{
-          type: 'DocumentReference',
-          interaction: 'create-care-history',
-          check: async () => {
-            const doc = await call(actor, 'post', '/fhir/DocumentReference', careHistoryDocument('p1'));
-            const problem = statusProblem(doc, 201);
-            if (problem) return problem;
-            const docId = /DocumentReference\/([^/]+)/.exec(doc.headers.location ?? '')?.[1];
-            const part = { ...clinicalInstance('Binary', 'p1'), securityContext: { reference: `DocumentReference/${docId}` } };
-            const binary = statusProblem(await call(actor, 'post', '/fhir/Binary', part), 201);
-            return binary && `its Binary: ${binary}`;
-          },
-        }]
-      : []),
-  ];
-  test.each(MATRIX_ACTORS.map((x) => [x.label, x] as const))('%s', (_label, actor) => runCases(actor, createCases(actor)), 60_000);
-});
+section('create in p1\'s record (Patient: a new record; directory: a new entry)', (actor) => [
+  ...OFFERED_TYPES.map((type) => ({
+    type,
+    interaction: 'create',
+    check: async () => {
+      const res = await call(actor, 'post', `/fhir/${type}`, createBody(actor, type));
+      const id = res.status === 201 ? new RegExp(`${type}/([^/]+)`).exec(res.headers.location ?? '')?.[1] : undefined;
+      if (id) created.set(`${actor.key} ${type}`, id);
+      return statusProblem(res, createStatus(actor, type));
+    },
+  })),
+  // The Assurance Maladie's own feed: a care-history document, then a Binary that is its part.
+  ...(actor.who.kind === 'assurance-maladie'
+    ? [{
+        type: 'DocumentReference',
+        interaction: 'create-care-history',
+        check: async () => {
+          const doc = await call(actor, 'post', '/fhir/DocumentReference', careHistoryDocument('p1'));
+          const problem = statusProblem(doc, 201);
+          if (problem) return problem;
+          const docId = /DocumentReference\/([^/]+)/.exec(doc.headers.location ?? '')?.[1];
+          const part = { ...clinicalInstance('Binary', 'p1'), securityContext: { reference: `DocumentReference/${docId}` } };
+          const binary = statusProblem(await call(actor, 'post', '/fhir/Binary', part), 201);
+          return binary && `its Binary: ${binary}`;
+        },
+      }]
+    : []),
+]);
 
 function changeCase(interaction: 'update' | 'patch' | 'delete'): CaseBuilder {
   return (actor, type) => {
@@ -363,9 +365,7 @@ function changeCase(interaction: 'update' | 'patch' | 'delete'): CaseBuilder {
 }
 
 for (const interaction of ['update', 'patch', 'delete'] as const) {
-  describe(`${interaction} of a row the import wrote, for every offered type`, () => {
-    test.each(MATRIX_ACTORS.map((x) => [x.label, x] as const))('%s', (_label, actor) => forTypes(changeCase(interaction))(actor), 60_000);
-  });
+  section(`${interaction} of a row the import wrote, for every offered type`, forTypes(changeCase(interaction)));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -384,73 +384,82 @@ function changeCreated(interaction: 'update' | 'patch' | 'delete', actor: Matrix
   return call(actor, 'delete', url);
 }
 
-describe("update of the patient's own entry, by every actor", () => {
-  const patient = MATRIX_ACTORS.find((x) => x.key === 'patient') as MatrixActor;
-  const cases = (actor: MatrixActor): Case[] =>
-    OFFERED_TYPES.filter((type) => type !== 'Patient' && createStatus(patient, type) === 201).map((type) => ({
-      type,
-      interaction: 'update-patients-entry',
-      check: async () => {
-        const id = created.get(`patient ${type}`);
-        if (!id) return 'the patient could not create it';
-        const url = `/fhir/${type}/${id}`;
-        const res = await call(actor, 'put', url, { ...createBody(patient, type), id, language: CHANGED_LANGUAGE });
-        return statusProblem(res, changePatientsEntryStatus(actor, createdFacts(type, id)));
-      },
-    }));
-  test.each(MATRIX_ACTORS.map((x) => [x.label, x] as const))('%s', (_label, actor) => runCases(actor, cases(actor)), 60_000);
-});
+const patientP1 = MATRIX_ACTORS.find((x) => x.key === 'patient') as MatrixActor;
+section("update of the patient's own entry, by every actor", (actor) =>
+  OFFERED_TYPES.filter((type) => type !== 'Patient' && createStatus(patientP1, type) === 201).map((type) => ({
+    type,
+    interaction: 'update-patients-entry',
+    check: async () => {
+      const id = created.get(`patient ${type}`);
+      if (!id) return 'the patient could not create it';
+      const url = `/fhir/${type}/${id}`;
+      const res = await call(actor, 'put', url, { ...createBody(patientP1, type), id, language: CHANGED_LANGUAGE });
+      return statusProblem(res, changePatientsEntryStatus(actor, createdFacts(type, id)));
+    },
+  })),
+);
 
 for (const interaction of ['update', 'patch', 'delete'] as const) {
-  describe(`${interaction} of one's own entry (created above), for every type one may create`, () => {
-    const cases = (actor: MatrixActor): Case[] =>
-      OFFERED_TYPES.filter((type) => ownChangeStatus(actor, interaction, type) !== undefined).map((type) => ({
-        type,
-        interaction: `${interaction}-own`,
-        check: async () => {
-          const id = created.get(`${actor.key} ${type}`);
-          if (!id) return 'its creation failed';
-          return statusProblem(await changeCreated(interaction, actor, type, id), ownChangeStatus(actor, interaction, type) as ExpectedStatus);
-        },
-      }));
-    test.each(MATRIX_ACTORS.filter((x) => cases(x).length).map((x) => [x.label, x] as const))('%s', (_label, actor) => runCases(actor, cases(actor)), 60_000);
-  });
+  section(`${interaction} of one's own entry (created above), for every type one may create`, (actor) =>
+    OFFERED_TYPES.filter((type) => ownChangeStatus(actor, interaction, type) !== undefined).map((type) => ({
+      type,
+      interaction: `${interaction}-own`,
+      check: async () => {
+        const id = created.get(`${actor.key} ${type}`);
+        if (!id) return 'its creation failed';
+        return statusProblem(await changeCreated(interaction, actor, type, id), ownChangeStatus(actor, interaction, type) as ExpectedStatus);
+      },
+    })),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Types the server does not offer: 404 for every actor, whatever the interaction.
 
-describe('types the server does not offer', () => {
-  const cases = (actor: MatrixActor): Case[] =>
-    NOT_OFFERED_TYPES.flatMap((type) => [
-      { type, interaction: 'not-offered-read', check: async () => statusProblem(await call(actor, 'get', `/fhir/${type}/x1`), 404) },
-      { type, interaction: 'not-offered-search', check: async () => statusProblem(await call(actor, 'get', `/fhir/${type}?_id=x1`), 404) },
-      { type, interaction: 'not-offered-create', check: async () => statusProblem(await call(actor, 'post', `/fhir/${type}`, { resourceType: type, status: 'draft' }), 404) },
-    ]);
-  test.each(MATRIX_ACTORS.map((x) => [x.label, x] as const))('%s', (_label, actor) => runCases(actor, cases(actor)), 60_000);
-});
+section('types the server does not offer', (actor) =>
+  NOT_OFFERED_TYPES.flatMap((type) => [
+    { type, interaction: 'not-offered-read', check: async () => statusProblem(await call(actor, 'get', `/fhir/${type}/x1`), 404) },
+    { type, interaction: 'not-offered-search', check: async () => statusProblem(await call(actor, 'get', `/fhir/${type}?_id=x1`), 404) },
+    { type, interaction: 'not-offered-create', check: async () => statusProblem(await call(actor, 'post', `/fhir/${type}`, { resourceType: type, status: 'draft' }), 404) },
+  ]),
+);
 
 // ---------------------------------------------------------------------------------------------------------------
 // The matrix itself.
 
 describe('the matrix', () => {
   test('covers exactly the offered types (a type added later without a matrix row fails)', () => {
-    const covered = [...new Set(outcomes.map((o) => o.type).filter((t) => t !== '(all)' && !NOT_OFFERED_TYPES.includes(t)))].sort();
+    const covered = [...new Set(planned.map((o) => o.type).filter((t) => t !== '(all)' && !NOT_OFFERED_TYPES.includes(t)))].sort();
     expect(covered).toEqual([...OFFERED_TYPES]);
     for (const type of OFFERED_TYPES) {
-      const interactions = new Set(outcomes.filter((o) => o.type === type).map((o) => o.interaction));
+      const interactions = new Set(planned.filter((o) => o.type === type).map((o) => o.interaction));
       for (const i of ['read', 'vread', 'search-id', 'everything', 'create', 'update', 'patch', 'delete']) expect([type, interactions.has(i)]).toEqual([type, true]);
     }
   });
 
-  test("restates the fixture's consent state (RECORDS): nothing refused in advance in p1's record, both refused in p2's", () => {
-    const refusals = (patientId: string): string[] =>
-      FIXTURE.filter((r) => r.resourceType === 'Consent' && r.status === 'active' && r.patient?.reference === `Patient/${patientId}` && r.provision?.type === 'deny')
-        .flatMap((r) => (r.resourceType === 'Consent' ? r.provision?.purpose ?? [] : []).map((c) => c.code as string))
-        .sort();
-    for (const [patientId, record] of Object.entries(RECORDS)) expect([patientId, refusals(patientId)]).toEqual([patientId, [...record.refused].sort()]);
-    const opened = (patientId: string): boolean => FIXTURE.some((r) => r.resourceType === 'Consent' && r.status === 'active' && r.patient?.reference === `Patient/${patientId}` && !r.provision?.actor && !r.provision?.data && !r.provision?.purpose && r.provision?.type === 'permit');
-    for (const [patientId, record] of Object.entries(RECORDS)) expect([patientId, opened(patientId)]).toEqual([patientId, record.opened]);
+  test("restates the fixture's consent state (RECORDS), e.g. nothing refused in advance in p1's record", () => {
+    const rppsOf = (ref: { reference?: string; identifier?: { value?: string } } | undefined): string | undefined => {
+      if (ref?.identifier?.value) return ref.identifier.value.slice(1); // IdNat_PS = 8 + RPPS
+      const practitioner = FIXTURE.find((r) => r.resourceType === 'Practitioner' && `Practitioner/${r.id}` === ref?.reference);
+      return practitioner?.resourceType === 'Practitioner' ? practitioner.identifier?.[0]?.value?.slice(1) : undefined;
+    };
+    const now = new Date().toISOString();
+    for (const [patientId, record] of Object.entries(RECORDS)) {
+      const patient = FIXTURE.find((r) => r.resourceType === 'Patient' && r.id === patientId);
+      const rules = FIXTURE.flatMap((r) => (r.resourceType === 'Consent' && r.status === 'active' && r.patient?.reference === `Patient/${patientId}` ? [r.provision ?? {}] : []))
+        .filter((p) => !p.period?.end || p.period.end >= now);
+      const actors = (type: string) => rules.filter((p) => p.type === type).flatMap((p) => (p.actor ?? []).map((x) => rppsOf(x.reference) as string)).sort();
+      const derived = {
+        opened: rules.some((p) => p.type === 'permit' && !p.actor && !p.data && !p.purpose),
+        closed: patient?.resourceType === 'Patient' && patient.active === false,
+        treating: (patient?.resourceType === 'Patient' ? patient.generalPractitioner ?? [] : []).map((g) => rppsOf(g) as string).sort(),
+        permitted: actors('permit'),
+        denied: actors('deny'),
+        refused: rules.filter((p) => p.type === 'deny').flatMap((p) => (p.purpose ?? []).map((c) => c.code as string)).sort(),
+      };
+      const stated = { ...record, treating: [...record.treating].sort(), permitted: [...record.permitted].sort(), denied: [...record.denied].sort(), refused: [...record.refused].sort() };
+      expect([patientId, derived]).toEqual([patientId, stated]);
+    }
   });
 
   test('every instance it writes, and every body it creates, passes the server validation (FHIR schema and profiles)', () => {
@@ -470,9 +479,10 @@ describe('the matrix', () => {
     const stale: string[] = [];
     const report: string[] = [];
     KNOWN_GAPS.forEach((gap: KnownGap, i) => {
+      if (!planned.some((o) => gapsOf(o.actor, o.interaction, o.type).includes(gap))) stale.push(`#${i} (${gap.fix}) matches no case`);
+      // Only the cases that ran (all of them unless a -t filter chose some).
       const matched = outcomes.filter((o) => gapsOf(o.actor, o.interaction, o.type).includes(gap));
       const passing = matched.filter((o) => !o.problem);
-      if (matched.length === 0) stale.push(`#${i} (${gap.fix}) matches no case`);
       if (passing.length) stale.push(`#${i} (${gap.fix}) now passes for ${passing.map((o) => `${o.actor} ${o.interaction} ${o.type}`).join(', ')}`);
       report.push(`#${i} ${matched.length - passing.length} failing case(s): ${gap.fix}`);
     });
@@ -483,9 +493,10 @@ describe('the matrix', () => {
   test('prints its size', () => {
     const perActor = MATRIX_ACTORS.map((x) => {
       const mine = outcomes.filter((o) => o.actor === x.key);
-      return `${x.key} ${mine.length}${mine.some((o) => o.problem) ? ` (${mine.filter((o) => o.problem).length} known gaps)` : ''}`;
+      const gaps = mine.filter((o) => o.problem).length;
+      return `${x.key} ${mine.length}${gaps ? ` (${gaps} known gaps)` : ''}`;
     });
-    console.log(`Access matrix: ${outcomes.length} cases — ${perActor.join(', ')}`);
-    expect(outcomes.length).toBeGreaterThan(MATRIX_ACTORS.length * OFFERED_TYPES.length * 10);
+    console.log(`Access matrix: ${outcomes.length} of ${planned.length} cases run — ${perActor.join(', ')}`);
+    expect(planned.length).toBeGreaterThan(MATRIX_ACTORS.length * OFFERED_TYPES.length * 10);
   });
 });
