@@ -3,6 +3,7 @@ import { markSystemContext } from '../../../src/access/access-hooks';
 import { classOf, OFFERED_TYPES } from '../../../src/access/resource-classes';
 import type { RequestContext } from '../../../src/fhir/context';
 import type { FhirService } from '../../../src/fhir/service';
+import { SOURCE_DOCUMENT_URL } from '../../../src/store/derived-columns';
 import { TRUE } from '../../../src/store/sql';
 import { consent, IDNAT, INS_NIR, RPPS } from './fixture';
 
@@ -165,6 +166,22 @@ export function careHistoryDocument(patientId: string): Resource {
   } as Resource;
 }
 
+/**
+ * The fixture's restricted documents of p1: d2 masked by consent, d3 MASQUE_PS, d4 INVISIBLE_PATIENT, d5
+ * INVISIBLE_REPRESENTANTS_LEGAUX. Every clinical type gets one instance governed by each (extracted from it, or a
+ * Binary belonging to it): the restriction must follow the document to every type.
+ */
+export const RESTRICTED_DOCS: readonly string[] = ['d2', 'd3', 'd4', 'd5'];
+
+/** Clinical types whose instances can be governed by a document (all but DocumentReference itself). */
+export const GOVERNED_TYPES: readonly string[] = OFFERED_TYPES.filter((t) => classOf(t) === 'clinical' && t !== 'DocumentReference');
+
+/** An instance of `type` in p1's record governed by document `docId`: its Binary, or extracted from it. */
+function governedInstance(type: string, docId: string): Resource {
+  if (type === 'Binary') return clinicalInstance(type, 'p1', { securityContext: `DocumentReference/${docId}` });
+  return { ...clinicalInstance(type, 'p1'), extension: [{ url: SOURCE_DOCUMENT_URL, valueReference: { reference: `DocumentReference/${docId}` } }] } as Resource;
+}
+
 /** Fixture rows that stand for the record types in p1's and p2's records (the fixture's own, or matrix rows). */
 export const RECORD_ROWS: Readonly<Record<string, { p1: string; p2: string }>> = {
   Patient: { p1: 'p1', p2: 'p2' },
@@ -211,6 +228,7 @@ export function buildMatrixRows(actorKeys: string[]): MatrixRow[] {
       for (const record of ['p1', 'p2']) if (RECORD_ROWS[type][record as 'p1' | 'p2'] === rowId(type, record)) put(recordInstance(type, record), rowId(type, record), record);
     }
   }
+  for (const type of GOVERNED_TYPES) for (const docId of RESTRICTED_DOCS) put(governedInstance(type, docId), rowId(type, docId), 'p1');
   for (const actorKey of new Set(actorKeys)) {
     for (const type of PER_ACTOR_TARGET_TYPES) {
       const { resource, compartment } = targetInstance(type);

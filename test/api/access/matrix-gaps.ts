@@ -42,8 +42,8 @@ export const KNOWN_GAPS: readonly KnownGap[] = [
   {
     actors: ['author'],
     interactions: ['search-chain'],
-    types: ['DocumentReference', 'Observation'],
-    fix: 'chains: subject.identifier / patient.identifier matches through Patient p1, which the author of a document may not see',
+    types: CLINICAL.filter((t) => t !== 'Binary'),
+    fix: 'chains: patient.identifier / subject.identifier matches through Patient p1, which the author of a document may not see (his documents and their extracted resources come out)',
   },
   // Directory writes.
   {

@@ -6,7 +6,7 @@ import { FIXTURE, INS_NIR, P1_INS, RPPS, loadFixture } from './fixture';
 import { createAccessApp, type AccessApp } from './harness';
 import {
   buildMatrixRows, CHANGED_LANGUAGE, careHistoryDocument, clinicalInstance, DIRECTORY_ORG_PARAM, directoryInstance, loadMatrixRows,
-  newPatient, RECORD_ROWS, recordInstance, rowId, writeTarget,
+  GOVERNED_TYPES, newPatient, RECORD_ROWS, recordInstance, RESTRICTED_DOCS, rowId, writeTarget,
 } from './matrix-fixture';
 import { gapsOf, KNOWN_GAPS, type KnownGap } from './matrix-gaps';
 import {
@@ -154,6 +154,22 @@ const READS: Record<string, CaseBuilder> = {
   'read-other-record': (actor, type) => {
     const p2 = instancesOf(type).p2;
     return p2 ? [readCase('read-other-record', type, p2, `/fhir/${type}/${p2}`)(actor)] : [];
+  },
+  // The type's instances governed by p1's restricted documents (masked, MASQUE_PS, invisible to the patient, to guardians).
+  'read-restricted-document-parts': (actor, type) => {
+    if (!GOVERNED_TYPES.includes(type)) return [];
+    return [{
+      type,
+      interaction: 'read-restricted-document-parts',
+      check: async () => {
+        const problems = await Promise.all(RESTRICTED_DOCS.map(async (docId) => {
+          const id = rowId(type, docId);
+          const problem = statusProblem(await call(actor, 'get', `/fhir/${type}/${id}`), readStatus(actor, facts(type, id)));
+          return problem && `${id}: ${problem}`;
+        }));
+        return problems.filter(Boolean).join('; ') || undefined;
+      },
+    }];
   },
   vread: (actor, type) => [readCase('vread', type, instancesOf(type).p1, `/fhir/${type}/${instancesOf(type).p1}/_history/1`)(actor)],
   'history-instance': (actor, type) =>
