@@ -9,6 +9,7 @@ import {
   GOVERNED_TYPES, newPatient, RECORD_ROWS, recordInstance, RESTRICTED_DOCS, rowId, writeTarget,
 } from './matrix-fixture';
 import { gapsOf, KNOWN_GAPS, type KnownGap } from './matrix-gaps';
+import { bundleProblem, describeStatus, outcomes, planned, section, sorted, statusOk, statusProblem, type BundleBody, type Case } from './matrix-runner';
 import {
   buildCatalog, changePatientsEntryStatus, changeStatus, createStatus, ownChangeStatus, RECORDS, MATRIX_ACTORS, NOT_OFFERED_TYPES, readStatus, searchStatus, sees,
   targetKey, type ExpectedStatus, type MatrixActor, type RowFacts,
@@ -19,19 +20,13 @@ import {
 // type (matrix-fixture.ts). Expectations come from the rules (matrix-rules.ts); cases failing today are listed in
 // KNOWN_GAPS (matrix-gaps.ts) and must keep failing until their fix lands.
 
-interface Entry { resource: Resource & { id: string }; search?: { mode: string } }
-interface BundleBody { total?: number; entry?: Entry[]; link?: { relation: string; url: string }[] }
-interface Outcome { actor: string; type: string; interaction: string; problem?: string }
-
 const MATRIX_ROWS = buildMatrixRows(MATRIX_ACTORS.map(targetKey));
 const CATALOG = buildCatalog(FIXTURE, MATRIX_ROWS);
 const FACTS = new Map(CATALOG.map((r) => [`${r.type}/${r.id}`, r]));
 const RESOURCES = new Map([...FIXTURE, ...MATRIX_ROWS.map((m) => m.resource)].map((r) => [`${r.resourceType}/${r.id}`, r]));
-const BATCH = 16;
 
 let a: AccessApp;
 const tokens = new Map<string, string>();
-const outcomes: Outcome[] = [];
 
 beforeAll(async () => {
   a = await createAccessApp();
@@ -54,32 +49,6 @@ function call(actor: MatrixActor, method: Method, url: string, body?: unknown, c
   return body === undefined ? req : req.set('Content-Type', contentType).send(JSON.stringify(body));
 }
 
-const sorted = (xs: string[]): string[] => [...xs].sort();
-const statusOk = (status: number, expected: ExpectedStatus): boolean => (Array.isArray(expected) ? expected.includes(status) : status === expected);
-const describeStatus = (expected: ExpectedStatus): string => (Array.isArray(expected) ? expected.join(' or ') : String(expected));
-
-function statusProblem(res: request.Response, expected: ExpectedStatus): string | undefined {
-  if (statusOk(res.status, expected)) return undefined;
-  const diagnostics = (res.body?.issue?.[0]?.diagnostics as string | undefined)?.slice(0, 100);
-  return `status ${res.status}, expected ${describeStatus(expected)}${diagnostics ? ` (${diagnostics})` : ''}`;
-}
-
-/** Checks a searchset: the matches (and total) and, when given, the included rows. */
-function bundleProblem(res: request.Response, matches: string[], included?: string[], options: { total?: boolean } = {}): string | undefined {
-  if (res.status !== 200) return statusProblem(res, 200);
-  const body = res.body as BundleBody;
-  const entries = body.entry ?? [];
-  const got = sorted(entries.filter((e) => e.search?.mode !== 'include').map((e) => e.resource.id));
-  const problems: string[] = [];
-  if (JSON.stringify(got) !== JSON.stringify(sorted(matches))) problems.push(`matches [${got}], expected [${sorted(matches)}]`);
-  if (options.total !== false && body.total !== matches.length) problems.push(`total ${body.total}, expected ${matches.length}`);
-  if (included) {
-    const inc = sorted(entries.filter((e) => e.search?.mode === 'include').map((e) => e.resource.id));
-    if (JSON.stringify(inc) !== JSON.stringify(sorted(included))) problems.push(`included [${inc}], expected [${sorted(included)}]`);
-  }
-  return problems.length ? problems.join('; ') : undefined;
-}
-
 /** The matrix instance of `type` standing for p1's record (or the directory instance), and p2's (none for directory types). */
 function instancesOf(type: string): { p1: string; p2?: string } {
   if (classOf(type) === 'directory') return { p1: rowId(type) };
@@ -97,35 +66,6 @@ function patientParam(type: string): string | undefined {
 const visibleIn = (actor: MatrixActor, type: string, record: string): string[] =>
   CATALOG.filter((r) => r.type === type && r.compartment === record && sees(actor, r)).map((r) => r.id);
 const seesP1 = (actor: MatrixActor): boolean => sees(actor, facts('Patient', 'p1'));
-
-/** One case: an actor, a type, an interaction, and a check answering the problem (undefined when as expected). */
-interface Case { type: string; interaction: string; check: () => Promise<string | undefined> }
-
-async function runCases(actor: MatrixActor, cases: Case[]): Promise<void> {
-  const unexpected: string[] = [];
-  for (let i = 0; i < cases.length; i += BATCH) {
-    const batch = cases.slice(i, i + BATCH);
-    const problems = await Promise.all(batch.map((c) => c.check().catch((err: Error) => `threw ${err.message}`)));
-    batch.forEach((c, j) => {
-      const problem = problems[j];
-      outcomes.push({ actor: actor.key, type: c.type, interaction: c.interaction, problem });
-      if (problem && gapsOf(actor.key, c.interaction, c.type).length === 0) unexpected.push(`${c.interaction} ${c.type}: ${problem}`);
-    });
-  }
-  expect(unexpected).toEqual([]);
-}
-
-/** Every case the file declares, run or not (a `-t` filter runs some): what the coverage test reads. */
-const planned: Omit<Outcome, 'problem'>[] = [];
-
-/** Declares a group of cases: one test per actor, its cases registered in `planned` as they are declared. */
-function section(title: string, casesOf: (actor: MatrixActor) => Case[]): void {
-  const actors = MATRIX_ACTORS.filter((actor) => casesOf(actor).length > 0);
-  for (const actor of actors) for (const c of casesOf(actor)) planned.push({ actor: actor.key, type: c.type, interaction: c.interaction });
-  describe(title, () => {
-    test.each(actors.map((x) => [x.label, x] as const))('%s', (_label, actor) => runCases(actor, casesOf(actor)), 60_000);
-  });
-}
 
 /** Builds the cases of one interaction for one type. */
 type CaseBuilder = (actor: MatrixActor, type: string) => Case[];
