@@ -28,7 +28,7 @@ function decideForSystem(actor: DmpActor, interaction: Interaction, resourceType
     if (resourceType && NOT_FED_TYPES.includes(resourceType)) return deny(403, `The Assurance Maladie may not write ${resourceType}`);
     return { ...base, feed: { requireOpen: false } };
   }
-  if (resourceType && ['Consent', 'RelatedPerson', ...SERVER_WRITTEN_TYPES].includes(resourceType) && !isRead) {
+  if (resourceType && ['Consent', 'RelatedPerson', 'Communication', ...SERVER_WRITTEN_TYPES].includes(resourceType) && !isRead) {
     return deny(403, `A feeding system may not write ${resourceType}`);
   }
   if (interaction === 'delete') return deny(403, 'A feeding system may not delete');
@@ -72,6 +72,9 @@ export function decideAccess(actor: DmpActor, interaction: Interaction, resource
     case 'practitioner': {
       if (isWrite && resourceType === 'Consent' && interaction !== 'create') return deny(403, 'Only the patient or a legal guardian may change consents');
       if (isWrite && resourceType === 'Patient' && interaction === 'delete') return deny(403, 'A record is closed (Patient.active = false), never deleted');
+      if (isWrite && resourceType === 'Patient' && professionalMode(actor) !== 'treat') {
+        return deny(403, 'Emergency access (SAMU regulation, break-glass) reads a record; it never opens or changes one');
+      }
       // Emergency access is a read; writes always need an ordinary authorisation.
       const mode = isWrite ? 'treat' : professionalMode(actor);
       return { ...base, directory: true, professional: { keys: actor.keys, mode } };

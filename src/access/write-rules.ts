@@ -24,6 +24,11 @@ const DOCUMENT_PARTS = ['DocumentReference', 'Binary', 'List'];
 
 /** True when a written resource belongs to a document: one of its parts, or extracted from it (source-document). */
 function isPartOfFedDocument(event: WriteEvent): boolean {
+  const resource = event.resource as { securityContext?: { reference?: string }; entry?: { item?: { reference?: string } }[] } | undefined;
+  const isDocumentRef = (reference?: string) => /(^|\/)DocumentReference\/[^/]+$/.test(reference ?? '');
+  // A Binary or a SubmissionSet List is part of a document only when it names the DocumentReference it belongs to.
+  if (event.resourceType === 'Binary') return isDocumentRef(resource?.securityContext?.reference);
+  if (event.resourceType === 'List') return !!resource?.entry?.length && resource.entry.every((e) => isDocumentRef(e.item?.reference));
   if (DOCUMENT_PARTS.includes(event.resourceType)) return true;
   const extensions = (event.resource as { extension?: { url?: string }[] } | undefined)?.extension ?? [];
   return extensions.some((e) => e.url === SOURCE_DOCUMENT_URL);

@@ -26,6 +26,9 @@ export function applyPatchBody(resource: Resource, body: unknown): Resource {
 /** PATCH [type]/[id] — If-Match honoured; the patched resource is validated like an update. */
 export async function patchHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
   const [type, id] = req.segments;
+  // The interaction itself first: an actor who may never patch this type gets 403 (or 400), not the 404 of a read
+  // through his empty predicate. The patched resource is authorised again below, once known.
+  for (const hook of svc.hooks) await hook.authorize?.(ctx, { interaction: 'patch', resourceType: type, id });
   return svc.repo.transaction(async (repo) => {
     const current = await repo.read(ctx, type, id);
     const expected = req.headers.ifMatch ? parseEtag(req.headers.ifMatch) : undefined;

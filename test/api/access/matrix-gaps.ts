@@ -18,26 +18,9 @@ export interface KnownGap {
 
 const CLINICAL = typesOfClass('clinical');
 const DIRECTORY = typesOfClass('directory');
-/** Types searched by the patient they belong to (`patient`/`subject`): every clinical and record type but Binary and Patient. */
-const BY_PATIENT = [...CLINICAL, ...typesOfClass('record')].filter((t) => t !== 'Binary' && t !== 'Patient');
 const PROFESSIONALS = ['gp', 'spec', 'unauth', 'blocked', 'author', 'samu', 'btg'];
-const REFUSED = ['btg-noreason', 'am', 'insurer', 'employer', 'bank', 'occhealth'];
 
 export const KNOWN_GAPS: readonly KnownGap[] = [
-  // Feeders' reads.
-  {
-    actors: ['feeder'],
-    interactions: ['read', 'read-other-record', 'vread', 'history-instance', 'search-id'],
-    types: ['Patient'],
-    fix: "feeders' reads: a feeder reads Patient rows of open records (identity grant) where it may only match a patient inside a write",
-  },
-  {
-    actors: ['feeder'],
-    interactions: ['revinclude'],
-    types: BY_PATIENT,
-    fix: "feeders' reads: Patient?_id=p1 matches p1 for a feeder (identity grant)",
-  },
-  { actors: ['feeder'], interactions: ['everything'], types: '*', fix: "feeders' reads: Patient/p1/$everything answers 200 (with p1) to a feeder instead of 404" },
   // Chains.
   {
     actors: ['author'],
@@ -67,7 +50,6 @@ export const KNOWN_GAPS: readonly KnownGap[] = [
     types: [...CLINICAL, 'Patient', 'RelatedPerson', 'Communication'],
     fix: 'provenance: the treating physician and authorised professionals change rows they did not write (the import\'s), the Patient included',
   },
-  { actors: ['feeder'], interactions: ['update', 'patch'], types: ['Patient'], fix: 'provenance: a feeder changes Patient p1, which it neither wrote nor may read' },
   {
     actors: ['gp', 'spec'],
     interactions: ['update-patients-entry'],
@@ -86,21 +68,6 @@ export const KNOWN_GAPS: readonly KnownGap[] = [
     types: [...CLINICAL, 'RelatedPerson', 'Communication'],
     fix: 'provenance: a professional may not delete what he wrote himself, a document naming another author included',
   },
-  // Not covered by an issue-11 item in progress.
-  {
-    actors: REFUSED,
-    interactions: ['patch'],
-    types: '*',
-    fix: 'NO ITEM YET: PATCH reads the row with the (empty) read predicate before the interaction is refused: 404 instead of 403 (exclusions, Assurance Maladie) or 400 (break-glass without a reason)',
-  },
-  {
-    actors: ['am'],
-    interactions: ['create'],
-    types: ['Binary', 'List'],
-    fix: 'NO ITEM YET: the Assurance Maladie creates a free-standing Binary or List (not part of a care-history document)',
-  },
-  { actors: ['samu', 'btg'], interactions: ['create'], types: ['Patient'], fix: 'NO ITEM YET: emergency access (SAMU, break-glass) opens a new record; emergency access is read-only' },
-  { actors: ['feeder'], interactions: ['create'], types: ['Communication'], fix: 'NO ITEM YET: a feeder creates a record-management row (Communication); feeders create documents' },
 ];
 
 /** The gap entries matching one case. */
