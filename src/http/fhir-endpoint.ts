@@ -92,9 +92,9 @@ export function fhirEndpoint(svc: FhirService, options: { baseUrl?: string; base
     } catch (err) {
       if (err instanceof FhirError && (err.status === 401 || err.status === 403)) {
         const interaction = interactionOf(svc, ctx, fhirRequest);
-        for (const hook of svc.hooks) {
-          await hook.onDenied?.(ctx, { interaction, resourceType: fhirRequest.segments[0], id: fhirRequest.segments[1], status: err.status, reason: err.message });
-        }
+        const [resourceType, id] = fhirRequest.segments;
+        const info = { interaction, resourceType, id: id && !/^[_$]/.test(id) ? id : undefined, status: err.status, reason: err.message, request: fhirRequest };
+        for (const hook of svc.hooks) await hook.onDenied?.(ctx, info);
       }
       throw err;
     }
