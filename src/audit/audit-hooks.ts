@@ -162,7 +162,9 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
     async onDenied(ctx, info) {
       // Filed in the trail of each patient the refused request names (path, search parameters, body), else unfiled.
       const query = info.request?.query.length ? new URLSearchParams(info.request.query).toString() : undefined;
-      const named = info.request ? await deniedRequestPatients(options.db, info.request, query) : [await storedCompartment(options.db, info.resourceType, info.id)];
+      const named = info.request
+        ? await deniedRequestPatients(options.db, info.request, { query, authenticated: ctx.actor !== undefined })
+        : [await storedCompartment(options.db, info.resourceType, info.id)];
       const patients = named.length ? named : [null];
       const interaction = info.interaction ?? 'operation';
       const common = base(ctx);

@@ -41,15 +41,18 @@ function bodyCompartment(request: FhirRequest, type: string | undefined): string
  * The patients a refused request concerns, read from the request itself: the instance in the path
  * (`Patient/{id}`, `Patient/{id}/$everything`, `/_history`; another type's stored compartment), the search
  * parameters naming a patient (`patient`, `subject`, `Patient?_id`, `patient.identifier` resolved to records)
- * and the body of a write. Empty when it names none.
+ * and the body of a write. Empty when it names none. `authenticated: false` (a 401) skips the identifier look-ups
+ * and the body's indexing: an anonymous caller must not make the server work on what he sent.
  */
-export async function deniedRequestPatients(db: Db, request: FhirRequest, query: string | undefined): Promise<string[]> {
+export async function deniedRequestPatients(db: Db, request: FhirRequest, options: { query?: string; authenticated: boolean }): Promise<string[]> {
+  const { query, authenticated } = options;
   const [type, segment] = request.segments;
   const id = segment && !/^[_$]/.test(segment) ? segment : undefined;
   const ids = new Set<string>();
   const add = (patientId: string | null) => patientId && ids.add(patientId);
   add(await storedCompartment(db, type, id));
   for (const patientId of patientsFromQuery(type, query)) add(patientId);
+  if (!authenticated) return [...ids];
   for (const token of patientIdentifiersFromQuery(type, query).slice(0, MAX_LOOKUPS)) {
     for (const patientId of await patientsByIdentifier(db, token)) add(patientId);
   }
