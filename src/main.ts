@@ -1,3 +1,4 @@
+import { loadAuthConfig } from './auth/auth-config';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
 import { startServer } from './server';
@@ -7,6 +8,8 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
+    // Checked here too so that a forbidden combination (DEV_AUTH=1 with NODE_ENV=production) stops with its message alone.
+    loadAuthConfig(process.env, config.dataDir);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);

@@ -19,7 +19,7 @@ import { wiredServer } from './wired-server';
 
 /** Parent (tokens) and child (verifier) must share the development key: a fixed directory outside the repo. */
 export const ACCESS_BENCH_DATA_DIR = path.join(os.tmpdir(), 'dmp-fhir-bench-access');
-/** No AUTH_ISSUERS: the development issuer is trusted (DEV_AUTH=1), as in a development deployment. */
+/** Development mode (DEV_AUTH=1): the development issuer is trusted, as in a development deployment. */
 const AUTH_ENV: NodeJS.ProcessEnv = { DEV_AUTH: '1' };
 const TOKEN_TTL_SECONDS = 24 * 3600;
 const PREPARE_BATCH = 5000;

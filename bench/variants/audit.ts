@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config';
 import type { Hooks } from '../../src/fhir/context';
 import { createAuditNotifier } from '../../src/notify/audit-notifier';
 import { PgDb } from '../../src/store/pg-db';
+import { benchOpenAccess } from './open-access';
 import type { BenchVariant } from './variant';
 
 /** Every request comes from one professional (no token check: this variant isolates the cost of audit). */
@@ -32,7 +33,7 @@ export const auditVariant: BenchVariant = {
       // Tuning runs only: the production default applies when unset.
       flushConcurrency: process.env.AUDIT_FLUSH_CONCURRENCY ? Number(process.env.AUDIT_FLUSH_CONCURRENCY) : undefined,
     });
-    const { app } = createApp({ config, db, hooks: [benchPractitioner, audit, transactionScopeHook(db)] });
+    const { app } = createApp({ config, db, hooks: [benchOpenAccess(), benchPractitioner, audit, transactionScopeHook(db)] });
     return {
       handler: app,
       close: async () => {

@@ -1,10 +1,11 @@
-import { loadAuthConfig } from '../auth/auth-config';
+import { type AuthConfig, loadAuthConfig, trustsDevIssuer } from '../auth/auth-config';
 import { mountAuthRoutes, type AuthRoutesOptions } from '../auth/auth-routes';
 import { loadDevKey, loadSigningKey } from '../auth/dev-key';
 import { mintLoginToken } from '../auth/mint-token';
 import { createPatientLogin, type LoginCodeSender, type PatientLoginOptions } from '../auth/patient-login';
 import { createTokenVerifier } from '../auth/token-verifier';
 import { queueLoginCode } from '../notify/login-code';
+import type { Logger } from '../logger';
 import type { Wiring, WiringDeps } from '../wiring';
 import { createAccessHooks } from './access-hooks';
 import { everythingOperation } from './everything-operation';
@@ -21,14 +22,28 @@ export interface AccessWiringOptions {
   onLogin?: AuthRoutesOptions['onLogin'];
 }
 
+/** The start-up warning of development mode (tests look for it). */
+export const DEV_MODE_WARNING = 'DEVELOPMENT MODE: tokens signed by the development key are trusted (DEV_AUTH=1) — never in production';
+
+/** Says loudly, once at start-up, which token issuers this server trusts. */
+function logTrustMode(logger: Logger, auth: AuthConfig): void {
+  if (trustsDevIssuer(auth)) logger.warn(DEV_MODE_WARNING, { devIssuer: auth.devIssuer });
+  if (auth.issuers.length) {
+    logger.info(`production token issuers: ${auth.issuers.map((i) => i.issuer).join(', ')}`, { issuers: auth.issuers.map((i) => i.issuer) });
+  } else if (!trustsDevIssuer(auth)) {
+    logger.warn('no token issuer configured (AUTH_ISSUERS and DEV_AUTH unset): only patient sign-in tokens are trusted, every other bearer token gets 401', { loginIssuer: auth.login.issuer });
+  }
+}
+
 /**
  * Plugs authentication and consent-based access into the app: bearer-token verification (configured issuers;
- * the development key only when none is configured; the patient sign-in issuer for patient tokens), the access
- * hooks, `Patient/{id}/$everything`, SMART discovery, JWKS and the patient sign-in routes.
+ * the development key only under DEV_AUTH=1; the patient sign-in issuer for patient tokens), the access hooks,
+ * `Patient/{id}/$everything`, SMART discovery, JWKS and the patient sign-in routes. Throws when DEV_AUTH=1 meets
+ * NODE_ENV=production (`loadAuthConfig`).
  */
 export async function accessWiring(deps: WiringDeps, options: AccessWiringOptions = {}): Promise<Wiring> {
   const auth = loadAuthConfig(deps.env, deps.config.dataDir);
-  const devKey = auth.issuers.length ? undefined : await loadDevKey(auth);
+  const devKey = trustsDevIssuer(auth) ? await loadDevKey(auth) : undefined;
   const loginKey = await loadSigningKey(auth.login.keyFile, auth.login.keyJwk, 'login');
   const verifyToken = createTokenVerifier(auth, devKey, loginKey);
   const clock = options.clock;
@@ -40,7 +55,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
     clock,
     verifyPassword: options.verifyLoginPassword,
   });
-  if (devKey) deps.logger.warn('development token issuer is trusted (no AUTH_ISSUERS configured): never run like this in production', {});
+  logTrustMode(deps.logger, auth);
   return {
     hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs })],
     operations: [everythingOperation],

@@ -1,11 +1,11 @@
-import type { Hooks, Interaction, ReadEvent, RequestContext, WriteEvent } from '../fhir/context';
+import type { DeniedInfo, Hooks, Interaction, ReadEvent, RequestContext, WriteEvent } from '../fhir/context';
 import { forbidden, methodNotAllowed } from '../fhir/errors';
 import type { Db } from '../store/db';
-import { sql } from '../store/sql';
 import { type AuditAgentInfo, describeActor } from './audit-actor';
 import { OUTCOME } from './audit-codes';
 import { type AuditEventInput, type AuditSource, toAction } from './audit-event-builder';
 import { AuditWriter, type AuditWriterOptions, type StoredAuditEvent } from './audit-writer';
+import { deniedRequestPatients, storedCompartment } from './denied-patients';
 import { GroupCommit } from './group-commit';
 import { patientsFromQuery } from './query-patients';
 import { checkTrailSearch } from './trail-search-guard';
@@ -47,8 +47,6 @@ export interface AuditHooks extends Hooks {
   readonly groupCommit: GroupCommit<AuditEventInput>;
   readonly writer: AuditWriter;
 }
-
-type DeniedInfo = { interaction?: Interaction; resourceType?: string; id?: string; status: number; reason: string };
 
 const WRITES = new Set(['create', 'update', 'patch', 'delete']);
 const READS = new Set(['read', 'vread', 'search-type', 'search-system', 'history-instance', 'history-type', 'history-system']);
@@ -124,13 +122,6 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
     }));
   };
 
-  const compartmentOf = async (type?: string, id?: string): Promise<string | null> => {
-    if (!type || !id) return null;
-    if (type === 'Patient') return id;
-    const { rows } = await options.db.query<{ compartment: string | null }>(sql`SELECT compartment FROM resource WHERE type = ${type} AND id = ${id}`);
-    return rows[0]?.compartment ?? null;
-  };
-
   return {
     writer,
     groupCommit,
@@ -169,9 +160,12 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
     },
 
     async onDenied(ctx, info) {
-      const query = typeof ctx.attributes.query === 'string' ? ctx.attributes.query : undefined;
-      const fromQuery = patientsFromQuery(info.resourceType, query);
-      const patients = fromQuery.length ? fromQuery : [await compartmentOf(info.resourceType, info.id)];
+      // Filed in the trail of each patient the refused request names (path, search parameters, body), else unfiled.
+      const query = info.request?.query.length ? new URLSearchParams(info.request.query).toString() : undefined;
+      const named = info.request
+        ? await deniedRequestPatients(options.db, info.request, { query, authenticated: ctx.actor !== undefined })
+        : [await storedCompartment(options.db, info.resourceType, info.id)];
+      const patients = named.length ? named : [null];
       const interaction = info.interaction ?? 'operation';
       const common = base(ctx);
       await groupCommit.submit(

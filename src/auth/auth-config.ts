@@ -11,10 +11,12 @@ export interface IssuerConfig {
   defaultScopes?: string[];
 }
 
-/** Authentication settings: production issuers, and the development issuer trusted only when there is none. */
+/** Authentication settings: production issuers, and the development issuer trusted only under DEV_AUTH=1. */
 export interface AuthConfig {
   issuers: IssuerConfig[];
   audience: string;
+  /** DEV_AUTH=1: tokens signed by the development key are trusted (never with NODE_ENV=production). */
+  devAuth: boolean;
   devIssuer: string;
   /** Where the development key pair is kept (created on first use). */
   devKeyFile: string;
@@ -56,11 +58,27 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 }
 
 /**
- * Reads AUTH_ISSUERS (JSON array of IssuerConfig), AUTH_AUDIENCE, DEV_ISSUER_KEY, DEV_TOKEN_TTL and the patient
- * sign-in settings LOGIN_ISSUER_KEY, LOGIN_TOKEN_TTL, LOGIN_CODE_TTL, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS,
- * LOGIN_MAX_CODE_ATTEMPTS, and ACTOR_CACHE_MS.
+ * DEV_AUTH: only `1` turns development tokens on (unset, empty or `0`: off); anything else is a mistake worth
+ * stopping for, and so is DEV_AUTH=1 with NODE_ENV=production (anyone holding the dev key would be trusted).
+ */
+function readDevAuth(env: NodeJS.ProcessEnv): boolean {
+  const raw = env.DEV_AUTH ?? '';
+  if (raw !== '' && raw !== '0' && raw !== '1') throw new Error(`DEV_AUTH must be 1 (trust development tokens) or unset, not "${raw}"`);
+  const devAuth = raw === '1';
+  if (devAuth && env.NODE_ENV === 'production') {
+    throw new Error('DEV_AUTH=1 cannot be used with NODE_ENV=production: it trusts every token signed by the development key. Unset DEV_AUTH and configure AUTH_ISSUERS.');
+  }
+  return devAuth;
+}
+
+/**
+ * Reads AUTH_ISSUERS (JSON array of IssuerConfig), AUTH_AUDIENCE, DEV_AUTH (with NODE_ENV), DEV_ISSUER_KEY,
+ * DEV_TOKEN_TTL and the patient sign-in settings LOGIN_ISSUER_KEY, LOGIN_TOKEN_TTL, LOGIN_CODE_TTL,
+ * LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS, LOGIN_MAX_CODE_ATTEMPTS, and ACTOR_CACHE_MS. Throws on DEV_AUTH=1 with
+ * NODE_ENV=production.
  */
 export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthConfig {
+  const devAuth = readDevAuth(env);
   const audience = env.AUTH_AUDIENCE || DEFAULT_AUDIENCE;
   let issuers: IssuerConfig[] = [];
   if (env.AUTH_ISSUERS) {
@@ -78,6 +96,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthCon
   return {
     issuers,
     audience,
+    devAuth,
     devIssuer: DEV_ISSUER,
     devKeyFile: path.join(dataDir, 'dev-issuer-key.json'),
     devKeyJwk: env.DEV_ISSUER_KEY || undefined,
@@ -96,7 +115,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthCon
   };
 }
 
-/** The development issuer is trusted only when no production issuer is configured. */
+/** The development issuer is trusted only when DEV_AUTH=1 was set explicitly (beside any configured issuer). */
 export function trustsDevIssuer(config: AuthConfig): boolean {
-  return config.issuers.length === 0;
+  return config.devAuth;
 }

@@ -3,7 +3,8 @@ import type { AuthConfig } from './auth-config';
 /** The `/.well-known/smart-configuration` document (SMART App Launch 2.x discovery) for this server. */
 export function smartConfiguration(config: AuthConfig, baseUrl: string): Record<string, unknown> {
   const base = baseUrl.replace(/\/+$/, '');
-  const issuer = config.issuers[0]?.issuer ?? config.devIssuer;
+  // Never advertise the development issuer unless it is trusted (DEV_AUTH=1); else our patient sign-in issuer.
+  const issuer = config.issuers[0]?.issuer ?? (config.devAuth ? config.devIssuer : config.login.issuer);
   return {
     issuer,
     jwks_uri: config.issuers[0] && /^https?:/.test(config.issuers[0].jwks) ? config.issuers[0].jwks : `${base}/auth/jwks`,

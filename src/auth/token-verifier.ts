@@ -49,7 +49,7 @@ function frozen<T>(value: T): T {
 
 /**
  * Builds the bearer-token verifier: each configured issuer with its JWKS, audience and algorithms; the
- * development issuer (ES256, local key) only when no production issuer is configured.
+ * development issuer (ES256, local key) only under DEV_AUTH=1 (`trustsDevIssuer`).
  */
 export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKey?: DevKey): TokenVerifier {
   const trusted = new Map<string, { issuer: IssuerConfig; keys: JWTVerifyGetKey; patientsOnly?: boolean }>();

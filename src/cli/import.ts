@@ -2,11 +2,11 @@
  * Imports CDA documents into a running server, or into an embedded one:
  *   npm run import -- <files or folders> [--url http://host/fhir] [--token <bearer>] [--concurrency 4]
  * Without --url, a server is started in-process on the configured database (DATABASE_URL, else PGlite in
- * DATA_DIR) and, when no --token is given, a development feeder token is minted for it. Prints a progress bar on
- * stderr, then a summary (imported / duplicate / rejected with reasons); exits 1 when any file was rejected.
+ * DATA_DIR) and, when no --token is given, a development feeder token is minted for it (DEV_AUTH=1 only: the
+ * server trusts it in development mode alone). Prints a progress bar on stderr, then a summary (imported / duplicate / rejected with reasons); exits 1 when any file was rejected.
  */
 import path from 'node:path';
-import { loadAuthConfig } from '../auth/auth-config';
+import { loadAuthConfig, trustsDevIssuer } from '../auth/auth-config';
 import { loadDevKey } from '../auth/dev-key';
 import { mintDevToken } from '../auth/mint-token';
 import { loadConfig } from '../config';
@@ -70,7 +70,11 @@ async function main(): Promise<void> {
     close = server.close;
     if (!token) {
       const auth = loadAuthConfig(process.env, path.resolve(config.dataDir));
-      if (!auth.issuers.length) token = await mintDevToken(auth, await loadDevKey(auth), { kind: 'system', id: 'cda-import-cli', category: 'feeder' });
+      if (!trustsDevIssuer(auth)) {
+        await close();
+        throw new Error('No --token given: the embedded server trusts development tokens only with DEV_AUTH=1 (or pass --url and --token)');
+      }
+      token = await mintDevToken(auth, await loadDevKey(auth), { kind: 'system', id: 'cda-import-cli', category: 'feeder' });
     }
   }
   const tty = process.stderr.isTTY;

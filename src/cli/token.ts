@@ -3,8 +3,8 @@
  *   npm run -s token -- <patient|guardian|practitioner|system> <id> [--role samu-regulator]
  *     [--purpose BTG --reason "…"] [--category insurer|employer|bank|occupational-health|assurance-maladie]
  *     [--scope "…"] [--ttl seconds]
- * The server trusts it only when it runs with its development defaults (no AUTH_ISSUERS configured) and the
- * same DATA_DIR (or DEV_ISSUER_KEY).
+ * Always signed with the development key (this CLI needs no DEV_AUTH); the server trusts it only when started in
+ * development mode (DEV_AUTH=1, e.g. `npm run start:dev`) with the same DATA_DIR (or DEV_ISSUER_KEY).
  */
 import path from 'node:path';
 import type { DmpActorKind, OrganisationCategory } from '../access/actor';
@@ -38,7 +38,6 @@ export function parseTokenArgs(argv: string[]): MintOptions {
 async function main(): Promise<void> {
   const options = parseTokenArgs(process.argv.slice(2));
   const config = loadAuthConfig(process.env, path.resolve(process.env.DATA_DIR || './data'));
-  if (config.issuers.length) process.stderr.write('warning: AUTH_ISSUERS is set, so the server will not trust development tokens\n');
   const token = await mintDevToken(config, await loadDevKey(config), options);
   process.stdout.write(`${token}\n`);
 }

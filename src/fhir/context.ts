@@ -77,6 +77,17 @@ export interface ReadEvent {
   operation?: string;
 }
 
+/** A refused request (401/403), as `onDenied` hears of it. */
+export interface DeniedInfo {
+  interaction?: Interaction;
+  resourceType?: string;
+  id?: string;
+  status: number;
+  reason: string;
+  /** The refused request itself, so that audit files it with the patient it names (path, search parameters, body). */
+  request?: FhirRequest;
+}
+
 /**
  * Named interception points of the request flow (HAPI-style interceptors). Several providers may be
  * registered; they run in order. Throwing a FhirError stops the request.
@@ -99,5 +110,5 @@ export interface Hooks {
    */
   interceptRequest?(svc: FhirService, ctx: RequestContext, req: FhirRequest, next: (req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse>;
   /** When a request is refused (4xx from authenticate/authorize), for audit of denied attempts. */
-  onDenied?(ctx: RequestContext, info: { interaction?: Interaction; resourceType?: string; id?: string; status: number; reason: string }): Promise<void>;
+  onDenied?(ctx: RequestContext, info: DeniedInfo): Promise<void>;
 }

@@ -4,7 +4,7 @@ import { FhirError } from '../fhir/errors';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { dispatch, interactionOf } from '../fhir/router';
 import type { FhirService } from '../fhir/service';
-import { TRUE } from '../store/sql';
+import { FALSE } from '../store/sql';
 import { decodeBody, responseType } from './negotiation';
 
 function header(req: Request, name: string): string | undefined {
@@ -62,9 +62,12 @@ export function sendFhirResponse(req: Request, res: Response, response: FhirResp
   res.end(req.method === 'HEAD' ? undefined : response.json);
 }
 
-/** A fresh per-request context; authentication hooks fill in the actor and the access predicate. */
+/**
+ * A fresh per-request context that allows nothing (closed by default): only an authentication or authorization
+ * hook widens `access`, so an app composed without one answers every read with nothing.
+ */
 export function newContext(req: Request, requestId: string): RequestContext {
-  return { requestId, access: TRUE, attributes: {}, remoteAddress: req.ip, userAgent: req.get('user-agent') };
+  return { requestId, access: FALSE, attributes: {}, remoteAddress: req.ip, userAgent: req.get('user-agent') };
 }
 
 /** Runs the authenticate hooks (401 on failure). */
@@ -89,9 +92,9 @@ export function fhirEndpoint(svc: FhirService, options: { baseUrl?: string; base
     } catch (err) {
       if (err instanceof FhirError && (err.status === 401 || err.status === 403)) {
         const interaction = interactionOf(svc, ctx, fhirRequest);
-        for (const hook of svc.hooks) {
-          await hook.onDenied?.(ctx, { interaction, resourceType: fhirRequest.segments[0], id: fhirRequest.segments[1], status: err.status, reason: err.message });
-        }
+        const [resourceType, id] = fhirRequest.segments;
+        const info = { interaction, resourceType, id: id && !/^[_$]/.test(id) ? id : undefined, status: err.status, reason: err.message, request: fhirRequest };
+        for (const hook of svc.hooks) await hook.onDenied?.(ctx, info);
       }
       throw err;
     }

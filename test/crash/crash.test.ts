@@ -75,6 +75,7 @@ describe('a server killed with SIGKILL while importing and reading', () => {
   beforeAll(async () => {
     await smtp.start();
     env = {
+      DEV_AUTH: '1',
       DEV_ISSUER_KEY: await jwkText('dev-crash'),
       LOGIN_ISSUER_KEY: await jwkText('login-crash'),
       AUDIT_CHAIN_SECRET: SECRET,

@@ -2,6 +2,7 @@ import Client from 'fhir-kit-client';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { startServer, type RunningServer } from '../../src/server';
+import { openAccessHooksForTests } from '../support/open-access-hooks';
 import { createTestDb, type TestDb } from '../support/test-db';
 
 type Bundle = { total?: number; type: string; link?: { relation: string; url: string }[]; entry?: { resource: { id: string; resourceType: string; meta: { versionId: string } }; response?: { status: string; location: string } }[] };
@@ -12,7 +13,7 @@ let client: Client;
 
 beforeAll(async () => {
   testDb = await createTestDb();
-  server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent' }), { db: testDb.db, logger: createLogger('silent'), app: {} });
+  server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent' }), { db: testDb.db, logger: createLogger('silent'), app: { hooks: [openAccessHooksForTests()] } });
   client = new Client({ baseUrl: server.fhirUrl });
 });
 afterAll(async () => {

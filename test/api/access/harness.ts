@@ -33,13 +33,14 @@ async function jwkText(kid: string): Promise<string> {
 
 /**
  * The real app with the access wiring (and only it) on a fresh database, signing keys given through the
- * environment as in production, and a clock, code sender and password check the test may control.
+ * environment as in production, development tokens trusted (DEV_AUTH=1, unless `env` says otherwise), and a clock,
+ * code sender and password check the test may control.
  */
 export async function createAccessApp(
   options: { clock?: () => Date; sendLoginCode?: LoginCodeSender; verifyLoginPassword?: PatientLoginOptions['verifyPassword']; env?: NodeJS.ProcessEnv } = {},
 ): Promise<AccessApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-access-'));
-  const env: NodeJS.ProcessEnv = { DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), ...options.env };
+  const env: NodeJS.ProcessEnv = { DEV_AUTH: '1', DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), ...options.env };
   const testDb = await createTestDb();
   const config = loadConfig({}, { logLevel: 'silent', dataDir });
   const logger = createLogger('silent');

@@ -19,7 +19,7 @@ let dataDir: string;
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-server-'));
   testDb = await createTestDb();
-  server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir }), { db: testDb.db, env: {} });
+  server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir }), { db: testDb.db, env: { DEV_AUTH: '1' } });
   await loadFixture(server.service);
 }, 120_000);
 afterAll(async () => {
@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 const token = async (o: Parameters<typeof mintDevToken>[2]) => {
-  const auth = loadAuthConfig({}, dataDir);
+  const auth = loadAuthConfig({ DEV_AUTH: '1' }, dataDir);
   return mintDevToken(auth, await loadDevKey(auth), o);
 };
 

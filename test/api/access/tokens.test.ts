@@ -114,13 +114,27 @@ test('SMART discovery names the token endpoints and the JWKS with the keys the s
   expect((jwks.body.keys as { d?: string }[]).every((k) => k.d === undefined)).toBe(true);
 });
 
-test('with a production issuer configured, development tokens are refused', async () => {
+test('without DEV_AUTH, a token signed by the development key gets 401 and the key is not published', async () => {
+  const closed = await createAccessApp({ env: { DEV_AUTH: undefined } });
+  try {
+    const res = await request(closed.app).get('/fhir/Patient').set('Authorization', `Bearer ${await closed.token({ kind: 'practitioner', id: RPPS.gp })}`);
+    expect(res.status).toBe(401);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].diagnostics).toMatch(/untrusted issuer/);
+    const kids = ((await request(closed.app).get('/auth/jwks')).body.keys as { kid: string }[]).map((k) => k.kid);
+    expect(kids).toEqual(['login-test']);
+  } finally {
+    await closed.close();
+  }
+});
+
+test('with a production issuer configured and no DEV_AUTH, development tokens are refused', async () => {
   const { publicKey } = await generateKeyPair('ES256');
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'prod' }] };
   const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
   const dir = mkdtempSync('/tmp/dmp-jwks-');
   writeFileSync(`${dir}/jwks.json`, JSON.stringify(jwks));
-  const prod = await createAccessApp({ env: { AUTH_ISSUERS: JSON.stringify([{ issuer: 'https://psc.example', jwks: `${dir}/jwks.json` }]) } });
+  const prod = await createAccessApp({ env: { DEV_AUTH: undefined, AUTH_ISSUERS: JSON.stringify([{ issuer: 'https://psc.example', jwks: `${dir}/jwks.json` }]) } });
   try {
     const res = await request(prod.app).get('/fhir/Patient').set('Authorization', `Bearer ${await prod.token({ kind: 'practitioner', id: RPPS.gp })}`);
     expect(res.status).toBe(401);

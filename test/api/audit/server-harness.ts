@@ -33,7 +33,7 @@ async function jwkText(kid: string): Promise<string> {
 /** The real composed server (startServer) on a fresh test database, with the given extra environment. */
 export async function startAuditServer(extraEnv: NodeJS.ProcessEnv = {}): Promise<AuditServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-audit-'));
-  const env: NodeJS.ProcessEnv = { DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), AUDIT_CHAIN_SECRET: 'test-chain-secret', ...extraEnv };
+  const env: NodeJS.ProcessEnv = { DEV_AUTH: '1', DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), AUDIT_CHAIN_SECRET: 'test-chain-secret', ...extraEnv };
   const testDb = await createTestDb();
   const config = loadConfig({}, { logLevel: 'silent', dataDir, port: 0, host: '127.0.0.1' });
   const server = await startServer(config, { db: testDb.db, env, logger: createLogger('silent') });

@@ -38,8 +38,12 @@ describe('token CLI arguments', () => {
 
 describe('smart configuration', () => {
   test('describes the endpoints and permission-v2 scopes', () => {
-    const doc = smartConfiguration(loadAuthConfig({}, '/tmp'), 'https://dmp.example/');
+    const doc = smartConfiguration(loadAuthConfig({ DEV_AUTH: '1' }, '/tmp'), 'https://dmp.example/');
     expect(doc).toMatchObject({ issuer: 'urn:dmp-fhir:dev-issuer', token_endpoint: 'https://dmp.example/auth/otp' });
     expect(doc.capabilities).toContain('permission-v2');
+  });
+
+  test('names the patient sign-in issuer, not the untrusted development one, without DEV_AUTH', () => {
+    expect(smartConfiguration(loadAuthConfig({}, '/tmp'), 'https://dmp.example/').issuer).toBe('urn:dmp-fhir:patient-login');
   });
 });

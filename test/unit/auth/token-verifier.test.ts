@@ -14,7 +14,7 @@ let verify: TokenVerifier;
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
 beforeAll(async () => {
-  config = loadAuthConfig({}, mkdtempSync(path.join(tmpdir(), 'auth-')));
+  config = loadAuthConfig({ DEV_AUTH: '1' }, mkdtempSync(path.join(tmpdir(), 'auth-')));
   key = await loadDevKey(config);
   verify = createTokenVerifier(config, key);
 });

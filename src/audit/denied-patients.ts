@@ -1,0 +1,61 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { FhirRequest } from '../fhir/request';
+import type { Db } from '../store/db';
+import { compartmentOf } from '../store/derived-columns';
+import { computeIndexRows } from '../store/indexer';
+import { sql } from '../store/sql';
+import { patientIdentifiersFromQuery, patientsFromQuery } from './query-patients';
+
+/** Bounds the look-ups one refused request may cause (it comes from someone the server just refused). */
+const MAX_LOOKUPS = 10;
+
+/** The Patient compartment of a stored resource (the Patient's own id for a Patient), or null. */
+export async function storedCompartment(db: Db, type: string | undefined, id: string | undefined): Promise<string | null> {
+  if (!type || !id) return null;
+  if (type === 'Patient') return id;
+  const { rows } = await db.query<{ compartment: string | null }>(sql`SELECT compartment FROM resource WHERE type = ${type} AND id = ${id}`);
+  return rows[0]?.compartment ?? null;
+}
+
+async function patientsByIdentifier(db: Db, token: { system?: string; value: string }): Promise<string[]> {
+  const bySystem = token.system === undefined ? sql`` : token.system === '' ? sql` AND t.system IS NULL` : sql` AND t.system = ${token.system}`;
+  const { rows } = await db.query<{ id: string }>(
+    sql`SELECT DISTINCT r.id FROM idx_token t JOIN resource r ON r.rid = t.rid
+      WHERE t.type = 'Patient' AND t.param = 'identifier' AND t.code = ${token.value}${bySystem} AND NOT r.deleted LIMIT 5`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The patient of a resource sent in a write's body (create, update), from its compartment references. */
+function bodyCompartment(request: FhirRequest, type: string | undefined): string | null {
+  const body = request.body as Resource | undefined;
+  if (!body || Buffer.isBuffer(body) || Array.isArray(body) || typeof body !== 'object' || body.resourceType !== type) return null;
+  try {
+    return compartmentOf(body, computeIndexRows(body));
+  } catch {
+    return null; // A body the store could not index names no patient we can trust.
+  }
+}
+
+/**
+ * The patients a refused request concerns, read from the request itself: the instance in the path
+ * (`Patient/{id}`, `Patient/{id}/$everything`, `/_history`; another type's stored compartment), the search
+ * parameters naming a patient (`patient`, `subject`, `Patient?_id`, `patient.identifier` resolved to records)
+ * and the body of a write. Empty when it names none. `authenticated: false` (a 401) skips the identifier look-ups
+ * and the body's indexing: an anonymous caller must not make the server work on what he sent.
+ */
+export async function deniedRequestPatients(db: Db, request: FhirRequest, options: { query?: string; authenticated: boolean }): Promise<string[]> {
+  const { query, authenticated } = options;
+  const [type, segment] = request.segments;
+  const id = segment && !/^[_$]/.test(segment) ? segment : undefined;
+  const ids = new Set<string>();
+  const add = (patientId: string | null) => patientId && ids.add(patientId);
+  add(await storedCompartment(db, type, id));
+  for (const patientId of patientsFromQuery(type, query)) add(patientId);
+  if (!authenticated) return [...ids];
+  for (const token of patientIdentifiersFromQuery(type, query).slice(0, MAX_LOOKUPS)) {
+    for (const patientId of await patientsByIdentifier(db, token)) add(patientId);
+  }
+  add(bodyCompartment(request, type));
+  return [...ids];
+}
