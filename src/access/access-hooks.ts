@@ -12,6 +12,7 @@ import { decideAccess } from './decide-access';
 import { ActorResolver, IDENTITY_TYPES } from './actor-resolver';
 import { assertWriteAllowed } from './write-rules';
 import { assertCompartmentTie } from './compartment-tie';
+import { assertFeederPatientLookup } from './feeder-lookup';
 
 export interface AccessHooksOptions {
   db: Db;
@@ -96,6 +97,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       if (!isWrite) ctx.access = predicates.compile(plan);
       // Conditional matches inside writes: feeders resolve patients by identity without being able to read.
       ctx.lookupAccess = isWrite || plan.feed ? compilePatientLookup(plan) : ctx.access;
+      if (plan.feed) ctx.assertLookupCriteria = assertFeederPatientLookup;
     },
 
     async beforeWrite(tx, ctx, event) {

@@ -40,6 +40,11 @@ export interface RequestContext {
    * feeder that cannot read still resolves `Patient?identifier=…`). Filled by the access module's authorize hook.
    */
   lookupAccess?: Sql;
+  /**
+   * Checks the criteria of a conditional match before it runs (throws a FhirError to refuse them): the access module
+   * lets a feeder find a Patient by exact identifier only, never by name or birth date.
+   */
+  assertLookupCriteria?: (resourceType: string, params: [string, string][]) => void;
   /** Purpose of use stated by the caller (e.g. TREAT, BTG) and its justification. */
   purposeOfUse?: string;
   purposeReason?: string;

@@ -21,6 +21,7 @@ export function parseQueryString(query: string): [string, string][] {
 export async function findMatches(svc: FhirService, ctx: RequestContext, resourceType: string, query: [string, string][] | string): Promise<StoredResource[]> {
   const params = typeof query === 'string' ? parseQueryString(query) : query;
   if (!params.length) throw badRequest(`Conditional criteria for ${resourceType} are empty`);
+  ctx.assertLookupCriteria?.(resourceType, params);
   const request = parseSearch(resourceType, params, true);
   request.count = 2;
   request.total = 'none';

@@ -50,3 +50,26 @@ test('a practitioner still records the first opening of a record on the patient\
   const res = await send('gp', 'post', '/fhir/Consent', { ...consent('first', 'p3', { type: 'permit' }), id: undefined });
   expect(res.status).toBe(201);
 });
+
+test('a feeder finds the patient of a submission by exact identifier only, never by name', async () => {
+  const bundle = (subject: string) => ({
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [{
+      fullUrl: 'urn:uuid:0b7e2a52-0000-4000-8000-000000000001',
+      resource: {
+        resourceType: 'DocumentReference', status: 'current', subject: { reference: subject },
+        type: { coding: [{ system: 'http://loinc.org', code: '11488-4' }] },
+        author: [{ identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: `8${RPPS.gp}` } }],
+        content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('lettre').toString('base64') } }],
+      },
+      request: { method: 'POST', url: 'DocumentReference' },
+    }],
+  });
+  for (const probe of ['Patient?family=Martin', 'Patient?birthdate=2015-04-02', `Patient?identifier=${P1_INS}`, `Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|${P1_INS}&family=Martin`]) {
+    const res = await send('feeder', 'post', '/fhir', bundle(probe));
+    expect(res.status).toBe(403);
+    expect(res.body.issue[0].diagnostics).toMatch(/only by one exact identifier/);
+  }
+  expect((await send('feeder', 'post', '/fhir', bundle(`Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|${P1_INS}`))).status).toBe(200);
+});
