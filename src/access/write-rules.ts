@@ -9,7 +9,9 @@ import type { AccessPlan } from './access-plan';
 import { insKeys } from './access-tables';
 import { compileCompartmentWrite } from './compile-access';
 import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rules';
+import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
+import { classOf } from './resource-classes';
 import { assertTreatingPhysicianKept } from './treating-physician';
 
 /** Care-history documents: type REMB (TRE_A05) or class 60 "Données de remboursement" (TRE_A03). */
@@ -103,7 +105,7 @@ async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, e
 /**
  * Write authorisation, inside the write transaction and before the row is written (issue 4 rules 4, 8–11):
  * consent ownership and the treating-physician rule, record closure, Assurance Maladie limits, authorised
- * professionals and feeders writing into open records. Throws 403 or 422.
+ * professionals and feeders writing into open records, the directory (directory-rules.ts). Throws 403, 409 or 422.
  */
 export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent): Promise<void> {
   if (plan.effect !== 'allow') throw forbidden(plan.reason);
@@ -115,11 +117,13 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   }
   if (event.resourceType === 'Consent') return assertConsentWrite(tx, actor, event);
   if (event.resourceType === 'Patient') return assertPatientWrite(tx, actor, plan, event);
+  if (classOf(event.resourceType) === 'directory') return assertDirectoryWrite(tx, actor, event);
   const patientId = event.compartment ?? undefined;
   if (!patientId) {
-    // Directory entries (Practitioner, Organization …): professionals and feeders maintain them.
-    if (actor.kind === 'practitioner' || actor.kind === 'system') return;
-    throw forbidden(`A ${actor.kind} may not write ${event.resourceType} directory entries`);
+    // A Binary submitted before its DocumentReference takes the document's record when the document is written.
+    if (event.resourceType === 'Binary' && (actor.kind === 'practitioner' || actor.kind === 'system')) return;
+    // Other clinical and record rows are tied to one Patient before this point (compartment-tie.ts): fail closed.
+    throw forbidden(`${event.resourceType} is neither a directory entry nor tied to a record`);
   }
   await assertRecordWritable(tx, actor, plan, event, patientId);
   if (actor.kind === 'system' && !isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && event.interaction !== 'delete') {
