@@ -1,10 +1,12 @@
 import type { DocumentReference, Resource } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
-import { forbidden } from '../fhir/errors';
+import { forbidden, unprocessable } from '../fhir/errors';
 import type { Db } from '../store/db';
 import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
 import { sql } from '../store/sql';
 import type { DmpActor } from './actor';
+import { compileAccess } from './compile-access';
+import { decideAccess } from './decide-access';
 import { classOf } from './resource-classes';
 
 /**
@@ -128,6 +130,20 @@ export async function assertMayReplace(tx: Db, actor: DmpActor, event: WriteEven
     const { rows } = await tx.query<{ text: string | null; compartment: string | null }>(sql`SELECT text, compartment FROM resource WHERE type = 'DocumentReference' AND id = ${id} AND NOT deleted`);
     if (!rows[0]?.text) continue;
     const previous = JSON.parse(rows[0].text) as DocumentReference;
-    await assertMayChange(tx, actor, { interaction: 'delete', resourceType: 'DocumentReference', id, versionId: 0, previous, compartment: rows[0].compartment }, patientIds);
+    try {
+      await assertMayChange(tx, actor, { interaction: 'delete', resourceType: 'DocumentReference', id, versionId: 0, previous, compartment: rows[0].compartment }, patientIds);
+    } catch (refusal) {
+      // Hidden is absent: a document the caller may not see is answered like a missing one (replacement.ts).
+      if (!(await isVisible(tx, actor, id))) throw unprocessable(`relatesTo replaces DocumentReference/${id}, which does not exist`);
+      throw refusal;
+    }
   }
+}
+
+/** Whether the actor may read the DocumentReference (his read predicate, at this instant). */
+async function isVisible(tx: Db, actor: DmpActor, id: string): Promise<boolean> {
+  const plan = decideAccess(actor, 'read', 'DocumentReference', { now: new Date() });
+  if (plan.effect !== 'allow') return false;
+  const { rows } = await tx.query(sql`SELECT 1 FROM resource r WHERE r.type = 'DocumentReference' AND r.id = ${id} AND NOT r.deleted AND (${compileAccess(plan)})`);
+  return rows.length > 0;
 }

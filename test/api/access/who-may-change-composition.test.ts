@@ -87,7 +87,8 @@ test('a feeder\'s submissions create the author\'s directory entry once, found a
 });
 
 test('another feeder cannot replace a feeder\'s document; the feeder that submitted it can, and the old one is superseded', async () => {
-  expect((await call({ kind: 'system', id: 'other-feeder' }, 'POST', '', submission('glycémie 9,9 mmol/L', firstDoc))).status).toBe(403);
+  // Feeders read nothing: another feeder's document is absent for him (422, as for a missing one).
+  expect((await call({ kind: 'system', id: 'other-feeder' }, 'POST', '', submission('glycémie 9,9 mmol/L', firstDoc))).status).toBe(422);
   const patient: MintOptions = { kind: 'patient', id: 'p1' };
   expect((await call(patient, 'GET', `/DocumentReference/${firstDoc}`)).body.status).toBe('current');
   expect((await call(FEEDER, 'POST', '', submission('glycémie 5,2 mmol/L (corrigée)', firstDoc))).status).toBe(200);
@@ -102,4 +103,20 @@ test('the metadata PATCH (TD3.3) of another\'s document is refused to an authori
   const byAuthor = await call({ kind: 'practitioner', id: NEW_AUTHOR }, 'PATCH', `/DocumentReference/${firstDoc}`, hide, 'application/json-patch+json');
   expect(byAuthor.status).toBe(200);
   expect((await call({ kind: 'patient', id: 'p1' }, 'GET', `/DocumentReference/${firstDoc}`)).status).toBe(404);
+});
+
+test('replacing a document one may not see answers exactly like replacing a missing one (hidden is absent)', async () => {
+  const spec: MintOptions = { kind: 'practitioner', id: RPPS.spec };
+  const replacing = (target: string) => call(spec, 'POST', '/DocumentReference', {
+    resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient/p1' },
+    type: { coding: [{ system: 'http://loinc.org', code: '11488-4' }] },
+    author: [{ identifier: { system: IDNAT, value: `8${RPPS.spec}` } }],
+    content: [{ attachment: { contentType: 'text/plain', url: 'Binary/none' } }],
+    relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${target}` } }],
+  });
+  const hidden = await replacing('d2'); // masked by the patient's consent: spec reads 404
+  const missing = await replacing('zz-never-existed');
+  expect(hidden.status).toBe(422);
+  expect(missing.status).toBe(422);
+  expect(hidden.body.issue[0].diagnostics).toBe(missing.body.issue[0].diagnostics.replace('zz-never-existed', 'd2'));
 });

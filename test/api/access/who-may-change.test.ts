@@ -127,7 +127,7 @@ test('a row with no recorded writer (older than provenance) changes for the pati
   expect((await send('patient', 'put', '/fhir/AllergyIntolerance/a1', allergy)).status).toBe(200);
 });
 
-test('a feeder changes only what it submitted: another feeder cannot replace its document', async () => {
+test('a feeder changes only what it submitted: another feeder cannot replace its document (absent for him)', async () => {
   const submit = (who: string, replaces?: string) => send(who, 'post', '/fhir', {
     resourceType: 'Bundle', type: 'transaction',
     entry: [{
@@ -142,8 +142,15 @@ test('a feeder changes only what it submitted: another feeder cannot replace its
   const first = await submit('feeder');
   expect(first.status).toBe(200);
   const docId = /DocumentReference\/([^/]+)/.exec(first.body.entry[0].response.location)![1];
+  // Feeders read nothing: another feeder's document is absent for him, as a missing one would be.
   const stolen = await submit('other feeder', docId);
-  expect(stolen.status).toBe(403);
-  expect(diagnostics(stolen)).toMatch(new RegExp(`Only the author of DocumentReference/${docId} \\(or the feeder that submitted it\\)`));
+  expect(stolen.status).toBe(422);
+  expect(diagnostics(stolen)).toBe(`relatesTo replaces DocumentReference/${docId}, which does not exist`);
   expect((await submit('feeder', docId)).status).toBe(200);
+});
+
+test('an authorised practitioner cannot replace a document he sees but did not write', async () => {
+  const res = await send('spec', 'post', '/fhir/DocumentReference', { ...report(), relatesTo: [{ code: 'replaces', target: { reference: 'DocumentReference/d1' } }] });
+  expect(res.status).toBe(403);
+  expect(diagnostics(res)).toBe('Only the author of DocumentReference/d1 (or the feeder that submitted it) may change or delete it');
 });
