@@ -13,6 +13,11 @@ import { ActorResolver, IDENTITY_TYPES } from './actor-resolver';
 import { assertWriteAllowed } from './write-rules';
 import { assertCompartmentTie } from './compartment-tie';
 import { assertFeederPatientLookup } from './feeder-lookup';
+import { recordWriter, writerOf } from './provenance';
+import { classOf } from './resource-classes';
+
+/** Classes whose rows record their writer: changing them is for that writer (provenance.ts). */
+const PROVENANCE_CLASSES: string[] = ['clinical', 'record'];
 
 export interface AccessHooksOptions {
   db: Db;
@@ -63,7 +68,8 @@ function deny(plan: AccessPlan): never {
 /**
  * The access module's hooks: `authenticate` (bearer token → actor, purpose of use from headers, the read
  * predicate in `ctx.access`), `authorize` (403/400 before any data is touched), `beforeWrite` (consent and
- * legal write rules, 403/422) and `afterWrite` (keeps the consent tables in the same transaction).
+ * legal write rules, 403/422) and `afterWrite` (keeps the consent tables and the writer of created rows in the
+ * same transaction).
  */
 export function createAccessHooks(options: AccessHooksOptions): Hooks {
   const now = options.clock ?? (() => new Date());
@@ -108,9 +114,12 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       await assertWriteAllowed(tx, actor, plan, event);
     },
 
-    async afterWrite(tx, _ctx, event) {
+    async afterWrite(tx, ctx, event) {
       if (IDENTITY_TYPES.has(event.resourceType)) resolver.identityWritten(tx);
       await applyAccessWrite(tx, event);
+      if (event.interaction === 'create' && PROVENANCE_CLASSES.includes(classOf(event.resourceType) ?? '')) {
+        await recordWriter(tx, event, writerOf(ctx.attributes[ACTOR_ATTRIBUTE] as DmpActor | undefined, event.compartment));
+      }
     },
   };
 }

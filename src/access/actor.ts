@@ -7,9 +7,19 @@ export type OrganisationCategory = ExcludedCategory | 'assurance-maladie' | 'fee
 
 export type DmpActorKind = 'patient' | 'guardian' | 'practitioner' | 'system';
 
+/**
+ * Roles a token may carry: `samu-regulator` (emergency regulation, practitioners) and `directory-admin` (may fix
+ * directory entries; practitioner and system tokens only).
+ */
+export type DmpRole = 'samu-regulator' | 'directory-admin';
+
 /** IdNat_PS (national identifier of health professionals), `8` + RPPS. */
 export const IDNAT_PS_SYSTEM = 'urn:oid:1.2.250.1.71.4.2.1';
 export const RPPS_SYSTEM = 'https://rpps.esante.gouv.fr';
+/** Systems of the national professional identifiers: an entry carrying one of them names that person. */
+export const PROFESSIONAL_ID_SYSTEMS: readonly string[] = [IDNAT_PS_SYSTEM, RPPS_SYSTEM];
+/** National identifiers of organisations: IdNat_Struct (CI-SIS), FINESS, SIRET/SIREN (FR Core systems). */
+export const ORGANISATION_ID_SYSTEMS: readonly string[] = ['urn:oid:1.2.250.1.71.4.2.2', 'http://finess.sante.gouv.fr', 'http://sirene.fr', 'https://sirene.fr'];
 /** INS identifier systems: NIR, NIA, test NIR, demo NIR. */
 export const INS_SYSTEMS = ['urn:oid:1.2.250.1.213.1.4.8', 'urn:oid:1.2.250.1.213.1.4.9', 'urn:oid:1.2.250.1.213.1.4.10', 'urn:oid:1.2.250.1.213.1.4.11'];
 
@@ -23,7 +33,7 @@ export interface DmpActor extends Actor {
   kind: DmpActorKind;
   id: string;
   category?: OrganisationCategory;
-  role?: 'samu-regulator';
+  role?: DmpRole;
   scopes: string[];
   purposeOfUse?: string;
   purposeReason?: string;
@@ -36,6 +46,11 @@ export interface DmpActor extends Actor {
 /** True for the categories that may never touch a record (insurer, employer, bank, occupational health). */
 export function isExcluded(actor: DmpActor): boolean {
   return (EXCLUDED_CATEGORIES as readonly string[]).includes(actor.category ?? '');
+}
+
+/** True for a directory administrator (practitioner or system token with the role `directory-admin`). */
+export function isDirectoryAdmin(actor: DmpActor): boolean {
+  return actor.role === 'directory-admin' && (actor.kind === 'practitioner' || actor.kind === 'system');
 }
 
 /** True for the Assurance Maladie feeder, which may write care history and never read. */

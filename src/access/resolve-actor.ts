@@ -1,10 +1,38 @@
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
-import type { DmpActor } from './actor';
+import { PROFESSIONAL_ID_SYSTEMS, RPPS_SYSTEM, type DmpActor } from './actor';
+
+export interface IdentifierValue {
+  system?: string;
+  value?: string;
+}
+
+/**
+ * True when every national professional identifier a directory entry carries is one of the token's own keys. An
+ * entry that also carries someone else's IdNat_PS/RPPS names two people, so it names nobody: otherwise adding
+ * one's own RPPS to the treating physician's entry would hand over his patients (issue 11, attack 3).
+ */
+export function entryNamesOnly(identifiers: IdentifierValue[] | null | undefined, tokenKeys: readonly string[]): boolean {
+  const national = (identifiers ?? []).filter((i) => i && typeof i.system === 'string' && PROFESSIONAL_ID_SYSTEMS.includes(i.system));
+  return national.length > 0 && national.every((i) => tokenKeys.includes(`${i.system}|${i.value}`));
+}
+
+/** The person a national professional identifier names (IdNat_PS `8`+RPPS and RPPS name the same person). */
+function personOf(system: string, value: string): string {
+  if (system === RPPS_SYSTEM || /^\d{11}$/.test(value)) return `rpps:${value}`;
+  return /^8\d{11}$/.test(value) ? `rpps:${value.slice(1)}` : `idnat:${value}`;
+}
+
+/** True when a directory entry's national professional identifiers all name one person (or it carries none). */
+export function namesOnePerson(identifiers: IdentifierValue[] | null | undefined): boolean {
+  const people = new Set((identifiers ?? []).filter((i) => i?.system && i.value && PROFESSIONAL_ID_SYSTEMS.includes(i.system)).map((i) => personOf(i.system as string, i.value as string)));
+  return people.size <= 1;
+}
 
 /**
  * Completes an actor from the database, once per request: a practitioner's keys gain `Practitioner/<id>` of
- * the directory entries carrying his identifiers (consents and `generalPractitioner` may use either form);
+ * the directory entries carrying his identifiers and no other professional's (see `entryNamesOnly`; consents and
+ * `generalPractitioner` may use either form);
  * a patient's compartments are his Patient id, or the Patients carrying his INS; a guardian's are the
  * patients his RelatedPerson is a guardian of.
  */
@@ -15,9 +43,10 @@ export async function resolveActor(db: Db, actor: DmpActor): Promise<DmpActor> {
       return JSON.stringify({ identifier: [{ system: k.slice(0, bar), value: k.slice(bar + 1) }] });
     });
     if (identifiers.length === 0) return actor;
-    const { rows } = await db.query<{ id: string }>(sql`SELECT r.id FROM resource r WHERE r.type = 'Practitioner' AND NOT r.deleted
-      AND r.content @> ANY(${identifiers}::jsonb[]) LIMIT 20`);
-    const keys = [...actor.keys, ...rows.map((row) => `Practitioner/${row.id}`)];
+    const { rows } = await db.query<{ id: string; identifiers: IdentifierValue[] | null }>(sql`SELECT r.id, r.content->'identifier' AS identifiers
+      FROM resource r WHERE r.type = 'Practitioner' AND NOT r.deleted AND r.content @> ANY(${identifiers}::jsonb[]) LIMIT 20`);
+    const own = rows.filter((row) => entryNamesOnly(row.identifiers, actor.keys));
+    const keys = [...actor.keys, ...own.map((row) => `Practitioner/${row.id}`)];
     return { ...actor, keys: keys.filter((k, i) => keys.indexOf(k) === i) };
   }
   if (actor.kind === 'patient') {

@@ -3,10 +3,11 @@ import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import { unprocessable } from '../fhir/errors';
 import { parseConsent } from './consent-rules';
+import { namesOnePerson } from './resolve-actor';
 
 /**
  * Every key naming the same practitioners as `keys`: `Practitioner/<id>` references gain the identifiers of
- * those directory entries, and identifiers gain the ids of the entries carrying them.
+ * those directory entries, and identifiers gain the ids of the entries carrying them (entries naming one person).
  */
 export async function expandPractitionerKeys(tx: Db, keys: string[]): Promise<Set<string>> {
   const out = new Set(keys);
@@ -18,6 +19,8 @@ export async function expandPractitionerKeys(tx: Db, keys: string[]): Promise<Se
       AND (r.id = ANY(${ids}::text[]) OR r.content @> ANY(${identifiers}::jsonb[]))`,
   );
   for (const row of rows) {
+    // An entry naming two people (someone added another's identifier) names nobody, as in resolve-actor.ts.
+    if (!namesOnePerson(row.content?.identifier)) continue;
     out.add(`Practitioner/${row.id}`);
     for (const i of row.content?.identifier ?? []) if (i.system && i.value) out.add(`${i.system}|${i.value}`);
   }

@@ -10,7 +10,10 @@ import type { AccessPlan } from './access-plan';
 import { insKeys } from './access-tables';
 import { compileCompartmentWrite } from './compile-access';
 import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rules';
+import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
+import { assertMayChange, assertMayReplace } from './provenance';
+import { classOf } from './resource-classes';
 import { assertTreatingPhysicianKept } from './treating-physician';
 
 /** Care-history documents: type REMB (TRE_A05) or class 60 "Données de remboursement" (TRE_A03). */
@@ -114,16 +117,13 @@ async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, e
     if (!state.open && actor.kind === 'practitioner') throw unprocessable(`Patient/${patientId} has no open DMP: the patient must agree to open the record first`);
     throw forbidden('You are not authorised to write in this record');
   }
-  if (event.interaction === 'delete' && actor.kind === 'practitioner') {
-    const { rows } = await tx.query(sql`SELECT 1 FROM resource r WHERE r.type = ${event.resourceType} AND r.id = ${event.id} AND r.authors && ${actor.keys}::text[]`);
-    if (rows.length === 0) throw forbidden('Only the author of a document may delete it');
-  }
 }
 
 /**
  * Write authorisation, inside the write transaction and before the row is written (issue 4 rules 4, 8–11):
  * consent ownership and the treating-physician rule, record closure, Assurance Maladie limits, authorised
- * professionals and feeders writing into open records. Throws 403 or 422.
+ * professionals and feeders writing into open records, the directory (directory-rules.ts) and who may change what
+ * (provenance.ts). Throws 403, 409 or 422.
  */
 export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent): Promise<void> {
   if (plan.effect !== 'allow') throw forbidden(plan.reason);
@@ -135,13 +135,21 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   }
   if (event.resourceType === 'Consent') return assertConsentWrite(tx, actor, event);
   if (event.resourceType === 'Patient') return assertPatientWrite(tx, actor, plan, event);
+  if (classOf(event.resourceType) === 'directory') return assertDirectoryWrite(tx, actor, event);
   const patientId = event.compartment ?? undefined;
   if (!patientId) {
-    // Directory entries (Practitioner, Organization …): professionals and feeders maintain them.
-    if (actor.kind === 'practitioner' || actor.kind === 'system') return;
-    throw forbidden(`A ${actor.kind} may not write ${event.resourceType} directory entries`);
+    // A Binary submitted before its DocumentReference takes the document's record when the document is written.
+    if (event.resourceType === 'Binary' && (actor.kind === 'practitioner' || actor.kind === 'system')) {
+      if (event.interaction !== 'create') await assertMayChange(tx, actor, event, actor.patientIds);
+      return;
+    }
+    // Other clinical and record rows are tied to one Patient before this point (compartment-tie.ts): fail closed.
+    throw forbidden(`${event.resourceType} is neither a directory entry nor tied to a record`);
   }
   await assertRecordWritable(tx, actor, plan, event, patientId);
+  // Provenance: an update, patch or delete is for who wrote the row (provenance.ts); a replacement likewise.
+  if (event.interaction !== 'create') await assertMayChange(tx, actor, event, actor.patientIds);
+  await assertMayReplace(tx, actor, event, actor.patientIds);
   if (actor.kind === 'system' && !isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && event.interaction !== 'delete') {
     await assertFeederAuthorAuthorised(tx, plan, event);
   }

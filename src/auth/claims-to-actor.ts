@@ -1,11 +1,11 @@
-import { EXCLUDED_CATEGORIES, looksLikeIns, practitionerIdentifierKeys, type DmpActor, type DmpActorKind, type OrganisationCategory } from '../access/actor';
+import { EXCLUDED_CATEGORIES, looksLikeIns, practitionerIdentifierKeys, type DmpActor, type DmpActorKind, type DmpRole, type OrganisationCategory } from '../access/actor';
 import { unauthorized } from '../fhir/errors';
 
 /**
  * Claims we read (our development tokens carry them all; other issuers may carry a subset):
  * `dmp_kind` patient|guardian|practitioner|system; `patient` (Patient id); `ins`; `fhirUser`
  * (`Patient/…`, `RelatedPerson/…`, `Practitioner/…`); `rpps` or `idnat_ps` (also Pro Santé Connect's
- * `preferred_username`); `role` (`samu-regulator`, or PSC `Acces_Regulation_Medicale: VRAI`); `client_id`;
+ * `preferred_username`); `role` (`samu-regulator`, or PSC `Acces_Regulation_Medicale: VRAI`; `directory-admin` for practitioner and system tokens); `client_id`;
  * `category`; `scope` (space separated); `purpose_of_use` and `purpose_reason` (or PSC `Mode_Acces_Raison`).
  */
 export type DmpClaims = Record<string, unknown>;
@@ -24,6 +24,14 @@ function inferKind(claims: DmpClaims): DmpActorKind | undefined {
   return undefined;
 }
 
+/** The role a token grants: SAMU regulation (practitioners), directory administration (practitioners and systems). */
+function roleOf(claims: DmpClaims, kind: DmpActorKind | undefined): DmpRole | undefined {
+  const role = str(claims.role);
+  if (role === 'samu-regulator' || str(claims.Acces_Regulation_Medicale) === 'VRAI') return 'samu-regulator';
+  if (role === 'directory-admin' && (kind === 'practitioner' || kind === 'system')) return 'directory-admin';
+  return undefined;
+}
+
 /** Turns verified token claims into the actor the access module decides on. Throws 401 when no actor can be named. */
 export function claimsToActor(claims: DmpClaims, defaultScopes: string[] = []): DmpActor {
   const kind = inferKind(claims);
@@ -34,11 +42,10 @@ export function claimsToActor(claims: DmpClaims, defaultScopes: string[] = []): 
   const rawCategory = str(claims.category);
   if (rawCategory && !CATEGORIES.includes(rawCategory as OrganisationCategory)) throw unauthorized(`Unknown organisation category ${rawCategory}`);
   const category = rawCategory as OrganisationCategory | undefined;
-  const samu = str(claims.role) === 'samu-regulator' || str(claims.Acces_Regulation_Medicale) === 'VRAI';
   const common = {
     category,
     scopes,
-    role: samu ? ('samu-regulator' as const) : undefined,
+    role: roleOf(claims, kind),
     purposeOfUse: str(claims.purpose_of_use),
     purposeReason: str(claims.purpose_reason) ?? str(claims.Mode_Acces_Raison),
     claims,

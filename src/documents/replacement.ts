@@ -1,4 +1,5 @@
 import type { DocumentReference, Resource } from '@medplum/fhirtypes';
+import { markSystemContext } from '../access/access-hooks';
 import type { Hooks, RequestContext, WriteEvent } from '../fhir/context';
 import { unprocessable } from '../fhir/errors';
 import type { FhirService } from '../fhir/service';
@@ -31,8 +32,10 @@ export function replacementHooks(service: () => FhirService | undefined): Hooks 
       if (!replaced.length) return;
       const svc = service();
       const repo = svc ? svc.repo.withDb(tx) : new Repository(tx);
-      // The writer's right to write this document was checked; the replaced rows are reached by the system.
-      const system: RequestContext = { ...ctx, access: TRUE };
+      // The writer's right to replace was checked (access/provenance.ts assertMayReplace); the replaced rows are
+      // changed by the server, which alone changes extracted resources.
+      const system: RequestContext = { ...ctx, access: TRUE, attributes: { ...ctx.attributes } };
+      markSystemContext(system);
       for (const id of replaced) await supersede(repo, system, id, event.compartment ?? null);
     },
   };

@@ -1,7 +1,7 @@
 import type { Identifier, Organization, Practitioner, PractitionerRole, Reference } from '@medplum/fhirtypes';
 import { queryValue, type BundleBuilder } from '../bundle-builder';
 import { all, at, childrenNamed } from '../cda-node';
-import { IDNAT_PS_OID, IDNAT_STRUCT_OID } from '../code-systems';
+import { IDNAT_PS_OID, IDNAT_STRUCT_OID, INS_OIDS } from '../code-systems';
 import { toAddress, toCodeableConcept, toContactPoint, toHumanNames, toIdentifier } from '../datatypes';
 import type { XmlNode } from '../xml-tree';
 
@@ -30,10 +30,14 @@ export function addPractitioner(builder: BundleBuilder, assigned: XmlNode | unde
   const practitioner: Practitioner = { resourceType: 'Practitioner', identifier: identifiers };
   const names = childrenNamed(person, 'name').flatMap(toHumanNames);
   if (names.length) practitioner.name = names as Practitioner['name'];
+  const display = names[0] ? [names[0].given?.join(' '), names[0].family].filter(Boolean).join(' ') : undefined;
+  // A person identified by an INS is the patient (VAC: he authenticates his own vaccination record), not a
+  // professional: named by identifier, never a directory entry (only national professional ids found those).
+  const ins = identifiers.find((i) => INS_OIDS.some((oid) => i.system === `urn:oid:${oid}`));
+  if (ins) return display ? { identifier: ins, display } : { identifier: ins };
   const telecom = childrenNamed(assigned, 'telecom').map(toContactPoint).filter((t) => !!t);
   if (telecom.length) practitioner.telecom = telecom as Practitioner['telecom'];
   const reference = builder.addConditional(practitioner, ifNoneExistOf(identifiers[0]));
-  const display = names[0] ? [names[0].given?.join(' '), names[0].family].filter(Boolean).join(' ') : undefined;
   return display ? { reference, display } : { reference };
 }
 

@@ -40,4 +40,5 @@ export const ACTORS: Record<string, DmpActor> = {
   'occupational health': practitionerActor('10000000033', { category: 'occupational-health' }),
   'Assurance Maladie': systemActor('cnam', 'assurance-maladie'),
   feeder: systemActor('lab-feeder', 'feeder'),
+  'directory administrator': practitionerActor('10000000088', { role: 'directory-admin' }),
 };

@@ -1,4 +1,4 @@
-import type { Consent, DocumentReference, Patient } from '@medplum/fhirtypes';
+import type { Consent, DocumentReference, Patient, Practitioner } from '@medplum/fhirtypes';
 import { createAccessHooks, markSystemContext } from '../../../src/access/access-hooks';
 import type { DmpActor } from '../../../src/access/actor';
 import type { RequestContext, WriteEvent } from '../../../src/fhir/context';
@@ -46,6 +46,7 @@ const dischargeLetter: DocumentReference = { resourceType: 'DocumentReference', 
 /** The same letter written by the treating physician, which a feeder may submit on his behalf. */
 const letterByGp: DocumentReference = { ...dischargeLetter, author: [{ reference: 'Practitioner/gp' }] };
 const c1Open = buildConsent('c1-open', 'p1', { type: 'permit' });
+const practitionerEntry = (rpps: string): Practitioner => ({ resourceType: 'Practitioner', identifier: [{ system: 'urn:oid:1.2.250.1.71.4.2.1', value: `8${rpps}` }] });
 
 const WRITE_CASES: [string, string, Partial<WriteEvent> & { resourceType: string; id: string }, number][] = [
   ['patient', 'adds an allergy to his own record', obs('p1'), 201],
@@ -91,7 +92,18 @@ const WRITE_CASES: [string, string, Partial<WriteEvent> & { resourceType: string
   ['treating physician', 'cannot delete a document he did not author', { interaction: 'delete', resourceType: 'DocumentReference', id: 'd1', compartment: 'p1' }, 403],
   ['patient', 'cannot write AuditEvents', { resourceType: 'AuditEvent', id: 'n', compartment: 'p1' }, 403],
   ['patient', 'cannot write directory entries', { resourceType: 'Organization', id: 'n' }, 403],
-  ['feeder', 'creates directory entries', { resourceType: 'Practitioner', id: 'n' }, 201],
+  ['feeder', 'creates a Practitioner entry carrying a national identifier', { resourceType: 'Practitioner', id: 'n', resource: practitionerEntry('10000000071') }, 201],
+  ['feeder', 'cannot create a Practitioner entry without a national identifier', { resourceType: 'Practitioner', id: 'n', resource: { resourceType: 'Practitioner', identifier: [{ system: 'urn:local', value: '1' }] } }, 403],
+  ['feeder', 'cannot create a second entry for an identifier already in the directory: 409', { resourceType: 'Practitioner', id: 'n', resource: practitionerEntry(RPPS.gp) }, 409],
+  ['feeder', 'cannot update a directory entry', { interaction: 'update', resourceType: 'Practitioner', id: 'gp', resource: practitionerEntry(RPPS.gp) }, 403],
+  ['treating physician', 'cannot update his own directory entry', { interaction: 'update', resourceType: 'Practitioner', id: 'gp', resource: practitionerEntry(RPPS.gp) }, 403],
+  ['unauthorised practitioner', 'creates his own entry', { resourceType: 'Practitioner', id: 'n', resource: practitionerEntry('10000000077') }, 201],
+  ['unauthorised practitioner', 'cannot create another professional\'s entry', { resourceType: 'Practitioner', id: 'n', resource: practitionerEntry('10000000071') }, 403],
+  ['unauthorised practitioner', 'cannot create an entry under an id already used (a deleted entry\'s)', { resourceType: 'Practitioner', id: 'gp', resource: practitionerEntry('10000000077') }, 403],
+  ['feeder', 'creates an Organization carrying its IdNat_Struct', { resourceType: 'Organization', id: 'n', resource: { resourceType: 'Organization', identifier: [{ system: 'urn:oid:1.2.250.1.71.4.2.2', value: '1750803447' }] } }, 201],
+  ['feeder', 'cannot create other directory types', { resourceType: 'Location', id: 'n', resource: { resourceType: 'Location' } }, 403],
+  ['directory administrator', 'corrects a directory entry', { interaction: 'update', resourceType: 'Practitioner', id: 'gp', resource: practitionerEntry(RPPS.gp) }, 201],
+  ['directory administrator', 'deletes a directory entry', { interaction: 'delete', resourceType: 'Organization', id: 'org1' }, 201],
 ];
 
 describe('write rules', () => {

@@ -19,6 +19,12 @@ describe('claims to actor', () => {
     expect(claimsToActor({ client_id: 'lab' }).category).toBe('feeder');
     expect(claimsToActor({ client_id: 'cnam', category: 'assurance-maladie' }).category).toBe('assurance-maladie');
   });
+  test('grants the directory-admin role to practitioner and system tokens only', () => {
+    expect(claimsToActor({ rpps: '10000000088', role: 'directory-admin' }).role).toBe('directory-admin');
+    expect(claimsToActor({ client_id: 'annuaire', role: 'directory-admin' }).role).toBe('directory-admin');
+    expect(claimsToActor({ dmp_kind: 'patient', patient: 'p1', role: 'directory-admin' }).role).toBeUndefined();
+    expect(claimsToActor({ fhirUser: 'RelatedPerson/rp1', role: 'directory-admin' }).role).toBeUndefined();
+  });
   test('rejects an unknown organisation category with 401', () => {
     expect(() => claimsToActor({ client_id: 'x', category: 'casino' })).toThrow(/category/);
   });
@@ -30,6 +36,7 @@ describe('token CLI arguments', () => {
       kind: 'practitioner', id: '10000000001', purpose: 'BTG', reason: 'chest pain', role: 'samu-regulator', scope: 'user/*.rs',
     });
     expect(parseTokenArgs(['system', 'cnam', '--category', 'assurance-maladie'])).toEqual({ kind: 'system', id: 'cnam', category: 'assurance-maladie' });
+    expect(parseTokenArgs(['system', 'annuaire', '--role', 'directory-admin'])).toEqual({ kind: 'system', id: 'annuaire', role: 'directory-admin' });
   });
   test.each([[[]], [['robot', 'x']], [['patient']], [['patient', 'p1', '--role', 'admin']], [['patient', 'p1', '--category']]])('refuses %j with the usage', (argv) => {
     expect(() => parseTokenArgs(argv as string[])).toThrow(/usage/);

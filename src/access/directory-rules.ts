@@ -1,0 +1,78 @@
+import type { Identifier, Resource } from '@medplum/fhirtypes';
+import type { WriteEvent } from '../fhir/context';
+import { conflict, forbidden } from '../fhir/errors';
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+import { isDirectoryAdmin, ORGANISATION_ID_SYSTEMS, PROFESSIONAL_ID_SYSTEMS, type DmpActor } from './actor';
+
+/** The answer to every directory write no rule allows. */
+export const DIRECTORY_MAINTAINERS = 'Directory entries are maintained by the document import and directory administrators';
+
+interface NationalIds {
+  /** Where the identifiers sit: `identifier` of the entry itself, or the PractitionerRole's `practitioner.identifier`. */
+  path: 'identifier' | 'practitioner';
+  systems: readonly string[];
+}
+
+/** Types a feeder or practitioner may create, and the national identifiers such an entry must carry. */
+const CREATABLE: Readonly<Record<string, NationalIds>> = {
+  Practitioner: { path: 'identifier', systems: PROFESSIONAL_ID_SYSTEMS },
+  PractitionerRole: { path: 'practitioner', systems: PROFESSIONAL_ID_SYSTEMS },
+  Organization: { path: 'identifier', systems: ORGANISATION_ID_SYSTEMS },
+};
+
+/** The national identifiers (`system|value`) a directory entry carries. */
+export function nationalIdentifiers(resource: Resource | undefined): string[] {
+  const rule = resource && CREATABLE[resource.resourceType];
+  if (!rule) return [];
+  const r = resource as { identifier?: Identifier[]; practitioner?: { identifier?: Identifier } };
+  const ids = rule.path === 'identifier' ? (r.identifier ?? []) : r.practitioner?.identifier ? [r.practitioner.identifier] : [];
+  return ids.filter((i) => i.system && i.value && rule.systems.includes(i.system)).map((i) => `${i.system}|${i.value}`);
+}
+
+/** The live entry of a type that already carries one of these identifiers (duplicates would split who is who). */
+async function findCarrier(tx: Db, type: string, id: string, keys: string[]): Promise<string | undefined> {
+  // Identifier index rows (live rows), and the JSONB content the store keeps for Practitioners (write-sql.ts).
+  const codes = keys.map((k) => k.slice(k.indexOf('|') + 1));
+  const probes = keys.map((k) => JSON.stringify({ identifier: [{ system: k.slice(0, k.indexOf('|')), value: k.slice(k.indexOf('|') + 1) }] }));
+  const { rows } = await tx.query<{ id: string }>(sql`SELECT r.id FROM idx_token t JOIN resource r ON r.rid = t.rid
+      WHERE t.type = ${type} AND t.param = 'identifier' AND t.code = ANY(${codes}::text[]) AND (t.system || '|' || t.code) = ANY(${keys}::text[])
+        AND r.id <> ${id} AND NOT r.deleted
+    UNION ALL
+    SELECT r.id FROM resource r WHERE r.type = ${type} AND r.id <> ${id} AND NOT r.deleted AND r.content @> ANY(${probes}::jsonb[])
+    LIMIT 1`);
+  return rows[0]?.id;
+}
+
+/** True when the id was used before (a deleted entry): re-creating it would inherit the references to it. */
+async function wasUsed(tx: Db, type: string, id: string): Promise<boolean> {
+  const { rows } = await tx.query(sql`SELECT 1 FROM resource r WHERE r.type = ${type} AND r.id = ${id}`);
+  return rows.length > 0;
+}
+
+/**
+ * Directory writes (issue 11, attack 3). Consents, `generalPractitioner` and document authors name professionals by
+ * directory reference, so whoever edits an entry could take that person's place. Directory administrators (and the
+ * server's own writes, which never reach here) change entries; a feeder or practitioner only creates a Practitioner,
+ * PractitionerRole or Organization carrying a national identifier no live entry of that type carries yet (409
+ * naming it; the import's conditional creates find it instead), a practitioner only his own; patients never.
+ */
+export async function assertDirectoryWrite(tx: Db, actor: DmpActor, event: WriteEvent): Promise<void> {
+  if (isDirectoryAdmin(actor)) return;
+  const rule = CREATABLE[event.resourceType];
+  if (event.interaction !== 'create' || !rule || (actor.kind !== 'practitioner' && actor.kind !== 'system')) throw forbidden(DIRECTORY_MAINTAINERS);
+  const keys = nationalIdentifiers(event.resource);
+  if (!keys.length) {
+    throw forbidden(`${DIRECTORY_MAINTAINERS}: a ${event.resourceType} may be added only with a national identifier (${rule.systems.join(', ')})`);
+  }
+  if (actor.kind === 'practitioner' && rule.systems === PROFESSIONAL_ID_SYSTEMS && !keys.every((k) => actor.keys.includes(k))) {
+    throw forbidden(`${DIRECTORY_MAINTAINERS}: a professional may add only his own entry (carrying his own national identifier)`);
+  }
+  if (await wasUsed(tx, event.resourceType, event.id)) {
+    throw forbidden(`${DIRECTORY_MAINTAINERS}: ${event.resourceType}/${event.id} existed before and only they may create it again`);
+  }
+  // A person may hold several roles: only Practitioner and Organization entries are unique per identifier.
+  if (event.resourceType === 'PractitionerRole') return;
+  const existing = await findCarrier(tx, event.resourceType, event.id, keys);
+  if (existing) throw conflict(`${event.resourceType}/${existing} already carries this national identifier: use it (or ask a directory administrator to correct it)`);
+}

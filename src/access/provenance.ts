@@ -1,0 +1,149 @@
+import type { DocumentReference, Resource } from '@medplum/fhirtypes';
+import type { WriteEvent } from '../fhir/context';
+import { forbidden, unprocessable } from '../fhir/errors';
+import type { Db } from '../store/db';
+import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
+import { sql } from '../store/sql';
+import type { DmpActor } from './actor';
+import { compileAccess } from './compile-access';
+import { decideAccess } from './decide-access';
+import { classOf } from './resource-classes';
+
+/**
+ * Who wrote a row, recorded from the token at create (`access_writer`, migration 142): `practitioner` (his national
+ * identifier keys), `patient` (the patient or a guardian: `Patient/<compartment>`), `system` (`system|<client id>`),
+ * `server` (the server's own writes with no actor). A DocumentReference adds its author keys.
+ */
+export type WriterKind = 'practitioner' | 'patient' | 'system' | 'server';
+
+export interface Writer {
+  kind: WriterKind;
+  keys: string[];
+}
+
+/** The writer a create records: from the verified token, never from the body the client sent. */
+export function writerOf(actor: DmpActor | undefined, compartment: string | null | undefined): Writer {
+  if (!actor) return { kind: 'server', keys: [] };
+  if (actor.kind === 'patient' || actor.kind === 'guardian') return { kind: 'patient', keys: compartment ? [`Patient/${compartment}`] : [] };
+  // Identifier keys only: `Practitioner/<id>` keys come from the directory, which the token does not vouch for.
+  if (actor.kind === 'practitioner') return { kind: 'practitioner', keys: actor.keys.filter((k) => k.includes('|')) };
+  return { kind: 'system', keys: [`system|${actor.id}`] };
+}
+
+/** Records the writer of a created row in its transaction (a DocumentReference adds its `authors` column). */
+export async function recordWriter(tx: Db, event: WriteEvent, writer: Writer): Promise<void> {
+  if (event.interaction !== 'create') return;
+  const authors = event.resourceType === 'DocumentReference'
+    ? sql`COALESCE((SELECT authors FROM resource WHERE type = 'DocumentReference' AND id = ${event.id}), '{}'::text[])`
+    : sql`'{}'::text[]`;
+  await tx.query(sql`INSERT INTO access_writer (type, id, kind, keys)
+    SELECT ${event.resourceType}, ${event.id}, ${writer.kind}, ARRAY(SELECT DISTINCT k FROM unnest(${writer.keys}::text[] || ${authors}) AS k)
+    ON CONFLICT (type, id) DO UPDATE SET kind = EXCLUDED.kind, keys = EXCLUDED.keys`);
+}
+
+/** The document a resource was extracted from (source-document extension), if any. */
+export function sourceDocument(resource: Resource | undefined): string | undefined {
+  const extensions = (resource as { extension?: { url?: string; valueReference?: { reference?: string } }[] } | undefined)?.extension ?? [];
+  const source = extensions.find((e) => e.url === SOURCE_DOCUMENT_URL);
+  return source ? (source.valueReference?.reference ?? 'DocumentReference/?') : undefined;
+}
+
+interface Recorded {
+  writer?: Writer;
+  /** The stored DocumentReference's authors (the row before this write). */
+  authors: string[];
+}
+
+async function loadRecorded(tx: Db, type: string, id: string): Promise<Recorded> {
+  const { rows } = await tx.query<{ kind: WriterKind | null; keys: string[] | null; authors: string[] | null }>(sql`SELECT w.kind, w.keys,
+      (SELECT r.authors FROM resource r WHERE r.type = ${type} AND r.id = ${id}) AS authors
+    FROM (SELECT 1) AS one LEFT JOIN access_writer w ON w.type = ${type} AND w.id = ${id}`);
+  const row = rows[0];
+  return { writer: row?.kind ? { kind: row.kind, keys: row.keys ?? [] } : undefined, authors: row?.authors ?? [] };
+}
+
+const meets = (a: readonly string[], b: readonly string[]): boolean => a.some((k) => b.includes(k));
+
+/** True when the actor is the row's writer: same keys (a feeder: same client id), or an author of the document. */
+function isWriter(actor: DmpActor, recorded: Recorded, resourceType: string): boolean {
+  if (actor.kind === 'patient' || actor.kind === 'guardian') return false;
+  const authors = resourceType === 'DocumentReference' ? recorded.authors : [];
+  return meets(actor.keys, [...(recorded.writer?.keys ?? []), ...authors]);
+}
+
+const labelsAndStatus = (doc: DocumentReference | undefined): string =>
+  JSON.stringify([doc?.status, doc?.securityLabel ?? [], doc?.meta?.security ?? []]);
+
+/**
+ * Provenance decides who may change or delete a clinical or record row (DESIGN §5, issue 11 attack 5): a
+ * professional what he wrote (or authored, for a document), a feeder what it submitted, the patient (or his
+ * guardian) his own entries and the management of his record (RelatedPerson, Communication). Rows with no recorded
+ * writer (older than migration 142, or written by the server) change for the patient only, except documents, whose
+ * `authors` answer. A document's labels and status are its author's (the patient masks through Consent).
+ * Extracted resources change only by replacing their document.
+ */
+export async function assertMayChange(tx: Db, actor: DmpActor, event: WriteEvent, patientIds: readonly string[]): Promise<void> {
+  const what = `${event.resourceType}/${event.id}`;
+  const source = sourceDocument(event.previous) ?? sourceDocument(event.resource);
+  if (source) throw forbidden(`${what} is part of document ${source}: replace the document to change it`);
+  const recorded = await loadRecorded(tx, event.resourceType, event.id);
+  const owner = (actor.kind === 'patient' || actor.kind === 'guardian') && !!event.compartment && patientIds.includes(event.compartment);
+  const writer = recorded.writer?.kind === 'server' ? undefined : recorded.writer;
+  // Guardians and messages are the management of the patient's own record: his too, whoever recorded them.
+  if (owner && classOf(event.resourceType) === 'record') return;
+  if (event.resourceType === 'DocumentReference') {
+    const mayChange = isWriter(actor, recorded, event.resourceType) || (owner && writer?.kind === 'patient');
+    if (mayChange) return;
+    if (event.interaction !== 'delete' && labelsAndStatus(event.previous as DocumentReference) !== labelsAndStatus(event.resource as DocumentReference)) {
+      throw forbidden(`Only the author of ${what} (or the feeder that submitted it) may change its status or security labels; the patient masks a document with a Consent`);
+    }
+    throw forbidden(`Only the author of ${what} (or the feeder that submitted it) may change or delete it`);
+  }
+  if (!writer) {
+    if (owner) return;
+    throw forbidden(`${what} has no recorded writer: only the patient may change or delete it`);
+  }
+  if (writer.kind === 'patient') {
+    if (owner) return;
+    throw forbidden(`${what} was entered by the patient: only the patient or his legal guardian may change or delete it`);
+  }
+  if (isWriter(actor, recorded, event.resourceType)) return;
+  throw forbidden(`Only who wrote ${what} (the professional, or the feeder that submitted it) may change or delete it`);
+}
+
+/** Ids of the documents a DocumentReference newly `replaces` (relatesTo), compared with its previous version. */
+function newlyReplaced(doc: DocumentReference | undefined, previous: DocumentReference | undefined): string[] {
+  const ids = (d: DocumentReference | undefined): string[] =>
+    (d?.relatesTo ?? []).filter((r) => r.code === 'replaces').map((r) => /(?:^|\/)DocumentReference\/([A-Za-z0-9\-.]{1,64})$/.exec(r.target?.reference ?? '')?.[1] ?? '').filter((id) => !!id && id !== d?.id);
+  const before = new Set(ids(previous));
+  return ids(doc).filter((id) => !before.has(id));
+}
+
+/**
+ * Replacing a document supersedes it and retires what was extracted from it (documents/replacement.ts, as the
+ * server): only who may change the replaced document may replace it. A replaced document that does not exist is
+ * left to the replacement hook (422).
+ */
+export async function assertMayReplace(tx: Db, actor: DmpActor, event: WriteEvent, patientIds: readonly string[]): Promise<void> {
+  if (event.resourceType !== 'DocumentReference' || !event.resource) return;
+  for (const id of newlyReplaced(event.resource as DocumentReference, event.previous as DocumentReference | undefined)) {
+    const { rows } = await tx.query<{ text: string | null; compartment: string | null }>(sql`SELECT text, compartment FROM resource WHERE type = 'DocumentReference' AND id = ${id} AND NOT deleted`);
+    if (!rows[0]?.text) continue;
+    const previous = JSON.parse(rows[0].text) as DocumentReference;
+    try {
+      await assertMayChange(tx, actor, { interaction: 'delete', resourceType: 'DocumentReference', id, versionId: 0, previous, compartment: rows[0].compartment }, patientIds);
+    } catch (refusal) {
+      // Hidden is absent: a document the caller may not see is answered like a missing one (replacement.ts).
+      if (!(await isVisible(tx, actor, id))) throw unprocessable(`relatesTo replaces DocumentReference/${id}, which does not exist`);
+      throw refusal;
+    }
+  }
+}
+
+/** Whether the actor may read the DocumentReference (his read predicate, at this instant). */
+async function isVisible(tx: Db, actor: DmpActor, id: string): Promise<boolean> {
+  const plan = decideAccess(actor, 'read', 'DocumentReference', { now: new Date() });
+  if (plan.effect !== 'allow') return false;
+  const { rows } = await tx.query(sql`SELECT 1 FROM resource r WHERE r.type = 'DocumentReference' AND r.id = ${id} AND NOT r.deleted AND (${compileAccess(plan)})`);
+  return rows.length > 0;
+}
