@@ -21,7 +21,7 @@ const NEW_AUTHOR = '10000000012';
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-provenance-'));
   testDb = await createTestDb();
-  server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir }), { db: testDb.db, env: {} });
+  server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir }), { db: testDb.db, env: { DEV_AUTH: '1' } });
   await loadFixture(server.service);
   const permit = await call({ kind: 'patient', id: 'p1' }, 'POST', '/Consent', { ...consent('x', 'p1', { type: 'permit', actor: [byRpps(NEW_AUTHOR)] }), id: undefined });
   if (permit.status !== 201) throw new Error(`consent: ${permit.status}`);
@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 async function call(who: MintOptions, method: string, url: string, body?: unknown, contentType = 'application/fhir+json') {
-  const auth = loadAuthConfig({}, dataDir);
+  const auth = loadAuthConfig({ DEV_AUTH: '1' }, dataDir);
   const token = await mintDevToken(auth, await loadDevKey(auth), who);
   const res = await fetch(`${server.fhirUrl}${url}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
