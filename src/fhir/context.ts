@@ -40,6 +40,12 @@ export interface RequestContext {
    * feeder that cannot read still resolves `Patient?identifier=…`). Filled by the access module's authorize hook.
    */
   lookupAccess?: Sql;
+  /**
+   * Whether the caller may create a resource under an id of his choosing (update-as-create). The access module closes
+   * it (false) for token actors: an id taken by a row hidden from them would otherwise answer differently from a free
+   * one. Undefined = open (the server's own writes, the core without access control).
+   */
+  updateCreate?: boolean;
   /** Purpose of use stated by the caller (e.g. TREAT, BTG) and its justification. */
   purposeOfUse?: string;
   purposeReason?: string;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Hooks, RequestContext, WriteEvent } from '../fhir/context';
-import { badRequest, gone, notFound, preconditionFailed, unprocessable } from '../fhir/errors';
+import { badRequest, forbidden, gone, notFound, preconditionFailed, unprocessable } from '../fhir/errors';
 import type { Db } from './db';
 import { deriveColumns, type DerivedColumns } from './derived-columns';
 import { computeIndexRows } from './indexer';
@@ -47,6 +47,17 @@ interface Row {
   compartment: string | null;
   deleted: boolean;
   text: string | null;
+}
+
+/**
+ * Update-as-create: creating `type/id` under an id the caller named. Closed contexts (`ctx.updateCreate === false`,
+ * every token actor) may not choose ids: a free id and one taken by a row hidden from them get the same 403, so a
+ * write cannot tell hidden from missing (issue 11, attack 9). An id the server drew is always fine; an id taken by a
+ * hidden row is refused in any context (the insert would collide), with the same answer.
+ */
+function assertMayCreateById(ctx: RequestContext, type: string, id: string, how: 'chosen' | 'drawn' | 'taken'): void {
+  if (how === 'drawn' || (how === 'chosen' && ctx.updateCreate !== false)) return;
+  throw forbidden(`${type}/${id} cannot be created by an update: create it with POST, the server assigns its id`);
 }
 
 /** Maps a database row to a StoredResource. */
@@ -171,12 +182,17 @@ export class Repository {
     return this.transaction((repo) => repo.write(ctx, { ...resource, id }, undefined, 'create', options.binaryData));
   }
 
-  /** FHIR update (or update-as-create); `ifMatch` is the expected current version. */
-  async update(ctx: RequestContext, resource: Resource, options: { ifMatch?: number; binaryData?: Buffer } = {}): Promise<WriteResult> {
+  /**
+   * FHIR update (or update-as-create); `ifMatch` is the expected current version. A row the caller may not see is
+   * treated exactly as a missing one: 412 under If-Match, else an update-as-create, which is refused with the same
+   * answer whether the id is free or taken by a hidden row when the context closes it (`ctx.updateCreate === false`)
+   * — see `assertMayCreateById`. `serverAssignedId`: the id was drawn by the server (conditional update creating).
+   */
+  async update(ctx: RequestContext, resource: Resource, options: { ifMatch?: number; binaryData?: Buffer; serverAssignedId?: boolean } = {}): Promise<WriteResult> {
     const id = resource.id as string;
     assertValidId(id);
     return this.transaction(async (repo) => {
-      const current = await repo.lockRow(ctx, resource.resourceType, id);
+      const { row: current, hidden } = await repo.lockTarget(ctx, resource.resourceType, id);
       if (options.ifMatch !== undefined && (!current || current.deleted || current.versionId !== options.ifMatch)) {
         throw preconditionFailed(
           current && !current.deleted
@@ -184,14 +200,18 @@ export class Repository {
             : `${resource.resourceType}/${id} does not exist, so If-Match: W/"${options.ifMatch}" cannot hold`,
         );
       }
+      if (!current) assertMayCreateById(ctx, resource.resourceType, id, options.serverAssignedId ? 'drawn' : hidden ? 'taken' : 'chosen');
       return repo.write(ctx, resource, current, current && !current.deleted ? 'update' : 'create', options.binaryData);
     });
   }
 
-  /** FHIR delete: writes a tombstone version. Deleting a missing or deleted resource is a no-op. */
+  /**
+   * FHIR delete: writes a tombstone version. Deleting a missing or deleted resource is a no-op, and so is deleting one
+   * the caller may not see (hidden is absent: the same answer as for a missing id).
+   */
   async delete(ctx: RequestContext, type: string, id: string): Promise<StoredResource | undefined> {
     return this.transaction(async (repo) => {
-      const current = await repo.lockRow(ctx, type, id);
+      const { row: current } = await repo.lockTarget(ctx, type, id);
       if (!current || current.deleted) return undefined;
       const previous = JSON.parse(current.text as string) as Resource;
       const event: WriteEvent = { interaction: 'delete', resourceType: type, id, versionId: current.versionId + 1, previous, compartment: current.compartment };
@@ -204,17 +224,14 @@ export class Repository {
     });
   }
 
-  /** Locks the current row (visible to the caller) for a read-modify-write. */
-  async lockRow(ctx: RequestContext, type: string, id: string): Promise<StoredResource | undefined> {
-    const { rows } = await this.db.query<Row>(
-      sql`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource r
+  /** Locks the current row for a read-modify-write; a row the caller may not see comes back as `hidden`, without it. */
+  async lockTarget(ctx: RequestContext, type: string, id: string): Promise<{ row?: StoredResource; hidden: boolean }> {
+    const { rows } = await this.db.query<Row & { visible: boolean }>(
+      sql`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text, (${ctx.access}) AS visible FROM resource r
           WHERE r.type = ${type} AND r.id = ${id} FOR UPDATE`,
     );
-    if (!rows[0]) return undefined;
-    // A row the caller may not see behaves as missing; writing over it is refused rather than clobbered.
-    const visible = await this.db.query(sql`SELECT 1 FROM resource r WHERE r.rid = ${rows[0].rid} AND (${ctx.access})`);
-    if (!visible.rows.length) throw notFound(`${type}/${id} not found`);
-    return toStored(rows[0]);
+    if (!rows[0]) return { hidden: false };
+    return rows[0].visible ? { row: toStored(rows[0]), hidden: false } : { hidden: true };
   }
 
   private async write(
