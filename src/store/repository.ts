@@ -3,13 +3,13 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Hooks, RequestContext, WriteEvent } from '../fhir/context';
 import { badRequest, forbidden, gone, notFound, preconditionFailed, unprocessable } from '../fhir/errors';
 import type { Db } from './db';
-import { deriveColumns, type DerivedColumns } from './derived-columns';
+import { deriveColumns, securityCodes, type DerivedColumns } from './derived-columns';
 import { computeIndexRows } from './indexer';
 import { sql, type Sql } from './sql';
 import { buildWriteStatement } from './write-sql';
 import { HISTORY_SOURCE } from './history-source';
 import { WriteBehindDb } from './write-behind-db';
-import { adoptBinariesSql } from './batch-write-sql';
+import { adoptBinariesSql, relabelListsSql } from './batch-write-sql';
 import { renderStoredText } from './stored-text';
 
 /** A row as the store returns it: the served JSON text plus version metadata. */
@@ -59,6 +59,11 @@ function assertMayCreateById(ctx: RequestContext, type: string, id: string, how:
   if (how === 'drawn' || (how === 'chosen' && ctx.updateCreate !== false)) return;
   throw forbidden(`${type}/${id} cannot be created by an update: create it with POST, the server assigns its id`);
 }
+
+/** HL7 confidentiality codes (v3-Confidentiality): every document has one; they hide nothing by themselves here. */
+const CONFIDENTIALITY = new Set(['U', 'L', 'M', 'N', 'R', 'V']);
+/** A row carrying a code beyond its confidentiality (a DMP visibility flag such as MASQUE_PS). */
+const hasFlags = (codes: string[]): boolean => codes.some((c) => !CONFIDENTIALITY.has(c));
 
 /** Maps a database row to a StoredResource. */
 export function toStored(row: Row): StoredResource {
@@ -267,13 +272,23 @@ export class Repository {
         await this.db.query(sql`INSERT INTO binary_data (id, version_id, content_type, data) VALUES (${resource.id}, ${versionId}, ${resource.contentType}, ${data})`);
       }
     }
-    if (resource.resourceType === 'DocumentReference') await this.adoptBinaries(resource, columns);
+    if (resource.resourceType === 'DocumentReference') {
+      await this.adoptBinaries(resource, columns);
+      if (hasFlags(columns.security) || hasFlags(previous ? securityCodes(previous) : [])) {
+        await this.db.query(relabelListsSql(resource.id as string));
+      }
+    }
     for (const hook of this.hooks) await hook.afterWrite?.(this.db, ctx, event);
     return { stored, resource, created: interaction === 'create' };
   }
 
-  /** A Binary governed by a DocumentReference takes that document's compartment (the queued row's, when not yet written). */
+  /**
+   * A Binary governed by a DocumentReference takes that document's compartment (the queued row's, when not yet
+   * written); a List of several documents takes the security codes of all of them, so that it is hidden from whoever
+   * one of them is hidden from (a List of one document is governed by it: `deriveColumns`).
+   */
   private async resolveColumns(resource: Resource, columns: DerivedColumns): Promise<DerivedColumns> {
+    if (columns.listedDocuments) return { ...columns, security: await this.listedSecurity(columns) };
     if (resource.resourceType !== 'Binary' || !columns.docId) return columns;
     const queued = this.db instanceof WriteBehindDb ? this.db.queued('DocumentReference', columns.docId) : undefined;
     if (queued) return { ...columns, compartment: queued.columns.compartment ?? columns.compartment };
@@ -281,6 +296,19 @@ export class Repository {
       sql`SELECT compartment FROM resource WHERE type = 'DocumentReference' AND id = ${columns.docId}`,
     );
     return { ...columns, compartment: rows[0]?.compartment ?? columns.compartment };
+  }
+
+  /** The List's own security codes joined with those of the documents it lists (queued or stored). */
+  private async listedSecurity(columns: DerivedColumns): Promise<string[]> {
+    const ids = columns.listedDocuments ?? [];
+    const codes = new Set(columns.security);
+    const queued = this.db instanceof WriteBehindDb ? this.db : undefined;
+    for (const id of ids) for (const code of queued?.queued('DocumentReference', id)?.columns.security ?? []) codes.add(code);
+    const { rows } = await this.db.query<{ security: string[] }>(
+      sql`SELECT security FROM resource WHERE type = 'DocumentReference' AND id = ANY(${ids}::text[])`,
+    );
+    for (const row of rows) for (const code of row.security) codes.add(code);
+    return [...codes];
   }
 
   /** Binaries a DocumentReference points at (`Binary/<id>` urls) are governed by it: same compartment. */
