@@ -165,3 +165,13 @@ test('a List of several documents is hidden from whoever one of them is hidden f
   expect((await read('patient')).status).toBe(200);
   expect((await read('btg')).status).toBe(404);
 });
+
+test('migration 143 gives the events written before it the documents they name', async () => {
+  const db = s.testDb.db;
+  const d4Events = async () => named((await trail('patient')).events, 'DocumentReference/d4').length;
+  await db.query(sql`DELETE FROM idx_reference WHERE type = 'AuditEvent' AND param = 'entity-document'`);
+  expect(await d4Events()).toBeGreaterThan(0); // what a trail written before the change showed
+  await db.query(readFileSync(path.join(__dirname, '../../../src/store/migrations/143_trail_events_name_their_documents.sql'), 'utf8'));
+  expect(await d4Events()).toBe(0);
+  expect(named((await trail('patient')).events, submitted.open.doc).length).toBeGreaterThan(0);
+});
