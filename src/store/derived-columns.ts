@@ -74,6 +74,14 @@ function authorKeys(doc: DocumentReference): string[] {
   return [...new Set(keys)];
 }
 
+/** HL7 confidentiality codes (v3-Confidentiality): every document has one; they hide nothing by themselves here. */
+const CONFIDENTIALITY = new Set(['U', 'L', 'M', 'N', 'R', 'V']);
+
+/** True when the codes hold more than a confidentiality code (a DMP visibility flag such as MASQUE_PS). */
+export function carriesFlags(codes: string[]): boolean {
+  return codes.some((c) => !CONFIDENTIALITY.has(c));
+}
+
 /** The security codes of a row: `meta.security`, and a DocumentReference's `securityLabel`. */
 export function securityCodes(resource: Resource): string[] {
   const security = (resource.meta?.security ?? []).map((c) => c.code).filter((c): c is string => !!c);

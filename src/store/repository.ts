@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Hooks, RequestContext, WriteEvent } from '../fhir/context';
-import { badRequest, forbidden, gone, notFound, preconditionFailed, unprocessable } from '../fhir/errors';
+import { badRequest, gone, notFound, preconditionFailed, unprocessable } from '../fhir/errors';
 import type { Db } from './db';
-import { deriveColumns, securityCodes, type DerivedColumns } from './derived-columns';
+import { carriesFlags, deriveColumns, securityCodes, type DerivedColumns } from './derived-columns';
 import { computeIndexRows } from './indexer';
 import { sql, type Sql } from './sql';
 import { buildWriteStatement } from './write-sql';
@@ -11,6 +11,7 @@ import { HISTORY_SOURCE } from './history-source';
 import { WriteBehindDb } from './write-behind-db';
 import { adoptBinariesSql, relabelListsSql } from './batch-write-sql';
 import { renderStoredText } from './stored-text';
+import { assertMayCreateById } from './update-create';
 
 /** A row as the store returns it: the served JSON text plus version metadata. */
 export interface StoredResource {
@@ -48,22 +49,6 @@ interface Row {
   deleted: boolean;
   text: string | null;
 }
-
-/**
- * Update-as-create: creating `type/id` under an id the caller named. Closed contexts (`ctx.updateCreate === false`,
- * every token actor) may not choose ids: a free id and one taken by a row hidden from them get the same 403, so a
- * write cannot tell hidden from missing (issue 11, attack 9). An id the server drew is always fine; an id taken by a
- * hidden row is refused in any context (the insert would collide), with the same answer.
- */
-function assertMayCreateById(ctx: RequestContext, type: string, id: string, how: 'chosen' | 'drawn' | 'taken'): void {
-  if (how === 'drawn' || (how === 'chosen' && ctx.updateCreate !== false)) return;
-  throw forbidden(`${type}/${id} cannot be created by an update: create it with POST, the server assigns its id`);
-}
-
-/** HL7 confidentiality codes (v3-Confidentiality): every document has one; they hide nothing by themselves here. */
-const CONFIDENTIALITY = new Set(['U', 'L', 'M', 'N', 'R', 'V']);
-/** A row carrying a code beyond its confidentiality (a DMP visibility flag such as MASQUE_PS). */
-const hasFlags = (codes: string[]): boolean => codes.some((c) => !CONFIDENTIALITY.has(c));
 
 /** Maps a database row to a StoredResource. */
 export function toStored(row: Row): StoredResource {
@@ -274,7 +259,7 @@ export class Repository {
     }
     if (resource.resourceType === 'DocumentReference') {
       await this.adoptBinaries(resource, columns);
-      if (hasFlags(columns.security) || hasFlags(previous ? securityCodes(previous) : [])) {
+      if (carriesFlags(columns.security) || carriesFlags(previous ? securityCodes(previous) : [])) {
         await this.db.query(relabelListsSql(resource.id as string));
       }
     }
