@@ -175,3 +175,18 @@ test('migration 143 gives the events written before it the documents they name',
   expect(await d4Events()).toBe(0);
   expect(named((await trail('patient')).events, submitted.open.doc).length).toBeGreaterThan(0);
 });
+
+test('a notice sent before its document was hidden from the guardians no longer shows in their Communications', async () => {
+  const keys = async (who: string) => JSON.stringify((await s.fhir(tokens[who], 'GET', '/Communication?patient=p1&_count=200')).body);
+  const notice = `document-added:${docId(submitted.open)}:`;
+  expect(await keys('guardian')).toContain(notice);
+  const ctx = s.systemContext();
+  const current = await s.server.service.repo.read(ctx, 'DocumentReference', docId(submitted.open));
+  const doc = JSON.parse(current.text as string) as DocumentReference;
+  await s.server.service.repo.update(ctx, { ...doc, securityLabel: [...(doc.securityLabel ?? []), { coding: [{ system: A07, code: 'INVISIBLE_REPRESENTANTS_LEGAUX' }] }] });
+  const [guardian, patient] = await Promise.all([keys('guardian'), keys('patient')]);
+  expect(guardian).not.toContain(notice);
+  expect(patient).toContain(notice);
+  const totals = JSON.parse(guardian) as Bundle;
+  expect(totals.total).toBe(totals.entry?.length ?? 0);
+});
