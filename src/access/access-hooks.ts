@@ -91,6 +91,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       ctx.purposeOfUse = actor.purposeOfUse;
       ctx.purposeReason = actor.purposeReason;
       ctx.attributes[ACTOR_ATTRIBUTE] = actor;
+      ctx.updateCreate = false; // hidden is absent, for writes too: see Repository.update
       ctx.access = predicates.compile(decideAccess(actor, 'search-system', undefined, { now: requestNow(ctx) }));
     },
 

@@ -1,6 +1,7 @@
 import { and as andParts, FALSE, or as orParts, raw, sql, type Sql } from '../store/sql';
 import { MASKED_FROM_PROFESSIONALS, PATIENT_ONLY_TYPES, type AccessPlan, type AllowPlan } from './access-plan';
 import { DIRECTORY_TYPES } from './resource-classes';
+import { AUDIT_DOCUMENT_PARAM } from '../audit/audit-index';
 
 // The builder's and/or parenthesise each operand but not the whole (`(a) OR (b)`): wrap them so the result
 // composes safely after AND / NOT.
@@ -32,6 +33,15 @@ function carriesCode(codes: string[]): Sql {
     WHERE d.type = 'DocumentReference' AND d.id = r.doc_id AND d.security && ${codes}::text[])))`;
 }
 const compartment = raw('r.compartment');
+
+/**
+ * The row is an AuditEvent naming a document (or a resource it governs) that carries one of `codes`: the trail shows
+ * nothing of a document hidden from its reader (`AUDIT_DOCUMENT_PARAM` rows, written by the audit writer).
+ */
+function trailNamesDocumentWith(codes: string[]): Sql {
+  return sql`(r.type = 'AuditEvent' AND EXISTS (SELECT 1 FROM idx_reference ae JOIN resource ad ON ad.type = 'DocumentReference' AND ad.id = ae.target_id
+    WHERE ae.rid = r.rid AND ae.type = 'AuditEvent' AND ae.param = ${AUDIT_DOCUMENT_PARAM} AND ad.security && ${codes}::text[]))`;
+}
 
 /** The actor wrote the row, or the DocumentReference governing it (its Binary, resources extracted from it). */
 function authoredBy(keys: string[]): Sql {
@@ -73,7 +83,8 @@ export function compileAccess(plan: AccessPlan): Sql {
   if (plan.directory) grants.push(sql`(r.type = ANY(${DIRECTORY_TYPES}::text[]) AND r.compartment IS NULL)`);
   if (plan.own && plan.own.patientIds.length) {
     const own = sql`r.compartment = ANY(${plan.own.patientIds}::text[])`;
-    grants.push(plan.own.hiddenCodes.length ? and([own, sql`NOT ${carriesCode(plan.own.hiddenCodes)}`]) : own);
+    const hidden = plan.own.hiddenCodes;
+    grants.push(hidden.length ? and([own, sql`NOT ${carriesCode(hidden)}`, sql`NOT ${trailNamesDocumentWith(hidden)}`]) : own);
   }
   if (plan.professional && plan.professional.keys.length) grants.push(professionalRows(plan));
   if (plan.readableTypes) return and([sql`r.type = ANY(${plan.readableTypes}::text[])`, or(grants)]);

@@ -5,7 +5,7 @@ import { onSettled } from '../store/settle';
 import { join, type Sql, sql } from '../store/sql';
 import { GENESIS_HASH } from './audit-codes';
 import type { AuditEventInput } from './audit-event-builder';
-import { buildAuditIndexRows } from './audit-index';
+import { AUDIT_DOCUMENT_PARAM, buildAuditIndexRows } from './audit-index';
 import { type ChainHead, ChainHeads } from './chain-heads';
 import { hashText } from './hash-chain';
 import { compactEventText, registerAuditEventStorage, renderAuditEvent } from './stored-event';
@@ -89,6 +89,33 @@ function indexParts(events: { id: string; resource: AuditEvent }[]): Sql[] {
   }
   return parts;
 }
+
+/**
+ * CTE part recording, for each event of a patient's trail, the documents it names (`AUDIT_DOCUMENT_PARAM` reference
+ * rows): a DocumentReference itself, or the document governing a resource it names (its Binary, an extracted
+ * resource, its SubmissionSet: their `doc_id`). The access predicate reads them so that an event naming a document
+ * hidden from the reader is hidden with it, whatever the document's labels are when the trail is read.
+ */
+function documentPart(events: { id: string; input: AuditEventInput }[]): Sql[] {
+  const eids: string[] = [];
+  const types: string[] = [];
+  const ids: string[] = [];
+  for (const e of events) {
+    if (!e.input.patientId) continue;
+    for (const reference of e.input.resources ?? []) {
+      const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/|$)/.exec(reference);
+      if (m && !UNGOVERNED.has(m[1])) [eids, types, ids].forEach((a, i) => a.push([e.id, m[1], m[2]][i]));
+    }
+  }
+  if (!eids.length) return [];
+  return [sql`, i_doc AS (INSERT INTO idx_reference (rid, type, param, target_type, target_id)
+    SELECT DISTINCT ins.rid, 'AuditEvent'::text, ${AUDIT_DOCUMENT_PARAM}::text, 'DocumentReference'::text, t.doc_id
+    FROM unnest(${eids}::text[], ${types}::text[], ${ids}::text[]) AS u(eid, ty, id) JOIN ins ON ins.id = u.eid
+    JOIN resource t ON t.type = u.ty AND t.id = u.id WHERE t.doc_id IS NOT NULL)`];
+}
+
+/** Types never governed by a document: no lookup for them. */
+const UNGOVERNED = new Set(['Patient', 'Consent', 'AuditEvent', 'RelatedPerson', 'Practitioner', 'Organization', 'PractitionerRole']);
 
 /**
  * Appends hash-chained AuditEvents: each event stores its resource row, its index rows and its chain row,
@@ -199,7 +226,7 @@ export class AuditWriter {
           WHERE h.seq = (SELECT m.from_seq FROM moves m WHERE m.chain = EXCLUDED.chain)
         RETURNING h.chain
       )
-      ${join(this.options.index ? [] : indexParts(linked), '\n')}
+      ${join([...(this.options.index ? [] : indexParts(linked)), ...documentPart(linked)], '\n')}
       SELECT ins.rid, ins.id FROM ins WHERE audit_expect_heads((SELECT count(*) FROM heads), ${chains.length})`);
     const ridOf = new Map(inserted.rows.map((row) => [row.id, Number(row.rid)]));
     return linked.map((e) => ({ input: e.input, id: e.id, rid: ridOf.get(e.id) as number, chain: e.chain, seq: e.seq, hash: e.hash, resource: e.resource }));

@@ -4,6 +4,7 @@ import type { Hooks, RequestContext, WriteEvent } from '../fhir/context';
 import { unprocessable } from '../fhir/errors';
 import type { FhirService } from '../fhir/service';
 import type { Db } from '../store/db';
+import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
 import { Repository } from '../store/repository';
 import { sql, TRUE } from '../store/sql';
 import { retireExtracted } from './retire-extracted';
@@ -51,7 +52,10 @@ async function supersede(repo: Repository, ctx: RequestContext, id: string, comp
     sql`SELECT r.text FROM resource r WHERE r.doc_id = ${id} AND r.type NOT IN ('DocumentReference', 'Binary') AND NOT r.deleted`,
   );
   for (const row of rows) {
-    const retired = retireExtracted(JSON.parse(row.text) as Resource);
+    const resource = JSON.parse(row.text) as Resource & { extension?: { url: string }[] };
+    // Rows governed by the document without being extracted from it (its SubmissionSet List) are history, kept.
+    if (!resource.extension?.some((e) => e.url === SOURCE_DOCUMENT_URL)) continue;
+    const retired = retireExtracted(resource);
     if (retired) await repo.update(ctx, retired);
   }
 }

@@ -45,6 +45,12 @@ export interface RequestContext {
    * lets a feeder find a Patient by exact identifier only, never by name or birth date.
    */
   assertLookupCriteria?: (resourceType: string, params: [string, string][]) => void;
+  /**
+   * Whether the caller may create a resource under an id of his choosing (update-as-create). The access module closes
+   * it (false) for token actors: an id taken by a row hidden from them would otherwise answer differently from a free
+   * one. Undefined = open (the server's own writes, the core without access control).
+   */
+  updateCreate?: boolean;
   /** Purpose of use stated by the caller (e.g. TREAT, BTG) and its justification. */
   purposeOfUse?: string;
   purposeReason?: string;

@@ -1,4 +1,5 @@
 import { type AuditAgentInfo, professionalKey } from '../audit/audit-actor';
+import { INVISIBLE_TO_GUARDIANS, INVISIBLE_TO_PATIENT } from '../access/access-plan';
 import { SYSTEM } from '../audit/audit-codes';
 import type { AuditEventInput } from '../audit/audit-event-builder';
 import type { AppendListener, StoredAuditEvent } from '../audit/audit-writer';
@@ -44,17 +45,21 @@ export function createAuditNotifier(options: { recordUrl: string }): AppendListe
   const notify = async (tx: Db, events: StoredAuditEvent[]): Promise<void> => {
     const notices: Notice[] = [];
     const accesses: Access[] = [];
+    const added: { docId: string; notice: Notice }[] = [];
     for (const event of events) {
       const { input } = event;
       if (input.outcome !== '0' || !input.patientId || input.category !== 'rest') continue;
       const agent = input.agent;
       if (input.action === 'C' && input.resourceType === 'DocumentReference' && agent?.kind !== 'patient' && agent?.kind !== 'guardian') {
         const docId = /^DocumentReference\/([^/]+)/.exec(input.resources?.[0] ?? '')?.[1] ?? event.id;
-        notices.push({ key: `document-added:${docId}`, kind: 'document-added', patientId: input.patientId, text: buildNotice('document-added', { at: input.recorded }, options.recordUrl), createdAt: input.recorded });
+        added.push({ docId, notice: { key: `document-added:${docId}`, kind: 'document-added', patientId: input.patientId, text: buildNotice('document-added', { at: input.recorded }, options.recordUrl), createdAt: input.recorded } });
       }
       const professional = agent ? professionalKey(agent) : undefined;
       if (agent && professional && (input.action === 'R' || input.action === 'E')) accesses.push({ patientId: input.patientId, professional, event, agent });
     }
+
+    const hidden = await documentsHiddenFromRecipients(tx, added.map((a) => a.docId));
+    for (const a of added) if (!hidden.has(a.docId)) notices.push(a.notice);
 
     const emergencies = new Set<string>();
     for (const a of accesses) {
@@ -104,6 +109,19 @@ export function createAuditNotifier(options: { recordUrl: string }): AppendListe
       for (const row of rows) known.add(row.pair);
     },
   });
+}
+
+/**
+ * Documents whose "new document" notice would reveal them (hidden is absent, notices included): flagged
+ * INVISIBLE_PATIENT, or INVISIBLE_REPRESENTANTS_LEGAUX in a record that has guardians — notices go to the record's
+ * contacts, which a minor's guardians hold, and guardians read the record's Communications.
+ */
+async function documentsHiddenFromRecipients(tx: Db, docIds: string[]): Promise<Set<string>> {
+  if (!docIds.length) return new Set();
+  const { rows } = await tx.query<{ id: string }>(sql`SELECT d.id FROM resource d WHERE d.type = 'DocumentReference' AND d.id = ANY(${docIds}::text[])
+    AND (d.security && ${[INVISIBLE_TO_PATIENT]}::text[]
+      OR (d.security && ${[INVISIBLE_TO_GUARDIANS]}::text[] AND EXISTS (SELECT 1 FROM access_guardian g WHERE g.patient_id = d.compartment)))`);
+  return new Set(rows.map((r) => r.id));
 }
 
 /** The (patient, professional) pair of a successful professional read of a record, if the input is one. */

@@ -36,7 +36,7 @@ export function communicationSearchHook(): Hooks {
       const patientId = owned[0];
       const count = Math.min(intParam(req, '_count', 50), MAX_COUNT);
       const offset = intParam(req, '_offset', 0);
-      const page = await loadCommunications(svc.repo.db, patientId, { count, offset });
+      const page = await loadCommunications(svc.repo.db, patientId, { count, offset }, ctx.access);
       const link = [{ relation: 'self', url: pageUrl(req, patientId, count, offset) }];
       if (offset + count < page.total) link.push({ relation: 'next', url: pageUrl(req, patientId, count, offset + count) });
       const entries: EntryParts[] = page.resources.map((c) => ({ fullUrl: `${req.baseUrl}/Communication/${c.id}`, resourceText: JSON.stringify(c), search: { mode: 'match' } }));

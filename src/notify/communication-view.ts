@@ -1,6 +1,6 @@
 import type { Communication } from '@medplum/fhirtypes';
 import type { Db } from '../store/db';
-import { sql } from '../store/sql';
+import { raw, sql, type Sql } from '../store/sql';
 import { isSecretNotice } from './messages';
 import type { OutboxRow } from './outbox-store';
 
@@ -45,10 +45,24 @@ export function toCommunication(row: OutboxRow): Communication {
   };
 }
 
-/** A patient's notices, newest first, as Communications (what the core serves for `Communication?patient=`). */
-export async function loadCommunications(db: Db, patientId: string, page: { count: number; offset: number } = { count: 50, offset: 0 }): Promise<{ total: number; resources: Communication[] }> {
+/**
+ * A "new document" notice about a document that exists but that the reader's access predicate (over `resource r`)
+ * does not show: hidden is absent, in the notices one reads too (a notice queued before the document was flagged, or
+ * before the guardian came).
+ */
+function noticeOfHiddenDocument(access: Sql): Sql {
+  const docId = sql`split_part(o.idempotency_key, ':', 2)`;
+  return sql`(o.kind = 'document-added' AND EXISTS (SELECT 1 FROM resource d WHERE d.type = 'DocumentReference' AND d.id = ${docId})
+    AND NOT EXISTS (SELECT 1 FROM resource r WHERE r.type = 'DocumentReference' AND r.id = ${docId} AND (${access})))`;
+}
+
+/**
+ * A patient's notices, newest first, as Communications (what the core serves for `Communication?patient=`); with the
+ * reader's access predicate, without the notices of documents it hides.
+ */
+export async function loadCommunications(db: Db, patientId: string, page: { count: number; offset: number } = { count: 50, offset: 0 }, access?: Sql): Promise<{ total: number; resources: Communication[] }> {
   const { rows } = await db.query<OutboxRow & { total: number }>(sql`
-    SELECT o.*, count(*) OVER () AS total FROM notify_outbox o WHERE o.patient_id = ${patientId}
+    SELECT o.*, count(*) OVER () AS total FROM notify_outbox o WHERE o.patient_id = ${patientId} AND NOT ${access ? noticeOfHiddenDocument(access) : raw('FALSE')}
     ORDER BY o.created_at DESC, o.id DESC LIMIT ${page.count} OFFSET ${page.offset}`);
   return { total: rows[0] ? Number(rows[0].total) : 0, resources: rows.map(toCommunication) };
 }

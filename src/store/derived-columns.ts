@@ -17,6 +17,8 @@ export interface DerivedColumns {
   docId: string | null;
   security: string[];
   authors: string[];
+  /** A List of several documents: their ids, whose visibility labels the List takes at write (not stored). */
+  listedDocuments?: string[];
 }
 
 function idOf(reference: string | undefined, type: string): string | null {
@@ -72,14 +74,30 @@ function authorKeys(doc: DocumentReference): string[] {
   return [...new Set(keys)];
 }
 
+/** HL7 confidentiality codes (v3-Confidentiality): every document has one; they hide nothing by themselves here. */
+const CONFIDENTIALITY = new Set(['U', 'L', 'M', 'N', 'R', 'V']);
+
+/** True when the codes hold more than a confidentiality code (a DMP visibility flag such as MASQUE_PS). */
+export function carriesFlags(codes: string[]): boolean {
+  return codes.some((c) => !CONFIDENTIALITY.has(c));
+}
+
+/** The security codes of a row: `meta.security`, and a DocumentReference's `securityLabel`. */
+export function securityCodes(resource: Resource): string[] {
+  const security = (resource.meta?.security ?? []).map((c) => c.code).filter((c): c is string => !!c);
+  if (resource.resourceType === 'DocumentReference') {
+    for (const label of resource.securityLabel ?? []) for (const c of label.coding ?? []) if (c.code) security.push(c.code);
+  }
+  return security;
+}
+
 /** Computes the access-relevant columns of a row. */
 export function deriveColumns(resource: Resource, rows: IndexRows): DerivedColumns {
-  const security = (resource.meta?.security ?? []).map((c) => c.code).filter((c): c is string => !!c);
+  const security = securityCodes(resource);
   let docId: string | null = null;
   let authors: string[] = [];
   if (resource.resourceType === 'DocumentReference') {
     docId = resource.id ?? null;
-    for (const label of resource.securityLabel ?? []) for (const c of label.coding ?? []) if (c.code) security.push(c.code);
     authors = authorKeys(resource);
   } else if (resource.resourceType === 'Binary') {
     docId = idOf(resource.securityContext?.reference, 'DocumentReference');
@@ -87,6 +105,17 @@ export function deriveColumns(resource: Resource, rows: IndexRows): DerivedColum
     const source = (resource as { extension?: { url: string; valueReference?: Reference }[] }).extension?.find((e) => e.url === SOURCE_DOCUMENT_URL);
     docId = idOf(source?.valueReference?.reference, 'DocumentReference');
   }
+  const listed = resource.resourceType === 'List' && !docId ? listedDocuments(resource) : [];
+  // A List of documents (an MHD SubmissionSet) says they exist: one listed document governs it like its Binary; the
+  // labels of several are joined by the store at write (`Repository.resolveColumns`).
+  if (listed.length === 1) docId = listed[0];
   const namedPatients = compartmentPatients(resource, rows);
-  return { compartment: namedPatients[0] ?? null, namedPatients, docId, security: [...new Set(security)], authors };
+  const columns: DerivedColumns = { compartment: namedPatients[0] ?? null, namedPatients, docId, security: [...new Set(security)], authors };
+  return listed.length > 1 ? { ...columns, listedDocuments: listed } : columns;
+}
+
+/** The DocumentReferences a List lists (`entry.item`), distinct, in order. */
+export function listedDocuments(list: Resource & { resourceType: 'List' }): string[] {
+  const ids = (list.entry ?? []).map((e) => idOf(e.item?.reference, 'DocumentReference')).filter((id): id is string => !!id);
+  return [...new Set(ids)];
 }

@@ -3,14 +3,15 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Hooks, RequestContext, WriteEvent } from '../fhir/context';
 import { badRequest, gone, notFound, preconditionFailed, unprocessable } from '../fhir/errors';
 import type { Db } from './db';
-import { deriveColumns, type DerivedColumns } from './derived-columns';
+import { carriesFlags, deriveColumns, securityCodes, type DerivedColumns } from './derived-columns';
 import { computeIndexRows } from './indexer';
 import { sql, type Sql } from './sql';
 import { buildWriteStatement } from './write-sql';
 import { HISTORY_SOURCE } from './history-source';
 import { WriteBehindDb } from './write-behind-db';
-import { adoptBinariesSql } from './batch-write-sql';
+import { adoptBinariesSql, relabelListsSql } from './batch-write-sql';
 import { renderStoredText } from './stored-text';
+import { assertMayCreateById } from './update-create';
 
 /** A row as the store returns it: the served JSON text plus version metadata. */
 export interface StoredResource {
@@ -171,12 +172,17 @@ export class Repository {
     return this.transaction((repo) => repo.write(ctx, { ...resource, id }, undefined, 'create', options.binaryData));
   }
 
-  /** FHIR update (or update-as-create); `ifMatch` is the expected current version. */
-  async update(ctx: RequestContext, resource: Resource, options: { ifMatch?: number; binaryData?: Buffer } = {}): Promise<WriteResult> {
+  /**
+   * FHIR update (or update-as-create); `ifMatch` is the expected current version. A row the caller may not see is
+   * treated exactly as a missing one: 412 under If-Match, else an update-as-create, which is refused with the same
+   * answer whether the id is free or taken by a hidden row when the context closes it (`ctx.updateCreate === false`)
+   * — see `assertMayCreateById`. `serverAssignedId`: the id was drawn by the server (conditional update creating).
+   */
+  async update(ctx: RequestContext, resource: Resource, options: { ifMatch?: number; binaryData?: Buffer; serverAssignedId?: boolean } = {}): Promise<WriteResult> {
     const id = resource.id as string;
     assertValidId(id);
     return this.transaction(async (repo) => {
-      const current = await repo.lockRow(ctx, resource.resourceType, id);
+      const { row: current, hidden } = await repo.lockTarget(ctx, resource.resourceType, id);
       if (options.ifMatch !== undefined && (!current || current.deleted || current.versionId !== options.ifMatch)) {
         throw preconditionFailed(
           current && !current.deleted
@@ -184,14 +190,18 @@ export class Repository {
             : `${resource.resourceType}/${id} does not exist, so If-Match: W/"${options.ifMatch}" cannot hold`,
         );
       }
+      if (!current) assertMayCreateById(ctx, resource.resourceType, id, options.serverAssignedId ? 'drawn' : hidden ? 'taken' : 'chosen');
       return repo.write(ctx, resource, current, current && !current.deleted ? 'update' : 'create', options.binaryData);
     });
   }
 
-  /** FHIR delete: writes a tombstone version. Deleting a missing or deleted resource is a no-op. */
+  /**
+   * FHIR delete: writes a tombstone version. Deleting a missing or deleted resource is a no-op, and so is deleting one
+   * the caller may not see (hidden is absent: the same answer as for a missing id).
+   */
   async delete(ctx: RequestContext, type: string, id: string): Promise<StoredResource | undefined> {
     return this.transaction(async (repo) => {
-      const current = await repo.lockRow(ctx, type, id);
+      const { row: current } = await repo.lockTarget(ctx, type, id);
       if (!current || current.deleted) return undefined;
       const previous = JSON.parse(current.text as string) as Resource;
       const event: WriteEvent = { interaction: 'delete', resourceType: type, id, versionId: current.versionId + 1, previous, compartment: current.compartment };
@@ -204,17 +214,14 @@ export class Repository {
     });
   }
 
-  /** Locks the current row (visible to the caller) for a read-modify-write. */
-  async lockRow(ctx: RequestContext, type: string, id: string): Promise<StoredResource | undefined> {
-    const { rows } = await this.db.query<Row>(
-      sql`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource r
+  /** Locks the current row for a read-modify-write; a row the caller may not see comes back as `hidden`, without it. */
+  async lockTarget(ctx: RequestContext, type: string, id: string): Promise<{ row?: StoredResource; hidden: boolean }> {
+    const { rows } = await this.db.query<Row & { visible: boolean }>(
+      sql`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text, (${ctx.access}) AS visible FROM resource r
           WHERE r.type = ${type} AND r.id = ${id} FOR UPDATE`,
     );
-    if (!rows[0]) return undefined;
-    // A row the caller may not see behaves as missing; writing over it is refused rather than clobbered.
-    const visible = await this.db.query(sql`SELECT 1 FROM resource r WHERE r.rid = ${rows[0].rid} AND (${ctx.access})`);
-    if (!visible.rows.length) throw notFound(`${type}/${id} not found`);
-    return toStored(rows[0]);
+    if (!rows[0]) return { hidden: false };
+    return rows[0].visible ? { row: toStored(rows[0]), hidden: false } : { hidden: true };
   }
 
   private async write(
@@ -250,13 +257,23 @@ export class Repository {
         await this.db.query(sql`INSERT INTO binary_data (id, version_id, content_type, data) VALUES (${resource.id}, ${versionId}, ${resource.contentType}, ${data})`);
       }
     }
-    if (resource.resourceType === 'DocumentReference') await this.adoptBinaries(resource, columns);
+    if (resource.resourceType === 'DocumentReference') {
+      await this.adoptBinaries(resource, columns);
+      if (carriesFlags(columns.security) || carriesFlags(previous ? securityCodes(previous) : [])) {
+        await this.db.query(relabelListsSql(resource.id as string));
+      }
+    }
     for (const hook of this.hooks) await hook.afterWrite?.(this.db, ctx, event);
     return { stored, resource, created: interaction === 'create' };
   }
 
-  /** A Binary governed by a DocumentReference takes that document's compartment (the queued row's, when not yet written). */
+  /**
+   * A Binary governed by a DocumentReference takes that document's compartment (the queued row's, when not yet
+   * written); a List of several documents takes the security codes of all of them, so that it is hidden from whoever
+   * one of them is hidden from (a List of one document is governed by it: `deriveColumns`).
+   */
   private async resolveColumns(resource: Resource, columns: DerivedColumns): Promise<DerivedColumns> {
+    if (columns.listedDocuments) return { ...columns, security: await this.listedSecurity(columns) };
     if (resource.resourceType !== 'Binary' || !columns.docId) return columns;
     const queued = this.db instanceof WriteBehindDb ? this.db.queued('DocumentReference', columns.docId) : undefined;
     if (queued) return { ...columns, compartment: queued.columns.compartment ?? columns.compartment };
@@ -264,6 +281,19 @@ export class Repository {
       sql`SELECT compartment FROM resource WHERE type = 'DocumentReference' AND id = ${columns.docId}`,
     );
     return { ...columns, compartment: rows[0]?.compartment ?? columns.compartment };
+  }
+
+  /** The List's own security codes joined with those of the documents it lists (queued or stored). */
+  private async listedSecurity(columns: DerivedColumns): Promise<string[]> {
+    const ids = columns.listedDocuments ?? [];
+    const codes = new Set(columns.security);
+    const queued = this.db instanceof WriteBehindDb ? this.db : undefined;
+    for (const id of ids) for (const code of queued?.queued('DocumentReference', id)?.columns.security ?? []) codes.add(code);
+    const { rows } = await this.db.query<{ security: string[] }>(
+      sql`SELECT security FROM resource WHERE type = 'DocumentReference' AND id = ANY(${ids}::text[])`,
+    );
+    for (const row of rows) for (const code of row.security) codes.add(code);
+    return [...codes];
   }
 
   /** Binaries a DocumentReference points at (`Binary/<id>` urls) are governed by it: same compartment. */

@@ -82,7 +82,7 @@ export function searchWhere(ctx: RequestContext, request: SearchRequest): Sql {
     sql`r.type = ${name(request.resourceType)}`,
     raw('NOT r.deleted'),
     ctx.access,
-    ...request.filters.map((f) => compileFilter(f, request.resourceType, 'r')),
+    ...request.filters.map((f) => compileFilter(f, request.resourceType, 'r', { access: ctx.access })),
   ]);
 }
 

@@ -16,8 +16,11 @@ function ifMatchVersion(req: FhirRequest): number | undefined {
   return version;
 }
 
-/** PUT [type]/[id] — update (or create with a client id); If-Match gives optimistic locking (412). */
-export async function updateHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
+/**
+ * PUT [type]/[id] — update (or create with a client id, where the context allows it: `RequestContext.updateCreate`);
+ * If-Match gives optimistic locking (412). `serverAssignedId`: the id was drawn by the server (conditional update).
+ */
+export async function updateHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest, options: { serverAssignedId?: boolean } = {}): Promise<FhirResponse> {
   const [type, id] = req.segments;
   assertValidId(id);
   const { resource, binaryData } = bodyResource(req, type);
@@ -26,7 +29,7 @@ export async function updateHandler(svc: FhirService, ctx: RequestContext, req: 
   const ifMatch = ifMatchVersion(req);
   await authorizeWrite(svc, ctx, 'update', resource, id);
   svc.validate(resource);
-  const { stored, created } = await svc.repo.update(ctx, { ...resource, id }, { ifMatch, binaryData });
+  const { stored, created } = await svc.repo.update(ctx, { ...resource, id }, { ifMatch, binaryData, serverAssignedId: options.serverAssignedId });
   const extra: Record<string, string> = created ? { Location: `${resourceUrl(req.baseUrl, stored)}/_history/${stored.versionId}` } : {};
   const response = storedResponse(created ? 201 : 200, req.baseUrl, stored, extra);
   if (prefersMinimal(req)) delete response.json;
@@ -41,8 +44,9 @@ export async function conditionalUpdateHandler(svc: FhirService, ctx: RequestCon
     const matches = await findMatches(tx, ctx, type, req.query);
     if (matches.length > 1) throw preconditionFailed(`Conditional update criteria match more than one ${type}`);
     const { resource } = bodyResource(req, type);
+    const drawn = !matches[0] && resource.id === undefined;
     const id = matches[0]?.id ?? resource.id ?? randomUUID();
     if (matches[0] && resource.id && resource.id !== matches[0].id) throw badRequest(`The body id "${resource.id}" does not match the resource found (${matches[0].id})`, ['id']);
-    return updateHandler(tx, ctx, { ...req, segments: [type, id], body: { ...resource, id } });
+    return updateHandler(tx, ctx, { ...req, segments: [type, id], body: { ...resource, id } }, { serverAssignedId: drawn });
   });
 }

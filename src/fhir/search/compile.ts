@@ -114,15 +114,31 @@ function valueMatch(x: Sql, filter: ParamFilter, value: string): Sql {
   }
 }
 
+/**
+ * What a filter is compiled under: the caller's access predicate (over `resource r`, as `ctx.access`), applied at
+ * every hop of a chain so that a chained target the caller may not see matches nothing (issue 11, attack 4).
+ */
+export interface FilterScope {
+  access: Sql;
+  depth?: number;
+}
+
+/**
+ * The ids of `targetType` rows the caller may see that satisfy the chained filter. The rows are aliased `r`, which
+ * rebinds the access predicate (written over `resource r`) to the chained target.
+ */
+function chainTargets(chain: NonNullable<ParamFilter['chain']>, scope: FilterScope, depth: number): Sql {
+  const inner = compileFilter(chain.filter, chain.targetType, 'r', { access: scope.access, depth: depth + 1 });
+  return sql`SELECT r.id FROM resource r WHERE r.type = ${name(chain.targetType)} AND NOT r.deleted AND (${scope.access}) AND ${inner}`;
+}
+
 /** A Patient reference parameter answered by the row's compartment (see `registerColumnParam`). */
-function compartmentFilter(filter: ParamFilter, r: Sql, depth: number): Sql {
+function compartmentFilter(filter: ParamFilter, r: Sql, scope: FilterScope, depth: number): Sql {
   const c = sql`${r}.compartment`;
   if (filter.modifier === 'missing') return filter.values[0] === 'true' ? sql`${c} IS NULL` : sql`${c} IS NOT NULL`;
   if (filter.chain) {
     if (filter.chain.targetType !== 'Patient') return raw('FALSE');
-    const t = raw(`t${depth}`);
-    const inner = compileFilter(filter.chain.filter, 'Patient', `t${depth}`, depth + 1);
-    return sql`${c} IN (SELECT ${t}.id FROM resource ${t} WHERE ${t}.type = 'Patient' AND NOT ${t}.deleted AND ${inner})`;
+    return sql`${c} IN (${chainTargets(filter.chain, scope, depth)})`;
   }
   const ids = filter.values.flatMap((v) => {
     const parsed = parseReference(v);
@@ -132,8 +148,9 @@ function compartmentFilter(filter: ParamFilter, r: Sql, depth: number): Sql {
   return sql`${c} = ANY(${ids}::text[])`;
 }
 
-/** Compiles one filter to a predicate on the resource alias (e.g. `r`). */
-export function compileFilter(filter: ParamFilter, resourceType: string, alias: string, depth = 0): Sql {
+/** Compiles one filter to a predicate on the resource alias (e.g. `r`); chained targets pass `scope.access`. */
+export function compileFilter(filter: ParamFilter, resourceType: string, alias: string, scope: FilterScope): Sql {
+  const depth = scope.depth ?? 0;
   const r = raw(alias);
   const code = filter.def.code;
   if (code === '_id') {
@@ -149,21 +166,19 @@ export function compileFilter(filter: ParamFilter, resourceType: string, alias: 
       return dateCompare(sql`${r}.last_updated`, sql`${r}.last_updated`, prefix, range.low, range.high);
     }));
   }
-  if (column === 'compartment') return compartmentFilter(filter, r, depth);
+  if (column === 'compartment') return compartmentFilter(filter, r, scope, depth);
   const x = raw(`x${depth}`);
   const table = raw(TABLES[filter.def.type as string]);
-  const scope = sql`${x}.rid = ${r}.rid AND ${x}.type = ${name(resourceType)} AND ${paramRows(x, resourceType, code)}`;
+  const scopeRows = sql`${x}.rid = ${r}.rid AND ${x}.type = ${name(resourceType)} AND ${paramRows(x, resourceType, code)}`;
   if (filter.chain) {
-    const t = `t${depth}`;
-    const inner = compileFilter(filter.chain.filter, filter.chain.targetType, t, depth + 1);
-    return sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scope} AND ${x}.target_type = ${name(filter.chain.targetType)}
-      AND ${x}.target_id IN (SELECT ${raw(t)}.id FROM resource ${raw(t)} WHERE ${raw(t)}.type = ${name(filter.chain.targetType)} AND NOT ${raw(t)}.deleted AND ${inner}))`;
+    return sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scopeRows} AND ${x}.target_type = ${name(filter.chain.targetType)}
+      AND ${x}.target_id IN (${chainTargets(filter.chain, scope, depth)}))`;
   }
   if (filter.modifier === 'missing') {
-    const exists = sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scope})`;
+    const exists = sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scopeRows})`;
     return filter.values[0] === 'true' ? sql`NOT ${exists}` : exists;
   }
   const match = or(filter.values.map((v) => valueMatch(x, filter, v)));
-  if (filter.modifier === 'not') return sql`NOT EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scope} AND ${match})`;
-  return sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scope} AND ${match})`;
+  if (filter.modifier === 'not') return sql`NOT EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scopeRows} AND ${match})`;
+  return sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scopeRows} AND ${match})`;
 }

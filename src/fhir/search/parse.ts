@@ -22,6 +22,7 @@ function parseFilter(resourceType: string, name: string, value: string): ParamFi
   const [code, modifier] = head.split(':', 2);
   if (code === '_id') return { kind: 'param', name, def: { code: '_id', type: 'token' }, modifier, values: value.split(',') };
   if (code === '_lastUpdated') return { kind: 'param', name, def: { code: '_lastUpdated', type: 'date' }, modifier, values: [value] };
+  if (code === '_has') return `Reverse chaining (_has) is not supported ("${name}")`;
   const def = searchParam(resourceType, code);
   if (!def) return `Unknown search parameter "${code}" for ${resourceType}`;
   if (dot >= 0) {
@@ -114,8 +115,17 @@ export function parseSearch(resourceType: string, params: [string, string][], st
             continue;
           }
           break;
-        case '_include': request.include.push({ ...parseInclude(value, false, resourceType), iterate: modifier === 'iterate' }); break;
-        case '_revinclude': request.revinclude.push({ ...parseInclude(value, true, resourceType), iterate: modifier === 'iterate' }); break;
+        case '_include': case '_revinclude': {
+          const spec = parseInclude(value, base === '_revinclude', resourceType);
+          if (modifier !== undefined) {
+            // :iterate is not implemented: one level is included (through the access predicate), never more.
+            const message = `${name} is not supported: only one level of ${base} is returned`;
+            if (strict) throw badRequest(message);
+            request.warnings.push(message);
+          }
+          (base === '_include' ? request.include : request.revinclude).push(spec);
+          break;
+        }
         case '_cursor': request.cursor = value; continue;
         case '_elements': {
           const message = '_elements is not supported: full resources are returned';

@@ -69,17 +69,58 @@ test('a visible document answers differently from a missing one (the comparison 
   expect(normalise(visible.text, ['d1', 'zz-never-existed'])).not.toBe(normalise(missing.text, ['d1', 'zz-never-existed']));
 });
 
-test('a hidden document cannot be overwritten, patched or deleted: 404 like a missing one', async () => {
+/** Write paths (issue 11, attack 9), each as a method, URL template, optional If-Match and body over `{d}`. */
+interface WritePath { method: 'put' | 'patch' | 'delete'; url: string; ifMatch?: string; body?: (d: string) => unknown; status: number }
+const observation = (id: string) => ({ resourceType: 'Observation', id, status: 'final', code: { text: 'overwritten' }, subject: { reference: 'Patient/p1' } });
+const JSON_PATCH = () => [{ op: 'replace', path: '/status', value: 'amended' }];
+const WRITES: Record<string, WritePath> = {
+  'update (update-as-create refused alike)': { method: 'put', url: '/fhir/Observation/{d}-obs', body: (d) => observation(`${d}-obs`), status: 403 },
+  'update with If-Match': { method: 'put', url: '/fhir/Observation/{d}-obs', ifMatch: 'W/"1"', body: (d) => observation(`${d}-obs`), status: 412 },
+  patch: { method: 'patch', url: '/fhir/Observation/{d}-obs', body: JSON_PATCH, status: 404 },
+  'patch with If-Match': { method: 'patch', url: '/fhir/Observation/{d}-obs', ifMatch: 'W/"1"', body: JSON_PATCH, status: 404 },
+  'delete of the document': { method: 'delete', url: '/fhir/DocumentReference/{d}', status: 200 },
+  'delete of its Binary': { method: 'delete', url: '/fhir/Binary/{d}-bin', status: 200 },
+  'delete of an extracted resource': { method: 'delete', url: '/fhir/Observation/{d}-obs', status: 200 },
+  'conditional update naming the id': { method: 'put', url: '/fhir/Observation?_id={d}-obs', body: (d) => observation(`${d}-obs`), status: 403 },
+  'conditional patch': { method: 'patch', url: '/fhir/Observation?_id={d}-obs', body: JSON_PATCH, status: 404 },
+  'conditional delete': { method: 'delete', url: '/fhir/DocumentReference?_id={d}', status: 200 },
+};
+const writeCases = Object.keys(HIDDEN).flatMap((caller) => Object.keys(WRITES).map((path) => [caller, path] as const));
+
+test.each(writeCases)('%s cannot tell a hidden document from a missing one by writing (%s)', async (caller, path) => {
+  const w = WRITES[path];
+  const hidden = HIDDEN[caller];
+  const missing = 'zz-never-existed';
+  const ask = (d: string) => {
+    let req = request(a.app)[w.method](w.url.split('{d}').join(d)).set('Authorization', `Bearer ${callers[caller]}`);
+    if (w.ifMatch) req = req.set('If-Match', w.ifMatch);
+    if (!w.body) return req;
+    const type = Array.isArray(w.body(d)) ? 'application/json-patch+json' : 'application/fhir+json';
+    return req.set('Content-Type', type).send(JSON.stringify(w.body(d)));
+  };
+  const h = await ask(hidden);
+  const m = await ask(missing);
+  expect([h.status, m.status]).toEqual([w.status, w.status]);
+  for (const header of ['content-type', 'etag', 'location']) expect(h.headers[header]).toEqual(m.headers[header]);
+  expect(normalise(h.text, [hidden, missing])).toBe(normalise(m.text, [hidden, missing]));
+});
+
+test('the hidden documents were left untouched by those writes', async () => {
+  const patient = await a.token({ kind: 'patient', id: 'p1' });
+  for (const d of ['d1', 'd2', 'd3']) {
+    for (const path of [`/fhir/DocumentReference/${d}`, `/fhir/Binary/${d}-bin?_format=json`, `/fhir/Observation/${d}-obs`]) {
+      const res = await request(a.app).get(path).set('Authorization', `Bearer ${patient}`);
+      expect([path, res.status, res.body.meta?.versionId]).toEqual([path, 200, '1']);
+    }
+  }
+  expect((await request(a.app).get('/fhir/Observation/zz-never-existed-obs').set('Authorization', `Bearer ${patient}`)).status).toBe(404);
+});
+
+test('a conditional update that matches nothing still creates, under an id the server draws', async () => {
   const token = callers['authorised specialist'];
-  const put = (d: string) =>
-    request(a.app).put(`/fhir/DocumentReference/${d}`).set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/fhir+json')
-      .send(JSON.stringify({ resourceType: 'DocumentReference', id: d, status: 'current', subject: { reference: 'Patient/p1' }, content: [{ attachment: { contentType: 'text/plain', url: 'Binary/x' } }] }));
-  const del = (d: string) => request(a.app).delete(`/fhir/DocumentReference/${d}`).set('Authorization', `Bearer ${token}`);
-  const [ph, pm] = await Promise.all([put('d2'), put('zz-never-existed')]);
-  expect(ph.status).toBe(404);
-  expect(pm.status).not.toBe(200);
-  const dh = await del('d2');
-  expect(dh.status).toBe(404);
-  const check = await request(a.app).get('/fhir/DocumentReference/d2').set('Authorization', `Bearer ${await a.token({ kind: 'patient', id: 'p1' })}`);
-  expect(check.status).toBe(200);
+  const body = { resourceType: 'Observation', status: 'final', code: { text: 'new' }, subject: { reference: 'Patient/p1' }, identifier: [{ system: 'urn:test', value: 'cu-1' }] };
+  const res = await request(a.app).put('/fhir/Observation?identifier=urn:test|cu-1').set('Authorization', `Bearer ${token}`)
+    .set('Content-Type', 'application/fhir+json').send(JSON.stringify(body));
+  expect(res.status).toBe(201);
+  expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
 });

@@ -27,7 +27,7 @@ describe('reads inside transaction and batch Bundles', () => {
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
-        { fullUrl: 'urn:uuid:0b0c1d8e-0000-4000-8000-000000000001', resource: consent('t-consent'), request: { method: 'PUT', url: 'Consent/t-consent' } },
+        { fullUrl: 'urn:uuid:0b0c1d8e-0000-4000-8000-000000000001', resource: consent('t-consent'), request: { method: 'POST', url: 'Consent' } },
         { request: { method: 'GET', url: 'Patient/p1' } },
         { request: { method: 'GET', url: 'Consent?patient=p1' } },
       ],
@@ -35,10 +35,11 @@ describe('reads inside transaction and batch Bundles', () => {
     const res = await s.fhir(patient, 'POST', '/', bundle);
     expect(res.status).toBe(200);
     expect(res.body.entry.map((e: any) => e.response.status)).toEqual(['201 Created', '200 OK', '200 OK']);
+    const created = /Consent\/[^/]+/.exec(String(res.body.entry[0].response.location))![0];
     const events = await trail(s, patient);
-    expect(events.filter((e) => e.action === 'C' && touches(e, 'Consent/t-consent'))).toHaveLength(1);
+    expect(events.filter((e) => e.action === 'C' && touches(e, created))).toHaveLength(1);
     expect(events.filter((e) => e.action === 'R' && touches(e, 'Patient/p1/'))).toHaveLength(1);
-    expect(events.filter((e) => e.subtype?.[0].code === 'search-type' && touches(e, 'Consent/t-consent'))).toHaveLength(1);
+    expect(events.filter((e) => e.subtype?.[0].code === 'search-type' && touches(e, created))).toHaveLength(1);
   }, 30_000);
 
   it('audits nothing of a transaction that fails, and keeps the chain intact', async () => {
