@@ -7,7 +7,6 @@ import { sql } from '../store/sql';
 import type { DmpActor } from './actor';
 import { compileAccess } from './compile-access';
 import { decideAccess } from './decide-access';
-import { classOf } from './resource-classes';
 
 /**
  * Who wrote a row, recorded from the token at create (`access_writer`, migration 142): `practitioner` (his national
@@ -62,6 +61,9 @@ async function loadRecorded(tx: Db, type: string, id: string): Promise<Recorded>
   return { writer: row?.kind ? { kind: row.kind, keys: row.keys ?? [] } : undefined, authors: row?.authors ?? [] };
 }
 
+/** Record-management types the patient (or guardian) manages whoever recorded them. */
+const PATIENT_MANAGED = ['Consent', 'RelatedPerson'];
+
 const meets = (a: readonly string[], b: readonly string[]): boolean => a.some((k) => b.includes(k));
 
 /** True when the actor is the row's writer: same keys (a feeder: same client id), or an author of the document. */
@@ -88,16 +90,22 @@ export async function assertMayChange(tx: Db, actor: DmpActor, event: WriteEvent
   if (source) throw forbidden(`${what} is part of document ${source}: replace the document to change it`);
   const recorded = await loadRecorded(tx, event.resourceType, event.id);
   const owner = (actor.kind === 'patient' || actor.kind === 'guardian') && !!event.compartment && patientIds.includes(event.compartment);
-  const writer = recorded.writer?.kind === 'server' ? undefined : recorded.writer;
-  // Guardians and messages are the management of the patient's own record: his too, whoever recorded them.
-  if (owner && classOf(event.resourceType) === 'record') return;
+  const writer = recorded.writer;
+  // Consents and guardians are the management of the patient's own record: his, whoever recorded them.
+  if (owner && PATIENT_MANAGED.includes(event.resourceType)) return;
   if (event.resourceType === 'DocumentReference') {
-    const mayChange = isWriter(actor, recorded, event.resourceType) || (owner && writer?.kind === 'patient');
+    // A document the patient submitted is his, whoever it names as author: the author list is what he typed, and
+    // naming someone must not hand him the document.
+    const mayChange = writer?.kind === 'patient' ? owner : isWriter(actor, recorded, event.resourceType);
     if (mayChange) return;
     if (event.interaction !== 'delete' && labelsAndStatus(event.previous as DocumentReference) !== labelsAndStatus(event.resource as DocumentReference)) {
       throw forbidden(`Only the author of ${what} (or the feeder that submitted it) may change its status or security labels; the patient masks a document with a Consent`);
     }
     throw forbidden(`Only the author of ${what} (or the feeder that submitted it) may change or delete it`);
+  }
+  if (writer?.kind === 'server') {
+    // Written by the server's own procedures (fixtures, an operator's tool) with no actor: no actor may rewrite it.
+    throw forbidden(`${what} was written by the server: it changes only through the procedure that wrote it`);
   }
   if (!writer) {
     if (owner) return;

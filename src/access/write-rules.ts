@@ -89,9 +89,8 @@ async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent): P
   await assertTreatingPhysicianKept(tx, patientId, event.interaction === 'delete' ? undefined : consent, previous);
 }
 
-async function assertPatientWrite(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent): Promise<void> {
+function assertPatientWrite(actor: DmpActor, event: WriteEvent): void {
   const next = event.resource as Patient | undefined;
-  const previous = event.previous as Patient | undefined;
   if (event.interaction === 'create') {
     const ownIns = !!actor.ins && insKeys(next).includes(actor.ins);
     if (actor.kind === 'patient' && (actor.patientIds.includes(event.id) || ownIns)) return;
@@ -99,10 +98,9 @@ async function assertPatientWrite(tx: Db, actor: DmpActor, plan: AccessPlan, eve
     throw forbidden('Only the patient (matching his INS) or a professional recording the opening may create a Patient');
   }
   if (ownsRecord(actor, event.id)) return;
-  const statusChanged =
-    next?.active !== previous?.active || JSON.stringify(next?.generalPractitioner ?? []) !== JSON.stringify(previous?.generalPractitioner ?? []);
-  if (statusChanged) throw forbidden('Only the patient or a legal guardian may close/reopen the record or change the treating physician');
-  if (!(await mayWriteCompartment(tx, plan, event.id))) throw forbidden('You are not authorised to write in this record');
+  // The Patient resource is the patient's own entry (DESIGN §5): its status, treating physician, contacts and
+  // administrative data change by him or his guardian; identity traits by the identity procedure.
+  throw forbidden('Only the patient or a legal guardian may change the Patient resource of a record (identity traits through the identity procedure)');
 }
 
 async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent, patientId: string): Promise<void> {
@@ -134,7 +132,7 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
     throw forbidden(`The Assurance Maladie may only create care-history documents, not a free-standing ${event.resourceType}`);
   }
   if (event.resourceType === 'Consent') return assertConsentWrite(tx, actor, event);
-  if (event.resourceType === 'Patient') return assertPatientWrite(tx, actor, plan, event);
+  if (event.resourceType === 'Patient') return assertPatientWrite(actor, event);
   if (classOf(event.resourceType) === 'directory') return assertDirectoryWrite(tx, actor, event);
   const patientId = event.compartment ?? undefined;
   if (!patientId) {

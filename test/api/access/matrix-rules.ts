@@ -230,8 +230,10 @@ export function changeStatus(actor: MatrixActor, interaction: 'update' | 'patch'
   const type = target.type;
   const patientsOwn = ['Consent', 'RelatedPerson'].includes(type) || (type === 'Patient' && interaction !== 'delete');
   if (patientsOwn && target.compartment && owns(actor, target.compartment)) return interaction === 'delete' ? [200, 204] : 200;
-  // Refused; a row the actor may not see answers as a missing one would (403 to write there, or 404).
-  return sees(actor, target) ? 403 : [403, 404];
+  // Refused; a row the actor may not see answers as a missing one would: 403 to write there, or 404; a delete, the
+  // no-op success of deleting an id that does not exist (the row itself is untouched: see leaks.test.ts).
+  if (sees(actor, target)) return 403;
+  return interaction === 'delete' ? [200, 204, 403, 404] : [403, 404];
 }
 
 /**
