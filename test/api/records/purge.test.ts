@@ -162,6 +162,11 @@ test('the CLI purges every row of the record closed 10 years ago, keeps its audi
   before.p2.audit_events += 1;
   before.p2.audit_chain += 1;
   expect((await send('gp', 'get', '/fhir/Patient/p1')).status).toBe(404);
+  expect((await send('gp', 'get', '/fhir/AuditEvent?patient=Patient/p1')).status).toBe(403);
+  // The trail kept is still the patient's: a token naming him (from an identity provider; his own sign-in is gone) reads it.
+  const trail = await send('p1', 'get', '/fhir/AuditEvent?patient=Patient/p1&_summary=count');
+  expect(trail.status).toBe(200);
+  expect(trail.body.total).toBeGreaterThanOrEqual(before.p1.audit_events);
   expect((await request(a.app).post('/auth/login').send({ identifier: 'p1.login', password: PASSWORD })).status).toBe(401);
 });
 
