@@ -29,9 +29,14 @@ async function changeRecord(svc: FhirService, ctx: RequestContext, req: FhirRequ
   return svc.repo.transaction(async (repo) => {
     const current = await repo.read(ctx, 'Patient', id);
     const next = change(JSON.parse(current.text as string) as Patient);
+    // Marks this one write only: another entry of the same transaction Bundle may not restate the closure.
     ctx.attributes[RECORD_LIFE_ATTRIBUTE] = true;
-    const { stored } = await repo.update(ctx, next, { ifMatch: current.versionId });
-    return storedResponse(200, req.baseUrl, stored);
+    try {
+      const { stored } = await repo.update(ctx, next, { ifMatch: current.versionId });
+      return storedResponse(200, req.baseUrl, stored);
+    } finally {
+      delete ctx.attributes[RECORD_LIFE_ATTRIBUTE];
+    }
   });
 }
 

@@ -46,12 +46,15 @@ test('closing needs a reason from the closure value set', async () => {
   expect(unknown.body.issue[0].diagnostics).toMatch(/Motif de fermeture inconnu.*patient-request, deceased, duplicate, other/);
 });
 
-test('changing Patient.active directly is refused with 422 naming $close and $reactivate', async () => {
+test('changing Patient.active by PUT or PATCH is refused with 422 naming $close and $reactivate', async () => {
   const patient = (await get('patient', '/fhir/Patient/p1')).body;
   const res = await request(a.app).put('/fhir/Patient/p1').set('Authorization', `Bearer ${tokens.patient}`).set('Content-Type', 'application/fhir+json')
     .send(JSON.stringify({ ...patient, active: false }));
   expect(res.status).toBe(422);
   expect(res.body.issue[0].diagnostics).toMatch(/\$close.*\$reactivate/);
+  const patch = await request(a.app).patch('/fhir/Patient/p1').set('Authorization', `Bearer ${tokens.patient}`).set('Content-Type', 'application/json-patch+json')
+    .send(JSON.stringify([{ op: 'add', path: '/active', value: false }]));
+  expect(patch.status).toBe(422);
   expect((await recordRow()).closed).toBe(false);
 });
 
