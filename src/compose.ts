@@ -5,18 +5,21 @@ import { accessWiring } from './access/wiring';
 import type { AuditHooks } from './audit/audit-hooks';
 import { auditWiring } from './audit/wiring';
 import { documentsWiring } from './documents/wiring';
+import { recordLifeWiring } from './records/wiring';
 import type { Wiring, WiringDeps } from './wiring';
 
 /**
  * The production composition: audit and notifications first (their authorize answers 405 to AuditEvent writes
  * before access control would answer 403; they record what access allowed or refused), then access control
- * (it establishes the actor and the access predicate), then document intake.
+ * (it establishes the actor and the access predicate), then the record's life (closure, reactivation, purge), then
+ * document intake.
  */
 export async function composeApp(deps: WiringDeps): Promise<Omit<AppOptions, 'config' | 'db'> & { start(service: FhirService): void; close(): Promise<void> }> {
   let audit: AuditHooks | undefined;
   const parts: Wiring[] = [
     await auditWiring(deps, { onHooks: (hooks) => (audit = hooks) }),
     await accessWiring(deps, { onLogin: (ctx, info) => audit?.recordLogin(ctx, info) ?? Promise.resolve() }),
+    await recordLifeWiring(deps),
     await documentsWiring(deps),
   ];
   return {

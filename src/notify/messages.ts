@@ -1,5 +1,7 @@
+import { buildRecordLifeNotice, type RecordLifeNoticeKind } from './record-life-messages';
+
 /** Why a notice is sent. */
-export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code';
+export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind;
 
 /** Facts a notice may mention: who and when, never what (messages carry no health data). */
 export interface NoticeFacts {
@@ -8,6 +10,8 @@ export interface NoticeFacts {
   who?: string;
   /** The break-glass justification stated by the professional. */
   reason?: string;
+  /** Record life: the instant from which a closed record's data are purged. */
+  purgeAt?: Date;
   /** Login code and its lifetime. */
   code?: string;
   validMinutes?: number;
@@ -43,6 +47,11 @@ export function buildNotice(kind: NoticeKind, facts: NoticeFacts, recordUrl: str
       };
     case 'login-code':
       return { subject: 'Your sign-in code', body: `Your DMP sign-in code is ${facts.code}. It expires in ${facts.validMinutes ?? 10} minutes. Never share it.` };
+    // Record life (closure, reactivation, purge): record-life-messages.ts.
+    case 'record-closed':
+    case 'record-reactivated':
+    case 'purge-approaching':
+      return buildRecordLifeNotice(kind, { at: facts.at, purgeAt: facts.purgeAt }, recordUrl);
   }
 }
 

@@ -1,0 +1,52 @@
+import { readConfigSchema, type KeySpec } from '../config';
+import { loadNotifyConfig } from '../notify/notify-config';
+import type { Wiring, WiringDeps } from '../wiring';
+import { purgeRecords } from './purge-job';
+import { schedulePurge, type PurgeSchedule } from './purge-schedule';
+import { createRecordLifeHooks } from './record-life-hooks';
+import { recordLifeOperations } from './record-life-operations';
+
+/** Settings of the record-life module, in the shape of `src/config.ts`. */
+export const recordLifeConfigSchema = {
+  purgeIntervalMs: {
+    env: 'PURGE_INTERVAL_MS',
+    doc: 'How often the server purges records closed over 10 years ago and sends purge-approaching notices (ms; 0 = never, use npm run records:purge)',
+    default: 86_400_000,
+    parse: (raw: string): number => {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0 || n > 2_147_483_647) throw new Error('expected an integer from 0 to 2147483647');
+      return n;
+    },
+  },
+} satisfies Record<string, KeySpec<unknown>>;
+
+/** Test seams: the clock of closures, reactivations and the purge job. */
+export interface RecordLifeWiringOptions {
+  clock?: () => Date;
+}
+
+/**
+ * Plugs the record's life into the app: `Patient/{id}/$close` and `$reactivate`, the hooks that keep the closure
+ * date and reason and send the closure notices, and the purge job (every PURGE_INTERVAL_MS, started with the app).
+ * Mount after the access wiring: its afterWrite completes the access_record row the access hooks write.
+ */
+export async function recordLifeWiring(deps: WiringDeps, options: RecordLifeWiringOptions = {}): Promise<Wiring> {
+  const clock = options.clock ?? (() => new Date());
+  const { purgeIntervalMs } = readConfigSchema(recordLifeConfigSchema, deps.env, 'record life configuration');
+  const { recordUrl } = loadNotifyConfig(deps.env);
+  let schedule: PurgeSchedule | undefined;
+  return {
+    hooks: [createRecordLifeHooks({ clock, recordUrl })],
+    operations: recordLifeOperations(clock),
+    start: () => {
+      schedule = schedulePurge({
+        intervalMs: purgeIntervalMs,
+        run: () => purgeRecords(deps.db, { now: clock(), recordUrl, logger: deps.logger }),
+        logger: deps.logger,
+      });
+    },
+    close: async () => {
+      await schedule?.stop();
+    },
+  };
+}
