@@ -12,6 +12,7 @@ import { decideAccess } from './decide-access';
 import { ActorResolver, IDENTITY_TYPES } from './actor-resolver';
 import { assertWriteAllowed } from './write-rules';
 import { assertCompartmentTie } from './compartment-tie';
+import { assertContactPointsKept } from './contact-points';
 
 export interface AccessHooksOptions {
   db: Db;
@@ -104,6 +105,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       const actor = actorOf(ctx);
       const plan = decideAccess(actor, event.interaction, event.resourceType, { now: now() });
       await assertWriteAllowed(tx, actor, plan, event);
+      assertContactPointsKept(ctx, actor, event);
     },
 
     async afterWrite(tx, _ctx, event) {
