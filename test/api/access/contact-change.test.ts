@@ -98,6 +98,8 @@ test('only the patient (or his guardian) may ask for a contact change', async ()
   expect((await op(await bearer('system', 'lab-feeder'), 'p1', '$change-contact', body)).status).toBe(403);
   expect((await op(await bearer('patient', 'p2'), 'p1', '$change-contact', body)).status).toBe(403);
   expect((await op(await bearer('practitioner', RPPS.gp), 'p1', '$confirm-contact', params({ code: '123456' }))).status).toBe(403);
+  const readOnly = `Bearer ${await a.token({ kind: 'patient', id: 'p1', scope: 'patient/*.rs' })}`;
+  expect((await op(readOnly, 'p1', '$change-contact', body)).status).toBe(403);
 });
 
 test('the patient changes his e-mail with the code sent to it; the old one is told and sign-in codes go to the new one', async () => {
