@@ -38,20 +38,22 @@ export function confirmContactOperation(options: { send: AccountNoticeSender; cl
     if (!code) throw badRequest('Parameter "code" is required');
     const at = now();
     const outcome = await svc.repo.transaction(async (repo): Promise<FhirResponse | { failure: FhirError }> => {
-      await repo.read(ctx, 'Patient', patientId); // 404 when hidden, before anything is counted
+      // 404 when hidden, before anything is counted.
+      const current = await repo.read(ctx, 'Patient', patientId);
+      const previous = JSON.parse(current.text as string) as Patient;
       const row = await lockCurrentCode(repo.db, 'contact-change', { patientId });
       const check = row ? await checkCode(repo.db, row, code, { now: at, maxAttempts: CONTACT_MAX_CODE_ATTEMPTS }) : 'wrong';
       if (check === 'burnt') return { failure: tooManyRequests('Trop de codes erronés : demandez un nouveau code avec $change-contact.') };
       if (!row || check !== 'ok') return { failure: badRequest('Le code de confirmation est incorrect, expiré ou déjà utilisé.') };
       const channel = row.contact_system as 'email' | 'sms';
       const value = row.contact_value as string;
-      const previous = JSON.parse((await repo.read(ctx, 'Patient', patientId)).text as string) as Patient;
       const next: Patient = { ...previous, telecom: withContact(previous.telecom ?? [], channel, value) };
       delete next.meta;
       svc.validate(next);
       // The one write allowed to change a contact: marked for this Patient on a copy of the request's context.
       const serverCtx: RequestContext = { ...ctx, attributes: { ...ctx.attributes, [CONFIRMED_CONTACT_ATTRIBUTE]: patientId } };
-      const { stored } = await repo.update(serverCtx, next);
+      // If-Match: a Patient changed meanwhile is not overwritten with this older copy (412, the code not burnt).
+      const { stored } = await repo.update(serverCtx, next, { ifMatch: current.versionId });
       const to = previousContacts(previous, channel, at, value);
       if (to.length) await options.send(repo.db, { kind: 'contact-changed', key: row.id, patientId, facts: { at, contact: channel }, to });
       return storedResponse(200, req.baseUrl, stored);
