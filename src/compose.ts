@@ -18,7 +18,10 @@ export async function composeApp(deps: WiringDeps): Promise<Omit<AppOptions, 'co
   let audit: AuditHooks | undefined;
   const parts: Wiring[] = [
     await auditWiring(deps, { onHooks: (hooks) => (audit = hooks) }),
-    await accessWiring(deps, { onLogin: (ctx, info) => audit?.recordLogin(ctx, info) ?? Promise.resolve() }),
+    await accessWiring(deps, {
+      onLogin: (ctx, info) => audit?.recordLogin(ctx, info) ?? Promise.resolve(),
+      onAccountEvent: (ctx, info) => audit?.recordAccountEvent(ctx, info) ?? Promise.resolve(),
+    }),
     await recordLifeWiring(deps),
     await documentsWiring(deps),
   ];

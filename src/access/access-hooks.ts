@@ -18,6 +18,7 @@ import { classOf } from './resource-classes';
 
 /** Classes whose rows record their writer: changing them is for that writer (provenance.ts). */
 const PROVENANCE_CLASSES: string[] = ['clinical', 'record'];
+import { assertContactPointsKept } from './contact-points';
 
 export interface AccessHooksOptions {
   db: Db;
@@ -113,6 +114,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       const actor = actorOf(ctx);
       const plan = decideAccess(actor, event.interaction, event.resourceType, { now: now() });
       await assertWriteAllowed(tx, actor, plan, event);
+      assertContactPointsKept(ctx, actor, event);
     },
 
     async afterWrite(tx, ctx, event) {

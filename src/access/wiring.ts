@@ -1,13 +1,20 @@
 import { type AuthConfig, loadAuthConfig, trustsDevIssuer } from '../auth/auth-config';
+import { mountAccountRoutes, type AccountEventListener } from '../auth/account-routes';
+import { createActivation, type AccountNoticeSender } from '../auth/activation';
 import { mountAuthRoutes, type AuthRoutesOptions } from '../auth/auth-routes';
 import { loadDevKey, loadSigningKey } from '../auth/dev-key';
 import { mintLoginToken } from '../auth/mint-token';
 import { createPatientLogin, type LoginCodeSender, type PatientLoginOptions } from '../auth/patient-login';
+import { createPasswordReset } from '../auth/password-reset';
 import { createTokenVerifier } from '../auth/token-verifier';
+import { queueAccountNotice } from '../notify/account-notices';
 import { queueLoginCode } from '../notify/login-code';
 import type { Logger } from '../logger';
 import type { Wiring, WiringDeps } from '../wiring';
 import { createAccessHooks } from './access-hooks';
+import { createActivationHooks } from './activation-hooks';
+import { changeContactOperation } from './change-contact-operation';
+import { confirmContactOperation } from './confirm-contact-operation';
 import { everythingOperation } from './everything-operation';
 
 /**
@@ -20,6 +27,12 @@ export interface AccessWiringOptions {
   verifyLoginPassword?: PatientLoginOptions['verifyPassword'];
   /** Told of every patient sign-in outcome (the audit trail records logins). */
   onLogin?: AuthRoutesOptions['onLogin'];
+  /** Told of every activation, password reset and contact change (the audit trail records them). */
+  onAccountEvent?: AccountEventListener;
+  /** Sender of account notices (default: the notification outbox). */
+  sendAccountNotice?: AccountNoticeSender;
+  /** Cheaper scrypt parameters for tests (activation, reset). */
+  scrypt?: { N: number; r: number; p: number };
 }
 
 /** The start-up warning of development mode (tests look for it). */
@@ -56,10 +69,17 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
     verifyPassword: options.verifyLoginPassword,
   });
   logTrustMode(deps.logger, auth);
+  const send = options.sendAccountNotice ?? queueAccountNotice;
+  const onEvent = options.onAccountEvent;
   return {
-    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs })],
-    operations: [everythingOperation],
-    routes: (app) =>
+    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), createActivationHooks({ send, clock })],
+    operations: [everythingOperation, changeContactOperation({ send, clock }), confirmContactOperation({ send, clock, onEvent })],
+    routes: (app) => {
+      mountAccountRoutes(app, {
+        activate: createActivation({ db: deps.db, clock, scrypt: options.scrypt }),
+        reset: createPasswordReset({ db: deps.db, send, clock, scrypt: options.scrypt }),
+        onEvent,
+      });
       mountAuthRoutes(app, {
         auth,
         db: deps.db,
@@ -69,6 +89,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
         fhirBasePath: deps.config.fhirBasePath,
         baseUrl: deps.config.baseUrl,
         onLogin: options.onLogin,
-      }),
+      });
+    },
   };
 }

@@ -34,6 +34,9 @@ const coding = (system: string, code: string, display: string): Coding => Object
 export const TYPE_REST: Coding = coding(SYSTEM.eventType, 'rest', 'Restful Operation');
 export const TYPE_LOGIN: Coding = coding(SYSTEM.dicom, '110114', 'User Authentication');
 export const SUBTYPE_LOGIN: Coding = coding(SYSTEM.dicom, '110122', 'Login');
+/** Account procedures (activation, password reset, contact change): DICOM "Security Alert" / "User Security Attributes Changed". */
+export const TYPE_SECURITY_ALERT: Coding = coding(SYSTEM.dicom, '110113', 'Security Alert');
+export const SUBTYPE_USER_SECURITY_ATTRIBUTES: Coding = coding(SYSTEM.dicom, '110137', 'User Security Attributes Changed');
 
 export const AGENT_USER: Coding = coding(SYSTEM.securityRoleType, 'humanuser', 'human user');
 export const AGENT_CLIENT: Coding = coding(SYSTEM.dicom, '110153', 'Source Role ID');

@@ -14,9 +14,11 @@ import {
   ROLE_QUERY,
   SOURCE_APP_SERVER,
   SUBTYPE_LOGIN,
+  SUBTYPE_USER_SECURITY_ATTRIBUTES,
   SYSTEM,
   TYPE_LOGIN,
   TYPE_REST,
+  TYPE_SECURITY_ALERT,
 } from './audit-codes';
 
 /** This server, as the audit source and the "server" agent. */
@@ -32,8 +34,11 @@ export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
 /** Everything one AuditEvent says; the builder only shapes it (IHE BALP). */
 export interface AuditEventInput {
   recorded: Date;
-  /** `rest` for FHIR interactions (subtype = the interaction), `login` for user authentication. */
-  category: 'rest' | 'login';
+  /**
+   * `rest` for FHIR interactions (subtype = the interaction), `login` for user authentication, `account` for the
+   * account procedures (activation, password reset, contact change; `operation` names which).
+   */
+  category: 'rest' | 'login' | 'account';
   interaction?: string;
   /** Operation name without `$` (e.g. `everything`, `verify`) when interaction is `operation`. */
   operation?: string;
@@ -137,6 +142,9 @@ function entities(input: AuditEventInput): AuditEventEntity[] {
 
 function subtypes(input: AuditEventInput): Coding[] {
   if (input.category === 'login') return [SUBTYPE_LOGIN];
+  if (input.category === 'account') {
+    return input.operation ? [SUBTYPE_USER_SECURITY_ATTRIBUTES, { system: 'urn:dmp-fhir-adapter:account-procedure', code: input.operation }] : [SUBTYPE_USER_SECURITY_ATTRIBUTES];
+  }
   const interaction = input.interaction ?? 'operation';
   const out: Coding[] = [{ system: SYSTEM.restfulInteraction, code: interaction }];
   if (input.operation) out.push({ system: 'urn:dmp-fhir-adapter:operation', code: input.operation, display: `$${input.operation}` });
@@ -154,7 +162,7 @@ export function buildAuditEvent(input: AuditEventInput): AuditEvent {
   const agents = [...(input.agent ? userAgents(input.agent, purpose) : []), ...(client ? [client] : []), serverAgent(input.source)];
   return {
     resourceType: 'AuditEvent',
-    type: input.category === 'login' ? TYPE_LOGIN : TYPE_REST,
+    type: input.category === 'login' ? TYPE_LOGIN : input.category === 'account' ? TYPE_SECURITY_ALERT : TYPE_REST,
     subtype: subtypes(input),
     action: input.action,
     recorded: input.recorded.toISOString(),

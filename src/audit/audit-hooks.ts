@@ -40,6 +40,8 @@ export interface AuditHooks extends Hooks {
   authorize(ctx: RequestContext, op: { interaction: Interaction; resourceType?: string; operation?: string }): Promise<void>;
   /** Audits a login attempt (patients' identifier + password + one-time code); resolves once durable. */
   recordLogin(ctx: RequestContext, info: { patientId?: string; success: boolean; reason?: string }): Promise<void>;
+  /** Audits an account procedure (activation, password reset, contact change); resolves once durable. */
+  recordAccountEvent(ctx: RequestContext, info: { patientId?: string; event: string; success: boolean; reason?: string }): Promise<void>;
   /** Audits an interaction inside the caller's transaction (CDA import, consent change done outside the repository). */
   auditInTx(tx: Db, ctx: RequestContext, info: { interaction: string; resourceType: string; id?: string; versionId?: number; compartment?: string | null; operation?: string }): Promise<StoredAuditEvent[]>;
   /** Resolves when every event submitted so far is committed. */
@@ -191,6 +193,21 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
           purpose: undefined,
           category: 'login',
           action: 'E',
+          outcome: info.success ? OUTCOME.success : OUTCOME.minorFailure,
+          outcomeDesc: info.reason,
+          patientId: info.patientId ?? null,
+        },
+      ]);
+    },
+
+    async recordAccountEvent(ctx, info) {
+      await groupCommit.submit([
+        {
+          ...base(ctx),
+          purpose: undefined,
+          category: 'account',
+          operation: info.event,
+          action: 'U',
           outcome: info.success ? OUTCOME.success : OUTCOME.minorFailure,
           outcomeDesc: info.reason,
           patientId: info.patientId ?? null,

@@ -1,7 +1,7 @@
 import { buildRecordLifeNotice, type RecordLifeNoticeKind } from './record-life-messages';
 
 /** Why a notice is sent. */
-export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind;
+export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind | AccountNoticeKind;
 
 /** Facts a notice may mention: who and when, never what (messages carry no health data). */
 export interface NoticeFacts {
@@ -15,6 +15,9 @@ export interface NoticeFacts {
   /** Login code and its lifetime. */
   code?: string;
   validMinutes?: number;
+  /** Account notices: which contact changed, and until when an activation code is valid. */
+  contact?: 'email' | 'sms';
+  until?: Date;
 }
 
 export interface NoticeText {
@@ -52,10 +55,59 @@ export function buildNotice(kind: NoticeKind, facts: NoticeFacts, recordUrl: str
     case 'record-reactivated':
     case 'purge-approaching':
       return buildRecordLifeNotice(kind, { at: facts.at, purgeAt: facts.purgeAt }, recordUrl);
+    default:
+      return buildAccountNotice(kind, facts);
   }
 }
 
 /** True for notices whose body is a secret: never logged, never shown back in Communication resources. */
 export function isSecretNotice(kind: string): boolean {
-  return kind === 'login-code';
+  return kind === 'login-code' || (SECRET_ACCOUNT_NOTICES as readonly string[]).includes(kind);
+}
+
+// ---- Account notices (issue 12: activation, password reset, contact change). French, Europe/Paris, no health data.
+
+/** Notices of the account procedures. */
+export type AccountNoticeKind = 'activation' | 'password-reset' | 'password-changed' | 'contact-confirmation' | 'contact-changed';
+
+/** Account notices whose body carries a code. */
+const SECRET_ACCOUNT_NOTICES = ['activation', 'password-reset', 'contact-confirmation'] as const;
+
+const PARIS_TIME = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
+const PARIS_DATE = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long' });
+const NOT_YOU = 'Si vous n’êtes pas à l’origine de cette demande, ignorez ce message et ne communiquez ce code à personne.';
+
+/** The French text of an account notice: codes, their lifetime, times in Europe/Paris; never any health data. */
+export function buildAccountNotice(kind: AccountNoticeKind, facts: NoticeFacts): NoticeText {
+  const at = PARIS_TIME.format(facts.at);
+  const minutes = facts.validMinutes ?? 15;
+  switch (kind) {
+    case 'activation':
+      return {
+        subject: 'Activez votre dossier médical partagé',
+        body: `Un dossier médical partagé (DMP) a été ouvert à votre nom le ${at}. Votre code d’activation est ${facts.code}, valable jusqu’au ${PARIS_DATE.format(facts.until ?? facts.at)}. Il vous permet de choisir votre identifiant et votre mot de passe. ${NOT_YOU}`,
+      };
+    case 'password-reset':
+      return {
+        subject: 'Réinitialisation de votre mot de passe',
+        body: `Votre code de réinitialisation du mot de passe de votre dossier médical partagé est ${facts.code}. Il expire dans ${minutes} minutes. ${NOT_YOU}`,
+      };
+    case 'password-changed':
+      return {
+        subject: 'Votre mot de passe a été modifié',
+        body: `Le mot de passe de votre dossier médical partagé a été modifié le ${at}. Si vous n’êtes pas à l’origine de ce changement, réinitialisez votre mot de passe sans attendre et contactez le service d’assistance.`,
+      };
+    case 'contact-confirmation':
+      return {
+        subject: 'Confirmez votre nouveau contact',
+        body: `Votre code de confirmation pour recevoir les codes de connexion et les avis de votre dossier médical partagé à cette adresse est ${facts.code}. Il expire dans ${minutes} minutes. ${NOT_YOU}`,
+      };
+    case 'contact-changed': {
+      const what = facts.contact === 'sms' ? 'Le numéro de mobile de votre dossier médical partagé a été modifié' : 'L’adresse e-mail de votre dossier médical partagé a été modifiée';
+      return {
+        subject: 'Modification de vos coordonnées',
+        body: `${what} le ${at} ; les codes de connexion et les avis ne vous seront plus envoyés ici. Si vous n’êtes pas à l’origine de ce changement, contactez sans attendre le service d’assistance ou votre caisse d’assurance maladie.`,
+      };
+    }
+  }
 }

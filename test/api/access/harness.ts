@@ -37,7 +37,14 @@ async function jwkText(kid: string): Promise<string> {
  * code sender and password check the test may control.
  */
 export async function createAccessApp(
-  options: { clock?: () => Date; sendLoginCode?: LoginCodeSender; verifyLoginPassword?: PatientLoginOptions['verifyPassword']; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    clock?: () => Date;
+    sendLoginCode?: LoginCodeSender;
+    verifyLoginPassword?: PatientLoginOptions['verifyPassword'];
+    env?: NodeJS.ProcessEnv;
+    /** Cheap scrypt for passwords set by activation and reset. */
+    scrypt?: { N: number; r: number; p: number };
+  } = {},
 ): Promise<AccessApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-access-'));
   const env: NodeJS.ProcessEnv = { DEV_AUTH: '1', DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), ...options.env };
@@ -48,6 +55,7 @@ export async function createAccessApp(
     clock: options.clock,
     sendLoginCode: options.sendLoginCode,
     verifyLoginPassword: options.verifyLoginPassword,
+    scrypt: options.scrypt,
   });
   const { app, service } = createApp({ config, db: testDb.db, logger, hooks: wiring.hooks, operations: wiring.operations, routes: (a, s) => wiring.routes?.(a, s) });
   const auth = loadAuthConfig(env, dataDir);

@@ -1,0 +1,46 @@
+import type { Hooks } from '../fhir/context';
+import { issueActivationCode, type AccountNoticeSender } from '../auth/activation';
+import { isAssuranceMaladie, type DmpActor } from './actor';
+import { ACTOR_ATTRIBUTE, SYSTEM_ATTRIBUTE } from './access-hooks';
+
+/** Response header carrying the activation code to a professional or Assurance Maladie creator (to print it). */
+export const ACTIVATION_CODE_HEADER = 'X-Activation-Code';
+
+const CODES_ATTRIBUTE = 'access.activationCodes';
+
+/** Creators who hand the patient his code on paper: professionals (pharmacists included) and the Assurance Maladie. */
+function printsCode(actor: DmpActor | undefined): boolean {
+  return !!actor && (actor.kind === 'practitioner' || isAssuranceMaladie(actor));
+}
+
+/**
+ * Issue 12, activation credentials: every Patient created by an actor gets a one-time activation code in the
+ * creating transaction, sent to the record's e-mail or mobile if it has one; when the creator is a professional or
+ * the Assurance Maladie, the code is also answered once, in the `X-Activation-Code` header of the 201 of a plain
+ * create (never to anyone else, never on a later read). The server's own imports issue none.
+ */
+export function createActivationHooks(options: { send: AccountNoticeSender; clock?: () => Date }): Hooks {
+  const now = options.clock ?? (() => new Date());
+  return {
+    async afterWrite(tx, ctx, event) {
+      if (event.resourceType !== 'Patient' || event.interaction !== 'create' || ctx.attributes[SYSTEM_ATTRIBUTE] === true) return;
+      const actor = ctx.attributes[ACTOR_ATTRIBUTE] as DmpActor | undefined;
+      if (!actor) return;
+      const { code } = await issueActivationCode(tx, { patientId: event.id, now: now(), send: options.send });
+      if (printsCode(actor)) ((ctx.attributes[CODES_ATTRIBUTE] ??= new Map<string, string>()) as Map<string, string>).set(event.id, code);
+    },
+
+    async interceptRequest(_svc, ctx, req, next) {
+      const response = await next(req);
+      const codes = ctx.attributes[CODES_ATTRIBUTE] as Map<string, string> | undefined;
+      if (!codes?.size) return response;
+      // Answered once, with the 201 of the create that issued it; a Bundle entry's headers are not answered (the code
+      // then travels by e-mail or SMS only).
+      const id = /\/Patient\/([^/]+)\/_history\//.exec(response.headers?.Location ?? '')?.[1];
+      const code = response.status === 201 && id ? codes.get(id) : undefined;
+      codes.clear();
+      if (!code) return response;
+      return { ...response, headers: { ...response.headers, [ACTIVATION_CODE_HEADER]: code, 'Cache-Control': 'no-store' } };
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { ContactPoint, Patient } from '@medplum/fhirtypes';
+import type { RequestContext, WriteEvent } from '../fhir/context';
+import { forbidden } from '../fhir/errors';
+import { NOTIFY_PREFERENCE_URL } from '../notify/recipients';
+import type { DmpActor } from './actor';
+
+/** Set (to the Patient id) on the server's own write that applies a confirmed contact change. */
+export const CONFIRMED_CONTACT_ATTRIBUTE = 'access.confirmedContact';
+
+/** The sign-in and notice channel of a telecom (as `resolveRecipients` uses it), or undefined for other telecoms. */
+export function contactChannel(telecom: ContactPoint): 'email' | 'sms' | undefined {
+  if (telecom.system === 'email') return 'email';
+  if (telecom.system === 'sms' || (telecom.system === 'phone' && telecom.use === 'mobile')) return 'sms';
+  return undefined;
+}
+
+/** What decides where codes and notices go: each e-mail/mobile with its rank and end, in a stable order. */
+function contactFingerprint(patient: Patient | undefined): string {
+  const contacts = (patient?.telecom ?? [])
+    .filter((t) => contactChannel(t))
+    .map((t) => JSON.stringify([contactChannel(t), (t.value ?? '').trim(), t.rank ?? null, t.period?.end ?? null]))
+    .sort();
+  return JSON.stringify(contacts);
+}
+
+function preferenceOf(patient: Patient | undefined): string | undefined {
+  return patient?.extension?.find((e) => e.url === NOTIFY_PREFERENCE_URL)?.valueCode;
+}
+
+/**
+ * Issue 12, contact points: the e-mail and mobile numbers that receive sign-in codes and notices are set by the
+ * creator of a record, then changed only through `$change-contact` / `$confirm-contact` (a code sent to the new
+ * contact, the old one told): any other Patient update that adds, changes or removes one answers 403, the patient's
+ * own included. The notice preference is the patient's (or his guardian's) alone.
+ */
+export function assertContactPointsKept(ctx: RequestContext, actor: DmpActor, event: WriteEvent): void {
+  if (event.resourceType !== 'Patient' || event.interaction === 'create' || event.interaction === 'delete') return;
+  const next = event.resource as Patient | undefined;
+  const previous = event.previous as Patient | undefined;
+  const confirmed = ctx.attributes[CONFIRMED_CONTACT_ATTRIBUTE] === event.id;
+  if (!confirmed && contactFingerprint(next) !== contactFingerprint(previous)) {
+    throw forbidden(
+      'The e-mail addresses and mobile numbers of a record (Patient.telecom) receive its sign-in codes and notices: only the patient changes them, ' +
+        'with Patient/{id}/$change-contact then $confirm-contact (a code is sent to the new contact)',
+    );
+  }
+  const owns = (actor.kind === 'patient' || actor.kind === 'guardian') && actor.patientIds.includes(event.id);
+  if (!owns && preferenceOf(next) !== preferenceOf(previous)) throw forbidden('Only the patient or a legal guardian chooses where notices are sent');
+}

@@ -1,0 +1,94 @@
+import { createHash, randomInt, randomUUID } from 'node:crypto';
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+
+/** What a one-time account code is for (migration 151). */
+export type CodePurpose = 'activation' | 'password-reset' | 'contact-change';
+
+/** A stored code: its digest only, never the code. */
+export interface AccountCodeRow {
+  id: string;
+  purpose: CodePurpose;
+  patient_id: string;
+  login: string | null;
+  contact_system: string | null;
+  contact_value: string | null;
+  code_digest: string;
+  created_at: Date | string;
+  expires_at: Date | string;
+  used_at: Date | string | null;
+  attempts: number;
+}
+
+/** Why a code was not accepted: wrong (counted), expired, or burnt by too many wrong guesses. */
+export type CodeCheck = 'ok' | 'wrong' | 'expired' | 'burnt';
+
+// No 0/O, 1/I/L: an activation code is typed from paper.
+const PAPER_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+
+/** A 6-digit code (sent by e-mail or SMS, typed within minutes). */
+export function newNumericCode(): string {
+  return String(randomInt(0, 1_000_000)).padStart(6, '0');
+}
+
+/** A 12-character code from an unambiguous alphabet (~59 bits), grouped by 4 (`ABCD-EFGH-JKMN`) to be printed. */
+export function newPaperCode(): string {
+  const chars = Array.from({ length: 12 }, () => PAPER_ALPHABET[randomInt(0, PAPER_ALPHABET.length)]);
+  return [0, 4, 8].map((i) => chars.slice(i, i + 4).join('')).join('-');
+}
+
+/** The code as compared: upper case, without spaces or dashes (as typed from paper or a message). */
+export function normaliseCode(code: string): string {
+  return code.toUpperCase().replace(/[\s-]/g, '');
+}
+
+const digest = (id: string, code: string): string => createHash('sha256').update(`${id}:${normaliseCode(code)}`).digest('hex');
+
+/**
+ * Stores a new code in the caller's transaction and retires the unused codes of the same purpose for the same
+ * record (or identifier): only the latest code sent works. Returns the code's id.
+ */
+export async function storeCode(
+  tx: Db,
+  input: { purpose: CodePurpose; patientId: string; login?: string; contact?: { system: string; value: string }; code: string; now: Date; ttlMs: number },
+): Promise<string> {
+  const id = randomUUID();
+  const now = input.now.toISOString();
+  const sameScope = input.login !== undefined ? sql`login = ${input.login}` : sql`patient_id = ${input.patientId}`;
+  await tx.query(sql`UPDATE account_code SET used_at = ${now}::timestamptz WHERE purpose = ${input.purpose} AND ${sameScope} AND used_at IS NULL`);
+  await tx.query(sql`INSERT INTO account_code (id, purpose, patient_id, login, contact_system, contact_value, code_digest, created_at, expires_at)
+    VALUES (${id}, ${input.purpose}, ${input.patientId}, ${input.login ?? null}, ${input.contact?.system ?? null}, ${input.contact?.value ?? null},
+      ${digest(id, input.code)}, ${now}::timestamptz, ${new Date(input.now.getTime() + input.ttlMs).toISOString()}::timestamptz)`);
+  return id;
+}
+
+/** The latest unused code of a purpose for a record or an identifier, locked for the caller's transaction. */
+export async function lockCurrentCode(tx: Db, purpose: CodePurpose, where: { patientId: string } | { login: string }): Promise<AccountCodeRow | undefined> {
+  const scope = 'login' in where ? sql`login = ${where.login}` : sql`patient_id = ${where.patientId}`;
+  const { rows } = await tx.query<AccountCodeRow>(sql`SELECT * FROM account_code WHERE purpose = ${purpose} AND ${scope} AND used_at IS NULL
+    ORDER BY created_at DESC, id LIMIT 1 FOR UPDATE`);
+  return rows[0];
+}
+
+/**
+ * Compares a code with a locked row: a right code is burnt (single use); a wrong one counts, and the code no longer
+ * works after `maxAttempts` wrong guesses (nothing is compared then); an expired code is never compared.
+ */
+export async function checkCode(tx: Db, row: AccountCodeRow, code: string, options: { now: Date; maxAttempts: number }): Promise<CodeCheck> {
+  if (row.attempts >= options.maxAttempts) return 'burnt';
+  if (new Date(row.expires_at) <= options.now) return 'expired';
+  if (digest(row.id, code) !== row.code_digest) {
+    await tx.query(sql`UPDATE account_code SET attempts = attempts + 1 WHERE id = ${row.id}`);
+    return 'wrong';
+  }
+  await tx.query(sql`UPDATE account_code SET used_at = ${options.now.toISOString()}::timestamptz WHERE id = ${row.id}`);
+  return 'ok';
+}
+
+/** How many codes of a purpose were issued for a record or identifier since an instant (request rate limits). */
+export async function countCodesSince(tx: Db, purpose: CodePurpose, where: { patientId: string } | { login: string }, since: Date): Promise<number> {
+  const scope = 'login' in where ? sql`login = ${where.login}` : sql`patient_id = ${where.patientId}`;
+  const { rows } = await tx.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM account_code
+    WHERE purpose = ${purpose} AND ${scope} AND created_at > ${since.toISOString()}::timestamptz`);
+  return rows[0].n;
+}
