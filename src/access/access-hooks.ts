@@ -12,6 +12,7 @@ import { decideAccess } from './decide-access';
 import { ActorResolver, IDENTITY_TYPES } from './actor-resolver';
 import { assertWriteAllowed } from './write-rules';
 import { assertCompartmentTie } from './compartment-tie';
+import { claimRecordIns, insConflictError } from './record-ins';
 
 export interface AccessHooksOptions {
   db: Db;
@@ -106,9 +107,15 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       await assertWriteAllowed(tx, actor, plan, event);
     },
 
-    async afterWrite(tx, _ctx, event) {
+    async afterWrite(tx, ctx, event) {
       if (IDENTITY_TYPES.has(event.resourceType)) resolver.identityWritten(tx);
       await applyAccessWrite(tx, event);
+      if (event.resourceType !== 'Patient') return;
+      const taken = await claimRecordIns(tx, event);
+      if (!taken) return;
+      const actor = ctx.attributes[ACTOR_ATTRIBUTE] as DmpActor | undefined;
+      const readable = actor ? predicates.compile(decideAccess(actor, 'read', 'Patient', { now: requestNow(ctx) })) : FALSE;
+      throw await insConflictError(tx, taken, readable);
     },
   };
 }
