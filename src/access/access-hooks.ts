@@ -13,6 +13,7 @@ import { ActorResolver, IDENTITY_TYPES } from './actor-resolver';
 import { assertWriteAllowed } from './write-rules';
 import { assertCompartmentTie } from './compartment-tie';
 import { claimRecordIns, insConflictError } from './record-ins';
+import { assertMayCorrectIdentity, IDENTITY_PROCEDURE_ATTRIBUTE, UPDATE_IDENTITY } from './identity-traits';
 
 export interface AccessHooksOptions {
   db: Db;
@@ -89,6 +90,14 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
     },
 
     async authorize(ctx, op) {
+      if (op.interaction === 'operation' && op.operation === UPDATE_IDENTITY) {
+        // The identity procedure is decided on the actor's role, not on consent: the Assurance Maladie may run it
+        // without being able to read the record. The operation reads and writes its one Patient itself.
+        assertMayCorrectIdentity(actorOf(ctx));
+        ctx.access = FALSE;
+        ctx.lookupAccess = FALSE;
+        return;
+      }
       const interaction = op.interaction === 'operation' && READ_OPERATIONS.includes(op.operation ?? '') ? 'search-type' : op.interaction;
       const plan = decideAccess(actorOf(ctx), interaction, op.resourceType, { now: requestNow(ctx) });
       ctx.attributes[PLAN_ATTRIBUTE] = plan;
@@ -102,6 +111,8 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
     async beforeWrite(tx, ctx, event) {
       await assertCompartmentTie(tx, event);
       if (ctx.attributes[SYSTEM_ATTRIBUTE] === true) return;
+      // The identity procedure, authorised on the actor's role, writes the identity traits of its one Patient.
+      if (event.resourceType === 'Patient' && event.interaction === 'update' && ctx.attributes[IDENTITY_PROCEDURE_ATTRIBUTE] === event.id) return;
       const actor = actorOf(ctx);
       const plan = decideAccess(actor, event.interaction, event.resourceType, { now: now() });
       await assertWriteAllowed(tx, actor, plan, event);

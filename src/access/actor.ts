@@ -6,6 +6,8 @@ export type ExcludedCategory = (typeof EXCLUDED_CATEGORIES)[number];
 export type OrganisationCategory = ExcludedCategory | 'assurance-maladie' | 'feeder' | 'care';
 
 export type DmpActorKind = 'patient' | 'guardian' | 'practitioner' | 'system';
+/** Roles a practitioner token may carry: SAMU regulation; identity verification (`Patient/$update-identity`). */
+export type ActorRole = 'samu-regulator' | 'identity-verifier';
 
 /** IdNat_PS (national identifier of health professionals), `8` + RPPS. */
 export const IDNAT_PS_SYSTEM = 'urn:oid:1.2.250.1.71.4.2.1';
@@ -23,7 +25,7 @@ export interface DmpActor extends Actor {
   kind: DmpActorKind;
   id: string;
   category?: OrganisationCategory;
-  role?: 'samu-regulator';
+  role?: ActorRole;
   scopes: string[];
   purposeOfUse?: string;
   purposeReason?: string;

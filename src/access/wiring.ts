@@ -9,6 +9,9 @@ import type { Logger } from '../logger';
 import type { Wiring, WiringDeps } from '../wiring';
 import { createAccessHooks } from './access-hooks';
 import { everythingOperation } from './everything-operation';
+import { insEntryHook } from './ins-entry-check';
+import { updateIdentityOperation } from './update-identity-operation';
+import { loadNotifyConfig } from '../notify/notify-config';
 
 /**
  * Test seams of the access wiring: a clock, the sender of sign-in codes (default: the notification outbox), and the
@@ -57,8 +60,8 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
   });
   logTrustMode(deps.logger, auth);
   return {
-    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs })],
-    operations: [everythingOperation],
+    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), insEntryHook()],
+    operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl })],
     routes: (app) =>
       mountAuthRoutes(app, {
         auth,

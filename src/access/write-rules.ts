@@ -9,6 +9,7 @@ import { isAssuranceMaladie, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
 import { insKeys } from './access-tables';
 import { compileCompartmentWrite } from './compile-access';
+import { assertIdentityKept } from './identity-traits';
 import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
 import { assertTreatingPhysicianKept } from './treating-physician';
@@ -95,6 +96,7 @@ async function assertPatientWrite(tx: Db, actor: DmpActor, plan: AccessPlan, eve
     if (actor.kind === 'practitioner') return; // opening a record on the patient's behalf
     throw forbidden('Only the patient (matching his INS) or a professional recording the opening may create a Patient');
   }
+  assertIdentityKept(event);
   if (ownsRecord(actor, event.id)) return;
   const statusChanged =
     next?.active !== previous?.active || JSON.stringify(next?.generalPractitioner ?? []) !== JSON.stringify(previous?.generalPractitioner ?? []);

@@ -1,11 +1,12 @@
 import { EXCLUDED_CATEGORIES, looksLikeIns, practitionerIdentifierKeys, type DmpActor, type DmpActorKind, type OrganisationCategory } from '../access/actor';
 import { unauthorized } from '../fhir/errors';
+import { explainInsProblem } from '../validation/ins';
 
 /**
  * Claims we read (our development tokens carry them all; other issuers may carry a subset):
  * `dmp_kind` patient|guardian|practitioner|system; `patient` (Patient id); `ins`; `fhirUser`
  * (`Patient/…`, `RelatedPerson/…`, `Practitioner/…`); `rpps` or `idnat_ps` (also Pro Santé Connect's
- * `preferred_username`); `role` (`samu-regulator`, or PSC `Acces_Regulation_Medicale: VRAI`); `client_id`;
+ * `preferred_username`); `role` (`samu-regulator`, or PSC `Acces_Regulation_Medicale: VRAI`; `identity-verifier`); `client_id`;
  * `category`; `scope` (space separated); `purpose_of_use` and `purpose_reason` (or PSC `Mode_Acces_Raison`).
  */
 export type DmpClaims = Record<string, unknown>;
@@ -38,7 +39,7 @@ export function claimsToActor(claims: DmpClaims, defaultScopes: string[] = []): 
   const common = {
     category,
     scopes,
-    role: samu ? ('samu-regulator' as const) : undefined,
+    role: samu ? ('samu-regulator' as const) : str(claims.role) === 'identity-verifier' ? ('identity-verifier' as const) : undefined,
     purposeOfUse: str(claims.purpose_of_use),
     purposeReason: str(claims.purpose_reason) ?? str(claims.Mode_Acces_Raison),
     claims,
@@ -48,6 +49,9 @@ export function claimsToActor(claims: DmpClaims, defaultScopes: string[] = []): 
       const subject = str(claims.patient) ?? (fhirUser?.startsWith('Patient/') ? fhirUserId : undefined) ?? str(claims.ins) ?? str(claims.sub);
       if (!subject) throw unauthorized('The token names no patient');
       const ins = str(claims.ins) ?? (looksLikeIns(subject) && !str(claims.patient) ? subject : undefined);
+      // A malformed INS would name nobody, or worse someone else: the token is refused like a forged one.
+      const insProblem = ins === undefined ? undefined : explainInsProblem(ins);
+      if (insProblem) throw unauthorized(`The token's INS is malformed: ${insProblem}`);
       const patientIds = subject === ins ? [] : [subject];
       return { ...common, kind, id: subject, ins, keys: patientIds.map((id) => `Patient/${id}`), patientIds };
     }

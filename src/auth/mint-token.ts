@@ -1,4 +1,4 @@
-import type { DmpActorKind, OrganisationCategory } from '../access/actor';
+import type { ActorRole, DmpActorKind, OrganisationCategory } from '../access/actor';
 import { widestScopes } from '../access/scopes';
 import type { AuthConfig } from './auth-config';
 import type { DevKey } from './dev-key';
@@ -8,7 +8,7 @@ import { SignJWT } from './jose';
 export interface MintOptions {
   kind: DmpActorKind;
   id: string;
-  role?: 'samu-regulator';
+  role?: ActorRole;
   purpose?: string;
   reason?: string;
   category?: OrganisationCategory;

@@ -1,5 +1,7 @@
+import { buildIdentityCorrectedNotice } from './identity-notice';
+
 /** Why a notice is sent. */
-export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code';
+export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | 'identity-corrected';
 
 /** Facts a notice may mention: who and when, never what (messages carry no health data). */
 export interface NoticeFacts {
@@ -41,6 +43,8 @@ export function buildNotice(kind: NoticeKind, facts: NoticeFacts, recordUrl: str
         subject: 'Emergency access to your health record',
         body: `${who} accessed your health record (DMP) in an emergency (break-glass) on ${when(facts.at)}. Reason given: ${facts.reason ?? 'none'}. ${link}`,
       };
+    case 'identity-corrected':
+      return buildIdentityCorrectedNotice({ at: facts.at, who: facts.who ?? 'un professionnel habilité' }, recordUrl);
     case 'login-code':
       return { subject: 'Your sign-in code', body: `Your DMP sign-in code is ${facts.code}. It expires in ${facts.validMinutes ?? 10} minutes. Never share it.` };
   }
