@@ -32,8 +32,10 @@ export async function claimRecordIns(tx: Db, event: WriteEvent): Promise<InsClai
      WHERE NOT EXISTS (SELECT 1 FROM identity_duplicate d WHERE d.patient_id = ${event.id} AND d.ins = w.ins)
      ORDER BY w.ins
     ON CONFLICT (ins) DO NOTHING`);
-  const { rows } = await tx.query<InsClaimConflict>(sql`SELECT ins, patient_id AS holder FROM record_ins
-    WHERE ins = ANY(${wanted}::text[]) AND patient_id <> ${event.id} ORDER BY ins LIMIT 1`);
+  const { rows } = await tx.query<InsClaimConflict>(sql`SELECT h.ins, h.patient_id AS holder FROM record_ins h
+    WHERE h.ins = ANY(${wanted}::text[]) AND h.patient_id <> ${event.id}
+      AND NOT EXISTS (SELECT 1 FROM identity_duplicate d WHERE d.patient_id = ${event.id} AND d.ins = h.ins)
+    ORDER BY h.ins LIMIT 1`);
   return rows[0];
 }
 
