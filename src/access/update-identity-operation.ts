@@ -79,9 +79,16 @@ async function updateIdentity(svc: FhirService, ctx: RequestContext, req: FhirRe
     if (!changed.length) throw unprocessable('The identity given is the identity the record already has: nothing to correct');
     svc.validate(next);
     const correction: IdentityCorrection = { patientId, previousIns: insIdentifiers(previous), ins: insIdentifiers(next), changed, reason: change.reason };
+    // For this one write only: a later entry of the same Bundle shares the context and gets the ordinary rules.
     ctx.attributes[IDENTITY_PROCEDURE_ATTRIBUTE] = patientId;
     ctx.attributes[IDENTITY_CORRECTION_ATTRIBUTE] = correction;
-    const { stored } = await repo.update(serverCtx, next, { ifMatch: current.versionId });
+    let stored;
+    try {
+      ({ stored } = await repo.update(serverCtx, next, { ifMatch: current.versionId }));
+    } finally {
+      delete ctx.attributes[IDENTITY_PROCEDURE_ATTRIBUTE];
+      delete ctx.attributes[IDENTITY_CORRECTION_ATTRIBUTE];
+    }
     const at = stored.lastUpdated;
     const text = buildNotice('identity-corrected', { at, who: describeCorrector(actor) }, recordUrl);
     await queueNotices(repo.db, [{ key: `identity-corrected:${patientId}:${stored.versionId}`, kind: 'identity-corrected', patientId, text, createdAt: at }]);
