@@ -45,7 +45,8 @@ export function formatDuplicates(rows: IdentityDuplicate[]): string {
 
 async function main(): Promise<void> {
   const args = parseDuplicatesArgs(process.argv.slice(2));
-  const config = loadConfig(process.env, { port: 0, host: '127.0.0.1', logLevel: 'warn' });
+  // Errors only: the start-up warnings of a server (transports, issuers) are not the operator's concern here.
+  const config = loadConfig(process.env, { port: 0, host: '127.0.0.1', logLevel: 'error' });
   const server = await startServer(config);
   try {
     if (args.close) {
