@@ -19,6 +19,8 @@ import { classOf } from './resource-classes';
 /** Classes whose rows record their writer: changing them is for that writer (provenance.ts). */
 const PROVENANCE_CLASSES: string[] = ['clinical', 'record'];
 import { assertContactPointsKept } from './contact-points';
+import { claimRecordIns, insConflictError } from './record-ins';
+import { assertMayCorrectIdentity, IDENTITY_PROCEDURE_ATTRIBUTE, UPDATE_IDENTITY } from './identity-traits';
 
 export interface AccessHooksOptions {
   db: Db;
@@ -97,6 +99,14 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
     },
 
     async authorize(ctx, op) {
+      if (op.interaction === 'operation' && op.operation === UPDATE_IDENTITY) {
+        // The identity procedure is decided on the actor's role, not on consent: the Assurance Maladie may run it
+        // without being able to read the record. The operation reads and writes its one Patient itself.
+        assertMayCorrectIdentity(actorOf(ctx));
+        ctx.access = FALSE;
+        ctx.lookupAccess = FALSE;
+        return;
+      }
       const interaction = op.interaction === 'operation' && READ_OPERATIONS.includes(op.operation ?? '') ? 'search-type' : op.interaction;
       const plan = decideAccess(actorOf(ctx), interaction, op.resourceType, { now: requestNow(ctx) });
       ctx.attributes[PLAN_ATTRIBUTE] = plan;
@@ -111,6 +121,8 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
     async beforeWrite(tx, ctx, event) {
       await assertCompartmentTie(tx, event);
       if (ctx.attributes[SYSTEM_ATTRIBUTE] === true) return;
+      // The identity procedure, authorised on the actor's role, writes the identity traits of its one Patient.
+      if (event.resourceType === 'Patient' && event.interaction === 'update' && ctx.attributes[IDENTITY_PROCEDURE_ATTRIBUTE] === event.id) return;
       const actor = actorOf(ctx);
       const plan = decideAccess(actor, event.interaction, event.resourceType, { now: now() });
       await assertWriteAllowed(tx, actor, plan, event);
@@ -123,6 +135,12 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       if (event.interaction === 'create' && PROVENANCE_CLASSES.includes(classOf(event.resourceType) ?? '')) {
         await recordWriter(tx, event, writerOf(ctx.attributes[ACTOR_ATTRIBUTE] as DmpActor | undefined, event.compartment));
       }
+      if (event.resourceType !== 'Patient') return;
+      const taken = await claimRecordIns(tx, event);
+      if (!taken) return;
+      const actor = ctx.attributes[ACTOR_ATTRIBUTE] as DmpActor | undefined;
+      const readable = actor ? predicates.compile(decideAccess(actor, 'read', 'Patient', { now: requestNow(ctx) })) : FALSE;
+      throw await insConflictError(tx, taken, readable);
     },
   };
 }

@@ -6,12 +6,14 @@ export type ExcludedCategory = (typeof EXCLUDED_CATEGORIES)[number];
 export type OrganisationCategory = ExcludedCategory | 'assurance-maladie' | 'feeder' | 'care';
 
 export type DmpActorKind = 'patient' | 'guardian' | 'practitioner' | 'system';
+/** Roles a practitioner token may carry: SAMU regulation; identity verification (`Patient/$update-identity`). */
+
 
 /**
  * Roles a token may carry: `samu-regulator` (emergency regulation, practitioners) and `directory-admin` (may fix
  * directory entries; practitioner and system tokens only).
  */
-export type DmpRole = 'samu-regulator' | 'directory-admin';
+export type DmpRole = 'samu-regulator' | 'directory-admin' | 'identity-verifier';
 
 /** IdNat_PS (national identifier of health professionals), `8` + RPPS. */
 export const IDNAT_PS_SYSTEM = 'urn:oid:1.2.250.1.71.4.2.1';

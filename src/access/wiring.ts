@@ -16,6 +16,9 @@ import { createActivationHooks } from './activation-hooks';
 import { changeContactOperation } from './change-contact-operation';
 import { confirmContactOperation } from './confirm-contact-operation';
 import { everythingOperation } from './everything-operation';
+import { insEntryHook } from './ins-entry-check';
+import { updateIdentityOperation } from './update-identity-operation';
+import { loadNotifyConfig } from '../notify/notify-config';
 
 /**
  * Test seams of the access wiring: a clock, the sender of sign-in codes (default: the notification outbox), and the
@@ -72,8 +75,8 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
   const send = options.sendAccountNotice ?? queueAccountNotice;
   const onEvent = options.onAccountEvent;
   return {
-    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), createActivationHooks({ send, clock })],
-    operations: [everythingOperation, changeContactOperation({ send, clock }), confirmContactOperation({ send, clock, onEvent })],
+    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), insEntryHook(), createActivationHooks({ send, clock })],
+    operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl }), changeContactOperation({ send, clock }), confirmContactOperation({ send, clock, onEvent })],
     routes: (app) => {
       mountAccountRoutes(app, {
         activate: createActivation({ db: deps.db, clock, scrypt: options.scrypt }),

@@ -9,6 +9,7 @@ import { isAssuranceMaladie, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
 import { insKeys } from './access-tables';
 import { compileCompartmentWrite } from './compile-access';
+import { assertIdentityKept } from './identity-traits';
 import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rules';
 import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
@@ -97,6 +98,7 @@ function assertPatientWrite(actor: DmpActor, event: WriteEvent): void {
     if (actor.kind === 'practitioner') return; // opening a record on the patient's behalf
     throw forbidden('Only the patient (matching his INS) or a professional recording the opening may create a Patient');
   }
+  assertIdentityKept(event);
   if (ownsRecord(actor, event.id)) return;
   // The Patient resource is the patient's own entry (DESIGN §5): its status, treating physician, contacts and
   // administrative data change by him or his guardian; identity traits by the identity procedure.

@@ -20,6 +20,7 @@ import {
   TYPE_REST,
   TYPE_SECURITY_ALERT,
 } from './audit-codes';
+import { type IdentityCorrection, identityCorrectionDetails, SUBTYPE_IDENTITY_CORRECTION } from './identity-correction';
 
 /** This server, as the audit source and the "server" agent. */
 export interface AuditSource {
@@ -58,6 +59,8 @@ export interface AuditEventInput {
   /** Type searched or addressed, recorded as the query entity's description. */
   resourceType?: string;
   requestId?: string;
+  /** An identity correction (`Patient/$update-identity`): its own subtype, old and new INS on the Patient entity. */
+  identity?: IdentityCorrection;
 }
 
 /** BALP action code of a FHIR interaction: reads R, searches and operations E, writes C/U/D. */
@@ -126,7 +129,10 @@ const BALP_ENTITY_TYPE = 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAudi
 
 function entities(input: AuditEventInput): AuditEventEntity[] {
   const out: AuditEventEntity[] = [];
-  if (input.patientId) out.push({ what: { reference: `Patient/${input.patientId}` }, type: ENTITY_PERSON, role: ROLE_PATIENT });
+  if (input.patientId) {
+    const detail = input.identity ? identityCorrectionDetails(input.identity) : undefined;
+    out.push({ what: { reference: `Patient/${input.patientId}` }, type: ENTITY_PERSON, role: ROLE_PATIENT, detail });
+  }
   for (const reference of input.resources ?? []) {
     out.push({ what: { reference }, type: ENTITY_SYSTEM_OBJECT, role: ROLE_DOMAIN_RESOURCE });
   }
@@ -148,6 +154,7 @@ function subtypes(input: AuditEventInput): Coding[] {
   const interaction = input.interaction ?? 'operation';
   const out: Coding[] = [{ system: SYSTEM.restfulInteraction, code: interaction }];
   if (input.operation) out.push({ system: 'urn:dmp-fhir-adapter:operation', code: input.operation, display: `$${input.operation}` });
+  if (input.identity) out.push(SUBTYPE_IDENTITY_CORRECTION);
   return out;
 }
 

@@ -7,6 +7,7 @@ import { type AuditEventInput, type AuditSource, toAction } from './audit-event-
 import { AuditWriter, type AuditWriterOptions, type StoredAuditEvent } from './audit-writer';
 import { deniedRequestPatients, storedCompartment } from './denied-patients';
 import { GroupCommit } from './group-commit';
+import { identityCorrectionOf } from './identity-correction';
 import { patientsFromQuery } from './query-patients';
 import { checkTrailSearch } from './trail-search-guard';
 import { openTransaction } from './transaction-scope';
@@ -151,7 +152,10 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
         resources: [`${event.resourceType}/${event.id}/_history/${event.versionId}`],
         resourceType: event.resourceType,
       };
-      await writer.appendInTx(tx, [input]);
+      // An identity correction is also recorded as its own event, which says so and names the old and new INS.
+      const identity = identityCorrectionOf(ctx, event);
+      const correction: AuditEventInput[] = identity ? [{ ...input, interaction: 'operation', operation: 'update-identity', action: 'U', identity }] : [];
+      await writer.appendInTx(tx, [input, ...correction]);
     },
 
     async afterRead(ctx, event) {

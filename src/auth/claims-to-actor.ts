@@ -1,11 +1,12 @@
 import { EXCLUDED_CATEGORIES, looksLikeIns, practitionerIdentifierKeys, type DmpActor, type DmpActorKind, type DmpRole, type OrganisationCategory } from '../access/actor';
 import { unauthorized } from '../fhir/errors';
+import { explainInsProblem } from '../validation/ins';
 
 /**
  * Claims we read (our development tokens carry them all; other issuers may carry a subset):
  * `dmp_kind` patient|guardian|practitioner|system; `patient` (Patient id); `ins`; `fhirUser`
  * (`Patient/…`, `RelatedPerson/…`, `Practitioner/…`); `rpps` or `idnat_ps` (also Pro Santé Connect's
- * `preferred_username`); `role` (`samu-regulator`, or PSC `Acces_Regulation_Medicale: VRAI`; `directory-admin` for practitioner and system tokens); `client_id`;
+ * `preferred_username`); `role` (`samu-regulator`, or PSC `Acces_Regulation_Medicale: VRAI`; `directory-admin` for practitioner and system tokens; `identity-verifier` for practitioners); `client_id`;
  * `category`; `scope` (space separated); `purpose_of_use` and `purpose_reason` (or PSC `Mode_Acces_Raison`).
  */
 export type DmpClaims = Record<string, unknown>;
@@ -29,6 +30,7 @@ function roleOf(claims: DmpClaims, kind: DmpActorKind | undefined): DmpRole | un
   const role = str(claims.role);
   if (role === 'samu-regulator' || str(claims.Acces_Regulation_Medicale) === 'VRAI') return 'samu-regulator';
   if (role === 'directory-admin' && (kind === 'practitioner' || kind === 'system')) return 'directory-admin';
+  if (role === 'identity-verifier' && kind === 'practitioner') return 'identity-verifier';
   return undefined;
 }
 
@@ -55,6 +57,9 @@ export function claimsToActor(claims: DmpClaims, defaultScopes: string[] = []): 
       const subject = str(claims.patient) ?? (fhirUser?.startsWith('Patient/') ? fhirUserId : undefined) ?? str(claims.ins) ?? str(claims.sub);
       if (!subject) throw unauthorized('The token names no patient');
       const ins = str(claims.ins) ?? (looksLikeIns(subject) && !str(claims.patient) ? subject : undefined);
+      // A malformed INS would name nobody, or worse someone else: the token is refused like a forged one.
+      const insProblem = ins === undefined ? undefined : explainInsProblem(ins);
+      if (insProblem) throw unauthorized(`The token's INS is malformed: ${insProblem}`);
       const patientIds = subject === ins ? [] : [subject];
       return { ...common, kind, id: subject, ins, keys: patientIds.map((id) => `Patient/${id}`), patientIds };
     }

@@ -14,7 +14,7 @@ import { mintDevToken, type MintOptions } from '../auth/mint-token';
 
 const KINDS: DmpActorKind[] = ['patient', 'guardian', 'practitioner', 'system'];
 const CATEGORIES = ['insurer', 'employer', 'bank', 'occupational-health', 'assurance-maladie', 'feeder', 'care'];
-const USAGE = 'usage: npm run -s token -- <patient|guardian|practitioner|system> <id> [--role samu-regulator|directory-admin] [--purpose BTG --reason "…"] [--category …] [--scope "…"] [--ttl seconds]';
+const USAGE = 'usage: npm run -s token -- <patient|guardian|practitioner|system> <id> [--role samu-regulator|directory-admin|identity-verifier] [--purpose BTG --reason "…"] [--category …] [--scope "…"] [--ttl seconds]';
 
 /** Parses the command line into mint options; throws with the usage on anything unexpected. */
 export function parseTokenArgs(argv: string[]): MintOptions {
@@ -24,7 +24,7 @@ export function parseTokenArgs(argv: string[]): MintOptions {
   for (let i = 0; i < rest.length; i += 2) {
     const [flag, value] = [rest[i], rest[i + 1]];
     if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-    if (flag === '--role' && (value === 'samu-regulator' || value === 'directory-admin')) options.role = value;
+    if (flag === '--role' && (value === 'samu-regulator' || value === 'directory-admin' || value === 'identity-verifier')) options.role = value;
     else if (flag === '--purpose') options.purpose = value;
     else if (flag === '--reason') options.reason = value;
     else if (flag === '--category' && CATEGORIES.includes(value)) options.category = value as OrganisationCategory;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Binary, Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
 import { planCdaImport } from '../cda';
+import { isInsRefusal } from '../cda/header/patient';
 import { FhirError, unprocessable } from '../fhir/errors';
 import { isCdaMediaType, looksLikeCda } from './cda-body';
 import { planPatientReference, rewriteBundle } from './plan-bundle';
@@ -92,7 +93,7 @@ function extractCda(
     plan = planCdaImport(bytes, { maxBytes: options.maxCdaSize });
   } catch (err) {
     // Hostile or broken XML is refused; a well-formed CDA we cannot map stays a document without extraction.
-    if (err instanceof FhirError && err.status === 422) {
+    if (err instanceof FhirError && err.status === 422 && !isInsRefusal(err)) {
       warnings.push(`CDA content kept without extraction: ${err.message}`);
       return [];
     }

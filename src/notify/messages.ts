@@ -1,7 +1,8 @@
 import { buildRecordLifeNotice, type RecordLifeNoticeKind } from './record-life-messages';
 
 /** Why a notice is sent. */
-export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind | AccountNoticeKind;
+export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind | AccountNoticeKind | 'identity-corrected';
+import { buildIdentityCorrectedNotice } from './identity-notice';
 
 /** Facts a notice may mention: who and when, never what (messages carry no health data). */
 export interface NoticeFacts {
@@ -48,6 +49,8 @@ export function buildNotice(kind: NoticeKind, facts: NoticeFacts, recordUrl: str
         subject: 'Emergency access to your health record',
         body: `${who} accessed your health record (DMP) in an emergency (break-glass) on ${when(facts.at)}. Reason given: ${facts.reason ?? 'none'}. ${link}`,
       };
+    case 'identity-corrected':
+      return buildIdentityCorrectedNotice({ at: facts.at, who: facts.who ?? 'un professionnel habilité' }, recordUrl);
     case 'login-code':
       return { subject: 'Your sign-in code', body: `Your DMP sign-in code is ${facts.code}. It expires in ${facts.validMinutes ?? 10} minutes. Never share it.` };
     // Record life (closure, reactivation, purge): record-life-messages.ts.

@@ -1,5 +1,6 @@
 import type { Identifier, Patient } from '@medplum/fhirtypes';
-import { unprocessable } from '../../fhir/errors';
+import { FhirError, unprocessable } from '../../fhir/errors';
+import { explainInsProblem } from '../../validation/ins';
 import { queryValue } from '../bundle-builder';
 import { at, attr, childrenNamed, textOf } from '../cda-node';
 import { INS_OIDS } from '../code-systems';
@@ -26,6 +27,7 @@ export function readPatient(doc: XmlNode): DocumentPatient {
   const ids = childrenNamed(role, 'id')
     .map((id) => ({ root: attr(id, 'root'), extension: attr(id, 'extension') }))
     .filter((id): id is { root: string; extension: string } => !!id.root && !!id.extension);
+  assertInsKeys(ids);
   const rank = (root: string): number => (INS_OIDS.includes(root) ? INS_OIDS.indexOf(root) : INS_OIDS.length);
   const lookup = ids
     .filter((id) => id.root !== NIR_SOCIAL_SECURITY_OID)
@@ -40,6 +42,25 @@ export function readPatient(doc: XmlNode): DocumentPatient {
     reference: `Patient?identifier=${queryValue(first.system)}|${queryValue(first.value)}`,
     traits: buildTraits(role, ids),
   };
+}
+
+/** Where an INS refusal points in the document (tells it from other mapping refusals). */
+const INS_ELEMENT = 'ClinicalDocument/recordTarget/patientRole/id';
+
+/** An INS with a wrong control key is refused (422 naming the element and the INS), never stored as the identity. */
+function assertInsKeys(ids: { root: string; extension: string }[]): void {
+  const issues = ids.flatMap((id) => {
+    const problem = INS_OIDS.includes(id.root) ? explainInsProblem(id.extension) : undefined;
+    if (!problem) return [];
+    const text = `INS ${id.root}|${id.extension} in recordTarget/patientRole/id: ${problem}`;
+    return [{ severity: 'error' as const, code: 'value' as const, diagnostics: text, details: { text }, expression: [`${INS_ELEMENT}[@root='${id.root}']/@extension`] }];
+  });
+  if (issues.length) throw unprocessable(issues);
+}
+
+/** True for the 422 of a malformed INS in a CDA header (an ITI-65 submission refuses it rather than keeping the document unmapped). */
+export function isInsRefusal(err: unknown): boolean {
+  return err instanceof FhirError && err.status === 422 && err.outcome.issue.some((i) => i.expression?.some((e) => e.startsWith(INS_ELEMENT)));
 }
 
 function buildTraits(role: XmlNode | undefined, ids: { root: string; extension: string }[]): Patient {

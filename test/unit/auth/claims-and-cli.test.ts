@@ -25,12 +25,22 @@ describe('claims to actor', () => {
     expect(claimsToActor({ dmp_kind: 'patient', patient: 'p1', role: 'directory-admin' }).role).toBeUndefined();
     expect(claimsToActor({ fhirUser: 'RelatedPerson/rp1', role: 'directory-admin' }).role).toBeUndefined();
   });
+  test('rejects a patient token whose INS has a wrong control key, or no key, with 401', () => {
+    expect(() => claimsToActor({ dmp_kind: 'patient', ins: '279035121518988' })).toThrow(expect.objectContaining({ status: 401, message: expect.stringMatching(/control key/) }));
+    expect(() => claimsToActor({ dmp_kind: 'patient', sub: '2790351215189' })).toThrow(expect.objectContaining({ status: 401 }));
+  });
+  test('reads the identity-verifier role of a practitioner', () => {
+    expect(claimsToActor({ rpps: '10000000088', role: 'identity-verifier' })).toMatchObject({ kind: 'practitioner', role: 'identity-verifier' });
+  });
   test('rejects an unknown organisation category with 401', () => {
     expect(() => claimsToActor({ client_id: 'x', category: 'casino' })).toThrow(/category/);
   });
 });
 
 describe('token CLI arguments', () => {
+  test('reads the identity-verifier role', () => {
+    expect(parseTokenArgs(['practitioner', '10000000088', '--role', 'identity-verifier'])).toEqual({ kind: 'practitioner', id: '10000000088', role: 'identity-verifier' });
+  });
   test('reads kind, id and every option', () => {
     expect(parseTokenArgs(['practitioner', '10000000001', '--purpose', 'BTG', '--reason', 'chest pain', '--role', 'samu-regulator', '--scope', 'user/*.rs'])).toEqual({
       kind: 'practitioner', id: '10000000001', purpose: 'BTG', reason: 'chest pain', role: 'samu-regulator', scope: 'user/*.rs',

@@ -1,0 +1,116 @@
+import type { HumanName, Identifier, OperationOutcomeIssue, Parameters, Patient } from '@medplum/fhirtypes';
+import { IDENTITY_CORRECTION_ATTRIBUTE, type IdentityCorrection } from '../audit/identity-correction';
+import type { RequestContext } from '../fhir/context';
+import { badRequest, notFound, outcomeOf, unprocessable } from '../fhir/errors';
+import type { FhirRequest, FhirResponse } from '../fhir/request';
+import type { FhirService, OperationDefinitionEntry } from '../fhir/service';
+import { buildNotice } from '../notify/messages';
+import { queueNotices } from '../notify/outbox';
+import { TRUE } from '../store/sql';
+import { explainInsProblem } from '../validation/ins';
+import { actorOf } from './access-hooks';
+import { INS_SYSTEMS, isAssuranceMaladie, type DmpActor } from './actor';
+import { assertMayCorrectIdentity, changedIdentityTraits, IDENTITY_PROCEDURE_ATTRIBUTE, insIdentifiers, isIdentityName, UPDATE_IDENTITY } from './identity-traits';
+
+const GENDERS = ['male', 'female', 'other', 'unknown'];
+
+interface IdentityChange {
+  identifiers?: Identifier[];
+  birthDate?: string;
+  gender?: Patient['gender'];
+  names?: HumanName[];
+  reason: string;
+}
+
+/** Reads the operation's Parameters (400 on an unknown or mistyped parameter, 422 on a malformed INS). */
+export function parseIdentityChange(body: unknown): IdentityChange {
+  const params = body as Parameters | undefined;
+  if (!params || params.resourceType !== 'Parameters') throw badRequest('$update-identity takes a Parameters resource');
+  const change: Partial<IdentityChange> = {};
+  const issues: OperationOutcomeIssue[] = [];
+  (params.parameter ?? []).forEach((p, i) => {
+    const at = `Parameters.parameter[${i}]`;
+    if (p.name === 'identifier' && p.valueIdentifier) {
+      const id = p.valueIdentifier;
+      if (!id.system || !INS_SYSTEMS.includes(id.system) || !id.value) throw badRequest(`${at}: only INS identifiers (system and value) are identity traits`);
+      const problem = explainInsProblem(id.value);
+      if (problem) issues.push({ severity: 'error', code: 'value', diagnostics: `INS ${id.system}|${id.value}: ${problem}`, expression: [`${at}.valueIdentifier.value`] });
+      (change.identifiers ??= []).push(id);
+    } else if (p.name === 'birthDate' && typeof p.valueDate === 'string') change.birthDate = p.valueDate;
+    else if (p.name === 'gender' && typeof p.valueCode === 'string' && GENDERS.includes(p.valueCode)) change.gender = p.valueCode as Patient['gender'];
+    else if (p.name === 'name' && p.valueHumanName) (change.names ??= []).push({ ...p.valueHumanName, use: p.valueHumanName.use ?? 'official' });
+    else if (p.name === 'reason' && typeof p.valueString === 'string' && p.valueString.trim()) change.reason = p.valueString.trim();
+    else throw badRequest(`${at}: unknown or mistyped parameter "${p.name}" (identifier, birthDate, gender, name, reason)`);
+  });
+  if (issues.length) throw unprocessable(issues);
+  if (!change.reason) throw badRequest('$update-identity needs a reason (valueString)');
+  if ((change.names ?? []).some((n) => !isIdentityName(n))) throw badRequest('$update-identity changes official or maiden names only');
+  return change as IdentityChange;
+}
+
+/** The Patient with the new traits: INS identifiers and identity names replaced, everything else kept. */
+export function applyIdentityChange(previous: Patient, change: IdentityChange): Patient {
+  const next: Patient = { ...previous };
+  if (change.identifiers) next.identifier = [...(previous.identifier ?? []).filter((i) => !INS_SYSTEMS.includes(i.system ?? '')), ...change.identifiers];
+  if (change.birthDate) next.birthDate = change.birthDate;
+  if (change.gender) next.gender = change.gender;
+  if (change.names) next.name = [...(previous.name ?? []).filter((n) => !isIdentityName(n)), ...change.names];
+  return next;
+}
+
+/** The corrector in words for the patient's notice (French). */
+function describeCorrector(actor: DmpActor): string {
+  return isAssuranceMaladie(actor) ? "l'Assurance Maladie" : `un professionnel habilité à vérifier l'identité (RPPS ${actor.id})`;
+}
+
+async function updateIdentity(svc: FhirService, ctx: RequestContext, req: FhirRequest, patientId: string, recordUrl: string): Promise<FhirResponse> {
+  const actor = actorOf(ctx);
+  assertMayCorrectIdentity(actor);
+  const change = parseIdentityChange(req.body);
+  return svc.repo.transaction(async (repo) => {
+    // The corrector need not be able to read the record (the Assurance Maladie never can): the operation, already
+    // authorised, reads and writes this one Patient as the server.
+    const serverCtx: RequestContext = { ...ctx, access: TRUE };
+    const current = (await repo.lockTarget(serverCtx, 'Patient', patientId)).row;
+    if (!current || current.deleted) throw notFound(`Patient/${patientId} not found`);
+    const previous = JSON.parse(current.text as string) as Patient;
+    const next = applyIdentityChange(previous, change);
+    const changed = changedIdentityTraits(previous, next);
+    if (!changed.length) throw unprocessable('The identity given is the identity the record already has: nothing to correct');
+    svc.validate(next);
+    const correction: IdentityCorrection = { patientId, previousIns: insIdentifiers(previous), ins: insIdentifiers(next), changed, reason: change.reason };
+    // For this one write only: a later entry of the same Bundle shares the context and gets the ordinary rules.
+    ctx.attributes[IDENTITY_PROCEDURE_ATTRIBUTE] = patientId;
+    ctx.attributes[IDENTITY_CORRECTION_ATTRIBUTE] = correction;
+    let stored;
+    try {
+      ({ stored } = await repo.update(serverCtx, next, { ifMatch: current.versionId }));
+    } finally {
+      delete ctx.attributes[IDENTITY_PROCEDURE_ATTRIBUTE];
+      delete ctx.attributes[IDENTITY_CORRECTION_ATTRIBUTE];
+    }
+    const at = stored.lastUpdated;
+    const text = buildNotice('identity-corrected', { at, who: describeCorrector(actor) }, recordUrl);
+    await queueNotices(repo.db, [{ key: `identity-corrected:${patientId}:${stored.versionId}`, kind: 'identity-corrected', patientId, text, createdAt: at }]);
+    // The answer says what was done, not the record: the corrector may not be allowed to read it.
+    const outcome = outcomeOf('information', 'informational', `Identity of Patient/${patientId} corrected (${changed.join(', ')}), version ${stored.versionId}`);
+    return { status: 200, json: JSON.stringify(outcome) };
+  });
+}
+
+/**
+ * `POST Patient/{id}/$update-identity` (Parameters: identifier, birthDate, gender, name, reason): the identity
+ * procedure, the only way the identity traits of an existing record change. For an identity verifier or the
+ * Assurance Maladie; the new INS must be well-formed and free (409); audited as an identity correction and
+ * notified to the patient.
+ */
+export function updateIdentityOperation(options: { recordUrl: string }): OperationDefinitionEntry {
+  return {
+    name: UPDATE_IDENTITY,
+    level: 'instance',
+    resourceType: 'Patient',
+    methods: ['POST'],
+    handler: (svc, ctx, req, target) => updateIdentity(svc, ctx, req, target.id as string, options.recordUrl),
+    documentation: 'Identity procedure: corrects the INS, birth date, gender or birth names of a record (identity verifier or Assurance Maladie); audited and notified',
+  };
+}
