@@ -3,6 +3,7 @@ import { parseSearch } from '../src/fhir/search/parse';
 import type { Db, QueryResult } from '../src/store/db';
 import { executeSearch } from '../src/store/search-executor';
 import { Sql, TRUE } from '../src/store/sql';
+import { RequestState } from '../src/fhir/request-state';
 
 /** A Db that records the statements it runs (to EXPLAIN exactly what the core sent). */
 class RecordingDb implements Db {
@@ -40,7 +41,7 @@ async function explain(db: Db, text: string, values: unknown[]): Promise<Explain
  */
 export async function explainSearch(db: Db, patient: string, baselineSql: string): Promise<{ core: ExplainedStatement[]; baseline: ExplainedStatement }> {
   const recorder = new RecordingDb(db);
-  const ctx: RequestContext = { requestId: 'bench-explain', access: TRUE, attributes: {} };
+  const ctx: RequestContext = { requestId: 'bench-explain', access: TRUE, state: new RequestState() };
   await executeSearch(recorder, ctx, parseSearch('DocumentReference', [['patient', patient], ['_count', '20']], true));
   const core: ExplainedStatement[] = [];
   for (const s of recorder.statements) core.push(await explain(db, s.text, s.values));

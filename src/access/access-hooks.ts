@@ -20,7 +20,8 @@ import { classOf } from './resource-classes';
 const PROVENANCE_CLASSES: string[] = ['clinical', 'record'];
 import { assertContactPointsKept } from './contact-points';
 import { claimRecordIns, insConflictError } from './record-ins';
-import { assertMayCorrectIdentity, IDENTITY_PROCEDURE_ATTRIBUTE, UPDATE_IDENTITY } from './identity-traits';
+import { assertMayCorrectIdentity, IDENTITY_PROCEDURE_STATE, UPDATE_IDENTITY } from './identity-traits';
+import { StateKey } from '../fhir/request-state';
 
 export interface AccessHooksOptions {
   db: Db;
@@ -35,10 +36,10 @@ export interface AccessHooksOptions {
 /** Operations that only read the record, decided like a search of their resource type. */
 const READ_OPERATIONS = ['$everything'];
 
-/** Key of the resolved actor in `ctx.attributes`. */
-export const ACTOR_ATTRIBUTE = 'access.actor';
-/** Key of the plan of the current interaction in `ctx.attributes`. */
-export const PLAN_ATTRIBUTE = 'access.plan';
+/** Key of the resolved actor in `ctx.state`. */
+export const ACTOR_STATE = new StateKey<DmpActor>('access.actor');
+/** Key of the plan of the current interaction in `ctx.state`. */
+export const PLAN_STATE = new StateKey<AccessPlan>('access.plan');
 
 const header = (headers: Record<string, string | string[] | undefined>, name: string): string | undefined => {
   const v = headers[name];
@@ -46,22 +47,22 @@ const header = (headers: Record<string, string | string[] | undefined>, name: st
 };
 
 /** Key marking a server-internal context (systemStore: imports, background workers) that skips write checks. */
-export const SYSTEM_ATTRIBUTE = 'access.system';
+export const SYSTEM_STATE = new StateKey<boolean>('access.system');
 
 /** Marks a context as the server's own (imports, background workers): writes are not checked against an actor. */
 export function markSystemContext(ctx: RequestContext): void {
-  ctx.attributes[SYSTEM_ATTRIBUTE] = true;
+  ctx.state.set(SYSTEM_STATE, true);
 }
 
 /** The DMP actor established by `authenticate`; 401-equivalent error when the request was never authenticated. */
 export function actorOf(ctx: RequestContext): DmpActor {
-  const actor = ctx.attributes[ACTOR_ATTRIBUTE] as DmpActor | undefined;
+  const actor = ctx.state.get(ACTOR_STATE);
   if (!actor) throw forbidden('No authenticated actor');
   return actor;
 }
 
 const WRITE_INTERACTIONS: string[] = ['create', 'update', 'patch', 'delete'];
-const NOW_ATTRIBUTE = 'access.now';
+const NOW_STATE = new StateKey<Date>('access.now');
 
 function deny(plan: AccessPlan): never {
   if (plan.effect === 'allow') throw new Error('unreachable');
@@ -80,7 +81,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
   const resolver = new ActorResolver({ ttlMs: options.actorCacheMs });
   const predicates = new AccessPredicateCache();
   // One instant per request for its decisions on consent periods: every statement of the request sees the same.
-  const requestNow = (ctx: RequestContext): Date => (ctx.attributes[NOW_ATTRIBUTE] ??= now()) as Date;
+  const requestNow = (ctx: RequestContext): Date => ctx.state.getOrSet(NOW_STATE, now);
   return {
     async authenticate(request, ctx) {
       ctx.access = FALSE;
@@ -93,7 +94,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       ctx.actor = actor;
       ctx.purposeOfUse = actor.purposeOfUse;
       ctx.purposeReason = actor.purposeReason;
-      ctx.attributes[ACTOR_ATTRIBUTE] = actor;
+      ctx.state.set(ACTOR_STATE, actor);
       ctx.updateCreate = false; // hidden is absent, for writes too: see Repository.update
       ctx.access = predicates.compile(decideAccess(actor, 'search-system', undefined, { now: requestNow(ctx) }));
     },
@@ -109,7 +110,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       }
       const interaction = op.interaction === 'operation' && READ_OPERATIONS.includes(op.operation ?? '') ? 'search-type' : op.interaction;
       const plan = decideAccess(actorOf(ctx), interaction, op.resourceType, { now: requestNow(ctx) });
-      ctx.attributes[PLAN_ATTRIBUTE] = plan;
+      ctx.state.set(PLAN_STATE, plan);
       if (plan.effect !== 'allow') deny(plan);
       const isWrite = WRITE_INTERACTIONS.includes(op.interaction);
       if (!isWrite) ctx.access = predicates.compile(plan);
@@ -120,9 +121,9 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
 
     async beforeWrite(tx, ctx, event) {
       await assertCompartmentTie(tx, event);
-      if (ctx.attributes[SYSTEM_ATTRIBUTE] === true) return;
+      if (ctx.state.get(SYSTEM_STATE) === true) return;
       // The identity procedure, authorised on the actor's role, writes the identity traits of its one Patient.
-      if (event.resourceType === 'Patient' && event.interaction === 'update' && ctx.attributes[IDENTITY_PROCEDURE_ATTRIBUTE] === event.id) return;
+      if (event.resourceType === 'Patient' && event.interaction === 'update' && ctx.state.get(IDENTITY_PROCEDURE_STATE) === event.id) return;
       const actor = actorOf(ctx);
       const plan = decideAccess(actor, event.interaction, event.resourceType, { now: now() });
       await assertWriteAllowed(tx, actor, plan, event);
@@ -133,12 +134,12 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       if (IDENTITY_TYPES.has(event.resourceType)) resolver.identityWritten(tx);
       await applyAccessWrite(tx, event);
       if (event.interaction === 'create' && PROVENANCE_CLASSES.includes(classOf(event.resourceType) ?? '')) {
-        await recordWriter(tx, event, writerOf(ctx.attributes[ACTOR_ATTRIBUTE] as DmpActor | undefined, event.compartment));
+        await recordWriter(tx, event, writerOf(ctx.state.get(ACTOR_STATE), event.compartment));
       }
       if (event.resourceType !== 'Patient') return;
       const taken = await claimRecordIns(tx, event);
       if (!taken) return;
-      const actor = ctx.attributes[ACTOR_ATTRIBUTE] as DmpActor | undefined;
+      const actor = ctx.state.get(ACTOR_STATE);
       const readable = actor ? predicates.compile(decideAccess(actor, 'read', 'Patient', { now: requestNow(ctx) })) : FALSE;
       throw await insConflictError(tx, taken, readable);
     },

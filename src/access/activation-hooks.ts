@@ -1,12 +1,13 @@
 import type { Hooks } from '../fhir/context';
 import { issueActivationCode, type AccountNoticeSender } from '../auth/activation';
 import { isAssuranceMaladie, type DmpActor } from './actor';
-import { ACTOR_ATTRIBUTE, SYSTEM_ATTRIBUTE } from './access-hooks';
+import { ACTOR_STATE, SYSTEM_STATE } from './access-hooks';
+import { StateKey } from '../fhir/request-state';
 
 /** Response header carrying the activation code to a professional or Assurance Maladie creator (to print it). */
 export const ACTIVATION_CODE_HEADER = 'X-Activation-Code';
 
-const CODES_ATTRIBUTE = 'access.activationCodes';
+const CODES_STATE = new StateKey<Map<string, string>>('access.activationCodes');
 
 /** Creators who hand the patient his code on paper: professionals (pharmacists included) and the Assurance Maladie. */
 function printsCode(actor: DmpActor | undefined): boolean {
@@ -23,16 +24,16 @@ export function createActivationHooks(options: { send: AccountNoticeSender; cloc
   const now = options.clock ?? (() => new Date());
   return {
     async afterWrite(tx, ctx, event) {
-      if (event.resourceType !== 'Patient' || event.interaction !== 'create' || ctx.attributes[SYSTEM_ATTRIBUTE] === true) return;
-      const actor = ctx.attributes[ACTOR_ATTRIBUTE] as DmpActor | undefined;
+      if (event.resourceType !== 'Patient' || event.interaction !== 'create' || ctx.state.get(SYSTEM_STATE) === true) return;
+      const actor = ctx.state.get(ACTOR_STATE);
       if (!actor) return;
       const { code } = await issueActivationCode(tx, { patientId: event.id, now: now(), send: options.send });
-      if (printsCode(actor)) ((ctx.attributes[CODES_ATTRIBUTE] ??= new Map<string, string>()) as Map<string, string>).set(event.id, code);
+      if (printsCode(actor)) ctx.state.getOrSet(CODES_STATE, () => new Map<string, string>()).set(event.id, code);
     },
 
     async interceptRequest(_svc, ctx, req, next) {
       const response = await next(req);
-      const codes = ctx.attributes[CODES_ATTRIBUTE] as Map<string, string> | undefined;
+      const codes = ctx.state.get(CODES_STATE);
       if (!codes?.size) return response;
       // Answered once, with the 201 of the create that issued it; a Bundle entry's headers are not answered (the code
       // then travels by e-mail or SMS only).

@@ -8,7 +8,7 @@ import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { storedResponse, type OperationDefinitionEntry } from '../fhir/service';
 import { resolveRecipients, type Recipient } from '../notify/recipients';
 import { assertOwnRecord, CONTACT_MAX_CODE_ATTEMPTS, parameterValue } from './change-contact-operation';
-import { CONFIRMED_CONTACT_ATTRIBUTE, contactChannel } from './contact-points';
+import { CONFIRMED_CONTACT_STATE, contactChannel } from './contact-points';
 
 /** The telecom with the new contact in place of those of its channel (keeping the rank of the one it replaces). */
 function withContact(telecom: ContactPoint[], channel: 'email' | 'sms', value: string): ContactPoint[] {
@@ -51,7 +51,9 @@ export function confirmContactOperation(options: { send: AccountNoticeSender; cl
       delete next.meta;
       svc.validate(next);
       // The one write allowed to change a contact: marked for this Patient on a copy of the request's context.
-      const serverCtx: RequestContext = { ...ctx, attributes: { ...ctx.attributes, [CONFIRMED_CONTACT_ATTRIBUTE]: patientId } };
+      const state = ctx.state.copy();
+      state.set(CONFIRMED_CONTACT_STATE, patientId);
+      const serverCtx: RequestContext = { ...ctx, state };
       // If-Match: a Patient changed meanwhile is not overwritten with this older copy (412, the code not burnt).
       const { stored } = await repo.update(serverCtx, next, { ifMatch: current.versionId });
       const to = previousContacts(previous, channel, at, value);

@@ -3,9 +3,10 @@ import type { RequestContext, WriteEvent } from '../fhir/context';
 import { forbidden } from '../fhir/errors';
 import { NOTIFY_PREFERENCE_URL } from '../notify/recipients';
 import type { DmpActor } from './actor';
+import { StateKey } from '../fhir/request-state';
 
 /** Set (to the Patient id) on the server's own write that applies a confirmed contact change. */
-export const CONFIRMED_CONTACT_ATTRIBUTE = 'access.confirmedContact';
+export const CONFIRMED_CONTACT_STATE = new StateKey<string>('access.confirmedContact');
 
 /** The sign-in and notice channel of a telecom (as `resolveRecipients` uses it), or undefined for other telecoms. */
 export function contactChannel(telecom: ContactPoint): 'email' | 'sms' | undefined {
@@ -37,7 +38,7 @@ export function assertContactPointsKept(ctx: RequestContext, actor: DmpActor, ev
   if (event.resourceType !== 'Patient' || event.interaction === 'create' || event.interaction === 'delete') return;
   const next = event.resource as Patient | undefined;
   const previous = event.previous as Patient | undefined;
-  const confirmed = ctx.attributes[CONFIRMED_CONTACT_ATTRIBUTE] === event.id;
+  const confirmed = ctx.state.get(CONFIRMED_CONTACT_STATE) === event.id;
   if (!confirmed && contactFingerprint(next) !== contactFingerprint(previous)) {
     throw forbidden(
       'The e-mail addresses and mobile numbers of a record (Patient.telecom) receive its sign-in codes and notices: only the patient changes them, ' +

@@ -5,6 +5,7 @@ import type { Db } from '../store/db';
 import { sql, TRUE } from '../store/sql';
 import { markSystemContext } from './access-hooks';
 import { insValues } from './record-ins';
+import { RequestState } from '../fhir/request-state';
 
 /** A record sharing an INS with the record that holds it (migration 150, `identity_duplicate`). */
 export interface IdentityDuplicate {
@@ -28,7 +29,7 @@ export async function listIdentityDuplicates(db: Db, options: { all?: boolean } 
 /** The operator, as the trail names him (a system actor: the action is the server's, on an operator's decision). */
 function operatorContext(operator: string, reason: string): RequestContext {
   const actor = { kind: 'system', id: `operator:${operator}`, display: `Operator ${operator} (identity:duplicates)`, claims: { client_id: `operator:${operator}` } };
-  const ctx: RequestContext = { requestId: `identity-duplicates-${Date.now()}`, access: TRUE, attributes: {}, actor, purposeOfUse: 'HOPERAT', purposeReason: reason };
+  const ctx: RequestContext = { requestId: `identity-duplicates-${Date.now()}`, access: TRUE, state: new RequestState(), actor, purposeOfUse: 'HOPERAT', purposeReason: reason };
   markSystemContext(ctx);
   return ctx;
 }

@@ -2,6 +2,7 @@ import type { HumanName, Patient } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { forbidden } from '../fhir/errors';
 import { INS_SYSTEMS, isAssuranceMaladie, isExcluded, type DmpActor } from './actor';
+import { StateKey } from '../fhir/request-state';
 
 /** Name uses that carry the identity matched on (birth name, official names), as opposed to a usual name or a nickname. */
 export const IDENTITY_NAME_USES = ['official', 'maiden'];
@@ -55,8 +56,8 @@ export function assertIdentityKept(event: WriteEvent): void {
 
 /** The operation's name as routed. */
 export const UPDATE_IDENTITY = '$update-identity';
-/** Key, in `ctx.attributes`, of the Patient id the identity procedure may write (the write rules let it through). */
-export const IDENTITY_PROCEDURE_ATTRIBUTE = 'access.identityProcedure';
+/** Key, in `ctx.state`, of the Patient id the identity procedure may write (the write rules let it through). */
+export const IDENTITY_PROCEDURE_STATE = new StateKey<string>('access.identityProcedure');
 
 /** Who may correct an identity: a practitioner with the `identity-verifier` role, or the Assurance Maladie. */
 export function mayCorrectIdentity(actor: DmpActor): boolean {

@@ -1,5 +1,5 @@
 import type { HumanName, Identifier, OperationOutcomeIssue, Parameters, Patient } from '@medplum/fhirtypes';
-import { IDENTITY_CORRECTION_ATTRIBUTE, type IdentityCorrection } from '../audit/identity-correction';
+import { IDENTITY_CORRECTION_STATE, type IdentityCorrection } from '../audit/identity-correction';
 import type { RequestContext } from '../fhir/context';
 import { badRequest, notFound, outcomeOf, unprocessable } from '../fhir/errors';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
@@ -10,7 +10,7 @@ import { TRUE } from '../store/sql';
 import { explainInsProblem } from '../validation/ins';
 import { actorOf } from './access-hooks';
 import { INS_SYSTEMS, isAssuranceMaladie, type DmpActor } from './actor';
-import { assertMayCorrectIdentity, changedIdentityTraits, IDENTITY_PROCEDURE_ATTRIBUTE, insIdentifiers, isIdentityName, UPDATE_IDENTITY } from './identity-traits';
+import { assertMayCorrectIdentity, changedIdentityTraits, IDENTITY_PROCEDURE_STATE, insIdentifiers, isIdentityName, UPDATE_IDENTITY } from './identity-traits';
 
 const GENDERS = ['male', 'female', 'other', 'unknown'];
 
@@ -80,14 +80,14 @@ async function updateIdentity(svc: FhirService, ctx: RequestContext, req: FhirRe
     svc.validate(next);
     const correction: IdentityCorrection = { patientId, previousIns: insIdentifiers(previous), ins: insIdentifiers(next), changed, reason: change.reason };
     // For this one write only: a later entry of the same Bundle shares the context and gets the ordinary rules.
-    ctx.attributes[IDENTITY_PROCEDURE_ATTRIBUTE] = patientId;
-    ctx.attributes[IDENTITY_CORRECTION_ATTRIBUTE] = correction;
+    ctx.state.set(IDENTITY_PROCEDURE_STATE, patientId);
+    ctx.state.set(IDENTITY_CORRECTION_STATE, correction);
     let stored;
     try {
       ({ stored } = await repo.update(serverCtx, next, { ifMatch: current.versionId }));
     } finally {
-      delete ctx.attributes[IDENTITY_PROCEDURE_ATTRIBUTE];
-      delete ctx.attributes[IDENTITY_CORRECTION_ATTRIBUTE];
+      ctx.state.delete(IDENTITY_PROCEDURE_STATE);
+      ctx.state.delete(IDENTITY_CORRECTION_STATE);
     }
     const at = stored.lastUpdated;
     const text = buildNotice('identity-corrected', { at, who: describeCorrector(actor) }, recordUrl);

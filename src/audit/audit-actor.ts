@@ -74,7 +74,7 @@ export function describeActor(ctx: RequestContext): AuditAgentInfo | undefined {
     identifiers,
     organization: orgId || orgName ? { reference: str(org?.reference), identifier: orgId ? { system: SYSTEM.idNatStruct, value: orgId } : undefined, display: orgName } : undefined,
     client: clientId ? { id: clientId, display: str(claims.client_name) } : undefined,
-    tokenId: str(claims.jti) ?? str(ctx.attributes.tokenId),
+    tokenId: str(claims.jti),
     regulation: fields.role === 'samu-regulator' || claims.Acces_Regulation_Medicale === 'VRAI',
   };
 }

@@ -1,8 +1,9 @@
 import type { AuditEventEntityDetail, Coding } from '@medplum/fhirtypes';
 import type { RequestContext, WriteEvent } from '../fhir/context';
+import { StateKey } from '../fhir/request-state';
 
-/** Key, in `ctx.attributes`, of the identity correction a request carries out (set by `Patient/$update-identity`). */
-export const IDENTITY_CORRECTION_ATTRIBUTE = 'identity.correction';
+/** Key, in `ctx.state`, of the identity correction a request carries out (set by `Patient/$update-identity`). */
+export const IDENTITY_CORRECTION_STATE = new StateKey<IdentityCorrection>('identity.correction');
 
 /** What an identity correction changed, as the trail records it (identity only, never health data). */
 export interface IdentityCorrection {
@@ -24,7 +25,7 @@ export const SUBTYPE_IDENTITY_CORRECTION: Coding = Object.freeze({
 
 /** The identity correction of this write, when the request is that procedure and the write its Patient. */
 export function identityCorrectionOf(ctx: RequestContext, event: WriteEvent): IdentityCorrection | undefined {
-  const correction = ctx.attributes[IDENTITY_CORRECTION_ATTRIBUTE] as IdentityCorrection | undefined;
+  const correction = ctx.state.get(IDENTITY_CORRECTION_STATE);
   return correction && event.resourceType === 'Patient' && event.id === correction.patientId ? correction : undefined;
 }
 

@@ -1,12 +1,13 @@
 import type { Hooks, RequestContext } from '../fhir/context';
 import type { Db } from '../store/db';
+import { StateKey } from '../fhir/request-state';
 
-/** Key of the open database transaction in `ctx.attributes` while a transaction Bundle entry runs. */
-const OPEN_TRANSACTION = 'audit.openTransaction';
+/** Key of the open database transaction in `ctx.state` while a transaction Bundle entry runs. */
+const OPEN_TRANSACTION = new StateKey<Db>('audit.openTransaction');
 
 /** The database transaction the current request entry runs in, if any (set by `transactionScopeHook`). */
 export function openTransaction(ctx: RequestContext): Db | undefined {
-  return ctx.attributes[OPEN_TRANSACTION] as Db | undefined;
+  return ctx.state.get(OPEN_TRANSACTION);
 }
 
 /**
@@ -21,12 +22,13 @@ export function transactionScopeHook(rootDb: Db): Hooks {
     async interceptRequest(svc, ctx, req, next) {
       const db = svc.repo.db;
       if (db === rootDb) return next(req);
-      const outer = ctx.attributes[OPEN_TRANSACTION];
-      ctx.attributes[OPEN_TRANSACTION] = db;
+      const outer = ctx.state.get(OPEN_TRANSACTION);
+      ctx.state.set(OPEN_TRANSACTION, db);
       try {
         return await next(req);
       } finally {
-        ctx.attributes[OPEN_TRANSACTION] = outer;
+        if (outer) ctx.state.set(OPEN_TRANSACTION, outer);
+        else ctx.state.delete(OPEN_TRANSACTION);
       }
     },
   };

@@ -35,7 +35,7 @@ export function replacementHooks(service: () => FhirService | undefined): Hooks 
       const repo = svc ? svc.repo.withDb(tx) : new Repository(tx);
       // The writer's right to replace was checked (access/provenance.ts assertMayReplace); the replaced rows are
       // changed by the server, which alone changes extracted resources.
-      const system: RequestContext = { ...ctx, access: TRUE, attributes: { ...ctx.attributes } };
+      const system: RequestContext = { ...ctx, access: TRUE, state: ctx.state.copy() };
       markSystemContext(system);
       for (const id of replaced) await supersede(repo, system, id, event.compartment ?? null);
     },

@@ -3,6 +3,7 @@ import type { FhirRequest, FhirResponse } from './request';
 import type { FhirService } from './service';
 import type { Db } from '../store/db';
 import type { Sql } from '../store/sql';
+import type { RequestState } from './request-state';
 
 /** Who is calling, as established by authentication. The access module refines `kind` and `claims`. */
 export interface Actor {
@@ -57,8 +58,8 @@ export interface RequestContext {
   /** Network address and user agent, for audit. */
   remoteAddress?: string;
   userAgent?: string;
-  /** Free slot for modules (access plan, token id …) keyed by module name. */
-  attributes: Record<string, unknown>;
+  /** Typed per-request state shared by hooks and operations (each module declares its own `StateKey`s). */
+  state: RequestState;
 }
 
 /** A write about to be (or just) committed, as the store sees it. */

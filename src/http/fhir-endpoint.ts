@@ -6,6 +6,7 @@ import { dispatch, interactionOf } from '../fhir/router';
 import type { FhirService } from '../fhir/service';
 import { FALSE } from '../store/sql';
 import { decodeBody, responseType } from './negotiation';
+import { RequestState } from '../fhir/request-state';
 
 function header(req: Request, name: string): string | undefined {
   const v = req.headers[name];
@@ -67,7 +68,7 @@ export function sendFhirResponse(req: Request, res: Response, response: FhirResp
  * hook widens `access`, so an app composed without one answers every read with nothing.
  */
 export function newContext(req: Request, requestId: string): RequestContext {
-  return { requestId, access: FALSE, attributes: {}, remoteAddress: req.ip, userAgent: req.get('user-agent') };
+  return { requestId, access: FALSE, state: new RequestState(), remoteAddress: req.ip, userAgent: req.get('user-agent') };
 }
 
 /** Runs the authenticate hooks (401 on failure). */

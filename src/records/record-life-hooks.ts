@@ -1,5 +1,5 @@
 import type { Patient } from '@medplum/fhirtypes';
-import { SYSTEM_ATTRIBUTE } from '../access/access-hooks';
+import { SYSTEM_STATE } from '../access/access-hooks';
 import type { Hooks, RequestContext } from '../fhir/context';
 import { unprocessable } from '../fhir/errors';
 import { queueNotices } from '../notify/outbox';
@@ -7,9 +7,10 @@ import { buildRecordLifeNotice } from '../notify/record-life-messages';
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import { purgeDate, readClosureExtension, RECORD_CLOSURE_URL } from './record-closure';
+import { StateKey } from '../fhir/request-state';
 
-/** Set in `ctx.attributes` by `$close` / `$reactivate`: the only writes by an actor that may change a record's state. */
-export const RECORD_LIFE_ATTRIBUTE = 'records.lifeOperation';
+/** Set in `ctx.state` by `$close` / `$reactivate`: the only writes by an actor that may change a record's state. */
+export const RECORD_LIFE_STATE = new StateKey<boolean>('records.lifeOperation');
 
 const PARIS = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
 
@@ -52,11 +53,11 @@ async function syncClosure(tx: Db, patientId: string, patient: Patient | undefin
  * The server's own writes (imports, fixtures) may state a closure directly: its extension is taken as it is.
  */
 export function createRecordLifeHooks(options: { clock: () => Date; recordUrl: string }): Hooks {
-  const system = (ctx: RequestContext) => ctx.attributes[SYSTEM_ATTRIBUTE] === true;
+  const system = (ctx: RequestContext) => ctx.state.get(SYSTEM_STATE) === true;
   return {
     async beforeWrite(tx, ctx, event) {
       if (event.resourceType !== 'Patient' || event.interaction === 'delete' || system(ctx)) return;
-      if (ctx.attributes[RECORD_LIFE_ATTRIBUTE] !== true && changesRecordLife(event)) {
+      if (ctx.state.get(RECORD_LIFE_STATE) !== true && changesRecordLife(event)) {
         throw unprocessable(
           `Un dossier se ferme par POST Patient/${event.id}/$close (avec un motif) et se réactive par POST Patient/${event.id}/$reactivate : ni Patient.active ni l'extension ${RECORD_CLOSURE_URL} ne se modifient directement.`,
         );

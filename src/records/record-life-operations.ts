@@ -4,7 +4,7 @@ import { badRequest, forbidden, unprocessable } from '../fhir/errors';
 import type { RequestContext } from '../fhir/context';
 import type { FhirRequest } from '../fhir/request';
 import { storedResponse, type FhirService, type OperationDefinitionEntry } from '../fhir/service';
-import { RECORD_LIFE_ATTRIBUTE } from './record-life-hooks';
+import { RECORD_LIFE_STATE } from './record-life-hooks';
 import { buildClosureExtension, CLOSURE_REASONS, isClosureReason, withoutClosureExtension, type ClosureReason } from './record-closure';
 
 /** 403 unless the caller is the patient of the record or one of his legal guardians. */
@@ -30,12 +30,12 @@ async function changeRecord(svc: FhirService, ctx: RequestContext, req: FhirRequ
     const current = await repo.read(ctx, 'Patient', id);
     const next = change(JSON.parse(current.text as string) as Patient);
     // Marks this one write only: another entry of the same transaction Bundle may not restate the closure.
-    ctx.attributes[RECORD_LIFE_ATTRIBUTE] = true;
+    ctx.state.set(RECORD_LIFE_STATE, true);
     try {
       const { stored } = await repo.update(ctx, next, { ifMatch: current.versionId });
       return storedResponse(200, req.baseUrl, stored);
     } finally {
-      delete ctx.attributes[RECORD_LIFE_ATTRIBUTE];
+      ctx.state.delete(RECORD_LIFE_STATE);
     }
   });
 }

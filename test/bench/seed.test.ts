@@ -12,9 +12,10 @@ import { TRUE } from '../../src/store/sql';
 import { buildWriteStatement } from '../../src/store/write-sql';
 import type { Db } from '../../src/store/db';
 import { availableDbKinds, createTestDb, type TestDb } from '../support/test-db';
+import { RequestState } from '../../src/fhir/request-state';
 
 const SIZE = { patients: 40, documents: 300 };
-const ctx: RequestContext = { requestId: 'bench-test', access: TRUE, attributes: {} };
+const ctx: RequestContext = { requestId: 'bench-test', access: TRUE, state: new RequestState() };
 
 const TABLE_DUMPS: Record<string, string> = {
   resource: `SELECT type, id, version_id, last_updated, compartment, doc_id, security, authors, deleted, content, text FROM resource ORDER BY type, id`,

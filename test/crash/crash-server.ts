@@ -11,12 +11,13 @@ import { createLogger } from '../../src/logger';
 import { startServer } from '../../src/server';
 import { TRUE } from '../../src/store/sql';
 import { crashFixture } from './crash-fixture';
+import { RequestState } from '../../src/fhir/request-state';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, { port: 0, host: '127.0.0.1', logLevel: 'silent' });
   const running = await startServer(config, { env: process.env, logger: createLogger('silent') });
   if (process.env.CRASH_SEED === '1') {
-    const ctx: RequestContext = { requestId: 'crash-seed', access: TRUE, attributes: {} };
+    const ctx: RequestContext = { requestId: 'crash-seed', access: TRUE, state: new RequestState() };
     markSystemContext(ctx);
     for (const resource of crashFixture() as Resource[]) await running.service.repo.update(ctx, resource);
   }

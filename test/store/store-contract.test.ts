@@ -6,8 +6,9 @@ import { Repository } from '../../src/store/repository';
 import { executeSearch } from '../../src/store/search-executor';
 import { sql, TRUE } from '../../src/store/sql';
 import { availableDbKinds, createTestDb, type TestDb } from '../support/test-db';
+import { RequestState } from '../../src/fhir/request-state';
 
-const ctx: RequestContext = { requestId: 'contract', access: TRUE, attributes: {} };
+const ctx: RequestContext = { requestId: 'contract', access: TRUE, state: new RequestState() };
 
 /** The same contract, unchanged, against every store implementation available (PGlite always, PostgreSQL in CI). */
 describe.each(availableDbKinds())('store contract on %s', (kind) => {

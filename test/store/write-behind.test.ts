@@ -8,8 +8,9 @@ import { Repository, serialise } from '../../src/store/repository';
 import { sql, TRUE } from '../../src/store/sql';
 import { buildWriteStatement } from '../../src/store/write-sql';
 import { availableDbKinds, createTestDb, type TestDb } from '../support/test-db';
+import { RequestState } from '../../src/fhir/request-state';
 
-const ctx: RequestContext = { requestId: 'write-behind', access: TRUE, attributes: {} };
+const ctx: RequestContext = { requestId: 'write-behind', access: TRUE, state: new RequestState() };
 
 /** Resources touching every index table, a security label, author keys and quoting in array values. */
 function samples(suffix: string): Resource[] {

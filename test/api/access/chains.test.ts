@@ -6,6 +6,7 @@ import { SOURCE_DOCUMENT_URL } from '../../../src/store/derived-columns';
 import { TRUE } from '../../../src/store/sql';
 import { loadFixture } from './fixture';
 import { createAccessApp, type AccessApp } from './harness';
+import { RequestState } from '../../../src/fhir/request-state';
 
 // Issue 11, attack 4: a chain reads its targets through the caller's access predicate at every hop, so a value
 // the caller may not see cannot be recovered by bisection on a resource he can see that points at it.
@@ -25,7 +26,7 @@ const panel = (id: string, members: string[]): Resource => ({
 beforeAll(async () => {
   a = await createAccessApp();
   await loadFixture(a.service);
-  const ctx: RequestContext = { requestId: 'chains', access: TRUE, attributes: {} };
+  const ctx: RequestContext = { requestId: 'chains', access: TRUE, state: new RequestState() };
   markSystemContext(ctx);
   const rows: Resource[] = [
     result('p2-secret', 'p2', 7.3), // another patient's result

@@ -5,6 +5,7 @@ import type { FhirService } from '../../../src/fhir/service';
 import { SOURCE_DOCUMENT_URL } from '../../../src/store/derived-columns';
 import { TRUE } from '../../../src/store/sql';
 import { buildConsent, maskDoc, purpose } from '../../unit/access/fixture';
+import { RequestState } from '../../../src/fhir/request-state';
 
 export const IDNAT = 'urn:oid:1.2.250.1.71.4.2.1';
 export const INS_NIR = 'urn:oid:1.2.250.1.213.1.4.8';
@@ -19,7 +20,7 @@ const person = (family: string) => ({ name: [{ family, given: ['Test'] }], gende
 
 /** The server itself writing (as an import would): no actor checks, but every hook still keeps the access tables. */
 function systemContext(): RequestContext {
-  const ctx: RequestContext = { requestId: 'fixture', access: TRUE, attributes: {} };
+  const ctx: RequestContext = { requestId: 'fixture', access: TRUE, state: new RequestState() };
   markSystemContext(ctx);
   return ctx;
 }

@@ -6,6 +6,7 @@ import type { FhirService } from '../../../src/fhir/service';
 import { SOURCE_DOCUMENT_URL } from '../../../src/store/derived-columns';
 import { TRUE } from '../../../src/store/sql';
 import { consent, IDNAT, INS_NIR, RPPS } from './fixture';
+import { RequestState } from '../../../src/fhir/request-state';
 
 // The rows the generated access matrix adds to the fixture of `fixture.ts`: one minimal valid instance of every
 // clinical type in p1's record and one in p2's, one instance of every directory type, the record rows the fixture
@@ -240,7 +241,7 @@ export function buildMatrixRows(actorKeys: string[]): MatrixRow[] {
 
 /** Writes the matrix rows as the server itself (as `fixture.ts` does): the set-up depends on no write rule. */
 export async function loadMatrixRows(service: FhirService, rows: MatrixRow[]): Promise<void> {
-  const ctx: RequestContext = { requestId: 'matrix-fixture', access: TRUE, attributes: {} };
+  const ctx: RequestContext = { requestId: 'matrix-fixture', access: TRUE, state: new RequestState() };
   markSystemContext(ctx);
   for (const { resource } of rows) await service.repo.update(ctx, resource);
 }

@@ -8,6 +8,7 @@ import { createLogger } from '../../../src/logger';
 import { startServer, type RunningServer } from '../../../src/server';
 import { sql, TRUE } from '../../../src/store/sql';
 import { createTestDb, type TestDb } from '../../support/test-db';
+import { RequestState } from '../../../src/fhir/request-state';
 
 // Patient sign-ins on the production composition leave AuditEvents: a success in the patient's trail,
 // a refusal in the trail of events that name no patient.
@@ -20,7 +21,7 @@ beforeAll(async () => {
   testDb = await createTestDb();
   const config = loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir: `/tmp/dmp-login-audit-${process.pid}` });
   server = await startServer(config, { db: testDb.db, logger: createLogger('silent'), env: { LOGIN_CODE_TTL: '300' } });
-  const ctx: RequestContext = { requestId: 'setup', access: TRUE, attributes: {} };
+  const ctx: RequestContext = { requestId: 'setup', access: TRUE, state: new RequestState() };
   markSystemContext(ctx);
   const created = await server.service.repo.create(ctx, { resourceType: 'Patient', name: [{ family: 'Connexion' }], telecom: [{ system: 'email', value: 'patient@example.org' }] });
   patientId = created.resource.id as string;

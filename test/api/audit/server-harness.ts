@@ -12,6 +12,7 @@ import { createLogger } from '../../../src/logger';
 import { type RunningServer, startServer } from '../../../src/server';
 import { TRUE } from '../../../src/store/sql';
 import { createTestDb, type TestDb } from '../../support/test-db';
+import { RequestState } from '../../../src/fhir/request-state';
 
 export interface AuditServer {
   server: RunningServer;
@@ -54,7 +55,7 @@ export async function startAuditServer(extraEnv: NodeJS.ProcessEnv = {}): Promis
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },
     systemContext() {
-      const ctx: RequestContext = { requestId: 'fixture', access: TRUE, attributes: {} };
+      const ctx: RequestContext = { requestId: 'fixture', access: TRUE, state: new RequestState() };
       markSystemContext(ctx);
       return ctx;
     },

@@ -1,12 +1,17 @@
 import type { Patient } from '@medplum/fhirtypes';
-import { assertContactPointsKept, CONFIRMED_CONTACT_ATTRIBUTE } from '../../../src/access/contact-points';
+import { assertContactPointsKept, CONFIRMED_CONTACT_STATE } from '../../../src/access/contact-points';
+import { RequestState } from '../../../src/fhir/request-state';
 import type { DmpActor } from '../../../src/access/actor';
 import type { RequestContext, WriteEvent } from '../../../src/fhir/context';
 import { FALSE } from '../../../src/store/sql';
 
 const patient: DmpActor = { kind: 'patient', id: 'p1', scopes: [], keys: [], patientIds: ['p1'] };
 const gp: DmpActor = { kind: 'practitioner', id: '10000000001', scopes: [], keys: [], patientIds: [] };
-const ctx = (attributes: Record<string, unknown> = {}): RequestContext => ({ requestId: 't', access: FALSE, attributes });
+const ctx = (confirmed?: string): RequestContext => {
+  const state = new RequestState();
+  if (confirmed) state.set(CONFIRMED_CONTACT_STATE, confirmed);
+  return { requestId: 't', access: FALSE, state };
+};
 const base: Patient = { resourceType: 'Patient', id: 'p1', telecom: [{ system: 'email', value: 'a@example.org' }, { system: 'phone', use: 'home', value: '0140000000' }] };
 const update = (next: Patient, interaction: WriteEvent['interaction'] = 'update'): WriteEvent => ({ interaction, resourceType: 'Patient', id: 'p1', versionId: 2, resource: next, previous: base });
 const withTelecom = (telecom: Patient['telecom']): Patient => ({ ...base, telecom });
@@ -33,7 +38,7 @@ describe('contact points of a record', () => {
 
   it('lets through only the server write that applies a confirmed change, for that record', () => {
     const next = withTelecom([{ system: 'email', value: 'b@example.org' }]);
-    expect(() => assertContactPointsKept(ctx({ [CONFIRMED_CONTACT_ATTRIBUTE]: 'p1' }), patient, update(next))).not.toThrow();
-    expect(() => assertContactPointsKept(ctx({ [CONFIRMED_CONTACT_ATTRIBUTE]: 'p2' }), patient, update(next))).toThrow();
+    expect(() => assertContactPointsKept(ctx('p1'), patient, update(next))).not.toThrow();
+    expect(() => assertContactPointsKept(ctx('p2'), patient, update(next))).toThrow();
   });
 });

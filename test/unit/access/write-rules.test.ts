@@ -8,6 +8,7 @@ import { sql, TRUE } from '../../../src/store/sql';
 import { ACTORS } from './actors';
 import { buildConsent, loadFixture, maskDoc, professionalByRef, professionalByRpps, RPPS } from './fixture';
 import { openTestDb } from './test-db';
+import { RequestState } from '../../../src/fhir/request-state';
 
 let db: Db;
 beforeAll(async () => {
@@ -19,7 +20,7 @@ afterAll(() => db.close());
 /** Runs beforeWrite as `actorName` inside a rolled-back transaction; answers the HTTP status (201 when allowed). */
 async function statusOf(actorName: string, event: Partial<WriteEvent> & { resourceType: string; id: string }): Promise<number> {
   const hooks = createAccessHooks({ db, verifyToken: async () => ACTORS[actorName], clock: () => new Date('2026-03-01T12:00:00Z') });
-  const ctx: RequestContext = { requestId: 't', access: TRUE, attributes: {} };
+  const ctx: RequestContext = { requestId: 't', access: TRUE, state: new RequestState() };
   await hooks.authenticate!({ headers: { authorization: 'Bearer x' }, method: 'POST', path: '/' }, ctx);
   const full: WriteEvent = { interaction: 'create', versionId: 1, compartment: null, ...event };
   try {
@@ -114,7 +115,7 @@ describe('write rules', () => {
   test('withdrawing a permit that names the treating physician is refused with 422 explaining what to do', async () => {
     const permitGp = buildConsent('gp-permit', 'p1', { type: 'permit', actor: [professionalByRef('gp')] });
     const hooks = createAccessHooks({ db, verifyToken: async () => ACTORS.patient });
-    const ctx: RequestContext = { requestId: 't', access: TRUE, attributes: {} };
+    const ctx: RequestContext = { requestId: 't', access: TRUE, state: new RequestState() };
     await hooks.authenticate!({ headers: {}, method: 'PUT', path: '/' }, ctx);
     const err = await db
       .transaction((tx) => hooks.beforeWrite!(tx, ctx, { interaction: 'update', resourceType: 'Consent', id: 'gp-permit', versionId: 2, resource: { ...permitGp, status: 'inactive' } as Consent, previous: permitGp, compartment: 'p1', namedPatients: ['p1'] }))
@@ -125,7 +126,7 @@ describe('write rules', () => {
 
   test('a server-internal context writes without an actor', async () => {
     const hooks = createAccessHooks({ db, verifyToken: async () => { throw new Error('no token'); } });
-    const ctx: RequestContext = { requestId: 't', access: TRUE, attributes: {} };
+    const ctx: RequestContext = { requestId: 't', access: TRUE, state: new RequestState() };
     markSystemContext(ctx);
     await expect(db.transaction((tx) => hooks.beforeWrite!(tx, ctx, { interaction: 'create', resourceType: 'Observation', id: 'z', versionId: 1, compartment: 'p3' }))).resolves.toBeUndefined();
   });
@@ -133,13 +134,13 @@ describe('write rules', () => {
   test('withdrawing the specialist\'s consent hides the record on the next request', async () => {
     const hooks = createAccessHooks({ db, verifyToken: async () => ACTORS['authorised specialist'] as DmpActor });
     const count = async () => {
-      const ctx: RequestContext = { requestId: 't', access: TRUE, attributes: {} };
+      const ctx: RequestContext = { requestId: 't', access: TRUE, state: new RequestState() };
       await hooks.authenticate!({ headers: {}, method: 'GET', path: '/' }, ctx);
       return (await db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM resource r WHERE r.compartment = 'p1' AND ${ctx.access}`)).rows[0].n;
     };
     expect(await count()).toBe(12);
     const withdrawn = { ...buildConsent('c1-spec', 'p1', { type: 'permit', actor: [professionalByRpps(RPPS.spec)] }), status: 'inactive' as const };
-    await db.transaction((tx) => hooks.afterWrite!(tx, { requestId: 't', access: TRUE, attributes: {} }, { interaction: 'update', resourceType: 'Consent', id: 'c1-spec', versionId: 2, resource: withdrawn }));
+    await db.transaction((tx) => hooks.afterWrite!(tx, { requestId: 't', access: TRUE, state: new RequestState() }, { interaction: 'update', resourceType: 'Consent', id: 'c1-spec', versionId: 2, resource: withdrawn }));
     expect(await count()).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import { FhirError } from '../../../src/fhir/errors';
 import { raw } from '../../../src/store/sql';
 import type { PgliteDb } from '../../../src/store/pglite-db';
 import { openTestDb } from './test-db';
+import { RequestState } from '../../../src/fhir/request-state';
 
 const source = { id: 'dmp-fhir-test', display: 'DMP FHIR test server', address: '10.0.0.1' };
 
@@ -15,7 +16,7 @@ function practitionerCtx(extra: Partial<RequestContext> = {}): RequestContext {
     requestId: 'req-1',
     access: raw('TRUE'),
     remoteAddress: '192.168.1.20',
-    attributes: {},
+    state: new RequestState(),
     actor: {
       kind: 'practitioner',
       id: 'u1',

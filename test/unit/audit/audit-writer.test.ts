@@ -14,6 +14,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import { verifyChain } from '../../../src/audit/verify-chain';
 import type { PgliteDb } from '../../../src/store/pglite-db';
 import { openTestDb } from './test-db';
+import { RequestState } from '../../../src/fhir/request-state';
 
 const source = { id: 'dmp-fhir-test', display: 'DMP FHIR test server' };
 
@@ -125,7 +126,7 @@ describe('audit writer and chain verification', () => {
     await writeSome();
     loadDefinitions();
     const search = async (params: [string, string][]) => {
-      const ctx: RequestContext = { requestId: 'test', access: TRUE, attributes: {} };
+      const ctx: RequestContext = { requestId: 'test', access: TRUE, state: new RequestState() };
       const result = await executeSearch(db, ctx, parseSearch('AuditEvent', params, true));
       return result.matches.map((m) => (JSON.parse(m.text as string) as AuditEvent).recorded);
     };

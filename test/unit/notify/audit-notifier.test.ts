@@ -8,11 +8,12 @@ import { queueLoginCode } from '../../../src/notify/login-code';
 import type { PgliteDb } from '../../../src/store/pglite-db';
 import { raw } from '../../../src/store/sql';
 import { openTestDb } from '../audit/test-db';
+import { RequestState } from '../../../src/fhir/request-state';
 
 const source = { id: 'dmp-fhir-test', display: 'DMP FHIR test server' };
 
 function ctx(kind: string, id: string, extra: Partial<RequestContext> = {}, fields: Record<string, unknown> = {}): RequestContext {
-  return { requestId: 'r', access: raw('TRUE'), attributes: {}, actor: { kind, id, display: kind === 'practitioner' ? `Dr ${id}` : undefined, claims: { jti: `tok-${id}` }, ...fields }, ...extra };
+  return { requestId: 'r', access: raw('TRUE'), state: new RequestState(), actor: { kind, id, display: kind === 'practitioner' ? `Dr ${id}` : undefined, claims: { jti: `tok-${id}` }, ...fields }, ...extra };
 }
 const dr = (id: string, rpps: string, extra: Partial<RequestContext> = {}, fields: Record<string, unknown> = {}): RequestContext =>
   ctx('practitioner', id, extra, { keys: [`urn:oid:1.2.250.1.71.4.2.1|8${rpps}`], ...fields });
