@@ -55,7 +55,9 @@ async function wasUsed(tx: Db, type: string, id: string): Promise<boolean> {
  * directory reference, so whoever edits an entry could take that person's place. Directory administrators (and the
  * server's own writes, which never reach here) change entries; a feeder or practitioner only creates a Practitioner,
  * PractitionerRole or Organization carrying a national identifier no live entry of that type carries yet (409
- * naming it; the import's conditional creates find it instead), a practitioner only his own; patients never.
+ * naming it; the import's conditional creates find it instead); patients never. A professional may add a colleague's
+ * entry (a document he submits names its other authors): an entry gives access only to the person all of whose national
+ * identifiers the token carries (`resolve-actor.ts`), so creating one hands nobody else's access to its creator.
  */
 export async function assertDirectoryWrite(tx: Db, actor: DmpActor, event: WriteEvent): Promise<void> {
   if (isDirectoryAdmin(actor)) return;
@@ -64,9 +66,6 @@ export async function assertDirectoryWrite(tx: Db, actor: DmpActor, event: Write
   const keys = nationalIdentifiers(event.resource);
   if (!keys.length) {
     throw forbidden(`${DIRECTORY_MAINTAINERS}: a ${event.resourceType} may be added only with a national identifier (${rule.systems.join(', ')})`);
-  }
-  if (actor.kind === 'practitioner' && rule.systems === PROFESSIONAL_ID_SYSTEMS && !keys.every((k) => actor.keys.includes(k))) {
-    throw forbidden(`${DIRECTORY_MAINTAINERS}: a professional may add only his own entry (carrying his own national identifier)`);
   }
   if (await wasUsed(tx, event.resourceType, event.id)) {
     throw forbidden(`${DIRECTORY_MAINTAINERS}: ${event.resourceType}/${event.id} existed before and only they may create it again`);
