@@ -5,7 +5,7 @@ import { withBinaryData } from '../fhir/handlers/read';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { DEFAULT_COUNT, MAX_COUNT } from '../fhir/search/types';
 import { dateRange } from '../fhir/search/values';
-import { notifyRead, type FhirService, type OperationDefinitionEntry } from '../fhir/service';
+import { readEvent, type FhirService, type OperationDefinitionEntry } from '../fhir/service';
 import { toStored, type StoredResource } from '../store/repository';
 import { and, raw, sql, type Sql } from '../store/sql';
 
@@ -83,8 +83,8 @@ export async function everythingHandler(svc: FhirService, ctx: Parameters<Operat
   }
   const entries: EntryParts[] = [];
   for (const s of page) entries.push(await entryOf(svc, req, s));
-  await notifyRead(svc, ctx, 'operation', page, { resourceType: 'Patient', operation: '$everything' });
-  return { status: 200, json: bundleJson({ type: 'searchset', total, link, timestamp: new Date().toISOString() }, entries) };
+  const reads = [readEvent('operation', page, { resourceType: 'Patient', operation: '$everything' })];
+  return { status: 200, json: bundleJson({ type: 'searchset', total, link, timestamp: new Date().toISOString() }, entries), reads };
 }
 
 async function entryOf(svc: FhirService, req: FhirRequest, stored: StoredResource): Promise<EntryParts> {

@@ -32,12 +32,8 @@ export function verifyOperation(options: { secret?: string }): OperationDefiniti
       const patientIds = assertTrailOwner(ctx, requested, 'the access trail');
       // svc.repo.db: inside a transaction Bundle, read through that transaction (PGlite has one connection).
       const result = await verifyPatients(svc.repo.db, patientIds, options.secret);
-      for (const hook of svc.hooks) {
-        for (const patientId of patientIds) {
-          await hook.afterRead?.(ctx, { interaction: 'operation', operation: 'verify', resourceType: 'AuditEvent', resources: [], query: `patient=${encodeURIComponent(patientId)}` });
-        }
-      }
-      return { status: 200, json: JSON.stringify(toVerifyParameters(result)) };
+      const reads = patientIds.map((patientId) => ({ interaction: 'operation' as const, operation: 'verify', resourceType: 'AuditEvent', resources: [], query: `patient=${encodeURIComponent(patientId)}` }));
+      return { status: 200, json: JSON.stringify(toVerifyParameters(result)), reads };
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { ReadEvent } from './context';
 import type { Resource } from '@medplum/fhirtypes';
 
 /** A FHIR interaction request, independent of HTTP (the same shape serves each Bundle entry). */
@@ -30,6 +31,11 @@ export interface FhirResponse {
   headers?: Record<string, string>;
   json?: string;
   binary?: { contentType: string; data: Buffer };
+  /**
+   * What the answer shows, for the afterRead hooks (audit): the pipeline (`dispatch`) fires them for every response
+   * that carries reads, before it is sent, so no handler can forget to (HAPI's STORAGE_PRESHOW_RESOURCES).
+   */
+  reads?: ReadEvent[];
 }
 
 /** True when the Prefer header asks for `return=minimal`. */

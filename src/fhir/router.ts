@@ -99,7 +99,10 @@ export async function dispatch(svc: FhirService, ctx: RequestContext, req: FhirR
   const interceptors = svc.hooks.filter((h) => h.interceptRequest);
   const run = (i: number, request: FhirRequest): Promise<FhirResponse> =>
     i < interceptors.length ? interceptors[i].interceptRequest!(svc, ctx, request, (next) => run(i + 1, next)) : dispatchRoute(svc, ctx, request);
-  return run(0, req);
+  const response = await run(0, req);
+  // The pipeline, not the handlers, tells the afterRead hooks what is about to be shown: none can forget to.
+  for (const event of response.reads ?? []) for (const hook of svc.hooks) await hook.afterRead?.(ctx, event);
+  return response;
 }
 
 async function dispatchRoute(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {

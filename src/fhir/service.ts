@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { ValidateOptions } from '../validation';
 import type { Repository, StoredResource } from '../store/repository';
-import type { Hooks, RequestContext } from './context';
+import type { Hooks, Interaction, ReadEvent, RequestContext } from './context';
 import type { FhirRequest, FhirResponse } from './request';
 import { etag } from './request';
 import { resourceUrl } from './bundle-json';
@@ -53,19 +53,15 @@ export function storedResponse(status: number, baseUrl: string, stored: StoredRe
   return { status, json: stored.text ?? undefined, headers: { ...versionHeaders(baseUrl, stored), ...extra } };
 }
 
-/** Tells the afterRead hooks (audit) what a read is about to show; the response waits for them. */
-export async function notifyRead(
-  svc: FhirService,
-  ctx: RequestContext,
-  interaction: 'read' | 'vread' | 'history-instance' | 'history-type' | 'history-system' | 'operation',
+/** The read event of stored rows about to be shown (attached to the response as `reads`; the pipeline fires it). */
+export function readEvent(
+  interaction: Interaction,
   shown: StoredResource[],
   extra: { resourceType?: string; query?: string; operation?: string } = {},
-): Promise<void> {
-  for (const hook of svc.hooks) {
-    await hook.afterRead?.(ctx, {
-      interaction,
-      ...extra,
-      resources: shown.map((s) => ({ resourceType: s.resourceType, id: s.id, versionId: String(s.versionId), compartment: s.compartment })),
-    });
-  }
+): ReadEvent {
+  return {
+    interaction,
+    ...extra,
+    resources: shown.map((s) => ({ resourceType: s.resourceType, id: s.id, versionId: String(s.versionId), compartment: s.compartment })),
+  };
 }

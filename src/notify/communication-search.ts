@@ -40,15 +40,13 @@ export function communicationSearchHook(): Hooks {
       const link = [{ relation: 'self', url: pageUrl(req, patientId, count, offset) }];
       if (offset + count < page.total) link.push({ relation: 'next', url: pageUrl(req, patientId, count, offset + count) });
       const entries: EntryParts[] = page.resources.map((c) => ({ fullUrl: `${req.baseUrl}/Communication/${c.id}`, resourceText: JSON.stringify(c), search: { mode: 'match' } }));
-      for (const hook of svc.hooks) {
-        await hook.afterRead?.(ctx, {
-          interaction: 'search-type',
-          resourceType: 'Communication',
-          resources: page.resources.map((c) => ({ resourceType: 'Communication', id: c.id as string, compartment: patientId })),
-          query: `patient=${encodeURIComponent(patientId)}`,
-        });
-      }
-      return { status: 200, json: bundleJson({ type: 'searchset', total: page.total, link, timestamp: new Date().toISOString() }, entries) };
+      const reads = [{
+        interaction: 'search-type' as const,
+        resourceType: 'Communication',
+        resources: page.resources.map((c) => ({ resourceType: 'Communication', id: c.id as string, compartment: patientId })),
+        query: `patient=${encodeURIComponent(patientId)}`,
+      }];
+      return { status: 200, json: bundleJson({ type: 'searchset', total: page.total, link, timestamp: new Date().toISOString() }, entries), reads };
     },
   };
 }

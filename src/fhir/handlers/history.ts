@@ -5,7 +5,7 @@ import type { RequestContext } from '../context';
 import { badRequest } from '../errors';
 import type { FhirRequest, FhirResponse } from '../request';
 import { etag } from '../request';
-import { notifyRead, type FhirService } from '../service';
+import { readEvent, type FhirService } from '../service';
 import { bundleJson, type EntryParts } from '../bundle-json';
 import { DEFAULT_COUNT, MAX_COUNT } from '../search/types';
 import { dateRange } from '../search/values';
@@ -77,7 +77,7 @@ export async function historyHandler(svc: FhirService, ctx: RequestContext, req:
     link.push({ relation: 'next', url: `${req.baseUrl}/${req.segments.join('/')}?${params}` });
   }
   const interaction = id ? 'history-instance' : type ? 'history-type' : 'history-system';
-  await notifyRead(svc, ctx, interaction, stored.filter((s) => !s.deleted), { resourceType: type });
+  const reads = [readEvent(interaction, stored.filter((s) => !s.deleted), { resourceType: type })];
   const entries = stored.map((s, i) => entryOf(req, s, page[i].first));
-  return { status: 200, json: bundleJson({ type: 'history', link, timestamp: new Date().toISOString() }, entries) };
+  return { status: 200, json: bundleJson({ type: 'history', link, timestamp: new Date().toISOString() }, entries), reads };
 }

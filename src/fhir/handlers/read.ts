@@ -3,7 +3,7 @@ import type { RequestContext } from '../context';
 import { badRequest } from '../errors';
 import type { FhirRequest, FhirResponse } from '../request';
 import { etag } from '../request';
-import { notifyRead, storedResponse, versionHeaders, type FhirService } from '../service';
+import { readEvent, storedResponse, versionHeaders, type FhirService } from '../service';
 
 /** True when the client asked for the FHIR JSON form of a Binary rather than its raw bytes (IHE ITI-68). */
 function wantsFhirJson(req: FhirRequest): boolean {
@@ -42,10 +42,10 @@ export function withBinaryData(text: string, data?: Buffer): string {
 export async function readHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
   const [type, id] = req.segments;
   const stored = await svc.repo.read(ctx, type, id);
-  await notifyRead(svc, ctx, 'read', [stored], { resourceType: type });
-  if (notModified(req, stored)) return { status: 304, headers: versionHeaders(req.baseUrl, stored) };
-  if (type === 'Binary') return binaryResponse(svc, req, stored);
-  return storedResponse(200, req.baseUrl, stored);
+  const reads = [readEvent('read', [stored], { resourceType: type })];
+  if (notModified(req, stored)) return { status: 304, headers: versionHeaders(req.baseUrl, stored), reads };
+  if (type === 'Binary') return { ...(await binaryResponse(svc, req, stored)), reads };
+  return { ...storedResponse(200, req.baseUrl, stored), reads };
 }
 
 /** GET [type]/[id]/_history/[vid] */
@@ -53,7 +53,7 @@ export async function vreadHandler(svc: FhirService, ctx: RequestContext, req: F
   const [type, id, , vid] = req.segments;
   if (!/^\d{1,9}$/.test(vid)) throw badRequest(`Invalid version id "${vid}"`);
   const stored = await svc.repo.vread(ctx, type, id, Number(vid));
-  await notifyRead(svc, ctx, 'vread', [stored], { resourceType: type });
-  if (type === 'Binary') return binaryResponse(svc, req, stored);
-  return storedResponse(200, req.baseUrl, stored);
+  const reads = [readEvent('vread', [stored], { resourceType: type })];
+  if (type === 'Binary') return { ...(await binaryResponse(svc, req, stored)), reads };
+  return { ...storedResponse(200, req.baseUrl, stored), reads };
 }

@@ -7,7 +7,7 @@ import type { FhirRequest, FhirResponse } from '../request';
 import { prefersStrict } from '../request';
 import { parseSearch } from '../search/parse';
 import type { SearchRequest } from '../search/types';
-import type { FhirService } from '../service';
+import { readEvent, type FhirService } from '../service';
 import { bundleJson, resourceUrl, type EntryParts } from '../bundle-json';
 import { withBinaryData } from './read';
 
@@ -37,15 +37,8 @@ export async function searchBundle(svc: FhirService, ctx: RequestContext, req: F
     const outcome = buildOutcome(request.warnings.map((w) => ({ severity: 'warning', code: 'not-supported', diagnostics: w })));
     entries.push({ resourceText: JSON.stringify(outcome), search: { mode: 'outcome' } });
   }
-  for (const hook of svc.hooks) {
-    await hook.afterRead?.(ctx, {
-      interaction: 'search-type',
-      resourceType: request.resourceType,
-      resources: [...result.matches, ...result.included].map((s) => ({ resourceType: s.resourceType, id: s.id, versionId: String(s.versionId), compartment: s.compartment })),
-      query: new URLSearchParams(request.canonical).toString(),
-    });
-  }
-  return { status: 200, json: bundleJson({ type: 'searchset', total: result.total, link, timestamp: new Date().toISOString() }, entries) };
+  const reads = [readEvent('search-type', [...result.matches, ...result.included], { resourceType: request.resourceType, query: new URLSearchParams(request.canonical).toString() })];
+  return { status: 200, json: bundleJson({ type: 'searchset', total: result.total, link, timestamp: new Date().toISOString() }, entries), reads };
 }
 
 /** GET [type]?params and POST [type]/_search. */
