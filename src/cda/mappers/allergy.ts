@@ -2,7 +2,9 @@ import type { AllergyIntolerance, CodeableConcept } from '@medplum/fhirtypes';
 import { at, attr } from '../cda-node';
 import { toCodeableConcept, toDateTimeOf } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
+import type { XmlNode } from '../xml-tree';
 import { relatedObservations } from './clinical-common';
+import { statedClinicalStatus } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 
 const ALLERGY_TEMPLATES = [
@@ -14,6 +16,14 @@ const ALLERGY_TEMPLATES = [
 const CLINICAL_STATUS = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical';
 const VERIFICATION_STATUS = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification';
 
+/** The allergy's clinical status from its status observation (active unless it says inactive or resolved). */
+function clinicalStatusOf(statement: XmlNode): 'active' | 'inactive' | 'resolved' {
+  const stated = statedClinicalStatus(statement);
+  if (stated === 'resolved') return 'resolved';
+  if (stated === 'inactive' || stated === 'remission') return 'inactive';
+  return 'active';
+}
+
 /** Allergy/intolerance observation (usually inside a concern act) → AllergyIntolerance. */
 export const allergyMapper: EntryMapper = {
   name: 'allergy',
@@ -23,7 +33,7 @@ export const allergyMapper: EntryMapper = {
     const allergy: AllergyIntolerance = {
       resourceType: 'AllergyIntolerance',
       ...extractedBase(ctx, statement, location.path),
-      clinicalStatus: refuted ? undefined : { coding: [{ system: CLINICAL_STATUS, code: 'active' }] },
+      clinicalStatus: refuted ? undefined : { coding: [{ system: CLINICAL_STATUS, code: clinicalStatusOf(statement) }] },
       verificationStatus: { coding: [{ system: VERIFICATION_STATUS, code: refuted ? 'refuted' : 'confirmed' }] },
       patient: ctx.patient,
     };

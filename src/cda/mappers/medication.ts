@@ -1,9 +1,10 @@
 import type { Dosage, MedicationStatement } from '@medplum/fhirtypes';
 import { at, attr, childrenNamed, textOf } from '../cda-node';
-import { toCodeableConcept, toPeriod, toQuantity, toRange } from '../datatypes';
+import { toCodeableConcept, toDateTimeOf, toPeriod, toQuantity, toRange } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
 import { mainEffectiveTime, productCode } from './clinical-common';
+import { endedBefore } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 
 const MEDICATION_TEMPLATES = [
@@ -24,7 +25,7 @@ export const medicationMapper: EntryMapper = {
     const statement_: MedicationStatement = {
       resourceType: 'MedicationStatement',
       ...extractedBase(ctx, statement, location.path),
-      status: statusOf(statement),
+      status: statusOf(statement, ctx.documentTime),
       medicationCodeableConcept: productCode(statement) ?? { text: 'unknown' },
       subject: ctx.patient,
     };
@@ -36,16 +37,23 @@ export const medicationMapper: EntryMapper = {
   },
 };
 
-function statusOf(statement: XmlNode): MedicationStatement['status'] {
+/**
+ * The treatment's clinical status. CDA `statusCode=completed` is the status of the act of recording (every
+ * CI-SIS treatment carries it), not of the treatment: the period decides, relative to the document's date.
+ */
+function statusOf(statement: XmlNode, documentTime: string | undefined): MedicationStatement['status'] {
   if (isNegated(statement)) return 'not-taken';
   const mood = attr(statement, 'moodCode');
   if (mood === 'INT' || mood === 'RQO' || mood === 'PRP') return 'intended';
   const status = attr(at(statement, 'statusCode'), 'code');
-  if (status === 'completed') return 'completed';
-  if (status === 'active') return 'active';
   if (status === 'aborted' || status === 'cancelled') return 'stopped';
   if (status === 'suspended') return 'on-hold';
-  return 'unknown';
+  const time = mainEffectiveTime(statement);
+  const ended = endedBefore(time, documentTime);
+  if (ended !== undefined) return ended ? 'completed' : 'active';
+  if (toDateTimeOf(at(time, 'low'))) return 'active'; // started, no end: ongoing (high absent or unknown)
+  if (toDateTimeOf(time)) return 'completed'; // a single administration at a point in time
+  return status === 'active' ? 'active' : 'unknown';
 }
 
 function dosageOf(statement: XmlNode): Dosage | undefined {

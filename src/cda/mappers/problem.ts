@@ -2,6 +2,7 @@ import type { Condition } from '@medplum/fhirtypes';
 import { at } from '../cda-node';
 import { toCodeableConcept, toDateTimeOf } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
+import { statedClinicalStatus } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 
 const PROBLEM_TEMPLATES = [
@@ -28,7 +29,9 @@ export const problemMapper: EntryMapper = {
       category: [{ coding: [{ system: CATEGORY, code: 'problem-list-item' }] }],
       subject: ctx.patient,
     };
-    if (!refuted) condition.clinicalStatus = { coding: [{ system: CLINICAL, code: resolved ? 'resolved' : 'active' }] };
+    // The status observation says what the problem is now; an end date alone means resolved.
+    const stated = statedClinicalStatus(statement) ?? (resolved ? 'resolved' : 'active');
+    if (!refuted) condition.clinicalStatus = { coding: [{ system: CLINICAL, code: stated }] };
     const code = toCodeableConcept(at(statement, 'value')) ?? toCodeableConcept(at(statement, 'code'));
     if (code) condition.code = code;
     const onset = toDateTimeOf(at(statement, 'effectiveTime/low')) ?? toDateTimeOf(at(statement, 'effectiveTime'));
