@@ -1,8 +1,9 @@
-import type { Dosage, MedicationStatement } from '@medplum/fhirtypes';
+import type { CodeableConcept, Dosage, MedicationStatement } from '@medplum/fhirtypes';
 import { at, attr, childrenNamed, textOf } from '../cda-node';
 import { toCodeableConcept, toDateTimeOf, toPeriod, toQuantity, toRange } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
+import { absenceCoding, isUnidentified } from './absence';
 import { mainEffectiveTime, productCode } from './clinical-common';
 import { endedBefore } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
@@ -22,11 +23,18 @@ export const medicationMapper: EntryMapper = {
   name: 'medication',
   matches: (templateIds) => hasAnyTemplate(templateIds, MEDICATION_TEMPLATES),
   map(statement, location, ctx) {
+    const product = productCode(statement);
+    // "No known medications" (an absence code, or a negated generic "drug or medication") and a product that is
+    // only a nullFlavor say that no treatment is known: not a MedicationStatement of some treatment.
+    if (absenceCoding(product) || isUnidentified(product)) {
+      ctx.warnings.push(`Entry ${location.path}: ${isNegated(statement) || absenceCoding(product) ? 'states no known medication' : 'medication without an identified product'}; not represented`);
+      return;
+    }
     const statement_: MedicationStatement = {
       resourceType: 'MedicationStatement',
       ...extractedBase(ctx, statement, location.path),
       status: statusOf(statement, ctx.documentTime),
-      medicationCodeableConcept: productCode(statement) ?? { text: 'unknown' },
+      medicationCodeableConcept: product as CodeableConcept,
       subject: ctx.patient,
     };
     const period = toPeriod(mainEffectiveTime(statement));
