@@ -1,11 +1,13 @@
 import type { AllergyIntolerance, Condition, Immunization, MedicationStatement } from '@medplum/fhirtypes';
-import { planSectionFixture } from './section-fixtures';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { planCdaImport } from '../../../src/cda';
 import { resourcesOf } from './summarize-plan';
 
-// Facts read from fixtures/cda/sections/absences.xml: every entry there says that something is absent, except the
+// Facts read from fixtures/cda/vsm-absences.xml: every entry there says that something is absent, except the
 // refused influenza vaccination. None may come out as a positive fact.
 describe('"no known …" statements never become positive facts', () => {
-  const { bundle, warnings } = planSectionFixture('absences');
+  const { bundle, warnings } = planCdaImport(readFileSync(join(__dirname, '../../../fixtures/cda/vsm-absences.xml')));
   const allergies = resourcesOf<AllergyIntolerance>(bundle, 'AllergyIntolerance');
 
   it('records "no known allergy" and "no known drug allergy" the FHIR way, confirmed', () => {

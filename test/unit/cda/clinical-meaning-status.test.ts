@@ -1,11 +1,13 @@
 import type { AllergyIntolerance, Condition, MedicationStatement } from '@medplum/fhirtypes';
-import { planSectionFixture } from './section-fixtures';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { planCdaImport } from '../../../src/cda';
 import { resourcesOf } from './summarize-plan';
 
-// Facts read from fixtures/cda/sections/statuts-cliniques.xml, a summary dated 10 June 2025. Every treatment there
+// Facts read from fixtures/cda/vsm-statuts-cliniques.xml, a summary dated 10 June 2025. Every treatment there
 // carries statusCode "completed" (the act of recording is complete); the periods say what the treatment is.
 describe('clinical status comes from periods and status observations, not from the act statusCode', () => {
-  const { bundle } = planSectionFixture('statuts-cliniques');
+  const { bundle } = planCdaImport(readFileSync(join(__dirname, '../../../fixtures/cda/vsm-statuts-cliniques.xml')));
   const medication = (atc: string) =>
     resourcesOf<MedicationStatement>(bundle, 'MedicationStatement').find((m) => m.medicationCodeableConcept?.coding?.[0].code === atc);
 
