@@ -2,7 +2,7 @@ import type { Observation, ObservationReferenceRange, Reference, Specimen } from
 
 type SpecimenRef = Reference<Specimen>;
 import { all, at, attr, childrenNamed, textOf } from '../cda-node';
-import { toCodeableConcept, toDateTimeOf, toInstantOf, toPeriod, toQuantity, toRange } from '../datatypes';
+import { boundText, toBoundQuantity, toCodeableConcept, toDateTimeOf, toInstantOf, toPeriod, toQuantity, toRange } from '../datatypes';
 import { extractedBase, type EntryLocation, type MappingContext } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
@@ -120,8 +120,11 @@ export function setValue(observation: Observation, value: XmlNode | undefined): 
     const quantity = toQuantity(value);
     if (quantity) observation.valueQuantity = quantity;
   } else if (type === 'IVL_PQ') {
-    const range = toRange(value);
-    if (range) observation.valueRange = range;
+    // "<1.0 mg/L" is a quantity with a comparator, not a range with one end missing.
+    const bound = toBoundQuantity(value);
+    const range = bound ? undefined : toRange(value);
+    if (bound) observation.valueQuantity = bound;
+    else if (range) observation.valueRange = range;
   } else if (['CD', 'CE', 'CV', 'CO', 'CS'].includes(type)) {
     const concept = toCodeableConcept(value);
     if (concept) observation.valueCodeableConcept = concept;
@@ -148,11 +151,19 @@ function toReferenceRange(range: XmlNode): ObservationReferenceRange | undefined
   const value = toRange(at(range, 'value'));
   if (value?.low) result.low = value.low;
   if (value?.high) result.high = value.high;
-  const text = textOf(at(range, 'text'));
+  // FHIR range bounds are inclusive and cannot carry a comparator: an exclusive bound is said in the text.
+  const ivl = at(range, 'value');
+  const exclusive = ['low', 'high'].some((side) => attr(at(ivl, side), 'inclusive') === 'false');
+  const text = textOf(at(range, 'text')) ?? (exclusive ? exclusiveRangeText(ivl) : undefined);
   if (text) result.text = text;
   const meaning = toCodeableConcept(at(range, 'interpretationCode'));
   if (meaning && attr(at(range, 'interpretationCode'), 'code') !== 'N') result.type = meaning;
   return Object.keys(result).length ? result : undefined;
+}
+
+function exclusiveRangeText(ivl: XmlNode | undefined): string | undefined {
+  const parts = [boundText(at(ivl, 'low'), 'low'), boundText(at(ivl, 'high'), 'high')].filter((p): p is string => !!p);
+  return parts.length ? parts.join(' and ') : undefined;
 }
 
 /** The `specimen` participation of an observation/organizer → Specimen entry (type, collection time). */

@@ -78,11 +78,11 @@ function summarizeDocumentReference(dr: DocumentReference): Record<string, unkno
 
 function summarizeObservation(r: Resource): string {
   const o = r as Resource & {
-    code?: CodeableConcept; valueQuantity?: { value?: number; unit?: string }; valueCodeableConcept?: CodeableConcept; valueString?: string;
+    code?: CodeableConcept; valueQuantity?: { value?: number; unit?: string; comparator?: string }; valueCodeableConcept?: CodeableConcept; valueString?: string;
     interpretation?: CodeableConcept[]; referenceRange?: { low?: { value?: number }; high?: { value?: number } }[]; hasMember?: unknown[]; effectiveDateTime?: string;
   };
   const value = o.valueQuantity
-    ? `${o.valueQuantity.value} ${o.valueQuantity.unit ?? ''}`.trim()
+    ? `${o.valueQuantity.comparator ? `${o.valueQuantity.comparator} ` : ''}${o.valueQuantity.value} ${o.valueQuantity.unit ?? ''}`.trim()
     : o.valueCodeableConcept
       ? codes(o.valueCodeableConcept)
       : o.valueString
