@@ -31,12 +31,16 @@ export function toCoding(code: XmlNode | undefined): Coding | undefined {
   return coding;
 }
 
-/** CDA CD → CodeableConcept with the code, its translations, and originalText when it is plain text. */
+/**
+ * CDA CD → CodeableConcept with the code, its translations, and originalText when it is the code's own text: its
+ * literal content, or the narrative it references only when there is no code at all. Narrative beside a code goes
+ * to the resource's note (mappers/narrative-notes.ts): apps show `text`, and the narrative may contradict the code.
+ */
 export function toCodeableConcept(code: XmlNode | undefined): CodeableConcept | undefined {
   if (!code) return undefined;
   const codings = [toCoding(code), ...childrenNamed(code, 'translation').map(toCoding)].filter((c): c is Coding => !!c);
   const original = at(code, 'originalText');
-  const text = textOf(original);
+  const text = textOf(original) ?? (codings.length ? undefined : original?.narrative);
   if (!codings.length && !text) return undefined;
   const concept: CodeableConcept = {};
   if (codings.length) concept.coding = codings;

@@ -7,6 +7,7 @@ import { absenceCoding, absenceConcept, isUnidentified, noKnownAllergyCode } fro
 import { relatedObservations } from './clinical-common';
 import { statedClinicalStatus } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { addNotes, narrativeNotes } from './narrative-notes';
 
 const ALLERGY_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.5.3.1.4.6', // IHE PCC Allergy and Intolerance
@@ -87,5 +88,6 @@ function addAllergy(
   if (attr(at(statement, 'code'), 'code') === '419199007' || /allerg/i.test(attr(at(statement, 'code'), 'displayName') ?? '')) {
     allergy.type = 'allergy';
   }
+  addNotes(allergy, narrativeNotes(ctx, location, at(statement, 'value'), at(statement, 'participant/participantRole/playingEntity/code')));
   ctx.builder.add(allergy, ctx.builder.urnFor(`allergy:${location.path}`));
 }

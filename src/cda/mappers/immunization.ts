@@ -6,6 +6,7 @@ import type { XmlNode } from '../xml-tree';
 import { absenceCoding, isUnidentified } from './absence';
 import { mainEffectiveTime, performerOf, productCode } from './clinical-common';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { addNotes, narrativeNotes } from './narrative-notes';
 
 const IMMUNIZATION_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.5.3.1.4.12', // IHE PCC Immunizations
@@ -52,6 +53,7 @@ export const immunizationMapper: EntryMapper = {
     if (attr(at(statement, 'statusCode'), 'code') === 'aborted') immunization.status = 'not-done';
     const reason = immunization.status === 'not-done' ? refusalReason(statement) : undefined;
     if (reason) immunization.statusReason = reason;
+    addNotes(immunization, narrativeNotes(ctx, location, at(statement, 'consumable/manufacturedProduct/manufacturedMaterial/code')));
     ctx.builder.add(immunization, ctx.builder.urnFor(`immunization:${location.path}`));
   },
 };

@@ -1,5 +1,6 @@
 import type { CodeableConcept, Dosage, MedicationStatement } from '@medplum/fhirtypes';
-import { at, attr, childrenNamed, textOf } from '../cda-node';
+import { at, attr, childrenNamed } from '../cda-node';
+import { narrativeOf } from '../narrative-references';
 import { toCodeableConcept, toDateTimeOf, toPeriod, toQuantity, toRange } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
@@ -7,6 +8,7 @@ import { absenceCoding, isUnidentified } from './absence';
 import { mainEffectiveTime, productCode } from './clinical-common';
 import { endedBefore } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { addNotes, narrativeNotes } from './narrative-notes';
 
 const MEDICATION_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.5.3.1.4.7', // IHE PCC Medications
@@ -41,6 +43,7 @@ export const medicationMapper: EntryMapper = {
     if (period) statement_.effectivePeriod = period;
     const dosage = dosageOf(statement);
     if (dosage) statement_.dosage = [dosage];
+    addNotes(statement_, narrativeNotes(ctx, location, at(statement, 'consumable/manufacturedProduct/manufacturedMaterial/code')));
     ctx.builder.add(statement_, ctx.builder.urnFor(`medication:${location.path}`));
   },
 };
@@ -66,7 +69,7 @@ function statusOf(statement: XmlNode, documentTime: string | undefined): Medicat
 
 function dosageOf(statement: XmlNode): Dosage | undefined {
   const dosage: Dosage = {};
-  const text = textOf(at(statement, 'text'));
+  const text = narrativeOf(at(statement, 'text'));
   if (text) dosage.text = text;
   const route = toCodeableConcept(at(statement, 'routeCode'));
   if (route) dosage.route = route;

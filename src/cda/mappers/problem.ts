@@ -5,6 +5,7 @@ import { extractedBase, isNegated } from '../mapping-context';
 import { absenceCoding, isUnidentified } from './absence';
 import { statedClinicalStatus } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { addNotes, narrativeNotes } from './narrative-notes';
 
 const PROBLEM_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.5.3.1.4.5', // IHE PCC Problem Entry
@@ -47,6 +48,7 @@ export const problemMapper: EntryMapper = {
     if (onset) condition.onsetDateTime = onset;
     const abatement = toDateTimeOf(at(statement, 'effectiveTime/high'));
     if (abatement) condition.abatementDateTime = abatement;
+    addNotes(condition, narrativeNotes(ctx, location, at(statement, 'value')));
     ctx.builder.add(condition, ctx.builder.urnFor(`problem:${location.path}`));
   },
 };
