@@ -23,8 +23,8 @@ export function summarizePlan(plan: CdaImportPlan): Record<string, unknown> {
       const d = r as Resource & { code?: CodeableConcept; result?: unknown[]; conclusion?: string; imagingStudy?: unknown[]; category?: CodeableConcept[] };
       return compact([d.category?.map(codes).join(" "), codes(d.code), `results=${d.result?.length ?? 0}`, d.imagingStudy ? `studies=${d.imagingStudy.length}` : '', d.conclusion ? `conclusion=${d.conclusion}` : '']);
     }),
-    conditions: resources.filter((r) => r.resourceType === 'Condition').map((r) => codes((r as { code?: CodeableConcept }).code)),
-    allergies: resources.filter((r) => r.resourceType === 'AllergyIntolerance').map((r) => codes((r as { code?: CodeableConcept }).code)),
+    conditions: resources.filter((r) => r.resourceType === 'Condition').map(summarizeClinical),
+    allergies: resources.filter((r) => r.resourceType === 'AllergyIntolerance').map(summarizeClinical),
     medications: resources.filter((r) => r.resourceType === 'MedicationStatement').map((r) => {
       const m = r as { status?: string; medicationCodeableConcept?: CodeableConcept };
       return compact([m.status, codes(m.medicationCodeableConcept)]);
@@ -74,6 +74,13 @@ function summarizeDocumentReference(dr: DocumentReference): Record<string, unkno
       identifiers: ids(patient.identifier),
     },
   };
+}
+
+/** `clinicalStatus/verificationStatus ; code` of a Condition or AllergyIntolerance. */
+function summarizeClinical(r: Resource): string {
+  const c = r as Resource & { code?: CodeableConcept; clinicalStatus?: CodeableConcept; verificationStatus?: CodeableConcept };
+  const status = `${c.clinicalStatus?.coding?.[0]?.code ?? '-'}/${c.verificationStatus?.coding?.[0]?.code ?? '-'}`;
+  return compact([status, codes(c.code)]);
 }
 
 function summarizeObservation(r: Resource): string {
