@@ -26,9 +26,8 @@ export function narrativeNotes(ctx: MappingContext, location: EntryLocation, ...
     const coded = polarityOfCode(code);
     const written = polarityOfText(narrative);
     if (coded && written && coded !== written) {
-      ctx.warnings.push(
-        `Entry ${location.path}: ${code.name} coded ${attr(code, 'code')} "${attr(code, 'displayName') ?? ''}" (${coded}) but its narrative reads "${narrative}" (${written}); the code is kept, the narrative is in note`,
-      );
+      // Positions and polarities only: warnings may be logged, the narrative itself stays in the resource.
+      ctx.warnings.push(`Entry ${location.path}: ${code.name} coded ${coded} but its narrative reads ${written}; the code is kept, the narrative is in note`);
     }
     if (!notes.includes(narrative)) notes.push(narrative);
   }
