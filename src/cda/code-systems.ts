@@ -26,6 +26,7 @@ const OID_TO_URI: Record<string, string> = {
   '1.2.840.10008.2.16.4': 'http://dicom.nema.org/resources/ontology/DCM',
   '2.16.840.1.113883.4.6': 'http://hl7.org/fhir/sid/us-npi',
   '2.16.840.1.113883.4.1': 'http://hl7.org/fhir/sid/us-ssn',
+  '2.16.840.1.113883.5.1150.1': 'http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips',
 };
 
 /** The FHIR system URI of an OID (or of a UUID used as a CDA root). */

@@ -1,5 +1,6 @@
 import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identifier, Period, Quantity, Range } from '@medplum/fhirtypes';
 import { all, at, attr, childrenNamed, isNull, textOf } from './cda-node';
+import { lexicalDecimal } from '../fhir/lexical-decimal';
 import { isUuid, systemOf } from './code-systems';
 import type { XmlNode } from './xml-tree';
 
@@ -30,12 +31,16 @@ export function toCoding(code: XmlNode | undefined): Coding | undefined {
   return coding;
 }
 
-/** CDA CD → CodeableConcept with the code, its translations, and originalText when it is plain text. */
+/**
+ * CDA CD → CodeableConcept with the code, its translations, and originalText when it is the code's own text: its
+ * literal content, or the narrative it references only when there is no code at all. Narrative beside a code goes
+ * to the resource's note (mappers/narrative-notes.ts): apps show `text`, and the narrative may contradict the code.
+ */
 export function toCodeableConcept(code: XmlNode | undefined): CodeableConcept | undefined {
   if (!code) return undefined;
   const codings = [toCoding(code), ...childrenNamed(code, 'translation').map(toCoding)].filter((c): c is Coding => !!c);
   const original = at(code, 'originalText');
-  const text = textOf(original);
+  const text = textOf(original) ?? (codings.length ? undefined : original?.narrative);
   if (!codings.length && !text) return undefined;
   const concept: CodeableConcept = {};
   if (codings.length) concept.coding = codings;
@@ -76,14 +81,46 @@ export function toInstantOf(time: XmlNode | undefined): string | undefined {
   return toDateTimeOf(time) ?? toDateTimeOf(at(time, 'low')) ?? toDateTimeOf(at(time, 'center'));
 }
 
-/** CDA PQ → Quantity with UCUM (the CDA `unit` is UCUM by definition). */
+/**
+ * CDA PQ → Quantity with UCUM (the CDA `unit` is UCUM by definition). The value keeps the document's digits
+ * (`2.050` is served as `2.050`, see fhir/lexical-decimal.ts).
+ */
 export function toQuantity(pq: XmlNode | undefined): Quantity | undefined {
-  const value = Number(attr(pq, 'value'));
-  if (!pq || isNull(pq) || attr(pq, 'value') === undefined || Number.isNaN(value)) return undefined;
+  const raw = attr(pq, 'value');
+  if (!pq || isNull(pq) || raw === undefined) return undefined;
+  const decimal = lexicalDecimal(raw) ?? (Number.isFinite(Number(raw)) ? { value: Number(raw) } : undefined);
+  if (!decimal) return undefined;
+  const q = { ...decimal } as Quantity;
   const unit = attr(pq, 'unit');
-  const q: Quantity = { value };
   if (unit && unit !== '1') Object.assign(q, { unit, system: 'http://unitsofmeasure.org', code: unit });
   return q;
+}
+
+/**
+ * CDA IVL_PQ with a single bound ("< 1.0 mg/L", "≥ 60 mL/min") → Quantity with its comparator. IVL bounds are
+ * inclusive unless `inclusive="false"`. Undefined for a closed interval or a bound that is a nullFlavor.
+ */
+export function toBoundQuantity(ivl: XmlNode | undefined): Quantity | undefined {
+  const low = at(ivl, 'low');
+  const high = at(ivl, 'high');
+  const lowQ = toQuantity(low);
+  const highQ = toQuantity(high);
+  if (!!lowQ === !!highQ) return undefined;
+  const bound = (lowQ ?? highQ) as Quantity;
+  const exclusive = attr(lowQ ? low : high, 'inclusive') === 'false';
+  const comparator: Quantity['comparator'] = lowQ ? (exclusive ? '>' : '>=') : exclusive ? '<' : '<=';
+  const { value, ...rest } = bound;
+  return { value, ...rest, comparator } as Quantity;
+}
+
+/** A bound of an IVL_PQ as text with its comparator and the document's digits (`< 0.128 mg/L`). */
+export function boundText(bound: XmlNode | undefined, side: 'low' | 'high'): string | undefined {
+  const value = attr(bound, 'value');
+  if (!bound || isNull(bound) || value === undefined) return undefined;
+  const exclusive = attr(bound, 'inclusive') === 'false';
+  const comparator = side === 'low' ? (exclusive ? '>' : '>=') : exclusive ? '<' : '<=';
+  const unit = attr(bound, 'unit');
+  return `${comparator} ${value}${unit && unit !== '1' ? ` ${unit}` : ''}`;
 }
 
 /** CDA IVL_PQ → Range. */

@@ -3,7 +3,7 @@ import { walkBody } from './body-walker';
 import { BundleBuilder } from './bundle-builder';
 import { at, attr, templateIds, textOf } from './cda-node';
 import { parseCda, type CdaDocument, type CdaParseOptions } from './cda-parser';
-import { toIdentifier } from './datatypes';
+import { toDateTimeOf, toIdentifier } from './datatypes';
 import { documentKindOf, formatCoding } from './document-kinds';
 import { buildDocumentReference, CDA_CONTENT_TYPE } from './header/document-reference';
 import { addPractitioner } from './header/participants';
@@ -56,6 +56,7 @@ export function planFromDocument(cda: CdaDocument): CdaImportPlan {
     patient: { reference: patient.reference },
     documentUrl,
     documentKey: masterIdentifier.value,
+    documentTime: toDateTimeOf(at(doc, 'effectiveTime')),
     warnings: [],
     results: [],
     attachments: [],

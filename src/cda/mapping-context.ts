@@ -22,6 +22,8 @@ export interface MappingContext {
   documentUrl: string;
   /** masterIdentifier value of the document: prefix of every extracted resource's stable identifier. */
   documentKey: string;
+  /** The document's effectiveTime (FHIR dateTime): "now" for the statuses the document states. */
+  documentTime?: string;
   warnings: string[];
   results: CollectedResult[];
   /** Extra DocumentReference.content attachments (embedded PDFs). */

@@ -1,10 +1,11 @@
-import { attr, child } from './cda-node';
+import { attr, child, textOf } from './cda-node';
 import type { XmlNode } from './xml-tree';
 
 /**
- * Copies the narrative text an entry points at (`originalText/reference value="#id"`, `text/reference`) into the
- * pointing element, so a coded value without code (French lab results often are) still carries its text.
- * IDs are unique within a CDA document; one pass indexes them, one pass inlines.
+ * Resolves the narrative text an entry points at (`originalText/reference value="#id"`, `text/reference`) into the
+ * pointing element's `narrative`, kept apart from its own text: the narrative is what the author wrote in the
+ * section, not the code's text, and may say something else than the code (see mappers/narrative-notes.ts).
+ * IDs are unique within a CDA document; one pass indexes them, one pass resolves.
  */
 export function inlineNarrativeReferences(doc: XmlNode): void {
   const byId = new Map<string, XmlNode>();
@@ -20,7 +21,7 @@ export function inlineNarrativeReferences(doc: XmlNode): void {
     const target = attr(child(pointer, 'reference'), 'value');
     const referenced = target?.startsWith('#') ? byId.get(target.slice(1)) : undefined;
     const text = referenced ? flatText(referenced) : '';
-    if (text) pointer.content.push(text);
+    if (text) pointer.narrative = text;
   }
 }
 
@@ -30,4 +31,9 @@ function flatText(node: XmlNode): string {
     .join('')
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/** The text of an element, else the narrative its `reference` points at (statement `text`, range `text`). */
+export function narrativeOf(node: XmlNode | undefined): string | undefined {
+  return textOf(node) ?? node?.narrative;
 }

@@ -17,6 +17,8 @@ export interface XmlNode {
   content: (XmlNode | string)[];
   /** Decoded bytes of a base64 payload element (`nonXMLBody/text`, `observationMedia/value`). */
   payload?: Buffer;
+  /** For `originalText`/`text` holding `<reference value="#id"/>`: the narrative text that id points at. */
+  narrative?: string;
 }
 
 const CANONICAL_PREFIXES: Record<string, string> = {

@@ -11,6 +11,7 @@ import { HISTORY_SOURCE } from './history-source';
 import { WriteBehindDb } from './write-behind-db';
 import { adoptBinariesSql, relabelListsSql } from './batch-write-sql';
 import { renderStoredText } from './stored-text';
+import { stringifyWithLexicalDecimals } from '../fhir/lexical-decimal';
 import { assertMayCreateById } from './update-create';
 
 /** A row as the store returns it: the served JSON text plus version metadata. */
@@ -67,7 +68,8 @@ export function toStored(row: Row): StoredResource {
 /** Serialises a resource with resourceType, id and meta first, keeping the client's key order otherwise. */
 export function serialise(resource: Resource): string {
   const { resourceType, id, meta, ...rest } = resource as Resource & Record<string, unknown>;
-  const text = JSON.stringify({ resourceType, id, meta, ...rest });
+  // Decimals read from documents keep their digits (2.050 stays 2.050): see fhir/lexical-decimal.ts.
+  const text = stringifyWithLexicalDecimals({ resourceType, id, meta, ...rest });
   if (text.includes('\\ud') && UNPAIRED_SURROGATE.test(text)) {
     throw unprocessable(`${resourceType} holds a string with an unpaired UTF-16 surrogate (a \\uD800-\\uDFFF escape on its own): it is not Unicode text`);
   }

@@ -1,9 +1,13 @@
 import type { AllergyIntolerance, CodeableConcept } from '@medplum/fhirtypes';
 import { at, attr } from '../cda-node';
 import { toCodeableConcept, toDateTimeOf } from '../datatypes';
-import { extractedBase, isNegated } from '../mapping-context';
+import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
+import type { XmlNode } from '../xml-tree';
+import { absenceCoding, absenceConcept, isUnidentified, noKnownAllergyCode } from './absence';
 import { relatedObservations } from './clinical-common';
+import { statedClinicalStatus } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { addNotes, narrativeNotes } from './narrative-notes';
 
 const ALLERGY_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.5.3.1.4.6', // IHE PCC Allergy and Intolerance
@@ -14,37 +18,76 @@ const ALLERGY_TEMPLATES = [
 const CLINICAL_STATUS = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical';
 const VERIFICATION_STATUS = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification';
 
-/** Allergy/intolerance observation (usually inside a concern act) → AllergyIntolerance. */
+/** The allergy's clinical status from its status observation (active unless it says inactive or resolved). */
+function clinicalStatusOf(statement: XmlNode): 'active' | 'inactive' | 'resolved' {
+  const stated = statedClinicalStatus(statement);
+  if (stated === 'resolved') return 'resolved';
+  if (stated === 'inactive' || stated === 'remission') return 'inactive';
+  return 'active';
+}
+
+/**
+ * Allergy/intolerance observation (usually inside a concern act) → AllergyIntolerance. "No known allergy" (its
+ * SNOMED CT/IPS code, or a negated allergy to no particular agent) becomes the FHIR "no known allergy" resource;
+ * an allergy whose agent is a nullFlavor or missing altogether states nothing and is not represented.
+ */
 export const allergyMapper: EntryMapper = {
   name: 'allergy',
   matches: (templateIds) => hasAnyTemplate(templateIds, ALLERGY_TEMPLATES),
   map(statement, location, ctx) {
-    const refuted = isNegated(statement);
-    const allergy: AllergyIntolerance = {
-      resourceType: 'AllergyIntolerance',
-      ...extractedBase(ctx, statement, location.path),
-      clinicalStatus: refuted ? undefined : { coding: [{ system: CLINICAL_STATUS, code: 'active' }] },
-      verificationStatus: { coding: [{ system: VERIFICATION_STATUS, code: refuted ? 'refuted' : 'confirmed' }] },
-      patient: ctx.patient,
-    };
-    if (!allergy.clinicalStatus) delete allergy.clinicalStatus;
-    // Substance first; a value that is only narrative text keeps the allergy-type code beside that text.
+    const negated = isNegated(statement);
+    const agent = toCodeableConcept(at(statement, 'participant/participantRole/playingEntity/code'));
     const value = toCodeableConcept(at(statement, 'value'));
     const type = toCodeableConcept(at(statement, 'code'));
-    const substance =
-      toCodeableConcept(at(statement, 'participant/participantRole/playingEntity/code')) ??
+    const absence = absenceCoding(value, agent, type);
+    if (absence && negated) {
+      ctx.warnings.push(`Entry ${location.path}: a negated "no known allergy" is a double negation; not represented`);
+      return;
+    }
+    if (absence || (negated && isUnidentified(agent) && isUnidentified(value))) {
+      addAllergy(statement, location, ctx, { code: absence ? absenceConcept(absence) : noKnownAllergyCode(value, type, agent), refuted: false, absence: true });
+      return;
+    }
+    if (isUnidentified(agent) && isUnidentified(value) && !value?.text) {
+      ctx.warnings.push(`Entry ${location.path}: allergy entry without an identified agent (nullFlavor or no code); not represented`);
+      return;
+    }
+    // Substance first; a value that is only text keeps the allergy-type code beside that text.
+    const code =
+      (isUnidentified(agent) ? undefined : agent) ??
       (value?.coding ? value : undefined) ??
       (type || value ? { ...type, ...(value?.text ? { text: value.text } : {}) } : undefined);
-    if (substance) allergy.code = substance;
-    const onset = toDateTimeOf(at(statement, 'effectiveTime/low')) ?? toDateTimeOf(at(statement, 'effectiveTime'));
-    if (onset) allergy.onsetDateTime = onset;
-    const manifestations = relatedObservations(statement, 'MFST')
-      .map((o) => toCodeableConcept(at(o, 'value')))
-      .filter((c): c is CodeableConcept => !!c);
-    if (manifestations.length) allergy.reaction = [{ manifestation: manifestations }];
-    if (attr(at(statement, 'code'), 'code') === '419199007' || /allerg/i.test(attr(at(statement, 'code'), 'displayName') ?? '')) {
-      allergy.type = 'allergy';
-    }
-    ctx.builder.add(allergy, ctx.builder.urnFor(`allergy:${location.path}`));
+    addAllergy(statement, location, ctx, { code, refuted: negated, absence: false });
   },
 };
+
+function addAllergy(
+  statement: XmlNode, location: EntryLocation, ctx: MappingContext, facts: { code?: CodeableConcept; refuted: boolean; absence: boolean },
+): void {
+  const allergy: AllergyIntolerance = {
+    resourceType: 'AllergyIntolerance',
+    ...extractedBase(ctx, statement, location.path),
+    verificationStatus: { coding: [{ system: VERIFICATION_STATUS, code: facts.refuted ? 'refuted' : 'confirmed' }] },
+    patient: ctx.patient,
+  };
+  // A refuted allergy has no clinical status (invariant ait-2); "no known allergy" is a currently true statement.
+  if (!facts.refuted) {
+    allergy.clinicalStatus = { coding: [{ system: CLINICAL_STATUS, code: facts.absence ? 'active' : clinicalStatusOf(statement) }] };
+  }
+  if (facts.code) allergy.code = facts.code;
+  if (facts.absence) {
+    ctx.builder.add(allergy, ctx.builder.urnFor(`allergy:${location.path}`));
+    return;
+  }
+  const onset = toDateTimeOf(at(statement, 'effectiveTime/low')) ?? toDateTimeOf(at(statement, 'effectiveTime'));
+  if (onset) allergy.onsetDateTime = onset;
+  const manifestations = relatedObservations(statement, 'MFST')
+    .map((o) => toCodeableConcept(at(o, 'value')))
+    .filter((c): c is CodeableConcept => !!c);
+  if (manifestations.length) allergy.reaction = [{ manifestation: manifestations }];
+  if (attr(at(statement, 'code'), 'code') === '419199007' || /allerg/i.test(attr(at(statement, 'code'), 'displayName') ?? '')) {
+    allergy.type = 'allergy';
+  }
+  addNotes(allergy, narrativeNotes(ctx, location, at(statement, 'value'), at(statement, 'participant/participantRole/playingEntity/code')));
+  ctx.builder.add(allergy, ctx.builder.urnFor(`allergy:${location.path}`));
+}

@@ -1,9 +1,12 @@
-import type { Immunization } from '@medplum/fhirtypes';
-import { at, attr, textOf } from '../cda-node';
+import type { CodeableConcept, Immunization } from '@medplum/fhirtypes';
+import { at, attr, childrenNamed, textOf } from '../cda-node';
 import { toCodeableConcept, toInstantOf, toQuantity } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
+import type { XmlNode } from '../xml-tree';
+import { absenceCoding, isUnidentified } from './absence';
 import { mainEffectiveTime, performerOf, productCode } from './clinical-common';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { addNotes, narrativeNotes } from './narrative-notes';
 
 const IMMUNIZATION_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.5.3.1.4.12', // IHE PCC Immunizations
@@ -16,11 +19,18 @@ export const immunizationMapper: EntryMapper = {
   name: 'immunization',
   matches: (templateIds) => hasAnyTemplate(templateIds, IMMUNIZATION_TEMPLATES),
   map(statement, location, ctx) {
+    const vaccine = productCode(statement);
+    // "No known immunizations" (an absence code, or a negated generic "vaccine") and a vaccine that is only a
+    // nullFlavor are not a vaccination, done or not done, of any particular vaccine.
+    if (absenceCoding(vaccine) || isUnidentified(vaccine)) {
+      ctx.warnings.push(`Entry ${location.path}: ${isNegated(statement) || absenceCoding(vaccine) ? 'states no known immunization' : 'immunization without an identified vaccine'}; not represented`);
+      return;
+    }
     const immunization: Immunization = {
       resourceType: 'Immunization',
       ...extractedBase(ctx, statement, location.path),
       status: isNegated(statement) ? 'not-done' : 'completed',
-      vaccineCode: productCode(statement) ?? { text: 'unknown' },
+      vaccineCode: vaccine as CodeableConcept,
       patient: ctx.patient,
       occurrenceString: 'unknown',
       primarySource: true,
@@ -41,6 +51,17 @@ export const immunizationMapper: EntryMapper = {
     const actor = performerOf(statement, ctx);
     if (actor) immunization.performer = [{ actor }];
     if (attr(at(statement, 'statusCode'), 'code') === 'aborted') immunization.status = 'not-done';
+    const reason = immunization.status === 'not-done' ? refusalReason(statement) : undefined;
+    if (reason) immunization.statusReason = reason;
+    addNotes(immunization, narrativeNotes(ctx, location, at(statement, 'consumable/manufacturedProduct/manufacturedMaterial/code')));
     ctx.builder.add(immunization, ctx.builder.urnFor(`immunization:${location.path}`));
   },
 };
+
+/** Why a vaccination was not given: the code of its `RSON` entryRelationship (C-CDA Immunization Refusal Reason). */
+function refusalReason(statement: XmlNode): CodeableConcept | undefined {
+  const reason = childrenNamed(statement, 'entryRelationship')
+    .filter((r) => attr(r, 'typeCode') === 'RSON')
+    .map((r) => at(r, 'observation') ?? at(r, 'act'))[0];
+  return toCodeableConcept(at(reason, 'code')) ?? toCodeableConcept(at(reason, 'value'));
+}

@@ -2,10 +2,12 @@ import type { Observation, ObservationReferenceRange, Reference, Specimen } from
 
 type SpecimenRef = Reference<Specimen>;
 import { all, at, attr, childrenNamed, textOf } from '../cda-node';
-import { toCodeableConcept, toDateTimeOf, toInstantOf, toPeriod, toQuantity, toRange } from '../datatypes';
+import { boundText, toBoundQuantity, toCodeableConcept, toDateTimeOf, toInstantOf, toPeriod, toQuantity, toRange } from '../datatypes';
+import { narrativeOf } from '../narrative-references';
 import { extractedBase, type EntryLocation, type MappingContext } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { addNotes, narrativeNotes } from './narrative-notes';
 
 const RESULT_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.3.1.6', // IHE XD-LAB Laboratory Observation (+ CI-SIS 1.2.250.1.213.1.1.3.80)
@@ -80,9 +82,10 @@ function mapResult(node: XmlNode, location: EntryLocation, ctx: MappingContext, 
   const notes = childrenNamed(node, 'entryRelationship')
     .map((r) => at(r, 'act'))
     .filter((a): a is XmlNode => !!a)
-    .map((a) => textOf(at(a, 'text')))
+    .map((a) => narrativeOf(at(a, 'text')))
     .filter((t): t is string => !!t);
   if (notes.length) observation.note = notes.map((text) => ({ text }));
+  addNotes(observation, narrativeNotes(ctx, { ...location, path }, at(node, 'code'), at(node, 'value')));
   return ctx.builder.add(observation, ctx.builder.urnFor(`observation:${path}`));
 }
 
@@ -120,8 +123,11 @@ export function setValue(observation: Observation, value: XmlNode | undefined): 
     const quantity = toQuantity(value);
     if (quantity) observation.valueQuantity = quantity;
   } else if (type === 'IVL_PQ') {
-    const range = toRange(value);
-    if (range) observation.valueRange = range;
+    // "<1.0 mg/L" is a quantity with a comparator, not a range with one end missing.
+    const bound = toBoundQuantity(value);
+    const range = bound ? undefined : toRange(value);
+    if (bound) observation.valueQuantity = bound;
+    else if (range) observation.valueRange = range;
   } else if (['CD', 'CE', 'CV', 'CO', 'CS'].includes(type)) {
     const concept = toCodeableConcept(value);
     if (concept) observation.valueCodeableConcept = concept;
@@ -148,11 +154,19 @@ function toReferenceRange(range: XmlNode): ObservationReferenceRange | undefined
   const value = toRange(at(range, 'value'));
   if (value?.low) result.low = value.low;
   if (value?.high) result.high = value.high;
-  const text = textOf(at(range, 'text'));
+  // FHIR range bounds are inclusive and cannot carry a comparator: an exclusive bound is said in the text.
+  const ivl = at(range, 'value');
+  const exclusive = ['low', 'high'].some((side) => attr(at(ivl, side), 'inclusive') === 'false');
+  const text = narrativeOf(at(range, 'text')) ?? (exclusive ? exclusiveRangeText(ivl) : undefined);
   if (text) result.text = text;
   const meaning = toCodeableConcept(at(range, 'interpretationCode'));
   if (meaning && attr(at(range, 'interpretationCode'), 'code') !== 'N') result.type = meaning;
   return Object.keys(result).length ? result : undefined;
+}
+
+function exclusiveRangeText(ivl: XmlNode | undefined): string | undefined {
+  const parts = [boundText(at(ivl, 'low'), 'low'), boundText(at(ivl, 'high'), 'high')].filter((p): p is string => !!p);
+  return parts.length ? parts.join(' and ') : undefined;
 }
 
 /** The `specimen` participation of an observation/organizer → Specimen entry (type, collection time). */

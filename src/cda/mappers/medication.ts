@@ -1,10 +1,14 @@
-import type { Dosage, MedicationStatement } from '@medplum/fhirtypes';
-import { at, attr, childrenNamed, textOf } from '../cda-node';
-import { toCodeableConcept, toPeriod, toQuantity, toRange } from '../datatypes';
+import type { CodeableConcept, Dosage, MedicationStatement } from '@medplum/fhirtypes';
+import { at, attr, childrenNamed } from '../cda-node';
+import { narrativeOf } from '../narrative-references';
+import { toCodeableConcept, toDateTimeOf, toPeriod, toQuantity, toRange } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
+import { absenceCoding, isUnidentified } from './absence';
 import { mainEffectiveTime, productCode } from './clinical-common';
+import { endedBefore } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { addNotes, narrativeNotes } from './narrative-notes';
 
 const MEDICATION_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.5.3.1.4.7', // IHE PCC Medications
@@ -21,36 +25,51 @@ export const medicationMapper: EntryMapper = {
   name: 'medication',
   matches: (templateIds) => hasAnyTemplate(templateIds, MEDICATION_TEMPLATES),
   map(statement, location, ctx) {
+    const product = productCode(statement);
+    // "No known medications" (an absence code, or a negated generic "drug or medication") and a product that is
+    // only a nullFlavor say that no treatment is known: not a MedicationStatement of some treatment.
+    if (absenceCoding(product) || isUnidentified(product)) {
+      ctx.warnings.push(`Entry ${location.path}: ${isNegated(statement) || absenceCoding(product) ? 'states no known medication' : 'medication without an identified product'}; not represented`);
+      return;
+    }
     const statement_: MedicationStatement = {
       resourceType: 'MedicationStatement',
       ...extractedBase(ctx, statement, location.path),
-      status: statusOf(statement),
-      medicationCodeableConcept: productCode(statement) ?? { text: 'unknown' },
+      status: statusOf(statement, ctx.documentTime),
+      medicationCodeableConcept: product as CodeableConcept,
       subject: ctx.patient,
     };
     const period = toPeriod(mainEffectiveTime(statement));
     if (period) statement_.effectivePeriod = period;
     const dosage = dosageOf(statement);
     if (dosage) statement_.dosage = [dosage];
+    addNotes(statement_, narrativeNotes(ctx, location, at(statement, 'consumable/manufacturedProduct/manufacturedMaterial/code')));
     ctx.builder.add(statement_, ctx.builder.urnFor(`medication:${location.path}`));
   },
 };
 
-function statusOf(statement: XmlNode): MedicationStatement['status'] {
+/**
+ * The treatment's clinical status. CDA `statusCode=completed` is the status of the act of recording (every
+ * CI-SIS treatment carries it), not of the treatment: the period decides, relative to the document's date.
+ */
+function statusOf(statement: XmlNode, documentTime: string | undefined): MedicationStatement['status'] {
   if (isNegated(statement)) return 'not-taken';
   const mood = attr(statement, 'moodCode');
   if (mood === 'INT' || mood === 'RQO' || mood === 'PRP') return 'intended';
   const status = attr(at(statement, 'statusCode'), 'code');
-  if (status === 'completed') return 'completed';
-  if (status === 'active') return 'active';
   if (status === 'aborted' || status === 'cancelled') return 'stopped';
   if (status === 'suspended') return 'on-hold';
-  return 'unknown';
+  const time = mainEffectiveTime(statement);
+  const ended = endedBefore(time, documentTime);
+  if (ended !== undefined) return ended ? 'completed' : 'active';
+  if (toDateTimeOf(at(time, 'low'))) return 'active'; // started, no end: ongoing (high absent or unknown)
+  if (toDateTimeOf(time)) return 'completed'; // a single administration at a point in time
+  return status === 'active' ? 'active' : 'unknown';
 }
 
 function dosageOf(statement: XmlNode): Dosage | undefined {
   const dosage: Dosage = {};
-  const text = textOf(at(statement, 'text'));
+  const text = narrativeOf(at(statement, 'text'));
   if (text) dosage.text = text;
   const route = toCodeableConcept(at(statement, 'routeCode'));
   if (route) dosage.route = route;

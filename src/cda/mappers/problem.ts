@@ -2,7 +2,10 @@ import type { Condition } from '@medplum/fhirtypes';
 import { at } from '../cda-node';
 import { toCodeableConcept, toDateTimeOf } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
+import { absenceCoding, isUnidentified } from './absence';
+import { statedClinicalStatus } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { addNotes, narrativeNotes } from './narrative-notes';
 
 const PROBLEM_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.5.3.1.4.5', // IHE PCC Problem Entry
@@ -20,6 +23,14 @@ export const problemMapper: EntryMapper = {
   matches: (templateIds) => hasAnyTemplate(templateIds, PROBLEM_TEMPLATES),
   map(statement, location, ctx) {
     const refuted = isNegated(statement);
+    const value = toCodeableConcept(at(statement, 'value'));
+    const type = toCodeableConcept(at(statement, 'code'));
+    // "No known problems" (an absence code, or a negated generic "problem") and a problem whose value is a
+    // nullFlavor beside a generic type state no particular condition.
+    if (absenceCoding(value, type) || (isUnidentified(value) && isUnidentified(type)) || (refuted && isUnidentified(value))) {
+      ctx.warnings.push(`Entry ${location.path}: ${refuted || absenceCoding(value, type) ? 'states no known problem' : 'problem without an identified condition'}; not represented`);
+      return;
+    }
     const resolved = !!toDateTimeOf(at(statement, 'effectiveTime/high'));
     const condition: Condition = {
       resourceType: 'Condition',
@@ -28,13 +39,16 @@ export const problemMapper: EntryMapper = {
       category: [{ coding: [{ system: CATEGORY, code: 'problem-list-item' }] }],
       subject: ctx.patient,
     };
-    if (!refuted) condition.clinicalStatus = { coding: [{ system: CLINICAL, code: resolved ? 'resolved' : 'active' }] };
-    const code = toCodeableConcept(at(statement, 'value')) ?? toCodeableConcept(at(statement, 'code'));
+    // The status observation says what the problem is now; an end date alone means resolved.
+    const stated = statedClinicalStatus(statement) ?? (resolved ? 'resolved' : 'active');
+    if (!refuted) condition.clinicalStatus = { coding: [{ system: CLINICAL, code: stated }] };
+    const code = isUnidentified(value) ? type : value;
     if (code) condition.code = code;
     const onset = toDateTimeOf(at(statement, 'effectiveTime/low')) ?? toDateTimeOf(at(statement, 'effectiveTime'));
     if (onset) condition.onsetDateTime = onset;
     const abatement = toDateTimeOf(at(statement, 'effectiveTime/high'));
     if (abatement) condition.abatementDateTime = abatement;
+    addNotes(condition, narrativeNotes(ctx, location, at(statement, 'value')));
     ctx.builder.add(condition, ctx.builder.urnFor(`problem:${location.path}`));
   },
 };

@@ -23,8 +23,8 @@ export function summarizePlan(plan: CdaImportPlan): Record<string, unknown> {
       const d = r as Resource & { code?: CodeableConcept; result?: unknown[]; conclusion?: string; imagingStudy?: unknown[]; category?: CodeableConcept[] };
       return compact([d.category?.map(codes).join(" "), codes(d.code), `results=${d.result?.length ?? 0}`, d.imagingStudy ? `studies=${d.imagingStudy.length}` : '', d.conclusion ? `conclusion=${d.conclusion}` : '']);
     }),
-    conditions: resources.filter((r) => r.resourceType === 'Condition').map((r) => codes((r as { code?: CodeableConcept }).code)),
-    allergies: resources.filter((r) => r.resourceType === 'AllergyIntolerance').map((r) => codes((r as { code?: CodeableConcept }).code)),
+    conditions: resources.filter((r) => r.resourceType === 'Condition').map(summarizeClinical),
+    allergies: resources.filter((r) => r.resourceType === 'AllergyIntolerance').map(summarizeClinical),
     medications: resources.filter((r) => r.resourceType === 'MedicationStatement').map((r) => {
       const m = r as { status?: string; medicationCodeableConcept?: CodeableConcept };
       return compact([m.status, codes(m.medicationCodeableConcept)]);
@@ -76,13 +76,20 @@ function summarizeDocumentReference(dr: DocumentReference): Record<string, unkno
   };
 }
 
+/** `clinicalStatus/verificationStatus ; code` of a Condition or AllergyIntolerance. */
+function summarizeClinical(r: Resource): string {
+  const c = r as Resource & { code?: CodeableConcept; clinicalStatus?: CodeableConcept; verificationStatus?: CodeableConcept };
+  const status = `${c.clinicalStatus?.coding?.[0]?.code ?? '-'}/${c.verificationStatus?.coding?.[0]?.code ?? '-'}`;
+  return compact([status, codes(c.code)]);
+}
+
 function summarizeObservation(r: Resource): string {
   const o = r as Resource & {
-    code?: CodeableConcept; valueQuantity?: { value?: number; unit?: string }; valueCodeableConcept?: CodeableConcept; valueString?: string;
+    code?: CodeableConcept; valueQuantity?: { value?: number; unit?: string; comparator?: string }; valueCodeableConcept?: CodeableConcept; valueString?: string;
     interpretation?: CodeableConcept[]; referenceRange?: { low?: { value?: number }; high?: { value?: number } }[]; hasMember?: unknown[]; effectiveDateTime?: string;
   };
   const value = o.valueQuantity
-    ? `${o.valueQuantity.value} ${o.valueQuantity.unit ?? ''}`.trim()
+    ? `${o.valueQuantity.comparator ? `${o.valueQuantity.comparator} ` : ''}${o.valueQuantity.value} ${o.valueQuantity.unit ?? ''}`.trim()
     : o.valueCodeableConcept
       ? codes(o.valueCodeableConcept)
       : o.valueString
