@@ -97,12 +97,21 @@ function route(svc: FhirService, ctx: RequestContext, req: FhirRequest): Route {
  */
 export async function dispatch(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
   const interceptors = svc.hooks.filter((h) => h.interceptRequest);
-  const run = (i: number, request: FhirRequest): Promise<FhirResponse> =>
-    i < interceptors.length ? interceptors[i].interceptRequest!(svc, ctx, request, (next) => run(i + 1, next)) : dispatchRoute(svc, ctx, request);
-  const response = await run(0, req);
-  // The pipeline, not the handlers, tells the afterRead hooks what is about to be shown: none can forget to.
-  for (const event of response.reads ?? []) for (const hook of svc.hooks) await hook.afterRead?.(ctx, event);
-  return response;
+  // The pipeline, not the handlers, tells the afterRead hooks what is about to be shown: none can forget to. It does so
+  // where the answer was made, inside the interceptors around it (audit writes a read inside the transaction Bundle
+  // that an outer interceptor holds open), and once: a response whose reads were told carries none further out.
+  const run = async (i: number, request: FhirRequest): Promise<FhirResponse> =>
+    tellReads(svc, ctx, i < interceptors.length
+      ? await interceptors[i].interceptRequest!(svc, ctx, request, (next) => run(i + 1, next))
+      : await dispatchRoute(svc, ctx, request));
+  return run(0, req);
+}
+
+/** Fires the afterRead hooks for the reads a response carries, and returns it without them. */
+async function tellReads(svc: FhirService, ctx: RequestContext, response: FhirResponse): Promise<FhirResponse> {
+  if (!response.reads?.length) return response;
+  for (const event of response.reads) for (const hook of svc.hooks) await hook.afterRead?.(ctx, event);
+  return { ...response, reads: undefined };
 }
 
 async function dispatchRoute(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
