@@ -4,6 +4,7 @@ import { createApp, type AppOptions } from './app';
 import { composeApp } from './compose';
 import type { Config } from './config';
 import type { FhirService } from './fhir/service';
+import { closeGracefully } from './http/graceful-close';
 import { createLogger, type Logger } from './logger';
 import type { Db } from './store/db';
 import { migrate } from './store/migrate';
@@ -43,19 +44,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${port}`;
   logger.info('listening', { url: `${url}${config.fhirBasePath}`, database: db.kind });
+  let closing: Promise<void> | undefined;
+  // Order matters: requests in flight still write (audit at pre-commit, outbox rows), so the HTTP side drains first,
+  // then the audit group commit and the outbox dispatcher (its pass in progress ends its leases), then the database.
+  const shutdown = async (): Promise<void> => {
+    const { forced } = await closeGracefully(server, config.shutdownGraceMs);
+    if (forced) logger.warn('shutdown grace period over: open requests were cut', { graceMs: config.shutdownGraceMs });
+    await composed?.close();
+    if (!options.db) await db.close();
+  };
   return {
     url,
     fhirUrl: `${url}${config.fhirBasePath}`,
     db,
     server,
     service,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await composed?.close();
-      if (!options.db) await db.close();
-    },
+    close: () => (closing ??= shutdown()),
   };
 }
