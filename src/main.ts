@@ -1,7 +1,7 @@
 import { loadAuthConfig } from './auth/auth-config';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
-import { startServer } from './server';
+import { ListenError, startServer } from './server';
 
 /** Entry point: configuration from the environment, then serve until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -29,6 +29,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof ListenError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`Failed to start: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

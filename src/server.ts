@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppOptions } from './app';
 import { composeApp } from './compose';
@@ -27,6 +27,24 @@ export interface StartOptions {
   app?: Partial<Omit<AppOptions, 'config' | 'db'>>;
 }
 
+/** A start-up failure whose message says all (no stack trace): the port is taken, the address cannot be bound. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
+/** Listens, rejecting with a message naming the setting to change when the port is taken or not allowed. */
+function listen(server: Server, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new ListenError(`port ${port} is already in use: set PORT`));
+      else if (err.code === 'EACCES') reject(new ListenError(`port ${port} needs privileges this process does not have: set PORT`));
+      else if (err.code === 'EADDRNOTAVAIL') reject(new ListenError(`address ${host} is not available on this machine: set HOST`));
+      else reject(err);
+    });
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
 /** Opens the database (PostgreSQL or PGlite), migrates it, composes the app and listens. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -35,10 +53,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const composed = options.app ? undefined : await composeApp({ config, db, logger, env: options.env ?? process.env });
   const { app, service } = createApp({ ...(composed ?? options.app), config, db, logger });
   composed?.start(service);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
+  let server: Server;
+  try {
+    server = await listen(createServer(app), config.port, config.host);
+  } catch (err) {
+    await composed?.close();
+    if (!options.db) await db.close();
+    throw err;
+  }
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
