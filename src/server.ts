@@ -4,6 +4,7 @@ import { createApp, type AppOptions } from './app';
 import { composeApp } from './compose';
 import type { Config } from './config';
 import type { FhirService } from './fhir/service';
+import { answerClientErrors } from './http/errors';
 import { closeGracefully } from './http/graceful-close';
 import { createLogger, type Logger } from './logger';
 import type { Db } from './store/db';
@@ -55,7 +56,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   composed?.start(service);
   let server: Server;
   try {
-    server = await listen(createServer(app), config.port, config.host);
+    const http = createServer(app);
+    answerClientErrors(http);
+    server = await listen(http, config.port, config.host);
   } catch (err) {
     await composed?.close();
     if (!options.db) await db.close();
