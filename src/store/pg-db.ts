@@ -62,8 +62,10 @@ export class PgDb implements Db {
   readonly pool: pg.Pool;
 
   constructor(connectionString: string, poolSize = 10) {
-    // A connection attempt to an unreachable server fails within seconds (503) rather than holding the request.
-    this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 5000, options: '-c plan_cache_mode=force_generic_plan' });
+    // A server that does not answer at all (a network partition; a stopped one refuses at once) fails the request
+    // with a 503 after 30 s rather than holding it forever. The wait for a free pooled client counts too: 30 s
+    // leaves a busy but healthy server its queue.
+    this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 30_000, options: '-c plan_cache_mode=force_generic_plan' });
     // An idle client losing its connection must not crash the process: the pool drops it and opens a new one.
     this.pool.on('error', () => undefined);
   }
