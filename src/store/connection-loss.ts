@@ -29,7 +29,8 @@ export function isConnectionLoss(err: unknown): boolean {
 
 /** The 503 a request gets when the database is unreachable: the client may retry; nothing was acknowledged. */
 export function databaseUnavailable(): FhirError {
-  const text = 'The database is unavailable; nothing was written. Retry later.';
+  // Honest about the one uncertain case: a COMMIT that reached the server just before its connection was cut.
+  const text = 'The database is unavailable: the request was not acknowledged. Retry later (a conditional create, If-None-Exist, retries safely).';
   return new FhirError(503, outcomeOf('error', 'transient', text), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
 }
 

@@ -23,7 +23,7 @@ describe('telling a lost database connection from a bad statement', () => {
     expect(isConnectionLoss(err)).toBe(false);
   });
 
-  it('answers 503 with Retry-After and an OperationOutcome saying nothing was written', () => {
+  it('answers 503 with Retry-After and an OperationOutcome saying the request was not acknowledged', () => {
     const err = databaseUnavailable();
     expect(err.status).toBe(503);
     expect(err.headers['Retry-After']).toBe(String(RETRY_AFTER_SECONDS));
