@@ -33,7 +33,7 @@ export async function composeApp(deps: WiringDeps): Promise<Omit<AppOptions, 'co
     routes: (app: Express, service: FhirService) => parts.forEach((p) => p.routes?.(app, service)),
     start: (service: FhirService) => parts.forEach((p) => p.start?.(service)),
     close: async () => {
-      for (const p of parts.reverse()) await p.close?.();
+      for (const p of [...parts].reverse()) await p.close?.();
     },
   };
 }

@@ -41,6 +41,12 @@ export const configSchema = {
   logLevel: { env: 'LOG_LEVEL', doc: 'error, warn, info, http, debug', default: 'info', parse: oneOf('error', 'warn', 'info', 'http', 'debug', 'silent') },
   maxBodySize: { env: 'MAX_BODY_SIZE', doc: 'Largest accepted request body (FHIR JSON, Binary, CDA)', default: 30 * 1024 ** 2, parse: byteSize },
   maxCdaSize: { env: 'MAX_CDA_SIZE', doc: 'Largest accepted CDA document', default: 20 * 1024 ** 2, parse: byteSize },
+  shutdownGraceMs: {
+    env: 'SHUTDOWN_GRACE_MS',
+    doc: 'On SIGTERM/SIGINT, how long requests in flight may take to finish before their connections are cut',
+    default: 10_000,
+    parse: int(0, 3_600_000),
+  },
   dbPoolSize: { env: 'DB_POOL_SIZE', doc: 'PostgreSQL connection pool size', default: 10, parse: int(1, 200) },
   cdaPlanWorkers: {
     env: 'CDA_PLAN_WORKERS',

@@ -1,7 +1,7 @@
 import { loadAuthConfig } from './auth/auth-config';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
-import { startServer } from './server';
+import { ListenError, startServer } from './server';
 
 /** Entry point: configuration from the environment, then serve until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -19,16 +19,26 @@ async function main(): Promise<void> {
     logger.warn('embedded PGlite store: for evaluation and development only (no fsync; use DATABASE_URL for durability)', { dataDir: config.dataDir });
   }
   const running = await startServer(config, { logger });
+  // A second signal during the grace period gets Node's default (the process ends at once): the usual way out.
   const stop = async (signal: string) => {
     logger.info('shutting down', { signal });
-    await running.close();
-    process.exit(0);
+    try {
+      await running.close();
+      process.exit(0);
+    } catch (err) {
+      logger.error('shutdown failed', { error: (err as Error).message });
+      process.exit(1);
+    }
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof ListenError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`Failed to start: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 import type { Hooks, RequestContext } from '../fhir/context';
 import { badRequest, forbidden } from '../fhir/errors';
+import { decodeOrUndefined } from '../fhir/request-input';
 import type { Db } from '../store/db';
 import { FALSE } from '../store/sql';
 import type { TokenVerifier } from '../auth/token-verifier';
@@ -89,7 +90,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       let actor = await options.verifyToken(header(request.headers, 'authorization'));
       const purpose = header(request.headers, 'x-purpose-of-use');
       const reason = header(request.headers, 'x-purpose-reason');
-      if (purpose) actor = { ...actor, purposeOfUse: purpose.trim(), purposeReason: reason ? decodeURIComponent(reason) : actor.purposeReason };
+      if (purpose) actor = { ...actor, purposeOfUse: purpose.trim(), purposeReason: reason ? decodePurposeReason(reason) : actor.purposeReason };
       actor = await resolver.resolve(options.db, actor);
       ctx.actor = actor;
       ctx.purposeOfUse = actor.purposeOfUse;
@@ -144,4 +145,11 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       throw await insConflictError(tx, taken, readable);
     },
   };
+}
+
+/** X-Purpose-Reason is percent-encoded free text; a malformed encoding is the client's error (400), not ours. */
+function decodePurposeReason(raw: string): string {
+  const decoded = decodeOrUndefined(raw);
+  if (decoded === undefined) throw badRequest('X-Purpose-Reason has a malformed percent-encoding (encode it with encodeURIComponent)');
+  return decoded;
 }

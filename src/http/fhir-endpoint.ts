@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Hooks, RequestContext } from '../fhir/context';
 import { FhirError } from '../fhir/errors';
+import { assertCleanQuery, decodePathSegments } from '../fhir/request-input';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { dispatch, interactionOf } from '../fhir/router';
 import type { FhirService } from '../fhir/service';
@@ -21,13 +22,14 @@ export function requestBaseUrl(req: Request, configured: string | undefined, bas
 
 /** Turns an Express request into a FhirRequest (the core knows nothing of Express). */
 export function toFhirRequest(req: Request, baseUrl: string): FhirRequest {
-  const segments = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+  const segments = decodePathSegments(req.path);
   const queryString = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
   const query: [string, string][] = [...new URLSearchParams(queryString).entries()];
   const body = decodeBody(req, segments);
   if (req.method === 'POST' && segments[segments.length - 1] === '_search' && Buffer.isBuffer(req.body)) {
     query.push(...new URLSearchParams(req.body.toString('utf8')).entries());
   }
+  assertCleanQuery(query);
   return {
     method: req.method as FhirRequest['method'],
     baseUrl,

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
-import { badRequest, notAcceptable, unsupportedMediaType } from '../fhir/errors';
+import { notAcceptable, unsupportedMediaType } from '../fhir/errors';
+import { parseJsonBody } from '../fhir/request-input';
 
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir'];
 const FORMAT_ALIASES: Record<string, string> = { json: 'application/fhir+json', 'application/json': 'application/json', 'application/fhir+json': 'application/fhir+json' };
@@ -31,11 +32,7 @@ export function decodeBody(req: Request, segments: string[]): unknown {
   if (!raw || !Buffer.isBuffer(raw) || raw.length === 0) return undefined;
   const type = bodyType(req);
   if (JSON_TYPES.includes(type) || type === 'application/json-patch+json') {
-    try {
-      return JSON.parse(raw.toString('utf8'));
-    } catch (err) {
-      throw badRequest(`The body is not valid JSON: ${(err as Error).message}`);
-    }
+    return parseJsonBody(raw.toString('utf8'));
   }
   if (type === 'application/x-www-form-urlencoded' && segments[segments.length - 1] === '_search') return undefined;
   if (segments[0] === 'Binary' && type) return raw;

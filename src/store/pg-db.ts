@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { databaseUnavailable, isConnectionLoss, rethrowAsUnavailable } from './connection-loss';
 import type { Db, QueryResult } from './db';
 import { beginSettling, settle } from './settle';
 import { Sql } from './sql';
@@ -61,18 +62,26 @@ export class PgDb implements Db {
   readonly pool: pg.Pool;
 
   constructor(connectionString: string, poolSize = 10) {
-    this.pool = new pg.Pool({ connectionString, max: poolSize, options: '-c plan_cache_mode=force_generic_plan' });
-    // An idle client losing its connection must not crash the process.
+    // A server that does not answer at all (a network partition; a stopped one refuses at once) fails the request
+    // with a 503 after 30 s rather than holding it forever. The wait for a free pooled client counts too: 30 s
+    // leaves a busy but healthy server its queue.
+    this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 30_000, options: '-c plan_cache_mode=force_generic_plan' });
+    // An idle client losing its connection must not crash the process: the pool drops it and opens a new one.
     this.pool.on('error', () => undefined);
   }
 
   async query<T>(statement: Sql | string, values?: unknown[]): Promise<QueryResult<T>> {
-    const result = await this.pool.query(toArgs(statement, values));
+    const result = await this.pool.query(toArgs(statement, values)).catch(rethrowAsUnavailable);
     return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch(rethrowAsUnavailable);
+    // A checked-out client has no listener of the pool's: without ours, a server restart during the transaction
+    // emits an unhandled 'error' and ends the process. The failing query rejects on its own; the client is destroyed.
+    let lost: Error | undefined;
+    const onError = (err: Error) => (lost ??= err);
+    client.on('error', onError);
     const tx = new PgClientDb(client);
     beginSettling(tx);
     let committed = false;
@@ -85,10 +94,15 @@ export class PgDb implements Db {
       committed = true;
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      if (!lost) await client.query('ROLLBACK').catch((rollbackError: Error) => (lost ??= rollbackError));
+      // A transaction that lost its connection was not acknowledged: whether COMMIT reached the server or not, the
+      // client is told to retry (503), never that it failed for a reason of its own.
+      if (isConnectionLoss(lost)) throw databaseUnavailable();
+      return rethrowAsUnavailable(err);
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      // A broken connection goes back destroyed, so the pool opens a fresh one once the server is back.
+      client.release(lost);
       settle(tx, committed);
     }
   }

@@ -51,6 +51,8 @@ function compileFhirSchema(): CompiledFhirSchema {
   schema.definitions.ResourceList = resource;
   schema.definitions.integer64 = { type: 'string', pattern: '^-?(0|[1-9][0-9]*)$' };
 
+  typeComplexDefinitions(schema.definitions);
+
   const { types, resources } = readBaseBundles();
   for (const [definition, names] of listRequiredElements(schema.definitions, [types, resources])) {
     schema.definitions[definition].fhirRequired = names;
@@ -67,6 +69,18 @@ function compileFhirSchema(): CompiledFhirSchema {
       return validator(resource) ? [] : [...(validator.errors ?? [])];
     },
   };
+}
+
+/**
+ * The official schema gives complex datatypes and backbone elements `properties` and `additionalProperties: false`
+ * but no `type`; JSON Schema applies those keywords to objects only, so `"code": "banana"` or `"valueQuantity": [1]`
+ * would pass. Every definition with properties must be an object; `xhtml` (the only untyped primitive) a string.
+ */
+function typeComplexDefinitions(definitions: FhirJsonSchema['definitions']): void {
+  for (const definition of Object.values(definitions)) {
+    if (definition.properties && definition.type === undefined) definition.type = 'object';
+  }
+  definitions.xhtml.type ??= 'string';
 }
 
 /** Reports required elements the JSON schema cannot express as ajv `required` errors. */

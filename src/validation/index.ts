@@ -93,7 +93,9 @@ function checkStructure(schema: CompiledFhirSchema, resource: Resource): Operati
 function checkInlineBase64(resource: Resource): OperationOutcomeIssue[] {
   if (resource?.resourceType !== 'DocumentReference') return [];
   const issues: OperationOutcomeIssue[] = [];
-  (resource as DocumentReference).content?.forEach((content, i) => {
+  const contents = (resource as DocumentReference).content;
+  // Runs beside the schema check, which reports a `content` of the wrong shape itself.
+  (Array.isArray(contents) ? contents : []).forEach((content, i) => {
     const data = content?.attachment?.data;
     if (typeof data === 'string' && !isBase64(data)) {
       const expression = `DocumentReference.content[${i}].attachment.data`;
@@ -125,7 +127,8 @@ function checkProfiles(profiles: LoadedProfile[], resource: Resource): Operation
 
 /** Drops profile issues about an element the schema already reported (or one inside it). */
 function withoutRepeats(profileIssues: OperationOutcomeIssue[], structural: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
-  const reported = structural.flatMap((i) => i.expression ?? []);
+  // A primitive's extension (`DocumentReference._date`) is what the profile validator calls the primitive itself.
+  const reported = structural.flatMap((i) => i.expression ?? []).map((e) => e.replace(/\._(?=[A-Za-z])/g, '.'));
   return profileIssues.filter(
     (issue) => !(issue.expression ?? []).some((e) => reported.some((r) => e === r || e.startsWith(`${r}.`) || e.startsWith(`${r}[`))),
   );

@@ -35,7 +35,8 @@ export function explainInsProblem(value: string): string | undefined {
  */
 export function checkInsIdentifiers(patient: Patient): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
-  (patient.identifier ?? []).forEach((identifier, i) => {
+  // Runs beside the schema check, which reports an identifier of the wrong shape itself.
+  (Array.isArray(patient.identifier) ? patient.identifier : []).forEach((identifier, i) => {
     if (!isInsIdentifier(identifier)) return;
     const at = `Patient.identifier[${i}].value`;
     if (typeof identifier.value !== 'string' || identifier.value === '') {

@@ -26,6 +26,8 @@ export function toSchemaIssues(resource: unknown, errors: ErrorObject[]): Operat
     // "resourceType must be a string" repeats "resourceType is required" when it is simply absent.
     if (error.keyword === 'discriminator' && error.params.error === 'tag' && missingTypeAt.has(error.instancePath)) continue;
     if (error.keyword === 'pattern' && wrongTypeAt.has(error.instancePath)) continue;
+    // An object where a primitive belongs (`div: {}`) is reported once, not also for the value it lacks.
+    if (error.keyword === 'required' && wrongTypeAt.has(error.instancePath)) continue;
     const issue = toIssue(rootType, resource, error);
     const key = `${issue.expression?.[0]}|${issue.diagnostics}`;
     if (seen.has(key)) continue;

@@ -3,6 +3,7 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../context';
 import { badRequest, FhirError, unprocessable } from '../errors';
 import type { FhirRequest, FhirResponse } from '../request';
+import { assertCleanQuery, decodePathSegments, parseJsonBody } from '../request-input';
 import { withRepository, type FhirService } from '../service';
 import { bundleJson, type EntryParts } from '../bundle-json';
 import { isResourceType } from '../search-registry';
@@ -22,13 +23,13 @@ function entryRequest(base: FhirRequest, entry: BundleEntry, index: number): Fhi
   const [path, query = ''] = url.replace(/^\//, '').split('?', 2);
   let body: FhirRequest['body'] = entry.resource;
   if (r.method === 'PATCH' && entry.resource?.resourceType === 'Binary' && entry.resource.data) {
-    body = JSON.parse(Buffer.from(entry.resource.data, 'base64').toString('utf8')) as unknown[]; // JSON Patch in a Binary (FHIR R4 §3.1.0.11.3)
+    body = parseJsonBody(Buffer.from(entry.resource.data, 'base64').toString('utf8')) as unknown[]; // JSON Patch in a Binary (FHIR R4 §3.1.0.11.3)
   }
   return {
     method: r.method as FhirRequest['method'],
     baseUrl: base.baseUrl,
-    segments: path.split('/').filter(Boolean).map(decodeURIComponent),
-    query: [...new URLSearchParams(query).entries()],
+    segments: decodePathSegments(path),
+    query: checkedQuery([...new URLSearchParams(query).entries()]),
     headers: { ifMatch: r.ifMatch, ifNoneMatch: r.ifNoneMatch, ifNoneExist: r.ifNoneExist, ifModifiedSince: r.ifModifiedSince, accept: 'application/fhir+json', prefer: base.headers.prefer },
     body,
   };
@@ -133,4 +134,9 @@ export async function bundleHandler(svc: FhirService, ctx: RequestContext, req: 
   if (bundle.type !== 'batch' && bundle.type !== 'transaction') throw badRequest(`Bundle.type must be batch or transaction, not "${String(bundle.type)}"`, ['Bundle.type']);
   for (const hook of svc.hooks) await hook.authorize?.(ctx, { interaction: bundle.type });
   return bundle.type === 'transaction' ? runTransaction(svc, ctx, req, bundle, dispatch) : runBatch(svc, ctx, req, bundle, dispatch);
+}
+
+function checkedQuery(query: [string, string][]): [string, string][] {
+  assertCleanQuery(query);
+  return query;
 }

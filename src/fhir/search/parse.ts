@@ -21,7 +21,12 @@ function parseFilter(resourceType: string, name: string, value: string): ParamFi
   const head = dot >= 0 ? name.slice(0, dot) : name;
   const [code, modifier] = head.split(':', 2);
   if (code === '_id') return { kind: 'param', name, def: { code: '_id', type: 'token' }, modifier, values: value.split(',') };
-  if (code === '_lastUpdated') return { kind: 'param', name, def: { code: '_lastUpdated', type: 'date' }, modifier, values: [value] };
+  if (code === '_lastUpdated') {
+    // Checked like any date parameter: an empty or malformed value reached the SQL compiler as a 500.
+    if (modifier !== undefined && modifier !== 'missing') throw badRequest(`Modifier ":${modifier}" is not supported on date parameter "_lastUpdated"`);
+    assertValueSyntax('date', name, value, modifier);
+    return { kind: 'param', name, def: { code: '_lastUpdated', type: 'date' }, modifier, values: [value] };
+  }
   if (code === '_has') return `Reverse chaining (_has) is not supported ("${name}")`;
   const def = searchParam(resourceType, code);
   if (!def) return `Unknown search parameter "${code}" for ${resourceType}`;

@@ -1,0 +1,40 @@
+import { FhirError, outcomeOf } from '../fhir/errors';
+
+/** Seconds a client is told to wait before retrying while the database is unreachable. */
+export const RETRY_AFTER_SECONDS = 5;
+
+// node-postgres and socket failures that mean "the database went away", not "the statement was wrong".
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const LOSS_MESSAGES = [
+  'Connection terminated',
+  'Client has encountered a connection error',
+  'Client was closed and is not queryable',
+  'timeout exceeded when trying to connect',
+  'terminating connection',
+];
+
+/**
+ * Answers whether an error from the driver is a lost or refused connection: SQLSTATE class 08 (connection
+ * exception), 57P01–57P03 (the server is shutting down, crashed or starting), a socket error, or the driver's own
+ * "Connection terminated" family.
+ */
+export function isConnectionLoss(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || SOCKET_CODES.has(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return LOSS_MESSAGES.some((m) => message.includes(m));
+}
+
+/** The 503 a request gets when the database is unreachable: the client may retry; nothing was acknowledged. */
+export function databaseUnavailable(): FhirError {
+  // Honest about the one uncertain case: a COMMIT that reached the server just before its connection was cut.
+  const text = 'The database is unavailable: the request was not acknowledged. Retry later (a conditional create, If-None-Exist, retries safely).';
+  return new FhirError(503, outcomeOf('error', 'transient', text), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+}
+
+/** Rethrows a connection loss as the 503 FhirError, any other error as it is. */
+export function rethrowAsUnavailable(err: unknown): never {
+  throw isConnectionLoss(err) ? databaseUnavailable() : err;
+}

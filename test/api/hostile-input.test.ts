@@ -1,0 +1,113 @@
+import { request as httpRequest, createServer, type Server } from 'node:http';
+import request from 'supertest';
+import { answerClientErrors } from '../../src/http/errors';
+import { createAccessApp, type AccessApp } from './access/harness';
+import { createTestApp, FHIR_JSON, type TestApp } from '../support/test-app';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+/** The answer must be a 4xx OperationOutcome, never a 5xx. */
+function expectClientError(res: { status: number; body: { resourceType?: string } }, status = 400): void {
+  expect(res.status).toBe(status);
+  expect(res.body.resourceType).toBe('OperationOutcome');
+}
+
+const post = (path: string, text: string) => request(t.app).post(path).set('Content-Type', FHIR_JSON).send(text);
+
+describe('bad input answers a 4xx OperationOutcome, never a 5xx', () => {
+  it('refuses a NUL character in a search parameter value or name', async () => {
+    expectClientError(await request(t.app).get('/fhir/Patient?family=du%00pont'));
+    expectClientError(await request(t.app).get('/fhir/Patient?fam%00ily=x'));
+    expectClientError(await request(t.app).post('/fhir/Patient/_search').type('form').send('family=du%00pont'));
+  });
+
+  it('refuses a NUL character in a body, and writes nothing', async () => {
+    const res = await post('/fhir/Patient', JSON.stringify({ resourceType: 'Patient', name: [{ family: 'du\u0000pont' }] }));
+    expectClientError(res);
+    expect(res.body.issue[0].diagnostics).toMatch(/NUL/);
+    expect((await request(t.app).get('/fhir/Patient?_summary=count')).body.total).toBe(0);
+  });
+
+  it('keeps an escaped backslash followed by u0000 as ordinary text', async () => {
+    const res = await post('/fhir/Patient', JSON.stringify({ resourceType: 'Patient', name: [{ family: 'a\\u0000b' }] }));
+    expect(res.status).toBe(201);
+    expect(res.body.name[0].family).toBe('a\\u0000b');
+  });
+
+  it('refuses extensions nested 2,000 deep', async () => {
+    let extension: object = { url: 'http://example.org/leaf', valueString: 'x' };
+    for (let i = 0; i < 2000; i++) extension = { url: 'http://example.org/nested', extension: [extension] };
+    const res = await post('/fhir/Patient', JSON.stringify({ resourceType: 'Patient', extension: [extension] }));
+    expectClientError(res);
+    expect(res.body.issue[0].diagnostics).toMatch(/nested more than/);
+  });
+
+  it('refuses 200,000 nested arrays', async () => {
+    expectClientError(await post('/fhir/Patient', `{"resourceType":"Patient","name":${'['.repeat(200_000)}${']'.repeat(200_000)}}`));
+    expectClientError(await post('/fhir', `${'['.repeat(200_000)}${']'.repeat(200_000)}`));
+  });
+
+  it('refuses a malformed percent-encoding in the path, also inside a Bundle entry', async () => {
+    expectClientError(await request(t.app).get('/fhir/Patient/%E0%A4%A'));
+    const bundle = { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient/%E0%A4%A' } }] };
+    const res = await post('/fhir', JSON.stringify(bundle));
+    expect(res.status).toBeLessThan(500);
+    if (res.status === 200) expect(res.body.entry[0].response.status).toMatch(/^400/);
+  });
+});
+
+describe('a malformed X-Purpose-Reason header', () => {
+  let access: AccessApp;
+  beforeAll(async () => {
+    access = await createAccessApp();
+  });
+  afterAll(async () => {
+    await access.close();
+  });
+
+  it('answers 400 naming the header', async () => {
+    const token = await access.token({ kind: 'practitioner', id: '10000000055' });
+    const res = await request(access.app)
+      .get('/fhir/Patient')
+      .set('Authorization', `Bearer ${token}`)
+      .set('X-Purpose-Of-Use', 'BTG')
+      .set('X-Purpose-Reason', '%E0%A4%A');
+    expectClientError(res);
+    expect(res.body.issue[0].diagnostics).toMatch(/X-Purpose-Reason/);
+  });
+});
+
+describe('headers larger than Node accepts', () => {
+  let server: Server;
+  let port: number;
+  beforeAll(async () => {
+    server = createServer(t.app);
+    answerClientErrors(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('answers 431 with an OperationOutcome instead of a bare status line', async () => {
+    const { status, type, body } = await new Promise<{ status?: number; type?: string; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/fhir/metadata', headers: { 'x-big': 'a'.repeat(64 * 1024) } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body: text }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(431);
+    expect(type).toMatch(/^application\/fhir\+json/);
+    expect(JSON.parse(body)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'too-costly' }] });
+  });
+});
