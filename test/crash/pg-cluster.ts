@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,11 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const BIN = '/usr/lib/postgresql/15/bin';
+
+/** Why a throw-away cluster cannot be made on this machine (no PostgreSQL 15 binaries), or undefined when it can. */
+export function clusterUnavailable(): string | undefined {
+  return existsSync(path.join(BIN, 'initdb')) ? undefined : `PostgreSQL 15 binaries not found in ${BIN} (apt-get install postgresql-15)`;
+}
 
 /** A free TCP port on the loopback interface, as the OS hands one out. */
 async function freePort(): Promise<number> {
