@@ -42,13 +42,6 @@ describe('createValidator', () => {
     expect(validator.validate(patient).map((i) => i.expression?.[0])).toEqual(official.map((e) => (e === 'Patient' ? 'Patient.identifier' : e)));
   });
 
-  it('validates a Patient in well under a millisecond once compiled', () => {
-    const validator = createValidator();
-    const patient: Patient = { resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.250.1.213.1.4.10', value: '279035121518989' }], name: [{ family: 'DUPONT' }], gender: 'female', birthDate: '1979-03-15' };
-    const started = performance.now();
-    for (let i = 0; i < 200; i++) validator.validate(patient);
-    expect((performance.now() - started) / 200).toBeLessThan(2);
-  });
 });
 
 describe('assertValid', () => {
