@@ -1,4 +1,4 @@
-import type { Binary, Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
+import type { Binary, Bundle, BundleEntry, DocumentReference, Patient } from '@medplum/fhirtypes';
 import { walkBody } from './body-walker';
 import { BundleBuilder } from './bundle-builder';
 import { at, attr, templateIds, textOf } from './cda-node';
@@ -26,6 +26,8 @@ export interface CdaImportPlan {
   documentId: { system: string; value: string };
   /** recordTarget ids, INS first (`urn:oid:<root>` | extension). */
   patientIdentifiers: { system: string; value: string }[];
+  /** The patient's identity traits as the document gives them (names, gender, birth date…), to check the matched record. */
+  patientTraits: Patient;
   /** Base64 SHA-1 and size of the received bytes. */
   sha1: string;
   size: number;
@@ -84,6 +86,7 @@ export function planFromDocument(cda: CdaDocument): CdaImportPlan {
     bundle,
     documentId: { system: masterIdentifier.system, value: masterIdentifier.value },
     patientIdentifiers: patient.identifiers,
+    patientTraits: patient.traits,
     sha1: cda.sha1,
     size: cda.size,
     warnings: ctx.warnings,

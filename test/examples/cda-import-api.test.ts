@@ -6,7 +6,7 @@ import type { Bundle, DocumentReference, Resource } from '@medplum/fhirtypes';
 import type { CdaImportPlan } from '../../src/cda';
 import { summarizePlan } from '../unit/cda/summarize-plan';
 import type { TestApp } from '../support/test-app';
-import { binaryBytes, bundleResources, createDocumentsApp, createPatient, importCda, createFrenchTestPatient } from '../api/documents/documents-app';
+import { binaryBytes, bundleResources, createDocumentsApp, createPatient, importCda, createFrenchTestPatient, traitsOfDocument } from '../api/documents/documents-app';
 import { EXPECTED, listPublicExamples, publicExamplesPresent } from './public-examples';
 
 const examples = listPublicExamples();
@@ -27,7 +27,7 @@ async function storedPlan(app: TestApp, body: Bundle, expected: ReturnType<typeo
     } else resources.push(r as Resource);
   }
   const { documentId, patientIdentifiers, size, sha1 } = expected as unknown as CdaImportPlan;
-  return { bundle: { resourceType: 'Bundle', type: 'transaction', entry: resources.map((resource) => ({ resource })) }, documentId, patientIdentifiers, size, sha1, warnings: [] };
+  return { bundle: { resourceType: 'Bundle', type: 'transaction', entry: resources.map((resource) => ({ resource })) }, documentId, patientIdentifiers, patientTraits: { resourceType: 'Patient' }, size, sha1, warnings: [] };
 }
 
 describe('the public CDA examples imported through POST /fhir/DocumentReference/$import', () => {
@@ -37,7 +37,7 @@ describe('the public CDA examples imported through POST /fhir/DocumentReference/
     app = await createDocumentsApp();
     await createFrenchTestPatient(app);
     // US C-CDA documents find their patient by a recordTarget identifier an existing Patient carries.
-    for (const { dir, file } of examples) if (dir === 'us') await createPatient(app, expectedSummary(file).patientIdentifiers.slice(0, 1));
+    for (const { dir, file, path } of examples) if (dir === 'us') await createPatient(app, expectedSummary(file).patientIdentifiers.slice(0, 1), traitsOfDocument(readFileSync(path)));
   });
   afterAll(() => app.close());
 

@@ -12,7 +12,10 @@ let s: AuditServer;
 const tokens: Record<string, string> = {};
 const FIXTURES = join(__dirname, '../../../fixtures');
 /** The lab report of p1 (its test INS under the production NIR OID, as p1 carries it). */
-const LAB_REPORT = readFileSync(join(FIXTURES, 'cda/lab-report-two-results.xml'), 'utf8').replace('root="1.2.250.1.213.1.4.10" extension="279035121518989"', 'root="1.2.250.1.213.1.4.8" extension="279035121518989"');
+const LAB_REPORT = readFileSync(join(FIXTURES, 'cda/lab-report-two-results.xml'), 'utf8').replace('root="1.2.250.1.213.1.4.10" extension="279035121518989"', 'root="1.2.250.1.213.1.4.8" extension="279035121518989"')
+  // p1's identity (MARTIN, born 2015-04-02): a document is filed only in the record its identity agrees with.
+  .replace('<family qualifier="BR">PAT-TROIS</family>', '<family qualifier="BR">MARTIN</family>')
+  .replace('<birthTime value="19790328"/>', '<birthTime value="20150402"/>');
 const P1_WRONG = withWrongKey(P1_INS.slice(0, 13));
 const NEW_INS = withInsKey('2790351215190');
 

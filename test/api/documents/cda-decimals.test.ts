@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { TestApp } from '../../support/test-app';
-import { bundleResources, createDocumentsApp, createPatient, fixture, importCda } from './documents-app';
+import { bundleResources, createDocumentsApp, createPatient, fixture, importCda, traitsOfDocument } from './documents-app';
 
 // fixtures/cda/cr-bio-valeurs-numeriques.xml: fibrinogen 2.050 g/L, reference 2.00-4.00; CRP < 1.0 mg/L.
 // JavaScript drops trailing zeros when JSON is parsed and written again: the served TEXT must keep them.
@@ -8,7 +8,7 @@ describe('decimals imported from a CDA document are served with their digits', (
   let app: TestApp;
   beforeAll(async () => {
     app = await createDocumentsApp();
-    await createPatient(app, [{ system: 'urn:oid:1.2.250.1.213.1.4.10', value: '172037512304522' }]);
+    await createPatient(app, [{ system: 'urn:oid:1.2.250.1.213.1.4.10', value: '172037512304522' }], traitsOfDocument(fixture('cda/cr-bio-valeurs-numeriques.xml')));
   });
   afterAll(() => app.close());
 

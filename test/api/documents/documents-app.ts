@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Patient } from '@medplum/fhirtypes';
 import request from 'supertest';
+import { planCdaImport } from '../../../src/cda';
 import { documentsWiring } from '../../../src/documents/wiring';
 import type { Hooks } from '../../../src/fhir/context';
 import { createLogger } from '../../../src/logger';
@@ -29,9 +31,24 @@ export function fixture(path: string): Buffer {
   return readFileSync(join(FIXTURES, path));
 }
 
-/** A Patient carrying the given identifiers, created over HTTP. */
-export async function createPatient(app: TestApp, identifiers: { system: string; value: string }[]): Promise<string> {
-  const res = await request(app.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', identifier: identifiers, name: [{ use: 'official', family: 'TESTDOC', given: ['ALEX'] }], gender: 'female', birthDate: '1980-05-01' });
+/** Identity traits a record must have (DmpPatient). */
+export type PatientTraits = Pick<Patient, 'name' | 'gender' | 'birthDate'>;
+
+/** A generic identity, for tests whose documents are not matched by their CDA header (ITI-65, ITI-105). */
+const GENERIC_TRAITS: PatientTraits = { name: [{ use: 'official', family: 'TESTDOC', given: ['ALEX'] }], gender: 'female', birthDate: '1980-05-01' };
+
+/**
+ * The identity traits (name, gender, birth date) of a CDA document's recordTarget: a record that agrees with it. A
+ * trait the document lacks is taken from the generic identity (a trait missing on one side is no conflict).
+ */
+export function traitsOfDocument(bytes: Buffer): PatientTraits {
+  const { name, gender, birthDate } = planCdaImport(bytes).patientTraits;
+  return { name: name ?? GENERIC_TRAITS.name, gender: gender ?? GENERIC_TRAITS.gender, birthDate: birthDate ?? GENERIC_TRAITS.birthDate };
+}
+
+/** A Patient carrying the given identifiers and identity traits, created over HTTP. */
+export async function createPatient(app: TestApp, identifiers: { system: string; value: string }[], traits: PatientTraits = GENERIC_TRAITS): Promise<string> {
+  const res = await request(app.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', identifier: identifiers, ...traits });
   if (res.status !== 201) throw new Error(`Patient create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id as string;
 }
@@ -41,7 +58,7 @@ export const FR_TEST_INS = { system: 'urn:oid:1.2.250.1.213.1.4.10', value: '279
 
 /** Opens the record of that test patient: documents are refused for a patient without one. */
 export function createFrenchTestPatient(app: TestApp): Promise<string> {
-  return createPatient(app, [FR_TEST_INS]);
+  return createPatient(app, [FR_TEST_INS], traitsOfDocument(fixture('cda/lab-report-two-results.xml')));
 }
 
 /**
@@ -55,7 +72,7 @@ export const MARCHAL_DOCUMENTS = ['cr-bio-thyroid-panel.xml', 'cr-img-thorax.xml
 
 /** Opens Hélène MARCHAL's record. */
 export function createMarchalPatient(app: TestApp): Promise<string> {
-  return createPatient(app, [MARCHAL_INS]);
+  return createPatient(app, [MARCHAL_INS], traitsOfDocument(fixture('cda/cr-bio-thyroid-panel.xml')));
 }
 
 /** GETs a Binary's raw bytes (ITI-68). */

@@ -1,0 +1,58 @@
+import type { HumanName, Patient } from '@medplum/fhirtypes';
+import { unprocessable } from '../fhir/errors';
+
+/** One identity trait on which the document and the matched record disagree. */
+export interface TraitConflict {
+  trait: 'birthDate' | 'gender' | 'birthName';
+  document: string;
+  record: string;
+}
+
+/** Case, accents, spaces, hyphens and apostrophes do not make two names different (`Le Gall` = `LEGALL`, `Hélène` = `HELENE`). */
+export function normaliseName(value: string): string {
+  return value.normalize('NFD').replace(/\p{M}+/gu, '').replace(/[\s\-'’.]+/g, '').toLowerCase();
+}
+
+/** The birth name: family of the official (CDA `qualifier="BR"`) or maiden name, else the first family name. */
+export function birthNameOf(patient: Pick<Patient, 'name'>): string | undefined {
+  const names: HumanName[] = patient.name ?? [];
+  const birth = names.find((n) => (n.use === 'official' || n.use === 'maiden') && n.family) ?? names.find((n) => n.family);
+  return birth?.family;
+}
+
+/** Dates of different precision agree when one is a prefix of the other (`1977` and `1977-05-02`). */
+function datesAgree(a: string, b: string): boolean {
+  return a.startsWith(b) || b.startsWith(a);
+}
+
+/** `unknown` gender is no information. */
+function genderOf(patient: Patient): string | undefined {
+  return patient.gender && patient.gender !== 'unknown' ? patient.gender : undefined;
+}
+
+/** The traits (birth date, administrative sex, birth name) on which the two disagree; a trait missing on either side is no conflict. */
+export function traitConflicts(document: Patient, record: Patient): TraitConflict[] {
+  const conflicts: TraitConflict[] = [];
+  if (document.birthDate && record.birthDate && !datesAgree(document.birthDate, record.birthDate)) {
+    conflicts.push({ trait: 'birthDate', document: document.birthDate, record: record.birthDate });
+  }
+  const [docGender, recGender] = [genderOf(document), genderOf(record)];
+  if (docGender && recGender && docGender !== recGender) conflicts.push({ trait: 'gender', document: docGender, record: recGender });
+  const [docName, recName] = [birthNameOf(document), birthNameOf(record)];
+  if (docName && recName && normaliseName(docName) !== normaliseName(recName)) conflicts.push({ trait: 'birthName', document: docName, record: recName });
+  return conflicts;
+}
+
+/**
+ * The document is filed in the matched record only if its identity agrees with it (ANS INS / RNIV identity
+ * vigilance): any conflicting trait → 422 listing each (`birthDate: document 1977-05-02, record 1979-03-21`).
+ */
+export function assertIdentityAgrees(document: Patient | undefined, record: Patient & { id: string }, by: { system: string; value: string }): void {
+  const conflicts = document ? traitConflicts(document, record) : [];
+  if (!conflicts.length) return;
+  const head = `The document's patient does not agree with the record Patient/${record.id} matched by ${by.system}|${by.value}`;
+  throw unprocessable(conflicts.map((c) => {
+    const text = `${head}: ${c.trait}: document ${c.document}, record ${c.record}`;
+    return { severity: 'error' as const, code: 'business-rule' as const, diagnostics: text, details: { text } };
+  }));
+}
