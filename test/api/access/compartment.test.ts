@@ -1,30 +1,20 @@
 import request from 'supertest';
 import { OFFERED_TYPES } from '../../../src/access/resource-classes';
-import { loadFixture, RPPS } from './fixture';
-import { createAccessApp, type AccessApp } from './harness';
+import { RPPS } from './fixture';
+import { useFixtureApp } from './fixture-app';
 
 // Issue 11, attacks 1 and 2: clinical rows whose compartment was left empty were read as public directory rows.
 // Every clinical row is now tied to exactly one local Patient at write, and a row of a clinical type is never
 // served as a directory row.
 
-let a: AccessApp;
-const tokens: Record<string, string> = {};
-const J = 'application/fhir+json';
-
-beforeAll(async () => {
-  a = await createAccessApp();
-  await loadFixture(a.service);
-  tokens.gp = await a.token({ kind: 'practitioner', id: RPPS.gp });
-  tokens.patient = await a.token({ kind: 'patient', id: 'p1' });
-  tokens.otherPatient = await a.token({ kind: 'patient', id: 'p2' });
-  tokens.stranger = await a.token({ kind: 'practitioner', id: '10000000077' });
-  tokens.feeder = await a.token({ kind: 'system', id: 'lab-feeder' });
-}, 120_000);
-afterAll(() => a.close());
-
-const post = (who: string, path: string, body: object) =>
-  request(a.app).post(path).set('Authorization', `Bearer ${tokens[who]}`).set('Content-Type', J).send(body);
-const get = (who: string, path: string) => request(a.app).get(path).set('Authorization', `Bearer ${tokens[who]}`);
+const { app, get, send } = useFixtureApp({
+  gp: { kind: 'practitioner', id: RPPS.gp },
+  patient: { kind: 'patient', id: 'p1' },
+  otherPatient: { kind: 'patient', id: 'p2' },
+  stranger: { kind: 'practitioner', id: '10000000077' },
+  feeder: { kind: 'system', id: 'lab-feeder' },
+});
+const post = (who: string, path: string, body: object) => send(who, 'post', path, body);
 
 const condition = (subject: object) => ({
   resourceType: 'Condition',
@@ -89,7 +79,7 @@ test('a type the server does not offer answers 404 and is not in the CapabilityS
     expect(res.status).toBe(404);
     expect(res.body.issue[0].diagnostics).toMatch(/not offered/);
   }
-  const cs = await request(a.app).get('/fhir/metadata');
+  const cs = await request(app().app).get('/fhir/metadata');
   const listed = (cs.body.rest[0].resource as { type: string; interaction: { code: string }[] }[]);
   expect(listed.map((r) => r.type)).toEqual([...OFFERED_TYPES]);
   expect(listed.find((r) => r.type === 'AuditEvent')!.interaction.map((i) => i.code)).toEqual(['read', 'vread', 'search-type']);

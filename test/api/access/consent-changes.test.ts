@@ -1,12 +1,10 @@
-import request from 'supertest';
 import type { MintOptions } from '../../../src/auth/mint-token';
-import { byRef, consent, INS_NIR, loadFixture, maskDoc, P1_INS, P3_INS, purpose, RPPS } from './fixture';
-import { createAccessApp, type AccessApp } from './harness';
+import { byRef, consent, INS_NIR, maskDoc, P1_INS, P3_INS, purpose, RPPS } from './fixture';
+import { useFixtureApp } from './fixture-app';
 
 // Consent changes take effect on the next request; record opening, closure and feeds. The tests of this file
 // run in order on one record set and each builds on the state the previous one left.
 
-let a: AccessApp;
 const WHO: Record<string, MintOptions> = {
   patient: { kind: 'patient', id: 'p1' },
   gp: { kind: 'practitioner', id: RPPS.gp },
@@ -17,20 +15,7 @@ const WHO: Record<string, MintOptions> = {
   cnam: { kind: 'system', id: 'cnam', category: 'assurance-maladie' },
   newcomer: { kind: 'patient', id: '299999999999945' },
 };
-const tokens: Record<string, string> = {};
-
-beforeAll(async () => {
-  a = await createAccessApp();
-  await loadFixture(a.service);
-  for (const [name, mint] of Object.entries(WHO)) tokens[name] = await a.token(mint);
-}, 120_000);
-afterAll(() => a.close());
-
-const get = (who: string, url: string) => request(a.app).get(url).set('Authorization', `Bearer ${tokens[who]}`);
-const send = (who: string, method: 'post' | 'put' | 'delete', url: string, body?: unknown) => {
-  const req = request(a.app)[method](url).set('Authorization', `Bearer ${tokens[who]}`).set('Content-Type', 'application/fhir+json');
-  return body === undefined ? req : req.send(JSON.stringify(body));
-};
+const { get, send } = useFixtureApp(WHO);
 
 test('withdrawing a professional takes effect on his next request', async () => {
   expect((await get('spec', '/fhir/DocumentReference/d1')).status).toBe(200);

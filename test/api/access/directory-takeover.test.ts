@@ -1,13 +1,11 @@
-import request from 'supertest';
 import type { MintOptions } from '../../../src/auth/mint-token';
-import { IDNAT, loadFixture, RPPS } from './fixture';
-import { createAccessApp, type AccessApp } from './harness';
+import { IDNAT, RPPS } from './fixture';
+import { useFixtureApp } from './fixture-app';
 
 // Issue 11, attack 3: consents, Patient.generalPractitioner and document authors name professionals by directory
 // reference, so editing a directory entry must not hand over someone's access. The tests run in order on one
 // record set (p1: treating physician Practitioner/gp, masked document d2 by `author`, Practitioner/blocked blocked).
 
-let a: AccessApp;
 const ATTACKER = '10000000077';
 const WHO: Record<string, MintOptions> = {
   attacker: { kind: 'practitioner', id: ATTACKER },
@@ -18,20 +16,7 @@ const WHO: Record<string, MintOptions> = {
   admin: { kind: 'practitioner', id: '10000000088', role: 'directory-admin' },
   'admin system': { kind: 'system', id: 'annuaire', role: 'directory-admin' },
 };
-const tokens: Record<string, string> = {};
-
-beforeAll(async () => {
-  a = await createAccessApp();
-  await loadFixture(a.service);
-  for (const [name, mint] of Object.entries(WHO)) tokens[name] = await a.token(mint);
-}, 120_000);
-afterAll(() => a.close());
-
-const get = (who: string, url: string) => request(a.app).get(url).set('Authorization', `Bearer ${tokens[who]}`);
-const send = (who: string, method: 'post' | 'put' | 'delete', url: string, body?: unknown) => {
-  const req = request(a.app)[method](url).set('Authorization', `Bearer ${tokens[who]}`).set('Content-Type', 'application/fhir+json');
-  return body === undefined ? req : req.send(JSON.stringify(body));
-};
+const { get, send } = useFixtureApp(WHO);
 const idNat = (rpps: string) => ({ system: IDNAT, value: `8${rpps}` });
 const entry = (id: string, ...rpps: string[]) => ({ resourceType: 'Practitioner', id, identifier: rpps.map(idNat), name: [{ family: id }] });
 

@@ -1,28 +1,16 @@
-import request from 'supertest';
-import { consent, loadFixture, P1_INS, RPPS } from './fixture';
-import { createAccessApp, type AccessApp } from './harness';
+import { consent, P1_INS, RPPS } from './fixture';
+import { useFixtureApp } from './fixture-app';
 
 // Issue 11, attacks 6 and 7: a feeder listed every open record's identity and contacts; after the patient withdrew
 // his agreement, any practitioner could record a new one and re-open the record.
 
-let a: AccessApp;
-const tokens: Record<string, string> = {};
-const J = 'application/fhir+json';
-
-beforeAll(async () => {
-  a = await createAccessApp();
-  await loadFixture(a.service);
-  tokens.feeder = await a.token({ kind: 'system', id: 'lab-feeder' });
-  tokens.patient = await a.token({ kind: 'patient', id: 'p2' });
-  tokens.gp = await a.token({ kind: 'practitioner', id: RPPS.gp });
-  tokens.spec = await a.token({ kind: 'practitioner', id: RPPS.spec });
-  tokens.stranger = await a.token({ kind: 'practitioner', id: '10000000077' });
-}, 120_000);
-afterAll(() => a.close());
-
-const get = (who: string, path: string) => request(a.app).get(path).set('Authorization', `Bearer ${tokens[who]}`);
-const send = (who: string, method: 'post' | 'put', path: string, body: object) =>
-  request(a.app)[method](path).set('Authorization', `Bearer ${tokens[who]}`).set('Content-Type', J).send(body);
+const { get, send } = useFixtureApp({
+  feeder: { kind: 'system', id: 'lab-feeder' },
+  patient: { kind: 'patient', id: 'p2' },
+  gp: { kind: 'practitioner', id: RPPS.gp },
+  spec: { kind: 'practitioner', id: RPPS.spec },
+  stranger: { kind: 'practitioner', id: '10000000077' },
+});
 
 test('a feeder cannot list patients, nor find one by INS, nor read one by id', async () => {
   const list = await get('feeder', '/fhir/Patient');
