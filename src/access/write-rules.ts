@@ -106,14 +106,16 @@ function assertPatientWrite(actor: DmpActor, event: WriteEvent): void {
   throw forbidden('Only the patient or a legal guardian may change the Patient resource of a record (identity traits through the identity procedure)');
 }
 
-async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent, patientId: string): Promise<void> {
+async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent, patientId: string, context: GuardianWriteContext): Promise<void> {
   const state = await loadRecordState(tx, patientId);
   if (state.closed && event.interaction === 'create') throw unprocessable(`The record of Patient/${patientId} is closed: no new entries until it is reactivated`);
   if (ownsRecord(actor, patientId)) return;
   if (actor.kind === 'system' && !isAssuranceMaladie(actor) && !state.open) {
     throw unprocessable(`Patient/${patientId} has no open DMP: the patient must agree to open the record first`);
   }
-  if (actor.kind === 'practitioner' && event.resourceType === 'RelatedPerson' && !state.open) return; // recording a minor's guardian at opening
+  // Recording a minor's guardian at opening: before the opening consent, or in the request that created the Patient.
+  const opening = !state.open || (context.patientsCreatedInRequest ?? []).includes(patientId);
+  if (actor.kind === 'practitioner' && event.resourceType === 'RelatedPerson' && opening) return;
   // The identity-verified procedure records a parent or a court measure without being authorised in the record
   // (guardian-rules.ts decides the rest).
   if (actor.kind === 'practitioner' && actor.role === 'identity-verifier' && event.resourceType === 'RelatedPerson' && isGuardianRelationship(event.resource as RelatedPerson)) return;
@@ -151,7 +153,7 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
     // Other clinical and record rows are tied to one Patient before this point (compartment-tie.ts): fail closed.
     throw forbidden(`${event.resourceType} is neither a directory entry nor tied to a record`);
   }
-  await assertRecordWritable(tx, actor, plan, event, patientId);
+  await assertRecordWritable(tx, actor, plan, event, patientId, context);
   await assertGuardianWrite(tx, actor, event, context);
   // Provenance: an update, patch or delete is for who wrote the row (provenance.ts); a replacement likewise.
   if (event.interaction !== 'create') await assertMayChange(tx, actor, event, actor.patientIds);

@@ -6,6 +6,8 @@ import { RequestState } from '../../../src/fhir/request-state';
 import { TRUE } from '../../../src/store/sql';
 import { byRpps, consent, loadFixture, RPPS } from './fixture';
 import { createAccessApp, type AccessApp } from './harness';
+import { withInsKey } from './ins-values';
+import { INS_NIR } from './fixture';
 
 // Issue 12: an authorised practitioner made a stranger the "legal guardian" of an adult, and nothing ended a
 // parent's access at the child's majority. A guardian link gives rights only while the patient is a minor
@@ -99,6 +101,27 @@ test('a practitioner opening a minor\'s record records the parent; once open, no
   tokens.p5parent = await a.token({ kind: 'guardian', id: parent.body.id });
   expect((await get('p5parent', '/fhir/Patient/p5')).status).toBe(200);
   expect((await send('gp', 'post', '/fhir/RelatedPerson', guardianOf('p5', 'FTH'))).status).toBe(403);
+});
+
+test('a practitioner opens a minor\'s record in one transaction: Patient, opening consent, then the parent', async () => {
+  const child = 'urn:uuid:0b7e2a52-0000-4000-8000-00000000c001';
+  const entry = (resource: object, fullUrl?: string) => ({ fullUrl, resource, request: { method: 'POST', url: (resource as { resourceType: string }).resourceType } });
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      entry({ resourceType: 'Patient', identifier: [{ system: INS_NIR, value: withInsKey('2140575123456') }], name: [{ family: 'Roux', given: ['Léo'] }], gender: 'male', birthDate: '2014-05-05' }, child),
+      entry({ ...consent('o', 'x', { type: 'permit' }), id: undefined, patient: { reference: child } }),
+      entry({ ...guardianOf('x', 'FTH'), patient: { reference: child } }),
+    ],
+  };
+  const res = await send('gp', 'post', '/fhir', bundle);
+  expect(res.status).toBe(200);
+  expect(res.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['201 Created', '201 Created', '201 Created']);
+  // The same professional adding a parent later, the record now open, is refused.
+  const patientId = /Patient\/([^/]+)/.exec(res.body.entry[0].response.location as string)?.[1] ?? '';
+  const later = await send('gp', 'post', '/fhir/RelatedPerson', guardianOf(patientId, 'MTH'));
+  expect(later.status).toBe(403);
 });
 
 test('a guardian reads the minor\'s record the day before the 18th birthday and nothing from Paris midnight of it', async () => {
