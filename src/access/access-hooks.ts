@@ -64,6 +64,8 @@ export function actorOf(ctx: RequestContext): DmpActor {
 
 const WRITE_INTERACTIONS: string[] = ['create', 'update', 'patch', 'delete'];
 const NOW_STATE = new StateKey<Date>('access.now');
+/** Patients created earlier in this request (a transaction Bundle opening a minor's record with his parent). */
+const CREATED_PATIENTS_STATE = new StateKey<string[]>('access.createdPatients');
 
 function deny(plan: AccessPlan): never {
   if (plan.effect === 'allow') throw new Error('unreachable');
@@ -91,7 +93,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       const purpose = header(request.headers, 'x-purpose-of-use');
       const reason = header(request.headers, 'x-purpose-reason');
       if (purpose) actor = { ...actor, purposeOfUse: purpose.trim(), purposeReason: reason ? decodePurposeReason(reason) : actor.purposeReason };
-      actor = await resolver.resolve(options.db, actor);
+      actor = await resolver.resolve(options.db, actor, requestNow(ctx));
       ctx.actor = actor;
       ctx.purposeOfUse = actor.purposeOfUse;
       ctx.purposeReason = actor.purposeReason;
@@ -127,7 +129,9 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       if (event.resourceType === 'Patient' && event.interaction === 'update' && ctx.state.get(IDENTITY_PROCEDURE_STATE) === event.id) return;
       const actor = actorOf(ctx);
       const plan = decideAccess(actor, event.interaction, event.resourceType, { now: now() });
-      await assertWriteAllowed(tx, actor, plan, event);
+      const createdPatients = ctx.state.getOrSet(CREATED_PATIENTS_STATE, () => []);
+      await assertWriteAllowed(tx, actor, plan, event, { now: requestNow(ctx), patientsCreatedInRequest: createdPatients });
+      if (event.resourceType === 'Patient' && event.interaction === 'create') createdPatients.push(event.id);
       assertContactPointsKept(ctx, actor, event);
     },
 

@@ -27,7 +27,8 @@ interface Entry {
 function cacheKey(actor: DmpActor): string | undefined {
   if (actor.kind === 'practitioner') return `practitioner\n${actor.keys.join('\n')}`;
   if (actor.kind === 'patient' && actor.ins) return `patient\n${actor.ins}\n${actor.patientIds.join('\n')}`;
-  if (actor.kind === 'guardian') return `guardian\n${actor.id}`;
+  // A guardian's compartments depend on the request's instant (the minor's 18th birthday, the end of a court
+  // measure: issue 12), so they are resolved afresh on every request and never kept.
   return undefined;
 }
 
@@ -50,16 +51,17 @@ export class ActorResolver {
     this.clock = options.clock ?? Date.now;
   }
 
-  async resolve(db: Db, actor: DmpActor): Promise<DmpActor> {
+  /** `now`: the request's instant, for what depends on it (guardians, never cached). */
+  async resolve(db: Db, actor: DmpActor, requestNow: Date = new Date()): Promise<DmpActor> {
     const key = this.ttlMs > 0 ? cacheKey(actor) : undefined;
-    if (key === undefined) return resolveActor(db, actor);
+    if (key === undefined) return resolveActor(db, actor, requestNow);
     const hit = this.entries.get(key);
     const now = this.clock();
     if (hit && hit.generation === this.generation && now - hit.at < this.ttlMs) {
       return { ...actor, keys: hit.keys, patientIds: hit.patientIds };
     }
     const generation = this.generation;
-    const resolved = await resolveActor(db, actor);
+    const resolved = await resolveActor(db, actor, requestNow);
     if (generation === this.generation) this.store(key, { keys: resolved.keys, patientIds: resolved.patientIds, generation, at: now });
     return resolved;
   }

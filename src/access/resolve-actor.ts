@@ -1,6 +1,8 @@
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
+import type { Patient, RelatedPerson } from '@medplum/fhirtypes';
 import { PROFESSIONAL_ID_SYSTEMS, RPPS_SYSTEM, type DmpActor } from './actor';
+import { guardianLinkValid } from './guardian-rules';
 
 export interface IdentifierValue {
   system?: string;
@@ -34,9 +36,10 @@ export function namesOnePerson(identifiers: IdentifierValue[] | null | undefined
  * the directory entries carrying his identifiers and no other professional's (see `entryNamesOnly`; consents and
  * `generalPractitioner` may use either form);
  * a patient's compartments are his Patient id, or the Patients carrying his INS; a guardian's are the
- * patients his RelatedPerson is a guardian of.
+ * patients his RelatedPerson is a guardian of at `now` (the request's instant): while the patient is a minor
+ * (Europe/Paris) or a court measure is running (`guardianLinkValid`, issue 12).
  */
-export async function resolveActor(db: Db, actor: DmpActor): Promise<DmpActor> {
+export async function resolveActor(db: Db, actor: DmpActor, now: Date = new Date()): Promise<DmpActor> {
   if (actor.kind === 'practitioner') {
     const identifiers = actor.keys.filter((k) => !k.startsWith('Practitioner/')).map((k) => {
       const bar = k.indexOf('|');
@@ -58,8 +61,15 @@ export async function resolveActor(db: Db, actor: DmpActor): Promise<DmpActor> {
     return { ...actor, patientIds: [...ids] };
   }
   if (actor.kind === 'guardian') {
-    const { rows } = await db.query<{ patient_id: string }>(sql`SELECT patient_id FROM access_guardian WHERE related_person_id = ${actor.id}`);
-    return { ...actor, patientIds: rows.map((row) => row.patient_id) };
+    const { rows } = await db.query<{ patient_id: string; person: string | null; patient: string | null }>(sql`SELECT g.patient_id,
+        rp.text AS person, p.text AS patient
+      FROM access_guardian g
+      JOIN resource rp ON rp.type = 'RelatedPerson' AND rp.id = g.related_person_id AND NOT rp.deleted
+      LEFT JOIN resource p ON p.type = 'Patient' AND p.id = g.patient_id AND NOT p.deleted
+      WHERE g.related_person_id = ${actor.id}`);
+    const parse = <T>(text: string | null): T | undefined => (text ? (JSON.parse(text) as T) : undefined);
+    const valid = rows.filter((row) => guardianLinkValid(parse<RelatedPerson>(row.person), parse<Patient>(row.patient), now));
+    return { ...actor, patientIds: valid.map((row) => row.patient_id) };
   }
   return actor;
 }

@@ -1,4 +1,4 @@
-import type { Consent, DocumentReference, Patient } from '@medplum/fhirtypes';
+import type { Consent, DocumentReference, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { forbidden, unprocessable } from '../fhir/errors';
 import type { Db } from '../store/db';
@@ -7,12 +7,13 @@ import { sql } from '../store/sql';
 import { HISTORY_SOURCE } from '../store/history-source';
 import { isAssuranceMaladie, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
-import { insKeys } from './access-tables';
+import { insKeys, isGuardianRelationship } from './access-tables';
 import { compileCompartmentWrite } from './compile-access';
 import { assertIdentityKept } from './identity-traits';
 import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rules';
 import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
+import { assertGuardianWrite, type GuardianWriteContext } from './guardian-rules';
 import { assertMayChange, assertMayReplace } from './provenance';
 import { classOf } from './resource-classes';
 import { assertTreatingPhysicianKept } from './treating-physician';
@@ -105,14 +106,19 @@ function assertPatientWrite(actor: DmpActor, event: WriteEvent): void {
   throw forbidden('Only the patient or a legal guardian may change the Patient resource of a record (identity traits through the identity procedure)');
 }
 
-async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent, patientId: string): Promise<void> {
+async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent, patientId: string, context: GuardianWriteContext): Promise<void> {
   const state = await loadRecordState(tx, patientId);
   if (state.closed && event.interaction === 'create') throw unprocessable(`The record of Patient/${patientId} is closed: no new entries until it is reactivated`);
   if (ownsRecord(actor, patientId)) return;
   if (actor.kind === 'system' && !isAssuranceMaladie(actor) && !state.open) {
     throw unprocessable(`Patient/${patientId} has no open DMP: the patient must agree to open the record first`);
   }
-  if (actor.kind === 'practitioner' && event.resourceType === 'RelatedPerson' && !state.open) return; // recording a minor's guardian at opening
+  // Recording a minor's guardian at opening: before the opening consent, or in the request that created the Patient.
+  const opening = !state.open || (context.patientsCreatedInRequest ?? []).includes(patientId);
+  if (actor.kind === 'practitioner' && event.resourceType === 'RelatedPerson' && opening) return;
+  // The identity-verified procedure records a parent or a court measure without being authorised in the record
+  // (guardian-rules.ts decides the rest).
+  if (actor.kind === 'practitioner' && actor.role === 'identity-verifier' && event.resourceType === 'RelatedPerson' && isGuardianRelationship(event.resource as RelatedPerson)) return;
   if (!(await mayWriteCompartment(tx, plan, patientId))) {
     if (!state.open && actor.kind === 'practitioner') throw unprocessable(`Patient/${patientId} has no open DMP: the patient must agree to open the record first`);
     throw forbidden('You are not authorised to write in this record');
@@ -123,9 +129,10 @@ async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, e
  * Write authorisation, inside the write transaction and before the row is written (issue 4 rules 4, 8–11):
  * consent ownership and the treating-physician rule, record closure, Assurance Maladie limits, authorised
  * professionals and feeders writing into open records, the directory (directory-rules.ts) and who may change what
- * (provenance.ts). Throws 403, 409 or 422.
+ * (provenance.ts), who may record a parent or legal guardian (guardian-rules.ts, at `context.now`). Throws 403, 409
+ * or 422.
  */
-export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent): Promise<void> {
+export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent, context: GuardianWriteContext = { now: new Date() }): Promise<void> {
   if (plan.effect !== 'allow') throw forbidden(plan.reason);
   if (isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && !isCareHistoryDocument(event.resource as DocumentReference)) {
     throw forbidden('The Assurance Maladie may only create care-history documents (type REMB / class 60)');
@@ -146,7 +153,8 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
     // Other clinical and record rows are tied to one Patient before this point (compartment-tie.ts): fail closed.
     throw forbidden(`${event.resourceType} is neither a directory entry nor tied to a record`);
   }
-  await assertRecordWritable(tx, actor, plan, event, patientId);
+  await assertRecordWritable(tx, actor, plan, event, patientId, context);
+  await assertGuardianWrite(tx, actor, event, context);
   // Provenance: an update, patch or delete is for who wrote the row (provenance.ts); a replacement likewise.
   if (event.interaction !== 'create') await assertMayChange(tx, actor, event, actor.patientIds);
   await assertMayReplace(tx, actor, event, actor.patientIds);

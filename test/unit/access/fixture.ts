@@ -78,7 +78,7 @@ export async function loadFixture(db: Db): Promise<void> {
   await writeResource(db, { type: 'Organization', id: 'org1' });
   await writeResource(db, { type: 'AuditEvent', id: 'ae-system' });
 
-  await patient(db, { resourceType: 'Patient', id: 'p1', identifier: [{ system: INS_NIR, value: P1_INS }], generalPractitioner: [{ reference: 'Practitioner/gp' }] });
+  await patient(db, { resourceType: 'Patient', id: 'p1', birthDate: '2015-04-02', identifier: [{ system: INS_NIR, value: P1_INS }], generalPractitioner: [{ reference: 'Practitioner/gp' }] });
   const guardian: RelatedPerson = {
     resourceType: 'RelatedPerson', id: 'rp1', patient: { reference: 'Patient/p1' },
     relationship: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'MTH' }] }],

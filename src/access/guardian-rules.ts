@@ -1,0 +1,108 @@
+import type { Patient, RelatedPerson } from '@medplum/fhirtypes';
+import type { WriteEvent } from '../fhir/context';
+import { forbidden, unprocessable } from '../fhir/errors';
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+import type { DmpActor } from './actor';
+import { isGuardianRelationship } from './access-tables';
+
+/** Age of majority (French civil code, art. 414). */
+export const MAJORITY_YEARS = 18;
+/** The time zone the 18th birthday is counted in. */
+export const MAJORITY_TIME_ZONE = 'Europe/Paris';
+
+const parisDate = new Intl.DateTimeFormat('en-CA', { timeZone: MAJORITY_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
+
+/** The calendar date (YYYY-MM-DD) of an instant in Europe/Paris. */
+export function parisDay(at: Date): string {
+  return parisDate.format(at);
+}
+
+/**
+ * True when a person born on `birthDate` (FHIR date: YYYY, YYYY-MM or YYYY-MM-DD) is under 18 at `at`, counted in
+ * Europe/Paris: born 2008-12-07, he is an adult from 2026-12-07 00:00 Paris time. A partial date counts from its
+ * earliest day (adult soonest); no or a malformed birth date is not a minor (fail closed).
+ */
+export function isMinorAt(birthDate: string | undefined | null, at: Date): boolean {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(birthDate ?? '');
+  if (!m) return false;
+  const majority = `${String(Number(m[1]) + MAJORITY_YEARS).padStart(4, '0')}-${m[2] ?? '01'}-${m[3] ?? '01'}`;
+  return parisDay(at) < majority;
+}
+
+const hasCode = (person: RelatedPerson | undefined, code: string): boolean =>
+  (person?.relationship ?? []).some((cc) => (cc.coding ?? []).some((c) => c.code === code));
+
+/**
+ * A court protection measure (tutelle, curatelle renforcée, habilitation familiale): relationship `GUARD` with a
+ * `period` that has an end (the judgment's term). It gives a guardian's rights whatever the patient's age, from
+ * `period.start` (if any) until `period.end`.
+ */
+export function isCourtMeasure(person: RelatedPerson | undefined): boolean {
+  return hasCode(person, 'GUARD') && !!person?.period?.end;
+}
+
+/** Inside the RelatedPerson's `period` at `at` (no period: always). A date-only end lasts through that day (UTC). */
+function withinPeriod(person: RelatedPerson, at: Date): boolean {
+  const start = person.period?.start;
+  const end = person.period?.end;
+  const t = at.getTime();
+  if (start && !(Date.parse(start) <= t)) return false;
+  if (end) {
+    const endAt = /^\d{4}(-\d{2}(-\d{2})?)?$/.test(end) ? Date.parse(end.length === 10 ? `${end}T00:00:00Z` : `${end}-01T00:00:00Z`) + 86_400_000 : Date.parse(end);
+    if (!(t < endAt)) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a guardian link gives rights at `at` (issue 12): the RelatedPerson is a parent or legal guardian, within
+ * its period, and the patient is a minor or a court measure is recorded (`isCourtMeasure`).
+ */
+export function guardianLinkValid(person: RelatedPerson | undefined, patient: Pick<Patient, 'birthDate'> | undefined, at: Date): boolean {
+  if (!person || person.active === false || !isGuardianRelationship(person) || !withinPeriod(person, at)) return false;
+  return isMinorAt(patient?.birthDate, at) || isCourtMeasure(person);
+}
+
+async function loadPatient(tx: Db, patientId: string): Promise<Patient | undefined> {
+  const { rows } = await tx.query<{ text: string | null }>(sql`SELECT text FROM resource WHERE type = 'Patient' AND id = ${patientId} AND NOT deleted`);
+  return rows[0]?.text ? (JSON.parse(rows[0].text) as Patient) : undefined;
+}
+
+async function hasOpeningConsent(tx: Db, patientId: string): Promise<boolean> {
+  const { rows } = await tx.query<{ open: boolean }>(sql`SELECT EXISTS (SELECT 1 FROM access_consent WHERE patient_id = ${patientId} AND kind = 'open') AS open`);
+  return rows[0]?.open === true;
+}
+
+export interface GuardianWriteContext {
+  /** The request's instant. */
+  now: Date;
+  /** Patients created earlier in the same request (a transaction Bundle opening a minor's record). */
+  patientsCreatedInRequest?: readonly string[];
+}
+
+/**
+ * Who may make or keep a guardian link (issue 12 rule 2), on a RelatedPerson create/update whose new version is a
+ * parent or legal guardian: the patient himself, an existing valid guardian of the same patient, an
+ * identity-verified procedure (practitioner with role `identity-verifier`), or a practitioner opening a minor's
+ * record (no opening consent yet, or the Patient created in the same request). Never an ordinary authorised
+ * professional (403), never for an adult without a court measure (422).
+ */
+export async function assertGuardianWrite(tx: Db, actor: DmpActor, event: WriteEvent, context: GuardianWriteContext): Promise<void> {
+  if (event.resourceType !== 'RelatedPerson' || event.interaction === 'delete') return;
+  const person = event.resource as RelatedPerson | undefined;
+  if (!person || person.active === false || !isGuardianRelationship(person)) return;
+  const patientId = /^Patient\/([^/]+)$/.exec(person.patient?.reference ?? '')?.[1] ?? event.compartment ?? '';
+  const patient = await loadPatient(tx, patientId);
+  const minor = isMinorAt(patient?.birthDate, context.now);
+  const owner = (actor.kind === 'patient' || actor.kind === 'guardian') && actor.patientIds.includes(patientId);
+  const verifier = actor.kind === 'practitioner' && actor.role === 'identity-verifier';
+  const opening =
+    actor.kind === 'practitioner' && minor && ((context.patientsCreatedInRequest ?? []).includes(patientId) || !(await hasOpeningConsent(tx, patientId)));
+  if (!owner && !verifier && !opening) {
+    throw forbidden('Only the patient, his legal guardian, the professional opening a minor\'s record or the identity procedure may record a parent or legal guardian');
+  }
+  if (!minor && !isCourtMeasure(person)) {
+    throw unprocessable(`Le patient Patient/${patientId} est majeur (ou sans date de naissance) : un parent ou représentant légal n'agit pour lui que sous une mesure de protection judiciaire (relationship GUARD avec une period qui se termine)`);
+  }
+}
