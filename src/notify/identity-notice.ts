@@ -1,6 +1,6 @@
 import type { NoticeText } from './messages';
+import { parisTime } from './paris-time';
 
-const PARIS_TIME = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
 
 /** Who corrected an identity, in words for the patient (e.g. "l'Assurance Maladie", "un professionnel … (RPPS …)"). */
 export interface IdentityNoticeFacts {
@@ -17,7 +17,7 @@ export function buildIdentityCorrectedNotice(facts: IdentityNoticeFacts, recordU
   return {
     subject: "Correction de l'identité de votre dossier médical partagé",
     body:
-      `L'identité de votre dossier médical partagé (DMP) a été corrigée le ${PARIS_TIME.format(facts.at)} par ${facts.who}. ` +
+      `L'identité de votre dossier médical partagé (DMP) a été corrigée le ${parisTime(facts.at)} par ${facts.who}. ` +
       `Si vous n'êtes pas à l'origine de cette démarche, contactez votre caisse d'Assurance Maladie. Consultez votre dossier : ${recordUrl}`,
   };
 }

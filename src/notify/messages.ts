@@ -1,8 +1,9 @@
+import { buildIdentityCorrectedNotice } from './identity-notice';
+import { parisDay, parisTime } from './paris-time';
 import { buildRecordLifeNotice, type RecordLifeNoticeKind } from './record-life-messages';
 
 /** Why a notice is sent. */
 export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind | AccountNoticeKind | 'identity-corrected';
-import { buildIdentityCorrectedNotice } from './identity-notice';
 
 /** Facts a notice may mention: who and when, never what (messages carry no health data). */
 export interface NoticeFacts {
@@ -26,33 +27,31 @@ export interface NoticeText {
   body: string;
 }
 
-function when(at: Date): string {
-  return `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
 
 /**
  * The text of a notice. Deliberately generic: it names the professional and the time, links to the
  * record, and never says which document or what it contains (an SMS or e-mail is not a safe place for it).
  */
 export function buildNotice(kind: NoticeKind, facts: NoticeFacts, recordUrl: string): NoticeText {
-  const who = facts.who ?? 'A health professional';
-  const link = `See your record: ${recordUrl}`;
+  const who = facts.who ?? 'Un professionnel de santé';
+  const link = `Consultez votre dossier : ${recordUrl}`;
+  const at = parisTime(facts.at);
   switch (kind) {
     case 'document-added':
-      return { subject: 'New document in your health record', body: `A new document was added to your health record (DMP) on ${when(facts.at)}. ${link}` };
+      return { subject: 'Nouveau document dans votre dossier médical', body: `Un nouveau document a été ajouté à votre dossier médical partagé (DMP) le ${at}. ${link}` };
     case 'first-access':
-      return { subject: 'A professional accessed your health record', body: `${who} accessed your health record (DMP) for the first time on ${when(facts.at)}. ${link}` };
+      return { subject: 'Un professionnel a consulté votre dossier médical', body: `${who} a consulté votre dossier médical partagé (DMP) pour la première fois le ${at}. ${link}` };
     case 'samu-access':
-      return { subject: 'Emergency access to your health record', body: `${who} accessed your health record (DMP) in an emergency (SAMU medical regulation) on ${when(facts.at)}. ${link}` };
+      return { subject: 'Accès d’urgence à votre dossier médical', body: `${who} a consulté votre dossier médical partagé (DMP) en urgence (régulation médicale du SAMU) le ${at}. ${link}` };
     case 'break-glass':
       return {
-        subject: 'Emergency access to your health record',
-        body: `${who} accessed your health record (DMP) in an emergency (break-glass) on ${when(facts.at)}. Reason given: ${facts.reason ?? 'none'}. ${link}`,
+        subject: 'Accès d’urgence à votre dossier médical',
+        body: `${who} a consulté votre dossier médical partagé (DMP) en urgence (accès « bris de glace ») le ${at}. Motif indiqué : ${facts.reason ?? 'aucun'}. ${link}`,
       };
     case 'identity-corrected':
       return buildIdentityCorrectedNotice({ at: facts.at, who: facts.who ?? 'un professionnel habilité' }, recordUrl);
     case 'login-code':
-      return { subject: 'Your sign-in code', body: `Your DMP sign-in code is ${facts.code}. It expires in ${facts.validMinutes ?? 10} minutes. Never share it.` };
+      return { subject: 'Votre code de connexion', body: `Votre code de connexion au DMP est ${facts.code}. Il expire dans ${facts.validMinutes ?? 10} minutes. Ne le communiquez jamais.` };
     // Record life (closure, reactivation, purge): record-life-messages.ts.
     case 'record-closed':
     case 'record-reactivated':
@@ -76,19 +75,17 @@ export type AccountNoticeKind = 'activation' | 'password-reset' | 'password-chan
 /** Account notices whose body carries a code. */
 const SECRET_ACCOUNT_NOTICES = ['activation', 'password-reset', 'contact-confirmation'] as const;
 
-const PARIS_TIME = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
-const PARIS_DATE = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long' });
 const NOT_YOU = 'Si vous n’êtes pas à l’origine de cette demande, ignorez ce message et ne communiquez ce code à personne.';
 
 /** The French text of an account notice: codes, their lifetime, times in Europe/Paris; never any health data. */
 export function buildAccountNotice(kind: AccountNoticeKind, facts: NoticeFacts): NoticeText {
-  const at = PARIS_TIME.format(facts.at);
+  const at = parisTime(facts.at);
   const minutes = facts.validMinutes ?? 15;
   switch (kind) {
     case 'activation':
       return {
         subject: 'Activez votre dossier médical partagé',
-        body: `Un dossier médical partagé (DMP) a été ouvert à votre nom le ${at}. Votre code d’activation est ${facts.code}, valable jusqu’au ${PARIS_DATE.format(facts.until ?? facts.at)}. Il vous permet de choisir votre identifiant et votre mot de passe. ${NOT_YOU}`,
+        body: `Un dossier médical partagé (DMP) a été ouvert à votre nom le ${at}. Votre code d’activation est ${facts.code}, valable jusqu’au ${parisDay(facts.until ?? facts.at)}. Il vous permet de choisir votre identifiant et votre mot de passe. ${NOT_YOU}`,
       };
     case 'password-reset':
       return {

@@ -1,4 +1,5 @@
 import type { NoticeText } from './messages';
+import { parisDay, parisTime } from './paris-time';
 
 /** Notices of the record's life: closure, reactivation, and the approach of the purge 10 years after closure. */
 export type RecordLifeNoticeKind = 'record-closed' | 'record-reactivated' | 'purge-approaching';
@@ -11,8 +12,6 @@ export interface RecordLifeFacts {
   purgeAt?: Date;
 }
 
-const PARIS_TIME = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
-const PARIS_DAY = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long' });
 
 /**
  * The French text of a record-life notice. Like every notice it carries no health data and not the closure
@@ -20,7 +19,7 @@ const PARIS_DAY = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', d
  */
 export function buildRecordLifeNotice(kind: RecordLifeNoticeKind, facts: RecordLifeFacts, recordUrl: string): NoticeText {
   const link = `Consultez votre dossier : ${recordUrl}`;
-  const at = PARIS_TIME.format(facts.at);
+  const at = parisTime(facts.at);
   switch (kind) {
     case 'record-closed':
       return {
@@ -35,7 +34,7 @@ export function buildRecordLifeNotice(kind: RecordLifeNoticeKind, facts: RecordL
     case 'purge-approaching':
       return {
         subject: 'Votre dossier médical partagé va être supprimé',
-        body: `Votre dossier médical partagé (DMP), fermé le ${at}, sera définitivement supprimé à partir du ${PARIS_DAY.format(facts.purgeAt ?? facts.at)}, au terme de sa durée de conservation de 10 ans. Pour le conserver, réactivez-le avant cette date. ${link}`,
+        body: `Votre dossier médical partagé (DMP), fermé le ${at}, sera définitivement supprimé à partir du ${parisDay(facts.purgeAt ?? facts.at)}, au terme de sa durée de conservation de 10 ans. Pour le conserver, réactivez-le avant cette date. ${link}`,
       };
   }
 }

@@ -8,11 +8,11 @@ import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import { purgeDate, readClosureExtension, RECORD_CLOSURE_URL } from './record-closure';
 import { StateKey } from '../fhir/request-state';
+import { parisTime } from '../notify/paris-time';
 
 /** Set in `ctx.state` by `$close` / `$reactivate`: the only writes by an actor that may change a record's state. */
 export const RECORD_LIFE_STATE = new StateKey<boolean>('records.lifeOperation');
 
-const PARIS = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
 
 const isClosed = (patient: Patient | undefined): boolean => patient?.active === false;
 const closureText = (patient: Patient | undefined): string => JSON.stringify(patient?.extension?.find((e) => e.url === RECORD_CLOSURE_URL) ?? null);
@@ -31,7 +31,7 @@ async function assertStillReactivable(tx: Db, patientId: string, now: Date): Pro
   const closedAt = rows[0]?.closed_at ? new Date(rows[0].closed_at) : undefined;
   if (closedAt && purgeDate(closedAt) <= now) {
     throw unprocessable(
-      `Ce dossier a été fermé le ${PARIS.format(closedAt)} : sa durée de conservation de 10 ans est écoulée depuis le ${PARIS.format(purgeDate(closedAt))}, ses données sont supprimées ou en cours de suppression et il ne peut plus être réactivé.`,
+      `Ce dossier a été fermé le ${parisTime(closedAt)} : sa durée de conservation de 10 ans est écoulée depuis le ${parisTime(purgeDate(closedAt))}, ses données sont supprimées ou en cours de suppression et il ne peut plus être réactivé.`,
     );
   }
 }

@@ -35,8 +35,8 @@ async function signIn(identifier: string, password: string, email: string): Prom
   const started = await post('/auth/login', { identifier, password });
   expect(started.status).toBe(200);
   const { challenge } = (await started.json()) as { challenge: string };
-  const text = await mailTo(email, /sign-in code is \d{6}/, seen);
-  const code = /sign-in code is (\d{6})/.exec(text)![1];
+  const text = await mailTo(email, /code de connexion au DMP est \d{6}/, seen);
+  const code = /code de connexion au DMP est (\d{6})/.exec(text)![1];
   const token = await post('/auth/otp', { challenge, code });
   return { status: token.status, ...((await token.json()) as { patient?: string }) };
 }

@@ -183,14 +183,16 @@ describe('the access trail and notices of a scripted scenario, through HTTP on t
   it('e-mails the patient: document added, first access of each professional, break-glass with its reason', async () => {
     await waitFor(() => smtp.received.length >= 5, 20_000, 'five e-mails');
     await new Promise((r) => setTimeout(r, 1500)); // no sixth one arrives late
-    const texts = smtp.received.map((m) => m.data.replace(/=\r?\n/g, ''));
+    // The bodies travel quoted-printable (French accents): decoded back to text.
+    const decode = (qp: string) => Buffer.from(qp.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
+    const texts = smtp.received.map((m) => decode(m.data));
     expect(smtp.received.every((m) => m.to.length === 1 && m.to[0] === EMAIL)).toBe(true);
     expect(texts).toHaveLength(5);
-    expect(texts.filter((t) => /A new document was added to your health record/.test(t))).toHaveLength(1);
-    const firsts = texts.filter((t) => /for the first time/.test(t));
+    expect(texts.filter((t) => /Un nouveau document a été ajouté à votre dossier médical partagé/.test(t))).toHaveLength(1);
+    const firsts = texts.filter((t) => /pour la première fois/.test(t));
     expect(firsts).toHaveLength(3);
     for (const rpps of [RPPS.gp, RPPS.spec, RPPS.author]) expect(firsts.some((t) => t.includes(`RPPS ${rpps}`))).toBe(true);
-    const emergency = texts.filter((t) => /break-glass/.test(t));
+    const emergency = texts.filter((t) => /bris de glace/.test(t));
     expect(emergency).toHaveLength(1);
     expect(emergency[0]).toContain(`RPPS ${RPPS.urg}`);
     expect(emergency[0]).toContain(BTG_REASON);

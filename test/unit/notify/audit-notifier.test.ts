@@ -52,7 +52,7 @@ describe('notices derived from audit events', () => {
       throw new Error('rolled back');
     })).rejects.toThrow('rolled back');
     const rows = await outbox(db);
-    expect(rows).toEqual([{ kind: 'document-added', channel: 'email', recipient: 'alice@example.org', status: 'pending', body: expect.stringContaining('A new document was added') }]);
+    expect(rows).toEqual([{ kind: 'document-added', channel: 'email', recipient: 'alice@example.org', status: 'pending', body: expect.stringContaining('Un nouveau document a été ajouté') }]);
     expect(rows[0].body).not.toMatch(/doc-1|DocumentReference/);
   });
 
@@ -64,7 +64,7 @@ describe('notices derived from audit events', () => {
     await hooks.afterRead(ctx('patient', 'pat-a'), read('pat-a', 'o4'));
     const rows = await outbox(db);
     expect(rows.map((r) => r.kind)).toEqual(['first-access', 'first-access']);
-    expect(rows[0].body).toMatch(/^Dr p1 \(RPPS 10000000001\), Cabinet du Parc accessed your health record \(DMP\) for the first time on 20\d\d-/);
+    expect(rows[0].body).toMatch(/^Dr p1 \(RPPS 10000000001\), Cabinet du Parc a consulté votre dossier médical partagé \(DMP\) pour la première fois le \d{1,2} \S+ 20\d\d à \d\d:\d\d\. /);
   });
 
   it('after a restart, tells of first accesses once, and recalls the readers already told of', async () => {
@@ -92,7 +92,7 @@ describe('notices derived from audit events', () => {
     await hooks.afterRead(btg, read('pat-a', 'o2'));
     const rows = await outbox(db);
     expect(rows.map((r) => r.kind)).toEqual(['break-glass']);
-    expect(rows[0].body).toContain('Reason given: unconscious on arrival');
+    expect(rows[0].body).toContain('Motif indiqué : unconscious on arrival');
   });
 
   it('tells the patient about a SAMU regulator access', async () => {

@@ -78,8 +78,8 @@ describe('notification dispatcher with real receivers', () => {
     expect(report).toMatchObject({ delivered: 2, retried: 0 });
     expect(smtp.received).toHaveLength(1);
     expect(smtp.received[0].to).toEqual(['alice@example.org']);
-    expect(smtp.received[0].data).toContain('A new document was added to your health record');
-    expect(webhook.received).toEqual([{ body: { to: '+33600000001', text: expect.stringContaining('A new document was added') }, authorization: 'Bearer secret-token', key: 'document-added:doc-1:sms' }]);
+    expect(smtp.received[0].data).toContain('Un nouveau document a'); // the rest is quoted-printable (accents)
+    expect(webhook.received).toEqual([{ body: { to: '+33600000001', text: expect.stringContaining('Un nouveau document a été ajouté') }, authorization: 'Bearer secret-token', key: 'document-added:doc-1:sms' }]);
     expect((await rows()).map((r) => r.status)).toEqual(['delivered', 'delivered']);
   });
 
@@ -139,8 +139,8 @@ describe('notification dispatcher with real receivers', () => {
     expect(await dispatcher(logs, {}).runOnce()).toMatchObject({ undeliverable: 2 });
     expect((await rows()).map((r) => r.status)).toEqual(['undeliverable-config', 'undeliverable-config']);
     expect(logs.lines.filter((l) => l.level === 'warn').map((l) => [l.meta.channel, String(l.meta.text).slice(0, 22)])).toEqual([
-      ['email', 'A new document was add'],
-      ['sms', 'A new document was add'],
+      ['email', 'Un nouveau document a '],
+      ['sms', 'Un nouveau document a '],
     ]);
   });
 
