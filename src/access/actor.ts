@@ -45,6 +45,11 @@ export interface DmpActor extends Actor {
   patientIds: string[];
 }
 
+/** True when the actor is the patient of that record, or a guardian acting for him (the record's owner). */
+export function ownsRecord(actor: DmpActor, patientId: string): boolean {
+  return (actor.kind === 'patient' || actor.kind === 'guardian') && actor.patientIds.includes(patientId);
+}
+
 /** True for the categories that may never touch a record (insurer, employer, bank, occupational health). */
 export function isExcluded(actor: DmpActor): boolean {
   return (EXCLUDED_CATEGORIES as readonly string[]).includes(actor.category ?? '');

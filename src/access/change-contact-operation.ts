@@ -8,6 +8,7 @@ import type { OperationDefinitionEntry } from '../fhir/service';
 import { actorOf } from './access-hooks';
 import { contactChannel } from './contact-points';
 import { scopesAllow } from './scopes';
+import { ownsRecord } from './actor';
 
 /** A contact-change code lives 15 minutes and burns after 3 wrong guesses; 3 changes may be asked per hour. */
 export const CONTACT_CODE_TTL_MS = 15 * 60_000;
@@ -41,8 +42,7 @@ export function normaliseContact(system: string, value: string): { system: 'emai
 /** The patient himself (or his guardian) with a token that may update his Patient, else 403: nobody else changes contacts. */
 export function assertOwnRecord(ctx: RequestContext, patientId: string): void {
   const actor = actorOf(ctx);
-  const owns = (actor.kind === 'patient' || actor.kind === 'guardian') && actor.patientIds.includes(patientId);
-  if (!owns) throw forbidden('Only the patient or a legal guardian may change the e-mail or mobile number of a record');
+  if (!ownsRecord(actor, patientId)) throw forbidden('Only the patient or a legal guardian may change the e-mail or mobile number of a record');
   if (!scopesAllow(actor.scopes, 'u', 'Patient')) throw forbidden('The token\'s scopes do not grant update on Patient');
 }
 

@@ -2,7 +2,7 @@ import type { ContactPoint, Patient } from '@medplum/fhirtypes';
 import type { RequestContext, WriteEvent } from '../fhir/context';
 import { forbidden } from '../fhir/errors';
 import { NOTIFY_PREFERENCE_URL } from '../notify/recipients';
-import type { DmpActor } from './actor';
+import { ownsRecord, type DmpActor } from './actor';
 import { StateKey } from '../fhir/request-state';
 
 /** Set (to the Patient id) on the server's own write that applies a confirmed contact change. */
@@ -45,6 +45,5 @@ export function assertContactPointsKept(ctx: RequestContext, actor: DmpActor, ev
         'with Patient/{id}/$change-contact then $confirm-contact (a code is sent to the new contact)',
     );
   }
-  const owns = (actor.kind === 'patient' || actor.kind === 'guardian') && actor.patientIds.includes(event.id);
-  if (!owns && preferenceOf(next) !== preferenceOf(previous)) throw forbidden('Only the patient or a legal guardian chooses where notices are sent');
+  if (!ownsRecord(actor, event.id) && preferenceOf(next) !== preferenceOf(previous)) throw forbidden('Only the patient or a legal guardian chooses where notices are sent');
 }

@@ -5,7 +5,7 @@ import type { Db } from '../store/db';
 import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
 import { sql } from '../store/sql';
 import { HISTORY_SOURCE } from '../store/history-source';
-import { isAssuranceMaladie, type DmpActor } from './actor';
+import { isAssuranceMaladie, ownsRecord, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
 import { insKeys, isGuardianRelationship } from './access-tables';
 import { compileCompartmentWrite } from './compile-access';
@@ -57,9 +57,6 @@ async function mayWriteCompartment(tx: Db, plan: AccessPlan, patientId: string):
   const { rows } = await tx.query<{ ok: boolean }>(sql`SELECT ${compileCompartmentWrite(plan, patientId)} AS ok`);
   return rows[0]?.ok === true;
 }
-
-const ownsRecord = (actor: DmpActor, patientId: string): boolean =>
-  (actor.kind === 'patient' || actor.kind === 'guardian') && actor.patientIds.includes(patientId);
 
 /**
  * True when the record has had an opening consent, now or in any earlier version (withdrawn by `inactive` or by

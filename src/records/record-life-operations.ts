@@ -6,12 +6,12 @@ import type { FhirRequest } from '../fhir/request';
 import { storedResponse, type FhirService, type OperationDefinitionEntry } from '../fhir/service';
 import { RECORD_LIFE_STATE } from './record-life-hooks';
 import { buildClosureExtension, CLOSURE_REASONS, isClosureReason, withoutClosureExtension, type ClosureReason } from './record-closure';
+import { ownsRecord } from '../access/actor';
 
 /** 403 unless the caller is the patient of the record or one of his legal guardians. */
 function assertOwner(ctx: RequestContext, patientId: string): void {
   const actor = actorOf(ctx);
-  const owns = (actor.kind === 'patient' || actor.kind === 'guardian') && actor.patientIds.includes(patientId);
-  if (!owns) throw forbidden('Seul le patient (ou son représentant légal) peut fermer ou réactiver son dossier');
+  if (!ownsRecord(actor, patientId)) throw forbidden('Seul le patient (ou son représentant légal) peut fermer ou réactiver son dossier');
 }
 
 /** The `reason` of `$close`: a Parameters body (valueCode, or valueCoding in our code system) or `?reason=`. */
