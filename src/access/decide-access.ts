@@ -8,8 +8,11 @@ const READS: Interaction[] = ['read', 'vread', 'search-type', 'search-system', '
 const WRITES: Interaction[] = ['create', 'update', 'patch', 'delete'];
 /** Types that only the server itself writes (audit trail). */
 const SERVER_WRITTEN_TYPES = ['AuditEvent'];
-/** Types the Assurance Maladie feed may never create, even as part of a document. */
-const NOT_FED_TYPES = ['Patient', 'Consent', 'RelatedPerson', 'AuditEvent'];
+/**
+ * Types the Assurance Maladie may never create. It may create a Patient (a record opened at its counters) and the
+ * opening Consent of a record never opened (the patient's agreement given at the counter): write-rules.ts decides.
+ */
+const NOT_FED_TYPES = ['RelatedPerson', 'AuditEvent', 'Communication'];
 
 const deny = (status: 400 | 403, reason: string): AccessPlan => ({ effect: 'deny', status, reason });
 

@@ -78,9 +78,11 @@ async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent): P
   }
   const patientId = (consent && consentPatientId(consent)) ?? (previous && consentPatientId(previous)) ?? event.compartment ?? '';
   if (previous && consentPatientId(previous) !== patientId) throw unprocessable('A Consent cannot move to another patient');
-  const mayRecordOpening = actor.kind === 'practitioner' && event.interaction === 'create' && !!consent && isOpeningConsent(consent);
+  // A professional, or the Assurance Maladie at its counters, records the patient's first agreement on his behalf.
+  const recordsForPatient = actor.kind === 'practitioner' || isAssuranceMaladie(actor);
+  const mayRecordOpening = recordsForPatient && event.interaction === 'create' && !!consent && isOpeningConsent(consent);
   if (!ownsRecord(actor, patientId) && !mayRecordOpening) {
-    throw forbidden('Only the patient or a legal guardian may create or change consents (a professional may only record the opening consent)');
+    throw forbidden('Only the patient or a legal guardian may create or change consents (a professional or the Assurance Maladie may only record the opening consent)');
   }
   if (!ownsRecord(actor, patientId) && (await wasEverOpened(tx, patientId))) {
     throw forbidden(`Only the patient or a legal guardian may re-open the record of Patient/${patientId}: it was opened before, and a withdrawn agreement is the patient's to give again`);
@@ -94,7 +96,13 @@ function assertPatientWrite(actor: DmpActor, event: WriteEvent): void {
     const ownIns = !!actor.ins && insKeys(next).includes(actor.ins);
     if (actor.kind === 'patient' && (actor.patientIds.includes(event.id) || ownIns)) return;
     if (actor.kind === 'practitioner') return; // opening a record on the patient's behalf
-    throw forbidden('Only the patient (matching his INS) or a professional recording the opening may create a Patient');
+    // The Assurance Maladie opens a record at its counters after checking the person's identity: only with an INS
+    // (the record's key; its control key is checked by validation), never an identity-less record.
+    if (isAssuranceMaladie(actor)) {
+      if (insKeys(next).length === 0) throw unprocessable('A record opened by the Assurance Maladie carries the patient\'s verified INS (Patient.identifier, NIR or NIA)');
+      return;
+    }
+    throw forbidden('Only the patient (matching his INS), a professional recording the opening or the Assurance Maladie may create a Patient');
   }
   assertIdentityKept(event);
   if (ownsRecord(actor, event.id)) return;
@@ -134,7 +142,9 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   if (isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && !isCareHistoryDocument(event.resource as DocumentReference)) {
     throw forbidden('The Assurance Maladie may only create care-history documents (type REMB / class 60)');
   }
-  if (isAssuranceMaladie(actor) && event.compartment && !isPartOfFedDocument(event)) {
+  // Besides care history, the Assurance Maladie opens records at its counters: the Patient and its opening Consent.
+  const opensRecord = event.interaction === 'create' && (event.resourceType === 'Patient' || event.resourceType === 'Consent');
+  if (isAssuranceMaladie(actor) && event.compartment && !opensRecord && !isPartOfFedDocument(event)) {
     throw forbidden(`The Assurance Maladie may only create care-history documents, not a free-standing ${event.resourceType}`);
   }
   if (event.resourceType === 'Consent') return assertConsentWrite(tx, actor, event);

@@ -204,11 +204,13 @@ export function createStatus(actor: MatrixActor, type: string): ExpectedStatus {
   const refused = refusedStatus(actor);
   if (refused) return refused;
   const kind = classOf(type);
-  if (actor.who.kind === 'assurance-maladie') return 403; // only care-history documents (the extra cases)
+  // Care-history documents (the extra cases), and a new record at its counters (a Patient with its INS).
+  if (actor.who.kind === 'assurance-maladie') return type === 'Patient' ? 201 : 403;
   if (kind === 'directory') return 403; // directory administrators and the server's import only
   if (type === 'AuditEvent') return 403; // written by the server only
   if (type === 'Patient') {
-    // Opening a new record: the patient himself (his INS) or a professional recording it for him.
+    // Opening a new record: the patient himself (his INS) or a professional recording it for him (the Assurance
+    // Maladie above).
     return actor.who.kind === 'practitioner' && actor.who.mode === 'treat' ? 201 : 403;
   }
   if (actor.who.kind === 'patient') return owns(actor, 'p1') ? 201 : [403, 404];
