@@ -2,7 +2,8 @@ import type { Patient } from '@medplum/fhirtypes';
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import type { NoticeKind, NoticeText } from './messages';
-import { resolveRecipients } from './recipients';
+import { forGuardian, loadGuardianRecipients } from './guardian-recipients';
+import { NOTIFY_PREFERENCE_URL, resolveRecipients } from './recipients';
 
 /** A notice to a patient, before its recipients are resolved. */
 export interface Notice {
@@ -59,15 +60,31 @@ export async function loadPatients(tx: Db, ids: string[]): Promise<Map<string, P
 /**
  * Queues notices to patients in the caller's transaction: recipients come from each Patient's telecom and
  * preference at this moment; a patient with no usable contact gets a 'no-recipient' row, kept for the record.
+ * Every legal guardian acting for the record at the notice's instant (a minor's parents, a court measure) gets the
+ * same notice at his own contact (issue 12: a child often has no e-mail), except an address the patient's
+ * recipients already have. Account notices (codes) do not come here: they stay the record's own.
  */
 export async function queueNotices(tx: Db, notices: Notice[]): Promise<number> {
   if (notices.length === 0) return 0;
-  const patients = await loadPatients(tx, [...new Set(notices.map((n) => n.patientId))]);
+  const patientIds = [...new Set(notices.map((n) => n.patientId))];
+  const patients = await loadPatients(tx, patientIds);
   const entries: OutboxEntry[] = [];
   for (const notice of notices) {
-    const recipients = resolveRecipients(patients.get(notice.patientId), { now: notice.createdAt });
+    const patient = patients.get(notice.patientId);
+    const recipients = resolveRecipients(patient, { now: notice.createdAt });
     const common = { kind: notice.kind, patientId: notice.patientId, text: notice.text, createdAt: notice.createdAt, expiresAt: notice.expiresAt };
-    if (recipients.length === 0) {
+    // Notices turned off for the record (by the patient or his guardian) are off for its guardians too.
+    const off = patient?.extension?.some((e) => e.url === NOTIFY_PREFERENCE_URL && e.valueCode === 'none') === true;
+    const guardians = off ? [] : ((await loadGuardianRecipients(tx, [notice.patientId], notice.createdAt)).get(notice.patientId) ?? []);
+    const sent = new Set(recipients.map((r) => `${r.channel}:${r.address.toLowerCase()}`));
+    for (const guardian of guardians) {
+      for (const r of guardian.recipients) {
+        if (sent.has(`${r.channel}:${r.address.toLowerCase()}`)) continue;
+        sent.add(`${r.channel}:${r.address.toLowerCase()}`);
+        entries.push({ ...common, text: forGuardian(notice.text, patient), key: `${notice.key}:guardian:${guardian.relatedPersonId}:${r.channel}`, channel: r.channel, recipient: r.address, status: 'pending' });
+      }
+    }
+    if (recipients.length === 0 && entries.every((e) => !e.key.startsWith(`${notice.key}:guardian:`))) {
       entries.push({ ...common, key: `${notice.key}:none`, channel: 'none', recipient: null, status: 'no-recipient', note: 'no usable e-mail or mobile number, or notices turned off' });
     }
     for (const r of recipients) entries.push({ ...common, key: `${notice.key}:${r.channel}`, channel: r.channel, recipient: r.address, status: 'pending' });
