@@ -24,10 +24,27 @@ export function parisDay(at: Date): string {
  * earliest day (adult soonest); no or a malformed birth date is not a minor (fail closed).
  */
 export function isMinorAt(birthDate: string | undefined | null, at: Date): boolean {
+  const majority = majorityDate(birthDate);
+  return !!majority && parisDay(at) < majority;
+}
+
+/**
+ * The 18th birthday (YYYY-MM-DD, a calendar day in Europe/Paris) of a FHIR birth date; a partial date counts from
+ * its earliest day. Undefined without a well-formed birth date.
+ */
+export function majorityDate(birthDate: string | undefined | null): string | undefined {
   const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(birthDate ?? '');
-  if (!m) return false;
-  const majority = `${String(Number(m[1]) + MAJORITY_YEARS).padStart(4, '0')}-${m[2] ?? '01'}-${m[3] ?? '01'}`;
-  return parisDay(at) < majority;
+  if (!m) return undefined;
+  return `${String(Number(m[1]) + MAJORITY_YEARS).padStart(4, '0')}-${m[2] ?? '01'}-${m[3] ?? '01'}`;
+}
+
+/** The instant a Europe/Paris calendar day begins (midnight, UTC+1 in winter, UTC+2 in summer). */
+export function parisMidnight(day: string): Date {
+  for (const offset of ['+01:00', '+02:00']) {
+    const at = new Date(`${day}T00:00:00${offset}`);
+    if (parisDay(at) === day && parisDay(new Date(at.getTime() - 1)) < day) return at;
+  }
+  return new Date(`${day}T00:00:00+01:00`);
 }
 
 const hasCode = (person: RelatedPerson | undefined, code: string): boolean =>

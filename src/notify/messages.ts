@@ -1,9 +1,10 @@
 import { buildIdentityCorrectedNotice } from './identity-notice';
 import { parisDay, parisTime } from './paris-time';
+import { buildMajorityNoticeForPatient, type MajorityNoticeKind } from './majority-messages';
 import { buildRecordLifeNotice, type RecordLifeNoticeKind } from './record-life-messages';
 
 /** Why a notice is sent. */
-export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind | AccountNoticeKind | 'identity-corrected';
+export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind | MajorityNoticeKind | AccountNoticeKind | 'identity-corrected';
 
 /** Facts a notice may mention: who and when, never what (messages carry no health data). */
 export interface NoticeFacts {
@@ -57,6 +58,9 @@ export function buildNotice(kind: NoticeKind, facts: NoticeFacts, recordUrl: str
     case 'record-reactivated':
     case 'purge-approaching':
       return buildRecordLifeNotice(kind, { at: facts.at, purgeAt: facts.purgeAt }, recordUrl);
+    // The hand-over at majority (records/majority-handover.ts builds its texts with the day and names it knows).
+    case 'guardian-access-ended':
+      return buildMajorityNoticeForPatient({ majorityOn: facts.at.toISOString().slice(0, 10), codeSent: false }, recordUrl);
     default:
       return buildAccountNotice(kind, facts);
   }

@@ -9,10 +9,10 @@ export interface PurgeSchedule {
 }
 
 /**
- * Runs `run` every `intervalMs` (0 = never), the first time after a minute or the interval if shorter. A run still
+ * Runs `run` every `intervalMs` (0 = never; the purge, and the majority hand-over, named `name` in the failure log), the first time after a minute or the interval if shorter. A run still
  * going when the next is due is not doubled; a failed run is logged and retried at the next tick.
  */
-export function schedulePurge(options: { intervalMs: number; run: () => Promise<unknown>; logger: Logger }): PurgeSchedule {
+export function schedulePurge(options: { intervalMs: number; run: () => Promise<unknown>; logger: Logger; name?: string }): PurgeSchedule {
   if (options.intervalMs <= 0) return { stop: async () => undefined };
   let running: Promise<void> | undefined;
   let interval: NodeJS.Timeout | undefined;
@@ -20,7 +20,7 @@ export function schedulePurge(options: { intervalMs: number; run: () => Promise<
     if (running) return;
     running = options
       .run()
-      .then(() => undefined, (err: unknown) => void options.logger.error(`record purge failed: ${(err as Error).message}`, { err }))
+      .then(() => undefined, (err: unknown) => void options.logger.error(`${options.name ?? 'record purge'} failed: ${(err as Error).message}`, { err }))
       .finally(() => (running = undefined));
   };
   const first = setTimeout(() => {

@@ -1,6 +1,7 @@
 import { readConfigSchema, type KeySpec } from '../config';
 import { loadNotifyConfig } from '../notify/notify-config';
 import type { Wiring, WiringDeps } from '../wiring';
+import { handOverAtMajority } from './majority-handover';
 import { purgeRecords } from './purge-job';
 import { schedulePurge, type PurgeSchedule } from './purge-schedule';
 import { createRecordLifeHooks } from './record-life-hooks';
@@ -18,6 +19,16 @@ export const recordLifeConfigSchema = {
       return n;
     },
   },
+  majorityIntervalMs: {
+    env: 'MAJORITY_HANDOVER_INTERVAL_MS',
+    doc: 'How often the server hands the records of patients who turned 18 over to them (ms; 0 = never, use npm run records:majority)',
+    default: 3_600_000,
+    parse: (raw: string): number => {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0 || n > 2_147_483_647) throw new Error('expected an integer from 0 to 2147483647');
+      return n;
+    },
+  },
 } satisfies Record<string, KeySpec<unknown>>;
 
 /** Test seams: the clock of closures, reactivations and the purge job. */
@@ -27,14 +38,16 @@ export interface RecordLifeWiringOptions {
 
 /**
  * Plugs the record's life into the app: `Patient/{id}/$close` and `$reactivate`, the hooks that keep the closure
- * date and reason and send the closure notices, and the purge job (every PURGE_INTERVAL_MS, started with the app).
+ * date and reason and send the closure notices, the purge job (every PURGE_INTERVAL_MS, started with the app) and the
+ * majority hand-over job (every MAJORITY_HANDOVER_INTERVAL_MS).
  * Mount after the access wiring: its afterWrite completes the access_record row the access hooks write.
  */
 export async function recordLifeWiring(deps: WiringDeps, options: RecordLifeWiringOptions = {}): Promise<Wiring> {
   const clock = options.clock ?? (() => new Date());
-  const { purgeIntervalMs } = readConfigSchema(recordLifeConfigSchema, deps.env, 'record life configuration');
+  const { purgeIntervalMs, majorityIntervalMs } = readConfigSchema(recordLifeConfigSchema, deps.env, 'record life configuration');
   const { recordUrl } = loadNotifyConfig(deps.env);
   let schedule: PurgeSchedule | undefined;
+  let majority: PurgeSchedule | undefined;
   return {
     hooks: [createRecordLifeHooks({ clock, recordUrl })],
     operations: recordLifeOperations(clock),
@@ -44,9 +57,16 @@ export async function recordLifeWiring(deps: WiringDeps, options: RecordLifeWiri
         run: () => purgeRecords(deps.db, { now: clock(), recordUrl, logger: deps.logger }),
         logger: deps.logger,
       });
+      majority = schedulePurge({
+        intervalMs: majorityIntervalMs,
+        run: () => handOverAtMajority(deps.db, { now: clock(), recordUrl, logger: deps.logger }),
+        logger: deps.logger,
+        name: 'majority hand-over',
+      });
     },
     close: async () => {
       await schedule?.stop();
+      await majority?.stop();
     },
   };
 }

@@ -1,0 +1,49 @@
+/**
+ * Hands the records of patients who turned 18 over to them, as the server's job does (MAJORITY_HANDOVER_INTERVAL_MS):
+ * tells the former guardians and the young adult, renews his credentials; prints what it did.
+ *   npm run records:majority -- [--dry-run] [--now <ISO instant>] [--json]
+ * Uses DATABASE_URL (PostgreSQL) or DATA_DIR (embedded PGlite: stop the server first) like the server.
+ * Exit code: 0 done, 2 bad arguments or failure.
+ */
+import { loadConfig } from '../config';
+import { loadNotifyConfig } from '../notify/notify-config';
+import { handOverAtMajority, type HandoverReport } from '../records/majority-handover';
+import type { Db } from '../store/db';
+import { openDb } from '../store/open-db';
+import { parseArgs } from './purge-records';
+
+/** The report in lines an operator reads: one per record handed over. */
+export function formatReport(report: HandoverReport): string {
+  const lines = [`${report.dryRun ? 'DRY RUN (nothing changed): ' : ''}majority hand-over at ${report.now}`];
+  for (const r of report.records) {
+    const code = r.codeSent ? 'activation code sent' : 'no contact of his own: counter procedure';
+    lines.push(`  Patient/${r.patientId} adult on ${r.majorityOn}: guardians told ${r.guardians.map((g) => `RelatedPerson/${g}`).join(', ')}; credentials revoked ${r.revoked}; ${code}`);
+  }
+  for (const id of report.skipped) lines.push(`  Patient/${id}: skipped (handed over by another run)`);
+  lines.push(`${report.records.length} record(s) ${report.dryRun ? 'would be ' : ''}handed over`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs the hand-over on `db` (or the configured database) and writes the report; returns the exit code. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: (text: string) => void = (t) => void process.stdout.write(t), db?: Db): Promise<number> {
+  const args = parseArgs(argv);
+  const config = loadConfig(env);
+  const database = db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  try {
+    const report = await handOverAtMajority(database, { now: args.now ?? new Date(), dryRun: args.dryRun, recordUrl: loadNotifyConfig(env).recordUrl });
+    out(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    return 0;
+  } finally {
+    if (!db) await database.close();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`records:majority: ${(err as Error).message}\n`);
+      process.exit(2);
+    },
+  );
+}
