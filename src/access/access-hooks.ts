@@ -23,6 +23,7 @@ import { assertContactPointsKept } from './contact-points';
 import { claimRecordIns, insConflictError } from './record-ins';
 import { assertMayCorrectIdentity, IDENTITY_PROCEDURE_STATE, UPDATE_IDENTITY } from './identity-traits';
 import { StateKey } from '../fhir/request-state';
+import { MINOR_OPENING_STATE } from './minor-opening-proof';
 
 export interface AccessHooksOptions {
   db: Db;
@@ -127,6 +128,8 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       if (ctx.state.get(SYSTEM_STATE) === true) return;
       // The identity procedure, authorised on the actor's role, writes the identity traits of its one Patient.
       if (event.resourceType === 'Patient' && event.interaction === 'update' && ctx.state.get(IDENTITY_PROCEDURE_STATE) === event.id) return;
+      // A parent's opening of his child's record (open-minor-record-operation.ts) proved its right before writing these.
+      if (ctx.state.get(MINOR_OPENING_STATE) === true && event.interaction === 'create' && ['Patient', 'Consent', 'RelatedPerson'].includes(event.resourceType)) return;
       const actor = actorOf(ctx);
       const plan = decideAccess(actor, event.interaction, event.resourceType, { now: now() });
       const createdPatients = ctx.state.getOrSet(CREATED_PATIENTS_STATE, () => []);

@@ -1,10 +1,11 @@
 import { buildIdentityCorrectedNotice } from './identity-notice';
 import { parisDay, parisTime } from './paris-time';
+import { buildMinorRecordOpenedNotice } from './minor-opening-messages';
 import { buildMajorityNoticeForPatient, type MajorityNoticeKind } from './majority-messages';
 import { buildRecordLifeNotice, type RecordLifeNoticeKind } from './record-life-messages';
 
 /** Why a notice is sent. */
-export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind | MajorityNoticeKind | AccountNoticeKind | 'identity-corrected';
+export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind | MajorityNoticeKind | AccountNoticeKind | 'identity-corrected' | 'minor-record-opened';
 
 /** Facts a notice may mention: who and when, never what (messages carry no health data). */
 export interface NoticeFacts {
@@ -59,6 +60,8 @@ export function buildNotice(kind: NoticeKind, facts: NoticeFacts, recordUrl: str
     case 'purge-approaching':
       return buildRecordLifeNotice(kind, { at: facts.at, purgeAt: facts.purgeAt }, recordUrl);
     // The hand-over at majority (records/majority-handover.ts builds its texts with the day and names it knows).
+    case 'minor-record-opened':
+      return buildMinorRecordOpenedNotice({ at: facts.at, parent: facts.who ?? 'un parent' }, recordUrl);
     case 'guardian-access-ended':
       return buildMajorityNoticeForPatient({ majorityOn: facts.at.toISOString().slice(0, 10), codeSent: false }, recordUrl);
     default:

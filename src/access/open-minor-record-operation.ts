@@ -1,0 +1,137 @@
+import type { Consent, ContactPoint, Parameters, Patient, RelatedPerson } from '@medplum/fhirtypes';
+import type { RequestContext } from '../fhir/context';
+import { badRequest, forbidden, unprocessable } from '../fhir/errors';
+import type { FhirRequest, FhirResponse } from '../fhir/request';
+import type { FhirService, OperationDefinitionEntry } from '../fhir/service';
+import { queueNotices } from '../notify/outbox';
+import { displayName } from '../notify/guardian-recipients';
+import { buildMinorRecordOpenedNotice } from '../notify/minor-opening-messages';
+import { resolveRecipients } from '../notify/recipients';
+import { TRUE } from '../store/sql';
+import { actorOf } from './access-hooks';
+import { assertChildMayBeOpened, assertParentMayOpen, MINOR_OPENING_STATE, PARENT_RELATIONSHIPS, type ParentRelationship } from './minor-opening-proof';
+import { scopesAllow } from './scopes';
+
+export const OPEN_MINOR_RECORD = '$open-minor-record';
+const ROLE_CODE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';
+const RELATIONSHIP_DISPLAY: Record<ParentRelationship, string> = { MTH: 'mother', FTH: 'father', PRN: 'parent' };
+
+interface Opening {
+  child: Patient;
+  relationship: ParentRelationship;
+}
+
+/** Reads the Parameters: `patient` (the child's Patient resource), `relationship` (MTH, FTH or PRN; default PRN). */
+function parseOpening(body: unknown): Opening {
+  const params = body as Parameters | undefined;
+  if (params?.resourceType !== 'Parameters') throw badRequest(`${OPEN_MINOR_RECORD} takes a Parameters resource`);
+  let child: Patient | undefined;
+  let relationship: ParentRelationship = 'PRN';
+  for (const [i, p] of (params.parameter ?? []).entries()) {
+    if (p.name === 'patient' && p.resource?.resourceType === 'Patient') child = p.resource as Patient;
+    else if (p.name === 'relationship' && PARENT_RELATIONSHIPS.includes(p.valueCode as ParentRelationship)) relationship = p.valueCode as ParentRelationship;
+    else throw badRequest(`Parameters.parameter[${i}]: unknown or mistyped parameter "${p.name}" (patient: a Patient resource; relationship: MTH, FTH or PRN)`);
+  }
+  if (!child) throw badRequest(`${OPEN_MINOR_RECORD} needs the child's Patient in the parameter "patient"`);
+  // Only identity and contact data: the record's state, treating physician and links are set by their own procedures.
+  const { identifier, name, gender, birthDate, telecom, address } = child;
+  return { child: { resourceType: 'Patient', identifier, name, gender, birthDate, telecom, address }, relationship };
+}
+
+const contactKey = (t: ContactPoint) => `${t.system}:${(t.value ?? '').trim().toLowerCase()}`;
+
+/** The parent's own contacts become the guardian link's: his notices for the child go there. */
+function guardianTelecom(parent: Patient, now: Date): ContactPoint[] {
+  return resolveRecipients({ ...parent, extension: undefined }, { now, loginCode: true })
+    .concat(resolveRecipients({ ...parent, extension: [{ url: 'https://dmp-fhir-adapter.org/fhir/StructureDefinition/notification-channel', valueCode: 'all' }] }, { now }))
+    .filter((r, i, all) => all.findIndex((x) => x.channel === r.channel && x.address === r.address) === i)
+    .map((r, rank) => ({ system: r.channel === 'email' ? 'email' : 'sms', value: r.address, rank: rank + 1 }));
+}
+
+function openingConsent(patientId: string): Consent {
+  return {
+    resourceType: 'Consent',
+    status: 'active',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    patient: { reference: `Patient/${patientId}` },
+    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+    provision: { type: 'permit' },
+  };
+}
+
+async function openMinorRecord(svc: FhirService, ctx: RequestContext, req: FhirRequest, recordUrl: string, clock: () => Date): Promise<FhirResponse> {
+  const actor = actorOf(ctx);
+  // A parent signed in on his own record (a patient token naming one record); professionals open a minor's record
+  // with POST Patient and a RelatedPerson, guardians of another child have no say here.
+  if (actor.kind !== 'patient' || actor.patientIds.length !== 1) {
+    throw forbidden('Seul un parent connecté à son propre dossier médical partagé peut ouvrir ici celui de son enfant mineur.');
+  }
+  if (!scopesAllow(actor.scopes, 'c', 'Patient') || !scopesAllow(actor.scopes, 'c', 'RelatedPerson')) throw forbidden('The token\'s scopes do not grant creating a record');
+  const opening = parseOpening(req.body);
+  const now = clock();
+  return svc.repo.transaction(async (repo) => {
+    const serverCtx: RequestContext = { ...ctx, access: TRUE };
+    const parentRow = await repo.readRow(serverCtx, 'Patient', actor.patientIds[0]);
+    const parent = assertParentMayOpen(parentRow && !parentRow.deleted && parentRow.text ? (JSON.parse(parentRow.text) as Patient) : undefined, now);
+    assertChildMayBeOpened(opening.child, parent, now);
+    const parentContacts = new Set((parent.telecom ?? []).map(contactKey));
+    if ((opening.child.telecom ?? []).some((t) => parentContacts.has(contactKey(t)))) {
+      throw unprocessable('Le dossier de l’enfant porte ses propres coordonnées (ou aucune) : vous recevez déjà ses avis à votre adresse, comme représentant légal.');
+    }
+    svc.validate(opening.child);
+    const guardian = (patientId: string): RelatedPerson => ({
+      resourceType: 'RelatedPerson',
+      active: true,
+      patient: { reference: `Patient/${patientId}` },
+      relationship: [{ coding: [{ system: ROLE_CODE, code: opening.relationship, display: RELATIONSHIP_DISPLAY[opening.relationship] }] }],
+      name: (parent.name ?? []).filter((n) => n.use !== 'maiden').slice(0, 2),
+      telecom: guardianTelecom(parent, now),
+    });
+    // Only these three creates skip the ordinary write rules (a patient may not create another person's Patient nor
+    // declare a guardian there): the proof above replaces them. Everything else (the INS claim, 409; the activation
+    // code; provenance; the audit trail) runs as for any create by this actor.
+    ctx.state.set(MINOR_OPENING_STATE, true);
+    let childId: string;
+    let guardianId: string;
+    try {
+      childId = (await repo.create(ctx, opening.child)).stored.id;
+      const consent = openingConsent(childId);
+      svc.validate(consent);
+      await repo.create(ctx, consent);
+      const link = guardian(childId);
+      svc.validate(link);
+      guardianId = (await repo.create(ctx, link)).stored.id;
+    } finally {
+      ctx.state.delete(MINOR_OPENING_STATE);
+    }
+    // Told to the child's own contact, if any, and to his guardians (the parent who opened it among them).
+    const text = buildMinorRecordOpenedNotice({ at: now, parent: displayName(parent) ?? 'un parent' }, recordUrl);
+    await queueNotices(repo.db, [{ key: `minor-record-opened:${childId}`, kind: 'minor-record-opened', patientId: childId, text, createdAt: now }]);
+    const answer: Parameters = {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'patient', valueReference: { reference: `Patient/${childId}` } },
+        { name: 'guardian', valueReference: { reference: `RelatedPerson/${guardianId}` } },
+      ],
+    };
+    return { status: 201, json: JSON.stringify(answer) };
+  });
+}
+
+/**
+ * `POST Patient/$open-minor-record` (Parameters: `patient`, the child's Patient with his INS, full birth date and sex;
+ * `relationship` MTH, FTH or PRN): a parent signed in on his own record opens the record of his minor child and
+ * becomes its legal guardian, in one transaction (Patient, opening Consent, RelatedPerson). The proof it asks for and
+ * what it cannot prove: README, "A parent opens his child's record".
+ */
+export function openMinorRecordOperation(options: { recordUrl: string; clock?: () => Date }): OperationDefinitionEntry {
+  return {
+    name: OPEN_MINOR_RECORD,
+    level: 'type',
+    resourceType: 'Patient',
+    methods: ['POST'],
+    handler: (svc, ctx, req) => openMinorRecord(svc, ctx, req, options.recordUrl, options.clock ?? (() => new Date())),
+    documentation: 'A parent signed in on his own record opens the record of his minor child and becomes its legal guardian (traced and notified)',
+  };
+}
