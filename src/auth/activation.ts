@@ -21,11 +21,11 @@ const BAD_ACTIVATION = 'Le dossier ou le code d’activation est incorrect, expi
  * Issues the activation code of a record just created, in its transaction: stored as a digest (valid 30 days),
  * sent to the patient's e-mail or mobile when the record has one. Returns the code, for a creator who prints it.
  */
-export async function issueActivationCode(tx: Db, input: { patientId: string; now: Date; send: AccountNoticeSender }): Promise<{ code: string; expiresAt: Date }> {
+export async function issueActivationCode(tx: Db, input: { patientId: string; now: Date; send: AccountNoticeSender; renewed?: boolean }): Promise<{ code: string; expiresAt: Date }> {
   const code = newPaperCode();
   const id = await storeCode(tx, { purpose: 'activation', patientId: input.patientId, code, now: input.now, ttlMs: ACTIVATION_TTL_MS });
   const expiresAt = new Date(input.now.getTime() + ACTIVATION_TTL_MS);
-  await input.send(tx, { kind: 'activation', key: id, patientId: input.patientId, facts: { at: input.now, code, until: expiresAt }, expiresAt });
+  await input.send(tx, { kind: 'activation', key: id, patientId: input.patientId, facts: { at: input.now, code, until: expiresAt, renewed: input.renewed }, expiresAt });
   return { code, expiresAt };
 }
 

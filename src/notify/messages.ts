@@ -22,6 +22,8 @@ export interface NoticeFacts {
   /** Account notices: which contact changed, and until when an activation code is valid. */
   contact?: 'email' | 'sms';
   until?: Date;
+  /** Activation: a new code for an existing record (majority hand-over, Assurance Maladie counter), not a new record. */
+  renewed?: boolean;
 }
 
 export interface NoticeText {
@@ -92,7 +94,7 @@ export function buildAccountNotice(kind: AccountNoticeKind, facts: NoticeFacts):
     case 'activation':
       return {
         subject: 'Activez votre dossier médical partagé',
-        body: `Un dossier médical partagé (DMP) a été ouvert à votre nom le ${at}. Votre code d’activation est ${facts.code}, valable jusqu’au ${parisDay(facts.until ?? facts.at)}. Il vous permet de choisir votre identifiant et votre mot de passe. ${NOT_YOU}`,
+        body: `${facts.renewed ? `Un nouveau code d’activation de votre dossier médical partagé (DMP) a été émis le ${at}.` : `Un dossier médical partagé (DMP) a été ouvert à votre nom le ${at}.`} Votre code d’activation est ${facts.code}, valable jusqu’au ${parisDay(facts.until ?? facts.at)}. Il vous permet de choisir votre identifiant et votre mot de passe. ${NOT_YOU}`,
       };
     case 'password-reset':
       return {

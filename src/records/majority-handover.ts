@@ -84,7 +84,7 @@ async function handOver(tx: Db, record: GuardedRecord, due: NonNullable<ReturnTy
   const taken = new Set(guardianContacts.flatMap((g) => g.to.map(addressKey)));
   const own = resolveRecipients(patient, { now, loginCode: true }).filter((r) => !taken.has(addressKey(r)));
   const codeSent = own.length > 0;
-  if (codeSent) await issueActivationCode(tx, { patientId: record.patientId, now, send: (t, notice) => queueAccountNotice(t, { ...notice, to: own }) });
+  if (codeSent) await issueActivationCode(tx, { patientId: record.patientId, now, renewed: true, send: (t, notice) => queueAccountNotice(t, { ...notice, to: own }) });
 
   const facts = { majorityOn: due.majorityOn, name: displayName(patient), codeSent, gender: patient.gender };
   const key = `guardian-access-ended:${record.patientId}:${due.majorityOn}`;

@@ -128,3 +128,21 @@ test('a second run finds nothing to do, and the former guardians receive no noti
   const { rows } = await s.testDb.db.query<{ recipient: string }>(sql`SELECT recipient FROM notify_outbox WHERE idempotency_key LIKE 'test-later%'`);
   expect(rows.map((r) => r.recipient)).toEqual([TEEN]);
 });
+
+test('without a contact of her own, Zoé gets her code at an Assurance Maladie counter, on paper only', async () => {
+  const am = await s.token({ kind: 'system', id: 'cnam', category: 'assurance-maladie' });
+  for (const token of [await s.token({ kind: 'practitioner', id: '10000000001' }), await s.token({ kind: 'guardian', id: 'mum-zoe' }), await s.token({ kind: 'patient', id: 'zoe' })]) {
+    expect((await s.fhir(token, 'POST', '/Patient/zoe/$issue-activation')).status).toBe(403);
+  }
+  expect((await s.fhir(am, 'POST', '/Patient/nobody/$issue-activation')).status).toBe(404);
+  const seen = mail.count;
+  const res = await fetch(`${s.server.fhirUrl}/Patient/zoe/$issue-activation`, { method: 'POST', headers: { authorization: `Bearer ${am}` } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  const code = res.headers.get('x-activation-code') as string;
+  expect(code).toMatch(/^\w{4}-\w{4}-\w{4}$/);
+  expect(await res.text()).not.toContain(code);
+  expect((await post('/auth/activate', { patient: 'zoe', activation_code: code, identifier: 'zoe.petit', password: PASSWORD })).status).toBe(200);
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(smtp.received.slice(seen).map((m) => m.data).join('')).not.toContain(code); // not to her mother's address
+}, 60_000);
