@@ -43,7 +43,7 @@ async function jwkText(kid: string): Promise<string> {
 export async function createRecordsApp(options: { start: Date; env?: NodeJS.ProcessEnv; logger?: Logger }): Promise<RecordsApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-records-'));
   const env: NodeJS.ProcessEnv = {
-    DEV_AUTH: '1', DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), AUDIT_CHAIN_SECRET: 'test-chain-secret', PURGE_INTERVAL_MS: '0', ...options.env,
+    DEV_AUTH: '1', DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), AUDIT_CHAIN_SECRET: 'test-chain-secret', PURGE_INTERVAL_MS: '0', MAJORITY_HANDOVER_INTERVAL_MS: '0', ...options.env,
   };
   const testDb: TestDb = await createTestDb();
   const config = loadConfig({}, { logLevel: 'silent', dataDir });

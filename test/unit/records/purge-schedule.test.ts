@@ -38,7 +38,12 @@ test('a run still going when the next is due is not doubled, a failed run is ret
 });
 
 test('PURGE_INTERVAL_MS defaults to a day and refuses what is not a whole number of milliseconds', () => {
-  expect(readConfigSchema(recordLifeConfigSchema, {}, 'x')).toEqual({ purgeIntervalMs: 86_400_000 });
+  expect(readConfigSchema(recordLifeConfigSchema, {}, 'x')).toEqual({ purgeIntervalMs: 86_400_000, majorityIntervalMs: 3_600_000 });
   expect(() => readConfigSchema(recordLifeConfigSchema, { PURGE_INTERVAL_MS: '-1' }, 'record life configuration')).toThrow(/PURGE_INTERVAL_MS/);
   expect(() => readConfigSchema(recordLifeConfigSchema, { PURGE_INTERVAL_MS: '1d' }, 'record life configuration')).toThrow(/PURGE_INTERVAL_MS/);
+});
+
+test('MAJORITY_HANDOVER_INTERVAL_MS defaults to an hour, 0 turns the job off, and refuses what is not a whole number', () => {
+  expect(readConfigSchema(recordLifeConfigSchema, { MAJORITY_HANDOVER_INTERVAL_MS: '0' }, 'x')).toMatchObject({ majorityIntervalMs: 0 });
+  expect(() => readConfigSchema(recordLifeConfigSchema, { MAJORITY_HANDOVER_INTERVAL_MS: '1h' }, 'record life configuration')).toThrow(/MAJORITY_HANDOVER_INTERVAL_MS/);
 });
