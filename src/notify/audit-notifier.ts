@@ -68,7 +68,7 @@ export function createAuditNotifier(options: { recordUrl: string }): AppendListe
       if (!kind) continue;
       emergencies.add(`${a.patientId}|${a.professional}`);
       const facts = { at: a.event.input.recorded, who: describeProfessional(a.agent), reason: purpose?.reason };
-      notices.push({ key: emergencyKey(kind, a), kind, patientId: a.patientId, text: buildNotice(kind, facts, options.recordUrl), createdAt: a.event.input.recorded });
+      notices.push({ key: emergencyKey(kind, a), kind, patientId: a.patientId, text: buildNotice(kind, facts, options.recordUrl), createdAt: a.event.input.recorded, professional: a.professional });
     }
 
     const pairs = new Map<string, Access>();
@@ -91,7 +91,7 @@ export function createAuditNotifier(options: { recordUrl: string }): AppendListe
         // An emergency access already says who came in; one message is enough.
         if (emergencies.has(pair)) continue;
         const facts = { at: a.event.input.recorded, who: describeProfessional(a.agent) };
-        notices.push({ key: `first-access:${pair}`, kind: 'first-access', patientId: a.patientId, text: buildNotice('first-access', facts, options.recordUrl), createdAt: a.event.input.recorded });
+        notices.push({ key: `first-access:${pair}`, kind: 'first-access', patientId: a.patientId, text: buildNotice('first-access', facts, options.recordUrl), createdAt: a.event.input.recorded, professional: a.professional });
       }
     }
     await queueNotices(tx, notices);

@@ -1,4 +1,5 @@
 import type { Patient } from '@medplum/fhirtypes';
+import { INVISIBLE_TO_GUARDIANS } from '../access/access-plan';
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import type { NoticeKind, NoticeText } from './messages';
@@ -14,6 +15,11 @@ export interface Notice {
   text: NoticeText;
   createdAt: Date;
   expiresAt?: Date;
+  /**
+   * The professional a first-access or emergency notice is about (his IdNat_PS key): when he wrote a document hidden
+   * from the legal representatives of the record, the guardians are not told of his access either.
+   */
+  professional?: string;
 }
 
 /** One outbox row to insert. */
@@ -48,6 +54,17 @@ export async function insertOutbox(tx: Db, entries: OutboxEntry[]): Promise<numb
   return result.rowCount;
 }
 
+/**
+ * True when the professional authored a document of the record hidden from its legal representatives
+ * (INVISIBLE_REPRESENTANTS_LEGAUX): a minor's confidential care (Code de la santé publique, L1111-5) must not reach his
+ * parents through a "Dr X consulted the record" notice.
+ */
+async function wroteHiddenFromGuardians(tx: Db, patientId: string, professional: string): Promise<boolean> {
+  const { rows } = await tx.query<{ hidden: boolean }>(sql`SELECT EXISTS (SELECT 1 FROM resource d WHERE d.type = 'DocumentReference'
+    AND d.compartment = ${patientId} AND NOT d.deleted AND d.security && ${[INVISIBLE_TO_GUARDIANS]}::text[] AND d.authors && ${[professional]}::text[]) AS hidden`);
+  return rows[0]?.hidden === true;
+}
+
 /** Loads the current Patient resources of the given ids (ignoring access: this is the server acting). */
 export async function loadPatients(tx: Db, ids: string[]): Promise<Map<string, Patient>> {
   if (ids.length === 0) return new Map();
@@ -75,7 +92,8 @@ export async function queueNotices(tx: Db, notices: Notice[]): Promise<number> {
     const common = { kind: notice.kind, patientId: notice.patientId, text: notice.text, createdAt: notice.createdAt, expiresAt: notice.expiresAt };
     // Notices turned off for the record (by the patient or his guardian) are off for its guardians too.
     const off = patient?.extension?.some((e) => e.url === NOTIFY_PREFERENCE_URL && e.valueCode === 'none') === true;
-    const guardians = off ? [] : ((await loadGuardianRecipients(tx, [notice.patientId], notice.createdAt)).get(notice.patientId) ?? []);
+    const found = off ? [] : ((await loadGuardianRecipients(tx, [notice.patientId], notice.createdAt)).get(notice.patientId) ?? []);
+    const guardians = found.length && notice.professional && (await wroteHiddenFromGuardians(tx, notice.patientId, notice.professional)) ? [] : found;
     const sent = new Set(recipients.map((r) => `${r.channel}:${r.address.toLowerCase()}`));
     for (const guardian of guardians) {
       for (const r of guardian.recipients) {

@@ -79,7 +79,7 @@ describe('a record opened at an Assurance Maladie counter', () => {
     const text = await mail.mailTo(email, /code d’activation/, seen);
     expect(activationCodeIn(text)).toBe(code);
     expect(text).toMatch(/Un dossier médical partagé \(DMP\) a été ouvert à votre nom le \d{1,2} \p{L}+ \d{4} à \d{2}:\d{2}/u);
-  }, 60_000);
+  }, 120_000);
 
   test('the Assurance Maladie still reads nothing: not the Patient it created, nor its documents or consents', async () => {
     for (const path of [`/Patient/${id}`, `/Patient?identifier=${INS_NIR}|${ins}`, `/DocumentReference?patient=Patient/${id}`, `/Consent?patient=Patient/${id}`, `/Patient/${id}/$everything`]) {
@@ -111,7 +111,7 @@ describe('a record opened at an Assurance Maladie counter', () => {
   test('the patient activates his record with the code and signs in', async () => {
     expect((await post('/auth/activate', { patient: id, activation_code: code, identifier: 'paul.guichet', password: PASSWORD })).status).toBe(200);
     expect(await signIn('paul.guichet', email)).toMatchObject({ status: 200, patient: id });
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('a record opened by a professional inside a transaction Bundle', () => {
@@ -145,6 +145,6 @@ describe('a record opened by a professional inside a transaction Bundle', () => 
     expect(text).not.toContain(code.replace(/-/g, ''));
     expect((await post('/auth/activate', { patient: id, activation_code: code, identifier: 'lea.lot', password: PASSWORD })).status).toBe(200);
     expect(await signIn('lea.lot', email)).toMatchObject({ status: 200, patient: id });
-  }, 60_000);
+  }, 120_000);
 });
 

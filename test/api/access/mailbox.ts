@@ -20,7 +20,8 @@ export class Mailbox {
   }
 
   /** Waits for an e-mail to `address` whose text matches, among those after the `after`-th; answers its text. */
-  async mailTo(address: string, pattern: RegExp, after = 0, timeoutMs = 20_000): Promise<string> {
+  // Generous: on a loaded machine (2 cores shared by many runs) delivery can take tens of seconds.
+  async mailTo(address: string, pattern: RegExp, after = 0, timeoutMs = 60_000): Promise<string> {
     const find = () => this.smtp.received.slice(after).map((m) => ({ to: m.to, text: textOf(m.data) })).find((m) => m.to.includes(address) && pattern.test(m.text));
     await waitFor(() => !!find(), timeoutMs, `an e-mail to ${address} matching ${pattern}`);
     return find()!.text;

@@ -102,7 +102,7 @@ describe('a parent opens his daughter\'s record', () => {
     expect(told).toMatch(/par Marc PETIT, qui s’est déclaré représentant légal/);
     await mail.mailTo(LEA, /par Marc PETIT, qui s’est déclaré représentant légal/, seen);
     expect(mail.textsTo(DAD).some((t) => /code d’activation est/.test(t))).toBe(false);
-  }, 60_000);
+  }, 120_000);
 
   test('the father acts as the guardian: he reads and manages the record; the link is in the child\'s trail', async () => {
     tokens.guardian = await s.token({ kind: 'guardian', id: guardianId });

@@ -116,7 +116,7 @@ test('the hand-over tells the former guardians and the young adult, in French, a
   const { rows } = await s.testDb.db.query<{ status: string; body: string }>(sql`SELECT status, body FROM notify_outbox WHERE patient_id = 'zoe' AND kind = 'guardian-access-ended' AND channel = 'none'`);
   expect(rows).toHaveLength(1);
   expect(rows[0].body).toContain('présentez-vous avec une pièce d’identité');
-}, 90_000);
+}, 180_000);
 
 test('a second run finds nothing to do, and the former guardians receive no notice of the record any more', async () => {
   expect((await runCli('--now', now.toISOString())).records).toEqual([]);
@@ -145,4 +145,4 @@ test('without a contact of her own, Zoé gets her code at an Assurance Maladie c
   expect((await post('/auth/activate', { patient: 'zoe', activation_code: code, identifier: 'zoe.petit', password: PASSWORD })).status).toBe(200);
   await new Promise((r) => setTimeout(r, 1000));
   expect(smtp.received.slice(seen).map((m) => m.data).join('')).not.toContain(code); // not to her mother's address
-}, 60_000);
+}, 120_000);
