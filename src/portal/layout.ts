@@ -87,7 +87,12 @@ input,select,textarea{font:inherit;padding:.4rem;max-width:100%;border:1px solid
 button{font:inherit;padding:.45rem .9rem;margin-top:.5rem;border:1px solid #000091;background:#000091;color:#fff;border-radius:3px;cursor:pointer}
 button.secondary{background:#fff;color:#000091}
 .muted{color:#555}
-.narrative{border:1px solid #ddd;padding:1rem;overflow-x:auto}
+.narrative{border:1px solid #ddd;padding:1rem;overflow-x:auto;max-width:100%}
+.scroll{overflow-x:auto;max-width:100%}
+pre{white-space:pre-wrap;overflow-wrap:anywhere}
+dt{font-weight:700}
+dd{margin-left:1rem;overflow-wrap:anywhere}
+iframe{max-width:100%;border:1px solid #ddd}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:1rem}
 .card{border:1px solid #ddd;border-radius:4px;padding:0 1rem 1rem}
 @media (max-width:40rem){th,td{padding:.25rem}.top{flex-direction:column;align-items:flex-start}}

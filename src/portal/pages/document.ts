@@ -46,12 +46,13 @@ function flagOf(o: Observation): string | undefined {
 async function resultsOf(call: PortalCall, docId: string): Promise<Observation[]> {
   const found = await call.fhir.search<Observation>('Observation', { patient: call.session.patient, _count: '200' });
   const ref = `DocumentReference/${docId}`;
-  return found.resources.filter((o) => (o.extension ?? []).some((e) => e.url === SOURCE_DOCUMENT_URL && e.valueReference?.reference === ref));
+  // A panel (hasMember, no value of its own) is not a result line: its members are.
+  return found.resources.filter((o) => (o.extension ?? []).some((e) => e.url === SOURCE_DOCUMENT_URL && e.valueReference?.reference === ref) && !(o.hasMember?.length && !valueText(o)));
 }
 
 function sectionHtml(s: NarrativeSection, level: number): Html {
   const heading = level <= 2 ? html`<h2>${s.title}</h2>` : level === 3 ? html`<h3>${s.title}</h3>` : html`<h4>${s.title}</h4>`;
-  return html`<section>${heading}<div class="narrative">${s.html}</div>${s.sections.map((c) => sectionHtml(c, level + 1))}</section>`;
+  return html`<section>${heading}<div class="narrative" tabindex="0" role="region" aria-label="${s.title}">${s.html}</div>${s.sections.map((c) => sectionHtml(c, level + 1))}</section>`;
 }
 
 /** `/portal/documents/{id}`: the document as a person reads it, its results as a table, mask/unmask, download. */
@@ -78,12 +79,12 @@ export async function documentPage(call: PortalCall, id: string): Promise<{ titl
   const maskConsent = masks.get(id);
   const masked = !!maskConsent || maskedAtSubmission(doc);
   const resultTable = results.length
-    ? html`<section><h2>Résultats</h2><table><caption>Résultats de ce document</caption>
+    ? html`<section><h2>Résultats</h2><div class="scroll" tabindex="0" role="region" aria-label="Tableau des résultats, défilable"><table><caption>Résultats de ce document</caption>
 <thead><tr><th scope="col">Examen</th><th scope="col">Résultat</th><th scope="col">Valeurs de référence</th><th scope="col">Interprétation</th><th scope="col">Date</th></tr></thead>
 <tbody>${results.map((o) => {
         const flag = flagOf(o);
         return html`<tr><td>${conceptText(o.code)}</td><td>${valueText(o)}</td><td>${rangeText(o.referenceRange)}</td><td>${flag ? html`<span class="flag">${flag}</span>` : ''}</td><td>${frenchDate(o.effectiveDateTime ?? o.issued)}</td></tr>`;
-      })}</tbody></table></section>`
+      })}</tbody></table></div></section>`
     : '';
   const body = html`
 <dl>
