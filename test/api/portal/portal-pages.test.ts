@@ -176,3 +176,15 @@ test('another patient\'s session cannot switch to this record', async () => {
   const res = await s.post(other, '/portal/switch', { csrf: 'test-csrf-token', patient: 'helene' });
   expect(res.status).toBe(403);
 });
+
+test('notices point to the exact page: the new document, the access history', async () => {
+  const token = await s.token({ kind: 'patient', id: 'helene' });
+  const notices = (await s.fhir(token, 'GET', '/Communication?patient=helene&_count=50')).body.entry.map((e: any) => e.resource.payload[0].contentString as string);
+  const added = notices.filter((t: string) => t.startsWith('Un nouveau document'));
+  expect(added.length).toBeGreaterThan(0);
+  for (const text of added) expect(text).toMatch(/Consultez votre dossier : http:\/\/localhost:\d+\/portal\/documents\/[\w-]+$/);
+  expect(added.some((t: string) => t.endsWith(`/portal/documents/${docs['cr-bio-thyroid-panel.xml']}`))).toBe(true);
+  const accesses = notices.filter((t: string) => /a consulté votre dossier/.test(t));
+  expect(accesses.length).toBeGreaterThan(0);
+  for (const text of accesses) expect(text).toMatch(/\/portal\/history$/);
+});
