@@ -115,13 +115,15 @@ export async function addPatientDocument(call: PortalCall, doc: { title: string;
   const bundle: Bundle = {
     resourceType: 'Bundle',
     type: 'transaction',
+    // The DocumentReference first: the Binary's access is that of the document its securityContext names, which
+    // this server resolves in entry order.
     entry: [
-      { fullUrl: binaryUrl, resource: { resourceType: 'Binary', contentType: doc.contentType, securityContext: { reference: docUrl }, data: doc.data.toString('base64') }, request: { method: 'POST', url: 'Binary' } },
       { fullUrl: docUrl, resource: reference, request: { method: 'POST', url: 'DocumentReference' } },
+      { fullUrl: binaryUrl, resource: { resourceType: 'Binary', contentType: doc.contentType, securityContext: { reference: docUrl }, data: doc.data.toString('base64') }, request: { method: 'POST', url: 'Binary' } },
     ],
   };
   const answer = await call.fhir.operation<Bundle>('', bundle);
-  const location = answer.entry?.[1]?.response?.location ?? '';
+  const location = answer.entry?.[0]?.response?.location ?? '';
   return /DocumentReference\/([^/]+)/.exec(location)?.[1] ?? '';
 }
 

@@ -47,8 +47,8 @@ export interface PortalServer extends AuditServer {
   importCda(token: string, file: string): Promise<{ status: number; body: any }>;
 }
 
-export async function startPortalServer(): Promise<PortalServer> {
-  const s = await startAuditServer({ PORTAL_SESSION_KEY: SESSION_KEY.toString('base64url') });
+export async function startPortalServer(extraEnv: NodeJS.ProcessEnv = {}): Promise<PortalServer> {
+  const s = await startAuditServer({ PORTAL_SESSION_KEY: SESSION_KEY.toString('base64url'), ...extraEnv });
   for (const resource of record()) await s.server.service.repo.update(s.systemContext(), resource);
   const sealer = new SessionSealer(SESSION_KEY);
   return {
