@@ -5,6 +5,7 @@ import { accessWiring } from './access/wiring';
 import type { AuditHooks } from './audit/audit-hooks';
 import { auditWiring } from './audit/wiring';
 import { documentsWiring } from './documents/wiring';
+import { portalWiring } from './portal/wiring';
 import { recordLifeWiring } from './records/wiring';
 import type { Wiring, WiringDeps } from './wiring';
 
@@ -24,6 +25,7 @@ export async function composeApp(deps: WiringDeps): Promise<Omit<AppOptions, 'co
     }),
     await recordLifeWiring(deps),
     await documentsWiring(deps),
+    await portalWiring(deps),
   ];
   return {
     logger: deps.logger,

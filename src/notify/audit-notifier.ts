@@ -52,7 +52,7 @@ export function createAuditNotifier(options: { recordUrl: string }): AppendListe
       const agent = input.agent;
       if (input.action === 'C' && input.resourceType === 'DocumentReference' && agent?.kind !== 'patient' && agent?.kind !== 'guardian') {
         const docId = /^DocumentReference\/([^/]+)/.exec(input.resources?.[0] ?? '')?.[1] ?? event.id;
-        added.push({ docId, notice: { key: `document-added:${docId}`, kind: 'document-added', patientId: input.patientId, text: buildNotice('document-added', { at: input.recorded }, options.recordUrl), createdAt: input.recorded } });
+        added.push({ docId, notice: { key: `document-added:${docId}`, kind: 'document-added', patientId: input.patientId, text: buildNotice('document-added', { at: input.recorded, docId }, options.recordUrl), createdAt: input.recorded } });
       }
       const professional = agent ? professionalKey(agent) : undefined;
       if (agent && professional && (input.action === 'R' || input.action === 'E')) accesses.push({ patientId: input.patientId, professional, event, agent });

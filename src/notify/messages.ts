@@ -19,6 +19,8 @@ export interface NoticeFacts {
   /** Login code and its lifetime. */
   code?: string;
   validMinutes?: number;
+  /** The document a "document-added" notice links to (its page in the patient web space). */
+  docId?: string;
   /** Account notices: which contact changed, and until when an activation code is valid. */
   contact?: 'email' | 'sms';
   until?: Date;
@@ -32,13 +34,21 @@ export interface NoticeText {
 }
 
 
+/** The page of the patient web space a notice points to: the new document, or the access history. */
+export function noticePage(kind: NoticeKind, facts: NoticeFacts, recordUrl: string): string {
+  recordUrl = recordUrl.replace(/\/+$/, '');
+  if (kind === 'document-added' && facts.docId) return `${recordUrl}/documents/${encodeURIComponent(facts.docId)}`;
+  if (kind === 'first-access' || kind === 'samu-access' || kind === 'break-glass') return `${recordUrl}/history`;
+  return recordUrl;
+}
+
 /**
  * The text of a notice. Deliberately generic: it names the professional and the time, links to the
  * record, and never says which document or what it contains (an SMS or e-mail is not a safe place for it).
  */
 export function buildNotice(kind: NoticeKind, facts: NoticeFacts, recordUrl: string): NoticeText {
   const who = facts.who ?? 'Un professionnel de santé';
-  const link = `Consultez votre dossier : ${recordUrl}`;
+  const link = `Consultez votre dossier : ${noticePage(kind, facts, recordUrl)}`;
   const at = parisTime(facts.at);
   switch (kind) {
     case 'document-added':

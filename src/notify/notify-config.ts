@@ -17,7 +17,7 @@ export const notifyConfigSchema = {
   mailFrom: { env: 'MAIL_FROM', doc: 'Sender address of e-mail notices', default: 'DMP <no-reply@dmp.invalid>', parse: text },
   smsWebhookUrl: { env: 'SMS_WEBHOOK_URL', doc: 'HTTP endpoint of the SMS provider (JSON POST {to, text}); unset = SMS are logged and kept as undeliverable', default: undefined as string | undefined, parse: url },
   smsWebhookToken: { env: 'SMS_WEBHOOK_TOKEN', doc: 'Credential sent to the SMS provider as "Authorization: Bearer <token>"', default: undefined as string | undefined, parse: text },
-  recordUrl: { env: 'NOTIFY_RECORD_URL', doc: 'Link to the patient record put in every notice', default: 'https://www.monespacesante.fr', parse: url },
+  recordUrl: { env: 'NOTIFY_RECORD_URL', doc: 'The patient web space notices link to (its pages are appended: /documents/{id}, /history, /settings); default: BASE_URL + /portal', default: '', parse: url },
   maxAttempts: { env: 'NOTIFY_MAX_ATTEMPTS', doc: 'Delivery attempts before a notice is marked failed', default: 10, parse: positive },
   baseDelayMs: { env: 'NOTIFY_RETRY_BASE_MS', doc: 'First retry delay; doubles at each attempt', default: 2000, parse: positive },
   maxDelayMs: { env: 'NOTIFY_RETRY_MAX_MS', doc: 'Longest delay between two attempts', default: 3_600_000, parse: positive },
@@ -30,5 +30,8 @@ export type NotifyConfig = { [K in keyof Schema]: Schema[K]['default'] };
 
 /** Reads the notification settings from an environment; throws one error naming every bad key. */
 export function loadNotifyConfig(env: NodeJS.ProcessEnv = process.env): NotifyConfig {
-  return readConfigSchema(notifyConfigSchema, env, 'notification configuration');
+  const config = readConfigSchema(notifyConfigSchema, env, 'notification configuration');
+  // Notices link to this server's own patient web space unless another one is configured.
+  const base = (env.BASE_URL || `http://localhost:${env.PORT || 8080}`).replace(/\/+$/, '');
+  return { ...config, recordUrl: (config.recordUrl || `${base}/portal`).replace(/\/+$/, '') };
 }

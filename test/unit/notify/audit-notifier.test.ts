@@ -53,7 +53,9 @@ describe('notices derived from audit events', () => {
     })).rejects.toThrow('rolled back');
     const rows = await outbox(db);
     expect(rows).toEqual([{ kind: 'document-added', channel: 'email', recipient: 'alice@example.org', status: 'pending', body: expect.stringContaining('Un nouveau document a été ajouté') }]);
-    expect(rows[0].body).not.toMatch(/doc-1|DocumentReference/);
+    // The link opens the document's page (issue 15); the text names no type, title or content, and the id is opaque.
+    expect(rows[0].body).toMatch(/Consultez votre dossier : https:\/\/record\.example\/documents\/doc-1$/);
+    expect(rows[0].body).not.toMatch(/DocumentReference|compte rendu|biolog/i);
   });
 
   it('tells the patient about the first access of each professional only once', async () => {

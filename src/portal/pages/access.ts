@@ -1,0 +1,105 @@
+import type { Consent, ConsentProvision, Patient, Practitioner } from '@medplum/fhirtypes';
+import { personName, periodText } from '../display';
+import { DirectoryNames, professionalText } from '../directory-names';
+import { html, type Html } from '../html';
+import type { PortalCall } from '../portal-request';
+
+export const IDNAT_PS = 'urn:oid:1.2.250.1.71.4.2.1';
+const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
+const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
+
+/** The emergency accesses a patient may refuse in advance, as the leaflet names them. */
+export const EMERGENCY: { code: 'BTG' | 'ETREAT'; label: string }[] = [
+  { code: 'BTG', label: 'Accès en urgence par un professionnel (« bris de glace »)' },
+  { code: 'ETREAT', label: 'Accès par le médecin régulateur du SAMU (centre 15)' },
+];
+
+/** A Consent of the patient in the coding the access rules read (IHE PCF, issue 4). */
+export function patientConsent(patientId: string, provision: ConsentProvision): Consent {
+  return {
+    resourceType: 'Consent',
+    status: 'active',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    patient: { reference: `Patient/${patientId}` },
+    dateTime: new Date().toISOString(),
+    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+    provision,
+  };
+}
+
+/** How a Consent names a professional: his national identifier (IdNat_PS) when the directory has it. */
+export function professionalActor(p: Practitioner): NonNullable<ConsentProvision['actor']>[number] {
+  const idnat = p.identifier?.find((i) => i.system === IDNAT_PS && i.value);
+  return { role: IRCP, reference: idnat ? { identifier: { system: IDNAT_PS, value: idnat.value } } : { reference: `Practitioner/${p.id}` } };
+}
+
+/** The patient's active Consents, sorted by what they state. */
+export async function consentsOf(call: PortalCall): Promise<{ permits: Consent[]; denies: Consent[]; refusals: Map<string, Consent> }> {
+  const all = (await call.fhir.search<Consent>('Consent', { patient: call.session.patient, status: 'active', _count: '200' })).resources;
+  const refusals = new Map<string, Consent>();
+  for (const c of all) {
+    const p = c.provision;
+    if (p?.type === 'deny' && !p.actor?.length && !p.data?.length) for (const code of p.purpose ?? []) if (code.system === ACT_REASON && code.code) refusals.set(code.code, c);
+  }
+  return {
+    permits: all.filter((c) => c.provision?.type === 'permit' && c.provision.actor?.length),
+    denies: all.filter((c) => c.provision?.type === 'deny' && c.provision.actor?.length),
+    refusals,
+  };
+}
+
+async function directorySearch(call: PortalCall, q: string): Promise<Practitioner[]> {
+  const text = q.trim().slice(0, 80);
+  if (!text) return [];
+  const params: Record<string, string> = /^\d{11}$/.test(text) ? { identifier: `${IDNAT_PS}|8${text}` } : { name: text };
+  return (await call.fhir.search<Practitioner>('Practitioner', { ...params, _count: '20' })).resources;
+}
+
+function withdrawForm(call: PortalCall, consent: Consent, label: string): Html {
+  return html`<form method="post" action="/portal/access/withdraw" class="inline"><input type="hidden" name="csrf" value="${call.session.csrf}"><input type="hidden" name="consent" value="${consent.id}"><button type="submit" class="secondary">${label}</button></form>`;
+}
+
+/** `/portal/access`: who may read the record, who may not, emergency access, and the directory search. */
+export async function accessPage(call: PortalCall, q: string | undefined): Promise<{ title: string; body: Html }> {
+  const [me, consents, found] = await Promise.all([call.fhir.read<Patient>('Patient', call.session.patient), consentsOf(call), directorySearch(call, q ?? '')]);
+  const names = new DirectoryNames(call.fhir);
+  const named = async (c: Consent) => professionalText((await names.name(c.provision?.actor?.[0]?.reference)) ?? { name: 'Professionnel de santé' });
+  const treating = await Promise.all((me.generalPractitioner ?? []).map(async (g) => professionalText((await names.name(g)) ?? { name: 'Médecin traitant' })));
+  const permits = await Promise.all(consents.permits.map(async (c) => ({ c, name: await named(c) })));
+  const denies = await Promise.all(consents.denies.map(async (c) => ({ c, name: await named(c) })));
+  const csrf = html`<input type="hidden" name="csrf" value="${call.session.csrf}">`;
+  const body = html`
+<section aria-labelledby="h-treating"><h2 id="h-treating">Mon médecin traitant</h2>
+${treating.length ? html`<ul>${treating.map((t) => html`<li>${t} <span class="muted">— il a toujours accès à votre dossier ; pour en changer, déclarez un nouveau médecin traitant.</span></li>`)}</ul>` : html`<p class="muted">Aucun médecin traitant déclaré.</p>`}
+</section>
+<section aria-labelledby="h-permits"><h2 id="h-permits">Professionnels autorisés</h2>
+${permits.length ? html`<ul>${permits.map(({ c, name }) => html`<li>${name} ${periodText(c.provision?.period)} ${withdrawForm(call, c, `Retirer l’autorisation de ${name}`)}</li>`)}</ul>` : html`<p class="muted">Vous n’avez autorisé aucun professionnel en particulier.</p>`}
+</section>
+<section aria-labelledby="h-denies"><h2 id="h-denies">Professionnels bloqués</h2>
+${denies.length ? html`<ul>${denies.map(({ c, name }) => html`<li>${name} ${withdrawForm(call, c, `Débloquer ${name}`)}</li>`)}</ul>` : html`<p class="muted">Vous n’avez bloqué aucun professionnel.</p>`}
+</section>
+<section aria-labelledby="h-emergency"><h2 id="h-emergency">Accès en urgence</h2>
+<form method="post" action="/portal/access/emergency">${csrf}
+<fieldset><legend>En cas d’urgence, j’autorise :</legend>
+${EMERGENCY.map((e) => html`<div><input type="checkbox" id="em-${e.code}" name="allow" value="${e.code}"${consents.refusals.has(e.code) ? '' : html` checked`}> <label for="em-${e.code}" style="display:inline">${e.label}</label></div>`)}
+</fieldset>
+<button type="submit">Enregistrer mes choix d’urgence</button>
+</form>
+</section>
+<section aria-labelledby="h-search"><h2 id="h-search">Autoriser ou bloquer un professionnel</h2>
+<form method="get" action="/portal/access" role="search">
+<label for="q">Nom ou numéro RPPS du professionnel</label>
+<input id="q" name="q" value="${q ?? ''}" autocomplete="off">
+<button type="submit">Rechercher</button>
+</form>
+${q !== undefined && q.trim() ? (found.length ? html`<ul>${found.map((p) => html`<li>${personName(p.name) || 'Professionnel'} 
+<form method="post" action="/portal/access/permit">${csrf}<input type="hidden" name="practitioner" value="${p.id}">
+<label for="start-${p.id}">Autorisé à partir du</label><input type="date" id="start-${p.id}" name="start">
+<label for="end-${p.id}">jusqu’au (facultatif)</label><input type="date" id="end-${p.id}" name="end">
+<button type="submit">Autoriser ${personName(p.name)}</button></form>
+<form method="post" action="/portal/access/deny">${csrf}<input type="hidden" name="practitioner" value="${p.id}"><button type="submit" class="secondary">Bloquer ${personName(p.name)}</button></form>
+</li>`)}</ul>` : html`<p>Aucun professionnel trouvé pour « ${q} ».</p>`) : ''}
+</section>`;
+  return { title: 'Accès des professionnels', body };
+}
