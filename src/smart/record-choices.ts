@@ -35,13 +35,14 @@ export async function recordChoices(db: Db, patientId: string, now: Date): Promi
   const choices: RecordChoice[] = [{ value: 'self', label: `Mon dossier (${nameOf(parse<Patient>(own.rows[0]?.text ?? null))})`, subject: { kind: 'patient', patient: patientId } }];
   const ins = own.rows[0]?.ins ?? [];
   if (ins.length === 0) return choices;
-  const patterns = ins.map((value) => JSON.stringify({ identifier: [{ value }] }));
-  const { rows } = await db.query<{ id: string; patient_id: string; person: string | null; patient: string | null }>(sql`SELECT rp.id, g.patient_id,
+  // RelatedPerson rows keep no JSONB content: the identifier is found through its search index (system and code).
+  const { rows } = await db.query<{ id: string; patient_id: string; person: string | null; patient: string | null }>(sql`SELECT DISTINCT rp.id, g.patient_id,
       rp.text AS person, p.text AS patient
-    FROM resource rp
+    FROM idx_token t
+    JOIN resource rp ON rp.rid = t.rid AND rp.type = 'RelatedPerson' AND NOT rp.deleted
     JOIN access_guardian g ON g.related_person_id = rp.id
     LEFT JOIN resource p ON p.type = 'Patient' AND p.id = g.patient_id AND NOT p.deleted
-    WHERE rp.type = 'RelatedPerson' AND NOT rp.deleted AND rp.content @> ANY(${patterns}::jsonb[])
+    WHERE t.type = 'RelatedPerson' AND t.param = 'identifier' AND t.code = ANY(${ins}::text[]) AND t.system = ANY(${[...INS_SYSTEMS]}::text[])
     ORDER BY rp.id`);
   for (const row of rows) {
     const person = parse<RelatedPerson>(row.person);
