@@ -34,6 +34,7 @@ export async function composeApp(deps: WiringDeps): Promise<Omit<AppOptions, 'co
     hooks: parts.flatMap((p) => p.hooks ?? []),
     operations: parts.flatMap((p) => p.operations ?? []),
     profiles: Object.assign({}, ...parts.map((p) => p.profiles ?? {})),
+    oauthUris: parts.find((p) => p.oauthUris)?.oauthUris,
     routes: (app: Express, service: FhirService) => parts.forEach((p) => p.routes?.(app, service)),
     start: (service: FhirService) => parts.forEach((p) => p.start?.(service)),
     close: async () => {

@@ -54,6 +54,11 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
   };
   if (registry.clients.length) deps.logger.info(`SMART clients: ${registry.clients.map((c) => c.clientId).join(', ')}`, { clients: registry.clients.map((c) => c.clientId) });
   return {
+    // The FHIR base URL is BASE_URL (or the request's) + FHIR_BASE_PATH; the authorization server sits beside it.
+    oauthUris: (fhirBaseUrl) => {
+      const root = fhirBaseUrl.slice(0, fhirBaseUrl.length - deps.config.fhirBasePath.length);
+      return { authorize: `${root}/auth/authorize`, token: `${root}/auth/token`, revoke: `${root}/auth/revoke` };
+    },
     routes: (app: Express) => {
       app.use(corsMiddleware(originPolicy({ origins: [...config.corsOrigins, ...registry.redirectOrigins()], devAuth: auth.devAuth })));
       mountDiscovery(app, smart);

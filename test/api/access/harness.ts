@@ -66,7 +66,7 @@ export async function createAccessApp(
     smart.routes?.(a, s);
     wiring.routes?.(a, s);
   };
-  const { app, service } = createApp({ config, db: testDb.db, logger, hooks: wiring.hooks, operations: wiring.operations, routes });
+  const { app, service } = createApp({ config, db: testDb.db, logger, hooks: wiring.hooks, operations: wiring.operations, routes, oauthUris: smart.oauthUris });
   const auth = loadAuthConfig(env, dataDir);
   const devKey = await loadDevKey(auth);
   return {

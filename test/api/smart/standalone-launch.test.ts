@@ -117,3 +117,14 @@ test('refusing on the consent screen sends the app access_denied with its state'
   expect(back.searchParams.get('state')).toBe('st-deny');
   expect(back.searchParams.get('code')).toBeNull();
 }, 60_000);
+
+test('discovery, the OpenID configuration and the CapabilityStatement name the same endpoints', async () => {
+  const smart = (await (await fetch(`${s.url}/.well-known/smart-configuration`)).json()) as Record<string, unknown>;
+  const openid = (await (await fetch(`${s.fhirBase}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+  const metadata = (await (await fetch(`${s.fhirBase}/metadata`)).json()) as { rest: { security: { extension: { url: string; extension: { url: string; valueUri: string }[] }[] } }[] };
+  const oauth = metadata.rest[0].security.extension.find((e) => e.url === 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris');
+  const uri = (name: string) => oauth?.extension.find((e) => e.url === name)?.valueUri;
+  expect(smart).toMatchObject({ issuer: s.url, authorization_endpoint: `${s.url}/auth/authorize`, token_endpoint: s.tokenUrl, code_challenge_methods_supported: ['S256'] });
+  expect(openid).toMatchObject({ issuer: s.url, token_endpoint: s.tokenUrl });
+  expect([uri('authorize'), uri('token'), uri('revoke')]).toEqual([smart.authorization_endpoint, smart.token_endpoint, smart.revocation_endpoint]);
+});
