@@ -69,8 +69,3 @@ export function grantScopes(requested: string[], limits: string[][], contexts: R
   }
   return granted;
 }
-
-/** True when a grant holds at least one resource scope (an access token that can read something). */
-export function hasResourceScope(scopes: string[]): boolean {
-  return scopes.some((s) => parseResourceScope(s) !== undefined);
-}
