@@ -11,6 +11,8 @@ export interface CodeGrant {
   scope: string[];
   nonce?: string;
   subject: GrantSubject;
+  /** The record whose credential signed in: a new password for it revokes what this grant gave. */
+  account?: string;
 }
 
 interface CodeRow {
@@ -20,6 +22,7 @@ interface CodeRow {
   scope: string;
   nonce: string | null;
   subject: GrantSubject | string;
+  account: string | null;
   expires_at: Date | string;
   used_at: Date | string | null;
   family_id: string | null;
@@ -38,9 +41,9 @@ export interface RedeemedCode {
 /** Issues a single-use code in the caller's transaction; returns the code (only its digest is stored). */
 export async function issueCode(tx: Db, grant: CodeGrant, o: { now: Date; ttl: number }): Promise<string> {
   const code = newSecret();
-  await tx.query(sql`INSERT INTO smart_code (code_digest, client_id, redirect_uri, code_challenge, scope, nonce, subject, created_at, expires_at)
+  await tx.query(sql`INSERT INTO smart_code (code_digest, client_id, redirect_uri, code_challenge, scope, nonce, subject, account, created_at, expires_at)
     VALUES (${digestOf(code)}, ${grant.clientId}, ${grant.redirectUri}, ${grant.codeChallenge}, ${grant.scope.join(' ')}, ${grant.nonce ?? null},
-      ${JSON.stringify(grant.subject)}::jsonb, ${o.now.toISOString()}::timestamptz, ${new Date(o.now.getTime() + o.ttl * 1000).toISOString()}::timestamptz)`);
+      ${JSON.stringify(grant.subject)}::jsonb, ${grant.account ?? null}, ${o.now.toISOString()}::timestamptz, ${new Date(o.now.getTime() + o.ttl * 1000).toISOString()}::timestamptz)`);
   // Expired codes are of no use to anyone: pruned as new ones are issued (index on expires_at).
   await tx.query(sql`DELETE FROM smart_code WHERE expires_at < ${new Date(o.now.getTime() - 3600_000).toISOString()}::timestamptz`);
   return code;
@@ -67,6 +70,7 @@ export async function redeemCode(tx: Db, code: string, now: Date): Promise<Redee
       codeChallenge: row.code_challenge,
       scope: row.scope.split(' ').filter(Boolean),
       nonce: row.nonce ?? undefined,
+      account: row.account ?? undefined,
       subject: typeof row.subject === 'string' ? (JSON.parse(row.subject) as GrantSubject) : row.subject,
     },
   };

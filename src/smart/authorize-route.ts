@@ -169,7 +169,7 @@ export function mountAuthorizeRoutes(app: Express, deps: SmartDeps): void {
     // Identity scopes go with the sign-in; each permission shown with a checkbox stays only if left checked.
     const scope = pending.scope.filter((s) => checked.has(s) || ['openid', 'fhirUser', 'launch/patient', 'profile'].includes(s));
     const code = await deps.db.transaction((tx) =>
-      issueCode(tx, { clientId: pending.clientId, redirectUri: pending.redirectUri, codeChallenge: pending.codeChallenge, scope, nonce: pending.nonce, subject: pending.subject! }, { now: deps.clock(), ttl: deps.config.codeTtl }),
+      issueCode(tx, { clientId: pending.clientId, redirectUri: pending.redirectUri, codeChallenge: pending.codeChallenge, scope, nonce: pending.nonce, subject: pending.subject!, account: pending.patientId }, { now: deps.clock(), ttl: deps.config.codeTtl }),
     );
     redirectBack(res, pending.redirectUri, { code, state: pending.state }, 303);
   });

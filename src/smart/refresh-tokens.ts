@@ -10,6 +10,8 @@ export interface RefreshFamily {
   clientId: string;
   scope: string[];
   subject: GrantSubject;
+  /** The record whose credential signed in (its password change revokes the family: migration 195's trigger). */
+  account?: string;
 }
 
 interface TokenRow {
@@ -30,8 +32,8 @@ const at = (d: Date) => d.toISOString();
 /** Starts a family and issues its first token, in the caller's transaction. */
 export async function startFamily(tx: Db, family: Omit<RefreshFamily, 'id'>, o: { now: Date; ttl: number }): Promise<{ familyId: string; token: string }> {
   const familyId = randomUUID();
-  await tx.query(sql`INSERT INTO smart_refresh_family (id, client_id, scope, subject, created_at)
-    VALUES (${familyId}, ${family.clientId}, ${family.scope.join(' ')}, ${JSON.stringify(family.subject)}::jsonb, ${at(o.now)}::timestamptz)`);
+  await tx.query(sql`INSERT INTO smart_refresh_family (id, client_id, scope, subject, account, created_at)
+    VALUES (${familyId}, ${family.clientId}, ${family.scope.join(' ')}, ${JSON.stringify(family.subject)}::jsonb, ${family.account ?? null}, ${at(o.now)}::timestamptz)`);
   return { familyId, token: await issueInFamily(tx, familyId, o) };
 }
 

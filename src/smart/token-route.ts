@@ -59,7 +59,7 @@ async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: Sma
     if (!verifierMatches(verifier, g.codeChallenge)) return { refused: 'code_verifier does not match the code_challenge' };
     let refreshToken: string | undefined;
     if (g.scope.includes('offline_access') && client.grantTypes.includes('refresh_token')) {
-      const family = await startFamily(tx, { clientId: client.clientId, scope: g.scope, subject: g.subject }, { now, ttl: deps.config.refreshTokenTtl });
+      const family = await startFamily(tx, { clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account }, { now, ttl: deps.config.refreshTokenTtl });
       await linkCodeFamily(tx, redeemed.digest, family.familyId);
       refreshToken = family.token;
     }

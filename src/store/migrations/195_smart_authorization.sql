@@ -33,6 +33,8 @@ CREATE TABLE smart_code (
   scope          text        NOT NULL,
   nonce          text,
   subject        jsonb       NOT NULL,
+  -- The record whose credential signed in (the guardian's own record when he chose a child's).
+  account        text,
   created_at     timestamptz NOT NULL,
   expires_at     timestamptz NOT NULL,
   used_at        timestamptz,
@@ -47,11 +49,31 @@ CREATE TABLE smart_refresh_family (
   client_id      text        NOT NULL,
   scope          text        NOT NULL,
   subject        jsonb       NOT NULL,
+  account        text,
   created_at     timestamptz NOT NULL,
   revoked_at     timestamptz,
   revoked_reason text
 );
-CREATE INDEX smart_refresh_family_patient ON smart_refresh_family ((subject->>'patient'));
+CREATE INDEX smart_refresh_family_account ON smart_refresh_family (account) WHERE revoked_at IS NULL;
+
+-- A new password (reset after a theft, or changed by the patient) disconnects every app the old one let in, and so
+-- does the end of the credential (record purge): the refresh families of that account are revoked in the statement
+-- that changes the credential.
+CREATE FUNCTION smart_revoke_on_password() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    UPDATE smart_refresh_family SET revoked_at = now(), revoked_reason = 'credential removed'
+      WHERE account = OLD.patient_id AND revoked_at IS NULL;
+    RETURN OLD;
+  END IF;
+  IF TG_OP = 'INSERT' OR NEW.password_hash IS DISTINCT FROM OLD.password_hash THEN
+    UPDATE smart_refresh_family SET revoked_at = now(), revoked_reason = 'password changed'
+      WHERE account = NEW.patient_id AND revoked_at IS NULL;
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER smart_revoke_on_password AFTER INSERT OR UPDATE OF password_hash OR DELETE ON patient_credential
+  FOR EACH ROW EXECUTE FUNCTION smart_revoke_on_password();
 
 -- Each refresh token is used once (rotation): presenting a used one again revokes its family.
 CREATE TABLE smart_refresh_token (

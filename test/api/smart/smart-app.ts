@@ -6,7 +6,7 @@ import { INS_NIR, loadFixture, P2_INS, systemContext } from '../access/fixture';
 import { createAccessApp, type AccessApp } from '../access/harness';
 
 export const PASSWORD = 'correct horse battery';
-const FAST = { N: 1024, r: 8, p: 1 };
+export const FAST = { N: 1024, r: 8, p: 1 };
 export const APP = { clientId: 'demo-app', redirectUri: 'https://app.example/callback' };
 export const BACKEND = { clientId: 'lab-feeder', actorId: 'lab-du-parc' };
 

@@ -1,6 +1,7 @@
 import { authorizeUrl, Browser, formOf, newVerifier } from './launch-driver';
 import { authorizeCode, exchange, jeanneOf, refresh, SCOPE } from './launch';
-import { APP, startSmartApp, type SmartApp } from './smart-app';
+import { setPatientCredential } from '../../../src/auth/patient-login';
+import { APP, FAST, PASSWORD, startSmartApp, type SmartApp } from './smart-app';
 
 // The authorization and token endpoints under attack: PKCE downgrades, wrong redirects, replayed codes, stolen
 // refresh tokens, forged form posts. Every refusal is an OAuth error (RFC 6749 §4.1.2.1, §5.2), never a 5xx.
@@ -151,6 +152,13 @@ describe('refresh tokens', () => {
     const other = await refresh(s, first.body.refresh_token as string, { client_id: 'my-dev-app' });
     expect(other.body.error).toBe('invalid_grant');
     expect((await refresh(s, first.body.refresh_token as string)).status).toBe(200);
+  }, 30_000);
+
+  test('are revoked when the patient\'s password is set again (after a theft, every app signs in again)', async () => {
+    const { code, verifier } = await authorizeCode(s, jeanneOf(s));
+    const first = await exchange(s, code, verifier);
+    await setPatientCredential(s.a.testDb.db, { login: 'jeanne', patientId: 'p1', password: PASSWORD, scrypt: FAST });
+    expect((await refresh(s, first.body.refresh_token as string)).body).toMatchObject({ error: 'invalid_grant', error_description: 'The refresh token was revoked' });
   }, 30_000);
 
   test('are revoked through the revocation endpoint (RFC 7009)', async () => {
