@@ -24,6 +24,12 @@ function cookieOf(req: Request, name: string): string | undefined {
   return undefined;
 }
 
+/** The CSP form-action source of a redirect URI: its origin, or its scheme for a native app's private-use scheme. */
+const formTarget = (uri: string): string => {
+  const u = new URL(uri);
+  return u.origin !== 'null' ? u.origin : u.protocol;
+};
+
 /** Sends the browser back to the app with the authorization response (RFC 6749 §4.1.2 and §4.1.2.1). */
 function redirectBack(res: Response, redirectUri: string, params: Record<string, string | undefined>, status = 302): void {
   const url = new URL(redirectUri);
@@ -97,7 +103,7 @@ async function showConsentOrChoice(deps: SmartDeps, res: Response, pending: Pend
     return sendPage(res, 200, recordPage({ tx: pending.id, csrf, choices }));
   }
   await advanceAuthorization(deps.db, pending.id, { stage: 'consent', patientId, challengeId: null, subject: choices[0].subject });
-  sendPage(res, 200, consentPage({ tx: pending.id, csrf, clientId: pending.clientId, record: choices[0].label, scopes: pending.scope }), [new URL(pending.redirectUri).origin]);
+  sendPage(res, 200, consentPage({ tx: pending.id, csrf, clientId: pending.clientId, record: choices[0].label, scopes: pending.scope }), [formTarget(pending.redirectUri)]);
 }
 
 /** Mounts the authorization endpoint and its sign-in, record choice and consent forms. */
@@ -152,7 +158,7 @@ export function mountAuthorizeRoutes(app: Express, deps: SmartDeps): void {
     const choice = choices.find((c) => c.value === param(req.body, 'record'));
     if (!choice) return sendPage(res, 400, recordPage({ tx: pending.id, csrf, choices, error: 'Choisissez un des dossiers proposés.' }));
     await advanceAuthorization(deps.db, pending.id, { stage: 'consent', subject: choice.subject });
-    sendPage(res, 200, consentPage({ tx: pending.id, csrf, clientId: pending.clientId, record: choice.label, scopes: pending.scope }), [new URL(pending.redirectUri).origin]);
+    sendPage(res, 200, consentPage({ tx: pending.id, csrf, clientId: pending.clientId, record: choice.label, scopes: pending.scope }), [formTarget(pending.redirectUri)]);
   });
 
   app.post('/auth/authorize/consent', form, async (req, res) => {
