@@ -53,6 +53,14 @@ test('a signed assertion gets a token acting as the configured feeder, which wri
   expect(created.status).toBe(201);
 });
 
+test('an ES384 client gets its token too, with its own registered scopes', async () => {
+  const clientAssertion = await assertion({ iss: 'imaging-feeder', alg: 'ES384', kid: 'img-1', key: s.esKey });
+  const res = await backendToken(clientAssertion, 'system/*.c system/*.rs');
+  expect(res.status).toBe(200);
+  expect(res.body.scope).toBe('system/*.c');
+  expect(decodeJwt(res.body.access_token as string)).toMatchObject({ client_id: 'imagerie-centre', azp: 'imaging-feeder' });
+});
+
 test('a replayed assertion (same jti) is refused', async () => {
   const once = await assertion({ jti: 'jti-once' });
   expect((await backendToken(once)).status).toBe(200);

@@ -21,6 +21,8 @@ export interface SmartApp {
   /** The backend client's private key (RS384) and its kid. */
   backendKey: Parameters<SignJWT["sign"]>[0];
   backendKid: string;
+  /** A second backend client, `imaging-feeder`, signing with ES384 (kid `img-1`). */
+  esKey: Parameters<SignJWT['sign']>[0];
   close(): Promise<void>;
 }
 
@@ -33,11 +35,16 @@ export interface SmartApp {
 export async function startSmartApp(port: number, env: NodeJS.ProcessEnv = {}, options: { clock?: () => Date } = {}): Promise<SmartApp> {
   const { privateKey, publicKey } = await generateKeyPair('RS384', { extractable: true });
   const backendKid = 'lab-key-1';
+  const es = await generateKeyPair('ES384', { extractable: true });
   const clients = [
     { client_id: APP.clientId, type: 'public', token_endpoint_auth_method: 'none', redirect_uris: [APP.redirectUri], scope: 'openid fhirUser launch/patient offline_access patient/*.rs', grant_types: ['authorization_code', 'refresh_token'] },
     {
       client_id: BACKEND.clientId, type: 'confidential-asymmetric', token_endpoint_auth_method: 'private_key_jwt', redirect_uris: [], scope: 'system/*.cruds',
       grant_types: ['client_credentials'], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: backendKid, alg: 'RS384' }] }, actor: { kind: 'system', id: BACKEND.actorId, category: 'feeder' },
+    },
+    {
+      client_id: 'imaging-feeder', type: 'confidential-asymmetric', token_endpoint_auth_method: 'private_key_jwt', redirect_uris: [], scope: 'system/*.c',
+      grant_types: ['client_credentials'], jwks: { keys: [{ ...(await exportJWK(es.publicKey)), kid: 'img-1', alg: 'ES384' }] }, actor: { kind: 'system', id: 'imagerie-centre', category: 'feeder' },
     },
   ];
   const codes: LoginCodeMessage[] = [];
@@ -69,7 +76,7 @@ export async function startSmartApp(port: number, env: NodeJS.ProcessEnv = {}, o
   return {
     a, url, fhirBase: `${url}/fhir`, tokenUrl: `${url}/auth/token`, codes,
     lastCode: () => codes[codes.length - 1].code,
-    backendKey: privateKey, backendKid,
+    backendKey: privateKey, backendKid, esKey: es.privateKey,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await a.close();
