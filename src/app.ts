@@ -32,6 +32,8 @@ export interface AppOptions {
   profiles?: Record<string, string[]>;
   /** Offered resource types and their interactions; defaults to the access classification (`access/resource-classes`). */
   resourceTypes?: ReadonlyMap<string, readonly string[]>;
+  /** Endpoints of the SMART authorization server, when one is mounted (advertised in the CapabilityStatement). */
+  oauthUris?: FhirService['oauthUris'];
   /** Extra Express routes mounted before the FHIR API (auth endpoints, well-known documents …). */
   routes?: (app: Express, service: FhirService) => void;
 }
@@ -57,6 +59,7 @@ export function createApp(options: AppOptions): { app: Express; service: FhirSer
     operations: options.operations ?? [],
     profiles: options.profiles ?? profilesByType(defaultValidator()),
     resourceTypes: options.resourceTypes ?? offeredResourceTypes(),
+    oauthUris: options.oauthUris,
   };
   const app = express();
   app.disable('x-powered-by');

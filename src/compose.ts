@@ -7,10 +7,12 @@ import { auditWiring } from './audit/wiring';
 import { documentsWiring } from './documents/wiring';
 import { portalWiring } from './portal/wiring';
 import { recordLifeWiring } from './records/wiring';
+import { smartWiring } from './smart/wiring';
 import type { Wiring, WiringDeps } from './wiring';
 
 /**
- * The production composition: audit and notifications first (their authorize answers 405 to AuditEvent writes
+ * The production composition: the SMART authorization server's routes (CORS, discovery, authorize, token), then
+ * audit and notifications (their authorize answers 405 to AuditEvent writes
  * before access control would answer 403; they record what access allowed or refused), then access control
  * (it establishes the actor and the access predicate), then the record's life (closure, reactivation, purge), then
  * document intake.
@@ -18,6 +20,8 @@ import type { Wiring, WiringDeps } from './wiring';
 export async function composeApp(deps: WiringDeps): Promise<Omit<AppOptions, 'config' | 'db'> & { start(service: FhirService): void; close(): Promise<void> }> {
   let audit: AuditHooks | undefined;
   const parts: Wiring[] = [
+    // First: its CORS middleware must answer preflights before any other route or the FHIR API asks for a token.
+    await smartWiring(deps, { onLogin: (ctx, info) => audit?.recordLogin(ctx, info) ?? Promise.resolve() }),
     await auditWiring(deps, { onHooks: (hooks) => (audit = hooks) }),
     await accessWiring(deps, {
       onLogin: (ctx, info) => audit?.recordLogin(ctx, info) ?? Promise.resolve(),
@@ -32,6 +36,7 @@ export async function composeApp(deps: WiringDeps): Promise<Omit<AppOptions, 'co
     hooks: parts.flatMap((p) => p.hooks ?? []),
     operations: parts.flatMap((p) => p.operations ?? []),
     profiles: Object.assign({}, ...parts.map((p) => p.profiles ?? {})),
+    oauthUris: parts.find((p) => p.oauthUris)?.oauthUris,
     routes: (app: Express, service: FhirService) => parts.forEach((p) => p.routes?.(app, service)),
     start: (service: FhirService) => parts.forEach((p) => p.start?.(service)),
     close: async () => {

@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import type { Config } from './config';
 import type { Hooks } from './fhir/context';
-import type { FhirService, OperationDefinitionEntry } from './fhir/service';
+import type { FhirService, OAuthUris, OperationDefinitionEntry } from './fhir/service';
 import type { Logger } from './logger';
 import type { Db } from './store/db';
 
@@ -11,6 +11,8 @@ export interface Wiring {
   operations?: OperationDefinitionEntry[];
   routes?: (app: Express, service: FhirService) => void;
   profiles?: Record<string, string[]>;
+  /** Endpoints of a SMART authorization server this part mounts (CapabilityStatement `oauth-uris`). */
+  oauthUris?: OAuthUris;
   /** Starts background work (dispatchers) once the app exists. */
   start?: (service: FhirService) => void;
   /** Stops background work and releases resources. */

@@ -47,6 +47,9 @@ export function parseScope(scope: string): ParsedScope | undefined {
 function parseScopeText(scope: string): ParsedScope | undefined {
   const m = /^(patient|user|system)\/([A-Za-z]+|\*)\.([a-z*]+)(\?.*)?$/.exec(scope);
   if (!m) return undefined;
+  // A SMART v2 constrained scope (`patient/Observation.rs?category=laboratory`) grants part of a type; the decision
+  // cannot narrow a type by a search parameter yet, so it grants nothing rather than the whole type (closed).
+  if (m[4]) return undefined;
   const raw = m[3];
   let permissions: string;
   if (raw === 'read') permissions = 'rs';

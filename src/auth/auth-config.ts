@@ -50,6 +50,8 @@ export interface LoginConfig {
 export const DEV_ISSUER = 'urn:dmp-fhir:dev-issuer';
 export const DEFAULT_AUDIENCE = 'dmp-fhir';
 export const LOGIN_ISSUER = 'urn:dmp-fhir:patient-login';
+/** Issuer of the access tokens of the SMART authorization server (src/smart), signed with the sign-in key. */
+export const SMART_ISSUER = 'urn:dmp-fhir:smart';
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = Number(env[name] || fallback);

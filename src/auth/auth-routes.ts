@@ -5,7 +5,6 @@ import { newContext } from '../http/fhir-endpoint';
 import type { DevKey } from './dev-key';
 import type { AuthConfig } from './auth-config';
 import { setPatientCredential, type PatientLogin } from './patient-login';
-import { smartConfiguration } from './smart-configuration';
 import type { TokenVerifier } from './token-verifier';
 import type { Db } from '../store/db';
 import { resolveActor } from '../access/resolve-actor';
@@ -25,7 +24,7 @@ export interface AuthRoutesOptions {
 }
 
 /** Runs a sign-in step and reports its outcome (success with the patient, or the refusal's reason). */
-async function reported<T extends object>(o: AuthRoutesOptions, req: Request, res: express.Response, step: () => Promise<T>, final: boolean): Promise<T> {
+export async function reported<T extends object>(o: Pick<AuthRoutesOptions, 'onLogin'>, req: Request, res: express.Response, step: () => Promise<T>, final: boolean): Promise<T> {
   const ctx = newContext(req, String(res.locals.requestId));
   try {
     const result = await step();
@@ -43,19 +42,12 @@ function field(req: Request, name: string): string {
   return value;
 }
 
-const baseOf = (req: Request, configured?: string): string => (configured ?? `${req.protocol}://${req.get('host')}`).replace(/\/+$/, '');
-
 /**
- * Routes outside the FHIR API that need no token: SMART discovery (at the root and under the FHIR base), the
- * JWKS of the keys this server signs with, and the patient sign-in (`/auth/login`, `/auth/otp`). Setting a
+ * Routes outside the FHIR API that need no token: the JWKS of the keys this server signs with, and the patient
+ * sign-in as JSON (`/auth/login`, `/auth/otp`). SMART discovery and authorization live in `src/smart`. Setting a
  * password (`PUT /auth/password`) needs the patient's own bearer token.
  */
 export function mountAuthRoutes(app: Express, o: AuthRoutesOptions): void {
-  const discovery = (req: Request, res: express.Response) => {
-    res.json(smartConfiguration(o.auth, baseOf(req, o.baseUrl)));
-  };
-  app.get('/.well-known/smart-configuration', discovery);
-  if (o.fhirBasePath) app.get(`${o.fhirBasePath}/.well-known/smart-configuration`, discovery);
   app.get('/auth/jwks', (_req, res) => {
     res.json({ keys: o.publicKeys.map((k) => ({ ...k.publicJwk, kid: k.kid })) });
   });

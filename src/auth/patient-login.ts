@@ -91,7 +91,7 @@ export async function setPatientCredential(db: Db, input: { login: string; patie
 export function createPatientLogin(options: PatientLoginOptions) {
   const { db, config } = options;
   const now = options.clock ?? (() => new Date());
-  const verify = options.verifyPassword ?? verifyPassword;
+  const checkPassword = options.verifyPassword ?? verifyPassword;
   let dummyHash: Promise<string> | undefined;
 
   async function start(login: string, password: string): Promise<{ challenge: string; expiresAt: string }> {
@@ -103,7 +103,7 @@ export function createPatientLogin(options: PatientLoginOptions) {
     const credential = rows[0];
     // An unknown identifier costs the same work as a wrong password (a dummy hash), and is a failure whatever it says.
     const hash = credential?.password_hash ?? (await (dummyHash ??= hashPassword('not a password')));
-    const verified = await verify(password, hash);
+    const verified = await checkPassword(password, hash);
     if (!credential || !verified) {
       if (reservation.lockedUntil) throw lockedError(reservation.lockedUntil, at);
       throw unauthorized(BAD_CREDENTIALS, 'Basic realm="dmp-patient"');
@@ -121,7 +121,11 @@ export function createPatientLogin(options: PatientLoginOptions) {
     return { challenge: id, expiresAt: expiresAt.toISOString() };
   }
 
-  async function exchange(challengeId: string, code: string): Promise<{ accessToken: string; expiresIn: number; patient: string }> {
+  /**
+   * Checks a one-time code and burns it: the patient it signs in, or the refusal (401, 423, 429). The SMART
+   * authorization pages call this; `exchange` adds the sign-in access token.
+   */
+  async function verify(challengeId: string, code: string): Promise<{ patientId: string }> {
     const at = now();
     // A wrong code must still count: the transaction commits the counters and returns the error to raise.
     const outcome = await db.transaction(async (tx): Promise<{ patientId: string } | { failure: FhirError }> => {
@@ -145,10 +149,15 @@ export function createPatientLogin(options: PatientLoginOptions) {
       return { patientId: challenge.patient_id };
     });
     if ('failure' in outcome) throw outcome.failure;
-    return { accessToken: await options.issueToken(outcome.patientId), expiresIn: config.tokenTtl, patient: outcome.patientId };
+    return outcome;
   }
 
-  return { start, exchange };
+  async function exchange(challengeId: string, code: string): Promise<{ accessToken: string; expiresIn: number; patient: string }> {
+    const { patientId } = await verify(challengeId, code);
+    return { accessToken: await options.issueToken(patientId), expiresIn: config.tokenTtl, patient: patientId };
+  }
+
+  return { start, verify, exchange };
 }
 
 export type PatientLogin = ReturnType<typeof createPatientLogin>;

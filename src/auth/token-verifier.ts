@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { DmpActor } from '../access/actor';
+import type { DmpActor, DmpActorKind } from '../access/actor';
 import { unauthorized, type FhirError } from '../fhir/errors';
 import type { AuthConfig, IssuerConfig } from './auth-config';
-import { trustsDevIssuer } from './auth-config';
+import { SMART_ISSUER, trustsDevIssuer } from './auth-config';
 import { claimsToActor } from './claims-to-actor';
 import type { DevKey } from './dev-key';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from './jose';
@@ -52,7 +52,7 @@ function frozen<T>(value: T): T {
  * development issuer (ES256, local key) only under DEV_AUTH=1 (`trustsDevIssuer`).
  */
 export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKey?: DevKey): TokenVerifier {
-  const trusted = new Map<string, { issuer: IssuerConfig; keys: JWTVerifyGetKey; patientsOnly?: boolean }>();
+  const trusted = new Map<string, { issuer: IssuerConfig; keys: JWTVerifyGetKey; kinds?: DmpActorKind[] }>();
   for (const issuer of config.issuers) trusted.set(issuer.issuer, { issuer, keys: keySetOf(issuer) });
   if (trustsDevIssuer(config) && devKey) {
     const issuer: IssuerConfig = { issuer: config.devIssuer, jwks: '(local)', audience: config.audience, algorithms: ['ES256'] };
@@ -61,7 +61,11 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
   if (loginKey) {
     // Our own patient sign-in issuer: trusted in production too, but only for patient tokens.
     const issuer: IssuerConfig = { issuer: config.login.issuer, jwks: '(local)', audience: config.audience, algorithms: ['ES256'] };
-    trusted.set(config.login.issuer, { issuer, keys: createLocalJWKSet({ keys: [loginKey.publicJwk] }), patientsOnly: true });
+    trusted.set(config.login.issuer, { issuer, keys: createLocalJWKSet({ keys: [loginKey.publicJwk] }), kinds: ['patient'] });
+    // Our SMART authorization server (src/smart), same key: patients, guardians on a chosen child's record, and
+    // backend clients acting as their configured system actor. Never practitioners: they come from their own issuers.
+    const smart: IssuerConfig = { issuer: SMART_ISSUER, jwks: '(local)', audience: config.audience, algorithms: ['ES256'] };
+    trusted.set(SMART_ISSUER, { issuer: smart, keys: createLocalJWKSet({ keys: [loginKey.publicJwk] }), kinds: ['patient', 'guardian', 'system'] });
   }
   // Signature checks cost ~200 µs of CPU; a token verified once stays valid until it expires, so its actor
   // is kept (bounded, oldest first out). Only successes are kept: a bad token is checked again every time.
@@ -96,7 +100,7 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
         requiredClaims: ['exp'],
       });
       const actor = frozen(claimsToActor(payload as Record<string, unknown>, entry.issuer.defaultScopes));
-      if (entry.patientsOnly && actor.kind !== 'patient') throw invalid('The patient sign-in issuer only issues patient tokens');
+      if (entry.kinds && !entry.kinds.includes(actor.kind)) throw invalid(`The issuer ${entry.issuer.issuer} does not issue ${actor.kind} tokens`);
       remember(authorization as string, actor, payload.exp as number);
       return actor;
     } catch (err) {

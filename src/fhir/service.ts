@@ -32,7 +32,12 @@ export interface FhirService {
    * absent from the CapabilityStatement (closed by default: the composition root passes the access classification).
    */
   resourceTypes: ReadonlyMap<string, readonly string[]>;
+  /** Endpoints of the SMART authorization server, from the FHIR base URL (CapabilityStatement `oauth-uris`); absent = none mounted. */
+  oauthUris?: OAuthUris;
 }
+
+/** Where the SMART authorization server answers, for a FHIR base URL. */
+export type OAuthUris = (fhirBaseUrl: string) => { authorize: string; token: string; revoke: string };
 
 /** The same service with its repository bound to a transaction. */
 export function withRepository(svc: FhirService, repo: Repository): FhirService {

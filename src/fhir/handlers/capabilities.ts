@@ -41,6 +41,21 @@ function resourceEntry(svc: FhirService, type: string): CapabilityStatementRestR
   };
 }
 
+/** rest.security: CORS, and SMART on FHIR with its `oauth-uris` extension when an authorization server is mounted. */
+function securityOf(svc: FhirService, baseUrl: string): NonNullable<CapabilityStatement['rest']>[number]['security'] {
+  const security = { cors: true, description: 'Bearer tokens (SMART on FHIR); see /.well-known/smart-configuration' };
+  if (!svc.oauthUris) return security;
+  const uris = svc.oauthUris(baseUrl);
+  return {
+    ...security,
+    service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+    extension: [{
+      url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+      extension: [{ url: 'authorize', valueUri: uris.authorize }, { url: 'token', valueUri: uris.token }, { url: 'revoke', valueUri: uris.revoke }],
+    }],
+  };
+}
+
 /** Builds the CapabilityStatement from what is registered: resource types, search parameters, profiles, operations. */
 export function buildCapabilityStatement(svc: FhirService, baseUrl: string): CapabilityStatement {
   return {
@@ -57,7 +72,7 @@ export function buildCapabilityStatement(svc: FhirService, baseUrl: string): Cap
     rest: [
       {
         mode: 'server',
-        security: { cors: true, description: 'Bearer tokens (SMART on FHIR); see /.well-known/smart-configuration' },
+        security: securityOf(svc, baseUrl),
         resource: [...svc.resourceTypes.keys()].sort().map((type) => resourceEntry(svc, type)),
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
         operation: svc.operations.filter((o) => o.level === 'system').map((o) => operationEntry(o)),

@@ -19,7 +19,7 @@ export const P3_INS = '190012100100102';
 const person = (family: string) => ({ name: [{ family, given: ['Test'] }], gender: 'female' as const, birthDate: '1980-01-01' });
 
 /** The server itself writing (as an import would): no actor checks, but every hook still keeps the access tables. */
-function systemContext(): RequestContext {
+export function systemContext(): RequestContext {
   const ctx: RequestContext = { requestId: 'fixture', access: TRUE, state: new RequestState() };
   markSystemContext(ctx);
   return ctx;

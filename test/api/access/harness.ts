@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import { createApp } from '../../../src/app';
 import { accessWiring } from '../../../src/access/wiring';
+import { smartWiring } from '../../../src/smart/wiring';
 import { loadAuthConfig, type AuthConfig } from '../../../src/auth/auth-config';
 import { loadDevKey, type DevKey } from '../../../src/auth/dev-key';
 import { exportJWK, generateKeyPair } from '../../../src/auth/jose';
@@ -44,12 +45,14 @@ export async function createAccessApp(
     env?: NodeJS.ProcessEnv;
     /** Cheap scrypt for passwords set by activation and reset. */
     scrypt?: { N: number; r: number; p: number };
+    /** Public base URL (BASE_URL): the token URL client assertions name. */
+    baseUrl?: string;
   } = {},
 ): Promise<AccessApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-access-'));
   const env: NodeJS.ProcessEnv = { DEV_AUTH: '1', DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), ...options.env };
   const testDb = await createTestDb();
-  const config = loadConfig({}, { logLevel: 'silent', dataDir });
+  const config = loadConfig({}, { logLevel: 'silent', dataDir, baseUrl: options.baseUrl });
   const logger = createLogger('silent');
   const wiring = await accessWiring({ config, db: testDb.db, logger, env }, {
     clock: options.clock,
@@ -57,7 +60,13 @@ export async function createAccessApp(
     verifyLoginPassword: options.verifyLoginPassword,
     scrypt: options.scrypt,
   });
-  const { app, service } = createApp({ config, db: testDb.db, logger, hooks: wiring.hooks, operations: wiring.operations, routes: (a, s) => wiring.routes?.(a, s) });
+  // The SMART authorization server comes with the sign-in it drives (discovery, authorize, token, CORS).
+  const smart = await smartWiring({ config, db: testDb.db, logger, env }, { clock: options.clock, sendLoginCode: options.sendLoginCode, verifyLoginPassword: options.verifyLoginPassword });
+  const routes = (a: Express, s: FhirService) => {
+    smart.routes?.(a, s);
+    wiring.routes?.(a, s);
+  };
+  const { app, service } = createApp({ config, db: testDb.db, logger, hooks: wiring.hooks, operations: wiring.operations, routes, oauthUris: smart.oauthUris });
   const auth = loadAuthConfig(env, dataDir);
   const devKey = await loadDevKey(auth);
   return {

@@ -106,7 +106,7 @@ test.each([
 
 test('SMART discovery names the token endpoints and the JWKS with the keys the server signs with', async () => {
   const res = await request(a.app).get('/.well-known/smart-configuration');
-  expect(res.body.token_endpoint).toMatch(/\/auth\/otp$/);
+  expect(res.body.token_endpoint).toMatch(/\/auth\/token$/);
   expect(res.body.jwks_uri).toMatch(/\/auth\/jwks$/);
   const jwks = await request(a.app).get('/auth/jwks');
   const kids = (jwks.body.keys as { kid: string; d?: string }[]).map((k) => k.kid);

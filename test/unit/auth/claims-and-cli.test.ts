@@ -1,6 +1,5 @@
 import { claimsToActor } from '../../../src/auth/claims-to-actor';
-import { loadAuthConfig } from '../../../src/auth/auth-config';
-import { smartConfiguration } from '../../../src/auth/smart-configuration';
+import { openidConfiguration, smartConfiguration } from '../../../src/smart/discovery';
 import { parseTokenArgs } from '../../../src/cli/token';
 
 describe('claims to actor', () => {
@@ -54,13 +53,20 @@ describe('token CLI arguments', () => {
 });
 
 describe('smart configuration', () => {
-  test('describes the endpoints and permission-v2 scopes', () => {
-    const doc = smartConfiguration(loadAuthConfig({ DEV_AUTH: '1' }, '/tmp'), 'https://dmp.example/');
-    expect(doc).toMatchObject({ issuer: 'urn:dmp-fhir:dev-issuer', token_endpoint: 'https://dmp.example/auth/otp' });
-    expect(doc.capabilities).toContain('permission-v2');
+  test('describes the endpoints that work and the permission-v2 scopes', () => {
+    const doc = smartConfiguration('https://dmp.example');
+    expect(doc).toMatchObject({
+      issuer: 'https://dmp.example',
+      authorization_endpoint: 'https://dmp.example/auth/authorize',
+      token_endpoint: 'https://dmp.example/auth/token',
+      code_challenge_methods_supported: ['S256'],
+      response_types_supported: ['code'],
+    });
+    expect(doc.capabilities).toEqual(expect.arrayContaining(['permission-v2', 'launch-standalone', 'sso-openid-connect', 'client-confidential-asymmetric']));
   });
 
-  test('names the patient sign-in issuer, not the untrusted development one, without DEV_AUTH', () => {
-    expect(smartConfiguration(loadAuthConfig({}, '/tmp'), 'https://dmp.example/').issuer).toBe('urn:dmp-fhir:patient-login');
+  test('the OpenID configuration names the same issuer and keys', () => {
+    const doc = openidConfiguration('https://dmp.example');
+    expect(doc).toMatchObject({ issuer: 'https://dmp.example', jwks_uri: 'https://dmp.example/auth/jwks', id_token_signing_alg_values_supported: ['ES256'] });
   });
 });

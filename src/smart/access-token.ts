@@ -1,0 +1,32 @@
+import type { DevKey } from '../auth/dev-key';
+import { SignJWT } from '../auth/jose';
+import { newSecret } from './secrets';
+import { SMART_ISSUER } from './smart-config';
+import { fhirUserOf, type GrantSubject } from './subject';
+
+/** The claims the token verifier turns into an actor (`claims-to-actor.ts`), per kind of subject. */
+function actorClaims(subject: GrantSubject): Record<string, unknown> {
+  switch (subject.kind) {
+    case 'patient':
+      return { dmp_kind: 'patient', patient: subject.patient, fhirUser: fhirUserOf(subject) };
+    case 'guardian':
+      // The guardian acts as himself (his RelatedPerson); `patient` is the launch context only, never a grant.
+      return { dmp_kind: 'guardian', fhirUser: fhirUserOf(subject), launch_patient: subject.patient };
+    case 'system':
+      return { dmp_kind: 'system', client_id: subject.id, ...(subject.category ? { category: subject.category } : {}) };
+  }
+}
+
+/** Signs a SMART access token: the subject's actor claims, the granted scopes, the OAuth client as `azp`. */
+export async function mintAccessToken(key: DevKey, o: { audience: string; subject: GrantSubject; scope: string[]; clientId: string; ttl: number }): Promise<string> {
+  const sub = o.subject.kind === 'system' ? `system:${o.subject.id}` : (fhirUserOf(o.subject) as string);
+  return new SignJWT({ ...actorClaims(o.subject), scope: o.scope.join(' '), azp: o.clientId })
+    .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' })
+    .setIssuer(SMART_ISSUER)
+    .setAudience(o.audience)
+    .setSubject(sub)
+    .setJti(newSecret(12))
+    .setIssuedAt()
+    .setExpirationTime(`${o.ttl}s`)
+    .sign(key.privateKey);
+}

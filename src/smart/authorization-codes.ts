@@ -1,0 +1,82 @@
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+import { digestOf, newSecret } from './secrets';
+import type { GrantSubject } from './subject';
+
+/** What an authorization code was issued for (RFC 6749 §4.1.3: client, redirect URI; RFC 7636: the challenge). */
+export interface CodeGrant {
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  scope: string[];
+  nonce?: string;
+  subject: GrantSubject;
+  /** The record whose credential signed in: a new password for it revokes what this grant gave. */
+  account?: string;
+}
+
+interface CodeRow {
+  client_id: string;
+  redirect_uri: string;
+  code_challenge: string;
+  scope: string;
+  nonce: string | null;
+  subject: GrantSubject | string;
+  account: string | null;
+  expires_at: Date | string;
+  used_at: Date | string | null;
+  family_id: string | null;
+}
+
+/** A code row as redeemed: its grant, and whether it was still usable. */
+export interface RedeemedCode {
+  grant: CodeGrant;
+  digest: string;
+  expired: boolean;
+  /** Already redeemed: a second presentation (RFC 6749 §4.1.2: deny, and revoke what it gave). */
+  reused: boolean;
+  familyId?: string;
+}
+
+/** Issues a single-use code in the caller's transaction; returns the code (only its digest is stored). */
+export async function issueCode(tx: Db, grant: CodeGrant, o: { now: Date; ttl: number }): Promise<string> {
+  const code = newSecret();
+  await tx.query(sql`INSERT INTO smart_code (code_digest, client_id, redirect_uri, code_challenge, scope, nonce, subject, account, created_at, expires_at)
+    VALUES (${digestOf(code)}, ${grant.clientId}, ${grant.redirectUri}, ${grant.codeChallenge}, ${grant.scope.join(' ')}, ${grant.nonce ?? null},
+      ${JSON.stringify(grant.subject)}::jsonb, ${grant.account ?? null}, ${o.now.toISOString()}::timestamptz, ${new Date(o.now.getTime() + o.ttl * 1000).toISOString()}::timestamptz)`);
+  // Expired codes are of no use to anyone: pruned as new ones are issued (index on expires_at).
+  await tx.query(sql`DELETE FROM smart_code WHERE expires_at < ${new Date(o.now.getTime() - 3600_000).toISOString()}::timestamptz`);
+  return code;
+}
+
+/**
+ * Locks a code for the caller's transaction and marks it used whatever happens next: a code that fails its
+ * checks (wrong client, redirect or verifier) is burnt too, so a stolen code cannot be tried twice.
+ */
+export async function redeemCode(tx: Db, code: string, now: Date): Promise<RedeemedCode | undefined> {
+  const digest = digestOf(code);
+  const { rows } = await tx.query<CodeRow>(sql`SELECT * FROM smart_code WHERE code_digest = ${digest} FOR UPDATE`);
+  const row = rows[0];
+  if (!row) return undefined;
+  if (!row.used_at) await tx.query(sql`UPDATE smart_code SET used_at = ${now.toISOString()}::timestamptz WHERE code_digest = ${digest}`);
+  return {
+    digest,
+    expired: new Date(row.expires_at) <= now,
+    reused: row.used_at !== null,
+    familyId: row.family_id ?? undefined,
+    grant: {
+      clientId: row.client_id,
+      redirectUri: row.redirect_uri,
+      codeChallenge: row.code_challenge,
+      scope: row.scope.split(' ').filter(Boolean),
+      nonce: row.nonce ?? undefined,
+      account: row.account ?? undefined,
+      subject: typeof row.subject === 'string' ? (JSON.parse(row.subject) as GrantSubject) : row.subject,
+    },
+  };
+}
+
+/** Remembers the refresh-token family a code gave, so that presenting the code again revokes it. */
+export async function linkCodeFamily(tx: Db, digest: string, familyId: string): Promise<void> {
+  await tx.query(sql`UPDATE smart_code SET family_id = ${familyId} WHERE code_digest = ${digest}`);
+}

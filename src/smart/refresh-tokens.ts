@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+import { digestOf, newSecret } from './secrets';
+import type { GrantSubject } from './subject';
+
+/** A refresh-token family: one sign-in of one client, with what it granted. */
+export interface RefreshFamily {
+  id: string;
+  clientId: string;
+  scope: string[];
+  subject: GrantSubject;
+  /** The record whose credential signed in (its password change revokes the family: migration 195's trigger). */
+  account?: string;
+}
+
+interface TokenRow {
+  family_id: string;
+  expires_at: Date | string;
+  used_at: Date | string | null;
+  client_id: string;
+  scope: string;
+  subject: GrantSubject | string;
+  revoked_at: Date | string | null;
+}
+
+/** Why a refresh token was refused; `reused` means its family has just been revoked. */
+export type RefreshRefusal = 'unknown' | 'expired' | 'revoked' | 'reused' | 'other-client';
+
+const at = (d: Date) => d.toISOString();
+
+/** Starts a family and issues its first token, in the caller's transaction. */
+export async function startFamily(tx: Db, family: Omit<RefreshFamily, 'id'>, o: { now: Date; ttl: number }): Promise<{ familyId: string; token: string }> {
+  const familyId = randomUUID();
+  await tx.query(sql`INSERT INTO smart_refresh_family (id, client_id, scope, subject, account, created_at)
+    VALUES (${familyId}, ${family.clientId}, ${family.scope.join(' ')}, ${JSON.stringify(family.subject)}::jsonb, ${family.account ?? null}, ${at(o.now)}::timestamptz)`);
+  return { familyId, token: await issueInFamily(tx, familyId, o) };
+}
+
+async function issueInFamily(tx: Db, familyId: string, o: { now: Date; ttl: number }): Promise<string> {
+  const token = newSecret();
+  await tx.query(sql`INSERT INTO smart_refresh_token (token_digest, family_id, created_at, expires_at)
+    VALUES (${digestOf(token)}, ${familyId}, ${at(o.now)}::timestamptz, ${at(new Date(o.now.getTime() + o.ttl * 1000))}::timestamptz)`);
+  return token;
+}
+
+/** Revokes a family: none of its tokens works any more (reuse detected, code replayed, app disconnected). */
+export async function revokeFamily(tx: Db, familyId: string, reason: string, now: Date): Promise<void> {
+  await tx.query(sql`UPDATE smart_refresh_family SET revoked_at = ${at(now)}::timestamptz, revoked_reason = ${reason}
+    WHERE id = ${familyId} AND revoked_at IS NULL`);
+}
+
+/**
+ * Rotates a refresh token (OAuth 2.0 Security BCP §4.14.2): the presented token is used up and a new one of the
+ * same family is issued. A token presented a second time means two parties hold it: the whole family is revoked
+ * (the legitimate app signs in again, the thief loses his copy).
+ */
+export async function rotateRefreshToken(db: Db, token: string, o: { clientId: string; now: Date; ttl: number }): Promise<{ family: RefreshFamily; token: string } | { refused: RefreshRefusal }> {
+  return db.transaction(async (tx) => {
+    const digest = digestOf(token);
+    const { rows } = await tx.query<TokenRow>(sql`SELECT t.family_id, t.expires_at, t.used_at, f.client_id, f.scope, f.subject, f.revoked_at
+      FROM smart_refresh_token t JOIN smart_refresh_family f ON f.id = t.family_id WHERE t.token_digest = ${digest} FOR UPDATE`);
+    const row = rows[0];
+    if (!row) return { refused: 'unknown' as const };
+    // Another client presenting it learns nothing and changes nothing: the token is bound to its client.
+    if (row.client_id !== o.clientId) return { refused: 'other-client' as const };
+    if (row.revoked_at) return { refused: 'revoked' as const };
+    if (row.used_at) {
+      await revokeFamily(tx, row.family_id, 'refresh token reused', o.now);
+      return { refused: 'reused' as const };
+    }
+    if (new Date(row.expires_at) <= o.now) return { refused: 'expired' as const };
+    await tx.query(sql`UPDATE smart_refresh_token SET used_at = ${at(o.now)}::timestamptz WHERE token_digest = ${digest}`);
+    const subject = typeof row.subject === 'string' ? (JSON.parse(row.subject) as GrantSubject) : row.subject;
+    const family: RefreshFamily = { id: row.family_id, clientId: row.client_id, scope: row.scope.split(' ').filter(Boolean), subject };
+    return { family, token: await issueInFamily(tx, row.family_id, o) };
+  });
+}
+
+/** RFC 7009: revokes the family of a refresh token presented by its own client; anything else is silently ignored. */
+export async function revokeByToken(db: Db, token: string, clientId: string, now: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ family_id: string; client_id: string }>(sql`SELECT t.family_id, f.client_id
+      FROM smart_refresh_token t JOIN smart_refresh_family f ON f.id = t.family_id WHERE t.token_digest = ${digestOf(token)}`);
+    if (rows[0] && rows[0].client_id === clientId) await revokeFamily(tx, rows[0].family_id, 'revoked by the client', now);
+  });
+}

@@ -1,0 +1,46 @@
+/** Settings of the SMART authorization server (environment keys in parentheses). */
+export interface SmartConfig {
+  /** Lifetime of an authorization code, seconds (SMART_CODE_TTL, default 60: RFC 6749 §4.1.2 says ≤ 10 min). */
+  codeTtl: number;
+  /** Lifetime of access tokens, seconds (SMART_ACCESS_TOKEN_TTL, default 900): they cannot be revoked, so short. */
+  accessTokenTtl: number;
+  /** Lifetime of each refresh token, seconds (SMART_REFRESH_TOKEN_TTL, default 30 days); rotation renews it. */
+  refreshTokenTtl: number;
+  /** How long a patient has to sign in and consent, seconds (SMART_AUTHORIZE_TTL, default 600). */
+  authorizeTtl: number;
+  /** Longest lifetime accepted for a client assertion, seconds (SMART 2.x Backend Services: five minutes). */
+  assertionMaxTtl: number;
+  /** Extra origins allowed to call the API from a browser (CORS_ORIGINS, comma-separated). */
+  corsOrigins: string[];
+}
+
+export { SMART_ISSUER } from '../auth/auth-config';
+
+function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
+  const n = Number(env[name] || fallback);
+  if (!Number.isInteger(n) || n <= 0 || n > max) throw new Error(`${name} must be a whole number of seconds from 1 to ${max}`);
+  return n;
+}
+
+/** Reads the SMART settings; throws on a bad value, naming the key. */
+export function loadSmartConfig(env: NodeJS.ProcessEnv): SmartConfig {
+  const corsOrigins = (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    let ok = false;
+    try {
+      ok = new URL(origin).origin === origin;
+    } catch {
+      ok = false;
+    }
+    // An origin is scheme://host[:port], nothing more; a wildcard would open the API to every site.
+    if (!ok) throw new Error(`CORS_ORIGINS: "${origin}" is not an origin (scheme://host[:port], no path, no wildcard)`);
+  }
+  return {
+    codeTtl: seconds(env, 'SMART_CODE_TTL', 60, 600),
+    accessTokenTtl: seconds(env, 'SMART_ACCESS_TOKEN_TTL', 900, 86_400),
+    refreshTokenTtl: seconds(env, 'SMART_REFRESH_TOKEN_TTL', 30 * 86_400, 365 * 86_400),
+    authorizeTtl: seconds(env, 'SMART_AUTHORIZE_TTL', 600, 3600),
+    assertionMaxTtl: 300,
+    corsOrigins,
+  };
+}

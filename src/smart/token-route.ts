@@ -1,0 +1,141 @@
+import express, { type Express, type Request, type Response } from 'express';
+import type { Db } from '../store/db';
+import { mintAccessToken } from './access-token';
+import { linkCodeFamily, redeemCode } from './authorization-codes';
+import { authenticateClient } from './client-auth';
+import type { SmartClient } from './client-registry';
+import { mintIdToken } from './id-token';
+import { oauthError, sendOAuthError } from './oauth-error';
+import { verifierMatches } from './pkce';
+import { revokeByToken, revokeFamily, rotateRefreshToken, startFamily, type RefreshRefusal } from './refresh-tokens';
+import { baseOf, fhirBaseOf, param, type SmartDeps } from './smart-deps';
+import { grantScopes, splitScopes } from './smart-scopes';
+import { patientOf, type GrantSubject } from './subject';
+
+/** The token endpoint's URL: what a client assertion's `aud` must be. */
+export const tokenUrlOf = (req: Request, deps: SmartDeps): string => `${baseOf(req, deps)}/auth/token`;
+
+type TokenAnswer = Record<string, unknown>;
+
+/** Signs the access token (and, for a person who asked `openid`, the id_token) of a grant. */
+async function answer(deps: SmartDeps, req: Request, o: { client: SmartClient; subject: GrantSubject; scope: string[]; nonce?: string; refreshToken?: string }): Promise<TokenAnswer> {
+  const ttl = deps.config.accessTokenTtl;
+  const body: TokenAnswer = {
+    access_token: await mintAccessToken(deps.key, { audience: deps.audience, subject: o.subject, scope: o.scope, clientId: o.client.clientId, ttl }),
+    token_type: 'Bearer',
+    expires_in: ttl,
+    scope: o.scope.join(' '),
+  };
+  const patient = patientOf(o.subject);
+  if (patient) Object.assign(body, { patient, need_patient_banner: true });
+  if (o.scope.includes('openid') && o.subject.kind !== 'system') {
+    body.id_token = await mintIdToken(deps.key, { issuer: baseOf(req, deps), fhirBase: fhirBaseOf(req, deps), clientId: o.client.clientId, subject: o.subject, nonce: o.nonce, ttl });
+  }
+  if (o.refreshToken) body.refresh_token = o.refreshToken;
+  return body;
+}
+
+/** RFC 6749 §4.1.3 with RFC 7636 §4.6: one use, same client, same redirect URI, the verifier of the challenge. */
+async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: SmartClient): Promise<TokenAnswer> {
+  const code = param(req.body, 'code');
+  const redirectUri = param(req.body, 'redirect_uri');
+  const verifier = param(req.body, 'code_verifier');
+  if (!code || !redirectUri) throw oauthError('invalid_request', 'code and redirect_uri are required');
+  if (!verifier) throw oauthError('invalid_request', 'code_verifier is required (PKCE)');
+  const now = deps.clock();
+  // The checks run in the transaction that burns the code; a refusal is returned, not thrown, so the burn commits.
+  const outcome = await deps.db.transaction(async (tx: Db) => {
+    const redeemed = await redeemCode(tx, code, now);
+    if (!redeemed) return { refused: 'The authorization code is unknown' };
+    if (redeemed.reused) {
+      // A code presented twice was intercepted or replayed: what it gave is revoked (RFC 6749 §4.1.2).
+      if (redeemed.familyId) await revokeFamily(tx, redeemed.familyId, 'authorization code reused', now);
+      return { refused: 'The authorization code was already used' };
+    }
+    const g = redeemed.grant;
+    if (redeemed.expired) return { refused: 'The authorization code has expired' };
+    if (g.clientId !== client.clientId) return { refused: 'The authorization code was issued to another client' };
+    if (g.redirectUri !== redirectUri) return { refused: 'redirect_uri differs from the authorization request' };
+    if (!verifierMatches(verifier, g.codeChallenge)) return { refused: 'code_verifier does not match the code_challenge' };
+    let refreshToken: string | undefined;
+    if (g.scope.includes('offline_access') && client.grantTypes.includes('refresh_token')) {
+      const family = await startFamily(tx, { clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account }, { now, ttl: deps.config.refreshTokenTtl });
+      await linkCodeFamily(tx, redeemed.digest, family.familyId);
+      refreshToken = family.token;
+    }
+    return { grant: g, refreshToken };
+  });
+  if ('refused' in outcome) throw oauthError('invalid_grant', outcome.refused as string);
+  return answer(deps, req, { client, subject: outcome.grant.subject, scope: outcome.grant.scope, nonce: outcome.grant.nonce, refreshToken: outcome.refreshToken });
+}
+
+const REFRESH_REFUSALS: Record<RefreshRefusal, string> = {
+  unknown: 'The refresh token is unknown',
+  expired: 'The refresh token has expired',
+  revoked: 'The refresh token was revoked',
+  reused: 'The refresh token was already used: every token of this sign-in is now revoked',
+  'other-client': 'The refresh token was issued to another client',
+};
+
+/** RFC 6749 §6 with rotation; a narrower `scope` may be asked, never a wider one. */
+async function refreshTokenGrant(deps: SmartDeps, req: Request, client: SmartClient): Promise<TokenAnswer> {
+  const token = param(req.body, 'refresh_token');
+  if (!token) throw oauthError('invalid_request', 'refresh_token is required');
+  const rotated = await rotateRefreshToken(deps.db, token, { clientId: client.clientId, now: deps.clock(), ttl: deps.config.refreshTokenTtl });
+  if ('refused' in rotated) throw oauthError('invalid_grant', REFRESH_REFUSALS[rotated.refused]);
+  let scope = rotated.family.scope;
+  const asked = param(req.body, 'scope');
+  if (asked) {
+    const wanted = splitScopes(asked);
+    if (!wanted.every((s) => scope.includes(s))) throw oauthError('invalid_scope', 'A refresh may narrow the scopes, never widen them');
+    scope = wanted;
+  }
+  return answer(deps, req, { client, subject: rotated.family.subject, scope, refreshToken: rotated.token });
+}
+
+/** SMART Backend Services: the client's configured actor, with the system scopes asked ∩ registered. */
+async function clientCredentialsGrant(deps: SmartDeps, req: Request, client: SmartClient): Promise<TokenAnswer> {
+  if (client.authMethod !== 'private_key_jwt' || !client.actor) throw oauthError('unauthorized_client', 'client_credentials needs a confidential-asymmetric client with an actor');
+  const scope = grantScopes(splitScopes(param(req.body, 'scope')), [client.scopes], ['system']);
+  if (scope.length === 0) throw oauthError('invalid_scope', 'None of the requested scopes is registered for this client (system/… scopes)');
+  return answer(deps, req, { client, subject: { kind: 'system', id: client.actor.id, category: client.actor.category }, scope });
+}
+
+const GRANTS = { authorization_code: authorizationCodeGrant, refresh_token: refreshTokenGrant, client_credentials: clientCredentialsGrant } as const;
+
+/** Mounts POST /auth/token and POST /auth/revoke (RFC 7009). Every refusal is an RFC 6749 JSON error, never a 5xx. */
+export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
+  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
+  const clientOf = (req: Request) =>
+    authenticateClient((req.body ?? {}) as Record<string, unknown>, req.headers.authorization, {
+      db: deps.db, registry: deps.registry, tokenUrl: tokenUrlOf(req, deps), now: deps.clock(), maxAssertionTtl: deps.config.assertionMaxTtl,
+    });
+
+  app.post('/auth/token', form, async (req: Request, res: Response) => {
+    try {
+      if (!req.is('application/x-www-form-urlencoded')) throw oauthError('invalid_request', 'The token request must be application/x-www-form-urlencoded');
+      const grantType = param(req.body, 'grant_type');
+      if (!grantType) throw oauthError('invalid_request', 'grant_type is required');
+      if (!(grantType in GRANTS)) throw oauthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
+      const client = await clientOf(req);
+      if (!client.grantTypes.includes(grantType as keyof typeof GRANTS)) throw oauthError('unauthorized_client', `This client is not registered for ${grantType}`);
+      const body = await GRANTS[grantType as keyof typeof GRANTS](deps, req, client);
+      res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(body);
+    } catch (err) {
+      sendOAuthError(res, err);
+    }
+  });
+
+  app.post('/auth/revoke', form, async (req: Request, res: Response) => {
+    try {
+      const token = param(req.body, 'token');
+      if (!token) throw oauthError('invalid_request', 'token is required');
+      const client = await clientOf(req);
+      // Access tokens are short-lived JWTs and cannot be revoked; refresh tokens end their whole family.
+      await revokeByToken(deps.db, token, client.clientId, deps.clock());
+      res.set('Cache-Control', 'no-store').status(200).end();
+    } catch (err) {
+      sendOAuthError(res, err);
+    }
+  });
+}

@@ -1,0 +1,69 @@
+import type { Express } from 'express';
+import type { AuthRoutesOptions } from '../auth/auth-routes';
+import { loadAuthConfig } from '../auth/auth-config';
+import { loadSigningKey } from '../auth/dev-key';
+import { createPatientLogin, type LoginCodeSender, type PatientLoginOptions } from '../auth/patient-login';
+import { queueLoginCode } from '../notify/login-code';
+import type { Wiring, WiringDeps } from '../wiring';
+import { mountAuthorizeRoutes } from './authorize-route';
+import { loadClientRegistry } from './client-registry';
+import { corsMiddleware, originPolicy } from './cors';
+import { mountDiscovery } from './discovery';
+import { loadSmartConfig } from './smart-config';
+import type { SmartDeps } from './smart-deps';
+import { mountTokenRoutes } from './token-route';
+
+/** Test seams, as the access wiring has them (the sign-in is the same code, with the same seams). */
+export interface SmartWiringOptions {
+  clock?: () => Date;
+  sendLoginCode?: LoginCodeSender;
+  verifyLoginPassword?: PatientLoginOptions['verifyPassword'];
+  onLogin?: AuthRoutesOptions['onLogin'];
+}
+
+/**
+ * Mounts the SMART authorization server (issue 15): CORS first (before every other route, so that preflights of
+ * the FHIR API are answered without a token), discovery, the authorization endpoint and its pages, token and
+ * revocation. Throws at start-up on a bad SMART_CLIENTS, naming the client and the key.
+ */
+export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions = {}): Promise<Wiring> {
+  const auth = loadAuthConfig(deps.env, deps.config.dataDir);
+  const config = loadSmartConfig(deps.env);
+  const registry = loadClientRegistry(deps.env, { devAuth: auth.devAuth });
+  // A backend client's assertion names the token URL; derived from the Host header, it would let an assertion
+  // made for another server be replayed here with a forged Host. Production needs the configured URL.
+  if (!deps.config.baseUrl && !auth.devAuth && registry.clients.some((c) => c.authMethod === 'private_key_jwt')) {
+    throw new Error('SMART_CLIENTS registers private_key_jwt clients: set BASE_URL (the public URL their assertions name as aud)');
+  }
+  // Same key and same sign-in code as POST /auth/login (src/auth): one implementation of passwords, codes, locks.
+  const key = await loadSigningKey(auth.login.keyFile, auth.login.keyJwk, 'login');
+  const clock = options.clock ?? (() => new Date());
+  const login = createPatientLogin({
+    db: deps.db,
+    config: auth.login,
+    sendCode: options.sendLoginCode ?? queueLoginCode,
+    issueToken: async () => {
+      throw new Error('the SMART pages issue no sign-in token');
+    },
+    clock,
+    verifyPassword: options.verifyLoginPassword,
+  });
+  const smart: SmartDeps = {
+    db: deps.db, registry, config, audience: auth.audience, key, login, clock,
+    fhirBasePath: deps.config.fhirBasePath, baseUrl: deps.config.baseUrl, devAuth: auth.devAuth, onLogin: options.onLogin,
+  };
+  if (registry.clients.length) deps.logger.info(`SMART clients: ${registry.clients.map((c) => c.clientId).join(', ')}`, { clients: registry.clients.map((c) => c.clientId) });
+  return {
+    // The FHIR base URL is BASE_URL (or the request's) + FHIR_BASE_PATH; the authorization server sits beside it.
+    oauthUris: (fhirBaseUrl) => {
+      const root = fhirBaseUrl.slice(0, fhirBaseUrl.length - deps.config.fhirBasePath.length);
+      return { authorize: `${root}/auth/authorize`, token: `${root}/auth/token`, revoke: `${root}/auth/revoke` };
+    },
+    routes: (app: Express) => {
+      app.use(corsMiddleware(originPolicy({ origins: [...config.corsOrigins, ...registry.redirectOrigins()], devAuth: auth.devAuth })));
+      mountDiscovery(app, smart);
+      mountAuthorizeRoutes(app, smart);
+      mountTokenRoutes(app, smart);
+    },
+  };
+}
