@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Config } from './config';
 import type { Hooks } from './fhir/context';
+import type { WorkLimits } from './fhir/limits';
 import { notFound } from './fhir/errors';
 import type { FhirService, OperationDefinitionEntry } from './fhir/service';
 import { loadDefinitions } from './fhir/search-registry';
@@ -36,6 +37,16 @@ export interface AppOptions {
   routes?: (app: Express, service: FhirService) => void;
 }
 
+/** The per-request bounds of the configuration (`fhir/limits.ts`). */
+export function workLimits(config: Config): WorkLimits {
+  return {
+    maxBundleEntries: config.maxBundleEntries,
+    maxResponseBytes: config.maxResponseSize,
+    maxEverythingCount: config.everythingMaxCount,
+    maxIncluded: config.maxIncluded,
+  };
+}
+
 let sharedValidator: Validator | undefined;
 
 /** The FHIR schema + profiles validator, compiled once per process (~3.6 s) and shared by every app. */
@@ -51,12 +62,14 @@ export function createApp(options: AppOptions): { app: Express; service: FhirSer
   const logger = options.logger ?? createLogger(config.logLevel);
   const hooks = options.hooks ?? [];
   const service: FhirService = {
-    repo: new Repository(db, hooks),
+    repo: new Repository(db, hooks, logger),
     hooks,
     validate: options.validate ?? ((resource: Resource, validateOptions?: ValidateOptions) => assertValid(resource, defaultValidator(), validateOptions)),
     operations: options.operations ?? [],
     profiles: options.profiles ?? profilesByType(defaultValidator()),
     resourceTypes: options.resourceTypes ?? offeredResourceTypes(),
+    limits: workLimits(config),
+    logger,
   };
   const app = express();
   app.disable('x-powered-by');

@@ -47,6 +47,23 @@ export const configSchema = {
     default: 10_000,
     parse: int(0, 3_600_000),
   },
+  maxBundleEntries: { env: 'MAX_BUNDLE_ENTRIES', doc: 'Most entries in one batch or transaction Bundle (more → 413)', default: 1000, parse: int(1, 100_000) },
+  maxResponseSize: { env: 'MAX_RESPONSE_SIZE', doc: 'Largest answer; a batch stops as soon as its entries pass it (→ 422 too-costly)', default: 32 * 1024 ** 2, parse: byteSize },
+  everythingMaxCount: { env: 'EVERYTHING_MAX_COUNT', doc: 'Largest _count of Patient/$everything (a larger one is lowered to it)', default: 200, parse: int(1, 1000) },
+  maxIncluded: { env: 'MAX_INCLUDED', doc: 'Most resources _include/_revinclude may add to one page (more → 422 too-costly)', default: 1000, parse: int(1, 10_000) },
+  statementTimeoutMs: {
+    env: 'STATEMENT_TIMEOUT_MS',
+    doc: 'PostgreSQL statement_timeout of every statement (0 = none); a statement stopped by it answers 503 + Retry-After. Not enforced on PGlite',
+    default: 30_000,
+    parse: int(0, 3_600_000),
+  },
+  cdaJobTimeoutMs: {
+    env: 'CDA_JOB_TIMEOUT_MS',
+    doc: 'Longest parse + mapping of one CDA document on a worker (the worker is replaced; → 422 too-costly)',
+    default: 30_000,
+    parse: int(100, 3_600_000),
+  },
+  cdaQueueLimit: { env: 'CDA_QUEUE_LIMIT', doc: 'CDA documents waiting for or on the workers; one more → 503 + Retry-After', default: 64, parse: int(1, 100_000) },
   dbPoolSize: { env: 'DB_POOL_SIZE', doc: 'PostgreSQL connection pool size', default: 10, parse: int(1, 200) },
   cdaPlanWorkers: {
     env: 'CDA_PLAN_WORKERS',

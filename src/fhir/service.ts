@@ -2,6 +2,8 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { ValidateOptions } from '../validation';
 import type { Repository, StoredResource } from '../store/repository';
 import type { Hooks, Interaction, ReadEvent, RequestContext } from './context';
+import type { CoreLogger } from './core-logger';
+import type { WorkLimits } from './limits';
 import type { FhirRequest, FhirResponse } from './request';
 import { etag } from './request';
 import { resourceUrl } from './bundle-json';
@@ -32,6 +34,10 @@ export interface FhirService {
    * absent from the CapabilityStatement (closed by default: the composition root passes the access classification).
    */
   resourceTypes: ReadonlyMap<string, readonly string[]>;
+  /** Bounds on the work of one request (`limits.ts`). */
+  limits: WorkLimits;
+  /** Where the core reports unexpected errors (with the request id, never bodies). */
+  logger: CoreLogger;
 }
 
 /** The same service with its repository bound to a transaction. */

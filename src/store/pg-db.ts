@@ -56,18 +56,28 @@ class PgClientDb implements Db {
   async close(): Promise<void> {}
 }
 
+export interface PgDbOptions {
+  /** PostgreSQL `statement_timeout` of every connection, in ms (0 or unset: none). */
+  statementTimeoutMs?: number;
+  /** Told of errors on idle pooled connections (restart, failover, network), which the pool then drops. */
+  onPoolError?: (err: Error & { code?: string }) => void;
+}
+
 /** Db over a node-postgres pool. */
 export class PgDb implements Db {
   readonly kind = 'pg' as const;
   readonly pool: pg.Pool;
 
-  constructor(connectionString: string, poolSize = 10) {
+  constructor(connectionString: string, poolSize = 10, private readonly options: PgDbOptions = {}) {
     // A server that does not answer at all (a network partition; a stopped one refuses at once) fails the request
     // with a 503 after 30 s rather than holding it forever. The wait for a free pooled client counts too: 30 s
     // leaves a busy but healthy server its queue.
-    this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 30_000, options: '-c plan_cache_mode=force_generic_plan' });
-    // An idle client losing its connection must not crash the process: the pool drops it and opens a new one.
-    this.pool.on('error', () => undefined);
+    // statement_timeout as a connection setting: it bounds every statement, those of transactions included.
+    const timeout = options.statementTimeoutMs ? ` -c statement_timeout=${options.statementTimeoutMs}` : '';
+    this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 30_000, options: `-c plan_cache_mode=force_generic_plan${timeout}` });
+    // An idle client losing its connection must not crash the process: the pool drops it and opens a new one. It is
+    // logged: a restart or failover seen only through 503s would leave the operator guessing.
+    this.pool.on('error', (err: Error & { code?: string }) => options.onPoolError?.(err));
   }
 
   async query<T>(statement: Sql | string, values?: unknown[]): Promise<QueryResult<T>> {
@@ -80,7 +90,10 @@ export class PgDb implements Db {
     // A checked-out client has no listener of the pool's: without ours, a server restart during the transaction
     // emits an unhandled 'error' and ends the process. The failing query rejects on its own; the client is destroyed.
     let lost: Error | undefined;
-    const onError = (err: Error) => (lost ??= err);
+    const onError = (err: Error) => {
+      if (!lost) this.options.onPoolError?.(err);
+      lost ??= err;
+    };
     client.on('error', onError);
     const tx = new PgClientDb(client);
     beginSettling(tx);
