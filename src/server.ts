@@ -54,7 +54,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
     statementTimeoutMs: config.statementTimeoutMs,
-    onPoolError: (err) => logger.warn('database connection lost (idle pooled client dropped)', { code: err.code, error: err.message }),
+    onPoolError: (err) => logger.warn('database connection lost (the pooled client is dropped, a new one opened on demand)', { code: err.code, error: err.message }),
   }));
   await migrate(db);
   const composed = options.app ? undefined : await composeApp({ config, db, logger, env: options.env ?? process.env });
