@@ -13,6 +13,7 @@ import { Repository } from './store/repository';
 import { errorHandler } from './http/errors';
 import { fhirEndpoint, newContext } from './http/fhir-endpoint';
 import { requestLog } from './http/request-log';
+import { createMetrics, mountMetrics, type AppMetrics } from './http/metrics';
 import { registerAuditEventStorage } from './audit/stored-event';
 import { OFFERED_TYPES, supportedInteractions } from './access/resource-classes';
 
@@ -33,6 +34,8 @@ export interface AppOptions {
   profiles?: Record<string, string[]>;
   /** Offered resource types and their interactions; defaults to the access classification (`access/resource-classes`). */
   resourceTypes?: ReadonlyMap<string, readonly string[]>;
+  /** Registers the feature modules' gauges on the app's metrics (`http/metrics.ts`). */
+  metrics?: (metrics: AppMetrics) => void;
   /** Extra Express routes mounted before the FHIR API (auth endpoints, well-known documents …). */
   routes?: (app: Express, service: FhirService) => void;
 }
@@ -55,7 +58,7 @@ function defaultValidator(): Validator {
 }
 
 /** The composition root: wires store, hooks, validation and HTTP once; tests build the same app. */
-export function createApp(options: AppOptions): { app: Express; service: FhirService; logger: Logger } {
+export function createApp(options: AppOptions): { app: Express; service: FhirService; logger: Logger; metrics: AppMetrics } {
   loadDefinitions();
   registerAuditEventStorage();
   const { config, db } = options;
@@ -75,7 +78,11 @@ export function createApp(options: AppOptions): { app: Express; service: FhirSer
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.set('query parser', 'simple');
+  const metrics = createMetrics({ db, basePath: config.fhirBasePath, isType: (t) => service.resourceTypes.has(t) });
+  options.metrics?.(metrics);
   app.use(requestLog(logger));
+  app.use(metrics.middleware);
+  mountMetrics(app, metrics, config.metricsToken);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -97,5 +104,5 @@ export function createApp(options: AppOptions): { app: Express; service: FhirSer
     throw notFound(`Nothing at ${req.path}: the FHIR API is under ${config.fhirBasePath || '/'}`);
   });
   app.use(errorHandler(logger));
-  return { app, service, logger };
+  return { app, service, logger, metrics };
 }

@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import type { AppOptions } from './app';
+import type { AppMetrics } from './http/metrics';
 import type { FhirService } from './fhir/service';
 import { accessWiring } from './access/wiring';
 import type { AuditHooks } from './audit/audit-hooks';
@@ -31,6 +32,7 @@ export async function composeApp(deps: WiringDeps): Promise<Omit<AppOptions, 'co
     operations: parts.flatMap((p) => p.operations ?? []),
     profiles: Object.assign({}, ...parts.map((p) => p.profiles ?? {})),
     routes: (app: Express, service: FhirService) => parts.forEach((p) => p.routes?.(app, service)),
+    metrics: (metrics: AppMetrics) => parts.forEach((p) => p.metrics?.(metrics)),
     start: (service: FhirService) => parts.forEach((p) => p.start?.(service)),
     close: async () => {
       for (const p of [...parts].reverse()) await p.close?.();

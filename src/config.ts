@@ -64,6 +64,12 @@ export const configSchema = {
     parse: int(100, 3_600_000),
   },
   cdaQueueLimit: { env: 'CDA_QUEUE_LIMIT', doc: 'CDA documents waiting for or on the workers; one more → 503 + Retry-After', default: 64, parse: int(1, 100_000) },
+  metricsToken: {
+    env: 'METRICS_TOKEN',
+    doc: 'Bearer token Prometheus presents to scrape /metrics; unset = /metrics is not served (404)',
+    default: undefined as string | undefined,
+    parse: optionalStr,
+  },
   dbPoolSize: { env: 'DB_POOL_SIZE', doc: 'PostgreSQL connection pool size', default: 10, parse: int(1, 200) },
   cdaPlanWorkers: {
     env: 'CDA_PLAN_WORKERS',

@@ -19,6 +19,7 @@ export async function documentsWiring(deps: WiringDeps): Promise<Wiring> {
   return {
     operations: importOperations({ ...options, planner: workers?.plan }),
     hooks: [documentsInterceptor(options), replacementHooks(() => service)],
+    metrics: (metrics) => metrics.gauge('cda_queue_jobs', 'CDA documents waiting for or on the plan workers (CDA_QUEUE_LIMIT)', () => workers?.queued ?? 0),
     start: (svc) => {
       service = svc;
     },
