@@ -54,6 +54,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
     statementTimeoutMs: config.statementTimeoutMs,
+    onHostChange: (index) => logger.warn('database host changed (failover): the pool now uses another host of DATABASE_URL', { hostIndex: index }),
     onPoolError: (err) => logger.warn('database connection lost (the pooled client is dropped, a new one opened on demand)', { code: err.code, error: err.message }),
   }));
   await migrate(db);
