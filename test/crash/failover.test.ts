@@ -16,8 +16,12 @@ import { clusterUnavailable, ThrowAwayCluster } from './pg-cluster';
 // crash may not have reached the replica, and no server could promise otherwise.
 
 const unavailable = clusterUnavailable();
-if (unavailable) console.log(`primary failover test not run: ${unavailable}`);
 const describeCluster = unavailable ? describe.skip : describe;
+if (unavailable) {
+  test('primary failover (needs PostgreSQL 15 binaries)', () => {
+    console.log(`primary failover test not run: ${unavailable}`);
+  });
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describeCluster('a primary failover under a write load', () => {
