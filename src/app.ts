@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Config } from './config';
 import type { Hooks } from './fhir/context';
+import type { WorkLimits } from './fhir/limits';
 import { notFound } from './fhir/errors';
 import type { FhirService, OperationDefinitionEntry } from './fhir/service';
 import { loadDefinitions } from './fhir/search-registry';
@@ -12,6 +13,7 @@ import { Repository } from './store/repository';
 import { errorHandler } from './http/errors';
 import { fhirEndpoint, newContext } from './http/fhir-endpoint';
 import { requestLog } from './http/request-log';
+import { createMetrics, mountMetrics, type AppMetrics } from './http/metrics';
 import { registerAuditEventStorage } from './audit/stored-event';
 import { OFFERED_TYPES, supportedInteractions } from './access/resource-classes';
 
@@ -34,8 +36,20 @@ export interface AppOptions {
   resourceTypes?: ReadonlyMap<string, readonly string[]>;
   /** Endpoints of the SMART authorization server, when one is mounted (advertised in the CapabilityStatement). */
   oauthUris?: FhirService['oauthUris'];
+  /** Registers the feature modules' gauges on the app's metrics (`http/metrics.ts`). */
+  metrics?: (metrics: AppMetrics) => void;
   /** Extra Express routes mounted before the FHIR API (auth endpoints, well-known documents …). */
   routes?: (app: Express, service: FhirService) => void;
+}
+
+/** The per-request bounds of the configuration (`fhir/limits.ts`). */
+export function workLimits(config: Config): WorkLimits {
+  return {
+    maxBundleEntries: config.maxBundleEntries,
+    maxResponseBytes: config.maxResponseSize,
+    maxEverythingCount: config.everythingMaxCount,
+    maxIncluded: config.maxIncluded,
+  };
 }
 
 let sharedValidator: Validator | undefined;
@@ -46,26 +60,32 @@ function defaultValidator(): Validator {
 }
 
 /** The composition root: wires store, hooks, validation and HTTP once; tests build the same app. */
-export function createApp(options: AppOptions): { app: Express; service: FhirService; logger: Logger } {
+export function createApp(options: AppOptions): { app: Express; service: FhirService; logger: Logger; metrics: AppMetrics } {
   loadDefinitions();
   registerAuditEventStorage();
   const { config, db } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
   const hooks = options.hooks ?? [];
   const service: FhirService = {
-    repo: new Repository(db, hooks),
+    repo: new Repository(db, hooks, logger),
     hooks,
     validate: options.validate ?? ((resource: Resource, validateOptions?: ValidateOptions) => assertValid(resource, defaultValidator(), validateOptions)),
     operations: options.operations ?? [],
     profiles: options.profiles ?? profilesByType(defaultValidator()),
     resourceTypes: options.resourceTypes ?? offeredResourceTypes(),
     oauthUris: options.oauthUris,
+    limits: workLimits(config),
+    logger,
   };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.set('query parser', 'simple');
+  const metrics = createMetrics({ db, basePath: config.fhirBasePath, isType: (t) => service.resourceTypes.has(t) });
+  options.metrics?.(metrics);
   app.use(requestLog(logger));
+  app.use(metrics.middleware);
+  mountMetrics(app, metrics, config.metricsToken);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -87,5 +107,5 @@ export function createApp(options: AppOptions): { app: Express; service: FhirSer
     throw notFound(`Nothing at ${req.path}: the FHIR API is under ${config.fhirBasePath || '/'}`);
   });
   app.use(errorHandler(logger));
-  return { app, service, logger };
+  return { app, service, logger, metrics };
 }

@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import type { AppOptions } from './app';
+import type { AppMetrics } from './http/metrics';
 import type { FhirService } from './fhir/service';
 import { accessWiring } from './access/wiring';
 import type { AuditHooks } from './audit/audit-hooks';
@@ -38,6 +39,7 @@ export async function composeApp(deps: WiringDeps): Promise<Omit<AppOptions, 'co
     profiles: Object.assign({}, ...parts.map((p) => p.profiles ?? {})),
     oauthUris: parts.find((p) => p.oauthUris)?.oauthUris,
     routes: (app: Express, service: FhirService) => parts.forEach((p) => p.routes?.(app, service)),
+    metrics: (metrics: AppMetrics) => parts.forEach((p) => p.metrics?.(metrics)),
     start: (service: FhirService) => parts.forEach((p) => p.start?.(service)),
     close: async () => {
       for (const p of [...parts].reverse()) await p.close?.();

@@ -49,7 +49,14 @@ function listen(server: Server, port: number, host: string): Promise<Server> {
 /** Opens the database (PostgreSQL or PGlite), migrates it, composes the app and listens. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const db = options.db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize }));
+  const db = options.db ?? (await openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.dbPoolSize,
+    statementTimeoutMs: config.statementTimeoutMs,
+    onHostChange: (index) => logger.warn('database host changed (failover): the pool now uses another host of DATABASE_URL', { hostIndex: index }),
+    onPoolError: (err) => logger.warn('database connection lost (the pooled client is dropped, a new one opened on demand)', { code: err.code, error: err.message }),
+  }));
   await migrate(db);
   const composed = options.app ? undefined : await composeApp({ config, db, logger, env: options.env ?? process.env });
   const { app, service } = createApp({ ...(composed ?? options.app), config, db, logger });

@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import type { Config } from './config';
+import type { AppMetrics } from './http/metrics';
 import type { Hooks } from './fhir/context';
 import type { FhirService, OAuthUris, OperationDefinitionEntry } from './fhir/service';
 import type { Logger } from './logger';
@@ -13,6 +14,8 @@ export interface Wiring {
   profiles?: Record<string, string[]>;
   /** Endpoints of a SMART authorization server this part mounts (CapabilityStatement `oauth-uris`). */
   oauthUris?: OAuthUris;
+  /** Registers the module's gauges (queues, backlogs), read when /metrics is scraped. */
+  metrics?: (metrics: AppMetrics) => void;
   /** Starts background work (dispatchers) once the app exists. */
   start?: (service: FhirService) => void;
   /** Stops background work and releases resources. */

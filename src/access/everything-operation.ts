@@ -3,7 +3,7 @@ import { bundleJson, resourceUrl, type EntryParts } from '../fhir/bundle-json';
 import { badRequest } from '../fhir/errors';
 import { withBinaryData } from '../fhir/handlers/read';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
-import { DEFAULT_COUNT, MAX_COUNT } from '../fhir/search/types';
+import { DEFAULT_COUNT } from '../fhir/search/types';
 import { dateRange } from '../fhir/search/values';
 import { readEvent, type FhirService, type OperationDefinitionEntry } from '../fhir/service';
 import { toStored, type StoredResource } from '../store/repository';
@@ -28,10 +28,11 @@ function parseCursor(raw?: string): EverythingCursor | undefined {
   throw badRequest('Invalid _cursor: use the next link of a $everything result');
 }
 
-function parseCount(req: FhirRequest): number {
+/** `_count`, lowered to EVERYTHING_MAX_COUNT: each entry may carry a document's bytes (a Binary). */
+function parseCount(req: FhirRequest, max: number): number {
   const raw = param(req, '_count');
   if (raw !== undefined && !/^\d+$/.test(raw)) throw badRequest(`_count must be a non-negative integer, not "${raw}"`);
-  return Math.max(1, Math.min(raw === undefined ? DEFAULT_COUNT : Number(raw), MAX_COUNT));
+  return Math.max(1, Math.min(raw === undefined ? DEFAULT_COUNT : Number(raw), max));
 }
 
 /** The filters of the request (`_type`, `_since`) on the compartment, access predicate included. */
@@ -65,7 +66,7 @@ export async function everythingHandler(svc: FhirService, ctx: Parameters<Operat
   const patientId = target.id as string;
   // 404 exactly like a read when the Patient is missing or hidden from the caller.
   await svc.repo.read(ctx, 'Patient', patientId);
-  const count = parseCount(req);
+  const count = parseCount(req, svc.limits.maxEverythingCount);
   const cursor = parseCursor(param(req, '_cursor'));
   const where = everythingWhere(patientId, ctx.access, req);
   const after = cursor ? sql`(r.type, r.id) > (${cursor.ty}::text, ${cursor.id}::text)` : raw('TRUE');

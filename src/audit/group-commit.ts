@@ -33,6 +33,11 @@ export class GroupCommit<T> {
     private readonly concurrency = 1,
   ) {}
 
+  /** Items waiting for a flush (the `audit_queue_events` metric). */
+  get waiting(): number {
+    return this.queue.reduce((n, w) => n + w.items.length, 0);
+  }
+
   /** Queues items; the promise settles when they are committed. */
   submit(items: T[]): Promise<void> {
     if (items.length === 0) return Promise.resolve();

@@ -3,6 +3,7 @@ import { communicationSearchHook } from '../notify/communication-search';
 import { createNotify } from '../notify/create-notify';
 import { loadNotifyConfig } from '../notify/notify-config';
 import type { Wiring, WiringDeps } from '../wiring';
+import { countOutbox } from '../notify/outbox-store';
 import { type AuditHooks, createAuditHooks } from './audit-hooks';
 import { transactionScopeHook } from './transaction-scope';
 import { verifyOperation } from './verify-operation';
@@ -34,6 +35,11 @@ export async function auditWiring(deps: WiringDeps, options: AuditWiringOptions 
   return {
     hooks: [audit, transactionScopeHook(deps.db), communicationSearchHook()],
     operations: [verifyOperation({ secret })],
+    metrics: (metrics) => {
+      metrics.gauge('audit_queue_events', 'AuditEvents of reads waiting for the group commit', () => audit.groupCommit.waiting);
+      metrics.gauge('notify_outbox_backlog', 'Notices waiting to be sent (pending or being sent)', () => countOutbox(deps.db, ['pending', 'sending']));
+      metrics.gauge('notify_outbox_undeliverable', 'Notices kept because no transport was configured (npm run notices:resend)', () => countOutbox(deps.db, ['undeliverable-config']));
+    },
     start: () => notify.dispatcher.start(),
     close: async () => {
       await audit.flush();

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { FhirError } from '../fhir/errors';
+import { FhirError, outcomeOf } from '../fhir/errors';
+import { tooCostly } from '../fhir/limits';
 import { planCdaImport, type CdaImportPlan, type CdaParseOptions } from './index';
 import type { PlanAnswer, PlanRequest } from './plan-worker';
 
@@ -25,11 +26,29 @@ function workerScript(): string | undefined {
 interface Pending {
   resolve: (plan: CdaImportPlan) => void;
   reject: (err: Error) => void;
+  timer?: NodeJS.Timeout;
 }
 
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Terminated on purpose (a job over its time): its exit is not a failure, its replacement already runs. */
+  retired?: boolean;
+}
+
+/** Bounds of the pool (CDA_JOB_TIMEOUT_MS, CDA_QUEUE_LIMIT). */
+export interface PlanWorkerLimits {
+  /** Longest a job may take; the worker running it is then terminated and replaced. */
+  jobTimeoutMs?: number;
+  /** Jobs waiting for or on the workers; one more is refused with 503 + Retry-After (back-pressure). */
+  queueLimit?: number;
+}
+
+const RETRY_AFTER_SECONDS = 2;
+
+/** The 503 of a full queue, or of a job lost with a worker replaced for another's sake: the client retries. */
+function busy(text: string): FhirError {
+  return new FhirError(503, outcomeOf('error', 'transient', text), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
 }
 
 /**
@@ -49,6 +68,7 @@ export class CdaPlanWorkers {
   private constructor(
     private readonly script: string,
     size: number,
+    private readonly limits: PlanWorkerLimits,
   ) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
@@ -57,23 +77,34 @@ export class CdaPlanWorkers {
    * A pool of `size` workers (default: one per spare core, at most 4) running `script` (default: the one beside
    * this module, when this process can load it), or undefined when there is none to run.
    */
-  static create(size = Math.min(4, availableParallelism() - 1), script = workerScript()): CdaPlanWorkers | undefined {
-    return script && size > 0 ? new CdaPlanWorkers(script, size) : undefined;
+  static create(size = Math.min(4, availableParallelism() - 1), script = workerScript(), limits: PlanWorkerLimits = {}): CdaPlanWorkers | undefined {
+    return script && size > 0 ? new CdaPlanWorkers(script, size, limits) : undefined;
+  }
+
+  /** Jobs waiting for or on the workers (the `cda_queue_jobs` metric). */
+  get queued(): number {
+    return this.slots.reduce((n, slot) => n + slot.pending.size, 0);
   }
 
   readonly plan: CdaPlanner = (bytes, options) =>
     new Promise<CdaImportPlan>((resolve, reject) => {
       if (this.closed) return reject(new Error('CDA plan workers are closed'));
       if (this.broken) return resolve(inlinePlanner(bytes, options));
+      if (this.limits.queueLimit !== undefined && this.queued >= this.limits.queueLimit) {
+        return reject(busy(`The CDA import queue is full (${this.limits.queueLimit} documents, CDA_QUEUE_LIMIT): retry later`));
+      }
       const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
       const id = this.nextId++;
-      slot.pending.set(id, { resolve, reject });
+      const job: Pending = { resolve, reject };
+      if (this.limits.jobTimeoutMs) job.timer = setTimeout(() => this.expire(slot, id), this.limits.jobTimeoutMs);
+      slot.pending.set(id, job);
       const request: PlanRequest = { id, bytes: new Uint8Array(bytes), options };
       slot.worker.postMessage(request, [request.bytes.buffer as ArrayBuffer]);
     });
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const slot of this.slots) for (const job of slot.pending.values()) clearTimeout(job.timer);
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
   }
 
@@ -89,17 +120,43 @@ export class CdaPlanWorkers {
       const job = slot.pending.get(answer.id);
       if (!job) return;
       slot.pending.delete(answer.id);
+      clearTimeout(job.timer);
       if ('planJson' in answer) job.resolve(JSON.parse(answer.planJson) as CdaImportPlan);
       else if ('fhirError' in answer) job.reject(new FhirError(answer.fhirError.status, answer.fhirError.outcome));
       else job.reject(new Error(answer.error));
     });
     slot.worker.on('error', (err) => this.replace(slot, err));
-    slot.worker.on('exit', (code) => this.replace(slot, new Error(`CDA plan worker exited with code ${code}`)));
+    slot.worker.on('exit', (code) => {
+      if (!slot.retired) this.replace(slot, new Error(`CDA plan worker exited with code ${code}`));
+    });
     return slot;
   }
 
+  /**
+   * A job over CDA_JOB_TIMEOUT_MS: 422 for its document (it is the document that costs too much), and its worker,
+   * still busy with it, is terminated and replaced; the other jobs it held get a 503 to retry.
+   */
+  private expire(slot: Slot, id: number): void {
+    const job = slot.pending.get(id);
+    if (!job) return;
+    slot.pending.delete(id);
+    job.reject(tooCostly(`Parsing and mapping this CDA document took longer than ${this.limits.jobTimeoutMs} ms (CDA_JOB_TIMEOUT_MS)`));
+    slot.retired = true;
+    for (const other of slot.pending.values()) {
+      clearTimeout(other.timer);
+      other.reject(busy('The CDA worker handling this document was restarted: retry'));
+    }
+    slot.pending.clear();
+    void slot.worker.terminate();
+    const index = this.slots.indexOf(slot);
+    if (index >= 0 && !this.closed) this.slots[index] = this.spawn();
+  }
+
   private replace(slot: Slot, err: Error): void {
-    for (const job of slot.pending.values()) job.reject(err);
+    for (const job of slot.pending.values()) {
+      clearTimeout(job.timer);
+      job.reject(err);
+    }
     slot.pending.clear();
     const index = this.slots.indexOf(slot);
     if (index < 0 || this.closed) return;

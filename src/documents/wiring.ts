@@ -12,10 +12,14 @@ import { replacementHooks } from './replacement';
 export async function documentsWiring(deps: WiringDeps): Promise<Wiring> {
   let service: FhirService | undefined;
   const options = { maxCdaSize: deps.config.maxCdaSize };
-  const workers = CdaPlanWorkers.create(deps.config.cdaPlanWorkers);
+  const workers = CdaPlanWorkers.create(deps.config.cdaPlanWorkers, undefined, {
+    jobTimeoutMs: deps.config.cdaJobTimeoutMs,
+    queueLimit: deps.config.cdaQueueLimit,
+  });
   return {
     operations: importOperations({ ...options, planner: workers?.plan }),
     hooks: [documentsInterceptor(options), replacementHooks(() => service)],
+    metrics: (metrics) => metrics.gauge('cda_queue_jobs', 'CDA documents waiting for or on the plan workers (CDA_QUEUE_LIMIT)', () => workers?.queued ?? 0),
     start: (svc) => {
       service = svc;
     },

@@ -2,6 +2,8 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { ValidateOptions } from '../validation';
 import type { Repository, StoredResource } from '../store/repository';
 import type { Hooks, Interaction, ReadEvent, RequestContext } from './context';
+import type { CoreLogger } from './core-logger';
+import type { WorkLimits } from './limits';
 import type { FhirRequest, FhirResponse } from './request';
 import { etag } from './request';
 import { resourceUrl } from './bundle-json';
@@ -34,6 +36,10 @@ export interface FhirService {
   resourceTypes: ReadonlyMap<string, readonly string[]>;
   /** Endpoints of the SMART authorization server, from the FHIR base URL (CapabilityStatement `oauth-uris`); absent = none mounted. */
   oauthUris?: OAuthUris;
+  /** Bounds on the work of one request (`limits.ts`). */
+  limits: WorkLimits;
+  /** Where the core reports unexpected errors (with the request id, never bodies). */
+  logger: CoreLogger;
 }
 
 /** Where the SMART authorization server answers, for a FHIR base URL. */

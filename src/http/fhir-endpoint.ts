@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Hooks, RequestContext } from '../fhir/context';
 import { FhirError } from '../fhir/errors';
+import { assertResponseSize } from '../fhir/limits';
 import { assertCleanQuery, decodePathSegments } from '../fhir/request-input';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { dispatch, interactionOf } from '../fhir/router';
@@ -91,6 +92,7 @@ export function fhirEndpoint(svc: FhirService, options: { baseUrl?: string; base
       await authenticate(svc.hooks, req, ctx);
       res.locals.actor = ctx.actor?.id;
       const response = await dispatch(svc, ctx, fhirRequest);
+      if (response.json !== undefined) assertResponseSize(response.json.length, svc.limits);
       sendFhirResponse(req, res, response, mediaType);
     } catch (err) {
       if (err instanceof FhirError && (err.status === 401 || err.status === 403)) {

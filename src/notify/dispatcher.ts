@@ -1,5 +1,4 @@
 import type { Db } from '../store/db';
-import { isSecretNotice } from './messages';
 import { claimDue, expireOverdue, markDelivered, markFinal, markRetry, type OutboxRow } from './outbox-store';
 import { PermanentDeliveryError, type Transport } from './transports/transport';
 
@@ -31,6 +30,11 @@ export interface DispatchReport {
   failed: number;
   undeliverable: number;
   expired: number;
+}
+
+/** A provider's error text without the e-mail addresses or phone numbers it may quote (the recipient's). */
+export function scrubContacts(text: string): string {
+  return text.replace(/[^\s<>"'@]+@[^\s<>"'@]+/g, '[address]').replace(/\+?\d[\d .-]{7,}\d/g, '[number]').slice(0, 300);
 }
 
 /** Delay before attempt `attempts + 1`: base × 2^(attempts − 1), capped. */
@@ -103,8 +107,9 @@ export class Dispatcher {
     const transport = this.o.transports[row.channel as 'email' | 'sms'];
     const meta = { outboxId: id, kind: row.kind, channel: row.channel, patientId: row.patient_id, attempt: row.attempts };
     if (!transport) {
-      // Kept in the outbox, never dropped; the text is logged unless it is a secret (login code).
-      this.o.logger.warn('notification not sent: no transport configured for its channel', { ...meta, recipient: row.recipient, text: isSecretNotice(row.kind) ? '[redacted]' : row.body });
+      // Kept in the outbox, never dropped (`npm run notices:resend` queues it again once a transport is configured).
+      // Ids and kind only: the text can hold health data (a break-glass reason), the recipient is personal data.
+      this.o.logger.warn('notification not sent: no transport configured for its channel', meta);
       await markFinal(this.o.db, id, 'undeliverable-config', `no ${row.channel} transport configured`);
       report.undeliverable++;
       return;
@@ -118,13 +123,13 @@ export class Dispatcher {
       const message = (err as Error).message;
       if (err instanceof PermanentDeliveryError || row.attempts >= this.o.maxAttempts) {
         await markFinal(this.o.db, id, 'failed', message);
-        this.o.logger.error('notification failed for good', { ...meta, error: message });
+        this.o.logger.error('notification failed for good', { ...meta, error: scrubContacts(message) });
         report.failed++;
         return;
       }
       const next = new Date(this.clock().getTime() + backoffMs(row.attempts, this.o.baseDelayMs, this.o.maxDelayMs));
       await markRetry(this.o.db, id, next, message);
-      this.o.logger.warn('notification delivery failed; will retry', { ...meta, error: message, nextAttemptAt: next.toISOString() });
+      this.o.logger.warn('notification delivery failed; will retry', { ...meta, error: scrubContacts(message), nextAttemptAt: next.toISOString() });
       report.retried++;
     }
   }

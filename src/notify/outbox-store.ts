@@ -78,3 +78,9 @@ export async function requeueUndeliverable(db: Db, channel: 'email' | 'sms', now
     WHERE status = 'undeliverable-config' AND channel = ${channel}`);
   return result.rowCount;
 }
+
+/** Notices in the given states (metrics, the resend command's report). */
+export async function countOutbox(db: Db, statuses: string[]): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM notify_outbox WHERE status = ANY(${statuses}::text[])`);
+  return rows[0].n;
+}

@@ -34,7 +34,22 @@ export function databaseUnavailable(): FhirError {
   return new FhirError(503, outcomeOf('error', 'transient', text), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
 }
 
-/** Rethrows a connection loss as the 503 FhirError, any other error as it is. */
+/** Answers whether PostgreSQL cancelled a statement (SQLSTATE 57014: `statement_timeout`, or a cancel request). */
+export function isStatementTimeout(err: unknown): boolean {
+  return !!err && typeof err === 'object' && (err as { code?: unknown }).code === '57014';
+}
+
+/**
+ * The 503 of a statement stopped by STATEMENT_TIMEOUT_MS. A 503 with Retry-After rather than a 4xx: the same
+ * request may pass when the server is less loaded, and the request was rolled back whole.
+ */
+export function statementTimedOut(): FhirError {
+  const text = 'The database stopped a statement of this request after STATEMENT_TIMEOUT_MS: nothing was written. Retry later, or ask for less (narrower search, smaller _count).';
+  return new FhirError(503, outcomeOf('error', 'timeout', text), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+}
+
+/** Rethrows a connection loss or a statement timeout as its 503 FhirError, any other error as it is. */
 export function rethrowAsUnavailable(err: unknown): never {
+  if (isStatementTimeout(err)) throw statementTimedOut();
   throw isConnectionLoss(err) ? databaseUnavailable() : err;
 }

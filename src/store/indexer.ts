@@ -25,6 +25,8 @@ export interface IndexRows {
   dates: DateRow[];
   references: ReferenceRow[];
   quantities: QuantityRow[];
+  /** Parameters whose expression threw on this resource (they got no rows); the repository logs them. */
+  failures?: { param: string; error: string }[];
 }
 
 const MIN_DATE = '-infinity';
@@ -122,8 +124,11 @@ export function computeIndexRows(resource: Resource, options: { reference?: bool
     let values: TypedValue[];
     try {
       values = options.reference ? evalFhirPathTyped(def.details.parsedExpression, input) : def.evaluate(input);
-    } catch {
-      continue; // An expression this resource cannot satisfy simply yields no index values.
+    } catch (err) {
+      // An expression this resource cannot satisfy yields no index values; it is reported, since a search on that
+      // parameter will then miss the resource.
+      (rows.failures ??= []).push({ param: `${resource.resourceType}.${def.code}`, error: (err as Error)?.message?.slice(0, 200) ?? String(err) });
+      continue;
     }
     if (values.length) indexParam(def, values, rows);
   }

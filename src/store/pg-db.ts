@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { databaseUnavailable, isConnectionLoss, rethrowAsUnavailable } from './connection-loss';
 import type { Db, QueryResult } from './db';
+import { isUsableHost, parseHostList, type HostList } from './pg-hosts';
 import { beginSettling, settle } from './settle';
 import { Sql } from './sql';
 
@@ -56,31 +57,105 @@ class PgClientDb implements Db {
   async close(): Promise<void> {}
 }
 
-/** Db over a node-postgres pool. */
+export interface PgDbOptions {
+  /** PostgreSQL `statement_timeout` of every connection, in ms (0 or unset: none). */
+  statementTimeoutMs?: number;
+  /** Told of errors on idle pooled connections (restart, failover, network), which the pool then drops. */
+  onPoolError?: (err: Error & { code?: string }) => void;
+  /** Told when the pool moves to another host of a multi-host URL (failover), with the host's index in the URL. */
+  onHostChange?: (index: number) => void;
+}
+
+/** Db over a node-postgres pool; several hosts in the URL (libpq style) are tried in turn (`pg-hosts.ts`). */
 export class PgDb implements Db {
   readonly kind = 'pg' as const;
-  readonly pool: pg.Pool;
+  private current: pg.Pool;
+  private readonly hosts: HostList;
+  private hostIndex = 0;
+  private reselecting: Promise<void> | undefined;
 
-  constructor(connectionString: string, poolSize = 10) {
+  constructor(connectionString: string, private readonly poolSize = 10, private readonly options: PgDbOptions = {}) {
+    this.hosts = parseHostList(connectionString);
+    this.current = this.openPool(this.hosts.urls[0]);
+  }
+
+  /** The pool of the host in use (metrics read its counts). */
+  get pool(): pg.Pool {
+    return this.current;
+  }
+
+  /** Whether the URL names several hosts or asks for a primary: then the host is chosen, and chosen again on failover. */
+  get choosesHost(): boolean {
+    return this.hosts.urls.length > 1 || this.hosts.targetSessionAttrs === 'read-write';
+  }
+
+  private openPool(url: string): pg.Pool {
     // A server that does not answer at all (a network partition; a stopped one refuses at once) fails the request
     // with a 503 after 30 s rather than holding it forever. The wait for a free pooled client counts too: 30 s
     // leaves a busy but healthy server its queue.
-    this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 30_000, options: '-c plan_cache_mode=force_generic_plan' });
-    // An idle client losing its connection must not crash the process: the pool drops it and opens a new one.
-    this.pool.on('error', () => undefined);
+    // statement_timeout as a connection setting: it bounds every statement, those of transactions included.
+    const timeout = this.options.statementTimeoutMs ? ` -c statement_timeout=${this.options.statementTimeoutMs}` : '';
+    const pool = new pg.Pool({ connectionString: url, max: this.poolSize, connectionTimeoutMillis: 30_000, options: `-c plan_cache_mode=force_generic_plan${timeout}` });
+    // An idle client losing its connection must not crash the process: the pool drops it and opens a new one. It is
+    // logged: a restart or failover seen only through 503s would leave the operator guessing.
+    pool.on('error', (err: Error & { code?: string }) => this.options.onPoolError?.(err));
+    return pool;
+  }
+
+  /**
+   * Picks the first usable host (a primary under `read-write`), starting with the one in use; the pool moves there.
+   * One search at a time; none found leaves things as they are (the next failure searches again).
+   */
+  selectHost(): Promise<void> {
+    if (!this.choosesHost) return Promise.resolve();
+    return (this.reselecting ??= (async () => {
+      try {
+        const n = this.hosts.urls.length;
+        for (let k = 0; k < n; k++) {
+          const i = (this.hostIndex + k) % n;
+          if (!(await isUsableHost(this.hosts.urls[i], this.hosts.targetSessionAttrs))) continue;
+          if (i !== this.hostIndex) {
+            const old = this.current;
+            this.hostIndex = i;
+            this.current = this.openPool(this.hosts.urls[i]);
+            this.options.onHostChange?.(i);
+            void old.end().catch(() => undefined);
+          }
+          return;
+        }
+      } finally {
+        this.reselecting = undefined;
+      }
+    })());
+  }
+
+  /**
+   * The error a request gets. A lost connection, or a server that turned read-only under a write (SQLSTATE 25006: it
+   * became a standby), sends the pool looking for the primary, and the request a 503: it was not acknowledged.
+   */
+  private failed(err: unknown): never {
+    const readOnly = (err as { code?: unknown } | null)?.code === '25006';
+    if (this.choosesHost && (readOnly || isConnectionLoss(err))) {
+      void this.selectHost();
+      throw databaseUnavailable();
+    }
+    return rethrowAsUnavailable(err);
   }
 
   async query<T>(statement: Sql | string, values?: unknown[]): Promise<QueryResult<T>> {
-    const result = await this.pool.query(toArgs(statement, values)).catch(rethrowAsUnavailable);
+    const result = await this.current.query(toArgs(statement, values)).catch((err: unknown) => this.failed(err));
     return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect().catch(rethrowAsUnavailable);
+    const client = await this.current.connect().catch((err: unknown) => this.failed(err));
     // A checked-out client has no listener of the pool's: without ours, a server restart during the transaction
     // emits an unhandled 'error' and ends the process. The failing query rejects on its own; the client is destroyed.
     let lost: Error | undefined;
-    const onError = (err: Error) => (lost ??= err);
+    const onError = (err: Error) => {
+      if (!lost) this.options.onPoolError?.(err);
+      lost ??= err;
+    };
     client.on('error', onError);
     const tx = new PgClientDb(client);
     beginSettling(tx);
@@ -97,8 +172,8 @@ export class PgDb implements Db {
       if (!lost) await client.query('ROLLBACK').catch((rollbackError: Error) => (lost ??= rollbackError));
       // A transaction that lost its connection was not acknowledged: whether COMMIT reached the server or not, the
       // client is told to retry (503), never that it failed for a reason of its own.
-      if (isConnectionLoss(lost)) throw databaseUnavailable();
-      return rethrowAsUnavailable(err);
+      if (isConnectionLoss(lost)) return this.failed(lost);
+      return this.failed(err);
     } finally {
       client.removeListener('error', onError);
       // A broken connection goes back destroyed, so the pool opens a fresh one once the server is back.
@@ -108,6 +183,6 @@ export class PgDb implements Db {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await this.current.end();
   }
 }

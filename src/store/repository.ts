@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
+import type { CoreLogger } from '../fhir/core-logger';
 import type { Hooks, RequestContext, WriteEvent } from '../fhir/context';
 import { badRequest, gone, notFound, preconditionFailed, unprocessable } from '../fhir/errors';
 import type { Db } from './db';
@@ -98,11 +99,12 @@ export class Repository {
   constructor(
     readonly db: Db,
     private readonly hooks: Hooks[] = [],
+    private readonly logger?: CoreLogger,
   ) {}
 
   /** The same repository bound to a transaction connection. */
   withDb(db: Db): Repository {
-    return new Repository(db, this.hooks);
+    return new Repository(db, this.hooks, this.logger);
   }
 
   /**
@@ -240,6 +242,7 @@ export class Repository {
     const resource = { ...withoutData, meta } as Resource;
     const previous = current?.text ? (JSON.parse(current.text) as Resource) : undefined;
     const index = computeIndexRows(resource);
+    for (const f of index.failures ?? []) this.logger?.warn('search parameter expression failed: the resource is not indexed on it', { requestId: ctx.requestId, resourceType: resource.resourceType, id: resource.id, param: f.param, error: f.error });
     const columns = await this.resolveColumns(resource, deriveColumns(resource, index));
     const event: WriteEvent = {
       interaction, resourceType: resource.resourceType, id: resource.id as string, versionId, resource, previous,

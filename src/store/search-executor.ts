@@ -1,6 +1,7 @@
 import { compileFilter, paramRows } from '../fhir/search/compile';
 import type { IncludeSpec, SearchRequest, SortRule } from '../fhir/search/types';
 import { badRequest } from '../fhir/errors';
+import { DEFAULT_LIMITS, tooCostly } from '../fhir/limits';
 import { searchParam } from '../fhir/search-registry';
 import type { RequestContext } from '../fhir/context';
 import type { Db } from './db';
@@ -20,7 +21,6 @@ export interface SearchResult {
 interface SortKey { expr: Sql; descending: boolean; cast: string }
 interface Cursor { k: string[]; d: 'n' | 'p' }
 
-const MAX_INCLUDED = 1000;
 const ROW_COLUMNS = raw('r.rid, r.type, r.id, r.version_id, r.last_updated, r.compartment, r.deleted, r.text');
 
 function sortKey(type: string, rule: SortRule): SortKey {
@@ -95,7 +95,7 @@ async function count(db: Db, where: Sql): Promise<number> {
 const viaCompartment = (s: IncludeSpec): boolean =>
   (!s.targetType || s.targetType === 'Patient') && s.param !== '*' && columnParam(s.sourceType, s.param) === 'compartment';
 
-async function loadIncludes(db: Db, ctx: RequestContext, request: SearchRequest, matches: StoredResource[]): Promise<StoredResource[]> {
+async function loadIncludes(db: Db, ctx: RequestContext, request: SearchRequest, matches: StoredResource[], maxIncluded: number): Promise<StoredResource[]> {
   if (!matches.length || (!request.include.length && !request.revinclude.length)) return [];
   const rids = matches.map((m) => m.rid);
   const ids = matches.map((m) => m.id);
@@ -115,8 +115,12 @@ async function loadIncludes(db: Db, ctx: RequestContext, request: SearchRequest,
   }
   const { rows } = await db.query<Parameters<typeof toStored>[0]>(
     sql`SELECT ${ROW_COLUMNS} FROM resource r WHERE NOT r.deleted AND (${ctx.access}) AND (${or(queries)})
-        AND NOT (r.rid = ANY(${rids}::bigint[])) ORDER BY r.type, r.id LIMIT ${MAX_INCLUDED}`,
+        AND NOT (r.rid = ANY(${rids}::bigint[])) ORDER BY r.type, r.id LIMIT ${maxIncluded + 1}`,
   );
+  // Refused rather than cut: a page silently missing some of its includes reads as a complete answer.
+  if (rows.length > maxIncluded) {
+    throw tooCostly(`_include/_revinclude would add more than ${maxIncluded} resources to this page (MAX_INCLUDED): lower _count or include less`);
+  }
   return rows.map(toStored);
 }
 
@@ -124,7 +128,7 @@ async function loadIncludes(db: Db, ctx: RequestContext, request: SearchRequest,
  * Runs a search: one page by keyset (stable while data is added), its total, and its includes — all
  * through the access predicate, so totals and pages never count what the caller may not see.
  */
-export async function executeSearch(db: Db, ctx: RequestContext, request: SearchRequest): Promise<SearchResult> {
+export async function executeSearch(db: Db, ctx: RequestContext, request: SearchRequest, options: { maxIncluded?: number } = {}): Promise<SearchResult> {
   const where = searchWhere(ctx, request);
   if (request.summaryCount || request.count === 0) {
     return { matches: [], included: [], total: request.total === 'none' && !request.summaryCount ? undefined : await count(db, where) };
@@ -156,6 +160,6 @@ export async function executeSearch(db: Db, ctx: RequestContext, request: Search
   if (request.total !== 'none') {
     result.total = !cursor && !hasMore ? page.length : await count(db, where);
   }
-  result.included = await loadIncludes(db, ctx, request, page.map(toStored));
+  result.included = await loadIncludes(db, ctx, request, page.map(toStored), options.maxIncluded ?? DEFAULT_LIMITS.maxIncluded);
   return result;
 }

@@ -28,7 +28,10 @@ async function freePort(): Promise<number> {
 /** Runs a PostgreSQL program as the `postgres` user (the server refuses to run as root). */
 async function asPostgres(program: string, args: string[]): Promise<void> {
   const command = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', path.join(BIN, program), ...args]] : [path.join(BIN, program), args];
-  await run(command[0] as string, command[1] as string[], { timeout: 60_000 });
+  await run(command[0] as string, command[1] as string[], { timeout: 60_000 }).catch((err: Error & { stderr?: string }) => {
+    // The program's own words say why (execFile's message names only the command).
+    throw new Error(`${err.message.split('\n')[0]}\n${err.stderr ?? ''}`);
+  });
 }
 
 /**
@@ -65,6 +68,24 @@ export class ThrowAwayCluster {
     // fsync off: an immediate stop kills the server processes, not the machine, so the OS keeps every written page.
     const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40`;
     await asPostgres('pg_ctl', ['-D', this.dataDir, '-o', options, '-l', path.join(this.dir, 'log'), '-w', 'start']);
+  }
+
+  /**
+   * A streaming replica of `primary` (pg_basebackup -R: a standby that follows the primary's WAL), started on its own
+   * free port (--checkpoint=fast: the default spread checkpoint made it wait minutes). The primary's default pg_hba (initdb -A trust) lets replication connect from the loopback.
+   */
+  static async replicaOf(primary: ThrowAwayCluster): Promise<ThrowAwayCluster> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dmp-pg-replica-'));
+    if (process.getuid?.() === 0) chownSync(dir, ...(await postgresIds()));
+    const replica = new ThrowAwayCluster(dir, await freePort());
+    await asPostgres('pg_basebackup', ['-D', replica.dataDir, '-R', '-X', 'stream', '--checkpoint=fast', '-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '--no-sync']);
+    await replica.start();
+    return replica;
+  }
+
+  /** Promotes a standby to primary and waits until it accepts writes. */
+  async promote(): Promise<void> {
+    await asPostgres('pg_ctl', ['-D', this.dataDir, '-w', 'promote']);
   }
 
   /** Stops the cluster at once, as a crash would: open connections are cut, open transactions are lost. */

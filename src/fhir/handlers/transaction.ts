@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../context';
-import { badRequest, FhirError, unprocessable } from '../errors';
+import { badRequest, FhirError, payloadTooLarge, unprocessable } from '../errors';
+import { errorMeta } from '../core-logger';
+import { assertResponseSize } from '../limits';
 import type { FhirRequest, FhirResponse } from '../request';
 import { assertCleanQuery, decodePathSegments, parseJsonBody } from '../request-input';
 import { withRepository, type FhirService } from '../service';
@@ -43,7 +45,21 @@ function responseEntry(res: FhirResponse): EntryParts {
   };
 }
 
-function errorEntry(err: unknown): EntryParts {
+/** Adds an entry's size to the running total of the answer; past MAX_RESPONSE_SIZE the Bundle stops (422). */
+function countBytes(svc: FhirService, total: { bytes: number }, entry: EntryParts): EntryParts {
+  total.bytes += (entry.resourceText?.length ?? 0) + 200;
+  assertResponseSize(total.bytes, svc.limits);
+  return entry;
+}
+
+function errorEntry(svc: FhirService, ctx: RequestContext, index: number, err: unknown): EntryParts {
+  // An entry's failure is its own answer, not the request's: without this line a 500 inside a batch left no trace.
+  if (err instanceof FhirError) {
+    const log = err.status >= 500 ? svc.logger.warn : svc.logger.info;
+    log.call(svc.logger, 'batch entry failed', { requestId: ctx.requestId, entry: index, status: err.status, issue: err.outcome.issue[0]?.code });
+  } else {
+    svc.logger.error('batch entry failed unexpectedly', { requestId: ctx.requestId, entry: index, status: 500, ...errorMeta(err) });
+  }
   const fhirError = err instanceof FhirError ? err : new FhirError(500, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'Internal error' }] });
   return { response: { status: String(fhirError.status), outcome: fhirError.outcome } };
 }
@@ -99,9 +115,10 @@ async function runTransaction(svc: FhirService, ctx: RequestContext, req: FhirRe
     }
     const order = requests.map((_, i) => i).sort((a, b) => ORDER[requests[a].method] - ORDER[requests[b].method] || a - b);
     const responses: EntryParts[] = new Array(entries.length);
+    const total = { bytes: 0 };
     for (const i of order) {
       try {
-        responses[i] = responseEntry(await dispatch(tx, ctx, requests[i]));
+        responses[i] = countBytes(svc, total, responseEntry(await dispatch(tx, ctx, requests[i])));
       } catch (err) {
         if (err instanceof FhirError) {
           const issues = err.outcome.issue.map((issue) => ({ ...issue, expression: [`Bundle.entry[${i}]`, ...(issue.expression ?? []).map((e) => `Bundle.entry[${i}].resource.${e}`)] }));
@@ -117,12 +134,16 @@ async function runTransaction(svc: FhirService, ctx: RequestContext, req: FhirRe
 
 async function runBatch(svc: FhirService, ctx: RequestContext, req: FhirRequest, bundle: Bundle, dispatch: EntryDispatcher): Promise<FhirResponse> {
   const responses: EntryParts[] = [];
+  const total = { bytes: 0 };
   for (const [i, entry] of (bundle.entry ?? []).entries()) {
+    let part: EntryParts;
     try {
-      responses.push(responseEntry(await dispatch(svc, ctx, entryRequest(req, entry, i))));
+      part = responseEntry(await dispatch(svc, ctx, entryRequest(req, entry, i)));
     } catch (err) {
-      responses.push(errorEntry(err));
+      part = errorEntry(svc, ctx, i, err);
     }
+    // Checked between entries, so the work and the memory of a batch stop near the limit, not after the last entry.
+    responses.push(countBytes(svc, total, part));
   }
   return { status: 200, json: bundleJson({ type: 'batch-response', timestamp: new Date().toISOString() }, responses) };
 }
@@ -132,6 +153,10 @@ export async function bundleHandler(svc: FhirService, ctx: RequestContext, req: 
   const bundle = req.body as Bundle;
   if (!bundle || Buffer.isBuffer(bundle) || Array.isArray(bundle) || bundle.resourceType !== 'Bundle') throw badRequest('POST to the base URL takes a Bundle of type batch or transaction');
   if (bundle.type !== 'batch' && bundle.type !== 'transaction') throw badRequest(`Bundle.type must be batch or transaction, not "${String(bundle.type)}"`, ['Bundle.type']);
+  const count = Array.isArray(bundle.entry) ? bundle.entry.length : 0;
+  if (count > svc.limits.maxBundleEntries) {
+    throw payloadTooLarge(`This ${bundle.type} has ${count} entries; the server takes at most ${svc.limits.maxBundleEntries} (MAX_BUNDLE_ENTRIES): split it`);
+  }
   for (const hook of svc.hooks) await hook.authorize?.(ctx, { interaction: bundle.type });
   return bundle.type === 'transaction' ? runTransaction(svc, ctx, req, bundle, dispatch) : runBatch(svc, ctx, req, bundle, dispatch);
 }

@@ -6,9 +6,9 @@ import { loadAuthConfig } from '../../../src/auth/auth-config';
 import { loadDevKey } from '../../../src/auth/dev-key';
 import { exportJWK, generateKeyPair } from '../../../src/auth/jose';
 import { mintDevToken, type MintOptions } from '../../../src/auth/mint-token';
-import { loadConfig } from '../../../src/config';
+import { loadConfig, type Config } from '../../../src/config';
 import type { RequestContext } from '../../../src/fhir/context';
-import { createLogger } from '../../../src/logger';
+import { createLogger, type Logger } from '../../../src/logger';
 import { type RunningServer, startServer } from '../../../src/server';
 import { TRUE } from '../../../src/store/sql';
 import { createTestDb, type TestDb } from '../../support/test-db';
@@ -32,12 +32,12 @@ async function jwkText(kid: string): Promise<string> {
 }
 
 /** The real composed server (startServer) on a fresh test database, with the given extra environment. */
-export async function startAuditServer(extraEnv: NodeJS.ProcessEnv = {}): Promise<AuditServer> {
+export async function startAuditServer(extraEnv: NodeJS.ProcessEnv = {}, options: { config?: Partial<Config>; logger?: Logger } = {}): Promise<AuditServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-audit-'));
   const env: NodeJS.ProcessEnv = { DEV_AUTH: '1', DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), AUDIT_CHAIN_SECRET: 'test-chain-secret', ...extraEnv };
   const testDb = await createTestDb();
-  const config = loadConfig({}, { logLevel: 'silent', dataDir, port: 0, host: '127.0.0.1' });
-  const server = await startServer(config, { db: testDb.db, env, logger: createLogger('silent') });
+  const config = loadConfig({}, { logLevel: 'silent', dataDir, port: 0, host: '127.0.0.1', ...options.config });
+  const server = await startServer(config, { db: testDb.db, env, logger: options.logger ?? createLogger('silent') });
   const auth = loadAuthConfig(env, dataDir);
   const devKey = await loadDevKey(auth);
   return {

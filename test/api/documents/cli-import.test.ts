@@ -31,7 +31,8 @@ describe('CDA import CLI', () => {
   });
 
   it('parses files, folders and options, and refuses unknown options with the usage', () => {
-    expect(parseImportArgs(['a.xml', 'dir', '--url', 'http://x/fhir/', '--token', 't', '--concurrency', '2'])).toEqual({ paths: ['a.xml', 'dir'], url: 'http://x/fhir', token: 't', concurrency: 2 });
+    expect(parseImportArgs(['a.xml', 'dir', '--url', 'http://x/fhir/', '--token-file', 't.txt', '--concurrency', '2'])).toEqual({ paths: ['a.xml', 'dir'], url: 'http://x/fhir', tokenFile: 't.txt', concurrency: 2 });
+    expect(() => parseImportArgs(['a.xml', '--token', 'secret'])).toThrow(/DMP_IMPORT_TOKEN/);
     expect(() => parseImportArgs(['--verbose', 'a.xml'])).toThrow(/usage/);
     expect(() => parseImportArgs([])).toThrow(/usage/);
   });
