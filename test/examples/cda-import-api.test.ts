@@ -27,7 +27,7 @@ async function storedPlan(app: TestApp, body: Bundle, expected: ReturnType<typeo
     } else resources.push(r as Resource);
   }
   const { documentId, patientIdentifiers, size, sha1 } = expected as unknown as CdaImportPlan;
-  return { bundle: { resourceType: 'Bundle', type: 'transaction', entry: resources.map((resource) => ({ resource })) }, documentId, patientIdentifiers, patientTraits: { resourceType: 'Patient' }, size, sha1, warnings: [] };
+  return { bundle: { resourceType: 'Bundle', type: 'transaction', entry: resources.map((resource) => ({ resource })) }, documentId, patientIdentifiers, patientTraits: { resourceType: 'Patient' }, size, sha1, warnings: [], unmapped: [] };
 }
 
 describe('the public CDA examples imported through POST /fhir/DocumentReference/$import', () => {
