@@ -1,7 +1,7 @@
 import type { CodeableConcept, Medication, MedicationDispense, Practitioner, Reference } from '@medplum/fhirtypes';
-import { all, at, attr, textOf } from '../cda-node';
+import { all, at, attr, childrenNamed, templateIds, textOf } from '../cda-node';
 import { toCodeableConcept, toDateTime, toDateTimeOf, toPeriod, toQuantity } from '../datatypes';
-import { extractedBase, isNegated, type MappingContext } from '../mapping-context';
+import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
 import { narrativeOf } from '../narrative-references';
 import type { XmlNode } from '../xml-tree';
 import { isUnidentified } from './absence';
@@ -36,34 +36,56 @@ export const dispenseMapper: EntryMapper = {
       ctx.warnings.push(`Entry ${location.path}: dispensation without an identified product; not represented`);
       return;
     }
-    const medication: Medication = { resourceType: 'Medication', id: 'medication', code: product };
-    const lot = textOf(at(material, 'lotNumberText'));
-    const expiry = toDateTimeOf(at(material, 'pharm:expirationTime')) ?? toDateTimeOf(at(material, 'expirationTime'));
-    if (lot || expiry) medication.batch = { ...(lot ? { lotNumber: lot } : {}), ...(expiry ? { expirationDate: expiry } : {}) };
-    const dispense: MedicationDispense = {
-      resourceType: 'MedicationDispense',
-      contained: [medication],
-      ...extractedBase(ctx, statement, location.path),
-      status: statusOf(statement),
-      medicationReference: { reference: '#medication', display: product.coding?.[0]?.display ?? product.text },
-      subject: ctx.patient,
-    };
-    const quantity = toQuantity(at(statement, 'quantity'));
-    if (quantity) dispense.quantity = quantity;
-    const days = toQuantity(at(statement, 'expectedUseTime/width')) ?? toQuantity(at(statement, 'expectedUseTime'));
-    if (days) dispense.daysSupply = days;
-    const handedOver = handedOverOf(statement);
-    if (handedOver) dispense.whenHandedOver = handedOver;
-    const dispenser = dispenserOf(statement, location.section, ctx);
-    if (dispenser) dispense.performer = [{ actor: dispenser }];
-    const type = toCodeableConcept(at(statement, 'code'));
-    if (type) dispense.type = type;
-    const instruction = narrativeOf(at(statement, 'entryRelationship/substanceAdministration/text'));
-    if (instruction) dispense.dosageInstruction = [{ text: instruction }];
-    addNotes(dispense, narrativeNotes(ctx, location, at(material, 'code')));
-    ctx.builder.add(dispense, ctx.builder.urnFor(`dispense:${location.path}`));
+    addDispense(statement, { product, material, dispensation: true }, location, ctx);
   },
 };
+
+/**
+ * The dispensations recorded inside a medication entry (Assurance Maladie care history: `entryRelationship/supply`
+ * EVN, the reimbursed delivery with its date, quantity and dispenser) → one MedicationDispense each, for the product
+ * of the treatment (`consumable`). A supply in another mood (a prescription, `INT`) is not a dispensation.
+ */
+export function addNestedDispenses(statement: XmlNode, product: CodeableConcept, location: EntryLocation, ctx: MappingContext): void {
+  const material = at(statement, 'consumable/manufacturedProduct/manufacturedMaterial');
+  childrenNamed(statement, 'entryRelationship').forEach((relation, i) => {
+    const supply = at(relation, 'supply');
+    if (!supply || (attr(supply, 'moodCode') ?? 'EVN') !== 'EVN' || hasAnyTemplate(templateIds(supply), DEVICE_TEMPLATES)) return;
+    addDispense(supply, { product, material, dispensation: false }, { ...location, path: `${location.path}.r${i + 1}` }, ctx);
+  });
+}
+
+/** One supply → MedicationDispense with a contained Medication (product code, lot, expiry). */
+function addDispense(
+  statement: XmlNode, what: { product: CodeableConcept; material: XmlNode | undefined; dispensation: boolean }, location: EntryLocation, ctx: MappingContext,
+): void {
+  const { product, material } = what;
+  const medication: Medication = { resourceType: 'Medication', id: 'medication', code: product };
+  const lot = textOf(at(material, 'lotNumberText'));
+  const expiry = toDateTimeOf(at(material, 'pharm:expirationTime')) ?? toDateTimeOf(at(material, 'expirationTime'));
+  if (lot || expiry) medication.batch = { ...(lot ? { lotNumber: lot } : {}), ...(expiry ? { expirationDate: expiry } : {}) };
+  const dispense: MedicationDispense = {
+    resourceType: 'MedicationDispense',
+    contained: [medication],
+    ...extractedBase(ctx, statement, location.path),
+    status: statusOf(statement),
+    medicationReference: { reference: '#medication', display: product.coding?.[0]?.display ?? product.text },
+    subject: ctx.patient,
+  };
+  const quantity = toQuantity(at(statement, 'quantity'));
+  if (quantity) dispense.quantity = quantity;
+  const days = toQuantity(at(statement, 'expectedUseTime/width')) ?? toQuantity(at(statement, 'expectedUseTime'));
+  if (days) dispense.daysSupply = days;
+  const handedOver = handedOverOf(statement);
+  if (handedOver) dispense.whenHandedOver = handedOver;
+  const dispenser = dispenserOf(statement, what.dispensation ? location.section : undefined, ctx);
+  if (dispenser) dispense.performer = [{ actor: dispenser }];
+  const type = toCodeableConcept(at(statement, 'code'));
+  if (type) dispense.type = type;
+  const instruction = narrativeOf(at(statement, 'entryRelationship/substanceAdministration/text'));
+  if (instruction) dispense.dosageInstruction = [{ text: instruction }];
+  addNotes(dispense, narrativeNotes(ctx, location, at(material, 'code')));
+  ctx.builder.add(dispense, ctx.builder.urnFor(`dispense:${location.path}`));
+}
 
 /** The product's code with its translations (CIS/CIP/UCD and ATC), else its name. */
 function productOf(material: XmlNode | undefined): CodeableConcept | undefined {
@@ -92,11 +114,14 @@ function handedOverOf(statement: XmlNode): string | undefined {
 }
 
 /**
- * The dispenser: the supply's performer, else its author, else the dispensation section's author, else the
- * document's author (an eDISP is written by the pharmacist who dispensed).
+ * The dispenser: the supply's performer. Only in a dispensation document (eDISP) is the section's or the document's
+ * author the pharmacist who dispensed; a supply's own author is its prescriber (Assurance Maladie care history), never
+ * taken for the dispenser.
  */
-function dispenserOf(statement: XmlNode, section: XmlNode, ctx: MappingContext): Reference<Practitioner> | undefined {
-  for (const assigned of [...all(statement, 'performer/assignedEntity'), ...all(statement, 'author/assignedAuthor'), ...all(section, 'author/assignedAuthor'), ctx.documentAuthor]) {
+function dispenserOf(statement: XmlNode, dispensationSection: XmlNode | undefined, ctx: MappingContext): Reference<Practitioner> | undefined {
+  const candidates = [...all(statement, 'performer/assignedEntity')];
+  if (dispensationSection) candidates.push(...all(dispensationSection, 'author/assignedAuthor'), ...(ctx.documentAuthor ? [ctx.documentAuthor] : []));
+  for (const assigned of candidates) {
     const ref = ctx.practitionerOf(assigned);
     if (ref) return ref;
   }
