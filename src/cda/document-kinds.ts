@@ -51,12 +51,16 @@ const CLASS_BY_TYPE: Record<string, string> = {
 };
 /** Format codes (JDV_J60) a type implies when no model templateId says it (a model-less dispensation still is DIS). */
 const FORMAT_BY_TYPE: Record<string, string> = { '60593-1': 'urn:ihe:pharm:dis:2010' };
+/** C-CDA R2.1 Unstructured Document. */
+const CCDA_UNSTRUCTURED = '2.16.840.1.113883.10.20.22.1.10';
 /** Imaging report types: their serviceEvent ids are Study Instance UIDs, level-1 (PDF) reports included. */
 const IMAGING_TYPES = new Set(['18748-4']);
 
 /** The kind of a document from its templateIds, level-1 media type and type code. */
 export function documentKindOf(templateIds: string[], nonXmlMediaType: string | undefined, typeCode: string | undefined): DocumentKind {
   const classFromType = (typeCode && CLASS_BY_TYPE[typeCode]) || '10';
+  // A C-CDA R2.1 Unstructured Document names its own format (HL7 format code); other level-1 bodies are IHE XDS-SD.
+  if (nonXmlMediaType && templateIds.includes(CCDA_UNSTRUCTURED)) return { format: 'urn:hl7-org:sdwg:ccda-nonXMLBody:2.1', classCode: classFromType };
   if (nonXmlMediaType) {
     const format = nonXmlMediaType === 'application/pdf' ? 'urn:ihe:iti:xds-sd:pdf:2008' : 'urn:ihe:iti:xds-sd:text:2008';
     return { format, classCode: classFromType, ...(typeCode && IMAGING_TYPES.has(typeCode) ? { imaging: true } : {}) };

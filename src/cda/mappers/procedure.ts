@@ -4,7 +4,7 @@ import { toCodeableConcept, toDateTimeOf, toPeriod } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
 import { narrativeOf } from '../narrative-references';
 import type { XmlNode } from '../xml-tree';
-import { isUnidentified } from './absence';
+import { absenceCoding, isUnidentified } from './absence';
 import { performerOf } from './clinical-common';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { mapEmbeddedMedia } from './media';
@@ -30,8 +30,10 @@ export const procedureMapper: EntryMapper = {
   matches: (ids, node) => (node.name === 'procedure' || node.name === 'act') && hasAnyTemplate(ids, PROCEDURE_TEMPLATES) && DONE_MOODS.has(attr(node, 'moodCode')),
   map(statement, location, ctx) {
     const code = toCodeableConcept(at(statement, 'code'));
-    if (!code || isUnidentified(code)) {
-      ctx.warnings.push(`Entry ${location.path}: procedure without an identified act; not represented`);
+    // "No known procedures" (IPS absent-unknown code, or a negated generic "procedure") is no procedure, done or not.
+    if (absenceCoding(code) || isUnidentified(code)) {
+      const none = absenceCoding(code) || isNegated(statement);
+      ctx.warnings.push(`Entry ${location.path}: ${none ? 'states no known procedure' : 'procedure without an identified act'}; not represented`);
       return;
     }
     const procedure: Procedure = {
