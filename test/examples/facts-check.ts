@@ -103,7 +103,8 @@ function coded(c: CodeableConcept | undefined): string | undefined {
 function codesOf(r: Resource): string[] {
   const any = r as unknown as Record<string, unknown>;
   const concepts = [any.code, any.type, any.vaccineCode, any.medicationCodeableConcept, ...(((any.contained as Resource[]) ?? []).map((c) => (c as { code?: unknown }).code))];
-  return concepts.flatMap((c) => ((c as CodeableConcept | undefined)?.coding ?? []).map((coding) => coding.code ?? ''));
+  // Encounter.type is a list of concepts: every one of them names the resource too.
+  return concepts.flat().flatMap((c) => ((c as CodeableConcept | undefined)?.coding ?? []).map((coding) => coding.code ?? ''));
 }
 
 /** The written digits of a FHIR decimal: the lexical extension when the number lost some, else the number. */
@@ -146,8 +147,8 @@ function viewOf(r: Resource, bundle: Bundle): View {
     value,
     interpretation: any.interpretation?.[0]?.coding?.[0]?.code,
     range: rangeText,
-    effective: any.effectiveDateTime ?? any.effectivePeriod?.start ?? any.performedDateTime ?? any.performedPeriod?.start ?? any.occurrenceDateTime ?? any.onsetDateTime ?? any.whenHandedOver,
-    end: any.effectivePeriod?.end ?? any.performedPeriod?.end ?? any.abatementDateTime,
+    effective: any.effectiveDateTime ?? any.effectivePeriod?.start ?? any.performedDateTime ?? any.performedPeriod?.start ?? any.period?.start ?? any.occurrenceDateTime ?? any.onsetDateTime ?? any.whenHandedOver,
+    end: any.effectivePeriod?.end ?? any.performedPeriod?.end ?? any.period?.end ?? any.abatementDateTime,
     category: any.category?.[0]?.coding?.[0]?.code,
     clinicalStatus: any.clinicalStatus?.coding?.[0]?.code,
     verificationStatus: any.verificationStatus?.coding?.[0]?.code,

@@ -1,6 +1,7 @@
 import { advanceDirectiveMapper } from './advance-directive';
 import { allergyMapper } from './allergy';
 import { dispenseMapper } from './dispense';
+import { encounterMapper } from './encounter';
 import type { EntryMapper } from './entry-mapper';
 import { immunizationMapper } from './immunization';
 import { labBatteryMapper, labResultMapper } from './lab-result';
@@ -27,6 +28,7 @@ export const ENTRY_MAPPERS: readonly EntryMapper[] = [
   allergyMapper,
   problemMapper,
   procedureMapper,
+  encounterMapper,
   vitalSignsMapper,
   socialHistoryMapper,
   advanceDirectiveMapper,

@@ -1,4 +1,4 @@
-import type { DocumentReference, Immunization, Observation, Procedure } from '@medplum/fhirtypes';
+import type { DocumentReference, Encounter, Immunization, Observation, Procedure } from '@medplum/fhirtypes';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planCdaImport, UNMAPPED_CONTENT_EXTENSION, unmappedOutcome } from '../../../src/cda';
@@ -59,6 +59,12 @@ describe('nothing clinical is silently lost', () => {
     expect(immunization.reaction?.[0].date).toBe('2024-10-16');
     const reaction = plan.bundle.entry?.find((e) => e.fullUrl === immunization.reaction?.[0].detail?.reference)?.resource as Observation;
     expect(reaction.valueCodeableConcept?.coding?.[0]).toMatchObject({ system: 'http://hl7.org/fhir/sid/icd-10', code: 'R50.9' });
+  });
+
+  it('maps a hospital stay to a finished inpatient Encounter with its period and the clinic that provided it', () => {
+    const [stay] = resourcesOf<Encounter>(plan.bundle, 'Encounter');
+    expect(stay).toMatchObject({ status: 'finished', class: { code: 'IMP' }, period: { start: '2025-03-03', end: '2025-03-07' } });
+    expect(stay.serviceProvider?.display).toBe("Clinique de l'Essai");
   });
 
   it('reports the family history nothing maps by section, statement and templateId, with its count', () => {
