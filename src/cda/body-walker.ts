@@ -1,4 +1,4 @@
-import { all, at, attr, childrenNamed, templateIds, textOf } from './cda-node';
+import { all, childrenNamed, templateIds } from './cda-node';
 import type { MappingContext } from './mapping-context';
 import { findMapper } from './mappers/registry';
 import type { XmlNode } from './xml-tree';
@@ -7,42 +7,55 @@ const CLINICAL_STATEMENTS = new Set([
   'observation', 'act', 'organizer', 'substanceAdministration', 'supply', 'procedure', 'encounter', 'observationMedia', 'regionOfInterest',
 ]);
 
+interface Location {
+  topSection: XmlNode;
+  section: XmlNode;
+  path: string;
+}
+
 /**
  * Walks structuredBody sections recursively and hands each entry's clinical statement to the first mapper
  * whose templateIds match. A statement no mapper knows (a concern act, an XD-LAB wrapper act) is opened and its
- * entryRelationship/component statements are tried in turn. Unknown sections only raise a warning.
+ * entryRelationship/component statements are tried in turn. What nothing represents is recorded by name in
+ * `ctx.unmapped` (section, statement, templateIds, count): never silently dropped.
  */
 export function walkBody(doc: XmlNode, ctx: MappingContext): void {
   all(doc, 'component/structuredBody/component/section').forEach((section, i) => walkSection(section, section, `s${i + 1}`, ctx));
 }
 
 function walkSection(section: XmlNode, topSection: XmlNode, path: string, ctx: MappingContext): void {
-  const before = ctx.builder.size;
-  const entries = childrenNamed(section, 'entry');
-  entries.forEach((entry, j) => {
+  childrenNamed(section, 'entry').forEach((entry, j) => {
     entry.children
       .filter((c) => CLINICAL_STATEMENTS.has(c.name))
-      .forEach((statement) => dispatch(statement, { topSection, section, path: `${path}.e${j + 1}` }, ctx));
+      .forEach((statement, k, statements) => {
+        const location = { topSection, section, path: `${path}.e${j + 1}${statements.length > 1 ? `.${k + 1}` : ''}` };
+        if (!dispatch(statement, location, ctx)) ctx.unmapped.add(section, statement, location.path);
+      });
   });
   all(section, 'component/section').forEach((sub, k) => walkSection(sub, topSection, `${path}.s${k + 1}`, ctx));
-  const after = ctx.builder.size;
-  if (entries.length && after === before) {
-    const code = attr(at(section, 'code'), 'code') ?? 'no code';
-    ctx.warnings.push(`Section ${code} "${textOf(at(section, 'title')) ?? ''}" has no mapped entries; kept only in the original document`);
-  }
 }
 
-function dispatch(statement: XmlNode, location: { topSection: XmlNode; section: XmlNode; path: string }, ctx: MappingContext): void {
+/**
+ * Maps a statement; true when a mapper took it (a mapper that deliberately represents nothing, such as a stated
+ * absence, says so in a warning). An unknown wrapper counts as mapped when something inside it was; its other inner
+ * statements are then recorded as unmapped one by one, and when nothing inside was, the caller records the wrapper.
+ */
+function dispatch(statement: XmlNode, location: Location, ctx: MappingContext): boolean {
   const mapper = findMapper(templateIds(statement), statement);
   if (mapper) {
     mapper.map(statement, location, ctx);
-    return;
+    return true;
   }
+  const inner: { node: XmlNode; location: Location; handled: boolean }[] = [];
   let k = 0;
   for (const relation of [...childrenNamed(statement, 'entryRelationship'), ...childrenNamed(statement, 'component')]) {
-    for (const inner of relation.children.filter((c) => CLINICAL_STATEMENTS.has(c.name))) {
+    for (const node of relation.children.filter((c) => CLINICAL_STATEMENTS.has(c.name))) {
       k++;
-      dispatch(inner, { ...location, path: `${location.path}.r${k}` }, ctx);
+      const innerLocation = { ...location, path: `${location.path}.r${k}` };
+      inner.push({ node, location: innerLocation, handled: dispatch(node, innerLocation, ctx) });
     }
   }
+  if (!inner.some((i) => i.handled)) return false;
+  for (const i of inner.filter((i) => !i.handled)) ctx.unmapped.add(location.section, i.node, i.location.path);
+  return true;
 }

@@ -11,7 +11,7 @@ export interface DocumentKind {
   format: string;
   /** TRE_A03 class code. */
   classCode: string;
-  /** Document carries an imaging report (DiagnosticReport with conclusion and studies). */
+  /** Imaging report: studies from the serviceEvent UIDs; structured ones also a DiagnosticReport with the conclusion. */
   imaging?: boolean;
 }
 
@@ -30,27 +30,45 @@ const KINDS: [templateId: string, kind: DocumentKind][] = [
   ['1.2.250.1.213.1.1.1.37', { format: 'urn:asip:ci-sis:vac:2019', classCode: '11' }],
   ['1.2.250.1.213.1.1.1.46', { format: 'urn:asip:ci-sis:vac-note:2021', classCode: '10' }],
   ['1.3.6.1.4.1.19376.1.9.1.1.1', { format: 'urn:ihe:pharm:pre:2010', classCode: '42' }],
+  // IHE PHARM DIS (CI-SIS eDISP): TRE_A03 43 "Dispensation".
+  ['1.3.6.1.4.1.19376.1.9.1.1.3', { format: 'urn:ihe:pharm:dis:2010', classCode: '43' }],
+  // CI-SIS child health certificates (CSE): one format per certificate, TRE_A03 52 "Certificat, déclaration".
+  ['1.2.250.1.213.1.1.1.5.1', { format: 'urn:asip:ci-sis:cse-cs8:2017', classCode: '52' }],
+  ['1.2.250.1.213.1.1.1.5.2', { format: 'urn:asip:ci-sis:cse-cs9:2017', classCode: '52' }],
+  ['1.2.250.1.213.1.1.1.5.3', { format: 'urn:asip:ci-sis:cse-cs24:2017', classCode: '52' }],
   ['2.16.840.1.113883.10.20.22.1.2', { format: 'urn:hl7-org:sdwg:ccda-structuredBody:2.1', classCode: '11' }],
   ['2.16.840.1.113883.10.20.22.1.10', { format: 'urn:hl7-org:sdwg:ccda-nonXMLBody:2.1', classCode: '10' }],
   ['2.16.840.1.113883.10.20.22.1.1', { format: 'urn:hl7-org:sdwg:ccda-structuredBody:2.1', classCode: '10' }],
 ];
 
-/** Document types whose class is known without a model templateId (level-1 documents). */
+/**
+ * Document types whose TRE_A03 class is known without a model templateId (level-1 documents), after the ANS
+ * correspondence type → class (ASS_X04): a dispensation is 43, a certificate 52, whatever its model.
+ */
 const CLASS_BY_TYPE: Record<string, string> = {
   '11502-2': '10', '18748-4': '10', '11490-0': '10', '34133-9': '11', '60591-5': '11', '57833-6': '42', REMB: '60', SYNTH: '11',
+  '60593-1': '43', CERT_DECL: '52',
 };
+/** Format codes (JDV_J60) a type implies when no model templateId says it (a model-less dispensation still is DIS). */
+const FORMAT_BY_TYPE: Record<string, string> = { '60593-1': 'urn:ihe:pharm:dis:2010' };
+/** C-CDA R2.1 Unstructured Document. */
+const CCDA_UNSTRUCTURED = '2.16.840.1.113883.10.20.22.1.10';
+/** Imaging report types: their serviceEvent ids are Study Instance UIDs, level-1 (PDF) reports included. */
+const IMAGING_TYPES = new Set(['18748-4']);
 
 /** The kind of a document from its templateIds, level-1 media type and type code. */
 export function documentKindOf(templateIds: string[], nonXmlMediaType: string | undefined, typeCode: string | undefined): DocumentKind {
   const classFromType = (typeCode && CLASS_BY_TYPE[typeCode]) || '10';
+  // A C-CDA R2.1 Unstructured Document names its own format (HL7 format code); other level-1 bodies are IHE XDS-SD.
+  if (nonXmlMediaType && templateIds.includes(CCDA_UNSTRUCTURED)) return { format: 'urn:hl7-org:sdwg:ccda-nonXMLBody:2.1', classCode: classFromType };
   if (nonXmlMediaType) {
     const format = nonXmlMediaType === 'application/pdf' ? 'urn:ihe:iti:xds-sd:pdf:2008' : 'urn:ihe:iti:xds-sd:text:2008';
-    return { format, classCode: classFromType };
+    return { format, classCode: classFromType, ...(typeCode && IMAGING_TYPES.has(typeCode) ? { imaging: true } : {}) };
   }
   for (const [templateId, kind] of KINDS) {
     if (templateIds.includes(templateId)) return { ...kind, classCode: CLASS_BY_TYPE[typeCode ?? ''] ?? kind.classCode };
   }
-  return { format: 'urn:ihe:iti:xds:2017:mimeTypeSufficient', classCode: classFromType };
+  return { format: (typeCode && FORMAT_BY_TYPE[typeCode]) || 'urn:ihe:iti:xds:2017:mimeTypeSufficient', classCode: classFromType };
 }
 
 /** The format code as a Coding in the right system (ANS codes vs IHE/HL7 codes). */
@@ -59,7 +77,8 @@ export function formatCoding(format: string): Coding {
 }
 
 const CLASS_DISPLAY: Record<string, string> = {
-  '10': 'Compte rendu', '11': 'Synthèse', '31': 'Imagerie médicale', '42': 'Prescription', '60': 'Données de remboursement',
+  '10': 'Compte rendu', '11': 'Synthèse', '31': 'Imagerie médicale', '42': 'Prescription', '43': 'Dispensation',
+  '52': 'Certificat, déclaration', '60': 'Données de remboursement',
 };
 
 /** The TRE_A03 class code as a Coding. */

@@ -13,10 +13,12 @@ import type { MappingContext } from './mapping-context';
 import { addImagingReport, addImagingStudies } from './mappers/imaging-report';
 import { addLabReports } from './mappers/lab-report';
 import { addEmbeddedPayload } from './mappers/media';
+import { UnmappedCollector, unmappedExtensions, type UnmappedContent } from './unmapped';
 import { unprocessable } from '../fhir/errors';
 
 export { parseCda, type CdaDocument, type CdaParseOptions } from './cda-parser';
 export type { XmlNode } from './xml-tree';
+export { describeUnmapped, unmappedOutcome, UNMAPPED_CONTENT_EXTENSION, type UnmappedContent } from './unmapped';
 
 /** Everything the core needs to import one CDA document in one transaction. */
 export interface CdaImportPlan {
@@ -31,8 +33,13 @@ export interface CdaImportPlan {
   /** Base64 SHA-1 and size of the received bytes. */
   sha1: string;
   size: number;
-  /** Unknown sections, payloads that could not be read, etc. */
+  /** Mapping notes that are not unmapped content: absences stated, payloads that could not be read, narrative contradicting a code … */
   warnings: string[];
+  /**
+   * Clinical statements no mapper represents, by section and kind, with counts: for the import's OperationOutcome
+   * (`unmappedOutcome(plan.unmapped, plan.warnings)`); also recorded on the DocumentReference (`UNMAPPED_CONTENT_EXTENSION`).
+   */
+  unmapped: UnmappedContent[];
 }
 
 /** Entry order in the Bundle: shared resources, then the document and its bytes, then extracted content. */
@@ -59,8 +66,11 @@ export function planFromDocument(cda: CdaDocument): CdaImportPlan {
     documentUrl,
     documentKey: masterIdentifier.value,
     documentTime: toDateTimeOf(at(doc, 'effectiveTime')),
+    documentAuthor: at(doc, 'author/assignedAuthor'),
     warnings: [],
+    unmapped: new UnmappedCollector(),
     results: [],
+    collectedSpecimens: new Map(),
     attachments: [],
     practitionerOf: (assigned) => addPractitioner(builder, assigned),
   };
@@ -70,11 +80,14 @@ export function planFromDocument(cda: CdaDocument): CdaImportPlan {
   if (nonXml) addLevelOnePayload(nonXml, ctx, kind.format);
   walkBody(doc, ctx);
   addLabReports(doc, ctx);
-  if (kind.imaging) addImagingReport(doc, studies, ctx);
+  // A level-1 imaging report keeps its studies (UIDs in the header); its conclusion is in the PDF, not in a body.
+  if (kind.imaging && !nonXml) addImagingReport(doc, studies, ctx);
   const documentReference: DocumentReference = buildDocumentReference({
     doc, kind, masterIdentifier, patient, builder, binaryUrl, sha1: cda.sha1, size: cda.size, studies,
     extraContent: ctx.attachments.map(({ attachment, format }) => (format ? { attachment, format: formatCoding(format) } : { attachment })),
   });
+  const unmapped = ctx.unmapped.list();
+  if (unmapped.length) documentReference.extension = [...(documentReference.extension ?? []), ...unmappedExtensions(unmapped)];
   builder.add(documentReference, documentUrl);
   const binary: Binary = {
     resourceType: 'Binary', contentType: CDA_CONTENT_TYPE, securityContext: { reference: documentUrl }, data: cda.bytes.toString('base64'),
@@ -90,6 +103,7 @@ export function planFromDocument(cda: CdaDocument): CdaImportPlan {
     sha1: cda.sha1,
     size: cda.size,
     warnings: ctx.warnings,
+    unmapped,
   };
 }
 

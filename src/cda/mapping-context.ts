@@ -3,6 +3,7 @@ import type { BundleBuilder } from './bundle-builder';
 import { at, attr } from './cda-node';
 import { CDA_ENTRY_SYSTEM, SOURCE_DOCUMENT_EXTENSION } from './code-systems';
 import { identifierKey, toIdentifier } from './datatypes';
+import type { UnmappedCollector } from './unmapped';
 import type { XmlNode } from './xml-tree';
 
 /** A lab result placed in the bundle, remembered so the DiagnosticReport of its section can list it. */
@@ -24,8 +25,14 @@ export interface MappingContext {
   documentKey: string;
   /** The document's effectiveTime (FHIR dateTime): "now" for the statuses the document states. */
   documentTime?: string;
+  /** The document's first author (assignedAuthor): who performed what the document reports when entries name nobody. */
+  documentAuthor?: XmlNode;
   warnings: string[];
+  /** Statements no mapper represents, grouped by section and kind (reported, never silently dropped). */
+  unmapped: UnmappedCollector;
   results: CollectedResult[];
+  /** The specimen last collected in a section (XD-LAB Specimen Collection), for the results naming none of their own. */
+  collectedSpecimens: Map<XmlNode, Reference<Specimen>>;
   /** Extra DocumentReference.content attachments (embedded PDFs). */
   attachments: { attachment: Attachment; format?: string }[];
   /** Reference to the practitioner of an assignedEntity/assignedAuthor (conditional create), if identifiable. */

@@ -49,6 +49,7 @@ const GENERIC_CODES = new Set([
   '282291009', // Diagnosis interpretation
   '409586006', // Complaint
   '418799008', // Symptom
+  '71388002', // Procedure
 ]);
 const DRUG_CODES = new Set(['410942007', '373873005', '416098002', '419511003', '59037007']);
 const FOOD_CODES = new Set(['414285001', '418471000', '235719002']);

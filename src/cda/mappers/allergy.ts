@@ -7,6 +7,7 @@ import { absenceCoding, absenceConcept, isUnidentified, noKnownAllergyCode } fro
 import { relatedObservations } from './clinical-common';
 import { statedClinicalStatus } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { statedCriticality, statedVerification } from './stated-qualifiers';
 import { addNotes, narrativeNotes } from './narrative-notes';
 
 const ALLERGY_TEMPLATES = [
@@ -75,6 +76,11 @@ function addAllergy(
     allergy.clinicalStatus = { coding: [{ system: CLINICAL_STATUS, code: facts.absence ? 'active' : clinicalStatusOf(statement) }] };
   }
   if (facts.code) allergy.code = facts.code;
+  // A certainty observation saying "unconfirmed" is kept: an unconfirmed allergy is not a confirmed one.
+  const verification = facts.refuted || facts.absence ? undefined : statedVerification(statement);
+  if (verification && verification !== 'refuted') allergy.verificationStatus = { coding: [{ system: VERIFICATION_STATUS, code: verification }] };
+  const criticality = facts.absence ? undefined : statedCriticality(statement);
+  if (criticality) allergy.criticality = criticality;
   if (facts.absence) {
     ctx.builder.add(allergy, ctx.builder.urnFor(`allergy:${location.path}`));
     return;

@@ -6,6 +6,7 @@ import type { XmlNode } from '../xml-tree';
 import { absenceCoding, isUnidentified } from './absence';
 import { mainEffectiveTime, performerOf, productCode } from './clinical-common';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { addDoseNumber, addReactions } from './immunization-details';
 import { addNotes, narrativeNotes } from './narrative-notes';
 
 const IMMUNIZATION_TEMPLATES = [
@@ -54,6 +55,8 @@ export const immunizationMapper: EntryMapper = {
     const reason = immunization.status === 'not-done' ? refusalReason(statement) : undefined;
     if (reason) immunization.statusReason = reason;
     addNotes(immunization, narrativeNotes(ctx, location, at(statement, 'consumable/manufacturedProduct/manufacturedMaterial/code')));
+    addDoseNumber(immunization, statement);
+    if (immunization.status === 'completed') addReactions(immunization, statement, location, ctx);
     ctx.builder.add(immunization, ctx.builder.urnFor(`immunization:${location.path}`));
   },
 };

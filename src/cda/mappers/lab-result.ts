@@ -1,12 +1,13 @@
 import type { Observation, ObservationReferenceRange, Reference, Specimen } from '@medplum/fhirtypes';
 
 type SpecimenRef = Reference<Specimen>;
-import { all, at, attr, childrenNamed, textOf } from '../cda-node';
+import { all, at, attr, childrenNamed, templateIds, textOf } from '../cda-node';
 import { boundText, toBoundQuantity, toCodeableConcept, toDateTimeOf, toInstantOf, toPeriod, toQuantity, toRange } from '../datatypes';
 import { narrativeOf } from '../narrative-references';
 import { extractedBase, type EntryLocation, type MappingContext } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { describeIsolate, isIsolate } from './microbiology-isolate';
 import { addNotes, narrativeNotes } from './narrative-notes';
 
 const RESULT_TEMPLATES = [
@@ -31,14 +32,14 @@ const VITAL_SIGN_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.5.3.1.4.13.2', '1.3.6.1.4.1.19376.1.5.3.1.4.13.1', '2.16.840.1.113883.10.20.1.35',
   '2.16.840.1.113883.10.20.22.4.26', '2.16.840.1.113883.10.20.22.4.27',
 ];
-const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
+export const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
 
 /** Lab result observation → Observation; collected for the section's DiagnosticReport. */
 export const labResultMapper: EntryMapper = {
   name: 'lab-result',
   matches: (ids, node) => node.name === 'observation' && hasAnyTemplate(ids, RESULT_TEMPLATES) && !hasAnyTemplate(ids, VITAL_SIGN_TEMPLATES),
   map(statement, location, ctx) {
-    const specimen = specimenOf(statement, location, ctx);
+    const specimen = specimenOf(statement, location, ctx) ?? ctx.collectedSpecimens.get(location.section);
     const fullUrl = mapResult(statement, location, ctx, location.path, specimen);
     ctx.results.push({ section: location.topSection, fullUrl, specimen });
   },
@@ -49,7 +50,7 @@ export const labBatteryMapper: EntryMapper = {
   name: 'lab-battery',
   matches: (ids, node) => node.name === 'organizer' && hasAnyTemplate(ids, BATTERY_TEMPLATES) && !hasAnyTemplate(ids, VITAL_SIGN_TEMPLATES),
   map(statement, location, ctx) {
-    const { fullUrl, specimen } = mapBattery(statement, location, ctx, location.path);
+    const { fullUrl, specimen } = mapBattery(statement, location, ctx, location.path, ctx.collectedSpecimens.get(location.section));
     ctx.results.push({ section: location.topSection, fullUrl, specimen });
   },
 };
@@ -57,8 +58,11 @@ export const labBatteryMapper: EntryMapper = {
 function mapBattery(
   organizer: XmlNode, location: EntryLocation, ctx: MappingContext, path: string, inherited?: SpecimenRef,
 ): { fullUrl: string; specimen?: SpecimenRef } {
-  const specimen = specimenOf(organizer, { ...location, path }, ctx) ?? inherited;
+  // An isolate's "specimen" is the organism grown: it is the isolate's value, and the sample stays the parent's.
+  const isolate = isIsolate(templateIds(organizer));
+  const specimen = (isolate ? undefined : specimenOf(organizer, { ...location, path }, ctx)) ?? inherited;
   const battery = baseObservation(organizer, ctx, path, specimen);
+  if (isolate) describeIsolate(battery, organizer);
   const members: Reference<Observation>[] = [];
   childrenNamed(organizer, 'component').forEach((component, i) => {
     const observation = at(component, 'observation');
@@ -71,7 +75,23 @@ function mapBattery(
 }
 
 function mapResult(node: XmlNode, location: EntryLocation, ctx: MappingContext, path: string, specimen?: SpecimenRef): string {
-  const observation = baseObservation(node, ctx, path, specimen ?? specimenOf(node, { ...location, path }, ctx));
+  return mapResultObservation(node, location, ctx, { path, specimen: specimen ?? specimenOf(node, { ...location, path }, ctx) });
+}
+
+/** What distinguishes the observations mapped like results: path, category (default laboratory), specimen. */
+export interface ResultOptions {
+  path: string;
+  category?: string;
+  specimen?: SpecimenRef;
+}
+
+/**
+ * A result-like observation (lab result, vital sign, social-history item …) → Observation with its value (source
+ * digits kept), interpretation, reference range, method, effective time and notes; returns its fullUrl.
+ */
+export function mapResultObservation(node: XmlNode, location: EntryLocation, ctx: MappingContext, options: ResultOptions): string {
+  const { path, specimen } = options;
+  const observation = baseObservation(node, ctx, path, specimen, options.category);
   setValue(observation, at(node, 'value'));
   const interpretation = childrenNamed(node, 'interpretationCode').map(toCodeableConcept).filter((c) => !!c);
   if (interpretation.length) observation.interpretation = interpretation as Observation['interpretation'];
@@ -89,12 +109,12 @@ function mapResult(node: XmlNode, location: EntryLocation, ctx: MappingContext, 
   return ctx.builder.add(observation, ctx.builder.urnFor(`observation:${path}`));
 }
 
-function baseObservation(node: XmlNode, ctx: MappingContext, path: string, specimen?: SpecimenRef): Observation {
+function baseObservation(node: XmlNode, ctx: MappingContext, path: string, specimen?: SpecimenRef, category = 'laboratory'): Observation {
   const observation: Observation = {
     resourceType: 'Observation',
     ...extractedBase(ctx, node, path),
     status: statusOf(attr(at(node, 'statusCode'), 'code')),
-    category: [{ coding: [{ system: OBSERVATION_CATEGORY, code: 'laboratory' }] }],
+    category: [{ coding: [{ system: OBSERVATION_CATEGORY, code: category }] }],
     code: toCodeableConcept(at(node, 'code')) ?? { text: 'unknown' },
     subject: ctx.patient,
   };

@@ -1,7 +1,8 @@
 import type { Binary } from '@medplum/fhirtypes';
 import { createHash } from 'node:crypto';
-import { at, attr, textOf } from '../cda-node';
-import type { MappingContext } from '../mapping-context';
+import { at, attr, childrenNamed, textOf } from '../cda-node';
+import type { EntryLocation, MappingContext } from '../mapping-context';
+import type { XmlNode } from '../xml-tree';
 import type { EntryMapper } from './entry-mapper';
 
 /**
@@ -45,3 +46,14 @@ export const mediaMapper: EntryMapper = {
   },
 };
 
+
+/**
+ * The observationMedia a mapped statement carries in its entryRelationships (an advance directive's scanned PDF,
+ * a procedure's report): the walker does not open a statement a mapper took, so its mapper extracts them here.
+ */
+export function mapEmbeddedMedia(statement: XmlNode, location: EntryLocation, ctx: MappingContext): void {
+  childrenNamed(statement, 'entryRelationship').forEach((relation, i) => {
+    const media = at(relation, 'observationMedia');
+    if (media) mediaMapper.map(media, { ...location, path: `${location.path}.r${i + 1}` }, ctx);
+  });
+}

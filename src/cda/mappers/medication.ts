@@ -7,6 +7,7 @@ import type { XmlNode } from '../xml-tree';
 import { absenceCoding, isUnidentified } from './absence';
 import { mainEffectiveTime, productCode } from './clinical-common';
 import { endedBefore } from './clinical-status';
+import { addNestedDispenses } from './dispense';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { addNotes, narrativeNotes } from './narrative-notes';
 
@@ -45,6 +46,7 @@ export const medicationMapper: EntryMapper = {
     if (dosage) statement_.dosage = [dosage];
     addNotes(statement_, narrativeNotes(ctx, location, at(statement, 'consumable/manufacturedProduct/manufacturedMaterial/code')));
     ctx.builder.add(statement_, ctx.builder.urnFor(`medication:${location.path}`));
+    addNestedDispenses(statement, product as CodeableConcept, location, ctx);
   },
 };
 

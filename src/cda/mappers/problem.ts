@@ -5,6 +5,7 @@ import { extractedBase, isNegated } from '../mapping-context';
 import { absenceCoding, isUnidentified } from './absence';
 import { statedClinicalStatus } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { statedVerification } from './stated-qualifiers';
 import { addNotes, narrativeNotes } from './narrative-notes';
 
 const PROBLEM_TEMPLATES = [
@@ -32,16 +33,18 @@ export const problemMapper: EntryMapper = {
       return;
     }
     const resolved = !!toDateTimeOf(at(statement, 'effectiveTime/high'));
+    // A certainty observation ("Non confirmé") decides, else the statement is taken as made: confirmed or refuted.
+    const verification = refuted ? 'refuted' : (statedVerification(statement) ?? 'confirmed');
     const condition: Condition = {
       resourceType: 'Condition',
       ...extractedBase(ctx, statement, location.path),
-      verificationStatus: { coding: [{ system: VERIFICATION, code: refuted ? 'refuted' : 'confirmed' }] },
+      verificationStatus: { coding: [{ system: VERIFICATION, code: verification }] },
       category: [{ coding: [{ system: CATEGORY, code: 'problem-list-item' }] }],
       subject: ctx.patient,
     };
     // The status observation says what the problem is now; an end date alone means resolved.
     const stated = statedClinicalStatus(statement) ?? (resolved ? 'resolved' : 'active');
-    if (!refuted) condition.clinicalStatus = { coding: [{ system: CLINICAL, code: stated }] };
+    if (verification !== 'refuted' && verification !== 'entered-in-error') condition.clinicalStatus = { coding: [{ system: CLINICAL, code: stated }] };
     const code = isUnidentified(value) ? type : value;
     if (code) condition.code = code;
     const onset = toDateTimeOf(at(statement, 'effectiveTime/low')) ?? toDateTimeOf(at(statement, 'effectiveTime'));

@@ -1,0 +1,84 @@
+import type { CodeableConcept, Procedure } from '@medplum/fhirtypes';
+import { at, attr, childrenNamed } from '../cda-node';
+import { toCodeableConcept, toDateTimeOf, toPeriod } from '../datatypes';
+import { extractedBase, isNegated } from '../mapping-context';
+import { narrativeOf } from '../narrative-references';
+import type { XmlNode } from '../xml-tree';
+import { absenceCoding, isUnidentified } from './absence';
+import { performerOf } from './clinical-common';
+import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { mapEmbeddedMedia } from './media';
+import { addNotes, narrativeNotes } from './narrative-notes';
+
+/** Procedure entries: IHE PCC, CCD, CI-SIS FR-Acte, C-CDA Procedure Activity Procedure/Act. */
+const PROCEDURE_TEMPLATES = [
+  '1.3.6.1.4.1.19376.1.5.3.1.4.19',
+  '2.16.840.1.113883.10.20.1.29',
+  '1.2.250.1.213.1.1.3.62',
+  '2.16.840.1.113883.10.20.22.4.14',
+  '2.16.840.1.113883.10.20.22.4.12',
+];
+/** Only what was done (EVN): a planned or proposed act (plan of care, `INT`/`PRP`/`RQO`) is not a Procedure done. */
+const DONE_MOODS = new Set(['EVN', undefined]);
+
+/**
+ * A procedure done (CCAM, SNOMED CT, CPT … code) → Procedure with its date or period, body site, performer and the
+ * reason it was done. Status from the CDA: `negationInd` → `not-done`, `aborted` → `stopped`, `active` → `in-progress`.
+ */
+export const procedureMapper: EntryMapper = {
+  name: 'procedure',
+  matches: (ids, node) => (node.name === 'procedure' || node.name === 'act') && hasAnyTemplate(ids, PROCEDURE_TEMPLATES) && DONE_MOODS.has(attr(node, 'moodCode')),
+  map(statement, location, ctx) {
+    const code = toCodeableConcept(at(statement, 'code'));
+    // "No known procedures" (IPS absent-unknown code, or a negated generic "procedure") is no procedure, done or not.
+    if (absenceCoding(code) || isUnidentified(code)) {
+      const none = absenceCoding(code) || isNegated(statement);
+      ctx.warnings.push(`Entry ${location.path}: ${none ? 'states no known procedure' : 'procedure without an identified act'}; not represented`);
+      return;
+    }
+    const procedure: Procedure = {
+      resourceType: 'Procedure',
+      ...extractedBase(ctx, statement, location.path),
+      status: statusOf(statement),
+      code,
+      subject: ctx.patient,
+    };
+    const time = at(statement, 'effectiveTime');
+    const instant = toDateTimeOf(time);
+    const period = instant ? undefined : toPeriod(time);
+    if (instant) procedure.performedDateTime = instant;
+    else if (period) procedure.performedPeriod = period;
+    const sites = childrenNamed(statement, 'targetSiteCode').map(toCodeableConcept).filter((c): c is CodeableConcept => !!c);
+    if (sites.length) procedure.bodySite = sites;
+    const actor = performerOf(statement, ctx);
+    if (actor) procedure.performer = [{ actor }];
+    const reasons = reasonsOf(statement);
+    if (reasons.length) procedure.reasonCode = reasons;
+    addNotes(procedure, narrativeNotes(ctx, location, at(statement, 'code')));
+    ctx.builder.add(procedure, ctx.builder.urnFor(`procedure:${location.path}`));
+    mapEmbeddedMedia(statement, location, ctx);
+  },
+};
+
+function statusOf(statement: XmlNode): Procedure['status'] {
+  if (isNegated(statement)) return 'not-done';
+  const status = attr(at(statement, 'statusCode'), 'code');
+  if (status === 'aborted') return 'stopped';
+  if (status === 'cancelled') return 'not-done';
+  if (status === 'active') return 'in-progress';
+  if (status === 'completed') return 'completed';
+  return 'unknown';
+}
+
+/** The coded reasons (`RSON` entryRelationships): the related problem's value, else its code, else its narrative. */
+function reasonsOf(statement: XmlNode): CodeableConcept[] {
+  return childrenNamed(statement, 'entryRelationship')
+    .filter((r) => attr(r, 'typeCode') === 'RSON')
+    .map((r) => at(r, 'observation') ?? at(r, 'act'))
+    .map((node) => toCodeableConcept(at(node, 'value')) ?? toCodeableConcept(at(node, 'code')) ?? textConcept(narrativeOf(at(node, 'text'))))
+    .filter((c): c is CodeableConcept => !!c);
+}
+
+function textConcept(text: string | undefined): CodeableConcept | undefined {
+  return text ? { text } : undefined;
+}

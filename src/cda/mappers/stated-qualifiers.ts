@@ -1,0 +1,31 @@
+import type { AllergyIntolerance } from '@medplum/fhirtypes';
+import { at, attr } from '../cda-node';
+import type { XmlNode } from '../xml-tree';
+import { relatedObservations } from './clinical-common';
+
+/** LOINC 66455-7 "Certainty" (IPS-FR, C-CDA): how sure the author is of an allergy or a problem. */
+const CERTAINTY = '66455-7';
+/** LOINC 82606-5 "Criticality" of an allergy. */
+const CRITICALITY = '82606-5';
+const VERIFICATION_CODES = new Set(['confirmed', 'unconfirmed', 'provisional', 'differential', 'refuted', 'entered-in-error']);
+const CRITICALITY_CODES = new Set(['low', 'high', 'unable-to-assess']);
+
+/**
+ * The verification status the document states in a certainty observation ("Non confirmé" → `unconfirmed`), so that
+ * an unconfirmed diagnosis never becomes a confirmed one. Undefined when the document says nothing.
+ */
+export function statedVerification(statement: XmlNode): string | undefined {
+  const code = qualifierValue(statement, CERTAINTY);
+  return code && VERIFICATION_CODES.has(code) ? code : undefined;
+}
+
+/** The criticality an allergy's criticality observation states (`low`, `high`, `unable-to-assess`). */
+export function statedCriticality(statement: XmlNode): AllergyIntolerance['criticality'] | undefined {
+  const code = qualifierValue(statement, CRITICALITY);
+  return code && CRITICALITY_CODES.has(code) ? (code as AllergyIntolerance['criticality']) : undefined;
+}
+
+function qualifierValue(statement: XmlNode, loinc: string): string | undefined {
+  const observation = relatedObservations(statement).find((o) => attr(at(o, 'code'), 'code') === loinc);
+  return attr(at(observation, 'value'), 'code');
+}
