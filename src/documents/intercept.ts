@@ -3,6 +3,7 @@ import type { Hooks } from '../fhir/context';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { guardMetadataPatch, isDocumentPatch } from './metadata-update';
 import { expandSubmission } from './mhd-submission';
+import { assertSubmissionSubjects } from './subject-identity';
 import { documentResponse, isSimplifiedPublish, toProvideBundle } from './simplified-publish';
 
 
@@ -26,11 +27,14 @@ export function documentsInterceptor(options: { maxCdaSize: number }): Hooks {
   return {
     async interceptRequest(svc, ctx, req, next) {
       if (isSimplifiedPublish(req)) {
-        const { bundle, documentIndex } = toProvideBundle(req.body as DocumentReference, { maxCdaSize: options.maxCdaSize, ifNoneExist: req.headers.ifNoneExist });
-        return documentResponse(await next({ ...req, segments: [], query: [], body: bundle }), documentIndex);
+        const { expanded, documentIndex } = toProvideBundle(req.body as DocumentReference, { maxCdaSize: options.maxCdaSize, ifNoneExist: req.headers.ifNoneExist });
+        await assertSubmissionSubjects(svc, ctx, expanded.cdaSubjects);
+        return documentResponse(await next({ ...req, segments: [], query: [], body: expanded.bundle }), documentIndex);
       }
       if (isTransaction(req)) {
         const expanded = expandSubmission(req.body as Bundle, options);
+        // Wrong patient is the worst error: every CDA's header patient is its subject's, checked before any write.
+        await assertSubmissionSubjects(svc, ctx, expanded.cdaSubjects);
         const response = await next({ ...req, body: expanded.bundle });
         return (expanded.bundle.entry?.length ?? 0) > expanded.requestEntries ? keepRequestEntries(response, expanded.requestEntries) : response;
       }
