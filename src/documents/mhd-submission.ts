@@ -4,6 +4,7 @@ import { planCdaImport } from '../cda';
 import { isInsRefusal } from '../cda/header/patient';
 import { FhirError, unprocessable } from '../fhir/errors';
 import { isCdaMediaType, looksLikeCda } from './cda-body';
+import { documentKey } from './document-key';
 import { planPatientReference, rewriteBundle } from './plan-bundle';
 import type { CdaSubject } from './subject-identity';
 
@@ -84,6 +85,22 @@ function checkAttachment(doc: DocumentReference, position: number, bytes: Buffer
   attachment.size = bytes.length;
 }
 
+/**
+ * A CDA document's id is its DocumentReference's masterIdentifier (IHE XDS: the uniqueId of a CDA document is its
+ * ClinicalDocument/id): filled when absent, 422 when it names another document — else the same document could be filed
+ * twice, once by `$import` under its CDA id and once under the id the client chose.
+ */
+function assertSameDocumentId(doc: DocumentReference, documentId: { system: string; value: string }, where: string): void {
+  if (!doc.masterIdentifier) {
+    doc.masterIdentifier = { ...documentId };
+    return;
+  }
+  const [sent, cda] = [documentKey(doc.masterIdentifier), documentKey(documentId)];
+  if (sent !== cda) {
+    throw unprocessable([{ severity: 'error', code: 'business-rule', diagnostics: `DocumentReference.masterIdentifier ${sent ?? '(incomplete)'} is not the id of the CDA document it carries (${cda}): the uniqueId of a CDA document is its ClinicalDocument/id`, expression: [where, 'DocumentReference.masterIdentifier'] }]);
+  }
+}
+
 /** The plan's extracted resources, re-pointed at the client's DocumentReference, Binary and patient. */
 function extractCda(
   bytes: Buffer,
@@ -106,6 +123,7 @@ function extractCda(
     throw err;
   }
   warnings.push(...plan.warnings);
+  assertSameDocumentId(owner.doc, plan.documentId, binary.where);
   // Whatever happens to the extraction, the header's patient must be the subject's (checked before writing).
   out.cdaSubjects.push({ identifiers: plan.patientIdentifiers, traits: plan.patientTraits, subject: owner.doc.subject?.reference, where: binary.where });
   const planDoc = plan.bundle.entry?.find((e) => e.resource?.resourceType === 'DocumentReference');

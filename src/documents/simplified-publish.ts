@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Binary, Bundle, BundleEntry, DocumentReference, List, Resource } from '@medplum/fhirtypes';
 import { badRequest, unprocessable } from '../fhir/errors';
+import { editJsonKeepingNumbers } from '../fhir/json-numbers';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { expandSubmission, sha1Base64, type ExpandedSubmission } from './mhd-submission';
 
@@ -88,5 +89,7 @@ export function documentResponse(response: FhirResponse, documentIndex: number):
   if (entry?.response?.location) headers.Location = entry.response.location;
   if (entry?.response?.etag) headers.ETag = entry.response.etag;
   if (entry?.response?.lastModified) headers['Last-Modified'] = new Date(entry.response.lastModified).toUTCString();
-  return { status, headers, json: entry?.resource ? JSON.stringify(entry.resource) : undefined };
+  // The resource is cut out of the response text, not re-serialised: its decimals keep their digits (2.050).
+  const json = entry?.resource && response.json ? editJsonKeepingNumbers<Bundle>(response.json, (b) => b.entry?.[documentIndex]?.resource as Bundle) : undefined;
+  return { status, headers, json };
 }

@@ -23,7 +23,7 @@ const refuse = (where: string, text: string) =>
   unprocessable([{ severity: 'error', code: 'business-rule', diagnostics: text, details: { text }, expression: [where] }]);
 
 /** The stored Patient a subject reference names, through the caller's lookup predicate (feeders resolve patients by identity). */
-async function resolveSubject(svc: FhirService, ctx: RequestContext, reference: string): Promise<(Patient & { id: string }) | undefined> {
+export async function resolveSubject(svc: FhirService, ctx: RequestContext, reference: string): Promise<(Patient & { id: string }) | undefined> {
   const literal = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(reference)?.[1];
   const criteria: [string, string][] | undefined = literal
     ? [['_id', literal]]
@@ -61,10 +61,15 @@ export async function assertCdaSubjectAgrees(svc: FhirService, ctx: RequestConte
 
 /** Checks every CDA document of a submission against its DocumentReference subject (see assertCdaSubjectAgrees). */
 export async function assertSubmissionSubjects(svc: FhirService, ctx: RequestContext, subjects: CdaSubject[]): Promise<void> {
-  if (!subjects.length) return;
-  // The check runs before the transaction authorises its entries: look patients up as the DocumentReference create
-  // will (a feeder resolves patients by identity without reading records), on a copy of the request's context.
+  for (const cda of subjects) await assertCdaSubjectAgrees(svc, ctx, cda);
+}
+
+/**
+ * The context to look patients up in before a submission's transaction authorises its entries: the one a
+ * DocumentReference create gets (a feeder resolves patients by identity without reading records), on a copy.
+ */
+export async function submissionLookupContext(svc: FhirService, ctx: RequestContext): Promise<RequestContext> {
   const lookupCtx: RequestContext = { ...ctx, state: ctx.state.copy() };
   for (const hook of svc.hooks) await hook.authorize?.(lookupCtx, { interaction: 'create', resourceType: 'DocumentReference' });
-  for (const cda of subjects) await assertCdaSubjectAgrees(svc, lookupCtx, cda);
+  return lookupCtx;
 }

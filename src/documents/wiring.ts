@@ -2,6 +2,7 @@ import { CdaPlanWorkers } from '../cda/plan-workers';
 import type { FhirService } from '../fhir/service';
 import type { Wiring, WiringDeps } from '../wiring';
 import { importOperations } from './import-operation';
+import { documentKeyHooks } from './document-key';
 import { documentsInterceptor } from './intercept';
 import { replacementHooks } from './replacement';
 
@@ -15,7 +16,7 @@ export async function documentsWiring(deps: WiringDeps): Promise<Wiring> {
   const workers = CdaPlanWorkers.create(deps.config.cdaPlanWorkers);
   return {
     operations: importOperations({ ...options, planner: workers?.plan }),
-    hooks: [documentsInterceptor(options), replacementHooks(() => service)],
+    hooks: [documentsInterceptor(options), replacementHooks(() => service), documentKeyHooks()],
     start: (svc) => {
       service = svc;
     },

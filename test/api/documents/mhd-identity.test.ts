@@ -1,7 +1,7 @@
 import request from 'supertest';
-import type { Binary, Bundle, DocumentReference, List } from '@medplum/fhirtypes';
+import type { DocumentReference } from '@medplum/fhirtypes';
 import { FHIR_JSON, type TestApp } from '../../support/test-app';
-import { createDocumentsApp, createPatient, fixture, MARCHAL_INS } from './documents-app';
+import { createDocumentsApp, createPatient, fixture, MARCHAL_INS, provideBundle } from './documents-app';
 
 /**
  * Issue 13 item 1 on the MHD channels: the CDA header's patient (recordTarget) must be the DocumentReference subject,
@@ -24,32 +24,6 @@ function thyroidPanel(edits: [string, string][] = []): { bytes: Buffer; masterVa
     xml = xml.replace(from, to);
   }
   return { bytes: Buffer.from(xml), masterValue: `urn:oid:${root}` };
-}
-
-/** A minimal ITI-65 Provide Document Bundle: SubmissionSet, DocumentReference of `subject`, the CDA Binary. */
-function provideBundle(cda: { bytes: Buffer; masterValue: string }, subject: string): Bundle {
-  const doc: DocumentReference = {
-    resourceType: 'DocumentReference',
-    status: 'current',
-    masterIdentifier: { system: 'urn:ietf:rfc:3986', value: cda.masterValue },
-    type: { coding: [{ system: 'http://loinc.org', code: '11502-2' }] },
-    subject: { reference: subject },
-    content: [{ attachment: { contentType: 'text/xml', url: 'urn:uuid:00000000-0000-4000-8000-0000000000b1' } }],
-  };
-  const list: List = {
-    resourceType: 'List', status: 'current', mode: 'working', subject: { reference: subject },
-    code: { coding: [{ system: 'https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes', code: 'submissionset' }] },
-    entry: [{ item: { reference: 'urn:uuid:00000000-0000-4000-8000-0000000000d1' } }],
-  };
-  const binary: Binary = { resourceType: 'Binary', contentType: 'text/xml', data: cda.bytes.toString('base64') };
-  return {
-    resourceType: 'Bundle', type: 'transaction',
-    entry: [
-      { fullUrl: 'urn:uuid:00000000-0000-4000-8000-0000000000a1', resource: list, request: { method: 'POST', url: 'List' } },
-      { fullUrl: 'urn:uuid:00000000-0000-4000-8000-0000000000d1', resource: doc, request: { method: 'POST', url: 'DocumentReference' } },
-      { fullUrl: 'urn:uuid:00000000-0000-4000-8000-0000000000b1', resource: binary, request: { method: 'POST', url: 'Binary' } },
-    ],
-  };
 }
 
 const diagnostics = (res: request.Response): string => (res.body.issue ?? []).map((i: { diagnostics?: string }) => i.diagnostics).join('; ');

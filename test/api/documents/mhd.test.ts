@@ -143,6 +143,8 @@ describe('IHE MHD intake (PDSm): ITI-65, ITI-105, replacement', () => {
   it('refuses with 422 a replacement of a document that does not exist', async () => {
     const bundle = json('pdsm/replacement-submission.json') as Bundle;
     (bundle.entry?.[1].resource as DocumentReference).relatesTo = [{ code: 'replaces', target: { reference: 'DocumentReference/no-such-document' } }];
+    // A document id of its own: the replacement above already filed 1.2.250.1.999.7.2.2 (a document id is filed once).
+    (bundle.entry?.[1].resource as DocumentReference).masterIdentifier = { system: 'urn:ietf:rfc:3986', value: 'urn:oid:1.2.250.1.999.7.2.9' };
     bundle.entry?.splice(2, 1);
     const res = await post(app, '/fhir', bundle);
     expect(res.status).toBe(422);
