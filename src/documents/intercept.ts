@@ -1,7 +1,7 @@
 import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
 import type { Hooks, RequestContext } from '../fhir/context';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
-import { guardMetadataPatch, isDocumentPatch } from './metadata-update';
+import { guardMetadataPatch, isDocumentPatch, withDocumentVisible } from './metadata-update';
 import { expandSubmission, type ExpandedSubmission } from './mhd-submission';
 import { assertSubmissionSubjects, submissionLookupContext } from './subject-identity';
 import { answerResubmission } from './resubmission';
@@ -64,7 +64,10 @@ export function documentsInterceptor(options: { maxCdaSize: number }): Hooks {
         // What the CDA mapping could not represent is listed on the DocumentReference's entry (an MHD answer has no Location).
         return tellDocument(kept, expanded.warnings, { headers: false });
       }
-      if (isDocumentPatch(req)) return next(await guardMetadataPatch(svc, ctx, req));
+      if (isDocumentPatch(req)) {
+        const guarded = await guardMetadataPatch(svc, ctx, req);
+        return guarded.unseen ? withDocumentVisible(ctx, guarded.unseen, () => next(guarded.req)) : next(guarded.req);
+      }
       return next(req);
     },
   };
