@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
+import { sql } from '../../../src/store/sql';
 import { startAuditServer, type AuditServer } from '../audit/server-harness';
 import { loadFixture, P1_INS, RPPS } from '../access/fixture';
 
 /**
- * Issue 13 item 2: the ANS PDSm replacement bundle (new DocumentReference `relatesTo replaces` + FHIRPath PATCH of the
+ * Intake from feeders and the Assurance Maladie (issue 13 items 2 and 8). Item 2: the ANS PDSm replacement bundle (new DocumentReference `relatesTo replaces` + FHIRPath PATCH of the
  * parent's status) works for a feeder as for a practitioner, where the feeder may change the parent (it submitted it:
  * access/provenance.ts). Another feeder reads nothing, so the parent is absent for him: refused like a missing document
  * (422, hidden is absent — issue 11, test/api/access/who-may-change.test.ts), nothing written. The production
@@ -137,4 +138,24 @@ test('another feeder\'s CDA replacing that report is refused as absent for him (
   expect(JSON.stringify(res.body.issue)).toMatch(/relatesTo replaces DocumentReference\/[^,]+, which does not exist/);
   const found = await s.fhir(tokens.gp, 'GET', '/DocumentReference?identifier=urn:ietf:rfc:3986|urn:oid:1.2.250.1.999.1.1.7.3');
   expect(found.body.entry ?? []).toHaveLength(0);
+});
+
+/** Directory entries carrying an identifier, counted by the server (the Assurance Maladie reads nothing). */
+async function directoryCount(type: string, system: string, value: string): Promise<number> {
+  const { rows } = await s.testDb.db.query<{ text: string }>(sql`SELECT text FROM resource WHERE type = ${type} AND NOT deleted`);
+  return rows.filter((r) => (JSON.parse(r.text) as { identifier?: { system?: string; value?: string }[] }).identifier?.some((i) => i.system === system && i.value === value)).length;
+}
+
+test('Assurance Maladie care histories, imported one after another or together, name one Organization and one Practitioner', async () => {
+  const am = await s.token({ kind: 'system', id: 'cnam', category: 'assurance-maladie' });
+  // fixtures/cda/cnam-hr-remboursements.xml: organisation IdNat_Struct 318003502400041, authenticator IdNat_PS 697121458706.
+  const history = (n: number) => Buffer.from(readFileSync(path.join(__dirname, '../../../fixtures/cda/cnam-hr-remboursements.xml'), 'utf8')
+    .split('extension="cnam-hr-1"').join(`extension="cnam-hr-${n}"`));
+  const first = await importAs(am, history(1));
+  expect([first.status, first.status === 201 ? '' : JSON.stringify(first.body)]).toEqual([201, '']);
+  expect((await importAs(am, history(2))).status).toBe(201);
+  const together = await Promise.all([importAs(am, history(3)), importAs(am, history(4))]);
+  expect(together.map((r) => r.status)).toEqual([201, 201]);
+  expect(await directoryCount('Organization', 'urn:oid:1.2.250.1.71.4.2.2', '318003502400041')).toBe(1);
+  expect(await directoryCount('Practitioner', 'urn:oid:1.2.250.1.71.4.2.1', '697121458706')).toBe(1);
 });
