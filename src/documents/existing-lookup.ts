@@ -2,6 +2,7 @@ import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import type { RequestContext } from '../fhir/context';
 import { findMatches, parseQueryString } from '../fhir/handlers/conditional';
 import { sql } from '../store/sql';
+import { rewriteReferences } from '../fhir/handlers/bundle-references';
 import { parseSearch } from '../fhir/search/parse';
 import type { FhirService } from '../fhir/service';
 import type { StoredResource } from '../store/repository';
@@ -58,4 +59,30 @@ export async function skipExistingConditionals(svc: FhirService, ctx: RequestCon
     kept.push(entry);
   }
   return { bundle: { ...bundle, entry: kept }, map };
+}
+
+/**
+ * The directory entries an MHD submission's CDA extraction adds (Practitioner, Organization conditional creates, from
+ * entry `from` on) that already exist, linked instead of created — whoever the caller, as for `$import` (the
+ * Assurance Maladie reads no directory). Runs before the transaction: the first submission naming a new entry still
+ * goes through the transaction's own conditional create.
+ */
+export async function linkKnownDirectoryEntries(svc: FhirService, ctx: RequestContext, bundle: Bundle, from: number): Promise<Bundle> {
+  const map = new Map<string, string>();
+  const entries = bundle.entry ?? [];
+  const kept: BundleEntry[] = entries.slice(0, from);
+  for (const entry of entries.slice(from)) {
+    const type = entry.resource?.resourceType;
+    const criteria = entry.request?.method === 'POST' ? entry.request.ifNoneExist : undefined;
+    if (type && criteria && entry.fullUrl && DIRECTORY_MATCHED.has(type)) {
+      const matches = await lookupExisting(svc, { ...ctx, lookupAccess: sql`r.type = ${type}` }, type, criteria);
+      if (matches.length === 1) {
+        map.set(entry.fullUrl, `${type}/${matches[0].id}`);
+        continue;
+      }
+    }
+    kept.push(entry);
+  }
+  if (!map.size) return bundle;
+  return { ...bundle, entry: kept.map((e) => (e.resource ? { ...e, resource: rewriteReferences(e.resource, map) } : e)) };
 }

@@ -6,6 +6,7 @@ import { expandSubmission, type ExpandedSubmission } from './mhd-submission';
 import { assertSubmissionSubjects, submissionLookupContext } from './subject-identity';
 import { answerResubmission } from './resubmission';
 import { tellDocument } from './import-response';
+import { linkKnownDirectoryEntries } from './existing-lookup';
 import { FhirError } from '../fhir/errors';
 import { editJsonKeepingNumbers } from '../fhir/json-numbers';
 import type { FhirService } from '../fhir/service';
@@ -36,8 +37,9 @@ async function submit(svc: FhirService, ctx: RequestContext, req: FhirRequest, e
   await assertSubmissionSubjects(svc, lookupCtx, expanded.cdaSubjects);
   const replay = await answerResubmission(svc, lookupCtx, req, expanded.bundle, expanded.requestEntries);
   if (replay) return replay;
+  const body = await linkKnownDirectoryEntries(svc, lookupCtx, req.body as Bundle, expanded.requestEntries);
   try {
-    return await next(req);
+    return await next({ ...req, body });
   } catch (err) {
     if (!(err instanceof FhirError) || err.status !== 409) throw err;
     const twin = await answerResubmission(svc, lookupCtx, req, expanded.bundle, expanded.requestEntries);

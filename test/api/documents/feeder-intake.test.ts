@@ -4,6 +4,7 @@ import type { Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes'
 import { sql } from '../../../src/store/sql';
 import { startAuditServer, type AuditServer } from '../audit/server-harness';
 import { loadFixture, P1_INS, RPPS } from '../access/fixture';
+import { provideBundle } from './documents-app';
 
 /**
  * Intake from feeders and the Assurance Maladie (issue 13 items 2 and 8). Item 2: the ANS PDSm replacement bundle (new DocumentReference `relatesTo replaces` + FHIRPath PATCH of the
@@ -156,6 +157,13 @@ test('Assurance Maladie care histories, imported one after another or together, 
   expect((await importAs(am, history(2))).status).toBe(201);
   const together = await Promise.all([importAs(am, history(3)), importAs(am, history(4))]);
   expect(together.map((r) => r.status)).toEqual([201, 201]);
+  // The same by ITI-65 (a care-history DocumentReference carrying the CDA): the extraction links the known entries.
+  const bundle = provideBundle({ bytes: history(5), masterValue: 'urn:oid:1.2.250.1.999.1.1.30^cnam-hr-5' }, 'Patient/p1');
+  const doc = (bundle.entry as BundleEntry[])[1].resource as DocumentReference;
+  doc.type = { coding: [{ system: 'urn:oid:1.2.250.1.213.1.1.4.12', code: 'REMB' }] };
+  doc.category = [{ coding: [{ system: 'urn:oid:1.2.250.1.213.1.1.4.1', code: '60' }] }];
+  const submitted = await s.fhir(am, 'POST', '', bundle);
+  expect([submitted.status, submitted.status === 200 ? '' : JSON.stringify(submitted.body)]).toEqual([200, '']);
   expect(await directoryCount('Organization', 'urn:oid:1.2.250.1.71.4.2.2', '318003502400041')).toBe(1);
   expect(await directoryCount('Practitioner', 'urn:oid:1.2.250.1.71.4.2.1', '697121458706')).toBe(1);
 });
