@@ -2,7 +2,7 @@ import type { Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes'
 import type { RequestContext } from '../fhir/context';
 import { conflict } from '../fhir/errors';
 import { bundleJson, type EntryParts } from '../fhir/bundle-json';
-import type { FhirRequest, FhirResponse } from '../fhir/request';
+import { prefersMinimal, type FhirRequest, type FhirResponse } from '../fhir/request';
 import type { FhirService } from '../fhir/service';
 import { sql } from '../store/sql';
 import { documentHolding, documentKey } from './document-key';
@@ -75,8 +75,15 @@ export async function answerResubmission(svc: FhirService, ctx: RequestContext, 
   if (known.length !== documents.length) {
     throw conflict(`Documents ${known.map((k) => k.key).join(', ')} of this submission are already in the DMP: resubmit the whole submission unchanged, or only the new documents`);
   }
+  // The filed DocumentReferences the caller may read are answered in full (ITI-105 answers with the document);
+  // the rest by location only: hidden is absent.
+  const readable = prefersMinimal(req) ? new Map() : await svc.repo.readRows(ctx, known.map((k) => ({ type: 'DocumentReference', id: k.stored.id })));
   const response: EntryParts[] = [];
-  for (const [index, entry] of entries.entries()) response.push({ response: await replayEntry(svc, req, entry, known, index) });
+  for (const [index, entry] of entries.entries()) {
+    const doc = known.find((k) => k.entry === entry);
+    const text = doc ? readable.get(`DocumentReference/${doc.stored.id}`)?.text : undefined;
+    response.push({ resourceText: text ?? undefined, response: await replayEntry(svc, req, entry, known, index) });
+  }
   return { status: 200, json: bundleJson({ type: 'transaction-response', timestamp: new Date().toISOString() }, response) };
 }
 

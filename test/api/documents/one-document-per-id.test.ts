@@ -102,4 +102,19 @@ describe('one document id gives one DocumentReference, across $import, ITI-65 an
     expect(res.body.issue[0].diagnostics).toContain('is not the id of the CDA document it carries (urn:oid:1.2.250.1.999.1.1.7.1)');
     expect(await documentsWith('urn:oid:1.2.250.1.999.1.1.7.99')).toHaveLength(0);
   });
+
+  it('answers an ITI-105 publish of a document already filed with 200, its Location and the DocumentReference', async () => {
+    const filed = await documentsWith(V1.masterValue);
+    const published = {
+      resourceType: 'DocumentReference', status: 'current',
+      masterIdentifier: { system: 'urn:ietf:rfc:3986', value: V1.masterValue },
+      subject: { reference: `Patient/${patient}` },
+      content: [{ attachment: { contentType: 'text/xml', data: V1.bytes.toString('base64') } }],
+    };
+    const res = await request(app.app).post('/fhir/DocumentReference').set('Content-Type', FHIR_JSON).send(published);
+    expect(res.status).toBe(200);
+    expect(refOf(res.headers.location)).toBe(filed[0]);
+    expect(`DocumentReference/${res.body.id}`).toBe(filed[0]);
+    expect(await documentsWith(V1.masterValue)).toEqual(filed);
+  });
 });
