@@ -11,6 +11,9 @@ import { inlinePlanner, type CdaPlanner } from '../cda/plan-workers';
 import { cdaBody } from './cda-body';
 import { claimDocument, recordImport, type ResourceRef } from './intake-ledger';
 import { locationsOf, preparePlanBundle } from './plan-bundle';
+import { filedByOtherChannel } from './filed-document';
+import { tellDocument } from './import-response';
+import { editJsonKeepingNumbers } from '../fhir/json-numbers';
 
 const DOCUMENTATION =
   'Imports a CDA R2 document (body: application/hl7-cda+xml, application/xml or text/xml) in one transaction: ' +
@@ -43,7 +46,13 @@ export async function importPlan(svc: FhirService, ctx: RequestContext, req: Fhi
       if (claim.sha1 !== plan.sha1) {
         throw conflict(`Document ${plan.documentId.system}|${plan.documentId.value} was already imported with other content (SHA-1 ${claim.sha1}, not ${plan.sha1})`);
       }
-      return replay(tx, ctx, req, claim.resources);
+      return tellDocument(await replay(tx, ctx, req, claim.resources), plan.warnings);
+    }
+    // Filed by another channel (ITI-65, ITI-105): the same document answers with what is filed, never a second copy.
+    const filed = await filedByOtherChannel(tx, ctx, plan);
+    if (filed) {
+      await recordImport(repo.db, plan.documentId, filed.documentReferenceId, filed.resources);
+      return tellDocument(await replay(tx, ctx, req, filed.resources), plan.warnings);
     }
     const { bundle, existing } = await preparePlanBundle(tx, ctx, plan);
     const written = await bundleHandler(tx, ctx, { ...req, segments: [], query: [], body: bundle, headers: { ...req.headers, contentType: 'application/fhir+json' } }, dispatch);
@@ -51,16 +60,19 @@ export async function importPlan(svc: FhirService, ctx: RequestContext, req: Fhi
     const created = locationsOf(response.json);
     const documentReference = created.find((ref) => ref.startsWith('DocumentReference/'));
     await recordImport(repo.db, plan.documentId, documentReference?.slice('DocumentReference/'.length), created);
-    return { ...response, status: 201, headers: { ...response.headers, ...warningHeader(plan.warnings) } };
+    return tellDocument({ ...response, status: 201 }, plan.warnings);
   });
 }
 
 /** Puts the already-known resources the document names (authors, organisations …) first in the response, as 200 entries. */
 async function withExisting(svc: FhirService, ctx: RequestContext, req: FhirRequest, written: FhirResponse, existing: ResourceRef[]): Promise<FhirResponse> {
-  const known = JSON.parse((await replay(svc, ctx, req, existing, prefersMinimal(req))).json as string) as Bundle;
-  const bundle = JSON.parse(written.json as string) as Bundle;
-  bundle.entry = [...(known.entry ?? []), ...(bundle.entry ?? [])];
-  return { ...written, json: JSON.stringify(bundle) };
+  const known = (await replay(svc, ctx, req, existing, prefersMinimal(req))).json as string;
+  // Edited, not re-serialised: the resources answered keep their decimals as written (2.050 stays 2.050).
+  const json = editJsonKeepingNumbers<{ known: Bundle; written: Bundle } | Bundle>(`{"known":${known},"written":${written.json as string}}`, (both) => {
+    const { known: k, written: w } = both as { known: Bundle; written: Bundle };
+    return { ...w, entry: [...(k.entry ?? []), ...(w.entry ?? [])] };
+  });
+  return { ...written, json };
 }
 
 /** The answer to a re-sent document: 200 and the resources the first import wrote (those the caller may see). */
@@ -79,7 +91,3 @@ async function replay(svc: FhirService, ctx: RequestContext, req: FhirRequest, r
   return { status: 200, json: bundleJson({ type: 'transaction-response', timestamp: new Date().toISOString() }, entries) };
 }
 
-/** Mapping warnings (unknown sections …) as an HTTP Warning header, without health data. */
-function warningHeader(warnings: string[]): Record<string, string> {
-  return warnings.length ? { 'X-Import-Warnings': String(warnings.length) } : {};
-}

@@ -1,8 +1,15 @@
 import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
-import type { Hooks } from '../fhir/context';
+import type { Hooks, RequestContext } from '../fhir/context';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
-import { guardMetadataPatch, isDocumentPatch } from './metadata-update';
-import { expandSubmission } from './mhd-submission';
+import { guardMetadataPatch, isDocumentPatch, withDocumentVisible } from './metadata-update';
+import { expandSubmission, type ExpandedSubmission } from './mhd-submission';
+import { assertSubmissionSubjects, submissionLookupContext } from './subject-identity';
+import { answerResubmission } from './resubmission';
+import { tellDocument } from './import-response';
+import { linkKnownDirectoryEntries } from './existing-lookup';
+import { FhirError } from '../fhir/errors';
+import { editJsonKeepingNumbers } from '../fhir/json-numbers';
+import type { FhirService } from '../fhir/service';
 import { documentResponse, isSimplifiedPublish, toProvideBundle } from './simplified-publish';
 
 
@@ -13,9 +20,32 @@ function isTransaction(req: FhirRequest): boolean {
 
 /** Keeps one response entry per request entry, in order (MHD), dropping those of the added extracted resources. */
 function keepRequestEntries(response: FhirResponse, count: number): FhirResponse {
-  const bundle = JSON.parse(response.json ?? '{}') as Bundle;
-  bundle.entry = bundle.entry?.slice(0, count);
-  return { ...response, json: JSON.stringify(bundle) };
+  if (!response.json) return response;
+  // Not JSON.parse + stringify: the resources answered keep their decimals as written (2.050 stays 2.050).
+  return { ...response, json: editJsonKeepingNumbers<Bundle>(response.json, (bundle) => ({ ...bundle, entry: bundle.entry?.slice(0, count) })) };
+}
+
+/**
+ * Runs an expanded MHD submission: the CDA header patients checked against their subjects (wrong patient is the worst
+ * error), then a re-sent submission answered with what is already filed, else the transaction. A 409 of the
+ * transaction may be a concurrent twin that committed first (document_master): answered as a re-submission then.
+ */
+async function submit(svc: FhirService, ctx: RequestContext, req: FhirRequest, expanded: ExpandedSubmission, next: (req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse> {
+  const documents = (expanded.bundle.entry ?? []).slice(0, expanded.requestEntries).filter((e) => e.resource?.resourceType === 'DocumentReference');
+  if (!documents.length && !expanded.cdaSubjects.length) return next(req);
+  const lookupCtx = await submissionLookupContext(svc, ctx);
+  await assertSubmissionSubjects(svc, lookupCtx, expanded.cdaSubjects);
+  const replay = await answerResubmission(svc, lookupCtx, req, expanded.bundle, expanded.requestEntries);
+  if (replay) return replay;
+  const body = await linkKnownDirectoryEntries(svc, lookupCtx, req.body as Bundle, expanded.requestEntries);
+  try {
+    return await next({ ...req, body });
+  } catch (err) {
+    if (!(err instanceof FhirError) || err.status !== 409) throw err;
+    const twin = await answerResubmission(svc, lookupCtx, req, expanded.bundle, expanded.requestEntries);
+    if (twin) return twin;
+    throw err;
+  }
 }
 
 /**
@@ -26,15 +56,20 @@ export function documentsInterceptor(options: { maxCdaSize: number }): Hooks {
   return {
     async interceptRequest(svc, ctx, req, next) {
       if (isSimplifiedPublish(req)) {
-        const { bundle, documentIndex } = toProvideBundle(req.body as DocumentReference, { maxCdaSize: options.maxCdaSize, ifNoneExist: req.headers.ifNoneExist });
-        return documentResponse(await next({ ...req, segments: [], query: [], body: bundle }), documentIndex);
+        const { expanded, documentIndex } = toProvideBundle(req.body as DocumentReference, { maxCdaSize: options.maxCdaSize, ifNoneExist: req.headers.ifNoneExist });
+        return documentResponse(await submit(svc, ctx, { ...req, segments: [], query: [], body: expanded.bundle }, expanded, next), documentIndex);
       }
       if (isTransaction(req)) {
         const expanded = expandSubmission(req.body as Bundle, options);
-        const response = await next({ ...req, body: expanded.bundle });
-        return (expanded.bundle.entry?.length ?? 0) > expanded.requestEntries ? keepRequestEntries(response, expanded.requestEntries) : response;
+        const response = await submit(svc, ctx, { ...req, body: expanded.bundle }, expanded, next);
+        const kept = (expanded.bundle.entry?.length ?? 0) > expanded.requestEntries ? keepRequestEntries(response, expanded.requestEntries) : response;
+        // What the CDA mapping could not represent is listed on the DocumentReference's entry (an MHD answer has no Location).
+        return tellDocument(kept, expanded.warnings, { headers: false });
       }
-      if (isDocumentPatch(req)) return next(await guardMetadataPatch(svc, ctx, req));
+      if (isDocumentPatch(req)) {
+        const guarded = await guardMetadataPatch(svc, ctx, req);
+        return guarded.unseen ? withDocumentVisible(ctx, guarded.unseen, () => next(guarded.req)) : next(guarded.req);
+      }
       return next(req);
     },
   };

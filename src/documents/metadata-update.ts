@@ -6,7 +6,7 @@ import { findMatches, parseStored } from '../fhir/handlers/conditional';
 import { etag, type FhirRequest } from '../fhir/request';
 import type { FhirService } from '../fhir/service';
 import type { StoredResource } from '../store/repository';
-import { sql } from '../store/sql';
+import { or, sql, TRUE } from '../store/sql';
 import { applyLabelOperations } from './security-labels';
 
 /** True for a PATCH of a DocumentReference (by id or conditional). */
@@ -50,12 +50,31 @@ function assertMetadataOnly(body: unknown): void {
   }
 }
 
-async function target(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<StoredResource> {
-  if (req.segments.length === 2) return svc.repo.read(ctx, 'DocumentReference', req.segments[1]);
+async function target(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<{ stored: StoredResource; unseen?: boolean }> {
+  if (req.segments.length === 2) {
+    const id = req.segments[1];
+    const seen = await svc.repo.readRow(ctx, 'DocumentReference', id);
+    if (seen && !seen.deleted) return { stored: seen };
+    // A feeder reads nothing, yet the PDSm replacement patches the status of the document it submitted: a document
+    // the caller wrote or authored is its to change (access/provenance.ts decides at write), seen or not.
+    if (!seen && ctx.actor && (await isWriterOf(svc, actorKeys(ctx.actor), id))) {
+      const row = await svc.repo.readRow({ ...ctx, access: TRUE }, 'DocumentReference', id);
+      if (row && !row.deleted) return { stored: row, unseen: true };
+    }
+    return { stored: await svc.repo.read(ctx, 'DocumentReference', id) };
+  }
   const matches = await findMatches(svc, ctx, 'DocumentReference', req.query);
   if (matches.length > 1) throw preconditionFailed('Conditional patch criteria match more than one DocumentReference');
   if (!matches.length) throw notFound('No DocumentReference matches the conditional patch criteria');
-  return matches[0];
+  return { stored: matches[0] };
+}
+
+/** True when the keys name the recorded writer (access_writer, migration 142) or an author of the DocumentReference. */
+async function isWriterOf(svc: FhirService, keys: string[], id: string): Promise<boolean> {
+  if (!keys.length) return false;
+  const { rows } = await svc.repo.query(sql`SELECT 1 FROM resource r LEFT JOIN access_writer w ON w.type = r.type AND w.id = r.id
+    WHERE r.type = 'DocumentReference' AND r.id = ${id} AND NOT r.deleted AND (r.authors && ${keys}::text[] OR coalesce(w.keys, '{}') && ${keys}::text[])`);
+  return rows.length > 0;
 }
 
 /** Every key naming the actor as a document author: access-module keys, plus `Practitioner/<id>`. */
@@ -82,9 +101,9 @@ export async function assertAuthor(svc: FhirService, ctx: RequestContext, docume
  * (405 otherwise); labels are patched as a set; a logical delete needs an author. Answers the request to run:
  * a PATCH by id pinned to the version read here (If-Match), so a concurrent change gives 412, not a lost update.
  */
-export async function guardMetadataPatch(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirRequest> {
+export async function guardMetadataPatch(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<{ req: FhirRequest; unseen?: string }> {
   assertMetadataOnly(req.body);
-  const stored = await target(svc, ctx, req);
+  const { stored, unseen } = await target(svc, ctx, req);
   let body = req.body;
   if (Array.isArray(body) && (body as Operation[]).some((op) => isLabelPath(op.path))) {
     const current = (parseStored(stored) as DocumentReference).securityLabel ?? [];
@@ -93,5 +112,20 @@ export async function guardMetadataPatch(svc: FhirService, ctx: RequestContext, 
     body = [...(body as Operation[]).filter((op) => !isLabelPath(op.path)), { op: current.length ? 'replace' : 'add', path: '/securityLabel', value: labels }];
   }
   if (statusSet(body) === 'entered-in-error') await assertAuthor(svc, ctx, stored.id);
-  return { ...req, segments: ['DocumentReference', stored.id], query: [], body: body as FhirRequest['body'], headers: { ...req.headers, ifMatch: req.headers.ifMatch ?? etag(stored.versionId) } };
+  const pinned = { ...req, segments: ['DocumentReference', stored.id], query: [], body: body as FhirRequest['body'], headers: { ...req.headers, ifMatch: req.headers.ifMatch ?? etag(stored.versionId) } };
+  return { req: pinned, unseen: unseen ? stored.id : undefined };
+}
+
+/**
+ * Runs `next` with one more DocumentReference visible to the request: the one a feeder patches without reading (see
+ * target). The access predicate is restored afterwards, so later entries of a transaction see what they saw before.
+ */
+export async function withDocumentVisible<T>(ctx: RequestContext, id: string, next: () => Promise<T>): Promise<T> {
+  const saved = ctx.access;
+  ctx.access = or([saved, sql`(r.type = 'DocumentReference' AND r.id = ${id})`]);
+  try {
+    return await next();
+  } finally {
+    ctx.access = saved;
+  }
 }

@@ -4,7 +4,9 @@ import { planCdaImport } from '../cda';
 import { isInsRefusal } from '../cda/header/patient';
 import { FhirError, unprocessable } from '../fhir/errors';
 import { isCdaMediaType, looksLikeCda } from './cda-body';
+import { documentKey } from './document-key';
 import { planPatientReference, rewriteBundle } from './plan-bundle';
+import type { CdaSubject } from './subject-identity';
 
 /** What expanding a submission added: the entries beyond the client's, and mapping warnings. */
 export interface ExpandedSubmission {
@@ -12,6 +14,8 @@ export interface ExpandedSubmission {
   /** Number of entries the client sent (the response keeps one entry per request entry, in order — MHD). */
   requestEntries: number;
   warnings: string[];
+  /** Each mapped CDA document's header patient and its DocumentReference subject, to check before writing. */
+  cdaSubjects: CdaSubject[];
 }
 
 /** Base64 SHA-1 of bytes (the XDS/MHD `hash`). */
@@ -31,6 +35,7 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
   const entries = [...(bundle.entry ?? [])];
   const requestEntries = entries.length;
   const warnings: string[] = [];
+  const cdaSubjects: CdaSubject[] = [];
   const conditionals = new Map<string, string>();
   for (const [index, entry] of (bundle.entry ?? []).entries()) {
     const binary = entry.resource?.resourceType === 'Binary' ? (entry.resource as Binary) : undefined;
@@ -43,7 +48,7 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
     if (owner?.fullUrl && !binary.securityContext) binary.securityContext = { reference: owner.fullUrl };
     if (owner?.position !== 0) continue;
     if (!isCdaMediaType(binary.contentType) || !looksLikeCda(bytes)) continue;
-    const extracted = extractCda(bytes, owner, entry.fullUrl, options, warnings);
+    const extracted = extractCda(bytes, owner, { binaryUrl: entry.fullUrl, where: `Bundle.entry[${index}]` }, options, { warnings, cdaSubjects });
     for (const e of extracted) {
       const key = e.request?.ifNoneExist ? `${e.request.url}?${e.request.ifNoneExist}` : undefined;
       if (key && conditionals.has(key)) continue; // one author is one entry across documents of the bundle
@@ -51,7 +56,7 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
       entries.push(e);
     }
   }
-  return { bundle: { ...bundle, entry: entries }, requestEntries, warnings };
+  return { bundle: { ...bundle, entry: entries }, requestEntries, warnings, cdaSubjects };
 }
 
 function documentsPointingAt(entries: BundleEntry[], url: string): { doc: DocumentReference; position: number; fullUrl?: string }[] {
@@ -80,14 +85,32 @@ function checkAttachment(doc: DocumentReference, position: number, bytes: Buffer
   attachment.size = bytes.length;
 }
 
+/**
+ * A CDA document's id is its DocumentReference's masterIdentifier (IHE XDS: the uniqueId of a CDA document is its
+ * ClinicalDocument/id): filled when absent, 422 when it names another document — else the same document could be filed
+ * twice, once by `$import` under its CDA id and once under the id the client chose.
+ */
+function assertSameDocumentId(doc: DocumentReference, documentId: { system: string; value: string }, where: string): void {
+  if (!doc.masterIdentifier) {
+    doc.masterIdentifier = { ...documentId };
+    return;
+  }
+  const [sent, cda] = [documentKey(doc.masterIdentifier), documentKey(documentId)];
+  if (sent !== cda) {
+    throw unprocessable([{ severity: 'error', code: 'business-rule', diagnostics: `DocumentReference.masterIdentifier ${sent ?? '(incomplete)'} is not the id of the CDA document it carries (${cda}): the uniqueId of a CDA document is its ClinicalDocument/id`, expression: [where, 'DocumentReference.masterIdentifier'] }]);
+  }
+}
+
 /** The plan's extracted resources, re-pointed at the client's DocumentReference, Binary and patient. */
 function extractCda(
   bytes: Buffer,
   owner: { doc: DocumentReference; fullUrl?: string },
-  binaryUrl: string,
+  binary: { binaryUrl: string; where: string },
   options: { maxCdaSize: number },
-  warnings: string[],
+  out: { warnings: string[]; cdaSubjects: CdaSubject[] },
 ): BundleEntry[] {
+  const { warnings } = out;
+  const { binaryUrl } = binary;
   let plan;
   try {
     plan = planCdaImport(bytes, { maxBytes: options.maxCdaSize });
@@ -100,6 +123,9 @@ function extractCda(
     throw err;
   }
   warnings.push(...plan.warnings);
+  assertSameDocumentId(owner.doc, plan.documentId, binary.where);
+  // Whatever happens to the extraction, the header's patient must be the subject's (checked before writing).
+  out.cdaSubjects.push({ identifiers: plan.patientIdentifiers, traits: plan.patientTraits, subject: owner.doc.subject?.reference, where: binary.where });
   const planDoc = plan.bundle.entry?.find((e) => e.resource?.resourceType === 'DocumentReference');
   const planDr = planDoc?.resource as DocumentReference;
   const planBinaryUrl = planDr.content[0].attachment.url as string;

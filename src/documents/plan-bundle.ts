@@ -7,6 +7,7 @@ import type { FhirService } from '../fhir/service';
 import { lookupExisting, skipExistingConditionals } from './existing-lookup';
 import { previousVersionInSet } from './set-id-fallback';
 import { resolvePatientReference } from './patient-match';
+import { sql } from '../store/sql';
 
 /** The conditional patient reference a plan's resources carry (`Patient?identifier=<first id>`). */
 export function planPatientReference(plan: CdaImportPlan): string {
@@ -37,13 +38,20 @@ export async function preparePlanBundle(svc: FhirService, ctx: RequestContext, p
   return { bundle, existing: [...skipped.map.values()] };
 }
 
-/** RPLC targets: by the parent's id, else by the CDA set id and version (see previousVersionInSet), else identifier only. */
-async function resolveRelatesTo(svc: FhirService, ctx: RequestContext, doc: DocumentReference, patientReference: string | undefined): Promise<void> {
+/**
+ * RPLC targets: by the parent's id, else by the CDA set id and version (see previousVersionInSet), else identifier only.
+ * The parent is looked up by the system within the document's own record, not through the caller's view: a feeder
+ * reads nothing, yet its replacement must supersede the document it submitted (issue 13 item 2). Finding it widens no
+ * read: it only names the parent, and access/provenance.ts then decides whether the caller may replace it (403).
+ */
+async function resolveRelatesTo(svc: FhirService, ctx: RequestContext, doc: DocumentReference, patientReference: string): Promise<void> {
+  const patientId = patientReference.slice('Patient/'.length);
+  const inRecord: RequestContext = { ...ctx, lookupAccess: sql`r.compartment = ${patientId}` };
   for (const relation of doc.relatesTo ?? []) {
     const ref = relation.target.reference;
     if (!ref?.startsWith('DocumentReference?')) continue;
-    const matches = await lookupExisting(svc, ctx, 'DocumentReference', ref.slice('DocumentReference?'.length));
-    const fallback = matches.length === 1 ? undefined : await previousVersionInSet(svc, ctx, doc, patientReference);
+    const matches = await lookupExisting(svc, inRecord, 'DocumentReference', ref.slice('DocumentReference?'.length));
+    const fallback = matches.length === 1 ? undefined : await previousVersionInSet(svc, inRecord, doc, patientReference);
     if (matches.length === 1) relation.target.reference = `DocumentReference/${matches[0].id}`;
     else if (fallback) relation.target.reference = `DocumentReference/${fallback}`;
     else delete relation.target.reference;

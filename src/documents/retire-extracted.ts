@@ -6,7 +6,7 @@ export const SUPERSEDED_TAG = { system: 'https://dmp-fhir-adapter.org/fhir/CodeS
 /** Types whose `status` has `entered-in-error` and no better value for "replaced by a newer document". */
 const STATUS_TYPES = new Set([
   'Observation', 'DiagnosticReport', 'MedicationStatement', 'MedicationRequest', 'MedicationAdministration', 'Immunization', 'Specimen',
-  'Procedure', 'Encounter', 'CarePlan', 'Composition', 'List', 'ServiceRequest', 'Media',
+  'Procedure', 'Encounter', 'CarePlan', 'Composition', 'List', 'ServiceRequest', 'Media', 'MedicationDispense', 'ImagingStudy',
 ]);
 
 const VERIFICATION_SYSTEMS: Record<string, string> = {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Binary, Bundle, BundleEntry, DocumentReference, List, Resource } from '@medplum/fhirtypes';
 import { badRequest, unprocessable } from '../fhir/errors';
+import { editJsonKeepingNumbers } from '../fhir/json-numbers';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
-import { expandSubmission, sha1Base64 } from './mhd-submission';
+import { expandSubmission, sha1Base64, type ExpandedSubmission } from './mhd-submission';
 
 export const SUBMISSION_SET_CODE = { system: 'https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes', code: 'submissionset' };
 const DESIGNATION_TYPE_URL = 'https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-designationType';
@@ -20,7 +21,7 @@ export function isSimplifiedPublish(req: FhirRequest): boolean {
  * becomes a Binary (url → the Binary, hash and size filled), and a SubmissionSet List is derived from the
  * DocumentReference. CDA content is then mapped like any MHD submission.
  */
-export function toProvideBundle(doc: DocumentReference, options: { maxCdaSize: number; ifNoneExist?: string }): { bundle: Bundle; documentIndex: number } {
+export function toProvideBundle(doc: DocumentReference, options: { maxCdaSize: number; ifNoneExist?: string }): { expanded: ExpandedSubmission; documentIndex: number } {
   const docUrl = `urn:uuid:${randomUUID()}`;
   const published: DocumentReference = structuredClone(doc);
   delete published.id;
@@ -46,8 +47,10 @@ export function toProvideBundle(doc: DocumentReference, options: { maxCdaSize: n
     { fullUrl: docUrl, resource: published, request: { method: 'POST', url: 'DocumentReference', ifNoneExist: options.ifNoneExist } },
     ...binaries,
   ];
-  const { bundle } = expandSubmission({ resourceType: 'Bundle', type: 'transaction', entry: entries }, { maxCdaSize: options.maxCdaSize });
-  return { bundle, documentIndex: 1 };
+  const expanded = expandSubmission({ resourceType: 'Bundle', type: 'transaction', entry: entries }, { maxCdaSize: options.maxCdaSize });
+  // The client sent one DocumentReference, not a bundle: its problems are named on the DocumentReference.
+  const cdaSubjects = expanded.cdaSubjects.map((s) => ({ ...s, where: 'DocumentReference.content' }));
+  return { expanded: { ...expanded, cdaSubjects }, documentIndex: 1 };
 }
 
 /** The SubmissionSet the server derives for a simplified publish (ITI-105 leaves it to the server). */
@@ -86,5 +89,7 @@ export function documentResponse(response: FhirResponse, documentIndex: number):
   if (entry?.response?.location) headers.Location = entry.response.location;
   if (entry?.response?.etag) headers.ETag = entry.response.etag;
   if (entry?.response?.lastModified) headers['Last-Modified'] = new Date(entry.response.lastModified).toUTCString();
-  return { status, headers, json: entry?.resource ? JSON.stringify(entry.resource) : undefined };
+  // The resource is cut out of the response text, not re-serialised: its decimals keep their digits (2.050).
+  const json = entry?.resource && response.json ? editJsonKeepingNumbers<Bundle>(response.json, (b) => b.entry?.[documentIndex]?.resource as Bundle) : undefined;
+  return { status, headers, json };
 }

@@ -1,4 +1,4 @@
-import type { CodeableConcept, DocumentReference, DocumentReferenceContent, Identifier, Period, PractitionerRole, Reference, Resource } from '@medplum/fhirtypes';
+import type { CodeableConcept, DocumentReference, DocumentReferenceContent, Identifier, Patient, Period, PractitionerRole, Reference, Resource } from '@medplum/fhirtypes';
 import type { BundleBuilder } from '../bundle-builder';
 import { queryValue } from '../bundle-builder';
 import { all, at, attr, childrenNamed, findDescendant, textOf } from '../cda-node';
@@ -30,13 +30,24 @@ export interface DocumentReferenceInput {
   studies: Map<string, string>;
 }
 
+/** True when an author or authenticator carries one of the recordTarget's identifiers: the patient himself. */
+function isThePatient(assigned: XmlNode, patient: DocumentPatient): boolean {
+  return childrenNamed(assigned, 'id').map((id) => toIdentifier(id))
+    .some((id) => !!id && patient.identifiers.some((p) => p.system === id.system && p.value === id.value));
+}
+
 /** CDA header → DocumentReference with the MHD/PDSm metadata (DMP-CONTRACT §5). */
 export function buildDocumentReference(input: DocumentReferenceInput): DocumentReference {
   const { doc, builder, patient } = input;
   const contained: Resource[] = [{ ...patient.traits }];
-  const authors: Reference<PractitionerRole>[] = [];
+  const authors: Reference<PractitionerRole | Patient>[] = [];
   all(doc, 'author').forEach((author, i) => {
     const assigned = at(author, 'assignedAuthor');
+    // A patient who wrote his own document is its Patient author, never a Practitioner carrying his identifier.
+    if (assigned && isThePatient(assigned, patient)) {
+      authors.push({ reference: patient.reference });
+      return;
+    }
     const role = assigned && buildRole(builder, assigned, `author-${i + 1}`, at(author, 'functionCode'));
     if (role) {
       contained.push(role);
@@ -59,7 +70,9 @@ export function buildDocumentReference(input: DocumentReferenceInput): DocumentR
   if (date && date.length > 10) dr.date = date;
   if (authors.length) dr.author = authors;
   const authenticator = at(doc, 'legalAuthenticator/assignedEntity');
-  const authRole = authenticator && buildRole(builder, authenticator, 'authenticator');
+  const patientAuthenticates = !!authenticator && isThePatient(authenticator, patient);
+  if (patientAuthenticates) dr.authenticator = { reference: patient.reference };
+  const authRole = authenticator && !patientAuthenticates && buildRole(builder, authenticator, 'authenticator');
   if (authRole) {
     contained.push(authRole);
     dr.authenticator = { reference: '#authenticator' };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Patient } from '@medplum/fhirtypes';
+import type { Binary, Bundle, DocumentReference, List, Patient } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { planCdaImport } from '../../../src/cda';
 import { documentsWiring } from '../../../src/documents/wiring';
@@ -92,4 +92,30 @@ export async function binaryBytes(app: TestApp, reference: string): Promise<{ st
 /** The resources of a response Bundle. */
 export function bundleResources(body: { entry?: { resource?: { resourceType: string } }[] }): ({ resourceType: string; id: string } & Record<string, unknown>)[] {
   return (body.entry ?? []).map((e) => e.resource).filter((r) => !!r) as ({ resourceType: string; id: string } & Record<string, unknown>)[];
+}
+
+/** A minimal ITI-65 Provide Document Bundle: SubmissionSet, DocumentReference of `subject`, the CDA Binary. */
+export function provideBundle(cda: { bytes: Buffer; masterValue: string }, subject: string): Bundle {
+  const doc: DocumentReference = {
+    resourceType: 'DocumentReference',
+    status: 'current',
+    masterIdentifier: { system: 'urn:ietf:rfc:3986', value: cda.masterValue },
+    type: { coding: [{ system: 'http://loinc.org', code: '11502-2' }] },
+    subject: { reference: subject },
+    content: [{ attachment: { contentType: 'text/xml', url: 'urn:uuid:00000000-0000-4000-8000-0000000000b1' } }],
+  };
+  const list: List = {
+    resourceType: 'List', status: 'current', mode: 'working', subject: { reference: subject },
+    code: { coding: [{ system: 'https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes', code: 'submissionset' }] },
+    entry: [{ item: { reference: 'urn:uuid:00000000-0000-4000-8000-0000000000d1' } }],
+  };
+  const binary: Binary = { resourceType: 'Binary', contentType: 'text/xml', data: cda.bytes.toString('base64') };
+  return {
+    resourceType: 'Bundle', type: 'transaction',
+    entry: [
+      { fullUrl: 'urn:uuid:00000000-0000-4000-8000-0000000000a1', resource: list, request: { method: 'POST', url: 'List' } },
+      { fullUrl: 'urn:uuid:00000000-0000-4000-8000-0000000000d1', resource: doc, request: { method: 'POST', url: 'DocumentReference' } },
+      { fullUrl: 'urn:uuid:00000000-0000-4000-8000-0000000000b1', resource: binary, request: { method: 'POST', url: 'Binary' } },
+    ],
+  };
 }

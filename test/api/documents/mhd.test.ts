@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Bundle, DocumentReference, List, Observation } from '@medplum/fhirtypes';
 import { SOURCE_DOCUMENT_URL } from '../../../src/store/derived-columns';
 import { FHIR_JSON, type TestApp } from '../../support/test-app';
-import { binaryBytes, createDocumentsApp, createPatient, fixture } from './documents-app';
+import { binaryBytes, createDocumentsApp, createFrenchTestPatient, createPatient, fixture } from './documents-app';
 
 const INS = { system: 'urn:oid:1.2.250.1.213.1.4.8', value: '180057512345627' };
 const json = (path: string) => JSON.parse(fixture(path).toString('utf8'));
@@ -24,9 +24,12 @@ const refOf = (location: string) => location.split('/_history/')[0].split('/').s
 describe('IHE MHD intake (PDSm): ITI-65, ITI-105, replacement', () => {
   let app: TestApp;
   let patientId: string;
+  /** The record of PAT-TROIS, the patient of fixtures/cda/lab-report-two-results*.xml: their CDA is filed there only. */
+  let labPatientId: string;
   beforeAll(async () => {
     app = await createDocumentsApp();
     patientId = await createPatient(app, [INS]);
+    labPatientId = await createFrenchTestPatient(app);
   });
   afterAll(() => app.close());
 
@@ -71,6 +74,8 @@ describe('IHE MHD intake (PDSm): ITI-65, ITI-105, replacement', () => {
     const bundle = json('pdsm/iti65-submission.json') as Bundle;
     const doc = bundle.entry?.[1].resource as DocumentReference;
     doc.masterIdentifier = { system: 'urn:ietf:rfc:3986', value: 'urn:oid:1.2.250.1.999.1.1.7.1' };
+    doc.subject = { reference: `Patient/${labPatientId}` };
+    (bundle.entry?.[0].resource as List).subject = { reference: `Patient/${labPatientId}` };
     doc.content[0].attachment = { ...doc.content[0].attachment, contentType: 'text/xml', size: undefined, hash: undefined };
     (bundle.entry?.[2].resource as { data: string; contentType: string }).data = cda.toString('base64');
     (bundle.entry?.[2].resource as { contentType: string }).contentType = 'text/xml';
@@ -81,10 +86,10 @@ describe('IHE MHD intake (PDSm): ITI-65, ITI-105, replacement', () => {
     const stored = await read<DocumentReference>(app, docRef);
     expect(stored.content[0].attachment.size).toBe(cda.length);
     expect(stored.content[0].attachment.hash).toBe(createHash('sha1').update(cda).digest('base64'));
-    const observations = await request(app.app).get('/fhir/Observation').query({ patient: patientId });
+    const observations = await request(app.app).get('/fhir/Observation').query({ patient: labPatientId });
     const fromDoc = (observations.body.entry ?? []).map((e: { resource: Observation }) => e.resource).filter((o: Observation) => o.extension?.some((x) => x.url === SOURCE_DOCUMENT_URL && x.valueReference?.reference === docRef));
     expect(fromDoc.length).toBe(2);
-    expect(fromDoc.every((o: Observation) => o.subject?.reference === `Patient/${patientId}`)).toBe(true);
+    expect(fromDoc.every((o: Observation) => o.subject?.reference === `Patient/${labPatientId}`)).toBe(true);
   });
 
   it('accepts the ITI-105 simplified publish: Binary extracted, hash and size filled, SubmissionSet derived', async () => {
@@ -110,11 +115,12 @@ describe('IHE MHD intake (PDSm): ITI-65, ITI-105, replacement', () => {
   it('maps a CDA published inline through ITI-105 like the CDA import', async () => {
     const cda = fixture('cda/lab-report-two-results-v2.xml');
     const published = json('pdsm/iti105-publish.json') as DocumentReference;
-    published.masterIdentifier = { system: 'urn:ietf:rfc:3986', value: 'urn:oid:1.2.250.1.999.7.3.2' };
+    published.masterIdentifier = { system: 'urn:ietf:rfc:3986', value: 'urn:oid:1.2.250.1.999.1.1.7.2' };
+    published.subject = { reference: `Patient/${labPatientId}` };
     published.content[0].attachment = { contentType: 'text/xml', data: cda.toString('base64'), title: 'Compte rendu de biologie' };
     const res = await post(app, '/fhir/DocumentReference', published);
     expect(res.status).toBe(201);
-    const reports = await request(app.app).get('/fhir/DiagnosticReport').query({ patient: patientId });
+    const reports = await request(app.app).get('/fhir/DiagnosticReport').query({ patient: labPatientId });
     const fromDoc = (reports.body.entry ?? []).filter((e: { resource: { extension?: { url: string; valueReference?: { reference?: string } }[] } }) =>
       e.resource.extension?.some((x) => x.url === SOURCE_DOCUMENT_URL && x.valueReference?.reference === `DocumentReference/${res.body.id}`),
     );
@@ -137,6 +143,8 @@ describe('IHE MHD intake (PDSm): ITI-65, ITI-105, replacement', () => {
   it('refuses with 422 a replacement of a document that does not exist', async () => {
     const bundle = json('pdsm/replacement-submission.json') as Bundle;
     (bundle.entry?.[1].resource as DocumentReference).relatesTo = [{ code: 'replaces', target: { reference: 'DocumentReference/no-such-document' } }];
+    // A document id of its own: the replacement above already filed 1.2.250.1.999.7.2.2 (a document id is filed once).
+    (bundle.entry?.[1].resource as DocumentReference).masterIdentifier = { system: 'urn:ietf:rfc:3986', value: 'urn:oid:1.2.250.1.999.7.2.9' };
     bundle.entry?.splice(2, 1);
     const res = await post(app, '/fhir', bundle);
     expect(res.status).toBe(422);

@@ -1,0 +1,31 @@
+import type { DocumentReference } from '@medplum/fhirtypes';
+import type { CdaImportPlan } from '../cda';
+import type { RequestContext } from '../fhir/context';
+import { conflict } from '../fhir/errors';
+import type { FhirService } from '../fhir/service';
+import { sql } from '../store/sql';
+import { documentHolding, documentKey } from './document-key';
+import type { ResourceRef } from './intake-ledger';
+import { resolvePatientReference } from './patient-match';
+
+/**
+ * The resources filed for a document that another channel (ITI-65, ITI-105) already filed: its DocumentReference
+ * first, then every row it governs (Binary, SubmissionSet, extracted resources). Undefined when the document id is
+ * not held. The same bytes in the same record are the same document; other bytes, or another record → 409 (a change is
+ * a replacement). The patient is matched as for any import (identity vigilance), so no record is named to a sender
+ * whose document does not agree with it.
+ */
+export async function filedByOtherChannel(svc: FhirService, ctx: RequestContext, plan: CdaImportPlan): Promise<{ documentReferenceId: string; resources: ResourceRef[] } | undefined> {
+  const key = documentKey(plan.documentId);
+  const holder = key ? await documentHolding(svc.repo.db, key) : undefined;
+  if (!key || !holder) return undefined;
+  const { rows } = await svc.repo.query<{ type: string; id: string; compartment: string | null; text: string | null }>(
+    sql`SELECT type, id, compartment, text FROM resource WHERE doc_id = ${holder} AND NOT deleted ORDER BY (type = 'DocumentReference' AND id = ${holder}) DESC, rid`,
+  );
+  const doc = rows[0]?.id === holder ? (JSON.parse(rows[0].text ?? '{}') as DocumentReference) : undefined;
+  const patient = await resolvePatientReference(svc, ctx, plan);
+  if (!doc || doc.content?.[0]?.attachment?.hash !== plan.sha1 || patient !== `Patient/${rows[0].compartment}`) {
+    throw conflict(`Document ${key} is already in the DMP with other content or in another record: a document id is filed once; send a new document that replaces it (RPLC)`);
+  }
+  return { documentReferenceId: holder, resources: rows.map((r) => `${r.type}/${r.id}`) };
+}
