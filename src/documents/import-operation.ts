@@ -46,13 +46,13 @@ export async function importPlan(svc: FhirService, ctx: RequestContext, req: Fhi
       if (claim.sha1 !== plan.sha1) {
         throw conflict(`Document ${plan.documentId.system}|${plan.documentId.value} was already imported with other content (SHA-1 ${claim.sha1}, not ${plan.sha1})`);
       }
-      return tellDocument(await replay(tx, ctx, req, claim.resources), plan.warnings);
+      return tellDocument(await replay(tx, ctx, req, claim.resources), plan);
     }
     // Filed by another channel (ITI-65, ITI-105): the same document answers with what is filed, never a second copy.
     const filed = await filedByOtherChannel(tx, ctx, plan);
     if (filed) {
       await recordImport(repo.db, plan.documentId, filed.documentReferenceId, filed.resources);
-      return tellDocument(await replay(tx, ctx, req, filed.resources), plan.warnings);
+      return tellDocument(await replay(tx, ctx, req, filed.resources), plan);
     }
     const { bundle, existing } = await preparePlanBundle(tx, ctx, plan);
     const written = await bundleHandler(tx, ctx, { ...req, segments: [], query: [], body: bundle, headers: { ...req.headers, contentType: 'application/fhir+json' } }, dispatch);
@@ -60,7 +60,7 @@ export async function importPlan(svc: FhirService, ctx: RequestContext, req: Fhi
     const created = locationsOf(response.json);
     const documentReference = created.find((ref) => ref.startsWith('DocumentReference/'));
     await recordImport(repo.db, plan.documentId, documentReference?.slice('DocumentReference/'.length), created);
-    return tellDocument({ ...response, status: 201 }, plan.warnings);
+    return tellDocument({ ...response, status: 201 }, plan);
   });
 }
 

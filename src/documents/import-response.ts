@@ -1,16 +1,20 @@
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { editJsonKeepingNumbers } from '../fhir/json-numbers';
 import type { FhirResponse } from '../fhir/request';
+import { unmappedOutcome, type UnmappedContent } from '../cda';
 
 const isDocumentEntry = (location: string | undefined): boolean => /(?:^|\/)DocumentReference\/[^/]+(?:\/_history\/[^/]+)?$/.test(location ?? '');
 
-/** The mapping warnings as an OperationOutcome (what was not represented, and why), or undefined when there are none. */
-export function warningsOutcome(warnings: string[]): OperationOutcome | undefined {
-  if (!warnings.length) return undefined;
-  return {
-    resourceType: 'OperationOutcome',
-    issue: warnings.map((text) => ({ severity: 'warning', code: 'incomplete', diagnostics: text, details: { text } })),
-  };
+/** What a mapping reports: content not represented (named by section and template) and other notes. */
+export interface MappingReport {
+  warnings: string[];
+  unmapped: UnmappedContent[];
+}
+
+/** The mapping report as an OperationOutcome (what was not represented, and why), or undefined when there is nothing to say. */
+export function warningsOutcome(report: MappingReport): OperationOutcome | undefined {
+  if (!report.warnings.length && !report.unmapped.length) return undefined;
+  return unmappedOutcome(report.unmapped, report.warnings);
 }
 
 /**
@@ -19,9 +23,9 @@ export function warningsOutcome(warnings: string[]): OperationOutcome | undefine
  * `Location`/`Content-Location` naming the DocumentReference (for a re-import's 200 as for the first 201). The text is
  * edited without re-writing its numbers (decimals keep their digits).
  */
-export function tellDocument(response: FhirResponse, warnings: string[], options: { headers: boolean } = { headers: true }): FhirResponse {
-  if (!response.json || (!options.headers && !warnings.length)) return response;
-  const outcome = warningsOutcome(warnings);
+export function tellDocument(response: FhirResponse, report: MappingReport, options: { headers: boolean } = { headers: true }): FhirResponse {
+  const outcome = warningsOutcome(report);
+  if (!response.json || (!options.headers && !outcome)) return response;
   let location: string | undefined;
   const json = editJsonKeepingNumbers<Bundle>(response.json, (bundle) => {
     const entry = bundle.entry?.find((e) => isDocumentEntry(e.response?.location));
@@ -35,6 +39,6 @@ export function tellDocument(response: FhirResponse, warnings: string[], options
     headers.Location = location;
     headers['Content-Location'] = location;
   }
-  if (warnings.length) headers['X-Import-Warnings'] = String(warnings.length);
+  if (outcome) headers['X-Import-Warnings'] = String(report.warnings.length + report.unmapped.length);
   return { ...response, headers, json };
 }

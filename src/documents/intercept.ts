@@ -64,7 +64,7 @@ export function documentsInterceptor(options: { maxCdaSize: number }): Hooks {
         const response = await submit(svc, ctx, { ...req, body: expanded.bundle }, expanded, next);
         const kept = (expanded.bundle.entry?.length ?? 0) > expanded.requestEntries ? keepRequestEntries(response, expanded.requestEntries) : response;
         // What the CDA mapping could not represent is listed on the DocumentReference's entry (an MHD answer has no Location).
-        return tellDocument(kept, expanded.warnings, { headers: false });
+        return tellDocument(kept, expanded, { headers: false });
       }
       if (isDocumentPatch(req)) {
         const guarded = await guardMetadataPatch(svc, ctx, req);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Binary, Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
-import { planCdaImport } from '../cda';
+import { planCdaImport, type UnmappedContent } from '../cda';
 import { isInsRefusal } from '../cda/header/patient';
 import { FhirError, unprocessable } from '../fhir/errors';
 import { isCdaMediaType, looksLikeCda } from './cda-body';
@@ -14,6 +14,8 @@ export interface ExpandedSubmission {
   /** Number of entries the client sent (the response keeps one entry per request entry, in order — MHD). */
   requestEntries: number;
   warnings: string[];
+  /** Content of the submitted documents that was not extracted, named (see `unmappedOutcome`). */
+  unmapped: UnmappedContent[];
   /** Each mapped CDA document's header patient and its DocumentReference subject, to check before writing. */
   cdaSubjects: CdaSubject[];
 }
@@ -35,6 +37,7 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
   const entries = [...(bundle.entry ?? [])];
   const requestEntries = entries.length;
   const warnings: string[] = [];
+  const unmapped: UnmappedContent[] = [];
   const cdaSubjects: CdaSubject[] = [];
   const conditionals = new Map<string, string>();
   for (const [index, entry] of (bundle.entry ?? []).entries()) {
@@ -48,7 +51,7 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
     if (owner?.fullUrl && !binary.securityContext) binary.securityContext = { reference: owner.fullUrl };
     if (owner?.position !== 0) continue;
     if (!isCdaMediaType(binary.contentType) || !looksLikeCda(bytes)) continue;
-    const extracted = extractCda(bytes, owner, { binaryUrl: entry.fullUrl, where: `Bundle.entry[${index}]` }, options, { warnings, cdaSubjects });
+    const extracted = extractCda(bytes, owner, { binaryUrl: entry.fullUrl, where: `Bundle.entry[${index}]` }, options, { warnings, unmapped, cdaSubjects });
     for (const e of extracted) {
       const key = e.request?.ifNoneExist ? `${e.request.url}?${e.request.ifNoneExist}` : undefined;
       if (key && conditionals.has(key)) continue; // one author is one entry across documents of the bundle
@@ -56,7 +59,7 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
       entries.push(e);
     }
   }
-  return { bundle: { ...bundle, entry: entries }, requestEntries, warnings, cdaSubjects };
+  return { bundle: { ...bundle, entry: entries }, requestEntries, warnings, unmapped, cdaSubjects };
 }
 
 function documentsPointingAt(entries: BundleEntry[], url: string): { doc: DocumentReference; position: number; fullUrl?: string }[] {
@@ -107,7 +110,7 @@ function extractCda(
   owner: { doc: DocumentReference; fullUrl?: string },
   binary: { binaryUrl: string; where: string },
   options: { maxCdaSize: number },
-  out: { warnings: string[]; cdaSubjects: CdaSubject[] },
+  out: { warnings: string[]; unmapped: UnmappedContent[]; cdaSubjects: CdaSubject[] },
 ): BundleEntry[] {
   const { warnings } = out;
   const { binaryUrl } = binary;
@@ -123,6 +126,7 @@ function extractCda(
     throw err;
   }
   warnings.push(...plan.warnings);
+  out.unmapped.push(...plan.unmapped);
   assertSameDocumentId(owner.doc, plan.documentId, binary.where);
   // Whatever happens to the extraction, the header's patient must be the subject's (checked before writing).
   out.cdaSubjects.push({ identifiers: plan.patientIdentifiers, traits: plan.patientTraits, subject: owner.doc.subject?.reference, where: binary.where });
