@@ -27,6 +27,8 @@ export interface Measurement {
   machineCpuMicros: number;
   /** req/s of every round; the figures above are those of the best round. */
   rounds: number[];
+  /** CPU per request (µs) of the server process and of the PostgreSQL backends, in every round. */
+  roundCpu?: { server: number; postgres: number }[];
 }
 
 /** A server to measure: a variant on a seeded database. */
@@ -53,7 +55,7 @@ export interface MeasureOptions {
 
 interface Signature { read: string; search: string }
 type Next = () => { path: string; headers?: Record<string, string> };
-type Sample = Omit<Measurement, 'variant' | 'scenario' | 'rounds'>;
+type Sample = Omit<Measurement, 'variant' | 'scenario' | 'rounds' | 'roundCpu'>;
 
 /** What a server answers for a few patients: statuses, ids, entry ids in order (to check variants agree). */
 async function signature(server: ServerProcess, patients: string[], headersOf?: (patient: string) => Record<string, string>): Promise<Signature> {
@@ -154,7 +156,11 @@ export async function measureTargets(options: MeasureOptions): Promise<{ measure
       }
       for (const [label, all] of rounds) {
         const best = all.reduce((a, b) => (b.load.rps > a.load.rps ? b : a));
-        measurements.push({ variant: label, scenario: scenario.name, ...best, rounds: all.map((r) => r.load.rps) });
+        measurements.push({
+          variant: label, scenario: scenario.name, ...best,
+          rounds: all.map((r) => r.load.rps),
+          roundCpu: all.map((r) => ({ server: r.serverCpuMicros, postgres: r.postgresCpuMicros })),
+        });
       }
     }
   } finally {
