@@ -3,7 +3,7 @@ import type { Dataset } from './dataset';
 import { patientId, patientOfDocument } from './ids';
 import { runLoad, type LoadResult } from './load';
 import { startServerProcess, type ServerProcess } from './server-process';
-import type { BenchVariant } from './variants/variant';
+import type { BenchVariant, ServerCounters } from './variants/variant';
 
 /** The two measured requests, each for a patient drawn at random per request. */
 export const SCENARIOS = [
@@ -27,6 +27,18 @@ export interface Measurement {
   machineCpuMicros: number;
   /** req/s of every round; the figures above are those of the best round. */
   rounds: number[];
+  /** CPU per request (µs) of the server process and of the PostgreSQL backends, in every round. */
+  roundCpu?: { server: number; postgres: number }[];
+  /** The audit group commit in the kept round (variants that audit reads): flushes, events per flush, mean flush time. */
+  audit?: AuditFlushes;
+}
+
+/** What the audit group commit did during a round. */
+export interface AuditFlushes {
+  flushes: number;
+  eventsPerFlush: number;
+  /** Mean time of one flush (ms): an audited read waits for the rest of the flush in flight, then for its own. */
+  flushMs: number;
 }
 
 /** A server to measure: a variant on a seeded database. */
@@ -53,7 +65,7 @@ export interface MeasureOptions {
 
 interface Signature { read: string; search: string }
 type Next = () => { path: string; headers?: Record<string, string> };
-type Sample = Omit<Measurement, 'variant' | 'scenario' | 'rounds'>;
+type Sample = Omit<Measurement, 'variant' | 'scenario' | 'rounds' | 'roundCpu'>;
 
 /** What a server answers for a few patients: statuses, ids, entry ids in order (to check variants agree). */
 async function signature(server: ServerProcess, patients: string[], headersOf?: (patient: string) => Record<string, string>): Promise<Signature> {
@@ -74,16 +86,24 @@ async function measureOnce(server: ServerProcess, target: MeasureTarget, next: N
   const load = { url: server.url, connections: options.connections, next };
   await runLoad({ ...load, seconds: options.warmupSeconds });
   const pids = await target.backendPids();
-  const before = { server: await server.cpuMicros(), pg: processMicros(pids), machine: machineBusyMicros() };
+  const before = { server: await server.cpuMicros(), counters: await server.counters(), pg: processMicros(pids), machine: machineBusyMicros() };
   const result = await runLoad({ ...load, seconds: options.seconds });
-  const after = { server: await server.cpuMicros(), pg: processMicros(pids), machine: machineBusyMicros() };
+  const after = { server: await server.cpuMicros(), counters: await server.counters(), pg: processMicros(pids), machine: machineBusyMicros() };
   const per = (a: number, b: number): number => (result.requests ? (b - a) / result.requests : 0);
   return {
     load: result,
     serverCpuMicros: per(before.server, after.server),
     postgresCpuMicros: per(0, cpuBetween(before.pg, after.pg)),
     machineCpuMicros: per(before.machine, after.machine),
+    audit: auditBetween(before.counters, after.counters),
   };
+}
+
+function auditBetween(before: ServerCounters | undefined, after: ServerCounters | undefined): AuditFlushes | undefined {
+  if (!before || !after) return undefined;
+  const flushes = after.auditFlushes - before.auditFlushes;
+  if (flushes <= 0) return undefined;
+  return { flushes, eventsPerFlush: (after.auditEvents - before.auditEvents) / flushes, flushMs: (after.auditFlushMs - before.auditFlushMs) / flushes };
 }
 
 interface Running { target: MeasureTarget; server: ServerProcess; headersOf?: (patient: string) => Record<string, string> }
@@ -149,12 +169,17 @@ export async function measureTargets(options: MeasureOptions): Promise<{ measure
           const m = await measureOnce(server, target, next, options);
           rounds.set(target.label, [...(rounds.get(target.label) ?? []), m]);
           const l = m.load;
-          log(`  ${target.label.padEnd(10)} ${scenario.name.padEnd(6)} round ${round + 1}: ${Math.round(l.rps).toString().padStart(6)} req/s  p50 ${l.p50} ms  p99 ${l.p99} ms  server ${Math.round(m.serverCpuMicros)} µs/req${l.non2xx || l.errors ? `  (${l.non2xx} non-2xx, ${l.errors} errors)` : ''}`);
+          const audit = m.audit ? `  audit ${m.audit.flushes} flushes of ${m.audit.eventsPerFlush.toFixed(1)} events, ${m.audit.flushMs.toFixed(1)} ms each` : '';
+          log(`  ${target.label.padEnd(10)} ${scenario.name.padEnd(6)} round ${round + 1}: ${Math.round(l.rps).toString().padStart(6)} req/s  p50 ${l.p50} ms  p99 ${l.p99} ms  server ${Math.round(m.serverCpuMicros)} µs/req  postgres ${Math.round(m.postgresCpuMicros)} µs/req${audit}${l.non2xx || l.errors ? `  (${l.non2xx} non-2xx, ${l.errors} errors)` : ''}`);
         }
       }
       for (const [label, all] of rounds) {
         const best = all.reduce((a, b) => (b.load.rps > a.load.rps ? b : a));
-        measurements.push({ variant: label, scenario: scenario.name, ...best, rounds: all.map((r) => r.load.rps) });
+        measurements.push({
+          variant: label, scenario: scenario.name, ...best,
+          rounds: all.map((r) => r.load.rps),
+          roundCpu: all.map((r) => ({ server: r.serverCpuMicros, postgres: r.postgresCpuMicros })),
+        });
       }
     }
   } finally {

@@ -11,6 +11,7 @@ import { explainSearch } from './explain';
 import { patientId, patientOfDocument } from './ids';
 import { measureTargets, type Measurement, type MeasureOptions, type MeasureTarget } from './measure';
 import { computeRatios, computeTargets, formatGrowth, formatPhase, formatVerdict, type P99Growth, type PhaseResult } from './report';
+import { computeRoundRatios, formatRoundRatios } from './round-ratios';
 import { seedDataset, type SeedReport } from './seed';
 import { VARIANTS, findVariant } from './variants';
 import { BASELINE_SEARCH_SQL } from './variants/baseline';
@@ -126,6 +127,8 @@ async function main(): Promise<void> {
   const ratios = computeRatios(mainPhase, variants[0].name);
   const targets = computeTargets(mainPhase, config.main.documents > 10_000 ? p99 : {}, ratios);
   log(formatVerdict(ratios, targets));
+  const roundRatios = computeRoundRatios(mainPhase, variants[0].name);
+  log(formatRoundRatios(roundRatios));
   if (explain) log(`\n== EXPLAIN ANALYZE of the core search page query (main data set)\n${explain.core[0]?.plan}`);
   if (config.keep && main.database.created) log(`\nkept the database: rerun with DATABASE_URL=${main.database.url} PATIENTS=${config.main.patients} DOCS=${config.main.documents}`);
   const results = {
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
     phases,
     growth,
     ratios,
+    roundRatios,
     targets,
   };
   // A copy named for this run as well: several people may run the bench on one machine.

@@ -4,7 +4,8 @@ import { findVariant } from './variants';
 
 /**
  * Child process entry: builds one variant's server, listens on 127.0.0.1:0, and answers the parent's
- * messages: `cpu` (this process's CPU time, to divide by the requests served) and `stop`.
+ * messages: `cpu` (this process's CPU time, to divide by the requests served), `counters` (the variant's, if any)
+ * and `stop`.
  */
 async function main(): Promise<void> {
   const variant = findVariant(process.argv[2]);
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.on('message', (message: { type: string }) => {
     if (message.type === 'cpu') process.send?.({ type: 'cpu', usage: process.cpuUsage() });
+    if (message.type === 'counters') process.send?.({ type: 'counters', counters: built.counters?.() });
     if (message.type === 'stop') {
       server.closeAllConnections();
       server.close(() => {

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { ServerCounters } from './variants/variant';
 
 /** A variant's server running in a child process. */
 export interface ServerProcess {
@@ -7,6 +8,8 @@ export interface ServerProcess {
   pid: number;
   /** CPU time used so far by the server process (µs). */
   cpuMicros(): Promise<number>;
+  /** The variant's counters so far (undefined when it keeps none). */
+  counters(): Promise<ServerCounters | undefined>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +50,11 @@ export async function startServerProcess(variant: string, databaseUrl: string): 
       child.send({ type: 'cpu' });
       const { usage } = await reply;
       return usage.user + usage.system;
+    },
+    async counters() {
+      const reply = nextMessage<{ counters?: ServerCounters }>(child, 'counters');
+      child.send({ type: 'counters' });
+      return (await reply).counters;
     },
     async stop() {
       if (child.exitCode !== null) return;

@@ -6,6 +6,7 @@ import type { Hooks } from '../../src/fhir/context';
 import { createAuditNotifier } from '../../src/notify/audit-notifier';
 import { PgDb } from '../../src/store/pg-db';
 import { benchOpenAccess } from './open-access';
+import { auditCounters } from './audit-counters';
 import type { BenchVariant } from './variant';
 
 /** Every request comes from one professional (no token check: this variant isolates the cost of audit). */
@@ -40,6 +41,7 @@ export const auditVariant: BenchVariant = {
         await audit.flush();
         await db.close();
       },
+      counters: auditCounters([audit]),
     };
   },
 };

@@ -5,6 +5,7 @@ import { PgDb } from '../../src/store/pg-db';
 import { patientId } from '../ids';
 import { ACCESS_BENCH_DATA_DIR, accessVariant, practitionerTokens } from './access';
 import { loadConfig } from '../../src/config';
+import { auditCounters } from './audit-counters';
 import type { BenchVariant } from './variant';
 
 /**
@@ -30,6 +31,7 @@ export const productionVariant: BenchVariant = {
         await composed.close();
         await db.close();
       },
+      counters: auditCounters(composed.hooks ?? []),
     };
   },
   prepare: accessVariant.prepare,

@@ -5,6 +5,15 @@ import type { Dataset } from '../dataset';
 export interface BenchServer {
   handler: RequestListener;
   close(): Promise<void>;
+  /** Counters that grow while it serves (e.g. the audit group commit's), read before and after each round. */
+  counters?(): ServerCounters;
+}
+
+/** The audit group commit's counters (`GroupCommit.stats`): where an audited read waits. */
+export interface ServerCounters {
+  auditFlushes: number;
+  auditEvents: number;
+  auditFlushMs: number;
 }
 
 /**

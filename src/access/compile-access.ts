@@ -1,7 +1,6 @@
 import { and as andParts, FALSE, or as orParts, raw, sql, type Sql } from '../store/sql';
 import { MASKED_FROM_PROFESSIONALS, PATIENT_ONLY_TYPES, type AccessPlan, type AllowPlan } from './access-plan';
 import { DIRECTORY_TYPES } from './resource-classes';
-import { AUDIT_DOCUMENT_PARAM } from '../audit/audit-index';
 
 // The builder's and/or parenthesise each operand but not the whole (`(a) OR (b)`): wrap them so the result
 // composes safely after AND / NOT.
@@ -36,11 +35,12 @@ const compartment = raw('r.compartment');
 
 /**
  * The row is an AuditEvent naming a document (or a resource it governs) that carries one of `codes`: the trail shows
- * nothing of a document hidden from its reader (`AUDIT_DOCUMENT_PARAM` rows, written by the audit writer).
+ * nothing of a document hidden from its reader. The event's own row lists the documents it names (`named_documents`,
+ * written by the audit writer: `audit/named-documents.ts`); their labels are read here, when the trail is read.
  */
 function trailNamesDocumentWith(codes: string[]): Sql {
-  return sql`(r.type = 'AuditEvent' AND EXISTS (SELECT 1 FROM idx_reference ae JOIN resource ad ON ad.type = 'DocumentReference' AND ad.id = ae.target_id
-    WHERE ae.rid = r.rid AND ae.type = 'AuditEvent' AND ae.param = ${AUDIT_DOCUMENT_PARAM} AND ad.security && ${codes}::text[]))`;
+  return sql`(r.type = 'AuditEvent' AND EXISTS (SELECT 1 FROM resource ad
+    WHERE ad.type = 'DocumentReference' AND ad.id = ANY(r.named_documents) AND ad.security && ${codes}::text[]))`;
 }
 
 /** The actor wrote the row, or the DocumentReference governing it (its Binary, resources extracted from it). */

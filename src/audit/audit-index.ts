@@ -3,12 +3,6 @@ import type { AuditEvent, Coding, Reference } from '@medplum/fhirtypes';
 /** The AuditEvent search parameters that have index rows (the others are refused with 400). */
 export const AUDIT_SEARCH_PARAMS: ReadonlySet<string> = new Set(['patient', 'date', 'agent', 'action', 'purpose']);
 
-/**
- * Reference rows (not a search parameter) from an AuditEvent to each document it names, written by the audit writer:
- * the access predicate hides an event from whoever the document is hidden from (`compile-access.ts`).
- */
-export const AUDIT_DOCUMENT_PARAM = 'entity-document';
-
 /** Search index rows of one resource, in the shapes of the core's idx_* tables. */
 export interface IndexRows {
   tokens: { param: string; system: string | null; code: string | null; text: string | null }[];

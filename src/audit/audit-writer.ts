@@ -5,9 +5,10 @@ import { onSettled } from '../store/settle';
 import { join, type Sql, sql } from '../store/sql';
 import { GENESIS_HASH } from './audit-codes';
 import type { AuditEventInput } from './audit-event-builder';
-import { AUDIT_DOCUMENT_PARAM, buildAuditIndexRows } from './audit-index';
+import { buildAuditIndexRows } from './audit-index';
 import { type ChainHead, ChainHeads } from './chain-heads';
 import { hashText } from './hash-chain';
+import { NAMED_DOCUMENTS_VALUE, namedDocumentsOf } from './named-documents';
 import { compactEventText, registerAuditEventStorage, renderAuditEvent } from './stored-event';
 
 /** An AuditEvent as stored: the input it was built from, its id and its place in the chain. */
@@ -89,33 +90,6 @@ function indexParts(events: { id: string; resource: AuditEvent }[]): Sql[] {
   }
   return parts;
 }
-
-/**
- * CTE part recording, for each event of a patient's trail, the documents it names (`AUDIT_DOCUMENT_PARAM` reference
- * rows): a DocumentReference itself, or the document governing a resource it names (its Binary, an extracted
- * resource, its SubmissionSet: their `doc_id`). The access predicate reads them so that an event naming a document
- * hidden from the reader is hidden with it, whatever the document's labels are when the trail is read.
- */
-function documentPart(events: { id: string; input: AuditEventInput }[]): Sql[] {
-  const eids: string[] = [];
-  const types: string[] = [];
-  const ids: string[] = [];
-  for (const e of events) {
-    if (!e.input.patientId) continue;
-    for (const reference of e.input.resources ?? []) {
-      const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/|$)/.exec(reference);
-      if (m && !UNGOVERNED.has(m[1])) [eids, types, ids].forEach((a, i) => a.push([e.id, m[1], m[2]][i]));
-    }
-  }
-  if (!eids.length) return [];
-  return [sql`, i_doc AS (INSERT INTO idx_reference (rid, type, param, target_type, target_id)
-    SELECT DISTINCT ins.rid, 'AuditEvent'::text, ${AUDIT_DOCUMENT_PARAM}::text, 'DocumentReference'::text, t.doc_id
-    FROM unnest(${eids}::text[], ${types}::text[], ${ids}::text[]) AS u(eid, ty, id) JOIN ins ON ins.id = u.eid
-    JOIN resource t ON t.type = u.ty AND t.id = u.id WHERE t.doc_id IS NOT NULL)`];
-}
-
-/** Types never governed by a document: no lookup for them. */
-const UNGOVERNED = new Set(['Patient', 'Consent', 'AuditEvent', 'RelatedPerson', 'Practitioner', 'Organization', 'PractitionerRole']);
 
 /**
  * Appends hash-chained AuditEvents: each event stores its resource row, its index rows and its chain row,
@@ -203,14 +177,16 @@ export class AuditWriter {
   private async store(db: Db, linked: LinkedEvent[], start: Map<string, ChainHead>, ends: Map<string, ChainHead>): Promise<StoredAuditEvent[]> {
     const col = <K extends keyof LinkedEvent>(key: K) => linked.map((e) => e[key]);
     const chains = [...ends.keys()].sort();
+    const named = linked.map((e) => namedDocumentsOf(e.input));
     const inserted = await db.query<{ rid: number; id: string }>(sql`
       WITH v AS (
         SELECT * FROM unnest(${col('id')}::text[], ${linked.map((e) => e.input.recorded.toISOString())}::text[],
           ${linked.map((e) => e.input.patientId ?? null)}::text[], ${col('text')}::text[], ${col('seq')}::bigint[],
-          ${col('prevHash')}::text[], ${col('hash')}::text[]) AS v(id, recorded, compartment, text, seq, prev_hash, hash)
+          ${col('prevHash')}::text[], ${col('hash')}::text[], ${named.map((n) => n.docs)}::text[], ${named.map((n) => n.lookups)}::text[])
+          AS v(id, recorded, compartment, text, seq, prev_hash, hash, docs, lookups)
       ), ins AS (
-        INSERT INTO resource (type, id, version_id, last_updated, compartment, text)
-        SELECT 'AuditEvent', v.id, 1, v.recorded::timestamptz, v.compartment, v.text FROM v
+        INSERT INTO resource (type, id, version_id, last_updated, compartment, text, named_documents)
+        SELECT 'AuditEvent', v.id, 1, v.recorded::timestamptz, v.compartment, v.text, ${NAMED_DOCUMENTS_VALUE} FROM v
         RETURNING rid, id
       ), links AS (
         INSERT INTO audit_chain (chain, seq, event_id, recorded, prev_hash, hash)
@@ -226,7 +202,7 @@ export class AuditWriter {
           WHERE h.seq = (SELECT m.from_seq FROM moves m WHERE m.chain = EXCLUDED.chain)
         RETURNING h.chain
       )
-      ${join([...(this.options.index ? [] : indexParts(linked)), ...documentPart(linked)], '\n')}
+      ${join(this.options.index ? [] : indexParts(linked), '\n')}
       SELECT ins.rid, ins.id FROM ins WHERE audit_expect_heads((SELECT count(*) FROM heads), ${chains.length})`);
     const ridOf = new Map(inserted.rows.map((row) => [row.id, Number(row.rid)]));
     return linked.map((e) => ({ input: e.input, id: e.id, rid: ridOf.get(e.id) as number, chain: e.chain, seq: e.seq, hash: e.hash, resource: e.resource }));

@@ -12,6 +12,9 @@ export function requestLog(logger: Logger) {
     const requestId = incoming && /^[A-Za-z0-9\-_.]{1,64}$/.test(incoming) ? incoming : randomUUID();
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
+    // The line is written at `http` level, below production's default (`info`): winston would build it and drop it
+    // in its stream (a few µs and a listener per request), so it is not built at all then.
+    if (!logger.isLevelEnabled('http')) return next();
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       logger.http('request', {

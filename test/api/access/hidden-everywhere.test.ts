@@ -166,14 +166,22 @@ test('a List of several documents is hidden from whoever one of them is hidden f
   expect((await read('btg')).status).toBe(404);
 });
 
-test('migration 143 gives the events written before it the documents they name', async () => {
+test('migrations 143 and 170 give the events written before them the documents they name', async () => {
   const db = s.testDb.db;
+  const migration = (file: string) => readFileSync(path.join(__dirname, '../../../src/store/migrations', file), 'utf8');
   const d4Events = async () => named((await trail('patient')).events, 'DocumentReference/d4').length;
-  await db.query(sql`DELETE FROM idx_reference WHERE type = 'AuditEvent' AND param = 'entity-document'`);
+  // A trail written before migration 143: its events name no document anywhere but in their text.
+  await db.query(sql`ALTER TABLE resource DISABLE TRIGGER resource_audit_append_only`);
+  await db.query(sql`UPDATE resource SET named_documents = NULL WHERE type = 'AuditEvent'`);
+  await db.query(sql`ALTER TABLE resource ENABLE TRIGGER resource_audit_append_only`);
   expect(await d4Events()).toBeGreaterThan(0); // what a trail written before the change showed
-  await db.query(readFileSync(path.join(__dirname, '../../../src/store/migrations/143_trail_events_name_their_documents.sql'), 'utf8'));
+  // 143 wrote one index row per document named; 170 moves them into the event's row and drops them.
+  await db.query(migration('143_trail_events_name_their_documents.sql'));
+  await db.query(migration('170_trail_events_list_their_documents.sql'));
   expect(await d4Events()).toBe(0);
   expect(named((await trail('patient')).events, submitted.open.doc).length).toBeGreaterThan(0);
+  const left = await db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM idx_reference WHERE type = 'AuditEvent' AND param = 'entity-document'`);
+  expect(left.rows[0].n).toBe(0);
 });
 
 test('a notice sent before its document was hidden from the guardians no longer shows in their Communications', async () => {

@@ -144,6 +144,28 @@ describe('audit writer and chain verification', () => {
     expect(Number(rows.rows[0].n)).toBe(0);
   });
 
+  it('lists in each trail event the documents it names, and only those, in both ways of storing', async () => {
+    // A Binary governed by doc-9, and a resource no document governs.
+    await db.query(`INSERT INTO resource (type, id, version_id, last_updated, compartment, doc_id, text) VALUES
+      ('Binary', 'bin-9', 1, now(), 'pat-a', 'doc-9', '{}'), ('Observation', 'obs-1', 1, now(), 'pat-a', NULL, '{}')`);
+    const named = (n: number, resources: string[], patientId: string | null = 'pat-a'): AuditEventInput => ({ ...readInput(patientId, n), resources });
+    const inputs = [
+      named(1, ['DocumentReference/doc-1/_history/2', 'DocumentReference/doc-2', 'DocumentReference/doc-1']),
+      named(2, ['Binary/bin-9/_history/1', 'DocumentReference/doc-3', 'Observation/obs-1', 'Binary/missing']),
+      named(3, ['Patient/pat-a/_history/1', 'Consent/c1']),
+      named(4, ['DocumentReference/doc-4'], null),
+    ];
+    const pooled = await writer.append(db, inputs);
+    const inTx = await db.transaction((tx) => writer.appendInTx(tx, inputs));
+    const documentsOf = async (events: StoredAuditEvent[]) => {
+      const { rows } = await db.query<{ id: string; docs: string[] | null }>(`SELECT id, named_documents AS docs FROM resource WHERE type = 'AuditEvent'`);
+      return events.map((e) => [...(rows.find((r) => r.id === e.id)?.docs ?? [])].sort());
+    };
+    const expected = [['doc-1', 'doc-2'], ['doc-3', 'doc-9'], [], []];
+    expect(await documentsOf(pooled)).toEqual(expected);
+    expect(await documentsOf(inTx)).toEqual(expected);
+  });
+
   it('reports an intact chain when nothing was touched', async () => {
     await writeSome();
     const result = await verifyChain(db);

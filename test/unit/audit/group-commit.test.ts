@@ -34,6 +34,14 @@ describe('group commit', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   });
 
+  it('counts its flushes, the items they wrote and the time they took', async () => {
+    const gc = new GroupCommit<number>(() => new Promise((r) => setTimeout(r, 30)));
+    await gc.submit([1, 2]);
+    await gc.submit([3]);
+    expect(gc.stats).toMatchObject({ flushes: 2, items: 3, largestBatch: 2 });
+    expect(gc.stats.flushMs).toBeGreaterThanOrEqual(55);
+  });
+
   it('never puts more than maxBatch items in one flush unless one caller brings more', async () => {
     const sizes: number[] = [];
     const gc = new GroupCommit<number>(async (items) => void sizes.push(items.length), 3);
