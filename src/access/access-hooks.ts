@@ -23,6 +23,7 @@ import { assertContactPointsKept } from './contact-points';
 import { claimRecordIns, insConflictError } from './record-ins';
 import { assertMayCorrectIdentity, IDENTITY_PROCEDURE_STATE, UPDATE_IDENTITY } from './identity-traits';
 import { StateKey } from '../fhir/request-state';
+import { isWriteGranted } from '../fhir/write-grants';
 
 export interface AccessHooksOptions {
   db: Db;
@@ -125,6 +126,10 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
     async beforeWrite(tx, ctx, event) {
       await assertCompartmentTie(tx, event);
       if (ctx.state.get(SYSTEM_STATE) === true) return;
+      // Closed by default: a token actor writes only what the pipeline authorised for the interaction or operation
+      // being dispatched (router.ts grants it after the authorize hooks). A handler or operation that skipped the
+      // pipeline, or declared no writes, holds no grant.
+      if (!isWriteGranted(ctx, event)) throw forbidden(`${event.interaction} of ${event.resourceType} was not authorised for this request: the interaction or operation running does not grant it`);
       // The identity procedure, authorised on the actor's role, writes the identity traits of its one Patient.
       if (event.resourceType === 'Patient' && event.interaction === 'update' && ctx.state.get(IDENTITY_PROCEDURE_STATE) === event.id) return;
       const actor = actorOf(ctx);

@@ -10,7 +10,7 @@ import { exportJWK, generateKeyPair } from '../../../src/auth/jose';
 import { mintDevToken, type MintOptions } from '../../../src/auth/mint-token';
 import type { LoginCodeSender, PatientLoginOptions } from '../../../src/auth/patient-login';
 import { loadConfig } from '../../../src/config';
-import type { FhirService } from '../../../src/fhir/service';
+import type { FhirService, OperationDefinitionEntry } from '../../../src/fhir/service';
 import { createLogger } from '../../../src/logger';
 import { createTestDb, type TestDb } from '../../support/test-db';
 
@@ -44,6 +44,8 @@ export async function createAccessApp(
     env?: NodeJS.ProcessEnv;
     /** Cheap scrypt for passwords set by activation and reset. */
     scrypt?: { N: number; r: number; p: number };
+    /** Operations mounted beside the access wiring's (a test registering a handler of its own). */
+    extraOperations?: OperationDefinitionEntry[];
   } = {},
 ): Promise<AccessApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-access-'));
@@ -57,7 +59,7 @@ export async function createAccessApp(
     verifyLoginPassword: options.verifyLoginPassword,
     scrypt: options.scrypt,
   });
-  const { app, service } = createApp({ config, db: testDb.db, logger, hooks: wiring.hooks, operations: wiring.operations, routes: (a, s) => wiring.routes?.(a, s) });
+  const { app, service } = createApp({ config, db: testDb.db, logger, hooks: wiring.hooks, operations: [...(wiring.operations ?? []), ...(options.extraOperations ?? [])], routes: (a, s) => wiring.routes?.(a, s) });
   const auth = loadAuthConfig(env, dataDir);
   const devKey = await loadDevKey(auth);
   return {
