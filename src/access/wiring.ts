@@ -17,6 +17,7 @@ import { changeContactOperation } from './change-contact-operation';
 import { confirmContactOperation } from './confirm-contact-operation';
 import { everythingOperation } from './everything-operation';
 import { insEntryHook } from './ins-entry-check';
+import { sourceDocumentGuard } from './source-document-guard';
 import { updateIdentityOperation } from './update-identity-operation';
 import { loadNotifyConfig } from '../notify/notify-config';
 
@@ -75,7 +76,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
   const send = options.sendAccountNotice ?? queueAccountNotice;
   const onEvent = options.onAccountEvent;
   return {
-    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), insEntryHook(), createActivationHooks({ send, clock })],
+    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), insEntryHook(), sourceDocumentGuard(), createActivationHooks({ send, clock })],
     operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl }), changeContactOperation({ send, clock }), confirmContactOperation({ send, clock, onEvent })],
     routes: (app) => {
       mountAccountRoutes(app, {
