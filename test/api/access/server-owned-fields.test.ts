@@ -39,13 +39,21 @@ describe('the source-document extension is the importer’s alone', () => {
     expectForgeryRefused(await send('patient', 'post', '/fhir/Observation', observation({ extension: fromDocument('d1') })));
   });
 
-  it('refuses adding it to one’s own entry by PUT and by JSON Patch', async () => {
+  it('refuses adding it to one’s own entry by PUT, JSON Patch and FHIRPath Patch', async () => {
     const created = await send('spec', 'post', '/fhir/Observation', observation());
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     expectForgeryRefused(await send('spec', 'put', `/fhir/Observation/${id}`, { ...created.body, extension: fromDocument('d1') }));
     const patch = await send('spec', 'patch', `/fhir/Observation/${id}`, [{ op: 'add', path: '/extension', value: fromDocument('d1') }]).set('Content-Type', 'application/json-patch+json');
     expectForgeryRefused(patch);
+    const fhirPathPatch = {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'operation', part: [
+        { name: 'type', valueCode: 'add' }, { name: 'path', valueString: 'Observation' }, { name: 'name', valueString: 'extension' },
+        { name: 'value', part: [{ name: 'url', valueUri: SOURCE_DOCUMENT_URL }, { name: 'valueReference', valueReference: { reference: 'DocumentReference/d1' } }] },
+      ] }],
+    };
+    expectForgeryRefused(await send('spec', 'patch', `/fhir/Observation/${id}`, fhirPathPatch));
     expect((await get('spec', `/fhir/Observation/${id}`)).body.extension).toBeUndefined();
   });
 
