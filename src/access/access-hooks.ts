@@ -24,6 +24,8 @@ import { claimRecordIns, insConflictError } from './record-ins';
 import { assertMayCorrectIdentity, IDENTITY_PROCEDURE_STATE, UPDATE_IDENTITY } from './identity-traits';
 import { StateKey } from '../fhir/request-state';
 import { MINOR_OPENING_STATE } from './minor-opening-proof';
+import { isWriteGranted } from '../fhir/write-grants';
+import { assertNoForgedFields } from './source-document-guard';
 
 export interface AccessHooksOptions {
   db: Db;
@@ -87,6 +89,8 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
   // One instant per request for its decisions on consent periods: every statement of the request sees the same.
   const requestNow = (ctx: RequestContext): Date => ctx.state.getOrSet(NOW_STATE, now);
   return {
+    closesUpdateCreate: true,
+
     async authenticate(request, ctx) {
       ctx.access = FALSE;
       if (publicPaths.includes(request.path.replace(/\/+$/, '')) && ['GET', 'HEAD'].includes(request.method)) return;
@@ -108,6 +112,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
         // The identity procedure is decided on the actor's role, not on consent: the Assurance Maladie may run it
         // without being able to read the record. The operation reads and writes its one Patient itself.
         assertMayCorrectIdentity(actorOf(ctx));
+        assertNoForgedFields(ctx);
         ctx.access = FALSE;
         ctx.lookupAccess = FALSE;
         return;
@@ -116,6 +121,8 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       const plan = decideAccess(actorOf(ctx), interaction, op.resourceType, { now: requestNow(ctx) });
       ctx.state.set(PLAN_STATE, plan);
       if (plan.effect !== 'allow') deny(plan);
+      // Allowed to attempt it: now the client's body may be refused for fields only the server sets (422).
+      assertNoForgedFields(ctx);
       const isWrite = WRITE_INTERACTIONS.includes(op.interaction);
       if (!isWrite) ctx.access = predicates.compile(plan);
       // Conditional matches inside writes: feeders resolve patients by identity without being able to read.
@@ -126,6 +133,10 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
     async beforeWrite(tx, ctx, event) {
       await assertCompartmentTie(tx, event);
       if (ctx.state.get(SYSTEM_STATE) === true) return;
+      // Closed by default: a token actor writes only what the pipeline authorised for the interaction or operation
+      // being dispatched (router.ts grants it after the authorize hooks). A handler or operation that skipped the
+      // pipeline, or declared no writes, holds no grant.
+      if (!isWriteGranted(ctx, event)) throw forbidden(`${event.interaction} of ${event.resourceType} was not authorised for this request: the interaction or operation running does not grant it`);
       // The identity procedure, authorised on the actor's role, writes the identity traits of its one Patient.
       if (event.resourceType === 'Patient' && event.interaction === 'update' && ctx.state.get(IDENTITY_PROCEDURE_STATE) === event.id) return;
       // A parent's opening of his child's record (open-minor-record-operation.ts) proved its right before writing these.

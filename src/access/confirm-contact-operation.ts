@@ -68,6 +68,8 @@ export function confirmContactOperation(options: { send: AccountNoticeSender; cl
     level: 'instance',
     resourceType: 'Patient',
     methods: ['POST'],
+    // Declared so that the pipeline grants this one write (closed by default: write-grants.ts).
+    writes: [{ resourceType: 'Patient', writes: ['update'] }],
     documentation: 'Applies the contact asked by $change-contact, given the code sent to it (Parameters code); the old contact is told',
     async handler(svc, ctx, req, target) {
       const patientId = target.id as string;

@@ -131,6 +131,12 @@ export function openMinorRecordOperation(options: { recordUrl: string; clock?: (
     level: 'type',
     resourceType: 'Patient',
     methods: ['POST'],
+    // The child's Patient, its opening Consent and the parent's guardian link (checked by minor-opening-proof first).
+    writes: [
+      { resourceType: 'Patient', writes: ['create'] },
+      { resourceType: 'Consent', writes: ['create'] },
+      { resourceType: 'RelatedPerson', writes: ['create'] },
+    ],
     handler: (svc, ctx, req) => openMinorRecord(svc, ctx, req, options.recordUrl, options.clock ?? (() => new Date())),
     documentation: 'A parent signed in on his own record opens the record of his minor child and becomes its legal guardian (traced and notified)',
   };

@@ -148,6 +148,29 @@ export async function assertMayReplace(tx: Db, actor: DmpActor, event: WriteEven
   }
 }
 
+const documentOf = (resource: Resource | undefined): string | undefined =>
+  /^(?:.*\/)?DocumentReference\/([A-Za-z0-9\-.]{1,64})$/.exec((resource as { securityContext?: { reference?: string } } | undefined)?.securityContext?.reference ?? '')?.[1];
+
+/**
+ * A Binary whose securityContext names a DocumentReference becomes part of that document (its visibility, masks and
+ * author govern it): attaching one to a stored document is changing that document, for who may change it (its
+ * author, the feeder that submitted it) — not for anyone who writes in the record. A document not yet written (the
+ * Binary of a submission comes first) adopts it later; one hidden from the caller is answered like that, as absent.
+ */
+export async function assertMayAttach(tx: Db, actor: DmpActor, event: WriteEvent, patientIds: readonly string[]): Promise<void> {
+  if (event.resourceType !== 'Binary' || !event.resource) return;
+  const docId = documentOf(event.resource);
+  if (!docId || docId === documentOf(event.previous)) return;
+  const { rows } = await tx.query<{ text: string | null; compartment: string | null }>(sql`SELECT text, compartment FROM resource WHERE type = 'DocumentReference' AND id = ${docId} AND NOT deleted`);
+  if (!rows[0]?.text || !(await isVisible(tx, actor, docId))) return;
+  const doc = JSON.parse(rows[0].text) as DocumentReference;
+  try {
+    await assertMayChange(tx, actor, { interaction: 'update', resourceType: 'DocumentReference', id: docId, versionId: 0, previous: doc, resource: doc, compartment: rows[0].compartment }, patientIds);
+  } catch {
+    throw forbidden(`Only the author of DocumentReference/${docId} (or the feeder that submitted it) may add a Binary to it`);
+  }
+}
+
 /** Whether the actor may read the DocumentReference (his read predicate, at this instant). */
 async function isVisible(tx: Db, actor: DmpActor, id: string): Promise<boolean> {
   const plan = decideAccess(actor, 'read', 'DocumentReference', { now: new Date() });

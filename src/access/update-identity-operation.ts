@@ -110,6 +110,8 @@ export function updateIdentityOperation(options: { recordUrl: string }): Operati
     level: 'instance',
     resourceType: 'Patient',
     methods: ['POST'],
+    // Declared so that the pipeline grants this one write (closed by default: write-grants.ts).
+    writes: [{ resourceType: 'Patient', writes: ['update'] }],
     handler: (svc, ctx, req, target) => updateIdentity(svc, ctx, req, target.id as string, options.recordUrl),
     documentation: 'Identity procedure: corrects the INS, birth date, gender or birth names of a record (identity verifier or Assurance Maladie); audited and notified',
   };

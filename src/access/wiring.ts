@@ -19,6 +19,7 @@ import { everythingOperation } from './everything-operation';
 import { insEntryHook } from './ins-entry-check';
 import { issueActivationOperation } from './issue-activation-operation';
 import { openMinorRecordOperation } from './open-minor-record-operation';
+import { sourceDocumentGuard } from './source-document-guard';
 import { updateIdentityOperation } from './update-identity-operation';
 import { loadNotifyConfig } from '../notify/notify-config';
 
@@ -77,7 +78,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
   const send = options.sendAccountNotice ?? queueAccountNotice;
   const onEvent = options.onAccountEvent;
   return {
-    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), insEntryHook(), createActivationHooks({ send, clock })],
+    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), insEntryHook(), sourceDocumentGuard(), createActivationHooks({ send, clock })],
     operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock }), issueActivationOperation({ clock }), changeContactOperation({ send, clock }), confirmContactOperation({ send, clock, onEvent })],
     routes: (app) => {
       mountAccountRoutes(app, {

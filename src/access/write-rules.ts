@@ -14,7 +14,7 @@ import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rule
 import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
 import { assertGuardianWrite, type GuardianWriteContext } from './guardian-rules';
-import { assertMayChange, assertMayReplace } from './provenance';
+import { assertMayAttach, assertMayChange, assertMayReplace } from './provenance';
 import { classOf } from './resource-classes';
 import { assertTreatingPhysicianKept } from './treating-physician';
 
@@ -165,6 +165,7 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   // Provenance: an update, patch or delete is for who wrote the row (provenance.ts); a replacement likewise.
   if (event.interaction !== 'create') await assertMayChange(tx, actor, event, actor.patientIds);
   await assertMayReplace(tx, actor, event, actor.patientIds);
+  await assertMayAttach(tx, actor, event, actor.patientIds);
   if (actor.kind === 'system' && !isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && event.interaction !== 'delete') {
     await assertFeederAuthorAuthorised(tx, plan, event);
   }

@@ -121,6 +121,11 @@ export interface Hooks {
    * at most; not calling it answers without running the interaction.
    */
   interceptRequest?(svc: FhirService, ctx: RequestContext, req: FhirRequest, next: (req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse>;
+  /**
+   * Declares that this provider closes update-as-create to the API's callers (`RequestContext.updateCreate = false`),
+   * so that the CapabilityStatement says `updateCreate: false` instead of promising it.
+   */
+  readonly closesUpdateCreate?: boolean;
   /** When a request is refused (4xx from authenticate/authorize), for audit of denied attempts. */
   onDenied?(ctx: RequestContext, info: DeniedInfo): Promise<void>;
 }

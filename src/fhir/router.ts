@@ -3,6 +3,9 @@ import { badRequest, methodNotAllowed, notFound } from './errors';
 import type { FhirRequest, FhirResponse } from './request';
 import type { FhirService, OperationDefinitionEntry } from './service';
 import { isResourceType } from './search-registry';
+import { denialCount, isDenial, recordDenial } from './denied-requests';
+import { ROUTE_WRITES, withWriteGrants, type WriteGrant } from './write-grants';
+import type { Resource } from '@medplum/fhirtypes';
 import { readHandler, vreadHandler } from './handlers/read';
 import { createHandler } from './handlers/create';
 import { conditionalUpdateHandler, updateHandler } from './handlers/update';
@@ -13,7 +16,20 @@ import { historyHandler } from './handlers/history';
 import { bundleHandler } from './handlers/transaction';
 import { capabilitiesHandler } from './handlers/capabilities';
 
-type Route = { interaction: Interaction; run: () => Promise<FhirResponse>; authorizeHere: boolean; operation?: string };
+/**
+ * One routed interaction. `authorize: false` only for the two routes that authorise themselves or need nothing: the
+ * Bundle (authorised as batch/transaction once its type is read, then entry by entry through `dispatch`) and the
+ * public CapabilityStatement. `grants`: what the handler may write once authorised (none for reads).
+ */
+type Route = { interaction: Interaction; run: () => Promise<FhirResponse>; authorize: boolean; grants: readonly WriteGrant[]; operation?: string };
+
+const READ = { authorize: true, grants: [] as readonly WriteGrant[] };
+
+/** A write interaction on `type`: authorised by the pipeline, which grants the handler exactly the store writes it causes. */
+function writeRoute(interaction: WriteInteraction, type: string, run: () => Promise<FhirResponse>): Route {
+  return { interaction, run, authorize: true, grants: [{ resourceType: type, writes: ROUTE_WRITES[interaction] }] };
+}
+type WriteInteraction = keyof typeof ROUTE_WRITES;
 
 function notAllowed(req: FhirRequest, allowed: string): never {
   throw methodNotAllowed(`${req.method} is not allowed on /${req.segments.join('/')} (allowed: ${allowed})`);
@@ -28,7 +44,8 @@ function findOperation(svc: FhirService, name: string, level: OperationDefinitio
 function operationRoute(svc: FhirService, ctx: RequestContext, req: FhirRequest, name: string, level: OperationDefinitionEntry['level'], resourceType?: string, id?: string): Route {
   const op = findOperation(svc, name, level, resourceType);
   if (!op.methods.includes(req.method as 'GET' | 'POST')) notAllowed(req, op.methods.join(', '));
-  return { interaction: 'operation', authorizeHere: true, operation: name, run: () => op.handler(svc, ctx, req, { resourceType, id }) };
+  // An operation writes only what it declared (`writes`); undeclared, it reads only (closed by default).
+  return { interaction: 'operation', authorize: true, grants: op.writes ?? [], operation: name, run: () => op.handler(svc, ctx, req, { resourceType, id }) };
 }
 
 function route(svc: FhirService, ctx: RequestContext, req: FhirRequest): Route {
@@ -36,15 +53,15 @@ function route(svc: FhirService, ctx: RequestContext, req: FhirRequest): Route {
   const m = req.method === 'HEAD' ? 'GET' : req.method;
   if (s.length === 0) {
     if (m !== 'POST') notAllowed(req, 'POST (batch/transaction)');
-    return { interaction: 'transaction', authorizeHere: false, run: () => bundleHandler(svc, ctx, req, dispatch) };
+    return { interaction: 'transaction', authorize: false, grants: [], run: () => bundleHandler(svc, ctx, req, dispatch) };
   }
   if (s[0] === 'metadata' && s.length === 1) {
     if (m !== 'GET') notAllowed(req, 'GET');
-    return { interaction: 'operation', authorizeHere: false, run: () => capabilitiesHandler(svc, req) };
+    return { interaction: 'operation', authorize: false, grants: [], run: () => capabilitiesHandler(svc, req) };
   }
   if (s[0] === '_history' && s.length === 1) {
     if (m !== 'GET') notAllowed(req, 'GET');
-    return { interaction: 'history-system', authorizeHere: true, run: () => historyHandler(svc, ctx, req) };
+    return { interaction: 'history-system', ...READ, run: () => historyHandler(svc, ctx, req) };
   }
   if (s[0].startsWith('$') && s.length === 1) return operationRoute(svc, ctx, req, s[0], 'system');
   const type = s[0];
@@ -54,46 +71,48 @@ function route(svc: FhirService, ctx: RequestContext, req: FhirRequest): Route {
   };
   if (s.length === 1) {
     switch (m) {
-      case 'GET': return { interaction: 'search-type', authorizeHere: true, run: () => searchHandler(svc, ctx, req) };
-      case 'POST': return { interaction: 'create', authorizeHere: false, run: () => createHandler(svc, ctx, req) };
-      case 'PUT': conditional(); return { interaction: 'update', authorizeHere: false, run: () => conditionalUpdateHandler(svc, ctx, req) };
-      case 'DELETE': conditional(); return { interaction: 'delete', authorizeHere: false, run: () => conditionalDeleteHandler(svc, ctx, req) };
-      case 'PATCH': conditional(); return { interaction: 'patch', authorizeHere: false, run: () => conditionalPatchHandler(svc, ctx, req) };
+      case 'GET': return { interaction: 'search-type', ...READ, run: () => searchHandler(svc, ctx, req) };
+      case 'POST': return writeRoute('create', type, () => createHandler(svc, ctx, req));
+      case 'PUT': conditional(); return writeRoute('update', type, () => conditionalUpdateHandler(svc, ctx, req));
+      case 'DELETE': conditional(); return writeRoute('delete', type, () => conditionalDeleteHandler(svc, ctx, req));
+      case 'PATCH': conditional(); return writeRoute('patch', type, () => conditionalPatchHandler(svc, ctx, req));
     }
   }
   if (s.length === 2) {
     if (s[1] === '_search') {
       if (m !== 'POST') notAllowed(req, 'POST');
-      return { interaction: 'search-type', authorizeHere: true, run: () => searchHandler(svc, ctx, { ...req, segments: [type] }) };
+      return { interaction: 'search-type', ...READ, run: () => searchHandler(svc, ctx, { ...req, segments: [type] }) };
     }
     if (s[1] === '_history') {
       if (m !== 'GET') notAllowed(req, 'GET');
-      return { interaction: 'history-type', authorizeHere: true, run: () => historyHandler(svc, ctx, req) };
+      return { interaction: 'history-type', ...READ, run: () => historyHandler(svc, ctx, req) };
     }
     if (s[1].startsWith('$')) return operationRoute(svc, ctx, req, s[1], 'type', type);
     switch (m) {
-      case 'GET': return { interaction: 'read', authorizeHere: true, run: () => readHandler(svc, ctx, req) };
-      case 'PUT': return { interaction: 'update', authorizeHere: false, run: () => updateHandler(svc, ctx, req) };
-      case 'DELETE': return { interaction: 'delete', authorizeHere: false, run: () => deleteHandler(svc, ctx, req) };
-      case 'PATCH': return { interaction: 'patch', authorizeHere: false, run: () => patchHandler(svc, ctx, req) };
+      case 'GET': return { interaction: 'read', ...READ, run: () => readHandler(svc, ctx, req) };
+      case 'PUT': return writeRoute('update', type, () => updateHandler(svc, ctx, req));
+      case 'DELETE': return writeRoute('delete', type, () => deleteHandler(svc, ctx, req));
+      case 'PATCH': return writeRoute('patch', type, () => patchHandler(svc, ctx, req));
       default: notAllowed(req, 'GET, PUT, PATCH, DELETE');
     }
   }
   if (s.length === 3 && s[2] === '_history') {
     if (m !== 'GET') notAllowed(req, 'GET');
-    return { interaction: 'history-instance', authorizeHere: true, run: () => historyHandler(svc, ctx, req) };
+    return { interaction: 'history-instance', ...READ, run: () => historyHandler(svc, ctx, req) };
   }
   if (s.length === 3 && s[2].startsWith('$')) return operationRoute(svc, ctx, req, s[2], 'instance', type, s[1]);
   if (s.length === 4 && s[2] === '_history') {
     if (m !== 'GET') notAllowed(req, 'GET');
-    return { interaction: 'vread', authorizeHere: true, run: () => vreadHandler(svc, ctx, req) };
+    return { interaction: 'vread', ...READ, run: () => vreadHandler(svc, ctx, req) };
   }
   throw notFound(`No FHIR interaction at /${s.join('/')}`);
 }
 
 /**
- * Dispatches a FHIR request to its interaction handler. Reads are authorised here, before any data is
- * touched; writes are authorised by their handlers, which know the resource.
+ * Dispatches a FHIR request to its interaction handler. Every interaction — read, write, operation, each Bundle
+ * entry — is authorised here, before the handler runs and before any data is touched; the handler then holds the
+ * write grants of its route only (`write-grants.ts`), which the store's beforeWrite hooks check, so a handler that
+ * was never authorised cannot write.
  */
 export async function dispatch(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
   const interceptors = svc.hooks.filter((h) => h.interceptRequest);
@@ -104,7 +123,14 @@ export async function dispatch(svc: FhirService, ctx: RequestContext, req: FhirR
     tellReads(svc, ctx, i < interceptors.length
       ? await interceptors[i].interceptRequest!(svc, ctx, request, (next) => run(i + 1, next))
       : await dispatchRoute(svc, ctx, request));
-  return run(0, req);
+  const known = denialCount(ctx);
+  try {
+    return await run(0, req);
+  } catch (err) {
+    // A refusal is kept with the innermost request refused (`denied-requests.ts`): a Bundle entry, not its Bundle.
+    if (isDenial(err) && denialCount(ctx) === known) recordDenial(ctx, req, err, interactionOf(svc, ctx, req));
+    throw err;
+  }
 }
 
 /** Fires the afterRead hooks for the reads a response carries, and returns it without them. */
@@ -116,17 +142,25 @@ async function tellReads(svc: FhirService, ctx: RequestContext, response: FhirRe
 
 async function dispatchRoute(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
   const r = route(svc, ctx, req);
-  if (r.authorizeHere) {
+  if (r.authorize) {
     const [resourceType, id] = req.segments;
     const op = {
       interaction: r.interaction,
       resourceType: resourceType?.startsWith('_') || resourceType?.startsWith('$') ? undefined : resourceType,
       id: req.segments.length >= 2 && !/^[_$]/.test(req.segments[1]) ? id : undefined,
+      resource: bodyOf(req, resourceType),
       operation: r.operation,
     };
     for (const hook of svc.hooks) await hook.authorize?.(ctx, op);
   }
-  return r.run();
+  return withWriteGrants(ctx, r.grants, r.run);
+}
+
+/** The resource a write sends, when its body is one of the URL's type (the authorize hooks may look at it). */
+function bodyOf(req: FhirRequest, type: string | undefined): Resource | undefined {
+  const body = req.body;
+  if (!body || Buffer.isBuffer(body) || Array.isArray(body) || typeof body !== 'object') return undefined;
+  return (body as Resource).resourceType === type ? (body as Resource) : undefined;
 }
 
 /** The interaction a request maps to, without running it (for logs and denied-access audit). */

@@ -7,6 +7,7 @@ import type { WorkLimits } from './limits';
 import type { FhirRequest, FhirResponse } from './request';
 import { etag } from './request';
 import { resourceUrl } from './bundle-json';
+import type { WriteGrant } from './write-grants';
 
 /** A FHIR operation (`$name`) handler, registered at a level. */
 export interface OperationDefinitionEntry {
@@ -18,6 +19,12 @@ export interface OperationDefinitionEntry {
   handler: (svc: FhirService, ctx: RequestContext, req: FhirRequest, target: { resourceType?: string; id?: string }) => Promise<FhirResponse>;
   /** Documentation for the CapabilityStatement. */
   documentation?: string;
+  /**
+   * What the operation writes through the repository, declared so that the pipeline can grant exactly that once the
+   * operation is authorised (`write-grants.ts`). Absent = reads only: any write it attempts for a token actor is
+   * refused (403). Writes it makes by dispatching Bundle entries (`$import`) are authorised entry by entry.
+   */
+  writes?: readonly WriteGrant[];
 }
 
 /** Everything a handler needs; handlers know nothing of Express. */

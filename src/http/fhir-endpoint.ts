@@ -1,10 +1,10 @@
 import type { Request, Response } from 'express';
 import type { Hooks, RequestContext } from '../fhir/context';
-import { FhirError } from '../fhir/errors';
 import { assertResponseSize } from '../fhir/limits';
 import { assertCleanQuery, decodePathSegments } from '../fhir/request-input';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { dispatch, interactionOf } from '../fhir/router';
+import { isDenial, recordDenial, takeDenials } from '../fhir/denied-requests';
 import type { FhirService } from '../fhir/service';
 import { FALSE } from '../store/sql';
 import { decodeBody, responseType } from './negotiation';
@@ -81,6 +81,11 @@ export async function authenticate(hooks: Hooks[], req: Request, ctx: RequestCon
   }
 }
 
+/** Tells the onDenied hooks of every refusal the request met (itself, or the Bundle entries refused inside it). */
+async function tellDenials(svc: FhirService, ctx: RequestContext): Promise<void> {
+  for (const info of takeDenials(ctx)) for (const hook of svc.hooks) await hook.onDenied?.(ctx, info);
+}
+
 /** The Express handler serving the FHIR API under the base path. */
 export function fhirEndpoint(svc: FhirService, options: { baseUrl?: string; basePath: string }) {
   return async (req: Request, res: Response): Promise<void> => {
@@ -89,18 +94,20 @@ export function fhirEndpoint(svc: FhirService, options: { baseUrl?: string; base
     const mediaType = responseType(req, isBinaryRead);
     const fhirRequest = toFhirRequest(req, requestBaseUrl(req, options.baseUrl, options.basePath));
     try {
-      await authenticate(svc.hooks, req, ctx);
+      try {
+        await authenticate(svc.hooks, req, ctx);
+      } catch (err) {
+        if (isDenial(err)) recordDenial(ctx, fhirRequest, err, interactionOf(svc, ctx, fhirRequest));
+        throw err;
+      }
       res.locals.actor = ctx.actor?.id;
       const response = await dispatch(svc, ctx, fhirRequest);
       if (response.json !== undefined) assertResponseSize(response.json.length, svc.limits);
+      // Refused entries of a batch answered 200 are filed too, before the answer (the trail is durable when it leaves).
+      await tellDenials(svc, ctx);
       sendFhirResponse(req, res, response, mediaType);
     } catch (err) {
-      if (err instanceof FhirError && (err.status === 401 || err.status === 403)) {
-        const interaction = interactionOf(svc, ctx, fhirRequest);
-        const [resourceType, id] = fhirRequest.segments;
-        const info = { interaction, resourceType, id: id && !/^[_$]/.test(id) ? id : undefined, status: err.status, reason: err.message, request: fhirRequest };
-        for (const hook of svc.hooks) await hook.onDenied?.(ctx, info);
-      }
+      await tellDenials(svc, ctx);
       throw err;
     }
   };

@@ -52,6 +52,8 @@ export function recordLifeOperations(clock: () => Date): OperationDefinitionEntr
     level: 'instance',
     resourceType: 'Patient',
     methods: ['POST'],
+    // Declared so that the pipeline grants this one write (closed by default: write-grants.ts).
+    writes: [{ resourceType: 'Patient', writes: ['update'] }],
     documentation: 'Closes the record (reason: patient-request, deceased, duplicate, other); kept 10 years, readable by the patient only, then purged',
     async handler(svc, ctx, req, target) {
       const id = target.id as string;
@@ -69,6 +71,8 @@ export function recordLifeOperations(clock: () => Date): OperationDefinitionEntr
     level: 'instance',
     resourceType: 'Patient',
     methods: ['POST'],
+    // Declared so that the pipeline grants this one write (closed by default: write-grants.ts).
+    writes: [{ resourceType: 'Patient', writes: ['update'] }],
     documentation: 'Reactivates a closed record within the 10 years of its retention (422 after)',
     async handler(svc, ctx, req, target) {
       const id = target.id as string;

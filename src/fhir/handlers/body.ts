@@ -1,8 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
-import type { RequestContext, Interaction } from '../context';
 import { badRequest } from '../errors';
 import type { FhirRequest } from '../request';
-import type { FhirService } from '../service';
 
 /** The request body as a resource of the URL's type (400 otherwise); a raw Binary body becomes a Binary. */
 export function bodyResource(req: FhirRequest, type: string): { resource: Resource; binaryData?: Buffer } {
@@ -18,9 +16,4 @@ export function bodyResource(req: FhirRequest, type: string): { resource: Resour
     throw badRequest(`The body is a ${body.resourceType} but the URL is for ${type}`, ['resourceType']);
   }
   return { resource: body };
-}
-
-/** Runs the authorize hooks for an interaction on a resource. */
-export async function authorizeWrite(svc: FhirService, ctx: RequestContext, interaction: Interaction, resource: Resource, id?: string): Promise<void> {
-  for (const hook of svc.hooks) await hook.authorize?.(ctx, { interaction, resourceType: resource.resourceType, id, resource });
 }

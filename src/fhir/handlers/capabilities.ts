@@ -17,18 +17,22 @@ function operationEntry(o: OperationDefinitionEntry): { name: string; definition
 
 function resourceEntry(svc: FhirService, type: string): CapabilityStatementRestResource {
   const params = [...searchParams(type).values()];
+  const interactions = svc.resourceTypes.get(type) ?? [];
+  const offers = (code: string) => interactions.includes(code);
   return {
     type: type as CapabilityStatementRestResource['type'],
     profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
     supportedProfile: svc.profiles[type],
-    interaction: (svc.resourceTypes.get(type) ?? []).map((code) => ({ code: code as 'read' })),
+    interaction: interactions.map((code) => ({ code: code as 'read' })),
     versioning: 'versioned-update',
-    readHistory: true,
-    updateCreate: true,
-    conditionalCreate: true,
-    conditionalUpdate: true,
-    conditionalDelete: 'single',
-    conditionalRead: 'modified-since',
+    readHistory: offers('vread'),
+    // What callers really get: PUT under a new client-chosen id is closed when access control closes it (every token
+    // actor then gets 403); conditional update still creates, under an id the server draws.
+    updateCreate: offers('update') && !svc.hooks.some((h) => h.closesUpdateCreate),
+    conditionalCreate: offers('create'),
+    conditionalUpdate: offers('update'),
+    conditionalDelete: offers('delete') ? 'single' : 'not-supported',
+    conditionalRead: offers('read') ? 'modified-since' : 'not-supported',
     referencePolicy: ['literal', 'logical'],
     searchInclude: ['*', ...params.filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`)],
     searchRevInclude: [],

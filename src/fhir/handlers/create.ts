@@ -4,14 +4,13 @@ import type { FhirRequest, FhirResponse } from '../request';
 import { prefersMinimal } from '../request';
 import { storedResponse, type FhirService } from '../service';
 import { resourceUrl } from '../bundle-json';
-import { authorizeWrite, bodyResource } from './body';
+import { bodyResource } from './body';
 import { findMatches } from './conditional';
 
-/** POST [type] — create with a server-assigned id; conditional with If-None-Exist. */
+/** POST [type] — create with a server-assigned id; conditional with If-None-Exist. Authorised by the pipeline (router). */
 export async function createHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
   const [type] = req.segments;
   const { resource, binaryData } = bodyResource(req, type);
-  await authorizeWrite(svc, ctx, 'create', resource);
   svc.validate(resource);
   return svc.repo.transaction(async (repo) => {
     if (req.headers.ifNoneExist) {

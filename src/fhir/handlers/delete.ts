@@ -5,14 +5,9 @@ import { etag } from '../request';
 import type { FhirService } from '../service';
 import { findMatches } from './conditional';
 
-async function authorizeDelete(svc: FhirService, ctx: RequestContext, resourceType: string, id?: string): Promise<void> {
-  for (const hook of svc.hooks) await hook.authorize?.(ctx, { interaction: 'delete', resourceType, id });
-}
-
 /** DELETE [type]/[id] — writes a tombstone version; deleting a missing resource is not an error. */
 export async function deleteHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
   const [type, id] = req.segments;
-  await authorizeDelete(svc, ctx, type, id);
   const tombstone = await svc.repo.delete(ctx, type, id);
   const headers: Record<string, string> = tombstone ? { ETag: etag(tombstone.versionId) } : {};
   return { status: 200, headers, json: JSON.stringify(allOk(tombstone ? `Deleted ${type}/${id}` : `${type}/${id} did not exist or was already deleted`)) };
@@ -21,7 +16,6 @@ export async function deleteHandler(svc: FhirService, ctx: RequestContext, req: 
 /** DELETE [type]?criteria — conditional delete of a single match (412 when several match). */
 export async function conditionalDeleteHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
   const [type] = req.segments;
-  await authorizeDelete(svc, ctx, type);
   return svc.repo.transaction(async (repo) => {
     const tx = { ...svc, repo };
     const matches = await findMatches(tx, ctx, type, req.query);

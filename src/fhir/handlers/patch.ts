@@ -6,7 +6,6 @@ import type { FhirRequest, FhirResponse } from '../request';
 import { parseEtag, prefersMinimal } from '../request';
 import { storedResponse, type FhirService } from '../service';
 import { applyFhirPathPatch } from '../patch/fhirpath-patch';
-import { authorizeWrite } from './body';
 import { findMatches, parseStored } from './conditional';
 
 /** Applies a JSON Patch (RFC 6902) or a FHIRPath Patch (Parameters) body to a resource. */
@@ -26,9 +25,6 @@ export function applyPatchBody(resource: Resource, body: unknown): Resource {
 /** PATCH [type]/[id] — If-Match honoured; the patched resource is validated like an update. */
 export async function patchHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
   const [type, id] = req.segments;
-  // The interaction itself first: an actor who may never patch this type gets 403 (or 400), not the 404 of a read
-  // through his empty predicate. The patched resource is authorised again below, once known.
-  for (const hook of svc.hooks) await hook.authorize?.(ctx, { interaction: 'patch', resourceType: type, id });
   return svc.repo.transaction(async (repo) => {
     const current = await repo.read(ctx, type, id);
     const expected = req.headers.ifMatch ? parseEtag(req.headers.ifMatch) : undefined;
@@ -39,7 +35,6 @@ export async function patchHandler(svc: FhirService, ctx: RequestContext, req: F
     const before = parseStored(current);
     const patched = applyPatchBody(before, req.body);
     if (patched.resourceType !== type || patched.id !== id) throw unprocessable('A patch may not change resourceType or id');
-    await authorizeWrite(svc, ctx, 'patch', patched, id);
     svc.validate(patched);
     const { stored } = await repo.update(ctx, patched, { ifMatch: current.versionId });
     const response = storedResponse(200, req.baseUrl, stored);

@@ -15,11 +15,11 @@ export interface FixtureCalls {
  * Registers the `beforeAll`/`afterAll` of a file that works on the access fixture: the access app, the fixture loaded
  * as the server writes it, and one development token per named actor.
  */
-export function useFixtureApp(actors: Record<string, MintOptions>): FixtureCalls {
+export function useFixtureApp(actors: Record<string, MintOptions>, options: Parameters<typeof createAccessApp>[0] = {}): FixtureCalls {
   let a: AccessApp | undefined;
   const tokens: Record<string, string> = {};
   beforeAll(async () => {
-    a = await createAccessApp();
+    a = await createAccessApp(options);
     await loadFixture(a.service);
     for (const [name, mint] of Object.entries(actors)) tokens[name] = await a.token(mint);
   }, 120_000);

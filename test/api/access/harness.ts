@@ -11,7 +11,7 @@ import { exportJWK, generateKeyPair } from '../../../src/auth/jose';
 import { mintDevToken, type MintOptions } from '../../../src/auth/mint-token';
 import type { LoginCodeSender, PatientLoginOptions } from '../../../src/auth/patient-login';
 import { loadConfig } from '../../../src/config';
-import type { FhirService } from '../../../src/fhir/service';
+import type { FhirService, OperationDefinitionEntry } from '../../../src/fhir/service';
 import { createLogger } from '../../../src/logger';
 import { createTestDb, type TestDb } from '../../support/test-db';
 
@@ -47,6 +47,8 @@ export async function createAccessApp(
     scrypt?: { N: number; r: number; p: number };
     /** Public base URL (BASE_URL): the token URL client assertions name. */
     baseUrl?: string;
+    /** Operations mounted beside the access wiring's (a test registering a handler of its own). */
+    extraOperations?: OperationDefinitionEntry[];
   } = {},
 ): Promise<AccessApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-access-'));
@@ -66,7 +68,7 @@ export async function createAccessApp(
     smart.routes?.(a, s);
     wiring.routes?.(a, s);
   };
-  const { app, service } = createApp({ config, db: testDb.db, logger, hooks: wiring.hooks, operations: wiring.operations, routes, oauthUris: smart.oauthUris });
+  const { app, service } = createApp({ config, db: testDb.db, logger, hooks: wiring.hooks, operations: [...(wiring.operations ?? []), ...(options.extraOperations ?? [])], routes, oauthUris: smart.oauthUris });
   const auth = loadAuthConfig(env, dataDir);
   const devKey = await loadDevKey(auth);
   return {

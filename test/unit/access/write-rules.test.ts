@@ -9,6 +9,7 @@ import { ACTORS } from './actors';
 import { buildConsent, loadFixture, maskDoc, professionalByRef, professionalByRpps, RPPS } from './fixture';
 import { openTestDb } from './test-db';
 import { RequestState } from '../../../src/fhir/request-state';
+import { WRITE_GRANT_STATE, withWriteGrants } from '../../../src/fhir/write-grants';
 
 let db: Db;
 beforeAll(async () => {
@@ -25,10 +26,13 @@ async function statusOf(actorName: string, event: Partial<WriteEvent> & { resour
   const full: WriteEvent = { interaction: 'create', versionId: 1, compartment: null, ...event };
   try {
     await hooks.authorize!(ctx, { interaction: full.interaction, resourceType: full.resourceType, id: full.id, resource: full.resource });
-    await db.transaction(async (tx) => {
-      await hooks.beforeWrite!(tx, ctx, full);
-      throw new Rollback();
-    });
+    // As the router does: the authorised interaction grants this write (write-grants.ts).
+    await withWriteGrants(ctx, [{ resourceType: full.resourceType, writes: [full.interaction] }], () =>
+      db.transaction(async (tx) => {
+        await hooks.beforeWrite!(tx, ctx, full);
+        throw new Rollback();
+      }),
+    );
     return 0;
   } catch (err) {
     if (err instanceof Rollback) return 201;
@@ -118,6 +122,7 @@ describe('write rules', () => {
     const hooks = createAccessHooks({ db, verifyToken: async () => ACTORS.patient });
     const ctx: RequestContext = { requestId: 't', access: TRUE, state: new RequestState() };
     await hooks.authenticate!({ headers: {}, method: 'PUT', path: '/' }, ctx);
+    ctx.state.set(WRITE_GRANT_STATE, [{ resourceType: 'Consent', writes: ['update'] }]);
     const err = await db
       .transaction((tx) => hooks.beforeWrite!(tx, ctx, { interaction: 'update', resourceType: 'Consent', id: 'gp-permit', versionId: 2, resource: { ...permitGp, status: 'inactive' } as Consent, previous: permitGp, compartment: 'p1', namedPatients: ['p1'] }))
       .catch((e: FhirError) => e);

@@ -1,0 +1,142 @@
+import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import request from 'supertest';
+import { RPPS } from './fixture';
+import { useFixtureApp } from './fixture-app';
+
+// Issue 11: the CapabilityStatement lists exactly what the server really does. Every interaction, search parameter,
+// conditional form and operation it advertises is tried over HTTP: the answer may be a refusal (403), a validation
+// error (422) or a miss (404 for an id that does not exist), but never "not allowed" (405), "not offered" or "not
+// supported". And what it says it does not do is not done: update-as-create is closed to every token actor.
+
+const { app, get } = useFixtureApp({ patient: { kind: 'patient', id: 'p1' }, spec: { kind: 'practitioner', id: RPPS.spec } });
+let tokens: Record<string, string>;
+let statement: CapabilityStatement;
+beforeAll(async () => {
+  tokens = { patient: await app().token({ kind: 'patient', id: 'p1' }), spec: await app().token({ kind: 'practitioner', id: RPPS.spec }) };
+  statement = (await request(app().app).get('/fhir/metadata')).body as CapabilityStatement;
+});
+
+const resources = (): CapabilityStatementRestResource[] => statement.rest?.[0].resource ?? [];
+
+/** A request as the patient (owner of record p1: he may do most things there). */
+function call(method: 'get' | 'post' | 'put' | 'patch' | 'delete', url: string, body?: unknown, headers: Record<string, string> = {}) {
+  let req = request(app().app)[method](url).set('Authorization', `Bearer ${tokens.patient}`);
+  for (const [k, v] of Object.entries(headers)) req = req.set(k, v);
+  if (body === undefined) return req;
+  return req.set('Content-Type', Array.isArray(body) ? 'application/json-patch+json' : 'application/fhir+json').send(JSON.stringify(body));
+}
+
+/** Says why an answer contradicts the statement, or undefined when it is one the statement allows. */
+function contradiction(res: { status: number; body: any }): string | undefined {
+  const text = JSON.stringify(res.body?.issue ?? '');
+  if (res.status === 405) return `405 ${text}`;
+  if (res.status >= 500) return `${res.status} ${text}`;
+  if (res.status === 404 && /not offered|No FHIR interaction|not supported|Unknown resource type/.test(text)) return `404 ${text}`;
+  if (res.status === 400 && /not supported|Unknown search parameter/.test(text)) return `400 ${text}`;
+  return undefined;
+}
+
+/** The request that exercises one advertised interaction of a type. */
+function interactionRequest(type: string, code: string) {
+  const missing = 'no-such-id';
+  switch (code) {
+    case 'read': return call('get', `/fhir/${type}/${missing}`);
+    case 'vread': return call('get', `/fhir/${type}/${missing}/_history/1`);
+    case 'history-instance': return call('get', `/fhir/${type}/${missing}/_history`);
+    case 'history-type': return call('get', `/fhir/${type}/_history`);
+    case 'search-type': return call('get', `/fhir/${type}`);
+    case 'create': return call('post', `/fhir/${type}`, { resourceType: type });
+    case 'update': return call('put', `/fhir/${type}/${missing}`, { resourceType: type, id: missing });
+    case 'patch': return call('patch', `/fhir/${type}/${missing}`, [{ op: 'add', path: '/language', value: 'fr' }]);
+    case 'delete': return call('delete', `/fhir/${type}/${missing}`);
+    default: throw new Error(`no request written for interaction ${code}`);
+  }
+}
+
+const SAMPLE: Record<string, string> = { token: 'x', string: 'x', date: '2020-01-01', reference: 'Patient/p1', quantity: '5', number: '5', uri: 'http://example.org/x' };
+
+describe('the CapabilityStatement tells the truth', () => {
+  it('lists only offered types, each with at least read and search', () => {
+    expect(resources().length).toBeGreaterThan(20);
+    for (const r of resources()) expect([r.type, (r.interaction ?? []).map((i) => i.code)]).toEqual([r.type, expect.arrayContaining(['read', 'search-type'])]);
+  });
+
+  it('answers every advertised interaction of every type (never 405, not-offered or not-supported)', async () => {
+    const wrong: string[] = [];
+    for (const r of resources()) {
+      for (const { code } of r.interaction ?? []) {
+        const res = await interactionRequest(r.type, code);
+        const why = contradiction(res);
+        if (why) wrong.push(`${r.type} ${code}: ${why}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('does not offer what it does not list (AuditEvent writes, Patient delete)', async () => {
+    const audit = resources().find((r) => r.type === 'AuditEvent');
+    expect(audit?.interaction?.map((i) => i.code)).not.toContain('create');
+    expect([403, 405]).toContain((await call('post', '/fhir/AuditEvent', { resourceType: 'AuditEvent' })).status);
+    const patient = resources().find((r) => r.type === 'Patient');
+    expect(patient?.interaction?.map((i) => i.code)).not.toContain('delete');
+    expect([403, 405]).toContain((await call('delete', '/fhir/Patient/p1')).status);
+    expect((await get('patient', '/fhir/Patient/p1')).status).toBe(200);
+  });
+
+  it('accepts every advertised search parameter under Prefer: handling=strict', async () => {
+    const wrong: string[] = [];
+    for (const r of resources()) {
+      for (const p of r.searchParam ?? []) {
+        const value = SAMPLE[p.type] ?? 'x';
+        const res = await call('get', `/fhir/${r.type}?${encodeURIComponent(p.name)}=${encodeURIComponent(value)}&_count=1`, undefined, { Prefer: 'handling=strict' });
+        const why = contradiction(res) ?? (res.status === 400 ? `400 ${JSON.stringify(res.body?.issue)}` : undefined);
+        if (why) wrong.push(`${r.type}?${p.name}: ${why}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('answers the conditional forms it advertises per type', async () => {
+    const wrong: string[] = [];
+    for (const r of resources()) {
+      const tries: [string, () => request.Test][] = [];
+      if (r.conditionalCreate) tries.push(['conditional create', () => call('post', `/fhir/${r.type}`, { resourceType: r.type }, { 'If-None-Exist': '_id=no-such-id' })]);
+      if (r.conditionalUpdate) tries.push(['conditional update', () => call('put', `/fhir/${r.type}?_id=no-such-id`, { resourceType: r.type })]);
+      if (r.conditionalDelete === 'single') tries.push(['conditional delete', () => call('delete', `/fhir/${r.type}?_id=no-such-id`)]);
+      if (r.conditionalRead === 'modified-since') tries.push(['conditional read', () => call('get', `/fhir/${r.type}/no-such-id`, undefined, { 'If-Modified-Since': new Date().toUTCString() })]);
+      for (const [what, send] of tries) {
+        const why = contradiction(await send());
+        if (why) wrong.push(`${r.type} ${what}: ${why}`);
+      }
+      // A type that offers no update, create or delete does not claim their conditional forms either.
+      const codes = (r.interaction ?? []).map((i) => i.code);
+      if (!codes.includes('update')) expect([r.type, r.conditionalUpdate, r.updateCreate]).toEqual([r.type, false, false]);
+      if (!codes.includes('create')) expect([r.type, r.conditionalCreate]).toEqual([r.type, false]);
+      if (!codes.includes('delete')) expect([r.type, r.conditionalDelete]).toEqual([r.type, 'not-supported']);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('says updateCreate: false, and a PUT under a new id is indeed refused to a professional who may create there', async () => {
+    const observation = resources().find((r) => r.type === 'Observation');
+    expect(observation?.updateCreate).toBe(false);
+    const body = { resourceType: 'Observation', id: 'client-chosen-id', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' } };
+    const put = await request(app().app).put('/fhir/Observation/client-chosen-id').set('Authorization', `Bearer ${tokens.spec}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(body));
+    expect(put.status).toBe(403);
+    const post = await request(app().app).post('/fhir/Observation').set('Authorization', `Bearer ${tokens.spec}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify({ ...body, id: undefined }));
+    expect(post.status).toBe(201);
+  });
+
+  it('answers every advertised operation at its level', async () => {
+    const wrong: string[] = [];
+    for (const o of app().service.operations) {
+      const url = o.level === 'system' ? `/fhir/${o.name}` : o.level === 'type' ? `/fhir/${o.resourceType}/${o.name}` : `/fhir/${o.resourceType}/p1/${o.name}`;
+      const listed = o.level === 'system' ? statement.rest?.[0].operation : resources().find((r) => r.type === o.resourceType)?.operation;
+      expect(listed?.map((x) => x.name)).toContain(o.name.replace(/^\$/, ''));
+      const res = o.methods.includes('GET') ? await call('get', url) : await call('post', url, { resourceType: 'Parameters' });
+      const why = contradiction(res);
+      if (why) wrong.push(`${o.name}: ${why}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+});
