@@ -7,6 +7,7 @@ import { createAuditNotifier } from '../../src/notify/audit-notifier';
 import { PgDb } from '../../src/store/pg-db';
 import { benchOpenAccess } from './open-access';
 import type { BenchVariant } from './variant';
+import { connectionOf } from '../../src/system/system-repository';
 
 /** Every request comes from one professional (no token check: this variant isolates the cost of audit). */
 const benchPractitioner: Hooks = {
@@ -33,7 +34,7 @@ export const auditVariant: BenchVariant = {
       // Tuning runs only: the production default applies when unset.
       flushConcurrency: process.env.AUDIT_FLUSH_CONCURRENCY ? Number(process.env.AUDIT_FLUSH_CONCURRENCY) : undefined,
     });
-    const { app } = createApp({ config, db, hooks: [benchOpenAccess(), benchPractitioner, audit, transactionScopeHook(db)] });
+    const { app } = createApp({ config, db, hooks: [benchOpenAccess(), benchPractitioner, audit, transactionScopeHook(db, connectionOf)] });
     return {
       handler: app,
       close: async () => {

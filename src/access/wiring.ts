@@ -19,6 +19,7 @@ import { everythingOperation } from './everything-operation';
 import { insEntryHook } from './ins-entry-check';
 import { updateIdentityOperation } from './update-identity-operation';
 import { loadNotifyConfig } from '../notify/notify-config';
+import { connectionOf } from '../system/system-repository';
 
 /**
  * Test seams of the access wiring: a clock, the sender of sign-in codes (default: the notification outbox), and the
@@ -76,7 +77,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
   const onEvent = options.onAccountEvent;
   return {
     hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), insEntryHook(), createActivationHooks({ send, clock })],
-    operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl }), changeContactOperation({ send, clock }), confirmContactOperation({ send, clock, onEvent })],
+    operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, connection: connectionOf }), changeContactOperation({ send, clock, connection: connectionOf }), confirmContactOperation({ send, clock, onEvent, connection: connectionOf })],
     routes: (app) => {
       mountAccountRoutes(app, {
         activate: createActivation({ db: deps.db, clock, scrypt: options.scrypt }),

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { communicationSearchHook } from '../notify/communication-search';
 import { createNotify } from '../notify/create-notify';
 import { loadNotifyConfig } from '../notify/notify-config';
+import { connectionOf } from '../system/system-repository';
 import type { Wiring, WiringDeps } from '../wiring';
 import { type AuditHooks, createAuditHooks } from './audit-hooks';
 import { transactionScopeHook } from './transaction-scope';
@@ -32,8 +33,8 @@ export async function auditWiring(deps: WiringDeps, options: AuditWiringOptions 
   });
   options.onHooks?.(audit);
   return {
-    hooks: [audit, transactionScopeHook(deps.db), communicationSearchHook()],
-    operations: [verifyOperation({ secret })],
+    hooks: [audit, transactionScopeHook(deps.db, connectionOf), communicationSearchHook({ connection: connectionOf })],
+    operations: [verifyOperation({ secret, connection: connectionOf })],
     start: () => notify.dispatcher.start(),
     close: async () => {
       await audit.flush();

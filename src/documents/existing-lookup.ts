@@ -4,7 +4,6 @@ import { parseQueryString } from '../fhir/handlers/conditional';
 import { parseSearch } from '../fhir/search/parse';
 import type { FhirService } from '../fhir/service';
 import type { StoredResource } from '../store/repository';
-import { executeSearch } from '../store/search-executor';
 
 /**
  * Resources matching conditional criteria, WITHOUT the transaction-long advisory lock `findMatches` takes. Used
@@ -18,7 +17,7 @@ export async function lookupExisting(svc: FhirService, ctx: RequestContext, reso
   request.count = 2;
   request.total = 'none';
   const lookupCtx = ctx.lookupAccess ? { ...ctx, access: ctx.lookupAccess } : ctx;
-  return (await executeSearch(svc.repo.db, lookupCtx, request)).matches;
+  return (await svc.repo.search(lookupCtx, request)).matches;
 }
 
 /**

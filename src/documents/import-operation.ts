@@ -38,7 +38,7 @@ export function importOperations(options: { maxCdaSize: number; planner?: CdaPla
 export async function importPlan(svc: FhirService, ctx: RequestContext, req: FhirRequest, plan: CdaImportPlan): Promise<FhirResponse> {
   return svc.repo.transaction(async (repo) => {
     const tx: FhirService = { ...withRepository(svc, repo), validate: (resource) => svc.validate(resource, { profiles: false }) };
-    const claim = await claimDocument(repo.db, plan.documentId, plan.sha1, plan.size);
+    const claim = await claimDocument(repo, plan.documentId, plan.sha1, plan.size);
     if (!claim.claimed) {
       if (claim.sha1 !== plan.sha1) {
         throw conflict(`Document ${plan.documentId.system}|${plan.documentId.value} was already imported with other content (SHA-1 ${claim.sha1}, not ${plan.sha1})`);
@@ -50,7 +50,7 @@ export async function importPlan(svc: FhirService, ctx: RequestContext, req: Fhi
     const response = existing.length ? await withExisting(tx, ctx, req, written, existing) : written;
     const created = locationsOf(response.json);
     const documentReference = created.find((ref) => ref.startsWith('DocumentReference/'));
-    await recordImport(repo.db, plan.documentId, documentReference?.slice('DocumentReference/'.length), created);
+    await recordImport(repo, plan.documentId, documentReference?.slice('DocumentReference/'.length), created);
     return { ...response, status: 201, headers: { ...response.headers, ...warningHeader(plan.warnings) } };
   });
 }

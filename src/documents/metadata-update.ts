@@ -5,8 +5,8 @@ import { forbidden, methodNotAllowed, notFound, preconditionFailed } from '../fh
 import { findMatches, parseStored } from '../fhir/handlers/conditional';
 import { etag, type FhirRequest } from '../fhir/request';
 import type { FhirService } from '../fhir/service';
+import { or } from '../store/sql';
 import type { StoredResource } from '../store/repository';
-import { sql } from '../store/sql';
 import { applyLabelOperations } from './security-labels';
 
 /** True for a PATCH of a DocumentReference (by id or conditional). */
@@ -72,8 +72,9 @@ function actorKeys(actor: Actor): string[] {
  */
 export async function assertAuthor(svc: FhirService, ctx: RequestContext, documentId: string): Promise<void> {
   if (!ctx.actor) throw forbidden('Only an author of the document may delete it, and the request has no authenticated actor');
-  const { rows } = await svc.repo.query<{ authors: string[] | null }>(sql`SELECT authors FROM resource WHERE type = 'DocumentReference' AND id = ${documentId}`);
-  const authors = new Set(rows[0]?.authors ?? []);
+  // The document was just found through the caller's access or, for a conditional patch, his look-up predicate.
+  const seen = ctx.lookupAccess ? { ...ctx, access: or([ctx.access, ctx.lookupAccess]) } : ctx;
+  const authors = new Set(await svc.repo.documentAuthors(seen, documentId));
   if (!actorKeys(ctx.actor).some((k) => authors.has(k))) throw forbidden('Only an author of the document may delete it (status entered-in-error)');
 }
 

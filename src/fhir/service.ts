@@ -1,6 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { ValidateOptions } from '../validation';
-import type { Repository, StoredResource } from '../store/repository';
+import type { ScopedRepository, StoredResource } from '../store/repository';
 import type { Hooks, Interaction, ReadEvent, RequestContext } from './context';
 import type { FhirRequest, FhirResponse } from './request';
 import { etag } from './request';
@@ -20,7 +20,8 @@ export interface OperationDefinitionEntry {
 
 /** Everything a handler needs; handlers know nothing of Express. */
 export interface FhirService {
-  repo: Repository;
+  /** Access-scoped: every read carries `ctx.access`; no raw connection (system work: system/system-repository.ts). */
+  repo: ScopedRepository;
   hooks: Hooks[];
   /** Throws a 422 FhirError listing every problem. */
   validate(resource: Resource, options?: ValidateOptions): void;
@@ -35,7 +36,7 @@ export interface FhirService {
 }
 
 /** The same service with its repository bound to a transaction. */
-export function withRepository(svc: FhirService, repo: Repository): FhirService {
+export function withRepository(svc: FhirService, repo: ScopedRepository): FhirService {
   return { ...svc, repo };
 }
 

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { databaseUnavailable, isConnectionLoss, rethrowAsUnavailable } from './connection-loss';
 import type { Db, QueryResult } from './db';
 import { beginSettling, settle } from './settle';
-import { Sql } from './sql';
+import { Sql } from '../kernel/sql';
 
 // int8 (bigint) as JS number: our counters (rid, counts) stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));

@@ -1,5 +1,4 @@
 import type { BundleLink } from '@medplum/fhirtypes';
-import { executeSearch } from '../../store/search-executor';
 import type { StoredResource } from '../../store/repository';
 import type { RequestContext } from '../context';
 import { buildOutcome } from '../errors';
@@ -26,7 +25,7 @@ async function entryOf(svc: FhirService, req: FhirRequest, stored: StoredResourc
 
 /** Runs a parsed search and answers a searchset Bundle with total, paging links and includes. */
 export async function searchBundle(svc: FhirService, ctx: RequestContext, req: FhirRequest, request: SearchRequest): Promise<FhirResponse> {
-  const result = await executeSearch(svc.repo.db, ctx, request);
+  const result = await svc.repo.search(ctx, request);
   const link: BundleLink[] = [{ relation: 'self', url: pageUrl(req, request, request.cursor) }];
   if (result.next) link.push({ relation: 'next', url: pageUrl(req, request, result.next) });
   if (result.previous) link.push({ relation: 'previous', url: pageUrl(req, request, result.previous) });
