@@ -2,6 +2,7 @@ import type { BundleLink } from '@medplum/fhirtypes';
 import { bundleJson, resourceUrl, type EntryParts } from '../fhir/bundle-json';
 import { badRequest } from '../fhir/errors';
 import { withBinaryData } from '../fhir/handlers/read';
+import type { RequestContext } from '../fhir/context';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { dateRange } from '../fhir/search/values';
 import { readEvent, type FhirService, type OperationDefinitionEntry } from '../fhir/service';
@@ -34,7 +35,7 @@ function pageLink(req: FhirRequest, patientId: string, count: number, cursor?: s
  * same query as the page and the count, so masked documents, their Binaries and extracted resources never
  * appear nor count. Supports `_count`, `_type`, `_since` and the `_cursor` of the next link.
  */
-export async function everythingHandler(svc: FhirService, ctx: Parameters<OperationDefinitionEntry['handler']>[1], req: FhirRequest, target: { id?: string }): Promise<FhirResponse> {
+export async function everythingHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest, target: { id?: string }): Promise<FhirResponse> {
   const patientId = target.id as string;
   // 404 exactly like a read when the Patient is missing or hidden from the caller.
   await svc.repo.read(ctx, 'Patient', patientId);
@@ -46,14 +47,14 @@ export async function everythingHandler(svc: FhirService, ctx: Parameters<Operat
   const link: BundleLink[] = [{ relation: 'self', url: pageLink(req, patientId, count, param(req, '_cursor')) }];
   if (next) link.push({ relation: 'next', url: pageLink(req, patientId, count, next) });
   const entries: EntryParts[] = [];
-  for (const s of page) entries.push(await entryOf(svc, req, s));
+  for (const s of page) entries.push(await entryOf(svc, ctx, req, s));
   const reads = [readEvent('operation', page, { resourceType: 'Patient', operation: '$everything' })];
   return { status: 200, json: bundleJson({ type: 'searchset', total, link, timestamp: new Date().toISOString() }, entries), reads };
 }
 
-async function entryOf(svc: FhirService, req: FhirRequest, stored: StoredResource): Promise<EntryParts> {
+async function entryOf(svc: FhirService, ctx: RequestContext, req: FhirRequest, stored: StoredResource): Promise<EntryParts> {
   let text = stored.text;
-  if (stored.resourceType === 'Binary' && text) text = withBinaryData(text, (await svc.repo.readBinaryData(stored.id, stored.versionId))?.data);
+  if (stored.resourceType === 'Binary' && text) text = withBinaryData(text, (await svc.repo.readBinaryData(ctx, stored.id, stored.versionId))?.data);
   return { fullUrl: resourceUrl(req.baseUrl, stored), resourceText: text, search: { mode: 'match' } };
 }
 

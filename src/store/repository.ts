@@ -129,10 +129,11 @@ export class Repository implements ScopedRepository {
     return toStored(rows[0]);
   }
 
-  /** The payload of a Binary version. */
-  async readBinaryData(id: string, versionId: number): Promise<{ contentType: string; data: Buffer } | undefined> {
+  /** The payload of a Binary version, under the access predicate of its current row (as vread): hidden → undefined. */
+  async readBinaryData(ctx: RequestContext, id: string, versionId: number): Promise<{ contentType: string; data: Buffer } | undefined> {
     const { rows } = await this.db.query<{ content_type: string; data: Buffer | Uint8Array }>(
-      sql`SELECT content_type, data FROM binary_data WHERE id = ${id} AND version_id = ${versionId}`,
+      sql`SELECT b.content_type, b.data FROM binary_data b JOIN resource r ON r.type = 'Binary' AND r.id = b.id
+          WHERE b.id = ${id} AND b.version_id = ${versionId} AND (${ctx.access})`,
     );
     if (!rows[0]) return undefined;
     const data = rows[0].data;

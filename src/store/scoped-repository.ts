@@ -32,8 +32,8 @@ export interface ScopedRepository {
   read(ctx: RequestContext, type: string, id: string): Promise<StoredResource>;
   /** FHIR vread. */
   vread(ctx: RequestContext, type: string, id: string, versionId: number): Promise<StoredResource>;
-  /** The payload of a Binary version the caller read (pass the row a read, search or page returned). */
-  readBinaryData(id: string, versionId: number): Promise<{ contentType: string; data: Buffer } | undefined>;
+  /** The payload of a Binary version, under the access predicate like the row itself (hidden → undefined). */
+  readBinaryData(ctx: RequestContext, id: string, versionId: number): Promise<{ contentType: string; data: Buffer } | undefined>;
   /** FHIR create. */
   create(ctx: RequestContext, resource: Resource, options?: { binaryData?: Buffer; id?: string }): Promise<WriteResult>;
   /** FHIR update (or update-as-create). */

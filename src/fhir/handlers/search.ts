@@ -17,9 +17,9 @@ function pageUrl(req: FhirRequest, request: SearchRequest, cursor?: string): str
   return `${req.baseUrl}/${request.resourceType}?${params.toString()}`;
 }
 
-async function entryOf(svc: FhirService, req: FhirRequest, stored: StoredResource, mode: 'match' | 'include'): Promise<EntryParts> {
+async function entryOf(svc: FhirService, ctx: RequestContext, req: FhirRequest, stored: StoredResource, mode: 'match' | 'include'): Promise<EntryParts> {
   let text = stored.text;
-  if (stored.resourceType === 'Binary' && text) text = withBinaryData(text, (await svc.repo.readBinaryData(stored.id, stored.versionId))?.data);
+  if (stored.resourceType === 'Binary' && text) text = withBinaryData(text, (await svc.repo.readBinaryData(ctx, stored.id, stored.versionId))?.data);
   return { fullUrl: resourceUrl(req.baseUrl, stored), resourceText: text, search: { mode } };
 }
 
@@ -30,8 +30,8 @@ export async function searchBundle(svc: FhirService, ctx: RequestContext, req: F
   if (result.next) link.push({ relation: 'next', url: pageUrl(req, request, result.next) });
   if (result.previous) link.push({ relation: 'previous', url: pageUrl(req, request, result.previous) });
   const entries: EntryParts[] = [];
-  for (const s of result.matches) entries.push(await entryOf(svc, req, s, 'match'));
-  for (const s of result.included) entries.push(await entryOf(svc, req, s, 'include'));
+  for (const s of result.matches) entries.push(await entryOf(svc, ctx, req, s, 'match'));
+  for (const s of result.included) entries.push(await entryOf(svc, ctx, req, s, 'include'));
   if (request.warnings.length) {
     const outcome = buildOutcome(request.warnings.map((w) => ({ severity: 'warning', code: 'not-supported', diagnostics: w })));
     entries.push({ resourceText: JSON.stringify(outcome), search: { mode: 'outcome' } });

@@ -66,6 +66,15 @@ describe('the system repository', () => {
     expect(constructing).toEqual([]);
   });
 
+  it('finds no handler reaching around the type to a repository\'s connection (`repo.db`, `svc.repo.query` …)', () => {
+    const reaching = sourceFiles('src')
+      .filter((file) => !isUnder(file, 'src/store') && !isUnder(file, 'src/system'))
+      .flatMap((file) => readFileSync(join(ROOT, file), 'utf8').split('\n').map((line, i) => ({ file, line: i + 1, text: line })))
+      .filter((l) => /\brepo\)?\.(db|query|withDb)\b/.test(l.text) && !/connectionOf\(repo\)/.test(l.text))
+      .map((l) => `${l.file}:${l.line}`);
+    expect(reaching).toEqual([]);
+  });
+
   it('gives handlers a repository type with no raw connection or statement', () => {
     // Checked by the type checker (npm run typecheck): these lines do not compile if ScopedRepository gains either.
     const noDb: 'db' extends keyof ScopedRepository ? 'has db' : 'scoped' = 'scoped';
