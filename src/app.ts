@@ -9,7 +9,7 @@ import { loadDefinitions } from './fhir/search-registry';
 import { assertValid, createValidator, profilesByType, type ValidateOptions, type Validator } from './validation';
 import { createLogger, type Logger } from './logger';
 import type { Db } from './store/db';
-import { Repository } from './store/repository';
+import { SystemRepository } from './system/system-repository';
 import { errorHandler } from './http/errors';
 import { fhirEndpoint, newContext } from './http/fhir-endpoint';
 import { requestLog } from './http/request-log';
@@ -67,7 +67,8 @@ export function createApp(options: AppOptions): { app: Express; service: FhirSer
   const logger = options.logger ?? createLogger(config.logLevel);
   const hooks = options.hooks ?? [];
   const service: FhirService = {
-    repo: new Repository(db, hooks, logger),
+    // Handlers get the access-scoped repository only; the unscoped one stays here and with the named system services.
+    repo: new SystemRepository(db, hooks, logger).scoped(),
     hooks,
     validate: options.validate ?? ((resource: Resource, validateOptions?: ValidateOptions) => assertValid(resource, defaultValidator(), validateOptions)),
     operations: options.operations ?? [],

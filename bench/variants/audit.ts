@@ -8,6 +8,7 @@ import { PgDb } from '../../src/store/pg-db';
 import { benchOpenAccess } from './open-access';
 import { auditCounters } from './audit-counters';
 import type { BenchVariant } from './variant';
+import { connectionOf } from '../../src/system/system-repository';
 
 /** Every request comes from one professional (no token check: this variant isolates the cost of audit). */
 const benchPractitioner: Hooks = {
@@ -34,7 +35,7 @@ export const auditVariant: BenchVariant = {
       // Tuning runs only: the production default applies when unset.
       flushConcurrency: process.env.AUDIT_FLUSH_CONCURRENCY ? Number(process.env.AUDIT_FLUSH_CONCURRENCY) : undefined,
     });
-    const { app } = createApp({ config, db, hooks: [benchOpenAccess(), benchPractitioner, audit, transactionScopeHook(db)] });
+    const { app } = createApp({ config, db, hooks: [benchOpenAccess(), benchPractitioner, audit, transactionScopeHook(db, connectionOf)] });
     return {
       handler: app,
       close: async () => {

@@ -9,6 +9,7 @@ import { actorOf } from './access-hooks';
 import { contactChannel } from './contact-points';
 import { scopesAllow } from './scopes';
 import { ownsRecord } from './actor';
+import type { ConnectionOf } from '../store/scoped-repository';
 
 /** A contact-change code lives 15 minutes and burns after 3 wrong guesses; 3 changes may be asked per hour. */
 export const CONTACT_CODE_TTL_MS = 15 * 60_000;
@@ -51,7 +52,7 @@ export function assertOwnRecord(ctx: RequestContext, patientId: string): void {
  * and notices at a new contact; a 6-digit code is sent there (kind `contact-confirmation`, 15 minutes), to be given
  * to `$confirm-contact`. Nothing changes until then.
  */
-export function changeContactOperation(options: { send: AccountNoticeSender; clock?: () => Date }): OperationDefinitionEntry {
+export function changeContactOperation(options: { send: AccountNoticeSender; clock?: () => Date; connection: ConnectionOf }): OperationDefinitionEntry {
   const now = options.clock ?? (() => new Date());
   return {
     name: '$change-contact',
@@ -72,12 +73,12 @@ export function changeContactOperation(options: { send: AccountNoticeSender; clo
         if ((patient.telecom ?? []).some((t) => contactChannel(t) === contact.system && t.value?.trim() === contact.value)) {
           throw unprocessable('Ce contact est déjà enregistré dans votre dossier.');
         }
-        if ((await countCodesSince(repo.db, 'contact-change', { patientId }, new Date(at.getTime() - 3600_000))) >= CONTACT_REQUESTS_PER_HOUR) {
+        if ((await countCodesSince(options.connection(repo), 'contact-change', { patientId }, new Date(at.getTime() - 3600_000))) >= CONTACT_REQUESTS_PER_HOUR) {
           throw tooManyRequests('Trop de demandes de changement de contact : réessayez dans une heure.');
         }
         const code = newNumericCode();
-        const id = await storeCode(repo.db, { purpose: 'contact-change', patientId, contact, code, now: at, ttlMs: CONTACT_CODE_TTL_MS });
-        await options.send(repo.db, {
+        const id = await storeCode(options.connection(repo), { purpose: 'contact-change', patientId, contact, code, now: at, ttlMs: CONTACT_CODE_TTL_MS });
+        await options.send(options.connection(repo), {
           kind: 'contact-confirmation',
           key: id,
           patientId,

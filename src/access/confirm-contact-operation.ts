@@ -9,6 +9,7 @@ import { storedResponse, type OperationDefinitionEntry } from '../fhir/service';
 import { resolveRecipients, type Recipient } from '../notify/recipients';
 import { assertOwnRecord, CONTACT_MAX_CODE_ATTEMPTS, parameterValue } from './change-contact-operation';
 import { CONFIRMED_CONTACT_STATE, contactChannel } from './contact-points';
+import type { ConnectionOf } from '../store/scoped-repository';
 
 /** The telecom with the new contact in place of those of its channel (keeping the rank of the one it replaces). */
 function withContact(telecom: ContactPoint[], channel: 'email' | 'sms', value: string): ContactPoint[] {
@@ -31,7 +32,7 @@ function previousContacts(previous: Patient, channel: 'email' | 'sms', now: Date
  * code is given (single use, 15 minutes, 3 wrong guesses burn it): the server writes the new Patient version, tells
  * the old contact (kind `contact-changed`) and the audit trail. Answers the new Patient.
  */
-export function confirmContactOperation(options: { send: AccountNoticeSender; clock?: () => Date; onEvent?: AccountEventListener }): OperationDefinitionEntry {
+export function confirmContactOperation(options: { send: AccountNoticeSender; clock?: () => Date; onEvent?: AccountEventListener; connection: ConnectionOf }): OperationDefinitionEntry {
   const now = options.clock ?? (() => new Date());
   const apply = async (svc: Parameters<OperationDefinitionEntry['handler']>[0], ctx: RequestContext, req: FhirRequest, patientId: string): Promise<FhirResponse> => {
     const code = parameterValue(req.body, 'code');
@@ -41,8 +42,8 @@ export function confirmContactOperation(options: { send: AccountNoticeSender; cl
       // 404 when hidden, before anything is counted.
       const current = await repo.read(ctx, 'Patient', patientId);
       const previous = JSON.parse(current.text as string) as Patient;
-      const row = await lockCurrentCode(repo.db, 'contact-change', { patientId });
-      const check = row ? await checkCode(repo.db, row, code, { now: at, maxAttempts: CONTACT_MAX_CODE_ATTEMPTS }) : 'wrong';
+      const row = await lockCurrentCode(options.connection(repo), 'contact-change', { patientId });
+      const check = row ? await checkCode(options.connection(repo), row, code, { now: at, maxAttempts: CONTACT_MAX_CODE_ATTEMPTS }) : 'wrong';
       if (check === 'burnt') return { failure: tooManyRequests('Trop de codes erronés : demandez un nouveau code avec $change-contact.') };
       if (!row || check !== 'ok') return { failure: badRequest('Le code de confirmation est incorrect, expiré ou déjà utilisé.') };
       const channel = row.contact_system as 'email' | 'sms';
@@ -57,7 +58,7 @@ export function confirmContactOperation(options: { send: AccountNoticeSender; cl
       // If-Match: a Patient changed meanwhile is not overwritten with this older copy (412, the code not burnt).
       const { stored } = await repo.update(serverCtx, next, { ifMatch: current.versionId });
       const to = previousContacts(previous, channel, at, value);
-      if (to.length) await options.send(repo.db, { kind: 'contact-changed', key: row.id, patientId, facts: { at, contact: channel }, to });
+      if (to.length) await options.send(options.connection(repo), { kind: 'contact-changed', key: row.id, patientId, facts: { at, contact: channel }, to });
       return storedResponse(200, req.baseUrl, stored);
     });
     if ('failure' in outcome) throw outcome.failure;

@@ -2,51 +2,24 @@ import type { BundleLink } from '@medplum/fhirtypes';
 import { bundleJson, resourceUrl, type EntryParts } from '../fhir/bundle-json';
 import { badRequest } from '../fhir/errors';
 import { withBinaryData } from '../fhir/handlers/read';
+import type { RequestContext } from '../fhir/context';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
-import { DEFAULT_COUNT } from '../fhir/search/types';
 import { dateRange } from '../fhir/search/values';
 import { readEvent, type FhirService, type OperationDefinitionEntry } from '../fhir/service';
-import { toStored, type StoredResource } from '../store/repository';
-import { and, raw, sql, type Sql } from '../store/sql';
-
-interface EverythingCursor { ty: string; id: string }
-
-const ROW_COLUMNS = raw('r.rid, r.type, r.id, r.version_id, r.last_updated, r.compartment, r.deleted, r.text');
+import { parsePageSize } from '../store/keyset-paging';
+import type { StoredResource } from '../store/repository';
 
 function param(req: FhirRequest, name: string): string | undefined {
   return req.query.find(([k]) => k === name)?.[1];
 }
 
-function parseCursor(raw?: string): EverythingCursor | undefined {
-  if (!raw) return undefined;
-  try {
-    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as EverythingCursor;
-    if (typeof c.ty === 'string' && typeof c.id === 'string') return c;
-  } catch {
-    // fall through
-  }
-  throw badRequest('Invalid _cursor: use the next link of a $everything result');
-}
-
-/** `_count`, lowered to EVERYTHING_MAX_COUNT: each entry may carry a document's bytes (a Binary). */
-function parseCount(req: FhirRequest, max: number): number {
-  const raw = param(req, '_count');
-  if (raw !== undefined && !/^\d+$/.test(raw)) throw badRequest(`_count must be a non-negative integer, not "${raw}"`);
-  return Math.max(1, Math.min(raw === undefined ? DEFAULT_COUNT : Number(raw), max));
-}
-
-/** The filters of the request (`_type`, `_since`) on the compartment, access predicate included. */
-function everythingWhere(patientId: string, access: Sql, req: FhirRequest): Sql {
-  const filters: Sql[] = [sql`r.compartment = ${patientId}`, raw('NOT r.deleted'), access];
-  const types = param(req, '_type');
-  if (types) filters.push(sql`r.type = ANY(${types.split(',').map((t) => t.trim()).filter(Boolean)}::text[])`);
+/** The `_since` of the request as an ISO instant (400 when it is not one). */
+function sinceOf(req: FhirRequest): string | undefined {
   const since = param(req, '_since');
-  if (since) {
-    const range = dateRange(since);
-    if (!range) throw badRequest(`Invalid _since "${since}": expected an instant`);
-    filters.push(sql`r.last_updated >= ${range.low}::timestamptz`);
-  }
-  return and(filters);
+  if (!since) return undefined;
+  const range = dateRange(since);
+  if (!range) throw badRequest(`Invalid _since "${since}": expected an instant`);
+  return range.low;
 }
 
 function pageLink(req: FhirRequest, patientId: string, count: number, cursor?: string): string {
@@ -62,35 +35,26 @@ function pageLink(req: FhirRequest, patientId: string, count: number, cursor?: s
  * same query as the page and the count, so masked documents, their Binaries and extracted resources never
  * appear nor count. Supports `_count`, `_type`, `_since` and the `_cursor` of the next link.
  */
-export async function everythingHandler(svc: FhirService, ctx: Parameters<OperationDefinitionEntry['handler']>[1], req: FhirRequest, target: { id?: string }): Promise<FhirResponse> {
+export async function everythingHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest, target: { id?: string }): Promise<FhirResponse> {
   const patientId = target.id as string;
   // 404 exactly like a read when the Patient is missing or hidden from the caller.
   await svc.repo.read(ctx, 'Patient', patientId);
-  const count = parseCount(req, svc.limits.maxEverythingCount);
-  const cursor = parseCursor(param(req, '_cursor'));
-  const where = everythingWhere(patientId, ctx.access, req);
-  const after = cursor ? sql`(r.type, r.id) > (${cursor.ty}::text, ${cursor.id}::text)` : raw('TRUE');
-  const { rows } = await svc.repo.query<Parameters<typeof toStored>[0]>(
-    sql`SELECT ${ROW_COLUMNS} FROM resource r WHERE ${where} AND ${after} ORDER BY r.type, r.id LIMIT ${count + 1}`,
-  );
-  const page = rows.slice(0, count).map(toStored);
-  const total = !cursor && rows.length <= count
-    ? page.length
-    : (await svc.repo.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM resource r WHERE ${where}`)).rows[0].n;
+  const count = parsePageSize(param(req, '_count'), { min: 1 });
+  const types = param(req, '_type')?.split(',').map((t) => t.trim()).filter(Boolean);
+  const { resources: page, total, next } = await svc.repo.compartment(ctx, {
+    patientId, types, since: sinceOf(req), count, cursor: param(req, '_cursor'),
+  });
   const link: BundleLink[] = [{ relation: 'self', url: pageLink(req, patientId, count, param(req, '_cursor')) }];
-  if (rows.length > count) {
-    const last = page[page.length - 1];
-    link.push({ relation: 'next', url: pageLink(req, patientId, count, Buffer.from(JSON.stringify({ ty: last.resourceType, id: last.id })).toString('base64url')) });
-  }
+  if (next) link.push({ relation: 'next', url: pageLink(req, patientId, count, next) });
   const entries: EntryParts[] = [];
-  for (const s of page) entries.push(await entryOf(svc, req, s));
+  for (const s of page) entries.push(await entryOf(svc, ctx, req, s));
   const reads = [readEvent('operation', page, { resourceType: 'Patient', operation: '$everything' })];
   return { status: 200, json: bundleJson({ type: 'searchset', total, link, timestamp: new Date().toISOString() }, entries), reads };
 }
 
-async function entryOf(svc: FhirService, req: FhirRequest, stored: StoredResource): Promise<EntryParts> {
+async function entryOf(svc: FhirService, ctx: RequestContext, req: FhirRequest, stored: StoredResource): Promise<EntryParts> {
   let text = stored.text;
-  if (stored.resourceType === 'Binary' && text) text = withBinaryData(text, (await svc.repo.readBinaryData(stored.id, stored.versionId))?.data);
+  if (stored.resourceType === 'Binary' && text) text = withBinaryData(text, (await svc.repo.readBinaryData(ctx, stored.id, stored.versionId))?.data);
   return { fullUrl: resourceUrl(req.baseUrl, stored), resourceText: text, search: { mode: 'match' } };
 }
 

@@ -1,3 +1,4 @@
+import type { ConnectionOf } from '../store/scoped-repository';
 import type { Consent, ContactPoint, Parameters, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import type { RequestContext } from '../fhir/context';
 import { badRequest, forbidden, unprocessable } from '../fhir/errors';
@@ -60,7 +61,7 @@ function openingConsent(patientId: string): Consent {
   };
 }
 
-async function openMinorRecord(svc: FhirService, ctx: RequestContext, req: FhirRequest, recordUrl: string, clock: () => Date): Promise<FhirResponse> {
+async function openMinorRecord(svc: FhirService, ctx: RequestContext, req: FhirRequest, recordUrl: string, clock: () => Date, connection: ConnectionOf): Promise<FhirResponse> {
   const actor = actorOf(ctx);
   // A parent signed in on his own record (a patient token naming one record); professionals open a minor's record
   // with POST Patient and a RelatedPerson, guardians of another child have no say here.
@@ -107,7 +108,7 @@ async function openMinorRecord(svc: FhirService, ctx: RequestContext, req: FhirR
     }
     // Told to the child's own contact, if any, and to his guardians (the parent who opened it among them).
     const text = buildMinorRecordOpenedNotice({ at: now, parent: displayName(parent) ?? 'un parent' }, recordUrl);
-    await queueNotices(repo.db, [{ key: `minor-record-opened:${childId}`, kind: 'minor-record-opened', patientId: childId, text, createdAt: now }]);
+    await queueNotices(connection(repo), [{ key: `minor-record-opened:${childId}`, kind: 'minor-record-opened', patientId: childId, text, createdAt: now }]);
     const answer: Parameters = {
       resourceType: 'Parameters',
       parameter: [
@@ -125,7 +126,7 @@ async function openMinorRecord(svc: FhirService, ctx: RequestContext, req: FhirR
  * becomes its legal guardian, in one transaction (Patient, opening Consent, RelatedPerson). The proof it asks for and
  * what it cannot prove: README, "A parent opens his child's record".
  */
-export function openMinorRecordOperation(options: { recordUrl: string; clock?: () => Date }): OperationDefinitionEntry {
+export function openMinorRecordOperation(options: { recordUrl: string; clock?: () => Date; connection: ConnectionOf }): OperationDefinitionEntry {
   return {
     name: OPEN_MINOR_RECORD,
     level: 'type',
@@ -137,7 +138,7 @@ export function openMinorRecordOperation(options: { recordUrl: string; clock?: (
       { resourceType: 'Consent', writes: ['create'] },
       { resourceType: 'RelatedPerson', writes: ['create'] },
     ],
-    handler: (svc, ctx, req) => openMinorRecord(svc, ctx, req, options.recordUrl, options.clock ?? (() => new Date())),
+    handler: (svc, ctx, req) => openMinorRecord(svc, ctx, req, options.recordUrl, options.clock ?? (() => new Date()), options.connection),
     documentation: 'A parent signed in on his own record opens the record of his minor child and becomes its legal guardian (traced and notified)',
   };
 }

@@ -11,6 +11,7 @@ import { explainInsProblem } from '../validation/ins';
 import { actorOf } from './access-hooks';
 import { INS_SYSTEMS, isAssuranceMaladie, type DmpActor } from './actor';
 import { assertMayCorrectIdentity, changedIdentityTraits, IDENTITY_PROCEDURE_STATE, insIdentifiers, isIdentityName, UPDATE_IDENTITY } from './identity-traits';
+import type { ConnectionOf } from '../store/scoped-repository';
 
 const GENDERS = ['male', 'female', 'other', 'unknown'];
 
@@ -63,7 +64,8 @@ function describeCorrector(actor: DmpActor): string {
   return isAssuranceMaladie(actor) ? "l'Assurance Maladie" : `un professionnel habilité à vérifier l'identité (RPPS ${actor.id})`;
 }
 
-async function updateIdentity(svc: FhirService, ctx: RequestContext, req: FhirRequest, patientId: string, recordUrl: string): Promise<FhirResponse> {
+async function updateIdentity(svc: FhirService, ctx: RequestContext, req: FhirRequest, patientId: string, options: UpdateIdentityOptions): Promise<FhirResponse> {
+  const { recordUrl } = options;
   const actor = actorOf(ctx);
   assertMayCorrectIdentity(actor);
   const change = parseIdentityChange(req.body);
@@ -91,7 +93,7 @@ async function updateIdentity(svc: FhirService, ctx: RequestContext, req: FhirRe
     }
     const at = stored.lastUpdated;
     const text = buildNotice('identity-corrected', { at, who: describeCorrector(actor) }, recordUrl);
-    await queueNotices(repo.db, [{ key: `identity-corrected:${patientId}:${stored.versionId}`, kind: 'identity-corrected', patientId, text, createdAt: at }]);
+    await queueNotices(options.connection(repo), [{ key: `identity-corrected:${patientId}:${stored.versionId}`, kind: 'identity-corrected', patientId, text, createdAt: at }]);
     // The answer says what was done, not the record: the corrector may not be allowed to read it.
     const outcome = outcomeOf('information', 'informational', `Identity of Patient/${patientId} corrected (${changed.join(', ')}), version ${stored.versionId}`);
     return { status: 200, json: JSON.stringify(outcome) };
@@ -104,7 +106,13 @@ async function updateIdentity(svc: FhirService, ctx: RequestContext, req: FhirRe
  * Assurance Maladie; the new INS must be well-formed and free (409); audited as an identity correction and
  * notified to the patient.
  */
-export function updateIdentityOperation(options: { recordUrl: string }): OperationDefinitionEntry {
+/** `recordUrl` for the notice; `connection` (injected by the wiring) queues the notice in the update's transaction. */
+interface UpdateIdentityOptions {
+  recordUrl: string;
+  connection: ConnectionOf;
+}
+
+export function updateIdentityOperation(options: UpdateIdentityOptions): OperationDefinitionEntry {
   return {
     name: UPDATE_IDENTITY,
     level: 'instance',
@@ -112,7 +120,7 @@ export function updateIdentityOperation(options: { recordUrl: string }): Operati
     methods: ['POST'],
     // Declared so that the pipeline grants this one write (closed by default: write-grants.ts).
     writes: [{ resourceType: 'Patient', writes: ['update'] }],
-    handler: (svc, ctx, req, target) => updateIdentity(svc, ctx, req, target.id as string, options.recordUrl),
+    handler: (svc, ctx, req, target) => updateIdentity(svc, ctx, req, target.id as string, options),
     documentation: 'Identity procedure: corrects the INS, birth date, gender or birth names of a record (identity verifier or Assurance Maladie); audited and notified',
   };
 }

@@ -22,6 +22,7 @@ import { openMinorRecordOperation } from './open-minor-record-operation';
 import { sourceDocumentGuard } from './source-document-guard';
 import { updateIdentityOperation } from './update-identity-operation';
 import { loadNotifyConfig } from '../notify/notify-config';
+import { connectionOf } from '../system/system-repository';
 
 /**
  * Test seams of the access wiring: a clock, the sender of sign-in codes (default: the notification outbox), and the
@@ -79,7 +80,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
   const onEvent = options.onAccountEvent;
   return {
     hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), insEntryHook(), sourceDocumentGuard(), createActivationHooks({ send, clock })],
-    operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock }), issueActivationOperation({ clock }), changeContactOperation({ send, clock }), confirmContactOperation({ send, clock, onEvent })],
+    operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, connection: connectionOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), issueActivationOperation({ clock, connection: connectionOf }), changeContactOperation({ send, clock, connection: connectionOf }), confirmContactOperation({ send, clock, onEvent, connection: connectionOf })],
     routes: (app) => {
       mountAccountRoutes(app, {
         activate: createActivation({ db: deps.db, clock, scrypt: options.scrypt }),

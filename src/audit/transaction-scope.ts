@@ -1,5 +1,6 @@
 import type { Hooks, RequestContext } from '../fhir/context';
 import type { Db } from '../store/db';
+import type { ConnectionOf } from '../store/scoped-repository';
 import { StateKey } from '../fhir/request-state';
 
 /** Key of the open database transaction in `ctx.state` while a transaction Bundle entry runs. */
@@ -13,14 +14,14 @@ export function openTransaction(ctx: RequestContext): Db | undefined {
 /**
  * Notices when a request runs inside a database transaction (each entry of a transaction Bundle is
  * dispatched with a service whose repository is bound to the transaction) and exposes that transaction to
- * the audit hooks for the duration of the entry. A read audited there is written through the same
+ * the audit hooks for the duration of the entry (`connection`, injected by the wiring, tells which connection it is). A read audited there is written through the same
  * transaction: the group commit opens its own, which on PGlite would wait for the outer one forever (and on
  * PostgreSQL would wait for the chain head locked by the entries already written).
  */
-export function transactionScopeHook(rootDb: Db): Hooks {
+export function transactionScopeHook(rootDb: Db, connection: ConnectionOf): Hooks {
   return {
     async interceptRequest(svc, ctx, req, next) {
-      const db = svc.repo.db;
+      const db = connection(svc.repo);
       if (db === rootDb) return next(req);
       const outer = ctx.state.get(OPEN_TRANSACTION);
       ctx.state.set(OPEN_TRANSACTION, db);

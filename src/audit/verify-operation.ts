@@ -1,5 +1,6 @@
 import type { OperationDefinitionEntry } from '../fhir/service';
 import type { Db } from '../store/db';
+import type { ConnectionOf } from '../store/scoped-repository';
 import { assertTrailOwner } from './trail-owner';
 import { toVerifyParameters, verifyChain, type VerifyResult } from './verify-chain';
 
@@ -20,7 +21,7 @@ async function verifyPatients(db: Db, patientIds: string[], secret: string | und
  * the records a guardian acts for) and answers Parameters (`intact`, `events`, `chains`, and the first broken
  * link). Professionals get 403. The check itself is audited in the patient's trail.
  */
-export function verifyOperation(options: { secret?: string }): OperationDefinitionEntry {
+export function verifyOperation(options: { secret?: string; connection: ConnectionOf }): OperationDefinitionEntry {
   return {
     name: '$verify',
     level: 'type',
@@ -30,8 +31,9 @@ export function verifyOperation(options: { secret?: string }): OperationDefiniti
     async handler(svc, ctx, req) {
       const requested = req.query.find(([name]) => name === 'patient')?.[1];
       const patientIds = assertTrailOwner(ctx, requested, 'the access trail');
-      // svc.repo.db: inside a transaction Bundle, read through that transaction (PGlite has one connection).
-      const result = await verifyPatients(svc.repo.db, patientIds, options.secret);
+      // The request's connection (injected by the wiring): inside a transaction Bundle, read through that transaction
+      // (PGlite has one connection). The chain is read whole, beneath the access predicate: only its owner asks.
+      const result = await verifyPatients(options.connection(svc.repo), patientIds, options.secret);
       const reads = patientIds.map((patientId) => ({ interaction: 'operation' as const, operation: 'verify', resourceType: 'AuditEvent', resources: [], query: `patient=${encodeURIComponent(patientId)}` }));
       return { status: 200, json: JSON.stringify(toVerifyParameters(result)), reads };
     },

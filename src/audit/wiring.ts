@@ -2,6 +2,7 @@ import os from 'node:os';
 import { communicationSearchHook } from '../notify/communication-search';
 import { createNotify } from '../notify/create-notify';
 import { loadNotifyConfig } from '../notify/notify-config';
+import { connectionOf } from '../system/system-repository';
 import type { Wiring, WiringDeps } from '../wiring';
 import { countOutbox } from '../notify/outbox-store';
 import { type AuditHooks, createAuditHooks } from './audit-hooks';
@@ -33,8 +34,8 @@ export async function auditWiring(deps: WiringDeps, options: AuditWiringOptions 
   });
   options.onHooks?.(audit);
   return {
-    hooks: [audit, transactionScopeHook(deps.db), communicationSearchHook()],
-    operations: [verifyOperation({ secret })],
+    hooks: [audit, transactionScopeHook(deps.db, connectionOf), communicationSearchHook({ connection: connectionOf })],
+    operations: [verifyOperation({ secret, connection: connectionOf })],
     metrics: (metrics) => {
       metrics.gauge('audit_queue_events', 'AuditEvents of reads waiting for the group commit', () => audit.groupCommit.waiting);
       metrics.gauge('notify_outbox_backlog', 'Notices waiting to be sent (pending or being sent)', () => countOutbox(deps.db, ['pending', 'sending']));

@@ -6,7 +6,6 @@ import { rewriteReferences } from '../fhir/handlers/bundle-references';
 import { parseSearch } from '../fhir/search/parse';
 import type { FhirService } from '../fhir/service';
 import type { StoredResource } from '../store/repository';
-import { executeSearch } from '../store/search-executor';
 
 /**
  * Resources matching conditional criteria, WITHOUT the transaction-long advisory lock `findMatches` takes. Used
@@ -20,7 +19,7 @@ export async function lookupExisting(svc: FhirService, ctx: RequestContext, reso
   request.count = 2;
   request.total = 'none';
   const lookupCtx = ctx.lookupAccess ? { ...ctx, access: ctx.lookupAccess } : ctx;
-  return (await executeSearch(svc.repo.db, lookupCtx, request)).matches;
+  return (await svc.repo.search(lookupCtx, request)).matches;
 }
 
 /** Directory entries a document names (authors, organisations), matched by the system on their (national) identifier. */

@@ -1,3 +1,4 @@
+import { connectionOf } from '../system/system-repository';
 import type { DocumentReference } from '@medplum/fhirtypes';
 import type { CdaImportPlan } from '../cda';
 import type { RequestContext } from '../fhir/context';
@@ -17,9 +18,9 @@ import { resolvePatientReference } from './patient-match';
  */
 export async function filedByOtherChannel(svc: FhirService, ctx: RequestContext, plan: CdaImportPlan): Promise<{ documentReferenceId: string; resources: ResourceRef[] } | undefined> {
   const key = documentKey(plan.documentId);
-  const holder = key ? await documentHolding(svc.repo.db, key) : undefined;
+  const holder = key ? await documentHolding(connectionOf(svc.repo), key) : undefined;
   if (!key || !holder) return undefined;
-  const { rows } = await svc.repo.query<{ type: string; id: string; compartment: string | null; text: string | null }>(
+  const { rows } = await connectionOf(svc.repo).query<{ type: string; id: string; compartment: string | null; text: string | null }>(
     sql`SELECT type, id, compartment, text FROM resource WHERE doc_id = ${holder} AND NOT deleted ORDER BY (type = 'DocumentReference' AND id = ${holder}) DESC, rid`,
   );
   const doc = rows[0]?.id === holder ? (JSON.parse(rows[0].text ?? '{}') as DocumentReference) : undefined;

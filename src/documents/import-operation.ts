@@ -41,7 +41,7 @@ export function importOperations(options: { maxCdaSize: number; planner?: CdaPla
 export async function importPlan(svc: FhirService, ctx: RequestContext, req: FhirRequest, plan: CdaImportPlan): Promise<FhirResponse> {
   return svc.repo.transaction(async (repo) => {
     const tx: FhirService = { ...withRepository(svc, repo), validate: (resource) => svc.validate(resource, { profiles: false }) };
-    const claim = await claimDocument(repo.db, plan.documentId, plan.sha1, plan.size);
+    const claim = await claimDocument(repo, plan.documentId, plan.sha1, plan.size);
     if (!claim.claimed) {
       if (claim.sha1 !== plan.sha1) {
         throw conflict(`Document ${plan.documentId.system}|${plan.documentId.value} was already imported with other content (SHA-1 ${claim.sha1}, not ${plan.sha1})`);
@@ -51,7 +51,7 @@ export async function importPlan(svc: FhirService, ctx: RequestContext, req: Fhi
     // Filed by another channel (ITI-65, ITI-105): the same document answers with what is filed, never a second copy.
     const filed = await filedByOtherChannel(tx, ctx, plan);
     if (filed) {
-      await recordImport(repo.db, plan.documentId, filed.documentReferenceId, filed.resources);
+      await recordImport(repo, plan.documentId, filed.documentReferenceId, filed.resources);
       return tellDocument(await replay(tx, ctx, req, filed.resources), plan);
     }
     const { bundle, existing } = await preparePlanBundle(tx, ctx, plan);
@@ -59,7 +59,7 @@ export async function importPlan(svc: FhirService, ctx: RequestContext, req: Fhi
     const response = existing.length ? await withExisting(tx, ctx, req, written, existing) : written;
     const created = locationsOf(response.json);
     const documentReference = created.find((ref) => ref.startsWith('DocumentReference/'));
-    await recordImport(repo.db, plan.documentId, documentReference?.slice('DocumentReference/'.length), created);
+    await recordImport(repo, plan.documentId, documentReference?.slice('DocumentReference/'.length), created);
     return tellDocument({ ...response, status: 201 }, plan);
   });
 }

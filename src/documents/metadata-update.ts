@@ -6,7 +6,7 @@ import { findMatches, parseStored } from '../fhir/handlers/conditional';
 import { etag, type FhirRequest } from '../fhir/request';
 import type { FhirService } from '../fhir/service';
 import type { StoredResource } from '../store/repository';
-import { or, sql, TRUE } from '../store/sql';
+import { or, sql } from '../store/sql';
 import { applyLabelOperations } from './security-labels';
 
 /** True for a PATCH of a DocumentReference (by id or conditional). */
@@ -57,8 +57,9 @@ async function target(svc: FhirService, ctx: RequestContext, req: FhirRequest): 
     if (seen && !seen.deleted) return { stored: seen };
     // A feeder reads nothing, yet the PDSm replacement patches the status of the document it submitted: a document
     // the caller wrote or authored is its to change (access/provenance.ts decides at write), seen or not.
-    if (!seen && ctx.actor && (await isWriterOf(svc, actorKeys(ctx.actor), id))) {
-      const row = await svc.repo.readRow({ ...ctx, access: TRUE }, 'DocumentReference', id);
+    const keys = ctx.actor ? actorKeys(ctx.actor) : [];
+    if (!seen && keys.length) {
+      const row = await svc.repo.readRow({ ...ctx, access: writtenBy(keys) }, 'DocumentReference', id);
       if (row && !row.deleted) return { stored: row, unseen: true };
     }
     return { stored: await svc.repo.read(ctx, 'DocumentReference', id) };
@@ -69,12 +70,12 @@ async function target(svc: FhirService, ctx: RequestContext, req: FhirRequest): 
   return { stored: matches[0] };
 }
 
-/** True when the keys name the recorded writer (access_writer, migration 142) or an author of the DocumentReference. */
-async function isWriterOf(svc: FhirService, keys: string[], id: string): Promise<boolean> {
-  if (!keys.length) return false;
-  const { rows } = await svc.repo.query(sql`SELECT 1 FROM resource r LEFT JOIN access_writer w ON w.type = r.type AND w.id = r.id
-    WHERE r.type = 'DocumentReference' AND r.id = ${id} AND NOT r.deleted AND (r.authors && ${keys}::text[] OR coalesce(w.keys, '{}') && ${keys}::text[])`);
-  return rows.length > 0;
+/**
+ * An access predicate over `resource r` seeing the rows these keys wrote (the recorded writer, access_writer of
+ * migration 142) or authored: read through the scoped repository like any other predicate.
+ */
+function writtenBy(keys: string[]) {
+  return sql`(r.authors && ${keys}::text[] OR EXISTS (SELECT 1 FROM access_writer w WHERE w.type = r.type AND w.id = r.id AND w.keys && ${keys}::text[]))`;
 }
 
 /** Every key naming the actor as a document author: access-module keys, plus `Practitioner/<id>`. */
@@ -91,8 +92,9 @@ function actorKeys(actor: Actor): string[] {
  */
 export async function assertAuthor(svc: FhirService, ctx: RequestContext, documentId: string): Promise<void> {
   if (!ctx.actor) throw forbidden('Only an author of the document may delete it, and the request has no authenticated actor');
-  const { rows } = await svc.repo.query<{ authors: string[] | null }>(sql`SELECT authors FROM resource WHERE type = 'DocumentReference' AND id = ${documentId}`);
-  const authors = new Set(rows[0]?.authors ?? []);
+  // The document was just found through the caller's access or, for a conditional patch, his look-up predicate.
+  const seen = ctx.lookupAccess ? { ...ctx, access: or([ctx.access, ctx.lookupAccess]) } : ctx;
+  const authors = new Set(await svc.repo.documentAuthors(seen, documentId));
   if (!actorKeys(ctx.actor).some((k) => authors.has(k))) throw forbidden('Only an author of the document may delete it (status entered-in-error)');
 }
 

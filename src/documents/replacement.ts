@@ -5,8 +5,9 @@ import { unprocessable } from '../fhir/errors';
 import type { FhirService } from '../fhir/service';
 import type { Db } from '../store/db';
 import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
-import { Repository } from '../store/repository';
-import { sql, TRUE } from '../store/sql';
+import type { ScopedRepository } from '../store/repository';
+import { TRUE } from '../store/sql';
+import { bareRepositoryOn, repositoryOn } from '../system/system-repository';
 import { retireExtracted } from './retire-extracted';
 
 /** Ids of the documents a DocumentReference replaces (`relatesTo replaces` → `DocumentReference/<id>`). */
@@ -32,7 +33,7 @@ export function replacementHooks(service: () => FhirService | undefined): Hooks 
       const replaced = replacedIds(event.resource as DocumentReference).filter((id) => !before.has(id));
       if (!replaced.length) return;
       const svc = service();
-      const repo = svc ? svc.repo.withDb(tx) : new Repository(tx);
+      const repo = svc ? repositoryOn(svc.repo, tx) : bareRepositoryOn(tx);
       // The writer's right to replace was checked (access/provenance.ts assertMayReplace); the replaced rows are
       // changed by the server, which alone changes extracted resources.
       const system: RequestContext = { ...ctx, access: TRUE, state: ctx.state.copy() };
@@ -42,17 +43,14 @@ export function replacementHooks(service: () => FhirService | undefined): Hooks 
   };
 }
 
-async function supersede(repo: Repository, ctx: RequestContext, id: string, compartment: string | null): Promise<void> {
+async function supersede(repo: ScopedRepository, ctx: RequestContext, id: string, compartment: string | null): Promise<void> {
   const old = await repo.readRow(ctx, 'DocumentReference', id);
   if (!old || old.deleted) throw unprocessable(`relatesTo replaces DocumentReference/${id}, which does not exist`);
   if (old.compartment !== compartment) throw unprocessable(`DocumentReference/${id} belongs to another patient: a document can only replace one of the same record`);
   const doc = JSON.parse(old.text as string) as DocumentReference;
   if (doc.status !== 'superseded') await repo.update(ctx, { ...doc, status: 'superseded' });
-  const { rows } = await repo.query<{ text: string }>(
-    sql`SELECT r.text FROM resource r WHERE r.doc_id = ${id} AND r.type NOT IN ('DocumentReference', 'Binary') AND NOT r.deleted`,
-  );
-  for (const row of rows) {
-    const resource = JSON.parse(row.text) as Resource & { extension?: { url: string }[] };
+  for (const row of await repo.governedBy(ctx, id)) {
+    const resource = JSON.parse(row.text as string) as Resource & { extension?: { url: string }[] };
     // Rows governed by the document without being extracted from it (its SubmissionSet List) are history, kept.
     if (!resource.extension?.some((e) => e.url === SOURCE_DOCUMENT_URL)) continue;
     const retired = retireExtracted(resource);

@@ -1,3 +1,4 @@
+import { connectionOf } from '../system/system-repository';
 import type { Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
 import type { RequestContext } from '../fhir/context';
 import { conflict } from '../fhir/errors';
@@ -27,7 +28,7 @@ interface KnownDocument {
 const hashes = (doc: DocumentReference): string[] => (doc.content ?? []).map((c) => c.attachment?.hash ?? '');
 
 async function loadRow(svc: FhirService, type: string, id: string): Promise<HeldRow | undefined> {
-  const { rows } = await svc.repo.query<HeldRow>(sql`SELECT id, type, version_id, last_updated, compartment, text FROM resource WHERE type = ${type} AND id = ${id} AND NOT deleted`);
+  const { rows } = await connectionOf(svc.repo).query<HeldRow>(sql`SELECT id, type, version_id, last_updated, compartment, text FROM resource WHERE type = ${type} AND id = ${id} AND NOT deleted`);
   return rows[0];
 }
 
@@ -62,7 +63,7 @@ export async function answerResubmission(svc: FhirService, ctx: RequestContext, 
   const known: KnownDocument[] = [];
   for (const entry of documents) {
     const key = documentKey(entry.resource.masterIdentifier);
-    const holder = key ? await documentHolding(svc.repo.db, key) : undefined;
+    const holder = key ? await documentHolding(connectionOf(svc.repo), key) : undefined;
     const stored = holder ? await loadRow(svc, 'DocumentReference', holder) : undefined;
     if (key && stored) known.push({ entry, key, stored });
   }
@@ -103,7 +104,7 @@ async function replayEntry(svc: FhirService, req: FhirRequest, entry: BundleEntr
   }
   if (type === 'List' && entry.request?.method === 'POST') {
     // The SubmissionSet governed by the known document (its doc_id): the first submission's.
-    const { rows } = await svc.repo.query<HeldRow>(sql`SELECT id, type, version_id, last_updated, compartment, text FROM resource
+    const { rows } = await connectionOf(svc.repo).query<HeldRow>(sql`SELECT id, type, version_id, last_updated, compartment, text FROM resource
       WHERE type = 'List' AND doc_id = ANY(${known.map((k) => k.stored.id)}::text[]) AND NOT deleted ORDER BY rid LIMIT 1`);
     if (rows[0]) return answerOf(req, rows[0]);
     // Filed by $import, which has no SubmissionSet: nothing to name, nothing written.

@@ -2,7 +2,6 @@ import type { DocumentReference } from '@medplum/fhirtypes';
 import { SET_ID_EXTENSION, VERSION_NUMBER_EXTENSION } from '../cda/code-systems';
 import type { RequestContext } from '../fhir/context';
 import type { FhirService } from '../fhir/service';
-import { sql } from '../store/sql';
 
 /**
  * The current document of the same CDA set (`setId`) and patient with a lower version number: the fallback
@@ -16,11 +15,7 @@ export async function previousVersionInSet(svc: FhirService, ctx: RequestContext
   if (!setId?.system || !setId.value || version === undefined || !patientId) return undefined;
   const probe = JSON.stringify({ status: 'current', extension: [{ url: SET_ID_EXTENSION, valueIdentifier: { system: setId.system, value: setId.value } }] });
   const lookup = ctx.lookupAccess ?? ctx.access;
-  const { rows } = await svc.repo.query<{ id: string; content: DocumentReference | string }>(
-    sql`SELECT r.id, r.content FROM resource r
-        WHERE r.type = 'DocumentReference' AND NOT r.deleted AND r.compartment = ${patientId} AND r.content @> ${probe}::jsonb AND (${lookup})
-        LIMIT 3`,
-  );
+  const rows = (await svc.repo.findDocuments({ ...ctx, access: lookup }, { patientId, contains: probe, limit: 3 })) as { id: string; content: DocumentReference | string }[];
   const older = rows.filter((row) => {
     const content = typeof row.content === 'string' ? (JSON.parse(row.content) as DocumentReference) : row.content;
     const v = content.extension?.find((e) => e.url === VERSION_NUMBER_EXTENSION)?.valueInteger;

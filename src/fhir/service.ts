@@ -1,6 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { ValidateOptions } from '../validation';
-import type { Repository, StoredResource } from '../store/repository';
+import type { ScopedRepository, StoredResource } from '../store/repository';
 import type { Hooks, Interaction, ReadEvent, RequestContext } from './context';
 import type { CoreLogger } from './core-logger';
 import type { WorkLimits } from './limits';
@@ -29,7 +29,8 @@ export interface OperationDefinitionEntry {
 
 /** Everything a handler needs; handlers know nothing of Express. */
 export interface FhirService {
-  repo: Repository;
+  /** Access-scoped: every read carries `ctx.access`; no raw connection (system work: system/system-repository.ts). */
+  repo: ScopedRepository;
   hooks: Hooks[];
   /** Throws a 422 FhirError listing every problem. */
   validate(resource: Resource, options?: ValidateOptions): void;
@@ -53,7 +54,7 @@ export interface FhirService {
 export type OAuthUris = (fhirBaseUrl: string) => { authorize: string; token: string; revoke: string };
 
 /** The same service with its repository bound to a transaction. */
-export function withRepository(svc: FhirService, repo: Repository): FhirService {
+export function withRepository(svc: FhirService, repo: ScopedRepository): FhirService {
   return { ...svc, repo };
 }
 

@@ -4,6 +4,7 @@ import { badRequest } from '../fhir/errors';
 import { bundleJson, type EntryParts } from '../fhir/bundle-json';
 import type { FhirRequest } from '../fhir/request';
 import { loadCommunications } from './communication-view';
+import type { ConnectionOf } from '../store/scoped-repository';
 
 const MAX_COUNT = 200;
 
@@ -23,9 +24,10 @@ function pageUrl(req: FhirRequest, patientId: string, count: number, offset: num
  * Serves `GET /Communication?patient=<id>[&_count=&_offset=]` from the notification outbox: the delivery status
  * of each notice sent to the patient (or guardian), newest first, as read-only Communication resources. Only
  * the patient or a guardian of the record may ask (403 otherwise); the read is audited like any search.
- * Other Communication interactions go through the ordinary FHIR pipeline.
+ * Other Communication interactions go through the ordinary FHIR pipeline. `connection` (injected by the wiring) reads
+ * the outbox, under the caller's access predicate, on the request's connection.
  */
-export function communicationSearchHook(): Hooks {
+export function communicationSearchHook(options: { connection: ConnectionOf }): Hooks {
   return {
     async interceptRequest(svc, ctx, req, next) {
       const isSearch = (req.method === 'GET' || req.method === 'HEAD') && req.segments.length === 1 && req.segments[0] === 'Communication';
@@ -36,7 +38,7 @@ export function communicationSearchHook(): Hooks {
       const patientId = owned[0];
       const count = Math.min(intParam(req, '_count', 50), MAX_COUNT);
       const offset = intParam(req, '_offset', 0);
-      const page = await loadCommunications(svc.repo.db, patientId, { count, offset }, ctx.access);
+      const page = await loadCommunications(options.connection(svc.repo), patientId, { count, offset }, ctx.access);
       const link = [{ relation: 'self', url: pageUrl(req, patientId, count, offset) }];
       if (offset + count < page.total) link.push({ relation: 'next', url: pageUrl(req, patientId, count, offset + count) });
       const entries: EntryParts[] = page.resources.map((c) => ({ fullUrl: `${req.baseUrl}/Communication/${c.id}`, resourceText: JSON.stringify(c), search: { mode: 'match' } }));

@@ -1,6 +1,6 @@
 import type { IndexRows } from './indexer';
 import { indexInserts } from './index-rows-sql';
-import { join, sql, raw, type Sql } from './sql';
+import { join, sql, raw, type Sql } from '../kernel/sql';
 import { CONTENT_TYPES, INSERT_CURRENT, type RowWrite, UPSERT_CURRENT } from './write-sql';
 
 /** A created row as the batch writes it: always a live version with its text, index rows and optional Binary payload. */

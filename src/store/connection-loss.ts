@@ -1,4 +1,4 @@
-import { FhirError, outcomeOf } from '../fhir/errors';
+import { FhirError, outcomeOf } from '../kernel/errors';
 
 /** Seconds a client is told to wait before retrying while the database is unreachable. */
 export const RETRY_AFTER_SECONDS = 5;

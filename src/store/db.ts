@@ -1,4 +1,4 @@
-import type { Sql } from './sql';
+import type { Sql } from '../kernel/sql';
 
 export interface QueryResult<T> {
   rows: T[];

@@ -1,5 +1,5 @@
 import type { DocumentReference, Reference, Resource } from '@medplum/fhirtypes';
-import { patientCompartmentParams, searchParam } from '../fhir/search-registry';
+import { patientCompartmentParams, searchParam } from '../kernel/search/registry';
 import type { IndexRows } from './indexer';
 import { parseReference } from './indexer';
 

@@ -1,4 +1,4 @@
-import { raw } from './sql';
+import { raw } from '../kernel/sql';
 
 /**
  * Every stored version, as `h` with the columns of `resource_history`: the history table holds the versions that

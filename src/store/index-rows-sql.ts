@@ -1,5 +1,5 @@
 import type { IndexRows } from './indexer';
-import { raw, sql, type Sql } from './sql';
+import { raw, sql, type Sql } from '../kernel/sql';
 
 interface IndexTable {
   name: string;

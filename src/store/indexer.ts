@@ -9,8 +9,8 @@ import {
   toTypedValue,
   type TypedValue,
 } from '@medplum/core';
-import { searchParams, type ParamDef } from '../fhir/search-registry';
-import { normaliseString } from '../fhir/search/normalise';
+import { searchParams, type ParamDef } from '../kernel/search/registry';
+import { normaliseString } from '../kernel/search/normalise';
 
 export interface TokenRow { param: string; system: string | null; code: string | null; text: string | null }
 export interface StringRow { param: string; value: string; norm: string }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db';
-import { sql } from './sql';
+import { sql } from '../kernel/sql';
 
 /** Takes a transaction-scoped advisory lock keyed by a string (no-op cost outside contention). */
 export async function advisoryLock(db: Db, key: string): Promise<void> {

@@ -4,7 +4,7 @@ import { databaseUnavailable, isConnectionLoss, rethrowAsUnavailable } from './c
 import type { Db, QueryResult } from './db';
 import { isUsableHost, parseHostList, type HostList } from './pg-hosts';
 import { beginSettling, settle } from './settle';
-import { Sql } from './sql';
+import { Sql } from '../kernel/sql';
 
 // int8 (bigint) as JS number: our counters (rid, counts) stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));

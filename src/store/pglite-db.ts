@@ -1,7 +1,7 @@
 import { PGlite, type Extension, type Transaction } from '@electric-sql/pglite';
 import type { Db, QueryResult } from './db';
 import { beginSettling, settle } from './settle';
-import { Sql } from './sql';
+import { Sql } from '../kernel/sql';
 
 // The contrib subpath ships ESM typings only, which `moduleResolution: node` cannot see; its CJS build loads fine.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

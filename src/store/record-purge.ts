@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db';
-import { raw, sql, type Sql } from './sql';
+import { raw, sql, type Sql } from '../kernel/sql';
 
 /** Rows removed (or, in a dry run, that would be) per table, for one record. */
 export type PurgeCounts = Record<string, number>;

@@ -1,69 +1,38 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
-import type { CoreLogger } from '../fhir/core-logger';
-import type { Hooks, RequestContext, WriteEvent } from '../fhir/context';
-import { badRequest, gone, notFound, preconditionFailed, unprocessable } from '../fhir/errors';
+import type { CoreLogger } from '../kernel/core-logger';
+import type { RequestContext, WriteEvent } from '../kernel/request-context';
+import type { WriteHooks } from './write-hooks';
+import { badRequest, gone, notFound, preconditionFailed, unprocessable } from '../kernel/errors';
 import type { Db } from './db';
 import { carriesFlags, deriveColumns, securityCodes, type DerivedColumns } from './derived-columns';
 import { computeIndexRows } from './indexer';
-import { sql, type Sql } from './sql';
+import { sql } from '../kernel/sql';
 import { buildWriteStatement } from './write-sql';
 import { HISTORY_SOURCE } from './history-source';
 import { WriteBehindDb } from './write-behind-db';
 import { adoptBinariesSql, relabelListsSql } from './batch-write-sql';
-import { renderStoredText } from './stored-text';
-import { stringifyWithLexicalDecimals } from '../fhir/lexical-decimal';
+import { toStored, type Row, type StoredResource } from './stored-row';
+import { stringifyWithLexicalDecimals } from '../kernel/lexical-decimal';
 import { assertMayCreateById } from './update-create';
+import { executeSearch, type SearchResult } from './search-executor';
+import { readHistoryPage, type HistoryQuery, type HistoryVersion } from './history-page';
+import { readCompartmentPage, type CompartmentQuery } from './compartment-page';
+import type { SearchRequest } from '../kernel/search/types';
+import type { ScopedRepository, WriteResult } from './scoped-repository';
+import { advisoryLock } from './locks';
+import { findRecordDocuments, readDocumentAuthors, readGovernedRows } from './document-queries';
 
-/** A row as the store returns it: the served JSON text plus version metadata. */
-export interface StoredResource {
-  rid: number;
-  resourceType: string;
-  id: string;
-  versionId: number;
-  lastUpdated: Date;
-  compartment: string | null;
-  deleted: boolean;
-  /** Served JSON (without Binary data); null for a tombstone. */
-  text: string | null;
-}
+// Rows are mapped in stored-row.ts (the paging modules use it too); callers keep importing them from here.
+export { toStored, type StoredResource } from './stored-row';
+export type { ScopedRepository, WriteResult } from './scoped-repository';
 
-export interface WriteResult {
-  stored: StoredResource;
-  resource: Resource;
-  created: boolean;
-}
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /** Throws 400 unless the id is a valid FHIR id. */
 export function assertValidId(id: string): void {
   if (!ID_PATTERN.test(id)) throw badRequest(`Invalid resource id "${id.slice(0, 80)}": 1-64 characters of A-Z, a-z, 0-9, '-' and '.'`);
-}
-
-interface Row {
-  rid: number;
-  type: string;
-  id: string;
-  version_id: number;
-  last_updated: Date;
-  compartment: string | null;
-  deleted: boolean;
-  text: string | null;
-}
-
-/** Maps a database row to a StoredResource. */
-export function toStored(row: Row): StoredResource {
-  return {
-    rid: row.rid,
-    resourceType: row.type,
-    id: row.id,
-    versionId: row.version_id,
-    lastUpdated: new Date(row.last_updated),
-    compartment: row.compartment,
-    deleted: row.deleted,
-    text: renderStoredText(row.type, row.id, row.text),
-  };
 }
 
 /** Serialises a resource with resourceType, id and meta first, keeping the client's key order otherwise. */
@@ -94,11 +63,13 @@ function takeBinaryData(resource: Resource, binaryData?: Buffer): { resource: Re
 /**
  * The resource repository: CRUD and versions on the current/history tables, every read filtered by the
  * caller's access predicate (`ctx.access`, over `resource r`). Writes run the hook points in one transaction.
+ * Request handlers see it only as a `ScopedRepository` (no `db`, no `query`); the composition root builds it, and
+ * system work reaches its connection only through `system/system-repository.ts`.
  */
-export class Repository {
+export class Repository implements ScopedRepository {
   constructor(
     readonly db: Db,
-    private readonly hooks: Hooks[] = [],
+    private readonly hooks: WriteHooks[] = [],
     private readonly logger?: CoreLogger,
   ) {}
 
@@ -160,10 +131,11 @@ export class Repository {
     return toStored(rows[0]);
   }
 
-  /** The payload of a Binary version. */
-  async readBinaryData(id: string, versionId: number): Promise<{ contentType: string; data: Buffer } | undefined> {
+  /** The payload of a Binary version, under the access predicate of its current row (as vread): hidden → undefined. */
+  async readBinaryData(ctx: RequestContext, id: string, versionId: number): Promise<{ contentType: string; data: Buffer } | undefined> {
     const { rows } = await this.db.query<{ content_type: string; data: Buffer | Uint8Array }>(
-      sql`SELECT content_type, data FROM binary_data WHERE id = ${id} AND version_id = ${versionId}`,
+      sql`SELECT b.content_type, b.data FROM binary_data b JOIN resource r ON r.type = 'Binary' AND r.id = b.id
+          WHERE b.id = ${id} AND b.version_id = ${versionId} AND (${ctx.access})`,
     );
     if (!rows[0]) return undefined;
     const data = rows[0].data;
@@ -312,8 +284,38 @@ export class Repository {
     else await this.db.query(adoptBinariesSql(adoption));
   }
 
-  /** Runs a statement on this repository's connection (for search and history executors). */
-  query<T>(statement: Sql): Promise<{ rows: T[] }> {
-    return this.db.query<T>(statement);
+  /** A search: one keyset page, its total and includes, all through the access predicate. */
+  search(ctx: RequestContext, request: SearchRequest, options: { maxIncluded?: number } = {}): Promise<SearchResult> {
+    return executeSearch(this.db, ctx, request, options);
+  }
+
+  /** One page of `_history` (server, type or instance), newest first, through the access predicate. */
+  history(ctx: RequestContext, query: HistoryQuery): Promise<{ versions: HistoryVersion[]; next?: string }> {
+    return readHistoryPage(this.db, ctx.access, query);
+  }
+
+  /** One page of a patient's compartment (`$everything`) with its total, through the access predicate. */
+  compartment(ctx: RequestContext, query: CompartmentQuery): Promise<{ resources: StoredResource[]; total: number; next?: string }> {
+    return readCompartmentPage(this.db, ctx.access, query);
+  }
+
+  /** Serialises concurrent transactions on a key until the current transaction ends. */
+  lockKey(key: string): Promise<void> {
+    return advisoryLock(this.db, key);
+  }
+
+  /** The `authors` keys of a DocumentReference the caller may see (empty when hidden or missing). */
+  documentAuthors(ctx: RequestContext, documentId: string): Promise<string[]> {
+    return readDocumentAuthors(this.db, ctx.access, documentId);
+  }
+
+  /** Current DocumentReferences of a record whose content contains a JSON probe, under the caller's access. */
+  findDocuments(ctx: RequestContext, query: { patientId: string; contains: string; limit: number }): Promise<{ id: string; content: unknown }[]> {
+    return findRecordDocuments(this.db, ctx.access, query);
+  }
+
+  /** Live rows governed by a DocumentReference (what was extracted from it), under the caller's access. */
+  governedBy(ctx: RequestContext, documentId: string): Promise<StoredResource[]> {
+    return readGovernedRows(this.db, ctx.access, documentId);
   }
 }

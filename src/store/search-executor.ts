@@ -1,13 +1,13 @@
-import { compileFilter, paramRows } from '../fhir/search/compile';
-import type { IncludeSpec, SearchRequest, SortRule } from '../fhir/search/types';
-import { badRequest } from '../fhir/errors';
-import { DEFAULT_LIMITS, tooCostly } from '../fhir/limits';
-import { searchParam } from '../fhir/search-registry';
-import type { RequestContext } from '../fhir/context';
+import { compileFilter, paramRows } from './search-compile';
+import type { IncludeSpec, SearchRequest, SortRule } from '../kernel/search/types';
+import { searchParam } from '../kernel/search/registry';
+import type { RequestContext } from '../kernel/request-context';
+import { DEFAULT_LIMITS, tooCostly } from '../kernel/limits';
 import type { Db } from './db';
-import { and, join, name, or, raw, sql, type Sql } from './sql';
-import { toStored, type StoredResource } from './repository';
-import { columnParam } from '../fhir/search/column-params';
+import { and, name, or, raw, sql, type Sql } from '../kernel/sql';
+import { countRows, readKeysetPage, type SortKey } from './keyset-paging';
+import { toStored, type StoredResource } from './stored-row';
+import { columnParam } from '../kernel/search/column-params';
 
 export interface SearchResult {
   matches: StoredResource[];
@@ -18,8 +18,6 @@ export interface SearchResult {
   previous?: string;
 }
 
-interface SortKey { expr: Sql; descending: boolean; cast: string }
-interface Cursor { k: string[]; d: 'n' | 'p' }
 
 const ROW_COLUMNS = raw('r.rid, r.type, r.id, r.version_id, r.last_updated, r.compartment, r.deleted, r.text');
 
@@ -44,38 +42,6 @@ function sortKey(type: string, rule: SortRule): SortKey {
   }
 }
 
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
-}
-
-function decodeCursor(token: string, keyCount: number): Cursor {
-  try {
-    const c = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Cursor;
-    if (Array.isArray(c.k) && c.k.length === keyCount && c.k.every((v) => typeof v === 'string') && (c.d === 'n' || c.d === 'p')) return c;
-  } catch {
-    // fall through
-  }
-  throw badRequest('Invalid _cursor: use the next/previous links of a search result');
-}
-
-/** Rows strictly after (or before) the cursor position in the sort order, as a lexicographic predicate. */
-function keysetPredicate(keys: SortKey[], values: string[], after: boolean): Sql {
-  const alternatives: Sql[] = [];
-  for (let i = 0; i < keys.length; i++) {
-    const parts: Sql[] = [];
-    for (let j = 0; j < i; j++) parts.push(sql`${keys[j].expr} = ${values[j]}::${raw(keys[j].cast)}`);
-    const forward = keys[i].descending ? !after : after;
-    parts.push(sql`${keys[i].expr} ${raw(forward ? '>' : '<')} ${values[i]}::${raw(keys[i].cast)}`);
-    alternatives.push(and(parts));
-  }
-  return or(alternatives);
-}
-
-function orderBy(keys: SortKey[], reverse: boolean): Sql {
-  const terms = keys.map((k) => sql`${k.expr}${raw(k.descending !== reverse ? ' DESC' : ' ASC')}`);
-  return sql`ORDER BY ${join(terms, ', ')}`;
-}
-
 /** The WHERE clause shared by the page, the count and history: type, not deleted, access, filters. */
 export function searchWhere(ctx: RequestContext, request: SearchRequest): Sql {
   return and([
@@ -84,11 +50,6 @@ export function searchWhere(ctx: RequestContext, request: SearchRequest): Sql {
     ctx.access,
     ...request.filters.map((f) => compileFilter(f, request.resourceType, 'r', { access: ctx.access })),
   ]);
-}
-
-async function count(db: Db, where: Sql): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM resource r WHERE ${where}`);
-  return rows[0].n;
 }
 
 /** An include whose reference is the source's compartment column (no index rows: `registerColumnParam`). */
@@ -130,36 +91,22 @@ async function loadIncludes(db: Db, ctx: RequestContext, request: SearchRequest,
  */
 export async function executeSearch(db: Db, ctx: RequestContext, request: SearchRequest, options: { maxIncluded?: number } = {}): Promise<SearchResult> {
   const where = searchWhere(ctx, request);
+  const source = raw('resource r');
   if (request.summaryCount || request.count === 0) {
-    return { matches: [], included: [], total: request.total === 'none' && !request.summaryCount ? undefined : await count(db, where) };
+    return { matches: [], included: [], total: request.total === 'none' && !request.summaryCount ? undefined : await countRows(db, source, where) };
   }
   const rules = request.sort.length ? request.sort : [{ code: '_lastUpdated', descending: false }];
-  const keys = [...rules.map((rule) => sortKey(request.resourceType, rule)), { expr: raw('r.id'), descending: false, cast: 'text' }];
-  const cursor = request.cursor ? decodeCursor(request.cursor, keys.length) : undefined;
-  const backwards = cursor?.d === 'p';
-  const keyset = cursor ? keysetPredicate(keys, cursor.k, !backwards) : raw('TRUE');
-  const keyColumns = join(keys.map((k, i) => sql`(${k.expr})::text AS ${raw(`k${i}`)}`), ', ');
-  const { rows } = await db.query<Parameters<typeof toStored>[0] & Record<string, string>>(
-    sql`SELECT ${ROW_COLUMNS}, ${keyColumns} FROM resource r WHERE ${where} AND ${keyset}
-        ${orderBy(keys, backwards)} LIMIT ${request.count + 1}`,
-  );
-  const hasMore = rows.length > request.count;
-  const page = rows.slice(0, request.count);
-  if (backwards) page.reverse();
-  const keyOf = (row: Record<string, string>): string[] => keys.map((_, i) => row[`k${i}`]);
-  const result: SearchResult = { matches: page.map(toStored), included: [] };
-  if (page.length) {
-    const first = keyOf(page[0]);
-    const last = keyOf(page[page.length - 1]);
-    if (backwards ? true : hasMore) result.next = encodeCursor({ k: last, d: 'n' });
-    if (backwards ? hasMore : !!cursor) result.previous = encodeCursor({ k: first, d: 'p' });
-  } else if (cursor) {
-    // Past either end: offer the way back.
-    result.previous = backwards ? undefined : encodeCursor({ k: cursor.k, d: 'p' });
-  }
+  const keys: SortKey[] = [...rules.map((rule) => sortKey(request.resourceType, rule)), { expr: raw('r.id'), descending: false, cast: 'text' }];
+  // The scope ties a cursor to this type and sort: a cursor of another search is refused (400), not misread.
+  const scope = { kind: 'search' as const, shape: `${request.resourceType}?_sort=${rules.map((r) => `${r.descending ? '-' : ''}${r.code}`).join(',')}` };
+  const page = await readKeysetPage<Parameters<typeof toStored>[0]>(db, {
+    columns: ROW_COLUMNS, source, where, keys, count: request.count, cursor: request.cursor, scope, backLinks: true,
+  });
+  const matches = page.rows.map(toStored);
+  const result: SearchResult = { matches, included: [], next: page.next, previous: page.previous };
   if (request.total !== 'none') {
-    result.total = !cursor && !hasMore ? page.length : await count(db, where);
+    result.total = !request.cursor && !page.hasMore ? matches.length : await countRows(db, source, where);
   }
-  result.included = await loadIncludes(db, ctx, request, page.map(toStored), options.maxIncluded ?? DEFAULT_LIMITS.maxIncluded);
+  result.included = await loadIncludes(db, ctx, request, matches, options.maxIncluded ?? DEFAULT_LIMITS.maxIncluded);
   return result;
 }

@@ -1,5 +1,5 @@
-import type { RequestContext } from '../fhir/context';
-import { forbidden } from '../fhir/errors';
+import type { RequestContext } from '../kernel/request-context';
+import { forbidden } from '../kernel/errors';
 
 /**
  * Update-as-create: creating `type/id` under an id the caller named. Closed contexts (`ctx.updateCreate === false`,

@@ -1,7 +1,7 @@
 import type { Db, QueryResult } from './db';
 import { adoptBinariesSql, buildBatchWriteStatement, type BatchRow, type BinaryAdoption } from './batch-write-sql';
 import { settleWith } from './settle';
-import type { Sql } from './sql';
+import type { Sql } from '../kernel/sql';
 
 /** A queued row and the caller's view of it, whose `rid` is known once the row is written. */
 interface Pending {

@@ -1,7 +1,7 @@
 import type { DerivedColumns } from './derived-columns';
 import type { IndexRows } from './indexer';
 import { INDEX_TABLE_NAMES, indexInserts } from './index-rows-sql';
-import { sql, raw, type Sql } from './sql';
+import { sql, raw, type Sql } from '../kernel/sql';
 
 /** What one write puts in the resource row. */
 export interface RowWrite {

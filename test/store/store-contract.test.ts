@@ -116,7 +116,7 @@ describe.each(availableDbKinds())('store contract on %s', (kind) => {
       { compartment: patient.id, doc_id: doc.id, security: [] },
       { compartment: patient.id, doc_id: doc.id, security: ['N'] },
     ]);
-    expect((await repo.readBinaryData(binary.id, 1))?.data.toString()).toBe('x');
+    expect((await repo.readBinaryData(ctx, binary.id, 1))?.data.toString()).toBe('x');
   });
 
   it('serialises concurrent writes to one resource into consecutive versions', async () => {

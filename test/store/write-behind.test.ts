@@ -111,6 +111,6 @@ describe.each(availableDbKinds())('write-behind creates on %s', (kind) => {
       [ids.patient, ids.doc],
       [ids.patient, ids.doc],
     ]);
-    expect((await repo.readBinaryData(ids.after, 1))?.data.toString()).toBe('b');
+    expect((await repo.readBinaryData(ctx, ids.after, 1))?.data.toString()).toBe('b');
   });
 });

@@ -1,7 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { StoredResource } from '../../store/repository';
-import { executeSearch } from '../../store/search-executor';
-import { advisoryLock } from '../../store/locks';
 import type { RequestContext } from '../context';
 import { badRequest } from '../errors';
 import { parseSearch } from '../search/parse';
@@ -25,9 +23,9 @@ export async function findMatches(svc: FhirService, ctx: RequestContext, resourc
   const request = parseSearch(resourceType, params, true);
   request.count = 2;
   request.total = 'none';
-  await advisoryLock(svc.repo.db, `${resourceType}?${new URLSearchParams(params).toString()}`);
+  await svc.repo.lockKey(`${resourceType}?${new URLSearchParams(params).toString()}`);
   const lookupCtx = ctx.lookupAccess ? { ...ctx, access: ctx.lookupAccess } : ctx;
-  return (await executeSearch(svc.repo.db, lookupCtx, request)).matches;
+  return (await svc.repo.search(lookupCtx, request)).matches;
 }
 
 /** Parses stored text back to a resource. */

@@ -22,8 +22,8 @@ function notModified(req: FhirRequest, stored: StoredResource): boolean {
 }
 
 /** Answers a Binary either as raw bytes in its own content type, or as a FHIR Binary with base64 data. */
-async function binaryResponse(svc: FhirService, req: FhirRequest, stored: StoredResource): Promise<FhirResponse> {
-  const payload = await svc.repo.readBinaryData(stored.id, stored.versionId);
+async function binaryResponse(svc: FhirService, ctx: RequestContext, req: FhirRequest, stored: StoredResource): Promise<FhirResponse> {
+  const payload = await svc.repo.readBinaryData(ctx, stored.id, stored.versionId);
   const headers = versionHeaders(req.baseUrl, stored);
   if (!wantsFhirJson(req)) {
     const meta = JSON.parse(stored.text as string) as { contentType?: string };
@@ -44,7 +44,7 @@ export async function readHandler(svc: FhirService, ctx: RequestContext, req: Fh
   const stored = await svc.repo.read(ctx, type, id);
   const reads = [readEvent('read', [stored], { resourceType: type })];
   if (notModified(req, stored)) return { status: 304, headers: versionHeaders(req.baseUrl, stored), reads };
-  if (type === 'Binary') return { ...(await binaryResponse(svc, req, stored)), reads };
+  if (type === 'Binary') return { ...(await binaryResponse(svc, ctx, req, stored)), reads };
   return { ...storedResponse(200, req.baseUrl, stored), reads };
 }
 
@@ -54,6 +54,6 @@ export async function vreadHandler(svc: FhirService, ctx: RequestContext, req: F
   if (!/^\d{1,9}$/.test(vid)) throw badRequest(`Invalid version id "${vid}"`);
   const stored = await svc.repo.vread(ctx, type, id, Number(vid));
   const reads = [readEvent('vread', [stored], { resourceType: type })];
-  if (type === 'Binary') return { ...(await binaryResponse(svc, req, stored)), reads };
+  if (type === 'Binary') return { ...(await binaryResponse(svc, ctx, req, stored)), reads };
   return { ...storedResponse(200, req.baseUrl, stored), reads };
 }

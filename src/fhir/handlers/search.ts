@@ -1,5 +1,4 @@
 import type { BundleLink } from '@medplum/fhirtypes';
-import { executeSearch } from '../../store/search-executor';
 import type { StoredResource } from '../../store/repository';
 import type { RequestContext } from '../context';
 import { buildOutcome } from '../errors';
@@ -18,21 +17,21 @@ function pageUrl(req: FhirRequest, request: SearchRequest, cursor?: string): str
   return `${req.baseUrl}/${request.resourceType}?${params.toString()}`;
 }
 
-async function entryOf(svc: FhirService, req: FhirRequest, stored: StoredResource, mode: 'match' | 'include'): Promise<EntryParts> {
+async function entryOf(svc: FhirService, ctx: RequestContext, req: FhirRequest, stored: StoredResource, mode: 'match' | 'include'): Promise<EntryParts> {
   let text = stored.text;
-  if (stored.resourceType === 'Binary' && text) text = withBinaryData(text, (await svc.repo.readBinaryData(stored.id, stored.versionId))?.data);
+  if (stored.resourceType === 'Binary' && text) text = withBinaryData(text, (await svc.repo.readBinaryData(ctx, stored.id, stored.versionId))?.data);
   return { fullUrl: resourceUrl(req.baseUrl, stored), resourceText: text, search: { mode } };
 }
 
 /** Runs a parsed search and answers a searchset Bundle with total, paging links and includes. */
 export async function searchBundle(svc: FhirService, ctx: RequestContext, req: FhirRequest, request: SearchRequest): Promise<FhirResponse> {
-  const result = await executeSearch(svc.repo.db, ctx, request, { maxIncluded: svc.limits.maxIncluded });
+  const result = await svc.repo.search(ctx, request, { maxIncluded: svc.limits.maxIncluded });
   const link: BundleLink[] = [{ relation: 'self', url: pageUrl(req, request, request.cursor) }];
   if (result.next) link.push({ relation: 'next', url: pageUrl(req, request, result.next) });
   if (result.previous) link.push({ relation: 'previous', url: pageUrl(req, request, result.previous) });
   const entries: EntryParts[] = [];
-  for (const s of result.matches) entries.push(await entryOf(svc, req, s, 'match'));
-  for (const s of result.included) entries.push(await entryOf(svc, req, s, 'include'));
+  for (const s of result.matches) entries.push(await entryOf(svc, ctx, req, s, 'match'));
+  for (const s of result.included) entries.push(await entryOf(svc, ctx, req, s, 'include'));
   if (request.warnings.length) {
     const outcome = buildOutcome(request.warnings.map((w) => ({ severity: 'warning', code: 'not-supported', diagnostics: w })));
     entries.push({ resourceText: JSON.stringify(outcome), search: { mode: 'outcome' } });

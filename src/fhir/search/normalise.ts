@@ -1,4 +1,2 @@
-/** Lower-cases and strips accents, for case- and accent-insensitive string search (stored and queried alike). */
-export function normaliseString(value: string): string {
-  return value.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase().trim();
-}
+// Moved to src/kernel/search/normalise.ts (the layer below the store); callers above the store may keep importing this path.
+export * from '../../kernel/search/normalise';

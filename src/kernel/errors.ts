@@ -1,0 +1,60 @@
+import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+
+export type IssueCode = OperationOutcomeIssue['code'];
+
+/** One error type for the whole server: an HTTP status and the OperationOutcome that explains it. */
+export class FhirError extends Error {
+  readonly status: number;
+  readonly outcome: OperationOutcome;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, outcome: OperationOutcome, headers: Record<string, string> = {}) {
+    super(outcome.issue?.map((i) => i.diagnostics ?? i.details?.text).join('; ') || `HTTP ${status}`);
+    this.name = 'FhirError';
+    this.status = status;
+    this.outcome = outcome;
+    this.headers = headers;
+  }
+}
+
+/** Builds an OperationOutcome from issues. */
+export function buildOutcome(issues: OperationOutcomeIssue[]): OperationOutcome {
+  return { resourceType: 'OperationOutcome', issue: issues };
+}
+
+/** Builds a single-issue OperationOutcome. */
+export function outcomeOf(severity: OperationOutcomeIssue['severity'], code: IssueCode, text: string, expression?: string[]): OperationOutcome {
+  const issue: OperationOutcomeIssue = { severity, code, diagnostics: text, details: { text } };
+  if (expression?.length) issue.expression = expression;
+  return buildOutcome([issue]);
+}
+
+function error(status: number, code: IssueCode, text: string, expression?: string[]): FhirError {
+  return new FhirError(status, outcomeOf('error', code, text, expression));
+}
+
+export const badRequest = (text: string, expression?: string[]): FhirError => error(400, 'invalid', text, expression);
+export const unauthorized = (text: string, challenge = 'Bearer'): FhirError =>
+  new FhirError(401, outcomeOf('error', 'login', text), { 'WWW-Authenticate': challenge });
+export const forbidden = (text = 'Forbidden'): FhirError => error(403, 'forbidden', text);
+export const notFound = (text: string): FhirError => error(404, 'not-found', text);
+export const methodNotAllowed = (text: string): FhirError => error(405, 'not-supported', text);
+export const notAcceptable = (text: string): FhirError => error(406, 'not-supported', text);
+export const conflict = (text: string): FhirError => error(409, 'conflict', text);
+export const gone = (text: string): FhirError => error(410, 'deleted', text);
+export const preconditionFailed = (text: string): FhirError => error(412, 'conflict', text);
+export const payloadTooLarge = (text: string): FhirError => error(413, 'too-costly', text);
+export const unsupportedMediaType = (text: string): FhirError => error(415, 'not-supported', text);
+export const tooManyRequests = (text: string): FhirError => error(429, 'throttled', text);
+export const locked = (text: string): FhirError => error(423, 'lock-error', text);
+
+/** 422 with every validation problem, each carrying its FHIRPath expression. */
+export function unprocessable(issues: OperationOutcomeIssue[] | string): FhirError {
+  if (typeof issues === 'string') return error(422, 'processing', issues);
+  return new FhirError(422, buildOutcome(issues));
+}
+
+/** Informational outcome used for successful deletes and batch entries. */
+export function allOk(text = 'All OK'): OperationOutcome {
+  return outcomeOf('information', 'informational', text);
+}

@@ -1,0 +1,57 @@
+import type { Sql } from '../kernel/sql';
+import type { Db, QueryResult } from '../store/db';
+import { Repository } from '../store/repository';
+import type { ScopedRepository } from '../store/scoped-repository';
+import type { CoreLogger } from '../kernel/core-logger';
+import type { WriteHooks } from '../store/write-hooks';
+
+// The unscoped side of the store, named so that it is never used by accident. Request handlers hold a
+// `ScopedRepository` (every read under the request's access predicate); what is not a request's read — migrations,
+// the importer's look-ups, the notifier, purge, audit-chain verification, a server write joined to a request's
+// transaction — goes through here. Only the modules listed in test/unit/architecture/system-repository.test.ts may
+// import this file (the composition root and wirings, CLIs, jobs, and named system services); an operation that needs
+// one piece of system work gets that piece injected as a narrow capability, never this module.
+
+/** The unscoped repository: raw statements and transactions on the server's connection. */
+export class SystemRepository {
+  constructor(
+    readonly db: Db,
+    private readonly hooks: WriteHooks[] = [],
+    private readonly logger?: CoreLogger,
+  ) {}
+
+  /** The access-scoped repository over the same connection and hooks: what the composition root hands to handlers. */
+  scoped(): ScopedRepository {
+    return new Repository(this.db, this.hooks, this.logger);
+  }
+
+  /** Runs a statement with no access predicate. */
+  query<T = Record<string, unknown>>(statement: Sql | string, values?: unknown[]): Promise<QueryResult<T>> {
+    return this.db.query<T>(statement, values);
+  }
+
+  /** Runs fn in one transaction on the server's connection. */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+}
+
+/**
+ * The connection under a request's repository — its transaction while inside one — for system work that must commit
+ * or roll back with the request (an account code, a notice row, the intake ledger, the audit of a read in a Bundle).
+ */
+export function connectionOf(repo: ScopedRepository): Db {
+  if (!(repo instanceof Repository)) throw new Error('connectionOf: not a repository built by the store');
+  return repo.db;
+}
+
+/** The same repository (its hooks included) bound to a transaction connection a write hook was given. */
+export function repositoryOn(repo: ScopedRepository, tx: Db): ScopedRepository {
+  if (!(repo instanceof Repository)) throw new Error('repositoryOn: not a repository built by the store');
+  return repo.withDb(tx);
+}
+
+/** A repository with no hooks on a transaction connection (a write hook running before the service exists). */
+export function bareRepositoryOn(tx: Db): ScopedRepository {
+  return new Repository(tx);
+}

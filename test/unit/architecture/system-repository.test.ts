@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ScopedRepository } from '../../../src/store/scoped-repository';
+import { describe as describeEdges, importsUnder, isUnder, ROOT, sourceFiles } from './import-graph';
+
+// Handlers hold an access-scoped repository (every read under the request's access predicate); the unscoped system
+// repository is reachable only from the modules below. A request handler that needs one piece of system work gets it
+// injected by its wiring as a narrow capability (`ConnectionOf` in an operation's options), never by importing it.
+// Adding a module here is a design decision: say in its line why it does system work.
+
+const SYSTEM_MODULE = 'src/system/system-repository';
+
+const ALLOWED: Record<string, string> = {
+  'src/app.ts': 'the composition root: builds the unscoped repository and hands handlers its scoped view',
+  'src/access/wiring.ts': 'injects the request connection into $change-contact, $confirm-contact and $update-identity (codes, notices)',
+  'src/audit/wiring.ts': 'injects it into $verify (the audit chain) and the hooks that join a Bundle transaction or read the outbox',
+  'src/access/identity-duplicates.ts': 'an operator service (npm run identity:duplicates), not a request: resolves the duplicate list',
+  'src/documents/intake-ledger.ts': "named system service: the import's idempotency ledger, written in the import's transaction",
+  'src/documents/replacement.ts': "a write hook: the server's own supersede of a replaced document, in the writer's transaction",
+  'src/documents/filed-document.ts': 'intake look-up: the rows a document id already holds, whoever filed them (one document per id across channels)',
+  'src/documents/resubmission.ts': 'intake look-up: what an identical re-sent submission filed, to answer it again instead of filing twice',
+};
+/** Folders whose every module may use it: the system layer itself, the command-line tools and background jobs. */
+const ALLOWED_FOLDERS = ['src/system', 'src/cli'];
+
+const mayImport = (file: string): boolean => file in ALLOWED || ALLOWED_FOLDERS.some((folder) => isUnder(file, folder));
+
+/** `import { A, type B } from '…'` → the names imported by value from a specifier. */
+function valueNames(file: string, target: RegExp): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const names: string[] = [];
+  for (const m of text.matchAll(/import\s+(type\s+)?\{([^}]*)\}\s*from\s*['"]([^'"]+)['"]/g)) {
+    if (m[1] || !target.test(m[3])) continue;
+    for (const part of m[2].split(',').map((p) => p.trim()).filter(Boolean)) {
+      if (!part.startsWith('type ')) names.push(part.split(/\s+as\s+/)[0]);
+    }
+  }
+  return names;
+}
+
+describe('the system repository', () => {
+  it('is imported only by the composition root, wirings, CLIs, jobs and the named system services', () => {
+    const users = importsUnder(['src']).filter((e) => e.target === SYSTEM_MODULE);
+    expect(users.length).toBeGreaterThan(0); // the scan finds the ones we know of
+    expect(describeEdges(users.filter((e) => !mayImport(e.from)))).toEqual([]);
+  });
+
+  it('keeps its allow-list exact: every listed module exists and still needs it', () => {
+    const users = new Set(importsUnder(['src']).filter((e) => e.target === SYSTEM_MODULE).map((e) => e.from));
+    for (const file of Object.keys(ALLOWED)) expect({ file, imports: users.has(file) }).toEqual({ file, imports: true });
+  });
+
+  it('is never imported by a request handler, an operation or the HTTP layer', () => {
+    const handlers = [
+      ...sourceFiles('src/fhir'),
+      ...sourceFiles('src/http'),
+      ...sourceFiles('src').filter((f) => /-operation\.ts$|-hooks?\.ts$|intercept\.ts$/.test(f)),
+    ];
+    expect(handlers).toContain('src/fhir/handlers/search.ts');
+    const edges = importsUnder(['src']).filter((e) => handlers.includes(e.from) && e.target !== undefined && isUnder(e.target, 'src/system'));
+    expect(describeEdges(edges)).toEqual([]);
+  });
+
+  it('builds the store class that has a raw connection only in the composition root and the system layer', () => {
+    const constructing = sourceFiles('src').filter(
+      (file) => !isUnder(file, 'src/store') && !mayImport(file) && valueNames(file, /store\/repository$/).includes('Repository'),
+    );
+    expect(constructing).toEqual([]);
+  });
+
+  it('finds no handler reaching around the type to a repository\'s connection (`repo.db`, `svc.repo.query` …)', () => {
+    const reaching = sourceFiles('src')
+      .filter((file) => !isUnder(file, 'src/store') && !isUnder(file, 'src/system'))
+      .flatMap((file) => readFileSync(join(ROOT, file), 'utf8').split('\n').map((line, i) => ({ file, line: i + 1, text: line })))
+      .filter((l) => /\brepo\)?\.(db|query|withDb)\b/.test(l.text) && !/connectionOf\((svc\.)?repo\)/.test(l.text))
+      .map((l) => `${l.file}:${l.line}`);
+    expect(reaching).toEqual([]);
+  });
+
+  it('gives handlers a repository type with no raw connection or statement', () => {
+    // Checked by the type checker (npm run typecheck): these lines do not compile if ScopedRepository gains either.
+    const noDb: 'db' extends keyof ScopedRepository ? 'has db' : 'scoped' = 'scoped';
+    const noQuery: 'query' extends keyof ScopedRepository ? 'has query' : 'scoped' = 'scoped';
+    const noWithDb: 'withDb' extends keyof ScopedRepository ? 'has withDb' : 'scoped' = 'scoped';
+    expect([noDb, noQuery, noWithDb]).toEqual(['scoped', 'scoped', 'scoped']);
+  });
+});
