@@ -75,7 +75,8 @@ describe('decimals imported from a CDA document are served with their digits', (
     expect(entry.resource.resourceType).toBe('DocumentReference');
     expect(entry.response.outcome.issue.map((i: { diagnostics: string }) => i.diagnostics)).toEqual(expect.arrayContaining([
       'Entry s2.e1: states no known medication; not represented',
-      'Section 11450-4 "Problèmes" has no mapped entries; kept only in the original document',
+      // The Problèmes section states "no known problem": an absence reported as such (issue 13 item 3), not lost content.
+      'Entry s4.e1.r1: states no known problem; not represented',
     ]));
     expect(first.headers['x-import-warnings']).toBe(String(entry.response.outcome.issue.length));
   });
