@@ -144,7 +144,7 @@ function parseClient(raw: unknown, n: number, seen: Set<string>): SmartClient {
 }
 
 /** Parses SMART_CLIENTS (a JSON array, or `@path` to a file holding one). Throws naming the client and the key. */
-export function loadClientRegistry(env: NodeJS.ProcessEnv, options: { devAuth: boolean }): ClientRegistry {
+export function loadClientRegistry(env: NodeJS.ProcessEnv, options: { devAuth: boolean; builtIn?: SmartClient[] }): ClientRegistry {
   let text = env.SMART_CLIENTS?.trim() ?? '';
   if (text.startsWith('@')) {
     try {
@@ -163,7 +163,9 @@ export function loadClientRegistry(env: NodeJS.ProcessEnv, options: { devAuth: b
   }
   if (!Array.isArray(parsed)) throw new Error('SMART_CLIENTS must be a JSON array of clients');
   const seen = new Set<string>();
-  const clients = parsed.map((raw, n) => parseClient(raw, n, seen));
+  const configured = parsed.map((raw, n) => parseClient(raw, n, seen));
+  // The server's own apps (the patient web space), unless the operator registered a client of the same id.
+  const clients = [...configured, ...(options.builtIn ?? []).filter((b) => !seen.has(b.clientId))];
   const byId = new Map(clients.map((c) => [c.clientId, c]));
   const devClient = (clientId: string): SmartClient => ({
     clientId, type: 'public', authMethod: 'none', redirectUris: [], scopes: DEV_CLIENT_SCOPES, grantTypes: ['authorization_code', 'refresh_token'], dev: true,

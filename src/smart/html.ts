@@ -32,7 +32,9 @@ export function sendPage(res: Response, status: number, html: string, formTarget
       'Cache-Control': 'no-store',
       Pragma: 'no-cache',
       'X-Frame-Options': 'DENY',
-      'Referrer-Policy': 'no-referrer',
+      // same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with a form POST, and the forms
+      // of the sign-in check their Origin (authorize-route.ts); nothing leaks to other sites either way.
+      'Referrer-Policy': 'same-origin',
       'X-Content-Type-Options': 'nosniff',
       'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; form-action ${targets}; frame-ancestors 'none'; base-uri 'none'`,
     })

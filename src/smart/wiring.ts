@@ -1,3 +1,6 @@
+import { PORTAL_SCOPE } from '../portal/sign-in';
+import { PORTAL_CLIENT_ID } from '../portal/wiring';
+import type { SmartClient } from './client-registry';
 import type { Express } from 'express';
 import type { AuthRoutesOptions } from '../auth/auth-routes';
 import { loadAuthConfig } from '../auth/auth-config';
@@ -22,6 +25,22 @@ export interface SmartWiringOptions {
 }
 
 /**
+ * The patient web space (`/portal/`, src/portal) is a public SMART client of this server, registered at its public URL
+ * (BASE_URL). Without BASE_URL it is reachable in development only, as any loopback client under DEV_AUTH=1.
+ */
+function builtInClients(baseUrl: string | undefined): SmartClient[] {
+  if (!baseUrl) return [];
+  return [{
+    clientId: PORTAL_CLIENT_ID,
+    type: 'public',
+    authMethod: 'none',
+    redirectUris: [`${baseUrl.replace(/\/+$/, '')}/portal/callback`],
+    scopes: PORTAL_SCOPE.split(' '),
+    grantTypes: ['authorization_code', 'refresh_token'],
+  }];
+}
+
+/**
  * Mounts the SMART authorization server (issue 15): CORS first (before every other route, so that preflights of
  * the FHIR API are answered without a token), discovery, the authorization endpoint and its pages, token and
  * revocation. Throws at start-up on a bad SMART_CLIENTS, naming the client and the key.
@@ -29,7 +48,7 @@ export interface SmartWiringOptions {
 export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions = {}): Promise<Wiring> {
   const auth = loadAuthConfig(deps.env, deps.config.dataDir);
   const config = loadSmartConfig(deps.env);
-  const registry = loadClientRegistry(deps.env, { devAuth: auth.devAuth });
+  const registry = loadClientRegistry(deps.env, { devAuth: auth.devAuth, builtIn: builtInClients(deps.config.baseUrl) });
   // A backend client's assertion names the token URL; derived from the Host header, it would let an assertion
   // made for another server be replayed here with a forged Host. Production needs the configured URL.
   if (!deps.config.baseUrl && !auth.devAuth && registry.clients.some((c) => c.authMethod === 'private_key_jwt')) {
