@@ -1,3 +1,5 @@
+import { escapeHtml } from '../http/html-escape';
+
 /**
  * HTML built by tagged templates: every interpolated value is escaped unless it is already `Html` (built by this
  * module). Patient data (names, document titles, free text) can therefore never inject markup into a page.
@@ -9,11 +11,7 @@ export class Html {
   }
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
+export { escapeHtml };
 
 type Part = Html | string | number | boolean | null | undefined | Part[];
 

@@ -1,9 +1,8 @@
 import type { Response } from 'express';
+import { escapeHtml } from '../http/html-escape';
 
-/** Escapes text for HTML content and double-quoted attributes. */
-export function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
+/** Escapes text for HTML content and double-quoted attributes (the server's one escaper). */
+export const esc = escapeHtml;
 
 /** A page of the sign-in: French, no script, no external resource, usable on a phone. */
 export function page(title: string, body: string): string {
