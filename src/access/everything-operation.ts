@@ -39,7 +39,8 @@ export async function everythingHandler(svc: FhirService, ctx: RequestContext, r
   const patientId = target.id as string;
   // 404 exactly like a read when the Patient is missing or hidden from the caller.
   await svc.repo.read(ctx, 'Patient', patientId);
-  const count = parsePageSize(param(req, '_count'), { min: 1 });
+  // Lowered to EVERYTHING_MAX_COUNT: each entry may carry a document's bytes (a Binary).
+  const count = Math.min(parsePageSize(param(req, '_count'), { min: 1 }), svc.limits.maxEverythingCount);
   const types = param(req, '_type')?.split(',').map((t) => t.trim()).filter(Boolean);
   const { resources: page, total, next } = await svc.repo.compartment(ctx, {
     patientId, types, since: sinceOf(req), count, cursor: param(req, '_cursor'),
