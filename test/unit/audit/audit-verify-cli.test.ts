@@ -46,5 +46,6 @@ describe('audit-verify command', () => {
     output = [];
     expect(await main(['--patient', 'pat-a'], { DATA_DIR: dir })).toBe(1);
     expect(JSON.parse(output.join(''))).toMatchObject({ intact: false, broken: { chain: 'pat-a', seq: 1, reason: 'hash-mismatch' } });
-  });
+    // Every migration on an embedded PGlite, then the command: minutes on a loaded shared machine, not 60 s.
+  }, 240_000);
 });
