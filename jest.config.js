@@ -14,6 +14,7 @@ module.exports = {
     '^.+/node_modules/jose/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
-  testTimeout: 60000,
+  // Tests and hooks that migrate a fresh embedded PGlite run every migration (tens of seconds on a loaded 2-core machine).
+  testTimeout: 120000,
   maxWorkers: 2,
 };
