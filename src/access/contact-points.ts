@@ -1,7 +1,7 @@
 import type { ContactPoint, Patient } from '@medplum/fhirtypes';
 import type { RequestContext, WriteEvent } from '../fhir/context';
 import { forbidden } from '../fhir/errors';
-import { NOTIFY_PREFERENCE_URL } from '../notify/recipients';
+import { NOTIFY_PREFERENCE_URL, NOTIFY_PREFERENCES_URL } from '../notify/notice-preferences';
 import { ownsRecord, type DmpActor } from './actor';
 import { StateKey } from '../fhir/request-state';
 
@@ -24,8 +24,10 @@ function contactFingerprint(patient: Patient | undefined): string {
   return JSON.stringify(contacts);
 }
 
-function preferenceOf(patient: Patient | undefined): string | undefined {
-  return patient?.extension?.find((e) => e.url === NOTIFY_PREFERENCE_URL)?.valueCode;
+/** The notice choices of a record (record-wide channel and per-group choices), compared as one string. */
+function preferenceOf(patient: Patient | undefined): string {
+  const ext = patient?.extension ?? [];
+  return JSON.stringify([ext.find((e) => e.url === NOTIFY_PREFERENCE_URL)?.valueCode ?? null, ext.find((e) => e.url === NOTIFY_PREFERENCES_URL)?.extension ?? null]);
 }
 
 /**

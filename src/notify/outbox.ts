@@ -4,7 +4,8 @@ import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import type { NoticeKind, NoticeText } from './messages';
 import { forGuardian, loadGuardianRecipients } from './guardian-recipients';
-import { NOTIFY_PREFERENCE_URL, resolveRecipients } from './recipients';
+import { effectivePreference } from './notice-preferences';
+import { resolveRecipients } from './recipients';
 
 /** A notice to a patient, before its recipients are resolved. */
 export interface Notice {
@@ -88,10 +89,10 @@ export async function queueNotices(tx: Db, notices: Notice[]): Promise<number> {
   const entries: OutboxEntry[] = [];
   for (const notice of notices) {
     const patient = patients.get(notice.patientId);
-    const recipients = resolveRecipients(patient, { now: notice.createdAt });
+    const recipients = resolveRecipients(patient, { now: notice.createdAt, kind: notice.kind });
     const common = { kind: notice.kind, patientId: notice.patientId, text: notice.text, createdAt: notice.createdAt, expiresAt: notice.expiresAt };
-    // Notices turned off for the record (by the patient or his guardian) are off for its guardians too.
-    const off = patient?.extension?.some((e) => e.url === NOTIFY_PREFERENCE_URL && e.valueCode === 'none') === true;
+    // Notices of this kind turned off for the record (by the patient or his guardian) are off for its guardians too.
+    const off = effectivePreference(patient, notice.kind) === 'none';
     const found = off ? [] : ((await loadGuardianRecipients(tx, [notice.patientId], notice.createdAt)).get(notice.patientId) ?? []);
     const guardians = found.length && notice.professional && (await wroteHiddenFromGuardians(tx, notice.patientId, notice.professional)) ? [] : found;
     const sent = new Set(recipients.map((r) => `${r.channel}:${r.address.toLowerCase()}`));

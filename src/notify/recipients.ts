@@ -1,9 +1,10 @@
 import type { ContactPoint, Patient } from '@medplum/fhirtypes';
+import type { NoticeKind } from './messages';
+import { channelPreference, effectivePreference } from './notice-preferences';
+
+export { NOTIFY_PREFERENCE_URL, NOTIFY_PREFERENCES_URL } from './notice-preferences';
 
 export type Channel = 'email' | 'sms';
-
-/** Patient extension stating where notices go: email, sms, all, or none. Absent = the best-ranked contact. */
-export const NOTIFY_PREFERENCE_URL = 'https://dmp-fhir-adapter.org/fhir/StructureDefinition/notification-channel';
 
 export interface Recipient {
   channel: Channel;
@@ -24,14 +25,16 @@ function isCurrent(telecom: ContactPoint, now: Date): boolean {
 /**
  * Where a patient's notices go, from `Patient.telecom` (email; sms, or a mobile phone) and the preference
  * extension. Without a preference: the single best-ranked usable contact (lowest `rank`, e-mail first on a
- * tie). Login codes ignore a "none" preference: signing in needs them.
+ * tie). With a `kind`, the choice stated for its group in `notification-preferences` comes first (see
+ * `effectivePreference`: an emergency access is never silenced). Login codes read only the record-wide channel and
+ * ignore its "none": signing in needs them.
  */
-export function resolveRecipients(patient: Patient | undefined, options: { now: Date; loginCode?: boolean }): Recipient[] {
+export function resolveRecipients(patient: Patient | undefined, options: { now: Date; loginCode?: boolean; kind?: NoticeKind }): Recipient[] {
   const usable = (patient?.telecom ?? [])
     .filter((t) => t.value && isCurrent(t, options.now) && channelOf(t))
     .map((t) => ({ channel: channelOf(t) as Channel, address: (t.value as string).trim(), rank: t.rank ?? Number.MAX_SAFE_INTEGER }))
     .sort((a, b) => a.rank - b.rank || (a.channel === b.channel ? 0 : a.channel === 'email' ? -1 : 1));
-  const preference = patient?.extension?.find((e) => e.url === NOTIFY_PREFERENCE_URL)?.valueCode;
+  const preference = options.loginCode ? channelPreference(patient) : effectivePreference(patient, options.kind);
   const first = (channel?: Channel): Recipient[] => {
     const hit = usable.find((u) => !channel || u.channel === channel);
     return hit ? [{ channel: hit.channel, address: hit.address }] : [];

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AllergyIntolerance, Bundle, DocumentReference, Immunization, Observation, Patient } from '@medplum/fhirtypes';
 import { NOTIFY_PREFERENCE_URL } from '../notify/recipients';
+import { buildPreferencesExtension, NOTICE_CHOICES, NOTICE_GROUPS, NOTIFY_PREFERENCES_URL, type NoticeChoice, type NoticeGroup } from '../notify/notice-preferences';
+import { choiceAllowed } from './pages/notice-kinds';
 import type { PortalCall } from './portal-request';
 import { BLOOD_GROUP_LOINC } from './pages/summary';
 import { BLOOD_GROUPS } from './pages/add';
@@ -88,6 +90,25 @@ export async function setNoticeChannel(call: PortalCall, form: Record<string, un
   if (!CHANNELS.some((c) => c.code === channel)) throw new PortalInputError('Ce mode de notification n’est pas reconnu.');
   const me = await call.fhir.read<Patient>('Patient', call.session.patient);
   const extension = [...(me.extension ?? []).filter((e) => e.url !== NOTIFY_PREFERENCE_URL), { url: NOTIFY_PREFERENCE_URL, valueCode: channel }];
+  await call.fhir.update({ ...me, id: call.session.patient, extension });
+}
+
+/**
+ * Stores the per-kind notice choices (`notification-preferences`): a kind left unchosen follows the record-wide
+ * channel; an unknown channel, or "none" for emergency accesses, is refused (400, in French).
+ */
+export async function setNoticeKinds(call: PortalCall, form: Record<string, unknown>): Promise<void> {
+  const choices: Partial<Record<NoticeGroup, NoticeChoice>> = {};
+  for (const group of NOTICE_GROUPS) {
+    const value = optional(form, `kind-${group}`, 10);
+    if (value === undefined) continue;
+    if (!NOTICE_CHOICES.includes(value as NoticeChoice)) throw new PortalInputError('Ce mode de notification n’est pas reconnu.');
+    if (!choiceAllowed(group, value as NoticeChoice)) throw new PortalInputError('Un accès en urgence à votre dossier vous est toujours signalé : choisissez l’e-mail, le SMS ou les deux.');
+    choices[group] = value as NoticeChoice;
+  }
+  const me = await call.fhir.read<Patient>('Patient', call.session.patient);
+  const kept = (me.extension ?? []).filter((e) => e.url !== NOTIFY_PREFERENCES_URL);
+  const extension = Object.keys(choices).length ? [...kept, buildPreferencesExtension(choices)] : kept;
   await call.fhir.update({ ...me, id: call.session.patient, extension });
 }
 

@@ -267,6 +267,10 @@ export function mountPortal(app: Express, o: PortalOptions): void {
     await actions.setNoticeChannel(call, body(req));
     done(res, '/portal/settings', 'notices');
   });
+  post('/settings/notices/kinds', async (call, req, res) => {
+    await actions.setNoticeKinds(call, body(req));
+    done(res, '/portal/settings', 'notices');
+  });
   post('/settings/password', async (call, req, res) => {
     const answer = await fetch(`${new URL(call.fhirBase).origin}/auth/password`, {
       method: 'PUT',

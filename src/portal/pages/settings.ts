@@ -2,6 +2,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import { NOTIFY_PREFERENCE_URL } from '../../notify/recipients';
 import { html, type Html } from '../html';
 import type { PortalCall } from '../portal-request';
+import { noticeKindsTable } from './notice-kinds';
 
 /** The notice channels a patient may choose (the `notification-channel` extension the notifier reads). */
 export const CHANNELS: { code: string; label: string }[] = [
@@ -48,6 +49,7 @@ ${CHANNELS.map((c) => html`<div><input type="radio" id="n-${c.code}" name="chann
 </fieldset>
 <button type="submit">Enregistrer</button>
 </form>
+${noticeKindsTable(me, call.session.csrf)}
 </section>
 <section aria-labelledby="h-password"><h2 id="h-password">Mon mot de passe</h2>
 <form method="post" action="/portal/settings/password">${csrf}

@@ -1,13 +1,16 @@
 import type { Patient } from '@medplum/fhirtypes';
 import { NOTIFY_PREFERENCE_URL } from '../../../src/notify/recipients';
 import { waitFor } from '../audit/server-harness';
-import { SmtpReceiver } from '../../unit/notify/receivers';
-import { startPortalServer, textOf, type PortalServer } from './portal-harness';
+import { NOTIFY_PREFERENCES_URL } from '../../../src/notify/notice-preferences';
+import { sql } from '../../../src/store/sql';
+import { SmtpReceiver, WebhookReceiver } from '../../unit/notify/receivers';
+import { GP_RPPS, startPortalServer, textOf, type PortalServer } from './portal-harness';
 
 // Issue 15: what the patient changes from the portal — contacts (with a code sent by real e-mail), notices,
 // record closure and reactivation, emergency contact, advance directives and an uploaded PDF.
 
 const smtp = new SmtpReceiver();
+const sms = new WebhookReceiver();
 let s: PortalServer;
 let cookie: string;
 let patientToken: string;
@@ -15,13 +18,15 @@ const CSRF = 'test-csrf-token';
 
 beforeAll(async () => {
   await smtp.start();
-  s = await startPortalServer({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, NOTIFY_POLL_MS: '100' });
+  await sms.start();
+  s = await startPortalServer({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, SMS_WEBHOOK_URL: `http://127.0.0.1:${sms.port}/sms`, NOTIFY_POLL_MS: '100' });
   cookie = await s.sessionCookie('helene', CSRF);
   patientToken = await s.token({ kind: 'patient', id: 'helene' });
 }, 180_000);
 afterAll(async () => {
   await s?.close();
   await smtp.stop();
+  await sms.stop();
 });
 
 const me = async (): Promise<Patient> => (await s.fhir(patientToken, 'GET', '/Patient/helene')).body;
@@ -99,4 +104,49 @@ test('the patient closes his record (with a confirmation) and reactivates it', a
   expect(textOf((await s.page(cookie, '/portal/settings')).html)).toContain('Votre dossier est fermé.');
   expect((await s.post(cookie, '/portal/settings/reactivate', { csrf: CSRF })).status).toBe(303);
   expect((await me()).active).not.toBe(false);
+});
+
+test('the settings show a table of notices by kind and channel, each choice labelled for screen readers', async () => {
+  const page = await s.page(cookie, '/portal/settings');
+  expect(page.html).toContain('<caption>Notifications par type d’événement');
+  expect(page.html).toContain('name="kind-document-added" value="sms" aria-label="Nouveau document : SMS"');
+  expect(page.html).not.toContain('id="k-emergency-access-none"');
+  expect(textOf(page.html)).toContain('Accès en urgence (SAMU, bris de glace) Toujours prévenu Vie du dossier');
+});
+
+test('emergency notices cannot be turned off, and an unknown channel is refused', async () => {
+  const off = await s.post(cookie, '/portal/settings/notices/kinds', { csrf: CSRF, 'kind-emergency-access': 'none' });
+  expect(off.status).toBe(400);
+  expect(textOf(off.html)).toContain('Un accès en urgence à votre dossier vous est toujours signalé');
+  expect((await s.post(cookie, '/portal/settings/notices/kinds', { csrf: CSRF, 'kind-document-added': 'pigeon' })).status).toBe(400);
+  expect((await s.post(cookie, '/portal/settings/notices/kinds', { csrf: 'forged', 'kind-document-added': 'sms' })).status).toBe(403);
+  expect((await me()).extension?.find((e) => e.url === NOTIFY_PREFERENCES_URL)).toBeUndefined();
+});
+
+test('a new document is told by the channel chosen for it only (a real SMS webhook and SMTP receiver)', async () => {
+  // A mobile number, confirmed with the code sent to it, beside the e-mail address.
+  expect((await s.post(cookie, '/portal/settings/contact', { csrf: CSRF, system: 'sms', value: '+33611223344' })).status).toBe(303);
+  await waitFor(() => sms.received.some((m) => m.body.to === '+33611223344'), 20_000, 'the confirmation SMS');
+  const code = /\b(\d{6})\b/.exec(sms.received.find((m) => m.body.to === '+33611223344')!.body.text)![1];
+  expect((await s.post(cookie, '/portal/settings/contact/confirm', { csrf: CSRF, code })).status).toBe(303);
+
+  const chosen = await s.post(cookie, '/portal/settings/notices/kinds', { csrf: CSRF, 'kind-document-added': 'sms', 'kind-first-access': 'email', 'kind-emergency-access': 'all', 'kind-record-life': 'none' });
+  expect(chosen.location).toBe('/portal/settings?ok=notices');
+  const stored = (await me()).extension?.find((e) => e.url === NOTIFY_PREFERENCES_URL)?.extension;
+  expect(stored).toEqual([
+    { url: 'document-added', valueCode: 'sms' },
+    { url: 'first-access', valueCode: 'email' },
+    { url: 'emergency-access', valueCode: 'all' },
+    { url: 'record-life', valueCode: 'none' },
+  ]);
+  expect((await s.page(cookie, '/portal/settings')).html).toContain('id="k-document-added-sms" name="kind-document-added" value="sms" aria-label="Nouveau document : SMS" checked');
+
+  const mailsBefore = smtp.received.length;
+  const imported = await s.importCda(await s.token({ kind: 'practitioner', id: GP_RPPS }), 'cr-bio-thyroid-panel.xml');
+  expect(imported.status).toBe(201);
+  await waitFor(() => sms.received.some((m) => m.body.to === '+33611223344' && m.body.text.includes('nouveau document')), 20_000, 'the document SMS');
+  const { rows } = await s.testDb.db.query<{ channel: string; recipient: string }>(sql`SELECT channel, recipient FROM notify_outbox WHERE patient_id = 'helene' AND kind = 'document-added'`);
+  expect(rows).toEqual([{ channel: 'sms', recipient: '+33611223344' }]);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(smtp.received.slice(mailsBefore).filter((m) => mailText(m.data).includes('nouveau document'))).toEqual([]);
 });

@@ -1,4 +1,5 @@
 import type { Patient } from '@medplum/fhirtypes';
+import { buildPreferencesExtension } from '../../../src/notify/notice-preferences';
 import { NOTIFY_PREFERENCE_URL, resolveRecipients } from '../../../src/notify/recipients';
 
 const now = new Date('2026-03-01T00:00:00Z');
@@ -30,5 +31,41 @@ describe('notice recipients', () => {
   it('has no recipient for a patient without e-mail or mobile', () => {
     expect(resolveRecipients(patient({ telecom: [{ system: 'phone', use: 'home', value: '+33100000000' }] }), { now })).toEqual([]);
     expect(resolveRecipients(undefined, { now })).toEqual([]);
+  });
+
+  describe('per kind of notice', () => {
+    const telecom = [{ system: 'email' as const, value: 'a@example.org' }, { system: 'sms' as const, value: '+33600000001' }];
+    const channels = (p: Patient, kind: Parameters<typeof resolveRecipients>[1]['kind']) => resolveRecipients(p, { now, kind }).map((r) => r.channel);
+
+    it('sends each kind by the channel chosen for it, other kinds by the record-wide channel', () => {
+      const p = patient({ telecom, extension: [{ url: NOTIFY_PREFERENCE_URL, valueCode: 'email' }, buildPreferencesExtension({ 'document-added': 'sms', 'first-access': 'none', 'record-life': 'all' })] });
+      expect(channels(p, 'document-added')).toEqual(['sms']);
+      expect(channels(p, 'first-access')).toEqual([]);
+      expect(channels(p, 'record-closed')).toEqual(['email', 'sms']);
+      expect(channels(p, 'purge-approaching')).toEqual(['email', 'sms']);
+      expect(channels(p, 'break-glass')).toEqual(['email']);
+      expect(channels(p, 'identity-corrected')).toEqual(['email']);
+    });
+
+    it('never silences an emergency access: "none" for it, or for the whole record, still reaches the best-ranked contact', () => {
+      const own = patient({ telecom, extension: [buildPreferencesExtension({ 'emergency-access': 'none' })] });
+      expect(channels(own, 'break-glass')).toEqual(['email']);
+      expect(channels(own, 'samu-access')).toEqual(['email']);
+      const silenced = patient({ telecom, extension: [{ url: NOTIFY_PREFERENCE_URL, valueCode: 'none' }] });
+      expect(channels(silenced, 'break-glass')).toEqual(['email']);
+      expect(channels(silenced, 'document-added')).toEqual([]);
+      const bySms = patient({ telecom, extension: [{ url: NOTIFY_PREFERENCE_URL, valueCode: 'none' }, buildPreferencesExtension({ 'emergency-access': 'sms' })] });
+      expect(channels(bySms, 'samu-access')).toEqual(['sms']);
+    });
+
+    it('leaves sign-in codes to the record-wide channel, whatever the per-kind choices', () => {
+      const p = patient({ telecom, extension: [{ url: NOTIFY_PREFERENCE_URL, valueCode: 'sms' }, buildPreferencesExtension({ 'document-added': 'none', 'first-access': 'email', 'emergency-access': 'email', 'record-life': 'none' })] });
+      expect(resolveRecipients(p, { now, loginCode: true, kind: 'login-code' })).toEqual([{ channel: 'sms', address: '+33600000001' }]);
+    });
+
+    it('ignores an unknown choice and falls back to the record-wide channel', () => {
+      const p = patient({ telecom, extension: [{ url: NOTIFY_PREFERENCE_URL, valueCode: 'sms' }, { url: buildPreferencesExtension({}).url, extension: [{ url: 'document-added', valueCode: 'pigeon' }] }] });
+      expect(channels(p, 'document-added')).toEqual(['sms']);
+    });
   });
 });
