@@ -15,23 +15,16 @@ export interface PageContext {
   path: string;
   /** Whose record is shown, e.g. "Marie Durand" (the guardian sees the child's name here). */
   recordOwner?: string;
-  /** Records the signed-in person may switch to (a guardian: his own and his children's). */
-  records?: { id: string; name: string; current: boolean }[];
   csrf?: string;
 }
 
 /** A complete page: French, one `main` landmark, a skip link, the navigation and an optional status message. */
 export function page(title: string, ctx: PageContext, body: Html, notice?: { kind: 'success' | 'error'; text: string }): Html {
   const current = (href: string) => (href === '/portal/' ? ctx.path === '/portal/' : ctx.path.startsWith(href));
-  const switcher =
-    ctx.records && ctx.records.length > 1
-      ? html`<form method="post" action="/portal/switch" class="switch">
-          <input type="hidden" name="csrf" value="${ctx.csrf}">
-          <label for="record-switch">Dossier affiché</label>
-          <select id="record-switch" name="patient">${ctx.records.map((r) => html`<option value="${r.id}"${r.current ? html` selected` : ''}>${r.name}</option>`)}</select>
-          <button type="submit">Changer de dossier</button>
-        </form>`
-      : '';
+  // A token names one record; changing record is a new sign-in where the guardian picks it (portal-routes /switch).
+  const switcher = ctx.csrf
+    ? html`<form method="post" action="/portal/switch" class="switch"><input type="hidden" name="csrf" value="${ctx.csrf}"><button type="submit" class="secondary">Changer de dossier</button></form>`
+    : '';
   return html`<!doctype html>
 <html lang="fr">
 <head>

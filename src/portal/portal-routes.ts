@@ -12,7 +12,7 @@ import { documentsPage } from './pages/documents';
 import { historyCsv, historyLines, filterLines, historyPage } from './pages/history';
 import { settingsPage } from './pages/settings';
 import { summaryPage } from './pages/summary';
-import { loadSession, portalCall, securityHeaders, setCookie, type PortalCall, type PortalOptions } from './portal-request';
+import { loadSession, portalCall, securityHeaders, type PortalCall, type PortalOptions } from './portal-request';
 import { SESSION_COOKIE } from './session';
 import { finishSignIn, refreshSession, signOut, startSignIn } from './sign-in';
 import { readCdaNarrative } from './cda-narrative';
@@ -34,7 +34,6 @@ const DONE: Record<string, string> = {
   password: 'Votre mot de passe a été changé.',
   closed: 'Votre dossier est fermé.',
   reactivated: 'Votre dossier est réactivé.',
-  switched: 'Vous consultez maintenant ce dossier.',
 };
 
 const FAILURE: Record<number, string> = {
@@ -49,18 +48,17 @@ const form = express.urlencoded({ extended: false, limit: '64kb' });
 
 type Handler = (call: PortalCall, req: Request, res: Response) => Promise<void>;
 
-/** Records the signed-in person may open (a guardian: his own and his children's), for the switcher. */
-async function recordsOf(call: PortalCall): Promise<{ id: string; name: string; current: boolean }[]> {
-  const found = await call.fhir.search<Patient>('Patient', { _count: '10' });
-  return found.resources.map((p) => ({ id: p.id as string, name: personName(p.name) || 'Dossier', current: p.id === call.session.patient }));
+/** The name of the record shown (the guardian sees the child's name in the header). */
+async function recordOwner(call: PortalCall): Promise<string | undefined> {
+  const me = await call.fhir.read<Patient>('Patient', call.session.patient);
+  return personName(me.name) || undefined;
 }
 
 async function render(call: PortalCall, req: Request, res: Response, status: number, content: { title: string; body: Html }, notice?: { kind: 'success' | 'error'; text: string }): Promise<void> {
-  const records = await recordsOf(call).catch(() => []);
+  const owner = await recordOwner(call).catch(() => undefined);
   const ok = typeof req.query.ok === 'string' ? DONE[req.query.ok] : undefined;
   const shown = notice ?? (ok ? { kind: 'success' as const, text: ok } : undefined);
-  const owner = records.find((r) => r.current)?.name;
-  res.status(status).type('html').send(page(content.title, { path: call.path, recordOwner: owner, records, csrf: call.session.csrf }, content.body, shown).text);
+  res.status(status).type('html').send(page(content.title, { path: call.path, recordOwner: owner, csrf: call.session.csrf }, content.body, shown).text);
 }
 
 function failurePage(res: Response, status: number, text: string, call?: PortalCall): void {
@@ -291,12 +289,11 @@ export function mountPortal(app: Express, o: PortalOptions): void {
     await call.fhir.operation(`Patient/${call.session.patient}/$reactivate`, { resourceType: 'Parameters' });
     done(res, '/portal/settings', 'reactivated');
   });
+  // A token names one record: a guardian changes record by signing in again and choosing it on the authorization
+  // server's record page (his own, or a child's whose guardian link names him). The session ends here first.
   post('/switch', async (call, req, res) => {
-    const wanted = actions.required(body(req), 'patient', 'le dossier', 64);
-    const records = await recordsOf(call);
-    if (!records.some((r) => r.id === wanted)) throw new FhirCallError(403, undefined);
-    setCookie(o, res, SESSION_COOKIE, await o.sealer.seal({ ...call.session, patient: wanted }, o.sessionSeconds), o.sessionSeconds);
-    done(res, '/portal/', 'switched');
+    await signOut(o, req, res, call.session, { quiet: true });
+    res.redirect(303, '/portal/login?next=/portal/');
   });
 
   app.use('/portal', r);

@@ -97,7 +97,7 @@ export async function refreshSession(o: PortalOptions, req: Request, res: Respon
 }
 
 /** Signs out: revokes the refresh token when the server offers revocation, and forgets the session. */
-export async function signOut(o: PortalOptions, req: Request, res: Response, session: PortalSession | undefined): Promise<void> {
+export async function signOut(o: PortalOptions, req: Request, res: Response, session: PortalSession | undefined, options: { quiet?: boolean } = {}): Promise<void> {
   if (session?.refreshToken) {
     await fetch(`${loopbackBase(req)}/auth/revoke`, {
       method: 'POST',
@@ -106,5 +106,6 @@ export async function signOut(o: PortalOptions, req: Request, res: Response, ses
     }).catch(() => undefined);
   }
   clearCookie(o, res, SESSION_COOKIE);
+  if (options.quiet) return;
   res.status(200).type('html').send(page('Vous êtes déconnecté', { path: '/portal/logout' }, html`<p>Vous êtes déconnecté de votre espace.</p><p><a href="/portal/login">Se reconnecter</a></p>`).text);
 }

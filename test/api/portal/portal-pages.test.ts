@@ -171,10 +171,12 @@ test('emergency access refused in advance from the portal is refused to break-gl
   expect((await s.fhir(btg, 'GET', `/DocumentReference/${docs['cr-bio-thyroid-panel.xml']}`, undefined, { 'X-Purpose-Of-Use': 'BTG', 'X-Purpose-Reason': 'patient inconscient' })).status).not.toBe(200);
 });
 
-test('another patient\'s session cannot switch to this record', async () => {
-  const other = await s.sessionCookie('nobody');
-  const res = await s.post(other, '/portal/switch', { csrf: 'test-csrf-token', patient: 'helene' });
-  expect(res.status).toBe(403);
+test('changing record ends the session and starts a new sign-in (the guardian picks the record there)', async () => {
+  const own = await s.sessionCookie('helene');
+  const res = await s.post(own, '/portal/switch', { csrf: 'test-csrf-token' });
+  expect(res.status).toBe(303);
+  expect(res.location).toBe('/portal/login?next=/portal/');
+  expect((await s.post(own, '/portal/switch', { csrf: 'forged' })).status).toBe(403);
 });
 
 test('notices point to the exact page: the new document, the access history', async () => {
