@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Patient } from '@medplum/fhirtypes';
 
 /** A LOINC lab test the generator draws results from. */
 const TESTS = [
@@ -19,6 +20,54 @@ const TESTS = [
 export function testIns(n: number): string {
   const base = 2790351215000 + n;
   return `${base}${String(97 - (base % 97)).padStart(2, '0')}`;
+}
+
+/** The INS-NIR-TEST system of `testIns`. */
+export const TEST_INS_SYSTEM = 'urn:oid:1.2.250.1.213.1.4.10';
+
+/** The identity of one corpus patient, as the CDA header states it and as the record must hold it. */
+export interface CorpusPatient {
+  ins: string;
+  birthName: string;
+  given: string;
+  /** FHIR date (YYYY-MM-DD). */
+  birthDate: string;
+}
+
+/**
+ * Patient n of the corpus. Documents are filed only in the record of their INS whose birth date, sex and birth name
+ * agree with the header (identity vigilance): the generator writes each header from this object and `bench:import`
+ * opens each record from it (`toRecord`), so the two cannot drift apart. Born 1979-03 and female, as the test NIR
+ * itself encodes (`2 79 03 …`).
+ */
+export function corpusPatient(n: number): CorpusPatient {
+  return { ins: testIns(n), birthName: `BENCH-PATIENTE-${n}`, given: 'DOMINIQUE', birthDate: '1979-03-28' };
+}
+
+/** The Patient resource that opens corpus patient n's record. */
+export function toRecord(patient: CorpusPatient): Patient {
+  return {
+    resourceType: 'Patient',
+    identifier: [{ system: TEST_INS_SYSTEM, value: patient.ins }],
+    name: [{ use: 'official', family: patient.birthName, given: [patient.given] }],
+    gender: 'female',
+    birthDate: patient.birthDate,
+  };
+}
+
+/** The lab fixture's recordTarget rewritten with this patient's INS, birth name, given name and birth date. */
+function withPatient(header: string, patient: CorpusPatient): string {
+  const edits: [string, string][] = [
+    ['extension="279035121518989"', `extension="${patient.ins}"`],
+    ['<given>DOMINIQUE MARIE-LOUISE</given>', `<given>${patient.given}</given>`],
+    ['<family qualifier="BR">PAT-TROIS</family>', `<family qualifier="BR">${patient.birthName}</family>`],
+    ['<birthTime value="19790328"/>', `<birthTime value="${patient.birthDate.replace(/-/g, '')}"/>`],
+  ];
+  return edits.reduce((text, [from, to]) => {
+    // A fixture edited so that one of these is gone would send documents whose identity nobody opened a record for.
+    if (!text.includes(from)) throw new Error(`fixtures/cda/lab-report-two-results.xml no longer contains ${from}: the import corpus cannot set its patient`);
+    return text.replace(from, to);
+  }, header);
 }
 
 function observation(docRoot: string, i: number, seed: number): string {
@@ -44,7 +93,7 @@ function observation(docRoot: string, i: number, seed: number): string {
 /**
  * Generates CR-BIO lab reports of about `targetBytes` (default 50 KB) from this project's own lab fixture: a
  * unique document id each, `results` LOINC results with values, ranges and flags, and a narrative (table plus the
- * biologist's comments) making up the rest, as real reports carry. Patients cycle over `patients` test INS.
+ * biologist's comments) making up the rest, as real reports carry. Patients cycle over `corpusPatient(0 … patients - 1)`.
  */
 export function generateLabReports(count: number, options: { run: string; results?: number; patients?: number; targetBytes?: number }): Buffer[] {
   const template = readFileSync(join(__dirname, '../fixtures/cda/lab-report-two-results.xml'), 'utf8');
@@ -53,10 +102,9 @@ export function generateLabReports(count: number, options: { run: string; result
   const reports: Buffer[] = [];
   for (let n = 0; n < count; n++) {
     const docRoot = `1.2.250.1.999.9.${options.run}.${n}`;
-    const header = head
+    const header = withPatient(head, corpusPatient(n % (options.patients ?? 20)))
       .replace('<id root="1.2.250.1.999.1.1.7.1"/>', `<id root="${docRoot}.1"/>`)
-      .replace('<setId root="1.2.250.1.999.1.1.7"/>', `<setId root="${docRoot}"/>`)
-      .replace('extension="279035121518989"', `extension="${testIns(n % (options.patients ?? 20))}"`);
+      .replace('<setId root="1.2.250.1.999.1.1.7"/>', `<setId root="${docRoot}"/>`);
     const rows = Array.from({ length: results }, (_, i) => `<tr><td>${TESTS[i % TESTS.length][1]}</td><td>voir résultat ${i}</td></tr>`).join('');
     let comment = '';
     const entries = Array.from({ length: results }, (_, i) => observation(docRoot, i, n)).join('');

@@ -5,7 +5,7 @@ import { onSettled } from '../store/settle';
 import { join, type Sql, sql } from '../store/sql';
 import { GENESIS_HASH } from './audit-codes';
 import type { AuditEventInput } from './audit-event-builder';
-import { buildAuditIndexRows } from './audit-index';
+import { auditIndexRowsOf } from './audit-index';
 import { type ChainHead, ChainHeads } from './chain-heads';
 import { hashText } from './hash-chain';
 import { NAMED_DOCUMENTS_VALUE, namedDocumentsOf } from './named-documents';
@@ -19,7 +19,8 @@ export interface StoredAuditEvent {
   chain: string;
   seq: number;
   hash: string;
-  resource: AuditEvent;
+  /** The served AuditEvent, built when first read (nothing on the write path reads it). */
+  readonly resource: AuditEvent;
 }
 
 /** Indexes stored rows for search; the default writes the AuditEvent parameters into the idx_* tables. */
@@ -56,7 +57,6 @@ interface LinkedEvent {
   seq: number;
   prevHash: string;
   hash: string;
-  resource: AuditEvent;
   text: string;
 }
 
@@ -69,11 +69,11 @@ export function chainOf(input: AuditEventInput): string {
  * CTE parts inserting the default index rows of the events being stored, joined to the `ins` CTE by event
  * id (so index rows go in the same statement as the events). Empty parts are left out of the statement.
  */
-function indexParts(events: { id: string; resource: AuditEvent }[]): Sql[] {
+function indexParts(events: { id: string; input: AuditEventInput }[]): Sql[] {
   const t: unknown[][] = [[], [], [], [], []];
   const r: unknown[][] = [[], [], [], []];
   for (const e of events) {
-    const idx = buildAuditIndexRows(e.resource);
+    const idx = auditIndexRowsOf(e.input);
     for (const x of idx.tokens) [e.id, x.param, x.system, x.code, x.text].forEach((v, i) => t[i].push(v));
     for (const x of idx.references) [e.id, x.param, x.targetType, x.targetId].forEach((v, i) => r[i].push(v));
   }
@@ -155,7 +155,7 @@ export class AuditWriter {
     return db.transaction((tx) => this.appendInTx(tx, inputs));
   }
 
-  /** Builds, links and hashes the events from the given chain heads; returns them and the new heads. */
+  /** Links and hashes the events from the given chain heads; returns them and the new heads. */
   private link(inputs: AuditEventInput[], start: Map<string, ChainHead>): { linked: LinkedEvent[]; ends: Map<string, ChainHead> } {
     const ends = new Map(start);
     const linked = inputs.map((input) => {
@@ -163,12 +163,10 @@ export class AuditWriter {
       const prev = ends.get(chain) ?? { seq: 0, hash: GENESIS_HASH };
       const id = randomUUID();
       const seq = prev.seq + 1;
-      const link = { previous: prev.hash, sequence: seq };
-      const resource = renderAuditEvent(id, input, link);
-      const text = compactEventText(input, link);
+      const text = compactEventText(input, { previous: prev.hash, sequence: seq });
       const hash = hashText(text, this.options.secret);
       ends.set(chain, { seq, hash });
-      return { input, id, chain, seq, prevHash: prev.hash, hash, resource, text };
+      return { input, id, chain, seq, prevHash: prev.hash, hash, text };
     });
     return { linked, ends };
   }
@@ -205,8 +203,23 @@ export class AuditWriter {
       ${join(this.options.index ? [] : indexParts(linked), '\n')}
       SELECT ins.rid, ins.id FROM ins WHERE audit_expect_heads((SELECT count(*) FROM heads), ${chains.length})`);
     const ridOf = new Map(inserted.rows.map((row) => [row.id, Number(row.rid)]));
-    return linked.map((e) => ({ input: e.input, id: e.id, rid: ridOf.get(e.id) as number, chain: e.chain, seq: e.seq, hash: e.hash, resource: e.resource }));
+    return linked.map((e) => storedEvent(e, ridOf.get(e.id) as number));
   }
+}
+
+/**
+ * The stored form handed to listeners. Its `resource` is built on first read only: the stored text holds the input,
+ * the index rows come from the input, and building the BALP JSON of every event for nobody was the writer's
+ * largest CPU cost per audited read.
+ */
+function storedEvent(e: LinkedEvent, rid: number): StoredAuditEvent {
+  let resource: AuditEvent | undefined;
+  return {
+    input: e.input, id: e.id, rid, chain: e.chain, seq: e.seq, hash: e.hash,
+    get resource() {
+      return (resource ??= renderAuditEvent(e.id, e.input, { previous: e.prevHash, sequence: e.seq }));
+    },
+  };
 }
 
 function chainsOf(inputs: AuditEventInput[]): string[] {
