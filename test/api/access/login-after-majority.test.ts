@@ -2,6 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { setPatientCredential } from '../../../src/auth/patient-login';
 import { sql } from '../../../src/store/sql';
+import { authorizeCode, exchange, refresh } from '../smart/launch';
 import { authorizeUrl, Browser, formOf, newVerifier } from '../smart/launch-driver';
 import { APP, PASSWORD, startSmartApp, type SmartApp } from '../smart/smart-app';
 import { INS_NIR, systemContext } from './fixture';
@@ -109,4 +110,32 @@ describe('the SMART sign-in page', () => {
     expect(html).not.toMatch(/avant vos 18 ans/);
     expect(s.codes.length).toBe(sent + 1);
   });
+});
+
+describe('a refresh token from a sign-in made before the 18th birthday', () => {
+  let s: SmartApp;
+  // Jeanne (p1) was born 2015-04-02: adult from 2033-04-02 00:00 Paris time (2033-04-01T22:00:00Z).
+  let clockMs = Date.parse('2033-04-01T20:00:00Z');
+  beforeAll(async () => {
+    s = await startSmartApp(3232, {}, { clock: () => new Date(clockMs) });
+  }, 120_000);
+  afterAll(() => s?.close());
+
+  test('does not refresh after the birthday (the sign-in may have been a parent\'s); an adult\'s still does', async () => {
+    const jeanne = await authorizeCode(s, { identifier: 'jeanne', password: PASSWORD, code: () => s.lastCode() });
+    const minorToken = await exchange(s, jeanne.code, jeanne.verifier);
+    expect(minorToken.status).toBe(200);
+    const paul = await authorizeCode(s, { identifier: 'paul.durand', password: PASSWORD, code: () => s.lastCode() }, 'openid fhirUser launch/patient offline_access patient/*.rs');
+    const adultToken = await exchange(s, paul.code, paul.verifier);
+    expect(adultToken.status).toBe(200);
+    // Before midnight in Paris the refresh works.
+    const before = await refresh(s, minorToken.body.refresh_token as string);
+    expect(before.status).toBe(200);
+    clockMs = Date.parse('2033-04-01T22:00:00Z');
+    const after = await refresh(s, before.body.refresh_token as string);
+    expect(after.status).toBe(400);
+    expect(after.body.error).toBe('invalid_grant');
+    expect(String(after.body.error_description)).toMatch(/before the account holder turned 18/);
+    expect((await refresh(s, adultToken.body.refresh_token as string)).status).toBe(200);
+  }, 60_000);
 });
