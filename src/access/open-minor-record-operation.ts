@@ -1,15 +1,18 @@
-import type { ConnectionOf } from '../store/scoped-repository';
+import type { ConnectionOf, ScopedRepository } from '../store/scoped-repository';
 import type { Consent, ContactPoint, Parameters, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import type { RequestContext } from '../fhir/context';
-import { badRequest, forbidden, unprocessable } from '../fhir/errors';
+import { recordDenial } from '../fhir/denied-requests';
+import { badRequest, FhirError, forbidden, unprocessable } from '../fhir/errors';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import type { FhirService, OperationDefinitionEntry } from '../fhir/service';
 import { queueNotices } from '../notify/outbox';
 import { displayName } from '../notify/guardian-recipients';
 import { buildMinorRecordOpenedNotice } from '../notify/minor-opening-messages';
 import { resolveRecipients } from '../notify/recipients';
+import { markOpeningDone, markOpeningRefused } from '../store/minor-opening-attempts';
 import { TRUE } from '../store/sql';
 import { actorOf } from './access-hooks';
+import { reserveMinorOpening } from './minor-opening-limits';
 import { assertChildMayBeOpened, assertParentMayOpen, MINOR_OPENING_STATE, PARENT_RELATIONSHIPS, type ParentRelationship } from './minor-opening-proof';
 import { scopesAllow } from './scopes';
 
@@ -69,17 +72,54 @@ async function openMinorRecord(svc: FhirService, ctx: RequestContext, req: FhirR
     throw forbidden('Seul un parent connecté à son propre dossier médical partagé peut ouvrir ici celui de son enfant mineur.');
   }
   if (!scopesAllow(actor.scopes, 'c', 'Patient') || !scopesAllow(actor.scopes, 'c', 'RelatedPerson')) throw forbidden('The token\'s scopes do not grant creating a record');
-  const opening = parseOpening(req.body);
   const now = clock();
+  const parentId = actor.patientIds[0];
+  const opening = parseOpening(req.body);
+  // The proof first, outside any transaction: a request that proves nothing (400, 403, 422) tells nothing about
+  // anyone's record and is not counted; one that would reach the INS claim (201, or a 409 telling that the child has a
+  // record) is, per parent, reserved and committed before it runs (minor-opening-limits.ts).
+  await proveOpening(svc.repo, ctx, { parentId, opening, now });
+  svc.validate(opening.child);
+  const db = connection(svc.repo);
+  let attempt: string;
+  try {
+    attempt = await reserveMinorOpening(db, parentId, now);
+  } catch (err) {
+    // Traced in the parent's own trail (a refusal filed as 401/403 ones are), then answered 429 with Retry-After.
+    if (err instanceof FhirError) recordDenial(ctx, { ...req, segments: ['Patient', parentId, OPEN_MINOR_RECORD] }, err, 'operation');
+    throw err;
+  }
+  try {
+    return await openWithin(svc, ctx, { opening, parentId, now, recordUrl, connection, attempt });
+  } catch (err) {
+    // The opening rolled back: the attempt stays counted (per hour), no longer as an opening.
+    await markOpeningRefused(db, attempt);
+    throw err;
+  }
+}
+
+/** What the parent must prove (README, "A parent opens his child's record"); answers the parent's Patient. */
+async function proveOpening(repo: Pick<ScopedRepository, 'readRow'>, ctx: RequestContext, o: { parentId: string; opening: Opening; now: Date }): Promise<Patient> {
+  const serverCtx: RequestContext = { ...ctx, access: TRUE };
+  const parentRow = await repo.readRow(serverCtx, 'Patient', o.parentId);
+  const parent = assertParentMayOpen(parentRow && !parentRow.deleted && parentRow.text ? (JSON.parse(parentRow.text) as Patient) : undefined, o.now);
+  assertChildMayBeOpened(o.opening.child, parent, o.now);
+  const parentContacts = new Set((parent.telecom ?? []).map(contactKey));
+  if ((o.opening.child.telecom ?? []).some((t) => parentContacts.has(contactKey(t)))) {
+    throw unprocessable('Le dossier de l’enfant porte ses propres coordonnées (ou aucune) : vous recevez déjà ses avis à votre adresse, comme représentant légal.');
+  }
+  return parent;
+}
+
+async function openWithin(
+  svc: FhirService,
+  ctx: RequestContext,
+  o: { opening: Opening; parentId: string; now: Date; recordUrl: string; connection: ConnectionOf; attempt: string },
+): Promise<FhirResponse> {
+  const { now, recordUrl, connection, opening } = o;
   return svc.repo.transaction(async (repo) => {
-    const serverCtx: RequestContext = { ...ctx, access: TRUE };
-    const parentRow = await repo.readRow(serverCtx, 'Patient', actor.patientIds[0]);
-    const parent = assertParentMayOpen(parentRow && !parentRow.deleted && parentRow.text ? (JSON.parse(parentRow.text) as Patient) : undefined, now);
-    assertChildMayBeOpened(opening.child, parent, now);
-    const parentContacts = new Set((parent.telecom ?? []).map(contactKey));
-    if ((opening.child.telecom ?? []).some((t) => parentContacts.has(contactKey(t)))) {
-      throw unprocessable('Le dossier de l’enfant porte ses propres coordonnées (ou aucune) : vous recevez déjà ses avis à votre adresse, comme représentant légal.');
-    }
+    // Proven again inside the transaction that writes (the parent's record may have changed since).
+    const parent = await proveOpening(repo, ctx, { parentId: o.parentId, opening, now });
     svc.validate(opening.child);
     const guardian = (patientId: string): RelatedPerson => ({
       resourceType: 'RelatedPerson',
@@ -108,6 +148,7 @@ async function openMinorRecord(svc: FhirService, ctx: RequestContext, req: FhirR
     }
     // Told to the child's own contact, if any, and to his guardians (the parent who opened it among them).
     const text = buildMinorRecordOpenedNotice({ at: now, parent: displayName(parent) ?? 'un parent' }, recordUrl);
+    await markOpeningDone(connection(repo), o.attempt, childId);
     await queueNotices(connection(repo), [{ key: `minor-record-opened:${childId}`, kind: 'minor-record-opened', patientId: childId, text, createdAt: now }]);
     const answer: Parameters = {
       resourceType: 'Parameters',

@@ -61,6 +61,8 @@ export interface AuditEventInput {
   requestId?: string;
   /** An identity correction (`Patient/$update-identity`): its own subtype, old and new INS on the Patient entity. */
   identity?: IdentityCorrection;
+  /** What a server job did to the record (e.g. the majority hand-over), as details of the Patient entity. */
+  patientDetails?: { type: string; valueString: string }[];
 }
 
 /** BALP action code of a FHIR interaction: reads R, searches and operations E, writes C/U/D. */
@@ -130,7 +132,7 @@ const BALP_ENTITY_TYPE = 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAudi
 function entities(input: AuditEventInput): AuditEventEntity[] {
   const out: AuditEventEntity[] = [];
   if (input.patientId) {
-    const detail = input.identity ? identityCorrectionDetails(input.identity) : undefined;
+    const detail = input.identity ? identityCorrectionDetails(input.identity) : input.patientDetails;
     out.push({ what: { reference: `Patient/${input.patientId}` }, type: ENTITY_PERSON, role: ROLE_PATIENT, detail });
   }
   for (const reference of input.resources ?? []) {

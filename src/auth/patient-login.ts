@@ -3,6 +3,7 @@ import { conflict, FhirError, locked, tooManyRequests, unauthorized, unprocessab
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import type { LoginConfig } from './auth-config';
+import { assertCredentialSetAfterMajority } from './credential-majority';
 import { clearAttempts, isRefusal, releaseAttempt, reserveAttempt } from './login-attempts';
 import { hashPassword, verifyPassword } from './password-hash';
 import { assertPasswordPolicy } from './password-policy';
@@ -109,6 +110,8 @@ export function createPatientLogin(options: PatientLoginOptions) {
       throw unauthorized(BAD_CREDENTIALS, 'Basic realm="dmp-patient"');
     }
     await releaseAttempt(db, reservation);
+    // The right password, but set while the holder was a minor (maybe by a parent): refused once he is 18.
+    await assertCredentialSetAfterMajority(db, login, at);
     const id = randomUUID();
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const expiresAt = new Date(at.getTime() + config.codeTtl * 1000);
@@ -145,6 +148,10 @@ export function createPatientLogin(options: PatientLoginOptions) {
         return { failure: reservation.lockedUntil ? lockedError(reservation.lockedUntil, at) : unauthorized(BAD_CODE, 'Basic realm="dmp-patient"') };
       }
       await tx.query(sql`UPDATE login_challenge SET used_at = ${at.toISOString()}::timestamptz WHERE id = ${challenge.id}`);
+      // A code asked for just before the 18th birthday does not sign in after it with credentials set before it.
+      const refused = await assertCredentialSetAfterMajority(tx, challenge.login, at).then(() => undefined, (err: unknown) => err);
+      if (refused instanceof FhirError) return { failure: refused };
+      if (refused) throw refused;
       await clearAttempts(tx, challenge.login);
       return { patientId: challenge.patient_id };
     });

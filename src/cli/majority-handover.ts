@@ -2,11 +2,13 @@
  * Hands the records of patients who turned 18 over to them, as the server's job does (MAJORITY_HANDOVER_INTERVAL_MS):
  * tells the former guardians and the young adult, renews his credentials; prints what it did.
  *   npm run records:majority -- [--dry-run] [--now <ISO instant>] [--json]
- * Uses DATABASE_URL (PostgreSQL) or DATA_DIR (embedded PGlite: stop the server first) like the server.
+ * Uses DATABASE_URL (PostgreSQL) or DATA_DIR (embedded PGlite: stop the server first) like the server, and its
+ * AUDIT_CHAIN_SECRET: each hand-over is recorded in the young adult's audit trail.
  * Exit code: 0 done, 2 bad arguments or failure.
  */
 import { loadConfig } from '../config';
 import { loadNotifyConfig } from '../notify/notify-config';
+import { createHandoverAudit } from '../records/handover-audit';
 import { handOverAtMajority, type HandoverReport } from '../records/majority-handover';
 import type { Db } from '../store/db';
 import { openDb } from '../store/open-db';
@@ -30,7 +32,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   const config = loadConfig(env);
   const database = db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   try {
-    const report = await handOverAtMajority(database, { now: args.now ?? new Date(), dryRun: args.dryRun, recordUrl: loadNotifyConfig(env).recordUrl });
+    // AUDIT_CHAIN_SECRET as for the server: the events it writes join the patients' chains.
+    const audit = createHandoverAudit({ secret: env.AUDIT_CHAIN_SECRET || undefined });
+    const report = await handOverAtMajority(database, { now: args.now ?? new Date(), dryRun: args.dryRun, recordUrl: loadNotifyConfig(env).recordUrl, audit });
     out(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     return 0;
   } finally {

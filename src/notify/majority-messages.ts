@@ -20,7 +20,7 @@ export interface MajorityFacts {
 const agree = (word: 'majeur' | 'seul', gender?: string): string => (gender === 'female' ? `${word}e` : word);
 
 /** A calendar day (YYYY-MM-DD) in French ("7 décembre 2026"); noon UTC is that same day in Paris. */
-const frenchDay = (day: string): string => parisDay(new Date(`${day}T12:00:00Z`));
+export const frenchDay = (day: string): string => parisDay(new Date(`${day}T12:00:00Z`));
 
 /** Where a young adult without a contact of his own gets his credentials (README: "Majority hand-over"). */
 const COUNTER =

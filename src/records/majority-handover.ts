@@ -2,6 +2,7 @@ import type { Patient, RelatedPerson } from '@medplum/fhirtypes';
 import { guardianLinkValid, majorityDate, parisDay, parisMidnight } from '../access/guardian-rules';
 import { issueActivationCode } from '../auth/activation';
 import type { Logger } from '../logger';
+import type { HandoverAudit } from './handover-audit';
 import { queueAccountNotice } from '../notify/account-notices';
 import { displayName } from '../notify/guardian-recipients';
 import { buildMajorityNoticeForGuardian, buildMajorityNoticeForPatient } from '../notify/majority-messages';
@@ -24,6 +25,8 @@ export interface HandoverOptions {
   dryRun?: boolean;
   /** Link put in the young adult's notice. */
   recordUrl: string;
+  /** Records each hand-over in the young adult's trail, in its transaction (required: the job acts unseen otherwise). */
+  audit: HandoverAudit;
   logger?: Logger;
 }
 
@@ -99,6 +102,8 @@ async function handOver(tx: Db, record: GuardedRecord, due: NonNullable<ReturnTy
 
   const done: HandedOver = { patientId: record.patientId, majorityOn: due.majorityOn, guardians: due.former.map((g) => g.id), revoked, codeSent };
   await recordHandover(tx, record.patientId, due.majorityOn, done);
+  // In the young adult's trail: the server ended his guardians' access and renewed his credentials (a dry run rolls it back).
+  await options.audit(tx, done, now);
   if (options.dryRun) throw new DryRunRollback(done);
   return done;
 }

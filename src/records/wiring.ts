@@ -1,6 +1,7 @@
 import { readConfigSchema, type KeySpec } from '../config';
 import { loadNotifyConfig } from '../notify/notify-config';
 import type { Wiring, WiringDeps } from '../wiring';
+import { createHandoverAudit } from './handover-audit';
 import { handOverAtMajority } from './majority-handover';
 import { purgeRecords } from './purge-job';
 import { schedulePurge, type PurgeSchedule } from './purge-schedule';
@@ -46,6 +47,8 @@ export async function recordLifeWiring(deps: WiringDeps, options: RecordLifeWiri
   const clock = options.clock ?? (() => new Date());
   const { purgeIntervalMs, majorityIntervalMs } = readConfigSchema(recordLifeConfigSchema, deps.env, 'record life configuration');
   const { recordUrl } = loadNotifyConfig(deps.env);
+  // The same chain secret as the audit wiring's: the hand-over's events must pass `$verify`.
+  const audit = createHandoverAudit({ secret: deps.env.AUDIT_CHAIN_SECRET || undefined });
   let schedule: PurgeSchedule | undefined;
   let majority: PurgeSchedule | undefined;
   return {
@@ -59,7 +62,7 @@ export async function recordLifeWiring(deps: WiringDeps, options: RecordLifeWiri
       });
       majority = schedulePurge({
         intervalMs: majorityIntervalMs,
-        run: () => handOverAtMajority(deps.db, { now: clock(), recordUrl, logger: deps.logger }),
+        run: () => handOverAtMajority(deps.db, { now: clock(), recordUrl, logger: deps.logger, audit }),
         logger: deps.logger,
         name: 'majority hand-over',
       });

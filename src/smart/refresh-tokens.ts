@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Patient } from '@medplum/fhirtypes';
+import { majorityDate, parisMidnight } from '../access/guardian-rules';
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import { digestOf, newSecret } from './secrets';
@@ -22,10 +24,24 @@ interface TokenRow {
   scope: string;
   subject: GrantSubject | string;
   revoked_at: Date | string | null;
+  created_at: Date | string;
+  account_patient: string | null;
 }
 
 /** Why a refresh token was refused; `reused` means its family has just been revoked. */
-export type RefreshRefusal = 'unknown' | 'expired' | 'revoked' | 'reused' | 'other-client';
+export type RefreshRefusal = 'unknown' | 'expired' | 'revoked' | 'reused' | 'other-client' | 'before-majority';
+
+/**
+ * True when the sign-in that started the family happened before the 18th birthday (Europe/Paris) of the account's
+ * holder and that birthday has passed: the credentials then may have been a parent's, and sign-in refuses them from
+ * the birthday on (`auth/credential-majority.ts`); a refresh token must not carry that sign-in past it either.
+ */
+function startedBeforeMajority(row: TokenRow, now: Date): boolean {
+  const majorityOn = row.account_patient ? majorityDate((JSON.parse(row.account_patient) as Patient).birthDate) : undefined;
+  if (!majorityOn) return false;
+  const majority = parisMidnight(majorityOn);
+  return now >= majority && new Date(row.created_at) < majority;
+}
 
 const at = (d: Date) => d.toISOString();
 
@@ -58,7 +74,8 @@ export async function revokeFamily(tx: Db, familyId: string, reason: string, now
 export async function rotateRefreshToken(db: Db, token: string, o: { clientId: string; now: Date; ttl: number }): Promise<{ family: RefreshFamily; token: string } | { refused: RefreshRefusal }> {
   return db.transaction(async (tx) => {
     const digest = digestOf(token);
-    const { rows } = await tx.query<TokenRow>(sql`SELECT t.family_id, t.expires_at, t.used_at, f.client_id, f.scope, f.subject, f.revoked_at
+    const { rows } = await tx.query<TokenRow>(sql`SELECT t.family_id, t.expires_at, t.used_at, f.client_id, f.scope, f.subject, f.revoked_at, f.created_at,
+        (SELECT p.text FROM resource p WHERE p.type = 'Patient' AND p.id = f.account AND NOT p.deleted) AS account_patient
       FROM smart_refresh_token t JOIN smart_refresh_family f ON f.id = t.family_id WHERE t.token_digest = ${digest} FOR UPDATE`);
     const row = rows[0];
     if (!row) return { refused: 'unknown' as const };
@@ -70,6 +87,10 @@ export async function rotateRefreshToken(db: Db, token: string, o: { clientId: s
       return { refused: 'reused' as const };
     }
     if (new Date(row.expires_at) <= o.now) return { refused: 'expired' as const };
+    if (startedBeforeMajority(row, o.now)) {
+      await revokeFamily(tx, row.family_id, 'signed in before the majority of the account holder', o.now);
+      return { refused: 'before-majority' as const };
+    }
     await tx.query(sql`UPDATE smart_refresh_token SET used_at = ${at(o.now)}::timestamptz WHERE token_digest = ${digest}`);
     const subject = typeof row.subject === 'string' ? (JSON.parse(row.subject) as GrantSubject) : row.subject;
     const family: RefreshFamily = { id: row.family_id, clientId: row.client_id, scope: row.scope.split(' ').filter(Boolean), subject };

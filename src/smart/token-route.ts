@@ -75,6 +75,7 @@ const REFRESH_REFUSALS: Record<RefreshRefusal, string> = {
   revoked: 'The refresh token was revoked',
   reused: 'The refresh token was already used: every token of this sign-in is now revoked',
   'other-client': 'The refresh token was issued to another client',
+  'before-majority': 'The sign-in this refresh token comes from was made before the account holder turned 18: sign in again (credentials set before the 18th birthday no longer sign in)',
 };
 
 /** RFC 6749 §6 with rotation; a narrower `scope` may be asked, never a wider one. */

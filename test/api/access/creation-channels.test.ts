@@ -72,7 +72,8 @@ describe('a record opened at an Assurance Maladie counter', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     code = res.headers.get('x-activation-code') as string;
     expect(code).toMatch(/^\w{4}-\w{4}-\w{4}$/);
-    id = ((await res.json()) as { id: string }).id;
+    // The answer names the record by Location only: the Assurance Maladie never reads it (see the next tests).
+    id = /\/Patient\/([^/]+)\/_history\/1$/.exec(res.headers.get('location') as string)![1];
     const opening = await s.fhir(am, 'POST', '/Consent', { ...consent('x', id, { type: 'permit' }), id: undefined });
     expect(opening.status).toBe(201);
     // The same code goes to the patient's e-mail, in French with the Paris date.
@@ -87,6 +88,39 @@ describe('a record opened at an Assurance Maladie counter', () => {
       expect({ path, status: res.status }).toEqual({ path, status: 403 });
       expect(res.body.resourceType).toBe('OperationOutcome');
     }
+  });
+
+  test('its creates answer no representation: an OperationOutcome and Location, nothing of the identity it sent', async () => {
+    const other = withInsKey('1900675123499');
+    const res = await s.fhir(am, 'POST', '/Patient', newPatient(other, 'autre-guichet@example.org', 'REPONSE'));
+    expect(res.status).toBe(201);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].severity).toBe('information');
+    const text = JSON.stringify(res.body);
+    for (const trait of [other, 'REPONSE', 'autre-guichet@example.org', '1990-06-01']) expect(text).not.toContain(trait);
+    // Prefer: return=minimal: no body at all; the Location still names the version written.
+    const minimal = await fetch(`${s.server.fhirUrl}/Patient`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${am}`, 'content-type': 'application/fhir+json', prefer: 'return=minimal' },
+      body: JSON.stringify(newPatient(withInsKey('1900675123498'), 'minimal@example.org', 'MINIMAL')),
+    });
+    expect(minimal.status).toBe(201);
+    expect(await minimal.text()).toBe('');
+    expect(minimal.headers.get('location')).toMatch(/\/Patient\/[^/]+\/_history\/1$/);
+    // A conditional create naming an existing record answers no Patient either (never the matched one).
+    const conditional = await s.fhir(am, 'POST', '/Patient', newPatient(ins, 'cond@example.org', 'COND'), { 'If-None-Exist': `identifier=${INS_NIR}|${ins}` });
+    expect(conditional.body.resourceType).toBe('OperationOutcome');
+    expect(JSON.stringify(conditional.body)).not.toContain(email);
+    // Nor does a transaction Bundle's entry.
+    const bundle = await s.fhir(am, 'POST', '/', {
+      resourceType: 'Bundle', type: 'transaction',
+      entry: [{ fullUrl: 'urn:uuid:5b0f3c1e-7a1d-4c8e-9f6a-1d2e3f4a5b6c', resource: newPatient(withInsKey('1900675123497'), 'lot-guichet@example.org', 'LOTGUICHET'), request: { method: 'POST', url: 'Patient' } }],
+    });
+    expect(bundle.status).toBe(200);
+    expect(bundle.body.entry[0].response.status).toMatch(/^201/);
+    expect(bundle.body.entry[0].response.location).toMatch(/^Patient\/[^/]+\/_history\/1$|\/Patient\/[^/]+\/_history\/1$/);
+    expect(bundle.body.entry[0].resource?.resourceType ?? 'none').not.toBe('Patient');
+    expect(JSON.stringify(bundle.body)).not.toContain('LOTGUICHET');
   });
 
   test('it records only the opening: no authorisation of a professional, no change of the Patient, no guardian', async () => {

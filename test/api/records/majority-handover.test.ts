@@ -39,10 +39,13 @@ const guardian = (id: string, patientId: string, code: string, email: string, ex
 /** The CLI on the test database; answers its JSON report. */
 async function runCli(...args: string[]): Promise<{ records: { patientId: string; guardians: string[]; revoked: number; codeSent: boolean }[]; skipped: string[] }> {
   let out = '';
-  expect(await main([...args, '--json'], { DATABASE_URL: 'unused' }, (t) => void (out += t), s.testDb.db)).toBe(0);
+  // The server's chain secret (startAuditServer's): the events the job writes join the patients' chains.
+  expect(await main([...args, '--json'], { DATABASE_URL: 'unused', AUDIT_CHAIN_SECRET: 'test-chain-secret' }, (t) => void (out += t), s.testDb.db)).toBe(0);
   return JSON.parse(out);
 }
 const post = (path: string, body: object) => fetch(`${s.server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const handoverEvents = async (patientId: string) =>
+  (await s.testDb.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM resource WHERE type = 'AuditEvent' AND compartment = ${patientId} AND text LIKE '%majority-handover%'`)).rows[0].n;
 const outboxCount = async (kind: string) => (await s.testDb.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM notify_outbox WHERE kind = ${kind}`)).rows[0].n;
 
 beforeAll(async () => {
@@ -86,6 +89,7 @@ test('before the birthday, and in a dry run, the job does nothing', async () => 
   expect(dry.records.map((r) => r.patientId).sort()).toEqual(['lou', 'zoe']);
   expect(await outboxCount('guardian-access-ended')).toBe(0);
   expect(await outboxCount('activation')).toBe(0);
+  expect(await handoverEvents('lou')).toBe(0);
 });
 
 test('the hand-over tells the former guardians and the young adult, in French, and renews her credentials', async () => {
@@ -118,8 +122,43 @@ test('the hand-over tells the former guardians and the young adult, in French, a
   expect(rows[0].body).toContain('présentez-vous avec une pièce d’identité');
 }, 180_000);
 
+test('the hand-over is in the young adult\'s trail: the server as agent, guardian access ended, credentials renewed; the chain verifies', async () => {
+  const lou = await s.token({ kind: 'patient', id: 'lou' });
+  const trail = await s.fhir(lou, 'GET', '/AuditEvent?patient=lou&_count=100');
+  expect(trail.status).toBe(200);
+  const events = (trail.body.entry ?? []).map((e: { resource: any }) => e.resource).filter((e: any) => e.subtype?.some((c: any) => c.code === 'majority-handover'));
+  expect(events).toHaveLength(1);
+  const [event] = events;
+  expect(event.type.code).toBe('110113');
+  expect(event.subtype.map((c: any) => c.code)).toEqual(['110137', 'majority-handover']);
+  expect(event.action).toBe('U');
+  expect(event.outcome).toBe('0');
+  const requestor = event.agent.find((g: any) => g.requestor);
+  expect(requestor.who.identifier.value).toBe('server:majority-handover');
+  expect(requestor.role[0].coding[0].code).toBe('server');
+  const patientEntity = event.entity.find((e: any) => e.what?.reference === 'Patient/lou');
+  const detail = Object.fromEntries(patientEntity.detail.map((d: any) => [d.type, d.valueString]));
+  expect(detail).toMatchObject({ 'majority-on': today, 'guardian-access-ended': 'RelatedPerson/dad RelatedPerson/mum', 'credentials-revoked': '1', 'activation-code': 'sent' });
+  expect(detail.summary).toMatch(/^Majorité atteinte le \d{1,2} \p{L}+ \d{4} : l’accès des représentants légaux au dossier a pris fin/u);
+  expect(event.entity.map((e: any) => e.what?.reference)).toEqual(expect.arrayContaining(['RelatedPerson/dad', 'RelatedPerson/mum']));
+  // Zoé's event says the code is at the counter; her chain and Lou's verify.
+  const zoe = await s.token({ kind: 'patient', id: 'zoe' });
+  const zoeTrail = await s.fhir(zoe, 'GET', '/AuditEvent?patient=zoe&_count=100');
+  const zoeEvent = zoeTrail.body.entry.map((e: { resource: any }) => e.resource).find((e: any) => e.subtype?.some((c: any) => c.code === 'majority-handover'));
+  expect(zoeEvent.entity.find((e: any) => e.what?.reference === 'Patient/zoe').detail).toEqual(expect.arrayContaining([{ type: 'activation-code', valueString: 'counter' }]));
+  for (const token of [lou, zoe]) {
+    const verify = await s.fhir(token, 'GET', '/AuditEvent/$verify');
+    expect(verify.status).toBe(200);
+    expect(verify.body.parameter.find((p: any) => p.name === 'intact').valueBoolean).toBe(true);
+  }
+  // Nobody else's trail got it.
+  expect(await handoverEvents('kid')).toBe(0);
+  expect(await handoverEvents('ward')).toBe(0);
+});
+
 test('a second run finds nothing to do, and the former guardians receive no notice of the record any more', async () => {
   expect((await runCli('--now', now.toISOString())).records).toEqual([]);
+  expect(await handoverEvents('lou')).toBe(1);
   const before = await outboxCount('guardian-access-ended');
   expect(before).toBe(5); // Lou, her two parents; Zoé (no recipient), her mother
   // A later notice of Lou's record goes to Lou only.

@@ -47,4 +47,11 @@ test('the scheduled job hands the record over at the Paris midnight of the 18th 
   await new Promise((r) => setTimeout(r, 500)); // later runs change nothing
   expect(await handedOver()).toBe(1);
   expect((await a.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM notify_outbox WHERE patient_id = 'lou'`)).rows[0].n).toBe(3);
+  // The scheduled run left its trace in Lou's trail, once, chained with the server's secret.
+  const lou = await a.token({ kind: 'patient', id: 'lou' });
+  const trail = await request(a.app).get('/fhir/AuditEvent?patient=lou&_count=100').set('Authorization', `Bearer ${lou}`);
+  const handovers = trail.body.entry.map((e: { resource: { subtype?: { code: string }[] } }) => e.resource).filter((e: { subtype?: { code: string }[] }) => e.subtype?.some((c) => c.code === 'majority-handover'));
+  expect(handovers).toHaveLength(1);
+  const verify = await request(a.app).get('/fhir/AuditEvent/$verify').set('Authorization', `Bearer ${lou}`);
+  expect(verify.body.parameter.find((p: { name: string }) => p.name === 'intact').valueBoolean).toBe(true);
 }, 60_000);
