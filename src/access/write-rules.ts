@@ -2,7 +2,6 @@ import type { Consent, DocumentReference, Patient, RelatedPerson } from '@medplu
 import type { WriteEvent } from '../fhir/context';
 import { forbidden, unprocessable } from '../fhir/errors';
 import type { Db } from '../store/db';
-import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
 import { sql } from '../store/sql';
 import { HISTORY_SOURCE } from '../store/history-source';
 import { isAssuranceMaladie, ownsRecord, type DmpActor } from './actor';
@@ -13,31 +12,11 @@ import { assertIdentityKept } from './identity-traits';
 import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rules';
 import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
+import { assertSystemWritesDocuments, isCareHistoryDocument } from './fed-documents';
 import { assertGuardianWrite, type GuardianWriteContext } from './guardian-rules';
 import { assertMayAttach, assertMayChange, assertMayReplace } from './provenance';
 import { classOf } from './resource-classes';
 import { assertTreatingPhysicianKept } from './treating-physician';
-
-/** Care-history documents: type REMB (TRE_A05) or class 60 "Données de remboursement" (TRE_A03). */
-export function isCareHistoryDocument(doc: DocumentReference | undefined): boolean {
-  const codes = [...(doc?.type?.coding ?? []), ...(doc?.category ?? []).flatMap((c) => c.coding ?? [])].map((c) => c.code);
-  return codes.includes('REMB') || codes.includes('60');
-}
-
-/** Types that make up a submitted document (ITI-65: the DocumentReference, its Binary, the SubmissionSet List). */
-const DOCUMENT_PARTS = ['DocumentReference', 'Binary', 'List'];
-
-/** True when a written resource belongs to a document: one of its parts, or extracted from it (source-document). */
-function isPartOfFedDocument(event: WriteEvent): boolean {
-  const resource = event.resource as { securityContext?: { reference?: string }; entry?: { item?: { reference?: string } }[] } | undefined;
-  const isDocumentRef = (reference?: string) => /(^|\/)DocumentReference\/[^/]+$/.test(reference ?? '');
-  // A Binary or a SubmissionSet List is part of a document only when it names the DocumentReference it belongs to.
-  if (event.resourceType === 'Binary') return isDocumentRef(resource?.securityContext?.reference);
-  if (event.resourceType === 'List') return !!resource?.entry?.length && resource.entry.every((e) => isDocumentRef(e.item?.reference));
-  if (DOCUMENT_PARTS.includes(event.resourceType)) return true;
-  const extensions = (event.resource as { extension?: { url?: string }[] } | undefined)?.extension ?? [];
-  return extensions.some((e) => e.url === SOURCE_DOCUMENT_URL);
-}
 
 interface RecordState {
   exists: boolean;
@@ -142,10 +121,12 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   if (isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && !isCareHistoryDocument(event.resource as DocumentReference)) {
     throw forbidden('The Assurance Maladie may only create care-history documents (type REMB / class 60)');
   }
+  // Feeders and the Assurance Maladie write clinical data only as documents (fed-documents.ts).
+  assertSystemWritesDocuments(actor, event);
   // Besides care history, the Assurance Maladie opens records at its counters: the Patient and its opening Consent.
   const opensRecord = event.interaction === 'create' && (event.resourceType === 'Patient' || event.resourceType === 'Consent');
-  if (isAssuranceMaladie(actor) && event.compartment && !opensRecord && !isPartOfFedDocument(event)) {
-    throw forbidden(`The Assurance Maladie may only create care-history documents, not a free-standing ${event.resourceType}`);
+  if (isAssuranceMaladie(actor) && classOf(event.resourceType) === 'record' && !opensRecord) {
+    throw forbidden(`The Assurance Maladie submits care-history documents and opens records at its counters; it may not write a ${event.resourceType}`);
   }
   if (event.resourceType === 'Consent') return assertConsentWrite(tx, actor, event);
   if (event.resourceType === 'Patient') return assertPatientWrite(actor, event);

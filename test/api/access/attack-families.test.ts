@@ -57,19 +57,14 @@ describe.each(['another patient', 'unauthorised practitioner', 'feeder', 'blocke
   });
 
   it('writes nothing into it: create, Bundle entries, consents, the Patient', async () => {
-    if (who === 'feeder') {
-      // Not asserted here: the current rule (matrix-rules.ts createStatus, README "feeder") lets a feeder create clinical
-      // rows in any open record; whether a free-standing one (not part of a document) should be refused is open.
-      console.info('attack-families: feeder creating a free-standing Observation in an open record is allowed by the current rules; not asserted');
-    } else {
-      const before = await p1Total();
-      expect((await send(who, 'post', '/fhir/Observation', observation)).status).toBe(403);
-      expect((await send(who, 'post', '/fhir/Condition', condition)).status).toBe(403);
-      const batch = await send(who, 'post', '/fhir', { resourceType: 'Bundle', type: 'batch', entry: [{ resource: observation, request: { method: 'POST', url: 'Observation' } }] });
-      expect(batch.body.entry[0].response.status).toMatch(/^403/);
-      expect((await send(who, 'post', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: observation, request: { method: 'POST', url: 'Observation' } }] })).status).toBe(403);
-      expect(await p1Total()).toBe(before);
-    }
+    // A feeder too: it submits documents, never a free-standing row (fed-documents.ts; feeder-documents-only.test.ts).
+    const before = await p1Total();
+    expect((await send(who, 'post', '/fhir/Observation', observation)).status).toBe(403);
+    expect((await send(who, 'post', '/fhir/Condition', condition)).status).toBe(403);
+    const batch = await send(who, 'post', '/fhir', { resourceType: 'Bundle', type: 'batch', entry: [{ resource: observation, request: { method: 'POST', url: 'Observation' } }] });
+    expect(batch.body.entry[0].response.status).toMatch(/^403/);
+    expect((await send(who, 'post', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: observation, request: { method: 'POST', url: 'Observation' } }] })).status).toBe(403);
+    expect(await p1Total()).toBe(before);
     // Granting oneself access, or lifting a block, is the patient's alone.
     const self = who === 'blocked' ? byRef('blocked') : byRpps('10000000077');
     expect((await send(who, 'post', '/fhir/Consent', { ...consent('x', 'p1', { type: 'permit', actor: [self] }), id: undefined })).status).toBe(403);

@@ -215,7 +215,12 @@ export function createStatus(actor: MatrixActor, type: string): ExpectedStatus {
   }
   if (actor.who.kind === 'patient') return owns(actor, 'p1') ? 201 : [403, 404];
   if (type === 'Consent') return 403; // only the patient or his guardian (a professional: the opening consent only)
-  if (actor.who.kind === 'feeder') return kind === 'clinical' ? 201 : 403; // documents and their parts into open records
+  // DESIGN §4: a feeder creates documents on behalf of an authorised author, nothing else. Of the clinical types it
+  // sends only the document itself (the DocumentReference, here by ITI-105, on behalf of the treating physician);
+  // its Binary and SubmissionSet List come with it, and a Binary joining its own document is the extra
+  // 'create-document-part' case. A free-standing row — an Observation, a Condition, a Binary kept under the Patient,
+  // a List of no document — has no authorised author behind it: refused, in every record.
+  if (actor.who.kind === 'feeder') return type === 'DocumentReference' ? 201 : 403;
   return writesInRecord(actor, 'p1') ? 201 : 403;
 }
 

@@ -281,13 +281,15 @@ section('create in p1\'s record (Patient: a new record; directory: a new entry)'
       return statusProblem(res, createStatus(actor, type));
     },
   })),
-  // The Assurance Maladie's own feed: a care-history document, then a Binary that is its part.
-  ...(actor.who.kind === 'assurance-maladie'
+  // A feeding system's own feed: a document (the Assurance Maladie: a care-history one; a feeder: on behalf of the
+  // treating physician), then a Binary that is its part.
+  ...(actor.who.kind === 'assurance-maladie' || actor.who.kind === 'feeder'
     ? [{
         type: 'DocumentReference',
-        interaction: 'create-care-history',
+        interaction: actor.who.kind === 'feeder' ? 'create-document-part' : 'create-care-history',
         check: async () => {
-          const doc = await call(actor, 'post', '/fhir/DocumentReference', careHistoryDocument('p1'));
+          const body = actor.who.kind === 'feeder' ? clinicalInstance('DocumentReference', 'p1', { author: RPPS.gp }) : careHistoryDocument('p1');
+          const doc = await call(actor, 'post', '/fhir/DocumentReference', body);
           const problem = statusProblem(doc, 201);
           if (problem) return problem;
           const docId = /DocumentReference\/([^/]+)/.exec(doc.headers.location ?? '')?.[1];

@@ -9,6 +9,7 @@ import { ACTORS } from './actors';
 import { buildConsent, loadFixture, maskDoc, professionalByRef, professionalByRpps, RPPS } from './fixture';
 import { openTestDb } from './test-db';
 import { RequestState } from '../../../src/fhir/request-state';
+import { SOURCE_DOCUMENT_URL } from '../../../src/store/derived-columns';
 import { WRITE_GRANT_STATE, withWriteGrants } from '../../../src/fhir/write-grants';
 
 let db: Db;
@@ -71,6 +72,11 @@ const WRITE_CASES: [string, string, Partial<WriteEvent> & { resourceType: string
   ['feeder', 'cannot submit a document whose author is not authorised', { resourceType: 'DocumentReference', id: 'x', compartment: 'p1', resource: dischargeLetter }, 403],
   ['feeder', 'is refused with 422 for a record that was never opened', { resourceType: 'DocumentReference', id: 'x', compartment: 'p3', resource: dischargeLetter }, 422],
   ['feeder', 'is refused for a closed record', { resourceType: 'DocumentReference', id: 'x', compartment: 'p4', resource: dischargeLetter }, 422],
+  ['feeder', 'cannot write a free-standing Observation into an open record', obs('p1'), 403],
+  ['feeder', 'cannot update a row into a free-standing one', { ...obs('p1'), interaction: 'update', resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' } } as never }, 403],
+  ['feeder', 'writes what the import extracted from its document (source-document)', { ...obs('p1'), resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, extension: [{ url: SOURCE_DOCUMENT_URL, valueReference: { reference: 'DocumentReference/d1' } }] } as never }, 201],
+  ['feeder', 'cannot keep a Binary under the Patient', { resourceType: 'Binary', id: 'b', compartment: 'p1', resource: { resourceType: 'Binary', contentType: 'text/plain', securityContext: { reference: 'Patient/p1' } } }, 403],
+  ['Assurance Maladie', 'cannot write a free-standing Observation', obs('p1'), 403],
   ['Assurance Maladie', 'feeds care history even before opening', { resourceType: 'DocumentReference', id: 'x', compartment: 'p3', resource: careHistory }, 201],
   ['Assurance Maladie', 'may not create other documents', { resourceType: 'DocumentReference', id: 'x', compartment: 'p1', resource: dischargeLetter }, 403],
   ['Assurance Maladie', 'may not update', { interaction: 'update', resourceType: 'DocumentReference', id: 'd1', compartment: 'p1', resource: careHistory }, 403],
