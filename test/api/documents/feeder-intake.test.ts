@@ -136,9 +136,17 @@ test('another feeder\'s CDA replacing that report is refused as absent for him (
   ]);
   const res = await importAs(tokens.otherFeeder, v3);
   expect(res.status).toBe(422);
-  expect(JSON.stringify(res.body.issue)).toMatch(/relatesTo replaces DocumentReference\/[^,]+, which does not exist/);
+  expect(res.body.issue[0].diagnostics).toMatch(/^relatesTo replaces the document urn:ietf:rfc:3986\|urn:oid:1\.2\.250\.1\.999\.1\.1\.7\.2, which does not exist in this record/);
   const found = await s.fhir(tokens.gp, 'GET', '/DocumentReference?identifier=urn:ietf:rfc:3986|urn:oid:1.2.250.1.999.1.1.7.3');
   expect(found.body.entry ?? []).toHaveLength(0);
+  // Hidden is absent: the same submission naming a parent no record holds gets the same answer, but for the id.
+  const unknown = await importAs(tokens.otherFeeder, labReportOfP1('lab-report-two-results-v2.xml', [
+    ['<id root="1.2.250.1.999.1.1.7.2"/>', '<id root="1.2.250.1.999.1.1.7.3"/>'],
+    ['<parentDocument><id root="1.2.250.1.999.1.1.7.1"/>', '<parentDocument><id root="1.2.250.1.999.1.1.7.9"/>'],
+    ['<setId root="1.2.250.1.999.1.1.7"/>', '<setId root="1.2.250.1.999.1.1.79"/>'],
+  ]));
+  expect(unknown.status).toBe(422);
+  expect(JSON.stringify(unknown.body).split('1.1.7.9').join('1.1.7.2')).toBe(JSON.stringify(res.body));
 });
 
 /** Directory entries carrying an identifier, counted by the server (the Assurance Maladie reads nothing). */
