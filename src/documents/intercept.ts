@@ -8,6 +8,7 @@ import { answerResubmission } from './resubmission';
 import { tellDocument } from './import-response';
 import { linkKnownDirectoryEntries } from './existing-lookup';
 import { resolveSubmissionReplacements } from './submission-replacements';
+import { markDocumentSubmission } from './submission-directory';
 import { FhirError } from '../fhir/errors';
 import { editJsonKeepingNumbers } from '../fhir/json-numbers';
 import type { FhirService } from '../fhir/service';
@@ -40,6 +41,7 @@ async function submit(svc: FhirService, ctx: RequestContext, req: FhirRequest, e
   if (replay) return replay;
   await resolveSubmissionReplacements(svc, lookupCtx, expanded.bundle, expanded.requestEntries);
   const body = await linkKnownDirectoryEntries(svc, lookupCtx, req.body as Bundle, expanded.requestEntries);
+  markDocumentSubmission(ctx);
   try {
     return await next({ ...req, body });
   } catch (err) {
