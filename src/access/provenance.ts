@@ -1,6 +1,6 @@
 import type { DocumentReference, Resource } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
-import { forbidden, unprocessable } from '../fhir/errors';
+import { forbidden, unprocessable, type FhirError } from '../fhir/errors';
 import type { Db } from '../store/db';
 import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
 import { sql } from '../store/sql';
@@ -128,6 +128,24 @@ function newlyReplaced(doc: DocumentReference | undefined, previous: DocumentRef
 }
 
 /**
+ * The refusal of a replacement whose parent this server does not hold (or holds hidden from the caller: hidden is
+ * absent, so both answers are the same text). Named by the identifier the sender gave when there is one, else by the
+ * reference it sent: never by an id the caller could not know.
+ */
+export function unknownReplacedDocument(relation: { target?: { reference?: string; identifier?: { system?: string; value?: string } } }, where?: string): FhirError {
+  const id = relation.target?.identifier;
+  const named = id?.value ? `the document ${id.system ? `${id.system}|` : ''}${id.value}` : (relation.target?.reference ?? 'an unnamed document');
+  const text = `relatesTo replaces ${named}, which does not exist in this record: a replacement needs its parent document (nothing was written)`;
+  return unprocessable([{ severity: 'error', code: 'processing', diagnostics: text, details: { text }, ...(where ? { expression: [where] } : {}) }]);
+}
+
+/** The relation of a document that names DocumentReference/<id> (literal reference). */
+export function relationNaming(doc: DocumentReference | undefined, id: string): NonNullable<DocumentReference['relatesTo']>[number] {
+  const idOf = (reference: string | undefined) => /(?:^|\/)DocumentReference\/([A-Za-z0-9\-.]{1,64})$/.exec(reference ?? '')?.[1];
+  return (doc?.relatesTo ?? []).find((r) => idOf(r.target?.reference) === id) ?? { code: 'replaces', target: { reference: `DocumentReference/${id}` } };
+}
+
+/**
  * Replacing a document supersedes it and retires what was extracted from it (documents/replacement.ts, as the
  * server): only who may change the replaced document may replace it. A replaced document that does not exist is
  * left to the replacement hook (422).
@@ -142,7 +160,7 @@ export async function assertMayReplace(tx: Db, actor: DmpActor, event: WriteEven
       await assertMayChange(tx, actor, { interaction: 'delete', resourceType: 'DocumentReference', id, versionId: 0, previous, compartment: rows[0].compartment }, patientIds);
     } catch (refusal) {
       // Hidden is absent: a document the caller may not see is answered like a missing one (replacement.ts).
-      if (!(await isVisible(tx, actor, id))) throw unprocessable(`relatesTo replaces DocumentReference/${id}, which does not exist`);
+      if (!(await isVisible(tx, actor, id))) throw unknownReplacedDocument(relationNaming(event.resource as DocumentReference, id));
       throw refusal;
     }
   }

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../fhir/context';
-import { conflict } from '../fhir/errors';
+import { conflict, FhirError } from '../fhir/errors';
 import { bundleHandler } from '../fhir/handlers/transaction';
 import type { Bundle } from '@medplum/fhirtypes';
 import { prefersMinimal, type FhirRequest, type FhirResponse } from '../fhir/request';
@@ -39,6 +39,18 @@ export function importOperations(options: { maxCdaSize: number; planner?: CdaPla
  * profiles, which the mapper meets by construction (test/unit/cda/mapped-resources-valid.test.ts).
  */
 export async function importPlan(svc: FhirService, ctx: RequestContext, req: FhirRequest, plan: CdaImportPlan): Promise<FhirResponse> {
+  try {
+    return await importPlanOnce(svc, ctx, req, plan);
+  } catch (err) {
+    // A concurrent ITI-65/ITI-105 of the same document may have committed between our look-up and our write: we then
+    // lose on document_master (409, rolled back). Run once more: it now sees the filed document and replays it (200),
+    // or answers the same 409 when the document really differs (other bytes, other record).
+    if (!(err instanceof FhirError) || err.status !== 409) throw err;
+    return importPlanOnce(svc, ctx, req, plan);
+  }
+}
+
+async function importPlanOnce(svc: FhirService, ctx: RequestContext, req: FhirRequest, plan: CdaImportPlan): Promise<FhirResponse> {
   return svc.repo.transaction(async (repo) => {
     const tx: FhirService = { ...withRepository(svc, repo), validate: (resource) => svc.validate(resource, { profiles: false }) };
     const claim = await claimDocument(repo, plan.documentId, plan.sha1, plan.size);

@@ -7,6 +7,8 @@ import { assertSubmissionSubjects, submissionLookupContext } from './subject-ide
 import { answerResubmission } from './resubmission';
 import { tellDocument } from './import-response';
 import { linkKnownDirectoryEntries } from './existing-lookup';
+import { resolveSubmissionReplacements } from './submission-replacements';
+import { markDocumentSubmission } from './submission-directory';
 import { FhirError } from '../fhir/errors';
 import { editJsonKeepingNumbers } from '../fhir/json-numbers';
 import type { FhirService } from '../fhir/service';
@@ -37,7 +39,9 @@ async function submit(svc: FhirService, ctx: RequestContext, req: FhirRequest, e
   await assertSubmissionSubjects(svc, lookupCtx, expanded.cdaSubjects);
   const replay = await answerResubmission(svc, lookupCtx, req, expanded.bundle, expanded.requestEntries);
   if (replay) return replay;
+  await resolveSubmissionReplacements(svc, lookupCtx, expanded.bundle, expanded.requestEntries);
   const body = await linkKnownDirectoryEntries(svc, lookupCtx, req.body as Bundle, expanded.requestEntries);
+  markDocumentSubmission(ctx);
   try {
     return await next({ ...req, body });
   } catch (err) {

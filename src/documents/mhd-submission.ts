@@ -127,11 +127,14 @@ function extractCda(
   }
   warnings.push(...plan.warnings);
   out.unmapped.push(...plan.unmapped);
-  assertSameDocumentId(owner.doc, plan.documentId, binary.where);
-  // Whatever happens to the extraction, the header's patient must be the subject's (checked before writing).
-  out.cdaSubjects.push({ identifiers: plan.patientIdentifiers, traits: plan.patientTraits, subject: owner.doc.subject?.reference, where: binary.where });
   const planDoc = plan.bundle.entry?.find((e) => e.resource?.resourceType === 'DocumentReference');
   const planDr = planDoc?.resource as DocumentReference;
+  assertSameDocumentId(owner.doc, plan.documentId, binary.where);
+  // The CDA says which document it replaces (RPLC): a client that did not say it too gets it said for it, so that the
+  // parent is superseded (or the submission refused when the record does not hold it) on every channel alike.
+  if (planDr.relatesTo?.length && !owner.doc.relatesTo?.some((r) => r.code === 'replaces')) owner.doc.relatesTo = [...(owner.doc.relatesTo ?? []), ...planDr.relatesTo];
+  // Whatever happens to the extraction, the header's patient must be the subject's (checked before writing).
+  out.cdaSubjects.push({ identifiers: plan.patientIdentifiers, traits: plan.patientTraits, subject: owner.doc.subject?.reference, where: binary.where });
   const planBinaryUrl = planDr.content[0].attachment.url as string;
   const subject = owner.doc.subject?.reference;
   if (!owner.fullUrl || !subject) {

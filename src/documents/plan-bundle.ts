@@ -1,4 +1,5 @@
-import type { Bundle, BundleEntry, DocumentReference, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, DocumentReference, Identifier, Resource } from '@medplum/fhirtypes';
+import { parseQueryString } from '../fhir/handlers/conditional';
 import type { CdaImportPlan } from '../cda';
 import { queryValue } from '../cda/bundle-builder';
 import type { RequestContext } from '../fhir/context';
@@ -8,6 +9,7 @@ import { lookupExisting, skipExistingConditionals } from './existing-lookup';
 import { previousVersionInSet } from './set-id-fallback';
 import { resolvePatientReference } from './patient-match';
 import { sql } from '../store/sql';
+import { unknownReplacedDocument } from '../access/provenance';
 
 /** The conditional patient reference a plan's resources carry (`Patient?identifier=<first id>`). */
 export function planPatientReference(plan: CdaImportPlan): string {
@@ -23,8 +25,8 @@ export function rewriteBundle(bundle: Bundle, map: Map<string, string>): Bundle 
 
 /**
  * Makes a plan's transaction runnable here: its patient references point at the matched Patient, conditional creates of resources that already exist are replaced by references to them
- * (`existing`, as `Type/id`), and `relatesTo` targets that are not in this server keep only their identifier (the replaced
- * document may have been shared elsewhere; that is not an error).
+ * (`existing`, as `Type/id`), and `relatesTo` targets are resolved in the patient's record (422 when a replaced
+ * document is not there: see resolveRelatesTo).
  */
 export async function preparePlanBundle(svc: FhirService, ctx: RequestContext, plan: CdaImportPlan): Promise<{ bundle: Bundle; existing: string[] }> {
   const patient = await resolvePatientReference(svc, ctx, plan);
@@ -32,30 +34,47 @@ export async function preparePlanBundle(svc: FhirService, ctx: RequestContext, p
   const skipped = await skipExistingConditionals(svc, ctx, plan.bundle);
   for (const [from, to] of skipped.map) map.set(from, to);
   const bundle = rewriteBundle(skipped.bundle, map);
-  for (const entry of bundle.entry ?? []) {
-    if (entry.resource?.resourceType === 'DocumentReference') await resolveRelatesTo(svc, ctx, entry.resource, patient);
+  for (const [index, entry] of (bundle.entry ?? []).entries()) {
+    if (entry.resource?.resourceType === 'DocumentReference') await resolveRelatesTo(svc, ctx, { doc: entry.resource, where: `Bundle.entry[${index}]` }, patient);
   }
   return { bundle, existing: [...skipped.map.values()] };
 }
 
 /**
- * RPLC targets: by the parent's id, else by the CDA set id and version (see previousVersionInSet), else identifier only.
+ * Conditional `relatesTo replaces` targets (`DocumentReference?identifier=…`, from a CDA RPLC or sent by an MHD client):
+ * by the parent's id, else (CDA) by the set id and version (see previousVersionInSet); none → 422 naming the parent, and
+ * nothing is written (issue 13: a replacement of a document this record does not hold is not filed as an original).
  * The parent is looked up by the system within the document's own record, not through the caller's view: a feeder
  * reads nothing, yet its replacement must supersede the document it submitted (issue 13 item 2). Finding it widens no
- * read: it only names the parent, and access/provenance.ts then decides whether the caller may replace it (403).
+ * read: it only names the parent, and access/provenance.ts then decides whether the caller may replace it — a parent
+ * hidden from the caller gets the same 422 text as an unknown one (unknownReplacedDocument).
  */
-async function resolveRelatesTo(svc: FhirService, ctx: RequestContext, doc: DocumentReference, patientReference: string): Promise<void> {
-  const patientId = patientReference.slice('Patient/'.length);
-  const inRecord: RequestContext = { ...ctx, lookupAccess: sql`r.compartment = ${patientId}` };
+export async function resolveRelatesTo(svc: FhirService, ctx: RequestContext, entry: { doc: DocumentReference; where: string }, patientReference: string): Promise<void> {
+  const { doc, where } = entry;
+  const patientId = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(patientReference)?.[1];
   for (const relation of doc.relatesTo ?? []) {
-    const ref = relation.target.reference;
+    const ref = relation.target?.reference;
     if (!ref?.startsWith('DocumentReference?')) continue;
+    // The parent keeps the name the sender gave it: a refusal then names that, never our id for a document he may not see.
+    relation.target.identifier ??= identifierCriterion(ref.slice('DocumentReference?'.length));
+    if (!patientId) throw unknownReplacedDocument(relation, where);
+    const inRecord: RequestContext = { ...ctx, lookupAccess: sql`r.compartment = ${patientId}` };
     const matches = await lookupExisting(svc, inRecord, 'DocumentReference', ref.slice('DocumentReference?'.length));
     const fallback = matches.length === 1 ? undefined : await previousVersionInSet(svc, inRecord, doc, patientReference);
     if (matches.length === 1) relation.target.reference = `DocumentReference/${matches[0].id}`;
     else if (fallback) relation.target.reference = `DocumentReference/${fallback}`;
-    else delete relation.target.reference;
+    else if (relation.code === 'replaces') throw unknownReplacedDocument(relation, where);
+    else delete relation.target.reference; // other relations (appends, transforms) may name a document shared elsewhere
   }
+}
+
+/** `identifier=<system>|<value>` as an Identifier (FHIR search escapes: `\|` is a literal bar), when it is the only criterion. */
+function identifierCriterion(query: string): Identifier | undefined {
+  const params = parseQueryString(query);
+  if (params.length !== 1 || params[0][0] !== 'identifier') return undefined;
+  const parts = params[0][1].split(/(?<!\\)\|/).map((p) => p.replace(/\\(.)/g, '$1'));
+  if (parts.length > 2 || !parts[parts.length - 1]) return undefined;
+  return parts.length === 2 ? { ...(parts[0] ? { system: parts[0] } : {}), value: parts[1] } : { value: parts[0] };
 }
 
 /** `Type/id` of every entry of a transaction-response Bundle (from `response.location`). */

@@ -1,5 +1,6 @@
 import type { DocumentReference, Resource } from '@medplum/fhirtypes';
 import { markSystemContext } from '../access/access-hooks';
+import { relationNaming, unknownReplacedDocument } from '../access/provenance';
 import type { Hooks, RequestContext, WriteEvent } from '../fhir/context';
 import { unprocessable } from '../fhir/errors';
 import type { FhirService } from '../fhir/service';
@@ -38,14 +39,15 @@ export function replacementHooks(service: () => FhirService | undefined): Hooks 
       // changed by the server, which alone changes extracted resources.
       const system: RequestContext = { ...ctx, access: TRUE, state: ctx.state.copy() };
       markSystemContext(system);
-      for (const id of replaced) await supersede(repo, system, id, event.compartment ?? null);
+      for (const id of replaced) await supersede(repo, system, { id, relation: relationNaming(event.resource as DocumentReference, id) }, event.compartment ?? null);
     },
   };
 }
 
-async function supersede(repo: ScopedRepository, ctx: RequestContext, id: string, compartment: string | null): Promise<void> {
+async function supersede(repo: ScopedRepository, ctx: RequestContext, parent: { id: string; relation: ReturnType<typeof relationNaming> }, compartment: string | null): Promise<void> {
+  const { id } = parent;
   const old = await repo.readRow(ctx, 'DocumentReference', id);
-  if (!old || old.deleted) throw unprocessable(`relatesTo replaces DocumentReference/${id}, which does not exist`);
+  if (!old || old.deleted) throw unknownReplacedDocument(parent.relation);
   if (old.compartment !== compartment) throw unprocessable(`DocumentReference/${id} belongs to another patient: a document can only replace one of the same record`);
   const doc = JSON.parse(old.text as string) as DocumentReference;
   if (doc.status !== 'superseded') await repo.update(ctx, { ...doc, status: 'superseded' });

@@ -5,6 +5,7 @@ import { importOperations } from './import-operation';
 import { documentKeyHooks } from './document-key';
 import { documentsInterceptor } from './intercept';
 import { replacementHooks } from './replacement';
+import { directoryLookupHooks } from './submission-directory';
 
 /**
  * Plugs document intake into the app: the CDA import operations, the request interceptor (ITI-65 CDA
@@ -19,7 +20,7 @@ export async function documentsWiring(deps: WiringDeps): Promise<Wiring> {
   });
   return {
     operations: importOperations({ ...options, planner: workers?.plan }),
-    hooks: [documentsInterceptor(options), replacementHooks(() => service), documentKeyHooks()],
+    hooks: [documentsInterceptor(options), directoryLookupHooks(), replacementHooks(() => service), documentKeyHooks()],
     metrics: (metrics) => metrics.gauge('cda_queue_jobs', 'CDA documents waiting for or on the plan workers (CDA_QUEUE_LIMIT)', () => workers?.queued ?? 0),
     start: (svc) => {
       service = svc;

@@ -32,6 +32,22 @@ async function storedPlan(app: TestApp, body: Bundle, expected: ReturnType<typeo
   return { bundle: { resourceType: 'Bundle', type: 'transaction', entry: resources.map((resource) => ({ resource })) }, documentId, patientIdentifiers, patientTraits: { resourceType: 'Patient' }, size, sha1, warnings: [], unmapped: [] };
 }
 
+/**
+ * The document an example replaces (relatedDocument RPLC), built from the example itself: its ClinicalDocument/id made
+ * the parent's id, its relatedDocument removed. A replacement whose parent the record does not hold is refused (422,
+ * issue 13), and no public example's parent is another example (TRAPS.md): each is filed first. Undefined without RPLC.
+ */
+function parentOf(bytes: Buffer): Buffer | undefined {
+  const xml = bytes.toString('utf8');
+  const related = /<relatedDocument\s+typeCode="RPLC"\s*>[\s\S]*?<\/relatedDocument>/.exec(xml);
+  const parentId = related && /<id\s[^>]*\/>/.exec(related[0].slice(related[0].indexOf('<parentDocument')))?.[0];
+  if (!related || !parentId) return undefined;
+  const withoutRelation = xml.replace(related[0], '');
+  const documentId = /<id\s[^>]*\/>/.exec(withoutRelation.slice(withoutRelation.indexOf('<ClinicalDocument')));
+  if (!documentId) return undefined;
+  return Buffer.from(withoutRelation.replace(documentId[0], parentId));
+}
+
 describe('the public CDA examples imported through POST /fhir/DocumentReference/$import', () => {
   if (!publicExamplesPresent('the import of the public examples')) return;
   let app: TestApp;
@@ -52,6 +68,13 @@ describe('the public CDA examples imported through POST /fhir/DocumentReference/
     let first: request.Response;
 
     it('imports with 201 and stores what the mapping planned', async () => {
+      const parent = parentOf(bytes);
+      if (parent) {
+        // Without its parent, a replacement is refused naming it; with it, the parent is superseded.
+        const orphan = await importCda(app, bytes, 'application/xml');
+        expect([orphan.status, orphan.body.issue?.[0]?.diagnostics]).toEqual([422, expect.stringContaining('which does not exist in this record')]);
+        expect((await importCda(app, parent, 'application/xml')).status).toBe(201);
+      }
       first = await importCda(app, bytes, dir === 'fr' ? 'text/xml' : 'application/hl7-cda+xml');
       expect(first.status).toBe(201);
       expect(first.body.type).toBe('transaction-response');

@@ -150,7 +150,7 @@ test('a feeder changes only what it submitted: another feeder cannot replace its
   // Feeders read nothing: another feeder's document is absent for him, as a missing one would be.
   const stolen = await submit('other feeder', docId);
   expect(stolen.status).toBe(422);
-  expect(diagnostics(stolen)).toBe(`relatesTo replaces DocumentReference/${docId}, which does not exist`);
+  expect(diagnostics(stolen)).toBe(`relatesTo replaces DocumentReference/${docId}, which does not exist in this record: a replacement needs its parent document (nothing was written)`);
   expect((await submit('feeder', docId)).status).toBe(200);
 });
 

@@ -136,9 +136,17 @@ test('another feeder\'s CDA replacing that report is refused as absent for him (
   ]);
   const res = await importAs(tokens.otherFeeder, v3);
   expect(res.status).toBe(422);
-  expect(JSON.stringify(res.body.issue)).toMatch(/relatesTo replaces DocumentReference\/[^,]+, which does not exist/);
+  expect(res.body.issue[0].diagnostics).toMatch(/^relatesTo replaces the document urn:ietf:rfc:3986\|urn:oid:1\.2\.250\.1\.999\.1\.1\.7\.2, which does not exist in this record/);
   const found = await s.fhir(tokens.gp, 'GET', '/DocumentReference?identifier=urn:ietf:rfc:3986|urn:oid:1.2.250.1.999.1.1.7.3');
   expect(found.body.entry ?? []).toHaveLength(0);
+  // Hidden is absent: the same submission naming a parent no record holds gets the same answer, but for the id.
+  const unknown = await importAs(tokens.otherFeeder, labReportOfP1('lab-report-two-results-v2.xml', [
+    ['<id root="1.2.250.1.999.1.1.7.2"/>', '<id root="1.2.250.1.999.1.1.7.3"/>'],
+    ['<parentDocument><id root="1.2.250.1.999.1.1.7.1"/>', '<parentDocument><id root="1.2.250.1.999.1.1.7.9"/>'],
+    ['<setId root="1.2.250.1.999.1.1.7"/>', '<setId root="1.2.250.1.999.1.1.79"/>'],
+  ]));
+  expect(unknown.status).toBe(422);
+  expect(JSON.stringify(unknown.body).split('1.1.7.9').join('1.1.7.2')).toBe(JSON.stringify(res.body));
 });
 
 /** Directory entries carrying an identifier, counted by the server (the Assurance Maladie reads nothing). */
@@ -166,4 +174,23 @@ test('Assurance Maladie care histories, imported one after another or together, 
   expect([submitted.status, submitted.status === 200 ? '' : JSON.stringify(submitted.body)]).toEqual([200, '']);
   expect(await directoryCount('Organization', 'urn:oid:1.2.250.1.71.4.2.2', '318003502400041')).toBe(1);
   expect(await directoryCount('Practitioner', 'urn:oid:1.2.250.1.71.4.2.1', '697121458706')).toBe(1);
+});
+
+test('two Assurance Maladie ITI-65 care histories sent at once, naming a professional no entry holds yet, create one Practitioner', async () => {
+  const am = await s.token({ kind: 'system', id: 'cnam', category: 'assurance-maladie' });
+  // fixtures/cda/cnam-hr-remboursements.xml with its authenticator (IdNat_PS 697121458706) made a new one per round.
+  const history = (n: number, idNat: string) => Buffer.from(readFileSync(path.join(__dirname, '../../../fixtures/cda/cnam-hr-remboursements.xml'), 'utf8')
+    .split('extension="cnam-hr-1"').join(`extension="cnam-hr-race-${n}"`).split('extension="697121458706"').join(`extension="${idNat}"`));
+  for (const [round, idNat] of ['697100000091', '697100000092', '697100000093'].entries()) {
+    const submission = (n: number) => {
+      const bundle = provideBundle({ bytes: history(n, idNat), masterValue: `urn:oid:1.2.250.1.999.1.1.30^cnam-hr-race-${n}` }, 'Patient/p1');
+      const doc = (bundle.entry as BundleEntry[])[1].resource as DocumentReference;
+      doc.type = { coding: [{ system: 'urn:oid:1.2.250.1.213.1.1.4.12', code: 'REMB' }] };
+      doc.category = [{ coding: [{ system: 'urn:oid:1.2.250.1.213.1.1.4.1', code: '60' }] }];
+      return s.fhir(am, 'POST', '', bundle);
+    };
+    const answers = await Promise.all([submission(round * 2 + 1), submission(round * 2 + 2)]);
+    expect(answers.map((a) => [a.status, a.status === 200 ? '' : JSON.stringify(a.body)])).toEqual([[200, ''], [200, '']]);
+    expect(await directoryCount('Practitioner', 'urn:oid:1.2.250.1.71.4.2.1', idNat)).toBe(1);
+  }
 });

@@ -83,6 +83,21 @@ describe('one document id gives one DocumentReference, across $import, ITI-65 an
     expect(await documentsWith('urn:oid:1.2.250.1.999.7.1.42')).toHaveLength(1);
   });
 
+  it('answers a $import racing an ITI-65 post of the same document with the winner\'s DocumentReference, never 409', async () => {
+    for (const n of [51, 52, 53]) {
+      const twin = { bytes: Buffer.from(V1.bytes.toString('utf8').replace('<id root="1.2.250.1.999.1.1.7.1"/>', `<id root="1.2.250.1.999.1.1.7.${n}"/>`)), masterValue: `urn:oid:1.2.250.1.999.1.1.7.${n}` };
+      const [imported, submitted] = await Promise.all([importCda(app, twin.bytes), post(provideBundle(twin, `Patient/${patient}`))]);
+      expect([imported.status, JSON.stringify(imported.body.issue ?? '')]).toEqual([expect.any(Number), '""']);
+      expect([201, 200]).toContain(imported.status);
+      expect([submitted.status, JSON.stringify(submitted.body.issue ?? '')]).toEqual([200, '""']);
+      const documents = await documentsWith(twin.masterValue);
+      expect(documents).toHaveLength(1);
+      expect(refOf(imported.headers.location)).toBe(documents[0]);
+      expect(refOf(submitted.body.entry[1].response.location)).toBe(documents[0]);
+      expect(await resultsOf(documents[0])).toBe(2);
+    }
+  });
+
   it('refuses (409) another content under a document id already filed, and writes nothing', async () => {
     const bundle = JSON.parse(fixture('pdsm/iti65-submission.json').toString('utf8'));
     bundle.entry[1].resource.subject = { reference: `Patient/${patient}` };

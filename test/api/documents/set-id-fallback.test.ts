@@ -23,7 +23,7 @@ describe('replacement found through the CDA set id when the RPLC parent id is un
     expect(old.body.status).toBe('superseded');
   });
 
-  it('keeps only the identifier when neither the parent id nor the set matches', async () => {
+  it('refuses a replacement whose parent neither the parent id nor the set finds (422 naming the parent), writing nothing', async () => {
     const orphan = Buffer.from(
       fixture('cda/lab-report-two-results-v2.xml')
         .toString('utf8')
@@ -32,9 +32,12 @@ describe('replacement found through the CDA set id when the RPLC parent id is un
         .replace('<parentDocument><id root="1.2.250.1.999.1.1.7.1"/>', '<parentDocument><id root="1.2.250.1.999.1.1.8.1"/>'),
     );
     const res = await importCda(app, orphan);
-    expect(res.status).toBe(201);
-    const relation = docOf(res.body as never).relatesTo?.[0];
-    expect(relation?.target.reference).toBeUndefined();
-    expect(relation?.target.identifier?.value).toBe('urn:oid:1.2.250.1.999.1.1.8.1');
+    expect(res.status).toBe(422);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].diagnostics).toContain('urn:oid:1.2.250.1.999.1.1.8.1');
+    const found = await request(app.app).get('/fhir/DocumentReference?identifier=urn:oid:1.2.250.1.999.1.1.8.2');
+    expect(found.body.total ?? found.body.entry?.length ?? 0).toBe(0);
+    const again = await importCda(app, orphan);
+    expect(again.status).toBe(422); // nothing claimed the document id either
   });
 });
