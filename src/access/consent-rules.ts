@@ -91,6 +91,23 @@ export function parseConsent(consent: Consent): { rules: ConsentRule[]; problems
   return { rules: consent.status === 'active' ? rules : [], problems };
 }
 
+/**
+ * A Consent of the patient in the coding these rules read (IHE PCF, fixed by issue 4): privacy scope, LOINC 59284-0,
+ * OPTIN policy. Every writer of a patient's Consent (the portal, the parent channel) builds it here.
+ */
+export function patientConsent(patientId: string, provision: ConsentProvision, dateTime?: string): Consent {
+  return {
+    resourceType: 'Consent',
+    status: 'active',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    patient: { reference: `Patient/${patientId}` },
+    ...(dateTime ? { dateTime } : {}),
+    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+    provision,
+  };
+}
+
 /** True when the Consent's top-level provision is a bare permit: the opening consent. */
 export function isOpeningConsent(consent: Consent): boolean {
   const p = consent.provision;

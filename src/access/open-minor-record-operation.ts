@@ -1,3 +1,4 @@
+import { patientConsent } from './consent-rules';
 import type { ConnectionOf, ScopedRepository } from '../store/scoped-repository';
 import type { Consent, ContactPoint, Parameters, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import type { RequestContext } from '../fhir/context';
@@ -53,15 +54,7 @@ function guardianTelecom(parent: Patient, now: Date): ContactPoint[] {
 }
 
 function openingConsent(patientId: string): Consent {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patientId}` },
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision: { type: 'permit' },
-  };
+  return patientConsent(patientId, { type: 'permit' });
 }
 
 async function openMinorRecord(svc: FhirService, ctx: RequestContext, req: FhirRequest, recordUrl: string, clock: () => Date, connection: ConnectionOf): Promise<FhirResponse> {

@@ -44,19 +44,25 @@ export function parseScope(scope: string): ParsedScope | undefined {
   return parsed;
 }
 
+/**
+ * The permission letters of a scope's action: SMART v1 `read`/`write`/`*` as their v2 letters, v2 letters (`cruds`
+ * in that order, any subset) as they are; undefined for anything else. Shared with the authorization server.
+ */
+export function scopePermissions(raw: string): string | undefined {
+  if (raw === 'read') return 'rs';
+  if (raw === 'write') return 'cud';
+  if (raw === '*') return 'cruds';
+  return /^c?r?u?d?s?$/.test(raw) ? raw : undefined;
+}
+
 function parseScopeText(scope: string): ParsedScope | undefined {
   const m = /^(patient|user|system)\/([A-Za-z]+|\*)\.([a-z*]+)(\?.*)?$/.exec(scope);
   if (!m) return undefined;
   // A SMART v2 constrained scope (`patient/Observation.rs?category=laboratory`) grants part of a type; the decision
   // cannot narrow a type by a search parameter yet, so it grants nothing rather than the whole type (closed).
   if (m[4]) return undefined;
-  const raw = m[3];
-  let permissions: string;
-  if (raw === 'read') permissions = 'rs';
-  else if (raw === 'write') permissions = 'cud';
-  else if (raw === '*') permissions = 'cruds';
-  else if (/^c?r?u?d?s?$/.test(raw)) permissions = raw;
-  else return undefined;
+  const permissions = scopePermissions(m[3]);
+  if (permissions === undefined) return undefined;
   return { context: m[1] as ParsedScope['context'], resourceType: m[2], permissions };
 }
 

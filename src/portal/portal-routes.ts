@@ -5,7 +5,7 @@ import { FhirCallError } from './fhir-client';
 import { personName } from './display';
 import { html, type Html } from './html';
 import { page, PORTAL_CSS } from './layout';
-import { accessPage, consentsOf, EMERGENCY, patientConsent, professionalActor } from './pages/access';
+import { accessPage, consentsOf, EMERGENCY, portalConsent, professionalActor } from './pages/access';
 import { addPage } from './pages/add';
 import { binaryIdOf, documentPage } from './pages/document';
 import { documentsPage } from './pages/documents';
@@ -150,7 +150,7 @@ export function mountPortal(app: Express, o: PortalOptions): void {
   post('/documents/:id/mask', async (call, req, res) => {
     const id = String(req.params.id);
     await call.fhir.read<DocumentReference>('DocumentReference', id); // 404 when it is not the patient's to see
-    await call.fhir.create(patientConsent(call.session.patient, { type: 'deny', data: [{ meaning: 'instance', reference: { reference: `DocumentReference/${id}` } }] }));
+    await call.fhir.create(portalConsent(call.session.patient, { type: 'deny', data: [{ meaning: 'instance', reference: { reference: `DocumentReference/${id}` } }] }));
     done(res, `/portal/documents/${encodeURIComponent(id)}`, 'masked');
   });
   post('/documents/:id/unmask', async (call, req, res) => {
@@ -168,12 +168,12 @@ export function mountPortal(app: Express, o: PortalOptions): void {
     const start = typeof body(req).start === 'string' && body(req).start ? String(body(req).start) : undefined;
     const end = typeof body(req).end === 'string' && body(req).end ? String(body(req).end) : undefined;
     if ((start && !/^\d{4}-\d{2}-\d{2}$/.test(start)) || (end && !/^\d{4}-\d{2}-\d{2}$/.test(end)) || (start && end && end < start)) throw new actions.PortalInputError('La période indiquée n’est pas valide.');
-    await call.fhir.create(patientConsent(call.session.patient, { type: 'permit', actor: [professionalActor(p)], period: start || end ? { start, end } : undefined }));
+    await call.fhir.create(portalConsent(call.session.patient, { type: 'permit', actor: [professionalActor(p)], period: start || end ? { start, end } : undefined }));
     done(res, '/portal/access', 'permitted');
   });
   post('/access/deny', async (call, req, res) => {
     const p = await call.fhir.read<Practitioner>('Practitioner', actions.required(body(req), 'practitioner', 'le professionnel', 64));
-    await call.fhir.create(patientConsent(call.session.patient, { type: 'deny', actor: [professionalActor(p)] }));
+    await call.fhir.create(portalConsent(call.session.patient, { type: 'deny', actor: [professionalActor(p)] }));
     done(res, '/portal/access', 'denied');
   });
   post('/access/withdraw', async (call, req, res) => {
@@ -189,7 +189,7 @@ export function mountPortal(app: Express, o: PortalOptions): void {
       const refusal = refusals.get(e.code);
       if (allowed.has(e.code) && refusal) await call.fhir.update({ ...refusal, id: refusal.id as string, status: 'inactive' });
       if (!allowed.has(e.code) && !refusal) {
-        await call.fhir.create(patientConsent(call.session.patient, { type: 'deny', purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: e.code }] }));
+        await call.fhir.create(portalConsent(call.session.patient, { type: 'deny', purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: e.code }] }));
       }
     }
     done(res, '/portal/access', 'emergency');

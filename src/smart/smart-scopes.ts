@@ -1,3 +1,4 @@
+import { scopePermissions } from '../access/scopes';
 /**
  * SMART scopes as this authorization server grants them (App Launch 2.x §3, with v1 `read`/`write`/`*`).
  * What is granted = what the app asked ∩ what its registration allows ∩ what the patient approved.
@@ -22,12 +23,8 @@ export function parseResourceScope(scope: string): ResourceScope | undefined {
   const m = /^(patient|user|system)\/([A-Z][A-Za-z]*|\*)\.([a-z*]+)(\?[^\s?#]+)?$/.exec(scope);
   if (!m) return undefined;
   const raw = m[3];
-  let permissions: string;
-  if (raw === 'read') permissions = 'rs';
-  else if (raw === 'write') permissions = 'cud';
-  else if (raw === '*') permissions = 'cruds';
-  else if (/^c?r?u?d?s?$/.test(raw)) permissions = raw;
-  else return undefined;
+  const permissions = scopePermissions(raw);
+  if (permissions === undefined) return undefined;
   // A v1 query-less `read` on a constrained scope makes no sense: constraints are v2 only.
   if (m[4] && !/^c?r?u?d?s?$/.test(raw)) return undefined;
   return { context: m[1] as ResourceScope['context'], type: m[2], permissions: normalise(permissions), query: m[4]?.slice(1) };

@@ -1,3 +1,4 @@
+import { patientConsent } from '../../access/consent-rules';
 import type { Consent, ConsentProvision, Patient, Practitioner } from '@medplum/fhirtypes';
 import { personName, periodText } from '../display';
 import { DirectoryNames, professionalText } from '../directory-names';
@@ -14,18 +15,9 @@ export const EMERGENCY: { code: 'BTG' | 'ETREAT'; label: string }[] = [
   { code: 'ETREAT', label: 'Accès par le médecin régulateur du SAMU (centre 15)' },
 ];
 
-/** A Consent of the patient in the coding the access rules read (IHE PCF, issue 4). */
-export function patientConsent(patientId: string, provision: ConsentProvision): Consent {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patientId}` },
-    dateTime: new Date().toISOString(),
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision,
-  };
+/** A Consent of the patient, dated now, in the coding the access rules read (`access/consent-rules.ts`). */
+export function portalConsent(patientId: string, provision: ConsentProvision): Consent {
+  return patientConsent(patientId, provision, new Date().toISOString());
 }
 
 /** How a Consent names a professional: his national identifier (IdNat_PS) when the directory has it. */
