@@ -6,13 +6,11 @@
  * AUDIT_CHAIN_SECRET: each hand-over is recorded in the young adult's audit trail.
  * Exit code: 0 done, 2 bad arguments or failure.
  */
-import { loadConfig } from '../config';
 import { loadNotifyConfig } from '../notify/notify-config';
 import { createHandoverAudit } from '../records/handover-audit';
 import { handOverAtMajority, type HandoverReport } from '../records/majority-handover';
 import type { Db } from '../store/db';
-import { openDb } from '../store/open-db';
-import { parseArgs } from './purge-records';
+import { runAsCommand, runRecordJob } from './record-job-cli';
 
 /** The report in lines an operator reads: one per record handed over. */
 export function formatReport(report: HandoverReport): string {
@@ -27,27 +25,10 @@ export function formatReport(report: HandoverReport): string {
 }
 
 /** Runs the hand-over on `db` (or the configured database) and writes the report; returns the exit code. */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: (text: string) => void = (t) => void process.stdout.write(t), db?: Db): Promise<number> {
-  const args = parseArgs(argv);
-  const config = loadConfig(env);
-  const database = db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
-  try {
-    // AUDIT_CHAIN_SECRET as for the server: the events it writes join the patients' chains.
-    const audit = createHandoverAudit({ secret: env.AUDIT_CHAIN_SECRET || undefined });
-    const report = await handOverAtMajority(database, { now: args.now ?? new Date(), dryRun: args.dryRun, recordUrl: loadNotifyConfig(env).recordUrl, audit });
-    out(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-    return 0;
-  } finally {
-    if (!db) await database.close();
-  }
+export function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: (text: string) => void = (t) => void process.stdout.write(t), db?: Db): Promise<number> {
+  // AUDIT_CHAIN_SECRET as for the server: the events it writes join the patients' chains.
+  const audit = createHandoverAudit({ secret: env.AUDIT_CHAIN_SECRET || undefined });
+  return runRecordJob(argv, { env, out, db }, (database, args) => handOverAtMajority(database, { now: args.now ?? new Date(), dryRun: args.dryRun, recordUrl: loadNotifyConfig(env).recordUrl, audit }), formatReport);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`records:majority: ${(err as Error).message}\n`);
-      process.exit(2);
-    },
-  );
-}
+if (require.main === module) runAsCommand('records:majority', main);

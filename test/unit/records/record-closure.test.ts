@@ -1,4 +1,5 @@
-import { formatReport, parseArgs } from '../../../src/cli/purge-records';
+import { formatReport } from '../../../src/cli/purge-records';
+import { parseArgs } from '../../../src/cli/record-job-cli';
 import { buildClosureExtension, noticeCutoff, purgeCutoff, purgeDate, readClosureExtension, withoutClosureExtension } from '../../../src/records/record-closure';
 import { buildRecordLifeNotice } from '../../../src/notify/record-life-messages';
 
