@@ -125,9 +125,15 @@ describe('a feeder writes documents only', () => {
 
 describe('the Assurance Maladie writes care history and opens records at its counters, nothing else', () => {
   test('it opens a record: the Patient with its INS, then the opening Consent', async () => {
-    const created = await s.fhir(tokens.am, 'POST', '/Patient', { resourceType: 'Patient', identifier: [{ system: INS_NIR, value: withInsKey('2800175990011') }], name: [{ family: 'Guichet' }], gender: 'female', birthDate: '1980-01-01' });
+    const created = await fetch(`${s.server.fhirUrl}/Patient`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.am}`, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ resourceType: 'Patient', identifier: [{ system: INS_NIR, value: withInsKey('2800175990011') }], name: [{ family: 'Guichet' }], gender: 'female', birthDate: '1980-01-01' }),
+    });
     expect(created.status).toBe(201);
-    const opening = await s.fhir(tokens.am, 'POST', '/Consent', { ...consent('x', created.body.id as string, { type: 'permit' }), id: undefined });
+    // The Assurance Maladie reads no record, not even the one it creates: the answer names it by its Location only.
+    const id = /\/Patient\/([^/]+)/.exec(created.headers.get('location') ?? '')?.[1] as string;
+    const opening = await s.fhir(tokens.am, 'POST', '/Consent', { ...consent('x', id, { type: 'permit' }), id: undefined });
     expect(opening.status).toBe(201);
   });
 
