@@ -24,6 +24,9 @@ async function queueUndeliverableNotice(): Promise<void> {
   const btg = await s.token({ kind: 'practitioner', id: `100000000${55 + 11 * emergencies++}`, purpose: 'BTG', reason: 'coma' });
   expect((await s.fhir(btg, 'GET', '/Patient/p1')).status).toBe(200);
   await waitFor(async () => (await statuses()).filter((r) => r.status === 'undeliverable-config').length > before, 15_000, 'an undeliverable notice');
+  // One access may queue several notices (the patient's and, p1 being a minor, her guardian's copy): wait until the
+  // dispatcher has set every one aside, so that the counts below are not taken in the middle.
+  await waitFor(async () => (await statuses()).every((r) => r.status !== 'pending' && r.status !== 'sending'), 15_000, 'the outbox to settle');
 }
 
 beforeAll(async () => {
