@@ -34,6 +34,8 @@ const coding = (system: string, code: string, display: string): Coding => Object
 export const TYPE_REST: Coding = coding(SYSTEM.eventType, 'rest', 'Restful Operation');
 export const TYPE_LOGIN: Coding = coding(SYSTEM.dicom, '110114', 'User Authentication');
 export const SUBTYPE_LOGIN: Coding = coding(SYSTEM.dicom, '110122', 'Login');
+/** outcomeDesc of a sign-in by the authorization server's sign-in session (no password typed: src/smart/sign-in-sessions.ts). */
+export const LOGIN_BY_SESSION = 'signed in with the sign-in session (password and code typed earlier in this browser)';
 /** Account procedures (activation, password reset, contact change): DICOM "Security Alert" / "User Security Attributes Changed". */
 export const TYPE_SECURITY_ALERT: Coding = coding(SYSTEM.dicom, '110113', 'Security Alert');
 export const SUBTYPE_USER_SECURITY_ATTRIBUTES: Coding = coding(SYSTEM.dicom, '110137', 'User Security Attributes Changed');

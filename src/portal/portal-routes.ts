@@ -289,10 +289,11 @@ export function mountPortal(app: Express, o: PortalOptions): void {
     await call.fhir.operation(`Patient/${call.session.patient}/$reactivate`, { resourceType: 'Parameters' });
     done(res, '/portal/settings', 'reactivated');
   });
-  // A token names one record: a guardian changes record by signing in again and choosing it on the authorization
-  // server's record page (his own, or a child's whose guardian link names him). The session ends here first.
+  // A token names one record: a guardian changes record through a new authorization, whose record page offers his
+  // own and each child's whose guardian link names him. This token ends here; the authorization server's sign-in
+  // session stays, so no password is asked while it lives (src/portal/README.md, "Guardian switch").
   post('/switch', async (call, req, res) => {
-    await signOut(o, req, res, call.session, { quiet: true });
+    await signOut(o, req, res, call.session, { quiet: true, switching: true });
     res.redirect(303, '/portal/login?next=/portal/');
   });
 

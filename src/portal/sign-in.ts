@@ -96,10 +96,14 @@ export async function refreshSession(o: PortalOptions, req: Request, res: Respon
   return next;
 }
 
-/** Signs out: revokes the refresh token when the server offers revocation, and forgets the session. */
-export async function signOut(o: PortalOptions, req: Request, res: Response, session: PortalSession | undefined, options: { quiet?: boolean } = {}): Promise<void> {
+/**
+ * Signs out: revokes the refresh token and forgets the session. A sign-out (`/auth/logout`) also ends the
+ * authorization server's sign-in session it came from, so the next sign-in asks the password again; a change of
+ * record (`switching`: `/auth/revoke`, the token only) keeps it, so the guardian goes straight to the record choice.
+ */
+export async function signOut(o: PortalOptions, req: Request, res: Response, session: PortalSession | undefined, options: { quiet?: boolean; switching?: boolean } = {}): Promise<void> {
   if (session?.refreshToken) {
-    await fetch(`${loopbackBase(req)}/auth/revoke`, {
+    await fetch(`${loopbackBase(req)}${options.switching ? '/auth/revoke' : '/auth/logout'}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token: session.refreshToken, token_type_hint: 'refresh_token', client_id: o.clientId }).toString(),

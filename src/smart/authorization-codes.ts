@@ -13,6 +13,10 @@ export interface CodeGrant {
   subject: GrantSubject;
   /** The record whose credential signed in: a new password for it revokes what this grant gave. */
   account?: string;
+  /** The sign-in session it was issued in (the portal's sign-out ends it through the refresh family). */
+  signInSession?: string;
+  /** When the person typed his password and code (id_token `auth_time`). */
+  authTime?: Date;
 }
 
 interface CodeRow {
@@ -26,6 +30,8 @@ interface CodeRow {
   expires_at: Date | string;
   used_at: Date | string | null;
   family_id: string | null;
+  sign_in_session: string | null;
+  auth_time: Date | string | null;
 }
 
 /** A code row as redeemed: its grant, and whether it was still usable. */
@@ -41,9 +47,9 @@ export interface RedeemedCode {
 /** Issues a single-use code in the caller's transaction; returns the code (only its digest is stored). */
 export async function issueCode(tx: Db, grant: CodeGrant, o: { now: Date; ttl: number }): Promise<string> {
   const code = newSecret();
-  await tx.query(sql`INSERT INTO smart_code (code_digest, client_id, redirect_uri, code_challenge, scope, nonce, subject, account, created_at, expires_at)
+  await tx.query(sql`INSERT INTO smart_code (code_digest, client_id, redirect_uri, code_challenge, scope, nonce, subject, account, sign_in_session, auth_time, created_at, expires_at)
     VALUES (${digestOf(code)}, ${grant.clientId}, ${grant.redirectUri}, ${grant.codeChallenge}, ${grant.scope.join(' ')}, ${grant.nonce ?? null},
-      ${JSON.stringify(grant.subject)}::jsonb, ${grant.account ?? null}, ${o.now.toISOString()}::timestamptz, ${new Date(o.now.getTime() + o.ttl * 1000).toISOString()}::timestamptz)`);
+      ${JSON.stringify(grant.subject)}::jsonb, ${grant.account ?? null}, ${grant.signInSession ?? null}, ${grant.authTime?.toISOString() ?? null}::timestamptz, ${o.now.toISOString()}::timestamptz, ${new Date(o.now.getTime() + o.ttl * 1000).toISOString()}::timestamptz)`);
   // Expired codes are of no use to anyone: pruned as new ones are issued (index on expires_at).
   await tx.query(sql`DELETE FROM smart_code WHERE expires_at < ${new Date(o.now.getTime() - 3600_000).toISOString()}::timestamptz`);
   return code;
@@ -71,6 +77,8 @@ export async function redeemCode(tx: Db, code: string, now: Date): Promise<Redee
       scope: row.scope.split(' ').filter(Boolean),
       nonce: row.nonce ?? undefined,
       account: row.account ?? undefined,
+      signInSession: row.sign_in_session ?? undefined,
+      authTime: row.auth_time ? new Date(row.auth_time) : undefined,
       subject: typeof row.subject === 'string' ? (JSON.parse(row.subject) as GrantSubject) : row.subject,
     },
   };

@@ -19,6 +19,10 @@ export interface PendingAuthorization {
   challengeId?: string;
   patientId?: string;
   subject?: GrantSubject;
+  /** The sign-in session the person is signed in with (opened by this request's code step, or reused). */
+  signInSession?: string;
+  /** When he typed his password and code (OpenID Connect auth_time). */
+  authTime?: Date;
 }
 
 interface Row {
@@ -36,12 +40,14 @@ interface Row {
   patient_id: string | null;
   subject: GrantSubject | string | null;
   expires_at: Date | string;
+  sign_in_session: string | null;
+  auth_time: Date | string | null;
 }
 
 const same = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /** Opens a request; returns its id, the browser secret (cookie) and the CSRF token (forms). */
-export async function openAuthorization(db: Db, p: Omit<PendingAuthorization, 'id' | 'stage'>, o: { now: Date; ttl: number }): Promise<{ id: string; browser: string; csrf: string }> {
+export async function openAuthorization(db: Db, p: Omit<PendingAuthorization, 'id' | 'stage' | 'signInSession' | 'authTime'>, o: { now: Date; ttl: number }): Promise<{ id: string; browser: string; csrf: string }> {
   const id = newSecret(16);
   const browser = newSecret();
   const csrf = newSecret();
@@ -74,12 +80,20 @@ export async function loadAuthorization(db: Db, o: { id: string; browser?: strin
     challengeId: row.challenge_id ?? undefined,
     patientId: row.patient_id ?? undefined,
     subject: row.subject === null ? undefined : typeof row.subject === 'string' ? (JSON.parse(row.subject) as GrantSubject) : row.subject,
+    signInSession: row.sign_in_session ?? undefined,
+    authTime: row.auth_time ? new Date(row.auth_time) : undefined,
   };
 }
 
 /** Moves a request to its next step (with what that step learnt). */
-export async function advanceAuthorization(db: Db, id: string, next: { stage: AuthorizeStage; challengeId?: string | null; patientId?: string; subject?: GrantSubject }): Promise<void> {
+export async function advanceAuthorization(
+  db: Db,
+  id: string,
+  next: { stage: AuthorizeStage; challengeId?: string | null; patientId?: string; subject?: GrantSubject; signInSession?: string; authTime?: Date },
+): Promise<void> {
   await db.query(sql`UPDATE smart_authorization SET stage = ${next.stage},
+    sign_in_session = COALESCE(${next.signInSession ?? null}, sign_in_session),
+    auth_time = COALESCE(${next.authTime?.toISOString() ?? null}::timestamptz, auth_time),
     challenge_id = CASE WHEN ${next.challengeId !== undefined}::boolean THEN ${next.challengeId ?? null} ELSE challenge_id END,
     patient_id = COALESCE(${next.patientId ?? null}, patient_id),
     subject = COALESCE(${next.subject ? JSON.stringify(next.subject) : null}::jsonb, subject)

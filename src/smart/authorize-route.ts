@@ -1,12 +1,16 @@
 import express, { type Express, type Request, type Response } from 'express';
 import { reported } from '../auth/auth-routes';
+import { LOGIN_BY_SESSION } from '../audit/audit-codes';
 import { FhirError } from '../fhir/errors';
+import { newContext } from '../http/fhir-endpoint';
 import { issueCode } from './authorization-codes';
 import { advanceAuthorization, closeAuthorization, loadAuthorization, openAuthorization, type AuthorizeStage, type PendingAuthorization } from './authorization-requests';
 import { consentPage } from './consent-screen';
 import { sendPage } from './html';
 import { isS256Challenge } from './pkce';
 import { recordChoices } from './record-choices';
+import { clearSessionCookie, cookieOf, SESSION_COOKIE, setSessionCookie } from './session-cookie';
+import { endSignInSession, openSignInSession, sessionIdOf, useSignInSession, type SignInSession } from './sign-in-sessions';
 import { codePage, errorPage, loginPage, recordPage } from './sign-in-pages';
 import { baseOf, fhirBaseOf, param, repeated, type SmartDeps } from './smart-deps';
 import { grantScopes, IDENTITY_SCOPES, splitScopes } from './smart-scopes';
@@ -16,13 +20,8 @@ const PATIENT_LIMIT = ['openid', 'fhirUser', 'launch/patient', 'offline_access',
 const COOKIE = (id: string) => `dmp_authz_${id}`;
 const EXPIRED = 'Cette demande de connexion a expiré ou n’est plus valide.';
 
-function cookieOf(req: Request, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
-  }
-  return undefined;
-}
+/** OpenID Connect `prompt` values understood (OIDC Core §3.1.2.1); any other is refused, not ignored. */
+const PROMPTS = ['none', 'login', 'consent', 'select_account'];
 
 /** The CSP form-action source of a redirect URI: its origin, or its scheme for a native app's private-use scheme. */
 const formTarget = (uri: string): string => {
@@ -53,7 +52,7 @@ async function authorize(deps: SmartDeps, req: Request, res: Response): Promise<
   }
   const state = param(q, 'state');
   const fail = (error: string, description: string) => redirectBack(res, redirectUri, { error, error_description: description, state });
-  for (const name of ['response_type', 'scope', 'state', 'aud', 'code_challenge', 'code_challenge_method', 'nonce']) {
+  for (const name of ['response_type', 'scope', 'state', 'aud', 'code_challenge', 'code_challenge_method', 'nonce', 'prompt', 'max_age']) {
     if (repeated(q, name)) return fail('invalid_request', `${name} is repeated`);
   }
   if (param(q, 'response_type') !== 'code') return fail('unsupported_response_type', 'Only response_type=code is supported');
@@ -71,13 +70,32 @@ async function authorize(deps: SmartDeps, req: Request, res: Response): Promise<
   if (!scope.some((s) => !(IDENTITY_SCOPES as readonly string[]).includes(s) || s === 'openid')) {
     return fail('invalid_scope', 'None of the requested scopes may be granted to this client (ask e.g. patient/*.rs)');
   }
+  const prompt = (param(q, 'prompt') ?? '').split(' ').filter(Boolean);
+  if (prompt.some((p) => !PROMPTS.includes(p)) || (prompt.includes('none') && prompt.length > 1)) return fail('invalid_request', `prompt must be among ${PROMPTS.join(', ')} (none alone)`);
+  // The consent screen is always shown, so nothing can be done without the person: and saying whether he is signed
+  // in (login_required vs consent_required) would tell any registered app that he is, without his knowing.
+  if (prompt.includes('none')) return fail('interaction_required', 'This server always asks the patient to consent');
+  const maxAge = param(q, 'max_age');
+  if (maxAge !== undefined && !/^\d{1,9}$/.test(maxAge)) return fail('invalid_request', 'max_age must be a whole number of seconds');
   const nonce = param(q, 'nonce');
   const now = deps.clock();
   const opened = await openAuthorization(deps.db, { clientId: client.clientId, redirectUri, scope, state, codeChallenge: challenge, nonce }, { now, ttl: deps.config.authorizeTtl });
   // The cookie binds the request to this browser (first-party, HttpOnly, SameSite=Strict): a form posted from
   // another site, or in another browser, does not carry it.
   res.cookie(COOKIE(opened.id), opened.browser, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/auth/authorize', maxAge: deps.config.authorizeTtl * 1000 });
-  sendPage(res, 200, loginPage({ tx: opened.id, csrf: opened.csrf, clientId: client.clientId }));
+  // A live sign-in session spares the password and the code (prompt=login asks them again); never the record choice
+  // nor the consent, computed as after a sign-in.
+  const cookie = cookieOf(req, SESSION_COOKIE);
+  const use = prompt.includes('login') || !cookie ? undefined : await useSignInSession(deps.db, cookie, { now, idle: deps.config.sessionIdle, maxAge: maxAge === undefined ? undefined : Number(maxAge) });
+  const session = use?.session;
+  if (!session) {
+    if (use && !use.alive) clearSessionCookie(req, res, deps.baseUrl);
+    return sendPage(res, 200, loginPage({ tx: opened.id, csrf: opened.csrf, clientId: client.clientId }));
+  }
+  // Audited as a sign-in of the session's person: his history shows each time the session opened a record.
+  await deps.onLogin?.(newContext(req, String(res.locals.requestId)), { patientId: session.account, success: true, reason: LOGIN_BY_SESSION });
+  const pending: PendingAuthorization = { id: opened.id, clientId: client.clientId, redirectUri, scope, state, codeChallenge: challenge, nonce, stage: 'login' };
+  await showConsentOrChoice(deps, res, pending, opened.csrf, session);
 }
 
 /** Loads the request a form continues, or answers the "expired" page (no redirect: nothing here is trusted yet). */
@@ -96,13 +114,16 @@ async function continued(deps: SmartDeps, req: Request, res: Response, stages: A
 const messageOf = (err: unknown): string => (err instanceof FhirError ? err.message : 'La connexion a échoué.');
 const statusOf = (err: unknown): number => (err instanceof FhirError && err.status !== 401 ? err.status : 400);
 
-async function showConsentOrChoice(deps: SmartDeps, res: Response, pending: PendingAuthorization, csrf: string, patientId: string): Promise<void> {
+/** After the sign-in (typed, or the session's): the records this person may open now, or straight the consent. */
+async function showConsentOrChoice(deps: SmartDeps, res: Response, pending: PendingAuthorization, csrf: string, session: SignInSession): Promise<void> {
+  const patientId = session.account;
+  const signedIn = { patientId, challengeId: null, signInSession: session.id, authTime: session.authTime };
   const choices = await recordChoices(deps.db, patientId, deps.clock());
   if (choices.length > 1) {
-    await advanceAuthorization(deps.db, pending.id, { stage: 'record', patientId, challengeId: null });
+    await advanceAuthorization(deps.db, pending.id, { stage: 'record', ...signedIn });
     return sendPage(res, 200, recordPage({ tx: pending.id, csrf, choices }));
   }
-  await advanceAuthorization(deps.db, pending.id, { stage: 'consent', patientId, challengeId: null, subject: choices[0].subject });
+  await advanceAuthorization(deps.db, pending.id, { stage: 'consent', ...signedIn, subject: choices[0].subject });
   sendPage(res, 200, consentPage({ tx: pending.id, csrf, clientId: pending.clientId, record: choices[0].label, scopes: pending.scope }), [formTarget(pending.redirectUri)]);
 }
 
@@ -146,7 +167,13 @@ export function mountAuthorizeRoutes(app: Express, deps: SmartDeps): void {
       }
       return sendPage(res, statusOf(err), codePage({ tx: pending.id, csrf, error: messageOf(err) }));
     }
-    await showConsentOrChoice(deps, res, pending, csrf, patientId);
+    // Password and code typed: a new sign-in session for this browser (the one it held before, if any, ends).
+    const now = deps.clock();
+    const previous = sessionIdOf(cookieOf(req, SESSION_COOKIE));
+    if (previous) await endSignInSession(deps.db, previous, 'replaced by a new sign-in', now);
+    const opened = await openSignInSession(deps.db, patientId, { now, ttl: deps.config.sessionTtl });
+    setSessionCookie(req, res, { secret: opened.secret, ttl: deps.config.sessionTtl, baseUrl: deps.baseUrl });
+    await showConsentOrChoice(deps, res, pending, csrf, opened.session);
   });
 
   app.post('/auth/authorize/record', form, async (req, res) => {
@@ -175,7 +202,7 @@ export function mountAuthorizeRoutes(app: Express, deps: SmartDeps): void {
     // Identity scopes go with the sign-in; each permission shown with a checkbox stays only if left checked.
     const scope = pending.scope.filter((s) => checked.has(s) || ['openid', 'fhirUser', 'launch/patient', 'profile'].includes(s));
     const code = await deps.db.transaction((tx) =>
-      issueCode(tx, { clientId: pending.clientId, redirectUri: pending.redirectUri, codeChallenge: pending.codeChallenge, scope, nonce: pending.nonce, subject: pending.subject!, account: pending.patientId }, { now: deps.clock(), ttl: deps.config.codeTtl }),
+      issueCode(tx, { clientId: pending.clientId, redirectUri: pending.redirectUri, codeChallenge: pending.codeChallenge, scope, nonce: pending.nonce, subject: pending.subject!, account: pending.patientId, signInSession: pending.signInSession, authTime: pending.authTime }, { now: deps.clock(), ttl: deps.config.codeTtl }),
     );
     redirectBack(res, pending.redirectUri, { code, state: pending.state }, 303);
   });

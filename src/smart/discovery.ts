@@ -55,7 +55,9 @@ export function openidConfiguration(base: string): Record<string, unknown> {
     token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
     code_challenge_methods_supported: ['S256'],
     scopes_supported: SCOPES,
-    claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'nonce', 'amr', 'fhirUser'],
+    claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'fhirUser'],
+    // OpenID Connect "Initiating User Registration" §4.1 names this list; `none` always answers interaction_required.
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
   };
 }
 

@@ -14,6 +14,8 @@ export interface RefreshFamily {
   subject: GrantSubject;
   /** The record whose credential signed in (its password change revokes the family: migration 195's trigger). */
   account?: string;
+  /** The sign-in session of the authorization (ended with the family by the portal's sign-out, /auth/logout). */
+  signInSession?: string;
 }
 
 interface TokenRow {
@@ -48,8 +50,8 @@ const at = (d: Date) => d.toISOString();
 /** Starts a family and issues its first token, in the caller's transaction. */
 export async function startFamily(tx: Db, family: Omit<RefreshFamily, 'id'>, o: { now: Date; ttl: number }): Promise<{ familyId: string; token: string }> {
   const familyId = randomUUID();
-  await tx.query(sql`INSERT INTO smart_refresh_family (id, client_id, scope, subject, account, created_at)
-    VALUES (${familyId}, ${family.clientId}, ${family.scope.join(' ')}, ${JSON.stringify(family.subject)}::jsonb, ${family.account ?? null}, ${at(o.now)}::timestamptz)`);
+  await tx.query(sql`INSERT INTO smart_refresh_family (id, client_id, scope, subject, account, sign_in_session, created_at)
+    VALUES (${familyId}, ${family.clientId}, ${family.scope.join(' ')}, ${JSON.stringify(family.subject)}::jsonb, ${family.account ?? null}, ${family.signInSession ?? null}, ${at(o.now)}::timestamptz)`);
   return { familyId, token: await issueInFamily(tx, familyId, o) };
 }
 
@@ -98,11 +100,16 @@ export async function rotateRefreshToken(db: Db, token: string, o: { clientId: s
   });
 }
 
-/** RFC 7009: revokes the family of a refresh token presented by its own client; anything else is silently ignored. */
-export async function revokeByToken(db: Db, token: string, clientId: string, now: Date): Promise<void> {
-  await db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ family_id: string; client_id: string }>(sql`SELECT t.family_id, f.client_id
+/**
+ * RFC 7009: revokes the family of a refresh token presented by its own client; anything else is silently ignored.
+ * Returns the sign-in session the family was granted in, for a sign-out that ends it too (`/auth/logout`).
+ */
+export async function revokeByToken(db: Db, token: string, clientId: string, now: Date): Promise<{ signInSession?: string }> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ family_id: string; client_id: string; sign_in_session: string | null }>(sql`SELECT t.family_id, f.client_id, f.sign_in_session
       FROM smart_refresh_token t JOIN smart_refresh_family f ON f.id = t.family_id WHERE t.token_digest = ${digestOf(token)}`);
-    if (rows[0] && rows[0].client_id === clientId) await revokeFamily(tx, rows[0].family_id, 'revoked by the client', now);
+    if (!rows[0] || rows[0].client_id !== clientId) return {};
+    await revokeFamily(tx, rows[0].family_id, 'revoked by the client', now);
+    return { signInSession: rows[0].sign_in_session ?? undefined };
   });
 }

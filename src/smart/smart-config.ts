@@ -8,6 +8,10 @@ export interface SmartConfig {
   refreshTokenTtl: number;
   /** How long a patient has to sign in and consent, seconds (SMART_AUTHORIZE_TTL, default 600). */
   authorizeTtl: number;
+  /** Absolute lifetime of a sign-in session (the cookie that spares the password), seconds (SMART_SESSION_TTL, default 1800). */
+  sessionTtl: number;
+  /** A sign-in session unused for this long ends, seconds (SMART_SESSION_IDLE, default 900; never beyond sessionTtl). */
+  sessionIdle: number;
   /** Longest lifetime accepted for a client assertion, seconds (SMART 2.x Backend Services: five minutes). */
   assertionMaxTtl: number;
   /** Extra origins allowed to call the API from a browser (CORS_ORIGINS, comma-separated). */
@@ -40,6 +44,9 @@ export function loadSmartConfig(env: NodeJS.ProcessEnv): SmartConfig {
     accessTokenTtl: seconds(env, 'SMART_ACCESS_TOKEN_TTL', 900, 86_400),
     refreshTokenTtl: seconds(env, 'SMART_REFRESH_TOKEN_TTL', 30 * 86_400, 365 * 86_400),
     authorizeTtl: seconds(env, 'SMART_AUTHORIZE_TTL', 600, 3600),
+    // Short: a browser left signed in at a pharmacy or a family computer must not open the record for long.
+    sessionTtl: seconds(env, 'SMART_SESSION_TTL', 1800, 12 * 3600),
+    sessionIdle: seconds(env, 'SMART_SESSION_IDLE', 900, 12 * 3600),
     assertionMaxTtl: 300,
     corsOrigins,
   };

@@ -7,6 +7,7 @@ import type { SmartClient } from './client-registry';
 import { mintIdToken } from './id-token';
 import { oauthError, sendOAuthError } from './oauth-error';
 import { verifierMatches } from './pkce';
+import { endSignInSession } from './sign-in-sessions';
 import { revokeByToken, revokeFamily, rotateRefreshToken, startFamily, type RefreshRefusal } from './refresh-tokens';
 import { baseOf, fhirBaseOf, param, type SmartDeps } from './smart-deps';
 import { grantScopes, splitScopes } from './smart-scopes';
@@ -18,7 +19,7 @@ export const tokenUrlOf = (req: Request, deps: SmartDeps): string => `${baseOf(r
 type TokenAnswer = Record<string, unknown>;
 
 /** Signs the access token (and, for a person who asked `openid`, the id_token) of a grant. */
-async function answer(deps: SmartDeps, req: Request, o: { client: SmartClient; subject: GrantSubject; scope: string[]; nonce?: string; refreshToken?: string }): Promise<TokenAnswer> {
+async function answer(deps: SmartDeps, req: Request, o: { client: SmartClient; subject: GrantSubject; scope: string[]; nonce?: string; authTime?: Date; refreshToken?: string }): Promise<TokenAnswer> {
   const ttl = deps.config.accessTokenTtl;
   const body: TokenAnswer = {
     access_token: await mintAccessToken(deps.key, { audience: deps.audience, subject: o.subject, scope: o.scope, clientId: o.client.clientId, ttl }),
@@ -29,7 +30,7 @@ async function answer(deps: SmartDeps, req: Request, o: { client: SmartClient; s
   const patient = patientOf(o.subject);
   if (patient) Object.assign(body, { patient, need_patient_banner: true });
   if (o.scope.includes('openid') && o.subject.kind !== 'system') {
-    body.id_token = await mintIdToken(deps.key, { issuer: baseOf(req, deps), fhirBase: fhirBaseOf(req, deps), clientId: o.client.clientId, subject: o.subject, nonce: o.nonce, ttl });
+    body.id_token = await mintIdToken(deps.key, { issuer: baseOf(req, deps), fhirBase: fhirBaseOf(req, deps), clientId: o.client.clientId, subject: o.subject, nonce: o.nonce, authTime: o.authTime, ttl });
   }
   if (o.refreshToken) body.refresh_token = o.refreshToken;
   return body;
@@ -59,14 +60,14 @@ async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: Sma
     if (!verifierMatches(verifier, g.codeChallenge)) return { refused: 'code_verifier does not match the code_challenge' };
     let refreshToken: string | undefined;
     if (g.scope.includes('offline_access') && client.grantTypes.includes('refresh_token')) {
-      const family = await startFamily(tx, { clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account }, { now, ttl: deps.config.refreshTokenTtl });
+      const family = await startFamily(tx, { clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account, signInSession: g.signInSession }, { now, ttl: deps.config.refreshTokenTtl });
       await linkCodeFamily(tx, redeemed.digest, family.familyId);
       refreshToken = family.token;
     }
     return { grant: g, refreshToken };
   });
   if ('refused' in outcome) throw oauthError('invalid_grant', outcome.refused as string);
-  return answer(deps, req, { client, subject: outcome.grant.subject, scope: outcome.grant.scope, nonce: outcome.grant.nonce, refreshToken: outcome.refreshToken });
+  return answer(deps, req, { client, subject: outcome.grant.subject, scope: outcome.grant.scope, nonce: outcome.grant.nonce, authTime: outcome.grant.authTime, refreshToken: outcome.refreshToken });
 }
 
 const REFRESH_REFUSALS: Record<RefreshRefusal, string> = {
@@ -134,6 +135,24 @@ export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
       const client = await clientOf(req);
       // Access tokens are short-lived JWTs and cannot be revoked; refresh tokens end their whole family.
       await revokeByToken(deps.db, token, client.clientId, deps.clock());
+      res.set('Cache-Control', 'no-store').status(200).end();
+    } catch (err) {
+      sendOAuthError(res, err);
+    }
+  });
+
+  // A sign-out (the portal's "Se déconnecter"): as /auth/revoke, and the sign-in session the family was granted in
+  // ends too, so that the next launch in that browser asks the password again. Authenticated by the refresh token
+  // itself (only its client may present it), not by the browser's cookie: the app calls it server to server. A
+  // guardian's "Changer de dossier" calls /auth/revoke instead and keeps the session.
+  app.post('/auth/logout', form, async (req: Request, res: Response) => {
+    try {
+      const token = param(req.body, 'token');
+      if (!token) throw oauthError('invalid_request', 'token is required');
+      const client = await clientOf(req);
+      const now = deps.clock();
+      const { signInSession } = await revokeByToken(deps.db, token, client.clientId, now);
+      if (signInSession) await endSignInSession(deps.db, signInSession, 'signed out', now);
       res.set('Cache-Control', 'no-store').status(200).end();
     } catch (err) {
       sendOAuthError(res, err);

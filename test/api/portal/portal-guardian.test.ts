@@ -7,8 +7,9 @@ import { Browser, formOf } from '../smart/launch-driver';
 import { MARCHAL_INS, startPortalServer, textOf, type PortalServer } from './portal-harness';
 
 // Issue 15: "a guardian switches between his own and his child's record". A SMART token names one record, so the
-// portal changes record through a new sign-in on which the authorization server offers the person his own record and
-// each child's whose guardian link names him. Driven over HTTP with a cookie jar, the code read from a real SMTP receiver.
+// portal changes record through a new authorization, on which the authorization server offers the person his own
+// record and each child's whose guardian link names him. Its sign-in session spares the password and the code while
+// it lives. Driven over HTTP with a cookie jar, the code read from a real SMTP receiver.
 
 const smtp = new SmtpReceiver();
 let s: PortalServer;
@@ -61,20 +62,102 @@ async function signIn(browser: Browser, record: string): Promise<string[]> {
   return options.map((o) => o.label);
 }
 
-test('a mother signs in to her own record, then changes to her daughter\'s', async () => {
+/** The CSRF token of the portal's forms, read from a page as a person's browser would. */
+async function csrfOf(browser: Browser): Promise<string> {
+  const html = await (await browser.get(`${s.server.url}/portal/settings`)).text();
+  return /name="csrf" value="([^"]+)"/.exec(html)?.[1] as string;
+}
+
+/** "Changer de dossier": follows the redirects to the authorization server's first page; answers its HTML. */
+async function switchRecord(browser: Browser): Promise<string> {
+  const switched = await browser.post(`${s.server.url}/portal/switch`, { csrf: await csrfOf(browser) });
+  expect(switched.status).toBe(303);
+  let res = await browser.get(new URL(switched.headers.get('location') as string, s.server.url).toString());
+  res = await browser.get(new URL(res.headers.get('location') as string, s.server.url).toString());
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+/** Chooses the record whose label contains `record` on the record page, consents, comes back to the portal. */
+async function chooseRecord(browser: Browser, html: string, record: string): Promise<void> {
+  let form = formOf(html);
+  expect(form.action).toBe('/auth/authorize/record');
+  const chosen = [...html.matchAll(/value="([^"]+)"[^>]*> <label[^>]*>([^<]+)</g)].find((m) => m[2].includes(record));
+  let res = await browser.post(s.server.url + form.action, { ...form.fields, record: chosen?.[1] ?? 'none' }, { origin: s.server.url });
+  html = await res.text();
+  form = formOf(html);
+  expect(form.action).toBe('/auth/authorize/consent');
+  const scopes = [...html.matchAll(/name="scope" value="([^"]+)" checked/g)].map((m) => m[1]);
+  res = await browser.post(s.server.url + form.action, { ...form.fields, scope: scopes, decision: 'allow' }, { origin: s.server.url });
+  res = await browser.get(res.headers.get('location') as string); // the portal's callback
+  expect(res.headers.get('location')).toBe('/portal/');
+}
+
+const headerOf = async (browser: Browser): Promise<string> => textOf(await (await browser.get(`${s.server.url}/portal/`)).text());
+
+/** Hélène's sign-in events (AuditEvent type 110114) as her trail holds them. */
+async function signInEvents(): Promise<{ outcomeDesc?: string }[]> {
+  const res = await s.fhir(await s.token({ kind: 'patient', id: 'helene' }), 'GET', '/AuditEvent?patient=helene&_count=200');
+  return ((res.body.entry ?? []) as { resource: { type: { code: string }; outcomeDesc?: string } }[]).map((e) => e.resource).filter((e) => e.type.code === '110114');
+}
+
+test('a mother signed in on her own record switches to her daughter\'s and back without her password', async () => {
   const browser = new Browser();
   const offered = await signIn(browser, 'Mon dossier');
   expect(offered).toEqual(['Mon dossier (HÉLÈNE CLAIRE MARCHAL)', expect.stringContaining('Léa MARCHAL')]);
-  let page = await browser.get(`${s.server.url}/portal/`);
-  expect(textOf(await page.text())).toContain('Dossier de HÉLÈNE CLAIRE MARCHAL');
+  expect(await headerOf(browser)).toContain('Dossier de HÉLÈNE CLAIRE MARCHAL');
+  const mails = smtp.received.length;
+  const before = (await signInEvents()).length;
 
-  const html = await (await browser.get(`${s.server.url}/portal/settings`)).text();
-  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] as string;
-  const switched = await browser.post(`${s.server.url}/portal/switch`, { csrf });
-  expect(switched.headers.get('location')).toBe('/portal/login?next=/portal/');
-  await signIn(browser, 'Léa');
-  page = await browser.get(`${s.server.url}/portal/`);
-  const text = textOf(await page.text());
+  // "Changer de dossier" lands on the record page: no password, no code sent.
+  const page = await switchRecord(browser);
+  expect(page).not.toMatch(/autocomplete="current-password"/);
+  await chooseRecord(browser, page, 'Léa');
+  let text = await headerOf(browser);
   expect(text).toContain('Dossier de Léa MARCHAL');
   expect(text).toContain('Synthèse du dossier de Léa MARCHAL');
-});
+
+  await chooseRecord(browser, await switchRecord(browser), 'Mon dossier');
+  text = await headerOf(browser);
+  expect(text).toContain('Dossier de HÉLÈNE CLAIRE MARCHAL');
+  expect(smtp.received.length).toBe(mails);
+
+  // Each use of the session is in her trail as a sign-in, saying how it was made.
+  const events = await signInEvents();
+  expect(events.length).toBe(before + 2);
+  expect(events.filter((e) => /sign-in session/.test(e.outcomeDesc ?? '')).length).toBe(2);
+}, 120_000);
+
+test('after "Se déconnecter", changing record or signing in again asks the password', async () => {
+  const browser = new Browser();
+  await signIn(browser, 'Mon dossier');
+  const out = await browser.post(`${s.server.url}/portal/logout`, { csrf: await csrfOf(browser) });
+  expect(out.status).toBe(200);
+  let res = await browser.get(`${s.server.url}/portal/login?next=/portal/`);
+  res = await browser.get(new URL(res.headers.get('location') as string, s.server.url).toString());
+  expect(formOf(await res.text()).action).toBe('/auth/authorize/login');
+}, 120_000);
+
+test('a session stolen into another browser opens no portal: the record choice and consent are still asked there', async () => {
+  const victim = new Browser();
+  await signIn(victim, 'Mon dossier');
+  const thief = new Browser();
+  // The thief has copied only the authorization server's cookie; the portal's own session is not in it.
+  const portal = await thief.get(`${s.server.url}/portal/`);
+  expect(portal.status).toBe(303);
+  expect(portal.headers.get('location')).toMatch(/^\/portal\/login/);
+  const sso = victim.cookie('dmp_sso') as string;
+  const launch = await thief.get(new URL((await thief.get(`${s.server.url}/portal/login?next=/portal/`)).headers.get('location') as string, s.server.url).toString());
+  expect(formOf(await launch.text()).action).toBe('/auth/authorize/login');
+  const withCookie = await fetch(new URL((await thief.get(`${s.server.url}/portal/login?next=/portal/`)).headers.get('location') as string, s.server.url), { redirect: 'manual', headers: { cookie: `dmp_sso=${sso}` } });
+  expect(withCookie.status).toBe(200);
+  expect(await withCookie.text()).toMatch(/action="\/auth\/authorize\/record"/);
+}, 120_000);
+
+test('closing her record ends her sign-in session', async () => {
+  const browser = new Browser();
+  await signIn(browser, 'Mon dossier');
+  const closed = await browser.post(`${s.server.url}/portal/settings/close`, { csrf: await csrfOf(browser), reason: 'patient-request', confirm: 'yes' });
+  expect(closed.status).toBe(303);
+  expect(formOf(await switchRecord(browser)).action).toBe('/auth/authorize/login');
+}, 120_000);

@@ -38,6 +38,11 @@ export class Browser {
     return res;
   }
 
+  /** The value of a cookie this browser holds (a test playing a thief who copied it). */
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
   forgetCookies(): void {
     this.cookies.clear();
   }
