@@ -1,4 +1,5 @@
 import type { AuditEvent, AuditEventAgent, DocumentReference } from '@medplum/fhirtypes';
+import { LOGIN_BY_SESSION } from '../../audit/audit-codes';
 import { parisTime } from '../../notify/paris-time';
 import { DirectoryNames, professionalText, referenceKey } from '../directory-names';
 import { html, type Html } from '../html';
@@ -42,7 +43,9 @@ function requestor(e: AuditEvent): AuditEventAgent | undefined {
 function verb(e: AuditEvent, refused: boolean, self: boolean): string {
   const type = e.type?.code;
   const have = self ? 'avez' : 'a';
-  if (type === '110114') return refused ? `${have} tenté de vous connecter à votre espace` : self ? 'vous êtes connecté à votre espace' : 's’est connecté à votre espace';
+  // A sign-in by the authorization server's session (no password typed) says so: the person can tell it from his own.
+  const how = e.outcomeDesc === LOGIN_BY_SESSION ? ' sans ressaisir le mot de passe (connexion déjà ouverte dans ce navigateur)' : '';
+  if (type === '110114') return refused ? `${have} tenté de vous connecter à votre espace` : `${self ? 'vous êtes connecté à votre espace' : 's’est connecté à votre espace'}${how}`;
   if (type === '110113') return refused ? `${have} tenté de modifier les paramètres de votre compte` : `${have} modifié les paramètres de votre compte`;
   const done = { R: 'consulté', E: 'consulté', C: 'ajouté', U: 'modifié', D: 'supprimé' }[e.action ?? 'E'] ?? 'consulté';
   const attempt = { consulté: 'consulter', ajouté: 'ajouter', modifié: 'modifier', supprimé: 'supprimer' }[done];

@@ -126,6 +126,8 @@ test('a mother signed in on her own record switches to her daughter\'s and back 
   const events = await signInEvents();
   expect(events.length).toBe(before + 2);
   expect(events.filter((e) => /sign-in session/.test(e.outcomeDesc ?? '')).length).toBe(2);
+  const history = textOf(await (await browser.get(`${s.server.url}/portal/history`)).text());
+  expect(history).toContain('s’est connecté à votre espace sans ressaisir le mot de passe (connexion déjà ouverte dans ce navigateur)');
 }, 120_000);
 
 test('after "Se déconnecter", changing record or signing in again asks the password', async () => {
