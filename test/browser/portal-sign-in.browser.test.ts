@@ -4,14 +4,15 @@ import { source as axeSource } from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { setPatientCredential } from '../../src/auth/patient-login';
 import { waitFor } from '../api/audit/server-harness';
-import { GP_RPPS, SPEC_RPPS, startPortalServer, type PortalServer } from '../api/portal/portal-harness';
+import { CHILD_LEA, GP_RPPS, SPEC_RPPS, startPortalServer, type PortalServer } from '../api/portal/portal-harness';
 import { SmtpReceiver } from '../unit/notify/receivers';
 import { CHROMIUM, hasChromium } from './chromium';
 
 // Issue 15, as a patient does it in a real browser: sign in to the portal through the SMART authorization server with
 // identifier, password and the one-time code read from a real SMTP receiver; read the summary and a document;
 // authorise a professional then withdraw him; mask a document; find the professional's access, by name, in the
-// history. axe-core runs on every page met, screenshots go to test-results/portal.
+// history; change to her daughter's record and back without typing the password again (the authorization server's
+// sign-in session). axe-core runs on every page met, screenshots go to test-results/portal.
 
 const SHOTS = join(__dirname, '../../test-results/portal');
 const PASSWORD = 'Vol de nuit au-dessus des Andes 1931';
@@ -29,6 +30,8 @@ run('a patient signs in to the portal and manages her record', () => {
     mkdirSync(SHOTS, { recursive: true });
     await smtp.start();
     s = await startPortalServer({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, NOTIFY_POLL_MS: '100' });
+    // Léa, Hélène's daughter: Hélène is offered her record too.
+    for (const r of CHILD_LEA) await s.server.service.repo.update(s.systemContext(), r);
     await setPatientCredential(s.testDb.db, { login: 'helene.marchal', patientId: 'helene', password: PASSWORD, scrypt: { N: 1024, r: 8, p: 1 } });
     const gp = await s.token({ kind: 'practitioner', id: GP_RPPS });
     for (const file of ['cr-bio-thyroid-panel.xml', 'cr-img-thorax.xml']) {
@@ -74,7 +77,10 @@ run('a patient signs in to the portal and manages her record', () => {
     expect(code).toMatch(/^\d{6}$/);
     await page.fill('#code', code as string);
     await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-    if (await page.$('input[name=record]')) await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    // Her own record is the first choice, checked.
+    expect(await page.isChecked('#record-0')).toBe(true);
+    await check('choix-du-dossier');
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
     await check('consentement');
     await Promise.all([page.waitForNavigation(), page.click('button[value=allow]')]);
     expect(new URL(page.url()).pathname).toBe('/portal/');
@@ -117,10 +123,29 @@ run('a patient signs in to the portal and manages her record', () => {
     await check('historique');
   });
 
-  test('sign-out ends the session', async () => {
+  test('"Changer de dossier" opens her daughter\'s record and hers again, without password or code', async () => {
+    const mails = smtp.received.length;
+    await Promise.all([page.waitForNavigation(), page.click('button:has-text("Changer de dossier")')]);
+    expect(new URL(page.url()).pathname).toBe('/auth/authorize');
+    expect(await page.$('#password')).toBeNull();
+    await page.check('label:has-text("Dossier de Léa MARCHAL")');
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    await Promise.all([page.waitForNavigation(), page.click('button[value=allow]')]);
+    expect(await page.textContent('h1')).toContain('Synthèse du dossier de Léa MARCHAL');
+    await check('dossier-enfant');
+
+    await Promise.all([page.waitForNavigation(), page.click('button:has-text("Changer de dossier")')]);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    await Promise.all([page.waitForNavigation(), page.click('button[value=allow]')]);
+    expect(await page.textContent('h1')).toContain('Synthèse du dossier de HÉLÈNE');
+    expect(smtp.received.length).toBe(mails);
+  });
+
+  test('sign-out ends the session, and the next sign-in asks the password', async () => {
     await Promise.all([page.waitForNavigation(), page.click('button:has-text("Se déconnecter")')]);
     expect(await page.textContent('main')).toContain('Vous êtes déconnecté');
     await page.goto(`${s.server.url}/portal/documents`);
     expect(new URL(page.url()).pathname).toBe('/auth/authorize');
+    expect(await page.$('#password')).not.toBeNull();
   });
 });

@@ -1,10 +1,8 @@
-import type { Resource } from '@medplum/fhirtypes';
 import { setPatientCredential } from '../../../src/auth/patient-login';
-import { buildConsent } from '../../support/consent';
 import { waitFor } from '../audit/server-harness';
 import { SmtpReceiver } from '../../unit/notify/receivers';
 import { Browser, formOf } from '../smart/launch-driver';
-import { MARCHAL_INS, startPortalServer, textOf, type PortalServer } from './portal-harness';
+import { CHILD_LEA, startPortalServer, textOf, type PortalServer } from './portal-harness';
 
 // Issue 15: "a guardian switches between his own and his child's record". A SMART token names one record, so the
 // portal changes record through a new authorization, on which the authorization server offers the person his own
@@ -15,20 +13,10 @@ const smtp = new SmtpReceiver();
 let s: PortalServer;
 const PASSWORD = 'Vol de nuit au-dessus des Andes 1931';
 
-/** Léa, Hélène's daughter (a minor; test INS, key 25 = 97 − 2160675123456 mod 97), whose guardian link names Hélène's INS. */
-const CHILD: Resource[] = [
-  { resourceType: 'Patient', id: 'lea', identifier: [{ system: 'urn:oid:1.2.250.1.213.1.4.10', value: '216067512345625' }], name: [{ given: ['Léa'], family: 'MARCHAL' }], gender: 'female', birthDate: '2016-06-01' } as Resource,
-  buildConsent('lea-open', 'lea', { type: 'permit' }),
-  {
-    resourceType: 'RelatedPerson', id: 'lea-mother', patient: { reference: 'Patient/lea' }, identifier: [MARCHAL_INS],
-    relationship: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'MTH' }] }], name: [{ given: ['Hélène'], family: 'MARCHAL' }],
-  } as Resource,
-];
-
 beforeAll(async () => {
   await smtp.start();
   s = await startPortalServer({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, NOTIFY_POLL_MS: '100' });
-  for (const r of CHILD) await s.server.service.repo.update(s.systemContext(), r);
+  for (const r of CHILD_LEA) await s.server.service.repo.update(s.systemContext(), r);
   await setPatientCredential(s.testDb.db, { login: 'helene.marchal', patientId: 'helene', password: PASSWORD, scrypt: { N: 1024, r: 8, p: 1 } });
 }, 180_000);
 afterAll(async () => {

@@ -37,6 +37,16 @@ function record(): Resource[] {
   ];
 }
 
+/** Léa, Hélène's daughter (a minor; test INS, key 25 = 97 − 2160675123456 mod 97), whose guardian link names Hélène's INS. */
+export const CHILD_LEA: Resource[] = [
+  { resourceType: 'Patient', id: 'lea', identifier: [{ system: 'urn:oid:1.2.250.1.213.1.4.10', value: '216067512345625' }], name: [{ given: ['Léa'], family: 'MARCHAL' }], gender: 'female', birthDate: '2016-06-01' } as Resource,
+  buildConsent('lea-open', 'lea', { type: 'permit' }),
+  {
+    resourceType: 'RelatedPerson', id: 'lea-mother', patient: { reference: 'Patient/lea' }, identifier: [MARCHAL_INS],
+    relationship: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'MTH' }] }], name: [{ given: ['Hélène'], family: 'MARCHAL' }],
+  } as Resource,
+];
+
 export interface PortalServer extends AuditServer {
   /** The cookie of a signed-in session of `patient` (what the portal sets after the SMART sign-in). */
   sessionCookie(patient: string, csrf?: string): Promise<string>;
