@@ -10,7 +10,7 @@ import { sendPage } from './html';
 import { isS256Challenge } from './pkce';
 import { recordChoices } from './record-choices';
 import { clearSessionCookie, cookieOf, SESSION_COOKIE, setSessionCookie } from './session-cookie';
-import { endSignInSession, openSignInSession, sessionIdOf, useSignInSession, type SignInSession } from './sign-in-sessions';
+import { endSignInSession, isSignInSessionEnded, openSignInSession, sessionIdOf, useSignInSession, type SignInSession } from './sign-in-sessions';
 import { codePage, errorPage, loginPage, recordPage } from './sign-in-pages';
 import { baseOf, fhirBaseOf, param, repeated, type SmartDeps } from './smart-deps';
 import { grantScopes, IDENTITY_SCOPES, splitScopes } from './smart-scopes';
@@ -193,6 +193,8 @@ export function mountAuthorizeRoutes(app: Express, deps: SmartDeps): void {
     if (!pending || !pending.subject) return;
     // One answer per request: a second post (double click, replay) finds it closed.
     if (!(await closeAuthorization(deps.db, pending.id))) return sendPage(res, 400, errorPage(EXPIRED));
+    // Signed out, or a new password set, since this request signed in: it gives nothing any more.
+    if (pending.signInSession && (await isSignInSessionEnded(deps.db, pending.signInSession))) return sendPage(res, 400, errorPage(EXPIRED));
     res.clearCookie(COOKIE(pending.id), { path: '/auth/authorize' });
     if (param(req.body, 'decision') !== 'allow') {
       return redirectBack(res, pending.redirectUri, { error: 'access_denied', error_description: 'The patient refused', state: pending.state }, 303);

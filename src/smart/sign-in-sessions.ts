@@ -94,3 +94,12 @@ export async function endSignInSession(db: Db, id: string, reason: string, now: 
   await db.query(sql`UPDATE smart_sign_in_session SET revoked_at = ${at(now)}::timestamptz, revoked_reason = ${reason}
     WHERE id_digest = ${id} AND revoked_at IS NULL`);
 }
+
+/**
+ * True when a session was ended (sign-out, new password, record closed …) or is gone: an authorization it signed in
+ * and still open must not give a code after that, even within its ten minutes.
+ */
+export async function isSignInSessionEnded(db: Db, id: string): Promise<boolean> {
+  const { rows } = await db.query<{ revoked_at: Date | string | null }>(sql`SELECT revoked_at FROM smart_sign_in_session WHERE id_digest = ${id}`);
+  return !rows[0] || rows[0].revoked_at !== null;
+}

@@ -228,11 +228,19 @@ test('signing out at /auth/logout ends the session; revoking a token at /auth/re
   expect(refreshed.status).toBe(400);
 }, 60_000);
 
-test('a new password ends the sessions of its account', async () => {
+test('a new password ends the sessions of its account, and the authorizations they opened give no code', async () => {
   const browser = new Browser();
   await signIn(browser, paul());
+  // An authorization opened by the session, at the record page when the password changes (a theft noticed).
+  const open = await firstPage(browser);
+  expect(open.action).toBe('/auth/authorize/record');
   await setPatientCredential(s.a.testDb.db, { login: 'paul.durand', patientId: 'p2', password: PASSWORD, scrypt: FAST });
   expect((await firstPage(browser)).action).toBe('/auth/authorize/login');
+  let res = await browser.post(`${s.url}/auth/authorize/record`, { ...formOf(open.html).fields, record: 'self' });
+  const consent = formOf(await res.text());
+  res = await browser.post(s.url + consent.action, { ...consent.fields, scope: 'patient/*.rs', decision: 'allow' });
+  expect(res.status).toBe(400);
+  expect(res.headers.get('location')).toBeNull();
 }, 60_000);
 
 test('after the child\'s 18th birthday the session no longer offers the child\'s record', async () => {
