@@ -1,8 +1,9 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { badRequest } from '../fhir/errors';
+import { elementNode, HL7_V3_NS } from './xml-namespaces';
+import { scanPlainXml } from './xml-plain-scan';
 
-/** The HL7 v3 namespace every CDA element lives in. */
-export const HL7_V3_NS = 'urn:hl7-org:v3';
+export { HL7_V3_NS };
 
 /**
  * One element with its namespace resolved. `name` is the local name for CDA elements (urn:hl7-org:v3, whatever
@@ -21,17 +22,6 @@ export interface XmlNode {
   narrative?: string;
 }
 
-const CANONICAL_PREFIXES: Record<string, string> = {
-  [HL7_V3_NS]: '',
-  'urn:hl7-org:sdtc': 'sdtc',
-  'urn:ihe:pharm:medication': 'pharm',
-  'urn:ihe:pharm': 'pharm',
-  'urn:oid:1.3.6.1.4.1.19376.1.3.2': 'lab',
-  'urn:dicom-org:ps3-20': 'ps3-20',
-  'http://www.w3.org/2001/XMLSchema-instance': 'xsi',
-  'http://www.w3.org/1999/XSL/Transform': 'xsl',
-};
-
 /** Elements whose text is a (possibly huge) payload: kept raw by the parser, then decoded once. */
 const PAYLOAD_PARENTS: Record<string, string> = { nonXMLBody: 'text', observationMedia: 'value' };
 
@@ -42,6 +32,12 @@ type Ordered = Record<string, unknown>;
 
 /** Parses XML text into namespace-resolved nodes; not-well-formed XML → 400 naming line and column. */
 export function parseXmlTree(text: string, maxDepth = DEFAULT_MAX_DEPTH): XmlNode {
+  // Most documents are plain XML, read in one pass; any other is left to fast-xml-parser (see xml-plain-scan.ts).
+  return scanPlainXml(text, maxDepth) ?? parseAnyXml(text, maxDepth);
+}
+
+/** The general path of parseXmlTree (fast-xml-parser: validator, then parser), for any document. */
+export function parseAnyXml(text: string, maxDepth = DEFAULT_MAX_DEPTH): XmlNode {
   const validation = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (validation !== true) {
     const { msg, line, col } = validation.err;
@@ -93,16 +89,7 @@ function elementName(item: Ordered): string | undefined {
 
 function toNode(item: Ordered, parentScope: Map<string, string>): XmlNode {
   const rawName = elementName(item) as string;
-  const rawAttrs = (item[':@'] ?? {}) as Record<string, string>;
-  const scope = declareNamespaces(rawAttrs, parentScope);
-  const name = canonicalName(rawName, scope, true);
-  const attrs: Record<string, string> = {};
-  for (const [key, value] of Object.entries(rawAttrs)) {
-    if (key === 'xmlns' || key.startsWith('xmlns:')) continue;
-    const attrName = key.includes(':') ? canonicalName(key, scope, false) : key;
-    attrs[attrName] = attrName === 'xsi:type' ? canonicalName(String(value), scope, true) : String(value);
-  }
-  const node: XmlNode = { name, attrs, children: [], content: [] };
+  const { node, scope } = elementNode(rawName, (item[':@'] ?? {}) as Record<string, string>, parentScope);
   for (const child of (item[rawName] ?? []) as Ordered[]) {
     if ('#text' in child) {
       node.content.push(String(child['#text']));
@@ -114,29 +101,6 @@ function toNode(item: Ordered, parentScope: Map<string, string>): XmlNode {
   }
   if (PAYLOAD_PARENTS[node.name] !== undefined) decodePayloads(node);
   return node;
-}
-
-function declareNamespaces(attrs: Record<string, string>, parent: Map<string, string>): Map<string, string> {
-  let scope = parent;
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === 'xmlns' || key.startsWith('xmlns:')) {
-      if (scope === parent) scope = new Map(parent);
-      scope.set(key === 'xmlns' ? '' : key.slice(6), String(value));
-    }
-  }
-  return scope;
-}
-
-function canonicalName(qname: string, scope: Map<string, string>, useDefault: boolean): string {
-  const colon = qname.indexOf(':');
-  const prefix = colon === -1 ? '' : qname.slice(0, colon);
-  const local = colon === -1 ? qname : qname.slice(colon + 1);
-  const uri = prefix || useDefault ? scope.get(prefix) : undefined;
-  // An element in no namespace must not pass for a CDA element of the same local name.
-  if (uri === undefined) return useDefault && !prefix ? `{}${local}` : qname;
-  const canonical = CANONICAL_PREFIXES[uri];
-  if (canonical === undefined) return prefix ? `${prefix}:${local}` : `{${uri}}${local}`;
-  return canonical ? `${canonical}:${local}` : local;
 }
 
 /** Turns the raw text of a payload element into bytes once, so the large string can be collected. */
