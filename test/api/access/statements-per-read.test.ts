@@ -24,7 +24,8 @@ let dataDir: string;
 let sent: string[] = [];
 let counting = false;
 
-const DISPATCHER = /^UPDATE notify_outbox /;
+/** The outbox dispatcher's statements (claim, expiry, result): the requests write the outbox only inside their transaction. */
+const DISPATCHER = /\bnotify_outbox\b/;
 
 /** The test database, with every statement and transaction begun through it noted while `counting`. */
 function countingDb(db: Db): Db {
@@ -57,7 +58,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-statements-'));
   testDb = await createTestDb();
   const config = loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir });
-  server = await startServer(config, { db: countingDb(testDb.db), env: { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'statements-test-secret' } });
+  server = await startServer(config, { db: countingDb(testDb.db), env: { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'statements-test-secret', NOTIFY_POLL_MS: '60000' } });
   await loadFixture(server.service);
 }, 120_000);
 afterAll(async () => {
