@@ -71,6 +71,12 @@ export const configSchema = {
     parse: optionalStr,
   },
   dbPoolSize: { env: 'DB_POOL_SIZE', doc: 'PostgreSQL connection pool size', default: 10, parse: int(1, 200) },
+  auditFlushConcurrency: {
+    env: 'AUDIT_FLUSH_CONCURRENCY',
+    doc: 'Group-commit flushes of read AuditEvents in flight at once (each on its own pooled connection; see src/audit/README.md)',
+    default: 1,
+    parse: int(1, 8),
+  },
   cdaPlanWorkers: {
     env: 'CDA_PLAN_WORKERS',
     doc: 'Worker threads parsing CDA imports (0 = on the request thread; default: one per spare core, at most 4)',

@@ -18,7 +18,8 @@ export const productionVariant: BenchVariant = {
   name: 'production',
   description: 'npm start\'s composition (composeApp: tokens, access, audit + notices, documents), treating physician, PgDb',
   async build(databaseUrl) {
-    const config = loadConfig({}, { databaseUrl, dataDir: ACCESS_BENCH_DATA_DIR, logLevel: 'error' });
+    // AUDIT_FLUSH_CONCURRENCY of the bench's environment reaches the server (default 1, as `npm start`).
+    const config = loadConfig({ AUDIT_FLUSH_CONCURRENCY: process.env.AUDIT_FLUSH_CONCURRENCY }, { databaseUrl, dataDir: ACCESS_BENCH_DATA_DIR, logLevel: 'error' });
     const db = new PgDb(databaseUrl, config.dbPoolSize);
     const logger = createLogger('error');
     const env: NodeJS.ProcessEnv = { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'bench-chain-secret', NOTIFY_POLL_MS: '60000' };

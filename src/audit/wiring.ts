@@ -31,6 +31,7 @@ export async function auditWiring(deps: WiringDeps, options: AuditWiringOptions 
     source: { id: 'dmp-fhir-adapter', display: 'DMP FHIR server', address: os.hostname() },
     writer: { onAppend: notify.onAppend, secret },
     clock: options.clock,
+    flushConcurrency: deps.config.auditFlushConcurrency,
   });
   options.onHooks?.(audit);
   return {

@@ -9,6 +9,13 @@ describe('configuration', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.maxBodySize).toBe(30 * 1024 * 1024);
     expect(config.dataDir).toMatch(/\/data$/);
+    expect(config.auditFlushConcurrency).toBe(1);
+  });
+
+  it('takes 1 to 8 read-audit flushes in flight, nothing else', () => {
+    expect(loadConfig({ AUDIT_FLUSH_CONCURRENCY: '2' }).auditFlushConcurrency).toBe(2);
+    expect(() => loadConfig({ AUDIT_FLUSH_CONCURRENCY: '0' })).toThrow(/AUDIT_FLUSH_CONCURRENCY/);
+    expect(() => loadConfig({ AUDIT_FLUSH_CONCURRENCY: '9' })).toThrow(/AUDIT_FLUSH_CONCURRENCY/);
   });
 
   it('parses sizes and paths', () => {

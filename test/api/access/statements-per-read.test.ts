@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadAuthConfig } from '../../../src/auth/auth-config';
+import { loadDevKey } from '../../../src/auth/dev-key';
+import { mintDevToken } from '../../../src/auth/mint-token';
+import { loadConfig } from '../../../src/config';
+import { startServer, type RunningServer } from '../../../src/server';
+import type { Db } from '../../../src/store/db';
+import { Sql } from '../../../src/store/sql';
+import { createTestDb, type TestDb } from '../../support/test-db';
+import { loadFixture, RPPS } from './fixture';
+
+// What one audited read of the production composition (startServer: tokens, access, audit with first-access notices,
+// documents) sends to the database once its caller is known: the read itself, and the audit statement that stores
+// its event, chain link and index rows (shared by the events of one group-commit flush under load). The token, the
+// actor's directory keys and the access predicate come from the process's caches, and a (patient, professional)
+// pair whose first-access notice is committed needs no transaction. A statement added to this path costs every
+// read of the benchmark's production variant (bench/README.md): this test says which one before it lands.
+
+let server: RunningServer;
+let testDb: TestDb;
+let dataDir: string;
+let sent: string[] = [];
+let counting = false;
+
+/** The outbox dispatcher's statements (claim, expiry, result): the requests write the outbox only inside their transaction. */
+const DISPATCHER = /\bnotify_outbox\b/;
+
+/** The test database, with every statement and transaction begun through it noted while `counting`. */
+function countingDb(db: Db): Db {
+  const note = (what: string) => {
+    const text = what.replace(/\s+/g, ' ').trim();
+    // The outbox dispatcher works beside the requests (it sends the first-access notice the first read queued).
+    if (counting && !DISPATCHER.test(text)) sent.push(text);
+  };
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === 'query') {
+        return (statement: Sql | string, values?: unknown[]) => {
+          note(statement instanceof Sql ? statement.toQuery().text : statement);
+          return target.query(statement, values);
+        };
+      }
+      if (property === 'transaction') {
+        return <T>(fn: (tx: Db) => Promise<T>) => {
+          note('BEGIN');
+          return target.transaction(fn);
+        };
+      }
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-statements-'));
+  testDb = await createTestDb();
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir });
+  server = await startServer(config, { db: countingDb(testDb.db), env: { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'statements-test-secret', NOTIFY_POLL_MS: '60000' } });
+  await loadFixture(server.service);
+}, 120_000);
+afterAll(async () => {
+  await server.close();
+  await testDb.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const bearer = async (rpps: string) => {
+  const auth = loadAuthConfig({ DEV_AUTH: '1' }, dataDir);
+  return { Authorization: `Bearer ${await mintDevToken(auth, await loadDevKey(auth), { kind: 'practitioner', id: rpps })}` };
+};
+
+/** The statements one request sent, in order (the audit's flush is over when the answer arrives). */
+async function statementsOf(url: string, headers: Record<string, string>): Promise<{ status: number; statements: string[] }> {
+  sent = [];
+  counting = true;
+  try {
+    const response = await fetch(url, { headers });
+    await response.arrayBuffer();
+    return { status: response.status, statements: sent };
+  } finally {
+    counting = false;
+  }
+}
+
+const isRead = (s: string) => /^SELECT .* FROM resource r WHERE/.test(s);
+const isAuditAppend = (s: string) => s.startsWith('WITH v AS (') && s.includes("INSERT INTO resource (type, id, version_id, last_updated, compartment, text, named_documents) SELECT 'AuditEvent'");
+
+test('an audited read by a known professional sends its read and its audit statement, nothing else', async () => {
+  const headers = await bearer(RPPS.spec);
+  // The first request resolves the actor and files the first-access notice; the next ones find both done.
+  expect((await statementsOf(`${server.fhirUrl}/DocumentReference/d1`, headers)).status).toBe(200);
+  for (let i = 0; i < 3; i++) {
+    const { status, statements } = await statementsOf(`${server.fhirUrl}/DocumentReference/d1`, headers);
+    expect(status).toBe(200);
+    expect(statements).toHaveLength(2);
+    expect(isRead(statements[0])).toBe(true);
+    expect(isAuditAppend(statements[1])).toBe(true);
+  }
+});
+
+test('an audited search page sends its page query and its audit statement (no total asked, no look-up)', async () => {
+  const headers = await bearer(RPPS.spec);
+  const url = `${server.fhirUrl}/DocumentReference?patient=p1&_count=5`;
+  expect((await statementsOf(url, headers)).status).toBe(200);
+  const { status, statements } = await statementsOf(url, headers);
+  expect(status).toBe(200);
+  expect(statements).toHaveLength(2);
+  expect(statements[0]).toMatch(/FROM resource r/);
+  expect(isAuditAppend(statements[1])).toBe(true);
+});
+
+test("a professional's first access to a record is stored with its notice in one transaction, then never again", async () => {
+  const headers = await bearer(RPPS.gp);
+  const first = await statementsOf(`${server.fhirUrl}/Patient/p1`, headers);
+  expect(first.status).toBe(200);
+  expect(first.statements).toContain('BEGIN');
+  const again = await statementsOf(`${server.fhirUrl}/Patient/p1`, headers);
+  expect(again.status).toBe(200);
+  expect(again.statements).not.toContain('BEGIN');
+  expect(again.statements.filter(isAuditAppend)).toHaveLength(1);
+});
