@@ -138,6 +138,7 @@ function viewOf(r: Resource, bundle: Bundle): View {
     any.valueString ??
     (any.valueBoolean !== undefined ? String(any.valueBoolean) : undefined) ??
     (any.valueInteger !== undefined ? String(any.valueInteger) : undefined) ??
+    any.valueDateTime ??
     (any.valueRange ? `${quantityText(any.valueRange.low) ?? ''}..${quantityText(any.valueRange.high) ?? ''}` : undefined);
   const medication = (any.contained ?? []).find((c: Resource) => c.resourceType === 'Medication');
   const reactionUrl = any.reaction?.[0]?.detail?.reference;

@@ -7,6 +7,7 @@ import { immunizationMapper } from './immunization';
 import { labBatteryMapper, labResultMapper } from './lab-result';
 import { mediaMapper } from './media';
 import { medicationMapper } from './medication';
+import { pregnancyMapper } from './pregnancy';
 import { prescriptionMapper } from './prescription';
 import { problemMapper } from './problem';
 import { procedureMapper } from './procedure';
@@ -20,7 +21,7 @@ import type { XmlNode } from '../xml-tree';
  * Entry mappers, most specific first: an IHE allergy also carries the generic problem-entry id, and a CCD
  * immunization the generic medication-activity id, so allergy precedes problem and immunization precedes medication; a medication activity in a request mood is a
  * prescription, so the prescription mapper precedes the medication mapper.
- * Vital signs, social history and advance directives share the generic CCD result / IHE simple-observation ids with
+ * Vital signs, social history, pregnancy observations and advance directives share the generic CCD result / IHE simple-observation ids with
  * lab results, so they come before the lab mappers.
  */
 export const ENTRY_MAPPERS: readonly EntryMapper[] = [
@@ -35,6 +36,7 @@ export const ENTRY_MAPPERS: readonly EntryMapper[] = [
   encounterMapper,
   vitalSignsMapper,
   socialHistoryMapper,
+  pregnancyMapper,
   advanceDirectiveMapper,
   specimenCollectionMapper,
   labBatteryMapper,
