@@ -1,6 +1,6 @@
 import { all, childrenNamed, templateIds } from './cda-node';
 import type { MappingContext } from './mapping-context';
-import { findMapper } from './mappers/registry';
+import { findMapper, isPlanSection } from './mappers/registry';
 import type { XmlNode } from './xml-tree';
 
 const CLINICAL_STATEMENTS = new Set([
@@ -41,7 +41,7 @@ function walkSection(section: XmlNode, topSection: XmlNode, path: string, ctx: M
  * statements are then recorded as unmapped one by one, and when nothing inside was, the caller records the wrapper.
  */
 function dispatch(statement: XmlNode, location: Location, ctx: MappingContext): boolean {
-  const mapper = findMapper(templateIds(statement), statement);
+  const mapper = findMapper(templateIds(statement), statement, isPlanSection(location.section) || isPlanSection(location.topSection));
   if (mapper) {
     mapper.map(statement, location, ctx);
     return true;

@@ -138,17 +138,21 @@ function viewOf(r: Resource, bundle: Bundle): View {
     any.valueString ??
     (any.valueBoolean !== undefined ? String(any.valueBoolean) : undefined) ??
     (any.valueInteger !== undefined ? String(any.valueInteger) : undefined) ??
+    any.valueDateTime ??
     (any.valueRange ? `${quantityText(any.valueRange.low) ?? ''}..${quantityText(any.valueRange.high) ?? ''}` : undefined);
   const medication = (any.contained ?? []).find((c: Resource) => c.resourceType === 'Medication');
   const reactionUrl = any.reaction?.[0]?.detail?.reference;
+  // A MedicationRequest's treatment period is in the R5 cross-version extension effectiveDosePeriod (R4 has no element).
+  const dosePeriod = (any.extension ?? []).find((e: { url: string }) => e.url.endsWith('extension-MedicationRequest.effectiveDosePeriod'))?.valuePeriod;
   const reaction = reactionUrl ? (bundle.entry?.find((e) => e.fullUrl === reactionUrl)?.resource as Record<string, any>) : undefined;
   return {
     status: any.status,
+    intent: any.intent,
     value,
     interpretation: any.interpretation?.[0]?.coding?.[0]?.code,
     range: rangeText,
-    effective: any.effectiveDateTime ?? any.effectivePeriod?.start ?? any.performedDateTime ?? any.performedPeriod?.start ?? any.period?.start ?? any.occurrenceDateTime ?? any.onsetDateTime ?? any.whenHandedOver,
-    end: any.effectivePeriod?.end ?? any.performedPeriod?.end ?? any.period?.end ?? any.abatementDateTime,
+    effective: any.effectiveDateTime ?? any.effectivePeriod?.start ?? any.performedDateTime ?? any.performedPeriod?.start ?? any.period?.start ?? any.occurrenceDateTime ?? any.onsetDateTime ?? any.whenHandedOver ?? dosePeriod?.start,
+    end: any.effectivePeriod?.end ?? any.performedPeriod?.end ?? any.period?.end ?? any.abatementDateTime ?? dosePeriod?.end,
     category: any.category?.[0]?.coding?.[0]?.code,
     clinicalStatus: any.clinicalStatus?.coding?.[0]?.code,
     verificationStatus: any.verificationStatus?.coding?.[0]?.code,

@@ -2,6 +2,7 @@ import type { CodeableConcept, Practitioner, Reference } from '@medplum/fhirtype
 import { all, at, attr, childrenNamed } from '../cda-node';
 import { toCodeableConcept } from '../datatypes';
 import type { MappingContext } from '../mapping-context';
+import { narrativeOf } from '../narrative-references';
 import type { XmlNode } from '../xml-tree';
 
 /** consumable/manufacturedProduct/manufacturedMaterial → the product's CodeableConcept (CIS, ATC, CVX, RxNorm…). */
@@ -39,4 +40,17 @@ export function mainEffectiveTime(statement: XmlNode): XmlNode | undefined {
     const type = attr(t, 'xsi:type');
     return !type || type === 'IVL_TS' || type === 'TS';
   });
+}
+
+/** The coded reasons (`RSON` entryRelationships): the related problem's value, else its code, else its narrative. */
+export function reasonsOf(statement: XmlNode): CodeableConcept[] {
+  return childrenNamed(statement, 'entryRelationship')
+    .filter((r) => attr(r, 'typeCode') === 'RSON')
+    .map((r) => at(r, 'observation') ?? at(r, 'act'))
+    .map((node) => toCodeableConcept(at(node, 'value')) ?? toCodeableConcept(at(node, 'code')) ?? textConcept(narrativeOf(at(node, 'text'))))
+    .filter((c): c is CodeableConcept => !!c);
+}
+
+function textConcept(text: string | undefined): CodeableConcept | undefined {
+  return text ? { text } : undefined;
 }

@@ -7,6 +7,11 @@ export interface EntryMapper {
   name: string;
   /** Decides on ANY of the statement's templateIds (CCD, IHE PCC, C-CDA and French ids coexist). */
   matches(templateIds: string[], statement: XmlNode): boolean;
+  /**
+   * True for the mappers of what is asked for or intended (prescriptions): the only ones applied in a plan-of-care
+   * section, where an act, an encounter or an observation is planned even when its mood says otherwise.
+   */
+  representsIntent?: boolean;
   /** Adds the statement's resources to the bundle. */
   map(statement: XmlNode, location: EntryLocation, ctx: MappingContext): void;
 }

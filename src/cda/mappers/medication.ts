@@ -11,7 +11,8 @@ import { addNestedDispenses } from './dispense';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { addNotes, narrativeNotes } from './narrative-notes';
 
-const MEDICATION_TEMPLATES = [
+/** Medication activities of every profile; in a request mood they are prescriptions (`prescription.ts`). */
+export const MEDICATION_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.5.3.1.4.7', // IHE PCC Medications
   '2.16.840.1.113883.10.20.22.4.16', // C-CDA Medication Activity
   '2.16.840.1.113883.10.20.1.24', // CCD Medication activity
@@ -21,7 +22,11 @@ const MEDICATION_TEMPLATES = [
 
 const UCUM_TIME: Record<string, 'h' | 'd' | 'wk' | 'mo' | 'min' | 's' | 'a'> = { h: 'h', d: 'd', wk: 'wk', mo: 'mo', min: 'min', s: 's', a: 'a' };
 
-/** Medication substanceAdministration → MedicationStatement (CIS code with its ATC translation, period, dose). */
+/**
+ * Medication substanceAdministration that was taken or given (EVN) → MedicationStatement (CIS code with its ATC
+ * translation, period, dose). Prescribed or planned treatments (INT/RQO/PRP) are MedicationRequests (`prescription.ts`,
+ * before this mapper in the registry).
+ */
 export const medicationMapper: EntryMapper = {
   name: 'medication',
   matches: (templateIds) => hasAnyTemplate(templateIds, MEDICATION_TEMPLATES),
@@ -56,8 +61,6 @@ export const medicationMapper: EntryMapper = {
  */
 function statusOf(statement: XmlNode, documentTime: string | undefined): MedicationStatement['status'] {
   if (isNegated(statement)) return 'not-taken';
-  const mood = attr(statement, 'moodCode');
-  if (mood === 'INT' || mood === 'RQO' || mood === 'PRP') return 'intended';
   const status = attr(at(statement, 'statusCode'), 'code');
   if (status === 'aborted' || status === 'cancelled') return 'stopped';
   if (status === 'suspended') return 'on-hold';

@@ -2,10 +2,9 @@ import type { CodeableConcept, Procedure } from '@medplum/fhirtypes';
 import { at, attr, childrenNamed } from '../cda-node';
 import { toCodeableConcept, toDateTimeOf, toPeriod } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
-import { narrativeOf } from '../narrative-references';
 import type { XmlNode } from '../xml-tree';
 import { absenceCoding, isUnidentified } from './absence';
-import { performerOf } from './clinical-common';
+import { performerOf, reasonsOf } from './clinical-common';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { mapEmbeddedMedia } from './media';
 import { addNotes, narrativeNotes } from './narrative-notes';
@@ -68,17 +67,4 @@ function statusOf(statement: XmlNode): Procedure['status'] {
   if (status === 'active') return 'in-progress';
   if (status === 'completed') return 'completed';
   return 'unknown';
-}
-
-/** The coded reasons (`RSON` entryRelationships): the related problem's value, else its code, else its narrative. */
-function reasonsOf(statement: XmlNode): CodeableConcept[] {
-  return childrenNamed(statement, 'entryRelationship')
-    .filter((r) => attr(r, 'typeCode') === 'RSON')
-    .map((r) => at(r, 'observation') ?? at(r, 'act'))
-    .map((node) => toCodeableConcept(at(node, 'value')) ?? toCodeableConcept(at(node, 'code')) ?? textConcept(narrativeOf(at(node, 'text'))))
-    .filter((c): c is CodeableConcept => !!c);
-}
-
-function textConcept(text: string | undefined): CodeableConcept | undefined {
-  return text ? { text } : undefined;
 }

@@ -28,6 +28,7 @@ const TYPE_WORDS: Record<string, string> = {
   Condition: 'des problèmes de santé',
   AllergyIntolerance: 'des allergies',
   MedicationStatement: 'des traitements',
+  MedicationRequest: 'des prescriptions',
   Immunization: 'des vaccinations',
   Consent: 'vos choix d’accès',
   Patient: 'votre dossier',

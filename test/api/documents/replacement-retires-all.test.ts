@@ -9,7 +9,8 @@ import { bundleResources, createDocumentsApp, createPatient, fixture, importCda,
  * then a version 2 of it (new ClinicalDocument/id, relatedDocument RPLC of the first) is imported, and every resource
  * extracted from version 1 must be out of the active lists. Types per fixture, from its XML: vsm-sections-cliniques
  * (vital signs, procedure, immunization, encounter), edisp-deux-delivrances (two dispensations), cr-bio-microbiologie
- * (specimen, results, report), cr-img-thorax (report), vsm-statuts-cliniques (treatment, allergy, problem). The
+ * (specimen, results, report), cr-img-thorax (report), vsm-statuts-cliniques (treatment, allergy, problem),
+ * prescription-deux-lignes (two prescription lines). The
  * ImagingStudy of cr-img-thorax is not the document's: it is the study (DICOM Study Instance UID) the report is about,
  * shared by every report on it; version 2 reports on the same study, which stays `available` (tested below).
  */
@@ -19,6 +20,7 @@ const CASES: [string, string[]][] = [
   ['cr-bio-microbiologie.xml', ['Specimen', 'Observation', 'DiagnosticReport']],
   ['cr-img-thorax.xml', ['DiagnosticReport']],
   ['vsm-statuts-cliniques.xml', ['MedicationStatement', 'AllergyIntolerance', 'Condition']],
+  ['prescription-deux-lignes.xml', ['MedicationRequest']],
 ];
 
 /** Version 2 of a fixture: its document id given an extension, and a relatedDocument RPLC naming version 1. */

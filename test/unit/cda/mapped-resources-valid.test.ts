@@ -23,7 +23,7 @@ describe('resources mapped from CDA documents', () => {
     expect(fixtures).toEqual(expect.arrayContaining(['cr-bio-thyroid-panel.xml', 'cr-img-thorax.xml', 'vsm-synthese-medicale.xml', 'cr-bio-pdf-level1.xml']));
     const types = new Set(documents.flatMap(({ bytes }) => mappedResourcesOf(bytes).map((r) => r.resourceType)));
     expect([...types].sort()).toEqual(
-      ['AllergyIntolerance', 'Binary', 'Condition', 'DiagnosticReport', 'DocumentReference', 'Encounter', 'ImagingStudy', 'Immunization', 'MedicationDispense', 'MedicationStatement', 'Observation', 'Organization', 'Practitioner', 'Procedure', 'Specimen'],
+      ['AllergyIntolerance', 'Binary', 'Condition', 'DiagnosticReport', 'DocumentReference', 'Encounter', 'ImagingStudy', 'Immunization', 'MedicationDispense', 'MedicationRequest', 'MedicationStatement', 'Observation', 'Organization', 'Practitioner', 'Procedure', 'Specimen'],
     );
   });
 

@@ -1,0 +1,132 @@
+import type { Dosage, Quantity, Ratio, Timing, TimingRepeat } from '@medplum/fhirtypes';
+import { at, attr, childrenNamed, templateIds } from '../cda-node';
+import { toCodeableConcept, toDateTimeOf, toQuantity, toRange } from '../datatypes';
+import { narrativeOf } from '../narrative-references';
+import type { XmlNode } from '../xml-tree';
+import { hasAnyTemplate } from './entry-mapper';
+
+/** UCUM time units a FHIR Timing accepts as `periodUnit` / `durationUnit`. */
+const UCUM_TIME = new Set(['s', 'min', 'h', 'd', 'wk', 'mo', 'a']);
+/** HL7 v3 TimingEvent codes (EIVL `event`) that are also FHIR `Timing.repeat.when` codes. */
+const TIMING_EVENTS = new Set(['HS', 'WAKE', 'C', 'CM', 'CD', 'CV', 'AC', 'ACM', 'ACD', 'ACV', 'PC', 'PCM', 'PCD', 'PCV']);
+/** Patient medication instructions (CCD, IHE PCC, CI-SIS FR-Instructions-au-patient). */
+const PATIENT_INSTRUCTION_TEMPLATES = ['2.16.840.1.113883.10.20.1.49', '1.3.6.1.4.1.19376.1.5.3.1.4.3', '1.2.250.1.213.1.1.3.33'];
+/** IHE PCC split dose: the subordinate administrations happen together (same sequence), not one after the other. */
+const SPLIT_DOSE_TEMPLATE = '1.3.6.1.4.1.19376.1.5.3.1.4.9';
+
+/**
+ * The dosage instructions of a prescribed substanceAdministration. Without subordinate administrations: one Dosage
+ * (route, site, dose, rate, maximum dose, frequency PIVL / event EIVL, bounded by the treatment period). With
+ * subordinates (IHE PCC tapered or split doses, CI-SIS FR-Traitement-prescrit-subordonnee): one Dosage each, in their
+ * `sequenceNumber` order (split doses share one sequence), inheriting the route the main entry states.
+ */
+export function dosageInstructions(statement: XmlNode, treatmentPeriod: XmlNode | undefined): Dosage[] {
+  const shared: Dosage = {};
+  const route = toCodeableConcept(at(statement, 'routeCode'));
+  if (route) shared.route = route;
+  const site = toCodeableConcept(at(statement, 'approachSiteCode'));
+  if (site) shared.site = site;
+  const instruction = patientInstruction(statement);
+  if (instruction) shared.patientInstruction = instruction;
+  // The main entry's maximum dose caps every subordinate administration.
+  const max = toRatio(at(statement, 'maxDoseQuantity'));
+  if (max) shared.maxDosePerPeriod = max;
+  const subordinates = childrenNamed(statement, 'entryRelationship')
+    .map((relation) => ({ relation, node: at(relation, 'substanceAdministration') }))
+    .filter((s): s is { relation: XmlNode; node: XmlNode } => !!s.node);
+  if (!subordinates.length) {
+    const dosage = { ...shared, ...doseAndTiming(statement, { treatmentPeriod, subordinate: false }) };
+    return Object.keys(dosage).length ? [dosage] : [];
+  }
+  const split = hasAnyTemplate(templateIds(statement), [SPLIT_DOSE_TEMPLATE]);
+  return subordinates.map(({ relation, node }, i) => {
+    const sequence = split ? 1 : Number(attr(at(relation, 'sequenceNumber'), 'value') ?? i + 1);
+    const own = toCodeableConcept(at(node, 'routeCode'));
+    return { sequence: Number.isInteger(sequence) && sequence > 0 ? sequence : i + 1, ...shared, ...(own ? { route: own } : {}), ...doseAndTiming(node, { subordinate: true }) };
+  });
+}
+
+/** Dose, rate, maximum dose and timing of one administration (main entry or subordinate). */
+function doseAndTiming(node: XmlNode, options: { treatmentPeriod?: XmlNode; subordinate: boolean }): Dosage {
+  const { treatmentPeriod } = options;
+  const dosage: Dosage = {};
+  const times = childrenNamed(node, 'effectiveTime').flatMap((t) => (attr(t, 'xsi:type') === 'SXPR_TS' ? childrenNamed(t, 'comp') : [t]));
+  // The narrative of the frequency says the dosage as the prescriber wrote it. The main entry's own text points at the
+  // product line of the narrative (it goes to note); only a subordinate's text is about its dosage.
+  const frequencyText = times.map((t) => at(t, 'period/translation/originalText')?.narrative).find((n) => !!n);
+  const text = frequencyText ?? (options.subordinate ? narrativeOf(at(node, 'text')) : undefined);
+  if (text) dosage.text = text;
+  const timing = timingOf(times, treatmentPeriod);
+  if (timing) dosage.timing = timing;
+  const doseAndRate: NonNullable<Dosage['doseAndRate']>[number] = {};
+  const dose = at(node, 'doseQuantity');
+  const doseQuantity = toQuantity(dose);
+  const doseRange = doseQuantity ? undefined : toRange(dose);
+  if (doseQuantity) doseAndRate.doseQuantity = doseQuantity;
+  if (doseRange) doseAndRate.doseRange = doseRange;
+  const rate = at(node, 'rateQuantity');
+  const rateQuantity = toQuantity(rate);
+  const rateRange = rateQuantity ? undefined : toRange(rate);
+  if (rateQuantity) doseAndRate.rateQuantity = rateQuantity;
+  if (rateRange) doseAndRate.rateRange = rateRange;
+  if (Object.keys(doseAndRate).length) dosage.doseAndRate = [doseAndRate];
+  if (options.subordinate) {
+    const max = toRatio(at(node, 'maxDoseQuantity'));
+    if (max) dosage.maxDosePerPeriod = max;
+  }
+  return dosage;
+}
+
+/**
+ * Timing from the CDA effectiveTimes: PIVL_TS period → `frequency` 1 per `period`; EIVL_TS event → `when`; an IVL_TS
+ * (the treatment period, or a subordinate's own interval) → `boundsPeriod`, or `boundsDuration` when it is only a start
+ * and a width (FHIR has no bound made of both; the width is what says how long, the narrative keeps the start).
+ */
+function timingOf(times: XmlNode[], treatmentPeriod: XmlNode | undefined): Timing | undefined {
+  const repeat: TimingRepeat = {};
+  for (const time of times) {
+    const type = attr(time, 'xsi:type');
+    if (type === 'PIVL_TS') {
+      const period = toQuantity(at(time, 'period'));
+      if (period?.value !== undefined && period.unit && UCUM_TIME.has(period.unit)) {
+        Object.assign(repeat, { frequency: 1, period: period.value, periodUnit: period.unit as TimingRepeat['periodUnit'] });
+      }
+    } else if (type === 'EIVL_TS') {
+      const event = attr(at(time, 'event'), 'code');
+      if (event && TIMING_EVENTS.has(event)) repeat.when = [...(repeat.when ?? []), event as NonNullable<TimingRepeat['when']>[number]];
+    } else if (type === 'IVL_TS' || (!type && time !== treatmentPeriod)) {
+      Object.assign(repeat, boundsOf(time));
+    }
+  }
+  if (treatmentPeriod && !repeat.boundsPeriod && !repeat.boundsDuration) Object.assign(repeat, boundsOf(treatmentPeriod));
+  return Object.keys(repeat).length ? { repeat } : undefined;
+}
+
+function boundsOf(interval: XmlNode): Pick<TimingRepeat, 'boundsPeriod' | 'boundsDuration'> {
+  const start = toDateTimeOf(at(interval, 'low'));
+  const end = toDateTimeOf(at(interval, 'high'));
+  const width = toQuantity(at(interval, 'width'));
+  if (start && !end && width?.unit && UCUM_TIME.has(width.unit)) return { boundsDuration: width };
+  if (start || end) return { boundsPeriod: { ...(start ? { start } : {}), ...(end ? { end } : {}) } };
+  return {};
+}
+
+/** CDA RTO_PQ_PQ (`maxDoseQuantity`: 4 per 1 d) → Ratio, the document's digits kept. */
+function toRatio(rto: XmlNode | undefined): Ratio | undefined {
+  const numerator = toQuantity(at(rto, 'numerator'));
+  const denominator = toQuantity(at(rto, 'denominator'));
+  if (!numerator || !denominator) return undefined;
+  return { numerator: numerator as Quantity, denominator: denominator as Quantity };
+}
+
+/** The patient's instructions (`SUBJ` act of the patient-instruction templates): its narrative. */
+function patientInstruction(statement: XmlNode): string | undefined {
+  for (const relation of childrenNamed(statement, 'entryRelationship')) {
+    const act = at(relation, 'act');
+    if (act && hasAnyTemplate(templateIds(act), PATIENT_INSTRUCTION_TEMPLATES)) {
+      const text = narrativeOf(at(act, 'text'));
+      if (text) return text;
+    }
+  }
+  return undefined;
+}

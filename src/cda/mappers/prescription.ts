@@ -1,0 +1,173 @@
+import type { Annotation, CodeableConcept, MedicationRequest, Practitioner, Quantity, Reference } from '@medplum/fhirtypes';
+import { all, at, attr, childrenNamed, templateIds } from '../cda-node';
+import { toDateTime, toPeriod, toQuantity } from '../datatypes';
+import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
+import { narrativeOf } from '../narrative-references';
+import type { XmlNode } from '../xml-tree';
+import { absenceCoding, isUnidentified } from './absence';
+import { mainEffectiveTime, productCode, reasonsOf } from './clinical-common';
+import { endedBefore } from './clinical-status';
+import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { MEDICATION_TEMPLATES } from './medication';
+import { addNotes, narrativeNotes } from './narrative-notes';
+import { dosageInstructions } from './prescription-dosage';
+
+/** A prescription line: IHE PHARM PRE Prescription Item, CI-SIS FR-Traitement-prescrit. */
+const PRESCRIPTION_ITEM_TEMPLATES = ['1.3.6.1.4.1.19376.1.9.1.3.2', '1.2.250.1.213.1.1.3.83'];
+/** Moods of a treatment asked for, not given: intent (INT), request (RQO), proposal (PRP). */
+const REQUEST_MOODS = new Set(['INT', 'RQO', 'PRP']);
+/** IHE PHARM / CI-SIS amount of product to dispense (FR-Quantite-de-produit). */
+const QUANTITY_TEMPLATES = ['1.3.6.1.4.1.19376.1.9.1.3.8', '1.2.250.1.213.1.1.3.86'];
+/** IHE PHARM Substitution Permission / CI-SIS FR-Autorisation-Substitution. */
+const SUBSTITUTION_TEMPLATES = ['1.3.6.1.4.1.19376.1.9.1.3.9.1', '1.2.250.1.213.1.1.3.87'];
+/** Comments (CCD Comment, IHE PCC Comment Entry, CI-SIS FR-Commentaire-ER). */
+const COMMENT_TEMPLATES = ['2.16.840.1.113883.10.20.1.40', '1.3.6.1.4.1.19376.1.5.3.1.4.2', '1.2.250.1.213.1.1.3.32'];
+/** EDQM Standard Terms: CI-SIS gives the unit of a prescribed amount as an EDQM packaging code ("30009000" = box). */
+const EDQM_SYSTEM = 'urn:oid:0.4.0.127.0.16.1.1.2.1';
+/**
+ * The treatment period ("durée du traitement"): R4 MedicationRequest has no element for it (dosage bounds are per
+ * instruction, and tapered doses have one instruction per step), so it travels in the FHIR cross-version extension of
+ * R5's `MedicationRequest.effectiveDosePeriod`.
+ */
+export const EFFECTIVE_DOSE_PERIOD_EXTENSION = 'http://hl7.org/fhir/5.0/StructureDefinition/extension-MedicationRequest.effectiveDosePeriod';
+
+/**
+ * A medication prescribed or planned (substanceAdministration in INT/RQO/PRP mood) → MedicationRequest: `intent` order
+ * for a prescription line (or a request), plan for a treatment a care plan intends, proposal for one proposed; status
+ * from the treatment period against the document's date; medication, dosage, requester, reason, amount, renewals and
+ * substitution as stated. A treatment asked for is not a treatment taken: never a MedicationStatement.
+ */
+export const prescriptionMapper: EntryMapper = {
+  name: 'prescription',
+  representsIntent: true,
+  matches: (ids, node) =>
+    node.name === 'substanceAdministration' &&
+    REQUEST_MOODS.has(attr(node, 'moodCode') ?? '') &&
+    hasAnyTemplate(ids, [...MEDICATION_TEMPLATES, ...PRESCRIPTION_ITEM_TEMPLATES]),
+  map(statement, location, ctx) {
+    const product = productCode(statement);
+    // "No drug therapy prescribed" and a product that is only a nullFlavor prescribe nothing identifiable.
+    if (absenceCoding(product) || isUnidentified(product)) {
+      ctx.warnings.push(`Entry ${location.path}: ${absenceCoding(product) ? 'states no medication prescribed' : 'prescription without an identified product'}; not represented`);
+      return;
+    }
+    const intent = intentOf(statement);
+    const request: MedicationRequest = {
+      resourceType: 'MedicationRequest',
+      ...extractedBase(ctx, statement, location.path),
+      status: statusOf(statement, ctx.documentTime),
+      intent,
+      medicationCodeableConcept: product as CodeableConcept,
+      subject: ctx.patient,
+    };
+    const period = toPeriod(mainEffectiveTime(statement));
+    if (period) request.extension = [...(request.extension ?? []), { url: EFFECTIVE_DOSE_PERIOD_EXTENSION, valuePeriod: period }];
+    // A negated prescription of a named product is an instruction not to give it, not the absence of a prescription.
+    if (isNegated(statement)) request.doNotPerform = true;
+    const who = authorOf(statement, location, ctx, intent === 'order');
+    if (who.time) request.authoredOn = who.time;
+    if (who.requester) request.requester = who.requester;
+    const reasons = reasonsOf(statement);
+    if (reasons.length) request.reasonCode = reasons;
+    const dosage = dosageInstructions(statement, mainEffectiveTime(statement));
+    if (dosage.length) request.dosageInstruction = dosage;
+    const dispense = dispenseRequestOf(statement);
+    if (dispense) request.dispenseRequest = dispense;
+    const substitution = substitutionOf(statement);
+    if (substitution) request.substitution = substitution;
+    addNotes(request, notesOf(statement, location, ctx).filter((n) => n.text !== product?.text));
+    ctx.builder.add(request, ctx.builder.urnFor(`prescription:${location.path}`));
+  },
+};
+
+/** order: a prescription line or a request (RQO); proposal: PRP; plan: a treatment a plan of care intends (INT). */
+function intentOf(statement: XmlNode): MedicationRequest['intent'] {
+  const mood = attr(statement, 'moodCode');
+  if (mood === 'PRP') return 'proposal';
+  if (mood === 'RQO' || hasAnyTemplate(templateIds(statement), PRESCRIPTION_ITEM_TEMPLATES)) return 'order';
+  return 'plan';
+}
+
+/**
+ * In force (`active`) while the treatment period has no end, or ends on or after the document's date; `completed` once
+ * it ended before. `statusCode=completed` is the act of prescribing (every CI-SIS line carries it), never the
+ * treatment's end; a stated interruption, cancellation or error is kept.
+ */
+function statusOf(statement: XmlNode, documentTime: string | undefined): MedicationRequest['status'] {
+  const status = attr(at(statement, 'statusCode'), 'code');
+  if (status === 'nullified') return 'entered-in-error';
+  if (status === 'aborted') return 'stopped';
+  if (status === 'cancelled') return 'cancelled';
+  if (status === 'suspended') return 'on-hold';
+  return endedBefore(mainEffectiveTime(statement), documentTime) ? 'completed' : 'active';
+}
+
+/**
+ * Who prescribed and when: the entry's author, else its section's. The document's author and date stand for them only
+ * for a prescription line (the prescription document is signed by its prescriber on its date); a care plan copied into a
+ * summary may have been written by someone else, earlier, so it gets no requester it does not name.
+ */
+function authorOf(
+  statement: XmlNode, location: EntryLocation, ctx: MappingContext, prescription: boolean,
+): { requester?: Reference<Practitioner>; time?: string } {
+  const authors = [...all(statement, 'author'), ...all(location.section, 'author')];
+  let requester: Reference<Practitioner> | undefined;
+  let time: string | undefined;
+  for (const author of authors) {
+    requester ??= ctx.practitionerOf(at(author, 'assignedAuthor'));
+    time ??= toDateTime(attr(at(author, 'time'), 'value'));
+  }
+  if (prescription) {
+    requester ??= ctx.practitionerOf(ctx.documentAuthor);
+    time ??= ctx.documentTime;
+  }
+  return { requester, time };
+}
+
+/** Amount to dispense (FR-Quantite-de-produit, unit as the EDQM packaging code it is) and renewals (`repeatNumber`). */
+function dispenseRequestOf(statement: XmlNode): MedicationRequest['dispenseRequest'] | undefined {
+  const dispense: NonNullable<MedicationRequest['dispenseRequest']> = {};
+  const supply = childrenNamed(statement, 'entryRelationship')
+    .map((r) => at(r, 'supply'))
+    .find((s) => s && hasAnyTemplate(templateIds(s), QUANTITY_TEMPLATES));
+  const quantity = amountOf(at(supply, 'quantity'));
+  if (quantity) dispense.quantity = quantity;
+  const renewals = attr(at(statement, 'repeatNumber'), 'value');
+  if (renewals !== undefined && /^\d+$/.test(renewals)) dispense.numberOfRepeatsAllowed = Number(renewals);
+  return Object.keys(dispense).length ? dispense : undefined;
+}
+
+/** A prescribed amount: UCUM units as usual; an EDQM code as unit (digits only) is a code of EDQM, not of UCUM. */
+function amountOf(pq: XmlNode | undefined): Quantity | undefined {
+  const quantity = toQuantity(pq);
+  const unit = attr(pq, 'unit');
+  if (!quantity || !unit || !/^\d+$/.test(unit)) return quantity;
+  const { value, _value: lexical } = quantity as Quantity & { _value?: unknown };
+  return { value, ...(lexical ? { _value: lexical } : {}), system: EDQM_SYSTEM, code: unit } as Quantity;
+}
+
+/** Substitution permission: code `N` refuses it, any other code of the value set allows some; the stated reason kept. */
+function substitutionOf(statement: XmlNode): MedicationRequest['substitution'] | undefined {
+  for (const relation of childrenNamed(statement, 'entryRelationship')) {
+    const act = at(relation, 'act');
+    if (!act || !hasAnyTemplate(templateIds(act), SUBSTITUTION_TEMPLATES)) continue;
+    const code = at(act, 'code');
+    const value = attr(code, 'code');
+    if (!value || attr(code, 'nullFlavor')) return undefined;
+    const reason = narrativeOf(at(code, 'originalText'));
+    return { allowedBoolean: value !== 'N', ...(reason ? { reason: { text: reason } } : {}) };
+  }
+  return undefined;
+}
+
+/** The narrative of the product beside its code, the entry's narrative, and its comments. */
+function notesOf(statement: XmlNode, location: EntryLocation, ctx: MappingContext): Annotation[] {
+  const notes = narrativeNotes(ctx, location, at(statement, 'consumable/manufacturedProduct/manufacturedMaterial/code'));
+  const texts = [narrativeOf(at(statement, 'text'))];
+  for (const relation of childrenNamed(statement, 'entryRelationship')) {
+    const act = at(relation, 'act');
+    if (act && hasAnyTemplate(templateIds(act), COMMENT_TEMPLATES)) texts.push(narrativeOf(at(act, 'text')));
+  }
+  for (const text of texts) if (text && !notes.some((n) => n.text === text)) notes.push({ text });
+  return notes;
+}
