@@ -191,9 +191,15 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
     },
 
     async recordLogin(ctx, info) {
+      const common = base(ctx);
+      // A sign-in happens before any token: once the password and code (or the sign-in session) proved who it is,
+      // the person is the account holder, so his trail reads "vous vous êtes connecté", not "an unknown user". A
+      // refused attempt proves nothing about who tried: it stays without a person.
+      const agent = common.agent ?? (info.success && info.patientId ? { kind: 'patient', reference: `Patient/${info.patientId}`, identifiers: [] } : undefined);
       await groupCommit.submit([
         {
-          ...base(ctx),
+          ...common,
+          agent,
           purpose: undefined,
           category: 'login',
           action: 'E',

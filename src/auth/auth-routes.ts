@@ -1,4 +1,5 @@
 import express, { type Express, type Request } from 'express';
+import { refusedAccountOf } from './refused-account';
 import { badRequest, FhirError, forbidden } from '../fhir/errors';
 import type { RequestContext } from '../fhir/context';
 import { newContext } from '../http/fhir-endpoint';
@@ -31,7 +32,7 @@ export async function reported<T extends object>(o: Pick<AuthRoutesOptions, 'onL
     if (final) await o.onLogin?.(ctx, { patientId: (result as { patient?: string }).patient, success: true });
     return result;
   } catch (err) {
-    await o.onLogin?.(ctx, { success: false, reason: err instanceof FhirError ? err.message : 'sign-in failed' });
+    await o.onLogin?.(ctx, { success: false, patientId: refusedAccountOf(err), reason: err instanceof FhirError ? err.message : 'sign-in failed' });
     throw err;
   }
 }

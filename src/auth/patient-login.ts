@@ -1,4 +1,5 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { refusedFor } from './refused-account';
 import { conflict, FhirError, locked, tooManyRequests, unauthorized, unprocessable } from '../fhir/errors';
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
@@ -106,8 +107,8 @@ export function createPatientLogin(options: PatientLoginOptions) {
     const hash = credential?.password_hash ?? (await (dummyHash ??= hashPassword('not a password')));
     const verified = await checkPassword(password, hash);
     if (!credential || !verified) {
-      if (reservation.lockedUntil) throw lockedError(reservation.lockedUntil, at);
-      throw unauthorized(BAD_CREDENTIALS, 'Basic realm="dmp-patient"');
+      if (reservation.lockedUntil) throw refusedFor(lockedError(reservation.lockedUntil, at), credential?.patient_id);
+      throw refusedFor(unauthorized(BAD_CREDENTIALS, 'Basic realm="dmp-patient"'), credential?.patient_id);
     }
     await releaseAttempt(db, reservation);
     // The right password, but set while the holder was a minor (maybe by a parent): refused once he is 18.
@@ -137,7 +138,7 @@ export function createPatientLogin(options: PatientLoginOptions) {
       if (!challenge) return { failure: unauthorized(BAD_CODE, 'Basic realm="dmp-patient"') };
       // Reserved before the code is compared, like a password: parallel wrong codes cannot pass the limit.
       const reservation = await reserveAttempt(tx, config, challenge.login, at);
-      if (isRefusal(reservation)) return { failure: lockedError(reservation.locked, at) };
+      if (isRefusal(reservation)) return { failure: refusedFor(lockedError(reservation.locked, at), challenge.patient_id) };
       if (challenge.attempts >= config.maxCodeAttempts) {
         await releaseAttempt(tx, reservation); // nothing was compared: a burnt code is not a guess
         return { failure: tooManyRequests('Trop de codes erronés pour cette connexion : recommencez la connexion (POST /auth/login) pour recevoir un nouveau code.') };
@@ -145,7 +146,7 @@ export function createPatientLogin(options: PatientLoginOptions) {
       const valid = !challenge.used_at && new Date(challenge.expires_at) > at && digest(challenge.id, code) === challenge.code_digest;
       if (!valid) {
         await tx.query(sql`UPDATE login_challenge SET attempts = attempts + 1 WHERE id = ${challenge.id}`);
-        return { failure: reservation.lockedUntil ? lockedError(reservation.lockedUntil, at) : unauthorized(BAD_CODE, 'Basic realm="dmp-patient"') };
+        return { failure: refusedFor(reservation.lockedUntil ? lockedError(reservation.lockedUntil, at) : unauthorized(BAD_CODE, 'Basic realm="dmp-patient"'), challenge.patient_id) };
       }
       await tx.query(sql`UPDATE login_challenge SET used_at = ${at.toISOString()}::timestamptz WHERE id = ${challenge.id}`);
       // A code asked for just before the 18th birthday does not sign in after it with credentials set before it.

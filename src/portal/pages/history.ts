@@ -46,7 +46,7 @@ function verb(e: AuditEvent, refused: boolean, self: boolean): string {
   const have = self ? 'avez' : 'a';
   // A sign-in by the authorization server's session (no password typed) says so: the person can tell it from his own.
   const how = e.outcomeDesc === LOGIN_BY_SESSION ? ' sans ressaisir le mot de passe (connexion déjà ouverte dans ce navigateur)' : '';
-  if (type === '110114') return refused ? `${have} tenté de vous connecter à votre espace` : `${self ? 'vous êtes connecté à votre espace' : 's’est connecté à votre espace'}${how}`;
+  if (type === '110114') return refused ? `${have} tenté de se connecter à votre espace (mot de passe ou code refusé)` : `${self ? 'vous êtes connecté à votre espace' : 's’est connecté à votre espace'}${how}`;
   if (type === '110113') return refused ? `${have} tenté de modifier les paramètres de votre compte` : `${have} modifié les paramètres de votre compte`;
   const done = { R: 'consulté', E: 'consulté', C: 'ajouté', U: 'modifié', D: 'supprimé' }[e.action ?? 'E'] ?? 'consulté';
   const attempt = { consulté: 'consulter', ajouté: 'ajouter', modifié: 'modifier', supprimé: 'supprimer' }[done];
@@ -95,7 +95,8 @@ export async function historyLines(call: PortalCall, max = 300): Promise<History
       const kind = agent?.role?.find((r) => r.coding?.some((c) => c.system === ACTOR_KIND))?.coding?.[0]?.code;
       const self = kind === 'patient' && agent?.who?.reference === `Patient/${call.session.patient}`;
       const named = self ? undefined : await names.name(agent?.who);
-      const who = self ? 'Vous' : named ? professionalText(named) : (agent?.name ?? agent?.who?.display ?? 'Un utilisateur non identifié');
+      // A refused sign-in names nobody (nothing proved who tried): "Quelqu'un", not a made-up user.
+      const who = self ? 'Vous' : named ? professionalText(named) : (agent?.name ?? agent?.who?.display ?? 'Quelqu’un');
       const refused = e.outcome !== undefined && e.outcome !== '0';
       const docIds = (e.entity ?? []).map((x) => /^DocumentReference\/([^/]+)/.exec(x.what?.reference ?? '')?.[1]).filter((x): x is string => !!x);
       const documents = await Promise.all([...new Set(docIds)].map(title));
@@ -104,7 +105,9 @@ export async function historyLines(call: PortalCall, max = 300): Promise<History
       const when = e.recorded ? parisTime(new Date(e.recorded)) : '';
       const isAccount = e.type?.code === '110114' || e.type?.code === '110113';
       const mode = how(e);
-      const sentence = isAccount ? `Le ${when}, ${who} ${verb(e, refused, self)}.` : `Le ${when}, ${who} ${verb(e, refused, self)} ${what} — ${mode}.`;
+      // "Vous" names the filter entry; inside the sentence it is lower-case ("Le 6 décembre, vous avez …").
+      const subject = self ? 'vous' : who;
+      const sentence = isAccount ? `Le ${when}, ${subject} ${verb(e, refused, self)}.` : `Le ${when}, ${subject} ${verb(e, refused, self)} ${what} — ${mode}.`;
       return { at: e.recorded ?? '', when, who, whoKey: referenceKey(agent?.who), what, documents, how: mode, refused, self, sentence };
     }),
   );

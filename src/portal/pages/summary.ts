@@ -1,5 +1,5 @@
-import type { AllergyIntolerance, Condition, DocumentReference, Immunization, MedicationStatement, Observation, Patient } from '@medplum/fhirtypes';
-import { conceptText, frenchDate, personName } from '../display';
+import type { AllergyIntolerance, Condition, DocumentReference, Immunization, MedicationRequest, MedicationStatement, Observation, Patient } from '@medplum/fhirtypes';
+import { conceptText, frenchDate, frenchDay, personName } from '../display';
 import { html, type Html } from '../html';
 import type { PortalCall } from '../portal-request';
 import { documentTitle } from './documents';
@@ -17,10 +17,13 @@ function list<T>(items: T[], empty: string, item: (t: T) => Html): Html {
 export async function summaryPage(call: PortalCall): Promise<{ title: string; body: Html }> {
   const { fhir, session } = call;
   const patient = session.patient;
-  const [me, allergies, meds, vaccines, problems, blood, docs] = await Promise.all([
+  const [me, allergies, meds, prescriptions, vaccines, problems, blood, docs] = await Promise.all([
     fhir.read<Patient>('Patient', patient),
     fhir.search<AllergyIntolerance>('AllergyIntolerance', { patient, _count: '50' }),
     fhir.search<MedicationStatement>('MedicationStatement', { patient, status: 'active', _count: '50' }),
+    // Ongoing prescriptions are treatments too (a prescription is a MedicationRequest, issue 13); a line that says
+    // "do not give" is not a treatment taken.
+    fhir.search<MedicationRequest>('MedicationRequest', { patient, status: 'active', _count: '50' }),
     fhir.search<Immunization>('Immunization', { patient, _count: '50' }),
     fhir.search<Condition>('Condition', { patient, _count: '50' }),
     fhir.search<Observation>('Observation', { patient, code: `http://loinc.org|${BLOOD_GROUP_LOINC}`, _count: '5' }),
@@ -34,7 +37,16 @@ export async function summaryPage(call: PortalCall): Promise<{ title: string; bo
 ${list(allergies.resources, 'Aucune allergie enregistrée.', (a) => html`${conceptText(a.code)}${a.clinicalStatus ? html` <span class="muted">(${CLINICAL_STATUS[a.clinicalStatus.coding?.[0]?.code ?? ''] ?? conceptText(a.clinicalStatus)})</span>` : ''}`)}
 </section>
 <section class="card" aria-labelledby="s-meds"><h2 id="s-meds">Traitements en cours</h2>
-${list(meds.resources, 'Aucun traitement en cours enregistré.', (m) => html`${conceptText(m.medicationCodeableConcept) || 'Médicament'}${m.dosage?.[0]?.text ? html` — ${m.dosage[0].text}` : ''}`)}
+${list(
+  [
+    ...meds.resources.map((m) => html`${conceptText(m.medicationCodeableConcept) || 'Médicament'}${m.dosage?.[0]?.text ? html` — ${m.dosage[0].text}` : ''}`),
+    ...prescriptions.resources
+      .filter((r) => !r.doNotPerform)
+      .map((r) => html`${conceptText(r.medicationCodeableConcept) || 'Médicament'}${r.dosageInstruction?.[0]?.text ? html` — ${r.dosageInstruction[0].text}` : ''} <span class="muted">(prescrit${r.authoredOn ? ` le ${frenchDay(r.authoredOn)}` : ''})</span>`),
+  ],
+  'Aucun traitement en cours enregistré.',
+  (line) => line,
+)}
 </section>
 <section class="card" aria-labelledby="s-vaccines"><h2 id="s-vaccines">Vaccinations</h2>
 ${list(vaccines.resources.filter((v) => v.status === 'completed'), 'Aucune vaccination enregistrée.', (v) => html`${conceptText(v.vaccineCode)}${v.occurrenceDateTime ? html` — ${frenchDate(v.occurrenceDateTime)}` : ''}`)}

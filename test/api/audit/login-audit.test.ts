@@ -41,20 +41,29 @@ async function loginEvents(where: 'patient' | 'none'): Promise<{ outcome: string
   return rows.map((r) => readStoredEvent(r.id, r.text).event as { outcome: string; type: { code: string } }).filter((c) => c.type.code !== 'rest');
 }
 
-test('a successful sign-in is audited in the patient trail, a refused one too', async () => {
+test('a sign-in is audited in the patient trail, a refused one too (he reads that someone tried); an unknown identifier in no trail', async () => {
   const app = server.server;
   const wrong = await request(app).post('/auth/login').send({ identifier: 'camille', password: 'wrong' });
   expect(wrong.status).toBe(401);
+  const unknown = await request(app).post('/auth/login').send({ identifier: 'nobody-here', password: 'wrong' });
+  // The answers stay identical: filing the refusal in Camille's trail tells the caller nothing.
+  expect(unknown.status).toBe(401);
+  expect(unknown.body).toEqual(wrong.body);
   const started = await request(app).post('/auth/login').send({ identifier: 'camille', password: 'a long pass phrase' });
   expect(started.status).toBe(200);
   const { rows } = await testDb.db.query<{ body: string }>(sql`SELECT body FROM notify_outbox WHERE idempotency_key LIKE ${`login-code:${started.body.challenge}:%`}`);
   const code = /\b(\d{6})\b/.exec(rows[0].body)![1];
+  const badCode = await request(app).post('/auth/otp').send({ challenge: started.body.challenge, code: code === '000000' ? '111111' : '000000' });
+  expect(badCode.status).toBe(401);
   const token = await request(app).post('/auth/otp').send({ challenge: started.body.challenge, code });
   expect(token.status).toBe(200);
-  const mine = await loginEvents('patient');
-  expect(mine).toHaveLength(1);
-  expect(mine[0].outcome).toBe('0');
-  const refused = await loginEvents('none');
-  expect(refused.length).toBeGreaterThanOrEqual(1);
-  expect(refused.every((e) => e.outcome !== '0')).toBe(true);
+  const mine = (await loginEvents('patient')) as { outcome: string; agent?: { requestor?: boolean; who?: { reference?: string } }[] }[];
+  // The wrong password and the wrong code (refused, no person named), then the sign-in, made by Camille herself.
+  expect(mine.map((e) => e.outcome).sort()).toEqual(['0', '4', '4']);
+  const success = mine.find((e) => e.outcome === '0')!;
+  expect(success.agent?.find((a) => a.requestor)?.who?.reference).toBe(`Patient/${patientId}`);
+  for (const refusal of mine.filter((e) => e.outcome !== '0')) expect(refusal.agent?.some((a) => a.requestor)).toBe(false);
+  const unfiled = await loginEvents('none');
+  expect(unfiled.length).toBe(1);
+  expect(unfiled[0].outcome).not.toBe('0');
 });

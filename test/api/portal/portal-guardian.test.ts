@@ -114,8 +114,13 @@ test('a mother signed in on her own record switches to her daughter\'s and back 
   const events = await signInEvents();
   expect(events.length).toBe(before + 2);
   expect(events.filter((e) => /sign-in session/.test(e.outcomeDesc ?? '')).length).toBe(2);
-  const history = textOf(await (await browser.get(`${s.server.url}/portal/history`)).text());
-  expect(history).toContain('s’est connecté à votre espace sans ressaisir le mot de passe (connexion déjà ouverte dans ce navigateur)');
+  // Her own sign-ins are hers (the account holder proved who she is): among her own actions, never "someone".
+  const mine = textOf(await (await browser.get(`${s.server.url}/portal/history?mine=1`)).text());
+  expect(mine).toContain('vous vous êtes connecté à votre espace sans ressaisir le mot de passe (connexion déjà ouverte dans ce navigateur)');
+  expect(mine).toMatch(/Le \d+ \S+ \d{4} à \d{2}:\d{2}, vous vous êtes connecté à votre espace\./);
+  const others = textOf(await (await browser.get(`${s.server.url}/portal/history`)).text());
+  expect(others).not.toContain('connecté à votre espace');
+  expect(others).not.toContain('non identifié');
 }, 120_000);
 
 test('after "Se déconnecter", changing record or signing in again asks the password', async () => {
@@ -150,4 +155,14 @@ test('closing her record ends her sign-in session', async () => {
   const closed = await browser.post(`${s.server.url}/portal/settings/close`, { csrf: await csrfOf(browser), reason: 'patient-request', confirm: 'yes' });
   expect(closed.status).toBe(303);
   expect(formOf(await switchRecord(browser)).action).toBe('/auth/authorize/login');
+}, 120_000);
+
+test('a refused sign-in with her identifier reads "Quelqu’un a tenté de se connecter", never as hers', async () => {
+  const wrong = await fetch(`${s.server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identifier: 'helene.marchal', password: 'not her password at all' }) });
+  expect(wrong.status).toBe(401);
+  const browser = new Browser();
+  await signIn(browser, 'Mon dossier');
+  await new Promise((r) => setTimeout(r, 300)); // the audit's group commit
+  const others = textOf(await (await browser.get(`${s.server.url}/portal/history`)).text());
+  expect(others).toMatch(/Le \d+ \S+ \d{4} à \d{2}:\d{2}, Quelqu’un a tenté de se connecter à votre espace \(mot de passe ou code refusé\)\./);
 }, 120_000);

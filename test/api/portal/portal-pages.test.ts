@@ -135,8 +135,8 @@ test('the history names who read which document, when (Paris time) and how', asy
   const text = textOf(res.html);
   expect(text).toMatch(/Le \d{1,2} \S+ \d{4} à \d{2}:\d{2}, Dr Claire MARTIN — Médecin généraliste a consulté « Compte rendu d'examens biologiques - bilan thyroïdien » — accès normal\./);
   // The patient's own reads are shown only on request.
-  expect(text).not.toContain('Vous avez consulté');
-  expect(textOf((await s.page(cookie, '/portal/history?mine=1')).html)).toContain('Vous avez consulté');
+  expect(text).not.toContain('vous avez consulté');
+  expect(textOf((await s.page(cookie, '/portal/history?mine=1')).html)).toContain('vous avez consulté');
   const filtered = textOf((await s.page(cookie, `/portal/history?who=${encodeURIComponent('Dr Paul ROCHE — Ophtalmologue')}`)).html);
   expect(filtered).not.toContain('Dr Claire MARTIN — Médecin généraliste a consulté');
   const csv = await fetch(`${s.server.url}/portal/history.csv`, { headers: { cookie } });
@@ -189,4 +189,21 @@ test('notices point to the exact page: the new document, the access history', as
   const accesses = notices.filter((t: string) => /a consulté votre dossier/.test(t));
   expect(accesses.length).toBeGreaterThan(0);
   for (const text of accesses) expect(text).toMatch(/\/portal\/history$/);
+});
+
+test('ongoing prescriptions are listed with the treatments; an ended one and a "do not give" line are not', async () => {
+  const rx = (id: string, text: string, extra: Record<string, unknown>) => ({
+    resourceType: 'MedicationRequest', intent: 'order', subject: { reference: 'Patient/helene' }, authoredOn: '2026-11-20',
+    medicationCodeableConcept: { coding: [{ system: 'http://www.whocc.no/atc', code: id }], text }, ...extra,
+  });
+  const lines = [
+    rx('N02BE01', 'PARACETAMOL 500 mg cp', { status: 'active', dosageInstruction: [{ text: '1 comprimé 3 fois par jour' }] }),
+    rx('J01CA04', 'AMOXICILLINE 1 g cp', { status: 'completed' }),
+    rx('M01AE01', 'IBUPROFENE 400 mg cp', { status: 'active', doNotPerform: true }),
+  ];
+  for (const line of lines) expect((await s.fhir(tokens.gp, 'POST', '/MedicationRequest', line)).status).toBe(201);
+  const text = textOf((await s.page(cookie, '/portal/')).html);
+  expect(text).toContain('PARACETAMOL 500 mg cp — 1 comprimé 3 fois par jour (prescrit le 20 novembre 2026)');
+  expect(text).not.toContain('AMOXICILLINE');
+  expect(text).not.toContain('IBUPROFENE');
 });
