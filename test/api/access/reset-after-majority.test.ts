@@ -1,9 +1,9 @@
-import type { Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { setPatientCredential } from '../../../src/auth/patient-login';
 import { sql } from '../../../src/store/sql';
 import { INS_NIR, systemContext } from './fixture';
-import { createAccessApp, type AccessApp } from './harness';
+import { createRecordsApp, type RecordsApp } from '../records/harness';
 import { withInsKey } from './ins-values';
 
 // Issue 12, a young adult's contacts after majority: the record's e-mail may be a parent's (copied from the guardian at
@@ -19,8 +19,7 @@ const PASSWORD = 'Tournesol-cerf-volant-brume-1987';
 const BIRTH = '2010-03-15';
 const MAJORITY = Date.parse('2028-03-14T23:00:00Z');
 const DAY = 86_400_000;
-let nowMs = MAJORITY - 30 * DAY;
-let a: AccessApp;
+let a: RecordsApp;
 
 const patient = (id: string, insBody: string, birthDate: string, email: string): Resource => ({
   resourceType: 'Patient', id, identifier: [{ system: INS_NIR, value: withInsKey(insBody) }], name: [{ use: 'official', family: 'PETIT', given: [id] }],
@@ -31,9 +30,9 @@ const guardian = (id: string, patientId: string, email: string): Resource =>
 
 const reset = (identifier: string) => request(a.app).post('/auth/reset').send({ identifier });
 const resetCodesTo = async (): Promise<string[]> =>
-  (await a.testDb.db.query<{ recipient: string }>(sql`SELECT recipient FROM notify_outbox WHERE kind = 'password-reset' ORDER BY created_at, recipient`)).rows.map((r) => r.recipient);
+  (await a.db.query<{ recipient: string }>(sql`SELECT recipient FROM notify_outbox WHERE kind = 'password-reset' ORDER BY created_at, recipient`)).rows.map((r) => r.recipient);
 const credential = (login: string, patientId: string, at: number) =>
-  setPatientCredential(a.testDb.db, { login, patientId, password: PASSWORD, now: new Date(at), scrypt: FAST });
+  setPatientCredential(a.db, { login, patientId, password: PASSWORD, now: new Date(at), scrypt: FAST });
 const op = async (patientId: string, name: string, parameter: object[]) =>
   request(a.app).post(`/fhir/Patient/${patientId}/${name}`).set('Authorization', `Bearer ${await a.token({ kind: 'patient', id: patientId })}`)
     .set('Content-Type', 'application/fhir+json').send({ resourceType: 'Parameters', parameter });
@@ -45,7 +44,7 @@ async function answerOf(identifier: string): Promise<{ status: number; body: unk
 }
 
 beforeAll(async () => {
-  a = await createAccessApp({ clock: () => new Date(nowMs), scrypt: FAST });
+  a = await createRecordsApp({ start: new Date(MAJORITY - 30 * DAY) });
   const fixtures: Resource[] = [
     // Eva's record e-mail is her mother's, copied from the guardian's link when it was opened.
     patient('eva', '2100375123456', BIRTH, 'maman.eva@example.org'), guardian('mum-eva', 'eva', 'maman.eva@example.org'),
@@ -58,7 +57,7 @@ beforeAll(async () => {
   ];
   for (const r of fixtures) await a.service.repo.update(systemContext(), r);
   // Credentials set while the girls were minors (by whoever held the activation code: a parent, possibly).
-  for (const id of ['eva', 'ines', 'kid', 'adam']) await credential(`${id}.avant`, id, nowMs);
+  for (const id of ['eva', 'ines', 'kid', 'adam']) await credential(`${id}.avant`, id, a.clock.now.getTime());
 }, 120_000);
 afterAll(() => a.close());
 
@@ -73,22 +72,28 @@ test('a minor\'s reset code never goes to her parent\'s address, whatever the re
 });
 
 test('after the majority the parent asks a reset for the young adult: no code reaches him, and the answer is the unknown identifier\'s', async () => {
-  nowMs = MAJORITY + 2 * 3_600_000;
+  a.clock.now = new Date(MAJORITY + 2 * 3_600_000);
   // Her own credentials, set at a counter after her birthday: the parent guesses her identifier and asks a reset.
-  await credential('eva.petit', 'eva', nowMs);
-  await credential('ines.petit', 'ines', nowMs);
+  await credential('eva.petit', 'eva', a.clock.now.getTime());
+  await credential('ines.petit', 'ines', a.clock.now.getTime());
   const unknown = await answerOf('personne.inconnue');
   expect(unknown.status).toBe(202);
   for (const identifier of ['eva.avant', 'eva.petit', 'ines.avant', 'ines.petit']) expect(await answerOf(identifier)).toEqual(unknown);
   expect(await resetCodesTo()).toEqual(['adam@example.org']);
-  const { rows } = await a.testDb.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM account_code WHERE purpose = 'password-reset' AND patient_id IN ('eva', 'ines')`);
+  const { rows } = await a.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM account_code WHERE purpose = 'password-reset' AND patient_id IN ('eva', 'ines')`);
   expect(rows[0].n).toBe(0);
+  // The holder sees in her trail that a reset was asked and why no code was sent; the caller learns nothing of it.
+  const trail = await request(a.app).get('/fhir/AuditEvent?patient=eva&_count=100').set('Authorization', `Bearer ${await a.token({ kind: 'patient', id: 'eva' })}`);
+  const asked = (trail.body.entry ?? []).map((e: { resource: AuditEvent }) => e.resource)
+    .filter((e: AuditEvent) => e.subtype?.some((c) => c.system === 'urn:dmp-fhir-adapter:account-procedure' && c.code === 'password-reset-request'));
+  expect(asked).toHaveLength(2);
+  expect(asked.map((e: AuditEvent) => [e.outcome, e.outcomeDesc])).toEqual([['4', expect.stringMatching(/no contact a reset code may go to/)], ['4', expect.stringMatching(/no contact a reset code may go to/)]]);
 });
 
 test('once she confirms a contact of her own since her birthday, her reset code goes there only', async () => {
   const asked = await op('eva', '$change-contact', [{ name: 'system', valueString: 'email' }, { name: 'value', valueString: 'eva@example.org' }]);
   expect(asked.status).toBe(200);
-  const { rows } = await a.testDb.db.query<{ body: string }>(sql`SELECT body FROM notify_outbox WHERE patient_id = 'eva' AND kind = 'contact-confirmation'`);
+  const { rows } = await a.db.query<{ body: string }>(sql`SELECT body FROM notify_outbox WHERE patient_id = 'eva' AND kind = 'contact-confirmation'`);
   const code = /\b(\d{6})\b/.exec(rows[0].body)![1];
   expect((await op('eva', '$confirm-contact', [{ name: 'code', valueString: code }])).status).toBe(200);
   expect((await reset('eva.petit')).status).toBe(202);
@@ -98,7 +103,7 @@ test('once she confirms a contact of her own since her birthday, her reset code 
 test('Inès may confirm again, since her birthday, the address the record had while she was a minor; then it receives her codes', async () => {
   const asked = await op('ines', '$change-contact', [{ name: 'system', valueString: 'email' }, { name: 'value', valueString: 'famille.ines@example.org' }]);
   expect(asked.status).toBe(200);
-  const { rows } = await a.testDb.db.query<{ body: string }>(sql`SELECT body FROM notify_outbox WHERE patient_id = 'ines' AND kind = 'contact-confirmation'`);
+  const { rows } = await a.db.query<{ body: string }>(sql`SELECT body FROM notify_outbox WHERE patient_id = 'ines' AND kind = 'contact-confirmation'`);
   expect((await op('ines', '$confirm-contact', [{ name: 'code', valueString: /\b(\d{6})\b/.exec(rows[0].body)![1] }])).status).toBe(200);
   expect((await reset('ines.petit')).status).toBe(202);
   expect(await resetCodesTo()).toEqual(['adam@example.org', 'eva@example.org', 'famille.ines@example.org']);
