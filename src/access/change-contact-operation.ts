@@ -2,6 +2,7 @@ import type { Parameters, Patient } from '@medplum/fhirtypes';
 import { countCodesSince, newNumericCode, storeCode } from '../auth/account-codes';
 import type { AccountNoticeSender } from '../auth/activation';
 import type { RequestContext } from '../fhir/context';
+import { credentialContactRule } from '../auth/credential-contacts';
 import { badRequest, forbidden, outcomeOf, tooManyRequests, unprocessable } from '../fhir/errors';
 import type { FhirRequest } from '../fhir/request';
 import type { OperationDefinitionEntry } from '../fhir/service';
@@ -70,7 +71,11 @@ export function changeContactOperation(options: { send: AccountNoticeSender; clo
       const at = now();
       await svc.repo.transaction(async (repo) => {
         const patient = JSON.parse((await repo.read(ctx, 'Patient', patientId)).text as string) as Patient;
-        if ((patient.telecom ?? []).some((t) => contactChannel(t) === contact.system && t.value?.trim() === contact.value)) {
+        // A contact already recorded is confirmed again only when codes that set the credentials may not go to it yet: a
+        // young adult confirming, since his majority, the address he had as a minor (auth/credential-contacts.ts).
+        const recorded = (patient.telecom ?? []).filter((t) => contactChannel(t) === contact.system && t.value?.trim() === contact.value);
+        const usable = recorded.length ? await credentialContactRule(options.connection(repo), patientId, patient, at) : undefined;
+        if (usable && recorded.some(usable)) {
           throw unprocessable('Ce contact est déjà enregistré dans votre dossier.');
         }
         if ((await countCodesSince(options.connection(repo), 'contact-change', { patientId }, new Date(at.getTime() - 3600_000))) >= CONTACT_REQUESTS_PER_HOUR) {

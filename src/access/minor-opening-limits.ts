@@ -17,6 +17,8 @@ export const MINOR_OPENING_ATTEMPTS_PER_HOUR = 5;
 export const MINOR_OPENINGS_PER_YEAR = 6;
 const HOUR_MS = 3_600_000;
 const YEAR_MS = 365 * 86_400_000;
+/** The longest window of the caps: an attempt older than this counts for nothing and is purged (`records/purge-job.ts`). */
+export const MINOR_OPENING_WINDOW_MS = YEAR_MS;
 
 const parisTime = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
 

@@ -91,7 +91,7 @@ async function updateIdentity(svc: FhirService, ctx: RequestContext, req: FhirRe
       ctx.state.delete(IDENTITY_PROCEDURE_STATE);
       ctx.state.delete(IDENTITY_CORRECTION_STATE);
     }
-    const at = stored.lastUpdated;
+    const at = options.clock?.() ?? stored.lastUpdated;
     const text = buildNotice('identity-corrected', { at, who: describeCorrector(actor) }, recordUrl);
     await queueNotices(options.connection(repo), [{ key: `identity-corrected:${patientId}:${stored.versionId}`, kind: 'identity-corrected', patientId, text, createdAt: at }]);
     // The answer says what was done, not the record: the corrector may not be allowed to read it.
@@ -106,10 +106,12 @@ async function updateIdentity(svc: FhirService, ctx: RequestContext, req: FhirRe
  * Assurance Maladie; the new INS must be well-formed and free (409); audited as an identity correction and
  * notified to the patient.
  */
-/** `recordUrl` for the notice; `connection` (injected by the wiring) queues the notice in the update's transaction. */
+/** `recordUrl` for the notice; `clock` its instant; `connection` (injected by the wiring) queues the notice in the update's transaction. */
 interface UpdateIdentityOptions {
   recordUrl: string;
   connection: ConnectionOf;
+  /** The server's clock: the instant the notice tells (in Europe/Paris), as every other notice. */
+  clock?: () => Date;
 }
 
 export function updateIdentityOperation(options: UpdateIdentityOptions): OperationDefinitionEntry {

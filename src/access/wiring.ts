@@ -13,6 +13,7 @@ import type { Logger } from '../logger';
 import type { Wiring, WiringDeps } from '../wiring';
 import { createAccessHooks } from './access-hooks';
 import { createActivationHooks } from './activation-hooks';
+import { createRecordCreatedNoticeHooks } from './record-created-notice';
 import { nonReaderAnswersHook } from './non-reader-answers';
 import { changeContactOperation } from './change-contact-operation';
 import { confirmContactOperation } from './confirm-contact-operation';
@@ -80,8 +81,8 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
   const send = options.sendAccountNotice ?? queueAccountNotice;
   const onEvent = options.onAccountEvent;
   return {
-    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), insEntryHook(), sourceDocumentGuard(), createActivationHooks({ send, clock }), nonReaderAnswersHook()],
-    operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, connection: connectionOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), issueActivationOperation({ clock, connection: connectionOf }), changeContactOperation({ send, clock, connection: connectionOf }), confirmContactOperation({ send, clock, onEvent, connection: connectionOf })],
+    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), insEntryHook(), sourceDocumentGuard(), createActivationHooks({ send, clock }), createRecordCreatedNoticeHooks({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock }), nonReaderAnswersHook()],
+    operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), issueActivationOperation({ clock, connection: connectionOf }), changeContactOperation({ send, clock, connection: connectionOf }), confirmContactOperation({ send, clock, onEvent, connection: connectionOf })],
     routes: (app) => {
       mountAccountRoutes(app, {
         activate: createActivation({ db: deps.db, clock, scrypt: options.scrypt }),

@@ -8,7 +8,7 @@ import type { PasswordReset } from './password-reset';
 /** An account procedure's outcome, for the audit trail. */
 export interface AccountEventInfo {
   patientId?: string;
-  event: 'activation' | 'password-reset' | 'contact-change';
+  event: 'activation' | 'password-reset' | 'password-reset-request' | 'contact-change';
   success: boolean;
   reason?: string;
 }
@@ -23,6 +23,14 @@ export interface AccountRoutesOptions {
 }
 
 const RESET_ANSWER = 'Si cet identifiant existe, un code de réinitialisation a été envoyé à l’adresse e-mail ou au téléphone mobile enregistrés dans le dossier.';
+
+/** Why a reset request sent no code, for the trail (never for the caller). */
+const RESET_REASONS: Record<string, string | undefined> = {
+  sent: undefined,
+  unknown: 'unknown identifier',
+  limited: 'too many reset requests for this identifier within the hour',
+  'no-safe-contact': 'no contact a reset code may go to (a legal guardian\'s, or not confirmed by the holder since his majority)',
+};
 
 function field(req: Request, name: string, optional = false): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -60,7 +68,10 @@ export function mountAccountRoutes(app: Express, o: AccountRoutesOptions): void 
     res.status(200).json({ message: 'Votre dossier est activé : connectez-vous avec votre identifiant et votre mot de passe.' });
   });
   app.post('/auth/reset', ...body, async (req, res) => {
-    await o.reset.request(field(req, 'identifier'));
+    const { patientId, outcome } = await o.reset.request(field(req, 'identifier'));
+    // In the holder's trail whatever came of it (he sees that someone asked); an unknown identifier is filed too, so that
+    // both answers cost the same.
+    await o.onEvent?.(newContext(req, String(res.locals.requestId)), { patientId, event: 'password-reset-request', success: outcome === 'sent', reason: RESET_REASONS[outcome] });
     res.status(202).json({ message: RESET_ANSWER });
   });
   app.post('/auth/reset/confirm', ...body, async (req, res) => {

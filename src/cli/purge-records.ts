@@ -20,6 +20,7 @@ export function formatReport(report: PurgeReport): string {
   for (const id of report.skipped) lines.push(`  Patient/${id}: skipped (purged by another run, or reactivated)`);
   lines.push(`${report.records.length} record(s) ${report.dryRun ? 'would be ' : ''}purged; totals: ${JSON.stringify(report.totals)}`);
   lines.push(`purge-approaching notices ${report.dryRun ? 'due' : 'queued'}: ${report.noticed.length ? report.noticed.join(', ') : 'none'}`);
+  lines.push(`attempts at opening a child's record over a year old ${report.dryRun ? 'to remove' : 'removed'}: ${report.openingAttempts}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -13,7 +13,8 @@ import { type Notice, queueNotices } from './outbox';
 export function describeProfessional(agent: AuditAgentInfo): string {
   const idNat = agent.identifiers.find((i) => i.system === SYSTEM.idNatPs)?.value;
   const rpps = idNat && /^8\d{11}$/.test(idNat) ? `RPPS ${idNat.slice(1)}` : idNat ? `id ${idNat}` : undefined;
-  const name = agent.display ?? 'A health professional';
+  // Patients read it in French.
+  const name = agent.display ?? 'Un professionnel de santé';
   const org = agent.organization?.display;
   return `${name}${rpps ? ` (${rpps})` : ''}${org ? `, ${org}` : ''}`;
 }

@@ -1,11 +1,12 @@
 import { buildIdentityCorrectedNotice } from './identity-notice';
 import { parisDay, parisTime } from './paris-time';
 import { buildMinorRecordOpenedNotice } from './minor-opening-messages';
+import { buildRecordCreatedNotice } from './record-created-messages';
 import { buildMajorityNoticeForPatient, type MajorityNoticeKind } from './majority-messages';
 import { buildRecordLifeNotice, type RecordLifeNoticeKind } from './record-life-messages';
 
 /** Why a notice is sent. */
-export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind | MajorityNoticeKind | AccountNoticeKind | 'identity-corrected' | 'minor-record-opened';
+export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind | MajorityNoticeKind | AccountNoticeKind | 'identity-corrected' | 'minor-record-opened' | 'record-created';
 
 /** Facts a notice may mention: who and when, never what (messages carry no health data). */
 export interface NoticeFacts {
@@ -72,6 +73,8 @@ export function buildNotice(kind: NoticeKind, facts: NoticeFacts, recordUrl: str
     case 'purge-approaching':
       return buildRecordLifeNotice(kind, { at: facts.at, purgeAt: facts.purgeAt }, recordUrl);
     // The hand-over at majority (records/majority-handover.ts builds its texts with the day and names it knows).
+    case 'record-created':
+      return buildRecordCreatedNotice({ at: facts.at, who: facts.who ?? 'un professionnel de santé' }, recordUrl);
     case 'minor-record-opened':
       return buildMinorRecordOpenedNotice({ at: facts.at, parent: facts.who ?? 'un parent' }, recordUrl);
     case 'guardian-access-ended':

@@ -1,13 +1,14 @@
 import type { Patient, RelatedPerson } from '@medplum/fhirtypes';
 import { guardianLinkValid, majorityDate, parisDay, parisMidnight } from '../access/guardian-rules';
 import { issueActivationCode } from '../auth/activation';
+import { credentialRecipients } from '../auth/credential-contacts';
 import type { Logger } from '../logger';
 import type { HandoverAudit } from './handover-audit';
 import { queueAccountNotice } from '../notify/account-notices';
 import { displayName } from '../notify/guardian-recipients';
 import { buildMajorityNoticeForGuardian, buildMajorityNoticeForPatient } from '../notify/majority-messages';
 import { insertOutbox, type OutboxEntry } from '../notify/outbox';
-import { resolveRecipients, type Recipient } from '../notify/recipients';
+import { resolveRecipients } from '../notify/recipients';
 import type { Db } from '../store/db';
 import { advisoryLockTry } from '../store/record-purge';
 import { claimHandover, loadGuardedRecords, loadHandedOver, recordHandover, revokeCredentialsSetBefore, type GuardedRecord } from '../store/majority-handover';
@@ -57,7 +58,6 @@ class DryRunRollback extends Error {
 }
 
 const parse = <T>(text: string): T => JSON.parse(text) as T;
-const addressKey = (r: Recipient) => `${r.channel}:${r.address.toLowerCase()}`;
 
 /** The record's hand-over if it is due at `now`: its majority day, the guardians whose rights it ended. */
 function dueHandover(record: GuardedRecord, now: Date, handed: Set<string>): { majorityOn: string; former: { id: string; person: RelatedPerson }[] } | undefined {
@@ -83,9 +83,9 @@ async function handOver(tx: Db, record: GuardedRecord, due: NonNullable<ReturnTy
   // Credentials set while the patient was a minor may be a parent's: they end with the parent's rights.
   const revoked = await revokeCredentialsSetBefore(tx, record.patientId, parisMidnight(due.majorityOn));
   const guardianContacts = due.former.map((g) => ({ id: g.id, to: resolveRecipients({ resourceType: 'Patient', telecom: g.person.telecom }, { now }) }));
-  // The record's own contact, unless it is a former guardian's: the code must reach the young adult, not his parent.
-  const taken = new Set(guardianContacts.flatMap((g) => g.to.map(addressKey)));
-  const own = resolveRecipients(patient, { now, loginCode: true }).filter((r) => !taken.has(addressKey(r)));
+  // Only a contact the young adult confirmed himself since his birthday, never a (former) guardian's: the code must reach
+  // him, not his parent (`credentialRecipients`). Usually none yet: the counter procedure then.
+  const own = await credentialRecipients(tx, record.patientId, patient, now);
   const codeSent = own.length > 0;
   if (codeSent) await issueActivationCode(tx, { patientId: record.patientId, now, renewed: true, send: (t, notice) => queueAccountNotice(t, { ...notice, to: own }) });
 

@@ -3,6 +3,8 @@ import { queueNotices } from '../notify/outbox';
 import { buildRecordLifeNotice } from '../notify/record-life-messages';
 import type { Db } from '../store/db';
 import { advisoryLockTry, deleteRecordRows, loadRecordsDueForPurge, loadRecordsNearingPurge, lockRecordDueForPurge, markPurgeNoticeSent, type PurgeCounts } from '../store/record-purge';
+import { MINOR_OPENING_WINDOW_MS } from '../access/minor-opening-limits';
+import { purgeOpeningAttemptsBefore } from '../store/minor-opening-attempts';
 import { noticeCutoff, purgeCutoff, purgeDate } from './record-closure';
 
 export interface PurgeOptions {
@@ -27,6 +29,8 @@ export interface PurgeReport {
   totals: PurgeCounts;
   /** Patients told their record will be purged within 3 months. */
   noticed: string[];
+  /** Attempts at opening a child's record older than the caps' longest window (365 days), removed. */
+  openingAttempts: number;
 }
 
 /** Thrown inside a dry run's transaction to roll it back with what it would have removed. */
@@ -72,14 +76,16 @@ async function noticeNearingPurge(db: Db, options: PurgeOptions): Promise<string
 
 /**
  * One run of the retention job: tells the patients whose closed record reaches the end of its 10-year retention
- * within 3 months, then purges, one transaction per record, every record closed 10 years ago or more (everything
+ * within 3 months, removes the attempts at opening a child's record that no longer count for the caps (over 365 days
+ * old), then purges, one transaction per record, every record closed 10 years ago or more (everything
  * but its audit trail: `store/record-purge.ts`). Idempotent; safe to run twice at once. Logs and returns its report.
  */
 export async function purgeRecords(db: Db, options: PurgeOptions): Promise<PurgeReport> {
   const dryRun = options.dryRun === true;
   const cutoff = purgeCutoff(options.now);
   const noticed = await noticeNearingPurge(db, options);
-  const report: PurgeReport = { now: options.now.toISOString(), dryRun, cutoff: cutoff.toISOString(), records: [], skipped: [], totals: {}, noticed };
+  const openingAttempts = await purgeOpeningAttemptsBefore(db, new Date(options.now.getTime() - MINOR_OPENING_WINDOW_MS), dryRun);
+  const report: PurgeReport = { now: options.now.toISOString(), dryRun, cutoff: cutoff.toISOString(), records: [], skipped: [], totals: {}, noticed, openingAttempts };
   for (const due of await loadRecordsDueForPurge(db, cutoff)) {
     const counts = await purgeOne(db, due.patientId, cutoff, dryRun);
     if (!counts) {
@@ -89,7 +95,7 @@ export async function purgeRecords(db: Db, options: PurgeOptions): Promise<Purge
     report.records.push({ patientId: due.patientId, closedAt: due.closedAt.toISOString(), counts });
     for (const [table, n] of Object.entries(counts)) report.totals[table] = (report.totals[table] ?? 0) + n;
   }
-  options.logger?.info(`record purge${dryRun ? ' (dry run)' : ''}: ${report.records.length} record(s) purged, ${noticed.length} purge notice(s)`, {
+  options.logger?.info(`record purge${dryRun ? ' (dry run)' : ''}: ${report.records.length} record(s) purged, ${noticed.length} purge notice(s), ${openingAttempts} old opening attempt(s)`, {
     purge: { ...report },
   });
   return report;

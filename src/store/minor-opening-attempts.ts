@@ -45,3 +45,16 @@ export async function markOpeningDone(tx: Db, id: string, childId: string): Prom
 export async function markOpeningRefused(db: Db, id: string): Promise<void> {
   await db.query(sql`UPDATE minor_opening_attempt SET outcome = 'refused' WHERE id = ${id}::bigint AND outcome = 'pending'`);
 }
+
+/**
+ * Deletes the attempts older than `before` (the longest window of the caps, 365 days: older ones count for nothing), or
+ * in a dry run counts them. Kept longer they would only be a list of whom each parent tried to open a record for.
+ */
+export async function purgeOpeningAttemptsBefore(db: Db, before: Date, dryRun = false): Promise<number> {
+  const cutoff = before.toISOString();
+  if (dryRun) {
+    const { rows } = await db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM minor_opening_attempt WHERE attempted_at < ${cutoff}::timestamptz`);
+    return Number(rows[0]?.n ?? 0);
+  }
+  return (await db.query(sql`DELETE FROM minor_opening_attempt WHERE attempted_at < ${cutoff}::timestamptz`)).rowCount;
+}

@@ -25,7 +25,8 @@ export async function lockRecordDueForPurge(tx: Db, patientId: string, cutoff: D
 /**
  * Deletes every row of a record in the caller's transaction, except its audit trail: the compartment's resources
  * (current and history rows) with their index rows, Binary payloads and document intake entries; consents, guardians
- * and the record row; notices; credentials, sign-in codes and the sign-in counters of the patient's identifiers.
+ * and the record row; notices; credentials, sign-in codes and the sign-in counters of the patient's identifiers; the attempts at opening a
+ * child's record made by the patient or that opened this record.
  * AuditEvent rows (`resource` rows of type AuditEvent, their index rows, `audit_chain`) are kept whole: they are
  * append-only (migration 070) and the hash chain over them must still verify. Returns the rows removed per table.
  */
@@ -55,6 +56,8 @@ export async function deleteRecordRows(tx: Db, patientId: string): Promise<Purge
   await run('login_attempt', sql`DELETE FROM login_attempt WHERE login IN (SELECT login FROM patient_credential WHERE patient_id = ${patientId})`);
   await run('login_challenge', sql`DELETE FROM login_challenge WHERE patient_id = ${patientId}`);
   await run('patient_credential', sql`DELETE FROM patient_credential WHERE patient_id = ${patientId}`);
+  // Attempts at opening a child's record: the patient's own as a parent, and the one that opened this record.
+  await run('minor_opening_attempt', sql`DELETE FROM minor_opening_attempt WHERE parent_id = ${patientId} OR child_id = ${patientId}`);
   return counts;
 }
 

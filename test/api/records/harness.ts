@@ -55,7 +55,7 @@ export async function createRecordsApp(options: { start: Date; env?: NodeJS.Proc
   const records = await recordLifeWiring(deps, { clock: now });
   const parts: Wiring[] = [
     await auditWiring(deps, { clock: now, onHooks: (hooks) => (audit = hooks) }),
-    await accessWiring(deps, { clock: now, onLogin: (ctx, info) => audit?.recordLogin(ctx, info) ?? Promise.resolve() }),
+    await accessWiring(deps, { clock: now, onLogin: (ctx, info) => audit?.recordLogin(ctx, info) ?? Promise.resolve(), onAccountEvent: (ctx, info) => audit?.recordAccountEvent(ctx, info) ?? Promise.resolve() }),
     records,
   ];
   const { app, service } = createApp({

@@ -92,7 +92,19 @@ test('before the birthday, and in a dry run, the job does nothing', async () => 
   expect(await handoverEvents('lou')).toBe(0);
 });
 
+/** The young adult confirms, since her birthday, the e-mail she had as a minor (signed in through an identity provider). */
+async function confirmOwnEmail(patientId: string, email: string): Promise<void> {
+  const me = await s.token({ kind: 'patient', id: patientId });
+  const params = (p: Record<string, string>) => ({ resourceType: 'Parameters', parameter: Object.entries(p).map(([name, valueString]) => ({ name, valueString })) });
+  expect((await s.fhir(me, 'POST', `/Patient/${patientId}/$change-contact`, params({ system: 'email', value: email }))).status).toBe(200);
+  const { rows } = await s.testDb.db.query<{ body: string }>(sql`SELECT body FROM notify_outbox WHERE patient_id = ${patientId} AND kind = 'contact-confirmation' ORDER BY created_at DESC LIMIT 1`);
+  const code = /\b(\d{6})\b/.exec(rows[0].body)![1];
+  expect((await s.fhir(me, 'POST', `/Patient/${patientId}/$confirm-contact`, params({ code }))).status).toBe(200);
+}
+
 test('the hand-over tells the former guardians and the young adult, in French, and renews her credentials', async () => {
+  // Every contact a record had while its holder was a minor may be a parent's: the code goes only to one she confirmed since.
+  await confirmOwnEmail('lou', TEEN);
   const report = await runCli('--now', now.toISOString());
   const lou = report.records.find((r) => r.patientId === 'lou');
   expect(lou).toMatchObject({ guardians: ['dad', 'mum'], revoked: 1, codeSent: true });

@@ -1,0 +1,57 @@
+import type { ContactPoint, Patient, RelatedPerson } from '@medplum/fhirtypes';
+import { isGuardianRelationship } from '../access/access-tables';
+import { contactChannel } from '../access/contact-points';
+import { guardianLinkValid, majorityDate, parisDay, parisMidnight } from '../access/guardian-rules';
+import { resolveRecipients, type Recipient } from '../notify/recipients';
+import { loadContactHistory } from '../store/credential-contacts';
+import type { Db } from '../store/db';
+
+/**
+ * One spelling per contact: e-mails without case, French mobiles by their last 9 digits (+33 6…, 06…, 06 12 … are
+ * one number), so that a parent's number written another way is still recognised as his.
+ */
+export function contactKey(channel: 'email' | 'sms', value: string): string {
+  if (channel === 'email') return `email:${value.trim().toLowerCase()}`;
+  const digits = value.replace(/\D/g, '');
+  return `sms:${digits.slice(-9)}`;
+}
+
+const keyOf = (t: ContactPoint): string | undefined => {
+  const channel = contactChannel(t);
+  return channel && t.value ? contactKey(channel, t.value) : undefined;
+};
+
+/**
+ * Where a code that sets the record's credentials (a password-reset code; the activation code of the majority
+ * hand-over) may be sent — the safe rule of issue 12, "one person, one record":
+ * - never to a contact that is, or ever was, on a parent's or legal guardian's RelatedPerson of the record (any
+ *   version, any state): the code would hand the holder's account to that person, who would then read what
+ *   `INVISIBLE_REPRESENTANTS_LEGAUX` hides from him, or keep the record past the majority;
+ * - once the holder is an adult, if he had legal representatives while a minor (a link valid on the eve of his 18th
+ *   birthday, Europe/Paris), only to a contact he confirmed himself (`$confirm-contact`) since that birthday: every
+ *   contact the record had before may have been entered by a parent, on the parent's behalf.
+ * Otherwise the record's best-ranked e-mail or mobile, as for sign-in codes. Empty: nowhere safe (the caller sends
+ * nothing; the holder gets a code on paper at an Assurance Maladie counter, `Patient/$issue-activation`).
+ */
+export async function credentialRecipients(db: Db, patientId: string, patient: Patient | undefined, now: Date): Promise<Recipient[]> {
+  if (!patient || !resolveRecipients(patient, { now, loginCode: true }).length) return [];
+  const allowed = await credentialContactRule(db, patientId, patient, now);
+  return resolveRecipients({ ...patient, telecom: (patient.telecom ?? []).filter(allowed) }, { now, loginCode: true });
+}
+
+/** The rule of `credentialRecipients` for one record at `now`: true for a contact a credential code may go to. */
+export async function credentialContactRule(db: Db, patientId: string, patient: Patient, now: Date): Promise<(t: ContactPoint) => boolean> {
+  const majorityOn = majorityDate(patient.birthDate);
+  const adultSince = majorityOn && parisDay(now) >= majorityOn ? parisMidnight(majorityOn) : undefined;
+  const history = await loadContactHistory(db, patientId, adultSince ?? now);
+  const guardians = history.relatedPersons.map((text) => JSON.parse(text) as RelatedPerson).filter(isGuardianRelationship);
+  const theirs = new Set(guardians.flatMap((g) => (g.telecom ?? []).map(keyOf)).filter((k): k is string => !!k));
+  const eve = adultSince ? new Date(adultSince.getTime() - 1) : undefined;
+  const hadRepresentatives = !!eve && guardians.some((g) => guardianLinkValid(g, patient, eve));
+  const confirmed = new Set(history.confirmed.map((c) => contactKey(c.system === 'sms' ? 'sms' : 'email', c.value)));
+  return (t: ContactPoint): boolean => {
+    const key = keyOf(t);
+    if (!key) return false;
+    return !theirs.has(key) && (!hadRepresentatives || confirmed.has(key));
+  };
+}

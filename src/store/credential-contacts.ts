@@ -1,0 +1,25 @@
+import type { Db } from './db';
+import { sql } from './sql';
+
+/** What decides where a code that sets a record's credentials may go (`auth/credential-contacts.ts`). */
+export interface ContactHistory {
+  /** Every version (current and replaced) of every RelatedPerson of the record, as JSON texts. */
+  relatedPersons: string[];
+  /** Contacts applied by `$confirm-contact` at or after `since`: the code sent to them proved them. */
+  confirmed: { system: string; value: string }[];
+}
+
+/**
+ * Loads, in the caller's transaction, the RelatedPersons the record ever had (a parent's contact stays his after he
+ * changed it on his link) and the contacts confirmed since `since`.
+ */
+export async function loadContactHistory(db: Db, patientId: string, since: Date): Promise<ContactHistory> {
+  const persons = await db.query<{ text: string }>(sql`
+    SELECT text FROM resource WHERE type = 'RelatedPerson' AND compartment = ${patientId} AND text IS NOT NULL
+    UNION ALL
+    SELECT text FROM resource_history WHERE type = 'RelatedPerson' AND compartment = ${patientId} AND text IS NOT NULL`);
+  const confirmed = await db.query<{ system: string; value: string }>(sql`
+    SELECT contact_system AS system, contact_value AS value FROM account_code
+     WHERE purpose = 'contact-change' AND patient_id = ${patientId} AND used_at >= ${since.toISOString()}::timestamptz`);
+  return { relatedPersons: persons.rows.map((r) => r.text), confirmed: confirmed.rows };
+}
