@@ -1,5 +1,7 @@
 import { meetsConstraint, parseScopeConstraint } from '../../../src/access/scope-constraints';
 import { readableRows, scopeGrant } from '../../../src/access/scopes';
+import { RESOURCE_CLASSES } from '../../../src/access/resource-classes';
+import { searchParam } from '../../../src/kernel/search/registry';
 
 const LAB = 'http://terminology.hl7.org/CodeSystem/observation-category|laboratory';
 
@@ -56,4 +58,22 @@ describe('SMART v2 scope constraints (the supported grammar)', () => {
     expect(readableRows([lab, 'patient/*.rs'])).toBeUndefined();
     expect(readableRows(['patient/Observation.rs?date=ge2020'])).toEqual({ types: [], constrained: {} });
   });
+});
+
+// Every offered type: a constrained scope on `category`, `code` or `type` parses exactly where the type is clinical and
+// the parameter is a token of its own; everywhere else it is refused (and so grants nothing).
+describe.each(Object.keys(RESOURCE_CLASSES).sort())('constrained scopes on %s', (type) => {
+  test.each(['category', 'code', 'type'])('%s', (param) => {
+    const def = searchParam(type, param);
+    const expected = RESOURCE_CLASSES[type] === 'clinical' && def?.type === 'token' && !def.sources;
+    const parsed = parseScopeConstraint(type, `${param}=http://example.org/cs|x`);
+    expect(parsed !== undefined).toBe(expected);
+  });
+});
+
+test('the parameters the issue names are among them', () => {
+  for (const [type, param] of [['Observation', 'category'], ['Observation', 'code'], ['Condition', 'category'], ['Condition', 'code'],
+    ['DocumentReference', 'category'], ['DocumentReference', 'type']]) {
+    expect(parseScopeConstraint(type, `${param}=x`)).toEqual([{ param, code: 'x' }]);
+  }
 });

@@ -44,6 +44,9 @@ describe('SMART scopes', () => {
     expect(describeScope('patient/Observation.rs')).toMatch(/vos résultats d’examens/);
     expect(describeScope('offline_access')).toMatch(/Rester connectée/);
     expect(describeScope('openid')).toBeUndefined();
+    expect(describeScope('patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory'))
+      .toMatch(/vos résultats d’examens.* \(uniquement : category = laboratory\)$/);
+    expect(describeScope('patient/Observation.rs?date=ge2020')).toBeUndefined();
   });
 });
 
