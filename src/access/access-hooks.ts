@@ -12,6 +12,7 @@ import { compilePatientLookup } from './compile-access';
 import { decideAccess } from './decide-access';
 import { ActorResolver, IDENTITY_TYPES } from './actor-resolver';
 import { assertWriteAllowed } from './write-rules';
+import { assertWriteWithinScopes } from './scope-writes';
 import { assertCompartmentTie } from './compartment-tie';
 import { assertFeederPatientLookup } from './feeder-lookup';
 import { recordWriter, writerOf } from './provenance';
@@ -145,6 +146,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       const plan = decideAccess(actor, event.interaction, event.resourceType, { now: now() });
       const createdPatients = ctx.state.getOrSet(CREATED_PATIENTS_STATE, () => []);
       await assertWriteAllowed(tx, actor, plan, event, { now: requestNow(ctx), patientsCreatedInRequest: createdPatients });
+      assertWriteWithinScopes(actor.scopes, event);
       if (event.resourceType === 'Patient' && event.interaction === 'create') createdPatients.push(event.id);
       assertContactPointsKept(ctx, actor, event);
     },

@@ -1,4 +1,5 @@
 import type { Interaction } from '../fhir/context';
+import type { ScopeConstraint } from './scope-constraints';
 
 /** How a professional reaches a record: ordinary care, SAMU regulation, or break-glass. */
 export type ProfessionalMode = 'treat' | 'samu' | 'btg';
@@ -26,6 +27,11 @@ export type AccessPlan =
       at: string;
       /** Types the token's scopes let the actor read (undefined = all): bounds `_include`d rows too. */
       readableTypes?: string[];
+      /**
+       * Types readable only where a SMART v2 constrained scope's query holds (ORed per type), beside
+       * `readableTypes`; bounds `_include`d rows, chain hops and `$everything` the same way.
+       */
+      constrainedTypes?: Record<string, ScopeConstraint[]>;
       /** Rows without a compartment (Practitioner, Organization directory entries). */
       directory: boolean;
       /** Compartments the actor owns (patient, or guardian acting as the patient) minus rows with hidden codes. */

@@ -15,6 +15,7 @@ function signature(plan: AllowPlan): string {
     plan.own ? `${plan.own.patientIds.join('\u0002')}\u0003${plan.own.hiddenCodes.join('\u0002')}` : '-',
     plan.professional ? `${plan.professional.mode}\u0003${plan.professional.keys.join('\u0002')}` : '-',
     plan.readableTypes ? plan.readableTypes.join('\u0002') : '*',
+    plan.constrainedTypes ? JSON.stringify(plan.constrainedTypes) : '-',
     plan.feed ? String(plan.feed.requireOpen) : '-',
   ].join('\u0001');
 }

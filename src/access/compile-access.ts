@@ -1,6 +1,7 @@
 import { and as andParts, FALSE, or as orParts, raw, sql, type Sql } from '../store/sql';
 import { MASKED_FROM_PROFESSIONALS, PATIENT_ONLY_TYPES, type AccessPlan, type AllowPlan } from './access-plan';
 import { DIRECTORY_TYPES } from './resource-classes';
+import type { TokenCondition } from './scope-constraints';
 
 // The builder's and/or parenthesise each operand but not the whole (`(a) OR (b)`): wrap them so the result
 // composes safely after AND / NOT.
@@ -87,8 +88,27 @@ export function compileAccess(plan: AccessPlan): Sql {
     grants.push(hidden.length ? and([own, sql`NOT ${carriesCode(hidden)}`, sql`NOT ${trailNamesDocumentWith(hidden)}`]) : own);
   }
   if (plan.professional && plan.professional.keys.length) grants.push(professionalRows(plan));
-  if (plan.readableTypes) return and([sql`r.type = ANY(${plan.readableTypes}::text[])`, or(grants)]);
+  if (plan.readableTypes) return and([readableByScopes(plan), or(grants)]);
   return or(grants);
+}
+
+/** One condition of a constrained scope, on the row's own token index rows (what a search on it would match). */
+function meetsCondition(type: string, c: TokenCondition): Sql {
+  const system = c.system === undefined ? raw('TRUE') : sql`sc.system = ${c.system}`;
+  return sql`EXISTS (SELECT 1 FROM idx_token sc WHERE sc.rid = r.rid AND sc.type = ${type} AND sc.param = ${c.param}
+    AND sc.code = ${c.code} AND ${system})`;
+}
+
+/**
+ * The rows the token's scopes let the actor read: whole types, or a type's rows meeting one of its constrained
+ * scopes (SMART v2 `patient/Observation.rs?category=…`). ANDed with the consent grants, so scopes only narrow.
+ */
+function readableByScopes(plan: AllowPlan): Sql {
+  const parts: Sql[] = [sql`r.type = ANY(${plan.readableTypes}::text[])`];
+  for (const [type, constraints] of Object.entries(plan.constrainedTypes ?? {})) {
+    parts.push(and([sql`r.type = ${type}`, or(constraints.map((c) => and(c.map((condition) => meetsCondition(type, condition)))))]));
+  }
+  return or(parts);
 }
 
 function identityRows(): Sql {

@@ -2,10 +2,12 @@ import type { Interaction } from '../fhir/context';
 import { isAssuranceMaladie, isExcluded, type DmpActor } from './actor';
 import { INVISIBLE_TO_GUARDIANS, INVISIBLE_TO_PATIENT, type AccessPlan, type AllowPlan, type ProfessionalMode } from './access-plan';
 import { classOf } from './resource-classes';
-import { permissionFor, readableTypes, scopesAllow } from './scopes';
+import { permissionFor, readableRows, scopeGrant } from './scopes';
 
 const READS: Interaction[] = ['read', 'vread', 'search-type', 'search-system', 'history-instance', 'history-type', 'history-system'];
 const WRITES: Interaction[] = ['create', 'update', 'patch', 'delete'];
+/** Interactions that show versions other than the current one. */
+const VERSIONS: Interaction[] = ['vread', 'history-instance', 'history-type', 'history-system'];
 /** Types that only the server itself writes (audit trail). */
 const SERVER_WRITTEN_TYPES = ['AuditEvent'];
 /**
@@ -49,7 +51,9 @@ export function decideAccess(actor: DmpActor, interaction: Interaction, resource
   if (isExcluded(actor)) return deny(403, `Organisations of category ${actor.category} may never access the DMP`);
   if (resourceType && !classOf(resourceType)) return deny(403, `${resourceType} is not offered by this server`);
   const permission = permissionFor(interaction);
-  if (permission && !scopesAllow(actor.scopes, permission, resourceType)) {
+  // A constrained scope grants the interaction on its type; the rows are narrowed by the SQL predicate (reads) and
+  // by `assertWriteWithinScopes` (writes).
+  if (permission && !scopeGrant(actor.scopes, permission, resourceType)) {
     return deny(403, `The token's scopes do not grant ${interaction} on ${resourceType ?? 'this server'}`);
   }
   if (actor.purposeOfUse === 'BTG' && actor.kind === 'practitioner' && !actor.purposeReason?.trim()) {
@@ -57,12 +61,21 @@ export function decideAccess(actor: DmpActor, interaction: Interaction, resource
   }
   const isWrite = WRITES.includes(interaction);
   if (isWrite && resourceType && SERVER_WRITTEN_TYPES.includes(resourceType)) return deny(403, `${resourceType} is written by the server only`);
+  const readable = readableRows(actor.scopes);
+  // A constrained scope is checked on the current row's index: an old version is not indexed, and may lie outside the
+  // query (an Observation re-categorised). Versions of a type readable only under constraints are therefore not
+  // shown: vread and history of that type are refused, and system history leaves it out (closed, not filtered).
+  const versions = VERSIONS.includes(interaction);
+  if (versions && resourceType && readable?.constrained[resourceType]) {
+    return deny(403, `${interaction} of ${resourceType} is not offered under a constrained scope: old versions are not checked against its query`);
+  }
   const base: AllowPlan = {
     effect: 'allow',
     interaction,
     resourceType,
     at: options.now.toISOString(),
-    readableTypes: readableTypes(actor.scopes),
+    readableTypes: readable?.types,
+    ...(readable && !versions && Object.keys(readable.constrained).length ? { constrainedTypes: readable.constrained } : {}),
     directory: false,
   };
   switch (actor.kind) {

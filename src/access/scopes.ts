@@ -1,4 +1,5 @@
 import type { Interaction } from '../fhir/context';
+import { parseScopeConstraint, type ScopeConstraint } from './scope-constraints';
 
 /** SMART v2 permission letter an interaction needs (`c r u d s`); undefined = checked per entry/operation. */
 export function permissionFor(interaction: Interaction): 'c' | 'r' | 'u' | 'd' | 's' | undefined {
@@ -28,6 +29,8 @@ interface ParsedScope {
   context: 'patient' | 'user' | 'system';
   resourceType: string;
   permissions: string;
+  /** A SMART v2 finer-grained scope's query, when it is in the supported grammar (`scope-constraints.ts`). */
+  constraint?: ScopeConstraint;
 }
 
 const MAX_PARSED_SCOPES = 1000;
@@ -58,21 +61,44 @@ export function scopePermissions(raw: string): string | undefined {
 function parseScopeText(scope: string): ParsedScope | undefined {
   const m = /^(patient|user|system)\/([A-Za-z]+|\*)\.([a-z*]+)(\?.*)?$/.exec(scope);
   if (!m) return undefined;
-  // A SMART v2 constrained scope (`patient/Observation.rs?category=laboratory`) grants part of a type; the decision
-  // cannot narrow a type by a search parameter yet, so it grants nothing rather than the whole type (closed).
-  if (m[4]) return undefined;
   const permissions = scopePermissions(m[3]);
   if (permissions === undefined) return undefined;
-  return { context: m[1] as ParsedScope['context'], resourceType: m[2], permissions };
+  const parsed: ParsedScope = { context: m[1] as ParsedScope['context'], resourceType: m[2], permissions };
+  if (m[4] === undefined) return parsed;
+  // A SMART v2 constrained scope (`patient/Observation.rs?category=laboratory`) grants the part of one type its
+  // query selects. Only v2 letters, one named type and the supported grammar: anything else grants nothing,
+  // never the whole type (closed).
+  if (!/^c?r?u?d?s?$/.test(m[3]) || m[2] === '*') return undefined;
+  const constraint = parseScopeConstraint(m[2], m[4].slice(1));
+  return constraint ? { ...parsed, constraint } : undefined;
 }
 
-/** True when some scope grants `permission` on `resourceType` (any type when undefined, e.g. system search). */
+/**
+ * True when some scope grants `permission` on the whole of `resourceType` (any type when undefined, e.g. system
+ * search). Constrained scopes do not count: callers that cannot narrow rows (operations checking a Patient
+ * write) must not read part of a type as all of it. The access decision uses `scopeGrant`.
+ */
 export function scopesAllow(scopes: readonly string[], permission: string, resourceType: string | undefined): boolean {
-  return scopes.some((s) => {
+  return scopeGrant(scopes, permission, resourceType) === 'all';
+}
+
+/**
+ * What the scopes grant for `permission` on `resourceType`: `'all'` (an unconstrained scope of that type or `*`;
+ * any type when undefined), the constraints of the constrained scopes of that type (ORed: a row meeting one is
+ * granted; of any type when undefined), or undefined for nothing.
+ */
+export function scopeGrant(scopes: readonly string[], permission: string, resourceType: string | undefined): 'all' | ScopeConstraint[] | undefined {
+  const constraints: ScopeConstraint[] = [];
+  for (const s of scopes) {
     const p = parseScope(s);
-    if (!p || !p.permissions.includes(permission)) return false;
-    return p.resourceType === '*' || resourceType === undefined || p.resourceType === resourceType;
-  });
+    if (!p || !p.permissions.includes(permission)) continue;
+    if (p.resourceType !== '*' && resourceType !== undefined && p.resourceType !== resourceType) continue;
+    if (!p.constraint) return 'all';
+    // Without a type (system search, the request's first predicate) a constrained scope still grants: its rows
+    // are narrowed by the access predicate, type by type.
+    constraints.push(p.constraint);
+  }
+  return constraints.length ? constraints : undefined;
 }
 
 /** The widest scopes each kind of actor may hold (what development tokens carry by default). */
@@ -83,14 +109,25 @@ export function widestScopes(kind: 'patient' | 'guardian' | 'practitioner' | 'sy
   return ['system/*.cruds'];
 }
 
-/** Resource types the scopes let the actor read or search; undefined when a wildcard scope grants every type. */
-export function readableTypes(scopes: readonly string[]): string[] | undefined {
+/** What the scopes let the actor read or search: whole types, and types read only where a constraint holds. */
+export interface ReadableRows {
+  types: string[];
+  /** Types no unconstrained scope grants, with the constraints of their scopes (ORed), in scope order. */
+  constrained: Record<string, ScopeConstraint[]>;
+}
+
+/** The rows the scopes let the actor read or search; undefined when a wildcard scope grants every type. */
+export function readableRows(scopes: readonly string[]): ReadableRows | undefined {
   const types = new Set<string>();
+  const constrained = new Map<string, ScopeConstraint[]>();
   for (const s of scopes) {
     const p = parseScope(s);
     if (!p || !/[rs]/.test(p.permissions)) continue;
     if (p.resourceType === '*') return undefined;
-    types.add(p.resourceType);
+    if (!p.constraint) types.add(p.resourceType);
+    else constrained.set(p.resourceType, [...(constrained.get(p.resourceType) ?? []), p.constraint]);
   }
-  return [...types];
+  // A whole-type scope alongside wins over the constrained ones of that type.
+  for (const type of types) constrained.delete(type);
+  return { types: [...types], constrained: Object.fromEntries(constrained) };
 }

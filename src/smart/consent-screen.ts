@@ -1,5 +1,6 @@
 import { esc, hidden, page } from './html';
 import { STEP_PATH } from './sign-in-pages';
+import { parseScope } from '../access/scopes';
 import { parseResourceScope } from './smart-scopes';
 
 const TYPES: Record<string, string> = {
@@ -34,7 +35,11 @@ export function describeScope(scope: string): string | undefined {
   const verbs = [...p.permissions].map((l) => VERBS[l]);
   const list = verbs.length > 1 ? `${verbs.slice(0, -1).join(', ')} et ${verbs[verbs.length - 1]}` : verbs[0];
   const what = TYPES[p.type] ?? `les ressources ${p.type}`;
-  return `${list[0].toUpperCase()}${list.slice(1)} ${what}`;
+  // A constrained scope says which part of the type: the patient must not read "all your results" for a part of them.
+  const constraint = p.query === undefined ? undefined : parseScope(scope)?.constraint;
+  if (p.query !== undefined && !constraint) return undefined;
+  const part = constraint ? ` (uniquement : ${constraint.map((c) => `${c.param} = ${c.code}`).join(' et ')})` : '';
+  return `${list[0].toUpperCase()}${list.slice(1)} ${what}${part}`;
 }
 
 /**

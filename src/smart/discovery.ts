@@ -2,7 +2,14 @@ import type { Express, Request } from 'express';
 import { ASSERTION_ALGORITHMS } from './client-auth';
 import { baseOf, type SmartDeps } from './smart-deps';
 
-const SCOPES = ['openid', 'fhirUser', 'launch/patient', 'offline_access', 'patient/*.rs', 'patient/*.cruds', 'patient/*.read', 'system/*.c', 'system/*.cruds'];
+/**
+ * The constrained scope listed is an example of the grammar enforced (access/scope-constraints.ts: token parameters
+ * of a clinical type, `system|code` or `code`, ANDed with `&`); every listed scope is one the server grants.
+ */
+const SCOPES = [
+  'openid', 'fhirUser', 'launch/patient', 'offline_access', 'patient/*.rs', 'patient/*.cruds', 'patient/*.read',
+  'patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory', 'system/*.c', 'system/*.cruds',
+];
 
 /**
  * `/.well-known/smart-configuration` (SMART App Launch 2.x §2.0.3): every endpoint and capability listed works,

@@ -1,4 +1,4 @@
-import { scopePermissions } from '../access/scopes';
+import { parseScope, scopePermissions } from '../access/scopes';
 /**
  * SMART scopes as this authorization server grants them (App Launch 2.x §3, with v1 `read`/`write`/`*`).
  * What is granted = what the app asked ∩ what its registration allows ∩ what the patient approved.
@@ -8,7 +8,7 @@ export interface ResourceScope {
   type: string;
   /** Permission letters in `cruds` order. */
   permissions: string;
-  /** v2 finer-grained constraint (`?category=laboratory`), kept verbatim. */
+  /** v2 finer-grained constraint (`?category=laboratory`), kept verbatim; enforced by access/scope-constraints.ts. */
   query?: string;
 }
 
@@ -45,9 +45,9 @@ export function splitScopes(scope: string | undefined): string[] {
 
 /**
  * The requested scopes granted under `limits` (each a list of allowed scopes, all of which must agree): identity
- * scopes literally, resource scopes when every limit has one covering them. Scopes with a `?query` are dropped
- * for now: the access decision cannot yet narrow a type by a search parameter, and granting one would read as
- * the whole type (see README, SMART section). Requested order is kept so the answer reads like the request.
+ * scopes literally, resource scopes when every limit has one covering them. A scope with a `?query` (SMART v2
+ * finer-grained) is granted only in the grammar the access decision enforces in the store query (see README,
+ * SMART section); a whole-type limit covers it. Requested order is kept so the answer reads like the request.
  */
 export function grantScopes(requested: string[], limits: string[][], contexts: ResourceScope['context'][]): string[] {
   const granted: string[] = [];
@@ -57,7 +57,10 @@ export function grantScopes(requested: string[], limits: string[][], contexts: R
       continue;
     }
     const parsed = parseResourceScope(scope);
-    if (!parsed || parsed.query !== undefined || !contexts.includes(parsed.context)) continue;
+    if (!parsed || !contexts.includes(parsed.context)) continue;
+    // A constrained scope is granted only when the access decision will enforce its query (one grammar, in
+    // access/scope-constraints.ts); any other query would grant nothing there, so it is not granted here either.
+    if (parsed.query !== undefined && !parseScope(scope)?.constraint) continue;
     const allowedBy = (limit: string[]) => limit.some((a) => {
       const p = parseResourceScope(a);
       return p !== undefined && covers(p, parsed);

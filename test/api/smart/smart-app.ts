@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Resource } from '@medplum/fhirtypes';
 import { setPatientCredential, type LoginCodeMessage } from '../../../src/auth/patient-login';
 import { exportJWK, generateKeyPair, type SignJWT } from '../../../src/auth/jose';
@@ -27,12 +28,16 @@ export interface SmartApp {
 }
 
 /**
- * The access app with the SMART authorization server, listening on `port` (3180–3189), with a public app and a
+ * The access app with the SMART authorization server, listening on `port` (3180–3189, or 0 for an ephemeral one), with a public app and a
  * backend client registered through SMART_CLIENTS exactly as an operator would, the access fixture, and sign-in
  * credentials for Jeanne (p1, a minor with an e-mail) and Paul Durand (p2, who is also p1's mother's record: rp1
  * names his INS — a guardian).
  */
-export async function startSmartApp(port: number, env: NodeJS.ProcessEnv = {}, options: { clock?: () => Date } = {}): Promise<SmartApp> {
+export async function startSmartApp(
+  port: number,
+  env: NodeJS.ProcessEnv = {},
+  options: { clock?: () => Date; /** More registrations, as an operator would add them to SMART_CLIENTS. */ clients?: object[] } = {},
+): Promise<SmartApp> {
   const { privateKey, publicKey } = await generateKeyPair('RS384', { extractable: true });
   const backendKid = 'lab-key-1';
   const es = await generateKeyPair('ES384', { extractable: true });
@@ -46,9 +51,16 @@ export async function startSmartApp(port: number, env: NodeJS.ProcessEnv = {}, o
       client_id: 'imaging-feeder', type: 'confidential-asymmetric', token_endpoint_auth_method: 'private_key_jwt', redirect_uris: [], scope: 'system/*.c',
       grant_types: ['client_credentials'], jwks: { keys: [{ ...(await exportJWK(es.publicKey)), kid: 'img-1', alg: 'ES384' }] }, actor: { kind: 'system', id: 'imagerie-centre', category: 'feeder' },
     },
+    ...(options.clients ?? []),
   ];
   const codes: LoginCodeMessage[] = [];
-  const url = `http://127.0.0.1:${port}`;
+  // Port 0: listen first on an ephemeral port, since the app needs its own base URL (BASE_URL) to be built.
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
+    res.writeHead(503).end();
+  };
+  const server: Server = createServer((req, res) => handler(req, res));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const a = await createAccessApp({
     clock: options.clock,
     baseUrl: url,
@@ -57,6 +69,9 @@ export async function startSmartApp(port: number, env: NodeJS.ProcessEnv = {}, o
       codes.push(message);
       return true;
     },
+  }).catch((err: unknown) => {
+    server.close();
+    throw err;
   });
   await loadFixture(a.service);
   const extra: Resource[] = [
@@ -71,8 +86,7 @@ export async function startSmartApp(port: number, env: NodeJS.ProcessEnv = {}, o
   for (const r of extra) await a.service.repo.update(systemContext(), r);
   await setPatientCredential(a.testDb.db, { login: 'jeanne', patientId: 'p1', password: PASSWORD, scrypt: FAST });
   await setPatientCredential(a.testDb.db, { login: 'paul.durand', patientId: 'p2', password: PASSWORD, scrypt: FAST });
-  const server: Server = createServer(a.app);
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  handler = a.app;
   return {
     a, url, fhirBase: `${url}/fhir`, tokenUrl: `${url}/auth/token`, codes,
     lastCode: () => codes[codes.length - 1].code,

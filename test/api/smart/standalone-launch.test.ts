@@ -104,9 +104,9 @@ test('a permission unchecked on the consent screen is not granted', async () => 
   expect(String(token.body.scope).split(' ')).not.toContain('offline_access');
 }, 60_000);
 
-test('a constrained v2 scope is parsed but not granted until the server can enforce it', async () => {
-  const { token } = await launch(jeanne(), { scope: 'openid patient/Observation.rs?category=laboratory patient/Condition.rs' });
-  expect(token.body.scope).toBe('openid patient/Condition.rs');
+test('a constrained v2 scope is granted in the grammar the server enforces, and any other query is not', async () => {
+  const { token } = await launch(jeanne(), { scope: 'openid patient/Observation.rs?category=laboratory patient/Observation.rs?date=ge2020-01-01 patient/Condition.rs' });
+  expect(token.body.scope).toBe('openid patient/Observation.rs?category=laboratory patient/Condition.rs');
 }, 60_000);
 
 test('refusing on the consent screen sends the app access_denied with its state', async () => {

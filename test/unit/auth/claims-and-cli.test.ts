@@ -1,4 +1,5 @@
 import { claimsToActor } from '../../../src/auth/claims-to-actor';
+import { parseScope } from '../../../src/access/scopes';
 import { openidConfiguration, smartConfiguration } from '../../../src/smart/discovery';
 import { parseTokenArgs } from '../../../src/cli/token';
 
@@ -63,6 +64,11 @@ describe('smart configuration', () => {
       response_types_supported: ['code'],
     });
     expect(doc.capabilities).toEqual(expect.arrayContaining(['permission-v2', 'launch-standalone', 'sso-openid-connect', 'client-confidential-asymmetric']));
+    // Every resource scope listed is one the access decision enforces, constrained ones included.
+    const resourceScopes = (doc.scopes_supported as string[]).filter((scope) => scope.includes('/') && scope !== 'launch/patient');
+    expect(resourceScopes.filter((scope) => scope.includes('?'))).toHaveLength(1);
+    for (const scope of resourceScopes) expect(parseScope(scope)).toBeDefined();
+    expect(parseScope(resourceScopes.find((scope) => scope.includes('?'))!)?.constraint).toHaveLength(1);
   });
 
   test('the OpenID configuration names the same issuer and keys', () => {

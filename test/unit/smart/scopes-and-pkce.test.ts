@@ -24,8 +24,17 @@ describe('SMART scopes', () => {
     expect(grantScopes(['patient/*.read'], [client, patient], ['patient'])).toEqual(['patient/*.read']);
   });
 
-  test('a constrained scope is not granted, and grants nothing if a token carries one anyway', () => {
-    expect(grantScopes(['patient/Observation.rs?category=laboratory'], [['patient/*.rs']], ['patient'])).toEqual([]);
+  test('grants a constrained scope in the enforced grammar, and no other query', () => {
+    const lab = 'patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory';
+    expect(grantScopes([lab, 'patient/Condition.rs?code=44054006'], [['patient/*.rs']], ['patient'])).toEqual([lab, 'patient/Condition.rs?code=44054006']);
+    // A constrained allowance covers the very same query only.
+    expect(grantScopes(['patient/Observation.rs'], [[lab]], ['patient'])).toEqual([]);
+    for (const unsupported of ['patient/Observation.rs?date=ge2020', 'patient/Observation.rs?category:not=laboratory',
+      'patient/Observation.rs?subject.name=x', 'patient/*.rs?category=laboratory', 'patient/Observation.read?category=laboratory',
+      'patient/Patient.rs?gender=female', 'patient/Observation.rs?colour=red']) {
+      expect(grantScopes([unsupported], [['patient/*.cruds']], ['patient'])).toEqual([]);
+    }
+    // Whole-type checks (operations that cannot narrow rows) do not read part of a type as all of it.
     expect(scopesAllow(['patient/Observation.rs?category=laboratory'], 'r', 'Observation')).toBe(false);
     expect(scopesAllow(['patient/Observation.rs'], 'r', 'Observation')).toBe(true);
   });
@@ -35,6 +44,9 @@ describe('SMART scopes', () => {
     expect(describeScope('patient/Observation.rs')).toMatch(/vos résultats d’examens/);
     expect(describeScope('offline_access')).toMatch(/Rester connectée/);
     expect(describeScope('openid')).toBeUndefined();
+    expect(describeScope('patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory'))
+      .toMatch(/vos résultats d’examens.* \(uniquement : category = laboratory\)$/);
+    expect(describeScope('patient/Observation.rs?date=ge2020')).toBeUndefined();
   });
 });
 
