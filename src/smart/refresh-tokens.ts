@@ -113,3 +113,13 @@ export async function revokeByToken(db: Db, token: string, clientId: string, now
     return { signInSession: rows[0].sign_in_session ?? undefined };
   });
 }
+
+/**
+ * The client a refresh token was issued to, or undefined if the token is unknown. Only for a refresh request that
+ * names no client: a public client may refresh without authenticating (RFC 6749 §6), the token being bound to it.
+ */
+export async function refreshTokenClient(db: Db, token: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ client_id: string }>(sql`SELECT f.client_id FROM smart_refresh_token t JOIN smart_refresh_family f ON f.id = t.family_id
+    WHERE t.token_digest = ${digestOf(token)}`);
+  return rows[0]?.client_id;
+}

@@ -8,7 +8,7 @@ import { mintIdToken } from './id-token';
 import { oauthError, sendOAuthError } from './oauth-error';
 import { verifierMatches } from './pkce';
 import { endSignInSession } from './sign-in-sessions';
-import { revokeByToken, revokeFamily, rotateRefreshToken, startFamily, type RefreshRefusal } from './refresh-tokens';
+import { refreshTokenClient, revokeByToken, revokeFamily, rotateRefreshToken, startFamily, type RefreshRefusal } from './refresh-tokens';
 import { baseOf, fhirBaseOf, param, type SmartDeps } from './smart-deps';
 import { grantScopes, splitScopes } from './smart-scopes';
 import { patientOf, type GrantSubject } from './subject';
@@ -105,13 +105,28 @@ async function clientCredentialsGrant(deps: SmartDeps, req: Request, client: Sma
 
 const GRANTS = { authorization_code: authorizationCodeGrant, refresh_token: refreshTokenGrant, client_credentials: clientCredentialsGrant } as const;
 
+/**
+ * RFC 6749 §6: a public client refreshes without authenticating (fhirclient's default sends no client_id). The body
+ * then names the client the refresh token was issued to, and only if that client is public: a confidential client
+ * must still prove itself with its assertion, and an unknown token stays refused as "client_id is required".
+ */
+async function withRefreshClient(deps: SmartDeps, body: Record<string, unknown>, authorization: string | undefined): Promise<Record<string, unknown>> {
+  if (body.grant_type !== 'refresh_token' || body.client_id !== undefined || body.client_assertion !== undefined || body.client_assertion_type !== undefined || authorization) return body;
+  const token = param(body, 'refresh_token');
+  const clientId = token ? await refreshTokenClient(deps.db, token) : undefined;
+  const client = clientId ? deps.registry.find(clientId) : undefined;
+  return client?.authMethod === 'none' ? { ...body, client_id: client.clientId } : body;
+}
+
 /** Mounts POST /auth/token and POST /auth/revoke (RFC 7009). Every refusal is an RFC 6749 JSON error, never a 5xx. */
 export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
-  const clientOf = (req: Request) =>
-    authenticateClient((req.body ?? {}) as Record<string, unknown>, req.headers.authorization, {
+  const clientOf = async (req: Request) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    return authenticateClient(await withRefreshClient(deps, body, req.headers.authorization), req.headers.authorization, {
       db: deps.db, registry: deps.registry, tokenUrl: tokenUrlOf(req, deps), now: deps.clock(), maxAssertionTtl: deps.config.assertionMaxTtl,
     });
+  };
 
   app.post('/auth/token', form, async (req: Request, res: Response) => {
     try {

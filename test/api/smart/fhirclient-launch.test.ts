@@ -55,7 +55,7 @@ const storage = new MemoryStorage();
 const clients: Client[] = [];
 /**
  * fhirclient's documented setting `refreshTokenWithClientId` for the callback's adapter. Off by default: its refresh
- * request then carries no client_id, which this server refuses (see the last test).
+ * request then carries no client_id, which this server accepts for a public client (see the last test).
  */
 let refreshWithClientId = false;
 
@@ -158,15 +158,18 @@ test('fhirclient refreshes the access token with the refresh token, and the new 
   expect(patient.id).toBe('p1');
 }, 60_000);
 
-test('fhirclient\'s default refresh (no client_id in the body) is refused with invalid_client, and nothing is spent', async () => {
-  // RFC 6749 §6 lets a public client refresh without authenticating; this server asks every client to name itself
-  // (src/smart/client-auth.ts), so an app on fhirclient's defaults sets refreshTokenWithClientId (test above).
+test('fhirclient\'s default refresh (no client_id in the body) works: a public client\'s refresh token names its client (RFC 6749 §6)', async () => {
   const client = await launch();
-  const refreshToken = client.state.tokenResponse?.refresh_token as string;
-  await expect(client.refresh()).rejects.toMatchObject({ status: 401 });
-  const retried = await fetch(s.tokenUrl, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: CLIENT_ID }),
-  });
-  expect(retried.status).toBe(200);
+  const spent = client.state.tokenResponse?.refresh_token as string;
+  await client.refresh();
+  expect(client.state.tokenResponse?.refresh_token).not.toBe(spent);
+  expect(((await client.patient.read()) as { id: string }).id).toBe('p1');
+  // The spent token is a reuse: refused, and (rotation's rule) the whole family is revoked.
+  const reused = await fetch(s.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: spent }) });
+  expect(reused.status).toBe(400);
+  expect((await reused.json()).error).toBe('invalid_grant');
+  // An unknown token with no client named is no client at all.
+  const unknown = await fetch(s.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'not-a-token' }) });
+  expect(unknown.status).toBe(401);
+  expect((await unknown.json()).error).toBe('invalid_client');
 }, 60_000);
