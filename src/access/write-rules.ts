@@ -15,6 +15,7 @@ import { assertFeederAuthorAuthorised } from './feeder-author';
 import { assertSystemWritesDocuments, isCareHistoryDocument } from './fed-documents';
 import { assertGuardianWrite, type GuardianWriteContext } from './guardian-rules';
 import { assertNamedDocumentsKnown } from './named-documents';
+import { assertAdoptionsAllowed } from './binary-adoption';
 import { assertMayAttach, assertMayChange, assertMayReplace } from './provenance';
 import { classOf } from './resource-classes';
 import { assertTreatingPhysicianKept } from './treating-physician';
@@ -156,6 +157,7 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   if (event.interaction !== 'create') await assertMayChange(tx, actor, event, actor.patientIds);
   await assertMayReplace(tx, actor, event, actor.patientIds);
   await assertMayAttach(tx, actor, event, actor.patientIds);
+  await assertAdoptionsAllowed(tx, actor, event, context.newInRequest ?? new Set());
   if (actor.kind === 'system' && !isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && event.interaction !== 'delete') {
     await assertFeederAuthorAuthorised(tx, plan, event);
   }

@@ -6,7 +6,7 @@ import { useFixtureApp } from './fixture-app';
 // is the one for no match (a creation), never the hidden row or a status that tells it exists.
 // Fixture: d2 masked from spec, d4 INVISIBLE_PATIENT (hidden from the patient), d1 hidden from the blocked professional.
 
-const { send } = useFixtureApp({
+const { send, get } = useFixtureApp({
   spec: { kind: 'practitioner', id: RPPS.spec },
   blocked: { kind: 'practitioner', id: RPPS.blocked },
   patient: { kind: 'patient', id: 'p1' },
@@ -49,3 +49,23 @@ describe('conditional creates never find what the caller cannot read', () => {
     expect(JSON.stringify(hidden.body).split('d1').join('<d>')).toBe(JSON.stringify(missing.body).split('zz-never-existed').join('<d>'));
   });
 });
+
+describe('a document cannot take over a Binary someone else wrote', () => {
+  it('the patient’s own file stays his when a professional’s document points at it (INVISIBLE_PATIENT)', async () => {
+    const file = await send('patient', 'post', '/fhir/Binary', { resourceType: 'Binary', contentType: 'text/plain', securityContext: { reference: 'Patient/p1' }, data: Buffer.from('mon ordonnance').toString('base64') });
+    expect(file.status).toBe(201);
+    const doc = {
+      resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient/p1' },
+      type: { coding: [{ system: 'http://loinc.org', code: '11488-4' }] },
+      securityLabel: [{ coding: [{ system: 'https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument', code: 'INVISIBLE_PATIENT' }] }],
+      author: [{ identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: `8${RPPS.spec}` } }],
+      content: [{ attachment: { contentType: 'text/plain', url: `Binary/${file.body.id}` } }],
+    };
+    const seen = async () => (await get('patient', `/fhir/Binary?_id=${file.body.id}&_summary=count`)).body.total;
+    expect(await seen()).toBe(1);
+    const taken = await send('spec', 'post', '/fhir/DocumentReference', doc);
+    expect(taken.status).toBe(403);
+    expect(await seen()).toBe(1);
+  });
+});
+
