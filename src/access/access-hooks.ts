@@ -1,3 +1,4 @@
+import { NEW_IN_REQUEST_STATE } from '../fhir/new-in-request';
 import type { Hooks, RequestContext } from '../fhir/context';
 import { badRequest, forbidden } from '../fhir/errors';
 import { decodeOrUndefined } from '../fhir/request-input';
@@ -145,7 +146,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       const actor = actorOf(ctx);
       const plan = decideAccess(actor, event.interaction, event.resourceType, { now: now() });
       const createdPatients = ctx.state.getOrSet(CREATED_PATIENTS_STATE, () => []);
-      await assertWriteAllowed(tx, actor, plan, event, { now: requestNow(ctx), patientsCreatedInRequest: createdPatients });
+      await assertWriteAllowed(tx, actor, plan, event, { now: requestNow(ctx), patientsCreatedInRequest: createdPatients, newInRequest: ctx.state.get(NEW_IN_REQUEST_STATE) });
       assertWriteWithinScopes(actor.scopes, event);
       if (event.resourceType === 'Patient' && event.interaction === 'create') createdPatients.push(event.id);
       assertContactPointsKept(ctx, actor, event);

@@ -18,9 +18,9 @@ function typeOf(json: string): string | undefined {
 }
 
 /** The answer without its representation: an informational OperationOutcome naming what was written. */
-function withoutRepresentation(response: FhirResponse, type: string): FhirResponse {
+function withoutRepresentation(response: FhirResponse, type: string, why: string): FhirResponse {
   const where = response.headers?.Location ?? type;
-  const text = `${response.status === 201 ? 'Created' : 'Done'}: ${where}. The Assurance Maladie never reads a record, so the resource is not returned (Location and ETag name it).`;
+  const text = `${response.status === 201 ? 'Created' : 'Done'}: ${where}. ${why}, so the resource is not returned (Location and ETag name it).`;
   return { ...response, json: JSON.stringify(allOk(text)) };
 }
 
@@ -31,17 +31,22 @@ function withoutRepresentation(response: FhirResponse, type: string): FhirRespon
  * neither the Patient it opened at its counter nor a matched one: the body is an informational OperationOutcome
  * (`Prefer: return=OperationOutcome` semantics) and Location, ETag and Last-Modified name the version written;
  * `return=minimal` stays an empty body. Each Bundle entry is dispatched through this interceptor too, so a
- * transaction's entries answer the same way. Other feeders keep the echo of the documents they author.
+ * transaction's entries answer the same way. Other feeders keep the echo of the documents they author, but never a
+ * Patient: their write look-ups reach the identity rows of open records (to file a document by INS), and a
+ * conditional create `POST Patient` + `If-None-Exist: identifier=<INS>` answered the matched Patient — name, birth
+ * date, contacts, treating physician — to a system that reads no record (test/api/access/attack-sweep.test.ts).
  */
 export function nonReaderAnswersHook(): Hooks {
   return {
     async interceptRequest(_svc, ctx, req, next) {
       const response = await next(req);
       const actor = ctx.state.get(ACTOR_STATE);
-      if (!actor || !isAssuranceMaladie(actor) || !response.json) return response;
+      if (!actor || actor.kind !== 'system' || !response.json) return response;
       const type = typeOf(response.json);
       if (!type || NOT_A_RECORD_ROW.has(type)) return response;
-      return withoutRepresentation(response, type);
+      if (isAssuranceMaladie(actor)) return withoutRepresentation(response, type, 'The Assurance Maladie never reads a record');
+      if (type === 'Patient') return withoutRepresentation(response, type, 'A feeding system never reads a record’s identity');
+      return response;
     },
   };
 }

@@ -172,15 +172,15 @@ const documentOf = (resource: Resource | undefined): string | undefined =>
 /**
  * A Binary whose securityContext names a DocumentReference becomes part of that document (its visibility, masks and
  * author govern it): attaching one to a stored document is changing that document, for who may change it (its
- * author, the feeder that submitted it) — not for anyone who writes in the record. A document not yet written (the
- * Binary of a submission comes first) adopts it later; one hidden from the caller is answered like that, as absent.
+ * author, the feeder that submitted it) — not for anyone who writes in the record. A document hidden from the caller
+ * never gets here: named-documents.ts answers it as absent (422) before the record is looked at.
  */
 export async function assertMayAttach(tx: Db, actor: DmpActor, event: WriteEvent, patientIds: readonly string[]): Promise<void> {
   if (event.resourceType !== 'Binary' || !event.resource) return;
   const docId = documentOf(event.resource);
   if (!docId || docId === documentOf(event.previous)) return;
   const { rows } = await tx.query<{ text: string | null; compartment: string | null }>(sql`SELECT text, compartment FROM resource WHERE type = 'DocumentReference' AND id = ${docId} AND NOT deleted`);
-  if (!rows[0]?.text || !(await isVisible(tx, actor, docId))) return;
+  if (!rows[0]?.text) return; // drawn in this transaction, not written yet: the document adopts it
   const doc = JSON.parse(rows[0].text) as DocumentReference;
   try {
     await assertMayChange(tx, actor, { interaction: 'update', resourceType: 'DocumentReference', id: docId, versionId: 0, previous: doc, resource: doc, compartment: rows[0].compartment }, patientIds);
@@ -190,7 +190,7 @@ export async function assertMayAttach(tx: Db, actor: DmpActor, event: WriteEvent
 }
 
 /** Whether the actor may read the DocumentReference (his read predicate, at this instant). */
-async function isVisible(tx: Db, actor: DmpActor, id: string): Promise<boolean> {
+export async function isVisible(tx: Db, actor: DmpActor, id: string): Promise<boolean> {
   const plan = decideAccess(actor, 'read', 'DocumentReference', { now: new Date() });
   if (plan.effect !== 'allow') return false;
   const { rows } = await tx.query(sql`SELECT 1 FROM resource r WHERE r.type = 'DocumentReference' AND r.id = ${id} AND NOT r.deleted AND (${compileAccess(plan)})`);

@@ -4,7 +4,7 @@ import { createActivation, type AccountNoticeSender } from '../auth/activation';
 import { mountAuthRoutes, type AuthRoutesOptions } from '../auth/auth-routes';
 import { loadDevKey, loadSigningKey } from '../auth/dev-key';
 import { mintLoginToken } from '../auth/mint-token';
-import { createPatientLogin, type LoginCodeSender, type PatientLoginOptions } from '../auth/patient-login';
+import { createPatientLogin, setPatientCredential, type LoginCodeSender, type PatientLoginOptions } from '../auth/patient-login';
 import { createPasswordReset } from '../auth/password-reset';
 import { createTokenVerifier } from '../auth/token-verifier';
 import { queueAccountNotice } from '../notify/account-notices';
@@ -12,6 +12,7 @@ import { queueLoginCode } from '../notify/login-code';
 import type { Logger } from '../logger';
 import type { Wiring, WiringDeps } from '../wiring';
 import { createAccessHooks } from './access-hooks';
+import { resolveActor } from './resolve-actor';
 import { createActivationHooks } from './activation-hooks';
 import { createRecordCreatedNoticeHooks } from './record-created-notice';
 import { nonReaderAnswersHook } from './non-reader-answers';
@@ -91,9 +92,9 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
       });
       mountAuthRoutes(app, {
         auth,
-        db: deps.db,
         login,
-        verifyToken,
+        resolveCaller: async (authorization) => resolveActor(deps.db, await verifyToken(authorization)),
+        setPassword: (input) => setPatientCredential(deps.db, input),
         publicKeys: devKey ? [devKey, loginKey] : [loginKey],
         fhirBasePath: deps.config.fhirBasePath,
         baseUrl: deps.config.baseUrl,

@@ -14,6 +14,8 @@ import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
 import { assertSystemWritesDocuments, isCareHistoryDocument } from './fed-documents';
 import { assertGuardianWrite, type GuardianWriteContext } from './guardian-rules';
+import { assertNamedDocumentsKnown } from './named-documents';
+import { assertAdoptionsAllowed } from './binary-adoption';
 import { assertMayAttach, assertMayChange, assertMayReplace } from './provenance';
 import { classOf } from './resource-classes';
 import { assertTreatingPhysicianKept } from './treating-physician';
@@ -109,6 +111,12 @@ async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, e
   }
 }
 
+/** What a write decision needs to know of the request beyond the event. */
+export interface WriteContext extends GuardianWriteContext {
+  /** `Type/id`s a transaction drew for its entries, not written yet (`fhir/new-in-request.ts`). */
+  newInRequest?: ReadonlySet<string>;
+}
+
 /**
  * Write authorisation, inside the write transaction and before the row is written (issue 4 rules 4, 8–11):
  * consent ownership and the treating-physician rule, record closure, Assurance Maladie limits, authorised
@@ -116,7 +124,7 @@ async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, e
  * (provenance.ts), who may record a parent or legal guardian (guardian-rules.ts, at `context.now`). Throws 403, 409
  * or 422.
  */
-export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent, context: GuardianWriteContext = { now: new Date() }): Promise<void> {
+export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent, context: WriteContext = { now: new Date() }): Promise<void> {
   if (plan.effect !== 'allow') throw forbidden(plan.reason);
   if (isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && !isCareHistoryDocument(event.resource as DocumentReference)) {
     throw forbidden('The Assurance Maladie may only create care-history documents (type REMB / class 60)');
@@ -131,6 +139,8 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   if (event.resourceType === 'Consent') return assertConsentWrite(tx, actor, event);
   if (event.resourceType === 'Patient') return assertPatientWrite(actor, event);
   if (classOf(event.resourceType) === 'directory') return assertDirectoryWrite(tx, actor, event);
+  // Before the record is looked at: a hidden document answers like a missing one, not with the record's 403.
+  await assertNamedDocumentsKnown(tx, actor, event, context.newInRequest ?? new Set());
   const patientId = event.compartment ?? undefined;
   if (!patientId) {
     // A Binary submitted before its DocumentReference takes the document's record when the document is written.
@@ -147,6 +157,7 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   if (event.interaction !== 'create') await assertMayChange(tx, actor, event, actor.patientIds);
   await assertMayReplace(tx, actor, event, actor.patientIds);
   await assertMayAttach(tx, actor, event, actor.patientIds);
+  await assertAdoptionsAllowed(tx, actor, event, context.newInRequest ?? new Set());
   if (actor.kind === 'system' && !isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && event.interaction !== 'delete') {
     await assertFeederAuthorAuthorised(tx, plan, event);
   }

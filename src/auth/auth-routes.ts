@@ -5,16 +5,20 @@ import type { RequestContext } from '../fhir/context';
 import { newContext } from '../http/fhir-endpoint';
 import type { DevKey } from './dev-key';
 import type { AuthConfig } from './auth-config';
-import { setPatientCredential, type PatientLogin } from './patient-login';
-import type { TokenVerifier } from './token-verifier';
-import type { Db } from '../store/db';
-import { resolveActor } from '../access/resolve-actor';
+import type { PatientLogin } from './patient-login';
+import type { DmpActor } from '../access/actor';
 
+/**
+ * What the sign-in routes may do, each a named capability built by the wiring: these routes face the Internet, so
+ * they hold no database connection of their own (test/unit/architecture/internet-routes.test.ts).
+ */
 export interface AuthRoutesOptions {
   auth: AuthConfig;
-  db: Db;
   login: PatientLogin;
-  verifyToken: TokenVerifier;
+  /** The caller of `Authorization: Bearer …`, verified and resolved (401 when the token is not trusted). */
+  resolveCaller: (authorization: string | undefined) => Promise<DmpActor>;
+  /** Sets (or replaces) the sign-in identifier and password of a record (the password policy applies: 422). */
+  setPassword: (input: { login: string; patientId: string; password: string }) => Promise<void>;
   /** Public keys this server signs with (development issuer when trusted, patient sign-in issuer). */
   publicKeys: DevKey[];
   fhirBasePath: string;
@@ -63,10 +67,10 @@ export function mountAuthRoutes(app: Express, o: AuthRoutesOptions): void {
     res.json({ access_token: token.accessToken, token_type: 'Bearer', expires_in: token.expiresIn, patient: token.patient, scope: 'openid fhirUser patient/*.cruds' });
   });
   app.put('/auth/password', ...body, async (req, res) => {
-    const actor = await resolveActor(o.db, await o.verifyToken(req.headers.authorization));
+    const actor = await o.resolveCaller(req.headers.authorization);
     const patientId = (req.body as { patient?: string })?.patient ?? actor.patientIds[0];
     if (actor.kind !== 'patient' || !patientId || !actor.patientIds.includes(patientId)) throw forbidden('Only the patient may set the password of his own record');
-    await setPatientCredential(o.db, { login: field(req, 'identifier'), patientId, password: field(req, 'password') });
+    await o.setPassword({ login: field(req, 'identifier'), patientId, password: field(req, 'password') });
     res.status(204).end();
   });
 }

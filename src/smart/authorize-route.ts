@@ -3,14 +3,12 @@ import { reported } from '../auth/auth-routes';
 import { LOGIN_BY_SESSION } from '../audit/audit-codes';
 import { FhirError } from '../fhir/errors';
 import { newContext } from '../http/fhir-endpoint';
-import { issueCode } from './authorization-codes';
-import { advanceAuthorization, closeAuthorization, loadAuthorization, openAuthorization, type AuthorizeStage, type PendingAuthorization } from './authorization-requests';
+import type { AuthorizeStage, PendingAuthorization } from './authorization-requests';
 import { consentPage } from './consent-screen';
 import { sendPage } from './html';
 import { isS256Challenge } from './pkce';
-import { recordChoices } from './record-choices';
 import { clearSessionCookie, cookieOf, SESSION_COOKIE, setSessionCookie } from './session-cookie';
-import { endSignInSession, isSignInSessionEnded, openSignInSession, sessionIdOf, useSignInSession, type SignInSession } from './sign-in-sessions';
+import { sessionIdOf, type SignInSession } from './sign-in-sessions';
 import { codePage, errorPage, loginPage, recordPage } from './sign-in-pages';
 import { baseOf, fhirBaseOf, param, repeated, type SmartDeps } from './smart-deps';
 import { grantScopes, IDENTITY_SCOPES, splitScopes } from './smart-scopes';
@@ -79,14 +77,14 @@ async function authorize(deps: SmartDeps, req: Request, res: Response): Promise<
   if (maxAge !== undefined && !/^\d{1,9}$/.test(maxAge)) return fail('invalid_request', 'max_age must be a whole number of seconds');
   const nonce = param(q, 'nonce');
   const now = deps.clock();
-  const opened = await openAuthorization(deps.db, { clientId: client.clientId, redirectUri, scope, state, codeChallenge: challenge, nonce }, { now, ttl: deps.config.authorizeTtl });
+  const opened = await deps.store.openAuthorization({ clientId: client.clientId, redirectUri, scope, state, codeChallenge: challenge, nonce }, { now, ttl: deps.config.authorizeTtl });
   // The cookie binds the request to this browser (first-party, HttpOnly, SameSite=Strict): a form posted from
   // another site, or in another browser, does not carry it.
   res.cookie(COOKIE(opened.id), opened.browser, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/auth/authorize', maxAge: deps.config.authorizeTtl * 1000 });
   // A live sign-in session spares the password and the code (prompt=login asks them again); never the record choice
   // nor the consent, computed as after a sign-in.
   const cookie = cookieOf(req, SESSION_COOKIE);
-  const use = prompt.includes('login') || !cookie ? undefined : await useSignInSession(deps.db, cookie, { now, idle: deps.config.sessionIdle, maxAge: maxAge === undefined ? undefined : Number(maxAge) });
+  const use = prompt.includes('login') || !cookie ? undefined : await deps.store.useSignInSession(cookie, { now, idle: deps.config.sessionIdle, maxAge: maxAge === undefined ? undefined : Number(maxAge) });
   const session = use?.session;
   if (!session) {
     if (use && !use.alive) clearSessionCookie(req, res, deps.baseUrl);
@@ -105,7 +103,7 @@ async function continued(deps: SmartDeps, req: Request, res: Response, stages: A
   const origin = req.get('origin');
   // A browser says where a form came from: only our own pages may post these forms.
   const sameOrigin = !origin || origin === new URL(baseOf(req, deps)).origin;
-  const pending = id && csrf && sameOrigin ? await loadAuthorization(deps.db, { id, csrf, browser: cookieOf(req, COOKIE(id)), stages, now: deps.clock() }) : undefined;
+  const pending = id && csrf && sameOrigin ? await deps.store.loadAuthorization({ id, csrf, browser: cookieOf(req, COOKIE(id)), stages, now: deps.clock() }) : undefined;
   if (!pending) sendPage(res, 400, errorPage(EXPIRED));
   return pending;
 }
@@ -118,12 +116,12 @@ const statusOf = (err: unknown): number => (err instanceof FhirError && err.stat
 async function showConsentOrChoice(deps: SmartDeps, res: Response, pending: PendingAuthorization, csrf: string, session: SignInSession): Promise<void> {
   const patientId = session.account;
   const signedIn = { patientId, challengeId: null, signInSession: session.id, authTime: session.authTime };
-  const choices = await recordChoices(deps.db, patientId, deps.clock());
+  const choices = await deps.store.recordChoices(patientId, deps.clock());
   if (choices.length > 1) {
-    await advanceAuthorization(deps.db, pending.id, { stage: 'record', ...signedIn });
+    await deps.store.advanceAuthorization(pending.id, { stage: 'record', ...signedIn });
     return sendPage(res, 200, recordPage({ tx: pending.id, csrf, choices }));
   }
-  await advanceAuthorization(deps.db, pending.id, { stage: 'consent', ...signedIn, subject: choices[0].subject });
+  await deps.store.advanceAuthorization(pending.id, { stage: 'consent', ...signedIn, subject: choices[0].subject });
   sendPage(res, 200, consentPage({ tx: pending.id, csrf, clientId: pending.clientId, record: choices[0].label, scopes: pending.scope }), [formTarget(pending.redirectUri)]);
 }
 
@@ -143,7 +141,7 @@ export function mountAuthorizeRoutes(app: Express, deps: SmartDeps): void {
     try {
       // The same sign-in as POST /auth/login: lockout, password check, code sent by e-mail or SMS, audit.
       const started = await reported(deps, req, res, () => deps.login.start(identifier, password), false);
-      await advanceAuthorization(deps.db, pending.id, { stage: 'code', challengeId: started.challenge });
+      await deps.store.advanceAuthorization(pending.id, { stage: 'code', challengeId: started.challenge });
       sendPage(res, 200, codePage({ tx: pending.id, csrf }));
     } catch (err) {
       sendPage(res, statusOf(err), loginPage({ tx: pending.id, csrf, clientId: pending.clientId, error: messageOf(err) }));
@@ -162,7 +160,7 @@ export function mountAuthorizeRoutes(app: Express, deps: SmartDeps): void {
     } catch (err) {
       // A burnt code (429) cannot be retried: back to the password, which sends a new one.
       if (err instanceof FhirError && err.status === 429) {
-        await advanceAuthorization(deps.db, pending.id, { stage: 'login', challengeId: null });
+        await deps.store.advanceAuthorization(pending.id, { stage: 'login', challengeId: null });
         return sendPage(res, 429, loginPage({ tx: pending.id, csrf, clientId: pending.clientId, error: 'Trop de codes erronés : saisissez à nouveau votre mot de passe pour recevoir un nouveau code.' }));
       }
       return sendPage(res, statusOf(err), codePage({ tx: pending.id, csrf, error: messageOf(err) }));
@@ -170,8 +168,8 @@ export function mountAuthorizeRoutes(app: Express, deps: SmartDeps): void {
     // Password and code typed: a new sign-in session for this browser (the one it held before, if any, ends).
     const now = deps.clock();
     const previous = sessionIdOf(cookieOf(req, SESSION_COOKIE));
-    if (previous) await endSignInSession(deps.db, previous, 'replaced by a new sign-in', now);
-    const opened = await openSignInSession(deps.db, patientId, { now, ttl: deps.config.sessionTtl });
+    if (previous) await deps.store.endSignInSession(previous, 'replaced by a new sign-in', now);
+    const opened = await deps.store.openSignInSession(patientId, { now, ttl: deps.config.sessionTtl });
     setSessionCookie(req, res, { secret: opened.secret, ttl: deps.config.sessionTtl, baseUrl: deps.baseUrl });
     await showConsentOrChoice(deps, res, pending, csrf, opened.session);
   });
@@ -181,10 +179,10 @@ export function mountAuthorizeRoutes(app: Express, deps: SmartDeps): void {
     if (!pending) return;
     const csrf = param(req.body, 'csrf') as string;
     // Choices are computed again: the posted value is only an index into what this person may open now.
-    const choices = await recordChoices(deps.db, pending.patientId as string, deps.clock());
+    const choices = await deps.store.recordChoices(pending.patientId as string, deps.clock());
     const choice = choices.find((c) => c.value === param(req.body, 'record'));
     if (!choice) return sendPage(res, 400, recordPage({ tx: pending.id, csrf, choices, error: 'Choisissez un des dossiers proposés.' }));
-    await advanceAuthorization(deps.db, pending.id, { stage: 'consent', subject: choice.subject });
+    await deps.store.advanceAuthorization(pending.id, { stage: 'consent', subject: choice.subject });
     sendPage(res, 200, consentPage({ tx: pending.id, csrf, clientId: pending.clientId, record: choice.label, scopes: pending.scope }), [formTarget(pending.redirectUri)]);
   });
 
@@ -192,9 +190,9 @@ export function mountAuthorizeRoutes(app: Express, deps: SmartDeps): void {
     const pending = await continued(deps, req, res, ['consent']);
     if (!pending || !pending.subject) return;
     // One answer per request: a second post (double click, replay) finds it closed.
-    if (!(await closeAuthorization(deps.db, pending.id))) return sendPage(res, 400, errorPage(EXPIRED));
+    if (!(await deps.store.closeAuthorization(pending.id))) return sendPage(res, 400, errorPage(EXPIRED));
     // Signed out, or a new password set, since this request signed in: it gives nothing any more.
-    if (pending.signInSession && (await isSignInSessionEnded(deps.db, pending.signInSession))) return sendPage(res, 400, errorPage(EXPIRED));
+    if (pending.signInSession && (await deps.store.isSignInSessionEnded(pending.signInSession))) return sendPage(res, 400, errorPage(EXPIRED));
     res.clearCookie(COOKIE(pending.id), { path: '/auth/authorize' });
     if (param(req.body, 'decision') !== 'allow') {
       return redirectBack(res, pending.redirectUri, { error: 'access_denied', error_description: 'The patient refused', state: pending.state }, 303);
@@ -203,9 +201,7 @@ export function mountAuthorizeRoutes(app: Express, deps: SmartDeps): void {
     const checked = new Set((Array.isArray(raw) ? raw : [raw]).filter((s): s is string => typeof s === 'string'));
     // Identity scopes go with the sign-in; each permission shown with a checkbox stays only if left checked.
     const scope = pending.scope.filter((s) => checked.has(s) || ['openid', 'fhirUser', 'launch/patient', 'profile'].includes(s));
-    const code = await deps.db.transaction((tx) =>
-      issueCode(tx, { clientId: pending.clientId, redirectUri: pending.redirectUri, codeChallenge: pending.codeChallenge, scope, nonce: pending.nonce, subject: pending.subject!, account: pending.patientId, signInSession: pending.signInSession, authTime: pending.authTime }, { now: deps.clock(), ttl: deps.config.codeTtl }),
-    );
+    const code = await deps.store.issueCode({ clientId: pending.clientId, redirectUri: pending.redirectUri, codeChallenge: pending.codeChallenge, scope, nonce: pending.nonce, subject: pending.subject!, account: pending.patientId, signInSession: pending.signInSession, authTime: pending.authTime }, { now: deps.clock(), ttl: deps.config.codeTtl });
     redirectBack(res, pending.redirectUri, { code, state: pending.state }, 303);
   });
 }

@@ -10,7 +10,8 @@ export const ASSERTION_ALGORITHMS = ['RS384', 'ES384'];
 const CLOCK_SKEW_S = 30;
 
 export interface ClientAuthOptions {
-  db: Db;
+  /** Keeps an assertion's jti until it expires (`SmartStore.rememberJti`): refuses a replay. */
+  rememberJti: (clientId: string, jti: string, expiresAt: Date, now: Date) => Promise<void>;
   registry: ClientRegistry;
   /** The token endpoint's URL, the only audience an assertion may name. */
   tokenUrl: string;
@@ -71,12 +72,12 @@ async function verifyAssertion(assertion: string, clientIdParam: string | undefi
   const nowS = Math.floor(o.now.getTime() / 1000);
   if ((payload.exp as number) > nowS + o.maxAssertionTtl + CLOCK_SKEW_S) throw oauthError('invalid_client', `The client assertion must expire within ${o.maxAssertionTtl} seconds`);
   if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 256) throw oauthError('invalid_client', 'The client assertion needs a jti');
-  await rememberJti(o.db, clientId, payload.jti, new Date(((payload.exp as number) + CLOCK_SKEW_S) * 1000), o.now);
+  await o.rememberJti(clientId, payload.jti, new Date(((payload.exp as number) + CLOCK_SKEW_S) * 1000), o.now);
   return client;
 }
 
 /** Records an assertion's jti until it expires; a second use of the same jti is a replay (RFC 7523 §3 item 7). */
-async function rememberJti(db: Db, clientId: string, jti: string, expiresAt: Date, now: Date): Promise<void> {
+export async function rememberJti(db: Db, clientId: string, jti: string, expiresAt: Date, now: Date): Promise<void> {
   const inserted = await db.transaction(async (tx) => {
     await tx.query(sql`DELETE FROM smart_assertion_jti WHERE expires_at < ${now.toISOString()}::timestamptz`);
     const r = await tx.query(sql`INSERT INTO smart_assertion_jti (client_id, jti, expires_at)

@@ -2,13 +2,13 @@ import type { Request } from 'express';
 import type { AuthRoutesOptions } from '../auth/auth-routes';
 import type { DevKey } from '../auth/dev-key';
 import type { PatientLogin } from '../auth/patient-login';
-import type { Db } from '../store/db';
 import type { ClientRegistry } from './client-registry';
 import type { SmartConfig } from './smart-config';
+import type { SmartStore } from './smart-store';
 
-/** What the SMART routes share: database, clients, settings, this server's signing key, the sign-in. */
+/** What the SMART routes share: their store (no connection), clients, settings, this server's signing key, the sign-in. */
 export interface SmartDeps {
-  db: Db;
+  store: SmartStore;
   registry: ClientRegistry;
   config: SmartConfig;
   /** Audience of access tokens (what the token verifier expects: AUTH_AUDIENCE). */

@@ -1,14 +1,11 @@
 import express, { type Express, type Request, type Response } from 'express';
-import type { Db } from '../store/db';
 import { mintAccessToken } from './access-token';
-import { linkCodeFamily, redeemCode } from './authorization-codes';
 import { authenticateClient } from './client-auth';
 import type { SmartClient } from './client-registry';
 import { mintIdToken } from './id-token';
 import { oauthError, sendOAuthError } from './oauth-error';
 import { verifierMatches } from './pkce';
-import { endSignInSession } from './sign-in-sessions';
-import { refreshTokenClient, revokeByToken, revokeFamily, rotateRefreshToken, startFamily, type RefreshRefusal } from './refresh-tokens';
+import type { RefreshRefusal } from './refresh-tokens';
 import { baseOf, fhirBaseOf, param, type SmartDeps } from './smart-deps';
 import { grantScopes, splitScopes } from './smart-scopes';
 import { patientOf, type GrantSubject } from './subject';
@@ -45,12 +42,12 @@ async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: Sma
   if (!verifier) throw oauthError('invalid_request', 'code_verifier is required (PKCE)');
   const now = deps.clock();
   // The checks run in the transaction that burns the code; a refusal is returned, not thrown, so the burn commits.
-  const outcome = await deps.db.transaction(async (tx: Db) => {
-    const redeemed = await redeemCode(tx, code, now);
+  const outcome = await deps.store.exchangeCode(async (tx) => {
+    const redeemed = await tx.redeemCode(code, now);
     if (!redeemed) return { refused: 'The authorization code is unknown' };
     if (redeemed.reused) {
       // A code presented twice was intercepted or replayed: what it gave is revoked (RFC 6749 §4.1.2).
-      if (redeemed.familyId) await revokeFamily(tx, redeemed.familyId, 'authorization code reused', now);
+      if (redeemed.familyId) await tx.revokeFamily(redeemed.familyId, 'authorization code reused', now);
       return { refused: 'The authorization code was already used' };
     }
     const g = redeemed.grant;
@@ -60,8 +57,8 @@ async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: Sma
     if (!verifierMatches(verifier, g.codeChallenge)) return { refused: 'code_verifier does not match the code_challenge' };
     let refreshToken: string | undefined;
     if (g.scope.includes('offline_access') && client.grantTypes.includes('refresh_token')) {
-      const family = await startFamily(tx, { clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account, signInSession: g.signInSession }, { now, ttl: deps.config.refreshTokenTtl });
-      await linkCodeFamily(tx, redeemed.digest, family.familyId);
+      const family = await tx.startFamily({ clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account, signInSession: g.signInSession }, { now, ttl: deps.config.refreshTokenTtl });
+      await tx.linkCodeFamily(redeemed.digest, family.familyId);
       refreshToken = family.token;
     }
     return { grant: g, refreshToken };
@@ -83,7 +80,7 @@ const REFRESH_REFUSALS: Record<RefreshRefusal, string> = {
 async function refreshTokenGrant(deps: SmartDeps, req: Request, client: SmartClient): Promise<TokenAnswer> {
   const token = param(req.body, 'refresh_token');
   if (!token) throw oauthError('invalid_request', 'refresh_token is required');
-  const rotated = await rotateRefreshToken(deps.db, token, { clientId: client.clientId, now: deps.clock(), ttl: deps.config.refreshTokenTtl });
+  const rotated = await deps.store.rotateRefreshToken(token, { clientId: client.clientId, now: deps.clock(), ttl: deps.config.refreshTokenTtl });
   if ('refused' in rotated) throw oauthError('invalid_grant', REFRESH_REFUSALS[rotated.refused]);
   let scope = rotated.family.scope;
   const asked = param(req.body, 'scope');
@@ -113,7 +110,7 @@ const GRANTS = { authorization_code: authorizationCodeGrant, refresh_token: refr
 async function withRefreshClient(deps: SmartDeps, body: Record<string, unknown>, authorization: string | undefined): Promise<Record<string, unknown>> {
   if (body.grant_type !== 'refresh_token' || body.client_id !== undefined || body.client_assertion !== undefined || body.client_assertion_type !== undefined || authorization) return body;
   const token = param(body, 'refresh_token');
-  const clientId = token ? await refreshTokenClient(deps.db, token) : undefined;
+  const clientId = token ? await deps.store.refreshTokenClient(token) : undefined;
   const client = clientId ? deps.registry.find(clientId) : undefined;
   return client?.authMethod === 'none' ? { ...body, client_id: client.clientId } : body;
 }
@@ -124,7 +121,7 @@ export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
   const clientOf = async (req: Request) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     return authenticateClient(await withRefreshClient(deps, body, req.headers.authorization), req.headers.authorization, {
-      db: deps.db, registry: deps.registry, tokenUrl: tokenUrlOf(req, deps), now: deps.clock(), maxAssertionTtl: deps.config.assertionMaxTtl,
+      rememberJti: deps.store.rememberJti, registry: deps.registry, tokenUrl: tokenUrlOf(req, deps), now: deps.clock(), maxAssertionTtl: deps.config.assertionMaxTtl,
     });
   };
 
@@ -149,7 +146,7 @@ export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
       if (!token) throw oauthError('invalid_request', 'token is required');
       const client = await clientOf(req);
       // Access tokens are short-lived JWTs and cannot be revoked; refresh tokens end their whole family.
-      await revokeByToken(deps.db, token, client.clientId, deps.clock());
+      await deps.store.revokeByToken(token, client.clientId, deps.clock());
       res.set('Cache-Control', 'no-store').status(200).end();
     } catch (err) {
       sendOAuthError(res, err);
@@ -166,8 +163,8 @@ export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
       if (!token) throw oauthError('invalid_request', 'token is required');
       const client = await clientOf(req);
       const now = deps.clock();
-      const { signInSession } = await revokeByToken(deps.db, token, client.clientId, now);
-      if (signInSession) await endSignInSession(deps.db, signInSession, 'signed out', now);
+      const { signInSession } = await deps.store.revokeByToken(token, client.clientId, now);
+      if (signInSession) await deps.store.endSignInSession(signInSession, 'signed out', now);
       res.set('Cache-Control', 'no-store').status(200).end();
     } catch (err) {
       sendOAuthError(res, err);

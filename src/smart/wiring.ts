@@ -14,6 +14,7 @@ import { corsMiddleware, originPolicy } from './cors';
 import { mountDiscovery } from './discovery';
 import { loadSmartConfig } from './smart-config';
 import type { SmartDeps } from './smart-deps';
+import { createSmartStore } from './smart-store';
 import { mountTokenRoutes } from './token-route';
 
 /** Test seams, as the access wiring has them (the sign-in is the same code, with the same seams). */
@@ -68,7 +69,7 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
     verifyPassword: options.verifyLoginPassword,
   });
   const smart: SmartDeps = {
-    db: deps.db, registry, config, audience: auth.audience, key, login, clock,
+    store: createSmartStore(deps.db), registry, config, audience: auth.audience, key, login, clock,
     fhirBasePath: deps.config.fhirBasePath, baseUrl: deps.config.baseUrl, devAuth: auth.devAuth, onLogin: options.onLogin,
   };
   if (registry.clients.length) deps.logger.info(`SMART clients: ${registry.clients.map((c) => c.clientId).join(', ')}`, { clients: registry.clients.map((c) => c.clientId) });

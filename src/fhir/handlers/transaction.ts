@@ -11,6 +11,7 @@ import { bundleJson, type EntryParts } from '../bundle-json';
 import { isResourceType } from '../search-registry';
 import { conditionalReferences, rewriteReferences } from './bundle-references';
 import { findMatches } from './conditional';
+import { NEW_IN_REQUEST_STATE } from '../new-in-request';
 
 /** Routes one entry through the same handlers as a top-level request. */
 export type EntryDispatcher = (svc: FhirService, ctx: RequestContext, req: FhirRequest) => Promise<FhirResponse>;
@@ -73,10 +74,12 @@ async function assignIds(svc: FhirService, ctx: RequestContext, entries: BundleE
     const fullUrl = entries[i].fullUrl;
     if (req.method === 'POST' && resource && req.segments.length === 1) {
       let id: string = randomUUID();
+      let fresh = true;
       if (req.headers.ifNoneExist) {
         const matches = await findMatches(svc, ctx, req.segments[0], req.headers.ifNoneExist);
-        if (matches.length === 1) id = matches[0].id;
+        if (matches.length === 1) [id, fresh] = [matches[0].id, false];
       }
+      if (fresh) ctx.state.getOrSet(NEW_IN_REQUEST_STATE, () => new Set()).add(`${req.segments[0]}/${id}`);
       req.assignedId = id;
       if (fullUrl) map.set(fullUrl, `${req.segments[0]}/${id}`);
     } else if (req.method === 'PUT' && req.segments.length === 2 && fullUrl) {

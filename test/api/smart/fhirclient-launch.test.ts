@@ -167,9 +167,9 @@ test('fhirclient\'s default refresh (no client_id in the body) works: a public c
   // The spent token is a reuse: refused, and (rotation's rule) the whole family is revoked.
   const reused = await fetch(s.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: spent }) });
   expect(reused.status).toBe(400);
-  expect((await reused.json()).error).toBe('invalid_grant');
+  expect(((await reused.json()) as { error: string }).error).toBe('invalid_grant');
   // An unknown token with no client named is no client at all.
   const unknown = await fetch(s.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'not-a-token' }) });
   expect(unknown.status).toBe(401);
-  expect((await unknown.json()).error).toBe('invalid_client');
+  expect(((await unknown.json()) as { error: string }).error).toBe('invalid_client');
 }, 60_000);

@@ -1,0 +1,34 @@
+import type { DocumentReference, Resource } from '@medplum/fhirtypes';
+import type { WriteEvent } from '../fhir/context';
+import { forbidden } from '../fhir/errors';
+import type { Db } from '../store/db';
+import { sql } from '../store/sql';
+import type { DmpActor } from './actor';
+import { assertMayChange } from './provenance';
+
+const binaryIds = (doc: DocumentReference | undefined): string[] =>
+  (doc?.content ?? []).map((c) => /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(c.attachment?.url ?? '')?.[1]).filter((x): x is string => !!x);
+
+/**
+ * A DocumentReference adopts the stored Binaries its content points at when no document governs them yet
+ * (`Repository.adoptBinaries`): they then follow its masks, labels and authors. Adopting one changes it, so it is for
+ * who may change that Binary: otherwise a professional's document pointing at the patient's own file, labelled
+ * INVISIBLE_PATIENT, hid that file from the patient (test/api/access/attack-sweep.test.ts). Binaries drawn in this
+ * transaction and ones already governed by this document are the writer's own. Throws 403.
+ */
+export async function assertAdoptionsAllowed(tx: Db, actor: DmpActor, event: WriteEvent, newInRequest: ReadonlySet<string>): Promise<void> {
+  if (event.resourceType !== 'DocumentReference' || !event.resource) return;
+  const before = new Set(binaryIds(event.previous as DocumentReference | undefined));
+  const ids = binaryIds(event.resource as DocumentReference).filter((id) => !before.has(id) && !newInRequest.has(`Binary/${id}`));
+  if (!ids.length) return;
+  const { rows } = await tx.query<{ id: string; text: string | null; compartment: string | null }>(sql`SELECT id, text, compartment FROM resource
+    WHERE type = 'Binary' AND id = ANY(${ids}::text[]) AND NOT deleted AND doc_id IS NULL`);
+  for (const row of rows) {
+    const previous = JSON.parse(row.text ?? '{}') as Resource;
+    try {
+      await assertMayChange(tx, actor, { interaction: 'update', resourceType: 'Binary', id: row.id, versionId: 0, previous, resource: previous, compartment: row.compartment }, actor.patientIds);
+    } catch {
+      throw forbidden(`Binary/${row.id} was written by someone else: a document takes in only Binaries its writer may change (send the content inline, or a Binary of your own)`);
+    }
+  }
+}

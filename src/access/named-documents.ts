@@ -1,0 +1,55 @@
+import type { DocumentReference, Resource } from '@medplum/fhirtypes';
+import type { WriteEvent } from '../fhir/context';
+import { unprocessable } from '../fhir/errors';
+import type { Db } from '../store/db';
+import { listedDocuments } from '../store/derived-columns';
+import { sql } from '../store/sql';
+import type { DmpActor } from './actor';
+import { assertMayChange, isVisible } from './provenance';
+
+const DOCUMENT_ID = /^(?:.*\/)?DocumentReference\/([A-Za-z0-9\-.]{1,64})$/;
+
+/** The DocumentReferences a row names to decide its own governance, with the path that names them. */
+function governingDocuments(resource: Resource | undefined): { path: string; ids: string[] } | undefined {
+  if (resource?.resourceType === 'Binary') {
+    const id = DOCUMENT_ID.exec(resource.securityContext?.reference ?? '')?.[1];
+    return { path: 'Binary.securityContext', ids: id ? [id] : [] };
+  }
+  if (resource?.resourceType === 'List') return { path: 'List.entry.item', ids: listedDocuments(resource) };
+  return undefined;
+}
+
+/**
+ * A Binary (`securityContext`) or a List (`entry.item`) naming a DocumentReference is governed by it: it joins that
+ * document's record, masks and authors (and a List's labels reveal the document's). Such a name must therefore be
+ * of a document the writer may know of — one he reads, one he may change (a feeder's own submission, which it
+ * cannot read), or one drawn in this transaction and not written yet. Any other name is answered as absent, with the
+ * same 422 for a hidden document as for one that never existed, before anything is written: otherwise a professional
+ * could attach a Binary to a masked document, or to a document of a record he may not open, and learn by the status
+ * which ids exist. Names already on the row's previous version were checked when they were written.
+ */
+export async function assertNamedDocumentsKnown(tx: Db, actor: DmpActor, event: WriteEvent, newInRequest: ReadonlySet<string>): Promise<void> {
+  const named = governingDocuments(event.resource);
+  if (!named) return;
+  const before = new Set(governingDocuments(event.previous)?.ids ?? []);
+  for (const id of named.ids) {
+    if (before.has(id) || newInRequest.has(`DocumentReference/${id}`)) continue;
+    if (!(await isKnownTo(tx, actor, id))) {
+      const text = `${named.path} names DocumentReference/${id}, which does not exist on this server`;
+      throw unprocessable([{ severity: 'error', code: 'processing', diagnostics: text, details: { text }, expression: [named.path] }]);
+    }
+  }
+}
+
+async function isKnownTo(tx: Db, actor: DmpActor, id: string): Promise<boolean> {
+  const { rows } = await tx.query<{ text: string | null; compartment: string | null }>(sql`SELECT text, compartment FROM resource WHERE type = 'DocumentReference' AND id = ${id} AND NOT deleted`);
+  if (!rows[0]?.text) return false;
+  if (await isVisible(tx, actor, id)) return true;
+  const doc = JSON.parse(rows[0].text) as DocumentReference;
+  try {
+    await assertMayChange(tx, actor, { interaction: 'update', resourceType: 'DocumentReference', id, versionId: 0, previous: doc, resource: doc, compartment: rows[0].compartment }, actor.patientIds);
+    return true;
+  } catch {
+    return false;
+  }
+}
