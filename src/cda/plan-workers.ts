@@ -4,13 +4,13 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FhirError, outcomeOf } from '../fhir/errors';
 import { tooCostly } from '../fhir/limits';
-import { planCdaImport, type CdaImportPlan, type CdaParseOptions } from './index';
+import { planCdaImport, type CdaImportPlan, type CdaPlanOptions } from './index';
 import type { PlanAnswer, PlanRequest } from './plan-worker';
 
 const MAX_FAILURES = 3;
 
 /** Maps CDA bytes to an import plan (parse + map: `planCdaImport`). */
-export type CdaPlanner = (bytes: Buffer, options: CdaParseOptions) => Promise<CdaImportPlan>;
+export type CdaPlanner = (bytes: Buffer, options: CdaPlanOptions) => Promise<CdaImportPlan>;
 
 /** The planner that runs on the calling thread. */
 export const inlinePlanner: CdaPlanner = async (bytes, options) => planCdaImport(bytes, options);
