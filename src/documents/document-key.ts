@@ -2,6 +2,7 @@ import type { DocumentReference, Identifier } from '@medplum/fhirtypes';
 import type { Hooks, WriteEvent } from '../fhir/context';
 import { FhirError, conflict } from '../fhir/errors';
 import type { Db } from '../store/db';
+import { WriteBehindDb } from '../store/write-behind-db';
 import { sql } from '../store/sql';
 
 /**
@@ -46,7 +47,9 @@ export function documentKeyHooks(): Hooks {
       }
       // One statement for the usual case (a new document claims a free key): the old keys of this DocumentReference go
       // and the new one is claimed; the two touch different keys, so neither sees the other's row.
-      const { rows } = await tx.query<{ document_id: string }>(sql`
+      // document_master is no table the write-behind queue writes: the claim need not write the queued creates first.
+      const claim = tx instanceof WriteBehindDb ? tx.queryBeside.bind(tx) : tx.query.bind(tx);
+      const { rows } = await claim<{ document_id: string }>(sql`
         WITH released AS (DELETE FROM document_master WHERE document_id = ${event.id} AND key <> ${key})
         INSERT INTO document_master (key, document_id) VALUES (${key}, ${event.id}) ON CONFLICT (key) DO NOTHING RETURNING document_id`);
       if (rows.length) return;
