@@ -33,6 +33,8 @@ export interface CdaImportPlan {
   /** Base64 SHA-1 and size of the received bytes. */
   sha1: string;
   size: number;
+  /** fullUrl of the Binary that holds the received bytes (without `data` when planned with `documentBytesApart`). */
+  documentBinaryUrl: string;
   /** Mapping notes that are not unmapped content: absences stated, payloads that could not be read, narrative contradicting a code … */
   warnings: string[];
   /**
@@ -45,13 +47,23 @@ export interface CdaImportPlan {
 /** Entry order in the Bundle: shared resources, then the document and its bytes, then extracted content. */
 const ENTRY_RANK: Record<string, number> = { Organization: 0, Practitioner: 1, ImagingStudy: 2, DocumentReference: 3, Binary: 4 };
 
+/** How `planCdaImport` reads and plans a document. */
+export interface CdaPlanOptions extends CdaParseOptions {
+  /**
+   * The document's Binary is planned without `data`: the caller keeps the received bytes and writes them itself
+   * (`FhirRequest.binaryPayloads`). A 50 KB document is otherwise ~67 KB of base64 in the plan, encoded, sent from the
+   * parsing worker as JSON, parsed, checked and decoded again on the request thread.
+   */
+  documentBytesApart?: boolean;
+}
+
 /** Parses a CDA R2 document and maps it to a transaction Bundle (DocumentReference, Binary, extracted resources). */
-export function planCdaImport(bytes: Buffer, options: CdaParseOptions = {}): CdaImportPlan {
-  return planFromDocument(parseCda(bytes, options));
+export function planCdaImport(bytes: Buffer, options: CdaPlanOptions = {}): CdaImportPlan {
+  return planFromDocument(parseCda(bytes, options), options.documentBytesApart);
 }
 
 /** Maps an already parsed CDA document (see planCdaImport). */
-export function planFromDocument(cda: CdaDocument): CdaImportPlan {
+export function planFromDocument(cda: CdaDocument, documentBytesApart = false): CdaImportPlan {
   const doc = cda.root;
   const masterIdentifier = toIdentifier(at(doc, 'id'));
   if (!masterIdentifier?.system || !masterIdentifier.value) throw unprocessable('The CDA document has no usable id (ClinicalDocument/id)');
@@ -89,9 +101,8 @@ export function planFromDocument(cda: CdaDocument): CdaImportPlan {
   const unmapped = ctx.unmapped.list();
   if (unmapped.length) documentReference.extension = [...(documentReference.extension ?? []), ...unmappedExtensions(unmapped)];
   builder.add(documentReference, documentUrl);
-  const binary: Binary = {
-    resourceType: 'Binary', contentType: CDA_CONTENT_TYPE, securityContext: { reference: documentUrl }, data: cda.bytes.toString('base64'),
-  };
+  const binary: Binary = { resourceType: 'Binary', contentType: CDA_CONTENT_TYPE, securityContext: { reference: documentUrl } };
+  if (!documentBytesApart) binary.data = cda.bytes.toString('base64');
   builder.add(binary, binaryUrl);
   const bundle = builder.build();
   bundle.entry = stableSort(bundle.entry ?? []);
@@ -102,6 +113,7 @@ export function planFromDocument(cda: CdaDocument): CdaImportPlan {
     patientTraits: patient.traits,
     sha1: cda.sha1,
     size: cda.size,
+    documentBinaryUrl: binaryUrl,
     warnings: ctx.warnings,
     unmapped,
   };

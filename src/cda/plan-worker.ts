@@ -1,12 +1,12 @@
 import { parentPort } from 'node:worker_threads';
 import { FhirError } from '../fhir/errors';
-import { planCdaImport, type CdaParseOptions } from './index';
+import { planCdaImport, type CdaPlanOptions } from './index';
 
 /** Runs `planCdaImport` for `CdaPlanWorkers`: one message per document, answered with its plan or its error. */
 export interface PlanRequest {
   id: number;
   bytes: Uint8Array;
-  options: CdaParseOptions;
+  options: CdaPlanOptions;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { DocumentReference, Identifier } from '@medplum/fhirtypes';
 import type { Hooks, WriteEvent } from '../fhir/context';
 import { FhirError, conflict } from '../fhir/errors';
 import type { Db } from '../store/db';
+import { WriteBehindDb } from '../store/write-behind-db';
 import { sql } from '../store/sql';
 
 /**
@@ -40,9 +41,20 @@ export function documentKeyHooks(): Hooks {
     async afterWrite(tx: Db, _ctx, event: WriteEvent): Promise<void> {
       if (event.resourceType !== 'DocumentReference') return;
       const key = event.interaction === 'delete' ? undefined : documentKey((event.resource as DocumentReference | undefined)?.masterIdentifier);
-      await tx.query(sql`DELETE FROM document_master WHERE document_id = ${event.id} AND key IS DISTINCT FROM ${key ?? null}::text`);
-      if (!key) return;
-      await tx.query(sql`INSERT INTO document_master (key, document_id) VALUES (${key}, ${event.id}) ON CONFLICT (key) DO NOTHING`);
+      if (!key) {
+        await tx.query(sql`DELETE FROM document_master WHERE document_id = ${event.id}`);
+        return;
+      }
+      // One statement for the usual case (a new document claims a free key): the old keys of this DocumentReference go
+      // and the new one is claimed; the two touch different keys, so neither sees the other's row.
+      // document_master is no table the write-behind queue writes: the claim need not write the queued creates first.
+      const claim = tx instanceof WriteBehindDb ? tx.queryBeside.bind(tx) : tx.query.bind(tx);
+      const { rows } = await claim<{ document_id: string }>(sql`
+        WITH released AS (DELETE FROM document_master WHERE document_id = ${event.id} AND key <> ${key})
+        INSERT INTO document_master (key, document_id) VALUES (${key}, ${event.id}) ON CONFLICT (key) DO NOTHING RETURNING document_id`);
+      if (rows.length) return;
+      // Held already (by this document, or by another: 409). Read in a statement of its own, so that a holder that
+      // committed while our insert waited on the key is seen.
       const holder = await documentHolding(tx, key);
       if (holder !== event.id) throw new DuplicateDocumentError(key, holder ?? '?');
     },

@@ -24,8 +24,10 @@ const DOCUMENTATION =
 export function importOperations(options: { maxCdaSize: number; planner?: CdaPlanner }): OperationDefinitionEntry[] {
   const planner = options.planner ?? inlinePlanner;
   const handler = async (svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> => {
-    const plan = await planner(cdaBody(req, options.maxCdaSize), { maxBytes: options.maxCdaSize });
-    return importPlan(svc, ctx, req, plan);
+    const bytes = cdaBody(req, options.maxCdaSize);
+    // The document's Binary is written from the bytes received here, not from a base64 copy made by the planner.
+    const plan = await planner(bytes, { maxBytes: options.maxCdaSize, documentBytesApart: true });
+    return importPlan(svc, ctx, req, plan, bytes);
   };
   return [
     { name: '$import', level: 'type', resourceType: 'DocumentReference', methods: ['POST'], handler, documentation: DOCUMENTATION },
@@ -38,15 +40,16 @@ export function importOperations(options: { maxCdaSize: number; planner?: CdaPla
  * mapper's: it is checked against the FHIR schema (its values come from the document) but not against our
  * profiles, which the mapper meets by construction (test/unit/cda/mapped-resources-valid.test.ts).
  */
-export async function importPlan(svc: FhirService, ctx: RequestContext, req: FhirRequest, plan: CdaImportPlan): Promise<FhirResponse> {
+export async function importPlan(svc: FhirService, ctx: RequestContext, req: FhirRequest, plan: CdaImportPlan, bytes: Buffer): Promise<FhirResponse> {
+  const planned = { ...req, binaryPayloads: new Map([[plan.documentBinaryUrl, bytes]]) };
   try {
-    return await importPlanOnce(svc, ctx, req, plan);
+    return await importPlanOnce(svc, ctx, planned, plan);
   } catch (err) {
     // A concurrent ITI-65/ITI-105 of the same document may have committed between our look-up and our write: we then
     // lose on document_master (409, rolled back). Run once more: it now sees the filed document and replays it (200),
     // or answers the same 409 when the document really differs (other bytes, other record).
     if (!(err instanceof FhirError) || err.status !== 409) throw err;
-    return importPlanOnce(svc, ctx, req, plan);
+    return importPlanOnce(svc, ctx, planned, plan);
   }
 }
 

@@ -116,7 +116,8 @@ function extractCda(
   const { binaryUrl } = binary;
   let plan;
   try {
-    plan = planCdaImport(bytes, { maxBytes: options.maxCdaSize });
+    // The plan's own Binary of the document is dropped below (the client's Binary holds the bytes): no base64 copy of it.
+    plan = planCdaImport(bytes, { maxBytes: options.maxCdaSize, documentBytesApart: true });
   } catch (err) {
     // Hostile or broken XML is refused; a well-formed CDA we cannot map stays a document without extraction.
     if (err instanceof FhirError && err.status === 422 && !isInsRefusal(err)) {

@@ -23,6 +23,13 @@ export interface FhirRequest {
   body?: Resource | unknown[] | Buffer;
   /** Server id reserved for a create inside a transaction (so `urn:uuid` references can point at it). */
   assignedId?: string;
+  /**
+   * Bytes of the transaction's Binary entries that carry no `data`, by fullUrl: set by the server's own callers only
+   * (a CDA `$import` already holds the document it received; no base64 copy of it needs to travel in the Bundle).
+   */
+  binaryPayloads?: ReadonlyMap<string, Buffer>;
+  /** The payload of this entry's Binary, from its transaction's `binaryPayloads`. */
+  binaryData?: Buffer;
 }
 
 /** What a handler answers; `json` is already-serialised FHIR JSON (stored text is sent as-is). */

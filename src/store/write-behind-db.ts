@@ -29,7 +29,10 @@ export class WriteBehindDb implements Db {
     return this.tx.kind;
   }
 
-  /** Queues a created row; `stored.rid` is set when the row is written. */
+  /**
+   * Queues a created row; `stored.rid` is set when the row is written. A Binary queued after an adoption that names it
+   * is not seen by that adoption (same statement): as when the adoption ran before the Binary was written.
+   */
   async queue(row: BatchRow, stored: { rid: number }): Promise<void> {
     const key = `${row.type}/${row.id}`;
     // One statement may not write the same row twice: an earlier queued version goes first.
@@ -70,6 +73,15 @@ export class WriteBehindDb implements Db {
 
   async query<T>(statement: Sql | string, values?: unknown[]): Promise<QueryResult<T>> {
     await this.flush();
+    return this.tx.query<T>(statement, values);
+  }
+
+  /**
+   * Runs a statement that reads and writes none of the tables the queue writes (resource, index rows, binary_data),
+   * without writing the queue first: it sees nothing the queue holds, so the rows it acts on are the same. A document
+   * id's claim (`document_master`) then no longer splits an import's creates into two statements.
+   */
+  async queryBeside<T>(statement: Sql | string, values?: unknown[]): Promise<QueryResult<T>> {
     return this.tx.query<T>(statement, values);
   }
 

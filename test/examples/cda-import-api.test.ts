@@ -29,7 +29,7 @@ async function storedPlan(app: TestApp, body: Bundle, expected: ReturnType<typeo
     } else resources.push(r as Resource);
   }
   const { documentId, patientIdentifiers, size, sha1 } = expected as unknown as CdaImportPlan;
-  return { bundle: { resourceType: 'Bundle', type: 'transaction', entry: resources.map((resource) => ({ resource })) }, documentId, patientIdentifiers, patientTraits: { resourceType: 'Patient' }, size, sha1, warnings: [], unmapped: [] };
+  return { bundle: { resourceType: 'Bundle', type: 'transaction', entry: resources.map((resource) => ({ resource })) }, documentId, patientIdentifiers, patientTraits: { resourceType: 'Patient' }, size, sha1, documentBinaryUrl: '', warnings: [], unmapped: [] };
 }
 
 /**

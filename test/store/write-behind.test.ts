@@ -7,6 +7,7 @@ import { computeIndexRows } from '../../src/store/indexer';
 import { Repository, serialise } from '../../src/store/repository';
 import { sql, TRUE } from '../../src/store/sql';
 import { buildWriteStatement } from '../../src/store/write-sql';
+import { WriteBehindDb } from '../../src/store/write-behind-db';
 import { availableDbKinds, createTestDb, type TestDb } from '../support/test-db';
 import { RequestState } from '../../src/fhir/request-state';
 
@@ -91,6 +92,21 @@ describe.each(availableDbKinds())('write-behind creates on %s', (kind) => {
       await tx.create(ctx, { resourceType: 'Organization', name: 'Seen' });
     });
     expect(seen).toEqual(['Patient:1', 'Organization:1']);
+  });
+
+  it('runs a statement beside the queue without writing the queued creates first', async () => {
+    const seen: number[] = [];
+    const hook = {
+      async afterWrite(tx: Db, _ctx: RequestContext, event: WriteEvent) {
+        if (!(tx instanceof WriteBehindDb)) throw new Error('the transaction connection should hold back creates');
+        const { rows } = await tx.queryBeside<{ n: number }>(sql`SELECT count(*)::int AS n FROM resource WHERE id = ${event.id}`);
+        seen.push(rows[0].n);
+      },
+    };
+    const repo = new Repository(t.db, [hook]);
+    const id = await repo.transaction(async (tx) => (await tx.create(ctx, { resourceType: 'Organization', name: 'Queued' })).stored.id);
+    expect(seen).toEqual([0]); // still queued when the statement ran beside it
+    expect((await t.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM resource WHERE id = ${id}`)).rows[0].n).toBe(1);
   });
 
   it('governs a Binary by its document whichever comes first in one transaction', async () => {

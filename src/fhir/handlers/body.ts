@@ -2,7 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { badRequest } from '../errors';
 import type { FhirRequest } from '../request';
 
-/** The request body as a resource of the URL's type (400 otherwise); a raw Binary body becomes a Binary. */
+/** The request body as a resource of the URL's type (400 otherwise); a raw Binary body becomes a Binary, and a JSON Binary takes the bytes its transaction held apart. */
 export function bodyResource(req: FhirRequest, type: string): { resource: Resource; binaryData?: Buffer } {
   if (Buffer.isBuffer(req.body)) {
     if (type !== 'Binary') throw badRequest(`A ${type} must be sent as FHIR JSON (Content-Type: application/fhir+json)`);
@@ -15,5 +15,5 @@ export function bodyResource(req: FhirRequest, type: string): { resource: Resour
   if (body.resourceType !== type) {
     throw badRequest(`The body is a ${body.resourceType} but the URL is for ${type}`, ['resourceType']);
   }
-  return { resource: body };
+  return { resource: body, binaryData: body.resourceType === 'Binary' ? req.binaryData : undefined };
 }

@@ -28,6 +28,8 @@ function entryRequest(base: FhirRequest, entry: BundleEntry, index: number): Fhi
   if (r.method === 'PATCH' && entry.resource?.resourceType === 'Binary' && entry.resource.data) {
     body = parseJsonBody(Buffer.from(entry.resource.data, 'base64').toString('utf8')) as unknown[]; // JSON Patch in a Binary (FHIR R4 §3.1.0.11.3)
   }
+  // Bytes held apart only ever complete a Binary that carries none of its own.
+  const binaryData = entry.fullUrl && entry.resource?.resourceType === 'Binary' && entry.resource.data === undefined ? base.binaryPayloads?.get(entry.fullUrl) : undefined;
   return {
     method: r.method as FhirRequest['method'],
     baseUrl: base.baseUrl,
@@ -35,6 +37,7 @@ function entryRequest(base: FhirRequest, entry: BundleEntry, index: number): Fhi
     query: checkedQuery([...new URLSearchParams(query).entries()]),
     headers: { ifMatch: r.ifMatch, ifNoneMatch: r.ifNoneMatch, ifNoneExist: r.ifNoneExist, ifModifiedSince: r.ifModifiedSince, accept: 'application/fhir+json', prefer: base.headers.prefer },
     body,
+    binaryData,
   };
 }
 
