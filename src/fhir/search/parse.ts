@@ -17,6 +17,14 @@ const MODIFIERS: Record<string, Set<string>> = {
 
 /** Nested reverse chains allowed in one parameter (`_has:A:ref:_has:B:ref:param`): each adds a subquery per row. */
 export const MAX_HAS_DEPTH = 2;
+/** Reverse chains in one search, nested ones included: each is a subquery the statement runs, so their number is bounded. */
+export const MAX_HAS_PER_SEARCH = 6;
+
+/** The reverse chains of a filter, its nested ones included. */
+function countHas(filter: ParamFilter): number {
+  if (filter.has) return 1 + countHas(filter.has.filter);
+  return filter.chain ? countHas(filter.chain.filter) : 0;
+}
 
 /** What parsing needs beyond the parameters: which types the server offers (a `_has` type must be searchable). */
 export interface ParseOptions {
@@ -189,6 +197,8 @@ export function parseSearch(resourceType: string, params: [string, string][], st
     request.filters.push(filter);
     request.canonical.push([name, value]);
   }
+  const reverseChains = request.filters.reduce((n, f) => n + countHas(f), 0);
+  if (reverseChains > MAX_HAS_PER_SEARCH) throw badRequest(`A search may hold at most ${MAX_HAS_PER_SEARCH} _has (nested ones included), not ${reverseChains}`);
   return request;
 }
 
