@@ -132,6 +132,24 @@ function chainTargets(chain: NonNullable<ParamFilter['chain']>, scope: FilterSco
   return sql`SELECT r.id FROM resource r WHERE r.type = ${name(chain.targetType)} AND NOT r.deleted AND (${scope.access}) AND ${inner}`;
 }
 
+/**
+ * A reverse chain (`_has:Type:param:…`): the searched row's id is among the targets of `param` of the `Type` rows the
+ * caller may see that match the inner filter. Those rows are aliased `r`, which rebinds the access predicate to them,
+ * so a resource hidden from the caller (masked, another patient's, outside a constrained scope) cannot be used to
+ * bisect a value by reverse chaining onto a row he can see: it counts as absent (issue 11).
+ */
+function hasFilter(has: NonNullable<ParamFilter['has']>, resourceType: string, r: Sql, scope: FilterScope, depth: number): Sql {
+  const inner = compileFilter(has.filter, has.sourceType, 'r', { access: scope.access, depth: depth + 1 });
+  const sources = sql`r.type = ${name(has.sourceType)} AND NOT r.deleted AND (${scope.access}) AND ${inner}`;
+  if (columnParam(has.sourceType, has.param) === 'compartment') {
+    if (resourceType !== 'Patient') return raw('FALSE');
+    return sql`${r}.id IN (SELECT r.compartment FROM resource r WHERE ${sources})`;
+  }
+  const h = raw(`h${depth}`);
+  return sql`${r}.id IN (SELECT ${h}.target_id FROM resource r JOIN idx_reference ${h} ON ${h}.rid = r.rid WHERE ${sources}
+    AND ${h}.type = ${name(has.sourceType)} AND ${paramRows(h, has.sourceType, has.param)} AND ${h}.target_type = ${name(resourceType)})`;
+}
+
 /** A Patient reference parameter answered by the row's compartment (see `registerColumnParam`). */
 function compartmentFilter(filter: ParamFilter, r: Sql, scope: FilterScope, depth: number): Sql {
   const c = sql`${r}.compartment`;
@@ -152,6 +170,7 @@ function compartmentFilter(filter: ParamFilter, r: Sql, scope: FilterScope, dept
 export function compileFilter(filter: ParamFilter, resourceType: string, alias: string, scope: FilterScope): Sql {
   const depth = scope.depth ?? 0;
   const r = raw(alias);
+  if (filter.has) return hasFilter(filter.has, resourceType, r, scope, depth);
   const code = filter.def.code;
   if (code === '_id') {
     const ids = filter.values;

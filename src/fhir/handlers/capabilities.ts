@@ -1,6 +1,7 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import type { FhirRequest, FhirResponse } from '../request';
 import { searchParams } from '../search-registry';
+import { MAX_HAS_DEPTH } from '../search/parse';
 import type { FhirService, OperationDefinitionEntry } from '../service';
 
 // Keyed by the service's operation list (one per app) and then by base URL.
@@ -13,6 +14,32 @@ function operationEntry(o: OperationDefinitionEntry): { name: string; definition
   const standard = ['everything', 'validate', 'meta'].includes(name);
   const base = standard ? 'http://hl7.org/fhir/OperationDefinition' : 'https://dmp-fhir-adapter.org/fhir/OperationDefinition';
   return { name, definition: `${base}/${o.resourceType ? `${o.resourceType}-` : ''}${name}`, documentation: o.documentation };
+}
+
+/**
+ * `Type:param` of a searchable type whose reference parameter can point at `type`: a `_has` on `type` can work, and
+ * the first one serves as the example. None: `_has` is not listed for that type.
+ */
+function reverseChainExample(svc: FhirService, type: string): string | undefined {
+  for (const [source, interactions] of [...svc.resourceTypes].sort(([a], [b]) => a.localeCompare(b))) {
+    if (!interactions.includes('search-type')) continue;
+    for (const p of searchParams(source).values()) {
+      if (p.type === 'reference' && p.targets.includes(type)) return `${source}:${p.code}`;
+    }
+  }
+  return undefined;
+}
+
+/** The `_has` entry of a type's searchParam list, when some searchable type can point at it (search.ts's reverse chains). */
+function hasParam(svc: FhirService, type: string): { name: string; type: 'special'; documentation: string }[] {
+  const example = reverseChainExample(svc, type);
+  if (!example) return [];
+  return [{
+    name: '_has',
+    type: 'special',
+    documentation: `Reverse chaining: _has:<Type>:<referenceParam>:<searchParam>=<value> (e.g. _has:${example}:_id=…), `
+      + `nested at most ${MAX_HAS_DEPTH} deep; only resources of <Type> the caller may see count`,
+  }];
 }
 
 function resourceEntry(svc: FhirService, type: string): CapabilityStatementRestResource {
@@ -40,6 +67,7 @@ function resourceEntry(svc: FhirService, type: string): CapabilityStatementRestR
       { name: '_id', type: 'token', documentation: 'Logical id' },
       { name: '_lastUpdated', type: 'date', documentation: 'When the resource version was stored' },
       ...params.map((p) => ({ name: p.code, definition: p.definition.url, type: p.type, documentation: p.definition.description?.split('\n')[0] })),
+      ...hasParam(svc, type),
     ],
     operation: svc.operations.filter((o) => o.resourceType === type).map((o) => operationEntry(o)),
   };

@@ -43,6 +43,7 @@ export async function searchBundle(svc: FhirService, ctx: RequestContext, req: F
 /** GET [type]?params and POST [type]/_search. */
 export async function searchHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
   const [type] = req.segments;
-  const request = parseSearch(type, req.query, prefersStrict(req));
+  const searchable = (t: string) => svc.resourceTypes.get(t)?.includes('search-type') ?? false;
+  const request = parseSearch(type, req.query, prefersStrict(req), { searchable });
   return searchBundle(svc, ctx, req, request);
 }

@@ -15,8 +15,54 @@ const MODIFIERS: Record<string, Set<string>> = {
   number: new Set(['missing']),
 };
 
-/** Parses one `name[:modifier][.chain]=value` into a filter on resourceType. */
-function parseFilter(resourceType: string, name: string, value: string): ParamFilter | string {
+/** Nested reverse chains allowed in one parameter (`_has:A:ref:_has:B:ref:param`): each adds a subquery per row. */
+export const MAX_HAS_DEPTH = 2;
+/** Reverse chains in one search, nested ones included: each is a subquery the statement runs, so their number is bounded. */
+export const MAX_HAS_PER_SEARCH = 6;
+
+/** The reverse chains of a filter, its nested ones included. */
+function countHas(filter: ParamFilter): number {
+  if (filter.has) return 1 + countHas(filter.has.filter);
+  return filter.chain ? countHas(filter.chain.filter) : 0;
+}
+
+/** What parsing needs beyond the parameters: which types the server offers (a `_has` type must be searchable). */
+export interface ParseOptions {
+  /** True when `type` is offered for search; absent: every known type. */
+  searchable?: (type: string) => boolean;
+}
+
+interface FilterContext extends ParseOptions {
+  /** Reverse chains already entered. */
+  hasDepth: number;
+}
+
+/**
+ * Parses `_has:<Type>:<referenceParam>:<rest>` on resourceType (FHIR R4 §3.1.1.4.9): rows of Type whose
+ * referenceParam points at the searched resource and that match `<rest>=value`, itself any filter of Type (modifiers,
+ * chains, one more `_has`). Every malformed part answers 400 naming it, strict or not: ignoring a reverse chain would
+ * widen the answer silently.
+ */
+function parseHas(resourceType: string, name: string, value: string, context: FilterContext): ParamFilter {
+  const [, sourceType, param, ...restParts] = name.split(':');
+  const rest = restParts.join(':');
+  if (!sourceType || !param || !rest) throw badRequest(`"${name}" must be _has:<Type>:<referenceParam>:<searchParam>`);
+  if (context.hasDepth >= MAX_HAS_DEPTH) throw badRequest(`"${name}": _has may be nested at most ${MAX_HAS_DEPTH} levels deep`);
+  if (!isResourceType(sourceType) || (context.searchable && !context.searchable(sourceType))) {
+    throw badRequest(`"${sourceType}" in "${name}" is not a resource type this server searches`);
+  }
+  const def = searchParam(sourceType, param);
+  if (!def) throw badRequest(`Unknown search parameter "${param}" for ${sourceType} (in "${name}")`);
+  if (def.type !== 'reference') throw badRequest(`"${param}" is not a reference parameter of ${sourceType} (in "${name}")`);
+  if (def.targets.length && !def.targets.includes(resourceType)) throw badRequest(`${sourceType}.${param} cannot point at ${resourceType} (in "${name}")`);
+  const inner = parseFilter(sourceType, rest, value, { ...context, hasDepth: context.hasDepth + 1 });
+  if (typeof inner === 'string') throw badRequest(`${inner} (in "${name}")`);
+  return { kind: 'param', name, def, values: [], has: { sourceType, param, filter: inner } };
+}
+
+/** Parses one `name[:modifier][.chain]=value` (or a `_has` reverse chain) into a filter on resourceType. */
+function parseFilter(resourceType: string, name: string, value: string, context: FilterContext): ParamFilter | string {
+  if (name === '_has' || name.startsWith('_has:')) return parseHas(resourceType, name, value, context);
   const dot = name.indexOf('.');
   const head = dot >= 0 ? name.slice(0, dot) : name;
   const [code, modifier] = head.split(':', 2);
@@ -27,7 +73,6 @@ function parseFilter(resourceType: string, name: string, value: string): ParamFi
     assertValueSyntax('date', name, value, modifier);
     return { kind: 'param', name, def: { code: '_lastUpdated', type: 'date' }, modifier, values: [value] };
   }
-  if (code === '_has') return `Reverse chaining (_has) is not supported ("${name}")`;
   const def = searchParam(resourceType, code);
   if (!def) return `Unknown search parameter "${code}" for ${resourceType}`;
   if (dot >= 0) {
@@ -37,7 +82,7 @@ function parseFilter(resourceType: string, name: string, value: string): ParamFi
     if (!isResourceType(targetType) || (def.targets.length && !def.targets.includes(targetType))) {
       throw badRequest(`"${targetType}" is not a target of ${resourceType}.${code}`);
     }
-    const inner = parseFilter(targetType, name.slice(dot + 1), value);
+    const inner = parseFilter(targetType, name.slice(dot + 1), value, context);
     if (typeof inner === 'string') throw badRequest(`${inner} (in chain "${name}")`);
     return { kind: 'param', name, def, values: [], chain: { targetType, filter: inner } };
   }
@@ -94,7 +139,7 @@ function parseInclude(raw: string, reverse: boolean, resourceType: string): Incl
  * Parses search parameters (as repeated name/value pairs) for resourceType. Bad values → 400. Unknown
  * parameters → 400 when strict, otherwise ignored and reported in `warnings`.
  */
-export function parseSearch(resourceType: string, params: [string, string][], strict: boolean): SearchRequest {
+export function parseSearch(resourceType: string, params: [string, string][], strict: boolean, options: ParseOptions = {}): SearchRequest {
   const request: SearchRequest = {
     resourceType, filters: [], sort: [], count: DEFAULT_COUNT, total: 'accurate', summaryCount: false,
     include: [], revinclude: [], warnings: [], canonical: [],
@@ -143,7 +188,7 @@ export function parseSearch(resourceType: string, params: [string, string][], st
       request.canonical.push([name, base === '_count' ? String(request.count) : value]);
       continue;
     }
-    const filter = parseFilter(resourceType, name, value);
+    const filter = parseFilter(resourceType, name, value, { ...options, hasDepth: 0 });
     if (typeof filter === 'string') {
       if (strict) throw badRequest(filter);
       request.warnings.push(`${filter}: ignored`);
@@ -152,6 +197,8 @@ export function parseSearch(resourceType: string, params: [string, string][], st
     request.filters.push(filter);
     request.canonical.push([name, value]);
   }
+  const reverseChains = request.filters.reduce((n, f) => n + countHas(f), 0);
+  if (reverseChains > MAX_HAS_PER_SEARCH) throw badRequest(`A search may hold at most ${MAX_HAS_PER_SEARCH} _has (nested ones included), not ${reverseChains}`);
   return request;
 }
 

@@ -12,6 +12,11 @@ export interface ParamFilter {
   values: string[];
   /** For a chain `patient.identifier`: the target type and the filter on it. */
   chain?: { targetType: string; filter: ParamFilter };
+  /**
+   * For a reverse chain `_has:Observation:patient:code`: rows of `sourceType` whose reference parameter `param`
+   * points at the searched resource and that match `filter` (FHIR R4 §3.1.1.4.9).
+   */
+  has?: { sourceType: string; param: string; filter: ParamFilter };
 }
 
 /** `_id` and `_lastUpdated`, answered from resource columns. */

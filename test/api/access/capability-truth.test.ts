@@ -87,13 +87,24 @@ describe('the CapabilityStatement tells the truth', () => {
     const wrong: string[] = [];
     for (const r of resources()) {
       for (const p of r.searchParam ?? []) {
+        // `_has` is advertised with the reverse chain its documentation names (`e.g. _has:Observation:patient:_id=…`).
+        const example = p.name === '_has' ? /e\.g\. (_has:[A-Za-z]+:[a-z-]+:_id)=/.exec(p.documentation ?? '')?.[1] : undefined;
+        if (p.name === '_has' && !example) wrong.push(`${r.type}?_has: no example in ${JSON.stringify(p.documentation)}`);
         const value = SAMPLE[p.type] ?? 'x';
-        const res = await call('get', `/fhir/${r.type}?${encodeURIComponent(p.name)}=${encodeURIComponent(value)}&_count=1`, undefined, { Prefer: 'handling=strict' });
+        const res = await call('get', `/fhir/${r.type}?${encodeURIComponent(example ?? p.name)}=${encodeURIComponent(value)}&_count=1`, undefined, { Prefer: 'handling=strict' });
         const why = contradiction(res) ?? (res.status === 400 ? `400 ${JSON.stringify(res.body?.issue)}` : undefined);
         if (why) wrong.push(`${r.type}?${p.name}: ${why}`);
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('advertises _has (reverse chaining) on the types searchable resources can point at, and it answers', async () => {
+    const has = (type: string) => resources().find((r) => r.type === type)?.searchParam?.find((p) => p.name === '_has');
+    expect(has('Patient')?.type).toBe('special');
+    expect(has('DocumentReference')).toBeDefined();
+    const res = await call('get', '/fhir/Patient?_has:AllergyIntolerance:patient:_id=a1', undefined, { Prefer: 'handling=strict' });
+    expect([res.status, res.body.entry?.map((e: any) => e.resource.id)]).toEqual([200, ['p1']]);
   });
 
   it('answers the conditional forms it advertises per type', async () => {

@@ -153,6 +153,27 @@ const READS: Record<string, CaseBuilder> = {
       },
     }];
   },
+  // A reverse chain from the Patient, once per row of p1's record (restricted document parts included): the Patient
+  // matches only when the actor sees both it and that row (hidden is absent, `_has` too).
+  'search-has': (actor, type) => {
+    const param = patientParam(type);
+    if (!param) return [];
+    const rows = CATALOG.filter((r) => r.type === type && r.compartment === 'p1').map((r) => r.id);
+    return [{
+      type,
+      interaction: 'search-has',
+      check: async () => {
+        const status = searchStatus(actor);
+        const problems = await Promise.all(rows.map(async (id) => {
+          const res = await call(actor, 'get', `/fhir/Patient?_has:${type}:${param}:_id=${id}&_total=accurate`);
+          const problem = status !== 200 ? statusProblem(res, status)
+            : bundleProblem(res, seesP1(actor) && visibleIn(actor, type, 'p1').includes(id) ? ['p1'] : []);
+          return problem && `${id}: ${problem}`;
+        }));
+        return problems.filter(Boolean).join('; ') || undefined;
+      },
+    }];
+  },
   'include-patient': (actor, type) => {
     const param = patientParam(type);
     if (!param) return [];

@@ -106,17 +106,20 @@ describe('an app granted laboratory Observations only', () => {
     expect(coded.body.total).toBe(0);
   });
 
-  test('_include, _revinclude and chains do not reach a vital sign', async () => {
+  test('_include, _revinclude, chains and _has do not reach a vital sign', async () => {
     const included = await s.fhir(token, 'GET', '/DiagnosticReport?_id=mixed&_include=DiagnosticReport:result');
     expect(ids(included.body, 'Observation')).toEqual([labIds[0]]);
     const revincluded = await s.fhir(token, 'GET', '/Patient?_id=helene&_revinclude=Observation:subject&_count=100');
     expect(ids(revincluded.body, 'Observation')).toEqual([...labIds].sort());
     const chained = await s.fhir(token, 'GET', `/DiagnosticReport?result.category=${encodeURIComponent(VITALS)}`);
     expect(chained.body.total).toBe(0);
+    const reverse = await s.fhir(token, 'GET', '/Patient?_has:Observation:subject:code=85354-9');
+    expect([reverse.status, reverse.body.total]).toEqual([200, 0]);
     // The same hops with the whole type reach it (the control).
     const wide = await as('patient/Patient.rs patient/DiagnosticReport.rs patient/Observation.rs');
     expect(ids((await s.fhir(wide, 'GET', '/DiagnosticReport?_id=mixed&_include=DiagnosticReport:result')).body, 'Observation')).toContain('bp');
     expect((await s.fhir(wide, 'GET', `/DiagnosticReport?result.category=${encodeURIComponent(VITALS)}`)).body.total).toBe(1);
+    expect((await s.fhir(wide, 'GET', '/Patient?_has:Observation:subject:code=85354-9')).body.total).toBe(1);
   });
 
   test('$everything shows the laboratory results and no vital sign', async () => {
