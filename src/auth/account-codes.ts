@@ -92,3 +92,14 @@ export async function countCodesSince(tx: Db, purpose: CodePurpose, where: { pat
     WHERE purpose = ${purpose} AND ${scope} AND created_at > ${since.toISOString()}::timestamptz`);
   return rows[0].n;
 }
+
+/**
+ * Records a contact confirmed in person (the Assurance Maladie counter, identity papers checked) with the marker a
+ * confirmed `$change-contact` code leaves: a used `contact-change` row (`store/credential-contacts.ts` reads them). Its
+ * code is random and never told to anyone; the pending change requests of the record are retired, as a new one would.
+ */
+export async function storeConfirmedContact(tx: Db, input: { patientId: string; contact: { system: 'email' | 'sms'; value: string }; now: Date }): Promise<string> {
+  const id = await storeCode(tx, { purpose: 'contact-change', patientId: input.patientId, contact: input.contact, code: randomUUID(), now: input.now, ttlMs: 0 });
+  await tx.query(sql`UPDATE account_code SET used_at = ${input.now.toISOString()}::timestamptz WHERE id = ${id}`);
+  return id;
+}
