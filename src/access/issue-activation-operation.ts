@@ -5,7 +5,7 @@ import type { AccountEventListener } from '../auth/account-routes';
 import { issueActivationCode, type AccountNoticeSender } from '../auth/activation';
 import { loadCredentialContactPolicy } from '../auth/credential-contacts';
 import type { RequestContext } from '../fhir/context';
-import { forbidden, notFound, outcomeOf, unprocessable } from '../fhir/errors';
+import { FhirError, forbidden, notFound, outcomeOf, unprocessable } from '../fhir/errors';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import type { FhirService, OperationDefinitionEntry } from '../fhir/service';
 import { TRUE } from '../store/sql';
@@ -59,7 +59,7 @@ async function issueActivation(svc: FhirService, ctx: RequestContext, req: FhirR
   if (!isAssuranceMaladie(actorOf(ctx))) throw forbidden('Only the Assurance Maladie, at its counters after checking the person\'s identity, issues a new activation code');
   const contacts = parseCounterContacts(req.body);
   const at = (options.clock ?? (() => new Date()))();
-  const code = await svc.repo.transaction(async (repo) => {
+  const issue = () => svc.repo.transaction(async (repo) => {
     // The Assurance Maladie cannot read the record: the operation looks at this one Patient as the server.
     const row = await repo.readRow({ ...ctx, access: TRUE }, 'Patient', patientId);
     if (!row || row.deleted || !row.text) throw notFound(`Patient/${patientId} not found`);
@@ -71,6 +71,16 @@ async function issueActivation(svc: FhirService, ctx: RequestContext, req: FhirR
     const send: AccountNoticeSender = async (tx, notice) => (to.length ? options.send(tx, { ...notice, to }) : false);
     return (await issueActivationCode(options.connection(repo), { patientId, now: at, send, renewed: true })).code;
   });
+  let code: string;
+  try {
+    code = await issue();
+  } catch (err) {
+    // A refused recording of an existing record's contact (a guardian's contact, a closed record) is in its trail too.
+    if (contacts.length && err instanceof FhirError && err.status !== 404) {
+      await options.onEvent?.(ctx, { patientId, event: 'contact-confirmed-in-person', success: false, reason: err.message });
+    }
+    throw err;
+  }
   if (contacts.length) await options.onEvent?.(ctx, { patientId, event: 'contact-confirmed-in-person', success: true });
   // The answer says what was done, not the record; the code, once, to print (never stored in clear, never shown again).
   const where = contacts.length ? `printed and sent to the contact given (${contacts.map((c) => c.system).join(', ')}), recorded as the holder's own` : 'handed over on paper only';

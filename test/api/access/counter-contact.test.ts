@@ -146,9 +146,10 @@ test('at the counter the agent records Lou\'s own e-mail: her code is printed an
   const events = (trail.body.entry ?? []).map((e: { resource: AuditEvent }) => e.resource) as AuditEvent[];
   const procedure = (code: string) => events.filter((e) => e.subtype?.some((c) => c.system === 'urn:dmp-fhir-adapter:account-procedure' && c.code === code));
   const counterEvents = procedure('contact-confirmed-in-person');
-  expect(counterEvents).toHaveLength(1);
-  expect(counterEvents[0].outcome).toBe('0');
-  expect(JSON.stringify(counterEvents[0].agent)).toContain('cnam');
+  // The refused attempt with her mother's address, then the recording.
+  expect(counterEvents.map((e) => e.outcome).sort()).toEqual(['0', '4']);
+  expect(counterEvents.find((e) => e.outcome === '4')?.outcomeDesc).toMatch(/représentant légal/);
+  expect(JSON.stringify(counterEvents.find((e) => e.outcome === '0')?.agent)).toContain('cnam');
   expect(procedure('activation').filter((e) => e.outcome === '0')).toHaveLength(1);
   expect(procedure('contact-change').filter((e) => e.outcome === '0')).toHaveLength(1);
   const updates = events.filter((e) => e.subtype?.some((c) => c.code === 'update') && JSON.stringify(e.agent).includes('cnam') && e.entity?.some((x) => x.what?.reference?.startsWith('Patient/lou')));
