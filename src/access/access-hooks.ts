@@ -5,7 +5,7 @@ import { decodeOrUndefined } from '../fhir/request-input';
 import type { Db } from '../store/db';
 import { FALSE } from '../store/sql';
 import type { TokenVerifier } from '../auth/token-verifier';
-import type { DmpActor } from './actor';
+import { isAssuranceMaladie, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
 import { applyAccessWrite } from './access-tables';
 import { AccessPredicateCache } from './access-predicate-cache';
@@ -21,9 +21,9 @@ import { classOf } from './resource-classes';
 
 /** Classes whose rows record their writer: changing them is for that writer (provenance.ts). */
 const PROVENANCE_CLASSES: string[] = ['clinical', 'record'];
-import { assertContactPointsKept } from './contact-points';
+import { assertContactPointsKept, COUNTER_CONTACT_STATE } from './contact-points';
 import { claimRecordIns, insConflictError } from './record-ins';
-import { assertMayCorrectIdentity, IDENTITY_PROCEDURE_STATE, UPDATE_IDENTITY } from './identity-traits';
+import { assertIdentityKept, assertMayCorrectIdentity, IDENTITY_PROCEDURE_STATE, UPDATE_IDENTITY } from './identity-traits';
 import { StateKey } from '../fhir/request-state';
 import { MINOR_OPENING_STATE } from './minor-opening-proof';
 import { isWriteGranted } from '../fhir/write-grants';
@@ -141,6 +141,12 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       if (!isWriteGranted(ctx, event)) throw forbidden(`${event.interaction} of ${event.resourceType} was not authorised for this request: the interaction or operation running does not grant it`);
       // The identity procedure, authorised on the actor's role, writes the identity traits of its one Patient.
       if (event.resourceType === 'Patient' && event.interaction === 'update' && ctx.state.get(IDENTITY_PROCEDURE_STATE) === event.id) return;
+      // The counter procedure ($issue-activation with a contact), authorised on the actor's role (the Assurance Maladie,
+      // who may otherwise only create), writes the contacts of its one Patient, built by the server from the stored one.
+      if (event.resourceType === 'Patient' && event.interaction === 'update' && ctx.state.get(COUNTER_CONTACT_STATE) === event.id && isAssuranceMaladie(actorOf(ctx))) {
+        assertIdentityKept(event);
+        return;
+      }
       // A parent's opening of his child's record (open-minor-record-operation.ts) proved its right before writing these.
       if (ctx.state.get(MINOR_OPENING_STATE) === true && event.interaction === 'create' && ['Patient', 'Consent', 'RelatedPerson'].includes(event.resourceType)) return;
       const actor = actorOf(ctx);

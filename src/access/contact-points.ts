@@ -7,6 +7,8 @@ import { StateKey } from '../fhir/request-state';
 
 /** Set (to the Patient id) on the server's own write that applies a confirmed contact change. */
 export const CONFIRMED_CONTACT_STATE = new StateKey<string>('access.confirmedContact');
+/** Set (to the Patient id) on the write of `$issue-activation` recording the contact given at the counter. */
+export const COUNTER_CONTACT_STATE = new StateKey<string>('access.counterContact');
 
 /** The sign-in and notice channel of a telecom (as `resolveRecipients` uses it), or undefined for other telecoms. */
 export function contactChannel(telecom: ContactPoint): 'email' | 'sms' | undefined {

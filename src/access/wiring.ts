@@ -83,7 +83,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
   const onEvent = options.onAccountEvent;
   return {
     hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), insEntryHook(), sourceDocumentGuard(), createActivationHooks({ send, clock }), createRecordCreatedNoticeHooks({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock }), nonReaderAnswersHook()],
-    operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), issueActivationOperation({ clock, connection: connectionOf }), changeContactOperation({ send, clock, connection: connectionOf }), confirmContactOperation({ send, clock, onEvent, connection: connectionOf })],
+    operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), issueActivationOperation({ clock, connection: connectionOf, send, onEvent }), changeContactOperation({ send, clock, connection: connectionOf }), confirmContactOperation({ send, clock, onEvent, connection: connectionOf })],
     routes: (app) => {
       mountAccountRoutes(app, {
         activate: createActivation({ db: deps.db, clock, scrypt: options.scrypt }),

@@ -92,3 +92,18 @@ export async function countCodesSince(tx: Db, purpose: CodePurpose, where: { pat
     WHERE purpose = ${purpose} AND ${scope} AND created_at > ${since.toISOString()}::timestamptz`);
   return rows[0].n;
 }
+
+/**
+ * Records a contact confirmed in person (the Assurance Maladie counter, identity papers checked) with the marker a
+ * confirmed `$change-contact` code leaves: a used `contact-change` row (`store/credential-contacts.ts` reads them). Its
+ * code is random and never told to anyone. Pending change requests are left alone rather than retired: retiring sets
+ * `used_at` too, and a retired request would then read as a confirmed contact.
+ */
+export async function storeConfirmedContact(tx: Db, input: { patientId: string; contact: { system: 'email' | 'sms'; value: string }; now: Date }): Promise<string> {
+  const id = randomUUID();
+  const now = input.now.toISOString();
+  await tx.query(sql`INSERT INTO account_code (id, purpose, patient_id, contact_system, contact_value, code_digest, created_at, expires_at, used_at)
+    VALUES (${id}, 'contact-change', ${input.patientId}, ${input.contact.system}, ${input.contact.value}, ${digest(id, randomUUID())},
+      ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz)`);
+  return id;
+}

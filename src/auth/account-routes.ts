@@ -8,7 +8,7 @@ import type { PasswordReset } from './password-reset';
 /** An account procedure's outcome, for the audit trail. */
 export interface AccountEventInfo {
   patientId?: string;
-  event: 'activation' | 'password-reset' | 'password-reset-request' | 'contact-change';
+  event: 'activation' | 'password-reset' | 'password-reset-request' | 'contact-change' | 'contact-confirmed-in-person';
   success: boolean;
   reason?: string;
 }

@@ -3,6 +3,7 @@ import { isGuardianRelationship } from '../access/access-tables';
 import { contactChannel } from '../access/contact-points';
 import { guardianLinkValid, majorityDate, parisDay, parisMidnight } from '../access/guardian-rules';
 import { resolveRecipients, type Recipient } from '../notify/recipients';
+import { loadPatients } from '../notify/outbox';
 import { loadContactHistory } from '../store/credential-contacts';
 import type { Db } from '../store/db';
 
@@ -41,17 +42,61 @@ export async function credentialRecipients(db: Db, patientId: string, patient: P
 
 /** The rule of `credentialRecipients` for one record at `now`: true for a contact a credential code may go to. */
 export async function credentialContactRule(db: Db, patientId: string, patient: Patient, now: Date): Promise<(t: ContactPoint) => boolean> {
+  return (await loadCredentialContactPolicy(db, patientId, patient, now)).allows;
+}
+
+/** The rule, and whether it applies its second half (an adult who had legal representatives while a minor). */
+export interface CredentialContactPolicy {
+  allows: (t: ContactPoint) => boolean;
+  /** True for a contact that is, or ever was, on a parent's or guardian's RelatedPerson of the record. */
+  isGuardians: (t: ContactPoint) => boolean;
+  adultWhoHadRepresentatives: boolean;
+}
+
+/** Loads, in the caller's transaction, the policy of `credentialRecipients` for one record at `now`. */
+export async function loadCredentialContactPolicy(db: Db, patientId: string, patient: Patient, now: Date): Promise<CredentialContactPolicy> {
   const majorityOn = majorityDate(patient.birthDate);
   const adultSince = majorityOn && parisDay(now) >= majorityOn ? parisMidnight(majorityOn) : undefined;
   const history = await loadContactHistory(db, patientId, adultSince ?? now);
   const guardians = history.relatedPersons.map((text) => JSON.parse(text) as RelatedPerson).filter(isGuardianRelationship);
-  const theirs = new Set(guardians.flatMap((g) => (g.telecom ?? []).map(keyOf)).filter((k): k is string => !!k));
+  const theirs = guardianContactKeys(guardians);
   const eve = adultSince ? new Date(adultSince.getTime() - 1) : undefined;
   const hadRepresentatives = !!eve && guardians.some((g) => guardianLinkValid(g, patient, eve));
   const confirmed = new Set(history.confirmed.map((c) => contactKey(c.system === 'sms' ? 'sms' : 'email', c.value)));
-  return (t: ContactPoint): boolean => {
+  const isGuardians = (t: ContactPoint): boolean => {
+    const key = keyOf(t);
+    return !!key && theirs.has(key);
+  };
+  const allows = (t: ContactPoint): boolean => {
     const key = keyOf(t);
     if (!key) return false;
     return !theirs.has(key) && (!hadRepresentatives || confirmed.has(key));
   };
+  return { allows, isGuardians, adultWhoHadRepresentatives: hadRepresentatives };
+}
+
+/** Every contact (in `contactKey` spelling) on any version of a parent's or guardian's RelatedPerson of the record. */
+function guardianContactKeys(guardians: RelatedPerson[]): Set<string> {
+  return new Set(guardians.flatMap((g) => (g.telecom ?? []).map(keyOf)).filter((k): k is string => !!k));
+}
+
+/** Where a sign-in code goes, or why it may not go anywhere. */
+export type SignInDestination = { to: Recipient } | { refused: 'no-contact' | 'no-own-contact' };
+
+/**
+ * Where a sign-in code (`POST /auth/login`, the SMART sign-in page) goes. A sign-in code is a second factor, and its
+ * message tells its receiver when the holder signs in: for an adult who had legal representatives, the rule of
+ * `credentialRecipients` (never a (former) guardian's contact, only one he confirmed since his 18th birthday), so that a
+ * parent whose address the record still carries neither receives his codes nor learns when he signs in
+ * (`no-own-contact` when none: he confirms his own at an Assurance Maladie counter). Everyone else, minors included:
+ * the record's best-ranked e-mail or mobile, as before.
+ */
+export async function signInDestination(db: Db, patientId: string, now: Date): Promise<SignInDestination> {
+  const patient = (await loadPatients(db, [patientId])).get(patientId);
+  const any = resolveRecipients(patient, { now, loginCode: true });
+  if (!patient || !any.length) return { refused: 'no-contact' };
+  const policy = await loadCredentialContactPolicy(db, patientId, patient, now);
+  if (!policy.adultWhoHadRepresentatives) return { to: any[0] };
+  const own = resolveRecipients({ ...patient, telecom: (patient.telecom ?? []).filter(policy.allows) }, { now, loginCode: true });
+  return own.length ? { to: own[0] } : { refused: 'no-own-contact' };
 }

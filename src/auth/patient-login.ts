@@ -4,6 +4,7 @@ import { conflict, FhirError, locked, tooManyRequests, unauthorized, unprocessab
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import type { LoginConfig } from './auth-config';
+import { signInDestination } from './credential-contacts';
 import { assertCredentialSetAfterMajority } from './credential-majority';
 import { clearAttempts, isRefusal, releaseAttempt, reserveAttempt } from './login-attempts';
 import { hashPassword, verifyPassword } from './password-hash';
@@ -16,6 +17,8 @@ export interface LoginCodeMessage {
   code: string;
   now: Date;
   validMinutes: number;
+  /** Where it goes (`signInDestination`); a sender without it picks the record's preferred contact. */
+  to?: { channel: 'email' | 'sms'; address: string };
 }
 
 /**
@@ -56,6 +59,12 @@ interface ChallengeRow {
 // not tell which. Locks are counted per identifier, known or not (login-attempts.ts), so the 423 does not tell either.
 const BAD_CREDENTIALS = 'L’identifiant ou le mot de passe est incorrect.';
 const BAD_CODE = 'Le code de connexion est incorrect, expiré ou déjà utilisé.';
+const NO_CONTACT = 'Aucune adresse e-mail ni aucun numéro de mobile n’est enregistré dans votre dossier : le code de connexion ne peut pas être envoyé.';
+// Told only after the right password (like NO_CONTACT): the young adult's way out when the record's contact is a parent's.
+export const NO_OWN_CONTACT =
+  'Depuis vos 18 ans, le code de connexion n’est envoyé qu’à une adresse e-mail ou un numéro de mobile que vous avez vous-même confirmé : ' +
+  'votre dossier n’en a pas encore. Rendez-vous à un guichet de l’Assurance Maladie, muni d’une pièce d’identité, pour faire enregistrer ' +
+  'votre propre adresse e-mail ou numéro de mobile.';
 
 const digest = (challengeId: string, code: string): string => createHash('sha256').update(`${challengeId}:${code}`).digest('hex');
 
@@ -117,11 +126,16 @@ export function createPatientLogin(options: PatientLoginOptions) {
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const expiresAt = new Date(at.getTime() + config.codeTtl * 1000);
     const sent = await db.transaction(async (tx) => {
+      // For an adult who had legal representatives, never to a parent's contact (credential-contacts.ts).
+      const destination = await signInDestination(tx, credential.patient_id, at);
+      if ('refused' in destination) return destination.refused;
       await tx.query(sql`INSERT INTO login_challenge (id, login, patient_id, code_digest, created_at, expires_at)
         VALUES (${id}, ${login}, ${credential.patient_id}, ${digest(id, code)}, ${at.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz)`);
-      return options.sendCode(tx, { attemptId: id, patientId: credential.patient_id, code, now: at, validMinutes: Math.ceil(config.codeTtl / 60) });
+      const queued = await options.sendCode(tx, { attemptId: id, patientId: credential.patient_id, code, now: at, validMinutes: Math.ceil(config.codeTtl / 60), to: destination.to });
+      return queued ? 'sent' : 'no-contact';
     });
-    if (!sent) throw unprocessable('Aucune adresse e-mail ni aucun numéro de mobile n’est enregistré dans votre dossier : le code de connexion ne peut pas être envoyé.');
+    if (sent === 'no-own-contact') throw unprocessable(NO_OWN_CONTACT);
+    if (sent !== 'sent') throw unprocessable(NO_CONTACT);
     return { challenge: id, expiresAt: expiresAt.toISOString() };
   }
 

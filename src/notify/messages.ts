@@ -27,6 +27,8 @@ export interface NoticeFacts {
   until?: Date;
   /** Activation: a new code for an existing record (majority hand-over, Assurance Maladie counter), not a new record. */
   renewed?: boolean;
+  /** Contact changed: at an Assurance Maladie counter, the holder present with his identity papers. */
+  atCounter?: boolean;
 }
 
 export interface NoticeText {
@@ -128,7 +130,7 @@ export function buildAccountNotice(kind: AccountNoticeKind, facts: NoticeFacts):
       const what = facts.contact === 'sms' ? 'Le numéro de mobile de votre dossier médical partagé a été modifié' : 'L’adresse e-mail de votre dossier médical partagé a été modifiée';
       return {
         subject: 'Modification de vos coordonnées',
-        body: `${what} le ${at} ; les codes de connexion et les avis ne vous seront plus envoyés ici. Si vous n’êtes pas à l’origine de ce changement, contactez sans attendre le service d’assistance ou votre caisse d’assurance maladie.`,
+        body: `${what} le ${at}${facts.atCounter ? ' à un guichet de l’Assurance Maladie, en présence de son titulaire' : ''} ; les codes de connexion et les avis ne vous seront plus envoyés ici. Si vous n’êtes pas à l’origine de ce changement, contactez sans attendre le service d’assistance ou votre caisse d’assurance maladie.`,
       };
     }
   }
