@@ -5,13 +5,16 @@ import { createBenchDatabase, existingDatabase, type BenchDatabase } from './ben
 import { cpuBetween, machineBusyMicros, processMicros, threadMicros, threadsBetween } from './cpu';
 import { importAll } from './import-client';
 import { startServerProcess, type ServerProcess } from './server-process';
-import { corpusPatient, generateLabReports, toRecord } from './import-corpus';
+import { generateLabReports } from './import-corpus';
+import { openImportCaller, productionImportCaller, type ImportCaller } from './import-records';
 
 /**
  * `npm run bench:import`: generates ~50 KB CR-BIO lab reports, measures in the same run (1) parse + map only
  * (`planCdaImport`, one core) and (2) import over HTTP (`POST /fhir/DocumentReference/$import`) into PostgreSQL
  * — DATABASE_URL, or a fresh database created on BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/test)
- * and dropped afterwards — by the `documents` variant's server (core app + documents wiring) in its own process. Prints documents/s, MB/s and the ratio.
+ * and dropped afterwards — by a variant's server in its own process: `production` (default: `npm start`'s composition,
+ * a lab's system token) or `documents` (core app + documents wiring, open access), BENCH_IMPORT_VARIANT. Prints
+ * documents/s, MB/s and the ratio.
  * BENCH_IMPORT_DOCS (default 400), BENCH_IMPORT_CONCURRENCY (default 8). Targets: ≥ 100 documents/s, ratio ≥ 0.25.
  */
 const log = (line: string): void => console.log(line);
@@ -46,20 +49,25 @@ async function main(): Promise<void> {
   let server: ServerProcess | undefined;
   try {
     await migrate(db);
-    server = await startServerProcess('documents', database.url);
+    // Issue 14, "the benchmark measures what ships": production by default; `documents` (no access, audit or notices) to compare.
+    const variant = process.env.BENCH_IMPORT_VARIANT ?? 'production';
+    if (variant !== 'production' && variant !== 'documents') throw new Error(`BENCH_IMPORT_VARIANT must be production or documents, not ${variant}`);
+    const caller: ImportCaller = variant === 'production' ? await productionImportCaller() : openImportCaller;
+    log(`server: the ${variant} variant`);
+    server = await startServerProcess(variant, database.url);
     const url = `${server.url}/fhir/DocumentReference/$import`;
-    await openRecords(url.replace('/DocumentReference/$import', '/Patient'), PATIENTS);
+    await caller.openRecords(`${server.url}/fhir`, PATIENTS);
     // The warm-up creates the practitioner and organisation, opens the pool and lets V8 optimise the hot code: with
     // 20 documents, optimising compilations still ran during the measured import, ~1 ms of CPU per document on V8's
     // threads that a server running for more than a minute no longer pays.
-    await importAll(url, warmup, concurrency).catch((err: Error) => {
+    await importAll(url, warmup, concurrency, caller.headers).catch((err: Error) => {
       throw new Error(`warm-up: ${err.message}`);
     });
     const backends = (await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => r.pid);
     const walBefore = (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
     const clientBefore = process.cpuUsage();
     const before = { server: await server.cpuMicros(), threads: threadMicros(server.pid), pg: processMicros(backends), machine: machineBusyMicros() };
-    const { seconds } = await importAll(url, docs, concurrency);
+    const { seconds } = await importAll(url, docs, concurrency, caller.headers);
     const perDoc = (micros: number): string => `${(micros / count / 1000).toFixed(1)} ms`;
     const cpu = {
       server: perDoc((await server.cpuMicros()) - before.server),
@@ -82,18 +90,6 @@ async function main(): Promise<void> {
     await server?.stop();
     await db.close();
     await database.drop();
-  }
-}
-
-/** Documents are filed only in an open record whose identity agrees with them: open the corpus's records first. */
-async function openRecords(patientUrl: string, patients: number): Promise<void> {
-  for (let n = 0; n < patients; n++) {
-    const res = await fetch(patientUrl, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/fhir+json' },
-      body: JSON.stringify(toRecord(corpusPatient(n))),
-    });
-    if (res.status !== 201) throw new Error(`creating bench patient ${n}: HTTP ${res.status} ${await res.text()}`);
   }
 }
 

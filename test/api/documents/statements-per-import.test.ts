@@ -1,0 +1,88 @@
+import { generateLabReports } from '../../../bench/import-corpus';
+import { productionImportCaller, type ImportCaller } from '../../../bench/import-records';
+import { loadConfig } from '../../../src/config';
+import { startServer, type RunningServer } from '../../../src/server';
+import { ACCESS_BENCH_DATA_DIR } from '../../../bench/variants/access';
+import { createTestDb, type TestDb } from '../../support/test-db';
+import { statementLog, type StatementLog } from '../../support/statement-log';
+
+// What one `$import` of a generated lab report (bench/import-corpus.ts: 15 results) sends to the database on the
+// production composition (startServer: tokens, access, audit, notices, documents), posted by a lab's system token
+// as `npm run bench:import` posts it. A statement added to this path costs every imported document: this test says
+// which one before it lands (bench/README.md, "Document intake").
+
+let server: RunningServer;
+let testDb: TestDb;
+let log: StatementLog;
+let caller: ImportCaller;
+
+/** The outbox dispatcher works beside the requests. */
+const DISPATCHER = /\bnotify_outbox\b/;
+
+beforeAll(async () => {
+  testDb = await createTestDb();
+  log = statementLog(testDb.db);
+  // The bench's tokens are signed with the development key of ACCESS_BENCH_DATA_DIR: the server trusts that one.
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir: ACCESS_BENCH_DATA_DIR });
+  server = await startServer(config, { db: log.db, env: { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'statements-test-secret', NOTIFY_POLL_MS: '60000' } });
+  caller = await productionImportCaller();
+  await caller.openRecords(server.fhirUrl, 2);
+}, 120_000);
+afterAll(async () => {
+  await server.close();
+  await testDb.drop();
+});
+
+async function importOne(doc: Buffer): Promise<{ status: number; statements: string[] }> {
+  let status = 0;
+  const statements = await log.during(async () => {
+    const res = await fetch(`${server.fhirUrl}/DocumentReference/$import`, { method: 'POST', headers: { ...caller.headers, 'Content-Type': 'application/hl7-cda+xml', Prefer: 'return=minimal' }, body: doc });
+    await res.arrayBuffer();
+    status = res.status;
+  }, DISPATCHER);
+  return { status, statements };
+}
+
+/** How many statements of each kind one import sent (kinds that only occur once are counted together). */
+function byKind(statements: string[]): Record<string, number> {
+  const kinds: [string, RegExp][] = [
+    ['resource write (write-behind flush)', /^WITH input AS \( SELECT u\.\*, j\.text::text AS text FROM unnest\(/],
+    ['audit event', /^WITH v AS \( SELECT \* FROM unnest\(/],
+    ['audit chain head', /^INSERT INTO audit_chain_head /],
+    ['access_writer', /^INSERT INTO access_writer /],
+    ['record open? (access_record)', /^SELECT 1 FROM access_record WHERE patient_id = \$1$/],
+    ['record state (access_record, open consent)', /^SELECT EXISTS \(SELECT 1 FROM access_record WHERE patient_id = \$1\) AS exists/],
+    ['write predicate (consents)', /^SELECT \(\(\(EXISTS \(SELECT 1 FROM access_consent ao /],
+  ];
+  const counts: Record<string, number> = {};
+  for (const statement of statements) {
+    const kind = kinds.find(([, pattern]) => pattern.test(statement))?.[0] ?? 'other (once each)';
+    counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
+}
+
+// 143, where the `documents` composition (no access, audit or notices) sends 11 (bench/README.md). The resources
+// are not written in one batch: 18 single-row writes, each beside its own access look-ups (3), audit event and chain
+// head (2) and writer row (`access_writer`) — statements sent on the transaction, which flush the write-behind queue
+// before the next create. Pinned as measured, to be lowered by the change that batches them.
+test('a lab report imported by a feeder on the production composition sends 143 statements, 7 per created resource', async () => {
+  const docs = generateLabReports(3, { run: 'statements', patients: 2 });
+  // The first import creates the lab's Organization; the next ones find the directory as later imports do.
+  expect((await importOne(docs[0])).status).toBe(201);
+  for (const doc of docs.slice(1)) {
+    const { status, statements } = await importOne(doc);
+    expect(status).toBe(201);
+    expect(byKind(statements)).toEqual({
+      'resource write (write-behind flush)': 18,
+      'audit event': 18,
+      'audit chain head': 18,
+      access_writer: 18,
+      'record open? (access_record)': 18,
+      'record state (access_record, open consent)': 18,
+      'write predicate (consents)': 19,
+      'other (once each)': 16,
+    });
+    expect(statements).toHaveLength(143);
+  }
+});
