@@ -18,6 +18,7 @@ import { assertNamedDocumentsKnown } from './named-documents';
 import { assertAdoptionsAllowed } from './binary-adoption';
 import { assertMayAttach, assertMayChange, assertMayReplace } from './provenance';
 import { assertStaysInRecord } from './record-move';
+import { assertNoStandaloneVisibilityFlags } from './visibility-flags';
 import { classOf } from './resource-classes';
 import { assertTreatingPhysicianKept } from './treating-physician';
 
@@ -156,6 +157,7 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   await assertGuardianWrite(tx, actor, event, context);
   // Provenance: an update, patch or delete is for who wrote the row (provenance.ts); a replacement likewise.
   if (event.interaction !== 'create') await assertMayChange(tx, actor, event, actor.patientIds);
+  assertNoStandaloneVisibilityFlags(event);
   await assertStaysInRecord(tx, event);
   await assertMayReplace(tx, actor, event, actor.patientIds);
   await assertMayAttach(tx, actor, event, actor.patientIds);

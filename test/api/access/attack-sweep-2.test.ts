@@ -186,3 +186,31 @@ describe('a row never moves to another record', () => {
     expect((await jsonPatch('author', '/fhir/DocumentReference/d1', [{ op: 'replace', path: '/subject/reference', value: 'Patient/p2' }])).status).toBe(403);
   });
 });
+
+describe('visibility flags belong to documents: nobody hides a standalone row', () => {
+  const observation = (id: string) => ({ resourceType: 'Observation', id, status: 'final', code: { text: 'poids' }, subject: { reference: 'Patient/p1' }, valueQuantity: { value: 72, unit: 'kg' } });
+  const flagged = (code: string) => ({ meta: { security: [{ system: A07, code }] } });
+
+  it('a professional cannot create his own row hidden from the patient, nor flag it later by patch, PUT or transaction', async () => {
+    for (const code of ['INVISIBLE_PATIENT', 'MASQUE_PS', 'INVISIBLE_REPRESENTANTS_LEGAUX']) {
+      const created = await send('gp', 'post', '/fhir/Observation', { ...observation('x'), id: undefined, ...flagged(code) });
+      expect(created.status).toBe(422);
+      expect(JSON.stringify(created.body)).toContain(code);
+    }
+    const own = await send('gp', 'post', '/fhir/Observation', { ...observation('x'), id: undefined });
+    expect(own.status).toBe(201);
+    const url = `/fhir/Observation/${own.body.id}`;
+    expect((await jsonPatch('gp', url, [{ op: 'add', path: '/meta/security', value: [{ system: A07, code: 'INVISIBLE_PATIENT' }] }])).status).toBe(422);
+    expect((await fhirPathPatch('gp', url, { type: 'add', path: 'Observation.meta', value: { name: 'security', valueCoding: { system: A07, code: 'INVISIBLE_PATIENT' } } })).status).toBeGreaterThanOrEqual(400);
+    expect((await send('gp', 'put', url, { ...own.body, ...flagged('INVISIBLE_PATIENT') })).status).toBe(422);
+    const tx = await transaction('gp', [{ resource: { ...own.body, ...flagged('INVISIBLE_PATIENT') }, request: { method: 'PUT', url: `Observation/${own.body.id}` } }]);
+    expect(tx.status).toBe(422);
+    // The patient still reads it.
+    expect((await get('patient', url)).status).toBe(200);
+  });
+
+  it('the patient cannot flag his own entry either (masking goes through a document and Consent)', async () => {
+    const res = await send('patient', 'post', '/fhir/Observation', { ...observation('x'), id: undefined, ...flagged('MASQUE_PS') });
+    expect(res.status).toBe(422);
+  });
+});
