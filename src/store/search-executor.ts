@@ -1,10 +1,11 @@
 import { compileFilter, paramRows } from './search-compile';
-import type { IncludeSpec, SearchRequest, SortRule } from '../kernel/search/types';
+import type { SearchRequest, SortRule } from '../kernel/search/types';
 import { searchParam } from '../kernel/search/registry';
 import type { RequestContext } from '../kernel/request-context';
-import { DEFAULT_LIMITS, tooCostly } from '../kernel/limits';
+import { DEFAULT_LIMITS } from '../kernel/limits';
+import { loadIncludes } from './search-includes';
 import type { Db } from './db';
-import { and, name, or, raw, sql, type Sql } from '../kernel/sql';
+import { and, name, raw, sql, type Sql } from '../kernel/sql';
 import { countRows, readKeysetPage, type SortKey } from './keyset-paging';
 import { toStored, type StoredResource } from './stored-row';
 import { columnParam } from '../kernel/search/column-params';
@@ -12,6 +13,8 @@ import { columnParam } from '../kernel/search/column-params';
 export interface SearchResult {
   matches: StoredResource[];
   included: StoredResource[];
+  /** What the includes left out (the `:iterate` bound), for the Bundle's OperationOutcome. */
+  warnings?: string[];
   total?: number;
   /** Opaque cursors for the next and previous pages, when they exist. */
   next?: string;
@@ -52,39 +55,6 @@ export function searchWhere(ctx: RequestContext, request: SearchRequest): Sql {
   ]);
 }
 
-/** An include whose reference is the source's compartment column (no index rows: `registerColumnParam`). */
-const viaCompartment = (s: IncludeSpec): boolean =>
-  (!s.targetType || s.targetType === 'Patient') && s.param !== '*' && columnParam(s.sourceType, s.param) === 'compartment';
-
-async function loadIncludes(db: Db, ctx: RequestContext, request: SearchRequest, matches: StoredResource[], maxIncluded: number): Promise<StoredResource[]> {
-  if (!matches.length || (!request.include.length && !request.revinclude.length)) return [];
-  const rids = matches.map((m) => m.rid);
-  const ids = matches.map((m) => m.id);
-  const queries: Sql[] = [];
-  const spec = (s: IncludeSpec) => and([
-    s.param === '*' ? raw('TRUE') : paramRows(raw('x'), s.sourceType, s.param),
-    s.targetType ? sql`x.target_type = ${name(s.targetType)}` : raw('TRUE'),
-  ]);
-  for (const s of request.include) {
-    queries.push(sql`(r.type, r.id) IN (SELECT x.target_type, x.target_id FROM idx_reference x WHERE x.rid = ANY(${rids}::bigint[]) AND ${spec(s)})`);
-    if (viaCompartment(s)) queries.push(sql`r.type = 'Patient' AND r.id IN (SELECT m.compartment FROM resource m WHERE m.rid = ANY(${rids}::bigint[]))`);
-  }
-  for (const s of request.revinclude) {
-    queries.push(sql`r.type = ${name(s.sourceType)} AND EXISTS (SELECT 1 FROM idx_reference x WHERE x.rid = r.rid AND x.type = ${name(s.sourceType)}
-      AND ${spec(s)} AND x.target_type = ${name(request.resourceType)} AND x.target_id = ANY(${ids}::text[]))`);
-    if (viaCompartment(s) && request.resourceType === 'Patient') queries.push(sql`r.type = ${s.sourceType} AND r.compartment = ANY(${ids}::text[])`);
-  }
-  const { rows } = await db.query<Parameters<typeof toStored>[0]>(
-    sql`SELECT ${ROW_COLUMNS} FROM resource r WHERE NOT r.deleted AND (${ctx.access}) AND (${or(queries)})
-        AND NOT (r.rid = ANY(${rids}::bigint[])) ORDER BY r.type, r.id LIMIT ${maxIncluded + 1}`,
-  );
-  // Refused rather than cut: a page silently missing some of its includes reads as a complete answer.
-  if (rows.length > maxIncluded) {
-    throw tooCostly(`_include/_revinclude would add more than ${maxIncluded} resources to this page (MAX_INCLUDED): lower _count or include less`);
-  }
-  return rows.map(toStored);
-}
-
 /**
  * Runs a search: one page by keyset (stable while data is added), its total, and its includes — all
  * through the access predicate, so totals and pages never count what the caller may not see.
@@ -107,6 +77,10 @@ export async function executeSearch(db: Db, ctx: RequestContext, request: Search
   if (request.total !== 'none') {
     result.total = !request.cursor && !page.hasMore ? matches.length : await countRows(db, source, where);
   }
-  result.included = await loadIncludes(db, ctx, request, matches, options.maxIncluded ?? DEFAULT_LIMITS.maxIncluded);
+  if (request.include.length || request.revinclude.length) {
+    const { included, warnings } = await loadIncludes(db, ctx, request, matches, options.maxIncluded ?? DEFAULT_LIMITS.maxIncluded);
+    result.included = included;
+    if (warnings.length) result.warnings = warnings;
+  }
   return result;
 }

@@ -1,7 +1,8 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import type { FhirRequest, FhirResponse } from '../request';
 import { searchParams } from '../search-registry';
-import { MAX_HAS_DEPTH } from '../search/parse';
+import { MAX_HAS_DEPTH, MAX_INCLUDES_PER_SEARCH } from '../search/parse';
+import { MAX_INCLUDE_ITERATIONS } from '../../store/search-includes';
 import type { FhirService, OperationDefinitionEntry } from '../service';
 
 // Keyed by the service's operation list (one per app) and then by base URL.
@@ -61,6 +62,10 @@ function resourceEntry(svc: FhirService, type: string): CapabilityStatementRestR
     conditionalDelete: offers('delete') ? 'single' : 'not-supported',
     conditionalRead: offers('read') ? 'modified-since' : 'not-supported',
     referencePolicy: ['literal', 'logical'],
+    // R4 has no element for :iterate: the documentation says what the server does with it.
+    documentation: `_include and _revinclude take :iterate (R3's :recurse): followed ${MAX_INCLUDE_ITERATIONS} iterations beyond the first `
+      + `level, then a warning in the Bundle; at most ${MAX_INCLUDES_PER_SEARCH} per search; only resources the caller may see are `
+      + 'included or followed; too many included resources on one page: 422 too-costly (MAX_INCLUDED)',
     searchInclude: ['*', ...params.filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`)],
     searchRevInclude: [],
     searchParam: [

@@ -32,8 +32,12 @@ export async function searchBundle(svc: FhirService, ctx: RequestContext, req: F
   const entries: EntryParts[] = [];
   for (const s of result.matches) entries.push(await entryOf(svc, ctx, req, s, 'match'));
   for (const s of result.included) entries.push(await entryOf(svc, ctx, req, s, 'include'));
-  if (request.warnings.length) {
-    const outcome = buildOutcome(request.warnings.map((w) => ({ severity: 'warning', code: 'not-supported', diagnostics: w })));
+  const issues = [
+    ...request.warnings.map((w) => ({ severity: 'warning' as const, code: 'not-supported' as const, diagnostics: w })),
+    ...(result.warnings ?? []).map((w) => ({ severity: 'warning' as const, code: 'incomplete' as const, diagnostics: w })),
+  ];
+  if (issues.length) {
+    const outcome = buildOutcome(issues);
     entries.push({ resourceText: JSON.stringify(outcome), search: { mode: 'outcome' } });
   }
   const reads = [readEvent('search-type', [...result.matches, ...result.included], { resourceType: request.resourceType, query: new URLSearchParams(request.canonical).toString() })];

@@ -121,11 +121,14 @@ function parseSort(resourceType: string, raw: string): SortRule[] {
   });
 }
 
-function parseInclude(raw: string, reverse: boolean, resourceType: string): IncludeSpec {
+/** `_include`/`_revinclude` parameters in one search: an iterated one is a branch of every level's statement. */
+export const MAX_INCLUDES_PER_SEARCH = 20;
+
+function parseInclude(raw: string, reverse: boolean, resourceType: string, iterate: boolean): IncludeSpec {
   const [sourceType, param, targetType] = raw.split(':');
-  const iterate = false;
   if (!sourceType || !param) throw badRequest(`_${reverse ? 'rev' : ''}include must be "Type:param[:TargetType]", not "${raw}"`);
-  if (!reverse && sourceType !== resourceType) throw badRequest(`_include "${raw}" must start with ${resourceType}`);
+  // An iterated _include follows what earlier levels included, so it may start from any type.
+  if (!reverse && !iterate && sourceType !== resourceType) throw badRequest(`_include "${raw}" must start with ${resourceType} (or be _include:iterate)`);
   if (!isResourceType(sourceType)) throw badRequest(`Unknown resource type "${sourceType}" in "${raw}"`);
   if (param !== '*') {
     const def = searchParam(sourceType, param);
@@ -166,14 +169,15 @@ export function parseSearch(resourceType: string, params: [string, string][], st
           }
           break;
         case '_include': case '_revinclude': {
-          const spec = parseInclude(value, base === '_revinclude', resourceType);
-          if (modifier !== undefined) {
-            // :iterate is not implemented: one level is included (through the access predicate), never more.
-            const message = `${name} is not supported: only one level of ${base} is returned`;
-            if (strict) throw badRequest(message);
-            request.warnings.push(message);
+          // :recurse is R3's name of :iterate. Any other modifier would change what is asked: refused, strict or not.
+          if (modifier !== undefined && modifier !== 'iterate' && modifier !== 'recurse') {
+            throw badRequest(`"${name}": the only modifier of ${base} is :iterate (or its R3 name :recurse)`);
           }
+          const spec = parseInclude(value, base === '_revinclude', resourceType, modifier !== undefined);
           (base === '_include' ? request.include : request.revinclude).push(spec);
+          if (request.include.length + request.revinclude.length > MAX_INCLUDES_PER_SEARCH) {
+            throw badRequest(`A search may hold at most ${MAX_INCLUDES_PER_SEARCH} _include/_revinclude parameters`);
+          }
           break;
         }
         case '_cursor': request.cursor = value; continue;

@@ -85,14 +85,3 @@ test('a chain through the compartment reads only Patients the caller may see', a
   const other = await request(a.app).get('/fhir/AllergyIntolerance?patient.family=Martin').set('Authorization', `Bearer ${practitioner}`);
   expect(other.body.total).toBe(0);
 });
-
-test('_include:iterate is refused under strict handling; otherwise one level is included, through the access predicate', async () => {
-  const strict = await search('Observation?_id=panel-of-panels&_include:iterate=Observation:has-member', { Prefer: 'handling=strict' });
-  expect(strict.status).toBe(400);
-  const lenient = await search('Observation?_id=panel-of-panels&_include:iterate=Observation:has-member');
-  expect(lenient.status).toBe(200);
-  expect(ids(lenient.body, 'include')).toEqual(['panel-hidden', 'panel-other']);
-  const rev = await search('Observation?_id=p2-secret,d4-secret,p1-own&_revinclude:iterate=Observation:has-member');
-  expect(ids(rev.body)).toEqual(['p1-own']);
-  expect(ids(rev.body, 'include')).toEqual(['panel-own']);
-});

@@ -10,7 +10,7 @@ import { loadDevKey, type DevKey } from '../../../src/auth/dev-key';
 import { exportJWK, generateKeyPair } from '../../../src/auth/jose';
 import { mintDevToken, type MintOptions } from '../../../src/auth/mint-token';
 import type { LoginCodeSender, PatientLoginOptions } from '../../../src/auth/patient-login';
-import { loadConfig } from '../../../src/config';
+import { loadConfig, type Config } from '../../../src/config';
 import type { FhirService, OperationDefinitionEntry } from '../../../src/fhir/service';
 import { createLogger } from '../../../src/logger';
 import { createTestDb, type TestDb } from '../../support/test-db';
@@ -49,12 +49,14 @@ export async function createAccessApp(
     baseUrl?: string;
     /** Operations mounted beside the access wiring's (a test registering a handler of its own). */
     extraOperations?: OperationDefinitionEntry[];
+    /** Configuration keys the test sets (a work limit small enough to reach). */
+    config?: Partial<Config>;
   } = {},
 ): Promise<AccessApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-access-'));
   const env: NodeJS.ProcessEnv = { DEV_AUTH: '1', DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), ...options.env };
   const testDb = await createTestDb();
-  const config = loadConfig({}, { logLevel: 'silent', dataDir, baseUrl: options.baseUrl });
+  const config = loadConfig({}, { logLevel: 'silent', dataDir, baseUrl: options.baseUrl, ...options.config });
   const logger = createLogger('silent');
   const wiring = await accessWiring({ config, db: testDb.db, logger, env }, {
     clock: options.clock,
