@@ -6,8 +6,7 @@ import { loadDevKey } from '../../../src/auth/dev-key';
 import { mintDevToken } from '../../../src/auth/mint-token';
 import { loadConfig } from '../../../src/config';
 import { startServer, type RunningServer } from '../../../src/server';
-import type { Db } from '../../../src/store/db';
-import { Sql } from '../../../src/store/sql';
+import { statementLog, type StatementLog } from '../../support/statement-log';
 import { createTestDb, type TestDb } from '../../support/test-db';
 import { loadFixture, RPPS } from './fixture';
 
@@ -21,44 +20,17 @@ import { loadFixture, RPPS } from './fixture';
 let server: RunningServer;
 let testDb: TestDb;
 let dataDir: string;
-let sent: string[] = [];
-let counting = false;
+let log: StatementLog;
 
 /** The outbox dispatcher's statements (claim, expiry, result): the requests write the outbox only inside their transaction. */
 const DISPATCHER = /\bnotify_outbox\b/;
-
-/** The test database, with every statement and transaction begun through it noted while `counting`. */
-function countingDb(db: Db): Db {
-  const note = (what: string) => {
-    const text = what.replace(/\s+/g, ' ').trim();
-    // The outbox dispatcher works beside the requests (it sends the first-access notice the first read queued).
-    if (counting && !DISPATCHER.test(text)) sent.push(text);
-  };
-  return new Proxy(db, {
-    get(target, property) {
-      if (property === 'query') {
-        return (statement: Sql | string, values?: unknown[]) => {
-          note(statement instanceof Sql ? statement.toQuery().text : statement);
-          return target.query(statement, values);
-        };
-      }
-      if (property === 'transaction') {
-        return <T>(fn: (tx: Db) => Promise<T>) => {
-          note('BEGIN');
-          return target.transaction(fn);
-        };
-      }
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-statements-'));
   testDb = await createTestDb();
   const config = loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir });
-  server = await startServer(config, { db: countingDb(testDb.db), env: { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'statements-test-secret', NOTIFY_POLL_MS: '60000' } });
+  log = statementLog(testDb.db);
+  server = await startServer(config, { db: log.db, env: { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'statements-test-secret', NOTIFY_POLL_MS: '60000' } });
   await loadFixture(server.service);
 }, 120_000);
 afterAll(async () => {
@@ -74,15 +46,13 @@ const bearer = async (rpps: string) => {
 
 /** The statements one request sent, in order (the audit's flush is over when the answer arrives). */
 async function statementsOf(url: string, headers: Record<string, string>): Promise<{ status: number; statements: string[] }> {
-  sent = [];
-  counting = true;
-  try {
+  let status = 0;
+  const statements = await log.during(async () => {
     const response = await fetch(url, { headers });
     await response.arrayBuffer();
-    return { status: response.status, statements: sent };
-  } finally {
-    counting = false;
-  }
+    status = response.status;
+  }, DISPATCHER);
+  return { status, statements };
 }
 
 const isRead = (s: string) => /^SELECT .* FROM resource r WHERE/.test(s);
