@@ -1,4 +1,4 @@
-import type { Consent } from '@medplum/fhirtypes';
+import { patientConsent } from '../src/access/consent-rules';
 import { loadAuthConfig } from '../src/auth/auth-config';
 import { loadDevKey } from '../src/auth/dev-key';
 import { mintDevToken, type MintOptions } from '../src/auth/mint-token';
@@ -37,17 +37,6 @@ export const openImportCaller: ImportCaller = {
   },
 };
 
-function consent(patientId: string, provision: Consent['provision']): Consent {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patientId}` },
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision,
-  };
-}
 
 /**
  * The `production` variant, as records and documents arrive in production: the lab (a feeder's system token) adds
@@ -68,9 +57,9 @@ export async function productionImportCaller(): Promise<ImportCaller> {
       const biologist = await post(`${fhirUrl}/Practitioner`, { resourceType: 'Practitioner', identifier: [{ system: IDNAT_PS, value: LAB_AUTHOR_IDNAT }] }, lab);
       for (let n = 0; n < patients; n++) {
         const patientId = await post(`${fhirUrl}/Patient`, toRecord(corpusPatient(n)), insurer);
-        await post(`${fhirUrl}/Consent`, consent(patientId, { type: 'permit' }), insurer);
+        await post(`${fhirUrl}/Consent`, patientConsent(patientId, { type: 'permit' }), insurer);
         const role = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
-        await post(`${fhirUrl}/Consent`, consent(patientId, { type: 'permit', actor: [{ role, reference: { reference: `Practitioner/${biologist}` } }] }), await token({ kind: 'patient', id: patientId }));
+        await post(`${fhirUrl}/Consent`, patientConsent(patientId, { type: 'permit', actor: [{ role, reference: { reference: `Practitioner/${biologist}` } }] }), await token({ kind: 'patient', id: patientId }));
       }
     },
   };
