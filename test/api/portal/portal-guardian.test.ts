@@ -149,14 +149,6 @@ test('a session stolen into another browser opens no portal: the record choice a
   expect(await withCookie.text()).toMatch(/action="\/auth\/authorize\/record"/);
 }, 120_000);
 
-test('closing her record ends her sign-in session', async () => {
-  const browser = new Browser();
-  await signIn(browser, 'Mon dossier');
-  const closed = await browser.post(`${s.server.url}/portal/settings/close`, { csrf: await csrfOf(browser), reason: 'patient-request', confirm: 'yes' });
-  expect(closed.status).toBe(303);
-  expect(formOf(await switchRecord(browser)).action).toBe('/auth/authorize/login');
-}, 120_000);
-
 test('a refused sign-in with her identifier reads "Quelqu’un a tenté de se connecter", never as hers', async () => {
   const wrong = await fetch(`${s.server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identifier: 'helene.marchal', password: 'not her password at all' }) });
   expect(wrong.status).toBe(401);
@@ -165,4 +157,13 @@ test('a refused sign-in with her identifier reads "Quelqu’un a tenté de se co
   await new Promise((r) => setTimeout(r, 300)); // the audit's group commit
   const others = textOf(await (await browser.get(`${s.server.url}/portal/history`)).text());
   expect(others).toMatch(/Le \d+ \S+ \d{4} à \d{2}:\d{2}, Quelqu’un a tenté de se connecter à votre espace \(mot de passe ou code refusé\)\./);
+}, 120_000);
+
+
+test('closing her record ends her sign-in session', async () => {
+  const browser = new Browser();
+  await signIn(browser, 'Mon dossier');
+  const closed = await browser.post(`${s.server.url}/portal/settings/close`, { csrf: await csrfOf(browser), reason: 'patient-request', confirm: 'yes' });
+  expect(closed.status).toBe(303);
+  expect(formOf(await switchRecord(browser)).action).toBe('/auth/authorize/login');
 }, 120_000);
