@@ -9,6 +9,7 @@ import { isAssuranceMaladie, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
 import { applyAccessWrite } from './access-tables';
 import { AccessPredicateCache } from './access-predicate-cache';
+import { ACCESS_CHANGING_TYPES, forgetAccessFacts } from './access-facts-memo';
 import { compilePatientLookup } from './compile-access';
 import { decideAccess } from './decide-access';
 import { ActorResolver, IDENTITY_TYPES } from './actor-resolver';
@@ -133,6 +134,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
     },
 
     async beforeWrite(tx, ctx, event) {
+      if (ACCESS_CHANGING_TYPES.has(event.resourceType)) forgetAccessFacts(tx);
       await assertCompartmentTie(tx, event);
       if (ctx.state.get(SYSTEM_STATE) === true) return;
       // Closed by default: a token actor writes only what the pipeline authorised for the interaction or operation
@@ -150,7 +152,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       // A parent's opening of his child's record (open-minor-record-operation.ts) proved its right before writing these.
       if (ctx.state.get(MINOR_OPENING_STATE) === true && event.interaction === 'create' && ['Patient', 'Consent', 'RelatedPerson'].includes(event.resourceType)) return;
       const actor = actorOf(ctx);
-      const plan = decideAccess(actor, event.interaction, event.resourceType, { now: now() });
+      const plan = decideAccess(actor, event.interaction, event.resourceType, { now: requestNow(ctx) });
       const createdPatients = ctx.state.getOrSet(CREATED_PATIENTS_STATE, () => []);
       await assertWriteAllowed(tx, actor, plan, event, { now: requestNow(ctx), patientsCreatedInRequest: createdPatients, newInRequest: ctx.state.get(NEW_IN_REQUEST_STATE) });
       assertWriteWithinScopes(actor.scopes, event);
@@ -161,6 +163,8 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
     async afterWrite(tx, ctx, event) {
       if (IDENTITY_TYPES.has(event.resourceType)) resolver.identityWritten(tx);
       await applyAccessWrite(tx, event);
+      // What the transaction's next decisions read of the access tables may have changed with this write.
+      if (ACCESS_CHANGING_TYPES.has(event.resourceType)) forgetAccessFacts(tx);
       if (event.interaction === 'create' && PROVENANCE_CLASSES.includes(classOf(event.resourceType) ?? '')) {
         await recordWriter(tx, event, writerOf(ctx.state.get(ACTOR_STATE), event.compartment));
       }

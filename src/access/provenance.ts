@@ -3,7 +3,8 @@ import type { WriteEvent } from '../fhir/context';
 import { forbidden, unprocessable, type FhirError } from '../fhir/errors';
 import type { Db } from '../store/db';
 import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
-import { sql } from '../store/sql';
+import { type Sql, sql } from '../store/sql';
+import { WriteBehindDb } from '../store/write-behind-db';
 import type { DmpActor } from './actor';
 import { compileAccess } from './compile-access';
 import { decideAccess } from './decide-access';
@@ -29,15 +30,38 @@ export function writerOf(actor: DmpActor | undefined, compartment: string | null
   return { kind: 'system', keys: [`system|${actor.id}`] };
 }
 
-/** Records the writer of a created row in its transaction (a DocumentReference adds its `authors` column). */
+interface WriterRow {
+  type: string;
+  id: string;
+  writer: Writer;
+}
+
+/**
+ * One statement recording the writers of created rows; a DocumentReference adds its `authors` column, read from its
+ * row (written before this statement). The last row given for a resource wins, as if each had been written in turn.
+ */
+function writersSql(rows: WriterRow[]): Sql {
+  const last = [...new Map(rows.map((row) => [`${row.type}/${row.id}`, row])).values()];
+  return sql`INSERT INTO access_writer (type, id, kind, keys)
+    SELECT u.type, u.id, u.kind, ARRAY(SELECT DISTINCT k FROM (
+        SELECT jsonb_array_elements_text(u.keys::jsonb) AS k
+        UNION ALL SELECT unnest(r.authors) FROM resource r WHERE u.type = 'DocumentReference' AND r.type = 'DocumentReference' AND r.id = u.id
+      ) AS w)
+    FROM unnest(${last.map((r) => r.type)}::text[], ${last.map((r) => r.id)}::text[], ${last.map((r) => r.writer.kind)}::text[],
+      ${last.map((r) => JSON.stringify(r.writer.keys))}::text[]) AS u(type, id, kind, keys)
+    ON CONFLICT (type, id) DO UPDATE SET kind = EXCLUDED.kind, keys = EXCLUDED.keys`;
+}
+
+/**
+ * Records the writer of a created row in its transaction (a DocumentReference adds its `authors` column). Inside a
+ * repository transaction the row is queued beside the created resources and written with them (one statement for all
+ * the writers of an import, not one per row), before any other statement could read it.
+ */
 export async function recordWriter(tx: Db, event: WriteEvent, writer: Writer): Promise<void> {
   if (event.interaction !== 'create') return;
-  const authors = event.resourceType === 'DocumentReference'
-    ? sql`COALESCE((SELECT authors FROM resource WHERE type = 'DocumentReference' AND id = ${event.id}), '{}'::text[])`
-    : sql`'{}'::text[]`;
-  await tx.query(sql`INSERT INTO access_writer (type, id, kind, keys)
-    SELECT ${event.resourceType}, ${event.id}, ${writer.kind}, ARRAY(SELECT DISTINCT k FROM unnest(${writer.keys}::text[] || ${authors}) AS k)
-    ON CONFLICT (type, id) DO UPDATE SET kind = EXCLUDED.kind, keys = EXCLUDED.keys`);
+  const row: WriterRow = { type: event.resourceType, id: event.id, writer };
+  if (tx instanceof WriteBehindDb) tx.queueSide('access_writer', row, writersSql);
+  else await tx.query(writersSql([row]));
 }
 
 /** The document a resource was extracted from (source-document extension), if any. */

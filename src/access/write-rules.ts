@@ -3,6 +3,7 @@ import type { WriteEvent } from '../fhir/context';
 import { forbidden, unprocessable } from '../fhir/errors';
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
+import { accessFact } from './access-facts-memo';
 import { HISTORY_SOURCE } from '../store/history-source';
 import { isAssuranceMaladie, ownsRecord, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
@@ -28,17 +29,19 @@ interface RecordState {
   closed: boolean;
 }
 
-async function loadRecordState(tx: Db, patientId: string): Promise<RecordState> {
-  const { rows } = await tx.query<RecordState>(sql`SELECT
+function loadRecordState(tx: Db, patientId: string): Promise<RecordState> {
+  return accessFact(tx, `record-state:${patientId}`, async () => (await tx.query<RecordState>(sql`SELECT
       EXISTS (SELECT 1 FROM access_record WHERE patient_id = ${patientId}) AS exists,
       EXISTS (SELECT 1 FROM access_consent WHERE patient_id = ${patientId} AND kind = 'open') AS open,
-      EXISTS (SELECT 1 FROM access_record WHERE patient_id = ${patientId} AND closed) AS closed`);
-  return rows[0];
+      EXISTS (SELECT 1 FROM access_record WHERE patient_id = ${patientId} AND closed) AS closed`)).rows[0]);
 }
 
-async function mayWriteCompartment(tx: Db, plan: AccessPlan, patientId: string): Promise<boolean> {
-  const { rows } = await tx.query<{ ok: boolean }>(sql`SELECT ${compileCompartmentWrite(plan, patientId)} AS ok`);
-  return rows[0]?.ok === true;
+function mayWriteCompartment(tx: Db, plan: AccessPlan, patientId: string): Promise<boolean> {
+  const statement = sql`SELECT ${compileCompartmentWrite(plan, patientId)} AS ok`;
+  // The same question (same compiled statement) gets the same answer until the transaction changes the access tables.
+  const { text, values } = statement.toQuery();
+  const key = `may-write:${text}:${JSON.stringify(values)}`;
+  return accessFact(tx, key, async () => (await tx.query<{ ok: boolean }>(statement)).rows[0]?.ok === true);
 }
 
 /**

@@ -155,13 +155,14 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
       // An identity correction is also recorded as its own event, which says so and names the old and new INS.
       const identity = identityCorrectionOf(ctx, event);
       const correction: AuditEventInput[] = identity ? [{ ...input, interaction: 'operation', operation: 'update-identity', action: 'U', identity }] : [];
-      await writer.appendInTx(tx, [input, ...correction]);
+      // Stored with the transaction's other events just before it commits (one chained statement per transaction).
+      await writer.appendAtCommit(tx, [input, ...correction]);
     },
 
     async afterRead(ctx, event) {
       // Inside a transaction Bundle the event rides on that transaction (durable when it commits, before the response).
       const tx = openTransaction(ctx);
-      if (tx) await writer.appendInTx(tx, readInputs(ctx, event));
+      if (tx) await writer.appendAtCommit(tx, readInputs(ctx, event));
       else await groupCommit.submit(readInputs(ctx, event));
     },
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Db } from '../store/db';
 import { onSettled } from '../store/settle';
+import { WriteBehindDb } from '../store/write-behind-db';
 import { join, type Sql, sql } from '../store/sql';
 import { GENESIS_HASH } from './audit-codes';
 import type { AuditEventInput } from './audit-event-builder';
@@ -45,6 +46,9 @@ export interface AuditWriterOptions {
   /** Runs in the same transaction after the events are stored (notifications derive from them here). */
   onAppend?: AppendListener;
 }
+
+/** Key of the owed work that stores a transaction's audit events (`WriteBehindDb.owe`). */
+const OWED_EVENTS = 'audit.events';
 
 /** SQLSTATEs of a batch whose cached chain heads were stale: it is built again from the stored heads. */
 const STALE_HEAD_ERRORS = new Set(['DA001', '23505']);
@@ -99,6 +103,8 @@ function indexParts(events: { id: string; input: AuditEventInput }[]): Sql[] {
  */
 export class AuditWriter {
   private readonly heads = new ChainHeads();
+  /** Events a transaction owes, stored once before it commits (`appendAtCommit`), in the order they were given. */
+  private readonly owed = new WeakMap<Db, AuditEventInput[]>();
 
   constructor(private readonly options: AuditWriterOptions = {}) {
     // What it stores must be readable wherever the store is.
@@ -112,6 +118,41 @@ export class AuditWriter {
    */
   async appendInTx(tx: Db, inputs: AuditEventInput[]): Promise<StoredAuditEvent[]> {
     if (inputs.length === 0) return [];
+    // Events owed by this transaction happened before these: they go first, so each chain keeps the order of events.
+    const earlier = this.owed.get(tx)?.splice(0) ?? [];
+    if (earlier.length) return (await this.appendNow(tx, [...earlier, ...inputs])).slice(earlier.length);
+    return this.appendNow(tx, inputs);
+  }
+
+  /**
+   * Stores the events in the caller's transaction before it commits, together with the other events it owes: an
+   * import of 18 resources locks each chain head and writes its events in 2 statements, not 36. The events are as
+   * durable as with `appendInTx` (same transaction, same commit) and the chain heads are locked for less time. Outside
+   * a repository transaction (no write-behind connection) they are stored at once.
+   */
+  async appendAtCommit(tx: Db, inputs: AuditEventInput[]): Promise<void> {
+    if (inputs.length === 0) return;
+    if (!(tx instanceof WriteBehindDb)) {
+      await this.appendInTx(tx, inputs);
+      return;
+    }
+    const owed = this.owed.get(tx);
+    if (owed) {
+      owed.push(...inputs);
+      // Already stored by an `appendInTx` that took the list: owe its rest again.
+      if (!tx.owes(OWED_EVENTS)) tx.owe(OWED_EVENTS, () => this.storeOwed(tx));
+      return;
+    }
+    this.owed.set(tx, [...inputs]);
+    tx.owe(OWED_EVENTS, () => this.storeOwed(tx));
+  }
+
+  private async storeOwed(tx: Db): Promise<void> {
+    const inputs = this.owed.get(tx)?.splice(0) ?? [];
+    if (inputs.length) await this.appendNow(tx, inputs);
+  }
+
+  private async appendNow(tx: Db, inputs: AuditEventInput[]): Promise<StoredAuditEvent[]> {
     const chains = chainsOf(inputs);
     const locked = await tx.query<{ chain: string; seq: number; hash: string }>(sql`
       INSERT INTO audit_chain_head (chain, seq, hash)

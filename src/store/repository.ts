@@ -80,14 +80,14 @@ export class Repository implements ScopedRepository {
 
   /**
    * Runs fn in one transaction (joining the current one if already inside). Creates inside it are written behind
-   * (see WriteBehindDb), all before the transaction commits.
+   * (see WriteBehindDb), and the work the writes owe as a whole (their audit events) is done, all before it commits.
    */
   transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     if (this.db instanceof WriteBehindDb) return fn(this);
     return this.db.transaction(async (tx) => {
       const writeBehind = new WriteBehindDb(tx);
       const result = await fn(this.withDb(writeBehind));
-      await writeBehind.flush();
+      await writeBehind.finish();
       return result;
     });
   }

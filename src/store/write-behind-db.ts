@@ -3,6 +3,12 @@ import { adoptBinariesSql, buildBatchWriteStatement, type BatchRow, type BinaryA
 import { settleWith } from './settle';
 import type { Sql } from '../kernel/sql';
 
+/** Rows of one side table queued beside the resources, and the statement that writes them together. */
+interface SideBatch {
+  items: unknown[];
+  build: (items: never[]) => Sql;
+}
+
 /** A queued row and the caller's view of it, whose `rid` is known once the row is written. */
 interface Pending {
   row: BatchRow;
@@ -20,6 +26,8 @@ export class WriteBehindDb implements Db {
   private pending: Pending[] = [];
   private readonly keys = new Map<string, BatchRow>();
   private adoption: BinaryAdoption | undefined;
+  private sides = new Map<string, SideBatch>();
+  private readonly owed = new Map<string, () => Promise<void>>();
 
   constructor(private readonly tx: Db) {
     settleWith(this, tx);
@@ -56,19 +64,57 @@ export class WriteBehindDb implements Db {
     this.adoption = adoption;
   }
 
-  /** Writes every queued row (one statement). */
+  /**
+   * Queues a row of a side table that a write owes (e.g. the writer of a created row, `access_writer`): the rows of one
+   * `kind` are written together by `build`, right after the queued resources, so a side row may read the resource it
+   * belongs to. Like the resources, they are written before any other statement runs, which sees them as if each had
+   * been written at once.
+   */
+  queueSide<T>(kind: string, item: T, build: (items: T[]) => Sql): void {
+    const batch = this.sides.get(kind) ?? { items: [], build: build as (items: never[]) => Sql };
+    batch.items.push(item);
+    this.sides.set(kind, batch);
+  }
+
+  /**
+   * Registers work the transaction owes as a whole, run once before it commits, after everything queued is written
+   * (the audit events of its writes, chained in one statement). Registering the same `key` again keeps the first.
+   */
+  owe(key: string, work: () => Promise<void>): void {
+    if (!this.owed.has(key)) this.owed.set(key, work);
+  }
+
+  /** True while `key`'s owed work has not run yet. */
+  owes(key: string): boolean {
+    return this.owed.has(key);
+  }
+
+  /** Writes everything queued and runs the owed work (which may queue more), until nothing is left: before commit. */
+  async finish(): Promise<void> {
+    await this.flush();
+    while (this.owed.size) {
+      const [key, work] = this.owed.entries().next().value as [string, () => Promise<void>];
+      this.owed.delete(key);
+      await work();
+      await this.flush();
+    }
+  }
+
+  /** Writes every queued row (one statement), then the side rows (one statement per kind). */
   async flush(): Promise<void> {
-    const { pending: batch, adoption } = this;
+    const { pending: batch, adoption, sides } = this;
     this.pending = [];
     this.keys.clear();
     this.adoption = undefined;
-    if (!batch.length) {
-      if (adoption) await this.tx.query(adoptBinariesSql(adoption));
-      return;
+    this.sides = new Map();
+    if (batch.length) {
+      const { rows } = await this.tx.query<{ rid: number; type: string; id: string }>(buildBatchWriteStatement(batch.map((p) => p.row), adoption));
+      const ridOf = new Map(rows.map((r) => [`${r.type}/${r.id}`, Number(r.rid)]));
+      for (const p of batch) p.stored.rid = ridOf.get(`${p.row.type}/${p.row.id}`) ?? 0;
+    } else if (adoption) {
+      await this.tx.query(adoptBinariesSql(adoption));
     }
-    const { rows } = await this.tx.query<{ rid: number; type: string; id: string }>(buildBatchWriteStatement(batch.map((p) => p.row), adoption));
-    const ridOf = new Map(rows.map((r) => [`${r.type}/${r.id}`, Number(r.rid)]));
-    for (const p of batch) p.stored.rid = ridOf.get(`${p.row.type}/${p.row.id}`) ?? 0;
+    for (const side of sides.values()) await this.tx.query(side.build(side.items as never[]));
   }
 
   async query<T>(statement: Sql | string, values?: unknown[]): Promise<QueryResult<T>> {

@@ -1,0 +1,33 @@
+import type { Db } from '../store/db';
+import { WriteBehindDb } from '../store/write-behind-db';
+
+/**
+ * What a transaction's write decisions read from the access tables (does the record exist, is it open or closed, may
+ * this actor write into it), remembered for the rest of the transaction: an import of 18 resources into one record
+ * asked the same three questions 18 times. Only a write of a type that changes the access tables (Consent, Patient,
+ * RelatedPerson: `applyAccessWrite`, the record-closure hooks) can change the answers, and such a write forgets them
+ * (`forgetAccessFacts`), so every decision still sees what a fresh look-up would. Only inside a repository transaction
+ * (a write-behind connection, one per transaction): elsewhere every call looks up.
+ */
+const memos = new WeakMap<Db, Map<string, Promise<unknown>>>();
+
+/** Types whose writes change what the access tables say about a record. */
+export const ACCESS_CHANGING_TYPES: ReadonlySet<string> = new Set(['Consent', 'Patient', 'RelatedPerson']);
+
+export function accessFact<T>(tx: Db, key: string, load: () => Promise<T>): Promise<T> {
+  if (!(tx instanceof WriteBehindDb)) return load();
+  let memo = memos.get(tx);
+  if (!memo) memos.set(tx, (memo = new Map()));
+  const known = memo.get(key) as Promise<T> | undefined;
+  if (known) return known;
+  const loading = load();
+  memo.set(key, loading);
+  // A failed look-up is not an answer: the next decision asks again.
+  loading.catch(() => memos.get(tx)?.delete(key));
+  return loading;
+}
+
+/** Forgets what this transaction learnt from the access tables (a write that may change them is under way). */
+export function forgetAccessFacts(tx: Db): void {
+  memos.delete(tx);
+}
