@@ -62,6 +62,36 @@ describe('reads inside transaction and batch Bundles', () => {
     expect(verify.body.parameter[0]).toEqual({ name: 'intact', valueBoolean: true });
   }, 30_000);
 
+  it('chains the events of a transaction in the order its entries ran, writes and reads alike (stored together before it commits)', async () => {
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        // Processing order: POSTs (in entry order), then GETs.
+        { request: { method: 'GET', url: 'Patient/p1' } },
+        { fullUrl: 'urn:uuid:0b0c1d8e-0000-4000-8000-000000000002', resource: consent('order-1'), request: { method: 'POST', url: 'Consent' } },
+        { request: { method: 'GET', url: 'Consent?patient=p1' } },
+        { fullUrl: 'urn:uuid:0b0c1d8e-0000-4000-8000-000000000003', resource: consent('order-2'), request: { method: 'POST', url: 'Consent' } },
+      ],
+    };
+    const res = await s.fhir(patient, 'POST', '/', bundle);
+    expect(res.status).toBe(200);
+    const [first, second] = [1, 3].map((i) => /Consent\/([^/]+)/.exec(String(res.body.entry[i].response.location))![1]);
+    const { rows } = await s.testDb.db.query<{ seq: string; text: string }>(
+      `SELECT c.seq, r.text FROM audit_chain c JOIN resource r ON r.type = 'AuditEvent' AND r.id = c.event_id WHERE c.chain = 'p1' ORDER BY c.seq DESC LIMIT 4`,
+    );
+    const described = rows.reverse().map((row) => {
+      const text = row.text;
+      if (text.includes(`Consent/${first}`) && !text.includes('search')) return 'create 1';
+      if (text.includes(`Consent/${second}`) && !text.includes('search')) return 'create 2';
+      if (text.includes('search')) return 'search';
+      return text.includes('Patient/p1') ? 'read' : 'other';
+    });
+    expect(described).toEqual(['create 1', 'create 2', 'read', 'search']);
+    const verify = await s.fhir(patient, 'GET', '/AuditEvent/$verify');
+    expect(verify.body.parameter[0]).toEqual({ name: 'intact', valueBoolean: true });
+  }, 30_000);
+
   it('audits each read of a batch through the group commit', async () => {
     const bundle: Bundle = { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient/p1' } }, { request: { method: 'GET', url: 'Patient/p1' } }] };
     const before = (await trail(s, patient)).filter((e) => e.subtype?.[0].code === 'read').length;
