@@ -68,6 +68,8 @@ async function prepareDatabase(config: BenchConfig, size: DatasetSize, main: boo
       throw new Error(`DATABASE_URL holds ${count('Patient')} patients and ${count('DocumentReference')} documents, not the ${size.patients}/${size.documents} asked: use an empty database or matching PATIENTS/DOCS`);
     }
     log(`reusing the seeded database ${name}`);
+    // Variants' own preparations are idempotent, and a variant added since the seeding needs its own.
+    for (const variant of selectedVariants(config)) await variant.prepare?.(database.url, dataset);
     return { database, dataset, reused: true };
   } finally {
     await db.close();

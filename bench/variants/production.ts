@@ -6,6 +6,7 @@ import { patientId } from '../ids';
 import { ACCESS_BENCH_DATA_DIR, accessVariant, practitionerTokens } from './access';
 import { loadConfig } from '../../src/config';
 import { auditCounters } from './audit-counters';
+import { seedTreatingFirstAccesses } from '../first-accesses';
 import type { BenchVariant } from './variant';
 
 /**
@@ -35,7 +36,15 @@ export const productionVariant: BenchVariant = {
       counters: auditCounters(composed.hooks ?? []),
     };
   },
-  prepare: accessVariant.prepare,
+  async prepare(databaseUrl, dataset) {
+    await accessVariant.prepare?.(databaseUrl, dataset);
+    const db = new PgDb(databaseUrl, 2);
+    try {
+      await seedTreatingFirstAccesses(db, dataset);
+    } finally {
+      await db.close();
+    }
+  },
   async requestHeaders(databaseUrl, dataset) {
     const config = loadConfig({}, { databaseUrl, dataDir: ACCESS_BENCH_DATA_DIR });
     const tokens = await practitionerTokens(config, dataset.practitioners);

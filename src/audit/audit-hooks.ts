@@ -1,6 +1,7 @@
 import type { DeniedInfo, Hooks, Interaction, ReadEvent, RequestContext, WriteEvent } from '../fhir/context';
 import { forbidden, methodNotAllowed } from '../fhir/errors';
 import type { Db } from '../store/db';
+import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
 import { type AuditAgentInfo, describeActor } from './audit-actor';
 import { OUTCOME } from './audit-codes';
 import { type AuditEventInput, type AuditSource, toAction } from './audit-event-builder';
@@ -53,6 +54,16 @@ export interface AuditHooks extends Hooks {
 
 const WRITES = new Set(['create', 'update', 'patch', 'delete']);
 const READS = new Set(['read', 'vread', 'search-type', 'search-system', 'history-instance', 'history-type', 'history-system']);
+
+/** The document a write belongs to: the DocumentReference itself, its Binary, or what was extracted from it. */
+function documentOf(event: WriteEvent): string | undefined {
+  if (event.resourceType === 'DocumentReference') return `DocumentReference/${event.id}`;
+  const resource = (event.resource ?? event.previous) as { extension?: { url?: string; valueReference?: { reference?: string } }[]; securityContext?: { reference?: string } } | undefined;
+  const source = resource?.extension?.find((e) => e.url === SOURCE_DOCUMENT_URL)?.valueReference?.reference;
+  if (source) return source;
+  const context = event.resourceType === 'Binary' ? resource?.securityContext?.reference : undefined;
+  return context?.startsWith('DocumentReference/') ? context : undefined;
+}
 
 function defaultPurpose(agent: AuditAgentInfo | undefined): string | undefined {
   if (!agent) return undefined;
@@ -154,9 +165,10 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
       };
       // An identity correction is also recorded as its own event, which says so and names the old and new INS.
       const identity = identityCorrectionOf(ctx, event);
-      const correction: AuditEventInput[] = identity ? [{ ...input, interaction: 'operation', operation: 'update-identity', action: 'U', identity }] : [];
-      // Stored with the transaction's other events just before it commits (one chained statement per transaction).
-      await writer.appendAtCommit(tx, [input, ...correction]);
+      // Stored with the transaction's other events just before it commits (one chained statement per transaction); the
+      // writes of one document (its DocumentReference, Binary, extracted resources) are told as one event.
+      await writer.appendAtCommit(tx, [input], { together: documentOf(event) ?? 'no document' });
+      if (identity) await writer.appendAtCommit(tx, [{ ...input, interaction: 'operation', operation: 'update-identity', action: 'U', identity }]);
     },
 
     async afterRead(ctx, event) {

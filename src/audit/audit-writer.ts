@@ -9,6 +9,7 @@ import type { AuditEventInput } from './audit-event-builder';
 import { auditIndexRowsOf } from './audit-index';
 import { type ChainHead, ChainHeads } from './chain-heads';
 import { hashText } from './hash-chain';
+import { mergeOwed, type OwedEvent } from './merge-writes';
 import { NAMED_DOCUMENTS_VALUE, namedDocumentsOf } from './named-documents';
 import { compactEventText, registerAuditEventStorage, renderAuditEvent } from './stored-event';
 
@@ -104,7 +105,7 @@ function indexParts(events: { id: string; input: AuditEventInput }[]): Sql[] {
 export class AuditWriter {
   private readonly heads = new ChainHeads();
   /** Events a transaction owes, stored once before it commits (`appendAtCommit`), in the order they were given. */
-  private readonly owed = new WeakMap<Db, AuditEventInput[]>();
+  private readonly owed = new WeakMap<Db, OwedEvent[]>();
 
   constructor(private readonly options: AuditWriterOptions = {}) {
     // What it stores must be readable wherever the store is.
@@ -119,7 +120,7 @@ export class AuditWriter {
   async appendInTx(tx: Db, inputs: AuditEventInput[]): Promise<StoredAuditEvent[]> {
     if (inputs.length === 0) return [];
     // Events owed by this transaction happened before these: they go first, so each chain keeps the order of events.
-    const earlier = this.owed.get(tx)?.splice(0) ?? [];
+    const earlier = mergeOwed(this.owed.get(tx)?.splice(0) ?? []);
     if (earlier.length) return (await this.appendNow(tx, [...earlier, ...inputs])).slice(earlier.length);
     return this.appendNow(tx, inputs);
   }
@@ -127,15 +128,17 @@ export class AuditWriter {
   /**
    * Stores the events in the caller's transaction before it commits, together with the other events it owes: an
    * import of 18 resources locks each chain head and writes its events in 2 statements, not 36. The events are as
-   * durable as with `appendInTx` (same transaction, same commit) and the chain heads are locked for less time. Outside
-   * a repository transaction (no write-behind connection) they are stored at once.
+   * durable as with `appendInTx` (same transaction, same commit) and the chain heads are locked for less time.
+   * Consecutive events given the same `together` key that say the same thing become one (merge-writes.ts). Outside a
+   * repository transaction (no write-behind connection) they are stored at once.
    */
-  async appendAtCommit(tx: Db, inputs: AuditEventInput[]): Promise<void> {
-    if (inputs.length === 0) return;
+  async appendAtCommit(tx: Db, given: AuditEventInput[], options: { together?: string } = {}): Promise<void> {
+    if (given.length === 0) return;
     if (!(tx instanceof WriteBehindDb)) {
-      await this.appendInTx(tx, inputs);
+      await this.appendInTx(tx, given);
       return;
     }
+    const inputs: OwedEvent[] = given.map((input) => ({ input, together: options.together }));
     const owed = this.owed.get(tx);
     if (owed) {
       owed.push(...inputs);
@@ -148,7 +151,7 @@ export class AuditWriter {
   }
 
   private async storeOwed(tx: Db): Promise<void> {
-    const inputs = this.owed.get(tx)?.splice(0) ?? [];
+    const inputs = mergeOwed(this.owed.get(tx)?.splice(0) ?? []);
     if (inputs.length) await this.appendNow(tx, inputs);
   }
 

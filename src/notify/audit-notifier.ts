@@ -51,9 +51,11 @@ export function createAuditNotifier(options: { recordUrl: string }): AppendListe
       const { input } = event;
       if (input.outcome !== '0' || !input.patientId || input.category !== 'rest') continue;
       const agent = input.agent;
-      if (input.action === 'C' && input.resourceType === 'DocumentReference' && agent?.kind !== 'patient' && agent?.kind !== 'guardian') {
-        const docId = /^DocumentReference\/([^/]+)/.exec(input.resources?.[0] ?? '')?.[1] ?? event.id;
-        added.push({ docId, notice: { key: `document-added:${docId}`, kind: 'document-added', patientId: input.patientId, text: buildNotice('document-added', { at: input.recorded, docId }, options.recordUrl), createdAt: input.recorded } });
+      if (input.action === 'C' && agent?.kind !== 'patient' && agent?.kind !== 'guardian') {
+        // One event may tell a document's creation with its Binary and extracted resources (merge-writes.ts).
+        for (const docId of createdDocuments(input)) {
+          added.push({ docId, notice: { key: `document-added:${docId}`, kind: 'document-added', patientId: input.patientId, text: buildNotice('document-added', { at: input.recorded, docId }, options.recordUrl), createdAt: input.recorded } });
+        }
       }
       const professional = agent ? professionalKey(agent) : undefined;
       if (agent && professional && (input.action === 'R' || input.action === 'E')) accesses.push({ patientId: input.patientId, professional, event, agent });
@@ -125,6 +127,11 @@ async function documentsHiddenFromRecipients(tx: Db, docIds: string[]): Promise<
   return new Set(rows.map((r) => r.id));
 }
 
+/** The DocumentReferences an event names (a create event: the documents it created). */
+function createdDocuments(input: AuditEventInput): string[] {
+  return (input.resources ?? []).map((r) => /^DocumentReference\/([^/]+)/.exec(r)?.[1]).filter((id): id is string => id !== undefined);
+}
+
 /** The (patient, professional) pair of a successful professional read of a record, if the input is one. */
 function accessPair(input: AuditEventInput): string | undefined {
   if (input.outcome !== '0' || !input.patientId || input.category !== 'rest' || !input.agent) return undefined;
@@ -136,7 +143,7 @@ function accessPair(input: AuditEventInput): string | undefined {
 /** Work for the notifier whatever it has seen: a document added, an emergency access. */
 function hasWork(input: AuditEventInput): boolean {
   if (input.outcome !== '0' || !input.patientId || input.category !== 'rest') return false;
-  if (input.action === 'C' && input.resourceType === 'DocumentReference') return true;
+  if (input.action === 'C' && createdDocuments(input).length > 0) return true;
   return accessPair(input) !== undefined && emergencyKind(input) !== undefined;
 }
 
