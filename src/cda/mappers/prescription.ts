@@ -80,6 +80,7 @@ export const prescriptionMapper: EntryMapper = {
     const substitution = substitutionOf(statement);
     if (substitution) request.substitution = substitution;
     addNotes(request, notesOf(statement, location, ctx).filter((n) => n.text !== product?.text));
+    reportUncodedProductDetails(statement, location, ctx, product as CodeableConcept);
     const consumed = new Set<XmlNode>();
     applyLineQualifiers(request, statement, consumed);
     reportUnrepresented(statement, location, ctx, consumed);
@@ -186,6 +187,19 @@ function reportUnrepresented(statement: XmlNode, location: EntryLocation, ctx: M
       ctx.unmapped.add(location.section, node, `${location.path}.r${k}`);
     }
   }
+}
+
+/**
+ * A product with no code (a compounded preparation: `code nullFlavor="NA"`) is identified by its narrative only; the
+ * dose form and ingredients the document codes for it (IHE PHARM `pharm:formCode`, `pharm:ingredient`) have no place
+ * beside a CodeableConcept without coding, so the import says they were not represented. A coded product (CIS, CIP …)
+ * carries them in its code.
+ */
+function reportUncodedProductDetails(statement: XmlNode, location: EntryLocation, ctx: MappingContext, product: CodeableConcept): void {
+  if (product.coding?.length) return;
+  const material = at(statement, 'consumable/manufacturedProduct/manufacturedMaterial');
+  const details = ['pharm:formCode', 'pharm:ingredient'].filter((name) => childrenNamed(material, name).length);
+  if (details.length) ctx.warnings.push(`Entry ${location.path}: product without a code (known by its narrative); its ${details.join(' and ')} ${details.length > 1 ? 'are' : 'is'} not represented`);
 }
 
 /** The parts of a line this mapper and the dosage always represent (see `map` and prescription-dosage.ts). */

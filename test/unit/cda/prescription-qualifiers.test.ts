@@ -13,6 +13,8 @@ import { resourcesOf } from './summarize-plan';
 // Line 2, paracetamol CIS 60000044: precondition "en cas de douleur", no renewal, Non remboursable true, Hors AMM true,
 // substitution E, dispenser instruction "-"; its ALD qualifier has no value (nullFlavor UNK, 5th relationship: r5) and
 // its renewal period is a width of 3 months only (4th relationship: r4): both reported as unmapped.
+// Line 3, a compounded preparation with no code (nullFlavor NA) known by its narrative, dose form EDQM 10502000 and one
+// ingredient (pharm:ingredient): neither can be represented beside an uncoded product, both named in a warning.
 const TA_ASIP = 'urn:oid:1.2.250.1.213.1.1.4.322';
 const NOT_COVERED = 'https://interop.esante.gouv.fr/ig/fhir/document-core/StructureDefinition/fr-not-covered-extension';
 const OFF_LABEL = 'https://profiles.ihe.net/PHARM/MPD/StructureDefinition/ihe-ext-offLabel';
@@ -32,7 +34,7 @@ describe('what a prescription line says beside its product and dosage is kept, o
   const extension = (r: MedicationRequest, url: string) => r.extension?.filter((e) => e.url === url) ?? [];
 
   it('gives one MedicationRequest per line and no extra resource for the qualifiers', () => {
-    expect(requests).toHaveLength(2);
+    expect(requests).toHaveLength(3);
     expect(resourcesOf(plan.bundle, 'Observation')).toHaveLength(0);
   });
 
@@ -77,7 +79,7 @@ describe('what a prescription line says beside its product and dosage is kept, o
       ['57828-6', 'supply', ['1.3.6.1.4.1.19376.1.9.1.3.15', '1.2.250.1.213.1.1.3.88'], 1, ['s1.e2.r4']],
       ['57828-6', 'observation', ['1.3.6.1.4.1.19376.1.5.3.1.4.13', '1.2.250.1.213.1.1.3.48', '1.2.250.1.213.1.1.3.48.13'], 1, ['s1.e2.r5']],
     ]);
-    const outcome = unmappedOutcome(plan.unmapped, plan.warnings);
+    const outcome = unmappedOutcome(plan.unmapped);
     expect(outcome.issue).toHaveLength(2);
     expect(outcome.issue[0]).toMatchObject({ severity: 'warning', code: 'not-supported', details: { coding: [{ code: '57828-6' }] }, diagnostics: 'paths: s1.e2.r4' });
     expect(outcome.issue[1].details?.text).toMatch(/57828-6 "Prescription de médicaments": 1 observation entry \(templateId .*1\.2\.250\.1\.213\.1\.1\.3\.48\.13\) not represented/);
@@ -85,5 +87,12 @@ describe('what a prescription line says beside its product and dosage is kept, o
     expect(dr.extension?.filter((e) => e.url === UNMAPPED_CONTENT_EXTENSION)).toHaveLength(2);
     // The line itself is mapped: the ALD it does not know about is not invented either way.
     expect(reasonObservation(paracetamol, 'MED-574')).toBeUndefined();
+  });
+
+  it('names the form and ingredient of the uncoded preparation (line 3) in the import warnings, and keeps its narrative as the product', () => {
+    const preparation = requests.find((r) => !r.medicationCodeableConcept?.coding) as MedicationRequest;
+    expect(preparation.medicationCodeableConcept).toEqual({ text: 'Préparation magistrale : vaseline officinale 45 g, acide salicylique 5 g' });
+    expect(plan.warnings).toEqual(['Entry s1.e3: product without a code (known by its narrative); its pharm:formCode and pharm:ingredient are not represented']);
+    expect(unmappedOutcome(plan.unmapped, plan.warnings).issue[2]).toMatchObject({ severity: 'information', diagnostics: plan.warnings[0] });
   });
 });
