@@ -213,10 +213,10 @@ export async function assertMayAttach(tx: Db, actor: DmpActor, event: WriteEvent
   }
 }
 
-/** Whether the actor may read the DocumentReference (his read predicate, at this instant). */
-export async function isVisible(tx: Db, actor: DmpActor, id: string): Promise<boolean> {
-  const plan = decideAccess(actor, 'read', 'DocumentReference', { now: new Date() });
+/** Whether the actor may read the row (a DocumentReference unless told): his read predicate, at this instant. */
+export async function isVisible(tx: Db, actor: DmpActor, id: string, resourceType = 'DocumentReference'): Promise<boolean> {
+  const plan = decideAccess(actor, 'read', resourceType, { now: new Date() });
   if (plan.effect !== 'allow') return false;
-  const { rows } = await tx.query(sql`SELECT 1 FROM resource r WHERE r.type = 'DocumentReference' AND r.id = ${id} AND NOT r.deleted AND (${compileAccess(plan)})`);
+  const { rows } = await tx.query(sql`SELECT 1 FROM resource r WHERE r.type = ${resourceType} AND r.id = ${id} AND NOT r.deleted AND (${compileAccess(plan)})`);
   return rows.length > 0;
 }

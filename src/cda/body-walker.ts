@@ -1,11 +1,8 @@
 import { all, childrenNamed, templateIds } from './cda-node';
 import type { MappingContext } from './mapping-context';
+import { CLINICAL_STATEMENTS } from './mappers/entry-mapper';
 import { findMapper, isPlanSection } from './mappers/registry';
 import type { XmlNode } from './xml-tree';
-
-const CLINICAL_STATEMENTS = new Set([
-  'observation', 'act', 'organizer', 'substanceAdministration', 'supply', 'procedure', 'encounter', 'observationMedia', 'regionOfInterest',
-]);
 
 interface Location {
   topSection: XmlNode;

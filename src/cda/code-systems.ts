@@ -19,6 +19,7 @@ const OID_TO_URI: Record<string, string> = {
   '2.16.840.1.113883.5.83': 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
   '2.16.840.1.113883.5.111': 'http://terminology.hl7.org/CodeSystem/v3-RoleCode',
   '2.16.840.1.113883.5.112': 'http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration',
+  '2.16.840.1.113883.5.1070': 'http://terminology.hl7.org/CodeSystem/v3-substanceAdminSubstitution',
   '2.16.840.1.113883.5.1063': 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue',
   '2.16.840.1.113883.5.1076': 'http://terminology.hl7.org/CodeSystem/v3-ReligiousAffiliation',
   '2.16.840.1.113883.1.11.19185': 'http://terminology.hl7.org/CodeSystem/v3-Ethnicity',

@@ -76,6 +76,11 @@ export interface WriteEvent {
   compartment?: string | null;
   /** Every Patient the new version names through its compartment paths (more than one is refused by access rules). */
   namedPatients?: string[];
+  /**
+   * Binaries a DocumentReference points at that it must not adopt: hidden from the writer, so answered as if they did
+   * not exist (access/binary-adoption.ts) and left exactly as they are. Set by a beforeWrite hook, read by the store.
+   */
+  unadoptedBinaries?: Set<string>;
 }
 
 /** A read that is about to be answered: what was shown, for audit. */

@@ -235,7 +235,7 @@ export class Repository implements ScopedRepository {
       }
     }
     if (resource.resourceType === 'DocumentReference') {
-      await this.adoptBinaries(resource, columns);
+      await this.adoptBinaries(resource, columns, event.unadoptedBinaries);
       if (carriesFlags(columns.security) || carriesFlags(previous ? securityCodes(previous) : [])) {
         await this.db.query(relabelListsSql(resource.id as string));
       }
@@ -273,11 +273,14 @@ export class Repository implements ScopedRepository {
     return [...codes];
   }
 
-  /** Binaries a DocumentReference points at (`Binary/<id>` urls) are governed by it: same compartment. */
-  private async adoptBinaries(doc: Resource & { resourceType: 'DocumentReference' }, columns: DerivedColumns): Promise<void> {
+  /**
+   * Binaries a DocumentReference points at (`Binary/<id>` urls) are governed by it: same compartment. Those the write
+   * hooks kept out (hidden from the writer: `WriteEvent.unadoptedBinaries`) stay as they are, like missing ones.
+   */
+  private async adoptBinaries(doc: Resource & { resourceType: 'DocumentReference' }, columns: DerivedColumns, kept?: ReadonlySet<string>): Promise<void> {
     const binaryIds = (doc.content ?? [])
       .map((c) => /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(c.attachment?.url ?? '')?.[1])
-      .filter((x): x is string => !!x);
+      .filter((x): x is string => !!x && !kept?.has(x));
     if (!binaryIds.length) return;
     const adoption = { docId: doc.id as string, compartment: columns.compartment, binaryIds };
     if (this.db instanceof WriteBehindDb) await this.db.queueAdoption(adoption);

@@ -20,3 +20,8 @@ export interface EntryMapper {
 export function hasAnyTemplate(templateIds: string[], wanted: readonly string[]): boolean {
   return templateIds.some((t) => wanted.includes(t));
 }
+
+/** CDA clinical statements (the choice of `entry` and `entryRelationship`): what is represented, or reported unmapped. */
+export const CLINICAL_STATEMENTS: ReadonlySet<string> = new Set([
+  'observation', 'act', 'organizer', 'substanceAdministration', 'supply', 'procedure', 'encounter', 'observationMedia', 'regionOfInterest',
+]);

@@ -1,22 +1,24 @@
-import type { Dosage, Quantity, Ratio, Timing, TimingRepeat } from '@medplum/fhirtypes';
-import { at, attr, childrenNamed, templateIds } from '../cda-node';
+import type { CodeableConcept, Dosage, Quantity, Ratio, Timing, TimingRepeat } from '@medplum/fhirtypes';
+import { all, at, attr, childrenNamed, templateIds } from '../cda-node';
 import { toCodeableConcept, toDateTimeOf, toQuantity, toRange } from '../datatypes';
 import { narrativeOf } from '../narrative-references';
 import type { XmlNode } from '../xml-tree';
 import { hasAnyTemplate } from './entry-mapper';
+import { statedText } from './prescription-qualifiers';
 
 /** UCUM time units a FHIR Timing accepts as `periodUnit` / `durationUnit`. */
 const UCUM_TIME = new Set(['s', 'min', 'h', 'd', 'wk', 'mo', 'a']);
 /** HL7 v3 TimingEvent codes (EIVL `event`) that are also FHIR `Timing.repeat.when` codes. */
 const TIMING_EVENTS = new Set(['HS', 'WAKE', 'C', 'CM', 'CD', 'CV', 'AC', 'ACM', 'ACD', 'ACV', 'PC', 'PCM', 'PCD', 'PCV']);
 /** Patient medication instructions (CCD, IHE PCC, CI-SIS FR-Instructions-au-patient). */
-const PATIENT_INSTRUCTION_TEMPLATES = ['2.16.840.1.113883.10.20.1.49', '1.3.6.1.4.1.19376.1.5.3.1.4.3', '1.2.250.1.213.1.1.3.33'];
+export const PATIENT_INSTRUCTION_TEMPLATES = ['2.16.840.1.113883.10.20.1.49', '1.3.6.1.4.1.19376.1.5.3.1.4.3', '1.2.250.1.213.1.1.3.33'];
 /** IHE PCC split dose: the subordinate administrations happen together (same sequence), not one after the other. */
 const SPLIT_DOSE_TEMPLATE = '1.3.6.1.4.1.19376.1.5.3.1.4.9';
 
 /**
  * The dosage instructions of a prescribed substanceAdministration. Without subordinate administrations: one Dosage
- * (route, site, dose, rate, maximum dose, frequency PIVL / event EIVL, bounded by the treatment period). With
+ * (route, site, dose, rate, maximum dose, frequency PIVL / event EIVL, bounded by the treatment period, patient
+ * instructions, precondition). With
  * subordinates (IHE PCC tapered or split doses, CI-SIS FR-Traitement-prescrit-subordonnee): one Dosage each, in their
  * `sequenceNumber` order (split doses share one sequence), inheriting the route the main entry states.
  */
@@ -28,6 +30,8 @@ export function dosageInstructions(statement: XmlNode, treatmentPeriod: XmlNode 
   if (site) shared.site = site;
   const instruction = patientInstruction(statement);
   if (instruction) shared.patientInstruction = instruction;
+  const precondition = preconditionOf(statement);
+  if (precondition) shared.asNeededCodeableConcept = precondition;
   // The main entry's maximum dose caps every subordinate administration.
   const max = toRatio(at(statement, 'maxDoseQuantity'));
   if (max) shared.maxDosePerPeriod = max;
@@ -119,14 +123,30 @@ function toRatio(rto: XmlNode | undefined): Ratio | undefined {
   return { numerator: numerator as Quantity, denominator: denominator as Quantity };
 }
 
-/** The patient's instructions (`SUBJ` act of the patient-instruction templates): its narrative. */
+/** The patient's instructions (`SUBJ` acts of the patient-instruction templates): their narratives, all of them. */
 function patientInstruction(statement: XmlNode): string | undefined {
+  const texts: string[] = [];
   for (const relation of childrenNamed(statement, 'entryRelationship')) {
     const act = at(relation, 'act');
     if (act && hasAnyTemplate(templateIds(act), PATIENT_INSTRUCTION_TEMPLATES)) {
-      const text = narrativeOf(at(act, 'text'));
-      if (text) return text;
+      const text = statedText(narrativeOf(at(act, 'text')));
+      if (text && !texts.includes(text)) texts.push(text);
     }
+  }
+  return texts.length ? texts.join('\n') : undefined;
+}
+
+/**
+ * The precondition of a conditional dosage (IHE PCC `precondition/criterion`: give it only when the criterion holds)
+ * → `asNeededCodeableConcept`, FHIR's "precondition for taking the medication": the criterion's coded value, else its
+ * narrative. A criterion that says nothing (an unresolved reference, "-") makes the dosage no less unconditional.
+ */
+function preconditionOf(statement: XmlNode): CodeableConcept | undefined {
+  for (const criterion of all(statement, 'precondition/criterion')) {
+    const concept = toCodeableConcept(at(criterion, 'value'));
+    const text = statedText(narrativeOf(at(criterion, 'text')));
+    if (concept?.coding) return { ...concept, ...(text && !concept.text ? { text } : {}) };
+    if (text) return { text };
   }
   return undefined;
 }

@@ -1,16 +1,17 @@
 import type { Annotation, CodeableConcept, MedicationRequest, Practitioner, Quantity, Reference } from '@medplum/fhirtypes';
 import { all, at, attr, childrenNamed, templateIds } from '../cda-node';
-import { toDateTime, toPeriod, toQuantity } from '../datatypes';
+import { toCoding, toDateTime, toPeriod, toQuantity } from '../datatypes';
 import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
 import { narrativeOf } from '../narrative-references';
 import type { XmlNode } from '../xml-tree';
 import { absenceCoding, isUnidentified } from './absence';
 import { mainEffectiveTime, productCode, reasonsOf } from './clinical-common';
 import { endedBefore } from './clinical-status';
-import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { CLINICAL_STATEMENTS, hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { MEDICATION_TEMPLATES } from './medication';
 import { addNotes, narrativeNotes } from './narrative-notes';
-import { dosageInstructions } from './prescription-dosage';
+import { dosageInstructions, PATIENT_INSTRUCTION_TEMPLATES } from './prescription-dosage';
+import { applyLineQualifiers } from './prescription-qualifiers';
 
 /** A prescription line: IHE PHARM PRE Prescription Item, CI-SIS FR-Traitement-prescrit. */
 const PRESCRIPTION_ITEM_TEMPLATES = ['1.3.6.1.4.1.19376.1.9.1.3.2', '1.2.250.1.213.1.1.3.83'];
@@ -35,7 +36,10 @@ export const EFFECTIVE_DOSE_PERIOD_EXTENSION = 'http://hl7.org/fhir/5.0/Structur
  * A medication prescribed or planned (substanceAdministration in INT/RQO/PRP mood) → MedicationRequest: `intent` order
  * for a prescription line (or a request), plan for a treatment a care plan intends, proposal for one proposed; status
  * from the treatment period against the document's date; medication, dosage, requester, reason, amount, renewals and
- * substitution as stated. A treatment asked for is not a treatment taken: never a MedicationStatement.
+ * substitution as stated, and the line's qualifiers (ALD, AT/MP, prevention, not reimbursed, off-label, dispenser
+ * instructions, renewal period: prescription-qualifiers.ts). A statement inside the line that none of these represents
+ * is reported as unmapped, like an entry: nothing it says is silently lost. A treatment asked for is not a treatment
+ * taken: never a MedicationStatement.
  */
 export const prescriptionMapper: EntryMapper = {
   name: 'prescription',
@@ -76,6 +80,10 @@ export const prescriptionMapper: EntryMapper = {
     const substitution = substitutionOf(statement);
     if (substitution) request.substitution = substitution;
     addNotes(request, notesOf(statement, location, ctx).filter((n) => n.text !== product?.text));
+    reportUncodedProductDetails(statement, location, ctx, product as CodeableConcept);
+    const consumed = new Set<XmlNode>();
+    applyLineQualifiers(request, statement, consumed);
+    reportUnrepresented(statement, location, ctx, consumed);
     ctx.builder.add(request, ctx.builder.urnFor(`prescription:${location.path}`));
   },
 };
@@ -146,18 +154,62 @@ function amountOf(pq: XmlNode | undefined): Quantity | undefined {
   return { value, ...(lexical ? { _value: lexical } : {}), system: EDQM_SYSTEM, code: unit } as Quantity;
 }
 
-/** Substitution permission: code `N` refuses it, any other code of the value set allows some; the stated reason kept. */
+/**
+ * Substitution permission as its HL7 ActSubstanceAdminSubstitution code (`allowedCodeableConcept`, as the ANS profile
+ * binds it): `N` refuses any substitution, `E`, `G`, `TE` … say which one is allowed, a distinction a boolean would lose.
+ * The stated reason (narrow therapeutic margin …) is kept as written.
+ */
 function substitutionOf(statement: XmlNode): MedicationRequest['substitution'] | undefined {
   for (const relation of childrenNamed(statement, 'entryRelationship')) {
     const act = at(relation, 'act');
     if (!act || !hasAnyTemplate(templateIds(act), SUBSTITUTION_TEMPLATES)) continue;
     const code = at(act, 'code');
-    const value = attr(code, 'code');
-    if (!value || attr(code, 'nullFlavor')) return undefined;
+    const coding = toCoding(code);
+    if (!coding) return undefined;
     const reason = narrativeOf(at(code, 'originalText'));
-    return { allowedBoolean: value !== 'N', ...(reason ? { reason: { text: reason } } : {}) };
+    return { allowedCodeableConcept: { coding: [coding] }, ...(reason ? { reason: { text: reason } } : {}) };
   }
   return undefined;
+}
+
+/**
+ * Reports, as unmapped content of the line's section, each statement inside the line (`entryRelationship`) that
+ * nothing represented: the subordinate administrations (dosage steps), reasons, patient instructions, comments, amount
+ * and substitution are represented here and in prescription-dosage.ts, the qualifiers in `consumed`; anything else
+ * (a reference to a treatment-plan item, a qualifier without a boolean value, a template we do not know) is named.
+ */
+function reportUnrepresented(statement: XmlNode, location: EntryLocation, ctx: MappingContext, consumed: ReadonlySet<XmlNode>): void {
+  let k = 0;
+  for (const relation of childrenNamed(statement, 'entryRelationship')) {
+    for (const node of relation.children.filter((c) => CLINICAL_STATEMENTS.has(c.name))) {
+      k++;
+      if (consumed.has(node) || isRepresentedPart(relation, node)) continue;
+      ctx.unmapped.add(location.section, node, `${location.path}.r${k}`);
+    }
+  }
+}
+
+/**
+ * A product with no code (a compounded preparation: `code nullFlavor="NA"`) is identified by its narrative only; the
+ * dose form and ingredients the document codes for it (IHE PHARM `pharm:formCode`, `pharm:ingredient`) have no place
+ * beside a CodeableConcept without coding, so the import says they were not represented. A coded product (CIS, CIP …)
+ * carries them in its code.
+ */
+function reportUncodedProductDetails(statement: XmlNode, location: EntryLocation, ctx: MappingContext, product: CodeableConcept): void {
+  if (product.coding?.length) return;
+  const material = at(statement, 'consumable/manufacturedProduct/manufacturedMaterial');
+  const details = ['pharm:formCode', 'pharm:ingredient'].filter((name) => childrenNamed(material, name).length);
+  if (details.length) ctx.warnings.push(`Entry ${location.path}: product without a code (known by its narrative); its ${details.join(' and ')} ${details.length > 1 ? 'are' : 'is'} not represented`);
+}
+
+/** The parts of a line this mapper and the dosage always represent (see `map` and prescription-dosage.ts). */
+function isRepresentedPart(relation: XmlNode, node: XmlNode): boolean {
+  const ids = templateIds(node);
+  if (node.name === 'substanceAdministration') return true; // a dosage step: one dosageInstruction each
+  if (attr(relation, 'typeCode') === 'RSON' && (node.name === 'observation' || node.name === 'act')) return true; // reasonCode
+  if (node.name === 'act') return hasAnyTemplate(ids, [...PATIENT_INSTRUCTION_TEMPLATES, ...COMMENT_TEMPLATES, ...SUBSTITUTION_TEMPLATES]);
+  if (node.name === 'supply') return hasAnyTemplate(ids, QUANTITY_TEMPLATES);
+  return false;
 }
 
 /** The narrative of the product beside its code, the entry's narrative, and its comments. */

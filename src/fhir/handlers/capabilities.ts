@@ -1,6 +1,7 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import type { FhirRequest, FhirResponse } from '../request';
 import { searchParams } from '../search-registry';
+import { includeValues, revIncludeValues, searchableIn } from '../search/include-values';
 import { MAX_HAS_DEPTH, MAX_INCLUDES_PER_SEARCH } from '../search/parse';
 import { MAX_INCLUDE_ITERATIONS } from '../../store/search-includes';
 import type { FhirService, OperationDefinitionEntry } from '../service';
@@ -66,8 +67,9 @@ function resourceEntry(svc: FhirService, type: string): CapabilityStatementRestR
     documentation: `_include and _revinclude take :iterate (R3's :recurse): followed ${MAX_INCLUDE_ITERATIONS} iterations beyond the first `
       + `level, then a warning in the Bundle; at most ${MAX_INCLUDES_PER_SEARCH} per search; only resources the caller may see are `
       + 'included or followed; too many included resources on one page: 422 too-costly (MAX_INCLUDED)',
-    searchInclude: ['*', ...params.filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`)],
-    searchRevInclude: [],
+    // Exactly the values the parser accepts at the first level (include-values.ts): `_include=*` alone is not one.
+    searchInclude: includeValues(type),
+    searchRevInclude: revIncludeValues(type, svc.resourceTypes.keys(), searchableIn(svc.resourceTypes)),
     searchParam: [
       { name: '_id', type: 'token', documentation: 'Logical id' },
       { name: '_lastUpdated', type: 'date', documentation: 'When the resource version was stored' },

@@ -4,6 +4,7 @@ import type { RequestContext } from '../context';
 import { buildOutcome } from '../errors';
 import type { FhirRequest, FhirResponse } from '../request';
 import { prefersStrict } from '../request';
+import { searchableIn } from '../search/include-values';
 import { parseSearch } from '../search/parse';
 import type { SearchRequest } from '../search/types';
 import { readEvent, type FhirService } from '../service';
@@ -47,7 +48,6 @@ export async function searchBundle(svc: FhirService, ctx: RequestContext, req: F
 /** GET [type]?params and POST [type]/_search. */
 export async function searchHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
   const [type] = req.segments;
-  const searchable = (t: string) => svc.resourceTypes.get(t)?.includes('search-type') ?? false;
-  const request = parseSearch(type, req.query, prefersStrict(req), { searchable });
+  const request = parseSearch(type, req.query, prefersStrict(req), { searchable: searchableIn(svc.resourceTypes) });
   return searchBundle(svc, ctx, req, request);
 }

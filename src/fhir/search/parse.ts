@@ -1,5 +1,6 @@
 import { badRequest } from '../errors';
 import { isResourceType, searchParam } from '../search-registry';
+import { mayRevInclude } from './include-values';
 import { assertValueSyntax } from './values';
 import { DEFAULT_COUNT, MAX_COUNT, type IncludeSpec, type ParamFilter, type SearchRequest, type SortRule } from './types';
 
@@ -124,7 +125,7 @@ function parseSort(resourceType: string, raw: string): SortRule[] {
 /** `_include`/`_revinclude` parameters in one search: an iterated one is a branch of every level's statement. */
 export const MAX_INCLUDES_PER_SEARCH = 20;
 
-function parseInclude(raw: string, reverse: boolean, resourceType: string, iterate: boolean): IncludeSpec {
+function parseInclude(raw: string, reverse: boolean, resourceType: string, iterate: boolean, options: ParseOptions): IncludeSpec {
   const [sourceType, param, targetType] = raw.split(':');
   if (!sourceType || !param) throw badRequest(`_${reverse ? 'rev' : ''}include must be "Type:param[:TargetType]", not "${raw}"`);
   // An iterated _include follows what earlier levels included, so it may start from any type.
@@ -135,6 +136,15 @@ function parseInclude(raw: string, reverse: boolean, resourceType: string, itera
     if (!def || def.type !== 'reference') throw badRequest(`"${param}" is not a reference parameter of ${sourceType}`);
   }
   if (targetType && !isResourceType(targetType)) throw badRequest(`Unknown resource type "${targetType}" in "${raw}"`);
+  // A first-level _revinclude that could never add anything (a source type not offered for search, a parameter that
+  // cannot point at this type) is refused, not answered empty: only what the CapabilityStatement lists is accepted
+  // (include-values.ts). Iterated ones start from what earlier levels included, whatever its type.
+  if (reverse && !iterate) {
+    if (param === '*') throw badRequest(`_revinclude "${raw}": name the reference parameter (${sourceType}:<param>), not *`);
+    if (!mayRevInclude(sourceType, param, resourceType, options.searchable) || (targetType && targetType !== resourceType)) {
+      throw badRequest(`_revinclude "${raw}" cannot add anything to a ${resourceType} search: see the CapabilityStatement's searchRevInclude for ${resourceType}`);
+    }
+  }
   return { sourceType, param, targetType, iterate };
 }
 
@@ -173,7 +183,7 @@ export function parseSearch(resourceType: string, params: [string, string][], st
           if (modifier !== undefined && modifier !== 'iterate' && modifier !== 'recurse') {
             throw badRequest(`"${name}": the only modifier of ${base} is :iterate (or its R3 name :recurse)`);
           }
-          const spec = parseInclude(value, base === '_revinclude', resourceType, modifier !== undefined);
+          const spec = parseInclude(value, base === '_revinclude', resourceType, modifier !== undefined, options);
           (base === '_include' ? request.include : request.revinclude).push(spec);
           if (request.include.length + request.revinclude.length > MAX_INCLUDES_PER_SEARCH) {
             throw badRequest(`A search may hold at most ${MAX_INCLUDES_PER_SEARCH} _include/_revinclude parameters`);

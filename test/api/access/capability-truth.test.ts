@@ -99,6 +99,45 @@ describe('the CapabilityStatement tells the truth', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('lists the _include and _revinclude values that work, and each one answers under Prefer: handling=strict', async () => {
+    const patient = resources().find((r) => r.type === 'Patient');
+    // Read from the registry by hand: allergies and documents point at their patient, a Patient at its physician.
+    expect(patient?.searchRevInclude).toEqual(expect.arrayContaining(['AllergyIntolerance:patient', 'DocumentReference:subject', 'Observation:subject']));
+    expect(patient?.searchRevInclude).not.toContain('Observation:specimen');
+    expect(resources().find((r) => r.type === 'Practitioner')?.searchRevInclude).toContain('Patient:general-practitioner');
+    expect(patient?.searchInclude).toEqual(expect.arrayContaining(['Patient:*', 'Patient:general-practitioner']));
+    const wrong: string[] = [];
+    for (const r of resources()) {
+      for (const [param, values] of [['_include', r.searchInclude ?? []], ['_revinclude', r.searchRevInclude ?? []]] as const) {
+        for (const value of values) {
+          const res = await call('get', `/fhir/${r.type}?${param}=${encodeURIComponent(value)}&_count=1`, undefined, { Prefer: 'handling=strict' });
+          if (res.status !== 200) wrong.push(`${r.type}?${param}=${value}: ${res.status} ${JSON.stringify(res.body?.issue)}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('adds what a listed _revinclude names (the patient\'s allergies to his Patient)', async () => {
+    const res = await call('get', '/fhir/Patient?_id=p1&_revinclude=AllergyIntolerance:patient');
+    expect(res.status).toBe(200);
+    expect(res.body.entry.filter((e: any) => e.search.mode === 'include').map((e: any) => e.resource.resourceType)).toContain('AllergyIntolerance');
+  });
+
+  it('refuses a _revinclude or _include value it does not list, instead of answering it empty', async () => {
+    const patient = resources().find((r) => r.type === 'Patient');
+    const offered = new Set(resources().map((r) => r.type));
+    // ResearchSubject points at a Patient but is not offered; Observation's specimen never points at a Patient.
+    expect(offered.has('ResearchSubject')).toBe(false);
+    for (const value of ['ResearchSubject:individual', 'Observation:specimen', 'Observation:*', 'Observation:subject:Group']) {
+      expect(patient?.searchRevInclude).not.toContain(value);
+      const res = await call('get', `/fhir/Patient?_revinclude=${encodeURIComponent(value)}`);
+      expect([value, res.status, res.body.resourceType]).toEqual([value, 400, 'OperationOutcome']);
+    }
+    expect(patient?.searchInclude).not.toContain('*');
+    expect((await call('get', '/fhir/Patient?_include=*')).status).toBe(400);
+  });
+
   it('advertises _has (reverse chaining) on the types searchable resources can point at, and it answers', async () => {
     const has = (type: string) => resources().find((r) => r.type === type)?.searchParam?.find((p) => p.name === '_has');
     expect(has('Patient')?.type).toBe('special');

@@ -49,9 +49,10 @@ describe('a prescription becomes one MedicationRequest per line, never a Medicat
     expect(amoxicillin.dosageInstruction?.[0].timing?.repeat?.boundsPeriod).toEqual({ start: '2025-06-02', end: '2025-06-08' });
   });
 
-  it('refuses substitution where the line says N, with its reason, and allows it where the line says E', () => {
-    expect(levothyroxine.substitution).toEqual({ allowedBoolean: false, reason: { text: 'Non substituable (MTE) : marge thérapeutique étroite' } });
-    expect(amoxicillin.substitution).toEqual({ allowedBoolean: true });
+  it('refuses substitution where the line says N, with its reason, and allows it where the line says E (the code kept)', () => {
+    const substitution = (code: string, display: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-substanceAdminSubstitution', code, display }] });
+    expect(levothyroxine.substitution).toEqual({ allowedCodeableConcept: substitution('N', 'Aucune substitution permise'), reason: { text: 'Non substituable (MTE) : marge thérapeutique étroite' } });
+    expect(amoxicillin.substitution).toEqual({ allowedCodeableConcept: substitution('E', 'Substitution par un équivalent') });
   });
 
   it('keeps the dosage: route, dose with its written digits and unit, frequency or meal event, patient instruction', () => {
