@@ -16,7 +16,10 @@ export interface AccountCodeRow {
   code_digest: string;
   created_at: Date | string;
   expires_at: Date | string;
+  /** No longer usable: entered, or retired when a newer code of the same purpose was asked. */
   used_at: Date | string | null;
+  /** Entered correctly (or confirmed in person): never set on a retired code (migration 200). */
+  confirmed_at: Date | string | null;
   attempts: number;
 }
 
@@ -46,7 +49,8 @@ const digest = (id: string, code: string): string => createHash('sha256').update
 
 /**
  * Stores a new code in the caller's transaction and retires the unused codes of the same purpose for the same
- * record (or identifier): only the latest code sent works. Returns the code's id.
+ * record (or identifier): only the latest code sent works. Retiring sets `used_at` only, never `confirmed_at`: a
+ * superseded request was not confirmed. Returns the code's id.
  */
 export async function storeCode(
   tx: Db,
@@ -81,7 +85,8 @@ export async function checkCode(tx: Db, row: AccountCodeRow, code: string, optio
     await tx.query(sql`UPDATE account_code SET attempts = attempts + 1 WHERE id = ${row.id}`);
     return 'wrong';
   }
-  await tx.query(sql`UPDATE account_code SET used_at = ${options.now.toISOString()}::timestamptz WHERE id = ${row.id}`);
+  const at = options.now.toISOString();
+  await tx.query(sql`UPDATE account_code SET used_at = ${at}::timestamptz, confirmed_at = ${at}::timestamptz WHERE id = ${row.id}`);
   return 'ok';
 }
 
@@ -95,15 +100,15 @@ export async function countCodesSince(tx: Db, purpose: CodePurpose, where: { pat
 
 /**
  * Records a contact confirmed in person (the Assurance Maladie counter, identity papers checked) with the marker a
- * confirmed `$change-contact` code leaves: a used `contact-change` row (`store/credential-contacts.ts` reads them). Its
- * code is random and never told to anyone. Pending change requests are left alone rather than retired: retiring sets
- * `used_at` too, and a retired request would then read as a confirmed contact.
+ * confirmed `$change-contact` code leaves: a `contact-change` row with `confirmed_at` (`store/credential-contacts.ts`
+ * reads them). Its code is random and never told to anyone. Pending change requests are left alone: the patient may
+ * still confirm the one he asked.
  */
 export async function storeConfirmedContact(tx: Db, input: { patientId: string; contact: { system: 'email' | 'sms'; value: string }; now: Date }): Promise<string> {
   const id = randomUUID();
   const now = input.now.toISOString();
-  await tx.query(sql`INSERT INTO account_code (id, purpose, patient_id, contact_system, contact_value, code_digest, created_at, expires_at, used_at)
+  await tx.query(sql`INSERT INTO account_code (id, purpose, patient_id, contact_system, contact_value, code_digest, created_at, expires_at, used_at, confirmed_at)
     VALUES (${id}, 'contact-change', ${input.patientId}, ${input.contact.system}, ${input.contact.value}, ${digest(id, randomUUID())},
-      ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz)`);
+      ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz)`);
   return id;
 }

@@ -5,7 +5,10 @@ import { sql } from './sql';
 export interface ContactHistory {
   /** Every version (current and replaced) of every RelatedPerson of the record, as JSON texts. */
   relatedPersons: string[];
-  /** Contacts applied by `$confirm-contact` at or after `since`: the code sent to them proved them. */
+  /**
+   * Contacts confirmed at or after `since`: the code sent to them was entered (`$confirm-contact`), or a counter
+   * checked them in person. A request retired by a newer one is not among them, even for an address on the record.
+   */
   confirmed: { system: string; value: string }[];
 }
 
@@ -20,6 +23,6 @@ export async function loadContactHistory(db: Db, patientId: string, since: Date)
     SELECT text FROM resource_history WHERE type = 'RelatedPerson' AND compartment = ${patientId} AND text IS NOT NULL`);
   const confirmed = await db.query<{ system: string; value: string }>(sql`
     SELECT contact_system AS system, contact_value AS value FROM account_code
-     WHERE purpose = 'contact-change' AND patient_id = ${patientId} AND used_at >= ${since.toISOString()}::timestamptz`);
+     WHERE purpose = 'contact-change' AND patient_id = ${patientId} AND confirmed_at >= ${since.toISOString()}::timestamptz`);
   return { relatedPersons: persons.rows.map((r) => r.text), confirmed: confirmed.rows };
 }
