@@ -66,6 +66,15 @@ export async function storeCode(
   return id;
 }
 
+/**
+ * Retires, in the caller's transaction, the unused codes of a purpose for a record (they stop working; `confirmed_at`
+ * stays empty): a code that may have reached the wrong person. Returns how many.
+ */
+export async function retireUnusedCodes(tx: Db, input: { purpose: CodePurpose; patientId: string; now: Date }): Promise<number> {
+  return (await tx.query(sql`UPDATE account_code SET used_at = ${input.now.toISOString()}::timestamptz
+    WHERE purpose = ${input.purpose} AND patient_id = ${input.patientId} AND used_at IS NULL`)).rowCount;
+}
+
 /** The latest unused code of a purpose for a record or an identifier, locked for the caller's transaction. */
 export async function lockCurrentCode(tx: Db, purpose: CodePurpose, where: { patientId: string } | { login: string }): Promise<AccountCodeRow | undefined> {
   const scope = 'login' in where ? sql`login = ${where.login}` : sql`patient_id = ${where.patientId}`;

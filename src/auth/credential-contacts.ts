@@ -81,22 +81,22 @@ function guardianContactKeys(guardians: RelatedPerson[]): Set<string> {
 }
 
 /** Where a sign-in code goes, or why it may not go anywhere. */
-export type SignInDestination = { to: Recipient } | { refused: 'no-contact' | 'no-own-contact' };
+export type SignInDestination = { to: Recipient } | { refused: 'no-contact' | 'no-own-contact' | 'guardian-contact' };
 
 /**
- * Where a sign-in code (`POST /auth/login`, the SMART sign-in page) goes. A sign-in code is a second factor, and its
- * message tells its receiver when the holder signs in: for an adult who had legal representatives, the rule of
- * `credentialRecipients` (never a (former) guardian's contact, only one he confirmed since his 18th birthday), so that a
- * parent whose address the record still carries neither receives his codes nor learns when he signs in
- * (`no-own-contact` when none: he confirms his own at an Assurance Maladie counter). Everyone else, minors included:
- * the record's best-ranked e-mail or mobile, as before.
+ * Where a sign-in code (`POST /auth/login`, the SMART sign-in page) goes. A sign-in code is the holder's second factor,
+ * and its message tells its receiver when the holder signs in: the rule of `credentialRecipients` for everyone, minors
+ * included — never a contact that is or was a parent's or guardian's (a guardian enters the child's record with his own
+ * account, never as the child: `guardian-contact` when the record has no other), and for an adult who had legal
+ * representatives only one he confirmed since his 18th birthday (`no-own-contact` when none: he confirms his own at an
+ * Assurance Maladie counter). Otherwise the record's best-ranked e-mail or mobile.
  */
 export async function signInDestination(db: Db, patientId: string, now: Date): Promise<SignInDestination> {
   const patient = (await loadPatients(db, [patientId])).get(patientId);
   const any = resolveRecipients(patient, { now, loginCode: true });
   if (!patient || !any.length) return { refused: 'no-contact' };
   const policy = await loadCredentialContactPolicy(db, patientId, patient, now);
-  if (!policy.adultWhoHadRepresentatives) return { to: any[0] };
   const own = resolveRecipients({ ...patient, telecom: (patient.telecom ?? []).filter(policy.allows) }, { now, loginCode: true });
-  return own.length ? { to: own[0] } : { refused: 'no-own-contact' };
+  if (own.length) return { to: own[0] };
+  return { refused: policy.adultWhoHadRepresentatives ? 'no-own-contact' : 'guardian-contact' };
 }
