@@ -20,6 +20,8 @@ export interface AccountCodeRow {
   used_at: Date | string | null;
   /** Entered correctly (or confirmed in person): never set on a retired code (migration 200). */
   confirmed_at: Date | string | null;
+  /** Asked or entered by a legal guardian rather than the holder (migration 200). */
+  by_guardian: boolean;
   attempts: number;
 }
 
@@ -54,15 +56,15 @@ const digest = (id: string, code: string): string => createHash('sha256').update
  */
 export async function storeCode(
   tx: Db,
-  input: { purpose: CodePurpose; patientId: string; login?: string; contact?: { system: string; value: string }; code: string; now: Date; ttlMs: number },
+  input: { purpose: CodePurpose; patientId: string; login?: string; contact?: { system: string; value: string }; code: string; now: Date; ttlMs: number; byGuardian?: boolean },
 ): Promise<string> {
   const id = randomUUID();
   const now = input.now.toISOString();
   const sameScope = input.login !== undefined ? sql`login = ${input.login}` : sql`patient_id = ${input.patientId}`;
   await tx.query(sql`UPDATE account_code SET used_at = ${now}::timestamptz WHERE purpose = ${input.purpose} AND ${sameScope} AND used_at IS NULL`);
-  await tx.query(sql`INSERT INTO account_code (id, purpose, patient_id, login, contact_system, contact_value, code_digest, created_at, expires_at)
+  await tx.query(sql`INSERT INTO account_code (id, purpose, patient_id, login, contact_system, contact_value, code_digest, created_at, expires_at, by_guardian)
     VALUES (${id}, ${input.purpose}, ${input.patientId}, ${input.login ?? null}, ${input.contact?.system ?? null}, ${input.contact?.value ?? null},
-      ${digest(id, input.code)}, ${now}::timestamptz, ${new Date(input.now.getTime() + input.ttlMs).toISOString()}::timestamptz)`);
+      ${digest(id, input.code)}, ${now}::timestamptz, ${new Date(input.now.getTime() + input.ttlMs).toISOString()}::timestamptz, ${input.byGuardian === true})`);
   return id;
 }
 
@@ -97,6 +99,11 @@ export async function checkCode(tx: Db, row: AccountCodeRow, code: string, optio
   const at = options.now.toISOString();
   await tx.query(sql`UPDATE account_code SET used_at = ${at}::timestamptz, confirmed_at = ${at}::timestamptz WHERE id = ${row.id}`);
   return 'ok';
+}
+
+/** Marks a code as entered by a legal guardian (the holder did not prove that he reads its contact). */
+export async function markEnteredByGuardian(tx: Db, id: string): Promise<void> {
+  await tx.query(sql`UPDATE account_code SET by_guardian = true WHERE id = ${id}`);
 }
 
 /** How many codes of a purpose were issued for a record or identifier since an instant (request rate limits). */

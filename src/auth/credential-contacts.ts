@@ -27,7 +27,8 @@ const keyOf = (t: ContactPoint): string | undefined => {
  * hand-over) may be sent — the safe rule of issue 12, "one person, one record":
  * - never to a contact that is, or ever was, on a parent's or legal guardian's RelatedPerson of the record (any
  *   version, any state): the code would hand the holder's account to that person, who would then read what
- *   `INVISIBLE_REPRESENTANTS_LEGAUX` hides from him, or keep the record past the majority;
+ *   `INVISIBLE_REPRESENTANTS_LEGAUX` hides from him, or keep the record past the majority; nor to one a guardian put on
+ *   the record with `$change-contact` (he asked for it or entered its code) until the holder confirms it himself;
  * - once the holder is an adult, if he had legal representatives while a minor (a link valid on the eve of his 18th
  *   birthday, Europe/Paris), only to a contact he confirmed himself (`$confirm-contact`) since that birthday: every
  *   contact the record had before may have been entered by a parent, on the parent's behalf.
@@ -63,6 +64,7 @@ export async function loadCredentialContactPolicy(db: Db, patientId: string, pat
   const eve = adultSince ? new Date(adultSince.getTime() - 1) : undefined;
   const hadRepresentatives = !!eve && guardians.some((g) => guardianLinkValid(g, patient, eve));
   const confirmed = new Set(history.confirmed.map((c) => contactKey(c.system === 'sms' ? 'sms' : 'email', c.value)));
+  const guardianChosen = new Set(history.guardianConfirmed.map((c) => contactKey(c.system === 'sms' ? 'sms' : 'email', c.value)));
   const isGuardians = (t: ContactPoint): boolean => {
     const key = keyOf(t);
     return !!key && theirs.has(key);
@@ -70,7 +72,7 @@ export async function loadCredentialContactPolicy(db: Db, patientId: string, pat
   const allows = (t: ContactPoint): boolean => {
     const key = keyOf(t);
     if (!key) return false;
-    return !theirs.has(key) && (!hadRepresentatives || confirmed.has(key));
+    return !theirs.has(key) && !guardianChosen.has(key) && (!hadRepresentatives || confirmed.has(key));
   };
   return { allows, isGuardians, adultWhoHadRepresentatives: hadRepresentatives };
 }

@@ -15,3 +15,8 @@ UPDATE account_code c SET confirmed_at = c.used_at
                         WHERE n.purpose = c.purpose AND n.patient_id = c.patient_id AND n.id <> c.id AND n.created_at = c.used_at));
 
 ALTER TABLE account_code ADD CONSTRAINT account_code_confirmed_is_used CHECK (confirmed_at IS NULL OR used_at IS NOT NULL);
+
+-- A contact change asked or confirmed by a legal guardian (a guardian token on the child's record) proves only that the
+-- guardian reads that address: it may be his own. Until the holder confirms it himself (a later confirmation: his own
+-- `$confirm-contact`, or a counter), codes that set or open the holder's account never go there (`auth/credential-contacts.ts`).
+ALTER TABLE account_code ADD COLUMN by_guardian boolean NOT NULL DEFAULT false;

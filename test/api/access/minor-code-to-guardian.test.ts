@@ -71,6 +71,7 @@ test('a parent opening his child\'s record cannot give his own e-mail or mobile 
   expect(res.status).toBe(201);
   const childId = (res.body.parameter[0].valueReference.reference as string).replace('Patient/', '');
   ids.lea = childId;
+  ids.leaGuardian = (res.body.parameter[1].valueReference.reference as string).replace('RelatedPerson/', '');
   const sent = await activationSent(childId);
   expect(sent.map((s) => s.to)).toEqual(['lea@example.org']);
   expect((await activate(childId, sent[0].code, 'lea.petit')).status).toBe(200);
@@ -133,4 +134,33 @@ test('a minor\'s sign-in code never goes to a guardian\'s contact: refused in Fr
   // Léa, whose record has her own address, signs in as before.
   expect((await login('lea.petit')).status).toBe(200);
   expect(await codesTo()).toEqual(['lea@example.org']);
+});
+
+test('a contact a guardian puts on the child\'s record gets none of her codes until she confirms it herself', async () => {
+  const login = (identifier: string) => request(a.app).post('/auth/login').send({ identifier, password: PASSWORD });
+  const sentTo = async (kind: string): Promise<string[]> =>
+    (await a.db.query<{ recipient: string }>(sql`SELECT recipient FROM notify_outbox WHERE kind = ${kind} AND patient_id = ${ids.lea} ORDER BY id`)).rows.map((r) => r.recipient);
+  const change = async (token: string, name: string, parameter: object[]) =>
+    request(a.app).post(`/fhir/Patient/${ids.lea}/${name}`).set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/fhir+json').send({ resourceType: 'Parameters', parameter });
+  const lastCode = async (): Promise<string> =>
+    /\b(\d{6})\b/.exec((await a.db.query<{ body: string }>(sql`SELECT body FROM notify_outbox WHERE kind = 'contact-confirmation' AND patient_id = ${ids.lea} ORDER BY id DESC LIMIT 1`)).rows[0].body)![1];
+  const email = [{ name: 'system', valueString: 'email' }, { name: 'value', valueString: 'lea.nouvelle@example.org' }];
+  // The father, with his guardian token, replaces Léa's address by one he chose, and enters its code.
+  const guardian = await a.token({ kind: 'guardian', id: ids.leaGuardian });
+  expect((await change(guardian, '$change-contact', email)).status).toBe(200);
+  expect((await change(guardian, '$confirm-contact', [{ name: 'code', valueString: await lastCode() }])).status).toBe(200);
+  // Neither her sign-in code nor a reset code goes there: it may be his.
+  const before = { login: await sentTo('login-code'), reset: await sentTo('password-reset') };
+  const refused = await login('lea.petit');
+  expect(refused.status).toBe(422);
+  expect(refused.body.issue[0].diagnostics).toMatch(/d’un représentant légal/);
+  expect((await request(a.app).post('/auth/reset').send({ identifier: 'lea.petit' })).status).toBe(202);
+  expect({ login: await sentTo('login-code'), reset: await sentTo('password-reset') }).toEqual(before);
+  // A little later Léa confirms it herself (signed in elsewhere): it is hers, and her codes go there.
+  a.clock.now = new Date(a.clock.now.getTime() + 60_000);
+  const lea = await a.token({ kind: 'patient', id: ids.lea });
+  expect((await change(lea, '$change-contact', email)).status).toBe(200);
+  expect((await change(lea, '$confirm-contact', [{ name: 'code', valueString: await lastCode() }])).status).toBe(200);
+  expect((await login('lea.petit')).status).toBe(200);
+  expect((await sentTo('login-code')).slice(-1)).toEqual(['lea.nouvelle@example.org']);
 });
