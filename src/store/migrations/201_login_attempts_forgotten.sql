@@ -8,3 +8,10 @@ ALTER TABLE login_attempt ADD COLUMN forget_at timestamptz;
 UPDATE login_attempt SET forget_at = GREATEST(updated_at + interval '1 day', COALESCE(locked_until, updated_at));
 ALTER TABLE login_attempt ALTER COLUMN forget_at SET NOT NULL;
 CREATE INDEX login_attempt_forget_at ON login_attempt (forget_at);
+
+-- The same for the activation failures (`account_attempt`, migration 151), counted per record or per unknown key
+-- (`unknown:<id or ins>`): one row per guessed key under an enumeration of `/auth/activate`.
+ALTER TABLE account_attempt ADD COLUMN forget_at timestamptz;
+UPDATE account_attempt SET forget_at = GREATEST(updated_at + interval '1 day', COALESCE(locked_until, updated_at));
+ALTER TABLE account_attempt ALTER COLUMN forget_at SET NOT NULL;
+CREATE INDEX account_attempt_forget_at ON account_attempt (forget_at);

@@ -11,7 +11,8 @@ import { createRecordsApp, type RecordsApp } from './harness';
 // Issue 12: sign-in failures are counted per identifier, known or not (migration 141), so an enumeration attack leaves
 // one `login_attempt` row per guessed identifier. A count is forgotten once its last attempt is older than the lock
 // duration (migration 201) — then it answers as no count, for a known and an unknown identifier alike — and the purge
-// job (and `npm run records:purge`) removes such rows. Injected clock throughout.
+// job (and `npm run records:purge`) removes such rows; likewise the activation failures (`account_attempt`). Injected
+// clock throughout.
 
 const LOCK_SECONDS = 600;
 const MAX_FAILURES = 3;
@@ -51,7 +52,7 @@ test('an enumeration attack leaves a count per guessed identifier; the purge job
   expect(Object.keys(await counts())).toHaveLength(guessed.length);
   out = '';
   expect(await purgeCli(['--now', at(LOCK_SECONDS).toISOString()], a.env, (t) => void (out += t), a.db)).toBe(0);
-  expect(out).toContain(`sign-in failure counts past their window removed: ${guessed.length}`);
+  expect(out).toContain(`sign-in and activation failure counts past their window removed: ${guessed.length}`);
   expect(await counts()).toEqual({});
 });
 
@@ -91,4 +92,16 @@ test('a count past its window starts over for a known and an unknown identifier 
   // Both forgotten at the same instant: the job removes both, the known identifier's too.
   expect((await purgeRecords(a.db, { now: at(3000 + 2 * LOCK_SECONDS), recordUrl: RECORD_URL })).loginAttempts).toBe(2);
   expect(await counts()).toEqual({});
+});
+
+test('activation failures for records that do not exist are removed the same way, an hour (their lock duration) after the last', async () => {
+  a.clock.now = at(10_000);
+  const activate = (patient: string) =>
+    request(a.app).post('/auth/activate').send({ patient, activation_code: 'ABCD-EFGH-JKMN', identifier: `qui.${patient}`, password: PASSWORD });
+  for (let i = 0; i < 5; i++) expect((await activate(`inconnu-${i}`)).status).toBe(400);
+  const keys = async () => (await a.db.query<{ key: string }>(sql`SELECT key FROM account_attempt ORDER BY key`)).rows.map((r) => r.key);
+  expect(await keys()).toHaveLength(5);
+  expect((await purgeRecords(a.db, { now: at(10_000 + 3599), recordUrl: RECORD_URL })).loginAttempts).toBe(0);
+  expect((await purgeRecords(a.db, { now: at(10_000 + 3600), recordUrl: RECORD_URL })).loginAttempts).toBe(5);
+  expect(await keys()).toEqual([]);
 });

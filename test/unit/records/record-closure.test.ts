@@ -32,5 +32,5 @@ test('the purge CLI takes --dry-run, --now and --json, and refuses anything else
   expect(text).toContain('DRY RUN');
   expect(text).toContain('Patient/p1 closed x: resource=3\n');
   expect(text).toContain("attempts at opening a child's record over a year old to remove: 4");
-  expect(text).toContain('sign-in failure counts past their window to remove: 7');
+  expect(text).toContain('sign-in and activation failure counts past their window to remove: 7');
 });
