@@ -82,7 +82,10 @@ export function changeContactOperation(options: { send: AccountNoticeSender; clo
           throw tooManyRequests('Trop de demandes de changement de contact : réessayez dans une heure.');
         }
         const code = newNumericCode();
-        const id = await storeCode(options.connection(repo), { purpose: 'contact-change', patientId, contact, code, now: at, ttlMs: CONTACT_CODE_TTL_MS });
+        // Asked by a guardian, the contact is the guardian's choice: no code setting or opening the holder's account goes
+        // there until the holder confirms it himself (auth/credential-contacts.ts).
+        const byGuardian = actorOf(ctx).kind === 'guardian';
+        const id = await storeCode(options.connection(repo), { purpose: 'contact-change', patientId, contact, code, now: at, ttlMs: CONTACT_CODE_TTL_MS, byGuardian });
         await options.send(options.connection(repo), {
           kind: 'contact-confirmation',
           key: id,

@@ -1,5 +1,5 @@
 import type { ContactPoint, Patient } from '@medplum/fhirtypes';
-import { checkCode, lockCurrentCode } from '../auth/account-codes';
+import { checkCode, lockCurrentCode, markEnteredByGuardian } from '../auth/account-codes';
 import type { AccountEventListener } from '../auth/account-routes';
 import type { AccountNoticeSender } from '../auth/activation';
 import type { RequestContext } from '../fhir/context';
@@ -7,6 +7,7 @@ import { badRequest, FhirError, tooManyRequests } from '../fhir/errors';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { storedResponse, type OperationDefinitionEntry } from '../fhir/service';
 import { resolveRecipients, type Recipient } from '../notify/recipients';
+import { actorOf } from './access-hooks';
 import { assertOwnRecord, CONTACT_MAX_CODE_ATTEMPTS, parameterValue } from './change-contact-operation';
 import { CONFIRMED_CONTACT_STATE, contactChannel } from './contact-points';
 import type { ConnectionOf } from '../store/scoped-repository';
@@ -46,6 +47,8 @@ export function confirmContactOperation(options: { send: AccountNoticeSender; cl
       const check = row ? await checkCode(options.connection(repo), row, code, { now: at, maxAttempts: CONTACT_MAX_CODE_ATTEMPTS }) : 'wrong';
       if (check === 'burnt') return { failure: tooManyRequests('Trop de codes erronés : demandez un nouveau code avec $change-contact.') };
       if (!row || check !== 'ok') return { failure: badRequest('Le code de confirmation est incorrect, expiré ou déjà utilisé.') };
+      // Entered by a guardian: he reads that address, whoever asked (auth/credential-contacts.ts).
+      if (actorOf(ctx).kind === 'guardian') await markEnteredByGuardian(options.connection(repo), row.id);
       const channel = row.contact_system as 'email' | 'sms';
       const value = row.contact_value as string;
       const next: Patient = { ...previous, telecom: withContact(previous.telecom ?? [], channel, value) };

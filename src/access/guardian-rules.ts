@@ -81,7 +81,8 @@ export function guardianLinkValid(person: RelatedPerson | undefined, patient: Pi
   return isMinorAt(patient?.birthDate, at) || isCourtMeasure(person);
 }
 
-async function loadPatient(tx: Db, patientId: string): Promise<Patient | undefined> {
+/** The current Patient of a record, read in the caller's transaction (undefined when missing or deleted). */
+export async function loadPatient(tx: Db, patientId: string): Promise<Patient | undefined> {
   const { rows } = await tx.query<{ text: string | null }>(sql`SELECT text FROM resource WHERE type = 'Patient' AND id = ${patientId} AND NOT deleted`);
   return rows[0]?.text ? (JSON.parse(rows[0].text) as Patient) : undefined;
 }

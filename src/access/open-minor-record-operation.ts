@@ -16,6 +16,7 @@ import { actorOf } from './access-hooks';
 import { reserveMinorOpening } from './minor-opening-limits';
 import { assertChildMayBeOpened, assertParentMayOpen, MINOR_OPENING_STATE, PARENT_RELATIONSHIPS, type ParentRelationship } from './minor-opening-proof';
 import { scopesAllow } from './scopes';
+import { sharedContactIndexes } from './guardian-contacts-guard';
 
 export const OPEN_MINOR_RECORD = '$open-minor-record';
 const ROLE_CODE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';
@@ -42,8 +43,6 @@ function parseOpening(body: unknown): Opening {
   const { identifier, name, gender, birthDate, telecom, address } = child;
   return { child: { resourceType: 'Patient', identifier, name, gender, birthDate, telecom, address }, relationship };
 }
-
-const contactKey = (t: ContactPoint) => `${t.system}:${(t.value ?? '').trim().toLowerCase()}`;
 
 /** The parent's own contacts become the guardian link's: his notices for the child go there. */
 function guardianTelecom(parent: Patient, now: Date): ContactPoint[] {
@@ -97,8 +96,8 @@ async function proveOpening(repo: Pick<ScopedRepository, 'readRow'>, ctx: Reques
   const parentRow = await repo.readRow(serverCtx, 'Patient', o.parentId);
   const parent = assertParentMayOpen(parentRow && !parentRow.deleted && parentRow.text ? (JSON.parse(parentRow.text) as Patient) : undefined, o.now);
   assertChildMayBeOpened(o.opening.child, parent, o.now);
-  const parentContacts = new Set((parent.telecom ?? []).map(contactKey));
-  if ((o.opening.child.telecom ?? []).some((t) => parentContacts.has(contactKey(t)))) {
+  // Compared as codes are addressed (`contactKey`): 06 12 34 56 78 is +33612345678, `sms` is `phone`/`mobile`, case aside.
+  if (sharedContactIndexes(o.opening.child.telecom, parent.telecom).length) {
     throw unprocessable('Le dossier de l’enfant porte ses propres coordonnées (ou aucune) : vous recevez déjà ses avis à votre adresse, comme représentant légal.');
   }
   return parent;

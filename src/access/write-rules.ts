@@ -15,6 +15,7 @@ import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
 import { assertSystemWritesDocuments, isCareHistoryDocument } from './fed-documents';
 import { assertGuardianWrite, type GuardianWriteContext } from './guardian-rules';
+import { guardGuardianContacts } from './guardian-contacts-guard';
 import { assertNamedDocumentsKnown } from './named-documents';
 import { assertAdoptionsAllowed } from './binary-adoption';
 import { assertMayAttach, assertMayChange, assertMayReplace } from './provenance';
@@ -158,6 +159,7 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   }
   await assertRecordWritable(tx, actor, plan, event, patientId, context);
   await assertGuardianWrite(tx, actor, event, context);
+  await guardGuardianContacts(tx, event, context);
   // Provenance: an update, patch or delete is for who wrote the row (provenance.ts); a replacement likewise.
   if (event.interaction !== 'create') await assertMayChange(tx, actor, event, actor.patientIds);
   assertNoStandaloneVisibilityFlags(event);

@@ -12,18 +12,20 @@ const toDate = (value: Date | string): Date => (value instanceof Date ? value : 
 /**
  * Reserves one attempt for a key (a record, or an unknown key answered the same way) before its code is compared,
  * like `reserveAttempt` of the sign-in (login-attempts.ts), in table `account_attempt` (migration 151): counted as
- * failed, and locking the key when it reaches the limit. Returns the lock's end when the key is locked.
+ * failed, and locking the key when it reaches the limit. Returns the lock's end when the key is locked. As for the
+ * sign-in, a count whose last attempt is older than the lock duration (`forget_at`, migration 201) starts over.
  */
 export async function reserveAccountAttempt(db: Db, purpose: string, key: string, limit: AttemptLimit, at: Date): Promise<{ lockedUntil?: Date }> {
   const now = at.toISOString();
   const lockUntil = new Date(at.getTime() + limit.lockSeconds * 1000).toISOString();
-  const { rows } = await db.query<{ locked_until: Date | string | null }>(sql`INSERT INTO account_attempt AS a (purpose, key, failed_count, locked_until, updated_at)
-    VALUES (${purpose}, ${key}, 1, CASE WHEN 1 >= ${limit.maxFailures}::int THEN ${lockUntil}::timestamptz END, ${now}::timestamptz)
+  const { rows } = await db.query<{ locked_until: Date | string | null }>(sql`INSERT INTO account_attempt AS a (purpose, key, failed_count, locked_until, updated_at, forget_at)
+    VALUES (${purpose}, ${key}, 1, CASE WHEN 1 >= ${limit.maxFailures}::int THEN ${lockUntil}::timestamptz END, ${now}::timestamptz, ${lockUntil}::timestamptz)
     ON CONFLICT (purpose, key) DO UPDATE SET
-      failed_count = CASE WHEN a.locked_until IS NOT NULL THEN 1 ELSE a.failed_count + 1 END,
-      locked_until = CASE WHEN (CASE WHEN a.locked_until IS NOT NULL THEN 1 ELSE a.failed_count + 1 END) >= ${limit.maxFailures}::int
+      failed_count = CASE WHEN a.locked_until IS NOT NULL OR a.forget_at <= EXCLUDED.updated_at THEN 1 ELSE a.failed_count + 1 END,
+      locked_until = CASE WHEN (CASE WHEN a.locked_until IS NOT NULL OR a.forget_at <= EXCLUDED.updated_at THEN 1 ELSE a.failed_count + 1 END) >= ${limit.maxFailures}::int
         THEN ${lockUntil}::timestamptz END,
-      updated_at = EXCLUDED.updated_at
+      updated_at = EXCLUDED.updated_at,
+      forget_at = EXCLUDED.forget_at
     WHERE a.locked_until IS NULL OR a.locked_until <= EXCLUDED.updated_at
     RETURNING a.locked_until`);
   if (rows.length) return {};
@@ -35,4 +37,15 @@ export async function reserveAccountAttempt(db: Db, purpose: string, key: string
 /** Forgets the failures of a key once its code was accepted. */
 export async function clearAccountAttempts(db: Db, purpose: string, key: string): Promise<void> {
   await db.query(sql`DELETE FROM account_attempt WHERE purpose = ${purpose} AND key = ${key}`);
+}
+
+/** Deletes the counts past their window at `now` (no lock running), or in a dry run counts them: the purge job's. */
+export async function pruneAccountAttempts(db: Db, now: Date, dryRun = false): Promise<number> {
+  const at = now.toISOString();
+  if (dryRun) {
+    const { rows } = await db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM account_attempt
+      WHERE forget_at <= ${at}::timestamptz AND (locked_until IS NULL OR locked_until <= ${at}::timestamptz)`);
+    return Number(rows[0]?.n ?? 0);
+  }
+  return (await db.query(sql`DELETE FROM account_attempt WHERE forget_at <= ${at}::timestamptz AND (locked_until IS NULL OR locked_until <= ${at}::timestamptz)`)).rowCount;
 }

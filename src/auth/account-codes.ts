@@ -16,7 +16,12 @@ export interface AccountCodeRow {
   code_digest: string;
   created_at: Date | string;
   expires_at: Date | string;
+  /** No longer usable: entered, or retired when a newer code of the same purpose was asked. */
   used_at: Date | string | null;
+  /** Entered correctly (or confirmed in person): never set on a retired code (migration 200). */
+  confirmed_at: Date | string | null;
+  /** Asked or entered by a legal guardian rather than the holder (migration 200). */
+  by_guardian: boolean;
   attempts: number;
 }
 
@@ -46,20 +51,30 @@ const digest = (id: string, code: string): string => createHash('sha256').update
 
 /**
  * Stores a new code in the caller's transaction and retires the unused codes of the same purpose for the same
- * record (or identifier): only the latest code sent works. Returns the code's id.
+ * record (or identifier): only the latest code sent works. Retiring sets `used_at` only, never `confirmed_at`: a
+ * superseded request was not confirmed. Returns the code's id.
  */
 export async function storeCode(
   tx: Db,
-  input: { purpose: CodePurpose; patientId: string; login?: string; contact?: { system: string; value: string }; code: string; now: Date; ttlMs: number },
+  input: { purpose: CodePurpose; patientId: string; login?: string; contact?: { system: string; value: string }; code: string; now: Date; ttlMs: number; byGuardian?: boolean },
 ): Promise<string> {
   const id = randomUUID();
   const now = input.now.toISOString();
   const sameScope = input.login !== undefined ? sql`login = ${input.login}` : sql`patient_id = ${input.patientId}`;
   await tx.query(sql`UPDATE account_code SET used_at = ${now}::timestamptz WHERE purpose = ${input.purpose} AND ${sameScope} AND used_at IS NULL`);
-  await tx.query(sql`INSERT INTO account_code (id, purpose, patient_id, login, contact_system, contact_value, code_digest, created_at, expires_at)
+  await tx.query(sql`INSERT INTO account_code (id, purpose, patient_id, login, contact_system, contact_value, code_digest, created_at, expires_at, by_guardian)
     VALUES (${id}, ${input.purpose}, ${input.patientId}, ${input.login ?? null}, ${input.contact?.system ?? null}, ${input.contact?.value ?? null},
-      ${digest(id, input.code)}, ${now}::timestamptz, ${new Date(input.now.getTime() + input.ttlMs).toISOString()}::timestamptz)`);
+      ${digest(id, input.code)}, ${now}::timestamptz, ${new Date(input.now.getTime() + input.ttlMs).toISOString()}::timestamptz, ${input.byGuardian === true})`);
   return id;
+}
+
+/**
+ * Retires, in the caller's transaction, the unused codes of a purpose for a record (they stop working; `confirmed_at`
+ * stays empty): a code that may have reached the wrong person. Returns how many.
+ */
+export async function retireUnusedCodes(tx: Db, input: { purpose: CodePurpose; patientId: string; now: Date }): Promise<number> {
+  return (await tx.query(sql`UPDATE account_code SET used_at = ${input.now.toISOString()}::timestamptz
+    WHERE purpose = ${input.purpose} AND patient_id = ${input.patientId} AND used_at IS NULL`)).rowCount;
 }
 
 /** The latest unused code of a purpose for a record or an identifier, locked for the caller's transaction. */
@@ -81,8 +96,14 @@ export async function checkCode(tx: Db, row: AccountCodeRow, code: string, optio
     await tx.query(sql`UPDATE account_code SET attempts = attempts + 1 WHERE id = ${row.id}`);
     return 'wrong';
   }
-  await tx.query(sql`UPDATE account_code SET used_at = ${options.now.toISOString()}::timestamptz WHERE id = ${row.id}`);
+  const at = options.now.toISOString();
+  await tx.query(sql`UPDATE account_code SET used_at = ${at}::timestamptz, confirmed_at = ${at}::timestamptz WHERE id = ${row.id}`);
   return 'ok';
+}
+
+/** Marks a code as entered by a legal guardian (the holder did not prove that he reads its contact). */
+export async function markEnteredByGuardian(tx: Db, id: string): Promise<void> {
+  await tx.query(sql`UPDATE account_code SET by_guardian = true WHERE id = ${id}`);
 }
 
 /** How many codes of a purpose were issued for a record or identifier since an instant (request rate limits). */
@@ -95,15 +116,15 @@ export async function countCodesSince(tx: Db, purpose: CodePurpose, where: { pat
 
 /**
  * Records a contact confirmed in person (the Assurance Maladie counter, identity papers checked) with the marker a
- * confirmed `$change-contact` code leaves: a used `contact-change` row (`store/credential-contacts.ts` reads them). Its
- * code is random and never told to anyone. Pending change requests are left alone rather than retired: retiring sets
- * `used_at` too, and a retired request would then read as a confirmed contact.
+ * confirmed `$change-contact` code leaves: a `contact-change` row with `confirmed_at` (`store/credential-contacts.ts`
+ * reads them). Its code is random and never told to anyone. Pending change requests are left alone: the patient may
+ * still confirm the one he asked.
  */
 export async function storeConfirmedContact(tx: Db, input: { patientId: string; contact: { system: 'email' | 'sms'; value: string }; now: Date }): Promise<string> {
   const id = randomUUID();
   const now = input.now.toISOString();
-  await tx.query(sql`INSERT INTO account_code (id, purpose, patient_id, contact_system, contact_value, code_digest, created_at, expires_at, used_at)
+  await tx.query(sql`INSERT INTO account_code (id, purpose, patient_id, contact_system, contact_value, code_digest, created_at, expires_at, used_at, confirmed_at)
     VALUES (${id}, 'contact-change', ${input.patientId}, ${input.contact.system}, ${input.contact.value}, ${digest(id, randomUUID())},
-      ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz)`);
+      ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz)`);
   return id;
 }

@@ -27,7 +27,8 @@ const keyOf = (t: ContactPoint): string | undefined => {
  * hand-over) may be sent — the safe rule of issue 12, "one person, one record":
  * - never to a contact that is, or ever was, on a parent's or legal guardian's RelatedPerson of the record (any
  *   version, any state): the code would hand the holder's account to that person, who would then read what
- *   `INVISIBLE_REPRESENTANTS_LEGAUX` hides from him, or keep the record past the majority;
+ *   `INVISIBLE_REPRESENTANTS_LEGAUX` hides from him, or keep the record past the majority; nor to one a guardian put on
+ *   the record with `$change-contact` (he asked for it or entered its code) until the holder confirms it himself;
  * - once the holder is an adult, if he had legal representatives while a minor (a link valid on the eve of his 18th
  *   birthday, Europe/Paris), only to a contact he confirmed himself (`$confirm-contact`) since that birthday: every
  *   contact the record had before may have been entered by a parent, on the parent's behalf.
@@ -63,6 +64,7 @@ export async function loadCredentialContactPolicy(db: Db, patientId: string, pat
   const eve = adultSince ? new Date(adultSince.getTime() - 1) : undefined;
   const hadRepresentatives = !!eve && guardians.some((g) => guardianLinkValid(g, patient, eve));
   const confirmed = new Set(history.confirmed.map((c) => contactKey(c.system === 'sms' ? 'sms' : 'email', c.value)));
+  const guardianChosen = new Set(history.guardianConfirmed.map((c) => contactKey(c.system === 'sms' ? 'sms' : 'email', c.value)));
   const isGuardians = (t: ContactPoint): boolean => {
     const key = keyOf(t);
     return !!key && theirs.has(key);
@@ -70,7 +72,7 @@ export async function loadCredentialContactPolicy(db: Db, patientId: string, pat
   const allows = (t: ContactPoint): boolean => {
     const key = keyOf(t);
     if (!key) return false;
-    return !theirs.has(key) && (!hadRepresentatives || confirmed.has(key));
+    return !theirs.has(key) && !guardianChosen.has(key) && (!hadRepresentatives || confirmed.has(key));
   };
   return { allows, isGuardians, adultWhoHadRepresentatives: hadRepresentatives };
 }
@@ -81,22 +83,22 @@ function guardianContactKeys(guardians: RelatedPerson[]): Set<string> {
 }
 
 /** Where a sign-in code goes, or why it may not go anywhere. */
-export type SignInDestination = { to: Recipient } | { refused: 'no-contact' | 'no-own-contact' };
+export type SignInDestination = { to: Recipient } | { refused: 'no-contact' | 'no-own-contact' | 'guardian-contact' };
 
 /**
- * Where a sign-in code (`POST /auth/login`, the SMART sign-in page) goes. A sign-in code is a second factor, and its
- * message tells its receiver when the holder signs in: for an adult who had legal representatives, the rule of
- * `credentialRecipients` (never a (former) guardian's contact, only one he confirmed since his 18th birthday), so that a
- * parent whose address the record still carries neither receives his codes nor learns when he signs in
- * (`no-own-contact` when none: he confirms his own at an Assurance Maladie counter). Everyone else, minors included:
- * the record's best-ranked e-mail or mobile, as before.
+ * Where a sign-in code (`POST /auth/login`, the SMART sign-in page) goes. A sign-in code is the holder's second factor,
+ * and its message tells its receiver when the holder signs in: the rule of `credentialRecipients` for everyone, minors
+ * included — never a contact that is or was a parent's or guardian's (a guardian enters the child's record with his own
+ * account, never as the child: `guardian-contact` when the record has no other), and for an adult who had legal
+ * representatives only one he confirmed since his 18th birthday (`no-own-contact` when none: he confirms his own at an
+ * Assurance Maladie counter). Otherwise the record's best-ranked e-mail or mobile.
  */
 export async function signInDestination(db: Db, patientId: string, now: Date): Promise<SignInDestination> {
   const patient = (await loadPatients(db, [patientId])).get(patientId);
   const any = resolveRecipients(patient, { now, loginCode: true });
   if (!patient || !any.length) return { refused: 'no-contact' };
   const policy = await loadCredentialContactPolicy(db, patientId, patient, now);
-  if (!policy.adultWhoHadRepresentatives) return { to: any[0] };
   const own = resolveRecipients({ ...patient, telecom: (patient.telecom ?? []).filter(policy.allows) }, { now, loginCode: true });
-  return own.length ? { to: own[0] } : { refused: 'no-own-contact' };
+  if (own.length) return { to: own[0] };
+  return { refused: policy.adultWhoHadRepresentatives ? 'no-own-contact' : 'guardian-contact' };
 }

@@ -21,20 +21,23 @@ const toDate = (value: Date | string): Date => (value instanceof Date ? value : 
 /**
  * Reserves one attempt for an identifier, known or not (migration 141): in one statement, counts it as failed and
  * sets the lock when it reaches `maxFailures`, unless the identifier is locked. Parallel attempts therefore cannot
- * all pass: at most `maxFailures` are reserved per lock window, whatever their number. A lock that has expired
- * starts a new count.
+ * all pass: at most `maxFailures` are reserved per lock window, whatever their number. A lock that has expired, or a
+ * count whose last attempt is older than the lock duration (`forget_at`, migration 201), starts a new count: spacing
+ * guesses out gains no more than waiting for the lock to end, and a forgotten row answers as no row at all.
  */
 export async function reserveAttempt(db: Db, config: LoginConfig, login: string, at: Date): Promise<Reservation | Refusal> {
   const now = at.toISOString();
   const lockUntil = new Date(at.getTime() + config.lockSeconds * 1000).toISOString();
   const max = config.maxFailures;
-  const { rows } = await db.query<{ locked_until: Date | string | null }>(sql`INSERT INTO login_attempt AS a (login, failed_count, locked_until, updated_at)
-    VALUES (${login}, 1, CASE WHEN 1 >= ${max}::int THEN ${lockUntil}::timestamptz END, ${now}::timestamptz)
+  // The lock and the count's window end together: `lockUntil` is also this row's `forget_at`.
+  const { rows } = await db.query<{ locked_until: Date | string | null }>(sql`INSERT INTO login_attempt AS a (login, failed_count, locked_until, updated_at, forget_at)
+    VALUES (${login}, 1, CASE WHEN 1 >= ${max}::int THEN ${lockUntil}::timestamptz END, ${now}::timestamptz, ${lockUntil}::timestamptz)
     ON CONFLICT (login) DO UPDATE SET
-      failed_count = CASE WHEN a.locked_until IS NOT NULL THEN 1 ELSE a.failed_count + 1 END,
-      locked_until = CASE WHEN (CASE WHEN a.locked_until IS NOT NULL THEN 1 ELSE a.failed_count + 1 END) >= ${max}::int
+      failed_count = CASE WHEN a.locked_until IS NOT NULL OR a.forget_at <= EXCLUDED.updated_at THEN 1 ELSE a.failed_count + 1 END,
+      locked_until = CASE WHEN (CASE WHEN a.locked_until IS NOT NULL OR a.forget_at <= EXCLUDED.updated_at THEN 1 ELSE a.failed_count + 1 END) >= ${max}::int
         THEN ${lockUntil}::timestamptz END,
-      updated_at = EXCLUDED.updated_at
+      updated_at = EXCLUDED.updated_at,
+      forget_at = EXCLUDED.forget_at
     WHERE a.locked_until IS NULL OR a.locked_until <= EXCLUDED.updated_at
     RETURNING a.locked_until`);
   if (rows.length) {
@@ -66,4 +69,19 @@ export async function releaseAttempt(db: Db, reservation: Reservation): Promise<
 /** Forgets the failures of an identifier: after a complete sign-in, or when the patient sets his password. */
 export async function clearAttempts(db: Db, login: string): Promise<void> {
   await db.query(sql`DELETE FROM login_attempt WHERE login = ${login}`);
+}
+
+/**
+ * Deletes the counts that no longer matter at `now` (`forget_at` passed, no lock running), or in a dry run counts
+ * them: the purge job's, so that the rows of identifiers that never existed (an enumeration attack leaves one per
+ * guess) do not pile up. Known identifiers' forgotten rows go too: they answer as no row.
+ */
+export async function pruneLoginAttempts(db: Db, now: Date, dryRun = false): Promise<number> {
+  const at = now.toISOString();
+  if (dryRun) {
+    const { rows } = await db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM login_attempt
+      WHERE forget_at <= ${at}::timestamptz AND (locked_until IS NULL OR locked_until <= ${at}::timestamptz)`);
+    return Number(rows[0]?.n ?? 0);
+  }
+  return (await db.query(sql`DELETE FROM login_attempt WHERE forget_at <= ${at}::timestamptz AND (locked_until IS NULL OR locked_until <= ${at}::timestamptz)`)).rowCount;
 }

@@ -66,6 +66,12 @@ export const NO_OWN_CONTACT =
   'votre dossier n’en a pas encore. Rendez-vous à un guichet de l’Assurance Maladie, muni d’une pièce d’identité, pour faire enregistrer ' +
   'votre propre adresse e-mail ou numéro de mobile.';
 
+// Told only after the right password: the record's only contacts are a parent's or legal guardian's.
+export const GUARDIAN_CONTACT =
+  'Le code de connexion n’est pas envoyé à l’adresse e-mail ou au numéro de mobile d’un représentant légal, et votre dossier n’en a pas ' +
+  'd’autre : un représentant légal accède au dossier avec son propre compte, jamais avec le vôtre. Pour recevoir vous-même vos codes, ' +
+  'faites enregistrer votre propre adresse e-mail ou numéro de mobile à un guichet de l’Assurance Maladie, muni d’une pièce d’identité.';
+
 const digest = (challengeId: string, code: string): string => createHash('sha256').update(`${challengeId}:${code}`).digest('hex');
 
 function lockedError(until: Date, at: Date): FhirError {
@@ -126,7 +132,7 @@ export function createPatientLogin(options: PatientLoginOptions) {
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const expiresAt = new Date(at.getTime() + config.codeTtl * 1000);
     const sent = await db.transaction(async (tx) => {
-      // For an adult who had legal representatives, never to a parent's contact (credential-contacts.ts).
+      // Never to a parent's or guardian's contact; for an adult who had some, only to one he confirmed (credential-contacts.ts).
       const destination = await signInDestination(tx, credential.patient_id, at);
       if ('refused' in destination) return destination.refused;
       await tx.query(sql`INSERT INTO login_challenge (id, login, patient_id, code_digest, created_at, expires_at)
@@ -135,6 +141,7 @@ export function createPatientLogin(options: PatientLoginOptions) {
       return queued ? 'sent' : 'no-contact';
     });
     if (sent === 'no-own-contact') throw unprocessable(NO_OWN_CONTACT);
+    if (sent === 'guardian-contact') throw unprocessable(GUARDIAN_CONTACT);
     if (sent !== 'sent') throw unprocessable(NO_CONTACT);
     return { challenge: id, expiresAt: expiresAt.toISOString() };
   }

@@ -21,6 +21,7 @@ export function formatReport(report: PurgeReport): string {
   lines.push(`${report.records.length} record(s) ${report.dryRun ? 'would be ' : ''}purged; totals: ${JSON.stringify(report.totals)}`);
   lines.push(`purge-approaching notices ${report.dryRun ? 'due' : 'queued'}: ${report.noticed.length ? report.noticed.join(', ') : 'none'}`);
   lines.push(`attempts at opening a child's record over a year old ${report.dryRun ? 'to remove' : 'removed'}: ${report.openingAttempts}`);
+  lines.push(`sign-in and activation failure counts past their window ${report.dryRun ? 'to remove' : 'removed'}: ${report.loginAttempts}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -5,6 +5,8 @@ import type { Db } from '../store/db';
 import { advisoryLockTry, deleteRecordRows, loadRecordsDueForPurge, loadRecordsNearingPurge, lockRecordDueForPurge, markPurgeNoticeSent, type PurgeCounts } from '../store/record-purge';
 import { MINOR_OPENING_WINDOW_MS } from '../access/minor-opening-limits';
 import { purgeOpeningAttemptsBefore } from '../store/minor-opening-attempts';
+import { pruneLoginAttempts } from '../auth/login-attempts';
+import { pruneAccountAttempts } from '../auth/account-attempts';
 import { noticeCutoff, purgeCutoff, purgeDate } from './record-closure';
 
 export interface PurgeOptions {
@@ -31,6 +33,11 @@ export interface PurgeReport {
   noticed: string[];
   /** Attempts at opening a child's record older than the caps' longest window (365 days), removed. */
   openingAttempts: number;
+  /**
+   * Sign-in and activation failure counts past their window (known and unknown identifiers or records alike: they
+   * answer as no count), removed.
+   */
+  loginAttempts: number;
 }
 
 /** Thrown inside a dry run's transaction to roll it back with what it would have removed. */
@@ -77,7 +84,7 @@ async function noticeNearingPurge(db: Db, options: PurgeOptions): Promise<string
 /**
  * One run of the retention job: tells the patients whose closed record reaches the end of its 10-year retention
  * within 3 months, removes the attempts at opening a child's record that no longer count for the caps (over 365 days
- * old), then purges, one transaction per record, every record closed 10 years ago or more (everything
+ * old) and the sign-in and activation failure counts past their window (`auth/login-attempts.ts`, `auth/account-attempts.ts`), then purges, one transaction per record, every record closed 10 years ago or more (everything
  * but its audit trail: `store/record-purge.ts`). Idempotent; safe to run twice at once. Logs and returns its report.
  */
 export async function purgeRecords(db: Db, options: PurgeOptions): Promise<PurgeReport> {
@@ -85,7 +92,8 @@ export async function purgeRecords(db: Db, options: PurgeOptions): Promise<Purge
   const cutoff = purgeCutoff(options.now);
   const noticed = await noticeNearingPurge(db, options);
   const openingAttempts = await purgeOpeningAttemptsBefore(db, new Date(options.now.getTime() - MINOR_OPENING_WINDOW_MS), dryRun);
-  const report: PurgeReport = { now: options.now.toISOString(), dryRun, cutoff: cutoff.toISOString(), records: [], skipped: [], totals: {}, noticed, openingAttempts };
+  const loginAttempts = (await pruneLoginAttempts(db, options.now, dryRun)) + (await pruneAccountAttempts(db, options.now, dryRun));
+  const report: PurgeReport = { now: options.now.toISOString(), dryRun, cutoff: cutoff.toISOString(), records: [], skipped: [], totals: {}, noticed, openingAttempts, loginAttempts };
   for (const due of await loadRecordsDueForPurge(db, cutoff)) {
     const counts = await purgeOne(db, due.patientId, cutoff, dryRun);
     if (!counts) {
@@ -95,7 +103,7 @@ export async function purgeRecords(db: Db, options: PurgeOptions): Promise<Purge
     report.records.push({ patientId: due.patientId, closedAt: due.closedAt.toISOString(), counts });
     for (const [table, n] of Object.entries(counts)) report.totals[table] = (report.totals[table] ?? 0) + n;
   }
-  options.logger?.info(`record purge${dryRun ? ' (dry run)' : ''}: ${report.records.length} record(s) purged, ${noticed.length} purge notice(s), ${openingAttempts} old opening attempt(s)`, {
+  options.logger?.info(`record purge${dryRun ? ' (dry run)' : ''}: ${report.records.length} record(s) purged, ${noticed.length} purge notice(s), ${openingAttempts} old opening attempt(s), ${loginAttempts} sign-in or activation failure count(s) past their window`, {
     purge: { ...report },
   });
   return report;

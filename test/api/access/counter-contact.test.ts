@@ -49,10 +49,11 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => a.close());
 
-test('while Lou is a minor, her sign-in code still goes to the record\'s contact, her mother\'s (unchanged)', async () => {
+test('while Lou is a minor, her sign-in code does not go to her mother\'s address either: her mother signs in with her own account', async () => {
   const started = await login('lou.avant');
-  expect(started.status).toBe(200);
-  expect((await outbox({ kind: 'login-code' })).map((r) => r.recipient)).toEqual([MUM]);
+  expect(started.status).toBe(422);
+  expect(started.body.issue[0].diagnostics).toMatch(/^Le code de connexion n’est pas envoyé à l’adresse e-mail ou au numéro de mobile d’un représentant légal/);
+  expect(await outbox({ kind: 'login-code' })).toEqual([]);
 });
 
 test('after her birthday her mother receives neither a sign-in code nor a reset code; Lou is told, after her password, to go to a counter', async () => {
@@ -124,8 +125,8 @@ test('at the counter the agent records Lou\'s own e-mail: her code is printed an
   const started = await login('lou.martin');
   expect(started.status).toBe(200);
   const sent = await outbox({ kind: 'login-code' });
-  expect(sent.map((r) => r.recipient)).toEqual([MUM, 'lou@example.org']); // the first one was while she was a minor
-  const signedIn = await request(a.app).post('/auth/otp').send({ challenge: started.body.challenge, code: codeIn(sent[1].body) });
+  expect(sent.map((r) => r.recipient)).toEqual(['lou@example.org']);
+  const signedIn = await request(a.app).post('/auth/otp').send({ challenge: started.body.challenge, code: codeIn(sent[0].body) });
   expect(signedIn.status).toBe(200);
   const token = signedIn.body.access_token as string;
 

@@ -52,6 +52,8 @@ beforeAll(async () => {
     patient('ines', '2100375123457', BIRTH, 'famille.ines@example.org'), guardian('mum-ines', 'ines', 'maman.ines@example.org'),
     // Still a child, her record e-mail her mother's.
     patient('kid', '2150575123458', '2015-05-20', 'maman.kid@example.org'), guardian('mum-kid', 'kid', 'maman.kid@example.org'),
+    // Zoé's record e-mail was entered by her mother too; she will ask to confirm it, then change her mind.
+    patient('zoe', '2100375123460', BIRTH, 'famille.zoe@example.org'), guardian('mum-zoe', 'zoe', 'maman.zoe@example.org'),
     // An adult who never had legal representatives: nothing changes for him.
     patient('adam', '1800175123459', '1980-01-15', 'adam@example.org'),
   ];
@@ -110,4 +112,34 @@ test('Inès may confirm again, since her birthday, the address the record had wh
   // Confirmed once, the address is recorded and usable: asking again is the ordinary 422.
   const again = await op('ines', '$change-contact', [{ name: 'system', valueString: 'email' }, { name: 'value', valueString: 'famille.ines@example.org' }]);
   expect(again.status).toBe(422);
+});
+
+test('a change request retired by a newer one is not a confirmation, even for the address already on the record', async () => {
+  await credential('zoe.petit', 'zoe', a.clock.now.getTime());
+  const email = (value: string) => [{ name: 'system', valueString: 'email' }, { name: 'value', valueString: value }];
+  // The family address (the mother's doing) is asked for, then another one: the first code is retired unconfirmed.
+  expect((await op('zoe', '$change-contact', email('famille.zoe@example.org'))).status).toBe(200);
+  expect((await op('zoe', '$change-contact', email('zoe.perso@example.org'))).status).toBe(200);
+  const { rows } = await a.db.query<{ value: string; used: boolean; confirmed: boolean }>(sql`SELECT contact_value AS value, used_at IS NOT NULL AS used,
+    confirmed_at IS NOT NULL AS confirmed FROM account_code WHERE purpose = 'contact-change' AND patient_id = 'zoe' ORDER BY contact_value`);
+  expect(rows).toEqual([{ value: 'famille.zoe@example.org', used: true, confirmed: false }, { value: 'zoe.perso@example.org', used: false, confirmed: false }]);
+  // Neither a reset code nor a sign-in code goes to the family address.
+  const before = await resetCodesTo();
+  expect((await reset('zoe.petit')).status).toBe(202);
+  expect(await resetCodesTo()).toEqual(before);
+  expect((await request(a.app).post('/auth/login').send({ identifier: 'zoe.petit', password: PASSWORD })).status).toBe(422);
+  // The family address is still hers to confirm: asking again is accepted, not the "already recorded" 422.
+  expect((await op('zoe', '$change-contact', email('famille.zoe@example.org'))).status).toBe(200);
+});
+
+test('the code entered correctly confirms the contact: reset and sign-in codes then go there', async () => {
+  const { rows } = await a.db.query<{ body: string }>(sql`SELECT body FROM notify_outbox WHERE patient_id = 'zoe' AND kind = 'contact-confirmation' ORDER BY id DESC LIMIT 1`);
+  expect((await op('zoe', '$confirm-contact', [{ name: 'code', valueString: /\b(\d{6})\b/.exec(rows[0].body)![1] }])).status).toBe(200);
+  const confirmed = await a.db.query<{ value: string }>(sql`SELECT contact_value AS value FROM account_code
+    WHERE purpose = 'contact-change' AND patient_id = 'zoe' AND confirmed_at IS NOT NULL`);
+  expect(confirmed.rows).toEqual([{ value: 'famille.zoe@example.org' }]);
+  const before = await resetCodesTo();
+  expect((await reset('zoe.petit')).status).toBe(202);
+  expect(await resetCodesTo()).toEqual([...before, 'famille.zoe@example.org'].sort());
+  expect((await request(a.app).post('/auth/login').send({ identifier: 'zoe.petit', password: PASSWORD })).status).toBe(200);
 });
