@@ -3,6 +3,7 @@ import { issueActivationCode, type AccountNoticeSender } from '../auth/activatio
 import { isAssuranceMaladie, type DmpActor } from './actor';
 import { ACTOR_STATE, SYSTEM_STATE } from './access-hooks';
 import { StateKey } from '../fhir/request-state';
+import { MINOR_OPENING_STATE } from './minor-opening-proof';
 
 /** Response header carrying the activation code to a professional or Assurance Maladie creator (to print it). */
 export const ACTIVATION_CODE_HEADER = 'X-Activation-Code';
@@ -15,7 +16,7 @@ function printsCode(actor: DmpActor | undefined): boolean {
 }
 
 /**
- * Issue 12, activation credentials: every Patient created by an actor gets a one-time activation code in the
+ * Issue 12, activation credentials: every Patient created by an actor (but a parent opening his child's record) gets a one-time activation code in the
  * creating transaction, sent to the record's e-mail or mobile if it has one; when the creator is a professional or
  * the Assurance Maladie, the code is also answered once, in the `X-Activation-Code` header of the 201 of a plain
  * create (never to anyone else, never on a later read). The server's own imports issue none.
@@ -27,6 +28,10 @@ export function createActivationHooks(options: { send: AccountNoticeSender; cloc
       if (event.resourceType !== 'Patient' || event.interaction !== 'create' || ctx.state.get(SYSTEM_STATE) === true) return;
       const actor = ctx.state.get(ACTOR_STATE);
       if (!actor) return;
+      // A parent opening his child's record typed the child's contacts himself: a code sent there could be his own
+      // second address, and the child's credential would let him read what is hidden from guardians
+      // (INVISIBLE_REPRESENTANTS_LEGAUX). The child gets his code in person (`$issue-activation` at a counter).
+      if (ctx.state.get(MINOR_OPENING_STATE) === true) return;
       const { code } = await issueActivationCode(tx, { patientId: event.id, now: now(), send: options.send });
       if (printsCode(actor)) ctx.state.getOrSet(CODES_STATE, () => new Map<string, string>()).set(event.id, code);
     },

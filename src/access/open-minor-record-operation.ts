@@ -122,8 +122,8 @@ async function openWithin(
       telecom: guardianTelecom(parent, now),
     });
     // Only these three creates skip the ordinary write rules (a patient may not create another person's Patient nor
-    // declare a guardian there): the proof above replaces them. Everything else (the INS claim, 409; the activation
-    // code; provenance; the audit trail) runs as for any create by this actor.
+    // declare a guardian there): the proof above replaces them. Everything else (the INS claim, 409; provenance; the audit trail) runs as
+    // for any create by this actor, but the child's activation code, given in person (activation-hooks.ts).
     ctx.state.set(MINOR_OPENING_STATE, true);
     let childId: string;
     let guardianId: string;
@@ -147,6 +147,8 @@ async function openWithin(
       parameter: [
         { name: 'patient', valueReference: { reference: `Patient/${childId}` } },
         { name: 'guardian', valueReference: { reference: `RelatedPerson/${guardianId}` } },
+        // Read by the parent: no activation code was sent to the contacts he typed (activation-hooks.ts).
+        { name: 'information', valueString: 'Le dossier de votre enfant est ouvert et vous y accédez comme représentant légal. Son propre code d’activation ne lui est pas envoyé : il lui est remis en personne, à un accueil de l’Assurance Maladie ou par son médecin.' },
       ],
     };
     return { status: 201, json: JSON.stringify(answer) };

@@ -66,15 +66,21 @@ test('a parent opening his child\'s record cannot give his own e-mail or mobile 
     expect(res.body.issue[0].diagnostics).toMatch(/vous recevez déjà ses avis à votre adresse, comme représentant légal/);
   }
   expect({ patients: await patients(), sent: await activationCodesSent() }).toEqual(before);
-  // With the child's own address the record opens, and her code goes there only; she activates with it.
+  // With another address the record opens, but no code goes to what the parent typed (it could be his own second
+  // address): the child is given hers in person, at an Assurance Maladie counter, and activates with it.
   const res = await openMinor(child([{ system: 'email', value: 'lea@example.org' }]));
   expect(res.status).toBe(201);
   const childId = (res.body.parameter[0].valueReference.reference as string).replace('Patient/', '');
   ids.lea = childId;
   ids.leaGuardian = (res.body.parameter[1].valueReference.reference as string).replace('RelatedPerson/', '');
-  const sent = await activationSent(childId);
-  expect(sent.map((s) => s.to)).toEqual(['lea@example.org']);
-  expect((await activate(childId, sent[0].code, 'lea.petit')).status).toBe(200);
+  expect(res.body.parameter[2]).toEqual({ name: 'information', valueString: expect.stringMatching(/code d’activation ne lui est pas envoyé : il lui est remis en personne/) });
+  expect(await activationSent(childId)).toEqual([]);
+  const am = await a.token({ kind: 'system', id: 'cnam', category: 'assurance-maladie' });
+  const counter = await request(a.app).post(`/fhir/Patient/${childId}/$issue-activation`).set('Authorization', `Bearer ${am}`);
+  expect(counter.status).toBe(200);
+  const printed = counter.headers['x-activation-code'] as string;
+  expect(printed).toMatch(/^\w{4}-\w{4}-\w{4}$/);
+  expect((await activate(childId, printed, 'lea.petit')).status).toBe(200);
 });
 
 test('a professional\'s transaction Bundle giving the child her father\'s address: 422 naming the link\'s telecom, nothing written, no code queued', async () => {

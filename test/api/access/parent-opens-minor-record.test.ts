@@ -89,19 +89,20 @@ describe('a parent opens his daughter\'s record', () => {
   let childId: string;
   let guardianId: string;
 
-  test('the record, its opening and the guardian link are created; the child gets her activation code, the father is told', async () => {
+  test('the record, its opening and the guardian link are created; the child is told (her activation code is given in person), the father is told', async () => {
     const seen = mail.count;
     const res = await open('dad', params(child({ telecom: [{ system: 'email', value: LEA }] })));
     expect(res.status).toBe(201);
     childId = /^Patient\/(.+)$/.exec(res.body.parameter.find((p: { name: string }) => p.name === 'patient').valueReference.reference)![1];
     guardianId = /^RelatedPerson\/(.+)$/.exec(res.body.parameter.find((p: { name: string }) => p.name === 'guardian').valueReference.reference)![1];
-    // The activation code goes to the child's own address, never to the parent's.
-    expect(await mail.mailTo(LEA, /code d’activation est \w{4}-\w{4}-\w{4}/, seen)).toContain('a été ouvert à votre nom');
+    // No activation code to what the parent typed (it could be his own second address): given to the child in person.
+    expect(res.body.parameter.find((p: { name: string }) => p.name === 'information').valueString).toMatch(/il lui est remis en personne/);
     const told = await mail.mailTo(DAD, /Ouverture|a été ouvert le/, seen);
     expect(told).toContain('Vous recevez cet avis en tant que représentant légal du dossier médical partagé de Léa PETIT.');
     expect(told).toMatch(/par Marc PETIT, qui s’est déclaré représentant légal/);
     await mail.mailTo(LEA, /par Marc PETIT, qui s’est déclaré représentant légal/, seen);
     expect(mail.textsTo(DAD).some((t) => /code d’activation est/.test(t))).toBe(false);
+    expect(mail.textsTo(LEA).some((t) => /code d’activation est/.test(t))).toBe(false);
   }, 120_000);
 
   test('the father acts as the guardian: he reads and manages the record; the link is in the child\'s trail', async () => {
