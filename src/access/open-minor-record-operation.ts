@@ -17,6 +17,8 @@ import { reserveMinorOpening } from './minor-opening-limits';
 import { assertChildMayBeOpened, assertParentMayOpen, MINOR_OPENING_STATE, PARENT_RELATIONSHIPS, type ParentRelationship } from './minor-opening-proof';
 import { scopesAllow } from './scopes';
 import { sharedContactIndexes } from './guardian-contacts-guard';
+import { contactChannel } from './contact-points';
+import { markEnteredByGuardian, storeConfirmedContact } from '../auth/account-codes';
 
 export const OPEN_MINOR_RECORD = '$open-minor-record';
 const ROLE_CODE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';
@@ -141,6 +143,14 @@ async function openWithin(
     // Told to the child's own contact, if any, and to his guardians (the parent who opened it among them).
     const text = buildMinorRecordOpenedNotice({ at: now, parent: displayName(parent) ?? 'un parent' }, recordUrl);
     await markOpeningDone(connection(repo), o.attempt, childId);
+    // The contacts the parent typed for the child are his word, not hers: marked as chosen by a guardian, they get none
+    // of her credential codes (reset, sign-in, majority hand-over) until she confirms them herself (credential-contacts.ts).
+    for (const telecom of opening.child.telecom ?? []) {
+      const system = contactChannel(telecom);
+      if (!system || !telecom.value) continue;
+      const id = await storeConfirmedContact(connection(repo), { patientId: childId, contact: { system, value: telecom.value }, now });
+      await markEnteredByGuardian(connection(repo), id);
+    }
     await queueNotices(connection(repo), [{ key: `minor-record-opened:${childId}`, kind: 'minor-record-opened', patientId: childId, text, createdAt: now }]);
     const answer: Parameters = {
       resourceType: 'Parameters',

@@ -109,8 +109,9 @@ export async function markEnteredByGuardian(tx: Db, id: string): Promise<void> {
 /** How many codes of a purpose were issued for a record or identifier since an instant (request rate limits). */
 export async function countCodesSince(tx: Db, purpose: CodePurpose, where: { patientId: string } | { login: string }, since: Date): Promise<number> {
   const scope = 'login' in where ? sql`login = ${where.login}` : sql`patient_id = ${where.patientId}`;
+  // A contact recorded as confirmed without a code (`storeConfirmedContact`: expires as it is created) sent nothing.
   const { rows } = await tx.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM account_code
-    WHERE purpose = ${purpose} AND ${scope} AND created_at > ${since.toISOString()}::timestamptz`);
+    WHERE purpose = ${purpose} AND ${scope} AND created_at > ${since.toISOString()}::timestamptz AND expires_at > created_at`);
   return rows[0].n;
 }
 

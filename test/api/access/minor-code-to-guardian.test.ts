@@ -75,8 +75,11 @@ test('a parent opening his child\'s record cannot give his own e-mail or mobile 
   ids.leaGuardian = (res.body.parameter[1].valueReference.reference as string).replace('RelatedPerson/', '');
   expect(res.body.parameter[2]).toEqual({ name: 'information', valueString: expect.stringMatching(/code d’activation ne lui est pas envoyé : il lui est remis en personne/) });
   expect(await activationSent(childId)).toEqual([]);
+  // Later, at the counter, the agent checks her papers and her e-mail in person: it becomes hers (not only her father's word).
+  a.clock.now = new Date(a.clock.now.getTime() + 60_000);
   const am = await a.token({ kind: 'system', id: 'cnam', category: 'assurance-maladie' });
-  const counter = await request(a.app).post(`/fhir/Patient/${childId}/$issue-activation`).set('Authorization', `Bearer ${am}`);
+  const counter = await request(a.app).post(`/fhir/Patient/${childId}/$issue-activation`).set('Authorization', `Bearer ${am}`)
+    .set('Content-Type', 'application/fhir+json').send({ resourceType: 'Parameters', parameter: [{ name: 'email', valueString: 'lea@example.org' }] });
   expect(counter.status).toBe(200);
   const printed = counter.headers['x-activation-code'] as string;
   expect(printed).toMatch(/^\w{4}-\w{4}-\w{4}$/);
@@ -169,4 +172,30 @@ test('a contact a guardian puts on the child\'s record gets none of her codes un
   expect((await change(lea, '$confirm-contact', [{ name: 'code', valueString: await lastCode() }])).status).toBe(200);
   expect((await login('lea.petit')).status).toBe(200);
   expect((await sentTo('login-code')).slice(-1)).toEqual(['lea.nouvelle@example.org']);
+});
+
+test('the contacts a parent typed when opening his child\'s record are his word: no sign-in or reset code goes there until the child confirms one', async () => {
+  const login = (identifier: string) => request(a.app).post('/auth/login').send({ identifier, password: PASSWORD });
+  const res = await openMinor(child([{ system: 'email', value: 'zoe@example.org' }]));
+  expect(res.status).toBe(201);
+  const zoe = (res.body.parameter[0].valueReference.reference as string).replace('Patient/', '');
+  const sentTo = async (kind: string): Promise<string[]> =>
+    (await a.db.query<{ recipient: string }>(sql`SELECT recipient FROM notify_outbox WHERE kind = ${kind} AND patient_id = ${zoe} ORDER BY id`)).rows.map((r) => r.recipient);
+  // Her code given at a counter that did not check her e-mail: she activates, but the address is still her father's word.
+  const am = await a.token({ kind: 'system', id: 'cnam', category: 'assurance-maladie' });
+  const counter = await request(a.app).post(`/fhir/Patient/${zoe}/$issue-activation`).set('Authorization', `Bearer ${am}`);
+  expect(counter.status).toBe(200);
+  expect((await activate(zoe, counter.headers['x-activation-code'] as string, 'zoe.petit')).status).toBe(200);
+  const refused = await login('zoe.petit');
+  expect(refused.status).toBe(422);
+  expect(refused.body.issue[0].diagnostics).toMatch(/d’un représentant légal/);
+  expect((await request(a.app).post('/auth/reset').send({ identifier: 'zoe.petit' })).status).toBe(202);
+  expect({ login: await sentTo('login-code'), reset: await sentTo('password-reset') }).toEqual({ login: [], reset: [] });
+  // Confirmed in person at the counter, it is hers: her codes go there.
+  a.clock.now = new Date(a.clock.now.getTime() + 60_000);
+  const confirmed = await request(a.app).post(`/fhir/Patient/${zoe}/$issue-activation`).set('Authorization', `Bearer ${am}`)
+    .set('Content-Type', 'application/fhir+json').send({ resourceType: 'Parameters', parameter: [{ name: 'email', valueString: 'zoe@example.org' }] });
+  expect(confirmed.status).toBe(200);
+  expect((await login('zoe.petit')).status).toBe(200);
+  expect(await sentTo('login-code')).toEqual(['zoe@example.org']);
 });
