@@ -1,4 +1,5 @@
 import type { Db } from '../store/db';
+import { sql } from '../store/sql';
 import { WriteBehindDb } from '../store/write-behind-db';
 
 /**
@@ -30,4 +31,19 @@ export function accessFact<T>(tx: Db, key: string, load: () => Promise<T>): Prom
 /** Forgets what this transaction learnt from the access tables (a write that may change them is under way). */
 export function forgetAccessFacts(tx: Db): void {
   memos.delete(tx);
+}
+
+/** What the access tables say of a record: it exists, it has an opening consent, it is closed. */
+export interface RecordState {
+  exists: boolean;
+  open: boolean;
+  closed: boolean;
+}
+
+/** The record's state, one statement per record and transaction (the compartment tie and the write rules both ask). */
+export function loadRecordState(tx: Db, patientId: string): Promise<RecordState> {
+  return accessFact(tx, `record-state:${patientId}`, async () => (await tx.query<RecordState>(sql`SELECT
+      EXISTS (SELECT 1 FROM access_record WHERE patient_id = ${patientId}) AS exists,
+      EXISTS (SELECT 1 FROM access_consent WHERE patient_id = ${patientId} AND kind = 'open') AS open,
+      EXISTS (SELECT 1 FROM access_record WHERE patient_id = ${patientId} AND closed) AS closed`)).rows[0]);
 }

@@ -2,8 +2,7 @@ import type { WriteEvent } from '../fhir/context';
 import { unprocessable } from '../fhir/errors';
 import { patientCompartmentParams } from '../fhir/search-registry';
 import type { Db } from '../store/db';
-import { sql } from '../store/sql';
-import { accessFact } from './access-facts-memo';
+import { loadRecordState } from './access-facts-memo';
 import { classOf, COMPARTMENT_TYPES } from './resource-classes';
 
 function pathsOf(type: string): string {
@@ -32,6 +31,5 @@ export async function assertCompartmentTie(tx: Db, event: WriteEvent): Promise<v
     if (type === 'Binary' && /(^|\/)DocumentReference\/[^/]+$/.test((event.resource as { securityContext?: { reference?: string } })?.securityContext?.reference ?? '')) return;
     throw unprocessable(`A ${type} must belong to one patient's record: its ${pathsOf(type)} must reference a Patient of this server (Patient/<id>)`);
   }
-  const exists = await accessFact(tx, `record-exists:${patientId}`, async () => (await tx.query(sql`SELECT 1 FROM access_record WHERE patient_id = ${patientId}`)).rows.length > 0);
-  if (!exists) throw unprocessable(`A ${type} must belong to one patient's record: Patient/${patientId} does not exist on this server`);
+  if (!(await loadRecordState(tx, patientId)).exists) throw unprocessable(`A ${type} must belong to one patient's record: Patient/${patientId} does not exist on this server`);
 }

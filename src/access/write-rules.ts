@@ -3,7 +3,7 @@ import type { WriteEvent } from '../fhir/context';
 import { forbidden, unprocessable } from '../fhir/errors';
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
-import { accessFact } from './access-facts-memo';
+import { accessFact, loadRecordState } from './access-facts-memo';
 import { HISTORY_SOURCE } from '../store/history-source';
 import { isAssuranceMaladie, ownsRecord, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
@@ -23,19 +23,6 @@ import { assertStaysInRecord } from './record-move';
 import { assertNoStandaloneVisibilityFlags } from './visibility-flags';
 import { classOf } from './resource-classes';
 import { assertTreatingPhysicianKept } from './treating-physician';
-
-interface RecordState {
-  exists: boolean;
-  open: boolean;
-  closed: boolean;
-}
-
-function loadRecordState(tx: Db, patientId: string): Promise<RecordState> {
-  return accessFact(tx, `record-state:${patientId}`, async () => (await tx.query<RecordState>(sql`SELECT
-      EXISTS (SELECT 1 FROM access_record WHERE patient_id = ${patientId}) AS exists,
-      EXISTS (SELECT 1 FROM access_consent WHERE patient_id = ${patientId} AND kind = 'open') AS open,
-      EXISTS (SELECT 1 FROM access_record WHERE patient_id = ${patientId} AND closed) AS closed`)).rows[0]);
-}
 
 function mayWriteCompartment(tx: Db, plan: AccessPlan, patientId: string): Promise<boolean> {
   const statement = sql`SELECT ${compileCompartmentWrite(plan, patientId)} AS ok`;

@@ -50,7 +50,6 @@ function byKind(statements: string[]): Record<string, number> {
     ['audit event', /^WITH v AS \( SELECT \* FROM unnest\(/],
     ['audit chain head', /^INSERT INTO audit_chain_head /],
     ['access_writer', /^INSERT INTO access_writer /],
-    ['record open? (access_record)', /^SELECT 1 FROM access_record WHERE patient_id = \$1$/],
     ['record state (access_record, open consent)', /^SELECT EXISTS \(SELECT 1 FROM access_record WHERE patient_id = \$1\) AS exists/],
     ['write predicate (consents)', /^SELECT \(\(\(EXISTS \(SELECT 1 FROM access_consent ao /],
   ];
@@ -62,13 +61,13 @@ function byKind(statements: string[]): Record<string, number> {
   return counts;
 }
 
-// 25, where the `documents` composition (no access, audit or notices) sends 11 (bench/README.md); it was 143 when each
+// 24, where the `documents` composition (no access, audit or notices) sends 11 (bench/README.md); it was 143 when each
 // of the 18 created resources brought its own access look-ups (3), audit event and chain head (2) and writer row, each
-// statement flushing the write-behind queue before the next create. Now the access look-ups are asked once per record
-// and transaction (access-facts-memo.ts), the writers go beside the resources (one statement per flush) and the audit
+// statement flushing the write-behind queue before the next create. Now the record's state is asked once per record
+// and transaction (one statement, for the compartment tie and the write rules) (access-facts-memo.ts), the writers go beside the resources (one statement per flush) and the audit
 // events are chained once before commit (AuditWriter.appendAtCommit). A DocumentReference's provenance checks read the
 // rows written before it, hence two flushes.
-test('a lab report imported by a feeder on the production composition sends 25 statements, whatever its number of results', async () => {
+test('a lab report imported by a feeder on the production composition sends 24 statements, whatever its number of results', async () => {
   // Two reports of 15 results and one of 40: the count does not grow with the document.
   const docs = [...generateLabReports(3, { run: 'statements', patients: 2 }), ...generateLabReports(1, { run: 'statements-40', patients: 2, results: 40 })];
   // The first import creates the lab's Organization; the next ones find the directory as later imports do.
@@ -81,12 +80,11 @@ test('a lab report imported by a feeder on the production composition sends 25 s
       'audit event': 1,
       'audit chain head': 1,
       access_writer: 2,
-      'record open? (access_record)': 1,
       'record state (access_record, open consent)': 1,
       // The record's write predicate, and the feeder's right to name the document's author (feeder-author.ts).
       'write predicate (consents)': 2,
       'other (once each)': 15,
     });
-    expect(statements).toHaveLength(25);
+    expect(statements).toHaveLength(24);
   }
 });
