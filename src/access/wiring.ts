@@ -2,6 +2,7 @@ import { type AuthConfig, loadAuthConfig, trustsDevIssuer } from '../auth/auth-c
 import { mountAccountRoutes, type AccountEventListener } from '../auth/account-routes';
 import { createActivation, type AccountNoticeSender } from '../auth/activation';
 import { mountAuthRoutes, type AuthRoutesOptions } from '../auth/auth-routes';
+import { mountSourceThrottle } from '../auth/source-throttle';
 import { loadDevKey, loadSigningKey } from '../auth/dev-key';
 import { mintLoginToken } from '../auth/mint-token';
 import { createPatientLogin, setPatientCredential, type LoginCodeSender, type PatientLoginOptions } from '../auth/patient-login';
@@ -85,6 +86,8 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
     hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), insEntryHook(), sourceDocumentGuard(), createActivationHooks({ send, clock }), createRecordCreatedNoticeHooks({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock }), nonReaderAnswersHook()],
     operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), issueActivationOperation({ clock, connection: connectionOf, send, onEvent }), changeContactOperation({ send, clock, connection: connectionOf }), confirmContactOperation({ send, clock, onEvent, connection: connectionOf })],
     routes: (app) => {
+      // Before the routes: failed guesses of a password or code are counted per client address (source-throttle.ts).
+      mountSourceThrottle(app, deps.env);
       mountAccountRoutes(app, {
         activate: createActivation({ db: deps.db, clock, scrypt: options.scrypt }),
         reset: createPasswordReset({ db: deps.db, send, clock, scrypt: options.scrypt }),

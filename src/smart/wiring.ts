@@ -9,6 +9,7 @@ import { createPatientLogin, type LoginCodeSender, type PatientLoginOptions } fr
 import { queueLoginCode } from '../notify/login-code';
 import type { Wiring, WiringDeps } from '../wiring';
 import { mountAuthorizeRoutes } from './authorize-route';
+import { mountSourceThrottle } from '../auth/source-throttle';
 import { loadClientRegistry } from './client-registry';
 import { corsMiddleware, originPolicy } from './cors';
 import { mountDiscovery } from './discovery';
@@ -82,6 +83,8 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
     routes: (app: Express) => {
       app.use(corsMiddleware(originPolicy({ origins: [...config.corsOrigins, ...registry.redirectOrigins()], devAuth: auth.devAuth })));
       mountDiscovery(app, smart);
+      // The sign-in forms count failed guesses per client address with the JSON sign-in's counter (source-throttle.ts).
+      mountSourceThrottle(app, deps.env);
       mountAuthorizeRoutes(app, smart);
       mountTokenRoutes(app, smart);
     },
