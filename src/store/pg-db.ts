@@ -37,7 +37,7 @@ function toArgs(statement: Sql | string, values?: unknown[]): { text: string; va
   const query = statement instanceof Sql ? statement.toQuery() : { text: statement, values: values ?? [] };
   if (query.values.length === 0) return query;
   const name = statementName(query.text);
-  return name === undefined ? query : { ...query, name };
+  return name === undefined ? query : { text: query.text, values: query.values, name };
 }
 
 class PgClientDb implements Db {
