@@ -58,7 +58,8 @@ export class ActorResolver {
     const hit = this.entries.get(key);
     const now = this.clock();
     if (hit && hit.generation === this.generation && now - hit.at < this.ttlMs) {
-      return { ...actor, keys: hit.keys, patientIds: hit.patientIds };
+      // Object.assign: V8 (Node 20) defines properties written after a spread one by one in its runtime.
+      return Object.assign({}, actor, { keys: hit.keys, patientIds: hit.patientIds });
     }
     const generation = this.generation;
     const resolved = await resolveActor(db, actor, requestNow);

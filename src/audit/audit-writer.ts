@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Db } from '../store/db';
 import { onSettled } from '../store/settle';
@@ -8,6 +7,7 @@ import { GENESIS_HASH } from './audit-codes';
 import type { AuditEventInput } from './audit-event-builder';
 import { auditIndexRowsOf } from './audit-index';
 import { type ChainHead, ChainHeads } from './chain-heads';
+import { newEventId } from './event-id';
 import { hashText } from './hash-chain';
 import { mergeOwed, type OwedEvent } from './merge-writes';
 import { NAMED_DOCUMENTS_VALUE, namedDocumentsOf } from './named-documents';
@@ -205,7 +205,7 @@ export class AuditWriter {
     const linked = inputs.map((input) => {
       const chain = chainOf(input);
       const prev = ends.get(chain) ?? { seq: 0, hash: GENESIS_HASH };
-      const id = randomUUID();
+      const id = newEventId(input.recorded.getTime());
       const seq = prev.seq + 1;
       const text = compactEventText(input, { previous: prev.hash, sequence: seq });
       const hash = hashText(text, this.options.secret);

@@ -69,7 +69,7 @@ export function versionHeaders(baseUrl: string, stored: StoredResource): Record<
 
 /** A response carrying a stored resource as-is. */
 export function storedResponse(status: number, baseUrl: string, stored: StoredResource, extra: Record<string, string> = {}): FhirResponse {
-  return { status, json: stored.text ?? undefined, headers: { ...versionHeaders(baseUrl, stored), ...extra } };
+  return { status, json: stored.text ?? undefined, headers: Object.assign(versionHeaders(baseUrl, stored), extra) };
 }
 
 /** The read event of stored rows about to be shown (attached to the response as `reads`; the pipeline fires it). */

@@ -77,7 +77,7 @@ export function newContext(req: Request, requestId: string): RequestContext {
 /** Runs the authenticate hooks (401 on failure). */
 export async function authenticate(hooks: Hooks[], req: Request, ctx: RequestContext): Promise<void> {
   for (const hook of hooks) {
-    await hook.authenticate?.({ headers: req.headers as Record<string, string | string[] | undefined>, method: req.method, path: req.path }, ctx);
+    if (hook.authenticate) await hook.authenticate({ headers: req.headers as Record<string, string | string[] | undefined>, method: req.method, path: req.path }, ctx);
   }
 }
 

@@ -10,17 +10,25 @@ import { Sql } from '../kernel/sql';
 pg.types.setTypeParser(20, (v) => Number(v));
 
 const MAX_NAMED_STATEMENTS = 2000;
-/** Statement text → its name; a text seen again is named without hashing it again (the access predicate makes texts of a few KB). */
-const named = new Map<string, string>();
+/**
+ * Statement texts already named, found by a short key (length, head and tail of the text) and then compared whole:
+ * a Map keyed by the text itself hashed the whole fresh text of every statement — 3–4 KB under the access predicate,
+ * ~7 µs a look-up measured, two per audited read — where comparing it with an equal string costs a fraction of that.
+ */
+const named = new Map<string, { text: string; name: string }[]>();
+let namedCount = 0;
 
+/** The name of a statement text (a hash of it, so every connection names it alike); undefined beyond the bound. */
 function statementName(text: string): string | undefined {
-  let name = named.get(text);
-  if (name === undefined) {
-    if (named.size >= MAX_NAMED_STATEMENTS) return undefined;
-    name = `s${createHash('sha1').update(text).digest('base64url')}`;
-    named.set(text, name);
-  }
-  return name;
+  const key = `${text.length}|${text.slice(0, 64)}|${text.slice(-64)}`;
+  const bucket = named.get(key);
+  if (bucket) for (const entry of bucket) if (entry.text === text) return entry.name;
+  if (namedCount >= MAX_NAMED_STATEMENTS) return undefined;
+  const entry = { text, name: `s${createHash('sha1').update(text).digest('base64url')}` };
+  if (bucket) bucket.push(entry);
+  else named.set(key, [entry]);
+  namedCount++;
+  return entry.name;
 }
 
 /**
@@ -37,7 +45,7 @@ function toArgs(statement: Sql | string, values?: unknown[]): { text: string; va
   const query = statement instanceof Sql ? statement.toQuery() : { text: statement, values: values ?? [] };
   if (query.values.length === 0) return query;
   const name = statementName(query.text);
-  return name === undefined ? query : { ...query, name };
+  return name === undefined ? query : { text: query.text, values: query.values, name };
 }
 
 class PgClientDb implements Db {

@@ -45,7 +45,7 @@ export async function readHandler(svc: FhirService, ctx: RequestContext, req: Fh
   const reads = [readEvent('read', [stored], { resourceType: type })];
   if (notModified(req, stored)) return { status: 304, headers: versionHeaders(req.baseUrl, stored), reads };
   if (type === 'Binary') return { ...(await binaryResponse(svc, ctx, req, stored)), reads };
-  return { ...storedResponse(200, req.baseUrl, stored), reads };
+  return Object.assign(storedResponse(200, req.baseUrl, stored), { reads });
 }
 
 /** GET [type]/[id]/_history/[vid] */
@@ -55,5 +55,5 @@ export async function vreadHandler(svc: FhirService, ctx: RequestContext, req: F
   const stored = await svc.repo.vread(ctx, type, id, Number(vid));
   const reads = [readEvent('vread', [stored], { resourceType: type })];
   if (type === 'Binary') return { ...(await binaryResponse(svc, ctx, req, stored)), reads };
-  return { ...storedResponse(200, req.baseUrl, stored), reads };
+  return Object.assign(storedResponse(200, req.baseUrl, stored), { reads });
 }
