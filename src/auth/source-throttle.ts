@@ -54,7 +54,9 @@ export function createSourceThrottle(config: SourceThrottleConfig): RequestHandl
     windowMs: config.windowSeconds * 1000,
     limit: config.limit,
     skipSuccessfulRequests: true,
-    standardHeaders: 'draft-7',
+    // No RateLimit headers on ordinary answers: they would count down between two otherwise identical answers (a
+    // known and an unknown identifier must answer byte for byte the same). The 429 carries Retry-After.
+    standardHeaders: false,
     legacyHeaders: false,
     handler: (req, res) => {
       const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
