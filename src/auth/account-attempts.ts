@@ -1,5 +1,6 @@
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
+import { pruneForgottenCounts } from './forgotten-counts';
 
 /** Failures allowed, and how long the key stays locked once they are reached. */
 export interface AttemptLimit {
@@ -39,13 +40,7 @@ export async function clearAccountAttempts(db: Db, purpose: string, key: string)
   await db.query(sql`DELETE FROM account_attempt WHERE purpose = ${purpose} AND key = ${key}`);
 }
 
-/** Deletes the counts past their window at `now` (no lock running), or in a dry run counts them: the purge job's. */
-export async function pruneAccountAttempts(db: Db, now: Date, dryRun = false): Promise<number> {
-  const at = now.toISOString();
-  if (dryRun) {
-    const { rows } = await db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM account_attempt
-      WHERE forget_at <= ${at}::timestamptz AND (locked_until IS NULL OR locked_until <= ${at}::timestamptz)`);
-    return Number(rows[0]?.n ?? 0);
-  }
-  return (await db.query(sql`DELETE FROM account_attempt WHERE forget_at <= ${at}::timestamptz AND (locked_until IS NULL OR locked_until <= ${at}::timestamptz)`)).rowCount;
+/** The purge job's pruning of forgotten account_attempt rows (forgotten-counts.ts). */
+export function pruneAccountAttempts(db: Db, now: Date, dryRun = false): Promise<number> {
+  return pruneForgottenCounts(db, 'account_attempt', now, dryRun);
 }

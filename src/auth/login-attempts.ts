@@ -1,5 +1,6 @@
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
+import { pruneForgottenCounts } from './forgotten-counts';
 import type { LoginConfig } from './auth-config';
 
 /**
@@ -71,17 +72,7 @@ export async function clearAttempts(db: Db, login: string): Promise<void> {
   await db.query(sql`DELETE FROM login_attempt WHERE login = ${login}`);
 }
 
-/**
- * Deletes the counts that no longer matter at `now` (`forget_at` passed, no lock running), or in a dry run counts
- * them: the purge job's, so that the rows of identifiers that never existed (an enumeration attack leaves one per
- * guess) do not pile up. Known identifiers' forgotten rows go too: they answer as no row.
- */
-export async function pruneLoginAttempts(db: Db, now: Date, dryRun = false): Promise<number> {
-  const at = now.toISOString();
-  if (dryRun) {
-    const { rows } = await db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM login_attempt
-      WHERE forget_at <= ${at}::timestamptz AND (locked_until IS NULL OR locked_until <= ${at}::timestamptz)`);
-    return Number(rows[0]?.n ?? 0);
-  }
-  return (await db.query(sql`DELETE FROM login_attempt WHERE forget_at <= ${at}::timestamptz AND (locked_until IS NULL OR locked_until <= ${at}::timestamptz)`)).rowCount;
+/** The purge job's pruning of forgotten login_attempt rows (forgotten-counts.ts). */
+export function pruneLoginAttempts(db: Db, now: Date, dryRun = false): Promise<number> {
+  return pruneForgottenCounts(db, 'login_attempt', now, dryRun);
 }
