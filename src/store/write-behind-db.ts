@@ -123,9 +123,10 @@ export class WriteBehindDb implements Db {
   }
 
   /**
-   * Runs a statement that reads and writes none of the tables the queue writes (resource, index rows, binary_data),
-   * without writing the queue first: it sees nothing the queue holds, so the rows it acts on are the same. A document
-   * id's claim (`document_master`) then no longer splits an import's creates into two statements.
+   * Runs a statement that reads and writes none of the tables the queue writes (resource, index rows, binary_data, side
+   * tables such as `access_writer`) without writing the queue first: it sees nothing the queue holds, so the rows it acts
+   * on are the same. A document id's claim (`document_master`) then no longer splits an import's creates into two
+   * statements.
    */
   async queryBeside<T>(statement: Sql | string, values?: unknown[]): Promise<QueryResult<T>> {
     return this.tx.query<T>(statement, values);
