@@ -203,6 +203,8 @@ export async function assertMayAttach(tx: Db, actor: DmpActor, event: WriteEvent
   if (event.resourceType !== 'Binary' || !event.resource) return;
   const docId = documentOf(event.resource);
   if (!docId || docId === documentOf(event.previous)) return;
+  // A document created earlier in this transaction (queued, not written yet) adopts it as one drawn later would.
+  if (tx instanceof WriteBehindDb && tx.queued('DocumentReference', docId)) return;
   const { rows } = await tx.query<{ text: string | null; compartment: string | null }>(sql`SELECT text, compartment FROM resource WHERE type = 'DocumentReference' AND id = ${docId} AND NOT deleted`);
   if (!rows[0]?.text) return; // drawn in this transaction, not written yet: the document adopts it
   const doc = JSON.parse(rows[0].text) as DocumentReference;
