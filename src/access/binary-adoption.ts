@@ -1,42 +1,72 @@
 import type { DocumentReference, Resource } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
-import { forbidden } from '../fhir/errors';
+import { forbidden, unprocessable } from '../fhir/errors';
+import { documentBinaryIds } from '../kernel/binary-url';
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import type { DmpActor } from './actor';
 import { assertMayChange, isVisible } from './provenance';
 
-const binaryIds = (doc: DocumentReference | undefined): string[] =>
-  (doc?.content ?? []).map((c) => /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(c.attachment?.url ?? '')?.[1]).filter((x): x is string => !!x);
+interface NamedBinary {
+  id: string;
+  text: string | null;
+  compartment: string | null;
+  doc_id: string | null;
+}
+
+/** The answer for a Binary the writer may not know of: word for word the one for a Binary that never existed. */
+function absent(id: string, position: number): Error {
+  const path = `DocumentReference.content[${position}].attachment.url`;
+  const text = `${path} names Binary/${id}, which does not exist on this server (send the content inline, or a Binary of your own first)`;
+  return unprocessable([{ severity: 'error', code: 'processing', diagnostics: text, details: { text }, expression: [path] }]);
+}
+
+async function mayChange(tx: Db, actor: DmpActor, row: NamedBinary): Promise<boolean> {
+  const previous = JSON.parse(row.text ?? '{}') as Resource;
+  try {
+    await assertMayChange(tx, actor, { interaction: 'update', resourceType: 'Binary', id: row.id, versionId: 0, previous, resource: previous, compartment: row.compartment }, actor.patientIds);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
- * A DocumentReference adopts the stored Binaries its content points at when no document governs them yet
- * (`Repository.adoptBinaries`): they then follow its masks, labels and authors. Adopting one changes it, so it is for
- * who may change that Binary: otherwise a professional's document pointing at the patient's own file, labelled
- * INVISIBLE_PATIENT, hid that file from the patient (test/api/access/attack-sweep.test.ts). Binaries drawn in this
- * transaction and ones already governed by this document are the writer's own. Throws 403 for a Binary the writer
- * sees but may not change. One he may neither see nor change is answered as absent (DESIGN §5 "hidden is absent"):
- * the same answer as for a Binary that does not exist — the document is written pointing at it, and the Binary is
- * left exactly as it was (`WriteEvent.unadoptedBinaries`); a 403 there told the writer that the id exists.
+ * What a DocumentReference's content may point at (`Binary/<id>`), and which Binaries it adopts
+ * (`Repository.adoptBinaries`: a Binary no document governs yet then follows its masks, labels and authors).
+ *
+ * - A Binary drawn in this transaction, or one this document already governs, is the writer's own.
+ * - A new name (not on the previous version) must be of a Binary the writer may know of: one he may change (adopted),
+ *   one he sees (403 if no document governs it and he may not change it: adopting changes it — otherwise a
+ *   professional's document labelled INVISIBLE_PATIENT, pointing at the patient's own file, hid it from her; pointed
+ *   at, not adopted, if another document governs it). Anything else — never written, deleted, or hidden from him —
+ *   answers the same 422, nothing written (DESIGN §5 "hidden is absent"): a 201 left a document whose content can never
+ *   be read (a token writer cannot create a Binary under a chosen id later), a 403 told him the id exists.
+ * - A name carried over from the previous version was answered when it was written; it is still adopted only if the
+ *   writer may change it (`WriteEvent.unadoptedBinaries` keeps the others exactly as they are).
  */
 export async function assertAdoptionsAllowed(tx: Db, actor: DmpActor, event: WriteEvent, newInRequest: ReadonlySet<string>): Promise<void> {
   if (event.resourceType !== 'DocumentReference' || !event.resource) return;
-  // Every write of the document adopts again (the store), so a Binary named by its previous version but left alone then
-  // is checked again; one this document already governs has a doc_id and is not looked at.
-  const ids = binaryIds(event.resource as DocumentReference).filter((id) => !newInRequest.has(`Binary/${id}`));
+  const named = documentBinaryIds(event.resource as DocumentReference);
+  const ids = [...new Set(named)].filter((id) => !newInRequest.has(`Binary/${id}`));
   if (!ids.length) return;
-  const { rows } = await tx.query<{ id: string; text: string | null; compartment: string | null }>(sql`SELECT id, text, compartment FROM resource
-    WHERE type = 'Binary' AND id = ANY(${ids}::text[]) AND NOT deleted AND doc_id IS NULL`);
-  for (const row of rows) {
-    const previous = JSON.parse(row.text ?? '{}') as Resource;
-    try {
-      await assertMayChange(tx, actor, { interaction: 'update', resourceType: 'Binary', id: row.id, versionId: 0, previous, resource: previous, compartment: row.compartment }, actor.patientIds);
-    } catch {
-      if (!(await isVisible(tx, actor, row.id, 'Binary'))) {
-        (event.unadoptedBinaries ??= new Set()).add(row.id);
-        continue;
-      }
-      throw forbidden(`Binary/${row.id} was written by someone else: a document takes in only Binaries its writer may change (send the content inline, or a Binary of your own)`);
+  const before = new Set(documentBinaryIds(event.previous as DocumentReference | undefined));
+  const { rows } = await tx.query<NamedBinary>(sql`SELECT id, text, compartment, doc_id FROM resource
+    WHERE type = 'Binary' AND id = ANY(${ids}::text[]) AND NOT deleted`);
+  const stored = new Map(rows.map((row) => [row.id, row]));
+  for (const id of ids) {
+    const row = stored.get(id);
+    if (row?.doc_id === event.id) continue;
+    if (before.has(id)) {
+      if (row && row.doc_id === null && !(await mayChange(tx, actor, row))) (event.unadoptedBinaries ??= new Set()).add(id);
+      continue;
+    }
+    const position = named.indexOf(id);
+    if (!row) throw absent(id, position);
+    if (row.doc_id === null && (await mayChange(tx, actor, row))) continue;
+    if (!(await isVisible(tx, actor, id, 'Binary'))) throw absent(id, position);
+    if (row.doc_id === null) {
+      throw forbidden(`Binary/${id} was written by someone else: a document takes in only Binaries its writer may change (send the content inline, or a Binary of your own)`);
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { WriteEvent } from '../fhir/context';
-import { unprocessable } from '../fhir/errors';
+import { type FhirError, unprocessable } from '../fhir/errors';
 import { patientCompartmentParams } from '../fhir/search-registry';
 import type { Db } from '../store/db';
 import { loadRecordState } from './access-facts-memo';
@@ -31,5 +31,13 @@ export async function assertCompartmentTie(tx: Db, event: WriteEvent): Promise<v
     if (type === 'Binary' && /(^|\/)DocumentReference\/[^/]+$/.test((event.resource as { securityContext?: { reference?: string } })?.securityContext?.reference ?? '')) return;
     throw unprocessable(`A ${type} must belong to one patient's record: its ${pathsOf(type)} must reference a Patient of this server (Patient/<id>)`);
   }
-  if (!(await loadRecordState(tx, patientId)).exists) throw unprocessable(`A ${type} must belong to one patient's record: Patient/${patientId} does not exist on this server`);
+  if (!(await loadRecordState(tx, patientId)).exists) throw unknownPatient(type, patientId);
+}
+
+/**
+ * The answer for a write naming a Patient that does not exist here — and, word for word, for one whose record the
+ * writer may not see (write-rules.ts): hidden is absent.
+ */
+export function unknownPatient(type: string, patientId: string): FhirError {
+  return unprocessable(`A ${type} must belong to one patient's record: Patient/${patientId} does not exist on this server`);
 }

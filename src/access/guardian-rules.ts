@@ -5,6 +5,7 @@ import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import type { DmpActor } from './actor';
 import { isGuardianRelationship } from './access-tables';
+import { wroteRow } from './provenance';
 
 /** Age of majority (French civil code, art. 414). */
 export const MAJORITY_YEARS = 18;
@@ -115,12 +116,21 @@ export async function assertGuardianWrite(tx: Db, actor: DmpActor, event: WriteE
   const minor = isMinorAt(patient?.birthDate, context.now);
   const owner = (actor.kind === 'patient' || actor.kind === 'guardian') && actor.patientIds.includes(patientId);
   const verifier = actor.kind === 'practitioner' && actor.role === 'identity-verifier';
-  const opening =
-    actor.kind === 'practitioner' && minor && ((context.patientsCreatedInRequest ?? []).includes(patientId) || !(await hasOpeningConsent(tx, patientId)));
+  const opening = minor && actor.kind === 'practitioner' && (await isOpeningProfessional(tx, actor, patientId, await hasOpeningConsent(tx, patientId), context));
   if (!owner && !verifier && !opening) {
     throw forbidden('Only the patient, his legal guardian, the professional opening a minor\'s record or the identity procedure may record a parent or legal guardian');
   }
   if (!minor && !isCourtMeasure(person)) {
     throw unprocessable(`Le patient Patient/${patientId} est majeur (ou sans date de naissance) : un parent ou représentant légal n'agit pour lui que sous une mesure de protection judiciaire (relationship GUARD avec une period qui se termine)`);
   }
+}
+
+/**
+ * The professional opening a record: he created its Patient in this request, or created it earlier and the record has
+ * not been opened yet (guardian-rules.ts asks the same for a parent link).
+ */
+export async function isOpeningProfessional(tx: Db, actor: DmpActor, patientId: string, open: boolean, context: GuardianWriteContext): Promise<boolean> {
+  if (actor.kind !== 'practitioner') return false;
+  if ((context.patientsCreatedInRequest ?? []).includes(patientId)) return true;
+  return !open && (await wroteRow(tx, actor, 'Patient', patientId));
 }

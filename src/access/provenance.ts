@@ -97,6 +97,14 @@ function isWriter(actor: DmpActor, recorded: Recorded, resourceType: string): bo
   return meets(actor.keys, [...(recorded.writer?.keys ?? []), ...authors]);
 }
 
+/**
+ * True when this professional (or feeder) created the row: its recorded writer's keys are his. Patients and
+ * guardians are never "writers" in this sense (their entries are the record's own).
+ */
+export async function wroteRow(tx: Db, actor: DmpActor, type: string, id: string): Promise<boolean> {
+  return isWriter(actor, await loadRecorded(tx, type, id), type);
+}
+
 const labelsAndStatus = (doc: DocumentReference | undefined): string =>
   JSON.stringify([doc?.status, doc?.securityLabel ?? [], doc?.meta?.security ?? []]);
 

@@ -1,6 +1,6 @@
 import type { Consent, DocumentReference, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
-import { forbidden, unprocessable } from '../fhir/errors';
+import { type FhirError, forbidden, HiddenRefusal, unprocessable } from '../fhir/errors';
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import { accessFact, loadRecordState } from './access-facts-memo';
@@ -14,11 +14,12 @@ import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rule
 import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
 import { assertSystemWritesDocuments, isCareHistoryDocument } from './fed-documents';
-import { assertGuardianWrite, type GuardianWriteContext } from './guardian-rules';
+import { assertGuardianWrite, isOpeningProfessional, type GuardianWriteContext } from './guardian-rules';
 import { guardGuardianContacts } from './guardian-contacts-guard';
 import { assertNamedDocumentsKnown } from './named-documents';
 import { assertAdoptionsAllowed } from './binary-adoption';
-import { assertMayAttach, assertMayChange, assertMayReplace } from './provenance';
+import { assertMayAttach, assertMayChange, assertMayReplace, isVisible } from './provenance';
+import { unknownPatient } from './compartment-tie';
 import { assertStaysInRecord } from './record-move';
 import { assertNoStandaloneVisibilityFlags } from './visibility-flags';
 import { classOf } from './resource-classes';
@@ -43,6 +44,23 @@ async function wasEverOpened(tx: Db, patientId: string): Promise<boolean> {
   return rows.some((row) => isOpeningConsent(JSON.parse(row.text as string) as Consent));
 }
 
+/**
+ * Refuses a write for a reason of its record (closed, not open, not authorised, the patient's alone): throws `refusal`,
+ * unless a professional or patient who may not see that record's Patient is creating — he learns nothing of it, not
+ * that it exists nor its state, and gets word for word the answer of a Patient that does not exist (DESIGN §5 "hidden
+ * is absent"; the 409 of a duplicate INS is neutral for the same reason), while the patient's trail files the refusal
+ * with its real reason (`HiddenRefusal`). Feeders and the Assurance Maladie find records by INS inside their writes,
+ * the identity look-up they are given, and keep the reason. An update, patch or delete reached this point through a
+ * row the writer found under his read predicate (a hidden one answered 404 before): he knows that record. Only on the
+ * refusal path: an allowed write asks nothing more.
+ */
+async function refuseInRecord(tx: Db, actor: DmpActor, event: WriteEvent, patientId: string, refusal: FhirError): Promise<never> {
+  if (event.interaction === 'create' && actor.kind !== 'system' && !ownsRecord(actor, patientId) && !(await isVisible(tx, actor, patientId, 'Patient'))) {
+    throw new HiddenRefusal(unknownPatient(event.resourceType, patientId), refusal.message);
+  }
+  throw refusal;
+}
+
 async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent): Promise<void> {
   const consent = event.resource as Consent | undefined;
   const previous = event.previous as Consent | undefined;
@@ -56,10 +74,10 @@ async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent): P
   const recordsForPatient = actor.kind === 'practitioner' || isAssuranceMaladie(actor);
   const mayRecordOpening = recordsForPatient && event.interaction === 'create' && !!consent && isOpeningConsent(consent);
   if (!ownsRecord(actor, patientId) && !mayRecordOpening) {
-    throw forbidden('Only the patient or a legal guardian may create or change consents (a professional or the Assurance Maladie may only record the opening consent)');
+    await refuseInRecord(tx, actor, event, patientId, forbidden('Only the patient or a legal guardian may create or change consents (a professional or the Assurance Maladie may only record the opening consent)'));
   }
   if (!ownsRecord(actor, patientId) && (await wasEverOpened(tx, patientId))) {
-    throw forbidden(`Only the patient or a legal guardian may re-open the record of Patient/${patientId}: it was opened before, and a withdrawn agreement is the patient's to give again`);
+    await refuseInRecord(tx, actor, event, patientId, forbidden(`Only the patient or a legal guardian may re-open the record of Patient/${patientId}: it was opened before, and a withdrawn agreement is the patient's to give again`));
   }
   await assertTreatingPhysicianKept(tx, patientId, event.interaction === 'delete' ? undefined : consent, previous);
 }
@@ -87,20 +105,25 @@ function assertPatientWrite(actor: DmpActor, event: WriteEvent): void {
 
 async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent, patientId: string, context: GuardianWriteContext): Promise<void> {
   const state = await loadRecordState(tx, patientId);
-  if (state.closed && event.interaction === 'create') throw unprocessable(`The record of Patient/${patientId} is closed: no new entries until it is reactivated`);
+  if (state.closed && event.interaction === 'create') {
+    await refuseInRecord(tx, actor, event, patientId, unprocessable(`The record of Patient/${patientId} is closed: no new entries until it is reactivated`));
+  }
   if (ownsRecord(actor, patientId)) return;
   if (actor.kind === 'system' && !isAssuranceMaladie(actor) && !state.open) {
     throw unprocessable(`Patient/${patientId} has no open DMP: the patient must agree to open the record first`);
   }
-  // Recording a minor's guardian at opening: before the opening consent, or in the request that created the Patient.
-  const opening = !state.open || (context.patientsCreatedInRequest ?? []).includes(patientId);
-  if (actor.kind === 'practitioner' && event.resourceType === 'RelatedPerson' && opening) return;
+  // Recording a minor's guardian at opening: by the professional opening the record — in the request that created the
+  // Patient, or later while it is not open yet if he created that Patient. Any other professional who merely knows a
+  // not-yet-open record's id may not add people to it (a parent link would give him the child's record once open).
+  if (actor.kind === 'practitioner' && event.resourceType === 'RelatedPerson' && (await isOpeningProfessional(tx, actor, patientId, state.open, context))) return;
   // The identity-verified procedure records a parent or a court measure without being authorised in the record
   // (guardian-rules.ts decides the rest).
   if (actor.kind === 'practitioner' && actor.role === 'identity-verifier' && event.resourceType === 'RelatedPerson' && isGuardianRelationship(event.resource as RelatedPerson)) return;
   if (!(await mayWriteCompartment(tx, plan, patientId))) {
-    if (!state.open && actor.kind === 'practitioner') throw unprocessable(`Patient/${patientId} has no open DMP: the patient must agree to open the record first`);
-    throw forbidden('You are not authorised to write in this record');
+    const refusal = !state.open && actor.kind === 'practitioner'
+      ? unprocessable(`Patient/${patientId} has no open DMP: the patient must agree to open the record first`)
+      : forbidden('You are not authorised to write in this record');
+    await refuseInRecord(tx, actor, event, patientId, refusal);
   }
 }
 

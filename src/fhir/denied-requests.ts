@@ -1,5 +1,5 @@
 import type { DeniedInfo, Interaction, RequestContext } from './context';
-import { FhirError } from './errors';
+import { FhirError, HiddenRefusal } from './errors';
 import type { FhirRequest } from './request';
 import { StateKey } from './request-state';
 
@@ -10,9 +10,9 @@ import { StateKey } from './request-state';
  */
 const DENIED_STATE = new StateKey<DeniedInfo[]>('fhir.denied');
 
-/** True for the errors that `onDenied` hears of. */
+/** True for the errors that `onDenied` hears of: 401, 403, and refusals answered as absence. */
 export function isDenial(err: unknown): err is FhirError {
-  return err instanceof FhirError && (err.status === 401 || err.status === 403);
+  return err instanceof HiddenRefusal || (err instanceof FhirError && (err.status === 401 || err.status === 403));
 }
 
 /** How many refusals the request has met so far. */
@@ -23,7 +23,7 @@ export function denialCount(ctx: RequestContext): number {
 /** Keeps the refusal of `req` (the request or Bundle entry being dispatched). */
 export function recordDenial(ctx: RequestContext, req: FhirRequest, err: FhirError, interaction: Interaction | undefined): void {
   const [resourceType, id] = req.segments;
-  const info: DeniedInfo = { interaction, resourceType, id: id && !/^[_$]/.test(id) ? id : undefined, status: err.status, reason: err.message, request: req };
+  const info: DeniedInfo = { interaction, resourceType, id: id && !/^[_$]/.test(id) ? id : undefined, status: err.status, reason: err instanceof HiddenRefusal ? err.deniedReason : err.message, request: req };
   ctx.state.getOrSet(DENIED_STATE, () => []).push(info);
 }
 

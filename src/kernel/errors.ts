@@ -17,6 +17,20 @@ export class FhirError extends Error {
   }
 }
 
+/**
+ * A refusal answered as absence (DESIGN §5 "hidden is absent"): the caller gets `answer` — word for word what a missing
+ * target gets — while the trail of the patient concerned files it as the refusal it is, with its real reason
+ * (`fhir/denied-requests.ts` treats it as a 403 would be treated).
+ */
+export class HiddenRefusal extends FhirError {
+  readonly deniedReason: string;
+
+  constructor(answer: FhirError, deniedReason: string) {
+    super(answer.status, answer.outcome, answer.headers);
+    this.deniedReason = deniedReason;
+  }
+}
+
 /** Builds an OperationOutcome from issues. */
 export function buildOutcome(issues: OperationOutcomeIssue[]): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: issues };

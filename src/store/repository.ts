@@ -12,6 +12,7 @@ import { buildWriteStatement } from './write-sql';
 import { HISTORY_SOURCE } from './history-source';
 import { WriteBehindDb } from './write-behind-db';
 import { adoptBinariesSql, relabelListsSql } from './batch-write-sql';
+import { documentBinaryIds } from '../kernel/binary-url';
 import { toStored, type Row, type StoredResource } from './stored-row';
 import { stringifyWithLexicalDecimals } from '../kernel/lexical-decimal';
 import { assertMayCreateById } from './update-create';
@@ -278,9 +279,7 @@ export class Repository implements ScopedRepository {
    * hooks kept out (hidden from the writer: `WriteEvent.unadoptedBinaries`) stay as they are, like missing ones.
    */
   private async adoptBinaries(doc: Resource & { resourceType: 'DocumentReference' }, columns: DerivedColumns, kept?: ReadonlySet<string>): Promise<void> {
-    const binaryIds = (doc.content ?? [])
-      .map((c) => /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(c.attachment?.url ?? '')?.[1])
-      .filter((x): x is string => !!x && !kept?.has(x));
+    const binaryIds = documentBinaryIds(doc).filter((x) => !kept?.has(x));
     if (!binaryIds.length) return;
     const adoption = { docId: doc.id as string, compartment: columns.compartment, binaryIds };
     if (this.db instanceof WriteBehindDb) await this.db.queueAdoption(adoption);

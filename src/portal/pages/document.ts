@@ -1,4 +1,5 @@
 import type { DocumentReference, Observation, ObservationReferenceRange } from '@medplum/fhirtypes';
+import { binaryIdOfUrl } from '../../kernel/binary-url';
 import { SOURCE_DOCUMENT_URL } from '../../store/derived-columns';
 import { readCdaNarrative, type NarrativeSection } from '../cda-narrative';
 import { conceptText, frenchDate, quantityText, referenceText } from '../display';
@@ -13,7 +14,7 @@ const FLAGS: Record<string, string> = { H: 'élevé', HH: 'très élevé', HU: '
 
 /** The Binary id a document's first attachment points at (`Binary/<id>`, relative or absolute). */
 export function binaryIdOf(d: DocumentReference): string | undefined {
-  return /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(d.content?.[0]?.attachment?.url ?? '')?.[1];
+  return binaryIdOfUrl(d.content?.[0]?.attachment?.url);
 }
 
 function rangeText(ranges: ObservationReferenceRange[] | undefined): string {

@@ -4,7 +4,8 @@ import { A07, RPPS, systemContext } from './fixture';
 import { useFixtureApp } from './fixture-app';
 
 // Issue 11 "hidden is absent", for writes: a DocumentReference pointing at a stored Binary adopts it
-// (access/binary-adoption.ts). A Binary hidden from the writer must get the answer of one that does not exist — not a
+// (access/binary-adoption.ts). A Binary hidden from the writer must get the answer of one that does not exist (422, the
+// document is not written: a content that can never be read) — not a
 // 403 that says the id exists — and must stay exactly as it was. The hidden Binary here carries MASQUE_PS itself (only
 // the server's own writes can put a flag on a Binary): the authorised specialist cannot see it, nor change it.
 
@@ -53,26 +54,59 @@ describe('a document pointing at a Binary hidden from its writer gets the answer
     expect((await get('gp', `/fhir/Binary/${HIDDEN}`)).status).toBe(200);
   });
 
-  it('answers the same status and body for the hidden Binary as for one that never existed, and leaves the hidden one untouched', async () => {
+  it('answers the same 422 and body for the hidden Binary as for one that never existed, writes nothing, leaves the hidden one untouched', async () => {
     const before = await storedBinary();
     expect(before).toMatchObject({ doc_id: null, compartment: 'p1' });
+    const documents = async () => (await app().testDb.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM resource WHERE type = 'DocumentReference'`)).rows[0].n;
+    const count = await documents();
     const hidden = await send('spec', 'post', '/fhir/DocumentReference', documentPointingAt(HIDDEN));
     const missing = await send('spec', 'post', '/fhir/DocumentReference', documentPointingAt(MISSING));
-    // The same assertions for both: the document is written (a url naming no Binary is not refused: measured on main,
-    // a missing Binary answers 201), it points where it was told, and it governs nothing.
+    // A document whose content can never be read is refused (a token writer cannot create a Binary under a chosen id
+    // later), and a hidden Binary is answered exactly as a missing one: the same words, the Binary's id aside.
     for (const [res, id] of [[hidden, HIDDEN], [missing, MISSING]] as const) {
-      expect(res.status).toBe(201);
-      expect(res.body.content[0].attachment.url).toBe(`Binary/${id}`);
+      expect(res.status).toBe(422);
+      expect(res.body.issue[0].diagnostics).toBe(`DocumentReference.content[0].attachment.url names Binary/${id}, which does not exist on this server (send the content inline, or a Binary of your own first)`);
+      expect(res.body.issue[0].expression).toEqual(['DocumentReference.content[0].attachment.url']);
     }
     expect(comparable(hidden, HIDDEN)).toEqual(comparable(missing, MISSING));
+    expect(await documents()).toBe(count);
     // Not adopted: no document governs it, same record, same version; the treating physician still reads it as before.
     expect(await storedBinary()).toEqual(before);
     expect((await get('gp', `/fhir/Binary/${HIDDEN}`)).status).toBe(200);
     expect((await get('spec', `/fhir/Binary/${HIDDEN}`)).status).toBe(404);
   });
 
-  it('does not adopt it either when the document is written again (an update re-runs the adoption)', async () => {
-    const created = await send('spec', 'post', '/fhir/DocumentReference', documentPointingAt(HIDDEN));
+  it('the same in a transaction: the whole Bundle is refused, nothing written', async () => {
+    const bundle = {
+      resourceType: 'Bundle', type: 'transaction',
+      entry: [{ fullUrl: 'urn:uuid:6b1f3a52-0c1e-4a4e-9a55-2f1e2b0c9d11', resource: documentPointingAt(HIDDEN), request: { method: 'POST', url: 'DocumentReference' } }],
+    };
+    const res = await send('spec', 'post', '/fhir', bundle);
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(res.body)).toContain(`names Binary/${HIDDEN}, which does not exist on this server`);
+  });
+
+  it('a Binary the writer may change is still taken in, and a visible one governed by another document is pointed at, not taken', async () => {
+    const own = await send('spec', 'post', '/fhir/Binary', { resourceType: 'Binary', contentType: 'text/plain', securityContext: { reference: 'Patient/p1' }, data: Buffer.from('mon compte rendu').toString('base64') });
+    expect(own.status).toBe(201);
+    const first = await send('spec', 'post', '/fhir/DocumentReference', documentPointingAt(own.body.id));
+    expect(first.status).toBe(201);
+    const adopted = await app().testDb.db.query<{ doc_id: string | null }>(sql`SELECT doc_id FROM resource WHERE type = 'Binary' AND id = ${own.body.id}`);
+    expect(adopted.rows[0].doc_id).toBe(first.body.id);
+    const second = await send('spec', 'post', '/fhir/DocumentReference', documentPointingAt(own.body.id));
+    expect(second.status).toBe(201);
+    const still = await app().testDb.db.query<{ doc_id: string | null }>(sql`SELECT doc_id FROM resource WHERE type = 'Binary' AND id = ${own.body.id}`);
+    expect(still.rows[0].doc_id).toBe(first.body.id);
+  });
+
+  it('a name carried over from the previous version (stored before this rule) is not adopted when the document is written again', async () => {
+    const created = await send('spec', 'post', '/fhir/DocumentReference', {
+      ...documentPointingAt(HIDDEN), content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('x').toString('base64') } }],
+    });
+    expect(created.status).toBe(201);
+    // What a document accepted under the former rule (201, not adopted) looks like in the store.
+    await app().testDb.db.query(sql`UPDATE resource SET text = ${JSON.stringify({ ...created.body, content: [{ attachment: { contentType: 'text/plain', url: `Binary/${HIDDEN}` } }] })}
+      WHERE type = 'DocumentReference' AND id = ${created.body.id}`);
     const before = await storedBinary();
     const updated = await send('spec', 'put', `/fhir/DocumentReference/${created.body.id}`, { ...documentPointingAt(HIDDEN), id: created.body.id, description: 'v2' });
     expect(updated.status).toBe(200);

@@ -29,7 +29,7 @@ describe('a Binary joins a stored document only by its author', () => {
       resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient/p1' },
       type: { coding: [{ system: 'http://loinc.org', code: '11488-4' }] },
       author: [{ identifier: { system: IDNAT, value: `8${RPPS.spec}` } }],
-      content: [{ attachment: { contentType: 'text/plain', url: 'Binary/spec-annex' } }],
+      content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('compte rendu').toString('base64') } }],
     };
     const created = await send('spec', 'post', '/fhir/DocumentReference', doc);
     expect(created.status).toBe(201);

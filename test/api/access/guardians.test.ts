@@ -69,7 +69,8 @@ test('the reproduced attack: an authorised practitioner cannot make a stranger t
   expect((await get('old', '/fhir/Patient/p2')).status).toBe(404);
   expect((await get('old', '/fhir/DocumentReference')).body.total ?? 0).toBe(0);
   expect((await get('old', '/fhir/DocumentReference/e1')).status).toBe(404);
-  expect((await send('old', 'post', '/fhir/Consent', { ...consent('y', 'p2', { type: 'permit' }), id: undefined })).status).toBe(403);
+  // He does not see p2's record: refused as if it did not exist (hidden is absent).
+  expect((await send('old', 'post', '/fhir/Consent', { ...consent('y', 'p2', { type: 'permit' }), id: undefined })).status).toBe(422);
 });
 
 test('nobody records a parent as guardian of an adult without a court measure (422, majeur)', async () => {
@@ -94,13 +95,27 @@ test('the patient himself adds his parent, who then reads his record', async () 
   expect((await send('rp1', 'post', '/fhir/RelatedPerson', guardianOf('p1', 'PRN'))).status).toBe(201);
 });
 
-test('a practitioner opening a minor\'s record records the parent; once open, no longer', async () => {
-  const parent = await send('gp', 'post', '/fhir/RelatedPerson', guardianOf('p5', 'MTH'));
+test('the practitioner opening a minor\'s record records the parent; nobody else, and once open, no longer', async () => {
+  const created = await send('gp', 'post', '/fhir/Patient', {
+    resourceType: 'Patient', identifier: [{ system: INS_NIR, value: withInsKey('2200575123458') }], name: [{ family: 'Petit', given: ['Lou'] }], gender: 'female', birthDate: '2020-05-05',
+  });
+  expect(created.status).toBe(201);
+  const lou = created.body.id as string;
+  // Another professional who learnt the id of a record not open yet may not add a parent to it (nor to one the server
+  // created): it would give him, or anyone he names, the child's record once open. He does not see it: absent.
+  for (const record of [lou, 'p5']) {
+    const stranger = await send('spec', 'post', '/fhir/RelatedPerson', guardianOf(record, 'FTH'));
+    expect(stranger.status).toBe(422);
+    expect(stranger.body.issue[0].diagnostics).toBe(`A RelatedPerson must belong to one patient's record: Patient/${record} does not exist on this server`);
+  }
+  expect((await send('gp', 'post', '/fhir/RelatedPerson', guardianOf('p5', 'MTH'))).status).toBe(422); // he did not create p5
+  const parent = await send('gp', 'post', '/fhir/RelatedPerson', guardianOf(lou, 'MTH'));
   expect(parent.status).toBe(201);
-  expect((await send('gp', 'post', '/fhir/Consent', { ...consent('z', 'p5', { type: 'permit' }), id: undefined })).status).toBe(201);
-  tokens.p5parent = await a.token({ kind: 'guardian', id: parent.body.id });
-  expect((await get('p5parent', '/fhir/Patient/p5')).status).toBe(200);
-  expect((await send('gp', 'post', '/fhir/RelatedPerson', guardianOf('p5', 'FTH'))).status).toBe(403);
+  expect((await send('gp', 'post', '/fhir/Consent', { ...consent('z', lou, { type: 'permit' }), id: undefined })).status).toBe(201);
+  tokens.louparent = await a.token({ kind: 'guardian', id: parent.body.id });
+  expect((await get('louparent', `/fhir/Patient/${lou}`)).status).toBe(200);
+  // Once open, he is neither treating nor authorised there: he does not see that record, which answers as absent.
+  expect((await send('gp', 'post', '/fhir/RelatedPerson', guardianOf(lou, 'FTH'))).status).toBe(422);
 });
 
 test('a practitioner opens a minor\'s record in one transaction: Patient, opening consent, then the parent', async () => {
@@ -121,7 +136,7 @@ test('a practitioner opens a minor\'s record in one transaction: Patient, openin
   // The same professional adding a parent later, the record now open, is refused.
   const patientId = /Patient\/([^/]+)/.exec(res.body.entry[0].response.location as string)?.[1] ?? '';
   const later = await send('gp', 'post', '/fhir/RelatedPerson', guardianOf(patientId, 'MTH'));
-  expect(later.status).toBe(403);
+  expect(later.status).toBe(422); // a record he does not see answers as absent
 });
 
 test('a guardian reads the minor\'s record the day before the 18th birthday and nothing from Paris midnight of it', async () => {
@@ -133,7 +148,7 @@ test('a guardian reads the minor\'s record the day before the 18th birthday and 
   expect((await get('rp1', '/fhir/Patient/p1')).status).toBe(404);
   expect((await get('rp1', '/fhir/DocumentReference/d1')).status).toBe(404);
   expect((await get('rp1', '/fhir/DocumentReference')).body.total ?? 0).toBe(0);
-  expect((await send('rp1', 'post', '/fhir/Consent', { ...consent('w', 'p1', { type: 'permit' }), id: undefined })).status).toBe(403);
+  expect((await send('rp1', 'post', '/fhir/Consent', { ...consent('w', 'p1', { type: 'permit' }), id: undefined })).status).toBe(422); // the record he no longer sees answers as absent
   // The now adult patient alone decides: he can no longer be given a parent-guardian either.
   expect((await send('p1', 'post', '/fhir/RelatedPerson', guardianOf('p1', 'MTH'))).status).toBe(422);
   now = new Date('2026-12-06T12:00:00Z');

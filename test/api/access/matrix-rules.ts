@@ -213,15 +213,24 @@ export function createStatus(actor: MatrixActor, type: string): ExpectedStatus {
     // Maladie above).
     return actor.who.kind === 'practitioner' && actor.who.mode === 'treat' ? 201 : 403;
   }
-  if (actor.who.kind === 'patient') return owns(actor, 'p1') ? 201 : [403, 404];
-  if (type === 'Consent') return 403; // only the patient or his guardian (a professional: the opening consent only)
+  // Hidden is absent (DESIGN §5): a professional or patient who may not see p1's record (its Patient) gets the answer of
+  // a Patient that does not exist, 422, whatever else would refuse him; one who sees it is told why (403). Feeders find
+  // records by INS inside their writes and are refused by what they are (feeding systems write documents only).
+  const refusal = actor.who.kind === 'feeder' || seesRecord(actor, 'p1') ? 403 : 422;
+  if (actor.who.kind === 'patient') return owns(actor, 'p1') ? 201 : refusal;
+  if (type === 'Consent') return refusal; // only the patient or his guardian (a professional: the opening consent only)
   // DESIGN §4: a feeder creates documents on behalf of an authorised author, nothing else. Of the clinical types it
   // sends only the document itself (the DocumentReference, here by ITI-105, on behalf of the treating physician);
   // its Binary and SubmissionSet List come with it, and a Binary joining its own document is the extra
   // 'create-document-part' case. A free-standing row — an Observation, a Condition, a Binary kept under the Patient,
   // a List of no document — has no authorised author behind it: refused, in every record.
   if (actor.who.kind === 'feeder') return type === 'DocumentReference' ? 201 : 403;
-  return writesInRecord(actor, 'p1') ? 201 : 403;
+  return writesInRecord(actor, 'p1') ? 201 : refusal;
+}
+
+/** Does this actor see the record of `patientId` at all, i.e. its Patient row (what a read of it would answer)? */
+function seesRecord(actor: MatrixActor, patientId: string): boolean {
+  return sees(actor, { type: 'Patient', id: patientId, compartment: patientId, flags: [], masked: false, authors: [], matrix: false });
 }
 
 /**

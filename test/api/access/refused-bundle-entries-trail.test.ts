@@ -35,13 +35,24 @@ describe('refused Bundle entries are filed in the trail of the patient they conc
     const [before2, before3] = [(await refusals('p2')).length, (await refusals('p3')).length];
     const res = await s.fhir(tokens.stranger, 'POST', '', bundle('batch', createEntry('p2')));
     expect(res.status).toBe(200);
-    expect(res.body.entry[0].response.status).toBe('403');
+    // He does not see p2's record: his answer is that of a missing Patient (422), the trail files the real refusal.
+    expect(res.body.entry[0].response.status).toBe('422');
     const trail = await refusals('p2');
     expect(trail).toHaveLength(before2 + 1);
     const event = trail[trail.length - 1];
-    expect(event.outcomeDesc).toMatch(/HTTP 403/);
+    expect(event.outcomeDesc).toBe('You are not authorised to write in this record (HTTP 422)');
     expect(event.agent?.find((a) => a.requestor)?.who?.identifier?.value ?? event.agent?.find((a) => a.requestor)?.who?.display).toMatch(/10000000077/);
     expect(await refusals('p3')).toHaveLength(before3);
+  });
+
+  it('files a creation refused as absence (a record the writer does not see) with its real reason', async () => {
+    const before2 = (await refusals('p2')).length;
+    const res = await s.fhir(tokens.stranger, 'POST', '/Observation', observationFor('p2'));
+    expect(res.status).toBe(422);
+    expect((res.body as { issue: { diagnostics: string }[] }).issue[0].diagnostics).toBe('A Observation must belong to one patient\'s record: Patient/p2 does not exist on this server');
+    const trail = await refusals('p2');
+    expect(trail).toHaveLength(before2 + 1);
+    expect(trail[trail.length - 1].outcomeDesc).toBe('You are not authorised to write in this record (HTTP 422)');
   });
 
   it('files the refused entry of a transaction (refused whole) in the trail of that entry’s patient', async () => {

@@ -111,7 +111,7 @@ test('replacing a document one may not see answers exactly like replacing a miss
     resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient/p1' },
     type: { coding: [{ system: 'http://loinc.org', code: '11488-4' }] },
     author: [{ identifier: { system: IDNAT, value: `8${RPPS.spec}` } }],
-    content: [{ attachment: { contentType: 'text/plain', url: 'Binary/none' } }],
+    content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('compte rendu').toString('base64') } }],
     relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${target}` } }],
   });
   const hidden = await replacing('d2'); // masked by the patient's consent: spec reads 404

@@ -50,7 +50,7 @@ const report = (flags: string[] = [], status = 'current') => ({
   type: { coding: [{ system: 'http://loinc.org', code: '11488-4' }] },
   securityLabel: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' }] }, ...flags.map((code) => ({ coding: [{ system: A07, code }] }))],
   author: [{ identifier: { system: IDNAT, value: `8${RPPS.gp}` } }],
-  content: [{ attachment: { contentType: 'text/plain', url: 'Binary/gp-report-bin' } }],
+  content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('compte rendu').toString('base64') } }],
 });
 
 test('an authorised practitioner cannot change or delete a biologist\'s lab result (PUT, PATCH, DELETE: 403); the biologist can', async () => {
@@ -138,7 +138,7 @@ test('a feeder changes only what it submitted: another feeder cannot replace its
     entry: [{
       fullUrl: 'urn:uuid:7b2c1f4e-0000-4000-8000-000000000002',
       resource: {
-        ...report(), content: [{ attachment: { contentType: 'text/plain', url: 'Binary/lab-bin' } }],
+        ...report(), content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('résultats').toString('base64') } }],
         ...(replaces ? { relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${replaces}` } }] } : {}),
       },
       request: { method: 'POST', url: 'DocumentReference' },

@@ -68,7 +68,9 @@ test('a guardian whose link ended writes nothing in the child’s record through
   const cookie = `${SESSION_COOKIE}=${sealed}`;
   const before = await leaRecord();
   const allergy = await s.post(cookie, '/portal/add/allergy', { csrf: CSRF, text: 'pollen' });
-  expect(allergy.status).toBe(403);
+  // The child's record is no longer his to see: the API answers as for a missing record (422), the page in French.
+  expect(allergy.status).toBe(422);
+  expect(allergy.html).toContain('Les informations envoyées ne peuvent pas être enregistrées.');
   expect((await s.post(cookie, '/portal/access/withdraw', { csrf: CSRF, consent: 'lea-open' })).status).toBe(404);
   expect((await s.post(cookie, '/portal/documents/lea-doc/mask', { csrf: CSRF })).status).toBe(404);
   expect((await s.post(cookie, '/portal/access/emergency', { csrf: CSRF })).status).toBe(403);

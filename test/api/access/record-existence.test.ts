@@ -1,0 +1,85 @@
+import { consent, maskDoc, RPPS } from './fixture';
+import { useFixtureApp } from './fixture-app';
+
+// Issue 11 "hidden means absent everywhere", for creations: a write naming the Patient of a record the writer may not
+// see told him that the record exists (403 "not authorised", 422 "closed" or "no open DMP", 403 "only the patient may
+// re-open") while an unknown id got 422 "does not exist". A professional or patient who does not see a record now gets,
+// word for word, the answer of a Patient that does not exist; one who sees it is told the real reason.
+// Fixture records (fixture.ts): p1 open (gp treating, spec authorised, blocked denied), p2 open, p3 never opened,
+// p4 closed (gp treating there too).
+
+const { send, get } = useFixtureApp({
+  unauth: { kind: 'practitioner', id: '10000000077' },
+  blocked: { kind: 'practitioner', id: RPPS.blocked },
+  author: { kind: 'practitioner', id: RPPS.author },
+  gp: { kind: 'practitioner', id: RPPS.gp },
+  spec: { kind: 'practitioner', id: RPPS.spec },
+  samu: { kind: 'practitioner', id: '10000000066', role: 'samu-regulator' },
+  p2: { kind: 'patient', id: 'p2' },
+  feeder: { kind: 'system', id: 'lab-feeder' },
+});
+
+const MISSING = '0d6c3f0e-5f7a-4a44-9d1c-2b7a3c0e0c0d';
+
+const condition = (patientId: string) => ({
+  resourceType: 'Condition', subject: { reference: `Patient/${patientId}` }, code: { text: 'hypertension artérielle' },
+});
+// A mask (not the opening consent, which a professional records for a never-opened record on the patient's behalf).
+const mask = (patientId: string) => ({ ...consent('ignored', patientId, { type: 'deny', data: maskDoc('d1') }), id: undefined });
+const contact = (patientId: string) => ({
+  resourceType: 'RelatedPerson', patient: { reference: `Patient/${patientId}` }, name: [{ family: 'Durand', given: ['Marc'] }],
+  relationship: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'FRND' }] }],
+});
+
+/** The answer with the named id taken out: what must not differ between a hidden record and a missing one. */
+const comparable = (res: { status: number; body: unknown }, patientId: string) => ({
+  status: res.status,
+  body: JSON.stringify(res.body).split(patientId).join('<patient>'),
+});
+
+const BODIES = { Condition: condition, Consent: mask, RelatedPerson: contact } as const;
+
+describe('a creation naming a record the writer does not see answers exactly like one naming no record', () => {
+  const cases: [string, string][] = [];
+  for (const who of ['unauth', 'blocked', 'author', 'p2']) for (const record of ['p1', 'p3', 'p4']) cases.push([who, record]);
+
+  test.each(cases)('%s, record %s', async (who, record) => {
+    expect((await get(who, `/fhir/Patient/${record}`)).status).toBe(404); // he does not see it
+    for (const [type, body] of Object.entries(BODIES)) {
+      const hidden = await send(who, 'post', `/fhir/${type}`, body(record));
+      const missing = await send(who, 'post', `/fhir/${type}`, body(MISSING));
+      expect(missing.status).toBe(422);
+      expect(comparable(hidden, record)).toEqual(comparable(missing, MISSING));
+      expect(hidden.body.issue[0].diagnostics).toBe(`A ${type} must belong to one patient's record: Patient/${record} does not exist on this server`);
+    }
+  });
+});
+
+describe('one who sees the record is told why he may not write there', () => {
+  test('the SAMU regulator (reads, never writes): 403', async () => {
+    expect((await get('samu', '/fhir/Patient/p1')).status).toBe(200);
+    const res = await send('samu', 'post', '/fhir/Condition', condition('p1'));
+    expect(res.status).toBe(403);
+    expect(res.body.issue[0].diagnostics).not.toMatch(/does not exist/);
+  });
+
+  test('the treating physician of a closed record: 422 "closed"', async () => {
+    expect((await get('gp', '/fhir/Patient/p4')).status).toBe(404); // a closed record is read by nobody but its patient…
+    const closed = await send('gp', 'post', '/fhir/Condition', condition('p4'));
+    // …so he too gets the answer of a missing one.
+    expect(comparable(closed, 'p4')).toEqual(comparable(await send('gp', 'post', '/fhir/Condition', condition(MISSING)), MISSING));
+  });
+
+  test('the treating physician and the authorised specialist still write, and a professional\'s consent on a record he sees is refused with its reason', async () => {
+    expect((await send('gp', 'post', '/fhir/Condition', condition('p1'))).status).toBe(201);
+    expect((await send('spec', 'post', '/fhir/Condition', condition('p1'))).status).toBe(201);
+    const res = await send('spec', 'post', '/fhir/Consent', mask('p1'));
+    expect(res.status).toBe(403);
+    expect(res.body.issue[0].diagnostics).toMatch(/Only the patient or a legal guardian/);
+  });
+
+  test('a feeder keeps the reason (it finds records by INS inside its writes): 403 for a free-standing row', async () => {
+    const res = await send('feeder', 'post', '/fhir/Condition', condition('p3'));
+    expect(res.status).toBe(403);
+  });
+});
