@@ -18,7 +18,7 @@ import { assertGuardianWrite, isOpeningProfessional, type GuardianWriteContext }
 import { guardGuardianContacts } from './guardian-contacts-guard';
 import { assertNamedDocumentsKnown } from './named-documents';
 import { assertAdoptionsAllowed } from './binary-adoption';
-import { assertMayAttach, assertMayChange, assertMayReplace, isVisible } from './provenance';
+import { assertMayAttach, assertMayChange, assertMayReplace, isVisible, wroteRow } from './provenance';
 import { unknownPatient } from './compartment-tie';
 import { assertStaysInRecord } from './record-move';
 import { assertNoStandaloneVisibilityFlags } from './visibility-flags';
@@ -61,7 +61,18 @@ async function refuseInRecord(tx: Db, actor: DmpActor, event: WriteEvent, patien
   throw refusal;
 }
 
-async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent): Promise<void> {
+/**
+ * Who may record a record's opening consent on the patient's behalf: the professional or the Assurance Maladie office
+ * that opened it with him — it created the Patient, in this request or earlier (`access_writer`). Anyone else who
+ * merely learnt the id of a record not open yet may not open it (it would then read and write there as "authorised"
+ * by nobody, and the patient's agreement would be his word alone).
+ */
+async function opensThisRecord(tx: Db, actor: DmpActor, patientId: string, context: WriteContext): Promise<boolean> {
+  if ((context.patientsCreatedInRequest ?? []).includes(patientId)) return true;
+  return wroteRow(tx, actor, 'Patient', patientId);
+}
+
+async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent, context: WriteContext): Promise<void> {
   const consent = event.resource as Consent | undefined;
   const previous = event.previous as Consent | undefined;
   if (consent) {
@@ -72,9 +83,9 @@ async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent): P
   if (previous && consentPatientId(previous) !== patientId) throw unprocessable('A Consent cannot move to another patient');
   // A professional, or the Assurance Maladie at its counters, records the patient's first agreement on his behalf.
   const recordsForPatient = actor.kind === 'practitioner' || isAssuranceMaladie(actor);
-  const mayRecordOpening = recordsForPatient && event.interaction === 'create' && !!consent && isOpeningConsent(consent);
+  const mayRecordOpening = recordsForPatient && event.interaction === 'create' && !!consent && isOpeningConsent(consent) && (await opensThisRecord(tx, actor, patientId, context));
   if (!ownsRecord(actor, patientId) && !mayRecordOpening) {
-    await refuseInRecord(tx, actor, event, patientId, forbidden('Only the patient or a legal guardian may create or change consents (a professional or the Assurance Maladie may only record the opening consent)'));
+    await refuseInRecord(tx, actor, event, patientId, forbidden('Only the patient or a legal guardian may create or change consents (a professional or the Assurance Maladie may only record the opening consent of a record it created with the patient)'));
   }
   if (!ownsRecord(actor, patientId) && (await wasEverOpened(tx, patientId))) {
     await refuseInRecord(tx, actor, event, patientId, forbidden(`Only the patient or a legal guardian may re-open the record of Patient/${patientId}: it was opened before, and a withdrawn agreement is the patient's to give again`));
@@ -152,7 +163,7 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   if (isAssuranceMaladie(actor) && classOf(event.resourceType) === 'record' && !opensRecord) {
     throw forbidden(`The Assurance Maladie submits care-history documents and opens records at its counters; it may not write a ${event.resourceType}`);
   }
-  if (event.resourceType === 'Consent') return assertConsentWrite(tx, actor, event);
+  if (event.resourceType === 'Consent') return assertConsentWrite(tx, actor, event, context);
   if (event.resourceType === 'Patient') return assertPatientWrite(actor, event);
   if (classOf(event.resourceType) === 'directory') return assertDirectoryWrite(tx, actor, event);
   // Before the record is looked at: a hidden document answers like a missing one, not with the record's 403.

@@ -1,4 +1,5 @@
-import { consent, P1_INS, RPPS } from './fixture';
+import { consent, INS_NIR, P1_INS, RPPS } from './fixture';
+import { withInsKey } from './ins-values';
 import { useFixtureApp } from './fixture-app';
 
 // Issue 11, attacks 6 and 7: a feeder listed every open record's identity and contacts; after the patient withdrew
@@ -34,10 +35,15 @@ test('a practitioner cannot re-open a record whose opening the patient withdrew;
   expect((await send('patient', 'post', '/fhir/Consent', { ...consent('again', 'p2', { type: 'permit' }), id: undefined })).status).toBe(201);
 });
 
-test('a practitioner still records the first opening of a record on the patient\'s behalf', async () => {
-  // p3 never had an opening consent.
-  const res = await send('gp', 'post', '/fhir/Consent', { ...consent('first', 'p3', { type: 'permit' }), id: undefined });
+test('a practitioner still records the first opening of a record he created with the patient; not of another', async () => {
+  const created = await send('gp', 'post', '/fhir/Patient', {
+    resourceType: 'Patient', identifier: [{ system: INS_NIR, value: withInsKey('2680575123461') }], name: [{ family: 'Neuve', given: ['Anne'] }], gender: 'female', birthDate: '1968-05-05',
+  });
+  expect(created.status).toBe(201);
+  const res = await send('gp', 'post', '/fhir/Consent', { ...consent('first', created.body.id, { type: 'permit' }), id: undefined });
   expect(res.status).toBe(201);
+  // p3 never had an opening consent, and the server created it: no professional who learns its id opens it (absent).
+  expect((await send('gp', 'post', '/fhir/Consent', { ...consent('first', 'p3', { type: 'permit' }), id: undefined })).status).toBe(422);
 });
 
 test('a feeder finds the patient of a submission by exact identifier only, never by name', async () => {

@@ -1,4 +1,5 @@
-import { consent, maskDoc, RPPS } from './fixture';
+import { consent, INS_NIR, maskDoc, RPPS } from './fixture';
+import { withInsKey } from './ins-values';
 import { useFixtureApp } from './fixture-app';
 
 // Issue 11 "hidden means absent everywhere", for creations: a write naming the Patient of a record the writer may not
@@ -81,5 +82,26 @@ describe('one who sees the record is told why he may not write there', () => {
   test('a feeder keeps the reason (it finds records by INS inside its writes): 403 for a free-standing row', async () => {
     const res = await send('feeder', 'post', '/fhir/Condition', condition('p3'));
     expect(res.status).toBe(403);
+  });
+});
+
+describe('a record not open yet is opened only by who created it with the patient', () => {
+  const opening = (patientId: string) => ({ ...consent('ignored', patientId, { type: 'permit' }), id: undefined });
+
+  test('a professional who learnt its id may not open it: absent for him, as a missing one', async () => {
+    const hidden = await send('unauth', 'post', '/fhir/Consent', opening('p3'));
+    const missing = await send('unauth', 'post', '/fhir/Consent', opening(MISSING));
+    expect(hidden.status).toBe(422);
+    expect(comparable(hidden, 'p3')).toEqual(comparable(missing, MISSING));
+  });
+
+  test('the professional who created the Patient opens it; another one may not, before or after', async () => {
+    const created = await send('gp', 'post', '/fhir/Patient', {
+      resourceType: 'Patient', identifier: [{ system: INS_NIR, value: withInsKey('1750375123466') }], name: [{ family: 'Ouvrant', given: ['Paul'] }], gender: 'male', birthDate: '1975-03-03',
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect((await send('spec', 'post', '/fhir/Consent', opening(id))).status).toBe(422);
+    expect((await send('gp', 'post', '/fhir/Consent', opening(id))).status).toBe(201);
   });
 });
