@@ -1,3 +1,4 @@
+import { ownIndexRows } from '../store/index-rows-source';
 import { and as andParts, FALSE, or as orParts, raw, sql, type Sql } from '../store/sql';
 import { MASKED_FROM_PROFESSIONALS, PATIENT_ONLY_TYPES, type AccessPlan, type AllowPlan } from './access-plan';
 import { DIRECTORY_TYPES } from './resource-classes';
@@ -95,7 +96,8 @@ export function compileAccess(plan: AccessPlan): Sql {
 /** One condition of a constrained scope, on the row's own token index rows (what a search on it would match). */
 function meetsCondition(type: string, c: TokenCondition): Sql {
   const system = c.system === undefined ? raw('TRUE') : sql`sc.system = ${c.system}`;
-  return sql`EXISTS (SELECT 1 FROM idx_token sc WHERE sc.rid = r.rid AND sc.type = ${type} AND sc.param = ${c.param}
+  const rows = ownIndexRows('idx_token', type, raw('r'), raw('sc'));
+  return sql`EXISTS (SELECT 1 FROM ${rows.from} WHERE ${rows.own} AND sc.param = ${c.param}
     AND sc.code = ${c.code} AND ${system})`;
 }
 

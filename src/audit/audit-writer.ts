@@ -2,7 +2,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Db } from '../store/db';
 import { onSettled } from '../store/settle';
 import { WriteBehindDb } from '../store/write-behind-db';
-import { join, type Sql, sql } from '../store/sql';
+import { sql } from '../store/sql';
 import { GENESIS_HASH } from './audit-codes';
 import type { AuditEventInput } from './audit-event-builder';
 import { auditIndexRowsOf } from './audit-index';
@@ -25,9 +25,6 @@ export interface StoredAuditEvent {
   readonly resource: AuditEvent;
 }
 
-/** Indexes stored rows for search; the default writes the AuditEvent parameters into the idx_* tables. */
-export type IndexAuditRows = (tx: Db, rows: { rid: number; resource: AuditEvent; compartment: string | null }[]) => Promise<void>;
-
 /** Consumer of stored events, run in the transaction that stores them (notifications derive from them). */
 export type AppendListener = ((tx: Db, events: StoredAuditEvent[]) => Promise<void>) & {
   /**
@@ -42,8 +39,6 @@ export type AppendListener = ((tx: Db, events: StoredAuditEvent[]) => Promise<vo
 export interface AuditWriterOptions {
   /** HMAC key for the chain hashes (recommended in production); plain SHA-256 without it. */
   secret?: string;
-  /** Replaces the built-in index rows (e.g. with the core's generic indexer); runs after the events are stored. */
-  index?: IndexAuditRows;
   /** Runs in the same transaction after the events are stored (notifications derive from them here). */
   onAppend?: AppendListener;
 }
@@ -71,29 +66,31 @@ export function chainOf(input: AuditEventInput): string {
 }
 
 /**
- * CTE parts inserting the default index rows of the events being stored, joined to the `ins` CTE by event
- * id (so index rows go in the same statement as the events). Empty parts are left out of the statement.
+ * The event's index rows as kept in its own row (`resource.search_rows`, migration 153; `registerIndexRowsInRow` in
+ * `stored-event.ts`): the same rows as before, in the shape the store expands them in (`store/index-rows-source.ts`).
  */
-function indexParts(events: { id: string; input: AuditEventInput }[]): Sql[] {
-  const t: unknown[][] = [[], [], [], [], []];
-  const r: unknown[][] = [[], [], [], []];
-  for (const e of events) {
-    const idx = auditIndexRowsOf(e.input);
-    for (const x of idx.tokens) [e.id, x.param, x.system, x.code, x.text].forEach((v, i) => t[i].push(v));
-    for (const x of idx.references) [e.id, x.param, x.targetType, x.targetId].forEach((v, i) => r[i].push(v));
-  }
-  const parts: Sql[] = [];
-  if (t[0].length) {
-    parts.push(sql`, i_token AS (INSERT INTO idx_token (rid, type, param, system, code, text)
-      SELECT ins.rid, 'AuditEvent', u.param, u.system, u.code, u.text
-      FROM unnest(${t[0]}::text[], ${t[1]}::text[], ${t[2]}::text[], ${t[3]}::text[], ${t[4]}::text[]) AS u(eid, param, system, code, text) JOIN ins ON ins.id = u.eid)`);
-  }
-  if (r[0].length) {
-    parts.push(sql`, i_ref AS (INSERT INTO idx_reference (rid, type, param, target_type, target_id)
-      SELECT ins.rid, 'AuditEvent', u.param, u.target_type, u.target_id
-      FROM unnest(${r[0]}::text[], ${r[1]}::text[], ${r[2]}::text[], ${r[3]}::text[]) AS u(eid, param, target_type, target_id) JOIN ins ON ins.id = u.eid)`);
-  }
-  return parts;
+function searchRowsOf(input: AuditEventInput): object {
+  const { tokens, references } = auditIndexRowsOf(input);
+  return {
+    token: tokens.map((t) => ({ param: t.param, system: t.system, code: t.code, text: t.text })),
+    reference: references.map((x) => ({ param: x.param, target_type: x.targetType, target_id: x.targetId })),
+  };
+}
+
+/**
+ * The events of a batch as one JSON parameter (`json_to_recordset`), rather than ten array parameters: `pg` writes each
+ * array as a literal, escaping every element's quotes and backslashes with two regular expressions in JavaScript — the
+ * stored texts are JSON, full of quotes: that was most of what an audited read allocated —, where `JSON.stringify`
+ * escapes them natively, once.
+ */
+function batchJson(linked: LinkedEvent[]): string {
+  return JSON.stringify(linked.map((e) => {
+    const named = namedDocumentsOf(e.input);
+    return {
+      id: e.id, recorded: e.input.recorded.toISOString(), compartment: e.input.patientId ?? null, text: e.text, seq: e.seq,
+      prev_hash: e.prevHash, hash: e.hash, docs: named.docs, lookups: named.lookups, search_rows: searchRowsOf(e.input),
+    };
+  }));
 }
 
 /**
@@ -166,7 +163,6 @@ export class AuditWriter {
     const { linked, ends } = this.link(inputs, start);
     const stored = await this.store(tx, linked, start, ends);
     onSettled(tx, (committed) => (committed ? ends.forEach((head, chain) => this.heads.set(chain, head)) : this.heads.forget(chains)));
-    if (this.options.index) await this.options.index(tx, stored.map((e) => ({ rid: e.rid, resource: e.resource, compartment: e.input.patientId ?? null })));
     if (this.options.onAppend) await this.options.onAppend(tx, stored);
     return stored;
   }
@@ -179,9 +175,9 @@ export class AuditWriter {
    */
   async append(db: Db, inputs: AuditEventInput[]): Promise<StoredAuditEvent[]> {
     if (inputs.length === 0) return [];
-    const { onAppend, index } = this.options;
+    const { onAppend } = this.options;
     if (onAppend?.idleFor && onAppend.recall && !onAppend.idleFor(inputs)) await onAppend.recall(db, inputs);
-    if (!index && (!onAppend || onAppend.idleFor?.(inputs))) {
+    if (!onAppend || onAppend.idleFor?.(inputs)) {
       const chains = chainsOf(inputs);
       for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
         await this.heads.load(db, chains);
@@ -215,20 +211,16 @@ export class AuditWriter {
     return { linked, ends };
   }
 
-  /** One statement: resource rows, index rows, chain rows, and the heads advanced from `start` to `ends`. */
+  /** One statement: resource rows (their index rows in them), chain rows, and the heads advanced from `start` to `ends`. */
   private async store(db: Db, linked: LinkedEvent[], start: Map<string, ChainHead>, ends: Map<string, ChainHead>): Promise<StoredAuditEvent[]> {
-    const col = <K extends keyof LinkedEvent>(key: K) => linked.map((e) => e[key]);
     const chains = [...ends.keys()].sort();
-    const named = linked.map((e) => namedDocumentsOf(e.input));
     const inserted = await db.query<{ rid: number; id: string }>(sql`
       WITH v AS (
-        SELECT * FROM unnest(${col('id')}::text[], ${linked.map((e) => e.input.recorded.toISOString())}::text[],
-          ${linked.map((e) => e.input.patientId ?? null)}::text[], ${col('text')}::text[], ${col('seq')}::bigint[],
-          ${col('prevHash')}::text[], ${col('hash')}::text[], ${named.map((n) => n.docs)}::text[], ${named.map((n) => n.lookups)}::text[])
-          AS v(id, recorded, compartment, text, seq, prev_hash, hash, docs, lookups)
+        SELECT * FROM json_to_recordset(${batchJson(linked)}::json)
+          AS v(id text, recorded text, compartment text, text text, seq bigint, prev_hash text, hash text, docs text, lookups text, search_rows jsonb)
       ), ins AS (
-        INSERT INTO resource (type, id, version_id, last_updated, compartment, text, named_documents)
-        SELECT 'AuditEvent', v.id, 1, v.recorded::timestamptz, v.compartment, v.text, ${NAMED_DOCUMENTS_VALUE} FROM v
+        INSERT INTO resource (type, id, version_id, last_updated, compartment, text, named_documents, search_rows)
+        SELECT 'AuditEvent', v.id, 1, v.recorded::timestamptz, v.compartment, v.text, ${NAMED_DOCUMENTS_VALUE}, v.search_rows FROM v
         RETURNING rid, id
       ), links AS (
         INSERT INTO audit_chain (chain, seq, event_id, recorded, prev_hash, hash)
@@ -244,7 +236,6 @@ export class AuditWriter {
           WHERE h.seq = (SELECT m.from_seq FROM moves m WHERE m.chain = EXCLUDED.chain)
         RETURNING h.chain
       )
-      ${join(this.options.index ? [] : indexParts(linked), '\n')}
       SELECT ins.rid, ins.id FROM ins WHERE audit_expect_heads((SELECT count(*) FROM heads), ${chains.length})`);
     const ridOf = new Map(inserted.rows.map((row) => [row.id, Number(row.rid)]));
     return linked.map((e) => storedEvent(e, ridOf.get(e.id) as number));

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
-import { registerColumnParam } from '../fhir/search/column-params';
+import { registerColumnParam, registerIndexRowsInRow } from '../fhir/search/column-params';
 import { registerStoredTextRenderer } from '../store/stored-text';
 import { buildAuditEvent, type AuditEventInput } from './audit-event-builder';
 import { readChainLink, withChainLink, type ChainLink } from './hash-chain';
@@ -44,10 +44,13 @@ export function readStoredEvent(id: string, text: string): { event: AuditEvent; 
 
 /**
  * Teaches the store how AuditEvents are kept (idempotent): served as FHIR JSON from their stored form, and
- * searched by `date` and `patient` on the row's own columns (the writer stores no index rows for them).
+ * searched by `date` and `patient` on the row's own columns (the writer stores no index rows for them), and by its
+ * other parameters on the index rows kept in the row itself.
  */
 export function registerAuditEventStorage(): void {
   registerStoredTextRenderer('AuditEvent', (id, text) => (text.startsWith(MARK) ? JSON.stringify(readStoredEvent(id, text).event) : text));
   registerColumnParam('AuditEvent', 'date', 'last_updated');
   registerColumnParam('AuditEvent', 'patient', 'compartment');
+  // `action`, `purpose`, `agent`: in the event's own row (migration 153), not in the index tables.
+  registerIndexRowsInRow('AuditEvent');
 }

@@ -1,4 +1,5 @@
 import { parseReference } from './indexer';
+import { joinedIndexRows, ownIndexRows } from './index-rows-source';
 import { columnParam } from '../kernel/search/column-params';
 import { and, join, name, or, raw, sql, type Sql } from '../kernel/sql';
 import { isResourceType, searchParam } from '../kernel/search/registry';
@@ -146,8 +147,9 @@ function hasFilter(has: NonNullable<ParamFilter['has']>, resourceType: string, r
     return sql`${r}.id IN (SELECT r.compartment FROM resource r WHERE ${sources})`;
   }
   const h = raw(`h${depth}`);
-  return sql`${r}.id IN (SELECT ${h}.target_id FROM resource r JOIN idx_reference ${h} ON ${h}.rid = r.rid WHERE ${sources}
-    AND ${h}.type = ${name(has.sourceType)} AND ${paramRows(h, has.sourceType, has.param)} AND ${h}.target_type = ${name(resourceType)})`;
+  const rows = joinedIndexRows('idx_reference', has.sourceType, raw('r'), h);
+  return sql`${r}.id IN (SELECT ${h}.target_id FROM resource r ${rows.join} WHERE ${sources}
+    AND ${rows.on} AND ${paramRows(h, has.sourceType, has.param)} AND ${h}.target_type = ${name(resourceType)})`;
 }
 
 /** A Patient reference parameter answered by the row's compartment (see `registerColumnParam`). */
@@ -187,17 +189,17 @@ export function compileFilter(filter: ParamFilter, resourceType: string, alias: 
   }
   if (column === 'compartment') return compartmentFilter(filter, r, scope, depth);
   const x = raw(`x${depth}`);
-  const table = raw(TABLES[filter.def.type as string]);
-  const scopeRows = sql`${x}.rid = ${r}.rid AND ${x}.type = ${name(resourceType)} AND ${paramRows(x, resourceType, code)}`;
+  const { from: table, own } = ownIndexRows(TABLES[filter.def.type as string], resourceType, r, x);
+  const scopeRows = sql`${own} AND ${paramRows(x, resourceType, code)}`;
   if (filter.chain) {
-    return sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scopeRows} AND ${x}.target_type = ${name(filter.chain.targetType)}
+    return sql`EXISTS (SELECT 1 FROM ${table} WHERE ${scopeRows} AND ${x}.target_type = ${name(filter.chain.targetType)}
       AND ${x}.target_id IN (${chainTargets(filter.chain, scope, depth)}))`;
   }
   if (filter.modifier === 'missing') {
-    const exists = sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scopeRows})`;
+    const exists = sql`EXISTS (SELECT 1 FROM ${table} WHERE ${scopeRows})`;
     return filter.values[0] === 'true' ? sql`NOT ${exists}` : exists;
   }
   const match = or(filter.values.map((v) => valueMatch(x, filter, v)));
-  if (filter.modifier === 'not') return sql`NOT EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scopeRows} AND ${match})`;
-  return sql`EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${scopeRows} AND ${match})`;
+  if (filter.modifier === 'not') return sql`NOT EXISTS (SELECT 1 FROM ${table} WHERE ${scopeRows} AND ${match})`;
+  return sql`EXISTS (SELECT 1 FROM ${table} WHERE ${scopeRows} AND ${match})`;
 }

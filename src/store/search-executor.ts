@@ -1,4 +1,5 @@
 import { compileFilter, paramRows } from './search-compile';
+import { ownIndexRows } from './index-rows-source';
 import type { SearchRequest, SortRule } from '../kernel/search/types';
 import { searchParam } from '../kernel/search/registry';
 import type { RequestContext } from '../kernel/request-context';
@@ -30,18 +31,23 @@ function sortKey(type: string, rule: SortRule): SortKey {
   if (column === 'compartment') return { expr: raw("coalesce(r.compartment, '')"), descending: rule.descending, cast: 'text' };
   if (rule.code === '_id') return { expr: raw('r.id'), descending: rule.descending, cast: 'text' };
   const def = rule.def ?? searchParam(type, rule.code);
-  const own = paramRows(raw('s'), type, rule.code);
+  const s = raw('s');
+  // The sorted row's index rows of `table` for this parameter (in the row itself for some types: `ownIndexRows`).
+  const of = (table: string): Sql => {
+    const rows = ownIndexRows(table, type, raw('r'), s);
+    return sql`${rows.from} WHERE ${rows.own} AND ${paramRows(s, type, rule.code)}`;
+  };
   switch (def?.type) {
     case 'date': {
       const agg = rule.descending ? raw('max(s.high)') : raw('min(s.low)');
-      return { expr: sql`COALESCE((SELECT ${agg} FROM idx_date s WHERE s.rid = r.rid AND ${own}), ${rule.descending ? '-infinity' : 'infinity'}::timestamptz)`, descending: rule.descending, cast: 'timestamptz' };
+      return { expr: sql`COALESCE((SELECT ${agg} FROM ${of('idx_date')}), ${rule.descending ? '-infinity' : 'infinity'}::timestamptz)`, descending: rule.descending, cast: 'timestamptz' };
     }
     case 'string':
-      return { expr: sql`COALESCE((SELECT min(s.norm) FROM idx_string s WHERE s.rid = r.rid AND ${own}), '')`, descending: rule.descending, cast: 'text' };
+      return { expr: sql`COALESCE((SELECT min(s.norm) FROM ${of('idx_string')}), '')`, descending: rule.descending, cast: 'text' };
     case 'number': case 'quantity':
-      return { expr: sql`COALESCE((SELECT min(s.value) FROM idx_quantity s WHERE s.rid = r.rid AND ${own}), 0)`, descending: rule.descending, cast: 'numeric' };
+      return { expr: sql`COALESCE((SELECT min(s.value) FROM ${of('idx_quantity')}), 0)`, descending: rule.descending, cast: 'numeric' };
     default:
-      return { expr: sql`COALESCE((SELECT min(s.code) FROM idx_token s WHERE s.rid = r.rid AND ${own}), '')`, descending: rule.descending, cast: 'text' };
+      return { expr: sql`COALESCE((SELECT min(s.code) FROM ${of('idx_token')}), '')`, descending: rule.descending, cast: 'text' };
   }
 }
 

@@ -7,6 +7,7 @@ import type { Db } from './db';
 import { and, name, or, raw, sql, type Sql } from '../kernel/sql';
 import { toStored, type StoredResource } from './stored-row';
 import { paramRows } from './search-compile';
+import { joinedIndexRows, ownIndexRows } from './index-rows-source';
 
 /**
  * Passes of the `:iterate` includes after the first level (FHIR R4 §3.1.1.5.4). Each pass is one statement; past the
@@ -51,13 +52,16 @@ function hopQueries(sources: StoredResource[], include: IncludeSpec[], revinclud
     // An include applies to the sources of its own type only (an iterated one may name any type).
     const of = groups.get(s.sourceType);
     if (!of) continue;
-    queries.push(sql`(r.type, r.id) IN (SELECT x.target_type, x.target_id FROM idx_reference x WHERE x.rid = ANY(${of.rids}::bigint[]) AND ${spec(s)})`);
+    const rows = joinedIndexRows('idx_reference', s.sourceType, raw('m'), raw('x'));
+    queries.push(sql`(r.type, r.id) IN (SELECT x.target_type, x.target_id FROM resource m ${rows.join}
+      WHERE m.rid = ANY(${of.rids}::bigint[]) AND ${rows.on} AND ${spec(s)})`);
     if (viaCompartment(s)) queries.push(sql`r.type = 'Patient' AND r.id IN (SELECT m.compartment FROM resource m WHERE m.rid = ANY(${of.rids}::bigint[]))`);
   }
   for (const s of revinclude) {
     for (const [type, of] of groups) {
       if (!mayPointAt(s, type)) continue;
-      queries.push(sql`r.type = ${name(s.sourceType)} AND EXISTS (SELECT 1 FROM idx_reference x WHERE x.rid = r.rid AND x.type = ${name(s.sourceType)}
+      const rows = ownIndexRows('idx_reference', s.sourceType, raw('r'), raw('x'));
+      queries.push(sql`r.type = ${name(s.sourceType)} AND EXISTS (SELECT 1 FROM ${rows.from} WHERE ${rows.own}
         AND ${spec(s)} AND x.target_type = ${name(type)} AND x.target_id = ANY(${of.ids}::text[]))`);
       if (viaCompartment(s) && type === 'Patient') queries.push(sql`r.type = ${s.sourceType} AND r.compartment = ANY(${of.ids}::text[])`);
     }

@@ -47,7 +47,7 @@ async function importOne(doc: Buffer): Promise<{ status: number; statements: str
 function byKind(statements: string[]): Record<string, number> {
   const kinds: [string, RegExp][] = [
     ['resource write (write-behind flush)', /^WITH input AS \( SELECT u\.\*, j\.text::text AS text FROM unnest\(/],
-    ['audit event', /^WITH v AS \( SELECT \* FROM unnest\(/],
+    ['audit event', /^WITH v AS \( SELECT \* FROM json_to_recordset\(/],
     ['audit chain head', /^INSERT INTO audit_chain_head /],
     ['access_writer', /^INSERT INTO access_writer /],
     ['record state (access_record, open consent)', /^SELECT EXISTS \(SELECT 1 FROM access_record WHERE patient_id = \$1\) AS exists/],

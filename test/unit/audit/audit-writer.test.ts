@@ -142,6 +142,17 @@ describe('audit writer and chain verification', () => {
     const rows = await db.query<{ n: number }>(`SELECT (SELECT count(*) FROM idx_reference WHERE type = 'AuditEvent' AND param = 'patient')
       + (SELECT count(*) FROM idx_date WHERE type = 'AuditEvent') AS n`);
     expect(Number(rows.rows[0].n)).toBe(0);
+    // agent, action and purpose are kept in the event's own row (migration 153): none in the index tables either.
+    const tables = await db.query<{ n: number }>(`SELECT (SELECT count(*) FROM idx_token WHERE type = 'AuditEvent')
+      + (SELECT count(*) FROM idx_reference WHERE type = 'AuditEvent') AS n`);
+    expect(Number(tables.rows[0].n)).toBe(0);
+    const all = [at(1), at(2), at(3), at(4), at(5)];
+    expect(await search([['agent', 'Practitioner/p1'], ['action', 'R']])).toEqual(all);
+    expect(await search([['agent:Practitioner', 'p1'], ['action', 'http://hl7.org/fhir/audit-event-action|R'], ['_sort', '-date']])).toEqual([...all].reverse());
+    expect(await search([['agent', 'Practitioner/p2']])).toEqual([]);
+    expect(await search([['action', 'C']])).toEqual([]);
+    expect(await search([['purpose:missing', 'false'], ['patient', 'pat-b']])).toEqual([at(2)]);
+    expect(await search([['purpose:not', 'TREAT']])).toEqual([]);
   });
 
   it('lists in each trail event the documents it names, and only those, in both ways of storing', async () => {
