@@ -4,10 +4,12 @@ import { useFixtureApp } from './fixture-app';
 // Issue 11's outside check, third sweep: variants of the listed attack families not covered by the first two sweeps.
 // Expected answers come from the rules (src/access/README.md), not from the server's answers.
 // Fixture: p3 has never been opened (no opening consent), spec is authorised nowhere there; p1 is open, d2 masked from
-// spec, d4 INVISIBLE_PATIENT.
+// spec, d4 INVISIBLE_PATIENT, d5 INVISIBLE_REPRESENTANTS_LEGAUX (p1 is a minor, rp1 his mother).
 
 const { send, get } = useFixtureApp({
   spec: { kind: 'practitioner', id: RPPS.spec },
+  patient: { kind: 'patient', id: 'p1' },
+  guardian: { kind: 'guardian', id: 'rp1' },
   unauth: { kind: 'practitioner', id: '10000000077' },
   am: { kind: 'system', id: 'cnam', category: 'assurance-maladie' },
   p3: { kind: 'patient', id: 'p3' },
@@ -35,5 +37,54 @@ describe('family 7: only the patient re-opens a record he opened and withdrew, w
     // The patient himself may.
     expect((await send('p3', 'post', '/fhir/Consent', bare)).status).toBe(201);
     expect((await get('spec', '/fhir/DocumentReference/f1')).status).toBe(404);
+  });
+});
+
+describe('family 8: a Consent naming a document hidden from its reader is hidden with it', () => {
+  const mask = (...docs: string[]) => ({ ...consent('x', 'p1', { type: 'deny', data: docs.map((d) => ({ meaning: 'instance', reference: { reference: `DocumentReference/${d}` } })) } as never), id: undefined });
+  const ids = (body: { entry?: { resource?: { id?: string } }[] }): string[] => (body.entry ?? []).map((e) => e.resource?.id ?? '');
+  const sameAsMissing = async (who: string, url: (id: string) => string, hidden: string, method: 'get' | 'patch' = 'get') => {
+    const call = (id: string) => (method === 'get' ? get(who, url(id)) : jsonPatch(who, url(id), [{ op: 'replace', path: '/status', value: 'inactive' }]));
+    const [h, m] = [await call(hidden), await call('zz-missing')];
+    expect([h.status, JSON.stringify(h.body).split(hidden).join('<id>')]).toEqual([m.status, JSON.stringify(m.body).split('zz-missing').join('<id>')]);
+  };
+
+  it('the minor masks his confidential document (INVISIBLE_REPRESENTANTS_LEGAUX): his parent neither sees the mask nor lifts it', async () => {
+    const created = await send('patient', 'post', '/fhir/Consent', mask('d5'));
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect((await get('patient', `/fhir/Consent/${id}`)).status).toBe(200);
+    // Before: the guardian read the Consent (and so d5's id), found it by `data`, in $everything and _history, and
+    // withdrew it, which gave d5 back to every authorised professional.
+    await sameAsMissing('guardian', (x) => `/fhir/Consent/${x}`, id);
+    expect(ids((await get('guardian', '/fhir/Consent?patient=Patient/p1&_count=100')).body)).not.toContain(id);
+    expect((await get('guardian', '/fhir/Consent?data=DocumentReference/d5&_summary=count')).body.total).toBe(0);
+    expect(JSON.stringify((await get('guardian', '/fhir/Patient/p1/$everything?_count=500')).body)).not.toContain(id);
+    expect(JSON.stringify((await get('guardian', '/fhir/_history?_count=500')).body)).not.toContain(id);
+    await sameAsMissing('guardian', (x) => `/fhir/Consent/${x}`, id, 'patch');
+    expect((await get('spec', '/fhir/DocumentReference/d5')).status).toBe(404);
+    expect((await get('patient', `/fhir/Consent/${id}`)).body.status).toBe('active');
+  });
+
+  it('a Consent masking several documents is hidden from whoever one of them is hidden from', async () => {
+    const created = await send('patient', 'post', '/fhir/Consent', mask('d1', 'd5'));
+    expect(created.status).toBe(201);
+    await sameAsMissing('guardian', (x) => `/fhir/Consent/${x}`, created.body.id);
+    expect((await get('patient', `/fhir/Consent/${created.body.id}`)).status).toBe(200);
+  });
+
+  it('a mask the guardian writes on a document hidden from the patient (INVISIBLE_PATIENT) does not show it to the patient', async () => {
+    const created = await send('guardian', 'post', '/fhir/Consent', mask('d4'));
+    expect(created.status).toBe(201);
+    await sameAsMissing('patient', (x) => `/fhir/Consent/${x}`, created.body.id);
+    expect((await get('patient', '/fhir/Consent?data=DocumentReference/d4&_summary=count')).body.total).toBe(0);
+  });
+
+  it('masks of documents the reader sees stay his to read and withdraw', async () => {
+    expect((await get('guardian', '/fhir/Consent/c1-mask')).status).toBe(200);
+    const created = await send('guardian', 'post', '/fhir/Consent', mask('d1'));
+    expect(created.status).toBe(201);
+    expect((await get('patient', `/fhir/Consent/${created.body.id}`)).status).toBe(200);
+    expect((await jsonPatch('patient', `/fhir/Consent/${created.body.id}`, [{ op: 'replace', path: '/status', value: 'inactive' }])).status).toBe(200);
   });
 });
