@@ -1,4 +1,6 @@
-import { byRpps, consent, RPPS } from './fixture';
+import request from 'supertest';
+import { SignJWT } from '../../../src/auth/jose';
+import { byRpps, consent, P1_INS, P2_INS, RPPS } from './fixture';
 import { useFixtureApp } from './fixture-app';
 
 // Issue 11's outside check, third sweep: variants of the listed attack families not covered by the first two sweeps.
@@ -6,7 +8,7 @@ import { useFixtureApp } from './fixture-app';
 // Fixture: p3 has never been opened (no opening consent), spec is authorised nowhere there; p1 is open, d2 masked from
 // spec, d4 INVISIBLE_PATIENT, d5 INVISIBLE_REPRESENTANTS_LEGAUX (p1 is a minor, rp1 his mother).
 
-const { send, get } = useFixtureApp({
+const { app, send, get } = useFixtureApp({
   spec: { kind: 'practitioner', id: RPPS.spec },
   patient: { kind: 'patient', id: 'p1' },
   guardian: { kind: 'guardian', id: 'rp1' },
@@ -86,5 +88,25 @@ describe('family 8: a Consent naming a document hidden from its reader is hidden
     expect(created.status).toBe(201);
     expect((await get('patient', `/fhir/Consent/${created.body.id}`)).status).toBe(200);
     expect((await jsonPatch('patient', `/fhir/Consent/${created.body.id}`, [{ op: 'replace', path: '/status', value: 'inactive' }])).status).toBe(200);
+  });
+});
+
+describe('family 10: tokens with odd claims', () => {
+  /** A development token with exactly these claims (the key the app trusts). */
+  const tokenWith = async (claims: Record<string, unknown>): Promise<string> => {
+    const { auth, devKey } = app();
+    return new SignJWT({ scope: 'patient/*.cruds', ...claims }).setProtectedHeader({ alg: 'ES256', kid: devKey.kid, typ: 'JWT' })
+      .setIssuer(auth.devIssuer).setAudience(auth.audience).setSubject('patient:p1').setIssuedAt().setExpirationTime('300s').sign(devKey.privateKey);
+  };
+  const read = async (token: string, url: string) => (await request(app().app).get(url).set('Authorization', `Bearer ${token}`)).status;
+
+  it('a patient token naming one record and the INS of another is refused, not given both records', async () => {
+    const mixed = await tokenWith({ dmp_kind: 'patient', patient: 'p1', ins: P2_INS });
+    expect(await read(mixed, '/fhir/DocumentReference/e1')).toBe(401);
+    expect(await read(mixed, '/fhir/DocumentReference/d1')).toBe(401);
+    // The same claims naming one person still work.
+    const consistent = await tokenWith({ dmp_kind: 'patient', patient: 'p1', ins: P1_INS });
+    expect(await read(consistent, '/fhir/DocumentReference/d1')).toBe(200);
+    expect(await read(consistent, '/fhir/DocumentReference/e1')).toBe(404);
   });
 });
