@@ -49,3 +49,16 @@ test('the trail of a guardian does not name the mask his minor child put on a do
   expect(await trail(patient)).toContain(`Consent/${id}`);
   expect(await trail(guardian)).not.toContain(id);
 });
+
+test('a replacement naming a document hidden from its sender answers as one naming a missing document', async () => {
+  const spec: MintOptions = { kind: 'practitioner', id: '10000000002' };
+  const replacing = (id: string) => ({
+    resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient/p1' },
+    relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${id}` } }],
+    content: [{ attachment: { contentType: 'text/plain', data: 'eA==' } }],
+  });
+  const hidden = await call(spec, 'POST', '/DocumentReference', replacing('d2'));
+  const missing = await call(spec, 'POST', '/DocumentReference', replacing('zz-missing'));
+  expect(hidden.status).toBe(422);
+  expect([hidden.status, hidden.text.split('d2').join('<id>')]).toEqual([missing.status, missing.text.split('zz-missing').join('<id>')]);
+});
