@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { SignJWT } from '../../../src/auth/jose';
-import { byRpps, consent, P1_INS, P2_INS, RPPS } from './fixture';
+import { A07, byRpps, consent, P1_INS, P2_INS, RPPS } from './fixture';
 import { useFixtureApp } from './fixture-app';
 
 // Issue 11's outside check, third sweep: variants of the listed attack families not covered by the first two sweeps.
@@ -10,6 +10,7 @@ import { useFixtureApp } from './fixture-app';
 
 const { app, send, get } = useFixtureApp({
   spec: { kind: 'practitioner', id: RPPS.spec },
+  author: { kind: 'practitioner', id: RPPS.author },
   patient: { kind: 'patient', id: 'p1' },
   guardian: { kind: 'guardian', id: 'rp1' },
   unauth: { kind: 'practitioner', id: '10000000077' },
@@ -72,6 +73,21 @@ describe('family 8: a Consent naming a document hidden from its reader is hidden
     const created = await send('patient', 'post', '/fhir/Consent', mask('d1', 'd5'));
     expect(created.status).toBe(201);
     await sameAsMissing('guardian', (x) => `/fhir/Consent/${x}`, created.body.id);
+    expect((await get('patient', `/fhir/Consent/${created.body.id}`)).status).toBe(200);
+  });
+
+  it('a Consent masking several documents follows their labels when one changes later', async () => {
+    const created = await send('patient', 'post', '/fhir/Consent', mask('d1', 'd3'));
+    expect(created.status).toBe(201);
+    expect((await get('patient', `/fhir/Consent/${created.body.id}`)).status).toBe(200);
+    // The author of d1, authorised in the record, hides it from the patient (pending its announcement): the mask
+    // naming it goes with it.
+    expect((await send('patient', 'post', '/fhir/Consent', { ...consent('x', 'p1', { type: 'permit', actor: [byRpps(RPPS.author)] }), id: undefined })).status).toBe(201);
+    const label = { coding: [{ system: A07, code: 'INVISIBLE_PATIENT' }] };
+    expect((await jsonPatch('author', '/fhir/DocumentReference/d1', [{ op: 'add', path: '/securityLabel/-', value: label }])).status).toBe(200);
+    await sameAsMissing('patient', (x) => `/fhir/Consent/${x}`, created.body.id);
+    const labels = (await get('author', '/fhir/DocumentReference/d1')).body.securityLabel as unknown[];
+    expect((await jsonPatch('author', '/fhir/DocumentReference/d1', [{ op: 'remove', path: `/securityLabel/${labels.length - 1}` }])).status).toBe(200);
     expect((await get('patient', `/fhir/Consent/${created.body.id}`)).status).toBe(200);
   });
 
