@@ -113,3 +113,14 @@ export function isOpeningConsent(consent: Consent): boolean {
   const p = consent.provision;
   return !!p && p.type === 'permit' && !p.actor?.length && !p.data?.length && !p.purpose?.length && !p.provision?.length;
 }
+
+/**
+ * True when a version of a Consent opens the record, in whatever form the access tables read as an opening: a bare
+ * permit at the top (`isOpeningConsent`), or anywhere among its provisions (a permit that also authorises a
+ * professional in a nested provision, a purpose of another code system, which the rules ignore), whatever its status.
+ * `wasEverOpened` asks this of every version: had it asked only `isOpeningConsent`, a record the patient opened with
+ * one of the other forms and then withdrew would look never opened, and any professional could re-open it.
+ */
+export function statesOpening(consent: Consent): boolean {
+  return isOpeningConsent(consent) || parseConsent({ ...consent, status: 'active' }).rules.some((rule) => rule.kind === 'open');
+}

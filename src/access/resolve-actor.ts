@@ -3,6 +3,7 @@ import { sql } from '../store/sql';
 import type { Patient, RelatedPerson } from '@medplum/fhirtypes';
 import { PROFESSIONAL_ID_SYSTEMS, RPPS_SYSTEM, type DmpActor } from './actor';
 import { guardianLinkValid } from './guardian-rules';
+import { unauthorized } from '../fhir/errors';
 
 export interface IdentifierValue {
   system?: string;
@@ -56,6 +57,11 @@ export async function resolveActor(db: Db, actor: DmpActor, now: Date = new Date
     const ids = new Set(actor.patientIds);
     if (actor.ins) {
       const { rows } = await db.query<{ patient_id: string }>(sql`SELECT patient_id FROM access_record WHERE ins && ${[actor.ins]}::text[]`);
+      // A token naming a record (`patient`) and an INS must name one person: an INS carried by another record would
+      // hand that record over too (issue 11, tokens with odd claims). Refused like a forged token.
+      if (actor.patientIds.length && rows.some((row) => !actor.patientIds.includes(row.patient_id))) {
+        throw unauthorized('The token names a record and an INS carried by another record');
+      }
       for (const row of rows) ids.add(row.patient_id);
     }
     return { ...actor, patientIds: [...ids] };

@@ -10,7 +10,7 @@ import type { AccessPlan } from './access-plan';
 import { insKeys, isGuardianRelationship } from './access-tables';
 import { compileCompartmentWrite } from './compile-access';
 import { assertIdentityKept } from './identity-traits';
-import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rules';
+import { consentPatientId, isOpeningConsent, parseConsent, statesOpening } from './consent-rules';
 import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
 import { assertSystemWritesDocuments, isCareHistoryDocument } from './fed-documents';
@@ -35,13 +35,13 @@ function mayWriteCompartment(tx: Db, plan: AccessPlan, patientId: string): Promi
 
 /**
  * True when the record has had an opening consent, now or in any earlier version (withdrawn by `inactive` or by
- * deletion). A professional records the patient's first agreement on his behalf; after the patient withdrew it,
+ * deletion), in any form that opens it (`statesOpening`: a nested or otherwise decorated permit too). A professional records the patient's first agreement on his behalf; after the patient withdrew it,
  * re-opening is the patient's decision alone.
  */
 async function wasEverOpened(tx: Db, patientId: string): Promise<boolean> {
   const { rows } = await tx.query<{ text: string | null }>(sql`SELECT h.text FROM ${HISTORY_SOURCE} h
     WHERE h.type = 'Consent' AND h.compartment = ${patientId} AND h.text IS NOT NULL`);
-  return rows.some((row) => isOpeningConsent(JSON.parse(row.text as string) as Consent));
+  return rows.some((row) => statesOpening(JSON.parse(row.text as string) as Consent));
 }
 
 /**

@@ -1,8 +1,8 @@
 import { raw, type Sql } from '../store/sql';
 import type { AuditEventInput } from './audit-event-builder';
 
-/** Types never governed by a document: no lookup for them. */
-const UNGOVERNED = new Set(['Patient', 'Consent', 'AuditEvent', 'RelatedPerson', 'Practitioner', 'Organization', 'PractitionerRole']);
+/** Types never governed by a document: no lookup for them (a Consent masking documents is: store/derived-columns.ts). */
+const UNGOVERNED = new Set(['Patient', 'AuditEvent', 'RelatedPerson', 'Practitioner', 'Organization', 'PractitionerRole']);
 
 const REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/|$)/;
 

@@ -76,15 +76,17 @@ SELECT rid, type, id FROM cur`;
 
 /**
  * Lists of several documents that list DocumentReference `docId` take again the security codes of every document they
- * list (plus their own `meta.security`): run when a document's flags are set or removed (a List of one document is
+ * list (plus their own `meta.security`), and so do Consents masking several documents (those named at the top level,
+ * which the `data` index holds): run when a document's flags are set or removed (a List or Consent of one document is
  * governed by it through `doc_id` and needs nothing).
  */
 export function relabelListsSql(docId: string): Sql {
   return sql`UPDATE resource l SET security = ARRAY(SELECT DISTINCT c FROM (
       SELECT jsonb_array_elements(coalesce((l.text::jsonb) -> 'meta' -> 'security', '[]'::jsonb)) ->> 'code' AS c
       UNION SELECT unnest(d.security) FROM resource d WHERE d.type = 'DocumentReference' AND d.id IN
-        (SELECT x.target_id FROM idx_reference x WHERE x.rid = l.rid AND x.param = 'item' AND x.target_type = 'DocumentReference')
+        (SELECT x.target_id FROM idx_reference x WHERE x.rid = l.rid AND x.param IN ('item', 'data') AND x.target_type = 'DocumentReference')
     ) s WHERE c IS NOT NULL ORDER BY c)
-    WHERE l.type = 'List' AND l.doc_id IS NULL AND NOT l.deleted
-      AND l.rid IN (SELECT x.rid FROM idx_reference x WHERE x.type = 'List' AND x.param = 'item' AND x.target_type = 'DocumentReference' AND x.target_id = ${docId})`;
+    WHERE l.type IN ('List', 'Consent') AND l.doc_id IS NULL AND NOT l.deleted
+      AND l.rid IN (SELECT x.rid FROM idx_reference x WHERE ((x.type = 'List' AND x.param = 'item') OR (x.type = 'Consent' AND x.param = 'data'))
+        AND x.target_type = 'DocumentReference' AND x.target_id = ${docId})`;
 }

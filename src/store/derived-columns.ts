@@ -105,13 +105,29 @@ export function deriveColumns(resource: Resource, rows: IndexRows): DerivedColum
     const source = (resource as { extension?: { url: string; valueReference?: Reference }[] }).extension?.find((e) => e.url === SOURCE_DOCUMENT_URL);
     docId = idOf(source?.valueReference?.reference, 'DocumentReference');
   }
-  const listed = resource.resourceType === 'List' && !docId ? listedDocuments(resource) : [];
+  const listed = resource.resourceType === 'List' && !docId ? listedDocuments(resource) : resource.resourceType === 'Consent' ? consentDocuments(resource) : [];
   // A List of documents (an MHD SubmissionSet) says they exist: one listed document governs it like its Binary; the
-  // labels of several are joined by the store at write (`Repository.resolveColumns`).
+  // labels of several are joined by the store at write (`Repository.resolveColumns`). A Consent masking documents
+  // names them the same way: it is hidden from whoever they are hidden from (the patient for INVISIBLE_PATIENT, a
+  // guardian for INVISIBLE_REPRESENTANTS_LEGAUX), who therefore can neither see it nor withdraw it.
   if (listed.length === 1) docId = listed[0];
   const namedPatients = compartmentPatients(resource, rows);
   const columns: DerivedColumns = { compartment: namedPatients[0] ?? null, namedPatients, docId, security: [...new Set(security)], authors };
   return listed.length > 1 ? { ...columns, listedDocuments: listed } : columns;
+}
+
+/** The DocumentReferences a Consent's provisions name (`provision.data.reference`, nested provisions too), distinct, in order. */
+export function consentDocuments(consent: Resource & { resourceType: 'Consent' }): string[] {
+  const ids: string[] = [];
+  const walk = (provision: NonNullable<typeof consent.provision> | undefined): void => {
+    for (const data of provision?.data ?? []) {
+      const id = idOf(data.reference?.reference, 'DocumentReference');
+      if (id) ids.push(id);
+    }
+    for (const nested of provision?.provision ?? []) walk(nested);
+  };
+  walk(consent.provision);
+  return [...new Set(ids)];
 }
 
 /** The DocumentReferences a List lists (`entry.item`), distinct, in order. */
