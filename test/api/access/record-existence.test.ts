@@ -105,3 +105,28 @@ describe('a record not open yet is opened only by who created it with the patien
     expect((await send('gp', 'post', '/fhir/Consent', opening(id))).status).toBe(201);
   });
 });
+
+describe('another server\'s Patient is never this server\'s record', () => {
+  // The store reads the id at the end of a reference whatever its base: `http://other.example/fhir/Patient/p1` filed the
+  // row in this server's p1 — another person's results in p1's record (found by the issue 11 attack sweep).
+  const foreign = 'http://other.example/fhir/Patient/p1';
+
+  test('an absolute Patient reference is refused with 422 naming it, nothing filed', async () => {
+    const total = async () => (await get('gp', '/fhir/Condition?subject=Patient/p1&_summary=count')).body.total as number;
+    const before = await total();
+    const res = await send('spec', 'post', '/fhir/Condition', { ...condition('p1'), subject: { reference: foreign } });
+    expect(res.status).toBe(422);
+    expect(res.body.issue[0].diagnostics).toBe(`Condition.subject references ${foreign}: a Patient is referenced on this server as Patient/<id> (an absolute URL may name another server's patient)`);
+    expect(res.body.issue[0].expression).toEqual(['Condition.subject']);
+    const binary = await send('spec', 'post', '/fhir/Binary', { resourceType: 'Binary', contentType: 'text/plain', securityContext: { reference: foreign }, data: Buffer.from('x').toString('base64') });
+    expect(binary.status).toBe(422);
+    const batch = await send('spec', 'post', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [
+      { fullUrl: 'urn:uuid:9a1d7f3e-1c2b-4d5e-8f60-718293a4b5c6', resource: { ...condition('p1'), subject: { reference: `${foreign}/_history/2` } }, request: { method: 'POST', url: 'Condition' } },
+    ] });
+    expect(batch.status).toBe(422);
+    expect(await total()).toBe(before);
+    // The local form is the way: filed in p1's record.
+    expect((await send('spec', 'post', '/fhir/Condition', condition('p1'))).status).toBe(201);
+    expect(await total()).toBe(before + 1);
+  });
+});
