@@ -3,7 +3,8 @@ import type { WriteEvent } from '../fhir/context';
 import { conflict, forbidden } from '../fhir/errors';
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
-import { isDirectoryAdmin, ORGANISATION_ID_SYSTEMS, PROFESSIONAL_ID_SYSTEMS, type DmpActor } from './actor';
+import { IDNAT_PS_SYSTEM, isDirectoryAdmin, ORGANISATION_ID_SYSTEMS, PROFESSIONAL_ID_SYSTEMS, RPPS_SYSTEM, type DmpActor } from './actor';
+import { unprocessable } from '../fhir/errors';
 
 /** The answer to every directory write no rule allows. */
 export const DIRECTORY_MAINTAINERS = 'Directory entries are maintained by the document import and directory administrators';
@@ -28,6 +29,32 @@ export function nationalIdentifiers(resource: Resource | undefined): string[] {
   const r = resource as { identifier?: Identifier[]; practitioner?: { identifier?: Identifier } };
   const ids = rule.path === 'identifier' ? (r.identifier ?? []) : r.practitioner?.identifier ? [r.practitioner.identifier] : [];
   return ids.filter((i) => i.system && i.value && rule.systems.includes(i.system)).map((i) => `${i.system}|${i.value}`);
+}
+
+/**
+ * The person a national identifier names: an RPPS number is written `IdNat_PS|8<RPPS>` or `RPPS|<RPPS>` — one person,
+ * two spellings; any other identifier is its own key.
+ */
+function personOf(key: string): string {
+  const bar = key.indexOf('|');
+  const system = key.slice(0, bar);
+  const value = key.slice(bar + 1);
+  if (system === IDNAT_PS_SYSTEM && value.startsWith('8')) return `rpps:${value.slice(1)}`;
+  if (system === RPPS_SYSTEM) return `rpps:${value}`;
+  return key;
+}
+
+/** Every spelling of the identifiers' persons, for looking up who already carries one of them. */
+function spellings(keys: string[]): string[] {
+  const all = new Set(keys);
+  for (const key of keys) {
+    const person = personOf(key);
+    if (person.startsWith('rpps:')) {
+      all.add(`${IDNAT_PS_SYSTEM}|8${person.slice(5)}`);
+      all.add(`${RPPS_SYSTEM}|${person.slice(5)}`);
+    }
+  }
+  return [...all];
 }
 
 /** The live entry of a type that already carries one of these identifiers (duplicates would split who is who). */
@@ -70,8 +97,15 @@ export async function assertDirectoryWrite(tx: Db, actor: DmpActor, event: Write
   if (await wasUsed(tx, event.resourceType, event.id)) {
     throw forbidden(`${DIRECTORY_MAINTAINERS}: ${event.resourceType}/${event.id} existed before and only they may create it again`);
   }
+  // One entry, one person: an entry carrying the creator's identifier and a colleague's (in another spelling) would
+  // duplicate the colleague under a name the creator chose, which is what the patient's pages then show.
+  // (An Organization carries several national identifiers of one structure: IdNat_Struct, FINESS, SIRET.)
+  const persons = [...new Set(keys.map(personOf))];
+  if (event.resourceType === 'Practitioner' && persons.length > 1) {
+    throw unprocessable(`A ${event.resourceType} names one person, but its national identifiers name ${persons.length} (${keys.join(', ')})`);
+  }
   // A person may hold several roles: only Practitioner and Organization entries are unique per identifier.
   if (event.resourceType === 'PractitionerRole') return;
-  const existing = await findCarrier(tx, event.resourceType, event.id, keys);
+  const existing = await findCarrier(tx, event.resourceType, event.id, spellings(keys));
   if (existing) throw conflict(`${event.resourceType}/${existing} already carries this national identifier: use it (or ask a directory administrator to correct it)`);
 }

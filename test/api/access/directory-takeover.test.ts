@@ -44,12 +44,13 @@ test('a feeder cannot add a practitioner\'s RPPS to a document author\'s entry, 
 });
 
 test('a practitioner adds an entry once per national identifier: an identifier already in the directory is a 409 naming its entry, and no entry he adds gives him another\'s access', async () => {
-  expect((await send('attacker', 'post', '/fhir/Practitioner', { ...entry('x', RPPS.gp, ATTACKER), id: undefined })).status).toBe(409);
+  // Mixing his identifier with another person's: one entry names one person (422, directory-one-person.test.ts).
+  expect((await send('attacker', 'post', '/fhir/Practitioner', { ...entry('x', RPPS.gp, ATTACKER), id: undefined })).status).toBe(422);
   expect((await send('attacker', 'post', '/fhir/Practitioner', { ...entry('x', RPPS.gp), id: undefined })).status).toBe(409);
-  // A colleague's entry, and one mixing a colleague's identifier with his own: both resolve to nobody but their
-  // identifiers' holder (all of an entry's identifiers must be the token's), so neither grants him anything.
+  // A colleague's entry resolves to nobody but its identifiers' holder (all of an entry's identifiers must be the
+  // token's), so it grants him nothing; one mixing a colleague's identifier with his own is refused (one person).
   expect((await send('attacker', 'post', '/fhir/Practitioner', { ...entry('x', '10000000123'), id: undefined })).status).toBe(201);
-  expect((await send('attacker', 'post', '/fhir/Practitioner', { ...entry('x', '10000000124', ATTACKER), id: undefined })).status).toBe(201);
+  expect((await send('attacker', 'post', '/fhir/Practitioner', { ...entry('x', '10000000124', ATTACKER), id: undefined })).status).toBe(422);
   await expectNoAccessToP1('attacker');
   const again = await send('attacker', 'post', '/fhir/Practitioner', { ...entry('x', '10000000123'), id: undefined });
   expect(again.status).toBe(409);
@@ -67,7 +68,7 @@ test('a blocked practitioner cannot regain access by editing his entry or the tr
   // Dropping his RPPS from the entry the patient blocked, or joining the treating physician's entry: both refused.
   expect((await send('blocked', 'put', '/fhir/Practitioner/blocked', entry('blocked', '10000000099'))).status).toBe(403);
   expect((await send('blocked', 'put', '/fhir/Practitioner/gp', entry('gp', RPPS.gp, RPPS.blocked))).status).toBe(403);
-  expect((await send('blocked', 'post', '/fhir/Practitioner', { ...entry('x', RPPS.gp, RPPS.blocked), id: undefined })).status).toBe(409);
+  expect((await send('blocked', 'post', '/fhir/Practitioner', { ...entry('x', RPPS.gp, RPPS.blocked), id: undefined })).status).toBe(422); // two people
   expect((await send('blocked', 'post', '/fhir/Practitioner', { ...entry('x', RPPS.blocked), id: undefined })).status).toBe(409);
   expect((await get('blocked', '/fhir/DocumentReference/d1')).status).toBe(404);
   await expectNoAccessToP1('blocked');
