@@ -15,7 +15,7 @@ import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
 import { assertSystemWritesDocuments, isCareHistoryDocument } from './fed-documents';
 import { assertGuardianWrite, type GuardianWriteContext } from './guardian-rules';
-import { guardGuardianContacts } from './guardian-contacts-guard';
+import { guardGuardianContacts, type RetirementEvent } from './guardian-contacts-guard';
 import { assertNamedDocumentsKnown } from './named-documents';
 import { assertAdoptionsAllowed } from './binary-adoption';
 import { assertMayAttach, assertMayChange, assertMayReplace } from './provenance';
@@ -108,6 +108,8 @@ async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, e
 export interface WriteContext extends GuardianWriteContext {
   /** `Type/id`s a transaction drew for its entries, not written yet (`fhir/new-in-request.ts`). */
   newInRequest?: ReadonlySet<string>;
+  /** Told when a guardian link retires the holder's pending codes (the audit records it with the link's write). */
+  onCodesRetired?: (event: RetirementEvent) => void;
 }
 
 /**
