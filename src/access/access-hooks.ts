@@ -23,7 +23,7 @@ import { classOf } from './resource-classes';
 
 /** Classes whose rows record their writer: changing them is for that writer (provenance.ts). */
 const PROVENANCE_CLASSES: string[] = ['clinical', 'record'];
-import { assertContactPointsKept, COUNTER_CONTACT_STATE } from './contact-points';
+import { assertContactPointsKept, assertGuardianContactsKept, COUNTER_CONTACT_STATE } from './contact-points';
 import { claimRecordIns, insConflictError } from './record-ins';
 import { assertIdentityKept, assertMayCorrectIdentity, IDENTITY_PROCEDURE_STATE, UPDATE_IDENTITY } from './identity-traits';
 import { StateKey } from '../fhir/request-state';
@@ -159,6 +159,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       assertWriteWithinScopes(actor.scopes, event);
       if (event.resourceType === 'Patient' && event.interaction === 'create') createdPatients.push(event.id);
       assertContactPointsKept(ctx, actor, event);
+      assertGuardianContactsKept(actor, event);
     },
 
     async afterWrite(tx, ctx, event) {

@@ -40,11 +40,13 @@ beforeAll(async () => {
   await loadFixture(a.service);
   await seed({ resourceType: 'Patient', id: 'teen', identifier: [{ system: INS_NIR, value: TEEN_INS }], name: [{ use: 'official', family: 'ROUX', given: ['Léa'] }], gender: 'female', birthDate: '2009-03-01', telecom: [{ system: 'email', value: 'lea.roux@example.org' }] });
   await seed({ resourceType: 'Consent', id: 'teen-open', status: 'active', scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] }, category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }], patient: { reference: 'Patient/teen' }, provision: { type: 'permit' } } as Resource);
-  await seed({ ...mother(), id: 'mum' } as Resource);
+  await seed({ ...mother({ telecom: [{ system: 'email', value: 'anne.roux@example.org' }] }), id: 'mum' } as Resource);
+  await seed({ ...mother({ relationship: [{ coding: [{ system: ROLE, code: 'FTH' }] }], name: [{ family: 'ROUX', given: ['Marc'] }], telecom: [{ system: 'email', value: 'marc.roux@example.org' }] }), id: 'dad' } as Resource);
   tokens.p1 = await a.token({ kind: 'patient', id: 'p1' });
   tokens.p2 = await a.token({ kind: 'patient', id: 'p2' });
   tokens.teen = await a.token({ kind: 'patient', id: 'teen' });
   tokens.mum = await a.token({ kind: 'guardian', id: 'mum' });
+  tokens.dad = await a.token({ kind: 'guardian', id: 'dad' });
   tokens.gp = await a.token({ kind: 'practitioner', id: RPPS.gp });
   tokens.pharmacist = await a.token({ kind: 'practitioner', id: '10000000077' });
   tokens.verifier = await a.token({ kind: 'practitioner', id: '10000000066', role: 'identity-verifier' });
@@ -154,6 +156,25 @@ describe('contacts changed without confirmation (holds)', () => {
     expect((await send('p2', 'patch', '/Patient/p2', [{ op: 'replace', path: '/telecom/0/use', value: 'mobile' }], 'application/json-patch+json')).status).toBe(403);
     expect((await send('p2', 'put', '/Patient/p2', { ...withLandline, telecom: [...(withLandline.telecom ?? []), { system: 'email', value: 'x@example.org', period: { start: '2030-01-01' } }] })).status).toBe(403);
     expect((await send('p2', 'put', '/Patient/p2', { ...withLandline, telecom: [...(withLandline.telecom ?? []), { system: 'sms', value: '0612345678' }] })).status).toBe(403);
+  });
+});
+
+describe('a legal representative\'s contacts changed by someone else', () => {
+  test('the other parent or the holder cannot change or remove the mother\'s e-mail (403); she can', async () => {
+    const link = (await send('mum', 'get', '/RelatedPerson/mum')).body;
+    const redirected = { ...link, telecom: [{ system: 'email', value: 'marc.roux@example.org' }] };
+    for (const who of ['dad', 'teen']) {
+      const put = await send(who, 'put', '/RelatedPerson/mum', redirected);
+      expect({ who, status: put.status }).toEqual({ who, status: 403 });
+      expect(put.body.issue[0].diagnostics).toMatch(/^L’adresse e-mail et le numéro de mobile d’un représentant légal reçoivent les avis du dossier/);
+      const removed = await send(who, 'patch', '/RelatedPerson/mum', [{ op: 'remove', path: '/telecom' }], 'application/json-patch+json');
+      expect({ who, status: removed.status }).toEqual({ who, status: 403 });
+    }
+    expect(((await send('mum', 'get', '/RelatedPerson/mum')).body.telecom)).toEqual([{ system: 'email', value: 'anne.roux@example.org' }]);
+    // Her own change goes through; other fields of her link stay free to the record's owners.
+    expect((await send('mum', 'put', '/RelatedPerson/mum', { ...link, telecom: [{ system: 'email', value: 'anne.r@example.org' }] })).status).toBe(200);
+    const again = (await send('mum', 'get', '/RelatedPerson/mum')).body;
+    expect((await send('dad', 'put', '/RelatedPerson/mum', { ...again, name: [{ family: 'ROUX', given: ['Anne', 'Marie'] }] })).status).toBe(200);
   });
 });
 
