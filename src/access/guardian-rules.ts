@@ -5,6 +5,7 @@ import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import type { DmpActor } from './actor';
 import { isGuardianRelationship } from './access-tables';
+import { wasEverOpened } from './record-opening';
 
 /** Age of majority (French civil code, art. 414). */
 export const MAJORITY_YEARS = 18;
@@ -122,11 +123,6 @@ export async function loadPatient(tx: Db, patientId: string): Promise<Patient | 
   return rows[0]?.text ? (JSON.parse(rows[0].text) as Patient) : undefined;
 }
 
-async function hasOpeningConsent(tx: Db, patientId: string): Promise<boolean> {
-  const { rows } = await tx.query<{ open: boolean }>(sql`SELECT EXISTS (SELECT 1 FROM access_consent WHERE patient_id = ${patientId} AND kind = 'open') AS open`);
-  return rows[0]?.open === true;
-}
-
 export interface GuardianWriteContext {
   /** The request's instant. */
   now: Date;
@@ -150,8 +146,10 @@ export async function assertGuardianWrite(tx: Db, actor: DmpActor, event: WriteE
   const minor = isMinorAt(patient?.birthDate, context.now);
   const owner = (actor.kind === 'patient' || actor.kind === 'guardian') && actor.patientIds.includes(patientId);
   const verifier = actor.kind === 'practitioner' && actor.role === 'identity-verifier';
+  // Opening: the Patient created in this request, or a record never opened. A record whose opening the patient (or his
+  // parent) withdrew is not being opened: any professional could otherwise name a stranger as its "parent".
   const opening =
-    actor.kind === 'practitioner' && minor && ((context.patientsCreatedInRequest ?? []).includes(patientId) || !(await hasOpeningConsent(tx, patientId)));
+    actor.kind === 'practitioner' && minor && ((context.patientsCreatedInRequest ?? []).includes(patientId) || !(await wasEverOpened(tx, patientId)));
   if (!owner && !verifier && !opening) {
     throw forbidden('Only the patient, his legal guardian, the professional opening a minor\'s record or the identity procedure may record a parent or legal guardian');
   }

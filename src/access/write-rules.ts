@@ -4,13 +4,13 @@ import { forbidden, unprocessable } from '../fhir/errors';
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import { accessFact, loadRecordState } from './access-facts-memo';
-import { HISTORY_SOURCE } from '../store/history-source';
 import { isAssuranceMaladie, ownsRecord, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
 import { insKeys, isGuardianRelationship } from './access-tables';
 import { compileCompartmentWrite } from './compile-access';
 import { assertIdentityKept } from './identity-traits';
 import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rules';
+import { wasEverOpened } from './record-opening';
 import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
 import { assertSystemWritesDocuments, isCareHistoryDocument } from './fed-documents';
@@ -30,17 +30,6 @@ function mayWriteCompartment(tx: Db, plan: AccessPlan, patientId: string): Promi
   const { text, values } = statement.toQuery();
   const key = `may-write:${text}:${JSON.stringify(values)}`;
   return accessFact(tx, key, async () => (await tx.query<{ ok: boolean }>(statement)).rows[0]?.ok === true);
-}
-
-/**
- * True when the record has had an opening consent, now or in any earlier version (withdrawn by `inactive` or by
- * deletion). A professional records the patient's first agreement on his behalf; after the patient withdrew it,
- * re-opening is the patient's decision alone.
- */
-async function wasEverOpened(tx: Db, patientId: string): Promise<boolean> {
-  const { rows } = await tx.query<{ text: string | null }>(sql`SELECT h.text FROM ${HISTORY_SOURCE} h
-    WHERE h.type = 'Consent' AND h.compartment = ${patientId} AND h.text IS NOT NULL`);
-  return rows.some((row) => isOpeningConsent(JSON.parse(row.text as string) as Consent));
 }
 
 async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent): Promise<void> {

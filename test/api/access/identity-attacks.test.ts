@@ -196,3 +196,17 @@ describe('account enumeration through /auth/* (holds)', () => {
     }
   });
 });
+
+describe('a stranger made guardian', () => {
+  test('once the holder withdrew the opening of his record, no professional records a "parent" on it any more (403); the holder still can', async () => {
+    const opening = (await send('teen', 'get', '/Consent/teen-open')).body;
+    expect((await send('teen', 'put', '/Consent/teen-open', { ...opening, status: 'inactive' })).status).toBe(200);
+    const stranger = mother({ relationship: [{ coding: [{ system: ROLE, code: 'FTH' }] }], name: [{ family: 'INCONNU' }], identifier: [{ system: INS_NIR, value: withInsKey('1700175123456') }] });
+    for (const who of ['pharmacist', 'gp']) {
+      const res = await send(who, 'post', '/RelatedPerson', stranger);
+      expect({ who, status: res.status }).toEqual({ who, status: 403 });
+    }
+    // Holds: the holder (and his guardians) still record a parent; a never-opened minor's record is covered by guardians.test.ts.
+    expect((await send('teen', 'post', '/RelatedPerson', mother({ relationship: [{ coding: [{ system: ROLE, code: 'FTH' }] }], name: [{ family: 'ROUX', given: ['Paul'] }] }))).status).toBe(201);
+  });
+});
