@@ -7,9 +7,13 @@ export interface SourceThrottleConfig {
   windowSeconds: number;
 }
 
-/** The paths that check a secret a stranger could guess: password, one-time code, activation or reset code. */
+/**
+ * The paths that check a secret a stranger could guess (password, one-time code, activation or reset code), and
+ * `PUT /auth/password`, whose 409 « identifiant déjà utilisé » tells a signed-in patient that an identifier exists:
+ * counted, a walk through guessed identifiers stops at the limit like a password spray.
+ */
 export const GUESSED_SECRET_PATHS: readonly string[] = Object.freeze([
-  '/auth/login', '/auth/otp', '/auth/activate', '/auth/reset', '/auth/reset/confirm', '/auth/authorize/login', '/auth/authorize/code',
+  '/auth/login', '/auth/otp', '/auth/activate', '/auth/reset', '/auth/reset/confirm', '/auth/authorize/login', '/auth/authorize/code', '/auth/password',
 ]);
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

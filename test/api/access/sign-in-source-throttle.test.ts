@@ -57,6 +57,16 @@ test('one address trying a password on many identifiers is refused after the lim
   expect((await request(a.app).get('/auth/jwks')).status).toBe(200);
 });
 
+test('a signed-in patient walking through identifiers with PUT /auth/password (409 « déjà utilisé ») is counted like a spray', async () => {
+  const token = await a.token({ kind: 'patient', id: 'p2' });
+  const choose = (identifier: string) => request(a.app).put('/auth/password').set('X-Forwarded-For', '203.0.113.99').set('Authorization', `Bearer ${token}`).send({ identifier, password: PASSWORD });
+  // 'jeanne' is p1's: each try answers 409 and counts; after the limit, 429 whatever the identifier.
+  for (let i = 0; i < 4; i++) expect([i, (await choose('jeanne')).status]).toEqual([i, 409]);
+  const refused = await choose('jeanne');
+  expect(refused.status).toBe(429);
+  expect(refused.body.issue[0].diagnostics).toMatch(/^Trop de tentatives de connexion ont échoué depuis votre adresse réseau\./);
+});
+
 test('another address is not affected', async () => {
   const res = await request(a.app).post('/auth/login').set('X-Forwarded-For', '203.0.113.7').send({ identifier: 'jeanne', password: PASSWORD });
   // Behind the loopback proxy (trust proxy: loopback) the forwarded address is the client's own.
