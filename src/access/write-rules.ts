@@ -137,7 +137,6 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   }
   await assertRecordWritable(tx, actor, plan, event, patientId, context);
   await assertGuardianWrite(tx, actor, event, context);
-  await guardGuardianContacts(tx, event, context);
   // Provenance: an update, patch or delete is for who wrote the row (provenance.ts); a replacement likewise.
   if (event.interaction !== 'create') await assertMayChange(tx, actor, event, actor.patientIds);
   assertNoStandaloneVisibilityFlags(event);
@@ -148,4 +147,6 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   if (actor.kind === 'system' && !isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && event.interaction !== 'delete') {
     await assertFeederAuthorAuthorised(tx, plan, event);
   }
+  // Last: it retires codes and queues a notice (rolled back with the write if a later check refuses it).
+  await guardGuardianContacts(tx, event, context);
 }
