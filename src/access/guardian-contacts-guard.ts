@@ -1,7 +1,7 @@
 import type { ContactPoint, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import type { AccountEventOfWrite } from '../audit/account-events-of-write';
 import { retireUnusedCodes } from '../auth/account-codes';
-import { contactKey, credentialRecipients } from '../auth/credential-contacts';
+import { contactKey, credentialRecipients, guardianContactKey } from '../auth/credential-contacts';
 import { buildAccountNotice } from '../notify/messages';
 import { insertOutbox, type OutboxEntry } from '../notify/outbox';
 import { parisTime } from '../notify/paris-time';
@@ -18,12 +18,16 @@ function keyOf(t: ContactPoint): string | undefined {
   return channel && t.value?.trim() ? contactKey(channel, t.value) : undefined;
 }
 
-/** The indexes of the e-mails and mobiles of `telecom` that are also in `others`, whatever their spelling. */
-export function sharedContactIndexes(telecom: ContactPoint[] | undefined, others: ContactPoint[] | undefined): number[] {
-  const theirs = new Set((others ?? []).map(keyOf).filter((k): k is string => !!k));
-  return (telecom ?? []).flatMap((t, i) => {
-    const key = keyOf(t);
-    return key && theirs.has(key) ? [i] : [];
+/**
+ * The indexes of a guardian's telecoms (`guardianTelecom`) that are also one of the record's e-mails or mobiles
+ * (`recordTelecom`), whatever their spelling. A guardian's phone counts whatever its `use`: a number he answers is
+ * his, even written as a landline (`guardianContactKey`).
+ */
+export function sharedContactIndexes(guardianTelecom: ContactPoint[] | undefined, recordTelecom: ContactPoint[] | undefined): number[] {
+  const record = new Set((recordTelecom ?? []).map(keyOf).filter((k): k is string => !!k));
+  return (guardianTelecom ?? []).flatMap((t, i) => {
+    const key = guardianContactKey(t);
+    return key && record.has(key) ? [i] : [];
   });
 }
 
@@ -51,7 +55,7 @@ function retirementSummary(at: Date, resetRetired: boolean): string {
  * With none, a 'no-recipient' row: the holder reads it among his notices once he has signed in.
  */
 async function tellHolder(tx: Db, input: { patientId: string; patient: Patient; link: RelatedPerson; key: string; at: Date; resetRetired: boolean }): Promise<void> {
-  const linkKeys = new Set((input.link.telecom ?? []).map(keyOf).filter((k): k is string => !!k));
+  const linkKeys = new Set((input.link.telecom ?? []).map(guardianContactKey).filter((k): k is string => !!k));
   const notLinks = { ...input.patient, telecom: (input.patient.telecom ?? []).filter((t) => !linkKeys.has(keyOf(t) ?? '')) };
   const to = await credentialRecipients(tx, input.patientId, notLinks, input.at);
   const text = buildAccountNotice('activation-code-retired', { at: input.at, resetRetired: input.resetRetired });
@@ -93,7 +97,7 @@ export async function guardGuardianContacts(
   const activation = await retireUnusedCodes(tx, { purpose: 'activation', patientId, now: context.now });
   const reset = await retireUnusedCodes(tx, { purpose: 'password-reset', patientId, now: context.now });
   if (activation + reset === 0) return;
-  const channels = [...new Set(shared.map((i) => contactChannel((person.telecom ?? [])[i])).filter((c): c is 'email' | 'sms' => !!c))];
+  const channels = [...new Set(shared.map((i) => guardianContactKey((person.telecom ?? [])[i])?.split(':')[0]).filter((c): c is string => !!c))];
   context.onCodesRetired?.({
     write: `RelatedPerson/${event.id}`,
     patientId,

@@ -210,3 +210,28 @@ describe('a stranger made guardian', () => {
     expect((await send('teen', 'post', '/RelatedPerson', mother({ relationship: [{ coding: [{ system: ROLE, code: 'FTH' }] }], name: [{ family: 'ROUX', given: ['Paul'] }] }))).status).toBe(201);
   });
 });
+
+describe('codes to the wrong person', () => {
+  test('a parent\'s number written as a landline on his link is still his: the child\'s code sent there is retired, and no sign-in code goes there', async () => {
+    const created = await send('pharmacist', 'post', '/Patient', {
+      resourceType: 'Patient', identifier: [{ system: INS_NIR, value: withInsKey('2160375123461') }], name: [{ use: 'official', family: 'BLANC', given: ['Inès'] }],
+      gender: 'female', birthDate: '2016-03-10', telecom: [{ system: 'sms', value: '+33611223344' }],
+    });
+    expect(created.status).toBe(201);
+    const childId = created.body.id as string;
+    const printed = created.headers['x-activation-code'] as string;
+    // The father is linked by the professional opening the record, his mobile written as a plain phone.
+    const linked = await send('pharmacist', 'post', '/RelatedPerson', {
+      resourceType: 'RelatedPerson', patient: { reference: `Patient/${childId}` }, relationship: [{ coding: [{ system: ROLE, code: 'FTH' }] }], name: [{ family: 'BLANC', given: ['Paul'] }],
+      telecom: [{ system: 'phone', value: '06 11 22 33 44' }],
+    });
+    expect(linked.status).toBe(201);
+    const activate = await request(a.app).post('/auth/activate').set('X-Forwarded-For', '192.0.2.60').send({ patient: childId, activation_code: printed, identifier: 'ines.blanc', password: PASSWORD });
+    expect(activate.status).toBe(400);
+    // Whoever set a password for her, the sign-in code does not go to her father's number.
+    await setPatientCredential(a.testDb.db, { login: 'ines.blanc', patientId: childId, password: PASSWORD, now, scrypt: { N: 1024, r: 8, p: 1 } });
+    const login = await request(a.app).post('/auth/login').set('X-Forwarded-For', '192.0.2.60').send({ identifier: 'ines.blanc', password: PASSWORD });
+    expect(login.status).toBe(422);
+    expect(login.body.issue[0].diagnostics).toMatch(/d’un représentant légal/);
+  });
+});
