@@ -42,10 +42,11 @@ export const GUARDIAN_CONTACT_AS_CHILDS =
 export type RetirementEvent = AccountEventOfWrite;
 
 /** French summary of a retirement, as the holder reads it in his trail. */
-function retirementSummary(at: Date, resetRetired: boolean): string {
-  return `Code d’activation${resetRetired ? ' et code de réinitialisation du mot de passe' : ''} annulé${resetRetired ? 's' : ''} le ${parisTime(at)} : ` +
-    `${resetRetired ? 'ils avaient pu' : 'il avait pu'} parvenir à un représentant légal enregistré ce jour-là, dont l’adresse e-mail ou le numéro de mobile est aussi celui du dossier. ` +
-    'Un nouveau code d’activation est remis en personne, à un accueil de l’Assurance Maladie.';
+function retirementSummary(at: Date, retired: { activation: boolean; reset: boolean }): string {
+  const both = retired.activation && retired.reset;
+  const what = both ? 'Code d’activation et code de réinitialisation du mot de passe annulés' : retired.activation ? 'Code d’activation annulé' : 'Code de réinitialisation du mot de passe annulé';
+  return `${what} le ${parisTime(at)} : ${both ? 'ils avaient pu' : 'il avait pu'} parvenir à un représentant légal enregistré ce jour-là, ` +
+    'dont l’adresse e-mail ou le numéro de mobile est aussi celui du dossier. Un nouveau code d’activation est remis en personne, à un accueil de l’Assurance Maladie.';
 }
 
 /**
@@ -54,11 +55,11 @@ function retirementSummary(at: Date, resetRetired: boolean): string {
  * unconfirmed, nor — the link is not written yet — one of this link's), never to the guardian whose contact caused it.
  * With none, a 'no-recipient' row: the holder reads it among his notices once he has signed in.
  */
-async function tellHolder(tx: Db, input: { patientId: string; patient: Patient; link: RelatedPerson; key: string; at: Date; resetRetired: boolean }): Promise<void> {
+async function tellHolder(tx: Db, input: { patientId: string; patient: Patient; link: RelatedPerson; key: string; at: Date; retired: { activation: boolean; reset: boolean } }): Promise<void> {
   const linkKeys = new Set((input.link.telecom ?? []).map(guardianContactKey).filter((k): k is string => !!k));
   const notLinks = { ...input.patient, telecom: (input.patient.telecom ?? []).filter((t) => !linkKeys.has(keyOf(t) ?? '')) };
   const to = await credentialRecipients(tx, input.patientId, notLinks, input.at);
-  const text = buildAccountNotice('activation-code-retired', { at: input.at, resetRetired: input.resetRetired });
+  const text = buildAccountNotice('activation-code-retired', { at: input.at, retired: input.retired });
   const common = { kind: 'activation-code-retired' as const, patientId: input.patientId, text, createdAt: input.at };
   const entries: OutboxEntry[] = to.length
     ? to.map((r) => ({ ...common, key: `activation-code-retired:${input.key}:${r.channel}:${r.address}`, channel: r.channel, recipient: r.address, status: 'pending' as const }))
@@ -97,6 +98,7 @@ export async function guardGuardianContacts(
   const activation = await retireUnusedCodes(tx, { purpose: 'activation', patientId, now: context.now });
   const reset = await retireUnusedCodes(tx, { purpose: 'password-reset', patientId, now: context.now });
   if (activation + reset === 0) return;
+  const retired = { activation: activation > 0, reset: reset > 0 };
   const channels = [...new Set(shared.map((i) => guardianContactKey((person.telecom ?? [])[i])?.split(':')[0]).filter((c): c is string => !!c))];
   context.onCodesRetired?.({
     write: `RelatedPerson/${event.id}`,
@@ -107,8 +109,8 @@ export async function guardGuardianContacts(
       { type: 'guardian', valueString: `RelatedPerson/${event.id}` },
       { type: 'shared-channel', valueString: channels.join(' ') },
       { type: 'codes-retired', valueString: `activation:${activation} password-reset:${reset}` },
-      { type: 'summary', valueString: retirementSummary(context.now, reset > 0) },
+      { type: 'summary', valueString: retirementSummary(context.now, retired) },
     ],
   });
-  await tellHolder(tx, { patientId, patient, link: person, key: `${event.id}:${event.versionId}`, at: context.now, resetRetired: reset > 0 });
+  await tellHolder(tx, { patientId, patient, link: person, key: `${event.id}:${event.versionId}`, at: context.now, retired });
 }
