@@ -1,4 +1,5 @@
 import type { AuditEvent, Communication, Patient, Resource } from '@medplum/fhirtypes';
+import { setPatientCredential } from '../../../src/auth/patient-login';
 import { sql } from '../../../src/store/sql';
 import { startAuditServer, type AuditServer } from '../audit/server-harness';
 import { SmtpReceiver } from '../../unit/notify/receivers';
@@ -136,4 +137,27 @@ test('a guardian link that shares no contact with the record, or a record with n
   expect(await retiredNotices(childId)).toEqual([]);
   const { rows } = await s.testDb.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM resource WHERE type = 'AuditEvent' AND compartment = ${childId} AND text LIKE '%activation-code-retired%'`);
   expect(rows[0].n).toBe(0);
+});
+
+test('a password-reset code pending at that address is retired too: it no longer sets the password, and the trail says so', async () => {
+  const DAD2 = 'papa.bis@example.org';
+  const created = await s.fhir(tokens.gp, 'POST', '/Patient', child('Nina', [{ system: 'email', value: DAD2 }]));
+  expect(created.status).toBe(201);
+  const childId = created.body.id as string;
+  await setPatientCredential(s.testDb.db, { login: 'nina.durand', patientId: childId, password: PASSWORD, scrypt: { N: 1024, r: 8, p: 1 } });
+  const after = mail.count;
+  const asked = await fetch(`${s.server.url}/auth/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identifier: 'nina.durand' }) });
+  expect(asked.status).toBe(202);
+  const code = /\b(\d{6})\b/.exec(await mail.mailTo(DAD2, /réinitialisation/, after))![1];
+  const linked = await s.fhir(tokens.gp, 'POST', '/RelatedPerson', { ...fatherOf(childId), telecom: [{ system: 'email', value: DAD2 }] });
+  expect(linked.status).toBe(201);
+  const confirm = await fetch(`${s.server.url}/auth/reset/confirm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identifier: 'nina.durand', code, password: 'Autre-phrase-de-passe-tres-longue-42' }) });
+  expect(confirm.status).toBe(400);
+  const nina = await s.token({ kind: 'patient', id: childId });
+  const trail = await s.fhir(nina, 'GET', `/AuditEvent?patient=Patient/${childId}&_count=100`);
+  const event = ((trail.body.entry ?? []) as { resource: AuditEvent }[]).map((e) => e.resource)
+    .find((e) => e.subtype?.some((c) => c.code === 'activation-code-retired'));
+  const details = Object.fromEntries((event?.entity?.find((x) => x.what?.reference === `Patient/${childId}`)?.detail ?? []).map((d) => [d.type, d.valueString]));
+  expect(details['codes-retired']).toBe('activation:1 password-reset:1');
+  expect(details.summary).toMatch(/^Code d’activation et code de réinitialisation du mot de passe annulés le /);
 });
