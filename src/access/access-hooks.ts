@@ -14,6 +14,7 @@ import { compilePatientLookup } from './compile-access';
 import { decideAccess } from './decide-access';
 import { ActorResolver, IDENTITY_TYPES } from './actor-resolver';
 import { assertWriteAllowed } from './write-rules';
+import { addAccountEventOfWrite } from '../audit/account-events-of-write';
 import { assertWriteWithinScopes } from './scope-writes';
 import { assertCompartmentTie } from './compartment-tie';
 import { assertFeederPatientLookup } from './feeder-lookup';
@@ -22,7 +23,7 @@ import { classOf } from './resource-classes';
 
 /** Classes whose rows record their writer: changing them is for that writer (provenance.ts). */
 const PROVENANCE_CLASSES: string[] = ['clinical', 'record'];
-import { assertContactPointsKept, COUNTER_CONTACT_STATE } from './contact-points';
+import { assertContactPointsKept, assertGuardianContactsKept, COUNTER_CONTACT_STATE } from './contact-points';
 import { claimRecordIns, insConflictError } from './record-ins';
 import { assertIdentityKept, assertMayCorrectIdentity, IDENTITY_PROCEDURE_STATE, UPDATE_IDENTITY } from './identity-traits';
 import { StateKey } from '../fhir/request-state';
@@ -154,10 +155,11 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       const actor = actorOf(ctx);
       const plan = decideAccess(actor, event.interaction, event.resourceType, { now: requestNow(ctx) });
       const createdPatients = ctx.state.getOrSet(CREATED_PATIENTS_STATE, () => []);
-      await assertWriteAllowed(tx, actor, plan, event, { now: requestNow(ctx), patientsCreatedInRequest: createdPatients, newInRequest: ctx.state.get(NEW_IN_REQUEST_STATE) });
+      await assertWriteAllowed(tx, actor, plan, event, { now: requestNow(ctx), patientsCreatedInRequest: createdPatients, newInRequest: ctx.state.get(NEW_IN_REQUEST_STATE), onCodesRetired: (e) => addAccountEventOfWrite(ctx, e) });
       assertWriteWithinScopes(actor.scopes, event);
       if (event.resourceType === 'Patient' && event.interaction === 'create') createdPatients.push(event.id);
       assertContactPointsKept(ctx, actor, event);
+      assertGuardianContactsKept(actor, event);
     },
 
     async afterWrite(tx, ctx, event) {

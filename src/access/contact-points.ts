@@ -1,4 +1,5 @@
-import type { ContactPoint, Patient } from '@medplum/fhirtypes';
+import type { ContactPoint, Patient, RelatedPerson } from '@medplum/fhirtypes';
+import { isGuardianRelationship } from './access-tables';
 import type { RequestContext, WriteEvent } from '../fhir/context';
 import { forbidden } from '../fhir/errors';
 import { NOTIFY_PREFERENCE_URL, NOTIFY_PREFERENCES_URL } from '../notify/notice-preferences';
@@ -18,8 +19,8 @@ export function contactChannel(telecom: ContactPoint): 'email' | 'sms' | undefin
 }
 
 /** What decides where codes and notices go: each e-mail/mobile with its rank and end, in a stable order. */
-function contactFingerprint(patient: Patient | undefined): string {
-  const contacts = (patient?.telecom ?? [])
+function contactFingerprint(holder: { telecom?: ContactPoint[] } | undefined): string {
+  const contacts = (holder?.telecom ?? [])
     .filter((t) => contactChannel(t))
     .map((t) => JSON.stringify([contactChannel(t), (t.value ?? '').trim(), t.rank ?? null, t.period?.end ?? null]))
     .sort();
@@ -50,4 +51,26 @@ export function assertContactPointsKept(ctx: RequestContext, actor: DmpActor, ev
     );
   }
   if (!ownsRecord(actor, event.id) && preferenceOf(next) !== preferenceOf(previous)) throw forbidden('Only the patient or a legal guardian chooses where notices are sent');
+}
+
+/** Why another person may not change a legal representative's e-mail or mobile (French: the professional or parent reads it). */
+export const GUARDIAN_CONTACTS_HIS_OWN =
+  'L’adresse e-mail et le numéro de mobile d’un représentant légal reçoivent les avis du dossier à sa place : seul ce représentant ' +
+  'légal les modifie, connecté avec son propre compte (ou la procédure d’identité vérifiée, à un guichet). Ni l’autre parent, ' +
+  'ni le titulaire du dossier, ni un professionnel ne peut les changer ou les retirer.';
+
+/**
+ * Issue 12, contacts changed without confirmation: the e-mail and mobile of an existing parent's or legal guardian's
+ * RelatedPerson are where the record's notices reach him. Another guardian of the record (the other parent), the holder
+ * or the link's writer changing them would silence him or send his notices elsewhere: only that guardian himself (his
+ * own token) or the identity-verified procedure changes them (403 otherwise). A new link's contacts are its creator's.
+ */
+export function assertGuardianContactsKept(actor: DmpActor, event: WriteEvent): void {
+  if (event.resourceType !== 'RelatedPerson' || event.interaction === 'create' || event.interaction === 'delete') return;
+  const previous = event.previous as RelatedPerson | undefined;
+  if (!previous || !isGuardianRelationship(previous)) return;
+  if (contactFingerprint(event.resource as RelatedPerson | undefined) === contactFingerprint(previous)) return;
+  const himself = actor.kind === 'guardian' && actor.id === event.id;
+  const verifier = actor.kind === 'practitioner' && actor.role === 'identity-verifier';
+  if (!himself && !verifier) throw forbidden(GUARDIAN_CONTACTS_HIS_OWN);
 }

@@ -6,6 +6,7 @@ import { sql } from '../store/sql';
 import type { DmpActor } from './actor';
 import { isGuardianRelationship } from './access-tables';
 import { wroteRow } from './provenance';
+import { wasEverOpened } from './record-opening';
 
 /** Age of majority (French civil code, art. 414). */
 export const MAJORITY_YEARS = 18;
@@ -60,18 +61,53 @@ export function isCourtMeasure(person: RelatedPerson | undefined): boolean {
   return hasCode(person, 'GUARD') && !!person?.period?.end;
 }
 
+/** The instant a period `end` stops counting (exclusive): a date-only end lasts through that day (UTC). */
+function periodEndAt(end: string): number {
+  return /^\d{4}(-\d{2}(-\d{2})?)?$/.test(end) ? Date.parse(end.length === 10 ? `${end}T00:00:00Z` : `${end}-01T00:00:00Z`) + 86_400_000 : Date.parse(end);
+}
+
 /** Inside the RelatedPerson's `period` at `at` (no period: always). A date-only end lasts through that day (UTC). */
 function withinPeriod(person: RelatedPerson, at: Date): boolean {
   const start = person.period?.start;
   const end = person.period?.end;
   const t = at.getTime();
   if (start && !(Date.parse(start) <= t)) return false;
-  if (end) {
-    const endAt = /^\d{4}(-\d{2}(-\d{2})?)?$/.test(end) ? Date.parse(end.length === 10 ? `${end}T00:00:00Z` : `${end}-01T00:00:00Z`) + 86_400_000 : Date.parse(end);
-    if (!(t < endAt)) return false;
-  }
+  if (end && !(t < periodEndAt(end))) return false;
   return true;
 }
+
+/**
+ * True when the link, as written, is a court measure that would act for the patient as an adult: he is one already
+ * (or has no birth date), or the measure runs past his 18th birthday (Europe/Paris). Unlike a parent's link, which
+ * ends by itself at the majority, such a measure keeps the record's access beyond it.
+ */
+function actsForAdult(person: RelatedPerson, patient: Pick<Patient, 'birthDate'> | undefined, now: Date): boolean {
+  if (person.active === false || !isCourtMeasure(person)) return false;
+  const majority = majorityDate(patient?.birthDate);
+  if (!majority || !isMinorAt(patient?.birthDate, now)) return true;
+  const end = person.period?.end as string;
+  // A date-only end is a calendar day: ending before the 18th birthday, it ends with the minority.
+  if (/^\d{4}-\d{2}-\d{2}$/.test(end)) return end >= majority;
+  return !(periodEndAt(end) <= parisMidnight(majority).getTime());
+}
+
+/**
+ * An update that stays within the court measure already recorded (same record, a period no wider): a tutor's telecom,
+ * or a term brought forward. Widening it, or turning a parent's link into a measure, is not.
+ */
+function withinMeasure(previous: RelatedPerson | undefined, next: RelatedPerson): boolean {
+  if (!previous || previous.active === false || !isCourtMeasure(previous) || previous.patient?.reference !== next.patient?.reference) return false;
+  const before = previous.period ?? {};
+  const after = next.period ?? {};
+  const startKept = !before.start || (!!after.start && Date.parse(after.start) >= Date.parse(before.start));
+  return startKept && periodEndAt(after.end as string) <= periodEndAt(before.end as string);
+}
+
+/** Why a court measure acting past the majority is refused to a parent, a guardian or the professional opening a minor's record. */
+export const COURT_MEASURE_BY_PROCEDURE =
+  'Une mesure de protection judiciaire qui vaut pour le titulaire majeur (relationship GUARD avec une fin de période, au-delà de ses 18 ans) ' +
+  's’enregistre, ou se prolonge, par la procédure d’identité vérifiée, sur présentation du jugement, ou par le titulaire majeur lui-même : ' +
+  'ni un parent ou représentant légal, ni le professionnel qui ouvre le dossier d’un mineur ne peut l’enregistrer.';
 
 /**
  * Whether a guardian link gives rights at `at` (issue 12): the RelatedPerson is a parent or legal guardian, within
@@ -86,11 +122,6 @@ export function guardianLinkValid(person: RelatedPerson | undefined, patient: Pi
 export async function loadPatient(tx: Db, patientId: string): Promise<Patient | undefined> {
   const { rows } = await tx.query<{ text: string | null }>(sql`SELECT text FROM resource WHERE type = 'Patient' AND id = ${patientId} AND NOT deleted`);
   return rows[0]?.text ? (JSON.parse(rows[0].text) as Patient) : undefined;
-}
-
-async function hasOpeningConsent(tx: Db, patientId: string): Promise<boolean> {
-  const { rows } = await tx.query<{ open: boolean }>(sql`SELECT EXISTS (SELECT 1 FROM access_consent WHERE patient_id = ${patientId} AND kind = 'open') AS open`);
-  return rows[0]?.open === true;
 }
 
 export interface GuardianWriteContext {
@@ -116,9 +147,18 @@ export async function assertGuardianWrite(tx: Db, actor: DmpActor, event: WriteE
   const minor = isMinorAt(patient?.birthDate, context.now);
   const owner = (actor.kind === 'patient' || actor.kind === 'guardian') && actor.patientIds.includes(patientId);
   const verifier = actor.kind === 'practitioner' && actor.role === 'identity-verifier';
-  const opening = minor && actor.kind === 'practitioner' && (await isOpeningProfessional(tx, actor, patientId, await hasOpeningConsent(tx, patientId), context));
+  // Opening: by the professional who created the Patient — in this request, or earlier on a record never opened. A
+  // record whose opening the patient (or his parent) withdrew is not being opened: any professional could otherwise
+  // name a stranger as its "parent".
+  const opening = minor && actor.kind === 'practitioner' && (await isOpeningProfessional(tx, actor, patientId, await wasEverOpened(tx, patientId), context));
   if (!owner && !verifier && !opening) {
     throw forbidden('Only the patient, his legal guardian, the professional opening a minor\'s record or the identity procedure may record a parent or legal guardian');
+  }
+  // A parent's rights end at the majority by themselves; a court measure keeps them past it. Only the judgment, checked
+  // by the identity-verified procedure, or the adult holder himself, records one (or moves its term).
+  const adultHolder = actor.kind === 'patient' && owner && !minor;
+  if (actsForAdult(person, patient, context.now) && !verifier && !adultHolder && !withinMeasure(event.previous as RelatedPerson | undefined, person)) {
+    throw forbidden(COURT_MEASURE_BY_PROCEDURE);
   }
   if (!minor && !isCourtMeasure(person)) {
     throw unprocessable(`Le patient Patient/${patientId} est majeur (ou sans date de naissance) : un parent ou représentant légal n'agit pour lui que sous une mesure de protection judiciaire (relationship GUARD avec une period qui se termine)`);

@@ -2,7 +2,7 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { Hooks } from '../fhir/context';
 import { unprocessable } from '../fhir/errors';
 import type { FhirRequest } from '../fhir/request';
-import { explainInsProblem, INS_SYSTEMS } from '../validation/ins';
+import { explainInsProblem, INS_SYSTEMS, insSystemVariant } from '../validation/ins';
 
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH'];
 
@@ -10,6 +10,18 @@ function insIssue(system: string, value: string, expression: string): OperationO
   const problem = explainInsProblem(value);
   if (!problem) return undefined;
   const text = `INS ${system}|${value}: ${problem}`;
+  return { severity: 'error', code: 'value', diagnostics: text, details: { text }, expression: [expression] };
+}
+
+/**
+ * An INS system spelt another way (`URN:OID:…`, the bare OID): refused, naming the one spelling. Otherwise the number
+ * would enter as a plain identifier — not claimed by its record (one record per INS), not frozen as an identity trait
+ * (a patient could add another person's INS to his own record), yet naming the INS authority to anyone reading it.
+ */
+function variantIssue(system: string, expression: string): OperationOutcomeIssue | undefined {
+  const canonical = insSystemVariant(system);
+  if (!canonical) return undefined;
+  const text = `The INS system is written ${canonical} (not "${system}"): one spelling, so that an INS is always recognised as one`;
   return { severity: 'error', code: 'value', diagnostics: text, details: { text }, expression: [expression] };
 }
 
@@ -21,6 +33,8 @@ function queryIssues(query: string, expression: string): OperationOutcomeIssue[]
     for (const token of raw.split(',')) {
       const bar = token.indexOf('|');
       const system = token.slice(0, bar);
+      const variant = bar < 0 ? undefined : variantIssue(system, expression);
+      if (variant) issues.push(variant);
       if (bar < 0 || !INS_SYSTEMS.includes(system)) continue;
       const issue = insIssue(system, token.slice(bar + 1), expression);
       if (issue) issues.push(issue);
@@ -47,6 +61,8 @@ export function findInsProblems(node: unknown, path: string, out: OperationOutco
   }
   if (!node || typeof node !== 'object' || Buffer.isBuffer(node)) return out;
   const o = node as Record<string, unknown>;
+  const variant = typeof o.system === 'string' && typeof o.value === 'string' ? variantIssue(o.system, `${path}.system`) : undefined;
+  if (variant) out.push(variant);
   if (typeof o.system === 'string' && INS_SYSTEMS.includes(o.system) && typeof o.value === 'string') {
     const issue = insIssue(o.system, o.value, `${path}.value`);
     if (issue) out.push(issue);

@@ -99,7 +99,7 @@ async function proveOpening(repo: Pick<ScopedRepository, 'readRow'>, ctx: Reques
   const parent = assertParentMayOpen(parentRow && !parentRow.deleted && parentRow.text ? (JSON.parse(parentRow.text) as Patient) : undefined, o.now);
   assertChildMayBeOpened(o.opening.child, parent, o.now);
   // Compared as codes are addressed (`contactKey`): 06 12 34 56 78 is +33612345678, `sms` is `phone`/`mobile`, case aside.
-  if (sharedContactIndexes(o.opening.child.telecom, parent.telecom).length) {
+  if (sharedContactIndexes(parent.telecom, o.opening.child.telecom).length) {
     throw unprocessable('Le dossier de l’enfant porte ses propres coordonnées (ou aucune) : vous recevez déjà ses avis à votre adresse, comme représentant légal.');
   }
   return parent;

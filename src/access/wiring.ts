@@ -3,6 +3,7 @@ import { mountAccountRoutes, type AccountEventListener } from '../auth/account-r
 import { createActivation, type AccountNoticeSender } from '../auth/activation';
 import { mountAuthRoutes, type AuthRoutesOptions } from '../auth/auth-routes';
 import { mountSourceThrottle } from '../auth/source-throttle';
+import { SourceHitStore } from '../auth/source-hits';
 import { loadDevKey, loadSigningKey } from '../auth/dev-key';
 import { mintLoginToken } from '../auth/mint-token';
 import { createPatientLogin, setPatientCredential, type LoginCodeSender, type PatientLoginOptions } from '../auth/patient-login';
@@ -87,7 +88,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
     operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), issueActivationOperation({ clock, connection: connectionOf, send, onEvent }), changeContactOperation({ send, clock, connection: connectionOf }), confirmContactOperation({ send, clock, onEvent, connection: connectionOf })],
     routes: (app) => {
       // Before the routes: failed guesses of a password or code are counted per client address (source-throttle.ts).
-      mountSourceThrottle(app, deps.env);
+      mountSourceThrottle(app, deps.env, new SourceHitStore(deps.db));
       mountAccountRoutes(app, {
         activate: createActivation({ db: deps.db, clock, scrypt: options.scrypt }),
         reset: createPasswordReset({ db: deps.db, send, clock, scrypt: options.scrypt }),

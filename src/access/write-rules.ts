@@ -4,18 +4,18 @@ import { type FhirError, forbidden, HiddenRefusal, unprocessable } from '../fhir
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import { accessFact, loadRecordState } from './access-facts-memo';
-import { HISTORY_SOURCE } from '../store/history-source';
 import { isAssuranceMaladie, ownsRecord, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
 import { insKeys, isGuardianRelationship } from './access-tables';
 import { compileCompartmentWrite } from './compile-access';
 import { assertIdentityKept } from './identity-traits';
-import { consentPatientId, isOpeningConsent, parseConsent, statesOpening } from './consent-rules';
+import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rules';
+import { wasEverOpened } from './record-opening';
 import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
 import { assertSystemWritesDocuments, isCareHistoryDocument } from './fed-documents';
 import { assertGuardianWrite, isOpeningProfessional, type GuardianWriteContext } from './guardian-rules';
-import { guardGuardianContacts } from './guardian-contacts-guard';
+import { guardGuardianContacts, type RetirementEvent } from './guardian-contacts-guard';
 import { assertNamedDocumentsKnown } from './named-documents';
 import { assertAdoptionsAllowed } from './binary-adoption';
 import { assertMayAttach, assertMayChange, assertMayReplace, isVisible, wroteRow } from './provenance';
@@ -31,17 +31,6 @@ function mayWriteCompartment(tx: Db, plan: AccessPlan, patientId: string): Promi
   const { text, values } = statement.toQuery();
   const key = `may-write:${text}:${JSON.stringify(values)}`;
   return accessFact(tx, key, async () => (await tx.query<{ ok: boolean }>(statement)).rows[0]?.ok === true);
-}
-
-/**
- * True when the record has had an opening consent, now or in any earlier version (withdrawn by `inactive` or by
- * deletion), in any form that opens it (`statesOpening`: a nested or otherwise decorated permit too). A professional records the patient's first agreement on his behalf; after the patient withdrew it,
- * re-opening is the patient's decision alone.
- */
-async function wasEverOpened(tx: Db, patientId: string): Promise<boolean> {
-  const { rows } = await tx.query<{ text: string | null }>(sql`SELECT h.text FROM ${HISTORY_SOURCE} h
-    WHERE h.type = 'Consent' AND h.compartment = ${patientId} AND h.text IS NOT NULL`);
-  return rows.some((row) => statesOpening(JSON.parse(row.text as string) as Consent));
 }
 
 /**
@@ -142,6 +131,8 @@ async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, e
 export interface WriteContext extends GuardianWriteContext {
   /** `Type/id`s a transaction drew for its entries, not written yet (`fhir/new-in-request.ts`). */
   newInRequest?: ReadonlySet<string>;
+  /** Told when a guardian link retires the holder's pending codes (the audit records it with the link's write). */
+  onCodesRetired?: (event: RetirementEvent) => void;
 }
 
 /**
@@ -180,7 +171,6 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   }
   await assertRecordWritable(tx, actor, plan, event, patientId, context);
   await assertGuardianWrite(tx, actor, event, context);
-  await guardGuardianContacts(tx, event, context);
   // Provenance: an update, patch or delete is for who wrote the row (provenance.ts); a replacement likewise.
   if (event.interaction !== 'create') await assertMayChange(tx, actor, event, actor.patientIds);
   assertNoStandaloneVisibilityFlags(event);
@@ -191,4 +181,6 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   if (actor.kind === 'system' && !isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && event.interaction !== 'delete') {
     await assertFeederAuthorAuthorised(tx, plan, event);
   }
+  // Last: it retires codes and queues a notice (rolled back with the write if a later check refuses it).
+  await guardGuardianContacts(tx, event, context);
 }

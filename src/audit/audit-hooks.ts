@@ -9,6 +9,7 @@ import { AuditWriter, type AuditWriterOptions, type StoredAuditEvent } from './a
 import { deniedRequestPatients, storedCompartment } from './denied-patients';
 import { GroupCommit } from './group-commit';
 import { identityCorrectionOf } from './identity-correction';
+import { takeAccountEventsOfWrite } from './account-events-of-write';
 import { patientsFromQuery } from './query-patients';
 import { checkTrailSearch } from './trail-search-guard';
 import { openTransaction } from './transaction-scope';
@@ -182,6 +183,10 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
       // writes of one document (its DocumentReference, Binary, extracted resources) are told as one event.
       await writer.appendAtCommit(tx, [input], { together: documentOf(event) ?? 'no document' });
       if (identity) await writer.appendAtCommit(tx, [{ ...input, interaction: 'operation', operation: 'update-identity', action: 'U', identity }]);
+      // An account procedure the write carried out (a guardian link retiring the holder's activation code): its own event.
+      for (const account of takeAccountEventsOfWrite(ctx, event)) {
+        await writer.appendAtCommit(tx, [{ ...input, purpose: undefined, category: 'account', interaction: undefined, resourceType: undefined, operation: account.operation, action: 'U', patientId: account.patientId, patientDetails: account.details }]);
+      }
     },
 
     async afterRead(ctx, event) {

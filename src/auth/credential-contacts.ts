@@ -77,9 +77,19 @@ export async function loadCredentialContactPolicy(db: Db, patientId: string, pat
   return { allows, isGuardians, adultWhoHadRepresentatives: hadRepresentatives };
 }
 
-/** Every contact (in `contactKey` spelling) on any version of a parent's or guardian's RelatedPerson of the record. */
+/**
+ * A guardian's contact in `contactKey` spelling: his e-mail, and every phone number he gives whatever its `use` (a
+ * number he answers is his: written as a landline on his link, it is still where a code sent as an SMS would reach him).
+ */
+export function guardianContactKey(t: ContactPoint): string | undefined {
+  if (!t.value?.trim()) return undefined;
+  if (t.system === 'phone' || t.system === 'sms') return contactKey('sms', t.value);
+  return t.system === 'email' ? contactKey('email', t.value) : undefined;
+}
+
+/** Every contact (in `guardianContactKey` spelling) on any version of a parent's or guardian's RelatedPerson of the record. */
 function guardianContactKeys(guardians: RelatedPerson[]): Set<string> {
-  return new Set(guardians.flatMap((g) => (g.telecom ?? []).map(keyOf)).filter((k): k is string => !!k));
+  return new Set(guardians.flatMap((g) => (g.telecom ?? []).map(guardianContactKey)).filter((k): k is string => !!k));
 }
 
 /** Where a sign-in code goes, or why it may not go anywhere. */

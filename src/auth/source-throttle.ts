@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { rateLimit, type Store } from 'express-rate-limit';
 
 /** Failed sign-in steps allowed per client address and window (SIGNIN_SOURCE_LIMIT, SIGNIN_SOURCE_WINDOW_SECONDS). */
 export interface SourceThrottleConfig {
@@ -7,9 +7,13 @@ export interface SourceThrottleConfig {
   windowSeconds: number;
 }
 
-/** The paths that check a secret a stranger could guess: password, one-time code, activation or reset code. */
+/**
+ * The paths that check a secret a stranger could guess (password, one-time code, activation or reset code), and
+ * `PUT /auth/password`, whose 409 « identifiant déjà utilisé » tells a signed-in patient that an identifier exists:
+ * counted, a walk through guessed identifiers stops at the limit like a password spray.
+ */
 export const GUESSED_SECRET_PATHS: readonly string[] = Object.freeze([
-  '/auth/login', '/auth/otp', '/auth/activate', '/auth/reset', '/auth/reset/confirm', '/auth/authorize/login', '/auth/authorize/code',
+  '/auth/login', '/auth/otp', '/auth/activate', '/auth/reset', '/auth/reset/confirm', '/auth/authorize/login', '/auth/authorize/code', '/auth/password',
 ]);
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -46,14 +50,16 @@ function refuse(req: Request, res: Response, retryAfterSeconds: number): void {
 /**
  * One counter per client address (`req.ip`: the socket's, or the loopback proxy's X-Forwarded-For, app.ts) over every
  * path that checks a guessable secret: only failed answers (4xx) count (`skipFailedRequests` off, successes given
- * back), so a patient who signs in is never slowed. In memory: one server process counts its own (several instances
- * behind a balancer each allow the limit; README). Build one per app and mount it on every such path.
+ * back), so a patient who signs in is never slowed. The count lives in `store`: the wiring gives the PostgreSQL one
+ * (`source-hits.ts`), shared by every server process on the database; without one, express-rate-limit's memory store
+ * (this process only). Build one per app and mount it on every such path.
  */
-export function createSourceThrottle(config: SourceThrottleConfig): RequestHandler {
+export function createSourceThrottle(config: SourceThrottleConfig, store?: Store): RequestHandler {
   return rateLimit({
     windowMs: config.windowSeconds * 1000,
     limit: config.limit,
     skipSuccessfulRequests: true,
+    ...(store ? { store } : {}),
     // No RateLimit headers on ordinary answers: they would count down between two otherwise identical answers (a
     // known and an unknown identifier must answer byte for byte the same). The 429 carries Retry-After.
     standardHeaders: false,
@@ -69,10 +75,11 @@ const mounted = new WeakSet<object>();
 
 /**
  * Mounts the app's one throttle on every path that checks a guessable secret, once per app: the JSON sign-in (access
- * wiring) and the authorization forms (SMART wiring) both ask for it, and share its counter.
+ * wiring) and the authorization forms (SMART wiring) both ask for it, and share its counter (`store`: the shared
+ * PostgreSQL count its wiring built, `SourceHitStore`).
  */
-export function mountSourceThrottle(app: { use: (paths: string[], handler: RequestHandler) => unknown }, env: NodeJS.ProcessEnv): void {
+export function mountSourceThrottle(app: { use: (paths: string[], handler: RequestHandler) => unknown }, env: NodeJS.ProcessEnv, store?: Store): void {
   if (mounted.has(app)) return;
   mounted.add(app);
-  app.use([...GUESSED_SECRET_PATHS], createSourceThrottle(loadSourceThrottleConfig(env)));
+  app.use([...GUESSED_SECRET_PATHS], createSourceThrottle(loadSourceThrottleConfig(env), store));
 }

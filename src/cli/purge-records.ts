@@ -22,6 +22,7 @@ export function formatReport(report: PurgeReport): string {
   lines.push(`purge-approaching notices ${report.dryRun ? 'due' : 'queued'}: ${report.noticed.length ? report.noticed.join(', ') : 'none'}`);
   lines.push(`attempts at opening a child's record over a year old ${report.dryRun ? 'to remove' : 'removed'}: ${report.openingAttempts}`);
   lines.push(`sign-in and activation failure counts past their window ${report.dryRun ? 'to remove' : 'removed'}: ${report.loginAttempts}`);
+  lines.push(`per-address sign-in counts whose window ended ${report.dryRun ? 'to remove' : 'removed'}: ${report.sourceHits}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -29,6 +29,8 @@ export interface NoticeFacts {
   renewed?: boolean;
   /** Contact changed: at an Assurance Maladie counter, the holder present with his identity papers. */
   atCounter?: boolean;
+  /** Codes retired by a guardian link: which codes no longer work (default: the activation code only). */
+  retired?: { activation: boolean; reset: boolean };
 }
 
 export interface NoticeText {
@@ -94,7 +96,7 @@ export function isSecretNotice(kind: string): boolean {
 // ---- Account notices (issue 12: activation, password reset, contact change). French, Europe/Paris, no health data.
 
 /** Notices of the account procedures. */
-export type AccountNoticeKind = 'activation' | 'password-reset' | 'password-changed' | 'contact-confirmation' | 'contact-changed';
+export type AccountNoticeKind = 'activation' | 'password-reset' | 'password-changed' | 'contact-confirmation' | 'contact-changed' | 'activation-code-retired';
 
 /** Account notices whose body carries a code. */
 const SECRET_ACCOUNT_NOTICES = ['activation', 'password-reset', 'contact-confirmation'] as const;
@@ -126,6 +128,18 @@ export function buildAccountNotice(kind: AccountNoticeKind, facts: NoticeFacts):
         subject: 'Confirmez votre nouveau contact',
         body: `Votre code de confirmation pour recevoir les codes de connexion et les avis de votre dossier médical partagé à cette adresse est ${facts.code}. Il expire dans ${minutes} minutes. ${NOT_YOU}`,
       };
+    case 'activation-code-retired': {
+      // No code, no contact, no name of the guardian: what, when, why, and the way forward (in person, at a counter).
+      const { activation, reset } = facts.retired ?? { activation: true, reset: false };
+      const both = activation && reset;
+      const what = both
+        ? 'Le code d’activation de votre dossier médical partagé (DMP) et votre code de réinitialisation du mot de passe en cours ont été annulés'
+        : activation ? 'Le code d’activation de votre dossier médical partagé (DMP) a été annulé' : 'Le code de réinitialisation du mot de passe de votre dossier médical partagé (DMP) en cours a été annulé';
+      return {
+        subject: activation ? 'Votre code d’activation n’est plus valable' : 'Votre code de réinitialisation n’est plus valable',
+        body: `${what} le ${at} : ${both ? 'ils avaient pu être envoyés' : 'il avait pu être envoyé'} à une adresse e-mail ou un numéro de mobile qui est celui d’un de vos représentants légaux, enregistré ce jour-là pour votre dossier. Ces codes sont personnels : ils ne doivent parvenir à personne d’autre que vous. Un nouveau code d’activation vous est remis en personne : présentez-vous, muni d’une pièce d’identité, à un accueil de votre caisse d’Assurance Maladie, où vous pourrez aussi faire enregistrer votre propre adresse e-mail ou numéro de mobile. Vos représentants légaux gardent leur propre accès à votre dossier.`,
+      };
+    }
     case 'contact-changed': {
       const what = facts.contact === 'sms' ? 'Le numéro de mobile de votre dossier médical partagé a été modifié' : 'L’adresse e-mail de votre dossier médical partagé a été modifiée';
       return {

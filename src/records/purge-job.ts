@@ -7,6 +7,7 @@ import { MINOR_OPENING_WINDOW_MS } from '../access/minor-opening-limits';
 import { purgeOpeningAttemptsBefore } from '../store/minor-opening-attempts';
 import { pruneLoginAttempts } from '../auth/login-attempts';
 import { pruneAccountAttempts } from '../auth/account-attempts';
+import { pruneSourceHits } from '../auth/source-hits';
 import { noticeCutoff, purgeCutoff, purgeDate } from './record-closure';
 
 export interface PurgeOptions {
@@ -38,6 +39,8 @@ export interface PurgeReport {
    * answer as no count), removed.
    */
   loginAttempts: number;
+  /** Per-address sign-in throttle counts whose window ended (`auth/source-hits.ts`), removed. */
+  sourceHits: number;
 }
 
 /** Thrown inside a dry run's transaction to roll it back with what it would have removed. */
@@ -84,7 +87,7 @@ async function noticeNearingPurge(db: Db, options: PurgeOptions): Promise<string
 /**
  * One run of the retention job: tells the patients whose closed record reaches the end of its 10-year retention
  * within 3 months, removes the attempts at opening a child's record that no longer count for the caps (over 365 days
- * old) and the sign-in and activation failure counts past their window (`auth/login-attempts.ts`, `auth/account-attempts.ts`), then purges, one transaction per record, every record closed 10 years ago or more (everything
+ * old) and the sign-in and activation failure counts past their window (`auth/login-attempts.ts`, `auth/account-attempts.ts`, the per-address throttle's `auth/source-hits.ts`), then purges, one transaction per record, every record closed 10 years ago or more (everything
  * but its audit trail: `store/record-purge.ts`). Idempotent; safe to run twice at once. Logs and returns its report.
  */
 export async function purgeRecords(db: Db, options: PurgeOptions): Promise<PurgeReport> {
@@ -93,7 +96,8 @@ export async function purgeRecords(db: Db, options: PurgeOptions): Promise<Purge
   const noticed = await noticeNearingPurge(db, options);
   const openingAttempts = await purgeOpeningAttemptsBefore(db, new Date(options.now.getTime() - MINOR_OPENING_WINDOW_MS), dryRun);
   const loginAttempts = (await pruneLoginAttempts(db, options.now, dryRun)) + (await pruneAccountAttempts(db, options.now, dryRun));
-  const report: PurgeReport = { now: options.now.toISOString(), dryRun, cutoff: cutoff.toISOString(), records: [], skipped: [], totals: {}, noticed, openingAttempts, loginAttempts };
+  const sourceHits = await pruneSourceHits(db, options.now, dryRun);
+  const report: PurgeReport = { now: options.now.toISOString(), dryRun, cutoff: cutoff.toISOString(), records: [], skipped: [], totals: {}, noticed, openingAttempts, loginAttempts, sourceHits };
   for (const due of await loadRecordsDueForPurge(db, cutoff)) {
     const counts = await purgeOne(db, due.patientId, cutoff, dryRun);
     if (!counts) {
@@ -103,7 +107,7 @@ export async function purgeRecords(db: Db, options: PurgeOptions): Promise<Purge
     report.records.push({ patientId: due.patientId, closedAt: due.closedAt.toISOString(), counts });
     for (const [table, n] of Object.entries(counts)) report.totals[table] = (report.totals[table] ?? 0) + n;
   }
-  options.logger?.info(`record purge${dryRun ? ' (dry run)' : ''}: ${report.records.length} record(s) purged, ${noticed.length} purge notice(s), ${openingAttempts} old opening attempt(s), ${loginAttempts} sign-in or activation failure count(s) past their window`, {
+  options.logger?.info(`record purge${dryRun ? ' (dry run)' : ''}: ${report.records.length} record(s) purged, ${noticed.length} purge notice(s), ${openingAttempts} old opening attempt(s), ${loginAttempts} sign-in or activation failure count(s) past their window, ${sourceHits} ended per-address window(s)`, {
     purge: { ...report },
   });
   return report;

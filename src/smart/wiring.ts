@@ -10,6 +10,7 @@ import { queueLoginCode } from '../notify/login-code';
 import type { Wiring, WiringDeps } from '../wiring';
 import { mountAuthorizeRoutes } from './authorize-route';
 import { mountSourceThrottle } from '../auth/source-throttle';
+import { SourceHitStore } from '../auth/source-hits';
 import { loadClientRegistry } from './client-registry';
 import { corsMiddleware, originPolicy } from './cors';
 import { mountDiscovery } from './discovery';
@@ -84,7 +85,7 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
       app.use(corsMiddleware(originPolicy({ origins: [...config.corsOrigins, ...registry.redirectOrigins()], devAuth: auth.devAuth })));
       mountDiscovery(app, smart);
       // The sign-in forms count failed guesses per client address with the JSON sign-in's counter (source-throttle.ts).
-      mountSourceThrottle(app, deps.env);
+      mountSourceThrottle(app, deps.env, new SourceHitStore(deps.db));
       mountAuthorizeRoutes(app, smart);
       mountTokenRoutes(app, smart);
     },

@@ -9,6 +9,18 @@ export const INS_SYSTEMS: readonly string[] = [
 ];
 
 /** Answers whether an identifier is an INS (matricule INS: NIR or NIA, production, test or demo). */
+/**
+ * The canonical INS system of another spelling of it (`URN:OID:1.2.250.1.213.1.4.8`, the bare OID
+ * `1.2.250.1.213.1.4.8`, surrounding spaces), or undefined when `system` is canonical or no INS system at all. An OID
+ * URN's prefix is case-insensitive (RFC 3061): such a spelling names the INS authority, yet an exact comparison would
+ * not see an INS in it.
+ */
+export function insSystemVariant(system: string): string | undefined {
+  if (INS_SYSTEMS.includes(system)) return undefined;
+  const canonical = `urn:oid:${system.trim().replace(/^urn:oid:/i, '')}`;
+  return INS_SYSTEMS.includes(canonical) ? canonical : undefined;
+}
+
 export function isInsIdentifier(identifier: Identifier | undefined): boolean {
   return typeof identifier?.system === 'string' && INS_SYSTEMS.includes(identifier.system);
 }

@@ -28,9 +28,10 @@ test('the purge CLI takes --dry-run, --now and --json, and refuses anything else
   expect(parseArgs(['--dry-run', '--now', '2036-02-01T00:00:00Z', '--json'])).toEqual({ dryRun: true, json: true, now: new Date('2036-02-01T00:00:00Z') });
   expect(() => parseArgs(['--now', 'tomorrow'])).toThrow(/ISO instant/);
   expect(() => parseArgs(['--force'])).toThrow(/unknown argument "--force"/);
-  const text = formatReport({ now: 'n', dryRun: true, cutoff: 'c', records: [{ patientId: 'p1', closedAt: 'x', counts: { resource: 3, idx_quantity: 0 } }], skipped: [], totals: { resource: 3 }, noticed: [], openingAttempts: 4, loginAttempts: 7 });
+  const text = formatReport({ now: 'n', dryRun: true, cutoff: 'c', records: [{ patientId: 'p1', closedAt: 'x', counts: { resource: 3, idx_quantity: 0 } }], skipped: [], totals: { resource: 3 }, noticed: [], openingAttempts: 4, loginAttempts: 7, sourceHits: 2 });
   expect(text).toContain('DRY RUN');
   expect(text).toContain('Patient/p1 closed x: resource=3\n');
   expect(text).toContain("attempts at opening a child's record over a year old to remove: 4");
   expect(text).toContain('sign-in and activation failure counts past their window to remove: 7');
+  expect(text).toContain('per-address sign-in counts whose window ended to remove: 2');
 });
