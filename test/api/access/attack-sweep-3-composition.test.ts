@@ -1,37 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { loadAuthConfig } from '../../../src/auth/auth-config';
 import { loadDevKey } from '../../../src/auth/dev-key';
 import { mintDevToken, type MintOptions } from '../../../src/auth/mint-token';
-import { loadConfig } from '../../../src/config';
-import { startServer, type RunningServer } from '../../../src/server';
-import { createTestDb, type TestDb } from '../../support/test-db';
-import { consent, loadFixture } from './fixture';
+import { consent } from './fixture';
+import { useFixtureServer } from './fixture-server';
 
 // Issue 11's outside check, third sweep, with the production composition (access, audit, documents): what only the
 // whole server shows. Fixture: p1 is a minor, rp1 his mother; d5 is INVISIBLE_REPRESENTANTS_LEGAUX.
 
-let server: RunningServer;
-let testDb: TestDb;
-let dataDir: string;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-sweep3-'));
-  testDb = await createTestDb();
-  server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir }), { db: testDb.db, env: { DEV_AUTH: '1' } });
-  await loadFixture(server.service);
-}, 120_000);
-afterAll(async () => {
-  await server.close();
-  await testDb.drop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const run = useFixtureServer('dmp-sweep3-');
 
 async function call(who: MintOptions, method: string, url: string, body?: unknown): Promise<{ status: number; text: string; body: any }> {
-  const auth = loadAuthConfig({ DEV_AUTH: '1' }, dataDir);
+  const auth = loadAuthConfig({ DEV_AUTH: '1' }, run.dataDir);
   const token = await mintDevToken(auth, await loadDevKey(auth), who);
-  const res = await fetch(`${server.fhirUrl}${url}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${run.server.fhirUrl}${url}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
 }
