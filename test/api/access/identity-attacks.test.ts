@@ -115,7 +115,8 @@ describe('a parent keeping his child\'s record past the majority', () => {
     const made = await send('mum', 'post', '/RelatedPerson', mother(measure));
     expect(made.status).toBe(403);
     // The professional opening a record cannot either (the teen's record is open; a minor's opening is the same rule).
-    expect((await send('gp', 'post', '/RelatedPerson', mother(measure))).status).toBe(403);
+    // He sees nothing of that record: refused as if it did not exist (hidden is absent, record-existence.test.ts).
+    expect((await send('gp', 'post', '/RelatedPerson', mother(measure))).status).toBe(422);
     // Her rights end with the 18th birthday (Europe/Paris).
     now = new Date('2027-02-28T22:59:59Z');
     expect((await send('mum', 'get', '/Patient/teen')).status).toBe(200);
@@ -198,13 +199,14 @@ describe('account enumeration through /auth/* (holds)', () => {
 });
 
 describe('a stranger made guardian', () => {
-  test('once the holder withdrew the opening of his record, no professional records a "parent" on it any more (403); the holder still can', async () => {
+  test('once the holder withdrew the opening of his record, no professional records a "parent" on it any more (absent for them: 422); the holder still can', async () => {
     const opening = (await send('teen', 'get', '/Consent/teen-open')).body;
     expect((await send('teen', 'put', '/Consent/teen-open', { ...opening, status: 'inactive' })).status).toBe(200);
     const stranger = mother({ relationship: [{ coding: [{ system: ROLE, code: 'FTH' }] }], name: [{ family: 'INCONNU' }], identifier: [{ system: INS_NIR, value: withInsKey('1700175123456') }] });
     for (const who of ['pharmacist', 'gp']) {
       const res = await send(who, 'post', '/RelatedPerson', stranger);
-      expect({ who, status: res.status }).toEqual({ who, status: 403 });
+      // A withdrawn record is seen by no professional: for each it is absent, the answer of a missing Patient.
+      expect({ who, status: res.status }).toEqual({ who, status: 422 });
     }
     // Holds: the holder (and his guardians) still record a parent; a never-opened minor's record is covered by guardians.test.ts.
     expect((await send('teen', 'post', '/RelatedPerson', mother({ relationship: [{ coding: [{ system: ROLE, code: 'FTH' }] }], name: [{ family: 'ROUX', given: ['Paul'] }] }))).status).toBe(201);
