@@ -42,3 +42,11 @@ export function readChainLink(event: AuditEvent): ChainLink | undefined {
   const sequence = ext?.extension?.find((e) => e.url === 'sequence')?.valueInteger;
   return previous !== undefined && sequence !== undefined ? { previous, sequence } : undefined;
 }
+
+/** The event without its chain link extension (other extensions kept; `extension` dropped when it empties). */
+export function withoutChainLink(event: AuditEvent): AuditEvent {
+  if (!event.extension?.some((e) => e.url === CHAIN_EXTENSION_URL)) return event;
+  const others = event.extension.filter((e) => e.url !== CHAIN_EXTENSION_URL);
+  const { extension: _dropped, ...rest } = event;
+  return others.length ? { ...rest, extension: others } : rest;
+}

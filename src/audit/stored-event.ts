@@ -2,7 +2,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import { registerColumnParam, registerIndexRowsInRow } from '../fhir/search/column-params';
 import { registerStoredTextRenderer } from '../store/stored-text';
 import { buildAuditEvent, type AuditEventInput } from './audit-event-builder';
-import { readChainLink, withChainLink, type ChainLink } from './hash-chain';
+import { readChainLink, withChainLink, withoutChainLink, type ChainLink } from './hash-chain';
 
 /**
  * An AuditEvent is stored as what it records (the builder's input) and its chain link, not as the BALP JSON
@@ -43,12 +43,23 @@ export function readStoredEvent(id: string, text: string): { event: AuditEvent; 
 }
 
 /**
+ * The AuditEvent a reader is served: without its chain link. A trail is one chain per record, and some of its events
+ * are hidden from the reader (a professional's access to a document flagged INVISIBLE_PATIENT, hidden from the
+ * patient): the link's sequence numbers and previous hashes showed him their gaps, i.e. that hidden accesses
+ * happened and how many (issue 11 "hidden means absent": the trail as shown to the hidden party). The chain stays in
+ * the stored text, which its hash covers, and `AuditEvent/$verify` checks it for him.
+ */
+function servedEvent(id: string, text: string): AuditEvent {
+  return withoutChainLink(readStoredEvent(id, text).event);
+}
+
+/**
  * Teaches the store how AuditEvents are kept (idempotent): served as FHIR JSON from their stored form, and
  * searched by `date` and `patient` on the row's own columns (the writer stores no index rows for them), and by its
  * other parameters on the index rows kept in the row itself.
  */
 export function registerAuditEventStorage(): void {
-  registerStoredTextRenderer('AuditEvent', (id, text) => (text.startsWith(MARK) ? JSON.stringify(readStoredEvent(id, text).event) : text));
+  registerStoredTextRenderer('AuditEvent', (id, text) => JSON.stringify(servedEvent(id, text)));
   registerColumnParam('AuditEvent', 'date', 'last_updated');
   registerColumnParam('AuditEvent', 'patient', 'compartment');
   // `action`, `purpose`, `agent`: in the event's own row (migration 153), not in the index tables.

@@ -17,7 +17,8 @@ export type BrokenReason =
 /** The first link of a chain that does not hold. */
 export interface BrokenLink {
   chain: string;
-  seq: number;
+  /** Absent when the broken event is one the caller may not read (verify-operation.ts). */
+  seq?: number;
   eventId?: string;
   reason: BrokenReason;
   detail: string;
@@ -163,7 +164,7 @@ export function toVerifyParameters(result: VerifyResult): Parameters {
   if (b) {
     const part: ParametersParameter[] = [
       { name: 'chain', valueString: b.chain || '(no patient)' },
-      { name: 'sequence', valueInteger: b.seq },
+      ...(b.seq === undefined ? [] : [{ name: 'sequence', valueInteger: b.seq }]),
       { name: 'reason', valueCode: b.reason },
       { name: 'detail', valueString: b.detail },
     ];

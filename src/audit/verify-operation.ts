@@ -1,4 +1,6 @@
-import type { OperationDefinitionEntry } from '../fhir/service';
+import type { RequestContext } from '../fhir/context';
+import { parseSearch } from '../fhir/search/parse';
+import type { FhirService, OperationDefinitionEntry } from '../fhir/service';
 import type { Db } from '../store/db';
 import type { ConnectionOf } from '../store/scoped-repository';
 import { assertTrailOwner } from './trail-owner';
@@ -14,6 +16,24 @@ async function verifyPatients(db: Db, patientIds: string[], secret: string | und
     if (!result.intact) return { ...total, intact: false, broken: result.broken };
   }
   return total;
+}
+
+/**
+ * The result as the caller may see it: the chain is walked whole, but its events hidden from him (accesses to a
+ * document flagged INVISIBLE_PATIENT, hidden from the patient) must not show through — `events` counts the events he
+ * reads (his trail's total), and a broken link is named (event, sequence) only if he reads that event.
+ */
+async function shownTo(svc: FhirService, ctx: RequestContext, patientIds: string[], result: VerifyResult): Promise<VerifyResult> {
+  let events = 0;
+  for (const patientId of patientIds) {
+    events += (await svc.repo.search(ctx, parseSearch('AuditEvent', [['patient', patientId], ['_summary', 'count']], true))).total ?? 0;
+  }
+  let broken = result.broken;
+  if (broken?.eventId && !(await svc.repo.read(ctx, 'AuditEvent', broken.eventId).then(() => true, () => false))) {
+    // Its id, position and the words naming them would point at an event hidden from him: the reason alone is told.
+    broken = { chain: broken.chain, reason: broken.reason, detail: 'an event of this trail that you cannot read does not match the chain' };
+  }
+  return { ...result, events, broken };
 }
 
 /**
@@ -33,7 +53,7 @@ export function verifyOperation(options: { secret?: string; connection: Connecti
       const patientIds = assertTrailOwner(ctx, requested, 'the access trail');
       // The request's connection (injected by the wiring): inside a transaction Bundle, read through that transaction
       // (PGlite has one connection). The chain is read whole, beneath the access predicate: only its owner asks.
-      const result = await verifyPatients(options.connection(svc.repo), patientIds, options.secret);
+      const result = await shownTo(svc, ctx, patientIds, await verifyPatients(options.connection(svc.repo), patientIds, options.secret));
       const reads = patientIds.map((patientId) => ({ interaction: 'operation' as const, operation: 'verify', resourceType: 'AuditEvent', resources: [], query: `patient=${encodeURIComponent(patientId)}` }));
       return { status: 200, json: JSON.stringify(toVerifyParameters(result)), reads };
     },

@@ -2,7 +2,7 @@ import { type AuditEventInput } from '../../../src/audit/audit-event-builder';
 import { type AppendListener, AuditWriter, type StoredAuditEvent } from '../../../src/audit/audit-writer';
 import type { Db } from '../../../src/store/db';
 import { GENESIS_HASH } from '../../../src/audit/audit-codes';
-import { hashText } from '../../../src/audit/hash-chain';
+import { hashText, withoutChainLink } from '../../../src/audit/hash-chain';
 import { readStoredEvent, renderAuditEvent } from '../../../src/audit/stored-event';
 import { toStored } from '../../../src/store/repository';
 import { executeSearch } from '../../../src/store/search-executor';
@@ -72,12 +72,14 @@ describe('audit writer and chain verification', () => {
     const [event] = await new AuditWriter().append(db, [readInput('pat-a', 1)]);
     const { rows } = await db.query<Parameters<typeof toStored>[0]>(`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource WHERE id = $1`, [event.id]);
     const served = toStored(rows[0]).text as string;
-    expect(JSON.parse(served)).toEqual(JSON.parse(JSON.stringify(renderAuditEvent(event.id, readInput('pat-a', 1), { previous: GENESIS_HASH, sequence: 1 }))));
+    // Served without its chain link (its numbering would show a reader the events hidden from him; $verify checks it).
+    expect(JSON.parse(served)).toEqual(JSON.parse(JSON.stringify(withoutChainLink(renderAuditEvent(event.id, readInput('pat-a', 1), { previous: GENESIS_HASH, sequence: 1 })))));
+    expect(served).not.toContain('audit-hash-chain');
     expect(JSON.parse(served)).toMatchObject({ resourceType: 'AuditEvent', id: event.id, action: 'R', agent: expect.arrayContaining([expect.objectContaining({ name: 'Dr Marie Curie' })]) });
     expect(rows[0].text?.length).toBeLessThan(served.length / 2);
   });
 
-  it('verifies and serves an event stored as full JSON (before the compact form) as it is', async () => {
+  it('verifies and serves an event stored as full JSON (before the compact form) as it is, less its chain link', async () => {
     const text = JSON.stringify(renderAuditEvent('legacy-1', readInput('pat-l', 1), { previous: GENESIS_HASH, sequence: 1 }));
     const hash = hashText(text);
     await db.query(`INSERT INTO resource (type, id, version_id, last_updated, compartment, text) VALUES ('AuditEvent', 'legacy-1', 1, now(), 'pat-l', $1)`, [text]);
@@ -85,7 +87,8 @@ describe('audit writer and chain verification', () => {
     await db.query(`INSERT INTO audit_chain_head (chain, seq, hash) VALUES ('pat-l', 1, $1)`, [hash]);
     expect(await verifyChain(db, { chain: 'pat-l' })).toMatchObject({ intact: true, events: 1 });
     const { rows } = await db.query<Parameters<typeof toStored>[0]>(`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource WHERE id = 'legacy-1'`);
-    expect(toStored(rows[0]).text).toBe(text);
+    expect(toStored(rows[0]).text).toBe(JSON.stringify(withoutChainLink(JSON.parse(text) as AuditEvent)));
+    expect(toStored(rows[0]).text).not.toContain('audit-hash-chain');
   });
 
   it('appends on its own from the heads it remembers, and rebuilds a batch whose head another writer moved', async () => {
