@@ -150,7 +150,7 @@ export async function assertGuardianWrite(tx: Db, actor: DmpActor, event: WriteE
   // Opening: by the professional who created the Patient — in this request, or earlier on a record never opened. A
   // record whose opening the patient (or his parent) withdrew is not being opened: any professional could otherwise
   // name a stranger as its "parent".
-  const opening = minor && actor.kind === 'practitioner' && (await isOpeningProfessional(tx, actor, patientId, await wasEverOpened(tx, patientId), context));
+  const opening = minor && actor.kind === 'practitioner' && (await opensRecordWithPatient(tx, actor, patientId, await wasEverOpened(tx, patientId), context));
   if (!owner && !verifier && !opening) {
     throw forbidden('Only the patient, his legal guardian, the professional opening a minor\'s record or the identity procedure may record a parent or legal guardian');
   }
@@ -166,11 +166,12 @@ export async function assertGuardianWrite(tx: Db, actor: DmpActor, event: WriteE
 }
 
 /**
- * The professional opening a record: he created its Patient in this request, or created it earlier and the record has
- * not been opened yet (guardian-rules.ts asks the same for a parent link).
+ * Whether this writer is opening the record with the patient: it created the Patient in this request, or created it
+ * earlier (`access_writer`) and the record has never been opened (`everOpened`). Asked for the opening consent (a
+ * professional or an Assurance Maladie office) and for a minor's parent recorded at opening (a professional); the
+ * callers decide which actor kinds may ask.
  */
-export async function isOpeningProfessional(tx: Db, actor: DmpActor, patientId: string, open: boolean, context: GuardianWriteContext): Promise<boolean> {
-  if (actor.kind !== 'practitioner') return false;
+export async function opensRecordWithPatient(tx: Db, actor: DmpActor, patientId: string, everOpened: boolean, context: GuardianWriteContext): Promise<boolean> {
   if ((context.patientsCreatedInRequest ?? []).includes(patientId)) return true;
-  return !open && (await wroteRow(tx, actor, 'Patient', patientId));
+  return !everOpened && (await wroteRow(tx, actor, 'Patient', patientId));
 }

@@ -14,11 +14,11 @@ import { wasEverOpened } from './record-opening';
 import { assertDirectoryWrite } from './directory-rules';
 import { assertFeederAuthorAuthorised } from './feeder-author';
 import { assertSystemWritesDocuments, isCareHistoryDocument } from './fed-documents';
-import { assertGuardianWrite, isOpeningProfessional, type GuardianWriteContext } from './guardian-rules';
+import { assertGuardianWrite, opensRecordWithPatient, type GuardianWriteContext } from './guardian-rules';
 import { guardGuardianContacts, type RetirementEvent } from './guardian-contacts-guard';
 import { assertNamedDocumentsKnown } from './named-documents';
 import { assertAdoptionsAllowed } from './binary-adoption';
-import { assertMayAttach, assertMayChange, assertMayReplace, isVisible, wroteRow } from './provenance';
+import { assertMayAttach, assertMayChange, assertMayReplace, isVisible } from './provenance';
 import { unknownPatient } from './compartment-tie';
 import { assertStaysInRecord } from './record-move';
 import { assertNoStandaloneVisibilityFlags } from './visibility-flags';
@@ -50,17 +50,6 @@ async function refuseInRecord(tx: Db, actor: DmpActor, event: WriteEvent, patien
   throw refusal;
 }
 
-/**
- * Who may record a record's opening consent on the patient's behalf: the professional or the Assurance Maladie office
- * that opened it with him — it created the Patient, in this request or earlier (`access_writer`). Anyone else who
- * merely learnt the id of a record not open yet may not open it (it would then read and write there as "authorised"
- * by nobody, and the patient's agreement would be his word alone).
- */
-async function opensThisRecord(tx: Db, actor: DmpActor, patientId: string, context: WriteContext): Promise<boolean> {
-  if ((context.patientsCreatedInRequest ?? []).includes(patientId)) return true;
-  return wroteRow(tx, actor, 'Patient', patientId);
-}
-
 async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent, context: WriteContext): Promise<void> {
   const consent = event.resource as Consent | undefined;
   const previous = event.previous as Consent | undefined;
@@ -70,9 +59,10 @@ async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent, co
   }
   const patientId = (consent && consentPatientId(consent)) ?? (previous && consentPatientId(previous)) ?? event.compartment ?? '';
   if (previous && consentPatientId(previous) !== patientId) throw unprocessable('A Consent cannot move to another patient');
-  // A professional, or the Assurance Maladie at its counters, records the patient's first agreement on his behalf.
+  // A professional, or the Assurance Maladie at its counters, records the patient's first agreement on his behalf, for a
+  // record it created with him (a withdrawn opening is answered just below: re-opening is the patient's).
   const recordsForPatient = actor.kind === 'practitioner' || isAssuranceMaladie(actor);
-  const mayRecordOpening = recordsForPatient && event.interaction === 'create' && !!consent && isOpeningConsent(consent) && (await opensThisRecord(tx, actor, patientId, context));
+  const mayRecordOpening = recordsForPatient && event.interaction === 'create' && !!consent && isOpeningConsent(consent) && (await opensRecordWithPatient(tx, actor, patientId, false, context));
   if (!ownsRecord(actor, patientId) && !mayRecordOpening) {
     await refuseInRecord(tx, actor, event, patientId, forbidden('Only the patient or a legal guardian may create or change consents (a professional or the Assurance Maladie may only record the opening consent of a record it created with the patient)'));
   }
@@ -115,7 +105,7 @@ async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, e
   // Recording a minor's guardian at opening: by the professional opening the record — in the request that created the
   // Patient, or later while it is not open yet if he created that Patient. Any other professional who merely knows a
   // not-yet-open record's id may not add people to it (a parent link would give him the child's record once open).
-  if (actor.kind === 'practitioner' && event.resourceType === 'RelatedPerson' && (await isOpeningProfessional(tx, actor, patientId, state.open, context))) return;
+  if (actor.kind === 'practitioner' && event.resourceType === 'RelatedPerson' && (await opensRecordWithPatient(tx, actor, patientId, state.open, context))) return;
   // The identity-verified procedure records a parent or a court measure without being authorised in the record
   // (guardian-rules.ts decides the rest).
   if (actor.kind === 'practitioner' && actor.role === 'identity-verifier' && event.resourceType === 'RelatedPerson' && isGuardianRelationship(event.resource as RelatedPerson)) return;
