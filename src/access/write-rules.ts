@@ -105,7 +105,8 @@ async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, e
   // Recording a minor's guardian at opening: by the professional opening the record — in the request that created the
   // Patient, or later while it is not open yet if he created that Patient. Any other professional who merely knows a
   // not-yet-open record's id may not add people to it (a parent link would give him the child's record once open).
-  if (actor.kind === 'practitioner' && event.resourceType === 'RelatedPerson' && (await opensRecordWithPatient(tx, actor, patientId, state.open, context))) return;
+  // "Not open yet" is "never opened": after the patient withdrew his agreement the record is not being opened.
+  if (actor.kind === 'practitioner' && event.resourceType === 'RelatedPerson' && (await opensRecordWithPatient(tx, actor, patientId, state.open || (await wasEverOpened(tx, patientId)), context))) return;
   // The identity-verified procedure records a parent or a court measure without being authorised in the record
   // (guardian-rules.ts decides the rest).
   if (actor.kind === 'practitioner' && actor.role === 'identity-verifier' && event.resourceType === 'RelatedPerson' && isGuardianRelationship(event.resource as RelatedPerson)) return;

@@ -1,3 +1,4 @@
+import request from 'supertest';
 import { consent, INS_NIR, maskDoc, RPPS } from './fixture';
 import { withInsKey } from './ins-values';
 import { useFixtureApp } from './fixture-app';
@@ -9,7 +10,7 @@ import { useFixtureApp } from './fixture-app';
 // Fixture records (fixture.ts): p1 open (gp treating, spec authorised, blocked denied), p2 open, p3 never opened,
 // p4 closed (gp treating there too).
 
-const { send, get } = useFixtureApp({
+const { send, get, app } = useFixtureApp({
   unauth: { kind: 'practitioner', id: '10000000077' },
   blocked: { kind: 'practitioner', id: RPPS.blocked },
   author: { kind: 'practitioner', id: RPPS.author },
@@ -129,4 +130,23 @@ describe('another server\'s Patient is never this server\'s record', () => {
     expect((await send('spec', 'post', '/fhir/Condition', condition('p1'))).status).toBe(201);
     expect(await total()).toBe(before + 1);
   });
+});
+
+test('once the patient withdrew the opening, the professional who created the record adds nobody to it any more', async () => {
+  // The parent rule already asked "was it ever opened"; the rule for other people asked "is it open now", so after a
+  // withdrawal the creator could again add contacts to a record he no longer sees.
+  const created = await send('gp', 'post', '/fhir/Patient', {
+    resourceType: 'Patient', identifier: [{ system: INS_NIR, value: withInsKey('1620375123470') }], name: [{ family: 'Retire', given: ['Jean'] }], gender: 'male', birthDate: '1962-03-03',
+  });
+  expect(created.status).toBe(201);
+  const id = created.body.id as string;
+  const opened = await send('gp', 'post', '/fhir/Consent', { ...consent('ignored', id, { type: 'permit' }), id: undefined });
+  expect(opened.status).toBe(201);
+  const holder = await app().token({ kind: 'patient', id });
+  const withdrawn = await request(app().app).put(`/fhir/Consent/${opened.body.id}`).set('Authorization', `Bearer ${holder}`)
+    .set('Content-Type', 'application/fhir+json').send(JSON.stringify({ ...opened.body, status: 'inactive' }));
+  expect(withdrawn.status).toBe(200);
+  const res = await send('gp', 'post', '/fhir/RelatedPerson', contact(id));
+  expect(res.status).toBe(422);
+  expect(res.body.issue[0].diagnostics).toBe(`A RelatedPerson must belong to one patient's record: Patient/${id} does not exist on this server`);
 });
