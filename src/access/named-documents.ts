@@ -41,7 +41,8 @@ export async function assertNamedDocumentsKnown(tx: Db, actor: DmpActor, event: 
   }
 }
 
-async function isKnownTo(tx: Db, actor: DmpActor, id: string): Promise<boolean> {
+/** Whether the actor may know of this DocumentReference: he reads it, or may change it (a feeder's own submission, which it cannot read). */
+export async function isKnownTo(tx: Db, actor: DmpActor, id: string): Promise<boolean> {
   const { rows } = await tx.query<{ text: string | null; compartment: string | null }>(sql`SELECT text, compartment FROM resource WHERE type = 'DocumentReference' AND id = ${id} AND NOT deleted`);
   if (!rows[0]?.text) return false;
   if (await isVisible(tx, actor, id)) return true;
@@ -53,3 +54,4 @@ async function isKnownTo(tx: Db, actor: DmpActor, id: string): Promise<boolean> 
     return false;
   }
 }
+

@@ -24,10 +24,17 @@ export async function documentHolding(db: Db, key: string): Promise<string | und
   return rows[0]?.document_id;
 }
 
+/**
+ * The 409 of a document id already filed, saying nothing of the filed document (its record, its content): the answer
+ * to a write that would file it twice, and to a re-submission by a caller who does not know the filed document.
+ */
+export const filedOnce = (key: string): FhirError =>
+  conflict(`Document ${key} is already in the DMP: a document id is filed once (send a replacement, relatesTo replaces, to change it)`);
+
 /** A write that would give a second DocumentReference to a document id already held by another. */
 export class DuplicateDocumentError extends FhirError {
   constructor(readonly key: string, readonly holder: string) {
-    super(409, conflict(`Document ${key} is already in the DMP: a document id is filed once (send a replacement, relatesTo replaces, to change it)`).outcome);
+    super(409, filedOnce(key).outcome);
   }
 }
 

@@ -11,7 +11,7 @@ import { inlinePlanner, type CdaPlanner } from '../cda/plan-workers';
 import { cdaBody } from './cda-body';
 import { claimDocument, recordImport, type ResourceRef } from './intake-ledger';
 import { locationsOf, preparePlanBundle } from './plan-bundle';
-import { filedByOtherChannel } from './filed-document';
+import { assertCallerKnowsFiled, filedByOtherChannel } from './filed-document';
 import { tellDocument } from './import-response';
 import { editJsonKeepingNumbers } from '../fhir/json-numbers';
 
@@ -58,6 +58,9 @@ async function importPlanOnce(svc: FhirService, ctx: RequestContext, req: FhirRe
     const tx: FhirService = { ...withRepository(svc, repo), validate: (resource) => svc.validate(resource, { profiles: false }) };
     const claim = await claimDocument(repo, plan.documentId, plan.sha1, plan.size);
     if (!claim.claimed) {
+      // Hidden is absent: who does not know the imported document learns only that its id is taken — not its bytes'
+      // SHA-1, not whether his bytes are the same (known-documents.ts).
+      await assertCallerKnowsFiled(tx, ctx, plan, claim.documentReferenceId);
       if (claim.sha1 !== plan.sha1) {
         throw conflict(`Document ${plan.documentId.system}|${plan.documentId.value} was already imported with other content (SHA-1 ${claim.sha1}, not ${plan.sha1})`);
       }

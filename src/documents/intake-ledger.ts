@@ -14,7 +14,8 @@ export interface DocumentKey {
 /** A resource an import created or matched, as `Type/id`. */
 export type ResourceRef = string;
 
-export type Claim = { claimed: true } | { claimed: false; sha1: string; resources: ResourceRef[] };
+/** A claim already held: the bytes first imported, the resources written and the DocumentReference (once recorded). */
+export type Claim = { claimed: true } | { claimed: false; sha1: string; resources: ResourceRef[]; documentReferenceId: string | null };
 
 /**
  * Claims a document id for this transaction. A concurrent import of the same id waits on the primary key
@@ -27,11 +28,11 @@ export async function claimDocument(repo: ScopedRepository, key: DocumentKey, sh
         ON CONFLICT DO NOTHING RETURNING 1`,
   );
   if (inserted.rows.length) return { claimed: true };
-  const { rows } = await tx.query<{ sha1: string; resources: ResourceRef[] | string }>(
-    sql`SELECT sha1, resources FROM document_intake WHERE master_system = ${key.system} AND master_value = ${key.value}`,
+  const { rows } = await tx.query<{ sha1: string; resources: ResourceRef[] | string; document_reference_id: string | null }>(
+    sql`SELECT sha1, resources, document_reference_id FROM document_intake WHERE master_system = ${key.system} AND master_value = ${key.value}`,
   );
   const resources = typeof rows[0].resources === 'string' ? (JSON.parse(rows[0].resources) as ResourceRef[]) : rows[0].resources;
-  return { claimed: false, sha1: rows[0].sha1, resources };
+  return { claimed: false, sha1: rows[0].sha1, resources, documentReferenceId: rows[0].document_reference_id };
 }
 
 /** Records what an import wrote, for the idempotent replay. */

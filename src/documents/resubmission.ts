@@ -6,7 +6,8 @@ import { bundleJson, type EntryParts } from '../fhir/bundle-json';
 import { prefersMinimal, type FhirRequest, type FhirResponse } from '../fhir/request';
 import type { FhirService } from '../fhir/service';
 import { sql } from '../store/sql';
-import { documentHolding, documentKey } from './document-key';
+import { callerKnowsDocument } from '../access/known-documents';
+import { documentHolding, documentKey, filedOnce } from './document-key';
 import { resolveSubject } from './subject-identity';
 
 interface HeldRow {
@@ -55,7 +56,9 @@ const answerOf = (req: FhirRequest, row: HeldRow): EntryParts['response'] => ({
  * `200 OK` entry per request entry, in order — nothing is written again: same bytes in the same record for every
  * document, and nothing else in the bundle than their SubmissionSet, DocumentReferences and Binaries. A document id
  * already held with other content or in another record, or a bundle mixing new and known documents, → 409 (a change
- * is a replacement, `relatesTo replaces`). Undefined when no document of the submission is known.
+ * is a replacement, `relatesTo replaces`); a caller who does not know a filed document (neither reads nor may change
+ * it) gets the 409 of a duplicate id, whatever its content and record. Undefined when no document of the submission
+ * is known.
  */
 export async function answerResubmission(svc: FhirService, ctx: RequestContext, req: FhirRequest, bundle: Bundle, requestEntries: number): Promise<FhirResponse | undefined> {
   const entries = (bundle.entry ?? []).slice(0, requestEntries);
@@ -68,6 +71,11 @@ export async function answerResubmission(svc: FhirService, ctx: RequestContext, 
     if (key && stored) known.push({ entry, key, stored });
   }
   if (!known.length) return undefined;
+  // A caller who does not know a filed document learns only that its id is taken: not its record, not its content,
+  // not the ids of its resources (a feeder replaying its own submission knows it; XDS answers a duplicate uniqueId so).
+  for (const k of known) {
+    if (!(await callerKnowsDocument(connectionOf(svc.repo), ctx, k.stored.id))) throw filedOnce(k.key);
+  }
   for (const k of known) {
     if (!(await isSameDocument(svc, ctx, k))) {
       throw conflict(`Document ${k.key} is already in the DMP with other content or in another record: a document id is filed once; send a new document that replaces it (relatesTo replaces)`);
