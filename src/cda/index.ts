@@ -45,7 +45,7 @@ export interface CdaImportPlan {
 }
 
 /** Entry order in the Bundle: shared resources, then the document and its bytes, then extracted content. */
-const ENTRY_RANK: Record<string, number> = { Organization: 0, Practitioner: 1, ImagingStudy: 2, DocumentReference: 3, Binary: 4 };
+const ENTRY_RANK: Record<string, number> = { Organization: 0, Practitioner: 1, DocumentReference: 3, Binary: 4 };
 
 /** How `planCdaImport` reads and plans a document. */
 export interface CdaPlanOptions extends CdaParseOptions {

@@ -59,6 +59,6 @@ describe('CDA examples from ../shared/cda', () => {
 });
 
 function extractedResources(bundle: Bundle): Resource[] {
-  const shared = ['DocumentReference', 'Binary', 'Practitioner', 'Organization', 'ImagingStudy'];
+  const shared = ['DocumentReference', 'Binary', 'Practitioner', 'Organization'];
   return (bundle.entry ?? []).map((e) => e.resource as Resource).filter((r) => !shared.includes(r.resourceType));
 }

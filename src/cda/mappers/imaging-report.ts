@@ -1,5 +1,4 @@
 import type { DiagnosticReport, ImagingStudy } from '@medplum/fhirtypes';
-import { queryValue } from '../bundle-builder';
 import { all, at, attr, templateIds, textOf } from '../cda-node';
 import { CDA_ENTRY_SYSTEM } from '../code-systems';
 import { toCodeableConcept, toDateTimeOf, toPeriod } from '../datatypes';
@@ -11,21 +10,33 @@ const CONCLUSION_TEMPLATES = ['1.2.840.10008.9.5', '1.2.250.1.213.1.1.2.209'];
 const CONCLUSION_CODES = ['19005-8', '55110-1'];
 
 /**
- * One ImagingStudy per documented Study Instance UID (serviceEvent/id), found or created by its DICOM UID
- * (a later report on the same study reuses it). Returns fullUrl by UID, for the DocumentReference and the report.
+ * One ImagingStudy per documented Study Instance UID (serviceEvent/id), extracted from this document like its other
+ * entries (source-document extension, `<document id>#study-<n>` identifier beside the DICOM UID). It is the
+ * document's, not shared with other reports on the same study: its procedure code says what was examined (a pelvic
+ * MRI, a scintigraphy), so it must be masked with the report, hidden from whom the report is hidden, written by
+ * whom files the report (a feeder writes only a document's parts) and retired when the report is replaced. Two
+ * reports on one study therefore give two ImagingStudy rows with the same DICOM UID. Returns fullUrl by UID, for the
+ * DocumentReference and the report.
  */
 export function addImagingStudies(doc: XmlNode, ctx: MappingContext): Map<string, string> {
   const studies = new Map<string, string>();
   for (const event of all(doc, 'documentationOf/serviceEvent')) {
     const uid = attr(at(event, 'id'), 'root');
     if (!uid || studies.has(uid)) continue;
-    const identifier = { system: 'urn:dicom:uid', value: `urn:oid:${uid}` };
-    const study: ImagingStudy = { resourceType: 'ImagingStudy', identifier: [identifier], status: 'available', subject: ctx.patient };
+    const study: ImagingStudy = {
+      resourceType: 'ImagingStudy',
+      extension: [sourceExtension(ctx)],
+      identifier: [{ system: 'urn:dicom:uid', value: `urn:oid:${uid}` }, { system: CDA_ENTRY_SYSTEM, value: `${ctx.documentKey}#study-${studies.size + 1}` }],
+      status: 'available',
+      subject: ctx.patient,
+    };
     const code = toCodeableConcept(at(event, 'code'));
     if (code) study.procedureCode = [code];
     const started = toPeriod(at(event, 'effectiveTime'))?.start;
     if (started) study.started = started;
-    studies.set(uid, ctx.builder.addConditional(study, `identifier=${identifier.system}|${queryValue(identifier.value)}`));
+    const fullUrl = ctx.builder.urnFor(`study-${studies.size + 1}`);
+    ctx.builder.add(study, fullUrl);
+    studies.set(uid, fullUrl);
   }
   return studies;
 }

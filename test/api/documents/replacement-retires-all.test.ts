@@ -9,16 +9,16 @@ import { bundleResources, createDocumentsApp, createPatient, fixture, importCda,
  * then a version 2 of it (new ClinicalDocument/id, relatedDocument RPLC of the first) is imported, and every resource
  * extracted from version 1 must be out of the active lists. Types per fixture, from its XML: vsm-sections-cliniques
  * (vital signs, procedure, immunization, encounter), edisp-deux-delivrances (two dispensations), cr-bio-microbiologie
- * (specimen, results, report), cr-img-thorax (report), vsm-statuts-cliniques (treatment, allergy, problem),
- * prescription-deux-lignes (two prescription lines). The
- * ImagingStudy of cr-img-thorax is not the document's: it is the study (DICOM Study Instance UID) the report is about,
- * shared by every report on it; version 2 reports on the same study, which stays `available` (tested below).
+ * (specimen, results, report), cr-img-thorax (the study it reports on, report), vsm-statuts-cliniques (treatment,
+ * allergy, problem), prescription-deux-lignes (two prescription lines). The ImagingStudy of cr-img-thorax is the
+ * document's own (masked and retired with it); version 2 reports on the same study (DICOM Study Instance UID) and
+ * files its own ImagingStudy of that UID, `available` (tested below).
  */
 const CASES: [string, string[]][] = [
   ['vsm-sections-cliniques.xml', ['Observation', 'Procedure', 'Immunization', 'Encounter']],
   ['edisp-deux-delivrances.xml', ['MedicationDispense']],
   ['cr-bio-microbiologie.xml', ['Specimen', 'Observation', 'DiagnosticReport']],
-  ['cr-img-thorax.xml', ['DiagnosticReport']],
+  ['cr-img-thorax.xml', ['ImagingStudy', 'DiagnosticReport']],
   ['vsm-statuts-cliniques.xml', ['MedicationStatement', 'AllergyIntolerance', 'Condition']],
   ['prescription-deux-lignes.xml', ['MedicationRequest']],
 ];
@@ -73,8 +73,11 @@ describe('a replaced document retires every resource extracted from it, whatever
     }
   });
 
-  it('keeps the imaging study a replaced report was about (cr-img-thorax above): one study, still available', async () => {
-    const studies = (await request(app.app).get('/fhir/ImagingStudy')).body.entry ?? [];
-    expect(studies.map((e: { resource: { status: string } }) => e.resource.status)).toEqual(['available']);
+  it('leaves one available ImagingStudy of the study a replaced report was about (cr-img-thorax above): the replacement\'s', async () => {
+    const studies: { status: string; identifier: { system: string; value: string }[] }[] = ((await request(app.app).get('/fhir/ImagingStudy')).body.entry ?? []).map((e: { resource: unknown }) => e.resource);
+    expect(studies.map((s) => s.status).sort()).toEqual(['available', 'entered-in-error']);
+    const uids = studies.map((s) => s.identifier.find((i) => i.system === 'urn:dicom:uid')?.value);
+    expect(new Set(uids).size).toBe(1);
+    expect(uids[0]).toMatch(/^urn:oid:/);
   });
 });

@@ -63,9 +63,13 @@ describe('lab report with a thyroid panel (cr-bio-thyroid-panel.xml)', () => {
 describe('chest X-ray report (cr-img-thorax.xml)', () => {
   const { bundle } = plan('cr-img-thorax.xml');
 
-  it('finds or creates the study by its Study Instance UID', () => {
-    const [study] = resourcesOf<ImagingStudy>(bundle, 'ImagingStudy');
-    expect(study.identifier).toEqual([{ system: 'urn:dicom:uid', value: 'urn:oid:1.2.250.1.999.6.2025.220.1' }]);
+  it('extracts the study it reports on as the document\'s own, named by its Study Instance UID', () => {
+    const studies = resourcesOf<ImagingStudy>(bundle, 'ImagingStudy');
+    expect(studies).toHaveLength(1);
+    const [study] = studies;
+    expect(study.identifier?.[0]).toEqual({ system: 'urn:dicom:uid', value: 'urn:oid:1.2.250.1.999.6.2025.220.1' });
+    expect(study.extension?.[0].valueReference?.reference).toBe(resourcesOf(bundle, 'DocumentReference').length ? bundle.entry?.find((e) => e.resource?.resourceType === 'DocumentReference')?.fullUrl : 'none');
+    expect(bundle.entry?.find((e) => e.resource === study)?.request?.ifNoneExist).toBeUndefined();
     expect(study.procedureCode?.[0].coding?.[0].code).toBe('ZBQK002');
     expect(study.started).toBe('2025-02-20T10:15:00+01:00');
   });

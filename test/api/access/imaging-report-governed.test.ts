@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startAuditServer, type AuditServer } from '../audit/server-harness';
+import { consent, loadFixture, maskDoc, RPPS } from './fixture';
+
+// Intake safety and "hidden means absent" for imaging reports (CR-IMG). The ImagingStudy an imaging report is about
+// was created as a shared row, found or created by its DICOM Study Instance UID, outside the document: (1) an imaging
+// centre's system (a feeder, which writes only the parts of a document) could file no imaging report at all — every
+// $import answered 403 "may not write a free-standing ImagingStudy"; (2) masking the report left its study — what was
+// examined, when — readable by every professional the record admits. Now the study is the document's own extracted row.
+// Read from fixtures/cda/cr-img-thorax.xml: a chest X-ray (serviceEvent code ZBQK002, Study Instance UID
+// 1.2.250.1.999.6.2025.220.1, started 2025-02-20T10:15:00+01:00), conclusion "Radiographie thoracique sans anomalie.";
+// rewritten here for p1 of the access fixture (INS, family name, birth date) and signed by p1's treating physician.
+
+let s: AuditServer;
+const tokens: Record<string, string> = {};
+const IMAGING_REPORT = readFileSync(join(__dirname, '../../../fixtures/cda/cr-img-thorax.xml'), 'utf8')
+  .replace('root="1.2.250.1.213.1.4.10" extension="286063306312356"', 'root="1.2.250.1.213.1.4.8" extension="279035121518989"')
+  .replace('<family qualifier="BR">MARCHAL</family>', '<family qualifier="BR">MARTIN</family>')
+  .replace('<birthTime value="19860614"/>', '<birthTime value="20150402"/>')
+  .split('extension="810100098765"').join(`extension="8${RPPS.gp}"`);
+
+async function importCda(token: string, xml: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${s.server.fhirUrl}/DocumentReference/$import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/hl7-cda+xml', accept: 'application/fhir+json' }, body: xml });
+  return { status: res.status, body: await res.json() };
+}
+const studiesSeenBy = async (who: string): Promise<string[]> =>
+  ((await s.fhir(tokens[who], 'GET', '/ImagingStudy?patient=p1')).body.entry ?? []).map((e: any) => e.resource.id);
+
+let documentId: string;
+let studyId: string;
+
+beforeAll(async () => {
+  s = await startAuditServer();
+  await loadFixture(s.server.service);
+  tokens.feeder = await s.token({ kind: 'system', id: 'imaging-feeder' });
+  tokens.patient = await s.token({ kind: 'patient', id: 'p1' });
+  tokens.spec = await s.token({ kind: 'practitioner', id: RPPS.spec });
+  tokens.gp = await s.token({ kind: 'practitioner', id: RPPS.gp });
+}, 120_000);
+afterAll(() => s?.close());
+
+describe('an imaging report filed by an imaging centre\'s system', () => {
+  test('lands (201) with the study it reports on, part of the document', async () => {
+    const res = await importCda(tokens.feeder, IMAGING_REPORT);
+    expect([res.status, res.status === 201 ? '' : JSON.stringify(res.body)]).toEqual([201, '']);
+    const ids = (res.body.entry as any[]).map((e) => e.response.location.split('/_history/')[0].split('/').slice(-2).join('/'));
+    documentId = ids.find((r: string) => r.startsWith('DocumentReference/'))!.split('/')[1];
+    studyId = ids.find((r: string) => r.startsWith('ImagingStudy/'))!.split('/')[1];
+    const study = (await s.fhir(tokens.spec, 'GET', `/ImagingStudy/${studyId}`)).body;
+    expect(study.identifier[0]).toEqual({ system: 'urn:dicom:uid', value: 'urn:oid:1.2.250.1.999.6.2025.220.1' });
+    expect(study.procedureCode[0].coding[0].code).toBe('ZBQK002');
+    expect(study.subject.reference).toBe('Patient/p1');
+    const report = ((await s.fhir(tokens.spec, 'GET', `/DiagnosticReport?patient=p1`)).body.entry ?? []).map((e: any) => e.resource).find((r: any) => r.conclusion === 'Radiographie thoracique sans anomalie.');
+    expect(report.imagingStudy).toEqual([{ reference: `ImagingStudy/${studyId}` }]);
+  });
+
+  test('is masked with its study: once the patient masks the report, the specialist she authorised reads neither', async () => {
+    expect(await studiesSeenBy('spec')).toEqual([studyId]);
+    const mask = await s.fhir(tokens.patient, 'POST', '/Consent', { ...consent('x', 'p1', { type: 'deny', data: maskDoc(documentId) }), id: undefined });
+    expect(mask.status).toBe(201);
+    expect((await s.fhir(tokens.spec, 'GET', `/DocumentReference/${documentId}`)).status).toBe(404);
+    expect((await s.fhir(tokens.spec, 'GET', `/ImagingStudy/${studyId}`)).status).toBe(404);
+    expect(await studiesSeenBy('spec')).toEqual([]);
+    // The report's author (the treating physician) and the patient still read it.
+    expect(await studiesSeenBy('gp')).toEqual([studyId]);
+    expect(await studiesSeenBy('patient')).toEqual([studyId]);
+  });
+
+  test('is changed only by replacing the document: its author may not edit the study row', async () => {
+    const study = (await s.fhir(tokens.gp, 'GET', `/ImagingStudy/${studyId}`)).body;
+    const put = await s.fhir(tokens.gp, 'PUT', `/ImagingStudy/${studyId}`, { ...study, status: 'cancelled' });
+    expect(put.status).toBe(403);
+    expect((await s.fhir(tokens.gp, 'GET', `/ImagingStudy/${studyId}`)).body.status).toBe('available');
+  });
+});
