@@ -6,7 +6,7 @@ import { planCdaImport, type CdaImportPlan } from '../../src/cda';
 import { summarizePlan } from '../unit/cda/summarize-plan';
 import type { TestApp } from '../support/test-app';
 import { binaryBytes, bundleResources, createDocumentsApp, createPatient, importCda, createFrenchTestPatient, traitsOfDocument } from '../api/documents/documents-app';
-import { listPublicExamples, publicExamplesPresent } from './public-examples';
+import { listPublicExamples, parentOf, publicExamplesPresent } from './public-examples';
 
 const examples = listPublicExamples();
 
@@ -32,21 +32,6 @@ async function storedPlan(app: TestApp, body: Bundle, expected: ReturnType<typeo
   return { bundle: { resourceType: 'Bundle', type: 'transaction', entry: resources.map((resource) => ({ resource })) }, documentId, patientIdentifiers, patientTraits: { resourceType: 'Patient' }, size, sha1, documentBinaryUrl: '', warnings: [], unmapped: [] };
 }
 
-/**
- * The document an example replaces (relatedDocument RPLC), built from the example itself: its ClinicalDocument/id made
- * the parent's id, its relatedDocument removed. A replacement whose parent the record does not hold is refused (422,
- * issue 13), and no public example's parent is another example (TRAPS.md): each is filed first. Undefined without RPLC.
- */
-function parentOf(bytes: Buffer): Buffer | undefined {
-  const xml = bytes.toString('utf8');
-  const related = /<relatedDocument\s+typeCode="RPLC"\s*>[\s\S]*?<\/relatedDocument>/.exec(xml);
-  const parentId = related && /<id\s[^>]*\/>/.exec(related[0].slice(related[0].indexOf('<parentDocument')))?.[0];
-  if (!related || !parentId) return undefined;
-  const withoutRelation = xml.replace(related[0], '');
-  const documentId = /<id\s[^>]*\/>/.exec(withoutRelation.slice(withoutRelation.indexOf('<ClinicalDocument')));
-  if (!documentId) return undefined;
-  return Buffer.from(withoutRelation.replace(documentId[0], parentId));
-}
 
 describe('the public CDA examples imported through POST /fhir/DocumentReference/$import', () => {
   if (!publicExamplesPresent('the import of the public examples')) return;

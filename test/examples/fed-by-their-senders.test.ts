@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { DocumentReference, Practitioner } from '@medplum/fhirtypes';
 import { planCdaImport } from '../../src/cda';
+import { newConsent, permitIdNat } from '../support/consent';
 import { startAuditServer, type AuditServer } from '../api/audit/server-harness';
-import { listPublicExamples, publicExamplesPresent } from './public-examples';
+import { listPublicExamples, parentOf, publicExamplesPresent } from './public-examples';
 
 // The French public examples filed by the systems that send them in real life, on the production composition: a
 // feeder token (hospital, laboratory, imaging centre), the Assurance Maladie for its care history (CNAM-HR). The
@@ -41,28 +42,7 @@ function authorsOf(bytes: Buffer): string[] {
   });
 }
 
-/**
- * The document an example replaces (relatedDocument RPLC): the example with its ClinicalDocument/id made the parent's
- * and its relatedDocument removed (cda-import-api.test.ts files it so too: no example's parent is another example).
- */
-function parentOf(bytes: Buffer): Buffer | undefined {
-  const xml = bytes.toString('utf8');
-  const related = /<relatedDocument\s+typeCode="RPLC"\s*>[\s\S]*?<\/relatedDocument>/.exec(xml);
-  const parentId = related && /<id\s[^>]*\/>/.exec(related[0].slice(related[0].indexOf('<parentDocument')))?.[0];
-  if (!related || !parentId) return undefined;
-  const withoutRelation = xml.replace(related[0], '');
-  const documentId = /<id\s[^>]*\/>/.exec(withoutRelation.slice(withoutRelation.indexOf('<ClinicalDocument')));
-  return documentId ? Buffer.from(withoutRelation.replace(documentId[0], parentId)) : undefined;
-}
 
-const CONSENT = {
-  resourceType: 'Consent',
-  status: 'active',
-  scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-  category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-  policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-};
-const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
 const typesOf = (types: string[]) => types.filter((t) => t !== 'Practitioner' && t !== 'Organization' && t !== 'Patient').sort();
 
 describe('the French public examples, filed by the systems that send them', () => {
@@ -84,11 +64,10 @@ describe('the French public examples, filed by the systems that send them', () =
       birthDate: '1979-03-28',
     });
     expect([created.status, created.status === 201 ? '' : JSON.stringify(created.body)]).toEqual([201, '']);
-    const subject = { reference: `Patient/${created.body.id}` };
-    expect((await s.fhir(patient, 'POST', '/Consent', { ...CONSENT, patient: subject, provision: { type: 'permit' } })).status).toBe(201);
+    expect((await s.fhir(patient, 'POST', '/Consent', newConsent(created.body.id, { type: 'permit' }))).status).toBe(201);
     const authors = new Set(examples.filter((e) => !AM(e.file)).flatMap((e) => authorsOf(readFileSync(e.path))));
     for (const author of authors) {
-      const permit = await s.fhir(patient, 'POST', '/Consent', { ...CONSENT, patient: subject, provision: { type: 'permit', actor: [{ role: IRCP, reference: { identifier: { system: IDNAT_PS, value: author } } }] } });
+      const permit = await s.fhir(patient, 'POST', '/Consent', newConsent(created.body.id, permitIdNat(author)));
       expect(permit.status).toBe(201);
     }
   }, 180_000);

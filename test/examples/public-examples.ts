@@ -39,3 +39,19 @@ export function publicExamplesPresent(suite: string): boolean {
   });
   return false;
 }
+
+/**
+ * The document an example replaces (relatedDocument RPLC), built from the example itself: its ClinicalDocument/id made
+ * the parent's id, its relatedDocument removed. A replacement whose parent the record does not hold is refused (422,
+ * issue 13), and no public example's parent is another example (TRAPS.md): each is filed first. Undefined without RPLC.
+ */
+export function parentOf(bytes: Buffer): Buffer | undefined {
+  const xml = bytes.toString('utf8');
+  const related = /<relatedDocument\s+typeCode="RPLC"\s*>[\s\S]*?<\/relatedDocument>/.exec(xml);
+  const parentId = related && /<id\s[^>]*\/>/.exec(related[0].slice(related[0].indexOf('<parentDocument')))?.[0];
+  if (!related || !parentId) return undefined;
+  const withoutRelation = xml.replace(related[0], '');
+  const documentId = /<id\s[^>]*\/>/.exec(withoutRelation.slice(withoutRelation.indexOf('<ClinicalDocument')));
+  if (!documentId) return undefined;
+  return Buffer.from(withoutRelation.replace(documentId[0], parentId));
+}

@@ -13,3 +13,12 @@ export function buildConsent(id: string, patientId: string, provision: ConsentPr
     provision,
   };
 }
+
+/** A new Consent of `patientId` (no id: POSTed), in the coding of buildConsent. */
+export const newConsent = (patientId: string, provision: ConsentProvision): Consent => ({ ...buildConsent('new', patientId, provision), id: undefined });
+
+/** A provision authorising the professional of this IdNat_PS (`8` + RPPS) as a recipient (IRCP). */
+export const permitIdNat = (idNat: string): ConsentProvision => ({
+  type: 'permit',
+  actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: idNat } } }],
+});

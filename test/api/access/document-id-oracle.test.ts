@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startAuditServer, type AuditServer } from '../audit/server-harness';
 import { loadFixture, RPPS } from './fixture';
+import { P1_LAB_REPORT } from './p1-documents';
 
 // Issue 11, hidden is absent for document ids. A document id (masterIdentifier, the XDS uniqueId) is filed once, and a
 // submission re-sent unchanged is answered with what is filed (feeders retry). Before this rule, anyone who sent a
@@ -15,14 +14,8 @@ import { loadFixture, RPPS } from './fixture';
 
 let s: AuditServer;
 const tokens: Record<string, string> = {};
-const FIXTURES = join(__dirname, '../../../fixtures');
-/** A lab report of p1 (his INS and identity traits), written by the specialist p1 authorised; id root 1.2.250.1.999.1.1.7.1. */
-const LAB_REPORT = readFileSync(join(FIXTURES, 'cda/lab-report-two-results.xml'), 'utf8')
-  .replace('root="1.2.250.1.213.1.4.10" extension="279035121518989"', 'root="1.2.250.1.213.1.4.8" extension="279035121518989"')
-  .replace('<family qualifier="BR">PAT-TROIS</family>', '<family qualifier="BR">MARTIN</family>')
-  .replace('<birthTime value="19790328"/>', '<birthTime value="20150402"/>')
-  .split('extension="801234534765"').join(`extension="8${RPPS.spec}"`);
 /** The same document id with other bytes (a changed result): a different document under a taken id. */
+const LAB_REPORT = P1_LAB_REPORT;
 const LAB_REPORT_CHANGED = LAB_REPORT.replace('<title>', '<title>Modifié — ');
 
 const MASTER = { system: 'urn:ietf:rfc:3986', value: 'urn:oid:1.2.250.1.999.77.1' };
@@ -54,10 +47,7 @@ const provide = (patient: string, text: string) => ({
 });
 const REPORT = 'Compte rendu de consultation';
 
-async function importCda(token: string, xml: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${s.server.fhirUrl}/DocumentReference/$import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/hl7-cda+xml', accept: 'application/fhir+json' }, body: xml });
-  return { status: res.status, body: await res.json() };
-}
+const importCda = (token: string, xml: string) => s.importCda(token, xml);
 const answer = (res: { status: number; body: any }) => ({ status: res.status, body: res.body });
 const documentsOf = async (patient: string) => (await s.fhir(tokens.patient, 'GET', `/DocumentReference?patient=${patient}&_summary=count`)).body.total;
 

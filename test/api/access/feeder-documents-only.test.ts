@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startAuditServer, type AuditServer } from '../audit/server-harness';
 import { byRef, consent, INS_NIR, loadFixture, P1_INS, RPPS } from './fixture';
 import { withInsKey } from './ins-values';
+import { P1_LAB_REPORT } from './p1-documents';
 
 // Issue 11, closed by default for feeding systems (DESIGN §4): a feeder (system token) creates *documents* on behalf
 // of an authorised author, the Assurance Maladie writes care history and opens records at its counters. Before this
@@ -11,13 +10,7 @@ import { withInsKey } from './ins-values';
 
 let s: AuditServer;
 const tokens: Record<string, string> = {};
-const FIXTURES = join(__dirname, '../../../fixtures');
-/** A lab report of p1 (his INS, identity traits), written by the specialist p1 authorised. */
-const LAB_REPORT = readFileSync(join(FIXTURES, 'cda/lab-report-two-results.xml'), 'utf8')
-  .replace('root="1.2.250.1.213.1.4.10" extension="279035121518989"', 'root="1.2.250.1.213.1.4.8" extension="279035121518989"')
-  .replace('<family qualifier="BR">PAT-TROIS</family>', '<family qualifier="BR">MARTIN</family>')
-  .replace('<birthTime value="19790328"/>', '<birthTime value="20150402"/>')
-  .split('extension="801234534765"').join(`extension="8${RPPS.spec}"`);
+const LAB_REPORT = P1_LAB_REPORT;
 
 const p1 = { reference: 'Patient/p1' };
 const observation = { resourceType: 'Observation', status: 'final', code: { text: 'glycémie' }, valueQuantity: { value: 9.9, unit: 'mmol/L' }, subject: p1 };
@@ -51,10 +44,7 @@ const provide = (doc: object, extra?: object) => ({
 const FEEDER_REFUSAL = /^A feeder submits documents; it may not write a free-standing (\w+)/;
 const AM_REFUSAL = /Assurance Maladie/;
 
-async function importCda(token: string, xml: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${s.server.fhirUrl}/DocumentReference/$import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/hl7-cda+xml', accept: 'application/fhir+json' }, body: xml });
-  return { status: res.status, body: await res.json() };
-}
+const importCda = (token: string, xml: string) => s.importCda(token, xml);
 /** How many rows of a type p1's record holds, as the patient sees it. */
 const countInP1 = async (type: string): Promise<number> => (await s.fhir(tokens.patient, 'GET', `/${type}?_summary=count`)).body.total;
 

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startAuditServer, type AuditServer } from '../audit/server-harness';
 import { consent, loadFixture, maskDoc, RPPS } from './fixture';
+import { P1_IMAGING_REPORT } from './p1-documents';
 
 // Intake safety and "hidden means absent" for imaging reports (CR-IMG). The ImagingStudy an imaging report is about
 // was created as a shared row, found or created by its DICOM Study Instance UID, outside the document: (1) an imaging
@@ -14,16 +13,9 @@ import { consent, loadFixture, maskDoc, RPPS } from './fixture';
 
 let s: AuditServer;
 const tokens: Record<string, string> = {};
-const IMAGING_REPORT = readFileSync(join(__dirname, '../../../fixtures/cda/cr-img-thorax.xml'), 'utf8')
-  .replace('root="1.2.250.1.213.1.4.10" extension="286063306312356"', 'root="1.2.250.1.213.1.4.8" extension="279035121518989"')
-  .replace('<family qualifier="BR">MARCHAL</family>', '<family qualifier="BR">MARTIN</family>')
-  .replace('<birthTime value="19860614"/>', '<birthTime value="20150402"/>')
-  .split('extension="810100098765"').join(`extension="8${RPPS.gp}"`);
+const IMAGING_REPORT = P1_IMAGING_REPORT;
 
-async function importCda(token: string, xml: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${s.server.fhirUrl}/DocumentReference/$import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/hl7-cda+xml', accept: 'application/fhir+json' }, body: xml });
-  return { status: res.status, body: await res.json() };
-}
+const importCda = (token: string, xml: string) => s.importCda(token, xml);
 const studiesSeenBy = async (who: string): Promise<string[]> =>
   ((await s.fhir(tokens[who], 'GET', '/ImagingStudy?patient=p1')).body.entry ?? []).map((e: any) => e.resource.id);
 

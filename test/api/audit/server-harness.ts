@@ -21,6 +21,8 @@ export interface AuditServer {
   token(options: MintOptions): Promise<string>;
   /** A FHIR request with a bearer token (and optional extra headers); answers status and parsed JSON. */
   fhir(token: string, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** `POST /DocumentReference/$import` of a CDA document with a bearer token; answers status and parsed JSON. */
+  importCda(token: string, document: string | Buffer, contentType?: string): Promise<{ status: number; body: any }>;
   /** The server acting on its own (fixture loading): no actor checks, hooks still run. */
   systemContext(): RequestContext;
   close(): Promise<void>;
@@ -51,6 +53,11 @@ export async function startAuditServer(extraEnv: NodeJS.ProcessEnv = {}, options
         headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}), ...headers },
         body: body ? JSON.stringify(body) : undefined,
       });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async importCda(token, document, contentType = 'application/hl7-cda+xml') {
+      const res = await fetch(`${server.fhirUrl}/DocumentReference/$import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType, accept: 'application/fhir+json' }, body: document });
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },

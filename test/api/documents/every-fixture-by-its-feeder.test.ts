@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planCdaImport } from '../../../src/cda';
+import { newConsent, permitIdNat } from '../../support/consent';
 import { startAuditServer, type AuditServer } from '../audit/server-harness';
 import { withInsKey } from '../access/ins-values';
 
@@ -46,14 +47,6 @@ function authorsOf(xml: string): string[] {
   return [...new Set(authors.flatMap((a) => [...a.matchAll(new RegExp(`<id root="${IDNAT_PS.replace(/\./g, '\\.')}" extension="(\\d+)"`, 'g'))].map((m) => m[1])))];
 }
 
-const CONSENT = {
-  resourceType: 'Consent',
-  status: 'active',
-  scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-  category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-  policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-};
-const IRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] };
 
 let s: AuditServer;
 const tokens: Record<string, string> = {};
@@ -82,10 +75,9 @@ beforeAll(async () => {
       birthDate: identity.birthDate,
     });
     expect([identity.value, created.status, created.status === 201 ? '' : JSON.stringify(created.body)]).toEqual([identity.value, 201, '']);
-    const subject = { reference: `Patient/${created.body.id}` };
-    expect((await s.fhir(patient, 'POST', '/Consent', { ...CONSENT, patient: subject, provision: { type: 'permit' } })).status).toBe(201);
+    expect((await s.fhir(patient, 'POST', '/Consent', newConsent(created.body.id, { type: 'permit' }))).status).toBe(201);
     for (const author of authors) {
-      const permit = await s.fhir(patient, 'POST', '/Consent', { ...CONSENT, patient: subject, provision: { type: 'permit', actor: [{ role: IRCP, reference: { identifier: { system: `urn:oid:${IDNAT_PS}`, value: author } } }] } });
+      const permit = await s.fhir(patient, 'POST', '/Consent', newConsent(created.body.id, permitIdNat(author)));
       expect(permit.status).toBe(201);
     }
   }
