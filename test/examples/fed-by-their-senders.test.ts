@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { DocumentReference, Practitioner } from '@medplum/fhirtypes';
 import { planCdaImport } from '../../src/cda';
-import { newConsent, permitIdNat } from '../support/consent';
+import { openRecordAsPatient } from '../api/documents/open-record';
 import { startAuditServer, type AuditServer } from '../api/audit/server-harness';
 import { listPublicExamples, parentOf, publicExamplesPresent } from './public-examples';
 
@@ -54,22 +54,9 @@ describe('the French public examples, filed by the systems that send them', () =
     s = await startAuditServer();
     tokens.feeder = await s.token({ kind: 'system', id: 'hospital-feeder' });
     tokens.am = await s.token({ kind: 'system', id: 'cnam', category: 'assurance-maladie' });
-    const patient = await s.token({ kind: 'patient', id: '279035121518989' });
-    tokens.patient = patient;
-    const created = await s.fhir(patient, 'POST', '/Patient', {
-      resourceType: 'Patient',
-      identifier: [{ system: 'urn:oid:1.2.250.1.213.1.4.10', value: '279035121518989' }],
-      name: [{ family: 'PAT-TROIS', given: ['DOMINIQUE'] }],
-      gender: 'female',
-      birthDate: '1979-03-28',
-    });
-    expect([created.status, created.status === 201 ? '' : JSON.stringify(created.body)]).toEqual([201, '']);
-    expect((await s.fhir(patient, 'POST', '/Consent', newConsent(created.body.id, { type: 'permit' }))).status).toBe(201);
     const authors = new Set(examples.filter((e) => !AM(e.file)).flatMap((e) => authorsOf(readFileSync(e.path))));
-    for (const author of authors) {
-      const permit = await s.fhir(patient, 'POST', '/Consent', newConsent(created.body.id, permitIdNat(author)));
-      expect(permit.status).toBe(201);
-    }
+    const identity = { system: 'urn:oid:1.2.250.1.213.1.4.10', value: '279035121518989', family: 'PAT-TROIS', given: 'DOMINIQUE', gender: 'female' as const, birthDate: '1979-03-28' };
+    tokens.patient = (await openRecordAsPatient(s, identity, authors)).token;
   }, 180_000);
   afterAll(() => s?.close());
 

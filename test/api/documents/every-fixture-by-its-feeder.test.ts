@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planCdaImport } from '../../../src/cda';
-import { newConsent, permitIdNat } from '../../support/consent';
+import { openRecordAsPatient, type RecordIdentity } from './open-record';
 import { startAuditServer, type AuditServer } from '../audit/server-harness';
 import { withInsKey } from '../access/ins-values';
 
@@ -28,9 +28,7 @@ const bytesOf = (file: string): Buffer => {
 /** Replacements after the documents they replace (lab-report-two-results-v2 replaces lab-report-two-results). */
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.xml')).sort((a, b) => Number(a.includes('-v2')) - Number(b.includes('-v2')) || a.localeCompare(b));
 
-interface Identity { system: string; value: string; family: string; given: string; gender: 'female' | 'male'; birthDate: string }
-
-function identityOf(xml: string): Identity {
+function identityOf(xml: string): RecordIdentity {
   const role = xml.slice(xml.indexOf('<recordTarget>'), xml.indexOf('</recordTarget>'));
   const ins = /<id root="(1\.2\.250\.1\.213\.1\.4\.\d+)" extension="(\d{15})"\/>/.exec(role);
   const family = /<family qualifier="BR">([^<]+)<\/family>/.exec(role) ?? /<family>([^<]+)<\/family>/.exec(role);
@@ -56,7 +54,7 @@ beforeAll(async () => {
   tokens.feeder = await s.token({ kind: 'system', id: 'hospital-feeder' });
   tokens.am = await s.token({ kind: 'system', id: 'cnam', category: 'assurance-maladie' });
   // One record per INS (a test NIR and a NIR of the same digits are two people), opened by its patient, with every author of her documents authorised.
-  const byIns = new Map<string, { identity: Identity; authors: Set<string> }>();
+  const byIns = new Map<string, { identity: RecordIdentity; authors: Set<string> }>();
   for (const file of FILES) {
     const xml = bytesOf(file).toString('utf8');
     const identity = identityOf(xml);
@@ -65,22 +63,7 @@ beforeAll(async () => {
     if (!AM_DOCUMENTS.includes(file)) for (const a of authorsOf(xml)) held.authors.add(a);
     byIns.set(key, held);
   }
-  for (const { identity, authors } of byIns.values()) {
-    const patient = await s.token({ kind: 'patient', id: identity.value });
-    const created = await s.fhir(patient, 'POST', '/Patient', {
-      resourceType: 'Patient',
-      identifier: [{ system: identity.system, value: identity.value }],
-      name: [{ family: identity.family, given: [identity.given] }],
-      gender: identity.gender,
-      birthDate: identity.birthDate,
-    });
-    expect([identity.value, created.status, created.status === 201 ? '' : JSON.stringify(created.body)]).toEqual([identity.value, 201, '']);
-    expect((await s.fhir(patient, 'POST', '/Consent', newConsent(created.body.id, { type: 'permit' }))).status).toBe(201);
-    for (const author of authors) {
-      const permit = await s.fhir(patient, 'POST', '/Consent', newConsent(created.body.id, permitIdNat(author)));
-      expect(permit.status).toBe(201);
-    }
-  }
+  for (const { identity, authors } of byIns.values()) await openRecordAsPatient(s, identity, authors);
 }, 180_000);
 afterAll(() => s?.close());
 
