@@ -1,5 +1,7 @@
 import { startAuditServer, type AuditServer } from '../audit/server-harness';
 import { consent, loadFixture, maskDoc, RPPS } from './fixture';
+import type { DocumentReference } from '@medplum/fhirtypes';
+import { provideBundle } from '../documents/documents-app';
 import { P1_IMAGING_REPORT } from './p1-documents';
 
 // Intake safety and "hidden means absent" for imaging reports (CR-IMG). The ImagingStudy an imaging report is about
@@ -64,5 +66,22 @@ describe('an imaging report filed by an imaging centre\'s system', () => {
     const put = await s.fhir(tokens.gp, 'PUT', `/ImagingStudy/${studyId}`, { ...study, status: 'cancelled' });
     expect(put.status).toBe(403);
     expect((await s.fhir(tokens.gp, 'GET', `/ImagingStudy/${studyId}`)).body.status).toBe('available');
+  });
+});
+
+describe('an imaging report submitted by ITI-65 (Provide Document Bundle with the CDA as content)', () => {
+  test('lands with its study, part of the document, when a feeder sends it', async () => {
+    const xml = P1_IMAGING_REPORT.replace('<id root="1.2.250.1.999.1.1.9.1"/>', '<id root="1.2.250.1.999.1.1.9.2"/>');
+    const bundle = provideBundle({ bytes: Buffer.from(xml), masterValue: 'urn:oid:1.2.250.1.999.1.1.9.2' }, 'Patient/p1');
+    const doc = bundle.entry?.[1].resource as DocumentReference;
+    doc.type = { coding: [{ system: 'http://loinc.org', code: '18748-4' }] };
+    doc.author = [{ identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: `8${RPPS.gp}` } }];
+    const res = await s.fhir(tokens.feeder, 'POST', '', bundle);
+    expect([res.status, res.status === 200 ? '' : JSON.stringify(res.body)]).toEqual([200, '']);
+    expect(res.body.entry.map((e: any) => e.response.status)).toEqual(['201 Created', '201 Created', '201 Created']);
+    expect(await studiesSeenBy('gp')).toHaveLength(2);
+    // The first report stays masked from the specialist, with its study; this one and its study are not.
+    expect((await studiesSeenBy('spec')).filter((id) => id !== studyId)).toHaveLength(1);
+    expect(await studiesSeenBy('spec')).not.toContain(studyId);
   });
 });
