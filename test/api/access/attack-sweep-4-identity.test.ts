@@ -85,3 +85,13 @@ describe('held: a patient or guardian token claiming a second record gets only i
     expect(await guardian({ patient: 'p2' })).toBe(404);
   });
 });
+
+describe('held: an INS in another spelling names nobody', () => {
+  it('a patient token whose INS is spaced out, prefixed with its system or carries a wrong key is refused (401)', async () => {
+    for (const ins of ['2 79 03 51 215 189 89', 'urn:oid:1.2.250.1.213.1.4.8|279035121518989', '279035121518988', '2790351215189']) {
+      expect([ins, await documentsSeen({ dmp_kind: 'patient', ins, scope: 'patient/*.cruds' })]).toEqual([ins, 401]);
+    }
+    // The INS as written reads the patient's own record, and only it.
+    expect(await documentsSeen({ dmp_kind: 'patient', ins: '279035121518989', scope: 'patient/*.cruds' })).toEqual(['d1', 'd2', 'd3', 'd5']);
+  });
+});
