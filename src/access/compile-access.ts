@@ -52,6 +52,19 @@ function authoredBy(keys: string[]): Sql {
 }
 
 /**
+ * The row is a List of several documents (a List of one is governed by it through `doc_id`) naming one the patient
+ * masked by Consent that the professional did not write. Their labels are joined into the List's own at write; a
+ * consent mask is read at the request, so it is looked up here, on the List's own `item` index rows (issue 11, sweep 4:
+ * a List naming a masked document showed its id to every authorised professional).
+ */
+function listsMaskedDocument(keys: string[]): Sql {
+  const items = ownIndexRows('idx_reference', 'List', raw('r'), raw('li'));
+  return sql`(r.type = 'List' AND r.doc_id IS NULL AND cardinality(a.masked) > 0 AND EXISTS (SELECT 1 FROM ${items.from}
+    WHERE ${items.own} AND li.param = 'item' AND li.target_type = 'DocumentReference' AND li.target_id = ANY(a.masked)
+      AND NOT EXISTS (SELECT 1 FROM resource ld WHERE ld.type = 'DocumentReference' AND ld.id = li.target_id AND ld.authors && ${keys}::text[])))`;
+}
+
+/**
  * Rows a professional may read. The record's state is read from its one `access_record` row (migration 090
  * summarises the consent rules there): a search page tests every row it returns, and one probe per row with
  * array tests costs a fraction of an aggregate over `access_consent`. Rules with a period are the exception,
@@ -62,7 +75,7 @@ function professionalRows(plan: AllowPlan): Sql {
   const permitted = sql`(a.permitted && ${keys}::text[] OR (a.timed AND ${actorRule('permit', compartment, keys, plan.at)}))`;
   const denied = sql`(a.denied && ${keys}::text[] OR (a.timed AND ${actorRule('deny', compartment, keys, plan.at)}))`;
   const grant = mode === 'treat' ? permitted : or([permitted, sql`NOT (${mode === 'btg' ? 'BTG' : 'ETREAT'}::text = ANY(a.refused))`]);
-  const masked = or([sql`(r.doc_id IS NOT NULL AND r.doc_id = ANY(a.masked))`, carriesCode([MASKED_FROM_PROFESSIONALS])]);
+  const masked = or([sql`(r.doc_id IS NOT NULL AND r.doc_id = ANY(a.masked))`, listsMaskedDocument(keys), carriesCode([MASKED_FROM_PROFESSIONALS])]);
   const ordinary = and([sql`NOT ${denied}`, or([authoredBy(keys), and([grant, sql`NOT ${masked}`])])]);
   return and([
     sql`r.compartment IS NOT NULL`,

@@ -10,10 +10,15 @@ import { sql } from '../store/sql';
  * right record. Called after provenance, so only the row's writer — who knows where it is — reaches this answer.
  */
 export async function assertStaysInRecord(tx: Db, event: WriteEvent): Promise<void> {
-  if (event.interaction !== 'update' && event.interaction !== 'patch') return;
+  if (!(await movesRecord(tx, event))) return;
+  throw unprocessable(`${event.resourceType}/${event.id} belongs to another record: a row cannot move to another patient; delete it and write it again in the right record`);
+}
+
+/** Whether an update or patch would put a row that belongs to a record into another record. */
+export async function movesRecord(tx: Db, event: WriteEvent): Promise<boolean> {
+  if (event.interaction !== 'update' && event.interaction !== 'patch') return false;
   const { rows } = await tx.query<{ compartment: string | null }>(sql`SELECT compartment FROM resource WHERE type = ${event.resourceType} AND id = ${event.id} AND NOT deleted`);
   const before = rows[0]?.compartment ?? null;
   // A Binary sent before its DocumentReference had no record yet: joining one is not a move.
-  if (before === null || before === (event.compartment ?? null)) return;
-  throw unprocessable(`${event.resourceType}/${event.id} belongs to another record: a row cannot move to another patient; delete it and write it again in the right record`);
+  return before !== null && before !== (event.compartment ?? null);
 }

@@ -4,6 +4,7 @@ import type { Patient, RelatedPerson } from '@medplum/fhirtypes';
 import { PROFESSIONAL_ID_SYSTEMS, RPPS_SYSTEM, type DmpActor } from './actor';
 import { guardianLinkValid } from './guardian-rules';
 import { unauthorized } from '../fhir/errors';
+import { fhirUserTarget } from '../auth/claims-to-actor';
 
 export interface IdentifierValue {
   system?: string;
@@ -50,6 +51,10 @@ export async function resolveActor(db: Db, actor: DmpActor, now: Date = new Date
     const { rows } = await db.query<{ id: string; identifiers: IdentifierValue[] | null }>(sql`SELECT r.id, r.content->'identifier' AS identifiers
       FROM resource r WHERE r.type = 'Practitioner' AND NOT r.deleted AND r.content @> ANY(${identifiers}::jsonb[]) LIMIT 20`);
     const own = rows.filter((row) => entryNamesOnly(row.identifiers, actor.keys));
+    // A `fhirUser` naming a directory entry must name one of his own: another's made the trail show that person as the
+    // agent, and once gave his rights (issue 11, tokens with odd claims). Refused like a forged token.
+    const claimed = actor.claims ? fhirUserTarget(actor.claims) : undefined;
+    if (claimed && !own.some((row) => row.id === claimed.id)) throw unauthorized('The token\'s fhirUser names a directory entry that does not carry its professional identifiers');
     const keys = [...actor.keys, ...own.map((row) => `Practitioner/${row.id}`)];
     return { ...actor, keys: keys.filter((k, i) => keys.indexOf(k) === i) };
   }

@@ -20,7 +20,7 @@ import { assertNamedDocumentsKnown } from './named-documents';
 import { assertAdoptionsAllowed } from './binary-adoption';
 import { assertMayAttach, assertMayChange, assertMayReplace, isVisible } from './provenance';
 import { unknownPatient } from './compartment-tie';
-import { assertStaysInRecord } from './record-move';
+import { assertStaysInRecord, movesRecord } from './record-move';
 import { assertNoStandaloneVisibilityFlags } from './visibility-flags';
 import { classOf } from './resource-classes';
 import { assertTreatingPhysicianKept } from './treating-physician';
@@ -40,14 +40,22 @@ function mayWriteCompartment(tx: Db, plan: AccessPlan, patientId: string): Promi
  * is absent"; the 409 of a duplicate INS is neutral for the same reason), while the patient's trail files the refusal
  * with its real reason (`HiddenRefusal`). Feeders and the Assurance Maladie find records by INS inside their writes,
  * the identity look-up they are given, and keep the reason. An update, patch or delete reached this point through a
- * row the writer found under his read predicate (a hidden one answered 404 before): he knows that record. Only on the
- * refusal path: an allowed write asks nothing more.
+ * row the writer found under his read predicate (a hidden one answered 404 before): he knows that record — unless it
+ * moves the row into another one, which is named like a creation's. Only on the refusal path: an allowed write asks
+ * nothing more.
  */
 async function refuseInRecord(tx: Db, actor: DmpActor, event: WriteEvent, patientId: string, refusal: FhirError): Promise<never> {
-  if (event.interaction === 'create' && actor.kind !== 'system' && !ownsRecord(actor, patientId) && !(await isVisible(tx, actor, patientId, 'Patient'))) {
+  // An update or patch moving a row into another record names that record as a creation does (issue 11, sweep 4: with
+  // any row of his own a writer learnt whether a Patient id exists, and whether it is closed or not open yet).
+  if ((event.interaction === 'create' || (await movesRecord(tx, event))) && (await isHiddenRecord(tx, actor, patientId))) {
     throw new HiddenRefusal(unknownPatient(event.resourceType, patientId), refusal.message);
   }
   throw refusal;
+}
+
+/** A record a professional or patient may not see (feeders and the Assurance Maladie find records by INS). */
+async function isHiddenRecord(tx: Db, actor: DmpActor, patientId: string): Promise<boolean> {
+  return actor.kind !== 'system' && !ownsRecord(actor, patientId) && !(await isVisible(tx, actor, patientId, 'Patient'));
 }
 
 async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent, context: WriteContext): Promise<void> {
@@ -58,7 +66,11 @@ async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent, co
     if (problems.length) throw unprocessable(problems);
   }
   const patientId = (consent && consentPatientId(consent)) ?? (previous && consentPatientId(previous)) ?? event.compartment ?? '';
-  if (previous && consentPatientId(previous) !== patientId) throw unprocessable('A Consent cannot move to another patient');
+  if (previous && consentPatientId(previous) !== patientId) {
+    const refusal = unprocessable('A Consent cannot move to another patient');
+    if (await isHiddenRecord(tx, actor, patientId)) throw new HiddenRefusal(unknownPatient('Consent', patientId), refusal.message);
+    throw refusal;
+  }
   // A professional, or the Assurance Maladie at its counters, records the patient's first agreement on his behalf, for a
   // record it created with him (a withdrawn opening is answered just below: re-opening is the patient's).
   const recordsForPatient = actor.kind === 'practitioner' || isAssuranceMaladie(actor);

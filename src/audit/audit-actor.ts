@@ -63,8 +63,11 @@ export function describeActor(ctx: RequestContext): AuditAgentInfo | undefined {
   const orgName = str(org?.display) ?? str(org?.name) ?? str(claims.SubjectOrganization) ?? str(claims.organizationName);
   const clientId = str(claims.client_id) ?? str(claims.azp) ?? (actor.kind === 'system' ? actor.id : undefined);
   const category = str(fields.category);
+  // A person's fhirUser was checked against his other claims (claims-to-actor, resolve-actor); a system's is its own
+  // Organization or Device, never a person it could make the trail name as the agent.
+  const fhirUser = str(claims.fhirUser);
   const reference =
-    str(claims.fhirUser) ??
+    (actor.kind === 'system' ? (fhirUser && /(?:^|\/)(?:Organization|Device)\//.test(fhirUser) ? fhirUser : undefined) : fhirUser) ??
     (actor.kind === 'patient' ? `Patient/${actor.id}` : actor.kind === 'guardian' ? `RelatedPerson/${actor.id}` : keys.find((k) => k.startsWith('Practitioner/')));
 
   return {

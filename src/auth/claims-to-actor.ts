@@ -14,6 +14,26 @@ export type DmpClaims = Record<string, unknown>;
 const CATEGORIES: OrganisationCategory[] = [...EXCLUDED_CATEGORIES, 'assurance-maladie', 'feeder', 'care'];
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 
+/** The resource a `fhirUser` claim names (relative, or an absolute URL ending in `Type/id`). */
+export function fhirUserTarget(claims: DmpClaims): { type: string; id: string } | undefined {
+  const fhirUser = str(claims.fhirUser);
+  if (!fhirUser) return undefined;
+  const match = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(fhirUser);
+  if (!match) throw unauthorized('The token\'s fhirUser names no resource');
+  return { type: match[1], id: match[2] };
+}
+
+/**
+ * A token names one person: its `fhirUser`, when present, is the same person as its other claims (issue 11, tokens with
+ * odd claims). A practitioner's `Practitioner/<id>` is checked against the directory when the actor is resolved.
+ */
+function assertFhirUserOfKind(target: { type: string; id: string } | undefined, kind: DmpActorKind, expectedId?: string): void {
+  if (!target) return;
+  const expectedType = ({ patient: 'Patient', guardian: 'RelatedPerson', practitioner: 'Practitioner' } as Record<string, string>)[kind];
+  if (expectedType && target.type !== expectedType) throw unauthorized(`The token's fhirUser (${target.type}) does not name its ${kind}`);
+  if (expectedId !== undefined && target.id !== expectedId) throw unauthorized(`The token's fhirUser names another ${kind} than its other claims`);
+}
+
 function inferKind(claims: DmpClaims): DmpActorKind | undefined {
   const declared = str(claims.dmp_kind);
   if (declared) return (['patient', 'guardian', 'practitioner', 'system'] as const).find((k) => k === declared);
@@ -37,8 +57,8 @@ function roleOf(claims: DmpClaims, kind: DmpActorKind | undefined): DmpRole | un
 /** Turns verified token claims into the actor the access module decides on. Throws 401 when no actor can be named. */
 export function claimsToActor(claims: DmpClaims, defaultScopes: string[] = []): DmpActor {
   const kind = inferKind(claims);
-  const fhirUser = str(claims.fhirUser);
-  const fhirUserId = fhirUser?.split('/')[1];
+  const target = kind === 'system' ? undefined : fhirUserTarget(claims);
+  const fhirUserId = target?.id;
   const scope = str(claims.scope);
   const scopes = scope ? scope.split(/\s+/) : defaultScopes;
   const rawCategory = str(claims.category);
@@ -54,8 +74,11 @@ export function claimsToActor(claims: DmpClaims, defaultScopes: string[] = []): 
   };
   switch (kind) {
     case 'patient': {
-      const subject = str(claims.patient) ?? (fhirUser?.startsWith('Patient/') ? fhirUserId : undefined) ?? str(claims.ins) ?? str(claims.sub);
+      const subject = str(claims.patient) ?? (target?.type === 'Patient' ? fhirUserId : undefined) ?? str(claims.ins) ?? str(claims.sub);
       if (!subject) throw unauthorized('The token names no patient');
+      // A patient token naming one record in `patient` and another in `fhirUser` named two people: its trail entries
+      // showed the other one as the agent.
+      assertFhirUserOfKind(target, kind, subject);
       const ins = str(claims.ins) ?? (looksLikeIns(subject) && !str(claims.patient) ? subject : undefined);
       // A malformed INS would name nobody, or worse someone else: the token is refused like a forged one.
       const insProblem = ins === undefined ? undefined : explainInsProblem(ins);
@@ -64,15 +87,19 @@ export function claimsToActor(claims: DmpClaims, defaultScopes: string[] = []): 
       return { ...common, kind, id: subject, ins, keys: patientIds.map((id) => `Patient/${id}`), patientIds };
     }
     case 'guardian': {
-      const id = (fhirUser?.startsWith('RelatedPerson/') ? fhirUserId : undefined) ?? str(claims.sub);
+      const id = (target?.type === 'RelatedPerson' ? fhirUserId : undefined) ?? str(claims.sub);
       if (!id) throw unauthorized('The token names no RelatedPerson');
+      assertFhirUserOfKind(target, kind, id);
       return { ...common, kind, id, keys: [`RelatedPerson/${id}`], patientIds: [] };
     }
     case 'practitioner': {
       const rpps = str(claims.rpps) ?? str(claims.idnat_ps) ?? str(claims.preferred_username) ?? str(claims.sub);
       if (!rpps) throw unauthorized('The token names no professional (RPPS / IdNat_PS)');
+      // Keys come from the national identifiers only: a `fhirUser` naming a directory entry gave that entry's rights
+      // (the treating physician's `Practitioner/gp` read every masked document of his patients). `resolveActor` adds the
+      // entries that carry the token's identifiers, and refuses a `fhirUser` naming any other.
+      assertFhirUserOfKind(target, kind);
       const keys = practitionerIdentifierKeys(rpps);
-      if (fhirUser?.startsWith('Practitioner/')) keys.push(fhirUser);
       return { ...common, kind, id: rpps, keys, patientIds: [] };
     }
     case 'system': {

@@ -153,7 +153,8 @@ export class Repository implements ScopedRepository {
    * FHIR update (or update-as-create); `ifMatch` is the expected current version. A row the caller may not see is
    * treated exactly as a missing one: 412 under If-Match, else an update-as-create, which is refused with the same
    * answer whether the id is free or taken by a hidden row when the context closes it (`ctx.updateCreate === false`)
-   * — see `assertMayCreateById`. `serverAssignedId`: the id was drawn by the server (conditional update creating).
+   * — see `assertMayCreateById`; a deleted row is re-created only where update-as-create is open. `serverAssignedId`:
+   * the id was drawn by the server (conditional update creating).
    */
   async update(ctx: RequestContext, resource: Resource, options: { ifMatch?: number; binaryData?: Buffer; serverAssignedId?: boolean } = {}): Promise<WriteResult> {
     const id = resource.id as string;
@@ -168,6 +169,9 @@ export class Repository implements ScopedRepository {
         );
       }
       if (!current) assertMayCreateById(ctx, resource.resourceType, id, options.serverAssignedId ? 'drawn' : hidden ? 'taken' : 'chosen');
+      // Re-creating a deleted row is a creation under an id the caller chose: the new row would take over the id's
+      // history (its old versions read by whoever reads the new row's record, another patient's included).
+      else if (current.deleted) assertMayCreateById(ctx, resource.resourceType, id, 'chosen');
       return repo.write(ctx, resource, current, current && !current.deleted ? 'update' : 'create', options.binaryData);
     });
   }
