@@ -32,6 +32,7 @@ export async function assertNamedDocumentsKnown(tx: Db, actor: DmpActor, event: 
   const named = governingDocuments(event.resource);
   if (!named) return;
   const before = new Set(governingDocuments(event.previous)?.ids ?? []);
+  assertNoDocumentDropped(named, before);
   for (const id of named.ids) {
     if (before.has(id) || newInRequest.has(`DocumentReference/${id}`)) continue;
     if (!(await isKnownTo(tx, actor, id))) {
@@ -55,3 +56,18 @@ export async function isKnownTo(tx: Db, actor: DmpActor, id: string): Promise<bo
   }
 }
 
+
+/**
+ * The documents governing a row are only added to, never dropped, by a new version. Earlier versions are read
+ * (`vread`, `_history`) under the row's current governance: a List that named a masked document, then no longer does,
+ * would show that document's id in its old version to everyone the current List admits (attack sweep 4); a Binary
+ * moved from one document to another would show its old content under the new document's masks. Naming fewer
+ * documents is a new List (or Binary); the server's own writes are not checked here.
+ */
+function assertNoDocumentDropped(named: { path: string; ids: string[] }, before: ReadonlySet<string>): void {
+  const now = new Set(named.ids);
+  const dropped = [...before].filter((id) => !now.has(id));
+  if (!dropped.length) return;
+  const text = `${named.path} no longer names DocumentReference/${dropped[0]}: the documents a ${named.path.split('.')[0]} belongs to are only added to, since its earlier versions are read under the documents it names now (write a new ${named.path.split('.')[0]} instead)`;
+  throw unprocessable([{ severity: 'error', code: 'business-rule', diagnostics: text, details: { text }, expression: [named.path] }]);
+}

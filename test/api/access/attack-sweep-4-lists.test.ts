@@ -54,4 +54,23 @@ describe('a List of several documents naming one masked by Consent', () => {
     expect((await call('spec', 'GET', `/List/${created.body.id}`)).status).toBe(404);
     void A07;
   });
+
+  it('never drops a document it names: its earlier versions are read under the documents it names now', async () => {
+    // Before: gp named d2 (masked from spec), then removed it; spec read the current List and, in version 2, d2's id.
+    // (The test above lifted c1-mask: d2 is masked again.)
+    const mask = await call('patient', 'POST', '/Consent', { ...consent('x', 'p1', { type: 'deny', data: [{ meaning: 'instance', reference: { reference: 'DocumentReference/d2' } }] }), id: undefined });
+    expect(mask.status).toBe(201);
+    const created = await call('gp', 'POST', '/List', list('d5'));
+    const id = created.body.id as string;
+    expect((await call('gp', 'PATCH', `/List/${id}`, [{ op: 'add', path: '/entry/-', value: { item: { reference: 'DocumentReference/d2' } } }], JSON_PATCH)).status).toBe(200);
+    const dropped = await call('gp', 'PATCH', `/List/${id}`, [{ op: 'remove', path: '/entry/1' }], JSON_PATCH);
+    expect([dropped.status, dropped.body.issue?.[0]?.expression]).toEqual([422, ['List.entry.item']]);
+    expect(dropped.body.issue[0].diagnostics).toMatch(/^List\.entry\.item no longer names DocumentReference\/d2: the documents a List belongs to are only added to/);
+    const put = await call('gp', 'PUT', `/List/${id}`, { ...list('d5'), id });
+    expect(put.status).toBe(422);
+    // Still one List naming both, hidden from spec in every version.
+    expect((await call('spec', 'GET', `/List/${id}`)).status).toBe(404);
+    for (const version of [1, 2]) expect((await call('spec', 'GET', `/List/${id}/_history/${version}`)).status).toBe(404);
+    expect((await call('spec', 'GET', `/List/${id}/_history/3`)).status).toBe(404);
+  });
 });
