@@ -1,4 +1,4 @@
-import { cpuBetween, machineBusyMicros, processMicros } from './cpu';
+import { CpuTracker, machineBusyMicros } from './cpu';
 import type { Dataset } from './dataset';
 import { patientId, patientOfDocument } from './ids';
 import { runLoad, type LoadResult } from './load';
@@ -85,17 +85,38 @@ async function signature(server: ServerProcess, patients: string[], headersOf?: 
 async function measureOnce(server: ServerProcess, target: MeasureTarget, next: Next, options: MeasureOptions): Promise<Sample> {
   const load = { url: server.url, connections: options.connections, next };
   await runLoad({ ...load, seconds: options.warmupSeconds });
-  const pids = await target.backendPids();
-  const before = { server: await server.cpuMicros(), counters: await server.counters(), pg: processMicros(pids), machine: machineBusyMicros() };
+  const pg = new CpuTracker();
+  pg.sample(await target.backendPids());
+  const before = { server: await server.cpuMicros(), counters: await server.counters(), machine: machineBusyMicros() };
+  const polling = pollBackends(target, pg);
   const result = await runLoad({ ...load, seconds: options.seconds });
-  const after = { server: await server.cpuMicros(), counters: await server.counters(), pg: processMicros(pids), machine: machineBusyMicros() };
+  const after = { server: await server.cpuMicros(), counters: await server.counters(), machine: machineBusyMicros() };
+  await polling.stop();
+  pg.sample(await target.backendPids());
   const per = (a: number, b: number): number => (result.requests ? (b - a) / result.requests : 0);
   return {
     load: result,
     serverCpuMicros: per(before.server, after.server),
-    postgresCpuMicros: per(0, cpuBetween(before.pg, after.pg)),
+    postgresCpuMicros: per(0, pg.used),
     machineCpuMicros: per(before.machine, after.machine),
     audit: auditBetween(before.counters, after.counters),
+  };
+}
+
+/** Samples the backends' CPU every half second until stopped (they may come and go during a round). */
+function pollBackends(target: MeasureTarget, tracker: CpuTracker): { stop: () => Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (running) tracker.sample(await target.backendPids());
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
   };
 }
 

@@ -10,11 +10,13 @@ let RPPS = '10000000040';
 const actor = (): DmpActor => ({ kind: 'practitioner', id: RPPS, scopes: [], keys: practitionerIdentifierKeys(RPPS), patientIds: [] });
 const practitionerKeys = (a: DmpActor): string[] => a.keys.filter((k) => k.startsWith('Practitioner/')).sort();
 
-/** Stores a Practitioner entry carrying the RPPS (raw rows: resolveActor reads `resource.content`). */
+/** Stores a Practitioner entry carrying the RPPS (raw rows: resolveActor reads its `identifier` token row and `resource.content`). */
 async function addPractitioner(tx: Db, id: string): Promise<void> {
   const content = { resourceType: 'Practitioner', id, identifier: [{ system: 'urn:oid:1.2.250.1.71.4.2.1', value: `8${RPPS}` }] };
   await tx.query(sql`INSERT INTO resource (type, id, version_id, last_updated, content, text)
     VALUES ('Practitioner', ${id}, 1, now(), ${JSON.stringify(content)}::jsonb, ${JSON.stringify(content)})`);
+  await tx.query(sql`INSERT INTO idx_token (rid, type, param, system, code)
+    SELECT rid, type, 'identifier', 'urn:oid:1.2.250.1.71.4.2.1', ${`8${RPPS}`} FROM resource WHERE type = 'Practitioner' AND id = ${id}`);
 }
 
 describe('ActorResolver (cached actor resolution)', () => {

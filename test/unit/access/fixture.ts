@@ -25,6 +25,11 @@ async function insertRow(db: Db, row: Row): Promise<void> {
   await db.query(sql`INSERT INTO resource (type, id, version_id, last_updated, compartment, doc_id, security, authors, content, text)
     VALUES (${row.type}, ${row.id}, 1, now(), ${row.compartment ?? null}, ${row.docId ?? null}, ${row.security ?? []}::text[],
       ${row.authors ?? []}::text[], ${JSON.stringify(content)}::jsonb, ${JSON.stringify(content)})`);
+  // The store indexes every identifier as a token row; a professional's directory entries are found through them.
+  for (const i of (content as { identifier?: { system?: string; value?: string }[] }).identifier ?? []) {
+    await db.query(sql`INSERT INTO idx_token (rid, type, param, system, code)
+      SELECT rid, type, 'identifier', ${i.system ?? null}, ${i.value ?? null} FROM resource WHERE type = ${row.type} AND id = ${row.id}`);
+  }
 }
 
 /** Writes a resource row and feeds the access hook as the store would, inside one transaction. */
