@@ -91,7 +91,9 @@ async function checkOrphans(db: Db, chain: string | undefined): Promise<BrokenLi
     WHERE ${onlyChain} AND h.seq > 0 AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.chain = h.chain)
     ORDER BY h.chain LIMIT 1`);
   if (heads.rows[0]) return { chain: heads.rows[0].chain, seq: 1, reason: 'missing-event', detail: `chain has a head at ${heads.rows[0].seq} but no events` };
-  const onlyCompartment = chain === undefined ? sql`TRUE` : sql`coalesce(r.compartment, '') = ${chain}`;
+  // `r.compartment = $1` for a patient's chain, not `coalesce(r.compartment, '') = $1`: the coalesce cannot use the
+  // compartment index, so one patient's $verify read every AuditEvent of the server (333–900 ms at 323k events).
+  const onlyCompartment = chain === undefined ? sql`TRUE` : chain === '' ? sql`(r.compartment IS NULL OR r.compartment = '')` : sql`r.compartment = ${chain}`;
   const loose = await db.query<{ id: string; compartment: string | null }>(sql`
     SELECT r.id, r.compartment FROM resource r
     WHERE r.type = 'AuditEvent' AND ${onlyCompartment} AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = r.id)
