@@ -17,6 +17,7 @@ import { assertSystemWritesDocuments, isCareHistoryDocument } from './fed-docume
 import { assertGuardianWrite, opensRecordWithPatient, type GuardianWriteContext } from './guardian-rules';
 import { guardGuardianContacts, type RetirementEvent } from './guardian-contacts-guard';
 import { assertNamedDocumentsKnown } from './named-documents';
+import { assertSenderIsWriter } from './communication-sender';
 import { assertAdoptionsAllowed } from './binary-adoption';
 import { assertMayAttach, assertMayChange, assertMayReplace, isVisible } from './provenance';
 import { unknownPatient } from './compartment-tie';
@@ -177,6 +178,7 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   // Provenance: an update, patch or delete is for who wrote the row (provenance.ts); a replacement likewise.
   if (event.interaction !== 'create') await assertMayChange(tx, actor, event, actor.patientIds);
   assertNoStandaloneVisibilityFlags(event);
+  assertSenderIsWriter(actor, event);
   await assertStaysInRecord(tx, event);
   await assertMayReplace(tx, actor, event, actor.patientIds);
   await assertMayAttach(tx, actor, event, actor.patientIds);
