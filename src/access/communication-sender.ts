@@ -1,16 +1,8 @@
-import type { Communication, Reference } from '@medplum/fhirtypes';
+import type { Communication } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { unprocessable } from '../fhir/errors';
 import type { DmpActor } from './actor';
-
-/** The keys a reference names its target by: `Type/id`, or `system|value` of its identifier. */
-function keysOf(reference: Reference): string[] {
-  const keys: string[] = [];
-  const local = /(?:^|\/)((?:Patient|Practitioner|PractitionerRole|RelatedPerson|Organization|Device)\/[A-Za-z0-9\-.]{1,64})$/.exec(reference.reference ?? '')?.[1];
-  if (local) keys.push(local);
-  if (reference.identifier?.system && reference.identifier.value) keys.push(`${reference.identifier.system}|${reference.identifier.value}`);
-  return keys;
-}
+import { actorReferenceKeys } from './consent-rules';
 
 /**
  * A Communication a token writes names its writer as sender, or no sender (attack sweep 4): a professional wrote
@@ -23,7 +15,8 @@ export function assertSenderIsWriter(actor: DmpActor, event: WriteEvent): void {
   const sender = (event.resource as Communication | undefined)?.sender;
   if (!sender) return;
   const own = new Set(actor.keys);
-  if (keysOf(sender).some((k) => own.has(k))) return;
+  // Named as consents name their actors (`Type/id`, or `system|value` in either RPPS spelling).
+  if (actorReferenceKeys(sender).some((k) => own.has(k))) return;
   const text = 'Communication.sender must name the writer (or be left out): a message is sent by whoever writes it';
   throw unprocessable([{ severity: 'error', code: 'business-rule', diagnostics: text, details: { text }, expression: ['Communication.sender'] }]);
 }
