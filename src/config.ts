@@ -71,6 +71,12 @@ export const configSchema = {
     parse: optionalStr,
   },
   dbPoolSize: { env: 'DB_POOL_SIZE', doc: 'PostgreSQL connection pool size', default: 10, parse: int(1, 200) },
+  dbConnectionLifetimeS: {
+    env: 'DB_CONNECTION_LIFETIME_S',
+    doc: 'Seconds a pooled PostgreSQL connection is kept before it is replaced (0 = for ever): each connection keeps the plans it made, and a new one plans again against the tables as they are now',
+    default: 600,
+    parse: int(0, 86_400),
+  },
   auditFlushConcurrency: {
     env: 'AUDIT_FLUSH_CONCURRENCY',
     doc: 'Group-commit flushes of read AuditEvents in flight at once (each on its own pooled connection; see src/audit/README.md)',

@@ -9,6 +9,7 @@ import { closeGracefully } from './http/graceful-close';
 import { createLogger, type Logger } from './logger';
 import type { Db } from './store/db';
 import { migrate } from './store/migrate';
+import { warnWithoutAutovacuum } from './store/autovacuum-check';
 import { openDb } from './store/open-db';
 
 export interface RunningServer {
@@ -54,10 +55,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
     statementTimeoutMs: config.statementTimeoutMs,
+    connectionLifetimeS: config.dbConnectionLifetimeS,
     onHostChange: (index) => logger.warn('database host changed (failover): the pool now uses another host of DATABASE_URL', { hostIndex: index }),
     onPoolError: (err) => logger.warn('database connection lost (the pooled client is dropped, a new one opened on demand)', { code: err.code, error: err.message }),
   }));
   await migrate(db);
+  await warnWithoutAutovacuum(db, logger);
   const composed = options.app ? undefined : await composeApp({ config, db, logger, env: options.env ?? process.env });
   const { app, service } = createApp({ ...(composed ?? options.app), config, db, logger });
   composed?.start(service);

@@ -1,5 +1,5 @@
 import type { Db } from '../store/db';
-import { sql } from '../store/sql';
+import { planEachTime, sql } from '../store/sql';
 import { GENESIS_HASH } from './audit-codes';
 
 export interface ChainHead {
@@ -36,7 +36,8 @@ export class ChainHeads {
     const missing = chains.filter((c) => !this.heads.has(c));
     if (missing.length === 0) return;
     const { rows } = await db.query<{ chain: string; seq: number; hash: string }>(
-      sql`SELECT chain, seq, hash FROM audit_chain_head WHERE chain = ANY(${missing}::text[])`,
+      // Planned at each call: the table starts empty and grows by one row per record (see `planEachTime`).
+      planEachTime(sql`SELECT chain, seq, hash FROM audit_chain_head WHERE chain = ANY(${missing}::text[])`),
     );
     const found = new Map(rows.map((r) => [r.chain, { seq: Number(r.seq), hash: r.hash }]));
     for (const chain of missing) this.set(chain, found.get(chain) ?? { seq: 0, hash: GENESIS_HASH });

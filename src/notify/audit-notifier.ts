@@ -5,7 +5,7 @@ import type { AuditEventInput } from '../audit/audit-event-builder';
 import type { AppendListener, StoredAuditEvent } from '../audit/audit-writer';
 import type { Db } from '../store/db';
 import { onSettled } from '../store/settle';
-import { sql } from '../store/sql';
+import { planEachTime, sql } from '../store/sql';
 import { buildNotice } from './messages';
 import { type Notice, queueNotices } from './outbox';
 
@@ -106,9 +106,10 @@ export function createAuditNotifier(options: { recordUrl: string }): AppendListe
       const unknown = [...new Set(inputs.map(accessPair).filter((p): p is string => p !== undefined && !known.has(p)))];
       if (unknown.length === 0) return;
       const split = unknown.map((pair) => [pair.slice(0, pair.indexOf('|')), pair.slice(pair.indexOf('|') + 1)]);
-      const { rows } = await db.query<{ pair: string }>(sql`
+      // Planned at each call: the table starts empty and grows by one row per pair (see `planEachTime`).
+      const { rows } = await db.query<{ pair: string }>(planEachTime(sql`
         SELECT f.patient_id || '|' || f.professional AS pair FROM notify_first_access f
-        JOIN unnest(${split.map(([p]) => p)}::text[], ${split.map(([, k]) => k)}::text[]) AS u(p, k) ON f.patient_id = u.p AND f.professional = u.k`);
+        JOIN unnest(${split.map(([p]) => p)}::text[], ${split.map(([, k]) => k)}::text[]) AS u(p, k) ON f.patient_id = u.p AND f.professional = u.k`));
       for (const row of rows) known.add(row.pair);
     },
   });

@@ -4,7 +4,7 @@ import { databaseUnavailable, isConnectionLoss, rethrowAsUnavailable } from './c
 import type { Db, QueryResult } from './db';
 import { isUsableHost, parseHostList, type HostList } from './pg-hosts';
 import { beginSettling, settle } from './settle';
-import { Sql } from '../kernel/sql';
+import { FreshPlanSql, Sql } from '../kernel/sql';
 
 // int8 (bigint) as JS number: our counters (rid, counts) stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -35,7 +35,8 @@ function statementName(text: string): string | undefined {
  * Parameterised statements are sent as named prepared statements (name = hash of the text), so each connection
  * plans a statement shape once and reuses the plan: the access predicate, with its many EXISTS branches, was
  * measured to cost 0.6–1.7 ms to plan and 0.1–0.4 ms to run. Statements without parameters (migrations,
- * multi-statement scripts) stay unnamed, and so does any shape beyond a bounded number. The connections use
+ * multi-statement scripts) stay unnamed, and so do those marked `planEachTime` (look-ups in tables that start empty and
+ * grow: `kernel/sql.ts`) and any shape beyond a bounded number. The connections use
  * `plan_cache_mode = force_generic_plan` (`PgDb`): left to choose, PostgreSQL compares the estimated cost of the
  * reusable plan with that of one planned for the values at hand, and a search whose estimate for one patient's
  * rows came out at 1 instead of 3 was planned again at every execution (0.9 ms under the access predicate).
@@ -43,7 +44,7 @@ function statementName(text: string): string | undefined {
  */
 function toArgs(statement: Sql | string, values?: unknown[]): { text: string; values: unknown[]; name?: string } {
   const query = statement instanceof Sql ? statement.toQuery() : { text: statement, values: values ?? [] };
-  if (query.values.length === 0) return query;
+  if (query.values.length === 0 || statement instanceof FreshPlanSql) return query;
   const name = statementName(query.text);
   return name === undefined ? query : { text: query.text, values: query.values, name };
 }
@@ -72,6 +73,13 @@ export interface PgDbOptions {
   onPoolError?: (err: Error & { code?: string }) => void;
   /** Told when the pool moves to another host of a multi-host URL (failover), with the host's index in the URL. */
   onHostChange?: (index: number) => void;
+  /**
+   * Seconds a connection is kept before the pool replaces it (0 or unset: for ever). A connection keeps the plan
+   * of each named statement it made the first time (see `toArgs`); PostgreSQL plans again when an ANALYZE changes a
+   * table's statistics, which without autovacuum never happens: a plan made on a fresh database (tables empty:
+   * sequential scans) would be kept for the life of the process. Replacing connections bounds that.
+   */
+  connectionLifetimeS?: number;
 }
 
 /** Db over a node-postgres pool; several hosts in the URL (libpq style) are tried in turn (`pg-hosts.ts`). */
@@ -103,7 +111,13 @@ export class PgDb implements Db {
     // leaves a busy but healthy server its queue.
     // statement_timeout as a connection setting: it bounds every statement, those of transactions included.
     const timeout = this.options.statementTimeoutMs ? ` -c statement_timeout=${this.options.statementTimeoutMs}` : '';
-    const pool = new pg.Pool({ connectionString: url, max: this.poolSize, connectionTimeoutMillis: 30_000, options: `-c plan_cache_mode=force_generic_plan${timeout}` });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: this.poolSize,
+      connectionTimeoutMillis: 30_000,
+      maxLifetimeSeconds: this.options.connectionLifetimeS ?? 0,
+      options: `-c plan_cache_mode=force_generic_plan${timeout}`,
+    });
     // An idle client losing its connection must not crash the process: the pool drops it and opens a new one. It is
     // logged: a restart or failover seen only through 503s would leave the operator guessing.
     pool.on('error', (err: Error & { code?: string }) => this.options.onPoolError?.(err));
