@@ -21,7 +21,8 @@ export const productionVariant: BenchVariant = {
   async build(databaseUrl) {
     // AUDIT_FLUSH_CONCURRENCY of the bench's environment reaches the server (default 1, as `npm start`).
     const config = loadConfig({ AUDIT_FLUSH_CONCURRENCY: process.env.AUDIT_FLUSH_CONCURRENCY }, { databaseUrl, dataDir: ACCESS_BENCH_DATA_DIR, logLevel: 'error' });
-    const db = new PgDb(databaseUrl, config.dbPoolSize);
+    // The pool as `startServer` opens it (statement timeout, connection lifetime).
+    const db = new PgDb(databaseUrl, config.dbPoolSize, { statementTimeoutMs: config.statementTimeoutMs, connectionLifetimeS: config.dbConnectionLifetimeS });
     const logger = createLogger('error');
     const env: NodeJS.ProcessEnv = { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'bench-chain-secret', NOTIFY_POLL_MS: '60000' };
     const composed = await composeApp({ config, db, logger, env });
