@@ -44,7 +44,7 @@ export function computeRatios(main: PhaseResult, baseline: string): Ratio[] {
   return out;
 }
 
-/** Search p99 of the core at the main size and at 10,000 documents (measured alternately, or given). */
+/** Search p99 of `production` (else the core) at the main size and at 10,000 documents (measured alternately, or given). */
 export interface P99Growth {
   main?: number;
   reference?: number;
@@ -84,9 +84,9 @@ export function formatPhase(phase: PhaseResult): string {
   return lines.join('\n');
 }
 
-/** The alternating core search runs on the reference and the main database. */
+/** The alternating search runs (`production`, else the core) on the reference and the main database. */
 export function formatGrowth(growth: Measurement[]): string {
-  const lines = ['\n== search p99 growth: the core on both databases, alternating rounds'];
+  const lines = [`\n== search p99 growth: ${growth[0]?.variant.split('@')[0] ?? 'core'} on both databases, alternating rounds`];
   for (const m of growth) lines.push(`   ${m.variant.padEnd(16)} ${fmt(m.load.rps).padStart(8)} req/s   p50 ${fmt(m.load.p50, 1)} ms   p99 ${fmt(m.load.p99, 1)} ms   server ${fmt(m.serverCpuMicros)} µs/req   postgres ${fmt(m.postgresCpuMicros)} µs/req`);
   return lines.join('\n');
 }

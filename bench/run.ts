@@ -28,12 +28,12 @@ const RESULTS = path.join(__dirname, 'results', 'latest.json');
 const toDrop = new Set<BenchDatabase>();
 const monitors: PgDb[] = [];
 
-/** BENCH_COMPARE: a p99 in ms, or a results JSON whose 10k-document core search p99 is used. */
+/** BENCH_COMPARE: a p99 in ms, or a results JSON whose 10k-document search p99 (production's, else the core's) is used. */
 function resolveCompare(raw: string | undefined): number | undefined {
   if (!raw) return undefined;
   if (/^\d+(\.\d+)?$/.test(raw)) return Number(raw);
   const earlier = JSON.parse(fs.readFileSync(raw, 'utf8')) as { phases: PhaseResult[]; growth?: Measurement[] };
-  const fromGrowth = earlier.growth?.find((m) => m.variant === 'core@10k');
+  const fromGrowth = earlier.growth?.find((m) => m.variant === 'production@10k') ?? earlier.growth?.find((m) => m.variant === 'core@10k');
   const phase = earlier.phases.find((p) => p.size.documents === 10_000);
   const m = fromGrowth ?? phase?.measurements.find((x) => x.variant === 'core' && x.scenario === 'search');
   if (!m) throw new Error(`BENCH_COMPARE=${raw}: no 10,000-document core search measurement in that file`);
@@ -115,13 +115,14 @@ async function main(): Promise<void> {
   phases.push(mainPhase);
   for (const phase of phases) log(formatPhase(phase));
   let growth: Measurement[] | undefined;
-  const p99: P99Growth = { main: mainPhase.measurements.find((m) => m.variant === 'core' && m.scenario === 'search')?.load.p99, reference: config.compareP99 };
+  // The p99 growth is read from what ships (`production`) when it is measured, else from the core.
+  const grower = variants.some((v) => v.name === 'production') ? findVariant('production') : findVariant('core');
+  const p99: P99Growth = { main: mainPhase.measurements.find((m) => m.variant === grower.name && m.scenario === 'search')?.load.p99, reference: config.compareP99 };
   if (reference) {
     // The p99 comparison alternates the two databases under the same machine load, round after round.
-    log(`\nmeasuring the core's search on both databases (${config.rounds} alternating rounds) …`);
-    const core = findVariant('core');
-    const labels = [`core@${sizeLabel(reference.dataset.size.documents)}`, `core@${sizeLabel(config.main.documents)}`];
-    growth = (await measureTargets({ ...measure, targets: [target(labels[0], core, reference), target(labels[1], core, main)], scenarios: ['search'], compareAnswers: false })).measurements;
+    log(`\nmeasuring the ${grower.name} search on both databases (${config.rounds} alternating rounds) …`);
+    const labels = [`${grower.name}@${sizeLabel(reference.dataset.size.documents)}`, `${grower.name}@${sizeLabel(config.main.documents)}`];
+    growth = (await measureTargets({ ...measure, targets: [target(labels[0], grower, reference), target(labels[1], grower, main)], scenarios: ['search'], compareAnswers: false })).measurements;
     p99.reference = growth.find((m) => m.variant === labels[0])?.load.p99;
     p99.main = growth.find((m) => m.variant === labels[1])?.load.p99;
     log(formatGrowth(growth));
