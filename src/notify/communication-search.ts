@@ -38,7 +38,7 @@ export function communicationSearchHook(options: { connection: ConnectionOf }): 
       const patientId = owned[0];
       const count = Math.min(intParam(req, '_count', 50), MAX_COUNT);
       const offset = intParam(req, '_offset', 0);
-      const page = await loadCommunications(options.connection(svc.repo), patientId, { count, offset }, ctx.access);
+      const page = await loadCommunications(options.connection(svc.repo), patientId, { count, offset }, ctx.access, { guardian: ctx.actor?.kind === 'guardian' });
       const link = [{ relation: 'self', url: pageUrl(req, patientId, count, offset) }];
       if (offset + count < page.total) link.push({ relation: 'next', url: pageUrl(req, patientId, count, offset + count) });
       const entries: EntryParts[] = page.resources.map((c) => ({ fullUrl: `${req.baseUrl}/Communication/${c.id}`, resourceText: JSON.stringify(c), search: { mode: 'match' } }));

@@ -1,0 +1,125 @@
+import { A07, byRpps, consent, maskDoc, purpose, RPPS } from './fixture';
+import { useSweepServer, type Who } from './sweep-4';
+
+// Issue 11's outside check, fifth sweep, family "consent and record management", over HTTP on the production
+// composition. Expected answers come from the rules (src/access/README.md "Who may do what", "The Consent coding",
+// "Guardians", "Notices of a minor's record reach his guardians"; DESIGN §4, §5). Fixture: p1 a minor, open, gp
+// treating, rp1 her mother, spec authorised, Practitioner/blocked blocked, d2 masked by c1-mask; p2 open, refused
+// break-glass and SAMU in advance.
+
+const { call } = useSweepServer('dmp-sweep5-record-');
+const JSON_PATCH = { 'Content-Type': 'application/json-patch+json' };
+const CONFIDANT = '10000000033';
+const ROLE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';
+
+describe('a professional does not decide the patient\'s consents', () => {
+  // Rule: consents are the patient's (or guardian's); a professional may record only the opening on his behalf. A
+  // treating physician reads masked documents but "not the Consents".
+  const changes: [string, string, string, unknown, Record<string, string>?][] = [
+    ['lifting the mask by JSON Patch', 'PATCH', '/Consent/c1-mask', [{ op: 'replace', path: '/status', value: 'inactive' }], JSON_PATCH],
+    ['lifting a colleague\'s block by PUT', 'PUT', '/Consent/c1-blocked', { ...consent('c1-blocked', 'p1', { type: 'permit', actor: [byRpps(RPPS.blocked)] }) }],
+    ['withdrawing the opening', 'DELETE', '/Consent/c1-open', undefined],
+    ['re-activating a withdrawn permit by FHIRPath Patch', 'PATCH', '/Consent/c1-other', { resourceType: 'Parameters', parameter: [{ name: 'operation', part: [{ name: 'type', valueCode: 'replace' }, { name: 'path', valueString: 'Consent.status' }, { name: 'value', valueCode: 'active' }] }] }],
+  ];
+  for (const who of ['gp', 'spec'] as Who[]) {
+    it(`${who} cannot lift a mask or a block, withdraw the opening nor re-activate a permit, directly or in a transaction`, async () => {
+      for (const [label, method, url, body, headers] of changes) {
+        const res = await call(who, method, url, body, headers);
+        expect([label, res.status]).toEqual([label, 403]);
+        const tx = await call(who, 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: method === 'PUT' ? body : undefined, request: { method, url: url.slice(1) } }] });
+        expect([label, 'transaction', tx.status >= 400]).toEqual([label, 'transaction', true]);
+      }
+      expect((await call('spec', 'GET', '/DocumentReference/d2')).status).toBe(404);
+      expect((await call('blocked', 'GET', '/DocumentReference/d1')).status).toBe(404);
+      expect((await call('patient', 'GET', '/Consent/c1-mask')).body.status).toBe('active');
+    });
+  }
+
+  it('an authorised professional creates no consent other than the opening: no mask, no block, no refusal of emergencies', async () => {
+    const provisions = [
+      ['a mask of a colleague\'s document', { type: 'deny', data: maskDoc('d1') }],
+      ['a block of the treating physician\'s colleague', { type: 'deny', actor: [byRpps(RPPS.author)] }],
+      ['a refusal of break-glass', { type: 'deny', purpose: purpose('BTG') }],
+      ['a permit of a colleague', { type: 'permit', actor: [byRpps(RPPS.other)] }],
+    ] as const;
+    for (const [label, provision] of provisions) {
+      const res = await call('spec', 'POST', '/Consent', { ...consent('x', 'p1', provision as never), id: undefined });
+      expect([label, res.status]).toEqual([label, 403]);
+    }
+    expect((await call('author', 'GET', '/DocumentReference/d1')).status).toBe(200);
+  });
+
+  it('a professional reads no Consent of the record (the treating physician included), so none shows whom the patient blocked', async () => {
+    for (const who of ['gp', 'spec'] as Who[]) {
+      const search = await call(who, 'GET', '/Consent?patient=Patient/p1&_total=accurate');
+      expect([who, search.status, search.body.total]).toEqual([who, 200, 0]);
+      expect([who, (await call(who, 'GET', '/Consent/c1-blocked')).status]).toEqual([who, 404]);
+    }
+  });
+});
+
+describe('the trail is the server\'s: nobody posts, replaces or erases an AuditEvent', () => {
+  const event = { resourceType: 'AuditEvent', type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110110' }, recorded: '2026-01-01T00:00:00Z', agent: [{ requestor: true, who: { reference: 'Practitioner/gp' } }], source: { observer: { display: 'x' } }, entity: [{ what: { reference: 'Patient/p1' } }] };
+  for (const who of ['patient', 'guardian', 'gp', 'feeder'] as Who[]) {
+    it(`${who}: transaction, batch, conditional create and PUT of an AuditEvent are refused`, async () => {
+      const tx = await call(who, 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: event, request: { method: 'POST', url: 'AuditEvent' } }] });
+      expect([who, 'transaction', tx.status >= 400]).toEqual([who, 'transaction', true]);
+      const batch = await call(who, 'POST', '', { resourceType: 'Bundle', type: 'batch', entry: [{ resource: event, request: { method: 'POST', url: 'AuditEvent' } }] });
+      expect([who, 'batch entry', Number.parseInt(batch.body?.entry?.[0]?.response?.status ?? '0', 10) >= 400]).toEqual([who, 'batch entry', true]);
+      const conditional = await call(who, 'POST', '/AuditEvent', event, { 'If-None-Exist': 'patient=Patient/p1' });
+      expect([who, 'conditional', conditional.status >= 400]).toEqual([who, 'conditional', true]);
+      const put = await call(who, 'PUT', '/AuditEvent?patient=Patient/p1', event);
+      expect([who, 'conditional PUT', put.status >= 400]).toEqual([who, 'conditional PUT', true]);
+      const del = await call(who, 'DELETE', '/AuditEvent?patient=Patient/p1');
+      expect([who, 'conditional DELETE', del.status >= 400]).toEqual([who, 'conditional DELETE', true]);
+    });
+  }
+
+  it('the trail still verifies and names only the server\'s events after the attempts', async () => {
+    const verify = await call('patient', 'GET', '/AuditEvent/$verify?patient=Patient/p1');
+    expect(verify.status).toBe(200);
+    expect(JSON.stringify(verify.body)).not.toMatch(/broken|invalid/i);
+    const trail = await call('patient', 'GET', '/AuditEvent?patient=Patient/p1&date=le2026-01-02&_total=accurate');
+    expect(trail.body.total).toBe(0);
+  });
+});
+
+describe('guardians: a RelatedPerson written by someone else makes no guardian', () => {
+  it('the other patient, an authorised professional or a feeder cannot name himself a parent of p1', async () => {
+    const parent = { resourceType: 'RelatedPerson', patient: { reference: 'Patient/p1' }, relationship: [{ coding: [{ system: ROLE, code: 'FTH' }] }], name: [{ family: 'X' }] };
+    for (const who of ['p2', 'spec', 'feeder', 'samu'] as Who[]) {
+      const res = await call(who, 'POST', '/RelatedPerson', parent);
+      expect([who, res.status >= 400]).toEqual([who, true]);
+    }
+    const cond = await call('spec', 'PUT', '/RelatedPerson?patient=Patient/p1', { ...parent, relationship: [{ coding: [{ system: ROLE, code: 'GUARD' }] }], period: { start: '2020-01-01', end: '2099-01-01' } });
+    expect(cond.status).toBeGreaterThanOrEqual(400);
+    const search = await call('patient', 'GET', '/RelatedPerson?patient=Patient/p1&_total=accurate');
+    expect(search.body.total).toBe(1);
+  });
+});
+
+describe('notices are the record\'s: what legal representatives must not learn stays out of the notices they read', () => {
+  it('a guardian reads no notice of the access of a professional who wrote a document hidden from legal representatives', async () => {
+    // The minor (p1) authorises a professional she sees in confidence; he files a document hidden from her parents.
+    expect((await call('patient', 'POST', '/Consent', { ...consent('x', 'p1', { type: 'permit', actor: [byRpps(CONFIDANT)] }), id: undefined })).status).toBe(201);
+    const doc = await call({ kind: 'practitioner', id: CONFIDANT }, 'POST', '/DocumentReference', {
+      resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient/p1' },
+      type: { coding: [{ system: 'http://loinc.org', code: '11488-4' }] },
+      securityLabel: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' }] }, { coding: [{ system: A07, code: 'INVISIBLE_REPRESENTANTS_LEGAUX' }] }],
+      content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('consultation confidentielle').toString('base64') } }],
+    });
+    expect(doc.status).toBe(201);
+    expect((await call({ kind: 'practitioner', id: CONFIDANT }, 'GET', '/Patient/p1')).status).toBe(200);
+    // The minor reads the notice of his access (the comparison can fail) ...
+    const own = await call('patient', 'GET', '/Communication?patient=Patient/p1&_count=200');
+    expect(own.status).toBe(200);
+    expect(JSON.stringify(own.body)).toContain(CONFIDANT);
+    // ... her mother reads none, whatever the search, nor any trace of the document's notice.
+    for (const url of ['/Communication?patient=Patient/p1&_count=200', '/Communication?_count=200', '/Communication?subject=Patient/p1&_count=200', '/Communication?recipient=Patient/p1&_count=200']) {
+      const mother = await call('guardian', 'GET', url);
+      expect([url, mother.status]).toEqual([url, 200]);
+      expect([url, JSON.stringify(mother.body).includes(CONFIDANT)]).toEqual([url, false]);
+      expect([url, mother.body.total]).toEqual([url, (mother.body.entry ?? []).length]);
+    }
+  });
+});
