@@ -81,17 +81,18 @@ function assertNoDocumentDropped(named: { path: string; ids: string[] }, before:
  * not stored yet), a new DocumentReference against the Lists already written that name it (a transaction writes the
  * SubmissionSet first). The writer knows every document named (`assertNamedDocumentsKnown` ran first).
  */
-export async function assertListedDocumentsInRecord(tx: Db, event: WriteEvent): Promise<void> {
+export async function assertListedDocumentsInRecord(tx: Db, event: WriteEvent, newInRequest: ReadonlySet<string>): Promise<void> {
   if (event.interaction === 'delete') return;
   if (event.resourceType === 'List' && event.resource?.resourceType === 'List') {
-    const ids = listedDocuments(event.resource);
+    const ids = listedDocuments(event.resource).filter((id) => !newInRequest.has(`DocumentReference/${id}`));
     if (!ids.length) return;
     const { rows } = await tx.query<{ id: string }>(sql`SELECT id FROM resource WHERE type = 'DocumentReference' AND id = ANY(${ids}::text[])
       AND NOT deleted AND compartment IS DISTINCT FROM ${event.compartment ?? null}::text ORDER BY id LIMIT 1`);
     if (rows[0]) throw otherRecord(`List.entry.item names DocumentReference/${rows[0].id}, a document of another patient's record: a List lists documents of its own patient (List.subject)`, 'List.entry.item');
     return;
   }
-  if (event.resourceType === 'DocumentReference' && event.interaction === 'create') {
+  // Only a List drawn in this request can name a document created now (a token writer never chooses a new id).
+  if (event.resourceType === 'DocumentReference' && event.interaction === 'create' && [...newInRequest].some((ref) => ref.startsWith('List/'))) {
     const { rows } = await tx.query<{ id: string }>(sql`SELECT l.id FROM idx_reference x JOIN resource l ON l.rid = x.rid
       WHERE x.target_type = 'DocumentReference' AND x.target_id = ${event.id} AND x.type = 'List' AND x.param = 'item'
         AND NOT l.deleted AND l.compartment IS DISTINCT FROM ${event.compartment ?? null}::text ORDER BY l.id LIMIT 1`);

@@ -163,7 +163,7 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   if (classOf(event.resourceType) === 'directory') return assertDirectoryWrite(tx, actor, event);
   // Before the record is looked at: a hidden document answers like a missing one, not with the record's 403.
   await assertNamedDocumentsKnown(tx, actor, event, context.newInRequest ?? new Set());
-  await assertListedDocumentsInRecord(tx, event);
+  await assertListedDocumentsInRecord(tx, event, context.newInRequest ?? new Set());
   const patientId = event.compartment ?? undefined;
   if (!patientId) {
     // A Binary submitted before its DocumentReference takes the document's record when the document is written.

@@ -1,3 +1,4 @@
+import { markImportPlan } from './source-patient-guard';
 import { markCdaDigestChecked } from './cda-binary-guard';
 import type { RequestContext } from '../fhir/context';
 import { conflict, FhirError } from '../fhir/errors';
@@ -30,6 +31,7 @@ export function importOperations(options: { maxCdaSize: number; planner?: CdaPla
     const plan = await planner(bytes, { maxBytes: options.maxCdaSize, documentBytesApart: true });
     // Its patient is matched on the header's identifiers (patient-match.ts): the Binary of these bytes may be written.
     markCdaDigestChecked(ctx, plan.sha1);
+    markImportPlan(ctx);
     return importPlan(svc, ctx, req, plan, bytes);
   };
   return [

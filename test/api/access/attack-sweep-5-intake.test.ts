@@ -104,6 +104,24 @@ describe('a document about another person is not filed in this record', () => {
   });
 });
 
+describe('the metadata\'s patient is the subject', () => {
+  it('a PDF submitted for p1 whose sourcePatientInfo carries p2\'s INS (or the SubmissionSet\'s sourcePatientId): refused, nothing written', async () => {
+    for (const where of ['document', 'submission set'] as const) {
+      const before = await documentsOf('patient', 'p1');
+      const { bundle, doc, list, binary } = submissionForP1();
+      binary.contentType = 'application/pdf';
+      binary.data = Buffer.from('%PDF-1.4\n% compte rendu\n%%EOF\n').toString('base64');
+      doc.content[0].attachment = { ...doc.content[0].attachment, contentType: 'application/pdf', hash: undefined, size: undefined };
+      const holder = where === 'document' ? doc : list;
+      const source = (holder.contained ?? []).find((c) => c.resourceType === 'Patient') as { identifier?: { system?: string; value?: string }[] };
+      source.identifier = [{ system: INS_NIR, value: P2_INS }];
+      const res = await call('feeder', 'POST', '', bundle);
+      expect([where, res.status, refused(res)]).toEqual([where, 422, true]);
+      expect(await documentsOf('patient', 'p1')).toBe(before);
+    }
+  });
+});
+
 describe('a CDA document enters only through a submission that checks its patient', () => {
   /** A text document the feeder filed in p1 (its own submission), and the id of its Binary. */
   async function ownTextDocument(): Promise<{ doc: string; binary: string; data: string }> {
@@ -176,7 +194,7 @@ describe('an MHD submission names one record', () => {
     list.subject = { reference: P2_REF };
     const res = await call('feeder', 'POST', '', bundle);
     expect([res.status, refused(res)]).toEqual([422, true]);
-    expect(res.body.issue[0].diagnostics).toMatch(/another patient/);
+    expect(res.body.issue[0].diagnostics).toMatch(/another patient|not the INS of the record/);
     expect([await documentsOf('patient', 'p1'), await documentsOf('p2', 'p2')]).toEqual([p1Before, p2Before]);
     expect((await call('p2', 'GET', '/List?patient=Patient/p2&_summary=count')).body.total).toBe(listsBefore);
   });
