@@ -99,7 +99,7 @@ describe('guardians: a RelatedPerson written by someone else makes no guardian',
 });
 
 describe('notices are the record\'s: what legal representatives must not learn stays out of the notices they read', () => {
-  it('a guardian reads no notice of the access of a professional who wrote a document hidden from legal representatives', async () => {
+  it('a guardian reads no notice nor trail entry of the access of a professional who wrote a document hidden from legal representatives', async () => {
     // The minor (p1) authorises a professional she sees in confidence; he files a document hidden from her parents.
     expect((await call('patient', 'POST', '/Consent', { ...consent('x', 'p1', { type: 'permit', actor: [byRpps(CONFIDANT)] }), id: undefined })).status).toBe(201);
     const doc = await call({ kind: 'practitioner', id: CONFIDANT }, 'POST', '/DocumentReference', {
@@ -121,5 +121,16 @@ describe('notices are the record\'s: what legal representatives must not learn s
       expect([url, JSON.stringify(mother.body).includes(CONFIDANT)]).toEqual([url, false]);
       expect([url, mother.body.total]).toEqual([url, (mother.body.entry ?? []).length]);
     }
+    // The trail likewise: the minor reads his accesses, her mother none of them (before: « Dr … read Patient/p1 at … »).
+    const minorTrail = await call('patient', 'GET', '/AuditEvent?patient=Patient/p1&_count=1000');
+    expect(JSON.stringify(minorTrail.body)).toContain(CONFIDANT);
+    const motherTrail = await call('guardian', 'GET', '/AuditEvent?patient=Patient/p1&_count=1000&_total=accurate');
+    expect(motherTrail.status).toBe(200);
+    expect(JSON.stringify(motherTrail.body)).not.toContain(CONFIDANT);
+    expect(motherTrail.body.total).toBe((motherTrail.body.entry ?? []).length);
+    expect(motherTrail.body.total).toBeGreaterThan(0);
+    const [minorCount, motherCount] = [await call('patient', 'GET', '/AuditEvent/$verify?patient=Patient/p1'), await call('guardian', 'GET', '/AuditEvent/$verify?patient=Patient/p1')];
+    const events = (a: { body: { parameter: { name: string; valueInteger?: number }[] } }) => a.body.parameter.find((x) => x.name === 'events')?.valueInteger ?? -1;
+    expect(events(motherCount)).toBeLessThan(events(minorCount));
   });
 });
