@@ -122,6 +122,20 @@ describe('the metadata\'s patient is the subject', () => {
   });
 });
 
+describe('the new refusals tell nothing of a record the writer does not see', () => {
+  it('an unauthorised professional\'s document in p2 answers the same whether its source patient carries p2\'s INS or another', async () => {
+    const ask = (ins: string) => call('unauth', 'POST', '/DocumentReference', {
+      resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient/p2' },
+      contained: [{ resourceType: 'Patient', id: 'src', identifier: [{ system: INS_NIR, value: ins }] }],
+      context: { sourcePatientInfo: { reference: '#src' } },
+      content: [{ attachment: { contentType: 'text/plain', data: 'eA==' } }],
+    });
+    const [right, wrong] = [await ask(P2_INS), await ask(withInsKey('1850275123456'))];
+    expect([right.status, right.text.split(P2_INS).join('<ins>')]).toEqual([wrong.status, wrong.text.split(withInsKey('1850275123456')).join('<ins>')]);
+    expect(right.status).toBe(422);
+  });
+});
+
 describe('a CDA document enters only through a submission that checks its patient', () => {
   /** A text document the feeder filed in p1 (its own submission), and the id of its Binary. */
   async function ownTextDocument(): Promise<{ doc: string; binary: string; data: string }> {
