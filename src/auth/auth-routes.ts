@@ -7,6 +7,7 @@ import type { DevKey } from './dev-key';
 import type { AuthConfig } from './auth-config';
 import type { PatientLogin } from './patient-login';
 import type { DmpActor } from '../access/actor';
+import { scopesAllow } from '../access/scopes';
 
 /**
  * What the sign-in routes may do, each a named capability built by the wiring: these routes face the Internet, so
@@ -19,6 +20,11 @@ export interface AuthRoutesOptions {
   resolveCaller: (authorization: string | undefined) => Promise<DmpActor>;
   /** Sets (or replaces) the sign-in identifier and password of a record (the password policy applies: 422). */
   setPassword: (input: { login: string; patientId: string; password: string }) => Promise<void>;
+  /**
+   * The OAuth clients whose patient tokens may set the account's identifier and password: this server's own portal.
+   * A token issued to any other application (`azp`) may not, whatever its scopes (attack sweep 5).
+   */
+  passwordClients: readonly string[];
   /** Public keys this server signs with (development issuer when trusted, patient sign-in issuer). */
   publicKeys: DevKey[];
   fhirBasePath: string;
@@ -70,6 +76,14 @@ export function mountAuthRoutes(app: Express, o: AuthRoutesOptions): void {
     const actor = await o.resolveCaller(req.headers.authorization);
     const patientId = (req.body as { patient?: string })?.patient ?? actor.patientIds[0];
     if (actor.kind !== 'patient' || !patientId || !actor.patientIds.includes(patientId)) throw forbidden('Only the patient may set the password of his own record');
+    // The account's credentials are the patient's own: an application he let read (or even write) his record does not
+    // set them. Before, any patient token did — a lab app granted patient/Observation.rs replaced his identifier and
+    // password, locking him out and ending his sessions.
+    const client = typeof actor.claims?.azp === 'string' ? actor.claims.azp : undefined;
+    if (client !== undefined && !o.passwordClients.includes(client)) {
+      throw forbidden('An application\'s token does not set the password of the record: the patient sets it himself, signed in on the DMP\'s own pages, or with his activation or reset code');
+    }
+    if (!scopesAllow(actor.scopes, 'u', 'Patient')) throw forbidden('The token\'s scopes do not grant update on Patient');
     await o.setPassword({ login: field(req, 'identifier'), patientId, password: field(req, 'password') });
     res.status(204).end();
   });

@@ -9,7 +9,7 @@ import { useSweepServer, type Answer } from './sweep-4';
 // attacker gains from a gap: an app the patient allowed to read his lab results closes his record, changes his contact
 // (and so where his sign-in codes go), reads his notices and trail.
 
-const { call } = useSweepServer('dmp-sweep5-scopes-');
+const { call, run, tokenWith } = useSweepServer('dmp-sweep5-scopes-');
 const READ_ONLY: MintOptions = { kind: 'patient', id: 'p1', scope: 'patient/*.rs' };
 const V1_READ: MintOptions = { kind: 'patient', id: 'p1', scope: 'patient/*.read' };
 const LAB_APP: MintOptions = { kind: 'patient', id: 'p1', scope: 'patient/Observation.rs' };
@@ -100,5 +100,26 @@ describe('a scope of one type reaches no other', () => {
     const everything = await call(LAB_APP, 'GET', '/Patient/p1/$everything?_count=1000');
     const types = new Set(((everything.body?.entry ?? []) as { resource: { resourceType: string } }[]).map((e) => e.resource.resourceType));
     expect([...types].filter((t) => t !== 'Observation')).toEqual([]);
+  });
+});
+
+describe('an application does not set the patient\'s password', () => {
+  const setPassword = async (bearer: string, identifier: string): Promise<number> => {
+    const res = await fetch(`${new URL(run.server.fhirUrl).origin}/auth/password`, {
+      method: 'PUT', headers: { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ identifier, password: 'correct horse battery staple 42', patient: 'p1' }),
+    });
+    return res.status;
+  };
+  const claims = (extra: Record<string, unknown>) => ({ dmp_kind: 'patient', patient: 'p1', ...extra });
+
+  it('a token issued to another app (azp), or one that does not grant updating the Patient, is refused with 403', async () => {
+    // Before: any patient token set the identifier and password (204), locking the patient out and ending his sessions.
+    expect(await setPassword(await tokenWith(claims({ scope: 'openid fhirUser patient/Observation.rs', azp: 'lab-app' })), 'lab-app-1')).toBe(403);
+    expect(await setPassword(await tokenWith(claims({ scope: 'openid fhirUser patient/*.cruds', azp: 'lab-app' })), 'lab-app-2')).toBe(403);
+    expect(await setPassword(await tokenWith(claims({ scope: 'openid fhirUser patient/*.rs' })), 'read-only-1')).toBe(403);
+    // The portal's token and the patient's own sign-in token (no azp, every scope) set it (the comparison can fail).
+    expect(await setPassword(await tokenWith(claims({ scope: 'openid fhirUser launch/patient patient/*.cruds offline_access', azp: 'dmp-portal' })), 'jeanne-portal')).toBe(204);
+    expect(await setPassword(await tokenWith(claims({ scope: 'openid fhirUser patient/*.cruds' })), 'jeanne-own')).toBe(204);
   });
 });
