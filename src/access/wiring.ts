@@ -8,7 +8,6 @@ import { loadDevKey, loadSigningKey } from '../auth/dev-key';
 import { mintLoginToken } from '../auth/mint-token';
 import { createPatientLogin, setPatientCredential, type LoginCodeSender, type PatientLoginOptions } from '../auth/patient-login';
 import { createPasswordReset } from '../auth/password-reset';
-import { PORTAL_CLIENT_ID } from '../portal/wiring';
 import { createTokenVerifier } from '../auth/token-verifier';
 import { queueAccountNotice } from '../notify/account-notices';
 import { queueLoginCode } from '../notify/login-code';
@@ -100,7 +99,6 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
         login,
         resolveCaller: async (authorization) => resolveActor(deps.db, await verifyToken(authorization)),
         setPassword: (input) => setPatientCredential(deps.db, input),
-        passwordClients: [PORTAL_CLIENT_ID],
         publicKeys: devKey ? [devKey, loginKey] : [loginKey],
         fhirBasePath: deps.config.fhirBasePath,
         baseUrl: deps.config.baseUrl,

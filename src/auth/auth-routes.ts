@@ -8,6 +8,7 @@ import type { AuthConfig } from './auth-config';
 import type { PatientLogin } from './patient-login';
 import type { DmpActor } from '../access/actor';
 import { scopesAllow } from '../access/scopes';
+import { assertAccountToken } from '../access/account-token';
 
 /**
  * What the sign-in routes may do, each a named capability built by the wiring: these routes face the Internet, so
@@ -20,11 +21,6 @@ export interface AuthRoutesOptions {
   resolveCaller: (authorization: string | undefined) => Promise<DmpActor>;
   /** Sets (or replaces) the sign-in identifier and password of a record (the password policy applies: 422). */
   setPassword: (input: { login: string; patientId: string; password: string }) => Promise<void>;
-  /**
-   * The OAuth clients whose patient tokens may set the account's identifier and password: this server's own portal.
-   * A token issued to any other application (`azp`) may not, whatever its scopes (attack sweep 5).
-   */
-  passwordClients: readonly string[];
   /** Public keys this server signs with (development issuer when trusted, patient sign-in issuer). */
   publicKeys: DevKey[];
   fhirBasePath: string;
@@ -79,10 +75,7 @@ export function mountAuthRoutes(app: Express, o: AuthRoutesOptions): void {
     // The account's credentials are the patient's own: an application he let read (or even write) his record does not
     // set them. Before, any patient token did — a lab app granted patient/Observation.rs replaced his identifier and
     // password, locking him out and ending his sessions.
-    const client = typeof actor.claims?.azp === 'string' ? actor.claims.azp : undefined;
-    if (client !== undefined && !o.passwordClients.includes(client)) {
-      throw forbidden('An application\'s token does not set the password of the record: the patient sets it himself, signed in on the DMP\'s own pages, or with his activation or reset code');
-    }
+    assertAccountToken(actor, 'set the password of the record');
     if (!scopesAllow(actor.scopes, 'u', 'Patient')) throw forbidden('The token\'s scopes do not grant update on Patient');
     await o.setPassword({ login: field(req, 'identifier'), patientId, password: field(req, 'password') });
     res.status(204).end();

@@ -9,7 +9,7 @@ import { useSweepServer, type Answer } from './sweep-4';
 // attacker gains from a gap: an app the patient allowed to read his lab results closes his record, changes his contact
 // (and so where his sign-in codes go), reads his notices and trail.
 
-const { call, run, tokenWith } = useSweepServer('dmp-sweep5-scopes-');
+const { call, raw, run, tokenWith } = useSweepServer('dmp-sweep5-scopes-');
 const READ_ONLY: MintOptions = { kind: 'patient', id: 'p1', scope: 'patient/*.rs' };
 const V1_READ: MintOptions = { kind: 'patient', id: 'p1', scope: 'patient/*.read' };
 const LAB_APP: MintOptions = { kind: 'patient', id: 'p1', scope: 'patient/Observation.rs' };
@@ -121,5 +121,19 @@ describe('an application does not set the patient\'s password', () => {
     // The portal's token and the patient's own sign-in token (no azp, every scope) set it (the comparison can fail).
     expect(await setPassword(await tokenWith(claims({ scope: 'openid fhirUser launch/patient patient/*.cruds offline_access', azp: 'dmp-portal' })), 'jeanne-portal')).toBe(204);
     expect(await setPassword(await tokenWith(claims({ scope: 'openid fhirUser patient/*.cruds' })), 'jeanne-own')).toBe(204);
+  });
+});
+
+describe('an application does not change where the patient\'s codes go', () => {
+  it('$change-contact and $confirm-contact with a token issued to another app are refused with 403, whatever its scopes', async () => {
+    const app = { dmp_kind: 'patient', patient: 'p1', scope: 'openid fhirUser patient/*.cruds', azp: 'lab-app' };
+    // Before: the app chose the address (200), then confirmed it with the code sent there; reset and sign-in codes followed.
+    const asked = await raw(await tokenWith(app), 'POST', '/Patient/p1/$change-contact', params({ name: 'system', valueString: 'email' }, { name: 'value', valueString: 'app@example.org' }));
+    expect([asked.status, refused(asked)]).toEqual([403, true]);
+    const confirmed = await raw(await tokenWith(app), 'POST', '/Patient/p1/$confirm-contact', params({ name: 'code', valueString: '123456' }));
+    expect([confirmed.status, refused(confirmed)]).toEqual([403, true]);
+    // The portal's token asks (the comparison can fail).
+    const portal = await raw(await tokenWith({ ...app, azp: 'dmp-portal' }), 'POST', '/Patient/p1/$change-contact', params({ name: 'system', valueString: 'email' }, { name: 'value', valueString: 'jeanne.portail@example.org' }));
+    expect(portal.status).toBe(200);
   });
 });
