@@ -231,6 +231,28 @@ describe('an MHD submission names one record', () => {
   });
 });
 
+describe('a feeder changes only what it submitted', () => {
+  it('another feeder\'s metadata PATCH (TD3.3, by id or conditional by uniqueId) of a feeder\'s document answers as for a missing one', async () => {
+    const { bundle, doc } = submissionForP1();
+    const uniqueId = doc.masterIdentifier?.value as string;
+    const filed = await call('feeder', 'POST', '', bundle);
+    expect(filed.status).toBe(200);
+    const id = (filed.body.entry as { response: { location: string } }[]).map((e) => e.response.location.split('/_history/')[0].split('/').slice(-2).join('/')).find((l) => l.startsWith('DocumentReference/')) as string;
+    const other = { kind: 'system', id: 'other-lab-feeder' } as const;
+    const patch = [{ op: 'add', path: '/securityLabel/-', value: { coding: [{ system: 'https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument', code: 'INVISIBLE_PATIENT' }] } }];
+    const headers = { 'Content-Type': 'application/json-patch+json' };
+    const byId = await call(other, 'PATCH', `/${id}`, patch, headers);
+    const missingId = await call(other, 'PATCH', '/DocumentReference/zz-missing', patch, headers);
+    expect([byId.status, byId.text.split(id.split('/')[1]).join('<id>')]).toEqual([missingId.status, missingId.text.split('zz-missing').join('<id>')]);
+    const byIdentifier = await call(other, 'PATCH', `/DocumentReference?identifier=urn:ietf:rfc:3986|${uniqueId}`, patch, headers);
+    const missingIdentifier = await call(other, 'PATCH', '/DocumentReference?identifier=urn:ietf:rfc:3986|urn:oid:1.2.250.1.999.7.75.999999', patch, headers);
+    expect([byIdentifier.status, byIdentifier.text.split(uniqueId).join('<u>')]).toEqual([missingIdentifier.status, missingIdentifier.text.split('urn:oid:1.2.250.1.999.7.75.999999').join('<u>')]);
+    expect(byIdentifier.status).toBe(404);
+    // The patient still sees it: nobody hid it from her.
+    expect((await call('patient', 'GET', `/${id}`)).status).toBe(200);
+  });
+});
+
 describe('a feeder opens, renames or takes over no record', () => {
   const person = { name: [{ use: 'official', family: 'NOUVEAU', given: ['Nina'] }], gender: 'female', birthDate: '1990-02-03' };
   const newIns = withInsKey('2900275123456');
