@@ -1,4 +1,5 @@
-import { A07, byRpps, consent, maskDoc, purpose, RPPS } from './fixture';
+import type { Resource } from '@medplum/fhirtypes';
+import { A07, byRpps, consent, maskDoc, purpose, RPPS, systemContext } from './fixture';
 import { useSweepServer, type Who } from './sweep-4';
 
 // Issue 11's outside check, fifth sweep, family "consent and record management", over HTTP on the production
@@ -7,7 +8,7 @@ import { useSweepServer, type Who } from './sweep-4';
 // treating, rp1 her mother, spec authorised, Practitioner/blocked blocked, d2 masked by c1-mask; p2 open, refused
 // break-glass and SAMU in advance.
 
-const { call } = useSweepServer('dmp-sweep5-record-');
+const { call, run } = useSweepServer('dmp-sweep5-record-');
 const JSON_PATCH = { 'Content-Type': 'application/json-patch+json' };
 const CONFIDANT = '10000000033';
 const ROLE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';
@@ -95,6 +96,38 @@ describe('guardians: a RelatedPerson written by someone else makes no guardian',
     expect(cond.status).toBeGreaterThanOrEqual(400);
     const search = await call('patient', 'GET', '/RelatedPerson?patient=Patient/p1&_total=accurate');
     expect(search.body.total).toBe(1);
+  });
+});
+
+describe('a parent\'s rights end at the majority, whatever he tries', () => {
+  it('the mother of an adult reads, writes and manages nothing of her record, and cannot make her link a court measure', async () => {
+    // Written as the server would (old data): an adult's record, and her mother's link made while she was a minor.
+    const ctx = systemContext();
+    const fixtures: Resource[] = [
+      { resourceType: 'Patient', id: 'adult', name: [{ family: 'GRANDE', given: ['Eve'] }], gender: 'female', birthDate: '2001-03-04', telecom: [{ system: 'email', value: 'eve@example.org' }] },
+      consent('adult-open', 'adult', { type: 'permit' }),
+      { resourceType: 'RelatedPerson', id: 'rpa', patient: { reference: 'Patient/adult' }, relationship: [{ coding: [{ system: ROLE, code: 'MTH' }] }], telecom: [{ system: 'email', value: 'mere@example.org' }] } as Resource,
+    ];
+    for (const resource of fixtures) await run.server.service.repo.update(ctx, resource);
+    const mother = { kind: 'guardian', id: 'rpa' } as const;
+    for (const url of ['/Patient/adult', '/Patient/adult/$everything', '/AuditEvent?patient=Patient/adult', '/Consent?patient=Patient/adult&_summary=count']) {
+      const res = await call(mother, 'GET', url);
+      expect([url, res.status === 404 || res.status === 403 || res.body?.total === 0]).toEqual([url, true]);
+    }
+    expect((await call(mother, 'GET', '/Communication?patient=Patient/adult')).status).toBe(403);
+    const writes: [string, string, string, unknown, Record<string, string>?][] = [
+      ['a consent', 'POST', '/Consent', { ...consent('x', 'adult', { type: 'permit', actor: [byRpps(RPPS.other)] }), id: undefined }],
+      ['closing the record', 'POST', '/Patient/adult/$close', { resourceType: 'Parameters', parameter: [{ name: 'reason', valueCode: 'patient-request' }] }],
+      ['her contact', 'POST', '/Patient/adult/$change-contact', { resourceType: 'Parameters', parameter: [{ name: 'system', valueString: 'email' }, { name: 'value', valueString: 'mere@example.org' }] }],
+      ['her link made a court measure', 'PATCH', '/RelatedPerson/rpa', [{ op: 'replace', path: '/relationship/0/coding/0/code', value: 'GUARD' }, { op: 'add', path: '/period', value: { start: '2019-01-01', end: '2099-12-31' } }], { 'Content-Type': 'application/json-patch+json' }],
+      ['a new court measure', 'POST', '/RelatedPerson', { resourceType: 'RelatedPerson', patient: { reference: 'Patient/adult' }, relationship: [{ coding: [{ system: ROLE, code: 'GUARD' }] }], period: { start: '2026-01-01', end: '2099-12-31' } }],
+    ];
+    for (const [label, method, url, body, headers] of writes) {
+      const res = await call(mother, method, url, body, headers);
+      expect([label, res.status >= 400]).toEqual([label, true]);
+    }
+    expect((await call({ kind: 'patient', id: 'adult' }, 'GET', '/RelatedPerson/rpa')).body.relationship[0].coding[0].code).toBe('MTH');
+    expect((await call({ kind: 'patient', id: 'adult' }, 'GET', '/Patient/adult')).body.active).not.toBe(false);
   });
 });
 
