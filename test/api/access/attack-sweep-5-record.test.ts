@@ -1,5 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { A07, byRpps, consent, maskDoc, purpose, RPPS, systemContext } from './fixture';
+import { withInsKey } from './ins-values';
 import { useSweepServer, type Who } from './sweep-4';
 
 // Issue 11's outside check, fifth sweep, family "consent and record management", over HTTP on the production
@@ -56,6 +57,29 @@ describe('a professional does not decide the patient\'s consents', () => {
       expect([who, search.status, search.body.total]).toEqual([who, 200, 0]);
       expect([who, (await call(who, 'GET', '/Consent/c1-blocked')).status]).toEqual([who, 404]);
     }
+  });
+});
+
+describe('a professional recording the opening on the patient\'s behalf records the opening only', () => {
+  it('an opening Consent that also authorises him or a colleague, blocks a colleague or refuses emergencies is refused', async () => {
+    // gp opens a record for a new patient at his practice (he creates the Patient: the record is his to open).
+    const created = await call('gp', 'POST', '/Patient', { resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.250.1.213.1.4.8', value: withInsKey('1770575123456') }], name: [{ use: 'official', family: 'NOUVEAU', given: ['Paul'] }], gender: 'male', birthDate: '1977-05-01' });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const extras = [
+      ['himself authorised', { type: 'permit', provision: [{ type: 'permit', actor: [byRpps(RPPS.gp)] }] }],
+      ['a colleague blocked', { type: 'permit', provision: [{ type: 'deny', actor: [byRpps(RPPS.spec)] }] }],
+      ['emergencies refused', { type: 'permit', provision: [{ type: 'deny', purpose: purpose('BTG') }] }],
+      ['a colleague authorised at the top level', { type: 'permit', actor: [byRpps(RPPS.other)] }],
+    ] as const;
+    for (const [label, provision] of extras) {
+      const res = await call('gp', 'POST', '/Consent', { ...consent('x', id, provision as never), id: undefined });
+      expect([label, res.status >= 400]).toEqual([label, true]);
+    }
+    // The bare opening is his to record (the comparison can fail).
+    expect((await call('gp', 'POST', '/Consent', { ...consent('x', id, { type: 'permit' }), id: undefined })).status).toBe(201);
+    const consents = await call({ kind: 'patient', id }, 'GET', `/Consent?patient=Patient/${id}&_total=accurate`);
+    expect(consents.body.total).toBe(1);
   });
 });
 
