@@ -7,8 +7,8 @@ const ACCOUNT_CLIENTS: readonly string[] = [PORTAL_CLIENT_ID];
 
 /**
  * The account's credentials and the contacts its codes go to are the patient's own (or his guardian's): a token issued
- * to another application (`azp`) — one the patient let read, or even write, his record — does not set his password nor
- * change or confirm where his codes go, whatever its scopes (403). His sign-in token (no `azp`) and the portal's do.
+ * to another application (`azp`) — one the patient let read, or even write, his record — does not set his password,
+ * change or confirm where his codes go, nor choose where his notices go, whatever its scopes (403). His sign-in token (no `azp`) and the portal's do.
  * Why: with `$change-contact` + `$confirm-contact` an app chose the address that then received the reset and sign-in
  * codes, and with `PUT /auth/password` it replaced the password (attack sweep 5).
  */

@@ -137,3 +137,17 @@ describe('an application does not change where the patient\'s codes go', () => {
     expect(portal.status).toBe(200);
   });
 });
+
+describe('an application does not silence the patient\'s notices', () => {
+  it('turning the notices off with a token issued to another app is refused with 403; the portal\'s token may', async () => {
+    const app = { dmp_kind: 'patient', patient: 'p1', scope: 'openid fhirUser patient/*.cruds', azp: 'lab-app' };
+    const off = [{ op: 'add', path: '/extension', value: [{ url: 'https://dmp-fhir-adapter.org/fhir/StructureDefinition/notification-channel', valueCode: 'none' }] }];
+    // Before: 200, and the patient was no longer told of first or emergency accesses to his record.
+    const res = await raw(await tokenWith(app), 'PATCH', '/Patient/p1', off, { 'Content-Type': 'application/json-patch+json' });
+    expect([res.status, refused(res)]).toEqual([403, true]);
+    expect((await call('patient', 'GET', '/Patient/p1')).body.extension ?? []).toEqual([]);
+    // Other fields of the Patient stay the app's to write (its scope allows it), and the portal's token chooses notices.
+    expect((await raw(await tokenWith(app), 'PATCH', '/Patient/p1', [{ op: 'add', path: '/language', value: 'fr' }], { 'Content-Type': 'application/json-patch+json' })).status).toBe(200);
+    expect((await raw(await tokenWith({ ...app, azp: 'dmp-portal' }), 'PATCH', '/Patient/p1', off, { 'Content-Type': 'application/json-patch+json' })).status).toBe(200);
+  });
+});
