@@ -48,10 +48,13 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
     const where = `Bundle.entry[${index}]`;
     const bytes = Buffer.from(binary.data, 'base64');
     // A CDA document, whatever it is declared as: its header names its patient, who must be its document's subject.
-    const cda = looksLikeXmlCda(bytes) ? clinicalDocumentOf(bytes, { maxBytes: options.maxCdaSize }) : undefined;
-    if (cda && !isCdaMediaType(binary.contentType)) throw mislabelledCda(where, binary.contentType);
+    // Parsed here only when the mapping below will not read it (a mapped CDA is parsed once, by the mapping).
+    const xml = looksLikeXmlCda(bytes);
+    let root: XmlNode | undefined | null = null;
+    const cda = (): XmlNode | undefined => (root === null ? (root = clinicalDocumentOf(bytes, { maxBytes: options.maxCdaSize })) : root);
+    if (xml && !isCdaMediaType(binary.contentType) && cda()) throw mislabelledCda(where, binary.contentType);
     if (!entry.fullUrl || entry.request?.method !== 'POST') {
-      if (cda) throw refuseCda(where, `A CDA document is submitted as a new Binary (POST, with a fullUrl) that its DocumentReference points at; ${where} is not`);
+      if (xml && cda()) throw refuseCda(where, `A CDA document is submitted as a new Binary (POST, with a fullUrl) that its DocumentReference points at; ${where} is not`);
       continue;
     }
     const docs = documentsPointingAt(entries, entry.fullUrl);
@@ -59,12 +62,15 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
     const owner = docs.find((d) => d.position === 0) ?? docs[0];
     // The Binary is governed by its document (compartment, visibility), whatever the entry order.
     if (owner?.fullUrl && !binary.securityContext) binary.securityContext = { reference: owner.fullUrl };
-    if (cda && !owner) throw refuseCda(where, `The CDA document of ${where} is pointed at by no DocumentReference of the submission: its patient cannot be checked against a subject`);
+    if (xml && !owner && cda()) throw refuseCda(where, `The CDA document of ${where} is pointed at by no DocumentReference of the submission: its patient cannot be checked against a subject`);
     // Every other document pointing at it (or all, when none has it first) is checked on the header alone.
     const mapped = owner?.position === 0 && isCdaMediaType(binary.contentType) && looksLikeCda(bytes) ? owner : undefined;
-    if (cda) for (const d of docs) if (d !== mapped) pushSubject(cdaSubjects, headerSubject(cda, d.doc, where));
+    for (const d of docs) {
+      const header = xml && d !== mapped ? cda() : undefined;
+      if (header) pushSubject(cdaSubjects, headerSubject(header, d.doc, where));
+    }
     if (!mapped) continue;
-    const extracted = extractCda(bytes, mapped, { binaryUrl: entry.fullUrl, where, cda }, options, { warnings, unmapped, cdaSubjects });
+    const extracted = extractCda(bytes, mapped, { binaryUrl: entry.fullUrl, where, cda: xml ? cda : undefined }, options, { warnings, unmapped, cdaSubjects });
     for (const e of extracted) {
       const key = e.request?.ifNoneExist ? `${e.request.url}?${e.request.ifNoneExist}` : undefined;
       if (key && conditionals.has(key)) continue; // one author is one entry across documents of the bundle
@@ -148,7 +154,7 @@ function assertSameDocumentId(doc: DocumentReference, documentId: { system: stri
 function extractCda(
   bytes: Buffer,
   owner: { doc: DocumentReference; fullUrl?: string },
-  binary: { binaryUrl: string; where: string; cda?: XmlNode },
+  binary: { binaryUrl: string; where: string; cda?: () => XmlNode | undefined },
   options: { maxCdaSize: number },
   out: { warnings: string[]; unmapped: UnmappedContent[]; cdaSubjects: CdaSubject[] },
 ): BundleEntry[] {
@@ -163,7 +169,8 @@ function extractCda(
     if (err instanceof FhirError && err.status === 422 && !isInsRefusal(err)) {
       warnings.push(`CDA content kept without extraction: ${err.message}`);
       // Not mapped, still checked: a CDA whose body cannot be mapped is filed only in the record its header names.
-      if (binary.cda) pushSubject(out.cdaSubjects, headerSubject(binary.cda, owner.doc, binary.where));
+      const header = binary.cda?.();
+      if (header) pushSubject(out.cdaSubjects, headerSubject(header, owner.doc, binary.where));
       return [];
     }
     throw err;
