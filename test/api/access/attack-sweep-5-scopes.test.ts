@@ -151,3 +151,15 @@ describe('an application does not silence the patient\'s notices', () => {
     expect((await raw(await tokenWith({ ...app, azp: 'dmp-portal' }), 'PATCH', '/Patient/p1', off, { 'Content-Type': 'application/json-patch+json' })).status).toBe(200);
   });
 });
+
+describe('the identity procedure meets the token\'s scopes', () => {
+  it('an identity verifier\'s read-only token does not change a record\'s identity (403); with update it does', async () => {
+    const correct = (scope: string) => call({ kind: 'practitioner', id: '10000000088', role: 'identity-verifier', scope }, 'POST', '/Patient/p2/$update-identity', params({ name: 'birthDate', valueDate: '1980-01-02' }, { name: 'reason', valueString: 'Pièce d\'identité vérifiée' }));
+    // Before: 200, the birth date changed with a token granting reads only.
+    const readOnly = await correct('user/*.rs');
+    expect([readOnly.status, refused(readOnly)]).toEqual([403, true]);
+    expect((await call('p2', 'GET', '/Patient/p2')).body.birthDate).toBe('1980-01-01');
+    expect((await correct('user/*.cruds')).status).toBe(200);
+    expect((await call('p2', 'GET', '/Patient/p2')).body.birthDate).toBe('1980-01-02');
+  });
+});
