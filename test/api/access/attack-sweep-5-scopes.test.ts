@@ -163,3 +163,13 @@ describe('the identity procedure meets the token\'s scopes', () => {
     expect((await call('p2', 'GET', '/Patient/p2')).body.birthDate).toBe('1980-01-02');
   });
 });
+
+describe('the counter procedure meets the token\'s scopes', () => {
+  it('an Assurance Maladie client granted care-history documents only issues no activation code (403); its counter client does', async () => {
+    const issue = (scope: string) => call({ kind: 'system', id: 'cnam', category: 'assurance-maladie', scope }, 'POST', '/Patient/p2/$issue-activation', params());
+    const feeder = await issue('system/DocumentReference.c system/Binary.c system/List.c');
+    expect([feeder.status, refused(feeder), feeder.headers.get('x-activation-code')]).toEqual([403, true, null]);
+    const counter = await issue('system/*.c');
+    expect([counter.status, typeof counter.headers.get('x-activation-code')]).toEqual([200, 'string']);
+  });
+});
