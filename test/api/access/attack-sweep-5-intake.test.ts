@@ -253,6 +253,23 @@ describe('a feeder changes only what it submitted', () => {
   });
 });
 
+describe('a List updated in the transaction that files its document stays in its record', () => {
+  it('a professional authorised in p1 and p2 cannot make his List of p2 name the document he files in p1 (PUT in one transaction)', async () => {
+    expect((await call('p2', 'POST', '/Consent', { resourceType: 'Consent', status: 'active', scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] }, category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }], patient: { reference: 'Patient/p2' }, policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] }, provision: { type: 'permit', actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: `8${RPPS.spec}` } } }] } })).status).toBe(201);
+    const list = await call('spec', 'POST', '/List', { resourceType: 'List', status: 'current', mode: 'working', subject: { reference: 'Patient/p2' }, title: 'suivi' });
+    expect(list.status).toBe(201);
+    const docUrl = 'urn:uuid:0d3c7e10-0000-4000-8000-0000000000f1';
+    for (const order of ['document first', 'list first'] as const) {
+      const docEntry = { fullUrl: docUrl, resource: { resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient/p1' }, content: [{ attachment: { contentType: 'text/plain', url: 'Binary/d1-bin' } }] }, request: { method: 'POST', url: 'DocumentReference' } };
+      const listEntry = { resource: { resourceType: 'List', id: list.body.id, status: 'current', mode: 'working', subject: { reference: 'Patient/p2' }, title: 'suivi', entry: [{ item: { reference: docUrl } }] }, request: { method: 'PUT', url: `List/${list.body.id}` } };
+      const res = await call('spec', 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: order === 'document first' ? [docEntry, listEntry] : [listEntry, docEntry] });
+      expect([order, res.status]).toEqual([order, 422]);
+      expect(res.body.issue[0].diagnostics).toMatch(/another patient/);
+    }
+    expect(JSON.stringify((await call('p2', 'GET', `/List/${list.body.id}`)).body.entry ?? [])).toBe('[]');
+  });
+});
+
 describe('a feeder opens, renames or takes over no record', () => {
   const person = { name: [{ use: 'official', family: 'NOUVEAU', given: ['Nina'] }], gender: 'female', birthDate: '1990-02-03' };
   const newIns = withInsKey('2900275123456');
