@@ -123,6 +123,19 @@ describe('guardians: a RelatedPerson written by someone else makes no guardian',
   });
 });
 
+describe('a message stays in one record', () => {
+  it('the patient\'s Communication naming another patient as recipient answers as one naming a missing Patient', async () => {
+    const message = (extra: Record<string, unknown>) => ({ resourceType: 'Communication', status: 'completed', subject: { reference: 'Patient/p1' }, sender: { reference: 'Patient/p1' }, payload: [{ contentString: 'bonjour' }], ...extra });
+    // `recipient` is a Patient compartment path (one record per row); `about` is not, and is kept as written.
+    for (const field of ['recipient'] as const) {
+      const ask = (id: string) => call('patient', 'POST', '/Communication', message({ [field]: [{ reference: `Patient/${id}` }] }));
+      const [other, missing] = [await ask('p2'), await ask('zz-missing')];
+      expect([field, other.status, other.text.split('p2').join('<id>')]).toEqual([field, missing.status, missing.text.split('zz-missing').join('<id>')]);
+      expect([field, other.status]).toEqual([field, 422]);
+    }
+  });
+});
+
 describe('a parent\'s rights end at the majority, whatever he tries', () => {
   it('the mother of an adult reads, writes and manages nothing of her record, and cannot make her link a court measure', async () => {
     // Written as the server would (old data): an adult's record, and her mother's link made while she was a minor.
