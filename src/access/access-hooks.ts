@@ -44,6 +44,9 @@ export interface AccessHooksOptions {
 /** Operations that only read the record, decided like a search of their resource type. */
 const READ_OPERATIONS = ['$everything'];
 
+/** The Lists naming documents written so far in the request (named-documents.ts `assertListedDocumentsInRecord`). */
+const LISTS_IN_REQUEST_STATE = new StateKey<Set<string>>('access.listsInRequest');
+
 /** Key of the resolved actor in `ctx.state`. */
 export const ACTOR_STATE = new StateKey<DmpActor>('access.actor');
 /** Key of the plan of the current interaction in `ctx.state`. */
@@ -155,7 +158,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       const actor = actorOf(ctx);
       const plan = decideAccess(actor, event.interaction, event.resourceType, { now: requestNow(ctx) });
       const createdPatients = ctx.state.getOrSet(CREATED_PATIENTS_STATE, () => []);
-      await assertWriteAllowed(tx, actor, plan, event, { now: requestNow(ctx), patientsCreatedInRequest: createdPatients, newInRequest: ctx.state.get(NEW_IN_REQUEST_STATE), onCodesRetired: (e) => addAccountEventOfWrite(ctx, e) });
+      await assertWriteAllowed(tx, actor, plan, event, { now: requestNow(ctx), patientsCreatedInRequest: createdPatients, newInRequest: ctx.state.get(NEW_IN_REQUEST_STATE), onCodesRetired: (e) => addAccountEventOfWrite(ctx, e), listsInRequest: ctx.state.getOrSet(LISTS_IN_REQUEST_STATE, () => new Set<string>()) });
       assertWriteWithinScopes(actor.scopes, event);
       if (event.resourceType === 'Patient' && event.interaction === 'create') createdPatients.push(event.id);
       assertContactPointsKept(ctx, actor, event);

@@ -9,6 +9,7 @@ import type { OperationDefinitionEntry } from '../fhir/service';
 import { actorOf } from './access-hooks';
 import { contactChannel } from './contact-points';
 import { scopesAllow } from './scopes';
+import { assertAccountToken } from './account-token';
 import { ownsRecord } from './actor';
 import type { ConnectionOf } from '../store/scoped-repository';
 
@@ -46,6 +47,7 @@ export function assertOwnRecord(ctx: RequestContext, patientId: string): void {
   const actor = actorOf(ctx);
   if (!ownsRecord(actor, patientId)) throw forbidden('Only the patient or a legal guardian may change the e-mail or mobile number of a record');
   if (!scopesAllow(actor.scopes, 'u', 'Patient')) throw forbidden('The token\'s scopes do not grant update on Patient');
+  assertAccountToken(actor, 'change the e-mail or mobile number that receives the codes of the record');
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ownIndexRows } from '../store/index-rows-source';
 import { and as andParts, FALSE, or as orParts, raw, sql, type Sql } from '../store/sql';
-import { MASKED_FROM_PROFESSIONALS, PATIENT_ONLY_TYPES, type AccessPlan, type AllowPlan } from './access-plan';
+import { INVISIBLE_TO_GUARDIANS, MASKED_FROM_PROFESSIONALS, PATIENT_ONLY_TYPES, type AccessPlan, type AllowPlan } from './access-plan';
 import { DIRECTORY_TYPES } from './resource-classes';
 import type { TokenCondition } from './scope-constraints';
 
@@ -43,6 +43,28 @@ const compartment = raw('r.compartment');
 function trailNamesDocumentWith(codes: string[]): Sql {
   return sql`(r.type = 'AuditEvent' AND EXISTS (SELECT 1 FROM resource ad
     WHERE ad.type = 'DocumentReference' AND ad.id = ANY(r.named_documents) AND ad.security && ${codes}::text[]))`;
+}
+
+/**
+ * The row is an AuditEvent whose agent wrote or authored a document of the record hidden from its legal
+ * representatives (INVISIBLE_REPRESENTANTS_LEGAUX): a minor's confidential care (Code de la santé publique L1111-5; the
+ * DMP hides such access traces from legal representatives, JDV_J64). His first-access and emergency notices are not
+ * sent to the guardians nor shown to them (notify/), and his accesses are not in the trail they read either (attack
+ * sweep 5: the trail showed a guardian that Dr X consulted the record, and when). The agent's keys are read from the
+ * event's stored text (the compact form's `input.agent`, or a full AuditEvent's `agent[].who`), only for events of a
+ * record that holds such a document.
+ */
+function trailOfConfidentialProfessional(): Sql {
+  return sql`(r.type = 'AuditEvent' AND EXISTS (SELECT 1 FROM resource gd
+    LEFT JOIN access_writer gw ON gw.type = 'DocumentReference' AND gw.id = gd.id
+    WHERE gd.type = 'DocumentReference' AND gd.compartment = r.compartment AND NOT gd.deleted
+      AND gd.security && ${[INVISIBLE_TO_GUARDIANS]}::text[]
+      AND EXISTS (SELECT 1 FROM (
+          SELECT (gi ->> 'system') || '|' || (gi ->> 'value') AS k FROM jsonb_array_elements(coalesce(r.text::jsonb #> '{input,agent,identifiers}', '[]'::jsonb)) gi
+          UNION ALL SELECT r.text::jsonb #>> '{input,agent,reference}'
+          UNION ALL SELECT (ga #>> '{who,identifier,system}') || '|' || (ga #>> '{who,identifier,value}') FROM jsonb_array_elements(coalesce(r.text::jsonb -> 'agent', '[]'::jsonb)) ga
+          UNION ALL SELECT ga #>> '{who,reference}' FROM jsonb_array_elements(coalesce(r.text::jsonb -> 'agent', '[]'::jsonb)) ga
+        ) agent_keys WHERE agent_keys.k = ANY(gd.authors) OR agent_keys.k = ANY(coalesce(gw.keys, '{}'::text[])))))`;
 }
 
 /** The actor wrote the row, or the DocumentReference governing it (its Binary, resources extracted from it). */
@@ -99,7 +121,8 @@ export function compileAccess(plan: AccessPlan): Sql {
   if (plan.own && plan.own.patientIds.length) {
     const own = sql`r.compartment = ANY(${plan.own.patientIds}::text[])`;
     const hidden = plan.own.hiddenCodes;
-    grants.push(hidden.length ? and([own, sql`NOT ${carriesCode(hidden)}`, sql`NOT ${trailNamesDocumentWith(hidden)}`]) : own);
+    const guardianHides = hidden.includes(INVISIBLE_TO_GUARDIANS) ? [sql`NOT ${trailOfConfidentialProfessional()}`] : [];
+    grants.push(hidden.length ? and([own, sql`NOT ${carriesCode(hidden)}`, sql`NOT ${trailNamesDocumentWith(hidden)}`, ...guardianHides]) : own);
   }
   if (plan.professional && plan.professional.keys.length) grants.push(professionalRows(plan));
   if (plan.readableTypes) return and([readableByScopes(plan), or(grants)]);

@@ -2,6 +2,7 @@ import type { ContactPoint, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import { isGuardianRelationship } from './access-tables';
 import type { RequestContext, WriteEvent } from '../fhir/context';
 import { forbidden } from '../fhir/errors';
+import { assertAccountToken } from './account-token';
 import { NOTIFY_PREFERENCE_URL, NOTIFY_PREFERENCES_URL } from '../notify/notice-preferences';
 import { ownsRecord, type DmpActor } from './actor';
 import { StateKey } from '../fhir/request-state';
@@ -37,7 +38,7 @@ function preferenceOf(patient: Patient | undefined): string {
  * Issue 12, contact points: the e-mail and mobile numbers that receive sign-in codes and notices are set by the
  * creator of a record, then changed only through `$change-contact` / `$confirm-contact` (a code sent to the new
  * contact, the old one told): any other Patient update that adds, changes or removes one answers 403, the patient's
- * own included. The notice preference is the patient's (or his guardian's) alone.
+ * own included. The notice preference is the patient's (or his guardian's) alone, not an application's (account-token.ts).
  */
 export function assertContactPointsKept(ctx: RequestContext, actor: DmpActor, event: WriteEvent): void {
   if (event.resourceType !== 'Patient' || event.interaction === 'create' || event.interaction === 'delete') return;
@@ -50,7 +51,11 @@ export function assertContactPointsKept(ctx: RequestContext, actor: DmpActor, ev
         'with Patient/{id}/$change-contact then $confirm-contact (a code is sent to the new contact)',
     );
   }
-  if (!ownsRecord(actor, event.id) && preferenceOf(next) !== preferenceOf(previous)) throw forbidden('Only the patient or a legal guardian chooses where notices are sent');
+  if (preferenceOf(next) !== preferenceOf(previous)) {
+    if (!ownsRecord(actor, event.id)) throw forbidden('Only the patient or a legal guardian chooses where notices are sent');
+    // The notices tell the patient who accessed his record (first accesses, emergencies): an app does not silence them.
+    assertAccountToken(actor, 'choose where the notices of the record are sent');
+  }
 }
 
 /** Why another person may not change a legal representative's e-mail or mobile (French: the professional or parent reads it). */

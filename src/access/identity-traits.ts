@@ -2,6 +2,7 @@ import type { HumanName, Patient } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { forbidden } from '../fhir/errors';
 import { INS_SYSTEMS, isAssuranceMaladie, isExcluded, type DmpActor } from './actor';
+import { scopesAllow } from './scopes';
 import { StateKey } from '../fhir/request-state';
 
 /** Name uses that carry the identity matched on (birth name, official names), as opposed to a usual name or a nickname. */
@@ -70,4 +71,8 @@ export function assertMayCorrectIdentity(actor: DmpActor): void {
   if (!mayCorrectIdentity(actor)) {
     throw forbidden('Only an identity verifier (practitioner token with role identity-verifier) or the Assurance Maladie may correct the identity of a record');
   }
+  // The procedure writes the Patient: the token must grant it (a verifier's read-only token changed an INS before,
+  // attack sweep 5). The Assurance Maladie's tokens grant creation only (`system/*.c`): a Patient creation scope.
+  const letter = isAssuranceMaladie(actor) ? 'c' : 'u';
+  if (!scopesAllow(actor.scopes, letter, 'Patient')) throw forbidden(`The token's scopes do not grant ${letter === 'c' ? 'create' : 'update'} on Patient`);
 }

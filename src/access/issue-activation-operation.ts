@@ -1,4 +1,5 @@
 import type { ConnectionOf } from '../store/scoped-repository';
+import { scopesAllow } from './scopes';
 import type { Patient } from '@medplum/fhirtypes';
 import { storeConfirmedContact } from '../auth/account-codes';
 import type { AccountEventListener } from '../auth/account-routes';
@@ -57,6 +58,9 @@ async function issueActivation(svc: FhirService, ctx: RequestContext, req: FhirR
   // `$update-identity`), then hands him a code on paper. Nobody else: a code sets the record's password, and the
   // contact given here becomes one where such codes may go.
   if (!isAssuranceMaladie(actorOf(ctx))) throw forbidden('Only the Assurance Maladie, at its counters after checking the person\'s identity, issues a new activation code');
+  // Its tokens grant creation only: a counter's client may open records (Patient creation); a care-history feeder's
+  // client (DocumentReference only) issues no codes (attack sweep 5, scopes).
+  if (!scopesAllow(actorOf(ctx).scopes, 'c', 'Patient')) throw forbidden('The token\'s scopes do not grant create on Patient');
   const contacts = parseCounterContacts(req.body);
   const at = (options.clock ?? (() => new Date()))();
   const issue = () => svc.repo.transaction(async (repo) => {

@@ -71,3 +71,38 @@ function assertNoDocumentDropped(named: { path: string; ids: string[] }, before:
   const text = `${named.path} no longer names DocumentReference/${dropped[0]}: the documents a ${named.path.split('.')[0]} belongs to are only added to, since its earlier versions are read under the documents it names now (write a new ${named.path.split('.')[0]} instead)`;
   throw unprocessable([{ severity: 'error', code: 'business-rule', diagnostics: text, details: { text }, expression: [named.path] }]);
 }
+
+/**
+ * A List names only documents of its own record (attack sweep 5). Its compartment comes from its `subject`, its
+ * governance from the documents it lists: a SubmissionSet whose subject was another patient than its documents' was
+ * filed in that patient's record, who then read the documents' ids, their source's INS and author (the List's contained
+ * `sourcePatientInfo`), while the documents' patient did not see her own SubmissionSet. Checked both ways, as the
+ * rows are written in either order: a List naming stored documents when it is written (those drawn in this request are
+ * not stored yet), a new DocumentReference against the Lists already written that name it (a transaction writes the
+ * SubmissionSet first). The writer knows every document named (`assertNamedDocumentsKnown` ran first).
+ */
+export async function assertListedDocumentsInRecord(tx: Db, event: WriteEvent, listsInRequest: Set<string>): Promise<void> {
+  if (event.interaction === 'delete') return;
+  if (event.resourceType === 'List' && event.resource?.resourceType === 'List') {
+    // Documents drawn in this request and already written are checked too: a transaction writes its entries in any order.
+    const ids = listedDocuments(event.resource);
+    if (!ids.length) return;
+    listsInRequest.add(event.id);
+    const { rows } = await tx.query<{ id: string }>(sql`SELECT id FROM resource WHERE type = 'DocumentReference' AND id = ANY(${ids}::text[])
+      AND NOT deleted AND compartment IS DISTINCT FROM ${event.compartment ?? null}::text ORDER BY id LIMIT 1`);
+    if (rows[0]) throw otherRecord(`List.entry.item names DocumentReference/${rows[0].id}, a document of another patient's record: a List lists documents of its own patient (List.subject)`, 'List.entry.item');
+    return;
+  }
+  // Only a List written earlier in this request (a transaction) can name a document created now: a token writer never
+  // chooses a new id, so nothing else names it yet.
+  if (event.resourceType === 'DocumentReference' && event.interaction === 'create' && listsInRequest.size > 0) {
+    const { rows } = await tx.query<{ id: string }>(sql`SELECT l.id FROM idx_reference x JOIN resource l ON l.rid = x.rid
+      WHERE x.target_type = 'DocumentReference' AND x.target_id = ${event.id} AND x.type = 'List' AND x.param = 'item'
+        AND NOT l.deleted AND l.compartment IS DISTINCT FROM ${event.compartment ?? null}::text ORDER BY l.id LIMIT 1`);
+    if (rows[0]) throw otherRecord(`List/${rows[0].id} lists this document under another patient (List.subject): a List lists documents of its own patient`, 'DocumentReference.subject');
+  }
+}
+
+function otherRecord(text: string, path: string): Error {
+  return unprocessable([{ severity: 'error', code: 'business-rule', diagnostics: text, details: { text }, expression: [path] }]);
+}

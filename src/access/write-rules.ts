@@ -16,7 +16,7 @@ import { assertFeederAuthorAuthorised } from './feeder-author';
 import { assertSystemWritesDocuments, isCareHistoryDocument } from './fed-documents';
 import { assertGuardianWrite, opensRecordWithPatient, type GuardianWriteContext } from './guardian-rules';
 import { guardGuardianContacts, type RetirementEvent } from './guardian-contacts-guard';
-import { assertNamedDocumentsKnown } from './named-documents';
+import { assertListedDocumentsInRecord, assertNamedDocumentsKnown } from './named-documents';
 import { assertSenderIsWriter } from './communication-sender';
 import { assertAdoptionsAllowed } from './binary-adoption';
 import { assertMayAttach, assertMayChange, assertMayReplace, isVisible } from './provenance';
@@ -137,6 +137,8 @@ export interface WriteContext extends GuardianWriteContext {
   newInRequest?: ReadonlySet<string>;
   /** Told when a guardian link retires the holder's pending codes (the audit records it with the link's write). */
   onCodesRetired?: (event: RetirementEvent) => void;
+  /** The Lists naming documents written so far in this request (`named-documents.ts`), kept by the caller. */
+  listsInRequest?: Set<string>;
 }
 
 /**
@@ -163,6 +165,7 @@ export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPl
   if (classOf(event.resourceType) === 'directory') return assertDirectoryWrite(tx, actor, event);
   // Before the record is looked at: a hidden document answers like a missing one, not with the record's 403.
   await assertNamedDocumentsKnown(tx, actor, event, context.newInRequest ?? new Set());
+  await assertListedDocumentsInRecord(tx, event, context.listsInRequest ?? new Set());
   const patientId = event.compartment ?? undefined;
   if (!patientId) {
     // A Binary submitted before its DocumentReference takes the document's record when the document is written.

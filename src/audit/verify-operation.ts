@@ -50,7 +50,7 @@ export function verifyOperation(options: { secret?: string; connection: Connecti
     documentation: 'Verifies the hash chain of the caller\'s audit trail and reports the first broken link',
     async handler(svc, ctx, req) {
       const requested = req.query.find(([name]) => name === 'patient')?.[1];
-      const patientIds = assertTrailOwner(ctx, requested, 'the access trail');
+      const patientIds = assertTrailOwner(ctx, requested, 'the access trail', 'AuditEvent');
       // The request's connection (injected by the wiring): inside a transaction Bundle, read through that transaction
       // (PGlite has one connection). The chain is read whole, beneath the access predicate: only its owner asks.
       const result = await shownTo(svc, ctx, patientIds, await verifyPatients(options.connection(svc.repo), patientIds, options.secret));

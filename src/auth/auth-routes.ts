@@ -7,6 +7,8 @@ import type { DevKey } from './dev-key';
 import type { AuthConfig } from './auth-config';
 import type { PatientLogin } from './patient-login';
 import type { DmpActor } from '../access/actor';
+import { scopesAllow } from '../access/scopes';
+import { assertAccountToken } from '../access/account-token';
 
 /**
  * What the sign-in routes may do, each a named capability built by the wiring: these routes face the Internet, so
@@ -70,6 +72,11 @@ export function mountAuthRoutes(app: Express, o: AuthRoutesOptions): void {
     const actor = await o.resolveCaller(req.headers.authorization);
     const patientId = (req.body as { patient?: string })?.patient ?? actor.patientIds[0];
     if (actor.kind !== 'patient' || !patientId || !actor.patientIds.includes(patientId)) throw forbidden('Only the patient may set the password of his own record');
+    // The account's credentials are the patient's own: an application he let read (or even write) his record does not
+    // set them. Before, any patient token did — a lab app granted patient/Observation.rs replaced his identifier and
+    // password, locking him out and ending his sessions.
+    assertAccountToken(actor, 'set the password of the record');
+    if (!scopesAllow(actor.scopes, 'u', 'Patient')) throw forbidden('The token\'s scopes do not grant update on Patient');
     await o.setPassword({ login: field(req, 'identifier'), patientId, password: field(req, 'password') });
     res.status(204).end();
   });

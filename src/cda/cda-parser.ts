@@ -52,6 +52,16 @@ function findClinicalDocument(top: XmlNode): XmlNode {
   throw unprocessable(`Not a CDA document: root element is ${top.name}, expected ClinicalDocument in urn:hl7-org:v3`);
 }
 
+/**
+ * The ClinicalDocument element of XML bytes (inside an XSL wrapper too, or in another namespace: what a reader would
+ * take for a CDA document), or undefined when their root is something else. 413/400 as `parseCda`.
+ */
+export function clinicalDocumentOf(bytes: Buffer, options: CdaParseOptions = {}): XmlNode | undefined {
+  const top = parseXmlTree(decodeXmlBytes(bytes, options.maxBytes ?? DEFAULT_MAX_BYTES), options.maxDepth ?? DEFAULT_MAX_DEPTH);
+  if (top.name.replace(/^\{[^}]*\}|^[^:]*:/, '') === 'ClinicalDocument') return top;
+  return top.name === 'xsl:stylesheet' || top.name === 'xsl:transform' ? findWrapped(top) : undefined;
+}
+
 function findWrapped(node: XmlNode): XmlNode | undefined {
   for (const c of node.children) {
     if (c.name === 'ClinicalDocument') return c;

@@ -14,6 +14,16 @@ export function looksLikeCda(bytes: Buffer): boolean {
   return bytes.subarray(0, 64 * 1024).includes('ClinicalDocument');
 }
 
+/**
+ * True when bytes are XML (after a BOM and blanks, they open with `<`) and look like a CDA document: what a reader
+ * would open as one, whatever media type it was declared with.
+ */
+export function looksLikeXmlCda(bytes: Buffer): boolean {
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i += 1;
+  return bytes[i] === 0x3c && looksLikeCda(bytes);
+}
+
 /** The raw CDA bytes of an operation request: 415 for another media type, 413 above maxBytes, 400 when empty. */
 export function cdaBody(req: FhirRequest, maxBytes: number): Buffer {
   if (!isCdaMediaType(req.headers.contentType)) {

@@ -1,3 +1,5 @@
+import { markImportPlan } from './source-patient-guard';
+import { markCdaDigestChecked } from './cda-binary-guard';
 import type { RequestContext } from '../fhir/context';
 import { conflict, FhirError } from '../fhir/errors';
 import { bundleHandler } from '../fhir/handlers/transaction';
@@ -27,6 +29,9 @@ export function importOperations(options: { maxCdaSize: number; planner?: CdaPla
     const bytes = cdaBody(req, options.maxCdaSize);
     // The document's Binary is written from the bytes received here, not from a base64 copy made by the planner.
     const plan = await planner(bytes, { maxBytes: options.maxCdaSize, documentBytesApart: true });
+    // Its patient is matched on the header's identifiers (patient-match.ts): the Binary of these bytes may be written.
+    markCdaDigestChecked(ctx, plan.sha1);
+    markImportPlan(ctx);
     return importPlan(svc, ctx, req, plan, bytes);
   };
   return [

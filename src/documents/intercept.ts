@@ -9,6 +9,7 @@ import { tellDocument } from './import-response';
 import { linkKnownDirectoryEntries } from './existing-lookup';
 import { resolveSubmissionReplacements } from './submission-replacements';
 import { markDocumentSubmission } from './submission-directory';
+import { markCdaChecked } from './cda-binary-guard';
 import { FhirError } from '../fhir/errors';
 import { editJsonKeepingNumbers } from '../fhir/json-numbers';
 import type { FhirService } from '../fhir/service';
@@ -61,10 +62,12 @@ export function documentsInterceptor(options: { maxCdaSize: number }): Hooks {
     async interceptRequest(svc, ctx, req, next) {
       if (isSimplifiedPublish(req)) {
         const { expanded, documentIndex } = toProvideBundle(req.body as DocumentReference, { maxCdaSize: options.maxCdaSize, ifNoneExist: req.headers.ifNoneExist });
+        markCdaChecked(ctx, expanded.bundle);
         return documentResponse(await submit(svc, ctx, { ...req, segments: [], query: [], body: expanded.bundle }, expanded, next), documentIndex);
       }
       if (isTransaction(req)) {
         const expanded = expandSubmission(req.body as Bundle, options);
+        markCdaChecked(ctx, expanded.bundle);
         const response = await submit(svc, ctx, { ...req, body: expanded.bundle }, expanded, next);
         const kept = (expanded.bundle.entry?.length ?? 0) > expanded.requestEntries ? keepRequestEntries(response, expanded.requestEntries) : response;
         // What the CDA mapping could not represent is listed on the DocumentReference's entry (an MHD answer has no Location).

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Binary, Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
 import { planCdaImport, type UnmappedContent } from '../cda';
-import { isInsRefusal } from '../cda/header/patient';
+import { clinicalDocumentOf } from '../cda/cda-parser';
+import { isInsRefusal, readPatient } from '../cda/header/patient';
+import type { XmlNode } from '../cda/xml-tree';
 import { FhirError, unprocessable } from '../fhir/errors';
-import { isCdaMediaType, looksLikeCda } from './cda-body';
+import { CDA_MEDIA_TYPES, isCdaMediaType, looksLikeCda, looksLikeXmlCda } from './cda-body';
 import { documentKey } from './document-key';
 import { planPatientReference, rewriteBundle } from './plan-bundle';
 import type { CdaSubject } from './subject-identity';
@@ -42,16 +44,33 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
   const conditionals = new Map<string, string>();
   for (const [index, entry] of (bundle.entry ?? []).entries()) {
     const binary = entry.resource?.resourceType === 'Binary' ? (entry.resource as Binary) : undefined;
-    if (!binary?.data || !entry.fullUrl || entry.request?.method !== 'POST') continue;
+    if (!binary?.data) continue;
+    const where = `Bundle.entry[${index}]`;
     const bytes = Buffer.from(binary.data, 'base64');
+    // A CDA document, whatever it is declared as: its header names its patient, who must be its document's subject.
+    // Parsed here only when the mapping below will not read it (a mapped CDA is parsed once, by the mapping).
+    const xml = looksLikeXmlCda(bytes);
+    let root: XmlNode | undefined | null = null;
+    const cda = (): XmlNode | undefined => (root === null ? (root = clinicalDocumentOf(bytes, { maxBytes: options.maxCdaSize })) : root);
+    if (xml && !isCdaMediaType(binary.contentType) && cda()) throw mislabelledCda(where, binary.contentType);
+    if (!entry.fullUrl || entry.request?.method !== 'POST') {
+      if (xml && cda()) throw refuseCda(where, `A CDA document is submitted as a new Binary (POST, with a fullUrl) that its DocumentReference points at; ${where} is not`);
+      continue;
+    }
     const docs = documentsPointingAt(entries, entry.fullUrl);
     for (const { doc, position } of docs) checkAttachment(doc, position, bytes, index);
     const owner = docs.find((d) => d.position === 0) ?? docs[0];
     // The Binary is governed by its document (compartment, visibility), whatever the entry order.
     if (owner?.fullUrl && !binary.securityContext) binary.securityContext = { reference: owner.fullUrl };
-    if (owner?.position !== 0) continue;
-    if (!isCdaMediaType(binary.contentType) || !looksLikeCda(bytes)) continue;
-    const extracted = extractCda(bytes, owner, { binaryUrl: entry.fullUrl, where: `Bundle.entry[${index}]` }, options, { warnings, unmapped, cdaSubjects });
+    if (xml && !owner && cda()) throw refuseCda(where, `The CDA document of ${where} is pointed at by no DocumentReference of the submission: its patient cannot be checked against a subject`);
+    // Every other document pointing at it (or all, when none has it first) is checked on the header alone.
+    const mapped = owner?.position === 0 && isCdaMediaType(binary.contentType) && looksLikeCda(bytes) ? owner : undefined;
+    for (const d of docs) {
+      const header = xml && d !== mapped ? cda() : undefined;
+      if (header) pushSubject(cdaSubjects, headerSubject(header, d.doc, where));
+    }
+    if (!mapped) continue;
+    const extracted = extractCda(bytes, mapped, { binaryUrl: entry.fullUrl, where, cda: xml ? cda : undefined }, options, { warnings, unmapped, cdaSubjects });
     for (const e of extracted) {
       const key = e.request?.ifNoneExist ? `${e.request.url}?${e.request.ifNoneExist}` : undefined;
       if (key && conditionals.has(key)) continue; // one author is one entry across documents of the bundle
@@ -60,6 +79,33 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
     }
   }
   return { bundle: { ...bundle, entry: entries }, requestEntries, warnings, unmapped, cdaSubjects };
+}
+
+const refuseCda = (where: string, text: string) =>
+  unprocessable([{ severity: 'error', code: 'business-rule', diagnostics: text, details: { text }, expression: [where] }]);
+
+/** A CDA document declared as something else would be filed unread: its header's patient never checked (attack sweep 5). */
+function mislabelledCda(where: string, contentType: string | undefined) {
+  return refuseCda(where, `${where} carries a CDA document (ClinicalDocument) declared as ${contentType ?? 'no contentType'}: send it as ${CDA_MEDIA_TYPES.join(', ')}, so that its header's patient is checked against its DocumentReference's subject`);
+}
+
+/**
+ * The header's patient of a CDA the submission does not map (another content than the document's first, a document
+ * pointing at the same Binary, a body that cannot be mapped), to be checked against `doc`'s subject like a mapped
+ * one. A header that names no patient identifier at all (the IG's dummy CDA) names nobody to compare: undefined.
+ */
+function headerSubject(cda: XmlNode, doc: DocumentReference, where: string): CdaSubject | undefined {
+  try {
+    const patient = readPatient(cda);
+    return { identifiers: patient.identifiers, traits: patient.traits, subject: doc.subject?.reference, where };
+  } catch (err) {
+    if (!(err instanceof FhirError) || err.status !== 422 || isInsRefusal(err)) throw err;
+    return undefined;
+  }
+}
+
+function pushSubject(subjects: CdaSubject[], subject: CdaSubject | undefined): void {
+  if (subject) subjects.push(subject);
 }
 
 function documentsPointingAt(entries: BundleEntry[], url: string): { doc: DocumentReference; position: number; fullUrl?: string }[] {
@@ -108,7 +154,7 @@ function assertSameDocumentId(doc: DocumentReference, documentId: { system: stri
 function extractCda(
   bytes: Buffer,
   owner: { doc: DocumentReference; fullUrl?: string },
-  binary: { binaryUrl: string; where: string },
+  binary: { binaryUrl: string; where: string; cda?: () => XmlNode | undefined },
   options: { maxCdaSize: number },
   out: { warnings: string[]; unmapped: UnmappedContent[]; cdaSubjects: CdaSubject[] },
 ): BundleEntry[] {
@@ -122,6 +168,9 @@ function extractCda(
     // Hostile or broken XML is refused; a well-formed CDA we cannot map stays a document without extraction.
     if (err instanceof FhirError && err.status === 422 && !isInsRefusal(err)) {
       warnings.push(`CDA content kept without extraction: ${err.message}`);
+      // Not mapped, still checked: a CDA whose body cannot be mapped is filed only in the record its header names.
+      const header = binary.cda?.();
+      if (header) pushSubject(out.cdaSubjects, headerSubject(header, owner.doc, binary.where));
       return [];
     }
     throw err;

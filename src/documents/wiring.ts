@@ -2,6 +2,8 @@ import { CdaPlanWorkers } from '../cda/plan-workers';
 import type { FhirService } from '../fhir/service';
 import type { Wiring, WiringDeps } from '../wiring';
 import { importOperations } from './import-operation';
+import { cdaBinaryGuard } from './cda-binary-guard';
+import { sourcePatientGuard } from './source-patient-guard';
 import { documentKeyHooks } from './document-key';
 import { documentsInterceptor } from './intercept';
 import { replacementHooks } from './replacement';
@@ -20,7 +22,7 @@ export async function documentsWiring(deps: WiringDeps): Promise<Wiring> {
   });
   return {
     operations: importOperations({ ...options, planner: workers?.plan }),
-    hooks: [documentsInterceptor(options), directoryLookupHooks(), replacementHooks(() => service), documentKeyHooks()],
+    hooks: [documentsInterceptor(options), directoryLookupHooks(), replacementHooks(() => service), documentKeyHooks(), cdaBinaryGuard(), sourcePatientGuard()],
     metrics: (metrics) => metrics.gauge('cda_queue_jobs', 'CDA documents waiting for or on the plan workers (CDA_QUEUE_LIMIT)', () => workers?.queued ?? 0),
     start: (svc) => {
       service = svc;

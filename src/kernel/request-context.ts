@@ -81,6 +81,8 @@ export interface WriteEvent {
    * not exist (access/binary-adoption.ts) and left exactly as they are. Set by a beforeWrite hook, read by the store.
    */
   unadoptedBinaries?: Set<string>;
+  /** The bytes of a Binary written (its `data`, kept apart from the resource), for hooks that look at the content. */
+  binaryData?: Buffer;
 }
 
 /** A read that is about to be answered: what was shown, for audit. */

@@ -33,12 +33,12 @@ export function communicationSearchHook(options: { connection: ConnectionOf }): 
       const isSearch = (req.method === 'GET' || req.method === 'HEAD') && req.segments.length === 1 && req.segments[0] === 'Communication';
       if (!isSearch) return next(req);
       const requested = req.query.find(([k]) => k === 'patient' || k === 'subject' || k === 'recipient')?.[1];
-      const owned = assertTrailOwner(ctx, requested, 'the notices');
+      const owned = assertTrailOwner(ctx, requested, 'the notices', 'Communication');
       if (owned.length > 1) throw badRequest('This account manages several records: name one with ?patient=<id>', ['patient']);
       const patientId = owned[0];
       const count = Math.min(intParam(req, '_count', 50), MAX_COUNT);
       const offset = intParam(req, '_offset', 0);
-      const page = await loadCommunications(options.connection(svc.repo), patientId, { count, offset }, ctx.access);
+      const page = await loadCommunications(options.connection(svc.repo), patientId, { count, offset }, ctx.access, { guardian: ctx.actor?.kind === 'guardian' });
       const link = [{ relation: 'self', url: pageUrl(req, patientId, count, offset) }];
       if (offset + count < page.total) link.push({ relation: 'next', url: pageUrl(req, patientId, count, offset + count) });
       const entries: EntryParts[] = page.resources.map((c) => ({ fullUrl: `${req.baseUrl}/Communication/${c.id}`, resourceText: JSON.stringify(c), search: { mode: 'match' } }));

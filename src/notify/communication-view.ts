@@ -1,4 +1,5 @@
 import type { Communication } from '@medplum/fhirtypes';
+import { wroteHiddenFromGuardiansSql } from './confidential-professional';
 import type { Db } from '../store/db';
 import { raw, sql, type Sql } from '../store/sql';
 import { isSecretNotice } from './messages';
@@ -57,12 +58,24 @@ function noticeOfHiddenDocument(access: Sql): Sql {
 }
 
 /**
- * A patient's notices, newest first, as Communications (what the core serves for `Communication?patient=`); with the
- * reader's access predicate, without the notices of documents it hides.
+ * A first-access or emergency notice about a professional who wrote a document of the record hidden from its legal
+ * representatives: the guardians are not sent it (`outbox.ts`), and a guardian reading the record's notices must not
+ * read it either — his name tells of the minor's confidential care.
  */
-export async function loadCommunications(db: Db, patientId: string, page: { count: number; offset: number } = { count: 50, offset: 0 }, access?: Sql): Promise<{ total: number; resources: Communication[] }> {
+function noticeOfConfidentialProfessional(): Sql {
+  return sql`(o.professional IS NOT NULL AND ${wroteHiddenFromGuardiansSql(raw('o.patient_id'), raw('o.professional'))})`;
+}
+
+/**
+ * A patient's notices, newest first, as Communications (what the core serves for `Communication?patient=`); with the
+ * reader's access predicate, without the notices of documents it hides; for a legal representative (`guardian`),
+ * without the notices about professionals whose documents are hidden from him.
+ */
+export async function loadCommunications(db: Db, patientId: string, page: { count: number; offset: number } = { count: 50, offset: 0 }, access?: Sql, options: { guardian?: boolean } = {}): Promise<{ total: number; resources: Communication[] }> {
+  const hidden = options.guardian ? noticeOfConfidentialProfessional() : raw('FALSE');
   const { rows } = await db.query<OutboxRow & { total: number }>(sql`
     SELECT o.*, count(*) OVER () AS total FROM notify_outbox o WHERE o.patient_id = ${patientId} AND NOT ${access ? noticeOfHiddenDocument(access) : raw('FALSE')}
+      AND NOT ${hidden}
     ORDER BY o.created_at DESC, o.id DESC LIMIT ${page.count} OFFSET ${page.offset}`);
   return { total: rows[0] ? Number(rows[0].total) : 0, resources: rows.map(toCommunication) };
 }

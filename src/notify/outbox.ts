@@ -1,6 +1,6 @@
 import type { Patient } from '@medplum/fhirtypes';
-import { INVISIBLE_TO_GUARDIANS } from '../access/access-plan';
 import type { Db } from '../store/db';
+import { wroteHiddenFromGuardiansSql } from './confidential-professional';
 import { sql } from '../store/sql';
 import type { NoticeKind, NoticeText } from './messages';
 import { forGuardian, loadGuardianRecipients } from './guardian-recipients';
@@ -36,6 +36,8 @@ export interface OutboxEntry {
   /** 'pending' to deliver; 'no-recipient' is kept for the record (never silently dropped). */
   status: 'pending' | 'no-recipient';
   note?: string;
+  /** The professional a first-access or emergency notice is about (`Notice.professional`): the notice view reads it. */
+  professional?: string;
 }
 
 /** Inserts outbox rows in the caller's transaction; a key already queued is left alone. Returns rows added. */
@@ -45,24 +47,20 @@ export async function insertOutbox(tx: Db, entries: OutboxEntry[]): Promise<numb
   const sorted = [...entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const col = <T>(f: (e: OutboxEntry) => T): T[] => sorted.map(f);
   const result = await tx.query(sql`
-    INSERT INTO notify_outbox (idempotency_key, kind, patient_id, channel, recipient, subject, body, status, created_at, next_attempt_at, expires_at, last_error)
-    SELECT u.k, u.kind, u.p, u.ch, u.rc, u.s, u.b, u.st, u.c::timestamptz, u.c::timestamptz, u.x::timestamptz, u.note
+    INSERT INTO notify_outbox (idempotency_key, kind, patient_id, channel, recipient, subject, body, status, created_at, next_attempt_at, expires_at, last_error, professional)
+    SELECT u.k, u.kind, u.p, u.ch, u.rc, u.s, u.b, u.st, u.c::timestamptz, u.c::timestamptz, u.x::timestamptz, u.note, u.pro
     FROM unnest(${col((e) => e.key)}::text[], ${col((e) => e.kind)}::text[], ${col((e) => e.patientId)}::text[], ${col((e) => e.channel)}::text[],
       ${col((e) => e.recipient)}::text[], ${col((e) => e.text.subject)}::text[], ${col((e) => e.text.body)}::text[], ${col((e) => e.status)}::text[],
-      ${col((e) => e.createdAt.toISOString())}::text[], ${col((e) => e.expiresAt?.toISOString() ?? null)}::text[], ${col((e) => e.note ?? null)}::text[])
-      AS u(k, kind, p, ch, rc, s, b, st, c, x, note)
+      ${col((e) => e.createdAt.toISOString())}::text[], ${col((e) => e.expiresAt?.toISOString() ?? null)}::text[], ${col((e) => e.note ?? null)}::text[],
+      ${col((e) => e.professional ?? null)}::text[])
+      AS u(k, kind, p, ch, rc, s, b, st, c, x, note, pro)
     ON CONFLICT (idempotency_key) DO NOTHING`);
   return result.rowCount;
 }
 
-/**
- * True when the professional authored a document of the record hidden from its legal representatives
- * (INVISIBLE_REPRESENTANTS_LEGAUX): a minor's confidential care (Code de la santé publique, L1111-5) must not reach his
- * parents through a "Dr X consulted the record" notice.
- */
+/** True when the professional wrote or authored a document of the record hidden from its legal representatives. */
 async function wroteHiddenFromGuardians(tx: Db, patientId: string, professional: string): Promise<boolean> {
-  const { rows } = await tx.query<{ hidden: boolean }>(sql`SELECT EXISTS (SELECT 1 FROM resource d WHERE d.type = 'DocumentReference'
-    AND d.compartment = ${patientId} AND NOT d.deleted AND d.security && ${[INVISIBLE_TO_GUARDIANS]}::text[] AND d.authors && ${[professional]}::text[]) AS hidden`);
+  const { rows } = await tx.query<{ hidden: boolean }>(sql`SELECT ${wroteHiddenFromGuardiansSql(sql`${patientId}`, sql`${professional}`)} AS hidden`);
   return rows[0]?.hidden === true;
 }
 
@@ -90,7 +88,7 @@ export async function queueNotices(tx: Db, notices: Notice[]): Promise<number> {
   for (const notice of notices) {
     const patient = patients.get(notice.patientId);
     const recipients = resolveRecipients(patient, { now: notice.createdAt, kind: notice.kind });
-    const common = { kind: notice.kind, patientId: notice.patientId, text: notice.text, createdAt: notice.createdAt, expiresAt: notice.expiresAt };
+    const common = { kind: notice.kind, patientId: notice.patientId, text: notice.text, createdAt: notice.createdAt, expiresAt: notice.expiresAt, professional: notice.professional };
     // Notices of this kind turned off for the record (by the patient or his guardian) are off for its guardians too.
     const off = effectivePreference(patient, notice.kind) === 'none';
     const found = off ? [] : ((await loadGuardianRecipients(tx, [notice.patientId], notice.createdAt)).get(notice.patientId) ?? []);

@@ -2,8 +2,9 @@ import type { Wiring, WiringDeps } from '../wiring';
 import { mountPortal } from './portal-routes';
 import { loadSessionKey, SessionSealer } from './session';
 
-/** The SMART client id the portal signs in with (registered by the authorization server for `/portal/callback`). */
-export const PORTAL_CLIENT_ID = 'dmp-portal';
+import { PORTAL_CLIENT_ID } from './client-id';
+
+export { PORTAL_CLIENT_ID };
 
 /** The patient's web space, `/portal/`: a SMART app served by this server (see src/portal/README.md). */
 export async function portalWiring(deps: WiringDeps): Promise<Wiring> {

@@ -223,7 +223,7 @@ export class Repository implements ScopedRepository {
     const columns = await this.resolveColumns(resource, deriveColumns(resource, index));
     const event: WriteEvent = {
       interaction, resourceType: resource.resourceType, id: resource.id as string, versionId, resource, previous,
-      compartment: columns.compartment, namedPatients: columns.namedPatients,
+      compartment: columns.compartment, namedPatients: columns.namedPatients, binaryData: data,
     };
     for (const hook of this.hooks) await hook.beforeWrite?.(this.db, ctx, event);
     const text = serialise(resource);

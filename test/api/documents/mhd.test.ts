@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Bundle, DocumentReference, List, Observation } from '@medplum/fhirtypes';
 import { SOURCE_DOCUMENT_URL } from '../../../src/store/derived-columns';
 import { FHIR_JSON, type TestApp } from '../../support/test-app';
-import { binaryBytes, createDocumentsApp, createFrenchTestPatient, createPatient, fixture } from './documents-app';
+import { binaryBytes, createDocumentsApp, createFrenchTestPatient, createPatient, fixture, FR_TEST_INS } from './documents-app';
 
 const INS = { system: 'urn:oid:1.2.250.1.213.1.4.8', value: '180057512345627' };
 const json = (path: string) => JSON.parse(fixture(path).toString('utf8'));
@@ -76,6 +76,10 @@ describe('IHE MHD intake (PDSm): ITI-65, ITI-105, replacement', () => {
     doc.masterIdentifier = { system: 'urn:ietf:rfc:3986', value: 'urn:oid:1.2.250.1.999.1.1.7.1' };
     doc.subject = { reference: `Patient/${labPatientId}` };
     (bundle.entry?.[0].resource as List).subject = { reference: `Patient/${labPatientId}` };
+    // The source's patient (contained, `sourcePatientInfo`) is the document's: an INS of another record is refused.
+    for (const holder of [doc, bundle.entry?.[0].resource as List]) {
+      for (const c of holder.contained ?? []) if (c.resourceType === 'Patient') c.identifier = [FR_TEST_INS];
+    }
     doc.content[0].attachment = { ...doc.content[0].attachment, contentType: 'text/xml', size: undefined, hash: undefined };
     (bundle.entry?.[2].resource as { data: string; contentType: string }).data = cda.toString('base64');
     (bundle.entry?.[2].resource as { contentType: string }).contentType = 'text/xml';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { FHIR_JSON, type TestApp } from '../../support/test-app';
-import { createDocumentsApp, createFrenchTestPatient, fixture, importCda, provideBundle } from './documents-app';
+import { createDocumentsApp, createFrenchTestPatient, fixture, FR_TEST_INS, importCda, provideBundle } from './documents-app';
 
 /**
  * One document id, one DocumentReference, whatever the channel (issue 13 item 8). fixtures/cda/lab-report-two-results.xml
@@ -72,6 +72,10 @@ describe('one document id gives one DocumentReference, across $import, ITI-65 an
     const bundle = JSON.parse(fixture('pdsm/iti65-submission.json').toString('utf8'));
     bundle.entry[1].resource.subject = { reference: `Patient/${patient}` };
     bundle.entry[0].resource.subject = { reference: `Patient/${patient}` };
+    // The source's patient (contained, `sourcePatientInfo`) is the document's: an INS of another record is refused.
+    for (const holder of [bundle.entry[0].resource, bundle.entry[1].resource]) {
+      for (const c of holder.contained ?? []) if (c.resourceType === 'Patient') c.identifier = [FR_TEST_INS];
+    }
     bundle.entry[1].resource.masterIdentifier = { system: 'urn:ietf:rfc:3986', value: 'urn:oid:1.2.250.1.999.7.1.42' };
     const [a, b] = await Promise.all([post(bundle), post(bundle)]);
     expect([a.status, b.status]).toEqual([200, 200]);
