@@ -7,11 +7,17 @@ import { storedResponse, type FhirService, type OperationDefinitionEntry } from 
 import { RECORD_LIFE_STATE } from './record-life-hooks';
 import { buildClosureExtension, CLOSURE_REASONS, isClosureReason, withoutClosureExtension, type ClosureReason } from './record-closure';
 import { ownsRecord } from '../access/actor';
+import { assertAccountToken } from '../access/account-token';
 
-/** 403 unless the caller is the patient of the record or one of his legal guardians. */
+/**
+ * 403 unless the caller is the patient of the record or one of his legal guardians, with his own token: closing the
+ * record (readable by him alone, purged after 10 years) or reactivating it is the account's own procedure, like its
+ * password and contacts — an application he let write his record does not do it (`assertAccountToken`).
+ */
 function assertOwner(ctx: RequestContext, patientId: string): void {
   const actor = actorOf(ctx);
   if (!ownsRecord(actor, patientId)) throw forbidden('Seul le patient (ou son représentant légal) peut fermer ou réactiver son dossier');
+  assertAccountToken(actor, 'close or reactivate the record');
 }
 
 /** The `reason` of `$close`: a Parameters body (valueCode, or valueCoding in our code system) or `?reason=`. */

@@ -138,6 +138,19 @@ describe('an application does not change where the patient\'s codes go', () => {
   });
 });
 
+describe('an application does not close or reactivate the record', () => {
+  it('$close and $reactivate with a token issued to another app are refused with 403, whatever its scopes', async () => {
+    // Closing makes the record readable by the patient alone and purges it after 10 years: the account's own procedure.
+    const app = { dmp_kind: 'patient', patient: 'p1', scope: 'openid fhirUser patient/*.cruds', azp: 'lab-app' };
+    const closed = await raw(await tokenWith(app), 'POST', '/Patient/p1/$close', params({ name: 'reason', valueCode: 'patient-request' }));
+    expect([closed.status, closed.body?.resourceType]).toEqual([403, 'OperationOutcome']);
+    expect((await call('patient', 'GET', '/Patient/p1')).body.active).not.toBe(false);
+    const reactivated = await raw(await tokenWith({ ...app, patient: 'p4' }), 'POST', '/Patient/p4/$reactivate', params());
+    expect(reactivated.status).toBe(403);
+    expect((await call({ kind: 'patient', id: 'p4' }, 'GET', '/Patient/p4')).body.active).toBe(false);
+  });
+});
+
 describe('an application does not silence the patient\'s notices', () => {
   it('turning the notices off with a token issued to another app is refused with 403; the portal\'s token may', async () => {
     const app = { dmp_kind: 'patient', patient: 'p1', scope: 'openid fhirUser patient/*.cruds', azp: 'lab-app' };
