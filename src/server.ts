@@ -9,7 +9,7 @@ import { closeGracefully } from './http/graceful-close';
 import { createLogger, type Logger } from './logger';
 import type { Db } from './store/db';
 import { migrate } from './store/migrate';
-import { warnWithoutAutovacuum } from './store/autovacuum-check';
+import { AUTOVACUUM_OFF_WARNING, runsWithoutAutovacuum } from './store/autovacuum-check';
 import { openDb } from './store/open-db';
 
 export interface RunningServer {
@@ -60,7 +60,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     onPoolError: (err) => logger.warn('database connection lost (the pooled client is dropped, a new one opened on demand)', { code: err.code, error: err.message }),
   }));
   await migrate(db);
-  await warnWithoutAutovacuum(db, logger);
+  if (await runsWithoutAutovacuum(db)) logger.warn(AUTOVACUUM_OFF_WARNING);
   const composed = options.app ? undefined : await composeApp({ config, db, logger, env: options.env ?? process.env });
   const { app, service } = createApp({ ...(composed ?? options.app), config, db, logger });
   composed?.start(service);
