@@ -70,3 +70,23 @@ export function typeOf(id: string): string {
   if (!r) throw new Error(`no fixture row ${id}`);
   return r.resourceType;
 }
+
+/**
+ * The fixture's ordinary callers by short name (tokens the server's issuers give them), shared by the attack sweeps:
+ * each test names the ones it calls.
+ */
+export const CALLERS = {
+  spec: { kind: 'practitioner', id: RPPS.spec },
+  author: { kind: 'practitioner', id: RPPS.author },
+  gp: { kind: 'practitioner', id: RPPS.gp },
+  blocked: { kind: 'practitioner', id: RPPS.blocked },
+  unauth: { kind: 'practitioner', id: '10000000077' },
+  patient: { kind: 'patient', id: 'p1' },
+  p2: { kind: 'patient', id: 'p2' },
+  guardian: { kind: 'guardian', id: 'rp1' },
+  feeder: { kind: 'system', id: 'lab-feeder' },
+  am: { kind: 'system', id: 'cnam', category: 'assurance-maladie' },
+  insurer: { kind: 'practitioner', id: '10000000044', category: 'insurer' },
+  samu: { kind: 'practitioner', id: '10000000066', role: 'samu-regulator' },
+  labApp: { kind: 'patient', id: 'p1', scope: 'patient/Observation.rs' },
+} satisfies Record<string, MintOptions>;

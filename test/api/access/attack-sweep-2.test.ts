@@ -1,4 +1,5 @@
 import { byRpps, consent, maskDoc, RPPS } from './fixture';
+import { CALLERS } from './actors';
 import { useFixtureApp } from './fixture-app';
 
 // Issue 11's outside check, second sweep: PATCH and PUT of what the caller may not change, a row moved into another
@@ -6,14 +7,7 @@ import { useFixtureApp } from './fixture-app';
 // Fixture: d1–d3 by `author`, d2 masked by consent, d3 MASQUE_PS, d4 INVISIBLE_PATIENT; spec authorised on p1 only
 // (his permit on p2 expired); gp treats p1; p4 closed.
 
-const { send, get } = useFixtureApp({
-  spec: { kind: 'practitioner', id: RPPS.spec },
-  author: { kind: 'practitioner', id: RPPS.author },
-  gp: { kind: 'practitioner', id: RPPS.gp },
-  blocked: { kind: 'practitioner', id: RPPS.blocked },
-  patient: { kind: 'patient', id: 'p1' },
-  p2: { kind: 'patient', id: 'p2' },
-});
+const { send, get } = useFixtureApp(CALLERS);
 
 const jsonPatch = (who: string, url: string, ops: unknown[]) => send(who, 'patch', url).set('Content-Type', 'application/json-patch+json').send(JSON.stringify(ops));
 const fhirPathPatch = (who: string, url: string, operation: { type: string; path: string; value?: unknown }) => send(who, 'patch', url, {

@@ -1,23 +1,14 @@
 import request from 'supertest';
 import { SignJWT } from '../../../src/auth/jose';
 import { IDNAT, RPPS } from './fixture';
+import { CALLERS } from './actors';
 import { useFixtureApp } from './fixture-app';
 
 // Issue 11's outside check, third sweep: variants of the attack families that the server already answered by the rules
 // (src/access/README.md). Kept as regressions. Fixture: d2 masked from spec, d4 INVISIBLE_PATIENT, d5
 // INVISIBLE_REPRESENTANTS_LEGAUX, d1–d3 written by `author`; spec authorised on p1 only; p2 refused BTG and SAMU.
 
-const { app, send, get } = useFixtureApp({
-  spec: { kind: 'practitioner', id: RPPS.spec },
-  author: { kind: 'practitioner', id: RPPS.author },
-  gp: { kind: 'practitioner', id: RPPS.gp },
-  unauth: { kind: 'practitioner', id: '10000000077' },
-  patient: { kind: 'patient', id: 'p1' },
-  guardian: { kind: 'guardian', id: 'rp1' },
-  p2: { kind: 'patient', id: 'p2' },
-  feeder: { kind: 'system', id: 'lab-feeder' },
-  am: { kind: 'system', id: 'cnam', category: 'assurance-maladie' },
-});
+const { app, send, get } = useFixtureApp(CALLERS);
 
 const MISSING = 'zz-missing';
 type Call = (id: string) => request.Test;
@@ -28,8 +19,7 @@ const raw = (method: 'head' | 'get', who: string, url: string) => {
 };
 const tokens: Record<string, string> = {};
 beforeAll(async () => {
-  const mints = { spec: { kind: 'practitioner', id: RPPS.spec }, patient: { kind: 'patient', id: 'p1' }, guardian: { kind: 'guardian', id: 'rp1' }, unauth: { kind: 'practitioner', id: '10000000077' } } as const;
-  for (const [who, mint] of Object.entries(mints)) tokens[who] = await app().token(mint);
+  for (const who of ['spec', 'patient', 'guardian', 'unauth'] as const) tokens[who] = await app().token(CALLERS[who]);
 });
 
 /** The hidden id answers exactly like a missing one: same status, same body once the ids are set aside. */

@@ -2,25 +2,11 @@ import { loadAuthConfig } from '../../../src/auth/auth-config';
 import { loadDevKey } from '../../../src/auth/dev-key';
 import { SignJWT } from '../../../src/auth/jose';
 import { mintDevToken, type MintOptions } from '../../../src/auth/mint-token';
-import { RPPS } from './fixture';
+import { CALLERS } from './actors';
 import { useFixtureServer } from './fixture-server';
 
-/** The ordinary actors of the fourth sweep (tokens the server's issuers give them). */
-export const ACTORS = {
-  spec: { kind: 'practitioner', id: RPPS.spec },
-  author: { kind: 'practitioner', id: RPPS.author },
-  gp: { kind: 'practitioner', id: RPPS.gp },
-  blocked: { kind: 'practitioner', id: RPPS.blocked },
-  unauth: { kind: 'practitioner', id: '10000000077' },
-  patient: { kind: 'patient', id: 'p1' },
-  p2: { kind: 'patient', id: 'p2' },
-  guardian: { kind: 'guardian', id: 'rp1' },
-  feeder: { kind: 'system', id: 'lab-feeder' },
-  am: { kind: 'system', id: 'cnam', category: 'assurance-maladie' },
-  insurer: { kind: 'practitioner', id: '10000000044', category: 'insurer' },
-  samu: { kind: 'practitioner', id: '10000000066', role: 'samu-regulator' },
-  labApp: { kind: 'patient', id: 'p1', scope: 'patient/Observation.rs' },
-} satisfies Record<string, MintOptions>;
+/** The ordinary actors of the sweeps (tokens the server's issuers give them): `CALLERS` of `actors.ts`. */
+export const ACTORS = CALLERS;
 export type Who = keyof typeof ACTORS;
 
 export interface Answer {
