@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../../src/config';
 import type { RequestContext } from '../../../src/fhir/context';
 import { createLogger, type Logger } from '../../../src/logger';
 import { type RunningServer, startServer } from '../../../src/server';
+import type { Db } from '../../../src/store/db';
 import { TRUE } from '../../../src/store/sql';
 import { createTestDb, type TestDb } from '../../support/test-db';
 import { RequestState } from '../../../src/fhir/request-state';
@@ -34,12 +35,12 @@ async function jwkText(kid: string): Promise<string> {
 }
 
 /** The real composed server (startServer) on a fresh test database, with the given extra environment. */
-export async function startAuditServer(extraEnv: NodeJS.ProcessEnv = {}, options: { config?: Partial<Config>; logger?: Logger } = {}): Promise<AuditServer> {
+export async function startAuditServer(extraEnv: NodeJS.ProcessEnv = {}, options: { config?: Partial<Config>; logger?: Logger; wrapDb?: (db: Db) => Db } = {}): Promise<AuditServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-audit-'));
   const env: NodeJS.ProcessEnv = { DEV_AUTH: '1', DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), AUDIT_CHAIN_SECRET: 'test-chain-secret', ...extraEnv };
   const testDb = await createTestDb();
   const config = loadConfig({}, { logLevel: 'silent', dataDir, port: 0, host: '127.0.0.1', ...options.config });
-  const server = await startServer(config, { db: testDb.db, env, logger: options.logger ?? createLogger('silent') });
+  const server = await startServer(config, { db: options.wrapDb ? options.wrapDb(testDb.db) : testDb.db, env, logger: options.logger ?? createLogger('silent') });
   const auth = loadAuthConfig(env, dataDir);
   const devKey = await loadDevKey(auth);
   return {
