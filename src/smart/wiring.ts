@@ -18,6 +18,7 @@ import { loadSmartConfig } from './smart-config';
 import type { SmartDeps } from './smart-deps';
 import { createSmartStore } from './smart-store';
 import { mountTokenRoutes } from './token-route';
+import { SystemRepository } from '../system/system-repository';
 
 /** Test seams, as the access wiring has them (the sign-in is the same code, with the same seams). */
 export interface SmartWiringOptions {
@@ -61,7 +62,7 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
   const key = await loadSigningKey(auth.login.keyFile, auth.login.keyJwk, 'login');
   const clock = options.clock ?? (() => new Date());
   const login = createPatientLogin({
-    db: deps.db,
+    system: new SystemRepository(deps.db),
     config: auth.login,
     sendCode: options.sendLoginCode ?? queueLoginCode,
     issueToken: async () => {
