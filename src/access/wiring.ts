@@ -90,7 +90,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
     operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), issueActivationOperation({ clock, connection: connectionOf, send, onEvent }), changeContactOperation({ send, clock, connection: connectionOf }), confirmContactOperation({ send, clock, onEvent, connection: connectionOf })],
     routes: (app) => {
       // Before the routes: failed guesses of a password or code are counted per client address (source-throttle.ts).
-      mountSourceThrottle(app, deps.env, new SourceHitStore(deps.db));
+      mountSourceThrottle(app, deps.env, new SourceHitStore(system));
       mountAccountRoutes(app, {
         activate: createActivation({ system, clock, scrypt: options.scrypt }),
         reset: createPasswordReset({ system, send, clock, scrypt: options.scrypt }),

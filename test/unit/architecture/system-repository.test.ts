@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { createActivation } from '../../../src/auth/activation';
 import type { createPasswordReset } from '../../../src/auth/password-reset';
 import type { PatientLoginOptions } from '../../../src/auth/patient-login';
+import type { SourceHitStore } from '../../../src/auth/source-hits';
 import type { createNotify } from '../../../src/notify/create-notify';
 import type { DispatcherOptions } from '../../../src/notify/dispatcher';
 import type { ScopedRepository } from '../../../src/store/scoped-repository';
@@ -33,6 +34,7 @@ const ALLOWED: Record<string, string> = {
   'src/auth/patient-login.ts': 'named system service: password and one-time code sign-in, its attempt counters and challenges',
   'src/auth/activation.ts': 'named system service: activation with the code issued at creation (codes, counters, credential)',
   'src/auth/password-reset.ts': 'named system service: password reset by a code sent to a safe contact (codes, counters, credential)',
+  'src/auth/source-hits.ts': "named system service: the sign-in throttle's per-address counter, shared by every server process",
 };
 /** Folders whose every module may use it: the system layer itself, the command-line tools and background jobs. */
 const ALLOWED_FOLDERS = ['src/system', 'src/cli'];
@@ -91,14 +93,20 @@ describe('the system repository', () => {
     expect(reaching).toEqual([]);
   });
 
-  it('is what the notifier and the account services hold, never a raw connection (checked by the type checker)', () => {
+  it('is what the notifier, the account services and the sign-in throttle hold, never a raw connection (checked by the type checker)', () => {
     // Issue 11: system work goes through the separately named system repository. These lines do not compile if one
     // of these services takes a `db` again, or takes anything but a SystemRepository (a class with private members:
     // only a module allowed to import it can build one, so no request handler can hand these services a connection).
-    type Options = [DispatcherOptions, Parameters<typeof createNotify>[0], PatientLoginOptions, Parameters<typeof createActivation>[0], Parameters<typeof createPasswordReset>[0]];
     type Verdict<O> = 'db' extends keyof O ? 'has db' : O extends { system: SystemRepository } ? 'system' : 'not the system repository';
-    const verdicts: { [K in keyof Options]: Verdict<Options[K]> } = ['system', 'system', 'system', 'system', 'system'];
-    expect(verdicts).toEqual(['system', 'system', 'system', 'system', 'system']);
+    const verdicts: [
+      Verdict<DispatcherOptions>,
+      Verdict<Parameters<typeof createNotify>[0]>,
+      Verdict<PatientLoginOptions>,
+      Verdict<Parameters<typeof createActivation>[0]>,
+      Verdict<Parameters<typeof createPasswordReset>[0]>,
+      Verdict<{ system: ConstructorParameters<typeof SourceHitStore>[0] }>,
+    ] = ['system', 'system', 'system', 'system', 'system', 'system'];
+    expect(verdicts).toEqual(['system', 'system', 'system', 'system', 'system', 'system']);
     // A plain object with the same methods is not a SystemRepository: its private members make the type nominal.
     const forged: { query: SystemRepository['query']; transaction: SystemRepository['transaction'] } extends SystemRepository ? 'forgeable' : 'nominal' = 'nominal';
     expect(forged).toBe('nominal');
