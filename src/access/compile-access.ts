@@ -74,8 +74,21 @@ function authoredBy(keys: string[]): Sql {
 }
 
 /**
+ * The actor is the recorded writer of the DocumentReference the row is or belongs to (`access_writer`, migration 142:
+ * his token's keys at create). Provenance makes a professional's document his whether or not its `author` element
+ * names him, and the write side (`provenance.ts`) already let him change it: reading only `authors` hid his own
+ * author-less document from him once masked, so he could neither read nor update it. Only a professional writer counts
+ * (a patient's entries are the record's own; a system never reads). A DocumentReference's `doc_id` is its own id, so one
+ * probe covers the document and its parts. Asked last (see `professionalRows`): only a row hidden otherwise pays it.
+ */
+function writtenBy(keys: string[]): Sql {
+  return sql`(r.doc_id IS NOT NULL AND EXISTS (SELECT 1 FROM access_writer dw WHERE dw.type = 'DocumentReference' AND dw.id = r.doc_id
+    AND dw.kind = 'practitioner' AND dw.keys && ${keys}::text[]))`;
+}
+
+/**
  * The row is a List of several documents (a List of one is governed by it through `doc_id`) naming one the patient
- * masked by Consent that the professional did not write. Their labels are joined into the List's own at write; a
+ * masked by Consent that the professional neither authored nor wrote. Their labels are joined into the List's own at write; a
  * consent mask is read at the request, so it is looked up here, on the List's own `item` index rows (issue 11, sweep 4:
  * a List naming a masked document showed its id to every authorised professional).
  */
@@ -83,7 +96,9 @@ function listsMaskedDocument(keys: string[]): Sql {
   const items = ownIndexRows('idx_reference', 'List', raw('r'), raw('li'));
   return sql`(r.type = 'List' AND r.doc_id IS NULL AND cardinality(a.masked) > 0 AND EXISTS (SELECT 1 FROM ${items.from}
     WHERE ${items.own} AND li.param = 'item' AND li.target_type = 'DocumentReference' AND li.target_id = ANY(a.masked)
-      AND NOT EXISTS (SELECT 1 FROM resource ld WHERE ld.type = 'DocumentReference' AND ld.id = li.target_id AND ld.authors && ${keys}::text[])))`;
+      AND NOT EXISTS (SELECT 1 FROM resource ld WHERE ld.type = 'DocumentReference' AND ld.id = li.target_id AND ld.authors && ${keys}::text[])
+      AND NOT EXISTS (SELECT 1 FROM access_writer lw WHERE lw.type = 'DocumentReference' AND lw.id = li.target_id
+        AND lw.kind = 'practitioner' AND lw.keys && ${keys}::text[])))`;
 }
 
 /**
@@ -98,7 +113,8 @@ function professionalRows(plan: AllowPlan): Sql {
   const denied = sql`(a.denied && ${keys}::text[] OR (a.timed AND ${actorRule('deny', compartment, keys, plan.at)}))`;
   const grant = mode === 'treat' ? permitted : or([permitted, sql`NOT (${mode === 'btg' ? 'BTG' : 'ETREAT'}::text = ANY(a.refused))`]);
   const masked = or([sql`(r.doc_id IS NOT NULL AND r.doc_id = ANY(a.masked))`, listsMaskedDocument(keys), carriesCode([MASKED_FROM_PROFESSIONALS])]);
-  const ordinary = and([sql`NOT ${denied}`, or([authoredBy(keys), and([grant, sql`NOT ${masked}`])])]);
+  // OR is evaluated in order: the writer's probe comes last, so a row already readable never pays it.
+  const ordinary = and([sql`NOT ${denied}`, or([authoredBy(keys), and([grant, sql`NOT ${masked}`]), writtenBy(keys)])]);
   return and([
     sql`r.compartment IS NOT NULL`,
     sql`r.type <> ALL(${PATIENT_ONLY_TYPES}::text[])`,

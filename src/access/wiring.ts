@@ -27,7 +27,7 @@ import { openMinorRecordOperation } from './open-minor-record-operation';
 import { sourceDocumentGuard } from './source-document-guard';
 import { updateIdentityOperation } from './update-identity-operation';
 import { loadNotifyConfig } from '../notify/notify-config';
-import { connectionOf } from '../system/system-repository';
+import { connectionOf, SystemRepository } from '../system/system-repository';
 
 /**
  * Test seams of the access wiring: a clock, the sender of sign-in codes (default: the notification outbox), and the
@@ -72,8 +72,10 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
   const loginKey = await loadSigningKey(auth.login.keyFile, auth.login.keyJwk, 'login');
   const verifyToken = createTokenVerifier(auth, devKey, loginKey);
   const clock = options.clock;
+  // Sign-in, activation and reset run before any actor exists: system work, given the named system repository.
+  const system = new SystemRepository(deps.db);
   const login = createPatientLogin({
-    db: deps.db,
+    system,
     config: auth.login,
     sendCode: options.sendLoginCode ?? queueLoginCode,
     issueToken: (patientId) => mintLoginToken(auth, loginKey, patientId),
@@ -88,17 +90,17 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
     operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), issueActivationOperation({ clock, connection: connectionOf, send, onEvent }), changeContactOperation({ send, clock, connection: connectionOf }), confirmContactOperation({ send, clock, onEvent, connection: connectionOf })],
     routes: (app) => {
       // Before the routes: failed guesses of a password or code are counted per client address (source-throttle.ts).
-      mountSourceThrottle(app, deps.env, new SourceHitStore(deps.db));
+      mountSourceThrottle(app, deps.env, new SourceHitStore(system));
       mountAccountRoutes(app, {
-        activate: createActivation({ db: deps.db, clock, scrypt: options.scrypt }),
-        reset: createPasswordReset({ db: deps.db, send, clock, scrypt: options.scrypt }),
+        activate: createActivation({ system, clock, scrypt: options.scrypt }),
+        reset: createPasswordReset({ system, send, clock, scrypt: options.scrypt }),
         onEvent,
       });
       mountAuthRoutes(app, {
         auth,
         login,
         resolveCaller: async (authorization) => resolveActor(deps.db, await verifyToken(authorization)),
-        setPassword: (input) => setPatientCredential(deps.db, input),
+        setPassword: (input) => setPatientCredential(system, input),
         publicKeys: devKey ? [devKey, loginKey] : [loginKey],
         fhirBasePath: deps.config.fhirBasePath,
         baseUrl: deps.config.baseUrl,

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { communicationSearchHook } from '../notify/communication-search';
 import { createNotify } from '../notify/create-notify';
 import { loadNotifyConfig } from '../notify/notify-config';
-import { connectionOf } from '../system/system-repository';
+import { connectionOf, SystemRepository } from '../system/system-repository';
 import type { Wiring, WiringDeps } from '../wiring';
 import { countOutbox } from '../notify/outbox-store';
 import { type AuditHooks, createAuditHooks } from './audit-hooks';
@@ -25,7 +25,9 @@ export interface AuditWiringOptions {
 export async function auditWiring(deps: WiringDeps, options: AuditWiringOptions = {}): Promise<Wiring> {
   const secret = deps.env.AUDIT_CHAIN_SECRET || undefined;
   if (!secret) deps.logger.warn('AUDIT_CHAIN_SECRET is not set: the audit chain uses plain SHA-256, which anyone with database access can recompute', {});
-  const notify = createNotify({ db: deps.db, config: loadNotifyConfig(deps.env), logger: deps.logger, clock: options.clock });
+  // The outbox and its dispatcher are system work: they hold the named system repository, not the raw connection.
+  const system = new SystemRepository(deps.db);
+  const notify = createNotify({ system, config: loadNotifyConfig(deps.env), logger: deps.logger, clock: options.clock });
   const audit = createAuditHooks({
     db: deps.db,
     source: { id: 'dmp-fhir-adapter', display: 'DMP FHIR server', address: os.hostname() },
@@ -39,8 +41,8 @@ export async function auditWiring(deps: WiringDeps, options: AuditWiringOptions 
     operations: [verifyOperation({ secret, connection: connectionOf })],
     metrics: (metrics) => {
       metrics.gauge('audit_queue_events', 'AuditEvents of reads waiting for the group commit', () => audit.groupCommit.waiting);
-      metrics.gauge('notify_outbox_backlog', 'Notices waiting to be sent (pending or being sent)', () => countOutbox(deps.db, ['pending', 'sending']));
-      metrics.gauge('notify_outbox_undeliverable', 'Notices kept because no transport was configured (npm run notices:resend)', () => countOutbox(deps.db, ['undeliverable-config']));
+      metrics.gauge('notify_outbox_backlog', 'Notices waiting to be sent (pending or being sent)', () => countOutbox(system, ['pending', 'sending']));
+      metrics.gauge('notify_outbox_undeliverable', 'Notices kept because no transport was configured (npm run notices:resend)', () => countOutbox(system, ['undeliverable-config']));
     },
     start: () => notify.dispatcher.start(),
     close: async () => {

@@ -1,6 +1,7 @@
 import type { AccountNoticeRequest } from '../notify/account-notices';
 import { badRequest, FhirError, locked } from '../fhir/errors';
 import type { Db } from '../store/db';
+import type { SystemRepository } from '../system/system-repository';
 import { sql } from '../store/sql';
 import { clearAccountAttempts, reserveAccountAttempt } from './account-attempts';
 import { checkCode, lockCurrentCode, newPaperCode, storeCode } from './account-codes';
@@ -58,12 +59,12 @@ export interface ActivationInput {
  * (password policy enforced, 422, before anything is counted); the code is burnt. Unknown records and wrong codes
  * answer the same 400, and the same 423 after five failures per record (or per unknown key).
  */
-export function createActivation(options: { db: Db; clock?: () => Date; scrypt?: { N: number; r: number; p: number } }) {
+export function createActivation(options: { system: SystemRepository; clock?: () => Date; scrypt?: { N: number; r: number; p: number } }) {
   const now = options.clock ?? (() => new Date());
   return async function activate(input: ActivationInput): Promise<{ patientId: string }> {
     assertPasswordPolicy(input.password, input.identifier);
     const at = now();
-    const outcome = await options.db.transaction(async (tx): Promise<{ patientId: string } | { failure: FhirError }> => {
+    const outcome = await options.system.transaction(async (tx): Promise<{ patientId: string } | { failure: FhirError }> => {
       const patientId = await findRecord(tx, input);
       const key = patientId ?? `unknown:${input.patient ?? `ins:${input.ins}`}`;
       const reservation = await reserveAccountAttempt(tx, 'activation', key, ACTIVATION_LIMIT, at);

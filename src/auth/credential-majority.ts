@@ -1,7 +1,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import { majorityDate, parisMidnight } from '../access/guardian-rules';
 import { forbidden } from '../fhir/errors';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 
 // Patients read it, in French: why the password no longer works and how to get credentials of their own.
@@ -17,7 +17,7 @@ export const SET_BEFORE_MAJORITY =
  * the young adult. Checked at sign-in itself, so the job is no longer the only guard. A credential set (activation,
  * reset, new password) on or after the birthday passes. No birth date: nothing to compare, the credential passes.
  */
-export async function assertCredentialSetAfterMajority(db: Db, login: string, at: Date): Promise<void> {
+export async function assertCredentialSetAfterMajority(db: Statements, login: string, at: Date): Promise<void> {
   const { rows } = await db.query<{ updated_at: Date | string; text: string | null }>(sql`SELECT c.updated_at, p.text FROM patient_credential c
     JOIN resource p ON p.type = 'Patient' AND p.id = c.patient_id AND NOT p.deleted WHERE c.login = ${login}`);
   const row = rows[0];

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db';
+import type { Db, Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { pruneForgottenCounts } from './forgotten-counts';
 import type { LoginConfig } from './auth-config';
@@ -26,7 +26,7 @@ const toDate = (value: Date | string): Date => (value instanceof Date ? value : 
  * count whose last attempt is older than the lock duration (`forget_at`, migration 201), starts a new count: spacing
  * guesses out gains no more than waiting for the lock to end, and a forgotten row answers as no row at all.
  */
-export async function reserveAttempt(db: Db, config: LoginConfig, login: string, at: Date): Promise<Reservation | Refusal> {
+export async function reserveAttempt(db: Statements, config: LoginConfig, login: string, at: Date): Promise<Reservation | Refusal> {
   const now = at.toISOString();
   const lockUntil = new Date(at.getTime() + config.lockSeconds * 1000).toISOString();
   const max = config.maxFailures;
@@ -60,7 +60,7 @@ export function isRefusal(result: Reservation | Refusal): result is Refusal {
  * Gives back a reserved attempt that did not fail (a right password: the code step is still to come), and the
  * lock it set, if any: consecutive failures only count.
  */
-export async function releaseAttempt(db: Db, reservation: Reservation): Promise<void> {
+export async function releaseAttempt(db: Statements, reservation: Reservation): Promise<void> {
   const setLock = reservation.lockedUntil?.toISOString() ?? null;
   await db.query(sql`UPDATE login_attempt SET failed_count = GREATEST(failed_count - 1, 0),
     locked_until = CASE WHEN locked_until = ${setLock}::timestamptz THEN NULL ELSE locked_until END

@@ -1,5 +1,4 @@
 import { badRequest, type FhirError } from '../fhir/errors';
-import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import { checkCode, countCodesSince, lockCurrentCode, newNumericCode, storeCode } from './account-codes';
 import type { AccountNoticeSender } from './activation';
@@ -7,6 +6,7 @@ import { credentialRecipients } from './credential-contacts';
 import { loadPatients } from '../notify/outbox';
 import { setPatientCredential } from './patient-login';
 import { assertPasswordPolicy } from './password-policy';
+import type { SystemRepository } from '../system/system-repository';
 
 /** A reset code lives 15 minutes and burns after 3 wrong guesses; at most 3 are sent per identifier and hour. */
 export const RESET_CODE_TTL_MS = 15 * 60_000;
@@ -28,12 +28,12 @@ export interface ResetRequestOutcome {
   outcome: 'sent' | 'unknown' | 'limited' | 'no-safe-contact';
 }
 
-export function createPasswordReset(options: { db: Db; send: AccountNoticeSender; clock?: () => Date; scrypt?: { N: number; r: number; p: number } }) {
+export function createPasswordReset(options: { system: SystemRepository; send: AccountNoticeSender; clock?: () => Date; scrypt?: { N: number; r: number; p: number } }) {
   const now = options.clock ?? (() => new Date());
 
   async function request(identifier: string): Promise<ResetRequestOutcome> {
     const at = now();
-    return options.db.transaction(async (tx): Promise<ResetRequestOutcome> => {
+    return options.system.transaction(async (tx): Promise<ResetRequestOutcome> => {
       // Serialises the requests of one identifier, so the hourly limit holds under parallel requests.
       const { rows } = await tx.query<{ patient_id: string }>(sql`SELECT patient_id FROM patient_credential WHERE login = ${identifier} FOR UPDATE`);
       const credential = rows[0];
@@ -55,7 +55,7 @@ export function createPasswordReset(options: { db: Db; send: AccountNoticeSender
   async function confirm(input: { identifier: string; code: string; password: string }): Promise<{ patientId: string }> {
     assertPasswordPolicy(input.password, input.identifier);
     const at = now();
-    const outcome = await options.db.transaction(async (tx): Promise<{ patientId: string } | { failure: FhirError }> => {
+    const outcome = await options.system.transaction(async (tx): Promise<{ patientId: string } | { failure: FhirError }> => {
       const row = await lockCurrentCode(tx, 'password-reset', { login: input.identifier });
       const check = row ? await checkCode(tx, row, input.code, { now: at, maxAttempts: RESET_MAX_CODE_ATTEMPTS }) : 'wrong';
       if (!row || check !== 'ok') return { failure: badRequest(BAD_RESET_CODE) };

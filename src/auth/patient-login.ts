@@ -2,6 +2,7 @@ import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { refusedFor } from './refused-account';
 import { conflict, FhirError, locked, tooManyRequests, unauthorized, unprocessable } from '../fhir/errors';
 import type { Db } from '../store/db';
+import type { SystemRepository } from '../system/system-repository';
 import { sql } from '../store/sql';
 import type { LoginConfig } from './auth-config';
 import { signInDestination } from './credential-contacts';
@@ -31,7 +32,8 @@ export type LoginCodeSender = (tx: Db, message: LoginCodeMessage) => Promise<boo
 export type PatientTokenIssuer = (patientId: string) => Promise<string>;
 
 export interface PatientLoginOptions {
-  db: Db;
+  /** Sign-in is system work (no actor yet): the named unscoped repository, never a raw connection. */
+  system: SystemRepository;
   config: LoginConfig;
   sendCode: LoginCodeSender;
   issueToken: PatientTokenIssuer;
@@ -84,7 +86,7 @@ function lockedError(until: Date, at: Date): FhirError {
  * Sets (or replaces) the password of a login identifier for a patient after checking it against the password
  * policy (422); clears the identifier's failures. 409 when another record holds the identifier.
  */
-export async function setPatientCredential(db: Db, input: { login: string; patientId: string; password: string; now?: Date; scrypt?: { N: number; r: number; p: number } }): Promise<void> {
+export async function setPatientCredential(db: Pick<Db, 'transaction'>, input: { login: string; patientId: string; password: string; now?: Date; scrypt?: { N: number; r: number; p: number } }): Promise<void> {
   assertPasswordPolicy(input.password, input.login);
   const hash = await hashPassword(input.password, input.scrypt);
   const now = (input.now ?? new Date()).toISOString();
@@ -106,7 +108,7 @@ export async function setPatientCredential(db: Db, input: { login: string; patie
  * expire, are single use and burn after a few wrong guesses; consecutive failures lock the account (423).
  */
 export function createPatientLogin(options: PatientLoginOptions) {
-  const { db, config } = options;
+  const { system, config } = options;
   const now = options.clock ?? (() => new Date());
   const checkPassword = options.verifyPassword ?? verifyPassword;
   let dummyHash: Promise<string> | undefined;
@@ -114,9 +116,9 @@ export function createPatientLogin(options: PatientLoginOptions) {
   async function start(login: string, password: string): Promise<{ challenge: string; expiresAt: string }> {
     const at = now();
     // The attempt is counted before the (slow) password check and committed at once: parallel guesses see it.
-    const reservation = await reserveAttempt(db, config, login, at);
+    const reservation = await reserveAttempt(system, config, login, at);
     if (isRefusal(reservation)) throw lockedError(reservation.locked, at);
-    const { rows } = await db.query<CredentialRow>(sql`SELECT patient_id, password_hash FROM patient_credential WHERE login = ${login}`);
+    const { rows } = await system.query<CredentialRow>(sql`SELECT patient_id, password_hash FROM patient_credential WHERE login = ${login}`);
     const credential = rows[0];
     // An unknown identifier costs the same work as a wrong password (a dummy hash), and is a failure whatever it says.
     const hash = credential?.password_hash ?? (await (dummyHash ??= hashPassword('not a password')));
@@ -125,13 +127,13 @@ export function createPatientLogin(options: PatientLoginOptions) {
       if (reservation.lockedUntil) throw refusedFor(lockedError(reservation.lockedUntil, at), credential?.patient_id);
       throw refusedFor(unauthorized(BAD_CREDENTIALS, 'Basic realm="dmp-patient"'), credential?.patient_id);
     }
-    await releaseAttempt(db, reservation);
+    await releaseAttempt(system, reservation);
     // The right password, but set while the holder was a minor (maybe by a parent): refused once he is 18.
-    await assertCredentialSetAfterMajority(db, login, at);
+    await assertCredentialSetAfterMajority(system, login, at);
     const id = randomUUID();
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const expiresAt = new Date(at.getTime() + config.codeTtl * 1000);
-    const sent = await db.transaction(async (tx) => {
+    const sent = await system.transaction(async (tx) => {
       // Never to a parent's or guardian's contact; for an adult who had some, only to one he confirmed (credential-contacts.ts).
       const destination = await signInDestination(tx, credential.patient_id, at);
       if ('refused' in destination) return destination.refused;
@@ -153,7 +155,7 @@ export function createPatientLogin(options: PatientLoginOptions) {
   async function verify(challengeId: string, code: string): Promise<{ patientId: string }> {
     const at = now();
     // A wrong code must still count: the transaction commits the counters and returns the error to raise.
-    const outcome = await db.transaction(async (tx): Promise<{ patientId: string } | { failure: FhirError }> => {
+    const outcome = await system.transaction(async (tx): Promise<{ patientId: string } | { failure: FhirError }> => {
       const { rows } = await tx.query<ChallengeRow>(sql`SELECT * FROM login_challenge WHERE id = ${challengeId} FOR UPDATE`);
       const challenge = rows[0];
       if (!challenge) return { failure: unauthorized(BAD_CODE, 'Basic realm="dmp-patient"') };

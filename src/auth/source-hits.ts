@@ -1,5 +1,6 @@
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
 import type { Db } from '../store/db';
+import type { SystemRepository } from '../system/system-repository';
 import { sql } from '../store/sql';
 
 /**
@@ -15,7 +16,8 @@ export class SourceHitStore implements Store {
   readonly prefix = 'signin:';
   private windowMs = 900_000;
 
-  constructor(private readonly db: Db, private readonly clock: () => Date = () => new Date()) {}
+  /** The counter is system work shared by every sign-in route (no actor): the named system repository, not a raw Db. */
+  constructor(private readonly db: SystemRepository, private readonly clock: () => Date = () => new Date()) {}
 
   init(options: Options): void {
     this.windowMs = options.windowMs;

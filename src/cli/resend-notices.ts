@@ -16,6 +16,7 @@ import { createTransports } from '../notify/transports/create-transports';
 import type { Db } from '../store/db';
 import { openDb } from '../store/open-db';
 import { sql } from '../store/sql';
+import { SystemRepository } from '../system/system-repository';
 
 type Channel = 'email' | 'sms';
 
@@ -71,7 +72,7 @@ export async function resendNotices(db: Db, env: NodeJS.ProcessEnv, args: Resend
     if (args.dryRun || args.queueOnly || requeued === 0) return { lines, code: 0 };
     // Sends what is due now through the same dispatcher as the server (same leases and idempotency keys, so a server
     // running beside this command cannot send a notice twice).
-    const dispatcher = new Dispatcher({ db, transports, logger: quietLogger, clock: () => now });
+    const dispatcher = new Dispatcher({ system: new SystemRepository(db), transports, logger: quietLogger, clock: () => now });
     const totals = { delivered: 0, retried: 0, failed: 0 };
     for (;;) {
       const report = await dispatcher.runOnce();

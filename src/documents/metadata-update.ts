@@ -87,7 +87,8 @@ function actorKeys(actor: Actor): string[] {
 
 /**
  * Only an author may logically delete a document (status entered-in-error; DMP TD3.3c → 403 otherwise). The
- * authors are the row's `authors` column (Practitioner references and identifier keys); the actor's keys come
+ * authors are the row's `authors` column (Practitioner references and identifier keys) and the professional who wrote
+ * it (`access_writer`: a document naming no author is its writer's, as provenance says); the actor's keys come
  * from the access module (`DmpActor.keys`). With no authenticated actor, the delete is refused (fail closed).
  */
 export async function assertAuthor(svc: FhirService, ctx: RequestContext, documentId: string): Promise<void> {

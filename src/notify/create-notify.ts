@@ -1,5 +1,5 @@
 import type { AppendListener } from '../audit/audit-writer';
-import type { Db } from '../store/db';
+import type { SystemRepository } from '../system/system-repository';
 import { createAuditNotifier } from './audit-notifier';
 import { Dispatcher, type NotifyLogger } from './dispatcher';
 import type { NotifyConfig } from './notify-config';
@@ -15,14 +15,14 @@ export interface Notify {
 }
 
 /** Builds the notifier and the dispatcher with the transports the configuration enables. */
-export function createNotify(options: { db: Db; config: NotifyConfig; logger: NotifyLogger; clock?: () => Date }): Notify {
+export function createNotify(options: { system: SystemRepository; config: NotifyConfig; logger: NotifyLogger; clock?: () => Date }): Notify {
   const { config } = options;
   const transports = createTransports(config);
   for (const channel of ['email', 'sms'] as const) {
     if (!transports[channel]) options.logger.warn(`notifications: no ${channel} transport configured; such notices will be logged and kept as undeliverable`, {});
   }
   const dispatcher = new Dispatcher({
-    db: options.db,
+    system: options.system,
     transports,
     logger: options.logger,
     clock: options.clock,

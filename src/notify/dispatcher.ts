@@ -1,4 +1,4 @@
-import type { Db } from '../store/db';
+import type { SystemRepository } from '../system/system-repository';
 import { claimDue, expireOverdue, markDelivered, markFinal, markRetry, type OutboxRow } from './outbox-store';
 import { PermanentDeliveryError, type Transport } from './transports/transport';
 
@@ -10,7 +10,8 @@ export interface NotifyLogger {
 }
 
 export interface DispatcherOptions {
-  db: Db;
+  /** The outbox is system work (no request, no actor): the named unscoped repository, never a raw connection. */
+  system: SystemRepository;
   transports: Partial<Record<'email' | 'sms', Transport>>;
   logger: NotifyLogger;
   clock?: () => Date;
@@ -96,8 +97,8 @@ export class Dispatcher {
 
   private async pass(): Promise<DispatchReport> {
     const report: DispatchReport = { delivered: 0, retried: 0, failed: 0, undeliverable: 0, expired: 0 };
-    report.expired = await expireOverdue(this.o.db, this.clock());
-    const rows = await claimDue(this.o.db, { now: this.clock(), leaseMs: this.o.leaseMs, limit: this.o.batchSize });
+    report.expired = await expireOverdue(this.o.system, this.clock());
+    const rows = await claimDue(this.o.system, { now: this.clock(), leaseMs: this.o.leaseMs, limit: this.o.batchSize });
     await Promise.all(rows.map((row) => this.deliver(row, report)));
     return report;
   }
@@ -110,25 +111,25 @@ export class Dispatcher {
       // Kept in the outbox, never dropped (`npm run notices:resend` queues it again once a transport is configured).
       // Ids and kind only: the text can hold health data (a break-glass reason), the recipient is personal data.
       this.o.logger.warn('notification not sent: no transport configured for its channel', meta);
-      await markFinal(this.o.db, id, 'undeliverable-config', `no ${row.channel} transport configured`);
+      await markFinal(this.o.system, id, 'undeliverable-config', `no ${row.channel} transport configured`);
       report.undeliverable++;
       return;
     }
     try {
       const { providerRef } = await transport.send({ key: row.idempotency_key, recipient: row.recipient ?? '', subject: row.subject, body: row.body });
-      await markDelivered(this.o.db, id, this.clock(), providerRef);
+      await markDelivered(this.o.system, id, this.clock(), providerRef);
       this.o.logger.info('notification delivered', meta);
       report.delivered++;
     } catch (err) {
       const message = (err as Error).message;
       if (err instanceof PermanentDeliveryError || row.attempts >= this.o.maxAttempts) {
-        await markFinal(this.o.db, id, 'failed', message);
+        await markFinal(this.o.system, id, 'failed', message);
         this.o.logger.error('notification failed for good', { ...meta, error: scrubContacts(message) });
         report.failed++;
         return;
       }
       const next = new Date(this.clock().getTime() + backoffMs(row.attempts, this.o.baseDelayMs, this.o.maxDelayMs));
-      await markRetry(this.o.db, id, next, message);
+      await markRetry(this.o.system, id, next, message);
       this.o.logger.warn('notification delivery failed; will retry', { ...meta, error: scrubContacts(message), nextAttemptAt: next.toISOString() });
       report.retried++;
     }

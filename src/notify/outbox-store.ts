@@ -1,4 +1,4 @@
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 
 /** An outbox row as the dispatcher sees it. */
@@ -21,7 +21,7 @@ export interface OutboxRow {
 }
 
 /** Marks rows whose deadline passed (e.g. login codes) as expired: sending them late would only confuse. */
-export async function expireOverdue(db: Db, now: Date): Promise<number> {
+export async function expireOverdue(db: Statements, now: Date): Promise<number> {
   const result = await db.query(sql`
     UPDATE notify_outbox SET status = 'expired', locked_until = NULL, last_error = 'expired before delivery'
     WHERE status IN ('pending', 'sending') AND expires_at IS NOT NULL AND expires_at <= ${now.toISOString()}::timestamptz`);
@@ -32,7 +32,7 @@ export async function expireOverdue(db: Db, now: Date): Promise<number> {
  * Claims due rows for one delivery attempt: pending rows whose time has come, and rows left 'sending' by a
  * dispatcher that died (lease expired). SKIP LOCKED lets several dispatchers share the table.
  */
-export async function claimDue(db: Db, options: { now: Date; leaseMs: number; limit: number }): Promise<OutboxRow[]> {
+export async function claimDue(db: Statements, options: { now: Date; leaseMs: number; limit: number }): Promise<OutboxRow[]> {
   const now = options.now.toISOString();
   const until = new Date(options.now.getTime() + options.leaseMs).toISOString();
   const { rows } = await db.query<OutboxRow>(sql`
@@ -49,7 +49,7 @@ export async function claimDue(db: Db, options: { now: Date; leaseMs: number; li
 }
 
 /** Records a successful delivery: the row is final and will never be claimed again. */
-export async function markDelivered(db: Db, id: number, at: Date, providerRef?: string): Promise<void> {
+export async function markDelivered(db: Statements, id: number, at: Date, providerRef?: string): Promise<void> {
   await db.query(sql`
     UPDATE notify_outbox SET status = 'delivered', delivered_at = ${at.toISOString()}::timestamptz, provider_ref = ${providerRef ?? null},
       locked_until = NULL, last_error = NULL
@@ -57,7 +57,7 @@ export async function markDelivered(db: Db, id: number, at: Date, providerRef?: 
 }
 
 /** Schedules another attempt after a failure. */
-export async function markRetry(db: Db, id: number, nextAttemptAt: Date, error: string): Promise<void> {
+export async function markRetry(db: Statements, id: number, nextAttemptAt: Date, error: string): Promise<void> {
   await db.query(sql`
     UPDATE notify_outbox SET status = 'pending', next_attempt_at = ${nextAttemptAt.toISOString()}::timestamptz, locked_until = NULL,
       last_error = ${error.slice(0, 1000)}
@@ -65,14 +65,14 @@ export async function markRetry(db: Db, id: number, nextAttemptAt: Date, error: 
 }
 
 /** Records a final non-delivery: failed (gave up) or undeliverable-config (no transport for the channel). */
-export async function markFinal(db: Db, id: number, status: 'failed' | 'undeliverable-config', error: string): Promise<void> {
+export async function markFinal(db: Statements, id: number, status: 'failed' | 'undeliverable-config', error: string): Promise<void> {
   await db.query(sql`
     UPDATE notify_outbox SET status = ${status}, locked_until = NULL, last_error = ${error.slice(0, 1000)}
     WHERE id = ${id} AND status = 'sending'`);
 }
 
 /** Puts undeliverable-by-configuration rows of a channel back in the queue (after the transport is configured). */
-export async function requeueUndeliverable(db: Db, channel: 'email' | 'sms', now: Date): Promise<number> {
+export async function requeueUndeliverable(db: Statements, channel: 'email' | 'sms', now: Date): Promise<number> {
   const result = await db.query(sql`
     UPDATE notify_outbox SET status = 'pending', next_attempt_at = ${now.toISOString()}::timestamptz, last_error = NULL
     WHERE status = 'undeliverable-config' AND channel = ${channel}`);
@@ -80,7 +80,7 @@ export async function requeueUndeliverable(db: Db, channel: 'email' | 'sms', now
 }
 
 /** Notices in the given states (metrics, the resend command's report). */
-export async function countOutbox(db: Db, statuses: string[]): Promise<number> {
+export async function countOutbox(db: Statements, statuses: string[]): Promise<number> {
   const { rows } = await db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM notify_outbox WHERE status = ANY(${statuses}::text[])`);
   return rows[0].n;
 }

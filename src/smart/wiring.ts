@@ -18,6 +18,7 @@ import { loadSmartConfig } from './smart-config';
 import type { SmartDeps } from './smart-deps';
 import { createSmartStore } from './smart-store';
 import { mountTokenRoutes } from './token-route';
+import { SystemRepository } from '../system/system-repository';
 
 /** Test seams, as the access wiring has them (the sign-in is the same code, with the same seams). */
 export interface SmartWiringOptions {
@@ -60,8 +61,10 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
   // Same key and same sign-in code as POST /auth/login (src/auth): one implementation of passwords, codes, locks.
   const key = await loadSigningKey(auth.login.keyFile, auth.login.keyJwk, 'login');
   const clock = options.clock ?? (() => new Date());
+  // The sign-in and its per-address throttle are system work (no actor yet): they hold the named system repository.
+  const system = new SystemRepository(deps.db);
   const login = createPatientLogin({
-    db: deps.db,
+    system,
     config: auth.login,
     sendCode: options.sendLoginCode ?? queueLoginCode,
     issueToken: async () => {
@@ -85,7 +88,7 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
       app.use(corsMiddleware(originPolicy({ origins: [...config.corsOrigins, ...registry.redirectOrigins()], devAuth: auth.devAuth })));
       mountDiscovery(app, smart);
       // The sign-in forms count failed guesses per client address with the JSON sign-in's counter (source-throttle.ts).
-      mountSourceThrottle(app, deps.env, new SourceHitStore(deps.db));
+      mountSourceThrottle(app, deps.env, new SourceHitStore(system));
       mountAuthorizeRoutes(app, smart);
       mountTokenRoutes(app, smart);
     },

@@ -15,3 +15,9 @@ export interface Db {
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/**
+ * What a helper that only runs statements needs: a connection, a transaction's `tx`, or the system repository
+ * (`system/system-repository.ts`), which system services hold instead of a raw connection.
+ */
+export type Statements = Pick<Db, 'query'>;

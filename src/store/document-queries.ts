@@ -7,10 +7,15 @@ import { toStored, type Row, type StoredResource } from './stored-row';
 
 const ROW_COLUMNS = raw('r.rid, r.type, r.id, r.version_id, r.last_updated, r.compartment, r.deleted, r.text');
 
-/** The `authors` keys of a DocumentReference, empty when it is missing or hidden by `access`. */
+/**
+ * The keys of a DocumentReference's authors, empty when it is missing or hidden by `access`: its `authors` column and
+ * its professional writer (`access_writer`, from his token), who authors a document that names no one, as the read
+ * predicate and provenance count him (issue 11).
+ */
 export async function readDocumentAuthors(db: Db, access: Sql, documentId: string): Promise<string[]> {
   const { rows } = await db.query<{ authors: string[] | null }>(
-    sql`SELECT r.authors FROM resource r WHERE r.type = 'DocumentReference' AND r.id = ${documentId} AND (${access})`,
+    sql`SELECT r.authors || coalesce((SELECT w.keys FROM access_writer w WHERE w.type = 'DocumentReference' AND w.id = r.id AND w.kind = 'practitioner'), '{}'::text[]) AS authors
+      FROM resource r WHERE r.type = 'DocumentReference' AND r.id = ${documentId} AND (${access})`,
   );
   return rows[0]?.authors ?? [];
 }

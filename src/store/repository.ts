@@ -310,7 +310,7 @@ export class Repository implements ScopedRepository {
     return advisoryLock(this.db, key);
   }
 
-  /** The `authors` keys of a DocumentReference the caller may see (empty when hidden or missing). */
+  /** The keys of the authors of a DocumentReference the caller may see (its `authors`, or its professional writer; empty when hidden or missing). */
   documentAuthors(ctx: RequestContext, documentId: string): Promise<string[]> {
     return readDocumentAuthors(this.db, ctx.access, documentId);
   }

@@ -51,7 +51,7 @@ export interface ScopedRepository {
   compartment(ctx: RequestContext, query: CompartmentQuery): Promise<{ resources: StoredResource[]; total: number; next?: string }>;
   /** Serialises concurrent transactions on a key until the current transaction ends (conditional create). */
   lockKey(key: string): Promise<void>;
-  /** The `authors` keys of a DocumentReference the caller may see (empty when hidden or missing). */
+  /** The keys of the authors of a DocumentReference the caller may see (its `authors`, or its professional writer; empty when hidden or missing). */
   documentAuthors(ctx: RequestContext, documentId: string): Promise<string[]>;
   /** Ids of the current DocumentReferences of a record whose content contains `probe` (JSON), at most `limit`. */
   findDocuments(ctx: RequestContext, query: { patientId: string; contains: string; limit: number }): Promise<{ id: string; content: unknown }[]>;

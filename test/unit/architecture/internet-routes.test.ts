@@ -14,6 +14,7 @@ import { describe as describeEdges, importsOf, isUnder, ROOT, sourceFiles } from
 const ALLOWED: Record<string, string> = {
   'src/app.ts': 'the composition root: builds the system repository and every capability the routes receive',
   'src/http/metrics.ts': 'reads the PostgreSQL pool statistics for /metrics (behind METRICS_TOKEN); runs no statement',
+  'src/smart/wiring.ts': "a wiring: builds the SMART pages' capabilities (SmartStore, the patient login over the system repository) and mounts CORS and the routes of authorize-route.ts and token-route.ts, which hold none",
 };
 
 /** What gives a connection or a statement: the connection type and drivers, the SQL builder, the system layer. */

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { createActivation } from '../../../src/auth/activation';
+import type { createPasswordReset } from '../../../src/auth/password-reset';
+import type { PatientLoginOptions } from '../../../src/auth/patient-login';
+import type { SourceHitStore } from '../../../src/auth/source-hits';
+import type { createNotify } from '../../../src/notify/create-notify';
+import type { DispatcherOptions } from '../../../src/notify/dispatcher';
 import type { ScopedRepository } from '../../../src/store/scoped-repository';
+import type { SystemRepository } from '../../../src/system/system-repository';
 import { describe as describeEdges, importsUnder, isUnder, ROOT, sourceFiles } from './import-graph';
 
 // Handlers hold an access-scoped repository (every read under the request's access predicate); the unscoped system
@@ -19,6 +26,15 @@ const ALLOWED: Record<string, string> = {
   'src/documents/replacement.ts': "a write hook: the server's own supersede of a replaced document, in the writer's transaction",
   'src/documents/filed-document.ts': 'intake look-up: the rows a document id already holds, whoever filed them (one document per id across channels)',
   'src/documents/resubmission.ts': 'intake look-up: what an identical re-sent submission filed, to answer it again instead of filing twice',
+  'src/smart/wiring.ts': "a wiring: gives the SMART pages' sign-in (the same patient login as POST /auth/login) its system repository",
+  // The notifier: the outbox is delivered by a background dispatcher, with no request and no actor.
+  'src/notify/dispatcher.ts': 'named system service: claims, sends and settles the outbox rows (background job)',
+  'src/notify/create-notify.ts': 'builds the dispatcher the audit wiring starts, handing it the system repository it is given',
+  // The account services: they run before any actor exists (sign-in) or for a person proving a code, not for a token.
+  'src/auth/patient-login.ts': 'named system service: password and one-time code sign-in, its attempt counters and challenges',
+  'src/auth/activation.ts': 'named system service: activation with the code issued at creation (codes, counters, credential)',
+  'src/auth/password-reset.ts': 'named system service: password reset by a code sent to a safe contact (codes, counters, credential)',
+  'src/auth/source-hits.ts': "named system service: the sign-in throttle's per-address counter, shared by every server process",
 };
 /** Folders whose every module may use it: the system layer itself, the command-line tools and background jobs. */
 const ALLOWED_FOLDERS = ['src/system', 'src/cli'];
@@ -75,6 +91,25 @@ describe('the system repository', () => {
       .filter((l) => /\brepo\)?\.(db|query|withDb)\b/.test(l.text) && !/connectionOf\((svc\.)?repo\)/.test(l.text))
       .map((l) => `${l.file}:${l.line}`);
     expect(reaching).toEqual([]);
+  });
+
+  it('is what the notifier, the account services and the sign-in throttle hold, never a raw connection (checked by the type checker)', () => {
+    // Issue 11: system work goes through the separately named system repository. These lines do not compile if one
+    // of these services takes a `db` again, or takes anything but a SystemRepository (a class with private members:
+    // only a module allowed to import it can build one, so no request handler can hand these services a connection).
+    type Verdict<O> = 'db' extends keyof O ? 'has db' : O extends { system: SystemRepository } ? 'system' : 'not the system repository';
+    const verdicts: [
+      Verdict<DispatcherOptions>,
+      Verdict<Parameters<typeof createNotify>[0]>,
+      Verdict<PatientLoginOptions>,
+      Verdict<Parameters<typeof createActivation>[0]>,
+      Verdict<Parameters<typeof createPasswordReset>[0]>,
+      Verdict<{ system: ConstructorParameters<typeof SourceHitStore>[0] }>,
+    ] = ['system', 'system', 'system', 'system', 'system', 'system'];
+    expect(verdicts).toEqual(['system', 'system', 'system', 'system', 'system', 'system']);
+    // A plain object with the same methods is not a SystemRepository: its private members make the type nominal.
+    const forged: { query: SystemRepository['query']; transaction: SystemRepository['transaction'] } extends SystemRepository ? 'forgeable' : 'nominal' = 'nominal';
+    expect(forged).toBe('nominal');
   });
 
   it('gives handlers a repository type with no raw connection or statement', () => {

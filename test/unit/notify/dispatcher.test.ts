@@ -7,6 +7,7 @@ import { SmsWebhookTransport } from '../../../src/notify/transports/sms-webhook-
 import { SmtpTransport } from '../../../src/notify/transports/smtp-transport';
 import type { Transport } from '../../../src/notify/transports/transport';
 import type { PgliteDb } from '../../../src/store/pglite-db';
+import { SystemRepository } from '../../../src/system/system-repository';
 import { openTestDb } from '../audit/test-db';
 import { SmtpReceiver, WebhookReceiver } from './receivers';
 
@@ -66,7 +67,7 @@ describe('notification dispatcher with real receivers', () => {
     const email = options.email ? new SmtpTransport(`smtp://127.0.0.1:${smtp.port}`, 'DMP <no-reply@dmp.test>') : undefined;
     const sms = options.sms ? new SmsWebhookTransport(webhook.url, 'secret-token', 2000) : undefined;
     for (const t of [email, sms]) if (t) transports.push(t);
-    return new Dispatcher({ db, transports: { email, sms }, logger: logs, clock, baseDelayMs: 1000, maxDelayMs: 60_000 });
+    return new Dispatcher({ system: new SystemRepository(db), transports: { email, sms }, logger: logs, clock, baseDelayMs: 1000, maxDelayMs: 60_000 });
   }
 
   async function rows(): Promise<Row[]> {
