@@ -51,6 +51,20 @@ describe('a record takes no other person\'s identifier', () => {
     expect(await documentsOfP2()).toBe(before);
   });
 
+  it('a record a professional opened with another person\'s IPP receives no report a feeder sends by that IPP: feeders file by INS only', async () => {
+    // The unauthorised professional opens a record with no INS, carrying the IPP, himself and the lab's biologist as
+    // treating physicians (the feeder's author check then passes), and records its opening.
+    const fake = { resourceType: 'Patient', identifier: [{ system: IPP.system, value: 'IPP-88' }], name: [{ family: 'LEURRE' }], gender: 'female', birthDate: '1990-01-01',
+      generalPractitioner: [{ identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: '810000000077' } }, { identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: `8${RPPS.author}` } }] };
+    const opened = await call('unauth', 'POST', '/Patient', fake);
+    expect(opened.status).toBe(201);
+    expect((await call('unauth', 'POST', '/Consent', { ...consent('x', opened.body.id, { type: 'permit' }), id: undefined })).status).toBe(201);
+    const report = { ...reportByIpp(), masterIdentifier: { system: 'urn:ietf:rfc:3986', value: 'urn:oid:1.2.250.1.999.7.6.2' }, subject: { reference: `Patient?identifier=${IPP.system}|IPP-88` } };
+    const res = await call('feeder', 'POST', '/DocumentReference', report);
+    expect([res.status, res.body?.resourceType]).toEqual([403, 'OperationOutcome']);
+    expect((await call('unauth', 'GET', `/DocumentReference?patient=Patient/${opened.body.id}&_summary=count`)).body.total).toBe(0);
+  });
+
   it('a patient opening his record online gives his INS only: another identifier is refused (403), nothing written', async () => {
     const ins = withInsKey('1990975123477');
     const self = { kind: 'patient' as const, id: ins };
