@@ -18,6 +18,15 @@ export function isIdentityName(name: HumanName): boolean {
   return IDENTITY_NAME_USES.includes(name.use ?? '');
 }
 
+/**
+ * Every identifier of a Patient other than the INS, as `<system>|<value>`, sorted. Documents and conditional references
+ * find a record by any identifier it carries (`Patient?identifier=<system>|<value>`; a CDA without INS by its local
+ * IPP, `../documents/patient-match.ts`), so each is a key to the record as much as the INS is.
+ */
+export function otherIdentifiers(patient: Patient | undefined): string[] {
+  return (patient?.identifier ?? []).filter((i) => !(i.system && INS_SYSTEMS.includes(i.system))).map((i) => `${i.system ?? ''}|${i.value ?? ''}`).sort();
+}
+
 function identityNames(patient: Patient | undefined): string[] {
   return (patient?.name ?? [])
     .filter(isIdentityName)
@@ -25,11 +34,14 @@ function identityNames(patient: Patient | undefined): string[] {
     .sort();
 }
 
-/** The identity traits (INS, birth date, gender, birth and official names) that differ between two versions. */
+/** The identity traits (INS and other identifiers, birth date, gender, birth and official names) that differ between two versions. */
 export function changedIdentityTraits(previous: Patient | undefined, next: Patient | undefined): string[] {
   const changed: string[] = [];
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   if (!same(insIdentifiers(previous), insIdentifiers(next))) changed.push('identifier (INS)');
+  // Attack sweep 6: a patient who added the local identifier another person has at a hospital to his own record got
+  // that person's documents, sent by the hospital's feeder by that identifier, filed in his record.
+  if (!same(otherIdentifiers(previous), otherIdentifiers(next))) changed.push('identifier (other than the INS)');
   if ((previous?.birthDate ?? null) !== (next?.birthDate ?? null)) changed.push('birthDate');
   if ((previous?.gender ?? null) !== (next?.gender ?? null)) changed.push('gender');
   if (!same(identityNames(previous), identityNames(next))) changed.push('name (official / maiden)');
@@ -39,7 +51,7 @@ export function changedIdentityTraits(previous: Patient | undefined, next: Patie
 /**
  * Identity traits of an existing record change only through the identity procedure (DESIGN §5 "Identity"): a plain
  * update or patch that touches them is refused (403), whoever asks, the patient included — a record that took
- * another person's INS would receive that person's documents.
+ * another person's INS, or his local identifier at a hospital, would receive that person's documents.
  */
 export function assertIdentityKept(event: WriteEvent): void {
   if (event.resourceType !== 'Patient' || !event.previous || event.interaction === 'create' || event.interaction === 'delete') return;
@@ -50,7 +62,7 @@ export function assertIdentityKept(event: WriteEvent): void {
       `POST Patient/${event.id}/$update-identity, by an identity verifier or the Assurance Maladie`,
   );
   error.outcome.issue[0].details = {
-    text: "L'identité du dossier (INS, date de naissance, sexe, noms de naissance) ne change que par la procédure de vérification d'identité (professionnel habilité ou Assurance Maladie)",
+    text: "L'identité du dossier (INS et autres identifiants, date de naissance, sexe, noms de naissance) ne change que par la procédure de vérification d'identité (professionnel habilité ou Assurance Maladie)",
   };
   throw error;
 }

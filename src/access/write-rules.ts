@@ -8,7 +8,7 @@ import { isAssuranceMaladie, ownsRecord, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
 import { insKeys, isGuardianRelationship } from './access-tables';
 import { compileCompartmentWrite } from './compile-access';
-import { assertIdentityKept } from './identity-traits';
+import { assertIdentityKept, otherIdentifiers } from './identity-traits';
 import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rules';
 import { wasEverOpened } from './record-opening';
 import { assertDirectoryWrite } from './directory-rules';
@@ -89,7 +89,12 @@ function assertPatientWrite(actor: DmpActor, event: WriteEvent): void {
   const next = event.resource as Patient | undefined;
   if (event.interaction === 'create') {
     const ownIns = !!actor.ins && insKeys(next).includes(actor.ins);
-    if (actor.kind === 'patient' && (actor.patientIds.includes(event.id) || ownIns)) return;
+    if (actor.kind === 'patient' && (actor.patientIds.includes(event.id) || ownIns)) {
+      // His token vouches for his INS only: another identifier (a hospital's local IPP, by which its feeder files
+      // documents) would be his word, and could be another person's (attack sweep 6).
+      if (otherIdentifiers(next).length) throw forbidden('A patient opens his record with his INS only: other identifiers are recorded by the professional or the Assurance Maladie opening it with him');
+      return;
+    }
     if (actor.kind === 'practitioner') return; // opening a record on the patient's behalf
     // The Assurance Maladie opens a record at its counters after checking the person's identity: only with an INS
     // (the record's key; its control key is checked by validation), never an identity-less record.

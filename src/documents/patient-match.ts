@@ -31,6 +31,8 @@ function escapeToken(value: string): string {
 /** The one Patient carrying exactly this identifier (same system, same value), or undefined; several → 422. */
 async function findByIdentifier(svc: FhirService, ctx: RequestContext, id: PatientIdentifier): Promise<PatientMatch | undefined> {
   const criteria: [string, string][] = [['identifier', `${escapeToken(id.system)}|${escapeToken(id.value)}`]];
+  // The caller's look-up rules hold for the unlocked look-up too (a feeder finds a patient by his INS only).
+  ctx.assertLookupCriteria?.('Patient', criteria);
   // Unlocked first (the usual case: a known patient); locked only to decide that the patient is new.
   let matches = await lookupExisting(svc, ctx, 'Patient', criteria);
   if (!matches.length) matches = await findMatches(svc, ctx, 'Patient', criteria);

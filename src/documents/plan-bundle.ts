@@ -10,6 +10,7 @@ import { previousVersionInSet } from './set-id-fallback';
 import { resolvePatientReference } from './patient-match';
 import { sql } from '../store/sql';
 import { unknownReplacedDocument } from '../access/provenance';
+import { unprocessable } from '../fhir/errors';
 
 /** The conditional patient reference a plan's resources carry (`Patient?identifier=<first id>`). */
 export function planPatientReference(plan: CdaImportPlan): string {
@@ -57,6 +58,13 @@ export async function resolveRelatesTo(svc: FhirService, ctx: RequestContext, en
     if (!ref?.startsWith('DocumentReference?')) continue;
     // The parent keeps the name the sender gave it: a refusal then names that, never our id for a document he may not see.
     relation.target.identifier ??= identifierCriterion(ref.slice('DocumentReference?'.length));
+    // Only a name the sender gave: its identifier (kept above) or its id. Other criteria (type, date, a chain …) matched a
+    // document hidden from the sender, then the refusal named it by our id — attack sweep 6: an authorised specialist
+    // learnt that documents masked from him exist and bisected their type and dates, one 422 text against the other.
+    const byId = idCriterion(ref.slice('DocumentReference?'.length));
+    if (!relation.target.identifier && !byId) throw parentNamedByCriteria(relation, where);
+    // Named by id, it is named as a literal reference from here on, found or not: the refusals then read alike.
+    if (byId) relation.target.reference = `DocumentReference/${byId}`;
     if (!patientId) throw unknownReplacedDocument(relation, where);
     const inRecord: RequestContext = { ...ctx, lookupAccess: sql`r.compartment = ${patientId}` };
     const matches = await lookupExisting(svc, inRecord, 'DocumentReference', ref.slice('DocumentReference?'.length));
@@ -66,6 +74,18 @@ export async function resolveRelatesTo(svc: FhirService, ctx: RequestContext, en
     else if (relation.code === 'replaces') throw unknownReplacedDocument(relation, where);
     else delete relation.target.reference; // other relations (appends, transforms) may name a document shared elsewhere
   }
+}
+
+/** The id of criteria that are one `_id=<id>` (the sender names the parent by its id, which he knows), else undefined. */
+function idCriterion(query: string): string | undefined {
+  const params = parseQueryString(query);
+  return params.length === 1 && params[0][0] === '_id' && /^[A-Za-z0-9\-.]{1,64}$/.test(params[0][1]) ? params[0][1] : undefined;
+}
+
+/** The refusal of a parent named by criteria other than its identifier or id (422, whatever the record holds). */
+function parentNamedByCriteria(relation: { target?: { reference?: string } }, where?: string) {
+  const text = `relatesTo ${relation.target?.reference ?? ''} names its parent document by criteria: name it by its identifier (DocumentReference?identifier=<system>|<value>) or its id (nothing was written)`;
+  return unprocessable([{ severity: 'error', code: 'processing', diagnostics: text, details: { text }, ...(where ? { expression: [where] } : {}) }]);
 }
 
 /** `identifier=<system>|<value>` as an Identifier (FHIR search escapes: `\|` is a literal bar), when it is the only criterion. */

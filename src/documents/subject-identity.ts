@@ -29,6 +29,9 @@ export async function resolveSubject(svc: FhirService, ctx: RequestContext, refe
     ? [['_id', literal]]
     : reference.startsWith('Patient?') ? parseQueryString(reference.slice('Patient?'.length)) : undefined;
   if (!criteria) return undefined;
+  // The client's own criteria meet the caller's look-up rules (a feeder: one exact identifier, no hop) before they run,
+  // as the transaction's conditional reference would: this check answers first, and must not answer for them.
+  if (!literal) ctx.assertLookupCriteria?.('Patient', criteria);
   const matches = await lookupExisting(svc, ctx, 'Patient', criteria);
   return matches.length === 1 ? (parseStored(matches[0]) as Patient & { id: string }) : undefined;
 }

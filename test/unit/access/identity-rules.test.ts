@@ -14,10 +14,11 @@ const base: Patient = {
 };
 
 describe('identity traits', () => {
-  test('names the INS, birth date, gender and official names as traits; usual names and other identifiers are not', () => {
+  test('names the INS, other identifiers, birth date, gender and official names as traits; usual names are not', () => {
     expect(changedIdentityTraits(base, { ...base, name: [base.name![0], { use: 'usual', family: 'DURAND' }] })).toEqual([]);
-    expect(changedIdentityTraits(base, { ...base, identifier: [base.identifier![0]] })).toEqual([]);
-    expect(changedIdentityTraits(base, { ...base, identifier: [{ system: NIR, value: '180012100100107' }] })).toEqual(['identifier (INS)']);
+    // A local identifier finds the record as the INS does (attack sweep 6): adding or removing one is an identity change.
+    expect(changedIdentityTraits(base, { ...base, identifier: [base.identifier![0]] })).toEqual(['identifier (other than the INS)']);
+    expect(changedIdentityTraits(base, { ...base, identifier: [{ system: NIR, value: '180012100100107' }, base.identifier![1]] })).toEqual(['identifier (INS)']);
     expect(changedIdentityTraits(base, { ...base, birthDate: '1979-03-22', gender: 'male' })).toEqual(['birthDate', 'gender']);
     expect(changedIdentityTraits(base, { ...base, name: [{ use: 'official', family: 'MARTINE', given: ['Claire'] }] })).toEqual(['name (official / maiden)']);
   });
