@@ -9,6 +9,9 @@ import { useSweepServer } from './sweep-4';
 // Rule (issue 11, sign-in): known and unknown identifiers get identical answers in comparable time. Found: `POST
 // /auth/reset` answered the same 202 to both, but about 3 ms later for a known identifier (its codes counted, contacts
 // read, code queued, trail written), with no limit on requests: timing told which identifiers exist.
+// Rule (issue 11, sign-in; NIST SP 800-63B §5.1.1.2 "context-specific words"): the policy refuses common and trivial
+// passwords. Found: the holder's own INS (on his card and every prescription), his name with his birth date, his e-mail
+// address were accepted: whoever knows him, or read one document about him, guesses them.
 
 const { call, run, token } = useSweepServer('dmp-sweep6b-acct-');
 const changeTo = (value: string) => ({ resourceType: 'Parameters', parameter: [{ name: 'system', valueString: 'email' }, { name: 'value', valueString: value }] });
@@ -51,5 +54,27 @@ describe('a password reset request tells nothing by its time', () => {
     // Both answers wait for the same instant after arrival: the work behind them (a few ms apart) does not show.
     for (const ms of [...known, ...unknown]) expect(ms).toBeGreaterThanOrEqual(RESET_ANSWER_MS - 2);
     expect(Math.abs(median(known) - median(unknown))).toBeLessThan(15);
+  });
+});
+
+describe('a password is not made of what others know of the holder', () => {
+  const setPassword = async (password: string) => fetch(`${run.server.url}/auth/password`, {
+    method: 'PUT', headers: { Authorization: `Bearer ${await token('patient')}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ identifier: 'jeanne.martin', password }),
+  });
+
+  // p1: Test MARTIN, born 2015-04-02, INS 279035121518989, patient@example.org.
+  it.each(['279035121518989', '2790351215189 et ma cle', 'Martin02042015!', 'martin-02/04/2015', 'Test Martin 2015-04-02', 'patient@example.org'])(
+    'refuses %j (422, in French)',
+    async (password) => {
+      const res = await setPassword(password);
+      const body = (await res.json()) as { resourceType: string; issue: { diagnostics: string }[] };
+      expect([res.status, body.resourceType]).toEqual([422, 'OperationOutcome']);
+      expect(body.issue[0].diagnostics).toMatch(/^(Le mot de passe ne doit pas contenir votre numéro de sécurité sociale|Ce mot de passe est fait de votre nom|Ce mot de passe est trop facile à deviner)/);
+    },
+  );
+
+  it('accepts a passphrase unrelated to the holder (the comparison can fail)', async () => {
+    expect((await setPassword('Velo rouge sous la pluie de mars')).status).toBe(204);
   });
 });
