@@ -72,6 +72,23 @@ export function practitionerIdentifierKeys(rppsOrIdNat: string): string[] {
   return [`${IDNAT_PS_SYSTEM}|${idNat}`, `${IDNAT_PS_SYSTEM}|${rppsOrIdNat}`, `${RPPS_SYSTEM}|${rpps}`].filter((k, i, all) => all.indexOf(k) === i);
 }
 
+/**
+ * The person a national professional identifier names: an RPPS number is one person however it is written —
+ * `IdNat_PS|8<RPPS>`, `RPPS|<RPPS>`, and the bare RPPS under the IdNat_PS OID, which tokens carrying the RPPS are given
+ * too (`practitionerIdentifierKeys`); any other IdNat_PS (ADELI-based …) is its own person. The directory's duplicate
+ * check and the actor's entries must agree on this: when they did not, a practitioner added a second entry for a
+ * colleague under the bare spelling, which the colleague's token was then given.
+ */
+export function professionalPerson(system: string, value: string): string {
+  if (system === RPPS_SYSTEM || /^\d{11}$/.test(value)) return `rpps:${value}`;
+  return /^8\d{11}$/.test(value) ? `rpps:${value.slice(1)}` : `idnat:${value}`;
+}
+
+/** Every way an RPPS number is written as a national professional identifier (`system|value`). */
+export function rppsSpellings(rpps: string): string[] {
+  return [`${IDNAT_PS_SYSTEM}|8${rpps}`, `${IDNAT_PS_SYSTEM}|${rpps}`, `${RPPS_SYSTEM}|${rpps}`];
+}
+
 /** Whether a patient token's subject looks like an INS (13 digits, or 15 with the control key). */
 export function looksLikeIns(value: string): boolean {
   return /^[0-9]{13}([0-9]{2})?$/.test(value) || /^[12][0-9AB]{12}[0-9]{2}$/.test(value);

@@ -3,7 +3,7 @@ import type { WriteEvent } from '../fhir/context';
 import { conflict, forbidden } from '../fhir/errors';
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
-import { IDNAT_PS_SYSTEM, isDirectoryAdmin, ORGANISATION_ID_SYSTEMS, PROFESSIONAL_ID_SYSTEMS, RPPS_SYSTEM, type DmpActor } from './actor';
+import { isDirectoryAdmin, ORGANISATION_ID_SYSTEMS, professionalPerson, PROFESSIONAL_ID_SYSTEMS, rppsSpellings, type DmpActor } from './actor';
 import { unprocessable } from '../fhir/errors';
 
 /** The answer to every directory write no rule allows. */
@@ -31,17 +31,11 @@ export function nationalIdentifiers(resource: Resource | undefined): string[] {
   return ids.filter((i) => i.system && i.value && rule.systems.includes(i.system)).map((i) => `${i.system}|${i.value}`);
 }
 
-/**
- * The person a national identifier names: an RPPS number is written `IdNat_PS|8<RPPS>` or `RPPS|<RPPS>` — one person,
- * two spellings; any other identifier is its own key.
- */
+/** The person a national identifier (`system|value`) names (`professionalPerson`); any other identifier is its own key. */
 function personOf(key: string): string {
   const bar = key.indexOf('|');
   const system = key.slice(0, bar);
-  const value = key.slice(bar + 1);
-  if (system === IDNAT_PS_SYSTEM && value.startsWith('8')) return `rpps:${value.slice(1)}`;
-  if (system === RPPS_SYSTEM) return `rpps:${value}`;
-  return key;
+  return PROFESSIONAL_ID_SYSTEMS.includes(system) ? professionalPerson(system, key.slice(bar + 1)) : key;
 }
 
 /** Every spelling of the identifiers' persons, for looking up who already carries one of them. */
@@ -49,10 +43,7 @@ function spellings(keys: string[]): string[] {
   const all = new Set(keys);
   for (const key of keys) {
     const person = personOf(key);
-    if (person.startsWith('rpps:')) {
-      all.add(`${IDNAT_PS_SYSTEM}|8${person.slice(5)}`);
-      all.add(`${RPPS_SYSTEM}|${person.slice(5)}`);
-    }
+    if (person.startsWith('rpps:')) for (const spelling of rppsSpellings(person.slice(5))) all.add(spelling);
   }
   return [...all];
 }

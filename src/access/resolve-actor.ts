@@ -1,7 +1,7 @@
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
 import type { Patient, RelatedPerson } from '@medplum/fhirtypes';
-import { PROFESSIONAL_ID_SYSTEMS, RPPS_SYSTEM, type DmpActor } from './actor';
+import { PROFESSIONAL_ID_SYSTEMS, professionalPerson, type DmpActor } from './actor';
 import { guardianLinkValid } from './guardian-rules';
 import { unauthorized } from '../fhir/errors';
 import { fhirUserTarget } from '../auth/claims-to-actor';
@@ -21,15 +21,9 @@ export function entryNamesOnly(identifiers: IdentifierValue[] | null | undefined
   return national.length > 0 && national.every((i) => tokenKeys.includes(`${i.system}|${i.value}`));
 }
 
-/** The person a national professional identifier names (IdNat_PS `8`+RPPS and RPPS name the same person). */
-function personOf(system: string, value: string): string {
-  if (system === RPPS_SYSTEM || /^\d{11}$/.test(value)) return `rpps:${value}`;
-  return /^8\d{11}$/.test(value) ? `rpps:${value.slice(1)}` : `idnat:${value}`;
-}
-
 /** True when a directory entry's national professional identifiers all name one person (or it carries none). */
 export function namesOnePerson(identifiers: IdentifierValue[] | null | undefined): boolean {
-  const people = new Set((identifiers ?? []).filter((i) => i?.system && i.value && PROFESSIONAL_ID_SYSTEMS.includes(i.system)).map((i) => personOf(i.system as string, i.value as string)));
+  const people = new Set((identifiers ?? []).filter((i) => i?.system && i.value && PROFESSIONAL_ID_SYSTEMS.includes(i.system)).map((i) => professionalPerson(i.system as string, i.value as string)));
   return people.size <= 1;
 }
 

@@ -1,5 +1,6 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { Db } from '../store/db';
+import { advisoryLock } from '../store/locks';
 import { sql } from '../store/sql';
 
 /** What a one-time account code is for (migration 151). */
@@ -106,8 +107,14 @@ export async function markEnteredByGuardian(tx: Db, id: string): Promise<void> {
   await tx.query(sql`UPDATE account_code SET by_guardian = true WHERE id = ${id}`);
 }
 
-/** How many codes of a purpose were issued for a record or identifier since an instant (request rate limits). */
+/**
+ * How many codes of a purpose were issued for a record or identifier since an instant (request rate limits), counted
+ * under a lock of that scope held until the caller's transaction ends: parallel requests then count one after the
+ * other, each seeing the codes the others stored. Without it, forty parallel `$change-contact` requests sent five codes
+ * to addresses of the caller's choosing in one hour, not three (attack sweep 6b).
+ */
 export async function countCodesSince(tx: Db, purpose: CodePurpose, where: { patientId: string } | { login: string }, since: Date): Promise<number> {
+  await advisoryLock(tx, `account-code-requests:${purpose}:${'login' in where ? `login:${where.login}` : `patient:${where.patientId}`}`);
   const scope = 'login' in where ? sql`login = ${where.login}` : sql`patient_id = ${where.patientId}`;
   // A contact recorded as confirmed without a code (`storeConfirmedContact`: expires as it is created) sent nothing.
   const { rows } = await tx.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM account_code

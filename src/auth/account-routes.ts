@@ -24,6 +24,17 @@ export interface AccountRoutesOptions {
 
 const RESET_ANSWER = 'Si cet identifiant existe, un code de réinitialisation a été envoyé à l’adresse e-mail ou au téléphone mobile enregistrés dans le dossier.';
 
+/**
+ * Every reset request is answered this long after it arrived, whatever was done for it. The same 202 did not hide how
+ * long the work took: for a known identifier (the holder's codes counted, his contacts read, a code and its message
+ * queued, his trail written) about 3 ms more than for an unknown one, measured over HTTP — enough to tell, with a few
+ * dozen requests and no limit on them, which identifiers exist (attack sweep 6b). The work takes a few to a few tens
+ * of milliseconds; under a load that takes it past this floor, its variations drown the difference.
+ */
+export const RESET_ANSWER_MS = 300;
+
+const waitUntil = (instant: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, instant - Date.now())));
+
 /** Why a reset request sent no code, for the trail (never for the caller). */
 const RESET_REASONS: Record<string, string | undefined> = {
   sent: undefined,
@@ -68,10 +79,12 @@ export function mountAccountRoutes(app: Express, o: AccountRoutesOptions): void 
     res.status(200).json({ message: 'Votre dossier est activé : connectez-vous avec votre identifiant et votre mot de passe.' });
   });
   app.post('/auth/reset', ...body, async (req, res) => {
+    const answerAt = Date.now() + RESET_ANSWER_MS;
     const { patientId, outcome } = await o.reset.request(field(req, 'identifier'));
     // In the holder's trail whatever came of it (he sees that someone asked); an unknown identifier is filed too, so that
     // both answers cost the same.
     await o.onEvent?.(newContext(req, String(res.locals.requestId)), { patientId, event: 'password-reset-request', success: outcome === 'sent', reason: RESET_REASONS[outcome] });
+    await waitUntil(answerAt);
     res.status(202).json({ message: RESET_ANSWER });
   });
   app.post('/auth/reset/confirm', ...body, async (req, res) => {

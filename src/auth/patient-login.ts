@@ -10,6 +10,8 @@ import { assertCredentialSetAfterMajority } from './credential-majority';
 import { clearAttempts, isRefusal, releaseAttempt, reserveAttempt } from './login-attempts';
 import { hashPassword, verifyPassword } from './password-hash';
 import { assertPasswordPolicy } from './password-policy';
+import { holderWords } from './holder-words';
+import type { Patient } from '@medplum/fhirtypes';
 
 /** A one-time code to deliver to the patient (e-mail or SMS of the record's telecom). */
 export interface LoginCodeMessage {
@@ -86,8 +88,11 @@ function lockedError(until: Date, at: Date): FhirError {
  * Sets (or replaces) the password of a login identifier for a patient after checking it against the password
  * policy (422); clears the identifier's failures. 409 when another record holds the identifier.
  */
-export async function setPatientCredential(db: Pick<Db, 'transaction'>, input: { login: string; patientId: string; password: string; now?: Date; scrypt?: { N: number; r: number; p: number } }): Promise<void> {
-  assertPasswordPolicy(input.password, input.login);
+export async function setPatientCredential(db: Pick<Db, 'query' | 'transaction'>, input: { login: string; patientId: string; password: string; now?: Date; scrypt?: { N: number; r: number; p: number } }): Promise<void> {
+  // Checked against the holder's own words here, where the record is known (activation and reset check the rest of the
+  // policy before anything is counted; a refusal here rolls their transaction back, the code kept).
+  const { rows: holder } = await db.query<{ text: string | null }>(sql`SELECT text FROM resource WHERE type = 'Patient' AND id = ${input.patientId} AND NOT deleted`);
+  assertPasswordPolicy(input.password, input.login, holderWords(holder[0]?.text ? (JSON.parse(holder[0].text) as Patient) : undefined));
   const hash = await hashPassword(input.password, input.scrypt);
   const now = (input.now ?? new Date()).toISOString();
   const stored = await db.transaction(async (tx) => {

@@ -1,5 +1,6 @@
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
+import { signedInBeforeMajority } from './refresh-tokens';
 import { digestOf, newSecret } from './secrets';
 import type { GrantSubject } from './subject';
 
@@ -32,6 +33,8 @@ interface CodeRow {
   family_id: string | null;
   sign_in_session: string | null;
   auth_time: Date | string | null;
+  created_at: Date | string;
+  account_patient: string | null;
 }
 
 /** A code row as redeemed: its grant, and whether it was still usable. */
@@ -41,6 +44,11 @@ export interface RedeemedCode {
   expired: boolean;
   /** Already redeemed: a second presentation (RFC 6749 §4.1.2: deny, and revoke what it gave). */
   reused: boolean;
+  /**
+   * The password and code were typed before the 18th birthday of the account's holder, which has passed since: the
+   * sign-in may have been a parent's with the child's credentials (`auth/credential-majority.ts`).
+   */
+  signedInBeforeMajority: boolean;
   familyId?: string;
 }
 
@@ -61,7 +69,8 @@ export async function issueCode(tx: Db, grant: CodeGrant, o: { now: Date; ttl: n
  */
 export async function redeemCode(tx: Db, code: string, now: Date): Promise<RedeemedCode | undefined> {
   const digest = digestOf(code);
-  const { rows } = await tx.query<CodeRow>(sql`SELECT * FROM smart_code WHERE code_digest = ${digest} FOR UPDATE`);
+  const { rows } = await tx.query<CodeRow>(sql`SELECT c.*, (SELECT p.text FROM resource p WHERE p.type = 'Patient' AND p.id = c.account AND NOT p.deleted) AS account_patient
+    FROM smart_code c WHERE c.code_digest = ${digest} FOR UPDATE OF c`);
   const row = rows[0];
   if (!row) return undefined;
   if (!row.used_at) await tx.query(sql`UPDATE smart_code SET used_at = ${now.toISOString()}::timestamptz WHERE code_digest = ${digest}`);
@@ -70,6 +79,7 @@ export async function redeemCode(tx: Db, code: string, now: Date): Promise<Redee
     expired: new Date(row.expires_at) <= now,
     reused: row.used_at !== null,
     familyId: row.family_id ?? undefined,
+    signedInBeforeMajority: signedInBeforeMajority(row.account_patient, new Date(row.auth_time ?? row.created_at), now),
     grant: {
       clientId: row.client_id,
       redirectUri: row.redirect_uri,

@@ -39,10 +39,18 @@ export type RefreshRefusal = 'unknown' | 'expired' | 'revoked' | 'reused' | 'oth
  * the birthday on (`auth/credential-majority.ts`); a refresh token must not carry that sign-in past it either.
  */
 function startedBeforeMajority(row: TokenRow, now: Date): boolean {
-  const majorityOn = row.account_patient ? majorityDate((JSON.parse(row.account_patient) as Patient).birthDate) : undefined;
+  return signedInBeforeMajority(row.account_patient, new Date(row.created_at), now);
+}
+
+/**
+ * True when a sign-in made at `signedInAt` came before the 18th birthday (Europe/Paris) of the account's holder (his
+ * Patient as stored, JSON text) and `now` is on or after it: what that sign-in started must give nothing any more.
+ */
+export function signedInBeforeMajority(accountPatient: string | null, signedInAt: Date, now: Date): boolean {
+  const majorityOn = accountPatient ? majorityDate((JSON.parse(accountPatient) as Patient).birthDate) : undefined;
   if (!majorityOn) return false;
   const majority = parisMidnight(majorityOn);
-  return now >= majority && new Date(row.created_at) < majority;
+  return now >= majority && signedInAt < majority;
 }
 
 const at = (d: Date) => d.toISOString();

@@ -55,6 +55,9 @@ async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: Sma
     if (g.clientId !== client.clientId) return { refused: 'The authorization code was issued to another client' };
     if (g.redirectUri !== redirectUri) return { refused: 'redirect_uri differs from the authorization request' };
     if (!verifierMatches(verifier, g.codeChallenge)) return { refused: 'code_verifier does not match the code_challenge' };
+    // Signed in before the holder's 18th birthday, exchanged after it: a refresh family started now would be dated after
+    // the majority and refresh for 30 days a sign-in that may have been a parent's (attack sweep 6b).
+    if (redeemed.signedInBeforeMajority) return { refused: REFRESH_REFUSALS['before-majority'] };
     let refreshToken: string | undefined;
     if (g.scope.includes('offline_access') && client.grantTypes.includes('refresh_token')) {
       const family = await tx.startFamily({ clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account, signInSession: g.signInSession }, { now, ttl: deps.config.refreshTokenTtl });
