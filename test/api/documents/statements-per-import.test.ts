@@ -5,6 +5,7 @@ import { startServer, type RunningServer } from '../../../src/server';
 import { ACCESS_BENCH_DATA_DIR } from '../../../bench/variants/access';
 import { createTestDb, type TestDb } from '../../support/test-db';
 import { statementLog, type StatementLog } from '../../support/statement-log';
+import { countStatementKinds, WRITE_STATEMENT_KINDS } from '../../support/statement-kinds';
 
 // What one `$import` of a generated lab report (bench/import-corpus.ts: 15 results) sends to the database on the
 // production composition (startServer: tokens, access, audit, notices, documents), posted by a lab's system token
@@ -44,22 +45,7 @@ async function importOne(doc: Buffer): Promise<{ status: number; statements: str
 }
 
 /** How many statements of each kind one import sent (kinds that only occur once are counted together). */
-function byKind(statements: string[]): Record<string, number> {
-  const kinds: [string, RegExp][] = [
-    ['resource write (write-behind flush)', /^WITH input AS \( SELECT u\.\*, j\.text::text AS text FROM unnest\(/],
-    ['audit event', /^WITH v AS \( SELECT \* FROM json_to_recordset\(/],
-    ['audit chain head', /^INSERT INTO audit_chain_head /],
-    ['access_writer', /^INSERT INTO access_writer /],
-    ['record state (access_record, open consent)', /^SELECT EXISTS \(SELECT 1 FROM access_record WHERE patient_id = \$1\) AS exists/],
-    ['write predicate (consents)', /^SELECT \(\(\(EXISTS \(SELECT 1 FROM access_consent ao /],
-  ];
-  const counts: Record<string, number> = {};
-  for (const statement of statements) {
-    const kind = kinds.find(([, pattern]) => pattern.test(statement))?.[0] ?? 'other (once each)';
-    counts[kind] = (counts[kind] ?? 0) + 1;
-  }
-  return counts;
-}
+const byKind = (statements: string[]): Record<string, number> => countStatementKinds(statements, WRITE_STATEMENT_KINDS, 'other (once each)');
 
 // 20, where the `documents` composition (no access, audit or notices) sends 11 (bench/README.md); it was 143 when each
 // of the 18 created resources brought its own access look-ups (3), audit event and chain head (2) and writer row, each

@@ -4,6 +4,7 @@ import type { Bundle, BundleEntry, DocumentReference, List } from '@medplum/fhir
 import { startAuditServer, type AuditServer } from '../audit/server-harness';
 import { loadFixture, P1_INS, RPPS } from '../access/fixture';
 import { statementLog, type StatementLog } from '../../support/statement-log';
+import { countStatementKinds, WRITE_STATEMENT_KINDS } from '../../support/statement-kinds';
 
 // What one ITI-65 "Provide Document Bundle" (fixtures/pdsm/iti65-submission.json: SubmissionSet List, DocumentReference,
 // Binary) sends to the database on the production composition (startServer: tokens, access, audit, notices, documents),
@@ -52,23 +53,7 @@ async function provide(): Promise<{ status: number; body: string; statements: st
 }
 
 /** How many statements of each kind one submission sent. */
-function byKind(statements: string[]): Record<string, number> {
-  const kinds: [string, RegExp][] = [
-    ['BEGIN', /^BEGIN$/],
-    ['resource write (write-behind flush)', /^WITH input AS \( SELECT u\.\*, j\.text::text AS text FROM unnest\(/],
-    ['audit event', /^WITH v AS \( SELECT \* FROM json_to_recordset\(/],
-    ['audit chain head', /^INSERT INTO audit_chain_head /],
-    ['access_writer', /^INSERT INTO access_writer /],
-    ['record state (access_record, open consent)', /^SELECT EXISTS \(SELECT 1 FROM access_record WHERE patient_id = \$1\) AS exists/],
-    ['write predicate (consents)', /^SELECT \(\(\(EXISTS \(SELECT 1 FROM access_consent ao /],
-  ];
-  const counts: Record<string, number> = {};
-  for (const statement of statements) {
-    const kind = kinds.find(([, pattern]) => pattern.test(statement))?.[0] ?? 'other';
-    counts[kind] = (counts[kind] ?? 0) + 1;
-  }
-  return counts;
-}
+const byKind = (statements: string[]): Record<string, number> => countStatementKinds(statements, [['BEGIN', /^BEGIN$/], ...WRITE_STATEMENT_KINDS], 'other');
 
 test('an ITI-65 submission by a feeder on the production composition: the same statements each time, one transaction', async () => {
   // The first submission finds the directory empty of its author's organisation; the next ones are steady.
