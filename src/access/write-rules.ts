@@ -95,7 +95,14 @@ function assertPatientWrite(actor: DmpActor, event: WriteEvent): void {
       if (otherIdentifiers(next).length) throw forbidden('A patient opens his record with his INS only: other identifiers are recorded by the professional or the Assurance Maladie opening it with him');
       return;
     }
-    if (actor.kind === 'practitioner') return; // opening a record on the patient's behalf
+    if (actor.kind === 'practitioner') {
+      // Opening a record on the patient's behalf. The treating physician reads every document, masked ones included, and
+      // the patient cannot withdraw his access: he is the patient's choice (or the one the Assurance Maladie holds), never
+      // the opening professional's word. Naming himself, or a colleague, at creation made him so (attack sweep 6), as
+      // the update rule below already refuses for an existing record.
+      if (next?.generalPractitioner?.length) throw forbidden('A professional opening a record names no treating physician (Patient.generalPractitioner): the patient designates him from his own space, or the Assurance Maladie records the one it knows');
+      return;
+    }
     // The Assurance Maladie opens a record at its counters after checking the person's identity: only with an INS
     // (the record's key; its control key is checked by validation), never an identity-less record.
     if (isAssuranceMaladie(actor)) {

@@ -51,17 +51,30 @@ describe('a record takes no other person\'s identifier', () => {
     expect(await documentsOfP2()).toBe(before);
   });
 
+  it('a professional opening a record names no treating physician: 403, nothing written (himself or a colleague would read every document, masked ones included)', async () => {
+    const gps = [{ identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: '810000000077' } }, { identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: `8${RPPS.author}` } }];
+    const fake = { resourceType: 'Patient', identifier: [{ system: IPP.system, value: 'IPP-87' }], name: [{ family: 'LEURRE' }], gender: 'female', birthDate: '1990-01-01' };
+    for (const generalPractitioner of [gps, gps.slice(0, 1), gps.slice(1)]) {
+      const res = await call('unauth', 'POST', '/Patient', { ...fake, generalPractitioner });
+      expect([res.status, res.body?.resourceType]).toEqual([403, 'OperationOutcome']);
+      expect(res.body.issue[0].diagnostics).toContain('names no treating physician');
+    }
+    const inTransaction = await call('unauth', 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { ...fake, generalPractitioner: gps }, request: { method: 'POST', url: 'Patient' } }] });
+    expect(inTransaction.status).toBe(403);
+    expect((await call('unauth', 'GET', `/Patient?identifier=${IPP.system}|IPP-87&_summary=count`)).body.total).toBe(0);
+  });
+
   it('a record a professional opened with another person\'s IPP receives no report a feeder sends by that IPP: feeders file by INS only', async () => {
-    // The unauthorised professional opens a record with no INS, carrying the IPP, himself and the lab's biologist as
-    // treating physicians (the feeder's author check then passes), and records its opening.
-    const fake = { resourceType: 'Patient', identifier: [{ system: IPP.system, value: 'IPP-88' }], name: [{ family: 'LEURRE' }], gender: 'female', birthDate: '1990-01-01',
-      generalPractitioner: [{ identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: '810000000077' } }, { identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: `8${RPPS.author}` } }] };
+    // The unauthorised professional opens a record with no INS, carrying the victim's IPP, and records its opening.
+    const fake = { resourceType: 'Patient', identifier: [{ system: IPP.system, value: 'IPP-88' }], name: [{ family: 'LEURRE' }], gender: 'female', birthDate: '1990-01-01' };
     const opened = await call('unauth', 'POST', '/Patient', fake);
     expect(opened.status).toBe(201);
     expect((await call('unauth', 'POST', '/Consent', { ...consent('x', opened.body.id, { type: 'permit' }), id: undefined })).status).toBe(201);
     const report = { ...reportByIpp(), masterIdentifier: { system: 'urn:ietf:rfc:3986', value: 'urn:oid:1.2.250.1.999.7.6.2' }, subject: { reference: `Patient?identifier=${IPP.system}|IPP-88` } };
     const res = await call('feeder', 'POST', '/DocumentReference', report);
     expect([res.status, res.body?.resourceType]).toEqual([403, 'OperationOutcome']);
+    // Refused for the identifier it names, before any author check: a feeder files by INS only.
+    expect(res.body.issue[0].diagnostics).toContain('finds a patient only by the INS');
     expect((await call('unauth', 'GET', `/DocumentReference?patient=Patient/${opened.body.id}&_summary=count`)).body.total).toBe(0);
   });
 

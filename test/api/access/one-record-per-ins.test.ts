@@ -54,7 +54,8 @@ test('the README walkthrough run twice creates one Patient: the patient is told 
 });
 
 test('a pharmacist creating a second record with someone\'s INS gets a neutral 409 that does not name the record', async () => {
-  const res = await post(tokens.pharmacist, { ...patient(P1_INS, 'Martin'), generalPractitioner: [{ identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: '810000000077' } }] });
+  // (No treating physician named: a professional opening a record names none, 403 before any duplicate check.)
+  const res = await post(tokens.pharmacist, patient(P1_INS, 'Martin'));
   expect(res.status).toBe(409);
   expect(res.body.issue[0].details.text).toBe('Un dossier existe déjà pour cette identité');
   expect(JSON.stringify(res.body)).not.toContain('p1');
