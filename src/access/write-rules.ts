@@ -100,7 +100,7 @@ function assertPatientWrite(actor: DmpActor, event: WriteEvent): void {
       // the patient cannot withdraw his access: he is the patient's choice (or the one the Assurance Maladie holds), never
       // the opening professional's word. Naming himself, or a colleague, at creation made him so (attack sweep 6), as
       // the update rule below already refuses for an existing record.
-      if (next?.generalPractitioner?.length) throw forbidden('A professional opening a record names no treating physician (Patient.generalPractitioner): the patient designates him from his own space, or the Assurance Maladie records the one it knows');
+      if (next?.generalPractitioner?.length) throw forbidden('A professional opening a record names no treating physician (Patient.generalPractitioner): the patient designates him on his own Patient resource, or the Assurance Maladie records the one it knows');
       return;
     }
     // The Assurance Maladie opens a record at its counters after checking the person's identity: only with an INS
