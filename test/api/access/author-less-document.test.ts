@@ -1,12 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { loadAuthConfig } from '../../../src/auth/auth-config';
-import { loadDevKey } from '../../../src/auth/dev-key';
-import { mintDevToken, type MintOptions } from '../../../src/auth/mint-token';
-import { loadConfig } from '../../../src/config';
-import { startServer, type RunningServer } from '../../../src/server';
-import { createTestDb, type TestDb } from '../../support/test-db';
+import type { MintOptions } from '../../../src/auth/mint-token';
+import { startAuditServer, type AuditServer } from '../audit/server-harness';
 import { A07, byRpps, consent, loadFixture, maskDoc, RPPS } from './fixture';
 
 // Issue 11: a professional's DocumentReference that names no `author` is his by provenance (the writer recorded
@@ -15,9 +8,7 @@ import { A07, byRpps, consent, loadFixture, maskDoc, RPPS } from './fixture';
 // read nor update his own document. Another authorised professional must still not see it. Run on the production
 // composition (access, audit, documents: the DMP metadata PATCH is the documents module's).
 
-let server: RunningServer;
-let testDb: TestDb;
-let dataDir: string;
+let s: AuditServer;
 const BIOLOGIST = '10000000011';
 const WHO: Record<string, MintOptions> = {
   patient: { kind: 'patient', id: 'p1' },
@@ -27,27 +18,17 @@ const WHO: Record<string, MintOptions> = {
 const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-author-less-'));
-  testDb = await createTestDb();
-  server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir }), { db: testDb.db, env: { DEV_AUTH: '1' } });
-  await loadFixture(server.service);
-  const auth = loadAuthConfig({ DEV_AUTH: '1' }, dataDir);
-  for (const [name, mint] of Object.entries(WHO)) tokens[name] = await mintDevToken(auth, await loadDevKey(auth), mint);
+  s = await startAuditServer();
+  await loadFixture(s.server.service);
+  for (const [name, mint] of Object.entries(WHO)) tokens[name] = await s.token(mint);
   // p1 authorised spec (fixture) and, here, the biologist: both ordinary authorised professionals, neither treating.
   const permit = await send('patient', 'POST', '/Consent', { ...consent('x', 'p1', { type: 'permit', actor: [byRpps(BIOLOGIST)] }), id: undefined });
   if (permit.status !== 201) throw new Error(`consent: ${permit.status}`);
 }, 120_000);
-afterAll(async () => {
-  await server.close();
-  await testDb.drop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => s?.close());
 
-async function send(who: string, method: string, url: string, body?: unknown, contentType = 'application/fhir+json') {
-  const res = await fetch(`${server.fhirUrl}${url}`, { method, headers: { Authorization: `Bearer ${tokens[who]}`, 'Content-Type': contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const send = (who: string, method: string, url: string, body?: unknown, contentType = 'application/fhir+json') =>
+  s.fhir(tokens[who], method, url, body, { 'content-type': contentType });
 const get = (who: string, url: string) => send(who, 'GET', url);
 const ids = (bundle: { entry?: { resource: { id: string } }[] }): string[] => (bundle.entry ?? []).map((e) => e.resource.id);
 
