@@ -1,12 +1,13 @@
 import type { HumanName, Identifier, OperationOutcomeIssue, Parameters, Patient } from '@medplum/fhirtypes';
 import { IDENTITY_CORRECTION_STATE, type IdentityCorrection } from '../audit/identity-correction';
 import type { RequestContext } from '../fhir/context';
-import { badRequest, notFound, outcomeOf, unprocessable } from '../fhir/errors';
+import { badRequest, conflict, notFound, outcomeOf, unprocessable } from '../fhir/errors';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import type { FhirService, OperationDefinitionEntry } from '../fhir/service';
 import { buildNotice } from '../notify/messages';
 import { queueNotices } from '../notify/outbox';
-import { TRUE } from '../store/sql';
+import type { Statements } from '../store/db';
+import { sql, TRUE } from '../store/sql';
 import { explainInsProblem } from '../validation/ins';
 import { actorOf } from './access-hooks';
 import { INS_SYSTEMS, isAssuranceMaladie, type DmpActor } from './actor';
@@ -17,6 +18,11 @@ const GENDERS = ['male', 'female', 'other', 'unknown'];
 
 interface IdentityChange {
   identifiers?: Identifier[];
+  /**
+   * Local identifiers (a hospital's IPP …) by system: the record's identifiers of each system named become exactly these
+   * values; a system named with no value removes them. Other systems are kept.
+   */
+  locals?: Map<string, string[]>;
   birthDate?: string;
   gender?: Patient['gender'];
   names?: HumanName[];
@@ -37,11 +43,18 @@ export function parseIdentityChange(body: unknown): IdentityChange {
       const problem = explainInsProblem(id.value);
       if (problem) issues.push({ severity: 'error', code: 'value', diagnostics: `INS ${id.system}|${id.value}: ${problem}`, expression: [`${at}.valueIdentifier.value`] });
       (change.identifiers ??= []).push(id);
+    } else if (p.name === 'localIdentifier' && p.valueIdentifier) {
+      // Local identifiers are identity traits too (a feeder files a document without INS by them), so the procedure is
+      // the only way to correct one: without it a wrong IPP could not be fixed by anyone (attack sweep 6).
+      const { system, value } = p.valueIdentifier;
+      if (!system || INS_SYSTEMS.includes(system)) throw badRequest(`${at}: localIdentifier names a local identifier's system (an INS is given as identifier)`);
+      const values = (change.locals ??= new Map()).get(system) ?? [];
+      change.locals.set(system, value ? [...values, value] : values);
     } else if (p.name === 'birthDate' && typeof p.valueDate === 'string') change.birthDate = p.valueDate;
     else if (p.name === 'gender' && typeof p.valueCode === 'string' && GENDERS.includes(p.valueCode)) change.gender = p.valueCode as Patient['gender'];
     else if (p.name === 'name' && p.valueHumanName) (change.names ??= []).push({ ...p.valueHumanName, use: p.valueHumanName.use ?? 'official' });
     else if (p.name === 'reason' && typeof p.valueString === 'string' && p.valueString.trim()) change.reason = p.valueString.trim();
-    else throw badRequest(`${at}: unknown or mistyped parameter "${p.name}" (identifier, birthDate, gender, name, reason)`);
+    else throw badRequest(`${at}: unknown or mistyped parameter "${p.name}" (identifier, localIdentifier, birthDate, gender, name, reason)`);
   });
   if (issues.length) throw unprocessable(issues);
   if (!change.reason) throw badRequest('$update-identity needs a reason (valueString)');
@@ -53,10 +66,28 @@ export function parseIdentityChange(body: unknown): IdentityChange {
 export function applyIdentityChange(previous: Patient, change: IdentityChange): Patient {
   const next: Patient = { ...previous };
   if (change.identifiers) next.identifier = [...(previous.identifier ?? []).filter((i) => !INS_SYSTEMS.includes(i.system ?? '')), ...change.identifiers];
+  if (change.locals) {
+    const locals = change.locals;
+    const kept = (next.identifier ?? []).filter((i) => !locals.has(i.system ?? ''));
+    next.identifier = [...kept, ...[...locals].flatMap(([system, values]) => [...new Set(values)].map((value) => ({ system, value })))];
+  }
   if (change.birthDate) next.birthDate = change.birthDate;
   if (change.gender) next.gender = change.gender;
   if (change.names) next.name = [...(previous.name ?? []).filter((n) => !isIdentityName(n)), ...change.names];
   return next;
+}
+
+/**
+ * A local identifier given to this record identifies no other one (409): a document or a conditional reference naming
+ * it would otherwise match two records, and the procedure would hand one person's identifier to another.
+ */
+async function assertLocalIdentifiersFree(db: Statements, patientId: string, change: IdentityChange): Promise<void> {
+  const given = [...(change.locals ?? [])].flatMap(([system, values]) => values.map((value) => JSON.stringify({ identifier: [{ system, value }] })));
+  if (!given.length) return;
+  const { rows } = await db.query<{ id: string }>(
+    sql`SELECT r.id FROM resource r WHERE r.type = 'Patient' AND NOT r.deleted AND r.id <> ${patientId} AND r.content @> ANY(${given}::jsonb[]) LIMIT 1`,
+  );
+  if (rows.length) throw conflict('A local identifier given (localIdentifier) already identifies another record: correct that record first');
 }
 
 /** The corrector in words for the patient's notice (French). */
@@ -79,6 +110,7 @@ async function updateIdentity(svc: FhirService, ctx: RequestContext, req: FhirRe
     const next = applyIdentityChange(previous, change);
     const changed = changedIdentityTraits(previous, next);
     if (!changed.length) throw unprocessable('The identity given is the identity the record already has: nothing to correct');
+    await assertLocalIdentifiersFree(options.connection(repo), patientId, change);
     svc.validate(next);
     const correction: IdentityCorrection = { patientId, previousIns: insIdentifiers(previous), ins: insIdentifiers(next), changed, reason: change.reason };
     // For this one write only: a later entry of the same Bundle shares the context and gets the ordinary rules.
@@ -101,7 +133,7 @@ async function updateIdentity(svc: FhirService, ctx: RequestContext, req: FhirRe
 }
 
 /**
- * `POST Patient/{id}/$update-identity` (Parameters: identifier, birthDate, gender, name, reason): the identity
+ * `POST Patient/{id}/$update-identity` (Parameters: identifier, localIdentifier, birthDate, gender, name, reason): the identity
  * procedure, the only way the identity traits of an existing record change. For an identity verifier or the
  * Assurance Maladie; the new INS must be well-formed and free (409); audited as an identity correction and
  * notified to the patient.
@@ -123,6 +155,6 @@ export function updateIdentityOperation(options: UpdateIdentityOptions): Operati
     // Declared so that the pipeline grants this one write (closed by default: write-grants.ts).
     writes: [{ resourceType: 'Patient', writes: ['update'] }],
     handler: (svc, ctx, req, target) => updateIdentity(svc, ctx, req, target.id as string, options),
-    documentation: 'Identity procedure: corrects the INS, birth date, gender or birth names of a record (identity verifier or Assurance Maladie); audited and notified',
+    documentation: 'Identity procedure: corrects the INS, local identifiers, birth date, gender or birth names of a record (identity verifier or Assurance Maladie); audited and notified',
   };
 }

@@ -114,6 +114,43 @@ describe('identity traits change only through the identity procedure', () => {
   });
 });
 
+describe('local identifiers (a hospital\'s IPP) are corrected by the identity procedure too', () => {
+  const IPP_SYSTEM = 'urn:oid:1.2.250.1.999.9';
+  const local = (value?: string, system = IPP_SYSTEM) => ({ name: 'localIdentifier', valueIdentifier: value ? { system, value } : { system } });
+  const localsOf = async (id: string) => ((await read(id)).identifier as { system: string; value: string }[]).filter((i) => i.system === IPP_SYSTEM);
+
+  test('a plain update of one is refused (403) and points to the procedure, which sets, replaces and removes it, audited', async () => {
+    const p1 = await read('p1');
+    const plain = await s.fhir(tokens.p1, 'PUT', '/Patient/p1', { ...p1, identifier: [...p1.identifier, { system: IPP_SYSTEM, value: 'IPP-1' }] });
+    expect(plain.status).toBe(403);
+    expect(plain.body.issue[0].diagnostics).toContain('$update-identity');
+    const set = await correct(tokens.verifier, 'p1', local('IPP-1'), reason);
+    expect([set.status, set.body.issue[0].diagnostics]).toEqual([200, expect.stringContaining('identifier (other than the INS)')]);
+    expect(await localsOf('p1')).toEqual([{ system: IPP_SYSTEM, value: 'IPP-1' }]);
+    // The INS is kept whatever the local identifiers do.
+    expect((await read('p1')).identifier).toContainEqual({ system: INS_NIR, value: NEW_INS });
+    expect((await correct(tokens.am, 'p1', local('IPP-2'), reason)).status).toBe(200);
+    expect(await localsOf('p1')).toEqual([{ system: IPP_SYSTEM, value: 'IPP-2' }]);
+    expect((await correct(tokens.verifier, 'p1', local(), reason)).status).toBe(200);
+    expect(await localsOf('p1')).toEqual([]);
+    const trail = await s.fhir(tokens.p1, 'GET', '/AuditEvent?patient=p1&_count=200');
+    const corrections = (trail.body.entry as { resource: AuditEvent }[]).filter((e) => e.resource.subtype?.some((c) => c.code === 'identity-correction'));
+    expect(corrections.length).toBeGreaterThanOrEqual(4);
+  });
+
+  test('one another record carries is refused (409) without naming that record; an INS given as a local identifier, 400; the patient, 403', async () => {
+    expect((await correct(tokens.verifier, 'p2', local('IPP-22'), reason)).status).toBe(200);
+    const taken = await correct(tokens.verifier, 'p1', local('IPP-22'), reason);
+    expect(taken.status).toBe(409);
+    expect(JSON.stringify(taken.body)).not.toContain('p2');
+    expect(await localsOf('p1')).toEqual([]);
+    expect((await correct(tokens.verifier, 'p1', local(P1_INS, INS_NIR), reason)).status).toBe(400);
+    expect((await correct(tokens.p1, 'p1', local('IPP-3'), reason)).status).toBe(403);
+    expect((await correct(tokens.spec, 'p1', local('IPP-3'), reason)).status).toBe(403);
+    expect(await localsOf('p1')).toEqual([]);
+  });
+});
+
 describe('the INS control key is checked wherever an INS enters', () => {
   const bundleWith = (ins: string, containedIns = ins): Bundle => {
     const text = readFileSync(join(FIXTURES, 'pdsm/iti65-submission.json'), 'utf8');
