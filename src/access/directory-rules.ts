@@ -1,4 +1,4 @@
-import type { Identifier, Resource } from '@medplum/fhirtypes';
+import type { Identifier, PractitionerRole, Resource } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { conflict, forbidden } from '../fhir/errors';
 import type { Db } from '../store/db';
@@ -68,6 +68,13 @@ async function wasUsed(tx: Db, type: string, id: string): Promise<boolean> {
   return rows.length > 0;
 }
 
+/** A professional's PractitionerRole names him: its national identifier is his token's, its entry one of his own. */
+function assertOwnRole(actor: DmpActor, keys: string[], reference: string | undefined): void {
+  const entry = reference?.replace(/^.*\b(Practitioner\/[^/]+)$/, '$1');
+  if (keys.every((k) => actor.keys.includes(k)) && (entry === undefined || actor.keys.includes(entry))) return;
+  throw forbidden(`${DIRECTORY_MAINTAINERS}: a professional adds his own roles only (PractitionerRole.practitioner names him)`);
+}
+
 /**
  * Directory writes (issue 11, attack 3). Consents, `generalPractitioner` and document authors name professionals by
  * directory reference, so whoever edits an entry could take that person's place. Directory administrators (and the
@@ -95,8 +102,13 @@ export async function assertDirectoryWrite(tx: Db, actor: DmpActor, event: Write
   if (event.resourceType === 'Practitioner' && persons.length > 1) {
     throw unprocessable(`A ${event.resourceType} names one person, but its national identifiers name ${persons.length} (${keys.join(', ')})`);
   }
-  // A person may hold several roles: only Practitioner and Organization entries are unique per identifier.
-  if (event.resourceType === 'PractitionerRole') return;
+  // A person may hold several roles: only Practitioner and Organization entries are unique per identifier. A professional
+  // adds his own roles only: a role says as what and where someone works, which the patient's pages show beside his
+  // name, and any practitioner attached « Médecin du travail, Centre … » to the treating physician's entry (sweep 6b).
+  if (event.resourceType === 'PractitionerRole') {
+    if (actor.kind === 'practitioner') assertOwnRole(actor, keys, (event.resource as PractitionerRole).practitioner?.reference);
+    return;
+  }
   const existing = await findCarrier(tx, event.resourceType, event.id, spellings(keys));
   if (existing) throw conflict(`${event.resourceType}/${existing} already carries this national identifier: use it (or ask a directory administrator to correct it)`);
 }

@@ -35,6 +35,7 @@ interface CodeRow {
   auth_time: Date | string | null;
   created_at: Date | string;
   account_patient: string | null;
+  session_ended: boolean | null;
 }
 
 /** A code row as redeemed: its grant, and whether it was still usable. */
@@ -49,6 +50,11 @@ export interface RedeemedCode {
    * sign-in may have been a parent's with the child's credentials (`auth/credential-majority.ts`).
    */
   signedInBeforeMajority: boolean;
+  /**
+   * The sign-in session it was issued in has ended since (a new password after a theft, the credential removed, the
+   * record closed, a sign-out): like the consent step, the exchange then gives nothing.
+   */
+  sessionEnded: boolean;
   familyId?: string;
 }
 
@@ -69,7 +75,8 @@ export async function issueCode(tx: Db, grant: CodeGrant, o: { now: Date; ttl: n
  */
 export async function redeemCode(tx: Db, code: string, now: Date): Promise<RedeemedCode | undefined> {
   const digest = digestOf(code);
-  const { rows } = await tx.query<CodeRow>(sql`SELECT c.*, (SELECT p.text FROM resource p WHERE p.type = 'Patient' AND p.id = c.account AND NOT p.deleted) AS account_patient
+  const { rows } = await tx.query<CodeRow>(sql`SELECT c.*, (SELECT p.text FROM resource p WHERE p.type = 'Patient' AND p.id = c.account AND NOT p.deleted) AS account_patient,
+      (SELECT s.revoked_at IS NOT NULL FROM smart_sign_in_session s WHERE s.id_digest = c.sign_in_session) AS session_ended
     FROM smart_code c WHERE c.code_digest = ${digest} FOR UPDATE OF c`);
   const row = rows[0];
   if (!row) return undefined;
@@ -80,6 +87,7 @@ export async function redeemCode(tx: Db, code: string, now: Date): Promise<Redee
     reused: row.used_at !== null,
     familyId: row.family_id ?? undefined,
     signedInBeforeMajority: signedInBeforeMajority(row.account_patient, new Date(row.auth_time ?? row.created_at), now),
+    sessionEnded: row.session_ended === true,
     grant: {
       clientId: row.client_id,
       redirectUri: row.redirect_uri,

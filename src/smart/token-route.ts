@@ -58,6 +58,9 @@ async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: Sma
     // Signed in before the holder's 18th birthday, exchanged after it: a refresh family started now would be dated after
     // the majority and refresh for 30 days a sign-in that may have been a parent's (attack sweep 6b).
     if (redeemed.signedInBeforeMajority) return { refused: REFRESH_REFUSALS['before-majority'] };
+    // A new password revokes the account's refresh families and sessions; a code still unexchanged would have started a
+    // family after that, surviving the password change that was meant to end every app's access (attack sweep 6b).
+    if (redeemed.sessionEnded) return { refused: 'The sign-in this authorization code comes from has ended (new password, sign-out or closed record): sign in again' };
     let refreshToken: string | undefined;
     if (g.scope.includes('offline_access') && client.grantTypes.includes('refresh_token')) {
       const family = await tx.startFamily({ clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account, signInSession: g.signInSession }, { now, ttl: deps.config.refreshTokenTtl });

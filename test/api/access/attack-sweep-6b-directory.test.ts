@@ -8,6 +8,10 @@ import { useSweepServer, type Who } from './sweep-4';
 // a spelling the server gives every token carrying that RPPS. Found: the duplicate check knew only the first two, so an
 // unauthorised practitioner (or a feeder) added a second entry for the treating physician under a name of his choosing,
 // and the physician's token was given that entry (as his own: his trail entries and the patient's pages may name it).
+// Rule (issue 11: "a practitioner may not edit others' entries"): a PractitionerRole says as what and where a
+// professional works — the patient's pages show it beside his name. Found: any practitioner created one for the
+// treating physician's entry (« Médecin du travail », at an organisation he had just added): the patient read that her
+// physician works for an occupational health centre. A professional now adds his own roles only.
 
 const { call } = useSweepServer('dmp-sweep6b-dir-');
 const IDNAT = 'urn:oid:1.2.250.1.71.4.2.1';
@@ -45,5 +49,33 @@ describe('one entry per professional, whatever the spelling of his RPPS', () => 
   it('an entry naming himself and, in the bare spelling, the treating physician names two people (422)', async () => {
     const res = await call('unauth', 'POST', '/Practitioner', entry({ system: IDNAT, value: '810000000077' }, { system: IDNAT, value: RPPS.gp }));
     expect([res.status, res.body?.issue?.[0]?.diagnostics]).toEqual([422, expect.stringMatching(/names one person, but its national identifiers name 2/)]);
+  });
+});
+
+describe('a professional adds his own roles only', () => {
+  const role = (practitioner: Record<string, unknown>) => ({
+    resourceType: 'PractitionerRole', practitioner, code: [{ text: 'Médecin du travail' }], organization: { reference: 'Organization/org1' },
+  });
+  const gpRoles = async (): Promise<string[]> => {
+    const res = await call('patient', 'GET', '/PractitionerRole?practitioner=Practitioner/gp');
+    return (res.body.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id);
+  };
+
+  it('an unauthorised practitioner cannot attach a role to the treating physician\'s entry, by his identifier or his own (403)', async () => {
+    const attempts = [
+      role({ reference: 'Practitioner/gp', identifier: { system: IDNAT, value: `8${RPPS.gp}` } }),
+      role({ reference: 'Practitioner/gp', identifier: { system: IDNAT, value: '810000000077' } }),
+      role({ identifier: { system: RPPS_SYSTEM, value: RPPS.gp } }),
+    ];
+    for (const body of attempts) {
+      const res = await call('unauth', 'POST', '/PractitionerRole', body);
+      expect([res.status, res.body?.issue?.[0]?.diagnostics]).toEqual([403, expect.stringMatching(/a professional adds his own roles only/)]);
+    }
+    expect(await gpRoles()).toEqual([]);
+  });
+
+  it('the specialist adds his own role, named by his entry (the comparison can fail)', async () => {
+    const res = await call('spec', 'POST', '/PractitionerRole', role({ reference: 'Practitioner/spec', identifier: { system: IDNAT, value: `8${RPPS.spec}` } }));
+    expect(res.status).toBe(201);
   });
 });
