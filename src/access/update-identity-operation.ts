@@ -6,7 +6,8 @@ import type { FhirRequest, FhirResponse } from '../fhir/request';
 import type { FhirService, OperationDefinitionEntry } from '../fhir/service';
 import { buildNotice } from '../notify/messages';
 import { queueNotices } from '../notify/outbox';
-import type { Statements } from '../store/db';
+import type { Db } from '../store/db';
+import { advisoryLock } from '../store/locks';
 import { sql, TRUE } from '../store/sql';
 import { explainInsProblem } from '../validation/ins';
 import { actorOf } from './access-hooks';
@@ -81,9 +82,12 @@ export function applyIdentityChange(previous: Patient, change: IdentityChange): 
  * A local identifier given to this record identifies no other one (409): a document or a conditional reference naming
  * it would otherwise match two records, and the procedure would hand one person's identifier to another.
  */
-async function assertLocalIdentifiersFree(db: Statements, patientId: string, change: IdentityChange): Promise<void> {
-  const given = [...(change.locals ?? [])].flatMap(([system, values]) => values.map((value) => JSON.stringify({ identifier: [{ system, value }] })));
+async function assertLocalIdentifiersFree(db: Db, patientId: string, change: IdentityChange): Promise<void> {
+  const given = [...(change.locals ?? [])].flatMap(([system, values]) => values.map((value) => JSON.stringify({ identifier: [{ system, value }] }))).sort();
   if (!given.length) return;
+  // Two corrections giving one identifier to two records at once would both find it free: the second waits here until
+  // the first commits, then sees it (in sorted order, so two such corrections never wait on each other).
+  for (const identifier of given) await advisoryLock(db, `patient-local-identifier:${identifier}`);
   const { rows } = await db.query<{ id: string }>(
     sql`SELECT r.id FROM resource r WHERE r.type = 'Patient' AND NOT r.deleted AND r.id <> ${patientId} AND r.content @> ANY(${given}::jsonb[]) LIMIT 1`,
   );

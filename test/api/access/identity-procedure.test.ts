@@ -117,7 +117,9 @@ describe('identity traits change only through the identity procedure', () => {
 describe('local identifiers (a hospital\'s IPP) are corrected by the identity procedure too', () => {
   const IPP_SYSTEM = 'urn:oid:1.2.250.1.999.9';
   const local = (value?: string, system = IPP_SYSTEM) => ({ name: 'localIdentifier', valueIdentifier: value ? { system, value } : { system } });
-  const localsOf = async (id: string) => ((await read(id)).identifier as { system: string; value: string }[]).filter((i) => i.system === IPP_SYSTEM);
+  /** The record's identifiers of the IPP system, as its patient reads them. */
+  const localsOf = async (id: 'p1' | 'p2') =>
+    (((await s.fhir(tokens[id], 'GET', `/Patient/${id}`)).body.identifier ?? []) as { system: string; value: string }[]).filter((i) => i.system === IPP_SYSTEM);
 
   test('a plain update of one is refused (403) and points to the procedure, which sets, replaces and removes it, audited', async () => {
     const p1 = await read('p1');
@@ -148,6 +150,12 @@ describe('local identifiers (a hospital\'s IPP) are corrected by the identity pr
     expect((await correct(tokens.p1, 'p1', local('IPP-3'), reason)).status).toBe(403);
     expect((await correct(tokens.spec, 'p1', local('IPP-3'), reason)).status).toBe(403);
     expect(await localsOf('p1')).toEqual([]);
+  });
+
+  test('two corrections giving one identifier to two records at once: one is done, the other 409', async () => {
+    const answers = await Promise.all([correct(tokens.verifier, 'p1', local('IPP-99'), reason), correct(tokens.am, 'p2', local('IPP-99'), reason)]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+    expect([...(await localsOf('p1')), ...(await localsOf('p2'))].filter((i) => i.value === 'IPP-99')).toHaveLength(1);
   });
 });
 
