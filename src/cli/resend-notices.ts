@@ -11,7 +11,7 @@
 import { loadConfig } from '../config';
 import { Dispatcher, type NotifyLogger } from '../notify/dispatcher';
 import { loadNotifyConfig } from '../notify/notify-config';
-import { countOutbox, requeueUndeliverable } from '../notify/outbox-store';
+import { claimUndeliverable, countOutbox, requeueUndeliverable } from '../notify/outbox-store';
 import { createTransports } from '../notify/transports/create-transports';
 import type { Db } from '../store/db';
 import { openDb } from '../store/open-db';
@@ -46,6 +46,9 @@ async function undeliverable(db: Db, channel: Channel): Promise<number> {
   return rows[0].n;
 }
 
+/** Notices claimed and sent per statement. */
+const CLAIM_BATCH = 20;
+
 /** Counts only: the operator's terminal is a log too, and a notice's text can hold health data. */
 const quietLogger: NotifyLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -53,7 +56,11 @@ const quietLogger: NotifyLogger = { info: () => undefined, warn: () => undefined
 export async function resendNotices(db: Db, env: NodeJS.ProcessEnv, args: ResendArgs, now = new Date()): Promise<{ lines: string[]; code: number }> {
   const transports = createTransports(loadNotifyConfig(env));
   const lines: string[] = [];
-  let requeued = 0;
+  // Sends through the same dispatcher as the server (same leases and idempotency keys, so a server running beside this
+  // command cannot send a notice twice).
+  const dispatcher = new Dispatcher({ system: new SystemRepository(db), transports, logger: quietLogger, clock: () => now });
+  const totals = { delivered: 0, retried: 0, failed: 0 };
+  let sending = false;
   try {
     for (const channel of args.channels) {
       const waiting = await undeliverable(db, channel);
@@ -65,22 +72,26 @@ export async function resendNotices(db: Db, env: NodeJS.ProcessEnv, args: Resend
         lines.push(`${channel}: ${waiting} undeliverable notice(s) would be queued again`);
         continue;
       }
-      const n = await requeueUndeliverable(db, channel, now);
-      requeued += n;
-      lines.push(`${channel}: ${n} notice(s) queued again`);
+      if (args.queueOnly) {
+        lines.push(`${channel}: ${await requeueUndeliverable(db, channel, now)} notice(s) queued again`);
+        continue;
+      }
+      // Claimed for this command as they are queued again: a server still running without this transport would
+      // otherwise take them first and set them aside again (outbox-store.ts `claimUndeliverable`).
+      let requeued = 0;
+      for (;;) {
+        const rows = await claimUndeliverable(db, channel, { now, leaseMs: dispatcher.leaseMs, limit: CLAIM_BATCH });
+        if (!rows.length) break;
+        requeued += rows.length;
+        const report = await dispatcher.deliverClaimed(rows);
+        totals.delivered += report.delivered;
+        totals.retried += report.retried;
+        totals.failed += report.failed;
+      }
+      lines.push(`${channel}: ${requeued} notice(s) queued again`);
+      sending ||= requeued > 0;
     }
-    if (args.dryRun || args.queueOnly || requeued === 0) return { lines, code: 0 };
-    // Sends what is due now through the same dispatcher as the server (same leases and idempotency keys, so a server
-    // running beside this command cannot send a notice twice).
-    const dispatcher = new Dispatcher({ system: new SystemRepository(db), transports, logger: quietLogger, clock: () => now });
-    const totals = { delivered: 0, retried: 0, failed: 0 };
-    for (;;) {
-      const report = await dispatcher.runOnce();
-      totals.delivered += report.delivered;
-      totals.retried += report.retried;
-      totals.failed += report.failed;
-      if (report.delivered + report.retried + report.failed + report.undeliverable === 0) break;
-    }
+    if (!sending) return { lines, code: 0 };
     const pending = await countOutbox(db, ['pending', 'sending']);
     lines.push(`sent: ${totals.delivered} delivered, ${totals.retried} to retry, ${totals.failed} failed for good; ${pending} notice(s) still queued`);
     return { lines, code: totals.retried + totals.failed > 0 ? 1 : 0 };

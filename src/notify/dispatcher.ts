@@ -95,6 +95,21 @@ export class Dispatcher {
     }, delayMs);
   }
 
+  /**
+   * Delivers rows the caller claimed itself (leased `sending` rows, e.g. `claimUndeliverable`), exactly as a pass
+   * delivers the rows it claims.
+   */
+  async deliverClaimed(rows: OutboxRow[]): Promise<DispatchReport> {
+    const report: DispatchReport = { delivered: 0, retried: 0, failed: 0, undeliverable: 0, expired: 0 };
+    await Promise.all(rows.map((row) => this.deliver(row, report)));
+    return report;
+  }
+
+  /** The lease a claim takes (the resend command claims with the dispatcher's own). */
+  get leaseMs(): number {
+    return this.o.leaseMs;
+  }
+
   private async pass(): Promise<DispatchReport> {
     const report: DispatchReport = { delivered: 0, retried: 0, failed: 0, undeliverable: 0, expired: 0 };
     report.expired = await expireOverdue(this.o.system, this.clock());

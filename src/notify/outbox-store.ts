@@ -79,6 +79,24 @@ export async function requeueUndeliverable(db: Statements, channel: 'email' | 's
   return result.rowCount;
 }
 
+/**
+ * Puts undeliverable-by-configuration rows of a channel back to delivery and claims them for the caller in the same
+ * statement (status `sending`, leased as `claimDue` leases). Requeued as `pending` instead, they were claimed by a
+ * server still running without that transport, which set them aside again before the command could send them: the
+ * command reported « 4 queued again », delivered none and exited 0 (a CI run of notices-resend.test.ts).
+ */
+export async function claimUndeliverable(db: Statements, channel: 'email' | 'sms', options: { now: Date; leaseMs: number; limit: number }): Promise<OutboxRow[]> {
+  const until = new Date(options.now.getTime() + options.leaseMs).toISOString();
+  const { rows } = await db.query<OutboxRow>(sql`
+    UPDATE notify_outbox o SET status = 'sending', attempts = o.attempts + 1, locked_until = ${until}::timestamptz,
+      next_attempt_at = ${options.now.toISOString()}::timestamptz, last_error = NULL
+    WHERE o.id IN (
+      SELECT id FROM notify_outbox WHERE status = 'undeliverable-config' AND channel = ${channel}
+      ORDER BY id LIMIT ${options.limit} FOR UPDATE SKIP LOCKED)
+    RETURNING o.*`);
+  return rows.sort((a, b) => Number(a.id) - Number(b.id));
+}
+
 /** Notices in the given states (metrics, the resend command's report). */
 export async function countOutbox(db: Statements, statuses: string[]): Promise<number> {
   const { rows } = await db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM notify_outbox WHERE status = ANY(${statuses}::text[])`);

@@ -1,6 +1,11 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { resendNotices } from '../../../src/cli/resend-notices';
+import { Dispatcher } from '../../../src/notify/dispatcher';
+import { loadNotifyConfig } from '../../../src/notify/notify-config';
+import { claimUndeliverable } from '../../../src/notify/outbox-store';
+import { createTransports } from '../../../src/notify/transports/create-transports';
+import { SystemRepository } from '../../../src/system/system-repository';
 import { sql } from '../../../src/store/sql';
 import { SmtpReceiver } from '../../unit/notify/receivers';
 import { loadFixture } from '../access/fixture';
@@ -56,6 +61,27 @@ test('with SMTP_URL set, the notices are queued again and delivered to the SMTP 
   expect(code).toBe(0);
   expect(smtp.received.length - received).toBe(waiting);
   expect((await statuses()).filter((r) => r.channel === 'email' && r.status !== 'delivered')).toEqual([]);
+});
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+test('notices claimed for sending cannot be taken back by a server still running without the transport', async () => {
+  await queueUndeliverableNotice();
+  const now = new Date();
+  const claimed = await claimUndeliverable(s.server.db, 'email', { now, leaseMs: 60_000, limit: 20 });
+  expect(claimed.length).toBeGreaterThan(0);
+  // The server's dispatcher (no transport) passes between the claim and the sending: it finds nothing to set aside.
+  const bare = new Dispatcher({ system: new SystemRepository(s.server.db), transports: {}, logger: quiet, clock: () => now });
+  expect((await bare.runOnce()).undeliverable).toBe(0);
+  const received = smtp.received.length;
+  const transports = createTransports(loadNotifyConfig({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}` }));
+  try {
+    const sender = new Dispatcher({ system: new SystemRepository(s.server.db), transports, logger: quiet, clock: () => now });
+    expect((await sender.deliverClaimed(claimed)).delivered).toBe(claimed.length);
+  } finally {
+    await transports.email?.close?.();
+  }
+  expect(smtp.received.length - received).toBe(claimed.length);
 });
 
 test('`npm run notices:resend` does the same as a command, with its exit code (PostgreSQL: a second process)', async () => {
