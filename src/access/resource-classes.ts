@@ -78,7 +78,9 @@ export const COMPARTMENT_TYPES: readonly string[] = Object.freeze(OFFERED_TYPES.
 /** Interactions each offered type really supports (the CapabilityStatement lists exactly these). */
 export function supportedInteractions(type: string): string[] {
   const reads = ['read', 'vread', 'history-instance', 'history-type', 'search-type'];
-  if (type === 'AuditEvent') return ['read', 'vread', 'search-type'];
+  // An event never changes: its instance history is its one version (served, as vread is); a type-wide history
+  // would be the trail again, unpaged by date, so it is not offered.
+  if (type === 'AuditEvent') return ['read', 'vread', 'history-instance', 'search-type'];
   if (type === 'Patient') return [...reads, 'create', 'update', 'patch'];
   return [...reads, 'create', 'update', 'patch', 'delete'];
 }

@@ -1,6 +1,8 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { registerColumnParam, registerIndexRowsInRow } from '../fhir/search/column-params';
+import { restrictSearchParams } from '../fhir/search-registry';
 import { registerStoredTextRenderer } from '../store/stored-text';
+import { AUDIT_SEARCH_PARAMS } from './audit-index';
 import { buildAuditEvent, type AuditEventInput } from './audit-event-builder';
 import { readChainLink, withChainLink, withoutChainLink, type ChainLink } from './hash-chain';
 
@@ -64,4 +66,6 @@ export function registerAuditEventStorage(): void {
   registerColumnParam('AuditEvent', 'patient', 'compartment');
   // `action`, `purpose`, `agent`: in the event's own row (migration 153), not in the index tables.
   registerIndexRowsInRow('AuditEvent');
+  // The trail's parameters are the only ones with rows: no other is offered, included or advertised.
+  restrictSearchParams('AuditEvent', AUDIT_SEARCH_PARAMS);
 }

@@ -65,7 +65,21 @@ function route(svc: FhirService, ctx: RequestContext, req: FhirRequest): Route {
   }
   if (s[0].startsWith('$') && s.length === 1) return operationRoute(svc, ctx, req, s[0], 'system');
   const type = s[0];
-  if (!svc.resourceTypes.has(type)) throw notFound(isResourceType(type) ? `Resource type "${type}" is not offered by this server` : `Unknown resource type "${type}"`);
+  const offered = svc.resourceTypes.get(type);
+  if (!offered) throw notFound(isResourceType(type) ? `Resource type "${type}" is not offered by this server` : `Unknown resource type "${type}"`);
+  const routed = typeRoute(svc, ctx, req, type);
+  // Closed by default: an interaction the CapabilityStatement does not list for the type is not served, whoever asks
+  // (AuditEvent history was answered though only read, vread and search are offered).
+  if (routed.interaction !== 'operation' && !offered.includes(routed.interaction)) {
+    notAllowed(req, `${offered.join(', ')} on ${type}`);
+  }
+  return routed;
+}
+
+/** The interaction a request on an offered type asks for. */
+function typeRoute(svc: FhirService, ctx: RequestContext, req: FhirRequest, type: string): Route {
+  const s = req.segments;
+  const m = req.method === 'HEAD' ? 'GET' : req.method;
   const conditional = () => {
     if (!req.query.length) throw badRequest(`${req.method} on /${type} needs search criteria (conditional ${req.method.toLowerCase()})`);
   };

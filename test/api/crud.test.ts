@@ -17,6 +17,12 @@ const patient = {
   birthDate: '1979-03-21',
 };
 
+const practitioner = {
+  resourceType: 'Practitioner',
+  identifier: [{ system: 'urn:oid:1.2.250.1.71.4.2.1', value: '810100234565' }],
+  name: [{ family: 'Martin', given: ['Paul'] }],
+};
+
 async function create(body: object) {
   return request(t.app).post(`/fhir/${(body as { resourceType: string }).resourceType}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
 }
@@ -66,19 +72,29 @@ describe('create, read, vread, update, delete', () => {
   });
 
   it('deletes with a tombstone: read answers 410, history keeps every version', async () => {
-    const created = await create(patient);
+    // A directory entry: a Patient is never deleted (its record is closed, then purged), so it offers no delete.
+    const created = await create(practitioner);
     const id = created.body.id;
-    const del = await request(t.app).delete(`/fhir/Patient/${id}`);
+    const del = await request(t.app).delete(`/fhir/Practitioner/${id}`);
     expect(del.status).toBe(200);
     expect(del.body.resourceType).toBe('OperationOutcome');
-    expect((await request(t.app).get(`/fhir/Patient/${id}`)).status).toBe(410);
-    expect((await request(t.app).get(`/fhir/Patient/${id}/_history/2`)).status).toBe(410);
-    const history = await request(t.app).get(`/fhir/Patient/${id}/_history`);
+    expect((await request(t.app).get(`/fhir/Practitioner/${id}`)).status).toBe(410);
+    expect((await request(t.app).get(`/fhir/Practitioner/${id}/_history/2`)).status).toBe(410);
+    const history = await request(t.app).get(`/fhir/Practitioner/${id}/_history`);
     expect(history.status).toBe(200);
     expect(history.body.type).toBe('history');
     expect(history.body.entry.map((e: { request: { method: string } }) => e.request.method)).toEqual(['DELETE', 'POST']);
-    const search = await request(t.app).get(`/fhir/Patient?_id=${id}`);
+    const search = await request(t.app).get(`/fhir/Practitioner?_id=${id}`);
     expect(search.body.total).toBe(0);
+  });
+
+  it('answers 405 with an OperationOutcome to an interaction the type does not offer (Patient delete), and keeps the Patient', async () => {
+    const created = await create(patient);
+    const del = await request(t.app).delete(`/fhir/Patient/${created.body.id}`);
+    expect(del.status).toBe(405);
+    expect(del.body.resourceType).toBe('OperationOutcome');
+    expect(JSON.stringify(del.body)).toContain('Patient');
+    expect((await request(t.app).get(`/fhir/Patient/${created.body.id}`)).status).toBe(200);
   });
 
   it('answers 404 for a missing resource and a missing version', async () => {

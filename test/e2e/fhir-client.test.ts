@@ -28,23 +28,23 @@ describe('a real FHIR client against a listening server', () => {
   });
 
   it('creates, reads, vreads, updates with If-Match, and deletes', async () => {
-    const created = (await client.create({ resourceType: 'Patient', body: { resourceType: 'Patient', name: [{ family: 'Kit' }] } })) as unknown as { id: string; meta: { versionId: string } };
+    const created = (await client.create({ resourceType: 'Practitioner', body: { resourceType: 'Practitioner', name: [{ family: 'Kit' }] } })) as unknown as { id: string; meta: { versionId: string } };
     expect(created.meta.versionId).toBe('1');
-    const read = (await client.read({ resourceType: 'Patient', id: created.id })) as unknown as { resourceType: 'Patient'; name: { family: string }[] };
+    const read = (await client.read({ resourceType: 'Practitioner', id: created.id })) as unknown as { resourceType: 'Practitioner'; name: { family: string }[] };
     expect(read.name[0].family).toBe('Kit');
     const updated = (await client.update({
-      resourceType: 'Patient', id: created.id, body: { ...read, gender: 'female' },
+      resourceType: 'Practitioner', id: created.id, body: { ...read, gender: 'female' },
       options: { headers: { 'If-Match': 'W/"1"' } },
     })) as unknown as { meta: { versionId: string } };
     expect(updated.meta.versionId).toBe('2');
-    await expect(client.update({ resourceType: 'Patient', id: created.id, body: { ...read, gender: 'male' }, options: { headers: { 'If-Match': 'W/"1"' } } }))
+    await expect(client.update({ resourceType: 'Practitioner', id: created.id, body: { ...read, gender: 'male' }, options: { headers: { 'If-Match': 'W/"1"' } } }))
       .rejects.toMatchObject({ response: { status: 412 } });
-    const v1 = (await client.vread({ resourceType: 'Patient', id: created.id, version: '1' })) as unknown as { gender?: string };
+    const v1 = (await client.vread({ resourceType: 'Practitioner', id: created.id, version: '1' })) as unknown as { gender?: string };
     expect(v1.gender).toBeUndefined();
-    const history = (await client.resourceHistory({ resourceType: 'Patient', id: created.id })) as unknown as Bundle;
+    const history = (await client.resourceHistory({ resourceType: 'Practitioner', id: created.id })) as unknown as Bundle;
     expect(history.entry?.map((e) => e.resource.meta.versionId)).toEqual(['2', '1']);
-    await client.delete({ resourceType: 'Patient', id: created.id });
-    await expect(client.read({ resourceType: 'Patient', id: created.id })).rejects.toMatchObject({ response: { status: 410 } });
+    await client.delete({ resourceType: 'Practitioner', id: created.id });
+    await expect(client.read({ resourceType: 'Practitioner', id: created.id })).rejects.toMatchObject({ response: { status: 410 } });
   });
 
   it('creates conditionally without duplicates', async () => {

@@ -67,6 +67,8 @@ const INDEXED_TYPES = new Set(['token', 'string', 'date', 'reference', 'quantity
 
 let loaded = false;
 let resourceTypeList: string[] = [];
+/** Types whose stored rows answer only some of their search parameters (`restrictSearchParams`). */
+const restricted = new Map<string, ReadonlySet<string>>();
 const compartmentParams = new Map<string, string[]>();
 const paramCache = new Map<string, Map<string, ParamDef>>();
 
@@ -110,13 +112,26 @@ export function patientCompartmentParams(type: string): string[] {
   return compartmentParams.get(type) ?? [];
 }
 
+/**
+ * Declares that a type's stored rows answer only these search parameters (AuditEvents: their writer stores the rows
+ * of the trail's parameters only). The others are then unknown for that type everywhere the registry is asked — the
+ * parser (400 when strict, ignored and reported otherwise), `_include`/`_revinclude`, the CapabilityStatement — rather
+ * than answered from index rows that were never written, an empty result that looks complete.
+ */
+export function restrictSearchParams(type: string, codes: ReadonlySet<string>): void {
+  restricted.set(type, codes);
+  paramCache.delete(type);
+}
+
 /** All indexable search parameters of a resource type, by code. */
 export function searchParams(type: string): Map<string, ParamDef> {
   loadDefinitions();
   let params = paramCache.get(type);
   if (params) return params;
   params = new Map();
+  const only = restricted.get(type);
   for (const [code, definition] of Object.entries(getSearchParameters(type) ?? {})) {
+    if (only && !only.has(code)) continue;
     if (!definition.expression || !INDEXED_TYPES.has(definition.type as string)) continue;
     if (code === '_compartment' || code === '_profile' || code === '_source') {
       // Meta-derived parameters other than _tag/_security are not indexed.

@@ -73,14 +73,36 @@ describe('the CapabilityStatement tells the truth', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('does not offer what it does not list (AuditEvent writes, Patient delete)', async () => {
+  it('does not offer what it does not list: every unlisted interaction of every type answers 405, and nothing changes', async () => {
+    // Closed by default: the router refuses an interaction the statement does not list for the type, whoever asks
+    // (AuditEvent history-type was answered 200 to its patient while unlisted). The patient owns p1: a refusal here is
+    // the router's, not his rights'.
+    const ALL = ['read', 'vread', 'history-instance', 'history-type', 'search-type', 'create', 'update', 'patch', 'delete'];
+    const wrong: string[] = [];
+    let unlisted = 0;
+    for (const r of resources()) {
+      const listed = new Set((r.interaction ?? []).map((i) => i.code));
+      for (const code of ALL.filter((c) => !listed.has(c))) {
+        unlisted++;
+        const res = await interactionRequest(r.type, code);
+        if (res.status !== 405 || res.body?.resourceType !== 'OperationOutcome') wrong.push(`${r.type} ${code}: ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    // AuditEvent: no create, update, patch, delete, history-type; Patient: no delete.
+    expect(unlisted).toBeGreaterThanOrEqual(6);
     const audit = resources().find((r) => r.type === 'AuditEvent');
-    expect(audit?.interaction?.map((i) => i.code)).not.toContain('create');
-    expect([403, 405]).toContain((await call('post', '/fhir/AuditEvent', { resourceType: 'AuditEvent' })).status);
-    const patient = resources().find((r) => r.type === 'Patient');
-    expect(patient?.interaction?.map((i) => i.code)).not.toContain('delete');
-    expect([403, 405]).toContain((await call('delete', '/fhir/Patient/p1')).status);
+    expect(audit?.interaction?.map((i) => i.code).sort()).toEqual(['history-instance', 'read', 'search-type', 'vread']);
+    expect((await call('delete', '/fhir/Patient/p1')).status).toBe(405);
+    expect((await call('put', '/fhir/Patient/p1?', undefined)).status).not.toBe(500);
     expect((await get('patient', '/fhir/Patient/p1')).status).toBe(200);
+  });
+
+  it('advertises for AuditEvent exactly the search parameters its trail is stored with', () => {
+    const audit = resources().find((r) => r.type === 'AuditEvent');
+    expect((audit?.searchParam ?? []).map((p) => p.name).sort()).toEqual(['_has', '_id', '_lastUpdated', 'action', 'agent', 'date', 'patient', 'purpose']);
+    expect(audit?.searchInclude?.sort()).toEqual(['AuditEvent:*', 'AuditEvent:agent', 'AuditEvent:patient']);
+    for (const r of resources()) expect([r.type, (r.searchRevInclude ?? []).filter((v) => v.startsWith('AuditEvent:') && !['AuditEvent:agent', 'AuditEvent:patient'].includes(v))]).toEqual([r.type, []]);
   });
 
   it('accepts every advertised search parameter under Prefer: handling=strict', async () => {

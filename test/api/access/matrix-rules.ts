@@ -169,6 +169,15 @@ export function refusedStatus(actor: MatrixActor): 400 | 403 | undefined {
   return undefined;
 }
 
+/**
+ * Writes no one is offered, whoever asks: AuditEvents are written by the server only, and a Patient is never deleted
+ * (its record is closed, then purged). The CapabilityStatement does not list them, so the router answers 405 before
+ * any actor's rights are weighed (what is offered is public, so the answer tells no one anything about the record).
+ */
+function notOffered(type: string, interaction: 'create' | 'update' | 'patch' | 'delete'): boolean {
+  return type === 'AuditEvent' || (type === 'Patient' && interaction === 'delete');
+}
+
 /** An expected status: one value, or the values equally allowed (403 or 404 for a row one may not see). */
 export type ExpectedStatus = number | number[];
 
@@ -201,13 +210,13 @@ function writesInRecord(actor: MatrixActor, patientId: string): boolean {
  * record for Patient, a new entry for directory types.
  */
 export function createStatus(actor: MatrixActor, type: string): ExpectedStatus {
+  if (notOffered(type, 'create')) return 405;
   const refused = refusedStatus(actor);
   if (refused) return refused;
   const kind = classOf(type);
   // Care-history documents (the extra cases), and a new record at its counters (a Patient with its INS).
   if (actor.who.kind === 'assurance-maladie') return type === 'Patient' ? 201 : 403;
   if (kind === 'directory') return 403; // directory administrators and the server's import only
-  if (type === 'AuditEvent') return 403; // written by the server only
   if (type === 'Patient') {
     // Opening a new record: the patient himself (his INS) or a professional recording it for him (the Assurance
     // Maladie above).
@@ -240,6 +249,7 @@ function seesRecord(actor: MatrixActor, patientId: string): boolean {
  * guardian's); directory entries are for directory administrators and the import; a Patient is never deleted.
  */
 export function changeStatus(actor: MatrixActor, interaction: 'update' | 'patch' | 'delete', target: RowFacts): ExpectedStatus {
+  if (notOffered(target.type, interaction)) return 405;
   const refused = refusedStatus(actor);
   if (refused) return refused;
   if (actor.who.kind === 'assurance-maladie') return 403;
