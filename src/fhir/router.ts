@@ -90,6 +90,7 @@ function typeRoute(svc: FhirService, ctx: RequestContext, req: FhirRequest, type
       case 'PUT': conditional(); return writeRoute('update', type, () => conditionalUpdateHandler(svc, ctx, req));
       case 'DELETE': conditional(); return writeRoute('delete', type, () => conditionalDeleteHandler(svc, ctx, req));
       case 'PATCH': conditional(); return writeRoute('patch', type, () => conditionalPatchHandler(svc, ctx, req));
+      default: notAllowed(req, 'GET, POST, and PUT, PATCH, DELETE with search criteria');
     }
   }
   if (s.length === 2) {

@@ -88,6 +88,13 @@ describe('create, read, vread, update, delete', () => {
     expect(search.body.total).toBe(0);
   });
 
+  it('answers 405, not 404, to a method no FHIR interaction uses on a type or an instance', async () => {
+    for (const url of ['/fhir/Patient', '/fhir/Patient/some-id']) {
+      const res = await request(t.app).options(url);
+      expect([url, res.status, res.body.resourceType]).toEqual([url, 405, 'OperationOutcome']);
+    }
+  });
+
   it('answers 405 with an OperationOutcome to an interaction the type does not offer (Patient delete), and keeps the Patient', async () => {
     const created = await create(patient);
     const del = await request(t.app).delete(`/fhir/Patient/${created.body.id}`);
