@@ -106,7 +106,10 @@ export async function assertDirectoryWrite(tx: Db, actor: DmpActor, event: Write
   // adds his own roles only: a role says as what and where someone works, which the patient's pages show beside his
   // name, and any practitioner attached « Médecin du travail, Centre … » to the treating physician's entry (sweep 6b).
   if (event.resourceType === 'PractitionerRole') {
-    if (actor.kind === 'practitioner') assertOwnRole(actor, keys, (event.resource as PractitionerRole).practitioner?.reference);
+    // A feeder's documents keep their authors' roles inside them (contained, as the import writes them): a free-standing
+    // role from a feeder is no import's, and any feeder attached « Médecin du travail » to the treating physician (sweep 7).
+    if (actor.kind === 'system') throw forbidden(`${DIRECTORY_MAINTAINERS}: a feeding system adds no PractitionerRole (its documents carry their authors' roles)`);
+    assertOwnRole(actor, keys, (event.resource as PractitionerRole).practitioner?.reference);
     return;
   }
   const existing = await findCarrier(tx, event.resourceType, event.id, spellings(keys));
