@@ -1,3 +1,4 @@
+import { widestScopes } from '../../../src/access/scopes';
 import { RPPS } from './fixture';
 import { useSweepServer } from './sweep-4';
 
@@ -7,8 +8,13 @@ import { useSweepServer } from './sweep-4';
 // import keeps the roles a document names inside the document (contained); a feeding system's token adds no free-standing
 // PractitionerRole. Found: any feeder attached « Médecin du travail » at an organisation of its choosing to the treating
 // physician's entry (sweep 6b had closed it to practitioners only).
+// Rule (README "The directory cannot grant access"): one definition of an RPPS number's spellings serves the directory's
+// duplicate check and the entries a token is given (`professionalPerson`, `professionalSpellings`). Found: they were two
+// near-copies that differed on `RPPS|8<RPPS>` (the IdNat_PS written under the RPPS system): the check took it for another
+// 12-digit "RPPS" (refused beside the physician only by accident of its own spellings), the token was not given it, so an
+// entry carrying it was nobody's.
 
-const { call } = useSweepServer('dmp-sweep7-dir-');
+const { call, tokenWith, raw } = useSweepServer('dmp-sweep7-dir-');
 const IDNAT = 'urn:oid:1.2.250.1.71.4.2.1';
 const RPPS_SYSTEM = 'https://rpps.esante.gouv.fr';
 const diagnostics = (res: { body?: { issue?: { diagnostics?: string }[] } }) => res.body?.issue?.[0]?.diagnostics;
@@ -50,5 +56,27 @@ describe('a feeding system adds no PractitionerRole', () => {
   it('a feeder still adds a Practitioner entry nobody carries yet (the comparison can fail)', async () => {
     const res = await call('feeder', 'POST', '/Practitioner', { resourceType: 'Practitioner', identifier: [{ system: IDNAT, value: '810000000178' }], name: [{ family: 'Neuf' }] });
     expect(res.status).toBe(201);
+  });
+});
+
+describe('the duplicate check and the token agree on every spelling of an RPPS number', () => {
+  it('the IdNat_PS written under the RPPS system is the treating physician again (409 naming Practitioner/gp; held before too)', async () => {
+    for (const who of ['unauth', 'feeder'] as const) {
+      const res = await call(who, 'POST', '/Practitioner', { resourceType: 'Practitioner', identifier: [{ system: RPPS_SYSTEM, value: `8${RPPS.gp}` }], name: [{ family: 'Imposteur' }] });
+      expect([who, res.status, diagnostics(res)]).toEqual([who, 409, expect.stringMatching(/^Practitioner\/gp already carries this national identifier/)]);
+    }
+  });
+
+  it('an entry added under that spelling is given to the professional\'s token (his fhirUser may name it)', async () => {
+    const rpps = '10000000171';
+    const created = await call('feeder', 'POST', '/Practitioner', { resourceType: 'Practitioner', identifier: [{ system: RPPS_SYSTEM, value: `8${rpps}` }], name: [{ family: 'Lebon' }] });
+    expect(created.status).toBe(201);
+    const scope = widestScopes('practitioner').join(' ');
+    const own = await tokenWith({ dmp_kind: 'practitioner', rpps, fhirUser: `Practitioner/${created.body.id}`, scope });
+    const read = await raw(own, 'GET', `/Practitioner/${created.body.id}`);
+    expect([read.status, read.body?.id]).toEqual([200, created.body.id]);
+    // Another professional naming it is still refused: the entry is one person's.
+    const other = await tokenWith({ dmp_kind: 'practitioner', rpps: '10000000172', fhirUser: `Practitioner/${created.body.id}`, scope });
+    expect((await raw(other, 'GET', `/Practitioner/${created.body.id}`)).status).toBe(401);
   });
 });
