@@ -10,6 +10,17 @@ export const ACTIVATION_CODE_HEADER = 'X-Activation-Code';
 
 const CODES_STATE = new StateKey<Map<string, string>>('access.activationCodes');
 
+/**
+ * Who issued an account code, as the holder's trail names him (`account_code.issued_by`): the professional by his
+ * national identifier and directory entry, a system by its client and category, a patient or guardian by his record.
+ */
+export function codeIssuer(actor: DmpActor): string {
+  const entry = actor.keys.find((k) => k.startsWith('Practitioner/'));
+  if (actor.kind === 'practitioner') return `practitioner ${actor.id}${entry ? ` (${entry})` : ''}`;
+  if (actor.kind === 'system') return `system ${actor.id} (${actor.category ?? 'feeder'})`;
+  return `${actor.kind} ${actor.id}`;
+}
+
 /** Creators who hand the patient his code on paper: professionals (pharmacists included) and the Assurance Maladie. */
 function printsCode(actor: DmpActor | undefined): boolean {
   return !!actor && (actor.kind === 'practitioner' || isAssuranceMaladie(actor));
@@ -32,7 +43,7 @@ export function createActivationHooks(options: { send: AccountNoticeSender; cloc
       // second address, and the child's credential would let him read what is hidden from guardians
       // (INVISIBLE_REPRESENTANTS_LEGAUX). The child gets his code in person (`$issue-activation` at a counter).
       if (ctx.state.get(MINOR_OPENING_STATE) === true) return;
-      const { code } = await issueActivationCode(tx, { patientId: event.id, now: now(), send: options.send });
+      const { code } = await issueActivationCode(tx, { patientId: event.id, now: now(), send: options.send, issuedBy: codeIssuer(actor) });
       if (printsCode(actor)) ctx.state.getOrSet(CODES_STATE, () => new Map<string, string>()).set(event.id, code);
     },
 

@@ -22,6 +22,7 @@ export const RPPS_SYSTEM = 'https://rpps.esante.gouv.fr';
 export const PROFESSIONAL_ID_SYSTEMS: readonly string[] = [IDNAT_PS_SYSTEM, RPPS_SYSTEM];
 /** National identifiers of organisations: IdNat_Struct (CI-SIS), FINESS, SIRET/SIREN (FR Core systems). */
 export const ORGANISATION_ID_SYSTEMS: readonly string[] = ['urn:oid:1.2.250.1.71.4.2.2', 'http://finess.sante.gouv.fr', 'http://sirene.fr', 'https://sirene.fr'];
+
 /** INS identifier systems: NIR, NIA, test NIR, demo NIR. */
 export const INS_SYSTEMS = ['urn:oid:1.2.250.1.213.1.4.8', 'urn:oid:1.2.250.1.213.1.4.9', 'urn:oid:1.2.250.1.213.1.4.10', 'urn:oid:1.2.250.1.213.1.4.11'];
 
@@ -65,28 +66,31 @@ export function isAssuranceMaladie(actor: DmpActor): boolean {
   return actor.kind === 'system' && actor.category === 'assurance-maladie';
 }
 
-/** Identifier keys of a practitioner known by RPPS (or by a full IdNat_PS). */
-export function practitionerIdentifierKeys(rppsOrIdNat: string): string[] {
-  const idNat = /^8\d{11}$/.test(rppsOrIdNat) ? rppsOrIdNat : `8${rppsOrIdNat}`;
-  const rpps = idNat.slice(1);
-  return [`${IDNAT_PS_SYSTEM}|${idNat}`, `${IDNAT_PS_SYSTEM}|${rppsOrIdNat}`, `${RPPS_SYSTEM}|${rpps}`].filter((k, i, all) => all.indexOf(k) === i);
-}
-
 /**
- * The person a national professional identifier names: an RPPS number is one person however it is written —
- * `IdNat_PS|8<RPPS>`, `RPPS|<RPPS>`, and the bare RPPS under the IdNat_PS OID, which tokens carrying the RPPS are given
- * too (`practitionerIdentifierKeys`); any other IdNat_PS (ADELI-based …) is its own person. The directory's duplicate
- * check and the actor's entries must agree on this: when they did not, a practitioner added a second entry for a
- * colleague under the bare spelling, which the colleague's token was then given.
+ * The person a national professional identifier names, one definition for the token's keys and the directory's
+ * duplicate check (`professionalSpellings`): an RPPS number (11 digits) is one person however it is written —
+ * `IdNat_PS|8<RPPS>`, the bare `IdNat_PS|<RPPS>` (tokens carrying the RPPS are given it too), `RPPS|<RPPS>`, and
+ * `RPPS|8<RPPS>` (the IdNat_PS written under the RPPS system); any other IdNat_PS (ADELI-based …) is its own person, and
+ * so is any other value under the RPPS system. When the two sides disagreed, a practitioner added a second entry for a
+ * colleague under a spelling the check did not know, which the colleague's token was (or was not) given.
  */
 export function professionalPerson(system: string, value: string): string {
-  if (system === RPPS_SYSTEM || /^\d{11}$/.test(value)) return `rpps:${value}`;
-  return /^8\d{11}$/.test(value) ? `rpps:${value.slice(1)}` : `idnat:${value}`;
+  if (/^8\d{11}$/.test(value)) return `rpps:${value.slice(1)}`;
+  if (/^\d{11}$/.test(value)) return `rpps:${value}`;
+  return system === RPPS_SYSTEM ? `rpps-other:${value}` : `idnat:${value}`;
 }
 
-/** Every way an RPPS number is written as a national professional identifier (`system|value`). */
-export function rppsSpellings(rpps: string): string[] {
-  return [`${IDNAT_PS_SYSTEM}|8${rpps}`, `${IDNAT_PS_SYSTEM}|${rpps}`, `${RPPS_SYSTEM}|${rpps}`];
+/** Every spelling (`system|value`) of the person a national professional identifier names (see `professionalPerson`). */
+export function professionalSpellings(system: string, value: string): string[] {
+  const person = professionalPerson(system, value);
+  const id = person.slice(person.indexOf(':') + 1);
+  if (person.startsWith('rpps:')) return [`${IDNAT_PS_SYSTEM}|8${id}`, `${IDNAT_PS_SYSTEM}|${id}`, `${RPPS_SYSTEM}|${id}`, `${RPPS_SYSTEM}|8${id}`];
+  return [`${person.startsWith('idnat:') ? IDNAT_PS_SYSTEM : RPPS_SYSTEM}|${id}`];
+}
+
+/** Identifier keys of a practitioner whose token names him by RPPS or by a full IdNat_PS: every spelling of him. */
+export function practitionerIdentifierKeys(rppsOrIdNat: string): string[] {
+  return professionalSpellings(IDNAT_PS_SYSTEM, rppsOrIdNat);
 }
 
 /** Whether a patient token's subject looks like an INS (13 digits, or 15 with the control key). */

@@ -3,7 +3,7 @@ import type { WriteEvent } from '../fhir/context';
 import { conflict, forbidden } from '../fhir/errors';
 import type { Db } from '../store/db';
 import { sql } from '../store/sql';
-import { isDirectoryAdmin, ORGANISATION_ID_SYSTEMS, professionalPerson, PROFESSIONAL_ID_SYSTEMS, rppsSpellings, type DmpActor } from './actor';
+import { isDirectoryAdmin, ORGANISATION_ID_SYSTEMS, professionalPerson, professionalSpellings, PROFESSIONAL_ID_SYSTEMS, type DmpActor } from './actor';
 import { unprocessable } from '../fhir/errors';
 
 /** The answer to every directory write no rule allows. */
@@ -42,8 +42,9 @@ function personOf(key: string): string {
 function spellings(keys: string[]): string[] {
   const all = new Set(keys);
   for (const key of keys) {
-    const person = personOf(key);
-    if (person.startsWith('rpps:')) for (const spelling of rppsSpellings(person.slice(5))) all.add(spelling);
+    const bar = key.indexOf('|');
+    const [system, value] = [key.slice(0, bar), key.slice(bar + 1)];
+    if (PROFESSIONAL_ID_SYSTEMS.includes(system)) for (const spelling of professionalSpellings(system, value)) all.add(spelling);
   }
   return [...all];
 }
@@ -106,7 +107,10 @@ export async function assertDirectoryWrite(tx: Db, actor: DmpActor, event: Write
   // adds his own roles only: a role says as what and where someone works, which the patient's pages show beside his
   // name, and any practitioner attached « Médecin du travail, Centre … » to the treating physician's entry (sweep 6b).
   if (event.resourceType === 'PractitionerRole') {
-    if (actor.kind === 'practitioner') assertOwnRole(actor, keys, (event.resource as PractitionerRole).practitioner?.reference);
+    // A feeder's documents keep their authors' roles inside them (contained, as the import writes them): a free-standing
+    // role from a feeder is no import's, and any feeder attached « Médecin du travail » to the treating physician (sweep 7).
+    if (actor.kind === 'system') throw forbidden(`${DIRECTORY_MAINTAINERS}: a feeding system adds no PractitionerRole (its documents carry their authors' roles)`);
+    assertOwnRole(actor, keys, (event.resource as PractitionerRole).practitioner?.reference);
     return;
   }
   const existing = await findCarrier(tx, event.resourceType, event.id, spellings(keys));

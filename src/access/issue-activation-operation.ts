@@ -4,6 +4,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import { storeConfirmedContact } from '../auth/account-codes';
 import type { AccountEventListener } from '../auth/account-routes';
 import { issueActivationCode, type AccountNoticeSender } from '../auth/activation';
+import { codeIssuer } from './activation-hooks';
 import { loadCredentialContactPolicy } from '../auth/credential-contacts';
 import type { RequestContext } from '../fhir/context';
 import { FhirError, forbidden, notFound, outcomeOf, unprocessable } from '../fhir/errors';
@@ -73,7 +74,7 @@ async function issueActivation(svc: FhirService, ctx: RequestContext, req: FhirR
     // Without a contact given here, on paper only: the record's contact may be a former guardian's.
     const to = contacts.map((c) => ({ channel: c.system, address: c.value }));
     const send: AccountNoticeSender = async (tx, notice) => (to.length ? options.send(tx, { ...notice, to }) : false);
-    return (await issueActivationCode(options.connection(repo), { patientId, now: at, send, renewed: true })).code;
+    return (await issueActivationCode(options.connection(repo), { patientId, now: at, send, renewed: true, issuedBy: codeIssuer(actorOf(ctx)) })).code;
   });
   let code: string;
   try {

@@ -44,7 +44,7 @@ export interface AuditHooks extends Hooks {
   /** Audits a login attempt (patients' identifier + password + one-time code); resolves once durable. */
   recordLogin(ctx: RequestContext, info: { patientId?: string; success: boolean; reason?: string }): Promise<void>;
   /** Audits an account procedure (activation, password reset, contact change); resolves once durable. */
-  recordAccountEvent(ctx: RequestContext, info: { patientId?: string; event: string; success: boolean; reason?: string }): Promise<void>;
+  recordAccountEvent(ctx: RequestContext, info: { patientId?: string; event: string; success: boolean; reason?: string; details?: { type: string; valueString: string }[] }): Promise<void>;
   /** Audits an interaction inside the caller's transaction (CDA import, consent change done outside the repository). */
   auditInTx(tx: Db, ctx: RequestContext, info: { interaction: string; resourceType: string; id?: string; versionId?: number; compartment?: string | null; operation?: string }): Promise<StoredAuditEvent[]>;
   /** Resolves when every event submitted so far is committed. */
@@ -253,6 +253,7 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
           outcome: info.success ? OUTCOME.success : OUTCOME.minorFailure,
           outcomeDesc: info.reason,
           patientId: info.patientId ?? null,
+          patientDetails: info.details,
         },
       ]);
     },

@@ -23,6 +23,8 @@ export interface AccountCodeRow {
   confirmed_at: Date | string | null;
   /** Asked or entered by a legal guardian rather than the holder (migration 200). */
   by_guardian: boolean;
+  /** Who issued it (`codeIssuer`: the opening professional, a counter, the server), when known (migration 209). */
+  issued_by: string | null;
   attempts: number;
 }
 
@@ -57,15 +59,15 @@ const digest = (id: string, code: string): string => createHash('sha256').update
  */
 export async function storeCode(
   tx: Db,
-  input: { purpose: CodePurpose; patientId: string; login?: string; contact?: { system: string; value: string }; code: string; now: Date; ttlMs: number; byGuardian?: boolean },
+  input: { purpose: CodePurpose; patientId: string; login?: string; contact?: { system: string; value: string }; code: string; now: Date; ttlMs: number; byGuardian?: boolean; issuedBy?: string },
 ): Promise<string> {
   const id = randomUUID();
   const now = input.now.toISOString();
   const sameScope = input.login !== undefined ? sql`login = ${input.login}` : sql`patient_id = ${input.patientId}`;
   await tx.query(sql`UPDATE account_code SET used_at = ${now}::timestamptz WHERE purpose = ${input.purpose} AND ${sameScope} AND used_at IS NULL`);
-  await tx.query(sql`INSERT INTO account_code (id, purpose, patient_id, login, contact_system, contact_value, code_digest, created_at, expires_at, by_guardian)
+  await tx.query(sql`INSERT INTO account_code (id, purpose, patient_id, login, contact_system, contact_value, code_digest, created_at, expires_at, by_guardian, issued_by)
     VALUES (${id}, ${input.purpose}, ${input.patientId}, ${input.login ?? null}, ${input.contact?.system ?? null}, ${input.contact?.value ?? null},
-      ${digest(id, input.code)}, ${now}::timestamptz, ${new Date(input.now.getTime() + input.ttlMs).toISOString()}::timestamptz, ${input.byGuardian === true})`);
+      ${digest(id, input.code)}, ${now}::timestamptz, ${new Date(input.now.getTime() + input.ttlMs).toISOString()}::timestamptz, ${input.byGuardian === true}, ${input.issuedBy ?? null})`);
   return id;
 }
 
@@ -100,6 +102,16 @@ export async function checkCode(tx: Db, row: AccountCodeRow, code: string, optio
   const at = options.now.toISOString();
   await tx.query(sql`UPDATE account_code SET used_at = ${at}::timestamptz, confirmed_at = ${at}::timestamptz WHERE id = ${row.id}`);
   return 'ok';
+}
+
+/**
+ * The code of a purpose for a record that was entered correctly before and is exactly this one, or undefined. Only a
+ * holder of the exact code learns it was used (a guesser's wrong code matches nothing): the latest 20 are compared.
+ */
+export async function findEnteredCode(tx: Db, purpose: CodePurpose, patientId: string, code: string): Promise<AccountCodeRow | undefined> {
+  const { rows } = await tx.query<AccountCodeRow>(sql`SELECT * FROM account_code WHERE purpose = ${purpose} AND patient_id = ${patientId}
+    AND confirmed_at IS NOT NULL ORDER BY confirmed_at DESC LIMIT 20`);
+  return rows.find((row) => digest(row.id, code) === row.code_digest);
 }
 
 /** Marks a code as entered by a legal guardian (the holder did not prove that he reads its contact). */

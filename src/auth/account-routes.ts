@@ -11,13 +11,15 @@ export interface AccountEventInfo {
   event: 'activation' | 'password-reset' | 'password-reset-request' | 'contact-change' | 'contact-confirmed-in-person';
   success: boolean;
   reason?: string;
+  /** Facts of the procedure for the trail (an activation: who issued the code used, and when). */
+  details?: { type: string; valueString: string }[];
 }
 
 /** Told of every account procedure's outcome (the audit trail records them). */
 export type AccountEventListener = (ctx: RequestContext, info: AccountEventInfo) => Promise<void>;
 
 export interface AccountRoutesOptions {
-  activate: (input: ActivationInput) => Promise<{ patientId: string }>;
+  activate: (input: ActivationInput) => Promise<{ patientId: string; details?: AccountEventInfo['details'] }>;
   reset: PasswordReset;
   onEvent?: AccountEventListener;
 }
@@ -51,11 +53,11 @@ function field(req: Request, name: string, optional = false): string {
 }
 
 /** Runs a step and reports its outcome to the audit listener (the refusal's reason, or the patient). */
-async function audited(o: AccountRoutesOptions, req: Request, res: express.Response, event: AccountEventInfo['event'], step: () => Promise<{ patientId: string }>): Promise<void> {
+async function audited(o: AccountRoutesOptions, req: Request, res: express.Response, event: AccountEventInfo['event'], step: () => Promise<{ patientId: string; details?: AccountEventInfo['details'] }>): Promise<void> {
   const ctx = newContext(req, String(res.locals.requestId));
   try {
-    const { patientId } = await step();
-    await o.onEvent?.(ctx, { patientId, event, success: true });
+    const { patientId, details } = await step();
+    await o.onEvent?.(ctx, { patientId, event, success: true, details });
   } catch (err) {
     await o.onEvent?.(ctx, { event, success: false, reason: err instanceof FhirError ? err.message : `${event} failed` });
     throw err;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { EXCLUDED_CATEGORIES, type DmpActorKind, type DmpRole, type OrganisationCategory } from '../access/actor';
 
 /** A trusted token issuer: where its keys are, which audience and algorithms it must use. */
 export interface IssuerConfig {
@@ -9,6 +10,52 @@ export interface IssuerConfig {
   algorithms: string[];
   /** Scopes assumed when the issuer's tokens carry none (e.g. Pro Santé Connect); absent = none (fail closed). */
   defaultScopes?: string[];
+  /** What its tokens may name (required for a configured issuer: closed by default); absent only for our own issuers. */
+  mints?: IssuerMints;
+}
+
+/**
+ * What a configured issuer's tokens may name: actor kinds, organisation categories (a system token without one is a
+ * `feeder`: declare it), and roles (`samu-regulator`, `identity-verifier`, `directory-admin`), each explicitly. A token
+ * naming more answers 401: a Pro Santé Connect-like issuer trusted for professionals mints no patient, no feeder and no
+ * directory administrator (issue 11, sweep 7).
+ */
+export interface IssuerMints {
+  kinds: DmpActorKind[];
+  categories: OrganisationCategory[];
+  roles: DmpRole[];
+}
+
+const KINDS: readonly DmpActorKind[] = ['patient', 'guardian', 'practitioner', 'system'];
+const ROLES: readonly DmpRole[] = ['samu-regulator', 'identity-verifier', 'directory-admin'];
+const CATEGORIES: readonly OrganisationCategory[] = [...EXCLUDED_CATEGORIES, 'assurance-maladie', 'feeder', 'care'];
+const MINTS_EXAMPLE = '"mints": {"kinds": ["practitioner"], "roles": ["samu-regulator"], "categories": []}';
+
+/** A list of known words, or a start-up error naming the entry and the words it may use. */
+function wordsOf<T extends string>(value: unknown, known: readonly T[], where: string, required: boolean): T[] {
+  if (value === undefined && !required) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !known.includes(v as T))) {
+    throw new Error(`${where} must be a JSON array of ${known.join(', ')}`);
+  }
+  return value as T[];
+}
+
+/** Reads an AUTH_ISSUERS entry's `mints`; an entry without it is refused at start (closed by default). */
+function readMints(raw: unknown, where: string): IssuerMints {
+  if (raw === undefined) {
+    throw new Error(`${where} must declare what its tokens may name (closed by default), e.g. ${MINTS_EXAMPLE}; see src/access/README.md, "Tokens"`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${where}.mints must be an object, e.g. ${MINTS_EXAMPLE}`);
+  const m = raw as Record<string, unknown>;
+  const unknownKeys = Object.keys(m).filter((k) => !['kinds', 'categories', 'roles'].includes(k));
+  if (unknownKeys.length) throw new Error(`${where}.mints has unknown keys ${unknownKeys.join(', ')} (kinds, categories, roles)`);
+  const kinds = wordsOf(m.kinds, KINDS, `${where}.mints.kinds`, true);
+  if (!kinds.length) throw new Error(`${where}.mints.kinds names no actor kind: an issuer that mints nothing is not configured`);
+  const categories = wordsOf(m.categories, CATEGORIES, `${where}.mints.categories`, false);
+  if (kinds.includes('system') && !categories.length) {
+    throw new Error(`${where}.mints.categories must name the categories of its system tokens (e.g. ["feeder"] or ["assurance-maladie"])`);
+  }
+  return { kinds, categories, roles: wordsOf(m.roles, ROLES, `${where}.mints.roles`, false) };
 }
 
 /** Authentication settings: production issuers, and the development issuer trusted only under DEV_AUTH=1. */
@@ -88,7 +135,8 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthCon
     if (!Array.isArray(parsed)) throw new Error('AUTH_ISSUERS must be a JSON array');
     issuers = parsed.map((i, n) => {
       if (!i.issuer || !i.jwks) throw new Error(`AUTH_ISSUERS[${n}] needs issuer and jwks`);
-      return { issuer: i.issuer, jwks: i.jwks, audience: i.audience ?? audience, algorithms: i.algorithms ?? ['RS256', 'ES256', 'PS256'], defaultScopes: i.defaultScopes };
+      const mints = readMints(i.mints, `AUTH_ISSUERS[${n}] (${i.issuer})`);
+      return { issuer: i.issuer, jwks: i.jwks, audience: i.audience ?? audience, algorithms: i.algorithms ?? ['RS256', 'ES256', 'PS256'], defaultScopes: i.defaultScopes, mints };
     });
   }
   const ttl = Number(env.DEV_TOKEN_TTL || 3600);

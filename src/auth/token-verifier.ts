@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { DmpActor, DmpActorKind } from '../access/actor';
+import { isExcluded, type DmpActor, type DmpActorKind } from '../access/actor';
 import { unauthorized, type FhirError } from '../fhir/errors';
-import type { AuthConfig, IssuerConfig } from './auth-config';
+import type { AuthConfig, IssuerConfig, IssuerMints } from './auth-config';
 import { SMART_ISSUER, trustsDevIssuer } from './auth-config';
 import { claimsToActor } from './claims-to-actor';
 import type { DevKey } from './dev-key';
@@ -34,6 +34,18 @@ function describe(err: unknown): string {
 }
 
 const VERIFIED_CACHE_SIZE = 10_000;
+
+/**
+ * What an actor names beyond its issuer's declaration (`mints` of AUTH_ISSUERS), or undefined when within it. Every
+ * category but the excluded ones (which only take rights away) and every role must be declared.
+ */
+export function beyondMints(actor: DmpActor, mints: IssuerMints): string | undefined {
+  if (!mints.kinds.includes(actor.kind)) return `${actor.kind} tokens`;
+  const category = actor.category;
+  if (category && !isExcluded(actor) && !mints.categories.includes(category)) return `tokens of category ${category}`;
+  if (actor.role && !mints.roles.includes(actor.role)) return `the role ${actor.role}`;
+  return undefined;
+}
 
 /**
  * The actor of a verified token, frozen through and through: every request presenting the token shares it, and
@@ -101,6 +113,8 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
       });
       const actor = frozen(claimsToActor(payload as Record<string, unknown>, entry.issuer.defaultScopes));
       if (entry.kinds && !entry.kinds.includes(actor.kind)) throw invalid(`The issuer ${entry.issuer.issuer} does not issue ${actor.kind} tokens`);
+      const beyond = entry.issuer.mints && beyondMints(actor, entry.issuer.mints);
+      if (beyond) throw invalid(`The issuer ${entry.issuer.issuer} is not trusted for ${beyond} (AUTH_ISSUERS mints)`);
       remember(authorization as string, actor, payload.exp as number);
       return actor;
     } catch (err) {

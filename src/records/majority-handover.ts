@@ -87,7 +87,7 @@ async function handOver(tx: Db, record: GuardedRecord, due: NonNullable<ReturnTy
   // him, not his parent (`credentialRecipients`). Usually none yet: the counter procedure then.
   const own = await credentialRecipients(tx, record.patientId, patient, now);
   const codeSent = own.length > 0;
-  if (codeSent) await issueActivationCode(tx, { patientId: record.patientId, now, renewed: true, send: (t, notice) => queueAccountNotice(t, { ...notice, to: own }) });
+  if (codeSent) await issueActivationCode(tx, { patientId: record.patientId, now, renewed: true, issuedBy: 'server (majority hand-over)', send: (t, notice) => queueAccountNotice(t, { ...notice, to: own }) });
 
   const facts = { majorityOn: due.majorityOn, name: displayName(patient), codeSent, gender: patient.gender };
   const key = `guardian-access-ended:${record.patientId}:${due.majorityOn}`;

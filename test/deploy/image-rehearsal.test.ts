@@ -109,7 +109,7 @@ async function productionEnv(): Promise<Record<string, string>> {
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     ...(testDb?.url ? { DATABASE_URL: testDb.url } : {}),
-    AUTH_ISSUERS: JSON.stringify([{ issuer: ISSUER, jwks: path.join(work, 'jwks.json') }]),
+    AUTH_ISSUERS: JSON.stringify([{ issuer: ISSUER, jwks: path.join(work, 'jwks.json'), mints: { kinds: ['practitioner'] } }]),
     AUDIT_CHAIN_SECRET: 'rehearsal-chain-secret-0123456789abcdef0123456789',
     SMTP_URL: 'smtp://127.0.0.1:1',
     MAIL_FROM: 'DMP <no-reply@rehearsal.example.fr>',

@@ -134,7 +134,7 @@ test('with a production issuer configured and no DEV_AUTH, development tokens ar
   const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
   const dir = mkdtempSync('/tmp/dmp-jwks-');
   writeFileSync(`${dir}/jwks.json`, JSON.stringify(jwks));
-  const prod = await createAccessApp({ env: { DEV_AUTH: undefined, AUTH_ISSUERS: JSON.stringify([{ issuer: 'https://psc.example', jwks: `${dir}/jwks.json` }]) } });
+  const prod = await createAccessApp({ env: { DEV_AUTH: undefined, AUTH_ISSUERS: JSON.stringify([{ issuer: 'https://psc.example', jwks: `${dir}/jwks.json`, mints: { kinds: ['practitioner'] } }]) } });
   try {
     const res = await request(prod.app).get('/fhir/Patient').set('Authorization', `Bearer ${await prod.token({ kind: 'practitioner', id: RPPS.gp })}`);
     expect(res.status).toBe(401);

@@ -13,7 +13,8 @@ describe('claims to actor', () => {
   test('reads a Pro Santé Connect regulator with a break-glass reason', () => {
     const actor = claimsToActor({ preferred_username: '810000000001', rpps: undefined, idnat_ps: '810000000001', Acces_Regulation_Medicale: 'VRAI', Mode_Acces_Raison: 'coma' });
     expect(actor).toMatchObject({ kind: 'practitioner', role: 'samu-regulator', purposeReason: 'coma' });
-    expect(actor.keys).toEqual(['urn:oid:1.2.250.1.71.4.2.1|810000000001', 'https://rpps.esante.gouv.fr|10000000001']);
+    // Every spelling of the RPPS, as the directory's duplicate check counts them (`professionalSpellings`, sweep 7).
+    expect(actor.keys).toEqual(['urn:oid:1.2.250.1.71.4.2.1|810000000001', 'urn:oid:1.2.250.1.71.4.2.1|10000000001', 'https://rpps.esante.gouv.fr|10000000001', 'https://rpps.esante.gouv.fr|810000000001']);
   });
   test('reads a system client as a feeder unless its category says otherwise', () => {
     expect(claimsToActor({ client_id: 'lab' }).category).toBe('feeder');

@@ -20,7 +20,7 @@ describe('DEV_AUTH: development tokens only when asked for explicitly', () => {
 
   test('trusts it with DEV_AUTH=1, beside configured issuers too', () => {
     expect(trustsDevIssuer(loadAuthConfig({ DEV_AUTH: '1' }, dataDir))).toBe(true);
-    expect(trustsDevIssuer(loadAuthConfig({ DEV_AUTH: '1', AUTH_ISSUERS: JSON.stringify([{ issuer: 'https://idp.example', jwks: '/nowhere.json' }]) }, dataDir))).toBe(true);
+    expect(trustsDevIssuer(loadAuthConfig({ DEV_AUTH: '1', AUTH_ISSUERS: JSON.stringify([{ issuer: 'https://idp.example', jwks: '/nowhere.json', mints: { kinds: ['practitioner'] } }]) }, dataDir))).toBe(true);
   });
 
   test('refuses to load DEV_AUTH=1 with NODE_ENV=production, naming both variables', () => {
@@ -50,7 +50,7 @@ describe('the start-up log says which tokens are trusted', () => {
   });
 
   test('names the production issuers at info level when they are configured', async () => {
-    const lines = await logged({ AUTH_ISSUERS: JSON.stringify([{ issuer: 'https://idp.example', jwks: 'https://idp.example/jwks' }]) });
+    const lines = await logged({ AUTH_ISSUERS: JSON.stringify([{ issuer: 'https://idp.example', jwks: 'https://idp.example/jwks', mints: { kinds: ['practitioner'] } }]) });
     expect(lines).toEqual([{ level: 'info', message: 'production token issuers: https://idp.example' }]);
   });
 

@@ -82,7 +82,7 @@ describe('bearer token verification', () => {
     const prod = await generateKeyPair('RS256');
     const jwksFile = path.join(dir, 'jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(prod.publicKey)), kid: 'prod1', alg: 'RS256' }] }));
-    const prodConfig = loadAuthConfig({ AUTH_ISSUERS: JSON.stringify([{ issuer: 'https://idp.example', jwks: jwksFile, audience: 'dmp-fhir', algorithms: ['RS256'] }]) }, dir);
+    const prodConfig = loadAuthConfig({ AUTH_ISSUERS: JSON.stringify([{ issuer: 'https://idp.example', jwks: jwksFile, audience: 'dmp-fhir', algorithms: ['RS256'], mints: { kinds: ['patient'] } }]) }, dir);
     const prodVerify = createTokenVerifier(prodConfig, key);
     const devToken = await mintDevToken(config, key, { kind: 'patient', id: 'p1' });
     await expect(prodVerify(`Bearer ${devToken}`)).rejects.toMatchObject({ status: 401 });
