@@ -5,7 +5,9 @@ import { type AuditServer, startAuditServer } from './server-harness';
 // Issue 14 (the audited read's database cost): every audited read writes one AuditEvent, and each b-tree entry of its
 // rows is paid on every read. The rule (src/audit/README.md, "Cost per audited read"): an event's rows are in the
 // indexes something reads them through, and in no other. `audit_chain (event_id)` was read only by `$verify`'s check for
-// events outside their chain (migration 211 dropped it; that check compares the two sets instead).
+// events outside their chain (migration 211 dropped it; that check compares the two sets instead), and
+// `resource_type_updated` held every event although a trail is read within its records, through `resource_compartment`
+// (migration 212 leaves AuditEvents out of it).
 
 let s: AuditServer;
 let patient: string;
@@ -31,6 +33,9 @@ async function entriesPerIndex(table: string, where: string): Promise<Record<str
   return out;
 }
 
+const eventsWhere = async (where: string): Promise<number> =>
+  Number((await s.testDb.db.query<{ n: string }>(`SELECT count(*) AS n FROM resource WHERE type = 'AuditEvent' AND ${where}`)).rows[0].n);
+
 const param = (body: Parameters, name: string) => body.parameter?.find((p) => p.name === name);
 const brokenPart = (body: Parameters, name: string) => param(body, 'firstBrokenLink')?.part?.find((p) => p.name === name);
 
@@ -41,6 +46,25 @@ test('an audited read files its event with no index entry that nothing reads: th
   expect(events).toBeGreaterThanOrEqual(2);
   // The chain row: its key (chain, seq), which the walk of $verify and the writer's order need; no look-up by event id.
   expect(await entriesPerIndex('audit_chain', `chain = 'p1'`)).toEqual({ audit_chain_pkey: events });
+});
+
+test('an event of a record is in the row keys and its record\'s compartment index only; an event without a patient in the row keys only', async () => {
+  expect((await s.fhir(patient, 'GET', '/Patient/p1')).status).toBe(200);
+  // A refusal naming no patient is filed in the chain without one (src/audit/README.md, onDenied).
+  expect((await s.fhir('not-a-token', 'GET', '/Practitioner')).status).toBe(401);
+  const ofRecord = await eventsWhere(`compartment = 'p1'`);
+  const withoutPatient = await eventsWhere('compartment IS NULL');
+  expect(ofRecord).toBeGreaterThanOrEqual(1);
+  expect(withoutPatient).toBeGreaterThanOrEqual(1);
+  // Read by id (`(type, id)`), within a record (`resource_compartment`); no index ordered by time across all events.
+  expect(await entriesPerIndex('resource', `type = 'AuditEvent' AND compartment = 'p1'`)).toEqual({
+    resource_pkey: ofRecord, resource_type_id_key: ofRecord, resource_compartment: ofRecord,
+  });
+  expect(await entriesPerIndex('resource', `type = 'AuditEvent' AND compartment IS NULL`)).toEqual({
+    resource_pkey: withoutPatient, resource_type_id_key: withoutPatient,
+  });
+  // Other types keep their entry in `resource_type_updated` (type history, `_lastUpdated` and `_sort` searches).
+  expect(await entriesPerIndex('resource', `type = 'DocumentReference' AND id = 'd1'`)).toMatchObject({ resource_type_updated: 1 });
 });
 
 test('$verify names an event stored outside its record\'s chain, then a chain row whose event is gone', async () => {
