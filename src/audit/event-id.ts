@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 /**
  * A new AuditEvent id: a UUID version 7 (RFC 9562), its first 48 bits the current time in milliseconds, the rest random.
- * Every audited read inserts its event's id into two B-tree indexes (`resource (type, id)` and `audit_chain (event_id)`);
+ * Every audited read inserts its event's id into a B-tree index (`resource (type, id)`; `audit_chain (event_id)` until migration 211);
  * random (v4) ids put each insert on another leaf page, and the first change of a page after a checkpoint writes the
  * whole page to the WAL: ~20 KB of WAL per audited read, measured. Time-ordered ids go to the same few rightmost pages.
  * The time they show is the event's own `recorded` instant, readable by whoever may read the event.

@@ -83,7 +83,7 @@ function checkRow(row: Row, expected: { seq: number; hash: string }, secret?: st
   return undefined;
 }
 
-/** Looks for a head whose chain lost rows at its end, or AuditEvents stored outside any chain. */
+/** Looks for a head whose chain lost rows at its end, or AuditEvents stored outside their record's chain. */
 async function checkOrphans(db: Db, chain: string | undefined): Promise<BrokenLink | undefined> {
   const onlyChain = chain === undefined ? sql`TRUE` : sql`h.chain = ${chain}`;
   const heads = await db.query<{ chain: string; seq: number }>(sql`
@@ -93,19 +93,28 @@ async function checkOrphans(db: Db, chain: string | undefined): Promise<BrokenLi
   if (heads.rows[0]) return { chain: heads.rows[0].chain, seq: 1, reason: 'missing-event', detail: `chain has a head at ${heads.rows[0].seq} but no events` };
   // `r.compartment = $1` for a patient's chain, not `coalesce(r.compartment, '') = $1`: the coalesce cannot use the
   // compartment index, so one patient's $verify read every AuditEvent of the server (333–900 ms at 323k events).
+  // Each event must be a row of its own record's chain: the events (id, chain) less the chain rows (event id, chain),
+  // a set difference (hashed or sorted, one pass over each side) rather than a look-up of each event by id, which
+  // needed an index on `audit_chain (event_id)` — one more b-tree entry on every audited read, for this check only
+  // (dropped by migration 211). An anti-join keyed on the chain alone could be planned as a nested loop reading the
+  // whole chain for each event: quadratic on a long trail.
   const onlyCompartment = chain === undefined ? sql`TRUE` : chain === '' ? sql`(r.compartment IS NULL OR r.compartment = '')` : sql`r.compartment = ${chain}`;
-  const loose = await db.query<{ id: string; compartment: string | null }>(sql`
-    SELECT r.id, r.compartment FROM resource r
-    WHERE r.type = 'AuditEvent' AND ${onlyCompartment} AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = r.id)
+  const onlyChainRows = chain === undefined ? sql`TRUE` : sql`c.chain = ${chain}`;
+  const loose = await db.query<{ id: string; chain: string }>(sql`
+    SELECT loose.id, loose.chain FROM (
+      SELECT r.id, coalesce(r.compartment, '') AS chain FROM resource r WHERE r.type = 'AuditEvent' AND ${onlyCompartment}
+      EXCEPT
+      SELECT c.event_id, c.chain FROM audit_chain c WHERE ${onlyChainRows}
+    ) loose
     LIMIT 1`);
   const row = loose.rows[0];
-  return row ? { chain: row.compartment ?? '', seq: 0, eventId: row.id, reason: 'unchained-event', detail: `AuditEvent/${row.id} is not part of any chain` } : undefined;
+  return row ? { chain: row.chain, seq: 0, eventId: row.id, reason: 'unchained-event', detail: `AuditEvent/${row.id} is not part of its record's chain` } : undefined;
 }
 
 /**
  * Walks the hash chains (one per patient compartment, or only `options.chain`) in order and reports the
  * first broken link: a missing, edited or re-ordered event, an event whose JSONB differs from its hashed
- * text, a chain whose tail was cut (head ahead of the last event), or an AuditEvent outside any chain.
+ * text, a chain whose tail was cut (head ahead of the last event), or an AuditEvent outside its record's chain.
  */
 export async function verifyChain(db: Db, options: VerifyOptions = {}): Promise<VerifyResult> {
   const pageSize = options.pageSize ?? 1000;
