@@ -6,6 +6,9 @@ import type { PatientLoginOptions } from '../../../src/auth/patient-login';
 import type { SourceHitStore } from '../../../src/auth/source-hits';
 import type { createNotify } from '../../../src/notify/create-notify';
 import type { DispatcherOptions } from '../../../src/notify/dispatcher';
+import type { handOverAtMajority } from '../../../src/records/majority-handover';
+import type { purgeRecords } from '../../../src/records/purge-job';
+import type { Db } from '../../../src/store/db';
 import type { ScopedRepository } from '../../../src/store/scoped-repository';
 import type { SystemRepository } from '../../../src/system/system-repository';
 import { describe as describeEdges, importsUnder, isUnder, ROOT, sourceFiles } from './import-graph';
@@ -35,6 +38,10 @@ const ALLOWED: Record<string, string> = {
   'src/auth/activation.ts': 'named system service: activation with the code issued at creation (codes, counters, credential)',
   'src/auth/password-reset.ts': 'named system service: password reset by a code sent to a safe contact (codes, counters, credential)',
   'src/auth/source-hits.ts': "named system service: the sign-in throttle's per-address counter, shared by every server process",
+  // The record jobs: background work on a timer (and the records:* commands), with no request and no actor.
+  'src/records/wiring.ts': 'a wiring: gives the purge and majority hand-over jobs it schedules their system repository',
+  'src/records/purge-job.ts': 'background job: purges records past their retention, one transaction per record, and queues purge notices',
+  'src/records/majority-handover.ts': 'background job: hands records over to patients who turned 18, one transaction per record',
 };
 /** Folders whose every module may use it: the system layer itself, the command-line tools and background jobs. */
 const ALLOWED_FOLDERS = ['src/system', 'src/cli'];
@@ -110,6 +117,14 @@ describe('the system repository', () => {
     // A plain object with the same methods is not a SystemRepository: its private members make the type nominal.
     const forged: { query: SystemRepository['query']; transaction: SystemRepository['transaction'] } extends SystemRepository ? 'forgeable' : 'nominal' = 'nominal';
     expect(forged).toBe('nominal');
+  });
+
+  it('is what the record jobs (purge, majority hand-over) run on, and a raw connection is refused (checked by the type checker)', () => {
+    // Issue 11: these lines do not compile if a job takes a raw `Db` again (a Db is not a SystemRepository: it lacks
+    // its private members).
+    type Takes<F extends (...args: never[]) => unknown> = Db extends Parameters<F>[0] ? 'accepts a raw Db' : Parameters<F>[0] extends SystemRepository ? 'system' : 'other';
+    const verdicts: [Takes<typeof purgeRecords>, Takes<typeof handOverAtMajority>] = ['system', 'system'];
+    expect(verdicts).toEqual(['system', 'system']);
   });
 
   it('gives handlers a repository type with no raw connection or statement', () => {
