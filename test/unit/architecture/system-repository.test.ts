@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AccessHooksOptions } from '../../../src/access/access-hooks';
+import type { ActorResolver } from '../../../src/access/actor-resolver';
 import type { createActivation } from '../../../src/auth/activation';
 import type { createPasswordReset } from '../../../src/auth/password-reset';
 import type { PatientLoginOptions } from '../../../src/auth/patient-login';
@@ -38,6 +40,7 @@ const ALLOWED: Record<string, string> = {
   'src/auth/activation.ts': 'named system service: activation with the code issued at creation (codes, counters, credential)',
   'src/auth/password-reset.ts': 'named system service: password reset by a code sent to a safe contact (codes, counters, credential)',
   'src/auth/source-hits.ts': "named system service: the sign-in throttle's per-address counter, shared by every server process",
+  'src/access/actor-resolver.ts': "named system service: completes a token's actor from the directory and access tables, before any access is decided",
   // The record jobs: background work on a timer (and the records:* commands), with no request and no actor.
   'src/records/wiring.ts': 'a wiring: gives the purge and majority hand-over jobs it schedules their system repository',
   'src/records/purge-job.ts': 'background job: purges records past their retention, one transaction per record, and queues purge notices',
@@ -125,6 +128,14 @@ describe('the system repository', () => {
     type Takes<F extends (...args: never[]) => unknown> = Db extends Parameters<F>[0] ? 'accepts a raw Db' : Parameters<F>[0] extends SystemRepository ? 'system' : 'other';
     const verdicts: [Takes<typeof purgeRecords>, Takes<typeof handOverAtMajority>] = ['system', 'system'];
     expect(verdicts).toEqual(['system', 'system']);
+  });
+
+  it('is what the access hooks resolve actors on, through a resolver built by the wiring: a raw connection is refused (checked by the type checker)', () => {
+    // Issue 11: the access hooks hold an ActorResolver (a class with private members, built on the system repository
+    // by access/wiring.ts), never a `db`; the resolver itself takes the system repository, not a raw `Db`.
+    const hooks: 'db' extends keyof AccessHooksOptions ? 'has db' : Db extends AccessHooksOptions['actors'] ? 'accepts a raw Db' : AccessHooksOptions['actors'] extends ActorResolver ? 'resolver' : 'other' = 'resolver';
+    const resolver: Db extends ConstructorParameters<typeof ActorResolver>[0] ? 'accepts a raw Db' : ConstructorParameters<typeof ActorResolver>[0] extends SystemRepository ? 'system' : 'other' = 'system';
+    expect([hooks, resolver]).toEqual(['resolver', 'system']);
   });
 
   it('gives handlers a repository type with no raw connection or statement', () => {
