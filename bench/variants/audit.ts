@@ -1,4 +1,5 @@
 import { createAuditHooks } from '../../src/audit/audit-hooks';
+import { AuditSystemStore } from '../../src/audit/audit-system-store';
 import { transactionScopeHook } from '../../src/audit/transaction-scope';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
@@ -8,7 +9,7 @@ import { PgDb } from '../../src/store/pg-db';
 import { benchOpenAccess } from './open-access';
 import { auditCounters } from './audit-counters';
 import type { BenchVariant } from './variant';
-import { connectionOf } from '../../src/system/system-repository';
+import { connectionOf, SystemRepository } from '../../src/system/system-repository';
 
 /** Every request comes from one professional (no token check: this variant isolates the cost of audit). */
 const benchPractitioner: Hooks = {
@@ -29,13 +30,13 @@ export const auditVariant: BenchVariant = {
     const config = loadConfig({}, { databaseUrl });
     const db = new PgDb(databaseUrl, config.dbPoolSize);
     const audit = createAuditHooks({
-      db,
+      store: new AuditSystemStore(new SystemRepository(db)),
       source: { id: 'dmp-fhir-adapter', display: 'DMP FHIR server (bench)' },
       writer: { onAppend: createAuditNotifier({ recordUrl: 'https://www.monespacesante.fr' }), secret: 'bench-chain-secret' },
       // Tuning runs only: the production default applies when unset.
       flushConcurrency: process.env.AUDIT_FLUSH_CONCURRENCY ? Number(process.env.AUDIT_FLUSH_CONCURRENCY) : undefined,
     });
-    const { app } = createApp({ config, db, hooks: [benchOpenAccess(), benchPractitioner, audit, transactionScopeHook(db, connectionOf)] });
+    const { app } = createApp({ config, db, hooks: [benchOpenAccess(), benchPractitioner, audit, transactionScopeHook((c) => c === db, connectionOf)] });
     return {
       handler: app,
       close: async () => {

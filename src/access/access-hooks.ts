@@ -2,7 +2,6 @@ import { NEW_IN_REQUEST_STATE } from '../fhir/new-in-request';
 import type { Hooks, RequestContext } from '../fhir/context';
 import { badRequest, forbidden } from '../fhir/errors';
 import { decodeOrUndefined } from '../fhir/request-input';
-import type { Db } from '../store/db';
 import { FALSE } from '../store/sql';
 import type { TokenVerifier } from '../auth/token-verifier';
 import { isAssuranceMaladie, type DmpActor } from './actor';
@@ -12,7 +11,7 @@ import { AccessPredicateCache } from './access-predicate-cache';
 import { ACCESS_CHANGING_TYPES, forgetAccessFacts } from './access-facts-memo';
 import { compilePatientLookup } from './compile-access';
 import { decideAccess } from './decide-access';
-import { ActorResolver, IDENTITY_TYPES } from './actor-resolver';
+import { type ActorResolver, IDENTITY_TYPES } from './actor-resolver';
 import { assertWriteAllowed } from './write-rules';
 import { addAccountEventOfWrite } from '../audit/account-events-of-write';
 import { assertWriteWithinScopes } from './scope-writes';
@@ -32,13 +31,15 @@ import { isWriteGranted } from '../fhir/write-grants';
 import { assertNoForgedFields } from './source-document-guard';
 
 export interface AccessHooksOptions {
-  db: Db;
+  /**
+   * Completes the token's actor from the directory and the access tables (system work, with its cache): built by the
+   * wiring on the system repository. The hooks hold no connection of their own.
+   */
+  actors: ActorResolver;
   verifyToken: TokenVerifier;
   clock?: () => Date;
   /** Paths (relative to the FHIR base) served without a token: the CapabilityStatement by default. */
   publicPaths?: string[];
-  /** Reuse of actor resolutions (ms; 0 disables): see `ActorResolver`. */
-  actorCacheMs?: number;
 }
 
 /** Operations that only read the record, decided like a search of their resource type. */
@@ -91,7 +92,7 @@ function deny(plan: AccessPlan): never {
 export function createAccessHooks(options: AccessHooksOptions): Hooks {
   const now = options.clock ?? (() => new Date());
   const publicPaths = options.publicPaths ?? ['/metadata'];
-  const resolver = new ActorResolver({ ttlMs: options.actorCacheMs });
+  const resolver = options.actors;
   const predicates = new AccessPredicateCache();
   // One instant per request for its decisions on consent periods: every statement of the request sees the same.
   const requestNow = (ctx: RequestContext): Date => ctx.state.getOrSet(NOW_STATE, now);
@@ -105,7 +106,7 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       const purpose = header(request.headers, 'x-purpose-of-use');
       const reason = header(request.headers, 'x-purpose-reason');
       if (purpose) actor = { ...actor, purposeOfUse: purpose.trim(), purposeReason: reason ? decodePurposeReason(reason) : actor.purposeReason };
-      actor = await resolver.resolve(options.db, actor, requestNow(ctx));
+      actor = await resolver.resolve(actor, requestNow(ctx));
       ctx.actor = actor;
       ctx.purposeOfUse = actor.purposeOfUse;
       ctx.purposeReason = actor.purposeReason;

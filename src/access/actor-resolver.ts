@@ -1,4 +1,5 @@
 import type { Db } from '../store/db';
+import type { SystemRepository } from '../system/system-repository';
 import { onSettled } from '../store/settle';
 import type { DmpActor } from './actor';
 import { resolveActor } from './resolve-actor';
@@ -33,7 +34,9 @@ function cacheKey(actor: DmpActor): string | undefined {
 }
 
 /**
- * `resolveActor` with a per-process cache: every authenticated request needs the actor's directory keys or
+ * `resolveActor` on the system repository, with a per-process cache (system work: it runs before any access is
+ * decided, for whoever presents a token, so it holds the named system repository its wiring gives, never a raw
+ * connection; the access hooks hold this resolver, not the repository): every authenticated request needs the actor's directory keys or
  * compartments, and that query was one of the two round trips of an access-controlled read. An identity write
  * invalidates every entry when it begins and again when its transaction ends: until it commits, other
  * connections still read the old rows, and a lookup made meanwhile must not outlive the write.
@@ -45,16 +48,19 @@ export class ActorResolver {
   private readonly maxEntries: number;
   private readonly clock: () => number;
 
-  constructor(options: ActorResolverOptions = {}) {
+  constructor(
+    private readonly system: SystemRepository,
+    options: ActorResolverOptions = {},
+  ) {
     this.ttlMs = options.ttlMs ?? 5000;
     this.maxEntries = options.maxEntries ?? 10_000;
     this.clock = options.clock ?? Date.now;
   }
 
   /** `now`: the request's instant, for what depends on it (guardians, never cached). */
-  async resolve(db: Db, actor: DmpActor, requestNow: Date = new Date()): Promise<DmpActor> {
+  async resolve(actor: DmpActor, requestNow: Date = new Date()): Promise<DmpActor> {
     const key = this.ttlMs > 0 ? cacheKey(actor) : undefined;
-    if (key === undefined) return resolveActor(db, actor, requestNow);
+    if (key === undefined) return resolveActor(this.system, actor, requestNow);
     const hit = this.entries.get(key);
     const now = this.clock();
     if (hit && hit.generation === this.generation && now - hit.at < this.ttlMs) {
@@ -62,7 +68,7 @@ export class ActorResolver {
       return Object.assign({}, actor, { keys: hit.keys, patientIds: hit.patientIds });
     }
     const generation = this.generation;
-    const resolved = await resolveActor(db, actor, requestNow);
+    const resolved = await resolveActor(this.system, actor, requestNow);
     if (generation === this.generation) this.store(key, { keys: resolved.keys, patientIds: resolved.patientIds, generation, at: now });
     return resolved;
   }

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import type { Patient, RelatedPerson } from '@medplum/fhirtypes';
 import { PROFESSIONAL_ID_SYSTEMS, professionalPerson, type DmpActor } from './actor';
@@ -35,7 +35,7 @@ export function namesOnePerson(identifiers: IdentifierValue[] | null | undefined
  * patients his RelatedPerson is a guardian of at `now` (the request's instant): while the patient is a minor
  * (Europe/Paris) or a court measure is running (`guardianLinkValid`, issue 12).
  */
-export async function resolveActor(db: Db, actor: DmpActor, now: Date = new Date()): Promise<DmpActor> {
+export async function resolveActor(db: Statements, actor: DmpActor, now: Date = new Date()): Promise<DmpActor> {
   if (actor.kind === 'practitioner') {
     const pairs = actor.keys.filter((k) => !k.startsWith('Practitioner/')).map((k) => {
       const bar = k.indexOf('|');

@@ -15,6 +15,7 @@ import type { Logger } from '../logger';
 import type { Wiring, WiringDeps } from '../wiring';
 import { createAccessHooks } from './access-hooks';
 import { resolveActor } from './resolve-actor';
+import { ActorResolver } from './actor-resolver';
 import { createActivationHooks } from './activation-hooks';
 import { createRecordCreatedNoticeHooks } from './record-created-notice';
 import { nonReaderAnswersHook } from './non-reader-answers';
@@ -83,10 +84,13 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
     verifyPassword: options.verifyLoginPassword,
   });
   logTrustMode(deps.logger, auth);
+  // Resolving a token's actor (directory keys, compartments) is system work done before any access is decided: the
+  // access hooks and `resolveCaller` get it on the system repository, never the raw connection.
+  const actors = new ActorResolver(system, { ttlMs: auth.actorCacheMs });
   const send = options.sendAccountNotice ?? queueAccountNotice;
   const onEvent = options.onAccountEvent;
   return {
-    hooks: [createAccessHooks({ db: deps.db, verifyToken, clock, actorCacheMs: auth.actorCacheMs }), insEntryHook(), sourceDocumentGuard(), createActivationHooks({ send, clock }), createRecordCreatedNoticeHooks({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock }), nonReaderAnswersHook()],
+    hooks: [createAccessHooks({ actors, verifyToken, clock }), insEntryHook(), sourceDocumentGuard(), createActivationHooks({ send, clock }), createRecordCreatedNoticeHooks({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock }), nonReaderAnswersHook()],
     operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), issueActivationOperation({ clock, connection: connectionOf, send, onEvent }), changeContactOperation({ send, clock, connection: connectionOf }), confirmContactOperation({ send, clock, onEvent, connection: connectionOf })],
     routes: (app) => {
       // Before the routes: failed guesses of a password or code are counted per client address (source-throttle.ts).
@@ -99,7 +103,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
       mountAuthRoutes(app, {
         auth,
         login,
-        resolveCaller: async (authorization) => resolveActor(deps.db, await verifyToken(authorization)),
+        resolveCaller: async (authorization) => resolveActor(system, await verifyToken(authorization)),
         setPassword: (input) => setPatientCredential(system, input),
         publicKeys: devKey ? [devKey, loginKey] : [loginKey],
         fhirBasePath: deps.config.fhirBasePath,

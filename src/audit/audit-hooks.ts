@@ -6,7 +6,7 @@ import { type AuditAgentInfo, describeActor } from './audit-actor';
 import { OUTCOME } from './audit-codes';
 import { type AuditEventInput, type AuditSource, toAction } from './audit-event-builder';
 import { AuditWriter, type AuditWriterOptions, type StoredAuditEvent } from './audit-writer';
-import { deniedRequestPatients, storedCompartment } from './denied-patients';
+import type { AuditSystemStore } from './audit-system-store';
 import { GroupCommit } from './group-commit';
 import { identityCorrectionOf } from './identity-correction';
 import { takeAccountEventsOfWrite } from './account-events-of-write';
@@ -15,7 +15,11 @@ import { checkTrailSearch } from './trail-search-guard';
 import { openTransaction } from './transaction-scope';
 
 export interface AuditHooksOptions {
-  db: Db;
+  /**
+   * The audit's work outside a request's transaction (the read group commit, a refusal's look-ups), built by the
+   * wiring on the system repository: the hooks hold no connection of their own.
+   */
+  store: AuditSystemStore;
   /** This server, as named in every event. */
   source: AuditSource;
   /** Chain secret, custom indexer, and the in-transaction consumer of stored events (notifications). */
@@ -99,7 +103,7 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
   const describe = options.describe ?? describeActor;
   const trailReaders = new Set(options.trailReaders ?? ['patient', 'guardian']);
   const groupCommit = new GroupCommit<AuditEventInput>(
-    (inputs) => writer.append(options.db, inputs).then(() => undefined),
+    (inputs) => options.store.append(writer, inputs).then(() => undefined),
     options.maxBatch,
     options.flushConcurrency ?? 1,
   );
@@ -200,8 +204,8 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
       // Filed in the trail of each patient the refused request names (path, search parameters, body), else unfiled.
       const query = info.request?.query.length ? new URLSearchParams(info.request.query).toString() : undefined;
       const named = info.request
-        ? await deniedRequestPatients(options.db, info.request, { query, authenticated: ctx.actor !== undefined })
-        : [await storedCompartment(options.db, info.resourceType, info.id)];
+        ? await options.store.deniedRequestPatients(info.request, { query, authenticated: ctx.actor !== undefined })
+        : [await options.store.storedCompartment(info.resourceType, info.id)];
       const patients = named.length ? named : [null];
       const interaction = info.interaction ?? 'operation';
       const common = base(ctx);

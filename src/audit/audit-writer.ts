@@ -1,5 +1,6 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
-import type { Db } from '../store/db';
+import type { Db, Statements } from '../store/db';
+import type { SystemRepository } from '../system/system-repository';
 import { onSettled } from '../store/settle';
 import { WriteBehindDb } from '../store/write-behind-db';
 import { sql } from '../store/sql';
@@ -33,7 +34,7 @@ export type AppendListener = ((tx: Db, events: StoredAuditEvent[]) => Promise<vo
    */
   idleFor?: (inputs: AuditEventInput[]) => boolean;
   /** Looks up, outside any transaction, what `idleFor` needs to know about these events. */
-  recall?: (db: Db, inputs: AuditEventInput[]) => Promise<void>;
+  recall?: (db: Statements, inputs: AuditEventInput[]) => Promise<void>;
 };
 
 export interface AuditWriterOptions {
@@ -171,28 +172,29 @@ export class AuditWriter {
    * Stores the events durably on their own (the read group commit's flush). When nothing else must run in
    * their transaction, that is one statement chained from the heads this writer remembers — the batches in
    * flight chain on each other before they commit, and a batch built on a stale head fails as a whole and is
-   * built again; otherwise, or after repeated conflicts, a transaction around `appendInTx`.
+   * built again; otherwise, or after repeated conflicts, a transaction around `appendInTx`. System work (no request's
+   * transaction): it runs on the system repository (`AuditSystemStore`), never a raw connection.
    */
-  async append(db: Db, inputs: AuditEventInput[]): Promise<StoredAuditEvent[]> {
+  async append(system: SystemRepository, inputs: AuditEventInput[]): Promise<StoredAuditEvent[]> {
     if (inputs.length === 0) return [];
     const { onAppend } = this.options;
-    if (onAppend?.idleFor && onAppend.recall && !onAppend.idleFor(inputs)) await onAppend.recall(db, inputs);
+    if (onAppend?.idleFor && onAppend.recall && !onAppend.idleFor(inputs)) await onAppend.recall(system, inputs);
     if (!onAppend || onAppend.idleFor?.(inputs)) {
       const chains = chainsOf(inputs);
       for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
-        await this.heads.load(db, chains);
+        await this.heads.load(system, chains);
         const start = new Map(chains.map((chain) => [chain, this.heads.get(chain) as ChainHead]));
         const { linked, ends } = this.link(inputs, start);
         ends.forEach((head, chain) => this.heads.set(chain, head));
         try {
-          return await this.store(db, linked, start, ends);
+          return await this.store(system, linked, start, ends);
         } catch (err) {
           this.heads.forget(chains);
           if (!STALE_HEAD_ERRORS.has((err as { code?: string }).code ?? '')) throw err;
         }
       }
     }
-    return db.transaction((tx) => this.appendInTx(tx, inputs));
+    return system.transaction((tx) => this.appendInTx(tx, inputs));
   }
 
   /** Links and hashes the events from the given chain heads; returns them and the new heads. */
@@ -212,7 +214,7 @@ export class AuditWriter {
   }
 
   /** One statement: resource rows (their index rows in them), chain rows, and the heads advanced from `start` to `ends`. */
-  private async store(db: Db, linked: LinkedEvent[], start: Map<string, ChainHead>, ends: Map<string, ChainHead>): Promise<StoredAuditEvent[]> {
+  private async store(db: Statements, linked: LinkedEvent[], start: Map<string, ChainHead>, ends: Map<string, ChainHead>): Promise<StoredAuditEvent[]> {
     const chains = [...ends.keys()].sort();
     const inserted = await db.query<{ rid: number; id: string }>(sql`
       WITH v AS (

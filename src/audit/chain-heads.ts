@@ -1,4 +1,4 @@
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { planEachTime, sql } from '../store/sql';
 import { GENESIS_HASH } from './audit-codes';
 
@@ -32,7 +32,7 @@ export class ChainHeads {
   }
 
   /** Loads the heads of `chains` this writer does not know (without locking them; a chain not started is at genesis). */
-  async load(db: Db, chains: string[]): Promise<void> {
+  async load(db: Statements, chains: string[]): Promise<void> {
     const missing = chains.filter((c) => !this.heads.has(c));
     if (missing.length === 0) return;
     const { rows } = await db.query<{ chain: string; seq: number; hash: string }>(

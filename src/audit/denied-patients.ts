@@ -1,7 +1,7 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { decodePathSegments } from '../fhir/request-input';
 import type { FhirRequest } from '../fhir/request';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { compartmentOf } from '../store/derived-columns';
 import { computeIndexRows } from '../store/indexer';
 import { sql } from '../store/sql';
@@ -11,14 +11,14 @@ import { patientIdentifiersFromQuery, patientsFromQuery } from './query-patients
 const MAX_LOOKUPS = 10;
 
 /** The Patient compartment of a stored resource (the Patient's own id for a Patient), or null. */
-export async function storedCompartment(db: Db, type: string | undefined, id: string | undefined): Promise<string | null> {
+export async function storedCompartment(db: Statements, type: string | undefined, id: string | undefined): Promise<string | null> {
   if (!type || !id) return null;
   if (type === 'Patient') return id;
   const { rows } = await db.query<{ compartment: string | null }>(sql`SELECT compartment FROM resource WHERE type = ${type} AND id = ${id}`);
   return rows[0]?.compartment ?? null;
 }
 
-async function patientsByIdentifier(db: Db, token: { system?: string; value: string }): Promise<string[]> {
+async function patientsByIdentifier(db: Statements, token: { system?: string; value: string }): Promise<string[]> {
   const bySystem = token.system === undefined ? sql`` : token.system === '' ? sql` AND t.system IS NULL` : sql` AND t.system = ${token.system}`;
   const { rows } = await db.query<{ id: string }>(
     sql`SELECT DISTINCT r.id FROM idx_token t JOIN resource r ON r.rid = t.rid
@@ -69,7 +69,7 @@ function bundleEntryRequests(request: FhirRequest): FhirRequest[] {
  * each of its entries names. Empty when it names none. `authenticated: false` (a 401) skips the identifier look-ups
  * and the body's indexing: an anonymous caller must not make the server work on what he sent.
  */
-export async function deniedRequestPatients(db: Db, request: FhirRequest, options: { query?: string; authenticated: boolean }): Promise<string[]> {
+export async function deniedRequestPatients(db: Statements, request: FhirRequest, options: { query?: string; authenticated: boolean }): Promise<string[]> {
   const entries = options.authenticated ? bundleEntryRequests(request) : [];
   if (entries.length) {
     const ids = new Set<string>();
@@ -83,7 +83,7 @@ export async function deniedRequestPatients(db: Db, request: FhirRequest, option
   return requestPatients(db, request, options, { lookups: MAX_LOOKUPS });
 }
 
-async function requestPatients(db: Db, request: FhirRequest, options: { query?: string; authenticated: boolean }, budget: { lookups: number }): Promise<string[]> {
+async function requestPatients(db: Statements, request: FhirRequest, options: { query?: string; authenticated: boolean }, budget: { lookups: number }): Promise<string[]> {
   const { query, authenticated } = options;
   const [type, segment] = request.segments;
   const id = segment && !/^[_$]/.test(segment) ? segment : undefined;

@@ -6,6 +6,7 @@ import { connectionOf, SystemRepository } from '../system/system-repository';
 import type { Wiring, WiringDeps } from '../wiring';
 import { countOutbox } from '../notify/outbox-store';
 import { type AuditHooks, createAuditHooks } from './audit-hooks';
+import { AuditSystemStore } from './audit-system-store';
 import { transactionScopeHook } from './transaction-scope';
 import { verifyOperation } from './verify-operation';
 
@@ -28,8 +29,10 @@ export async function auditWiring(deps: WiringDeps, options: AuditWiringOptions 
   // The outbox and its dispatcher are system work: they hold the named system repository, not the raw connection.
   const system = new SystemRepository(deps.db);
   const notify = createNotify({ system, config: loadNotifyConfig(deps.env), logger: deps.logger, clock: options.clock });
+  // The group commit's own transactions and a refusal's look-ups are system work too: the hooks get them as a store
+  // bound to the system repository, and the transaction scope only a test of the server's connection.
   const audit = createAuditHooks({
-    db: deps.db,
+    store: new AuditSystemStore(system),
     source: { id: 'dmp-fhir-adapter', display: 'DMP FHIR server', address: os.hostname() },
     writer: { onAppend: notify.onAppend, secret },
     clock: options.clock,
@@ -37,7 +40,7 @@ export async function auditWiring(deps: WiringDeps, options: AuditWiringOptions 
   });
   options.onHooks?.(audit);
   return {
-    hooks: [audit, transactionScopeHook(deps.db, connectionOf), communicationSearchHook({ connection: connectionOf })],
+    hooks: [audit, transactionScopeHook((db) => db === deps.db, connectionOf), communicationSearchHook({ connection: connectionOf })],
     operations: [verifyOperation({ secret, connection: connectionOf })],
     metrics: (metrics) => {
       metrics.gauge('audit_queue_events', 'AuditEvents of reads waiting for the group commit', () => audit.groupCommit.waiting);

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db';
+import type { Db, Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { pruneForgottenCounts } from './forgotten-counts';
 
@@ -41,6 +41,6 @@ export async function clearAccountAttempts(db: Db, purpose: string, key: string)
 }
 
 /** The purge job's pruning of forgotten account_attempt rows (forgotten-counts.ts). */
-export function pruneAccountAttempts(db: Db, now: Date, dryRun = false): Promise<number> {
+export function pruneAccountAttempts(db: Statements, now: Date, dryRun = false): Promise<number> {
   return pruneForgottenCounts(db, 'account_attempt', now, dryRun);
 }

@@ -73,6 +73,6 @@ export async function clearAttempts(db: Db, login: string): Promise<void> {
 }
 
 /** The purge job's pruning of forgotten login_attempt rows (forgotten-counts.ts). */
-export function pruneLoginAttempts(db: Db, now: Date, dryRun = false): Promise<number> {
+export function pruneLoginAttempts(db: Statements, now: Date, dryRun = false): Promise<number> {
   return pruneForgottenCounts(db, 'login_attempt', now, dryRun);
 }

@@ -1,5 +1,5 @@
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import type { SystemRepository } from '../system/system-repository';
 import { sql } from '../store/sql';
 
@@ -54,7 +54,7 @@ export class SourceHitStore implements Store {
 }
 
 /** The purge job's pruning of the throttle's ended windows (they answer as no row), or in a dry run their count. */
-export async function pruneSourceHits(db: Db, now: Date, dryRun = false): Promise<number> {
+export async function pruneSourceHits(db: Statements, now: Date, dryRun = false): Promise<number> {
   const ended = sql`FROM signin_source_hit WHERE reset_at <= ${now.toISOString()}::timestamptz`;
   if (dryRun) return Number((await db.query<{ n: string }>(sql`SELECT count(*)::text AS n ${ended}`)).rows[0]?.n ?? 0);
   return (await db.query(sql`DELETE ${ended}`)).rowCount;

@@ -6,6 +6,7 @@
  * AUDIT_CHAIN_SECRET: each hand-over is recorded in the young adult's audit trail.
  * Exit code: 0 done, 2 bad arguments or failure.
  */
+import { SystemRepository } from '../system/system-repository';
 import { loadNotifyConfig } from '../notify/notify-config';
 import { createHandoverAudit } from '../records/handover-audit';
 import { handOverAtMajority, type HandoverReport } from '../records/majority-handover';
@@ -28,7 +29,7 @@ export function formatReport(report: HandoverReport): string {
 export function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: (text: string) => void = (t) => void process.stdout.write(t), db?: Db): Promise<number> {
   // AUDIT_CHAIN_SECRET as for the server: the events it writes join the patients' chains.
   const audit = createHandoverAudit({ secret: env.AUDIT_CHAIN_SECRET || undefined });
-  return runRecordJob(argv, { env, out, db }, (database, args) => handOverAtMajority(database, { now: args.now ?? new Date(), dryRun: args.dryRun, recordUrl: loadNotifyConfig(env).recordUrl, audit }), formatReport);
+  return runRecordJob(argv, { env, out, db }, (database, args) => handOverAtMajority(new SystemRepository(database), { now: args.now ?? new Date(), dryRun: args.dryRun, recordUrl: loadNotifyConfig(env).recordUrl, audit }), formatReport);
 }
 
 if (require.main === module) runAsCommand('records:majority', main);

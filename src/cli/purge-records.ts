@@ -5,6 +5,7 @@
  * Uses DATABASE_URL (PostgreSQL) or DATA_DIR (embedded PGlite: stop the server first, PGlite has one process) like
  * the server. Exit code: 0 done, 2 bad arguments or failure.
  */
+import { SystemRepository } from '../system/system-repository';
 import { loadNotifyConfig } from '../notify/notify-config';
 import { purgeRecords, type PurgeReport } from '../records/purge-job';
 import type { Db } from '../store/db';
@@ -28,7 +29,7 @@ export function formatReport(report: PurgeReport): string {
 
 /** Runs the purge on `db` (or the configured database) and writes the report; returns the exit code. */
 export function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: (text: string) => void = (t) => void process.stdout.write(t), db?: Db): Promise<number> {
-  return runRecordJob(argv, { env, out, db }, (database, args) => purgeRecords(database, { now: args.now ?? new Date(), dryRun: args.dryRun, recordUrl: loadNotifyConfig(env).recordUrl }), formatReport);
+  return runRecordJob(argv, { env, out, db }, (database, args) => purgeRecords(new SystemRepository(database), { now: args.now ?? new Date(), dryRun: args.dryRun, recordUrl: loadNotifyConfig(env).recordUrl }), formatReport);
 }
 
 if (require.main === module) runAsCommand('records:purge', main);

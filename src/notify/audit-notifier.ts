@@ -3,7 +3,7 @@ import { INVISIBLE_TO_GUARDIANS, INVISIBLE_TO_PATIENT } from '../access/access-p
 import { SYSTEM } from '../audit/audit-codes';
 import type { AuditEventInput } from '../audit/audit-event-builder';
 import type { AppendListener, StoredAuditEvent } from '../audit/audit-writer';
-import type { Db } from '../store/db';
+import type { Db, Statements } from '../store/db';
 import { onSettled } from '../store/settle';
 import { planEachTime, sql } from '../store/sql';
 import { buildNotice } from './messages';
@@ -102,7 +102,7 @@ export function createAuditNotifier(options: { recordUrl: string }): AppendListe
   return Object.assign(notify, {
     idleFor: (inputs: AuditEventInput[]) => inputs.every((input) => !hasWork(input) && known.has(accessPair(input))),
     // A restarted server knows no pair yet: one lookup of the batch's unknown pairs spares their transactions.
-    async recall(db: Db, inputs: AuditEventInput[]) {
+    async recall(db: Statements, inputs: AuditEventInput[]) {
       const unknown = [...new Set(inputs.map(accessPair).filter((p): p is string => p !== undefined && !known.has(p)))];
       if (unknown.length === 0) return;
       const split = unknown.map((pair) => [pair.slice(0, pair.indexOf('|')), pair.slice(pair.indexOf('|') + 1)]);

@@ -10,6 +10,7 @@ import { buildMajorityNoticeForGuardian, buildMajorityNoticeForPatient } from '.
 import { insertOutbox, type OutboxEntry } from '../notify/outbox';
 import { resolveRecipients } from '../notify/recipients';
 import type { Db } from '../store/db';
+import type { SystemRepository } from '../system/system-repository';
 import { advisoryLockTry } from '../store/record-purge';
 import { claimHandover, loadGuardedRecords, loadHandedOver, recordHandover, revokeCredentialsSetBefore, type GuardedRecord } from '../store/majority-handover';
 
@@ -116,16 +117,16 @@ async function handOver(tx: Db, record: GuardedRecord, due: NonNullable<ReturnTy
  * former guardian's). The guardians' access itself ends by the access rules at the 18th birthday, job or no job.
  * Idempotent; safe to run twice at once.
  */
-export async function handOverAtMajority(db: Db, options: HandoverOptions): Promise<HandoverReport> {
+export async function handOverAtMajority(system: SystemRepository, options: HandoverOptions): Promise<HandoverReport> {
   const report: HandoverReport = { now: options.now.toISOString(), dryRun: options.dryRun === true, records: [], skipped: [] };
-  const records = await loadGuardedRecords(db);
-  const handed = await loadHandedOver(db, records.map((r) => r.patientId));
+  const records = await loadGuardedRecords(system);
+  const handed = await loadHandedOver(system, records.map((r) => r.patientId));
   for (const record of records) {
     const due = dueHandover(record, options.now, handed);
     if (!due) continue;
     let done: HandedOver | undefined;
     try {
-      done = await db.transaction((tx) => handOver(tx, record, due, options));
+      done = await system.transaction((tx) => handOver(tx, record, due, options));
     } catch (err) {
       if (!(err instanceof DryRunRollback)) throw err;
       done = err.done;

@@ -1,7 +1,7 @@
 import type { Logger } from '../logger';
 import { queueNotices } from '../notify/outbox';
 import { buildRecordLifeNotice } from '../notify/record-life-messages';
-import type { Db } from '../store/db';
+import type { SystemRepository } from '../system/system-repository';
 import { advisoryLockTry, deleteRecordRows, loadRecordsDueForPurge, loadRecordsNearingPurge, lockRecordDueForPurge, markPurgeNoticeSent, type PurgeCounts } from '../store/record-purge';
 import { MINOR_OPENING_WINDOW_MS } from '../access/minor-opening-limits';
 import { purgeOpeningAttemptsBefore } from '../store/minor-opening-attempts';
@@ -51,9 +51,9 @@ class DryRunRollback extends Error {
 }
 
 /** Purges one record in its own transaction; undefined when another run holds it or it is no longer due. */
-async function purgeOne(db: Db, patientId: string, cutoff: Date, dryRun: boolean): Promise<PurgeCounts | undefined> {
+async function purgeOne(system: SystemRepository, patientId: string, cutoff: Date, dryRun: boolean): Promise<PurgeCounts | undefined> {
   try {
-    return await db.transaction(async (tx) => {
+    return await system.transaction(async (tx) => {
       // Two runs at once (two servers, or the timer and the CLI): the second skips the record the first is purging.
       if (!(await advisoryLockTry(tx, `record-purge:${patientId}`))) return undefined;
       if (!(await lockRecordDueForPurge(tx, patientId, cutoff))) return undefined;
@@ -68,12 +68,12 @@ async function purgeOne(db: Db, patientId: string, cutoff: Date, dryRun: boolean
 }
 
 /** Queues the purge-approaching notice, once per closure, to the records within 3 months of their purge. */
-async function noticeNearingPurge(db: Db, options: PurgeOptions): Promise<string[]> {
-  const nearing = await loadRecordsNearingPurge(db, noticeCutoff(options.now), purgeCutoff(options.now));
+async function noticeNearingPurge(system: SystemRepository, options: PurgeOptions): Promise<string[]> {
+  const nearing = await loadRecordsNearingPurge(system, noticeCutoff(options.now), purgeCutoff(options.now));
   if (options.dryRun) return nearing.map((r) => r.patientId);
   const noticed: string[] = [];
   for (const record of nearing) {
-    await db.transaction(async (tx) => {
+    await system.transaction(async (tx) => {
       if (!(await markPurgeNoticeSent(tx, record.patientId, noticeCutoff(options.now), options.now))) return;
       const text = buildRecordLifeNotice('purge-approaching', { at: record.closedAt, purgeAt: purgeDate(record.closedAt) }, options.recordUrl);
       const key = `purge-approaching:${record.patientId}:${record.closedAt.toISOString()}`;
@@ -90,16 +90,16 @@ async function noticeNearingPurge(db: Db, options: PurgeOptions): Promise<string
  * old) and the sign-in and activation failure counts past their window (`auth/login-attempts.ts`, `auth/account-attempts.ts`, the per-address throttle's `auth/source-hits.ts`), then purges, one transaction per record, every record closed 10 years ago or more (everything
  * but its audit trail: `store/record-purge.ts`). Idempotent; safe to run twice at once. Logs and returns its report.
  */
-export async function purgeRecords(db: Db, options: PurgeOptions): Promise<PurgeReport> {
+export async function purgeRecords(system: SystemRepository, options: PurgeOptions): Promise<PurgeReport> {
   const dryRun = options.dryRun === true;
   const cutoff = purgeCutoff(options.now);
-  const noticed = await noticeNearingPurge(db, options);
-  const openingAttempts = await purgeOpeningAttemptsBefore(db, new Date(options.now.getTime() - MINOR_OPENING_WINDOW_MS), dryRun);
-  const loginAttempts = (await pruneLoginAttempts(db, options.now, dryRun)) + (await pruneAccountAttempts(db, options.now, dryRun));
-  const sourceHits = await pruneSourceHits(db, options.now, dryRun);
+  const noticed = await noticeNearingPurge(system, options);
+  const openingAttempts = await purgeOpeningAttemptsBefore(system, new Date(options.now.getTime() - MINOR_OPENING_WINDOW_MS), dryRun);
+  const loginAttempts = (await pruneLoginAttempts(system, options.now, dryRun)) + (await pruneAccountAttempts(system, options.now, dryRun));
+  const sourceHits = await pruneSourceHits(system, options.now, dryRun);
   const report: PurgeReport = { now: options.now.toISOString(), dryRun, cutoff: cutoff.toISOString(), records: [], skipped: [], totals: {}, noticed, openingAttempts, loginAttempts, sourceHits };
-  for (const due of await loadRecordsDueForPurge(db, cutoff)) {
-    const counts = await purgeOne(db, due.patientId, cutoff, dryRun);
+  for (const due of await loadRecordsDueForPurge(system, cutoff)) {
+    const counts = await purgeOne(system, due.patientId, cutoff, dryRun);
     if (!counts) {
       report.skipped.push(due.patientId);
       continue;

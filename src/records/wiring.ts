@@ -1,5 +1,6 @@
 import { readConfigSchema, type KeySpec } from '../config';
 import { loadNotifyConfig } from '../notify/notify-config';
+import { SystemRepository } from '../system/system-repository';
 import type { Wiring, WiringDeps } from '../wiring';
 import { createHandoverAudit } from './handover-audit';
 import { handOverAtMajority } from './majority-handover';
@@ -49,6 +50,9 @@ export async function recordLifeWiring(deps: WiringDeps, options: RecordLifeWiri
   const { recordUrl } = loadNotifyConfig(deps.env);
   // The same chain secret as the audit wiring's: the hand-over's events must pass `$verify`.
   const audit = createHandoverAudit({ secret: deps.env.AUDIT_CHAIN_SECRET || undefined });
+  // The purge and the hand-over are background jobs with no request and no actor: system work, on the named system
+  // repository (never a raw connection).
+  const system = new SystemRepository(deps.db);
   let schedule: PurgeSchedule | undefined;
   let majority: PurgeSchedule | undefined;
   return {
@@ -57,12 +61,12 @@ export async function recordLifeWiring(deps: WiringDeps, options: RecordLifeWiri
     start: () => {
       schedule = schedulePurge({
         intervalMs: purgeIntervalMs,
-        run: () => purgeRecords(deps.db, { now: clock(), recordUrl, logger: deps.logger }),
+        run: () => purgeRecords(system, { now: clock(), recordUrl, logger: deps.logger }),
         logger: deps.logger,
       });
       majority = schedulePurge({
         intervalMs: majorityIntervalMs,
-        run: () => handOverAtMajority(deps.db, { now: clock(), recordUrl, logger: deps.logger, audit }),
+        run: () => handOverAtMajority(system, { now: clock(), recordUrl, logger: deps.logger, audit }),
         logger: deps.logger,
         name: 'majority hand-over',
       });

@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import type { Db, Statements } from './db';
 import { sql } from './sql';
 
 /** A record with guardian links, its Patient and each link's RelatedPerson (JSON texts), for the hand-over job. */
@@ -12,7 +12,7 @@ export interface GuardedRecord {
  * Records that have (or had, until the link's period ended) a parent or legal guardian and whose hand-over at the
  * majority date `majorityOn` of their current birth date is not recorded yet. The caller decides who came of age.
  */
-export async function loadGuardedRecords(db: Db): Promise<GuardedRecord[]> {
+export async function loadGuardedRecords(db: Statements): Promise<GuardedRecord[]> {
   const { rows } = await db.query<{ patient_id: string; patient: string; related_person_id: string; person: string }>(sql`
     SELECT g.patient_id, p.text AS patient, g.related_person_id, rp.text AS person
       FROM access_guardian g
@@ -29,7 +29,7 @@ export async function loadGuardedRecords(db: Db): Promise<GuardedRecord[]> {
 }
 
 /** The majority dates already handed over, as `<patientId>|<YYYY-MM-DD>`. */
-export async function loadHandedOver(db: Db, patientIds: string[]): Promise<Set<string>> {
+export async function loadHandedOver(db: Statements, patientIds: string[]): Promise<Set<string>> {
   if (patientIds.length === 0) return new Set();
   const { rows } = await db.query<{ key: string }>(sql`SELECT patient_id || '|' || to_char(majority_on, 'YYYY-MM-DD') AS key
     FROM majority_handover WHERE patient_id = ANY(${patientIds}::text[])`);

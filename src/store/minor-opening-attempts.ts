@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import type { Db, Statements } from './db';
 import { advisoryLock } from './locks';
 import { sql } from './sql';
 
@@ -50,7 +50,7 @@ export async function markOpeningRefused(db: Db, id: string): Promise<void> {
  * Deletes the attempts older than `before` (the longest window of the caps, 365 days: older ones count for nothing), or
  * in a dry run counts them. Kept longer they would only be a list of whom each parent tried to open a record for.
  */
-export async function purgeOpeningAttemptsBefore(db: Db, before: Date, dryRun = false): Promise<number> {
+export async function purgeOpeningAttemptsBefore(db: Statements, before: Date, dryRun = false): Promise<number> {
   const cutoff = before.toISOString();
   if (dryRun) {
     const { rows } = await db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM minor_opening_attempt WHERE attempted_at < ${cutoff}::timestamptz`);

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { Db } from './db';
+import type { Db, Statements } from './db';
 import { raw, sql, type Sql } from '../kernel/sql';
 
 /** Rows removed (or, in a dry run, that would be) per table, for one record. */
 export type PurgeCounts = Record<string, number>;
 
 /** The closed records whose retention ended: closed at or before `cutoff`, oldest first. */
-export async function loadRecordsDueForPurge(db: Db, cutoff: Date, limit = 1000): Promise<{ patientId: string; closedAt: Date }[]> {
+export async function loadRecordsDueForPurge(db: Statements, cutoff: Date, limit = 1000): Promise<{ patientId: string; closedAt: Date }[]> {
   const { rows } = await db.query<{ patient_id: string; closed_at: Date }>(sql`SELECT patient_id, closed_at FROM access_record
     WHERE closed AND closed_at <= ${cutoff.toISOString()}::timestamptz ORDER BY closed_at, patient_id LIMIT ${limit}`);
   return rows.map((r) => ({ patientId: r.patient_id, closedAt: new Date(r.closed_at) }));
@@ -69,7 +69,7 @@ export async function advisoryLockTry(tx: Db, key: string): Promise<boolean> {
 }
 
 /** Closed records whose purge is near (closed at or before `noticeCutoff`, after `purgeCutoff`) and not yet told so. */
-export async function loadRecordsNearingPurge(db: Db, noticeCutoff: Date, purgeCutoff: Date): Promise<{ patientId: string; closedAt: Date }[]> {
+export async function loadRecordsNearingPurge(db: Statements, noticeCutoff: Date, purgeCutoff: Date): Promise<{ patientId: string; closedAt: Date }[]> {
   const { rows } = await db.query<{ patient_id: string; closed_at: Date }>(sql`SELECT patient_id, closed_at FROM access_record
     WHERE closed AND purge_notice_at IS NULL AND closed_at <= ${noticeCutoff.toISOString()}::timestamptz AND closed_at > ${purgeCutoff.toISOString()}::timestamptz
     ORDER BY closed_at, patient_id`);

@@ -6,6 +6,7 @@ import type { RequestContext } from '../../../src/fhir/context';
 import { RequestState } from '../../../src/fhir/request-state';
 import { loadNotifyConfig } from '../../../src/notify/notify-config';
 import { purgeRecords } from '../../../src/records/purge-job';
+import { SystemRepository } from '../../../src/system/system-repository';
 import { shiftDate } from '../../../src/records/record-closure';
 import { sql, TRUE } from '../../../src/store/sql';
 import { createRecordsApp, type RecordsApp } from '../records/harness';
@@ -207,7 +208,7 @@ test('purge approaching: told three months ahead, with the closure and purge dat
   at('2026-12-08T10:00:00Z');
   const marc = await a.token({ kind: 'patient', id: ids.marc });
   expect((await post(marc, `Patient/${ids.marc}/$close`, { resourceType: 'Parameters', parameter: [{ name: 'reason', valueCode: 'other' }] })).status).toBe(200);
-  const report = await purgeRecords(a.db, { now: shiftDate(new Date('2026-12-08T10:00:00Z'), 10, -2), recordUrl: RECORD_URL });
+  const report = await purgeRecords(new SystemRepository(a.db), { now: shiftDate(new Date('2026-12-08T10:00:00Z'), 10, -2), recordUrl: RECORD_URL });
   expect(report.noticed).toEqual([ids.marc]);
   const [purge] = await noticesOf(ids.marc, 'purge-approaching');
   expect(purge.recipient).toBe('marc@example.org');

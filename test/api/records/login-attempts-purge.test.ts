@@ -3,6 +3,7 @@ import request from 'supertest';
 import { setPatientCredential } from '../../../src/auth/patient-login';
 import { main as purgeCli } from '../../../src/cli/purge-records';
 import { purgeRecords, type PurgeReport } from '../../../src/records/purge-job';
+import { SystemRepository } from '../../../src/system/system-repository';
 import { sql } from '../../../src/store/sql';
 import { INS_NIR, systemContext } from '../access/fixture';
 import { withInsKey } from '../access/ins-values';
@@ -44,7 +45,7 @@ test('an enumeration attack leaves a count per guessed identifier; the purge job
   for (const identifier of guessed) expect((await login(identifier)).status).toBe(401);
   expect(Object.keys(await counts())).toEqual([...guessed].sort());
   // Within the window the counts still throttle: the job keeps them.
-  expect((await purgeRecords(a.db, { now: at(LOCK_SECONDS - 1), recordUrl: RECORD_URL })).loginAttempts).toBe(0);
+  expect((await purgeRecords(new SystemRepository(a.db), { now: at(LOCK_SECONDS - 1), recordUrl: RECORD_URL })).loginAttempts).toBe(0);
   // A dry run of the CLI counts them and removes none.
   let out = '';
   expect(await purgeCli(['--dry-run', '--now', at(LOCK_SECONDS).toISOString(), '--json'], a.env, (t) => void (out += t), a.db)).toBe(0);
@@ -61,9 +62,9 @@ test('a lock still running is kept by the purge, and removed once it has ended',
   for (let i = 0; i < MAX_FAILURES; i++) await login('personne.verrou');
   expect((await login('personne.verrou')).status).toBe(423);
   // Refused attempts during the lock do not extend it; the job keeps the row until the lock ends.
-  expect((await purgeRecords(a.db, { now: at(1000 + LOCK_SECONDS - 1), recordUrl: RECORD_URL })).loginAttempts).toBe(0);
+  expect((await purgeRecords(new SystemRepository(a.db), { now: at(1000 + LOCK_SECONDS - 1), recordUrl: RECORD_URL })).loginAttempts).toBe(0);
   expect(await counts()).toEqual({ 'personne.verrou': MAX_FAILURES });
-  expect((await purgeRecords(a.db, { now: at(1000 + LOCK_SECONDS), recordUrl: RECORD_URL })).loginAttempts).toBe(1);
+  expect((await purgeRecords(new SystemRepository(a.db), { now: at(1000 + LOCK_SECONDS), recordUrl: RECORD_URL })).loginAttempts).toBe(1);
   expect(await counts()).toEqual({});
 });
 
@@ -90,7 +91,7 @@ test('a count past its window starts over for a known and an unknown identifier 
   expect(lockedKnown.status).toBe(423);
   expect(observable(lockedKnown)).toEqual(observable(lockedUnknown));
   // Both forgotten at the same instant: the job removes both, the known identifier's too.
-  expect((await purgeRecords(a.db, { now: at(3000 + 2 * LOCK_SECONDS), recordUrl: RECORD_URL })).loginAttempts).toBe(2);
+  expect((await purgeRecords(new SystemRepository(a.db), { now: at(3000 + 2 * LOCK_SECONDS), recordUrl: RECORD_URL })).loginAttempts).toBe(2);
   expect(await counts()).toEqual({});
 });
 
@@ -101,7 +102,7 @@ test('activation failures for records that do not exist are removed the same way
   for (let i = 0; i < 5; i++) expect((await activate(`inconnu-${i}`)).status).toBe(400);
   const keys = async () => (await a.db.query<{ key: string }>(sql`SELECT key FROM account_attempt ORDER BY key`)).rows.map((r) => r.key);
   expect(await keys()).toHaveLength(5);
-  expect((await purgeRecords(a.db, { now: at(10_000 + 3599), recordUrl: RECORD_URL })).loginAttempts).toBe(0);
-  expect((await purgeRecords(a.db, { now: at(10_000 + 3600), recordUrl: RECORD_URL })).loginAttempts).toBe(5);
+  expect((await purgeRecords(new SystemRepository(a.db), { now: at(10_000 + 3599), recordUrl: RECORD_URL })).loginAttempts).toBe(0);
+  expect((await purgeRecords(new SystemRepository(a.db), { now: at(10_000 + 3600), recordUrl: RECORD_URL })).loginAttempts).toBe(5);
   expect(await keys()).toEqual([]);
 });

@@ -5,6 +5,7 @@ import { main as purgeCli } from '../../../src/cli/purge-records';
 import type { RequestContext } from '../../../src/fhir/context';
 import { RequestState } from '../../../src/fhir/request-state';
 import { purgeRecords, type PurgeReport } from '../../../src/records/purge-job';
+import { SystemRepository } from '../../../src/system/system-repository';
 import { shiftDate } from '../../../src/records/record-closure';
 import { deleteRecordRows } from '../../../src/store/record-purge';
 import { sql, TRUE } from '../../../src/store/sql';
@@ -51,7 +52,7 @@ beforeAll(async () => {
 afterAll(() => a?.close());
 
 test('attempts within the caps\' year are kept by the purge', async () => {
-  const report = await purgeRecords(a.db, { now: at(364), recordUrl: RECORD_URL });
+  const report = await purgeRecords(new SystemRepository(a.db), { now: at(364), recordUrl: RECORD_URL });
   expect(report.openingAttempts).toBe(0);
   expect((await attempts()).map((r) => r.parent_id)).toEqual(['dad', 'mum', 'dad']);
 });
@@ -71,7 +72,7 @@ test('the purge removes the attempts over a year old and keeps the one that stil
   expect(await purgeCli(['--now', at(366).toISOString()], a.env, (t) => void (out += t), a.db)).toBe(0);
   expect(out).toContain("attempts at opening a child's record over a year old removed: 2");
   expect((await attempts()).map((r) => r.parent_id)).toEqual(['dad']);
-  const again = await purgeRecords(a.db, { now: at(366), recordUrl: RECORD_URL });
+  const again = await purgeRecords(new SystemRepository(a.db), { now: at(366), recordUrl: RECORD_URL });
   expect(again.openingAttempts).toBe(0);
 });
 
@@ -94,7 +95,7 @@ test('purging a record removes the attempts its holder made as a parent and the 
   }).catch((err: Error) => expect(err.message).toBe('rollback'));
   expect(removed).toEqual({ dad: 1, [childId]: 1, mum: 0 });
   // Ten years on the job purges both closed records, and no attempt is left.
-  const report = await purgeRecords(a.db, { now: shiftDate(at(401), 10), recordUrl: RECORD_URL });
+  const report = await purgeRecords(new SystemRepository(a.db), { now: shiftDate(at(401), 10), recordUrl: RECORD_URL });
   expect(report.records.map((r) => r.patientId).sort()).toEqual(['dad', childId].sort());
   expect(report.openingAttempts).toBe(2);
   expect(await attempts()).toEqual([]);

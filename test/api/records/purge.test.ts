@@ -5,6 +5,7 @@ import type { MintOptions } from '../../../src/auth/mint-token';
 import { verifyChain } from '../../../src/audit/verify-chain';
 import { main as purgeCli } from '../../../src/cli/purge-records';
 import { purgeRecords, type PurgeReport } from '../../../src/records/purge-job';
+import { SystemRepository } from '../../../src/system/system-repository';
 import { shiftDate } from '../../../src/records/record-closure';
 import { raw as rawTable, sql } from '../../../src/store/sql';
 import { loadFixture, RPPS } from '../access/fixture';
@@ -118,11 +119,11 @@ test('the fixture gives p1 rows in every table the purge empties', () => {
 
 test('the purge-approaching notice is queued once, three months before the purge date, in French', async () => {
   const now = shiftDate(T0, 10, -2);
-  const dry = await purgeRecords(a.db, { now, dryRun: true, recordUrl: RECORD_URL });
+  const dry = await purgeRecords(new SystemRepository(a.db), { now, dryRun: true, recordUrl: RECORD_URL });
   expect(dry.noticed).toEqual(['p1', 'p4', 'p3']);
   expect(Number((await a.db.query<{ n: string }>(sql`SELECT count(*) AS n FROM notify_outbox WHERE kind = 'purge-approaching'`)).rows[0].n)).toBe(0);
-  const first = await purgeRecords(a.db, { now, recordUrl: RECORD_URL });
-  const second = await purgeRecords(a.db, { now: new Date(now.getTime() + 10 * DAY), recordUrl: RECORD_URL });
+  const first = await purgeRecords(new SystemRepository(a.db), { now, recordUrl: RECORD_URL });
+  const second = await purgeRecords(new SystemRepository(a.db), { now: new Date(now.getTime() + 10 * DAY), recordUrl: RECORD_URL });
   expect([first.noticed, first.records, second.noticed]).toEqual([['p1', 'p4', 'p3'], [], []]);
   const { rows } = await a.db.query<{ patient_id: string; subject: string; body: string }>(sql`SELECT patient_id, subject, body FROM notify_outbox WHERE kind = 'purge-approaching' ORDER BY patient_id`);
   expect(rows.map((r) => r.patient_id)).toEqual(['p1', 'p3', 'p4']);
@@ -174,10 +175,10 @@ test('the CLI purges every row of the record closed 10 years ago, keeps its audi
 });
 
 test('a second run purges nothing more, and two runs at once purge a record once', async () => {
-  const again = await purgeRecords(a.db, { now: shiftDate(at(2 * HOUR), 10), recordUrl: RECORD_URL });
+  const again = await purgeRecords(new SystemRepository(a.db), { now: shiftDate(at(2 * HOUR), 10), recordUrl: RECORD_URL });
   expect([again.records, again.skipped]).toEqual([[], []]);
   const now = shiftDate(at(DAY + HOUR), 10);
-  const runs = await Promise.all([purgeRecords(a.db, { now, recordUrl: RECORD_URL }), purgeRecords(a.db, { now, recordUrl: RECORD_URL })]);
+  const runs = await Promise.all([purgeRecords(new SystemRepository(a.db), { now, recordUrl: RECORD_URL }), purgeRecords(new SystemRepository(a.db), { now, recordUrl: RECORD_URL })]);
   expect(runs.flatMap((r) => r.records.map((x) => x.patientId))).toEqual(['p4']);
   expect((await rowsOf('p4')).resource).toBe(0);
   expect(await rowsOf('p2')).toEqual(before.p2);

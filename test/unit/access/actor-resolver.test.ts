@@ -3,6 +3,7 @@ import { ActorResolver } from '../../../src/access/actor-resolver';
 import type { Db } from '../../../src/store/db';
 import type { PgliteDb } from '../../../src/store/pglite-db';
 import { sql } from '../../../src/store/sql';
+import { SystemRepository } from '../../../src/system/system-repository';
 import { openTestDb } from './test-db';
 
 // One RPPS per test: the tests share a database.
@@ -30,25 +31,31 @@ describe('ActorResolver (cached actor resolution)', () => {
     RPPS = String(Number(RPPS) + 1);
   });
   afterAll(() => db.close());
-  const resolver = (): ActorResolver => new ActorResolver({ ttlMs: 1000, clock: () => clock });
+  /** The connection the resolver's system repository sends its look-ups to (one test points it at another handle). */
+  let lookups: Db;
+  beforeEach(() => {
+    lookups = db;
+  });
+  const viaLookups = (): Db => ({ kind: 'pglite', query: (s, v) => lookups.query(s, v), transaction: (fn) => lookups.transaction(fn), close: async () => undefined });
+  const resolver = (): ActorResolver => new ActorResolver(new SystemRepository(viaLookups()), { ttlMs: 1000, clock: () => clock });
 
   it('finds a directory entry written through an identity write on the very next request', async () => {
     const r = resolver();
-    expect(practitionerKeys(await r.resolve(db, actor()))).toEqual([]);
+    expect(practitionerKeys(await r.resolve(actor()))).toEqual([]);
     await db.transaction(async (tx) => {
       r.identityWritten(tx);
       await addPractitioner(tx, 'pr-1');
     });
-    expect(practitionerKeys(await r.resolve(db, actor()))).toEqual(['Practitioner/pr-1']);
+    expect(practitionerKeys(await r.resolve(actor()))).toEqual(['Practitioner/pr-1']);
   });
 
   it('reuses a resolution until its time is up when nothing was written through this process', async () => {
     const r = resolver();
-    expect(practitionerKeys(await r.resolve(db, actor()))).toEqual([]);
+    expect(practitionerKeys(await r.resolve(actor()))).toEqual([]);
     await addPractitioner(db, 'pr-2'); // another process's write: no invalidation here
-    expect(practitionerKeys(await r.resolve(db, actor()))).toEqual([]);
+    expect(practitionerKeys(await r.resolve(actor()))).toEqual([]);
     clock = 1000;
-    expect(practitionerKeys(await r.resolve(db, actor()))).toEqual(['Practitioner/pr-2']);
+    expect(practitionerKeys(await r.resolve(actor()))).toEqual(['Practitioner/pr-2']);
   });
 
   it('does not keep what it read while an identity write was in flight, once the write has ended', async () => {
@@ -68,19 +75,21 @@ describe('ActorResolver (cached actor resolution)', () => {
         await gate;
       });
       await writing;
-      expect(practitionerKeys(await r.resolve(other, actor()))).toEqual([]);
+      lookups = other;
+      expect(practitionerKeys(await r.resolve(actor()))).toEqual([]);
+      lookups = db;
       release();
       await tx;
-      expect(practitionerKeys(await r.resolve(db, actor()))).toEqual(['Practitioner/pr-3']);
+      expect(practitionerKeys(await r.resolve(actor()))).toEqual(['Practitioner/pr-3']);
     } finally {
       await other.close();
     }
   });
 
   it('with a time of 0, always asks the database', async () => {
-    const r = new ActorResolver({ ttlMs: 0 });
-    await r.resolve(db, actor());
+    const r = new ActorResolver(new SystemRepository(db), { ttlMs: 0 });
+    await r.resolve(actor());
     await addPractitioner(db, 'pr-4');
-    expect(practitionerKeys(await r.resolve(db, actor()))).toEqual(['Practitioner/pr-4']);
+    expect(practitionerKeys(await r.resolve(actor()))).toEqual(['Practitioner/pr-4']);
   });
 });

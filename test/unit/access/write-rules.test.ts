@@ -1,6 +1,8 @@
 import type { Consent, DocumentReference, Patient, Practitioner } from '@medplum/fhirtypes';
 import { createAccessHooks, markSystemContext } from '../../../src/access/access-hooks';
 import type { DmpActor } from '../../../src/access/actor';
+import { ActorResolver } from '../../../src/access/actor-resolver';
+import { SystemRepository } from '../../../src/system/system-repository';
 import type { RequestContext, WriteEvent } from '../../../src/fhir/context';
 import { FhirError } from '../../../src/fhir/errors';
 import type { Db } from '../../../src/store/db';
@@ -21,7 +23,7 @@ afterAll(() => db.close());
 
 /** Runs beforeWrite as `actorName` inside a rolled-back transaction; answers the HTTP status (201 when allowed). */
 async function statusOf(actorName: string, event: Partial<WriteEvent> & { resourceType: string; id: string }): Promise<number> {
-  const hooks = createAccessHooks({ db, verifyToken: async () => ACTORS[actorName], clock: () => new Date('2026-03-01T12:00:00Z') });
+  const hooks = createAccessHooks({ actors: new ActorResolver(new SystemRepository(db)), verifyToken: async () => ACTORS[actorName], clock: () => new Date('2026-03-01T12:00:00Z') });
   const ctx: RequestContext = { requestId: 't', access: TRUE, state: new RequestState() };
   await hooks.authenticate!({ headers: { authorization: 'Bearer x' }, method: 'POST', path: '/' }, ctx);
   const full: WriteEvent = { interaction: 'create', versionId: 1, compartment: null, ...event };
@@ -125,7 +127,7 @@ describe('write rules', () => {
 
   test('withdrawing a permit that names the treating physician is refused with 422 explaining what to do', async () => {
     const permitGp = buildConsent('gp-permit', 'p1', { type: 'permit', actor: [professionalByRef('gp')] });
-    const hooks = createAccessHooks({ db, verifyToken: async () => ACTORS.patient });
+    const hooks = createAccessHooks({ actors: new ActorResolver(new SystemRepository(db)), verifyToken: async () => ACTORS.patient });
     const ctx: RequestContext = { requestId: 't', access: TRUE, state: new RequestState() };
     await hooks.authenticate!({ headers: {}, method: 'PUT', path: '/' }, ctx);
     ctx.state.set(WRITE_GRANT_STATE, [{ resourceType: 'Consent', writes: ['update'] }]);
@@ -137,14 +139,14 @@ describe('write rules', () => {
   });
 
   test('a server-internal context writes without an actor', async () => {
-    const hooks = createAccessHooks({ db, verifyToken: async () => { throw new Error('no token'); } });
+    const hooks = createAccessHooks({ actors: new ActorResolver(new SystemRepository(db)), verifyToken: async () => { throw new Error('no token'); } });
     const ctx: RequestContext = { requestId: 't', access: TRUE, state: new RequestState() };
     markSystemContext(ctx);
     await expect(db.transaction((tx) => hooks.beforeWrite!(tx, ctx, { interaction: 'create', resourceType: 'Observation', id: 'z', versionId: 1, compartment: 'p3' }))).resolves.toBeUndefined();
   });
 
   test('withdrawing the specialist\'s consent hides the record on the next request', async () => {
-    const hooks = createAccessHooks({ db, verifyToken: async () => ACTORS['authorised specialist'] as DmpActor });
+    const hooks = createAccessHooks({ actors: new ActorResolver(new SystemRepository(db)), verifyToken: async () => ACTORS['authorised specialist'] as DmpActor });
     const count = async () => {
       const ctx: RequestContext = { requestId: 't', access: TRUE, state: new RequestState() };
       await hooks.authenticate!({ headers: {}, method: 'GET', path: '/' }, ctx);

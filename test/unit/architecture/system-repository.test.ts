@@ -1,11 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AccessHooksOptions } from '../../../src/access/access-hooks';
+import type { ActorResolver } from '../../../src/access/actor-resolver';
+import type { AuditHooksOptions } from '../../../src/audit/audit-hooks';
+import type { AuditSystemStore } from '../../../src/audit/audit-system-store';
+import type { AuditWriter } from '../../../src/audit/audit-writer';
+import type { transactionScopeHook } from '../../../src/audit/transaction-scope';
 import type { createActivation } from '../../../src/auth/activation';
 import type { createPasswordReset } from '../../../src/auth/password-reset';
 import type { PatientLoginOptions } from '../../../src/auth/patient-login';
 import type { SourceHitStore } from '../../../src/auth/source-hits';
 import type { createNotify } from '../../../src/notify/create-notify';
 import type { DispatcherOptions } from '../../../src/notify/dispatcher';
+import type { handOverAtMajority } from '../../../src/records/majority-handover';
+import type { purgeRecords } from '../../../src/records/purge-job';
+import type { Db } from '../../../src/store/db';
 import type { ScopedRepository } from '../../../src/store/scoped-repository';
 import type { SystemRepository } from '../../../src/system/system-repository';
 import { describe as describeEdges, importsUnder, isUnder, ROOT, sourceFiles } from './import-graph';
@@ -35,6 +44,13 @@ const ALLOWED: Record<string, string> = {
   'src/auth/activation.ts': 'named system service: activation with the code issued at creation (codes, counters, credential)',
   'src/auth/password-reset.ts': 'named system service: password reset by a code sent to a safe contact (codes, counters, credential)',
   'src/auth/source-hits.ts': "named system service: the sign-in throttle's per-address counter, shared by every server process",
+  'src/access/actor-resolver.ts': "named system service: completes a token's actor from the directory and access tables, before any access is decided",
+  'src/audit/audit-writer.ts': "named system service: the read group commit's flush stores events in their own transaction",
+  'src/audit/audit-system-store.ts': "the audit hooks' system-side store (group commit, a refusal's look-ups), bound by the audit wiring",
+  // The record jobs: background work on a timer (and the records:* commands), with no request and no actor.
+  'src/records/wiring.ts': 'a wiring: gives the purge and majority hand-over jobs it schedules their system repository',
+  'src/records/purge-job.ts': 'background job: purges records past their retention, one transaction per record, and queues purge notices',
+  'src/records/majority-handover.ts': 'background job: hands records over to patients who turned 18, one transaction per record',
 };
 /** Folders whose every module may use it: the system layer itself, the command-line tools and background jobs. */
 const ALLOWED_FOLDERS = ['src/system', 'src/cli'];
@@ -110,6 +126,33 @@ describe('the system repository', () => {
     // A plain object with the same methods is not a SystemRepository: its private members make the type nominal.
     const forged: { query: SystemRepository['query']; transaction: SystemRepository['transaction'] } extends SystemRepository ? 'forgeable' : 'nominal' = 'nominal';
     expect(forged).toBe('nominal');
+  });
+
+  it('is what the record jobs (purge, majority hand-over) run on, and a raw connection is refused (checked by the type checker)', () => {
+    // Issue 11: these lines do not compile if a job takes a raw `Db` again (a Db is not a SystemRepository: it lacks
+    // its private members).
+    type Takes<F extends (...args: never[]) => unknown> = Db extends Parameters<F>[0] ? 'accepts a raw Db' : Parameters<F>[0] extends SystemRepository ? 'system' : 'other';
+    const verdicts: [Takes<typeof purgeRecords>, Takes<typeof handOverAtMajority>] = ['system', 'system'];
+    expect(verdicts).toEqual(['system', 'system']);
+  });
+
+  it('is what the access hooks resolve actors on, through a resolver built by the wiring: a raw connection is refused (checked by the type checker)', () => {
+    // Issue 11: the access hooks hold an ActorResolver (a class with private members, built on the system repository
+    // by access/wiring.ts), never a `db`; the resolver itself takes the system repository, not a raw `Db`.
+    const hooks: 'db' extends keyof AccessHooksOptions ? 'has db' : Db extends AccessHooksOptions['actors'] ? 'accepts a raw Db' : AccessHooksOptions['actors'] extends ActorResolver ? 'resolver' : 'other' = 'resolver';
+    const resolver: Db extends ConstructorParameters<typeof ActorResolver>[0] ? 'accepts a raw Db' : ConstructorParameters<typeof ActorResolver>[0] extends SystemRepository ? 'system' : 'other' = 'system';
+    expect([hooks, resolver]).toEqual(['resolver', 'system']);
+  });
+
+  it("is what the audit hooks' writer and look-ups run on, through a store built by the wiring: a raw connection is refused (checked by the type checker)", () => {
+    // Issue 11: the audit hooks hold an AuditSystemStore (private members, built on the system repository by
+    // audit/wiring.ts), never a `db`; the writer's own-transaction append takes the system repository; the transaction
+    // scope gets a test of the server's connection, not the connection.
+    const hooks: 'db' extends keyof AuditHooksOptions ? 'has db' : Db extends AuditHooksOptions['store'] ? 'accepts a raw Db' : AuditHooksOptions['store'] extends AuditSystemStore ? 'store' : 'other' = 'store';
+    const store: Db extends ConstructorParameters<typeof AuditSystemStore>[0] ? 'accepts a raw Db' : ConstructorParameters<typeof AuditSystemStore>[0] extends SystemRepository ? 'system' : 'other' = 'system';
+    const append: Db extends Parameters<AuditWriter['append']>[0] ? 'accepts a raw Db' : Parameters<AuditWriter['append']>[0] extends SystemRepository ? 'system' : 'other' = 'system';
+    const scope: Db extends Parameters<typeof transactionScopeHook>[0] ? 'accepts a raw Db' : 'a test of the connection' = 'a test of the connection';
+    expect([hooks, store, append, scope]).toEqual(['store', 'system', 'system', 'a test of the connection']);
   });
 
   it('gives handlers a repository type with no raw connection or statement', () => {

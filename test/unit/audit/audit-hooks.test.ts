@@ -1,5 +1,7 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { createAuditHooks } from '../../../src/audit/audit-hooks';
+import { AuditSystemStore } from '../../../src/audit/audit-system-store';
+import { SystemRepository } from '../../../src/system/system-repository';
 import { readStoredEvent } from '../../../src/audit/stored-event';
 import { verifyChain } from '../../../src/audit/verify-chain';
 import type { RequestContext } from '../../../src/fhir/context';
@@ -47,7 +49,7 @@ describe('audit hooks', () => {
   });
 
   it('records a BALP read event naming the professional and organisation in words', async () => {
-    const hooks = createAuditHooks({ db, source });
+    const hooks = createAuditHooks({ store: new AuditSystemStore(new SystemRepository(db)), source });
     await hooks.afterRead(practitionerCtx(), {
       interaction: 'read',
       resourceType: 'DocumentReference',
@@ -70,7 +72,7 @@ describe('audit hooks', () => {
   });
 
   it('writes one event per patient compartment a search touched, with the query in base64', async () => {
-    const hooks = createAuditHooks({ db, source });
+    const hooks = createAuditHooks({ store: new AuditSystemStore(new SystemRepository(db)), source });
     await hooks.afterRead(practitionerCtx(), {
       interaction: 'search-type',
       resourceType: 'Observation',
@@ -94,13 +96,13 @@ describe('audit hooks', () => {
   });
 
   it('audits an empty search in the trail of the patient it named', async () => {
-    const hooks = createAuditHooks({ db, source });
+    const hooks = createAuditHooks({ store: new AuditSystemStore(new SystemRepository(db)), source });
     await hooks.afterRead(practitionerCtx(), { interaction: 'search-type', resourceType: 'DocumentReference', query: 'patient=Patient/pat-c', resources: [] });
     expect(await events(db, 'pat-c')).toHaveLength(1);
   });
 
   it('records break-glass purpose with its stated reason', async () => {
-    const hooks = createAuditHooks({ db, source });
+    const hooks = createAuditHooks({ store: new AuditSystemStore(new SystemRepository(db)), source });
     await hooks.afterRead(practitionerCtx({ purposeOfUse: 'BTG', purposeReason: 'unconscious patient in A&E' }), {
       interaction: 'operation',
       operation: 'everything',
@@ -113,7 +115,7 @@ describe('audit hooks', () => {
   });
 
   it('audits a write inside the caller transaction, so a rollback leaves no event', async () => {
-    const hooks = createAuditHooks({ db, source });
+    const hooks = createAuditHooks({ store: new AuditSystemStore(new SystemRepository(db)), source });
     const write = { interaction: 'create' as const, resourceType: 'DocumentReference', id: 'doc-9', versionId: 1, compartment: 'pat-a' };
     await db.transaction((tx) => hooks.afterWrite(tx, practitionerCtx(), write));
     await expect(
@@ -129,7 +131,7 @@ describe('audit hooks', () => {
 
   it('records a denied attempt with its reason in the trail of the patient who owns the resource', async () => {
     await db.query(`INSERT INTO resource (type, id, version_id, last_updated, compartment, content, text) VALUES ('DocumentReference', 'doc-7', 1, now(), 'pat-d', '{}', '{}')`);
-    const hooks = createAuditHooks({ db, source });
+    const hooks = createAuditHooks({ store: new AuditSystemStore(new SystemRepository(db)), source });
     await hooks.onDenied(practitionerCtx(), { interaction: 'read', resourceType: 'DocumentReference', id: 'doc-7', status: 403, reason: 'The patient blocked this professional' });
     const [event] = await events(db, 'pat-d');
     expect(event.outcome).toBe('4');
@@ -137,7 +139,7 @@ describe('audit hooks', () => {
   });
 
   it('refuses changes to AuditEvent with 405 and trail reads by a professional with 403', async () => {
-    const hooks = createAuditHooks({ db, source });
+    const hooks = createAuditHooks({ store: new AuditSystemStore(new SystemRepository(db)), source });
     const status = async (p: Promise<void>): Promise<number | undefined> => p.then(() => undefined, (e: FhirError) => e.status);
     expect(await status(hooks.authorize(practitionerCtx(), { interaction: 'update', resourceType: 'AuditEvent' }))).toBe(405);
     expect(await status(hooks.authorize(practitionerCtx(), { interaction: 'delete', resourceType: 'AuditEvent' }))).toBe(405);
@@ -147,7 +149,7 @@ describe('audit hooks', () => {
   });
 
   it('groups concurrent read events into few commits and resolves each caller once durable', async () => {
-    const hooks = createAuditHooks({ db, source });
+    const hooks = createAuditHooks({ store: new AuditSystemStore(new SystemRepository(db)), source });
     const reads = Array.from({ length: 200 }, (_, i) =>
       hooks.afterRead(practitionerCtx(), { interaction: 'read', resourceType: 'Observation', resources: [{ resourceType: 'Observation', id: `o${i}`, compartment: `pat-${i % 7}` }] }),
     );

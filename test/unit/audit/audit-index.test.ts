@@ -1,5 +1,7 @@
 import { buildAuditEvent, type AuditEventInput } from '../../../src/audit/audit-event-builder';
 import { createAuditHooks } from '../../../src/audit/audit-hooks';
+import { AuditSystemStore } from '../../../src/audit/audit-system-store';
+import { SystemRepository } from '../../../src/system/system-repository';
 import { auditIndexRowsOf, buildAuditIndexRows } from '../../../src/audit/audit-index';
 import { IDENTITY_CORRECTION_STATE } from '../../../src/audit/identity-correction';
 import type { RequestContext } from '../../../src/fhir/context';
@@ -35,7 +37,7 @@ const insurer = { kind: 'system', id: 'insurer', claims: { fhirUser: 'Organizati
 
 /** Every input the hooks hand their writer while `drive` runs. */
 async function capture(drive: (hooks: ReturnType<typeof createAuditHooks>) => Promise<unknown>): Promise<AuditEventInput[]> {
-  const hooks = createAuditHooks({ db: {} as Db, source });
+  const hooks = createAuditHooks({ store: new AuditSystemStore(new SystemRepository({} as Db)), source });
   const inputs: AuditEventInput[] = [];
   jest.spyOn(hooks.writer, 'append').mockImplementation(async (_db, batch) => (inputs.push(...batch), []));
   jest.spyOn(hooks.writer, 'appendInTx').mockImplementation(async (_tx, batch) => (inputs.push(...batch), []));

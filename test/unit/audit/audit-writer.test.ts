@@ -1,6 +1,7 @@
 import { type AuditEventInput } from '../../../src/audit/audit-event-builder';
 import { type AppendListener, AuditWriter, type StoredAuditEvent } from '../../../src/audit/audit-writer';
 import type { Db } from '../../../src/store/db';
+import { SystemRepository } from '../../../src/system/system-repository';
 import { GENESIS_HASH } from '../../../src/audit/audit-codes';
 import { hashText, withoutChainLink } from '../../../src/audit/hash-chain';
 import { readStoredEvent, renderAuditEvent } from '../../../src/audit/stored-event';
@@ -69,7 +70,7 @@ describe('audit writer and chain verification', () => {
   });
 
   it('stores what an event records, and serves it as the BALP AuditEvent', async () => {
-    const [event] = await new AuditWriter().append(db, [readInput('pat-a', 1)]);
+    const [event] = await new AuditWriter().append(new SystemRepository(db), [readInput('pat-a', 1)]);
     const { rows } = await db.query<Parameters<typeof toStored>[0]>(`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource WHERE id = $1`, [event.id]);
     const served = toStored(rows[0]).text as string;
     // Served without its chain link (its numbering would show a reader the events hidden from him; $verify checks it).
@@ -94,9 +95,9 @@ describe('audit writer and chain verification', () => {
   it('appends on its own from the heads it remembers, and rebuilds a batch whose head another writer moved', async () => {
     const mine = new AuditWriter();
     const other = new AuditWriter();
-    await mine.append(db, [readInput('pat-a', 1), readInput('pat-b', 2)]);
-    await other.append(db, [readInput('pat-a', 3)]); // moves pat-a's head behind `mine`'s back
-    await mine.append(db, [readInput('pat-a', 4), readInput('pat-b', 5)]); // its pat-a head is stale: rebuilt
+    await mine.append(new SystemRepository(db), [readInput('pat-a', 1), readInput('pat-b', 2)]);
+    await other.append(new SystemRepository(db), [readInput('pat-a', 3)]); // moves pat-a's head behind `mine`'s back
+    await mine.append(new SystemRepository(db), [readInput('pat-a', 4), readInput('pat-b', 5)]); // its pat-a head is stale: rebuilt
     const seqs = await db.query<{ chain: string; seq: number }>(`SELECT chain, seq::int AS seq FROM audit_chain ORDER BY chain, seq`);
     expect(seqs.rows).toEqual([
       { chain: 'pat-a', seq: 1 },
@@ -118,9 +119,9 @@ describe('audit writer and chain verification', () => {
       { idleFor: (inputs: AuditEventInput[]) => inputs.every((i) => i.patientId !== 'pat-notify') },
     );
     const w = new AuditWriter({ onAppend: listener });
-    await w.append(db, [readInput('pat-a', 1)]);
+    await w.append(new SystemRepository(db), [readInput('pat-a', 1)]);
     expect(seen).toHaveLength(0);
-    await w.append(db, [readInput('pat-notify', 2)]);
+    await w.append(new SystemRepository(db), [readInput('pat-notify', 2)]);
     expect(seen).toHaveLength(1);
     expect(await verifyChain(db)).toMatchObject({ intact: true, events: 2 });
   });
@@ -169,7 +170,7 @@ describe('audit writer and chain verification', () => {
       named(3, ['Patient/pat-a/_history/1', 'Consent/c1']),
       named(4, ['DocumentReference/doc-4'], null),
     ];
-    const pooled = await writer.append(db, inputs);
+    const pooled = await writer.append(new SystemRepository(db), inputs);
     const inTx = await db.transaction((tx) => writer.appendInTx(tx, inputs));
     const documentsOf = async (events: StoredAuditEvent[]) => {
       const { rows } = await db.query<{ id: string; docs: string[] | null }>(`SELECT id, named_documents AS docs FROM resource WHERE type = 'AuditEvent'`);

@@ -1,4 +1,6 @@
 import { createAuditHooks } from '../../../src/audit/audit-hooks';
+import { AuditSystemStore } from '../../../src/audit/audit-system-store';
+import { SystemRepository } from '../../../src/system/system-repository';
 import { verifyChain } from '../../../src/audit/verify-chain';
 import type { RequestContext } from '../../../src/fhir/context';
 import { RequestState } from '../../../src/fhir/request-state';
@@ -30,7 +32,7 @@ describe.each(availableDbKinds())('read audit with several flushes in flight (%s
   });
 
   it('keeps every patient chain unbroken and stores each event once', async () => {
-    const hooks = createAuditHooks({ db: testDb.db, source, writer: { secret: 'flush-test' }, flushConcurrency: 3 });
+    const hooks = createAuditHooks({ store: new AuditSystemStore(new SystemRepository(testDb.db)), source, writer: { secret: 'flush-test' }, flushConcurrency: 3 });
     const read = (n: number) =>
       hooks.afterRead(ctx(n), { interaction: 'read', resourceType: 'Observation', resources: [{ resourceType: 'Observation', id: `o${n}`, compartment: `pat-${n % 4}` }] });
     // Waves of reads arriving while earlier flushes are still in flight, all on the same four chains.

@@ -1,6 +1,8 @@
 import type { Patient } from '@medplum/fhirtypes';
 import type { AuditEventInput } from '../../../src/audit/audit-event-builder';
 import { createAuditHooks } from '../../../src/audit/audit-hooks';
+import { AuditSystemStore } from '../../../src/audit/audit-system-store';
+import { SystemRepository } from '../../../src/system/system-repository';
 import type { RequestContext } from '../../../src/fhir/context';
 import { createAuditNotifier } from '../../../src/notify/audit-notifier';
 import { loadCommunications } from '../../../src/notify/communication-view';
@@ -41,7 +43,7 @@ describe('notices derived from audit events', () => {
     await db.close();
   });
 
-  const hooksFor = () => createAuditHooks({ db, source, writer: { onAppend: createAuditNotifier({ recordUrl: 'https://record.example/' }) } });
+  const hooksFor = () => createAuditHooks({ store: new AuditSystemStore(new SystemRepository(db)), source, writer: { onAppend: createAuditNotifier({ recordUrl: 'https://record.example/' }) } });
 
   it('queues one notice when a professional adds a document, in the same transaction as the write', async () => {
     const hooks = hooksFor();
@@ -72,7 +74,7 @@ describe('notices derived from audit events', () => {
   it('after a restart, tells of first accesses once, and recalls the readers already told of', async () => {
     await hooksFor().afterRead(dr('p1', '10000000001'), read('pat-a', 'o1'));
     const restarted = createAuditNotifier({ recordUrl: 'https://record.example/' });
-    const hooks = createAuditHooks({ db, source, writer: { onAppend: restarted } });
+    const hooks = createAuditHooks({ store: new AuditSystemStore(new SystemRepository(db)), source, writer: { onAppend: restarted } });
     await hooks.afterRead(dr('p1', '10000000001'), read('pat-a', 'o2'));
     await hooks.afterRead(dr('p2', '10000000002'), read('pat-a', 'o3'));
     expect((await outbox(db)).map((r) => r.kind)).toEqual(['first-access', 'first-access']);
