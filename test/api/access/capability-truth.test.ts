@@ -81,7 +81,7 @@ describe('the CapabilityStatement tells the truth', () => {
     const wrong: string[] = [];
     let unlisted = 0;
     for (const r of resources()) {
-      const listed = new Set((r.interaction ?? []).map((i) => i.code));
+      const listed = new Set<string>((r.interaction ?? []).map((i) => i.code));
       for (const code of ALL.filter((c) => !listed.has(c))) {
         unlisted++;
         const res = await interactionRequest(r.type, code);
