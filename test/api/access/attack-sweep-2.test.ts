@@ -82,10 +82,11 @@ describe('PATCH, PUT and transaction entries cannot change what belongs to someo
 
   it('an AuditEvent cannot be patched, replaced or deleted, directly or inside a transaction', async () => {
     const patch = [{ op: 'replace', path: '/outcome', value: '4' }];
-    expect((await jsonPatch('patient', '/fhir/AuditEvent/ae1', patch)).status).toBe(403);
-    expect((await send('patient', 'put', '/fhir/AuditEvent/ae1', { resourceType: 'AuditEvent', id: 'ae1' })).status).toBe(403);
-    expect((await send('patient', 'delete', '/fhir/AuditEvent/ae1')).status).toBe(403);
-    expect((await transaction('patient', [patchEntry('AuditEvent/ae1', patch)])).status).toBe(403);
+    // Not offered at all (the CapabilityStatement lists read, vread, history-instance and search only): 405 for everyone.
+    expect((await jsonPatch('patient', '/fhir/AuditEvent/ae1', patch)).status).toBe(405);
+    expect((await send('patient', 'put', '/fhir/AuditEvent/ae1', { resourceType: 'AuditEvent', id: 'ae1' })).status).toBe(405);
+    expect((await send('patient', 'delete', '/fhir/AuditEvent/ae1')).status).toBe(405);
+    expect((await transaction('patient', [patchEntry('AuditEvent/ae1', patch)])).status).toBe(405);
   });
 });
 
