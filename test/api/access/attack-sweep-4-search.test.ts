@@ -49,8 +49,15 @@ it('_filter and _list are ignored (never answered over hidden rows), a huge _cou
   expect(seen.filter((id: string) => ['d2-obs', 'e1-obs', 'f1-obs', 'g1-obs'].includes(id))).toEqual([]);
 });
 
-it('_revinclude=AuditEvent:entity brings no trail entry to a professional (he reads no trail)', async () => {
-  const res = await call('spec', 'GET', '/DocumentReference?_id=d1&_revinclude=AuditEvent:entity');
-  expect(res.status).toBe(200);
-  expect((res.body.entry ?? []).map((e: { resource: { resourceType: string } }) => e.resource.resourceType)).toEqual(['DocumentReference']);
+it('_revinclude of AuditEvents brings no trail entry to a professional (he reads no trail); AuditEvent:entity, which no event row answers, is refused', async () => {
+  // The events' rows answer the trail's parameters only (`restrictSearchParams`): `entity` is not one, so it is refused
+  // rather than answered empty as if complete.
+  const entity = await call('spec', 'GET', '/DocumentReference?_id=d1&_revinclude=AuditEvent:entity');
+  expect(entity.status).toBe(400);
+  expect(entity.body.issue[0].diagnostics).toBe('"entity" is not a reference parameter of AuditEvent');
+  // `agent` is stored: a professional's own events (he is their agent) still do not reach him.
+  const agent = await call('spec', 'GET', '/Practitioner?_revinclude=AuditEvent:agent');
+  expect(agent.status).toBe(200);
+  expect((agent.body.entry ?? []).filter((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'AuditEvent')).toEqual([]);
+  expect((agent.body.entry ?? []).length).toBeGreaterThan(0);
 });
