@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { digestOf, newSecret } from './secrets';
 import type { GrantSubject } from './subject';
@@ -47,7 +47,7 @@ interface Row {
 const same = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /** Opens a request; returns its id, the browser secret (cookie) and the CSRF token (forms). */
-export async function openAuthorization(db: Db, p: Omit<PendingAuthorization, 'id' | 'stage' | 'signInSession' | 'authTime'>, o: { now: Date; ttl: number }): Promise<{ id: string; browser: string; csrf: string }> {
+export async function openAuthorization(db: Statements, p: Omit<PendingAuthorization, 'id' | 'stage' | 'signInSession' | 'authTime'>, o: { now: Date; ttl: number }): Promise<{ id: string; browser: string; csrf: string }> {
   const id = newSecret(16);
   const browser = newSecret();
   const csrf = newSecret();
@@ -62,7 +62,7 @@ export async function openAuthorization(db: Db, p: Omit<PendingAuthorization, 'i
  * The request a form post continues, only if the post comes from the browser that opened it (its cookie) through a
  * form we rendered (its CSRF token), at the expected step, before it expires; otherwise undefined.
  */
-export async function loadAuthorization(db: Db, o: { id: string; browser?: string; csrf: string; stages: AuthorizeStage[]; now: Date }): Promise<PendingAuthorization | undefined> {
+export async function loadAuthorization(db: Statements, o: { id: string; browser?: string; csrf: string; stages: AuthorizeStage[]; now: Date }): Promise<PendingAuthorization | undefined> {
   if (!o.browser) return undefined;
   const { rows } = await db.query<Row>(sql`SELECT * FROM smart_authorization WHERE id = ${o.id}`);
   const row = rows[0];
@@ -87,7 +87,7 @@ export async function loadAuthorization(db: Db, o: { id: string; browser?: strin
 
 /** Moves a request to its next step (with what that step learnt). */
 export async function advanceAuthorization(
-  db: Db,
+  db: Statements,
   id: string,
   next: { stage: AuthorizeStage; challengeId?: string | null; patientId?: string; subject?: GrantSubject; signInSession?: string; authTime?: Date },
 ): Promise<void> {
@@ -101,7 +101,7 @@ export async function advanceAuthorization(
 }
 
 /** Ends a request (consent given or refused): its forms no longer work. Returns false if it was already ended. */
-export async function closeAuthorization(db: Db, id: string): Promise<boolean> {
+export async function closeAuthorization(db: Statements, id: string): Promise<boolean> {
   const r = await db.query(sql`DELETE FROM smart_authorization WHERE id = ${id}`);
   return r.rowCount > 0;
 }

@@ -1,6 +1,6 @@
 import type { HumanName, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import { guardianLinkValid } from '../access/guardian-rules';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { INS_SYSTEMS } from '../validation/ins';
 import type { GrantSubject } from './subject';
@@ -29,7 +29,7 @@ function nameOf(patient: Patient | undefined): string {
  * link must be valid at `now` (minor, or a court measure running); the access module checks it again on every
  * request of the token.
  */
-export async function recordChoices(db: Db, patientId: string, now: Date): Promise<RecordChoice[]> {
+export async function recordChoices(db: Statements, patientId: string, now: Date): Promise<RecordChoice[]> {
   const own = await db.query<{ text: string | null; ins: string[] | null }>(sql`SELECT p.text, ar.ins FROM resource p
     LEFT JOIN access_record ar ON ar.patient_id = p.id WHERE p.type = 'Patient' AND p.id = ${patientId} AND NOT p.deleted`);
   const choices: RecordChoice[] = [{ value: 'self', label: `Mon dossier (${nameOf(parse<Patient>(own.rows[0]?.text ?? null))})`, subject: { kind: 'patient', patient: patientId } }];

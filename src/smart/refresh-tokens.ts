@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Patient } from '@medplum/fhirtypes';
 import { majorityDate, parisMidnight } from '../access/guardian-rules';
-import type { Db } from '../store/db';
+import type { Db, Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { digestOf, newSecret } from './secrets';
 import type { GrantSubject } from './subject';
@@ -81,7 +81,7 @@ export async function revokeFamily(tx: Db, familyId: string, reason: string, now
  * same family is issued. A token presented a second time means two parties hold it: the whole family is revoked
  * (the legitimate app signs in again, the thief loses his copy).
  */
-export async function rotateRefreshToken(db: Db, token: string, o: { clientId: string; now: Date; ttl: number }): Promise<{ family: RefreshFamily; token: string } | { refused: RefreshRefusal }> {
+export async function rotateRefreshToken(db: Pick<Db, 'query' | 'transaction'>, token: string, o: { clientId: string; now: Date; ttl: number }): Promise<{ family: RefreshFamily; token: string } | { refused: RefreshRefusal }> {
   return db.transaction(async (tx) => {
     const digest = digestOf(token);
     const { rows } = await tx.query<TokenRow>(sql`SELECT t.family_id, t.expires_at, t.used_at, f.client_id, f.scope, f.subject, f.revoked_at, f.created_at,
@@ -112,7 +112,7 @@ export async function rotateRefreshToken(db: Db, token: string, o: { clientId: s
  * RFC 7009: revokes the family of a refresh token presented by its own client; anything else is silently ignored.
  * Returns the sign-in session the family was granted in, for a sign-out that ends it too (`/auth/logout`).
  */
-export async function revokeByToken(db: Db, token: string, clientId: string, now: Date): Promise<{ signInSession?: string }> {
+export async function revokeByToken(db: Pick<Db, 'query' | 'transaction'>, token: string, clientId: string, now: Date): Promise<{ signInSession?: string }> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ family_id: string; client_id: string; sign_in_session: string | null }>(sql`SELECT t.family_id, f.client_id, f.sign_in_session
       FROM smart_refresh_token t JOIN smart_refresh_family f ON f.id = t.family_id WHERE t.token_digest = ${digestOf(token)}`);
@@ -126,7 +126,7 @@ export async function revokeByToken(db: Db, token: string, clientId: string, now
  * The client a refresh token was issued to, or undefined if the token is unknown. Only for a refresh request that
  * names no client: a public client may refresh without authenticating (RFC 6749 §6), the token being bound to it.
  */
-export async function refreshTokenClient(db: Db, token: string): Promise<string | undefined> {
+export async function refreshTokenClient(db: Statements, token: string): Promise<string | undefined> {
   const { rows } = await db.query<{ client_id: string }>(sql`SELECT f.client_id FROM smart_refresh_token t JOIN smart_refresh_family f ON f.id = t.family_id
     WHERE t.token_digest = ${digestOf(token)}`);
   return rows[0]?.client_id;

@@ -1,6 +1,6 @@
 import type { Patient } from '@medplum/fhirtypes';
 import { majorityDate, parisMidnight } from '../access/guardian-rules';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { digestOf, newSecret } from './secrets';
 
@@ -29,7 +29,7 @@ interface Row {
 const at = (d: Date) => d.toISOString();
 
 /** Opens a session for a person who just typed his password and code; returns it and the cookie's secret. */
-export async function openSignInSession(db: Db, account: string, o: { now: Date; ttl: number }): Promise<{ session: SignInSession; secret: string }> {
+export async function openSignInSession(db: Statements, account: string, o: { now: Date; ttl: number }): Promise<{ session: SignInSession; secret: string }> {
   const secret = newSecret();
   const id = digestOf(secret);
   // Sessions ended more than a day ago are of no use to anyone: pruned as new ones open (index on expires_at).
@@ -62,7 +62,7 @@ export type SessionUse = { session: SignInSession } | { session?: undefined; ali
  * used now and returned. A session found dead for a reason of its record is revoked, so that it stays dead. One
  * too old for `max_age` is left as it is (alive, unused): the app only wants the password typed again.
  */
-export async function useSignInSession(db: Db, secret: string, o: { now: Date; idle: number; maxAge?: number }): Promise<SessionUse> {
+export async function useSignInSession(db: Statements, secret: string, o: { now: Date; idle: number; maxAge?: number }): Promise<SessionUse> {
   const id = digestOf(secret);
   const idleSince = at(new Date(o.now.getTime() - o.idle * 1000));
   const typedSince = at(new Date(o.maxAge === undefined ? 0 : o.now.getTime() - o.maxAge * 1000));
@@ -90,7 +90,7 @@ export async function useSignInSession(db: Db, secret: string, o: { now: Date; i
 export const sessionIdOf = (secret: string | undefined): string | undefined => (secret ? digestOf(secret) : undefined);
 
 /** Ends a session (sign-out, a new sign-in in the same browser, its record closed): its cookie no longer works. */
-export async function endSignInSession(db: Db, id: string, reason: string, now: Date): Promise<void> {
+export async function endSignInSession(db: Statements, id: string, reason: string, now: Date): Promise<void> {
   await db.query(sql`UPDATE smart_sign_in_session SET revoked_at = ${at(now)}::timestamptz, revoked_reason = ${reason}
     WHERE id_digest = ${id} AND revoked_at IS NULL`);
 }
@@ -99,7 +99,7 @@ export async function endSignInSession(db: Db, id: string, reason: string, now: 
  * True when a session was ended (sign-out, new password, record closed …) or is gone: an authorization it signed in
  * and still open must not give a code after that, even within its ten minutes.
  */
-export async function isSignInSessionEnded(db: Db, id: string): Promise<boolean> {
+export async function isSignInSessionEnded(db: Statements, id: string): Promise<boolean> {
   const { rows } = await db.query<{ revoked_at: Date | string | null }>(sql`SELECT revoked_at FROM smart_sign_in_session WHERE id_digest = ${id}`);
   return !rows[0] || rows[0].revoked_at !== null;
 }

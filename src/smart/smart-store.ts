@@ -1,4 +1,4 @@
-import type { Db } from '../store/db';
+import type { SystemRepository } from '../system/system-repository';
 import { issueCode, linkCodeFamily, redeemCode, type CodeGrant } from './authorization-codes';
 import { advanceAuthorization, closeAuthorization, loadAuthorization, openAuthorization } from './authorization-requests';
 import { rememberJti } from './client-auth';
@@ -8,10 +8,11 @@ import { endSignInSession, isSignInSessionEnded, openSignInSession, useSignInSes
 
 // The SMART routes face the Internet: they hold this store, never a database connection, so what they can do to the
 // database is exactly its methods (test/unit/architecture/internet-routes.test.ts). Each method is the module
-// function of the same name bound to the connection the composition root gave.
+// function of the same name bound to the system repository the SMART wiring gave (the authorization server's tables
+// are system work: no actor exists yet), never a raw connection.
 
 /** A function of the SMART tables with its connection already bound. */
-type Bound<F> = F extends (db: Db, ...args: infer A) => infer R ? (...args: A) => R : never;
+type Bound<F> = F extends (db: never, ...args: infer A) => infer R ? (...args: A) => R : never;
 
 /** What a code exchange may do inside the transaction that burns the code (a refusal must still commit the burn). */
 export interface CodeExchange {
@@ -45,28 +46,28 @@ export interface SmartStore {
   isSignInSessionEnded: Bound<typeof isSignInSessionEnded>;
 }
 
-/** Binds the SMART tables' functions to the server's connection (called by the composition root only). */
-export function createSmartStore(db: Db): SmartStore {
+/** Binds the SMART tables' functions to the system repository (called by the SMART wiring only). */
+export function createSmartStore(system: SystemRepository): SmartStore {
   return {
-    openAuthorization: (...a) => openAuthorization(db, ...a),
-    loadAuthorization: (...a) => loadAuthorization(db, ...a),
-    advanceAuthorization: (...a) => advanceAuthorization(db, ...a),
-    closeAuthorization: (...a) => closeAuthorization(db, ...a),
-    recordChoices: (...a) => recordChoices(db, ...a),
-    issueCode: (grant, o) => db.transaction((tx) => issueCode(tx, grant, o)),
-    exchangeCode: (fn) => db.transaction((tx) => fn({
+    openAuthorization: (...a) => openAuthorization(system, ...a),
+    loadAuthorization: (...a) => loadAuthorization(system, ...a),
+    advanceAuthorization: (...a) => advanceAuthorization(system, ...a),
+    closeAuthorization: (...a) => closeAuthorization(system, ...a),
+    recordChoices: (...a) => recordChoices(system, ...a),
+    issueCode: (grant, o) => system.transaction((tx) => issueCode(tx, grant, o)),
+    exchangeCode: (fn) => system.transaction((tx) => fn({
       redeemCode: (...a) => redeemCode(tx, ...a),
       revokeFamily: (...a) => revokeFamily(tx, ...a),
       startFamily: (...a) => startFamily(tx, ...a),
       linkCodeFamily: (...a) => linkCodeFamily(tx, ...a),
     })),
-    rotateRefreshToken: (...a) => rotateRefreshToken(db, ...a),
-    refreshTokenClient: (...a) => refreshTokenClient(db, ...a),
-    revokeByToken: (...a) => revokeByToken(db, ...a),
-    rememberJti: (...a) => rememberJti(db, ...a),
-    openSignInSession: (...a) => openSignInSession(db, ...a),
-    useSignInSession: (...a) => useSignInSession(db, ...a),
-    endSignInSession: (...a) => endSignInSession(db, ...a),
-    isSignInSessionEnded: (...a) => isSignInSessionEnded(db, ...a),
+    rotateRefreshToken: (...a) => rotateRefreshToken(system, ...a),
+    refreshTokenClient: (...a) => refreshTokenClient(system, ...a),
+    revokeByToken: (...a) => revokeByToken(system, ...a),
+    rememberJti: (...a) => rememberJti(system, ...a),
+    openSignInSession: (...a) => openSignInSession(system, ...a),
+    useSignInSession: (...a) => useSignInSession(system, ...a),
+    endSignInSession: (...a) => endSignInSession(system, ...a),
+    isSignInSessionEnded: (...a) => isSignInSessionEnded(system, ...a),
   };
 }

@@ -61,7 +61,8 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
   // Same key and same sign-in code as POST /auth/login (src/auth): one implementation of passwords, codes, locks.
   const key = await loadSigningKey(auth.login.keyFile, auth.login.keyJwk, 'login');
   const clock = options.clock ?? (() => new Date());
-  // The sign-in and its per-address throttle are system work (no actor yet): they hold the named system repository.
+  // The sign-in, its per-address throttle and the authorization server's tables (SmartStore) are system work (no actor
+  // yet): they hold the named system repository.
   const system = new SystemRepository(deps.db);
   const login = createPatientLogin({
     system,
@@ -74,7 +75,7 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
     verifyPassword: options.verifyLoginPassword,
   });
   const smart: SmartDeps = {
-    store: createSmartStore(deps.db), registry, config, audience: auth.audience, key, login, clock,
+    store: createSmartStore(system), registry, config, audience: auth.audience, key, login, clock,
     fhirBasePath: deps.config.fhirBasePath, baseUrl: deps.config.baseUrl, devAuth: auth.devAuth, onLogin: options.onLogin,
   };
   if (registry.clients.length) deps.logger.info(`SMART clients: ${registry.clients.map((c) => c.clientId).join(', ')}`, { clients: registry.clients.map((c) => c.clientId) });

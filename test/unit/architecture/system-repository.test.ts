@@ -15,6 +15,7 @@ import type { DispatcherOptions } from '../../../src/notify/dispatcher';
 import type { handOverAtMajority } from '../../../src/records/majority-handover';
 import type { purgeRecords } from '../../../src/records/purge-job';
 import type { Db } from '../../../src/store/db';
+import type { createSmartStore } from '../../../src/smart/smart-store';
 import type { ScopedRepository } from '../../../src/store/scoped-repository';
 import type { SystemRepository } from '../../../src/system/system-repository';
 import { describe as describeEdges, importsUnder, isUnder, ROOT, sourceFiles } from './import-graph';
@@ -47,6 +48,7 @@ const ALLOWED: Record<string, string> = {
   'src/access/actor-resolver.ts': "named system service: completes a token's actor from the directory and access tables, before any access is decided",
   'src/audit/audit-writer.ts': "named system service: the read group commit's flush stores events in their own transaction",
   'src/audit/audit-system-store.ts': "the audit hooks' system-side store (group commit, a refusal's look-ups), bound by the audit wiring",
+  'src/smart/smart-store.ts': "named system service: the SMART authorization server's tables (authorizations, codes, refresh families), bound for its routes",
   // The record jobs: background work on a timer (and the records:* commands), with no request and no actor.
   'src/records/wiring.ts': 'a wiring: gives the purge and majority hand-over jobs it schedules their system repository',
   'src/records/purge-job.ts': 'background job: purges records past their retention, one transaction per record, and queues purge notices',
@@ -128,12 +130,12 @@ describe('the system repository', () => {
     expect(forged).toBe('nominal');
   });
 
-  it('is what the record jobs (purge, majority hand-over) run on, and a raw connection is refused (checked by the type checker)', () => {
+  it('is what the record jobs (purge, majority hand-over) and the SMART store run on, and a raw connection is refused (checked by the type checker)', () => {
     // Issue 11: these lines do not compile if a job takes a raw `Db` again (a Db is not a SystemRepository: it lacks
     // its private members).
     type Takes<F extends (...args: never[]) => unknown> = Db extends Parameters<F>[0] ? 'accepts a raw Db' : Parameters<F>[0] extends SystemRepository ? 'system' : 'other';
-    const verdicts: [Takes<typeof purgeRecords>, Takes<typeof handOverAtMajority>] = ['system', 'system'];
-    expect(verdicts).toEqual(['system', 'system']);
+    const verdicts: [Takes<typeof purgeRecords>, Takes<typeof handOverAtMajority>, Takes<typeof createSmartStore>] = ['system', 'system', 'system'];
+    expect(verdicts).toEqual(['system', 'system', 'system']);
   });
 
   it('is what the access hooks resolve actors on, through a resolver built by the wiring: a raw connection is refused (checked by the type checker)', () => {
