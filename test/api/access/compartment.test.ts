@@ -82,6 +82,6 @@ test('a type the server does not offer answers 404 and is not in the CapabilityS
   const cs = await request(app().app).get('/fhir/metadata');
   const listed = (cs.body.rest[0].resource as { type: string; interaction: { code: string }[] }[]);
   expect(listed.map((r) => r.type)).toEqual([...OFFERED_TYPES]);
-  expect(listed.find((r) => r.type === 'AuditEvent')!.interaction.map((i) => i.code)).toEqual(['read', 'vread', 'search-type']);
+  expect(listed.find((r) => r.type === 'AuditEvent')!.interaction.map((i) => i.code)).toEqual(['read', 'vread', 'history-instance', 'search-type']);
   expect(listed.find((r) => r.type === 'Patient')!.interaction.map((i) => i.code)).not.toContain('delete');
 });
