@@ -76,13 +76,14 @@ describe('transaction', () => {
   });
 
   it('runs deletes before creates and answers entries in request order', async () => {
-    const p = await request(t.app).post('/fhir/Patient').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient', name: [{ family: 'Order' }] });
+    // Directory entries: a Patient offers no delete (405).
+    const p = await request(t.app).post('/fhir/Practitioner').set('Content-Type', FHIR_JSON).send({ resourceType: 'Practitioner', name: [{ family: 'Order' }] });
     const res = await post({
       resourceType: 'Bundle', type: 'transaction',
       entry: [
-        { resource: { resourceType: 'Patient', name: [{ family: 'Order' }] }, request: { method: 'POST', url: 'Patient' } },
-        { request: { method: 'DELETE', url: `Patient/${p.body.id}` } },
-        { request: { method: 'GET', url: 'Patient?family=order' } },
+        { resource: { resourceType: 'Practitioner', name: [{ family: 'Order' }] }, request: { method: 'POST', url: 'Practitioner' } },
+        { request: { method: 'DELETE', url: `Practitioner/${p.body.id}` } },
+        { request: { method: 'GET', url: 'Practitioner?family=order' } },
       ],
     });
     expect(res.status).toBe(200);
