@@ -1,7 +1,7 @@
-import pg from 'pg';
 import { readHistoryPage } from '../../src/store/history-page';
 import { PgDb } from '../../src/store/pg-db';
 import { TRUE } from '../../src/store/sql';
+import { readStatCounter } from '../support/pg-stat';
 import { createTestDb, type TestDb } from '../support/test-db';
 
 // Migration 212 keeps AuditEvents out of `resource_type_updated` (`WHERE NOT deleted AND type <> 'AuditEvent'`). A
@@ -35,17 +35,7 @@ describePg("a type's history reads the type's live rows through resource_type_up
     await t?.drop();
   });
 
-  async function typeIndexScans(): Promise<number> {
-    await db.query('SELECT pg_stat_force_next_flush()');
-    const reader = new pg.Client({ connectionString: t.url });
-    await reader.connect();
-    try {
-      const { rows } = await reader.query<{ n: string }>(`SELECT idx_scan AS n FROM pg_stat_user_indexes WHERE indexrelname = 'resource_type_updated'`);
-      return Number(rows[0].n);
-    } finally {
-      await reader.end();
-    }
-  }
+  const typeIndexScans = () => readStatCounter(db, t.url as string, `SELECT idx_scan AS n FROM pg_stat_user_indexes WHERE indexrelname = 'resource_type_updated'`);
 
   it('uses the partial index (the type is a literal the planner can check against its predicate)', async () => {
     const before = await typeIndexScans();

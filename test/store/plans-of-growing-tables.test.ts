@@ -1,9 +1,9 @@
-import pg from 'pg';
 import { ChainHeads } from '../../src/audit/chain-heads';
 import { AUTOVACUUM_OFF_WARNING, runsWithoutAutovacuum } from '../../src/store/autovacuum-check';
 import type { Db } from '../../src/store/db';
 import { planEachTime, sql } from '../../src/kernel/sql';
 import { PgDb } from '../../src/store/pg-db';
+import { readStatCounter } from '../support/pg-stat';
 import { createTestDb, type TestDb } from '../support/test-db';
 
 // A named statement keeps the plan its connection made the first time it ran it (force_generic_plan). Made while
@@ -38,18 +38,8 @@ describePg('look-ups in tables that start empty', () => {
     await t?.drop();
   });
 
-  /** Sequential scans of audit_chain_head counted so far (the connection's pending counts flushed first). */
-  async function seqScans(): Promise<number> {
-    await db.query('SELECT pg_stat_force_next_flush()');
-    const reader = new pg.Client({ connectionString: t.url });
-    await reader.connect();
-    try {
-      const { rows } = await reader.query<{ n: string }>(`SELECT seq_scan AS n FROM pg_stat_user_tables WHERE relname = 'audit_chain_head'`);
-      return Number(rows[0].n);
-    } finally {
-      await reader.end();
-    }
-  }
+  /** Sequential scans of audit_chain_head counted so far. */
+  const seqScans = () => readStatCounter(db, t.url as string, `SELECT seq_scan AS n FROM pg_stat_user_tables WHERE relname = 'audit_chain_head'`);
 
   async function growTo(rows: number): Promise<void> {
     await db.query(`INSERT INTO audit_chain_head (chain, seq, hash) SELECT 'chain-' || n, 1, 'h' FROM generate_series(1, ${rows}) AS n ON CONFLICT DO NOTHING`);
