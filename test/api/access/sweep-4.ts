@@ -48,7 +48,9 @@ export function useSweepServer(prefix: string) {
   return { run, token, tokenWith, raw, call };
 }
 
-const VOLATILE = /"lastUpdated":"[^"]*"|"timestamp":"[^"]*"|"recorded":"[^"]*"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|127\.0\.0\.1:\d+/g;
+// Instants (a Bundle entry's `lastModified` too) are the time of a write, not what it tells: two answers a second apart
+// differed there only (a flaky failure seen by a helper).
+const VOLATILE = /"lastUpdated":"[^"]*"|"lastModified":"[^"]*"|"timestamp":"[^"]*"|"recorded":"[^"]*"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|127\.0\.0\.1:\d+/g;
 /** What an answer tells, ids set aside: status, the headers an attacker reads, the body. */
 export function shape(answer: Answer, id: string): string[] {
   const scrub = (s: string | null) => (s ?? '').replace(VOLATILE, '').split(id).join('<id>');
