@@ -5,6 +5,7 @@ import type { FhirService, OperationDefinitionEntry } from './service';
 import { isResourceType } from './search-registry';
 import { denialCount, isDenial, recordDenial } from './denied-requests';
 import { ROUTE_WRITES, withWriteGrants, type WriteGrant } from './write-grants';
+import { assertBodyShape } from './body-shape';
 import type { Resource } from '@medplum/fhirtypes';
 import { readHandler, vreadHandler } from './handlers/read';
 import { createHandler } from './handlers/create';
@@ -144,6 +145,7 @@ export async function dispatch(svc: FhirService, ctx: RequestContext, req: FhirR
   };
   const known = denialCount(ctx);
   try {
+    assertBodyShape(svc, req, (r) => interactionOf(svc, ctx, r) !== undefined);
     return await run(0, req);
   } catch (err) {
     // A refusal is kept with the innermost request refused (`denied-requests.ts`): a Bundle entry, not its Bundle.

@@ -31,8 +31,15 @@ export type { ScopedRepository, WriteResult } from './scoped-repository';
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
+/** Whether the id is a valid FHIR id: 1-64 characters of A-Z, a-z, 0-9, '-' and '.'. */
+export function isValidId(id: string): boolean {
+  return ID_PATTERN.test(id);
+}
+
 /** Throws 400 unless the id is a valid FHIR id. */
 export function assertValidId(id: string): void {
+  // Typed string, but reached from request bodies: a non-string is a client's error too, never a TypeError (500).
+  if (typeof id !== 'string') throw badRequest('Invalid resource id: a FHIR id is a string');
   if (!ID_PATTERN.test(id)) throw badRequest(`Invalid resource id "${id.slice(0, 80)}": 1-64 characters of A-Z, a-z, 0-9, '-' and '.'`);
 }
 

@@ -15,5 +15,15 @@ export function bodyResource(req: FhirRequest, type: string): { resource: Resour
   if (body.resourceType !== type) {
     throw badRequest(`The body is a ${body.resourceType} but the URL is for ${type}`, ['resourceType']);
   }
+  // Checked here, before any handler compares or uses it: a conditional update that matched nothing took an object id
+  // as the new resource's id and failed on it (500, found by the production fuzz test).
+  if (body.id !== undefined && typeof body.id !== 'string') throw badRequest(`The body id must be a string (a FHIR id), not ${describeJson(body.id)}`, ['id']);
   return { resource: body, binaryData: body.resourceType === 'Binary' ? req.binaryData : undefined };
+}
+
+/** What a JSON value is, for a message: its kind, never its content (a body may carry health data). */
+function describeJson(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
