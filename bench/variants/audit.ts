@@ -9,7 +9,7 @@ import { PgDb } from '../../src/store/pg-db';
 import { benchOpenAccess } from './open-access';
 import { auditCounters } from './audit-counters';
 import type { BenchVariant } from './variant';
-import { connectionOf, SystemRepository } from '../../src/system/system-repository';
+import { SystemRepository, writeTransactionOf } from '../../src/system/system-repository';
 
 /** Every request comes from one professional (no token check: this variant isolates the cost of audit). */
 const benchPractitioner: Hooks = {
@@ -36,7 +36,7 @@ export const auditVariant: BenchVariant = {
       // Tuning runs only: the production default applies when unset.
       flushConcurrency: process.env.AUDIT_FLUSH_CONCURRENCY ? Number(process.env.AUDIT_FLUSH_CONCURRENCY) : undefined,
     });
-    const { app } = createApp({ config, db, hooks: [benchOpenAccess(), benchPractitioner, audit, transactionScopeHook((c) => c === db, connectionOf)] });
+    const { app } = createApp({ config, db, hooks: [benchOpenAccess(), benchPractitioner, audit, transactionScopeHook(writeTransactionOf)] });
     return {
       handler: app,
       close: async () => {

@@ -1,6 +1,6 @@
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
-import { WriteBehindDb } from '../store/write-behind-db';
+import { WriteTransaction } from '../store/write-transaction';
 
 /**
  * What a transaction's write decisions read from the access tables (does the record exist, is it open or closed, may
@@ -8,15 +8,15 @@ import { WriteBehindDb } from '../store/write-behind-db';
  * asked the same three questions 18 times. Only a write of a type that changes the access tables (Consent, Patient,
  * RelatedPerson: `applyAccessWrite`, the record-closure hooks) can change the answers, and such a write forgets them
  * (`forgetAccessFacts`), so every decision still sees what a fresh look-up would. Only inside a repository transaction
- * (a write-behind connection, one per transaction): elsewhere every call looks up.
+ * (the WriteTransaction the hooks are given, one per transaction): elsewhere every call looks up.
  */
-const memos = new WeakMap<Db, Map<string, Promise<unknown>>>();
+const memos = new WeakMap<WriteTransaction, Map<string, Promise<unknown>>>();
 
 /** Types whose writes change what the access tables say about a record. */
 export const ACCESS_CHANGING_TYPES: ReadonlySet<string> = new Set(['Consent', 'Patient', 'RelatedPerson']);
 
-export function accessFact<T>(tx: Db, key: string, load: () => Promise<T>): Promise<T> {
-  if (!(tx instanceof WriteBehindDb)) return load();
+export function accessFact<T>(tx: Statements, key: string, load: () => Promise<T>): Promise<T> {
+  if (!(tx instanceof WriteTransaction)) return load();
   let memo = memos.get(tx);
   if (!memo) memos.set(tx, (memo = new Map()));
   const known = memo.get(key) as Promise<T> | undefined;
@@ -29,7 +29,7 @@ export function accessFact<T>(tx: Db, key: string, load: () => Promise<T>): Prom
 }
 
 /** Forgets what this transaction learnt from the access tables (a write that may change them is under way). */
-export function forgetAccessFacts(tx: Db): void {
+export function forgetAccessFacts(tx: WriteTransaction): void {
   memos.delete(tx);
 }
 
@@ -41,7 +41,7 @@ export interface RecordState {
 }
 
 /** The record's state, one statement per record and transaction (the compartment tie and the write rules both ask). */
-export function loadRecordState(tx: Db, patientId: string): Promise<RecordState> {
+export function loadRecordState(tx: Statements, patientId: string): Promise<RecordState> {
   return accessFact(tx, `record-state:${patientId}`, async () => (await tx.query<RecordState>(sql`SELECT
       EXISTS (SELECT 1 FROM access_record WHERE patient_id = ${patientId}) AS exists,
       EXISTS (SELECT 1 FROM access_consent WHERE patient_id = ${patientId} AND kind = 'open') AS open,

@@ -1,6 +1,6 @@
 import type { Consent, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { INS_SYSTEMS } from './actor';
 import { actorReferenceKeys, consentPatientId, parseConsent } from './consent-rules';
@@ -19,7 +19,7 @@ export function insKeys(patient: Patient | undefined): string[] {
   return ids.flatMap((i) => [`${i.system}|${i.value}`, i.value as string]);
 }
 
-async function syncConsent(tx: Db, event: WriteEvent): Promise<void> {
+async function syncConsent(tx: Statements, event: WriteEvent): Promise<void> {
   await tx.query(sql`DELETE FROM access_consent WHERE consent_id = ${event.id}`);
   const consent = event.resource as Consent | undefined;
   if (event.interaction === 'delete' || !consent) return;
@@ -36,7 +36,7 @@ async function syncConsent(tx: Db, event: WriteEvent): Promise<void> {
   }
 }
 
-async function syncPatient(tx: Db, event: WriteEvent): Promise<void> {
+async function syncPatient(tx: Statements, event: WriteEvent): Promise<void> {
   const patient = event.resource as Patient | undefined;
   // A deleted Patient leaves a closed record behind: fail closed for everyone but the patient.
   const closed = event.interaction === 'delete' || patient?.active === false;
@@ -50,7 +50,7 @@ export function isGuardianRelationship(person: RelatedPerson | undefined): boole
   return (person?.relationship ?? []).some((cc) => (cc.coding ?? []).some((c) => GUARDIAN_RELATIONSHIPS.includes(c.code ?? '')));
 }
 
-async function syncRelatedPerson(tx: Db, event: WriteEvent): Promise<void> {
+async function syncRelatedPerson(tx: Statements, event: WriteEvent): Promise<void> {
   await tx.query(sql`DELETE FROM access_guardian WHERE related_person_id = ${event.id}`);
   const person = event.resource as RelatedPerson | undefined;
   const m = /^Patient\/([^/]+)$/.exec(person?.patient?.reference ?? '');
@@ -59,7 +59,7 @@ async function syncRelatedPerson(tx: Db, event: WriteEvent): Promise<void> {
 }
 
 /** Keeps the access tables in step with a Consent, Patient or RelatedPerson write, inside its transaction. */
-export async function applyAccessWrite(tx: Db, event: WriteEvent): Promise<void> {
+export async function applyAccessWrite(tx: Statements, event: WriteEvent): Promise<void> {
   if (event.resourceType === 'Consent') await syncConsent(tx, event);
   else if (event.resourceType === 'Patient') await syncPatient(tx, event);
   else if (event.resourceType === 'RelatedPerson') await syncRelatedPerson(tx, event);

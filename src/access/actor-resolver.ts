@@ -1,6 +1,6 @@
-import type { Db } from '../store/db';
 import type { SystemRepository } from '../system/system-repository';
 import { onSettled } from '../store/settle';
+import type { WriteTransaction } from '../store/write-transaction';
 import type { DmpActor } from './actor';
 import { resolveActor } from './resolve-actor';
 
@@ -74,7 +74,7 @@ export class ActorResolver {
   }
 
   /** Call inside the transaction writing a resource of `IDENTITY_TYPES`. */
-  identityWritten(tx: Db): void {
+  identityWritten(tx: WriteTransaction): void {
     this.generation++;
     onSettled(tx, () => this.generation++);
   }

@@ -2,7 +2,7 @@ import type { DocumentReference, Resource } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { forbidden, unprocessable } from '../fhir/errors';
 import { documentBinaryIds } from '../kernel/binary-url';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import type { DmpActor } from './actor';
 import { assertMayChange, isVisible } from './provenance';
@@ -21,7 +21,7 @@ function absent(id: string, position: number): Error {
   return unprocessable([{ severity: 'error', code: 'processing', diagnostics: text, details: { text }, expression: [path] }]);
 }
 
-async function mayChange(tx: Db, actor: DmpActor, row: NamedBinary): Promise<boolean> {
+async function mayChange(tx: Statements, actor: DmpActor, row: NamedBinary): Promise<boolean> {
   const previous = JSON.parse(row.text ?? '{}') as Resource;
   try {
     await assertMayChange(tx, actor, { interaction: 'update', resourceType: 'Binary', id: row.id, versionId: 0, previous, resource: previous, compartment: row.compartment }, actor.patientIds);
@@ -45,7 +45,7 @@ async function mayChange(tx: Db, actor: DmpActor, row: NamedBinary): Promise<boo
  * - A name carried over from the previous version was answered when it was written; it is still adopted only if the
  *   writer may change it (`WriteEvent.unadoptedBinaries` keeps the others exactly as they are).
  */
-export async function assertAdoptionsAllowed(tx: Db, actor: DmpActor, event: WriteEvent, newInRequest: ReadonlySet<string>): Promise<void> {
+export async function assertAdoptionsAllowed(tx: Statements, actor: DmpActor, event: WriteEvent, newInRequest: ReadonlySet<string>): Promise<void> {
   if (event.resourceType !== 'DocumentReference' || !event.resource) return;
   const named = documentBinaryIds(event.resource as DocumentReference);
   const ids = [...new Set(named)].filter((id) => !newInRequest.has(`Binary/${id}`));

@@ -1,7 +1,7 @@
 import type { WriteEvent } from '../fhir/context';
 import { type FhirError, unprocessable } from '../fhir/errors';
 import { patientCompartmentParams } from '../fhir/search-registry';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { loadRecordState } from './access-facts-memo';
 import { classOf, COMPARTMENT_TYPES } from './resource-classes';
 
@@ -16,7 +16,7 @@ function pathsOf(type: string): string {
  * server's own imports included: a row without a compartment would belong to nobody's record (and was once
  * read as a public directory row). Throws 422.
  */
-export async function assertCompartmentTie(tx: Db, event: WriteEvent): Promise<void> {
+export async function assertCompartmentTie(tx: Statements, event: WriteEvent): Promise<void> {
   if (event.interaction === 'delete') return;
   const type = event.resourceType;
   if (!classOf(type)) throw unprocessable(`${type} is not offered by this server`);

@@ -1,7 +1,7 @@
 import type { Identifier, PractitionerRole, Resource } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { conflict, forbidden } from '../fhir/errors';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { isDirectoryAdmin, ORGANISATION_ID_SYSTEMS, professionalPerson, professionalSpellings, PROFESSIONAL_ID_SYSTEMS, type DmpActor } from './actor';
 import { unprocessable } from '../fhir/errors';
@@ -50,7 +50,7 @@ function spellings(keys: string[]): string[] {
 }
 
 /** The live entry of a type that already carries one of these identifiers (duplicates would split who is who). */
-async function findCarrier(tx: Db, type: string, id: string, keys: string[]): Promise<string | undefined> {
+async function findCarrier(tx: Statements, type: string, id: string, keys: string[]): Promise<string | undefined> {
   // Identifier index rows (live rows), and the JSONB content the store keeps for Practitioners (write-sql.ts).
   const codes = keys.map((k) => k.slice(k.indexOf('|') + 1));
   const probes = keys.map((k) => JSON.stringify({ identifier: [{ system: k.slice(0, k.indexOf('|')), value: k.slice(k.indexOf('|') + 1) }] }));
@@ -64,7 +64,7 @@ async function findCarrier(tx: Db, type: string, id: string, keys: string[]): Pr
 }
 
 /** True when the id was used before (a deleted entry): re-creating it would inherit the references to it. */
-async function wasUsed(tx: Db, type: string, id: string): Promise<boolean> {
+async function wasUsed(tx: Statements, type: string, id: string): Promise<boolean> {
   const { rows } = await tx.query(sql`SELECT 1 FROM resource r WHERE r.type = ${type} AND r.id = ${id}`);
   return rows.length > 0;
 }
@@ -85,7 +85,7 @@ function assertOwnRole(actor: DmpActor, keys: string[], reference: string | unde
  * entry (a document he submits names its other authors): an entry gives access only to the person all of whose national
  * identifiers the token carries (`resolve-actor.ts`), so creating one hands nobody else's access to its creator.
  */
-export async function assertDirectoryWrite(tx: Db, actor: DmpActor, event: WriteEvent): Promise<void> {
+export async function assertDirectoryWrite(tx: Statements, actor: DmpActor, event: WriteEvent): Promise<void> {
   if (isDirectoryAdmin(actor)) return;
   const rule = CREATABLE[event.resourceType];
   if (event.interaction !== 'create' || !rule || (actor.kind !== 'practitioner' && actor.kind !== 'system')) throw forbidden(DIRECTORY_MAINTAINERS);

@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { forbidden } from '../fhir/errors';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { deriveColumns } from '../store/derived-columns';
 import { sql } from '../store/sql';
 import type { AllowPlan } from './access-plan';
@@ -20,7 +20,7 @@ function documentAuthorKeys(resource: Resource): string[] {
  * (or the treating physician). The document's authors, in every form the directory knows them, must be allowed
  * to write into the record; otherwise 403. The Assurance Maladie feed is not concerned.
  */
-export async function assertFeederAuthorAuthorised(tx: Db, plan: AllowPlan, event: WriteEvent): Promise<void> {
+export async function assertFeederAuthorAuthorised(tx: Statements, plan: AllowPlan, event: WriteEvent): Promise<void> {
   const patientId = event.compartment;
   if (!patientId || !event.resource) return;
   const keys = [...(await expandPractitionerKeys(tx, documentAuthorKeys(event.resource)))];

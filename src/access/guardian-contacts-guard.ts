@@ -7,7 +7,7 @@ import { insertOutbox, type OutboxEntry } from '../notify/outbox';
 import { parisTime } from '../notify/paris-time';
 import type { WriteEvent } from '../fhir/context';
 import { unprocessable } from '../fhir/errors';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { isGuardianRelationship } from './access-tables';
 import { contactChannel } from './contact-points';
 import { loadPatient } from './guardian-rules';
@@ -55,7 +55,7 @@ function retirementSummary(at: Date, retired: { activation: boolean; reset: bool
  * unconfirmed, nor — the link is not written yet — one of this link's), never to the guardian whose contact caused it.
  * With none, a 'no-recipient' row: the holder reads it among his notices once he has signed in.
  */
-async function tellHolder(tx: Db, input: { patientId: string; patient: Patient; link: RelatedPerson; key: string; at: Date; retired: { activation: boolean; reset: boolean } }): Promise<void> {
+async function tellHolder(tx: Statements, input: { patientId: string; patient: Patient; link: RelatedPerson; key: string; at: Date; retired: { activation: boolean; reset: boolean } }): Promise<void> {
   const linkKeys = new Set((input.link.telecom ?? []).map(guardianContactKey).filter((k): k is string => !!k));
   const notLinks = { ...input.patient, telecom: (input.patient.telecom ?? []).filter((t) => !linkKeys.has(keyOf(t) ?? '')) };
   const to = await credentialRecipients(tx, input.patientId, notLinks, input.at);
@@ -81,7 +81,7 @@ async function tellHolder(tx: Db, input: { patientId: string; patient: Patient; 
  * Reset and majority codes never go to a guardian's contact anyway (`auth/credential-contacts.ts`).
  */
 export async function guardGuardianContacts(
-  tx: Db,
+  tx: Statements,
   event: WriteEvent,
   context: { now: Date; patientsCreatedInRequest?: readonly string[]; onCodesRetired?: (event: RetirementEvent) => void },
 ): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Patient, RelatedPerson } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { forbidden, unprocessable } from '../fhir/errors';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import type { DmpActor } from './actor';
 import { isGuardianRelationship } from './access-tables';
@@ -119,7 +119,7 @@ export function guardianLinkValid(person: RelatedPerson | undefined, patient: Pi
 }
 
 /** The current Patient of a record, read in the caller's transaction (undefined when missing or deleted). */
-export async function loadPatient(tx: Db, patientId: string): Promise<Patient | undefined> {
+export async function loadPatient(tx: Statements, patientId: string): Promise<Patient | undefined> {
   const { rows } = await tx.query<{ text: string | null }>(sql`SELECT text FROM resource WHERE type = 'Patient' AND id = ${patientId} AND NOT deleted`);
   return rows[0]?.text ? (JSON.parse(rows[0].text) as Patient) : undefined;
 }
@@ -138,7 +138,7 @@ export interface GuardianWriteContext {
  * record (no opening consent yet, or the Patient created in the same request). Never an ordinary authorised
  * professional (403), never for an adult without a court measure (422).
  */
-export async function assertGuardianWrite(tx: Db, actor: DmpActor, event: WriteEvent, context: GuardianWriteContext): Promise<void> {
+export async function assertGuardianWrite(tx: Statements, actor: DmpActor, event: WriteEvent, context: GuardianWriteContext): Promise<void> {
   if (event.resourceType !== 'RelatedPerson' || event.interaction === 'delete') return;
   const person = event.resource as RelatedPerson | undefined;
   if (!person || person.active === false || !isGuardianRelationship(person)) return;
@@ -171,7 +171,7 @@ export async function assertGuardianWrite(tx: Db, actor: DmpActor, event: WriteE
  * professional or an Assurance Maladie office) and for a minor's parent recorded at opening (a professional); the
  * callers decide which actor kinds may ask.
  */
-export async function opensRecordWithPatient(tx: Db, actor: DmpActor, patientId: string, everOpened: boolean, context: GuardianWriteContext): Promise<boolean> {
+export async function opensRecordWithPatient(tx: Statements, actor: DmpActor, patientId: string, everOpened: boolean, context: GuardianWriteContext): Promise<boolean> {
   if ((context.patientsCreatedInRequest ?? []).includes(patientId)) return true;
   return !everOpened && (await wroteRow(tx, actor, 'Patient', patientId));
 }

@@ -1,7 +1,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import type { RequestContext } from '../fhir/context';
 import type { FhirService } from '../fhir/service';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql, TRUE } from '../store/sql';
 import { markSystemContext } from './access-hooks';
 import { insValues } from './record-ins';
@@ -19,7 +19,7 @@ export interface IdentityDuplicate {
 }
 
 /** The duplicates the operator has to look at (all of them, resolved ones included, with `all`). */
-export async function listIdentityDuplicates(db: Db, options: { all?: boolean } = {}): Promise<IdentityDuplicate[]> {
+export async function listIdentityDuplicates(db: Statements, options: { all?: boolean } = {}): Promise<IdentityDuplicate[]> {
   const { rows } = await db.query<{ patient_id: string; ins: string; kept_patient_id: string; listed_at: Date; resolved_at: Date | null; resolution: string | null }>(
     sql`SELECT patient_id, ins, kept_patient_id, listed_at, resolved_at, resolution FROM identity_duplicate
         WHERE ${options.all ? TRUE : sql`resolved_at IS NULL`} ORDER BY ins, listed_at, patient_id`,

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../fhir/context';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { ACTOR_STATE, SYSTEM_STATE } from './access-hooks';
 import { isKnownTo } from './named-documents';
 
@@ -11,7 +11,7 @@ import { isKnownTo } from './named-documents';
  * record (issue 11: hidden is absent). The server's own work (`markSystemContext`) knows every document; a
  * composition without the access module (module tests) has no actor and decides nothing here.
  */
-export async function callerKnowsDocument(db: Db, ctx: RequestContext, id: string): Promise<boolean> {
+export async function callerKnowsDocument(db: Statements, ctx: RequestContext, id: string): Promise<boolean> {
   if (ctx.state.get(SYSTEM_STATE)) return true;
   const actor = ctx.state.get(ACTOR_STATE);
   if (!actor) return !ctx.actor;

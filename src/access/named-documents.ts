@@ -1,7 +1,7 @@
 import type { DocumentReference, Resource } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { unprocessable } from '../fhir/errors';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { listedDocuments } from '../store/derived-columns';
 import { sql } from '../store/sql';
 import type { DmpActor } from './actor';
@@ -28,7 +28,7 @@ function governingDocuments(resource: Resource | undefined): { path: string; ids
  * could attach a Binary to a masked document, or to a document of a record he may not open, and learn by the status
  * which ids exist. Names already on the row's previous version were checked when they were written.
  */
-export async function assertNamedDocumentsKnown(tx: Db, actor: DmpActor, event: WriteEvent, newInRequest: ReadonlySet<string>): Promise<void> {
+export async function assertNamedDocumentsKnown(tx: Statements, actor: DmpActor, event: WriteEvent, newInRequest: ReadonlySet<string>): Promise<void> {
   const named = governingDocuments(event.resource);
   if (!named) return;
   const before = new Set(governingDocuments(event.previous)?.ids ?? []);
@@ -43,7 +43,7 @@ export async function assertNamedDocumentsKnown(tx: Db, actor: DmpActor, event: 
 }
 
 /** Whether the actor may know of this DocumentReference: he reads it, or may change it (a feeder's own submission, which it cannot read). */
-export async function isKnownTo(tx: Db, actor: DmpActor, id: string): Promise<boolean> {
+export async function isKnownTo(tx: Statements, actor: DmpActor, id: string): Promise<boolean> {
   const { rows } = await tx.query<{ text: string | null; compartment: string | null }>(sql`SELECT text, compartment FROM resource WHERE type = 'DocumentReference' AND id = ${id} AND NOT deleted`);
   if (!rows[0]?.text) return false;
   if (await isVisible(tx, actor, id)) return true;
@@ -81,7 +81,7 @@ function assertNoDocumentDropped(named: { path: string; ids: string[] }, before:
  * not stored yet), a new DocumentReference against the Lists already written that name it (a transaction writes the
  * SubmissionSet first). The writer knows every document named (`assertNamedDocumentsKnown` ran first).
  */
-export async function assertListedDocumentsInRecord(tx: Db, event: WriteEvent, listsInRequest: Set<string>): Promise<void> {
+export async function assertListedDocumentsInRecord(tx: Statements, event: WriteEvent, listsInRequest: Set<string>): Promise<void> {
   if (event.interaction === 'delete') return;
   if (event.resourceType === 'List' && event.resource?.resourceType === 'List') {
     // Documents drawn in this request and already written are checked too: a transaction writes its entries in any order.

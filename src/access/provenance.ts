@@ -1,10 +1,10 @@
 import type { DocumentReference, Resource } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { forbidden, unprocessable, type FhirError } from '../fhir/errors';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
 import { type Sql, sql } from '../store/sql';
-import { WriteBehindDb } from '../store/write-behind-db';
+import { WriteTransaction } from '../store/write-transaction';
 import type { DmpActor } from './actor';
 import { compileAccess } from './compile-access';
 import { decideAccess } from './decide-access';
@@ -57,10 +57,10 @@ function writersSql(rows: WriterRow[]): Sql {
  * repository transaction the row is queued beside the created resources and written with them (one statement for all
  * the writers of an import, not one per row), before any other statement could read it.
  */
-export async function recordWriter(tx: Db, event: WriteEvent, writer: Writer): Promise<void> {
+export async function recordWriter(tx: Statements, event: WriteEvent, writer: Writer): Promise<void> {
   if (event.interaction !== 'create') return;
   const row: WriterRow = { type: event.resourceType, id: event.id, writer };
-  if (tx instanceof WriteBehindDb) tx.queueSide('access_writer', row, writersSql);
+  if (tx instanceof WriteTransaction) tx.queueSide('access_writer', row, writersSql);
   else await tx.query(writersSql([row]));
 }
 
@@ -77,7 +77,7 @@ interface Recorded {
   authors: string[];
 }
 
-async function loadRecorded(tx: Db, type: string, id: string): Promise<Recorded> {
+async function loadRecorded(tx: Statements, type: string, id: string): Promise<Recorded> {
   const { rows } = await tx.query<{ kind: WriterKind | null; keys: string[] | null; authors: string[] | null }>(sql`SELECT w.kind, w.keys,
       (SELECT r.authors FROM resource r WHERE r.type = ${type} AND r.id = ${id}) AS authors
     FROM (SELECT 1) AS one LEFT JOIN access_writer w ON w.type = ${type} AND w.id = ${id}`);
@@ -101,7 +101,7 @@ function isWriter(actor: DmpActor, recorded: Recorded, resourceType: string): bo
  * True when this professional (or feeder) created the row: its recorded writer's keys are his. Patients and
  * guardians are never "writers" in this sense (their entries are the record's own).
  */
-export async function wroteRow(tx: Db, actor: DmpActor, type: string, id: string): Promise<boolean> {
+export async function wroteRow(tx: Statements, actor: DmpActor, type: string, id: string): Promise<boolean> {
   return isWriter(actor, await loadRecorded(tx, type, id), type);
 }
 
@@ -116,7 +116,7 @@ const labelsAndStatus = (doc: DocumentReference | undefined): string =>
  * `authors` answer. A document's labels and status are its author's (the patient masks through Consent).
  * Extracted resources change only by replacing their document.
  */
-export async function assertMayChange(tx: Db, actor: DmpActor, event: WriteEvent, patientIds: readonly string[]): Promise<void> {
+export async function assertMayChange(tx: Statements, actor: DmpActor, event: WriteEvent, patientIds: readonly string[]): Promise<void> {
   const what = `${event.resourceType}/${event.id}`;
   const source = sourceDocument(event.previous) ?? sourceDocument(event.resource);
   if (source) throw forbidden(`${what} is part of document ${source}: replace the document to change it`);
@@ -182,7 +182,7 @@ export function relationNaming(doc: DocumentReference | undefined, id: string): 
  * server): only who may change the replaced document may replace it. A replaced document that does not exist is
  * left to the replacement hook (422).
  */
-export async function assertMayReplace(tx: Db, actor: DmpActor, event: WriteEvent, patientIds: readonly string[]): Promise<void> {
+export async function assertMayReplace(tx: Statements, actor: DmpActor, event: WriteEvent, patientIds: readonly string[]): Promise<void> {
   if (event.resourceType !== 'DocumentReference' || !event.resource) return;
   for (const id of newlyReplaced(event.resource as DocumentReference, event.previous as DocumentReference | undefined)) {
     const { rows } = await tx.query<{ text: string | null; compartment: string | null }>(sql`SELECT text, compartment FROM resource WHERE type = 'DocumentReference' AND id = ${id} AND NOT deleted`);
@@ -207,12 +207,12 @@ const documentOf = (resource: Resource | undefined): string | undefined =>
  * author, the feeder that submitted it) — not for anyone who writes in the record. A document hidden from the caller
  * never gets here: named-documents.ts answers it as absent (422) before the record is looked at.
  */
-export async function assertMayAttach(tx: Db, actor: DmpActor, event: WriteEvent, patientIds: readonly string[]): Promise<void> {
+export async function assertMayAttach(tx: Statements, actor: DmpActor, event: WriteEvent, patientIds: readonly string[]): Promise<void> {
   if (event.resourceType !== 'Binary' || !event.resource) return;
   const docId = documentOf(event.resource);
   if (!docId || docId === documentOf(event.previous)) return;
   // A document created earlier in this transaction (queued, not written yet) adopts it as one drawn later would.
-  if (tx instanceof WriteBehindDb && tx.queued('DocumentReference', docId)) return;
+  if (tx instanceof WriteTransaction && tx.isQueued('DocumentReference', docId)) return;
   const { rows } = await tx.query<{ text: string | null; compartment: string | null }>(sql`SELECT text, compartment FROM resource WHERE type = 'DocumentReference' AND id = ${docId} AND NOT deleted`);
   if (!rows[0]?.text) return; // drawn in this transaction, not written yet: the document adopts it
   const doc = JSON.parse(rows[0].text) as DocumentReference;
@@ -224,7 +224,7 @@ export async function assertMayAttach(tx: Db, actor: DmpActor, event: WriteEvent
 }
 
 /** Whether the actor may read the row (a DocumentReference unless told): his read predicate, at this instant. */
-export async function isVisible(tx: Db, actor: DmpActor, id: string, resourceType = 'DocumentReference'): Promise<boolean> {
+export async function isVisible(tx: Statements, actor: DmpActor, id: string, resourceType = 'DocumentReference'): Promise<boolean> {
   const plan = decideAccess(actor, 'read', resourceType, { now: new Date() });
   if (plan.effect !== 'allow') return false;
   const { rows } = await tx.query(sql`SELECT 1 FROM resource r WHERE r.type = ${resourceType} AND r.id = ${id} AND NOT r.deleted AND (${compileAccess(plan)})`);

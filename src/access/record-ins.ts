@@ -1,7 +1,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { conflict, type FhirError } from '../fhir/errors';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql, type Sql } from '../store/sql';
 import { INS_SYSTEMS } from './actor';
 
@@ -23,7 +23,7 @@ export interface InsClaimConflict {
  * concurrent creation of the same INS waits for the first transaction and then finds the key taken. A record the
  * operator listed as a duplicate of that INS (`identity_duplicate`) does not claim it.
  */
-export async function claimRecordIns(tx: Db, event: WriteEvent): Promise<InsClaimConflict | undefined> {
+export async function claimRecordIns(tx: Statements, event: WriteEvent): Promise<InsClaimConflict | undefined> {
   const wanted = event.interaction === 'delete' ? [] : insValues(event.resource as Patient | undefined);
   await tx.query(sql`DELETE FROM record_ins WHERE patient_id = ${event.id} AND NOT (ins = ANY(${wanted}::text[]))`);
   if (wanted.length === 0) return undefined;
@@ -43,7 +43,7 @@ export async function claimRecordIns(tx: Db, event: WriteEvent): Promise<InsClai
  * The 409 of a second record for one INS. Whoever may read the existing record is told which it is; anyone else
  * gets a neutral answer that does not reveal whether, or where, that person has a record.
  */
-export async function insConflictError(tx: Db, found: InsClaimConflict, readPredicate: Sql): Promise<FhirError> {
+export async function insConflictError(tx: Statements, found: InsClaimConflict, readPredicate: Sql): Promise<FhirError> {
   const { rows } = await tx.query(sql`SELECT 1 FROM resource r WHERE r.type = 'Patient' AND r.id = ${found.holder} AND NOT r.deleted AND ${readPredicate}`);
   if (rows.length) {
     const error = conflict(`Patient/${found.holder} already carries the INS ${found.ins}: one record per INS (update that record instead)`);

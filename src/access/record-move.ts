@@ -1,6 +1,6 @@
 import type { WriteEvent } from '../kernel/request-context';
 import { unprocessable } from '../fhir/errors';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 
 /**
@@ -9,13 +9,13 @@ import { sql } from '../store/sql';
  * record's patient loses the entry without a trace in his record. A misfiled entry is deleted and written again in the
  * right record. Called after provenance, so only the row's writer — who knows where it is — reaches this answer.
  */
-export async function assertStaysInRecord(tx: Db, event: WriteEvent): Promise<void> {
+export async function assertStaysInRecord(tx: Statements, event: WriteEvent): Promise<void> {
   if (!(await movesRecord(tx, event))) return;
   throw unprocessable(`${event.resourceType}/${event.id} belongs to another record: a row cannot move to another patient; delete it and write it again in the right record`);
 }
 
 /** Whether an update or patch would put a row that belongs to a record into another record. */
-export async function movesRecord(tx: Db, event: WriteEvent): Promise<boolean> {
+export async function movesRecord(tx: Statements, event: WriteEvent): Promise<boolean> {
   if (event.interaction !== 'update' && event.interaction !== 'patch') return false;
   const { rows } = await tx.query<{ compartment: string | null }>(sql`SELECT compartment FROM resource WHERE type = ${event.resourceType} AND id = ${event.id} AND NOT deleted`);
   const before = rows[0]?.compartment ?? null;

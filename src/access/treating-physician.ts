@@ -1,5 +1,5 @@
 import type { Consent } from '@medplum/fhirtypes';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { unprocessable } from '../fhir/errors';
 import { parseConsent } from './consent-rules';
@@ -9,7 +9,7 @@ import { namesOnePerson } from './resolve-actor';
  * Every key naming the same practitioners as `keys`: `Practitioner/<id>` references gain the identifiers of
  * those directory entries, and identifiers gain the ids of the entries carrying them (entries naming one person).
  */
-export async function expandPractitionerKeys(tx: Db, keys: string[]): Promise<Set<string>> {
+export async function expandPractitionerKeys(tx: Statements, keys: string[]): Promise<Set<string>> {
   const out = new Set(keys);
   const ids = keys.filter((k) => k.startsWith('Practitioner/')).map((k) => k.slice('Practitioner/'.length));
   const identifiers = keys.filter((k) => k.includes('|')).map((k) => JSON.stringify({ identifier: [{ system: k.split('|')[0], value: k.slice(k.indexOf('|') + 1) }] }));
@@ -38,7 +38,7 @@ function actorKeys(consent: Consent | undefined, kind: 'permit' | 'deny'): strin
  * status. A Consent that blocks him, or withdraws (inactivates, deletes, rewrites) a permit naming him, is
  * refused with 422 explaining to change the treating physician instead.
  */
-export async function assertTreatingPhysicianKept(tx: Db, patientId: string, next: Consent | undefined, previous: Consent | undefined): Promise<void> {
+export async function assertTreatingPhysicianKept(tx: Statements, patientId: string, next: Consent | undefined, previous: Consent | undefined): Promise<void> {
   const { rows } = await tx.query<{ treating: string[] }>(sql`SELECT treating FROM access_record WHERE patient_id = ${patientId}`);
   const treating = rows[0]?.treating ?? [];
   if (treating.length === 0) return;

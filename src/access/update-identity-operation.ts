@@ -6,7 +6,7 @@ import type { FhirRequest, FhirResponse } from '../fhir/request';
 import type { FhirService, OperationDefinitionEntry } from '../fhir/service';
 import { buildNotice } from '../notify/messages';
 import { queueNotices } from '../notify/outbox';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { advisoryLock } from '../store/locks';
 import { sql, TRUE } from '../store/sql';
 import { explainInsProblem } from '../validation/ins';
@@ -82,7 +82,7 @@ export function applyIdentityChange(previous: Patient, change: IdentityChange): 
  * A local identifier given to this record identifies no other one (409): a document or a conditional reference naming
  * it would otherwise match two records, and the procedure would hand one person's identifier to another.
  */
-async function assertLocalIdentifiersFree(db: Db, patientId: string, change: IdentityChange): Promise<void> {
+async function assertLocalIdentifiersFree(db: Statements, patientId: string, change: IdentityChange): Promise<void> {
   const given = [...(change.locals ?? [])].flatMap(([system, values]) => values.map((value) => JSON.stringify({ identifier: [{ system, value }] }))).sort();
   if (!given.length) return;
   // Two corrections giving one identifier to two records at once would both find it free: the second waits here until

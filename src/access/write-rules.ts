@@ -1,7 +1,7 @@
 import type { Consent, DocumentReference, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
 import { type FhirError, forbidden, HiddenRefusal, unprocessable } from '../fhir/errors';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { accessFact, loadRecordState } from './access-facts-memo';
 import { isAssuranceMaladie, ownsRecord, type DmpActor } from './actor';
@@ -26,7 +26,7 @@ import { assertNoStandaloneVisibilityFlags } from './visibility-flags';
 import { classOf } from './resource-classes';
 import { assertTreatingPhysicianKept } from './treating-physician';
 
-function mayWriteCompartment(tx: Db, plan: AccessPlan, patientId: string): Promise<boolean> {
+function mayWriteCompartment(tx: Statements, plan: AccessPlan, patientId: string): Promise<boolean> {
   const statement = sql`SELECT ${compileCompartmentWrite(plan, patientId)} AS ok`;
   // The same question (same compiled statement) gets the same answer until the transaction changes the access tables.
   const { text, values } = statement.toQuery();
@@ -45,7 +45,7 @@ function mayWriteCompartment(tx: Db, plan: AccessPlan, patientId: string): Promi
  * moves the row into another one, which is named like a creation's. Only on the refusal path: an allowed write asks
  * nothing more.
  */
-async function refuseInRecord(tx: Db, actor: DmpActor, event: WriteEvent, patientId: string, refusal: FhirError): Promise<never> {
+async function refuseInRecord(tx: Statements, actor: DmpActor, event: WriteEvent, patientId: string, refusal: FhirError): Promise<never> {
   // An update or patch moving a row into another record names that record as a creation does (issue 11, sweep 4: with
   // any row of his own a writer learnt whether a Patient id exists, and whether it is closed or not open yet).
   if ((event.interaction === 'create' || (await movesRecord(tx, event))) && (await isHiddenRecord(tx, actor, patientId))) {
@@ -55,11 +55,11 @@ async function refuseInRecord(tx: Db, actor: DmpActor, event: WriteEvent, patien
 }
 
 /** A record a professional or patient may not see (feeders and the Assurance Maladie find records by INS). */
-async function isHiddenRecord(tx: Db, actor: DmpActor, patientId: string): Promise<boolean> {
+async function isHiddenRecord(tx: Statements, actor: DmpActor, patientId: string): Promise<boolean> {
   return actor.kind !== 'system' && !ownsRecord(actor, patientId) && !(await isVisible(tx, actor, patientId, 'Patient'));
 }
 
-async function assertConsentWrite(tx: Db, actor: DmpActor, event: WriteEvent, context: WriteContext): Promise<void> {
+async function assertConsentWrite(tx: Statements, actor: DmpActor, event: WriteEvent, context: WriteContext): Promise<void> {
   const consent = event.resource as Consent | undefined;
   const previous = event.previous as Consent | undefined;
   if (consent) {
@@ -118,7 +118,7 @@ function assertPatientWrite(actor: DmpActor, event: WriteEvent): void {
   throw forbidden('Only the patient or a legal guardian may change the Patient resource of a record (identity traits through the identity procedure)');
 }
 
-async function assertRecordWritable(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent, patientId: string, context: GuardianWriteContext): Promise<void> {
+async function assertRecordWritable(tx: Statements, actor: DmpActor, plan: AccessPlan, event: WriteEvent, patientId: string, context: GuardianWriteContext): Promise<void> {
   const state = await loadRecordState(tx, patientId);
   if (state.closed && event.interaction === 'create') {
     await refuseInRecord(tx, actor, event, patientId, unprocessable(`The record of Patient/${patientId} is closed: no new entries until it is reactivated`));
@@ -160,7 +160,7 @@ export interface WriteContext extends GuardianWriteContext {
  * (provenance.ts), who may record a parent or legal guardian (guardian-rules.ts, at `context.now`). Throws 403, 409
  * or 422.
  */
-export async function assertWriteAllowed(tx: Db, actor: DmpActor, plan: AccessPlan, event: WriteEvent, context: WriteContext = { now: new Date() }): Promise<void> {
+export async function assertWriteAllowed(tx: Statements, actor: DmpActor, plan: AccessPlan, event: WriteEvent, context: WriteContext = { now: new Date() }): Promise<void> {
   if (plan.effect !== 'allow') throw forbidden(plan.reason);
   if (isAssuranceMaladie(actor) && event.resourceType === 'DocumentReference' && !isCareHistoryDocument(event.resource as DocumentReference)) {
     throw forbidden('The Assurance Maladie may only create care-history documents (type REMB / class 60)');

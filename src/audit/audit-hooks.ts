@@ -1,11 +1,11 @@
 import type { DeniedInfo, Hooks, Interaction, ReadEvent, RequestContext, WriteEvent } from '../fhir/context';
 import { forbidden, methodNotAllowed } from '../fhir/errors';
-import type { Db } from '../store/db';
+import type { WriteTransaction } from '../store/write-transaction';
 import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
 import { type AuditAgentInfo, describeActor } from './audit-actor';
 import { OUTCOME } from './audit-codes';
 import { type AuditEventInput, type AuditSource, toAction } from './audit-event-builder';
-import { AuditWriter, type AuditWriterOptions, type StoredAuditEvent } from './audit-writer';
+import { AuditWriter, type AuditTransaction, type AuditWriterOptions, type StoredAuditEvent } from './audit-writer';
 import type { AuditSystemStore } from './audit-system-store';
 import { GroupCommit } from './group-commit';
 import { identityCorrectionOf } from './identity-correction';
@@ -41,7 +41,7 @@ export interface AuditHooksOptions {
 
 /** The audit module's hook provider, plus entry points for events that are not FHIR interactions. */
 export interface AuditHooks extends Hooks {
-  afterWrite(tx: Db, ctx: RequestContext, event: WriteEvent): Promise<void>;
+  afterWrite(tx: WriteTransaction, ctx: RequestContext, event: WriteEvent): Promise<void>;
   afterRead(ctx: RequestContext, event: ReadEvent): Promise<void>;
   onDenied(ctx: RequestContext, info: DeniedInfo): Promise<void>;
   authorize(ctx: RequestContext, op: { interaction: Interaction; resourceType?: string; operation?: string }): Promise<void>;
@@ -50,7 +50,7 @@ export interface AuditHooks extends Hooks {
   /** Audits an account procedure (activation, password reset, contact change); resolves once durable. */
   recordAccountEvent(ctx: RequestContext, info: { patientId?: string; event: string; success: boolean; reason?: string; details?: { type: string; valueString: string }[] }): Promise<void>;
   /** Audits an interaction inside the caller's transaction (CDA import, consent change done outside the repository). */
-  auditInTx(tx: Db, ctx: RequestContext, info: { interaction: string; resourceType: string; id?: string; versionId?: number; compartment?: string | null; operation?: string }): Promise<StoredAuditEvent[]>;
+  auditInTx(tx: AuditTransaction, ctx: RequestContext, info: { interaction: string; resourceType: string; id?: string; versionId?: number; compartment?: string | null; operation?: string }): Promise<StoredAuditEvent[]>;
   /** Resolves when every event submitted so far is committed. */
   flush(): Promise<void>;
   readonly groupCommit: GroupCommit<AuditEventInput>;

@@ -2,7 +2,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Db, Statements } from '../store/db';
 import type { SystemRepository } from '../system/system-repository';
 import { onSettled } from '../store/settle';
-import { WriteBehindDb } from '../store/write-behind-db';
+import { WriteTransaction } from '../store/write-transaction';
 import { sql } from '../store/sql';
 import { GENESIS_HASH } from './audit-codes';
 import type { AuditEventInput } from './audit-event-builder';
@@ -26,8 +26,14 @@ export interface StoredAuditEvent {
   readonly resource: AuditEvent;
 }
 
+/**
+ * The transaction events are stored in: the WriteTransaction a write hook was given (the write's own), or the connection
+ * of a transaction the system opened (the read group commit's, a record job's).
+ */
+export type AuditTransaction = Db | WriteTransaction;
+
 /** Consumer of stored events, run in the transaction that stores them (notifications derive from them). */
-export type AppendListener = ((tx: Db, events: StoredAuditEvent[]) => Promise<void>) & {
+export type AppendListener = ((tx: AuditTransaction, events: StoredAuditEvent[]) => Promise<void>) & {
   /**
    * True when the listener would do nothing for these events: the writer may then store them in one
    * statement of their own, without a transaction around it.
@@ -44,7 +50,7 @@ export interface AuditWriterOptions {
   onAppend?: AppendListener;
 }
 
-/** Key of the owed work that stores a transaction's audit events (`WriteBehindDb.owe`). */
+/** Key of the owed work that stores a transaction's audit events (`WriteTransaction.owe`). */
 const OWED_EVENTS = 'audit.events';
 
 /** SQLSTATEs of a batch whose cached chain heads were stale: it is built again from the stored heads. */
@@ -103,7 +109,7 @@ function batchJson(linked: LinkedEvent[]): string {
 export class AuditWriter {
   private readonly heads = new ChainHeads();
   /** Events a transaction owes, stored once before it commits (`appendAtCommit`), in the order they were given. */
-  private readonly owed = new WeakMap<Db, OwedEvent[]>();
+  private readonly owed = new WeakMap<AuditTransaction, OwedEvent[]>();
 
   constructor(private readonly options: AuditWriterOptions = {}) {
     // What it stores must be readable wherever the store is.
@@ -115,7 +121,7 @@ export class AuditWriter {
    * touched (in sorted order, so two writers never deadlock on each other's heads) until the caller commits,
    * which keeps each chain's order equal to its commit order. Returns the events in input order.
    */
-  async appendInTx(tx: Db, inputs: AuditEventInput[]): Promise<StoredAuditEvent[]> {
+  async appendInTx(tx: AuditTransaction, inputs: AuditEventInput[]): Promise<StoredAuditEvent[]> {
     if (inputs.length === 0) return [];
     // Events owed by this transaction happened before these: they go first, so each chain keeps the order of events.
     const earlier = mergeOwed(this.owed.get(tx)?.splice(0) ?? []);
@@ -128,11 +134,11 @@ export class AuditWriter {
    * import of 18 resources locks each chain head and writes its events in 2 statements, not 36. The events are as
    * durable as with `appendInTx` (same transaction, same commit) and the chain heads are locked for less time.
    * Consecutive events given the same `together` key that say the same thing become one (merge-writes.ts). Outside a
-   * repository transaction (no write-behind connection) they are stored at once.
+   * repository transaction (a system transaction's connection, not a WriteTransaction) they are stored at once.
    */
-  async appendAtCommit(tx: Db, given: AuditEventInput[], options: { together?: string } = {}): Promise<void> {
+  async appendAtCommit(tx: AuditTransaction, given: AuditEventInput[], options: { together?: string } = {}): Promise<void> {
     if (given.length === 0) return;
-    if (!(tx instanceof WriteBehindDb)) {
+    if (!(tx instanceof WriteTransaction)) {
       await this.appendInTx(tx, given);
       return;
     }
@@ -148,12 +154,12 @@ export class AuditWriter {
     tx.owe(OWED_EVENTS, () => this.storeOwed(tx));
   }
 
-  private async storeOwed(tx: Db): Promise<void> {
+  private async storeOwed(tx: WriteTransaction): Promise<void> {
     const inputs = mergeOwed(this.owed.get(tx)?.splice(0) ?? []);
     if (inputs.length) await this.appendNow(tx, inputs);
   }
 
-  private async appendNow(tx: Db, inputs: AuditEventInput[]): Promise<StoredAuditEvent[]> {
+  private async appendNow(tx: AuditTransaction, inputs: AuditEventInput[]): Promise<StoredAuditEvent[]> {
     const chains = chainsOf(inputs);
     const locked = await tx.query<{ chain: string; seq: number; hash: string }>(sql`
       INSERT INTO audit_chain_head (chain, seq, hash)

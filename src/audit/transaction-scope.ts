@@ -1,36 +1,37 @@
 import type { Hooks, RequestContext } from '../fhir/context';
-import type { Db } from '../store/db';
-import type { ConnectionOf } from '../store/scoped-repository';
+import type { ScopedRepository } from '../store/scoped-repository';
+import type { WriteTransaction } from '../store/write-transaction';
 import { StateKey } from '../fhir/request-state';
 
-/** Key of the open database transaction in `ctx.state` while a transaction Bundle entry runs. */
-const OPEN_TRANSACTION = new StateKey<Db>('audit.openTransaction');
+/** Key of the open write transaction in `ctx.state` while a transaction Bundle entry runs. */
+const OPEN_TRANSACTION = new StateKey<WriteTransaction>('audit.openTransaction');
 
-/** The database transaction the current request entry runs in, if any (set by `transactionScopeHook`). */
-export function openTransaction(ctx: RequestContext): Db | undefined {
+/** The write transaction the current request entry runs in, if any (set by `transactionScopeHook`). */
+export function openTransaction(ctx: RequestContext): WriteTransaction | undefined {
   return ctx.state.get(OPEN_TRANSACTION);
 }
 
 /**
- * Tells the server's own connection (outside any transaction) from the connection of a transaction: built by the
- * wiring over the connection it holds, it gives the hook no connection to run anything on.
+ * The write transaction a request's repository runs in, undefined outside one: injected by the wiring
+ * (`writeTransactionOf`, system/system-repository.ts), it gives the hook no connection to run anything on — the same
+ * WriteTransaction the write hooks of that transaction are given, so a read's event is owed with theirs.
  */
-export type IsServerConnection = (db: Db) => boolean;
+export type WriteTransactionOf = (repo: ScopedRepository) => WriteTransaction | undefined;
 
 /**
  * Notices when a request runs inside a database transaction (each entry of a transaction Bundle is
  * dispatched with a service whose repository is bound to the transaction) and exposes that transaction to
- * the audit hooks for the duration of the entry (`connection`, injected by the wiring, tells which connection it is). A read audited there is written through the same
- * transaction: the group commit opens its own, which on PGlite would wait for the outer one forever (and on
- * PostgreSQL would wait for the chain head locked by the entries already written).
+ * the audit hooks for the duration of the entry (`transactionOf`, injected by the wiring, tells which it is). A read
+ * audited there is written through the same transaction: the group commit opens its own, which on PGlite would wait
+ * for the outer one forever (and on PostgreSQL would wait for the chain head locked by the entries already written).
  */
-export function transactionScopeHook(isServerConnection: IsServerConnection, connection: ConnectionOf): Hooks {
+export function transactionScopeHook(transactionOf: WriteTransactionOf): Hooks {
   return {
     async interceptRequest(svc, ctx, req, next) {
-      const db = connection(svc.repo);
-      if (isServerConnection(db)) return next(req);
+      const tx = transactionOf(svc.repo);
+      if (!tx) return next(req);
       const outer = ctx.state.get(OPEN_TRANSACTION);
-      ctx.state.set(OPEN_TRANSACTION, db);
+      ctx.state.set(OPEN_TRANSACTION, tx);
       try {
         return await next(req);
       } finally {

@@ -1,5 +1,5 @@
 import type { AuditEvent, Parameters, ParametersParameter } from '@medplum/fhirtypes';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { GENESIS_HASH } from './audit-codes';
 import { hashText } from './hash-chain';
@@ -84,7 +84,7 @@ function checkRow(row: Row, expected: { seq: number; hash: string }, secret?: st
 }
 
 /** Looks for a head whose chain lost rows at its end, or AuditEvents stored outside their record's chain. */
-async function checkOrphans(db: Db, chain: string | undefined): Promise<BrokenLink | undefined> {
+async function checkOrphans(db: Statements, chain: string | undefined): Promise<BrokenLink | undefined> {
   const onlyChain = chain === undefined ? sql`TRUE` : sql`h.chain = ${chain}`;
   const heads = await db.query<{ chain: string; seq: number }>(sql`
     SELECT h.chain, h.seq FROM audit_chain_head h
@@ -116,7 +116,7 @@ async function checkOrphans(db: Db, chain: string | undefined): Promise<BrokenLi
  * first broken link: a missing, edited or re-ordered event, an event whose JSONB differs from its hashed
  * text, a chain whose tail was cut (head ahead of the last event), or an AuditEvent outside its record's chain.
  */
-export async function verifyChain(db: Db, options: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyChain(db: Statements, options: VerifyOptions = {}): Promise<VerifyResult> {
   const pageSize = options.pageSize ?? 1000;
   const onlyChain = options.chain === undefined ? sql`TRUE` : sql`c.chain = ${options.chain}`;
   let after = { chain: '', seq: 0 };

@@ -1,13 +1,13 @@
 import type { RequestContext } from '../fhir/context';
 import { parseSearch } from '../fhir/search/parse';
 import type { FhirService, OperationDefinitionEntry } from '../fhir/service';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import type { ConnectionOf } from '../store/scoped-repository';
 import { assertTrailOwner } from './trail-owner';
 import { toVerifyParameters, verifyChain, type VerifyResult } from './verify-chain';
 
 /** Verifies the chains of the given patients in turn; stops at the first broken link. */
-async function verifyPatients(db: Db, patientIds: string[], secret: string | undefined): Promise<VerifyResult> {
+async function verifyPatients(db: Statements, patientIds: string[], secret: string | undefined): Promise<VerifyResult> {
   const total: VerifyResult = { intact: true, events: 0, chains: 0 };
   for (const chain of [...patientIds].sort()) {
     const result = await verifyChain(db, { chain, secret });

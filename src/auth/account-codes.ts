@@ -1,5 +1,5 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { advisoryLock } from '../store/locks';
 import { sql } from '../store/sql';
 
@@ -58,7 +58,7 @@ const digest = (id: string, code: string): string => createHash('sha256').update
  * superseded request was not confirmed. Returns the code's id.
  */
 export async function storeCode(
-  tx: Db,
+  tx: Statements,
   input: { purpose: CodePurpose; patientId: string; login?: string; contact?: { system: string; value: string }; code: string; now: Date; ttlMs: number; byGuardian?: boolean; issuedBy?: string },
 ): Promise<string> {
   const id = randomUUID();
@@ -75,13 +75,13 @@ export async function storeCode(
  * Retires, in the caller's transaction, the unused codes of a purpose for a record (they stop working; `confirmed_at`
  * stays empty): a code that may have reached the wrong person. Returns how many.
  */
-export async function retireUnusedCodes(tx: Db, input: { purpose: CodePurpose; patientId: string; now: Date }): Promise<number> {
+export async function retireUnusedCodes(tx: Statements, input: { purpose: CodePurpose; patientId: string; now: Date }): Promise<number> {
   return (await tx.query(sql`UPDATE account_code SET used_at = ${input.now.toISOString()}::timestamptz
     WHERE purpose = ${input.purpose} AND patient_id = ${input.patientId} AND used_at IS NULL`)).rowCount;
 }
 
 /** The latest unused code of a purpose for a record or an identifier, locked for the caller's transaction. */
-export async function lockCurrentCode(tx: Db, purpose: CodePurpose, where: { patientId: string } | { login: string }): Promise<AccountCodeRow | undefined> {
+export async function lockCurrentCode(tx: Statements, purpose: CodePurpose, where: { patientId: string } | { login: string }): Promise<AccountCodeRow | undefined> {
   const scope = 'login' in where ? sql`login = ${where.login}` : sql`patient_id = ${where.patientId}`;
   const { rows } = await tx.query<AccountCodeRow>(sql`SELECT * FROM account_code WHERE purpose = ${purpose} AND ${scope} AND used_at IS NULL
     ORDER BY created_at DESC, id LIMIT 1 FOR UPDATE`);
@@ -92,7 +92,7 @@ export async function lockCurrentCode(tx: Db, purpose: CodePurpose, where: { pat
  * Compares a code with a locked row: a right code is burnt (single use); a wrong one counts, and the code no longer
  * works after `maxAttempts` wrong guesses (nothing is compared then); an expired code is never compared.
  */
-export async function checkCode(tx: Db, row: AccountCodeRow, code: string, options: { now: Date; maxAttempts: number }): Promise<CodeCheck> {
+export async function checkCode(tx: Statements, row: AccountCodeRow, code: string, options: { now: Date; maxAttempts: number }): Promise<CodeCheck> {
   if (row.attempts >= options.maxAttempts) return 'burnt';
   if (new Date(row.expires_at) <= options.now) return 'expired';
   if (digest(row.id, code) !== row.code_digest) {
@@ -108,14 +108,14 @@ export async function checkCode(tx: Db, row: AccountCodeRow, code: string, optio
  * The code of a purpose for a record that was entered correctly before and is exactly this one, or undefined. Only a
  * holder of the exact code learns it was used (a guesser's wrong code matches nothing): the latest 20 are compared.
  */
-export async function findEnteredCode(tx: Db, purpose: CodePurpose, patientId: string, code: string): Promise<AccountCodeRow | undefined> {
+export async function findEnteredCode(tx: Statements, purpose: CodePurpose, patientId: string, code: string): Promise<AccountCodeRow | undefined> {
   const { rows } = await tx.query<AccountCodeRow>(sql`SELECT * FROM account_code WHERE purpose = ${purpose} AND patient_id = ${patientId}
     AND confirmed_at IS NOT NULL ORDER BY confirmed_at DESC LIMIT 20`);
   return rows.find((row) => digest(row.id, code) === row.code_digest);
 }
 
 /** Marks a code as entered by a legal guardian (the holder did not prove that he reads its contact). */
-export async function markEnteredByGuardian(tx: Db, id: string): Promise<void> {
+export async function markEnteredByGuardian(tx: Statements, id: string): Promise<void> {
   await tx.query(sql`UPDATE account_code SET by_guardian = true WHERE id = ${id}`);
 }
 
@@ -125,7 +125,7 @@ export async function markEnteredByGuardian(tx: Db, id: string): Promise<void> {
  * other, each seeing the codes the others stored. Without it, forty parallel `$change-contact` requests sent five codes
  * to addresses of the caller's choosing in one hour, not three (attack sweep 6b).
  */
-export async function countCodesSince(tx: Db, purpose: CodePurpose, where: { patientId: string } | { login: string }, since: Date): Promise<number> {
+export async function countCodesSince(tx: Statements, purpose: CodePurpose, where: { patientId: string } | { login: string }, since: Date): Promise<number> {
   await advisoryLock(tx, `account-code-requests:${purpose}:${'login' in where ? `login:${where.login}` : `patient:${where.patientId}`}`);
   const scope = 'login' in where ? sql`login = ${where.login}` : sql`patient_id = ${where.patientId}`;
   // A contact recorded as confirmed without a code (`storeConfirmedContact`: expires as it is created) sent nothing.
@@ -140,7 +140,7 @@ export async function countCodesSince(tx: Db, purpose: CodePurpose, where: { pat
  * reads them). Its code is random and never told to anyone. Pending change requests are left alone: the patient may
  * still confirm the one he asked.
  */
-export async function storeConfirmedContact(tx: Db, input: { patientId: string; contact: { system: 'email' | 'sms'; value: string }; now: Date }): Promise<string> {
+export async function storeConfirmedContact(tx: Statements, input: { patientId: string; contact: { system: 'email' | 'sms'; value: string }; now: Date }): Promise<string> {
   const id = randomUUID();
   const now = input.now.toISOString();
   await tx.query(sql`INSERT INTO account_code (id, purpose, patient_id, contact_system, contact_value, code_digest, created_at, expires_at, used_at, confirmed_at)

@@ -2,7 +2,7 @@ import type { AccountNoticeRequest } from '../notify/account-notices';
 import { badRequest, conflict, FhirError, locked } from '../fhir/errors';
 import { parisTime } from '../notify/paris-time';
 import { revokeCredentialsSetBefore } from '../store/majority-handover';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import type { SystemRepository } from '../system/system-repository';
 import { sql } from '../store/sql';
 import { clearAccountAttempts, reserveAccountAttempt } from './account-attempts';
@@ -11,7 +11,7 @@ import { setPatientCredential } from './patient-login';
 import { assertPasswordPolicy } from './password-policy';
 
 /** Queues an account notice in the caller's transaction (production: the notification outbox). */
-export type AccountNoticeSender = (tx: Db, notice: AccountNoticeRequest) => Promise<boolean>;
+export type AccountNoticeSender = (tx: Statements, notice: AccountNoticeRequest) => Promise<boolean>;
 
 /** An activation code lives 30 days: long enough to be received on paper and typed at home. */
 export const ACTIVATION_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -24,7 +24,7 @@ const BAD_ACTIVATION = 'Le dossier ou le code d’activation est incorrect, expi
  * Issues the activation code of a record just created, in its transaction: stored as a digest (valid 30 days),
  * sent to the patient's e-mail or mobile when the record has one. Returns the code, for a creator who prints it.
  */
-export async function issueActivationCode(tx: Db, input: { patientId: string; now: Date; send: AccountNoticeSender; renewed?: boolean; issuedBy: string }): Promise<{ code: string; expiresAt: Date }> {
+export async function issueActivationCode(tx: Statements, input: { patientId: string; now: Date; send: AccountNoticeSender; renewed?: boolean; issuedBy: string }): Promise<{ code: string; expiresAt: Date }> {
   const code = newPaperCode();
   const id = await storeCode(tx, { purpose: 'activation', patientId: input.patientId, code, now: input.now, ttlMs: ACTIVATION_TTL_MS, issuedBy: input.issuedBy });
   const expiresAt = new Date(input.now.getTime() + ACTIVATION_TTL_MS);
@@ -33,7 +33,7 @@ export async function issueActivationCode(tx: Db, input: { patientId: string; no
 }
 
 /** The record an activation names: by id, or by INS when exactly one record carries it. */
-async function findRecord(db: Db, ref: { patient?: string; ins?: string }): Promise<string | undefined> {
+async function findRecord(db: Statements, ref: { patient?: string; ins?: string }): Promise<string | undefined> {
   if (ref.patient) {
     const { rows } = await db.query<{ id: string }>(sql`SELECT id FROM resource WHERE type = 'Patient' AND id = ${ref.patient} AND NOT deleted`);
     return rows[0]?.id;

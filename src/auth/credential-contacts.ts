@@ -5,7 +5,7 @@ import { guardianLinkValid, majorityDate, parisDay, parisMidnight } from '../acc
 import { resolveRecipients, type Recipient } from '../notify/recipients';
 import { loadPatients } from '../notify/outbox';
 import { loadContactHistory } from '../store/credential-contacts';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 
 /**
  * One spelling per contact: e-mails without case, French mobiles by their last 9 digits (+33 6…, 06…, 06 12 … are
@@ -35,14 +35,14 @@ const keyOf = (t: ContactPoint): string | undefined => {
  * Otherwise the record's best-ranked e-mail or mobile, as for sign-in codes. Empty: nowhere safe (the caller sends
  * nothing; the holder gets a code on paper at an Assurance Maladie counter, `Patient/$issue-activation`).
  */
-export async function credentialRecipients(db: Db, patientId: string, patient: Patient | undefined, now: Date): Promise<Recipient[]> {
+export async function credentialRecipients(db: Statements, patientId: string, patient: Patient | undefined, now: Date): Promise<Recipient[]> {
   if (!patient || !resolveRecipients(patient, { now, loginCode: true }).length) return [];
   const allowed = await credentialContactRule(db, patientId, patient, now);
   return resolveRecipients({ ...patient, telecom: (patient.telecom ?? []).filter(allowed) }, { now, loginCode: true });
 }
 
 /** The rule of `credentialRecipients` for one record at `now`: true for a contact a credential code may go to. */
-export async function credentialContactRule(db: Db, patientId: string, patient: Patient, now: Date): Promise<(t: ContactPoint) => boolean> {
+export async function credentialContactRule(db: Statements, patientId: string, patient: Patient, now: Date): Promise<(t: ContactPoint) => boolean> {
   return (await loadCredentialContactPolicy(db, patientId, patient, now)).allows;
 }
 
@@ -55,7 +55,7 @@ export interface CredentialContactPolicy {
 }
 
 /** Loads, in the caller's transaction, the policy of `credentialRecipients` for one record at `now`. */
-export async function loadCredentialContactPolicy(db: Db, patientId: string, patient: Patient, now: Date): Promise<CredentialContactPolicy> {
+export async function loadCredentialContactPolicy(db: Statements, patientId: string, patient: Patient, now: Date): Promise<CredentialContactPolicy> {
   const majorityOn = majorityDate(patient.birthDate);
   const adultSince = majorityOn && parisDay(now) >= majorityOn ? parisMidnight(majorityOn) : undefined;
   const history = await loadContactHistory(db, patientId, adultSince ?? now);
@@ -103,7 +103,7 @@ export type SignInDestination = { to: Recipient } | { refused: 'no-contact' | 'n
  * representatives only one he confirmed since his 18th birthday (`no-own-contact` when none: he confirms his own at an
  * Assurance Maladie counter). Otherwise the record's best-ranked e-mail or mobile.
  */
-export async function signInDestination(db: Db, patientId: string, now: Date): Promise<SignInDestination> {
+export async function signInDestination(db: Statements, patientId: string, now: Date): Promise<SignInDestination> {
   const patient = (await loadPatients(db, [patientId])).get(patientId);
   const any = resolveRecipients(patient, { now, loginCode: true });
   if (!patient || !any.length) return { refused: 'no-contact' };

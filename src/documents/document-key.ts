@@ -1,8 +1,8 @@
 import type { DocumentReference, Identifier } from '@medplum/fhirtypes';
 import type { Hooks, WriteEvent } from '../fhir/context';
 import { FhirError, conflict } from '../fhir/errors';
-import type { Db } from '../store/db';
-import { WriteBehindDb } from '../store/write-behind-db';
+import type { Statements } from '../store/db';
+import type { WriteTransaction } from '../store/write-transaction';
 import { sql } from '../store/sql';
 
 /**
@@ -19,7 +19,7 @@ export function documentKey(id: Identifier | undefined): string | undefined {
 }
 
 /** The DocumentReference holding a document id, if any (a system look-up: the id is the document's, not the caller's view). */
-export async function documentHolding(db: Db, key: string): Promise<string | undefined> {
+export async function documentHolding(db: Statements, key: string): Promise<string | undefined> {
   const { rows } = await db.query<{ document_id: string }>(sql`SELECT document_id FROM document_master WHERE key = ${key}`);
   return rows[0]?.document_id;
 }
@@ -45,7 +45,7 @@ export class DuplicateDocumentError extends FhirError {
  */
 export function documentKeyHooks(): Hooks {
   return {
-    async afterWrite(tx: Db, _ctx, event: WriteEvent): Promise<void> {
+    async afterWrite(tx: WriteTransaction, _ctx, event: WriteEvent): Promise<void> {
       if (event.resourceType !== 'DocumentReference') return;
       const key = event.interaction === 'delete' ? undefined : documentKey((event.resource as DocumentReference | undefined)?.masterIdentifier);
       if (!key) {
@@ -55,8 +55,7 @@ export function documentKeyHooks(): Hooks {
       // One statement for the usual case (a new document claims a free key): the old keys of this DocumentReference go
       // and the new one is claimed; the two touch different keys, so neither sees the other's row.
       // document_master is no table the write-behind queue writes: the claim need not write the queued creates first.
-      const claim = tx instanceof WriteBehindDb ? tx.queryBeside.bind(tx) : tx.query.bind(tx);
-      const { rows } = await claim<{ document_id: string }>(sql`
+      const { rows } = await tx.queryBeside<{ document_id: string }>(sql`
         WITH released AS (DELETE FROM document_master WHERE document_id = ${event.id} AND key <> ${key})
         INSERT INTO document_master (key, document_id) VALUES (${key}, ${event.id}) ON CONFLICT (key) DO NOTHING RETURNING document_id`);
       if (rows.length) return;

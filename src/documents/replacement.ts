@@ -4,11 +4,11 @@ import { relationNaming, unknownReplacedDocument } from '../access/provenance';
 import type { Hooks, RequestContext, WriteEvent } from '../fhir/context';
 import { unprocessable } from '../fhir/errors';
 import type { FhirService } from '../fhir/service';
-import type { Db } from '../store/db';
+import type { WriteTransaction } from '../store/write-transaction';
 import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
 import type { ScopedRepository } from '../store/repository';
 import { TRUE } from '../store/sql';
-import { bareRepositoryOn, repositoryOn } from '../system/system-repository';
+import { bareRepositoryInWrite, repositoryInWrite } from '../system/system-repository';
 import { retireExtracted } from './retire-extracted';
 
 /** Ids of the documents a DocumentReference replaces (`relatesTo replaces` → `DocumentReference/<id>`). */
@@ -28,13 +28,13 @@ export function replacedIds(doc: DocumentReference | undefined): string[] {
  */
 export function replacementHooks(service: () => FhirService | undefined): Hooks {
   return {
-    async afterWrite(tx: Db, ctx: RequestContext, event: WriteEvent): Promise<void> {
+    async afterWrite(tx: WriteTransaction, ctx: RequestContext, event: WriteEvent): Promise<void> {
       if (event.resourceType !== 'DocumentReference' || !event.resource) return;
       const before = new Set(replacedIds(event.previous as DocumentReference | undefined));
       const replaced = replacedIds(event.resource as DocumentReference).filter((id) => !before.has(id));
       if (!replaced.length) return;
       const svc = service();
-      const repo = svc ? repositoryOn(svc.repo, tx) : bareRepositoryOn(tx);
+      const repo = svc ? repositoryInWrite(svc.repo, tx) : bareRepositoryInWrite(tx);
       // The writer's right to replace was checked (access/provenance.ts assertMayReplace); the replaced rows are
       // changed by the server, which alone changes extracted resources.
       const system: RequestContext = { ...ctx, access: TRUE, state: ctx.state.copy() };

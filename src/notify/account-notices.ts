@@ -1,4 +1,4 @@
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { buildAccountNotice, type AccountNoticeKind, type NoticeFacts } from './messages';
 import { insertOutbox, loadPatients } from './outbox';
 import { resolveRecipients, type Recipient } from './recipients';
@@ -21,7 +21,7 @@ export interface AccountNoticeRequest {
  * go (the preferred contact, even when notices are turned off: these are security notices). Returns false when
  * there is nowhere to send it.
  */
-export async function queueAccountNotice(tx: Db, request: AccountNoticeRequest): Promise<boolean> {
+export async function queueAccountNotice(tx: Statements, request: AccountNoticeRequest): Promise<boolean> {
   const now = request.facts.at;
   const to = request.to ?? resolveRecipients((await loadPatients(tx, [request.patientId])).get(request.patientId), { now, loginCode: true });
   if (to.length === 0) return false;

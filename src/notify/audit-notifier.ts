@@ -2,8 +2,8 @@ import { type AuditAgentInfo, professionalKey } from '../audit/audit-actor';
 import { INVISIBLE_TO_GUARDIANS, INVISIBLE_TO_PATIENT } from '../access/access-plan';
 import { SYSTEM } from '../audit/audit-codes';
 import type { AuditEventInput } from '../audit/audit-event-builder';
-import type { AppendListener, StoredAuditEvent } from '../audit/audit-writer';
-import type { Db, Statements } from '../store/db';
+import type { AppendListener, AuditTransaction, StoredAuditEvent } from '../audit/audit-writer';
+import type { Statements } from '../store/db';
 import { onSettled } from '../store/settle';
 import { planEachTime, sql } from '../store/sql';
 import { buildNotice } from './messages';
@@ -43,7 +43,7 @@ export function createAuditNotifier(options: { recordUrl: string }): AppendListe
   // (patient, professional) pairs whose first access is recorded in a committed transaction: their reads need
   // no bookkeeping any more, so a batch made only of them is stored without a transaction (see `idleFor`).
   const known = new KnownPairs();
-  const notify = async (tx: Db, events: StoredAuditEvent[]): Promise<void> => {
+  const notify = async (tx: AuditTransaction, events: StoredAuditEvent[]): Promise<void> => {
     const notices: Notice[] = [];
     const accesses: Access[] = [];
     const added: { docId: string; notice: Notice }[] = [];
@@ -120,7 +120,7 @@ export function createAuditNotifier(options: { recordUrl: string }): AppendListe
  * INVISIBLE_PATIENT, or INVISIBLE_REPRESENTANTS_LEGAUX in a record that has guardians — notices go to the record's
  * contacts, which a minor's guardians hold, and guardians read the record's Communications.
  */
-async function documentsHiddenFromRecipients(tx: Db, docIds: string[]): Promise<Set<string>> {
+async function documentsHiddenFromRecipients(tx: Statements, docIds: string[]): Promise<Set<string>> {
   if (!docIds.length) return new Set();
   const { rows } = await tx.query<{ id: string }>(sql`SELECT d.id FROM resource d WHERE d.type = 'DocumentReference' AND d.id = ANY(${docIds}::text[])
     AND (d.security && ${[INVISIBLE_TO_PATIENT]}::text[]

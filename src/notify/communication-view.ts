@@ -1,6 +1,6 @@
 import type { Communication } from '@medplum/fhirtypes';
 import { wroteHiddenFromGuardiansSql } from './confidential-professional';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { raw, sql, type Sql } from '../store/sql';
 import { isSecretNotice } from './messages';
 import type { OutboxRow } from './outbox-store';
@@ -71,7 +71,7 @@ function noticeOfConfidentialProfessional(): Sql {
  * reader's access predicate, without the notices of documents it hides; for a legal representative (`guardian`),
  * without the notices about professionals whose documents are hidden from him.
  */
-export async function loadCommunications(db: Db, patientId: string, page: { count: number; offset: number } = { count: 50, offset: 0 }, access?: Sql, options: { guardian?: boolean } = {}): Promise<{ total: number; resources: Communication[] }> {
+export async function loadCommunications(db: Statements, patientId: string, page: { count: number; offset: number } = { count: 50, offset: 0 }, access?: Sql, options: { guardian?: boolean } = {}): Promise<{ total: number; resources: Communication[] }> {
   const hidden = options.guardian ? noticeOfConfidentialProfessional() : raw('FALSE');
   const { rows } = await db.query<OutboxRow & { total: number }>(sql`
     SELECT o.*, count(*) OVER () AS total FROM notify_outbox o WHERE o.patient_id = ${patientId} AND NOT ${access ? noticeOfHiddenDocument(access) : raw('FALSE')}

@@ -1,6 +1,6 @@
 import type { HumanName, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import { guardianLinkValid } from '../access/guardian-rules';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import type { NoticeText } from './messages';
 import { resolveRecipients, type Recipient } from './recipients';
@@ -16,7 +16,7 @@ export interface GuardianRecipient {
  * `guardianLinkValid`), per record, with the best-ranked e-mail or mobile of each RelatedPerson. A link that no
  * longer counts (the child came of age, the measure ended, `active: false`) receives nothing.
  */
-export async function loadGuardianRecipients(tx: Db, patientIds: string[], at: Date): Promise<Map<string, GuardianRecipient[]>> {
+export async function loadGuardianRecipients(tx: Statements, patientIds: string[], at: Date): Promise<Map<string, GuardianRecipient[]>> {
   const found = new Map<string, GuardianRecipient[]>();
   if (patientIds.length === 0) return found;
   const { rows } = await tx.query<{ patient_id: string; related_person_id: string; person: string; patient: string | null }>(sql`

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { buildNotice } from './messages';
 import { insertOutbox, loadPatients } from './outbox';
 import { resolveRecipients } from './recipients';
@@ -18,7 +18,7 @@ export interface LoginCodeRequest {
  * Queues a one-time login code in the caller's transaction. It expires with the code, so a delivery that
  * comes too late is marked 'expired' instead of being sent. Returns false when there is nowhere to send it.
  */
-export async function queueLoginCode(tx: Db, request: LoginCodeRequest): Promise<boolean> {
+export async function queueLoginCode(tx: Statements, request: LoginCodeRequest): Promise<boolean> {
   const patient = (await loadPatients(tx, [request.patientId])).get(request.patientId);
   const to = request.to ?? resolveRecipients(patient, { now: request.now, loginCode: true })[0];
   if (!to) return false;

@@ -1,5 +1,5 @@
 import type { Patient } from '@medplum/fhirtypes';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { wroteHiddenFromGuardiansSql } from './confidential-professional';
 import { sql } from '../store/sql';
 import type { NoticeKind, NoticeText } from './messages';
@@ -41,7 +41,7 @@ export interface OutboxEntry {
 }
 
 /** Inserts outbox rows in the caller's transaction; a key already queued is left alone. Returns rows added. */
-export async function insertOutbox(tx: Db, entries: OutboxEntry[]): Promise<number> {
+export async function insertOutbox(tx: Statements, entries: OutboxEntry[]): Promise<number> {
   if (entries.length === 0) return 0;
   // Sorted by key: concurrent transactions inserting the same keys wait on each other in one order (no deadlock).
   const sorted = [...entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -59,13 +59,13 @@ export async function insertOutbox(tx: Db, entries: OutboxEntry[]): Promise<numb
 }
 
 /** True when the professional wrote or authored a document of the record hidden from its legal representatives. */
-async function wroteHiddenFromGuardians(tx: Db, patientId: string, professional: string): Promise<boolean> {
+async function wroteHiddenFromGuardians(tx: Statements, patientId: string, professional: string): Promise<boolean> {
   const { rows } = await tx.query<{ hidden: boolean }>(sql`SELECT ${wroteHiddenFromGuardiansSql(sql`${patientId}`, sql`${professional}`)} AS hidden`);
   return rows[0]?.hidden === true;
 }
 
 /** Loads the current Patient resources of the given ids (ignoring access: this is the server acting). */
-export async function loadPatients(tx: Db, ids: string[]): Promise<Map<string, Patient>> {
+export async function loadPatients(tx: Statements, ids: string[]): Promise<Map<string, Patient>> {
   if (ids.length === 0) return new Map();
   const { rows } = await tx.query<{ id: string; text: string }>(
     sql`SELECT r.id, r.text FROM resource r WHERE r.type = 'Patient' AND r.id = ANY(${ids}::text[]) AND NOT r.deleted`,
@@ -80,7 +80,7 @@ export async function loadPatients(tx: Db, ids: string[]): Promise<Map<string, P
  * same notice at his own contact (issue 12: a child often has no e-mail), except an address the patient's
  * recipients already have. Account notices (codes) do not come here: they stay the record's own.
  */
-export async function queueNotices(tx: Db, notices: Notice[]): Promise<number> {
+export async function queueNotices(tx: Statements, notices: Notice[]): Promise<number> {
   if (notices.length === 0) return 0;
   const patientIds = [...new Set(notices.map((n) => n.patientId))];
   const patients = await loadPatients(tx, patientIds);

@@ -4,7 +4,7 @@ import type { Hooks, RequestContext } from '../fhir/context';
 import { unprocessable } from '../fhir/errors';
 import { queueNotices } from '../notify/outbox';
 import { buildRecordLifeNotice } from '../notify/record-life-messages';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { purgeDate, readClosureExtension, RECORD_CLOSURE_URL } from './record-closure';
 import { StateKey } from '../fhir/request-state';
@@ -26,7 +26,7 @@ function changesRecordLife(event: { interaction: string; resource?: unknown; pre
 }
 
 /** 422 once the retention of a closed record is over: its data are purged or about to be. */
-async function assertStillReactivable(tx: Db, patientId: string, now: Date): Promise<void> {
+async function assertStillReactivable(tx: Statements, patientId: string, now: Date): Promise<void> {
   const { rows } = await tx.query<{ closed_at: Date | null }>(sql`SELECT closed_at FROM access_record WHERE patient_id = ${patientId} FOR UPDATE`);
   const closedAt = rows[0]?.closed_at ? new Date(rows[0].closed_at) : undefined;
   if (closedAt && purgeDate(closedAt) <= now) {
@@ -37,7 +37,7 @@ async function assertStillReactivable(tx: Db, patientId: string, now: Date): Pro
 }
 
 /** Keeps access_record's closure columns in step with the Patient just written (after the access hooks' upsert). */
-async function syncClosure(tx: Db, patientId: string, patient: Patient | undefined, now: Date): Promise<void> {
+async function syncClosure(tx: Statements, patientId: string, patient: Patient | undefined, now: Date): Promise<void> {
   const stated = readClosureExtension(patient);
   await tx.query(sql`UPDATE access_record SET
       closed_at = CASE WHEN closed THEN coalesce(${stated?.closedAt?.toISOString() ?? null}::timestamptz, closed_at, ${now.toISOString()}::timestamptz) END,

@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import type { Statements } from './db';
 import { sql } from './sql';
 
 /** What decides where a code that sets a record's credentials may go (`auth/credential-contacts.ts`). */
@@ -21,7 +21,7 @@ export interface ContactHistory {
  * Loads, in the caller's transaction, the RelatedPersons the record ever had (a parent's contact stays his after he
  * changed it on his link) and the contacts confirmed since `since`.
  */
-export async function loadContactHistory(db: Db, patientId: string, since: Date): Promise<ContactHistory> {
+export async function loadContactHistory(db: Statements, patientId: string, since: Date): Promise<ContactHistory> {
   const persons = await db.query<{ text: string }>(sql`
     SELECT text FROM resource WHERE type = 'RelatedPerson' AND compartment = ${patientId} AND text IS NOT NULL
     UNION ALL

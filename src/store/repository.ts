@@ -11,6 +11,7 @@ import { sql } from '../kernel/sql';
 import { buildWriteStatement } from './write-sql';
 import { HISTORY_SOURCE } from './history-source';
 import { WriteBehindDb } from './write-behind-db';
+import { connectionOfWrite, writeTransactionOn, type WriteTransaction } from './write-transaction';
 import { adoptBinariesSql, relabelListsSql } from './batch-write-sql';
 import { documentBinaryIds } from '../kernel/binary-url';
 import { toStored, type Row, type StoredResource } from './stored-row';
@@ -84,6 +85,28 @@ export class Repository implements ScopedRepository {
   /** The same repository bound to a transaction connection. */
   withDb(db: Db): Repository {
     return new Repository(db, this.hooks, this.logger);
+  }
+
+  /** The same repository (its hooks included) bound to the transaction a write hook was given. */
+  inWrite(tx: WriteTransaction): Repository {
+    return this.withDb(connectionOfWrite(tx));
+  }
+
+  /** A repository with no hooks bound to the transaction a write hook was given. */
+  static bareInWrite(tx: WriteTransaction): Repository {
+    return new Repository(connectionOfWrite(tx));
+  }
+
+  /** The write transaction this repository runs in (inside `transaction`), else undefined. */
+  writeTransaction(): WriteTransaction | undefined {
+    return this.db instanceof WriteBehindDb ? writeTransactionOn(this.db) : undefined;
+  }
+
+  /** The transaction a write's hooks get: every write runs inside `transaction`, on its write-behind connection. */
+  private hookTransaction(): WriteTransaction {
+    const tx = this.writeTransaction();
+    if (!tx) throw new Error('a write runs inside a repository transaction');
+    return tx;
   }
 
   /**
@@ -193,11 +216,12 @@ export class Repository implements ScopedRepository {
       if (!current || current.deleted) return undefined;
       const previous = JSON.parse(current.text as string) as Resource;
       const event: WriteEvent = { interaction: 'delete', resourceType: type, id, versionId: current.versionId + 1, previous, compartment: current.compartment };
-      for (const hook of this.hooks) await hook.beforeWrite?.(repo.db, ctx, event);
+      const tx = repo.hookTransaction();
+      for (const hook of this.hooks) await hook.beforeWrite?.(tx, ctx, event);
       const columns = deriveColumns(previous, computeIndexRows(previous));
       const lastUpdated = new Date();
       await repo.db.query(buildWriteStatement({ type, id, versionId: current.versionId + 1, lastUpdated, columns, replacing: true }));
-      for (const hook of this.hooks) await hook.afterWrite?.(repo.db, ctx, event);
+      for (const hook of this.hooks) await hook.afterWrite?.(tx, ctx, event);
       return { ...current, versionId: current.versionId + 1, lastUpdated, deleted: true, text: null };
     });
   }
@@ -232,7 +256,8 @@ export class Repository implements ScopedRepository {
       interaction, resourceType: resource.resourceType, id: resource.id as string, versionId, resource, previous,
       compartment: columns.compartment, namedPatients: columns.namedPatients, binaryData: data,
     };
-    for (const hook of this.hooks) await hook.beforeWrite?.(this.db, ctx, event);
+    const tx = this.hookTransaction();
+    for (const hook of this.hooks) await hook.beforeWrite?.(tx, ctx, event);
     const text = serialise(resource);
     const stored: StoredResource = { rid: 0, resourceType: resource.resourceType, id: resource.id as string, versionId, lastUpdated, compartment: columns.compartment, deleted: false, text };
     const row = { type: resource.resourceType, id: resource.id as string, versionId, lastUpdated, columns, text, index, replacing: !!current };
@@ -252,7 +277,7 @@ export class Repository implements ScopedRepository {
         await this.db.query(relabelListsSql(resource.id as string));
       }
     }
-    for (const hook of this.hooks) await hook.afterWrite?.(this.db, ctx, event);
+    for (const hook of this.hooks) await hook.afterWrite?.(tx, ctx, event);
     return { stored, resource, created: interaction === 'create' };
   }
 

@@ -1,4 +1,5 @@
 import type { Db } from './db';
+import type { WriteTransaction } from './write-transaction';
 
 /**
  * Callbacks to run once the transaction a `tx` belongs to has ended (committed or rolled back). In-process
@@ -6,13 +7,15 @@ import type { Db } from './db';
  * between the two a concurrent reader still sees the old rows and could refill the cache with them.
  */
 type SettledCallback = (committed: boolean) => void;
-const callbacks = new WeakMap<Db, SettledCallback[]>();
+/** A transaction's connection, or the WriteTransaction a write hook was given for it. */
+type InTransaction = Db | WriteTransaction;
+const callbacks = new WeakMap<InTransaction, SettledCallback[]>();
 
 /**
  * Runs `cb` when the transaction of `tx` ends, telling whether it committed; at once (as committed: the
  * statement ran on its own) when `tx` is not inside a transaction of ours.
  */
-export function onSettled(tx: Db, cb: SettledCallback): void {
+export function onSettled(tx: InTransaction, cb: SettledCallback): void {
   const list = callbacks.get(tx);
   if (list) list.push(cb);
   else cb(true);
@@ -31,7 +34,7 @@ export function settle(tx: Db, committed: boolean): void {
 }
 
 /** `wrapper` runs its statements on `tx` (e.g. a write-behind connection): callbacks given for it wait for `tx`. */
-export function settleWith(wrapper: Db, tx: Db): void {
+export function settleWith(wrapper: InTransaction, tx: Db): void {
   const list = callbacks.get(tx);
   if (list) callbacks.set(wrapper, list);
 }

@@ -1,13 +1,15 @@
 import type { RequestContext, WriteEvent } from '../kernel/request-context';
-import type { Db } from './db';
+import type { WriteTransaction } from './write-transaction';
 
 /**
  * The interception points the store fires inside a write transaction (HAPI's STORAGE_PRECOMMIT). The request pipeline's
  * `Hooks` (fhir/context.ts) extend them; the store knows only these two, so it depends on nothing above it.
+ * A hook gets the write's transaction as a `WriteTransaction` (write-transaction.ts), never a raw `Db`: statements and
+ * write-behind work inside that transaction, nothing that could commit it or run outside it.
  */
 export interface WriteHooks {
   /** Inside the write transaction, before the row is written: may reject (4xx) the change. */
-  beforeWrite?(tx: Db, ctx: RequestContext, event: WriteEvent): Promise<void>;
+  beforeWrite?(tx: WriteTransaction, ctx: RequestContext, event: WriteEvent): Promise<void>;
   /** Inside the write transaction, after the row is written: audit rows, outbox rows, derived tables. */
-  afterWrite?(tx: Db, ctx: RequestContext, event: WriteEvent): Promise<void>;
+  afterWrite?(tx: WriteTransaction, ctx: RequestContext, event: WriteEvent): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { Repository } from '../store/repository';
 import type { ScopedRepository } from '../store/scoped-repository';
 import type { CoreLogger } from '../kernel/core-logger';
 import type { WriteHooks } from '../store/write-hooks';
+import type { WriteTransaction } from '../store/write-transaction';
 
 // The unscoped side of the store, named so that it is never used by accident. Request handlers hold a
 // `ScopedRepository` (every read under the request's access predicate); what is not a request's read — migrations,
@@ -45,13 +46,26 @@ export function connectionOf(repo: ScopedRepository): Db {
   return repo.db;
 }
 
-/** The same repository (its hooks included) bound to a transaction connection a write hook was given. */
-export function repositoryOn(repo: ScopedRepository, tx: Db): ScopedRepository {
-  if (!(repo instanceof Repository)) throw new Error('repositoryOn: not a repository built by the store');
-  return repo.withDb(tx);
+/**
+ * The same repository (its hooks included) bound to the transaction a write hook was given: for a hook whose write
+ * entails the server's own writes in that transaction (a replacement superseding the document it replaces). Only the
+ * hooks listed in test/unit/architecture/write-transaction.test.ts may call it.
+ */
+export function repositoryInWrite(repo: ScopedRepository, tx: WriteTransaction): ScopedRepository {
+  if (!(repo instanceof Repository)) throw new Error('repositoryInWrite: not a repository built by the store');
+  return repo.inWrite(tx);
 }
 
-/** A repository with no hooks on a transaction connection (a write hook running before the service exists). */
-export function bareRepositoryOn(tx: Db): ScopedRepository {
-  return new Repository(tx);
+/** A repository with no hooks on the transaction a write hook was given (a hook running before the service exists). */
+export function bareRepositoryInWrite(tx: WriteTransaction): ScopedRepository {
+  return Repository.bareInWrite(tx);
+}
+
+/**
+ * The write transaction a request's repository runs in (a transaction Bundle's entries), else undefined: what the audit
+ * of a read inside that transaction is stored through, at its commit with the writes' events.
+ */
+export function writeTransactionOf(repo: ScopedRepository): WriteTransaction | undefined {
+  if (!(repo instanceof Repository)) throw new Error('writeTransactionOf: not a repository built by the store');
+  return repo.writeTransaction();
 }

@@ -1,15 +1,14 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { RequestContext, WriteEvent } from '../../src/fhir/context';
 import { buildBatchWriteStatement, type BatchRow } from '../../src/store/batch-write-sql';
-import type { Db } from '../../src/store/db';
 import { deriveColumns } from '../../src/store/derived-columns';
 import { computeIndexRows } from '../../src/store/indexer';
 import { Repository, serialise } from '../../src/store/repository';
 import { sql, TRUE } from '../../src/store/sql';
 import { buildWriteStatement } from '../../src/store/write-sql';
-import { WriteBehindDb } from '../../src/store/write-behind-db';
 import { availableDbKinds, createTestDb, type TestDb } from '../support/test-db';
 import { RequestState } from '../../src/fhir/request-state';
+import type { WriteTransaction } from '../../src/store/write-transaction';
 
 const ctx: RequestContext = { requestId: 'write-behind', access: TRUE, state: new RequestState() };
 
@@ -81,7 +80,7 @@ describe.each(availableDbKinds())('write-behind creates on %s', (kind) => {
   it('lets every statement of the transaction, hooks included, see the creates queued before it', async () => {
     const seen: string[] = [];
     const hook = {
-      async afterWrite(tx: Db, _ctx: RequestContext, event: WriteEvent) {
+      async afterWrite(tx: WriteTransaction, _ctx: RequestContext, event: WriteEvent) {
         const { rows } = await tx.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM resource WHERE type = ${event.resourceType} AND id = ${event.id}`);
         seen.push(`${event.resourceType}:${rows[0].n}`);
       },
@@ -97,8 +96,7 @@ describe.each(availableDbKinds())('write-behind creates on %s', (kind) => {
   it('runs a statement beside the queue without writing the queued creates first', async () => {
     const seen: number[] = [];
     const hook = {
-      async afterWrite(tx: Db, _ctx: RequestContext, event: WriteEvent) {
-        if (!(tx instanceof WriteBehindDb)) throw new Error('the transaction connection should hold back creates');
+      async afterWrite(tx: WriteTransaction, _ctx: RequestContext, event: WriteEvent) {
         const { rows } = await tx.queryBeside<{ n: number }>(sql`SELECT count(*)::int AS n FROM resource WHERE id = ${event.id}`);
         seen.push(rows[0].n);
       },

@@ -1,8 +1,8 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { accessFact, ACCESS_CHANGING_TYPES, forgetAccessFacts } from '../../../src/access/access-facts-memo';
 import { classOf, OFFERED_TYPES } from '../../../src/access/resource-classes';
-import { WriteBehindDb } from '../../../src/store/write-behind-db';
-import type { Db } from '../../../src/store/db';
+import type { Db, Statements } from '../../../src/store/db';
+import { inWriteTransaction } from '../../support/write-transaction';
 import { loadFixture, systemContext } from './fixture';
 import { createAccessApp, type AccessApp } from './harness';
 import { clinicalInstance, directoryInstance, newPatient, recordInstance } from './matrix-fixture';
@@ -72,22 +72,21 @@ test('the types listed as access-changing do change the access tables (the list 
 });
 
 describe('the memo', () => {
-  const fact = (tx: Db, loads: string[]) => accessFact(tx, 'k', async () => {
+  const fact = (tx: Statements, loads: string[]) => accessFact(tx, 'k', async () => {
     loads.push('load');
     return loads.length;
   });
 
   test('inside a repository transaction: asked once until forgotten, then asked again', async () => {
     const loads: string[] = [];
-    await db.transaction(async (raw) => {
-      const tx = new WriteBehindDb(raw);
+    await inWriteTransaction(db, async (tx) => {
       expect(await fact(tx, loads)).toBe(1);
       expect(await fact(tx, loads)).toBe(1);
       forgetAccessFacts(tx);
       expect(await fact(tx, loads)).toBe(2);
-      // Another transaction learns for itself.
-      expect(await fact(new WriteBehindDb(raw), loads)).toBe(3);
     });
+    // Another transaction learns for itself.
+    expect(await inWriteTransaction(db, (tx) => fact(tx, loads))).toBe(3);
   });
 
   test('outside a repository transaction every call looks up (nothing outlives a transaction)', async () => {
@@ -97,8 +96,7 @@ describe('the memo', () => {
   });
 
   test('a failed look-up is not remembered', async () => {
-    await db.transaction(async (raw) => {
-      const tx = new WriteBehindDb(raw);
+    await inWriteTransaction(db, async (tx) => {
       await expect(accessFact(tx, 'f', () => Promise.reject(new Error('lost')))).rejects.toThrow('lost');
       expect(await accessFact(tx, 'f', async () => 'answered')).toBe('answered');
     });

@@ -1,6 +1,7 @@
 import { practitionerIdentifierKeys, type DmpActor } from '../../../src/access/actor';
 import { ActorResolver } from '../../../src/access/actor-resolver';
-import type { Db } from '../../../src/store/db';
+import type { Db, Statements } from '../../../src/store/db';
+import { inWriteTransaction } from '../../support/write-transaction';
 import type { PgliteDb } from '../../../src/store/pglite-db';
 import { sql } from '../../../src/store/sql';
 import { SystemRepository } from '../../../src/system/system-repository';
@@ -12,7 +13,7 @@ const actor = (): DmpActor => ({ kind: 'practitioner', id: RPPS, scopes: [], key
 const practitionerKeys = (a: DmpActor): string[] => a.keys.filter((k) => k.startsWith('Practitioner/')).sort();
 
 /** Stores a Practitioner entry carrying the RPPS (raw rows: resolveActor reads its `identifier` token row and `resource.content`). */
-async function addPractitioner(tx: Db, id: string): Promise<void> {
+async function addPractitioner(tx: Statements, id: string): Promise<void> {
   const content = { resourceType: 'Practitioner', id, identifier: [{ system: 'urn:oid:1.2.250.1.71.4.2.1', value: `8${RPPS}` }] };
   await tx.query(sql`INSERT INTO resource (type, id, version_id, last_updated, content, text)
     VALUES ('Practitioner', ${id}, 1, now(), ${JSON.stringify(content)}::jsonb, ${JSON.stringify(content)})`);
@@ -42,7 +43,7 @@ describe('ActorResolver (cached actor resolution)', () => {
   it('finds a directory entry written through an identity write on the very next request', async () => {
     const r = resolver();
     expect(practitionerKeys(await r.resolve(actor()))).toEqual([]);
-    await db.transaction(async (tx) => {
+    await inWriteTransaction(db, async (tx) => {
       r.identityWritten(tx);
       await addPractitioner(tx, 'pr-1');
     });
@@ -68,7 +69,7 @@ describe('ActorResolver (cached actor resolution)', () => {
     // standing for another connection (it cannot see the uncommitted row either way).
     const other = await openTestDb();
     try {
-      const tx = db.transaction(async (t) => {
+      const tx = inWriteTransaction(db, async (t) => {
         r.identityWritten(t);
         await addPractitioner(t, 'pr-3');
         written();

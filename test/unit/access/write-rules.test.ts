@@ -13,6 +13,7 @@ import { openTestDb } from './test-db';
 import { RequestState } from '../../../src/fhir/request-state';
 import { SOURCE_DOCUMENT_URL } from '../../../src/store/derived-columns';
 import { WRITE_GRANT_STATE, withWriteGrants } from '../../../src/fhir/write-grants';
+import { inWriteTransaction } from '../../support/write-transaction';
 
 let db: Db;
 beforeAll(async () => {
@@ -31,7 +32,7 @@ async function statusOf(actorName: string, event: Partial<WriteEvent> & { resour
     await hooks.authorize!(ctx, { interaction: full.interaction, resourceType: full.resourceType, id: full.id, resource: full.resource });
     // As the router does: the authorised interaction grants this write (write-grants.ts).
     await withWriteGrants(ctx, [{ resourceType: full.resourceType, writes: [full.interaction] }], () =>
-      db.transaction(async (tx) => {
+      inWriteTransaction(db, async (tx) => {
         await hooks.beforeWrite!(tx, ctx, full);
         throw new Rollback();
       }),
@@ -131,8 +132,7 @@ describe('write rules', () => {
     const ctx: RequestContext = { requestId: 't', access: TRUE, state: new RequestState() };
     await hooks.authenticate!({ headers: {}, method: 'PUT', path: '/' }, ctx);
     ctx.state.set(WRITE_GRANT_STATE, [{ resourceType: 'Consent', writes: ['update'] }]);
-    const err = await db
-      .transaction((tx) => hooks.beforeWrite!(tx, ctx, { interaction: 'update', resourceType: 'Consent', id: 'gp-permit', versionId: 2, resource: { ...permitGp, status: 'inactive' } as Consent, previous: permitGp, compartment: 'p1', namedPatients: ['p1'] }))
+    const err = await inWriteTransaction(db, (tx) => hooks.beforeWrite!(tx, ctx, { interaction: 'update', resourceType: 'Consent', id: 'gp-permit', versionId: 2, resource: { ...permitGp, status: 'inactive' } as Consent, previous: permitGp, compartment: 'p1', namedPatients: ['p1'] }))
       .catch((e: FhirError) => e);
     expect((err as FhirError).status).toBe(422);
     expect((err as FhirError).message).toMatch(/Change the treating physician/);
@@ -142,7 +142,7 @@ describe('write rules', () => {
     const hooks = createAccessHooks({ actors: new ActorResolver(new SystemRepository(db)), verifyToken: async () => { throw new Error('no token'); } });
     const ctx: RequestContext = { requestId: 't', access: TRUE, state: new RequestState() };
     markSystemContext(ctx);
-    await expect(db.transaction((tx) => hooks.beforeWrite!(tx, ctx, { interaction: 'create', resourceType: 'Observation', id: 'z', versionId: 1, compartment: 'p3' }))).resolves.toBeUndefined();
+    await expect(inWriteTransaction(db, (tx) => hooks.beforeWrite!(tx, ctx, { interaction: 'create', resourceType: 'Observation', id: 'z', versionId: 1, compartment: 'p3' }))).resolves.toBeUndefined();
   });
 
   test('withdrawing the specialist\'s consent hides the record on the next request', async () => {
@@ -154,7 +154,7 @@ describe('write rules', () => {
     };
     expect(await count()).toBe(12);
     const withdrawn = { ...buildConsent('c1-spec', 'p1', { type: 'permit', actor: [professionalByRpps(RPPS.spec)] }), status: 'inactive' as const };
-    await db.transaction((tx) => hooks.afterWrite!(tx, { requestId: 't', access: TRUE, state: new RequestState() }, { interaction: 'update', resourceType: 'Consent', id: 'c1-spec', versionId: 2, resource: withdrawn }));
+    await inWriteTransaction(db, (tx) => hooks.afterWrite!(tx, { requestId: 't', access: TRUE, state: new RequestState() }, { interaction: 'update', resourceType: 'Consent', id: 'c1-spec', versionId: 2, resource: withdrawn }));
     expect(await count()).toBe(0);
   });
 });

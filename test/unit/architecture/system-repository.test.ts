@@ -18,6 +18,7 @@ import type { Db } from '../../../src/store/db';
 import type { createSmartStore } from '../../../src/smart/smart-store';
 import type { ScopedRepository } from '../../../src/store/scoped-repository';
 import type { SystemRepository } from '../../../src/system/system-repository';
+import type { WriteTransaction } from '../../../src/store/write-transaction';
 import { describe as describeEdges, importsUnder, isUnder, ROOT, sourceFiles } from './import-graph';
 
 // Handlers hold an access-scoped repository (every read under the request's access predicate); the unscoped system
@@ -149,12 +150,13 @@ describe('the system repository', () => {
   it("is what the audit hooks' writer and look-ups run on, through a store built by the wiring: a raw connection is refused (checked by the type checker)", () => {
     // Issue 11: the audit hooks hold an AuditSystemStore (private members, built on the system repository by
     // audit/wiring.ts), never a `db`; the writer's own-transaction append takes the system repository; the transaction
-    // scope gets a test of the server's connection, not the connection.
+    // scope gets the write transaction of a request's repository (a WriteTransaction, statements only), not a connection.
     const hooks: 'db' extends keyof AuditHooksOptions ? 'has db' : Db extends AuditHooksOptions['store'] ? 'accepts a raw Db' : AuditHooksOptions['store'] extends AuditSystemStore ? 'store' : 'other' = 'store';
     const store: Db extends ConstructorParameters<typeof AuditSystemStore>[0] ? 'accepts a raw Db' : ConstructorParameters<typeof AuditSystemStore>[0] extends SystemRepository ? 'system' : 'other' = 'system';
     const append: Db extends Parameters<AuditWriter['append']>[0] ? 'accepts a raw Db' : Parameters<AuditWriter['append']>[0] extends SystemRepository ? 'system' : 'other' = 'system';
-    const scope: Db extends Parameters<typeof transactionScopeHook>[0] ? 'accepts a raw Db' : 'a test of the connection' = 'a test of the connection';
-    expect([hooks, store, append, scope]).toEqual(['store', 'system', 'system', 'a test of the connection']);
+    type ScopeGets = ReturnType<Parameters<typeof transactionScopeHook>[0]>;
+    const scope: Db extends Parameters<typeof transactionScopeHook>[0] ? 'accepts a raw Db' : Db extends ScopeGets ? 'gets a raw Db' : ScopeGets extends WriteTransaction | undefined ? 'a write transaction' : 'other' = 'a write transaction';
+    expect([hooks, store, append, scope]).toEqual(['store', 'system', 'system', 'a write transaction']);
   });
 
   it('gives handlers a repository type with no raw connection or statement', () => {

@@ -10,6 +10,7 @@ import { raw } from '../../../src/store/sql';
 import type { PgliteDb } from '../../../src/store/pglite-db';
 import { openTestDb } from './test-db';
 import { RequestState } from '../../../src/fhir/request-state';
+import { inWriteTransaction } from '../../support/write-transaction';
 
 const source = { id: 'dmp-fhir-test', display: 'DMP FHIR test server', address: '10.0.0.1' };
 
@@ -117,9 +118,9 @@ describe('audit hooks', () => {
   it('audits a write inside the caller transaction, so a rollback leaves no event', async () => {
     const hooks = createAuditHooks({ store: new AuditSystemStore(new SystemRepository(db)), source });
     const write = { interaction: 'create' as const, resourceType: 'DocumentReference', id: 'doc-9', versionId: 1, compartment: 'pat-a' };
-    await db.transaction((tx) => hooks.afterWrite(tx, practitionerCtx(), write));
+    await inWriteTransaction(db, (tx) => hooks.afterWrite(tx, practitionerCtx(), write));
     await expect(
-      db.transaction(async (tx) => {
+      inWriteTransaction(db, async (tx) => {
         await hooks.afterWrite(tx, practitionerCtx(), { ...write, id: 'doc-10' });
         throw new Error('the change failed');
       }),

@@ -7,6 +7,7 @@ import { IDENTITY_CORRECTION_STATE } from '../../../src/audit/identity-correctio
 import type { RequestContext } from '../../../src/fhir/context';
 import { RequestState } from '../../../src/fhir/request-state';
 import type { Db } from '../../../src/store/db';
+import type { WriteTransaction } from '../../../src/store/write-transaction';
 import { raw } from '../../../src/store/sql';
 
 /*
@@ -55,7 +56,7 @@ const cases: [string, (hooks: ReturnType<typeof createAuditHooks>) => Promise<un
     interaction: 'search-type', resourceType: 'DocumentReference', query: 'patient=pat-a&_count=20',
     resources: [doc('d1', 'pat-a'), doc('d2', 'pat-a'), doc('d3', 'pat-b'), { resourceType: 'Practitioner', id: 'prac-1', compartment: null }],
   })],
-  ['a create by a feeder (system actor, no reference)', (h) => h.afterWrite?.({} as Db, ctx(feeder), created) ?? Promise.resolve()],
+  ['a create by a feeder (system actor, no reference)', (h) => h.afterWrite?.({} as WriteTransaction, ctx(feeder), created) ?? Promise.resolve()],
   ['an emergency access with its reason', (h) => h.afterRead(ctx(samu, { purposeOfUse: 'ETREAT', purposeReason: 'détresse respiratoire' }), { interaction: 'read', resourceType: 'DocumentReference', resources: [doc('d1', 'pat-a')] })],
   ['a break-glass search', (h) => h.afterRead(ctx(practitioner, { purposeOfUse: 'BTG', purposeReason: 'inconscient' }), { interaction: 'search-type', resourceType: 'Observation', query: 'patient=pat-a', resources: [] })],
   ['a purpose with no display of ours', (h) => h.afterRead(ctx(practitioner, { purposeOfUse: 'HRESCH' }), { interaction: 'read', resourceType: 'DocumentReference', resources: [doc('d1', 'pat-a')] })],
@@ -66,7 +67,7 @@ const cases: [string, (hooks: ReturnType<typeof createAuditHooks>) => Promise<un
   ['an identity correction', (h) => {
     const c = ctx(practitioner);
     c.state.set(IDENTITY_CORRECTION_STATE, { patientId: 'pat-a', previousIns: ['urn:oid:1.2.250.1.213.1.4.8|1'], ins: ['urn:oid:1.2.250.1.213.1.4.8|2'], changed: ['identifier'], reason: 'erreur de saisie' });
-    return h.afterWrite?.({} as Db, c, { interaction: 'update', resourceType: 'Patient', id: 'pat-a', versionId: 3, compartment: 'pat-a' }) ?? Promise.resolve();
+    return h.afterWrite?.({} as WriteTransaction, c, { interaction: 'update', resourceType: 'Patient', id: 'pat-a', versionId: 3, compartment: 'pat-a' }) ?? Promise.resolve();
   }],
   ['an event without a patient (a directory read by an insurer)', (h) => h.afterRead(ctx(insurer), { interaction: 'read', resourceType: 'Practitioner', resources: [{ resourceType: 'Practitioner', id: 'prac-1', compartment: null }] })],
   ['an event in a transaction (auditInTx)', (h) => h.auditInTx({} as Db, ctx(practitioner), { interaction: 'delete', resourceType: 'DocumentReference', id: 'd1', compartment: 'pat-a' })],

@@ -1,6 +1,5 @@
 import { type AuditEventInput } from '../../../src/audit/audit-event-builder';
-import { type AppendListener, AuditWriter, type StoredAuditEvent } from '../../../src/audit/audit-writer';
-import type { Db } from '../../../src/store/db';
+import { type AppendListener, type AuditTransaction, AuditWriter, type StoredAuditEvent } from '../../../src/audit/audit-writer';
 import { SystemRepository } from '../../../src/system/system-repository';
 import { GENESIS_HASH } from '../../../src/audit/audit-codes';
 import { hashText, withoutChainLink } from '../../../src/audit/hash-chain';
@@ -112,7 +111,7 @@ describe('audit writer and chain verification', () => {
   it('stores a batch in a transaction with its listener when the listener has work for it', async () => {
     const seen: string[][] = [];
     const listener: AppendListener = Object.assign(
-      async (tx: Db, events: StoredAuditEvent[]) => {
+      async (tx: AuditTransaction, events: StoredAuditEvent[]) => {
         seen.push(events.map((e) => e.id));
         await tx.query(`SELECT 1`);
       },

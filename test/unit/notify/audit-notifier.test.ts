@@ -11,6 +11,7 @@ import type { PgliteDb } from '../../../src/store/pglite-db';
 import { raw } from '../../../src/store/sql';
 import { openTestDb } from '../audit/test-db';
 import { RequestState } from '../../../src/fhir/request-state';
+import { inWriteTransaction } from '../../support/write-transaction';
 
 const source = { id: 'dmp-fhir-test', display: 'DMP FHIR test server' };
 
@@ -48,8 +49,8 @@ describe('notices derived from audit events', () => {
   it('queues one notice when a professional adds a document, in the same transaction as the write', async () => {
     const hooks = hooksFor();
     const created = { interaction: 'create' as const, resourceType: 'DocumentReference', id: 'doc-1', versionId: 1, compartment: 'pat-a' };
-    await db.transaction((tx) => hooks.afterWrite(tx, dr('p1', '10000000001'), created));
-    await expect(db.transaction(async (tx) => {
+    await inWriteTransaction(db, (tx) => hooks.afterWrite(tx, dr('p1', '10000000001'), created));
+    await expect(inWriteTransaction(db, async (tx) => {
       await hooks.afterWrite(tx, dr('p1', '10000000001'), { ...created, id: 'doc-2' });
       throw new Error('rolled back');
     })).rejects.toThrow('rolled back');
