@@ -82,13 +82,39 @@ export function toInstantOf(time: XmlNode | undefined): string | undefined {
 }
 
 /**
+ * A CDA REAL (the XML Schema decimal or double lexical form: `+3`, `.5`, `12.`, `1.5E3` besides FHIR's grammar) as a
+ * FHIR decimal, or undefined. JavaScript's `Number` alone read `0x1F` as 31, `0b11` as 3 and `1e-400` as 0: a wrong
+ * result is worse than none, so anything else — hexadecimal, `1,5`, `Infinity`, a value too large or too small for a
+ * number — is not read (the caller keeps the document's text).
+ */
+export function readDecimal(raw: string): ReturnType<typeof lexicalDecimal> {
+  const text = raw.trim();
+  if (!XSD_NUMBER.test(text)) return undefined;
+  const decimal = lexicalDecimal(text) ?? { value: Number(text) };
+  // A literal with a non-zero digit that comes out as 0 underflowed (`1e-400`: every JSON reader gets 0).
+  if (!Number.isFinite(decimal.value) || (decimal.value === 0 && /[1-9]/.test(text.split(/[eE]/)[0]))) return undefined;
+  return decimal;
+}
+
+/** A CDA INT as a number (`007`, `+3`), or undefined: not `0x1F`, `3.0`, `1e3`, nor beyond what a FHIR integer holds. */
+export function readInteger(raw: string | undefined): number | undefined {
+  const text = raw?.trim();
+  if (!text || !/^[+-]?\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) && Math.abs(n) <= 2_147_483_647 ? n : undefined;
+}
+
+/** The XML Schema decimal and double lexical forms, without INF/NaN. */
+const XSD_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
  * CDA PQ → Quantity with UCUM (the CDA `unit` is UCUM by definition). The value keeps the document's digits
  * (`2.050` is served as `2.050`, see fhir/lexical-decimal.ts).
  */
 export function toQuantity(pq: XmlNode | undefined): Quantity | undefined {
   const raw = attr(pq, 'value');
   if (!pq || isNull(pq) || raw === undefined) return undefined;
-  const decimal = lexicalDecimal(raw) ?? (Number.isFinite(Number(raw)) ? { value: Number(raw) } : undefined);
+  const decimal = readDecimal(raw);
   if (!decimal) return undefined;
   const q = { ...decimal } as Quantity;
   const unit = attr(pq, 'unit');

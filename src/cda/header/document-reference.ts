@@ -3,7 +3,7 @@ import type { BundleBuilder } from '../bundle-builder';
 import { queryValue } from '../bundle-builder';
 import { all, at, attr, childrenNamed, findDescendant, textOf } from '../cda-node';
 import { SET_ID_EXTENSION, VERSION_NUMBER_EXTENSION } from '../code-systems';
-import { toCodeableConcept, toDateTimeOf, toIdentifier, toPeriod } from '../datatypes';
+import { readInteger, toCodeableConcept, toDateTimeOf, toIdentifier, toPeriod } from '../datatypes';
 import { classCoding, formatCoding, type DocumentKind } from '../document-kinds';
 import type { XmlNode } from '../xml-tree';
 import { addOrganization, buildRole } from './participants';
@@ -91,8 +91,8 @@ function versionExtensions(doc: XmlNode): DocumentReference['extension'] {
   const extensions: NonNullable<DocumentReference['extension']> = [];
   const setId = toIdentifier(at(doc, 'setId'));
   if (setId) extensions.push({ url: SET_ID_EXTENSION, valueIdentifier: setId });
-  const version = Number(attr(at(doc, 'versionNumber'), 'value'));
-  if (Number.isInteger(version)) extensions.push({ url: VERSION_NUMBER_EXTENSION, valueInteger: version });
+  const version = readInteger(attr(at(doc, 'versionNumber'), 'value'));
+  if (version !== undefined) extensions.push({ url: VERSION_NUMBER_EXTENSION, valueInteger: version });
   return extensions.length ? extensions : undefined;
 }
 

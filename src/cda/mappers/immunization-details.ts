@@ -1,6 +1,6 @@
 import type { Immunization, Observation } from '@medplum/fhirtypes';
 import { at, attr, childrenNamed, templateIds } from '../cda-node';
-import { toCodeableConcept, toDateTimeOf, toPeriod } from '../datatypes';
+import { readInteger, toCodeableConcept, toDateTimeOf, toPeriod } from '../datatypes';
 import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
 import { setValue } from './lab-result';
@@ -18,8 +18,8 @@ export function addDoseNumber(immunization: Immunization, statement: XmlNode): v
     .map((r) => at(r, 'observation'))
     .find((o) => o && (templateIds(o).some((t) => DOSE_NUMBER_TEMPLATES.includes(t)) || attr(at(o, 'code'), 'code') === DOSE_NUMBER_CODE));
   const value = at(observation, 'value');
-  const n = Number(attr(value, 'value'));
-  if (Number.isInteger(n) && n > 0) immunization.protocolApplied = [{ doseNumberPositiveInt: n }];
+  const n = readInteger(attr(value, 'value'));
+  if (n !== undefined && n > 0) immunization.protocolApplied = [{ doseNumberPositiveInt: n }];
 }
 
 /**

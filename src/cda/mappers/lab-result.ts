@@ -2,7 +2,7 @@ import type { Observation, ObservationReferenceRange, Reference, Specimen } from
 
 type SpecimenRef = Reference<Specimen>;
 import { all, at, attr, childrenNamed, templateIds, textOf } from '../cda-node';
-import { boundText, toBoundQuantity, toCodeableConcept, toDateTimeOf, toInstantOf, toPeriod, toQuantity, toRange } from '../datatypes';
+import { boundText, readInteger, toBoundQuantity, toCodeableConcept, toDateTimeOf, toInstantOf, toPeriod, toQuantity, toRange } from '../datatypes';
 import { narrativeOf } from '../narrative-references';
 import { extractedBase, type EntryLocation, type MappingContext } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
@@ -92,7 +92,7 @@ export interface ResultOptions {
 export function mapResultObservation(node: XmlNode, location: EntryLocation, ctx: MappingContext, options: ResultOptions): string {
   const { path, specimen } = options;
   const observation = baseObservation(node, ctx, path, specimen, options.category);
-  setValue(observation, at(node, 'value'));
+  setValue(observation, at(node, 'value'), { path, list: ctx.warnings });
   const interpretation = childrenNamed(node, 'interpretationCode').map(toCodeableConcept).filter((c) => !!c);
   if (interpretation.length) observation.interpretation = interpretation as Observation['interpretation'];
   const ranges = all(node, 'referenceRange/observationRange').map(toReferenceRange).filter((r) => !!r);
@@ -135,13 +135,23 @@ function statusOf(code: string | undefined): Observation['status'] {
   return 'final';
 }
 
-/** Sets value[x] from a CDA ANY value according to its xsi:type. */
-export function setValue(observation: Observation, value: XmlNode | undefined): void {
+/**
+ * Sets value[x] from a CDA ANY value according to its xsi:type. A quantity whose number cannot be read (`1,5`, `0x1F`) is
+ * kept as the text the document wrote, unit included (`valueString` "1,5 m[IU]/L"), and said in `warnings`: before, the
+ * result was stored with its interpretation and reference range but no value at all, and nothing told the sender.
+ */
+export function setValue(observation: Observation, value: XmlNode | undefined, warnings?: { path: string; list: string[] }): void {
   if (!value || attr(value, 'nullFlavor')) return;
   const type = attr(value, 'xsi:type') ?? '';
   if (type === 'PQ') {
     const quantity = toQuantity(value);
+    const raw = attr(value, 'value');
     if (quantity) observation.valueQuantity = quantity;
+    else if (raw !== undefined && raw.trim()) {
+      const unit = attr(value, 'unit');
+      observation.valueString = unit && unit !== '1' ? `${raw.trim()} ${unit}` : raw.trim();
+      warnings?.list.push(`Entry ${warnings.path}: the value "${raw.trim()}" is not a number; kept as the document's text`);
+    }
   } else if (type === 'IVL_PQ') {
     // "<1.0 mg/L" is a quantity with a comparator, not a range with one end missing.
     const bound = toBoundQuantity(value);
@@ -152,8 +162,8 @@ export function setValue(observation: Observation, value: XmlNode | undefined): 
     const concept = toCodeableConcept(value);
     if (concept) observation.valueCodeableConcept = concept;
   } else if (type === 'INT') {
-    const n = Number(attr(value, 'value'));
-    if (Number.isInteger(n)) observation.valueInteger = n;
+    const n = readInteger(attr(value, 'value'));
+    if (n !== undefined) observation.valueInteger = n;
   } else if (type === 'BL') {
     observation.valueBoolean = attr(value, 'value') === 'true';
   } else if (type === 'TS' || type === 'IVL_TS') {

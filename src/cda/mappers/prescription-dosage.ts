@@ -1,6 +1,6 @@
 import type { CodeableConcept, Dosage, Quantity, Ratio, Timing, TimingRepeat } from '@medplum/fhirtypes';
 import { all, at, attr, childrenNamed, templateIds } from '../cda-node';
-import { toCodeableConcept, toDateTimeOf, toQuantity, toRange } from '../datatypes';
+import { readInteger, toCodeableConcept, toDateTimeOf, toQuantity, toRange } from '../datatypes';
 import { narrativeOf } from '../narrative-references';
 import type { XmlNode } from '../xml-tree';
 import { hasAnyTemplate } from './entry-mapper';
@@ -44,9 +44,9 @@ export function dosageInstructions(statement: XmlNode, treatmentPeriod: XmlNode 
   }
   const split = hasAnyTemplate(templateIds(statement), [SPLIT_DOSE_TEMPLATE]);
   return subordinates.map(({ relation, node }, i) => {
-    const sequence = split ? 1 : Number(attr(at(relation, 'sequenceNumber'), 'value') ?? i + 1);
+    const sequence = split ? 1 : readInteger(attr(at(relation, 'sequenceNumber'), 'value')) ?? i + 1;
     const own = toCodeableConcept(at(node, 'routeCode'));
-    return { sequence: Number.isInteger(sequence) && sequence > 0 ? sequence : i + 1, ...shared, ...(own ? { route: own } : {}), ...doseAndTiming(node, { subordinate: true }) };
+    return { sequence: sequence > 0 ? sequence : i + 1, ...shared, ...(own ? { route: own } : {}), ...doseAndTiming(node, { subordinate: true }) };
   });
 }
 
