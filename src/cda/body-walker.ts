@@ -38,6 +38,11 @@ function walkSection(section: XmlNode, topSection: XmlNode, path: string, ctx: M
  * statements are then recorded as unmapped one by one, and when nothing inside was, the caller records the wrapper.
  */
 function dispatch(statement: XmlNode, location: Location, ctx: MappingContext): boolean {
+  const negation = unreadableNegation(statement);
+  if (negation !== undefined) {
+    ctx.warnings.push(`Entry ${location.path}: negationInd="${negation}" is neither true nor false, so whether the statement is negated is unknown; not represented`);
+    return false;
+  }
   const mapper = findMapper(templateIds(statement), statement, isPlanSection(location.section) || isPlanSection(location.topSection));
   if (mapper) {
     mapper.map(statement, location, ctx);
@@ -55,4 +60,20 @@ function dispatch(statement: XmlNode, location: Location, ctx: MappingContext): 
   if (!inner.some((i) => i.handled)) return false;
   for (const i of inner.filter((i) => !i.handled)) ctx.unmapped.add(location.section, i.node, i.location.path);
   return true;
+}
+
+/**
+ * The first `negationInd` in the statement (itself or any element inside it) that is neither "true" nor "false" (the
+ * CDA `bl` literals). The mappers ask `negationInd === "true"`: `"1"` or `"TRUE"` read as not negated, and a vaccine
+ * the document said was not given became a vaccination done. A statement whose negation cannot be read is not turned
+ * into a fact either way.
+ */
+function unreadableNegation(node: XmlNode): string | undefined {
+  const value = node.attrs.negationInd;
+  if (value !== undefined && value !== 'true' && value !== 'false') return value;
+  for (const child of node.children) {
+    const inner = unreadableNegation(child);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
 }

@@ -165,7 +165,13 @@ export function setValue(observation: Observation, value: XmlNode | undefined, w
     const n = readInteger(attr(value, 'value'));
     if (n !== undefined) observation.valueInteger = n;
   } else if (type === 'BL') {
-    observation.valueBoolean = attr(value, 'value') === 'true';
+    // Only the two literals: "1" or "TRUE" read as false turned a positive answer into a negative one.
+    const raw = attr(value, 'value');
+    if (raw === 'true' || raw === 'false') observation.valueBoolean = raw === 'true';
+    else if (raw !== undefined) {
+      observation.valueString = raw;
+      warnings?.list.push(`Entry ${warnings.path}: the value "${raw}" is neither true nor false; kept as the document's text`);
+    }
   } else if (type === 'TS' || type === 'IVL_TS') {
     const when = toInstantOf(value);
     if (when) observation.valueDateTime = when;
