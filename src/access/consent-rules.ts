@@ -39,7 +39,42 @@ export function actorReferenceKeys(ref: { reference?: string; identifier?: { sys
   return keys;
 }
 
-function provisionRules(p: ConsentProvision, path: string, problems: OperationOutcomeIssue[]): ConsentRule[] {
+/**
+ * Elements of a provision that would narrow what its rule covers (a kind of resource, a code, a label, the dates of the
+ * data). The access tables read none of them: an authorisation covers the whole record but masked documents, a block
+ * the whole record. Read as written, "Dr X for laboratory results only" gave Dr X every document (attack sweep 8).
+ */
+const UNREAD_NARROWINGS = ['class', 'code', 'securityLabel', 'dataPeriod'] as const;
+const CONSENT_ACTION = 'http://terminology.hl7.org/CodeSystem/consentaction';
+/** The one purpose an authorisation may state: care (v3-ActReason TREAT), what every authorisation is for. */
+const CARE_PURPOSE = 'TREAT';
+
+/**
+ * What an active provision states that its rules would not enforce (fail closed: refused with 422 rather than read
+ * wider than written). A withdrawn Consent is not checked, so a Consent stored before this rule can always be withdrawn.
+ */
+function unenforced(p: ConsentProvision, actors: number): string | undefined {
+  for (const key of UNREAD_NARROWINGS) {
+    const value = p[key];
+    if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
+      return `provision.${key} is not supported: an authorisation or a block covers the whole record (a document is masked by naming it in provision.data)`;
+    }
+  }
+  for (const action of p.action ?? []) {
+    const codings = action.coding ?? [];
+    if (codings.length === 0 || codings.some((c) => c.system !== CONSENT_ACTION || c.code !== 'access')) {
+      return 'provision.action: only access (http://terminology.hl7.org/CodeSystem/consentaction) is supported';
+    }
+  }
+  if (actors && p.type === 'permit' && (p.purpose ?? []).some((c) => (c.system !== undefined && c.system !== ACT_REASON) || c.code !== CARE_PURPOSE)) {
+    return `provision.purpose: an authorisation is for care (${CARE_PURPOSE}); it cannot be limited to another purpose`;
+  }
+  if (p.period && !actors) return 'provision.period applies to an authorisation or a block of a professional only';
+  if (p.period && p.provision?.length) return 'provision.provision: a provision with a period cannot hold others (state the period on each authorisation)';
+  return undefined;
+}
+
+function provisionRules(p: ConsentProvision, path: string, problems: OperationOutcomeIssue[], strict: boolean): ConsentRule[] {
   const type = p.type;
   const actors = p.actor ?? [];
   const data = p.data ?? [];
@@ -49,6 +84,8 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
     return [];
   };
   if (type !== 'permit' && type !== 'deny') return problem('provision.type must be permit or deny');
+  const notEnforced = strict ? unenforced(p, actors.length) : undefined;
+  if (notEnforced) return problem(notEnforced);
   const rules: ConsentRule[] = [];
   if (actors.length === 0 && data.length === 0 && purposes.length === 0) {
     if (type === 'deny') return problem('a deny provision needs an actor, a data reference or a purpose');
@@ -72,7 +109,7 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
     }
     rules.push({ kind: 'refuse', purpose: code as RefusablePurpose });
   }
-  for (const [i, nested] of (p.provision ?? []).entries()) rules.push(...provisionRules(nested, `${path}.provision[${i}]`, problems));
+  for (const [i, nested] of (p.provision ?? []).entries()) rules.push(...provisionRules(nested, `${path}.provision[${i}]`, problems, strict));
   return rules;
 }
 
@@ -80,14 +117,15 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
  * Reads the rules a Consent states (IHE PCF coding fixed by issue 4). An inactive (withdrawn), draft or
  * rejected Consent states none. `problems` lists what we cannot understand (422 at write time).
  */
-export function parseConsent(consent: Consent): { rules: ConsentRule[]; problems: OperationOutcomeIssue[] } {
+export function parseConsent(consent: Consent, options: { lenient?: boolean } = {}): { rules: ConsentRule[]; problems: OperationOutcomeIssue[] } {
   const problems: OperationOutcomeIssue[] = [];
   if (!consentPatientId(consent)) problems.push({ severity: 'error', code: 'required', diagnostics: 'Consent.patient must reference Patient/{id}', expression: ['Consent.patient'] });
   if (!consent.provision) {
     problems.push({ severity: 'error', code: 'required', diagnostics: 'Consent.provision is required', expression: ['Consent.provision'] });
     return { rules: [], problems };
   }
-  const rules = provisionRules(consent.provision, 'Consent.provision', problems);
+  // Strict for what is in force; `lenient` (statesOpening) reads what a stored version stated, whatever it carried.
+  const rules = provisionRules(consent.provision, 'Consent.provision', problems, consent.status === 'active' && !options.lenient);
   return { rules: consent.status === 'active' ? rules : [], problems };
 }
 
@@ -122,5 +160,5 @@ export function isOpeningConsent(consent: Consent): boolean {
  * one of the other forms and then withdrew would look never opened, and any professional could re-open it.
  */
 export function statesOpening(consent: Consent): boolean {
-  return isOpeningConsent(consent) || parseConsent({ ...consent, status: 'active' }).rules.some((rule) => rule.kind === 'open');
+  return isOpeningConsent(consent) || parseConsent({ ...consent, status: 'active' }, { lenient: true }).rules.some((rule) => rule.kind === 'open');
 }
