@@ -74,6 +74,23 @@ function unenforced(p: ConsentProvision, actors: number): string | undefined {
   return undefined;
 }
 
+const PRACTITIONER_REFERENCE = /^Practitioner\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+/**
+ * Whether a provision's actor names a professional in a form a token can match: a local `Practitioner/<id>`, or an
+ * identifier under the IdNat_PS or RPPS system exactly as written by the authorities. Anything else (an absolute URL,
+ * a PractitionerRole, a conditional or contained reference, an OID in capitals, a value with spaces) was stored as a
+ * key no token carries: a block written so blocked nobody (attack sweep 8).
+ */
+function namesProfessional(ref: NonNullable<ConsentProvision['actor']>[number]['reference']): boolean {
+  if (ref.type !== undefined && ref.type !== 'Practitioner') return false;
+  if (ref.reference !== undefined) return ref.identifier === undefined && PRACTITIONER_REFERENCE.test(ref.reference);
+  const { system, value = '' } = ref.identifier ?? {};
+  if (system === IDNAT_PS_SYSTEM) return /^[0-9A-Za-z/]{1,64}$/.test(value);
+  if (system === RPPS_SYSTEM) return /^8?\d{11}$/.test(value);
+  return false;
+}
+
 function provisionRules(p: ConsentProvision, path: string, problems: OperationOutcomeIssue[], strict: boolean): ConsentRule[] {
   const type = p.type;
   const actors = p.actor ?? [];
@@ -94,7 +111,7 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
   if (actors.length && data.length) return problem('a provision names either professionals or documents, not both');
   for (const [i, actor] of actors.entries()) {
     const keys = actorReferenceKeys(actor.reference);
-    if (keys.length === 0) return problem(`provision.actor[${i}].reference needs Practitioner/{id} or an IdNat_PS identifier`);
+    if (keys.length === 0 || (strict && !namesProfessional(actor.reference))) return problem(`provision.actor[${i}].reference needs Practitioner/{id} (a local reference) or an identifier under ${IDNAT_PS_SYSTEM} (IdNat_PS) or ${RPPS_SYSTEM} (RPPS), written exactly so`);
     for (const actorKey of keys) rules.push({ kind: type, actorKey, periodStart: p.period?.start, periodEnd: p.period?.end });
   }
   for (const [i, d] of data.entries()) {
