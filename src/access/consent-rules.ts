@@ -74,6 +74,7 @@ function unenforced(p: ConsentProvision, actors: number): string | undefined {
   return undefined;
 }
 
+const MASKED_DOCUMENT = /^DocumentReference\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 const PRACTITIONER_REFERENCE = /^Practitioner\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
 /**
@@ -117,6 +118,11 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
   for (const [i, d] of data.entries()) {
     const m = /^DocumentReference\/([^/]+)/.exec(d.reference?.reference ?? '');
     if (type !== 'deny' || !m) return problem(`provision.data[${i}] must be a deny on DocumentReference/{id}`);
+    // The id exactly as stored (a FHIR id): `DocumentReference/d1 ` or `…/d1?x` was kept as a key no document has, so the
+    // mask hid nothing while the patient was answered 201 (attack sweep 8).
+    if (strict && (!MASKED_DOCUMENT.test(d.reference?.reference ?? '') || (d.reference?.type !== undefined && d.reference.type !== 'DocumentReference'))) {
+      return problem(`provision.data[${i}].reference must be DocumentReference/{id}, the document's id exactly (letters, digits, '-' and '.')`);
+    }
     rules.push({ kind: 'mask', docId: m[1] });
   }
   for (const code of purposes) {

@@ -2,11 +2,12 @@ import type { Consent } from '@medplum/fhirtypes';
 import { consent, IDNAT, RPPS } from './fixture';
 import { useSweepServer } from './sweep-4';
 
-// Issue 11's outside check, eighth sweep, family "a rule that names nobody". Rule (src/access/README.md, "The Consent
-// coding"): a Consent names a professional by a local `Practitioner/<id>` or by his national identifier under the
-// IdNat_PS or RPPS system; the access tables compare that key with the keys of the caller's token. A name in any other
-// form matches no token, so a block written so blocked nobody while the patient was told 201: it is refused with 422
-// naming `provision.actor`. Fixture: the specialist `spec` (RPPS 10000000002, Practitioner/spec) is authorised on p1 and
+// Issue 11's outside check, eighth sweep, family "a rule that names nobody or nothing". Rule (src/access/README.md, "The
+// Consent coding"): a Consent names a professional by a local `Practitioner/<id>` or by his national identifier under the
+// IdNat_PS or RPPS system, and a masked document by `DocumentReference/<id>`; the access tables compare those keys with
+// the keys of the caller's token and with the documents' ids. A name in any other form matches no token and no document,
+// so a block written so blocked nobody, and a mask masked nothing, while the patient was told 201: they are refused with
+// 422 naming the element. Fixture: the specialist `spec` (RPPS 10000000002, Practitioner/spec) is authorised on p1 and
 // reads document d1.
 
 const { call } = useSweepServer('dmp-sweep8-actors-');
@@ -51,6 +52,43 @@ describe('a block names the professional in a form a token matches, or is refuse
     for (const reference of [{ reference: 'Practitioner/spec' }, { identifier: { system: IDNAT, value: `8${RPPS.spec}` } }, { identifier: { system: 'https://rpps.esante.gouv.fr', value: RPPS.spec } }]) {
       expect((await call('spec', 'GET', '/DocumentReference/d1')).status).toBe(200);
       const write = await call('patient', 'POST', '/Consent', blockNaming(reference));
+      expect(write.status).toBe(201);
+      expect((await call('spec', 'GET', '/DocumentReference/d1')).status).toBe(404);
+      expect((await call('patient', 'DELETE', `/Consent/${write.body.id}`)).status).toBe(200);
+    }
+  });
+});
+
+/** A mask of p1 naming a document by `reference` (no id: the server draws it). */
+function maskNaming(reference: Record<string, unknown>): Consent {
+  const { id, ...body } = consent('x', 'p1', { type: 'deny', data: [{ meaning: 'instance', reference }] } as NonNullable<Consent['provision']>);
+  void id;
+  return body as Consent;
+}
+
+const UNREADABLE_DOCUMENTS: [label: string, reference: Record<string, unknown>][] = [
+  ['a trailing space', { reference: 'DocumentReference/d1 ' }],
+  ['a query', { reference: 'DocumentReference/d1?_format=json' }],
+  ['a fragment', { reference: 'DocumentReference/d1#content' }],
+  ['a reference typed as another kind', { type: 'Binary', reference: 'DocumentReference/d1' }],
+];
+
+describe('a mask names the document by its id exactly, or is refused', () => {
+  for (const [label, reference] of UNREADABLE_DOCUMENTS) {
+    it(`${label}: 422 naming provision.data, nothing written`, async () => {
+      const before = await call('patient', 'GET', '/Consent?patient=Patient/p1&_summary=count');
+      const write = await call('patient', 'POST', '/Consent', maskNaming(reference));
+      expect(write.status).toBe(422);
+      expect(write.text).toContain('provision.data[0]');
+      const after = await call('patient', 'GET', '/Consent?patient=Patient/p1&_summary=count');
+      expect(after.body.total).toBe(before.body.total);
+    });
+  }
+
+  it('the id, or a version of it, still masks (the comparison can fail)', async () => {
+    for (const reference of [{ reference: 'DocumentReference/d1' }, { reference: 'DocumentReference/d1/_history/1' }]) {
+      expect((await call('spec', 'GET', '/DocumentReference/d1')).status).toBe(200);
+      const write = await call('patient', 'POST', '/Consent', maskNaming(reference));
       expect(write.status).toBe(201);
       expect((await call('spec', 'GET', '/DocumentReference/d1')).status).toBe(404);
       expect((await call('patient', 'DELETE', `/Consent/${write.body.id}`)).status).toBe(200);
