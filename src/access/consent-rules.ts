@@ -49,6 +49,13 @@ const CONSENT_ACTION = 'http://terminology.hl7.org/CodeSystem/consentaction';
 /** The one purpose an authorisation may state: care (v3-ActReason TREAT), what every authorisation is for. */
 const CARE_PURPOSE = 'TREAT';
 
+const CONSENT_SCOPE = 'http://terminology.hl7.org/CodeSystem/consentscope';
+const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+const has = (cc: { coding?: { system?: string; code?: string }[] } | undefined, system: string, code: string): boolean =>
+  (cc?.coding ?? []).some((c) => c.system === system && c.code === code);
+
+const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
+
 /**
  * What an active provision states that its rules would not enforce (fail closed: refused with 422 rather than read
  * wider than written). A withdrawn Consent is not checked, so a Consent stored before this rule can always be withdrawn.
@@ -69,6 +76,7 @@ function unenforced(p: ConsentProvision, actors: number): string | undefined {
   if (actors && p.type === 'permit' && (p.purpose ?? []).some((c) => (c.system !== undefined && c.system !== ACT_REASON) || c.code !== CARE_PURPOSE)) {
     return `provision.purpose: an authorisation is for care (${CARE_PURPOSE}); it cannot be limited to another purpose`;
   }
+  if ((p.actor ?? []).some((a) => !has(a.role, PARTICIPATION, 'IRCP'))) return `provision.actor.role must be ${PARTICIPATION}|IRCP (the professional who may read, or who is blocked)`;
   if (p.period && !actors) return 'provision.period applies to an authorisation or a block of a professional only';
   if (p.period && p.provision?.length) return 'provision.provision: a provision with a period cannot hold others (state the period on each authorisation)';
   return undefined;
@@ -155,6 +163,18 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
  * Reads the rules a Consent states (IHE PCF coding fixed by issue 4). An inactive (withdrawn), draft or
  * rejected Consent states none. `problems` lists what we cannot understand (422 at write time).
  */
+/**
+ * Why a Consent in force is not a DMP privacy consent (scope patient-privacy, category LOINC 59284-0, policy OPTIN when
+ * stated), if it is not. Its provisions were read as DMP rules whatever the Consent was about: a research consent
+ * (scope `research`) permitting a researcher authorised him on the whole record (attack sweep 8).
+ */
+function notPrivacyConsent(consent: Consent): { path: string; text: string } | undefined {
+  if (!has(consent.scope, CONSENT_SCOPE, 'patient-privacy')) return { path: 'Consent.scope', text: `Consent.scope must be ${CONSENT_SCOPE}|patient-privacy: the DMP reads privacy consents only` };
+  if (!(consent.category ?? []).some((c) => has(c, 'http://loinc.org', '59284-0'))) return { path: 'Consent.category', text: 'Consent.category must include http://loinc.org|59284-0 (patient consent)' };
+  if (consent.policyRule && !has(consent.policyRule, ACT_CODE, 'OPTIN')) return { path: 'Consent.policyRule', text: `Consent.policyRule must be ${ACT_CODE}|OPTIN: the DMP is opt-in` };
+  return undefined;
+}
+
 export function parseConsent(consent: Consent, options: { lenient?: boolean } = {}): { rules: ConsentRule[]; problems: OperationOutcomeIssue[] } {
   const problems: OperationOutcomeIssue[] = [];
   if (!consentPatientId(consent)) problems.push({ severity: 'error', code: 'required', diagnostics: 'Consent.patient must reference Patient/{id}', expression: ['Consent.patient'] });
@@ -163,7 +183,13 @@ export function parseConsent(consent: Consent, options: { lenient?: boolean } = 
     return { rules: [], problems };
   }
   // Strict for what is in force; `lenient` (statesOpening) reads what a stored version stated, whatever it carried.
-  const rules = provisionRules(consent.provision, 'Consent.provision', problems, consent.status === 'active' && !options.lenient);
+  const strict = consent.status === 'active' && !options.lenient;
+  const notPrivacy = strict ? notPrivacyConsent(consent) : undefined;
+  if (notPrivacy) {
+    problems.push({ severity: 'error', code: 'business-rule', diagnostics: notPrivacy.text, expression: [notPrivacy.path] });
+    return { rules: [], problems };
+  }
+  const rules = provisionRules(consent.provision, 'Consent.provision', problems, strict);
   return { rules: consent.status === 'active' ? rules : [], problems };
 }
 

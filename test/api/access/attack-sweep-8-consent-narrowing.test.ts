@@ -56,6 +56,23 @@ describe('a Consent provision narrowing what it covers is refused, never read as
     });
   }
 
+  // A Consent about something else than the DMP's privacy rules, or naming its professional in another role.
+  const OTHER_CONSENTS: [label: string, element: string, change: (c: Consent) => Consent][] = [
+    ['a research consent (scope research)', 'Consent.scope', (c) => ({ ...c, scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'research' }] } })],
+    ['a consent of another category', 'Consent.category', (c) => ({ ...c, category: [{ coding: [{ system: 'http://loinc.org', code: '57016-8' }] }] })],
+    ['an opt-out policy', 'Consent.policyRule', (c) => ({ ...c, policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTOUT' }] } })],
+    ['the professional as author, not recipient', 'provision.actor.role', (c) => ({ ...c, provision: { ...c.provision!, actor: [{ ...c.provision!.actor![0], role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'AUT' }] } }] } })],
+  ];
+  for (const [n, [label, element, change]] of OTHER_CONSENTS.entries()) {
+    it(`${label} permitting a professional: 422 naming ${element}, he reads nothing`, async () => {
+      const rpps = `1000000019${n}`;
+      const write = await call('patient', 'POST', '/Consent', change(permitOf(rpps, {})));
+      expect(write.status).toBe(422);
+      expect(write.text).toContain(element);
+      expect(await readsOfP1(practitioner(rpps))).toEqual([404, 0]);
+    });
+  }
+
   it('an opening limited to a period that ended is refused (422): the record stays unopened for the SAMU regulator', async () => {
     const { id, ...opening } = consent('x', 'p3', { type: 'permit', period: { start: '2000-01-01', end: '2001-01-01' } } as NonNullable<Consent['provision']>);
     void id;
