@@ -39,7 +39,83 @@ export function actorReferenceKeys(ref: { reference?: string; identifier?: { sys
   return keys;
 }
 
-function provisionRules(p: ConsentProvision, path: string, problems: OperationOutcomeIssue[]): ConsentRule[] {
+/**
+ * Elements of a provision that would narrow what its rule covers (a kind of resource, a code, a label, the dates of the
+ * data). The access tables read none of them: an authorisation covers the whole record but masked documents, a block
+ * the whole record. Read as written, "Dr X for laboratory results only" gave Dr X every document (attack sweep 8).
+ */
+const UNREAD_NARROWINGS = ['class', 'code', 'securityLabel', 'dataPeriod'] as const;
+const CONSENT_ACTION = 'http://terminology.hl7.org/CodeSystem/consentaction';
+/** The one purpose an authorisation may state: care (v3-ActReason TREAT), what every authorisation is for. */
+const CARE_PURPOSE = 'TREAT';
+
+const CONSENT_SCOPE = 'http://terminology.hl7.org/CodeSystem/consentscope';
+const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+const has = (cc: { coding?: { system?: string; code?: string }[] } | undefined, system: string, code: string): boolean =>
+  (cc?.coding ?? []).some((c) => c.system === system && c.code === code);
+
+const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
+
+/**
+ * What an active provision states that its rules would not enforce (fail closed: refused with 422 rather than read
+ * wider than written). A withdrawn Consent is not checked, so a Consent stored before this rule can always be withdrawn.
+ */
+function unenforced(p: ConsentProvision, actors: number): string | undefined {
+  for (const key of UNREAD_NARROWINGS) {
+    const value = p[key];
+    if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
+      return `provision.${key} is not supported: an authorisation or a block covers the whole record (a document is masked by naming it in provision.data)`;
+    }
+  }
+  for (const action of p.action ?? []) {
+    const codings = action.coding ?? [];
+    if (codings.length === 0 || codings.some((c) => c.system !== CONSENT_ACTION || c.code !== 'access')) {
+      return 'provision.action: only access (http://terminology.hl7.org/CodeSystem/consentaction) is supported';
+    }
+  }
+  if (actors && p.type === 'permit' && (p.purpose ?? []).some((c) => (c.system !== undefined && c.system !== ACT_REASON) || c.code !== CARE_PURPOSE)) {
+    return `provision.purpose: an authorisation is for care (${CARE_PURPOSE}); it cannot be limited to another purpose`;
+  }
+  if ((p.actor ?? []).some((a) => !has(a.role, PARTICIPATION, 'IRCP'))) return `provision.actor.role must be ${PARTICIPATION}|IRCP (the professional who may read, or who is blocked)`;
+  if (p.period && !actors) return 'provision.period applies to an authorisation or a block of a professional only';
+  if (p.period && p.provision?.length) return 'provision.provision: a provision with a period cannot hold others (state the period on each authorisation)';
+  return undefined;
+}
+
+/**
+ * A Period bound as the instant the access tables compare (`access_consent.period_start`/`period_end`, inclusive). FHIR
+ * allows a year or a month (`2027`, `2027-06`), which PostgreSQL does not read as an instant: such a Consent failed
+ * with 500 (attack sweep 8). A date names its whole unit, and FHIR's end includes it: `end: 2026-12-31` lasts through
+ * that day, `2027` through that year (UTC, as guardian periods). A dateTime carries its zone and is kept as written.
+ */
+export function periodBound(value: string | undefined, bound: 'start' | 'end'): string | undefined {
+  const m = value ? /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(value) : null;
+  if (!m) return value;
+  const [year, month, day] = [Number(m[1]), m[2] ? Number(m[2]) - 1 : 0, m[3] ? Number(m[3]) : 1];
+  if (bound === 'start') return new Date(Date.UTC(year, month, day)).toISOString();
+  const next = m[3] ? Date.UTC(year, month, day + 1) : m[2] ? Date.UTC(year, month + 1, 1) : Date.UTC(year + 1, 0, 1);
+  return new Date(next - 1).toISOString();
+}
+
+const MASKED_DOCUMENT = /^DocumentReference\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+const PRACTITIONER_REFERENCE = /^Practitioner\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+/**
+ * Whether a provision's actor names a professional in a form a token can match: a local `Practitioner/<id>`, or an
+ * identifier under the IdNat_PS or RPPS system exactly as written by the authorities. Anything else (an absolute URL,
+ * a PractitionerRole, a conditional or contained reference, an OID in capitals, a value with spaces) was stored as a
+ * key no token carries: a block written so blocked nobody (attack sweep 8).
+ */
+function namesProfessional(ref: NonNullable<ConsentProvision['actor']>[number]['reference']): boolean {
+  if (ref.type !== undefined && ref.type !== 'Practitioner') return false;
+  if (ref.reference !== undefined) return ref.identifier === undefined && PRACTITIONER_REFERENCE.test(ref.reference);
+  const { system, value = '' } = ref.identifier ?? {};
+  if (system === IDNAT_PS_SYSTEM) return /^[0-9A-Za-z/]{1,64}$/.test(value);
+  if (system === RPPS_SYSTEM) return /^8?\d{11}$/.test(value);
+  return false;
+}
+
+function provisionRules(p: ConsentProvision, path: string, problems: OperationOutcomeIssue[], strict: boolean): ConsentRule[] {
   const type = p.type;
   const actors = p.actor ?? [];
   const data = p.data ?? [];
@@ -49,6 +125,8 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
     return [];
   };
   if (type !== 'permit' && type !== 'deny') return problem('provision.type must be permit or deny');
+  const notEnforced = strict ? unenforced(p, actors.length) : undefined;
+  if (notEnforced) return problem(notEnforced);
   const rules: ConsentRule[] = [];
   if (actors.length === 0 && data.length === 0 && purposes.length === 0) {
     if (type === 'deny') return problem('a deny provision needs an actor, a data reference or a purpose');
@@ -57,12 +135,17 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
   if (actors.length && data.length) return problem('a provision names either professionals or documents, not both');
   for (const [i, actor] of actors.entries()) {
     const keys = actorReferenceKeys(actor.reference);
-    if (keys.length === 0) return problem(`provision.actor[${i}].reference needs Practitioner/{id} or an IdNat_PS identifier`);
-    for (const actorKey of keys) rules.push({ kind: type, actorKey, periodStart: p.period?.start, periodEnd: p.period?.end });
+    if (keys.length === 0 || (strict && !namesProfessional(actor.reference))) return problem(`provision.actor[${i}].reference needs Practitioner/{id} (a local reference) or an identifier under ${IDNAT_PS_SYSTEM} (IdNat_PS) or ${RPPS_SYSTEM} (RPPS), written exactly so`);
+    for (const actorKey of keys) rules.push({ kind: type, actorKey, periodStart: periodBound(p.period?.start, 'start'), periodEnd: periodBound(p.period?.end, 'end') });
   }
   for (const [i, d] of data.entries()) {
     const m = /^DocumentReference\/([^/]+)/.exec(d.reference?.reference ?? '');
     if (type !== 'deny' || !m) return problem(`provision.data[${i}] must be a deny on DocumentReference/{id}`);
+    // The id exactly as stored (a FHIR id): `DocumentReference/d1 ` or `…/d1?x` was kept as a key no document has, so the
+    // mask hid nothing while the patient was answered 201 (attack sweep 8).
+    if (strict && (!MASKED_DOCUMENT.test(d.reference?.reference ?? '') || (d.reference?.type !== undefined && d.reference.type !== 'DocumentReference'))) {
+      return problem(`provision.data[${i}].reference must be DocumentReference/{id}, the document's id exactly (letters, digits, '-' and '.')`);
+    }
     rules.push({ kind: 'mask', docId: m[1] });
   }
   for (const code of purposes) {
@@ -72,7 +155,7 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
     }
     rules.push({ kind: 'refuse', purpose: code as RefusablePurpose });
   }
-  for (const [i, nested] of (p.provision ?? []).entries()) rules.push(...provisionRules(nested, `${path}.provision[${i}]`, problems));
+  for (const [i, nested] of (p.provision ?? []).entries()) rules.push(...provisionRules(nested, `${path}.provision[${i}]`, problems, strict));
   return rules;
 }
 
@@ -80,14 +163,33 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
  * Reads the rules a Consent states (IHE PCF coding fixed by issue 4). An inactive (withdrawn), draft or
  * rejected Consent states none. `problems` lists what we cannot understand (422 at write time).
  */
-export function parseConsent(consent: Consent): { rules: ConsentRule[]; problems: OperationOutcomeIssue[] } {
+/**
+ * Why a Consent in force is not a DMP privacy consent (scope patient-privacy, category LOINC 59284-0, policy OPTIN when
+ * stated), if it is not. Its provisions were read as DMP rules whatever the Consent was about: a research consent
+ * (scope `research`) permitting a researcher authorised him on the whole record (attack sweep 8).
+ */
+function notPrivacyConsent(consent: Consent): { path: string; text: string } | undefined {
+  if (!has(consent.scope, CONSENT_SCOPE, 'patient-privacy')) return { path: 'Consent.scope', text: `Consent.scope must be ${CONSENT_SCOPE}|patient-privacy: the DMP reads privacy consents only` };
+  if (!(consent.category ?? []).some((c) => has(c, 'http://loinc.org', '59284-0'))) return { path: 'Consent.category', text: 'Consent.category must include http://loinc.org|59284-0 (patient consent)' };
+  if (consent.policyRule && !has(consent.policyRule, ACT_CODE, 'OPTIN')) return { path: 'Consent.policyRule', text: `Consent.policyRule must be ${ACT_CODE}|OPTIN: the DMP is opt-in` };
+  return undefined;
+}
+
+export function parseConsent(consent: Consent, options: { lenient?: boolean } = {}): { rules: ConsentRule[]; problems: OperationOutcomeIssue[] } {
   const problems: OperationOutcomeIssue[] = [];
   if (!consentPatientId(consent)) problems.push({ severity: 'error', code: 'required', diagnostics: 'Consent.patient must reference Patient/{id}', expression: ['Consent.patient'] });
   if (!consent.provision) {
     problems.push({ severity: 'error', code: 'required', diagnostics: 'Consent.provision is required', expression: ['Consent.provision'] });
     return { rules: [], problems };
   }
-  const rules = provisionRules(consent.provision, 'Consent.provision', problems);
+  // Strict for what is in force; `lenient` (statesOpening) reads what a stored version stated, whatever it carried.
+  const strict = consent.status === 'active' && !options.lenient;
+  const notPrivacy = strict ? notPrivacyConsent(consent) : undefined;
+  if (notPrivacy) {
+    problems.push({ severity: 'error', code: 'business-rule', diagnostics: notPrivacy.text, expression: [notPrivacy.path] });
+    return { rules: [], problems };
+  }
+  const rules = provisionRules(consent.provision, 'Consent.provision', problems, strict);
   return { rules: consent.status === 'active' ? rules : [], problems };
 }
 
@@ -122,5 +224,5 @@ export function isOpeningConsent(consent: Consent): boolean {
  * one of the other forms and then withdrew would look never opened, and any professional could re-open it.
  */
 export function statesOpening(consent: Consent): boolean {
-  return isOpeningConsent(consent) || parseConsent({ ...consent, status: 'active' }).rules.some((rule) => rule.kind === 'open');
+  return isOpeningConsent(consent) || parseConsent({ ...consent, status: 'active' }, { lenient: true }).rules.some((rule) => rule.kind === 'open');
 }

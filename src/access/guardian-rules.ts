@@ -7,6 +7,7 @@ import type { DmpActor } from './actor';
 import { isGuardianRelationship } from './access-tables';
 import { wroteRow } from './provenance';
 import { wasEverOpened } from './record-opening';
+import { periodBound } from './consent-rules';
 
 /** Age of majority (French civil code, art. 414). */
 export const MAJORITY_YEARS = 18;
@@ -61,9 +62,13 @@ export function isCourtMeasure(person: RelatedPerson | undefined): boolean {
   return hasCode(person, 'GUARD') && !!person?.period?.end;
 }
 
-/** The instant a period `end` stops counting (exclusive): a date-only end lasts through that day (UTC). */
+/**
+ * The instant a period `end` stops counting (exclusive): a date, a month or a year lasts through that unit (UTC), the
+ * reading Consents get (`periodBound`). A year-only end read as `2030-01T…` was no date, so a court measure "until 2030"
+ * gave its tutor no right at all, and a month-only end stopped on its second day (attack sweep 8).
+ */
 function periodEndAt(end: string): number {
-  return /^\d{4}(-\d{2}(-\d{2})?)?$/.test(end) ? Date.parse(end.length === 10 ? `${end}T00:00:00Z` : `${end}-01T00:00:00Z`) + 86_400_000 : Date.parse(end);
+  return Date.parse(periodBound(end, 'end') ?? end) + (/^\d{4}(-\d{2}(-\d{2})?)?$/.test(end) ? 1 : 0);
 }
 
 /** Inside the RelatedPerson's `period` at `at` (no period: always). A date-only end lasts through that day (UTC). */

@@ -36,3 +36,14 @@ test('a guardian link counts for a minor, or under a court measure until its end
   expect(guardianLinkValid(rel('FRND'), { birthDate: '2020-01-01' }, at)).toBe(false);
   expect(guardianLinkValid(rel('MTH'), undefined, at)).toBe(false);
 });
+
+test('a court measure ending on a year or a month lasts through it (it gave no right at all before)', () => {
+  const adult = { birthDate: '1980-01-01' };
+  expect(guardianLinkValid(rel('GUARD', { end: '2030' }), adult, new Date('2030-12-31T23:59:59Z'))).toBe(true);
+  expect(guardianLinkValid(rel('GUARD', { end: '2030' }), adult, new Date('2031-01-01T00:00:00Z'))).toBe(false);
+  expect(guardianLinkValid(rel('GUARD', { end: '2030-06' }), adult, new Date('2030-06-30T12:00:00Z'))).toBe(true);
+  expect(guardianLinkValid(rel('GUARD', { end: '2030-06' }), adult, new Date('2030-07-01T00:00:00Z'))).toBe(false);
+  // A dateTime end is an instant: it stops there.
+  expect(guardianLinkValid(rel('GUARD', { end: '2030-06-15T10:00:00Z' }), adult, new Date('2030-06-15T09:59:59Z'))).toBe(true);
+  expect(guardianLinkValid(rel('GUARD', { end: '2030-06-15T10:00:00Z' }), adult, new Date('2030-06-15T10:00:00Z'))).toBe(false);
+});
