@@ -259,3 +259,14 @@ describe('nobody steers which entry a document points at by adding one first', (
     expect(organisationsOf(await filedDocument(res))).toEqual([0, 1, 2].map(() => ({ display: ORG_NAME, identifier: local })));
   });
 });
+
+describe('the treating physician is known in every spelling when a Consent would block him', () => {
+  // Rule (DESIGN §1, README "treating physician"): the patient cannot withdraw or block his treating physician's access
+  // while he holds that status (422). p1's treating physician is the entry gp (IdNat_PS 8 + RPPS.gp); his token carries
+  // every spelling of his RPPS, so a block naming any of them would apply to him.
+  test.each(professionalSpellings(IDNAT_PS_SYSTEM, `8${RPPS.gp}`).map((key) => ({ key })))('a block naming $key is refused 422', async ({ key }) => {
+    const block = newConsent('p1', { type: 'deny', actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { identifier: split(key) } }] });
+    const res = await s.fhir(tokens.patient, 'POST', '/Consent', block);
+    expect([res.status, diagnostics(res)]).toEqual([422, expect.stringMatching(/^This professional is the patient's treating physician/)]);
+  });
+});
