@@ -20,8 +20,6 @@ export const IDNAT_PS_SYSTEM = 'urn:oid:1.2.250.1.71.4.2.1';
 export const RPPS_SYSTEM = 'https://rpps.esante.gouv.fr';
 /** Systems of the national professional identifiers: an entry carrying one of them names that person. */
 export const PROFESSIONAL_ID_SYSTEMS: readonly string[] = [IDNAT_PS_SYSTEM, RPPS_SYSTEM];
-/** National identifiers of organisations: IdNat_Struct (CI-SIS), FINESS, SIRET/SIREN (FR Core systems). */
-export const ORGANISATION_ID_SYSTEMS: readonly string[] = ['urn:oid:1.2.250.1.71.4.2.2', 'http://finess.sante.gouv.fr', 'http://sirene.fr', 'https://sirene.fr'];
 
 /** INS identifier systems: NIR, NIA, test NIR, demo NIR. */
 export const INS_SYSTEMS = ['urn:oid:1.2.250.1.213.1.4.8', 'urn:oid:1.2.250.1.213.1.4.9', 'urn:oid:1.2.250.1.213.1.4.10', 'urn:oid:1.2.250.1.213.1.4.11'];

@@ -3,8 +3,9 @@ import type { WriteEvent } from '../fhir/context';
 import { conflict, forbidden } from '../fhir/errors';
 import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
-import { isDirectoryAdmin, ORGANISATION_ID_SYSTEMS, professionalPerson, professionalSpellings, PROFESSIONAL_ID_SYSTEMS, type DmpActor } from './actor';
+import { isDirectoryAdmin, PROFESSIONAL_ID_SYSTEMS, type DmpActor } from './actor';
 import { unprocessable } from '../fhir/errors';
+import { nationalHolder, nationalSpellings, namesOneHolder, ORGANISATION_ID_SYSTEMS } from './national-identifiers';
 
 /** The answer to every directory write no rule allows. */
 export const DIRECTORY_MAINTAINERS = 'Directory entries are maintained by the document import and directory administrators';
@@ -31,22 +32,9 @@ export function nationalIdentifiers(resource: Resource | undefined): string[] {
   return ids.filter((i) => i.system && i.value && rule.systems.includes(i.system)).map((i) => `${i.system}|${i.value}`);
 }
 
-/** The person a national identifier (`system|value`) names (`professionalPerson`); any other identifier is its own key. */
-function personOf(key: string): string {
-  const bar = key.indexOf('|');
-  const system = key.slice(0, bar);
-  return PROFESSIONAL_ID_SYSTEMS.includes(system) ? professionalPerson(system, key.slice(bar + 1)) : key;
-}
-
-/** Every spelling of the identifiers' persons, for looking up who already carries one of them. */
-function spellings(keys: string[]): string[] {
-  const all = new Set(keys);
-  for (const key of keys) {
-    const bar = key.indexOf('|');
-    const [system, value] = [key.slice(0, bar), key.slice(bar + 1)];
-    if (PROFESSIONAL_ID_SYSTEMS.includes(system)) for (const spelling of professionalSpellings(system, value)) all.add(spelling);
-  }
-  return [...all];
+/** Every spelling of the identifiers' holders (persons, structures: `nationalSpellings`), to find who already carries one. */
+export function spellingsOf(keys: readonly string[]): string[] {
+  return [...new Set([...keys, ...keys.flatMap(nationalSpellings)])];
 }
 
 /** The live entry of a type that already carries one of these identifiers (duplicates would split who is who). */
@@ -98,10 +86,15 @@ export async function assertDirectoryWrite(tx: Statements, actor: DmpActor, even
   }
   // One entry, one person: an entry carrying the creator's identifier and a colleague's (in another spelling) would
   // duplicate the colleague under a name the creator chose, which is what the patient's pages then show.
-  // (An Organization carries several national identifiers of one structure: IdNat_Struct, FINESS, SIRET.)
-  const persons = [...new Set(keys.map(personOf))];
-  if (event.resourceType === 'Practitioner' && persons.length > 1) {
-    throw unprocessable(`A ${event.resourceType} names one person, but its national identifiers name ${persons.length} (${keys.join(', ')})`);
+  const holders = [...new Set(keys.map(nationalHolder))];
+  if (event.resourceType === 'Practitioner' && holders.length > 1) {
+    throw unprocessable(`A ${event.resourceType} names one person, but its national identifiers name ${holders.length} (${keys.join(', ')})`);
+  }
+  // One entry, one structure: it carries several national identifiers of different registries (IdNat_Struct, FINESS,
+  // SIRET), never two of one (two FINESS are two structures). Such an entry also carrying another structure's FINESS in
+  // another spelling would be the entry the import links that structure's documents to (`../documents/directory-match.ts`).
+  if (event.resourceType === 'Organization' && !namesOneHolder(keys)) {
+    throw unprocessable(`An Organization names one structure, but its national identifiers name two of one registry (${keys.join(', ')})`);
   }
   // A person may hold several roles: only Practitioner and Organization entries are unique per identifier. A professional
   // adds his own roles only: a role says as what and where someone works, which the patient's pages show beside his
@@ -113,6 +106,6 @@ export async function assertDirectoryWrite(tx: Statements, actor: DmpActor, even
     assertOwnRole(actor, keys, (event.resource as PractitionerRole).practitioner?.reference);
     return;
   }
-  const existing = await findCarrier(tx, event.resourceType, event.id, spellings(keys));
+  const existing = await findCarrier(tx, event.resourceType, event.id, spellingsOf(keys));
   if (existing) throw conflict(`${event.resourceType}/${existing} already carries this national identifier: use it (or ask a directory administrator to correct it)`);
 }

@@ -4,15 +4,27 @@ import { sql } from '../store/sql';
 import { unprocessable } from '../fhir/errors';
 import { parseConsent } from './consent-rules';
 import { namesOnePerson } from './resolve-actor';
+import { nationalSpellings } from './national-identifiers';
+import { PROFESSIONAL_ID_SYSTEMS } from './actor';
+
+/** A key and, for a national professional identifier (`system|value`), every spelling of that person (`nationalSpellings`). */
+function withSpellings(key: string): string[] {
+  return key.includes('|') && !key.startsWith('Practitioner/') ? [key, ...nationalSpellings(key)] : [key];
+}
 
 /**
  * Every key naming the same practitioners as `keys`: `Practitioner/<id>` references gain the identifiers of
- * those directory entries, and identifiers gain the ids of the entries carrying them (entries naming one person).
+ * those directory entries, and national identifiers gain the ids of the entries carrying them (entries naming one person);
+ * a national identifier counts in every spelling (`professionalSpellings`), as for the token's keys: an author linked to
+ * the entry an administrator kept as `IdNat_PS|<RPPS>` is the professional a Consent names as `IdNat_PS|8<RPPS>`.
  */
 export async function expandPractitionerKeys(tx: Statements, keys: string[]): Promise<Set<string>> {
-  const out = new Set(keys);
+  const out = new Set(keys.flatMap(withSpellings));
   const ids = keys.filter((k) => k.startsWith('Practitioner/')).map((k) => k.slice('Practitioner/'.length));
-  const identifiers = keys.filter((k) => k.includes('|')).map((k) => JSON.stringify({ identifier: [{ system: k.split('|')[0], value: k.slice(k.indexOf('|') + 1) }] }));
+  // Only national identifiers find entries: a local one vouches for nothing, and anyone may add an entry carrying his own
+  // RPPS beside a hospital's local id of a physician, then be taken for the author of that hospital's documents.
+  const national = [...out].filter((k) => PROFESSIONAL_ID_SYSTEMS.includes(k.slice(0, Math.max(0, k.indexOf('|')))));
+  const identifiers = national.map((k) => JSON.stringify({ identifier: [{ system: k.split('|')[0], value: k.slice(k.indexOf('|') + 1) }] }));
   if (ids.length === 0 && identifiers.length === 0) return out;
   const { rows } = await tx.query<{ id: string; content: { identifier?: { system?: string; value?: string }[] } }>(
     sql`SELECT r.id, r.content FROM resource r WHERE r.type = 'Practitioner' AND NOT r.deleted
@@ -22,7 +34,7 @@ export async function expandPractitionerKeys(tx: Statements, keys: string[]): Pr
     // An entry naming two people (someone added another's identifier) names nobody, as in resolve-actor.ts.
     if (!namesOnePerson(row.content?.identifier)) continue;
     out.add(`Practitioner/${row.id}`);
-    for (const i of row.content?.identifier ?? []) if (i.system && i.value) out.add(`${i.system}|${i.value}`);
+    for (const i of row.content?.identifier ?? []) if (i.system && i.value) for (const k of withSpellings(`${i.system}|${i.value}`)) out.add(k);
   }
   return out;
 }

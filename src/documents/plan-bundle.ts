@@ -38,7 +38,8 @@ export async function preparePlanBundle(svc: FhirService, ctx: RequestContext, p
   for (const [index, entry] of (bundle.entry ?? []).entries()) {
     if (entry.resource?.resourceType === 'DocumentReference') await resolveRelatesTo(svc, ctx, { doc: entry.resource, where: `Bundle.entry[${index}]` }, patient);
   }
-  return { bundle, existing: [...skipped.map.values()] };
+  // A second entry naming a new entry's holder maps to that entry's fullUrl: it is written, not already known.
+  return { bundle, existing: [...new Set([...skipped.map.values()].filter((ref) => !ref.startsWith('urn:')))] };
 }
 
 /**

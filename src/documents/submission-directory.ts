@@ -13,7 +13,7 @@ export function markDocumentSubmission(ctx: RequestContext): void {
 /**
  * Inside a document submission's transaction, the conditional creates and references of directory entries
  * (Practitioner, Organization, matched on their national identifiers) see every entry of that type, whoever the caller,
- * as `$import` does (existing-lookup.ts `directoryMatches`): the core's conditional create takes its lock on the criteria
+ * as `$import` does (directory-match.ts `matchDirectoryEntry`): the core's conditional create takes its lock on the criteria
  * and then searches through the caller's lookup predicate, in which a caller that reads no directory (the Assurance
  * Maladie) finds nothing — two concurrent submissions naming the same new professional then created two entries. Runs
  * after the access module's authorize (hooks run in wiring order), only widening the look-up to directory rows.

@@ -14,13 +14,17 @@ function identifiersOf(entity: XmlNode | undefined, nationalOid: string): Identi
   return [...ids.filter((i) => i.system === national), ...ids.filter((i) => i.system !== national)];
 }
 
-/** The conditional-create search of an identified resource. */
+/**
+ * The conditional-create search of an identified resource, by its first identifier: the mapper's key (one entry per
+ * person or organisation in the Bundle). The import replaces it by its own look-up, on every spelling of every national
+ * identifier, done by the system (`../../documents/directory-match.ts`): the mapper knows no directory.
+ */
 function ifNoneExistOf(identifier: Identifier): string {
   return `identifier=${queryValue(identifier.system ?? '')}|${queryValue(identifier.value ?? '')}`;
 }
 
 /**
- * assignedAuthor / assignedEntity → Practitioner, found or created by its first (national) identifier.
+ * assignedAuthor / assignedEntity → Practitioner, found or created by its national identifiers (at import).
  * Returns undefined for a person without identifier (a device, or a nullFlavor id): nothing to match on.
  */
 export function addPractitioner(builder: BundleBuilder, assigned: XmlNode | undefined): Reference<Practitioner> | undefined {
@@ -41,7 +45,7 @@ export function addPractitioner(builder: BundleBuilder, assigned: XmlNode | unde
   return display ? { reference, display } : { reference };
 }
 
-/** representedOrganization / custodian organization → Organization, found or created by its identifier. */
+/** representedOrganization / custodian organization → Organization, found or created by its national identifiers (at import). */
 export function addOrganization(builder: BundleBuilder, org: XmlNode | undefined): Reference<Organization> | undefined {
   const identifiers = identifiersOf(org, IDNAT_STRUCT_OID);
   if (!org || !identifiers.length) return undefined;
