@@ -173,3 +173,50 @@ describe('Binary', () => {
     }
   });
 });
+
+describe('conditional creates of one resource in one transaction', () => {
+  // Ids are drawn before any write. Two entries creating the same Organization got two ids; the second found the first's
+  // at execution and answered 200 with it, while the references to the second entry kept its own id, never created
+  // (seen by a helper: a document's custodian pointing at a missing Organization).
+  const org = (fullUrl: string, ifNoneExist: string) => ({
+    fullUrl, resource: { resourceType: 'Organization', identifier: [{ system: 'urn:oid:1.2.250.1.71.4.2.2', value: '1990000001' }], name: 'Clinique des Tilleuls' },
+    request: { method: 'POST', url: 'Organization', ifNoneExist },
+  });
+  const patientNaming = (fullUrl: string) => ({
+    resource: { resourceType: 'Patient', name: [{ family: 'Tilleul' }], managingOrganization: { reference: fullUrl } },
+    request: { method: 'POST', url: 'Patient' },
+  });
+  const A = 'urn:uuid:5d0c2b1e-0000-4000-8000-00000000000a';
+  const B = 'urn:uuid:5d0c2b1e-0000-4000-8000-00000000000b';
+
+  it('with the same criteria: one Organization, and the references to either entry name it', async () => {
+    const criteria = 'identifier=urn:oid:1.2.250.1.71.4.2.2|1990000001';
+    const res = await post({ resourceType: 'Bundle', type: 'transaction', entry: [org(A, criteria), org(B, criteria), patientNaming(B)] });
+    expect(res.status).toBe(200);
+    const [first, second, patient] = res.body.entry.map((e: { response: { status: string; location: string } }) => e.response);
+    expect([first.status, second.status]).toEqual(['201 Created', '200 OK']);
+    const orgId = first.location.split('/')[5];
+    expect(second.location.split('/')[5]).toBe(orgId);
+    const stored = await request(t.app).get(`/fhir/Patient/${patient.location.split('/')[5]}`);
+    expect(stored.body.managingOrganization.reference).toBe(`Organization/${orgId}`);
+    expect((await request(t.app).get(`/fhir/Organization/${orgId}`)).status).toBe(200);
+    expect(await total('Organization?identifier=urn:oid:1.2.250.1.71.4.2.2|1990000001')).toBe(1);
+  });
+
+  it('with other criteria finding the first entry\'s Organization: 422 naming the entry, nothing written', async () => {
+    const before = await total('Patient?family=Tilleul');
+    const res = await post({
+      resourceType: 'Bundle', type: 'transaction',
+      entry: [
+        { ...org(A, 'identifier=urn:oid:1.2.250.1.71.4.2.2|1990000002'), resource: { resourceType: 'Organization', identifier: [{ system: 'urn:oid:1.2.250.1.71.4.2.2', value: '1990000002' }], name: 'Clinique des Ormes' } },
+        { ...org(B, 'name=Clinique des Ormes'), resource: { resourceType: 'Organization', name: 'Clinique des Ormes' } },
+        patientNaming(B),
+      ],
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.issue[0].diagnostics).toMatch(/created by another entry of this transaction/);
+    expect(res.body.issue[0].expression[0]).toBe('Bundle.entry[1]');
+    expect(await total('Patient?family=Tilleul')).toBe(before);
+    expect(await total('Organization?identifier=urn:oid:1.2.250.1.71.4.2.2|1990000002')).toBe(0);
+  });
+});

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../context';
-import { preconditionFailed } from '../errors';
+import { preconditionFailed, unprocessable } from '../errors';
 import type { FhirRequest, FhirResponse } from '../request';
 import { prefersMinimal } from '../request';
 import { storedResponse, type FhirService } from '../service';
@@ -16,6 +16,12 @@ export async function createHandler(svc: FhirService, ctx: RequestContext, req: 
     if (req.headers.ifNoneExist) {
       const matches = await findMatches({ ...svc, repo }, ctx, type, req.headers.ifNoneExist);
       if (matches.length > 1) throw preconditionFailed(`If-None-Exist "${req.headers.ifNoneExist}" matches more than one ${type}`);
+      // In a transaction the entry's id was drawn before any write, and the other entries' references already name it: a
+      // match made by an earlier entry of the same transaction (criteria found nothing before the writes) would leave
+      // those references pointing at a resource never created.
+      if (matches.length === 1 && req.assignedId !== undefined && matches[0].id !== req.assignedId) {
+        throw unprocessable(`If-None-Exist "${req.headers.ifNoneExist}" matches ${type}/${matches[0].id}, created by another entry of this transaction: references to this entry would name nothing. Send the ${type} once, or give both entries the same criteria`);
+      }
       if (matches.length === 1) return storedResponse(200, req.baseUrl, matches[0], { Location: `${resourceUrl(req.baseUrl, matches[0])}/_history/${matches[0].versionId}` });
     }
     const { stored } = await repo.create(ctx, { ...resource, id: undefined }, { binaryData, id: req.assignedId });

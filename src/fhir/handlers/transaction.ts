@@ -71,6 +71,9 @@ function errorEntry(svc: FhirService, ctx: RequestContext, index: number, err: u
 /** Gives each POST entry its server id and maps every fullUrl to its `Type/id`. */
 async function assignIds(svc: FhirService, ctx: RequestContext, entries: BundleEntry[], requests: FhirRequest[]): Promise<Map<string, string>> {
   const map = new Map<string, string>();
+  // Conditional creates with the same criteria create one resource: the second finds the first's at execution, so both
+  // must be given its id (two ids left the second entry's references naming a resource never created).
+  const byCriteria = new Map<string, string>();
   for (let i = 0; i < entries.length; i++) {
     const req = requests[i];
     const resource = entries[i].resource;
@@ -79,8 +82,12 @@ async function assignIds(svc: FhirService, ctx: RequestContext, entries: BundleE
       let id: string = randomUUID();
       let fresh = true;
       if (req.headers.ifNoneExist) {
-        const matches = await findMatches(svc, ctx, req.segments[0], req.headers.ifNoneExist);
-        if (matches.length === 1) [id, fresh] = [matches[0].id, false];
+        const criteria = `${req.segments[0]}?${req.headers.ifNoneExist}`;
+        const earlier = byCriteria.get(criteria);
+        const matches = earlier ? [] : await findMatches(svc, ctx, req.segments[0], req.headers.ifNoneExist);
+        if (earlier) [id, fresh] = [earlier, false];
+        else if (matches.length === 1) [id, fresh] = [matches[0].id, false];
+        byCriteria.set(criteria, id);
       }
       if (fresh) ctx.state.getOrSet(NEW_IN_REQUEST_STATE, () => new Set()).add(`${req.segments[0]}/${id}`);
       req.assignedId = id;
