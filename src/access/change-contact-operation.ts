@@ -11,7 +11,7 @@ import { contactChannel } from './contact-points';
 import { scopesAllow } from './scopes';
 import { assertAccountToken } from './account-token';
 import { ownsRecord } from './actor';
-import type { ConnectionOf } from '../store/scoped-repository';
+import type { StatementsOf } from '../store/scoped-repository';
 
 /** A contact-change code lives 15 minutes and burns after 3 wrong guesses; 3 changes may be asked per hour. */
 export const CONTACT_CODE_TTL_MS = 15 * 60_000;
@@ -55,7 +55,7 @@ export function assertOwnRecord(ctx: RequestContext, patientId: string): void {
  * and notices at a new contact; a 6-digit code is sent there (kind `contact-confirmation`, 15 minutes), to be given
  * to `$confirm-contact`. Nothing changes until then.
  */
-export function changeContactOperation(options: { send: AccountNoticeSender; clock?: () => Date; connection: ConnectionOf }): OperationDefinitionEntry {
+export function changeContactOperation(options: { send: AccountNoticeSender; clock?: () => Date; connection: StatementsOf }): OperationDefinitionEntry {
   const now = options.clock ?? (() => new Date());
   return {
     name: '$change-contact',

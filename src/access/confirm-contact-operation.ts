@@ -10,7 +10,7 @@ import { resolveRecipients, type Recipient } from '../notify/recipients';
 import { actorOf } from './access-hooks';
 import { assertOwnRecord, CONTACT_MAX_CODE_ATTEMPTS, parameterValue } from './change-contact-operation';
 import { CONFIRMED_CONTACT_STATE, contactChannel } from './contact-points';
-import type { ConnectionOf } from '../store/scoped-repository';
+import type { StatementsOf } from '../store/scoped-repository';
 
 /** The telecom with the new contact in place of those of its channel (keeping the rank of the one it replaces). */
 function withContact(telecom: ContactPoint[], channel: 'email' | 'sms', value: string): ContactPoint[] {
@@ -33,7 +33,7 @@ function previousContacts(previous: Patient, channel: 'email' | 'sms', now: Date
  * code is given (single use, 15 minutes, 3 wrong guesses burn it): the server writes the new Patient version, tells
  * the old contact (kind `contact-changed`) and the audit trail. Answers the new Patient.
  */
-export function confirmContactOperation(options: { send: AccountNoticeSender; clock?: () => Date; onEvent?: AccountEventListener; connection: ConnectionOf }): OperationDefinitionEntry {
+export function confirmContactOperation(options: { send: AccountNoticeSender; clock?: () => Date; onEvent?: AccountEventListener; connection: StatementsOf }): OperationDefinitionEntry {
   const now = options.clock ?? (() => new Date());
   const apply = async (svc: Parameters<OperationDefinitionEntry['handler']>[0], ctx: RequestContext, req: FhirRequest, patientId: string): Promise<FhirResponse> => {
     const code = parameterValue(req.body, 'code');

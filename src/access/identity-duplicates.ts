@@ -6,7 +6,7 @@ import { sql, TRUE } from '../store/sql';
 import { markSystemContext } from './access-hooks';
 import { insValues } from './record-ins';
 import { RequestState } from '../fhir/request-state';
-import { connectionOf } from '../system/system-repository';
+import { statementsOf } from '../system/system-repository';
 
 /** A record sharing an INS with the record that holds it (migration 150, `identity_duplicate`). */
 export interface IdentityDuplicate {
@@ -46,7 +46,7 @@ export async function closeDuplicateRecord(svc: FhirService, options: { patientI
   if (!reason.trim()) throw new Error('--reason is required');
   const ctx = operatorContext(operator, reason);
   return svc.repo.transaction(async (repo) => {
-    const db = connectionOf(repo); // an operator's act on the duplicate list, in the close's transaction
+    const db = statementsOf(repo); // an operator's act on the duplicate list, in the close's transaction
     const current = (await repo.lockTarget(ctx, 'Patient', patientId)).row;
     if (!current || current.deleted) throw new Error(`Patient/${patientId} not found`);
     const patient = JSON.parse(current.text as string) as Patient;

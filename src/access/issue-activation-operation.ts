@@ -1,4 +1,4 @@
-import type { ConnectionOf } from '../store/scoped-repository';
+import type { StatementsOf } from '../store/scoped-repository';
 import { scopesAllow } from './scopes';
 import type { Patient } from '@medplum/fhirtypes';
 import { storeConfirmedContact } from '../auth/account-codes';
@@ -21,7 +21,7 @@ export const ISSUE_ACTIVATION = '$issue-activation';
 
 interface IssueActivationOptions {
   clock?: () => Date;
-  connection: ConnectionOf;
+  connection: StatementsOf;
   /** Sender of account notices (the activation code to the contact given, the old contact told). */
   send: AccountNoticeSender;
   /** Told of the contact recorded at the counter (the audit trail records it as its own event). */

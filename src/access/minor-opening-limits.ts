@@ -1,5 +1,5 @@
 import { FhirError, tooManyRequests } from '../fhir/errors';
-import type { Db } from '../store/db';
+import type { Transactions } from '../store/db';
 import { reserveOpeningAttempt } from '../store/minor-opening-attempts';
 
 /**
@@ -31,7 +31,7 @@ function throttled(text: string, until: Date, at: Date): FhirError {
  * Reserves one attempt of `parentId` at `at`; answers its id (mark it opened or refused afterwards), or throws 429 with
  * `Retry-After` and a French message saying when to try again and where else the record can be opened.
  */
-export async function reserveMinorOpening(db: Db, parentId: string, at: Date): Promise<string> {
+export async function reserveMinorOpening(db: Transactions, parentId: string, at: Date): Promise<string> {
   const attemptsSince = new Date(at.getTime() - HOUR_MS);
   const openingsSince = new Date(at.getTime() - YEAR_MS);
   const result = await reserveOpeningAttempt(db, {

@@ -1,5 +1,5 @@
 import { patientConsent } from './consent-rules';
-import type { ConnectionOf, ScopedRepository } from '../store/scoped-repository';
+import type { OwnTransactionsOf, ScopedRepository, StatementsOf } from '../store/scoped-repository';
 import type { Consent, ContactPoint, Parameters, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import type { RequestContext } from '../fhir/context';
 import { recordDenial } from '../fhir/denied-requests';
@@ -58,7 +58,8 @@ function openingConsent(patientId: string): Consent {
   return patientConsent(patientId, { type: 'permit' });
 }
 
-async function openMinorRecord(svc: FhirService, ctx: RequestContext, req: FhirRequest, recordUrl: string, clock: () => Date, connection: ConnectionOf): Promise<FhirResponse> {
+async function openMinorRecord(svc: FhirService, ctx: RequestContext, req: FhirRequest, recordUrl: string, clock: () => Date, connections: OpeningConnections): Promise<FhirResponse> {
+  const { connection } = connections;
   const actor = actorOf(ctx);
   // A parent signed in on his own record (a patient token naming one record); professionals open a minor's record
   // with POST Patient and a RelatedPerson, guardians of another child have no say here.
@@ -77,7 +78,7 @@ async function openMinorRecord(svc: FhirService, ctx: RequestContext, req: FhirR
   const db = connection(svc.repo);
   let attempt: string;
   try {
-    attempt = await reserveMinorOpening(db, parentId, now);
+    attempt = await reserveMinorOpening(connections.ownTransactions(svc.repo), parentId, now);
   } catch (err) {
     // Traced in the parent's own trail (a refusal filed as 401/403 ones are), then answered 429 with Retry-After.
     if (err instanceof FhirError) recordDenial(ctx, { ...req, segments: ['Patient', parentId, OPEN_MINOR_RECORD] }, err, 'operation');
@@ -108,7 +109,7 @@ async function proveOpening(repo: Pick<ScopedRepository, 'readRow'>, ctx: Reques
 async function openWithin(
   svc: FhirService,
   ctx: RequestContext,
-  o: { opening: Opening; parentId: string; now: Date; recordUrl: string; connection: ConnectionOf; attempt: string },
+  o: { opening: Opening; parentId: string; now: Date; recordUrl: string; connection: StatementsOf; attempt: string },
 ): Promise<FhirResponse> {
   const { now, recordUrl, connection, opening } = o;
   return svc.repo.transaction(async (repo) => {
@@ -171,7 +172,16 @@ async function openWithin(
  * becomes its legal guardian, in one transaction (Patient, opening Consent, RelatedPerson). The proof it asks for and
  * what it cannot prove: README, "A parent opens his child's record".
  */
-export function openMinorRecordOperation(options: { recordUrl: string; clock?: () => Date; connection: ConnectionOf }): OperationDefinitionEntry {
+/**
+ * What the opening does beside the store, injected by the wiring: statements in the request's transaction (the attempt
+ * marked, the contacts and the notice), and one transaction of its own (the attempt reserved and committed first).
+ */
+interface OpeningConnections {
+  connection: StatementsOf;
+  ownTransactions: OwnTransactionsOf;
+}
+
+export function openMinorRecordOperation(options: { recordUrl: string; clock?: () => Date } & OpeningConnections): OperationDefinitionEntry {
   return {
     name: OPEN_MINOR_RECORD,
     level: 'type',
@@ -183,7 +193,7 @@ export function openMinorRecordOperation(options: { recordUrl: string; clock?: (
       { resourceType: 'Consent', writes: ['create'] },
       { resourceType: 'RelatedPerson', writes: ['create'] },
     ],
-    handler: (svc, ctx, req) => openMinorRecord(svc, ctx, req, options.recordUrl, options.clock ?? (() => new Date()), options.connection),
+    handler: (svc, ctx, req) => openMinorRecord(svc, ctx, req, options.recordUrl, options.clock ?? (() => new Date()), options),
     documentation: 'A parent signed in on his own record opens the record of his minor child and becomes its legal guardian (traced and notified)',
   };
 }

@@ -13,7 +13,7 @@ import { explainInsProblem } from '../validation/ins';
 import { actorOf } from './access-hooks';
 import { INS_SYSTEMS, isAssuranceMaladie, type DmpActor } from './actor';
 import { assertMayCorrectIdentity, changedIdentityTraits, IDENTITY_PROCEDURE_STATE, insIdentifiers, isIdentityName, UPDATE_IDENTITY } from './identity-traits';
-import type { ConnectionOf } from '../store/scoped-repository';
+import type { StatementsOf } from '../store/scoped-repository';
 
 const GENDERS = ['male', 'female', 'other', 'unknown'];
 
@@ -145,7 +145,7 @@ async function updateIdentity(svc: FhirService, ctx: RequestContext, req: FhirRe
 /** `recordUrl` for the notice; `clock` its instant; `connection` (injected by the wiring) queues the notice in the update's transaction. */
 interface UpdateIdentityOptions {
   recordUrl: string;
-  connection: ConnectionOf;
+  connection: StatementsOf;
   /** The server's clock: the instant the notice tells (in Europe/Paris), as every other notice. */
   clock?: () => Date;
 }

@@ -28,7 +28,7 @@ import { openMinorRecordOperation } from './open-minor-record-operation';
 import { sourceDocumentGuard } from './source-document-guard';
 import { updateIdentityOperation } from './update-identity-operation';
 import { loadNotifyConfig } from '../notify/notify-config';
-import { connectionOf, SystemRepository } from '../system/system-repository';
+import { ownTransactionsOf, statementsOf, SystemRepository } from '../system/system-repository';
 
 /**
  * Test seams of the access wiring: a clock, the sender of sign-in codes (default: the notification outbox), and the
@@ -91,7 +91,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
   const onEvent = options.onAccountEvent;
   return {
     hooks: [createAccessHooks({ actors, verifyToken, clock }), insEntryHook(), sourceDocumentGuard(), createActivationHooks({ send, clock }), createRecordCreatedNoticeHooks({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock }), nonReaderAnswersHook()],
-    operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: connectionOf }), issueActivationOperation({ clock, connection: connectionOf, send, onEvent }), changeContactOperation({ send, clock, connection: connectionOf }), confirmContactOperation({ send, clock, onEvent, connection: connectionOf })],
+    operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: statementsOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: statementsOf, ownTransactions: ownTransactionsOf }), issueActivationOperation({ clock, connection: statementsOf, send, onEvent }), changeContactOperation({ send, clock, connection: statementsOf }), confirmContactOperation({ send, clock, onEvent, connection: statementsOf })],
     routes: (app) => {
       // Before the routes: failed guesses of a password or code are counted per client address (source-throttle.ts).
       mountSourceThrottle(app, deps.env, new SourceHitStore(system));

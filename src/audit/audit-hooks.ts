@@ -5,7 +5,7 @@ import { SOURCE_DOCUMENT_URL } from '../store/derived-columns';
 import { type AuditAgentInfo, describeActor } from './audit-actor';
 import { OUTCOME } from './audit-codes';
 import { type AuditEventInput, type AuditSource, toAction } from './audit-event-builder';
-import { AuditWriter, type AuditTransaction, type AuditWriterOptions, type StoredAuditEvent } from './audit-writer';
+import { AuditWriter, type AuditWriterOptions } from './audit-writer';
 import type { AuditSystemStore } from './audit-system-store';
 import { GroupCommit } from './group-commit';
 import { identityCorrectionOf } from './identity-correction';
@@ -49,8 +49,6 @@ export interface AuditHooks extends Hooks {
   recordLogin(ctx: RequestContext, info: { patientId?: string; success: boolean; reason?: string }): Promise<void>;
   /** Audits an account procedure (activation, password reset, contact change); resolves once durable. */
   recordAccountEvent(ctx: RequestContext, info: { patientId?: string; event: string; success: boolean; reason?: string; details?: { type: string; valueString: string }[] }): Promise<void>;
-  /** Audits an interaction inside the caller's transaction (CDA import, consent change done outside the repository). */
-  auditInTx(tx: AuditTransaction, ctx: RequestContext, info: { interaction: string; resourceType: string; id?: string; versionId?: number; compartment?: string | null; operation?: string }): Promise<StoredAuditEvent[]>;
   /** Resolves when every event submitted so far is committed. */
   flush(): Promise<void>;
   readonly groupCommit: GroupCommit<AuditEventInput>;
@@ -259,22 +257,6 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
           patientId: info.patientId ?? null,
           patientDetails: info.details,
         },
-      ]);
-    },
-
-    async auditInTx(tx, ctx, info) {
-      const resource = info.id ? [`${info.resourceType}/${info.id}${info.versionId ? `/_history/${info.versionId}` : ''}`] : [];
-      return writer.appendInTx(tx, [
-        eventInput(base(ctx), {
-          category: 'rest',
-          interaction: info.interaction,
-          operation: info.operation,
-          action: toAction(info.interaction),
-          outcome: OUTCOME.success,
-          patientId: info.compartment ?? null,
-          resources: resource,
-          resourceType: info.resourceType,
-        }),
       ]);
     },
 

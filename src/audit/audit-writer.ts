@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
-import type { Db, Statements } from '../store/db';
+import type { Statements } from '../store/db';
 import type { SystemRepository } from '../system/system-repository';
 import { onSettled } from '../store/settle';
 import { WriteTransaction } from '../store/write-transaction';
@@ -30,7 +30,7 @@ export interface StoredAuditEvent {
  * The transaction events are stored in: the WriteTransaction a write hook was given (the write's own), or the connection
  * of a transaction the system opened (the read group commit's, a record job's).
  */
-export type AuditTransaction = Db | WriteTransaction;
+export type AuditTransaction = Statements | WriteTransaction;
 
 /** Consumer of stored events, run in the transaction that stores them (notifications derive from them). */
 export type AppendListener = ((tx: AuditTransaction, events: StoredAuditEvent[]) => Promise<void>) & {

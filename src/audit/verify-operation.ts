@@ -2,7 +2,7 @@ import type { RequestContext } from '../fhir/context';
 import { parseSearch } from '../fhir/search/parse';
 import type { FhirService, OperationDefinitionEntry } from '../fhir/service';
 import type { Statements } from '../store/db';
-import type { ConnectionOf } from '../store/scoped-repository';
+import type { StatementsOf } from '../store/scoped-repository';
 import { assertTrailOwner } from './trail-owner';
 import { toVerifyParameters, verifyChain, type VerifyResult } from './verify-chain';
 
@@ -41,7 +41,7 @@ async function shownTo(svc: FhirService, ctx: RequestContext, patientIds: string
  * the records a guardian acts for) and answers Parameters (`intact`, `events`, `chains`, and the first broken
  * link). Professionals get 403. The check itself is audited in the patient's trail.
  */
-export function verifyOperation(options: { secret?: string; connection: ConnectionOf }): OperationDefinitionEntry {
+export function verifyOperation(options: { secret?: string; connection: StatementsOf }): OperationDefinitionEntry {
   return {
     name: '$verify',
     level: 'type',
@@ -51,7 +51,7 @@ export function verifyOperation(options: { secret?: string; connection: Connecti
     async handler(svc, ctx, req) {
       const requested = req.query.find(([name]) => name === 'patient')?.[1];
       const patientIds = assertTrailOwner(ctx, requested, 'the access trail', 'AuditEvent');
-      // The request's connection (injected by the wiring): inside a transaction Bundle, read through that transaction
+      // Statements on the request's connection (injected by the wiring): inside a transaction Bundle, read through that transaction
       // (PGlite has one connection). The chain is read whole, beneath the access predicate: only its owner asks.
       const result = await shownTo(svc, ctx, patientIds, await verifyPatients(options.connection(svc.repo), patientIds, options.secret));
       const reads = patientIds.map((patientId) => ({ interaction: 'operation' as const, operation: 'verify', resourceType: 'AuditEvent', resources: [], query: `patient=${encodeURIComponent(patientId)}` }));

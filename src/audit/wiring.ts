@@ -2,7 +2,7 @@ import os from 'node:os';
 import { communicationSearchHook } from '../notify/communication-search';
 import { createNotify } from '../notify/create-notify';
 import { loadNotifyConfig } from '../notify/notify-config';
-import { connectionOf, SystemRepository, writeTransactionOf } from '../system/system-repository';
+import { statementsOf, SystemRepository, writeTransactionOf } from '../system/system-repository';
 import type { Wiring, WiringDeps } from '../wiring';
 import { countOutbox } from '../notify/outbox-store';
 import { type AuditHooks, createAuditHooks } from './audit-hooks';
@@ -40,8 +40,8 @@ export async function auditWiring(deps: WiringDeps, options: AuditWiringOptions 
   });
   options.onHooks?.(audit);
   return {
-    hooks: [audit, transactionScopeHook(writeTransactionOf), communicationSearchHook({ connection: connectionOf })],
-    operations: [verifyOperation({ secret, connection: connectionOf })],
+    hooks: [audit, transactionScopeHook(writeTransactionOf), communicationSearchHook({ connection: statementsOf })],
+    operations: [verifyOperation({ secret, connection: statementsOf })],
     metrics: (metrics) => {
       metrics.gauge('audit_queue_events', 'AuditEvents of reads waiting for the group commit', () => audit.groupCommit.waiting);
       metrics.gauge('notify_outbox_backlog', 'Notices waiting to be sent (pending or being sent)', () => countOutbox(system, ['pending', 'sending']));

@@ -1,4 +1,4 @@
-import type { Db, Statements } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { pruneForgottenCounts } from './forgotten-counts';
 
@@ -16,7 +16,7 @@ const toDate = (value: Date | string): Date => (value instanceof Date ? value : 
  * failed, and locking the key when it reaches the limit. Returns the lock's end when the key is locked. As for the
  * sign-in, a count whose last attempt is older than the lock duration (`forget_at`, migration 201) starts over.
  */
-export async function reserveAccountAttempt(db: Db, purpose: string, key: string, limit: AttemptLimit, at: Date): Promise<{ lockedUntil?: Date }> {
+export async function reserveAccountAttempt(db: Statements, purpose: string, key: string, limit: AttemptLimit, at: Date): Promise<{ lockedUntil?: Date }> {
   const now = at.toISOString();
   const lockUntil = new Date(at.getTime() + limit.lockSeconds * 1000).toISOString();
   const { rows } = await db.query<{ locked_until: Date | string | null }>(sql`INSERT INTO account_attempt AS a (purpose, key, failed_count, locked_until, updated_at, forget_at)
@@ -36,7 +36,7 @@ export async function reserveAccountAttempt(db: Db, purpose: string, key: string
 }
 
 /** Forgets the failures of a key once its code was accepted. */
-export async function clearAccountAttempts(db: Db, purpose: string, key: string): Promise<void> {
+export async function clearAccountAttempts(db: Statements, purpose: string, key: string): Promise<void> {
   await db.query(sql`DELETE FROM account_attempt WHERE purpose = ${purpose} AND key = ${key}`);
 }
 

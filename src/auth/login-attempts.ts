@@ -1,4 +1,4 @@
-import type { Db, Statements } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { pruneForgottenCounts } from './forgotten-counts';
 import type { LoginConfig } from './auth-config';
@@ -68,7 +68,7 @@ export async function releaseAttempt(db: Statements, reservation: Reservation): 
 }
 
 /** Forgets the failures of an identifier: after a complete sign-in, or when the patient sets his password. */
-export async function clearAttempts(db: Db, login: string): Promise<void> {
+export async function clearAttempts(db: Statements, login: string): Promise<void> {
   await db.query(sql`DELETE FROM login_attempt WHERE login = ${login}`);
 }
 

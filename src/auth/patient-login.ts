@@ -1,7 +1,7 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { refusedFor } from './refused-account';
 import { conflict, FhirError, locked, tooManyRequests, unauthorized, unprocessable } from '../fhir/errors';
-import type { Db } from '../store/db';
+import type { Statements, Transactions } from '../store/db';
 import type { SystemRepository } from '../system/system-repository';
 import { sql } from '../store/sql';
 import type { LoginConfig } from './auth-config';
@@ -28,7 +28,7 @@ export interface LoginCodeMessage {
  * Queues the code in the caller's transaction; false when the patient has nowhere to receive it. The
  * production sender is the notification outbox (`queueLoginCode` of src/notify).
  */
-export type LoginCodeSender = (tx: Db, message: LoginCodeMessage) => Promise<boolean>;
+export type LoginCodeSender = (tx: Statements, message: LoginCodeMessage) => Promise<boolean>;
 
 /** Signs the short-lived patient access token once the code is verified. */
 export type PatientTokenIssuer = (patientId: string) => Promise<string>;
@@ -88,7 +88,7 @@ function lockedError(until: Date, at: Date): FhirError {
  * Sets (or replaces) the password of a login identifier for a patient after checking it against the password
  * policy (422); clears the identifier's failures. 409 when another record holds the identifier.
  */
-export async function setPatientCredential(db: Pick<Db, 'query' | 'transaction'>, input: { login: string; patientId: string; password: string; now?: Date; scrypt?: { N: number; r: number; p: number } }): Promise<void> {
+export async function setPatientCredential(db: Statements & Transactions, input: { login: string; patientId: string; password: string; now?: Date; scrypt?: { N: number; r: number; p: number } }): Promise<void> {
   // Checked against the holder's own words here, where the record is known (activation and reset check the rest of the
   // policy before anything is counted; a refusal here rolls their transaction back, the code kept).
   const { rows: holder } = await db.query<{ text: string | null }>(sql`SELECT text FROM resource WHERE type = 'Patient' AND id = ${input.patientId} AND NOT deleted`);

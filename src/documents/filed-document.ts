@@ -1,4 +1,4 @@
-import { connectionOf } from '../system/system-repository';
+import { statementsOf } from '../system/system-repository';
 import type { DocumentReference } from '@medplum/fhirtypes';
 import type { CdaImportPlan } from '../cda';
 import type { RequestContext } from '../fhir/context';
@@ -20,10 +20,10 @@ import { resolvePatientReference } from './patient-match';
  */
 export async function filedByOtherChannel(svc: FhirService, ctx: RequestContext, plan: CdaImportPlan): Promise<{ documentReferenceId: string; resources: ResourceRef[] } | undefined> {
   const key = documentKey(plan.documentId);
-  const holder = key ? await documentHolding(connectionOf(svc.repo), key) : undefined;
+  const holder = key ? await documentHolding(statementsOf(svc.repo), key) : undefined;
   if (!key || !holder) return undefined;
   await assertCallerKnowsFiled(svc, ctx, plan, holder);
-  const { rows } = await connectionOf(svc.repo).query<{ type: string; id: string; compartment: string | null; text: string | null }>(
+  const { rows } = await statementsOf(svc.repo).query<{ type: string; id: string; compartment: string | null; text: string | null }>(
     sql`SELECT type, id, compartment, text FROM resource WHERE doc_id = ${holder} AND NOT deleted ORDER BY (type = 'DocumentReference' AND id = ${holder}) DESC, rid`,
   );
   const doc = rows[0]?.id === holder ? (JSON.parse(rows[0].text ?? '{}') as DocumentReference) : undefined;
@@ -40,6 +40,6 @@ export async function filedByOtherChannel(svc: FhirService, ctx: RequestContext,
  * A claim whose DocumentReference is gone is answered so too.
  */
 export async function assertCallerKnowsFiled(svc: FhirService, ctx: RequestContext, plan: CdaImportPlan, documentReferenceId: string | null): Promise<void> {
-  if (documentReferenceId && (await callerKnowsDocument(connectionOf(svc.repo), ctx, documentReferenceId))) return;
+  if (documentReferenceId && (await callerKnowsDocument(statementsOf(svc.repo), ctx, documentReferenceId))) return;
   throw filedOnce(documentKey(plan.documentId) ?? plan.documentId.value);
 }

@@ -1,6 +1,6 @@
 import type { ScopedRepository } from '../store/scoped-repository';
 import { sql } from '../store/sql';
-import { connectionOf } from '../system/system-repository';
+import { statementsOf } from '../system/system-repository';
 
 // A named system service (test/unit/architecture/system-repository.test.ts): the import's idempotency ledger is
 // written on the import's own transaction, beside the resources, so a rolled-back import leaves no claim behind.
@@ -22,7 +22,7 @@ export type Claim = { claimed: true } | { claimed: false; sha1: string; resource
  * until the first commits, then sees its row (so two identical imports never both write).
  */
 export async function claimDocument(repo: ScopedRepository, key: DocumentKey, sha1: string, size: number): Promise<Claim> {
-  const tx = connectionOf(repo);
+  const tx = statementsOf(repo);
   const inserted = await tx.query(
     sql`INSERT INTO document_intake (master_system, master_value, sha1, size) VALUES (${key.system}, ${key.value}, ${sha1}, ${size})
         ON CONFLICT DO NOTHING RETURNING 1`,
@@ -37,7 +37,7 @@ export async function claimDocument(repo: ScopedRepository, key: DocumentKey, sh
 
 /** Records what an import wrote, for the idempotent replay. */
 export async function recordImport(repo: ScopedRepository, key: DocumentKey, documentReferenceId: string | undefined, resources: ResourceRef[]): Promise<void> {
-  await connectionOf(repo).query(
+  await statementsOf(repo).query(
     sql`UPDATE document_intake SET document_reference_id = ${documentReferenceId ?? null}, resources = ${JSON.stringify(resources)}::jsonb
         WHERE master_system = ${key.system} AND master_value = ${key.value}`,
   );

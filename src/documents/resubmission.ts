@@ -1,4 +1,4 @@
-import { connectionOf } from '../system/system-repository';
+import { statementsOf } from '../system/system-repository';
 import type { Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
 import type { RequestContext } from '../fhir/context';
 import { conflict } from '../fhir/errors';
@@ -29,7 +29,7 @@ interface KnownDocument {
 const hashes = (doc: DocumentReference): string[] => (doc.content ?? []).map((c) => c.attachment?.hash ?? '');
 
 async function loadRow(svc: FhirService, type: string, id: string): Promise<HeldRow | undefined> {
-  const { rows } = await connectionOf(svc.repo).query<HeldRow>(sql`SELECT id, type, version_id, last_updated, compartment, text FROM resource WHERE type = ${type} AND id = ${id} AND NOT deleted`);
+  const { rows } = await statementsOf(svc.repo).query<HeldRow>(sql`SELECT id, type, version_id, last_updated, compartment, text FROM resource WHERE type = ${type} AND id = ${id} AND NOT deleted`);
   return rows[0];
 }
 
@@ -66,7 +66,7 @@ export async function answerResubmission(svc: FhirService, ctx: RequestContext, 
   const known: KnownDocument[] = [];
   for (const entry of documents) {
     const key = documentKey(entry.resource.masterIdentifier);
-    const holder = key ? await documentHolding(connectionOf(svc.repo), key) : undefined;
+    const holder = key ? await documentHolding(statementsOf(svc.repo), key) : undefined;
     const stored = holder ? await loadRow(svc, 'DocumentReference', holder) : undefined;
     if (key && stored) known.push({ entry, key, stored });
   }
@@ -74,7 +74,7 @@ export async function answerResubmission(svc: FhirService, ctx: RequestContext, 
   // A caller who does not know a filed document learns only that its id is taken: not its record, not its content,
   // not the ids of its resources (a feeder replaying its own submission knows it; XDS answers a duplicate uniqueId so).
   for (const k of known) {
-    if (!(await callerKnowsDocument(connectionOf(svc.repo), ctx, k.stored.id))) throw filedOnce(k.key);
+    if (!(await callerKnowsDocument(statementsOf(svc.repo), ctx, k.stored.id))) throw filedOnce(k.key);
   }
   for (const k of known) {
     if (!(await isSameDocument(svc, ctx, k))) {
@@ -112,7 +112,7 @@ async function replayEntry(svc: FhirService, req: FhirRequest, entry: BundleEntr
   }
   if (type === 'List' && entry.request?.method === 'POST') {
     // The SubmissionSet governed by the known document (its doc_id): the first submission's.
-    const { rows } = await connectionOf(svc.repo).query<HeldRow>(sql`SELECT id, type, version_id, last_updated, compartment, text FROM resource
+    const { rows } = await statementsOf(svc.repo).query<HeldRow>(sql`SELECT id, type, version_id, last_updated, compartment, text FROM resource
       WHERE type = 'List' AND doc_id = ANY(${known.map((k) => k.stored.id)}::text[]) AND NOT deleted ORDER BY rid LIMIT 1`);
     if (rows[0]) return answerOf(req, rows[0]);
     // Filed by $import, which has no SubmissionSet: nothing to name, nothing written.

@@ -4,7 +4,7 @@ import { badRequest } from '../fhir/errors';
 import { bundleJson, type EntryParts } from '../fhir/bundle-json';
 import type { FhirRequest } from '../fhir/request';
 import { loadCommunications } from './communication-view';
-import type { ConnectionOf } from '../store/scoped-repository';
+import type { StatementsOf } from '../store/scoped-repository';
 
 const MAX_COUNT = 200;
 
@@ -25,9 +25,9 @@ function pageUrl(req: FhirRequest, patientId: string, count: number, offset: num
  * of each notice sent to the patient (or guardian), newest first, as read-only Communication resources. Only
  * the patient or a guardian of the record may ask (403 otherwise); the read is audited like any search.
  * Other Communication interactions go through the ordinary FHIR pipeline. `connection` (injected by the wiring) reads
- * the outbox, under the caller's access predicate, on the request's connection.
+ * the outbox, under the caller's access predicate, through statements on the request's connection (`StatementsOf`).
  */
-export function communicationSearchHook(options: { connection: ConnectionOf }): Hooks {
+export function communicationSearchHook(options: { connection: StatementsOf }): Hooks {
   return {
     async interceptRequest(svc, ctx, req, next) {
       const isSearch = (req.method === 'GET' || req.method === 'HEAD') && req.segments.length === 1 && req.segments[0] === 'Communication';

@@ -4,7 +4,7 @@ import { OUTCOME } from '../audit/audit-codes';
 import type { AuditEventInput, AuditSource } from '../audit/audit-event-builder';
 import { AuditWriter } from '../audit/audit-writer';
 import { frenchDay } from '../notify/majority-messages';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 
 /** What one hand-over did, as the trail records it (no health data: dates, counts and RelatedPerson ids). */
 export interface HandoverFacts {
@@ -16,7 +16,7 @@ export interface HandoverFacts {
 }
 
 /** Records a hand-over in the young adult's trail, inside the hand-over's transaction. */
-export type HandoverAudit = (tx: Db, facts: HandoverFacts, now: Date) => Promise<void>;
+export type HandoverAudit = (tx: Statements, facts: HandoverFacts, now: Date) => Promise<void>;
 
 /** The job, as the trail names it: the server acting on its own, not a person and not a token. */
 const SERVER_JOB = Object.freeze({ kind: 'server', display: 'Serveur DMP (passage à la majorité)', identifiers: [{ system: CLIENT_ID_SYSTEM, value: 'server:majority-handover' }] });

@@ -9,7 +9,7 @@ import { displayName } from '../notify/guardian-recipients';
 import { buildMajorityNoticeForGuardian, buildMajorityNoticeForPatient } from '../notify/majority-messages';
 import { insertOutbox, type OutboxEntry } from '../notify/outbox';
 import { resolveRecipients } from '../notify/recipients';
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import type { SystemRepository } from '../system/system-repository';
 import { advisoryLockTry } from '../store/record-purge';
 import { claimHandover, loadGuardedRecords, loadHandedOver, recordHandover, revokeCredentialsSetBefore, type GuardedRecord } from '../store/majority-handover';
@@ -76,7 +76,7 @@ function dueHandover(record: GuardedRecord, now: Date, handed: Set<string>): { m
 }
 
 /** Hands one record over in the caller's transaction; undefined when another run did or is doing it. */
-async function handOver(tx: Db, record: GuardedRecord, due: NonNullable<ReturnType<typeof dueHandover>>, options: HandoverOptions): Promise<HandedOver | undefined> {
+async function handOver(tx: Statements, record: GuardedRecord, due: NonNullable<ReturnType<typeof dueHandover>>, options: HandoverOptions): Promise<HandedOver | undefined> {
   const { now } = options;
   if (!(await advisoryLockTry(tx, `majority-handover:${record.patientId}`))) return undefined;
   if (!(await claimHandover(tx, record.patientId, due.majorityOn, now))) return undefined;

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db';
+import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { signedInBeforeMajority } from './refresh-tokens';
 import { digestOf, newSecret } from './secrets';
@@ -59,7 +59,7 @@ export interface RedeemedCode {
 }
 
 /** Issues a single-use code in the caller's transaction; returns the code (only its digest is stored). */
-export async function issueCode(tx: Db, grant: CodeGrant, o: { now: Date; ttl: number }): Promise<string> {
+export async function issueCode(tx: Statements, grant: CodeGrant, o: { now: Date; ttl: number }): Promise<string> {
   const code = newSecret();
   await tx.query(sql`INSERT INTO smart_code (code_digest, client_id, redirect_uri, code_challenge, scope, nonce, subject, account, sign_in_session, auth_time, created_at, expires_at)
     VALUES (${digestOf(code)}, ${grant.clientId}, ${grant.redirectUri}, ${grant.codeChallenge}, ${grant.scope.join(' ')}, ${grant.nonce ?? null},
@@ -73,7 +73,7 @@ export async function issueCode(tx: Db, grant: CodeGrant, o: { now: Date; ttl: n
  * Locks a code for the caller's transaction and marks it used whatever happens next: a code that fails its
  * checks (wrong client, redirect or verifier) is burnt too, so a stolen code cannot be tried twice.
  */
-export async function redeemCode(tx: Db, code: string, now: Date): Promise<RedeemedCode | undefined> {
+export async function redeemCode(tx: Statements, code: string, now: Date): Promise<RedeemedCode | undefined> {
   const digest = digestOf(code);
   const { rows } = await tx.query<CodeRow>(sql`SELECT c.*, (SELECT p.text FROM resource p WHERE p.type = 'Patient' AND p.id = c.account AND NOT p.deleted) AS account_patient,
       (SELECT s.revoked_at IS NOT NULL FROM smart_sign_in_session s WHERE s.id_digest = c.sign_in_session) AS session_ended
@@ -103,6 +103,6 @@ export async function redeemCode(tx: Db, code: string, now: Date): Promise<Redee
 }
 
 /** Remembers the refresh-token family a code gave, so that presenting the code again revokes it. */
-export async function linkCodeFamily(tx: Db, digest: string, familyId: string): Promise<void> {
+export async function linkCodeFamily(tx: Statements, digest: string, familyId: string): Promise<void> {
   await tx.query(sql`UPDATE smart_code SET family_id = ${familyId} WHERE code_digest = ${digest}`);
 }

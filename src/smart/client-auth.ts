@@ -1,4 +1,4 @@
-import type { Db } from '../store/db';
+import type { Transactions } from '../store/db';
 import { sql } from '../store/sql';
 import { decodeJwt, errors, jwtVerify } from '../auth/jose';
 import type { ClientRegistry, SmartClient } from './client-registry';
@@ -77,7 +77,7 @@ async function verifyAssertion(assertion: string, clientIdParam: string | undefi
 }
 
 /** Records an assertion's jti until it expires; a second use of the same jti is a replay (RFC 7523 §3 item 7). */
-export async function rememberJti(db: Pick<Db, 'query' | 'transaction'>, clientId: string, jti: string, expiresAt: Date, now: Date): Promise<void> {
+export async function rememberJti(db: Transactions, clientId: string, jti: string, expiresAt: Date, now: Date): Promise<void> {
   const inserted = await db.transaction(async (tx) => {
     await tx.query(sql`DELETE FROM smart_assertion_jti WHERE expires_at < ${now.toISOString()}::timestamptz`);
     const r = await tx.query(sql`INSERT INTO smart_assertion_jti (client_id, jti, expires_at)

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Patient } from '@medplum/fhirtypes';
 import { majorityDate, parisMidnight } from '../access/guardian-rules';
-import type { Db, Statements } from '../store/db';
+import type { Statements, Transactions } from '../store/db';
 import { sql } from '../store/sql';
 import { digestOf, newSecret } from './secrets';
 import type { GrantSubject } from './subject';
@@ -56,14 +56,14 @@ export function signedInBeforeMajority(accountPatient: string | null, signedInAt
 const at = (d: Date) => d.toISOString();
 
 /** Starts a family and issues its first token, in the caller's transaction. */
-export async function startFamily(tx: Db, family: Omit<RefreshFamily, 'id'>, o: { now: Date; ttl: number }): Promise<{ familyId: string; token: string }> {
+export async function startFamily(tx: Statements, family: Omit<RefreshFamily, 'id'>, o: { now: Date; ttl: number }): Promise<{ familyId: string; token: string }> {
   const familyId = randomUUID();
   await tx.query(sql`INSERT INTO smart_refresh_family (id, client_id, scope, subject, account, sign_in_session, created_at)
     VALUES (${familyId}, ${family.clientId}, ${family.scope.join(' ')}, ${JSON.stringify(family.subject)}::jsonb, ${family.account ?? null}, ${family.signInSession ?? null}, ${at(o.now)}::timestamptz)`);
   return { familyId, token: await issueInFamily(tx, familyId, o) };
 }
 
-async function issueInFamily(tx: Db, familyId: string, o: { now: Date; ttl: number }): Promise<string> {
+async function issueInFamily(tx: Statements, familyId: string, o: { now: Date; ttl: number }): Promise<string> {
   const token = newSecret();
   await tx.query(sql`INSERT INTO smart_refresh_token (token_digest, family_id, created_at, expires_at)
     VALUES (${digestOf(token)}, ${familyId}, ${at(o.now)}::timestamptz, ${at(new Date(o.now.getTime() + o.ttl * 1000))}::timestamptz)`);
@@ -71,7 +71,7 @@ async function issueInFamily(tx: Db, familyId: string, o: { now: Date; ttl: numb
 }
 
 /** Revokes a family: none of its tokens works any more (reuse detected, code replayed, app disconnected). */
-export async function revokeFamily(tx: Db, familyId: string, reason: string, now: Date): Promise<void> {
+export async function revokeFamily(tx: Statements, familyId: string, reason: string, now: Date): Promise<void> {
   await tx.query(sql`UPDATE smart_refresh_family SET revoked_at = ${at(now)}::timestamptz, revoked_reason = ${reason}
     WHERE id = ${familyId} AND revoked_at IS NULL`);
 }
@@ -81,7 +81,7 @@ export async function revokeFamily(tx: Db, familyId: string, reason: string, now
  * same family is issued. A token presented a second time means two parties hold it: the whole family is revoked
  * (the legitimate app signs in again, the thief loses his copy).
  */
-export async function rotateRefreshToken(db: Pick<Db, 'query' | 'transaction'>, token: string, o: { clientId: string; now: Date; ttl: number }): Promise<{ family: RefreshFamily; token: string } | { refused: RefreshRefusal }> {
+export async function rotateRefreshToken(db: Transactions, token: string, o: { clientId: string; now: Date; ttl: number }): Promise<{ family: RefreshFamily; token: string } | { refused: RefreshRefusal }> {
   return db.transaction(async (tx) => {
     const digest = digestOf(token);
     const { rows } = await tx.query<TokenRow>(sql`SELECT t.family_id, t.expires_at, t.used_at, f.client_id, f.scope, f.subject, f.revoked_at, f.created_at,
@@ -112,7 +112,7 @@ export async function rotateRefreshToken(db: Pick<Db, 'query' | 'transaction'>, 
  * RFC 7009: revokes the family of a refresh token presented by its own client; anything else is silently ignored.
  * Returns the sign-in session the family was granted in, for a sign-out that ends it too (`/auth/logout`).
  */
-export async function revokeByToken(db: Pick<Db, 'query' | 'transaction'>, token: string, clientId: string, now: Date): Promise<{ signInSession?: string }> {
+export async function revokeByToken(db: Transactions, token: string, clientId: string, now: Date): Promise<{ signInSession?: string }> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ family_id: string; client_id: string; sign_in_session: string | null }>(sql`SELECT t.family_id, f.client_id, f.sign_in_session
       FROM smart_refresh_token t JOIN smart_refresh_family f ON f.id = t.family_id WHERE t.token_digest = ${digestOf(token)}`);

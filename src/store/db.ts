@@ -21,3 +21,12 @@ export interface Db {
  * (`system/system-repository.ts`), which system services hold instead of a raw connection.
  */
 export type Statements = Pick<Db, 'query'>;
+
+/**
+ * What a helper that must commit apart from the request needs: transactions of its own, whose `tx` runs statements
+ * only (no nested transaction, no `close`). A `Db` and the system repository are one; a request's operation gets one
+ * from its wiring (`OwnTransactionsOf`), never the connection under it.
+ */
+export interface Transactions {
+  transaction<T>(fn: (tx: Statements) => Promise<T>): Promise<T>;
+}

@@ -1,4 +1,4 @@
-import type { Db, Statements } from './db';
+import type { Statements } from './db';
 import { sql } from './sql';
 
 /** A record with guardian links, its Patient and each link's RelatedPerson (JSON texts), for the hand-over job. */
@@ -37,14 +37,14 @@ export async function loadHandedOver(db: Statements, patientIds: string[]): Prom
 }
 
 /** Claims the hand-over of one record's majority in the caller's transaction; false when it is done already. */
-export async function claimHandover(tx: Db, patientId: string, majorityOn: string, at: Date): Promise<boolean> {
+export async function claimHandover(tx: Statements, patientId: string, majorityOn: string, at: Date): Promise<boolean> {
   const result = await tx.query(sql`INSERT INTO majority_handover (patient_id, majority_on, handed_at)
     VALUES (${patientId}, ${majorityOn}::date, ${at.toISOString()}::timestamptz) ON CONFLICT DO NOTHING`);
   return result.rowCount > 0;
 }
 
 /** Records what the hand-over did (guardians told, credentials revoked, code sent). */
-export async function recordHandover(tx: Db, patientId: string, majorityOn: string, done: { guardians: string[]; revoked: number; codeSent: boolean }): Promise<void> {
+export async function recordHandover(tx: Statements, patientId: string, majorityOn: string, done: { guardians: string[]; revoked: number; codeSent: boolean }): Promise<void> {
   await tx.query(sql`UPDATE majority_handover SET guardians = ${done.guardians}::text[], revoked = ${done.revoked}, code_sent = ${done.codeSent}
     WHERE patient_id = ${patientId} AND majority_on = ${majorityOn}::date`);
 }
@@ -53,7 +53,7 @@ export async function recordHandover(tx: Db, patientId: string, majorityOn: stri
  * Removes the record's sign-in credentials set before `before` (and their codes and counters): set while the patient
  * was a minor, possibly by a parent, they must not outlive the parent's rights. Returns how many were removed.
  */
-export async function revokeCredentialsSetBefore(tx: Db, patientId: string, before: Date): Promise<number> {
+export async function revokeCredentialsSetBefore(tx: Statements, patientId: string, before: Date): Promise<number> {
   const { rows } = await tx.query<{ login: string }>(sql`SELECT login FROM patient_credential
     WHERE patient_id = ${patientId} AND updated_at < ${before.toISOString()}::timestamptz`);
   const logins = rows.map((r) => r.login);

@@ -1,4 +1,4 @@
-import type { Db, Statements } from './db';
+import type { Statements, Transactions } from './db';
 import { advisoryLock } from './locks';
 import { sql } from './sql';
 
@@ -16,7 +16,7 @@ export interface OpeningCounts {
  * are counted one after the other and none passes the caps. Answers the new attempt's id, or the counts that refused it.
  */
 export async function reserveOpeningAttempt(
-  db: Db,
+  db: Transactions,
   input: { parentId: string; at: Date; attemptsSince: Date; openingsSince: Date; admit: (counts: OpeningCounts) => boolean },
 ): Promise<{ id: string } | { refused: OpeningCounts }> {
   return db.transaction(async (tx) => {
@@ -37,12 +37,12 @@ export async function reserveOpeningAttempt(
 }
 
 /** Marks an attempt as the opening of `childId` (in the opening's transaction: it commits with the record). */
-export async function markOpeningDone(tx: Db, id: string, childId: string): Promise<void> {
+export async function markOpeningDone(tx: Statements, id: string, childId: string): Promise<void> {
   await tx.query(sql`UPDATE minor_opening_attempt SET outcome = 'opened', child_id = ${childId} WHERE id = ${id}::bigint`);
 }
 
 /** Marks an attempt refused (its opening failed and rolled back): it still counts as an attempt, no longer as an opening. */
-export async function markOpeningRefused(db: Db, id: string): Promise<void> {
+export async function markOpeningRefused(db: Statements, id: string): Promise<void> {
   await db.query(sql`UPDATE minor_opening_attempt SET outcome = 'refused' WHERE id = ${id}::bigint AND outcome = 'pending'`);
 }
 

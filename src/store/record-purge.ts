@@ -62,7 +62,7 @@ export async function deleteRecordRows(tx: Db, patientId: string): Promise<Purge
 }
 
 /** Takes a transaction-scoped advisory lock keyed by a string if free; false when another transaction holds it. */
-export async function advisoryLockTry(tx: Db, key: string): Promise<boolean> {
+export async function advisoryLockTry(tx: Statements, key: string): Promise<boolean> {
   const hash = createHash('sha1').update(key).digest();
   const { rows } = await tx.query<{ ok: boolean }>(sql`SELECT pg_try_advisory_xact_lock(${hash.readInt32BE(0)}, ${hash.readInt32BE(4)}) AS ok`);
   return rows[0]?.ok === true;

@@ -69,6 +69,9 @@ function takeBinaryData(resource: Resource, binaryData?: Buffer): { resource: Re
   return { resource: rest as Resource, data: data !== undefined ? Buffer.from(data, 'base64') : undefined };
 }
 
+// Set by the class's static block: the one way to the connection under a repository from outside the class.
+let underRepository: (repo: Repository) => Db;
+
 /**
  * The resource repository: CRUD and versions on the current/history tables, every read filtered by the
  * caller's access predicate (`ctx.access`, over `resource r`). Writes run the hook points in one transaction.
@@ -77,13 +80,13 @@ function takeBinaryData(resource: Resource, binaryData?: Buffer): { resource: Re
  */
 export class Repository implements ScopedRepository {
   constructor(
-    readonly db: Db,
+    private readonly db: Db,
     private readonly hooks: WriteHooks[] = [],
     private readonly logger?: CoreLogger,
   ) {}
 
   /** The same repository bound to a transaction connection. */
-  withDb(db: Db): Repository {
+  private withDb(db: Db): Repository {
     return new Repository(db, this.hooks, this.logger);
   }
 
@@ -95,6 +98,11 @@ export class Repository implements ScopedRepository {
   /** A repository with no hooks bound to the transaction a write hook was given. */
   static bareInWrite(tx: WriteTransaction): Repository {
     return new Repository(connectionOfWrite(tx));
+  }
+
+  // The connection under a repository, for the system layer alone (`connectionUnder` below).
+  static {
+    underRepository = (repo) => repo.db;
   }
 
   /** The write transaction this repository runs in (inside `transaction`), else undefined. */
@@ -356,4 +364,13 @@ export class Repository implements ScopedRepository {
   governedBy(ctx: RequestContext, documentId: string): Promise<StoredResource[]> {
     return readGovernedRows(this.db, ctx.access, documentId);
   }
+}
+
+/**
+ * The connection under a repository (inside a transaction, its write-behind connection), for the system layer to hand
+ * out narrower handles on (`statementsOf`, `ownTransactionsOf`). Only src/system/system-repository.ts imports it
+ * (test/unit/architecture/write-transaction.test.ts): no operation or hook gets a `Db` from a repository.
+ */
+export function connectionUnder(repo: Repository): Db {
+  return underRepository(repo);
 }

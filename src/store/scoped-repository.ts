@@ -5,7 +5,7 @@ import type { CompartmentQuery } from './compartment-page';
 import type { HistoryQuery, HistoryVersion } from './history-page';
 import type { SearchResult } from './search-executor';
 import type { StoredResource } from './stored-row';
-import type { Db } from './db';
+import type { Statements, Transactions } from './db';
 
 /** What a create, update or delete wrote. */
 export interface WriteResult {
@@ -61,7 +61,16 @@ export interface ScopedRepository {
 
 /**
  * A capability the composition root injects into one operation or hook that must do system work in the request's
- * transaction (an account code, a notice row, the audit chain): the connection under the request's repository. The
- * operation names it in its options, so the wiring shows who holds it; it cannot build one itself.
+ * transaction (an account code, a notice row, the audit chain): statements on the connection under the request's
+ * repository (inside a transaction, that transaction). Statements only: no transaction, no `close`, nothing a handler
+ * could commit part of its request with. The operation names it in its options, so the wiring shows who holds it; it
+ * cannot build one itself (`system/system-repository.ts`'s `statementsOf`).
  */
-export type ConnectionOf = (repo: ScopedRepository) => Db;
+export type StatementsOf = (repo: ScopedRepository) => Statements;
+
+/**
+ * The one operation that commits apart from its request gets this instead: transactions of its own on the request's
+ * connection (joining the request's transaction when inside one), for a reservation committed before the work it
+ * guards runs (`Patient/$open-minor-record`'s attempt counter). `system/system-repository.ts`'s `ownTransactionsOf`.
+ */
+export type OwnTransactionsOf = (repo: ScopedRepository) => Transactions;

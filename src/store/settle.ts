@@ -1,5 +1,4 @@
-import type { Db } from './db';
-import type { WriteTransaction } from './write-transaction';
+import type { Db, Statements } from './db';
 
 /**
  * Callbacks to run once the transaction a `tx` belongs to has ended (committed or rolled back). In-process
@@ -7,8 +6,11 @@ import type { WriteTransaction } from './write-transaction';
  * between the two a concurrent reader still sees the old rows and could refill the cache with them.
  */
 type SettledCallback = (committed: boolean) => void;
-/** A transaction's connection, or the WriteTransaction a write hook was given for it. */
-type InTransaction = Db | WriteTransaction;
+/**
+ * A transaction's connection, or the WriteTransaction a write hook was given for it: keyed by identity, so any other
+ * object that runs statements is "not inside a transaction of ours".
+ */
+type InTransaction = Statements;
 const callbacks = new WeakMap<InTransaction, SettledCallback[]>();
 
 /**

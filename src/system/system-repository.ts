@@ -1,6 +1,6 @@
 import type { Sql } from '../kernel/sql';
-import type { Db, QueryResult } from '../store/db';
-import { Repository } from '../store/repository';
+import type { Db, QueryResult, Statements, Transactions } from '../store/db';
+import { connectionUnder, Repository } from '../store/repository';
 import type { ScopedRepository } from '../store/scoped-repository';
 import type { CoreLogger } from '../kernel/core-logger';
 import type { WriteHooks } from '../store/write-hooks';
@@ -37,13 +37,30 @@ export class SystemRepository {
   }
 }
 
+/** Statements on `db`, as an object of their own: a handle no cast turns back into the connection (no `transaction`, `close`). */
+function statementsOn(db: Db): Statements {
+  return { query: <T = Record<string, unknown>>(statement: Sql | string, values?: unknown[]) => db.query<T>(statement, values) };
+}
+
 /**
- * The connection under a request's repository — its transaction while inside one — for system work that must commit
- * or roll back with the request (an account code, a notice row, the intake ledger, the audit of a read in a Bundle).
+ * Statements on the connection under a request's repository — its transaction while inside one — for system work that
+ * must commit or roll back with the request (an account code, a notice row, the intake ledger, the audit chain read).
+ * Statements only: the connection itself (its `transaction`, `close`) never reaches an operation.
  */
-export function connectionOf(repo: ScopedRepository): Db {
-  if (!(repo instanceof Repository)) throw new Error('connectionOf: not a repository built by the store');
-  return repo.db;
+export function statementsOf(repo: ScopedRepository): Statements {
+  if (!(repo instanceof Repository)) throw new Error('statementsOf: not a repository built by the store');
+  return statementsOn(connectionUnder(repo));
+}
+
+/**
+ * Transactions of their own on the connection under a request's repository (joining the request's transaction when
+ * inside one, as a nested transaction on the connection does), whose `tx` runs statements only: for a reservation
+ * committed before the work it guards (`Patient/$open-minor-record`'s attempt counter).
+ */
+export function ownTransactionsOf(repo: ScopedRepository): Transactions {
+  if (!(repo instanceof Repository)) throw new Error('ownTransactionsOf: not a repository built by the store');
+  const db = connectionUnder(repo);
+  return { transaction: (fn) => db.transaction((tx) => fn(statementsOn(tx))) };
 }
 
 /**

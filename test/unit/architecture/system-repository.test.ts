@@ -23,15 +23,16 @@ import { describe as describeEdges, importsUnder, isUnder, ROOT, sourceFiles } f
 
 // Handlers hold an access-scoped repository (every read under the request's access predicate); the unscoped system
 // repository is reachable only from the modules below. A request handler that needs one piece of system work gets it
-// injected by its wiring as a narrow capability (`ConnectionOf` in an operation's options), never by importing it.
+// injected by its wiring as a narrow capability (`StatementsOf`, `OwnTransactionsOf` in an operation's options: statements
+// on the request's transaction, never its connection), never by importing it.
 // Adding a module here is a design decision: say in its line why it does system work.
 
 const SYSTEM_MODULE = 'src/system/system-repository';
 
 const ALLOWED: Record<string, string> = {
   'src/app.ts': 'the composition root: builds the unscoped repository and hands handlers its scoped view',
-  'src/access/wiring.ts': 'injects the request connection into $change-contact, $confirm-contact and $update-identity (codes, notices)',
-  'src/audit/wiring.ts': 'injects it into $verify (the audit chain) and the hooks that join a Bundle transaction or read the outbox',
+  'src/access/wiring.ts': "injects statements on the request's transaction into the account and identity operations (codes, notices), and $open-minor-record's own transaction (its attempt counter)",
+  'src/audit/wiring.ts': "injects statements on the request's transaction into $verify (the audit chain) and the outbox search, and the write transaction into the Bundle's audit scope",
   'src/access/identity-duplicates.ts': 'an operator service (npm run identity:duplicates), not a request: resolves the duplicate list',
   'src/documents/intake-ledger.ts': "named system service: the import's idempotency ledger, written in the import's transaction",
   'src/documents/replacement.ts': "a write hook: the server's own supersede of a replaced document, in the writer's transaction",
@@ -107,7 +108,7 @@ describe('the system repository', () => {
     const reaching = sourceFiles('src')
       .filter((file) => !isUnder(file, 'src/store') && !isUnder(file, 'src/system'))
       .flatMap((file) => readFileSync(join(ROOT, file), 'utf8').split('\n').map((line, i) => ({ file, line: i + 1, text: line })))
-      .filter((l) => /\brepo\)?\.(db|query|withDb)\b/.test(l.text) && !/connectionOf\((svc\.)?repo\)/.test(l.text))
+      .filter((l) => /\brepo\)?\.(db|query|withDb)\b/.test(l.text) && !/statementsOf\((svc\.)?repo\)/.test(l.text))
       .map((l) => `${l.file}:${l.line}`);
     expect(reaching).toEqual([]);
   });

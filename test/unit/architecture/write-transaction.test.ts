@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditHooks } from '../../../src/audit/audit-hooks';
 import type { RequestContext, WriteEvent } from '../../../src/fhir/context';
-import type { Db, Statements } from '../../../src/store/db';
+import type { Db, Statements, Transactions } from '../../../src/store/db';
+import type { OwnTransactionsOf, ScopedRepository, StatementsOf } from '../../../src/store/scoped-repository';
 import type { WriteHooks } from '../../../src/store/write-hooks';
 import type { WriteTransaction } from '../../../src/store/write-transaction';
-import { isUnder, ROOT, sourceFiles } from './import-graph';
+import { ownTransactionsOf, statementsOf, SystemRepository } from '../../../src/system/system-repository';
+import { importsUnder, isUnder, ROOT, sourceFiles } from './import-graph';
 
 // Issue 11: a write hook gets the write's transaction as a `WriteTransaction` (src/store/write-transaction.ts) — the
 // statements and write-behind work of that transaction — never a raw `Db` it could open transactions on, close, or hand
@@ -48,9 +50,10 @@ const HOOK_FILES = [
 ];
 
 /**
- * The modules outside the store and the system layer that still import the `Db` type, and why. Hooks and what they
- * call take a WriteTransaction, or `Statements` when statements are all they run; these hold a connection or open
- * transactions of their own (system work). The list only shrinks: a new importer is a design decision, said here.
+ * The modules outside the store and the system layer that still import the `Db` type, and why: each owns the server's
+ * connection (opens it, closes it, or builds the system repository on it). Hooks and what they call take a
+ * WriteTransaction; helpers take `Statements` when statements are all they run, `Transactions` when they commit apart
+ * (src/store/db.ts); system services the system repository. The list only shrinks: a new importer is a design decision.
  */
 const DB_IMPORTERS: Record<string, string> = {
   'src/app.ts': 'the composition root: takes the server connection and builds the system repository on it',
@@ -59,18 +62,8 @@ const DB_IMPORTERS: Record<string, string> = {
   'src/http/metrics.ts': "reads the pool gauges of the server's connection (a PgDb's pool)",
   'src/cli/majority-handover.ts': 'command line: runs the job on a connection it opens (or one a test gives)',
   'src/cli/purge-records.ts': 'command line: runs the job on a connection it opens (or one a test gives)',
-  'src/cli/record-job-cli.ts': 'command line: opens the connection the record jobs run on',
-  'src/cli/resend-notices.ts': 'command line: reads and resets the outbox on a connection it opens',
-  'src/audit/audit-writer.ts': "stores events in a hook's WriteTransaction or in a transaction the system opened (group commit, record jobs): `AuditTransaction`",
-  'src/records/handover-audit.ts': "the majority hand-over's audit, in the job's own transaction (SystemRepository.transaction)",
-  'src/records/majority-handover.ts': 'background job: hands each record over in a transaction it opens on the system repository',
-  'src/access/minor-opening-limits.ts': "reserves a parent's opening attempt in a transaction of its own, committed before the opening runs",
-  'src/auth/patient-login.ts': 'system service: sign-in, with transactions of its own (credential, challenges)',
-  'src/auth/account-attempts.ts': "system service: an account procedure's attempt counters, on the service's connection",
-  'src/auth/login-attempts.ts': "system service: the sign-in attempt counters, on the service's connection",
-  'src/smart/authorization-codes.ts': "system service: the SMART server's codes, in the token endpoint's transaction",
-  'src/smart/client-auth.ts': "system service: a client assertion's jti, remembered in a transaction of its own",
-  'src/smart/refresh-tokens.ts': 'system service: refresh-token families, rotated in transactions of their own',
+  'src/cli/record-job-cli.ts': 'command line: opens the connection the record jobs run on, and closes it',
+  'src/cli/resend-notices.ts': 'command line: reads and resets the outbox on a connection it opens, and closes it',
 };
 
 describe('the write transaction a hook is given', () => {
@@ -150,5 +143,84 @@ describe('the Db type', () => {
   it('keeps its list exact: every listed module still imports it', () => {
     const importers = new Set(importersOf(['Db'], /store\/db$/, ['src/store', 'src/system']));
     for (const file of Object.keys(DB_IMPORTERS)) expect({ file, imports: importers.has(file) }).toEqual({ file, imports: true });
+  });
+});
+
+/** What hands out a raw connection: a `Db`, or an object with its `close` or `kind`. */
+type HandsConnection<R> = R extends { close: unknown } ? true : R extends { kind: unknown } ? true : false;
+/** The same, one level down: a transaction runner whose callback is given a raw connection. */
+type HandsConnectionInside<R> = R extends { transaction(fn: (tx: infer Tx) => Promise<unknown>): Promise<unknown> } ? HandsConnection<Tx> : false;
+/** The exported functions of a module that answer a raw connection (directly, once awaited, or inside a transaction). */
+type ConnectionEscapes<M> = {
+  [K in keyof M]: M[K] extends (...args: never[]) => infer R
+    ? HandsConnection<Awaited<R>> extends false ? (HandsConnectionInside<Awaited<R>> extends false ? never : K) : K
+    : never;
+}[keyof M];
+
+describe("the connection under a request's repository", () => {
+  // Issue 11: an operation or hook doing system work in its request's transaction gets statements on it (`statementsOf`)
+  // or, for the one reservation that commits apart, transactions whose `tx` runs statements (`ownTransactionsOf`) —
+  // never the `Db` under the repository, which could open transactions on the server's connection or close it.
+  const ran: string[] = [];
+  const server: Db = {
+    kind: 'pglite',
+    query: async (statement) => (ran.push(`${statement}`), { rows: [], rowCount: 0 }),
+    transaction: (fn) => fn(server),
+    close: async () => undefined,
+  };
+  beforeEach(() => (ran.length = 0));
+
+  it('is handed out by no export of the system layer (checked by the type checker)', () => {
+    // Fails to compile if system-repository.ts exports a function answering a Db again (as `connectionOf` did).
+    const escapes: [ConnectionEscapes<typeof import('../../../src/system/system-repository')>] extends [never] ? 'none' : 'a raw connection escapes' = 'none';
+    // The check itself: it names a function answering a Db, a Promise of one, or a transaction runner giving one.
+    type Probe = { direct(): Db; awaited(): Promise<Db>; inside(): Pick<Db, 'transaction'>; statements(): Statements; own(): Transactions };
+    const probe: ConnectionEscapes<Probe> extends 'direct' | 'awaited' | 'inside' ? ('direct' | 'awaited' | 'inside' extends ConnectionEscapes<Probe> ? 'exact' : 'misses one') : 'too wide' = 'exact';
+    expect([escapes, probe]).toEqual(['none', 'exact']);
+  });
+
+  it('reaches operations only as statements or own transactions running statements (checked by the type checker)', () => {
+    const statements: HandsConnection<ReturnType<StatementsOf>> extends false ? ('transaction' extends keyof ReturnType<StatementsOf> ? 'has transaction' : 'statements only') : 'a raw connection' = 'statements only';
+    const own: HandsConnection<ReturnType<OwnTransactionsOf>> | HandsConnectionInside<ReturnType<OwnTransactionsOf>> extends false ? 'statements inside' : 'a raw connection' = 'statements inside';
+    expect([statements, own]).toEqual(['statements only', 'statements inside']);
+  });
+
+  it('is not what statementsOf answers: a handle with a query only, on the same connection', async () => {
+    const repo = new SystemRepository(server).scoped();
+    const handle = statementsOf(repo);
+    expect(handle).not.toBe(server);
+    expect(Object.keys(handle)).toEqual(['query']);
+    await handle.query('SELECT 1');
+    expect(ran).toEqual(['SELECT 1']);
+  });
+
+  it('is not what a transaction of ownTransactionsOf is given: a handle with a query only, inside that transaction', async () => {
+    let given: Statements | undefined;
+    const begun: string[] = [];
+    const tracked: Db = { ...server, transaction: (fn) => (begun.push('begin'), fn(server)) };
+    await ownTransactionsOf(new SystemRepository(tracked).scoped()).transaction(async (tx) => {
+      given = tx;
+      await tx.query('SELECT 2');
+    });
+    expect(given).not.toBe(server);
+    expect(Object.keys(given ?? {})).toEqual(['query']);
+    expect([begun, ran]).toEqual([['begin'], ['SELECT 2']]);
+    // A repository the store did not build (a handler's own object) has no connection to give.
+    expect(() => statementsOf({} as ScopedRepository)).toThrow('not a repository built by the store');
+    expect(() => ownTransactionsOf({} as ScopedRepository)).toThrow('not a repository built by the store');
+  });
+
+  it('is read out of a repository by the system layer alone (`connectionUnder`); the store class is imported by no other module', () => {
+    expect(importersOf(['connectionUnder'], /store\/repository$/)).toEqual(['src/system/system-repository.ts']);
+    // `Repository` (value or type) gives its public methods (`inWrite`, `writeTransaction`): only the store and the
+    // system layer name it; everything else holds a `ScopedRepository`, which has none of them.
+    expect(importersOf(['Repository'], /store\/repository$/, ['src/store', 'src/system'])).toEqual([]);
+    // Nor through a namespace import (`import * as store from '../store/repository'`, then `store.Repository`).
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const whole = importsUnder(['src'])
+      .filter((e) => e.target === 'src/store/repository' && !isUnder(e.from, 'src/store') && !isUnder(e.from, 'src/system'))
+      .filter((e) => new RegExp(`import\\s*\\*\\s*as\\s+\\w+\\s+from\\s*['"]${escape(e.specifier)}['"]`).test(readFileSync(join(ROOT, e.from), 'utf8')))
+      .map((e) => e.from);
+    expect(whole).toEqual([]);
   });
 });

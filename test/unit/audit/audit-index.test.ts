@@ -70,7 +70,7 @@ const cases: [string, (hooks: ReturnType<typeof createAuditHooks>) => Promise<un
     return h.afterWrite?.({} as WriteTransaction, c, { interaction: 'update', resourceType: 'Patient', id: 'pat-a', versionId: 3, compartment: 'pat-a' }) ?? Promise.resolve();
   }],
   ['an event without a patient (a directory read by an insurer)', (h) => h.afterRead(ctx(insurer), { interaction: 'read', resourceType: 'Practitioner', resources: [{ resourceType: 'Practitioner', id: 'prac-1', compartment: null }] })],
-  ['an event in a transaction (auditInTx)', (h) => h.auditInTx({} as Db, ctx(practitioner), { interaction: 'delete', resourceType: 'DocumentReference', id: 'd1', compartment: 'pat-a' })],
+  ['a delete by a practitioner', (h) => h.afterWrite?.({} as WriteTransaction, ctx(practitioner), { interaction: 'delete', resourceType: 'DocumentReference', id: 'd1', versionId: 2, compartment: 'pat-a' }) ?? Promise.resolve()],
 ];
 
 describe('audit index rows from the input', () => {
