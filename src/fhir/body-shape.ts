@@ -1,5 +1,6 @@
-import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { FhirError, unprocessable } from './errors';
+import type { Bundle, OperationOutcomeIssue, Parameters, Resource } from '@medplum/fhirtypes';
+import { validate as validateJsonPatch, type Operation } from 'fast-json-patch';
+import { badRequest, FhirError, unprocessable } from './errors';
 import type { FhirRequest } from './request';
 import type { FhirService } from './service';
 import { isValidId } from '../store/repository';
@@ -17,6 +18,7 @@ import { isValidId } from '../store/repository';
  */
 export function assertBodyShape(svc: FhirService, req: FhirRequest, routable: (req: FhirRequest) => boolean): void {
   const body = req.body;
+  if (req.method === 'PATCH' && body && !Buffer.isBuffer(body)) return assertPatchShape(svc, body);
   if (!body || Buffer.isBuffer(body) || Array.isArray(body) || typeof body !== 'object') return;
   const [type, id] = req.segments;
   if (req.segments.length === 0 && req.method === 'POST' && (body as Resource).resourceType === 'Bundle') return assertBundleShape(svc, body as Bundle);
@@ -50,6 +52,29 @@ function assertBundleShape(svc: FhirService, bundle: Bundle): void {
       throw unprocessable(err.outcome.issue.map((issue) => inEntry(issue, i)));
     }
   });
+}
+
+/**
+ * A JSON Patch is an array of operations RFC 6902 knows (an object each, a string `op` and `path`, a `value` or `from`
+ * where the operation needs one); a FHIRPath Patch a Parameters whose every `operation` has a `type` and a `path`. The
+ * document module's metadata guard read `op.path.startsWith` on `[null]`, `[[]]` or a numeric path (500s).
+ */
+function assertPatchShape(svc: FhirService, body: unknown): void {
+  if (Array.isArray(body)) {
+    body.forEach((operation, i) => {
+      if (!isObject(operation)) throw badRequest(`Invalid JSON Patch: operation ${i} must be an object`);
+    });
+    const error = validateJsonPatch(body as Operation[]);
+    if (error) throw badRequest(`Invalid JSON Patch: operation ${error.index ?? '?'}: ${error.message.split('\n')[0]}`);
+    return;
+  }
+  if (!isObject(body) || body.resourceType !== 'Parameters') return;
+  svc.validate(body as unknown as Resource, { profiles: false });
+  for (const parameter of (body as unknown as Parameters).parameter ?? []) {
+    if (parameter.name !== 'operation') continue;
+    const part = (name: string) => parameter.part?.find((p) => p.name === name);
+    if (typeof part('type')?.valueCode !== 'string' || typeof part('path')?.valueString !== 'string') throw badRequest('Each FHIRPath Patch operation needs a type and a path');
+  }
 }
 
 /** An issue of an entry's resource, its paths written from the Bundle (`Bundle.entry[2].resource.content`). */

@@ -128,6 +128,10 @@ describe('random requests on the production composition, every actor of the acce
     edits: fc.array(fc.tuple(fc.constantFrom('id', 'meta', 'status', 'subject', 'patient', 'extension', 'contained', 'identifier', 'text', 'code', 'provision', 'securityContext', 'content', 'zzz'), jsonValue), { minLength: 1, maxLength: 3 }),
     conditional: fc.boolean(),
     patch: fc.record({ op: fc.constantFrom('replace', 'add', 'remove', 'move', 'copy', 'test'), path: fc.constantFrom('/status', '/subject', '/meta/security', '/meta/security/-', '/id', '/identifier/0', '/x/y', ''), value: jsonValue }),
+    // Malformed patches (an operation that is not an object, a path that is not a string) and FHIRPath Patch Parameters.
+    patchForm: fc.constantFrom('json', 'json', 'broken', 'fhirpath'),
+    broken: fc.constantFrom<unknown[]>([null], [1], [[]], [{ op: 5, path: {} }], [{ op: 'replace', path: 5, value: 'x' }], [{ op: 'move', from: {}, path: '/status' }]),
+    fhirpath: fc.record({ type: fc.oneof(fc.constantFrom('replace', 'add', 'delete', 'insert', 'move'), jsonValue), path: fc.oneof(fc.constantFrom('DocumentReference.status', 'Observation.status', 'Consent.provision', 'Patient.name[0]'), jsonValue), parts: fc.boolean() }),
   });
 
   it(`${WRITES} writes of mutated fixture resources answer no 5xx, and the server stays up`, async () => {
@@ -151,9 +155,14 @@ describe('random requests on the production composition, every actor of the acce
           ],
         };
         if (bundled) url = '';
-        const body = w.method === 'PATCH' ? [{ ...w.patch, from: '/id' }] : w.method === 'DELETE' ? undefined : bundled ? bundle : mutated;
+        const fhirPathPatch = {
+          resourceType: 'Parameters',
+          parameter: [{ name: 'operation', part: w.fhirpath.parts ? [{ name: 'type', valueCode: w.fhirpath.type }, { name: 'path', valueString: w.fhirpath.path }, { name: 'value', valueCode: 'superseded' }] : w.fhirpath.type }],
+        };
+        const patchBody = w.patchForm === 'broken' ? w.broken : w.patchForm === 'fhirpath' ? fhirPathPatch : [{ ...w.patch, from: '/id' }];
+        const body = w.method === 'PATCH' ? patchBody : w.method === 'DELETE' ? undefined : bundled ? bundle : mutated;
         const method = bundled ? 'POST' : w.method;
-        const headers = { ...actor.headers, ...(w.method === 'PATCH' ? { 'Content-Type': 'application/json-patch+json' } : {}) };
+        const headers = { ...actor.headers, ...(w.method === 'PATCH' && w.patchForm !== 'fhirpath' ? { 'Content-Type': 'application/json-patch+json' } : {}) };
         const res = await call(actor.mint, method, url, body, headers);
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (res.status >= 500) throw new Error(`${w.actor}: ${w.method} ${url} ${JSON.stringify(body)?.slice(0, 600)} answered ${res.status}: ${res.text.slice(0, 300)}`);

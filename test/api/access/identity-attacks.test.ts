@@ -66,7 +66,11 @@ describe('a patient taking another person\'s INS', () => {
       const entry = await send('p2', 'post', '', { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { ...own, identifier: [...(own.identifier ?? []), stolen] }, request: { method: 'PUT', url: 'Patient/p2' } }] });
       for (const res of [put, patch, entry]) {
         expect({ system, status: res.status }).toEqual({ system, status: 422 });
-        expect(res.body.issue[0].diagnostics).toMatch(/^The INS system is written urn:oid:1\.2\.250\.1\.213\.1\.4\.[89] \(not /);
+        // A system with a trailing space is no uri at all: a body's shape check, which runs before any hook, may name it so
+        // first (PUT, transaction entry); a patch is checked once applied, by the INS rule.
+        const ins = /^The INS system is written urn:oid:1\.2\.250\.1\.213\.1\.4\.[89] \(not /;
+        const expected = system.endsWith(' ') ? new RegExp(`${ins.source}|^(Bundle\\.entry\\[0\\]\\.resource: )?Invalid uri 'urn:oid:1\\.2\\.250\\.1\\.213\\.1\\.4\\.8 '$`) : ins;
+        expect(res.body.issue[0].diagnostics).toMatch(expected);
       }
     }
     // Nothing was written: p2 still carries only its own INS.
