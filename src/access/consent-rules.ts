@@ -101,6 +101,26 @@ function namesProfessional(ref: NonNullable<ConsentProvision['actor']>[number]['
   return false;
 }
 
+/**
+ * The professionals and documents a Consent in force names in a form no rule can match: `Consent.provision` paths of
+ * actors and masked documents `namesProfessional` / `MASKED_DOCUMENT` refuse. Writes refuse them since attack sweep 8;
+ * a Consent stored before with one still stands, blocking or masking nothing, and the portal tells the patient so
+ * (`portal/pages/access.ts`, « Choix sans effet »). Empty for a withdrawn Consent or one every target of which is read.
+ */
+export function unreadableTargets(consent: Consent): string[] {
+  if (consent.status !== 'active' || !consent.provision) return [];
+  const found: string[] = [];
+  const walk = (p: ConsentProvision, path: string): void => {
+    for (const [i, a] of (p.actor ?? []).entries()) if (!a.reference || !namesProfessional(a.reference)) found.push(`${path}.actor[${i}]`);
+    for (const [i, d] of (p.data ?? []).entries()) {
+      if (!MASKED_DOCUMENT.test(d.reference?.reference ?? '') || (d.reference?.type !== undefined && d.reference.type !== 'DocumentReference')) found.push(`${path}.data[${i}]`);
+    }
+    for (const [i, nested] of (p.provision ?? []).entries()) walk(nested, `${path}.provision[${i}]`);
+  };
+  walk(consent.provision, 'Consent.provision');
+  return found;
+}
+
 function provisionRules(p: ConsentProvision, path: string, problems: OperationOutcomeIssue[], strict: boolean): ConsentRule[] {
   const type = p.type;
   const actors = p.actor ?? [];
