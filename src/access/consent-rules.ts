@@ -1,5 +1,6 @@
 import type { Consent, ConsentProvision, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { IDNAT_PS_SYSTEM, RPPS_SYSTEM } from './actor';
+import { parisPeriodBound } from './paris-calendar';
 
 /** v3-ActReason purposes a patient may refuse in advance: break-glass and SAMU regulation. */
 export const REFUSABLE_PURPOSES = ['BTG', 'ETREAT'] as const;
@@ -82,21 +83,6 @@ function unenforced(p: ConsentProvision, actors: number): string | undefined {
   return undefined;
 }
 
-/**
- * A Period bound as the instant the access tables compare (`access_consent.period_start`/`period_end`, inclusive). FHIR
- * allows a year or a month (`2027`, `2027-06`), which PostgreSQL does not read as an instant: such a Consent failed
- * with 500 (attack sweep 8). A date names its whole unit, and FHIR's end includes it: `end: 2026-12-31` lasts through
- * that day, `2027` through that year (UTC, as guardian periods). A dateTime carries its zone and is kept as written.
- */
-export function periodBound(value: string | undefined, bound: 'start' | 'end'): string | undefined {
-  const m = value ? /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(value) : null;
-  if (!m) return value;
-  const [year, month, day] = [Number(m[1]), m[2] ? Number(m[2]) - 1 : 0, m[3] ? Number(m[3]) : 1];
-  if (bound === 'start') return new Date(Date.UTC(year, month, day)).toISOString();
-  const next = m[3] ? Date.UTC(year, month, day + 1) : m[2] ? Date.UTC(year, month + 1, 1) : Date.UTC(year + 1, 0, 1);
-  return new Date(next - 1).toISOString();
-}
-
 const MASKED_DOCUMENT = /^DocumentReference\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 const PRACTITIONER_REFERENCE = /^Practitioner\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
@@ -113,6 +99,26 @@ function namesProfessional(ref: NonNullable<ConsentProvision['actor']>[number]['
   if (system === IDNAT_PS_SYSTEM) return /^[0-9A-Za-z/]{1,64}$/.test(value);
   if (system === RPPS_SYSTEM) return /^8?\d{11}$/.test(value);
   return false;
+}
+
+/**
+ * The professionals and documents a Consent in force names in a form no rule can match: `Consent.provision` paths of
+ * actors and masked documents `namesProfessional` / `MASKED_DOCUMENT` refuse. Writes refuse them since attack sweep 8;
+ * a Consent stored before with one still stands, blocking or masking nothing, and the portal tells the patient so
+ * (`portal/pages/access.ts`, « Choix sans effet »). Empty for a withdrawn Consent or one every target of which is read.
+ */
+export function unreadableTargets(consent: Consent): string[] {
+  if (consent.status !== 'active' || !consent.provision) return [];
+  const found: string[] = [];
+  const walk = (p: ConsentProvision, path: string): void => {
+    for (const [i, a] of (p.actor ?? []).entries()) if (!a.reference || !namesProfessional(a.reference)) found.push(`${path}.actor[${i}]`);
+    for (const [i, d] of (p.data ?? []).entries()) {
+      if (!MASKED_DOCUMENT.test(d.reference?.reference ?? '') || (d.reference?.type !== undefined && d.reference.type !== 'DocumentReference')) found.push(`${path}.data[${i}]`);
+    }
+    for (const [i, nested] of (p.provision ?? []).entries()) walk(nested, `${path}.provision[${i}]`);
+  };
+  walk(consent.provision, 'Consent.provision');
+  return found;
 }
 
 function provisionRules(p: ConsentProvision, path: string, problems: OperationOutcomeIssue[], strict: boolean): ConsentRule[] {
@@ -136,7 +142,7 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
   for (const [i, actor] of actors.entries()) {
     const keys = actorReferenceKeys(actor.reference);
     if (keys.length === 0 || (strict && !namesProfessional(actor.reference))) return problem(`provision.actor[${i}].reference needs Practitioner/{id} (a local reference) or an identifier under ${IDNAT_PS_SYSTEM} (IdNat_PS) or ${RPPS_SYSTEM} (RPPS), written exactly so`);
-    for (const actorKey of keys) rules.push({ kind: type, actorKey, periodStart: periodBound(p.period?.start, 'start'), periodEnd: periodBound(p.period?.end, 'end') });
+    for (const actorKey of keys) rules.push({ kind: type, actorKey, periodStart: parisPeriodBound(p.period?.start, 'start'), periodEnd: parisPeriodBound(p.period?.end, 'end') });
   }
   for (const [i, d] of data.entries()) {
     const m = /^DocumentReference\/([^/]+)/.exec(d.reference?.reference ?? '');

@@ -7,19 +7,15 @@ import type { DmpActor } from './actor';
 import { isGuardianRelationship } from './access-tables';
 import { wroteRow } from './provenance';
 import { wasEverOpened } from './record-opening';
-import { periodBound } from './consent-rules';
+import { PARIS_TIME_ZONE, parisDay, parisMidnight, parisPeriodBoundAt } from './paris-calendar';
+
+/** Re-exported: the majority and its callers count days in Europe/Paris, as every access bound does. */
+export { parisDay, parisMidnight };
 
 /** Age of majority (French civil code, art. 414). */
 export const MAJORITY_YEARS = 18;
 /** The time zone the 18th birthday is counted in. */
-export const MAJORITY_TIME_ZONE = 'Europe/Paris';
-
-const parisDate = new Intl.DateTimeFormat('en-CA', { timeZone: MAJORITY_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
-
-/** The calendar date (YYYY-MM-DD) of an instant in Europe/Paris. */
-export function parisDay(at: Date): string {
-  return parisDate.format(at);
-}
+export const MAJORITY_TIME_ZONE = PARIS_TIME_ZONE;
 
 /**
  * True when a person born on `birthDate` (FHIR date: YYYY, YYYY-MM or YYYY-MM-DD) is under 18 at `at`, counted in
@@ -41,15 +37,6 @@ export function majorityDate(birthDate: string | undefined | null): string | und
   return `${String(Number(m[1]) + MAJORITY_YEARS).padStart(4, '0')}-${m[2] ?? '01'}-${m[3] ?? '01'}`;
 }
 
-/** The instant a Europe/Paris calendar day begins (midnight, UTC+1 in winter, UTC+2 in summer). */
-export function parisMidnight(day: string): Date {
-  for (const offset of ['+01:00', '+02:00']) {
-    const at = new Date(`${day}T00:00:00${offset}`);
-    if (parisDay(at) === day && parisDay(new Date(at.getTime() - 1)) < day) return at;
-  }
-  return new Date(`${day}T00:00:00+01:00`);
-}
-
 const hasCode = (person: RelatedPerson | undefined, code: string): boolean =>
   (person?.relationship ?? []).some((cc) => (cc.coding ?? []).some((c) => c.code === code));
 
@@ -63,20 +50,23 @@ export function isCourtMeasure(person: RelatedPerson | undefined): boolean {
 }
 
 /**
- * The instant a period `end` stops counting (exclusive): a date, a month or a year lasts through that unit (UTC), the
- * reading Consents get (`periodBound`). A year-only end read as `2030-01T…` was no date, so a court measure "until 2030"
+ * The instant a period `end` stops counting (exclusive): a date, a month or a year lasts through that unit in
+ * Europe/Paris, the reading Consents get (`parisPeriodBound`). A year-only end read as `2030-01T…` was no date, so a court measure "until 2030"
  * gave its tutor no right at all, and a month-only end stopped on its second day (attack sweep 8).
  */
 function periodEndAt(end: string): number {
-  return Date.parse(periodBound(end, 'end') ?? end) + (/^\d{4}(-\d{2}(-\d{2})?)?$/.test(end) ? 1 : 0);
+  return parisPeriodBoundAt(end, 'end') + (/^\d{4}(-\d{2}(-\d{2})?)?$/.test(end) ? 1 : 0);
 }
 
-/** Inside the RelatedPerson's `period` at `at` (no period: always). A date-only end lasts through that day (UTC). */
+/**
+ * Inside the RelatedPerson's `period` at `at` (no period: always). A date-only start begins at Paris midnight of that
+ * day and a date-only end lasts through that day in Paris (it ended an hour or two late when read in UTC).
+ */
 function withinPeriod(person: RelatedPerson, at: Date): boolean {
   const start = person.period?.start;
   const end = person.period?.end;
   const t = at.getTime();
-  if (start && !(Date.parse(start) <= t)) return false;
+  if (start && !(parisPeriodBoundAt(start, 'start') <= t)) return false;
   if (end && !(t < periodEndAt(end))) return false;
   return true;
 }
@@ -104,7 +94,7 @@ function withinMeasure(previous: RelatedPerson | undefined, next: RelatedPerson)
   if (!previous || previous.active === false || !isCourtMeasure(previous) || previous.patient?.reference !== next.patient?.reference) return false;
   const before = previous.period ?? {};
   const after = next.period ?? {};
-  const startKept = !before.start || (!!after.start && Date.parse(after.start) >= Date.parse(before.start));
+  const startKept = !before.start || (!!after.start && parisPeriodBoundAt(after.start, 'start') >= parisPeriodBoundAt(before.start, 'start'));
   return startKept && periodEndAt(after.end as string) <= periodEndAt(before.end as string);
 }
 

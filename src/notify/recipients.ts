@@ -1,6 +1,7 @@
 import type { ContactPoint, Patient } from '@medplum/fhirtypes';
 import type { NoticeKind } from './messages';
 import { channelPreference, effectivePreference } from './notice-preferences';
+import { parisPeriodBoundAt } from '../access/paris-calendar';
 
 export { NOTIFY_PREFERENCE_URL, NOTIFY_PREFERENCES_URL } from './notice-preferences';
 
@@ -17,9 +18,10 @@ function channelOf(telecom: ContactPoint): Channel | undefined {
   return undefined;
 }
 
+/** A date-only end lasts through that day in Europe/Paris (read as UTC midnight, it stopped a day early). */
 function isCurrent(telecom: ContactPoint, now: Date): boolean {
   const end = telecom.period?.end;
-  return !end || new Date(end) >= now;
+  return !end || parisPeriodBoundAt(end, 'end') >= now.getTime();
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import type { FhirRequest, FhirResponse } from '../request';
 import { searchParams } from '../search-registry';
+import { HISTORY_DOCUMENTATION } from './history';
 import { includeValues, revIncludeValues, searchableIn } from '../search/include-values';
 import { MAX_HAS_DEPTH, MAX_INCLUDES_PER_SEARCH } from '../search/parse';
 import { MAX_INCLUDE_ITERATIONS } from '../../store/search-includes';
@@ -52,7 +53,7 @@ function resourceEntry(svc: FhirService, type: string): CapabilityStatementRestR
     type: type as CapabilityStatementRestResource['type'],
     profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
     supportedProfile: svc.profiles[type],
-    interaction: interactions.map((code) => ({ code: code as 'read' })),
+    interaction: interactions.map((code) => (code.startsWith('history-') ? { code: code as 'read', documentation: HISTORY_DOCUMENTATION } : { code: code as 'read' })),
     versioning: 'versioned-update',
     readHistory: offers('vread'),
     // What callers really get: PUT under a new client-chosen id is closed when access control closes it (every token
@@ -113,7 +114,7 @@ export function buildCapabilityStatement(svc: FhirService, baseUrl: string): Cap
         mode: 'server',
         security: securityOf(svc, baseUrl),
         resource: [...svc.resourceTypes.keys()].sort().map((type) => resourceEntry(svc, type)),
-        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system', documentation: HISTORY_DOCUMENTATION }],
         operation: svc.operations.filter((o) => o.level === 'system').map((o) => operationEntry(o)),
       },
     ],

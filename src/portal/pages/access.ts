@@ -1,4 +1,4 @@
-import { patientConsent } from '../../access/consent-rules';
+import { patientConsent, unreadableTargets } from '../../access/consent-rules';
 import type { Consent, ConsentProvision, Patient, Practitioner } from '@medplum/fhirtypes';
 import { personName, periodText } from '../display';
 import { DirectoryNames, professionalText } from '../directory-names';
@@ -27,8 +27,12 @@ export function professionalActor(p: Practitioner): NonNullable<ConsentProvision
 }
 
 /** The patient's active Consents, sorted by what they state. */
-export async function consentsOf(call: PortalCall): Promise<{ permits: Consent[]; denies: Consent[]; refusals: Map<string, Consent> }> {
-  const all = (await call.fhir.search<Consent>('Consent', { patient: call.session.patient, status: 'active', _count: '200' })).resources;
+export async function consentsOf(call: PortalCall): Promise<{ permits: Consent[]; denies: Consent[]; refusals: Map<string, Consent>; withoutEffect: Consent[] }> {
+  const found = (await call.fhir.search<Consent>('Consent', { patient: call.session.patient, status: 'active', _count: '200' })).resources;
+  // Stored before attack sweep 8 naming a professional or a document in a form no rule matches: listed apart, never as
+  // a block or an authorisation the patient would believe in force.
+  const withoutEffect = found.filter((c) => unreadableTargets(c).length > 0);
+  const all = found.filter((c) => !withoutEffect.includes(c));
   const refusals = new Map<string, Consent>();
   for (const c of all) {
     const p = c.provision;
@@ -38,6 +42,7 @@ export async function consentsOf(call: PortalCall): Promise<{ permits: Consent[]
     permits: all.filter((c) => c.provision?.type === 'permit' && c.provision.actor?.length),
     denies: all.filter((c) => c.provision?.type === 'deny' && c.provision.actor?.length),
     refusals,
+    withoutEffect,
   };
 }
 
@@ -46,6 +51,16 @@ async function directorySearch(call: PortalCall, q: string): Promise<Practitione
   if (!text) return [];
   const params: Record<string, string> = /^\d{11}$/.test(text) ? { identifier: `${IDNAT_PS}|8${text}` } : { name: text };
   return (await call.fhir.search<Practitioner>('Practitioner', { ...params, _count: '20' })).resources;
+}
+
+/** What a Consent without effect tried to do, in the patient's words, with the target as it was written. */
+function withoutEffectText(c: Consent): string {
+  const p = c.provision;
+  const target = p?.actor?.[0]?.reference?.display ?? p?.actor?.[0]?.reference?.identifier?.value ?? p?.actor?.[0]?.reference?.reference
+    ?? p?.data?.[0]?.reference?.reference ?? '';
+  const what = p?.data?.length ? 'Masquage du document' : p?.type === 'permit' ? 'Autorisation de' : 'Blocage de';
+  const when = c.dateTime ? ` (choix du ${new Date(c.dateTime).toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris' })})` : '';
+  return `${what} « ${target.trim() || 'non précisé'} »${when}`;
 }
 
 function withdrawForm(call: PortalCall, consent: Consent, label: string): Html {
@@ -71,6 +86,10 @@ ${permits.length ? html`<ul>${permits.map(({ c, name }) => html`<li>${name} ${pe
 <section aria-labelledby="h-denies"><h2 id="h-denies">Professionnels bloqués</h2>
 ${denies.length ? html`<ul>${denies.map(({ c, name }) => html`<li>${name} ${withdrawForm(call, c, `Débloquer ${name}`)}</li>`)}</ul>` : html`<p class="muted">Vous n’avez bloqué aucun professionnel.</p>`}
 </section>
+${consents.withoutEffect.length ? html`<section aria-labelledby="h-without-effect"><h2 id="h-without-effect">Choix sans effet</h2>
+<p>Ces choix ont été enregistrés sous une forme que le DMP ne sait pas appliquer : ils ne bloquent, ne masquent ni n’autorisent rien. Retirez-les, puis refaites votre choix ci-dessous (professionnel) ou depuis la page du document (masquage).</p>
+<ul>${consents.withoutEffect.map((c) => html`<li>${withoutEffectText(c)} — sans effet ${withdrawForm(call, c, 'Retirer ce choix sans effet')}</li>`)}</ul>
+</section>` : ''}
 <section aria-labelledby="h-emergency"><h2 id="h-emergency">Accès en urgence</h2>
 <form method="post" action="/portal/access/emergency">${csrf}
 <fieldset><legend>En cas d’urgence, j’autorise :</legend>

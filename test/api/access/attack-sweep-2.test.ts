@@ -112,8 +112,8 @@ describe('$everything over part of a record', () => {
 });
 
 describe('_history at system and type level', () => {
-  it('shows no hidden row, with _since and _at too', async () => {
-    for (const url of ['/fhir/_history?_count=500', '/fhir/DocumentReference/_history', '/fhir/Observation/_history?_since=2000-01-01', '/fhir/_history?_at=2000-01-01&_count=500']) {
+  it('shows no hidden row, with _since too (_at is refused: history-parameters.test.ts)', async () => {
+    for (const url of ['/fhir/_history?_count=500', '/fhir/DocumentReference/_history', '/fhir/Observation/_history?_since=2000-01-01']) {
       const { ids } = await allPages('spec', url);
       expect(ids.filter((id) => HIDDEN_FROM_SPEC.includes(id))).toEqual([]);
     }

@@ -1,4 +1,5 @@
 import type { Consent } from '@medplum/fhirtypes';
+import { parisDay } from '../../../src/access/paris-calendar';
 import type { MintOptions } from '../../../src/auth/mint-token';
 import { byRpps, consent, RPPS } from './fixture';
 import { useSweepServer } from './sweep-4';
@@ -37,7 +38,7 @@ describe('a Consent period is read as FHIR writes it', () => {
   });
 
   it('an end on today\'s date includes today: an authorisation until today still authorises, a block until today still blocks', async () => {
-    const today = new Date().toISOString().slice(0, 10);
+    const today = parisDay(new Date()); // a date names a day in France (consent-periods-paris.test.ts)
     expect((await call('patient', 'POST', '/Consent', consentOf('permit', '10000000171', { end: today }))).status).toBe(201);
     expect((await call(practitioner('10000000171'), 'GET', '/DocumentReference/d1')).status).toBe(200);
     const block = await call('patient', 'POST', '/Consent', consentOf('deny', RPPS.spec, { end: today }));

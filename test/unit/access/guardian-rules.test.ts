@@ -39,11 +39,25 @@ test('a guardian link counts for a minor, or under a court measure until its end
 
 test('a court measure ending on a year or a month lasts through it (it gave no right at all before)', () => {
   const adult = { birthDate: '1980-01-01' };
-  expect(guardianLinkValid(rel('GUARD', { end: '2030' }), adult, new Date('2030-12-31T23:59:59Z'))).toBe(true);
-  expect(guardianLinkValid(rel('GUARD', { end: '2030' }), adult, new Date('2031-01-01T00:00:00Z'))).toBe(false);
+  // Through the last day in Europe/Paris: 2030 ends at midnight Paris time, 23:00 UTC in winter.
+  expect(guardianLinkValid(rel('GUARD', { end: '2030' }), adult, new Date('2030-12-31T22:59:59Z'))).toBe(true);
+  expect(guardianLinkValid(rel('GUARD', { end: '2030' }), adult, new Date('2030-12-31T23:00:00Z'))).toBe(false);
   expect(guardianLinkValid(rel('GUARD', { end: '2030-06' }), adult, new Date('2030-06-30T12:00:00Z'))).toBe(true);
-  expect(guardianLinkValid(rel('GUARD', { end: '2030-06' }), adult, new Date('2030-07-01T00:00:00Z'))).toBe(false);
+  expect(guardianLinkValid(rel('GUARD', { end: '2030-06' }), adult, new Date('2030-06-30T22:00:00Z'))).toBe(false);
   // A dateTime end is an instant: it stops there.
   expect(guardianLinkValid(rel('GUARD', { end: '2030-06-15T10:00:00Z' }), adult, new Date('2030-06-15T09:59:59Z'))).toBe(true);
   expect(guardianLinkValid(rel('GUARD', { end: '2030-06-15T10:00:00Z' }), adult, new Date('2030-06-15T10:00:00Z'))).toBe(false);
+});
+
+test('a court measure\'s dates are days in France: "until 7 December" lasts until midnight Paris time, DST or not', () => {
+  const adult = { birthDate: '1980-01-01' };
+  // Winter (UTC+1): 23:30 Paris on the 7th is 22:30 UTC; 00:30 Paris on the 8th is 23:30 UTC, still the 7th in UTC.
+  expect(guardianLinkValid(rel('GUARD', { end: '2026-12-07' }), adult, new Date('2026-12-07T22:30:00Z'))).toBe(true);
+  expect(guardianLinkValid(rel('GUARD', { end: '2026-12-07' }), adult, new Date('2026-12-07T23:30:00Z'))).toBe(false);
+  // Summer (UTC+2).
+  expect(guardianLinkValid(rel('GUARD', { end: '2026-07-07' }), adult, new Date('2026-07-07T21:30:00Z'))).toBe(true);
+  expect(guardianLinkValid(rel('GUARD', { end: '2026-07-07' }), adult, new Date('2026-07-07T22:30:00Z'))).toBe(false);
+  // A start "from the 8th" begins at midnight Paris time, before midnight UTC.
+  expect(guardianLinkValid(rel('GUARD', { start: '2026-12-08', end: '2030-01-01' }), adult, new Date('2026-12-07T22:30:00Z'))).toBe(false);
+  expect(guardianLinkValid(rel('GUARD', { start: '2026-12-08', end: '2030-01-01' }), adult, new Date('2026-12-07T23:30:00Z'))).toBe(true);
 });

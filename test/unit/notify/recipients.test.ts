@@ -19,6 +19,14 @@ describe('notice recipients', () => {
     expect(resolveRecipients(p, { now })).toEqual([{ channel: 'email', address: 'new@example.org' }]);
   });
 
+  it('a contact ending on a date is used through that day in France, not from its UTC midnight', () => {
+    const p = patient({ telecom: [{ system: 'email', value: 'until-today@example.org', period: { end: '2026-12-07' } }] });
+    // 12:00 UTC on the 7th: the day it names is not over (read as an instant, it had ended at its first minute).
+    expect(resolveRecipients(p, { now: new Date('2026-12-07T12:00:00Z') })).toEqual([{ channel: 'email', address: 'until-today@example.org' }]);
+    expect(resolveRecipients(p, { now: new Date('2026-12-07T22:30:00Z') })).toEqual([{ channel: 'email', address: 'until-today@example.org' }]);
+    expect(resolveRecipients(p, { now: new Date('2026-12-07T23:30:00Z') })).toEqual([]); // 00:30 in Paris on the 8th
+  });
+
   it('sends on every channel when asked, and nowhere when notices are turned off except login codes', () => {
     const telecom = [{ system: 'email' as const, value: 'a@example.org' }, { system: 'sms' as const, value: '+33600000001' }];
     const all = patient({ telecom, extension: [{ url: NOTIFY_PREFERENCE_URL, valueCode: 'all' }] });
