@@ -147,6 +147,21 @@ describe('a person or structure new to the directory is one entry', () => {
     expect(await carriers('Practitioner', all)).toEqual(created);
   });
 
+  test('the same submission sent again (a retry): answered like the first, one 200 per entry naming the same resources', async () => {
+    const rpps = await authorisedProfessional();
+    const all = professionalSpellings(IDNAT_PS_SYSTEM, `8${rpps}`);
+    const entry = await adminCreates('Practitioner', [split(all[0])]);
+    const bundle = submission([clientEntry(1, 'Practitioner', all[1], 'Lebrun'), clientEntry(2, 'Organization', `${IDNAT_STRUCT_SYSTEM}|1${fresh('75', 9)}`, 'Laboratoire Pasteur')], { author: [{ reference: uuid(1) }], custodian: { reference: uuid(2) } });
+    (bundle.entry?.[3].resource as DocumentReference).masterIdentifier = { system: 'urn:ietf:rfc:3986', value: `urn:oid:1.2.250.1.999.9.3.${++serial}` };
+    const first = await s.fhir(tokens.feeder, 'POST', '', bundle);
+    expect([first.status, diagnostics(first)]).toEqual([200, undefined]);
+    expect(answers(first).map((a) => a.status)).toEqual(['200 OK', '201 Created', '201 Created', '201 Created']);
+    expect(answers(first)[0].location).toMatch(new RegExp(`(^|/)Practitioner/${entry}$`));
+    const again = await s.fhir(tokens.feeder, 'POST', '', bundle);
+    expect([again.status, diagnostics(again)]).toEqual([200, undefined]);
+    expect(answers(again)).toEqual(answers(first).map((a) => ({ ...a, status: '200 OK' })));
+  });
+
   test('a CDA naming the author the client also writes, in another spelling: one Practitioner, the client\'s and the extraction\'s references on it', async () => {
     const rpps = await authorisedProfessional();
     const all = professionalSpellings(IDNAT_PS_SYSTEM, `8${rpps}`);
