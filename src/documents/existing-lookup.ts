@@ -3,7 +3,7 @@ import { assertClientCriteria, displayOf, unlinkedEntryResponse } from './client
 import type { RequestContext } from '../fhir/context';
 import { parseQueryString } from '../fhir/handlers/conditional';
 import { DIRECTORY_MATCHED, earlierCreate, matchDirectoryEntry, unlinkedIdentifier, unlinkReferences, type Unlinked } from './directory-match';
-import { rewriteReferences } from '../fhir/handlers/bundle-references';
+import { conditionalReferences, rewriteReferences } from '../fhir/handlers/bundle-references';
 import { parseSearch } from '../fhir/search/parse';
 import type { FhirService } from '../fhir/service';
 import type { StoredResource } from '../store/repository';
@@ -109,8 +109,41 @@ async function resolveConditionals(svc: FhirService, ctx: RequestContext, bundle
     }
     kept.push(entry);
   }
+  for (const entry of entries.slice(0, clientEntries)) {
+    if (entry.resource) await resolveDirectoryReferences(svc, ctx, entry.resource, map, unlinked);
+  }
   const resolved = unlinked.size ? kept.map((e) => (e.resource ? { ...e, resource: unlinkReferences(e.resource, unlinked) as Resource } : e)) : kept;
   return { bundle: { ...bundle, entry: resolved }, map, answered };
+}
+
+/**
+ * The conditional references of a client's entry to a directory entry by identifier (`Practitioner?identifier=<system>|<value>`),
+ * resolved as its conditional creates are (`matchDirectoryEntry`): found → `Type/id`; the directory cannot tell → named
+ * by identifier. Why: in a document submission the core resolves them among every directory row with the client's
+ * exact criteria, so a physician named by a hospital's local identifier was the entry a professional had added with
+ * that identifier beside his own RPPS, and one named in another spelling than the directory's matched nothing (422).
+ * Other criteria (`_id`, names …) name what a literal reference names: left to the core.
+ */
+async function resolveDirectoryReferences(svc: FhirService, ctx: RequestContext, resource: Resource, map: Map<string, string>, unlinked: Map<string, Unlinked>): Promise<void> {
+  for (const reference of conditionalReferences(resource)) {
+    const [type, query] = [reference.slice(0, reference.indexOf('?')), reference.slice(reference.indexOf('?') + 1)];
+    if (!DIRECTORY_MATCHED.has(type) || map.has(reference) || unlinked.has(reference)) continue;
+    const identifier = identifiersNamed(query);
+    if (!identifier) continue;
+    const match = await matchDirectoryEntry(svc, ctx, { resourceType: type, identifier } as Resource, query, false);
+    if (match.kind === 'existing') map.set(reference, match.reference);
+    else if (match.kind === 'unlinked') unlinked.set(reference, { identifier: match.identifier });
+  }
+}
+
+/** The identifiers criteria name when they are only `identifier` tokens (`system|value` or a bare value), else undefined. */
+function identifiersNamed(query: string): Identifier[] | undefined {
+  const params = parseQueryString(query);
+  if (!params.length || params.some(([name, value]) => name !== 'identifier' || value.includes('\\'))) return undefined;
+  return params.flatMap(([, value]) => value.split(',')).map((token) => {
+    const bar = token.indexOf('|');
+    return bar < 0 ? { value: token } : { ...(bar > 0 ? { system: token.slice(0, bar) } : {}), value: token.slice(bar + 1) };
+  });
 }
 
 /**

@@ -120,6 +120,17 @@ describe('a client\'s Practitioner entry is the directory\'s entry of that perso
   });
 });
 
+describe('a conditional reference to a directory entry by identifier finds it in every spelling', () => {
+  test.each(PERSON_PAIRS)('Practitioner kept in spelling #$kept, referenced in spelling #$written: the author is that entry', async ({ kept, written }) => {
+    const rpps = await authorisedProfessional();
+    const all = professionalSpellings(IDNAT_PS_SYSTEM, `8${rpps}`);
+    const entry = await adminCreates('Practitioner', [split(all[kept])]);
+    const res = await s.fhir(tokens.feeder, 'POST', '', submission([], { author: [{ reference: `Practitioner?identifier=${all[written]}` }] }));
+    expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
+    expect((await filedDocument(res)).author).toEqual([{ reference: `Practitioner/${entry}` }]);
+  });
+});
+
 describe('a client\'s Organization entry is the directory\'s entry of that structure, whatever the spelling', () => {
   test.each(STRUCTURE_PAIRS)('$registry kept in spelling #$kept, written in spelling #$written: linked as custodian, none created', async ({ make, kept, written }) => {
     const all = structureSpellings(make());
@@ -240,6 +251,16 @@ describe('a feeder does not steer its document\'s author or custodian to someone
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     expect(res.body.entry[0].response.location).toBeUndefined();
     expect((await filedDocument(res)).custodian).toEqual({ display: 'Laboratoire Pasteur', identifier: split(local) });
+  });
+
+  test('nor does a conditional reference naming the physician by the hospital\'s local identifier (author named by it: 403)', async () => {
+    const rpps = await authorisedProfessional();
+    const local = 'urn:oid:1.2.250.1.999.56.3|DR-43';
+    const own = await s.token({ kind: 'practitioner', id: rpps });
+    const planted = await s.fhir(own, 'POST', '/Practitioner', { resourceType: 'Practitioner', name: [{ family: 'Lebon' }], identifier: [{ system: IDNAT_PS_SYSTEM, value: `8${rpps}` }, split(local)] });
+    expect(planted.status).toBe(201);
+    const res = await s.fhir(tokens.feeder, 'POST', '', submission([], { author: [{ reference: `Practitioner?identifier=${local}`, display: 'Dr Durand' }] }));
+    expect([res.status, diagnostics(res)]).toEqual([403, expect.stringMatching(/^A feeding system submits documents on behalf of their author/)]);
   });
 
   test.each([
