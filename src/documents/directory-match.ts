@@ -95,19 +95,25 @@ export function earlierCreate(earlier: readonly { keys: string[]; fullUrl: strin
   return namesOneHolder([...twin.keys, ...keys]) ? { found: twin.fullUrl } : { ambiguous: true };
 }
 
+/** A person or organisation named by identifier: the identifier, and the name its entry gave (a client's entry). */
+export interface Unlinked {
+  identifier: Identifier;
+  display?: string;
+}
+
 /**
  * Replaces, everywhere in a resource, a reference to one of the given bundle entries (`fullUrl`) by the identifier the
- * entry was named by, keeping the rest (its display): the document then names that person or organisation by
- * identifier, without a directory entry.
+ * entry was named by, keeping the rest (its display; a reference without one gets the entry's name): the document then
+ * names that person or organisation by identifier, without a directory entry.
  */
-export function unlinkReferences(node: unknown, unlinked: Map<string, Identifier>): unknown {
+export function unlinkReferences(node: unknown, unlinked: Map<string, Unlinked>): unknown {
   if (Array.isArray(node)) return node.map((n) => unlinkReferences(n, unlinked));
   if (!node || typeof node !== 'object') return node;
   const object = node as Record<string, unknown>;
-  const identifier = typeof object.reference === 'string' ? unlinked.get(object.reference) : undefined;
-  if (identifier) {
+  const named = typeof object.reference === 'string' ? unlinked.get(object.reference) : undefined;
+  if (named) {
     const { reference: _dropped, ...rest } = object;
-    return { ...rest, identifier };
+    return { ...(named.display && rest.display === undefined ? { display: named.display } : {}), ...rest, identifier: named.identifier };
   }
   const out: Record<string, unknown> = {};
   for (const key in object) out[key] = unlinkReferences(object[key], unlinked);

@@ -1,4 +1,4 @@
-import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntryResponse, DocumentReference } from '@medplum/fhirtypes';
 import type { Hooks, RequestContext } from '../fhir/context';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { guardMetadataPatch, isDocumentPatch, withDocumentVisible } from './metadata-update';
@@ -29,6 +29,22 @@ function keepRequestEntries(response: FhirResponse, count: number): FhirResponse
 }
 
 /**
+ * Puts back, at their request positions, the answers of the client's entries that were not sent to the transaction
+ * (directory entries the directory cannot tell, `linkKnownDirectoryEntries`): MHD answers one entry per request entry.
+ */
+function withAnswered(response: FhirResponse, answered: Map<number, BundleEntryResponse>): FhirResponse {
+  if (!answered.size || !response.json) return response;
+  return {
+    ...response,
+    json: editJsonKeepingNumbers<Bundle>(response.json, (bundle) => {
+      const entry = [...(bundle.entry ?? [])];
+      for (const index of [...answered.keys()].sort((a, b) => a - b)) entry.splice(index, 0, { response: answered.get(index) });
+      return { ...bundle, entry };
+    }),
+  };
+}
+
+/**
  * Runs an expanded MHD submission: the CDA header patients checked against their subjects (wrong patient is the worst
  * error), then a re-sent submission answered with what is already filed, else the transaction. A 409 of the
  * transaction may be a concurrent twin that committed first (document_master): answered as a re-submission then.
@@ -41,10 +57,10 @@ async function submit(svc: FhirService, ctx: RequestContext, req: FhirRequest, e
   const replay = await answerResubmission(svc, lookupCtx, req, expanded.bundle, expanded.requestEntries);
   if (replay) return replay;
   await resolveSubmissionReplacements(svc, lookupCtx, expanded.bundle, expanded.requestEntries);
-  const body = await linkKnownDirectoryEntries(svc, lookupCtx, req.body as Bundle, expanded.requestEntries);
+  const { bundle: body, answered } = await linkKnownDirectoryEntries(svc, lookupCtx, req.body as Bundle, expanded.requestEntries);
   markDocumentSubmission(ctx);
   try {
-    return await next({ ...req, body });
+    return withAnswered(await next({ ...req, body }), answered);
   } catch (err) {
     if (!(err instanceof FhirError) || err.status !== 409) throw err;
     const twin = await answerResubmission(svc, lookupCtx, req, expanded.bundle, expanded.requestEntries);

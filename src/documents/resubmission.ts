@@ -9,6 +9,8 @@ import { sql } from '../store/sql';
 import { callerKnowsDocument } from '../access/known-documents';
 import { documentHolding, documentKey, filedOnce } from './document-key';
 import { resolveSubject } from './subject-identity';
+import { assertClientCriteria, unlinkedEntryResponse } from './client-directory-entries';
+import { DIRECTORY_MATCHED, matchDirectoryEntry, unlinkedIdentifier } from './directory-match';
 
 interface HeldRow {
   id: string;
@@ -91,13 +93,13 @@ export async function answerResubmission(svc: FhirService, ctx: RequestContext, 
   for (const [index, entry] of entries.entries()) {
     const doc = known.find((k) => k.entry === entry);
     const text = doc ? readable.get(`DocumentReference/${doc.stored.id}`)?.text : undefined;
-    response.push({ resourceText: text ?? undefined, response: await replayEntry(svc, req, entry, known, index) });
+    response.push({ resourceText: text ?? undefined, response: await replayEntry(svc, ctx, req, entry, known, index) });
   }
   return { status: 200, json: bundleJson({ type: 'transaction-response', timestamp: new Date().toISOString() }, response) };
 }
 
 /** The existing resource answering one request entry of a re-sent submission (409 for an entry that is not part of it). */
-async function replayEntry(svc: FhirService, req: FhirRequest, entry: BundleEntry, known: KnownDocument[], index: number): Promise<EntryParts['response']> {
+async function replayEntry(svc: FhirService, ctx: RequestContext, req: FhirRequest, entry: BundleEntry, known: KnownDocument[], index: number): Promise<EntryParts['response']> {
   const type = entry.resource?.resourceType;
   const doc = known.find((k) => k.entry === entry);
   if (doc) return answerOf(req, doc.stored);
@@ -117,6 +119,15 @@ async function replayEntry(svc: FhirService, req: FhirRequest, entry: BundleEntr
     if (rows[0]) return answerOf(req, rows[0]);
     // Filed by $import, which has no SubmissionSet: nothing to name, nothing written.
     return { status: '200 OK' };
+  }
+  if (type && DIRECTORY_MATCHED.has(type) && entry.resource && entry.request?.method === 'POST' && entry.request.ifNoneExist) {
+    // The client's directory entry, matched as the first submission matched it (`linkKnownDirectoryEntries`): a retry
+    // of a submission naming its author's Practitioner is answered like the first, not refused.
+    assertClientCriteria(entry.resource, entry.request.ifNoneExist, index);
+    const match = await matchDirectoryEntry(svc, ctx, entry.resource, entry.request.ifNoneExist, false);
+    const row = match.kind === 'existing' ? await loadRow(svc, type, match.reference.slice(type.length + 1)) : undefined;
+    if (row) return answerOf(req, row);
+    return unlinkedEntryResponse(type, match.kind === 'unlinked' ? match.identifier : unlinkedIdentifier(entry.resource, match.kind === 'new' ? match.keys : []));
   }
   throw conflict(`Bundle.entry[${index}] is not part of the submission already filed (documents ${known.map((k) => k.key).join(', ')}): resubmit it unchanged, or only the new documents`);
 }
