@@ -2,9 +2,9 @@ import type { Bundle, DocumentReference, PractitionerRole, Reference } from '@me
 import { IDNAT_PS_SYSTEM, professionalSpellings } from '../../../src/access/actor';
 import { IDNAT_STRUCT_SYSTEM, organisationSpellings } from '../../../src/access/national-identifiers';
 import { newConsent, permitIdNat } from '../../support/consent';
-import { startAuditServer, type AuditServer } from '../audit/server-harness';
+import { useDirectorySweep } from './directory-sweep';
 import { provideBundle } from '../documents/documents-app';
-import { loadFixture, RPPS } from './fixture';
+import { RPPS } from './fixture';
 import { P1_LAB_REPORT } from './p1-documents';
 
 // Issue 11 ("the directory cannot grant access … directory entries are written only by the importer: created from
@@ -20,26 +20,9 @@ import { P1_LAB_REPORT } from './p1-documents';
 // another URI, as « Médecine du travail ». And a local identifier matched too: a professional who added an entry with
 // his own RPPS and a hospital's local id of a physician became the author of that hospital's documents.
 
-let s: AuditServer;
-const tokens: Record<string, string> = {};
+const sweep = useDirectorySweep({ unauth: { kind: 'practitioner', id: '10000000077' } });
+const { tokens, diagnostics, fresh, split, carriers, adminCreates, next } = sweep;
 const ORG_NAME = 'Laboratoire des charmes'; // representedOrganization/custodian name in fixtures/cda/lab-report-two-results.xml
-const diagnostics = (res: { body?: { issue?: { diagnostics?: string }[] } }) => res.body?.issue?.[0]?.diagnostics;
-
-beforeAll(async () => {
-  s = await startAuditServer();
-  await loadFixture(s.server.service);
-  tokens.feeder = await s.token({ kind: 'system', id: 'lab-feeder' });
-  tokens.admin = await s.token({ kind: 'practitioner', id: '10000000088', role: 'directory-admin' });
-  tokens.patient = await s.token({ kind: 'patient', id: 'p1' });
-  tokens.gp = await s.token({ kind: 'practitioner', id: RPPS.gp });
-  tokens.unauth = await s.token({ kind: 'practitioner', id: '10000000077' });
-}, 120_000);
-afterAll(() => s?.close());
-
-let serial = 0;
-/** A fresh number of `digits` digits (one structure or person per case). */
-const fresh = (prefix: string, digits: number): string => `${prefix}${String(++serial).padStart(digits - prefix.length, '0')}`;
-const split = (key: string) => ({ system: key.slice(0, key.indexOf('|')), value: key.slice(key.indexOf('|') + 1) });
 const cdaId = (root: string, extension: string) => `<id root="${root}" extension="${extension}"/>`;
 
 /**
@@ -47,7 +30,7 @@ const cdaId = (root: string, extension: string) => `<id root="${root}" extension
  * (author's, custodian, legal authenticator's) named by `orgIds` (CDA `<id>` elements), its author by `authorId`.
  */
 function labReport(options: { orgIds?: string[]; authorId?: string } = {}): string {
-  const n = ++serial;
+  const n = next();
   let xml = P1_LAB_REPORT.replace('<id root="1.2.250.1.999.1.1.7.1"/>', `<id root="1.2.250.1.999.8.1.${n}"/>`).replace('<setId root="1.2.250.1.999.1.1.7"/>', `<setId root="1.2.250.1.999.8.2.${n}"/>`);
   if (options.orgIds) xml = xml.split(cdaId('1.2.250.1.71.4.2.2', '1120459876')).join(options.orgIds.join(''));
   if (options.authorId) xml = xml.split(cdaId('1.2.250.1.71.4.2.1', `8${RPPS.spec}`)).join(options.authorId);
@@ -57,7 +40,7 @@ function labReport(options: { orgIds?: string[]; authorId?: string } = {}): stri
 /** The DocumentReference a $import or ITI-65 answer filed, as p1's treating physician reads it. */
 async function filedDocument(answer: { body: Bundle }): Promise<DocumentReference> {
   const location = (answer.body.entry ?? []).map((e) => e.response?.location ?? '').find((l) => l.includes('/DocumentReference/')) as string;
-  const res = await s.fhir(tokens.gp, 'GET', `/DocumentReference/${location.split('/DocumentReference/')[1].split('/')[0]}`);
+  const res = await sweep.run.s.fhir(tokens.gp, 'GET', `/DocumentReference/${location.split('/DocumentReference/')[1].split('/')[0]}`);
   return res.body as DocumentReference;
 }
 
@@ -70,19 +53,6 @@ function organisationsOf(doc: DocumentReference): Reference[] {
 /** The authors' practitioners (contained PractitionerRoles). */
 function practitionersOf(doc: DocumentReference): Reference[] {
   return (doc.contained ?? []).filter((c): c is PractitionerRole => c.resourceType === 'PractitionerRole').map((r) => r.practitioner as Reference).filter(Boolean);
-}
-
-/** How many live entries of a type carry any of these identifiers. */
-async function carriers(type: string, keys: string[]): Promise<string[]> {
-  const res = await s.fhir(tokens.gp, 'GET', `/${type}?identifier=${keys.map(encodeURIComponent).join(',')}&_count=50`);
-  return (res.body.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id);
-}
-
-async function adminCreates(type: string, identifier: { system: string; value: string }[], name = 'Entrée de l\'annuaire'): Promise<string> {
-  const body = type === 'Organization' ? { resourceType: type, name, identifier } : { resourceType: type, name: [{ family: name }], identifier };
-  const res = await s.fhir(tokens.admin, 'POST', `/${type}`, body);
-  expect([res.status, diagnostics(res)]).toEqual([201, undefined]);
-  return res.body.id as string;
 }
 
 /** A structure of each registry, its IdNat_Struct as a CDA names it, and every spelling the definition gives. */
@@ -100,7 +70,7 @@ describe('an organisation already in the directory is the one a document names, 
     const idNat = make();
     const all = spellingsOfStructure(idNat);
     const entry = await adminCreates('Organization', [split(all[spelling])]);
-    const res = await s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.71.4.2.2', idNat)] }));
+    const res = await sweep.run.s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.71.4.2.2', idNat)] }));
     expect([res.status, diagnostics(res)]).toEqual([201, undefined]);
     const doc = await filedDocument(res);
     expect(organisationsOf(doc).map((r) => r.reference)).toEqual([`Organization/${entry}`, `Organization/${entry}`, `Organization/${entry}`]);
@@ -110,7 +80,7 @@ describe('an organisation already in the directory is the one a document names, 
   test('not only the first identifier: an entry kept under the SIRET a document gives second is found', async () => {
     const [finess, siret] = [`1${fresh('75', 9)}`, `3${fresh('318', 14)}`];
     const entry = await adminCreates('Organization', [split(spellingsOfStructure(siret)[2])]);
-    const res = await s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.71.4.2.2', finess), cdaId('1.2.250.1.71.4.2.2', siret)] }));
+    const res = await sweep.run.s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.71.4.2.2', finess), cdaId('1.2.250.1.71.4.2.2', siret)] }));
     expect([res.status, diagnostics(res)]).toEqual([201, undefined]);
     expect(organisationsOf(await filedDocument(res)).map((r) => r.reference)).toEqual([`Organization/${entry}`, `Organization/${entry}`, `Organization/${entry}`]);
     expect(await carriers('Organization', [...spellingsOfStructure(finess), ...spellingsOfStructure(siret)])).toEqual([entry]);
@@ -124,7 +94,7 @@ describe('an organisation already in the directory is the one a document names, 
     const masterValue = `urn:oid:${/<id root="(1\.2\.250\.1\.999\.8\.1\.\d+)"\/>/.exec(xml)?.[1]}`;
     const bundle = provideBundle({ bytes: Buffer.from(xml), masterValue }, 'Patient/p1');
     (bundle.entry?.[1].resource as DocumentReference).author = [{ identifier: { system: IDNAT_PS_SYSTEM, value: `8${RPPS.spec}` } }];
-    const res = await s.fhir(tokens.feeder, 'POST', '', bundle);
+    const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', bundle);
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     expect(await carriers('Organization', all)).toEqual([entry]);
   });
@@ -137,7 +107,7 @@ describe('a structure new to the directory is one entry', () => {
     const parts = labReport().split(cdaId('1.2.250.1.71.4.2.2', '1120459876'));
     const both = cdaId('1.2.250.1.71.4.2.2', finess) + cdaId('1.2.250.1.71.4.2.2', siret);
     const xml = parts.map((part, i) => (i === 0 ? part : (i === 2 ? cdaId('1.2.250.1.71.4.2.2', siret) : both) + part)).join('');
-    const res = await s.importCda(tokens.feeder, xml);
+    const res = await sweep.run.s.importCda(tokens.feeder, xml);
     expect([res.status, diagnostics(res)]).toEqual([201, undefined]);
     const entries = await carriers('Organization', [...spellingsOfStructure(finess), ...spellingsOfStructure(siret)]);
     expect(entries).toHaveLength(1);
@@ -148,7 +118,7 @@ describe('a structure new to the directory is one entry', () => {
 /** An RPPS number nobody holds yet, authorised by p1 (a Consent naming his IdNat_PS). */
 async function authorisedProfessional(): Promise<string> {
   const rpps = fresh('100000', 11);
-  const res = await s.fhir(tokens.patient, 'POST', '/Consent', newConsent('p1', permitIdNat(`8${rpps}`)));
+  const res = await sweep.run.s.fhir(tokens.patient, 'POST', '/Consent', newConsent('p1', permitIdNat(`8${rpps}`)));
   expect(res.status).toBe(201);
   return rpps;
 }
@@ -162,7 +132,7 @@ describe('a professional already in the directory is the author a document names
     const rpps = await authorisedProfessional();
     const all = professionalSpellings(IDNAT_PS_SYSTEM, `8${rpps}`);
     const entry = await adminCreates('Practitioner', [split(all[stored])]);
-    const res = await s.importCda(tokens.feeder, labReport({ authorId: cdaId('1.2.250.1.71.4.2.1', value(rpps)) }));
+    const res = await sweep.run.s.importCda(tokens.feeder, labReport({ authorId: cdaId('1.2.250.1.71.4.2.1', value(rpps)) }));
     expect([res.status, diagnostics(res)]).toEqual([201, undefined]);
     expect(practitionersOf(await filedDocument(res)).map((r) => r.reference)).toEqual([`Practitioner/${entry}`, `Practitioner/${entry}`]);
     expect(await carriers('Practitioner', all)).toEqual([entry]);
@@ -177,7 +147,7 @@ describe('when the directory cannot say which entry it is, the document names it
     const all = spellingsOfStructure(idNat);
     await adminCreates('Organization', [split(all[1])], 'Doublon A');
     await adminCreates('Organization', [split(all[4])], 'Doublon B');
-    const res = await s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.71.4.2.2', idNat)] }));
+    const res = await sweep.run.s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.71.4.2.2', idNat)] }));
     expect([res.status, diagnostics(res)]).toEqual([201, undefined]);
     expect(organisationsOf(await filedDocument(res))).toEqual([0, 1, 2].map(() => byIdentifier(IDNAT_STRUCT_SYSTEM, idNat)));
     expect(await carriers('Organization', all)).toHaveLength(2);
@@ -186,7 +156,7 @@ describe('when the directory cannot say which entry it is, the document names it
   test('an entry carrying the FINESS of the document and another FINESS (two structures): not linked', async () => {
     const [idNat, other] = [`1${fresh('75', 9)}`, fresh('75', 9)];
     await adminCreates('Organization', [split(spellingsOfStructure(idNat)[0]), { system: 'http://finess.sante.gouv.fr', value: other }]);
-    const res = await s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.71.4.2.2', idNat)] }));
+    const res = await sweep.run.s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.71.4.2.2', idNat)] }));
     expect([res.status, diagnostics(res)]).toEqual([201, undefined]);
     expect(organisationsOf(await filedDocument(res))).toEqual([0, 1, 2].map(() => byIdentifier(IDNAT_STRUCT_SYSTEM, idNat)));
   });
@@ -194,17 +164,17 @@ describe('when the directory cannot say which entry it is, the document names it
   test('an entry whose SIRET is not the one the document gives with the same FINESS: not linked; with the same SIRET: linked', async () => {
     const [finess, siret, otherSiret] = [`1${fresh('75', 9)}`, `3${fresh('318', 14)}`, `3${fresh('318', 14)}`];
     const entry = await adminCreates('Organization', [split(spellingsOfStructure(finess)[1]), split(spellingsOfStructure(siret)[1])]);
-    const disagreeing = await s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.71.4.2.2', finess), cdaId('1.2.250.1.71.4.2.2', otherSiret)] }));
+    const disagreeing = await sweep.run.s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.71.4.2.2', finess), cdaId('1.2.250.1.71.4.2.2', otherSiret)] }));
     expect([disagreeing.status, diagnostics(disagreeing)]).toEqual([201, undefined]);
     expect(organisationsOf(await filedDocument(disagreeing))).toEqual([0, 1, 2].map(() => byIdentifier(IDNAT_STRUCT_SYSTEM, finess)));
-    const agreeing = await s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.71.4.2.2', finess), cdaId('1.2.250.1.71.4.2.2', siret)] }));
+    const agreeing = await sweep.run.s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.71.4.2.2', finess), cdaId('1.2.250.1.71.4.2.2', siret)] }));
     expect(organisationsOf(await filedDocument(agreeing)).map((r) => r.reference)).toEqual([0, 1, 2].map(() => `Organization/${entry}`));
   });
 
   test('a Practitioner entry carrying two people\'s RPPS: not linked; the author is named by his IdNat_PS and the document lands', async () => {
     const rpps = await authorisedProfessional();
     await adminCreates('Practitioner', [{ system: IDNAT_PS_SYSTEM, value: `8${rpps}` }, { system: 'https://rpps.esante.gouv.fr', value: RPPS.gp }]);
-    const res = await s.importCda(tokens.feeder, labReport({ authorId: cdaId('1.2.250.1.71.4.2.1', `8${rpps}`) }));
+    const res = await sweep.run.s.importCda(tokens.feeder, labReport({ authorId: cdaId('1.2.250.1.71.4.2.1', `8${rpps}`) }));
     expect([res.status, diagnostics(res)]).toEqual([201, undefined]);
     expect(practitionersOf(await filedDocument(res))).toEqual([0, 1].map(() => ({ display: 'Marcel CAMPARINI', identifier: { system: IDNAT_PS_SYSTEM, value: `8${rpps}` } })));
     expect(await carriers('Practitioner', professionalSpellings(IDNAT_PS_SYSTEM, rpps))).toHaveLength(1);
@@ -225,7 +195,7 @@ describe('nobody steers which entry a document points at by adding one first', (
     const answers: unknown[] = [];
     for (const spelling of all) {
       for (const who of ['feeder', 'unauth']) {
-        const res = await s.fhir(tokens[who], 'POST', '/Organization', { resourceType: 'Organization', name: 'Médecine du travail', identifier: [split(spelling)] });
+        const res = await sweep.run.s.fhir(tokens[who], 'POST', '/Organization', { resourceType: 'Organization', name: 'Médecine du travail', identifier: [split(spelling)] });
         answers.push([who, spelling, res.status, diagnostics(res)]);
       }
     }
@@ -235,26 +205,26 @@ describe('nobody steers which entry a document points at by adding one first', (
 
   test('an Organization naming two structures of one registry (its own FINESS and another\'s, in another spelling) is refused 422', async () => {
     const [own, victim] = [fresh('75', 9), fresh('75', 9)];
-    const res = await s.fhir(tokens.feeder, 'POST', '/Organization', { resourceType: 'Organization', name: 'Médecine du travail', identifier: [{ system: 'http://finess.sante.gouv.fr', value: own }, { system: IDNAT_STRUCT_SYSTEM, value: `1${victim}` }] });
+    const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '/Organization', { resourceType: 'Organization', name: 'Médecine du travail', identifier: [{ system: 'http://finess.sante.gouv.fr', value: own }, { system: IDNAT_STRUCT_SYSTEM, value: `1${victim}` }] });
     expect([res.status, diagnostics(res)]).toEqual([422, expect.stringMatching(/^An Organization names one structure, but its national identifiers name two of one registry/)]);
   });
 
   test('a professional\'s entry carrying a hospital\'s local identifier of a physician does not make him the author of its documents', async () => {
     const rpps = await authorisedProfessional();
-    const own = await s.token({ kind: 'practitioner', id: rpps });
+    const own = await sweep.run.s.token({ kind: 'practitioner', id: rpps });
     const local = { system: 'urn:oid:1.2.250.1.999.55.1', value: 'DR-42' };
-    const created = await s.fhir(own, 'POST', '/Practitioner', { resourceType: 'Practitioner', name: [{ family: 'Lebon' }], identifier: [{ system: IDNAT_PS_SYSTEM, value: `8${rpps}` }, local] });
+    const created = await sweep.run.s.fhir(own, 'POST', '/Practitioner', { resourceType: 'Practitioner', name: [{ family: 'Lebon' }], identifier: [{ system: IDNAT_PS_SYSTEM, value: `8${rpps}` }, local] });
     expect(created.status).toBe(201);
     // The hospital names its physician by its local identifier only: no authorised author (403), never the professional's entry.
-    const res = await s.importCda(tokens.feeder, labReport({ authorId: cdaId('1.2.250.1.999.55.1', 'DR-42') }));
+    const res = await sweep.run.s.importCda(tokens.feeder, labReport({ authorId: cdaId('1.2.250.1.999.55.1', 'DR-42') }));
     expect([res.status, diagnostics(res)]).toEqual([403, expect.stringMatching(/^A feeding system submits documents on behalf of their author/)]);
   });
 
   test('nor does an organisation\'s entry carrying a lab\'s local identifier become the lab a document names', async () => {
     const local = { system: 'urn:oid:1.2.250.1.999.55.2', value: 'LAB-7' };
-    const created = await s.fhir(tokens.unauth, 'POST', '/Organization', { resourceType: 'Organization', name: 'Médecine du travail', identifier: [{ system: 'http://finess.sante.gouv.fr', value: fresh('75', 9) }, local] });
+    const created = await sweep.run.s.fhir(tokens.unauth, 'POST', '/Organization', { resourceType: 'Organization', name: 'Médecine du travail', identifier: [{ system: 'http://finess.sante.gouv.fr', value: fresh('75', 9) }, local] });
     expect(created.status).toBe(201);
-    const res = await s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.999.55.2', 'LAB-7')] }));
+    const res = await sweep.run.s.importCda(tokens.feeder, labReport({ orgIds: [cdaId('1.2.250.1.999.55.2', 'LAB-7')] }));
     expect([res.status, diagnostics(res)]).toEqual([201, undefined]);
     expect(organisationsOf(await filedDocument(res))).toEqual([0, 1, 2].map(() => ({ display: ORG_NAME, identifier: local })));
   });
@@ -266,7 +236,7 @@ describe('the treating physician is known in every spelling when a Consent would
   // every spelling of his RPPS, so a block naming any of them would apply to him.
   test.each(professionalSpellings(IDNAT_PS_SYSTEM, `8${RPPS.gp}`).map((key) => ({ key })))('a block naming $key is refused 422', async ({ key }) => {
     const block = newConsent('p1', { type: 'deny', actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { identifier: split(key) } }] });
-    const res = await s.fhir(tokens.patient, 'POST', '/Consent', block);
+    const res = await sweep.run.s.fhir(tokens.patient, 'POST', '/Consent', block);
     expect([res.status, diagnostics(res)]).toEqual([422, expect.stringMatching(/^This professional is the patient's treating physician/)]);
   });
 });

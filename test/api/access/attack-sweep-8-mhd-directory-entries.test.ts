@@ -2,9 +2,9 @@ import type { Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes'
 import { IDNAT_PS_SYSTEM, professionalSpellings } from '../../../src/access/actor';
 import { IDNAT_STRUCT_SYSTEM, organisationSpellings } from '../../../src/access/national-identifiers';
 import { newConsent, permitIdNat } from '../../support/consent';
-import { startAuditServer, type AuditServer } from '../audit/server-harness';
+import { useDirectorySweep } from './directory-sweep';
 import { provideBundle } from '../documents/documents-app';
-import { INS_NIR, loadFixture, P1_INS, RPPS } from './fixture';
+import { INS_NIR, P1_INS, RPPS } from './fixture';
 import { P1_LAB_REPORT } from './p1-documents';
 
 // Issue 11 ("directory entries … matched by national identifier, never duplicated") for the entries an MHD client
@@ -18,23 +18,8 @@ import { P1_LAB_REPORT } from './p1-documents';
 // and criteria the client chose (a local identifier someone had added to his own entry, `_id=…`) chose whose entry
 // the document's author was.
 
-let s: AuditServer;
-const tokens: Record<string, string> = {};
-const diagnostics = (res: { body?: { issue?: { diagnostics?: string }[] } }) => res.body?.issue?.[0]?.diagnostics;
-
-beforeAll(async () => {
-  s = await startAuditServer();
-  await loadFixture(s.server.service);
-  tokens.feeder = await s.token({ kind: 'system', id: 'lab-feeder' });
-  tokens.admin = await s.token({ kind: 'practitioner', id: '10000000088', role: 'directory-admin' });
-  tokens.patient = await s.token({ kind: 'patient', id: 'p1' });
-  tokens.gp = await s.token({ kind: 'practitioner', id: RPPS.gp });
-}, 120_000);
-afterAll(() => s?.close());
-
-let serial = 0;
-const fresh = (prefix: string, digits: number): string => `${prefix}${String(++serial).padStart(digits - prefix.length, '0')}`;
-const split = (key: string) => ({ system: key.slice(0, key.indexOf('|')), value: key.slice(key.indexOf('|') + 1) });
+const sweep = useDirectorySweep();
+const { tokens, diagnostics, fresh, split, carriers, adminCreates, next } = sweep;
 const uuid = (n: number) => `urn:uuid:7a2c0d3e-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const SPEC = { identifier: { system: IDNAT_PS_SYSTEM, value: `8${RPPS.spec}` } }; // authorised by p1 in the fixture
 
@@ -46,7 +31,7 @@ function clientEntry(n: number, type: 'Practitioner' | 'Organization', key: stri
 
 /** A feeder's ITI-65 submission of a text report for p1: the client's directory entries first, its author and custodian. */
 function submission(directory: BundleEntry[], document: Pick<DocumentReference, 'author' | 'custodian'>): Bundle {
-  const text = `compte rendu ${++serial}`;
+  const text = `compte rendu ${next()}`;
   return {
     resourceType: 'Bundle', type: 'transaction',
     entry: [
@@ -70,25 +55,13 @@ const answers = (res: { body: Bundle }) => (res.body.entry ?? []).map((e) => ({ 
 async function filedDocument(res: { body: Bundle }): Promise<DocumentReference> {
   const location = (res.body.entry ?? []).map((e) => e.response?.location ?? '').find((l) => l.includes('DocumentReference/')) as string;
   const id = location.split('DocumentReference/')[1].split('/')[0];
-  return (await s.fhir(tokens.gp, 'GET', `/DocumentReference/${id}`)).body as DocumentReference;
-}
-
-async function carriers(type: string, keys: string[]): Promise<string[]> {
-  const res = await s.fhir(tokens.gp, 'GET', `/${type}?identifier=${keys.map(encodeURIComponent).join(',')}&_count=50`);
-  return (res.body.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id);
-}
-
-async function adminCreates(type: string, identifier: { system: string; value: string }[], name = 'Entrée de l\'annuaire'): Promise<string> {
-  const body = type === 'Organization' ? { resourceType: type, name, identifier } : { resourceType: type, name: [{ family: name }], identifier };
-  const res = await s.fhir(tokens.admin, 'POST', `/${type}`, body);
-  expect([res.status, diagnostics(res)]).toEqual([201, undefined]);
-  return res.body.id as string;
+  return (await sweep.run.s.fhir(tokens.gp, 'GET', `/DocumentReference/${id}`)).body as DocumentReference;
 }
 
 /** An RPPS number nobody holds yet, authorised by p1 (a Consent naming his IdNat_PS). */
 async function authorisedProfessional(): Promise<string> {
   const rpps = fresh('1000066', 11); // numbers the fixture's people do not hold
-  const res = await s.fhir(tokens.patient, 'POST', '/Consent', newConsent('p1', permitIdNat(`8${rpps}`)));
+  const res = await sweep.run.s.fhir(tokens.patient, 'POST', '/Consent', newConsent('p1', permitIdNat(`8${rpps}`)));
   expect(res.status).toBe(201);
   return rpps;
 }
@@ -112,7 +85,7 @@ describe('a client\'s Practitioner entry is the directory\'s entry of that perso
     const rpps = await authorisedProfessional();
     const all = professionalSpellings(IDNAT_PS_SYSTEM, `8${rpps}`);
     const entry = await adminCreates('Practitioner', [split(all[kept])]);
-    const res = await s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Practitioner', all[written], 'Lebrun')], { author: [{ reference: uuid(1) }] }));
+    const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Practitioner', all[written], 'Lebrun')], { author: [{ reference: uuid(1) }] }));
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     expect([answers(res)[0], res.body.entry[0].response.outcome]).toEqual([{ status: '200 OK', location: expect.stringMatching(new RegExp(`(^|/)Practitioner/${entry}$`)) }, undefined]);
     expect((await filedDocument(res)).author).toEqual([{ reference: `Practitioner/${entry}` }]);
@@ -125,7 +98,7 @@ describe('a conditional reference to a directory entry by identifier finds it in
     const rpps = await authorisedProfessional();
     const all = professionalSpellings(IDNAT_PS_SYSTEM, `8${rpps}`);
     const entry = await adminCreates('Practitioner', [split(all[kept])]);
-    const res = await s.fhir(tokens.feeder, 'POST', '', submission([], { author: [{ reference: `Practitioner?identifier=${all[written]}` }] }));
+    const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([], { author: [{ reference: `Practitioner?identifier=${all[written]}` }] }));
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     expect((await filedDocument(res)).author).toEqual([{ reference: `Practitioner/${entry}` }]);
   });
@@ -135,7 +108,7 @@ describe('a client\'s Organization entry is the directory\'s entry of that struc
   test.each(STRUCTURE_PAIRS)('$registry kept in spelling #$kept, written in spelling #$written: linked as custodian, none created', async ({ make, kept, written }) => {
     const all = structureSpellings(make());
     const entry = await adminCreates('Organization', [split(all[kept])]);
-    const res = await s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Organization', all[written], 'Laboratoire Pasteur')], { author: [SPEC], custodian: { reference: uuid(1) } }));
+    const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Organization', all[written], 'Laboratoire Pasteur')], { author: [SPEC], custodian: { reference: uuid(1) } }));
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     expect(answers(res)[0]).toEqual({ status: '200 OK', location: expect.stringMatching(new RegExp(`(^|/)Organization/${entry}$`)) });
     expect((await filedDocument(res)).custodian).toEqual({ reference: `Organization/${entry}` });
@@ -147,13 +120,13 @@ describe('a person or structure new to the directory is one entry', () => {
   test('two client entries of one new professional in two spellings, and a later submission in a third: one Practitioner', async () => {
     const rpps = await authorisedProfessional();
     const all = professionalSpellings(IDNAT_PS_SYSTEM, `8${rpps}`);
-    const first = await s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Practitioner', all[0], 'Lebrun'), clientEntry(2, 'Practitioner', all[1], 'Lebrun')], { author: [{ reference: uuid(1) }, { reference: uuid(2) }] }));
+    const first = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Practitioner', all[0], 'Lebrun'), clientEntry(2, 'Practitioner', all[1], 'Lebrun')], { author: [{ reference: uuid(1) }, { reference: uuid(2) }] }));
     expect([first.status, diagnostics(first)]).toEqual([200, undefined]);
     const created = await carriers('Practitioner', all);
     expect(created).toHaveLength(1);
     const location = expect.stringMatching(new RegExp(`(^|/)Practitioner/${created[0]}$`));
     expect(answers(first).slice(0, 2)).toEqual([{ status: '201 Created', location }, { status: '200 OK', location }]);
-    const again = await s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Practitioner', all[2], 'Lebrun')], { author: [{ reference: uuid(1) }] }));
+    const again = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Practitioner', all[2], 'Lebrun')], { author: [{ reference: uuid(1) }] }));
     expect([again.status, answers(again)[0]]).toEqual([200, { status: '200 OK', location }]);
     expect(await carriers('Practitioner', all)).toEqual(created);
   });
@@ -163,12 +136,12 @@ describe('a person or structure new to the directory is one entry', () => {
     const all = professionalSpellings(IDNAT_PS_SYSTEM, `8${rpps}`);
     const entry = await adminCreates('Practitioner', [split(all[0])]);
     const bundle = submission([clientEntry(1, 'Practitioner', all[1], 'Lebrun'), clientEntry(2, 'Organization', `${IDNAT_STRUCT_SYSTEM}|1${fresh('75', 9)}`, 'Laboratoire Pasteur')], { author: [{ reference: uuid(1) }], custodian: { reference: uuid(2) } });
-    (bundle.entry?.[3].resource as DocumentReference).masterIdentifier = { system: 'urn:ietf:rfc:3986', value: `urn:oid:1.2.250.1.999.9.3.${++serial}` };
-    const first = await s.fhir(tokens.feeder, 'POST', '', bundle);
+    (bundle.entry?.[3].resource as DocumentReference).masterIdentifier = { system: 'urn:ietf:rfc:3986', value: `urn:oid:1.2.250.1.999.9.3.${next()}` };
+    const first = await sweep.run.s.fhir(tokens.feeder, 'POST', '', bundle);
     expect([first.status, diagnostics(first)]).toEqual([200, undefined]);
     expect(answers(first).map((a) => a.status)).toEqual(['200 OK', '201 Created', '201 Created', '201 Created']);
     expect(answers(first)[0].location).toMatch(new RegExp(`(^|/)Practitioner/${entry}$`));
-    const again = await s.fhir(tokens.feeder, 'POST', '', bundle);
+    const again = await sweep.run.s.fhir(tokens.feeder, 'POST', '', bundle);
     expect([again.status, diagnostics(again)]).toEqual([200, undefined]);
     expect(answers(again)).toEqual(answers(first).map((a) => ({ ...a, status: '200 OK' })));
   });
@@ -176,14 +149,14 @@ describe('a person or structure new to the directory is one entry', () => {
   test('a CDA naming the author the client also writes, in another spelling: one Practitioner, the client\'s and the extraction\'s references on it', async () => {
     const rpps = await authorisedProfessional();
     const all = professionalSpellings(IDNAT_PS_SYSTEM, `8${rpps}`);
-    const n = ++serial;
+    const n = next();
     const xml = P1_LAB_REPORT.replace('<id root="1.2.250.1.999.1.1.7.1"/>', `<id root="1.2.250.1.999.9.1.${n}"/>`).replace('<setId root="1.2.250.1.999.1.1.7"/>', `<setId root="1.2.250.1.999.9.2.${n}"/>`)
       .split(`<id root="1.2.250.1.71.4.2.1" extension="8${RPPS.spec}"/>`).join(`<id root="1.2.250.1.71.4.2.1" extension="8${rpps}"/>`);
     const bundle = provideBundle({ bytes: Buffer.from(xml), masterValue: `urn:oid:1.2.250.1.999.9.1.${n}` }, 'Patient/p1');
     const written = all.find((k) => !k.startsWith(`${IDNAT_PS_SYSTEM}|8`)) as string;
     bundle.entry = [clientEntry(1, 'Practitioner', written, 'Camparini'), ...(bundle.entry ?? [])];
     (bundle.entry[2].resource as DocumentReference).author = [{ reference: uuid(1) }];
-    const res = await s.fhir(tokens.feeder, 'POST', '', bundle);
+    const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', bundle);
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     const created = await carriers('Practitioner', all);
     expect(created).toHaveLength(1);
@@ -201,7 +174,7 @@ describe('when the directory cannot say which entry it is, the submission names 
     const all = structureSpellings(`1${fresh('75', 9)}`);
     await adminCreates('Organization', [split(all[1])], 'Doublon A');
     await adminCreates('Organization', [split(all[3])], 'Doublon B');
-    const res = await s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Organization', all[0], 'Laboratoire Pasteur')], { author: [SPEC], custodian: { reference: uuid(1) } }));
+    const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Organization', all[0], 'Laboratoire Pasteur')], { author: [SPEC], custodian: { reference: uuid(1) } }));
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     expect(res.body.entry[0]).toEqual(unlinkedAnswer('Organization', all[0]));
     expect(answers(res).slice(1).map((a) => a.status)).toEqual(['201 Created', '201 Created']);
@@ -213,7 +186,7 @@ describe('when the directory cannot say which entry it is, the submission names 
     const rpps = await authorisedProfessional();
     const entry = clientEntry(1, 'Practitioner', `${IDNAT_PS_SYSTEM}|8${rpps}`, 'Lebrun');
     (entry.resource as { identifier: unknown[] }).identifier.push({ system: 'https://rpps.esante.gouv.fr', value: RPPS.gp });
-    const res = await s.fhir(tokens.feeder, 'POST', '', submission([entry], { author: [{ reference: uuid(1) }] }));
+    const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([entry], { author: [{ reference: uuid(1) }] }));
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     expect(res.body.entry[0]).toEqual(unlinkedAnswer('Practitioner', `${IDNAT_PS_SYSTEM}|8${rpps}`));
     expect((await filedDocument(res)).author).toEqual([{ display: 'Jeanne Lebrun', identifier: { system: IDNAT_PS_SYSTEM, value: `8${rpps}` } }]);
@@ -225,7 +198,7 @@ describe('when the directory cannot say which entry it is, the submission names 
     await adminCreates('Organization', [split(structureSpellings(other)[2]), split(structureSpellings(siret)[1])]);
     const entry = clientEntry(1, 'Organization', structureSpellings(finess)[0], 'Laboratoire Pasteur', `identifier=${structureSpellings(finess)[0]}`);
     (entry.resource as { identifier: unknown[] }).identifier.push(split(structureSpellings(siret)[0]));
-    const res = await s.fhir(tokens.feeder, 'POST', '', submission([entry], { author: [SPEC], custodian: { reference: uuid(1) } }));
+    const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([entry], { author: [SPEC], custodian: { reference: uuid(1) } }));
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     expect((await filedDocument(res)).custodian).toEqual({ display: 'Laboratoire Pasteur', identifier: split(structureSpellings(finess)[0]) });
     expect(await carriers('Organization', structureSpellings(finess))).toEqual([]);
@@ -236,18 +209,18 @@ describe('a feeder does not steer its document\'s author or custodian to someone
   test('a professional\'s entry carrying a hospital\'s local identifier of a physician: the client\'s entry naming it is not linked to his (no authorised author: 403)', async () => {
     const rpps = await authorisedProfessional();
     const local = 'urn:oid:1.2.250.1.999.56.1|DR-42';
-    const own = await s.token({ kind: 'practitioner', id: rpps });
-    const planted = await s.fhir(own, 'POST', '/Practitioner', { resourceType: 'Practitioner', name: [{ family: 'Lebon' }], identifier: [{ system: IDNAT_PS_SYSTEM, value: `8${rpps}` }, split(local)] });
+    const own = await sweep.run.s.token({ kind: 'practitioner', id: rpps });
+    const planted = await sweep.run.s.fhir(own, 'POST', '/Practitioner', { resourceType: 'Practitioner', name: [{ family: 'Lebon' }], identifier: [{ system: IDNAT_PS_SYSTEM, value: `8${rpps}` }, split(local)] });
     expect(planted.status).toBe(201);
-    const res = await s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Practitioner', local, 'Durand')], { author: [{ reference: uuid(1) }] }));
+    const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Practitioner', local, 'Durand')], { author: [{ reference: uuid(1) }] }));
     expect([res.status, diagnostics(res)]).toEqual([403, expect.stringMatching(/^A feeding system submits documents on behalf of their author/)]);
   });
 
   test('an organisation\'s entry carrying a lab\'s local identifier: the custodian is named by it, not linked', async () => {
     const local = 'urn:oid:1.2.250.1.999.56.2|LAB-7';
-    const planted = await s.fhir(tokens.gp, 'POST', '/Organization', { resourceType: 'Organization', name: 'Médecine du travail', identifier: [{ system: 'http://finess.sante.gouv.fr', value: fresh('75', 9) }, split(local)] });
+    const planted = await sweep.run.s.fhir(tokens.gp, 'POST', '/Organization', { resourceType: 'Organization', name: 'Médecine du travail', identifier: [{ system: 'http://finess.sante.gouv.fr', value: fresh('75', 9) }, split(local)] });
     expect(planted.status).toBe(201);
-    const res = await s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Organization', local, 'Laboratoire Pasteur')], { author: [SPEC], custodian: { reference: uuid(1) } }));
+    const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Organization', local, 'Laboratoire Pasteur')], { author: [SPEC], custodian: { reference: uuid(1) } }));
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     expect(res.body.entry[0].response.location).toBeUndefined();
     expect((await filedDocument(res)).custodian).toEqual({ display: 'Laboratoire Pasteur', identifier: split(local) });
@@ -256,10 +229,10 @@ describe('a feeder does not steer its document\'s author or custodian to someone
   test('nor does a conditional reference naming the physician by the hospital\'s local identifier (author named by it: 403)', async () => {
     const rpps = await authorisedProfessional();
     const local = 'urn:oid:1.2.250.1.999.56.3|DR-43';
-    const own = await s.token({ kind: 'practitioner', id: rpps });
-    const planted = await s.fhir(own, 'POST', '/Practitioner', { resourceType: 'Practitioner', name: [{ family: 'Lebon' }], identifier: [{ system: IDNAT_PS_SYSTEM, value: `8${rpps}` }, split(local)] });
+    const own = await sweep.run.s.token({ kind: 'practitioner', id: rpps });
+    const planted = await sweep.run.s.fhir(own, 'POST', '/Practitioner', { resourceType: 'Practitioner', name: [{ family: 'Lebon' }], identifier: [{ system: IDNAT_PS_SYSTEM, value: `8${rpps}` }, split(local)] });
     expect(planted.status).toBe(201);
-    const res = await s.fhir(tokens.feeder, 'POST', '', submission([], { author: [{ reference: `Practitioner?identifier=${local}`, display: 'Dr Durand' }] }));
+    const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([], { author: [{ reference: `Practitioner?identifier=${local}`, display: 'Dr Durand' }] }));
     expect([res.status, diagnostics(res)]).toEqual([403, expect.stringMatching(/^A feeding system submits documents on behalf of their author/)]);
   });
 
@@ -269,7 +242,7 @@ describe('a feeder does not steer its document\'s author or custodian to someone
     ['a name', () => 'family=Lebrun'],
   ])('criteria naming anything but the entry\'s own identifiers (%s) are refused 422', async (_, criteria) => {
     const rpps = await authorisedProfessional();
-    const res = await s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Practitioner', `${IDNAT_PS_SYSTEM}|8${rpps}`, 'Lebrun', criteria())], { author: [{ reference: uuid(1) }] }));
+    const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Practitioner', `${IDNAT_PS_SYSTEM}|8${rpps}`, 'Lebrun', criteria())], { author: [{ reference: uuid(1) }] }));
     expect([res.status, diagnostics(res), res.body.issue?.[0]?.expression]).toEqual([422, `In a document submission, a Practitioner is matched on the national identifiers it carries (every spelling): its If-None-Exist names identifiers the entry carries (identifier=<system>|<value>), not "${criteria()}"`, ['Bundle.entry[0].request.ifNoneExist']]);
   });
 });
