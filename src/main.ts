@@ -2,6 +2,7 @@ import { loadAuthConfig } from './auth/auth-config';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
 import { ListenError, startServer } from './server';
+import { prepareValidation } from './app';
 
 /** Entry point: configuration from the environment, then serve until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   if (!config.databaseUrl) {
     logger.warn('embedded PGlite store: for evaluation and development only (no fsync; use DATABASE_URL for durability)', { dataDir: config.dataDir });
   }
+  logger.info('validation compiled', { ms: prepareValidation() });
   const running = await startServer(config, { logger });
   // A second signal during the grace period gets Node's default (the process ends at once): the usual way out.
   const stop = async (signal: string) => {
