@@ -12,13 +12,13 @@ import { isValidId } from '../store/repository';
 // handler would give, only earlier; it depends on nothing stored, so giving it before authorization tells nothing.
 
 /**
- * Where the body is a resource of the URL's type that a create or an update sends: its shapes are checked now. A request
- * the router would refuse anyway (a type not offered: 404, an interaction not offered: 405, an invalid id: 400) keeps
+ * Where the body is a resource of the URL's type that a create or an update sends, or a patch: its shapes are checked
+ * now. A request the router would refuse anyway (a type not offered: 404, an interaction not offered: 405, an invalid id: 400) keeps
  * that answer (an invalid id is the update handler's 400): `routable` says whether it gets that far.
  */
 export function assertBodyShape(svc: FhirService, req: FhirRequest, routable: (req: FhirRequest) => boolean): void {
   const body = req.body;
-  if (req.method === 'PATCH' && body && !Buffer.isBuffer(body)) return assertPatchShape(svc, body);
+  if (req.method === 'PATCH' && body && !Buffer.isBuffer(body)) return routable(req) ? assertPatchShape(svc, body) : undefined;
   if (!body || Buffer.isBuffer(body) || Array.isArray(body) || typeof body !== 'object') return;
   const [type, id] = req.segments;
   if (req.segments.length === 0 && req.method === 'POST' && (body as Resource).resourceType === 'Bundle') return assertBundleShape(svc, body as Bundle);
@@ -26,7 +26,6 @@ export function assertBodyShape(svc: FhirService, req: FhirRequest, routable: (r
   if (!write || !type || /^[_$]/.test(type) || (id !== undefined && !isValidId(id))) return;
   if ((body as Resource).resourceType === type && routable(req)) svc.validate(body as Resource, { profiles: false });
 }
-
 
 /**
  * A batch or transaction: its envelope (entry, fullUrl, request), each entry's resource standing in as an empty
