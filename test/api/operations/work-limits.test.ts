@@ -26,31 +26,29 @@ const batchOf = (n: number, url: string): Bundle => ({
 
 const outcome = (body: { resourceType: string; issue: { code: string; diagnostics: string }[] }) => ({ resourceType: body.resourceType, code: body.issue[0].code });
 
-// The live heap, sampled after a forced collection: heapUsed alone counts garbage not yet collected, which on a loaded
-// machine (collections put off) read 177–185 MB for a request whose live memory grew by a few MB (a flaky failure).
+// Bounded memory, measured so that a loaded machine does not fail it: the heap is collected once before the batch (the
+// live heap it starts from), then `heapUsed` is sampled every 50 ms while the batch runs, garbage included. Without the
+// collection, `heapUsed` alone read 177–185 MB of uncollected garbage on a loaded machine for a batch whose live heap grew
+// by 16 MB; collecting every 100 ms during the batch took a CI worker (a 2 GB heap) past the test's 120 s. A batch that
+// kept every entry's answer (issue 14: 254 MB answered, the server grown by 1.2 GB) peaks far above the bound.
 setFlagsFromString('--expose_gc');
 const collect = runInNewContext('gc') as () => void;
-const liveHeap = () => {
-  collect();
-  return process.memoryUsage().heapUsed;
-};
 
 test('a batch of 200 $everything entries stops at MAX_RESPONSE_SIZE with a 422 too-costly, quickly and in bounded memory', async () => {
-  const heapBefore = liveHeap();
+  collect();
+  const heapBefore = process.memoryUsage().heapUsed;
   let peak = heapBefore;
-  // Sampled every 100 ms while the batch runs: a batch that kept every entry's answer until the end (the 254 MB of issue 14) peaks
-  // in the middle, not after.
-  const sampler = setInterval(() => (peak = Math.max(peak, liveHeap())), 100);
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 50);
   const started = Date.now();
   const res = await s.fhir(patient, 'POST', '', batchOf(200, 'Patient/p1/$everything?_count=1000')).finally(() => clearInterval(sampler));
   const elapsed = Date.now() - started;
-  peak = Math.max(peak, liveHeap());
+  peak = Math.max(peak, process.memoryUsage().heapUsed);
   expect(res.status).toBe(422);
   expect(outcome(res.body)).toEqual({ resourceType: 'OperationOutcome', code: 'too-costly' });
   expect(res.body.issue[0].diagnostics).toContain('MAX_RESPONSE_SIZE');
   expect(elapsed).toBeLessThan(15_000);
   // The server runs in this process: what the batch kept is bounded by the limit, not by its 200 entries.
-  expect(peak - heapBefore).toBeLessThan(150 * 1024 ** 2);
+  expect(peak - heapBefore).toBeLessThan(400 * 1024 ** 2);
   // And the server still answers.
   expect((await s.fhir(patient, 'GET', '/Patient/p1')).status).toBe(200);
 });
