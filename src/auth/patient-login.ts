@@ -88,14 +88,16 @@ function lockedError(until: Date, at: Date): FhirError {
  * Sets (or replaces) the password of a login identifier for a patient after checking it against the password
  * policy (422); clears the identifier's failures. 409 when another record holds the identifier.
  */
-export async function setPatientCredential(db: Statements & Transactions, input: { login: string; patientId: string; password: string; now?: Date; scrypt?: { N: number; r: number; p: number } }): Promise<void> {
+export async function setPatientCredential(db: Statements | (Statements & Transactions), input: { login: string; patientId: string; password: string; now?: Date; scrypt?: { N: number; r: number; p: number } }): Promise<void> {
   // Checked against the holder's own words here, where the record is known (activation and reset check the rest of the
   // policy before anything is counted; a refusal here rolls their transaction back, the code kept).
   const { rows: holder } = await db.query<{ text: string | null }>(sql`SELECT text FROM resource WHERE type = 'Patient' AND id = ${input.patientId} AND NOT deleted`);
   assertPasswordPolicy(input.password, input.login, holderWords(holder[0]?.text ? (JSON.parse(holder[0].text) as Patient) : undefined));
   const hash = await hashPassword(input.password, input.scrypt);
   const now = (input.now ?? new Date()).toISOString();
-  const stored = await db.transaction(async (tx) => {
+  // Inside a caller's transaction (activation, reset: statements only) the writes join it; otherwise they get their own.
+  const inTransaction = <T>(fn: (tx: Statements) => Promise<T>): Promise<T> => ('transaction' in db ? db.transaction(fn) : fn(db));
+  const stored = await inTransaction(async (tx) => {
     const result = await tx.query(sql`INSERT INTO patient_credential (login, patient_id, password_hash, updated_at)
       VALUES (${input.login}, ${input.patientId}, ${hash}, ${now}::timestamptz)
       ON CONFLICT (login) DO UPDATE SET password_hash = EXCLUDED.password_hash, updated_at = EXCLUDED.updated_at

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db, Statements } from './db';
+import type { Statements } from './db';
 import { raw, sql, type Sql } from '../kernel/sql';
 
 /** Rows removed (or, in a dry run, that would be) per table, for one record. */
@@ -16,7 +16,7 @@ export async function loadRecordsDueForPurge(db: Statements, cutoff: Date, limit
  * Locks the record's access row if it is still closed at or before `cutoff` (re-checked inside the purge's
  * transaction: a reactivation or another purge may have committed since the record was listed). False otherwise.
  */
-export async function lockRecordDueForPurge(tx: Db, patientId: string, cutoff: Date): Promise<boolean> {
+export async function lockRecordDueForPurge(tx: Statements, patientId: string, cutoff: Date): Promise<boolean> {
   const { rows } = await tx.query(sql`SELECT 1 FROM access_record
     WHERE patient_id = ${patientId} AND closed AND closed_at <= ${cutoff.toISOString()}::timestamptz FOR UPDATE`);
   return rows.length > 0;
@@ -30,7 +30,7 @@ export async function lockRecordDueForPurge(tx: Db, patientId: string, cutoff: D
  * AuditEvent rows (`resource` rows of type AuditEvent, their index rows, `audit_chain`) are kept whole: they are
  * append-only (migration 070) and the hash chain over them must still verify. Returns the rows removed per table.
  */
-export async function deleteRecordRows(tx: Db, patientId: string): Promise<PurgeCounts> {
+export async function deleteRecordRows(tx: Statements, patientId: string): Promise<PurgeCounts> {
   const { rows } = await tx.query<{ rid: string; type: string; id: string }>(
     sql`SELECT rid, type, id FROM resource WHERE compartment = ${patientId} AND type <> 'AuditEvent'`,
   );
@@ -77,7 +77,7 @@ export async function loadRecordsNearingPurge(db: Statements, noticeCutoff: Date
 }
 
 /** Records that the purge notice of this closure was queued; false when it already was (or the record was reactivated). */
-export async function markPurgeNoticeSent(tx: Db, patientId: string, noticeCutoff: Date, at: Date): Promise<boolean> {
+export async function markPurgeNoticeSent(tx: Statements, patientId: string, noticeCutoff: Date, at: Date): Promise<boolean> {
   const result = await tx.query(sql`UPDATE access_record SET purge_notice_at = ${at.toISOString()}::timestamptz
     WHERE patient_id = ${patientId} AND closed AND purge_notice_at IS NULL AND closed_at <= ${noticeCutoff.toISOString()}::timestamptz`);
   return result.rowCount === 1;

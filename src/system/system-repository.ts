@@ -16,7 +16,7 @@ import type { WriteTransaction } from '../store/write-transaction';
 /** The unscoped repository: raw statements and transactions on the server's connection. */
 export class SystemRepository {
   constructor(
-    readonly db: Db,
+    private readonly db: Db,
     private readonly hooks: WriteHooks[] = [],
     private readonly logger?: CoreLogger,
   ) {}
@@ -31,9 +31,12 @@ export class SystemRepository {
     return this.db.query<T>(statement, values);
   }
 
-  /** Runs fn in one transaction on the server's connection. */
-  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    return this.db.transaction(fn);
+  /**
+   * Runs fn in one transaction on the server's connection. `tx` runs statements only: system work never gets the
+   * connection itself (its `transaction`, `close`), so nothing it calls can commit early or open another.
+   */
+  transaction<T>(fn: (tx: Statements) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(statementsOn(tx)));
   }
 }
 

@@ -210,6 +210,19 @@ describe("the connection under a request's repository", () => {
     expect(() => ownTransactionsOf({} as ScopedRepository)).toThrow('not a repository built by the store');
   });
 
+  it("is not what the system repository's transactions are given, nor a field of it (checked by the type checker, then at run time)", async () => {
+    // System work (activation, reset, purge, majority hand-over, the audit flush's fallback) got the server's connection
+    // in its transaction's callback: whatever it called could open transactions of its own or close the connection.
+    const inside: HandsConnectionInside<SystemRepository> extends false ? 'statements inside' : 'a raw connection' = 'statements inside';
+    const field: 'db' extends keyof SystemRepository ? 'the connection is public' : 'private' = 'private';
+    let given: Statements | undefined;
+    await new SystemRepository(server).transaction(async (tx) => {
+      given = tx;
+      await tx.query('SELECT 3');
+    });
+    expect([inside, field, given === server, Object.keys(given ?? {}), ran]).toEqual(['statements inside', 'private', false, ['query'], ['SELECT 3']]);
+  });
+
   it('is read out of a repository by the system layer alone (`connectionUnder`); the store class is imported by no other module', () => {
     expect(importersOf(['connectionUnder'], /store\/repository$/)).toEqual(['src/system/system-repository.ts']);
     // `Repository` (value or type) gives its public methods (`inWrite`, `writeTransaction`): only the store and the
