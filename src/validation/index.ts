@@ -1,7 +1,7 @@
 import type { Binary, DocumentReference, OperationOutcomeIssue, Patient, Resource } from '@medplum/fhirtypes';
 import { unprocessable } from '../fhir/errors';
 import { releaseBaseBundles } from './base-definitions';
-import { isBase64 } from './base64';
+import { isBase64Data } from './base64';
 import { loadFhirSchema, type CompiledFhirSchema } from './fhir-schema';
 import { isImpliedProfile } from './implied-profiles';
 import { checkInsIdentifiers } from './ins';
@@ -83,7 +83,7 @@ function checkStructure(schema: CompiledFhirSchema, resource: Resource): Operati
   const issues = toSchemaIssues(resource, schema.validate(rest));
   if (typeof data !== 'string') {
     issues.push({ severity: 'error', code: 'structure', diagnostics: 'Expected string (base64)', expression: ['Binary.data'] });
-  } else if (!isBase64(data)) {
+  } else if (!isBase64Data(resource, data)) {
     issues.push({ severity: 'error', code: 'value', diagnostics: 'Binary.data is not valid base64', expression: ['Binary.data'] });
   }
   return issues;
@@ -97,7 +97,7 @@ function checkInlineBase64(resource: Resource): OperationOutcomeIssue[] {
   // Runs beside the schema check, which reports a `content` of the wrong shape itself.
   (Array.isArray(contents) ? contents : []).forEach((content, i) => {
     const data = content?.attachment?.data;
-    if (typeof data === 'string' && !isBase64(data)) {
+    if (typeof data === 'string' && !isBase64Data(content.attachment as object, data)) {
       const expression = `DocumentReference.content[${i}].attachment.data`;
       issues.push({ severity: 'error', code: 'value', diagnostics: 'Attachment data is not valid base64', expression: [expression] });
     }
