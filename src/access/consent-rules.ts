@@ -235,6 +235,30 @@ export function patientConsent(patientId: string, provision: ConsentProvision, d
   };
 }
 
+/**
+ * Whether a Consent in force carries what grants nothing when its rules are derived, as migration 215 reads it: a
+ * narrowing in any provision (`unenforced`), or a consent of another kind than the DMP's privacy consent.
+ */
+function isNarrowed(consent: Consent): boolean {
+  if (notPrivacyConsent(consent)) return true;
+  const walk = (p: ConsentProvision): boolean => unenforced(p, (p.actor ?? []).length) !== undefined || (p.provision ?? []).some(walk);
+  return !!consent.provision && walk(consent.provision);
+}
+
+/**
+ * True when a Consent in force states a choice the access tables do not apply, as stored before attack sweep 8 (writes
+ * refuse them since): it names a professional or a document in a form no rule matches (`unreadableTargets`), or it opens
+ * the record or authorises a professional while carrying a narrowing or being another kind of consent (its grants were
+ * removed by migration 215). Blocks, masks and refusals a narrowing accompanies still apply (wider than asked, never
+ * narrower), so they alone do not count. The portal lists these under « Choix sans effet », and their patient is told
+ * once (`consents-without-effect-notice.ts`).
+ */
+export function hasChoiceWithoutEffect(consent: Consent): boolean {
+  if (consent.status !== 'active' || !consent.provision) return false;
+  if (unreadableTargets(consent).length > 0) return true;
+  return isNarrowed(consent) && parseConsent(consent, { lenient: true }).rules.some((rule) => rule.kind === 'open' || rule.kind === 'permit');
+}
+
 /** True when the Consent's top-level provision is a bare permit: the opening consent. */
 export function isOpeningConsent(consent: Consent): boolean {
   const p = consent.provision;
