@@ -121,7 +121,20 @@ export function unreadableTargets(consent: Consent): string[] {
   return found;
 }
 
-function provisionRules(p: ConsentProvision, path: string, problems: OperationOutcomeIssue[], strict: boolean): ConsentRule[] {
+/**
+ * Why a refusal of emergency access may not name anyone (`provisionRules`, `namesAbove`). Break-glass and SAMU regulation
+ * are refused for the whole record and every professional, as the DMP offers it; a block of a professional already holds
+ * in an emergency, and an authorised professional reads without one.
+ */
+export const NAMED_EMERGENCY_REFUSAL = 'a refusal of emergency access (BTG, ETREAT) concerns every professional and the whole record; it cannot name a professional or a document, in its provision or an enclosing one. To keep one professional out of the record even in an emergency, block him (a block holds in an emergency too)';
+
+/**
+ * The rules of one provision. `namesAbove`: an enclosing provision names professionals or documents. Its emergency
+ * refusals were read as refusals for everyone (the actors ignored): "Dr X authorised, but not in break-glass" refused
+ * break-glass to every professional. Now refused at write (422); a stored one derives no refusal (migration 220), only
+ * the block or authorisation around it, which already decides for the professional it names.
+ */
+function provisionRules(p: ConsentProvision, path: string, problems: OperationOutcomeIssue[], strict: boolean, namesAbove = false): ConsentRule[] {
   const type = p.type;
   const actors = p.actor ?? [];
   const data = p.data ?? [];
@@ -154,14 +167,20 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
     }
     rules.push({ kind: 'mask', docId: m[1] });
   }
+  const names = namesAbove || actors.length > 0 || data.length > 0;
   for (const code of purposes) {
     if (type !== 'deny' || !(REFUSABLE_PURPOSES as readonly string[]).includes(code)) {
       if (actors.length === 0 && data.length === 0) return problem(`provision.purpose ${code}: only a deny of BTG or ETREAT is understood`);
       continue;
     }
+    if (names) {
+      // The block or authorisation beside it still derives (a stored Consent re-derived keeps them); a write is refused.
+      if (strict) problems.push({ severity: 'error', code: 'business-rule', diagnostics: `provision.purpose ${code}: ${NAMED_EMERGENCY_REFUSAL}`, expression: [path] });
+      continue;
+    }
     rules.push({ kind: 'refuse', purpose: code as RefusablePurpose });
   }
-  for (const [i, nested] of (p.provision ?? []).entries()) rules.push(...provisionRules(nested, `${path}.provision[${i}]`, problems, strict));
+  for (const [i, nested] of (p.provision ?? []).entries()) rules.push(...provisionRules(nested, `${path}.provision[${i}]`, problems, strict, names));
   return rules;
 }
 
@@ -214,6 +233,30 @@ export function patientConsent(patientId: string, provision: ConsentProvision, d
     policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
     provision,
   };
+}
+
+/**
+ * Whether a Consent in force carries what grants nothing when its rules are derived, as migration 215 reads it: a
+ * narrowing in any provision (`unenforced`), or a consent of another kind than the DMP's privacy consent.
+ */
+function isNarrowed(consent: Consent): boolean {
+  if (notPrivacyConsent(consent)) return true;
+  const walk = (p: ConsentProvision): boolean => unenforced(p, (p.actor ?? []).length) !== undefined || (p.provision ?? []).some(walk);
+  return !!consent.provision && walk(consent.provision);
+}
+
+/**
+ * True when a Consent in force states a choice the access tables do not apply, as stored before attack sweep 8 (writes
+ * refuse them since): it names a professional or a document in a form no rule matches (`unreadableTargets`), or it opens
+ * the record or authorises a professional while carrying a narrowing or being another kind of consent (its grants were
+ * removed by migration 215). Blocks, masks and refusals a narrowing accompanies still apply (wider than asked, never
+ * narrower), so they alone do not count. The portal lists these under « Choix sans effet », and their patient is told
+ * once (`consents-without-effect-notice.ts`).
+ */
+export function hasChoiceWithoutEffect(consent: Consent): boolean {
+  if (consent.status !== 'active' || !consent.provision) return false;
+  if (unreadableTargets(consent).length > 0) return true;
+  return isNarrowed(consent) && parseConsent(consent, { lenient: true }).rules.some((rule) => rule.kind === 'open' || rule.kind === 'permit');
 }
 
 /** True when the Consent's top-level provision is a bare permit: the opening consent. */

@@ -29,6 +29,7 @@ import { sourceDocumentGuard } from './source-document-guard';
 import { updateIdentityOperation } from './update-identity-operation';
 import { loadNotifyConfig } from '../notify/notify-config';
 import { ownTransactionsOf, statementsOf, SystemRepository } from '../system/system-repository';
+import { noticeConsentsWithoutEffect } from './consents-without-effect-notice';
 
 /**
  * Test seams of the access wiring: a clock, the sender of sign-in codes (default: the notification outbox), and the
@@ -89,7 +90,17 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
   const actors = new ActorResolver(system, { ttlMs: auth.actorCacheMs });
   const send = options.sendAccountNotice ?? queueAccountNotice;
   const onEvent = options.onAccountEvent;
+  let reviewing: Promise<unknown> | undefined;
   return {
+    // One-off work of migration 219: the patients with access choices stored in a form without effect are told once.
+    // In the background (start-up stays quick); a failure is logged and the rest is left for the next start.
+    start: () => {
+      reviewing = noticeConsentsWithoutEffect(system, { recordUrl: loadNotifyConfig(deps.env).recordUrl, now: clock ?? (() => new Date()), logger: deps.logger })
+        .catch((err: unknown) => deps.logger.error(`telling patients of consents without effect failed: ${(err as Error).message}`, { err }));
+    },
+    close: async () => {
+      await reviewing;
+    },
     hooks: [createAccessHooks({ actors, verifyToken, clock }), insEntryHook(), sourceDocumentGuard(), createActivationHooks({ send, clock }), createRecordCreatedNoticeHooks({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock }), nonReaderAnswersHook()],
     operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: statementsOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: statementsOf, ownTransactions: ownTransactionsOf }), issueActivationOperation({ clock, connection: statementsOf, send, onEvent }), changeContactOperation({ send, clock, connection: statementsOf }), confirmContactOperation({ send, clock, onEvent, connection: statementsOf })],
     routes: (app) => {

@@ -2,11 +2,12 @@ import { buildIdentityCorrectedNotice } from './identity-notice';
 import { parisDay, parisTime } from './paris-time';
 import { buildMinorRecordOpenedNotice } from './minor-opening-messages';
 import { buildRecordCreatedNotice } from './record-created-messages';
+import { buildConsentsWithoutEffectNotice } from './consents-without-effect-messages';
 import { buildMajorityNoticeForPatient, type MajorityNoticeKind } from './majority-messages';
 import { buildRecordLifeNotice, type RecordLifeNoticeKind } from './record-life-messages';
 
 /** Why a notice is sent. */
-export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind | MajorityNoticeKind | AccountNoticeKind | 'identity-corrected' | 'minor-record-opened' | 'record-created';
+export type NoticeKind = 'document-added' | 'first-access' | 'samu-access' | 'break-glass' | 'login-code' | RecordLifeNoticeKind | MajorityNoticeKind | AccountNoticeKind | 'identity-corrected' | 'minor-record-opened' | 'record-created' | 'consents-without-effect';
 
 /** Facts a notice may mention: who and when, never what (messages carry no health data). */
 export interface NoticeFacts {
@@ -39,11 +40,12 @@ export interface NoticeText {
 }
 
 
-/** The page of the patient web space a notice points to: the new document, or the access history. */
+/** The page of the patient web space a notice points to: the new document, the access history, the access choices. */
 export function noticePage(kind: NoticeKind, facts: NoticeFacts, recordUrl: string): string {
   recordUrl = recordUrl.replace(/\/+$/, '');
   if (kind === 'document-added' && facts.docId) return `${recordUrl}/documents/${encodeURIComponent(facts.docId)}`;
   if (kind === 'first-access' || kind === 'samu-access' || kind === 'break-glass') return `${recordUrl}/history`;
+  if (kind === 'consents-without-effect') return `${recordUrl}/access`;
   return recordUrl;
 }
 
@@ -79,6 +81,8 @@ export function buildNotice(kind: NoticeKind, facts: NoticeFacts, recordUrl: str
     // The hand-over at majority (records/majority-handover.ts builds its texts with the day and names it knows).
     case 'record-created':
       return buildRecordCreatedNotice({ at: facts.at, who: facts.who ?? 'un professionnel de santé' }, recordUrl);
+    case 'consents-without-effect':
+      return buildConsentsWithoutEffectNotice(noticePage(kind, facts, recordUrl));
     case 'minor-record-opened':
       return buildMinorRecordOpenedNotice({ at: facts.at, parent: facts.who ?? 'un parent' }, recordUrl);
     case 'guardian-access-ended':

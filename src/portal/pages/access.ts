@@ -1,4 +1,4 @@
-import { patientConsent, unreadableTargets } from '../../access/consent-rules';
+import { hasChoiceWithoutEffect, patientConsent } from '../../access/consent-rules';
 import type { Consent, ConsentProvision, Patient, Practitioner } from '@medplum/fhirtypes';
 import { personName, periodText } from '../display';
 import { DirectoryNames, professionalText } from '../directory-names';
@@ -29,9 +29,10 @@ export function professionalActor(p: Practitioner): NonNullable<ConsentProvision
 /** The patient's active Consents, sorted by what they state. */
 export async function consentsOf(call: PortalCall): Promise<{ permits: Consent[]; denies: Consent[]; refusals: Map<string, Consent>; withoutEffect: Consent[] }> {
   const found = (await call.fhir.search<Consent>('Consent', { patient: call.session.patient, status: 'active', _count: '200' })).resources;
-  // Stored before attack sweep 8 naming a professional or a document in a form no rule matches: listed apart, never as
-  // a block or an authorisation the patient would believe in force.
-  const withoutEffect = found.filter((c) => unreadableTargets(c).length > 0);
+  // Stored before attack sweep 8 in a form the access rules do not apply (a professional or a document named so that no
+  // rule matches; an opening or an authorisation carrying a narrowing, which grants nothing): listed apart, never as a
+  // block or an authorisation the patient would believe in force.
+  const withoutEffect = found.filter(hasChoiceWithoutEffect);
   const all = found.filter((c) => !withoutEffect.includes(c));
   const refusals = new Map<string, Consent>();
   for (const c of all) {
@@ -58,8 +59,9 @@ function withoutEffectText(c: Consent): string {
   const p = c.provision;
   const target = p?.actor?.[0]?.reference?.display ?? p?.actor?.[0]?.reference?.identifier?.value ?? p?.actor?.[0]?.reference?.reference
     ?? p?.data?.[0]?.reference?.reference ?? '';
-  const what = p?.data?.length ? 'Masquage du document' : p?.type === 'permit' ? 'Autorisation de' : 'Blocage de';
   const when = c.dateTime ? ` (choix du ${new Date(c.dateTime).toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris' })})` : '';
+  if (p?.type === 'permit' && !p.actor?.length && !p.data?.length) return `Ouverture de votre dossier${when}`;
+  const what = p?.data?.length ? 'Masquage du document' : p?.type === 'permit' ? 'Autorisation de' : 'Blocage de';
   return `${what} « ${target.trim() || 'non précisé'} »${when}`;
 }
 

@@ -1,0 +1,53 @@
+import type { Consent } from '@medplum/fhirtypes';
+import type { Logger } from '../logger';
+import { buildNotice } from '../notify/messages';
+import { queueNotices, type Notice } from '../notify/outbox';
+import type { Transactions } from '../store/db';
+import { sql } from '../store/sql';
+import { hasChoiceWithoutEffect } from './consent-rules';
+
+/** Records looked at per transaction: one statement each for the list, the Consents and the records' state. */
+const BATCH = 200;
+
+export interface ConsentsWithoutEffectReport {
+  /** Records looked at (rows drained from `consent_review_pending`). */
+  looked: number;
+  /** Records whose patient was told (a notice queued, or kept as 'no-recipient'). */
+  told: string[];
+}
+
+/**
+ * Tells each patient, once, that some of her access choices stored before attack sweep 8 have no effect
+ * (`hasChoiceWithoutEffect`), with a link to the page that lists them. Drains `consent_review_pending` (migration 219:
+ * the records holding a Consent when the upgrade ran): per batch, in one transaction, it locks its rows (another server
+ * starting at the same moment skips them), queues the notices through the outbox like every patient notice (contacts,
+ * preferences and guardians resolved then) and deletes the rows. A re-run or a restart finds nothing left, so nobody is
+ * told twice; a run that fails leaves the rest for the next start. A closed record is not told (no choice has effect
+ * while it is closed; its page lists them if it is reactivated).
+ */
+export async function noticeConsentsWithoutEffect(system: Transactions, options: { recordUrl: string; now: () => Date; logger?: Logger }): Promise<ConsentsWithoutEffectReport> {
+  const report: ConsentsWithoutEffectReport = { looked: 0, told: [] };
+  for (;;) {
+    const batch = await system.transaction(async (tx) => {
+      const { rows } = await tx.query<{ patient_id: string }>(sql`SELECT patient_id FROM consent_review_pending ORDER BY patient_id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`);
+      const ids = rows.map((r) => r.patient_id);
+      if (ids.length === 0) return undefined;
+      const consents = await tx.query<{ compartment: string; text: string }>(sql`SELECT r.compartment, r.text FROM resource r
+        WHERE r.type = 'Consent' AND NOT r.deleted AND r.compartment = ANY(${ids}::text[]) AND r.text IS NOT NULL`);
+      const live = await tx.query<{ patient_id: string }>(sql`SELECT a.patient_id FROM access_record a WHERE a.patient_id = ANY(${ids}::text[]) AND NOT a.closed`);
+      const notClosed = new Set(live.rows.map((r) => r.patient_id));
+      const concerned = new Set(consents.rows.filter((r) => notClosed.has(r.compartment) && hasChoiceWithoutEffect(JSON.parse(r.text) as Consent)).map((r) => r.compartment));
+      const at = options.now();
+      const text = buildNotice('consents-without-effect', { at }, options.recordUrl);
+      const notices: Notice[] = [...concerned].sort().map((patientId) => ({ key: `consents-without-effect:${patientId}`, kind: 'consents-without-effect', patientId, text, createdAt: at }));
+      await queueNotices(tx, notices);
+      await tx.query(sql`DELETE FROM consent_review_pending WHERE patient_id = ANY(${ids}::text[])`);
+      return { looked: ids.length, told: notices.map((n) => n.patientId) };
+    });
+    if (!batch) break;
+    report.looked += batch.looked;
+    report.told.push(...batch.told);
+  }
+  if (report.looked) options.logger?.info('consents without effect: patients told', { looked: report.looked, told: report.told.length });
+  return report;
+}

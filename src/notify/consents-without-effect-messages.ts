@@ -1,0 +1,18 @@
+import type { NoticeText } from './messages';
+
+/**
+ * The one notice to a patient some of whose access choices, stored before attack sweep 8, have no effect
+ * (`access/consent-rules.ts` `hasChoiceWithoutEffect`): what kind of choices, why they matter, where to review them. Like
+ * every notice it names no professional and no document (an SMS or an e-mail is not a safe place for them): the page it
+ * links to lists them under « Choix sans effet ».
+ */
+export function buildConsentsWithoutEffectNotice(accessPage: string): NoticeText {
+  return {
+    subject: 'Certains de vos choix d’accès à votre dossier médical sont sans effet',
+    body:
+      'Certains des choix que vous avez faits sur l’accès des professionnels de santé à votre dossier médical partagé (DMP) — ' +
+      'l’ouverture du dossier, l’autorisation ou le blocage d’un professionnel, le masquage d’un document — ont été enregistrés ' +
+      'sous une forme que le DMP ne sait pas appliquer : ils sont sans effet. Vérifiez-les dans votre espace, à la rubrique ' +
+      `« Choix sans effet », retirez-les puis refaites-les si vous le souhaitez : ${accessPage}`,
+  };
+}
