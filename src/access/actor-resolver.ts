@@ -3,6 +3,7 @@ import { onSettled } from '../store/settle';
 import type { WriteTransaction } from '../store/write-transaction';
 import type { DmpActor } from './actor';
 import { resolveActor } from './resolve-actor';
+import { fhirUserTarget } from '../auth/claims-to-actor';
 
 /** Resource types whose writes change what `resolveActor` finds (directory entries, INS, guardian links). */
 export const IDENTITY_TYPES: ReadonlySet<string> = new Set(['Patient', 'Practitioner', 'RelatedPerson']);
@@ -24,9 +25,18 @@ interface Entry {
   at: number;
 }
 
-/** What a resolution depends on: the same token subject resolves the same way until an identity write. */
+/**
+ * What a resolution depends on: the same token subject resolves the same way until an identity write. A
+ * practitioner's resolution also checks the entry his `fhirUser` names (one of his own, else 401), so that claim is
+ * part of the key: keyed by his identifiers alone, a token naming the treating physician's entry, sent within seconds
+ * of one without, was served from the cache unchecked and the patient's trail named the treating physician as the
+ * reader (attack sweep 9).
+ */
 function cacheKey(actor: DmpActor): string | undefined {
-  if (actor.kind === 'practitioner') return `practitioner\n${actor.keys.join('\n')}`;
+  if (actor.kind === 'practitioner') {
+    const claimed = actor.claims ? fhirUserTarget(actor.claims) : undefined;
+    return `practitioner\n${claimed ? `${claimed.type}/${claimed.id}` : '-'}\n${actor.keys.join('\n')}`;
+  }
   if (actor.kind === 'patient' && actor.ins) return `patient\n${actor.ins}\n${actor.patientIds.join('\n')}`;
   // A guardian's compartments depend on the request's instant (the minor's 18th birthday, the end of a court
   // measure: issue 12), so they are resolved afresh on every request and never kept.

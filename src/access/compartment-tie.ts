@@ -26,6 +26,11 @@ export async function assertCompartmentTie(tx: Statements, event: WriteEvent): P
   if (named.length > 1) {
     throw unprocessable(`A ${type} belongs to exactly one patient's record, but this one names ${named.map((id) => `Patient/${id}`).join(' and ')} (${pathsOf(type)})`);
   }
+  // A Binary names its tie itself, even one a document governs (whose record the store gives it): the rule is the
+  // body's, whatever the row it replaces.
+  if (type === 'Binary' && !(event.resource as { securityContext?: { reference?: string } } | undefined)?.securityContext?.reference) {
+    throw unprocessable(`A ${type} must belong to one patient's record: its ${pathsOf(type)} must reference a Patient of this server (Patient/<id>)`);
+  }
   const patientId = event.compartment ?? named[0];
   if (!patientId) {
     // A Binary whose DocumentReference is written later in the same transaction takes its compartment then.

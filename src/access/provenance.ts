@@ -210,7 +210,15 @@ const documentOf = (resource: Resource | undefined): string | undefined =>
 export async function assertMayAttach(tx: Statements, actor: DmpActor, event: WriteEvent, patientIds: readonly string[]): Promise<void> {
   if (event.resourceType !== 'Binary' || !event.resource) return;
   const docId = documentOf(event.resource);
-  if (!docId || docId === documentOf(event.previous)) return;
+  if (!docId) return;
+  if (event.interaction !== 'create') {
+    // A Binary stays with the document that governs it (adopted, or named before): moved to another one of the same
+    // writer, the content left the masks of the first (the store keeps it governed; the body must not say otherwise).
+    const { rows } = await tx.query<{ doc_id: string | null }>(sql`SELECT doc_id FROM resource WHERE type = 'Binary' AND id = ${event.id}`);
+    const governing = rows[0]?.doc_id;
+    if (governing && governing !== docId) throw forbidden(`Binary/${event.id} is part of DocumentReference/${governing}: it stays with it (replace the document to change its content)`);
+  }
+  if (docId === documentOf(event.previous)) return;
   // A document created earlier in this transaction (queued, not written yet) adopts it as one drawn later would.
   if (tx instanceof WriteTransaction && tx.isQueued('DocumentReference', docId)) return;
   const { rows } = await tx.query<{ text: string | null; compartment: string | null }>(sql`SELECT text, compartment FROM resource WHERE type = 'DocumentReference' AND id = ${docId} AND NOT deleted`);

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { notAcceptable, unsupportedMediaType } from '../fhir/errors';
+import { badRequest, notAcceptable, unsupportedMediaType } from '../fhir/errors';
 import { parseJsonBody } from '../fhir/request-input';
 
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir'];
@@ -32,7 +32,7 @@ export function decodeBody(req: Request, segments: string[]): unknown {
   if (!raw || !Buffer.isBuffer(raw) || raw.length === 0) return undefined;
   const type = bodyType(req);
   if (JSON_TYPES.includes(type) || type === 'application/json-patch+json') {
-    return parseJsonBody(raw.toString('utf8'));
+    return parseJsonBody(utf8Text(raw, req.headers['content-type'] ?? ''));
   }
   if (type === 'application/x-www-form-urlencoded' && segments[segments.length - 1] === '_search') return undefined;
   if (segments[0] === 'Binary' && type) return raw;
@@ -40,4 +40,24 @@ export function decodeBody(req: Request, segments: string[]): unknown {
   if (segments.some((s) => s.startsWith('$'))) return raw;
   if (!type) throw unsupportedMediaType('The request has a body but no Content-Type: send application/fhir+json');
   throw unsupportedMediaType(`Content-Type ${type} is not supported here: send application/fhir+json`);
+}
+
+/** Bytes that are not UTF-8 (ignoreBOM: a BOM stays in the text, and JSON refuses it as before). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A JSON body's text. FHIR's JSON is UTF-8 (R4 http.html, "Content Types and encodings"): another declared charset answers 415, and bytes that are not
+ * UTF-8 answer 400. Read as UTF-8 whatever was declared, a body sent in ISO-8859-1 was stored with each accented letter
+ * replaced by U+FFFD — a patient's name changed silently, with a 201 (attack sweep 9, request shape).
+ */
+function utf8Text(raw: Buffer, contentType: string): string {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType)?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw unsupportedMediaType(`charset=${charset} is not supported: FHIR JSON is UTF-8 (send charset=utf-8, or no charset)`);
+  }
+  try {
+    return STRICT_UTF8.decode(raw);
+  } catch {
+    throw badRequest('The body is not valid UTF-8: FHIR JSON is UTF-8');
+  }
 }

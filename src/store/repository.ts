@@ -226,7 +226,9 @@ export class Repository implements ScopedRepository {
       const event: WriteEvent = { interaction: 'delete', resourceType: type, id, versionId: current.versionId + 1, previous, compartment: current.compartment };
       const tx = repo.hookTransaction();
       for (const hook of this.hooks) await hook.beforeWrite?.(tx, ctx, event);
-      const columns = deriveColumns(previous, computeIndexRows(previous));
+      // The tombstone stays governed like the row: history is read under the current row's columns.
+      const derived = deriveColumns(previous, computeIndexRows(previous));
+      const columns = type === 'Binary' ? await repo.keepGoverningDocument(id, derived) : derived;
       const lastUpdated = new Date();
       await repo.db.query(buildWriteStatement({ type, id, versionId: current.versionId + 1, lastUpdated, columns, replacing: true }));
       for (const hook of this.hooks) await hook.afterWrite?.(tx, ctx, event);
@@ -259,7 +261,7 @@ export class Repository implements ScopedRepository {
     const previous = current?.text ? (JSON.parse(current.text) as Resource) : undefined;
     const index = computeIndexRows(resource);
     for (const f of index.failures ?? []) this.logger?.warn('search parameter expression failed: the resource is not indexed on it', { requestId: ctx.requestId, resourceType: resource.resourceType, id: resource.id, param: f.param, error: f.error });
-    const columns = await this.resolveColumns(resource, deriveColumns(resource, index));
+    const columns = await this.resolveColumns(resource, deriveColumns(resource, index), !!current);
     const event: WriteEvent = {
       interaction, resourceType: resource.resourceType, id: resource.id as string, versionId, resource, previous,
       compartment: columns.compartment, namedPatients: columns.namedPatients, binaryData: data,
@@ -294,15 +296,30 @@ export class Repository implements ScopedRepository {
    * written); a List of several documents takes the security codes of all of them, so that it is hidden from whoever
    * one of them is hidden from (a List of one document is governed by it: `deriveColumns`).
    */
-  private async resolveColumns(resource: Resource, columns: DerivedColumns): Promise<DerivedColumns> {
-    if (columns.listedDocuments) return { ...columns, security: await this.listedSecurity(columns) };
-    if (resource.resourceType !== 'Binary' || !columns.docId) return columns;
+  private async resolveColumns(resource: Resource, derived: DerivedColumns, replacing: boolean): Promise<DerivedColumns> {
+    if (derived.listedDocuments) return { ...derived, security: await this.listedSecurity(derived) };
+    if (resource.resourceType !== 'Binary') return derived;
+    const columns = replacing ? await this.keepGoverningDocument(resource.id as string, derived) : derived;
+    if (!columns.docId) return columns;
     const queued = this.db instanceof WriteBehindDb ? this.db.queued('DocumentReference', columns.docId) : undefined;
     if (queued) return { ...columns, compartment: queued.columns.compartment ?? columns.compartment };
     const { rows } = await this.db.query<{ compartment: string | null }>(
       sql`SELECT compartment FROM resource WHERE type = 'DocumentReference' AND id = ${columns.docId}`,
     );
     return { ...columns, compartment: rows[0]?.compartment ?? columns.compartment };
+  }
+
+  /**
+   * A Binary a document governs stays governed by it, whatever a later version's securityContext says: its masks,
+   * labels and authors keep deciding who reads every version. Recomputed from the new securityContext, a PUT naming
+   * the Patient (or another document of the same writer) detached the content of a document the patient had masked,
+   * and every professional of the record — its older versions included — read it (attack sweep 9). The write hooks
+   * refuse a token actor's update naming another document; this keeps the row governed whoever writes.
+   */
+  private async keepGoverningDocument(id: string, columns: DerivedColumns): Promise<DerivedColumns> {
+    const { rows } = await this.db.query<{ doc_id: string | null }>(sql`SELECT doc_id FROM resource WHERE type = 'Binary' AND id = ${id}`);
+    const governing = rows[0]?.doc_id;
+    return governing ? { ...columns, docId: governing } : columns;
   }
 
   /** The List's own security codes joined with those of the documents it lists (queued or stored). */
