@@ -49,11 +49,25 @@ export function toFhirRequest(req: Request, baseUrl: string): FhirRequest {
   };
 }
 
+/**
+ * A Binary's bytes are whatever its writer sent, under the content type he declared (`text/html`, `image/svg+xml` …):
+ * answered raw, they must never run as a page of this origin nor be sniffed into one. The sandbox gives them an opaque
+ * origin with scripts off; `attachment` keeps a browser from rendering them in place (apps fetch them: the header does
+ * not change what `fetch` reads).
+ */
+const RAW_BINARY_HEADERS = {
+  'Content-Security-Policy': "sandbox; default-src 'none'",
+  'Content-Disposition': 'attachment',
+} as const;
+
 /** Writes a FhirResponse: stored JSON as-is, Binary bytes raw, headers as given. */
 export function sendFhirResponse(req: Request, res: Response, response: FhirResponse, mediaType: string): void {
   res.status(response.status);
   for (const [k, v] of Object.entries(response.headers ?? {})) if (v !== undefined) res.setHeader(k, v);
+  // Every answer is exactly the type it declares: no browser guesses another from the bytes.
+  res.setHeader('X-Content-Type-Options', 'nosniff');
   if (response.binary) {
+    for (const [k, v] of Object.entries(RAW_BINARY_HEADERS)) res.setHeader(k, v);
     res.setHeader('Content-Type', response.binary.contentType);
     res.end(req.method === 'HEAD' ? undefined : response.binary.data);
     return;
