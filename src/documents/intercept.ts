@@ -7,6 +7,7 @@ import { assertSubmissionSubjects, submissionLookupContext } from './subject-ide
 import { answerResubmission } from './resubmission';
 import { tellDocument } from './import-response';
 import { linkKnownDirectoryEntries } from './existing-lookup';
+import { plainDirectoryCreatesAsConditional } from './client-directory-entries';
 import { resolveSubmissionReplacements } from './submission-replacements';
 import { markDocumentSubmission } from './submission-directory';
 import { markCdaChecked } from './cda-binary-guard';
@@ -49,7 +50,9 @@ function withAnswered(response: FhirResponse, answered: Map<number, BundleEntryR
  * error), then a re-sent submission answered with what is already filed, else the transaction. A 409 of the
  * transaction may be a concurrent twin that committed first (document_master): answered as a re-submission then.
  */
-async function submit(svc: FhirService, ctx: RequestContext, req: FhirRequest, expanded: ExpandedSubmission, next: (req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse> {
+async function submit(svc: FhirService, ctx: RequestContext, received: FhirRequest, submission: ExpandedSubmission, next: (req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse> {
+  const expanded = { ...submission, bundle: plainDirectoryCreatesAsConditional(submission.bundle, submission.requestEntries) };
+  const req = { ...received, body: expanded.bundle };
   const documents = (expanded.bundle.entry ?? []).slice(0, expanded.requestEntries).filter((e) => e.resource?.resourceType === 'DocumentReference');
   if (!documents.length && !expanded.cdaSubjects.length) return next(req);
   const lookupCtx = await submissionLookupContext(svc, ctx);
