@@ -1,6 +1,6 @@
 import type { Identifier, Resource } from '@medplum/fhirtypes';
 import { nationalIdentifiers, spellingsOf } from '../access/directory-rules';
-import { nationalHolder, namesOneHolder } from '../access/national-identifiers';
+import { directoryHolderLocks, nationalHolder, namesOneHolder } from '../access/national-identifiers';
 import { queryValue } from '../cda/bundle-builder';
 import type { RequestContext } from '../fhir/context';
 import { findMatches, parseQueryString, parseStored } from '../fhir/handlers/conditional';
@@ -59,13 +59,27 @@ export async function matchDirectoryEntry(svc: FhirService, ctx: RequestContext,
   const search = keys.length ? criteriaOf(keys) : criteria;
   const system: RequestContext = { ...ctx, lookupAccess: sql`r.type = ${type}` };
   let matches = await lookupMatches(svc, system, type, search);
-  if (!matches.length && lockWhenAbsent) matches = await findMatches(svc, system, type, search);
+  if (!matches.length && lockWhenAbsent) {
+    // The holders' locks first, as every directory create takes them: an entry created directly is then either seen
+    // here or created after this import commits (and meets its entry).
+    for (const key of directoryHolderLocks(type, keys)) await svc.repo.lockKey(key);
+    matches = await findMatches(svc, system, type, search);
+  }
   if (!matches.length) return { kind: 'new', criteria: search, keys };
   if (matches.length > 1) return unlinked();
   const entryKeys = nationalIdentifiers(parseStored(matches[0]));
   // Named by a local identifier only: linked only to an entry that has no national one either (one the import made).
   const same = keys.length ? namesOneHolder([...keys, ...entryKeys]) : entryKeys.length === 0;
   return same ? { kind: 'existing', reference: `${type}/${matches[0].id}` } : unlinked();
+}
+
+/**
+ * The live entries of a type carrying any spelling of these national identifiers, looked up by the system (at most 2),
+ * and whether one such entry is the same holder (`namesOneHolder` with the entry's own national identifiers).
+ */
+export async function holderEntries(svc: FhirService, ctx: RequestContext, type: string, keys: readonly string[]): Promise<{ id: string; sameHolder: boolean }[]> {
+  const matches = await lookupMatches(svc, { ...ctx, lookupAccess: sql`r.type = ${type}` }, type, criteriaOf(keys));
+  return matches.map((m) => ({ id: m.id, sameHolder: namesOneHolder([...keys, ...nationalIdentifiers(parseStored(m))]) }));
 }
 
 /** The identifier a document names an unlinked person or organisation by: its first national one, else its first. */

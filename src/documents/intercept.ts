@@ -9,7 +9,7 @@ import { tellDocument } from './import-response';
 import { linkKnownDirectoryEntries } from './existing-lookup';
 import { plainDirectoryCreatesAsConditional } from './client-directory-entries';
 import { resolveSubmissionReplacements } from './submission-replacements';
-import { markDocumentSubmission } from './submission-directory';
+import { markDocumentSubmission, runOnceMoreIfDirectoryChanged } from './submission-directory';
 import { markCdaChecked } from './cda-binary-guard';
 import { FhirError } from '../fhir/errors';
 import { editJsonKeepingNumbers } from '../fhir/json-numbers';
@@ -60,10 +60,12 @@ async function submit(svc: FhirService, ctx: RequestContext, received: FhirReque
   const replay = await answerResubmission(svc, lookupCtx, req, expanded.bundle, expanded.requestEntries);
   if (replay) return replay;
   await resolveSubmissionReplacements(svc, lookupCtx, expanded.bundle, expanded.requestEntries);
-  const { bundle: body, answered } = await linkKnownDirectoryEntries(svc, lookupCtx, req.body as Bundle, expanded.requestEntries);
-  markDocumentSubmission(ctx);
   try {
-    return withAnswered(await next({ ...req, body }), answered);
+    return await runOnceMoreIfDirectoryChanged(ctx, async () => {
+      const { bundle: body, answered } = await linkKnownDirectoryEntries(svc, lookupCtx, req.body as Bundle, expanded.requestEntries);
+      markDocumentSubmission(ctx);
+      return withAnswered(await next({ ...req, body }), answered);
+    });
   } catch (err) {
     if (!(err instanceof FhirError) || err.status !== 409) throw err;
     const twin = await answerResubmission(svc, lookupCtx, req, expanded.bundle, expanded.requestEntries);
