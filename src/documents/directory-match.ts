@@ -133,3 +133,19 @@ export function unlinkReferences(node: unknown, unlinked: Map<string, Unlinked>)
   for (const key in object) out[key] = unlinkReferences(object[key], unlinked);
   return out;
 }
+
+/**
+ * Gives every reference to one of the given bundle entries (`fullUrl`) that has no display the name that entry gives
+ * (a client's Practitioner or Organization, linked or created): the document then keeps, beside the directory entry,
+ * the name its own sender wrote — which readers show when the entry's name is another sender's declaration
+ * (`../access/declared-entries.ts`).
+ */
+export function nameReferences(node: unknown, names: Map<string, string>): unknown {
+  if (Array.isArray(node)) return node.map((n) => nameReferences(n, names));
+  if (!node || typeof node !== 'object') return node;
+  const object = node as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key in object) out[key] = nameReferences(object[key], names);
+  const name = typeof object.reference === 'string' && object.display === undefined ? names.get(object.reference) : undefined;
+  return name ? { ...out, display: name } : out;
+}

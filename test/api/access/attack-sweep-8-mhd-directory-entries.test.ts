@@ -45,7 +45,7 @@ describe('a client\'s Practitioner entry is the directory\'s entry of that perso
     const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Practitioner', all[written], 'Lebrun')], { author: [{ reference: uuid(1) }] }));
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     expect([answers(res)[0], res.body.entry[0].response.outcome]).toEqual([{ status: '200 OK', location: expect.stringMatching(new RegExp(`(^|/)Practitioner/${entry}$`)) }, undefined]);
-    expect((await filedDocument(res)).author).toEqual([{ reference: `Practitioner/${entry}` }]);
+    expect((await filedDocument(res)).author).toEqual([{ reference: `Practitioner/${entry}`, display: 'Jeanne Lebrun' }]); // the name the client gave, beside the entry
     expect(await carriers('Practitioner', all)).toEqual([entry]);
   });
 });
@@ -68,7 +68,7 @@ describe('a client\'s Organization entry is the directory\'s entry of that struc
     const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Organization', all[written], 'Laboratoire Pasteur')], { author: [SPEC], custodian: { reference: uuid(1) } }));
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     expect(answers(res)[0]).toEqual({ status: '200 OK', location: expect.stringMatching(new RegExp(`(^|/)Organization/${entry}$`)) });
-    expect((await filedDocument(res)).custodian).toEqual({ reference: `Organization/${entry}` });
+    expect((await filedDocument(res)).custodian).toEqual({ reference: `Organization/${entry}`, display: 'Laboratoire Pasteur' });
     expect(await carriers('Organization', all)).toEqual([entry]);
   });
 });
@@ -118,7 +118,7 @@ describe('a person or structure new to the directory is one entry', () => {
     const created = await carriers('Practitioner', all);
     expect(created).toHaveLength(1);
     expect(answers(res)[0]).toEqual({ status: '201 Created', location: expect.stringMatching(new RegExp(`(^|/)Practitioner/${created[0]}$`)) });
-    expect((await filedDocument(res)).author).toEqual([{ reference: `Practitioner/${created[0]}` }]);
+    expect((await filedDocument(res)).author).toEqual([{ reference: `Practitioner/${created[0]}`, display: 'Jeanne Camparini' }]);
   });
 });
 
