@@ -59,11 +59,13 @@ export async function matchDirectoryEntry(svc: FhirService, ctx: RequestContext,
   const search = keys.length ? criteriaOf(keys) : criteria;
   const system: RequestContext = { ...ctx, lookupAccess: sql`r.type = ${type}` };
   let matches = await lookupMatches(svc, system, type, search);
-  if (!matches.length && lockWhenAbsent) {
-    // The holders' locks first, as every directory create takes them: an entry created directly is then either seen
-    // here or created after this import commits (and meets its entry).
+  if (!matches.length && lockWhenAbsent) matches = await findMatches(svc, system, type, search);
+  if (!matches.length && lockWhenAbsent && keys.length) {
+    // Then the holders' locks, which every directory create takes before its duplicate check, and a look again: an
+    // entry created directly is seen here, or created after this import commits (and meets its entry: 409). After the
+    // criteria's lock, as a submission's transaction takes them (one order: no deadlock between the two).
     for (const key of directoryHolderLocks(type, keys)) await svc.repo.lockKey(key);
-    matches = await findMatches(svc, system, type, search);
+    matches = await lookupMatches(svc, system, type, search);
   }
   if (!matches.length) return { kind: 'new', criteria: search, keys };
   if (matches.length > 1) return unlinked();

@@ -75,6 +75,27 @@ describePg('a document naming a new professional, and his own create of his entr
   });
 });
 
+describePg('two documents naming the same new professional at the same time, by $import and by ITI-65', () => {
+  // The import's and the submission's locks are taken in one order (criteria, then holders): in the other order each
+  // held what the other waited for, and PostgreSQL broke the deadlock by failing one of them.
+  test.each(DELAYS_MS.slice(0, 5))('the ITI-65 submission %i ms later: both filed, one entry, both authored by it', async (delay) => {
+    const rpps = await authorisedProfessional();
+    const all = professionalSpellings(IDNAT_PS_SYSTEM, `8${rpps}`);
+    const n = next();
+    const xml = P1_LAB_REPORT.replace('<id root="1.2.250.1.999.1.1.7.1"/>', `<id root="1.2.250.1.999.7.3.${n}"/>`).replace('<setId root="1.2.250.1.999.1.1.7"/>', `<setId root="1.2.250.1.999.7.4.${n}"/>`)
+      .split(`<id root="1.2.250.1.71.4.2.1" extension="8${RPPS.spec}"/>`).join(`<id root="1.2.250.1.71.4.2.1" extension="8${rpps}"/>`);
+    const entry = clientEntry(1, 'Practitioner', all[0], 'Lebrun');
+    const [imported, submitted] = await Promise.all([
+      sweep.run.s.importCda(tokens.feeder, xml),
+      later(delay, () => sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([entry], { author: [{ reference: entry.fullUrl as string }] }))),
+    ]);
+    expect([imported.status, diagnostics(imported), submitted.status, diagnostics(submitted)]).toEqual([201, undefined, 200, undefined]);
+    const held = await carriers('Practitioner', all);
+    expect(held).toHaveLength(1);
+    expect((await filedDocument(submitted)).author).toEqual([expect.objectContaining({ reference: `Practitioner/${held[0]}` })]);
+  });
+});
+
 describePg('a document naming a new structure, and a create of an entry for it naming another SIRET, at the same time', () => {
   test.each(DELAYS_MS)('the direct create %i ms later: one entry of the FINESS, and the custodian is never the entry naming the other SIRET', async (delay) => {
     const [finess, siret, otherSiret] = [fresh('75', 9), fresh('318', 14), fresh('318', 14)];
