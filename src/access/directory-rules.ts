@@ -5,7 +5,8 @@ import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { isDirectoryAdmin, PROFESSIONAL_ID_SYSTEMS, type DmpActor } from './actor';
 import { unprocessable } from '../fhir/errors';
-import { nationalHolder, nationalSpellings, namesOneHolder, ORGANISATION_ID_SYSTEMS } from './national-identifiers';
+import { directoryHolderLocks, nationalHolder, nationalSpellings, namesOneHolder, ORGANISATION_ID_SYSTEMS } from './national-identifiers';
+import { advisoryLock } from '../store/locks';
 
 /** The answer to every directory write no rule allows. */
 export const DIRECTORY_MAINTAINERS = 'Directory entries are maintained by the document import and directory administrators';
@@ -57,6 +58,17 @@ async function wasUsed(tx: Statements, type: string, id: string): Promise<boolea
   return rows.length > 0;
 }
 
+/**
+ * The locks of the holders a Practitioner or Organization written names (`directoryHolderLocks`), an administrator's
+ * write included, taken before any duplicate check and held to commit: a create committed while an import looked the
+ * same person or structure up duplicated it (two entries), or became the document's author or custodian while naming
+ * another structure too (`test/api/access/directory-create-race.test.ts`).
+ */
+async function lockHolders(tx: Statements, event: WriteEvent): Promise<void> {
+  if (event.interaction === 'delete' || (event.resourceType !== 'Practitioner' && event.resourceType !== 'Organization')) return;
+  for (const key of directoryHolderLocks(event.resourceType, nationalIdentifiers(event.resource))) await advisoryLock(tx, key);
+}
+
 /** A professional's PractitionerRole names him: its national identifier is his token's, its entry one of his own. */
 function assertOwnRole(actor: DmpActor, keys: string[], reference: string | undefined): void {
   const entry = reference?.replace(/^.*\b(Practitioner\/[^/]+)$/, '$1');
@@ -74,6 +86,7 @@ function assertOwnRole(actor: DmpActor, keys: string[], reference: string | unde
  * identifiers the token carries (`resolve-actor.ts`), so creating one hands nobody else's access to its creator.
  */
 export async function assertDirectoryWrite(tx: Statements, actor: DmpActor, event: WriteEvent): Promise<void> {
+  await lockHolders(tx, event);
   if (isDirectoryAdmin(actor)) return;
   const rule = CREATABLE[event.resourceType];
   if (event.interaction !== 'create' || !rule || (actor.kind !== 'practitioner' && actor.kind !== 'system')) throw forbidden(DIRECTORY_MAINTAINERS);

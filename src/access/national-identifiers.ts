@@ -89,3 +89,18 @@ export function namesOneHolder(keys: readonly string[]): boolean {
   }
   return true;
 }
+
+/**
+ * The advisory-lock keys of the holders an entry's national identifiers name (`directory-holder:<type>:<holder>`,
+ * sorted: every transaction takes them in one order). Taken by every create of a Practitioner or Organization
+ * (`directory-rules.ts`, before its duplicate check) and by the import before its look-up of a new entry is trusted
+ * (`../documents/directory-match.ts`, `../documents/submission-directory.ts`), held to commit: an entry created
+ * directly while a document's import looked the same person up either is seen by that look-up or waits for the
+ * import's commit (and then meets its entry: 409). A conditional create's own lock on its criteria (`findMatches`) is
+ * always taken before these, never after: one order, so an import and a submission naming one person cannot deadlock.
+ * Per holder, not per spelling or criteria: `IdNat_PS|8<RPPS>` and
+ * `RPPS|<RPPS>` are one lock, and an Organization named by its FINESS and its SIRET meets one named by its FINESS only.
+ */
+export function directoryHolderLocks(type: string, keys: readonly string[]): string[] {
+  return [...new Set(keys.map((k) => `directory-holder:${type}:${nationalHolder(k)}`))].sort();
+}

@@ -1,6 +1,8 @@
-import type { BundleEntryResponse, Identifier, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, BundleEntryResponse, Identifier, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { nationalIdentifiers } from '../access/directory-rules';
 import { unprocessable } from '../fhir/errors';
 import { parseQueryString } from '../fhir/handlers/conditional';
+import { DIRECTORY_MATCHED } from './directory-match';
 
 /**
  * The directory conditional creates an MHD client writes itself (a Practitioner or Organization entry of its ITI-65
@@ -44,4 +46,32 @@ export function unlinkedEntryResponse(resourceType: string, identifier: Identifi
   const text = `No ${resourceType} linked or created for ${identifier.system ?? ''}|${identifier.value ?? ''}: the directory cannot say which entry it is; the submission names it by this identifier`;
   const outcome: OperationOutcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'informational', diagnostics: text }] };
   return { status: '200 OK', outcome };
+}
+
+/**
+ * An MHD client's plain create (`POST`, no `ifNoneExist`) of a Practitioner or Organization carrying a national
+ * identifier, made the conditional create on those identifiers that it means: the author or structure a hospital system
+ * sends with every document. As a plain create, an entry already in the directory (in any spelling) met the directory's
+ * 409 and the whole submission was refused; a conditional create is matched by the system like the client's other
+ * entries (`linkKnownDirectoryEntries`): found → `200` naming the existing entry, which the client's name, telecom and
+ * other identifiers do not change (nothing of the entry is written); new → created once; the directory cannot tell →
+ * named by identifier. Only national identifiers make the criteria: a local one vouches for nothing (an entry carrying
+ * only local ones keeps the plain create, which the directory refuses). Entries from `clientEntries` on (the CDA
+ * extraction's) and a plain `POST /Practitioner` outside a submission are untouched.
+ */
+export function plainDirectoryCreatesAsConditional(bundle: Bundle, clientEntries: number): Bundle {
+  const entries = bundle.entry ?? [];
+  let changed = false;
+  const entry = entries.map((e, index): BundleEntry => {
+    const resource = e.resource;
+    if (index >= clientEntries || !resource || !e.fullUrl || e.request?.method !== 'POST' || e.request.ifNoneExist || !DIRECTORY_MATCHED.has(resource.resourceType)) return e;
+    const url = (e.request.url ?? '').replace(/^.*\//, '');
+    if (url !== resource.resourceType) return e;
+    const keys = nationalIdentifiers(resource);
+    if (!keys.length) return e;
+    changed = true;
+    const tokens = keys.map((k) => `${escapeToken(k.slice(0, k.indexOf('|')))}|${escapeToken(k.slice(k.indexOf('|') + 1))}`);
+    return { ...e, request: { ...e.request, ifNoneExist: new URLSearchParams([['identifier', tokens.join(',')]]).toString() } };
+  });
+  return changed ? { ...bundle, entry } : bundle;
 }

@@ -1,6 +1,6 @@
 import type { Identifier, Resource } from '@medplum/fhirtypes';
 import { nationalIdentifiers, spellingsOf } from '../access/directory-rules';
-import { nationalHolder, namesOneHolder } from '../access/national-identifiers';
+import { directoryHolderLocks, nationalHolder, namesOneHolder } from '../access/national-identifiers';
 import { queryValue } from '../cda/bundle-builder';
 import type { RequestContext } from '../fhir/context';
 import { findMatches, parseQueryString, parseStored } from '../fhir/handlers/conditional';
@@ -60,12 +60,28 @@ export async function matchDirectoryEntry(svc: FhirService, ctx: RequestContext,
   const system: RequestContext = { ...ctx, lookupAccess: sql`r.type = ${type}` };
   let matches = await lookupMatches(svc, system, type, search);
   if (!matches.length && lockWhenAbsent) matches = await findMatches(svc, system, type, search);
+  if (!matches.length && lockWhenAbsent && keys.length) {
+    // Then the holders' locks, which every directory create takes before its duplicate check, and a look again: an
+    // entry created directly is seen here, or created after this import commits (and meets its entry: 409). After the
+    // criteria's lock, as a submission's transaction takes them (one order: no deadlock between the two).
+    for (const key of directoryHolderLocks(type, keys)) await svc.repo.lockKey(key);
+    matches = await lookupMatches(svc, system, type, search);
+  }
   if (!matches.length) return { kind: 'new', criteria: search, keys };
   if (matches.length > 1) return unlinked();
   const entryKeys = nationalIdentifiers(parseStored(matches[0]));
   // Named by a local identifier only: linked only to an entry that has no national one either (one the import made).
   const same = keys.length ? namesOneHolder([...keys, ...entryKeys]) : entryKeys.length === 0;
   return same ? { kind: 'existing', reference: `${type}/${matches[0].id}` } : unlinked();
+}
+
+/**
+ * The live entries of a type carrying any spelling of these national identifiers, looked up by the system (at most 2),
+ * and whether one such entry is the same holder (`namesOneHolder` with the entry's own national identifiers).
+ */
+export async function holderEntries(svc: FhirService, ctx: RequestContext, type: string, keys: readonly string[]): Promise<{ id: string; sameHolder: boolean }[]> {
+  const matches = await lookupMatches(svc, { ...ctx, lookupAccess: sql`r.type = ${type}` }, type, criteriaOf(keys));
+  return matches.map((m) => ({ id: m.id, sameHolder: namesOneHolder([...keys, ...nationalIdentifiers(parseStored(m))]) }));
 }
 
 /** The identifier a document names an unlinked person or organisation by: its first national one, else its first. */
@@ -118,4 +134,20 @@ export function unlinkReferences(node: unknown, unlinked: Map<string, Unlinked>)
   const out: Record<string, unknown> = {};
   for (const key in object) out[key] = unlinkReferences(object[key], unlinked);
   return out;
+}
+
+/**
+ * Gives every reference to one of the given bundle entries (`fullUrl`) that has no display the name that entry gives
+ * (a client's Practitioner or Organization, linked or created): the document then keeps, beside the directory entry,
+ * the name its own sender wrote — which readers show when the entry's name is another sender's declaration
+ * (`../access/declared-entries.ts`).
+ */
+export function nameReferences(node: unknown, names: Map<string, string>): unknown {
+  if (Array.isArray(node)) return node.map((n) => nameReferences(n, names));
+  if (!node || typeof node !== 'object') return node;
+  const object = node as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key in object) out[key] = nameReferences(object[key], names);
+  const name = typeof object.reference === 'string' && object.display === undefined ? names.get(object.reference) : undefined;
+  return name ? { ...out, display: name } : out;
 }

@@ -2,7 +2,7 @@ import type { Bundle, BundleEntry, BundleEntryResponse, Identifier, Resource } f
 import { assertClientCriteria, displayOf, unlinkedEntryResponse } from './client-directory-entries';
 import type { RequestContext } from '../fhir/context';
 import { parseQueryString } from '../fhir/handlers/conditional';
-import { DIRECTORY_MATCHED, earlierCreate, matchDirectoryEntry, unlinkedIdentifier, unlinkReferences, type Unlinked } from './directory-match';
+import { DIRECTORY_MATCHED, earlierCreate, matchDirectoryEntry, nameReferences, unlinkedIdentifier, unlinkReferences, type Unlinked } from './directory-match';
 import { conditionalReferences, rewriteReferences } from '../fhir/handlers/bundle-references';
 import { parseSearch } from '../fhir/search/parse';
 import type { FhirService } from '../fhir/service';
@@ -54,6 +54,7 @@ export interface ResolvedConditionals {
 async function resolveConditionals(svc: FhirService, ctx: RequestContext, bundle: Bundle, options: { from: number; lock: boolean; others: boolean; clientEntries?: number }): Promise<ResolvedConditionals> {
   const map = new Map<string, string>();
   const unlinked = new Map<string, Unlinked>();
+  const names = new Map<string, string>();
   const answered = new Map<number, BundleEntryResponse>();
   const created = new Map<string, Created[]>();
   const entries = bundle.entry ?? [];
@@ -81,6 +82,8 @@ async function resolveConditionals(svc: FhirService, ctx: RequestContext, bundle
         unlinked.set(entry.fullUrl as string, { identifier, display: client ? displayOf(resource) : undefined });
         if (client) answered.set(index, unlinkedEntryResponse(type, identifier));
       };
+      const display = client ? displayOf(resource) : undefined;
+      if (display) names.set(entry.fullUrl, display);
       const match = await matchDirectoryEntry(svc, ctx, resource, criteria, options.lock);
       if (match.kind === 'existing') {
         if (client) kept.push(conditional(`_id=${match.reference.slice(type.length + 1)}`));
@@ -112,7 +115,8 @@ async function resolveConditionals(svc: FhirService, ctx: RequestContext, bundle
   for (const entry of entries.slice(0, clientEntries)) {
     if (entry.resource) await resolveDirectoryReferences(svc, ctx, entry.resource, map, unlinked);
   }
-  const resolved = unlinked.size ? kept.map((e) => (e.resource ? { ...e, resource: unlinkReferences(e.resource, unlinked) as Resource } : e)) : kept;
+  const named = names.size ? kept.map((e) => (e.resource ? { ...e, resource: nameReferences(e.resource, names) as Resource } : e)) : kept;
+  const resolved = unlinked.size ? named.map((e) => (e.resource ? { ...e, resource: unlinkReferences(e.resource, unlinked) as Resource } : e)) : named;
   return { bundle: { ...bundle, entry: resolved }, map, answered };
 }
 

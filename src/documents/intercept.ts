@@ -7,8 +7,9 @@ import { assertSubmissionSubjects, submissionLookupContext } from './subject-ide
 import { answerResubmission } from './resubmission';
 import { tellDocument } from './import-response';
 import { linkKnownDirectoryEntries } from './existing-lookup';
+import { plainDirectoryCreatesAsConditional } from './client-directory-entries';
 import { resolveSubmissionReplacements } from './submission-replacements';
-import { markDocumentSubmission } from './submission-directory';
+import { markDocumentSubmission, runOnceMoreIfDirectoryChanged } from './submission-directory';
 import { markCdaChecked } from './cda-binary-guard';
 import { FhirError } from '../fhir/errors';
 import { editJsonKeepingNumbers } from '../fhir/json-numbers';
@@ -49,7 +50,9 @@ function withAnswered(response: FhirResponse, answered: Map<number, BundleEntryR
  * error), then a re-sent submission answered with what is already filed, else the transaction. A 409 of the
  * transaction may be a concurrent twin that committed first (document_master): answered as a re-submission then.
  */
-async function submit(svc: FhirService, ctx: RequestContext, req: FhirRequest, expanded: ExpandedSubmission, next: (req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse> {
+async function submit(svc: FhirService, ctx: RequestContext, received: FhirRequest, submission: ExpandedSubmission, next: (req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse> {
+  const expanded = { ...submission, bundle: plainDirectoryCreatesAsConditional(submission.bundle, submission.requestEntries) };
+  const req = { ...received, body: expanded.bundle };
   const documents = (expanded.bundle.entry ?? []).slice(0, expanded.requestEntries).filter((e) => e.resource?.resourceType === 'DocumentReference');
   if (!documents.length && !expanded.cdaSubjects.length) return next(req);
   const lookupCtx = await submissionLookupContext(svc, ctx);
@@ -57,10 +60,12 @@ async function submit(svc: FhirService, ctx: RequestContext, req: FhirRequest, e
   const replay = await answerResubmission(svc, lookupCtx, req, expanded.bundle, expanded.requestEntries);
   if (replay) return replay;
   await resolveSubmissionReplacements(svc, lookupCtx, expanded.bundle, expanded.requestEntries);
-  const { bundle: body, answered } = await linkKnownDirectoryEntries(svc, lookupCtx, req.body as Bundle, expanded.requestEntries);
-  markDocumentSubmission(ctx);
   try {
-    return withAnswered(await next({ ...req, body }), answered);
+    return await runOnceMoreIfDirectoryChanged(ctx, async () => {
+      const { bundle: body, answered } = await linkKnownDirectoryEntries(svc, lookupCtx, req.body as Bundle, expanded.requestEntries);
+      markDocumentSubmission(ctx);
+      return withAnswered(await next({ ...req, body }), answered);
+    });
   } catch (err) {
     if (!(err instanceof FhirError) || err.status !== 409) throw err;
     const twin = await answerResubmission(svc, lookupCtx, req, expanded.bundle, expanded.requestEntries);

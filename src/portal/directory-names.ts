@@ -1,12 +1,23 @@
 import type { Organization, Practitioner, PractitionerRole, Reference, Resource } from '@medplum/fhirtypes';
 import { conceptText, personName } from './display';
 import type { PortalFhir } from './fhir-client';
+import { isDeclaredEntry } from '../access/declared-entries';
+
+/** Said after the name of a directory entry a sender declared, when the document in hand gives it no name of its own. */
+export const DECLARED_NAME = '(nom déclaré par un émetteur, non vérifié)';
+
+/** A directory entry's name as a page shows it: a declared entry's marked as such (`../access/declared-entries.ts`). */
+function entryName(name: string, resource: Resource): string {
+  return isDeclaredEntry(resource) ? `${name} ${DECLARED_NAME}` : name;
+}
 
 /** How a professional is named to the patient: "Marie Curie — Médecin généraliste (Cabinet du Parc)". */
 export interface NamedProfessional {
   name: string;
   profession?: string;
   organization?: string;
+  /** The entry's name is a sender's declaration (`isDeclaredEntry`): the document's own name for it comes first. */
+  declared?: boolean;
 }
 
 export function professionalText(p: NamedProfessional): string {
@@ -45,7 +56,10 @@ export class DirectoryNames {
       found = this.lookup(key).catch(() => undefined);
       this.cache.set(key, found);
     }
-    return (await found) ?? (r?.display ? { name: r.display } : undefined);
+    const named = await found;
+    // A declared entry's name is its first sender's: the document in hand names it in its own words, when it does.
+    if (named?.declared && r?.display) return { ...named, name: r.display };
+    return named ?? (r?.display ? { name: r.display } : undefined);
   }
 
   /**
@@ -73,7 +87,7 @@ export class DirectoryNames {
     const [type, id] = key.split('/');
     if (type === 'Organization' && id) {
       const org = await this.fhir.read<Organization>('Organization', id);
-      return { name: org.name ?? 'Établissement' };
+      return { name: entryName(org.name ?? 'Établissement', org), declared: isDeclaredEntry(org) };
     }
     let practitioner: Practitioner | undefined;
     if (type === 'Practitioner' && id) practitioner = await this.fhir.read<Practitioner>('Practitioner', id);
@@ -83,9 +97,10 @@ export class DirectoryNames {
     const role = roles.resources[0];
     const org = roles.included.find((r): r is Organization => r.resourceType === 'Organization');
     return {
-      name: personName(practitioner.name) || 'Professionnel de santé',
+      name: entryName(personName(practitioner.name) || 'Professionnel de santé', practitioner),
       profession: conceptText(role?.code) || conceptText(role?.specialty) || conceptText(practitioner.qualification?.[0]?.code) || undefined,
-      organization: org?.name,
+      organization: org?.name && entryName(org.name, org),
+      declared: isDeclaredEntry(practitioner),
     };
   }
 }

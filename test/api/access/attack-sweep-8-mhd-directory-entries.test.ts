@@ -1,10 +1,10 @@
-import type { Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
+import type { DocumentReference } from '@medplum/fhirtypes';
 import { IDNAT_PS_SYSTEM, professionalSpellings } from '../../../src/access/actor';
 import { IDNAT_STRUCT_SYSTEM, organisationSpellings } from '../../../src/access/national-identifiers';
-import { newConsent, permitIdNat } from '../../support/consent';
 import { useDirectorySweep } from './directory-sweep';
+import { mhdDirectorySubmissions } from './mhd-directory-submission';
 import { provideBundle } from '../documents/documents-app';
-import { INS_NIR, P1_INS, RPPS } from './fixture';
+import { RPPS } from './fixture';
 import { P1_LAB_REPORT } from './p1-documents';
 
 // Issue 11 ("directory entries … matched by national identifier, never duplicated") for the entries an MHD client
@@ -20,51 +20,8 @@ import { P1_LAB_REPORT } from './p1-documents';
 
 const sweep = useDirectorySweep();
 const { tokens, diagnostics, fresh, split, carriers, adminCreates, next } = sweep;
-const uuid = (n: number) => `urn:uuid:7a2c0d3e-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const SPEC = { identifier: { system: IDNAT_PS_SYSTEM, value: `8${RPPS.spec}` } }; // authorised by p1 in the fixture
-
-/** A conditional create as an MHD client writes it: criteria on the identifier it gives, in its own spelling. */
-function clientEntry(n: number, type: 'Practitioner' | 'Organization', key: string, name: string, criteria = `identifier=${key}`): BundleEntry {
-  const resource = type === 'Organization' ? { resourceType: type, name, identifier: [split(key)] } : { resourceType: type, name: [{ given: ['Jeanne'], family: name }], identifier: [split(key)] };
-  return { fullUrl: uuid(n), resource: resource as never, request: { method: 'POST', url: type, ifNoneExist: criteria } };
-}
-
-/** A feeder's ITI-65 submission of a text report for p1: the client's directory entries first, its author and custodian. */
-function submission(directory: BundleEntry[], document: Pick<DocumentReference, 'author' | 'custodian'>): Bundle {
-  const text = `compte rendu ${next()}`;
-  return {
-    resourceType: 'Bundle', type: 'transaction',
-    entry: [
-      ...directory,
-      { fullUrl: uuid(90), resource: { resourceType: 'Binary', contentType: 'text/plain', data: Buffer.from(text).toString('base64') }, request: { method: 'POST', url: 'Binary' } },
-      {
-        fullUrl: uuid(91),
-        resource: {
-          resourceType: 'DocumentReference', status: 'current', type: { coding: [{ system: 'http://loinc.org', code: '11502-2' }] },
-          subject: { reference: `Patient?identifier=${INS_NIR}|${P1_INS}` }, ...document,
-          content: [{ attachment: { contentType: 'text/plain', url: uuid(90) } }],
-        },
-        request: { method: 'POST', url: 'DocumentReference' },
-      },
-    ],
-  };
-}
-
-const answers = (res: { body: Bundle }) => (res.body.entry ?? []).map((e) => ({ status: e.response?.status, location: e.response?.location?.replace(/\/_history\/.*$/, '') }));
-
-async function filedDocument(res: { body: Bundle }): Promise<DocumentReference> {
-  const location = (res.body.entry ?? []).map((e) => e.response?.location ?? '').find((l) => l.includes('DocumentReference/')) as string;
-  const id = location.split('DocumentReference/')[1].split('/')[0];
-  return (await sweep.run.s.fhir(tokens.gp, 'GET', `/DocumentReference/${id}`)).body as DocumentReference;
-}
-
-/** An RPPS number nobody holds yet, authorised by p1 (a Consent naming his IdNat_PS). */
-async function authorisedProfessional(): Promise<string> {
-  const rpps = fresh('1000066', 11); // numbers the fixture's people do not hold
-  const res = await sweep.run.s.fhir(tokens.patient, 'POST', '/Consent', newConsent('p1', permitIdNat(`8${rpps}`)));
-  expect(res.status).toBe(201);
-  return rpps;
-}
+const { uuid, clientEntry, submission, answers, filedDocument, authorisedProfessional } = mhdDirectorySubmissions(sweep);
 
 // Every (kept, written) pair of spellings, generated from the definitions.
 const PERSON_SPELLINGS = professionalSpellings(IDNAT_PS_SYSTEM, '810000000001').length;
@@ -88,7 +45,7 @@ describe('a client\'s Practitioner entry is the directory\'s entry of that perso
     const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Practitioner', all[written], 'Lebrun')], { author: [{ reference: uuid(1) }] }));
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     expect([answers(res)[0], res.body.entry[0].response.outcome]).toEqual([{ status: '200 OK', location: expect.stringMatching(new RegExp(`(^|/)Practitioner/${entry}$`)) }, undefined]);
-    expect((await filedDocument(res)).author).toEqual([{ reference: `Practitioner/${entry}` }]);
+    expect((await filedDocument(res)).author).toEqual([{ reference: `Practitioner/${entry}`, display: 'Jeanne Lebrun' }]); // the name the client gave, beside the entry
     expect(await carriers('Practitioner', all)).toEqual([entry]);
   });
 });
@@ -111,7 +68,7 @@ describe('a client\'s Organization entry is the directory\'s entry of that struc
     const res = await sweep.run.s.fhir(tokens.feeder, 'POST', '', submission([clientEntry(1, 'Organization', all[written], 'Laboratoire Pasteur')], { author: [SPEC], custodian: { reference: uuid(1) } }));
     expect([res.status, diagnostics(res)]).toEqual([200, undefined]);
     expect(answers(res)[0]).toEqual({ status: '200 OK', location: expect.stringMatching(new RegExp(`(^|/)Organization/${entry}$`)) });
-    expect((await filedDocument(res)).custodian).toEqual({ reference: `Organization/${entry}` });
+    expect((await filedDocument(res)).custodian).toEqual({ reference: `Organization/${entry}`, display: 'Laboratoire Pasteur' });
     expect(await carriers('Organization', all)).toEqual([entry]);
   });
 });
@@ -161,7 +118,7 @@ describe('a person or structure new to the directory is one entry', () => {
     const created = await carriers('Practitioner', all);
     expect(created).toHaveLength(1);
     expect(answers(res)[0]).toEqual({ status: '201 Created', location: expect.stringMatching(new RegExp(`(^|/)Practitioner/${created[0]}$`)) });
-    expect((await filedDocument(res)).author).toEqual([{ reference: `Practitioner/${created[0]}` }]);
+    expect((await filedDocument(res)).author).toEqual([{ reference: `Practitioner/${created[0]}`, display: 'Jeanne Camparini' }]);
   });
 });
 
