@@ -48,8 +48,25 @@ export function statementTimedOut(): FhirError {
   return new FhirError(503, outcomeOf('error', 'timeout', text), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
 }
 
-/** Rethrows a connection loss or a statement timeout as its 503 FhirError, any other error as it is. */
+/**
+ * Answers whether PostgreSQL rolled the transaction back because of another one running at the same time: a deadlock
+ * (40P01: two submissions naming the same new directory entries in opposite orders) or a serialization failure (40001).
+ * Nothing of the request was written, and the same request may pass when run again.
+ */
+export function isConcurrencyConflict(err: unknown): boolean {
+  const code = !!err && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  return code === '40P01' || code === '40001';
+}
+
+/** The 503 of a transaction PostgreSQL chose to roll back for a concurrent one: a retry, not a 500 with nothing to do. */
+export function concurrencyConflict(): FhirError {
+  const text = 'A concurrent write on the same data made the database roll this request back: nothing was written. Retry it.';
+  return new FhirError(503, outcomeOf('error', 'transient', text), { 'Retry-After': '1' });
+}
+
+/** Rethrows a connection loss, a statement timeout or a concurrency conflict as its 503 FhirError, any other error as it is. */
 export function rethrowAsUnavailable(err: unknown): never {
   if (isStatementTimeout(err)) throw statementTimedOut();
+  if (isConcurrencyConflict(err)) throw concurrencyConflict();
   throw isConnectionLoss(err) ? databaseUnavailable() : err;
 }
