@@ -29,7 +29,10 @@ export function declaredEntriesHook(): Hooks {
   return {
     async interceptRequest(_svc, ctx, req, next) {
       const body = req.body as Resource | undefined;
-      if (req.method !== 'POST' || req.segments.length !== 1 || !NAMED_ENTRIES.has(req.segments[0])) return next(req);
+      // A create by POST, or by PUT (update as create, conditional or not, a transaction's entry too): only an
+      // administrator updates an entry, so a non-administrator's PUT that is not a create is refused anyway.
+      const creates = (req.method === 'POST' && req.segments.length === 1) || (req.method === 'PUT' && req.segments.length <= 2);
+      if (!creates || !NAMED_ENTRIES.has(req.segments[0])) return next(req);
       if (!body || Buffer.isBuffer(body) || Array.isArray(body) || body.resourceType !== req.segments[0]) return next(req);
       const actor = ctx.state.get(ACTOR_STATE);
       if (!actor || ctx.state.get(SYSTEM_STATE) === true || isDirectoryAdmin(actor)) return next(req);

@@ -106,3 +106,17 @@ test('a sender cannot say his entry was checked; an administrator\'s entry is no
   const admin = await s.fhir(tokens.admin, 'POST', '/Organization', { resourceType: 'Organization', name: 'Hôpital', identifier: [{ system: 'http://finess.sante.gouv.fr', value: '750000125' }] });
   expect([admin.status, admin.body.meta.tag]).toEqual([201, undefined]);
 });
+
+test('an entry created by a conditional PUT is declared like one created by POST', async () => {
+  // A non-administrator's conditional update that matches nothing creates the entry: it was stored without the tag, so
+  // its first sender's name read as the directory's. (A PUT naming an id creates nothing: the server assigns ids.)
+  const byId = await s.fhir(tokens.gp, 'PUT', '/Practitioner/put-created', { resourceType: 'Practitioner', id: 'put-created', identifier: [{ system: IDNAT, value: '810000000456' }], name: [{ family: 'PUTCREE' }] });
+  expect(byId.status).toBe(403);
+  const url = '/Organization?identifier=http://finess.sante.gouv.fr|750000126';
+  const sent = { resourceType: 'Organization', name: 'Centre conditionnel', identifier: [{ system: 'http://finess.sante.gouv.fr', value: '750000126' }] };
+  const created = await s.fhir(tokens.gp, 'PUT', url, sent);
+  expect([created.status, created.body.meta?.tag]).toEqual([201, [expect.objectContaining({ system: DIRECTORY_SOURCE_SYSTEM, code: 'declared' })]]);
+  // The administrator's update keeps what he sends: he removes the tag once he has checked the entry.
+  const kept = await s.fhir(tokens.admin, 'PUT', url, { ...sent, id: created.body.id });
+  expect([kept.status, kept.body.meta?.tag]).toEqual([200, undefined]);
+});
