@@ -1,5 +1,5 @@
 import { all, childrenNamed, templateIds } from './cda-node';
-import type { MappingContext } from './mapping-context';
+import { isNegated, type MappingContext } from './mapping-context';
 import { CLINICAL_STATEMENTS, moodOf } from './mappers/entry-mapper';
 import { eventMapperIgnoringMood, findMapper, isPlanSection } from './mappers/registry';
 import { otherSubject, statementRefusal } from './statement-guards';
@@ -57,6 +57,13 @@ function dispatch(statement: XmlNode, location: Location, ctx: MappingContext): 
     ctx.warnings.push(`Entry ${location.path}: ${asEvent.name} in mood ${moodOf(statement)} (intended, requested, proposed or a goal), not one that took place; not represented`);
     return false;
   }
+  // A wrapper no mapper knows carries its meaning to what it holds: inside a negated one (a concern "not" held) or one
+  // in another mood (a planned act), the statements were mapped as the patient's facts, done and positive.
+  const wrapperMeaning = isNegated(statement) ? 'negated (negationInd="true")' : moodOf(statement) !== 'EVN' ? `in mood ${moodOf(statement)}` : undefined;
+  if (wrapperMeaning !== undefined && hasInnerStatements(statement)) {
+    ctx.warnings.push(`Entry ${location.path}: wrapping ${statement.name} ${wrapperMeaning}; the statements it holds would be read as facts; not represented`);
+    return false;
+  }
   const inner: { node: XmlNode; location: Location; handled: boolean }[] = [];
   let k = 0;
   for (const relation of [...childrenNamed(statement, 'entryRelationship'), ...childrenNamed(statement, 'component')]) {
@@ -69,4 +76,8 @@ function dispatch(statement: XmlNode, location: Location, ctx: MappingContext): 
   if (!inner.some((i) => i.handled)) return false;
   for (const i of inner.filter((i) => !i.handled)) ctx.unmapped.add(location.section, i.node, i.location.path);
   return true;
+}
+
+function hasInnerStatements(statement: XmlNode): boolean {
+  return [...childrenNamed(statement, 'entryRelationship'), ...childrenNamed(statement, 'component')].some((r) => r.children.some((c) => CLINICAL_STATEMENTS.has(c.name)));
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Condition, Encounter, Immunization, Observation } from '@medplum/fhirtypes';
+import type { AllergyIntolerance, Condition, Encounter, Immunization, Observation, Procedure } from '@medplum/fhirtypes';
 import { planCdaImport } from '../../../src/cda';
 import { resourcesOf } from './summarize-plan';
 
@@ -63,8 +63,25 @@ describe('statements that are not about the patient, not done, or entered in err
     expect(resourcesOf<Encounter>(plan.bundle, 'Encounter').map((e) => [e.status, e.period?.start])).toEqual([['cancelled', '2025-04-02']]);
   });
 
+  it('reads the allergen from the consumable participant, and an allergy that ended as resolved', () => {
+    const allergies = resourcesOf<AllergyIntolerance>(plan.bundle, 'AllergyIntolerance');
+    expect(allergies.map((a) => [a.code?.coding?.[0].code, a.clinicalStatus?.coding?.[0].code, a.onsetDateTime])).toEqual([
+      ['764146007', 'resolved', '2010'],
+      ['762952008', 'active', '2019'],
+    ]);
+  });
+
+  it('does not open a negated concern nor a planned act into facts: no tuberculosis, no colonoscopy done', () => {
+    expect(codesOf(resourcesOf<Condition>(plan.bundle, 'Condition').map((c) => c.code))).not.toContain('56717001');
+    expect(resourcesOf<Procedure>(plan.bundle, 'Procedure')).toEqual([]);
+    expect(plan.warnings).toEqual(expect.arrayContaining([
+      'Entry s9.e1: wrapping act negated (negationInd="true"); the statements it holds would be read as facts; not represented',
+      'Entry s9.e2: wrapping act in mood INT; the statements it holds would be read as facts; not represented',
+    ]));
+  });
+
   it('lists what it left out in the import\'s unmapped content, by path', () => {
-    expect(plan.unmapped.flatMap((u) => u.paths)).toEqual(['s1.e2', 's1.e3', 's1.e4', 's2.e1', 's3.e1.c2', 's4.e1.r1.c2', 's4.e1.r1.c3', 's4.e1.r1.c5', 's5.e1']);
+    expect(plan.unmapped.flatMap((u) => u.paths)).toEqual(['s1.e2', 's1.e3', 's1.e4', 's2.e1', 's3.e1.c2', 's4.e1.r1.c2', 's4.e1.r1.c3', 's4.e1.r1.c5', 's5.e1', 's9.e1', 's9.e2']);
   });
 });
 
