@@ -6,7 +6,8 @@ import type { XmlNode } from '../xml-tree';
 import { absenceCoding, absenceConcept, isUnidentified, noKnownAllergyCode } from './absence';
 import { relatedObservations } from './clinical-common';
 import { statedClinicalStatus } from './clinical-status';
-import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { hasAnyTemplate, moodOf, type EntryMapper } from './entry-mapper';
+import { statementRefusal } from '../statement-guards';
 import { statedCriticality, statedVerification } from './stated-qualifiers';
 import { addNotes, narrativeNotes } from './narrative-notes';
 
@@ -91,7 +92,14 @@ function addAllergy(
   }
   const onset = toDateTimeOf(at(statement, 'effectiveTime/low')) ?? toDateTimeOf(at(statement, 'effectiveTime'));
   if (onset) allergy.onsetDateTime = onset;
+  // A negated manifestation ("no urticaria"), one in error, about someone else or not observed (another mood) is no
+  // manifestation: it was listed as one of the reaction's signs.
   const manifestations = relatedObservations(statement, 'MFST')
+    .filter((o, i) => {
+      const refusal = isNegated(o) ? 'negated (negationInd="true")' : (statementRefusal(o) ?? (moodOf(o) === 'EVN' ? undefined : `in mood ${moodOf(o)}`));
+      if (refusal) ctx.warnings.push(`Entry ${location.path}.mfst${i + 1}: allergy manifestation ${refusal}; not represented`);
+      return !refusal;
+    })
     .map((o) => toCodeableConcept(at(o, 'value')))
     .filter((c): c is CodeableConcept => !!c);
   if (manifestations.length) allergy.reaction = [{ manifestation: manifestations }];

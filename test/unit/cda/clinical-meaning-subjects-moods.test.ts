@@ -63,12 +63,14 @@ describe('statements that are not about the patient, not done, or entered in err
     expect(resourcesOf<Encounter>(plan.bundle, 'Encounter').map((e) => [e.status, e.period?.start])).toEqual([['cancelled', '2025-04-02']]);
   });
 
-  it('reads the allergen from the consumable participant, and an allergy that ended as resolved', () => {
+  it('reads the allergen from the consumable participant, an allergy that ended as resolved, and no negated manifestation', () => {
     const allergies = resourcesOf<AllergyIntolerance>(plan.bundle, 'AllergyIntolerance');
     expect(allergies.map((a) => [a.code?.coding?.[0].code, a.clinicalStatus?.coding?.[0].code, a.onsetDateTime])).toEqual([
       ['764146007', 'resolved', '2010'],
       ['762952008', 'active', '2019'],
     ]);
+    expect(allergies[1].reaction?.map((r) => codesOf(r.manifestation))).toEqual([['126485001']]);
+    expect(plan.warnings).toContainEqual(expect.stringContaining('allergy manifestation negated'));
   });
 
   it('does not open a negated concern nor a planned act into facts: no tuberculosis, no colonoscopy done', () => {
