@@ -34,6 +34,13 @@ export function otherSubject(node: XmlNode): string | undefined {
     if (role === 'ONESELF') continue;
     return role ?? attr(related, 'classCode') ?? 'unidentified subject';
   }
+  // The same said as a participation of type SBJ (ParticipationType "subject"), a relative's or a device's role.
+  for (const participant of childrenNamed(node, 'participant').filter((p) => attr(p, 'typeCode') === 'SBJ')) {
+    const role = at(participant, 'participantRole');
+    const code = attr(at(role, 'code'), 'code');
+    if (code === 'ONESELF' || attr(role, 'classCode') === 'PAT') continue;
+    return code ?? attr(role, 'classCode') ?? 'unidentified subject';
+  }
   return undefined;
 }
 

@@ -94,3 +94,14 @@ describe('a statement whose subject is the patient himself stays the patient\'s'
     expect(codesOf(resourcesOf<Condition>(migraine('FTH').bundle, 'Condition').map((c) => c.code))).not.toContain('37796009');
   });
 });
+
+describe('a subject said as a participation of type SBJ is not the patient either', () => {
+  it('does not make the mother\'s diabetes the patient\'s when the mother is a SBJ participant', () => {
+    const subject = /<subject typeCode="SBJ">\s*<relatedSubject classCode="PRS"><code code="MTH" codeSystem="2.16.840.1.113883.5.111"\/><\/relatedSubject>\s*<\/subject>/;
+    expect(FIXTURE).toMatch(subject);
+    const xml = FIXTURE.replace(subject, '<participant typeCode="SBJ"><participantRole classCode="PRS"><code code="MTH" codeSystem="2.16.840.1.113883.5.111"/></participantRole></participant>');
+    const plan = planCdaImport(Buffer.from(xml));
+    expect(codesOf(resourcesOf<Condition>(plan.bundle, 'Condition').map((c) => c.code))).not.toContain('44054006');
+    expect(plan.warnings).toContain('Entry s1.e2: its subject is not the patient (MTH); not represented');
+  });
+});
