@@ -1,7 +1,8 @@
 import { all, childrenNamed, templateIds } from './cda-node';
-import type { MappingContext } from './mapping-context';
-import { CLINICAL_STATEMENTS } from './mappers/entry-mapper';
-import { findMapper, isPlanSection } from './mappers/registry';
+import { isNegated, type MappingContext } from './mapping-context';
+import { CLINICAL_STATEMENTS, moodOf } from './mappers/entry-mapper';
+import { eventMapperIgnoringMood, findMapper, isPlanSection } from './mappers/registry';
+import { otherSubject, statementRefusal } from './statement-guards';
 import type { XmlNode } from './xml-tree';
 
 interface Location {
@@ -20,16 +21,19 @@ export function walkBody(doc: XmlNode, ctx: MappingContext): void {
   all(doc, 'component/structuredBody/component/section').forEach((section, i) => walkSection(section, section, `s${i + 1}`, ctx));
 }
 
-function walkSection(section: XmlNode, topSection: XmlNode, path: string, ctx: MappingContext): void {
+function walkSection(section: XmlNode, topSection: XmlNode, path: string, ctx: MappingContext, aboutOther?: string): void {
+  // A section with its own subject (a newborn's, a fetus's, a relative's section) speaks of someone else throughout.
+  const subject = aboutOther ?? otherSubject(section);
+  if (subject !== undefined && aboutOther === undefined) ctx.warnings.push(`Section ${path}: its subject is not the patient (${subject}); its entries are not represented`);
   childrenNamed(section, 'entry').forEach((entry, j) => {
     entry.children
       .filter((c) => CLINICAL_STATEMENTS.has(c.name))
       .forEach((statement, k, statements) => {
         const location = { topSection, section, path: `${path}.e${j + 1}${statements.length > 1 ? `.${k + 1}` : ''}` };
-        if (!dispatch(statement, location, ctx)) ctx.unmapped.add(section, statement, location.path);
+        if (subject !== undefined || !dispatch(statement, location, ctx)) ctx.unmapped.add(section, statement, location.path);
       });
   });
-  all(section, 'component/section').forEach((sub, k) => walkSection(sub, topSection, `${path}.s${k + 1}`, ctx));
+  all(section, 'component/section').forEach((sub, k) => walkSection(sub, topSection, `${path}.s${k + 1}`, ctx, subject));
 }
 
 /**
@@ -38,15 +42,27 @@ function walkSection(section: XmlNode, topSection: XmlNode, path: string, ctx: M
  * statements are then recorded as unmapped one by one, and when nothing inside was, the caller records the wrapper.
  */
 function dispatch(statement: XmlNode, location: Location, ctx: MappingContext): boolean {
-  const negation = unreadableNegation(statement);
-  if (negation !== undefined) {
-    ctx.warnings.push(`Entry ${location.path}: negationInd="${negation}" is neither true nor false, so whether the statement is negated is unknown; not represented`);
+  const refusal = statementRefusal(statement);
+  if (refusal !== undefined) {
+    ctx.warnings.push(`Entry ${location.path}: ${refusal}; not represented`);
     return false;
   }
   const mapper = findMapper(templateIds(statement), statement, isPlanSection(location.section) || isPlanSection(location.topSection));
   if (mapper) {
     mapper.map(statement, location, ctx);
     return true;
+  }
+  const asEvent = moodOf(statement) === 'EVN' ? undefined : eventMapperIgnoringMood(templateIds(statement), statement);
+  if (asEvent) {
+    ctx.warnings.push(`Entry ${location.path}: ${asEvent.name} in mood ${moodOf(statement)} (intended, requested, proposed or a goal), not one that took place; not represented`);
+    return false;
+  }
+  // A wrapper no mapper knows carries its meaning to what it holds: inside a negated one (a concern "not" held) or one
+  // in another mood (a planned act), the statements were mapped as the patient's facts, done and positive.
+  const wrapperMeaning = isNegated(statement) ? 'negated (negationInd="true")' : moodOf(statement) !== 'EVN' ? `in mood ${moodOf(statement)}` : undefined;
+  if (wrapperMeaning !== undefined && hasInnerStatements(statement)) {
+    ctx.warnings.push(`Entry ${location.path}: wrapping ${statement.name} ${wrapperMeaning}; the statements it holds would be read as facts; not represented`);
+    return false;
   }
   const inner: { node: XmlNode; location: Location; handled: boolean }[] = [];
   let k = 0;
@@ -62,18 +78,6 @@ function dispatch(statement: XmlNode, location: Location, ctx: MappingContext): 
   return true;
 }
 
-/**
- * The first `negationInd` in the statement (itself or any element inside it) that is neither "true" nor "false" (the
- * CDA `bl` literals). The mappers ask `negationInd === "true"`: `"1"` or `"TRUE"` read as not negated, and a vaccine
- * the document said was not given became a vaccination done. A statement whose negation cannot be read is not turned
- * into a fact either way.
- */
-function unreadableNegation(node: XmlNode): string | undefined {
-  const value = node.attrs.negationInd;
-  if (value !== undefined && value !== 'true' && value !== 'false') return value;
-  for (const child of node.children) {
-    const inner = unreadableNegation(child);
-    if (inner !== undefined) return inner;
-  }
-  return undefined;
+function hasInnerStatements(statement: XmlNode): boolean {
+  return [...childrenNamed(statement, 'entryRelationship'), ...childrenNamed(statement, 'component')].some((r) => r.children.some((c) => CLINICAL_STATEMENTS.has(c.name)));
 }

@@ -48,16 +48,32 @@ export function toCodeableConcept(code: XmlNode | undefined): CodeableConcept | 
   return concept;
 }
 
-/** CDA TS → FHIR date or dateTime (precision kept; a time without offset is reduced to a date). */
+/**
+ * CDA TS → FHIR date or dateTime (precision kept; a time without offset is reduced to a date). A value that names no
+ * instant (month 13, 30 February, 25 h, offset +25:00, year 0000) is not a date: it was copied as `2024-02-30`, which
+ * FHIR's pattern accepts and no calendar holds, and the entry then goes without that date.
+ */
 export function toDateTime(value: string | undefined): string | undefined {
   const m = /^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.\d+)?([+-]\d{4}|Z)?$/.exec(value?.trim() ?? '');
-  if (!m) return undefined;
+  if (!m || !isCalendarInstant(m)) return undefined;
   const [, y, mo, d, h, mi, s, tz] = m;
   if (!mo) return y;
   if (!d) return `${y}-${mo}`;
   if (!h || !tz) return `${y}-${mo}-${d}`;
   const zone = tz === 'Z' ? 'Z' : `${tz.slice(0, 3)}:${tz.slice(3)}`;
   return `${y}-${mo}-${d}T${h}:${mi ?? '00'}:${s ?? '00'}${zone}`;
+}
+
+function isCalendarInstant([, y, mo, d, h, mi, s, tz]: RegExpExecArray): boolean {
+  const n = (part: string | undefined, fallback: number): number => (part === undefined ? fallback : Number(part));
+  const year = n(y, 0);
+  const month = n(mo, 1);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const offset = tz && tz !== 'Z' ? { hours: Number(tz.slice(1, 3)), minutes: Number(tz.slice(3)) } : { hours: 0, minutes: 0 };
+  return (
+    year >= 1 && month >= 1 && month <= 12 && n(d, 1) >= 1 && n(d, 1) <= daysInMonth &&
+    n(h, 0) <= 23 && n(mi, 0) <= 59 && n(s, 0) <= 59 && offset.hours <= 14 && offset.minutes <= 59
+  );
 }
 
 /** The dateTime of a TS element (its `value` attribute). */

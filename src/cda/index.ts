@@ -68,7 +68,7 @@ export function planFromDocument(cda: CdaDocument, documentBytesApart = false): 
   const masterIdentifier = toIdentifier(at(doc, 'id'));
   if (!masterIdentifier?.system || !masterIdentifier.value) throw unprocessable('The CDA document has no usable id (ClinicalDocument/id)');
   const patient = readPatient(doc);
-  inlineNarrativeReferences(doc);
+  const ambiguousIds = inlineNarrativeReferences(doc);
   const builder = new BundleBuilder(cda.sha1);
   const documentUrl = builder.urnFor('document-reference');
   const binaryUrl = builder.urnFor('binary:document');
@@ -79,7 +79,7 @@ export function planFromDocument(cda: CdaDocument, documentBytesApart = false): 
     documentKey: masterIdentifier.value,
     documentTime: toDateTimeOf(at(doc, 'effectiveTime')),
     documentAuthor: at(doc, 'author/assignedAuthor'),
-    warnings: [],
+    warnings: ambiguousIds.map((id) => `Narrative ID "${id}" is written more than once in the document; the texts referring to it are not read`),
     unmapped: new UnmappedCollector(),
     results: [],
     collectedSpecimens: new Map(),

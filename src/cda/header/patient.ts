@@ -71,7 +71,7 @@ function buildTraits(role: XmlNode | undefined, ids: { root: string; extension: 
   if (names.length) patient.name = names as Patient['name'];
   const gender = attr(at(person, 'administrativeGenderCode'), 'code');
   if (gender) patient.gender = gender === 'M' ? 'male' : gender === 'F' ? 'female' : gender === 'UN' ? 'other' : 'unknown';
-  const birthDate = toDateTimeOf(at(person, 'birthTime'))?.slice(0, 10);
+  const birthDate = birthDateOf(at(person, 'birthTime'));
   if (birthDate) patient.birthDate = birthDate;
   const address = childrenNamed(role, 'addr').map(toAddress).filter((a) => !!a);
   if (address.length) patient.address = address as Patient['address'];
@@ -98,4 +98,18 @@ function toPatientIdentifier(root: string, extension: string): Identifier {
     identifier.type = { coding: [{ system: FR_CORE_IDENTIFIER_TYPE, code }] };
   }
   return identifier;
+}
+
+/**
+ * The patient's birth date. A birthTime that names no date (`19720230`, `1972-03-12`, `12/03/1972`) is refused with a
+ * 422: left out, it disabled the identity check against the record's birth date (a trait missing on either side is
+ * no conflict), so a document about someone else born on another day was filed in that record.
+ */
+function birthDateOf(birthTime: XmlNode | undefined): string | undefined {
+  const raw = attr(birthTime, 'value');
+  if (raw === undefined || attr(birthTime, 'nullFlavor')) return undefined;
+  const date = toDateTimeOf(birthTime)?.slice(0, 10);
+  if (date) return date;
+  const text = `The patient's birthTime "${raw}" in recordTarget/patientRole/patient is not a date (CDA TS: YYYYMMDD)`;
+  throw unprocessable([{ severity: 'error', code: 'value', diagnostics: text, details: { text }, expression: ['ClinicalDocument/recordTarget/patientRole/patient/birthTime/@value'] }]);
 }

@@ -1,12 +1,13 @@
 import type { AllergyIntolerance, CodeableConcept } from '@medplum/fhirtypes';
-import { at, attr } from '../cda-node';
+import { at, attr, childrenNamed } from '../cda-node';
 import { toCodeableConcept, toDateTimeOf } from '../datatypes';
 import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
 import { absenceCoding, absenceConcept, isUnidentified, noKnownAllergyCode } from './absence';
 import { relatedObservations } from './clinical-common';
 import { statedClinicalStatus } from './clinical-status';
-import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { hasAnyTemplate, moodOf, type EntryMapper } from './entry-mapper';
+import { statementRefusal } from '../statement-guards';
 import { statedCriticality, statedVerification } from './stated-qualifiers';
 import { addNotes, narrativeNotes } from './narrative-notes';
 
@@ -19,11 +20,15 @@ const ALLERGY_TEMPLATES = [
 const CLINICAL_STATUS = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical';
 const VERIFICATION_STATUS = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification';
 
-/** The allergy's clinical status from its status observation (active unless it says inactive or resolved). */
+/**
+ * The allergy's clinical status from its status observation; without one, an end date (`effectiveTime/high`: "no
+ * longer a concern" in IHE PCC and C-CDA, as for problems) means resolved — it was read as active — else active.
+ */
 function clinicalStatusOf(statement: XmlNode): 'active' | 'inactive' | 'resolved' {
   const stated = statedClinicalStatus(statement);
   if (stated === 'resolved') return 'resolved';
   if (stated === 'inactive' || stated === 'remission') return 'inactive';
+  if (stated === undefined && toDateTimeOf(at(statement, 'effectiveTime/high'))) return 'resolved';
   return 'active';
 }
 
@@ -37,7 +42,7 @@ export const allergyMapper: EntryMapper = {
   matches: (templateIds) => hasAnyTemplate(templateIds, ALLERGY_TEMPLATES),
   map(statement, location, ctx) {
     const negated = isNegated(statement);
-    const agent = toCodeableConcept(at(statement, 'participant/participantRole/playingEntity/code'));
+    const agent = toCodeableConcept(at(agentParticipant(statement), 'participantRole/playingEntity/code'));
     const value = toCodeableConcept(at(statement, 'value'));
     const type = toCodeableConcept(at(statement, 'code'));
     const absence = absenceCoding(value, agent, type);
@@ -87,13 +92,29 @@ function addAllergy(
   }
   const onset = toDateTimeOf(at(statement, 'effectiveTime/low')) ?? toDateTimeOf(at(statement, 'effectiveTime'));
   if (onset) allergy.onsetDateTime = onset;
+  // A negated manifestation ("no urticaria"), one in error, about someone else or not observed (another mood) is no
+  // manifestation: it was listed as one of the reaction's signs.
   const manifestations = relatedObservations(statement, 'MFST')
+    .filter((o, i) => {
+      const refusal = isNegated(o) ? 'negated (negationInd="true")' : (statementRefusal(o) ?? (moodOf(o) === 'EVN' ? undefined : `in mood ${moodOf(o)}`));
+      if (refusal) ctx.warnings.push(`Entry ${location.path}.mfst${i + 1}: allergy manifestation ${refusal}; not represented`);
+      return !refusal;
+    })
     .map((o) => toCodeableConcept(at(o, 'value')))
     .filter((c): c is CodeableConcept => !!c);
   if (manifestations.length) allergy.reaction = [{ manifestation: manifestations }];
   if (attr(at(statement, 'code'), 'code') === '419199007' || /allerg/i.test(attr(at(statement, 'code'), 'displayName') ?? '')) {
     allergy.type = 'allergy';
   }
-  addNotes(allergy, narrativeNotes(ctx, location, at(statement, 'value'), at(statement, 'participant/participantRole/playingEntity/code')));
+  addNotes(allergy, narrativeNotes(ctx, location, at(statement, 'value'), at(agentParticipant(statement), 'participantRole/playingEntity/code')));
   ctx.builder.add(allergy, ctx.builder.urnFor(`allergy:${location.path}`));
+}
+
+/**
+ * The participant naming the agent: the consumable (`typeCode="CSM"`, IHE PCC, C-CDA, CI-SIS), else one without a
+ * typeCode. The first participant was taken whatever its role: a location or a device listed first became the allergen.
+ */
+function agentParticipant(statement: XmlNode): XmlNode | undefined {
+  const participants = childrenNamed(statement, 'participant');
+  return participants.find((p) => attr(p, 'typeCode') === 'CSM') ?? participants.find((p) => attr(p, 'typeCode') === undefined);
 }

@@ -29,7 +29,7 @@ export const encounterMapper: EntryMapper = {
     const encounter: Encounter = {
       resourceType: 'Encounter',
       ...extractedBase(ctx, statement, location.path),
-      status: attr(at(statement, 'statusCode'), 'code') === 'active' ? 'in-progress' : 'finished',
+      status: encounterStatus(attr(at(statement, 'statusCode'), 'code')),
       class: coding?.system === ACT_CODE ? coding : UNKNOWN_CLASS,
       subject: ctx.patient,
     };
@@ -46,3 +46,11 @@ export const encounterMapper: EntryMapper = {
     ctx.builder.add(encounter, ctx.builder.urnFor(`encounter:${location.path}`));
   },
 };
+
+/** A cancelled encounter did not take place (it was read as `finished`); one not yet begun (new, held) neither. */
+function encounterStatus(code: string | undefined): Encounter['status'] {
+  if (code === 'active') return 'in-progress';
+  if (code === 'cancelled') return 'cancelled';
+  if (code === 'new' || code === 'held') return 'planned';
+  return 'finished';
+}

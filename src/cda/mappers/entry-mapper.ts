@@ -12,8 +12,22 @@ export interface EntryMapper {
    * section, where an act, an encounter or an observation is planned even when its mood says otherwise.
    */
   representsIntent?: boolean;
+  /**
+   * The moods (`moodCode`) of the statements it represents; EVN (an act done, an observation made) when absent. An
+   * intended, requested, proposed or goal statement (INT, RQO, PRP, GOL …) is not the act done that a mapper of
+   * events makes of it.
+   */
+  moods?: readonly string[];
   /** Adds the statement's resources to the bundle. */
   map(statement: XmlNode, location: EntryLocation, ctx: MappingContext): void;
+}
+
+/** The moods of a mapper that says none: the statement reports what happened. */
+export const EVENT_MOODS: readonly string[] = ['EVN'];
+
+/** The statement's mood: `moodCode`, EVN when absent (the CDA default reading of a statement in a record). */
+export function moodOf(statement: XmlNode): string {
+  return statement.attrs.moodCode?.trim() || 'EVN';
 }
 
 /** True when one of the statement's templateIds is in the list. */

@@ -51,7 +51,14 @@ export const immunizationMapper: EntryMapper = {
     if (site) immunization.site = site;
     const actor = performerOf(statement, ctx);
     if (actor) immunization.performer = [{ actor }];
-    if (attr(at(statement, 'statusCode'), 'code') === 'aborted') immunization.status = 'not-done';
+    // Immunization.status is completed or not-done: a vaccination aborted or cancelled was not given; one still
+    // active, new, held or suspended has not been given either (was read as completed).
+    const status = attr(at(statement, 'statusCode'), 'code');
+    if (status === 'aborted' || status === 'cancelled') immunization.status = 'not-done';
+    else if (status !== undefined && status !== 'completed') {
+      ctx.warnings.push(`Entry ${location.path}: vaccination with statusCode "${status}", not given; not represented`);
+      return;
+    }
     const reason = immunization.status === 'not-done' ? refusalReason(statement) : undefined;
     if (reason) immunization.statusReason = reason;
     addNotes(immunization, narrativeNotes(ctx, location, at(statement, 'consumable/manufacturedProduct/manufacturedMaterial/code')));

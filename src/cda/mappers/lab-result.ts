@@ -4,9 +4,10 @@ type SpecimenRef = Reference<Specimen>;
 import { all, at, attr, childrenNamed, templateIds, textOf } from '../cda-node';
 import { boundText, readInteger, toBoundQuantity, toCodeableConcept, toDateTimeOf, toInstantOf, toPeriod, toQuantity, toRange } from '../datatypes';
 import { narrativeOf } from '../narrative-references';
-import { extractedBase, type EntryLocation, type MappingContext } from '../mapping-context';
+import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
+import { statementRefusal } from '../statement-guards';
 import type { XmlNode } from '../xml-tree';
-import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { hasAnyTemplate, moodOf, type EntryMapper } from './entry-mapper';
 import { describeIsolate, isIsolate } from './microbiology-isolate';
 import { addNotes, narrativeNotes } from './narrative-notes';
 
@@ -39,6 +40,7 @@ export const labResultMapper: EntryMapper = {
   name: 'lab-result',
   matches: (ids, node) => node.name === 'observation' && hasAnyTemplate(ids, RESULT_TEMPLATES) && !hasAnyTemplate(ids, VITAL_SIGN_TEMPLATES),
   map(statement, location, ctx) {
+    if (!representable(statement, location, location.path, ctx)) return;
     const specimen = specimenOf(statement, location, ctx) ?? ctx.collectedSpecimens.get(location.section);
     const fullUrl = mapResult(statement, location, ctx, location.path, specimen);
     ctx.results.push({ section: location.topSection, fullUrl, specimen });
@@ -50,6 +52,7 @@ export const labBatteryMapper: EntryMapper = {
   name: 'lab-battery',
   matches: (ids, node) => node.name === 'organizer' && hasAnyTemplate(ids, BATTERY_TEMPLATES) && !hasAnyTemplate(ids, VITAL_SIGN_TEMPLATES),
   map(statement, location, ctx) {
+    if (!representable(statement, location, location.path, ctx)) return;
     const { fullUrl, specimen } = mapBattery(statement, location, ctx, location.path, ctx.collectedSpecimens.get(location.section));
     ctx.results.push({ section: location.topSection, fullUrl, specimen });
   },
@@ -65,6 +68,8 @@ function mapBattery(
   if (isolate) describeIsolate(battery, organizer);
   const members: Reference<Observation>[] = [];
   childrenNamed(organizer, 'component').forEach((component, i) => {
+    const member = at(component, 'observation') ?? at(component, 'organizer');
+    if (member && !representable(member, location, `${path}.c${i + 1}`, ctx)) return;
     const observation = at(component, 'observation');
     const nested = at(component, 'organizer');
     if (observation) members.push({ reference: mapResult(observation, location, ctx, `${path}.c${i + 1}`, specimen) });
@@ -72,6 +77,23 @@ function mapBattery(
   });
   if (members.length) battery.hasMember = members;
   return { fullUrl: ctx.builder.add(battery, ctx.builder.urnFor(`observation:${path}`)), specimen };
+}
+
+/**
+ * Whether a result or battery can be represented: a negated one (`negationInd="true"`: the observation was not made,
+ * or its finding is absent) was stored as a final result with its value and « high » flag; a member about another
+ * subject, entered in error, in another mood, or with a negated value (`statement-guards.ts`) is not the patient's
+ * result either. Those are said in a warning.
+ */
+function representable(node: XmlNode, location: EntryLocation, path: string, ctx: MappingContext): boolean {
+  const refusal = isNegated(node)
+    ? 'negated result (negationInd="true"): not a result obtained'
+    : (statementRefusal(node) ?? (moodOf(node) === 'EVN' ? undefined : `result in mood ${moodOf(node)}, not one obtained`));
+  if (!refusal) return true;
+  ctx.warnings.push(`Entry ${path}: ${refusal}; not represented`);
+  // A member left out is listed like any statement no mapper represents (a top-level entry is the walker's to list).
+  if (path !== location.path) ctx.unmapped.add(location.section, node, path);
+  return false;
 }
 
 function mapResult(node: XmlNode, location: EntryLocation, ctx: MappingContext, path: string, specimen?: SpecimenRef): string {
@@ -128,11 +150,17 @@ function baseObservation(node: XmlNode, ctx: MappingContext, path: string, speci
   return observation;
 }
 
+/**
+ * HL7 v3 ActStatus → Observation.status. Only `completed` (or no status: CI-SIS always states it) is a final result;
+ * `new`, `held`, `suspended`, `obsolete` were read as final too, a result not (or no longer) valid served as one.
+ */
 function statusOf(code: string | undefined): Observation['status'] {
+  if (code === undefined || code === 'completed') return 'final';
   if (code === 'active') return 'preliminary';
   if (code === 'aborted' || code === 'cancelled') return 'cancelled';
   if (code === 'nullified') return 'entered-in-error';
-  return 'final';
+  if (code === 'new' || code === 'held') return 'registered';
+  return 'unknown';
 }
 
 /**

@@ -44,6 +44,7 @@ export const EFFECTIVE_DOSE_PERIOD_EXTENSION = 'http://hl7.org/fhir/5.0/Structur
 export const prescriptionMapper: EntryMapper = {
   name: 'prescription',
   representsIntent: true,
+  moods: [...REQUEST_MOODS],
   matches: (ids, node) =>
     node.name === 'substanceAdministration' &&
     REQUEST_MOODS.has(attr(node, 'moodCode') ?? '') &&

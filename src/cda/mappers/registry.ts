@@ -2,7 +2,7 @@ import { advanceDirectiveMapper } from './advance-directive';
 import { allergyMapper } from './allergy';
 import { dispenseMapper } from './dispense';
 import { encounterMapper } from './encounter';
-import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { EVENT_MOODS, hasAnyTemplate, moodOf, type EntryMapper } from './entry-mapper';
 import { immunizationMapper } from './immunization';
 import { labBatteryMapper, labResultMapper } from './lab-result';
 import { mediaMapper } from './media';
@@ -61,5 +61,16 @@ export function isPlanSection(section: XmlNode): boolean {
  * a procedure done; what no such mapper takes is reported as unmapped.
  */
 export function findMapper(templateIds: string[], statement: XmlNode, inPlanSection = false): EntryMapper | undefined {
-  return ENTRY_MAPPERS.find((m) => (!inPlanSection || m.representsIntent) && m.matches(templateIds, statement));
+  const mood = moodOf(statement);
+  return ENTRY_MAPPERS.find((m) => (!inPlanSection || m.representsIntent) && (m.moods ?? EVENT_MOODS).includes(mood) && m.matches(templateIds, statement));
+}
+
+/**
+ * The mapper that would take the statement were it an event: a planned vaccination (C-CDA Immunization Activity in
+ * INT mood), a goal weight (GOL), a requested test (RQO) carry the templates of what is done. Such a statement is
+ * neither mapped as done nor opened (its parts are planned too): it is reported and said in a warning.
+ */
+export function eventMapperIgnoringMood(templateIds: string[], statement: XmlNode): EntryMapper | undefined {
+  const asEvent = { ...statement, attrs: { ...statement.attrs, moodCode: 'EVN' } };
+  return ENTRY_MAPPERS.find((m) => (m.moods ?? EVENT_MOODS).includes('EVN') && m.matches(templateIds, asEvent));
 }

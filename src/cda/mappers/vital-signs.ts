@@ -3,7 +3,8 @@ import { at, childrenNamed } from '../cda-node';
 import { toCodeableConcept, toDateTimeOf } from '../datatypes';
 import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
-import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { hasAnyTemplate, moodOf, type EntryMapper } from './entry-mapper';
+import { statementRefusal } from '../statement-guards';
 import { mapResultObservation, OBSERVATION_CATEGORY } from './lab-result';
 
 /** Vital signs organizers (CCD, IHE PCC, C-CDA, CI-SIS FR-Signes-vitaux). */
@@ -51,6 +52,13 @@ export const vitalSignsMapper: EntryMapper = {
 function mapVitalSign(node: XmlNode, location: EntryLocation, ctx: MappingContext, path: string, fallbackTime: string | undefined): string | undefined {
   if (isNegated(node)) {
     ctx.warnings.push(`Entry ${path}: negated vital sign; not represented`);
+    return undefined;
+  }
+  // A goal weight (GOL) or a measurement about someone else inside the organizer was read as measured on the patient.
+  const refusal = statementRefusal(node) ?? (moodOf(node) === 'EVN' ? undefined : `vital sign in mood ${moodOf(node)}, not one measured`);
+  if (refusal) {
+    ctx.warnings.push(`Entry ${path}: ${refusal}; not represented`);
+    if (path !== location.path) ctx.unmapped.add(location.section, node, path);
     return undefined;
   }
   const url = mapResultObservation(node, location, ctx, { path, category: 'vital-signs' });

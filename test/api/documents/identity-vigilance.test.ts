@@ -109,6 +109,16 @@ describe('a document is filed only in the record its identity agrees with', () =
     expect(await documentsOf()).toBe(before);
   });
 
+  // A birthTime that is no CDA date was left out of the traits, and a trait missing is no conflict: a document of
+  // someone born on another day, matched by a local id, was filed in this record.
+  it.each(['1977-05-02', '19770230', '02/05/1977'])('refuses a document whose birthTime "%s" is not a date, naming it, and writes nothing', async (birthTime) => {
+    const before = await documentsOf();
+    const res = await importCda(app, thyroidPanelWith([[MARCHAL_INS_ID, ''], ['<birthTime value="19860614"/>', `<birthTime value="${birthTime}"/>`]]));
+    expect(res.status).toBe(422);
+    expect(diagnostics(res)).toContain(`birthTime "${birthTime}"`);
+    expect(await documentsOf()).toBe(before);
+  });
+
   it('refuses a document matched by its INS whose administrative sex disagrees with the record', async () => {
     const res = await importCda(app, thyroidPanelWith([['<administrativeGenderCode code="F"', '<administrativeGenderCode code="M"']]));
     expect(res.status).toBe(422);
