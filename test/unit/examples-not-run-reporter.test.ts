@@ -8,13 +8,16 @@ import { SHARED_CDA } from '../examples/public-examples';
 // now ends the run with a line saying that no example was checked.
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const NotRunReporter = require('../examples/not-run-reporter.js') as { new (g: unknown, o: { sharedCda?: string; out?: { write(s: string): void } }): { onRunComplete(): void }; SHARED_CDA: string };
+const NotRunReporter = require('../examples/not-run-reporter.js') as {
+  new (g: unknown, o: { sharedCda?: string; out?: { write(s: string): void }; atExit?: (fn: () => void) => void }): { onRunComplete(): void };
+  SHARED_CDA: string;
+};
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const examplesConfig = require('../../jest.examples.config.js') as { reporters?: string[] };
 
 function lastWords(sharedCda: string): string {
   let out = '';
-  new NotRunReporter({}, { sharedCda, out: { write: (s: string) => void (out += s) } }).onRunComplete();
+  new NotRunReporter({}, { sharedCda, out: { write: (s: string) => void (out += s) }, atExit: (fn) => fn() }).onRunComplete();
   return out;
 }
 
