@@ -47,7 +47,7 @@ export function lockDataDir(dataDir: string): () => void {
     if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
       throw new DataDirInUseError(
         `the embedded database in ${dataDir} is open in process ${holder} (a running server?): two processes on one PGlite directory corrupt it. ` +
-          `Stop that process, or send to it (npm run import -- … --url http://host/fhir), or use another DATA_DIR. ` +
+          `Stop that process first (an import can instead send to it: npm run import -- … --url http://host/fhir), or use another DATA_DIR. ` +
           `If no such process is this server, remove ${file}.`,
       );
     }
