@@ -18,6 +18,7 @@ import { mintDevToken } from '../auth/mint-token';
 import { loadConfig } from '../config';
 import { collectFiles, importFiles, type BatchSummary, type FileOutcome } from '../documents/batch-import';
 import { startServer } from '../server';
+import { DataDirInUseError } from '../store/pglite-dir-lock';
 
 const USAGE = 'usage: DMP_IMPORT_TOKEN=<bearer> npm run import -- <files or folders> [--url http://host/fhir] [--token-file <path>] [--concurrency n]';
 
@@ -149,7 +150,8 @@ if (require.main === module) {
     (code) => (process.exitCode = code),
     (err: Error) => {
       process.stderr.write(`${err.message}\n`);
-      process.exitCode = EXIT.usage;
+      // Without --url, a data directory another process has open (the running server) is a server that cannot be reached.
+      process.exitCode = err instanceof DataDirInUseError ? EXIT.unreachable : EXIT.usage;
     },
   );
 }

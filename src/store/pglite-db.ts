@@ -2,6 +2,7 @@ import { PGlite, type Extension, type Transaction } from '@electric-sql/pglite';
 import type { Db, QueryResult } from './db';
 import { beginSettling, settle } from './settle';
 import { Sql } from '../kernel/sql';
+import { lockDataDir } from './pglite-dir-lock';
 
 // The contrib subpath ships ESM typings only, which `moduleResolution: node` cannot see; its CJS build loads fine.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -64,13 +65,33 @@ class PgliteQueryDb implements Db {
 
 /** Db over embedded PGlite (in memory when dataDir is undefined). For evaluation: PGlite does not fsync. */
 export class PgliteDb extends PgliteQueryDb {
-  constructor(readonly pglite: PGlite) {
+  constructor(
+    readonly pglite: PGlite,
+    private readonly releaseDir: () => void = () => {},
+  ) {
     super(pglite, false);
   }
 
-  /** Opens (creating if needed) a PGlite database with the extensions our schema uses. */
+  /**
+   * Opens (creating if needed) a PGlite database with the extensions our schema uses. A data directory is taken for
+   * this process first (`lockDataDir`): one open in another live process is refused, never opened twice.
+   */
   static async open(dataDir?: string): Promise<PgliteDb> {
-    const pglite = await PGlite.create(dataDir, { extensions: { pg_trgm } });
-    return new PgliteDb(pglite);
+    const release = dataDir ? lockDataDir(dataDir) : () => {};
+    try {
+      const pglite = await PGlite.create(dataDir, { extensions: { pg_trgm } });
+      return new PgliteDb(pglite, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  override async close(): Promise<void> {
+    try {
+      await super.close();
+    } finally {
+      this.releaseDir();
+    }
   }
 }

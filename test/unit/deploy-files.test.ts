@@ -87,6 +87,16 @@ describe('.env.example', () => {
     for (const secret of ['POSTGRES_PASSWORD', 'AUDIT_CHAIN_SECRET', 'LOGIN_ISSUER_KEY', 'METRICS_TOKEN', 'SMS_WEBHOOK_TOKEN']) expect(values[secret]).toBe('');
   });
 
+  // Issue 14 (checked by a newcomer): docker-compose.yml writes the password into DATABASE_URL unescaped, so the file says
+  // which characters it may hold; and notices link to NOTIFY_RECORD_URL + /documents/{id}…, pages only this server's
+  // web space has: the example leaves it to its default (BASE_URL/portal) rather than an outside site's address.
+  it('says the database password must be URL-safe, and leaves the link of notices to this server', () => {
+    const text = read('.env.example');
+    const before = text.slice(0, text.indexOf('POSTGRES_PASSWORD='));
+    expect(before.slice(before.lastIndexOf('\n\n'))).toMatch(/Letters and digits only[\s\S]*DATABASE_URL/);
+    expect(text).toMatch(/^NOTIFY_RECORD_URL=$/m);
+  });
+
   it('is never committed as .env', () => {
     expect(read('.gitignore').split('\n')).toContain('.env');
     expect(read('.dockerignore').split('\n')).toContain('.env');
