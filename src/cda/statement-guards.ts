@@ -1,4 +1,6 @@
 import { at, attr, childrenNamed } from './cda-node';
+import { CLINICAL_STATEMENTS } from './mappers/entry-mapper';
+import type { EntryLocation, MappingContext } from './mapping-context';
 import type { XmlNode } from './xml-tree';
 
 /**
@@ -58,4 +60,65 @@ function unreadableNegation(node: XmlNode): string | undefined {
     if (inner !== undefined) return inner;
   }
   return undefined;
+}
+
+/** A statement inside another one (a status, a qualifier, a reason) left out, and why. */
+export interface RefusedPart {
+  node: XmlNode;
+  /** Its body path, `<statement path>.r<k>` (k counts the clinical statements of the entryRelationships, as the walker does). */
+  path: string;
+  refusal: string;
+  /** Negated (`negationInd="true"` or a `valueNegationInd`): the document states the opposite of its value. */
+  negated: boolean;
+}
+
+/**
+ * Why a statement nested in another cannot be read as the part it plays (a status, a certainty, a prescription's
+ * qualifier, a reason), or undefined: the guards of `statementRefusal`, plus `negationInd="true"` (the part states the
+ * opposite of its value, which no mapper represents) and a mood other than `moods` ('any': the part's mood is its own,
+ * an instruction in INT, a permission in DEF).
+ */
+export function partRefusal(part: XmlNode, moods: readonly string[] | 'any' = ['EVN']): string | undefined {
+  if (part.attrs.negationInd === 'true') return 'negated (negationInd="true")';
+  const refusal = statementRefusal(part);
+  if (refusal !== undefined) return refusal;
+  const mood = part.attrs.moodCode?.trim() || 'EVN';
+  return moods === 'any' || moods.includes(mood) ? undefined : `in mood ${mood}`;
+}
+
+/**
+ * The statement without the parts a mapper would read as facts but that cannot be (negated, entered in error, about
+ * someone else, in another mood than the one meant), and those parts. `guarded` says which parts are checked and in
+ * which moods they are meant (undefined: not checked, kept as they are). The mappers then read the statement as if
+ * the refused parts were not written; the caller reports them.
+ */
+export function withoutRefusedParts(
+  statement: XmlNode, path: string, guarded: (part: XmlNode, relation: XmlNode) => readonly string[] | 'any' | undefined,
+): { kept: XmlNode; refused: RefusedPart[] } {
+  const refused: RefusedPart[] = [];
+  const droppedRelations = new Set<XmlNode>();
+  let k = 0;
+  for (const relation of childrenNamed(statement, 'entryRelationship')) {
+    for (const part of relation.children.filter((c) => CLINICAL_STATEMENTS.has(c.name))) {
+      k++;
+      const moods = guarded(part, relation);
+      const refusal = moods === undefined ? undefined : partRefusal(part, moods);
+      if (refusal === undefined) continue;
+      const valueNegated = Object.entries(part.attrs).some(([n, v]) => (n === 'valueNegationInd' || n.endsWith(':valueNegationInd')) && v.trim() !== 'false');
+      refused.push({ node: part, path: `${path}.r${k}`, refusal, negated: part.attrs.negationInd === 'true' || valueNegated });
+      droppedRelations.add(relation);
+    }
+  }
+  if (!refused.length) return { kept: statement, refused };
+  // A shallow copy: the parts kept are the same nodes, so narrative references and paths read as before.
+  const keep = (c: XmlNode | string) => typeof c === 'string' || !droppedRelations.has(c);
+  return { kept: { ...statement, children: statement.children.filter(keep), content: statement.content.filter(keep) }, refused };
+}
+
+/** Reports each refused part as unmapped content of the entry's section, with the reason in a warning. */
+export function reportRefusedParts(ctx: MappingContext, location: EntryLocation, refused: RefusedPart[], what: (part: XmlNode) => string, consequence = 'not represented'): void {
+  for (const part of refused) {
+    ctx.warnings.push(`Entry ${part.path}: ${what(part.node)}: ${part.refusal}; ${consequence}`);
+    ctx.unmapped.add(location.section, part.node, part.path);
+  }
 }

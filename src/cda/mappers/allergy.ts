@@ -5,10 +5,10 @@ import { extractedBase, isNegated, type EntryLocation, type MappingContext } fro
 import type { XmlNode } from '../xml-tree';
 import { absenceCoding, absenceConcept, isUnidentified, noKnownAllergyCode } from './absence';
 import { relatedObservations } from './clinical-common';
-import { statedClinicalStatus } from './clinical-status';
-import { hasAnyTemplate, moodOf, type EntryMapper } from './entry-mapper';
-import { statementRefusal } from '../statement-guards';
-import { statedCriticality, statedVerification } from './stated-qualifiers';
+import { isStatusObservation, statedClinicalStatus } from './clinical-status';
+import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
+import { partRefusal, reportRefusedParts, withoutRefusedParts } from '../statement-guards';
+import { isStatedQualifier, statedCriticality, statedVerification } from './stated-qualifiers';
 import { addNotes, narrativeNotes } from './narrative-notes';
 
 const ALLERGY_TEMPLATES = [
@@ -40,7 +40,14 @@ function clinicalStatusOf(statement: XmlNode): 'active' | 'inactive' | 'resolved
 export const allergyMapper: EntryMapper = {
   name: 'allergy',
   matches: (templateIds) => hasAnyTemplate(templateIds, ALLERGY_TEMPLATES),
-  map(statement, location, ctx) {
+  map(written, location, ctx) {
+    // A status, certainty or criticality observation negated, entered in error, about someone else or in another mood
+    // does not qualify this allergy. The clinical status is then read as without one (from the dates): R4 requires one
+    // (ait-1) and a negated status ("not active") does not say which other it is.
+    const { kept: statement, refused } = withoutRefusedParts(written, location.path, (part) => (isStatusObservation(part) || isStatedQualifier(part) ? ['EVN'] : undefined));
+    const statuses = refused.filter((p) => isStatusObservation(p.node));
+    reportRefusedParts(ctx, location, statuses, () => 'allergy status observation', 'not represented; the clinical status is read from the dates');
+    reportRefusedParts(ctx, location, refused.filter((p) => !statuses.includes(p)), () => 'allergy certainty or criticality observation');
     const negated = isNegated(statement);
     const agent = toCodeableConcept(at(agentParticipant(statement), 'participantRole/playingEntity/code'));
     const value = toCodeableConcept(at(statement, 'value'));
@@ -96,7 +103,7 @@ function addAllergy(
   // manifestation: it was listed as one of the reaction's signs.
   const manifestations = relatedObservations(statement, 'MFST')
     .filter((o, i) => {
-      const refusal = isNegated(o) ? 'negated (negationInd="true")' : (statementRefusal(o) ?? (moodOf(o) === 'EVN' ? undefined : `in mood ${moodOf(o)}`));
+      const refusal = partRefusal(o);
       if (refusal) ctx.warnings.push(`Entry ${location.path}.mfst${i + 1}: allergy manifestation ${refusal}; not represented`);
       return !refusal;
     })

@@ -20,11 +20,16 @@ const STATUS_VALUES: Record<string, ClinicalStatus> = {
 
 export type ClinicalStatus = 'active' | 'recurrence' | 'relapse' | 'inactive' | 'remission' | 'resolved';
 
+/** A problem or allergy status observation (by its templateId). */
+export function isStatusObservation(node: XmlNode): boolean {
+  return node.name === 'observation' && templateIds(node).some((t) => STATUS_TEMPLATES.includes(t));
+}
+
 /** The clinical status stated by a problem/allergy status observation under the statement, if any. */
 export function statedClinicalStatus(statement: XmlNode): ClinicalStatus | undefined {
   for (const relation of childrenNamed(statement, 'entryRelationship')) {
     const observation = at(relation, 'observation');
-    if (!observation || !templateIds(observation).some((t) => STATUS_TEMPLATES.includes(t))) continue;
+    if (!observation || !isStatusObservation(observation)) continue;
     const code = attr(at(observation, 'value'), 'code');
     if (code && STATUS_VALUES[code]) return STATUS_VALUES[code];
   }

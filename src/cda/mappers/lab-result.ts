@@ -3,6 +3,7 @@ import type { Observation, ObservationReferenceRange, Reference, Specimen } from
 type SpecimenRef = Reference<Specimen>;
 import { all, at, attr, childrenNamed, templateIds, textOf } from '../cda-node';
 import { boundText, readInteger, toBoundQuantity, toCodeableConcept, toDateTimeOf, toInstantOf, toPeriod, toQuantity, toRange } from '../datatypes';
+import { dataAbsentReasonOf } from '../data-absent';
 import { narrativeOf } from '../narrative-references';
 import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
 import { statementRefusal } from '../statement-guards';
@@ -169,7 +170,14 @@ function statusOf(code: string | undefined): Observation['status'] {
  * result was stored with its interpretation and reference range but no value at all, and nothing told the sender.
  */
 export function setValue(observation: Observation, value: XmlNode | undefined, warnings?: { path: string; list: string[] }): void {
-  if (!value || attr(value, 'nullFlavor')) return;
+  if (!value) return;
+  // A value that is a nullFlavor says why there is none ("asked, unknown", "masked", "not applicable"): the Observation
+  // had no value and nothing saying why (FHIR obs-6: a dataAbsentReason only where there is no value).
+  const nullFlavor = attr(value, 'nullFlavor');
+  if (nullFlavor !== undefined) {
+    observation.dataAbsentReason = dataAbsentReasonOf(nullFlavor);
+    return;
+  }
   const type = attr(value, 'xsi:type') ?? '';
   if (type === 'PQ') {
     const quantity = toQuantity(value);
@@ -182,10 +190,17 @@ export function setValue(observation: Observation, value: XmlNode | undefined, w
     }
   } else if (type === 'IVL_PQ') {
     // "<1.0 mg/L" is a quantity with a comparator, not a range with one end missing.
+    // A FHIR Range is inclusive at both ends: an interval with an exclusive bound (">5 and <10") stored as one said
+    // 5 and 10 were in it. It is kept as the document's words, with a warning.
     const bound = toBoundQuantity(value);
     const range = bound ? undefined : toRange(value);
+    const exclusive = range?.low && range.high && ['low', 'high'].some((side) => attr(at(value, side), 'inclusive') === 'false');
     if (bound) observation.valueQuantity = bound;
-    else if (range) observation.valueRange = range;
+    else if (exclusive) {
+      const text = [boundText(at(value, 'low'), 'low'), boundText(at(value, 'high'), 'high')].join(' and ');
+      observation.valueString = text;
+      warnings?.list.push(`Entry ${warnings.path}: the interval "${text}" has an exclusive bound, which a FHIR Range cannot say; kept as the document's text`);
+    } else if (range) observation.valueRange = range;
   } else if (['CD', 'CE', 'CV', 'CO', 'CS'].includes(type)) {
     const concept = toCodeableConcept(value);
     if (concept) observation.valueCodeableConcept = concept;

@@ -12,6 +12,7 @@ import { MEDICATION_TEMPLATES } from './medication';
 import { addNotes, narrativeNotes } from './narrative-notes';
 import { dosageInstructions, PATIENT_INSTRUCTION_TEMPLATES } from './prescription-dosage';
 import { applyLineQualifiers } from './prescription-qualifiers';
+import { reportRefusedParts, withoutRefusedParts } from '../statement-guards';
 
 /** A prescription line: IHE PHARM PRE Prescription Item, CI-SIS FR-Traitement-prescrit. */
 const PRESCRIPTION_ITEM_TEMPLATES = ['1.3.6.1.4.1.19376.1.9.1.3.2', '1.2.250.1.213.1.1.3.83'];
@@ -49,13 +50,14 @@ export const prescriptionMapper: EntryMapper = {
     node.name === 'substanceAdministration' &&
     REQUEST_MOODS.has(attr(node, 'moodCode') ?? '') &&
     hasAnyTemplate(ids, [...MEDICATION_TEMPLATES, ...PRESCRIPTION_ITEM_TEMPLATES]),
-  map(statement, location, ctx) {
-    const product = productCode(statement);
+  map(written, location, ctx) {
+    const product = productCode(written);
     // "No drug therapy prescribed" and a product that is only a nullFlavor prescribe nothing identifiable.
     if (absenceCoding(product) || isUnidentified(product)) {
       ctx.warnings.push(`Entry ${location.path}: ${absenceCoding(product) ? 'states no medication prescribed' : 'prescription without an identified product'}; not represented`);
       return;
     }
+    const { statement, refused } = guardedLine(written, location, ctx);
     const intent = intentOf(statement);
     const request: MedicationRequest = {
       resourceType: 'MedicationRequest',
@@ -84,10 +86,33 @@ export const prescriptionMapper: EntryMapper = {
     reportUncodedProductDetails(statement, location, ctx, product as CodeableConcept);
     const consumed = new Set<XmlNode>();
     applyLineQualifiers(request, statement, consumed);
-    reportUnrepresented(statement, location, ctx, consumed);
+    reportUnrepresented(written, location, ctx, consumed, refused);
     ctx.builder.add(request, ctx.builder.urnFor(`prescription:${location.path}`));
   },
 };
+
+/**
+ * The line without the statements inside it that cannot be read as they would be: a qualifier (ALD, not reimbursed,
+ * off-label …) or a reason that is negated, entered in error, about someone else, or an observation or reason in
+ * another mood than EVN; a dosage step, an instruction, an amount negated, in error or about someone else (their own
+ * moods, INT, RQO, DEF, are what they are meant in). Each was read as stated: a negated « en rapport avec l'ALD »
+ * true made the line an ALD one, a relative's condition its reason. A precondition whose criterion is negated ("when
+ * no pain") is not the "as needed" condition either. Each is reported, as unmapped where it is a statement.
+ */
+function guardedLine(written: XmlNode, location: EntryLocation, ctx: MappingContext): { statement: XmlNode; refused: ReadonlySet<XmlNode> } {
+  const { kept, refused } = withoutRefusedParts(written, location.path, (part, relation) =>
+    part.name === 'observation' || attr(relation, 'typeCode') === 'RSON' ? ['EVN'] : 'any');
+  reportRefusedParts(ctx, location, refused, (part) => `statement inside the prescription line (${part.name}${templateIds(part).length ? ` ${templateIds(part).join(', ')}` : ''})`);
+  const negatedPreconditions = new Set(childrenNamed(kept, 'precondition').filter((p) => [p, at(p, 'criterion')].some((n) => n && negatesValue(n))));
+  negatedPreconditions.forEach(() => ctx.warnings.push(`Entry ${location.path}: precondition negated; not represented as the "as needed" condition`));
+  const statement = negatedPreconditions.size ? { ...kept, children: kept.children.filter((c) => !negatedPreconditions.has(c)), content: kept.content.filter((c) => typeof c === 'string' || !negatedPreconditions.has(c)) } : kept;
+  return { statement, refused: new Set(refused.map((p) => p.node)) };
+}
+
+/** `negationInd="true"` or a `valueNegationInd` other than false. */
+function negatesValue(node: XmlNode): boolean {
+  return Object.entries(node.attrs).some(([n, v]) => (n === 'negationInd' && v === 'true') || ((n === 'valueNegationInd' || n.endsWith(':valueNegationInd')) && v.trim() !== 'false'));
+}
 
 /** order: a prescription line or a request (RQO); proposal: PRP; plan: a treatment a plan of care intends (INT). */
 function intentOf(statement: XmlNode): MedicationRequest['intent'] {
@@ -179,12 +204,14 @@ function substitutionOf(statement: XmlNode): MedicationRequest['substitution'] |
  * and substitution are represented here and in prescription-dosage.ts, the qualifiers in `consumed`; anything else
  * (a reference to a treatment-plan item, a qualifier without a boolean value, a template we do not know) is named.
  */
-function reportUnrepresented(statement: XmlNode, location: EntryLocation, ctx: MappingContext, consumed: ReadonlySet<XmlNode>): void {
+function reportUnrepresented(
+  statement: XmlNode, location: EntryLocation, ctx: MappingContext, consumed: ReadonlySet<XmlNode>, reported: ReadonlySet<XmlNode>,
+): void {
   let k = 0;
   for (const relation of childrenNamed(statement, 'entryRelationship')) {
     for (const node of relation.children.filter((c) => CLINICAL_STATEMENTS.has(c.name))) {
       k++;
-      if (consumed.has(node) || isRepresentedPart(relation, node)) continue;
+      if (consumed.has(node) || reported.has(node) || isRepresentedPart(relation, node)) continue;
       ctx.unmapped.add(location.section, node, `${location.path}.r${k}`);
     }
   }

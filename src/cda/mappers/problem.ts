@@ -3,9 +3,10 @@ import { at } from '../cda-node';
 import { toCodeableConcept, toDateTimeOf } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
 import { absenceCoding, isUnidentified } from './absence';
-import { statedClinicalStatus } from './clinical-status';
+import { isStatusObservation, statedClinicalStatus } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
-import { statedVerification } from './stated-qualifiers';
+import { isStatedQualifier, statedVerification } from './stated-qualifiers';
+import { reportRefusedParts, withoutRefusedParts } from '../statement-guards';
 import { addNotes, narrativeNotes } from './narrative-notes';
 
 const PROBLEM_TEMPLATES = [
@@ -22,7 +23,10 @@ const CATEGORY = 'http://terminology.hl7.org/CodeSystem/condition-category';
 export const problemMapper: EntryMapper = {
   name: 'problem',
   matches: (templateIds) => hasAnyTemplate(templateIds, PROBLEM_TEMPLATES),
-  map(statement, location, ctx) {
+  map(written, location, ctx) {
+    // A status or certainty observation that is negated ("not active"), entered in error, about someone else or not an
+    // observation made (another mood) does not say what the patient's problem is: it set the clinical status anyway.
+    const { kept: statement, refused } = withoutRefusedParts(written, location.path, (part) => (isStatusObservation(part) || isStatedQualifier(part) ? ['EVN'] : undefined));
     const refuted = isNegated(statement);
     const value = toCodeableConcept(at(statement, 'value'));
     const type = toCodeableConcept(at(statement, 'code'));
@@ -32,6 +36,10 @@ export const problemMapper: EntryMapper = {
       ctx.warnings.push(`Entry ${location.path}: ${refuted || absenceCoding(value, type) ? 'states no known problem' : 'problem without an identified condition'}; not represented`);
       return;
     }
+    const statuses = refused.filter((p) => isStatusObservation(p.node));
+    const statusNegated = statuses.some((p) => p.negated);
+    reportRefusedParts(ctx, location, statuses, () => 'problem status observation', `not represented; ${statusNegated ? 'the problem is given no clinical status' : 'the clinical status is read from the dates'}`);
+    reportRefusedParts(ctx, location, refused.filter((p) => !statuses.includes(p)), () => 'problem certainty observation');
     const resolved = !!toDateTimeOf(at(statement, 'effectiveTime/high'));
     // A certainty observation ("Non confirmé") decides, else the statement is taken as made: confirmed or refuted.
     const verification = refuted ? 'refuted' : (statedVerification(statement) ?? 'confirmed');
@@ -42,9 +50,11 @@ export const problemMapper: EntryMapper = {
       category: [{ coding: [{ system: CATEGORY, code: 'problem-list-item' }] }],
       subject: ctx.patient,
     };
-    // The status observation says what the problem is now; an end date alone means resolved.
+    // The status observation says what the problem is now; an end date alone means resolved. A negated one says what
+    // it is not ("not active": inactive, resolved or in remission?), so the problem gets no clinical status rather than
+    // one read from the dates against what the document says (R4 con-3 is a warning only).
     const stated = statedClinicalStatus(statement) ?? (resolved ? 'resolved' : 'active');
-    if (verification !== 'refuted' && verification !== 'entered-in-error') condition.clinicalStatus = { coding: [{ system: CLINICAL, code: stated }] };
+    if (verification !== 'refuted' && verification !== 'entered-in-error' && !statusNegated) condition.clinicalStatus = { coding: [{ system: CLINICAL, code: stated }] };
     const code = isUnidentified(value) ? type : value;
     if (code) condition.code = code;
     const onset = toDateTimeOf(at(statement, 'effectiveTime/low')) ?? toDateTimeOf(at(statement, 'effectiveTime'));

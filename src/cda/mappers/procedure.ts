@@ -7,6 +7,7 @@ import { absenceCoding, isUnidentified } from './absence';
 import { performerOf, reasonsOf } from './clinical-common';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { mapEmbeddedMedia } from './media';
+import { reportRefusedParts, withoutRefusedParts } from '../statement-guards';
 import { addNotes, narrativeNotes } from './narrative-notes';
 
 /** Procedure entries: IHE PCC, CCD, CI-SIS FR-Acte, C-CDA Procedure Activity Procedure/Act. */
@@ -51,7 +52,11 @@ export const procedureMapper: EntryMapper = {
     if (sites.length) procedure.bodySite = sites;
     const actor = performerOf(statement, ctx);
     if (actor) procedure.performer = [{ actor }];
-    const reasons = reasonsOf(statement);
+    // A reason negated ("not for pain"), entered in error, about someone else (the mother's diabetes) or not stated as a
+    // fact (another mood) is not why the act was done: it became the procedure's reasonCode.
+    const { kept, refused } = withoutRefusedParts(statement, location.path, (_, relation) => (attr(relation, 'typeCode') === 'RSON' ? ['EVN'] : undefined));
+    reportRefusedParts(ctx, location, refused, () => 'procedure reason');
+    const reasons = reasonsOf(kept);
     if (reasons.length) procedure.reasonCode = reasons;
     addNotes(procedure, narrativeNotes(ctx, location, at(statement, 'code')));
     ctx.builder.add(procedure, ctx.builder.urnFor(`procedure:${location.path}`));

@@ -25,6 +25,12 @@ export function statedCriticality(statement: XmlNode): AllergyIntolerance['criti
   return code && CRITICALITY_CODES.has(code) ? (code as AllergyIntolerance['criticality']) : undefined;
 }
 
+/** A certainty or criticality observation: a qualifier of the allergy or problem it sits in. */
+export function isStatedQualifier(node: XmlNode): boolean {
+  const code = attr(at(node, 'code'), 'code');
+  return node.name === 'observation' && (code === CERTAINTY || code === CRITICALITY);
+}
+
 function qualifierValue(statement: XmlNode, loinc: string): string | undefined {
   const observation = relatedObservations(statement).find((o) => attr(at(o, 'code'), 'code') === loinc);
   return attr(at(observation, 'value'), 'code');
