@@ -18,6 +18,7 @@ interface Service {
   environment?: Record<string, string>;
   env_file?: string[];
   volumes?: string[];
+  ports?: string[];
   healthcheck?: { test: string[] | string };
   depends_on?: Record<string, { condition: string }>;
 }
@@ -49,8 +50,11 @@ describe('docker-compose.yml', () => {
     expect(withoutComments('docker-compose.yml')).not.toMatch(/npm (ci|install|run build|start)/);
   });
 
-  it('checks the app through /readyz', () => {
-    expect(JSON.stringify(app.healthcheck?.test)).toContain('/readyz');
+  it('checks the app through /readyz, on the port the container listens on whatever .env says', () => {
+    expect(JSON.stringify(app.healthcheck?.test)).toContain('127.0.0.1:8080/readyz');
+    // `environment` wins over `env_file`: a PORT in .env would have moved the server away from the mapping and the check.
+    expect(app.environment?.PORT).toBe('8080');
+    expect(app.ports).toEqual(['${HOST_PORT:-8080}:8080']);
   });
 
   it('takes its settings from .env, sets no development issuer and NODE_ENV=production', () => {
