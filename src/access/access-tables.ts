@@ -3,6 +3,7 @@ import type { WriteEvent } from '../fhir/context';
 import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { INS_SYSTEMS } from './actor';
+import { parisPeriodBoundAt } from './paris-calendar';
 import { actorReferenceKeys, consentPatientId, parseConsent } from './consent-rules';
 
 /** v3-RoleCode relationships that make a RelatedPerson a legal representative of a minor. */
@@ -51,11 +52,27 @@ export function isGuardianRelationship(person: RelatedPerson | undefined): boole
 }
 
 async function syncRelatedPerson(tx: Statements, event: WriteEvent): Promise<void> {
-  await tx.query(sql`DELETE FROM access_guardian WHERE related_person_id = ${event.id}`);
+  const { rows: before } = await tx.query<{ patient_id: string }>(sql`DELETE FROM access_guardian WHERE related_person_id = ${event.id} RETURNING patient_id`);
   const person = event.resource as RelatedPerson | undefined;
   const m = /^Patient\/([^/]+)$/.exec(person?.patient?.reference ?? '');
-  if (event.interaction === 'delete' || !person || person.active === false || !m || !isGuardianRelationship(person)) return;
-  await tx.query(sql`INSERT INTO access_guardian (related_person_id, patient_id) VALUES (${event.id}, ${m[1]})`);
+  const kept = !(event.interaction === 'delete' || !person || person.active === false || !m || !isGuardianRelationship(person));
+  if (kept) await tx.query(sql`INSERT INTO access_guardian (related_person_id, patient_id) VALUES (${event.id}, ${m[1]})`);
+  // A guardian link that ends (deleted, made inactive, no longer a parent's, moved to another record, or its period
+  // closed) ends the access tokens that guardian holds, in this transaction (issue 11, migration 235): his rights are
+  // resolved afresh at each request, but a token would still be accepted and act for whatever is left.
+  const ended = before.length > 0 && (!kept || before[0].patient_id !== m?.[1] || periodClosed(person, new Date()));
+  if (ended) await tx.query(sql`SELECT token_cutoff_set(${`RelatedPerson/${event.id}`}, 'guardian link ended')`);
+}
+
+/**
+ * True when a RelatedPerson's period has an end that has passed, read as the guardian rules read it (Europe/Paris, a
+ * date lasts through its day); an unreadable end counts as passed (the rules give it nothing either).
+ */
+function periodClosed(person: RelatedPerson | undefined, now: Date): boolean {
+  const end = person?.period?.end;
+  if (!end) return false;
+  const at = parisPeriodBoundAt(end, 'end') + (/^\d{4}(-\d{2}(-\d{2})?)?$/.test(end) ? 1 : 0);
+  return !(now.getTime() < at);
 }
 
 /** Keeps the access tables in step with a Consent, Patient or RelatedPerson write, inside its transaction. */

@@ -9,6 +9,7 @@ import { mintLoginToken } from '../auth/mint-token';
 import { createPatientLogin, setPatientCredential, type LoginCodeSender, type PatientLoginOptions } from '../auth/patient-login';
 import { createPasswordReset } from '../auth/password-reset';
 import { createTokenVerifier } from '../auth/token-verifier';
+import { TokenCutoffs } from '../auth/token-cutoffs';
 import { queueAccountNotice } from '../notify/account-notices';
 import { queueLoginCode } from '../notify/login-code';
 import type { Logger } from '../logger';
@@ -73,10 +74,12 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
   const auth = loadAuthConfig(deps.env, deps.config.dataDir);
   const devKey = trustsDevIssuer(auth) ? await loadDevKey(auth) : undefined;
   const loginKey = await loadSigningKey(auth.login.keyFile, auth.login.keyJwk, 'login');
-  const verifyToken = createTokenVerifier(auth, devKey, loginKey);
   const clock = options.clock;
   // Sign-in, activation and reset run before any actor exists: system work, given the named system repository.
   const system = new SystemRepository(deps.db);
+  // Our own tokens die with the event that ends their right (issue 11); the cut-offs are read on the system repository.
+  const cutoffs = new TokenCutoffs(system, { ttlMs: auth.tokenCutoffCacheMs, clock: clock ? () => clock().getTime() : undefined });
+  const verifyToken = createTokenVerifier(auth, devKey, loginKey, cutoffs);
   const login = createPatientLogin({
     system,
     config: auth.login,

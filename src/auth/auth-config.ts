@@ -75,6 +75,12 @@ export interface AuthConfig {
   login: LoginConfig;
   /** How long (ms) a token subject's directory resolution is reused by this process (`ActorResolver`; 0 = never). */
   actorCacheMs: number;
+  /**
+   * How long a token cut-off (new password, credentials revoked, guardian link ended, majority hand-over) is reused by
+   * a process, ms (TOKEN_CUTOFF_CACHE_MS, default 3000, at most 60000; 0 reads it on every request): the revocation
+   * delay, the longest an access token of ours keeps working after the event that ended its right.
+   */
+  tokenCutoffCacheMs: number;
 }
 
 /** Settings of the patient sign-in issuer. */
@@ -123,7 +129,7 @@ function readDevAuth(env: NodeJS.ProcessEnv): boolean {
 /**
  * Reads AUTH_ISSUERS (JSON array of IssuerConfig), AUTH_AUDIENCE, DEV_AUTH (with NODE_ENV), DEV_ISSUER_KEY,
  * DEV_TOKEN_TTL and the patient sign-in settings LOGIN_ISSUER_KEY, LOGIN_TOKEN_TTL, LOGIN_CODE_TTL,
- * LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS, LOGIN_MAX_CODE_ATTEMPTS, and ACTOR_CACHE_MS. Throws on DEV_AUTH=1 with
+ * LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS, LOGIN_MAX_CODE_ATTEMPTS, ACTOR_CACHE_MS and TOKEN_CUTOFF_CACHE_MS. Throws on DEV_AUTH=1 with
  * NODE_ENV=production.
  */
 export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthConfig {
@@ -143,6 +149,10 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthCon
   if (!Number.isInteger(ttl) || ttl <= 0) throw new Error('DEV_TOKEN_TTL must be a positive number of seconds');
   const actorCacheMs = Number(env.ACTOR_CACHE_MS ?? 5000);
   if (!Number.isInteger(actorCacheMs) || actorCacheMs < 0) throw new Error('ACTOR_CACHE_MS must be a whole number of milliseconds (0 disables the cache)');
+  const tokenCutoffCacheMs = Number(env.TOKEN_CUTOFF_CACHE_MS ?? 3000);
+  if (!Number.isInteger(tokenCutoffCacheMs) || tokenCutoffCacheMs < 0 || tokenCutoffCacheMs > 60_000) {
+    throw new Error('TOKEN_CUTOFF_CACHE_MS must be a whole number of milliseconds from 0 (read on every request) to 60000');
+  }
   return {
     issuers,
     audience,
@@ -162,6 +172,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthCon
       maxCodeAttempts: positiveInt(env, 'LOGIN_MAX_CODE_ATTEMPTS', 3),
     },
     actorCacheMs,
+    tokenCutoffCacheMs,
   };
 }
 

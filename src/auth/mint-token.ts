@@ -3,6 +3,7 @@ import { widestScopes } from '../access/scopes';
 import type { AuthConfig } from './auth-config';
 import type { DevKey } from './dev-key';
 import { SignJWT } from './jose';
+import { issueInstantClaims } from './token-cutoffs';
 
 /** What a development token says about its bearer. */
 export interface MintOptions {
@@ -53,12 +54,14 @@ export async function mintDevToken(config: AuthConfig, key: DevKey, o: MintOptio
 
 /** Signs the short-lived access token the patient sign-in issues after a verified one-time code. */
 export async function mintLoginToken(config: AuthConfig, key: DevKey, patientId: string): Promise<string> {
-  return new SignJWT({ dmp_kind: 'patient', patient: patientId, fhirUser: `Patient/${patientId}`, scope: widestScopes('patient').join(' '), amr: ['pwd', 'otp'] })
+  // The issue instant to the millisecond: a new password or revoked credentials end the tokens issued before (issue 11).
+  const issued = issueInstantClaims(new Date());
+  return new SignJWT({ dmp_kind: 'patient', patient: patientId, fhirUser: `Patient/${patientId}`, scope: widestScopes('patient').join(' '), amr: ['pwd', 'otp'], dmp_issued_ms: issued.dmp_issued_ms })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
     .setIssuer(config.login.issuer)
     .setAudience(config.audience)
     .setSubject(`patient:${patientId}`)
-    .setIssuedAt()
-    .setExpirationTime(`${config.login.tokenTtl}s`)
+    .setIssuedAt(issued.iat)
+    .setExpirationTime(issued.iat + config.login.tokenTtl)
     .sign(key.privateKey);
 }

@@ -6,13 +6,21 @@ import { SMART_ISSUER, trustsDevIssuer } from './auth-config';
 import { claimsToActor } from './claims-to-actor';
 import type { DevKey } from './dev-key';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from './jose';
+import { cutoffSubjects, issuedMsOf, SESSION_ENDED, SESSION_UNCHECKED, type TokenCutoffs } from './token-cutoffs';
 
 /** Verifies an `Authorization` header value and returns the actor it names. Throws 401 FhirError. */
 export type TokenVerifier = (authorization: string | undefined) => Promise<DmpActor>;
 
 const REALM = 'dmp-fhir';
-const invalid = (description: string): FhirError =>
-  unauthorized(description, `Bearer realm="${REALM}", error="invalid_token", error_description="${description.replace(/"/g, "'")}"`);
+/** `diagnostics` for the OperationOutcome; `description` (ASCII, for the header) when they differ (a French diagnostic). */
+const invalid = (diagnostics: string, description = diagnostics): FhirError =>
+  unauthorized(diagnostics, `Bearer realm="${REALM}", error="invalid_token", error_description="${description.replace(/"/g, "'")}"`);
+
+/** What decides whether a token of our own issuers outlived its right: the subjects it names and when it was issued. */
+interface Liveness {
+  subjects: string[];
+  issuedMs: number | undefined;
+}
 
 function keySetOf(issuer: IssuerConfig): JWTVerifyGetKey {
   if (/^https?:\/\//.test(issuer.jwks)) return createRemoteJWKSet(new URL(issuer.jwks));
@@ -63,8 +71,10 @@ function frozen<T>(value: T): T {
  * Builds the bearer-token verifier: each configured issuer with its JWKS, audience and algorithms; the
  * development issuer (ES256, local key) only under DEV_AUTH=1 (`trustsDevIssuer`).
  */
-export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKey?: DevKey): TokenVerifier {
-  const trusted = new Map<string, { issuer: IssuerConfig; keys: JWTVerifyGetKey; kinds?: DmpActorKind[] }>();
+export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKey?: DevKey, cutoffs?: TokenCutoffs): TokenVerifier {
+  // Our own issuers' tokens die with the event that ends the right they carry (issue 11): no cut-offs, no own issuers.
+  if (loginKey && !cutoffs) throw new Error('the patient sign-in and SMART issuers need the token cut-offs (token_cutoff)');
+  const trusted = new Map<string, { issuer: IssuerConfig; keys: JWTVerifyGetKey; kinds?: DmpActorKind[]; own?: boolean }>();
   for (const issuer of config.issuers) trusted.set(issuer.issuer, { issuer, keys: keySetOf(issuer) });
   if (trustsDevIssuer(config) && devKey) {
     const issuer: IssuerConfig = { issuer: config.devIssuer, jwks: '(local)', audience: config.audience, algorithms: ['ES256'] };
@@ -73,24 +83,45 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
   if (loginKey) {
     // Our own patient sign-in issuer: trusted in production too, but only for patient tokens.
     const issuer: IssuerConfig = { issuer: config.login.issuer, jwks: '(local)', audience: config.audience, algorithms: ['ES256'] };
-    trusted.set(config.login.issuer, { issuer, keys: createLocalJWKSet({ keys: [loginKey.publicJwk] }), kinds: ['patient'] });
+    trusted.set(config.login.issuer, { issuer, keys: createLocalJWKSet({ keys: [loginKey.publicJwk] }), kinds: ['patient'], own: true });
     // Our SMART authorization server (src/smart), same key: patients, guardians on a chosen child's record, and
     // backend clients acting as their configured system actor. Never practitioners: they come from their own issuers.
     const smart: IssuerConfig = { issuer: SMART_ISSUER, jwks: '(local)', audience: config.audience, algorithms: ['ES256'] };
-    trusted.set(SMART_ISSUER, { issuer: smart, keys: createLocalJWKSet({ keys: [loginKey.publicJwk] }), kinds: ['patient', 'guardian', 'system'] });
+    trusted.set(SMART_ISSUER, { issuer: smart, keys: createLocalJWKSet({ keys: [loginKey.publicJwk] }), kinds: ['patient', 'guardian', 'system'], own: true });
   }
+  /**
+   * A token of our own issuers naming a patient or a guardian is dead when it was issued at or before the latest
+   * cut-off of what it names (new password, credentials revoked, guardian link ended, majority hand-over). Checked on
+   * every request, cache hit or not; the cut-offs come from their own short cache (the revocation delay). A cut-off
+   * that cannot be read refuses the token. Tokens of other issuers (professionals' identity providers, the
+   * development key) carry no right our events end: not checked.
+   */
+  const assertLive = async (live: Liveness | undefined): Promise<void> => {
+    if (!live || !cutoffs) return;
+    if (live.issuedMs === undefined) throw invalid(SESSION_ENDED, 'The token carries no issue time');
+    let cutMs: number | undefined;
+    try {
+      cutMs = await cutoffs.latest(live.subjects);
+    } catch {
+      throw invalid(SESSION_UNCHECKED, 'The token could not be checked against its account');
+    }
+    if (cutMs !== undefined && live.issuedMs <= cutMs) throw invalid(SESSION_ENDED, 'The session this token belongs to has ended');
+  };
   // Signature checks cost ~200 µs of CPU; a token verified once stays valid until it expires, so its actor
   // is kept (bounded, oldest first out). Only successes are kept: a bad token is checked again every time.
-  const verified = new Map<string, { actor: DmpActor; exp: number }>();
-  const remember = (authorization: string, actor: DmpActor, exp: number) => {
+  const verified = new Map<string, { actor: DmpActor; exp: number; live?: Liveness }>();
+  const remember = (authorization: string, actor: DmpActor, exp: number, live: Liveness | undefined) => {
     if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
-    verified.set(authorization, { actor, exp });
+    verified.set(authorization, { actor, exp, live });
   };
   return async (authorization) => {
     // Keyed by the header as received: a client repeats it byte for byte, and a hit needs no parsing.
     const hit = authorization ? verified.get(authorization) : undefined;
     if (hit) {
-      if (Date.now() < hit.exp * 1000) return hit.actor;
+      if (Date.now() < hit.exp * 1000) {
+        await assertLive(hit.live);
+        return hit.actor;
+      }
       verified.delete(authorization as string);
     }
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
@@ -104,6 +135,8 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
     }
     const entry = iss ? trusted.get(iss) : undefined;
     if (!entry) throw invalid('The token comes from an untrusted issuer');
+    let verifiedActor: DmpActor;
+    let verifiedLive: Liveness | undefined;
     try {
       const { payload } = await jwtVerify(token, entry.keys, {
         issuer: entry.issuer.issuer,
@@ -115,12 +148,18 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
       if (entry.kinds && !entry.kinds.includes(actor.kind)) throw invalid(`The issuer ${entry.issuer.issuer} does not issue ${actor.kind} tokens`);
       const beyond = entry.issuer.mints && beyondMints(actor, entry.issuer.mints);
       if (beyond) throw invalid(`The issuer ${entry.issuer.issuer} is not trusted for ${beyond} (AUTH_ISSUERS mints)`);
-      remember(authorization as string, actor, payload.exp as number);
-      return actor;
+      const live = entry.own && (actor.kind === 'patient' || actor.kind === 'guardian')
+        ? { subjects: cutoffSubjects(actor.kind, actor.id, payload as Record<string, unknown>), issuedMs: issuedMsOf(payload as Record<string, unknown>) }
+        : undefined;
+      remember(authorization as string, actor, payload.exp as number, live);
+      verifiedActor = actor;
+      verifiedLive = live;
     } catch (err) {
       // Claims that name nobody come back as 401 too: give them the same challenge.
       if ((err as FhirError).status === 401) throw invalid((err as FhirError).message);
       throw invalid(describe(err));
     }
+    await assertLive(verifiedLive);
+    return verifiedActor;
   };
 }

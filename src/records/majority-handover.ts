@@ -12,7 +12,7 @@ import { resolveRecipients } from '../notify/recipients';
 import type { Statements } from '../store/db';
 import type { SystemRepository } from '../system/system-repository';
 import { advisoryLockTry } from '../store/record-purge';
-import { claimHandover, loadGuardedRecords, loadHandedOver, recordHandover, revokeCredentialsSetBefore, type GuardedRecord } from '../store/majority-handover';
+import { claimHandover, endGuardianTokens, loadGuardedRecords, loadHandedOver, recordHandover, revokeCredentialsSetBefore, type GuardedRecord } from '../store/majority-handover';
 
 /**
  * Majorities older than this are not handed over by the job: links to adults made before the rule existed (README,
@@ -83,6 +83,8 @@ async function handOver(tx: Statements, record: GuardedRecord, due: NonNullable<
   const patient = parse<Patient>(record.patient);
   // Credentials set while the patient was a minor may be a parent's: they end with the parent's rights.
   const revoked = await revokeCredentialsSetBefore(tx, record.patientId, parisMidnight(due.majorityOn));
+  // The former guardians' access tokens end here too (the young adult's end with his revoked credentials: migration 235).
+  await endGuardianTokens(tx, due.former.map((g) => g.id));
   const guardianContacts = due.former.map((g) => ({ id: g.id, to: resolveRecipients({ resourceType: 'Patient', telecom: g.person.telecom }, { now }) }));
   // Only a contact the young adult confirmed himself since his birthday, never a (former) guardian's: the code must reach
   // him, not his parent (`credentialRecipients`). Usually none yet: the counter procedure then.

@@ -1,5 +1,6 @@
 import type { DevKey } from '../auth/dev-key';
 import { SignJWT } from '../auth/jose';
+import { issueInstantClaims } from '../auth/token-cutoffs';
 import { newSecret } from './secrets';
 import { SMART_ISSUER } from './smart-config';
 import { fhirUserOf, type GrantSubject } from './subject';
@@ -17,16 +18,22 @@ function actorClaims(subject: GrantSubject): Record<string, unknown> {
   }
 }
 
-/** Signs a SMART access token: the subject's actor claims, the granted scopes, the OAuth client as `azp`. */
-export async function mintAccessToken(key: DevKey, o: { audience: string; subject: GrantSubject; scope: string[]; clientId: string; ttl: number }): Promise<string> {
+/**
+ * Signs a SMART access token: the subject's actor claims, the granted scopes, the OAuth client as `azp`; the account
+ * whose credential signed in (`dmp_account`) and the issue instant to the millisecond, so that the token dies with a new
+ * password or revoked credentials of that account (issue 11, `../auth/token-cutoffs.ts`).
+ */
+export async function mintAccessToken(key: DevKey, o: { audience: string; subject: GrantSubject; scope: string[]; clientId: string; ttl: number; account?: string }): Promise<string> {
   const sub = o.subject.kind === 'system' ? `system:${o.subject.id}` : (fhirUserOf(o.subject) as string);
-  return new SignJWT({ ...actorClaims(o.subject), scope: o.scope.join(' '), azp: o.clientId })
+  const issued = issueInstantClaims(new Date());
+  const account = o.subject.kind !== 'system' && o.account ? { dmp_account: o.account } : {};
+  return new SignJWT({ ...actorClaims(o.subject), scope: o.scope.join(' '), azp: o.clientId, ...account, dmp_issued_ms: issued.dmp_issued_ms })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' })
     .setIssuer(SMART_ISSUER)
     .setAudience(o.audience)
     .setSubject(sub)
     .setJti(newSecret(12))
-    .setIssuedAt()
-    .setExpirationTime(`${o.ttl}s`)
+    .setIssuedAt(issued.iat)
+    .setExpirationTime(issued.iat + o.ttl)
     .sign(key.privateKey);
 }

@@ -27,6 +27,7 @@ interface TokenRow {
   subject: GrantSubject | string;
   revoked_at: Date | string | null;
   created_at: Date | string;
+  account?: string | null;
   account_patient: string | null;
 }
 
@@ -84,7 +85,7 @@ export async function revokeFamily(tx: Statements, familyId: string, reason: str
 export async function rotateRefreshToken(db: Transactions, token: string, o: { clientId: string; now: Date; ttl: number }): Promise<{ family: RefreshFamily; token: string } | { refused: RefreshRefusal }> {
   return db.transaction(async (tx) => {
     const digest = digestOf(token);
-    const { rows } = await tx.query<TokenRow>(sql`SELECT t.family_id, t.expires_at, t.used_at, f.client_id, f.scope, f.subject, f.revoked_at, f.created_at,
+    const { rows } = await tx.query<TokenRow>(sql`SELECT t.family_id, t.expires_at, t.used_at, f.client_id, f.scope, f.subject, f.revoked_at, f.created_at, f.account,
         (SELECT p.text FROM resource p WHERE p.type = 'Patient' AND p.id = f.account AND NOT p.deleted) AS account_patient
       FROM smart_refresh_token t JOIN smart_refresh_family f ON f.id = t.family_id WHERE t.token_digest = ${digest} FOR UPDATE`);
     const row = rows[0];
@@ -103,7 +104,8 @@ export async function rotateRefreshToken(db: Transactions, token: string, o: { c
     }
     await tx.query(sql`UPDATE smart_refresh_token SET used_at = ${at(o.now)}::timestamptz WHERE token_digest = ${digest}`);
     const subject = typeof row.subject === 'string' ? (JSON.parse(row.subject) as GrantSubject) : row.subject;
-    const family: RefreshFamily = { id: row.family_id, clientId: row.client_id, scope: row.scope.split(' ').filter(Boolean), subject };
+    // The account goes with the family: the access tokens it issues die with that account's new password (issue 11).
+    const family: RefreshFamily = { id: row.family_id, clientId: row.client_id, scope: row.scope.split(' ').filter(Boolean), subject, account: row.account ?? undefined };
     return { family, token: await issueInFamily(tx, row.family_id, o) };
   });
 }

@@ -16,10 +16,10 @@ export const tokenUrlOf = (req: Request, deps: SmartDeps): string => `${baseOf(r
 type TokenAnswer = Record<string, unknown>;
 
 /** Signs the access token (and, for a person who asked `openid`, the id_token) of a grant. */
-async function answer(deps: SmartDeps, req: Request, o: { client: SmartClient; subject: GrantSubject; scope: string[]; nonce?: string; authTime?: Date; refreshToken?: string }): Promise<TokenAnswer> {
+async function answer(deps: SmartDeps, req: Request, o: { client: SmartClient; subject: GrantSubject; scope: string[]; nonce?: string; authTime?: Date; refreshToken?: string; account?: string }): Promise<TokenAnswer> {
   const ttl = deps.config.accessTokenTtl;
   const body: TokenAnswer = {
-    access_token: await mintAccessToken(deps.key, { audience: deps.audience, subject: o.subject, scope: o.scope, clientId: o.client.clientId, ttl }),
+    access_token: await mintAccessToken(deps.key, { audience: deps.audience, subject: o.subject, scope: o.scope, clientId: o.client.clientId, ttl, account: o.account }),
     token_type: 'Bearer',
     expires_in: ttl,
     scope: o.scope.join(' '),
@@ -70,7 +70,7 @@ async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: Sma
     return { grant: g, refreshToken };
   });
   if ('refused' in outcome) throw oauthError('invalid_grant', outcome.refused as string);
-  return answer(deps, req, { client, subject: outcome.grant.subject, scope: outcome.grant.scope, nonce: outcome.grant.nonce, authTime: outcome.grant.authTime, refreshToken: outcome.refreshToken });
+  return answer(deps, req, { client, subject: outcome.grant.subject, scope: outcome.grant.scope, nonce: outcome.grant.nonce, authTime: outcome.grant.authTime, refreshToken: outcome.refreshToken, account: outcome.grant.account });
 }
 
 const REFRESH_REFUSALS: Record<RefreshRefusal, string> = {
@@ -95,7 +95,7 @@ async function refreshTokenGrant(deps: SmartDeps, req: Request, client: SmartCli
     if (!wanted.every((s) => scope.includes(s))) throw oauthError('invalid_scope', 'A refresh may narrow the scopes, never widen them');
     scope = wanted;
   }
-  return answer(deps, req, { client, subject: rotated.family.subject, scope, refreshToken: rotated.token });
+  return answer(deps, req, { client, subject: rotated.family.subject, scope, refreshToken: rotated.token, account: rotated.family.account });
 }
 
 /** SMART Backend Services: the client's configured actor, with the system scopes asked ∩ registered. */

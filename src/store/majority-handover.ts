@@ -63,3 +63,11 @@ export async function revokeCredentialsSetBefore(tx: Statements, patientId: stri
   const result = await tx.query(sql`DELETE FROM patient_credential WHERE login = ANY(${logins}::text[])`);
   return result.rowCount;
 }
+
+/**
+ * Ends the access tokens the former guardians hold (issue 11, migration 235), in the hand-over's transaction: their
+ * rights on the record ended at the birthday, and a token they were given before would still be accepted for the rest.
+ */
+export async function endGuardianTokens(tx: Statements, relatedPersonIds: readonly string[]): Promise<void> {
+  for (const id of relatedPersonIds) await tx.query(sql`SELECT token_cutoff_set(${`RelatedPerson/${id}`}, 'majority hand-over')`);
+}

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadAuthConfig } from '../../../src/auth/auth-config';
-import { loadDevKey } from '../../../src/auth/dev-key';
-import { mintDevToken } from '../../../src/auth/mint-token';
+import { loadDevKey, loadSigningKey } from '../../../src/auth/dev-key';
+import { mintDevToken, mintLoginToken } from '../../../src/auth/mint-token';
 import { loadConfig } from '../../../src/config';
 import { startServer, type RunningServer } from '../../../src/server';
 import { statementLog, type StatementLog } from '../../support/statement-log';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   testDb = await createTestDb();
   const config = loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir });
   log = statementLog(testDb.db);
-  server = await startServer(config, { db: log.db, env: { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'statements-test-secret', NOTIFY_POLL_MS: '60000' } });
+  server = await startServer(config, { db: log.db, env: { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'statements-test-secret', NOTIFY_POLL_MS: '60000', TOKEN_CUTOFF_CACHE_MS: '60000' } });
   await loadFixture(server.service);
 }, 120_000);
 afterAll(async () => {
@@ -91,4 +91,20 @@ test("a professional's first access to a record is stored with its notice in one
   expect(again.status).toBe(200);
   expect(again.statements).not.toContain('BEGIN');
   expect(again.statements.filter(isAuditAppend)).toHaveLength(1);
+});
+
+test("a patient's audited read with a token of our sign-in sends its read and its audit statement: the token's cut-off comes from the cache", async () => {
+  // Issue 11: our own patients' tokens die with a new password (token_cutoff), read once per TOKEN_CUTOFF_CACHE_MS.
+  const auth = loadAuthConfig({ DEV_AUTH: '1' }, dataDir);
+  const headers = { Authorization: `Bearer ${await mintLoginToken(auth, await loadSigningKey(auth.login.keyFile, undefined, 'login'), 'p1')}` };
+  const first = await statementsOf(`${server.fhirUrl}/Patient/p1`, headers);
+  expect(first.status).toBe(200);
+  expect(first.statements.some((st) => /FROM token_cutoff/.test(st))).toBe(true);
+  for (let i = 0; i < 3; i++) {
+    const { status, statements } = await statementsOf(`${server.fhirUrl}/Patient/p1`, headers);
+    expect(status).toBe(200);
+    expect(statements).toHaveLength(2);
+    expect(isRead(statements[0])).toBe(true);
+    expect(isAuditAppend(statements[1])).toBe(true);
+  }
 });
