@@ -3,7 +3,7 @@ import type { WriteEvent } from '../fhir/context';
 import type { Statements } from '../store/db';
 import { sql } from '../store/sql';
 import { INS_SYSTEMS } from './actor';
-import { parisPeriodBoundAt } from './paris-calendar';
+import { parisPeriodEndAt } from './paris-calendar';
 import { actorReferenceKeys, consentPatientId, parseConsent } from './consent-rules';
 
 /** v3-RoleCode relationships that make a RelatedPerson a legal representative of a minor. */
@@ -64,15 +64,10 @@ async function syncRelatedPerson(tx: Statements, event: WriteEvent): Promise<voi
   if (ended) await tx.query(sql`SELECT token_cutoff_set(${`RelatedPerson/${event.id}`}, 'guardian link ended')`);
 }
 
-/**
- * True when a RelatedPerson's period has an end that has passed, read as the guardian rules read it (Europe/Paris, a
- * date lasts through its day); an unreadable end counts as passed (the rules give it nothing either).
- */
+/** True when a RelatedPerson's period has an end that has passed, read as the guardian rules read it (`parisPeriodEndAt`). */
 function periodClosed(person: RelatedPerson | undefined, now: Date): boolean {
   const end = person?.period?.end;
-  if (!end) return false;
-  const at = parisPeriodBoundAt(end, 'end') + (/^\d{4}(-\d{2}(-\d{2})?)?$/.test(end) ? 1 : 0);
-  return !(now.getTime() < at);
+  return !!end && !(now.getTime() < parisPeriodEndAt(end));
 }
 
 /** Keeps the access tables in step with a Consent, Patient or RelatedPerson write, inside its transaction. */

@@ -7,7 +7,7 @@ import type { DmpActor } from './actor';
 import { isGuardianRelationship } from './access-tables';
 import { wroteRow } from './provenance';
 import { wasEverOpened } from './record-opening';
-import { PARIS_TIME_ZONE, parisDay, parisMidnight, parisPeriodBoundAt } from './paris-calendar';
+import { PARIS_TIME_ZONE, parisDay, parisMidnight, parisPeriodBoundAt, parisPeriodEndAt } from './paris-calendar';
 
 /** Re-exported: the majority and its callers count days in Europe/Paris, as every access bound does. */
 export { parisDay, parisMidnight };
@@ -50,15 +50,6 @@ export function isCourtMeasure(person: RelatedPerson | undefined): boolean {
 }
 
 /**
- * The instant a period `end` stops counting (exclusive): a date, a month or a year lasts through that unit in
- * Europe/Paris, the reading Consents get (`parisPeriodBound`). A year-only end read as `2030-01T…` was no date, so a court measure "until 2030"
- * gave its tutor no right at all, and a month-only end stopped on its second day (attack sweep 8).
- */
-function periodEndAt(end: string): number {
-  return parisPeriodBoundAt(end, 'end') + (/^\d{4}(-\d{2}(-\d{2})?)?$/.test(end) ? 1 : 0);
-}
-
-/**
  * Inside the RelatedPerson's `period` at `at` (no period: always). A date-only start begins at Paris midnight of that
  * day and a date-only end lasts through that day in Paris (it ended an hour or two late when read in UTC).
  */
@@ -67,7 +58,7 @@ function withinPeriod(person: RelatedPerson, at: Date): boolean {
   const end = person.period?.end;
   const t = at.getTime();
   if (start && !(parisPeriodBoundAt(start, 'start') <= t)) return false;
-  if (end && !(t < periodEndAt(end))) return false;
+  if (end && !(t < parisPeriodEndAt(end))) return false;
   return true;
 }
 
@@ -83,7 +74,7 @@ function actsForAdult(person: RelatedPerson, patient: Pick<Patient, 'birthDate'>
   const end = person.period?.end as string;
   // A date-only end is a calendar day: ending before the 18th birthday, it ends with the minority.
   if (/^\d{4}-\d{2}-\d{2}$/.test(end)) return end >= majority;
-  return !(periodEndAt(end) <= parisMidnight(majority).getTime());
+  return !(parisPeriodEndAt(end) <= parisMidnight(majority).getTime());
 }
 
 /**
@@ -95,7 +86,7 @@ function withinMeasure(previous: RelatedPerson | undefined, next: RelatedPerson)
   const before = previous.period ?? {};
   const after = next.period ?? {};
   const startKept = !before.start || (!!after.start && parisPeriodBoundAt(after.start, 'start') >= parisPeriodBoundAt(before.start, 'start'));
-  return startKept && periodEndAt(after.end as string) <= periodEndAt(before.end as string);
+  return startKept && parisPeriodEndAt(after.end as string) <= parisPeriodEndAt(before.end as string);
 }
 
 /** Why a court measure acting past the majority is refused to a parent, a guardian or the professional opening a minor's record. */

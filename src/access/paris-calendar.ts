@@ -53,3 +53,13 @@ export function parisPeriodBound(value: string | undefined, bound: 'start' | 'en
 export function parisPeriodBoundAt(value: string, bound: 'start' | 'end'): number {
   return Date.parse(parisPeriodBound(value, bound) ?? value);
 }
+
+/**
+ * The instant a period `end` stops counting (exclusive), epoch ms: a date, a month or a year lasts through that unit in
+ * Europe/Paris, the reading Consents get (`parisPeriodBound`). A year-only end read as `2030-01T…` was no date, so a court
+ * measure "until 2030" gave its tutor no right at all, and a month-only end stopped on its second day (attack sweep 8).
+ * NaN when unreadable, so `t < parisPeriodEndAt(end)` is false: an unreadable end counts as passed.
+ */
+export function parisPeriodEndAt(end: string): number {
+  return parisPeriodBoundAt(end, 'end') + (/^\d{4}(-\d{2}(-\d{2})?)?$/.test(end) ? 1 : 0);
+}
