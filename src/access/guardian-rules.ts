@@ -104,6 +104,27 @@ export function guardianLinkValid(person: RelatedPerson | undefined, patient: Pi
   return isMinorAt(patient?.birthDate, at) || isCourtMeasure(person);
 }
 
+/**
+ * The instant (epoch ms, exclusive) from which a guardian link gives no right by time alone: the end of its `period`
+ * (`parisPeriodEndAt`), and for a link that is not a court measure the patient's 18th birthday (Paris midnight),
+ * whichever comes first; undefined when nothing ends it by time. A link that gives no right whatever the instant (not
+ * a parent's or guardian's, inactive, a non-measure link of a patient with no birth date, an unreadable end) ends at
+ * -Infinity. For every instant from its start, `guardianLinkValid(person, patient, at)` is `at < guardianLinkEndAt(…)`:
+ * the token verifier refuses a guardian token from that instant on (issue 11), as the rules already give it nothing.
+ */
+export function guardianLinkEndAt(person: RelatedPerson | undefined, patient: Pick<Patient, 'birthDate'> | undefined): number | undefined {
+  if (!person || person.active === false || !isGuardianRelationship(person)) return -Infinity;
+  const ends: number[] = [];
+  const end = person.period?.end;
+  if (end) ends.push(parisPeriodEndAt(end));
+  if (!isCourtMeasure(person)) {
+    const majority = majorityDate(patient?.birthDate);
+    ends.push(majority ? parisMidnight(majority).getTime() : -Infinity);
+  }
+  if (ends.some((t) => Number.isNaN(t))) return -Infinity;
+  return ends.length ? Math.min(...ends) : undefined;
+}
+
 /** The current Patient of a record, read in the caller's transaction (undefined when missing or deleted). */
 export async function loadPatient(tx: Statements, patientId: string): Promise<Patient | undefined> {
   const { rows } = await tx.query<{ text: string | null }>(sql`SELECT text FROM resource WHERE type = 'Patient' AND id = ${patientId} AND NOT deleted`);

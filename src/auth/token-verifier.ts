@@ -91,21 +91,28 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
   }
   /**
    * A token of our own issuers naming a patient or a guardian is dead when it was issued at or before the latest
-   * cut-off of what it names (new password, credentials revoked, guardian link ended, majority hand-over). Checked on
-   * every request, cache hit or not; the cut-offs come from their own short cache (the revocation delay). A cut-off
-   * that cannot be read refuses the token. Tokens of other issuers (professionals' identity providers, the
+   * cut-off of what it names (new password, credentials revoked, guardian link ended, majority hand-over), when it names
+   * a guardian whose link has ended by time (its period's end, the child's 18th birthday: no event records those), or
+   * when it was issued before its account holder's 18th birthday and that birthday has come. Checked on every request,
+   * cache hit or not; the facts come from their own short cache (the revocation delay), the instant from the clock. A
+   * fact that cannot be read refuses the token. Tokens of other issuers (professionals' identity providers, the
    * development key) carry no right our events end: not checked.
    */
+  const DESCRIPTIONS = {
+    'cut-off': 'The session this token belongs to has ended',
+    'link ended': 'The guardian link this token acts through has ended',
+    'issued before the majority': 'The token was issued before the account holder turned 18',
+  } as const;
   const assertLive = async (live: Liveness | undefined): Promise<void> => {
     if (!live || !cutoffs) return;
     if (live.issuedMs === undefined) throw invalid(SESSION_ENDED, 'The token carries no issue time');
-    let cutMs: number | undefined;
+    let death: keyof typeof DESCRIPTIONS | undefined;
     try {
-      cutMs = await cutoffs.latest(live.subjects);
+      death = await cutoffs.deathOf(live.subjects, live.issuedMs);
     } catch {
       throw invalid(SESSION_UNCHECKED, 'The token could not be checked against its account');
     }
-    if (cutMs !== undefined && live.issuedMs <= cutMs) throw invalid(SESSION_ENDED, 'The session this token belongs to has ended');
+    if (death) throw invalid(SESSION_ENDED, DESCRIPTIONS[death]);
   };
   // Signature checks cost ~200 µs of CPU; a token verified once stays valid until it expires, so its actor
   // is kept (bounded, oldest first out). Only successes are kept: a bad token is checked again every time.
