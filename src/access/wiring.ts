@@ -19,6 +19,7 @@ import { resolveActor } from './resolve-actor';
 import { ActorResolver } from './actor-resolver';
 import { createActivationHooks } from './activation-hooks';
 import { declaredEntriesHook } from './declared-entries';
+import { ownRoleCreatesHook } from './own-roles';
 import { createRecordCreatedNoticeHooks } from './record-created-notice';
 import { nonReaderAnswersHook } from './non-reader-answers';
 import { changeContactOperation } from './change-contact-operation';
@@ -105,7 +106,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
     close: async () => {
       await reviewing;
     },
-    hooks: [createAccessHooks({ actors, verifyToken, clock }), insEntryHook(), sourceDocumentGuard(), declaredEntriesHook(), createActivationHooks({ send, clock }), createRecordCreatedNoticeHooks({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock }), nonReaderAnswersHook()],
+    hooks: [createAccessHooks({ actors, verifyToken, clock }), insEntryHook(), sourceDocumentGuard(), declaredEntriesHook(), ownRoleCreatesHook(), createActivationHooks({ send, clock }), createRecordCreatedNoticeHooks({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock }), nonReaderAnswersHook()],
     operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: statementsOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: statementsOf, ownTransactions: ownTransactionsOf }), issueActivationOperation({ clock, connection: statementsOf, send, onEvent }), changeContactOperation({ send, clock, connection: statementsOf }), confirmContactOperation({ send, clock, onEvent, connection: statementsOf })],
     routes: (app) => {
       // Before the routes: failed guesses of a password or code are counted per client address (source-throttle.ts).
