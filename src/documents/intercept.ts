@@ -15,6 +15,8 @@ import { FhirError } from '../fhir/errors';
 import { editJsonKeepingNumbers } from '../fhir/json-numbers';
 import type { FhirService } from '../fhir/service';
 import { documentResponse, isSimplifiedPublish, toProvideBundle } from './simplified-publish';
+import { authorRolesContained, withMovedRoles } from './submission-roles';
+import { ACTOR_STATE } from '../access/access-hooks';
 
 
 function isTransaction(req: FhirRequest): boolean {
@@ -51,6 +53,15 @@ function withAnswered(response: FhirResponse, answered: Map<number, BundleEntryR
  * transaction may be a concurrent twin that committed first (document_master): answered as a re-submission then.
  */
 async function submit(svc: FhirService, ctx: RequestContext, received: FhirRequest, submission: ExpandedSubmission, next: (req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse> {
+  // A feeding system's author roles stay inside its documents (`submission-roles.ts`); their entries are answered apart.
+  if (ctx.state.get(ACTOR_STATE)?.kind === 'system') {
+    const roles = authorRolesContained(submission.bundle, submission.requestEntries);
+    if (roles.moved.size) return withMovedRoles(await submitExpanded(svc, ctx, { ...received, body: roles.bundle }, { ...submission, bundle: roles.bundle, requestEntries: roles.requestEntries }, next), roles.moved);
+  }
+  return submitExpanded(svc, ctx, received, submission, next);
+}
+
+async function submitExpanded(svc: FhirService, ctx: RequestContext, received: FhirRequest, submission: ExpandedSubmission, next: (req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse> {
   const expanded = { ...submission, bundle: plainDirectoryCreatesAsConditional(submission.bundle, submission.requestEntries) };
   const req = { ...received, body: expanded.bundle };
   const documents = (expanded.bundle.entry ?? []).slice(0, expanded.requestEntries).filter((e) => e.resource?.resourceType === 'DocumentReference');
