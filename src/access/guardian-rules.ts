@@ -107,12 +107,13 @@ export function guardianLinkValid(person: RelatedPerson | undefined, patient: Pi
 /**
  * The instant (epoch ms, exclusive) from which a guardian link gives no right by time alone: the end of its `period`
  * (`parisPeriodEndAt`), and for a link that is not a court measure the patient's 18th birthday (Paris midnight),
- * whichever comes first; undefined when nothing ends it by time. A link that gives no right whatever the instant (not
+ * whichever comes first (every link has one: a court measure has a term, any other ends at the majority). A link that
+ * gives no right whatever the instant (not
  * a parent's or guardian's, inactive, a non-measure link of a patient with no birth date, an unreadable end) ends at
  * -Infinity. For every instant from its start, `guardianLinkValid(person, patient, at)` is `at < guardianLinkEndAt(…)`:
  * the token verifier refuses a guardian token from that instant on (issue 11), as the rules already give it nothing.
  */
-export function guardianLinkEndAt(person: RelatedPerson | undefined, patient: Pick<Patient, 'birthDate'> | undefined): number | undefined {
+export function guardianLinkEndAt(person: RelatedPerson | undefined, patient: Pick<Patient, 'birthDate'> | undefined): number {
   if (!person || person.active === false || !isGuardianRelationship(person)) return -Infinity;
   const ends: number[] = [];
   const end = person.period?.end;
@@ -122,7 +123,7 @@ export function guardianLinkEndAt(person: RelatedPerson | undefined, patient: Pi
     ends.push(majority ? parisMidnight(majority).getTime() : -Infinity);
   }
   if (ends.some((t) => Number.isNaN(t))) return -Infinity;
-  return ends.length ? Math.min(...ends) : undefined;
+  return Math.min(...ends);
 }
 
 /** The current Patient of a record, read in the caller's transaction (undefined when missing or deleted). */

@@ -31,7 +31,7 @@ export interface TokenCutoffsOptions {
 interface Entry {
   /** Epoch ms of the cut-off, floored to the millisecond; null when the subject has none. */
   cutMs: number | null;
-  /** A guardian's link: epoch ms from which it gives nothing by time (-Infinity: no live link); null: never by time. */
+  /** A guardian's link: epoch ms from which it gives nothing by time (-Infinity: no live link); null for other subjects. */
   endsMs: number | null;
   /** An account's holder: epoch ms of his 18th birthday (Paris midnight); null without a birth date or record. */
   majorityMs: number | null;
@@ -110,8 +110,7 @@ export class TokenCutoffs {
       let majorityMs: number | null = null;
       if (subject.startsWith(RELATED_PERSON)) {
         // A guardian token whose RelatedPerson keeps no guardian link names nobody it may act for: dead.
-        const end = row?.linked ? guardianLinkEndAt(row.person ? (JSON.parse(row.person) as RelatedPerson) : undefined, { birthDate: row.birth_date ?? undefined } as Pick<Patient, 'birthDate'>) : -Infinity;
-        endsMs = end ?? null;
+        endsMs = row?.linked ? guardianLinkEndAt(row.person ? (JSON.parse(row.person) as RelatedPerson) : undefined, { birthDate: row.birth_date ?? undefined } as Pick<Patient, 'birthDate'>) : -Infinity;
       } else if (subject.startsWith(PATIENT)) {
         const majority = majorityDate(row?.birth_date);
         majorityMs = majority ? parisMidnight(majority).getTime() : null;
