@@ -1,6 +1,6 @@
 import type { Consent, ConsentProvision, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { IDNAT_PS_SYSTEM, RPPS_SYSTEM } from './actor';
-import { parisPeriodBound } from './paris-calendar';
+import { parisPeriodBound, parisPeriodBoundAt } from './paris-calendar';
 
 /** v3-ActReason purposes a patient may refuse in advance: break-glass and SAMU regulation. */
 export const REFUSABLE_PURPOSES = ['BTG', 'ETREAT'] as const;
@@ -80,9 +80,24 @@ function unenforced(p: ConsentProvision, actors: number): string | undefined {
   }
   if ((p.actor ?? []).some((a) => !has(a.role, PARTICIPATION, 'IRCP'))) return `provision.actor.role must be ${PARTICIPATION}|IRCP (the professional who may read, or who is blocked)`;
   if (p.period && !actors) return 'provision.period applies to an authorisation or a block of a professional only';
+  // An end before its start: an authorisation or a block that never holds, while the patient was answered 201 (FHIR per-1).
+  if (p.period?.start && p.period.end && !(parisPeriodBoundAt(p.period.start, 'start') <= parisPeriodBoundAt(p.period.end, 'end'))) return 'provision.period ends before it starts: it would never apply';
   if (p.period && p.provision?.length) return 'provision.provision: a provision with a period cannot hold others (state the period on each authorisation)';
   return undefined;
 }
+
+/** Why a provision's purposes are not read by any rule, and which one: refused at write (`provisionRules`). */
+function unreadPurposeOf(p: ConsentProvision, type: 'permit' | 'deny', actors: number): { index: number; text: string } | undefined {
+  for (const [index, c] of (p.purpose ?? []).entries()) {
+    if ((c.system !== undefined && c.system !== ACT_REASON) || !c.code) return { index, text: `provision.purpose[${index}] must be a code of ${ACT_REASON} (BTG or ETREAT to refuse emergency access, TREAT on an authorisation)` };
+    const read = type === 'permit' ? actors > 0 && c.code === CARE_PURPOSE : (REFUSABLE_PURPOSES as readonly string[]).includes(c.code);
+    if (!read) return { index, text: `provision.purpose ${c.code}: only a deny of BTG or ETREAT (emergency access refused in advance) or TREAT on an authorisation is understood` };
+  }
+  return undefined;
+}
+
+/** `provision.data.meaning`s a mask reads: the document itself, with its Binary and what was extracted from it. */
+const MASK_MEANINGS: string[] = ['instance', 'related', 'dependents'];
 
 const MASKED_DOCUMENT = /^DocumentReference\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 const PRACTITIONER_REFERENCE = /^Practitioner\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
@@ -157,21 +172,22 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
   if (type !== 'permit' && type !== 'deny') return problem('provision.type must be permit or deny');
   const notEnforced = strict ? unenforced(p, actors.length) : undefined;
   if (notEnforced) return problem(notEnforced);
-  if (strict) {
-    // A purpose the rules do not read (another code system, a spelling of its own) was dropped: a deny of Dr X "for
-    // research" blocked him for everything, a permit "for research" naming nobody opened the whole record.
-    const unread = (p.purpose ?? []).findIndex((c) => (c.system !== undefined && c.system !== ACT_REASON) || !c.code);
-    if (unread >= 0) return problem(`provision.purpose[${unread}] must be a code of ${ACT_REASON} (BTG or ETREAT to refuse emergency access, TREAT on an authorisation)`, `${path}.purpose[${unread}]`);
-    const other = purposes.findIndex((code) => !(type === 'permit' && actors.length > 0 && code === CARE_PURPOSE) && !(type === 'deny' && (REFUSABLE_PURPOSES as readonly string[]).includes(code)));
-    if (other >= 0) return problem(`provision.purpose ${purposes[other]}: only a deny of BTG or ETREAT (emergency access refused in advance) or TREAT on an authorisation is understood`, `${path}.purpose[${other}]`);
+  // A purpose the rules do not read (another code system, a spelling of its own, one a block cannot state) was dropped: a
+  // deny of Dr X "for research" blocked him for everything, a permit "for research" naming nobody opened the whole
+  // record. Refused at write; a Consent the server itself writes so grants nothing from this provision, while a block or
+  // a mask still derives (wider than asked, never narrower).
+  const unreadPurpose = strict ? unreadPurposeOf(p, type, actors.length) : undefined;
+  if (unreadPurpose) {
+    problems.push({ severity: 'error', code: 'business-rule', diagnostics: unreadPurpose.text, expression: [`${path}.purpose[${unreadPurpose.index}]`] });
+    if (type === 'permit' || (actors.length === 0 && data.length === 0)) return [];
   }
   const rules: ConsentRule[] = [];
   if (actors.length === 0 && data.length === 0 && purposes.length === 0) {
     if (type === 'deny') return problem('a deny provision needs an actor, a data reference or a purpose');
     // Under a provision naming professionals or documents, a bare permit is an exception for them, not the patient's
     // agreement to open her record to every professional: it was read as an opening (deny Dr X { permit } opened it).
-    if (strict && above.names) return problem('a permit naming nobody opens the record; it cannot be nested under a provision that names professionals or documents (open the record with a Consent of its own)');
-    rules.push({ kind: 'open' });
+    if (strict && above.names) problem('a permit naming nobody opens the record; it cannot be nested under a provision that names professionals or documents (open the record with a Consent of its own)');
+    else rules.push({ kind: 'open' });
   }
   if (actors.length && data.length) return problem('a provision names either professionals or documents, not both');
   const actorKeys: string[] = [];
@@ -188,6 +204,11 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
     // mask hid nothing while the patient was answered 201 (attack sweep 8).
     if (strict && (!MASKED_DOCUMENT.test(d.reference?.reference ?? '') || (d.reference?.type !== undefined && d.reference.type !== 'DocumentReference'))) {
       return problem(`provision.data[${i}].reference must be DocumentReference/{id}, the document's id exactly (letters, digits, '-' and '.')`);
+    }
+    // `authoredby` means the resources the referenced one wrote, not the document: read as a mask of the document, the
+    // patient's choice was ignored while she was answered 201. The other meanings cover the document and what it governs.
+    if (strict && d.meaning !== undefined && !MASK_MEANINGS.includes(d.meaning)) {
+      problem(`provision.data[${i}].meaning ${d.meaning}: a document is masked as an instance (with what it holds: related, dependents)`, `${path}.data[${i}].meaning`);
     }
     // Under a provision naming professionals, the mask is an exception for them only.
     if (above.actorKeys.length) for (const actorKey of above.actorKeys) rules.push({ kind: 'mask', docId: m[1], actorKey });
