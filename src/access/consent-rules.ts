@@ -147,10 +147,12 @@ export const NAMED_EMERGENCY_REFUSAL = 'a refusal of emergency access (BTG, ETRE
 /** What the provisions enclosing one name: whether any names a professional or a document, and the nearest one's professionals. */
 interface Enclosing {
   names: boolean;
+  /** An enclosing provision names documents. */
+  documents: boolean;
   /** Keys of the professionals named by the nearest enclosing provision that names professionals (none: empty). */
   actorKeys: string[];
 }
-const TOP: Enclosing = { names: false, actorKeys: [] };
+const TOP: Enclosing = { names: false, documents: false, actorKeys: [] };
 
 /**
  * The rules of one provision. A nested provision is an exception to the provision around it (FHIR R4 Consent.provision.
@@ -190,6 +192,9 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
     else rules.push({ kind: 'open' });
   }
   if (actors.length && data.length) return problem('a provision names either professionals or documents, not both');
+  // « d1 masked, except for Dr X » was read as an authorisation of Dr X on the whole record (and d1 masked from him too):
+  // wider than she wrote. A document is shown to one professional by not masking it; refused.
+  if (strict && type === 'permit' && actors.length && above.documents) return problem('an authorisation cannot be nested under the mask of a document: it would authorise the professional on the whole record (authorise him in a Consent of its own; the treating physician and the author always see a masked document)');
   const actorKeys: string[] = [];
   for (const [i, actor] of actors.entries()) {
     const keys = actorReferenceKeys(actor.reference);
@@ -227,7 +232,7 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
     }
     rules.push({ kind: 'refuse', purpose: code as RefusablePurpose });
   }
-  const enclosing: Enclosing = { names, actorKeys: actorKeys.length ? actorKeys : above.actorKeys };
+  const enclosing: Enclosing = { names, documents: above.documents || data.length > 0, actorKeys: actorKeys.length ? actorKeys : above.actorKeys };
   for (const [i, nested] of (p.provision ?? []).entries()) rules.push(...provisionRules(nested, `${path}.provision[${i}]`, problems, strict, enclosing));
   return rules;
 }

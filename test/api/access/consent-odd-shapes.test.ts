@@ -71,6 +71,13 @@ describe('refused with 422 naming the part, nothing stored', () => {
     expect((await call(dr('10000000503'), 'GET', '/DocumentReference/f1')).status).toBe(404);
   });
 
+  it('« d1 masked, except for Dr X » is refused, not read as an authorisation of Dr X on the whole record', async () => {
+    const res = await post('p1', { type: 'deny', data: maskDoc('d1'), provision: [{ type: 'permit', actor: [byRpps('10000000508')] }] });
+    expect([res.status, res.paths]).toEqual([422, ['Consent.provision.provision[0]']]);
+    expect((await call(dr('10000000508'), 'GET', '/DocumentReference/d5')).status).toBe(404);
+    expect((await call(dr(RPPS.spec), 'GET', '/DocumentReference/d1')).status).toBe(200);
+  });
+
   it('a mask of what a document authored (meaning authoredby) is refused naming its meaning', async () => {
     const res = await post('p1', { type: 'deny', data: [{ meaning: 'authoredby', reference: { reference: 'DocumentReference/d1' } }] });
     expect([res.status, res.paths]).toEqual([422, ['Consent.provision.data[0].meaning']]);
