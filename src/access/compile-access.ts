@@ -28,10 +28,15 @@ function actorRule(kind: 'permit' | 'deny', c: Sql, keys: string[], at: string):
  */
 const governedByOtherRow = raw(`r.doc_id IS NOT NULL AND NOT (r.type = 'DocumentReference' AND r.doc_id = r.id)`);
 
-/** The row, or the DocumentReference governing it, carries one of `codes` (codes may change on the DR only). */
+/**
+ * The row, or the DocumentReference governing it, carries one of `codes` (codes may change on the DR only). Only a
+ * document of the row's own record governs it: a patient's Consent masking another record's document id (or a row
+ * naming one by any other path) was hidden from her when that document was INVISIBLE_PATIENT, which told her that the
+ * id exists, in someone's record, with that label.
+ */
 function carriesCode(codes: string[]): Sql {
   return sql`(r.security && ${codes}::text[] OR (${governedByOtherRow} AND EXISTS (SELECT 1 FROM resource d
-    WHERE d.type = 'DocumentReference' AND d.id = r.doc_id AND d.security && ${codes}::text[])))`;
+    WHERE d.type = 'DocumentReference' AND d.id = r.doc_id AND d.compartment = r.compartment AND d.security && ${codes}::text[])))`;
 }
 const compartment = raw('r.compartment');
 
@@ -42,7 +47,7 @@ const compartment = raw('r.compartment');
  */
 function trailNamesDocumentWith(codes: string[]): Sql {
   return sql`(r.type = 'AuditEvent' AND EXISTS (SELECT 1 FROM resource ad
-    WHERE ad.type = 'DocumentReference' AND ad.id = ANY(r.named_documents) AND ad.security && ${codes}::text[]))`;
+    WHERE ad.type = 'DocumentReference' AND ad.id = ANY(r.named_documents) AND ad.compartment = r.compartment AND ad.security && ${codes}::text[]))`;
 }
 
 /**

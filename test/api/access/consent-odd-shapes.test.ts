@@ -1,6 +1,6 @@
 import type { Consent } from '@medplum/fhirtypes';
 import type { MintOptions } from '../../../src/auth/mint-token';
-import { byRpps, consent, IDNAT, maskDoc, purpose, RPPS } from './fixture';
+import { A07, byRpps, consent, IDNAT, maskDoc, purpose, RPPS, systemContext } from './fixture';
 import { useSweepServer } from './sweep-4';
 
 // Rule (src/access/README.md, "What a provision states is exactly what is enforced"): every part of a Consent in force is
@@ -10,7 +10,7 @@ import { useSweepServer } from './sweep-4';
 // under a provision naming someone (it opened the record), a data meaning other than the document, a period with only
 // an end, nesting deeper than two. Fixture: p1 open (spec authorised, d1 and d5 ordinary); p3 never opened (f1).
 
-const { call } = useSweepServer('dmp-consent-odd-shapes-');
+const { run, call } = useSweepServer('dmp-consent-odd-shapes-');
 const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
 const btg: MintOptions = { kind: 'practitioner', id: '10000000055', purpose: 'BTG', reason: 'patient inconscient' };
 const dr = (rpps: string): MintOptions => ({ kind: 'practitioner', id: rpps });
@@ -118,6 +118,23 @@ describe('read by a rule, as written', () => {
       expect((await call(dr('10000000507'), 'GET', `/DocumentReference/${d}`)).status).toBe(404);
       expect((await call(dr(RPPS.spec), 'GET', `/DocumentReference/${d}`)).status).toBe(200);
     }
+  });
+
+  it('a mask naming a document of another record answers, then and after, as one naming no document', async () => {
+    // p2's document, hidden from p2 until a professional shows it (INVISIBLE_PATIENT).
+    await run.server.service.repo.update(systemContext(), {
+      resourceType: 'DocumentReference', id: 'e9', status: 'current', subject: { reference: 'Patient/p2' },
+      securityLabel: [{ coding: [{ system: A07, code: 'INVISIBLE_PATIENT' }] }], content: [{ attachment: { contentType: 'text/plain', data: 'ZQ==' } }],
+    });
+    const patient: MintOptions = { kind: 'patient', id: 'p1' };
+    const answers: number[][] = [];
+    for (const docs of [['e9'], ['no-such-doc'], ['e9', 'd1'], ['no-such-doc', 'd1']]) {
+      const res = await post('p1', { type: 'deny', data: docs.flatMap((d) => maskDoc(d)) });
+      const read = await call(patient, 'GET', `/Consent/${res.id}`);
+      const found = await call(patient, 'GET', `/Consent?_id=${res.id}`);
+      answers.push([res.status, read.status, found.body?.total]);
+    }
+    expect(answers).toEqual([[201, 200, 1], [201, 200, 1], [201, 200, 1], [201, 200, 1]]);
   });
 
   it('a very deep nesting is answered, not a server error', async () => {
