@@ -72,7 +72,7 @@ async function insertConsentRules(db: Db, from: number, to: number, practitioner
     for (const consent of benchConsents(n, practitioners)) {
       const patient = consentPatientId(consent) as string;
       for (const rule of parseConsent(consent).rules) {
-        rows.push({ consent_id: consent.id as string, patient_id: patient, kind: rule.kind, actor_key: 'actorKey' in rule ? rule.actorKey : null });
+        rows.push({ consent_id: consent.id as string, patient_id: patient, kind: rule.kind, actor_key: 'actorKey' in rule ? (rule.actorKey ?? null) : null });
       }
     }
   }

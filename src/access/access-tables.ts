@@ -27,7 +27,7 @@ async function syncConsent(tx: Statements, event: WriteEvent): Promise<void> {
   const patientId = consentPatientId(consent);
   if (!patientId) return;
   for (const rule of parseConsent(consent).rules) {
-    const actorKey = 'actorKey' in rule ? rule.actorKey : null;
+    const actorKey = 'actorKey' in rule ? (rule.actorKey ?? null) : null;
     const periodStart = 'periodStart' in rule ? (rule.periodStart ?? null) : null;
     const periodEnd = 'periodEnd' in rule ? (rule.periodEnd ?? null) : null;
     const purpose = rule.kind === 'refuse' ? rule.purpose : null;

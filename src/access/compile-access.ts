@@ -28,10 +28,15 @@ function actorRule(kind: 'permit' | 'deny', c: Sql, keys: string[], at: string):
  */
 const governedByOtherRow = raw(`r.doc_id IS NOT NULL AND NOT (r.type = 'DocumentReference' AND r.doc_id = r.id)`);
 
-/** The row, or the DocumentReference governing it, carries one of `codes` (codes may change on the DR only). */
+/**
+ * The row, or the DocumentReference governing it, carries one of `codes` (codes may change on the DR only). Only a
+ * document of the row's own record governs it: a patient's Consent masking another record's document id (or a row
+ * naming one by any other path) was hidden from her when that document was INVISIBLE_PATIENT, which told her that the
+ * id exists, in someone's record, with that label.
+ */
 function carriesCode(codes: string[]): Sql {
   return sql`(r.security && ${codes}::text[] OR (${governedByOtherRow} AND EXISTS (SELECT 1 FROM resource d
-    WHERE d.type = 'DocumentReference' AND d.id = r.doc_id AND d.security && ${codes}::text[])))`;
+    WHERE d.type = 'DocumentReference' AND d.id = r.doc_id AND d.compartment = r.compartment AND d.security && ${codes}::text[])))`;
 }
 const compartment = raw('r.compartment');
 
@@ -42,7 +47,7 @@ const compartment = raw('r.compartment');
  */
 function trailNamesDocumentWith(codes: string[]): Sql {
   return sql`(r.type = 'AuditEvent' AND EXISTS (SELECT 1 FROM resource ad
-    WHERE ad.type = 'DocumentReference' AND ad.id = ANY(r.named_documents) AND ad.security && ${codes}::text[]))`;
+    WHERE ad.type = 'DocumentReference' AND ad.id = ANY(r.named_documents) AND ad.compartment = r.compartment AND ad.security && ${codes}::text[]))`;
 }
 
 /**
@@ -87,15 +92,27 @@ function writtenBy(keys: string[]): Sql {
 }
 
 /**
+ * The patient masked document `doc` from this professional by name: a mask nested under a provision naming him
+ * (« Dr X authorised, except document d2 »), an exception for him only (migration 224). Looked up in `access_consent`
+ * only for records that hold such masks (`a.named_masks`), as rules with a period are.
+ */
+function maskedForHim(doc: Sql, keys: string[]): Sql {
+  return sql`(a.named_masks AND EXISTS (SELECT 1 FROM access_consent am WHERE am.patient_id = a.patient_id AND am.kind = 'mask'
+    AND am.doc_id = ${doc} AND am.actor_key = ANY(${keys}::text[])))`;
+}
+
+/**
  * The row is a List of several documents (a List of one is governed by it through `doc_id`) naming one the patient
- * masked by Consent that the professional neither authored nor wrote. Their labels are joined into the List's own at write; a
- * consent mask is read at the request, so it is looked up here, on the List's own `item` index rows (issue 11, sweep 4:
- * a List naming a masked document showed its id to every authorised professional).
+ * masked by Consent (from every professional, or from him by name) that the professional neither authored nor wrote.
+ * Their labels are joined into the List's own at write; a consent mask is read at the request, so it is looked up here,
+ * on the List's own `item` index rows (issue 11, sweep 4: a List naming a masked document showed its id to every
+ * authorised professional).
  */
 function listsMaskedDocument(keys: string[]): Sql {
   const items = ownIndexRows('idx_reference', 'List', raw('r'), raw('li'));
-  return sql`(r.type = 'List' AND r.doc_id IS NULL AND cardinality(a.masked) > 0 AND EXISTS (SELECT 1 FROM ${items.from}
-    WHERE ${items.own} AND li.param = 'item' AND li.target_type = 'DocumentReference' AND li.target_id = ANY(a.masked)
+  return sql`(r.type = 'List' AND r.doc_id IS NULL AND (cardinality(a.masked) > 0 OR a.named_masks) AND EXISTS (SELECT 1 FROM ${items.from}
+    WHERE ${items.own} AND li.param = 'item' AND li.target_type = 'DocumentReference'
+      AND (li.target_id = ANY(a.masked) OR ${maskedForHim(raw('li.target_id'), keys)})
       AND NOT EXISTS (SELECT 1 FROM resource ld WHERE ld.type = 'DocumentReference' AND ld.id = li.target_id AND ld.authors && ${keys}::text[])
       AND NOT EXISTS (SELECT 1 FROM access_writer lw WHERE lw.type = 'DocumentReference' AND lw.id = li.target_id
         AND lw.kind = 'practitioner' AND lw.keys && ${keys}::text[])))`;
@@ -112,7 +129,12 @@ function professionalRows(plan: AllowPlan): Sql {
   const permitted = sql`(a.permitted && ${keys}::text[] OR (a.timed AND ${actorRule('permit', compartment, keys, plan.at)}))`;
   const denied = sql`(a.denied && ${keys}::text[] OR (a.timed AND ${actorRule('deny', compartment, keys, plan.at)}))`;
   const grant = mode === 'treat' ? permitted : or([permitted, sql`NOT (${mode === 'btg' ? 'BTG' : 'ETREAT'}::text = ANY(a.refused))`]);
-  const masked = or([sql`(r.doc_id IS NOT NULL AND r.doc_id = ANY(a.masked))`, listsMaskedDocument(keys), carriesCode([MASKED_FROM_PROFESSIONALS])]);
+  const masked = or([
+    sql`(r.doc_id IS NOT NULL AND r.doc_id = ANY(a.masked))`,
+    sql`(r.doc_id IS NOT NULL AND ${maskedForHim(raw('r.doc_id'), keys)})`,
+    listsMaskedDocument(keys),
+    carriesCode([MASKED_FROM_PROFESSIONALS]),
+  ]);
   // OR is evaluated in order: the writer's probe comes last, so a row already readable never pays it.
   const ordinary = and([sql`NOT ${denied}`, or([authoredBy(keys), and([grant, sql`NOT ${masked}`]), writtenBy(keys)])]);
   return and([

@@ -1,6 +1,6 @@
 import type { Consent, ConsentProvision, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { IDNAT_PS_SYSTEM, RPPS_SYSTEM } from './actor';
-import { parisPeriodBound } from './paris-calendar';
+import { parisPeriodBound, parisPeriodBoundAt } from './paris-calendar';
 
 /** v3-ActReason purposes a patient may refuse in advance: break-glass and SAMU regulation. */
 export const REFUSABLE_PURPOSES = ['BTG', 'ETREAT'] as const;
@@ -10,13 +10,14 @@ export type RefusablePurpose = (typeof REFUSABLE_PURPOSES)[number];
  * One rule a Consent states, in the shape of the `access_consent` table:
  * - `open`: the patient agreed to open the record;
  * - `permit` / `deny`: a professional is authorised / blocked (optionally within a period);
- * - `mask`: a document is masked from professionals;
+ * - `mask`: a document is masked from professionals; with `actorKey`, from that professional only (a mask nested under a
+ *   provision that names him: « Dr X authorised, except document d2 »);
  * - `refuse`: emergency access with this purpose is refused in advance.
  */
 export type ConsentRule =
   | { kind: 'open' }
   | { kind: 'permit' | 'deny'; actorKey: string; periodStart?: string; periodEnd?: string }
-  | { kind: 'mask'; docId: string }
+  | { kind: 'mask'; docId: string; actorKey?: string }
   | { kind: 'refuse'; purpose: RefusablePurpose };
 
 const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
@@ -79,9 +80,24 @@ function unenforced(p: ConsentProvision, actors: number): string | undefined {
   }
   if ((p.actor ?? []).some((a) => !has(a.role, PARTICIPATION, 'IRCP'))) return `provision.actor.role must be ${PARTICIPATION}|IRCP (the professional who may read, or who is blocked)`;
   if (p.period && !actors) return 'provision.period applies to an authorisation or a block of a professional only';
+  // An end before its start: an authorisation or a block that never holds, while the patient was answered 201 (FHIR per-1).
+  if (p.period?.start && p.period.end && !(parisPeriodBoundAt(p.period.start, 'start') <= parisPeriodBoundAt(p.period.end, 'end'))) return 'provision.period ends before it starts: it would never apply';
   if (p.period && p.provision?.length) return 'provision.provision: a provision with a period cannot hold others (state the period on each authorisation)';
   return undefined;
 }
+
+/** Why a provision's purposes are not read by any rule, and which one: refused at write (`provisionRules`). */
+function unreadPurposeOf(p: ConsentProvision, type: 'permit' | 'deny', actors: number): { index: number; text: string } | undefined {
+  for (const [index, c] of (p.purpose ?? []).entries()) {
+    if ((c.system !== undefined && c.system !== ACT_REASON) || !c.code) return { index, text: `provision.purpose[${index}] must be a code of ${ACT_REASON} (BTG or ETREAT to refuse emergency access, TREAT on an authorisation)` };
+    const read = type === 'permit' ? actors > 0 && c.code === CARE_PURPOSE : (REFUSABLE_PURPOSES as readonly string[]).includes(c.code);
+    if (!read) return { index, text: `provision.purpose ${c.code}: only a deny of BTG or ETREAT (emergency access refused in advance) or TREAT on an authorisation is understood` };
+  }
+  return undefined;
+}
+
+/** `provision.data.meaning`s a mask reads: the document itself, with its Binary and what was extracted from it. */
+const MASK_MEANINGS: string[] = ['instance', 'related', 'dependents'];
 
 const MASKED_DOCUMENT = /^DocumentReference\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 const PRACTITIONER_REFERENCE = /^Practitioner\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
@@ -122,39 +138,68 @@ export function unreadableTargets(consent: Consent): string[] {
 }
 
 /**
- * Why a refusal of emergency access may not name anyone (`provisionRules`, `namesAbove`). Break-glass and SAMU regulation
+ * Why a refusal of emergency access may not name anyone (`provisionRules`, `Enclosing.names`). Break-glass and SAMU regulation
  * are refused for the whole record and every professional, as the DMP offers it; a block of a professional already holds
  * in an emergency, and an authorised professional reads without one.
  */
 export const NAMED_EMERGENCY_REFUSAL = 'a refusal of emergency access (BTG, ETREAT) concerns every professional and the whole record; it cannot name a professional or a document, in its provision or an enclosing one. To keep one professional out of the record even in an emergency, block him (a block holds in an emergency too)';
 
+/** What the provisions enclosing one name: whether any names a professional or a document, and the nearest one's professionals. */
+interface Enclosing {
+  names: boolean;
+  /** An enclosing provision names documents. */
+  documents: boolean;
+  /** Keys of the professionals named by the nearest enclosing provision that names professionals (none: empty). */
+  actorKeys: string[];
+}
+const TOP: Enclosing = { names: false, documents: false, actorKeys: [] };
+
 /**
- * The rules of one provision. `namesAbove`: an enclosing provision names professionals or documents. Its emergency
- * refusals were read as refusals for everyone (the actors ignored): "Dr X authorised, but not in break-glass" refused
- * break-glass to every professional. Now refused at write (422); a stored one derives no refusal (migration 220), only
- * the block or authorisation around it, which already decides for the professional it names.
+ * The rules of one provision. A nested provision is an exception to the provision around it (FHIR R4 Consent.provision.
+ * provision, IHE PCF), for the professionals that provision names: « Dr X authorised, except document d2 » masks d2
+ * from Dr X, not from every professional (it was read as a mask for everyone: stricter than she wrote). Emergency
+ * refusals under a provision naming professionals or documents were read as refusals for everyone (the actors ignored):
+ * now refused at write (422); a stored one derives no refusal (migration 220), only the block or authorisation around
+ * it, which already decides for the professional it names.
  */
-function provisionRules(p: ConsentProvision, path: string, problems: OperationOutcomeIssue[], strict: boolean, namesAbove = false): ConsentRule[] {
+function provisionRules(p: ConsentProvision, path: string, problems: OperationOutcomeIssue[], strict: boolean, above: Enclosing = TOP): ConsentRule[] {
   const type = p.type;
   const actors = p.actor ?? [];
   const data = p.data ?? [];
   const purposes = (p.purpose ?? []).filter((c) => !c.system || c.system === ACT_REASON).map((c) => c.code ?? '');
-  const problem = (text: string): ConsentRule[] => {
-    problems.push({ severity: 'error', code: 'business-rule', diagnostics: text, expression: [path] });
+  const problem = (text: string, at = path): ConsentRule[] => {
+    problems.push({ severity: 'error', code: 'business-rule', diagnostics: text, expression: [at] });
     return [];
   };
   if (type !== 'permit' && type !== 'deny') return problem('provision.type must be permit or deny');
   const notEnforced = strict ? unenforced(p, actors.length) : undefined;
   if (notEnforced) return problem(notEnforced);
+  // A purpose the rules do not read (another code system, a spelling of its own, one a block cannot state) was dropped: a
+  // deny of Dr X "for research" blocked him for everything, a permit "for research" naming nobody opened the whole
+  // record. Refused at write; a Consent the server itself writes so grants nothing from this provision, while a block or
+  // a mask still derives (wider than asked, never narrower).
+  const unreadPurpose = strict ? unreadPurposeOf(p, type, actors.length) : undefined;
+  if (unreadPurpose) {
+    problems.push({ severity: 'error', code: 'business-rule', diagnostics: unreadPurpose.text, expression: [`${path}.purpose[${unreadPurpose.index}]`] });
+    if (type === 'permit' || (actors.length === 0 && data.length === 0)) return [];
+  }
   const rules: ConsentRule[] = [];
   if (actors.length === 0 && data.length === 0 && purposes.length === 0) {
     if (type === 'deny') return problem('a deny provision needs an actor, a data reference or a purpose');
-    rules.push({ kind: 'open' });
+    // Under a provision naming professionals or documents, a bare permit is an exception for them, not the patient's
+    // agreement to open her record to every professional: it was read as an opening (deny Dr X { permit } opened it).
+    if (strict && above.names) problem('a permit naming nobody opens the record; it cannot be nested under a provision that names professionals or documents (open the record with a Consent of its own)');
+    else rules.push({ kind: 'open' });
   }
   if (actors.length && data.length) return problem('a provision names either professionals or documents, not both');
+  // « d1 masked, except for Dr X » was read as an authorisation of Dr X on the whole record (and d1 masked from him too):
+  // wider than she wrote. A document is shown to one professional by not masking it; refused.
+  if (strict && type === 'permit' && actors.length && above.documents) return problem('an authorisation cannot be nested under the mask of a document: it would authorise the professional on the whole record (authorise him in a Consent of its own; the treating physician and the author always see a masked document)');
+  const actorKeys: string[] = [];
   for (const [i, actor] of actors.entries()) {
     const keys = actorReferenceKeys(actor.reference);
     if (keys.length === 0 || (strict && !namesProfessional(actor.reference))) return problem(`provision.actor[${i}].reference needs Practitioner/{id} (a local reference) or an identifier under ${IDNAT_PS_SYSTEM} (IdNat_PS) or ${RPPS_SYSTEM} (RPPS), written exactly so`);
+    actorKeys.push(...keys);
     for (const actorKey of keys) rules.push({ kind: type, actorKey, periodStart: parisPeriodBound(p.period?.start, 'start'), periodEnd: parisPeriodBound(p.period?.end, 'end') });
   }
   for (const [i, d] of data.entries()) {
@@ -165,9 +210,16 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
     if (strict && (!MASKED_DOCUMENT.test(d.reference?.reference ?? '') || (d.reference?.type !== undefined && d.reference.type !== 'DocumentReference'))) {
       return problem(`provision.data[${i}].reference must be DocumentReference/{id}, the document's id exactly (letters, digits, '-' and '.')`);
     }
-    rules.push({ kind: 'mask', docId: m[1] });
+    // `authoredby` means the resources the referenced one wrote, not the document: read as a mask of the document, the
+    // patient's choice was ignored while she was answered 201. The other meanings cover the document and what it governs.
+    if (strict && d.meaning !== undefined && !MASK_MEANINGS.includes(d.meaning)) {
+      problem(`provision.data[${i}].meaning ${d.meaning}: a document is masked as an instance (with what it holds: related, dependents)`, `${path}.data[${i}].meaning`);
+    }
+    // Under a provision naming professionals, the mask is an exception for them only.
+    if (above.actorKeys.length) for (const actorKey of above.actorKeys) rules.push({ kind: 'mask', docId: m[1], actorKey });
+    else rules.push({ kind: 'mask', docId: m[1] });
   }
-  const names = namesAbove || actors.length > 0 || data.length > 0;
+  const names = above.names || actors.length > 0 || data.length > 0;
   for (const code of purposes) {
     if (type !== 'deny' || !(REFUSABLE_PURPOSES as readonly string[]).includes(code)) {
       if (actors.length === 0 && data.length === 0) return problem(`provision.purpose ${code}: only a deny of BTG or ETREAT is understood`);
@@ -180,8 +232,35 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
     }
     rules.push({ kind: 'refuse', purpose: code as RefusablePurpose });
   }
-  for (const [i, nested] of (p.provision ?? []).entries()) rules.push(...provisionRules(nested, `${path}.provision[${i}]`, problems, strict, names));
+  const enclosing: Enclosing = { names, documents: above.documents || data.length > 0, actorKeys: actorKeys.length ? actorKeys : above.actorKeys };
+  for (const [i, nested] of (p.provision ?? []).entries()) rules.push(...provisionRules(nested, `${path}.provision[${i}]`, problems, strict, enclosing));
   return rules;
+}
+
+/**
+ * The emergency refusals a Consent in force states in a provision naming professionals or documents, or under one
+ * (« Dr X authorised, but not in break-glass »), that it does not also state naming nobody: stored before writes refused
+ * them (422), they were read as refusals for everyone until migration 220 removed them, so they refuse nothing now. What
+ * she wrote of the professional still holds through his block or authorisation. The portal lists them as without effect
+ * and the patient is told once (`consents-without-effect-notice.ts`). `names`: the provision that names someone.
+ */
+export function emergencyRefusalsWithoutEffect(consent: Consent): { purpose: RefusablePurpose; path: string; names: ConsentProvision }[] {
+  if (consent.status !== 'active' || !consent.provision) return [];
+  const named: { purpose: RefusablePurpose; path: string; names: ConsentProvision }[] = [];
+  const forEveryone = new Set<string>();
+  const walk = (p: ConsentProvision, path: string, namer: ConsentProvision | undefined): void => {
+    const here = (p.actor ?? []).length || (p.data ?? []).length ? p : namer;
+    if (p.type === 'deny') {
+      for (const c of p.purpose ?? []) {
+        if ((c.system && c.system !== ACT_REASON) || !(REFUSABLE_PURPOSES as readonly string[]).includes(c.code ?? '')) continue;
+        if (here) named.push({ purpose: c.code as RefusablePurpose, path, names: here });
+        else forEveryone.add(c.code as string);
+      }
+    }
+    for (const [i, nested] of (p.provision ?? []).entries()) walk(nested, `${path}.provision[${i}]`, here);
+  };
+  walk(consent.provision, 'Consent.provision', undefined);
+  return named.filter((r) => !forEveryone.has(r.purpose));
 }
 
 /**
@@ -257,6 +336,15 @@ export function hasChoiceWithoutEffect(consent: Consent): boolean {
   if (consent.status !== 'active' || !consent.provision) return false;
   if (unreadableTargets(consent).length > 0) return true;
   return isNarrowed(consent) && parseConsent(consent, { lenient: true }).rules.some((rule) => rule.kind === 'open' || rule.kind === 'permit');
+}
+
+/**
+ * True when a Consent in force states something the access tables do not apply as she wrote it: a whole choice without
+ * effect (`hasChoiceWithoutEffect`) or an emergency refusal naming someone (`emergencyRefusalsWithoutEffect`). Its
+ * patient is told once (`consents-without-effect-notice.ts`).
+ */
+export function toldWithoutEffect(consent: Consent): boolean {
+  return hasChoiceWithoutEffect(consent) || emergencyRefusalsWithoutEffect(consent).length > 0;
 }
 
 /** True when the Consent's top-level provision is a bare permit: the opening consent. */

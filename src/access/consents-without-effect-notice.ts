@@ -4,7 +4,7 @@ import { buildNotice } from '../notify/messages';
 import { queueNotices, type Notice } from '../notify/outbox';
 import type { Transactions } from '../store/db';
 import { sql } from '../store/sql';
-import { hasChoiceWithoutEffect } from './consent-rules';
+import { toldWithoutEffect } from './consent-rules';
 
 /** Records looked at per transaction: one statement each for the list, the Consents and the records' state. */
 const BATCH = 200;
@@ -18,8 +18,10 @@ export interface ConsentsWithoutEffectReport {
 
 /**
  * Tells each patient, once, that some of her access choices stored before attack sweep 8 have no effect
- * (`hasChoiceWithoutEffect`), with a link to the page that lists them. Drains `consent_review_pending` (migration 219:
- * the records holding a Consent when the upgrade ran): per batch, in one transaction, it locks its rows (another server
+ * (`toldWithoutEffect`: a whole choice, or an emergency refusal naming someone that migration 220 lifted), with a link to
+ * the page that lists them. Drains `consent_review_pending` (migration 219: the records holding a Consent when the
+ * upgrade ran; migration 223: those holding an emergency refusal, for a database where 219's list was drained before
+ * 220's refusals were counted): per batch, in one transaction, it locks its rows (another server
  * starting at the same moment skips them), queues the notices through the outbox like every patient notice (contacts,
  * preferences and guardians resolved then) and deletes the rows. A re-run or a restart finds nothing left, so nobody is
  * told twice; a run that fails leaves the rest for the next start. A closed record is not told (no choice has effect
@@ -36,7 +38,7 @@ export async function noticeConsentsWithoutEffect(system: Transactions, options:
         WHERE r.type = 'Consent' AND NOT r.deleted AND r.compartment = ANY(${ids}::text[]) AND r.text IS NOT NULL`);
       const live = await tx.query<{ patient_id: string }>(sql`SELECT a.patient_id FROM access_record a WHERE a.patient_id = ANY(${ids}::text[]) AND NOT a.closed`);
       const notClosed = new Set(live.rows.map((r) => r.patient_id));
-      const concerned = new Set(consents.rows.filter((r) => notClosed.has(r.compartment) && hasChoiceWithoutEffect(JSON.parse(r.text) as Consent)).map((r) => r.compartment));
+      const concerned = new Set(consents.rows.filter((r) => notClosed.has(r.compartment) && toldWithoutEffect(JSON.parse(r.text) as Consent)).map((r) => r.compartment));
       const at = options.now();
       const text = buildNotice('consents-without-effect', { at }, options.recordUrl);
       const notices: Notice[] = [...concerned].sort().map((patientId) => ({ key: `consents-without-effect:${patientId}`, kind: 'consents-without-effect', patientId, text, createdAt: at }));

@@ -2,7 +2,7 @@ import type { NoticeText } from './messages';
 
 /**
  * The one notice to a patient some of whose access choices, stored before attack sweep 8, have no effect
- * (`access/consent-rules.ts` `hasChoiceWithoutEffect`): what kind of choices, why they matter, where to review them. Like
+ * (`access/consent-rules.ts` `toldWithoutEffect`: a whole choice, or an emergency refusal naming someone): what kind of choices, why they matter, where to review them. Like
  * every notice it names no professional and no document (an SMS or an e-mail is not a safe place for them): the page it
  * links to lists them under « Choix sans effet ».
  */
@@ -11,8 +11,10 @@ export function buildConsentsWithoutEffectNotice(accessPage: string): NoticeText
     subject: 'Certains de vos choix d’accès à votre dossier médical sont sans effet',
     body:
       'Certains des choix que vous avez faits sur l’accès des professionnels de santé à votre dossier médical partagé (DMP) — ' +
-      'l’ouverture du dossier, l’autorisation ou le blocage d’un professionnel, le masquage d’un document — ont été enregistrés ' +
-      'sous une forme que le DMP ne sait pas appliquer : ils sont sans effet. Vérifiez-les dans votre espace, à la rubrique ' +
+      'l’ouverture du dossier, l’autorisation ou le blocage d’un professionnel, le masquage d’un document, le refus de l’accès ' +
+      'en urgence visant un professionnel ou un document — ont été enregistrés sous une forme que le DMP ne sait pas appliquer : ' +
+      'ils sont sans effet. Un refus de l’accès en urgence vaut pour tous les professionnels ; pour tenir un professionnel à ' +
+      'l’écart de votre dossier, même en urgence, bloquez-le. Vérifiez-les dans votre espace, à la rubrique ' +
       `« Choix sans effet », retirez-les puis refaites-les si vous le souhaitez : ${accessPage}`,
   };
 }

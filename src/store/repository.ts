@@ -297,7 +297,7 @@ export class Repository implements ScopedRepository {
    * one of them is hidden from (a List of one document is governed by it: `deriveColumns`).
    */
   private async resolveColumns(resource: Resource, derived: DerivedColumns, replacing: boolean): Promise<DerivedColumns> {
-    if (derived.listedDocuments) return { ...derived, security: await this.listedSecurity(derived) };
+    if (derived.listedDocuments) return { ...derived, security: await this.listedSecurity(derived, resource.resourceType === 'Consent') };
     if (resource.resourceType !== 'Binary') return derived;
     const columns = replacing ? await this.keepGoverningDocument(resource.id as string, derived) : derived;
     if (!columns.docId) return columns;
@@ -323,13 +323,20 @@ export class Repository implements ScopedRepository {
   }
 
   /** The List's own security codes joined with those of the documents it lists (queued or stored). */
-  private async listedSecurity(columns: DerivedColumns): Promise<string[]> {
+  private async listedSecurity(columns: DerivedColumns, ownRecordOnly: boolean): Promise<string[]> {
     const ids = columns.listedDocuments ?? [];
     const codes = new Set(columns.security);
     const queued = this.db instanceof WriteBehindDb ? this.db : undefined;
-    for (const id of ids) for (const code of queued?.queued('DocumentReference', id)?.columns.security ?? []) codes.add(code);
-    const { rows } = await this.db.query<{ security: string[] }>(
-      sql`SELECT security FROM resource WHERE type = 'DocumentReference' AND id = ANY(${ids}::text[])`,
+    // A Consent takes the labels of its record's documents only: a mask naming another record's document id took its
+    // INVISIBLE_PATIENT and hid the patient's own Consent from her, telling her that the id exists with that label.
+    const own = (compartment: string | null | undefined) => !ownRecordOnly || compartment === columns.compartment;
+    for (const id of ids) {
+      const q = queued?.queued('DocumentReference', id);
+      if (q && own(q.columns.compartment)) for (const code of q.columns.security ?? []) codes.add(code);
+    }
+    const { rows } = await this.db.query<{ security: string[] }>(ownRecordOnly
+      ? sql`SELECT security FROM resource WHERE type = 'DocumentReference' AND id = ANY(${ids}::text[]) AND compartment = ${columns.compartment}`
+      : sql`SELECT security FROM resource WHERE type = 'DocumentReference' AND id = ANY(${ids}::text[])`,
     );
     for (const row of rows) for (const code of row.security) codes.add(code);
     return [...codes];

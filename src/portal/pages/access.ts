@@ -1,5 +1,6 @@
-import { hasChoiceWithoutEffect, patientConsent } from '../../access/consent-rules';
-import type { Consent, ConsentProvision, Patient, Practitioner } from '@medplum/fhirtypes';
+import { emergencyRefusalsWithoutEffect, hasChoiceWithoutEffect, patientConsent, type RefusablePurpose } from '../../access/consent-rules';
+import type { Consent, ConsentProvision, DocumentReference, Patient, Practitioner } from '@medplum/fhirtypes';
+import { documentTitle } from './documents';
 import { personName, periodText } from '../display';
 import { DirectoryNames, professionalText } from '../directory-names';
 import { html, type Html } from '../html';
@@ -27,7 +28,15 @@ export function professionalActor(p: Practitioner): NonNullable<ConsentProvision
 }
 
 /** The patient's active Consents, sorted by what they state. */
-export async function consentsOf(call: PortalCall): Promise<{ permits: Consent[]; denies: Consent[]; refusals: Map<string, Consent>; withoutEffect: Consent[] }> {
+/** An emergency refusal a Consent states naming a professional or a document: it refuses nothing (migration 220). */
+export interface RefusalWithoutEffect {
+  consent: Consent;
+  purpose: RefusablePurpose;
+  /** The provision naming someone: the refusal was meant for them. */
+  names: ConsentProvision;
+}
+
+export async function consentsOf(call: PortalCall): Promise<{ permits: Consent[]; denies: Consent[]; refusals: Map<string, Consent>; withoutEffect: Consent[]; refusalsWithoutEffect: RefusalWithoutEffect[] }> {
   const found = (await call.fhir.search<Consent>('Consent', { patient: call.session.patient, status: 'active', _count: '200' })).resources;
   // Stored before attack sweep 8 in a form the access rules do not apply (a professional or a document named so that no
   // rule matches; an opening or an authorisation carrying a narrowing, which grants nothing): listed apart, never as a
@@ -39,7 +48,11 @@ export async function consentsOf(call: PortalCall): Promise<{ permits: Consent[]
     const p = c.provision;
     if (p?.type === 'deny' && !p.actor?.length && !p.data?.length) for (const code of p.purpose ?? []) if (code.system === ACT_REASON && code.code) refusals.set(code.code, c);
   }
+  // The rest of such a Consent (the block or authorisation of the professional it names) still applies: it stays where it
+  // is listed, and only its refusal is shown as without effect.
+  const refusalsWithoutEffect = all.flatMap((consent) => emergencyRefusalsWithoutEffect(consent).map(({ purpose, names }) => ({ consent, purpose, names })));
   return {
+    refusalsWithoutEffect,
     permits: all.filter((c) => c.provision?.type === 'permit' && c.provision.actor?.length),
     denies: all.filter((c) => c.provision?.type === 'deny' && c.provision.actor?.length),
     refusals,
@@ -65,6 +78,48 @@ function withoutEffectText(c: Consent): string {
   return `${what} « ${target.trim() || 'non précisé'} »${when}`;
 }
 
+/** An emergency refusal naming someone, in the patient's words: which access, meant for whom, and what still applies. */
+async function refusalWithoutEffectText(r: RefusalWithoutEffect, named: (ref: NonNullable<ConsentProvision['actor']>[number]['reference']) => Promise<string>): Promise<Html> {
+  const access = r.purpose === 'BTG' ? 'l’accès en urgence (« bris de glace »)' : 'l’accès par le médecin régulateur du SAMU';
+  const when = r.consent.dateTime ? ` (choix du ${new Date(r.consent.dateTime).toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris' })})` : '';
+  const who = r.names.actor?.length ? (await Promise.all(r.names.actor.map((a) => named(a.reference)))).join(', ') : '';
+  const doc = r.names.data?.[0]?.reference?.reference ?? '';
+  const target = who ? `visant ${who}` : `lié au document « ${doc} »`;
+  const rest = !who
+    ? 'Le masquage du document enregistré avec lui s’applique toujours.'
+    : r.names.type === 'deny'
+      ? `Le blocage de ${who} enregistré avec lui s’applique toujours, y compris en urgence.`
+      : `L’autorisation de ${who} enregistrée avec lui s’applique toujours.`;
+  return html`Refus de ${access} ${target}${when} — sans effet. Un refus de l’accès en urgence vaut pour tous les professionnels et ne peut viser une personne ou un document : ce refus ne s’applique à personne. ${rest} Pour tenir un professionnel à l’écart de votre dossier, même en urgence, bloquez-le ci-dessous ; pour refuser cet accès à tous, décochez-le dans « Accès en urgence ».`;
+}
+
+/** Documents masked by provisions nested in this Consent's top provision: exceptions for the professional it names. */
+function nestedMasks(c: Consent): string[] {
+  const found: string[] = [];
+  const walk = (p: ConsentProvision): void => {
+    for (const n of p.provision ?? []) {
+      if (n.type === 'deny') for (const d of n.data ?? []) { const m = /^DocumentReference\/([^/]+)/.exec(d.reference?.reference ?? ''); if (m) found.push(m[1]); }
+      walk(n);
+    }
+  };
+  if (c.provision) walk(c.provision);
+  return [...new Set(found)];
+}
+
+/**
+ * How a mask nested under an authorisation or a block is read (FHIR: an exception to the provision around it): hidden
+ * from the professional it names only. Said in her words, for a patient who may have meant « from everyone ».
+ */
+async function nestedMaskText(call: PortalCall, c: Consent, name: string): Promise<Html> {
+  const ids = nestedMasks(c);
+  if (!ids.length) return html``;
+  const titles = await Promise.all(ids.map(async (id) => {
+    try { return `« ${documentTitle(await call.fhir.read<DocumentReference>('DocumentReference', id))} »`; } catch { return 'un document que vous ne voyez pas ou qui n’existe plus'; }
+  }));
+  const what = c.provision?.type === 'permit' ? `sauf ${titles.join(', ')}` : `et ${titles.join(', ')}`;
+  return html`<span class="nested-masks">— ${what} : ${ids.length > 1 ? 'ces documents sont masqués' : 'ce document est masqué'} pour ${name} seulement ; les autres professionnels que vous avez autorisés ${ids.length > 1 ? 'les' : 'le'} voient. Pour ${ids.length > 1 ? 'les' : 'le'} masquer à tous les professionnels, utilisez « Masquer » sur la page du document.</span>`;
+}
+
 function withdrawForm(call: PortalCall, consent: Consent, label: string): Html {
   return html`<form method="post" action="/portal/access/withdraw" class="inline"><input type="hidden" name="csrf" value="${call.session.csrf}"><input type="hidden" name="consent" value="${consent.id}"><button type="submit" class="secondary">${label}</button></form>`;
 }
@@ -75,22 +130,25 @@ export async function accessPage(call: PortalCall, q: string | undefined): Promi
   const names = new DirectoryNames(call.fhir);
   const named = async (c: Consent) => professionalText((await names.name(c.provision?.actor?.[0]?.reference)) ?? { name: 'Professionnel de santé' });
   const treating = await Promise.all((me.generalPractitioner ?? []).map(async (g) => professionalText((await names.name(g)) ?? { name: 'Médecin traitant' })));
-  const permits = await Promise.all(consents.permits.map(async (c) => ({ c, name: await named(c) })));
-  const denies = await Promise.all(consents.denies.map(async (c) => ({ c, name: await named(c) })));
+  const permits = await Promise.all(consents.permits.map(async (c) => { const name = await named(c); return { c, name, masks: await nestedMaskText(call, c, name) }; }));
+  const denies = await Promise.all(consents.denies.map(async (c) => { const name = await named(c); return { c, name, masks: await nestedMaskText(call, c, name) }; }));
   const csrf = html`<input type="hidden" name="csrf" value="${call.session.csrf}">`;
+  const actorName = async (ref: NonNullable<ConsentProvision['actor']>[number]['reference']) => professionalText((await names.name(ref)) ?? { name: ref?.identifier?.value ?? ref?.reference ?? 'Professionnel de santé' });
+  const refusalsWithoutEffect = await Promise.all(consents.refusalsWithoutEffect.map((r) => refusalWithoutEffectText(r, actorName)));
   const body = html`
 <section aria-labelledby="h-treating"><h2 id="h-treating">Mon médecin traitant</h2>
 ${treating.length ? html`<ul>${treating.map((t) => html`<li>${t} <span class="muted">— il a toujours accès à votre dossier ; pour en changer, déclarez un nouveau médecin traitant.</span></li>`)}</ul>` : html`<p class="muted">Aucun médecin traitant déclaré.</p>`}
 </section>
 <section aria-labelledby="h-permits"><h2 id="h-permits">Professionnels autorisés</h2>
-${permits.length ? html`<ul>${permits.map(({ c, name }) => html`<li>${name} ${periodText(c.provision?.period)} ${withdrawForm(call, c, `Retirer l’autorisation de ${name}`)}</li>`)}</ul>` : html`<p class="muted">Vous n’avez autorisé aucun professionnel en particulier.</p>`}
+${permits.length ? html`<ul>${permits.map(({ c, name, masks }) => html`<li>${name} ${periodText(c.provision?.period)} ${masks} ${withdrawForm(call, c, `Retirer l’autorisation de ${name}`)}</li>`)}</ul>` : html`<p class="muted">Vous n’avez autorisé aucun professionnel en particulier.</p>`}
 </section>
 <section aria-labelledby="h-denies"><h2 id="h-denies">Professionnels bloqués</h2>
-${denies.length ? html`<ul>${denies.map(({ c, name }) => html`<li>${name} ${withdrawForm(call, c, `Débloquer ${name}`)}</li>`)}</ul>` : html`<p class="muted">Vous n’avez bloqué aucun professionnel.</p>`}
+${denies.length ? html`<ul>${denies.map(({ c, name, masks }) => html`<li>${name} ${masks} ${withdrawForm(call, c, `Débloquer ${name}`)}</li>`)}</ul>` : html`<p class="muted">Vous n’avez bloqué aucun professionnel.</p>`}
 </section>
-${consents.withoutEffect.length ? html`<section aria-labelledby="h-without-effect"><h2 id="h-without-effect">Choix sans effet</h2>
-<p>Ces choix ont été enregistrés sous une forme que le DMP ne sait pas appliquer : ils ne bloquent, ne masquent ni n’autorisent rien. Retirez-les, puis refaites votre choix ci-dessous (professionnel) ou depuis la page du document (masquage).</p>
-<ul>${consents.withoutEffect.map((c) => html`<li>${withoutEffectText(c)} — sans effet ${withdrawForm(call, c, 'Retirer ce choix sans effet')}</li>`)}</ul>
+${consents.withoutEffect.length || refusalsWithoutEffect.length ? html`<section aria-labelledby="h-without-effect"><h2 id="h-without-effect">Choix sans effet</h2>
+${consents.withoutEffect.length ? html`<p>Ces choix ont été enregistrés sous une forme que le DMP ne sait pas appliquer : ils ne bloquent, ne masquent ni n’autorisent rien. Retirez-les, puis refaites votre choix ci-dessous (professionnel) ou depuis la page du document (masquage).</p>
+<ul>${consents.withoutEffect.map((c) => html`<li>${withoutEffectText(c)} — sans effet ${withdrawForm(call, c, 'Retirer ce choix sans effet')}</li>`)}</ul>` : ''}
+${refusalsWithoutEffect.length ? html`<ul class="refusals-without-effect">${refusalsWithoutEffect.map((t) => html`<li>${t}</li>`)}</ul>` : ''}
 </section>` : ''}
 <section aria-labelledby="h-emergency"><h2 id="h-emergency">Accès en urgence</h2>
 <form method="post" action="/portal/access/emergency">${csrf}

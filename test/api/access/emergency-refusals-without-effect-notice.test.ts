@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Consent } from '@medplum/fhirtypes';
+import { loadConfig } from '../../../src/config';
+import { startServer, type RunningServer } from '../../../src/server';
+import { sql } from '../../../src/store/sql';
+import { createTestDb, type TestDb } from '../../support/test-db';
+import { byRpps, consent, loadFixture, maskDoc, purpose, systemContext } from './fixture';
+
+// Rule (src/access/README.md, "Refusing emergency access in advance" and "Consents without effect"): an emergency
+// refusal (BTG, ETREAT) stored in a provision naming a professional or a document, or under one, refuses nothing since
+// migration 220 — it had refused emergency access to everyone. Its patient is told once, by the notice of the choices
+// without effect (French, her contacts, naming nobody), unless the same Consent also refuses that access naming nobody
+// (then it still refuses, for everyone). A closed record is not told. The upgrade is replayed on a database where
+// migration 219's list was drained before these refusals counted: Consents stored as an older server stored them, then
+// the server restarted with migration 223 to apply. Fixture: p1 (e-mail patient@example.org), p2 and p3 (no contact),
+// p4 closed.
+
+const RECORD_URL = 'https://mon-espace.example/portail';
+const MIGRATION = '223_emergency_refusals_to_notify.sql';
+let testDb: TestDb;
+let dataDir: string;
+let server: RunningServer;
+
+const start = () => startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir }), { db: testDb.db, env: { DEV_AUTH: '1', NOTIFY_RECORD_URL: RECORD_URL } });
+const provision = (p: Record<string, unknown>) => p as NonNullable<Consent['provision']>;
+
+const STORED: Consent[] = [
+  // « Dr X authorised, but not in break-glass »: told.
+  consent('p1-named-btg', 'p1', provision({ type: 'permit', actor: [byRpps('10000000401')], provision: [{ type: 'deny', purpose: purpose('BTG') }] })),
+  // Refused under the mask of a document: told (no contact: kept as not sent).
+  consent('p3-doc-samu', 'p3', provision({ type: 'deny', data: maskDoc('f1'), provision: [{ type: 'deny', purpose: purpose('ETREAT') }] })),
+  // Refused naming nobody under the opening, and the same refused for Dr Z too: it still refuses, for everyone.
+  consent('p2-both', 'p2', provision({ type: 'permit', provision: [{ type: 'deny', purpose: purpose('BTG') }, { type: 'permit', actor: [byRpps('10000000402')], provision: [{ type: 'deny', purpose: purpose('BTG') }] }] })),
+  // A closed record is not told.
+  consent('p4-named-samu', 'p4', provision({ type: 'deny', actor: [byRpps('10000000403')], purpose: purpose('ETREAT') })),
+];
+
+interface Row { patient_id: string; channel: string; recipient: string | null; subject: string; body: string; status: string }
+async function notices(): Promise<Row[]> {
+  return (await testDb.db.query<Row>(sql`SELECT patient_id, channel, recipient, subject, body, status FROM notify_outbox WHERE kind = 'consents-without-effect' ORDER BY patient_id, channel`)).rows;
+}
+async function drained(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await testDb.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM consent_review_pending`);
+    if (rows[0].n === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('consent_review_pending was not drained');
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-emergency-refusals-notice-'));
+  testDb = await createTestDb();
+  server = await start();
+  await drained();
+  await loadFixture(server.service);
+  for (const c of STORED) await server.service.repo.update(systemContext(), c);
+  await server.close();
+  // The upgrade: 219's list already drained (nothing was told of these), migration 223 not applied yet.
+  expect(await notices()).toEqual([]);
+  await testDb.db.query(sql`DELETE FROM schema_migration WHERE name = ${MIGRATION}`);
+  server = await start();
+  await drained();
+}, 180_000);
+afterAll(async () => {
+  await server?.close();
+  await testDb?.drop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('each patient whose emergency refusal names someone is told once, in French, naming nobody', async () => {
+  const rows = await notices();
+  expect(rows.map((r) => [r.patient_id, r.channel, r.recipient])).toEqual([['p1', 'email', 'patient@example.org'], ['p3', 'none', null]]);
+  const [told] = rows;
+  expect(told.subject).toBe('Certains de vos choix d’accès à votre dossier médical sont sans effet');
+  expect(told.body).toContain('le refus de l’accès en urgence visant un professionnel ou un document');
+  expect(told.body).toContain('Un refus de l’accès en urgence vaut pour tous les professionnels ; pour tenir un professionnel à l’écart de votre dossier, même en urgence, bloquez-le.');
+  expect(told.body.endsWith(`${RECORD_URL}/access`)).toBe(true);
+  expect(told.body).not.toMatch(/\d{11}|DocumentReference|f1|Martin/);
+});
+
+test('a restart tells nobody twice', async () => {
+  const rowsNow = async () => (await notices()).map(({ status, ...row }) => (void status, row));
+  const before = await rowsNow();
+  await server.close();
+  await testDb.db.query(sql`DELETE FROM schema_migration WHERE name = ${MIGRATION}`);
+  server = await start();
+  await drained();
+  expect(await rowsNow()).toEqual(before);
+});
