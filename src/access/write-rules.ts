@@ -22,7 +22,7 @@ import { assertAdoptionsAllowed } from './binary-adoption';
 import { assertMayAttach, assertMayChange, assertMayReplace, isVisible } from './provenance';
 import { unknownPatient } from './compartment-tie';
 import { assertStaysInRecord, movesRecord } from './record-move';
-import { assertNoStandaloneVisibilityFlags } from './visibility-flags';
+import { assertFlagsFromProfessionals, assertNoStandaloneVisibilityFlags } from './visibility-flags';
 import { classOf } from './resource-classes';
 import { assertTreatingPhysicianKept } from './treating-physician';
 
@@ -193,6 +193,7 @@ export async function assertWriteAllowed(tx: Statements, actor: DmpActor, plan: 
   // Provenance: an update, patch or delete is for who wrote the row (provenance.ts); a replacement likewise.
   if (event.interaction !== 'create') await assertMayChange(tx, actor, event, actor.patientIds);
   assertNoStandaloneVisibilityFlags(event);
+  assertFlagsFromProfessionals(actor, event);
   assertSenderIsWriter(actor, event);
   await assertStaysInRecord(tx, event);
   await assertMayReplace(tx, actor, event, actor.patientIds);

@@ -83,9 +83,8 @@ SELECT rid, type, id FROM cur`;
 export function relabelListsSql(docId: string): Sql {
   return sql`UPDATE resource l SET security = ARRAY(SELECT DISTINCT c FROM (
       SELECT jsonb_array_elements(coalesce((l.text::jsonb) -> 'meta' -> 'security', '[]'::jsonb)) ->> 'code' AS c
-      UNION SELECT unnest(d.security) FROM resource d WHERE d.type = 'DocumentReference' AND d.id IN
+      UNION SELECT unnest(d.security) FROM resource d WHERE d.type = 'DocumentReference' AND d.compartment IS NOT DISTINCT FROM l.compartment AND d.id IN
         (SELECT x.target_id FROM idx_reference x WHERE x.rid = l.rid AND x.param IN ('item', 'data') AND x.target_type = 'DocumentReference')
-        AND (l.type = 'List' OR d.compartment = l.compartment)
     ) s WHERE c IS NOT NULL ORDER BY c)
     WHERE l.type IN ('List', 'Consent') AND l.doc_id IS NULL AND NOT l.deleted
       AND l.rid IN (SELECT x.rid FROM idx_reference x WHERE ((x.type = 'List' AND x.param = 'item') OR (x.type = 'Consent' AND x.param = 'data'))

@@ -297,7 +297,8 @@ export class Repository implements ScopedRepository {
    * one of them is hidden from (a List of one document is governed by it: `deriveColumns`).
    */
   private async resolveColumns(resource: Resource, derived: DerivedColumns, replacing: boolean): Promise<DerivedColumns> {
-    if (derived.listedDocuments) return { ...derived, security: await this.listedSecurity(derived, resource.resourceType === 'Consent') };
+    if (derived.listedDocuments) return { ...derived, security: await this.listedSecurity(derived) };
+    if (resource.resourceType === 'Consent' && derived.docId) return this.consentInRecord(derived);
     if (resource.resourceType !== 'Binary') return derived;
     const columns = replacing ? await this.keepGoverningDocument(resource.id as string, derived) : derived;
     if (!columns.docId) return columns;
@@ -322,21 +323,34 @@ export class Repository implements ScopedRepository {
     return governing ? { ...columns, docId: governing } : columns;
   }
 
-  /** The List's own security codes joined with those of the documents it lists (queued or stored). */
-  private async listedSecurity(columns: DerivedColumns, ownRecordOnly: boolean): Promise<string[]> {
+  /**
+   * A Consent is governed only by a document of its own record. A mask may name any id (one that does not exist is
+   * accepted and governs nothing); governed by another record's document, the mask took its labels, so a patient who
+   * named an id of someone else's record learnt from his own Consent, and its trail event, vanishing whether that
+   * document exists and is flagged INVISIBLE_PATIENT (attack sweep 10). Such a document now answers as a missing one.
+   */
+  private async consentInRecord(derived: DerivedColumns): Promise<DerivedColumns> {
+    const id = derived.docId as string;
+    const queued = this.db instanceof WriteBehindDb ? this.db.queued('DocumentReference', id) : undefined;
+    if (queued) return queued.columns.compartment === derived.compartment ? derived : { ...derived, docId: null };
+    const { rows } = await this.db.query<{ compartment: string | null }>(sql`SELECT compartment FROM resource WHERE type = 'DocumentReference' AND id = ${id}`);
+    return rows.length === 0 || rows[0].compartment === derived.compartment ? derived : { ...derived, docId: null };
+  }
+
+  /**
+   * The List's (or Consent's) own security codes joined with those of the documents it lists (queued or stored) in its
+   * own record: a document of another record is answered as a missing one (see consentInRecord).
+   */
+  private async listedSecurity(columns: DerivedColumns): Promise<string[]> {
     const ids = columns.listedDocuments ?? [];
     const codes = new Set(columns.security);
     const queued = this.db instanceof WriteBehindDb ? this.db : undefined;
-    // A Consent takes the labels of its record's documents only: a mask naming another record's document id took its
-    // INVISIBLE_PATIENT and hid the patient's own Consent from her, telling her that the id exists with that label.
-    const own = (compartment: string | null | undefined) => !ownRecordOnly || compartment === columns.compartment;
     for (const id of ids) {
-      const q = queued?.queued('DocumentReference', id);
-      if (q && own(q.columns.compartment)) for (const code of q.columns.security ?? []) codes.add(code);
+      const row = queued?.queued('DocumentReference', id);
+      if (row && row.columns.compartment === columns.compartment) for (const code of row.columns.security) codes.add(code);
     }
-    const { rows } = await this.db.query<{ security: string[] }>(ownRecordOnly
-      ? sql`SELECT security FROM resource WHERE type = 'DocumentReference' AND id = ANY(${ids}::text[]) AND compartment = ${columns.compartment}`
-      : sql`SELECT security FROM resource WHERE type = 'DocumentReference' AND id = ANY(${ids}::text[])`,
+    const { rows } = await this.db.query<{ security: string[] }>(
+      sql`SELECT security FROM resource WHERE type = 'DocumentReference' AND id = ANY(${ids}::text[]) AND compartment IS NOT DISTINCT FROM ${columns.compartment}`,
     );
     for (const row of rows) for (const code of row.security) codes.add(code);
     return [...codes];
