@@ -34,6 +34,7 @@ const VITAL_SIGN_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.5.3.1.4.13.2', '1.3.6.1.4.1.19376.1.5.3.1.4.13.1', '2.16.840.1.113883.10.20.1.35',
   '2.16.840.1.113883.10.20.22.4.26', '2.16.840.1.113883.10.20.22.4.27',
 ];
+const CODED_TYPES = ['CD', 'CE', 'CV', 'CO', 'CS'];
 export const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
 
 /** Lab result observation → Observation; collected for the section's DiagnosticReport. */
@@ -175,6 +176,14 @@ export function setValue(observation: Observation, value: XmlNode | undefined, w
   // had no value and nothing saying why (FHIR obs-6: a dataAbsentReason only where there is no value).
   const nullFlavor = attr(value, 'nullFlavor');
   if (nullFlavor !== undefined) {
+    // OTH on a coded value: the sender's system had no code for what it states, and says it in originalText (or in a
+    // translation of another system). That is a value, in the sender's words: it was `dataAbsentReason` « unknown »,
+    // and the clinician lost the organism or the finding the laboratory wrote.
+    const stated = nullFlavor === 'OTH' && CODED_TYPES.includes(attr(value, 'xsi:type') ?? '') ? toCodeableConcept(value) : undefined;
+    if (stated) {
+      observation.valueCodeableConcept = stated;
+      return;
+    }
     observation.dataAbsentReason = dataAbsentReasonOf(nullFlavor);
     return;
   }
@@ -201,7 +210,7 @@ export function setValue(observation: Observation, value: XmlNode | undefined, w
       observation.valueString = text;
       warnings?.list.push(`Entry ${warnings.path}: the interval "${text}" has an exclusive bound, which a FHIR Range cannot say; kept as the document's text`);
     } else if (range) observation.valueRange = range;
-  } else if (['CD', 'CE', 'CV', 'CO', 'CS'].includes(type)) {
+  } else if (CODED_TYPES.includes(type)) {
     const concept = toCodeableConcept(value);
     if (concept) observation.valueCodeableConcept = concept;
   } else if (type === 'INT') {
