@@ -119,7 +119,19 @@ export function mapResultObservation(node: XmlNode, location: EntryLocation, ctx
   setValue(observation, at(node, 'value'), { path, list: ctx.warnings });
   const interpretation = childrenNamed(node, 'interpretationCode').map(toCodeableConcept).filter((c) => !!c);
   if (interpretation.length) observation.interpretation = interpretation as Observation['interpretation'];
-  const ranges = all(node, 'referenceRange/observationRange').map(toReferenceRange).filter((r) => !!r);
+  const ranges = all(node, 'referenceRange/observationRange')
+    .filter((range, i) => {
+      // A CDA observationRange is the range in which a value gets its interpretationCode: with N (or none) it is the
+      // normal range; with H, L, HH, A … it is where values are high, low, critical. FHIR's referenceRange is read as
+      // the normal range (its type, when present, is normal, therapeutic, recommended …): « H » 10–20 was served as a
+      // reference range of 10–20, a high value shown as within it.
+      const meaning = attr(at(range, 'interpretationCode'), 'code');
+      if (meaning === undefined || meaning === 'N') return true;
+      ctx.warnings.push(`Entry ${path}.range${i + 1}: range of the values interpreted "${meaning}", not a normal range; not represented`);
+      return false;
+    })
+    .map(toReferenceRange)
+    .filter((r) => !!r);
   if (ranges.length) observation.referenceRange = ranges as ObservationReferenceRange[];
   const method = toCodeableConcept(at(node, 'methodCode'));
   if (method) observation.method = method;
@@ -191,8 +203,10 @@ export function setValue(observation: Observation, value: XmlNode | undefined, w
   if (type === 'PQ') {
     const quantity = toQuantity(value);
     const raw = attr(value, 'value');
-    if (quantity) observation.valueQuantity = quantity;
-    else if (raw !== undefined && raw.trim()) {
+    if (quantity) {
+      observation.valueQuantity = quantity;
+      if (quantity.unit && !quantity.code) warnings?.list.push(`Entry ${warnings.path}: the unit "${quantity.unit}" is not UCUM; kept as the document's text, without a UCUM code`);
+    } else if (raw !== undefined && raw.trim()) {
       const unit = attr(value, 'unit');
       observation.valueString = unit && unit !== '1' ? `${raw.trim()} ${unit}` : raw.trim();
       warnings?.list.push(`Entry ${warnings.path}: the value "${raw.trim()}" is not a number; kept as the document's text`);
@@ -247,8 +261,6 @@ function toReferenceRange(range: XmlNode): ObservationReferenceRange | undefined
   const exclusive = ['low', 'high'].some((side) => attr(at(ivl, side), 'inclusive') === 'false');
   const text = narrativeOf(at(range, 'text')) ?? (exclusive ? exclusiveRangeText(ivl) : undefined);
   if (text) result.text = text;
-  const meaning = toCodeableConcept(at(range, 'interpretationCode'));
-  if (meaning && attr(at(range, 'interpretationCode'), 'code') !== 'N') result.type = meaning;
   return Object.keys(result).length ? result : undefined;
 }
 
