@@ -35,6 +35,8 @@ const VITAL_SIGN_TEMPLATES = [
   '2.16.840.1.113883.10.20.22.4.26', '2.16.840.1.113883.10.20.22.4.27',
 ];
 const CODED_TYPES = ['CD', 'CE', 'CV', 'CO', 'CS'];
+/** What a CDA observationRange holds (CDA R2); anything else (a precondition) qualifies the range. */
+const RANGE_ELEMENTS = new Set(['realmCode', 'typeId', 'templateId', 'code', 'text', 'value', 'interpretationCode']);
 export const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
 
 /** Lab result observation → Observation; collected for the section's DiagnosticReport. */
@@ -126,6 +128,13 @@ export function mapResultObservation(node: XmlNode, location: EntryLocation, ctx
       // the normal range (its type, when present, is normal, therapeutic, recommended …): « H » 10–20 was served as a
       // reference range of 10–20, a high value shown as within it.
       const meaning = attr(at(range, 'interpretationCode'), 'code');
+      // A condition on the range (a precondition, SDTC or R2.1) says for whom it holds, which FHIR cannot say here:
+      // served alone, a range for pregnant women or for another sex reads as the patient's own.
+      const conditioned = range.children.find((c) => !RANGE_ELEMENTS.has(c.name));
+      if (conditioned) {
+        ctx.warnings.push(`Entry ${path}.range${i + 1}: range with a ${conditioned.name} (for a population it names); not represented`);
+        return false;
+      }
       if (meaning === undefined || meaning === 'N') return true;
       ctx.warnings.push(`Entry ${path}.range${i + 1}: range of the values interpreted "${meaning}", not a normal range; not represented`);
       return false;
@@ -261,6 +270,10 @@ function toReferenceRange(range: XmlNode): ObservationReferenceRange | undefined
   const exclusive = ['low', 'high'].some((side) => attr(at(ivl, side), 'inclusive') === 'false');
   const text = narrativeOf(at(range, 'text')) ?? (exclusive ? exclusiveRangeText(ivl) : undefined);
   if (text) result.text = text;
+  // The range's code names the population it is for (female, child …): FHIR's appliesTo. Without it, a range for
+  // women was served as the range of the patient, whoever he is.
+  const population = toCodeableConcept(at(range, 'code'));
+  if (population) result.appliesTo = [population];
   return Object.keys(result).length ? result : undefined;
 }
 

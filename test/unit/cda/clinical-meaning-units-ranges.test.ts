@@ -56,3 +56,21 @@ describe('a reference range is the range of normal values', () => {
     expect(observation.interpretation?.[0].coding?.[0]).toMatchObject({ code: 'HH', system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation' });
   });
 });
+
+describe('a reference range for a population says which', () => {
+  const ranged = (inner: string) => result('718-7', `<value xsi:type="PQ" value="12.5" unit="g/dL"/>
+    <referenceRange><observationRange>${inner}<value xsi:type="IVL_PQ"><low value="12" unit="g/dL"/><high value="16" unit="g/dL"/></value>
+    <interpretationCode code="N" codeSystem="2.16.840.1.113883.5.83"/></observationRange></referenceRange>`);
+
+  it('keeps the population the range is for (its code) as appliesTo', () => {
+    const { observation } = ranged('<code code="248152002" codeSystem="2.16.840.1.113883.6.96" displayName="Female"/>');
+    expect(observation.referenceRange?.[0].appliesTo).toEqual([{ coding: [{ system: 'http://snomed.info/sct', code: '248152002', display: 'Female' }] }]);
+    expect(observation.referenceRange?.[0].low?.value).toBe(12);
+  });
+
+  it('leaves out a range with a precondition (for whom it holds is not said in FHIR), with a warning', () => {
+    const { plan, observation } = ranged('<precondition><criterion><code code="77386006" codeSystem="2.16.840.1.113883.6.96"/></criterion></precondition>');
+    expect(observation.referenceRange).toBeUndefined();
+    expect(plan.warnings).toContain('Entry s1.e1.range1: range with a precondition (for a population it names); not represented');
+  });
+});
