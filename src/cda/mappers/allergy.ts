@@ -3,7 +3,7 @@ import { at, attr, childrenNamed } from '../cda-node';
 import { toCodeableConcept, toDateTimeOf } from '../datatypes';
 import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
-import { absenceCoding, absenceConcept, isUnidentified, noKnownAllergyCode } from './absence';
+import { absenceCoding, absenceConcept, absenceInWords, isUnidentified, noKnownAllergyCode } from './absence';
 import { relatedObservations } from './clinical-common';
 import { isStatusObservation, statedClinicalStatus } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
@@ -68,6 +68,12 @@ export const allergyMapper: EntryMapper = {
     }
     if (absence || (negated && isUnidentified(agent) && isUnidentified(value))) {
       addAllergy(statement, location, ctx, { code: absence ? absenceConcept(absence) : noKnownAllergyCode(value, type, agent), refuted: false, absence: true });
+      return;
+    }
+    // « Pas d'allergie connue » written as the agent's or the value's words is no allergy to anything: it was an
+    // active allergy named by those words. Which absence (any, drug, food) the words mean is not read: reported.
+    if (absenceInWords(agent) || (isUnidentified(agent) && absenceInWords(value))) {
+      ctx.warnings.push(`Entry ${location.path}: allergy entry whose words state an absence; not represented`);
       return;
     }
     if (isUnidentified(agent) && isUnidentified(value) && !value?.text) {

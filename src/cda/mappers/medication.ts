@@ -4,7 +4,7 @@ import { narrativeOf } from '../narrative-references';
 import { toCodeableConcept, toDateTimeOf, toPeriod, toQuantity, toRange } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
-import { absenceCoding, isUnidentified } from './absence';
+import { absenceCoding, absenceInWords, isUnidentified } from './absence';
 import { mainEffectiveTime, productCode } from './clinical-common';
 import { endedBefore } from './clinical-status';
 import { addNestedDispenses } from './dispense';
@@ -35,8 +35,8 @@ export const medicationMapper: EntryMapper = {
     const product = productCode(statement);
     // "No known medications" (an absence code, or a negated generic "drug or medication") and a product that is
     // only a nullFlavor say that no treatment is known: not a MedicationStatement of some treatment.
-    if (absenceCoding(product) || isUnidentified(product)) {
-      ctx.warnings.push(`Entry ${location.path}: ${isNegated(statement) || absenceCoding(product) ? 'states no known medication' : 'medication without an identified product'}; not represented`);
+    if (absenceCoding(product) || absenceInWords(product) || isUnidentified(product)) {
+      ctx.warnings.push(`Entry ${location.path}: ${isNegated(statement) || absenceCoding(product) || absenceInWords(product) ? 'states no known medication' : 'medication without an identified product'}; not represented`);
       return;
     }
     const statement_: MedicationStatement = {

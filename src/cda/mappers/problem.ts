@@ -2,7 +2,7 @@ import type { Condition } from '@medplum/fhirtypes';
 import { at } from '../cda-node';
 import { toCodeableConcept, toDateTimeOf } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
-import { absenceCoding, isUnidentified } from './absence';
+import { absenceCoding, absenceInWords, isUnidentified } from './absence';
 import { isStatusObservation, statedClinicalStatus, type ClinicalStatus } from './clinical-status';
 import type { XmlNode } from '../xml-tree';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
@@ -35,8 +35,9 @@ export const problemMapper: EntryMapper = {
     const type = toCodeableConcept(at(statement, 'code'));
     // "No known problems" (an absence code, or a negated generic "problem") and a problem whose value is a
     // nullFlavor beside a generic type state no particular condition.
-    if (absenceCoding(value, type) || (isUnidentified(value) && isUnidentified(type)) || (refuted && isUnidentified(value))) {
-      ctx.warnings.push(`Entry ${location.path}: ${refuted || absenceCoding(value, type) ? 'states no known problem' : 'problem without an identified condition'}; not represented`);
+    const inWords = absenceInWords(value);
+    if (absenceCoding(value, type) || inWords || (isUnidentified(value) && isUnidentified(type)) || (refuted && isUnidentified(value))) {
+      ctx.warnings.push(`Entry ${location.path}: ${refuted || inWords || absenceCoding(value, type) ? 'states no known problem' : 'problem without an identified condition'}; not represented`);
       return;
     }
     const statuses = refused.filter((p) => isStatusObservation(p.node));
