@@ -165,6 +165,8 @@ function viewOf(r: Resource, bundle: Bundle): View {
     collected: any.collection?.collectedDateTime,
     specimen: any.specimen ? 'yes' : 'no',
     criticality: any.criticality,
+    severity: any.severity?.coding?.[0]?.code,
+    reactions: any.reaction && !reaction ? any.reaction.map((r: any) => `${r.manifestation?.[0]?.coding?.[0]?.code}:${r.severity ?? '-'}`).join(' ') : undefined,
     dose: quantityText(any.dosage?.[0]?.doseAndRate?.[0]?.doseQuantity ?? any.doseQuantity),
   };
 }

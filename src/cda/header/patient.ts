@@ -23,6 +23,12 @@ export interface DocumentPatient {
 
 /** recordTarget/patientRole → lookup identifiers, conditional reference and traits; 422 if unidentifiable. */
 export function readPatient(doc: XmlNode): DocumentPatient {
+  // CDA allows several recordTargets (a mother and her newborn, twins): every entry would have been filed in the first
+  // one's record, whichever of them it is about. A wrong patient is worse than a document refused.
+  const targets = childrenNamed(doc, 'recordTarget');
+  if (targets.length > 1) {
+    throw unprocessable(`The CDA has ${targets.length} recordTarget elements: a document about several patients cannot be filed in one patient's record`);
+  }
   const role = at(doc, 'recordTarget/patientRole');
   const ids = childrenNamed(role, 'id')
     .map((id) => ({ root: attr(id, 'root'), extension: attr(id, 'extension') }))

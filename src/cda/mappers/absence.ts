@@ -89,3 +89,30 @@ export function absenceConcept(coding: Coding): CodeableConcept {
   if (isSnomed(coding)) return { coding: [{ system: SNOMED, code: coding.code, display: coding.display ?? SNOMED_ABSENCE[coding.code ?? ''] }] };
   return { coding: [{ ...coding, system: IPS_SYSTEM }] };
 }
+
+/**
+ * Words that open a statement of absence, in French and English: « Pas de traitement », « Aucune allergie connue »,
+ * « Sans antécédent », "No known drug allergy", "None", NKDA. Only the opening words are read; « sans » and
+ * « absence de » only before what a record lists (a treatment, an allergy …).
+ */
+const ABSENCE_NOUNS = "(traitement|m[ée]dicament|allergie|ant[ée]c[ée]dent|vaccin|probl[èe]me|pathologie)";
+const ABSENCE_OPENINGS = [
+  /^\s*(pas\s+d(e\b|['’])|aucun(e|s|es)?\b|n[ée]ant\b|rien\b)/i,
+  // « Sans » and « absence de » also open names of conditions (« sans domicile fixe », « absence de rein droit »):
+  // only followed by what a record lists.
+  new RegExp(`^\\s*(sans\\s+|absence\\s+d(e\\s+|['’]))${ABSENCE_NOUNS}`, 'i'),
+  /^\s*(no|none|nil|nkda|nka|denies)\b/i,
+];
+
+/**
+ * True when the concept's own words state an absence: its text, or the display of every coding it has (a sender's
+ * local code « Pas de traitement »). "Pas de traitement" as a product's originalText became an active
+ * MedicationStatement of a medication named « Pas de traitement ».
+ */
+export function absenceInWords(concept: CodeableConcept | undefined): boolean {
+  if (!concept) return false;
+  const says = (text: string | undefined) => !!text && ABSENCE_OPENINGS.some((re) => re.test(text));
+  if (says(concept.text)) return true;
+  const codings = concept.coding ?? [];
+  return codings.length > 0 && codings.every((c) => says(c.display));
+}

@@ -25,9 +25,22 @@ export function relatedObservations(statement: XmlNode, typeCode?: string): XmlN
     .filter((o): o is XmlNode => !!o);
 }
 
-/** The first performer/author of a statement as a Practitioner reference, when identifiable. */
+/**
+ * The first performer of a statement as a Practitioner reference, when identifiable. Only `performer`: the statement's
+ * `author` wrote it down (a GP summarising a surgery, the vaccination record's keeper), he did not perform it; he was
+ * named as the surgeon or the vaccinator.
+ */
 export function performerOf(statement: XmlNode, ctx: MappingContext): Reference<Practitioner> | undefined {
-  for (const assigned of [...all(statement, 'performer/assignedEntity'), ...all(statement, 'author/assignedAuthor')]) {
+  return firstPractitioner(all(statement, 'performer/assignedEntity'), ctx);
+}
+
+/** The first author of a statement as a Practitioner reference (who recorded it), when identifiable. */
+export function authorOf(statement: XmlNode, ctx: MappingContext): Reference<Practitioner> | undefined {
+  return firstPractitioner(all(statement, 'author/assignedAuthor'), ctx);
+}
+
+function firstPractitioner(assignedList: XmlNode[], ctx: MappingContext): Reference<Practitioner> | undefined {
+  for (const assigned of assignedList) {
     const ref = ctx.practitionerOf(assigned);
     if (ref) return ref;
   }

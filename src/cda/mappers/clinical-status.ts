@@ -30,8 +30,8 @@ export function statedClinicalStatus(statement: XmlNode): ClinicalStatus | undef
   for (const relation of childrenNamed(statement, 'entryRelationship')) {
     const observation = at(relation, 'observation');
     if (!observation || !isStatusObservation(observation)) continue;
-    const code = attr(at(observation, 'value'), 'code');
-    if (code && STATUS_VALUES[code]) return STATUS_VALUES[code];
+    const code = valueCodes(at(observation, 'value')).find((c) => STATUS_VALUES[c]);
+    if (code) return STATUS_VALUES[code];
   }
   return undefined;
 }
@@ -46,4 +46,16 @@ export function endedBefore(time: XmlNode | undefined, reference: string | undef
   if (!reference) return true;
   if (high.length <= 10) return high < reference.slice(0, high.length);
   return Date.parse(high) < Date.parse(reference);
+}
+
+/**
+ * The codes a coded value states: its own, then its translations'. A sender's local code (« RESOLU ») with the SNOMED CT
+ * or HL7 code as a translation says the same thing; reading the first code only left the status unread, and the
+ * problem was then made active from its dates.
+ */
+export function valueCodes(value: XmlNode | undefined): string[] {
+  return [value, ...childrenNamed(value, 'translation')]
+    .filter((c) => c && attr(c, 'nullFlavor') === undefined)
+    .map((c) => attr(c, 'code'))
+    .filter((c): c is string => !!c);
 }

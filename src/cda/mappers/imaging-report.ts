@@ -52,8 +52,10 @@ export function addImagingReport(doc: XmlNode, studies: Map<string, string>, ctx
     code: toCodeableConcept(at(doc, 'code')) ?? { text: 'Imaging report' },
     subject: ctx.patient,
   };
-  const effective = toPeriod(at(doc, 'documentationOf/serviceEvent/effectiveTime'))?.start ?? toDateTimeOf(at(doc, 'effectiveTime'));
+  // The exam's time (serviceEvent), never the document's date (when the report was written: `issued`).
+  const effective = toPeriod(at(doc, 'documentationOf/serviceEvent/effectiveTime'))?.start;
   if (effective) report.effectiveDateTime = effective;
+  else ctx.warnings.push(`Imaging report: no exam date (documentationOf/serviceEvent/effectiveTime); the document's date is not taken for it`);
   const issued = toDateTimeOf(at(doc, 'effectiveTime'));
   if (issued && issued.length > 10) report.issued = issued;
   if (studies.size) report.imagingStudy = [...studies.values()].map((reference) => ({ reference }));

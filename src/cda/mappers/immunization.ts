@@ -3,7 +3,7 @@ import { at, attr, childrenNamed, textOf } from '../cda-node';
 import { toCodeableConcept, toInstantOf, toQuantity } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
-import { absenceCoding, isUnidentified } from './absence';
+import { absenceCoding, absenceInWords, isUnidentified } from './absence';
 import { mainEffectiveTime, performerOf, productCode } from './clinical-common';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { addDoseNumber, addReactions } from './immunization-details';
@@ -23,8 +23,8 @@ export const immunizationMapper: EntryMapper = {
     const vaccine = productCode(statement);
     // "No known immunizations" (an absence code, or a negated generic "vaccine") and a vaccine that is only a
     // nullFlavor are not a vaccination, done or not done, of any particular vaccine.
-    if (absenceCoding(vaccine) || isUnidentified(vaccine)) {
-      ctx.warnings.push(`Entry ${location.path}: ${isNegated(statement) || absenceCoding(vaccine) ? 'states no known immunization' : 'immunization without an identified vaccine'}; not represented`);
+    if (absenceCoding(vaccine) || absenceInWords(vaccine) || isUnidentified(vaccine)) {
+      ctx.warnings.push(`Entry ${location.path}: ${isNegated(statement) || absenceCoding(vaccine) || absenceInWords(vaccine) ? 'states no known immunization' : 'immunization without an identified vaccine'}; not represented`);
       return;
     }
     const immunization: Immunization = {

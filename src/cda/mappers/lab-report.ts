@@ -24,8 +24,11 @@ export function addLabReports(doc: XmlNode, ctx: MappingContext): void {
       subject: ctx.patient,
       result: results.map((r) => ({ reference: r.fullUrl })),
     };
-    const effective = toInstantOf(at(doc, 'documentationOf/serviceEvent/effectiveTime')) ?? toDateTimeOf(at(doc, 'effectiveTime'));
+    // effective[x] is the clinically relevant time (the exam, the sampling): the serviceEvent's. The document's own date
+    // is when the report was written (it is `issued`), days later for a culture: it was taken for the exam's date.
+    const effective = toInstantOf(at(doc, 'documentationOf/serviceEvent/effectiveTime'));
     if (effective) report.effectiveDateTime = effective;
+    else ctx.warnings.push(`Lab report ${index}: no exam date (documentationOf/serviceEvent/effectiveTime); the document's date is not taken for it`);
     const issued = toDateTimeOf(at(doc, 'effectiveTime'));
     if (issued && issued.length > 10) report.issued = issued;
     const specimens = unique(results.map((r) => r.specimen).filter((s): s is Reference<Specimen> => !!s));

@@ -34,6 +34,9 @@ const VITAL_SIGN_TEMPLATES = [
   '1.3.6.1.4.1.19376.1.5.3.1.4.13.2', '1.3.6.1.4.1.19376.1.5.3.1.4.13.1', '2.16.840.1.113883.10.20.1.35',
   '2.16.840.1.113883.10.20.22.4.26', '2.16.840.1.113883.10.20.22.4.27',
 ];
+const CODED_TYPES = ['CD', 'CE', 'CV', 'CO', 'CS'];
+/** What a CDA observationRange holds (CDA R2); anything else (a precondition) qualifies the range. */
+const RANGE_ELEMENTS = new Set(['realmCode', 'typeId', 'templateId', 'code', 'text', 'value', 'interpretationCode']);
 export const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
 
 /** Lab result observation → Observation; collected for the section's DiagnosticReport. */
@@ -118,7 +121,26 @@ export function mapResultObservation(node: XmlNode, location: EntryLocation, ctx
   setValue(observation, at(node, 'value'), { path, list: ctx.warnings });
   const interpretation = childrenNamed(node, 'interpretationCode').map(toCodeableConcept).filter((c) => !!c);
   if (interpretation.length) observation.interpretation = interpretation as Observation['interpretation'];
-  const ranges = all(node, 'referenceRange/observationRange').map(toReferenceRange).filter((r) => !!r);
+  const ranges = all(node, 'referenceRange/observationRange')
+    .filter((range, i) => {
+      // A CDA observationRange is the range in which a value gets its interpretationCode: with N (or none) it is the
+      // normal range; with H, L, HH, A … it is where values are high, low, critical. FHIR's referenceRange is read as
+      // the normal range (its type, when present, is normal, therapeutic, recommended …): « H » 10–20 was served as a
+      // reference range of 10–20, a high value shown as within it.
+      const meaning = attr(at(range, 'interpretationCode'), 'code');
+      // A condition on the range (a precondition, SDTC or R2.1) says for whom it holds, which FHIR cannot say here:
+      // served alone, a range for pregnant women or for another sex reads as the patient's own.
+      const conditioned = range.children.find((c) => !RANGE_ELEMENTS.has(c.name));
+      if (conditioned) {
+        ctx.warnings.push(`Entry ${path}.range${i + 1}: range with a ${conditioned.name} (for a population it names); not represented`);
+        return false;
+      }
+      if (meaning === undefined || meaning === 'N') return true;
+      ctx.warnings.push(`Entry ${path}.range${i + 1}: range of the values interpreted "${meaning}", not a normal range; not represented`);
+      return false;
+    })
+    .map(toReferenceRange)
+    .filter((r) => !!r);
   if (ranges.length) observation.referenceRange = ranges as ObservationReferenceRange[];
   const method = toCodeableConcept(at(node, 'methodCode'));
   if (method) observation.method = method;
@@ -175,6 +197,14 @@ export function setValue(observation: Observation, value: XmlNode | undefined, w
   // had no value and nothing saying why (FHIR obs-6: a dataAbsentReason only where there is no value).
   const nullFlavor = attr(value, 'nullFlavor');
   if (nullFlavor !== undefined) {
+    // OTH on a coded value: the sender's system had no code for what it states, and says it in originalText (or in a
+    // translation of another system). That is a value, in the sender's words: it was `dataAbsentReason` « unknown »,
+    // and the clinician lost the organism or the finding the laboratory wrote.
+    const stated = nullFlavor === 'OTH' && CODED_TYPES.includes(attr(value, 'xsi:type') ?? '') ? toCodeableConcept(value) : undefined;
+    if (stated) {
+      observation.valueCodeableConcept = stated;
+      return;
+    }
     observation.dataAbsentReason = dataAbsentReasonOf(nullFlavor);
     return;
   }
@@ -182,8 +212,10 @@ export function setValue(observation: Observation, value: XmlNode | undefined, w
   if (type === 'PQ') {
     const quantity = toQuantity(value);
     const raw = attr(value, 'value');
-    if (quantity) observation.valueQuantity = quantity;
-    else if (raw !== undefined && raw.trim()) {
+    if (quantity) {
+      observation.valueQuantity = quantity;
+      if (quantity.unit && !quantity.code) warnings?.list.push(`Entry ${warnings.path}: the unit "${quantity.unit}" is not UCUM; kept as the document's text, without a UCUM code`);
+    } else if (raw !== undefined && raw.trim()) {
       const unit = attr(value, 'unit');
       observation.valueString = unit && unit !== '1' ? `${raw.trim()} ${unit}` : raw.trim();
       warnings?.list.push(`Entry ${warnings.path}: the value "${raw.trim()}" is not a number; kept as the document's text`);
@@ -201,7 +233,7 @@ export function setValue(observation: Observation, value: XmlNode | undefined, w
       observation.valueString = text;
       warnings?.list.push(`Entry ${warnings.path}: the interval "${text}" has an exclusive bound, which a FHIR Range cannot say; kept as the document's text`);
     } else if (range) observation.valueRange = range;
-  } else if (['CD', 'CE', 'CV', 'CO', 'CS'].includes(type)) {
+  } else if (CODED_TYPES.includes(type)) {
     const concept = toCodeableConcept(value);
     if (concept) observation.valueCodeableConcept = concept;
   } else if (type === 'INT') {
@@ -238,8 +270,10 @@ function toReferenceRange(range: XmlNode): ObservationReferenceRange | undefined
   const exclusive = ['low', 'high'].some((side) => attr(at(ivl, side), 'inclusive') === 'false');
   const text = narrativeOf(at(range, 'text')) ?? (exclusive ? exclusiveRangeText(ivl) : undefined);
   if (text) result.text = text;
-  const meaning = toCodeableConcept(at(range, 'interpretationCode'));
-  if (meaning && attr(at(range, 'interpretationCode'), 'code') !== 'N') result.type = meaning;
+  // The range's code names the population it is for (female, child …): FHIR's appliesTo. Without it, a range for
+  // women was served as the range of the patient, whoever he is.
+  const population = toCodeableConcept(at(range, 'code'));
+  if (population) result.appliesTo = [population];
   return Object.keys(result).length ? result : undefined;
 }
 

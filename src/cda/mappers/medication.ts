@@ -1,15 +1,16 @@
-import type { CodeableConcept, Dosage, MedicationStatement } from '@medplum/fhirtypes';
+import type { CodeableConcept, Dosage, MedicationStatement, TimingRepeat } from '@medplum/fhirtypes';
 import { at, attr, childrenNamed } from '../cda-node';
 import { narrativeOf } from '../narrative-references';
 import { toCodeableConcept, toDateTimeOf, toPeriod, toQuantity, toRange } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
-import { absenceCoding, isUnidentified } from './absence';
+import { absenceCoding, absenceInWords, isUnidentified } from './absence';
 import { mainEffectiveTime, productCode } from './clinical-common';
 import { endedBefore } from './clinical-status';
 import { addNestedDispenses } from './dispense';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { addNotes, narrativeNotes } from './narrative-notes';
+import { TIMING_EVENTS } from './prescription-dosage';
 
 /** Medication activities of every profile; in a request mood they are prescriptions (`prescription.ts`). */
 export const MEDICATION_TEMPLATES = [
@@ -34,8 +35,8 @@ export const medicationMapper: EntryMapper = {
     const product = productCode(statement);
     // "No known medications" (an absence code, or a negated generic "drug or medication") and a product that is
     // only a nullFlavor say that no treatment is known: not a MedicationStatement of some treatment.
-    if (absenceCoding(product) || isUnidentified(product)) {
-      ctx.warnings.push(`Entry ${location.path}: ${isNegated(statement) || absenceCoding(product) ? 'states no known medication' : 'medication without an identified product'}; not represented`);
+    if (absenceCoding(product) || absenceInWords(product) || isUnidentified(product)) {
+      ctx.warnings.push(`Entry ${location.path}: ${isNegated(statement) || absenceCoding(product) || absenceInWords(product) ? 'states no known medication' : 'medication without an identified product'}; not represented`);
       return;
     }
     const statement_: MedicationStatement = {
@@ -47,7 +48,7 @@ export const medicationMapper: EntryMapper = {
     };
     const period = toPeriod(mainEffectiveTime(statement));
     if (period) statement_.effectivePeriod = period;
-    const dosage = dosageOf(statement);
+    const dosage = dosageOf(statement, location.path, ctx.warnings);
     if (dosage) statement_.dosage = [dosage];
     addNotes(statement_, narrativeNotes(ctx, location, at(statement, 'consumable/manufacturedProduct/manufacturedMaterial/code')));
     ctx.builder.add(statement_, ctx.builder.urnFor(`medication:${location.path}`));
@@ -72,7 +73,7 @@ function statusOf(statement: XmlNode, documentTime: string | undefined): Medicat
   return status === 'active' ? 'active' : 'unknown';
 }
 
-function dosageOf(statement: XmlNode): Dosage | undefined {
+function dosageOf(statement: XmlNode, path: string, warnings: string[]): Dosage | undefined {
   const dosage: Dosage = {};
   const text = narrativeOf(at(statement, 'text'));
   if (text) dosage.text = text;
@@ -83,9 +84,21 @@ function dosageOf(statement: XmlNode): Dosage | undefined {
   const doseRange = toRange(dose);
   if (doseQuantity) dosage.doseAndRate = [{ doseQuantity }];
   else if (doseRange) dosage.doseAndRate = [{ doseRange }];
-  const frequency = childrenNamed(statement, 'effectiveTime').find((t) => attr(t, 'xsi:type') === 'PIVL_TS');
-  const period = toQuantity(at(frequency, 'period'));
+  const times = childrenNamed(statement, 'effectiveTime').flatMap((t) => (attr(t, 'xsi:type') === 'SXPR_TS' ? childrenNamed(t, 'comp') : [t]));
+  const periodic = times.filter((t) => attr(t, 'xsi:type') === 'PIVL_TS');
+  const repeat: TimingRepeat = {};
+  // One PIVL is one frequency. Two (08:00 and 20:00, every day) are twice a day, which the first one alone made once a
+  // day: the frequency is then not stated (the narrative keeps it) and a warning says so.
+  const period = periodic.length === 1 ? toQuantity(at(periodic[0], 'period')) : undefined;
   const unit = period?.unit && UCUM_TIME[period.unit];
-  if (period?.value && unit) dosage.timing = { repeat: { frequency: 1, period: period.value, periodUnit: unit } };
+  if (period?.value && unit) Object.assign(repeat, { frequency: 1, period: period.value, periodUnit: unit });
+  if (periodic.length > 1) warnings.push(`Entry ${path}: ${periodic.length} periodic times (PIVL_TS); the frequency is not represented`);
+  // An event (EIVL_TS: before meals, at bedtime) was dropped: "at meals" became a dose with no time.
+  for (const time of times.filter((t) => attr(t, 'xsi:type') === 'EIVL_TS')) {
+    const event = attr(at(time, 'event'), 'code');
+    if (event && TIMING_EVENTS.has(event)) repeat.when = [...(repeat.when ?? []), event as NonNullable<TimingRepeat['when']>[number]];
+    else warnings.push(`Entry ${path}: administration event ${event ?? '(none)'} is not a FHIR timing event; not represented`);
+  }
+  if (Object.keys(repeat).length) dosage.timing = { repeat };
   return Object.keys(dosage).length ? dosage : undefined;
 }

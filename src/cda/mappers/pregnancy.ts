@@ -25,6 +25,10 @@ export const pregnancyMapper: EntryMapper = {
     }
     const fullUrl = mapResultObservation(statement, location, ctx, { path: location.path, category: 'social-history' });
     const observation = ctx.builder.resourceAt(fullUrl) as Observation;
-    if (!observation.effectiveDateTime && !observation.effectivePeriod && ctx.documentTime) observation.effectiveDateTime = ctx.documentTime;
+    if (!observation.effectiveDateTime && !observation.effectivePeriod && ctx.documentTime) {
+      observation.effectiveDateTime = ctx.documentTime;
+      // Said in the import's outcome: the date is the document's, not one the sender gave the observation.
+      ctx.warnings.push(`Entry ${location.path}: pregnancy observation without a date of its own; dated by the document (${ctx.documentTime.slice(0, 10)})`);
+    }
   },
 };

@@ -9,7 +9,7 @@ import { statedText } from './prescription-qualifiers';
 /** UCUM time units a FHIR Timing accepts as `periodUnit` / `durationUnit`. */
 const UCUM_TIME = new Set(['s', 'min', 'h', 'd', 'wk', 'mo', 'a']);
 /** HL7 v3 TimingEvent codes (EIVL `event`) that are also FHIR `Timing.repeat.when` codes. */
-const TIMING_EVENTS = new Set(['HS', 'WAKE', 'C', 'CM', 'CD', 'CV', 'AC', 'ACM', 'ACD', 'ACV', 'PC', 'PCM', 'PCD', 'PCV']);
+export const TIMING_EVENTS = new Set(['HS', 'WAKE', 'C', 'CM', 'CD', 'CV', 'AC', 'ACM', 'ACD', 'ACV', 'PC', 'PCM', 'PCD', 'PCV']);
 /** Patient medication instructions (CCD, IHE PCC, CI-SIS FR-Instructions-au-patient). */
 export const PATIENT_INSTRUCTION_TEMPLATES = ['2.16.840.1.113883.10.20.1.49', '1.3.6.1.4.1.19376.1.5.3.1.4.3', '1.2.250.1.213.1.1.3.33'];
 /** IHE PCC split dose: the subordinate administrations happen together (same sequence), not one after the other. */
@@ -50,6 +50,15 @@ export function dosageInstructions(statement: XmlNode, treatmentPeriod: XmlNode 
   });
 }
 
+/** The administrations (the entry, its subordinates) whose frequency is several PIVL_TS, left out of their timing. */
+export function ambiguousFrequencies(statement: XmlNode): number {
+  const administrations = [statement, ...all(statement, 'entryRelationship/substanceAdministration')];
+  return administrations.filter((node) => {
+    const times = childrenNamed(node, 'effectiveTime').flatMap((t) => (attr(t, 'xsi:type') === 'SXPR_TS' ? childrenNamed(t, 'comp') : [t]));
+    return times.filter((t) => attr(t, 'xsi:type') === 'PIVL_TS').length > 1;
+  }).length;
+}
+
 /** Dose, rate, maximum dose and timing of one administration (main entry or subordinate). */
 function doseAndTiming(node: XmlNode, options: { treatmentPeriod?: XmlNode; subordinate: boolean }): Dosage {
   const { treatmentPeriod } = options;
@@ -88,8 +97,12 @@ function doseAndTiming(node: XmlNode, options: { treatmentPeriod?: XmlNode; subo
  */
 function timingOf(times: XmlNode[], treatmentPeriod: XmlNode | undefined): Timing | undefined {
   const repeat: TimingRepeat = {};
+  // Two PIVL_TS (08:00 every day and 20:00 every day, joined as a union) are twice a day; one `repeat` holds one
+  // period, and the last one written made it once a day. The frequency is then left to the dosage's text.
+  const periodic = times.filter((t) => attr(t, 'xsi:type') === 'PIVL_TS').length;
   for (const time of times) {
     const type = attr(time, 'xsi:type');
+    if (type === 'PIVL_TS' && periodic > 1) continue;
     if (type === 'PIVL_TS') {
       const period = toQuantity(at(time, 'period'));
       if (period?.value !== undefined && period.unit && UCUM_TIME.has(period.unit)) {

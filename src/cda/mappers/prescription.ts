@@ -4,13 +4,13 @@ import { toCoding, toDateTime, toPeriod, toQuantity } from '../datatypes';
 import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
 import { narrativeOf } from '../narrative-references';
 import type { XmlNode } from '../xml-tree';
-import { absenceCoding, isUnidentified } from './absence';
+import { absenceCoding, absenceInWords, isUnidentified } from './absence';
 import { mainEffectiveTime, productCode, reasonsOf } from './clinical-common';
 import { endedBefore } from './clinical-status';
 import { CLINICAL_STATEMENTS, hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { MEDICATION_TEMPLATES } from './medication';
 import { addNotes, narrativeNotes } from './narrative-notes';
-import { dosageInstructions, PATIENT_INSTRUCTION_TEMPLATES } from './prescription-dosage';
+import { ambiguousFrequencies, dosageInstructions, PATIENT_INSTRUCTION_TEMPLATES } from './prescription-dosage';
 import { applyLineQualifiers } from './prescription-qualifiers';
 import { reportRefusedParts, withoutRefusedParts } from '../statement-guards';
 
@@ -53,8 +53,8 @@ export const prescriptionMapper: EntryMapper = {
   map(written, location, ctx) {
     const product = productCode(written);
     // "No drug therapy prescribed" and a product that is only a nullFlavor prescribe nothing identifiable.
-    if (absenceCoding(product) || isUnidentified(product)) {
-      ctx.warnings.push(`Entry ${location.path}: ${absenceCoding(product) ? 'states no medication prescribed' : 'prescription without an identified product'}; not represented`);
+    if (absenceCoding(product) || absenceInWords(product) || isUnidentified(product)) {
+      ctx.warnings.push(`Entry ${location.path}: ${absenceCoding(product) || absenceInWords(product) ? 'states no medication prescribed' : 'prescription without an identified product'}; not represented`);
       return;
     }
     const { statement, refused } = guardedLine(written, location, ctx);
@@ -77,6 +77,7 @@ export const prescriptionMapper: EntryMapper = {
     const reasons = reasonsOf(statement);
     if (reasons.length) request.reasonCode = reasons;
     const dosage = dosageInstructions(statement, mainEffectiveTime(statement));
+    if (ambiguousFrequencies(statement)) ctx.warnings.push(`Entry ${location.path}: several periodic times (PIVL_TS) for one administration; the frequency is not represented`);
     if (dosage.length) request.dosageInstruction = dosage;
     const dispense = dispenseRequestOf(statement);
     if (dispense) request.dispenseRequest = dispense;

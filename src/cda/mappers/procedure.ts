@@ -4,7 +4,7 @@ import { toCodeableConcept, toDateTimeOf, toPeriod } from '../datatypes';
 import { extractedBase, isNegated } from '../mapping-context';
 import type { XmlNode } from '../xml-tree';
 import { absenceCoding, isUnidentified } from './absence';
-import { performerOf, reasonsOf } from './clinical-common';
+import { authorOf, performerOf, reasonsOf } from './clinical-common';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { mapEmbeddedMedia } from './media';
 import { reportRefusedParts, withoutRefusedParts } from '../statement-guards';
@@ -52,6 +52,9 @@ export const procedureMapper: EntryMapper = {
     if (sites.length) procedure.bodySite = sites;
     const actor = performerOf(statement, ctx);
     if (actor) procedure.performer = [{ actor }];
+    // The statement's author recorded the act: Procedure.recorder, never its performer.
+    const recorder = authorOf(statement, ctx);
+    if (recorder) procedure.recorder = recorder;
     // A reason negated ("not for pain"), entered in error, about someone else (the mother's diabetes) or not stated as a
     // fact (another mood) is not why the act was done: it became the procedure's reasonCode.
     const { kept, refused } = withoutRefusedParts(statement, location.path, (_, relation) => (attr(relation, 'typeCode') === 'RSON' ? ['EVN'] : undefined));

@@ -2,6 +2,7 @@ import type { AllergyIntolerance } from '@medplum/fhirtypes';
 import { at, attr } from '../cda-node';
 import type { XmlNode } from '../xml-tree';
 import { relatedObservations } from './clinical-common';
+import { valueCodes } from './clinical-status';
 
 /** LOINC 66455-7 "Certainty" (IPS-FR, C-CDA): how sure the author is of an allergy or a problem. */
 const CERTAINTY = '66455-7';
@@ -15,14 +16,12 @@ const CRITICALITY_CODES = new Set(['low', 'high', 'unable-to-assess']);
  * an unconfirmed diagnosis never becomes a confirmed one. Undefined when the document says nothing.
  */
 export function statedVerification(statement: XmlNode): string | undefined {
-  const code = qualifierValue(statement, CERTAINTY);
-  return code && VERIFICATION_CODES.has(code) ? code : undefined;
+  return qualifierValue(statement, CERTAINTY, VERIFICATION_CODES);
 }
 
 /** The criticality an allergy's criticality observation states (`low`, `high`, `unable-to-assess`). */
 export function statedCriticality(statement: XmlNode): AllergyIntolerance['criticality'] | undefined {
-  const code = qualifierValue(statement, CRITICALITY);
-  return code && CRITICALITY_CODES.has(code) ? (code as AllergyIntolerance['criticality']) : undefined;
+  return qualifierValue(statement, CRITICALITY, CRITICALITY_CODES) as AllergyIntolerance['criticality'] | undefined;
 }
 
 /** A certainty or criticality observation: a qualifier of the allergy or problem it sits in. */
@@ -31,7 +30,8 @@ export function isStatedQualifier(node: XmlNode): boolean {
   return node.name === 'observation' && (code === CERTAINTY || code === CRITICALITY);
 }
 
-function qualifierValue(statement: XmlNode, loinc: string): string | undefined {
+function qualifierValue(statement: XmlNode, loinc: string, known: ReadonlySet<string>): string | undefined {
   const observation = relatedObservations(statement).find((o) => attr(at(o, 'code'), 'code') === loinc);
-  return attr(at(observation, 'value'), 'code');
+  // The value's own code or a translation's (a local « NC » translated to `unconfirmed` is unconfirmed).
+  return valueCodes(at(observation, 'value')).find((c) => known.has(c));
 }

@@ -39,6 +39,8 @@ describe('a pregnancy history becomes dated Observations with their LOINC codes,
     const [status] = byCode('11449-6');
     expect(status.valueCodeableConcept?.coding?.[0]).toEqual({ system: 'http://snomed.info/sct', code: '77386006', display: 'enceinte' });
     expect(status.effectiveDateTime).toBe('2025-06-20T10:00:00+02:00');
+    // …and says so in the import's outcome: the date is not one the sender gave the observation.
+    expect(plan.warnings).toContain('Entry s2.e1: pregnancy observation without a date of its own; dated by the document (2025-06-20)');
     expect(status.category?.[0].coding?.[0].code).toBe('social-history');
     expect(status.subject?.reference).toBe('Patient?identifier=urn:oid:1.2.250.1.213.1.4.10|172037512304522');
   });
