@@ -17,6 +17,7 @@ import { SESSION_COOKIE } from './session';
 import { finishSignIn, refreshSession, signOut, startSignIn } from './sign-in';
 import { readCdaNarrative } from './cda-narrative';
 import { readUpload } from './upload';
+import { INLINE_TYPES, servedType } from './served-type';
 import type { DocumentReference, Practitioner } from '@medplum/fhirtypes';
 
 /** Messages shown after an action succeeded (`?ok=` of the redirect). */
@@ -133,11 +134,15 @@ export function mountPortal(app: Express, o: PortalOptions): void {
     const doc = await call.fhir.read<DocumentReference>('DocumentReference', String(req.params.id));
     const binaryId = binaryIdOf(doc);
     if (!binaryId) throw new FhirCallError(404, undefined);
-    const { contentType, data } = await call.fhir.binary(binaryId);
-    const inline = req.query.inline === '1' && /^(application\/pdf|image\/(png|jpeg))/.test(contentType);
+    const stored = await call.fhir.binary(binaryId);
+    const contentType = servedType(stored.contentType);
+    const inline = req.query.inline === '1' && INLINE_TYPES.includes(contentType);
     const extension = contentType.includes('pdf') ? 'pdf' : contentType.includes('png') ? 'png' : contentType.includes('jpeg') ? 'jpg' : contentType.includes('xml') ? 'xml' : 'bin';
     res.setHeader('Content-Disposition', `${inline ? 'inline' : 'attachment'}; filename="document-${doc.id}.${extension}"`);
-    res.type(contentType).send(data);
+    // A download is never a page of the portal: were a browser to render it anyway, it would run and load nothing.
+    if (!inline) res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
+    res.setHeader('Content-Type', contentType);
+    res.send(stored.data);
   });
   get('/documents/:id/embedded', async (call, req, res) => {
     const doc = await call.fhir.read<DocumentReference>('DocumentReference', String(req.params.id));
