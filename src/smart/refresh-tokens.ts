@@ -71,10 +71,18 @@ async function issueInFamily(tx: Statements, familyId: string, o: { now: Date; t
   return token;
 }
 
-/** Revokes a family: none of its tokens works any more (reuse detected, code replayed, app disconnected). */
+/** The token cut-off subject of a refresh family: its access tokens name it (`dmp_family`, `../auth/token-cutoffs.ts`). */
+export const familySubject = (familyId: string): string => `SmartFamily/${familyId}`;
+
+/**
+ * Revokes a family: none of its tokens works any more (reuse detected, code replayed, app disconnected), neither its
+ * refresh tokens nor the access tokens it gave, which die by a cut-off written in the same transaction: a sign-out
+ * must not leave a copied access token (a portal cookie taken before it) reading the record for its remaining minutes.
+ */
 export async function revokeFamily(tx: Statements, familyId: string, reason: string, now: Date): Promise<void> {
-  await tx.query(sql`UPDATE smart_refresh_family SET revoked_at = ${at(now)}::timestamptz, revoked_reason = ${reason}
+  const r = await tx.query(sql`UPDATE smart_refresh_family SET revoked_at = ${at(now)}::timestamptz, revoked_reason = ${reason}
     WHERE id = ${familyId} AND revoked_at IS NULL`);
+  if (r.rowCount > 0) await tx.query(sql`SELECT token_cutoff_set(${familySubject(familyId)}, ${reason})`);
 }
 
 /**

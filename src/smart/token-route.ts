@@ -16,10 +16,10 @@ export const tokenUrlOf = (req: Request, deps: SmartDeps): string => `${baseOf(r
 type TokenAnswer = Record<string, unknown>;
 
 /** Signs the access token (and, for a person who asked `openid`, the id_token) of a grant. */
-async function answer(deps: SmartDeps, req: Request, o: { client: SmartClient; subject: GrantSubject; scope: string[]; nonce?: string; authTime?: Date; refreshToken?: string; account?: string }): Promise<TokenAnswer> {
+async function answer(deps: SmartDeps, req: Request, o: { client: SmartClient; subject: GrantSubject; scope: string[]; nonce?: string; authTime?: Date; refreshToken?: string; account?: string; family?: string }): Promise<TokenAnswer> {
   const ttl = deps.config.accessTokenTtl;
   const body: TokenAnswer = {
-    access_token: await mintAccessToken(deps.key, { audience: deps.audience, subject: o.subject, scope: o.scope, clientId: o.client.clientId, ttl, account: o.account }),
+    access_token: await mintAccessToken(deps.key, { audience: deps.audience, subject: o.subject, scope: o.scope, clientId: o.client.clientId, ttl, account: o.account, family: o.family }),
     token_type: 'Bearer',
     expires_in: ttl,
     scope: o.scope.join(' '),
@@ -62,15 +62,17 @@ async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: Sma
     // family after that, surviving the password change that was meant to end every app's access (attack sweep 6b).
     if (redeemed.sessionEnded) return { refused: 'The sign-in this authorization code comes from has ended (new password, sign-out or closed record): sign in again' };
     let refreshToken: string | undefined;
+    let familyId: string | undefined;
     if (g.scope.includes('offline_access') && client.grantTypes.includes('refresh_token')) {
       const family = await tx.startFamily({ clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account, signInSession: g.signInSession }, { now, ttl: deps.config.refreshTokenTtl });
       await tx.linkCodeFamily(redeemed.digest, family.familyId);
       refreshToken = family.token;
+      familyId = family.familyId;
     }
-    return { grant: g, refreshToken };
+    return { grant: g, refreshToken, familyId };
   });
   if ('refused' in outcome) throw oauthError('invalid_grant', outcome.refused as string);
-  return answer(deps, req, { client, subject: outcome.grant.subject, scope: outcome.grant.scope, nonce: outcome.grant.nonce, authTime: outcome.grant.authTime, refreshToken: outcome.refreshToken, account: outcome.grant.account });
+  return answer(deps, req, { client, subject: outcome.grant.subject, scope: outcome.grant.scope, nonce: outcome.grant.nonce, authTime: outcome.grant.authTime, refreshToken: outcome.refreshToken, account: outcome.grant.account, family: outcome.familyId });
 }
 
 const REFRESH_REFUSALS: Record<RefreshRefusal, string> = {
@@ -95,7 +97,7 @@ async function refreshTokenGrant(deps: SmartDeps, req: Request, client: SmartCli
     if (!wanted.every((s) => scope.includes(s))) throw oauthError('invalid_scope', 'A refresh may narrow the scopes, never widen them');
     scope = wanted;
   }
-  return answer(deps, req, { client, subject: rotated.family.subject, scope, refreshToken: rotated.token, account: rotated.family.account });
+  return answer(deps, req, { client, subject: rotated.family.subject, scope, refreshToken: rotated.token, account: rotated.family.account, family: rotated.family.id });
 }
 
 /** SMART Backend Services: the client's configured actor, with the system scopes asked ∩ registered. */
@@ -151,7 +153,7 @@ export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
       const token = param(req.body, 'token');
       if (!token) throw oauthError('invalid_request', 'token is required');
       const client = await clientOf(req);
-      // Access tokens are short-lived JWTs and cannot be revoked; refresh tokens end their whole family.
+      // A refresh token ends its whole family, and with it the access tokens the family gave (their `dmp_family`).
       await deps.store.revokeByToken(token, client.clientId, deps.clock());
       res.set('Cache-Control', 'no-store').status(200).end();
     } catch (err) {
