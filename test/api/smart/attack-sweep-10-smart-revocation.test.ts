@@ -49,6 +49,16 @@ test('a code presented twice ends the access token of its first exchange too (RF
   expect(await read(t.access)).toBe(401);
 }, 60_000);
 
+test('a code without offline_access presented twice ends the access token of its first exchange too', async () => {
+  const { code, verifier } = await authorizeCode(s, jeanneOf(s), 'openid fhirUser launch/patient patient/*.rs');
+  const first = await exchange(s, code, verifier);
+  expect(first.status).toBe(200);
+  expect(first.body.refresh_token).toBeUndefined();
+  expect(await read(first.body.access_token)).toBe(200);
+  expect((await exchange(s, code, verifier)).body.error).toBe('invalid_grant');
+  expect(await read(first.body.access_token)).toBe(401);
+}, 60_000);
+
 test('a refresh token presented twice ends every access token of its family', async () => {
   const t = await launch();
   const rotated = await refresh(s, t.refresh);
