@@ -57,7 +57,8 @@ async function recordOwner(call: PortalCall): Promise<string | undefined> {
 
 async function render(call: PortalCall, req: Request, res: Response, status: number, content: { title: string; body: Html }, notice?: { kind: 'success' | 'error'; text: string }): Promise<void> {
   const owner = await recordOwner(call).catch(() => undefined);
-  const ok = typeof req.query.ok === 'string' ? DONE[req.query.ok] : undefined;
+  // Own keys only: `?ok=constructor` would otherwise show Object's source as a success message.
+  const ok = typeof req.query.ok === 'string' && Object.hasOwn(DONE, req.query.ok) ? DONE[req.query.ok] : undefined;
   const shown = notice ?? (ok ? { kind: 'success' as const, text: ok } : undefined);
   res.status(status).type('html').send(page(content.title, { path: call.path, recordOwner: owner, csrf: call.session.csrf }, content.body, shown).text);
 }

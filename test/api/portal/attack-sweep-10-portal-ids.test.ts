@@ -4,6 +4,8 @@ import { startPortalServer, type PortalServer } from './portal-harness';
 // page's path). A dot segment is resolved by the URL parser before the call leaves: `Practitioner/.` became the
 // Practitioner search, whose Bundle the portal took for the professional to authorise, and it stored an authorisation
 // naming `Practitioner/undefined`. Any id that is not a FHIR id now answers as missing, and nothing is written.
+// Likewise the `?ok=` key of a success message was looked up with Object's prototype: `?ok=constructor` showed
+// "function Object() { [native code] }" as a success notice on a link anyone can send.
 
 let s: PortalServer;
 let cookie: string;
@@ -38,4 +40,15 @@ test('a professional named by his real id is authorised (the comparison can fail
   const res = await s.post(cookie, '/portal/access/permit', { csrf: CSRF, practitioner: 'spec' });
   expect(res.status).toBe(303);
   expect((await consents()).length).toBe(before.length + 1);
+});
+
+test.each(['constructor', 'toString', '__proto__'])('a success message key "%s" taken from Object\'s prototype shows no message', async (key) => {
+  const res = await s.page(cookie, `/portal/?ok=${key}`);
+  expect(res.status).toBe(200);
+  expect(res.html).not.toMatch(/class="notice success"/);
+});
+
+test('a known success key shows its message (the comparison can fail)', async () => {
+  const res = await s.page(cookie, '/portal/?ok=added');
+  expect(res.html).toContain('L’information a été ajoutée à votre dossier.');
 });
