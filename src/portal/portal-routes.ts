@@ -237,6 +237,8 @@ export function mountPortal(app: Express, o: PortalOptions): void {
   });
   // Multipart: the CSRF token is a field of the form itself, checked once the form is read.
   r.post('/add/document', async (req, res, next) => {
+    // Before the form is read: a refusal of the form itself is a portal page too (CSP, no-store, nosniff).
+    securityHeaders(res);
     try {
       const upload = await readUpload(req);
       req.body = upload.fields;

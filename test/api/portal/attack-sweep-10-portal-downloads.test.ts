@@ -70,3 +70,11 @@ test('a PNG typed with a parameter is still shown in place, served as plain imag
   expect(res.headers.get('content-disposition')).toMatch(/^inline;/);
   expect(res.headers.get('content-security-policy')).not.toMatch(/sandbox/);
 });
+
+test('the refusal of an unreadable upload form is served with the portal\'s headers (CSP, no-store, nosniff)', async () => {
+  const res = await fetch(`${s.server.url}/portal/add/document`, { method: 'POST', headers: { cookie, 'content-type': 'multipart/form-data' }, body: 'x', redirect: 'manual' });
+  expect(res.status).toBe(400);
+  expect(res.headers.get('content-security-policy')).toContain("script-src 'none'");
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+});
