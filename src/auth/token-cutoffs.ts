@@ -128,14 +128,15 @@ export class TokenCutoffs {
 }
 
 /** The French answer a patient or guardian reads when his token outlived the end of his right. */
-export const SESSION_ENDED = 'Votre session a pris fin (nouveau mot de passe, identifiants révoqués ou droits de représentant légal terminés) : reconnectez-vous.';
+export const SESSION_ENDED = 'Votre session a pris fin (déconnexion, nouveau mot de passe, identifiants révoqués ou droits de représentant légal terminés) : reconnectez-vous.';
 /** The French answer when the cut-off could not be read: the token is refused, not accepted. */
 export const SESSION_UNCHECKED = 'La validité de votre session n’a pas pu être vérifiée : reconnectez-vous dans un instant.';
 
 /**
  * The subjects whose cut-offs end a token of our own issuers, from its verified claims: a patient token names its
  * record (`patient`), a guardian token its RelatedPerson; a SMART token also names the account whose credential signed
- * in (`dmp_account`: a guardian signs in with his own record's credential). Other kinds have none.
+ * in (`dmp_account`: a guardian signs in with his own record's credential), and the grant it was given by (`dmp_grant`:
+ * its refresh family or its code, revoked at sign-out, or when a code or refresh token is replayed). Other kinds have none.
  */
 export function cutoffSubjects(kind: string, id: string, claims: Record<string, unknown>): string[] {
   const subjects: string[] = [];
@@ -144,6 +145,9 @@ export function cutoffSubjects(kind: string, id: string, claims: Record<string, 
   else return subjects;
   const account = claims.dmp_account;
   if (typeof account === 'string' && account && !subjects.includes(`Patient/${account}`)) subjects.push(`Patient/${account}`);
+  // A SMART token dies with its grant (sign-out, revocation, a replayed code or refresh token).
+  const grant = claims.dmp_grant;
+  if (typeof grant === 'string' && grant) subjects.push(`SmartGrant/${grant}`);
   return subjects;
 }
 

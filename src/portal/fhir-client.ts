@@ -20,6 +20,16 @@ export function parseKeepingDecimals(text: string): unknown {
 }
 
 /**
+ * A resource id as a path segment of the portal's FHIR calls. Ids come from the browser (a form field, the page's
+ * URL): `.` or `..` would be resolved by the URL parser into another endpoint (`Practitioner/.` is the Practitioner
+ * search, whose Bundle the portal then took for a professional), so anything but a FHIR id is missing (404).
+ */
+function idSegment(id: string): string {
+  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id) || /^\.{1,2}$/.test(id)) throw new FhirCallError(404, undefined);
+  return id;
+}
+
+/**
  * The portal is a SMART app like any other: it reaches the record only through the FHIR API, with the patient's
  * own access token, so consent and audit apply to it exactly as to a third-party app. `base` is this server's own
  * listening address (never taken from the request's Host header, which a caller controls).
@@ -47,7 +57,7 @@ export class PortalFhir {
   }
 
   async read<T extends Resource>(type: string, id: string): Promise<T> {
-    return (await this.call<T>('GET', `${type}/${encodeURIComponent(id)}`)).json;
+    return (await this.call<T>('GET', `${type}/${idSegment(id)}`)).json;
   }
 
   /** The resources of one search page (matches and includes, by type). */
@@ -68,7 +78,7 @@ export class PortalFhir {
   }
 
   async update<T extends Resource>(resource: T & { id: string }): Promise<T> {
-    return (await this.call<T>('PUT', `${resource.resourceType}/${encodeURIComponent(resource.id)}`, resource)).json;
+    return (await this.call<T>('PUT', `${resource.resourceType}/${idSegment(resource.id)}`, resource)).json;
   }
 
   async operation<T>(path: string, body?: unknown): Promise<T> {
@@ -77,7 +87,7 @@ export class PortalFhir {
 
   /** A Binary's raw bytes and content type (the original document, downloaded as is). */
   async binary(id: string): Promise<{ contentType: string; data: Buffer }> {
-    const res = await fetch(`${this.base}/Binary/${encodeURIComponent(id)}`, { headers: { Authorization: `Bearer ${this.token}`, Accept: '*/*' } });
+    const res = await fetch(`${this.base}/Binary/${idSegment(id)}`, { headers: { Authorization: `Bearer ${this.token}`, Accept: '*/*' } });
     if (!res.ok) throw new FhirCallError(res.status, undefined);
     return { contentType: res.headers.get('content-type') ?? 'application/octet-stream', data: Buffer.from(await res.arrayBuffer()) };
   }

@@ -17,6 +17,7 @@ import { SESSION_COOKIE } from './session';
 import { finishSignIn, refreshSession, signOut, startSignIn } from './sign-in';
 import { readCdaNarrative } from './cda-narrative';
 import { readUpload } from './upload';
+import { INLINE_TYPES, servedType } from './served-type';
 import type { DocumentReference, Practitioner } from '@medplum/fhirtypes';
 
 /** Messages shown after an action succeeded (`?ok=` of the redirect). */
@@ -56,7 +57,8 @@ async function recordOwner(call: PortalCall): Promise<string | undefined> {
 
 async function render(call: PortalCall, req: Request, res: Response, status: number, content: { title: string; body: Html }, notice?: { kind: 'success' | 'error'; text: string }): Promise<void> {
   const owner = await recordOwner(call).catch(() => undefined);
-  const ok = typeof req.query.ok === 'string' ? DONE[req.query.ok] : undefined;
+  // Own keys only: `?ok=constructor` would otherwise show Object's source as a success message.
+  const ok = typeof req.query.ok === 'string' && Object.hasOwn(DONE, req.query.ok) ? DONE[req.query.ok] : undefined;
   const shown = notice ?? (ok ? { kind: 'success' as const, text: ok } : undefined);
   res.status(status).type('html').send(page(content.title, { path: call.path, recordOwner: owner, csrf: call.session.csrf }, content.body, shown).text);
 }
@@ -133,11 +135,15 @@ export function mountPortal(app: Express, o: PortalOptions): void {
     const doc = await call.fhir.read<DocumentReference>('DocumentReference', String(req.params.id));
     const binaryId = binaryIdOf(doc);
     if (!binaryId) throw new FhirCallError(404, undefined);
-    const { contentType, data } = await call.fhir.binary(binaryId);
-    const inline = req.query.inline === '1' && /^(application\/pdf|image\/(png|jpeg))/.test(contentType);
+    const stored = await call.fhir.binary(binaryId);
+    const contentType = servedType(stored.contentType);
+    const inline = req.query.inline === '1' && INLINE_TYPES.includes(contentType);
     const extension = contentType.includes('pdf') ? 'pdf' : contentType.includes('png') ? 'png' : contentType.includes('jpeg') ? 'jpg' : contentType.includes('xml') ? 'xml' : 'bin';
     res.setHeader('Content-Disposition', `${inline ? 'inline' : 'attachment'}; filename="document-${doc.id}.${extension}"`);
-    res.type(contentType).send(data);
+    // A download is never a page of the portal: were a browser to render it anyway, it would run and load nothing.
+    if (!inline) res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
+    res.setHeader('Content-Type', contentType);
+    res.send(stored.data);
   });
   get('/documents/:id/embedded', async (call, req, res) => {
     const doc = await call.fhir.read<DocumentReference>('DocumentReference', String(req.params.id));
@@ -231,6 +237,8 @@ export function mountPortal(app: Express, o: PortalOptions): void {
   });
   // Multipart: the CSRF token is a field of the form itself, checked once the form is read.
   r.post('/add/document', async (req, res, next) => {
+    // Before the form is read: a refusal of the form itself is a portal page too (CSP, no-store, nosniff).
+    securityHeaders(res);
     try {
       const upload = await readUpload(req);
       req.body = upload.fields;

@@ -55,6 +55,7 @@ export interface RedeemedCode {
    * record closed, a sign-out): like the consent step, the exchange then gives nothing.
    */
   sessionEnded: boolean;
+  /** The grant its first exchange gave (a refresh family's id, or the code's own): revoked when it comes back. */
   familyId?: string;
 }
 
@@ -102,7 +103,10 @@ export async function redeemCode(tx: Statements, code: string, now: Date): Promi
   };
 }
 
-/** Remembers the refresh-token family a code gave, so that presenting the code again revokes it. */
+/**
+ * Remembers the grant a code gave (its refresh family's id, or an id of its own when it gave no refresh token; column
+ * `family_id`), so that presenting the code again revokes it and ends the access tokens that name it.
+ */
 export async function linkCodeFamily(tx: Statements, digest: string, familyId: string): Promise<void> {
   await tx.query(sql`UPDATE smart_code SET family_id = ${familyId} WHERE code_digest = ${digest}`);
 }

@@ -7,7 +7,7 @@ import type { AuthorizeStage, PendingAuthorization } from './authorization-reque
 import { consentPage } from './consent-screen';
 import { sendPage } from './html';
 import { isS256Challenge } from './pkce';
-import { clearSessionCookie, cookieOf, SESSION_COOKIE, setSessionCookie } from './session-cookie';
+import { clearSessionCookie, cookieOf, secureOf, SESSION_COOKIE, setSessionCookie } from './session-cookie';
 import { sessionIdOf, type SignInSession } from './sign-in-sessions';
 import { codePage, errorPage, loginPage, recordPage } from './sign-in-pages';
 import { baseOf, fhirBaseOf, param, repeated, type SmartDeps } from './smart-deps';
@@ -79,8 +79,9 @@ async function authorize(deps: SmartDeps, req: Request, res: Response): Promise<
   const now = deps.clock();
   const opened = await deps.store.openAuthorization({ clientId: client.clientId, redirectUri, scope, state, codeChallenge: challenge, nonce }, { now, ttl: deps.config.authorizeTtl });
   // The cookie binds the request to this browser (first-party, HttpOnly, SameSite=Strict): a form posted from
-  // another site, or in another browser, does not carry it.
-  res.cookie(COOKIE(opened.id), opened.browser, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/auth/authorize', maxAge: deps.config.authorizeTtl * 1000 });
+  // another site, or in another browser, does not carry it. Secure over HTTPS, the public URL's included (a proxy that
+  // is not on loopback forwards plain http), as the sign-in session's cookie.
+  res.cookie(COOKIE(opened.id), opened.browser, { httpOnly: true, sameSite: 'strict', secure: secureOf(req, deps.baseUrl), path: '/auth/authorize', maxAge: deps.config.authorizeTtl * 1000 });
   // A live sign-in session spares the password and the code (prompt=login asks them again); never the record choice
   // nor the consent, computed as after a sign-in.
   const cookie = cookieOf(req, SESSION_COOKIE);

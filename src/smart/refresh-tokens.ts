@@ -71,10 +71,19 @@ async function issueInFamily(tx: Statements, familyId: string, o: { now: Date; t
   return token;
 }
 
-/** Revokes a family: none of its tokens works any more (reuse detected, code replayed, app disconnected). */
-export async function revokeFamily(tx: Statements, familyId: string, reason: string, now: Date): Promise<void> {
+/** The token cut-off subject of a grant (a refresh family, or a code without one): its access tokens name it (`dmp_grant`). */
+export const grantSubject = (grantId: string): string => `SmartGrant/${grantId}`;
+
+/**
+ * Revokes a grant: none of its tokens works any more (reuse detected, code replayed, app disconnected), neither its
+ * refresh tokens (its family's, if it has one) nor the access tokens it gave, which die by a cut-off written in the same
+ * transaction: a sign-out must not leave a copied access token (a portal cookie taken before it) reading the record for
+ * its remaining minutes. The cut-off only moves forward, and a revoked family issues nothing after it.
+ */
+export async function revokeFamily(tx: Statements, grantId: string, reason: string, now: Date): Promise<void> {
   await tx.query(sql`UPDATE smart_refresh_family SET revoked_at = ${at(now)}::timestamptz, revoked_reason = ${reason}
-    WHERE id = ${familyId} AND revoked_at IS NULL`);
+    WHERE id = ${grantId} AND revoked_at IS NULL`);
+  await tx.query(sql`SELECT token_cutoff_set(${grantSubject(grantId)}, ${reason})`);
 }
 
 /**

@@ -18,7 +18,7 @@ export function cookieOf(req: Request, name: string): string | undefined {
 }
 
 /** Over HTTPS (seen by this server, or the public URL behind a proxy), the cookie never travels in clear. */
-const secureOf = (req: Request, baseUrl: string | undefined): boolean => req.secure || !!baseUrl?.startsWith('https://');
+export const secureOf = (req: Request, baseUrl: string | undefined): boolean => req.secure || !!baseUrl?.startsWith('https://');
 
 /**
  * Sets the session cookie: HttpOnly (no script reads it), SameSite=Lax. Lax, not Strict: an app sends the browser

@@ -2,7 +2,7 @@
 export interface SmartConfig {
   /** Lifetime of an authorization code, seconds (SMART_CODE_TTL, default 60: RFC 6749 §4.1.2 says ≤ 10 min). */
   codeTtl: number;
-  /** Lifetime of access tokens, seconds (SMART_ACCESS_TOKEN_TTL, default 900), kept short; a patient's or guardian's dies earlier with a new password, revoked credentials or the end of his link (`../auth/token-cutoffs.ts`). */
+  /** Lifetime of access tokens, seconds (SMART_ACCESS_TOKEN_TTL, default 900), kept short; a patient's or guardian's dies earlier with a new password, revoked credentials, the end of his link or its refresh family revoked (sign-out; `../auth/token-cutoffs.ts`). */
   accessTokenTtl: number;
   /** Lifetime of each refresh token, seconds (SMART_REFRESH_TOKEN_TTL, default 30 days); rotation renews it. */
   refreshTokenTtl: number;

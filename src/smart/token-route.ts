@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
 import { mintAccessToken } from './access-token';
 import { authenticateClient } from './client-auth';
@@ -16,10 +17,10 @@ export const tokenUrlOf = (req: Request, deps: SmartDeps): string => `${baseOf(r
 type TokenAnswer = Record<string, unknown>;
 
 /** Signs the access token (and, for a person who asked `openid`, the id_token) of a grant. */
-async function answer(deps: SmartDeps, req: Request, o: { client: SmartClient; subject: GrantSubject; scope: string[]; nonce?: string; authTime?: Date; refreshToken?: string; account?: string }): Promise<TokenAnswer> {
+async function answer(deps: SmartDeps, req: Request, o: { client: SmartClient; subject: GrantSubject; scope: string[]; nonce?: string; authTime?: Date; refreshToken?: string; account?: string; grant?: string }): Promise<TokenAnswer> {
   const ttl = deps.config.accessTokenTtl;
   const body: TokenAnswer = {
-    access_token: await mintAccessToken(deps.key, { audience: deps.audience, subject: o.subject, scope: o.scope, clientId: o.client.clientId, ttl, account: o.account }),
+    access_token: await mintAccessToken(deps.key, { audience: deps.audience, subject: o.subject, scope: o.scope, clientId: o.client.clientId, ttl, account: o.account, grant: o.grant }),
     token_type: 'Bearer',
     expires_in: ttl,
     scope: o.scope.join(' '),
@@ -62,15 +63,19 @@ async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: Sma
     // family after that, surviving the password change that was meant to end every app's access (attack sweep 6b).
     if (redeemed.sessionEnded) return { refused: 'The sign-in this authorization code comes from has ended (new password, sign-out or closed record): sign in again' };
     let refreshToken: string | undefined;
+    // The grant the access tokens name (`dmp_grant`): the refresh family when there is one, else the code's own, kept
+    // with the code so that presenting it again ends the tokens it gave (RFC 6749 §4.1.2), with or without a family.
+    let grantId: string = randomUUID();
     if (g.scope.includes('offline_access') && client.grantTypes.includes('refresh_token')) {
       const family = await tx.startFamily({ clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account, signInSession: g.signInSession }, { now, ttl: deps.config.refreshTokenTtl });
-      await tx.linkCodeFamily(redeemed.digest, family.familyId);
       refreshToken = family.token;
+      grantId = family.familyId;
     }
-    return { grant: g, refreshToken };
+    await tx.linkCodeFamily(redeemed.digest, grantId);
+    return { grant: g, refreshToken, grantId };
   });
   if ('refused' in outcome) throw oauthError('invalid_grant', outcome.refused as string);
-  return answer(deps, req, { client, subject: outcome.grant.subject, scope: outcome.grant.scope, nonce: outcome.grant.nonce, authTime: outcome.grant.authTime, refreshToken: outcome.refreshToken, account: outcome.grant.account });
+  return answer(deps, req, { client, subject: outcome.grant.subject, scope: outcome.grant.scope, nonce: outcome.grant.nonce, authTime: outcome.grant.authTime, refreshToken: outcome.refreshToken, account: outcome.grant.account, grant: outcome.grantId });
 }
 
 const REFRESH_REFUSALS: Record<RefreshRefusal, string> = {
@@ -95,7 +100,7 @@ async function refreshTokenGrant(deps: SmartDeps, req: Request, client: SmartCli
     if (!wanted.every((s) => scope.includes(s))) throw oauthError('invalid_scope', 'A refresh may narrow the scopes, never widen them');
     scope = wanted;
   }
-  return answer(deps, req, { client, subject: rotated.family.subject, scope, refreshToken: rotated.token, account: rotated.family.account });
+  return answer(deps, req, { client, subject: rotated.family.subject, scope, refreshToken: rotated.token, account: rotated.family.account, grant: rotated.family.id });
 }
 
 /** SMART Backend Services: the client's configured actor, with the system scopes asked ∩ registered. */
@@ -151,7 +156,7 @@ export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
       const token = param(req.body, 'token');
       if (!token) throw oauthError('invalid_request', 'token is required');
       const client = await clientOf(req);
-      // Access tokens are short-lived JWTs and cannot be revoked; refresh tokens end their whole family.
+      // A refresh token ends its whole family, and with it the access tokens the family gave (their `dmp_grant`).
       await deps.store.revokeByToken(token, client.clientId, deps.clock());
       res.set('Cache-Control', 'no-store').status(200).end();
     } catch (err) {
