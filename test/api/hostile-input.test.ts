@@ -83,6 +83,19 @@ describe('bad input answers a 4xx OperationOutcome, never a 5xx', () => {
     expect(res.body.issue[100].diagnostics).toBe('199900 more problems are not listed');
   });
 
+  it('bounds the values of one search, also in a form-encoded body that no header size limits', async () => {
+    const codes = (n: number) => Array.from({ length: n }, (_, i) => `http://loinc.org|${i}`).join(',');
+    const search = (body: string) => request(t.app).post('/fhir/Observation/_search').type('form').send(body);
+    expect((await search(`code=${codes(999)}&status=final`)).status).toBe(200);
+    const started = Date.now();
+    const refused = await search(`code=${codes(50_000)}`);
+    expectClientError(refused);
+    expect(refused.body.issue[0].diagnostics).toMatch(/at most 1000 parameters and comma-separated values/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expectClientError(await search(`code=${codes(600)}&subject:Patient.identifier=${codes(401)}`));
+    expectClientError(await search(Array.from({ length: 1001 }, (_, i) => `unknown${i}=1`).join('&')));
+  });
+
   it('refuses a malformed percent-encoding in the path, also inside a Bundle entry', async () => {
     expectClientError(await request(t.app).get('/fhir/Patient/%E0%A4%A'));
     const bundle = { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient/%E0%A4%A' } }] };
