@@ -1,7 +1,14 @@
-import { badRequest } from './errors';
+import { badRequest, payloadTooLarge } from './errors';
 
 /** Deepest JSON nesting accepted (objects and arrays); FHIR resources, contained ones and Bundles included, stay far below. */
 export const MAX_JSON_DEPTH = 200;
+
+/**
+ * Most JSON values (objects, arrays, and members or items after a comma) accepted in one body. A 3 MB body of a million
+ * empty `name` objects cost 10–22 s of the event loop and 300 MB in validation and indexing before its answer; a
+ * transaction of MAX_BUNDLE_ENTRIES rich resources stays far below. Strings are not counted, so large attachments pass.
+ */
+export const MAX_JSON_VALUES = 250_000;
 
 const NUL_MESSAGE = 'Text must not contain the NUL character (\\u0000): PostgreSQL cannot store it';
 
@@ -40,12 +47,15 @@ export function assertCleanQuery(query: readonly [string, string][]): void {
  * character (`\u0000`, which jsonb refuses). The depth is measured on the text before parsing.
  */
 export function parseJsonBody(text: string): unknown {
-  const depth = measureDepth(text, MAX_JSON_DEPTH);
-  if (depth > MAX_JSON_DEPTH) throw badRequest(`The body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  const shape = scanJson(text);
+  if (shape.depth > MAX_JSON_DEPTH) throw badRequest(`The body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  if (shape.values > MAX_JSON_VALUES) throw payloadTooLarge(`The body holds more than ${MAX_JSON_VALUES} JSON values`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // Only a number written with an exponent or hundreds of digits can overflow to Infinity: check those bodies alone.
+    parsed = shape.largeNumber ? JSON.parse(text, refuseInfinite) : JSON.parse(text);
   } catch (err) {
+    if (err instanceof FhirErrorMarker) throw badRequest(err.message);
     throw badRequest(`The body is not valid JSON: ${(err as Error).message}`);
   }
   // `\u0000` escapes decode to NUL: look for them only when the text has one (rare), then in the parsed strings.
@@ -53,23 +63,58 @@ export function parseJsonBody(text: string): unknown {
   return parsed;
 }
 
-/** The nesting depth of a JSON text, counting brackets outside strings; stops counting past `limit`. */
-function measureDepth(text: string, limit: number): number {
+/** Thrown by the reviver; turned into a 400 by parseJsonBody. */
+class FhirErrorMarker extends Error {}
+
+/**
+ * JSON.parse turns `1e999` (or 400 digits) into Infinity, which JSON.stringify then writes as `null`: the value was
+ * indexed as null (a 500 from PostgreSQL's not-null constraint) or would have been stored changed.
+ */
+function refuseInfinite(key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new FhirErrorMarker(`The number at '${key}' is too large to be represented`);
+  return value;
+}
+
+interface JsonShape {
+  /** Deepest nesting (stops counting past MAX_JSON_DEPTH). */
+  depth: number;
+  /** Objects and arrays opened, plus commas: at least the number of values. */
+  values: number;
+  /** A number outside strings has an exponent or a run of at least 300 digits. */
+  largeNumber: boolean;
+}
+
+/** Measures a JSON text without parsing it, looking only outside strings. */
+function scanJson(text: string): JsonShape {
   let depth = 0;
   let max = 0;
+  let values = 0;
+  let digits = 0;
+  let largeNumber = false;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
       if (c === 0x5c) i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
+      continue;
+    }
+    if (c >= 0x30 && c <= 0x39) {
+      if (++digits >= 300) largeNumber = true;
+      continue;
+    }
+    // `e`/`E` right after a digit is an exponent (the `e` of true/false follows a letter).
+    if ((c === 0x65 || c === 0x45) && digits > 0) largeNumber = true;
+    digits = 0;
+    if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
+      values++;
       if (++depth > max) max = depth;
-      if (max > limit) return max;
+      if (max > MAX_JSON_DEPTH) break;
     } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c) values++;
   }
-  return max;
+  return { depth: max, values, largeNumber };
 }
 
 /** Answers whether any key or string value (at any depth, iteratively) contains a NUL character. */

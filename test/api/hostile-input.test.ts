@@ -53,6 +53,49 @@ describe('bad input answers a 4xx OperationOutcome, never a 5xx', () => {
     expectClientError(await post('/fhir', `${'['.repeat(200_000)}${']'.repeat(200_000)}`));
   });
 
+  it('refuses a number too large for a double instead of indexing it as null (500 before)', async () => {
+    const observation = (value: string) =>
+      `{"resourceType":"Observation","status":"final","code":{"text":"poids"},"valueQuantity":{"value":${value},"unit":"kg"}}`;
+    for (const value of ['1e999', '-1E+400', '9'.repeat(400)]) {
+      const res = await post('/fhir/Observation', observation(value));
+      expectClientError(res);
+      expect(res.body.issue[0].diagnostics).toMatch(/too large/);
+    }
+    // Exponents that stay finite are ordinary decimals.
+    expect((await post('/fhir/Observation', observation('7.25e1'))).status).toBe(201);
+    const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Observation' }, resource: 'X' }] };
+    expectClientError(await post('/fhir', JSON.stringify(bundle).replace('"X"', observation('1e999'))));
+  });
+
+  it('refuses a body of a million empty values with 413 before validating or indexing it', async () => {
+    const started = Date.now();
+    const res = await post('/fhir/Patient', `{"resourceType":"Patient","name":[${Array(1_000_000).fill('{}').join(',')}]}`);
+    expectClientError(res, 413);
+    expect(res.body.issue[0].code).toBe('too-costly');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('lists at most a hundred problems, and counts the rest, for 200,000 unknown members', async () => {
+    const members = Array.from({ length: 200_000 }, (_, i) => `"k${i}":1`).join(',');
+    const res = await post('/fhir/Patient', `{"resourceType":"Patient",${members}}`);
+    expectClientError(res, 422);
+    expect(res.body.issue).toHaveLength(101);
+    expect(res.body.issue[100].diagnostics).toBe('199900 more problems are not listed');
+  });
+
+  it('bounds the values of one search, also in a form-encoded body that no header size limits', async () => {
+    const codes = (n: number) => Array.from({ length: n }, (_, i) => `http://loinc.org|${i}`).join(',');
+    const search = (body: string) => request(t.app).post('/fhir/Observation/_search').type('form').send(body);
+    expect((await search(`code=${codes(999)}&status=final`)).status).toBe(200);
+    const started = Date.now();
+    const refused = await search(`code=${codes(50_000)}`);
+    expectClientError(refused);
+    expect(refused.body.issue[0].diagnostics).toMatch(/at most 1000 parameters and comma-separated values/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expectClientError(await search(`code=${codes(600)}&subject:Patient.identifier=${codes(401)}`));
+    expectClientError(await search(Array.from({ length: 1001 }, (_, i) => `unknown${i}=1`).join('&')));
+  });
+
   it('refuses a malformed percent-encoding in the path, also inside a Bundle entry', async () => {
     expectClientError(await request(t.app).get('/fhir/Patient/%E0%A4%A'));
     const bundle = { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient/%E0%A4%A' } }] };

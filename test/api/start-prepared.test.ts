@@ -34,7 +34,11 @@ test('npm start compiles validation before it listens, and says how long it took
     const order = messages.map((m) => m.message).filter((m) => m === 'validation compiled' || m === 'listening');
     expect(order).toEqual(['validation compiled', 'listening']);
     expect(messages.find((m) => m.message === 'validation compiled')?.ms).toEqual(expect.any(Number));
-    expect((await fetch(`${url}/metadata`)).status).toBe(200);
+    // The body is read: an unread one keeps fetch's socket paused, so it never sees the server close it and kept the
+    // Jest worker alive after the run ("A worker process has failed to exit gracefully").
+    const metadata = await fetch(`${url}/metadata`);
+    expect(metadata.status).toBe(200);
+    expect(((await metadata.json()) as { resourceType: string }).resourceType).toBe('CapabilityStatement');
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from '../../src/auth/jose';
 import { createTestDb, type TestDb } from '../support/test-db';
+import { fetchRead } from '../support/fetch-read';
 
 // Issue 14, "a production Dockerfile, built once": our machines have no Docker engine, so the image is rehearsed
 // here stage by stage, as the Dockerfile writes them. Build stage: the sources, the tsconfigs and the whole
@@ -52,7 +53,7 @@ async function exitOf(child: ChildProcess): Promise<number | null> {
 async function ready(url: string, deadline: number): Promise<void> {
   for (;;) {
     if (server?.exitCode !== null && server?.exitCode !== undefined) throw new Error(`the server exited (${server.exitCode}):\n${output}`);
-    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ok = await fetchRead(`${url}/readyz`).then((r) => r.ok, () => false);
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`the server was not ready in time:\n${output}`);
     await new Promise((r) => setTimeout(r, 250));
@@ -147,11 +148,11 @@ describe('the production image, rehearsed without Docker', () => {
     expect([search.status, ((await search.json()) as { resourceType: string }).resourceType]).toEqual([200, 'Bundle']);
 
     // No token, and a token of an issuer nobody configured (the development key included): 401.
-    expect((await fetch(`${base}/fhir/DocumentReference?patient=nobody`)).status).toBe(401);
+    expect((await fetchRead(`${base}/fhir/DocumentReference?patient=nobody`)).status).toBe(401);
     const stranger = await new SignJWT({ dmp_kind: 'practitioner', idnat_ps: '810000000099' }).setProtectedHeader({ alg: 'ES256' }).setIssuer('dmp-dev').setAudience('dmp-fhir').setExpirationTime('5m')
       .sign((await generateKeyPair('ES256')).privateKey);
-    expect((await fetch(`${base}/fhir/metadata`, { headers: { authorization: `Bearer ${stranger}` } })).status).toBeLessThan(500);
-    expect((await fetch(`${base}/fhir/DocumentReference?patient=nobody`, { headers: { authorization: `Bearer ${stranger}` } })).status).toBe(401);
+    expect((await fetchRead(`${base}/fhir/metadata`, { headers: { authorization: `Bearer ${stranger}` } })).status).toBeLessThan(500);
+    expect((await fetchRead(`${base}/fhir/DocumentReference?patient=nobody`, { headers: { authorization: `Bearer ${stranger}` } })).status).toBe(401);
 
     // The image's HEALTHCHECK command, run as the image runs it.
     const check = dockerfile.match(/CMD \["node", "-e", "(.*)"\]\n/)?.[1]?.replace(/\\"/g, '"');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, generateKeyPair, SignJWT } from '../../../src/auth/jose';
 import { IDNAT, RPPS } from '../access/fixture';
+import { fetchRead } from '../../support/fetch-read';
 import { tokenRequest } from './launch-driver';
 import { BACKEND, startSmartApp, type SmartApp } from './smart-app';
 
@@ -38,9 +39,9 @@ test('a signed assertion gets a token acting as the configured feeder, which wri
   expect(res.body.id_token).toBeUndefined();
   expect(decodeJwt(res.body.access_token as string)).toMatchObject({ dmp_kind: 'system', client_id: BACKEND.actorId, category: 'feeder', azp: BACKEND.clientId });
   const auth = { Authorization: `Bearer ${res.body.access_token as string}` };
-  expect((await fetch(`${s.fhirBase}/Practitioner`, { headers: auth })).status).toBe(200);
-  expect([403, 404]).toContain((await fetch(`${s.fhirBase}/Patient/p1`, { headers: auth })).status);
-  const created = await fetch(`${s.fhirBase}/DocumentReference`, {
+  expect((await fetchRead(`${s.fhirBase}/Practitioner`, { headers: auth })).status).toBe(200);
+  expect([403, 404]).toContain((await fetchRead(`${s.fhirBase}/Patient/p1`, { headers: auth })).status);
+  const created = await fetchRead(`${s.fhirBase}/DocumentReference`, {
     method: 'POST', headers: { ...auth, 'Content-Type': 'application/fhir+json' },
     body: JSON.stringify({
       resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient/p1' },
@@ -91,7 +92,7 @@ test('scopes outside the registration are not granted (invalid_scope when nothin
 
 describe('CORS', () => {
   test.each(['https://app.example', 'https://portal.example'])('a preflight from %s (a registered app, CORS_ORIGINS) is answered without a token', async (origin) => {
-    const res = await fetch(`${s.fhirBase}/Patient/p1`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' } });
+    const res = await fetchRead(`${s.fhirBase}/Patient/p1`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' } });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe(origin);
     expect(res.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
@@ -99,24 +100,24 @@ describe('CORS', () => {
   });
 
   test('a preflight from an unknown site gets no permission, and still no 401', async () => {
-    const res = await fetch(`${s.fhirBase}/Patient/p1`, { method: 'OPTIONS', headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'GET' } });
+    const res = await fetchRead(`${s.fhirBase}/Patient/p1`, { method: 'OPTIONS', headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'GET' } });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   test('FHIR answers, refusals included, and the token endpoint carry the headers for an allowed origin', async () => {
-    const denied = await fetch(`${s.fhirBase}/Patient/p1`, { headers: { Origin: 'https://app.example' } });
+    const denied = await fetchRead(`${s.fhirBase}/Patient/p1`, { headers: { Origin: 'https://app.example' } });
     expect(denied.status).toBe(401);
     expect(denied.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(denied.headers.get('access-control-expose-headers')).toMatch(/WWW-Authenticate/);
-    const metadata = await fetch(`${s.fhirBase}/metadata`, { headers: { Origin: 'https://app.example' } });
+    const metadata = await fetchRead(`${s.fhirBase}/metadata`, { headers: { Origin: 'https://app.example' } });
     expect(metadata.headers.get('access-control-allow-origin')).toBe('https://app.example');
-    const token = await fetch(s.tokenUrl, { method: 'POST', headers: { Origin: 'https://app.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=x' });
+    const token = await fetchRead(s.tokenUrl, { method: 'POST', headers: { Origin: 'https://app.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=x' });
     expect(token.headers.get('access-control-allow-origin')).toBe('https://app.example');
   });
 
   test('discovery documents are readable from the app\'s origin', async () => {
-    const res = await fetch(`${s.fhirBase}/.well-known/smart-configuration`, { headers: { Origin: 'https://app.example' } });
+    const res = await fetchRead(`${s.fhirBase}/.well-known/smart-configuration`, { headers: { Origin: 'https://app.example' } });
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
   });
 });
