@@ -1,10 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppOptions } from './app';
 import { composeApp } from './compose';
 import type { Config } from './config';
 import type { FhirService } from './fhir/service';
-import { answerClientErrors } from './http/errors';
+import { createHttpServer } from './http/http-server';
 import { closeGracefully } from './http/graceful-close';
 import { createLogger, type Logger } from './logger';
 import type { Db } from './store/db';
@@ -66,8 +66,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   composed?.start(service);
   let server: Server;
   try {
-    const http = createServer(app);
-    answerClientErrors(http);
+    const http = createHttpServer(app);
     server = await listen(http, config.port, config.host);
   } catch (err) {
     await composed?.close();

@@ -1,6 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import fc from 'fast-check';
-import { answerClientErrors } from '../../src/http/errors';
+import { createHttpServer } from '../../src/http/http-server';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 /** Seeded so that a failure is reproducible; the number of runs bounds the test's time (~300 requests). */
@@ -48,8 +48,7 @@ let server: Server;
 let base: string;
 beforeAll(async () => {
   t = await createTestApp();
-  server = createServer(t.app);
-  answerClientErrors(server);
+  server = createHttpServer(t.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });

@@ -1,6 +1,7 @@
-import { request as httpRequest, createServer, type Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
+import { connect } from 'node:net';
 import request from 'supertest';
-import { answerClientErrors } from '../../src/http/errors';
+import { createHttpServer } from '../../src/http/http-server';
 import { createAccessApp, type AccessApp } from './access/harness';
 import { createTestApp, FHIR_JSON, type TestApp } from '../support/test-app';
 
@@ -130,8 +131,8 @@ describe('headers larger than Node accepts', () => {
   let server: Server;
   let port: number;
   beforeAll(async () => {
-    server = createServer(t.app);
-    answerClientErrors(server);
+    // The server as startServer builds it (src/server.ts).
+    server = createHttpServer(t.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as { port: number }).port;
   });
@@ -152,5 +153,22 @@ describe('headers larger than Node accepts', () => {
     expect(status).toBe(431);
     expect(type).toMatch(/^application\/fhir\+json/);
     expect(JSON.parse(body)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'too-costly' }] });
+  });
+
+  it('answers a request without Host with an OperationOutcome (Node answered a bare 400 before our code ran)', async () => {
+    for (const version of ['1.1', '1.0']) {
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(`GET /fhir/metadata HTTP/${version}\r\nAccept: application/fhir+json\r\n\r\n`));
+        let text = '';
+        socket.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      const [head, body] = raw.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 400 /);
+      expect(head).toMatch(/content-type: application\/fhir\+json/i);
+      expect(JSON.parse(body)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid' }] });
+      expect(body).toMatch(/Host/);
+    }
   });
 });
