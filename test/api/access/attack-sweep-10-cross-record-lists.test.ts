@@ -63,4 +63,24 @@ describe('a List of one record naming a document of another record', () => {
     expect(ids((await call('spec', 'GET', '/List?_count=100')).body)).not.toContain('legacy-written');
     expect((await call('gp', 'GET', '/List/legacy-written')).status).toBe(200);
   });
+
+  it('is refused inside a transaction too, whichever entry comes first, and nothing is written', async () => {
+    const doc = {
+      resourceType: 'DocumentReference', status: 'current', subject: { reference: 'Patient/p1' },
+      type: { coding: [{ system: 'http://loinc.org', code: '11488-4' }] },
+      securityLabel: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' }] }],
+      content: [{ attachment: { contentType: 'text/plain', url: 'urn:uuid:6f1c1f8e-0000-4000-8000-000000000002' } }],
+    };
+    const binEntry = { fullUrl: 'urn:uuid:6f1c1f8e-0000-4000-8000-000000000002', resource: { resourceType: 'Binary', contentType: 'text/plain', securityContext: { reference: 'urn:uuid:6f1c1f8e-0000-4000-8000-000000000001' }, data: Buffer.from('compte rendu').toString('base64') }, request: { method: 'POST', url: 'Binary' } };
+    const docEntry = { fullUrl: 'urn:uuid:6f1c1f8e-0000-4000-8000-000000000001', resource: doc, request: { method: 'POST', url: 'DocumentReference' } };
+    const listEntry = { resource: { ...list('p2'), entry: [{ item: { reference: 'urn:uuid:6f1c1f8e-0000-4000-8000-000000000001' } }] }, request: { method: 'POST', url: 'List' } };
+    const listsBefore = ids((await call('gp', 'GET', '/List?subject=Patient/p2&_count=100')).body);
+    const docsBefore = ids((await call('gp', 'GET', '/DocumentReference?subject=Patient/p1&_count=100')).body);
+    for (const entry of [[binEntry, docEntry, listEntry], [listEntry, binEntry, docEntry]]) {
+      const answer = await call('gp', 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry });
+      expect(answer.status).toBe(422);
+    }
+    expect(ids((await call('gp', 'GET', '/List?subject=Patient/p2&_count=100')).body)).toEqual(listsBefore);
+    expect(ids((await call('gp', 'GET', '/DocumentReference?subject=Patient/p1&_count=100')).body)).toEqual(docsBefore);
+  });
 });
