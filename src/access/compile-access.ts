@@ -72,10 +72,15 @@ function trailOfConfidentialProfessional(): Sql {
         ) agent_keys WHERE agent_keys.k = ANY(gd.authors) OR agent_keys.k = ANY(coalesce(gw.keys, '{}'::text[])))))`;
 }
 
-/** The actor wrote the row, or the DocumentReference governing it (its Binary, resources extracted from it). */
+/**
+ * The actor wrote the row, or the DocumentReference governing it (its Binary, resources extracted from it). Only a
+ * document of the row's own record counts: a List of record A naming a document of record B (stored before
+ * `named-documents.ts` refused it, or by the server itself) was read by that document's author, who had no access to A
+ * (attack sweep 10).
+ */
 function authoredBy(keys: string[]): Sql {
   return sql`(r.authors && ${keys}::text[] OR (${governedByOtherRow} AND EXISTS (SELECT 1 FROM resource da
-    WHERE da.type = 'DocumentReference' AND da.id = r.doc_id AND da.authors && ${keys}::text[])))`;
+    WHERE da.type = 'DocumentReference' AND da.id = r.doc_id AND da.compartment = r.compartment AND da.authors && ${keys}::text[])))`;
 }
 
 /**
@@ -88,7 +93,16 @@ function authoredBy(keys: string[]): Sql {
  */
 function writtenBy(keys: string[]): Sql {
   return sql`(r.doc_id IS NOT NULL AND EXISTS (SELECT 1 FROM access_writer dw WHERE dw.type = 'DocumentReference' AND dw.id = r.doc_id
-    AND dw.kind = 'practitioner' AND dw.keys && ${keys}::text[]))`;
+    AND dw.kind = 'practitioner' AND dw.keys && ${keys}::text[])
+    AND (NOT (${governedByOtherRow}) OR ${sameRecordDocument(raw('r.doc_id'))}))`;
+}
+
+/**
+ * The DocumentReference `doc` is of the row's own record. Its author's or writer's grants reach only rows of that
+ * record: the row's record is the patient's decision, not the document's (attack sweep 10).
+ */
+function sameRecordDocument(doc: Sql): Sql {
+  return sql`EXISTS (SELECT 1 FROM resource sd WHERE sd.type = 'DocumentReference' AND sd.id = ${doc} AND sd.compartment = r.compartment)`;
 }
 
 /**
@@ -103,7 +117,7 @@ function maskedForHim(doc: Sql, keys: string[]): Sql {
 
 /**
  * The row is a List of several documents (a List of one is governed by it through `doc_id`) naming one the patient
- * masked by Consent (from every professional, or from him by name) that the professional neither authored nor wrote.
+ * masked by Consent (from every professional, or from him by name) that the professional neither authored nor wrote (in that record).
  * Their labels are joined into the List's own at write; a consent mask is read at the request, so it is looked up here,
  * on the List's own `item` index rows (issue 11, sweep 4: a List naming a masked document showed its id to every
  * authorised professional).
@@ -113,9 +127,10 @@ function listsMaskedDocument(keys: string[]): Sql {
   return sql`(r.type = 'List' AND r.doc_id IS NULL AND (cardinality(a.masked) > 0 OR a.named_masks) AND EXISTS (SELECT 1 FROM ${items.from}
     WHERE ${items.own} AND li.param = 'item' AND li.target_type = 'DocumentReference'
       AND (li.target_id = ANY(a.masked) OR ${maskedForHim(raw('li.target_id'), keys)})
-      AND NOT EXISTS (SELECT 1 FROM resource ld WHERE ld.type = 'DocumentReference' AND ld.id = li.target_id AND ld.authors && ${keys}::text[])
-      AND NOT EXISTS (SELECT 1 FROM access_writer lw WHERE lw.type = 'DocumentReference' AND lw.id = li.target_id
-        AND lw.kind = 'practitioner' AND lw.keys && ${keys}::text[])))`;
+      AND NOT EXISTS (SELECT 1 FROM resource ld WHERE ld.type = 'DocumentReference' AND ld.id = li.target_id AND ld.compartment = r.compartment
+        AND ld.authors && ${keys}::text[])
+      AND NOT (EXISTS (SELECT 1 FROM access_writer lw WHERE lw.type = 'DocumentReference' AND lw.id = li.target_id
+        AND lw.kind = 'practitioner' AND lw.keys && ${keys}::text[]) AND ${sameRecordDocument(raw('li.target_id'))})))`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { emergencyRefusalsWithoutEffect, hasChoiceWithoutEffect, patientConsent, type RefusablePurpose } from '../../access/consent-rules';
+import { emergencyRefusalsWithoutEffect, hasChoiceWithoutEffect, patientConsent, provisionsReadOtherwise, type ProvisionReadOtherwise, type RefusablePurpose } from '../../access/consent-rules';
 import type { Consent, ConsentProvision, DocumentReference, Patient, Practitioner } from '@medplum/fhirtypes';
 import { documentTitle } from './documents';
 import { personName, periodText } from '../display';
@@ -36,7 +36,12 @@ export interface RefusalWithoutEffect {
   names: ConsentProvision;
 }
 
-export async function consentsOf(call: PortalCall): Promise<{ permits: Consent[]; denies: Consent[]; refusals: Map<string, Consent>; withoutEffect: Consent[]; refusalsWithoutEffect: RefusalWithoutEffect[] }> {
+/** A provision of a Consent in force stored in a shape writes now refuse (`provisionsReadOtherwise`), and how it is read. */
+export interface ReadOtherwise extends ProvisionReadOtherwise {
+  consent: Consent;
+}
+
+export async function consentsOf(call: PortalCall): Promise<{ permits: Consent[]; denies: Consent[]; refusals: Map<string, Consent>; withoutEffect: Consent[]; refusalsWithoutEffect: RefusalWithoutEffect[]; readOtherwise: ReadOtherwise[] }> {
   const found = (await call.fhir.search<Consent>('Consent', { patient: call.session.patient, status: 'active', _count: '200' })).resources;
   // Stored before attack sweep 8 in a form the access rules do not apply (a professional or a document named so that no
   // rule matches; an opening or an authorisation carrying a narrowing, which grants nothing): listed apart, never as a
@@ -51,8 +56,11 @@ export async function consentsOf(call: PortalCall): Promise<{ permits: Consent[]
   // The rest of such a Consent (the block or authorisation of the professional it names) still applies: it stays where it
   // is listed, and only its refusal is shown as without effect.
   const refusalsWithoutEffect = all.flatMap((consent) => emergencyRefusalsWithoutEffect(consent).map(({ purpose, names }) => ({ consent, purpose, names })));
+  // Stored before writes refused their shape (attack sweep 10): still applied as derived then, each said as it is read.
+  const readOtherwise = all.flatMap((consent) => provisionsReadOtherwise(consent).map((r) => ({ consent, ...r })));
   return {
     refusalsWithoutEffect,
+    readOtherwise,
     permits: all.filter((c) => c.provision?.type === 'permit' && c.provision.actor?.length),
     denies: all.filter((c) => c.provision?.type === 'deny' && c.provision.actor?.length),
     refusals,
@@ -76,6 +84,16 @@ function withoutEffectText(c: Consent): string {
   if (p?.type === 'permit' && !p.actor?.length && !p.data?.length) return `Ouverture de votre dossier${when}`;
   const what = p?.data?.length ? 'Masquage du document' : p?.type === 'permit' ? 'Autorisation de' : 'Blocage de';
   return `${what} « ${target.trim() || 'non précisé'} »${when}`;
+}
+
+/** A provision read otherwise than written: the choice it belongs to (its professional by name), then how it is read now. */
+async function readOtherwiseText(r: ReadOtherwise, named: (ref: NonNullable<ConsentProvision['actor']>[number]['reference']) => Promise<string>): Promise<Html> {
+  const p = r.consent.provision;
+  const when = r.consent.dateTime ? ` (choix du ${new Date(r.consent.dateTime).toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris' })})` : '';
+  const choice = p?.actor?.length
+    ? `${p.type === 'permit' ? 'Autorisation de' : 'Blocage de'} ${(await Promise.all(p.actor.map((a) => named(a.reference)))).join(', ')}`
+    : p?.data?.length ? `Masquage du document « ${p.data[0].reference?.reference ?? ''} »` : 'Ouverture de votre dossier';
+  return html`${choice}${when} — ${r.text}`;
 }
 
 /** An emergency refusal naming someone, in the patient's words: which access, meant for whom, and what still applies. */
@@ -135,6 +153,7 @@ export async function accessPage(call: PortalCall, q: string | undefined): Promi
   const csrf = html`<input type="hidden" name="csrf" value="${call.session.csrf}">`;
   const actorName = async (ref: NonNullable<ConsentProvision['actor']>[number]['reference']) => professionalText((await names.name(ref)) ?? { name: ref?.identifier?.value ?? ref?.reference ?? 'Professionnel de santé' });
   const refusalsWithoutEffect = await Promise.all(consents.refusalsWithoutEffect.map((r) => refusalWithoutEffectText(r, actorName)));
+  const readOtherwise = await Promise.all(consents.readOtherwise.map(async (r) => ({ r, text: await readOtherwiseText(r, actorName) })));
   const body = html`
 <section aria-labelledby="h-treating"><h2 id="h-treating">Mon médecin traitant</h2>
 ${treating.length ? html`<ul>${treating.map((t) => html`<li>${t} <span class="muted">— il a toujours accès à votre dossier ; pour en changer, déclarez un nouveau médecin traitant.</span></li>`)}</ul>` : html`<p class="muted">Aucun médecin traitant déclaré.</p>`}
@@ -145,10 +164,11 @@ ${permits.length ? html`<ul>${permits.map(({ c, name, masks }) => html`<li>${nam
 <section aria-labelledby="h-denies"><h2 id="h-denies">Professionnels bloqués</h2>
 ${denies.length ? html`<ul>${denies.map(({ c, name, masks }) => html`<li>${name} ${masks} ${withdrawForm(call, c, `Débloquer ${name}`)}</li>`)}</ul>` : html`<p class="muted">Vous n’avez bloqué aucun professionnel.</p>`}
 </section>
-${consents.withoutEffect.length || refusalsWithoutEffect.length ? html`<section aria-labelledby="h-without-effect"><h2 id="h-without-effect">Choix sans effet</h2>
+${consents.withoutEffect.length || refusalsWithoutEffect.length || readOtherwise.length ? html`<section aria-labelledby="h-without-effect"><h2 id="h-without-effect">Choix sans effet</h2>
 ${consents.withoutEffect.length ? html`<p>Ces choix ont été enregistrés sous une forme que le DMP ne sait pas appliquer : ils ne bloquent, ne masquent ni n’autorisent rien. Retirez-les, puis refaites votre choix ci-dessous (professionnel) ou depuis la page du document (masquage).</p>
 <ul>${consents.withoutEffect.map((c) => html`<li>${withoutEffectText(c)} — sans effet ${withdrawForm(call, c, 'Retirer ce choix sans effet')}</li>`)}</ul>` : ''}
 ${refusalsWithoutEffect.length ? html`<ul class="refusals-without-effect">${refusalsWithoutEffect.map((t) => html`<li>${t}</li>`)}</ul>` : ''}
+${readOtherwise.length ? html`<ul class="read-otherwise">${readOtherwise.map(({ r, text }) => html`<li>${text} ${withdrawForm(call, r.consent, 'Retirer ce choix')}</li>`)}</ul>` : ''}
 </section>` : ''}
 <section aria-labelledby="h-emergency"><h2 id="h-emergency">Accès en urgence</h2>
 <form method="post" action="/portal/access/emergency">${csrf}

@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Consent } from '@medplum/fhirtypes';
+import { loadConfig } from '../../../src/config';
+import { startServer, type RunningServer } from '../../../src/server';
+import { sql } from '../../../src/store/sql';
+import { createTestDb, type TestDb } from '../../support/test-db';
+import { byRpps, consent, loadFixture, systemContext } from './fixture';
+
+// Rule (src/access/README.md, "Consents without effect"): Consents stored before writes refused these shapes (422) are
+// still applied as derived then, not as written — a block whose period ends before it starts never holds, a bare permit
+// nested under a block opened the record, a block « for research » holds for everything, an opening « for » a purpose of
+// another code system opened the record. Their patient is told once (French, naming nobody), even when 219's notice was
+// sent before these counted (a key of their own); a record listed only because it holds a period or a nested provision
+// of an ordinary shape is not told, nor a closed record. The upgrade is replayed: Consents stored as an older server
+// stored them, then the server restarted with migration 225 to apply. Fixture: p1 (e-mail patient@example.org), p2 and
+// p3 (no contact), p4 closed; p2 holds an ordinary timed authorisation (c2-spec).
+
+const RECORD_URL = 'https://mon-espace.example/portail';
+const MIGRATION = '225_consents_read_otherwise_to_notify.sql';
+let testDb: TestDb;
+let dataDir: string;
+let server: RunningServer;
+
+const start = () => startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir }), { db: testDb.db, env: { DEV_AUTH: '1', NOTIFY_RECORD_URL: RECORD_URL } });
+const provision = (p: Record<string, unknown>) => p as NonNullable<Consent['provision']>;
+
+const STORED: Consent[] = [
+  // « Dr X blocked from 2024 until 2020 »: never holds. Told.
+  consent('p1-inverted-block', 'p1', provision({ type: 'deny', actor: [byRpps('10000000501')], period: { start: '2024-06-01', end: '2020-01-01' } })),
+  // « Dr Y blocked { permit } »: the nested permit opened the record. Told (no contact: kept as not sent).
+  consent('p3-nested-permit', 'p3', provision({ type: 'deny', actor: [byRpps('10000000502')], provision: [{ type: 'permit' }] })),
+  // An ordinary authorisation with a period and an ordinary nested mask: listed by the migration's superset, not told.
+  consent('p2-timed', 'p2', provision({ type: 'permit', actor: [byRpps('10000000503')], period: { start: '2020-01-01', end: '2030-01-01' } })),
+  // A closed record is not told.
+  consent('p4-snomed-opening', 'p4', provision({ type: 'permit', purpose: [{ system: 'http://snomed.info/sct', code: '386053000' }] })),
+];
+
+interface Row { patient_id: string; channel: string; recipient: string | null; subject: string; body: string; idempotency_key: string }
+async function notices(): Promise<Row[]> {
+  return (await testDb.db.query<Row>(sql`SELECT patient_id, channel, recipient, subject, body, idempotency_key FROM notify_outbox WHERE kind = 'consents-without-effect' ORDER BY patient_id, channel`)).rows;
+}
+async function drained(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await testDb.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM consent_review_pending`);
+    if (rows[0].n === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('consent_review_pending was not drained');
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-read-otherwise-notice-'));
+  testDb = await createTestDb();
+  server = await start();
+  await drained();
+  await loadFixture(server.service);
+  for (const c of STORED) await server.service.repo.update(systemContext(), c);
+  await server.close();
+  // p1 was told under 219 of other choices before these shapes counted: the notice's key is taken.
+  await testDb.db.query(sql`INSERT INTO notify_outbox (idempotency_key, kind, patient_id, channel, recipient, subject, body, status, created_at, next_attempt_at)
+    VALUES ('consents-without-effect:p1:email', 'consents-without-effect', 'p1', 'email', 'patient@example.org', 'earlier', 'earlier', 'sent', now(), now())`);
+  // The upgrade: 219/223's list already drained, migration 225 not applied yet.
+  await testDb.db.query(sql`DELETE FROM schema_migration WHERE name = ${MIGRATION}`);
+  await testDb.db.query(sql`ALTER TABLE consent_review_pending DROP COLUMN IF EXISTS reason`);
+  server = await start();
+  await drained();
+}, 180_000);
+afterAll(async () => {
+  await server?.close();
+  await testDb?.drop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('each patient holding a provision read otherwise than written is told once, in French, naming nobody', async () => {
+  const rows = (await notices()).filter((r) => r.subject !== 'earlier');
+  expect(rows.map((r) => [r.patient_id, r.channel, r.recipient, r.idempotency_key])).toEqual([
+    ['p1', 'email', 'patient@example.org', 'consents-without-effect:read-otherwise:p1:email'],
+    ['p3', 'none', null, 'consents-without-effect:read-otherwise:p3:none'],
+  ]);
+  const [told] = rows;
+  expect(told.subject).toBe('Certains de vos choix d’accès à votre dossier médical sont sans effet');
+  expect(told.body).toContain('s’appliquent autrement que vous ne l’aviez écrit');
+  expect(told.body.endsWith(`${RECORD_URL}/access`)).toBe(true);
+  expect(told.body).not.toMatch(/\d{11}|Practitioner|Martin/);
+});
+
+test('a restart tells nobody twice', async () => {
+  const before = await notices();
+  await server.close();
+  await testDb.db.query(sql`DELETE FROM schema_migration WHERE name = ${MIGRATION}`);
+  server = await start();
+  await drained();
+  expect((await notices()).map((r) => r.idempotency_key)).toEqual(before.map((r) => r.idempotency_key));
+});
