@@ -6,6 +6,7 @@ import { loadConfig } from '../../../src/config';
 import { startServer, type RunningServer } from '../../../src/server';
 import { sql } from '../../../src/store/sql';
 import { createTestDb, type TestDb } from '../../support/test-db';
+import { reviewNotices, reviewsDrained } from './consent-review-replay';
 import { byRpps, consent, loadFixture, systemContext } from './fixture';
 
 // Rule (src/access/README.md, "Consents without effect"): Consents stored before writes refused these shapes (422) are
@@ -37,18 +38,8 @@ const STORED: Consent[] = [
   consent('p4-snomed-opening', 'p4', provision({ type: 'permit', purpose: [{ system: 'http://snomed.info/sct', code: '386053000' }] })),
 ];
 
-interface Row { patient_id: string; channel: string; recipient: string | null; subject: string; body: string; idempotency_key: string }
-async function notices(): Promise<Row[]> {
-  return (await testDb.db.query<Row>(sql`SELECT patient_id, channel, recipient, subject, body, idempotency_key FROM notify_outbox WHERE kind = 'consents-without-effect' ORDER BY patient_id, channel`)).rows;
-}
-async function drained(): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const { rows } = await testDb.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM consent_review_pending`);
-    if (rows[0].n === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('consent_review_pending was not drained');
-}
+const notices = () => reviewNotices(testDb.db);
+const drained = () => reviewsDrained(testDb.db);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-read-otherwise-notice-'));

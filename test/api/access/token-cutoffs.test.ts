@@ -1,6 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
 import request from 'supertest';
-import { parisDay } from '../../../src/access/guardian-rules';
 import { setPatientCredential } from '../../../src/auth/patient-login';
 import { main as handoverCli } from '../../../src/cli/majority-handover';
 import { sql } from '../../../src/store/sql';
@@ -8,7 +7,7 @@ import { authorizeCode, exchange } from '../smart/launch';
 import type { Person } from '../smart/launch-driver';
 import { FAST, PASSWORD, startSmartApp, type SmartApp } from '../smart/smart-app';
 import { INS_NIR, P2_INS, systemContext } from './fixture';
-import { withInsKey } from './ins-values';
+import { parisTomorrow, seedMinorTurning18 } from './minor-turning-18';
 
 // Issue 11, account takeover: the access tokens our own issuers (patient sign-in `/auth/otp`, SMART `/auth/token`) gave
 // a patient or a guardian die with the event that ends the right they carried — a new password, credentials revoked, a
@@ -153,21 +152,8 @@ describe('a guardian link that ends', () => {
 describe('the majority hand-over', () => {
   // Zoé turns 18 tomorrow (Paris): today her father Paul (rpz) acts for her and she signs in herself with credentials
   // set while she is a minor. The hand-over job is run as if it were tomorrow.
-  const DAY = 86_400_000;
-  const tomorrow = parisDay(new Date(Date.now() + DAY));
-  const birthDate = `${Number(tomorrow.slice(0, 4)) - 18}${tomorrow.slice(4)}`;
-
-  beforeAll(async () => {
-    await s.a.service.repo.update(systemContext(), {
-      resourceType: 'Patient', id: 'zoe', identifier: [{ system: INS_NIR, value: withInsKey('2081275123456') }], name: [{ family: 'Lambert', given: ['Zoe'] }],
-      gender: 'female', birthDate, telecom: [{ system: 'email', value: 'zoe@example.org' }],
-    } as Resource);
-    await s.a.service.repo.update(systemContext(), {
-      resourceType: 'RelatedPerson', id: 'rpz', patient: { reference: 'Patient/zoe' }, identifier: [{ system: INS_NIR, value: P2_INS }],
-      relationship: [{ coding: [{ system: ROLE, code: 'FTH' }] }],
-    } as Resource);
-    await setPatientCredential(s.a.testDb.db, { login: 'zoe', patientId: 'zoe', password: PASSWORD, scrypt: FAST });
-  });
+  const tomorrow = parisTomorrow();
+  beforeAll(() => seedMinorTurning18(s, { id: 'zoe', ins13: '2081275123456', family: 'Lambert', given: 'Zoe', guardianId: 'rpz' }));
 
   test("ends the former guardian's tokens and those of the credentials it revokes; another link's tokens are unaffected", async () => {
     const forZoe = await smartToken(s, paul('Lambert'));

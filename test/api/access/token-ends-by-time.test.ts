@@ -1,14 +1,13 @@
 import type { Resource } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { parisDay, parisMidnight } from '../../../src/access/guardian-rules';
-import { setPatientCredential } from '../../../src/auth/patient-login';
 import { PORTAL_CLIENT_ID } from '../../../src/portal/client-id';
 import { PORTAL_SCOPE } from '../../../src/portal/sign-in';
 import { sql } from '../../../src/store/sql';
 import { authorizeUrl, Browser, newVerifier, signInAndConsent, tokenRequest, type Person } from '../smart/launch-driver';
-import { FAST, PASSWORD, startSmartApp, type SmartApp } from '../smart/smart-app';
+import { PASSWORD, startSmartApp, type SmartApp } from '../smart/smart-app';
 import { INS_NIR, P2_INS, systemContext } from './fixture';
-import { withInsKey } from './ins-values';
+import { parisTomorrow, seedMinorTurning18 } from './minor-turning-18';
 
 // Issue 11: a guardian's right that ends with time alone — his link's period end passes, the child turns 18 before the
 // hourly hand-over job runs — records no event and so no cut-off. The rules already give him nothing from that instant,
@@ -119,20 +118,8 @@ describe("a guardian link whose period's end passes", () => {
 describe('a child who turns 18 before the hand-over job runs', () => {
   // Léa Roux turns 18 tomorrow (Paris); her father Paul (rpl) acts for her today and she signs in with credentials set
   // while she is a minor. The hand-over job does not run: nothing records the majority.
-  const tomorrow = parisDay(new Date(Date.now() + DAY));
-  const birthDate = `${Number(tomorrow.slice(0, 4)) - 18}${tomorrow.slice(4)}`;
-
-  beforeAll(async () => {
-    await s.a.service.repo.update(systemContext(), {
-      resourceType: 'Patient', id: 'lea', identifier: [{ system: INS_NIR, value: withInsKey('2081275123457') }], name: [{ family: 'Roux', given: ['Lea'] }],
-      gender: 'female', birthDate, telecom: [{ system: 'email', value: 'lea@example.org' }],
-    } as Resource);
-    await s.a.service.repo.update(systemContext(), {
-      resourceType: 'RelatedPerson', id: 'rpl', patient: { reference: 'Patient/lea' }, identifier: [{ system: INS_NIR, value: P2_INS }],
-      relationship: [{ coding: [{ system: ROLE, code: 'FTH' }] }],
-    } as Resource);
-    await setPatientCredential(s.a.testDb.db, { login: 'lea', patientId: 'lea', password: PASSWORD, scrypt: FAST });
-  });
+  const tomorrow = parisTomorrow();
+  beforeAll(() => seedMinorTurning18(s, { id: 'lea', ins13: '2081275123457', family: 'Roux', given: 'Lea', guardianId: 'rpl' }));
 
   test("refuses the father's token and hers issued before the birthday, from its first second; another link's token works", async () => {
     const forLea = await portalToken(paul('Roux'));

@@ -1,8 +1,8 @@
 import { setPatientCredential } from '../../../src/auth/patient-login';
-import { waitFor } from '../audit/server-harness';
 import { SmtpReceiver } from '../../unit/notify/receivers';
 import { Browser, formOf } from '../smart/launch-driver';
 import { startPortalServer, type PortalServer } from './portal-harness';
+import { signInThroughCode } from './portal-sign-in-steps';
 
 // Issue 11, attack sweep 10 (portal): the portal's session is an encrypted cookie holding the patient's tokens.
 // « Se déconnecter » revoked the refresh token and cleared the cookie in this browser, but a copy of the cookie taken
@@ -26,20 +26,11 @@ afterAll(async () => {
 
 /** Hélène signs in to the portal from /portal/login (password, code, consent) in `browser`. */
 async function signIn(browser: Browser): Promise<void> {
-  let res = await browser.get(`${s.server.url}/portal/login?next=/portal/`);
-  res = await browser.get(new URL(res.headers.get('location') as string, s.server.url).toString());
-  let form = formOf(await res.text());
-  const mails = smtp.received.length;
-  res = await browser.post(s.server.url + form.action, { ...form.fields, identifier: 'helene.marchal', password: PASSWORD }, { origin: s.server.url });
-  form = formOf(await res.text());
-  await waitFor(() => smtp.received.length > mails, 30_000, 'the sign-in code');
-  const code = /\b(\d{6})\b/.exec(Buffer.from(smtp.received[smtp.received.length - 1].data.replace(/=\r?\n/g, ''), 'latin1').toString('utf8'))?.[1] as string;
-  res = await browser.post(s.server.url + form.action, { ...form.fields, code }, { origin: s.server.url });
-  const html = await res.text();
-  form = formOf(html);
+  const html = await signInThroughCode(s.server.url, browser, smtp, 'helene.marchal', PASSWORD);
+  const form = formOf(html);
   expect(form.action).toBe('/auth/authorize/consent');
   const scopes = [...html.matchAll(/name="scope" value="([^"]+)" checked/g)].map((m) => m[1]);
-  res = await browser.post(s.server.url + form.action, { ...form.fields, scope: scopes, decision: 'allow' }, { origin: s.server.url });
+  let res = await browser.post(s.server.url + form.action, { ...form.fields, scope: scopes, decision: 'allow' }, { origin: s.server.url });
   res = await browser.get(res.headers.get('location') as string); // the portal's callback
   expect(res.headers.get('location')).toBe('/portal/');
 }

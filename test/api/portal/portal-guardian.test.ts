@@ -1,8 +1,8 @@
 import { setPatientCredential } from '../../../src/auth/patient-login';
-import { waitFor } from '../audit/server-harness';
 import { SmtpReceiver } from '../../unit/notify/receivers';
 import { Browser, formOf } from '../smart/launch-driver';
 import { CHILD_LEA, startPortalServer, textOf, type PortalServer } from './portal-harness';
+import { signInThroughCode } from './portal-sign-in-steps';
 
 // Issue 15: "a guardian switches between his own and his child's record". A SMART token names one record, so the
 // portal changes record through a new authorization, on which the authorization server offers the person his own
@@ -26,17 +26,9 @@ afterAll(async () => {
 
 /** Signs in to the portal from /portal/login, choosing the record whose label contains `record`; answers the jar. */
 async function signIn(browser: Browser, record: string): Promise<string[]> {
-  let res = await browser.get(`${s.server.url}/portal/login?next=/portal/`);
-  res = await browser.get(new URL(res.headers.get('location') as string, s.server.url).toString());
-  let form = formOf(await res.text());
-  const mails = smtp.received.length;
-  res = await browser.post(s.server.url + form.action, { ...form.fields, identifier: 'helene.marchal', password: PASSWORD }, { origin: s.server.url });
-  form = formOf(await res.text());
-  await waitFor(() => smtp.received.length > mails, 30_000, 'the sign-in code');
-  const code = /\b(\d{6})\b/.exec(Buffer.from(smtp.received[smtp.received.length - 1].data.replace(/=\r?\n/g, ''), 'latin1').toString('utf8'))?.[1] as string;
-  res = await browser.post(s.server.url + form.action, { ...form.fields, code }, { origin: s.server.url });
-  let html = await res.text();
-  form = formOf(html);
+  let html = await signInThroughCode(s.server.url, browser, smtp, 'helene.marchal', PASSWORD);
+  let form = formOf(html);
+  let res: Response;
   expect(form.action).toBe('/auth/authorize/record');
   const options = [...html.matchAll(/value="([^"]+)"[^>]*> <label[^>]*>([^<]+)</g)].map((m) => ({ value: m[1], label: m[2] }));
   const chosen = options.find((o) => o.label.includes(record));
