@@ -1,13 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Consent } from '@medplum/fhirtypes';
-import { loadConfig } from '../../../src/config';
-import { startServer, type RunningServer } from '../../../src/server';
 import { sql } from '../../../src/store/sql';
-import { createTestDb, type TestDb } from '../../support/test-db';
-import { reviewNotices, reviewsDrained } from './consent-review-replay';
-import { byRpps, consent, loadFixture, systemContext } from './fixture';
+import { ConsentUpgradeReplay, RECORD_URL } from './consent-review-replay';
+import { byRpps, consent } from './fixture';
 
 // Rule (src/access/README.md, "Consents without effect"): Consents stored before writes refused these shapes (422) are
 // still applied as derived then, not as written — a block whose period ends before it starts never holds, a bare permit
@@ -18,13 +12,8 @@ import { byRpps, consent, loadFixture, systemContext } from './fixture';
 // stored them, then the server restarted with migration 225 to apply. Fixture: p1 (e-mail patient@example.org), p2 and
 // p3 (no contact), p4 closed; p2 holds an ordinary timed authorisation (c2-spec).
 
-const RECORD_URL = 'https://mon-espace.example/portail';
 const MIGRATION = '225_consents_read_otherwise_to_notify.sql';
-let testDb: TestDb;
-let dataDir: string;
-let server: RunningServer;
 
-const start = () => startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir }), { db: testDb.db, env: { DEV_AUTH: '1', NOTIFY_RECORD_URL: RECORD_URL } });
 const provision = (p: Record<string, unknown>) => p as NonNullable<Consent['provision']>;
 
 const STORED: Consent[] = [
@@ -38,31 +27,19 @@ const STORED: Consent[] = [
   consent('p4-snomed-opening', 'p4', provision({ type: 'permit', purpose: [{ system: 'http://snomed.info/sct', code: '386053000' }] })),
 ];
 
-const notices = () => reviewNotices(testDb.db);
-const drained = () => reviewsDrained(testDb.db);
 
-beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-read-otherwise-notice-'));
-  testDb = await createTestDb();
-  server = await start();
-  await drained();
-  await loadFixture(server.service);
-  for (const c of STORED) await server.service.repo.update(systemContext(), c);
-  await server.close();
+const replay = new ConsentUpgradeReplay('dmp-read-otherwise-notice-', STORED);
+const notices = () => replay.notices();
+
+beforeAll(() => replay.run(async (db) => {
   // p1 was told under 219 of other choices before these shapes counted: the notice's key is taken.
-  await testDb.db.query(sql`INSERT INTO notify_outbox (idempotency_key, kind, patient_id, channel, recipient, subject, body, status, created_at, next_attempt_at)
+  await db.query(sql`INSERT INTO notify_outbox (idempotency_key, kind, patient_id, channel, recipient, subject, body, status, created_at, next_attempt_at)
     VALUES ('consents-without-effect:p1:email', 'consents-without-effect', 'p1', 'email', 'patient@example.org', 'earlier', 'earlier', 'sent', now(), now())`);
   // The upgrade: 219/223's list already drained, migration 225 not applied yet.
-  await testDb.db.query(sql`DELETE FROM schema_migration WHERE name = ${MIGRATION}`);
-  await testDb.db.query(sql`ALTER TABLE consent_review_pending DROP COLUMN IF EXISTS reason`);
-  server = await start();
-  await drained();
-}, 180_000);
-afterAll(async () => {
-  await server?.close();
-  await testDb?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+  await replay.unapplyMigration(MIGRATION);
+  await db.query(sql`ALTER TABLE consent_review_pending DROP COLUMN IF EXISTS reason`);
+}), 180_000);
+afterAll(() => replay.close());
 
 test('each patient holding a provision read otherwise than written is told once, in French, naming nobody', async () => {
   const rows = (await notices()).filter((r) => r.subject !== 'earlier');
@@ -79,9 +56,7 @@ test('each patient holding a provision read otherwise than written is told once,
 
 test('a restart tells nobody twice', async () => {
   const before = await notices();
-  await server.close();
-  await testDb.db.query(sql`DELETE FROM schema_migration WHERE name = ${MIGRATION}`);
-  server = await start();
-  await drained();
+  await replay.unapplyMigration(MIGRATION);
+  await replay.restart();
   expect((await notices()).map((r) => r.idempotency_key)).toEqual(before.map((r) => r.idempotency_key));
 });

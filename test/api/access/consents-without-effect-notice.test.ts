@@ -1,17 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Consent } from '@medplum/fhirtypes';
 import { noticeConsentsWithoutEffect } from '../../../src/access/consents-without-effect-notice';
 import { loadDevKey } from '../../../src/auth/dev-key';
 import { loadAuthConfig } from '../../../src/auth/auth-config';
 import { mintDevToken } from '../../../src/auth/mint-token';
-import { loadConfig } from '../../../src/config';
-import { startServer, type RunningServer } from '../../../src/server';
 import { sql } from '../../../src/store/sql';
-import { createTestDb, type TestDb } from '../../support/test-db';
-import { reviewNotices, reviewsDrained } from './consent-review-replay';
-import { byRpps, consent, IDNAT, loadFixture, systemContext } from './fixture';
+import { ConsentUpgradeReplay, RECORD_URL } from './consent-review-replay';
+import { byRpps, consent, IDNAT } from './fixture';
 
 // Rule (src/access/README.md, "Consents without effect"): a patient whose access choices were stored before attack sweep
 // 8 in a form the access rules do not apply — a professional or a document named so that no rule matches, an opening or
@@ -21,13 +15,8 @@ import { byRpps, consent, IDNAT, loadFixture, systemContext } from './fixture';
 // task runs again. The upgrade is replayed: Consents stored as an older server stored them (no rule weighed), then the
 // server restarted with migration 219 to apply. Fixture: p1 (e-mail patient@example.org), p2 and p3 (no contact), p4 closed.
 
-const RECORD_URL = 'https://mon-espace.example/portail';
 const MIGRATION = '219_consents_without_effect_to_notify.sql';
-let testDb: TestDb;
-let dataDir: string;
-let server: RunningServer;
 
-const start = () => startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir }), { db: testDb.db, env: { DEV_AUTH: '1', NOTIFY_RECORD_URL: RECORD_URL } });
 const narrowing = { class: [{ system: 'http://hl7.org/fhir/resource-types', code: 'Observation' }] };
 
 /** As an older server stored them: written as the server writes, no rule weighed. */
@@ -39,29 +28,18 @@ const STORED: Consent[] = [
   consent('p4-spaced-mask', 'p4', { type: 'deny', data: [{ meaning: 'instance', reference: { reference: 'DocumentReference/g1 ' } }] }),
 ];
 
-const notices = () => reviewNotices(testDb.db);
-const drained = () => reviewsDrained(testDb.db);
 
-beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-consents-without-effect-'));
-  testDb = await createTestDb();
-  server = await start();
-  await loadFixture(server.service);
-  for (const c of STORED) await server.service.repo.update(systemContext(), c);
-  await server.close();
-  // The upgrade: the database as the older version left it, migration 219 not applied yet.
-  await testDb.db.query(sql`DELETE FROM schema_migration WHERE name = ${MIGRATION}`);
-  // Nor the later migrations that extend the list (225 adds its `reason` column).
-  await testDb.db.query(sql`DELETE FROM schema_migration WHERE name = '225_consents_read_otherwise_to_notify.sql'`);
-  await testDb.db.query('DROP TABLE consent_review_pending');
-  server = await start();
-  await drained();
-}, 180_000);
-afterAll(async () => {
-  await server?.close();
-  await testDb?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+const replay = new ConsentUpgradeReplay('dmp-consents-without-effect-', STORED);
+const notices = () => replay.notices();
+
+beforeAll(() => replay.run(async (db) => {
+  // The upgrade: the database as the older version left it, migration 219 not applied yet,
+  await replay.unapplyMigration(MIGRATION);
+  // nor the later migrations that extend the list (225 adds its `reason` column).
+  await replay.unapplyMigration('225_consents_read_otherwise_to_notify.sql');
+  await db.query('DROP TABLE consent_review_pending');
+}), 180_000);
+afterAll(() => replay.close());
 
 test('each patient with a choice without effect is told once, in French, with the link to her access choices', async () => {
   const rows = await notices();
@@ -77,9 +55,9 @@ test('each patient with a choice without effect is told once, in French, with th
 });
 
 test('the patient reads the notice among her notices (GET /Communication)', async () => {
-  const auth = loadAuthConfig({ DEV_AUTH: '1' }, dataDir);
+  const auth = loadAuthConfig({ DEV_AUTH: '1' }, replay.dataDir);
   const token = await mintDevToken(auth, await loadDevKey(auth), { kind: 'patient', id: 'p1' });
-  const res = await fetch(`${server.fhirUrl}/Communication?patient=p1`, { headers: { Authorization: `Bearer ${token}` } });
+  const res = await fetch(`${replay.server.fhirUrl}/Communication?patient=p1`, { headers: { Authorization: `Bearer ${token}` } });
   expect(res.status).toBe(200);
   const bundle = (await res.json()) as { entry?: { resource: { category?: { coding?: { code?: string }[] }[]; payload?: { contentString?: string }[] } }[] };
   const ours = (bundle.entry ?? []).filter((e) => e.resource.category?.[0]?.coding?.[0]?.code === 'consents-without-effect');
@@ -91,13 +69,11 @@ test('a restart, or the task run again, tells nobody twice', async () => {
   // Delivery moves a row's status on (no SMTP here): what counts is which rows exist.
   const rowsNow = async () => (await notices()).map(({ status, ...row }) => (void status, row));
   const before = await rowsNow();
-  await server.close();
-  server = await start();
-  await drained();
-  const again = await noticeConsentsWithoutEffect(server.db, { recordUrl: RECORD_URL, now: () => new Date() });
+  await replay.restart();
+  const again = await noticeConsentsWithoutEffect(replay.server.db, { recordUrl: RECORD_URL, now: () => new Date() });
   expect(again).toEqual({ looked: 0, told: [] });
   // Even a record listed again (a second server's migration, were it to run) is not told a second time on its channel.
-  await testDb.db.query(sql`INSERT INTO consent_review_pending (patient_id) VALUES ('p1')`);
-  await noticeConsentsWithoutEffect(server.db, { recordUrl: RECORD_URL, now: () => new Date() });
+  await replay.db.query(sql`INSERT INTO consent_review_pending (patient_id) VALUES ('p1')`);
+  await noticeConsentsWithoutEffect(replay.server.db, { recordUrl: RECORD_URL, now: () => new Date() });
   expect(await rowsNow()).toEqual(before);
 });

@@ -1,13 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Consent } from '@medplum/fhirtypes';
-import { loadConfig } from '../../../src/config';
-import { startServer, type RunningServer } from '../../../src/server';
-import { sql } from '../../../src/store/sql';
-import { createTestDb, type TestDb } from '../../support/test-db';
-import { reviewNotices, reviewsDrained } from './consent-review-replay';
-import { byRpps, consent, loadFixture, maskDoc, purpose, systemContext } from './fixture';
+import { ConsentUpgradeReplay, RECORD_URL } from './consent-review-replay';
+import { byRpps, consent, maskDoc, purpose } from './fixture';
 
 // Rule (src/access/README.md, "Refusing emergency access in advance" and "Consents without effect"): an emergency
 // refusal (BTG, ETREAT) stored in a provision naming a professional or a document, or under one, refuses nothing since
@@ -18,13 +11,8 @@ import { byRpps, consent, loadFixture, maskDoc, purpose, systemContext } from '.
 // the server restarted with migration 223 to apply. Fixture: p1 (e-mail patient@example.org), p2 and p3 (no contact),
 // p4 closed.
 
-const RECORD_URL = 'https://mon-espace.example/portail';
 const MIGRATION = '223_emergency_refusals_to_notify.sql';
-let testDb: TestDb;
-let dataDir: string;
-let server: RunningServer;
 
-const start = () => startServer(loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir }), { db: testDb.db, env: { DEV_AUTH: '1', NOTIFY_RECORD_URL: RECORD_URL } });
 const provision = (p: Record<string, unknown>) => p as NonNullable<Consent['provision']>;
 
 const STORED: Consent[] = [
@@ -38,28 +26,16 @@ const STORED: Consent[] = [
   consent('p4-named-samu', 'p4', provision({ type: 'deny', actor: [byRpps('10000000403')], purpose: purpose('ETREAT') })),
 ];
 
-const notices = () => reviewNotices(testDb.db);
-const drained = () => reviewsDrained(testDb.db);
 
-beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-emergency-refusals-notice-'));
-  testDb = await createTestDb();
-  server = await start();
-  await drained();
-  await loadFixture(server.service);
-  for (const c of STORED) await server.service.repo.update(systemContext(), c);
-  await server.close();
+const replay = new ConsentUpgradeReplay('dmp-emergency-refusals-notice-', STORED);
+const notices = () => replay.notices();
+
+beforeAll(() => replay.run(async () => {
   // The upgrade: 219's list already drained (nothing was told of these), migration 223 not applied yet.
   expect(await notices()).toEqual([]);
-  await testDb.db.query(sql`DELETE FROM schema_migration WHERE name = ${MIGRATION}`);
-  server = await start();
-  await drained();
-}, 180_000);
-afterAll(async () => {
-  await server?.close();
-  await testDb?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+  await replay.unapplyMigration(MIGRATION);
+}), 180_000);
+afterAll(() => replay.close());
 
 test('each patient whose emergency refusal names someone is told once, in French, naming nobody', async () => {
   const rows = await notices();
@@ -75,9 +51,7 @@ test('each patient whose emergency refusal names someone is told once, in French
 test('a restart tells nobody twice', async () => {
   const rowsNow = async () => (await notices()).map(({ status, ...row }) => (void status, row));
   const before = await rowsNow();
-  await server.close();
-  await testDb.db.query(sql`DELETE FROM schema_migration WHERE name = ${MIGRATION}`);
-  server = await start();
-  await drained();
+  await replay.unapplyMigration(MIGRATION);
+  await replay.restart();
   expect(await rowsNow()).toEqual(before);
 });
