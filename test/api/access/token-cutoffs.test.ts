@@ -1,4 +1,3 @@
-import type { Resource } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { setPatientCredential } from '../../../src/auth/patient-login';
 import { main as handoverCli } from '../../../src/cli/majority-handover';
@@ -6,8 +5,8 @@ import { sql } from '../../../src/store/sql';
 import { authorizeCode, exchange } from '../smart/launch';
 import type { Person } from '../smart/launch-driver';
 import { FAST, PASSWORD, startSmartApp, type SmartApp } from '../smart/smart-app';
-import { INS_NIR, P2_INS, systemContext } from './fixture';
-import { parisTomorrow, seedMinorTurning18 } from './minor-turning-18';
+import { systemContext } from './fixture';
+import { parisTomorrow, paulsLinkToJeanne as rp1, seedMinorTurning18 } from './guardian-cases';
 
 // Issue 11, account takeover: the access tokens our own issuers (patient sign-in `/auth/otp`, SMART `/auth/token`) gave
 // a patient or a guardian die with the event that ends the right they carried — a new password, credentials revoked, a
@@ -16,7 +15,6 @@ import { parisTomorrow, seedMinorTurning18 } from './minor-turning-18';
 // they expired (15 minutes). Driven over HTTP on the access and SMART wiring; Jeanne is p1 (a minor, e-mail
 // patient@example.org), Paul Durand p2, guardian of p1 through rp1.
 
-const ROLE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';
 const NEW_PASSWORD = 'velo rouge sous la pluie';
 let s: SmartApp;
 
@@ -122,10 +120,6 @@ describe('a new password', () => {
 });
 
 describe('a guardian link that ends', () => {
-  const rp1 = (extra: object = {}): Resource => ({
-    resourceType: 'RelatedPerson', id: 'rp1', patient: { reference: 'Patient/p1' }, identifier: [{ system: INS_NIR, value: P2_INS }],
-    relationship: [{ coding: [{ system: ROLE, code: 'MTH' }] }], ...extra,
-  }) as Resource;
   afterEach(async () => {
     await s.a.service.repo.update(systemContext(), rp1());
   });

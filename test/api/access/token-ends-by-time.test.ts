@@ -1,4 +1,3 @@
-import type { Resource } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { parisDay, parisMidnight } from '../../../src/access/guardian-rules';
 import { PORTAL_CLIENT_ID } from '../../../src/portal/client-id';
@@ -6,8 +5,8 @@ import { PORTAL_SCOPE } from '../../../src/portal/sign-in';
 import { sql } from '../../../src/store/sql';
 import { authorizeUrl, Browser, newVerifier, signInAndConsent, tokenRequest, type Person } from '../smart/launch-driver';
 import { PASSWORD, startSmartApp, type SmartApp } from '../smart/smart-app';
-import { INS_NIR, P2_INS, systemContext } from './fixture';
-import { parisTomorrow, seedMinorTurning18 } from './minor-turning-18';
+import { systemContext } from './fixture';
+import { parisTomorrow, paulsLinkToJeanne as rp1, seedMinorTurning18 } from './guardian-cases';
 
 // Issue 11: a guardian's right that ends with time alone — his link's period end passes, the child turns 18 before the
 // hourly hand-over job runs — records no event and so no cut-off. The rules already give him nothing from that instant,
@@ -18,7 +17,6 @@ import { parisTomorrow, seedMinorTurning18 } from './minor-turning-18';
 // the account route; the portal calls the same API with the same token). A token issued before its account holder's
 // 18th birthday dies at it too. Paul Durand (p2) is the guardian; TOKEN_CUTOFF_CACHE_MS is 0.
 
-const ROLE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';
 const DAY = 86_400_000;
 let s: SmartApp;
 let offsetMs = 0;
@@ -86,10 +84,6 @@ const PATHS = ['read', 'search', 'Consent write', '$change-contact', 'PUT /auth/
 
 describe("a guardian link whose period's end passes", () => {
   // Paul's link to Jeanne (rp1, p1 is a minor) is recorded "until today" (Paris): it ends at the next Paris midnight.
-  const rp1 = (extra: object = {}): Resource => ({
-    resourceType: 'RelatedPerson', id: 'rp1', patient: { reference: 'Patient/p1' }, identifier: [{ system: INS_NIR, value: P2_INS }],
-    relationship: [{ coding: [{ system: ROLE, code: 'MTH' }] }], ...extra,
-  }) as Resource;
   afterEach(async () => {
     await s.a.service.repo.update(systemContext(), rp1());
   });

@@ -5,8 +5,9 @@ import { FAST, PASSWORD, type SmartApp } from '../smart/smart-app';
 import { INS_NIR, P2_INS, systemContext } from './fixture';
 import { withInsKey } from './ins-values';
 
-// A minor who turns 18 tomorrow (Paris calendar), her father (fixture p2's INS, the SMART app's « Paul ») acting for her
-// today, and her own credentials set while she is a minor: the case of every test of a right that ends at majority.
+// The guardian links of the tests of rights that end (token cut-offs, ends by time): Paul (fixture p2's INS, the SMART
+// app's « Paul ») as Jeanne's (p1) parent, and a minor who turns 18 tomorrow (Paris calendar) with Paul as her father and
+// her own credentials set while she is a minor.
 
 const ROLE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';
 const DAY = 86_400_000;
@@ -32,3 +33,9 @@ export async function seedMinorTurning18(s: SmartApp, o: { id: string; ins13: st
   } as Resource);
   await setPatientCredential(s.a.testDb.db, { login: o.id, patientId: o.id, password: PASSWORD, scrypt: FAST });
 }
+
+/** Paul's link to Jeanne (rp1: p1 is a minor), with `extra` (a period …); storing it without restores the fixture's. */
+export const paulsLinkToJeanne = (extra: object = {}): Resource => ({
+  resourceType: 'RelatedPerson', id: 'rp1', patient: { reference: 'Patient/p1' }, identifier: [{ system: INS_NIR, value: P2_INS }],
+  relationship: [{ coding: [{ system: ROLE, code: 'MTH' }] }], ...extra,
+}) as Resource;
