@@ -1,3 +1,4 @@
+import { longestOwnTokenLifetimeS } from '../auth/token-cutoffs';
 import type { Logger } from '../logger';
 import type { Transactions } from '../store/db';
 import { sql } from '../store/sql';
@@ -32,13 +33,11 @@ import { sql } from '../store/sql';
  * cut-off for the same subject, a refresh) is not deleted.
  */
 export const RETENTION_MARGIN_MS = 3_600_000;
-/** The largest SMART_ACCESS_TOKEN_TTL `loadSmartConfig` accepts, seconds. */
-const LONGEST_ACCEPTED_ACCESS_TOKEN_S = 86_400;
 const BATCH_SIZE = 1000;
 
 /** How long after its cut-off (or its family's end) no token of our issuers it concerns can be alive, ms, margin included. */
 export function retentionHorizonMs(o: { accessTokenTtlS: number; loginTokenTtlS: number }): number {
-  return Math.max(o.accessTokenTtlS, o.loginTokenTtlS, LONGEST_ACCEPTED_ACCESS_TOKEN_S) * 1000 + RETENTION_MARGIN_MS;
+  return Math.max(o.accessTokenTtlS, longestOwnTokenLifetimeS(o.loginTokenTtlS)) * 1000 + RETENTION_MARGIN_MS;
 }
 
 /** What one run deleted. */
