@@ -41,6 +41,14 @@ export const configSchema = {
   logLevel: { env: 'LOG_LEVEL', doc: 'error, warn, info, http, debug', default: 'info', parse: oneOf('error', 'warn', 'info', 'http', 'debug', 'silent') },
   maxBodySize: { env: 'MAX_BODY_SIZE', doc: 'Largest accepted request body (FHIR JSON, Binary, CDA)', default: 30 * 1024 ** 2, parse: byteSize },
   maxCdaSize: { env: 'MAX_CDA_SIZE', doc: 'Largest accepted CDA document', default: 20 * 1024 ** 2, parse: byteSize },
+  requestTimeoutMs: {
+    env: 'REQUEST_TIMEOUT_MS',
+    // 30 MB (MAX_BODY_SIZE) on a 512 kbit/s uplink (a poor ADSL or mobile link) takes 30 × 1024² × 8 / 512,000 ≈ 492 s:
+    // ten minutes lets it arrive; a slower body holds a connection no longer than that, and is answered 408.
+    doc: 'Longest time a request may take to arrive whole, headers and body (→ 408 OperationOutcome, connection closed); headers alone get 60 s at most',
+    default: 600_000,
+    parse: int(1_000, 3_600_000),
+  },
   shutdownGraceMs: {
     env: 'SHUTDOWN_GRACE_MS',
     doc: 'On SIGTERM/SIGINT, how long requests in flight may take to finish before their connections are cut',

@@ -66,7 +66,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   composed?.start(service);
   let server: Server;
   try {
-    const http = createHttpServer(app);
+    const http = createHttpServer(app, { requestTimeoutMs: config.requestTimeoutMs });
     server = await listen(http, config.port, config.host);
   } catch (err) {
     await composed?.close();

@@ -164,6 +164,19 @@ export function issuedMsOf(claims: Record<string, unknown>): number | undefined 
   return Math.floor(iat) * 1000;
 }
 
+/** The largest SMART_ACCESS_TOKEN_TTL the configuration accepts (`smart-config.ts`), seconds. */
+const LONGEST_ACCEPTED_SMART_ACCESS_TOKEN_S = 86_400;
+
+/**
+ * The longest lifetime (`exp` − `iat`, seconds) a patient or guardian token of our own issuers may have: the sign-in's
+ * LOGIN_TOKEN_TTL or a day (the largest SMART_ACCESS_TOKEN_TTL accepted), whichever is longer. The cut-offs are kept that
+ * long (`../smart/token-retention.ts`), and the verifier refuses a longer-lived token, so that no token outlives the
+ * cut-off that ends it — not even one issued before a lifetime was lowered at a restart.
+ */
+export function longestOwnTokenLifetimeS(loginTokenTtlS: number): number {
+  return Math.max(loginTokenTtlS, LONGEST_ACCEPTED_SMART_ACCESS_TOKEN_S);
+}
+
 /** Claims our issuers add so that a token's issue instant is known to the millisecond (`issuedMsOf`). */
 export function issueInstantClaims(issuedAt: Date): { iat: number; dmp_issued_ms: number } {
   const ms = issuedAt.getTime();

@@ -6,7 +6,7 @@ import { SMART_ISSUER, trustsDevIssuer } from './auth-config';
 import { claimsToActor } from './claims-to-actor';
 import type { DevKey } from './dev-key';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from './jose';
-import { cutoffSubjects, issuedMsOf, SESSION_ENDED, SESSION_UNCHECKED, type TokenCutoffs } from './token-cutoffs';
+import { cutoffSubjects, issuedMsOf, longestOwnTokenLifetimeS, SESSION_ENDED, SESSION_UNCHECKED, type TokenCutoffs } from './token-cutoffs';
 
 /** Verifies an `Authorization` header value and returns the actor it names. Throws 401 FhirError. */
 export type TokenVerifier = (authorization: string | undefined) => Promise<DmpActor>;
@@ -158,6 +158,11 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
       const live = entry.own && (actor.kind === 'patient' || actor.kind === 'guardian')
         ? { subjects: cutoffSubjects(actor.kind, actor.id, payload as Record<string, unknown>), issuedMs: issuedMsOf(payload as Record<string, unknown>) }
         : undefined;
+      // A token living longer than our issuers give could outlive the cut-off that ends it (cut-offs are deleted once
+      // the longest lifetime has passed, `../smart/token-retention.ts`): refused.
+      if (live && typeof payload.iat === 'number' && (payload.exp as number) - payload.iat > longestOwnTokenLifetimeS(config.login.tokenTtl)) {
+        throw invalid('The token lives longer than this server issues its tokens');
+      }
       remember(authorization as string, actor, payload.exp as number, live);
       verifiedActor = actor;
       verifiedLive = live;

@@ -18,22 +18,32 @@ function toFhirError(err: unknown): FhirError | undefined {
 }
 
 /**
- * Answers what Node's HTTP parser refuses before Express sees it (headers too large, malformed requests) with an
- * OperationOutcome instead of Node's bare status line.
+ * Answers what Node's HTTP parser refuses before Express sees it (headers too large, malformed requests) and a request
+ * that did not arrive whole in time (REQUEST_TIMEOUT_MS: a body trickled byte by byte) with an OperationOutcome instead
+ * of Node's bare status line, or instead of nothing: a request timed out mid-body already has its response object, and
+ * Node answers 408 only when no listener takes `clientError`. As Node does, an answer is written only while nothing of
+ * the response is (its headers not sent: the app is still waiting for the body); else the connection is cut, since
+ * bytes after a started answer would corrupt it for the client.
  */
 export function answerClientErrors(server: Server): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (!socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    if (!socket.writable || (inFlight && (!timedOut || inFlight.headersSent))) {
       socket.destroy();
       return;
     }
-    const [status, reason, text] =
+    const [status, reason, code, text]: [number, string, Parameters<typeof outcomeOf>[1], string] =
       err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'Request Header Fields Too Large', 'The request headers are larger than this server accepts']
-        : [400, 'Bad Request', 'The request is not well-formed HTTP'];
-    const body = JSON.stringify(outcomeOf('error', status === 431 ? 'too-costly' : 'invalid', text));
+        ? [431, 'Request Header Fields Too Large', 'too-costly', 'The request headers are larger than this server accepts']
+        : timedOut
+          ? [408, 'Request Timeout', 'timeout', 'The request did not arrive whole within the time this server allows (REQUEST_TIMEOUT_MS): send it again, faster']
+          : [400, 'Bad Request', 'invalid', 'The request is not well-formed HTTP'];
+    const body = JSON.stringify(outcomeOf('error', code, text));
+    // Ended then destroyed once written: a client still trickling its body must not keep the connection open.
     socket.end(
       `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/fhir+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
     );
   });
 }

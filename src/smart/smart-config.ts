@@ -16,6 +16,8 @@ export interface SmartConfig {
   assertionMaxTtl: number;
   /** Extra origins allowed to call the API from a browser (CORS_ORIGINS, comma-separated). */
   corsOrigins: string[];
+  /** How often expired token cut-offs and refresh families are deleted, ms (TOKEN_PRUNE_INTERVAL_MS, default hourly; 0 = never). */
+  pruneIntervalMs: number;
 }
 
 export { SMART_ISSUER } from '../auth/auth-config';
@@ -23,6 +25,12 @@ export { SMART_ISSUER } from '../auth/auth-config';
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
   const n = Number(env[name] || fallback);
   if (!Number.isInteger(n) || n <= 0 || n > max) throw new Error(`${name} must be a whole number of seconds from 1 to ${max}`);
+  return n;
+}
+
+function interval(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const n = Number(env[name] || fallback);
+  if (!Number.isInteger(n) || n < 0 || n > 2_147_483_647) throw new Error(`${name} must be a whole number of milliseconds from 0 (never) to 2147483647`);
   return n;
 }
 
@@ -49,5 +57,6 @@ export function loadSmartConfig(env: NodeJS.ProcessEnv): SmartConfig {
     sessionIdle: seconds(env, 'SMART_SESSION_IDLE', 900, 12 * 3600),
     assertionMaxTtl: 300,
     corsOrigins,
+    pruneIntervalMs: interval(env, 'TOKEN_PRUNE_INTERVAL_MS', 3_600_000),
   };
 }

@@ -19,6 +19,8 @@ import type { SmartDeps } from './smart-deps';
 import { createSmartStore } from './smart-store';
 import { mountTokenRoutes } from './token-route';
 import { SystemRepository } from '../system/system-repository';
+import { schedulePurge, type PurgeSchedule } from '../records/purge-schedule';
+import { pruneTokenState, retentionHorizonMs } from './token-retention';
 
 /** Test seams, as the access wiring has them (the sign-in is the same code, with the same seams). */
 export interface SmartWiringOptions {
@@ -78,6 +80,8 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
     store: createSmartStore(system), registry, config, audience: auth.audience, key, login, clock,
     fhirBasePath: deps.config.fhirBasePath, baseUrl: deps.config.baseUrl, devAuth: auth.devAuth, onLogin: options.onLogin,
   };
+  const horizonMs = retentionHorizonMs({ accessTokenTtlS: config.accessTokenTtl, loginTokenTtlS: auth.login.tokenTtl });
+  let pruning: PurgeSchedule | undefined;
   if (registry.clients.length) deps.logger.info(`SMART clients: ${registry.clients.map((c) => c.clientId).join(', ')}`, { clients: registry.clients.map((c) => c.clientId) });
   return {
     // The FHIR base URL is BASE_URL (or the request's) + FHIR_BASE_PATH; the authorization server sits beside it.
@@ -92,6 +96,18 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
       mountSourceThrottle(app, deps.env, new SourceHitStore(system));
       mountAuthorizeRoutes(app, smart);
       mountTokenRoutes(app, smart);
+    },
+    // Expired token cut-offs and dead refresh families are deleted every TOKEN_PRUNE_INTERVAL_MS (token-retention.ts).
+    start: () => {
+      pruning = schedulePurge({
+        intervalMs: config.pruneIntervalMs,
+        run: () => pruneTokenState(system, { now: clock(), horizonMs, logger: deps.logger }),
+        logger: deps.logger,
+        name: 'token retention',
+      });
+    },
+    close: async () => {
+      await pruning?.stop();
     },
   };
 }

@@ -1,10 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadAuthConfig, type AuthConfig } from '../../../src/auth/auth-config';
+import { loadAuthConfig, SMART_ISSUER, type AuthConfig } from '../../../src/auth/auth-config';
 import { loadDevKey, type DevKey } from '../../../src/auth/dev-key';
 import { exportJWK, generateKeyPair, SignJWT } from '../../../src/auth/jose';
 import { mintDevToken } from '../../../src/auth/mint-token';
+import type { TokenCutoffs } from '../../../src/auth/token-cutoffs';
 import { createTokenVerifier, type TokenVerifier } from '../../../src/auth/token-verifier';
 import { FhirError } from '../../../src/fhir/errors';
 
@@ -108,5 +109,31 @@ describe('verified-token cache', () => {
     expect(() => second.keys.push('Practitioner/intruder')).toThrow(TypeError);
     await new Promise((resolve) => setTimeout(resolve, 2100));
     await expect(verify(`Bearer ${token}`)).rejects.toMatchObject({ status: 401 });
+  });
+});
+
+describe('tokens of our own issuers living longer than they are given', () => {
+  // Issue 14, retention: a cut-off is deleted once the longest lifetime our issuers give (LOGIN_TOKEN_TTL or a day,
+  // the largest SMART_ACCESS_TOKEN_TTL accepted) has passed; a token living longer would outlive the cut-off that ends it.
+  const own = async (lifetimeS: number): Promise<string> => {
+    const iat = Math.floor(Date.now() / 1000);
+    return new SignJWT({ dmp_kind: 'patient', patient: 'p1', scope: 'patient/*.rs', dmp_issued_ms: iat * 1000 })
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+      .setIssuer(SMART_ISSUER)
+      .setAudience(config.audience)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + lifetimeS)
+      .sign(key.privateKey);
+  };
+  const ownVerifier = () => createTokenVerifier(config, key, key, { deathOf: async () => undefined } as unknown as TokenCutoffs);
+
+  test('refuses a patient token of our SMART issuer living longer than a day (LOGIN_TOKEN_TTL 900 s)', async () => {
+    const err = await ownVerifier()(`Bearer ${await own(86_400 + 60)}`).then(() => undefined, (e: unknown) => e as FhirError);
+    expect(err?.status).toBe(401);
+    expect(err?.headers['WWW-Authenticate']).toMatch(/error="invalid_token".*lives longer/);
+  });
+
+  test('accepts one living a day', async () => {
+    expect((await ownVerifier()(`Bearer ${await own(86_400)}`)).kind).toBe('patient');
   });
 });
