@@ -95,7 +95,12 @@ export function documentsInterceptor(options: { maxCdaSize: number }): Hooks {
       if (isSimplifiedPublish(req)) {
         const { expanded, documentIndex } = toProvideBundle(req.body as DocumentReference, { maxCdaSize: options.maxCdaSize, ifNoneExist: req.headers.ifNoneExist });
         markCdaChecked(ctx, expanded.bundle);
-        return documentResponse(await submit(svc, ctx, { ...req, segments: [], query: [], body: expanded.bundle }, expanded, next), documentIndex);
+        // Sent as an entry of a transaction, its id was drawn already and the other entries' references name it: the
+        // Bundle it becomes stores the DocumentReference under that id (FHIR R4 §3.1.0.11.2), not under one of its own.
+        const docUrl = expanded.bundle.entry?.[documentIndex]?.fullUrl;
+        const reservedIds = req.assignedId !== undefined && docUrl ? new Map([[docUrl, req.assignedId]]) : undefined;
+        const published: FhirRequest = { ...req, segments: [], query: [], body: expanded.bundle, assignedId: undefined, reservedIds };
+        return documentResponse(await submit(svc, ctx, published, expanded, next), documentIndex);
       }
       if (isTransaction(req)) {
         const expanded = expandSubmission(req.body as Bundle, options);

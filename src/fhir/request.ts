@@ -28,6 +28,12 @@ export interface FhirRequest {
    * (a CDA `$import` already holds the document it received; no base64 copy of it needs to travel in the Bundle).
    */
   binaryPayloads?: ReadonlyMap<string, Buffer>;
+  /**
+   * Ids an enclosing transaction already gave to entries of this Bundle, by fullUrl: set by the server's own callers only
+   * (an ITI-105 publish sent as one entry of a transaction is run as a Bundle of its own; its DocumentReference must be
+   * stored under the id the other entries' references were given).
+   */
+  reservedIds?: ReadonlyMap<string, string>;
   /** The payload of this entry's Binary, from its transaction's `binaryPayloads`. */
   binaryData?: Buffer;
 }

@@ -45,3 +45,21 @@ export function conditionalReferences(resource: Resource): string[] {
   visit(resource);
   return [...found];
 }
+
+/** Every `reference` (and attachment `url`) value of the given resources: what `rewriteReferences` may replace. */
+export function referenceValues(resources: readonly Resource[]): Set<string> {
+  const found = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (node && typeof node === 'object') {
+      const object = node as Record<string, unknown>;
+      for (const key in object) {
+        const value = object[key];
+        if ((key === 'reference' || key === 'url') && typeof value === 'string') found.add(value);
+        else if (typeof value === 'object') visit(value);
+      }
+    }
+  };
+  resources.forEach(visit);
+  return found;
+}

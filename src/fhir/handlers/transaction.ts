@@ -9,7 +9,7 @@ import { assertCleanQuery, decodePathSegments, parseJsonBody } from '../request-
 import { withRepository, type FhirService } from '../service';
 import { bundleJson, type EntryParts } from '../bundle-json';
 import { isResourceType } from '../search-registry';
-import { conditionalReferences, rewriteReferences } from './bundle-references';
+import { conditionalReferences, referenceValues, rewriteReferences } from './bundle-references';
 import { findMatches } from './conditional';
 import { NEW_IN_REQUEST_STATE } from '../new-in-request';
 
@@ -69,7 +69,7 @@ function errorEntry(svc: FhirService, ctx: RequestContext, index: number, err: u
 }
 
 /** Gives each POST entry its server id and maps every fullUrl to its `Type/id`. */
-async function assignIds(svc: FhirService, ctx: RequestContext, entries: BundleEntry[], requests: FhirRequest[]): Promise<Map<string, string>> {
+async function assignIds(svc: FhirService, ctx: RequestContext, base: FhirRequest, entries: BundleEntry[], requests: FhirRequest[]): Promise<Map<string, string>> {
   const map = new Map<string, string>();
   // Conditional creates with the same criteria create one resource: the second finds the first's at execution, so both
   // must be given its id (two ids left the second entry's references naming a resource never created).
@@ -78,8 +78,9 @@ async function assignIds(svc: FhirService, ctx: RequestContext, entries: BundleE
     const req = requests[i];
     const resource = entries[i].resource;
     const fullUrl = entries[i].fullUrl;
-    if (req.method === 'POST' && resource && req.segments.length === 1) {
-      let id: string = randomUUID();
+    // An operation (`POST $import-cda`) is no create: it stores what it decides, under ids it draws itself.
+    if (req.method === 'POST' && resource && req.segments.length === 1 && isTypeSegment(req.segments[0])) {
+      let id: string = (fullUrl && base.reservedIds?.get(fullUrl)) || randomUUID();
       let fresh = true;
       if (req.headers.ifNoneExist) {
         const criteria = `${req.segments[0]}?${req.headers.ifNoneExist}`;
@@ -92,11 +93,53 @@ async function assignIds(svc: FhirService, ctx: RequestContext, entries: BundleE
       if (fresh) ctx.state.getOrSet(NEW_IN_REQUEST_STATE, () => new Set()).add(`${req.segments[0]}/${id}`);
       req.assignedId = id;
       if (fullUrl) map.set(fullUrl, `${req.segments[0]}/${id}`);
-    } else if (req.method === 'PUT' && req.segments.length === 2 && fullUrl) {
+    } else if ((req.method === 'PUT' || req.method === 'PATCH') && req.segments.length === 2 && isTypeSegment(req.segments[0]) && isTypeSegment(req.segments[1]) && fullUrl) {
       map.set(fullUrl, `${req.segments[0]}/${req.segments[1]}`);
     }
   }
   return map;
+}
+
+/** A path segment naming a resource (type or id), not an operation (`$…`) or a sub-interaction (`_history`, `_search`). */
+function isTypeSegment(segment: string): boolean {
+  return !/^[$_]/.test(segment);
+}
+
+/**
+ * A `urn:uuid:`/`urn:oid:` fullUrl names nothing by itself: the server replaces every reference to it by the `Type/id`
+ * the entry is stored under (FHIR R4 §3.1.0.11.2). An entry whose id cannot be known before it runs (a conditional
+ * update, an operation, a read) cannot be referred to: left as it was sent, the reference would be stored naming
+ * nothing. Refused before anything is written, naming the entry referred to.
+ */
+function assertReferredEntriesMapped(entries: BundleEntry[], map: Map<string, string>, referenced: Set<string>): void {
+  for (const [i, entry] of entries.entries()) {
+    const fullUrl = entry.fullUrl;
+    if (!fullUrl || !/^urn:(uuid|oid):/i.test(fullUrl) || map.has(fullUrl) || !referenced.has(fullUrl)) continue;
+    const text = `Other entries refer to Bundle.entry[${i}] (${fullUrl}), a ${entry.request?.method ?? ''} ${entry.request?.url ?? ''} whose resource id is not known before it runs: refer to it by its id or by search criteria (Type?…), or send it as a create (POST)`;
+    throw unprocessable([{ severity: 'error', code: 'processing', diagnostics: text, details: { text }, expression: [`Bundle.entry[${i}]`] }]);
+  }
+}
+
+/**
+ * The other entries' references to a create's fullUrl were replaced by the id drawn for it before any write: the entry
+ * must be stored under that id. A handler that stores elsewhere (a re-sent document answered with the one already
+ * filed, an ITI-105 publish run as a Bundle of its own) would leave them naming nothing: the transaction is refused.
+ */
+function assertStoredAsAssigned(base: FhirRequest, req: FhirRequest, fullUrl: string | undefined, response: FhirResponse, referenced: Set<string>): void {
+  if (req.assignedId === undefined || !fullUrl || !referenced.has(fullUrl)) return;
+  const expected = `${req.segments[0]}/${req.assignedId}`;
+  const stored = storedAt(base, response.headers?.Location);
+  if (stored === expected) return;
+  const text = `This entry (${fullUrl}) was ${stored ? `answered with ${stored}` : 'stored under no id this server can tell'}, not ${expected}, the id the other entries' references to it were given: nothing is written. Send the references with the id of the resource (or send the entry alone)`;
+  throw unprocessable([{ severity: 'error', code: 'processing', diagnostics: text, details: { text } }]);
+}
+
+/** `Type/id` of a Location header (`[base]/Type/id/_history/v`), if it names one. */
+function storedAt(base: FhirRequest, location: string | undefined): string | undefined {
+  if (!location) return undefined;
+  const path = location.startsWith(base.baseUrl) ? location.slice(base.baseUrl.length) : location;
+  const match = /^\/?([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(path);
+  return match ? `${match[1]}/${match[2]}` : undefined;
 }
 
 /** Resolves `Type?criteria` references inside the transaction: exactly one visible match, else 422. */
@@ -120,8 +163,10 @@ async function runTransaction(svc: FhirService, ctx: RequestContext, req: FhirRe
   const requests = entries.map((e, i) => entryRequest(req, e, i));
   const result = await svc.repo.transaction(async (repo) => {
     const tx = withRepository(svc, repo);
-    const map = await assignIds(tx, ctx, entries, requests);
+    const map = await assignIds(tx, ctx, req, entries, requests);
     const bodies = requests.map((r) => r.body).filter((b): b is Resource => !!b && !Buffer.isBuffer(b) && !Array.isArray(b));
+    const referenced = referenceValues(bodies);
+    assertReferredEntriesMapped(entries, map, referenced);
     await resolveConditionalReferences(tx, ctx, bodies, map);
     for (const r of requests) {
       if (r.body && !Buffer.isBuffer(r.body) && !Array.isArray(r.body)) r.body = rewriteReferences(r.body as Resource, map);
@@ -131,7 +176,9 @@ async function runTransaction(svc: FhirService, ctx: RequestContext, req: FhirRe
     const total = { bytes: 0 };
     for (const i of order) {
       try {
-        responses[i] = countBytes(svc, total, responseEntry(await dispatch(tx, ctx, requests[i])));
+        const response = await dispatch(tx, ctx, requests[i]);
+        assertStoredAsAssigned(req, requests[i], entries[i].fullUrl, response, referenced);
+        responses[i] = countBytes(svc, total, responseEntry(response));
       } catch (err) {
         if (err instanceof FhirError) {
           const issues = err.outcome.issue.map((issue) => ({ ...issue, expression: [`Bundle.entry[${i}]`, ...(issue.expression ?? []).map((e) => `Bundle.entry[${i}].resource.${e}`)] }));
