@@ -20,7 +20,7 @@ export type ConsentRule =
   | { kind: 'mask'; docId: string; actorKey?: string }
   | { kind: 'refuse'; purpose: RefusablePurpose };
 
-const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
+export const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
 
 /** The Patient id a Consent is about (`Consent.patient` = `Patient/<id>`), if it names one. */
 export function consentPatientId(consent: Consent): string | undefined {
@@ -62,7 +62,7 @@ const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationTyp
  * What an active provision states that its rules would not enforce (fail closed: refused with 422 rather than read
  * wider than written). A withdrawn Consent is not checked, so a Consent stored before this rule can always be withdrawn.
  */
-function unenforced(p: ConsentProvision, actors: number): string | undefined {
+export function unenforced(p: ConsentProvision, actors: number): string | undefined {
   for (const key of UNREAD_NARROWINGS) {
     const value = p[key];
     if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
@@ -97,7 +97,7 @@ function unreadPurposeOf(p: ConsentProvision, type: 'permit' | 'deny', actors: n
 }
 
 /** `provision.data.meaning`s a mask reads: the document itself, with its Binary and what was extracted from it. */
-const MASK_MEANINGS: string[] = ['instance', 'related', 'dependents'];
+export const MASK_MEANINGS: string[] = ['instance', 'related', 'dependents'];
 
 const MASKED_DOCUMENT = /^DocumentReference\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 const PRACTITIONER_REFERENCE = /^Practitioner\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
@@ -238,47 +238,21 @@ function provisionRules(p: ConsentProvision, path: string, problems: OperationOu
 }
 
 /**
- * The emergency refusals a Consent in force states in a provision naming professionals or documents, or under one
- * (« Dr X authorised, but not in break-glass »), that it does not also state naming nobody: stored before writes refused
- * them (422), they were read as refusals for everyone until migration 220 removed them, so they refuse nothing now. What
- * she wrote of the professional still holds through his block or authorisation. The portal lists them as without effect
- * and the patient is told once (`consents-without-effect-notice.ts`). `names`: the provision that names someone.
- */
-export function emergencyRefusalsWithoutEffect(consent: Consent): { purpose: RefusablePurpose; path: string; names: ConsentProvision }[] {
-  if (consent.status !== 'active' || !consent.provision) return [];
-  const named: { purpose: RefusablePurpose; path: string; names: ConsentProvision }[] = [];
-  const forEveryone = new Set<string>();
-  const walk = (p: ConsentProvision, path: string, namer: ConsentProvision | undefined): void => {
-    const here = (p.actor ?? []).length || (p.data ?? []).length ? p : namer;
-    if (p.type === 'deny') {
-      for (const c of p.purpose ?? []) {
-        if ((c.system && c.system !== ACT_REASON) || !(REFUSABLE_PURPOSES as readonly string[]).includes(c.code ?? '')) continue;
-        if (here) named.push({ purpose: c.code as RefusablePurpose, path, names: here });
-        else forEveryone.add(c.code as string);
-      }
-    }
-    for (const [i, nested] of (p.provision ?? []).entries()) walk(nested, `${path}.provision[${i}]`, here);
-  };
-  walk(consent.provision, 'Consent.provision', undefined);
-  return named.filter((r) => !forEveryone.has(r.purpose));
-}
-
-/**
- * Reads the rules a Consent states (IHE PCF coding fixed by issue 4). An inactive (withdrawn), draft or
- * rejected Consent states none. `problems` lists what we cannot understand (422 at write time).
- */
-/**
  * Why a Consent in force is not a DMP privacy consent (scope patient-privacy, category LOINC 59284-0, policy OPTIN when
  * stated), if it is not. Its provisions were read as DMP rules whatever the Consent was about: a research consent
  * (scope `research`) permitting a researcher authorised him on the whole record (attack sweep 8).
  */
-function notPrivacyConsent(consent: Consent): { path: string; text: string } | undefined {
+export function notPrivacyConsent(consent: Consent): { path: string; text: string } | undefined {
   if (!has(consent.scope, CONSENT_SCOPE, 'patient-privacy')) return { path: 'Consent.scope', text: `Consent.scope must be ${CONSENT_SCOPE}|patient-privacy: the DMP reads privacy consents only` };
   if (!(consent.category ?? []).some((c) => has(c, 'http://loinc.org', '59284-0'))) return { path: 'Consent.category', text: 'Consent.category must include http://loinc.org|59284-0 (patient consent)' };
   if (consent.policyRule && !has(consent.policyRule, ACT_CODE, 'OPTIN')) return { path: 'Consent.policyRule', text: `Consent.policyRule must be ${ACT_CODE}|OPTIN: the DMP is opt-in` };
   return undefined;
 }
 
+/**
+ * Reads the rules a Consent states (IHE PCF coding fixed by issue 4). An inactive (withdrawn), draft or
+ * rejected Consent states none. `problems` lists what we cannot understand (422 at write time).
+ */
 export function parseConsent(consent: Consent, options: { lenient?: boolean } = {}): { rules: ConsentRule[]; problems: OperationOutcomeIssue[] } {
   const problems: OperationOutcomeIssue[] = [];
   if (!consentPatientId(consent)) problems.push({ severity: 'error', code: 'required', diagnostics: 'Consent.patient must reference Patient/{id}', expression: ['Consent.patient'] });
@@ -312,84 +286,6 @@ export function patientConsent(patientId: string, provision: ConsentProvision, d
     policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
     provision,
   };
-}
-
-/**
- * Whether a Consent in force carries what grants nothing when its rules are derived, as migration 215 reads it: a
- * narrowing in any provision (`unenforced`), or a consent of another kind than the DMP's privacy consent.
- */
-function isNarrowed(consent: Consent): boolean {
-  if (notPrivacyConsent(consent)) return true;
-  const walk = (p: ConsentProvision): boolean => unenforced(p, (p.actor ?? []).length) !== undefined || (p.provision ?? []).some(walk);
-  return !!consent.provision && walk(consent.provision);
-}
-
-/**
- * True when a Consent in force states a choice the access tables do not apply, as stored before attack sweep 8 (writes
- * refuse them since): it names a professional or a document in a form no rule matches (`unreadableTargets`), or it opens
- * the record or authorises a professional while carrying a narrowing or being another kind of consent (its grants were
- * removed by migration 215). Blocks, masks and refusals a narrowing accompanies still apply (wider than asked, never
- * narrower), so they alone do not count. The portal lists these under « Choix sans effet », and their patient is told
- * once (`consents-without-effect-notice.ts`).
- */
-export function hasChoiceWithoutEffect(consent: Consent): boolean {
-  if (consent.status !== 'active' || !consent.provision) return false;
-  if (unreadableTargets(consent).length > 0) return true;
-  return isNarrowed(consent) && parseConsent(consent, { lenient: true }).rules.some((rule) => rule.kind === 'open' || rule.kind === 'permit');
-}
-
-/** A provision of a Consent in force, stored before writes refused its shape, and how it is read now, in French. */
-export interface ProvisionReadOtherwise {
-  path: string;
-  /** How the stored provision is read now and what the patient can do, for the portal's « Choix sans effet ». */
-  text: string;
-}
-
-/**
- * The provisions of a Consent in force whose shape writes refuse since attack sweep 10 (422, `unenforced`,
- * `unreadPurposeOf`, nested permits) but that were stored before: their rules were derived then and are kept as they
- * were (see src/access/README.md, « Consents without effect »). A period ending before it starts (the block or
- * authorisation never holds), a bare permit nested under a provision naming someone (read as the opening of the whole
- * record), a block or mask « for » a purpose (read as a block or mask for everything), a mask « authoredby » (read as a
- * mask of the document itself), an opening with a purpose of another code system (read as a plain opening). Her patient is told once and the portal lists each one.
- */
-export function provisionsReadOtherwise(consent: Consent): ProvisionReadOtherwise[] {
-  if (consent.status !== 'active' || !consent.provision) return [];
-  const found: ProvisionReadOtherwise[] = [];
-  const walk = (p: ConsentProvision, path: string, enclosingNames: boolean): void => {
-    const actors = (p.actor ?? []).length;
-    const data = (p.data ?? []).length;
-    const names = enclosingNames || actors > 0 || data > 0;
-    const what = p.type === 'deny' ? (data ? 'Ce masquage' : 'Ce blocage') : 'Cette autorisation';
-    if (actors && p.period?.start && p.period.end && !(parisPeriodBoundAt(p.period.start, 'start') <= parisPeriodBoundAt(p.period.end, 'end'))) {
-      found.push({ path, text: `${what} a une période qui se termine avant de commencer : ${p.type === 'deny' ? 'il' : 'elle'} ne s’applique jamais. Retirez ce choix et refaites-le avec des dates dans le bon ordre (ou sans date).` });
-    }
-    const purposes = p.purpose ?? [];
-    if (!actors && !data && !purposes.length && p.type === 'permit' && enclosingNames) {
-      found.push({ path, text: 'Une autorisation ne visant personne, placée sous le choix d’un professionnel ou d’un document, a été lue comme l’ouverture de votre dossier à tous les professionnels que vous n’avez pas bloqués, et elle s’applique ainsi. Si ce n’est pas ce que vous vouliez, retirez ce choix et refaites-le sans elle.' });
-    }
-    if (p.type === 'deny' && (actors || data) && purposes.some((c) => (c.system !== undefined && c.system !== ACT_REASON) || !(REFUSABLE_PURPOSES as readonly string[]).includes(c.code ?? ''))) {
-      found.push({ path, text: `${what} a été fait pour un usage particulier, que le DMP ne lit pas : ${data ? 'le document est masqué' : 'le professionnel est bloqué'} pour tout usage, y compris pour vous soigner. Si ${data ? 'ce document doit rester visible pour vous soigner' : 'ce professionnel doit pouvoir vous soigner'}, retirez ce choix.` });
-    }
-    if (p.type === 'deny' && (p.data ?? []).some((d) => d.meaning !== undefined && !MASK_MEANINGS.includes(d.meaning))) {
-      found.push({ path, text: 'Ce masquage visait ce qu’a rédigé l’auteur d’un document (« authoredby »), ce que le DMP ne lit pas : c’est le document lui-même qui est masqué aux professionnels. Si ce n’est pas ce que vous vouliez, retirez ce choix.' });
-    }
-    if (p.type === 'permit' && !actors && !data && purposes.some((c) => c.system !== undefined && c.system !== ACT_REASON)) {
-      found.push({ path, text: 'L’ouverture de votre dossier a été faite pour un usage particulier, que le DMP ne lit pas : votre dossier est ouvert aux professionnels que vous n’avez pas bloqués, pour vous soigner. Si vous ne souhaitez pas qu’il soit ouvert, retirez ce choix ; sinon, vous n’avez rien à faire.' });
-    }
-    for (const [i, nested] of (p.provision ?? []).entries()) walk(nested, `${path}.provision[${i}]`, names);
-  };
-  walk(consent.provision, 'Consent.provision', false);
-  return found;
-}
-
-/**
- * True when a Consent in force states something the access tables do not apply as she wrote it: a whole choice without
- * effect (`hasChoiceWithoutEffect`), an emergency refusal naming someone (`emergencyRefusalsWithoutEffect`) or a provision
- * of a shape writes now refuse (`provisionsReadOtherwise`). Its patient is told once (`consents-without-effect-notice.ts`).
- */
-export function toldWithoutEffect(consent: Consent): boolean {
-  return hasChoiceWithoutEffect(consent) || emergencyRefusalsWithoutEffect(consent).length > 0 || provisionsReadOtherwise(consent).length > 0;
 }
 
 /** True when the Consent's top-level provision is a bare permit: the opening consent. */

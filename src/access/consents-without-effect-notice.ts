@@ -4,7 +4,7 @@ import { buildNotice } from '../notify/messages';
 import { queueNotices, type Notice } from '../notify/outbox';
 import type { Transactions } from '../store/db';
 import { sql } from '../store/sql';
-import { provisionsReadOtherwise, toldWithoutEffect } from './consent-rules';
+import { provisionsReadOtherwise, toldWithoutEffect } from './consent-effect';
 
 /** `consent_review_pending.reason` of the records migration 225 listed: provisions of a shape writes now refuse. */
 const READ_OTHERWISE = 'read-otherwise';

@@ -107,7 +107,7 @@ export function deriveColumns(resource: Resource, rows: IndexRows): DerivedColum
   }
   const listed = resource.resourceType === 'List' && !docId ? listedDocuments(resource) : resource.resourceType === 'Consent' ? consentDocuments(resource) : [];
   // A List of documents (an MHD SubmissionSet) says they exist: one listed document governs it like its Binary; the
-  // labels of several are joined by the store at write (`Repository.resolveColumns`). A Consent masking documents
+  // labels of several are joined by the store at write (`governing-columns.ts` `resolveColumns`). A Consent masking documents
   // names them the same way: it is hidden from whoever they are hidden from (the patient for INVISIBLE_PATIENT, a
   // guardian for INVISIBLE_REPRESENTANTS_LEGAUX), who therefore can neither see it nor withdraw it.
   if (listed.length === 1) docId = listed[0];

@@ -24,6 +24,7 @@ import type { SearchRequest } from '../kernel/search/types';
 import type { ScopedRepository, WriteResult } from './scoped-repository';
 import { advisoryLock } from './locks';
 import { findRecordDocuments, readDocumentAuthors, readGovernedRows } from './document-queries';
+import { keepGoverningDocument, resolveColumns } from './governing-columns';
 
 // Rows are mapped in stored-row.ts (the paging modules use it too); callers keep importing them from here.
 export { toStored, type StoredResource } from './stored-row';
@@ -228,7 +229,7 @@ export class Repository implements ScopedRepository {
       for (const hook of this.hooks) await hook.beforeWrite?.(tx, ctx, event);
       // The tombstone stays governed like the row: history is read under the current row's columns.
       const derived = deriveColumns(previous, computeIndexRows(previous));
-      const columns = type === 'Binary' ? await repo.keepGoverningDocument(id, derived) : derived;
+      const columns = type === 'Binary' ? await keepGoverningDocument(repo.db, id, derived) : derived;
       const lastUpdated = new Date();
       await repo.db.query(buildWriteStatement({ type, id, versionId: current.versionId + 1, lastUpdated, columns, replacing: true }));
       for (const hook of this.hooks) await hook.afterWrite?.(tx, ctx, event);
@@ -261,7 +262,7 @@ export class Repository implements ScopedRepository {
     const previous = current?.text ? (JSON.parse(current.text) as Resource) : undefined;
     const index = computeIndexRows(resource);
     for (const f of index.failures ?? []) this.logger?.warn('search parameter expression failed: the resource is not indexed on it', { requestId: ctx.requestId, resourceType: resource.resourceType, id: resource.id, param: f.param, error: f.error });
-    const columns = await this.resolveColumns(resource, deriveColumns(resource, index), !!current);
+    const columns = await resolveColumns(this.db, resource, deriveColumns(resource, index), !!current);
     const event: WriteEvent = {
       interaction, resourceType: resource.resourceType, id: resource.id as string, versionId, resource, previous,
       compartment: columns.compartment, namedPatients: columns.namedPatients, binaryData: data,
@@ -289,71 +290,6 @@ export class Repository implements ScopedRepository {
     }
     for (const hook of this.hooks) await hook.afterWrite?.(tx, ctx, event);
     return { stored, resource, created: interaction === 'create' };
-  }
-
-  /**
-   * A Binary governed by a DocumentReference takes that document's compartment (the queued row's, when not yet
-   * written); a List of several documents takes the security codes of all of them, so that it is hidden from whoever
-   * one of them is hidden from (a List of one document is governed by it: `deriveColumns`).
-   */
-  private async resolveColumns(resource: Resource, derived: DerivedColumns, replacing: boolean): Promise<DerivedColumns> {
-    if (derived.listedDocuments) return { ...derived, security: await this.listedSecurity(derived) };
-    if (resource.resourceType === 'Consent' && derived.docId) return this.consentInRecord(derived);
-    if (resource.resourceType !== 'Binary') return derived;
-    const columns = replacing ? await this.keepGoverningDocument(resource.id as string, derived) : derived;
-    if (!columns.docId) return columns;
-    const queued = this.db instanceof WriteBehindDb ? this.db.queued('DocumentReference', columns.docId) : undefined;
-    if (queued) return { ...columns, compartment: queued.columns.compartment ?? columns.compartment };
-    const { rows } = await this.db.query<{ compartment: string | null }>(
-      sql`SELECT compartment FROM resource WHERE type = 'DocumentReference' AND id = ${columns.docId}`,
-    );
-    return { ...columns, compartment: rows[0]?.compartment ?? columns.compartment };
-  }
-
-  /**
-   * A Binary a document governs stays governed by it, whatever a later version's securityContext says: its masks,
-   * labels and authors keep deciding who reads every version. Recomputed from the new securityContext, a PUT naming
-   * the Patient (or another document of the same writer) detached the content of a document the patient had masked,
-   * and every professional of the record — its older versions included — read it (attack sweep 9). The write hooks
-   * refuse a token actor's update naming another document; this keeps the row governed whoever writes.
-   */
-  private async keepGoverningDocument(id: string, columns: DerivedColumns): Promise<DerivedColumns> {
-    const { rows } = await this.db.query<{ doc_id: string | null }>(sql`SELECT doc_id FROM resource WHERE type = 'Binary' AND id = ${id}`);
-    const governing = rows[0]?.doc_id;
-    return governing ? { ...columns, docId: governing } : columns;
-  }
-
-  /**
-   * A Consent is governed only by a document of its own record. A mask may name any id (one that does not exist is
-   * accepted and governs nothing); governed by another record's document, the mask took its labels, so a patient who
-   * named an id of someone else's record learnt from his own Consent, and its trail event, vanishing whether that
-   * document exists and is flagged INVISIBLE_PATIENT (attack sweep 10). Such a document now answers as a missing one.
-   */
-  private async consentInRecord(derived: DerivedColumns): Promise<DerivedColumns> {
-    const id = derived.docId as string;
-    const queued = this.db instanceof WriteBehindDb ? this.db.queued('DocumentReference', id) : undefined;
-    if (queued) return queued.columns.compartment === derived.compartment ? derived : { ...derived, docId: null };
-    const { rows } = await this.db.query<{ compartment: string | null }>(sql`SELECT compartment FROM resource WHERE type = 'DocumentReference' AND id = ${id}`);
-    return rows.length === 0 || rows[0].compartment === derived.compartment ? derived : { ...derived, docId: null };
-  }
-
-  /**
-   * The List's (or Consent's) own security codes joined with those of the documents it lists (queued or stored) in its
-   * own record: a document of another record is answered as a missing one (see consentInRecord).
-   */
-  private async listedSecurity(columns: DerivedColumns): Promise<string[]> {
-    const ids = columns.listedDocuments ?? [];
-    const codes = new Set(columns.security);
-    const queued = this.db instanceof WriteBehindDb ? this.db : undefined;
-    for (const id of ids) {
-      const row = queued?.queued('DocumentReference', id);
-      if (row && row.columns.compartment === columns.compartment) for (const code of row.columns.security) codes.add(code);
-    }
-    const { rows } = await this.db.query<{ security: string[] }>(
-      sql`SELECT security FROM resource WHERE type = 'DocumentReference' AND id = ANY(${ids}::text[]) AND compartment IS NOT DISTINCT FROM ${columns.compartment}`,
-    );
-    for (const row of rows) for (const code of row.security) codes.add(code);
-    return [...codes];
   }
 
   /**

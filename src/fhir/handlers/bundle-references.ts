@@ -28,38 +28,33 @@ function rewrite(node: unknown, map: Map<string, string>): unknown {
   return out ?? node;
 }
 
+/** Calls `found` with every string value under a `reference` key (and under `url` when `urls`), however deep. */
+function eachReference(node: unknown, urls: boolean, found: (value: string) => void): void {
+  if (Array.isArray(node)) {
+    for (const item of node) eachReference(item, urls, found);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const object = node as Record<string, unknown>;
+  for (const key in object) {
+    const value = object[key];
+    if ((key === 'reference' || (urls && key === 'url')) && typeof value === 'string') found(value);
+    else if (typeof value === 'object') eachReference(value, urls, found);
+  }
+}
+
 /** Every conditional reference (`Type?criteria`) in a resource's `reference` fields. */
 export function conditionalReferences(resource: Resource): string[] {
   const found = new Set<string>();
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(visit);
-    else if (node && typeof node === 'object') {
-      const object = node as Record<string, unknown>;
-      for (const key in object) {
-        const value = object[key];
-        if (key === 'reference' && typeof value === 'string' && /^[A-Z][A-Za-z]+\?/.test(value)) found.add(value);
-        else if (typeof value === 'object') visit(value);
-      }
-    }
-  };
-  visit(resource);
+  eachReference(resource, false, (value) => {
+    if (/^[A-Z][A-Za-z]+\?/.test(value)) found.add(value);
+  });
   return [...found];
 }
 
 /** Every `reference` (and attachment `url`) value of the given resources: what `rewriteReferences` may replace. */
 export function referenceValues(resources: readonly Resource[]): Set<string> {
   const found = new Set<string>();
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(visit);
-    else if (node && typeof node === 'object') {
-      const object = node as Record<string, unknown>;
-      for (const key in object) {
-        const value = object[key];
-        if ((key === 'reference' || key === 'url') && typeof value === 'string') found.add(value);
-        else if (typeof value === 'object') visit(value);
-      }
-    }
-  };
-  resources.forEach(visit);
+  for (const resource of resources) eachReference(resource, true, (value) => found.add(value));
   return found;
 }

@@ -1,4 +1,5 @@
-import { emergencyRefusalsWithoutEffect, hasChoiceWithoutEffect, patientConsent, provisionsReadOtherwise, type ProvisionReadOtherwise, type RefusablePurpose } from '../../access/consent-rules';
+import { emergencyRefusalsWithoutEffect, hasChoiceWithoutEffect, provisionsReadOtherwise, type ProvisionReadOtherwise } from '../../access/consent-effect';
+import { patientConsent, type RefusablePurpose } from '../../access/consent-rules';
 import type { Consent, ConsentProvision, DocumentReference, Patient, Practitioner } from '@medplum/fhirtypes';
 import { documentTitle } from './documents';
 import { personName, periodText } from '../display';

@@ -2,7 +2,7 @@
 -- that does not exist is accepted and governs nothing. Governed by another record's document, the mask took that
 -- document's labels, so a patient who named an id of someone else's record saw his own Consent, and the trail event of
 -- its creation, vanish when that document exists and is flagged INVISIBLE_PATIENT: an oracle on other records'
--- documents. Written rows are governed so at write (store/repository.ts `consentInRecord`, `listedSecurity`); this
+-- documents. Written rows are governed so at write (store/governing-columns.ts `consentInRecord`, `listedSecurity`); this
 -- gives the rule to the Consents written before (migration 171 took every document named, in any record).
 UPDATE resource c SET doc_id = NULL
 WHERE c.type = 'Consent' AND c.doc_id IS NOT NULL

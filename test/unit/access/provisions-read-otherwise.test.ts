@@ -1,5 +1,6 @@
 import type { Consent } from '@medplum/fhirtypes';
-import { parseConsent, provisionsReadOtherwise, toldWithoutEffect } from '../../../src/access/consent-rules';
+import { provisionsReadOtherwise, toldWithoutEffect } from '../../../src/access/consent-effect';
+import { parseConsent } from '../../../src/access/consent-rules';
 import { buildConsent } from '../../support/consent';
 
 // Rule (src/access/README.md, "Consents without effect"): each provision of a Consent in force whose shape writes now
