@@ -2,6 +2,7 @@ import type { AuditEvent, Patient, Resource } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { NO_OWN_CONTACT } from '../../../src/auth/patient-login';
 import { setPatientCredential } from '../../../src/auth/patient-login';
+import { parisDay, parisMidnight } from '../../../src/access/paris-calendar';
 import { sql } from '../../../src/store/sql';
 import { INS_NIR, systemContext } from './fixture';
 import { createRecordsApp, type RecordsApp } from '../records/harness';
@@ -16,14 +17,20 @@ const FAST = { N: 1024, r: 8, p: 1 };
 const ROLE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';
 const PASSWORD = 'Tournesol-cerf-volant-brume-1987';
 const MUM = 'maman.lou@example.org';
-// Born 2010-03-15: adult from 2028-03-15 00:00 Paris time (2028-03-14T23:00:00Z).
-const MAJORITY = Date.parse('2028-03-14T23:00:00Z');
 const DAY = 86_400_000;
+// Lou came of age ten days ago (Paris midnight), eleven when ten days ago was a 29 February. The dates follow the real
+// calendar: the server reads her majority on the injected clock, but signs her tokens on the real one (as in
+// production, where both are one), so a token issued after her birthday must be after it on both.
+const MAJORITY_DAY = ((day) => (day.endsWith('-02-29') ? parisDay(new Date(Date.now() - 11 * DAY)) : day))(parisDay(new Date(Date.now() - 10 * DAY)));
+const BIRTH_DATE = `${Number(MAJORITY_DAY.slice(0, 4)) - 18}${MAJORITY_DAY.slice(4)}`;
+const MAJORITY = parisMidnight(MAJORITY_DAY).getTime();
+/** Her NIR: a woman (2), born in that year and month, in Paris (75). */
+const LOU_NIR = `2${BIRTH_DATE.slice(2, 4)}${BIRTH_DATE.slice(5, 7)}75123466`;
 let a: RecordsApp;
 
 const lou: Resource = {
-  resourceType: 'Patient', id: 'lou', identifier: [{ system: INS_NIR, value: withInsKey('2100375123466') }], name: [{ use: 'official', family: 'MARTIN', given: ['Lou'] }],
-  gender: 'female', birthDate: '2010-03-15', telecom: [{ system: 'email', value: MUM }],
+  resourceType: 'Patient', id: 'lou', identifier: [{ system: INS_NIR, value: withInsKey(LOU_NIR) }], name: [{ use: 'official', family: 'MARTIN', given: ['Lou'] }],
+  gender: 'female', birthDate: BIRTH_DATE, telecom: [{ system: 'email', value: MUM }],
 };
 const mother: Resource = {
   resourceType: 'RelatedPerson', id: 'mum-lou', active: true, patient: { reference: 'Patient/lou' }, relationship: [{ coding: [{ system: ROLE, code: 'MTH' }] }],
