@@ -1,4 +1,4 @@
-import type { Bundle, BundleEntryResponse, DocumentReference } from '@medplum/fhirtypes';
+import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
 import type { Hooks, RequestContext } from '../fhir/context';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { guardMetadataPatch, isDocumentPatch, withDocumentVisible } from './metadata-update';
@@ -15,7 +15,7 @@ import { FhirError } from '../fhir/errors';
 import { editJsonKeepingNumbers } from '../fhir/json-numbers';
 import type { FhirService } from '../fhir/service';
 import { documentResponse, isSimplifiedPublish, toProvideBundle } from './simplified-publish';
-import { authorRolesContained, withMovedRoles } from './submission-roles';
+import { authorRolesContained, withAnswersAt } from './submission-roles';
 import { ACTOR_STATE } from '../access/access-hooks';
 
 
@@ -32,22 +32,6 @@ function keepRequestEntries(response: FhirResponse, count: number): FhirResponse
 }
 
 /**
- * Puts back, at their request positions, the answers of the client's entries that were not sent to the transaction
- * (directory entries the directory cannot tell, `linkKnownDirectoryEntries`): MHD answers one entry per request entry.
- */
-function withAnswered(response: FhirResponse, answered: Map<number, BundleEntryResponse>): FhirResponse {
-  if (!answered.size || !response.json) return response;
-  return {
-    ...response,
-    json: editJsonKeepingNumbers<Bundle>(response.json, (bundle) => {
-      const entry = [...(bundle.entry ?? [])];
-      for (const index of [...answered.keys()].sort((a, b) => a - b)) entry.splice(index, 0, { response: answered.get(index) });
-      return { ...bundle, entry };
-    }),
-  };
-}
-
-/**
  * Runs an expanded MHD submission: the CDA header patients checked against their subjects (wrong patient is the worst
  * error), then a re-sent submission answered with what is already filed, else the transaction. A 409 of the
  * transaction may be a concurrent twin that committed first (document_master): answered as a re-submission then.
@@ -56,7 +40,7 @@ async function submit(svc: FhirService, ctx: RequestContext, received: FhirReque
   // A feeding system's author roles stay inside its documents (`submission-roles.ts`); their entries are answered apart.
   if (ctx.state.get(ACTOR_STATE)?.kind === 'system') {
     const roles = authorRolesContained(submission.bundle, submission.requestEntries);
-    if (roles.moved.size) return withMovedRoles(await submitExpanded(svc, ctx, { ...received, body: roles.bundle }, { ...submission, bundle: roles.bundle, requestEntries: roles.requestEntries }, next), roles.moved);
+    if (roles.moved.size) return withAnswersAt(await submitExpanded(svc, ctx, { ...received, body: roles.bundle }, { ...submission, bundle: roles.bundle, requestEntries: roles.requestEntries }, next), roles.moved);
   }
   return submitExpanded(svc, ctx, received, submission, next);
 }
@@ -75,7 +59,7 @@ async function submitExpanded(svc: FhirService, ctx: RequestContext, received: F
     return await runOnceMoreIfDirectoryChanged(ctx, async () => {
       const { bundle: body, answered } = await linkKnownDirectoryEntries(svc, lookupCtx, req.body as Bundle, expanded.requestEntries);
       markDocumentSubmission(ctx);
-      return withAnswered(await next({ ...req, body }), answered);
+      return withAnswersAt(await next({ ...req, body }), answered);
     });
   } catch (err) {
     if (!(err instanceof FhirError) || err.status !== 409) throw err;

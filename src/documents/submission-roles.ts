@@ -76,14 +76,18 @@ export function authorRolesContained(bundle: Bundle, requestEntries: number): Co
   return { bundle: { ...bundle, entry: kept }, requestEntries: requestEntries - moved.size, moved };
 }
 
-/** Puts the moved entries' answers back at their request positions (ascending, so each lands where it was sent). */
-export function withMovedRoles(response: FhirResponse, moved: Map<number, BundleEntryResponse>): FhirResponse {
-  if (!moved.size || !response.json) return response;
+/**
+ * Puts back, at their request positions, the answers of the client's entries that were not sent to the transaction
+ * (moved author roles here; directory entries the directory already holds, `intercept.ts`): MHD answers one entry per
+ * request entry. Ascending, so each lands where it was sent.
+ */
+export function withAnswersAt(response: FhirResponse, answered: Map<number, BundleEntryResponse>): FhirResponse {
+  if (!answered.size || !response.json) return response;
   return {
     ...response,
     json: editJsonKeepingNumbers<Bundle>(response.json, (bundle) => {
       const entry = [...(bundle.entry ?? [])];
-      for (const index of [...moved.keys()].sort((a, b) => a - b)) entry.splice(index, 0, { response: moved.get(index) });
+      for (const index of [...answered.keys()].sort((a, b) => a - b)) entry.splice(index, 0, { response: answered.get(index) });
       return { ...bundle, entry };
     }),
   };
