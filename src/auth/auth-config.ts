@@ -12,6 +12,24 @@ export interface IssuerConfig {
   defaultScopes?: string[];
   /** What its tokens may name (required for a configured issuer: closed by default); absent only for our own issuers. */
   mints?: IssuerMints;
+  /**
+   * The longest lifetime (`exp` − `iat`, seconds) this issuer's tokens may have (default 3600, at most 86400); its tokens
+   * must carry `iat`. Set for configured issuers only: a stolen token of theirs, or one an issuer minted for years, lives
+   * no longer than this here, and the operator's cut-off (`npm run tokens:cut`) is kept at least that long.
+   */
+  maxTokenLifetime?: number;
+}
+
+/** Default and largest `maxTokenLifetime` of a configured issuer, seconds. */
+export const DEFAULT_EXTERNAL_TOKEN_LIFETIME_S = 3600;
+export const LONGEST_EXTERNAL_TOKEN_LIFETIME_S = 86_400;
+
+function readMaxTokenLifetime(raw: unknown, where: string): number {
+  if (raw === undefined) return DEFAULT_EXTERNAL_TOKEN_LIFETIME_S;
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 60 || raw > LONGEST_EXTERNAL_TOKEN_LIFETIME_S) {
+    throw new Error(`${where}.maxTokenLifetime must be a whole number of seconds from 60 to ${LONGEST_EXTERNAL_TOKEN_LIFETIME_S}`);
+  }
+  return raw;
 }
 
 /**
@@ -141,8 +159,10 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthCon
     if (!Array.isArray(parsed)) throw new Error('AUTH_ISSUERS must be a JSON array');
     issuers = parsed.map((i, n) => {
       if (!i.issuer || !i.jwks) throw new Error(`AUTH_ISSUERS[${n}] needs issuer and jwks`);
-      const mints = readMints(i.mints, `AUTH_ISSUERS[${n}] (${i.issuer})`);
-      return { issuer: i.issuer, jwks: i.jwks, audience: i.audience ?? audience, algorithms: i.algorithms ?? ['RS256', 'ES256', 'PS256'], defaultScopes: i.defaultScopes, mints };
+      const where = `AUTH_ISSUERS[${n}] (${i.issuer})`;
+      const mints = readMints(i.mints, where);
+      const maxTokenLifetime = readMaxTokenLifetime(i.maxTokenLifetime, where);
+      return { issuer: i.issuer, jwks: i.jwks, audience: i.audience ?? audience, algorithms: i.algorithms ?? ['RS256', 'ES256', 'PS256'], defaultScopes: i.defaultScopes, mints, maxTokenLifetime };
     });
   }
   const ttl = Number(env.DEV_TOKEN_TTL || 3600);

@@ -6,6 +6,7 @@ import { SMART_ISSUER, trustsDevIssuer } from './auth-config';
 import { claimsToActor } from './claims-to-actor';
 import type { DevKey } from './dev-key';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from './jose';
+import { operatorSubject } from './operator-cutoffs';
 import { cutoffSubjects, issuedMsOf, longestOwnTokenLifetimeS, SESSION_ENDED, SESSION_UNCHECKED, type TokenCutoffs } from './token-cutoffs';
 
 /** Verifies an `Authorization` header value and returns the actor it names. Throws 401 FhirError. */
@@ -16,10 +17,14 @@ const REALM = 'dmp-fhir';
 const invalid = (diagnostics: string, description = diagnostics): FhirError =>
   unauthorized(diagnostics, `Bearer realm="${REALM}", error="invalid_token", error_description="${description.replace(/"/g, "'")}"`);
 
-/** What decides whether a token of our own issuers outlived its right: the subjects it names and when it was issued. */
+/**
+ * What decides whether a token outlived its right: the subjects it names and when it was issued; `operator` for a token
+ * of another issuer, which only the operator's cut-off ends (`operator-cutoffs.ts`).
+ */
 interface Liveness {
   subjects: string[];
   issuedMs: number | undefined;
+  operator?: boolean;
 }
 
 function keySetOf(issuer: IssuerConfig): JWTVerifyGetKey {
@@ -42,6 +47,8 @@ function describe(err: unknown): string {
 }
 
 const VERIFIED_CACHE_SIZE = 10_000;
+/** How far ahead of our clock a configured issuer's `iat` may be (its clock and ours drift). */
+const CLOCK_SKEW_MS = 60_000;
 
 /**
  * What an actor names beyond its issuer's declaration (`mints` of AUTH_ISSUERS), or undefined when within it. Every
@@ -96,7 +103,8 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
    * when it was issued before its account holder's 18th birthday and that birthday has come. Checked on every request,
    * cache hit or not; the facts come from their own short cache (the revocation delay), the instant from the clock. A
    * fact that cannot be read refuses the token. Tokens of other issuers (professionals' identity providers, the
-   * development key) carry no right our events end: not checked.
+   * development key) carry no right our events end; only the operator's cut-off of the actor they name ends them
+   * (`npm run tokens:cut`), with an English answer since no patient reads it.
    */
   const DESCRIPTIONS = {
     'cut-off': 'The session this token belongs to has ended',
@@ -105,14 +113,30 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
   } as const;
   const assertLive = async (live: Liveness | undefined): Promise<void> => {
     if (!live || !cutoffs) return;
-    if (live.issuedMs === undefined) throw invalid(SESSION_ENDED, 'The token carries no issue time');
+    if (live.issuedMs === undefined) {
+      throw live.operator ? invalid('The token carries no issue time (iat)') : invalid(SESSION_ENDED, 'The token carries no issue time');
+    }
     let death: keyof typeof DESCRIPTIONS | undefined;
     try {
       death = await cutoffs.deathOf(live.subjects, live.issuedMs);
     } catch {
-      throw invalid(SESSION_UNCHECKED, 'The token could not be checked against its account');
+      throw live.operator ? invalid('The token could not be checked against its revocations') : invalid(SESSION_UNCHECKED, 'The token could not be checked against its account');
     }
+    if (death && live.operator) throw invalid('The tokens naming this actor were revoked by the operator: obtain a new one');
     if (death) throw invalid(SESSION_ENDED, DESCRIPTIONS[death]);
+  };
+  /**
+   * A configured issuer's token carries `iat`, was not issued in the future, and lives no longer than the issuer's
+   * `maxTokenLifetime`: a token minted for a year by a careless issuer, or stolen, would otherwise outlive every
+   * revocation (the operator's cut-offs are kept that long, `../smart/token-retention.ts`).
+   */
+  const assertLifetime = (issuer: IssuerConfig, payload: { iat?: unknown; exp?: unknown }): void => {
+    if (issuer.maxTokenLifetime === undefined) return;
+    if (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat)) throw invalid('The token carries no issue time (iat)');
+    if (payload.iat * 1000 > Date.now() + CLOCK_SKEW_MS) throw invalid('The token was issued in the future (iat)');
+    if ((payload.exp as number) - payload.iat > issuer.maxTokenLifetime) {
+      throw invalid(`The token lives longer than its issuer's tokens may (maxTokenLifetime ${issuer.maxTokenLifetime} s)`);
+    }
   };
   // Signature checks cost ~200 µs of CPU; a token verified once stays valid until it expires, so its actor
   // is kept (bounded, oldest first out). Only successes are kept: a bad token is checked again every time.
@@ -155,12 +179,16 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
       if (entry.kinds && !entry.kinds.includes(actor.kind)) throw invalid(`The issuer ${entry.issuer.issuer} does not issue ${actor.kind} tokens`);
       const beyond = entry.issuer.mints && beyondMints(actor, entry.issuer.mints);
       if (beyond) throw invalid(`The issuer ${entry.issuer.issuer} is not trusted for ${beyond} (AUTH_ISSUERS mints)`);
-      const live = entry.own && (actor.kind === 'patient' || actor.kind === 'guardian')
-        ? { subjects: cutoffSubjects(actor.kind, actor.id, payload as Record<string, unknown>), issuedMs: issuedMsOf(payload as Record<string, unknown>) }
-        : undefined;
+      const issuedMs = issuedMsOf(payload as Record<string, unknown>);
+      const live: Liveness | undefined = entry.own
+        ? actor.kind === 'patient' || actor.kind === 'guardian'
+          ? { subjects: cutoffSubjects(actor.kind, actor.id, payload as Record<string, unknown>), issuedMs }
+          : undefined
+        : { subjects: [operatorSubject(actor.kind, actor.id)], issuedMs, operator: true };
+      assertLifetime(entry.issuer, payload);
       // A token living longer than our issuers give could outlive the cut-off that ends it (cut-offs are deleted once
       // the longest lifetime has passed, `../smart/token-retention.ts`): refused.
-      if (live && typeof payload.iat === 'number' && (payload.exp as number) - payload.iat > longestOwnTokenLifetimeS(config.login.tokenTtl)) {
+      if (live && !live.operator && typeof payload.iat === 'number' && (payload.exp as number) - payload.iat > longestOwnTokenLifetimeS(config.login.tokenTtl)) {
         throw invalid('The token lives longer than this server issues its tokens');
       }
       remember(authorization as string, actor, payload.exp as number, live);

@@ -35,9 +35,13 @@ import { sql } from '../store/sql';
 export const RETENTION_MARGIN_MS = 3_600_000;
 const BATCH_SIZE = 1000;
 
-/** How long after its cut-off (or its family's end) no token of our issuers it concerns can be alive, ms, margin included. */
-export function retentionHorizonMs(o: { accessTokenTtlS: number; loginTokenTtlS: number }): number {
-  return Math.max(o.accessTokenTtlS, longestOwnTokenLifetimeS(o.loginTokenTtlS)) * 1000 + RETENTION_MARGIN_MS;
+/**
+ * How long after its cut-off (or its family's end) no token it concerns can be alive, ms, margin included: the longest
+ * of our issuers' lifetimes and of the configured issuers' `maxTokenLifetime` (the operator's cut-offs, `npm run
+ * tokens:cut`, end their tokens too).
+ */
+export function retentionHorizonMs(o: { accessTokenTtlS: number; loginTokenTtlS: number; externalTokenTtlS?: number }): number {
+  return Math.max(o.accessTokenTtlS, longestOwnTokenLifetimeS(o.loginTokenTtlS), o.externalTokenTtlS ?? 0) * 1000 + RETENTION_MARGIN_MS;
 }
 
 /** What one run deleted. */

@@ -80,7 +80,11 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
     store: createSmartStore(system), registry, config, audience: auth.audience, key, login, clock,
     fhirBasePath: deps.config.fhirBasePath, baseUrl: deps.config.baseUrl, devAuth: auth.devAuth, onLogin: options.onLogin,
   };
-  const horizonMs = retentionHorizonMs({ accessTokenTtlS: config.accessTokenTtl, loginTokenTtlS: auth.login.tokenTtl });
+  const horizonMs = retentionHorizonMs({
+    accessTokenTtlS: config.accessTokenTtl,
+    loginTokenTtlS: auth.login.tokenTtl,
+    externalTokenTtlS: Math.max(0, ...auth.issuers.map((i) => i.maxTokenLifetime ?? 0)),
+  });
   let pruning: PurgeSchedule | undefined;
   if (registry.clients.length) deps.logger.info(`SMART clients: ${registry.clients.map((c) => c.clientId).join(', ')}`, { clients: registry.clients.map((c) => c.clientId) });
   return {

@@ -87,7 +87,7 @@ describe('bearer token verification', () => {
     const prodVerify = createTokenVerifier(prodConfig, key);
     const devToken = await mintDevToken(config, key, { kind: 'patient', id: 'p1' });
     await expect(prodVerify(`Bearer ${devToken}`)).rejects.toMatchObject({ status: 401 });
-    const prodToken = await new SignJWT({ fhirUser: 'Patient/p1', scope: 'patient/*.rs' }).setProtectedHeader({ alg: 'RS256', kid: 'prod1' }).setIssuer('https://idp.example').setAudience('dmp-fhir').setExpirationTime('5m').sign(prod.privateKey);
+    const prodToken = await new SignJWT({ fhirUser: 'Patient/p1', scope: 'patient/*.rs' }).setProtectedHeader({ alg: 'RS256', kid: 'prod1' }).setIssuer('https://idp.example').setAudience('dmp-fhir').setIssuedAt().setExpirationTime('5m').sign(prod.privateKey);
     expect(await prodVerify(`Bearer ${prodToken}`)).toMatchObject({ kind: 'patient', id: 'p1', patientIds: ['p1'], scopes: ['patient/*.rs'] });
     const es = await new SignJWT({ fhirUser: 'Patient/p1' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://idp.example').setAudience('dmp-fhir').setExpirationTime('5m').sign(new Uint8Array(32));
     await expect(prodVerify(`Bearer ${es}`)).rejects.toMatchObject({ status: 401 });
