@@ -93,7 +93,8 @@ export function createApp(options: AppOptions): { app: Express; service: FhirSer
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.set('query parser', 'simple');
-  const metrics = createMetrics({ db, basePath: config.fhirBasePath, isType: (t) => service.resourceTypes.has(t) });
+  const operationNames = new Set(service.operations.map((o) => o.name));
+  const metrics = createMetrics({ db, basePath: config.fhirBasePath, isType: (t) => service.resourceTypes.has(t), isOperation: (name) => operationNames.has(name) });
   options.metrics?.(metrics);
   app.use(requestLog(logger));
   app.use(metrics.middleware);

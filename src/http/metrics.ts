@@ -19,14 +19,20 @@ export interface AppMetrics {
 
 const RESOURCE_TYPE = /^[A-Z][A-Za-z]{1,63}$/;
 
-/** The route template of a FHIR path: resource types kept, ids and version ids replaced, operations kept. */
-export function routeTemplate(path: string, basePath: string, isType: (t: string) => boolean): string {
+/**
+ * The route template of a FHIR path: resource types and operations the server offers kept, ids and version ids
+ * replaced, anything else a placeholder. Every label value comes from a list the code fixed, never from the caller: an
+ * operation name kept as written (`/fhir/$a1`, `/fhir/$a2` …) made one series per request, a memory leak anyone could
+ * drive (issue 14, bounded work). A path outside the FHIR base is `other` here; `matchedRoute` names the app's routes.
+ */
+export function routeTemplate(path: string, basePath: string, isType: (t: string) => boolean, isOperation: (name: string) => boolean): string {
   if (basePath && path !== basePath && !path.startsWith(`${basePath}/`)) {
-    return ['/healthz', '/readyz', '/metrics'].includes(path) || path.startsWith('/.well-known/') || path.startsWith('/auth/') ? path.split('/').slice(0, 3).join('/') : 'other';
+    return ['/healthz', '/readyz', '/metrics'].includes(path) ? path : 'other';
   }
   const segments = path.slice(basePath.length).split('/').filter(Boolean);
   const out = segments.map((s, i) => {
-    if (s.startsWith('$') || s === '_history' || s === '_search' || s === 'metadata') return /^[$_A-Za-z-]{1,64}$/.test(s) ? s : ':op';
+    if (s === '_history' || s === '_search' || s === 'metadata') return s;
+    if (s.startsWith('$')) return isOperation(s) ? s : ':op';
     if (i === 0) return RESOURCE_TYPE.test(s) && isType(s) ? s : ':type';
     if (i === 1) return ':id';
     return ':vid';
@@ -34,8 +40,17 @@ export function routeTemplate(path: string, basePath: string, isType: (t: string
   return `${basePath}/${out.join('/')}`;
 }
 
+/**
+ * The template of the app route that answered a request outside the FHIR base (`/auth/login`,
+ * `/portal/documents/:id`), as the code declared it; undefined when none did (a 404 of an unknown path).
+ */
+export function matchedRoute(req: Pick<Request, 'route' | 'baseUrl'>): string | undefined {
+  const route = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof route === 'string' ? `${req.baseUrl ?? ''}${route}` : undefined;
+}
+
 /** The metrics of one app: HTTP, process defaults, and the database pool when it is PostgreSQL. */
-export function createMetrics(options: { db: Db; basePath: string; isType: (t: string) => boolean }): AppMetrics {
+export function createMetrics(options: { db: Db; basePath: string; isType: (t: string) => boolean; isOperation: (name: string) => boolean }): AppMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status'] as const;
@@ -73,7 +88,9 @@ export function createMetrics(options: { db: Db; basePath: string; isType: (t: s
     // Read now: inside the FHIR router Express strips the mount path from req.path.
     const path = req.path;
     res.on('finish', () => {
-      const labels = { method: req.method, route: routeTemplate(path, options.basePath, options.isType), status: String(res.statusCode) };
+      let route = routeTemplate(path, options.basePath, options.isType, options.isOperation);
+      if (route === 'other') route = matchedRoute(req) ?? 'other';
+      const labels = { method: req.method, route, status: String(res.statusCode) };
       requests.inc(labels);
       stop(labels);
     });

@@ -50,14 +50,37 @@ test('without METRICS_TOKEN /metrics is not served (404)', async () => {
   }
 });
 
-test('route templates keep types and operations, replace ids and unknown types', () => {
+test('route templates keep offered types and operations, replace ids, unknown types and unknown operations', () => {
   const isType = (t: string) => ['Patient', 'DocumentReference'].includes(t);
-  expect(routeTemplate('/fhir/Patient/123', '/fhir', isType)).toBe('/fhir/Patient/:id');
-  expect(routeTemplate('/fhir/Patient/123/_history/4', '/fhir', isType)).toBe('/fhir/Patient/:id/_history/:vid');
-  expect(routeTemplate('/fhir/Patient/123/$everything', '/fhir', isType)).toBe('/fhir/Patient/:id/$everything');
-  expect(routeTemplate('/fhir/DocumentReference/$import', '/fhir', isType)).toBe('/fhir/DocumentReference/$import');
-  expect(routeTemplate('/fhir/Nonsense/1', '/fhir', isType)).toBe('/fhir/:type/:id');
-  expect(routeTemplate('/fhir', '/fhir', isType)).toBe('/fhir/');
-  expect(routeTemplate('/readyz', '/fhir', isType)).toBe('/readyz');
-  expect(routeTemplate('/some/random/path', '/fhir', isType)).toBe('other');
+  const isOp = (n: string) => ['$everything', '$import'].includes(n);
+  expect(routeTemplate('/fhir/Patient/123', '/fhir', isType, isOp)).toBe('/fhir/Patient/:id');
+  expect(routeTemplate('/fhir/Patient/123/_history/4', '/fhir', isType, isOp)).toBe('/fhir/Patient/:id/_history/:vid');
+  expect(routeTemplate('/fhir/Patient/123/$everything', '/fhir', isType, isOp)).toBe('/fhir/Patient/:id/$everything');
+  expect(routeTemplate('/fhir/DocumentReference/$import', '/fhir', isType, isOp)).toBe('/fhir/DocumentReference/$import');
+  expect(routeTemplate('/fhir/Nonsense/1', '/fhir', isType, isOp)).toBe('/fhir/:type/:id');
+  expect(routeTemplate('/fhir/$made-up-1', '/fhir', isType, isOp)).toBe('/fhir/:op');
+  expect(routeTemplate('/fhir/Patient/1/$made-up-2', '/fhir', isType, isOp)).toBe('/fhir/Patient/:id/:op');
+  expect(routeTemplate('/fhir', '/fhir', isType, isOp)).toBe('/fhir/');
+  expect(routeTemplate('/readyz', '/fhir', isType, isOp)).toBe('/readyz');
+  expect(routeTemplate('/some/random/path', '/fhir', isType, isOp)).toBe('other');
+  expect(routeTemplate('/auth/anything-1', '/fhir', isType, isOp)).toBe('other');
+});
+
+test('callers cannot add series: made-up operations, sign-in paths and discovery paths all fall under fixed labels', async () => {
+  const patient = await s.token({ kind: 'patient', id: 'p1' });
+  const before = (await (await scrape(TOKEN)).text()).split('\n').filter((l) => l.startsWith('http_requests_total{')).length;
+  for (let i = 0; i < 40; i++) {
+    await s.fhir(patient, 'GET', `/$made-up-${i}`);
+    await s.fhir(patient, 'GET', `/Patient/p1/$made-up-${i}`);
+    await fetch(`${s.server.url}/auth/made-up-${i}`);
+    await fetch(`${s.server.url}/.well-known/made-up-${i}`);
+  }
+  expect((await fetch(`${s.server.url}/.well-known/smart-configuration`)).status).toBe(200);
+  const text = await (await scrape(TOKEN)).text();
+  const series = text.split('\n').filter((l) => l.startsWith('http_requests_total{'));
+  expect(text).not.toContain('made-up');
+  // At most a handful of new series (the fixed placeholders and statuses), not one per request.
+  expect(series.length - before).toBeLessThan(10);
+  // A route the app declares keeps its own name.
+  expect(text).toMatch(/http_requests_total\{method="GET",route="\/\.well-known\/smart-configuration",status="200"\} 1/);
 });
