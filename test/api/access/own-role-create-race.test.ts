@@ -7,7 +7,7 @@ import { useSweepServer, type Answer } from './sweep-4';
 // (an application declaring its user's role from several tabs or workers at launch) all found nothing and all created:
 // the directory held the role several times, and the patient's pages listed it as often. Rule: whatever the
 // interleaving, one entry; the first answer is 201 and every other one 200 naming that same entry. A Practitioner's own
-// entry sent at once likewise gives one entry (the others 409 naming it, directory-rules.ts).
+// entry, or an Organization, sent at once likewise gives one entry (the others 409 naming it, directory-rules.ts).
 
 const url = process.env.TEST_DATABASE_URL;
 const describePg = url ? describe : describe.skip;
@@ -77,5 +77,18 @@ describePg(`${AT_ONCE} identical creates of a professional's own Practitioner en
     expect(answers.map((a) => a.status).sort()).toEqual([201, ...Array(AT_ONCE - 1).fill(409)]);
     expect(answers.find((a) => a.status === 201)?.body.id).toBe(held[0]);
     for (const a of answers.filter((x) => x.status === 409)) expect(a.text).toContain(`Practitioner/${held[0]}`);
+  });
+});
+
+describePg(`${AT_ONCE} identical creates of an Organization at the same instant`, () => {
+  test('one entry: one 201, the others 409 naming it', async () => {
+    const finess = '750099991';
+    const entry = { resourceType: 'Organization', name: 'Laboratoire des Lilas', identifier: [{ system: 'http://finess.sante.gouv.fr', value: finess }] };
+    const answers = await Promise.all(Array.from({ length: AT_ONCE }, () => call('gp', 'POST', '/Organization', entry)));
+    const listed = await call('spec', 'GET', `/Organization?identifier=${encodeURIComponent(`http://finess.sante.gouv.fr|${finess}`)}`);
+    const held = (listed.body.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id);
+    expect(held).toHaveLength(1);
+    expect(answers.map((a) => a.status).sort()).toEqual([201, ...Array(AT_ONCE - 1).fill(409)]);
+    for (const a of answers.filter((x) => x.status === 409)) expect(a.text).toContain(`Organization/${held[0]}`);
   });
 });
