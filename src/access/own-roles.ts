@@ -1,10 +1,12 @@
 import type { CodeableConcept, PractitionerRole, Reference, Resource } from '@medplum/fhirtypes';
-import type { Hooks } from '../fhir/context';
+import type { Hooks, RequestContext } from '../fhir/context';
+import type { FhirService } from '../fhir/service';
+import type { StoredResource } from '../store/repository';
 import { parseSearch } from '../fhir/search/parse';
 import { ACTOR_STATE, SYSTEM_STATE } from './access-hooks';
 import { isDirectoryAdmin } from './actor';
 import { nationalIdentifiers } from './directory-rules';
-import { nationalHolder } from './national-identifiers';
+import { directoryHolderLocks, nationalHolder } from './national-identifiers';
 
 /** How many of a practitioner's roles are compared with a new one (a person holds a handful). */
 const CANDIDATES = 100;
@@ -35,18 +37,44 @@ export function roleKey(role: PractitionerRole): string | undefined {
   return `${holders}\n${targetOf(role.organization)}\n${codesOf(role.code)}`;
 }
 
+/** The candidates a role is compared with: the roles at its organisation, or of its directory entry, or with its first code. */
+function candidateParams(role: PractitionerRole): [string, string][] {
+  const org = targetOf(role.organization);
+  const entry = targetOf(role.practitioner);
+  const firstCode = role.code?.flatMap((cc) => cc.coding ?? []).find((c) => c.code);
+  if (/^Organization\//.test(org)) return [['organization', org]];
+  if (/^Practitioner\//.test(entry)) return [['practitioner', entry]];
+  return firstCode ? [['role', `${firstCode.system ? `${firstCode.system}|` : ''}${firstCode.code}`]] : [];
+}
+
+/** The live role that is the same as this one (same `roleKey`), among its candidates, as the caller reads them. */
+async function findSameRole(svc: FhirService, ctx: RequestContext, params: [string, string][], key: string): Promise<StoredResource | undefined> {
+  const search = parseSearch('PractitionerRole', params, true);
+  search.count = CANDIDATES;
+  search.total = 'none';
+  const { matches } = await svc.repo.search(ctx, search);
+  return matches.find((m) => m.text && roleKey(JSON.parse(m.text) as PractitionerRole) === key);
+}
+
 /**
  * A professional's plain create of a PractitionerRole (`POST /PractitionerRole`, no If-None-Exist; a batch's entry too,
  * not a transaction's) is the conditional create it means: a role already in the directory for the same person (his national identifier,
  * in any spelling), at the same organisation, as the same codes is answered `200` naming it, unchanged (nothing written);
  * otherwise the create goes on, through the directory rules (his own roles only: `directory-rules.ts`). Before, every
- * such POST — an application declaring its user's role at each launch — added one more identical role, and the patient's
+ * such POST — an application declaring its user's role at each launch — added one more identical role each time, and the patient's
  * pages listed the professional's roles as many times. A role of someone else is compared with nothing: the directory
  * rules refuse it (403) as before. Administrators keep the plain create (they may keep two entries on purpose).
+ *
+ * The look-up is made by the create handler inside the create's transaction, under a lock on the person
+ * (`directory-holder:PractitionerRole:<holder>`, held to commit: `SameAsExisting`). Made here before the transaction,
+ * unlocked, identical creates sent at the same instant each found nothing and each created (12 at once gave 12 roles,
+ * test/api/access/own-role-create-race.test.ts). A lock rather than a unique index: what makes two roles one (the holder
+ * across spellings, the set of codes) is computed here, not a column, administrators may keep two on purpose, and the
+ * directory already serialises its writes on the same kind of key (directory-rules.ts `lockHolders`).
  */
 export function ownRoleCreatesHook(): Hooks {
   return {
-    async interceptRequest(svc, ctx, req, next) {
+    async interceptRequest(_svc, ctx, req, next) {
       if (req.method !== 'POST' || req.segments.length !== 1 || req.segments[0] !== 'PractitionerRole' || req.headers.ifNoneExist) return next(req);
       // A transaction's entry has its id drawn already and other entries may name it: answering with another role would
       // leave those references pointing at nothing. There, the client's If-None-Exist is the way (left as sent).
@@ -56,30 +84,13 @@ export function ownRoleCreatesHook(): Hooks {
       const actor = ctx.state.get(ACTOR_STATE);
       if (!actor || actor.kind !== 'practitioner' || ctx.state.get(SYSTEM_STATE) === true || isDirectoryAdmin(actor)) return next(req);
       const key = roleKey(body);
+      const keys = nationalIdentifiers(body);
       // Only his own roles are compared: the token carries every national identifier the role names.
-      if (!key || !nationalIdentifiers(body).every((k) => actor.keys.includes(k))) return next(req);
-      // The candidates: the roles at that organisation, or of that directory entry, or with that code (one is enough to
-      // narrow; the comparison is made on the roles themselves).
-      const org = targetOf(body.organization);
-      const entry = targetOf(body.practitioner);
-      const firstCode = body.code?.flatMap((cc) => cc.coding ?? []).find((c) => c.code);
-      const params: [string, string][] = /^Organization\//.test(org)
-        ? [['organization', org]]
-        : /^Practitioner\//.test(entry)
-          ? [['practitioner', entry]]
-          : firstCode
-            ? [['role', `${firstCode.system ? `${firstCode.system}|` : ''}${firstCode.code}`]]
-            : [];
+      if (!key || !keys.every((k) => actor.keys.includes(k))) return next(req);
+      const params = candidateParams(body);
       if (!params.length) return next(req);
-      const search = parseSearch('PractitionerRole', params, true);
-      search.count = CANDIDATES;
-      search.total = 'none';
-      const { matches } = await svc.repo.search(ctx, search);
-      const same = matches.find((m) => m.text && roleKey(JSON.parse(m.text) as PractitionerRole) === key);
-      if (!same) return next(req);
-      // Made the conditional create on that role's id, not answered here: the interaction is still authorised (scopes,
-      // categories) before the handler finds the role and answers 200 naming it.
-      return next({ ...req, headers: { ...req.headers, ifNoneExist: `_id=${same.id}` } });
+      // Still a create, authorised as one (scopes, categories) before the handler looks the role up and answers 200 naming it.
+      return next({ ...req, sameAs: { lockKeys: directoryHolderLocks('PractitionerRole', keys), find: (svc, c) => findSameRole(svc, c, params, key) } });
     },
   };
 }

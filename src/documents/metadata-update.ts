@@ -50,6 +50,29 @@ function assertMetadataOnly(body: unknown): void {
   }
 }
 
+/**
+ * A feeding system reads no document (decide-access.ts: a system's plan reads the directory only), yet it patches the
+ * status and labels of the documents it submitted, which it does not see (`target`). What changes nothing is a read: a
+ * JSON Patch `test` compares the stored document with a value (a failing one answers 422 and writes nothing, so it read
+ * any field one comparison at a time), and a patch of tests alone, or of no operation, was answered 200 with the
+ * document's current version — what its author did to it since included. Both are refused here, before any document
+ * is looked up, so the answer is the same for its own document, another's and a missing id.
+ */
+function assertSystemPatchChanges(ctx: RequestContext, body: unknown): void {
+  if (ctx.actor?.kind !== 'system') return;
+  const READS_NOTHING = 'A feeding system reads no document';
+  if (Array.isArray(body)) {
+    if ((body as Operation[]).some((op) => op?.op === 'test')) {
+      throw forbidden(`${READS_NOTHING}: a JSON Patch test compares the stored DocumentReference with a value, which reads it. Send the change alone (If-Match pins the version it applies to)`);
+    }
+    if (!body.length) throw forbidden(`${READS_NOTHING}: a PATCH that changes nothing would only answer it`);
+    return;
+  }
+  if ((body as Parameters | undefined)?.resourceType === 'Parameters' && !(body as Parameters).parameter?.length) {
+    throw forbidden(`${READS_NOTHING}: a PATCH that changes nothing would only answer it`);
+  }
+}
+
 async function target(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<{ stored: StoredResource; unseen?: boolean }> {
   if (req.segments.length === 2) {
     const id = req.segments[1];
@@ -109,6 +132,7 @@ export async function assertAuthor(svc: FhirService, ctx: RequestContext, docume
  */
 export async function guardMetadataPatch(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<{ req: FhirRequest; unseen?: string }> {
   assertMetadataOnly(req.body);
+  assertSystemPatchChanges(ctx, req.body);
   const { stored, unseen } = await target(svc, ctx, req);
   let body = req.body;
   if (Array.isArray(body) && (body as Operation[]).some((op) => isLabelPath(op.path))) {

@@ -1,5 +1,19 @@
-import type { ReadEvent } from './context';
+import type { ReadEvent, RequestContext } from './context';
 import type { Resource } from '@medplum/fhirtypes';
+import type { StoredResource } from '../store/repository';
+import type { FhirService } from './service';
+
+/**
+ * A conditional create the server makes of a plain one (set by the server's own hooks only, never from HTTP): inside
+ * the create's transaction its locks are taken, then `find` looks for the resource the create means; one found is
+ * answered 200 naming it, as If-None-Exist would. Looked up under the lock, in the transaction that creates, so that
+ * identical creates sent at the same instant make one resource (a look-up before the transaction let each find nothing).
+ */
+export interface SameAsExisting {
+  lockKeys: readonly string[];
+  /** The existing resource this create means, if any, through the service's transaction-bound repository. */
+  find(svc: FhirService, ctx: RequestContext): Promise<StoredResource | undefined>;
+}
 
 /** A FHIR interaction request, independent of HTTP (the same shape serves each Bundle entry). */
 export interface FhirRequest {
@@ -34,6 +48,8 @@ export interface FhirRequest {
    * stored under the id the other entries' references were given).
    */
   reservedIds?: ReadonlyMap<string, string>;
+  /** Set by the server's own hooks only: the resource a plain create means when one exists (`SameAsExisting`). */
+  sameAs?: SameAsExisting;
   /** The payload of this entry's Binary, from its transaction's `binaryPayloads`. */
   binaryData?: Buffer;
 }

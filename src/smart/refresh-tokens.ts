@@ -32,7 +32,7 @@ interface TokenRow {
 }
 
 /** Why a refresh token was refused; `reused` means its family has just been revoked. */
-export type RefreshRefusal = 'unknown' | 'expired' | 'revoked' | 'reused' | 'other-client' | 'before-majority';
+export type RefreshRefusal = 'unknown' | 'expired' | 'ended' | 'revoked' | 'reused' | 'other-client' | 'before-majority';
 
 /**
  * True when the sign-in that started the family happened before the 18th birthday (Europe/Paris) of the account's
@@ -56,18 +56,42 @@ export function signedInBeforeMajority(accountPatient: string | null, signedInAt
 
 const at = (d: Date) => d.toISOString();
 
+/**
+ * The lifetimes a family's tokens are issued with: `ttl` for each refresh token (SMART_REFRESH_TOKEN_TTL, renewed by
+ * rotation), `familyTtl` for the family itself from its sign-in (SMART_REFRESH_FAMILY_TTL), both in seconds.
+ */
+export interface RefreshLifetimes {
+  now: Date;
+  ttl: number;
+  familyTtl: number;
+}
+
+/**
+ * The instant a family started at `createdAt` ends (SMART_REFRESH_FAMILY_TTL after its sign-in). Before this bound a
+ * family rotated for ever, and as it keeps its used tokens for reuse detection (a used token presented again revokes
+ * it, however old), an app refreshing every quarter of an hour added 35,000 rows a year that nothing could prune. Its
+ * tokens are issued to expire by then at the latest, it refreshes nothing after it, and the retention job deletes it
+ * with all its tokens once what it gave can no longer be alive (token-retention.ts): a family holds at most its
+ * lifetime's worth of rotations, and reuse detection stays whole while it lives; after, every token of it is refused.
+ */
+export function familyEnd(createdAt: Date, familyTtlS: number): Date {
+  return new Date(createdAt.getTime() + familyTtlS * 1000);
+}
+
 /** Starts a family and issues its first token, in the caller's transaction. */
-export async function startFamily(tx: Statements, family: Omit<RefreshFamily, 'id'>, o: { now: Date; ttl: number }): Promise<{ familyId: string; token: string }> {
+export async function startFamily(tx: Statements, family: Omit<RefreshFamily, 'id'>, o: RefreshLifetimes): Promise<{ familyId: string; token: string }> {
   const familyId = randomUUID();
   await tx.query(sql`INSERT INTO smart_refresh_family (id, client_id, scope, subject, account, sign_in_session, created_at)
     VALUES (${familyId}, ${family.clientId}, ${family.scope.join(' ')}, ${JSON.stringify(family.subject)}::jsonb, ${family.account ?? null}, ${family.signInSession ?? null}, ${at(o.now)}::timestamptz)`);
-  return { familyId, token: await issueInFamily(tx, familyId, o) };
+  return { familyId, token: await issueInFamily(tx, familyId, o.now, familyEnd(o.now, o.familyTtl), o.ttl) };
 }
 
-async function issueInFamily(tx: Statements, familyId: string, o: { now: Date; ttl: number }): Promise<string> {
+/** Issues a token of the family, expiring `ttl` seconds from now or at the family's end, whichever comes first. */
+async function issueInFamily(tx: Statements, familyId: string, now: Date, ends: Date, ttl: number): Promise<string> {
   const token = newSecret();
+  const expires = new Date(Math.min(now.getTime() + ttl * 1000, ends.getTime()));
   await tx.query(sql`INSERT INTO smart_refresh_token (token_digest, family_id, created_at, expires_at)
-    VALUES (${digestOf(token)}, ${familyId}, ${at(o.now)}::timestamptz, ${at(new Date(o.now.getTime() + o.ttl * 1000))}::timestamptz)`);
+    VALUES (${digestOf(token)}, ${familyId}, ${at(now)}::timestamptz, ${at(expires)}::timestamptz)`);
   return token;
 }
 
@@ -91,7 +115,7 @@ export async function revokeFamily(tx: Statements, grantId: string, reason: stri
  * same family is issued. A token presented a second time means two parties hold it: the whole family is revoked
  * (the legitimate app signs in again, the thief loses his copy).
  */
-export async function rotateRefreshToken(db: Transactions, token: string, o: { clientId: string; now: Date; ttl: number }): Promise<{ family: RefreshFamily; token: string } | { refused: RefreshRefusal }> {
+export async function rotateRefreshToken(db: Transactions, token: string, o: RefreshLifetimes & { clientId: string }): Promise<{ family: RefreshFamily; token: string } | { refused: RefreshRefusal }> {
   return db.transaction(async (tx) => {
     const digest = digestOf(token);
     const { rows } = await tx.query<TokenRow>(sql`SELECT t.family_id, t.expires_at, t.used_at, f.client_id, f.scope, f.subject, f.revoked_at, f.created_at, f.account,
@@ -106,6 +130,10 @@ export async function rotateRefreshToken(db: Transactions, token: string, o: { c
       await revokeFamily(tx, row.family_id, 'refresh token reused', o.now);
       return { refused: 'reused' as const };
     }
+    // The family's end first: its tokens expire by it, and the app must be told to sign in again, not that one expired.
+    // (A token issued before families had an end, or under a longer SMART_REFRESH_FAMILY_TTL, may expire after it.)
+    const ends = familyEnd(new Date(row.created_at), o.familyTtl);
+    if (ends <= o.now) return { refused: 'ended' as const };
     if (new Date(row.expires_at) <= o.now) return { refused: 'expired' as const };
     if (startedBeforeMajority(row, o.now)) {
       await revokeFamily(tx, row.family_id, 'signed in before the majority of the account holder', o.now);
@@ -115,7 +143,7 @@ export async function rotateRefreshToken(db: Transactions, token: string, o: { c
     const subject = typeof row.subject === 'string' ? (JSON.parse(row.subject) as GrantSubject) : row.subject;
     // The account goes with the family: the access tokens it issues die with that account's new password (issue 11).
     const family: RefreshFamily = { id: row.family_id, clientId: row.client_id, scope: row.scope.split(' ').filter(Boolean), subject, account: row.account ?? undefined };
-    return { family, token: await issueInFamily(tx, row.family_id, o) };
+    return { family, token: await issueInFamily(tx, row.family_id, o.now, ends, o.ttl) };
   });
 }
 

@@ -6,6 +6,11 @@ export interface SmartConfig {
   accessTokenTtl: number;
   /** Lifetime of each refresh token, seconds (SMART_REFRESH_TOKEN_TTL, default 30 days); rotation renews it. */
   refreshTokenTtl: number;
+  /**
+   * Longest lifetime of a refresh family (one sign-in of one app) however often it rotates, seconds
+   * (SMART_REFRESH_FAMILY_TTL, default 90 days, at most a year): then the app signs in again (`refresh-tokens.ts` familyEnd).
+   */
+  refreshFamilyTtl: number;
   /** How long a patient has to sign in and consent, seconds (SMART_AUTHORIZE_TTL, default 600). */
   authorizeTtl: number;
   /** Absolute lifetime of a sign-in session (the cookie that spares the password), seconds (SMART_SESSION_TTL, default 1800). */
@@ -51,6 +56,7 @@ export function loadSmartConfig(env: NodeJS.ProcessEnv): SmartConfig {
     codeTtl: seconds(env, 'SMART_CODE_TTL', 60, 600),
     accessTokenTtl: seconds(env, 'SMART_ACCESS_TOKEN_TTL', 900, 86_400),
     refreshTokenTtl: seconds(env, 'SMART_REFRESH_TOKEN_TTL', 30 * 86_400, 365 * 86_400),
+    refreshFamilyTtl: seconds(env, 'SMART_REFRESH_FAMILY_TTL', 90 * 86_400, 365 * 86_400),
     authorizeTtl: seconds(env, 'SMART_AUTHORIZE_TTL', 600, 3600),
     // Short: a browser left signed in at a pharmacy or a family computer must not open the record for long.
     sessionTtl: seconds(env, 'SMART_SESSION_TTL', 1800, 12 * 3600),

@@ -23,10 +23,14 @@ import { sql } from '../store/sql';
  * nothing for that token. Link ends and majorities are not stored (they are compared with the clock): never pruned.
  *
  * A refresh family is deleted, with its tokens, once it can give nothing and nothing it gave can be alive: revoked
- * over that same horizon ago, or with every token expired over that horizon ago (the access tokens it issued, at its
- * last rotation at the latest, expired by then). A family still alive keeps its used tokens, however old: presenting a
- * used one again revokes the family (rotation's theft detection, OAuth 2.0 Security BCP §4.14.2), and a legitimate
- * app coming back after its token expired must still end a thief's chain started from a copy.
+ * over that same horizon ago, or with every token expired over that horizon ago, or ended (SMART_REFRESH_FAMILY_TTL
+ * after its sign-in, `familyEnd`) over that horizon ago — the access tokens it issued, at its last rotation at the
+ * latest, expired by then. A family still alive keeps its used tokens, however old: presenting a used one again
+ * revokes the family (rotation's theft detection, OAuth 2.0 Security BCP §4.14.2), and a legitimate app coming back
+ * after its token expired must still end a thief's chain started from a copy. What bounds them is the family's own
+ * end: one that kept rotating kept every used token for ever (issue 11). Used tokens are not pruned from a live family:
+ * a deleted one presented again would be refused as unknown, but would no longer revoke the thief's chain; after the
+ * family's end there is no chain left to revoke, and every token of it is refused (ended, then unknown).
  *
  * Batches of BATCH_SIZE rows, one transaction each, rows taken with SKIP LOCKED and re-checked by the DELETE: two
  * servers running it at once share the work instead of waiting on each other, and a row moved forward meanwhile (a new
@@ -55,7 +59,7 @@ export interface PruneCounts {
  * Deletes the cut-offs and refresh families past the horizon (`retentionHorizonMs`); `now` is the clock the refresh rows
  * are written with (cut-offs are compared on the database's clock, theirs). Logs one line of counts: no subject, no id.
  */
-export async function pruneTokenState(db: Transactions, o: { now: Date; horizonMs: number; logger?: Logger; batchSize?: number }): Promise<PruneCounts> {
+export async function pruneTokenState(db: Transactions, o: { now: Date; horizonMs: number; familyTtlMs: number; logger?: Logger; batchSize?: number }): Promise<PruneCounts> {
   const batch = o.batchSize ?? BATCH_SIZE;
   const counts: PruneCounts = { cutoffs: 0, families: 0, tokens: 0 };
   for (;;) {
@@ -70,6 +74,8 @@ export async function pruneTokenState(db: Transactions, o: { now: Date; horizonM
     if (deleted < batch) break;
   }
   const before = new Date(o.now.getTime() - o.horizonMs).toISOString();
+  // Families signed in before this ended over the horizon ago, whatever their tokens say (issued before families ended).
+  const startedBefore = new Date(o.now.getTime() - o.horizonMs - o.familyTtlMs).toISOString();
   for (;;) {
     const { families, tokens } = await db.transaction(async (tx) => {
       // Families locked first (SKIP LOCKED: a refresh holding one keeps it), then their tokens counted and cascaded.
@@ -77,6 +83,7 @@ export async function pruneTokenState(db: Transactions, o: { now: Date; horizonM
         WHERE (f.revoked_at IS NOT NULL AND f.revoked_at < ${before}::timestamptz)
            OR (f.revoked_at IS NULL AND f.created_at < ${before}::timestamptz
                AND NOT EXISTS (SELECT 1 FROM smart_refresh_token t WHERE t.family_id = f.id AND t.expires_at >= ${before}::timestamptz))
+           OR f.created_at < ${startedBefore}::timestamptz
         LIMIT ${batch} FOR UPDATE SKIP LOCKED`);
       if (rows.length === 0) return { families: 0, tokens: 0 };
       const ids = rows.map((r) => r.id);

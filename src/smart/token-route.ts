@@ -67,7 +67,7 @@ async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: Sma
     // with the code so that presenting it again ends the tokens it gave (RFC 6749 §4.1.2), with or without a family.
     let grantId: string = randomUUID();
     if (g.scope.includes('offline_access') && client.grantTypes.includes('refresh_token')) {
-      const family = await tx.startFamily({ clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account, signInSession: g.signInSession }, { now, ttl: deps.config.refreshTokenTtl });
+      const family = await tx.startFamily({ clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account, signInSession: g.signInSession }, { now, ttl: deps.config.refreshTokenTtl, familyTtl: deps.config.refreshFamilyTtl });
       refreshToken = family.token;
       grantId = family.familyId;
     }
@@ -81,6 +81,7 @@ async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: Sma
 const REFRESH_REFUSALS: Record<RefreshRefusal, string> = {
   unknown: 'The refresh token is unknown',
   expired: 'The refresh token has expired',
+  ended: 'The sign-in this refresh token comes from has reached its longest lifetime (SMART_REFRESH_FAMILY_TTL): sign in again',
   revoked: 'The refresh token was revoked',
   reused: 'The refresh token was already used: every token of this sign-in is now revoked',
   'other-client': 'The refresh token was issued to another client',
@@ -91,7 +92,7 @@ const REFRESH_REFUSALS: Record<RefreshRefusal, string> = {
 async function refreshTokenGrant(deps: SmartDeps, req: Request, client: SmartClient): Promise<TokenAnswer> {
   const token = param(req.body, 'refresh_token');
   if (!token) throw oauthError('invalid_request', 'refresh_token is required');
-  const rotated = await deps.store.rotateRefreshToken(token, { clientId: client.clientId, now: deps.clock(), ttl: deps.config.refreshTokenTtl });
+  const rotated = await deps.store.rotateRefreshToken(token, { clientId: client.clientId, now: deps.clock(), ttl: deps.config.refreshTokenTtl, familyTtl: deps.config.refreshFamilyTtl });
   if ('refused' in rotated) throw oauthError('invalid_grant', REFRESH_REFUSALS[rotated.refused]);
   let scope = rotated.family.scope;
   const asked = param(req.body, 'scope');

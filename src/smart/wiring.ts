@@ -105,7 +105,7 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
     start: () => {
       pruning = schedulePurge({
         intervalMs: config.pruneIntervalMs,
-        run: () => pruneTokenState(system, { now: clock(), horizonMs, logger: deps.logger }),
+        run: () => pruneTokenState(system, { now: clock(), horizonMs, familyTtlMs: config.refreshFamilyTtl * 1000, logger: deps.logger }),
         logger: deps.logger,
         name: 'token retention',
       });

@@ -8,8 +8,9 @@ import { createTestDb, type TestDb } from '../support/test-db';
 // Issue 14, retention: `token_cutoff`, `smart_refresh_family` and `smart_refresh_token` grew for ever. A cut-off is
 // deleted once no token it could refuse can be alive: our issuers' tokens live at most the longest of
 // SMART_ACCESS_TOKEN_TTL (accepted up to a day) and LOGIN_TOKEN_TTL, plus an hour of margin — 25 hours with the
-// defaults (900 s each). A refresh family goes once revoked, or with every token expired, over that long ago; a family
-// still alive keeps even its old used tokens (reuse detection). Over a real database (TEST_DATABASE_URL, else PGlite).
+// defaults (900 s each). A refresh family goes once revoked, or with every token expired, or ended (SMART_REFRESH_FAMILY_TTL
+// after its sign-in, 90 days here), over that long ago; a family still alive keeps even its old used tokens (reuse
+// detection). Over a real database (TEST_DATABASE_URL, else PGlite).
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -27,11 +28,11 @@ async function cutoffAged(subject: string, ageMs: number): Promise<void> {
   await db.query(sql`INSERT INTO token_cutoff (subject, cut_at, reason) VALUES (${subject}, clock_timestamp() - ${ageMs}::bigint * interval '1 millisecond', 'test')`);
 }
 
-/** A refresh family started 40 days before `now`, revoked `revokedAgoMs` before it if given, with tokens expiring at `expiresInMs` from `now` (negative: expired). */
-async function family(id: string, now: Date, o: { revokedAgoMs?: number; tokens: { expiresInMs: number; used?: boolean }[] }): Promise<void> {
+/** A refresh family started 40 days (or `createdAgoMs`) before `now`, revoked `revokedAgoMs` before it if given, with tokens expiring at `expiresInMs` from `now` (negative: expired). */
+async function family(id: string, now: Date, o: { createdAgoMs?: number; revokedAgoMs?: number; tokens: { expiresInMs: number; used?: boolean }[] }): Promise<void> {
   const at = (ms: number) => new Date(now.getTime() + ms).toISOString();
   await db.query(sql`INSERT INTO smart_refresh_family (id, client_id, scope, subject, created_at, revoked_at, revoked_reason)
-    VALUES (${id}, 'app', 'patient/*.rs offline_access', '{"kind":"patient","patient":"p1"}'::jsonb, ${at(-40 * DAY)}::timestamptz,
+    VALUES (${id}, 'app', 'patient/*.rs offline_access', '{"kind":"patient","patient":"p1"}'::jsonb, ${at(-(o.createdAgoMs ?? 40 * DAY))}::timestamptz,
       ${o.revokedAgoMs === undefined ? null : at(-o.revokedAgoMs)}::timestamptz, ${o.revokedAgoMs === undefined ? null : 'test'})`);
   let i = 0;
   for (const tok of o.tokens) {
@@ -69,9 +70,13 @@ describe('a pruning run, by two servers at once, in batches of one row', () => {
     await family('expired-recently', now, { tokens: [{ expiresInMs: -3 * DAY, used: true }, { expiresInMs: -2 * HOUR }] });
     await family('revoked-long-ago', now, { revokedAgoMs: 26 * HOUR, tokens: [{ expiresInMs: 20 * DAY, used: true }, { expiresInMs: 20 * DAY }] });
     await family('expired-long-ago', now, { tokens: [{ expiresInMs: -30 * DAY, used: true }, { expiresInMs: -26 * HOUR }] });
+    // Rotated for a year, from before families had an end: its last token runs 20 more days, but the family ended 275
+    // days ago. Deleted with its whole chain. One that ended an hour ago is kept (its last access token may live).
+    await family('ended-long-ago', now, { createdAgoMs: 365 * DAY, tokens: [{ expiresInMs: -300 * DAY, used: true }, { expiresInMs: -DAY, used: true }, { expiresInMs: 20 * DAY }] });
+    await family('ended-recently', now, { createdAgoMs: 90 * DAY + HOUR, tokens: [{ expiresInMs: -DAY, used: true }, { expiresInMs: 20 * DAY }] });
     counts = await Promise.all([
-      pruneTokenState(db, { now, horizonMs, batchSize: 1, logger: captured.logger }),
-      pruneTokenState(db, { now, horizonMs, batchSize: 1, logger: captured.logger }),
+      pruneTokenState(db, { now, horizonMs, familyTtlMs: 90 * DAY, batchSize: 1, logger: captured.logger }),
+      pruneTokenState(db, { now, horizonMs, familyTtlMs: 90 * DAY, batchSize: 1, logger: captured.logger }),
     ]);
   });
 
@@ -84,13 +89,13 @@ describe('a pruning run, by two servers at once, in batches of one row', () => {
   });
 
   test('deletes the refresh families revoked or expired past the horizon with their tokens; a live family keeps its used tokens', async () => {
-    expect(await families()).toEqual(['expired-recently', 'live', 'revoked-recently']);
-    expect(await tokens()).toEqual(['expired-recently-1', 'expired-recently-2', 'live-1', 'live-2', 'live-3', 'revoked-recently-1']);
+    expect(await families()).toEqual(['ended-recently', 'expired-recently', 'live', 'revoked-recently']);
+    expect(await tokens()).toEqual(['ended-recently-1', 'ended-recently-2', 'expired-recently-1', 'expired-recently-2', 'live-1', 'live-2', 'live-3', 'revoked-recently-1']);
   });
 
   test('the two runs shared the work without counting a row twice, and logged counts only', () => {
     const sum = counts.reduce((a, c) => ({ cutoffs: a.cutoffs + c.cutoffs, families: a.families + c.families, tokens: a.tokens + c.tokens }), { cutoffs: 0, families: 0, tokens: 0 });
-    expect(sum).toEqual({ cutoffs: 2, families: 2, tokens: 4 });
+    expect(sum).toEqual({ cutoffs: 2, families: 3, tokens: 7 });
     const lines = captured.lines.filter((l) => String(l.message).startsWith('token retention'));
     expect(lines).toHaveLength(2);
     expect(captured.text()).not.toMatch(/Patient\/|RelatedPerson\/|SmartGrant\/|long-ago/);

@@ -23,6 +23,10 @@ export async function createHandler(svc: FhirService, ctx: RequestContext, req: 
         throw unprocessable(`If-None-Exist "${req.headers.ifNoneExist}" matches ${type}/${matches[0].id}, created by another entry of this transaction: references to this entry would name nothing. Send the ${type} once, or give both entries the same criteria`);
       }
       if (matches.length === 1) return storedResponse(200, req.baseUrl, matches[0], { Location: `${resourceUrl(req.baseUrl, matches[0])}/_history/${matches[0].versionId}` });
+    } else if (req.sameAs && req.assignedId === undefined) {
+      for (const key of req.sameAs.lockKeys) await repo.lockKey(key);
+      const same = await req.sameAs.find({ ...svc, repo }, ctx);
+      if (same) return storedResponse(200, req.baseUrl, same, { Location: `${resourceUrl(req.baseUrl, same)}/_history/${same.versionId}` });
     }
     const { stored } = await repo.create(ctx, { ...resource, id: undefined }, { binaryData, id: req.assignedId });
     const response = storedResponse(201, req.baseUrl, stored, { Location: `${resourceUrl(req.baseUrl, stored)}/_history/${stored.versionId}` });
