@@ -134,7 +134,13 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       const isWrite = WRITE_INTERACTIONS.includes(op.interaction);
       if (!isWrite) ctx.access = predicates.compile(plan);
       // Conditional matches inside writes: feeders resolve patients by identity without being able to read.
-      ctx.lookupAccess = isWrite || plan.feed ? compilePatientLookup(plan) : ctx.access;
+      // A transaction matches its entries' If-None-Exist and conditional references before any entry runs: with the
+      // look-up of a write, the one each entry uses, never with the read of the Bundle. Emergency access (SAMU,
+      // break-glass) is a read: under it, a conditional create matched a row of a record the regulator reads but may
+      // not write, and his entry was then stored under that row's id, in his own record (attack sweep 11).
+      const isTransaction = op.interaction === 'transaction';
+      const lookupPlan = isTransaction ? decideAccess(actorOf(ctx), 'create', undefined, { now: requestNow(ctx) }) : plan;
+      ctx.lookupAccess = isWrite || isTransaction || plan.feed ? compilePatientLookup(lookupPlan) : ctx.access;
       if (plan.feed) ctx.assertLookupCriteria = assertFeederPatientLookup;
     },
 

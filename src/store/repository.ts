@@ -182,10 +182,21 @@ export class Repository implements ScopedRepository {
     return { contentType: rows[0].content_type, data: Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
   }
 
-  /** FHIR create with a server-assigned id. */
+  /**
+   * FHIR create with a server-assigned id (`options.id`: one a transaction drew for its entry). A create never
+   * replaces: the row statement is an upsert, so a create under a taken id — live, deleted or hidden from the caller —
+   * overwrote that row and took over its history (attack sweep 11: a transaction's If-None-Exist matched a row its
+   * entry could not see). Refused, whoever's the row, with one answer that names nothing of it.
+   */
   async create(ctx: RequestContext, resource: Resource, options: { binaryData?: Buffer; id?: string } = {}): Promise<WriteResult> {
     const id = options.id ?? randomUUID();
-    return this.transaction((repo) => repo.write(ctx, { ...resource, id }, undefined, 'create', options.binaryData));
+    return this.transaction(async (repo) => {
+      if (options.id !== undefined) {
+        const { rows } = await repo.db.query(sql`SELECT 1 FROM resource WHERE type = ${resource.resourceType} AND id = ${id} FOR UPDATE`);
+        if (rows.length) throw preconditionFailed(`${resource.resourceType}/${id} cannot be created: a creation never replaces a resource. Send the entry again`);
+      }
+      return repo.write(ctx, { ...resource, id }, undefined, 'create', options.binaryData);
+    });
   }
 
   /**
