@@ -191,9 +191,8 @@ export class Repository implements ScopedRepository {
   async create(ctx: RequestContext, resource: Resource, options: { binaryData?: Buffer; id?: string } = {}): Promise<WriteResult> {
     const id = options.id ?? randomUUID();
     return this.transaction(async (repo) => {
-      if (options.id !== undefined) {
-        const { rows } = await repo.db.query(sql`SELECT 1 FROM resource WHERE type = ${resource.resourceType} AND id = ${id} FOR UPDATE`);
-        if (rows.length) throw preconditionFailed(`${resource.resourceType}/${id} cannot be created: a creation never replaces a resource. Send the entry again`);
+      if (options.id !== undefined && (await repo.idTaken(resource.resourceType, id))) {
+        throw preconditionFailed(`${resource.resourceType}/${id} cannot be created: a creation never replaces a resource. Send the entry again`);
       }
       return repo.write(ctx, { ...resource, id }, undefined, 'create', options.binaryData);
     });
@@ -248,14 +247,27 @@ export class Repository implements ScopedRepository {
     });
   }
 
-  /** Locks the current row for a read-modify-write; a row the caller may not see comes back as `hidden`, without it. */
+  /**
+   * Locks the current row for a read-modify-write; a row the caller may not see comes back as `hidden`, without it —
+   * and is not locked: the access predicate is in the locking statement's WHERE, and whether a hidden row takes the id
+   * is asked by a plain read, which waits for no lock. Before, every PUT, PATCH or DELETE of an id locked that row
+   * whoever it belonged to: a request on a hidden id waited for its owner's write to commit while a missing one did not
+   * (existence told by timing), and a caller's transaction naming hidden ids held their owners' writes back until it
+   * ended (attack sweep 11).
+   */
   async lockTarget(ctx: RequestContext, type: string, id: string): Promise<{ row?: StoredResource; hidden: boolean }> {
-    const { rows } = await this.db.query<Row & { visible: boolean }>(
-      sql`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text, (${ctx.access}) AS visible FROM resource r
-          WHERE r.type = ${type} AND r.id = ${id} FOR UPDATE`,
+    const { rows } = await this.db.query<Row>(
+      sql`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource r
+          WHERE r.type = ${type} AND r.id = ${id} AND (${ctx.access}) FOR UPDATE`,
     );
-    if (!rows[0]) return { hidden: false };
-    return rows[0].visible ? { row: toStored(rows[0]), hidden: false } : { hidden: true };
+    if (rows[0]) return { row: toStored(rows[0]), hidden: false };
+    return { hidden: await this.idTaken(type, id) };
+  }
+
+  /** Whether a row (live, deleted or hidden from the caller) holds `type/id`; a plain read, so it waits for no lock. */
+  private async idTaken(type: string, id: string): Promise<boolean> {
+    const { rows } = await this.db.query(sql`SELECT 1 FROM resource WHERE type = ${type} AND id = ${id}`);
+    return rows.length > 0;
   }
 
   private async write(
