@@ -183,15 +183,17 @@ export class Repository implements ScopedRepository {
   }
 
   /**
-   * FHIR create with a server-assigned id (`options.id`: one a transaction drew for its entry). A create never
-   * replaces: the row statement is an upsert, so a create under a taken id — live, deleted or hidden from the caller —
-   * overwrote that row and took over its history (attack sweep 11: a transaction's If-None-Exist matched a row its
-   * entry could not see). Refused, whoever's the row, with one answer that names nothing of it.
+   * FHIR create with a server-assigned id (`options.id`: one a transaction gave its entry; `fresh` when the server drew
+   * it for this create, a random UUID no row holds). A create never replaces: the row statement is an upsert, so a
+   * create under a taken id — live, deleted or hidden from the caller — overwrote that row and took over its history
+   * (attack sweep 11: a transaction's If-None-Exist matched a row its entry could not see, or one another entry
+   * deleted). An id that was not drawn fresh is checked first, whoever's the row, with one answer that names nothing
+   * of it (a drawn one is not: the check would write the creates queued before it, one statement each).
    */
-  async create(ctx: RequestContext, resource: Resource, options: { binaryData?: Buffer; id?: string } = {}): Promise<WriteResult> {
+  async create(ctx: RequestContext, resource: Resource, options: { binaryData?: Buffer; id?: string; fresh?: boolean } = {}): Promise<WriteResult> {
     const id = options.id ?? randomUUID();
     return this.transaction(async (repo) => {
-      if (options.id !== undefined && (await repo.idTaken(resource.resourceType, id))) {
+      if (options.id !== undefined && !options.fresh && (await repo.idTaken(resource.resourceType, id))) {
         throw preconditionFailed(`${resource.resourceType}/${id} cannot be created: a creation never replaces a resource. Send the entry again`);
       }
       return repo.write(ctx, { ...resource, id }, undefined, 'create', options.binaryData);

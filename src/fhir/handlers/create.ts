@@ -31,7 +31,8 @@ export async function createHandler(svc: FhirService, ctx: RequestContext, req: 
         throw preconditionFailed(`If-None-Exist "${req.headers.ifNoneExist}" matched ${type}/${req.assignedId} when the transaction began, and another entry of this transaction changed that: nothing is written. Send the deletion and the creation in two requests`);
       }
     }
-    const { stored } = await repo.create(ctx, { ...resource, id: undefined }, { binaryData, id: req.assignedId });
+    const fresh = req.assignedId !== undefined && ctx.state.get(NEW_IN_REQUEST_STATE)?.has(`${type}/${req.assignedId}`) === true;
+    const { stored } = await repo.create(ctx, { ...resource, id: undefined }, { binaryData, id: req.assignedId, fresh });
     const response = storedResponse(201, req.baseUrl, stored, { Location: `${resourceUrl(req.baseUrl, stored)}/_history/${stored.versionId}` });
     if (prefersMinimal(req)) delete response.json;
     return response;
