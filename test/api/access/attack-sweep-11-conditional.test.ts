@@ -84,3 +84,26 @@ describe('a creation never replaces a resource', () => {
     expect((await call('patient' as Who, 'GET', `/Observation/${id}`)).status).toBe(410);
   });
 });
+
+describe('conditional criteria choose resources', () => {
+  // `_summary=count` made the look-up answer a total and no resource: the criteria matched nothing whatever existed, so
+  // a conditional update wrote a second row beside the one it named, a conditional delete left it, If-None-Exist
+  // always created. Bad input: 400, nothing written.
+  it('_summary=count in the criteria of a conditional update, patch, delete or create is refused with 400', async () => {
+    const own = await call('spec', 'POST', '/Observation', observation('p1', 'criteria'));
+    const id = own.body.id as string;
+    const count = async () => (await call('spec', 'GET', '/Observation?subject=Patient/p1&_summary=count')).body.total as number;
+    const before = await count();
+    const criteria = `_id=${id}&_summary=count`;
+    const answers = [
+      await call('spec', 'PUT', `/Observation?${criteria}`, observation('p1', 'updated')),
+      await call('spec', 'PATCH', `/Observation?${criteria}`, [{ op: 'add', path: '/language', value: 'fr' }], { 'Content-Type': 'application/json-patch+json' }),
+      await call('spec', 'DELETE', `/Observation?${criteria}`),
+      await call('spec', 'POST', '/Observation', observation('p1', 'again'), { 'If-None-Exist': criteria }),
+    ];
+    expect(answers.map((a) => [a.status, a.body?.resourceType])).toEqual(Array(4).fill([400, 'OperationOutcome']));
+    const read = await call('spec', 'GET', `/Observation/${id}`);
+    expect([read.status, read.body?.meta?.versionId, read.body?.language]).toEqual([200, '1', undefined]);
+    expect(await count()).toBe(before);
+  });
+});

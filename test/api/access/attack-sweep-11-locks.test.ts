@@ -39,8 +39,13 @@ async function holdRowLock(type: string, id: string): Promise<{ release: () => P
 
 /** The answer's status, or `waited` when none came while the row stayed locked. */
 async function statusWhileLocked(answer: Promise<{ status: number }>): Promise<number | 'waited'> {
-  const timeout = new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), WAIT_MS));
-  return Promise.race([answer.then((a) => a.status), timeout]);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'waited'>((resolve) => { timer = setTimeout(() => resolve('waited'), WAIT_MS); });
+  try {
+    return await Promise.race([answer.then((a) => a.status), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 type Write = [label: string, method: string, body?: unknown, headers?: Record<string, string>];
