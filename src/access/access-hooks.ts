@@ -42,6 +42,15 @@ export interface AccessHooksOptions {
   publicPaths?: string[];
 }
 
+/**
+ * The plan of a write of any type (a creation, else an update or patch, as the token's scopes allow), whose look-up a
+ * transaction matches its entries with before they run: the one each entry then uses. None allowed: a denial.
+ */
+function writePlan(actor: DmpActor, now: Date): AccessPlan {
+  const plans = (['create', 'update', 'patch'] as const).map((interaction) => decideAccess(actor, interaction, undefined, { now }));
+  return plans.find((p) => p.effect === 'allow') ?? plans[0];
+}
+
 /** Operations that only read the record, decided like a search of their resource type. */
 const READ_OPERATIONS = ['$everything'];
 
@@ -134,7 +143,12 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       const isWrite = WRITE_INTERACTIONS.includes(op.interaction);
       if (!isWrite) ctx.access = predicates.compile(plan);
       // Conditional matches inside writes: feeders resolve patients by identity without being able to read.
-      ctx.lookupAccess = isWrite || plan.feed ? compilePatientLookup(plan) : ctx.access;
+      // A transaction matches its entries' If-None-Exist and conditional references before any entry runs: with the
+      // look-up of a write, the one each entry uses, never with the read of the Bundle. Emergency access (SAMU,
+      // break-glass) is a read: under it, a conditional create matched a row of a record the regulator reads but may
+      // not write, and his entry was then stored under that row's id, in his own record (attack sweep 11).
+      if (op.interaction === 'transaction') ctx.lookupAccess = compilePatientLookup(writePlan(actorOf(ctx), requestNow(ctx)));
+      else ctx.lookupAccess = isWrite || plan.feed ? compilePatientLookup(plan) : ctx.access;
       if (plan.feed) ctx.assertLookupCriteria = assertFeederPatientLookup;
     },
 

@@ -182,10 +182,22 @@ export class Repository implements ScopedRepository {
     return { contentType: rows[0].content_type, data: Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
   }
 
-  /** FHIR create with a server-assigned id. */
-  async create(ctx: RequestContext, resource: Resource, options: { binaryData?: Buffer; id?: string } = {}): Promise<WriteResult> {
+  /**
+   * FHIR create with a server-assigned id (`options.id`: one a transaction gave its entry; `fresh` when the server drew
+   * it for this create, a random UUID no row holds). A create never replaces: the row statement is an upsert, so a
+   * create under a taken id — live, deleted or hidden from the caller — overwrote that row and took over its history
+   * (attack sweep 11: a transaction's If-None-Exist matched a row its entry could not see, or one another entry
+   * deleted). An id that was not drawn fresh is checked first, whoever's the row, with one answer that names nothing
+   * of it (a drawn one is not: the check would write the creates queued before it, one statement each).
+   */
+  async create(ctx: RequestContext, resource: Resource, options: { binaryData?: Buffer; id?: string; fresh?: boolean } = {}): Promise<WriteResult> {
     const id = options.id ?? randomUUID();
-    return this.transaction((repo) => repo.write(ctx, { ...resource, id }, undefined, 'create', options.binaryData));
+    return this.transaction(async (repo) => {
+      if (options.id !== undefined && !options.fresh && (await repo.idTaken(resource.resourceType, id))) {
+        throw preconditionFailed(`${resource.resourceType}/${id} cannot be created: a creation never replaces a resource. Send the entry again`);
+      }
+      return repo.write(ctx, { ...resource, id }, undefined, 'create', options.binaryData);
+    });
   }
 
   /**
@@ -237,14 +249,27 @@ export class Repository implements ScopedRepository {
     });
   }
 
-  /** Locks the current row for a read-modify-write; a row the caller may not see comes back as `hidden`, without it. */
+  /**
+   * Locks the current row for a read-modify-write; a row the caller may not see comes back as `hidden`, without it —
+   * and is not locked: the access predicate is in the locking statement's WHERE, and whether a hidden row takes the id
+   * is asked by a plain read, which waits for no lock. Before, every PUT, PATCH or DELETE of an id locked that row
+   * whoever it belonged to: a request on a hidden id waited for its owner's write to commit while a missing one did not
+   * (existence told by timing), and a caller's transaction naming hidden ids held their owners' writes back until it
+   * ended (attack sweep 11).
+   */
   async lockTarget(ctx: RequestContext, type: string, id: string): Promise<{ row?: StoredResource; hidden: boolean }> {
-    const { rows } = await this.db.query<Row & { visible: boolean }>(
-      sql`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text, (${ctx.access}) AS visible FROM resource r
-          WHERE r.type = ${type} AND r.id = ${id} FOR UPDATE`,
+    const { rows } = await this.db.query<Row>(
+      sql`SELECT rid, type, id, version_id, last_updated, compartment, deleted, text FROM resource r
+          WHERE r.type = ${type} AND r.id = ${id} AND (${ctx.access}) FOR UPDATE`,
     );
-    if (!rows[0]) return { hidden: false };
-    return rows[0].visible ? { row: toStored(rows[0]), hidden: false } : { hidden: true };
+    if (rows[0]) return { row: toStored(rows[0]), hidden: false };
+    return { hidden: await this.idTaken(type, id) };
+  }
+
+  /** Whether a row (live, deleted or hidden from the caller) holds `type/id`; a plain read, so it waits for no lock. */
+  private async idTaken(type: string, id: string): Promise<boolean> {
+    const { rows } = await this.db.query(sql`SELECT 1 FROM resource WHERE type = ${type} AND id = ${id}`);
+    return rows.length > 0;
   }
 
   private async write(

@@ -35,7 +35,7 @@ export interface ScopedRepository {
   /** The payload of a Binary version, under the access predicate like the row itself (hidden → undefined). */
   readBinaryData(ctx: RequestContext, id: string, versionId: number): Promise<{ contentType: string; data: Buffer } | undefined>;
   /** FHIR create. */
-  create(ctx: RequestContext, resource: Resource, options?: { binaryData?: Buffer; id?: string }): Promise<WriteResult>;
+  create(ctx: RequestContext, resource: Resource, options?: { binaryData?: Buffer; id?: string; fresh?: boolean }): Promise<WriteResult>;
   /** FHIR update (or update-as-create). */
   update(ctx: RequestContext, resource: Resource, options?: { ifMatch?: number; binaryData?: Buffer; serverAssignedId?: boolean }): Promise<WriteResult>;
   /** FHIR delete (a tombstone version); hidden and missing answer alike. */

@@ -119,6 +119,21 @@ describe.each(availableDbKinds())('store contract on %s', (kind) => {
     expect((await repo.readBinaryData(ctx, binary.id, 1))?.data.toString()).toBe('x');
   });
 
+  it('never creates over a resource: an id given to a create is refused when a row, live, deleted or hidden, holds it', async () => {
+    // The row statement is an upsert: a create under a taken id replaced that row and took over its history (attack
+    // sweep 11). Hidden from the caller or not, the answer is the same, and the row is untouched.
+    const { stored: held } = await repo.create(ctx, { resourceType: 'Observation', status: 'final', code: { text: 'held' } });
+    const { stored: gone } = await repo.create(ctx, { resourceType: 'Observation', status: 'final', code: { text: 'gone' } });
+    await repo.delete(ctx, 'Observation', gone.id);
+    const blind: RequestContext = { ...ctx, access: sql`FALSE` };
+    for (const [caller, id] of [[ctx, held.id], [ctx, gone.id], [blind, held.id]] as const) {
+      await expect(repo.create(caller, { resourceType: 'Observation', status: 'final', code: { text: 'over' } }, { id })).rejects.toMatchObject({ status: 412 });
+    }
+    await expect(repo.transaction((tx) => tx.create(blind, { resourceType: 'Observation', status: 'final', code: { text: 'over' } }, { id: held.id }))).rejects.toMatchObject({ status: 412 });
+    expect(JSON.parse((await repo.read(ctx, 'Observation', held.id)).text as string).code.text).toBe('held');
+    expect((await repo.readRow(ctx, 'Observation', gone.id))?.deleted).toBe(true);
+  });
+
   it('serialises concurrent writes to one resource into consecutive versions', async () => {
     const { resource } = await repo.create(ctx, { resourceType: 'Patient' });
     await Promise.all(Array.from({ length: 5 }, (_, i) => repo.update(ctx, { ...resource, birthDate: `200${i}-01-01` } as Resource)));

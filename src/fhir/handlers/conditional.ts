@@ -21,6 +21,9 @@ export async function findMatches(svc: FhirService, ctx: RequestContext, resourc
   if (!params.length) throw badRequest(`Conditional criteria for ${resourceType} are empty`);
   ctx.assertLookupCriteria?.(resourceType, params);
   const request = parseSearch(resourceType, params, true);
+  // `_summary=count` answers a total and no resource: the criteria then matched nothing, whatever exists, and a
+  // conditional update created a second resource, a conditional delete deleted nothing, If-None-Exist always created.
+  if (request.summaryCount) throw badRequest(`Conditional criteria for ${resourceType} choose resources: _summary=count is a result parameter, not a criterion`);
   request.count = 2;
   request.total = 'none';
   await svc.repo.lockKey(`${resourceType}?${new URLSearchParams(params).toString()}`);

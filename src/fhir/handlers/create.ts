@@ -6,6 +6,7 @@ import { storedResponse, type FhirService } from '../service';
 import { resourceUrl } from '../bundle-json';
 import { bodyResource } from './body';
 import { findMatches } from './conditional';
+import { NEW_IN_REQUEST_STATE } from '../new-in-request';
 
 /** POST [type] — create with a server-assigned id; conditional with If-None-Exist. Authorised by the pipeline (router). */
 export async function createHandler(svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> {
@@ -23,12 +24,19 @@ export async function createHandler(svc: FhirService, ctx: RequestContext, req: 
         throw unprocessable(`If-None-Exist "${req.headers.ifNoneExist}" matches ${type}/${matches[0].id}, created by another entry of this transaction: references to this entry would name nothing. Send the ${type} once, or give both entries the same criteria`);
       }
       if (matches.length === 1) return storedResponse(200, req.baseUrl, matches[0], { Location: `${resourceUrl(req.baseUrl, matches[0])}/_history/${matches[0].versionId}` });
+      // The transaction gave this entry the id of the resource its criteria matched before any entry ran (the other
+      // entries' references name it), and an earlier entry (a DELETE) took that match away. Creating under that id would
+      // re-create a deleted resource under an id the client chose — in another record too, with the old versions.
+      if (req.assignedId !== undefined && !ctx.state.get(NEW_IN_REQUEST_STATE)?.has(`${type}/${req.assignedId}`)) {
+        throw preconditionFailed(`If-None-Exist "${req.headers.ifNoneExist}" matched ${type}/${req.assignedId} when the transaction began, and another entry of this transaction changed that: nothing is written. Send the deletion and the creation in two requests`);
+      }
     } else if (req.sameAs && req.assignedId === undefined) {
       for (const key of req.sameAs.lockKeys) await repo.lockKey(key);
       const same = await req.sameAs.find({ ...svc, repo }, ctx);
       if (same) return storedResponse(200, req.baseUrl, same, { Location: `${resourceUrl(req.baseUrl, same)}/_history/${same.versionId}` });
     }
-    const { stored } = await repo.create(ctx, { ...resource, id: undefined }, { binaryData, id: req.assignedId });
+    const fresh = req.assignedId !== undefined && ctx.state.get(NEW_IN_REQUEST_STATE)?.has(`${type}/${req.assignedId}`) === true;
+    const { stored } = await repo.create(ctx, { ...resource, id: undefined }, { binaryData, id: req.assignedId, fresh });
     const response = storedResponse(201, req.baseUrl, stored, { Location: `${resourceUrl(req.baseUrl, stored)}/_history/${stored.versionId}` });
     if (prefersMinimal(req)) delete response.json;
     return response;

@@ -80,8 +80,11 @@ async function assignIds(svc: FhirService, ctx: RequestContext, base: FhirReques
     const fullUrl = entries[i].fullUrl;
     // An operation (`POST $import-cda`) is no create: it stores what it decides, under ids it draws itself.
     if (req.method === 'POST' && resource && req.segments.length === 1 && isTypeSegment(req.segments[0])) {
-      let id: string = (fullUrl && base.reservedIds?.get(fullUrl)) || randomUUID();
-      let fresh = true;
+      // An id reserved by the request this Bundle was made from (an ITI-105 publish sent as a transaction entry) is
+      // fresh only if that request drew it: it may be the id its own If-None-Exist matched.
+      const reserved = fullUrl ? base.reservedIds?.get(fullUrl) : undefined;
+      let id: string = reserved || randomUUID();
+      let fresh = !reserved || ctx.state.get(NEW_IN_REQUEST_STATE)?.has(`${req.segments[0]}/${reserved}`) === true;
       if (req.headers.ifNoneExist) {
         const criteria = `${req.segments[0]}?${req.headers.ifNoneExist}`;
         const earlier = byCriteria.get(criteria);
