@@ -25,7 +25,7 @@ beforeAll(async () => {
   log = statementLog(testDb.db);
   // The bench's tokens are signed with the development key of ACCESS_BENCH_DATA_DIR: the server trusts that one.
   const config = loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir: ACCESS_BENCH_DATA_DIR });
-  server = await startServer(config, { db: log.db, env: { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'statements-test-secret', NOTIFY_POLL_MS: '60000' } });
+  server = await startServer(config, { db: log.db, env: { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'statements-test-secret', NOTIFY_POLL_MS: '60000', TOKEN_CUTOFF_CACHE_MS: '60000' } });
   caller = await productionImportCaller();
   await caller.openRecords(server.fhirUrl, 2);
 }, 120_000);

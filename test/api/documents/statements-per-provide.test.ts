@@ -35,7 +35,8 @@ function submission(): Bundle {
 }
 
 beforeAll(async () => {
-  s = await startAuditServer({ NOTIFY_POLL_MS: '60000' }, { wrapDb: (db) => (log = statementLog(db)).db });
+  // The token's operator cut-off is read once per TOKEN_CUTOFF_CACHE_MS: kept for the whole test, it is not a statement of the submission.
+  s = await startAuditServer({ NOTIFY_POLL_MS: '60000', TOKEN_CUTOFF_CACHE_MS: '60000' }, { wrapDb: (db) => (log = statementLog(db)).db });
   await loadFixture(s.server.service);
   feeder = await s.token({ kind: 'system', id: 'lab-feeder' });
 }, 120_000);
