@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Binary, Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
-import { INS_NIR, P1_INS, P2_INS, RPPS } from './fixture';
+import { byRpps, consent, INS_NIR, P1_INS, P2_INS, RPPS } from './fixture';
 import { withInsKey } from './ins-values';
 import { useSweepServer, type Answer } from './sweep-4';
 
@@ -12,7 +12,9 @@ import { useSweepServer, type Answer } from './sweep-4';
 //   second: the first INS with no record was skipped, whatever person the report is about;
 // - a header the CDA reader refuses for another reason than the INS (two recordTargets, a birthTime that is no date)
 //   was taken, in an MHD submission, for a header naming nobody: the document was kept unmapped and filed in the
-//   subject's record without its patient being compared — another person's report in this record.
+//   subject's record without its patient being compared — another person's report in this record;
+// - twins share a birth name, a birth date and a sex: a record opened for one of them under the other's INS received
+//   the other's reports, the first name (an INS trait) never compared.
 
 const { call } = useSweepServer('dmp-sweep11-identity-cda-');
 const pdsm = (name: string): string => readFileSync(path.join(__dirname, '../../../fixtures/pdsm', `${name}.json`), 'utf8');
@@ -111,5 +113,30 @@ describe('an MHD submission whose CDA header cannot be read is refused, not file
     const published = await call('feeder', 'POST', '/DocumentReference', publicationForP1(p1Report()));
     expect([published.status, published.status === 201 ? '' : JSON.stringify(published.body)]).toEqual([201, '']);
     expect(await documentsOfP1()).toBe(before + 2);
+  });
+});
+
+describe('the first name is an identity trait: twins are two people', () => {
+  it('a report about Pierre MARTIN under the INS of the record of his twin Paul: 422 naming the first name, nothing written', async () => {
+    const ins = withInsKey('1150475123412');
+    const paul = { kind: 'patient' as const, id: ins };
+    const opened = await call(paul, 'POST', '/Patient', { resourceType: 'Patient', identifier: [{ system: INS_NIR, value: ins }], name: [{ use: 'official', family: 'MARTIN', given: ['Paul', 'Henri'] }], gender: 'male', birthDate: '2015-04-02' });
+    expect(opened.status).toBe(201);
+    for (const provision of [{ type: 'permit' }, { type: 'permit', actor: [byRpps(RPPS.spec)] }]) {
+      expect((await call(paul, 'POST', '/Consent', { ...consent('x', opened.body.id, provision as never), id: undefined })).status).toBe(201);
+    }
+    const reportAbout = (given: string) => labReport(ins, 'MARTIN', '20150402')
+      .replace('<given>DOMINIQUE MARIE-LOUISE</given>', `<given>${given}</given>`)
+      .replace('<given qualifier="BR">DOMINIQUE</given>', '')
+      .replace('<administrativeGenderCode code="F"', '<administrativeGenderCode code="M"');
+    const documents = async () => (await call(paul, 'GET', `/DocumentReference?patient=Patient/${opened.body.id}&_summary=count`)).body.total as number;
+    const res = await call('spec', 'POST', '/DocumentReference/$import', reportAbout('PIERRE JEAN'), { 'Content-Type': 'application/hl7-cda+xml' });
+    expect([res.status, refused(res)]).toEqual([422, true]);
+    expect(res.body.issue.map((i: { diagnostics: string }) => i.diagnostics.split(': ')[1])).toEqual(['firstName']);
+    expect(await documents()).toBe(0);
+    // The comparison can fail: Paul's own report (his first names, case and accents aside) is filed.
+    const own = await call('spec', 'POST', '/DocumentReference/$import', reportAbout('PAUL HENRI'), { 'Content-Type': 'application/hl7-cda+xml' });
+    expect([own.status, own.status === 201 ? '' : JSON.stringify(own.body)]).toEqual([201, '']);
+    expect(await documents()).toBe(1);
   });
 });

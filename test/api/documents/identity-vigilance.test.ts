@@ -150,6 +150,9 @@ describe('a document is filed only in the record its identity agrees with', () =
       ['extension="286063306312356"', `extension="${LEFEVRE_INS.value}"`],
       ['<family qualifier="BR">MARCHAL</family>', '<family qualifier="BR">LEFEVRE LE GALL</family><family qualifier="CL">DURAND</family>'],
       ['<birthTime value="19860614"/>', '<birthTime value="19770502"/>'],
+      // Her first name too (an INS trait, compared since attack sweep 11), without its accent.
+      ['<given>HÉLÈNE CLAIRE</given>', '<given>ELODIE</given>'],
+      ['<given qualifier="BR">HÉLÈNE</given>', ''],
     ]));
     expect(res.status).toBe(201);
     expect(subjectOf(res)).toBe(`Patient/${lefevre}`);
