@@ -58,14 +58,17 @@ export function traitConflicts(document: Patient, record: Patient): TraitConflic
 
 /**
  * The document is filed in the matched record only if its identity agrees with it (ANS INS / RNIV identity
- * vigilance): any conflicting trait → 422 listing each (`birthDate: document 1977-05-02, record 1979-03-21`).
+ * vigilance): any conflicting trait → 422 listing each with the document's value (`birthDate: document 1977-05-02,
+ * not the record's`). Never the record's value: the sender may be a feeder, which reads no record — it learnt the
+ * birth date, birth name and first name of anyone whose INS it knew by sending a header with wrong ones (attack
+ * sweep 11).
  */
 export function assertIdentityAgrees(document: Patient | undefined, record: Patient & { id: string }, by: { system: string; value: string }): void {
   const conflicts = document ? traitConflicts(document, record) : [];
   if (!conflicts.length) return;
   const head = `The document's patient does not agree with the record Patient/${record.id} matched by ${by.system}|${by.value}`;
   throw unprocessable(conflicts.map((c) => {
-    const text = `${head}: ${c.trait}: document ${c.document}, record ${c.record}`;
+    const text = `${head}: ${c.trait}: document ${c.document}, not the record's`;
     return { severity: 'error' as const, code: 'business-rule' as const, diagnostics: text, details: { text } };
   }));
 }

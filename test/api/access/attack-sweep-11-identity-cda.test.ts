@@ -140,3 +140,17 @@ describe('the first name is an identity trait: twins are two people', () => {
     expect(await documents()).toBe(1);
   });
 });
+
+describe('a refused header tells the sender which trait disagrees, never the record\'s value', () => {
+  it('the feeder (which reads no record) learns neither p1\'s birth date nor her birth name, by $import or ITI-65', async () => {
+    const wrong = () => p1Report().replace('<family qualifier="BR">MARTIN</family>', '<family qualifier="BR">ZORRO</family>').replace('<birthTime value="20150402"/>', '<birthTime value="19990101"/>');
+    const imported = await call('feeder', 'POST', '/DocumentReference/$import', wrong(), { 'Content-Type': 'application/hl7-cda+xml' });
+    const submitted = await call('feeder', 'POST', '', submissionForP1(wrong()));
+    for (const res of [imported, submitted]) {
+      expect([res.status, refused(res)]).toEqual([422, true]);
+      expect(res.text).toMatch(/birthDate: document 1999-01-01/);
+      expect(res.text).toMatch(/birthName: document ZORRO/);
+      expect(res.text).not.toMatch(/2015-04-02|martin/i);
+    }
+  });
+});
