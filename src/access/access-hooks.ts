@@ -23,7 +23,7 @@ import { classOf } from './resource-classes';
 /** Classes whose rows record their writer: changing them is for that writer (provenance.ts). */
 const PROVENANCE_CLASSES: string[] = ['clinical', 'record'];
 import { assertContactPointsKept, assertGuardianContactsKept, COUNTER_CONTACT_STATE } from './contact-points';
-import { claimRecordIns, insConflictError } from './record-ins';
+import { assertOneIns, claimRecordIns, insConflictError } from './record-ins';
 import { assertIdentityKept, assertMayCorrectIdentity, IDENTITY_PROCEDURE_STATE, UPDATE_IDENTITY } from './identity-traits';
 import { StateKey } from '../fhir/request-state';
 import { MINOR_OPENING_STATE } from './minor-opening-proof';
@@ -160,6 +160,9 @@ export function createAccessHooks(options: AccessHooksOptions): Hooks {
       // being dispatched (router.ts grants it after the authorize hooks). A handler or operation that skipped the
       // pipeline, or declared no writes, holds no grant.
       if (!isWriteGranted(ctx, event)) throw forbidden(`${event.interaction} of ${event.resourceType} was not authorised for this request: the interaction or operation running does not grant it`);
+      // Whoever sets the INS of a record sets one (record-ins.ts): at its creation and by the identity procedure, the
+      // only writes that set it (any other update changing it is refused as an identity change, 403).
+      if (event.interaction === 'create' || ctx.state.get(IDENTITY_PROCEDURE_STATE) === event.id) assertOneIns(event);
       // The identity procedure, authorised on the actor's role, writes the identity traits of its one Patient.
       if (event.resourceType === 'Patient' && event.interaction === 'update' && ctx.state.get(IDENTITY_PROCEDURE_STATE) === event.id) return;
       // The counter procedure ($issue-activation with a contact), authorised on the actor's role (the Assurance Maladie,

@@ -1,6 +1,6 @@
 import type { Patient } from '@medplum/fhirtypes';
 import type { WriteEvent } from '../fhir/context';
-import { conflict, type FhirError } from '../fhir/errors';
+import { conflict, type FhirError, unprocessable } from '../fhir/errors';
 import type { Statements } from '../store/db';
 import { sql, type Sql } from '../store/sql';
 import { INS_SYSTEMS } from './actor';
@@ -9,6 +9,22 @@ import { INS_SYSTEMS } from './actor';
 export function insValues(patient: Patient | undefined): string[] {
   const values = (patient?.identifier ?? []).filter((i) => i.system && INS_SYSTEMS.includes(i.system) && i.value).map((i) => i.value as string);
   return [...new Set(values)].sort();
+}
+
+/**
+ * A record carries one matricule INS: a person has one (his NIR, or his NIA while he has none), whatever INS OID it is
+ * written under. A second value is another person's: the record would claim it (one record per INS), receive that
+ * person's documents, and be opened by her sign-in (attack sweep 11: a record opened with the holder's INS and another's).
+ * Checked when the INS of a record is set — its creation, the identity procedure —, by whoever writes it: 422.
+ */
+export function assertOneIns(event: WriteEvent): void {
+  if (event.resourceType !== 'Patient' || event.interaction === 'delete') return;
+  const values = insValues(event.resource as Patient | undefined);
+  if (values.length <= 1) return;
+  if (event.previous && JSON.stringify(insValues(event.previous as Patient)) === JSON.stringify(values)) return;
+  const diagnostics = `Patient.identifier: a record carries one INS (the patient's NIR, or his NIA), not ${values.join(' and ')}: two INS are two people`;
+  const text = `Un dossier porte un seul INS (le NIR ou le NIA du patient) : ${values.join(' et ')} sont deux personnes`;
+  throw unprocessable([{ severity: 'error', code: 'business-rule', diagnostics, details: { text }, expression: ['Patient.identifier'] }]);
 }
 
 /** An INS another record already holds. */

@@ -7,6 +7,7 @@ import { accessFact, loadRecordState } from './access-facts-memo';
 import { isAssuranceMaladie, ownsRecord, type DmpActor } from './actor';
 import type { AccessPlan } from './access-plan';
 import { insKeys, isGuardianRelationship } from './access-tables';
+import { insValues } from './record-ins';
 import { compileCompartmentWrite } from './compile-access';
 import { assertIdentityKept, otherIdentifiers } from './identity-traits';
 import { consentPatientId, isOpeningConsent, parseConsent } from './consent-rules';
@@ -93,6 +94,9 @@ function assertPatientWrite(actor: DmpActor, event: WriteEvent): void {
       // His token vouches for his INS only: another identifier (a hospital's local IPP, by which its feeder files
       // documents) would be his word, and could be another person's (attack sweep 6).
       if (otherIdentifiers(next).length) throw forbidden('A patient opens his record with his INS only: other identifiers are recorded by the professional or the Assurance Maladie opening it with him');
+      // Nor another INS beside his own (attack sweep 11): the record claimed it (one record per INS), the feeders then
+      // filed that person's reports in it, her own sign-in opened it, and she could no longer open a record of her own.
+      if (insValues(next).some((value) => value !== actor.ins)) throw forbidden('A patient opens his record with his own INS only (the one his sign-in proved): another INS is another person');
       return;
     }
     if (actor.kind === 'practitioner') {

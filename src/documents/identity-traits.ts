@@ -3,7 +3,7 @@ import { unprocessable } from '../fhir/errors';
 
 /** One identity trait on which the document and the matched record disagree. */
 export interface TraitConflict {
-  trait: 'birthDate' | 'gender' | 'birthName';
+  trait: 'birthDate' | 'gender' | 'birthName' | 'firstName';
   document: string;
   record: string;
 }
@@ -20,6 +20,16 @@ export function birthNameOf(patient: Pick<Patient, 'name'>): string | undefined 
   return birth?.family;
 }
 
+/**
+ * The first birth first name (INS trait "premier prénom"): the first word of the first given name of the official or
+ * maiden name — the CI-SIS header gives the birth first names as one space-separated list. Undefined when no identity
+ * name states its given names (a name of unknown use says nothing of the birth first names).
+ */
+export function firstNameOf(patient: Pick<Patient, 'name'>): string | undefined {
+  const name = (patient.name ?? []).find((n) => (n.use === 'official' || n.use === 'maiden') && n.given?.length);
+  return name?.given?.[0]?.trim().split(/\s+/)[0] || undefined;
+}
+
 /** Dates of different precision agree when one is a prefix of the other (`1977` and `1977-05-02`). */
 function datesAgree(a: string, b: string): boolean {
   return a.startsWith(b) || b.startsWith(a);
@@ -30,7 +40,7 @@ function genderOf(patient: Patient): string | undefined {
   return patient.gender && patient.gender !== 'unknown' ? patient.gender : undefined;
 }
 
-/** The traits (birth date, administrative sex, birth name) on which the two disagree; a trait missing on either side is no conflict. */
+/** The traits (birth date, administrative sex, birth name, first birth first name) on which the two disagree; a trait missing on either side is no conflict. */
 export function traitConflicts(document: Patient, record: Patient): TraitConflict[] {
   const conflicts: TraitConflict[] = [];
   if (document.birthDate && record.birthDate && !datesAgree(document.birthDate, record.birthDate)) {
@@ -40,19 +50,25 @@ export function traitConflicts(document: Patient, record: Patient): TraitConflic
   if (docGender && recGender && docGender !== recGender) conflicts.push({ trait: 'gender', document: docGender, record: recGender });
   const [docName, recName] = [birthNameOf(document), birthNameOf(record)];
   if (docName && recName && normaliseName(docName) !== normaliseName(recName)) conflicts.push({ trait: 'birthName', document: docName, record: recName });
+  // Twins share a birth name, a birth date and often a sex: the first name tells them apart (attack sweep 11).
+  const [docFirst, recFirst] = [firstNameOf(document), firstNameOf(record)];
+  if (docFirst && recFirst && normaliseName(docFirst) !== normaliseName(recFirst)) conflicts.push({ trait: 'firstName', document: docFirst, record: recFirst });
   return conflicts;
 }
 
 /**
  * The document is filed in the matched record only if its identity agrees with it (ANS INS / RNIV identity
- * vigilance): any conflicting trait → 422 listing each (`birthDate: document 1977-05-02, record 1979-03-21`).
+ * vigilance): any conflicting trait → 422 listing each with the document's value (`birthDate: document 1977-05-02,
+ * not the record's`). Never the record's value: the sender may be a feeder, which reads no record — it learnt the
+ * birth date, birth name and first name of anyone whose INS it knew by sending a header with wrong ones (attack
+ * sweep 11).
  */
 export function assertIdentityAgrees(document: Patient | undefined, record: Patient & { id: string }, by: { system: string; value: string }): void {
   const conflicts = document ? traitConflicts(document, record) : [];
   if (!conflicts.length) return;
   const head = `The document's patient does not agree with the record Patient/${record.id} matched by ${by.system}|${by.value}`;
   throw unprocessable(conflicts.map((c) => {
-    const text = `${head}: ${c.trait}: document ${c.document}, record ${c.record}`;
+    const text = `${head}: ${c.trait}: document ${c.document}, not the record's`;
     return { severity: 'error' as const, code: 'business-rule' as const, diagnostics: text, details: { text } };
   }));
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Binary, Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
 import { planCdaImport, type UnmappedContent } from '../cda';
 import { clinicalDocumentOf } from '../cda/cda-parser';
-import { isInsRefusal, readPatient } from '../cda/header/patient';
+import { isInsRefusal, isNoPatientIdentifier, readPatient } from '../cda/header/patient';
 import type { XmlNode } from '../cda/xml-tree';
 import { FhirError, unprocessable } from '../fhir/errors';
 import { CDA_MEDIA_TYPES, isCdaMediaType, looksLikeCda, looksLikeXmlCda } from './cda-body';
@@ -93,14 +93,20 @@ function mislabelledCda(where: string, contentType: string | undefined) {
  * The header's patient of a CDA the submission does not map (another content than the document's first, a document
  * pointing at the same Binary, a body that cannot be mapped), to be checked against `doc`'s subject like a mapped
  * one. A header that names no patient identifier at all (the IG's dummy CDA) names nobody to compare: undefined.
+ * Any other header the reader refuses (two recordTargets, a birthTime that is no date …) is refused here too: before,
+ * every such 422 was taken for "nobody named", and another person's report with two recordTargets, or a birth date
+ * `19800230`, was filed unchecked in the subject's record (attack sweep 11).
  */
 function headerSubject(cda: XmlNode, doc: DocumentReference, where: string): CdaSubject | undefined {
   try {
     const patient = readPatient(cda);
     return { identifiers: patient.identifiers, traits: patient.traits, subject: doc.subject?.reference, where };
   } catch (err) {
-    if (!(err instanceof FhirError) || err.status !== 422 || isInsRefusal(err)) throw err;
-    return undefined;
+    if (isNoPatientIdentifier(err)) return undefined;
+    if (err instanceof FhirError && err.status === 422 && !isInsRefusal(err)) {
+      throw refuseCda(where, `${where}: the CDA header's patient cannot be read, so it cannot be checked against the DocumentReference subject: ${err.message}`);
+    }
+    throw err;
   }
 }
 

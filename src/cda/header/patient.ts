@@ -34,13 +34,15 @@ export function readPatient(doc: XmlNode): DocumentPatient {
     .map((id) => ({ root: attr(id, 'root'), extension: attr(id, 'extension') }))
     .filter((id): id is { root: string; extension: string } => !!id.root && !!id.extension);
   assertInsKeys(ids);
+  assertOneIns(ids);
   const rank = (root: string): number => (INS_OIDS.includes(root) ? INS_OIDS.indexOf(root) : INS_OIDS.length);
   const lookup = ids
     .filter((id) => id.root !== NIR_SOCIAL_SECURITY_OID)
     .sort((a, b) => rank(a.root) - rank(b.root))
     .map((id) => ({ system: `urn:oid:${id.root}`, value: id.extension }));
   if (!lookup.length) {
-    throw unprocessable('The CDA recordTarget has no usable patient identifier (INS or other id with root and extension)');
+    const text = 'The CDA recordTarget has no usable patient identifier (INS or other id with root and extension)';
+    throw unprocessable([{ severity: 'error', code: 'required', diagnostics: text, details: { text }, expression: [NO_PATIENT_ID] }]);
   }
   const first = lookup[0];
   return {
@@ -62,6 +64,27 @@ function assertInsKeys(ids: { root: string; extension: string }[]): void {
     return [{ severity: 'error' as const, code: 'value' as const, diagnostics: text, details: { text }, expression: [`${INS_ELEMENT}[@root='${id.root}']/@extension`] }];
   });
   if (issues.length) throw unprocessable(issues);
+}
+
+/**
+ * One patient has one matricule INS (NIR, or NIA while he has no NIR), whatever INS OID it is written under. A header
+ * carrying two different INS values names two people: the document was filed in the record of whichever of them had
+ * one here (the first INS with no record was skipped), so a report about a person without a record here went into
+ * another person's (attack sweep 11). Refused with 422 naming both, as an INS refusal (an MHD submission refuses it too).
+ */
+function assertOneIns(ids: { root: string; extension: string }[]): void {
+  const ins = ids.filter((id) => INS_OIDS.includes(id.root));
+  if (new Set(ins.map((id) => id.extension)).size <= 1) return;
+  const text = `The CDA recordTarget carries ${ins.map((id) => `${id.root}|${id.extension}`).join(' and ')}: two different INS name two people, and a document is filed in the record of the one patient it is about`;
+  throw unprocessable([{ severity: 'error', code: 'business-rule', diagnostics: text, details: { text }, expression: [INS_ELEMENT] }]);
+}
+
+/** Where the refusal of a header naming no patient identifier at all points (the IG's dummy CDA in an MHD submission). */
+const NO_PATIENT_ID = 'ClinicalDocument/recordTarget/patientRole';
+
+/** True for the 422 of a CDA header that names no patient identifier at all (nobody to compare with a subject). */
+export function isNoPatientIdentifier(err: unknown): boolean {
+  return err instanceof FhirError && err.status === 422 && err.outcome.issue.every((i) => i.expression?.length === 1 && i.expression[0] === NO_PATIENT_ID);
 }
 
 /** True for the 422 of a malformed INS in a CDA header (an ITI-65 submission refuses it rather than keeping the document unmapped). */
