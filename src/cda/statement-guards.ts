@@ -136,3 +136,13 @@ export function reportRefusedParts(ctx: MappingContext, location: EntryLocation,
     ctx.unmapped.add(location.section, part.node, part.path);
   }
 }
+
+/**
+ * Why an observation stating a diagnosis or an allergy was never made, or undefined: `statusCode` cancelled (abandoned
+ * before it began) or aborted (ended before it was completed), HL7 ActStatus. Condition and AllergyIntolerance have no
+ * status for "this statement was not made"; both became a confirmed, active fact.
+ */
+export function unmadeObservation(statement: XmlNode): string | undefined {
+  const status = attr(at(statement, 'statusCode'), 'code');
+  return status === 'cancelled' || status === 'aborted' ? `statusCode "${status}": the observation was not made` : undefined;
+}

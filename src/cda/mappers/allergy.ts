@@ -7,7 +7,7 @@ import { absenceCoding, absenceConcept, absenceInWords, isUnidentified, noKnownA
 import { relatedObservations } from './clinical-common';
 import { isStatusObservation, statedClinicalStatus } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
-import { partRefusal, reportRefusedParts, uncertaintyOf, withoutRefusedParts } from '../statement-guards';
+import { partRefusal, reportRefusedParts, uncertaintyOf, unmadeObservation, withoutRefusedParts } from '../statement-guards';
 import { isStatedQualifier, statedCriticality, statedVerification } from './stated-qualifiers';
 import { addNotes, narrativeNotes } from './narrative-notes';
 import { isSeverityObservation, reactionSeverity, severityParts } from './severity';
@@ -58,6 +58,11 @@ export const allergyMapper: EntryMapper = {
     const statuses = refused.filter((p) => isStatusObservation(p.node));
     reportRefusedParts(ctx, location, statuses, () => 'allergy status observation', 'not represented; the clinical status is read from the dates');
     reportRefusedParts(ctx, location, refused.filter((p) => !statuses.includes(p)), (part) => (isSeverityObservation(part) ? 'allergy severity observation' : 'allergy certainty or criticality observation'));
+    const unmade = unmadeObservation(statement);
+    if (unmade !== undefined) {
+      ctx.warnings.push(`Entry ${location.path}: allergy ${unmade}; not represented`);
+      return;
+    }
     const negated = isNegated(statement);
     const agent = toCodeableConcept(at(agentParticipant(statement), 'participantRole/playingEntity/code'));
     const value = toCodeableConcept(at(statement, 'value'));

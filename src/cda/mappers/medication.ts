@@ -63,7 +63,9 @@ export const medicationMapper: EntryMapper = {
 function statusOf(statement: XmlNode, documentTime: string | undefined): MedicationStatement['status'] {
   if (isNegated(statement)) return 'not-taken';
   const status = attr(at(statement, 'statusCode'), 'code');
-  if (status === 'aborted' || status === 'cancelled') return 'stopped';
+  // Aborted: begun, then stopped. Cancelled: abandoned before it began (HL7 ActStatus), so never taken: it was `stopped`.
+  if (status === 'aborted') return 'stopped';
+  if (status === 'cancelled') return 'not-taken';
   if (status === 'suspended') return 'on-hold';
   const time = mainEffectiveTime(statement);
   const ended = endedBefore(time, documentTime);

@@ -7,7 +7,7 @@ import { isStatusObservation, statedClinicalStatus, type ClinicalStatus } from '
 import type { XmlNode } from '../xml-tree';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { isStatedQualifier, statedVerification } from './stated-qualifiers';
-import { reportRefusedParts, uncertaintyOf, withoutRefusedParts } from '../statement-guards';
+import { reportRefusedParts, uncertaintyOf, unmadeObservation, withoutRefusedParts } from '../statement-guards';
 import { addNotes, narrativeNotes } from './narrative-notes';
 import { conditionSeverity, isSeverityObservation } from './severity';
 import { endedAtUnknownTime, isCcdaStatement } from './unknown-end';
@@ -39,6 +39,11 @@ export const problemMapper: EntryMapper = {
     const inWords = absenceInWords(value);
     if (absenceCoding(value, type) || inWords || (isUnidentified(value) && isUnidentified(type)) || (refuted && isUnidentified(value))) {
       ctx.warnings.push(`Entry ${location.path}: ${refuted || inWords || absenceCoding(value, type) ? 'states no known problem' : 'problem without an identified condition'}; not represented`);
+      return;
+    }
+    const unmade = unmadeObservation(statement);
+    if (unmade !== undefined) {
+      ctx.warnings.push(`Entry ${location.path}: problem ${unmade}; not represented`);
       return;
     }
     const uncertainty = uncertaintyOf(statement);

@@ -44,6 +44,7 @@ describe('what a CDA states is served as stated: phases, sources, uncertainty, u
     const [condition] = await search('Condition', { code: '396331005' });
     expect(condition.verificationStatus.coding[0].code).toBe('unconfirmed');
     expect(await search('Condition', { code: '44054006' })).toEqual([]);
+    expect(await search('Condition', { code: '38341003' })).toEqual([]); // pb-3: the observation was cancelled
     expect(await search('Observation', { code: '2276-4' })).toEqual([]);
   });
 

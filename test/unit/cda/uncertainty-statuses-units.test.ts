@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AllergyIntolerance, Condition, Observation, Procedure } from '@medplum/fhirtypes';
+import type { AllergyIntolerance, Condition, MedicationStatement, Observation, Procedure } from '@medplum/fhirtypes';
 import { planCdaImport } from '../../../src/cda';
 import { resourcesOf } from './summarize-plan';
 
@@ -40,8 +40,18 @@ describe('statuses and units as written', () => {
     expect(procedure.status).toBe('preparation');
   });
 
+  it('makes no hypertension of a problem observation that was cancelled (pb-3)', () => {
+    expect(resourcesOf<Condition>(plan.bundle, 'Condition').some((c) => c.code?.coding?.[0].code === '38341003')).toBe(false);
+    expect(plan.warnings).toContain('Entry s1.e3: problem statusCode "cancelled": the observation was not made; not represented');
+  });
+
+  it('serves a treatment cancelled before it began as not taken, not as stopped (med-2)', () => {
+    const ramipril = resourcesOf<MedicationStatement>(plan.bundle, 'MedicationStatement').find((m) => m.medicationCodeableConcept?.coding?.[0].code === 'C09AA05');
+    expect(ramipril?.status).toBe('not-taken');
+  });
+
   it('gives no dispensation for a delivery entered in error (med-1)', () => {
-    expect(resourcesOf(plan.bundle, 'MedicationStatement')).toHaveLength(1);
+    expect(resourcesOf(plan.bundle, 'MedicationStatement')).toHaveLength(2);
     expect(resourcesOf(plan.bundle, 'MedicationDispense')).toHaveLength(0);
   });
 
