@@ -42,12 +42,12 @@ function walkSection(section: XmlNode, topSection: XmlNode, path: string, ctx: M
  * statements are then recorded as unmapped one by one, and when nothing inside was, the caller records the wrapper.
  */
 function dispatch(statement: XmlNode, location: Location, ctx: MappingContext): boolean {
-  const refusal = statementRefusal(statement);
+  const mapper = findMapper(templateIds(statement), statement, isPlanSection(location.section) || isPlanSection(location.topSection));
+  const refusal = statementRefusal(statement, { uncertaintyRead: mapper?.readsUncertainty });
   if (refusal !== undefined) {
     ctx.warnings.push(`Entry ${location.path}: ${refusal}; not represented`);
     return false;
   }
-  const mapper = findMapper(templateIds(statement), statement, isPlanSection(location.section) || isPlanSection(location.topSection));
   if (mapper) {
     mapper.map(statement, location, ctx);
     return true;

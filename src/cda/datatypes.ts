@@ -2,6 +2,7 @@ import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identif
 import { all, at, attr, childrenNamed, isNull, textOf } from './cda-node';
 import { lexicalDecimal } from '../fhir/lexical-decimal';
 import { isUuid, systemOf } from './code-systems';
+import { isUcumCode } from './ucum-units';
 import type { XmlNode } from './xml-tree';
 
 /** CDA II → FHIR Identifier: root+extension → system urn:oid:root, value extension; root only → RFC 3986 URI. */
@@ -134,24 +135,9 @@ export function toQuantity(pq: XmlNode | undefined): Quantity | undefined {
   if (!decimal) return undefined;
   const q = { ...decimal } as Quantity;
   const unit = attr(pq, 'unit');
-  if (unit && unit !== '1') Object.assign(q, isUcumSpelling(unit) ? { unit, system: 'http://unitsofmeasure.org', code: unit } : { unit });
+  if (unit && unit !== '1') Object.assign(q, isUcumCode(unit) ? { unit, system: 'http://unitsofmeasure.org', code: unit } : { unit });
   return q;
 }
-
-/**
- * False for a unit that cannot be a UCUM code although CDA says PQ units are: a character UCUM has not (`µmol/L`, `°C`,
- * a space) outside an annotation `{…}`, or a French laboratory spelling that UCUM reads as something else — `G/L` and
- * `T/L` are gauss and tesla per litre (the sender means 10*9/L and 10*12/L), `UI` is no unit (`[IU]`), `mmHg` is
- * `mm[Hg]`. Such a unit was given UCUM's system and code, so a reader converting units got gauss; it is kept as the
- * document's text (`unit` without `system`/`code`). Not a UCUM validator: only what is surely not UCUM.
- */
-export function isUcumSpelling(unit: string): boolean {
-  const outside = unit.replace(/\{[^{}]*\}/g, '');
-  if (/[^\x21-\x7e]/.test(outside)) return false;
-  return !NOT_UCUM.some((re) => re.test(outside));
-}
-
-const NOT_UCUM = [/^[GT]\/L$/, /(^|[^A-Za-z[])[mµu]?UI(\/|$)/, /^mmHg$/i, /^cmH2O$/i];
 
 /**
  * CDA IVL_PQ with a single bound ("< 1.0 mg/L", "≥ 60 mL/min") → Quantity with its comparator. IVL bounds are

@@ -78,6 +78,7 @@ export function planFromDocument(cda: CdaDocument, documentBytesApart = false): 
     documentUrl,
     documentKey: masterIdentifier.value,
     documentTime: toDateTimeOf(at(doc, 'effectiveTime')),
+    patientIdentifiers: patient.identifiers,
     documentAuthor: at(doc, 'author/assignedAuthor'),
     warnings: ambiguousIds.map((id) => `Narrative ID "${id}" is written more than once in the document; the texts referring to it are not read`),
     unmapped: new UnmappedCollector(),

@@ -25,6 +25,8 @@ export interface MappingContext {
   documentKey: string;
   /** The document's effectiveTime (FHIR dateTime): "now" for the statuses the document states. */
   documentTime?: string;
+  /** The recordTarget's lookup identifiers: a participant carrying one of them is the patient himself. */
+  patientIdentifiers: Identifier[];
   /** The document's first author (assignedAuthor): who performed what the document reports when entries name nobody. */
   documentAuthor?: XmlNode;
   warnings: string[];

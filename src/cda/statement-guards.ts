@@ -11,10 +11,11 @@ import type { XmlNode } from './xml-tree';
  * - a `subject` participation (`relatedSubject`: mother, fetus, a relative; XD-LAB non-human subject): the
  *   statement is about someone or something else than the recordTarget, unless the role is the patient himself
  *   (RoleCode ONESELF);
- * - a `valueNegationInd` (CDA R2.1, SDTC): the value is negated ("no fever"), which no mapper represents.
+ * - a `valueNegationInd` (CDA R2.1, SDTC): the value is negated ("no fever"), which no mapper represents;
+ * - an `uncertaintyCode` other than N (`uncertaintyOf`), unless the mapper reads it (`options.uncertaintyRead`).
  * The statement is then reported as unmapped, with the reason in a warning; its parts are not opened either.
  */
-export function statementRefusal(statement: XmlNode): string | undefined {
+export function statementRefusal(statement: XmlNode, options: { uncertaintyRead?: boolean } = {}): string | undefined {
   const negation = unreadableNegation(statement);
   if (negation !== undefined) return `negationInd="${negation}" is neither true nor false, so whether the statement is negated is unknown`;
   if (attr(at(statement, 'statusCode'), 'code') === 'nullified') return 'statusCode "nullified": the statement was entered in error';
@@ -22,7 +23,20 @@ export function statementRefusal(statement: XmlNode): string | undefined {
   if (subject !== undefined) return `its subject is not the patient (${subject})`;
   const valueNegation = Object.entries(statement.attrs).find(([name]) => name === 'valueNegationInd' || name.endsWith(':valueNegationInd'));
   if (valueNegation && valueNegation[1].trim() !== 'false') return `${valueNegation[0]}="${valueNegation[1]}": its value is negated`;
+  const uncertainty = uncertaintyOf(statement);
+  if (uncertainty !== undefined && !options.uncertaintyRead) return `uncertaintyCode="${uncertainty}": stated with uncertainty, which this kind of statement cannot carry`;
   return undefined;
+}
+
+/**
+ * The statement's `uncertaintyCode` when it is not `N` (HL7 ActUncertainty: "stated with no assertion of
+ * uncertainty"), else undefined. `U` ("stated with uncertainty": a suspected diagnosis, a vaccination the patient
+ * thinks he had) was never read: the statement became a fact. Only a Condition or an AllergyIntolerance can say it
+ * (`verificationStatus` unconfirmed, `EntryMapper.readsUncertainty`); any other statement is not represented.
+ */
+export function uncertaintyOf(statement: XmlNode): string | undefined {
+  const code = attr(at(statement, 'uncertaintyCode'), 'code') ?? (at(statement, 'uncertaintyCode') ? 'unreadable' : undefined);
+  return code === undefined || code === 'N' ? undefined : code;
 }
 
 /**
@@ -121,4 +135,14 @@ export function reportRefusedParts(ctx: MappingContext, location: EntryLocation,
     ctx.warnings.push(`Entry ${part.path}: ${what(part.node)}: ${part.refusal}; ${consequence}`);
     ctx.unmapped.add(location.section, part.node, part.path);
   }
+}
+
+/**
+ * Why an observation stating a diagnosis or an allergy was never made, or undefined: `statusCode` cancelled (abandoned
+ * before it began) or aborted (ended before it was completed), HL7 ActStatus. Condition and AllergyIntolerance have no
+ * status for "this statement was not made"; both became a confirmed, active fact.
+ */
+export function unmadeObservation(statement: XmlNode): string | undefined {
+  const status = attr(at(statement, 'statusCode'), 'code');
+  return status === 'cancelled' || status === 'aborted' ? `statusCode "${status}": the observation was not made` : undefined;
 }

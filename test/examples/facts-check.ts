@@ -158,6 +158,7 @@ function viewOf(r: Resource, bundle: Bundle): View {
     verificationStatus: any.verificationStatus?.coding?.[0]?.code,
     lot: any.lotNumber ?? medication?.batch?.lotNumber,
     doseNumber: any.protocolApplied?.[0]?.doseNumberPositiveInt,
+    primarySource: any.primarySource,
     reaction: reaction?.valueCodeableConcept?.coding?.[0]?.code,
     quantity: quantityText(any.quantity),
     system: [any.code, any.vaccineCode, any.medicationCodeableConcept, medication?.code].find((c) => c?.coding)?.coding?.[0]?.system,

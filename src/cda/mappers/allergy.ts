@@ -7,7 +7,7 @@ import { absenceCoding, absenceConcept, absenceInWords, isUnidentified, noKnownA
 import { relatedObservations } from './clinical-common';
 import { isStatusObservation, statedClinicalStatus } from './clinical-status';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
-import { partRefusal, reportRefusedParts, withoutRefusedParts } from '../statement-guards';
+import { partRefusal, reportRefusedParts, uncertaintyOf, unmadeObservation, withoutRefusedParts } from '../statement-guards';
 import { isStatedQualifier, statedCriticality, statedVerification } from './stated-qualifiers';
 import { addNotes, narrativeNotes } from './narrative-notes';
 import { isSeverityObservation, reactionSeverity, severityParts } from './severity';
@@ -48,6 +48,7 @@ function clinicalStatusOf(statement: XmlNode, path: string, warnings: string[]):
  */
 export const allergyMapper: EntryMapper = {
   name: 'allergy',
+  readsUncertainty: true,
   matches: (templateIds) => hasAnyTemplate(templateIds, ALLERGY_TEMPLATES),
   map(written, location, ctx) {
     // A status, certainty or criticality observation negated, entered in error, about someone else or in another mood
@@ -57,11 +58,21 @@ export const allergyMapper: EntryMapper = {
     const statuses = refused.filter((p) => isStatusObservation(p.node));
     reportRefusedParts(ctx, location, statuses, () => 'allergy status observation', 'not represented; the clinical status is read from the dates');
     reportRefusedParts(ctx, location, refused.filter((p) => !statuses.includes(p)), (part) => (isSeverityObservation(part) ? 'allergy severity observation' : 'allergy certainty or criticality observation'));
+    const unmade = unmadeObservation(statement);
+    if (unmade !== undefined) {
+      ctx.warnings.push(`Entry ${location.path}: allergy ${unmade}; not represented`);
+      return;
+    }
     const negated = isNegated(statement);
     const agent = toCodeableConcept(at(agentParticipant(statement), 'participantRole/playingEntity/code'));
     const value = toCodeableConcept(at(statement, 'value'));
     const type = toCodeableConcept(at(statement, 'code'));
     const absence = absenceCoding(value, agent, type);
+    // "Perhaps no allergy to X", "perhaps no known allergy": R4 has no unconfirmed refutation nor an uncertain absence.
+    if (uncertaintyOf(statement) !== undefined && (negated || absence || (isUnidentified(agent) && isUnidentified(value)))) {
+      ctx.warnings.push(`Entry ${location.path}: negated or "no known allergy" statement stated with uncertainty (uncertaintyCode="${uncertaintyOf(statement)}"); not represented`);
+      return;
+    }
     if (absence && negated) {
       ctx.warnings.push(`Entry ${location.path}: a negated "no known allergy" is a double negation; not represented`);
       return;
@@ -106,6 +117,11 @@ function addAllergy(
   // A certainty observation saying "unconfirmed" is kept: an unconfirmed allergy is not a confirmed one.
   const verification = facts.refuted || facts.absence ? undefined : statedVerification(statement);
   if (verification && verification !== 'refuted') allergy.verificationStatus = { coding: [{ system: VERIFICATION_STATUS, code: verification }] };
+  // An allergy stated with uncertainty (uncertaintyCode="U") is not confirmed, whatever a certainty observation adds.
+  if (uncertaintyOf(statement) !== undefined && !facts.refuted && !facts.absence) {
+    if (verification === 'confirmed') ctx.warnings.push(`Entry ${location.path}: allergy stated with uncertainty but its certainty observation says confirmed; kept unconfirmed`);
+    allergy.verificationStatus = { coding: [{ system: VERIFICATION_STATUS, code: 'unconfirmed' }] };
+  }
   const criticality = facts.absence ? undefined : statedCriticality(statement);
   if (criticality) allergy.criticality = criticality;
   if (facts.absence) {

@@ -2,6 +2,7 @@ import type { CodeableConcept, Medication, MedicationDispense, Practitioner, Ref
 import { all, at, attr, childrenNamed, templateIds, textOf } from '../cda-node';
 import { toCodeableConcept, toDateTime, toDateTimeOf, toPeriod, toQuantity } from '../datatypes';
 import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
+import { statementRefusal } from '../statement-guards';
 import { narrativeOf } from '../narrative-references';
 import type { XmlNode } from '../xml-tree';
 import { isUnidentified } from './absence';
@@ -50,7 +51,16 @@ export function addNestedDispenses(statement: XmlNode, product: CodeableConcept,
   childrenNamed(statement, 'entryRelationship').forEach((relation, i) => {
     const supply = at(relation, 'supply');
     if (!supply || (attr(supply, 'moodCode') ?? 'EVN') !== 'EVN' || hasAnyTemplate(templateIds(supply), DEVICE_TEMPLATES)) return;
-    addDispense(supply, { product, material, dispensation: false }, { ...location, path: `${location.path}.r${i + 1}` }, ctx);
+    const path = `${location.path}.r${i + 1}`;
+    // The walker's guards apply to an entry, not to what sits inside it: a delivery entered in error, about someone
+    // else or stated with uncertainty was a MedicationDispense like any other.
+    const refusal = statementRefusal(supply);
+    if (refusal !== undefined) {
+      ctx.warnings.push(`Entry ${path}: dispensation ${refusal}; not represented`);
+      ctx.unmapped.add(location.section, supply, path);
+      return;
+    }
+    addDispense(supply, { product, material, dispensation: false }, { ...location, path }, ctx);
   });
 }
 

@@ -13,6 +13,11 @@ export interface EntryMapper {
    */
   representsIntent?: boolean;
   /**
+   * True for the mappers whose resource can say "stated with uncertainty" (`uncertaintyCode="U"`: Condition and
+   * AllergyIntolerance `verificationStatus` unconfirmed). Any other uncertain statement is not represented.
+   */
+  readsUncertainty?: boolean;
+  /**
    * The moods (`moodCode`) of the statements it represents; EVN (an act done, an observation made) when absent. An
    * intended, requested, proposed or goal statement (INT, RQO, PRP, GOL …) is not the act done that a mapper of
    * events makes of it.

@@ -2,6 +2,7 @@ import type { Immunization, Observation } from '@medplum/fhirtypes';
 import { at, attr, childrenNamed, templateIds } from '../cda-node';
 import { readInteger, toCodeableConcept, toDateTimeOf, toPeriod } from '../datatypes';
 import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
+import { partRefusal } from '../statement-guards';
 import type { XmlNode } from '../xml-tree';
 import { setValue } from './lab-result';
 import { addNotes, narrativeNotes } from './narrative-notes';
@@ -36,6 +37,14 @@ export function addReactions(immunization: Immunization, statement: XmlNode, loc
       const path = `${location.path}.reaction${i + 1}`;
       if (isNegated(node)) {
         ctx.warnings.push(`Entry ${path}: negated vaccination reaction; not represented`);
+        return;
+      }
+      // A reaction entered in error, about someone else, suspected (uncertaintyCode) or not observed (another mood)
+      // was listed as a reaction the patient had.
+      const refusal = partRefusal(node);
+      if (refusal) {
+        ctx.warnings.push(`Entry ${path}: vaccination reaction ${refusal}; not represented`);
+        ctx.unmapped.add(location.section, node, path);
         return;
       }
       const observation: Observation = {

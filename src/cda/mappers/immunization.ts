@@ -7,6 +7,7 @@ import { absenceCoding, absenceInWords, isUnidentified } from './absence';
 import { mainEffectiveTime, performerOf, productCode } from './clinical-common';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { addDoseNumber, addReactions } from './immunization-details';
+import { addPrimarySource } from './immunization-source';
 import { addNotes, narrativeNotes } from './narrative-notes';
 
 const IMMUNIZATION_TEMPLATES = [
@@ -34,7 +35,6 @@ export const immunizationMapper: EntryMapper = {
       vaccineCode: vaccine as CodeableConcept,
       patient: ctx.patient,
       occurrenceString: 'unknown',
-      primarySource: true,
     };
     const when = toInstantOf(mainEffectiveTime(statement));
     if (when) {
@@ -63,6 +63,7 @@ export const immunizationMapper: EntryMapper = {
     if (reason) immunization.statusReason = reason;
     addNotes(immunization, narrativeNotes(ctx, location, at(statement, 'consumable/manufacturedProduct/manufacturedMaterial/code')));
     addDoseNumber(immunization, statement);
+    addPrimarySource(immunization, statement, location, ctx);
     if (immunization.status === 'completed') addReactions(immunization, statement, location, ctx);
     ctx.builder.add(immunization, ctx.builder.urnFor(`immunization:${location.path}`));
   },

@@ -2,7 +2,8 @@ import type { CodeableConcept, Dosage, MedicationStatement, TimingRepeat } from 
 import { at, attr, childrenNamed } from '../cda-node';
 import { narrativeOf } from '../narrative-references';
 import { toCodeableConcept, toDateTimeOf, toPeriod, toQuantity, toRange } from '../datatypes';
-import { extractedBase, isNegated } from '../mapping-context';
+import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
+import { reportRefusedParts, withoutRefusedParts } from '../statement-guards';
 import type { XmlNode } from '../xml-tree';
 import { absenceCoding, absenceInWords, isUnidentified } from './absence';
 import { mainEffectiveTime, productCode } from './clinical-common';
@@ -10,7 +11,7 @@ import { endedBefore } from './clinical-status';
 import { addNestedDispenses } from './dispense';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { addNotes, narrativeNotes } from './narrative-notes';
-import { TIMING_EVENTS } from './prescription-dosage';
+import { phaseDosages, SCHEDULE_IN_ONE_ADMINISTRATION, schedulesInOneAdministration, subordinatesOf, TIMING_EVENTS } from './prescription-dosage';
 
 /** Medication activities of every profile; in a request mood they are prescriptions (`prescription.ts`). */
 export const MEDICATION_TEMPLATES = [
@@ -48,9 +49,8 @@ export const medicationMapper: EntryMapper = {
     };
     const period = toPeriod(mainEffectiveTime(statement));
     if (period) statement_.effectivePeriod = period;
-    const dosage = dosageOf(statement, location.path, ctx.warnings);
-    if (dosage) statement_.dosage = [dosage];
     addNotes(statement_, narrativeNotes(ctx, location, at(statement, 'consumable/manufacturedProduct/manufacturedMaterial/code')));
+    addDosage(statement_, statement, location, ctx);
     ctx.builder.add(statement_, ctx.builder.urnFor(`medication:${location.path}`));
     addNestedDispenses(statement, product as CodeableConcept, location, ctx);
   },
@@ -63,7 +63,9 @@ export const medicationMapper: EntryMapper = {
 function statusOf(statement: XmlNode, documentTime: string | undefined): MedicationStatement['status'] {
   if (isNegated(statement)) return 'not-taken';
   const status = attr(at(statement, 'statusCode'), 'code');
-  if (status === 'aborted' || status === 'cancelled') return 'stopped';
+  // Aborted: begun, then stopped. Cancelled: abandoned before it began (HL7 ActStatus), so never taken: it was `stopped`.
+  if (status === 'aborted') return 'stopped';
+  if (status === 'cancelled') return 'not-taken';
   if (status === 'suspended') return 'on-hold';
   const time = mainEffectiveTime(statement);
   const ended = endedBefore(time, documentTime);
@@ -73,12 +75,41 @@ function statusOf(statement: XmlNode, documentTime: string | undefined): Medicat
   return status === 'active' ? 'active' : 'unknown';
 }
 
+/**
+ * The dosage taken. A tapered or split schedule (subordinate administrations) is one Dosage per phase, with its
+ * sequence, dose and bounds (`phaseDosages`), the entry's own text going to `note` since it tells the whole schedule;
+ * the subordinates were not read at all, and a dose on the main entry stood for every phase. Several doses or periods
+ * in one administration keep only the text. A phase negated, entered in error or about someone else is left out and
+ * reported.
+ */
+function addDosage(resource: MedicationStatement, written: XmlNode, location: EntryLocation, ctx: MappingContext): void {
+  const { kept: statement, refused } = withoutRefusedParts(written, location.path, (part) => (part.name === 'substanceAdministration' ? 'any' : undefined));
+  reportRefusedParts(ctx, location, refused, () => 'dosage phase (subordinate substanceAdministration)');
+  if (subordinatesOf(written).length) {
+    const route = toCodeableConcept(at(statement, 'routeCode'));
+    const phases = phaseDosages(statement, route ? { route } : {});
+    if (schedulesInOneAdministration(statement)) ctx.warnings.push(`Entry ${location.path}: ${SCHEDULE_IN_ONE_ADMINISTRATION}`);
+    if (phases.length) resource.dosage = phases;
+    const text = narrativeOf(at(statement, 'text'));
+    if (text && !resource.note?.some((n) => n.text === text)) addNotes(resource, [{ text }]);
+    return;
+  }
+  const dosage = dosageOf(statement, location.path, ctx.warnings);
+  if (dosage) resource.dosage = [dosage];
+}
+
 function dosageOf(statement: XmlNode, path: string, warnings: string[]): Dosage | undefined {
   const dosage: Dosage = {};
   const text = narrativeOf(at(statement, 'text'));
   if (text) dosage.text = text;
   const route = toCodeableConcept(at(statement, 'routeCode'));
   if (route) dosage.route = route;
+  // Several doses or periods in one administration ("1 cp then ½ cp"): the first dose was the dose of the whole
+  // treatment. Only the text says which dose goes with which period.
+  if (schedulesInOneAdministration(statement, mainEffectiveTime(statement))) {
+    warnings.push(`Entry ${path}: ${SCHEDULE_IN_ONE_ADMINISTRATION}`);
+    return Object.keys(dosage).length ? dosage : undefined;
+  }
   const dose = at(statement, 'doseQuantity');
   const doseQuantity = toQuantity(dose);
   const doseRange = toRange(dose);

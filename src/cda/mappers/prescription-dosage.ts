@@ -35,26 +35,67 @@ export function dosageInstructions(statement: XmlNode, treatmentPeriod: XmlNode 
   // The main entry's maximum dose caps every subordinate administration.
   const max = toRatio(at(statement, 'maxDoseQuantity'));
   if (max) shared.maxDosePerPeriod = max;
-  const subordinates = childrenNamed(statement, 'entryRelationship')
-    .map((relation) => ({ relation, node: at(relation, 'substanceAdministration') }))
-    .filter((s): s is { relation: XmlNode; node: XmlNode } => !!s.node);
-  if (!subordinates.length) {
+  if (!subordinatesOf(statement).length) {
     const dosage = { ...shared, ...doseAndTiming(statement, { treatmentPeriod, subordinate: false }) };
     return Object.keys(dosage).length ? [dosage] : [];
   }
+  return phaseDosages(statement, shared);
+}
+
+/**
+ * The subordinate administrations of a medication entry (IHE PCC tapered `…4.8` / split `…4.9` doses, CI-SIS
+ * FR-Traitement-prescrit-subordonnee), each with its `entryRelationship` (which carries the `sequenceNumber`).
+ */
+export function subordinatesOf(statement: XmlNode): { relation: XmlNode; node: XmlNode }[] {
+  return childrenNamed(statement, 'entryRelationship')
+    .map((relation) => ({ relation, node: at(relation, 'substanceAdministration') }))
+    .filter((s): s is { relation: XmlNode; node: XmlNode } => !!s.node);
+}
+
+/**
+ * One Dosage per subordinate administration (a phase of a tapered schedule: "1 cp for 5 days, then ½ cp"), in their
+ * `sequenceNumber` order (split doses share sequence 1), each with its own dose, rate, frequency and bounds, and the
+ * `shared` parts of the main entry (its route unless the phase states its own). A schedule flattened into one Dosage
+ * was a wrong dose for every phase but one.
+ */
+export function phaseDosages(statement: XmlNode, shared: Dosage): Dosage[] {
   const split = hasAnyTemplate(templateIds(statement), [SPLIT_DOSE_TEMPLATE]);
-  return subordinates.map(({ relation, node }, i) => {
+  return subordinatesOf(statement).map(({ relation, node }, i) => {
     const sequence = split ? 1 : readInteger(attr(at(relation, 'sequenceNumber'), 'value')) ?? i + 1;
     const own = toCodeableConcept(at(node, 'routeCode'));
     return { sequence: sequence > 0 ? sequence : i + 1, ...shared, ...(own ? { route: own } : {}), ...doseAndTiming(node, { subordinate: true }) };
   });
 }
 
+/**
+ * The administrations (the entry, its subordinates) that state several doses, rates or periods in one administration
+ * — a schedule ("1 cp morning for 5 days then ½ cp") not written as subordinate administrations. Their doses cannot be
+ * paired with their periods, so their Dosage keeps only the text (`doseAndTiming`); the caller says so in a warning.
+ */
+export function schedulesInOneAdministration(statement: XmlNode, treatmentPeriod?: XmlNode): number {
+  const administrations = [statement, ...subordinatesOf(statement).map((s) => s.node)];
+  return administrations.filter((node) => statesSeveralPhases(node, node === statement ? treatmentPeriod : undefined)).length;
+}
+
+/** The warning of an entry with such an administration. */
+export const SCHEDULE_IN_ONE_ADMINISTRATION = 'several doses, rates or periods in one administration (a schedule not written as subordinate administrations); which dose goes with which period is not stated, only the text of its dosage is kept';
+
+/** Several doseQuantity, rateQuantity, or intervals (other than the treatment period) in one administration. */
+function statesSeveralPhases(node: XmlNode, treatmentPeriod: XmlNode | undefined): boolean {
+  const intervals = effectiveTimes(node).filter((t) => t !== treatmentPeriod && (attr(t, 'xsi:type') === 'IVL_TS' || !attr(t, 'xsi:type')));
+  return childrenNamed(node, 'doseQuantity').length > 1 || childrenNamed(node, 'rateQuantity').length > 1 || intervals.length > 1;
+}
+
+/** The effectiveTimes of an administration, the components of an SXPR_TS read as its own. */
+function effectiveTimes(node: XmlNode): XmlNode[] {
+  return childrenNamed(node, 'effectiveTime').flatMap((t) => (attr(t, 'xsi:type') === 'SXPR_TS' ? childrenNamed(t, 'comp') : [t]));
+}
+
 /** The administrations (the entry, its subordinates) whose frequency is several PIVL_TS, left out of their timing. */
 export function ambiguousFrequencies(statement: XmlNode): number {
-  const administrations = [statement, ...all(statement, 'entryRelationship/substanceAdministration')];
+  const administrations = [statement, ...subordinatesOf(statement).map((s) => s.node)];
   return administrations.filter((node) => {
-    const times = childrenNamed(node, 'effectiveTime').flatMap((t) => (attr(t, 'xsi:type') === 'SXPR_TS' ? childrenNamed(t, 'comp') : [t]));
+    const times = effectiveTimes(node);
     return times.filter((t) => attr(t, 'xsi:type') === 'PIVL_TS').length > 1;
   }).length;
 }
@@ -63,12 +104,18 @@ export function ambiguousFrequencies(statement: XmlNode): number {
 function doseAndTiming(node: XmlNode, options: { treatmentPeriod?: XmlNode; subordinate: boolean }): Dosage {
   const { treatmentPeriod } = options;
   const dosage: Dosage = {};
-  const times = childrenNamed(node, 'effectiveTime').flatMap((t) => (attr(t, 'xsi:type') === 'SXPR_TS' ? childrenNamed(t, 'comp') : [t]));
+  const times = effectiveTimes(node);
   // The narrative of the frequency says the dosage as the prescriber wrote it. The main entry's own text points at the
   // product line of the narrative (it goes to note); only a subordinate's text is about its dosage.
   const frequencyText = times.map((t) => at(t, 'period/translation/originalText')?.narrative).find((n) => !!n);
   const text = frequencyText ?? (options.subordinate ? narrativeOf(at(node, 'text')) : undefined);
   if (text) dosage.text = text;
+  // Several doses or periods in one administration: which dose goes with which period is not written. The first dose
+  // and the last period made one wrong instruction; the text (the entry's own when nothing else) says it as written.
+  if (statesSeveralPhases(node, treatmentPeriod)) {
+    const written = text ?? narrativeOf(at(node, 'text'));
+    return written ? { text: written } : {};
+  }
   const timing = timingOf(times, treatmentPeriod);
   if (timing) dosage.timing = timing;
   const doseAndRate: NonNullable<Dosage['doseAndRate']>[number] = {};

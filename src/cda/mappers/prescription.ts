@@ -10,7 +10,7 @@ import { endedBefore } from './clinical-status';
 import { CLINICAL_STATEMENTS, hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { MEDICATION_TEMPLATES } from './medication';
 import { addNotes, narrativeNotes } from './narrative-notes';
-import { ambiguousFrequencies, dosageInstructions, PATIENT_INSTRUCTION_TEMPLATES } from './prescription-dosage';
+import { ambiguousFrequencies, dosageInstructions, PATIENT_INSTRUCTION_TEMPLATES, SCHEDULE_IN_ONE_ADMINISTRATION, schedulesInOneAdministration } from './prescription-dosage';
 import { applyLineQualifiers } from './prescription-qualifiers';
 import { reportRefusedParts, withoutRefusedParts } from '../statement-guards';
 
@@ -78,6 +78,7 @@ export const prescriptionMapper: EntryMapper = {
     if (reasons.length) request.reasonCode = reasons;
     const dosage = dosageInstructions(statement, mainEffectiveTime(statement));
     if (ambiguousFrequencies(statement)) ctx.warnings.push(`Entry ${location.path}: several periodic times (PIVL_TS) for one administration; the frequency is not represented`);
+    if (schedulesInOneAdministration(statement, mainEffectiveTime(statement))) ctx.warnings.push(`Entry ${location.path}: ${SCHEDULE_IN_ONE_ADMINISTRATION}`);
     if (dosage.length) request.dosageInstruction = dosage;
     const dispense = dispenseRequestOf(statement);
     if (dispense) request.dispenseRequest = dispense;

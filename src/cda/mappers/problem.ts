@@ -7,7 +7,7 @@ import { isStatusObservation, statedClinicalStatus, type ClinicalStatus } from '
 import type { XmlNode } from '../xml-tree';
 import { hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { isStatedQualifier, statedVerification } from './stated-qualifiers';
-import { reportRefusedParts, withoutRefusedParts } from '../statement-guards';
+import { reportRefusedParts, uncertaintyOf, unmadeObservation, withoutRefusedParts } from '../statement-guards';
 import { addNotes, narrativeNotes } from './narrative-notes';
 import { conditionSeverity, isSeverityObservation } from './severity';
 import { endedAtUnknownTime, isCcdaStatement } from './unknown-end';
@@ -25,6 +25,7 @@ const CATEGORY = 'http://terminology.hl7.org/CodeSystem/condition-category';
 /** Problem observation (usually inside a problem concern act) → Condition; the value is the diagnosis. */
 export const problemMapper: EntryMapper = {
   name: 'problem',
+  readsUncertainty: true,
   matches: (templateIds) => hasAnyTemplate(templateIds, PROBLEM_TEMPLATES),
   map(written, location, ctx) {
     // A status or certainty observation that is negated ("not active"), entered in error, about someone else or not an
@@ -40,13 +41,29 @@ export const problemMapper: EntryMapper = {
       ctx.warnings.push(`Entry ${location.path}: ${refuted || inWords || absenceCoding(value, type) ? 'states no known problem' : 'problem without an identified condition'}; not represented`);
       return;
     }
+    const unmade = unmadeObservation(statement);
+    if (unmade !== undefined) {
+      ctx.warnings.push(`Entry ${location.path}: problem ${unmade}; not represented`);
+      return;
+    }
+    const uncertainty = uncertaintyOf(statement);
+    // "Perhaps not diabetic": R4 has no unconfirmed refutation (refuted would be a fact).
+    if (uncertainty !== undefined && refuted) {
+      ctx.warnings.push(`Entry ${location.path}: negated problem stated with uncertainty (uncertaintyCode="${uncertainty}"); not represented`);
+      return;
+    }
     const statuses = refused.filter((p) => isStatusObservation(p.node));
     const statusNegated = statuses.some((p) => p.negated);
     reportRefusedParts(ctx, location, statuses, () => 'problem status observation', `not represented; ${statusNegated ? 'the problem is given no clinical status' : 'the clinical status is read from the dates'}`);
     reportRefusedParts(ctx, location, refused.filter((p) => !statuses.includes(p)), (part) => (isSeverityObservation(part) ? 'problem severity observation' : 'problem certainty observation'));
     const resolved = !!toDateTimeOf(at(statement, 'effectiveTime/high'));
     // A certainty observation ("Non confirmé") decides, else the statement is taken as made: confirmed or refuted.
-    const verification = refuted ? 'refuted' : (statedVerification(statement) ?? 'confirmed');
+    const stated = statedVerification(statement);
+    // A problem stated with uncertainty (uncertaintyCode="U": suspected) is not confirmed: it was. A certainty
+    // observation saying more precisely how (provisional, differential) is kept; one saying confirmed contradicts it.
+    const uncertainVerification = stated && stated !== 'confirmed' && stated !== 'refuted' ? stated : 'unconfirmed';
+    if (uncertainty !== undefined && stated === 'confirmed') ctx.warnings.push(`Entry ${location.path}: problem stated with uncertainty but its certainty observation says confirmed; kept unconfirmed`);
+    const verification = refuted ? 'refuted' : uncertainty !== undefined ? uncertainVerification : (stated ?? 'confirmed');
     const condition: Condition = {
       resourceType: 'Condition',
       ...extractedBase(ctx, statement, location.path),

@@ -73,6 +73,9 @@ function statusOf(statement: XmlNode): Procedure['status'] {
   if (status === 'aborted') return 'stopped';
   if (status === 'cancelled') return 'not-done';
   if (status === 'active') return 'in-progress';
+  // Not begun (new, held) is not done; suspended is on hold. Both were `unknown`, which a reader takes as maybe done.
+  if (status === 'new' || status === 'held') return 'preparation';
+  if (status === 'suspended') return 'on-hold';
   if (status === 'completed') return 'completed';
   return 'unknown';
 }
