@@ -87,7 +87,8 @@ async function directorySearch(call: PortalCall, q: string): Promise<Practitione
 function searchLabel(p: Practitioner): string {
   const name = personName(p.name) || 'Professionnel';
   const idnat = p.identifier?.find((i) => i.system === IDNAT_PS && /^8\d{11}$/.test(i.value ?? ''))?.value?.slice(1);
-  const rpps = idnat ?? p.identifier?.find((i) => i.system === RPPS_SYSTEM && i.value)?.value;
+  // Only a number is shown as one: an identifier's value is the sender's text too.
+  const rpps = idnat ?? p.identifier?.find((i) => i.system === RPPS_SYSTEM && /^\d{11}$/.test(i.value ?? ''))?.value;
   return `${name}${isDeclaredEntry(p) ? ` ${DECLARED_NAME}` : ''}${rpps ? ` — RPPS ${rpps}` : ''}`;
 }
 
