@@ -14,6 +14,8 @@ import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
  *   and two entries differing by an invisible character look the same to the patient who picks one to block.
  * - An e-mail contact is one bare address (nodemailer reads "a@x.fr, b@y.fr" or "a@x.fr;b@y.fr" as two recipients:
  *   every code and notice of the record would also reach the second); a mobile is a phone number.
+ * - A name part is at most 200 characters, another one-line value 500: longer is no name nor title, and is copied into
+ *   pages and notices (a guardian's SMS names the child).
  * Free text meant to hold several lines (`text`, `description`) keeps its line breaks. A value that can never be
  * legitimate is refused (422): nothing is silently rewritten.
  */
@@ -23,6 +25,11 @@ const TRICKS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202
 const NOT_IN_ONE_LINE = /[\t\n\r\u200B\u2060\uFEFF]/;
 /** Keys whose string value is one line a person reads as a name or a title. */
 const ONE_LINE = new Set(['family', 'given', 'prefix', 'suffix', 'name', 'alias', 'display', 'title', 'contentType']);
+/** The parts of a person's name, and the longest any of them is (a guardian's SMS names the child; pages wrap on words). */
+const NAME_PARTS = new Set(['family', 'given', 'prefix', 'suffix']);
+const NAME_MAX = 200;
+/** The longest other one-line value (a title, an organisation's name, a display). */
+const ONE_LINE_MAX = 500;
 /** Keys whose string value is free text shown as such (line breaks allowed, tricks not). */
 const FREE_TEXT = new Set(['text', 'description']);
 /** One bare address: no list separator, no display name, no angle brackets or quotes, no comment. */
@@ -66,6 +73,8 @@ export function checkDisplayedText(resource: Resource): OperationOutcomeIssue[] 
       if (!oneLine && !FREE_TEXT.has(key) && !(key === 'display' && inCoding)) return;
       const found = codePoint(value, TRICKS) ?? (oneLine ? codePoint(value, NOT_IN_ONE_LINE) : undefined);
       if (found) issues.push({ severity: 'error', code: 'value', diagnostics: `${path} contains the character ${found}, which has no place in a value shown to others (names, titles, contacts)`, expression: [path] });
+      const max = NAME_PARTS.has(key) ? NAME_MAX : ONE_LINE_MAX;
+      if (oneLine && !found && [...value].length > max) issues.push({ severity: 'error', code: 'value', diagnostics: `${path} is longer than ${max} characters: it is shown to others as one line (pages, notices)`, expression: [path] });
       return;
     }
     if (Array.isArray(value)) {

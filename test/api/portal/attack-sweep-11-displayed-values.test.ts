@@ -58,13 +58,14 @@ describe('a name, title or display carrying a control, bidi or invisible charact
     ['a document title holding U+202E', submission({ content: [{ attachment: { contentType: 'text/plain', url: uuid(90), title: `Bilan ${RLO}lamron` } }] })],
     ['a document title holding a zero-width space', submission({ content: [{ attachment: { contentType: 'text/plain', url: uuid(90), title: 'Compte\u200B rendu' } }] })],
     ['a description holding U+2066 (an isolate)', submission({ description: 'Compte rendu \u2066 opératoire' })],
+    ['a document title of 501 characters', submission({ content: [{ attachment: { contentType: 'text/plain', url: uuid(90), title: `Bilan ${'x'.repeat(495)}` } }] })],
   ];
   for (const [label, bundle] of cases) {
     it(`${label}: 422 naming the element, no document, no entry`, async () => {
       const before = await documentCount();
       const res = await s.fhir(tokens.gp, 'POST', '', bundle);
       expect([label, res.status]).toEqual([label, 422]);
-      expect(JSON.stringify(res.body)).toMatch(/U\+(202E|000D|200B|2066)/);
+      expect(JSON.stringify(res.body)).toMatch(/U\+(202E|000D|200B|2066)|longer than 500/);
       expect(await documentCount()).toBe(before);
       expect(await practitionersNamed('BOURNET')).toBe(0);
       expect(await practitionersNamed('TENRUOB')).toBe(0);
@@ -75,6 +76,8 @@ describe('a name, title or display carrying a control, bidi or invisible charact
     const named = (family: string) => ({ resourceType: 'Practitioner', identifier: [{ system: IDNAT, value: '810000000313' }], name: [{ family }] });
     expect((await s.fhir(tokens.spec, 'POST', '/Practitioner', named('ASSURANCE\u2060MALADIE'))).status).toBe(422);
     expect((await s.fhir(tokens.spec, 'POST', '/Practitioner', named('ROCHE\u0085'))).status).toBe(422);
+    // Over-long: copied into pages and notices as one line (a name part is at most 200 characters, a title 500).
+    expect((await s.fhir(tokens.spec, 'POST', '/Practitioner', named('R'.repeat(201)))).status).toBe(422);
     const org = { resourceType: 'Organization', identifier: [{ system: 'urn:oid:1.2.250.1.71.4.2.2', value: '1750000313' }], name: `Clinique${RLO}` };
     expect((await s.fhir(tokens.spec, 'POST', '/Organization', org)).status).toBe(422);
   });
@@ -84,7 +87,7 @@ describe('a name, title or display carrying a control, bidi or invisible charact
     const res = await s.fhir(tokens.gp, 'POST', '', submission({ description: 'Compte rendu\nsur deux lignes' }, [], { reference: 'Practitioner/gp', display: 'Dr Claire MARTIN' }));
     expect([res.status, res.body.issue?.[0]?.diagnostics]).toEqual([200, undefined]);
     expect(await documentCount()).toBe(before + 1);
-    const plain = { resourceType: 'Practitioner', identifier: [{ system: IDNAT, value: '810000000314' }], name: [{ given: ['Zoé'], family: 'N’DIAYE-ÉLOI' }] };
+    const plain = { resourceType: 'Practitioner', identifier: [{ system: IDNAT, value: '810000000314' }], name: [{ given: ['Zoé', 'É'.repeat(200)], family: 'N’DIAYE-ÉLOI' }] };
     expect((await s.fhir(tokens.spec, 'POST', '/Practitioner', plain)).status).toBe(201);
   });
 });
