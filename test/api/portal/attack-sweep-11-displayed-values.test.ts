@@ -18,6 +18,7 @@ beforeAll(async () => {
   s = await startPortalServer();
   tokens.gp = await s.token({ kind: 'practitioner', id: GP_RPPS });
   tokens.spec = await s.token({ kind: 'practitioner', id: SPEC_RPPS });
+  tokens.helene = await s.token({ kind: 'patient', id: 'helene' });
 }, 120_000);
 afterAll(() => s?.close());
 
@@ -123,6 +124,19 @@ describe('an e-mail or mobile contact of a record is one address or one number',
     const res = await s.fhir(tokens.gp, 'POST', '/Patient', patient(body13, [{ system: 'email', value: ' Paul.Nouveau@example.org ' }, { system: 'phone', use: 'mobile', value: '06 12 34 56 78' }, { system: 'phone', value: '01 42 00 00 00 poste 12' }]));
     expect(res.status).toBe(201);
     expect(await recordsOf(body13)).toBe(1);
+  });
+
+  it('the patient\'s own $change-contact to a list of addresses: 422, no code sent anywhere', async () => {
+    const confirmations = async () => (await s.testDb.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM notify_outbox WHERE kind = 'contact-confirmation'`)).rows[0].n;
+    const change = (value: string) => s.fhir(tokens.helene, 'POST', '/Patient/helene/$change-contact', { resourceType: 'Parameters', parameter: [{ name: 'system', valueString: 'email' }, { name: 'value', valueString: value }] });
+    const before = await confirmations();
+    for (const value of ['helene@example.org;intrus@example.org', 'helene@example.org,intrus@example.org', 'h<intrus@example.org>']) {
+      expect([value, (await change(value)).status]).toEqual([value, 422]);
+    }
+    expect(await confirmations()).toBe(before);
+    // One address is accepted and its code queued (the comparison can fail).
+    expect((await change('helene.nouvelle@example.org')).status).toBe(200);
+    expect(await confirmations()).toBe(before + 1);
   });
 
   it('a guardian\'s link carrying a list of addresses is refused too (his notices go to it)', async () => {
