@@ -1,3 +1,4 @@
+import { isOneEmailAddress } from '../validation/displayed-text';
 import type { Parameters, Patient } from '@medplum/fhirtypes';
 import { countCodesSince, newNumericCode, storeCode } from '../auth/account-codes';
 import type { AccountNoticeSender } from '../auth/activation';
@@ -30,7 +31,8 @@ export function parameterValue(body: unknown, name: string): string | undefined 
 /** The contact in the form stored: a lower-case e-mail, or a mobile number in international form. */
 export function normaliseContact(system: string, value: string): { system: 'email' | 'sms'; value: string } {
   if (system === 'email') {
-    if (value.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw unprocessable('Cette adresse e-mail n’est pas valide.');
+    // One bare address (attack sweep 11): "moi@x.fr;autre@y.fr" passed, and nodemailer sent the code to both.
+    if (value.length > 254 || !isOneEmailAddress(value)) throw unprocessable('Cette adresse e-mail n’est pas valide.');
     return { system, value: value.toLowerCase() };
   }
   if (system === 'sms') {

@@ -1,6 +1,7 @@
 import type { Interaction } from '../fhir/context';
 import { isAssuranceMaladie, isExcluded, type DmpActor } from './actor';
 import { INVISIBLE_TO_GUARDIANS, INVISIBLE_TO_PATIENT, type AccessPlan, type AllowPlan, type ProfessionalMode } from './access-plan';
+import { purposeReasonProblem } from './purpose-reason';
 import { classOf } from './resource-classes';
 import { permissionFor, readableRows, scopeGrant } from './scopes';
 
@@ -59,6 +60,9 @@ export function decideAccess(actor: DmpActor, interaction: Interaction, resource
   if (actor.purposeOfUse === 'BTG' && actor.kind === 'practitioner' && !actor.purposeReason?.trim()) {
     return deny(400, 'Break-glass access (purpose of use BTG) requires a reason');
   }
+  // The reason reaches the patient's notices and history as written (purpose-reason.ts): one plain line, or refused.
+  const reasonProblem = actor.purposeReason === undefined ? undefined : purposeReasonProblem(actor.purposeReason);
+  if (reasonProblem) return deny(400, reasonProblem);
   const isWrite = WRITES.includes(interaction);
   if (isWrite && resourceType && SERVER_WRITTEN_TYPES.includes(resourceType)) return deny(403, `${resourceType} is written by the server only`);
   const readable = readableRows(actor.scopes);

@@ -2,6 +2,7 @@ import type { Communication } from '@medplum/fhirtypes';
 import { wroteHiddenFromGuardiansSql } from './confidential-professional';
 import type { Statements } from '../store/db';
 import { raw, sql, type Sql } from '../store/sql';
+import { scrubContacts } from './dispatcher';
 import { isSecretNotice } from './messages';
 import type { OutboxRow } from './outbox-store';
 
@@ -25,7 +26,9 @@ function iso(value: Date | string | null): string | undefined {
 /**
  * An outbox row seen as a FHIR Communication. The outbox stays the single source of truth: a read-only
  * view cannot drift from the delivery state, and retries do not pile up resource versions. A login code's
- * text is never shown back.
+ * text is never shown back. The provider's error text is shown without the addresses and numbers it quotes (attack sweep
+ * 11): the record's notices are read by the patient and each guardian, and one guardian's rejected address is not the
+ * other's to read.
  */
 export function toCommunication(row: OutboxRow): Communication {
   const secret = isSecretNotice(row.kind);
@@ -36,7 +39,7 @@ export function toCommunication(row: OutboxRow): Communication {
     meta: { lastUpdated: iso(row.delivered_at) ?? iso(row.created_at) },
     identifier: [{ system: 'urn:dmp-fhir-adapter:outbox', value: row.idempotency_key }],
     status,
-    statusReason: status === 'not-done' || row.last_error ? { coding: [{ system: 'urn:dmp-fhir-adapter:outbox-status', code: row.status }], text: row.last_error ?? undefined } : undefined,
+    statusReason: status === 'not-done' || row.last_error ? { coding: [{ system: 'urn:dmp-fhir-adapter:outbox-status', code: row.status }], text: row.last_error ? scrubContacts(row.last_error) : undefined } : undefined,
     category: [{ coding: [{ system: NOTICE_KIND_SYSTEM, code: row.kind }] }],
     medium: row.channel === 'none' ? undefined : [{ coding: [{ system: 'http://hl7.org/fhir/contact-point-system', code: row.channel }] }],
     subject: row.patient_id ? { reference: `Patient/${row.patient_id}` } : undefined,

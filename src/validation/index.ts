@@ -4,6 +4,7 @@ import { releaseBaseBundles } from './base-definitions';
 import { isBase64Data } from './base64';
 import { loadFhirSchema, type CompiledFhirSchema } from './fhir-schema';
 import { isImpliedProfile } from './implied-profiles';
+import { checkDisplayedText } from './displayed-text';
 import { checkInsIdentifiers } from './ins';
 import { checkProfile } from './profile-check';
 import { loadProfiles, type LoadedProfile } from './profile-loader';
@@ -65,7 +66,7 @@ export function assertValid(resource: Resource, validator?: Validator, options?:
 function validateResource(schema: CompiledFhirSchema, profiles: LoadedProfile[], resource: Resource): OperationOutcomeIssue[] {
   const structural = [...checkStructure(schema, resource), ...checkInlineBase64(resource)];
   if (!isKnownResource(schema, resource)) return structural;
-  const rules = resource.resourceType === 'Patient' ? checkInsIdentifiers(resource as Patient) : [];
+  const rules = [...(resource.resourceType === 'Patient' ? checkInsIdentifiers(resource as Patient) : []), ...checkDisplayedText(resource)];
   let profileIssues: OperationOutcomeIssue[] = [];
   try {
     profileIssues = checkProfiles(profiles, resource);

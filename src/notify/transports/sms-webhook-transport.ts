@@ -1,3 +1,4 @@
+import { isPhoneNumber } from '../../validation/displayed-text';
 import { type OutgoingMessage, PermanentDeliveryError, type Transport } from './transport';
 
 /**
@@ -15,6 +16,8 @@ export class SmsWebhookTransport implements Transport {
 
   /** Posts one SMS; 2xx = delivered to the provider, 4xx (but 408/429) = permanent, anything else = retry. */
   async send(message: OutgoingMessage): Promise<{ providerRef?: string }> {
+    // One number (a provider may read "06…,07…" as two): a row stored before writes checked contacts is never sent.
+    if (!isPhoneNumber(message.recipient)) throw new PermanentDeliveryError('recipient is not one phone number');
     const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': message.key };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     const response = await fetch(this.url, {

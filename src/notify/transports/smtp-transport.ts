@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createTransport, type Transporter } from 'nodemailer';
+import { isOneEmailAddress } from '../../validation/displayed-text';
 import { type OutgoingMessage, PermanentDeliveryError, type Transport } from './transport';
 
 /** E-mail over SMTP with nodemailer (`SMTP_URL`, `MAIL_FROM`). */
@@ -16,6 +17,9 @@ export class SmtpTransport implements Transport {
 
   /** Sends one e-mail; its Message-ID derives from the idempotency key so a resend is recognisable. */
   async send(message: OutgoingMessage): Promise<{ providerRef?: string }> {
+    // A row stored before writes checked contacts (attack sweep 11) may hold "a@x.fr, b@y.fr": nodemailer would send
+    // the codes and notices of the record to both. One bare address, or the message is never sent.
+    if (!isOneEmailAddress(message.recipient)) throw new PermanentDeliveryError('recipient is not one e-mail address');
     const messageId = `<${createHash('sha256').update(message.key).digest('hex').slice(0, 32)}@dmp-notify>`;
     try {
       const info = await this.transporter.sendMail({

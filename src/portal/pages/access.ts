@@ -3,7 +3,9 @@ import { patientConsent, type RefusablePurpose } from '../../access/consent-rule
 import type { Consent, ConsentProvision, DocumentReference, Patient, Practitioner } from '@medplum/fhirtypes';
 import { documentTitle } from './documents';
 import { personName, periodText } from '../display';
-import { DirectoryNames, professionalText } from '../directory-names';
+import { DECLARED_NAME, DirectoryNames, professionalText } from '../directory-names';
+import { isDeclaredEntry } from '../../access/declared-entries';
+import { RPPS_SYSTEM } from '../../access/actor';
 import { html, type Html } from '../html';
 import type { PortalCall } from '../portal-request';
 
@@ -74,6 +76,20 @@ async function directorySearch(call: PortalCall, q: string): Promise<Practitione
   if (!text) return [];
   const params: Record<string, string> = /^\d{11}$/.test(text) ? { identifier: `${IDNAT_PS}|8${text}` } : { name: text };
   return (await call.fhir.search<Practitioner>('Practitioner', { ...params, _count: '20' })).resources;
+}
+
+/**
+ * A directory entry as the search lists it, to authorise or block (attack sweep 11): its name, marked when a sender
+ * declared it (nobody checked it), and its RPPS number. Without both, an entry a professional or a feeder declared under
+ * the name of the patient's physician looked exactly like his: the patient authorised the impostor's number, or blocked
+ * it and left the real one in.
+ */
+function searchLabel(p: Practitioner): string {
+  const name = personName(p.name) || 'Professionnel';
+  const idnat = p.identifier?.find((i) => i.system === IDNAT_PS && /^8\d{11}$/.test(i.value ?? ''))?.value?.slice(1);
+  // Only a number is shown as one: an identifier's value is the sender's text too.
+  const rpps = idnat ?? p.identifier?.find((i) => i.system === RPPS_SYSTEM && /^\d{11}$/.test(i.value ?? ''))?.value;
+  return `${name}${isDeclaredEntry(p) ? ` ${DECLARED_NAME}` : ''}${rpps ? ` — RPPS ${rpps}` : ''}`;
 }
 
 /** What a Consent without effect tried to do, in the patient's words, with the target as it was written. */
@@ -185,12 +201,12 @@ ${EMERGENCY.map((e) => html`<div><input type="checkbox" id="em-${e.code}" name="
 <input id="q" name="q" value="${q ?? ''}" autocomplete="off">
 <button type="submit">Rechercher</button>
 </form>
-${q !== undefined && q.trim() ? (found.length ? html`<ul>${found.map((p) => html`<li>${personName(p.name) || 'Professionnel'} 
+${q !== undefined && q.trim() ? (found.length ? html`<ul>${found.map((p) => html`<li>${searchLabel(p)} 
 <form method="post" action="/portal/access/permit">${csrf}<input type="hidden" name="practitioner" value="${p.id}">
 <label for="start-${p.id}">Autorisé à partir du</label><input type="date" id="start-${p.id}" name="start">
 <label for="end-${p.id}">jusqu’au (facultatif)</label><input type="date" id="end-${p.id}" name="end">
-<button type="submit">Autoriser ${personName(p.name)}</button></form>
-<form method="post" action="/portal/access/deny">${csrf}<input type="hidden" name="practitioner" value="${p.id}"><button type="submit" class="secondary">Bloquer ${personName(p.name)}</button></form>
+<button type="submit">Autoriser ${searchLabel(p)}</button></form>
+<form method="post" action="/portal/access/deny">${csrf}<input type="hidden" name="practitioner" value="${p.id}"><button type="submit" class="secondary">Bloquer ${searchLabel(p)}</button></form>
 </li>`)}</ul>` : html`<p>Aucun professionnel trouvé pour « ${q} ».</p>`) : ''}
 </section>`;
   return { title: 'Accès des professionnels', body };

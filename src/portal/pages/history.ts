@@ -146,8 +146,9 @@ ${shown.length ? html`<ol class="history">${shown.map((l) => html`<li${l.refused
 }
 
 function csvCell(value: string): string {
-  // A leading =, +, - or @ would be a formula in a spreadsheet: prefixed with a quote (CSV injection).
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
+  // A leading =, +, - or @ would be a formula in a spreadsheet: prefixed with a quote (CSV injection). So is one behind
+  // blanks, or a leading tab or carriage return (OWASP), which some spreadsheet programs skip before reading a formula.
+  const safe = /^[\s\u00A0]*[=+\-@\uFF0B\uFF1D\uFF0D\uFF20]|^[\t\r\n]/.test(value) ? `'${value}` : value;
   return `"${safe.replace(/"/g, '""')}"`;
 }
 
