@@ -14,8 +14,9 @@ import { resolvePatientReference } from './patient-match';
  * The resources filed for a document that another channel (ITI-65, ITI-105) already filed: its DocumentReference
  * first, then every row it governs (Binary, SubmissionSet, extracted resources). Undefined when the document id is
  * not held. The same bytes in the same record are the same document; other bytes, or another record → 409 (a change is
- * a replacement). The patient is matched as for any import (identity vigilance), so no record is named to a sender
- * whose document does not agree with it. A caller who does not know the filed document gets the 409 of a duplicate
+ * a replacement). The patient is matched as for any import (identity vigilance): a replay whose traits disagree with
+ * the record is refused when the import ends (`identity-verdict.ts`), so no record is named to a sender whose document
+ * does not agree with it, and the 409 of other bytes reads the same whatever the traits. A caller who does not know the filed document gets the 409 of a duplicate
  * id, whatever its content and record.
  */
 export async function filedByOtherChannel(svc: FhirService, ctx: RequestContext, plan: CdaImportPlan): Promise<{ documentReferenceId: string; resources: ResourceRef[] } | undefined> {

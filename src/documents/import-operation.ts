@@ -16,6 +16,7 @@ import { locationsOf, preparePlanBundle } from './plan-bundle';
 import { assertCallerKnowsFiled, filedByOtherChannel } from './filed-document';
 import { tellDocument } from './import-response';
 import { editJsonKeepingNumbers } from '../fhir/json-numbers';
+import { withIdentityVerdict } from './identity-verdict';
 
 const DOCUMENTATION =
   'Imports a CDA R2 document (body: application/hl7-cda+xml, application/xml or text/xml) in one transaction: ' +
@@ -59,7 +60,8 @@ export async function importPlan(svc: FhirService, ctx: RequestContext, req: Fhi
 }
 
 async function importPlanOnce(svc: FhirService, ctx: RequestContext, req: FhirRequest, plan: CdaImportPlan): Promise<FhirResponse> {
-  return svc.repo.transaction(async (repo) => {
+  // The header's traits are judged once its writes are (identity-verdict.ts), inside the transaction: refused, it rolls back.
+  return svc.repo.transaction(async (repo) => withIdentityVerdict(ctx, async () => {
     const tx: FhirService = { ...withRepository(svc, repo), validate: (resource) => svc.validate(resource, { profiles: false }) };
     const claim = await claimDocument(repo, plan.documentId, plan.sha1, plan.size);
     if (!claim.claimed) {
@@ -84,7 +86,7 @@ async function importPlanOnce(svc: FhirService, ctx: RequestContext, req: FhirRe
     const documentReference = created.find((ref) => ref.startsWith('DocumentReference/'));
     await recordImport(repo, plan.documentId, documentReference?.slice('DocumentReference/'.length), created);
     return tellDocument({ ...response, status: 201 }, plan);
-  });
+  }));
 }
 
 /** Puts the already-known resources the document names (authors, organisations …) first in the response, as 200 entries. */

@@ -17,6 +17,7 @@ import type { FhirService } from '../fhir/service';
 import { documentResponse, isSimplifiedPublish, toProvideBundle } from './simplified-publish';
 import { authorRolesContained, withAnswersAt } from './submission-roles';
 import { ACTOR_STATE } from '../access/access-hooks';
+import { withIdentityVerdict } from './identity-verdict';
 
 
 function isTransaction(req: FhirRequest): boolean {
@@ -50,6 +51,12 @@ async function submitExpanded(svc: FhirService, ctx: RequestContext, received: F
   const req = { ...received, body: expanded.bundle };
   const documents = (expanded.bundle.entry ?? []).slice(0, expanded.requestEntries).filter((e) => e.resource?.resourceType === 'DocumentReference');
   if (!documents.length && !expanded.cdaSubjects.length) return next(req);
+  // The CDA headers' and source patients' traits are judged once every write of the submission is (identity-verdict.ts).
+  return withIdentityVerdict(ctx, () => fileSubmission(svc, ctx, req, expanded, next));
+}
+
+/** Checks the submission's CDA headers against their subjects, answers a re-sent one, else runs its transaction. */
+async function fileSubmission(svc: FhirService, ctx: RequestContext, req: FhirRequest, expanded: ExpandedSubmission, next: (req: FhirRequest) => Promise<FhirResponse>): Promise<FhirResponse> {
   const lookupCtx = await submissionLookupContext(svc, ctx);
   await assertSubmissionSubjects(svc, lookupCtx, expanded.cdaSubjects);
   const replay = await answerResubmission(svc, lookupCtx, req, expanded.bundle, expanded.requestEntries);

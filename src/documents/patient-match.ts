@@ -7,6 +7,7 @@ import { findMatches, parseStored } from '../fhir/handlers/conditional';
 import { lookupExisting } from './existing-lookup';
 import type { FhirService } from '../fhir/service';
 import { assertIdentityAgrees } from './identity-traits';
+import { deferIdentityRefusal } from './identity-verdict';
 
 const INS_SYSTEMS = INS_OIDS.map((oid) => `urn:oid:${oid}`);
 
@@ -70,11 +71,13 @@ export function refuseUnknownPatient(plan: CdaImportPlan): never {
 }
 
 /**
- * The reference of the plan's patient (an existing record whose identity traits agree with the document's), or
- * 422 naming the identifier or the conflicting traits.
+ * The reference of the plan's patient (the existing record of its INS), or 422 naming the identifier. Traits that
+ * disagree with that record are refused (422 naming them) only once the filing is otherwise allowed
+ * (`identity-verdict.ts`): told before the write was judged, they told an author the patient never authorised what the
+ * record's traits are.
  */
 export async function resolvePatientReference(svc: FhirService, ctx: RequestContext, plan: CdaImportPlan): Promise<string> {
   const match = (await matchPatient(svc, ctx, plan.patientIdentifiers)) ?? refuseUnknownPatient(plan);
-  assertIdentityAgrees(plan.patientTraits, match.patient, match.by);
+  deferIdentityRefusal(ctx, () => assertIdentityAgrees(plan.patientTraits, match.patient, match.by));
   return `Patient/${match.patient.id}`;
 }

@@ -6,6 +6,7 @@ import { StateKey } from '../fhir/request-state';
 import { sql } from '../store/sql';
 import { INS_SYSTEMS } from '../validation/ins';
 import { traitConflicts } from './identity-traits';
+import { deferIdentityRefusal } from './identity-verdict';
 
 /** Set by `$import`: its DocumentReference's source patient is the CDA header's, which was matched to the record. */
 const IMPORT_PLAN = new StateKey<true>('documents.import-plan');
@@ -99,8 +100,12 @@ export function sourcePatientGuard(): Hooks {
           throw refuse(source.path, `${source.path} names Patient/${source.patientId} as the source's patient, not ${filed}: a document is filed only in the record of the patient it names`);
         }
         const conflicts = source.traits && record ? traitConflicts(source.traits, record).map((c) => c.trait) : [];
+        // In a submission, the SubmissionSet is written before its DocumentReference's author is judged: answered at once,
+        // the comparison told an author the patient never authorised the record's traits (identity-verdict.ts).
         if (conflicts.length) {
-          throw refuse(source.path, `${source.path}: the source's patient does not agree with ${filed} (${conflicts.join(', ')}): a document is filed only in the record of the patient it names`);
+          deferIdentityRefusal(ctx, () => {
+            throw refuse(source.path, `${source.path}: the source's patient does not agree with ${filed} (${conflicts.join(', ')}): a document is filed only in the record of the patient it names`);
+          });
         }
       }
     },

@@ -6,6 +6,7 @@ import { parseQueryString, parseStored } from '../fhir/handlers/conditional';
 import type { FhirService } from '../fhir/service';
 import { lookupExisting } from './existing-lookup';
 import { assertIdentityAgrees } from './identity-traits';
+import { deferIdentityRefusal } from './identity-verdict';
 import { matchPatient } from './patient-match';
 
 /** A CDA document sent inside an MHD submission (ITI-65, ITI-105), and the record its DocumentReference names. */
@@ -39,8 +40,9 @@ export async function resolveSubject(svc: FhirService, ctx: RequestContext, refe
 /**
  * Issue 13 item 1 on the MHD channels: a CDA is filed only in the record of the patient its header names. The
  * header's patient is matched exactly as `$import` matches it (INS only when present; else a local identifier of the
- * same assigning authority) and must be the DocumentReference's subject, and its birth date, sex and birth name must
- * agree with that record. Anything else → 422 naming the mismatch, before anything is written. The record the header
+ * same assigning authority) and must be the DocumentReference's subject, and its birth date, sex, birth name and first
+ * name must agree with that record. Anything else → 422 naming the mismatch, before anything is written — the traits'
+ * disagreement once the submission's writes are authorised, before it commits (`identity-verdict.ts`). The record the header
  * matched is not named when it is not the subject's: the sender learns that the two disagree, not whose record it is.
  */
 export async function assertCdaSubjectAgrees(svc: FhirService, ctx: RequestContext, cda: CdaSubject): Promise<void> {
@@ -59,7 +61,9 @@ export async function assertCdaSubjectAgrees(svc: FhirService, ctx: RequestConte
   if (!match || match.patient.id !== subject.id) {
     throw refuse(cda.where, `The CDA header's patient (${header}) is not the DocumentReference subject Patient/${subject.id}: a document is filed only in the record of the patient it names`);
   }
-  assertIdentityAgrees(cda.traits, match.patient, match.by);
+  // Answered only once the submission's writes are authorised (identity-verdict.ts): before, it told a feeder whose
+  // author the patient never authorised whether its guess of the record's birth date or names was right.
+  deferIdentityRefusal(ctx, () => assertIdentityAgrees(cda.traits, match.patient, match.by));
 }
 
 /** Checks every CDA document of a submission against its DocumentReference subject (see assertCdaSubjectAgrees). */

@@ -8,6 +8,7 @@ import { documentKeyHooks } from './document-key';
 import { documentsInterceptor } from './intercept';
 import { replacementHooks } from './replacement';
 import { directoryLookupHooks } from './submission-directory';
+import { identityVerdictHooks } from './identity-verdict';
 
 /**
  * Plugs document intake into the app: the CDA import operations, the request interceptor (ITI-65 CDA
@@ -22,7 +23,7 @@ export async function documentsWiring(deps: WiringDeps): Promise<Wiring> {
   });
   return {
     operations: importOperations({ ...options, planner: workers?.plan }),
-    hooks: [documentsInterceptor(options), directoryLookupHooks(), replacementHooks(() => service), documentKeyHooks(), cdaBinaryGuard(), sourcePatientGuard()],
+    hooks: [documentsInterceptor(options), directoryLookupHooks(), replacementHooks(() => service), documentKeyHooks(), cdaBinaryGuard(), sourcePatientGuard(), identityVerdictHooks()],
     metrics: (metrics) => metrics.gauge('cda_queue_jobs', 'CDA documents waiting for or on the plan workers (CDA_QUEUE_LIMIT)', () => workers?.queued ?? 0),
     start: (svc) => {
       service = svc;
