@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
 import { mintAccessToken } from './access-token';
+import { accessTokenReader, looksLikeJwt } from './access-token-revocation';
 import { authenticateClient } from './client-auth';
 import type { SmartClient } from './client-registry';
 import { mintIdToken } from './id-token';
@@ -127,9 +128,23 @@ async function withRefreshClient(deps: SmartDeps, body: Record<string, unknown>,
   return client?.authMethod === 'none' ? { ...body, client_id: client.clientId } : body;
 }
 
+/**
+ * RFC 7009 §2.1: revokes what a client presents, a refresh token (its whole family) or one of the access tokens it was
+ * issued (the grant it came from: its family and every access token of it). Another client's token, an unknown or
+ * expired one, is silently ignored (200 alike: no oracle). A backend client's access token names no grant and cannot
+ * be revoked: said so (`unsupported_token_type`), not answered 200 as if it had been. Returns the grant's sign-in session.
+ */
+async function revokePresented(deps: SmartDeps, readAccess: ReturnType<typeof accessTokenReader>, token: string, client: SmartClient, now: Date): Promise<{ signInSession?: string }> {
+  if (!looksLikeJwt(token)) return deps.store.revokeByToken(token, client.clientId, now);
+  const presented = await readAccess(token, client.clientId, now);
+  if (presented.kind === 'no-grant') throw oauthError('unsupported_token_type', 'This access token (client_credentials) cannot be revoked: it ends when it expires');
+  return presented.kind === 'grant' ? deps.store.revokeGrant(presented.grant, now) : {};
+}
+
 /** Mounts POST /auth/token and POST /auth/revoke (RFC 7009). Every refusal is an RFC 6749 JSON error, never a 5xx. */
 export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
+  const readAccess = accessTokenReader(deps.key, deps.audience);
   const clientOf = async (req: Request) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     return authenticateClient(await withRefreshClient(deps, body, req.headers.authorization), req.headers.authorization, {
@@ -157,8 +172,9 @@ export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
       const token = param(req.body, 'token');
       if (!token) throw oauthError('invalid_request', 'token is required');
       const client = await clientOf(req);
-      // A refresh token ends its whole family, and with it the access tokens the family gave (their `dmp_grant`).
-      await deps.store.revokeByToken(token, client.clientId, deps.clock());
+      // A refresh token ends its whole family, and with it the access tokens the family gave (their `dmp_grant`); an
+      // access token ends the grant it came from the same way.
+      await revokePresented(deps, readAccess, token, client, deps.clock());
       res.set('Cache-Control', 'no-store').status(200).end();
     } catch (err) {
       sendOAuthError(res, err);
@@ -175,7 +191,7 @@ export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
       if (!token) throw oauthError('invalid_request', 'token is required');
       const client = await clientOf(req);
       const now = deps.clock();
-      const { signInSession } = await deps.store.revokeByToken(token, client.clientId, now);
+      const { signInSession } = await revokePresented(deps, readAccess, token, client, now);
       if (signInSession) await deps.store.endSignInSession(signInSession, 'signed out', now);
       res.set('Cache-Control', 'no-store').status(200).end();
     } catch (err) {
