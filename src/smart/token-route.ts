@@ -95,7 +95,10 @@ async function refreshTokenGrant(deps: SmartDeps, req: Request, client: SmartCli
   if (!token) throw oauthError('invalid_request', 'refresh_token is required');
   const rotated = await deps.store.rotateRefreshToken(token, { clientId: client.clientId, now: deps.clock(), ttl: deps.config.refreshTokenTtl, familyTtl: deps.config.refreshFamilyTtl });
   if ('refused' in rotated) throw oauthError('invalid_grant', REFRESH_REFUSALS[rotated.refused]);
-  let scope = rotated.family.scope;
+  // The client's registration as it is now, not as it was at the sign-in: an operator who withdrew a scope (or
+  // offline_access) from an app is obeyed at its next refresh, not when its family ends months later (attack sweep 11).
+  if (!client.scopes.includes('offline_access')) throw oauthError('invalid_grant', 'This client is no longer registered for offline_access: sign in again');
+  let scope = grantScopes(rotated.family.scope, [client.scopes], ['patient']);
   const asked = param(req.body, 'scope');
   if (asked) {
     const wanted = splitScopes(asked);
