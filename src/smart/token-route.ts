@@ -67,16 +67,18 @@ async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: Sma
     // The grant the access tokens name (`dmp_grant`): the refresh family when there is one, else the code's own, kept
     // with the code so that presenting it again ends the tokens it gave (RFC 6749 §4.1.2), with or without a family.
     let grantId: string = randomUUID();
-    if (g.scope.includes('offline_access') && client.grantTypes.includes('refresh_token')) {
-      const family = await tx.startFamily({ clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account, signInSession: g.signInSession }, { now, ttl: deps.config.refreshTokenTtl, familyTtl: deps.config.refreshFamilyTtl });
+    // The registration as it is now (a restart may have narrowed it since the consent), as at each refresh.
+    const scope = grantScopes(g.scope, [client.scopes], ['patient']);
+    if (scope.includes('offline_access') && client.grantTypes.includes('refresh_token')) {
+      const family = await tx.startFamily({ clientId: client.clientId, scope, subject: g.subject, account: g.account, signInSession: g.signInSession }, { now, ttl: deps.config.refreshTokenTtl, familyTtl: deps.config.refreshFamilyTtl });
       refreshToken = family.token;
       grantId = family.familyId;
     }
     await tx.linkCodeFamily(redeemed.digest, grantId);
-    return { grant: g, refreshToken, grantId };
+    return { grant: g, scope, refreshToken, grantId };
   });
   if ('refused' in outcome) throw oauthError('invalid_grant', outcome.refused as string);
-  return answer(deps, req, { client, subject: outcome.grant.subject, scope: outcome.grant.scope, nonce: outcome.grant.nonce, authTime: outcome.grant.authTime, refreshToken: outcome.refreshToken, account: outcome.grant.account, grant: outcome.grantId });
+  return answer(deps, req, { client, subject: outcome.grant.subject, scope: outcome.scope, nonce: outcome.grant.nonce, authTime: outcome.grant.authTime, refreshToken: outcome.refreshToken, account: outcome.grant.account, grant: outcome.grantId });
 }
 
 const REFRESH_REFUSALS: Record<RefreshRefusal, string> = {

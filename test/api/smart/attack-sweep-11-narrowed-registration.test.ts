@@ -10,7 +10,8 @@ import { APP, startSmartApp, type SmartApp } from './smart-app';
 // a client (SMART_CLIENTS: a scope withdrawn from an app found reading too much, offline_access taken away) and
 // restarted, every app already signed in kept refreshing access tokens with the withdrawn scopes for as long as its
 // refresh family lived (90 days by default). A refresh now grants the family's scopes only as far as the client's
-// registration allows them now; without offline_access in it, the refresh is refused (the app signs in again).
+// registration allows them now; without offline_access in it, the refresh is refused (the app signs in again). A code
+// consented before the restart and exchanged after it is cut the same way.
 
 let s: SmartApp;
 const restarted: { app: AccessApp; server: Server }[] = [];
@@ -66,6 +67,17 @@ test('after the operator withdrew offline_access, a refresh is refused: the app 
   expect(res.status).toBe(400);
   expect(res.body.error).toBe('invalid_grant');
   expect(res.body.access_token).toBeUndefined();
+}, 120_000);
+
+test('a code consented before the narrowing and exchanged after it gives only what the registration allows now', async () => {
+  const { code, verifier } = await authorizeCode(s, jeanneOf(s));
+  const base = await restartWith('openid fhirUser launch/patient patient/Observation.rs');
+  const res = await tokenRequest(`${base}/auth/token`, { grant_type: 'authorization_code', code, redirect_uri: APP.redirectUri, client_id: APP.clientId, code_verifier: verifier });
+  expect(res.status).toBe(200);
+  expect((res.body.scope as string).split(' ').sort()).toEqual(['fhirUser', 'launch/patient', 'openid']);
+  // offline_access is no longer registered: no refresh token, and nothing of the record is readable.
+  expect(res.body.refresh_token).toBeUndefined();
+  expect(await read(base, 'Patient/p1', res.body.access_token)).toBe(403);
 }, 120_000);
 
 test('the registration unchanged, a refresh keeps every scope the patient granted (the control)', async () => {
