@@ -5,7 +5,7 @@ import { accessTokenReader, looksLikeJwt } from './access-token-revocation';
 import { authenticateClient } from './client-auth';
 import type { SmartClient } from './client-registry';
 import { mintIdToken } from './id-token';
-import { oauthError, sendOAuthError } from './oauth-error';
+import { OAuthError, oauthError, sendOAuthError } from './oauth-error';
 import { verifierMatches } from './pkce';
 import type { RefreshRefusal } from './refresh-tokens';
 import { baseOf, fhirBaseOf, param, type SmartDeps } from './smart-deps';
@@ -148,7 +148,17 @@ async function revokePresented(deps: SmartDeps, readAccess: ReturnType<typeof ac
 
 /** Mounts POST /auth/token and POST /auth/revoke (RFC 7009). Every refusal is an RFC 6749 JSON error, never a 5xx. */
 export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
-  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
+  const parse = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
+  // A body the parser refuses (too large, too many parameters, a charset or encoding it cannot read) is an OAuth error
+  // too (RFC 6749 §5.2 JSON, its status kept): an app reads `error`, never a FHIR OperationOutcome, from these endpoints.
+  const form = (req: Request, res: Response, next: (err?: unknown) => void): void => {
+    parse(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const status = (err as { status?: number }).status;
+      if (typeof status !== 'number' || status < 400 || status >= 500) return next(err);
+      sendOAuthError(res, new OAuthError('invalid_request', `The token request body cannot be read: ${(err as Error).message}`, status));
+    });
+  };
   const readAccess = accessTokenReader(deps.key, deps.audience);
   const clientOf = async (req: Request) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
