@@ -18,6 +18,10 @@ const PATIENT_LIMIT = ['openid', 'fhirUser', 'launch/patient', 'offline_access',
 const COOKIE = (id: string) => `dmp_authz_${id}`;
 const EXPIRED = 'Cette demande de connexion a expiré ou n’est plus valide.';
 
+/** The longest `state` and `nonce` kept with a pending request (and the nonce with its code and id_token). */
+const MAX_STATE = 1024;
+const MAX_NONCE = 512;
+
 /** OpenID Connect `prompt` values understood (OIDC Core §3.1.2.1); any other is refused, not ignored. */
 const PROMPTS = ['none', 'login', 'consent', 'select_account'];
 
@@ -48,8 +52,14 @@ async function authorize(deps: SmartDeps, req: Request, res: Response): Promise<
   if (!client || !redirectUri || !deps.registry.allowsRedirect(client, redirectUri) || !client.grantTypes.includes('authorization_code')) {
     return sendPage(res, 400, errorPage('L’application n’est pas reconnue par le DMP, ou l’adresse de retour qu’elle donne n’est pas enregistrée pour elle.'));
   }
-  const state = param(q, 'state');
+  const given = param(q, 'state');
+  // What this server keeps of an unauthenticated request is bounded: a state or nonce of 16 kB (the largest URL or
+  // form) in each of thousands of pending requests fills the table for no one (issue 14). Apps use a few dozen
+  // characters (fhirclient: 16); a longer one is refused, and not echoed.
+  const state = given !== undefined && given.length <= MAX_STATE ? given : undefined;
   const fail = (error: string, description: string) => redirectBack(res, redirectUri, { error, error_description: description, state });
+  if (given !== undefined && state === undefined) return fail('invalid_request', `state must be at most ${MAX_STATE} characters`);
+  if ((param(q, 'nonce')?.length ?? 0) > MAX_NONCE) return fail('invalid_request', `nonce must be at most ${MAX_NONCE} characters`);
   for (const name of ['response_type', 'scope', 'state', 'aud', 'code_challenge', 'code_challenge_method', 'nonce', 'prompt', 'max_age']) {
     if (repeated(q, name)) return fail('invalid_request', `${name} is repeated`);
   }

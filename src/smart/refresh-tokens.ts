@@ -170,3 +170,22 @@ export async function refreshTokenClient(db: Statements, token: string): Promise
     WHERE t.token_digest = ${digestOf(token)}`);
   return rows[0]?.client_id;
 }
+
+/**
+ * Revokes the grant an access token came from (RFC 7009 §2.1: revoking an access token MAY revoke the refresh token
+ * of the same grant): its refresh family if it has one, and every access token it gave (`revokeFamily` writes their
+ * cut-off). Before, /auth/revoke answered 200 to an access token and left it reading the record until it expired: an
+ * app without a refresh token (no `offline_access`) had no way to end its access, and was told it had.
+ * Returns the sign-in session the grant was made in (a sign-out ends it too), from its family or from its code.
+ */
+export async function revokeGrant(db: Transactions, grantId: string, now: Date): Promise<{ signInSession?: string }> {
+  return db.transaction(async (tx) => {
+    await revokeFamily(tx, grantId, 'revoked by the client', now);
+    const family = await tx.query<{ sign_in_session: string | null }>(sql`SELECT sign_in_session FROM smart_refresh_family WHERE id = ${grantId}`);
+    if (family.rows[0]) return { signInSession: family.rows[0].sign_in_session ?? undefined };
+    // A grant without refresh token is its code's own id (`linkCodeFamily`). Codes are pruned an hour past their expiry:
+    // an older grant names no session any more, and its tokens are revoked all the same (the cut-off above).
+    const code = await tx.query<{ sign_in_session: string | null }>(sql`SELECT sign_in_session FROM smart_code WHERE family_id = ${grantId}`);
+    return { signInSession: code.rows[0]?.sign_in_session ?? undefined };
+  });
+}

@@ -8,13 +8,25 @@ export const SESSION_COOKIE = 'dmp_sso';
  */
 const SESSION_PATH = '/auth/authorize';
 
-/** A cookie of the request, by name (the sign-in pages parse no other cookie library). */
+/**
+ * A cookie of the request, by name (the sign-in pages parse no other cookie library). A value that is not valid
+ * percent-encoding (`%E0%A4%A`) is no cookie of ours: undefined, as a missing one (decodeURIComponent threw, a 500).
+ */
 export function cookieOf(req: Request, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodedCookie(part.slice(eq + 1).trim());
   }
   return undefined;
+}
+
+/** A cookie value percent-decoded, or undefined when it is not valid percent-encoding. */
+function decodedCookie(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Over HTTPS (seen by this server, or the public URL behind a proxy), the cookie never travels in clear. */

@@ -3,7 +3,7 @@ import { issueCode, linkCodeFamily, redeemCode, type CodeGrant } from './authori
 import { advanceAuthorization, closeAuthorization, loadAuthorization, openAuthorization } from './authorization-requests';
 import { rememberJti } from './client-auth';
 import { recordChoices } from './record-choices';
-import { refreshTokenClient, revokeByToken, revokeFamily, rotateRefreshToken, startFamily } from './refresh-tokens';
+import { refreshTokenClient, revokeByToken, revokeFamily, revokeGrant, rotateRefreshToken, startFamily } from './refresh-tokens';
 import { endSignInSession, isSignInSessionEnded, openSignInSession, useSignInSession } from './sign-in-sessions';
 
 // The SMART routes face the Internet: they hold this store, never a database connection, so what they can do to the
@@ -38,6 +38,8 @@ export interface SmartStore {
   /** The client a refresh token was issued to (a public client's refresh names no client). */
   refreshTokenClient: Bound<typeof refreshTokenClient>;
   revokeByToken: Bound<typeof revokeByToken>;
+  /** Revokes the grant an access token presented at /auth/revoke or /auth/logout names (its family, its tokens). */
+  revokeGrant: Bound<typeof revokeGrant>;
   rememberJti: Bound<typeof rememberJti>;
   /** The sign-in sessions that spare a signed-in person the password and code (guardian switch). */
   openSignInSession: Bound<typeof openSignInSession>;
@@ -64,6 +66,7 @@ export function createSmartStore(system: SystemRepository): SmartStore {
     rotateRefreshToken: (...a) => rotateRefreshToken(system, ...a),
     refreshTokenClient: (...a) => refreshTokenClient(system, ...a),
     revokeByToken: (...a) => revokeByToken(system, ...a),
+    revokeGrant: (...a) => revokeGrant(system, ...a),
     rememberJti: (...a) => rememberJti(system, ...a),
     openSignInSession: (...a) => openSignInSession(system, ...a),
     useSignInSession: (...a) => useSignInSession(system, ...a),

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
 import { mintAccessToken } from './access-token';
+import { accessTokenReader, looksLikeJwt } from './access-token-revocation';
 import { authenticateClient } from './client-auth';
 import type { SmartClient } from './client-registry';
 import { mintIdToken } from './id-token';
-import { oauthError, sendOAuthError } from './oauth-error';
+import { OAuthError, oauthError, sendOAuthError } from './oauth-error';
 import { verifierMatches } from './pkce';
 import type { RefreshRefusal } from './refresh-tokens';
 import { baseOf, fhirBaseOf, param, type SmartDeps } from './smart-deps';
@@ -66,16 +67,18 @@ async function authorizationCodeGrant(deps: SmartDeps, req: Request, client: Sma
     // The grant the access tokens name (`dmp_grant`): the refresh family when there is one, else the code's own, kept
     // with the code so that presenting it again ends the tokens it gave (RFC 6749 §4.1.2), with or without a family.
     let grantId: string = randomUUID();
-    if (g.scope.includes('offline_access') && client.grantTypes.includes('refresh_token')) {
-      const family = await tx.startFamily({ clientId: client.clientId, scope: g.scope, subject: g.subject, account: g.account, signInSession: g.signInSession }, { now, ttl: deps.config.refreshTokenTtl, familyTtl: deps.config.refreshFamilyTtl });
+    // The registration as it is now (a restart may have narrowed it since the consent), as at each refresh.
+    const scope = grantScopes(g.scope, [client.scopes], ['patient']);
+    if (scope.includes('offline_access') && client.grantTypes.includes('refresh_token')) {
+      const family = await tx.startFamily({ clientId: client.clientId, scope, subject: g.subject, account: g.account, signInSession: g.signInSession }, { now, ttl: deps.config.refreshTokenTtl, familyTtl: deps.config.refreshFamilyTtl });
       refreshToken = family.token;
       grantId = family.familyId;
     }
     await tx.linkCodeFamily(redeemed.digest, grantId);
-    return { grant: g, refreshToken, grantId };
+    return { grant: g, scope, refreshToken, grantId };
   });
   if ('refused' in outcome) throw oauthError('invalid_grant', outcome.refused as string);
-  return answer(deps, req, { client, subject: outcome.grant.subject, scope: outcome.grant.scope, nonce: outcome.grant.nonce, authTime: outcome.grant.authTime, refreshToken: outcome.refreshToken, account: outcome.grant.account, grant: outcome.grantId });
+  return answer(deps, req, { client, subject: outcome.grant.subject, scope: outcome.scope, nonce: outcome.grant.nonce, authTime: outcome.grant.authTime, refreshToken: outcome.refreshToken, account: outcome.grant.account, grant: outcome.grantId });
 }
 
 const REFRESH_REFUSALS: Record<RefreshRefusal, string> = {
@@ -94,7 +97,10 @@ async function refreshTokenGrant(deps: SmartDeps, req: Request, client: SmartCli
   if (!token) throw oauthError('invalid_request', 'refresh_token is required');
   const rotated = await deps.store.rotateRefreshToken(token, { clientId: client.clientId, now: deps.clock(), ttl: deps.config.refreshTokenTtl, familyTtl: deps.config.refreshFamilyTtl });
   if ('refused' in rotated) throw oauthError('invalid_grant', REFRESH_REFUSALS[rotated.refused]);
-  let scope = rotated.family.scope;
+  // The client's registration as it is now, not as it was at the sign-in: an operator who withdrew a scope (or
+  // offline_access) from an app is obeyed at its next refresh, not when its family ends months later (attack sweep 11).
+  if (!client.scopes.includes('offline_access')) throw oauthError('invalid_grant', 'This client is no longer registered for offline_access: sign in again');
+  let scope = grantScopes(rotated.family.scope, [client.scopes], ['patient']);
   const asked = param(req.body, 'scope');
   if (asked) {
     const wanted = splitScopes(asked);
@@ -127,9 +133,33 @@ async function withRefreshClient(deps: SmartDeps, body: Record<string, unknown>,
   return client?.authMethod === 'none' ? { ...body, client_id: client.clientId } : body;
 }
 
+/**
+ * RFC 7009 §2.1: revokes what a client presents, a refresh token (its whole family) or one of the access tokens it was
+ * issued (the grant it came from: its family and every access token of it). Another client's token, an unknown or
+ * expired one, is silently ignored (200 alike: no oracle). A backend client's access token names no grant and cannot
+ * be revoked: said so (`unsupported_token_type`), not answered 200 as if it had been. Returns the grant's sign-in session.
+ */
+async function revokePresented(deps: SmartDeps, readAccess: ReturnType<typeof accessTokenReader>, token: string, client: SmartClient, now: Date): Promise<{ signInSession?: string }> {
+  if (!looksLikeJwt(token)) return deps.store.revokeByToken(token, client.clientId, now);
+  const presented = await readAccess(token, client.clientId, now);
+  if (presented.kind === 'no-grant') throw oauthError('unsupported_token_type', 'This access token (client_credentials) cannot be revoked: it ends when it expires');
+  return presented.kind === 'grant' ? deps.store.revokeGrant(presented.grant, now) : {};
+}
+
 /** Mounts POST /auth/token and POST /auth/revoke (RFC 7009). Every refusal is an RFC 6749 JSON error, never a 5xx. */
 export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
-  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
+  const parse = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
+  // A body the parser refuses (too large, too many parameters, a charset or encoding it cannot read) is an OAuth error
+  // too (RFC 6749 §5.2 JSON, its status kept): an app reads `error`, never a FHIR OperationOutcome, from these endpoints.
+  const form = (req: Request, res: Response, next: (err?: unknown) => void): void => {
+    parse(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const status = (err as { status?: number }).status;
+      if (typeof status !== 'number' || status < 400 || status >= 500) return next(err);
+      sendOAuthError(res, new OAuthError('invalid_request', `The token request body cannot be read: ${(err as Error).message}`, status));
+    });
+  };
+  const readAccess = accessTokenReader(deps.key, deps.audience);
   const clientOf = async (req: Request) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     return authenticateClient(await withRefreshClient(deps, body, req.headers.authorization), req.headers.authorization, {
@@ -157,8 +187,9 @@ export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
       const token = param(req.body, 'token');
       if (!token) throw oauthError('invalid_request', 'token is required');
       const client = await clientOf(req);
-      // A refresh token ends its whole family, and with it the access tokens the family gave (their `dmp_grant`).
-      await deps.store.revokeByToken(token, client.clientId, deps.clock());
+      // A refresh token ends its whole family, and with it the access tokens the family gave (their `dmp_grant`); an
+      // access token ends the grant it came from the same way.
+      await revokePresented(deps, readAccess, token, client, deps.clock());
       res.set('Cache-Control', 'no-store').status(200).end();
     } catch (err) {
       sendOAuthError(res, err);
@@ -175,7 +206,7 @@ export function mountTokenRoutes(app: Express, deps: SmartDeps): void {
       if (!token) throw oauthError('invalid_request', 'token is required');
       const client = await clientOf(req);
       const now = deps.clock();
-      const { signInSession } = await deps.store.revokeByToken(token, client.clientId, now);
+      const { signInSession } = await revokePresented(deps, readAccess, token, client, now);
       if (signInSession) await deps.store.endSignInSession(signInSession, 'signed out', now);
       res.set('Cache-Control', 'no-store').status(200).end();
     } catch (err) {

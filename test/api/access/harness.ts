@@ -51,11 +51,13 @@ export async function createAccessApp(
     extraOperations?: OperationDefinitionEntry[];
     /** Configuration keys the test sets (a work limit small enough to reach). */
     config?: Partial<Config>;
+    /** The database of another app, as a restart of the server with other settings finds it (not dropped on close). */
+    testDb?: TestDb;
   } = {},
 ): Promise<AccessApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dmp-access-'));
   const env: NodeJS.ProcessEnv = { DEV_AUTH: '1', DEV_ISSUER_KEY: await jwkText('dev-test'), LOGIN_ISSUER_KEY: await jwkText('login-test'), ...options.env };
-  const testDb = await createTestDb();
+  const testDb = options.testDb ?? (await createTestDb());
   const config = loadConfig({}, { logLevel: 'silent', dataDir, baseUrl: options.baseUrl, ...options.config });
   const logger = createLogger('silent');
   const wiring = await accessWiring({ config, db: testDb.db, logger, env }, {
@@ -83,7 +85,7 @@ export async function createAccessApp(
     token: (o) => mintDevToken(auth, devKey, o),
     close: async () => {
       await wiring.close?.();
-      await testDb.drop();
+      if (!options.testDb) await testDb.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
