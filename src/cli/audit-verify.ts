@@ -5,8 +5,7 @@
  * the chain is keyed. Exit code: 0 intact, 1 broken link found, 2 could not verify.
  */
 import { verifyChain } from '../audit/verify-chain';
-import { loadConfig } from '../config';
-import { openDb } from '../store/open-db';
+import { runAsCommand, withConfiguredDb } from './command';
 
 /** Parses `--patient <id>` (or `--chain <id>`, '' for events without a patient) from the arguments. */
 export function parseArgs(argv: string[]): { chain?: string } {
@@ -16,23 +15,9 @@ export function parseArgs(argv: string[]): { chain?: string } {
 
 /** Runs the verification and returns the process exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const config = loadConfig(env);
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
-    const result = await verifyChain(db, { ...parseArgs(argv), secret: env.AUDIT_CHAIN_SECRET || undefined });
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    return result.intact ? 0 : 1;
-  } finally {
-    await db.close();
-  }
+  const result = await withConfiguredDb(env, (db) => verifyChain(db, { ...parseArgs(argv), secret: env.AUDIT_CHAIN_SECRET || undefined }));
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  return result.intact ? 0 : 1;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`audit-verify: ${(err as Error).message}\n`);
-      process.exit(2);
-    },
-  );
-}
+if (require.main === module) runAsCommand('audit-verify', main);

@@ -11,7 +11,8 @@ import { loadNotifyConfig } from '../notify/notify-config';
 import { createHandoverAudit } from '../records/handover-audit';
 import { handOverAtMajority, type HandoverReport } from '../records/majority-handover';
 import type { Db } from '../store/db';
-import { runAsCommand, runRecordJob } from './record-job-cli';
+import { runAsCommand } from './command';
+import { runRecordJob } from './record-job-cli';
 
 /** The report in lines an operator reads: one per record handed over. */
 export function formatReport(report: HandoverReport): string {

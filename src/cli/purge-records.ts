@@ -9,7 +9,8 @@ import { SystemRepository } from '../system/system-repository';
 import { loadNotifyConfig } from '../notify/notify-config';
 import { purgeRecords, type PurgeReport } from '../records/purge-job';
 import type { Db } from '../store/db';
-import { runAsCommand, runRecordJob } from './record-job-cli';
+import { runAsCommand } from './command';
+import { runRecordJob } from './record-job-cli';
 
 /** The report in lines an operator reads: one per record purged, then the totals. */
 export function formatReport(report: PurgeReport): string {

@@ -46,14 +46,3 @@ export async function runRecordJob<R>(
     if (!options.db) await database.close();
   }
 }
-
-/** The `require.main` entry of a record job command: its exit code, or 2 with the message on stderr. */
-export function runAsCommand(name: string, main: (argv: string[]) => Promise<number>): void {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`${name}: ${(err as Error).message}\n`);
-      process.exit(2);
-    },
-  );
-}

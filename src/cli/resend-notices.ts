@@ -8,13 +8,12 @@
  * Exit code: 0 done (every notice requeued was delivered, or --queue-only/--dry-run), 1 some notices could not be
  * delivered yet (they stay queued with their retries), 2 bad arguments or failure.
  */
-import { loadConfig } from '../config';
+import { runAsCommand, withConfiguredDb } from './command';
 import { Dispatcher, type NotifyLogger } from '../notify/dispatcher';
 import { loadNotifyConfig } from '../notify/notify-config';
 import { claimUndeliverable, countOutbox, requeueUndeliverable } from '../notify/outbox-store';
 import { createTransports } from '../notify/transports/create-transports';
 import type { Db } from '../store/db';
-import { openDb } from '../store/open-db';
 import { sql } from '../store/sql';
 import { SystemRepository } from '../system/system-repository';
 
@@ -103,23 +102,9 @@ export async function resendNotices(db: Db, env: NodeJS.ProcessEnv, args: Resend
 /** The command: configuration from the environment, report on stdout; returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: (text: string) => void = (t) => void process.stdout.write(t)): Promise<number> {
   const args = parseArgs(argv);
-  const config = loadConfig(env);
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
-    const { lines, code } = await resendNotices(db, env, args);
-    out(`${lines.join('\n')}\n`);
-    return code;
-  } finally {
-    await db.close();
-  }
+  const { lines, code } = await withConfiguredDb(env, (db) => resendNotices(db, env, args));
+  out(`${lines.join('\n')}\n`);
+  return code;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`notices:resend: ${(err as Error).message}\n`);
-      process.exit(2);
-    },
-  );
-}
+if (require.main === module) runAsCommand('notices:resend', main);

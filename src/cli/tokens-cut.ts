@@ -9,8 +9,7 @@
  */
 import type { DmpActorKind } from '../access/actor';
 import { cutOffActorTokens } from '../auth/operator-cutoffs';
-import { loadConfig } from '../config';
-import { openDb } from '../store/open-db';
+import { runAsCommand, withConfiguredDb } from './command';
 
 const KINDS: readonly DmpActorKind[] = ['practitioner', 'system', 'patient', 'guardian'];
 const USAGE = 'usage: npm run -s tokens:cut -- <practitioner|system|patient|guardian> <id> --reason "…"';
@@ -37,23 +36,9 @@ export function parseCutArgs(argv: string[]): CutArgs {
 /** The command: writes the cut-offs in one transaction and prints what they end; returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out: (text: string) => void = (t) => void process.stdout.write(t)): Promise<number> {
   const args = parseCutArgs(argv);
-  const config = loadConfig(env);
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
-    const { subjects, at } = await db.transaction((tx) => cutOffActorTokens(tx, args.kind, args.id, args.reason));
-    out(`tokens naming ${args.kind} ${args.id} issued until ${at.toISOString()} are refused (${subjects.join(', ')}); running servers apply it within TOKEN_CUTOFF_CACHE_MS\n`);
-    return 0;
-  } finally {
-    await db.close();
-  }
+  const { subjects, at } = await withConfiguredDb(env, (db) => db.transaction((tx) => cutOffActorTokens(tx, args.kind, args.id, args.reason)));
+  out(`tokens naming ${args.kind} ${args.id} issued until ${at.toISOString()} are refused (${subjects.join(', ')}); running servers apply it within TOKEN_CUTOFF_CACHE_MS\n`);
+  return 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`tokens:cut: ${(err as Error).message}\n`);
-      process.exit(2);
-    },
-  );
-}
+if (require.main === module) runAsCommand('tokens:cut', main);

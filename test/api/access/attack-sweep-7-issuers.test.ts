@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import request from 'supertest';
 import { loadAuthConfig } from '../../../src/auth/auth-config';
-import { exportJWK, generateKeyPair, SignJWT } from '../../../src/auth/jose';
 import { loadFixture, RPPS } from './fixture';
 import { createAccessApp, type AccessApp } from './harness';
+import { createTestIssuers, type TestIssuers } from './test-issuers';
 
 // Issue 11's outside check, sweep 7: configured token issuers (AUTH_ISSUERS).
 // Rule (README "Tokens", closed by default): each AUTH_ISSUERS entry declares what its tokens may name — `mints.kinds`,
@@ -13,25 +12,14 @@ import { createAccessApp, type AccessApp } from './harness';
 // an OperationOutcome. Found: an issuer trusted for professionals (Pro Santé Connect-like) could mint a patient token
 // (the whole record), a feeder, the Assurance Maladie, or a directory administrator.
 
-type SigningKey = Parameters<SignJWT['sign']>[0];
-const PSC = 'https://psc.example';
-const FEEDERS = 'https://feeders.example';
 let a: AccessApp;
+let issuers: TestIssuers;
 let dir: string;
-const keys: Record<string, SigningKey> = {};
-
-const issuersJson = (psc: object, feeders: object) => JSON.stringify([
-  { issuer: PSC, jwks: `${dir}/psc.json`, ...psc },
-  { issuer: FEEDERS, jwks: `${dir}/feeders.json`, ...feeders },
-]);
+const issuersJson = (psc: object, feeders: object) => issuers.issuersJson(psc, feeders);
 
 beforeAll(async () => {
-  dir = mkdtempSync('/tmp/dmp-sweep7-iss-');
-  for (const [name, kid] of [['psc', 'psc-1'], ['feeders', 'feed-1']]) {
-    const { publicKey, privateKey } = await generateKeyPair('ES256');
-    keys[name] = privateKey;
-    writeFileSync(`${dir}/${name}.json`, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256' }] }));
-  }
+  issuers = await createTestIssuers('dmp-sweep7-iss');
+  dir = issuers.dir;
   a = await createAccessApp({
     env: {
       DEV_AUTH: undefined,
@@ -42,15 +30,10 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await a?.close();
-  rmSync(dir, { recursive: true, force: true });
+  issuers?.remove();
 });
 
-async function token(issuer: 'psc' | 'feeders', claims: Record<string, unknown>): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: issuer === 'psc' ? 'psc-1' : 'feed-1' })
-    .setIssuer(issuer === 'psc' ? PSC : FEEDERS).setAudience(a.auth.audience).setIssuedAt(now - 10).setExpirationTime(now + 300)
-    .sign(keys[issuer]);
-}
+const token = (issuer: 'psc' | 'feeders', claims: Record<string, unknown>): Promise<string> => issuers.sign(issuer, claims, a.auth.audience);
 const get = async (bearer: string, url: string) => request(a.app).get(`/fhir${url}`).set('Authorization', `Bearer ${bearer}`);
 
 describe('a professionals\' issuer mints professionals only', () => {

@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import request from 'supertest';
 import { loadAuthConfig } from '../../../src/auth/auth-config';
-import { exportJWK, generateKeyPair, SignJWT } from '../../../src/auth/jose';
 import { main as tokensCut, parseCutArgs } from '../../../src/cli/tokens-cut';
 import { retentionHorizonMs } from '../../../src/smart/token-retention';
 import { loadFixture, RPPS } from './fixture';
 import { createAccessApp, type AccessApp } from './harness';
+import { createTestIssuers, PSC, type TestIssuers } from './test-issuers';
 
 // Issue 11, tokens we did not issue (left open until now as "needs a product decision"). Decision, written in
 // src/access/README.md "Tokens": a configured issuer's tokens carry `iat` and live at most its `maxTokenLifetime`
@@ -14,44 +13,30 @@ import { createAccessApp, type AccessApp } from './harness';
 // stolen card session, a feeder's leaked secret, a patient's lost phone. Before, a Pro Santé Connect-like token minted for
 // a year was served for a year, and nothing short of removing the whole issuer ended one professional's token.
 
-type SigningKey = Parameters<SignJWT['sign']>[0];
-const PSC = 'https://psc.example';
-const FEEDERS = 'https://feeders.example';
 let a: AccessApp;
+let issuers: TestIssuers;
 let dir: string;
-const keys: Record<string, SigningKey> = {};
 
 beforeAll(async () => {
-  dir = mkdtempSync('/tmp/dmp-operator-cut-');
-  for (const [name, kid] of [['psc', 'psc-1'], ['feeders', 'feed-1']]) {
-    const { publicKey, privateKey } = await generateKeyPair('ES256');
-    keys[name] = privateKey;
-    writeFileSync(`${dir}/${name}.json`, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256' }] }));
-  }
+  issuers = await createTestIssuers('dmp-operator-cut');
+  dir = issuers.dir;
   a = await createAccessApp({
     env: {
       // Read on every request: the test sees a cut-off at once (the default cache delays it by 3 s at most).
       TOKEN_CUTOFF_CACHE_MS: '0',
-      AUTH_ISSUERS: JSON.stringify([
-        { issuer: PSC, jwks: `${dir}/psc.json`, mints: { kinds: ['practitioner'] }, maxTokenLifetime: 600 },
-        { issuer: FEEDERS, jwks: `${dir}/feeders.json`, mints: { kinds: ['system'], categories: ['feeder'] } },
-      ]),
+      AUTH_ISSUERS: issuers.issuersJson({ mints: { kinds: ['practitioner'] }, maxTokenLifetime: 600 }, { mints: { kinds: ['system'], categories: ['feeder'] } }),
     },
   });
   await loadFixture(a.service);
 }, 120_000);
 afterAll(async () => {
   await a?.close();
-  rmSync(dir, { recursive: true, force: true });
+  issuers?.remove();
 });
 
 const nowS = () => Math.floor(Date.now() / 1000);
-async function token(issuer: 'psc' | 'feeders', claims: Record<string, unknown>, o: { iat?: number | null; exp?: number } = {}): Promise<string> {
-  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: issuer === 'psc' ? 'psc-1' : 'feed-1' })
-    .setIssuer(issuer === 'psc' ? PSC : FEEDERS).setAudience(a.auth.audience).setExpirationTime(o.exp ?? nowS() + 300);
-  if (o.iat !== null) jwt.setIssuedAt(o.iat ?? nowS() - 10);
-  return jwt.sign(keys[issuer]);
-}
+const token = (issuer: 'psc' | 'feeders', claims: Record<string, unknown>, o: { iat?: number | null; exp?: number } = {}): Promise<string> =>
+  issuers.sign(issuer, claims, a.auth.audience, o);
 const gpClaims = { dmp_kind: 'practitioner', rpps: RPPS.gp, scope: 'user/*.cruds' };
 const get = async (bearer: string, url: string) => request(a.app).get(`/fhir${url}`).set('Authorization', `Bearer ${bearer}`);
 const cut = async (...argv: string[]) => {

@@ -63,6 +63,7 @@ const DB_IMPORTERS: Record<string, string> = {
   'src/cli/majority-handover.ts': 'command line: runs the job on a connection it opens (or one a test gives)',
   'src/cli/purge-records.ts': 'command line: runs the job on a connection it opens (or one a test gives)',
   'src/cli/record-job-cli.ts': 'command line: opens the connection the record jobs run on, and closes it',
+  'src/cli/command.ts': 'command line: opens the configured connection a command runs on, and closes it',
   'src/cli/resend-notices.ts': 'command line: reads and resets the outbox on a connection it opens, and closes it',
 };
 
