@@ -131,7 +131,8 @@ export class CdaPlanWorkers {
       else if ('fhirError' in answer) job.reject(new FhirError(answer.fhirError.status, answer.fhirError.outcome));
       else job.reject(new Error(answer.error));
     });
-    slot.worker.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? this.outOfMemory(slot) : this.replace(slot, err)));
+    // Out of memory with no job (CDA_WORKER_MEMORY_MB too small to load the worker) is a failure to start like any other.
+    slot.worker.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ERR_WORKER_OUT_OF_MEMORY' && slot.pending.size ? this.outOfMemory(slot) : this.replace(slot, err)));
     slot.worker.on('exit', (code) => {
       if (!slot.retired) this.replace(slot, new Error(`CDA plan worker exited with code ${code}`));
     });
