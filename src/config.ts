@@ -71,6 +71,13 @@ export const configSchema = {
     default: 30_000,
     parse: int(100, 3_600_000),
   },
+  cdaWorkerMemoryMb: {
+    env: 'CDA_WORKER_MEMORY_MB',
+    // A document at the markup limit (250,000 tags and attributes) grows a worker's heap by ~80-150 MB.
+    doc: 'Heap (old generation) of each CDA plan worker, MB; a document needing more ends its worker (→ 422 too-costly, the worker replaced)',
+    default: 256,
+    parse: int(32, 16_384),
+  },
   cdaQueueLimit: { env: 'CDA_QUEUE_LIMIT', doc: 'CDA documents waiting for or on the workers; one more → 503 + Retry-After', default: 64, parse: int(1, 100_000) },
   metricsToken: {
     env: 'METRICS_TOKEN',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { unprocessable } from '../fhir/errors';
-import { decodeXmlBytes, DEFAULT_MAX_BYTES } from './xml-safety';
+import { decodeXmlBytes, DEFAULT_MAX_BYTES, DEFAULT_MAX_MARKUP } from './xml-safety';
 import { DEFAULT_MAX_DEPTH, parseXmlTree, type XmlNode } from './xml-tree';
 
 /** Limits applied while reading a CDA document. */
@@ -9,6 +9,8 @@ export interface CdaParseOptions {
   maxBytes?: number;
   /** Maximum element nesting (default 100); deeper → 400. */
   maxDepth?: number;
+  /** Maximum tags and attributes, counted as `<` and `=` characters (default 250,000); more → 413. */
+  maxMarkup?: number;
 }
 
 /** A parsed CDA R2 document and facts about the bytes it came from. */
@@ -26,7 +28,7 @@ export interface CdaDocument {
 
 /** Safely parses a CDA R2 document: 413 too large, 400 unsafe or not well-formed, 422 not a CDA. */
 export function parseCda(bytes: Buffer, options: CdaParseOptions = {}): CdaDocument {
-  const text = decodeXmlBytes(bytes, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const text = decodeXmlBytes(bytes, options.maxBytes ?? DEFAULT_MAX_BYTES, options.maxMarkup ?? DEFAULT_MAX_MARKUP);
   const top = parseXmlTree(text, options.maxDepth ?? DEFAULT_MAX_DEPTH);
   const root = findClinicalDocument(top);
   return {
@@ -57,7 +59,7 @@ function findClinicalDocument(top: XmlNode): XmlNode {
  * take for a CDA document), or undefined when their root is something else. 413/400 as `parseCda`.
  */
 export function clinicalDocumentOf(bytes: Buffer, options: CdaParseOptions = {}): XmlNode | undefined {
-  const top = parseXmlTree(decodeXmlBytes(bytes, options.maxBytes ?? DEFAULT_MAX_BYTES), options.maxDepth ?? DEFAULT_MAX_DEPTH);
+  const top = parseXmlTree(decodeXmlBytes(bytes, options.maxBytes ?? DEFAULT_MAX_BYTES, options.maxMarkup ?? DEFAULT_MAX_MARKUP), options.maxDepth ?? DEFAULT_MAX_DEPTH);
   if (top.name.replace(/^\{[^}]*\}|^[^:]*:/, '') === 'ClinicalDocument') return top;
   return top.name === 'xsl:stylesheet' || top.name === 'xsl:transform' ? findWrapped(top) : undefined;
 }

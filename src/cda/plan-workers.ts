@@ -42,6 +42,11 @@ export interface PlanWorkerLimits {
   jobTimeoutMs?: number;
   /** Jobs waiting for or on the workers; one more is refused with 503 + Retry-After (back-pressure). */
   queueLimit?: number;
+  /**
+   * Old-generation heap of each worker, MB (`resourceLimits.maxOldGenerationSizeMb`): a document whose parsing and
+   * mapping needs more ends its worker (422 for it) instead of growing the server's memory until the host kills it.
+   */
+  memoryMb?: number;
 }
 
 const RETRY_AFTER_SECONDS = 2;
@@ -110,9 +115,10 @@ export class CdaPlanWorkers {
 
   private spawn(): Slot {
     // Under tsx (development, benchmarks) the worker registers tsx itself: loader hooks do not reach workers.
+    const resourceLimits = this.limits.memoryMb ? { maxOldGenerationSizeMb: this.limits.memoryMb } : undefined;
     const worker = this.script.endsWith('.ts')
-      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(this.script)});`, { eval: true })
-      : new Worker(this.script);
+      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(this.script)});`, { eval: true, resourceLimits })
+      : new Worker(this.script, { resourceLimits });
     const slot: Slot = { worker, pending: new Map() };
     slot.worker.unref(); // an idle pool never keeps the process alive
     slot.worker.on('message', (answer: PlanAnswer) => {
@@ -125,7 +131,8 @@ export class CdaPlanWorkers {
       else if ('fhirError' in answer) job.reject(new FhirError(answer.fhirError.status, answer.fhirError.outcome));
       else job.reject(new Error(answer.error));
     });
-    slot.worker.on('error', (err) => this.replace(slot, err));
+    // Out of memory with no job (CDA_WORKER_MEMORY_MB too small to load the worker) is a failure to start like any other.
+    slot.worker.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ERR_WORKER_OUT_OF_MEMORY' && slot.pending.size ? this.outOfMemory(slot) : this.replace(slot, err)));
     slot.worker.on('exit', (code) => {
       if (!slot.retired) this.replace(slot, new Error(`CDA plan worker exited with code ${code}`));
     });
@@ -148,6 +155,27 @@ export class CdaPlanWorkers {
     }
     slot.pending.clear();
     void slot.worker.terminate();
+    const index = this.slots.indexOf(slot);
+    if (index >= 0 && !this.closed) this.slots[index] = this.spawn();
+  }
+
+  /**
+   * A worker past its heap limit (CDA_WORKER_MEMORY_MB) is ended by V8: the job it was running (the oldest it held, since
+   * a worker runs its jobs in turn) gets 422 too-costly, the jobs queued behind it 503 to retry. Its replacement does not
+   * count as a worker failing to start: hostile documents in a row must not push the pool to plan on the request thread.
+   */
+  private outOfMemory(slot: Slot): void {
+    slot.retired = true;
+    const [running, ...queued] = slot.pending.values();
+    slot.pending.clear();
+    if (running) {
+      clearTimeout(running.timer);
+      running.reject(tooCostly(`Parsing and mapping this CDA document needs more memory than the ${this.limits.memoryMb} MB a worker may use (CDA_WORKER_MEMORY_MB)`));
+    }
+    for (const other of queued) {
+      clearTimeout(other.timer);
+      other.reject(busy('The CDA worker handling this document was restarted: retry'));
+    }
     const index = this.slots.indexOf(slot);
     if (index >= 0 && !this.closed) this.slots[index] = this.spawn();
   }

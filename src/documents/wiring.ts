@@ -20,6 +20,7 @@ export async function documentsWiring(deps: WiringDeps): Promise<Wiring> {
   const workers = CdaPlanWorkers.create(deps.config.cdaPlanWorkers, undefined, {
     jobTimeoutMs: deps.config.cdaJobTimeoutMs,
     queueLimit: deps.config.cdaQueueLimit,
+    memoryMb: deps.config.cdaWorkerMemoryMb,
   });
   return {
     operations: importOperations({ ...options, planner: workers?.plan }),
