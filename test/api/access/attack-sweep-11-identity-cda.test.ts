@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Binary, Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
 import { byRpps, consent, INS_NIR, P1_INS, P2_INS, RPPS } from './fixture';
 import { withInsKey } from './ins-values';
 import { useSweepServer, type Answer } from './sweep-4';
+import { cdaSubmission } from './cda-submission';
 
 // Issue 11's outside check, eleventh sweep, family "identity and filing": a CDA is filed only in the record of the one
 // patient its header names (src/documents/README.md "Patient"; DESIGN §5 "Identity"), by every channel ($import, ITI-65,
@@ -17,7 +18,6 @@ import { useSweepServer, type Answer } from './sweep-4';
 //   the other's reports, the first name (an INS trait) never compared.
 
 const { call } = useSweepServer('dmp-sweep11-identity-cda-');
-const pdsm = (name: string): string => readFileSync(path.join(__dirname, '../../../fixtures/pdsm', `${name}.json`), 'utf8');
 const refused = (answer: Answer): boolean => answer.status === 422 && answer.body?.resourceType === 'OperationOutcome';
 /** A person who has no record here (her INS is unknown to the server). */
 const STRANGER = withInsKey('2790375123411');
@@ -42,17 +42,7 @@ const strangerReportNamingP1 = () => labReport(STRANGER, 'MARTIN', '20150402')
   .replace(`<id root="1.2.250.1.213.1.4.8" extension="${STRANGER}"/>`, `<id root="1.2.250.1.213.1.4.8" extension="${STRANGER}"/><id root="1.2.250.1.213.1.4.8" extension="${P1_INS}"/>`);
 
 /** The PDSm ITI-65 fixture for p1, written by the specialist p1 authorised, its document the CDA `xml` (text/xml). */
-function submissionForP1(xml: string): Bundle {
-  const bundle = JSON.parse(pdsm('iti65-submission').split('180057512345627').join(P1_INS).split('810001234567').join(`8${RPPS.spec}`)) as Bundle;
-  const entries = bundle.entry as BundleEntry[];
-  const doc = entries[1].resource as DocumentReference;
-  const binary = entries[2].resource as Binary;
-  binary.contentType = 'text/xml';
-  binary.data = Buffer.from(xml).toString('base64');
-  doc.content[0].attachment = { ...doc.content[0].attachment, contentType: 'text/xml', hash: undefined, size: undefined };
-  delete doc.masterIdentifier;
-  return bundle;
-}
+const submissionForP1 = (xml: string): Bundle => cdaSubmission(P1_INS, xml, RPPS.spec);
 /** The same document published alone (ITI-105) in p1's record. */
 function publicationForP1(xml: string): DocumentReference {
   const doc = (submissionForP1(xml).entry as BundleEntry[])[1].resource as DocumentReference;

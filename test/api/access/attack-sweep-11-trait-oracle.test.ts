@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Binary, Bundle, BundleEntry, DocumentReference, List, Patient } from '@medplum/fhirtypes';
+import type { BundleEntry, DocumentReference, Patient } from '@medplum/fhirtypes';
 import { byRpps, consent, INS_NIR, RPPS } from './fixture';
 import { withInsKey } from './ins-values';
 import { shape, useSweepServer, type Answer } from './sweep-4';
+import { cdaSubmission } from './cda-submission';
 
 // Issue 11's outside check, eleventh sweep, family "identity and filing": the identity traits of a record (birth date,
 // sex, birth name, first birth first name) are compared with a document's only for a sender whose filing is otherwise
@@ -17,7 +18,6 @@ import { shape, useSweepServer, type Answer } from './sweep-4';
 // Expected: a refused filing reads the same whatever the traits say; an allowed one still gets the 422 naming the trait.
 
 const { call } = useSweepServer('dmp-sweep11-trait-oracle-');
-const pdsm = readFileSync(path.join(__dirname, '../../../fixtures/pdsm/iti65-submission.json'), 'utf8');
 const labReport = readFileSync(path.join(__dirname, '../../../fixtures/cda/lab-report-two-results.xml'), 'utf8');
 
 /** The record's identity: what the attacker tries to learn. */
@@ -49,19 +49,7 @@ function report(ins: string, traits: Traits, rpps: string): string {
 }
 
 /** The PDSm ITI-65 fixture for the patient of `ins`, written by `rpps`, its document the CDA `xml`; `snapshot` goes in the SubmissionSet's source patient. */
-function submission(ins: string, xml: string, rpps: string, snapshot: Partial<Patient> = {}): Bundle {
-  const bundle = JSON.parse(pdsm.split('180057512345627').join(ins).split('810001234567').join(`8${rpps}`)) as Bundle;
-  const entries = bundle.entry as BundleEntry[];
-  const list = entries[0].resource as List;
-  Object.assign(list.contained?.find((c) => c.resourceType === 'Patient') ?? {}, snapshot);
-  const doc = entries[1].resource as DocumentReference;
-  const binary = entries[2].resource as Binary;
-  binary.contentType = 'text/xml';
-  binary.data = Buffer.from(xml).toString('base64');
-  doc.content[0].attachment = { ...doc.content[0].attachment, contentType: 'text/xml', hash: undefined, size: undefined };
-  delete doc.masterIdentifier;
-  return bundle;
-}
+const submission = cdaSubmission;
 /** The same document published alone (ITI-105). */
 function publication(ins: string, xml: string, rpps: string): DocumentReference {
   const doc = (submission(ins, xml, rpps).entry as BundleEntry[])[1].resource as DocumentReference;
@@ -177,6 +165,18 @@ describe('the SubmissionSet\'s source patient snapshot (ITI-65) is compared only
   });
 });
 
+/** Each channel answers the header that agrees with 409 (the id is taken), and every wrong trait exactly the same. */
+async function expectOne409WhateverTheTraits(channels: [string, (xml: string) => Promise<Answer>][], again: (traits: Traits) => string): Promise<void> {
+  for (const [channel, send] of channels) {
+    const agreeing = await send(again(TRAITS));
+    expect([channel, agreeing.status]).toEqual([channel, 409]);
+    for (const [trait, wrong] of WRONG) {
+      const answer = await send(again({ ...TRAITS, ...wrong }));
+      expect([channel, trait, ...told(answer)]).toEqual([channel, trait, ...told(agreeing)]);
+    }
+  }
+}
+
 describe('a document id already filed: other bytes are answered as such before the traits are compared', () => {
   it('$import and ITI-65 by the feeder that filed it, after the patient blocked its author: one 409 whatever the traits', async () => {
     const record = await recordOf();
@@ -192,14 +192,7 @@ describe('a document id already filed: other bytes are answered as such before t
       ['$import', (xml) => call('feeder', 'POST', '/DocumentReference/$import', xml, CDA)],
       ['ITI-65', (xml) => call('feeder', 'POST', '', submission(record.ins, xml, RPPS.spec))],
     ];
-    for (const [channel, send] of channels) {
-      const agreeing = await send(again(TRAITS));
-      expect([channel, agreeing.status]).toEqual([channel, 409]);
-      for (const [trait, wrong] of WRONG) {
-        const answer = await send(again({ ...TRAITS, ...wrong }));
-        expect([channel, trait, ...told(answer)]).toEqual([channel, trait, ...told(agreeing)]);
-      }
-    }
+    await expectOne409WhateverTheTraits(channels, again);
     expect(await record.documents()).toBe(1);
   });
 
@@ -215,14 +208,7 @@ describe('a document id already filed: other bytes are answered as such before t
       ['ITI-105', (xml) => call('feeder', 'POST', '/DocumentReference', publication(record.ins, xml, RPPS.author))],
       ['$import', (xml) => call('feeder', 'POST', '/DocumentReference/$import', xml, CDA)],
     ];
-    for (const [channel, send] of channels) {
-      const agreeing = await send(again(TRAITS));
-      expect([channel, agreeing.status]).toEqual([channel, 409]);
-      for (const [trait, wrong] of WRONG) {
-        const answer = await send(again({ ...TRAITS, ...wrong }));
-        expect([channel, trait, ...told(answer)]).toEqual([channel, trait, ...told(agreeing)]);
-      }
-    }
+    await expectOne409WhateverTheTraits(channels, again);
     expect(await record.documents()).toBe(1);
   });
 });
