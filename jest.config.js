@@ -17,4 +17,8 @@ module.exports = {
   // Tests and hooks that migrate a fresh embedded PGlite run every migration (tens of seconds on a loaded 2-core machine).
   testTimeout: 120000,
   maxWorkers: 2,
+  // A worker runs ~170 files in one process, and what a file leaves behind (module copies held by native handles, pools)
+  // adds up: one reached a 4 GB heap after 2,365 s and crashed with two files unrun. Jest replaces a worker whose heap
+  // passed this after a file, so the whole suite runs in bounded memory.
+  workerIdleMemoryLimit: '1536MB',
 };
