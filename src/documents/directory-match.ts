@@ -59,7 +59,7 @@ export async function matchDirectoryEntry(svc: FhirService, ctx: RequestContext,
   const search = keys.length ? criteriaOf(keys) : criteria;
   const system: RequestContext = { ...ctx, lookupAccess: sql`r.type = ${type}` };
   let matches = await lookupMatches(svc, system, type, search);
-  if (!matches.length && lockWhenAbsent) matches = await findMatches(svc, system, type, search);
+  if (!matches.length && lockWhenAbsent) matches = await findMatches(svc, system, type, search, true);
   if (!matches.length && lockWhenAbsent && keys.length) {
     // Then the holders' locks, which every directory create takes before its duplicate check, and a look again: an
     // entry created directly is seen here, or created after this import commits (and meets its entry: 409). After the

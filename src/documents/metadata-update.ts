@@ -90,7 +90,7 @@ async function target(svc: FhirService, ctx: RequestContext, req: FhirRequest): 
     }
     return { stored: await svc.repo.read(ctx, 'DocumentReference', id) };
   }
-  const matches = await findMatches(svc, ctx, 'DocumentReference', req.query);
+  const matches = await findMatches(svc, ctx, 'DocumentReference', req.query, false);
   if (matches.length > 1) throw preconditionFailed('Conditional patch criteria match more than one DocumentReference');
   if (!matches.length) throw notFound('No DocumentReference matches the conditional patch criteria');
   return { stored: matches[0] };

@@ -36,7 +36,7 @@ async function findByIdentifier(svc: FhirService, ctx: RequestContext, id: Patie
   ctx.assertLookupCriteria?.('Patient', criteria);
   // Unlocked first (the usual case: a known patient); locked only to decide that the patient is new.
   let matches = await lookupExisting(svc, ctx, 'Patient', criteria);
-  if (!matches.length) matches = await findMatches(svc, ctx, 'Patient', criteria);
+  if (!matches.length) matches = await findMatches(svc, ctx, 'Patient', criteria, true);
   // The index is only a means: the record itself must carry the identifier under the same assigning authority.
   const carrying = matches.map((m) => parseStored(m) as Patient & { id: string })
     .filter((p) => (p.identifier ?? []).some((i) => i.system === id.system && i.value === id.value));

@@ -15,7 +15,7 @@ export async function createHandler(svc: FhirService, ctx: RequestContext, req: 
   svc.validate(resource);
   return svc.repo.transaction(async (repo) => {
     if (req.headers.ifNoneExist) {
-      const matches = await findMatches({ ...svc, repo }, ctx, type, req.headers.ifNoneExist);
+      const matches = await findMatches({ ...svc, repo }, ctx, type, req.headers.ifNoneExist, true);
       if (matches.length > 1) throw preconditionFailed(`If-None-Exist "${req.headers.ifNoneExist}" matches more than one ${type}`);
       // In a transaction the entry's id was drawn before any write, and the other entries' references already name it: a
       // match made by an earlier entry of the same transaction (criteria found nothing before the writes) would leave

@@ -18,7 +18,7 @@ export async function conditionalDeleteHandler(svc: FhirService, ctx: RequestCon
   const [type] = req.segments;
   return svc.repo.transaction(async (repo) => {
     const tx = { ...svc, repo };
-    const matches = await findMatches(tx, ctx, type, req.query);
+    const matches = await findMatches(tx, ctx, type, req.query, false);
     if (matches.length > 1) throw preconditionFailed(`Conditional delete criteria match more than one ${type}`);
     if (!matches.length) return { status: 200, json: JSON.stringify(allOk(`No ${type} matched: nothing deleted`)) };
     return deleteHandler(tx, ctx, { ...req, segments: [type, matches[0].id], query: [] });

@@ -48,7 +48,7 @@ export async function conditionalPatchHandler(svc: FhirService, ctx: RequestCont
   const [type] = req.segments;
   return svc.repo.transaction(async (repo) => {
     const tx = { ...svc, repo };
-    const matches = await findMatches(tx, ctx, type, req.query);
+    const matches = await findMatches(tx, ctx, type, req.query, false);
     if (matches.length > 1) throw preconditionFailed(`Conditional patch criteria match more than one ${type}`);
     if (!matches.length) throw notFound(`No ${type} matches the conditional patch criteria`);
     return patchHandler(tx, ctx, { ...req, segments: [type, matches[0].id], query: [] });

@@ -88,7 +88,7 @@ async function assignIds(svc: FhirService, ctx: RequestContext, base: FhirReques
       if (req.headers.ifNoneExist) {
         const criteria = `${req.segments[0]}?${req.headers.ifNoneExist}`;
         const earlier = byCriteria.get(criteria);
-        const matches = earlier ? [] : await findMatches(svc, ctx, req.segments[0], req.headers.ifNoneExist);
+        const matches = earlier ? [] : await findMatches(svc, ctx, req.segments[0], req.headers.ifNoneExist, true);
         if (earlier) [id, fresh] = [earlier, false];
         else if (matches.length === 1) [id, fresh] = [matches[0].id, false];
         byCriteria.set(criteria, id);
@@ -152,7 +152,7 @@ async function resolveConditionalReferences(svc: FhirService, ctx: RequestContex
       if (map.has(ref)) continue;
       const [type, query] = ref.split('?', 2);
       if (!isResourceType(type) || !svc.resourceTypes.has(type)) throw unprocessable(`Conditional reference "${ref}" names a resource type this server does not offer`);
-      const matches = await findMatches(svc, ctx, type, query);
+      const matches = await findMatches(svc, ctx, type, query, false);
       if (matches.length !== 1) {
         throw unprocessable(`Conditional reference "${ref}" matches ${matches.length === 0 ? 'no' : 'more than one'} ${type}: it must match exactly one`);
       }

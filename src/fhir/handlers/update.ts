@@ -40,7 +40,7 @@ export async function conditionalUpdateHandler(svc: FhirService, ctx: RequestCon
   const [type] = req.segments;
   return svc.repo.transaction(async (repo) => {
     const tx = { ...svc, repo };
-    const matches = await findMatches(tx, ctx, type, req.query);
+    const matches = await findMatches(tx, ctx, type, req.query, true);
     if (matches.length > 1) throw preconditionFailed(`Conditional update criteria match more than one ${type}`);
     const { resource } = bodyResource(req, type);
     const drawn = !matches[0] && resource.id === undefined;
