@@ -51,10 +51,14 @@ ${body}
 </html>`;
 }
 
-/** The stylesheet, served by the portal itself (no CDN): readable on a phone, visible focus, AA contrast. */
+/**
+ * The stylesheet, served by the portal itself (no CDN): readable on a phone, visible focus, AA contrast. Text others
+ * wrote (a break-glass reason, a title, a name) may hold one word longer than a phone's screen: `overflow-wrap` breaks
+ * it instead of widening the page.
+ */
 export const PORTAL_CSS = `
 *{box-sizing:border-box}
-body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;font-size:1rem;line-height:1.5;color:#1b1b1b;background:#fff}
+body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;font-size:1rem;line-height:1.5;color:#1b1b1b;background:#fff;overflow-wrap:break-word}
 a{color:#000091}
 a:focus,button:focus,input:focus,select:focus,textarea:focus{outline:3px solid #0a76f6;outline-offset:2px}
 .skip{position:absolute;left:-999px}

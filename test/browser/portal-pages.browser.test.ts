@@ -10,6 +10,7 @@ import { CHROMIUM, hasChromium } from './chromium';
 // or critical violation, works on a phone-sized screen and with the keyboard; screenshots go to test-results/portal.
 
 const SHOTS = join(__dirname, '../../test-results/portal');
+const LONG_WORD = `Urgence${'e'.repeat(140)}`;
 const run = hasChromium() ? describe : describe.skip;
 
 run('the portal in a real browser', () => {
@@ -27,6 +28,9 @@ run('the portal in a real browser', () => {
       docs[file] = res.body.entry.map((e: any) => e.resource).find((r: any) => r?.resourceType === 'DocumentReference').id;
     }
     await s.fhir(await s.token({ kind: 'practitioner', id: SPEC_RPPS, purposeOfUse: 'BTG' } as any), 'GET', `/DocumentReference/${docs['cr-img-thorax.xml']}`, undefined, { 'X-Purpose-Of-Use': 'BTG', 'X-Purpose-Reason': 'patiente inconsciente aux urgences' });
+    // A reason is one line without link (purpose-reason.ts), but a professional may still type one word of 150 letters,
+    // which no phone screen holds: the history page must wrap it, not widen the page (attack sweep 11, left open).
+    await s.fhir(await s.token({ kind: 'practitioner', id: SPEC_RPPS, purposeOfUse: 'BTG' } as any), 'GET', `/DocumentReference/${docs['cr-bio-thyroid-panel.xml']}`, undefined, { 'X-Purpose-Of-Use': 'BTG', 'X-Purpose-Reason': LONG_WORD });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     // bypassCSP only so that axe-core can be injected: the pages themselves allow no script.
     context = await browser.newContext({ bypassCSP: true, locale: 'fr-FR', viewport: { width: 390, height: 844 } });
