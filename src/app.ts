@@ -13,6 +13,7 @@ import { SystemRepository } from './system/system-repository';
 import { errorHandler } from './http/errors';
 import { fhirEndpoint, newContext } from './http/fhir-endpoint';
 import { requestLog } from './http/request-log';
+import { rememberedTrust, TRUSTED_PROXIES } from './http/trusted-proxies';
 import { createMetrics, mountMetrics, type AppMetrics } from './http/metrics';
 import { registerAuditEventStorage } from './audit/stored-event';
 import { OFFERED_TYPES, supportedInteractions } from './access/resource-classes';
@@ -91,7 +92,8 @@ export function createApp(options: AppOptions): { app: Express; service: FhirSer
   };
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', TRUSTED_PROXIES);
+  app.set('trust proxy', rememberedTrust(app.get('trust proxy fn') as (address: string, hop: number) => boolean));
   app.set('query parser', 'simple');
   const operationNames = new Set(service.operations.map((o) => o.name));
   const metrics = createMetrics({ db, basePath: config.fhirBasePath, isType: (t) => service.resourceTypes.has(t), isOperation: (name) => operationNames.has(name) });

@@ -1,4 +1,4 @@
-import { raw, type Sql } from '../store/sql';
+import { fixed, raw, type Sql } from '../store/sql';
 import type { AuditEventInput } from './audit-event-builder';
 
 /** Types never governed by a document: no lookup for them (a Consent masking documents is: store/derived-columns.ts). */
@@ -38,7 +38,7 @@ export function namedDocumentsOf(input: AuditEventInput): NamedDocuments {
  * cost a search page's event a heap row, three b-tree entries and a lookup per document shown: the read the whole
  * production composition serves most.
  */
-export const NAMED_DOCUMENTS_VALUE: Sql = raw(`CASE WHEN v.lookups IS NULL THEN string_to_array(v.docs, ',') ELSE NULLIF(ARRAY(
+export const NAMED_DOCUMENTS_VALUE: Sql = fixed(raw(`CASE WHEN v.lookups IS NULL THEN string_to_array(v.docs, ',') ELSE NULLIF(ARRAY(
     SELECT unnest(string_to_array(v.docs, ','))
     UNION SELECT t.doc_id FROM unnest(string_to_array(v.lookups, ',')) AS l(ref)
-      JOIN resource t ON t.type = split_part(l.ref, '/', 1) AND t.id = split_part(l.ref, '/', 2) WHERE t.doc_id IS NOT NULL), '{}') END`);
+      JOIN resource t ON t.type = split_part(l.ref, '/', 1) AND t.id = split_part(l.ref, '/', 2) WHERE t.doc_id IS NOT NULL), '{}') END`));

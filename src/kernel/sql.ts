@@ -1,3 +1,18 @@
+/** A composed statement's text, kept while the fragments it was made of live (see `Sql.toQuery`). */
+export interface StatementShape {
+  readonly text: string;
+  /** The placeholder number of each value (arrays bound twice share one). */
+  readonly numbers: readonly number[];
+}
+
+/**
+ * Texts of statements composed from frozen strings (template literals, and what `sql` composes from them: see
+ * `composedStrings`), keyed by the strings array. The read of every audited request composes the same 3.3 KB text
+ * under its caller's access predicate: building it again, then flattening and comparing it to find its prepared
+ * statement's name (`PgDb`), was work and garbage at each request for a text that had not changed.
+ */
+const shapes = new WeakMap<readonly string[], StatementShape>();
+
 /**
  * A tiny SQL expression builder: fragments carry their values separately, and placeholders are
  * numbered only when the final statement is built, so every value is a bound parameter and
@@ -15,20 +30,50 @@ export class Sql {
    * not merged, since PostgreSQL would then have to give one parameter the types of all its uses.
    */
   toQuery(): { text: string; values: unknown[] } {
-    let text = this.strings[0];
-    const values: unknown[] = [];
-    const arrays = new Map<unknown, number>();
-    for (let i = 0; i < this.values.length; i++) {
-      const value = this.values[i];
-      let n = Array.isArray(value) ? arrays.get(value) : undefined;
-      if (n === undefined) {
-        n = values.push(value);
-        if (Array.isArray(value)) arrays.set(value, n);
-      }
-      text += `$${n}` + this.strings[i + 1];
-    }
+    const { text, values } = this.toStatement();
     return { text, values };
   }
+
+  /**
+   * `toQuery` with the text's shape: for frozen strings and the same placeholder numbers, the same shape object (and
+   * `text` the same string) at each call, which `PgDb` names its prepared statement by without reading the text.
+   */
+  toStatement(): { text: string; values: unknown[]; shape?: StatementShape } {
+    const values: unknown[] = [];
+    const numbers: number[] = new Array(this.values.length);
+    let arrays: Map<unknown, number> | undefined;
+    for (let i = 0; i < this.values.length; i++) {
+      const value = this.values[i];
+      let n = Array.isArray(value) ? arrays?.get(value) : undefined;
+      if (n === undefined) {
+        n = values.push(value);
+        if (Array.isArray(value)) (arrays ??= new Map()).set(value, n);
+      }
+      numbers[i] = n;
+    }
+    const frozen = Object.isFrozen(this.strings);
+    const known = frozen ? shapes.get(this.strings) : undefined;
+    if (known && sameNumbers(known.numbers, numbers)) return { text: known.text, values, shape: known };
+    let text = this.strings[0];
+    for (let i = 0; i < numbers.length; i++) text += `$${numbers[i]}` + this.strings[i + 1];
+    if (!frozen) return { text, values };
+    const shape: StatementShape = { text: flat(text), numbers };
+    shapes.set(this.strings, shape);
+    return { text: shape.text, values, shape };
+  }
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The string flattened once (V8 builds `+=` results as ropes; every later slice or comparison would flatten it). */
+function flat(text: string): string {
+  // A look at one character flattens the rope in place, once, for every later reader of this string.
+  void text.charCodeAt(text.length >> 1);
+  return text;
 }
 
 /**
@@ -47,24 +92,64 @@ export function planEachTime(statement: Sql): FreshPlanSql {
   return new FreshPlanSql(statement.strings, statement.values);
 }
 
+/** What a template's strings composed with nested fragments of given strings gave (see `composedStrings`). */
+interface Composition {
+  strings?: readonly string[];
+  next?: WeakMap<readonly string[], Composition>;
+}
+
+const compositions = new WeakMap<readonly string[], Composition>();
+/** Stands for a bound value (not a fragment) in a composition's key. */
+const BOUND: readonly string[] = Object.freeze([]);
+
+/**
+ * The strings of a template whose nested fragments are all made of frozen strings, composed once and frozen: the
+ * same template nesting the same fragments (the read statement around a caller's cached access predicate) gives the
+ * same array, whose text `toQuery` then keeps. Undefined when a fragment's strings are not frozen (built at each
+ * request: search clauses, `raw` texts): those statements are composed afresh, as before.
+ */
+function composedStrings(strings: TemplateStringsArray, values: readonly unknown[]): Composition | undefined {
+  let node: Composition | undefined = compositions.get(strings);
+  if (!node) compositions.set(strings, (node = {}));
+  for (const value of values) {
+    const key = value instanceof Sql ? value.strings : BOUND;
+    if (!Object.isFrozen(key)) return undefined;
+    let next: Composition | undefined = node.next?.get(key);
+    if (!next) (node.next ??= new WeakMap()).set(key, (next = {}));
+    node = next;
+  }
+  return node;
+}
+
 /** Tagged template: `sql\`a = ${value}\``. A nested Sql fragment is inlined, anything else is bound. */
 export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
-  const outStrings: string[] = [strings[0]];
+  const composition = composedStrings(strings, values);
+  const outStrings: string[] = composition?.strings ? [] : [strings[0]];
   const outValues: unknown[] = [];
   values.forEach((value, i) => {
     if (value instanceof Sql) {
+      for (let j = 0; j < value.values.length; j++) outValues.push(value.values[j]);
+      if (composition?.strings) return;
       outStrings[outStrings.length - 1] += value.strings[0];
-      for (let j = 0; j < value.values.length; j++) {
-        outValues.push(value.values[j]);
-        outStrings.push(value.strings[j + 1]);
-      }
+      for (let j = 0; j < value.values.length; j++) outStrings.push(value.strings[j + 1]);
       outStrings[outStrings.length - 1] += strings[i + 1];
     } else {
       outValues.push(value);
-      outStrings.push(strings[i + 1]);
+      if (!composition?.strings) outStrings.push(strings[i + 1]);
     }
   });
-  return new Sql(outStrings, outValues);
+  if (composition && !composition.strings) composition.strings = Object.freeze(outStrings);
+  return new Sql(composition?.strings ?? outStrings, outValues);
+}
+
+/**
+ * A fragment made once and kept (a module's constant, a cached predicate): its strings frozen, so that the statements
+ * nesting it keep their composed text (`composedStrings`). Never for fragments built per request: each would leave
+ * a kept composition behind it until collected.
+ */
+export function fixed<T extends Sql>(fragment: T): T {
+  Object.freeze(fragment.strings);
+  return fragment;
 }
 
 /** Trusted SQL text (identifiers and keywords we write ourselves, never user input). */

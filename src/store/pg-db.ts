@@ -4,7 +4,7 @@ import { databaseUnavailable, isConnectionLoss, rethrowAsUnavailable } from './c
 import type { Db, QueryResult } from './db';
 import { isUsableHost, parseHostList, type HostList } from './pg-hosts';
 import { beginSettling, settle } from './settle';
-import { FreshPlanSql, Sql } from '../kernel/sql';
+import { FreshPlanSql, Sql, type StatementShape } from '../kernel/sql';
 
 // int8 (bigint) as JS number: our counters (rid, counts) stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -43,10 +43,21 @@ function statementName(text: string): string | undefined {
  * Transactions (writes) go back to the default mode.
  */
 function toArgs(statement: Sql | string, values?: unknown[]): { text: string; values: unknown[]; name?: string } {
-  const query = statement instanceof Sql ? statement.toQuery() : { text: statement, values: values ?? [] };
-  if (query.values.length === 0 || statement instanceof FreshPlanSql) return query;
-  const name = statementName(query.text);
-  return name === undefined ? query : { text: query.text, values: query.values, name };
+  const query: { text: string; values: unknown[]; shape?: StatementShape } = statement instanceof Sql ? statement.toStatement() : { text: statement, values: values ?? [] };
+  if (query.values.length === 0 || statement instanceof FreshPlanSql) return { text: query.text, values: query.values };
+  const shape = query.shape;
+  const name = shape ? shapeName(shape) : statementName(query.text);
+  return name === undefined ? { text: query.text, values: query.values } : { text: query.text, values: query.values, name };
+}
+
+/** Names of the statements whose text `Sql.toQuery` keeps (the same shape object for the same text): no look-up by text. */
+const shapeNames = new WeakMap<StatementShape, string | undefined>();
+
+function shapeName(shape: StatementShape): string | undefined {
+  if (shapeNames.has(shape)) return shapeNames.get(shape);
+  const name = statementName(shape.text);
+  shapeNames.set(shape, name);
+  return name;
 }
 
 class PgClientDb implements Db {
