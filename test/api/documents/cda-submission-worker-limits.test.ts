@@ -1,9 +1,9 @@
 import path from 'node:path';
-import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { CdaPlanWorkers } from '../../../src/cda/plan-workers';
 import { FHIR_JSON, type TestApp } from '../../support/test-app';
-import { createDocumentsApp, createFrenchTestPatient, fixture, importCda, provideBundle } from './documents-app';
+import { CDA_CHANNELS, iti65 } from './cda-channels';
+import { createDocumentsApp, createFrenchTestPatient, fixture, importCda } from './documents-app';
 
 // Issue 14: `$import` parses a CDA document on a worker (CDA_WORKER_MEMORY_MB, CDA_JOB_TIMEOUT_MS, CDA_QUEUE_LIMIT), but an
 // ITI-65 bundle or an ITI-105 publish carrying the same document had it parsed on the request thread, with no memory
@@ -17,34 +17,6 @@ const WORKERS = path.resolve(__dirname, '../../unit/cda/workers');
 const LAB = fixture('cda/lab-report-two-results.xml');
 /** The lab report with "HUNGRY" in its first KB: the hungry worker's parse of it never fits its heap. */
 const HUNGRY_LAB = Buffer.from(LAB.toString('utf8').replace('<ClinicalDocument', '<!-- HUNGRY --><ClinicalDocument'));
-
-/** An ITI-65 bundle carrying `cda` as its document's text/xml Binary, for `patient` (its id is the CDA's own). */
-function iti65(cda: Buffer, patient: string, binaryContentType = 'text/xml'): Bundle {
-  const bundle = provideBundle({ bytes: cda, masterValue: 'unused' }, `Patient/${patient}`);
-  const entries = bundle.entry ?? [];
-  delete (entries[1].resource as DocumentReference).masterIdentifier;
-  (entries[1].resource as DocumentReference).content[0].attachment.contentType = binaryContentType;
-  (entries[2].resource as { contentType: string }).contentType = binaryContentType;
-  return bundle;
-}
-
-/** An ITI-105 publish of `cda` inline, for `patient`. */
-function iti105(cda: Buffer, patient: string): DocumentReference {
-  return {
-    resourceType: 'DocumentReference',
-    status: 'current',
-    type: { coding: [{ system: 'http://loinc.org', code: '11502-2' }] },
-    subject: { reference: `Patient/${patient}` },
-    content: [{ attachment: { contentType: 'text/xml', data: cda.toString('base64') } }],
-  };
-}
-
-type Channel = { name: string; send: (app: TestApp, cda: Buffer, patient: string) => Promise<request.Response> };
-const CHANNELS: Channel[] = [
-  { name: '$import', send: (app, cda) => importCda(app, cda) },
-  { name: 'ITI-65', send: (app, cda, patient) => request(app.app).post('/fhir').set('Content-Type', FHIR_JSON).send(iti65(cda, patient)) },
-  { name: 'ITI-105', send: (app, cda, patient) => request(app.app).post('/fhir/DocumentReference').set('Content-Type', FHIR_JSON).send(iti105(cda, patient)) },
-];
 
 async function documentCount(app: TestApp): Promise<number> {
   return (await request(app.app).get('/fhir/DocumentReference').query({ _summary: 'count' })).body.total as number;
@@ -60,8 +32,8 @@ describe('a CDA document whose parse never ends (CDA_JOB_TIMEOUT_MS, CDA_QUEUE_L
   });
   afterAll(() => app.close());
 
-  it.each(CHANNELS)('gets through $name 422 too-costly for the one on the worker and 503 + Retry-After for the one past the queue', async ({ send }) => {
-    const [first, second] = await Promise.all([send(app, LAB, patient), new Promise((r) => setTimeout(r, 300)).then(() => send(app, LAB, patient))]);
+  it.each(CDA_CHANNELS)('gets through $name 422 too-costly for the one on the worker and 503 + Retry-After for the one past the queue', async ({ send }) => {
+    const [first, second] = await Promise.all([send(app.app, LAB, patient), new Promise((r) => setTimeout(r, 300)).then(() => send(app.app, LAB, patient))]);
     expect([first.status, first.body.issue[0].code]).toEqual([422, 'too-costly']);
     expect(first.body.issue[0].diagnostics).toMatch(/CDA_JOB_TIMEOUT_MS/);
     expect([second.status, second.body.issue[0].code]).toEqual([503, 'transient']);
@@ -80,8 +52,8 @@ describe('a CDA document whose parse needs more than CDA_WORKER_MEMORY_MB', () =
   });
   afterAll(() => app.close());
 
-  it.each(CHANNELS)('gets through $name 422 too-costly naming the limit, and the server answers after it', async ({ send }) => {
-    const res = await send(app, HUNGRY_LAB, patient);
+  it.each(CDA_CHANNELS)('gets through $name 422 too-costly naming the limit, and the server answers after it', async ({ send }) => {
+    const res = await send(app.app, HUNGRY_LAB, patient);
     expect([res.status, res.body.issue[0].code]).toEqual([422, 'too-costly']);
     expect(res.body.issue[0].diagnostics).toMatch(/CDA_WORKER_MEMORY_MB/);
     expect((await request(app.app).get('/fhir/metadata')).status).toBe(200);
@@ -110,8 +82,8 @@ describe('CDA_MARKUP_LIMIT', () => {
   const results = Array.from({ length: 200 }, (_, i) => `<observation classCode="OBS" moodCode="EVN"><id root="1.2.3" extension="r${i}"/></observation>`).join('');
   const larger = Buffer.from(LAB.toString('utf8').replace('</ClinicalDocument>', `<!-- ${results} --></ClinicalDocument>`));
 
-  it.each(CHANNELS)('refuses through $name a document of more tags and attributes than configured with 413 naming the limit', async ({ send }) => {
-    const res = await send(app, larger, patient);
+  it.each(CDA_CHANNELS)('refuses through $name a document of more tags and attributes than configured with 413 naming the limit', async ({ send }) => {
+    const res = await send(app.app, larger, patient);
     expect([res.status, res.body.issue[0].code]).toEqual([413, 'too-costly']);
     expect(res.body.issue[0].diagnostics).toMatch(/more than 1000 tags and attributes/);
   });
