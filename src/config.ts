@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_MAX_MARKUP } from './cda/xml-safety';
 
 /** One configuration key: where it comes from, what it means, its default, how to parse it. */
 export interface KeySpec<T> {
@@ -77,6 +78,14 @@ export const configSchema = {
     doc: 'Heap (old generation) of each CDA plan worker, MB; a document needing more ends its worker (→ 422 too-costly, the worker replaced)',
     default: 256,
     parse: int(32, 16_384),
+  },
+  cdaMarkupLimit: {
+    env: 'CDA_MARKUP_LIMIT',
+    // The parsed tree costs ~270 bytes per element: a limit raised far past the default needs CDA_WORKER_MEMORY_MB
+    // raised with it, or such documents end their worker (422) instead of being refused before parsing (413).
+    doc: 'Most tags and attributes (its `<` and `=` characters) of one CDA document, counted before any parsing (more → 413 too-costly)',
+    default: DEFAULT_MAX_MARKUP,
+    parse: int(1_000, 100_000_000),
   },
   cdaQueueLimit: { env: 'CDA_QUEUE_LIMIT', doc: 'CDA documents waiting for or on the workers; one more → 503 + Retry-After', default: 64, parse: int(1, 100_000) },
   metricsToken: {

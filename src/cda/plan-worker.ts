@@ -1,28 +1,35 @@
 import { parentPort } from 'node:worker_threads';
 import { FhirError } from '../fhir/errors';
+import { readCdaHeader } from './cda-header';
 import { planCdaImport, type CdaPlanOptions } from './index';
 
-/** Runs `planCdaImport` for `CdaPlanWorkers`: one message per document, answered with its plan or its error. */
+/**
+ * One job of `CdaPlanWorkers`: `plan` runs `planCdaImport` (parse + map), `header` runs `readCdaHeader` (parse, then the
+ * root and the header's patient: what a submission reads of a CDA it does not map). Both parse the whole document, so
+ * both run here, under the worker's heap limit and the job timeout.
+ */
 export interface PlanRequest {
   id: number;
+  kind: 'plan' | 'header';
   bytes: Uint8Array;
   options: CdaPlanOptions;
 }
 
 /**
- * A plan travels as JSON text (it is plain JSON): the receiving thread parses it about 2.5 times faster than it
+ * An answer travels as JSON text (it is plain JSON): the receiving thread parses it about 2.5 times faster than it
  * deserialises the structured clone of the same object, and that thread is the server's busiest.
  */
 export type PlanAnswer =
-  | { id: number; planJson: string }
+  | { id: number; json: string }
   | { id: number; fhirError: { status: number; outcome: FhirError['outcome'] } }
   | { id: number; error: string };
 
 parentPort?.on('message', (request: PlanRequest) => {
   let answer: PlanAnswer;
   try {
-    const plan = planCdaImport(Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength), request.options);
-    answer = { id: request.id, planJson: JSON.stringify(plan) };
+    const bytes = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength);
+    const result = request.kind === 'header' ? readCdaHeader(bytes, request.options) : planCdaImport(bytes, request.options);
+    answer = { id: request.id, json: JSON.stringify(result) };
   } catch (err) {
     answer = err instanceof FhirError ? { id: request.id, fhirError: { status: err.status, outcome: err.outcome } } : { id: request.id, error: (err as Error).message };
   }

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FhirError, outcomeOf } from '../fhir/errors';
 import { tooCostly } from '../fhir/limits';
+import { readCdaHeader, type CdaHeaderRead } from './cda-header';
+import type { CdaParseOptions } from './cda-parser';
 import { planCdaImport, type CdaImportPlan, type CdaPlanOptions } from './index';
 import type { PlanAnswer, PlanRequest } from './plan-worker';
 
@@ -12,8 +14,23 @@ const MAX_FAILURES = 3;
 /** Maps CDA bytes to an import plan (parse + map: `planCdaImport`). */
 export type CdaPlanner = (bytes: Buffer, options: CdaPlanOptions) => Promise<CdaImportPlan>;
 
+/** Reads a CDA document's root and header patient (parse: `readCdaHeader`), for a submission that does not map it. */
+export type CdaHeaderReader = (bytes: Buffer, options: CdaParseOptions) => Promise<CdaHeaderRead>;
+
+/**
+ * Every parse of a received CDA document a request needs: the import's and the submissions' (ITI-65, ITI-105) alike,
+ * so that a hostile document gets the same answers (413, 422 too-costly, 503) whichever way it comes in.
+ */
+export interface CdaReader {
+  plan: CdaPlanner;
+  header: CdaHeaderReader;
+}
+
 /** The planner that runs on the calling thread. */
 export const inlinePlanner: CdaPlanner = async (bytes, options) => planCdaImport(bytes, options);
+
+/** The reader that runs on the calling thread (`CDA_PLAN_WORKERS=0`, or no worker script to run: tests under Jest). */
+export const inlineReader: CdaReader = { plan: inlinePlanner, header: async (bytes, options) => readCdaHeader(bytes, options) };
 
 /** The worker script beside this module: compiled JavaScript, or TypeScript when tsx loads this process. */
 function workerScript(): string | undefined {
@@ -24,7 +41,7 @@ function workerScript(): string | undefined {
 }
 
 interface Pending {
-  resolve: (plan: CdaImportPlan) => void;
+  resolve: (answer: unknown) => void;
   reject: (err: Error) => void;
   timer?: NodeJS.Timeout;
 }
@@ -57,7 +74,8 @@ function busy(text: string): FhirError {
 }
 
 /**
- * Parses and maps CDA documents on worker threads. Parsing and mapping a 50 KB lab report is ~2 ms of CPU (since the
+ * Parses and maps CDA documents on worker threads (and reads the header of those a submission keeps unmapped: the same
+ * whole-document parse, under the same limits). Parsing and mapping a 50 KB lab report is ~2 ms of CPU (since the
  * one-pass XML reader), a third of what the rest of an import costs the server's one JavaScript thread; on its own
  * thread it runs beside the rest of the import (validation, indexing, the database). Jobs go to the worker with the fewest in flight; a worker that
  * dies fails its jobs (500) and is replaced.
@@ -91,21 +109,26 @@ export class CdaPlanWorkers {
     return this.slots.reduce((n, slot) => n + slot.pending.size, 0);
   }
 
-  readonly plan: CdaPlanner = (bytes, options) =>
-    new Promise<CdaImportPlan>((resolve, reject) => {
+  readonly plan: CdaPlanner = (bytes, options) => this.run<CdaImportPlan>('plan', bytes, options);
+
+  readonly header: CdaHeaderReader = (bytes, options) => this.run<CdaHeaderRead>('header', bytes, options);
+
+  private run<T>(kind: PlanRequest['kind'], bytes: Buffer, options: CdaPlanOptions): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       if (this.closed) return reject(new Error('CDA plan workers are closed'));
-      if (this.broken) return resolve(inlinePlanner(bytes, options));
+      if (this.broken) return resolve(inlineReader[kind](bytes, options) as Promise<T>);
       if (this.limits.queueLimit !== undefined && this.queued >= this.limits.queueLimit) {
         return reject(busy(`The CDA import queue is full (${this.limits.queueLimit} documents, CDA_QUEUE_LIMIT): retry later`));
       }
       const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
       const id = this.nextId++;
-      const job: Pending = { resolve, reject };
+      const job: Pending = { resolve: resolve as (answer: unknown) => void, reject };
       if (this.limits.jobTimeoutMs) job.timer = setTimeout(() => this.expire(slot, id), this.limits.jobTimeoutMs);
       slot.pending.set(id, job);
-      const request: PlanRequest = { id, bytes: new Uint8Array(bytes), options };
+      const request: PlanRequest = { id, kind, bytes: new Uint8Array(bytes), options };
       slot.worker.postMessage(request, [request.bytes.buffer as ArrayBuffer]);
     });
+  }
 
   async close(): Promise<void> {
     this.closed = true;
@@ -127,7 +150,7 @@ export class CdaPlanWorkers {
       if (!job) return;
       slot.pending.delete(answer.id);
       clearTimeout(job.timer);
-      if ('planJson' in answer) job.resolve(JSON.parse(answer.planJson) as CdaImportPlan);
+      if ('json' in answer) job.resolve(JSON.parse(answer.json));
       else if ('fhirError' in answer) job.reject(new FhirError(answer.fhirError.status, answer.fhirError.outcome));
       else job.reject(new Error(answer.error));
     });

@@ -8,7 +8,8 @@ export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
  * comment) and every attribute, with the odd `=` of text counted too. The parsed tree costs ~270 bytes of memory per
  * element whatever the document's size in bytes: 14 MB of `<br/>` (2.9 million elements) took a parsing thread to
  * 864 MB and the server to 1.18 GB. The largest public French example (IPS-FR, 1.5 MB) has 9,171; a lab report of 4,000
- * results 92,000; a document of this many parses within ~70 MB.
+ * results 92,000; a document of this many parses within ~70 MB. The server's limit is `CDA_MARKUP_LIMIT` (src/config.ts),
+ * this by default.
  */
 export const DEFAULT_MAX_MARKUP = 250_000;
 

@@ -24,12 +24,12 @@ const DOCUMENTATION =
   're-sending the same document answers 200 with the existing resources; the same id with other bytes answers 409.';
 
 /** `POST [base]/DocumentReference/$import` and `POST [base]/$import-cda`: raw CDA intake. */
-export function importOperations(options: { maxCdaSize: number; planner?: CdaPlanner }): OperationDefinitionEntry[] {
+export function importOperations(options: { maxCdaSize: number; maxCdaMarkup?: number; planner?: CdaPlanner }): OperationDefinitionEntry[] {
   const planner = options.planner ?? inlinePlanner;
   const handler = async (svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> => {
     const bytes = cdaBody(req, options.maxCdaSize);
     // The document's Binary is written from the bytes received here, not from a base64 copy made by the planner.
-    const plan = await planner(bytes, { maxBytes: options.maxCdaSize, documentBytesApart: true });
+    const plan = await planner(bytes, { maxBytes: options.maxCdaSize, maxMarkup: options.maxCdaMarkup, documentBytesApart: true });
     // Its patient is matched on the header's identifiers (patient-match.ts): the Binary of these bytes may be written.
     markCdaDigestChecked(ctx, plan.sha1);
     markImportPlan(ctx);

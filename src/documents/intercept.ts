@@ -2,7 +2,7 @@ import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
 import type { Hooks, RequestContext } from '../fhir/context';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { guardMetadataPatch, isDocumentPatch, withDocumentVisible } from './metadata-update';
-import { expandSubmission, type ExpandedSubmission } from './mhd-submission';
+import { expandSubmission, type ExpandedSubmission, type SubmissionCdaOptions } from './mhd-submission';
 import { assertSubmissionSubjects, submissionLookupContext } from './subject-identity';
 import { answerResubmission } from './resubmission';
 import { tellDocument } from './import-response';
@@ -80,11 +80,11 @@ async function fileSubmission(svc: FhirService, ctx: RequestContext, req: FhirRe
  * The documents module's request interceptor: ITI-105 publish → Provide Document Bundle; ITI-65 bundles with
  * CDA content → extracted resources added to the same transaction; DocumentReference PATCH → TD3.3 rules.
  */
-export function documentsInterceptor(options: { maxCdaSize: number }): Hooks {
+export function documentsInterceptor(options: SubmissionCdaOptions): Hooks {
   return {
     async interceptRequest(svc, ctx, req, next) {
       if (isSimplifiedPublish(req)) {
-        const { expanded, documentIndex } = toProvideBundle(req.body as DocumentReference, { maxCdaSize: options.maxCdaSize, ifNoneExist: req.headers.ifNoneExist });
+        const { expanded, documentIndex } = await toProvideBundle(req.body as DocumentReference, { ...options, ifNoneExist: req.headers.ifNoneExist });
         markCdaChecked(ctx, expanded.bundle);
         // Sent as an entry of a transaction, its id was drawn already and the other entries' references name it: the
         // Bundle it becomes stores the DocumentReference under that id (FHIR R4 §3.1.0.11.2), not under one of its own.
@@ -94,7 +94,7 @@ export function documentsInterceptor(options: { maxCdaSize: number }): Hooks {
         return documentResponse(await submit(svc, ctx, published, expanded, next), documentIndex);
       }
       if (isTransaction(req)) {
-        const expanded = expandSubmission(req.body as Bundle, options);
+        const expanded = await expandSubmission(req.body as Bundle, options);
         markCdaChecked(ctx, expanded.bundle);
         const response = await submit(svc, ctx, { ...req, body: expanded.bundle }, expanded, next);
         const kept = (expanded.bundle.entry?.length ?? 0) > expanded.requestEntries ? keepRequestEntries(response, expanded.requestEntries) : response;

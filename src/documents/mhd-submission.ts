@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Binary, Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
-import { planCdaImport, type UnmappedContent } from '../cda';
-import { clinicalDocumentOf } from '../cda/cda-parser';
-import { isInsRefusal, isNoPatientIdentifier, readPatient } from '../cda/header/patient';
-import type { XmlNode } from '../cda/xml-tree';
+import type { UnmappedContent } from '../cda';
+import type { CdaHeaderRead } from '../cda/cda-header';
+import { isInsRefusal, isNoPatientIdentifier } from '../cda/header/patient';
+import type { CdaReader } from '../cda/plan-workers';
 import { FhirError, unprocessable } from '../fhir/errors';
 import { CDA_MEDIA_TYPES, isCdaMediaType, looksLikeCda, looksLikeXmlCda } from './cda-body';
 import { documentKey } from './document-key';
@@ -27,6 +27,19 @@ export function sha1Base64(bytes: Buffer): string {
   return createHash('sha1').update(bytes).digest('base64');
 }
 
+/** How a submission reads its CDA documents: the reader (the import's worker pool) and the parse limits. */
+export interface SubmissionCdaOptions {
+  /** MAX_CDA_SIZE: a larger CDA → 413. */
+  maxCdaSize: number;
+  /** CDA_MARKUP_LIMIT: more tags and attributes → 413 (default: the parser's own, `DEFAULT_MAX_MARKUP`). */
+  maxCdaMarkup?: number;
+  /**
+   * Where every CDA parse of the submission runs: the `$import` worker pool (CDA_WORKER_MEMORY_MB, CDA_JOB_TIMEOUT_MS,
+   * CDA_QUEUE_LIMIT), so that a hostile document inside a bundle gets the answers it gets through `$import`.
+   */
+  reader: CdaReader;
+}
+
 /**
  * IHE MHD ITI-65 on a transaction Bundle: checks `hash`/`size` of each attachment whose Binary is in the
  * request (422 on a mismatch; fills them when absent), and when a Binary is a CDA document, maps it as the
@@ -35,7 +48,7 @@ export function sha1Base64(bytes: Buffer): string {
  * Binary without a securityContext gets its DocumentReference as one, so it shares the document's compartment and
  * visibility even when it comes after the DocumentReference in the bundle.
  */
-export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }): ExpandedSubmission {
+export async function expandSubmission(bundle: Bundle, options: SubmissionCdaOptions): Promise<ExpandedSubmission> {
   const entries = [...(bundle.entry ?? [])];
   const requestEntries = entries.length;
   const warnings: string[] = [];
@@ -48,13 +61,15 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
     const where = `Bundle.entry[${index}]`;
     const bytes = Buffer.from(binary.data, 'base64');
     // A CDA document, whatever it is declared as: its header names its patient, who must be its document's subject.
-    // Parsed here only when the mapping below will not read it (a mapped CDA is parsed once, by the mapping).
+    // Parsed here only when the mapping below will not read it (a mapped CDA is parsed once, by the mapping); parsed,
+    // like the mapping, by the reader's workers (`looksLikeXmlCda` itself reads at most 64 KB, on this thread).
     const xml = looksLikeXmlCda(bytes);
-    let root: XmlNode | undefined | null = null;
-    const cda = (): XmlNode | undefined => (root === null ? (root = clinicalDocumentOf(bytes, { maxBytes: options.maxCdaSize })) : root);
-    if (xml && !isCdaMediaType(binary.contentType) && cda()) throw mislabelledCda(where, binary.contentType);
+    let header: Promise<CdaHeaderRead> | undefined;
+    const cda = (): Promise<CdaHeaderRead> => (header ??= options.reader.header(bytes, parseLimits(options)));
+    const isCda = async () => xml && (await cda()).clinicalDocument;
+    if (!isCdaMediaType(binary.contentType) && (await isCda())) throw mislabelledCda(where, binary.contentType);
     if (!entry.fullUrl || entry.request?.method !== 'POST') {
-      if (xml && cda()) throw refuseCda(where, `A CDA document is submitted as a new Binary (POST, with a fullUrl) that its DocumentReference points at; ${where} is not`);
+      if (await isCda()) throw refuseCda(where, `A CDA document is submitted as a new Binary (POST, with a fullUrl) that its DocumentReference points at; ${where} is not`);
       continue;
     }
     const docs = documentsPointingAt(entries, entry.fullUrl);
@@ -62,15 +77,14 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
     const owner = docs.find((d) => d.position === 0) ?? docs[0];
     // The Binary is governed by its document (compartment, visibility), whatever the entry order.
     if (owner?.fullUrl && !binary.securityContext) binary.securityContext = { reference: owner.fullUrl };
-    if (xml && !owner && cda()) throw refuseCda(where, `The CDA document of ${where} is pointed at by no DocumentReference of the submission: its patient cannot be checked against a subject`);
+    if (!owner && (await isCda())) throw refuseCda(where, `The CDA document of ${where} is pointed at by no DocumentReference of the submission: its patient cannot be checked against a subject`);
     // Every other document pointing at it (or all, when none has it first) is checked on the header alone.
     const mapped = owner?.position === 0 && isCdaMediaType(binary.contentType) && looksLikeCda(bytes) ? owner : undefined;
     for (const d of docs) {
-      const header = xml && d !== mapped ? cda() : undefined;
-      if (header) pushSubject(cdaSubjects, headerSubject(header, d.doc, where));
+      if (d !== mapped && (await isCda())) pushSubject(cdaSubjects, headerSubject(await cda(), d.doc, where));
     }
     if (!mapped) continue;
-    const extracted = extractCda(bytes, mapped, { binaryUrl: entry.fullUrl, where, cda: xml ? cda : undefined }, options, { warnings, unmapped, cdaSubjects });
+    const extracted = await extractCda(bytes, mapped, { binaryUrl: entry.fullUrl, where, cda: xml ? cda : undefined }, options, { warnings, unmapped, cdaSubjects });
     for (const e of extracted) {
       const key = e.request?.ifNoneExist ? `${e.request.url}?${e.request.ifNoneExist}` : undefined;
       if (key && conditionals.has(key)) continue; // one author is one entry across documents of the bundle
@@ -97,17 +111,28 @@ function mislabelledCda(where: string, contentType: string | undefined) {
  * every such 422 was taken for "nobody named", and another person's report with two recordTargets, or a birth date
  * `19800230`, was filed unchecked in the subject's record (attack sweep 11).
  */
-function headerSubject(cda: XmlNode, doc: DocumentReference, where: string): CdaSubject | undefined {
-  try {
-    const patient = readPatient(cda);
-    return { identifiers: patient.identifiers, traits: patient.traits, subject: doc.subject?.reference, where };
-  } catch (err) {
-    if (isNoPatientIdentifier(err)) return undefined;
-    if (err instanceof FhirError && err.status === 422 && !isInsRefusal(err)) {
-      throw refuseCda(where, `${where}: the CDA header's patient cannot be read, so it cannot be checked against the DocumentReference subject: ${err.message}`);
-    }
-    throw err;
+function headerSubject(cda: CdaHeaderRead, doc: DocumentReference, where: string): CdaSubject | undefined {
+  if (cda.patient) return { identifiers: cda.patient.identifiers, traits: cda.patient.traits, subject: doc.subject?.reference, where };
+  if (!cda.patientRefusal) return undefined; // not a ClinicalDocument: no header
+  const err = new FhirError(cda.patientRefusal.status, cda.patientRefusal.outcome);
+  if (isNoPatientIdentifier(err)) return undefined;
+  if (err.status === 422 && !isInsRefusal(err)) {
+    throw refuseCda(where, `${where}: the CDA header's patient cannot be read, so it cannot be checked against the DocumentReference subject: ${err.message}`);
   }
+  throw err;
+}
+
+/** The parse limits of a submission's CDA documents, as `$import` applies them. */
+function parseLimits(options: SubmissionCdaOptions): { maxBytes: number; maxMarkup?: number } {
+  return { maxBytes: options.maxCdaSize, maxMarkup: options.maxCdaMarkup };
+}
+
+/**
+ * The 422 too-costly of the worker pool (CDA_WORKER_MEMORY_MB, CDA_JOB_TIMEOUT_MS): the document costs more than the
+ * server spends on one, and is refused as `$import` refuses it, not kept as unmappable content.
+ */
+function isOverWorkerLimit(err: FhirError): boolean {
+  return err.status === 422 && err.outcome.issue.length > 0 && err.outcome.issue.every((i) => i.code === 'too-costly');
 }
 
 function pushSubject(subjects: CdaSubject[], subject: CdaSubject | undefined): void {
@@ -157,26 +182,26 @@ function assertSameDocumentId(doc: DocumentReference, documentId: { system: stri
 }
 
 /** The plan's extracted resources, re-pointed at the client's DocumentReference, Binary and patient. */
-function extractCda(
+async function extractCda(
   bytes: Buffer,
   owner: { doc: DocumentReference; fullUrl?: string },
-  binary: { binaryUrl: string; where: string; cda?: () => XmlNode | undefined },
-  options: { maxCdaSize: number },
+  binary: { binaryUrl: string; where: string; cda?: () => Promise<CdaHeaderRead> },
+  options: SubmissionCdaOptions,
   out: { warnings: string[]; unmapped: UnmappedContent[]; cdaSubjects: CdaSubject[] },
-): BundleEntry[] {
+): Promise<BundleEntry[]> {
   const { warnings } = out;
   const { binaryUrl } = binary;
   let plan;
   try {
     // The plan's own Binary of the document is dropped below (the client's Binary holds the bytes): no base64 copy of it.
-    plan = planCdaImport(bytes, { maxBytes: options.maxCdaSize, documentBytesApart: true });
+    plan = await options.reader.plan(bytes, { ...parseLimits(options), documentBytesApart: true });
   } catch (err) {
     // Hostile or broken XML is refused; a well-formed CDA we cannot map stays a document without extraction.
-    if (err instanceof FhirError && err.status === 422 && !isInsRefusal(err)) {
+    if (err instanceof FhirError && err.status === 422 && !isInsRefusal(err) && !isOverWorkerLimit(err)) {
       warnings.push(`CDA content kept without extraction: ${err.message}`);
       // Not mapped, still checked: a CDA whose body cannot be mapped is filed only in the record its header names.
-      const header = binary.cda?.();
-      if (header) pushSubject(out.cdaSubjects, headerSubject(header, owner.doc, binary.where));
+      const header = binary.cda ? await binary.cda() : undefined;
+      if (header?.clinicalDocument) pushSubject(out.cdaSubjects, headerSubject(header, owner.doc, binary.where));
       return [];
     }
     throw err;

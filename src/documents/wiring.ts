@@ -1,4 +1,4 @@
-import { CdaPlanWorkers } from '../cda/plan-workers';
+import { CdaPlanWorkers, inlineReader } from '../cda/plan-workers';
 import type { FhirService } from '../fhir/service';
 import type { Wiring, WiringDeps } from '../wiring';
 import { importOperations } from './import-operation';
@@ -14,16 +14,21 @@ import { identityVerdictHooks } from './identity-verdict';
  * Plugs document intake into the app: the CDA import operations, the request interceptor (ITI-65 CDA
  * extraction, ITI-105, TD3.3 metadata PATCH) and the replacement hook (TD2.1).
  */
-export async function documentsWiring(deps: WiringDeps): Promise<Wiring> {
-  let service: FhirService | undefined;
-  const options = { maxCdaSize: deps.config.maxCdaSize };
-  const workers = CdaPlanWorkers.create(deps.config.cdaPlanWorkers, undefined, {
+export async function documentsWiring(
+  deps: WiringDeps,
+  /** The CDA worker pool (default: the configured one; a test may run its own worker script), closed with the app. */
+  workers = CdaPlanWorkers.create(deps.config.cdaPlanWorkers, undefined, {
     jobTimeoutMs: deps.config.cdaJobTimeoutMs,
     queueLimit: deps.config.cdaQueueLimit,
     memoryMb: deps.config.cdaWorkerMemoryMb,
-  });
+  }),
+): Promise<Wiring> {
+  let service: FhirService | undefined;
+  // `$import` and the submissions (ITI-65, ITI-105) parse their CDA documents on the same workers, under the same limits.
+  const reader = workers ?? inlineReader;
+  const options = { maxCdaSize: deps.config.maxCdaSize, maxCdaMarkup: deps.config.cdaMarkupLimit, reader };
   return {
-    operations: importOperations({ ...options, planner: workers?.plan }),
+    operations: importOperations({ ...options, planner: reader.plan }),
     hooks: [documentsInterceptor(options), directoryLookupHooks(), replacementHooks(() => service), documentKeyHooks(), cdaBinaryGuard(), sourcePatientGuard(), identityVerdictHooks()],
     metrics: (metrics) => metrics.gauge('cda_queue_jobs', 'CDA documents waiting for or on the plan workers (CDA_QUEUE_LIMIT)', () => workers?.queued ?? 0),
     start: (svc) => {

@@ -18,6 +18,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ AUDIT_FLUSH_CONCURRENCY: '9' })).toThrow(/AUDIT_FLUSH_CONCURRENCY/);
   });
 
+  it('takes CDA_MARKUP_LIMIT as an integer, 250000 by default; anything else stops the start naming it', () => {
+    expect(loadConfig({}).cdaMarkupLimit).toBe(250_000);
+    expect(loadConfig({ CDA_MARKUP_LIMIT: '1000000' }).cdaMarkupLimit).toBe(1_000_000);
+    for (const bad of ['lots', '2.5', '-1', '999']) expect(() => loadConfig({ CDA_MARKUP_LIMIT: bad })).toThrow(/CDA_MARKUP_LIMIT: expected an integer from 1000 to 100000000/);
+  });
+
   it('parses sizes and paths', () => {
     const config = loadConfig({ MAX_BODY_SIZE: '512kb', FHIR_BASE_PATH: '/api/fhir/', PORT: '0' });
     expect(config.maxBodySize).toBe(512 * 1024);

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import type { TestApp } from '../../support/test-app';
+import { CDA_CHANNELS } from './cda-channels';
 import { createDocumentsApp, createFrenchTestPatient, fixture, importCda } from './documents-app';
 
 // Issue 14, hostile CDA documents of 12-15 MB: under the 20 MB size limit, 2.9 million empty elements (`<br/>`) took
@@ -27,9 +28,10 @@ const battery = (n: number): string =>
 
 describe('a CDA document of more tags and attributes than a document needs', () => {
   let app: TestApp;
+  let patient: string;
   beforeAll(async () => {
     app = await createDocumentsApp();
-    await createFrenchTestPatient(app);
+    patient = await createFrenchTestPatient(app);
   });
   afterAll(() => app.close());
 
@@ -45,6 +47,18 @@ describe('a CDA document of more tags and attributes than a document needs', () 
     expect(Date.now() - started).toBeLessThan(5000);
     // Parsed, it grew this process by ~770 MB; the request body itself is 14 MB (and its copy by the test client).
     expect((process.resourceUsage().maxRSS - peakBefore) / 1024).toBeLessThan(200);
+  });
+
+  it('is refused with the same 413 inside an ITI-65 bundle and an ITI-105 publish, before it is parsed', async () => {
+    const hostile = labReport('304', `<text>${'<br/>'.repeat(3_000_000)}</text>`);
+    const peakBefore = process.resourceUsage().maxRSS;
+    for (const { name, send } of CDA_CHANNELS.filter((c) => c.name !== '$import')) {
+      const res = await send(app.app, hostile, patient);
+      expect([name, res.status, res.body.issue[0].code]).toEqual([name, 413, 'too-costly']);
+      expect(res.body.issue[0].diagnostics).toMatch(/250000 tags and attributes/);
+    }
+    // Each request holds the document three times or so (its JSON, base64 and bytes), never its tree.
+    expect((process.resourceUsage().maxRSS - peakBefore) / 1024).toBeLessThan(300);
   });
 
   it('counts attributes as well as tags', async () => {

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { Binary, Bundle, DocumentReference, List, Patient } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { planCdaImport } from '../../../src/cda';
+import type { CdaPlanWorkers } from '../../../src/cda/plan-workers';
+import type { Config } from '../../../src/config';
 import { documentsWiring } from '../../../src/documents/wiring';
 import type { Hooks } from '../../../src/fhir/context';
 import { createLogger } from '../../../src/logger';
@@ -11,14 +13,18 @@ import { createTestApp, FHIR_JSON, type TestApp } from '../../support/test-app';
 /** The repository's own fixtures: everything `npm test` reads lives in the repository (test/unit/self-contained.test.ts). */
 export const FIXTURES = join(__dirname, '../../../fixtures');
 
-/** The core app with the documents wiring (operations and hooks), on a fresh database. */
-export async function createDocumentsApp(extraHooks: Hooks[] = [], config: { maxCdaSize?: number; maxBodySize?: number } = {}): Promise<TestApp> {
+/**
+ * The core app with the documents wiring (operations and hooks), on a fresh database. `workers`: a CDA worker pool of
+ * the test's own (else the configured one: none under Jest, which runs no worker script, so CDA is parsed inline);
+ * it is closed with the app.
+ */
+export async function createDocumentsApp(extraHooks: Hooks[] = [], config: Partial<Config> = {}, workers?: CdaPlanWorkers): Promise<TestApp> {
   const base = await createTestApp({ config }); // only for its config; replaced below
   await base.close();
-  const wiring = await documentsWiring({ config: base.config, db: undefined as never, logger: createLogger('silent'), env: {} });
+  const wiring = await documentsWiring({ config: base.config, db: undefined as never, logger: createLogger('silent'), env: {} }, workers);
   const testApp = await createTestApp({ config, hooks: [...extraHooks, ...(wiring.hooks ?? [])], operations: wiring.operations ?? [] });
   wiring.start?.(testApp.service);
-  return testApp;
+  return { ...testApp, close: async () => Promise.all([testApp.close(), wiring.close?.()]).then(() => undefined) };
 }
 
 /** POSTs a CDA document to $import. */
