@@ -13,7 +13,7 @@ import { addNestedDispenses, isNestedDispense } from './dispense';
 import { CLINICAL_STATEMENTS, hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { addNotes, narrativeNotes } from './narrative-notes';
 import {
-  COMMENT_TEMPLATES, PATIENT_INSTRUCTION_TEMPLATES, phaseDosages, SCHEDULE_IN_ONE_ADMINISTRATION, schedulesInOneAdministration, sharedDosage, subordinatesOf,
+  COMMENT_TEMPLATES, doseOf, PATIENT_INSTRUCTION_TEMPLATES, PIVL_PHASE, phaseDosages, SCHEDULE_IN_ONE_ADMINISTRATION, schedulesInOneAdministration, sharedDosage, subordinatesOf,
   TIMING_EVENTS, UNRESOLVED_PHASE_BOUND, unresolvedPhaseBounds,
 } from './prescription-dosage';
 
@@ -143,14 +143,14 @@ function addDosage(resource: MedicationStatement, statement: XmlNode, location: 
     const text = narrativeOf(at(statement, 'text'));
     if (text && !resource.note?.some((n) => n.text === text)) addNotes(resource, [{ text }]);
   } else {
-    const dosage = { ...shared, ...dosageOf(statement, location.path, ctx.warnings) };
+    const dosage = { ...shared, ...dosageOf(statement, location.path, ctx.warnings, said) };
     if (Object.keys(dosage).length) resource.dosage = [dosage];
   }
   for (const s of new Set(said)) ctx.warnings.push(`Entry ${location.path}: ${s}`);
   if (unresolvedPhaseBounds(statement)) ctx.warnings.push(`Entry ${location.path}: ${UNRESOLVED_PHASE_BOUND}`);
 }
 
-function dosageOf(statement: XmlNode, path: string, warnings: string[]): Dosage {
+function dosageOf(statement: XmlNode, path: string, warnings: string[], said: string[]): Dosage {
   const dosage: Dosage = {};
   const text = narrativeOf(at(statement, 'text'));
   if (text) dosage.text = text;
@@ -160,12 +160,7 @@ function dosageOf(statement: XmlNode, path: string, warnings: string[]): Dosage 
     warnings.push(`Entry ${path}: ${SCHEDULE_IN_ONE_ADMINISTRATION}`);
     return dosage;
   }
-  const doseAndRate: NonNullable<Dosage['doseAndRate']>[number] = {};
-  const dose = at(statement, 'doseQuantity');
-  const doseQuantity = toQuantity(dose);
-  const doseRange = doseQuantity ? undefined : toRange(dose);
-  if (doseQuantity) doseAndRate.doseQuantity = doseQuantity;
-  else if (doseRange) doseAndRate.doseRange = doseRange;
+  const doseAndRate: NonNullable<Dosage['doseAndRate']>[number] = { ...doseOf(statement, said) };
   // The rate of an infusion (mL/h) was dropped: a dose with no rate.
   const rate = at(statement, 'rateQuantity');
   const rateQuantity = toQuantity(rate);
@@ -178,6 +173,7 @@ function dosageOf(statement: XmlNode, path: string, warnings: string[]): Dosage 
   const repeat: TimingRepeat = {};
   // One PIVL is one frequency. Two (08:00 and 20:00, every day) are twice a day, which the first one alone made once a
   // day: the frequency is then not stated (the narrative keeps it) and a warning says so.
+  if (periodic.some((t) => at(t, 'phase'))) said.push(PIVL_PHASE);
   const period = periodic.length === 1 ? toQuantity(at(periodic[0], 'period')) : undefined;
   const unit = period?.unit && UCUM_TIME[period.unit];
   if (period?.value && unit) Object.assign(repeat, { frequency: 1, period: period.value, periodUnit: unit });

@@ -1,6 +1,6 @@
 import type { CodeableConcept, Dosage, Quantity, Ratio, Timing, TimingRepeat } from '@medplum/fhirtypes';
 import { at, attr, childrenNamed, templateIds } from '../cda-node';
-import { readInteger, toCodeableConcept, toQuantity, toRange } from '../datatypes';
+import { readInteger, toCodeableConcept, toCoding, toQuantity, toRange } from '../datatypes';
 import { hasUnresolvedBound, intervalEnd, intervalStart, widthOf } from '../interval-width';
 import { narrativeOf } from '../narrative-references';
 import type { XmlNode } from '../xml-tree';
@@ -99,6 +99,9 @@ export function schedulesInOneAdministration(statement: XmlNode, treatmentPeriod
   return administrations.filter((node) => statesSeveralPhases(node, node === statement ? treatmentPeriod : undefined)).length;
 }
 
+/** A PIVL's `phase` (the time of day, the days of a cycle) is not read into the Timing: the caller says so. */
+export const PIVL_PHASE = 'periodic time with a phase (time of day or place in the cycle); the phase is not represented, the frequency is';
+
 /** The warning of an entry with such an administration. */
 export const SCHEDULE_IN_ONE_ADMINISTRATION = 'several doses, rates or periods in one administration (a schedule not written as subordinate administrations); which dose goes with which period is not stated, only the text of its dosage is kept';
 
@@ -141,11 +144,7 @@ function doseAndTiming(node: XmlNode, options: { treatmentPeriod?: XmlNode; subo
   const timing = timingOf(times, treatmentPeriod, options.said);
   if (timing) dosage.timing = timing;
   const doseAndRate: NonNullable<Dosage['doseAndRate']>[number] = {};
-  const dose = at(node, 'doseQuantity');
-  const doseQuantity = toQuantity(dose);
-  const doseRange = doseQuantity ? undefined : toRange(dose);
-  if (doseQuantity) doseAndRate.doseQuantity = doseQuantity;
-  if (doseRange) doseAndRate.doseRange = doseRange;
+  Object.assign(doseAndRate, doseOf(node, options.said));
   const rate = at(node, 'rateQuantity');
   const rateQuantity = toQuantity(rate);
   const rateRange = rateQuantity ? undefined : toRange(rate);
@@ -174,6 +173,7 @@ function timingOf(times: XmlNode[], treatmentPeriod: XmlNode | undefined, said: 
     const type = attr(time, 'xsi:type');
     if (type === 'PIVL_TS' && periodic > 1) continue;
     if (type === 'PIVL_TS') {
+      if (at(time, 'phase')) said.push(PIVL_PHASE);
       const period = toQuantity(at(time, 'period'));
       if (period?.value !== undefined && period.unit && UCUM_TIME.has(period.unit)) {
         Object.assign(repeat, { frequency: 1, period: period.value, periodUnit: period.unit as TimingRepeat['periodUnit'] });
@@ -218,6 +218,28 @@ export const UNRESOLVED_PHASE_BOUND = 'a period given as one date and a width wh
 /** An element with a `value` written in it or its parts (an empty `<maxDoseQuantity><numerator/>…` states nothing). */
 function statesValue(node: XmlNode | undefined): boolean {
   return !!node && (node.attrs.value !== undefined || node.children.some(statesValue));
+}
+
+/**
+ * The dose (`doseQuantity`, a PQ or an IVL_PQ) in its unit of administration: `<doseQuantity value="1"/>` with an
+ * `administrationUnitCode` « comprimé » (EDQM 10219000) is one tablet, and the bare "1" lost what it counted. A dose
+ * with a unit of its own (mg) keeps it, and the administration unit, then only the form the product's code carries,
+ * is said not represented.
+ */
+export function doseOf(node: XmlNode, said: string[]): Pick<NonNullable<Dosage['doseAndRate']>[number], 'doseQuantity' | 'doseRange'> {
+  const dose = at(node, 'doseQuantity');
+  const doseQuantity = toQuantity(dose);
+  const doseRange = doseQuantity ? undefined : toRange(dose);
+  const unitCode = at(node, 'administrationUnitCode');
+  const unit = toCoding(unitCode);
+  const bare = (q: Quantity | undefined) => !!q && !q.unit && !q.code;
+  if (unitCode && !unit) said.push('administrationUnitCode not coded; not represented');
+  else if (unit && (bare(doseQuantity) || bare(doseRange?.low) || bare(doseRange?.high))) {
+    const inUnit = (q: Quantity | undefined): Quantity | undefined => (bare(q) ? { ...q, unit: unit.display ?? unit.code, ...(unit.system ? { system: unit.system } : {}), code: unit.code } : q);
+    if (doseQuantity) return { doseQuantity: inUnit(doseQuantity) };
+    if (doseRange) return { doseRange: { ...(doseRange.low ? { low: inUnit(doseRange.low) } : {}), ...(doseRange.high ? { high: inUnit(doseRange.high) } : {}) } };
+  } else if (unit) said.push('administrationUnitCode beside a dose with its own unit; not represented');
+  return { ...(doseQuantity ? { doseQuantity } : {}), ...(doseRange ? { doseRange } : {}) };
 }
 
 /** CDA RTO_PQ_PQ (`maxDoseQuantity`: 4 per 1 d) → Ratio, the document's digits kept. */

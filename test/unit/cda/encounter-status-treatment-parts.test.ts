@@ -108,6 +108,16 @@ describe('a width from a start known to the month (med-month amoxicillin)', () =
   });
 });
 
+describe('a dose counted in its unit of administration, at a time of day (med-unit levothyroxine)', () => {
+  it('is one tablet (EDQM 10219000), not a bare 1; once a day, the hour said not represented', () => {
+    const [dosage] = statement('H03AA01').dosage ?? [];
+    expect(dosage.doseAndRate).toEqual([{ doseQuantity: { value: 1, unit: 'Comprimé', system: 'urn:oid:0.4.0.127.0.16.1.1.2.1', code: '10219000' } }]);
+    expect(dosage.timing?.repeat).toEqual({ frequency: 1, period: 1, periodUnit: 'd' });
+    expect(plan.warnings).toContainEqual(expect.stringMatching(/^Entry s2\.e8: periodic time with a phase/));
+    expect(statement('H03AA01').status).toBe('active');
+  });
+});
+
 describe('a prescribed treatment with a start and a width (rx-1 ibuprofen, INT)', () => {
   const [request] = resourcesOf<MedicationRequest>(plan.bundle, 'MedicationRequest');
 
