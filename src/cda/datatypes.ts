@@ -2,6 +2,7 @@ import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identif
 import { all, at, attr, childrenNamed, isNull, textOf } from './cda-node';
 import { lexicalDecimal } from '../fhir/lexical-decimal';
 import { isUuid, systemOf } from './code-systems';
+import { intervalEnd, intervalStart } from './interval-width';
 import { isUcumCode } from './ucum-units';
 import type { XmlNode } from './xml-tree';
 
@@ -82,12 +83,15 @@ export function toDateTimeOf(node: XmlNode | undefined): string | undefined {
   return toDateTime(attr(node, 'value'));
 }
 
-/** CDA IVL_TS (or TS) → Period; a bare value becomes start only. */
+/**
+ * CDA IVL_TS (or TS) → Period; a bare value becomes start only. A bound written as the other one and a `width` is
+ * computed (`interval-width.ts`): "from 1 June for 5 days" ends on 5 June; it kept only its start (ongoing).
+ */
 export function toPeriod(time: XmlNode | undefined): Period | undefined {
   if (!time) return undefined;
   const period: Period = {};
-  const start = toDateTimeOf(at(time, 'low')) ?? toDateTimeOf(time);
-  const end = toDateTimeOf(at(time, 'high'));
+  const start = intervalStart(time) ?? toDateTimeOf(time);
+  const end = intervalEnd(time);
   if (start) period.start = start;
   if (end) period.end = end;
   return start || end ? period : undefined;

@@ -1,5 +1,5 @@
 import { at, attr, childrenNamed, templateIds } from '../cda-node';
-import { toDateTimeOf } from '../datatypes';
+import { intervalEnd } from '../interval-width';
 import type { XmlNode } from '../xml-tree';
 
 /** Status observations of problems and allergies (their value says active / inactive / resolved). */
@@ -41,7 +41,8 @@ export function statedClinicalStatus(statement: XmlNode): ClinicalStatus | undef
  * instant, compared at the high's own precision (a treatment ending "20250402" is still running on that day).
  */
 export function endedBefore(time: XmlNode | undefined, reference: string | undefined): boolean | undefined {
-  const high = toDateTimeOf(at(time, 'high'));
+  // The end written, or computed from a start and a width (`interval-width.ts`): "from 1 June for 5 days".
+  const high = intervalEnd(time);
   if (!high) return undefined;
   if (!reference) return true;
   if (high.length <= 10) return high < reference.slice(0, high.length);

@@ -46,11 +46,16 @@ export const dispenseMapper: EntryMapper = {
  * EVN, the reimbursed delivery with its date, quantity and dispenser) → one MedicationDispense each, for the product
  * of the treatment (`consumable`). A supply in another mood (a prescription, `INT`) is not a dispensation.
  */
+/** A supply inside a treatment taken that is one of its deliveries: done (EVN), not a device's. */
+export function isNestedDispense(supply: XmlNode): boolean {
+  return (attr(supply, 'moodCode') ?? 'EVN') === 'EVN' && !hasAnyTemplate(templateIds(supply), DEVICE_TEMPLATES);
+}
+
 export function addNestedDispenses(statement: XmlNode, product: CodeableConcept, location: EntryLocation, ctx: MappingContext): void {
   const material = at(statement, 'consumable/manufacturedProduct/manufacturedMaterial');
   childrenNamed(statement, 'entryRelationship').forEach((relation, i) => {
     const supply = at(relation, 'supply');
-    if (!supply || (attr(supply, 'moodCode') ?? 'EVN') !== 'EVN' || hasAnyTemplate(templateIds(supply), DEVICE_TEMPLATES)) return;
+    if (!supply || !isNestedDispense(supply)) return;
     const path = `${location.path}.r${i + 1}`;
     // The walker's guards apply to an entry, not to what sits inside it: a delivery entered in error, about someone
     // else or stated with uncertainty was a MedicationDispense like any other.

@@ -12,7 +12,7 @@ const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const UNKNOWN_CLASS: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor', code: 'UNK', display: 'unknown' };
 
 /**
- * An encounter that took place (a hospital stay of the care history, a consultation) → Encounter `finished` with its
+ * An encounter that took place (a hospital stay of the care history, a consultation) → Encounter (status: `encounterStatus`) with its
  * class (ActCode IMP, AMB, EMER … when the code is one), its types (the code and its qualifiers: GHS stay group …),
  * period and the organisation that provided it. A planned encounter (INT/ARQ, follow-up) is not one that took place.
  */
@@ -24,12 +24,17 @@ export const encounterMapper: EntryMapper = {
       ctx.warnings.push(`Entry ${location.path}: negated encounter; not represented`);
       return;
     }
+    // A statusCode that is only a nullFlavor states no status: unknown, not the `finished` of an encounter without one.
+    const statusNode = at(statement, 'statusCode');
+    const stated = statusNode ? attr(statusNode, 'code') ?? '' : undefined;
+    if (stated === 'aborted') ctx.warnings.push(`Entry ${location.path}: encounter aborted (begun, ended before completion); status unknown, neither finished nor cancelled`);
+    else if (stated !== undefined && encounterStatus(stated) === 'unknown') ctx.warnings.push(`Entry ${location.path}: encounter statusCode ${stated ? `"${stated}" is not an encounter status` : 'states no code'}; status unknown`);
     const code = at(statement, 'code');
     const coding = toCoding(code);
     const encounter: Encounter = {
       resourceType: 'Encounter',
       ...extractedBase(ctx, statement, location.path),
-      status: encounterStatus(attr(at(statement, 'statusCode'), 'code')),
+      status: encounterStatus(stated),
       class: coding?.system === ACT_CODE ? coding : UNKNOWN_CLASS,
       subject: ctx.patient,
     };
@@ -47,10 +52,24 @@ export const encounterMapper: EntryMapper = {
   },
 };
 
-/** A cancelled encounter did not take place (it was read as `finished`); one not yet begun (new, held) neither. */
-function encounterStatus(code: string | undefined): Encounter['status'] {
+/**
+ * The encounter's status from its CDA `statusCode` (HL7 ActStatus), after the C-CDA on FHIR concept map
+ * (ConceptMap CF-EncounterStatus) read against R4's EncounterStatus definitions:
+ * - completed (or none: an encounter in EVN mood took place) → `finished`;
+ * - active → `in-progress`; cancelled (ended before it began) → `cancelled`; new, held (not begun) → `planned`;
+ * - aborted: begun, then ended before it was completed. R4 has no such code: `finished` says it was carried out to its
+ *   end and `cancelled` that it never began, both false; the concept map's `unknown` is the one that says nothing
+ *   wrong (it was `finished`). The import's warning says what the document stated;
+ * - suspended: begun, then interrupted for a time, not ended. R4's `onleave` ("begun, the patient is temporarily on
+ *   leave") is that state; the concept map maps it there too. `finished` said the stay was over;
+ * - anything else (not an ActStatus an encounter takes) → `unknown`, never `finished`.
+ * nullified never reaches here (the walker's guard: entered in error, not represented).
+ */
+export function encounterStatus(code: string | undefined): Encounter['status'] {
+  if (code === undefined || code === 'completed') return 'finished';
   if (code === 'active') return 'in-progress';
   if (code === 'cancelled') return 'cancelled';
   if (code === 'new' || code === 'held') return 'planned';
-  return 'finished';
+  if (code === 'suspended') return 'onleave';
+  return 'unknown';
 }

@@ -1,6 +1,7 @@
 import type { CodeableConcept, Dosage, Quantity, Ratio, Timing, TimingRepeat } from '@medplum/fhirtypes';
-import { all, at, attr, childrenNamed, templateIds } from '../cda-node';
-import { readInteger, toCodeableConcept, toDateTimeOf, toQuantity, toRange } from '../datatypes';
+import { at, attr, childrenNamed, templateIds } from '../cda-node';
+import { readInteger, toCodeableConcept, toCoding, toQuantity, toRange } from '../datatypes';
+import { hasUnresolvedBound, intervalEnd, intervalStart, widthOf } from '../interval-width';
 import { narrativeOf } from '../narrative-references';
 import type { XmlNode } from '../xml-tree';
 import { hasAnyTemplate } from './entry-mapper';
@@ -15,14 +16,32 @@ export const PATIENT_INSTRUCTION_TEMPLATES = ['2.16.840.1.113883.10.20.1.49', '1
 /** IHE PCC split dose: the subordinate administrations happen together (same sequence), not one after the other. */
 const SPLIT_DOSE_TEMPLATE = '1.3.6.1.4.1.19376.1.5.3.1.4.9';
 
+/** Comments (CCD Comment, IHE PCC Comment Entry, CI-SIS FR-Commentaire-ER). */
+export const COMMENT_TEMPLATES = ['2.16.840.1.113883.10.20.1.40', '1.3.6.1.4.1.19376.1.5.3.1.4.2', '1.2.250.1.213.1.1.3.32'];
+
 /**
  * The dosage instructions of a prescribed substanceAdministration. Without subordinate administrations: one Dosage
  * (route, site, dose, rate, maximum dose, frequency PIVL / event EIVL, bounded by the treatment period, patient
  * instructions, precondition). With
  * subordinates (IHE PCC tapered or split doses, CI-SIS FR-Traitement-prescrit-subordonnee): one Dosage each, in their
  * `sequenceNumber` order (split doses share one sequence), inheriting the route the main entry states.
+ * `said` collects what the caller's warnings say (a condition not represented, an event FHIR has no code for).
  */
-export function dosageInstructions(statement: XmlNode, treatmentPeriod: XmlNode | undefined): Dosage[] {
+export function dosageInstructions(statement: XmlNode, treatmentPeriod: XmlNode | undefined, said: string[] = []): Dosage[] {
+  const shared = sharedDosage(statement, said);
+  if (!subordinatesOf(statement).length) {
+    const dosage = { ...shared, ...doseAndTiming(statement, { treatmentPeriod, subordinate: false, said }) };
+    return Object.keys(dosage).length ? [dosage] : [];
+  }
+  return phaseDosages(statement, shared, said);
+}
+
+/**
+ * What the main entry says of every administration, a treatment taken (MedicationStatement) or prescribed: route, site,
+ * patient instructions, the "as needed" condition and the maximum dose. The statement taken read only the route: a
+ * medicine to take "if pain", at most 4 g a day, read as a regular one with no cap.
+ */
+export function sharedDosage(statement: XmlNode, said: string[] = []): Dosage {
   const shared: Dosage = {};
   const route = toCodeableConcept(at(statement, 'routeCode'));
   if (route) shared.route = route;
@@ -30,16 +49,12 @@ export function dosageInstructions(statement: XmlNode, treatmentPeriod: XmlNode 
   if (site) shared.site = site;
   const instruction = patientInstruction(statement);
   if (instruction) shared.patientInstruction = instruction;
-  const precondition = preconditionOf(statement);
-  if (precondition) shared.asNeededCodeableConcept = precondition;
+  Object.assign(shared, asNeededOf(statement, said));
   // The main entry's maximum dose caps every subordinate administration.
   const max = toRatio(at(statement, 'maxDoseQuantity'));
   if (max) shared.maxDosePerPeriod = max;
-  if (!subordinatesOf(statement).length) {
-    const dosage = { ...shared, ...doseAndTiming(statement, { treatmentPeriod, subordinate: false }) };
-    return Object.keys(dosage).length ? [dosage] : [];
-  }
-  return phaseDosages(statement, shared);
+  else if (statesValue(at(statement, 'maxDoseQuantity'))) said.push('maximum dose (maxDoseQuantity) not a quantity per period; not represented');
+  return shared;
 }
 
 /**
@@ -58,12 +73,19 @@ export function subordinatesOf(statement: XmlNode): { relation: XmlNode; node: X
  * `shared` parts of the main entry (its route unless the phase states its own). A schedule flattened into one Dosage
  * was a wrong dose for every phase but one.
  */
-export function phaseDosages(statement: XmlNode, shared: Dosage): Dosage[] {
+export function phaseDosages(statement: XmlNode, shared: Dosage, said: string[] = []): Dosage[] {
   const split = hasAnyTemplate(templateIds(statement), [SPLIT_DOSE_TEMPLATE]);
   return subordinatesOf(statement).map(({ relation, node }, i) => {
     const sequence = split ? 1 : readInteger(attr(at(relation, 'sequenceNumber'), 'value')) ?? i + 1;
     const own = toCodeableConcept(at(node, 'routeCode'));
-    return { sequence: sequence > 0 ? sequence : i + 1, ...shared, ...(own ? { route: own } : {}), ...doseAndTiming(node, { subordinate: true }) };
+    const ownSite = toCodeableConcept(at(node, 'approachSiteCode'));
+    // A phase's own precondition ("then, if pain") replaces the entry's: a phase given "as needed" is not a regular one.
+    const { asNeededBoolean, asNeededCodeableConcept, ...inherited } = shared;
+    const asNeeded = childrenNamed(node, 'precondition').length ? asNeededOf(node, said) : { ...(asNeededBoolean !== undefined ? { asNeededBoolean } : {}), ...(asNeededCodeableConcept ? { asNeededCodeableConcept } : {}) };
+    return {
+      sequence: sequence > 0 ? sequence : i + 1, ...inherited, ...asNeeded, ...(own ? { route: own } : {}), ...(ownSite ? { site: ownSite } : {}),
+      ...doseAndTiming(node, { subordinate: true, said }),
+    };
   });
 }
 
@@ -76,6 +98,9 @@ export function schedulesInOneAdministration(statement: XmlNode, treatmentPeriod
   const administrations = [statement, ...subordinatesOf(statement).map((s) => s.node)];
   return administrations.filter((node) => statesSeveralPhases(node, node === statement ? treatmentPeriod : undefined)).length;
 }
+
+/** A PIVL's `phase` (the time of day, the days of a cycle) is not read into the Timing: the caller says so. */
+export const PIVL_PHASE = 'periodic time with a phase (time of day or place in the cycle); the phase is not represented, the frequency is';
 
 /** The warning of an entry with such an administration. */
 export const SCHEDULE_IN_ONE_ADMINISTRATION = 'several doses, rates or periods in one administration (a schedule not written as subordinate administrations); which dose goes with which period is not stated, only the text of its dosage is kept';
@@ -101,7 +126,7 @@ export function ambiguousFrequencies(statement: XmlNode): number {
 }
 
 /** Dose, rate, maximum dose and timing of one administration (main entry or subordinate). */
-function doseAndTiming(node: XmlNode, options: { treatmentPeriod?: XmlNode; subordinate: boolean }): Dosage {
+function doseAndTiming(node: XmlNode, options: { treatmentPeriod?: XmlNode; subordinate: boolean; said: string[] }): Dosage {
   const { treatmentPeriod } = options;
   const dosage: Dosage = {};
   const times = effectiveTimes(node);
@@ -116,14 +141,10 @@ function doseAndTiming(node: XmlNode, options: { treatmentPeriod?: XmlNode; subo
     const written = text ?? narrativeOf(at(node, 'text'));
     return written ? { text: written } : {};
   }
-  const timing = timingOf(times, treatmentPeriod);
+  const timing = timingOf(times, treatmentPeriod, options.said);
   if (timing) dosage.timing = timing;
   const doseAndRate: NonNullable<Dosage['doseAndRate']>[number] = {};
-  const dose = at(node, 'doseQuantity');
-  const doseQuantity = toQuantity(dose);
-  const doseRange = doseQuantity ? undefined : toRange(dose);
-  if (doseQuantity) doseAndRate.doseQuantity = doseQuantity;
-  if (doseRange) doseAndRate.doseRange = doseRange;
+  Object.assign(doseAndRate, doseOf(node, options.said));
   const rate = at(node, 'rateQuantity');
   const rateQuantity = toQuantity(rate);
   const rateRange = rateQuantity ? undefined : toRange(rate);
@@ -133,16 +154,17 @@ function doseAndTiming(node: XmlNode, options: { treatmentPeriod?: XmlNode; subo
   if (options.subordinate) {
     const max = toRatio(at(node, 'maxDoseQuantity'));
     if (max) dosage.maxDosePerPeriod = max;
+    else if (statesValue(at(node, 'maxDoseQuantity'))) options.said.push('maximum dose (maxDoseQuantity) of a phase not a quantity per period; not represented');
   }
   return dosage;
 }
 
 /**
  * Timing from the CDA effectiveTimes: PIVL_TS period → `frequency` 1 per `period`; EIVL_TS event → `when`; an IVL_TS
- * (the treatment period, or a subordinate's own interval) → `boundsPeriod`, or `boundsDuration` when it is only a start
- * and a width (FHIR has no bound made of both; the width is what says how long, the narrative keeps the start).
+ * (the treatment period, or a subordinate's own interval) → `boundsPeriod`, a bound written as a width computed from
+ * the other (`boundsOf`); `boundsDuration` for a width alone.
  */
-function timingOf(times: XmlNode[], treatmentPeriod: XmlNode | undefined): Timing | undefined {
+function timingOf(times: XmlNode[], treatmentPeriod: XmlNode | undefined, said: string[]): Timing | undefined {
   const repeat: TimingRepeat = {};
   // Two PIVL_TS (08:00 every day and 20:00 every day, joined as a union) are twice a day; one `repeat` holds one
   // period, and the last one written made it once a day. The frequency is then left to the dosage's text.
@@ -151,6 +173,7 @@ function timingOf(times: XmlNode[], treatmentPeriod: XmlNode | undefined): Timin
     const type = attr(time, 'xsi:type');
     if (type === 'PIVL_TS' && periodic > 1) continue;
     if (type === 'PIVL_TS') {
+      if (at(time, 'phase')) said.push(PIVL_PHASE);
       const period = toQuantity(at(time, 'period'));
       if (period?.value !== undefined && period.unit && UCUM_TIME.has(period.unit)) {
         Object.assign(repeat, { frequency: 1, period: period.value, periodUnit: period.unit as TimingRepeat['periodUnit'] });
@@ -158,6 +181,7 @@ function timingOf(times: XmlNode[], treatmentPeriod: XmlNode | undefined): Timin
     } else if (type === 'EIVL_TS') {
       const event = attr(at(time, 'event'), 'code');
       if (event && TIMING_EVENTS.has(event)) repeat.when = [...(repeat.when ?? []), event as NonNullable<TimingRepeat['when']>[number]];
+      else said.push(`administration event ${event ?? '(none)'} is not a FHIR timing event; not represented`);
     } else if (type === 'IVL_TS' || (!type && time !== treatmentPeriod)) {
       Object.assign(repeat, boundsOf(time));
     }
@@ -167,12 +191,55 @@ function timingOf(times: XmlNode[], treatmentPeriod: XmlNode | undefined): Timin
 }
 
 function boundsOf(interval: XmlNode): Pick<TimingRepeat, 'boundsPeriod' | 'boundsDuration'> {
-  const start = toDateTimeOf(at(interval, 'low'));
-  const end = toDateTimeOf(at(interval, 'high'));
-  const width = toQuantity(at(interval, 'width'));
-  if (start && !end && width?.unit && UCUM_TIME.has(width.unit)) return { boundsDuration: width };
+  const start = intervalStart(interval);
+  const end = intervalEnd(interval);
+  const width = widthOf(interval);
+  // A start (or an end) and a width: both bounds, the other computed (`interval-width.ts`). It was the width alone, so
+  // "from 6 June for 5 days" lost its start. Where the other bound cannot be computed at the precision written, the
+  // width is kept (how long) and `unresolvedPhaseBounds` has the caller say the start was not represented.
+  if (start && end) return { boundsPeriod: { start, end } };
+  if (width && UCUM_TIME.has(width.unit as string)) return { boundsDuration: width };
   if (start || end) return { boundsPeriod: { ...(start ? { start } : {}), ...(end ? { end } : {}) } };
   return {};
+}
+
+/**
+ * The administrations (the entry, its subordinates) with an interval written as one bound and a width whose other
+ * bound cannot be computed: their Dosage keeps the width (`boundsDuration`) and the bound written is not represented.
+ */
+export function unresolvedPhaseBounds(statement: XmlNode): number {
+  const administrations = [statement, ...subordinatesOf(statement).map((s) => s.node)];
+  return administrations.filter((node) => effectiveTimes(node).some((t) => (!attr(t, 'xsi:type') || attr(t, 'xsi:type') === 'IVL_TS') && hasUnresolvedBound(t))).length;
+}
+
+/** The warning of an entry with such an interval. */
+export const UNRESOLVED_PHASE_BOUND = 'a period given as one date and a width whose other date cannot be computed at the precision written; its duration is represented, not its date';
+
+/** An element with a `value` written in it or its parts (an empty `<maxDoseQuantity><numerator/>…` states nothing). */
+function statesValue(node: XmlNode | undefined): boolean {
+  return !!node && (node.attrs.value !== undefined || node.children.some(statesValue));
+}
+
+/**
+ * The dose (`doseQuantity`, a PQ or an IVL_PQ) in its unit of administration: `<doseQuantity value="1"/>` with an
+ * `administrationUnitCode` « comprimé » (EDQM 10219000) is one tablet, and the bare "1" lost what it counted. A dose
+ * with a unit of its own (mg) keeps it, and the administration unit, then only the form the product's code carries,
+ * is said not represented.
+ */
+export function doseOf(node: XmlNode, said: string[]): Pick<NonNullable<Dosage['doseAndRate']>[number], 'doseQuantity' | 'doseRange'> {
+  const dose = at(node, 'doseQuantity');
+  const doseQuantity = toQuantity(dose);
+  const doseRange = doseQuantity ? undefined : toRange(dose);
+  const unitCode = at(node, 'administrationUnitCode');
+  const unit = toCoding(unitCode);
+  const bare = (q: Quantity | undefined) => !!q && !q.unit && !q.code;
+  if (unitCode && !unit) said.push('administrationUnitCode not coded; not represented');
+  else if (unit && (bare(doseQuantity) || bare(doseRange?.low) || bare(doseRange?.high))) {
+    const inUnit = (q: Quantity | undefined): Quantity | undefined => (bare(q) ? { ...q, unit: unit.display ?? unit.code, ...(unit.system ? { system: unit.system } : {}), code: unit.code } : q);
+    if (doseQuantity) return { doseQuantity: inUnit(doseQuantity) };
+    if (doseRange) return { doseRange: { ...(doseRange.low ? { low: inUnit(doseRange.low) } : {}), ...(doseRange.high ? { high: inUnit(doseRange.high) } : {}) } };
+  } else if (unit) said.push('administrationUnitCode beside a dose with its own unit; not represented');
+  return { ...(doseQuantity ? { doseQuantity } : {}), ...(doseRange ? { doseRange } : {}) };
 }
 
 /** CDA RTO_PQ_PQ (`maxDoseQuantity`: 4 per 1 d) → Ratio, the document's digits kept. */
@@ -197,16 +264,39 @@ function patientInstruction(statement: XmlNode): string | undefined {
 }
 
 /**
- * The precondition of a conditional dosage (IHE PCC `precondition/criterion`: give it only when the criterion holds)
- * → `asNeededCodeableConcept`, FHIR's "precondition for taking the medication": the criterion's coded value, else its
- * narrative. A criterion that says nothing (an unresolved reference, "-") makes the dosage no less unconditional.
+ * The "as needed" condition of an administration (IHE PCC / C-CDA `precondition/criterion`: give it only when the
+ * criterion holds) → FHIR's `asNeeded[x]`, "the precondition for taking the medication":
+ * - one criterion stated (a coded value, else words in its narrative) → `asNeededCodeableConcept`;
+ * - several, or one negated ("when no pain", which FHIR has no way to say) → `asNeededBoolean` true: the dose is still
+ *   taken only on a condition, which the caller's warning says is not represented. A PRN medicine read as a regular
+ *   one is a clinical error; the condition's words are in the document;
+ * - criteria that say nothing (an unresolved reference, "-": the eP-MED example writes one on every line, pointing at
+ *   no narrative) make no condition: the dosage stays unconditional, and the warning says a precondition was there.
  */
-function preconditionOf(statement: XmlNode): CodeableConcept | undefined {
-  for (const criterion of all(statement, 'precondition/criterion')) {
+function asNeededOf(node: XmlNode, said: string[]): Pick<Dosage, 'asNeededBoolean' | 'asNeededCodeableConcept'> {
+  const stated: CodeableConcept[] = [];
+  let negated = 0;
+  let empty = 0;
+  for (const precondition of childrenNamed(node, 'precondition')) {
+    const criterion = at(precondition, 'criterion');
+    if ([precondition, criterion].some((n) => n && negatesValue(n))) {
+      negated++;
+      continue;
+    }
     const concept = toCodeableConcept(at(criterion, 'value'));
     const text = statedText(narrativeOf(at(criterion, 'text')));
-    if (concept?.coding) return { ...concept, ...(text && !concept.text ? { text } : {}) };
-    if (text) return { text };
+    if (concept?.coding) stated.push({ ...concept, ...(text && !concept.text ? { text } : {}) });
+    else if (text) stated.push({ text });
+    else empty++;
   }
-  return undefined;
+  if (negated) said.push(`precondition negated; not represented as the "as needed" condition (the dose is "as needed")`);
+  if (stated.length > 1) said.push(`${stated.length} preconditions; the dose is "as needed", its conditions are not represented`);
+  if (empty && !stated.length && !negated) said.push('precondition without a stated criterion; the dose is not marked "as needed"');
+  if (stated.length === 1 && !negated) return { asNeededCodeableConcept: stated[0] };
+  return stated.length || negated ? { asNeededBoolean: true } : {};
+}
+
+/** `negationInd="true"` or a `valueNegationInd` other than false. */
+function negatesValue(node: XmlNode): boolean {
+  return Object.entries(node.attrs).some(([n, v]) => (n === 'negationInd' && v === 'true') || ((n === 'valueNegationInd' || n.endsWith(':valueNegationInd')) && v.trim() !== 'false'));
 }

@@ -1,6 +1,7 @@
 import type { Annotation, CodeableConcept, MedicationRequest, Practitioner, Quantity, Reference } from '@medplum/fhirtypes';
 import { all, at, attr, childrenNamed, templateIds } from '../cda-node';
 import { toCoding, toDateTime, toPeriod, toQuantity } from '../datatypes';
+import { hasUnresolvedBound } from '../interval-width';
 import { extractedBase, isNegated, type EntryLocation, type MappingContext } from '../mapping-context';
 import { narrativeOf } from '../narrative-references';
 import type { XmlNode } from '../xml-tree';
@@ -10,7 +11,10 @@ import { endedBefore } from './clinical-status';
 import { CLINICAL_STATEMENTS, hasAnyTemplate, type EntryMapper } from './entry-mapper';
 import { MEDICATION_TEMPLATES } from './medication';
 import { addNotes, narrativeNotes } from './narrative-notes';
-import { ambiguousFrequencies, dosageInstructions, PATIENT_INSTRUCTION_TEMPLATES, SCHEDULE_IN_ONE_ADMINISTRATION, schedulesInOneAdministration } from './prescription-dosage';
+import {
+  ambiguousFrequencies, COMMENT_TEMPLATES, dosageInstructions, PATIENT_INSTRUCTION_TEMPLATES, SCHEDULE_IN_ONE_ADMINISTRATION, schedulesInOneAdministration,
+  UNRESOLVED_PHASE_BOUND, unresolvedPhaseBounds,
+} from './prescription-dosage';
 import { applyLineQualifiers } from './prescription-qualifiers';
 import { reportRefusedParts, withoutRefusedParts } from '../statement-guards';
 
@@ -22,8 +26,6 @@ const REQUEST_MOODS = new Set(['INT', 'RQO', 'PRP']);
 const QUANTITY_TEMPLATES = ['1.3.6.1.4.1.19376.1.9.1.3.8', '1.2.250.1.213.1.1.3.86'];
 /** IHE PHARM Substitution Permission / CI-SIS FR-Autorisation-Substitution. */
 const SUBSTITUTION_TEMPLATES = ['1.3.6.1.4.1.19376.1.9.1.3.9.1', '1.2.250.1.213.1.1.3.87'];
-/** Comments (CCD Comment, IHE PCC Comment Entry, CI-SIS FR-Commentaire-ER). */
-const COMMENT_TEMPLATES = ['2.16.840.1.113883.10.20.1.40', '1.3.6.1.4.1.19376.1.5.3.1.4.2', '1.2.250.1.213.1.1.3.32'];
 /** EDQM Standard Terms: CI-SIS gives the unit of a prescribed amount as an EDQM packaging code ("30009000" = box). */
 const EDQM_SYSTEM = 'urn:oid:0.4.0.127.0.16.1.1.2.1';
 /**
@@ -76,7 +78,10 @@ export const prescriptionMapper: EntryMapper = {
     if (who.requester) request.requester = who.requester;
     const reasons = reasonsOf(statement);
     if (reasons.length) request.reasonCode = reasons;
-    const dosage = dosageInstructions(statement, mainEffectiveTime(statement));
+    const said: string[] = [];
+    const dosage = dosageInstructions(statement, mainEffectiveTime(statement), said);
+    for (const s of new Set(said)) ctx.warnings.push(`Entry ${location.path}: ${s}`);
+    if (unresolvedPhaseBounds(statement)) ctx.warnings.push(`Entry ${location.path}: ${UNRESOLVED_PHASE_BOUND}`);
     if (ambiguousFrequencies(statement)) ctx.warnings.push(`Entry ${location.path}: several periodic times (PIVL_TS) for one administration; the frequency is not represented`);
     if (schedulesInOneAdministration(statement, mainEffectiveTime(statement))) ctx.warnings.push(`Entry ${location.path}: ${SCHEDULE_IN_ONE_ADMINISTRATION}`);
     if (dosage.length) request.dosageInstruction = dosage;
@@ -98,22 +103,14 @@ export const prescriptionMapper: EntryMapper = {
  * off-label …) or a reason that is negated, entered in error, about someone else, or an observation or reason in
  * another mood than EVN; a dosage step, an instruction, an amount negated, in error or about someone else (their own
  * moods, INT, RQO, DEF, are what they are meant in). Each was read as stated: a negated « en rapport avec l'ALD »
- * true made the line an ALD one, a relative's condition its reason. A precondition whose criterion is negated ("when
- * no pain") is not the "as needed" condition either. Each is reported, as unmapped where it is a statement.
+ * true made the line an ALD one, a relative's condition its reason. Each is reported, as unmapped. (A precondition
+ * whose criterion is negated is read by `asNeededOf`, prescription-dosage.ts.)
  */
 function guardedLine(written: XmlNode, location: EntryLocation, ctx: MappingContext): { statement: XmlNode; refused: ReadonlySet<XmlNode> } {
   const { kept, refused } = withoutRefusedParts(written, location.path, (part, relation) =>
     part.name === 'observation' || attr(relation, 'typeCode') === 'RSON' ? ['EVN'] : 'any');
   reportRefusedParts(ctx, location, refused, (part) => `statement inside the prescription line (${part.name}${templateIds(part).length ? ` ${templateIds(part).join(', ')}` : ''})`);
-  const negatedPreconditions = new Set(childrenNamed(kept, 'precondition').filter((p) => [p, at(p, 'criterion')].some((n) => n && negatesValue(n))));
-  negatedPreconditions.forEach(() => ctx.warnings.push(`Entry ${location.path}: precondition negated; not represented as the "as needed" condition`));
-  const statement = negatedPreconditions.size ? { ...kept, children: kept.children.filter((c) => !negatedPreconditions.has(c)), content: kept.content.filter((c) => typeof c === 'string' || !negatedPreconditions.has(c)) } : kept;
-  return { statement, refused: new Set(refused.map((p) => p.node)) };
-}
-
-/** `negationInd="true"` or a `valueNegationInd` other than false. */
-function negatesValue(node: XmlNode): boolean {
-  return Object.entries(node.attrs).some(([n, v]) => (n === 'negationInd' && v === 'true') || ((n === 'valueNegationInd' || n.endsWith(':valueNegationInd')) && v.trim() !== 'false'));
+  return { statement: kept, refused: new Set(refused.map((p) => p.node)) };
 }
 
 /** order: a prescription line or a request (RQO); proposal: PRP; plan: a treatment a plan of care intends (INT). */
@@ -135,6 +132,8 @@ function statusOf(statement: XmlNode, documentTime: string | undefined): Medicat
   if (status === 'aborted') return 'stopped';
   if (status === 'cancelled') return 'cancelled';
   if (status === 'suspended') return 'on-hold';
+  // "For 5 days" from a month ("June 2025"): whether it has ended is not known; it was `active` for ever.
+  if (hasUnresolvedBound(mainEffectiveTime(statement))) return 'unknown';
   return endedBefore(mainEffectiveTime(statement), documentTime) ? 'completed' : 'active';
 }
 
