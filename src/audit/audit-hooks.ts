@@ -10,7 +10,8 @@ import type { AuditSystemStore } from './audit-system-store';
 import { GroupCommit } from './group-commit';
 import { identityCorrectionOf } from './identity-correction';
 import { takeAccountEventsOfWrite } from './account-events-of-write';
-import { patientsFromQuery } from './query-patients';
+import { patientsNamedBy } from './query-patients';
+import { MAX_LOOKUPS, patientsByIdentifiers } from './denied-patients';
 import { checkTrailSearch } from './trail-search-guard';
 import { openTransaction } from './transaction-scope';
 
@@ -121,7 +122,20 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
     };
   };
 
-  const readInputs = (ctx: RequestContext, event: ReadEvent): AuditEventInput[] => {
+  /**
+   * The patients a read's query names (a search's parameters, `$everything`'s, `$verify`'s): their ids, and the records
+   * carrying the identifiers it names (looked up in the request's transaction when there is one, else by the system).
+   */
+  const namedPatients = async (ctx: RequestContext, event: ReadEvent): Promise<string[]> => {
+    if (event.query === undefined) return [];
+    const { ids, identifiers } = patientsNamedBy(event.resourceType, event.query);
+    if (!identifiers.length) return ids;
+    const tx = openTransaction(ctx);
+    const byIdentifier = tx ? await patientsByIdentifiers(tx, identifiers, { lookups: MAX_LOOKUPS }) : await options.store.patientsByIdentifiers(identifiers);
+    return [...new Set([...ids, ...byIdentifier])];
+  };
+
+  const readInputs = (ctx: RequestContext, event: ReadEvent, named: string[]): AuditEventInput[] => {
     const isSearch = event.query !== undefined || event.interaction.startsWith('search');
     const groups = new Map<string | null, string[]>();
     for (const r of event.resources) {
@@ -131,12 +145,13 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
       if (!(isSearch && r.resourceType === 'AuditEvent')) list.push(r.versionId ? `${r.resourceType}/${r.id}/_history/${r.versionId}` : `${r.resourceType}/${r.id}`);
       groups.set(key, list);
     }
+    // A read is filed in the trail of every patient its query names, whether it found anything of his or not: before,
+    // only a search that found nothing was, so `Observation?patient=p1,p2` by a professional authorised in p1 alone was
+    // filed in p1's trail and p2 never read that someone had searched his record (attack sweep 12).
+    for (const p of named) if (!groups.has(p)) groups.set(p, []);
     // Resources outside any patient compartment (directory entries) need their own event only when alone.
     if (groups.size > 1) groups.delete(null);
-    if (groups.size === 0) {
-      const patients = patientsFromQuery(event.resourceType, event.query);
-      for (const p of patients.length ? patients : [null]) groups.set(p, []);
-    }
+    if (groups.size === 0) groups.set(null, []);
     const common = base(ctx);
     return [...groups.entries()].map(([patientId, resources]) =>
       eventInput(common, {
@@ -193,9 +208,10 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
 
     async afterRead(ctx, event) {
       // Inside a transaction Bundle the event rides on that transaction (durable when it commits, before the response).
+      const named = await namedPatients(ctx, event);
       const tx = openTransaction(ctx);
-      if (tx) await writer.appendAtCommit(tx, readInputs(ctx, event));
-      else await groupCommit.submit(readInputs(ctx, event));
+      if (tx) await writer.appendAtCommit(tx, readInputs(ctx, event, named));
+      else await groupCommit.submit(readInputs(ctx, event, named));
     },
 
     async onDenied(ctx, info) {

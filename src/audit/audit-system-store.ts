@@ -2,7 +2,8 @@ import type { FhirRequest } from '../fhir/request';
 import type { SystemRepository } from '../system/system-repository';
 import type { AuditEventInput } from './audit-event-builder';
 import type { AuditWriter, StoredAuditEvent } from './audit-writer';
-import { deniedRequestPatients, storedCompartment } from './denied-patients';
+import { deniedRequestPatients, MAX_LOOKUPS, patientsByIdentifiers, storedCompartment } from './denied-patients';
+import type { PatientIdentifier } from './query-patients';
 
 // What the audit hooks do to the database outside a request's own transaction, bound by the audit wiring to the system
 // repository: the read group commit's flush (events stored in their own transaction) and the look-ups filing a refused
@@ -21,6 +22,11 @@ export class AuditSystemStore {
   /** The patients a refused request names (path, search parameters, body), bounded (`denied-patients.ts`). */
   deniedRequestPatients(request: FhirRequest, options: { query?: string; authenticated: boolean }): Promise<string[]> {
     return deniedRequestPatients(this.system, request, options);
+  }
+
+  /** The records carrying the identifiers a search names (at most MAX_LOOKUPS look-ups), whoever may read them. */
+  patientsByIdentifiers(tokens: PatientIdentifier[]): Promise<string[]> {
+    return patientsByIdentifiers(this.system, tokens, { lookups: MAX_LOOKUPS });
   }
 
   /** The Patient compartment of a stored resource, whoever may read it, or null. */

@@ -8,7 +8,7 @@ import { sql } from '../store/sql';
 import { patientIdentifiersFromQuery, patientsFromQuery } from './query-patients';
 
 /** Bounds the look-ups one refused request may cause (it comes from someone the server just refused). */
-const MAX_LOOKUPS = 10;
+export const MAX_LOOKUPS = 10;
 
 /** The Patient compartment of a stored resource (the Patient's own id for a Patient), or null. */
 export async function storedCompartment(db: Statements, type: string | undefined, id: string | undefined): Promise<string | null> {
@@ -18,13 +18,24 @@ export async function storedCompartment(db: Statements, type: string | undefined
   return rows[0]?.compartment ?? null;
 }
 
-async function patientsByIdentifier(db: Statements, token: { system?: string; value: string }): Promise<string[]> {
+/** The live records carrying an identifier (at most 5), whoever may read them. */
+export async function patientsByIdentifier(db: Statements, token: { system?: string; value: string }): Promise<string[]> {
   const bySystem = token.system === undefined ? sql`` : token.system === '' ? sql` AND t.system IS NULL` : sql` AND t.system = ${token.system}`;
   const { rows } = await db.query<{ id: string }>(
     sql`SELECT DISTINCT r.id FROM idx_token t JOIN resource r ON r.rid = t.rid
       WHERE t.type = 'Patient' AND t.param = 'identifier' AND t.code = ${token.value}${bySystem} AND NOT r.deleted LIMIT 5`,
   );
   return rows.map((r) => r.id);
+}
+
+/** The records carrying these identifiers, one look-up each while the budget lasts. */
+export async function patientsByIdentifiers(db: Statements, tokens: { system?: string; value: string }[], budget: { lookups: number }): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const token of tokens) {
+    if (budget.lookups-- <= 0) break;
+    for (const patientId of await patientsByIdentifier(db, token)) ids.add(patientId);
+  }
+  return [...ids];
 }
 
 /** The patient of a resource sent in a write's body (create, update), from its compartment references. */
@@ -93,10 +104,7 @@ async function requestPatients(db: Statements, request: FhirRequest, options: { 
   if (type === 'Patient') add(id ?? null);
   for (const patientId of patientsFromQuery(type, query)) add(patientId);
   if (!authenticated) return [...ids];
-  for (const token of patientIdentifiersFromQuery(type, query)) {
-    if (budget.lookups-- <= 0) break;
-    for (const patientId of await patientsByIdentifier(db, token)) add(patientId);
-  }
+  for (const patientId of await patientsByIdentifiers(db, patientIdentifiersFromQuery(type, query), budget)) add(patientId);
   add(bodyCompartment(request, type));
   return [...ids];
 }

@@ -31,10 +31,16 @@ export function decodeBody(req: Request, segments: string[]): unknown {
   const raw = req.body as Buffer | undefined;
   if (!raw || !Buffer.isBuffer(raw) || raw.length === 0) return undefined;
   const type = bodyType(req);
+  // A search's parameters travel in the query or a form (FHIR R4 http.html#search): a JSON body (a Parameters) was read
+  // as one unknown form parameter and ignored, so the search answered every row the caller may see, unfiltered, as if
+  // that was what he asked (attack sweep 12).
+  if (req.method === 'POST' && segments[segments.length - 1] === '_search' && type !== 'application/x-www-form-urlencoded') {
+    throw unsupportedMediaType(`POST _search takes its parameters as application/x-www-form-urlencoded (or in the URL), not ${type || 'a body without Content-Type'}`);
+  }
   if (JSON_TYPES.includes(type) || type === 'application/json-patch+json') {
     return parseJsonBody(utf8Text(raw, req.headers['content-type'] ?? ''));
   }
-  if (type === 'application/x-www-form-urlencoded' && segments[segments.length - 1] === '_search') return undefined;
+  if (type === 'application/x-www-form-urlencoded' && segments[segments.length - 1] === '_search') return undefined; // read as parameters
   if (segments[0] === 'Binary' && type) return raw;
   // Operations (e.g. CDA import) take their own media types and check them themselves.
   if (segments.some((s) => s.startsWith('$'))) return raw;

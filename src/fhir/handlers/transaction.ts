@@ -24,6 +24,12 @@ function entryRequest(base: FhirRequest, entry: BundleEntry, index: number): Fhi
   if (!r?.method || !r.url) throw badRequest(`Bundle.entry[${index}].request needs a method and a url`, [`Bundle.entry[${index}].request`]);
   const url = r.url.startsWith(base.baseUrl) ? r.url.slice(base.baseUrl.length) : r.url;
   const [path, query = ''] = url.replace(/^\//, '').split('?', 2);
+  // A search entry's parameters are its url's: a resource beside it (a Parameters naming _id) was ignored, and the
+  // entry answered every row the caller may see, unfiltered, as if asked (attack sweep 12; POST _search likewise, 415).
+  const segments = decodePathSegments(path);
+  if (entry.resource !== undefined && segments[segments.length - 1] === '_search') {
+    throw badRequest(`Bundle.entry[${index}] is a search: its parameters go in request.url (${path}?name=value), not in a resource`, [`Bundle.entry[${index}].resource`]);
+  }
   let body: FhirRequest['body'] = entry.resource;
   if (r.method === 'PATCH' && entry.resource?.resourceType === 'Binary' && entry.resource.data) {
     body = parseJsonBody(Buffer.from(entry.resource.data, 'base64').toString('utf8')) as unknown[]; // JSON Patch in a Binary (FHIR R4 §3.1.0.11.3)
@@ -33,7 +39,7 @@ function entryRequest(base: FhirRequest, entry: BundleEntry, index: number): Fhi
   return {
     method: r.method as FhirRequest['method'],
     baseUrl: base.baseUrl,
-    segments: decodePathSegments(path),
+    segments,
     query: checkedQuery([...new URLSearchParams(query).entries()]),
     headers: { ifMatch: r.ifMatch, ifNoneMatch: r.ifNoneMatch, ifNoneExist: r.ifNoneExist, ifModifiedSince: r.ifModifiedSince, accept: 'application/fhir+json', prefer: base.headers.prefer },
     body,
