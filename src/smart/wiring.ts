@@ -85,7 +85,7 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
   const horizonMs = retentionHorizonMs({
     accessTokenTtlS: config.accessTokenTtl,
     loginTokenTtlS: auth.login.tokenTtl,
-    externalTokenTtlS: Math.max(0, ...auth.issuers.map((i) => i.maxTokenLifetime ?? 0)),
+    externalTokenTtlS: Math.max(auth.devAuth ? auth.devTokenMaxLifetime : 0, ...auth.issuers.map((i) => i.maxTokenLifetime ?? 0)),
   });
   let pruning: PurgeSchedule | undefined;
   if (registry.clients.length) deps.logger.info(`SMART clients: ${registry.clients.map((c) => c.clientId).join(', ')}`, { clients: registry.clients.map((c) => c.clientId) });
