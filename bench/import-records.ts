@@ -3,7 +3,7 @@ import { loadAuthConfig } from '../src/auth/auth-config';
 import { loadDevKey } from '../src/auth/dev-key';
 import { mintDevToken, type MintOptions } from '../src/auth/mint-token';
 import { corpusPatient, toRecord } from './import-corpus';
-import { ACCESS_BENCH_DATA_DIR } from './variants/access';
+import { ACCESS_BENCH_DATA_DIR, AUTH_ENV } from './variants/access';
 
 /** The IdNat_PS of the generated lab reports' author (fixtures/cda/lab-report-two-results.xml, kept by the generator). */
 export const LAB_AUTHOR_IDNAT = '801234534765';
@@ -46,7 +46,7 @@ export const openImportCaller: ImportCaller = {
  */
 export async function productionImportCaller(): Promise<ImportCaller> {
   // The same development key as the server child (`variants/production.ts` verifies with ACCESS_BENCH_DATA_DIR's).
-  const auth = loadAuthConfig({ DEV_AUTH: '1' }, ACCESS_BENCH_DATA_DIR);
+  const auth = loadAuthConfig(AUTH_ENV, ACCESS_BENCH_DATA_DIR);
   const key = await loadDevKey(auth);
   const token = (o: MintOptions) => mintDevToken(auth, key, { ttl: TOKEN_TTL_SECONDS, ...o });
   const lab = await token({ kind: 'system', id: 'bench-lab' });

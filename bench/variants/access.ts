@@ -19,8 +19,12 @@ import { wiredServer } from './wired-server';
 
 /** Parent (tokens) and child (verifier) must share the development key: a fixed directory outside the repo. */
 export const ACCESS_BENCH_DATA_DIR = path.join(os.tmpdir(), 'dmp-fhir-bench-access');
-/** Development mode (DEV_AUTH=1): the development issuer is trusted, as in a development deployment. */
-const AUTH_ENV: NodeJS.ProcessEnv = { DEV_AUTH: '1' };
+/**
+ * Development mode (DEV_AUTH=1): the development issuer is trusted, as in a development deployment. A run at 1M lasts
+ * hours, so its tokens live a day (TOKEN_TTL_SECONDS): the development key's cap is raised to that, in the minting
+ * parent and in the verifying child alike.
+ */
+export const AUTH_ENV: NodeJS.ProcessEnv = { DEV_AUTH: '1', DEV_TOKEN_MAX_LIFETIME: '86400' };
 const TOKEN_TTL_SECONDS = 24 * 3600;
 const PREPARE_BATCH = 5000;
 

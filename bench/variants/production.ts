@@ -3,7 +3,7 @@ import { composeApp } from '../../src/compose';
 import { createLogger } from '../../src/logger';
 import { PgDb } from '../../src/store/pg-db';
 import { patientId } from '../ids';
-import { ACCESS_BENCH_DATA_DIR, accessVariant, practitionerTokens } from './access';
+import { ACCESS_BENCH_DATA_DIR, accessVariant, AUTH_ENV, practitionerTokens } from './access';
 import { loadConfig } from '../../src/config';
 import { auditCounters } from './audit-counters';
 import { seedTreatingFirstAccesses } from '../first-accesses';
@@ -24,7 +24,7 @@ export const productionVariant: BenchVariant = {
     // The pool as `startServer` opens it (statement timeout, connection lifetime).
     const db = new PgDb(databaseUrl, config.dbPoolSize, { statementTimeoutMs: config.statementTimeoutMs, connectionLifetimeS: config.dbConnectionLifetimeS });
     const logger = createLogger('error');
-    const env: NodeJS.ProcessEnv = { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'bench-chain-secret', NOTIFY_POLL_MS: '60000' };
+    const env: NodeJS.ProcessEnv = { ...AUTH_ENV, AUDIT_CHAIN_SECRET: 'bench-chain-secret', NOTIFY_POLL_MS: '60000' };
     const composed = await composeApp({ config, db, logger, env });
     const { app, service } = createApp({ ...composed, config, db, logger });
     composed.start(service);

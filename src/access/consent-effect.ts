@@ -59,6 +59,9 @@ export function hasChoiceWithoutEffect(consent: Consent): boolean {
   return isNarrowed(consent) && parseConsent(consent, { lenient: true }).rules.some((rule) => rule.kind === 'open' || rule.kind === 'permit');
 }
 
+/** What a patient whose record an opening of a refused shape no longer opens can do, in French. */
+const NOT_OPENED = 'Si votre dossier n’est pas ouvert par un autre choix, les professionnels ne peuvent pas le consulter, même en urgence : pour l’ouvrir, donnez votre accord d’ouverture sans autre précision. Retirez ce choix.';
+
 /** A provision of a Consent in force, stored before writes refused its shape, and how it is read now, in French. */
 export interface ProvisionReadOtherwise {
   path: string;
@@ -68,16 +71,18 @@ export interface ProvisionReadOtherwise {
 
 /**
  * The provisions of a Consent in force whose shape writes refuse since attack sweep 10 (422, `unenforced`,
- * `unreadPurposeOf`, nested permits) but that were stored before: their rules were derived then and are kept as they
- * were (see src/access/README.md, « Consents without effect »). A period ending before it starts (the block or
- * authorisation never holds), a bare permit nested under a provision naming someone (read as the opening of the whole
- * record), a block or mask « for » a purpose (read as a block or mask for everything), a mask « authoredby » (read as a
- * mask of the document itself), an opening with a purpose of another code system (read as a plain opening). Her patient is told once and the portal lists each one.
+ * `unreadPurposeOf`, nested permits) but that were stored before, and how they are read now (see src/access/README.md,
+ * « Consents without effect » and « Refused shapes grant nothing »). What they restrict was kept as derived then: a period
+ * ending before it starts (the block never holds), a block or mask « for » a purpose (a block or mask for everything), a
+ * mask « authoredby » (a mask of the document itself). What they granted was removed (migration 172, closed by default):
+ * a bare permit nested under a provision naming someone, and an opening with a purpose of another code system, no longer
+ * open the record; an authorisation nested under the mask of a document no longer authorises its professional on the
+ * whole record. Her patient is told and the portal lists each one.
  */
 export function provisionsReadOtherwise(consent: Consent): ProvisionReadOtherwise[] {
   if (consent.status !== 'active' || !consent.provision) return [];
   const found: ProvisionReadOtherwise[] = [];
-  const walk = (p: ConsentProvision, path: string, enclosingNames: boolean): void => {
+  const walk = (p: ConsentProvision, path: string, enclosingNames: boolean, enclosingDocuments: boolean): void => {
     const actors = (p.actor ?? []).length;
     const data = (p.data ?? []).length;
     const names = enclosingNames || actors > 0 || data > 0;
@@ -87,7 +92,10 @@ export function provisionsReadOtherwise(consent: Consent): ProvisionReadOtherwis
     }
     const purposes = p.purpose ?? [];
     if (!actors && !data && !purposes.length && p.type === 'permit' && enclosingNames) {
-      found.push({ path, text: 'Une autorisation ne visant personne, placée sous le choix d’un professionnel ou d’un document, a été lue comme l’ouverture de votre dossier à tous les professionnels que vous n’avez pas bloqués, et elle s’applique ainsi. Si ce n’est pas ce que vous vouliez, retirez ce choix et refaites-le sans elle.' });
+      found.push({ path, text: `Une autorisation ne visant personne, placée sous le choix d’un professionnel ou d’un document, a été lue un temps comme l’ouverture de votre dossier : elle est désormais sans effet et n’ouvre pas votre dossier. ${NOT_OPENED}` });
+    }
+    if (actors && p.type === 'permit' && enclosingDocuments) {
+      found.push({ path, text: 'Cette autorisation, placée sous le masquage d’un document, a été lue un temps comme l’autorisation du professionnel sur tout votre dossier : elle est désormais sans effet, et le document reste masqué pour tous les professionnels. Pour autoriser ce professionnel, faites-le par un choix à part, puis retirez celui-ci.' });
     }
     if (p.type === 'deny' && (actors || data) && purposes.some((c) => (c.system !== undefined && c.system !== ACT_REASON) || !(REFUSABLE_PURPOSES as readonly string[]).includes(c.code ?? ''))) {
       found.push({ path, text: `${what} a été fait pour un usage particulier, que le DMP ne lit pas : ${data ? 'le document est masqué' : 'le professionnel est bloqué'} pour tout usage, y compris pour vous soigner. Si ${data ? 'ce document doit rester visible pour vous soigner' : 'ce professionnel doit pouvoir vous soigner'}, retirez ce choix.` });
@@ -96,11 +104,11 @@ export function provisionsReadOtherwise(consent: Consent): ProvisionReadOtherwis
       found.push({ path, text: 'Ce masquage visait ce qu’a rédigé l’auteur d’un document (« authoredby »), ce que le DMP ne lit pas : c’est le document lui-même qui est masqué aux professionnels. Si ce n’est pas ce que vous vouliez, retirez ce choix.' });
     }
     if (p.type === 'permit' && !actors && !data && purposes.some((c) => c.system !== undefined && c.system !== ACT_REASON)) {
-      found.push({ path, text: 'L’ouverture de votre dossier a été faite pour un usage particulier, que le DMP ne lit pas : votre dossier est ouvert aux professionnels que vous n’avez pas bloqués, pour vous soigner. Si vous ne souhaitez pas qu’il soit ouvert, retirez ce choix ; sinon, vous n’avez rien à faire.' });
+      found.push({ path, text: `L’ouverture de votre dossier a été faite pour un usage particulier, que le DMP ne lit pas : lue un temps comme une ouverture pour vous soigner, elle est désormais sans effet. ${NOT_OPENED}` });
     }
-    for (const [i, nested] of (p.provision ?? []).entries()) walk(nested, `${path}.provision[${i}]`, names);
+    for (const [i, nested] of (p.provision ?? []).entries()) walk(nested, `${path}.provision[${i}]`, names, enclosingDocuments || data > 0);
   };
-  walk(consent.provision, 'Consent.provision', false);
+  walk(consent.provision, 'Consent.provision', false, false);
   return found;
 }
 

@@ -8,6 +8,12 @@ import { provisionsReadOtherwise, toldWithoutEffect } from './consent-effect';
 
 /** `consent_review_pending.reason` of the records migration 225 listed: provisions of a shape writes now refuse. */
 const READ_OTHERWISE = 'read-otherwise';
+/**
+ * `consent_review_pending.reason` of the records migration 172 listed: a Consent in force of theirs lost a grant of a
+ * refused shape (an opening, an authorisation). Told under a key of their own, even if told before (225's notice said such
+ * an opening applied).
+ */
+const GRANTS_REMOVED = 'grants-removed';
 
 /** Records looked at per transaction: one statement each for the list, the Consents and the records' state. */
 const BATCH = 200;
@@ -25,7 +31,8 @@ export interface ConsentsWithoutEffectReport {
  * the page that lists them. Drains `consent_review_pending` (migration 219: the records holding a Consent when the
  * upgrade ran; migration 223: those holding an emergency refusal, for a database where 219's list was drained before
  * 220's refusals were counted; migration 225: those holding a provision of a shape writes now refuse, `provisionsReadOtherwise`,
- * told under a key of their own since 219's notice may have been sent before they counted): per batch, in one transaction, it locks its rows (another server
+ * told under a key of their own since 219's notice may have been sent before they counted; migration 172: those a
+ * Consent of which lost a grant of a refused shape, under a key of their own too): per batch, in one transaction, it locks its rows (another server
  * starting at the same moment skips them), queues the notices through the outbox like every patient notice (contacts,
  * preferences and guardians resolved then) and deletes the rows. A re-run or a restart finds nothing left, so nobody is
  * told twice; a run that fails leaves the rest for the next start. A closed record is not told (no choice has effect
@@ -40,6 +47,7 @@ export async function noticeConsentsWithoutEffect(system: Transactions, options:
       // Listed by migration 225 only (after 219/223's list was drained, so maybe told already of her other choices): told
       // of the provisions read otherwise than written, under a key of their own, or of nothing.
       const readOtherwiseOnly = new Set(rows.filter((r) => r.reason === READ_OTHERWISE).map((r) => r.patient_id));
+      const grantsRemoved = new Set(rows.filter((r) => r.reason === GRANTS_REMOVED).map((r) => r.patient_id));
       if (ids.length === 0) return undefined;
       const consents = await tx.query<{ compartment: string; text: string }>(sql`SELECT r.compartment, r.text FROM resource r
         WHERE r.type = 'Consent' AND NOT r.deleted AND r.compartment = ANY(${ids}::text[]) AND r.text IS NOT NULL`);
@@ -52,7 +60,8 @@ export async function noticeConsentsWithoutEffect(system: Transactions, options:
       }).map((r) => r.compartment));
       const at = options.now();
       const text = buildNotice('consents-without-effect', { at }, options.recordUrl);
-      const keyOf = (patientId: string) => (readOtherwiseOnly.has(patientId) ? `consents-without-effect:${READ_OTHERWISE}:${patientId}` : `consents-without-effect:${patientId}`);
+      const keyOf = (patientId: string) => (readOtherwiseOnly.has(patientId) ? `consents-without-effect:${READ_OTHERWISE}:${patientId}`
+        : grantsRemoved.has(patientId) ? `consents-without-effect:${GRANTS_REMOVED}:${patientId}` : `consents-without-effect:${patientId}`);
       const notices: Notice[] = [...concerned].sort().map((patientId) => ({ key: keyOf(patientId), kind: 'consents-without-effect', patientId, text, createdAt: at }));
       await queueNotices(tx, notices);
       await tx.query(sql`DELETE FROM consent_review_pending WHERE patient_id = ANY(${ids}::text[])`);

@@ -87,8 +87,13 @@ export interface AuthConfig {
   devKeyFile: string;
   /** Development private key as a JWK JSON string (overrides devKeyFile). */
   devKeyJwk?: string;
-  /** Lifetime of development tokens in seconds. */
+  /** Lifetime of development tokens in seconds (DEV_TOKEN_TTL, default 3600; at most devTokenMaxLifetime). */
   devTokenTtl: number;
+  /**
+   * The longest lifetime (`exp` − `iat`, seconds) a development token may have (DEV_TOKEN_MAX_LIFETIME, default 3600, from
+   * 60 to 86400): the rule of configured issuers (`maxTokenLifetime`), applied to the development key too.
+   */
+  devTokenMaxLifetime: number;
   /** Patient sign-in (POST /auth/login then /auth/otp): this server's own issuer, trusted for patient tokens only. */
   login: LoginConfig;
   /** How long (ms) a token subject's directory resolution is reused by this process (`ActorResolver`; 0 = never). */
@@ -146,7 +151,7 @@ function readDevAuth(env: NodeJS.ProcessEnv): boolean {
 
 /**
  * Reads AUTH_ISSUERS (JSON array of IssuerConfig), AUTH_AUDIENCE, DEV_AUTH (with NODE_ENV), DEV_ISSUER_KEY,
- * DEV_TOKEN_TTL and the patient sign-in settings LOGIN_ISSUER_KEY, LOGIN_TOKEN_TTL, LOGIN_CODE_TTL,
+ * DEV_TOKEN_TTL, DEV_TOKEN_MAX_LIFETIME and the patient sign-in settings LOGIN_ISSUER_KEY, LOGIN_TOKEN_TTL, LOGIN_CODE_TTL,
  * LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS, LOGIN_MAX_CODE_ATTEMPTS, ACTOR_CACHE_MS and TOKEN_CUTOFF_CACHE_MS. Throws on DEV_AUTH=1 with
  * NODE_ENV=production.
  */
@@ -167,6 +172,12 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthCon
   }
   const ttl = Number(env.DEV_TOKEN_TTL || 3600);
   if (!Number.isInteger(ttl) || ttl <= 0) throw new Error('DEV_TOKEN_TTL must be a positive number of seconds');
+  const devTokenMaxLifetime = Number(env.DEV_TOKEN_MAX_LIFETIME || DEFAULT_EXTERNAL_TOKEN_LIFETIME_S);
+  if (!Number.isInteger(devTokenMaxLifetime) || devTokenMaxLifetime < 60 || devTokenMaxLifetime > LONGEST_EXTERNAL_TOKEN_LIFETIME_S) {
+    throw new Error(`DEV_TOKEN_MAX_LIFETIME must be a whole number of seconds from 60 to ${LONGEST_EXTERNAL_TOKEN_LIFETIME_S}`);
+  }
+  // The server refuses a development token living longer than the cap: minting one by default would be a trap.
+  if (ttl > devTokenMaxLifetime) throw new Error(`DEV_TOKEN_TTL (${ttl}) exceeds DEV_TOKEN_MAX_LIFETIME (${devTokenMaxLifetime}): development tokens living longer are refused`);
   const actorCacheMs = Number(env.ACTOR_CACHE_MS ?? 5000);
   if (!Number.isInteger(actorCacheMs) || actorCacheMs < 0) throw new Error('ACTOR_CACHE_MS must be a whole number of milliseconds (0 disables the cache)');
   const tokenCutoffCacheMs = Number(env.TOKEN_CUTOFF_CACHE_MS ?? 3000);
@@ -181,6 +192,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, dataDir: string): AuthCon
     devKeyFile: path.join(dataDir, 'dev-issuer-key.json'),
     devKeyJwk: env.DEV_ISSUER_KEY || undefined,
     devTokenTtl: ttl,
+    devTokenMaxLifetime,
     login: {
       issuer: LOGIN_ISSUER,
       keyFile: path.join(dataDir, 'login-issuer-key.json'),

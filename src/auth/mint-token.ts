@@ -31,8 +31,15 @@ function subjectClaims(o: MintOptions): Record<string, unknown> {
   }
 }
 
-/** Signs a development token with the local key (trusted only when no production issuer is configured). */
+/**
+ * Signs a development token with the local key (trusted only under DEV_AUTH=1). Its lifetime is at most
+ * DEV_TOKEN_MAX_LIFETIME, as the verifier requires: a longer `ttl` is refused here rather than minted dead.
+ */
 export async function mintDevToken(config: AuthConfig, key: DevKey, o: MintOptions): Promise<string> {
+  const ttl = o.ttl ?? config.devTokenTtl;
+  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > config.devTokenMaxLifetime) {
+    throw new Error(`--ttl must be a whole number of seconds from 1 to DEV_TOKEN_MAX_LIFETIME (${config.devTokenMaxLifetime}): the server refuses development tokens living longer`);
+  }
   const claims: Record<string, unknown> = {
     dmp_kind: o.kind,
     ...subjectClaims(o),
@@ -42,13 +49,15 @@ export async function mintDevToken(config: AuthConfig, key: DevKey, o: MintOptio
   if (o.category) claims.category = o.category;
   if (o.purpose) claims.purpose_of_use = o.purpose;
   if (o.reason) claims.purpose_reason = o.reason;
+  const now = Math.floor(Date.now() / 1000);
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
     .setIssuer(config.devIssuer)
     .setAudience(config.audience)
     .setSubject(`${o.kind}:${o.id}`)
-    .setIssuedAt()
-    .setExpirationTime(`${o.ttl ?? config.devTokenTtl}s`)
+    // One instant for both: `exp` computed apart from `iat` could fall a second later and exceed the cap.
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttl)
     .sign(key.privateKey);
 }
 

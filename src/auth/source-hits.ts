@@ -13,11 +13,14 @@ import { sql } from '../store/sql';
 export class SourceHitStore implements Store {
   /** Counts are shared with the other processes on the database (express-rate-limit's double-count check). */
   readonly localKeys = false;
-  readonly prefix = 'signin:';
   private windowMs = 900_000;
 
-  /** The counter is system work shared by every sign-in route (no actor): the named system repository, not a raw Db. */
-  constructor(private readonly db: SystemRepository, private readonly clock: () => Date = () => new Date()) {}
+  /**
+   * The counter is system work shared by every sign-in route (no actor): the named system repository, not a raw Db.
+   * `prefix` names the counter in the table: `signin:` for failed sign-in steps, `authorize:` for the authorization
+   * requests opened (`../smart/authorize-throttle.ts`), so one address's two counts never mix.
+   */
+  constructor(private readonly db: SystemRepository, private readonly clock: () => Date = () => new Date(), readonly prefix = 'signin:') {}
 
   init(options: Options): void {
     this.windowMs = options.windowMs;

@@ -84,7 +84,10 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
   const trusted = new Map<string, { issuer: IssuerConfig; keys: JWTVerifyGetKey; kinds?: DmpActorKind[]; own?: boolean }>();
   for (const issuer of config.issuers) trusted.set(issuer.issuer, { issuer, keys: keySetOf(issuer) });
   if (trustsDevIssuer(config) && devKey) {
-    const issuer: IssuerConfig = { issuer: config.devIssuer, jwks: '(local)', audience: config.audience, algorithms: ['ES256'] };
+    // The configured issuers' rule (`assertLifetime`): `iat` required, not from the future, a bounded lifetime. The key
+    // signs whatever `npm run token` is asked, so a token minted for a year and copied into a ticket or a log would
+    // otherwise answer for a year, outliving the operator's cut-offs (kept the longest lifetime, token-retention.ts).
+    const issuer: IssuerConfig = { issuer: config.devIssuer, jwks: '(local)', audience: config.audience, algorithms: ['ES256'], maxTokenLifetime: config.devTokenMaxLifetime };
     trusted.set(config.devIssuer, { issuer, keys: createLocalJWKSet({ keys: [devKey.publicJwk] }) });
   }
   if (loginKey) {
@@ -126,9 +129,10 @@ export function createTokenVerifier(config: AuthConfig, devKey?: DevKey, loginKe
     if (death) throw invalid(SESSION_ENDED, DESCRIPTIONS[death]);
   };
   /**
-   * A configured issuer's token carries `iat`, was not issued in the future, and lives no longer than the issuer's
-   * `maxTokenLifetime`: a token minted for a year by a careless issuer, or stolen, would otherwise outlive every
-   * revocation (the operator's cut-offs are kept that long, `../smart/token-retention.ts`).
+   * A configured issuer's token, and a development token, carries `iat`, was not issued in the future, and lives no
+   * longer than the issuer's `maxTokenLifetime` (DEV_TOKEN_MAX_LIFETIME for the development key): a token minted for a
+   * year by a careless issuer, or stolen, would otherwise outlive every revocation (the operator's cut-offs are kept that
+   * long, `../smart/token-retention.ts`).
    */
   const assertLifetime = (issuer: IssuerConfig, payload: { iat?: unknown; exp?: unknown }): void => {
     if (issuer.maxTokenLifetime === undefined) return;

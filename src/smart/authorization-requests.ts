@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Statements } from '../store/db';
+import type { Statements, Transactions } from '../store/db';
 import { sql } from '../store/sql';
 import { digestOf, newSecret } from './secrets';
 import type { GrantSubject } from './subject';
@@ -98,6 +98,20 @@ export async function advanceAuthorization(
     patient_id = COALESCE(${next.patientId ?? null}, patient_id),
     subject = COALESCE(${next.subject ? JSON.stringify(next.subject) : null}::jsonb, subject)
     WHERE id = ${id}`);
+}
+
+/**
+ * Deletes expired requests, in batches (SKIP LOCKED: two servers share the work), for the retention job: opening a
+ * request deletes them too, but a table left after a flood with no request since kept them (issue 11). Returns the count.
+ */
+export async function pruneExpiredAuthorizations(db: Transactions, now: Date, batchSize = 1000): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const n = await db.transaction(async (tx) => (await tx.query(sql`DELETE FROM smart_authorization WHERE id IN (
+        SELECT id FROM smart_authorization WHERE expires_at < ${now.toISOString()}::timestamptz LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`)).rowCount);
+    deleted += n;
+    if (n < batchSize) return deleted;
+  }
 }
 
 /** Ends a request (consent given or refused): its forms no longer work. Returns false if it was already ended. */

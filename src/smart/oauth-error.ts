@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 
-/** RFC 6749 §5.2 error codes (and RFC 7009's unsupported_token_type). */
+/** RFC 6749 §5.2 error codes (and RFC 7009's unsupported_token_type, §4.1.2.1's temporarily_unavailable). */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -10,7 +10,8 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'access_denied'
   | 'unsupported_response_type'
-  | 'unsupported_token_type';
+  | 'unsupported_token_type'
+  | 'temporarily_unavailable';
 
 /** An OAuth refusal: answered as `{ error, error_description }` JSON, never as a FHIR OperationOutcome. */
 export class OAuthError extends Error {

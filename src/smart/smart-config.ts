@@ -13,6 +13,13 @@ export interface SmartConfig {
   refreshFamilyTtl: number;
   /** How long a patient has to sign in and consent, seconds (SMART_AUTHORIZE_TTL, default 600). */
   authorizeTtl: number;
+  /**
+   * Authorization requests (GET or POST /auth/authorize) one client address may make per window, each of which may keep
+   * a pending row for `authorizeTtl` (SMART_AUTHORIZE_SOURCE_LIMIT, default 300; `authorize-throttle.ts`).
+   */
+  authorizeSourceLimit: number;
+  /** Window of `authorizeSourceLimit`, seconds (SMART_AUTHORIZE_SOURCE_WINDOW_SECONDS, default 900, at most a day). */
+  authorizeSourceWindow: number;
   /** Absolute lifetime of a sign-in session (the cookie that spares the password), seconds (SMART_SESSION_TTL, default 1800). */
   sessionTtl: number;
   /** A sign-in session unused for this long ends, seconds (SMART_SESSION_IDLE, default 900; never beyond sessionTtl). */
@@ -30,6 +37,12 @@ export { SMART_ISSUER } from '../auth/auth-config';
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
   const n = Number(env[name] || fallback);
   if (!Number.isInteger(n) || n <= 0 || n > max) throw new Error(`${name} must be a whole number of seconds from 1 to ${max}`);
+  return n;
+}
+
+function count(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
+  const n = Number(env[name] || fallback);
+  if (!Number.isInteger(n) || n <= 0 || n > max) throw new Error(`${name} must be a whole number from 1 to ${max}`);
   return n;
 }
 
@@ -58,6 +71,8 @@ export function loadSmartConfig(env: NodeJS.ProcessEnv): SmartConfig {
     refreshTokenTtl: seconds(env, 'SMART_REFRESH_TOKEN_TTL', 30 * 86_400, 365 * 86_400),
     refreshFamilyTtl: seconds(env, 'SMART_REFRESH_FAMILY_TTL', 90 * 86_400, 365 * 86_400),
     authorizeTtl: seconds(env, 'SMART_AUTHORIZE_TTL', 600, 3600),
+    authorizeSourceLimit: count(env, 'SMART_AUTHORIZE_SOURCE_LIMIT', 300, 1_000_000),
+    authorizeSourceWindow: seconds(env, 'SMART_AUTHORIZE_SOURCE_WINDOW_SECONDS', 900, 86_400),
     // Short: a browser left signed in at a pharmacy or a family computer must not open the record for long.
     sessionTtl: seconds(env, 'SMART_SESSION_TTL', 1800, 12 * 3600),
     sessionIdle: seconds(env, 'SMART_SESSION_IDLE', 900, 12 * 3600),

@@ -21,6 +21,8 @@ import { mountTokenRoutes } from './token-route';
 import { SystemRepository } from '../system/system-repository';
 import { schedulePurge, type PurgeSchedule } from '../records/purge-schedule';
 import { pruneTokenState, retentionHorizonMs } from './token-retention';
+import { pruneExpiredAuthorizations } from './authorization-requests';
+import { createAuthorizeThrottle } from './authorize-throttle';
 
 /** Test seams, as the access wiring has them (the sign-in is the same code, with the same seams). */
 export interface SmartWiringOptions {
@@ -83,7 +85,7 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
   const horizonMs = retentionHorizonMs({
     accessTokenTtlS: config.accessTokenTtl,
     loginTokenTtlS: auth.login.tokenTtl,
-    externalTokenTtlS: Math.max(0, ...auth.issuers.map((i) => i.maxTokenLifetime ?? 0)),
+    externalTokenTtlS: Math.max(auth.devAuth ? auth.devTokenMaxLifetime : 0, ...auth.issuers.map((i) => i.maxTokenLifetime ?? 0)),
   });
   let pruning: PurgeSchedule | undefined;
   if (registry.clients.length) deps.logger.info(`SMART clients: ${registry.clients.map((c) => c.clientId).join(', ')}`, { clients: registry.clients.map((c) => c.clientId) });
@@ -98,14 +100,25 @@ export async function smartWiring(deps: WiringDeps, options: SmartWiringOptions 
       mountDiscovery(app, smart);
       // The sign-in forms count failed guesses per client address with the JSON sign-in's counter (source-throttle.ts).
       mountSourceThrottle(app, deps.env, new SourceHitStore(system));
+      // Each authorization request may keep a pending row: counted per client address, the endpoint only (authorize-throttle.ts).
+      const authorizeThrottle = createAuthorizeThrottle(config, new SourceHitStore(system, undefined, 'authorize:'));
+      app.get('/auth/authorize', authorizeThrottle);
+      app.post('/auth/authorize', authorizeThrottle);
       mountAuthorizeRoutes(app, smart);
       mountTokenRoutes(app, smart);
     },
-    // Expired token cut-offs and dead refresh families are deleted every TOKEN_PRUNE_INTERVAL_MS (token-retention.ts).
+    // Expired token cut-offs, dead refresh families and expired authorization requests are deleted every
+    // TOKEN_PRUNE_INTERVAL_MS (token-retention.ts, authorization-requests.ts).
     start: () => {
       pruning = schedulePurge({
         intervalMs: config.pruneIntervalMs,
-        run: () => pruneTokenState(system, { now: clock(), horizonMs, familyTtlMs: config.refreshFamilyTtl * 1000, logger: deps.logger }),
+        run: async () => {
+          const now = clock();
+          await pruneTokenState(system, { now, horizonMs, familyTtlMs: config.refreshFamilyTtl * 1000, logger: deps.logger });
+          // Pending authorizations past SMART_AUTHORIZE_TTL give nothing (loadAuthorization refuses them): deleted.
+          const authorizations = await pruneExpiredAuthorizations(system, now);
+          if (authorizations) deps.logger.info('token retention: expired authorization requests deleted', { authorizations });
+        },
         logger: deps.logger,
         name: 'token retention',
       });

@@ -20,12 +20,14 @@ beforeAll(async () => {
   verify = createTokenVerifier(config, key);
 });
 
-async function signed(claims: Record<string, unknown>, opts: { iss?: string; aud?: string; exp?: number; nbf?: number } = {}): Promise<string> {
+async function signed(claims: Record<string, unknown>, opts: { iss?: string; aud?: string; exp?: number; nbf?: number; iat?: number } = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT({ dmp_kind: 'practitioner', rpps: '10000000001', scope: 'user/*.cruds', ...claims })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid })
     .setIssuer(opts.iss ?? config.devIssuer)
     .setAudience(opts.aud ?? config.audience)
+    // Development tokens carry `iat` and live at most DEV_TOKEN_MAX_LIFETIME (3600 s by default), as configured issuers'.
+    .setIssuedAt(opts.iat ?? now - 10)
     .setExpirationTime(opts.exp ?? now + 600);
   if (opts.nbf) jwt.setNotBefore(opts.nbf);
   return jwt.sign(key.privateKey);
@@ -135,5 +137,33 @@ describe('tokens of our own issuers living longer than they are given', () => {
 
   test('accepts one living a day', async () => {
     expect((await ownVerifier()(`Bearer ${await own(86_400)}`)).kind).toBe('patient');
+  });
+});
+
+describe('development tokens live at most DEV_TOKEN_MAX_LIFETIME (issue 11: the rule of configured issuers)', () => {
+  const dir = () => mkdtempSync(path.join(tmpdir(), 'auth-'));
+
+  test('the cap is 3600 s by default, from 60 to 86400, and DEV_TOKEN_TTL may not exceed it (the server would refuse what it mints)', () => {
+    expect(loadAuthConfig({ DEV_AUTH: '1' }, dir()).devTokenMaxLifetime).toBe(3600);
+    expect(loadAuthConfig({ DEV_AUTH: '1', DEV_TOKEN_MAX_LIFETIME: '86400', DEV_TOKEN_TTL: '86400' }, dir()).devTokenTtl).toBe(86_400);
+    for (const bad of ['59', '86401', '1.5', 'x']) expect(() => loadAuthConfig({ DEV_TOKEN_MAX_LIFETIME: bad }, dir())).toThrow(/DEV_TOKEN_MAX_LIFETIME must be a whole number of seconds from 60 to 86400/);
+    expect(() => loadAuthConfig({ DEV_TOKEN_TTL: '7200' }, dir())).toThrow(/DEV_TOKEN_TTL \(7200\) exceeds DEV_TOKEN_MAX_LIFETIME \(3600\)/);
+  });
+
+  test('minting refuses a --ttl above the cap, and a token at the cap is accepted (iat and exp from one instant)', async () => {
+    await expect(mintDevToken(config, key, { kind: 'patient', id: 'p1', ttl: 3601 })).rejects.toThrow(/--ttl must be a whole number of seconds from 1 to DEV_TOKEN_MAX_LIFETIME \(3600\)/);
+    const token = await mintDevToken(config, key, { kind: 'practitioner', id: '10000000001', ttl: 3600 });
+    const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { iat: number; exp: number };
+    expect(payload.exp - payload.iat).toBe(3600);
+    expect((await verify(`Bearer ${token}`)).kind).toBe('practitioner');
+  });
+
+  test('a verifier configured with a longer cap accepts a token living that long, and no longer', async () => {
+    const long = loadAuthConfig({ DEV_AUTH: '1', DEV_TOKEN_MAX_LIFETIME: '7200' }, dir());
+    const verifyLong = createTokenVerifier(long, key);
+    const iat = Math.floor(Date.now() / 1000) - 10;
+    expect((await verifyLong(`Bearer ${await signed({}, { iat, exp: iat + 7200 })}`)).kind).toBe('practitioner');
+    const err = await verifyLong(`Bearer ${await signed({}, { iat, exp: iat + 7201 })}`).then(() => undefined, (e: unknown) => e as FhirError);
+    expect(err?.message).toMatch(/maxTokenLifetime 7200 s/);
   });
 });
