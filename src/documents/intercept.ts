@@ -18,6 +18,7 @@ import { documentResponse, isSimplifiedPublish, toProvideBundle } from './simpli
 import { authorRolesContained, withAnswersAt } from './submission-roles';
 import { ACTOR_STATE } from '../access/access-hooks';
 import { withIdentityVerdict } from './identity-verdict';
+import type { InsSystemsPolicy } from '../validation/ins-test-systems';
 
 
 function isTransaction(req: FhirRequest): boolean {
@@ -80,11 +81,11 @@ async function fileSubmission(svc: FhirService, ctx: RequestContext, req: FhirRe
  * The documents module's request interceptor: ITI-105 publish → Provide Document Bundle; ITI-65 bundles with
  * CDA content → extracted resources added to the same transaction; DocumentReference PATCH → TD3.3 rules.
  */
-export function documentsInterceptor(options: { maxCdaSize: number }): Hooks {
+export function documentsInterceptor(options: { maxCdaSize: number; insSystems: InsSystemsPolicy }): Hooks {
   return {
     async interceptRequest(svc, ctx, req, next) {
       if (isSimplifiedPublish(req)) {
-        const { expanded, documentIndex } = toProvideBundle(req.body as DocumentReference, { maxCdaSize: options.maxCdaSize, ifNoneExist: req.headers.ifNoneExist });
+        const { expanded, documentIndex } = toProvideBundle(req.body as DocumentReference, { maxCdaSize: options.maxCdaSize, insSystems: options.insSystems, ifNoneExist: req.headers.ifNoneExist });
         markCdaChecked(ctx, expanded.bundle);
         // Sent as an entry of a transaction, its id was drawn already and the other entries' references name it: the
         // Bundle it becomes stores the DocumentReference under that id (FHIR R4 §3.1.0.11.2), not under one of its own.

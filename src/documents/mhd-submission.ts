@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Binary, Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
+import { assertHeaderInsSystemsAccepted } from './ins-system-check';
+import type { InsSystemsPolicy } from '../validation/ins-test-systems';
 import { planCdaImport, type UnmappedContent } from '../cda';
 import { clinicalDocumentOf } from '../cda/cda-parser';
 import { isInsRefusal, isNoPatientIdentifier, readPatient } from '../cda/header/patient';
@@ -35,7 +37,7 @@ export function sha1Base64(bytes: Buffer): string {
  * Binary without a securityContext gets its DocumentReference as one, so it shares the document's compartment and
  * visibility even when it comes after the DocumentReference in the bundle.
  */
-export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }): ExpandedSubmission {
+export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number; insSystems: InsSystemsPolicy }): ExpandedSubmission {
   const entries = [...(bundle.entry ?? [])];
   const requestEntries = entries.length;
   const warnings: string[] = [];
@@ -78,6 +80,8 @@ export function expandSubmission(bundle: Bundle, options: { maxCdaSize: number }
       entries.push(e);
     }
   }
+  // A header naming its patient under a refused INS system (the test NIR in production) is refused, mapped or not.
+  for (const subject of cdaSubjects) assertHeaderInsSystemsAccepted(subject.identifiers, options.insSystems, subject.where);
   return { bundle: { ...bundle, entry: entries }, requestEntries, warnings, unmapped, cdaSubjects };
 }
 

@@ -4,6 +4,7 @@ import { badRequest, unprocessable } from '../fhir/errors';
 import { editJsonKeepingNumbers } from '../fhir/json-numbers';
 import type { FhirRequest, FhirResponse } from '../fhir/request';
 import { expandSubmission, sha1Base64, type ExpandedSubmission } from './mhd-submission';
+import type { InsSystemsPolicy } from '../validation/ins-test-systems';
 
 export const SUBMISSION_SET_CODE = { system: 'https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes', code: 'submissionset' };
 const DESIGNATION_TYPE_URL = 'https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-designationType';
@@ -21,7 +22,7 @@ export function isSimplifiedPublish(req: FhirRequest): boolean {
  * becomes a Binary (url → the Binary, hash and size filled), and a SubmissionSet List is derived from the
  * DocumentReference. CDA content is then mapped like any MHD submission.
  */
-export function toProvideBundle(doc: DocumentReference, options: { maxCdaSize: number; ifNoneExist?: string }): { expanded: ExpandedSubmission; documentIndex: number } {
+export function toProvideBundle(doc: DocumentReference, options: { maxCdaSize: number; insSystems: InsSystemsPolicy; ifNoneExist?: string }): { expanded: ExpandedSubmission; documentIndex: number } {
   const docUrl = `urn:uuid:${randomUUID()}`;
   const published: DocumentReference = structuredClone(doc);
   delete published.id;
@@ -47,7 +48,7 @@ export function toProvideBundle(doc: DocumentReference, options: { maxCdaSize: n
     { fullUrl: docUrl, resource: published, request: { method: 'POST', url: 'DocumentReference', ifNoneExist: options.ifNoneExist } },
     ...binaries,
   ];
-  const expanded = expandSubmission({ resourceType: 'Bundle', type: 'transaction', entry: entries }, { maxCdaSize: options.maxCdaSize });
+  const expanded = expandSubmission({ resourceType: 'Bundle', type: 'transaction', entry: entries }, { maxCdaSize: options.maxCdaSize, insSystems: options.insSystems });
   // The client sent one DocumentReference, not a bundle: its problems are named on the DocumentReference.
   const cdaSubjects = expanded.cdaSubjects.map((s) => ({ ...s, where: 'DocumentReference.content' }));
   return { expanded: { ...expanded, cdaSubjects }, documentIndex: 1 };

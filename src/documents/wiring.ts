@@ -9,6 +9,7 @@ import { documentsInterceptor } from './intercept';
 import { replacementHooks } from './replacement';
 import { directoryLookupHooks } from './submission-directory';
 import { identityVerdictHooks } from './identity-verdict';
+import { loadInsSystemsPolicy } from '../validation/ins-test-systems';
 
 /**
  * Plugs document intake into the app: the CDA import operations, the request interceptor (ITI-65 CDA
@@ -16,7 +17,8 @@ import { identityVerdictHooks } from './identity-verdict';
  */
 export async function documentsWiring(deps: WiringDeps): Promise<Wiring> {
   let service: FhirService | undefined;
-  const options = { maxCdaSize: deps.config.maxCdaSize };
+  // The INS systems this server accepts (the test and demo NIR are refused in production): CDA headers are held to them.
+  const options = { maxCdaSize: deps.config.maxCdaSize, insSystems: loadInsSystemsPolicy(deps.env) };
   const workers = CdaPlanWorkers.create(deps.config.cdaPlanWorkers, undefined, {
     jobTimeoutMs: deps.config.cdaJobTimeoutMs,
     queueLimit: deps.config.cdaQueueLimit,
