@@ -1,9 +1,10 @@
 import type { HumanName, Patient } from '@medplum/fhirtypes';
 import { unprocessable } from '../fhir/errors';
+import { birthPlaceCodesOf } from './birth-place';
 
 /** One identity trait on which the document and the matched record disagree. */
 export interface TraitConflict {
-  trait: 'birthDate' | 'gender' | 'birthName' | 'firstName';
+  trait: 'birthDate' | 'gender' | 'birthName' | 'firstName' | 'birthPlace';
   document: string;
   record: string;
 }
@@ -40,7 +41,10 @@ function genderOf(patient: Patient): string | undefined {
   return patient.gender && patient.gender !== 'unknown' ? patient.gender : undefined;
 }
 
-/** The traits (birth date, administrative sex, birth name, first birth first name) on which the two disagree; a trait missing on either side is no conflict. */
+/**
+ * The traits (birth date, administrative sex, birth name, first birth first name, birth place's INSEE code) on which the
+ * two disagree; a trait missing on either side is no conflict.
+ */
 export function traitConflicts(document: Patient, record: Patient): TraitConflict[] {
   const conflicts: TraitConflict[] = [];
   if (document.birthDate && record.birthDate && !datesAgree(document.birthDate, record.birthDate)) {
@@ -53,6 +57,10 @@ export function traitConflicts(document: Patient, record: Patient): TraitConflic
   // Twins share a birth name, a birth date and often a sex: the first name tells them apart (attack sweep 11).
   const [docFirst, recFirst] = [firstNameOf(document), firstNameOf(record)];
   if (docFirst && recFirst && normaliseName(docFirst) !== normaliseName(recFirst)) conflicts.push({ trait: 'firstName', document: docFirst, record: recFirst });
+  // The birth place (an INS trait) is compared by its INSEE COG code only, when both sides carry one: a document about a
+  // person born elsewhere, with the record's INS, birth date and names, was filed in the record (issue 11).
+  const [docPlace, recPlace] = [birthPlaceCodesOf(document), birthPlaceCodesOf(record)];
+  if (docPlace.length && recPlace.length && docPlace.join() !== recPlace.join()) conflicts.push({ trait: 'birthPlace', document: docPlace.join(', '), record: recPlace.join(', ') });
   return conflicts;
 }
 
