@@ -10,6 +10,7 @@ import { portalWiring } from './portal/wiring';
 import { recordLifeWiring } from './records/wiring';
 import { smartWiring } from './smart/wiring';
 import type { Wiring, WiringDeps } from './wiring';
+import { describeInsSystems, loadInsSystemsPolicy } from './validation/ins-test-systems';
 
 /**
  * The production composition: the SMART authorization server's routes (CORS, discovery, authorize, token), then
@@ -20,6 +21,9 @@ import type { Wiring, WiringDeps } from './wiring';
  */
 export async function composeApp(deps: WiringDeps): Promise<Omit<AppOptions, 'config' | 'db'> & { start(service: FhirService): void; close(): Promise<void> }> {
   let audit: AuditHooks | undefined;
+  // Said once at start: which INS systems the writes, CDA headers and look-ups accept (the test NIR in production?).
+  const insSystems = describeInsSystems(loadInsSystemsPolicy(deps.env));
+  deps.logger[insSystems.level](insSystems.message);
   const parts: Wiring[] = [
     // First: its CORS middleware must answer preflights before any other route or the FHIR API asks for a token.
     await smartWiring(deps, { onLogin: (ctx, info) => audit?.recordLogin(ctx, info) ?? Promise.resolve() }),

@@ -3,6 +3,7 @@ import { loadConfig } from './config';
 import { createLogger } from './logger';
 import { ListenError, startServer } from './server';
 import { prepareValidation } from './app';
+import { loadInsSystemsPolicy } from './validation/ins-test-systems';
 
 /** Entry point: configuration from the environment, then serve until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -11,6 +12,7 @@ async function main(): Promise<void> {
     config = loadConfig();
     // Checked here too so that a forbidden combination (DEV_AUTH=1 with NODE_ENV=production) stops with its message alone.
     loadAuthConfig(process.env, config.dataDir);
+    loadInsSystemsPolicy(process.env);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);

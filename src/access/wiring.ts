@@ -26,6 +26,7 @@ import { changeContactOperation } from './change-contact-operation';
 import { confirmContactOperation } from './confirm-contact-operation';
 import { everythingOperation } from './everything-operation';
 import { insEntryHook } from './ins-entry-check';
+import { loadInsSystemsPolicy } from '../validation/ins-test-systems';
 import { issueActivationOperation } from './issue-activation-operation';
 import { openMinorRecordOperation } from './open-minor-record-operation';
 import { sourceDocumentGuard } from './source-document-guard';
@@ -106,7 +107,7 @@ export async function accessWiring(deps: WiringDeps, options: AccessWiringOption
     close: async () => {
       await reviewing;
     },
-    hooks: [createAccessHooks({ actors, verifyToken, clock }), insEntryHook(), sourceDocumentGuard(), declaredEntriesHook(), ownRoleCreatesHook(), createActivationHooks({ send, clock }), createRecordCreatedNoticeHooks({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock }), nonReaderAnswersHook()],
+    hooks: [createAccessHooks({ actors, verifyToken, clock }), insEntryHook(loadInsSystemsPolicy(deps.env)), sourceDocumentGuard(), declaredEntriesHook(), ownRoleCreatesHook(), createActivationHooks({ send, clock }), createRecordCreatedNoticeHooks({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock }), nonReaderAnswersHook()],
     operations: [everythingOperation, updateIdentityOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: statementsOf }), openMinorRecordOperation({ recordUrl: loadNotifyConfig(deps.env).recordUrl, clock, connection: statementsOf, ownTransactions: ownTransactionsOf }), issueActivationOperation({ clock, connection: statementsOf, send, onEvent }), changeContactOperation({ send, clock, connection: statementsOf }), confirmContactOperation({ send, clock, onEvent, connection: statementsOf })],
     routes: (app) => {
       // Before the routes: failed guesses of a password or code are counted per client address (source-throttle.ts).

@@ -1,6 +1,7 @@
 import { EXCLUDED_CATEGORIES, looksLikeIns, practitionerIdentifierKeys, type DmpActor, type DmpActorKind, type DmpRole, type OrganisationCategory } from '../access/actor';
 import { unauthorized } from '../fhir/errors';
 import { explainInsProblem } from '../validation/ins';
+import { lookAlikeScriptsOf } from '../validation/displayed-text';
 
 /**
  * Claims we read (our development tokens carry them all; other issuers may carry a subset):
@@ -54,8 +55,24 @@ function roleOf(claims: DmpClaims, kind: DmpActorKind | undefined): DmpRole | un
   return undefined;
 }
 
+/** The person-name claims of OpenID Connect a token may carry (the trail shows `name` as the agent). */
+const NAME_CLAIMS = ['name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username'];
+
+/**
+ * A token whose person name mixes look-alike alphabets (a Cyrillic о in `Dupont`) is refused like a forged one (issue
+ * 11): the trail would show the patient a professional under another's name, and no identity provider spells a name so.
+ */
+function assertOneAlphabetNames(claims: DmpClaims): void {
+  for (const claim of NAME_CLAIMS) {
+    const value = str(claims[claim]);
+    const scripts = value ? lookAlikeScriptsOf(value) : [];
+    if (scripts.length > 1) throw unauthorized(`The token's ${claim} mixes letters of the ${scripts.join(' and ')} alphabets, which look alike: a name is written in one alphabet`);
+  }
+}
+
 /** Turns verified token claims into the actor the access module decides on. Throws 401 when no actor can be named. */
 export function claimsToActor(claims: DmpClaims, defaultScopes: string[] = []): DmpActor {
+  assertOneAlphabetNames(claims);
   const kind = inferKind(claims);
   const target = kind === 'system' ? undefined : fhirUserTarget(claims);
   const fhirUserId = target?.id;

@@ -1,9 +1,11 @@
 import type { HumanName, Patient } from '@medplum/fhirtypes';
 import { unprocessable } from '../fhir/errors';
+import { birthPlaceCodesOf } from './birth-place';
+import { lookAlikeScriptsOf } from '../validation/displayed-text';
 
 /** One identity trait on which the document and the matched record disagree. */
 export interface TraitConflict {
-  trait: 'birthDate' | 'gender' | 'birthName' | 'firstName';
+  trait: 'birthDate' | 'gender' | 'birthName' | 'firstName' | 'birthPlace';
   document: string;
   record: string;
 }
@@ -30,6 +32,16 @@ export function firstNameOf(patient: Pick<Patient, 'name'>): string | undefined 
   return name?.given?.[0]?.trim().split(/\s+/)[0] || undefined;
 }
 
+/**
+ * Two names agree when they normalise alike and neither mixes look-alike alphabets: `DUPОNT` with a Cyrillic О is not
+ * `DUPONT`, and a record holding such a name (written before names were held to one alphabet) agrees with nobody, not
+ * even with the same spelling, until the identity procedure corrects it (issue 11, look-alike letters).
+ */
+function namesAgree(a: string, b: string): boolean {
+  if (lookAlikeScriptsOf(a).length > 1 || lookAlikeScriptsOf(b).length > 1) return false;
+  return normaliseName(a) === normaliseName(b);
+}
+
 /** Dates of different precision agree when one is a prefix of the other (`1977` and `1977-05-02`). */
 function datesAgree(a: string, b: string): boolean {
   return a.startsWith(b) || b.startsWith(a);
@@ -40,7 +52,10 @@ function genderOf(patient: Patient): string | undefined {
   return patient.gender && patient.gender !== 'unknown' ? patient.gender : undefined;
 }
 
-/** The traits (birth date, administrative sex, birth name, first birth first name) on which the two disagree; a trait missing on either side is no conflict. */
+/**
+ * The traits (birth date, administrative sex, birth name, first birth first name, birth place's INSEE code) on which the
+ * two disagree; a trait missing on either side is no conflict.
+ */
 export function traitConflicts(document: Patient, record: Patient): TraitConflict[] {
   const conflicts: TraitConflict[] = [];
   if (document.birthDate && record.birthDate && !datesAgree(document.birthDate, record.birthDate)) {
@@ -49,10 +64,14 @@ export function traitConflicts(document: Patient, record: Patient): TraitConflic
   const [docGender, recGender] = [genderOf(document), genderOf(record)];
   if (docGender && recGender && docGender !== recGender) conflicts.push({ trait: 'gender', document: docGender, record: recGender });
   const [docName, recName] = [birthNameOf(document), birthNameOf(record)];
-  if (docName && recName && normaliseName(docName) !== normaliseName(recName)) conflicts.push({ trait: 'birthName', document: docName, record: recName });
+  if (docName && recName && !namesAgree(docName, recName)) conflicts.push({ trait: 'birthName', document: docName, record: recName });
   // Twins share a birth name, a birth date and often a sex: the first name tells them apart (attack sweep 11).
   const [docFirst, recFirst] = [firstNameOf(document), firstNameOf(record)];
-  if (docFirst && recFirst && normaliseName(docFirst) !== normaliseName(recFirst)) conflicts.push({ trait: 'firstName', document: docFirst, record: recFirst });
+  if (docFirst && recFirst && !namesAgree(docFirst, recFirst)) conflicts.push({ trait: 'firstName', document: docFirst, record: recFirst });
+  // The birth place (an INS trait) is compared by its INSEE COG code only, when both sides carry one: a document about a
+  // person born elsewhere, with the record's INS, birth date and names, was filed in the record (issue 11).
+  const [docPlace, recPlace] = [birthPlaceCodesOf(document), birthPlaceCodesOf(record)];
+  if (docPlace.length && recPlace.length && docPlace.join() !== recPlace.join()) conflicts.push({ trait: 'birthPlace', document: docPlace.join(', '), record: recPlace.join(', ') });
   return conflicts;
 }
 

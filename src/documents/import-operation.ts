@@ -17,6 +17,8 @@ import { assertCallerKnowsFiled, filedByOtherChannel } from './filed-document';
 import { tellDocument } from './import-response';
 import { editJsonKeepingNumbers } from '../fhir/json-numbers';
 import { withIdentityVerdict } from './identity-verdict';
+import { assertHeaderInsSystemsAccepted } from './ins-system-check';
+import { loadInsSystemsPolicy, type InsSystemsPolicy } from '../validation/ins-test-systems';
 
 const DOCUMENTATION =
   'Imports a CDA R2 document (body: application/hl7-cda+xml, application/xml or text/xml) in one transaction: ' +
@@ -24,12 +26,16 @@ const DOCUMENTATION =
   're-sending the same document answers 200 with the existing resources; the same id with other bytes answers 409.';
 
 /** `POST [base]/DocumentReference/$import` and `POST [base]/$import-cda`: raw CDA intake. */
-export function importOperations(options: { maxCdaSize: number; maxCdaMarkup?: number; planner?: CdaPlanner }): OperationDefinitionEntry[] {
+export function importOperations(options: { maxCdaSize: number; maxCdaMarkup?: number; planner?: CdaPlanner; insSystems?: InsSystemsPolicy }): OperationDefinitionEntry[] {
   const planner = options.planner ?? inlinePlanner;
+  // Without a policy given, the one of an environment that is not production (every INS system accepted).
+  const insSystems = options.insSystems ?? loadInsSystemsPolicy({});
   const handler = async (svc: FhirService, ctx: RequestContext, req: FhirRequest): Promise<FhirResponse> => {
     const bytes = cdaBody(req, options.maxCdaSize);
     // The document's Binary is written from the bytes received here, not from a base64 copy made by the planner.
     const plan = await planner(bytes, { maxBytes: options.maxCdaSize, maxMarkup: options.maxCdaMarkup, documentBytesApart: true });
+    // A header naming its patient under a refused INS system (the test NIR in production): 422 before any look-up.
+    assertHeaderInsSystemsAccepted(plan.patientIdentifiers, insSystems);
     // Its patient is matched on the header's identifiers (patient-match.ts): the Binary of these bytes may be written.
     markCdaDigestChecked(ctx, plan.sha1);
     markImportPlan(ctx);

@@ -4,6 +4,8 @@ import type { UnmappedContent } from '../cda';
 import type { CdaHeaderRead } from '../cda/cda-header';
 import { isInsRefusal, isNoPatientIdentifier } from '../cda/header/patient';
 import type { CdaReader } from '../cda/plan-workers';
+import { assertHeaderInsSystemsAccepted } from './ins-system-check';
+import type { InsSystemsPolicy } from '../validation/ins-test-systems';
 import { FhirError, unprocessable } from '../fhir/errors';
 import { CDA_MEDIA_TYPES, isCdaMediaType, looksLikeCda, looksLikeXmlCda } from './cda-body';
 import { documentKey } from './document-key';
@@ -31,6 +33,8 @@ export function sha1Base64(bytes: Buffer): string {
 export interface SubmissionCdaOptions {
   /** MAX_CDA_SIZE: a larger CDA → 413. */
   maxCdaSize: number;
+  /** The INS systems this server accepts (INS_TEST_OIDS; the test and demo NIR are refused in production). */
+  insSystems: InsSystemsPolicy;
   /** CDA_MARKUP_LIMIT: more tags and attributes → 413 (default: the parser's own, `DEFAULT_MAX_MARKUP`). */
   maxCdaMarkup?: number;
   /**
@@ -92,6 +96,8 @@ export async function expandSubmission(bundle: Bundle, options: SubmissionCdaOpt
       entries.push(e);
     }
   }
+  // A header naming its patient under a refused INS system (the test NIR in production) is refused, mapped or not.
+  for (const subject of cdaSubjects) assertHeaderInsSystemsAccepted(subject.identifiers, options.insSystems, subject.where);
   return { bundle: { ...bundle, entry: entries }, requestEntries, warnings, unmapped, cdaSubjects };
 }
 

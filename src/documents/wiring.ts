@@ -9,6 +9,7 @@ import { documentsInterceptor } from './intercept';
 import { replacementHooks } from './replacement';
 import { directoryLookupHooks } from './submission-directory';
 import { identityVerdictHooks } from './identity-verdict';
+import { loadInsSystemsPolicy } from '../validation/ins-test-systems';
 
 /**
  * Plugs document intake into the app: the CDA import operations, the request interceptor (ITI-65 CDA
@@ -26,7 +27,8 @@ export async function documentsWiring(
   let service: FhirService | undefined;
   // `$import` and the submissions (ITI-65, ITI-105) parse their CDA documents on the same workers, under the same limits.
   const reader = workers ?? inlineReader;
-  const options = { maxCdaSize: deps.config.maxCdaSize, maxCdaMarkup: deps.config.cdaMarkupLimit, reader };
+  // The INS systems this server accepts (the test and demo NIR are refused in production): CDA headers are held to them.
+  const options = { maxCdaSize: deps.config.maxCdaSize, maxCdaMarkup: deps.config.cdaMarkupLimit, reader, insSystems: loadInsSystemsPolicy(deps.env) };
   return {
     operations: importOperations({ ...options, planner: reader.plan }),
     hooks: [documentsInterceptor(options), directoryLookupHooks(), replacementHooks(() => service), documentKeyHooks(), cdaBinaryGuard(), sourcePatientGuard(), identityVerdictHooks()],
