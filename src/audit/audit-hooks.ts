@@ -43,6 +43,7 @@ export interface AuditHooksOptions {
 /** The audit module's hook provider, plus entry points for events that are not FHIR interactions. */
 export interface AuditHooks extends Hooks {
   afterWrite(tx: WriteTransaction, ctx: RequestContext, event: WriteEvent): Promise<void>;
+  afterUnchanged(tx: WriteTransaction, ctx: RequestContext, event: WriteEvent): Promise<void>;
   afterRead(ctx: RequestContext, event: ReadEvent): Promise<void>;
   onDenied(ctx: RequestContext, info: DeniedInfo): Promise<void>;
   authorize(ctx: RequestContext, op: { interaction: Interaction; resourceType?: string; operation?: string }): Promise<void>;
@@ -168,7 +169,7 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
     );
   };
 
-  return {
+  const hooks: AuditHooks = {
     writer,
     groupCommit,
 
@@ -204,6 +205,12 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
       for (const account of takeAccountEventsOfWrite(ctx, event)) {
         await writer.appendAtCommit(tx, [{ ...input, purpose: undefined, category: 'account', interaction: undefined, resourceType: undefined, operation: account.operation, action: 'U', patientId: account.patientId, patientDetails: account.details }]);
       }
+    },
+
+    // An update that changed nothing (Repository.update) still is an access: recorded like the write, naming the
+    // current version it answered.
+    async afterUnchanged(tx, ctx, event) {
+      await hooks.afterWrite(tx, ctx, event);
     },
 
     async afterRead(ctx, event) {
@@ -278,4 +285,5 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
 
     flush: () => groupCommit.idle(),
   };
+  return hooks;
 }

@@ -91,22 +91,22 @@ export function sourcePatientGuard(): Hooks {
       const record = rows[0] ? (JSON.parse(rows[0].text) as Patient) : undefined;
       const own = new Set((record?.identifier ?? []).filter((i) => INS_SYSTEMS.includes(i.system ?? '')).map((i) => i.value));
       const filed = `the record this ${event.resourceType} is filed in (its subject)`;
+      // In a submission, the SubmissionSet is written before its DocumentReference's author is judged: answered at once,
+      // each comparison told an author the patient never authorised what the record holds — its traits, and whether an
+      // INS or a Patient id is the record's (422) or not (403 from the author check that followed): held until the
+      // filing's writes are authorised (identity-verdict.ts). Outside a filing, this write was authorised already.
       for (const source of named) {
         const foreign = source.ins.find((value) => !own.has(value));
-        if (foreign !== undefined) {
-          throw refuse(source.path, `${source.path}: the source's patient carries the INS ${foreign}, which is not the INS of ${filed}: a document is filed only in the record of the patient it names`);
-        }
-        if (source.patientId !== undefined && source.patientId !== event.compartment) {
-          throw refuse(source.path, `${source.path} names Patient/${source.patientId} as the source's patient, not ${filed}: a document is filed only in the record of the patient it names`);
-        }
         const conflicts = source.traits && record ? traitConflicts(source.traits, record).map((c) => c.trait) : [];
-        // In a submission, the SubmissionSet is written before its DocumentReference's author is judged: answered at once,
-        // the comparison told an author the patient never authorised the record's traits (identity-verdict.ts).
-        if (conflicts.length) {
-          deferIdentityRefusal(ctx, () => {
-            throw refuse(source.path, `${source.path}: the source's patient does not agree with ${filed} (${conflicts.join(', ')}): a document is filed only in the record of the patient it names`);
-          });
-        }
+        const refusal =
+          foreign !== undefined ? `${source.path}: the source's patient carries the INS ${foreign}, which is not the INS of ${filed}`
+          : source.patientId !== undefined && source.patientId !== event.compartment ? `${source.path} names Patient/${source.patientId} as the source's patient, not ${filed}`
+          : conflicts.length ? `${source.path}: the source's patient does not agree with ${filed} (${conflicts.join(', ')})`
+          : undefined;
+        if (refusal === undefined) continue;
+        deferIdentityRefusal(ctx, () => {
+          throw refuse(source.path, `${refusal}: a document is filed only in the record of the patient it names`);
+        });
       }
     },
   };

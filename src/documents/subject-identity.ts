@@ -41,9 +41,13 @@ export async function resolveSubject(svc: FhirService, ctx: RequestContext, refe
  * Issue 13 item 1 on the MHD channels: a CDA is filed only in the record of the patient its header names. The
  * header's patient is matched exactly as `$import` matches it (INS only when present; else a local identifier of the
  * same assigning authority) and must be the DocumentReference's subject, and its birth date, sex, birth name and first
- * name must agree with that record. Anything else → 422 naming the mismatch, before anything is written — the traits'
- * disagreement once the submission's writes are authorised, before it commits (`identity-verdict.ts`). The record the header
- * matched is not named when it is not the subject's: the sender learns that the two disagree, not whose record it is.
+ * name must agree with that record. Anything else → 422 naming the mismatch, nothing written. A subject that names no
+ * record is answered at once (it is the sender's own reference); the header's comparison with the records — another
+ * record's INS, an INS no record carries, a trait that disagrees — only once the submission's writes are authorised,
+ * before it commits (`identity-verdict.ts`): answered at once, it told a sender that may not file in the subject's record
+ * (an author the patient never authorised) whether an INS is that record's (403 from the author check that followed) or
+ * not (422), and whether it is another record's or nobody's (two texts). The record the header matched is not named
+ * when it is not the subject's: an allowed sender learns that the two disagree, not whose record it is.
  */
 export async function assertCdaSubjectAgrees(svc: FhirService, ctx: RequestContext, cda: CdaSubject): Promise<void> {
   const header = cda.identifiers.map((id) => `${id.system}|${id.value}`).join(', ');
@@ -51,19 +55,23 @@ export async function assertCdaSubjectAgrees(svc: FhirService, ctx: RequestConte
   const subject = await resolveSubject(svc, ctx, cda.subject);
   if (!subject) throw refuse(cda.where, `The DocumentReference subject ${cda.subject} names no single existing record: the CDA document (patient ${header}) cannot be filed`);
   let match;
+  let unmatched: string | undefined;
   try {
     match = await matchPatient(svc, ctx, cda.identifiers);
   } catch (err) {
     if (!(err instanceof FhirError) || err.status !== 422) throw err;
     // An INS no record carries: the document cannot be the subject's, whatever its other identifiers say.
-    throw refuse(cda.where, `The CDA header's patient (${header}) is not the DocumentReference subject Patient/${subject.id}: ${(err as Error).message}`);
+    unmatched = (err as Error).message;
   }
   if (!match || match.patient.id !== subject.id) {
-    throw refuse(cda.where, `The CDA header's patient (${header}) is not the DocumentReference subject Patient/${subject.id}: a document is filed only in the record of the patient it names`);
+    const why = unmatched ?? 'a document is filed only in the record of the patient it names';
+    deferIdentityRefusal(ctx, () => {
+      throw refuse(cda.where, `The CDA header's patient (${header}) is not the DocumentReference subject Patient/${subject.id}: ${why}`);
+    });
+    return;
   }
-  // Answered only once the submission's writes are authorised (identity-verdict.ts): before, it told a feeder whose
-  // author the patient never authorised whether its guess of the record's birth date or names was right.
-  deferIdentityRefusal(ctx, () => assertIdentityAgrees(cda.traits, match.patient, match.by));
+  const matched = match;
+  deferIdentityRefusal(ctx, () => assertIdentityAgrees(cda.traits, matched.patient, matched.by));
 }
 
 /** Checks every CDA document of a submission against its DocumentReference subject (see assertCdaSubjectAgrees). */

@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
-import type { FhirRequest, FhirResponse } from './request';
+import type { FhirRequest, FhirResponse, SameAsExisting } from './request';
 import type { FhirService } from './service';
 import type { Interaction, ReadEvent, RequestContext } from '../kernel/request-context';
 import type { WriteHooks } from '../store/write-hooks';
@@ -40,6 +40,12 @@ export interface Hooks extends WriteHooks {
    * so that the CapabilityStatement says `updateCreate: false` instead of promising it.
    */
   readonly closesUpdateCreate?: boolean;
+  /**
+   * The existing resource a plain create of a transaction entry means (`SameAsExisting`), asked before the
+   * transaction draws the entry's id, so that the other entries' references to it name that resource (as for an entry's
+   * If-None-Exist). A plain create outside a transaction is given its `sameAs` by `interceptRequest`.
+   */
+  sameAsExisting?(ctx: RequestContext, req: FhirRequest): SameAsExisting | undefined;
   /** When a request is refused (4xx from authenticate/authorize), for audit of denied attempts. */
   onDenied?(ctx: RequestContext, info: DeniedInfo): Promise<void>;
 }

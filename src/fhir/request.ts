@@ -10,6 +10,8 @@ import type { FhirService } from './service';
  * identical creates sent at the same instant make one resource (a look-up before the transaction let each find nothing).
  */
 export interface SameAsExisting {
+  /** What makes two such creates one (two entries of a transaction with the same key are given one id). */
+  key: string;
   lockKeys: readonly string[];
   /** The existing resource this create means, if any, through the service's transaction-bound repository. */
   find(svc: FhirService, ctx: RequestContext): Promise<StoredResource | undefined>;

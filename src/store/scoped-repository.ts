@@ -12,6 +12,8 @@ export interface WriteResult {
   stored: StoredResource;
   resource: Resource;
   created: boolean;
+  /** An update whose content equals the current version's: nothing was written, `stored` is that version. */
+  unchanged?: boolean;
 }
 
 /**

@@ -12,4 +12,11 @@ export interface WriteHooks {
   beforeWrite?(tx: WriteTransaction, ctx: RequestContext, event: WriteEvent): Promise<void>;
   /** Inside the write transaction, after the row is written: audit rows, outbox rows, derived tables. */
   afterWrite?(tx: WriteTransaction, ctx: RequestContext, event: WriteEvent): Promise<void>;
+  /**
+   * Inside the write transaction, in place of `afterWrite`, when an update passed every `beforeWrite` check but its
+   * content equals the current version's (unchanged-content.ts): nothing was written, and `event.versionId` is the
+   * current version. Only what a request owes whatever its outcome (the audit of the access) belongs here; a hook
+   * without it does nothing, so no derived row, notice or index is touched by a write that changed nothing.
+   */
+  afterUnchanged?(tx: WriteTransaction, ctx: RequestContext, event: WriteEvent): Promise<void>;
 }

@@ -30,10 +30,17 @@ export async function createHandler(svc: FhirService, ctx: RequestContext, req: 
       if (req.assignedId !== undefined && !ctx.state.get(NEW_IN_REQUEST_STATE)?.has(`${type}/${req.assignedId}`)) {
         throw preconditionFailed(`If-None-Exist "${req.headers.ifNoneExist}" matched ${type}/${req.assignedId} when the transaction began, and another entry of this transaction changed that: nothing is written. Send the deletion and the creation in two requests`);
       }
-    } else if (req.sameAs && req.assignedId === undefined) {
+    } else if (req.sameAs) {
       for (const key of req.sameAs.lockKeys) await repo.lockKey(key);
       const same = await req.sameAs.find({ ...svc, repo }, ctx);
-      if (same) return storedResponse(200, req.baseUrl, same, { Location: `${resourceUrl(req.baseUrl, same)}/_history/${same.versionId}` });
+      // In a transaction the entry was given the id of the resource found when its id was drawn (transaction.ts
+      // `sameAsEntry`), and the other entries' references name it: that one is answered.
+      if (same && (req.assignedId === undefined || same.id === req.assignedId)) {
+        return storedResponse(200, req.baseUrl, same, { Location: `${resourceUrl(req.baseUrl, same)}/_history/${same.versionId}` });
+      }
+      if (!same && req.assignedId !== undefined && !ctx.state.get(NEW_IN_REQUEST_STATE)?.has(`${type}/${req.assignedId}`)) {
+        throw preconditionFailed(`${type}/${req.assignedId}, which this entry means, was found when the transaction began, and another entry of this transaction changed that: nothing is written. Send the two in separate requests`);
+      }
     }
     const fresh = req.assignedId !== undefined && ctx.state.get(NEW_IN_REQUEST_STATE)?.has(`${type}/${req.assignedId}`) === true;
     const { stored } = await repo.create(ctx, { ...resource, id: undefined }, { binaryData, id: req.assignedId, fresh });

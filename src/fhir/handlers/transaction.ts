@@ -98,6 +98,8 @@ async function assignIds(svc: FhirService, ctx: RequestContext, base: FhirReques
         if (earlier) [id, fresh] = [earlier, false];
         else if (matches.length === 1) [id, fresh] = [matches[0].id, false];
         byCriteria.set(criteria, id);
+      } else {
+        [id, fresh] = await sameAsEntry(svc, ctx, req, byCriteria, [id, fresh]);
       }
       if (fresh) ctx.state.getOrSet(NEW_IN_REQUEST_STATE, () => new Set()).add(`${req.segments[0]}/${id}`);
       req.assignedId = id;
@@ -107,6 +109,27 @@ async function assignIds(svc: FhirService, ctx: RequestContext, base: FhirReques
     }
   }
   return map;
+}
+
+/**
+ * A plain create entry that a hook means as "this one, unless it exists" (`Hooks.sameAsExisting`: a professional's own
+ * PractitionerRole): under the hook's locks, held to commit, the existing resource's id is the entry's — the other
+ * entries' references then name it, and the create handler answers it (200) — and entries with the same key share one
+ * id, as conditional creates with the same criteria do. Before, a transaction's entry was always a new resource: the
+ * role an application declares at each launch was added once more each time it came in a transaction.
+ */
+async function sameAsEntry(svc: FhirService, ctx: RequestContext, req: FhirRequest, byCriteria: Map<string, string>, drawn: [string, boolean]): Promise<[string, boolean]> {
+  let sameAs;
+  for (const hook of svc.hooks) sameAs ??= hook.sameAsExisting?.(ctx, req);
+  if (!sameAs) return drawn;
+  req.sameAs = sameAs;
+  const key = `${req.segments[0]}#same:${sameAs.key}`;
+  const earlier = byCriteria.get(key);
+  if (earlier) return [earlier, false];
+  for (const lock of sameAs.lockKeys) await svc.repo.lockKey(lock);
+  const same = await sameAs.find(svc, ctx);
+  byCriteria.set(key, same?.id ?? drawn[0]);
+  return same ? [same.id, false] : drawn;
 }
 
 /** A path segment naming a resource (type or id), not an operation (`$…`) or a sub-interaction (`_history`, `_search`). */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Bundle, BundleEntry, DocumentReference } from '@medplum/fhirtypes';
 import { byRpps, consent, INS_NIR, P1_INS, P2_INS, RPPS } from './fixture';
 import { withInsKey } from './ins-values';
-import { useSweepServer, type Answer } from './sweep-4';
+import { shape, useSweepServer, type Answer } from './sweep-4';
 import { cdaSubmission } from './cda-submission';
 
 // Issue 11's outside check, eleventh sweep, family "identity and filing": a CDA is filed only in the record of the one
@@ -23,15 +23,15 @@ const refused = (answer: Answer): boolean => answer.status === 422 && answer.bod
 const STRANGER = withInsKey('2790375123411');
 let n = 0;
 
-/** The fixture lab report made the patient's of `ins` (under the NIR OID), with the given birth name and date, by the specialist. */
-function labReport(ins: string, family: string, birth: string): string {
+/** The fixture lab report made the patient's of `ins` (under the NIR OID), with the given birth name and date, by the specialist (or `rpps`). */
+function labReport(ins: string, family: string, birth: string, rpps = RPPS.spec): string {
   n += 1;
   const xml = readFileSync(path.join(__dirname, '../../../fixtures/cda/lab-report-two-results.xml'), 'utf8')
     .replace('<id root="1.2.250.1.213.1.4.10" extension="279035121518989"/>', `<id root="1.2.250.1.213.1.4.8" extension="${ins}"/>`)
     .replace('<family qualifier="BR">PAT-TROIS</family>', `<family qualifier="BR">${family}</family>`)
     .replace('<birthTime value="19790328"/>', `<birthTime value="${birth}"/>`)
     .replace('<id root="1.2.250.1.999.1.1.7.1"/>', `<id root="1.2.250.1.999.1.1.111.${n}"/>`)
-    .split('extension="801234534765"').join(`extension="8${RPPS.spec}"`);
+    .split('extension="801234534765"').join(`extension="8${rpps}"`);
   if (!xml.includes(ins) || !xml.includes(`1.2.250.1.999.1.1.111.${n}`)) throw new Error('fixture changed');
   return xml;
 }
@@ -142,5 +142,74 @@ describe('a refused header tells the sender which trait disagrees, never the rec
       expect(res.text).toMatch(/birthName: document ZORRO/);
       expect(res.text).not.toMatch(/2015-04-02|martin/i);
     }
+  });
+});
+
+describe('a header or source patient naming another INS is told only to a sender whose filing is allowed', () => {
+  // Issue 11 "hidden means absent": the header's patient was compared with the subject's record before the filing's
+  // writes were judged, so a sender that may not file in p1 (its author never authorised, or a professional p1 never
+  // authorised) told from the answer whether an INS is p1's (403, the author check) or not (422), and whether it is
+  // another record's or nobody's (two 422 texts). Rule: refused for its authorisation, a filing reads the same whatever
+  // INS it carries; an allowed one still gets the 422.
+  /** The same header with p1's INS, p2's (another record: her traits too) and the stranger's (no record). */
+  const HEADERS: [string, (rpps: string) => string][] = [
+    ['p1\'s INS', (rpps) => labReport(P1_INS, 'MARTIN', '20150402', rpps)],
+    ['another record\'s INS', (rpps) => labReport(P2_INS, 'Durand', '19800101', rpps)],
+    ['an INS no record carries', (rpps) => labReport(STRANGER, 'MARTIN', '20150402', rpps)],
+  ];
+  type Caller = Parameters<typeof call>[0];
+  const CHANNELS: [string, (xml: string, rpps: string, who: Caller) => Promise<Answer>][] = [
+    ['ITI-65', (xml, rpps, who) => call(who, 'POST', '', cdaSubmission(P1_INS, xml, rpps))],
+    ['ITI-105', (xml, rpps, who) => {
+      const doc = (cdaSubmission(P1_INS, xml, rpps).entry as BundleEntry[])[1].resource as DocumentReference;
+      doc.content = [{ attachment: { contentType: 'text/xml', data: Buffer.from(xml).toString('base64') } }];
+      return call(who, 'POST', '/DocumentReference', doc);
+    }],
+  ];
+  /** What an answer tells the sender, document ids, instants and the INS he sent (echoed back to him) aside. */
+  const told = (answer: Answer): string[] => shape(answer, '\u0000').map((x) => x.replace(/1\.2\.250\.1\.999\.1\.1\.111\.\d+/g, '<doc>').split(P2_INS).join(P1_INS).split(STRANGER).join(P1_INS));
+  /** Who may not file in p1, and the status every header gets (the professional does not see p1: it names no record for him). */
+  const REFUSED: [string, Caller, string, number][] = [
+    ['the feeder, for an author p1 never authorised', 'feeder', RPPS.author, 403],
+    ['a professional p1 never authorised', 'unauth', '10000000077', 422],
+  ];
+
+  for (const [channel, send] of CHANNELS) {
+    for (const [label, who, rpps, status] of REFUSED) {
+      it(`${channel}: ${label} — one answer whatever INS the header carries, nothing written`, async () => {
+        const before = await documentsOfP1();
+        const answers = [];
+        for (const [header, xml] of HEADERS) answers.push([header, await send(xml(rpps), rpps, who)] as const);
+        expect(answers[0][1].status).toBe(status);
+        for (const [header, answer] of answers) expect([header, ...told(answer)]).toEqual([header, ...told(answers[0][1])]);
+        expect(await documentsOfP1()).toBe(before);
+      });
+    }
+
+    it(`${channel}: the feeder for the author p1 authorised still gets 422 for another record's INS and for an unknown one, nothing written`, async () => {
+      const before = await documentsOfP1();
+      for (const [header, xml] of HEADERS.slice(1)) {
+        const answer = await send(xml(RPPS.spec), RPPS.spec, 'feeder');
+        expect([header, answer.status, refused(answer)]).toEqual([header, 422, true]);
+        expect(answer.text).toMatch(/is not the DocumentReference subject/);
+        expect(answer.text).not.toMatch(/Patient\/p2\b/);
+      }
+      expect(await documentsOfP1()).toBe(before);
+    });
+  }
+
+  it('ITI-65: the SubmissionSet\'s source patient carrying another INS — one answer to the refused sender, 422 to the allowed one', async () => {
+    const before = await documentsOfP1();
+    const SOURCES: [string, string][] = [['p1\'s INS', P1_INS], ['another record\'s INS', P2_INS], ['an INS no record carries', STRANGER]];
+    const sent = (ins: string, rpps: string) => cdaSubmission(P1_INS, labReport(P1_INS, 'MARTIN', '20150402', rpps), rpps, { identifier: [{ system: INS_NIR, value: ins }] });
+    const answers = [];
+    for (const [label, ins] of SOURCES) answers.push([label, await call('feeder', 'POST', '', sent(ins, RPPS.author))] as const);
+    expect(answers[0][1].status).toBe(403);
+    for (const [label, answer] of answers) expect([label, ...told(answer)]).toEqual([label, ...told(answers[0][1])]);
+    for (const [label, ins] of SOURCES.slice(1)) {
+      const answer = await call('feeder', 'POST', '', sent(ins, RPPS.spec));
+      expect([label, answer.status, refused(answer)]).toEqual([label, 422, true]);
+    }
+    expect(await documentsOfP1()).toBe(before);
   });
 });

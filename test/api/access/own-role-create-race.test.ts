@@ -66,6 +66,19 @@ describePg(`${AT_ONCE} identical PractitionerRole creates of a professional at t
   });
 });
 
+describePg(`${AT_ONCE} transactions creating the same role of a professional at the same instant`, () => {
+  test('one entry: one transaction creates it (201), every other one\'s entry names it (200)', async () => {
+    const bundle = () => ({ resourceType: 'Bundle', type: 'transaction', entry: [{ fullUrl: 'urn:uuid:5a1e0000-0000-4000-8000-000000000001', request: { method: 'POST', url: 'PractitionerRole' }, resource: role('SM07') }] });
+    const responses = await Promise.all(Array.from({ length: AT_ONCE }, () => call('spec', 'POST', '', bundle())));
+    expect(responses.map((r) => r.status)).toEqual(Array(AT_ONCE).fill(200));
+    const held = await rolesWith('SM07');
+    expect(held).toHaveLength(1);
+    const entries = responses.map((r) => r.body.entry[0].response as { status: string; location: string });
+    expect(entries.map((e) => e.status.split(' ')[0]).sort()).toEqual([...Array(AT_ONCE - 1).fill('200'), '201']);
+    for (const e of entries) expect(e.location).toContain(`/PractitionerRole/${held[0]}/_history/1`);
+  });
+});
+
 describePg(`${AT_ONCE} identical creates of a professional's own Practitioner entry at the same instant`, () => {
   test('one entry: one 201, the others 409 naming it', async () => {
     const rpps = '10009999001';

@@ -54,3 +54,51 @@ it("a professional's plain role create names the existing role (200, unchanged) 
   expect(foreign.status).toBe(403);
   expect(foreign.text).not.toContain(id);
 });
+
+describe('in a Bundle, the same rule', () => {
+  // Found: the rule held for a plain POST and a batch's entry, not a transaction's (its id is drawn before any entry
+  // runs, and other entries' references name it): an application declaring its user's role in a transaction added one
+  // more identical role each time. Rule: the transaction gives the entry the existing role's id when its ids are
+  // drawn, so the entry answers 200 naming it and every reference to the entry names it too.
+  const bodyOf = (res: { body: { entry: { response: { status: string; location?: string } }[] } }) => res.body.entry.map((e) => [e.response.status.split(' ')[0], e.response.location?.replace(/^.*\/PractitionerRole\/([^/]+)\/.*$/, '$1')]);
+  const roleEntry = (fullUrl: string, code: string) => ({ fullUrl, request: { method: 'POST', url: 'PractitionerRole' }, resource: role({ code }) });
+
+  it('a transaction entry creating a role he already holds names it (200), with every reference to the entry', async () => {
+    const held = await call('spec', 'POST', '/PractitionerRole', role({ code: '21' }));
+    expect(held.status).toBe(201);
+    const before = await specRoles();
+    const observation = {
+      fullUrl: 'urn:uuid:2f9d0c1e-0000-4000-8000-000000000002', request: { method: 'POST', url: 'Observation' },
+      resource: { resourceType: 'Observation', status: 'final', code: { text: 'tension' }, subject: { reference: 'Patient/p1' }, performer: [{ reference: 'urn:uuid:2f9d0c1e-0000-4000-8000-000000000001' }] },
+    };
+    const res = await call('spec', 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [roleEntry('urn:uuid:2f9d0c1e-0000-4000-8000-000000000001', '21'), observation] });
+    expect(res.status).toBe(200);
+    expect(bodyOf(res)[0]).toEqual(['200', held.body.id]);
+    expect(await specRoles()).toEqual(before);
+    const stored = await call('spec', 'GET', res.body.entry[1].response.location.replace(/^.*\/(Observation\/[^/]+)\/.*$/, '/$1'));
+    expect(stored.body.performer).toEqual([{ reference: `PractitionerRole/${held.body.id}` }]);
+  });
+
+  it('two entries of one transaction creating the same new role make one role (201, then 200 naming it)', async () => {
+    const before = await specRoles();
+    const res = await call('spec', 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [roleEntry('urn:uuid:2f9d0c1e-0000-4000-8000-000000000003', '22'), roleEntry('urn:uuid:2f9d0c1e-0000-4000-8000-000000000004', '22')] });
+    expect(res.status).toBe(200);
+    const [[firstStatus, firstId], [secondStatus, secondId]] = bodyOf(res);
+    expect([firstStatus, secondStatus, secondId]).toEqual(['201', '200', firstId]);
+    expect((await specRoles()).length).toBe(before.length + 1);
+  });
+
+  it('a batch entry creating a role he already holds names it (200)', async () => {
+    const held = await call('spec', 'POST', '/PractitionerRole', role({ code: '23' }));
+    expect(held.status).toBe(201);
+    const before = await specRoles();
+    const res = await call('spec', 'POST', '', { resourceType: 'Bundle', type: 'batch', entry: [roleEntry('urn:uuid:2f9d0c1e-0000-4000-8000-000000000005', '23')] });
+    expect(bodyOf(res)).toEqual([['200', held.body.id]]);
+    expect(await specRoles()).toEqual(before);
+  });
+
+  it('someone else\'s role in a transaction is still refused (403), naming nothing', async () => {
+    const res = await call('unauth', 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [roleEntry('urn:uuid:2f9d0c1e-0000-4000-8000-000000000006', '21')] });
+    expect(res.status).toBe(403);
+  });
+});
