@@ -131,6 +131,9 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
       if (!(isSearch && r.resourceType === 'AuditEvent')) list.push(r.versionId ? `${r.resourceType}/${r.id}/_history/${r.versionId}` : `${r.resourceType}/${r.id}`);
       groups.set(key, list);
     }
+    // A total counts rows the page does not show (`_summary=count`, a total beyond the page): each record counted was
+    // read from, and the count may say as much as a row (whether this patient has such a result).
+    for (const patientId of event.counted ?? []) if (patientId !== null && !groups.has(patientId)) groups.set(patientId, []);
     // Resources outside any patient compartment (directory entries) need their own event only when alone.
     if (groups.size > 1) groups.delete(null);
     if (groups.size === 0) {
