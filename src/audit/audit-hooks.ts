@@ -13,6 +13,7 @@ import { takeAccountEventsOfWrite } from './account-events-of-write';
 import { patientsFromQuery } from './query-patients';
 import { checkTrailSearch } from './trail-search-guard';
 import { openTransaction } from './transaction-scope';
+import { withoutHiddenEntities } from './hidden-entities';
 
 export interface AuditHooksOptions {
   /**
@@ -162,8 +163,10 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
 
     async interceptRequest(_svc, ctx, req, next) {
       // Only for the trail's readers: anyone else is refused by authorize (403), and audited as such.
-      if (trailReaders.has(ctx.actor?.kind ?? '')) checkTrailSearch(req);
-      return next(req);
+      if (!trailReaders.has(ctx.actor?.kind ?? '')) return next(req);
+      checkTrailSearch(req);
+      // The events he reads are served without what is hidden from him of the documents they name (hidden-entities.ts).
+      return withoutHiddenEntities((refs, codes) => options.store.hiddenNamedResources(refs, codes), ctx, await next(req));
     },
 
     async authorize(ctx, op) {

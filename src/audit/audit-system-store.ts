@@ -3,6 +3,7 @@ import type { SystemRepository } from '../system/system-repository';
 import type { AuditEventInput } from './audit-event-builder';
 import type { AuditWriter, StoredAuditEvent } from './audit-writer';
 import { deniedRequestPatients, storedCompartment } from './denied-patients';
+import { hiddenNamedResources } from './hidden-entities';
 
 // What the audit hooks do to the database outside a request's own transaction, bound by the audit wiring to the system
 // repository: the read group commit's flush (events stored in their own transaction) and the look-ups filing a refused
@@ -21,6 +22,11 @@ export class AuditSystemStore {
   /** The patients a refused request names (path, search parameters, body), bounded (`denied-patients.ts`). */
   deniedRequestPatients(request: FhirRequest, options: { query?: string; authenticated: boolean }): Promise<string[]> {
     return deniedRequestPatients(this.system, request, options);
+  }
+
+  /** Of these `Type/id`, those a document carrying one of `codes` governs (what a trail reader is not shown of an event). */
+  hiddenNamedResources(refs: string[], codes: string[]): Promise<Set<string>> {
+    return hiddenNamedResources(this.system, refs, codes);
   }
 
   /** The Patient compartment of a stored resource, whoever may read it, or null. */
