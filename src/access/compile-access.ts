@@ -41,13 +41,19 @@ function carriesCode(codes: string[]): Sql {
 const compartment = raw('r.compartment');
 
 /**
- * The row is an AuditEvent naming a document (or a resource it governs) that carries one of `codes`: the trail shows
- * nothing of a document hidden from its reader. The event's own row lists the documents it names (`named_documents`,
- * written by the audit writer: `audit/named-documents.ts`); their labels are read here, when the trail is read.
+ * The row is an AuditEvent that names documents (or resources they govern) **only** documents carrying one of `codes`:
+ * the trail shows nothing of a document hidden from its reader. The event's own row lists the documents it names
+ * (`named_documents`, written by the audit writer: `audit/named-documents.ts`, with `''` when it also names something no
+ * document governs); their labels are read here, when the trail is read. An event naming a hidden document beside
+ * anything else (another document, the Patient, an allergy) is an access its reader may know of: it is read, and served
+ * without what is hidden from him (`audit/hidden-entities.ts`). Hidden whole, it let a professional's `$everything`, or
+ * any search he made include such a document, vanish from the patient's trail (attack sweep 12b).
  */
 function trailNamesDocumentWith(codes: string[]): Sql {
-  return sql`(r.type = 'AuditEvent' AND EXISTS (SELECT 1 FROM resource ad
-    WHERE ad.type = 'DocumentReference' AND ad.id = ANY(r.named_documents) AND ad.compartment = r.compartment AND ad.security && ${codes}::text[]))`;
+  // coalesce: an event naming no document (NULL) must compare false, not unknown (NOT of unknown hides the row too).
+  return sql`(r.type = 'AuditEvent' AND coalesce(cardinality(r.named_documents), 0) > 0 AND NOT EXISTS (SELECT 1 FROM unnest(r.named_documents) AS nd(id)
+    WHERE nd.id = '' OR NOT EXISTS (SELECT 1 FROM resource ad
+      WHERE ad.type = 'DocumentReference' AND ad.id = nd.id AND ad.compartment = r.compartment AND ad.security && ${codes}::text[])))`;
 }
 
 /**

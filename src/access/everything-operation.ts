@@ -49,7 +49,8 @@ export async function everythingHandler(svc: FhirService, ctx: RequestContext, r
   if (next) link.push({ relation: 'next', url: pageLink(req, patientId, count, next) });
   const entries: EntryParts[] = [];
   for (const s of page) entries.push(await entryOf(svc, ctx, req, s));
-  const reads = [readEvent('operation', page, { resourceType: 'Patient', operation: '$everything' })];
+  // The operation's name without `$`, as the trail names operations (`audit-event-builder.ts`): it read « $$everything ».
+  const reads = [readEvent('operation', page, { resourceType: 'Patient', operation: 'everything' })];
   return { status: 200, json: bundleJson({ type: 'searchset', total, link, timestamp: new Date().toISOString() }, entries), reads };
 }
 

@@ -14,6 +14,7 @@ import { patientsNamedBy } from './query-patients';
 import { MAX_LOOKUPS, patientsByIdentifiers } from './denied-patients';
 import { checkTrailSearch } from './trail-search-guard';
 import { openTransaction } from './transaction-scope';
+import { withoutHiddenEntities } from './hidden-entities';
 
 export interface AuditHooksOptions {
   /**
@@ -150,6 +151,9 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
     // only a search that found nothing was, so `Observation?patient=p1,p2` by a professional authorised in p1 alone was
     // filed in p1's trail and p2 never read that someone had searched his record (attack sweep 12).
     for (const p of named) if (!groups.has(p)) groups.set(p, []);
+    // A total counts rows the page does not show (`_summary=count`, a total beyond the page): each record counted was
+    // read from, and the count may say as much as a row (whether this patient has such a result).
+    for (const patientId of event.counted ?? []) if (patientId !== null && !groups.has(patientId)) groups.set(patientId, []);
     // Resources outside any patient compartment (directory entries) need their own event only when alone.
     if (groups.size > 1) groups.delete(null);
     if (groups.size === 0) groups.set(null, []);
@@ -175,8 +179,10 @@ export function createAuditHooks(options: AuditHooksOptions): AuditHooks {
 
     async interceptRequest(_svc, ctx, req, next) {
       // Only for the trail's readers: anyone else is refused by authorize (403), and audited as such.
-      if (trailReaders.has(ctx.actor?.kind ?? '')) checkTrailSearch(req);
-      return next(req);
+      if (!trailReaders.has(ctx.actor?.kind ?? '')) return next(req);
+      checkTrailSearch(req);
+      // The events he reads are served without what is hidden from him of the documents they name (hidden-entities.ts).
+      return withoutHiddenEntities((refs, codes) => options.store.hiddenNamedResources(refs, codes), ctx, await next(req));
     },
 
     async authorize(ctx, op) {

@@ -4,6 +4,7 @@ import type { AuditEventInput } from './audit-event-builder';
 import type { AuditWriter, StoredAuditEvent } from './audit-writer';
 import { deniedRequestPatients, MAX_LOOKUPS, patientsByIdentifiers, storedCompartment } from './denied-patients';
 import type { PatientIdentifier } from './query-patients';
+import { hiddenNamedResources } from './hidden-entities';
 
 // What the audit hooks do to the database outside a request's own transaction, bound by the audit wiring to the system
 // repository: the read group commit's flush (events stored in their own transaction) and the look-ups filing a refused
@@ -27,6 +28,11 @@ export class AuditSystemStore {
   /** The records carrying the identifiers a search names (at most MAX_LOOKUPS look-ups), whoever may read them. */
   patientsByIdentifiers(tokens: PatientIdentifier[]): Promise<string[]> {
     return patientsByIdentifiers(this.system, tokens, { lookups: MAX_LOOKUPS });
+  }
+
+  /** Of these `Type/id`, those a document carrying one of `codes` governs (what a trail reader is not shown of an event). */
+  hiddenNamedResources(refs: string[], codes: string[]): Promise<Set<string>> {
+    return hiddenNamedResources(this.system, refs, codes);
   }
 
   /** The Patient compartment of a stored resource, whoever may read it, or null. */

@@ -95,7 +95,7 @@ function batchJson(linked: LinkedEvent[]): string {
     const named = namedDocumentsOf(e.input);
     return {
       id: e.id, recorded: e.input.recorded.toISOString(), compartment: e.input.patientId ?? null, text: e.text, seq: e.seq,
-      prev_hash: e.prevHash, hash: e.hash, docs: named.docs, lookups: named.lookups, search_rows: searchRowsOf(e.input),
+      prev_hash: e.prevHash, hash: e.hash, docs: named.docs, lookups: named.lookups, others: named.others, search_rows: searchRowsOf(e.input),
     };
   }));
 }
@@ -225,7 +225,7 @@ export class AuditWriter {
     const inserted = await db.query<{ rid: number; id: string }>(sql`
       WITH v AS (
         SELECT * FROM json_to_recordset(${batchJson(linked)}::json)
-          AS v(id text, recorded text, compartment text, text text, seq bigint, prev_hash text, hash text, docs text, lookups text, search_rows jsonb)
+          AS v(id text, recorded text, compartment text, text text, seq bigint, prev_hash text, hash text, docs text, lookups text, others boolean, search_rows jsonb)
       ), ins AS (
         INSERT INTO resource (type, id, version_id, last_updated, compartment, text, named_documents, search_rows)
         SELECT 'AuditEvent', v.id, 1, v.recorded::timestamptz, v.compartment, v.text, ${NAMED_DOCUMENTS_VALUE}, v.search_rows FROM v

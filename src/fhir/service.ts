@@ -76,7 +76,7 @@ export function storedResponse(status: number, baseUrl: string, stored: StoredRe
 export function readEvent(
   interaction: Interaction,
   shown: StoredResource[],
-  extra: { resourceType?: string; query?: string; operation?: string } = {},
+  extra: { resourceType?: string; query?: string; operation?: string; counted?: (string | null)[] } = {},
 ): ReadEvent {
   return {
     interaction,

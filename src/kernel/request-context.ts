@@ -94,4 +94,9 @@ export interface ReadEvent {
   /** The raw query string of a search, if any. */
   query?: string;
   operation?: string;
+  /**
+   * The records (compartments) whose rows a search's total counted, shown or not (`_summary=count`, a total beyond the
+   * page): a count is an access to each, filed in its trail like a row shown.
+   */
+  counted?: (string | null)[];
 }

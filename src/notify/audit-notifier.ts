@@ -63,6 +63,11 @@ export function createAuditNotifier(options: { recordUrl: string }): AppendListe
 
     const hidden = await documentsHiddenFromRecipients(tx, added.map((a) => a.docId));
     for (const a of added) if (!hidden.has(a.docId)) notices.push(a.notice);
+    // An access that showed only what is hidden from the notices' readers tells them of nothing they may know: it is no
+    // first access and no emergency notice (hidden is absent, notices included: attack sweep 12b). The next access that
+    // shows them something is the first.
+    const hiddenAccesses = await accessesOfHiddenOnly(tx, accesses.filter((a) => !known.has(`${a.patientId}|${a.professional}`) || emergencyKind(a.event.input)));
+    if (hiddenAccesses.size) accesses.splice(0, accesses.length, ...accesses.filter((a) => !hiddenAccesses.has(a)));
 
     const emergencies = new Set<string>();
     for (const a of accesses) {
@@ -126,6 +131,31 @@ async function documentsHiddenFromRecipients(tx: Statements, docIds: string[]): 
     AND (d.security && ${[INVISIBLE_TO_PATIENT]}::text[]
       OR (d.security && ${[INVISIBLE_TO_GUARDIANS]}::text[] AND EXISTS (SELECT 1 FROM access_guardian g WHERE g.patient_id = d.compartment)))`);
   return new Set(rows.map((r) => r.id));
+}
+
+/** The `Type/id` a resource reference of an event names (`Observation/o1/_history/2` → `Observation/o1`). */
+function namedResource(reference: string): string | undefined {
+  const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/|$)/.exec(reference);
+  return m ? `${m[1]}/${m[2]}` : undefined;
+}
+
+/**
+ * The accesses whose event names resources, every one of them governed by a document hidden from the notices'
+ * recipients (`documentsHiddenFromRecipients`'s rule, read through each resource's `doc_id`: a DocumentReference governs
+ * itself, its Binary and extracted resources follow it). One statement, only for accesses that may notify.
+ */
+async function accessesOfHiddenOnly(tx: Statements, accesses: Access[]): Promise<Set<Access>> {
+  const candidates = accesses.map((a) => ({ access: a, named: [...new Set((a.event.input.resources ?? []).map(namedResource))] }))
+    .filter((c): c is { access: Access; named: string[] } => c.named.length > 0 && c.named.every((r) => r !== undefined));
+  if (!candidates.length) return new Set();
+  const refs = [...new Set(candidates.flatMap((c) => c.named))];
+  const { rows } = await tx.query<{ ref: string }>(sql`SELECT t.type || '/' || t.id AS ref FROM unnest(${refs}::text[]) AS u(ref)
+    JOIN resource t ON t.type = split_part(u.ref, '/', 1) AND t.id = split_part(u.ref, '/', 2)
+    JOIN resource d ON d.type = 'DocumentReference' AND d.id = t.doc_id AND d.compartment = t.compartment
+    WHERE d.security && ${[INVISIBLE_TO_PATIENT]}::text[]
+      OR (d.security && ${[INVISIBLE_TO_GUARDIANS]}::text[] AND EXISTS (SELECT 1 FROM access_guardian g WHERE g.patient_id = d.compartment))`);
+  const hidden = new Set(rows.map((r) => r.ref));
+  return new Set(candidates.filter((c) => c.named.every((r) => hidden.has(r))).map((c) => c.access));
 }
 
 /** The DocumentReferences an event names (a create event: the documents it created). */

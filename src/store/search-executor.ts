@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS } from '../kernel/limits';
 import { loadIncludes } from './search-includes';
 import type { Db } from './db';
 import { and, name, raw, sql, type Sql } from '../kernel/sql';
-import { countRows, readKeysetPage, type SortKey } from './keyset-paging';
+import { countRowsByCompartment, readKeysetPage, type SortKey } from './keyset-paging';
 import { toStored, type StoredResource } from './stored-row';
 import { columnParam } from '../kernel/search/column-params';
 
@@ -17,6 +17,11 @@ export interface SearchResult {
   /** What the includes left out (the `:iterate` bound), for the Bundle's OperationOutcome. */
   warnings?: string[];
   total?: number;
+  /**
+   * The records whose rows the total counted (null: rows of no record). A total tells of rows the page does not show, so
+   * the audit files the search in each of these records' trails too (attack sweep 12b).
+   */
+  counted?: (string | null)[];
   /** Opaque cursors for the next and previous pages, when they exist. */
   next?: string;
   previous?: string;
@@ -69,7 +74,9 @@ export async function executeSearch(db: Db, ctx: RequestContext, request: Search
   const where = searchWhere(ctx, request);
   const source = raw('resource r');
   if (request.summaryCount || request.count === 0) {
-    return { matches: [], included: [], total: request.total === 'none' && !request.summaryCount ? undefined : await countRows(db, source, where) };
+    if (request.total === 'none' && !request.summaryCount) return { matches: [], included: [] };
+    const { total, compartments } = await countRowsByCompartment(db, source, where);
+    return { matches: [], included: [], total, counted: compartments };
   }
   const rules = request.sort.length ? request.sort : [{ code: '_lastUpdated', descending: false }];
   const keys: SortKey[] = [...rules.map((rule) => sortKey(request.resourceType, rule)), { expr: raw('r.id'), descending: false, cast: 'text' }];
@@ -81,7 +88,12 @@ export async function executeSearch(db: Db, ctx: RequestContext, request: Search
   const matches = page.rows.map(toStored);
   const result: SearchResult = { matches, included: [], next: page.next, previous: page.previous };
   if (request.total !== 'none') {
-    result.total = !request.cursor && !page.hasMore ? matches.length : await countRows(db, source, where);
+    if (!request.cursor && !page.hasMore) result.total = matches.length;
+    else {
+      const { total, compartments } = await countRowsByCompartment(db, source, where);
+      result.total = total;
+      result.counted = compartments;
+    }
   }
   if (request.include.length || request.revinclude.length) {
     const { included, warnings } = await loadIncludes(db, ctx, request, matches, options.maxIncluded ?? DEFAULT_LIMITS.maxIncluded);

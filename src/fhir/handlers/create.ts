@@ -2,7 +2,7 @@ import type { RequestContext } from '../context';
 import { preconditionFailed, unprocessable } from '../errors';
 import type { FhirRequest, FhirResponse } from '../request';
 import { prefersMinimal } from '../request';
-import { storedResponse, type FhirService } from '../service';
+import { readEvent, storedResponse, type FhirService } from '../service';
 import { resourceUrl } from '../bundle-json';
 import { bodyResource } from './body';
 import { findMatches } from './conditional';
@@ -23,7 +23,12 @@ export async function createHandler(svc: FhirService, ctx: RequestContext, req: 
       if (matches.length === 1 && req.assignedId !== undefined && matches[0].id !== req.assignedId) {
         throw unprocessable(`If-None-Exist "${req.headers.ifNoneExist}" matches ${type}/${matches[0].id}, created by another entry of this transaction: references to this entry would name nothing. Send the ${type} once, or give both entries the same criteria`);
       }
-      if (matches.length === 1) return storedResponse(200, req.baseUrl, matches[0], { Location: `${resourceUrl(req.baseUrl, matches[0])}/_history/${matches[0].versionId}` });
+      // The match is answered whole: it is shown, so it is audited as the search its criteria are (attack sweep 12b: a
+      // professional read the patient's rows through If-None-Exist with no event in her trail, no first-access notice).
+      if (matches.length === 1) {
+        const reads = [readEvent('search-type', [matches[0]], { resourceType: type, query: req.headers.ifNoneExist })];
+        return Object.assign(storedResponse(200, req.baseUrl, matches[0], { Location: `${resourceUrl(req.baseUrl, matches[0])}/_history/${matches[0].versionId}` }), { reads });
+      }
       // The transaction gave this entry the id of the resource its criteria matched before any entry ran (the other
       // entries' references name it), and an earlier entry (a DELETE) took that match away. Creating under that id would
       // re-create a deleted resource under an id the client chose — in another record too, with the old versions.
@@ -36,7 +41,7 @@ export async function createHandler(svc: FhirService, ctx: RequestContext, req: 
       // In a transaction the entry was given the id of the resource found when its id was drawn (transaction.ts
       // `sameAsEntry`), and the other entries' references name it: that one is answered.
       if (same && (req.assignedId === undefined || same.id === req.assignedId)) {
-        return storedResponse(200, req.baseUrl, same, { Location: `${resourceUrl(req.baseUrl, same)}/_history/${same.versionId}` });
+        return Object.assign(storedResponse(200, req.baseUrl, same, { Location: `${resourceUrl(req.baseUrl, same)}/_history/${same.versionId}` }), { reads: [readEvent('read', [same], { resourceType: type })] });
       }
       if (!same && req.assignedId !== undefined && !ctx.state.get(NEW_IN_REQUEST_STATE)?.has(`${type}/${req.assignedId}`)) {
         throw preconditionFailed(`${type}/${req.assignedId}, which this entry means, was found when the transaction began, and another entry of this transaction changed that: nothing is written. Send the two in separate requests`);

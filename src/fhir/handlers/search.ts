@@ -41,7 +41,7 @@ export async function searchBundle(svc: FhirService, ctx: RequestContext, req: F
     const outcome = buildOutcome(issues);
     entries.push({ resourceText: JSON.stringify(outcome), search: { mode: 'outcome' } });
   }
-  const reads = [readEvent('search-type', [...result.matches, ...result.included], { resourceType: request.resourceType, query: new URLSearchParams(request.canonical).toString() })];
+  const reads = [readEvent('search-type', [...result.matches, ...result.included], { resourceType: request.resourceType, query: new URLSearchParams(request.canonical).toString(), counted: result.counted })];
   return { status: 200, json: bundleJson({ type: 'searchset', total: result.total, link, timestamp: new Date().toISOString() }, entries), reads };
 }
 

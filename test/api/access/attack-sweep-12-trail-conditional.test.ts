@@ -1,0 +1,59 @@
+import type { AuditEvent, Bundle, Communication } from '@medplum/fhirtypes';
+import { type AuditServer, startAuditServer } from '../audit/server-harness';
+import { loadFixture, RPPS } from './fixture';
+
+// Attack sweep 12b, issue 11 "every access is an AuditEvent the patient can read". A conditional create whose
+// If-None-Exist matches one row answers 200 with that row, whole: a professional authorised in p1 read her allergy
+// (`POST /AllergyIntolerance`, `If-None-Exist: patient=p1`) with no event in her trail and, the first time, no
+// first-access notice. The row shown is now audited as the search its criteria are, directly and as a batch entry.
+let s: AuditServer;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  s = await startAuditServer();
+  await loadFixture(s.server.service);
+  tokens.p1 = await s.token({ kind: 'patient', id: 'p1' });
+  tokens.spec = await s.token({ kind: 'practitioner', id: RPPS.spec });
+  tokens.gp = await s.token({ kind: 'practitioner', id: RPPS.gp });
+}, 120_000);
+afterAll(() => s?.close());
+
+/** The events of p1's trail made by the professional of that RPPS, as p1 reads them. */
+async function eventsBy(rpps: string): Promise<AuditEvent[]> {
+  const res = await s.fhir(tokens.p1, 'GET', '/AuditEvent?patient=p1&_count=1000');
+  expect(res.status).toBe(200);
+  return ((res.body as Bundle).entry ?? []).map((e) => e.resource as AuditEvent)
+    .filter((e) => e.agent?.some((a) => a.requestor && a.who?.identifier?.value === `8${rpps}`));
+}
+
+async function firstAccessNotices(rpps: string): Promise<Communication[]> {
+  const res = await s.fhir(tokens.p1, 'GET', '/Communication?patient=p1&_count=200');
+  return ((res.body as Bundle).entry ?? []).map((e) => e.resource as Communication)
+    .filter((c) => c.category?.[0]?.coding?.[0]?.code === 'first-access' && (c.payload?.[0]?.contentString ?? '').includes(rpps));
+}
+
+const allergy = { resourceType: 'AllergyIntolerance', patient: { reference: 'Patient/p1' }, code: { text: 'arachide' } };
+
+describe('a conditional create answering the row it matched is audited as a read of it', () => {
+  it('files the matched allergy in p1’s trail', async () => {
+    const before = (await eventsBy(RPPS.spec)).length;
+    const res = await s.fhir(tokens.spec, 'POST', '/AllergyIntolerance', allergy, { 'If-None-Exist': 'patient=p1' });
+    expect(res.status).toBe(200);
+    expect(res.body.id).toBe('a1');
+    expect(res.body.code.text).toBe('peanut');
+    const events = await eventsBy(RPPS.spec);
+    expect(events).toHaveLength(before + 1);
+    expect((events[events.length - 1].entity ?? []).map((x) => x.what?.reference)).toContain('AllergyIntolerance/a1/_history/1');
+  });
+
+  it('files a batch entry’s match too, and tells p1 of a first access made so, once', async () => {
+    const entry = { resource: allergy, request: { method: 'POST', url: 'AllergyIntolerance', ifNoneExist: 'patient=p1' } };
+    for (let i = 0; i < 2; i++) {
+      const res = await s.fhir(tokens.gp, 'POST', '', { resourceType: 'Bundle', type: 'batch', entry: [entry] });
+      expect(res.status).toBe(200);
+      expect(res.body.entry[0].response.status).toMatch(/^200/);
+    }
+    expect(await eventsBy(RPPS.gp)).toHaveLength(2);
+    expect(await firstAccessNotices(RPPS.gp)).toHaveLength(1);
+  });
+});
