@@ -50,6 +50,7 @@ export function workLimits(config: Config): WorkLimits {
     maxResponseBytes: config.maxResponseSize,
     maxEverythingCount: config.everythingMaxCount,
     maxIncluded: config.maxIncluded,
+    maxCountedRecords: config.maxCountedRecords,
   };
 }
 

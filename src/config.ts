@@ -59,6 +59,7 @@ export const configSchema = {
   maxBundleEntries: { env: 'MAX_BUNDLE_ENTRIES', doc: 'Most entries in one batch or transaction Bundle (more → 413)', default: 1000, parse: int(1, 100_000) },
   maxResponseSize: { env: 'MAX_RESPONSE_SIZE', doc: 'Largest answer; a batch stops as soon as its entries pass it (→ 422 too-costly)', default: 32 * 1024 ** 2, parse: byteSize },
   everythingMaxCount: { env: 'EVERYTHING_MAX_COUNT', doc: 'Largest _count of Patient/$everything (a larger one is lowered to it)', default: 200, parse: int(1, 1000) },
+  maxCountedRecords: { env: 'MAX_COUNTED_RECORDS', doc: 'Most patient records one search total may count, each filed in its trail (more → _summary=count 422 too-costly, a page without total)', default: 200, parse: int(1, 10_000) },
   maxIncluded: { env: 'MAX_INCLUDED', doc: 'Most resources _include/_revinclude may add to one page (more → 422 too-costly)', default: 1000, parse: int(1, 10_000) },
   statementTimeoutMs: {
     env: 'STATEMENT_TIMEOUT_MS',

@@ -13,6 +13,12 @@ export interface WorkLimits {
   maxEverythingCount: number;
   /** Resources `_include`/`_revinclude` may add to one page (→ 422 too-costly past it). */
   maxIncluded: number;
+  /**
+   * Patient records one search total may count. Each record a total counts is filed in that patient's trail (a count
+   * tells what his record holds), so an unbounded total filed thousands of events, and as many first-access notices,
+   * for one search: past it, `_summary=count` answers 422 too-costly and a page carries no total (a warning says why).
+   */
+  maxCountedRecords: number;
 }
 
 /** The defaults of `config.ts`, also used by apps built without configuration (tests of the bare core). */
@@ -21,6 +27,7 @@ export const DEFAULT_LIMITS: WorkLimits = {
   maxResponseBytes: 32 * 1024 ** 2,
   maxEverythingCount: 200,
   maxIncluded: 1000,
+  maxCountedRecords: 200,
 };
 
 /** 422 `too-costly`: the request is well formed but asks for more work than the server's limits allow. */

@@ -18,7 +18,7 @@ import { toStored, type Row, type StoredResource } from './stored-row';
 import { stringifyWithLexicalDecimals } from '../kernel/lexical-decimal';
 import { assertMayCreateById } from './update-create';
 import { isSameContent } from './unchanged-content';
-import { executeSearch, type SearchResult } from './search-executor';
+import { executeSearch, type SearchOptions, type SearchResult } from './search-executor';
 import { readHistoryPage, type HistoryQuery, type HistoryVersion } from './history-page';
 import { readCompartmentPage, type CompartmentQuery } from './compartment-page';
 import type { SearchRequest } from '../kernel/search/types';
@@ -366,7 +366,7 @@ export class Repository implements ScopedRepository {
   }
 
   /** A search: one keyset page, its total and includes, all through the access predicate. */
-  search(ctx: RequestContext, request: SearchRequest, options: { maxIncluded?: number } = {}): Promise<SearchResult> {
+  search(ctx: RequestContext, request: SearchRequest, options: SearchOptions = {}): Promise<SearchResult> {
     return executeSearch(this.db, ctx, request, options);
   }
 

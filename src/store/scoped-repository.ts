@@ -3,7 +3,7 @@ import type { RequestContext } from '../kernel/request-context';
 import type { SearchRequest } from '../kernel/search/types';
 import type { CompartmentQuery } from './compartment-page';
 import type { HistoryQuery, HistoryVersion } from './history-page';
-import type { SearchResult } from './search-executor';
+import type { SearchOptions, SearchResult } from './search-executor';
 import type { StoredResource } from './stored-row';
 import type { Statements, Transactions } from './db';
 
@@ -46,7 +46,7 @@ export interface ScopedRepository {
   lockTarget(ctx: RequestContext, type: string, id: string): Promise<{ row?: StoredResource; hidden: boolean }>;
   /** A search: one keyset page, its total and includes. */
   /** A search page; `maxIncluded` bounds what `_include`/`_revinclude` may add (422 too-costly past it). */
-  search(ctx: RequestContext, request: SearchRequest, options?: { maxIncluded?: number }): Promise<SearchResult>;
+  search(ctx: RequestContext, request: SearchRequest, options?: SearchOptions): Promise<SearchResult>;
   /** One page of `_history`, newest first. */
   history(ctx: RequestContext, query: HistoryQuery): Promise<{ versions: HistoryVersion[]; next?: string }>;
   /** One page of a patient's compartment (`$everything`) with its total. */

@@ -3,13 +3,19 @@ import { ownIndexRows } from './index-rows-source';
 import type { SearchRequest, SortRule } from '../kernel/search/types';
 import { searchParam } from '../kernel/search/registry';
 import type { RequestContext } from '../kernel/request-context';
-import { DEFAULT_LIMITS } from '../kernel/limits';
+import { DEFAULT_LIMITS, tooCostly } from '../kernel/limits';
 import { loadIncludes } from './search-includes';
 import type { Db } from './db';
 import { and, name, raw, sql, type Sql } from '../kernel/sql';
 import { countRowsByCompartment, readKeysetPage, type SortKey } from './keyset-paging';
 import { toStored, type StoredResource } from './stored-row';
 import { columnParam } from '../kernel/search/column-params';
+
+/** Bounds of one search (`WorkLimits`): `_include` fan-out and the records a total may count. */
+export interface SearchOptions {
+  maxIncluded?: number;
+  maxCountedRecords?: number;
+}
 
 export interface SearchResult {
   matches: StoredResource[];
@@ -70,12 +76,15 @@ export function searchWhere(ctx: RequestContext, request: SearchRequest): Sql {
  * Runs a search: one page by keyset (stable while data is added), its total, and its includes — all
  * through the access predicate, so totals and pages never count what the caller may not see.
  */
-export async function executeSearch(db: Db, ctx: RequestContext, request: SearchRequest, options: { maxIncluded?: number } = {}): Promise<SearchResult> {
+export async function executeSearch(db: Db, ctx: RequestContext, request: SearchRequest, options: SearchOptions = {}): Promise<SearchResult> {
   const where = searchWhere(ctx, request);
   const source = raw('resource r');
+  const maxRecords = options.maxCountedRecords ?? DEFAULT_LIMITS.maxCountedRecords;
+  const tooManyRecords = (compartments: (string | null)[]) => compartments.filter((c) => c !== null).length > maxRecords;
   if (request.summaryCount || request.count === 0) {
     if (request.total === 'none' && !request.summaryCount) return { matches: [], included: [] };
     const { total, compartments } = await countRowsByCompartment(db, source, where);
+    if (tooManyRecords(compartments)) throw tooCostly(`This total counts rows of more than ${maxRecords} patient records (MAX_COUNTED_RECORDS), each of which would be filed in that patient's access history: narrow the search (patient=…)`);
     return { matches: [], included: [], total, counted: compartments };
   }
   const rules = request.sort.length ? request.sort : [{ code: '_lastUpdated', descending: false }];
@@ -91,14 +100,19 @@ export async function executeSearch(db: Db, ctx: RequestContext, request: Search
     if (!request.cursor && !page.hasMore) result.total = matches.length;
     else {
       const { total, compartments } = await countRowsByCompartment(db, source, where);
-      result.total = total;
-      result.counted = compartments;
+      if (tooManyRecords(compartments)) {
+        // FHIR lets a server leave `total` out; the page itself is filed as any page is.
+        result.warnings = [...(result.warnings ?? []), `No total: it would count rows of more than ${maxRecords} patient records (MAX_COUNTED_RECORDS), each of which would be filed in that patient's access history`];
+      } else {
+        result.total = total;
+        result.counted = compartments;
+      }
     }
   }
   if (request.include.length || request.revinclude.length) {
     const { included, warnings } = await loadIncludes(db, ctx, request, matches, options.maxIncluded ?? DEFAULT_LIMITS.maxIncluded);
     result.included = included;
-    if (warnings.length) result.warnings = warnings;
+    if (warnings.length) result.warnings = [...(result.warnings ?? []), ...warnings];
   }
   return result;
 }

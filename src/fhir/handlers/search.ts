@@ -26,7 +26,7 @@ async function entryOf(svc: FhirService, ctx: RequestContext, req: FhirRequest, 
 
 /** Runs a parsed search and answers a searchset Bundle with total, paging links and includes. */
 export async function searchBundle(svc: FhirService, ctx: RequestContext, req: FhirRequest, request: SearchRequest): Promise<FhirResponse> {
-  const result = await svc.repo.search(ctx, request, { maxIncluded: svc.limits.maxIncluded });
+  const result = await svc.repo.search(ctx, request, { maxIncluded: svc.limits.maxIncluded, maxCountedRecords: svc.limits.maxCountedRecords });
   const link: BundleLink[] = [{ relation: 'self', url: pageUrl(req, request, request.cursor) }];
   if (result.next) link.push({ relation: 'next', url: pageUrl(req, request, result.next) });
   if (result.previous) link.push({ relation: 'previous', url: pageUrl(req, request, result.previous) });

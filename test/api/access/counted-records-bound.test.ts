@@ -1,0 +1,67 @@
+import type { AuditEvent, Bundle, Resource } from '@medplum/fhirtypes';
+import { type AuditServer, startAuditServer } from '../audit/server-harness';
+import { byRpps, consent, INS_NIR, loadFixture, RPPS } from './fixture';
+
+// A search's total is an access to every record it counts, filed in each of their trails (attack sweep 12b,
+// attack-sweep-12-trail-counts.test.ts). Unbounded, one `Observation?_summary=count` by a professional authorised in
+// thousands of records filed thousands of events, and as many first-access notices, for one request. Rule: a total may
+// count at most MAX_COUNTED_RECORDS records; past it `_summary=count` answers 422 too-costly and a page comes without its
+// total (a warning says why), so nothing is counted that is not filed. Here the bound is 1, and the specialist is
+// authorised in p1 and p5, each holding Observations.
+let s: AuditServer;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  s = await startAuditServer({}, { config: { maxCountedRecords: 1 } });
+  await loadFixture(s.server.service);
+  const p5: Resource[] = [
+    { resourceType: 'Patient', id: 'p5', identifier: [{ system: INS_NIR, value: '290012100100112' }], name: [{ family: 'Roux', given: ['Test'] }], gender: 'female', birthDate: '1990-01-01' },
+    consent('c5-open', 'p5', { type: 'permit' }),
+    consent('c5-spec', 'p5', { type: 'permit', actor: [byRpps(RPPS.spec)] }),
+    { resourceType: 'Observation', id: 'zz5-obs', status: 'final', code: { text: 'glycémie' }, subject: { reference: 'Patient/p5' } } as Resource,
+  ];
+  for (const resource of p5) await s.server.service.repo.update(s.systemContext(), resource);
+  tokens.p1 = await s.token({ kind: 'patient', id: 'p1' });
+  tokens.spec = await s.token({ kind: 'practitioner', id: RPPS.spec });
+}, 120_000);
+afterAll(() => s?.close());
+
+async function p1EventsBySpec(): Promise<AuditEvent[]> {
+  const res = await s.fhir(tokens.p1, 'GET', '/AuditEvent?patient=p1&_count=1000');
+  expect(res.status).toBe(200);
+  return ((res.body as Bundle).entry ?? []).map((e) => e.resource as AuditEvent)
+    .filter((e) => e.agent?.some((a) => a.requestor && a.who?.identifier?.value === `8${RPPS.spec}`));
+}
+
+describe('a total counts no more records than it can file in their trails', () => {
+  it('refuses `_summary=count` over two records with 422 too-costly, and files nothing in p1’s trail', async () => {
+    const before = (await p1EventsBySpec()).length;
+    const res = await s.fhir(tokens.spec, 'GET', '/Observation?_summary=count');
+    expect(res.status).toBe(422);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].code).toBe('too-costly');
+    expect(res.body.issue[0].diagnostics).toMatch(/MAX_COUNTED_RECORDS/);
+    expect(res.body.total).toBeUndefined();
+    expect(await p1EventsBySpec()).toHaveLength(before);
+  });
+
+  it('answers a page over two records without its total, says why, and files only the record the page shows', async () => {
+    const before = (await p1EventsBySpec()).length;
+    const res = await s.fhir(tokens.spec, 'GET', '/Observation?_sort=-_id&_count=1');
+    expect(res.status).toBe(200);
+    const entries = (res.body as Bundle).entry ?? [];
+    expect(entries.filter((e) => e.search?.mode === 'match').map((e) => e.resource?.id)).toEqual(['zz5-obs']);
+    expect(res.body.total).toBeUndefined();
+    const outcome = entries.find((e) => e.search?.mode === 'outcome')?.resource as { issue: { diagnostics: string }[] } | undefined;
+    expect(outcome?.issue.map((i) => i.diagnostics).join(' ')).toMatch(/No total.*MAX_COUNTED_RECORDS/);
+    // The page showed p5's row only, and nothing of p1 was counted.
+    expect(await p1EventsBySpec()).toHaveLength(before);
+    expect(res.body.link.some((l: { relation: string }) => l.relation === 'next')).toBe(true);
+  });
+
+  it('still counts within the bound: one record', async () => {
+    const res = await s.fhir(tokens.spec, 'GET', '/Observation?subject=Patient/p5&_summary=count');
+    expect(res.status).toBe(200);
+    expect(res.body.total).toBe(1);
+  });
+});
