@@ -1,5 +1,6 @@
 import { sql } from '../../../src/store/sql';
 import { useSweepServer, type Who } from './sweep-4';
+import { holdInTransaction, statusWithin } from './held-locks';
 
 // Issue 11's outside check, eleventh sweep: "hidden answers exactly as missing … timing-visible work" — on PostgreSQL,
 // where requests run side by side (PGlite runs one statement at a time: nothing here can differ).
@@ -23,30 +24,8 @@ const WAIT_MS = 2_000;
 const JSON_PATCH = { 'Content-Type': 'application/json-patch+json' };
 
 /** Holds the lock of `type/id`'s row, as its owner's write would, until `release` is called. */
-async function holdRowLock(type: string, id: string): Promise<{ release: () => Promise<void> }> {
-  let release!: () => void;
-  let locked!: () => void;
-  const released = new Promise<void>((resolve) => { release = resolve; });
-  const isLocked = new Promise<void>((resolve) => { locked = resolve; });
-  const done = run.server.db.transaction(async (tx) => {
-    await tx.query(sql`SELECT 1 FROM resource WHERE type = ${type} AND id = ${id} FOR UPDATE`);
-    locked();
-    await released;
-  });
-  await isLocked;
-  return { release: async () => { release(); await done; } };
-}
-
-/** The answer's status, or `waited` when none came while the row stayed locked. */
-async function statusWhileLocked(answer: Promise<{ status: number }>): Promise<number | 'waited'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'waited'>((resolve) => { timer = setTimeout(() => resolve('waited'), WAIT_MS); });
-  try {
-    return await Promise.race([answer.then((a) => a.status), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const holdRowLock = (type: string, id: string) => holdInTransaction(run.server.db, (tx) => tx.query(sql`SELECT 1 FROM resource WHERE type = ${type} AND id = ${id} FOR UPDATE`));
+const statusWhileLocked = (answer: Promise<{ status: number }>) => statusWithin(answer, WAIT_MS);
 
 type Write = [label: string, method: string, body?: unknown, headers?: Record<string, string>];
 const WRITES: Write[] = [

@@ -1,5 +1,6 @@
-import type { AuditEvent, Bundle, Communication } from '@medplum/fhirtypes';
+import type { Bundle, Communication } from '@medplum/fhirtypes';
 import { type AuditServer, startAuditServer } from '../audit/server-harness';
+import { p1Trail } from './p1-trail';
 import { loadFixture, RPPS } from './fixture';
 
 // Attack sweep 12b, issue 11 "every access is an AuditEvent the patient can read". A conditional create whose
@@ -17,14 +18,7 @@ beforeAll(async () => {
   tokens.gp = await s.token({ kind: 'practitioner', id: RPPS.gp });
 }, 120_000);
 afterAll(() => s?.close());
-
-/** The events of p1's trail made by the professional of that RPPS, as p1 reads them. */
-async function eventsBy(rpps: string): Promise<AuditEvent[]> {
-  const res = await s.fhir(tokens.p1, 'GET', '/AuditEvent?patient=p1&_count=1000');
-  expect(res.status).toBe(200);
-  return ((res.body as Bundle).entry ?? []).map((e) => e.resource as AuditEvent)
-    .filter((e) => e.agent?.some((a) => a.requestor && a.who?.identifier?.value === `8${rpps}`));
-}
+const { eventsBy } = p1Trail(() => s, () => tokens.p1);
 
 async function firstAccessNotices(rpps: string): Promise<Communication[]> {
   const res = await s.fhir(tokens.p1, 'GET', '/Communication?patient=p1&_count=200');

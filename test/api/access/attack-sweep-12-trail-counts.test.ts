@@ -1,6 +1,8 @@
-import type { AuditEvent, Bundle, Communication, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { type AuditServer, startAuditServer } from '../audit/server-harness';
-import { byRpps, consent, INS_NIR, loadFixture, P1_INS, RPPS } from './fixture';
+import { p1Trail } from './p1-trail';
+import { SPEC_SECOND_RECORD } from './spec-second-record';
+import { INS_NIR, loadFixture, P1_INS, RPPS } from './fixture';
 
 // Attack sweep 12b, issue 11 "every access is an AuditEvent the patient can read; the patient is notified of first
 // accesses". A search's total tells of rows its page does not show: `_summary=count` with the patient's INS and a code
@@ -13,37 +15,15 @@ const tokens: Record<string, string> = {};
 beforeAll(async () => {
   s = await startAuditServer();
   await loadFixture(s.server.service);
-  // p5: a second record the specialist is authorised in, whose Observation sorts before p1's by id (descending).
-  const p5: Resource[] = [
-    { resourceType: 'Patient', id: 'p5', identifier: [{ system: INS_NIR, value: '290012100100112' }], name: [{ family: 'Roux', given: ['Test'] }], gender: 'female', birthDate: '1990-01-01' },
-    consent('c5-open', 'p5', { type: 'permit' }),
-    consent('c5-spec', 'p5', { type: 'permit', actor: [byRpps(RPPS.spec)] }),
-    { resourceType: 'Observation', id: 'zz5-obs', status: 'final', code: { text: 'glycémie' }, subject: { reference: 'Patient/p5' } } as Resource,
-  ];
-  for (const resource of p5) await s.server.service.repo.update(s.systemContext(), resource);
+  for (const resource of SPEC_SECOND_RECORD) await s.server.service.repo.update(s.systemContext(), resource);
   tokens.p1 = await s.token({ kind: 'patient', id: 'p1' });
   tokens.spec = await s.token({ kind: 'practitioner', id: RPPS.spec });
   tokens.gp = await s.token({ kind: 'practitioner', id: RPPS.gp });
 }, 120_000);
 afterAll(() => s?.close());
-
-/** The events of p1's trail made by the professional of that RPPS, as p1 reads them. */
-async function eventsBy(rpps: string): Promise<AuditEvent[]> {
-  const res = await s.fhir(tokens.p1, 'GET', '/AuditEvent?patient=p1&_count=1000');
-  expect(res.status).toBe(200);
-  return ((res.body as Bundle).entry ?? []).map((e) => e.resource as AuditEvent)
-    .filter((e) => e.agent?.some((a) => a.requestor && a.who?.identifier?.value === `8${rpps}`));
-}
+const { eventsBy, noticesAbout } = p1Trail(() => s, () => tokens.p1);
 
 const queryOf = (e: AuditEvent): string => Buffer.from(e.entity?.find((x) => x.query)?.query ?? '', 'base64').toString('utf8');
-
-/** p1's notices of a kind naming that RPPS, as p1 reads them. */
-async function noticesAbout(kind: string, rpps: string): Promise<Communication[]> {
-  const res = await s.fhir(tokens.p1, 'GET', '/Communication?patient=p1&_count=200');
-  expect(res.status).toBe(200);
-  return ((res.body as Bundle).entry ?? []).map((e) => e.resource as Communication)
-    .filter((c) => c.category?.[0]?.coding?.[0]?.code === kind && (c.payload?.[0]?.contentString ?? '').includes(rpps));
-}
 
 describe('a count of her rows is an access in the patient’s trail', () => {
   it('files `_summary=count` by her INS in her trail, with the query that was counted', async () => {

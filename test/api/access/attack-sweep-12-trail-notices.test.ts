@@ -1,5 +1,5 @@
-import type { Bundle, Communication } from '@medplum/fhirtypes';
 import { type AuditServer, startAuditServer } from '../audit/server-harness';
+import { p1Trail } from './p1-trail';
 import { loadFixture, RPPS } from './fixture';
 
 // Attack sweep 12b, issue 11 "hidden means absent everywhere: notices". p1's d4 is flagged INVISIBLE_PATIENT: she must
@@ -23,14 +23,7 @@ beforeAll(async () => {
   tokens.samu = await s.token({ kind: 'practitioner', id: SAMU, role: 'samu-regulator' });
 }, 120_000);
 afterAll(() => s?.close());
-
-/** p1's notices of a kind naming that RPPS, as p1 reads them. */
-async function noticesAbout(kind: string, rpps: string): Promise<Communication[]> {
-  const res = await s.fhir(tokens.p1, 'GET', '/Communication?patient=p1&_count=200');
-  expect(res.status).toBe(200);
-  return ((res.body as Bundle).entry ?? []).map((e) => e.resource as Communication)
-    .filter((c) => c.category?.[0]?.coding?.[0]?.code === kind && (c.payload?.[0]?.contentString ?? '').includes(rpps));
-}
+const { noticesAbout } = p1Trail(() => s, () => tokens.p1);
 
 const batch = (...urls: string[]) => ({ resourceType: 'Bundle', type: 'batch', entry: urls.map((url) => ({ request: { method: 'GET', url } })) });
 

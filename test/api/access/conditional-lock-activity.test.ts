@@ -1,6 +1,7 @@
 import { advisoryLock } from '../../../src/store/locks';
 import { INS_NIR, P1_INS } from './fixture';
 import { useSweepServer, type Who } from './sweep-4';
+import { holdInTransaction, statusWithin } from './held-locks';
 
 // Issue 11, left open by sweep 11 ("conditional look-ups reveal concurrent activity"): every conditional look-up took a
 // blocking lock named after its criteria, shared by every caller. A professional who does not see p1's record sent
@@ -26,29 +27,8 @@ const CRITERIA = `identifier=${encodeURIComponent(`${INS_NIR}|${P1_INS}`)}`;
 const LOCK_KEY = `Patient?${new URLSearchParams([['identifier', `${INS_NIR}|${P1_INS}`]]).toString()}`;
 
 /** Holds the criteria lock, as a feeder's filing for p1's INS does until it commits, until `release` is called. */
-async function holdCriteriaLock(): Promise<{ release: () => Promise<void> }> {
-  let release!: () => void;
-  let locked!: () => void;
-  const released = new Promise<void>((resolve) => { release = resolve; });
-  const isLocked = new Promise<void>((resolve) => { locked = resolve; });
-  const done = run.server.db.transaction(async (tx) => {
-    await advisoryLock(tx, LOCK_KEY);
-    locked();
-    await released;
-  });
-  await isLocked;
-  return { release: async () => { release(); await done; } };
-}
-
-async function answerWhileLocked(answer: Promise<{ status: number }>): Promise<number | 'waited'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'waited'>((resolve) => { timer = setTimeout(() => resolve('waited'), WAIT_MS); });
-  try {
-    return await Promise.race([answer.then((a) => a.status), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const holdCriteriaLock = () => holdInTransaction(run.server.db, (tx) => advisoryLock(tx, LOCK_KEY));
+const answerWhileLocked = (answer: Promise<{ status: number }>) => statusWithin(answer, WAIT_MS);
 
 describePg('a conditional look-up that cannot create tells nothing of a filing in progress', () => {
   const patch = [{ op: 'add', path: '/language', value: 'fr' }];

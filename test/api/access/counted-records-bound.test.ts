@@ -1,6 +1,8 @@
-import type { AuditEvent, Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle } from '@medplum/fhirtypes';
 import { type AuditServer, startAuditServer } from '../audit/server-harness';
-import { byRpps, consent, INS_NIR, loadFixture, RPPS } from './fixture';
+import { p1Trail } from './p1-trail';
+import { SPEC_SECOND_RECORD } from './spec-second-record';
+import { loadFixture, RPPS } from './fixture';
 
 // A search's total is an access to every record it counts, filed in each of their trails (attack sweep 12b,
 // attack-sweep-12-trail-counts.test.ts). Unbounded, one `Observation?_summary=count` by a professional authorised in
@@ -14,24 +16,13 @@ const tokens: Record<string, string> = {};
 beforeAll(async () => {
   s = await startAuditServer({}, { config: { maxCountedRecords: 1 } });
   await loadFixture(s.server.service);
-  const p5: Resource[] = [
-    { resourceType: 'Patient', id: 'p5', identifier: [{ system: INS_NIR, value: '290012100100112' }], name: [{ family: 'Roux', given: ['Test'] }], gender: 'female', birthDate: '1990-01-01' },
-    consent('c5-open', 'p5', { type: 'permit' }),
-    consent('c5-spec', 'p5', { type: 'permit', actor: [byRpps(RPPS.spec)] }),
-    { resourceType: 'Observation', id: 'zz5-obs', status: 'final', code: { text: 'glycémie' }, subject: { reference: 'Patient/p5' } } as Resource,
-  ];
-  for (const resource of p5) await s.server.service.repo.update(s.systemContext(), resource);
+  for (const resource of SPEC_SECOND_RECORD) await s.server.service.repo.update(s.systemContext(), resource);
   tokens.p1 = await s.token({ kind: 'patient', id: 'p1' });
   tokens.spec = await s.token({ kind: 'practitioner', id: RPPS.spec });
 }, 120_000);
 afterAll(() => s?.close());
-
-async function p1EventsBySpec(): Promise<AuditEvent[]> {
-  const res = await s.fhir(tokens.p1, 'GET', '/AuditEvent?patient=p1&_count=1000');
-  expect(res.status).toBe(200);
-  return ((res.body as Bundle).entry ?? []).map((e) => e.resource as AuditEvent)
-    .filter((e) => e.agent?.some((a) => a.requestor && a.who?.identifier?.value === `8${RPPS.spec}`));
-}
+const { eventsBy } = p1Trail(() => s, () => tokens.p1);
+const p1EventsBySpec = () => eventsBy(RPPS.spec);
 
 describe('a total counts no more records than it can file in their trails', () => {
   it('refuses `_summary=count` over two records with 422 too-costly, and files nothing in p1’s trail', async () => {
