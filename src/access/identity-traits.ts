@@ -4,6 +4,7 @@ import { forbidden } from '../fhir/errors';
 import { INS_SYSTEMS, isAssuranceMaladie, isExcluded, type DmpActor } from './actor';
 import { scopesAllow } from './scopes';
 import { StateKey } from '../fhir/request-state';
+import { birthPlaceCodesOf } from '../documents/birth-place';
 
 /** Name uses that carry the identity matched on (birth name, official names), as opposed to a usual name or a nickname. */
 export const IDENTITY_NAME_USES = ['official', 'maiden'];
@@ -34,7 +35,7 @@ function identityNames(patient: Patient | undefined): string[] {
     .sort();
 }
 
-/** The identity traits (INS and other identifiers, birth date, gender, birth and official names) that differ between two versions. */
+/** The identity traits (INS and other identifiers, birth date and place, gender, birth and official names) that differ between two versions. */
 export function changedIdentityTraits(previous: Patient | undefined, next: Patient | undefined): string[] {
   const changed: string[] = [];
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -45,6 +46,9 @@ export function changedIdentityTraits(previous: Patient | undefined, next: Patie
   if ((previous?.birthDate ?? null) !== (next?.birthDate ?? null)) changed.push('birthDate');
   if ((previous?.gender ?? null) !== (next?.gender ?? null)) changed.push('gender');
   if (!same(identityNames(previous), identityNames(next))) changed.push('name (official / maiden)');
+  // Documents are filed only where their birth place's INSEE code agrees with the record's (documents/birth-place.ts):
+  // set freely, it would let a plain update make a record accept another person's documents, or refuse its own.
+  if (!same(birthPlaceCodesOf(previous ?? {}), birthPlaceCodesOf(next ?? {}))) changed.push('birth place (INSEE code)');
   return changed;
 }
 
@@ -62,7 +66,7 @@ export function assertIdentityKept(event: WriteEvent): void {
       `POST Patient/${event.id}/$update-identity, by an identity verifier or the Assurance Maladie`,
   );
   error.outcome.issue[0].details = {
-    text: "L'identité du dossier (INS et autres identifiants, date de naissance, sexe, noms de naissance) ne change que par la procédure de vérification d'identité (professionnel habilité ou Assurance Maladie)",
+    text: "L'identité du dossier (INS et autres identifiants, date et lieu de naissance, sexe, noms de naissance) ne change que par la procédure de vérification d'identité (professionnel habilité ou Assurance Maladie)",
   };
   throw error;
 }

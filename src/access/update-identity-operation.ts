@@ -1,4 +1,4 @@
-import type { HumanName, Identifier, OperationOutcomeIssue, Parameters, Patient } from '@medplum/fhirtypes';
+import type { Address, HumanName, Identifier, OperationOutcomeIssue, Parameters, Patient } from '@medplum/fhirtypes';
 import { IDENTITY_CORRECTION_STATE, type IdentityCorrection } from '../audit/identity-correction';
 import type { RequestContext } from '../fhir/context';
 import { badRequest, conflict, notFound, outcomeOf, unprocessable } from '../fhir/errors';
@@ -14,6 +14,7 @@ import { actorOf } from './access-hooks';
 import { INS_SYSTEMS, isAssuranceMaladie, type DmpActor } from './actor';
 import { assertMayCorrectIdentity, changedIdentityTraits, IDENTITY_PROCEDURE_STATE, insIdentifiers, isIdentityName, UPDATE_IDENTITY } from './identity-traits';
 import type { StatementsOf } from '../store/scoped-repository';
+import { BIRTH_PLACE_URL, birthPlaceCodesOf } from '../documents/birth-place';
 
 const GENDERS = ['male', 'female', 'other', 'unknown'];
 
@@ -27,6 +28,8 @@ interface IdentityChange {
   birthDate?: string;
   gender?: Patient['gender'];
   names?: HumanName[];
+  /** The birth place (its address carries the INSEE COG code, the compared trait): replaces the record's. */
+  birthPlace?: Address;
   reason: string;
 }
 
@@ -54,8 +57,14 @@ export function parseIdentityChange(body: unknown): IdentityChange {
     } else if (p.name === 'birthDate' && typeof p.valueDate === 'string') change.birthDate = p.valueDate;
     else if (p.name === 'gender' && typeof p.valueCode === 'string' && GENDERS.includes(p.valueCode)) change.gender = p.valueCode as Patient['gender'];
     else if (p.name === 'name' && p.valueHumanName) (change.names ??= []).push({ ...p.valueHumanName, use: p.valueHumanName.use ?? 'official' });
-    else if (p.name === 'reason' && typeof p.valueString === 'string' && p.valueString.trim()) change.reason = p.valueString.trim();
-    else throw badRequest(`${at}: unknown or mistyped parameter "${p.name}" (identifier, localIdentifier, birthDate, gender, name, reason)`);
+    else if (p.name === 'birthPlace' && p.valueAddress && typeof p.valueAddress === 'object') {
+      // Only the INSEE code is compared with documents: a birth place without one would correct nothing comparable.
+      if (!birthPlaceCodesOf({ extension: [{ url: BIRTH_PLACE_URL, valueAddress: p.valueAddress }] }).length) {
+        issues.push({ severity: 'error', code: 'value', diagnostics: `${at}: a birth place names its commune by its INSEE COG code (FR Core address INSEE code extension, 5 characters, Corsica 2A/2B)`, expression: [`${at}.valueAddress`] });
+      }
+      change.birthPlace = p.valueAddress;
+    } else if (p.name === 'reason' && typeof p.valueString === 'string' && p.valueString.trim()) change.reason = p.valueString.trim();
+    else throw badRequest(`${at}: unknown or mistyped parameter "${p.name}" (identifier, localIdentifier, birthDate, birthPlace, gender, name, reason)`);
   });
   if (issues.length) throw unprocessable(issues);
   if (!change.reason) throw badRequest('$update-identity needs a reason (valueString)');
@@ -75,6 +84,7 @@ export function applyIdentityChange(previous: Patient, change: IdentityChange): 
   if (change.birthDate) next.birthDate = change.birthDate;
   if (change.gender) next.gender = change.gender;
   if (change.names) next.name = [...(previous.name ?? []).filter((n) => !isIdentityName(n)), ...change.names];
+  if (change.birthPlace) next.extension = [...(previous.extension ?? []).filter((e) => e.url !== BIRTH_PLACE_URL), { url: BIRTH_PLACE_URL, valueAddress: change.birthPlace }];
   return next;
 }
 
@@ -137,7 +147,7 @@ async function updateIdentity(svc: FhirService, ctx: RequestContext, req: FhirRe
 }
 
 /**
- * `POST Patient/{id}/$update-identity` (Parameters: identifier, localIdentifier, birthDate, gender, name, reason): the identity
+ * `POST Patient/{id}/$update-identity` (Parameters: identifier, localIdentifier, birthDate, birthPlace, gender, name, reason): the identity
  * procedure, the only way the identity traits of an existing record change. For an identity verifier or the
  * Assurance Maladie; the new INS must be well-formed and free (409); audited as an identity correction and
  * notified to the patient.
@@ -159,6 +169,6 @@ export function updateIdentityOperation(options: UpdateIdentityOptions): Operati
     // Declared so that the pipeline grants this one write (closed by default: write-grants.ts).
     writes: [{ resourceType: 'Patient', writes: ['update'] }],
     handler: (svc, ctx, req, target) => updateIdentity(svc, ctx, req, target.id as string, options),
-    documentation: 'Identity procedure: corrects the INS, local identifiers, birth date, gender or birth names of a record (identity verifier or Assurance Maladie); audited and notified',
+    documentation: 'Identity procedure: corrects the INS, local identifiers, birth date or place, gender or birth names of a record (identity verifier or Assurance Maladie); audited and notified',
   };
 }
