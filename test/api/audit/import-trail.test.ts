@@ -1,7 +1,8 @@
 import type { AuditEvent, BundleEntry } from '@medplum/fhirtypes';
 import { generateLabReports } from '../../../bench/import-corpus';
 import { productionImportCaller, type ImportCaller } from '../../../bench/import-records';
-import { ACCESS_BENCH_DATA_DIR } from '../../../bench/variants/access';
+// The bench's development tokens live a day (its long runs): the server trusts them as the bench's does (AUTH_ENV).
+import { ACCESS_BENCH_DATA_DIR, AUTH_ENV } from '../../../bench/variants/access';
 import { loadAuthConfig } from '../../../src/auth/auth-config';
 import { loadDevKey } from '../../../src/auth/dev-key';
 import { mintDevToken } from '../../../src/auth/mint-token';
@@ -22,7 +23,7 @@ let patientId: string;
 beforeAll(async () => {
   testDb = await createTestDb();
   const config = loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir: ACCESS_BENCH_DATA_DIR });
-  server = await startServer(config, { db: testDb.db, env: { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'import-trail-secret', NOTIFY_POLL_MS: '60000' } });
+  server = await startServer(config, { db: testDb.db, env: { ...AUTH_ENV, AUDIT_CHAIN_SECRET: 'import-trail-secret', NOTIFY_POLL_MS: '60000' } });
   caller = await productionImportCaller();
   await caller.openRecords(server.fhirUrl, 1);
   patientId = (await testDb.db.query<{ id: string }>(`SELECT id FROM resource WHERE type = 'Patient'`)).rows[0].id;

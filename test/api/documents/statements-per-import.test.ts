@@ -2,7 +2,8 @@ import { generateLabReports } from '../../../bench/import-corpus';
 import { productionImportCaller, type ImportCaller } from '../../../bench/import-records';
 import { loadConfig } from '../../../src/config';
 import { startServer, type RunningServer } from '../../../src/server';
-import { ACCESS_BENCH_DATA_DIR } from '../../../bench/variants/access';
+// The bench's development tokens live a day (its long runs): the server trusts them as the bench's does (AUTH_ENV).
+import { ACCESS_BENCH_DATA_DIR, AUTH_ENV } from '../../../bench/variants/access';
 import { createTestDb, type TestDb } from '../../support/test-db';
 import { statementLog, type StatementLog } from '../../support/statement-log';
 import { countStatementKinds, WRITE_STATEMENT_KINDS } from '../../support/statement-kinds';
@@ -25,7 +26,7 @@ beforeAll(async () => {
   log = statementLog(testDb.db);
   // The bench's tokens are signed with the development key of ACCESS_BENCH_DATA_DIR: the server trusts that one.
   const config = loadConfig({}, { port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir: ACCESS_BENCH_DATA_DIR });
-  server = await startServer(config, { db: log.db, env: { DEV_AUTH: '1', AUDIT_CHAIN_SECRET: 'statements-test-secret', NOTIFY_POLL_MS: '60000', TOKEN_CUTOFF_CACHE_MS: '60000' } });
+  server = await startServer(config, { db: log.db, env: { ...AUTH_ENV, AUDIT_CHAIN_SECRET: 'statements-test-secret', NOTIFY_POLL_MS: '60000', TOKEN_CUTOFF_CACHE_MS: '60000' } });
   caller = await productionImportCaller();
   await caller.openRecords(server.fhirUrl, 2);
 }, 120_000);
