@@ -1,23 +1,18 @@
 import type { Bundle, Communication } from '@medplum/fhirtypes';
-import { type AuditServer, startAuditServer } from '../audit/server-harness';
+import { useAuditFixtureServer } from './audit-fixture-server';
 import { p1Trail } from './p1-trail';
-import { loadFixture, RPPS } from './fixture';
+import { RPPS } from './fixture';
 
 // Attack sweep 12b, issue 11 "every access is an AuditEvent the patient can read". A conditional create whose
 // If-None-Exist matches one row answers 200 with that row, whole: a professional authorised in p1 read her allergy
 // (`POST /AllergyIntolerance`, `If-None-Exist: patient=p1`) with no event in her trail and, the first time, no
 // first-access notice. The row shown is now audited as the search its criteria are, directly and as a batch entry.
-let s: AuditServer;
-const tokens: Record<string, string> = {};
 
-beforeAll(async () => {
-  s = await startAuditServer();
-  await loadFixture(s.server.service);
-  tokens.p1 = await s.token({ kind: 'patient', id: 'p1' });
-  tokens.spec = await s.token({ kind: 'practitioner', id: RPPS.spec });
-  tokens.gp = await s.token({ kind: 'practitioner', id: RPPS.gp });
-}, 120_000);
-afterAll(() => s?.close());
+const { s, tokens } = useAuditFixtureServer({
+  p1: { kind: 'patient', id: 'p1' },
+  spec: { kind: 'practitioner', id: RPPS.spec },
+  gp: { kind: 'practitioner', id: RPPS.gp },
+});
 const { eventsBy } = p1Trail(() => s, () => tokens.p1);
 
 async function firstAccessNotices(rpps: string): Promise<Communication[]> {

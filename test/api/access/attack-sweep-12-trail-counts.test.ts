@@ -1,26 +1,20 @@
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
-import { type AuditServer, startAuditServer } from '../audit/server-harness';
+import { useAuditFixtureServer } from './audit-fixture-server';
 import { p1Trail } from './p1-trail';
 import { SPEC_SECOND_RECORD } from './spec-second-record';
-import { INS_NIR, loadFixture, P1_INS, RPPS } from './fixture';
+import { INS_NIR, P1_INS, RPPS } from './fixture';
 
 // Attack sweep 12b, issue 11 "every access is an AuditEvent the patient can read; the patient is notified of first
 // accesses". A search's total tells of rows its page does not show: `_summary=count` with the patient's INS and a code
 // answers whether she has such a result, and a total beyond the page counts her rows while the page shows another
 // patient's. Both were filed in no trail of hers (the event named only what the page showed, or the query's `patient`),
 // and a professional's first access made by a count sent no notice: he learnt what her record holds, she never knew.
-let s: AuditServer;
-const tokens: Record<string, string> = {};
 
-beforeAll(async () => {
-  s = await startAuditServer();
-  await loadFixture(s.server.service);
-  for (const resource of SPEC_SECOND_RECORD) await s.server.service.repo.update(s.systemContext(), resource);
-  tokens.p1 = await s.token({ kind: 'patient', id: 'p1' });
-  tokens.spec = await s.token({ kind: 'practitioner', id: RPPS.spec });
-  tokens.gp = await s.token({ kind: 'practitioner', id: RPPS.gp });
-}, 120_000);
-afterAll(() => s?.close());
+const { s, tokens } = useAuditFixtureServer({
+  p1: { kind: 'patient', id: 'p1' },
+  spec: { kind: 'practitioner', id: RPPS.spec },
+  gp: { kind: 'practitioner', id: RPPS.gp },
+}, { extra: SPEC_SECOND_RECORD });
 const { eventsBy, noticesAbout } = p1Trail(() => s, () => tokens.p1);
 
 const queryOf = (e: AuditEvent): string => Buffer.from(e.entity?.find((x) => x.query)?.query ?? '', 'base64').toString('utf8');

@@ -1,6 +1,6 @@
-import { type AuditServer, startAuditServer } from '../audit/server-harness';
+import { useAuditFixtureServer } from './audit-fixture-server';
 import { p1Trail } from './p1-trail';
-import { loadFixture, RPPS } from './fixture';
+import { RPPS } from './fixture';
 
 // Attack sweep 12b, issue 11 "hidden means absent everywhere: notices". p1's d4 is flagged INVISIBLE_PATIENT: she must
 // not learn it exists. A professional's first read of her record that showed only d4 (or its Binary, its extraction)
@@ -8,21 +8,16 @@ import { loadFixture, RPPS } from './fixture';
 // its emergency notice — while her trail, rightly, shows nothing of that read: the notice told her of a hidden access.
 // An access that shows only what is hidden from her is no first access and no emergency notice; the first one that shows
 // her something is, once.
-let s: AuditServer;
-const tokens: Record<string, string> = {};
 const BTG = '10000000055';
 const SAMU = '10000000066';
 
-beforeAll(async () => {
-  s = await startAuditServer();
-  await loadFixture(s.server.service);
-  tokens.p1 = await s.token({ kind: 'patient', id: 'p1' });
-  tokens.spec = await s.token({ kind: 'practitioner', id: RPPS.spec });
-  tokens.gp = await s.token({ kind: 'practitioner', id: RPPS.gp });
-  tokens.btg = await s.token({ kind: 'practitioner', id: BTG, purpose: 'BTG', reason: 'patiente inconsciente' });
-  tokens.samu = await s.token({ kind: 'practitioner', id: SAMU, role: 'samu-regulator' });
-}, 120_000);
-afterAll(() => s?.close());
+const { s, tokens } = useAuditFixtureServer({
+  p1: { kind: 'patient', id: 'p1' },
+  spec: { kind: 'practitioner', id: RPPS.spec },
+  gp: { kind: 'practitioner', id: RPPS.gp },
+  btg: { kind: 'practitioner', id: BTG, purpose: 'BTG', reason: 'patiente inconsciente' },
+  samu: { kind: 'practitioner', id: SAMU, role: 'samu-regulator' },
+});
 const { noticesAbout } = p1Trail(() => s, () => tokens.p1);
 
 const batch = (...urls: string[]) => ({ resourceType: 'Bundle', type: 'batch', entry: urls.map((url) => ({ request: { method: 'GET', url } })) });

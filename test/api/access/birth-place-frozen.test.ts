@@ -1,7 +1,7 @@
 import type { Extension, Patient } from '@medplum/fhirtypes';
-import { type AuditServer, startAuditServer } from '../audit/server-harness';
+import { useAuditFixtureServer } from './audit-fixture-server';
 import { BIRTH_PLACE_URL, INSEE_CODE_URL } from '../../../src/documents/birth-place';
-import { FIXTURE, RPPS } from './fixture';
+import { RPPS } from './fixture';
 
 // Since attack sweep 12 a document is filed only where its birth place's INSEE code agrees with the record's
 // (birth-place-identity.test.ts). The code was not frozen as the other identity traits are: a plain PUT or PATCH
@@ -9,8 +9,6 @@ import { FIXTURE, RPPS } from './fixture';
 // clear the trait that kept another person's document out. Rule: on an existing record the birth place's INSEE code
 // changes only through the identity procedure (`$update-identity`, parameter `birthPlace`), like the INS and birth date.
 
-let s: AuditServer;
-const tokens: Record<string, string> = {};
 
 const place = (code: string, city: string): Extension => ({
   url: BIRTH_PLACE_URL,
@@ -21,15 +19,12 @@ const correct = (token: string, ...parameter: object[]) => s.fhir(token, 'POST',
 const p1 = async (): Promise<Patient> => (await s.fhir(tokens.gp, 'GET', '/Patient/p1')).body as Patient;
 const codesOf = (p: Patient) => (p.extension ?? []).filter((e) => e.url === BIRTH_PLACE_URL).map((e) => e.valueAddress?.extension?.[0]?.valueCoding?.code);
 
-beforeAll(async () => {
-  s = await startAuditServer();
-  for (const resource of FIXTURE) await s.server.service.repo.update(s.systemContext(), resource);
-  tokens.gp = await s.token({ kind: 'practitioner', id: RPPS.gp });
-  tokens.spec = await s.token({ kind: 'practitioner', id: RPPS.spec });
-  tokens.verifier = await s.token({ kind: 'practitioner', id: '10000000088', role: 'identity-verifier' });
-  tokens.p1 = await s.token({ kind: 'patient', id: 'p1' });
-}, 120_000);
-afterAll(() => s?.close());
+const { s, tokens } = useAuditFixtureServer({
+  gp: { kind: 'practitioner', id: RPPS.gp },
+  spec: { kind: 'practitioner', id: RPPS.spec },
+  verifier: { kind: 'practitioner', id: '10000000088', role: 'identity-verifier' },
+  p1: { kind: 'patient', id: 'p1' },
+});
 
 describe('the birth place is an identity trait: it changes only through the identity procedure', () => {
   it('refuses the patient and the treating physician adding a birth place by a plain update (403, nothing written)', async () => {

@@ -1,8 +1,8 @@
 import type { Bundle } from '@medplum/fhirtypes';
-import { type AuditServer, startAuditServer } from '../audit/server-harness';
+import { useAuditFixtureServer } from './audit-fixture-server';
 import { p1Trail } from './p1-trail';
 import { SPEC_SECOND_RECORD } from './spec-second-record';
-import { loadFixture, RPPS } from './fixture';
+import { RPPS } from './fixture';
 
 // A search's total is an access to every record it counts, filed in each of their trails (attack sweep 12b,
 // attack-sweep-12-trail-counts.test.ts). Unbounded, one `Observation?_summary=count` by a professional authorised in
@@ -10,17 +10,11 @@ import { loadFixture, RPPS } from './fixture';
 // count at most MAX_COUNTED_RECORDS records; past it `_summary=count` answers 422 too-costly and a page comes without its
 // total (a warning says why), so nothing is counted that is not filed. Here the bound is 1, and the specialist is
 // authorised in p1 and p5, each holding Observations.
-let s: AuditServer;
-const tokens: Record<string, string> = {};
 
-beforeAll(async () => {
-  s = await startAuditServer({}, { config: { maxCountedRecords: 1 } });
-  await loadFixture(s.server.service);
-  for (const resource of SPEC_SECOND_RECORD) await s.server.service.repo.update(s.systemContext(), resource);
-  tokens.p1 = await s.token({ kind: 'patient', id: 'p1' });
-  tokens.spec = await s.token({ kind: 'practitioner', id: RPPS.spec });
-}, 120_000);
-afterAll(() => s?.close());
+const { s, tokens } = useAuditFixtureServer({
+  p1: { kind: 'patient', id: 'p1' },
+  spec: { kind: 'practitioner', id: RPPS.spec },
+}, { extra: SPEC_SECOND_RECORD, config: { maxCountedRecords: 1 } });
 const { eventsBy } = p1Trail(() => s, () => tokens.p1);
 const p1EventsBySpec = () => eventsBy(RPPS.spec);
 

@@ -1,19 +1,14 @@
 import request from 'supertest';
 import { SignJWT } from '../../../src/auth/jose';
-import { loadFixture, RPPS } from './fixture';
-import { createAccessApp, type AccessApp } from './harness';
+import { RPPS } from './fixture';
+import { useFixtureAccessApp } from './fixture-access-app';
 
 // Issue 11: tokens of the configured issuers must carry `iat`, not from the future (a minute of drift), and live at most
 // their issuer's maxTokenLifetime. The development key (DEV_AUTH=1 only) had no such rule: a token minted for a year
 // with `npm run token -- … --ttl 31536000` answered for a year. It now follows the same rule, its cap
 // DEV_TOKEN_MAX_LIFETIME (default 3600 s).
 
-let a: AccessApp;
-beforeAll(async () => {
-  a = await createAccessApp();
-  await loadFixture(a.service);
-}, 120_000);
-afterAll(() => a.close());
+const a = useFixtureAccessApp();
 
 const claims = { dmp_kind: 'practitioner', rpps: RPPS.gp, scope: 'user/*.cruds' };
 

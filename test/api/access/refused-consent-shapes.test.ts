@@ -5,8 +5,8 @@ import request from 'supertest';
 import type { MintOptions } from '../../../src/auth/mint-token';
 import { parseConsent } from '../../../src/access/consent-rules';
 import { sql } from '../../../src/store/sql';
-import { byRef, byRpps, consent, IDNAT, loadFixture, maskDoc, purpose, RPPS, systemContext } from './fixture';
-import { createAccessApp, type AccessApp } from './harness';
+import { byRef, byRpps, consent, IDNAT, maskDoc, purpose, RPPS, systemContext } from './fixture';
+import { useFixtureAccessApp } from './fixture-access-app';
 
 // Rule (src/access/README.md, « Refused shapes grant nothing »): closed by default, a Consent provision of a shape writes
 // refuse (422) grants nothing, even stored before the refusal. Consents stored by older versions kept the grants derived
@@ -24,12 +24,7 @@ const btg: MintOptions = { kind: 'practitioner', id: RPPS.other, purpose: 'BTG',
 const dr = (rpps: string): MintOptions => ({ kind: 'practitioner', id: rpps });
 const provision = (p: Record<string, unknown>) => p as NonNullable<Consent['provision']>;
 
-let a: AccessApp;
-beforeAll(async () => {
-  a = await createAccessApp();
-  await loadFixture(a.service);
-}, 120_000);
-afterAll(() => a.close());
+const a = useFixtureAccessApp();
 
 const status = async (who: MintOptions, url: string): Promise<number> =>
   (await request(a.app).get(`/fhir${url}`).set('Authorization', `Bearer ${await a.token(who)}`)).status;

@@ -1,17 +1,12 @@
-import request from 'supertest';
 import type { TestApp } from '../../support/test-app';
-import { createDocumentsApp, createPatient, fixture, importCda, traitsOfDocument } from './documents-app';
+import { createDocumentsApp, createPatient, fixture, importCda, searchResources, traitsOfDocument } from './documents-app';
 
 // Three fixtures of Yvonne TESTARD-ESSAI (INS 172037512304522), imported through the API and read back as an app would:
 // dose schedules (vsm-doses-progressives.xml), where vaccinations come from (vac-origine-des-vaccinations.xml),
 // uncertainty, statuses and units (vsm-incertitudes-statuts.xml). Expected facts are those of their header comments.
 describe('what a CDA states is served as stated: phases, sources, uncertainty, units', () => {
   let app: TestApp;
-  const search = async (type: string, query: Record<string, string>) => {
-    const res = await request(app.app).get(`/fhir/${type}`).query(query);
-    expect(res.status).toBe(200);
-    return (res.body.entry ?? []).map((e: { resource: Record<string, any> }) => e.resource);
-  };
+  const search = (type: string, query: Record<string, string>) => searchResources(app, type, query);
   beforeAll(async () => {
     app = await createDocumentsApp();
     await createPatient(app, [{ system: 'urn:oid:1.2.250.1.213.1.4.10', value: '172037512304522' }], traitsOfDocument(fixture('cda/vsm-doses-progressives.xml')));

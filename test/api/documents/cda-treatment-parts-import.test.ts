@@ -1,6 +1,5 @@
-import request from 'supertest';
 import type { TestApp } from '../../support/test-app';
-import { createDocumentsApp, createPatient, fixture, importCda, traitsOfDocument } from './documents-app';
+import { createDocumentsApp, createPatient, fixture, importCda, searchResources, traitsOfDocument } from './documents-app';
 
 // fixtures/cda/vsm-rencontres-traitements-si-besoin.xml (Lucien ESSAI-MOCK, INS 181027512304550) imported through the
 // API and read back as an app would. Expected facts are those of its header comment: a paracetamol taken only "en cas
@@ -8,11 +7,7 @@ import { createDocumentsApp, createPatient, fixture, importCda, traitsOfDocument
 // suspended one as finished; a phase "from 1 June for 5 days" as "5 days" with no date.
 describe('a treatment taken "if needed", encounter statuses and dated phases are served as the document states them', () => {
   let app: TestApp;
-  const search = async (type: string, query: Record<string, string>) => {
-    const res = await request(app.app).get(`/fhir/${type}`).query(query);
-    expect(res.status).toBe(200);
-    return (res.body.entry ?? []).map((e: { resource: Record<string, any> }) => e.resource);
-  };
+  const search = (type: string, query: Record<string, string>) => searchResources(app, type, query);
   beforeAll(async () => {
     app = await createDocumentsApp();
     const xml = fixture('cda/vsm-rencontres-traitements-si-besoin.xml');

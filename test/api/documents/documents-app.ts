@@ -96,6 +96,13 @@ export async function binaryBytes(app: TestApp, reference: string): Promise<{ st
 }
 
 /** The resources of a response Bundle. */
+/** The resources a search answers (200 expected), as an app reading the record would get them. */
+export async function searchResources(app: TestApp, type: string, query: Record<string, string>): Promise<Record<string, any>[]> {
+  const res = await request(app.app).get(`/fhir/${type}`).query(query);
+  expect(res.status).toBe(200);
+  return (res.body.entry ?? []).map((e: { resource: Record<string, any> }) => e.resource);
+}
+
 export function bundleResources(body: { entry?: { resource?: { resourceType: string } }[] }): ({ resourceType: string; id: string } & Record<string, unknown>)[] {
   return (body.entry ?? []).map((e) => e.resource).filter((r) => !!r) as ({ resourceType: string; id: string } & Record<string, unknown>)[];
 }
