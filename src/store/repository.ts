@@ -17,7 +17,7 @@ import { documentBinaryIds } from '../kernel/binary-url';
 import { toStored, type Row, type StoredResource } from './stored-row';
 import { stringifyWithLexicalDecimals } from '../kernel/lexical-decimal';
 import { assertMayCreateById } from './update-create';
-import { isSameContent } from './unchanged-content';
+import { holdsSameVersion } from './unchanged-content';
 import { executeSearch, type SearchOptions, type SearchResult } from './search-executor';
 import { readHistoryPage, type HistoryQuery, type HistoryVersion } from './history-page';
 import { readCompartmentPage, type CompartmentQuery } from './compartment-page';
@@ -62,11 +62,6 @@ export function serialise(resource: Resource): string {
  * pairs are written as they are, and a lone surrogate is not text, nor accepted by PostgreSQL's json types.
  */
 const UNPAIRED_SURROGATE = /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
-
-function sameSet(a: readonly string[] | null, b: readonly string[]): boolean {
-  const left = new Set(a ?? []);
-  return left.size === new Set(b).size && b.every((x) => left.has(x));
-}
 
 /** Splits out a Binary's payload so that JSON rows never hold the bytes. */
 function takeBinaryData(resource: Resource, binaryData?: Buffer): { resource: Resource; data?: Buffer } {
@@ -304,7 +299,7 @@ export class Repository implements ScopedRepository {
     // Judged like any update first (the hooks above: who may change it, hidden answered as missing), then written
     // only when it changes something: an update equal to the current version answers that version, with no new row,
     // history, index or notice; the hooks that owe the access itself (audit) hear of it by `afterUnchanged`.
-    if (interaction === 'update' && current && (await this.holdsSame(current, text, columns, data))) {
+    if (interaction === 'update' && current && (await holdsSameVersion(this.db, current, text, columns, data))) {
       const unchanged: WriteEvent = { ...event, versionId: current.versionId, resource: previous };
       for (const hook of this.hooks) await hook.afterUnchanged?.(tx, ctx, unchanged);
       return { stored: current, resource: previous as Resource, created: false, unchanged: true };
@@ -329,28 +324,6 @@ export class Repository implements ScopedRepository {
     }
     for (const hook of this.hooks) await hook.afterWrite?.(tx, ctx, event);
     return { stored, resource, created: interaction === 'create' };
-  }
-
-  /**
-   * Whether the current version already holds this content (unchanged-content.ts) under the same governing columns
-   * (record, governing document, labels, authors: some are read from other rows, which may have changed since), and,
-   * for a Binary, the same bytes (kept apart from its JSON row). Read only once the content is found equal.
-   */
-  private async holdsSame(current: StoredResource, text: string, columns: DerivedColumns, data: Buffer | undefined): Promise<boolean> {
-    if (current.deleted || !current.text || !isSameContent(text, current.text)) return false;
-    const { rows } = await this.db.query<{ compartment: string | null; doc_id: string | null; security: string[]; authors: string[] }>(
-      sql`SELECT compartment, doc_id, security, authors FROM resource WHERE type = ${current.resourceType} AND id = ${current.id}`,
-    );
-    const row = rows[0];
-    if (!row || row.compartment !== columns.compartment || row.doc_id !== columns.docId) return false;
-    if (!sameSet(row.security, columns.security) || !sameSet(row.authors, columns.authors)) return false;
-    if (current.resourceType !== 'Binary') return true;
-    const bytes = await this.db.query<{ data: Buffer | Uint8Array }>(
-      sql`SELECT data FROM binary_data WHERE id = ${current.id} AND version_id = ${current.versionId}`,
-    );
-    const stored = bytes.rows[0]?.data;
-    if (!stored || !data) return !stored && !data;
-    return Buffer.from(stored).equals(data);
   }
 
   /**
